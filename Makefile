@@ -1,0 +1,39 @@
+# Two commands for a fresh clone:  `make lab`  and  `make test`.
+# Both create .venv if it is missing and install the course into it.
+#
+# TORCH_SPEC is installed before everything else. The default, torch==2.13.0, has a
+# CPU build on our package index; a bare `torch` would pull a CUDA build of several GB.
+# Override it for another build, e.g. `make lab TORCH_SPEC="torch==2.13.0 --index-url ..."`.
+
+PYTHON ?= python3
+VENV ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.course-installed
+# Tests never reach a model or dataset hub: everything they need is embedded.
+TEST_ENV := HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 TOKENIZERS_PARALLELISM=false MPLBACKEND=Agg
+
+.PHONY: setup lab test lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (transformers 5 and trl 1 require it); run: make PYTHON=python3.11 ...")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(TORCH_SPEC)
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
+	touch $@
+
+lab: setup
+	$(BIN)/jupyter lab --notebook-dir=. lessons/
+
+test: setup
+	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadgroup
+
+lint: setup
+	$(BIN)/ruff check course_lib tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache build dist *.egg-info

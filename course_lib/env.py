@@ -1,0 +1,64 @@
+"""Where the course runs: device, precision, and whether the Hub can be reached.
+
+The course runs on a laptop CPU, on Apple silicon and on a Colab GPU with the same code.
+`choose_device()` makes the one decision every other module relies on, and says why:
+
+    >>> choice = choose_device()
+    >>> choice.device, choice.dtype          # doctest: +SKIP
+    ('cpu', torch.float32)
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    """The device and dtype the course uses, and a sentence saying why."""
+
+    device: str  # "cuda", "mps" or "cpu"
+    dtype: torch.dtype
+    reason: str
+
+    @property
+    def trainer_precision(self) -> dict[str, bool]:
+        """The precision flags for transformers' TrainingArguments / TRL's SFTConfig."""
+        return {
+            "bf16": self.dtype == torch.bfloat16,
+            "fp16": self.dtype == torch.float16,
+            "use_cpu": self.device == "cpu",
+        }
+
+
+def choose_device() -> DeviceChoice:
+    """Pick CUDA (bf16 if supported, else fp16), then Apple MPS, then CPU (fp32)."""
+    if torch.cuda.is_available():
+        name = torch.cuda.get_device_name(0)
+        if torch.cuda.is_bf16_supported():
+            return DeviceChoice("cuda", torch.bfloat16, f"CUDA GPU {name} supports bf16.")
+        # A T4 (Colab's free GPU) has no bf16: fp16 with loss scaling is the fast choice.
+        return DeviceChoice("cuda", torch.float16, f"CUDA GPU {name} has no bf16, so fp16.")
+    if torch.backends.mps.is_available():
+        return DeviceChoice("mps", torch.float32, "Apple MPS GPU; fp32 is the reliable dtype there.")
+    return DeviceChoice("cpu", torch.float32, "No GPU found; CPU with fp32 (CPU half precision is slow).")
+
+
+def hub_offline() -> bool:
+    """True when the user asked huggingface_hub to stay offline (HF_HUB_OFFLINE=1)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def hub_status(timeout: float = 3.0) -> str:
+    """One of 'offline mode', 'reachable' or 'unreachable', without downloading anything."""
+    if hub_offline():
+        return "offline mode"
+    try:
+        with socket.create_connection(("huggingface.co", 443), timeout=timeout):
+            return "reachable"
+    except OSError:
+        return "unreachable"
