@@ -26,8 +26,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
 	touch $@
 
+# Root (containers, some cloud machines) needs --allow-root; everyone else does not.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=. lessons/
+	$(BIN)/jupyter lab --notebook-dir=. $(LAB_ARGS) lessons/
 
 test: setup
 	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadgroup
