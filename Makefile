@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=. $(LAB_ARGS) lessons/
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/lessons $(LAB_ARGS)
 
 test: setup
 	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadgroup
