@@ -134,10 +134,13 @@ def audit_labels(
     batch_or_examples: Mapping[str, Any] | Sequence[Mapping[str, Any]],
     tokenizer,
     response_template: str | Sequence[int] | None = None,
+    indices: Sequence[int] | None = None,
 ) -> LabelAudit:
     """Audit the labels of a batch (tensors) or a list of examples (lists of ids).
 
     `response_template` (text or ids) also checks that a template search would find it.
+    `indices` names the examples in the warnings (default 0, 1, ...), e.g. PreparedData.kept
+    so that the numbers match the learner's records.
     """
     from course_lib.collators import find_subsequence
 
@@ -145,7 +148,11 @@ def audit_labels(
     pad_is_eos = tokenizer.pad_token_id is not None and tokenizer.pad_token_id == eos
     template_ids = _template_ids(tokenizer, response_template)
     audits = []
-    for i, row in enumerate(_rows(batch_or_examples)):
+    rows = _rows(batch_or_examples)
+    if indices is not None and len(indices) != len(rows):
+        raise ValueError(f"got {len(indices)} indices for {len(rows)} examples")
+    for pos, row in enumerate(rows):
+        i = indices[pos] if indices is not None else pos
         ids, labels = row["input_ids"], row["labels"]
         if len(ids) != len(labels):
             raise ValueError(f"example {i}: {len(ids)} input_ids but {len(labels)} labels; "
