@@ -322,10 +322,14 @@ def trl_prepare(
     if not rows:
         return TRLPrepared(examples=[], kept=[], dropped=[])
     with tempfile.TemporaryDirectory() as tmp, _quiet_datasets():
+        # transformers >= 5.2x renamed gradient_checkpointing (TRL defaults it to True).
+        fields = SFTConfig.__dataclass_fields__
+        no_ckpt = ("activation_checkpointing" if "activation_checkpointing" in fields
+                   else "gradient_checkpointing")
         config = SFTConfig(
             output_dir=tmp, completion_only_loss=completion_only_loss, max_length=max_length,
-            use_cpu=True, bf16=False, gradient_checkpointing=False, report_to="none",
-            shuffle_dataset=False,
+            use_cpu=True, bf16=False, report_to="none", shuffle_dataset=False,
+            **{no_ckpt: False},
         )
         trainer = SFTTrainer(model=model, args=config, processing_class=tokenizer,
                              train_dataset=Dataset.from_list(rows))
