@@ -5,9 +5,9 @@ Masked tokens (label -100) are grey, trained tokens green, special tokens (BOS, 
 outlined and bold, padding (attention_mask 0) is faded.
 
     >>> view = show_mask({"instruction": "What is 2+2?", "response": "4"}, tok)  # doctest: +SKIP
-    >>> view            # in JupyterLab / Colab: coloured chips (HTML, no JavaScript)
-    >>> print(view.to_ansi())   # in a terminal, like Axolotl's `preprocess --debug`
-    >>> view.to_figure()        # a matplotlib figure, for slides and static export
+    >>> view            # in JupyterLab / Colab: chips (HTML, no JavaScript)  # doctest: +SKIP
+    >>> print(view.to_ansi())   # a terminal, like Axolotl's `preprocess --debug` # doctest: +SKIP
+    >>> view.to_figure()        # a matplotlib figure, for static export         # doctest: +SKIP
 
 After training, pass per-token losses (loss.example_token_losses) and trained tokens are
 coloured by their loss instead: green is learned, red is not yet.
