@@ -33,10 +33,11 @@ def toy_corpus() -> list[str]:
     return lines
 
 
-def make_toy_tokenizer(pad_is_eos: bool = False):
+def make_toy_tokenizer(pad_is_eos: bool = False, vocab_size: int = 600):
     """A small byte-level BPE with bos/eos/pad/unk that adds BOS, trained in well under a second.
 
     pad_is_eos=True gives the set-up of many real base models (pad token = EOS token).
+    vocab_size changes how much is merged (260: bytes only, no merges at all).
     """
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
@@ -45,7 +46,7 @@ def make_toy_tokenizer(pad_is_eos: bool = False):
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=600, special_tokens=SPECIALS, show_progress=False,
+        vocab_size=vocab_size, special_tokens=SPECIALS, show_progress=False,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
     tok.train_from_iterator(toy_corpus(), trainer)

@@ -152,3 +152,25 @@ def test_strategy_examples_refuses_unknown(toy_tokenizer):
     assert set(STRATEGIES) == {"none", "response", "template", "trl"}
     with pytest.raises(ValueError, match="strategy must be one of"):
         strategy_examples(RECORDS, toy_tokenizer, "random")
+
+
+@pytest.mark.parametrize("vocab_size", [260, 300, 400, 600])
+def test_any_byte_level_bpe_fails_exactly_when_the_space_glues_on(vocab_size):
+    """Across BPEs with more or fewer merges: the search fails iff the token ids differ, and
+    the in-context ids always find the template and give the segment labels."""
+    from course_lib.toy import make_toy_tokenizer
+
+    tok = make_toy_tokenizer(vocab_size=vocab_size)
+    report = explain_template_mismatch(tok, "### Response:", SEED_TEXT)
+    contained = find_subsequence(report.context_ids, report.alone_ids) is not None
+    assert report.found == contained
+    if vocab_size == 600:
+        assert not report.found  # the toy tokenizer has merged " ###" into one token
+    collator = CompletionOnlyCollator("### Response:", tok)
+    _, messages = _collate(collator, tokenize_texts(RECORDS, tok))
+    assert collator.found == [report.found] * 2 and bool(messages) != report.found
+    fixed = CompletionOnlyCollator(template_ids_for(tok, "seed"), tok)
+    batch, messages = _collate(fixed, tokenize_texts(RECORDS, tok))
+    assert messages == [] and fixed.found == [True, True]
+    for row, ex in enumerate(prepare_examples(RECORDS, tok).examples):
+        assert batch["labels"][row, :len(ex["labels"])].tolist() == ex["labels"]
