@@ -180,7 +180,8 @@ def audit_labels(
         if trained and not eos_positions:
             problems.append(
                 f"Example {i} has no EOS token, so the model never sees where an answer ends "
-                f"and will not learn to stop; append tokenizer.eos_token to each response."
+                f"and will not learn to stop; append tokenizer.eos_token to each response "
+                f"(or raise max_length if truncation cut it off)."
             )
         elif trained and not eos_trained:
             if pad_is_eos:

@@ -245,7 +245,7 @@ def _as_example_list(examples: Any) -> list[dict[str, list[int]]]:
     """A padded batch (dict of tensors), one example dict, or a list of example dicts."""
     if isinstance(examples, Mapping):
         ids = examples["input_ids"]
-        if hasattr(ids, "dim") and ids.dim() == 2 or (len(ids) and isinstance(ids[0], list)):
+        if (hasattr(ids, "dim") and ids.dim() == 2) or (len(ids) and isinstance(ids[0], list)):
             n = len(ids)
             return [{k: (v[i].tolist() if hasattr(v, "tolist") else list(v[i]))
                      for k, v in examples.items() if k in ("input_ids", "labels", "attention_mask")}
@@ -304,15 +304,21 @@ def show_mask(
     strategy: str = "response",
     losses: Any = None,
     max_length: int | None = None,
+    model: Any = None,
 ) -> MaskView:
     """Records (any schema formatting.py reads) -> labels by `strategy` -> the view.
 
     strategy: "none", "response", "template" or "trl" (see collators.STRATEGIES).
+    model: after training, pass the model to colour each trained token by its loss.
     """
     from course_lib.collators import strategy_examples
 
     recs = [records] if isinstance(records, Mapping) else list(records)
     examples = strategy_examples(recs, tokenizer, strategy, template, max_length=max_length)
+    if model is not None and losses is None:
+        from course_lib.loss import example_token_losses
+
+        losses = [example_token_losses(model, ex) for ex in examples]
     titles = [f"Example {i} ({strategy})" for i in range(len(examples))]
     return mask_view(examples, tokenizer, losses=losses, titles=titles)
 

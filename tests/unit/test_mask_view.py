@@ -112,3 +112,14 @@ def test_explorer_updates_with_example_and_strategy(toy_tokenizer):
     assert "Example 1 has no trained token" in out.value
     strategy.value = "none"
     assert "Example 1 trains on its prompt" in out.value
+
+
+def test_show_mask_with_a_model_overlays_its_losses(toy_model_dir, toy_tokenizer):
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    view = show_mask(RECORDS[0], toy_tokenizer, model=model)
+    chips = view.examples[0].chips
+    with_loss = [c.trained for c in chips if c.loss is not None and not math.isnan(c.loss)]
+    assert with_loss == [True, True]  # " 4" and EOS, the trained tokens, have a loss
+    assert all(c.loss > 0 for c in chips if c.trained)
