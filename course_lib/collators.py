@@ -40,7 +40,7 @@ from course_lib.labels import IGNORE_INDEX, pad_batch, prepare_examples
 
 Strategy = Literal["none", "response", "template", "trl"]
 STRATEGIES: dict[str, str] = {
-    "none": "no masking: every token trained (the seed's 'wrong collator')",
+    "none": "no masking: DataCollatorForLanguageModeling(mlm=False), the seed's 'wrong collator'",
     "response": "response only: prompt and response tokenized as segments (labels.py)",
     "template": "template search: look for '### Response:' ids (the old TRL collator)",
     "trl": "TRL 1.x SFTTrainer with completion_only_loss=True",
@@ -368,15 +368,21 @@ def strategy_examples(
     """One example (input_ids, attention_mask, labels) per record, labelled by `strategy`.
 
     Nothing is dropped: an example whose labels end up all -100 is returned as it is, so a
-    view or an audit can show it. "template" searches for the template's marker as text, the
-    way the seed used the old collator (and fails on the seed template).
+    view or an audit can show it. "none" runs transformers' standard collator and "template"
+    the old TRL one on the whole text, the way the seed used them (the latter fails on the
+    seed template); "response" is labels.prepare_examples, "trl" TRL's own preparation.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}")
     t = get_template(template)
-    if strategy in ("none", "response"):
-        prepared = prepare_examples(records, tokenizer, t, masking=strategy)
-        examples = prepared.examples
+    if strategy == "response":
+        examples = prepare_examples(records, tokenizer, t).examples
+    elif strategy == "none":
+        # The real transformers collator, one example at a time (no padding): with pad == eos
+        # it masks the EOS, exactly as in training.
+        examples = tokenize_texts(records, tokenizer, t)
+        for ex in examples:
+            ex["labels"] = lm_collator_batch([ex], tokenizer)["labels"][0].tolist()
     elif strategy == "template":
         examples = tokenize_texts(records, tokenizer, t)
         with warnings.catch_warnings():

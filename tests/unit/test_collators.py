@@ -174,3 +174,12 @@ def test_any_byte_level_bpe_fails_exactly_when_the_space_glues_on(vocab_size):
     assert messages == [] and fixed.found == [True, True]
     for row, ex in enumerate(prepare_examples(RECORDS, tok).examples):
         assert batch["labels"][row, :len(ex["labels"])].tolist() == ex["labels"]
+
+
+def test_none_strategy_is_the_real_standard_collator(toy_tokenizer_pad_is_eos):
+    tok = toy_tokenizer_pad_is_eos
+    examples = strategy_examples(RECORDS, tok, "none")
+    for ex in examples:
+        assert ex["input_ids"][-1] == tok.eos_token_id
+        assert ex["labels"][:-1] == ex["input_ids"][:-1]  # the prompt is trained
+        assert ex["labels"][-1] == IGNORE_INDEX  # pad == eos: the real EOS is masked
