@@ -1,6 +1,7 @@
 """The `course` command: everything the lessons do, headless.
 
     course doctor                  what the course will run on
+    course show-mask INSTR RESP    every token of one example and its label
     course <command> --help        details of any command
 
 Every learner-fixable problem is a CourseError and prints as one `error: ...` line.
@@ -48,12 +49,68 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0
 
 
+def _use_color(choice: str) -> bool:
+    """--color auto: colour on a terminal unless NO_COLOR is set (https://no-color.org)."""
+    import os
+
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    return not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+
+
+def cmd_show_mask(args: argparse.Namespace) -> int:
+    """Print one example token by token with its labels (Axolotl's `preprocess --debug` style)."""
+    from course_lib.collators import STRATEGIES
+    from course_lib.diagnostics import audit_labels
+    from course_lib.loading import EMBEDDED_MODEL_DIR, load_tokenizer
+    from course_lib.mask_view import mask_view
+
+    if args.model == "tiny" and not (EMBEDDED_MODEL_DIR / "config.json").exists():
+        raise CourseError(
+            f"the embedded model is not built yet ({EMBEDDED_MODEL_DIR} is missing); "
+            f"pass --model PATH to a folder saved with save_pretrained."
+        )
+    tokenizer = load_tokenizer(args.model)
+    record = {"instruction": args.instruction, "input": args.input, "response": args.response}
+    from course_lib.collators import strategy_examples
+
+    examples = strategy_examples([record], tokenizer, args.strategy, args.template,
+                                 max_length=args.max_length)
+    view = mask_view(examples, tokenizer, titles=[f"{STRATEGIES[args.strategy]} "
+                                                  f"(template: {args.template})"])
+    print(view.to_ansi(color=_use_color(args.color)))
+    for warning in audit_labels(examples, tokenizer).warnings:
+        print(f"warning: {warning}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="course", description="The instruction-tuning course, headless.")
+    parser = argparse.ArgumentParser(
+        prog="course", description="The instruction-tuning course, headless."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("doctor", help="show versions, device, dtype, Hub status, embedded model")
     p.set_defaults(handler=cmd_doctor)
+
+    p = sub.add_parser(
+        "show-mask", help="print every token of one example with its label (-100 = masked)",
+        description="Format one example, build its labels and print each token as "
+                    "text(label, id): grey = masked (-100), green = trained.",
+    )
+    p.add_argument("instruction", metavar="INSTRUCTION")
+    p.add_argument("response", metavar="RESPONSE")
+    p.add_argument("--input", default="", help="optional input (three-part record)")
+    p.add_argument("--template", choices=["seed", "alpaca"], default="seed")
+    p.add_argument("--model", default="tiny", help="tiny (embedded), a folder, or a Hub id")
+    p.add_argument("--strategy", choices=["none", "response", "template", "trl"],
+                   default="response", help="how labels are built (default: response only)")
+    p.add_argument("--max-length", type=int, default=None, help="truncate to this many tokens")
+    p.add_argument("--color", choices=["auto", "always", "never"], default="auto",
+                   help="auto: on a terminal unless NO_COLOR is set")
+    p.set_defaults(handler=cmd_show_mask)
     return parser
 
 

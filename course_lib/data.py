@@ -69,9 +69,10 @@ def _hub_rows(hub_id: str, split: str) -> list[tuple[str, Any]]:
     except Exception as err:  # datasets raises many types; the message is what matters
         text = str(err)
         if hub_offline() or "offline" in text.lower() or "connect" in text.lower():
+            why = ("offline mode is on (HF_HUB_OFFLINE=1)" if hub_offline()
+                   else "the Hub cannot be reached")
             raise CourseError(
-                f"Cannot load data set '{hub_id}' from the Hugging Face Hub because "
-                f"{'offline mode is on (HF_HUB_OFFLINE=1)' if hub_offline() else 'the Hub cannot be reached'} "
+                f"Cannot load data set '{hub_id}' from the Hugging Face Hub because {why} "
                 f"and it is not in the local cache; use the embedded data instead: 'course:train'."
             ) from None
         raise CourseError(f"Could not load data set '{hub_id}': {text}") from None

@@ -44,8 +44,12 @@ def choose_device() -> DeviceChoice:
         # A T4 (Colab's free GPU) has no bf16: fp16 with loss scaling is the fast choice.
         return DeviceChoice("cuda", torch.float16, f"CUDA GPU {name} has no bf16, so fp16.")
     if torch.backends.mps.is_available():
-        return DeviceChoice("mps", torch.float32, "Apple MPS GPU; fp32 is the reliable dtype there.")
-    return DeviceChoice("cpu", torch.float32, "No GPU found; CPU with fp32 (CPU half precision is slow).")
+        return DeviceChoice(
+            "mps", torch.float32, "Apple MPS GPU; fp32 is the reliable dtype there."
+        )
+    return DeviceChoice(
+        "cpu", torch.float32, "No GPU found; CPU with fp32 (CPU half precision is slow)."
+    )
 
 
 def hub_offline() -> bool:

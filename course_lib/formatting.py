@@ -80,11 +80,33 @@ def get_template(template: str | Template) -> Template:
         ) from None
 
 
-def format_example(record: dict[str, Any], template: str | Template = DEFAULT_TEMPLATE) -> tuple[str, str]:
-    """Return (prompt, response) text for a normalized record."""
+def format_example(
+    record: dict[str, Any], template: str | Template = DEFAULT_TEMPLATE, where: str = "record"
+) -> tuple[str, str]:
+    """Return (prompt, response) text for a record of any known schema (see SCHEMAS).
+
+    Records that are not already instruction/[input]/response are normalized first, so an
+    Alpaca {"instruction", "input", "output"} record works as is. `where` names the record
+    in error messages.
+
+        >>> format_example({"instruction": "Say hi", "input": "", "output": "hi"}, "seed")
+        ('### Instruction: Say hi ### Response:', ' hi')
+    """
     t = get_template(template)
+    if not _is_normalized(record):
+        record = normalize_record(record, where)
     prompt = t.format_prompt(record["instruction"], record.get("input", "") or "")
     return prompt, t.format_response(record["response"])
+
+
+def _is_normalized(record: Any) -> bool:
+    return (
+        isinstance(record, dict)
+        and isinstance(record.get("instruction"), str)
+        and isinstance(record.get("response"), str)
+        and isinstance(record.get("input", ""), str | None)
+        and "context" not in record  # Dolly: its context must become the input
+    )
 
 
 def format_text(record: dict[str, Any], template: str | Template = DEFAULT_TEMPLATE) -> str:
@@ -93,8 +115,14 @@ def format_text(record: dict[str, Any], template: str | Template = DEFAULT_TEMPL
     return prompt + response
 
 
-def to_prompt_completion(record: dict[str, Any], template: str | Template = DEFAULT_TEMPLATE) -> dict:
-    """The record in TRL's prompt-completion format, ready for SFTTrainer."""
+def to_prompt_completion(
+    record: dict[str, Any], template: str | Template = DEFAULT_TEMPLATE
+) -> dict[str, str]:
+    """The record in TRL's prompt-completion format, ready for SFTTrainer.
+
+        >>> to_prompt_completion({"instruction": "What is 2+2?", "response": "4"})
+        {'prompt': '### Instruction: What is 2+2? ### Response:', 'completion': ' 4'}
+    """
     prompt, response = format_example(record, template)
     return {"prompt": prompt, "completion": response}
 
@@ -113,7 +141,9 @@ _TEXT_PATTERNS: dict[str, re.Pattern] = {
         r"### Response:(?: |\n)?(?P<response>.*)$",
         re.S,
     ),
-    "human_assistant": re.compile(r"^Human:\s*(?P<instruction>.*?)\s*Assistant:\s?(?P<response>.*)$", re.S),
+    "human_assistant": re.compile(
+        r"^Human:\s*(?P<instruction>.*?)\s*Assistant:\s?(?P<response>.*)$", re.S
+    ),
     "qa": re.compile(r"^Q:\s*(?P<instruction>.*?)\s*A:\s?(?P<response>.*)$", re.S),
 }
 
@@ -201,12 +231,21 @@ def normalize_record(record: dict[str, Any], where: str = "record") -> dict[str,
     def text(field: str) -> str:
         return _as_text(record.get(field), field, where)
 
-    if schema == "seed":
-        out = {"instruction": text("instruction"), "input": text("input"), "response": text("response")}
-    elif schema == "alpaca":
-        out = {"instruction": text("instruction"), "input": text("input"), "response": text("output")}
-    elif schema == "dolly":
-        out = {"instruction": text("instruction"), "input": text("context"), "response": text("response")}
+    # Which raw field holds the input and which the response, per schema.
+    fields = {"seed": ("input", "response"), "alpaca": ("input", "output"),
+              "dolly": ("context", "response")}
+    if schema in fields:
+        input_field, response_field = fields[schema]
+        out = {"instruction": text("instruction"), "input": text(input_field),
+               "response": text(response_field)}
+    elif schema == "trl" and isinstance(record["prompt"], list):
+        # TRL's conversational prompt-completion: two lists of {role, content} messages.
+        completion = record["completion"]
+        if not isinstance(completion, list):
+            raise CourseError(
+                f"{where}: 'prompt' is a list of messages, so 'completion' must be one too."
+            )
+        out = _normalize_chat(record["prompt"] + completion, where)
     elif schema == "trl":
         prompt = text("prompt")
         parsed = parse_formatted(prompt + " ")  # a templated prompt is parsed back

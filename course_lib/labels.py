@@ -3,9 +3,9 @@
 The model reads the whole sequence, prompt and response. The *labels* say which next-token
 predictions are graded: -100 means "not graded" (PyTorch's cross-entropy ignores it).
 
-    >>> ex = build_example({"instruction": "What is 2+2?", "response": "4"}, tokenizer)  # doctest: +SKIP
-    >>> ex["labels"]                                                                     # doctest: +SKIP
-    [-100, -100, -100, -100, -100, -100, -100, -100, 23, 2]   # " 4" and EOS are trained
+    >>> ex = build_example({"instruction": "What is 2+2?", "response": "4"}, tok)  # doctest: +SKIP
+    >>> ex["labels"]                                                               # doctest: +SKIP
+    [-100, -100, -100, -100, -100, -100, -100, -100, 23, 2]  # " 4" and EOS are trained
 
 Prompt and response are tokenized as two segments and concatenated, so the boundary is
 known exactly: we never search the token stream for "### Response:" (that search is the
@@ -39,6 +39,8 @@ class PreparedData:
     examples: list[dict[str, list[int]]]
     skipped: list[tuple[int, str]] = field(default_factory=list)
     truncated: list[int] = field(default_factory=list)
+    # kept[j] is the index, in the records given, of examples[j] (skipping shifts positions).
+    kept: list[int] = field(default_factory=list)
 
     def report(self) -> str:
         """A sentence or two for the learner: how many examples were kept, cut or skipped."""
@@ -75,7 +77,11 @@ def prepare_examples(
         raise ValueError(f"masking must be 'response' or 'none', not {masking!r}")
     if tokenizer.eos_token_id is None:
         raise ValueError("the tokenizer has no eos_token; set one so the model learns to stop")
-    pairs = [format_example(r, template) for r in records]
+    if max_length is not None and max_length < 1:
+        raise ValueError(f"max_length must be at least 1, not {max_length}")
+    pairs = [format_example(r, template, where=f"example {i}") for i, r in enumerate(records)]
+    if not pairs:
+        return PreparedData(examples=[])
     # The prompt gets the tokenizer's special prefix (BOS) if it adds one; the response none.
     prompt_ids = tokenizer([p for p, _ in pairs])["input_ids"]
     response_ids = tokenizer([r for _, r in pairs], add_special_tokens=False)["input_ids"]
@@ -97,6 +103,7 @@ def prepare_examples(
         prepared.examples.append(
             {"input_ids": input_ids, "attention_mask": [1] * len(input_ids), "labels": labels}
         )
+        prepared.kept.append(i)
     return prepared
 
 
@@ -118,13 +125,17 @@ def build_example(
 
 
 def pad_batch(
-    examples: Sequence[dict[str, list[int]]], pad_token_id: int, pad_to_multiple_of: int | None = None
+    examples: Sequence[dict[str, list[int]]],
+    pad_token_id: int,
+    pad_to_multiple_of: int | None = None,
 ) -> dict[str, torch.Tensor]:
     """Right-pad a batch. Labels are padded with -100 *by position*, never by token id.
 
     Masking by id (labels[input_ids == pad_id] = -100) would also mask a real EOS whenever
     pad == eos, and the model would never learn to stop. Padding by position cannot.
     """
+    if not examples:
+        raise ValueError("pad_batch got no examples; pass at least one")
     longest = max(len(e["input_ids"]) for e in examples)
     if pad_to_multiple_of:
         longest = -(-longest // pad_to_multiple_of) * pad_to_multiple_of
@@ -132,7 +143,8 @@ def pad_batch(
     for e in examples:
         gap = longest - len(e["input_ids"])
         batch["input_ids"].append(list(e["input_ids"]) + [pad_token_id] * gap)
-        batch["attention_mask"].append(list(e.get("attention_mask", [1] * len(e["input_ids"]))) + [0] * gap)
+        mask = e.get("attention_mask", [1] * len(e["input_ids"]))
+        batch["attention_mask"].append(list(mask) + [0] * gap)
         batch["labels"].append(list(e["labels"]) + [IGNORE_INDEX] * gap)
     return {k: torch.tensor(v, dtype=torch.long) for k, v in batch.items()}
 

@@ -37,7 +37,8 @@ def resolve_model_name(name: str | Path) -> str:
         if not (path / "config.json").exists():
             raise CourseError(
                 f"'{name}' is a folder but holds no config.json, so it is not a model folder; "
-                f"give a folder saved with save_pretrained, or a preset: {', '.join(MODEL_PRESETS)}."
+                f"give a folder saved with save_pretrained, or a preset: "
+                f"{', '.join(MODEL_PRESETS)}."
             )
         return str(path)
     looks_like_path = name.startswith((".", "/", "~")) or name.count("/") != 1

@@ -12,7 +12,8 @@ def test_prompt_masked_response_and_eos_trained(toy_tokenizer):
 
 
 def test_truncation_that_eats_the_response_is_reported(toy_tokenizer):
-    records = [{"instruction": "What is 2+2?", "response": "4"}, {"instruction": "x " * 50, "response": "y"}]
+    records = [{"instruction": "What is 2+2?", "response": "4"},
+               {"instruction": "x " * 50, "response": "y"}]
     prepared = prepare_examples(records, toy_tokenizer, max_length=20)
     assert [i for i, _ in prepared.skipped] == [1]
     assert len(prepared.examples) == 1

@@ -1,0 +1,216 @@
+"""Audit labels before training: the masking mistakes people actually make, found in seconds.
+
+    >>> audit = audit_labels(batch, tokenizer)      # doctest: +SKIP
+    >>> print(audit)                                # doctest: +SKIP
+    2 examples, 11 of 41 predictions trained (27%).
+    Example 1 has no trained token: its loss is 0/0 = NaN. ...
+
+One call checks, per example:
+  * the trained fraction (how many next-token predictions are graded);
+  * no trained token at all (the loss of that row is 0/0 = NaN, or a silent 0);
+  * the prompt trained (plain language modelling);
+  * EOS not trained (the model never learns to stop), and the pad == eos variant of it;
+  * the response template not found (what made the old collator mask whole rows);
+  * labels on padding (attention_mask 0 but label != -100).
+
+Counting convention: position 0 is never predicted (nothing comes before it), so only labels
+at positions 1.. are counted, exactly the ones the shifted cross-entropy uses.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from course_lib.labels import IGNORE_INDEX
+
+
+@dataclass
+class ExampleAudit:
+    """The audit of one example (`index` is its position in what was audited)."""
+
+    index: int
+    n_tokens: int  # real tokens (attention_mask 1)
+    n_trained: int  # graded predictions (labels != -100 at positions 1..)
+    eos_trained: bool
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def trained_fraction(self) -> float:
+        """Trained predictions / predictions (real tokens minus the first)."""
+        return self.n_trained / max(self.n_tokens - 1, 1)
+
+
+@dataclass
+class LabelAudit:
+    """Per-example audits and totals; `warnings` are plain sentences naming the example."""
+
+    examples: list[ExampleAudit]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [p for e in self.examples for p in e.problems]
+
+    @property
+    def ok(self) -> bool:
+        return not self.warnings
+
+    @property
+    def n_trained(self) -> int:
+        return sum(e.n_trained for e in self.examples)
+
+    @property
+    def n_predictions(self) -> int:
+        return sum(max(e.n_tokens - 1, 0) for e in self.examples)
+
+    @property
+    def trained_fraction(self) -> float:
+        return self.n_trained / max(self.n_predictions, 1)
+
+    @property
+    def fully_masked(self) -> list[int]:
+        """Indices of examples with no trained token (NaN or 0 loss)."""
+        return [e.index for e in self.examples if e.n_trained == 0]
+
+    @property
+    def eos_untrained(self) -> list[int]:
+        return [e.index for e in self.examples if not e.eos_trained]
+
+    def summary(self) -> str:
+        n = len(self.examples)
+        return (f"{n} example{'s' if n != 1 else ''}, {self.n_trained} of {self.n_predictions} "
+                f"predictions trained ({self.trained_fraction:.0%}).")
+
+    def __str__(self) -> str:
+        lines = [self.summary()]
+        lines += self.warnings or ["No masking problem found."]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{e.index}</td><td>{e.n_tokens}</td><td>{e.n_trained}</td>"
+            f"<td>{e.trained_fraction:.0%}</td><td>{'yes' if e.eos_trained else 'no'}</td>"
+            f"<td style='color:{'#cf222e' if e.problems else '#1a7f37'}'>"
+            f"{html.escape(' '.join(e.problems)) or 'ok'}</td></tr>"
+            for e in self.examples
+        )
+        return (
+            f"<div><p><b>{html.escape(self.summary())}</b></p>"
+            "<table><tr><th>example</th><th>tokens</th><th>trained</th><th>fraction</th>"
+            f"<th>EOS trained</th><th>problems</th></tr>{rows}</table></div>"
+        )
+
+
+def _rows(batch_or_examples: Any) -> list[dict[str, list[int]]]:
+    """A padded batch of tensors, or a list of examples, as a list of plain-list rows."""
+    if isinstance(batch_or_examples, Mapping):
+        cols = {k: v.tolist() if hasattr(v, "tolist") else list(v)
+                for k, v in batch_or_examples.items()
+                if k in ("input_ids", "labels", "attention_mask")}
+        if "input_ids" not in cols or "labels" not in cols:
+            raise ValueError("the batch needs 'input_ids' and 'labels'; build labels first")
+        n = len(cols["input_ids"])
+        return [{k: list(v[i]) for k, v in cols.items()} for i in range(n)]
+    rows = []
+    for i, e in enumerate(batch_or_examples):
+        if "labels" not in e:
+            raise ValueError(f"example {i} has no 'labels'; build labels before auditing")
+        rows.append({k: (e[k].tolist() if hasattr(e[k], "tolist") else list(e[k]))
+                     for k in ("input_ids", "labels", "attention_mask") if k in e})
+    return rows
+
+
+def _template_ids(tokenizer, response_template: str | Sequence[int] | None) -> list[int] | None:
+    if response_template is None:
+        return None
+    if isinstance(response_template, str):
+        return tokenizer.encode(response_template, add_special_tokens=False)
+    return list(response_template)
+
+
+def audit_labels(
+    batch_or_examples: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    tokenizer,
+    response_template: str | Sequence[int] | None = None,
+    indices: Sequence[int] | None = None,
+) -> LabelAudit:
+    """Audit the labels of a batch (tensors) or a list of examples (lists of ids).
+
+    `response_template` (text or ids) also checks that a template search would find it.
+    `indices` names the examples in the warnings (default 0, 1, ...), e.g. PreparedData.kept
+    so that the numbers match the learner's records.
+    """
+    from course_lib.collators import find_subsequence
+
+    eos = tokenizer.eos_token_id
+    pad_is_eos = tokenizer.pad_token_id is not None and tokenizer.pad_token_id == eos
+    template_ids = _template_ids(tokenizer, response_template)
+    audits = []
+    rows = _rows(batch_or_examples)
+    if indices is not None and len(indices) != len(rows):
+        raise ValueError(f"got {len(indices)} indices for {len(rows)} examples")
+    for pos, row in enumerate(rows):
+        i = indices[pos] if indices is not None else pos
+        ids, labels = row["input_ids"], row["labels"]
+        if len(ids) != len(labels):
+            raise ValueError(f"example {i}: {len(ids)} input_ids but {len(labels)} labels; "
+                             f"labels must line up with input_ids")
+        mask = row.get("attention_mask") or [1] * len(ids)
+        real = [t for t in range(len(ids)) if mask[t]]
+        trained = [t for t in real[1:] if labels[t] != IGNORE_INDEX]
+        eos_positions = [t for t in real if ids[t] == eos]
+        eos_trained = any(labels[t] != IGNORE_INDEX for t in eos_positions)
+        problems = []
+
+        if not trained:
+            problems.append(
+                f"Example {i} has no trained token: its loss is 0/0 = NaN (or a silent 0). "
+                f"The response was probably truncated away or the response template was not "
+                f"found; raise max_length or use labels.prepare_examples."
+            )
+        elif len(real) > 1 and labels[real[1]] != IGNORE_INDEX:
+            # Response-only labels never grade the prompt's first tokens.
+            problems.append(
+                f"Example {i} trains on its prompt ({len(trained)} of {len(real) - 1} "
+                f"predictions trained, from the first token on): that is plain language "
+                f"modelling. Mask the prompt with -100 (labels.prepare_examples)."
+            )
+        if trained and not eos_positions:
+            problems.append(
+                f"Example {i} has no EOS token, so the model never sees where an answer ends "
+                f"and will not learn to stop; append tokenizer.eos_token to each response "
+                f"(or raise max_length if truncation cut it off)."
+            )
+        elif trained and not eos_trained:
+            if pad_is_eos:
+                problems.append(
+                    f"Example {i}'s EOS is not trained because pad == eos and the labels were "
+                    f"masked by token id: the real EOS was masked with the padding. Pad labels "
+                    f"by position instead (labels.pad_batch), or give the tokenizer its own "
+                    f"pad token."
+                )
+            else:
+                problems.append(
+                    f"Example {i}'s EOS is not trained, so the model will not learn to stop; "
+                    f"keep the EOS after the response in the labels."
+                )
+        on_padding = [t for t in range(len(ids)) if not mask[t] and labels[t] != IGNORE_INDEX]
+        if on_padding:
+            problems.append(
+                f"Example {i} trains on {len(on_padding)} padding position(s) "
+                f"(attention_mask 0 but label != -100); pad labels with -100 (labels.pad_batch)."
+            )
+        if template_ids is not None:
+            real_ids = [ids[t] for t in real]
+            if find_subsequence(real_ids, template_ids) is None:
+                problems.append(
+                    f"Example {i} does not contain the response template's ids {template_ids}, "
+                    f"so a template-search collator masks the whole row. The template "
+                    f"tokenizes differently in context; see "
+                    f"collators.explain_template_mismatch."
+                )
+        audits.append(ExampleAudit(index=i, n_tokens=len(real), n_trained=len(trained),
+                                   eos_trained=eos_trained, problems=problems))
+    return LabelAudit(examples=audits)

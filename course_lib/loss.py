@@ -1,0 +1,93 @@
+"""The loss the model actually computes, written out by hand.
+
+A causal LM predicts token t+1 from tokens 0..t. So the logits at position t are graded
+against the label at position t+1 ("shift"), and positions whose label is -100 are left out
+of the average. That is all "loss masking" is:
+
+    >>> logits = torch.zeros(1, 3, 5)              # uniform guesses over 5 tokens
+    >>> labels = torch.tensor([[-100, -100, 4]])   # only the last token is graded
+    >>> round(masked_cross_entropy(logits, labels).item(), 4)   # = ln(5)
+    1.6094
+
+With no graded position at all the mean is 0/0 = NaN: the classic "loss is nan" of a
+response that truncation cut away (see diagnostics.py).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from course_lib.labels import IGNORE_INDEX
+
+
+def _shifted(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    if logits.dim() == 2:  # one example without a batch dimension
+        logits, labels = logits.unsqueeze(0), labels.unsqueeze(0)
+    if logits.shape[:2] != labels.shape:
+        raise ValueError(
+            f"logits {tuple(logits.shape)} and labels {tuple(labels.shape)} disagree on "
+            f"(batch, sequence); pass the logits of the same batch the labels belong to"
+        )
+    # Logits at t predict the token at t+1: drop the last logit and the first label.
+    return logits[:, :-1, :].float(), labels[:, 1:]
+
+
+def masked_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean next-token cross-entropy over the positions whose label is not -100.
+
+    logits: (batch, seq, vocab) or (seq, vocab); labels: (batch, seq) or (seq,).
+    Equals `model(input_ids, attention_mask, labels=labels).loss` of a Hugging Face causal
+    LM. Returns NaN when no position is trained (mean over zero tokens).
+    """
+    shift_logits, shift_labels = _shifted(logits, labels)
+    trained = shift_labels != IGNORE_INDEX
+    losses = F.cross_entropy(
+        shift_logits.reshape(-1, shift_logits.size(-1)),
+        shift_labels.reshape(-1),
+        ignore_index=IGNORE_INDEX,
+        reduction="none",
+    )
+    # sum / count written out, so the 0/0 case is visible rather than hidden by a library.
+    return losses.sum() / trained.sum()
+
+
+def per_token_losses(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """The loss of each token, aligned with the tokens: shape like `labels`.
+
+    Entry [b, t] is the cross-entropy of predicting token t (from tokens before it). It is
+    NaN where the token is not trained (label -100) and at t = 0 (nothing predicts it).
+    The mean of the non-NaN entries is `masked_cross_entropy(logits, labels)`.
+    """
+    squeeze = logits.dim() == 2
+    shift_logits, shift_labels = _shifted(logits, labels)
+    losses = F.cross_entropy(
+        shift_logits.transpose(1, 2), shift_labels, ignore_index=IGNORE_INDEX, reduction="none"
+    )
+    losses = losses.masked_fill(shift_labels == IGNORE_INDEX, float("nan"))
+    nan_first = torch.full((losses.size(0), 1), float("nan"), dtype=losses.dtype)
+    out = torch.cat([nan_first, losses], dim=1)
+    return out[0] if squeeze else out
+
+
+@torch.no_grad()
+def example_token_losses(model, example: dict) -> list[float]:
+    """Run `model` on one example (input_ids, labels) and return each token's loss.
+
+    NaN marks tokens that are not trained; feed the list to mask_view's loss overlay:
+
+        >>> losses = example_token_losses(model, ex)                 # doctest: +SKIP
+        >>> show_mask(ex, tokenizer, losses=losses)                  # doctest: +SKIP
+    """
+    device = next(model.parameters()).device
+    input_ids = torch.as_tensor(example["input_ids"], device=device).reshape(1, -1)
+    labels = torch.as_tensor(example["labels"]).reshape(1, -1)
+    mask = example.get("attention_mask")
+    attention_mask = None if mask is None else torch.as_tensor(mask, device=device).reshape(1, -1)
+    was_training = model.training
+    model.eval()
+    try:
+        logits = model(input_ids=input_ids, attention_mask=attention_mask).logits.cpu()
+    finally:
+        model.train(was_training)
+    return per_token_losses(logits, labels)[0].tolist()

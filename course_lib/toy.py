@@ -1,0 +1,84 @@
+"""A toy tokenizer and a toy model, built offline in about a second.
+
+Tests, benchmarks and exercises use them when the embedded tiny model is not needed: the
+tokenizer is a real byte-level BPE (the same family as GPT-2, Llama 3, Qwen), so everything
+the course shows about tokens and labels happens with it too.
+
+    >>> tok = make_toy_tokenizer()
+    >>> tok.convert_ids_to_tokens(tok("### Response: 4", add_special_tokens=False)["input_ids"])
+    ['###', 'ĠResponse', ':', 'Ġ4']
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SPECIALS = ["<s>", "</s>", "<pad>", "<unk>"]
+
+
+def toy_corpus() -> list[str]:
+    """The text the toy BPE is trained on: the course's templates and some arithmetic."""
+    from course_lib.formatting import ALPACA, SEED
+
+    words = (
+        "what is the capital of france spain cat dog says red blue hello world hola mundo"
+    ).split()
+    lines = []
+    for a in range(10):
+        for b in range(10):
+            lines.append(SEED.format_prompt(f"What is {a}+{b}?") + f" {a + b}")
+            lines.append(f"{a} + {b} = {a + b}. Add {a} and {b}.")
+    lines += [ALPACA.format_prompt("Translate this to Spanish", "Hello world") + "Hola mundo"]
+    lines += [" ".join(words)] * 5
+    return lines
+
+
+def make_toy_tokenizer(pad_is_eos: bool = False, vocab_size: int = 600):
+    """A small byte-level BPE with bos/eos/pad/unk that adds BOS, trained in well under a second.
+
+    pad_is_eos=True gives the set-up of many real base models (pad token = EOS token).
+    vocab_size changes how much is merged (260: bytes only, no merges at all).
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=SPECIALS, show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    tok.train_from_iterator(toy_corpus(), trainer)
+    bos = tok.token_to_id("<s>")
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A", special_tokens=[("<s>", bos)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token="<s>", eos_token="</s>",
+        pad_token="</s>" if pad_is_eos else "<pad>", unk_token="<unk>",
+    )
+
+
+def make_toy_model(tokenizer, seed: int = 0):
+    """A randomly initialised tiny Llama (about 30k parameters) sized for `tokenizer`."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=256,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True,
+    )
+    return LlamaForCausalLM(config)
+
+
+def save_toy_model(out_dir: str | Path, pad_is_eos: bool = False) -> Path:
+    """Save a toy model and its tokenizer to `out_dir` (a folder `--model` can point to)."""
+    out = Path(out_dir)
+    tokenizer = make_toy_tokenizer(pad_is_eos=pad_is_eos)
+    make_toy_model(tokenizer).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out

@@ -1,0 +1,101 @@
+"""Our labels and loss agree with TRL 1.x and transformers (guards against API drift)."""
+
+import pytest
+import torch
+
+from course_lib.collators import trl_prepare
+from course_lib.labels import IGNORE_INDEX, pad_batch, prepare_examples
+from course_lib.loss import masked_cross_entropy
+
+RECORDS = [
+    {"instruction": "What is 2+2?", "response": "4"},  # two-part
+    {"instruction": "Translate this to Spanish", "input": "Hello world",
+     "response": "Hola mundo"},  # three-part
+    {"instruction": "What is the capital of france?", "response": "Paris.\nIt is in France."},
+    {"instruction": "Say hello", "input": "to the world", "output": "hello world"},  # Alpaca
+    {"instruction": "Name a colour", "context": "red or blue", "response": "red"},  # Dolly
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("template", ["seed", "alpaca"])
+@pytest.mark.parametrize("pad_is_eos", [False, True])
+def test_labels_equal_trl_sft_trainer(template, pad_is_eos, toy_tokenizer,
+                                      toy_tokenizer_pad_is_eos):
+    tok = toy_tokenizer_pad_is_eos if pad_is_eos else toy_tokenizer
+    ours = prepare_examples(RECORDS, tok, template)
+    trl = trl_prepare(RECORDS, tok, template, max_length=1024)
+    assert trl.kept == ours.kept == list(range(len(RECORDS)))
+    for mine, theirs in zip(ours.examples, trl.examples, strict=True):
+        assert mine["input_ids"] == theirs["input_ids"]
+        assert mine["labels"] == theirs["labels"]
+        assert mine["labels"][-1] == tok.eos_token_id  # EOS trained in both
+
+
+@pytest.mark.slow
+def test_truncation_drops_the_same_examples_as_trl(toy_tokenizer):
+    max_length = 16  # the seed prompt of records 1 and 2 alone is longer
+    ours = prepare_examples(RECORDS, toy_tokenizer, "seed", max_length=max_length)
+    trl = trl_prepare(RECORDS, toy_tokenizer, "seed", max_length=max_length)
+    assert ours.skipped, "the test needs at least one example truncated away"
+    assert trl.dropped == [i for i, _ in ours.skipped]  # TRL drops them; we also report them
+    assert trl.kept == ours.kept
+    assert [e["labels"] for e in trl.examples] == [e["labels"] for e in ours.examples]
+
+
+@pytest.mark.slow
+def test_the_explorer_trl_strategy_matches_response_only(toy_tokenizer):
+    import re
+
+    from course_lib.mask_view import mask_explorer
+
+    def chips(html):  # every chip's tooltip: "id X, label Y"
+        return re.findall(r'title="(id \d+, label -?\d+)"', html)
+
+    box = mask_explorer(RECORDS[:2], toy_tokenizer)
+    picker, strategy, out = box.children
+    for index in (0, 1):
+        picker.value = index
+        strategy.value = "response"
+        response = chips(out.value)
+        strategy.value = "trl"
+        assert "TRL 1.x SFTTrainer" in out.value
+        assert response and chips(out.value) == response
+
+
+def test_trl_padding_collator_pads_like_ours(toy_tokenizer_pad_is_eos):
+    from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
+
+    tok = toy_tokenizer_pad_is_eos
+    examples = prepare_examples(RECORDS, tok).examples
+    theirs = DataCollatorForLanguageModeling(pad_token_id=tok.pad_token_id)(
+        [{"input_ids": e["input_ids"], "labels": e["labels"]} for e in examples])
+    mine = pad_batch(examples, tok.pad_token_id)
+    for key in ("input_ids", "attention_mask", "labels"):
+        assert torch.equal(theirs[key], mine[key]), key
+
+
+def test_the_old_collator_is_gone_from_trl():
+    # The seed imports it; TRL removed it in 0.20. Lessons must not rely on it.
+    with pytest.raises(ImportError):
+        from trl import DataCollatorForCompletionOnlyLM  # noqa: F401
+
+
+@pytest.mark.parametrize("pad_is_eos", [False, True])
+def test_model_loss_equals_hand_computed_masked_cross_entropy(
+    pad_is_eos, toy_model_dir, toy_tokenizer, toy_tokenizer_pad_is_eos
+):
+    from transformers import AutoModelForCausalLM
+
+    tok = toy_tokenizer_pad_is_eos if pad_is_eos else toy_tokenizer
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    model.eval()
+    batch = pad_batch(prepare_examples(RECORDS, tok).examples, tok.pad_token_id)
+    assert (batch["attention_mask"] == 0).any(), "the batch must contain padding"
+    with torch.no_grad():
+        out = model(**batch)
+    by_hand = masked_cross_entropy(out.logits, batch["labels"])
+    assert out.loss.item() == pytest.approx(by_hand.item(), rel=1e-5)
+    # And it is not the loss over every token: masking changes the number.
+    everything = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, IGNORE_INDEX)
+    assert masked_cross_entropy(out.logits, everything).item() != pytest.approx(by_hand.item())

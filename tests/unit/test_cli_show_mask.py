@@ -1,0 +1,46 @@
+"""`course show-mask` prints the ANSI view; colour can be turned off."""
+
+import re
+
+from course_lib.cli import main
+
+ANSI = re.compile(r"\033\[[0-9;]*m")
+
+
+def test_show_mask_prints_tokens_and_totals(toy_model_dir, capsys):
+    rc = main(["show-mask", "What is 2+2?", "4", "--model", str(toy_model_dir),
+               "--color", "never"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "·4(301, 301)" in out and "[</s>](1, 1)" in out
+    assert "Total input len: 15  Count of labels: 2" in out
+    assert not ANSI.search(out)
+
+
+def test_show_mask_three_part_alpaca(toy_model_dir, capsys):
+    rc = main(["show-mask", "Translate this to Spanish", "Hola mundo", "--input", "Hello world",
+               "--template", "alpaca", "--model", str(toy_model_dir), "--color", "always"])
+    out = capsys.readouterr().out
+    assert rc == 0 and ANSI.search(out)
+    plain = ANSI.sub("", out)
+    assert "·Input(-100" in plain and "Hola(" in plain and "template: alpaca" in plain
+
+
+def test_no_color_env_turns_auto_colour_off(toy_model_dir, capsys, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    main(["show-mask", "What is 2+2?", "4", "--model", str(toy_model_dir)])
+    assert not ANSI.search(capsys.readouterr().out)
+
+
+def test_template_strategy_warns_about_the_masked_row(toy_model_dir, capsys):
+    main(["show-mask", "What is 2+2?", "4", "--model", str(toy_model_dir),
+          "--strategy", "template", "--color", "never"])
+    out = capsys.readouterr().out
+    assert "Count of labels: 0" in out
+    assert "warning: Example 0 has no trained token" in out
+
+
+def test_missing_model_is_one_error_line(tmp_path, capsys):
+    rc = main(["show-mask", "What is 2+2?", "4", "--model", str(tmp_path / "nope")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1

@@ -1,0 +1,185 @@
+"""Template search (the old TRL collator), its failure and fixes; the standard collator."""
+
+import warnings
+
+import pytest
+
+from course_lib.collators import (
+    STRATEGIES,
+    CompletionOnlyCollator,
+    explain_template_mismatch,
+    find_subsequence,
+    lm_collator_batch,
+    strategy_examples,
+    template_ids_for,
+    template_ids_in_context,
+    tokenize_texts,
+)
+from course_lib.formatting import format_text
+from course_lib.labels import IGNORE_INDEX, prepare_examples
+
+SEED_TEXT = "### Instruction: What is 2+2? ### Response: 4"
+RECORDS = [
+    {"instruction": "What is 2+2?", "response": "4"},
+    {"instruction": "Translate this to Spanish", "input": "Hello world", "response": "Hola mundo"},
+]
+
+
+def _collate(collator, examples):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        batch = collator(examples)
+    return batch, [str(w.message) for w in caught]
+
+
+def test_find_subsequence():
+    assert find_subsequence([5, 1, 2, 3, 1, 2], [1, 2]) == 1
+    assert find_subsequence([5, 1, 2], [2, 1]) is None
+    assert find_subsequence([1], [1, 2]) is None
+    assert find_subsequence([1, 2], []) is None
+
+
+def test_seed_template_is_not_found_and_the_row_is_fully_masked(toy_tokenizer):
+    """The real failure: '### Response:' alone starts with '###', in context with ' ###'."""
+    collator = CompletionOnlyCollator("### Response:", toy_tokenizer, mlm=False)
+    batch, messages = _collate(collator, [SEED_TEXT])
+    assert collator.found == [False]
+    assert (batch["labels"] == IGNORE_INDEX).all()
+    assert len(messages) == 1
+    assert "Could not find response key `### Response:`" in messages[0]
+    assert "This instance will be ignored in loss calculation" in messages[0]
+
+
+def test_the_mismatch_is_the_leading_space(toy_tokenizer):
+    alone = toy_tokenizer.encode("### Response:", add_special_tokens=False)
+    in_context = template_ids_in_context(toy_tokenizer, "### Response:", SEED_TEXT)
+    assert alone != in_context
+    assert toy_tokenizer.decode(alone) == "### Response:"
+    assert toy_tokenizer.decode(in_context) == " ### Response:"
+    full = toy_tokenizer.encode(SEED_TEXT, add_special_tokens=False)
+    assert find_subsequence(full, alone) is None
+    assert find_subsequence(full, in_context) is not None
+
+
+def test_explain_template_mismatch_shows_both_tokenizations(toy_tokenizer):
+    report = explain_template_mismatch(toy_tokenizer, "### Response:", SEED_TEXT)
+    assert not report.found
+    text = str(report)
+    assert "'###'" in text and "'Ġ###'" in text  # both first tokens named
+    assert str(report.context_ids) in text and "Fix:" in text
+    assert "<pre" in report._repr_html_()
+
+
+def test_alpaca_template_is_found_because_a_newline_precedes_it(toy_tokenizer):
+    text = format_text(RECORDS[0], "alpaca")
+    assert explain_template_mismatch(toy_tokenizer, "### Response:", text).found
+    collator = CompletionOnlyCollator("### Response:", toy_tokenizer)
+    batch, messages = _collate(collator, [text])
+    assert collator.found == [True] and messages == []
+    trained = [t for t in batch["labels"][0].tolist() if t != IGNORE_INDEX]
+    # The old collator trains from right after "### Response:", so the newline too.
+    assert toy_tokenizer.decode(trained) == "\n4"
+
+
+def test_fix_1_template_ids_taken_from_context(toy_tokenizer):
+    ids = template_ids_for(toy_tokenizer, "seed")
+    collator = CompletionOnlyCollator(ids, toy_tokenizer)
+    batch, messages = _collate(collator, tokenize_texts(RECORDS, toy_tokenizer))
+    assert messages == [] and collator.found == [True, True]
+    # With the right ids it agrees with segment labels (fix 2) on both records.
+    ours = prepare_examples(RECORDS, toy_tokenizer).examples
+    for row, ex in enumerate(ours):
+        n = len(ex["labels"])
+        assert batch["labels"][row, :n].tolist() == ex["labels"]
+
+
+def test_the_historical_context_slice_recipe_gives_the_same_ids(toy_tokenizer):
+    # TRL docs (trl#622): encode the template with a little context, drop the context tokens.
+    with_context = toy_tokenizer.encode("? ### Response:", add_special_tokens=False)[1:]
+    assert with_context == template_ids_for(toy_tokenizer, "seed")
+
+
+def test_old_collator_masks_padding_by_id_so_pad_eos_loses_the_eos(toy_tokenizer_pad_is_eos):
+    tok = toy_tokenizer_pad_is_eos
+    collator = CompletionOnlyCollator(template_ids_for(tok, "seed"), tok)
+    batch, _ = _collate(collator, tokenize_texts(RECORDS, tok))
+    assert tok.eos_token_id not in batch["labels"].tolist()[0]  # the real EOS was masked
+
+
+def test_mlm_true_and_empty_template_are_refused(toy_tokenizer):
+    with pytest.raises(ValueError, match="mlm=False"):
+        CompletionOnlyCollator("### Response:", toy_tokenizer, mlm=True)
+    with pytest.raises(ValueError, match="empty"):
+        CompletionOnlyCollator([], toy_tokenizer)
+
+
+def test_template_ids_in_context_needs_the_marker(toy_tokenizer):
+    with pytest.raises(ValueError, match="does not occur"):
+        template_ids_in_context(toy_tokenizer, "### Answer:", SEED_TEXT)
+
+
+def test_standard_collator_trains_the_prompt(toy_tokenizer):
+    batch = lm_collator_batch(tokenize_texts(RECORDS, toy_tokenizer), toy_tokenizer)
+    for row, ex in enumerate(tokenize_texts(RECORDS, toy_tokenizer)):
+        n = len(ex["input_ids"])
+        assert batch["labels"][row, :n].tolist() == ex["input_ids"]  # prompt included
+        assert (batch["labels"][row, n:] == IGNORE_INDEX).all()
+
+
+def test_standard_collator_masks_the_real_eos_when_pad_is_eos(toy_tokenizer_pad_is_eos):
+    tok = toy_tokenizer_pad_is_eos
+    examples = tokenize_texts(RECORDS, tok)
+    batch = lm_collator_batch(examples, tok)
+    for row, ex in enumerate(examples):
+        assert ex["input_ids"][-1] == tok.eos_token_id
+        assert batch["labels"][row, len(ex["input_ids"]) - 1] == IGNORE_INDEX
+
+
+@pytest.mark.parametrize("strategy", ["none", "response", "template"])
+def test_strategy_examples_keep_every_record(toy_tokenizer, strategy):
+    examples = strategy_examples(RECORDS, toy_tokenizer, strategy, "seed")
+    assert len(examples) == len(RECORDS)
+    trained = [sum(t != IGNORE_INDEX for t in e["labels"]) for e in examples]
+    if strategy == "none":
+        assert trained == [len(e["input_ids"]) for e in examples]
+    elif strategy == "response":
+        assert trained == [2, 4]  # " 4" EOS / " " "Hola" " mundo" EOS
+    else:
+        assert trained == [0, 0]  # the seed template is never found
+
+
+def test_strategy_examples_refuses_unknown(toy_tokenizer):
+    assert set(STRATEGIES) == {"none", "response", "template", "trl"}
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        strategy_examples(RECORDS, toy_tokenizer, "random")
+
+
+@pytest.mark.parametrize("vocab_size", [260, 300, 400, 600])
+def test_any_byte_level_bpe_fails_exactly_when_the_space_glues_on(vocab_size):
+    """Across BPEs with more or fewer merges: the search fails iff the token ids differ, and
+    the in-context ids always find the template and give the segment labels."""
+    from course_lib.toy import make_toy_tokenizer
+
+    tok = make_toy_tokenizer(vocab_size=vocab_size)
+    report = explain_template_mismatch(tok, "### Response:", SEED_TEXT)
+    contained = find_subsequence(report.context_ids, report.alone_ids) is not None
+    assert report.found == contained
+    if vocab_size == 600:
+        assert not report.found  # the toy tokenizer has merged " ###" into one token
+    collator = CompletionOnlyCollator("### Response:", tok)
+    _, messages = _collate(collator, tokenize_texts(RECORDS, tok))
+    assert collator.found == [report.found] * 2 and bool(messages) != report.found
+    fixed = CompletionOnlyCollator(template_ids_for(tok, "seed"), tok)
+    batch, messages = _collate(fixed, tokenize_texts(RECORDS, tok))
+    assert messages == [] and fixed.found == [True, True]
+    for row, ex in enumerate(prepare_examples(RECORDS, tok).examples):
+        assert batch["labels"][row, :len(ex["labels"])].tolist() == ex["labels"]
+
+
+def test_none_strategy_is_the_real_standard_collator(toy_tokenizer_pad_is_eos):
+    tok = toy_tokenizer_pad_is_eos
+    examples = strategy_examples(RECORDS, tok, "none")
+    for ex in examples:
+        assert ex["input_ids"][-1] == tok.eos_token_id
+        assert ex["labels"][:-1] == ex["input_ids"][:-1]  # the prompt is trained
+        assert ex["labels"][-1] == IGNORE_INDEX  # pad == eos: the real EOS is masked

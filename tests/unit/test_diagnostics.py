@@ -1,0 +1,96 @@
+"""audit_labels finds each masking mistake and names the example."""
+
+import math
+
+import torch
+
+from course_lib.collators import lm_collator_batch, tokenize_texts
+from course_lib.diagnostics import audit_labels
+from course_lib.labels import IGNORE_INDEX, pad_batch, prepare_examples
+
+RECORDS = [
+    {"instruction": "What is 2+2?", "response": "4"},
+    {"instruction": "Translate this to Spanish", "input": "Hello world", "response": "Hola mundo"},
+]
+
+
+def test_correct_labels_pass(toy_tokenizer):
+    exs = prepare_examples(RECORDS, toy_tokenizer).examples
+    audit = audit_labels(pad_batch(exs, toy_tokenizer.pad_token_id), toy_tokenizer)
+    assert audit.ok and audit.warnings == []
+    assert [e.n_trained for e in audit.examples] == [2, 4]
+    assert audit.n_trained == 6
+    assert audit.n_predictions == sum(len(e["input_ids"]) - 1 for e in exs)
+    assert audit.trained_fraction == 6 / audit.n_predictions
+    assert "No masking problem found." in str(audit)
+
+
+def test_fully_masked_row_is_named_with_nan_and_advice(toy_tokenizer):
+    exs = prepare_examples(RECORDS, toy_tokenizer).examples
+    exs[1] = {**exs[1], "labels": [IGNORE_INDEX] * len(exs[1]["labels"])}
+    audit = audit_labels(exs, toy_tokenizer, indices=[4, 7])
+    assert audit.fully_masked == [7]
+    assert len(audit.warnings) == 1
+    assert audit.warnings[0].startswith("Example 7 has no trained token: its loss is 0/0 = NaN")
+    assert "raise max_length" in audit.warnings[0]
+
+
+def test_standard_collator_with_pad_eos_is_flagged_twice_per_row(toy_tokenizer_pad_is_eos):
+    tok = toy_tokenizer_pad_is_eos
+    batch = lm_collator_batch(tokenize_texts(RECORDS, tok), tok)
+    audit = audit_labels(batch, tok)
+    assert audit.eos_untrained == [0, 1]
+    for i in (0, 1):
+        mine = [w for w in audit.warnings if w.startswith(f"Example {i}")]
+        assert any("trains on its prompt" in w for w in mine)
+        assert any("pad == eos" in w and "by position" in w for w in mine)
+
+
+def test_eos_not_trained_without_pad_eos(toy_tokenizer):
+    ex = prepare_examples(RECORDS[:1], toy_tokenizer).examples[0]
+    ex["labels"][-1] = IGNORE_INDEX
+    audit = audit_labels([ex], toy_tokenizer)
+    assert audit.eos_untrained == [0]
+    assert "EOS is not trained" in audit.warnings[0] and "pad == eos" not in audit.warnings[0]
+
+
+def test_missing_eos_is_flagged(toy_tokenizer):
+    ex = prepare_examples(RECORDS[:1], toy_tokenizer).examples[0]
+    ex = {k: v[:-1] for k, v in ex.items()}
+    assert "has no EOS token" in audit_labels([ex], toy_tokenizer).warnings[0]
+
+
+def test_labels_on_padding_are_flagged(toy_tokenizer):
+    exs = prepare_examples(RECORDS, toy_tokenizer).examples
+    batch = pad_batch(exs, toy_tokenizer.pad_token_id)
+    batch["labels"] = torch.where(batch["attention_mask"] == 0, batch["input_ids"],
+                                  batch["labels"])  # pads trained, as in a by-hand bug
+    audit = audit_labels(batch, toy_tokenizer)
+    short = 0 if len(exs[0]["input_ids"]) < len(exs[1]["input_ids"]) else 1
+    gap = batch["input_ids"].shape[1] - len(exs[short]["input_ids"])
+    assert any(w.startswith(f"Example {short} trains on {gap} padding position")
+               for w in audit.warnings)
+
+
+def test_template_not_found_is_flagged_for_the_seed_template(toy_tokenizer):
+    exs = prepare_examples(RECORDS, toy_tokenizer, "seed").examples
+    audit = audit_labels(exs, toy_tokenizer, response_template="### Response:")
+    assert len(audit.warnings) == 2
+    assert all("explain_template_mismatch" in w for w in audit.warnings)
+    alpaca = prepare_examples(RECORDS, toy_tokenizer, "alpaca").examples
+    assert audit_labels(alpaca, toy_tokenizer, response_template="### Response:").ok
+
+
+def test_reports_render(toy_tokenizer):
+    audit = audit_labels(prepare_examples(RECORDS, toy_tokenizer).examples, toy_tokenizer)
+    html = audit._repr_html_()
+    assert "<table>" in html and html.count("<tr>") == 3
+    assert str(audit).startswith("2 examples, 6 of ")
+    assert not math.isnan(audit.examples[0].trained_fraction)
+
+
+def test_missing_labels_is_an_error_naming_the_example(toy_tokenizer):
+    import pytest
+
+    with pytest.raises(ValueError, match="example 0 has no 'labels'"):
+        audit_labels([{"input_ids": [1, 2]}], toy_tokenizer)

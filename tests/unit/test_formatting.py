@@ -1,0 +1,184 @@
+"""Step 1: records -> prompt and response text, for every schema the course reads."""
+
+import pytest
+
+from course_lib.errors import CourseError
+from course_lib.formatting import (
+    ALPACA,
+    SEED,
+    check_consistent_templates,
+    detect_schema,
+    detect_template,
+    format_example,
+    format_text,
+    get_template,
+    normalize_record,
+    parse_formatted,
+    to_prompt_completion,
+)
+
+TWO_PART = {"instruction": "What is 5+3?", "response": "8"}
+THREE_PART = {"instruction": "Translate this to Spanish", "input": "Hello world",
+              "response": "Hola mundo"}
+
+
+def test_seed_two_part_is_the_seed_one_liner():
+    assert format_text({"instruction": "What is 2+2?", "response": "4"}, "seed") == (
+        "### Instruction: What is 2+2? ### Response: 4"
+    )
+
+
+def test_seed_three_part_puts_the_input_between():
+    prompt, response = format_example(THREE_PART, SEED)
+    assert prompt == (
+        "### Instruction: Translate this to Spanish ### Input: Hello world ### Response:"
+    )
+    assert response == " Hola mundo"
+
+
+def test_alpaca_without_input_has_no_input_section():
+    prompt, response = format_example(TWO_PART, ALPACA)
+    assert "### Input:" not in prompt
+    assert prompt.startswith("Below is an instruction that describes a task. Write")
+    assert prompt.endswith("### Instruction:\nWhat is 5+3?\n\n### Response:\n")
+    assert response == "8"
+
+
+def test_alpaca_with_input_has_input_section_and_its_own_preamble():
+    prompt, _ = format_example(THREE_PART, ALPACA)
+    assert "paired with an input" in prompt
+    assert "### Instruction:\nTranslate this to Spanish\n\n### Input:\nHello world\n\n" in prompt
+    assert prompt.endswith("### Response:\n")
+
+
+def test_empty_input_counts_as_two_part():
+    assert format_example({**TWO_PART, "input": ""}, SEED) == format_example(TWO_PART, SEED)
+    assert format_example({**TWO_PART, "input": None}, ALPACA) == format_example(TWO_PART, ALPACA)
+
+
+def test_braces_in_the_data_are_kept_verbatim():
+    prompt, _ = format_example({"instruction": "Fill {x} and {input}", "response": "ok"}, SEED)
+    assert prompt == "### Instruction: Fill {x} and {input} ### Response:"
+
+
+def test_unknown_template_name_lists_the_choices():
+    with pytest.raises(CourseError, match="seed, alpaca"):
+        get_template("chatml")
+
+
+@pytest.mark.parametrize(
+    ("raw", "schema", "expected"),
+    [
+        (TWO_PART, "seed", {"instruction": "What is 5+3?", "input": "", "response": "8"}),
+        (THREE_PART, "seed", {**THREE_PART}),
+        ({"instruction": "Say hi", "input": "", "output": "hi"}, "alpaca",
+         {"instruction": "Say hi", "input": "", "response": "hi"}),
+        ({"instruction": "Summarise", "context": "Long text.", "response": "Short.",
+          "category": "summarization"}, "dolly",
+         {"instruction": "Summarise", "input": "Long text.", "response": "Short."}),
+        ({"prompt": "What is 2+2?", "completion": "4"}, "trl",
+         {"instruction": "What is 2+2?", "input": "", "response": "4"}),
+        ({"prompt": "### Instruction: Translate ### Input: Hi ### Response:",
+          "completion": " Hola"}, "trl",
+         {"instruction": "Translate", "input": "Hi", "response": "Hola"}),
+        ({"messages": [{"role": "user", "content": "What is 2+2?"},
+                       {"role": "assistant", "content": "4"}]}, "chat",
+         {"instruction": "What is 2+2?", "input": "", "response": "4"}),
+        ({"prompt": [{"role": "user", "content": "Hi"}],
+          "completion": [{"role": "assistant", "content": "Hello"}]}, "trl",
+         {"instruction": "Hi", "input": "", "response": "Hello"}),
+        ({"text": "### Instruction: What is 5+3?\n### Response: 8"}, "text",
+         {"instruction": "What is 5+3?", "input": "", "response": "8"}),
+    ],
+)
+def test_normalize_record_maps_every_schema(raw, schema, expected):
+    assert detect_schema(raw) == schema
+    assert normalize_record(raw) == expected
+
+
+def test_templated_trl_prompt_round_trips_for_both_templates():
+    for template in (SEED, ALPACA):
+        pc = to_prompt_completion(THREE_PART, template)
+        assert normalize_record(pc) == THREE_PART
+
+
+def test_text_record_round_trips_through_parse():
+    for template in (SEED, ALPACA):
+        for rec in (TWO_PART, THREE_PART):
+            parsed = parse_formatted(format_text(rec, template))
+            assert parsed == {"input": "", **rec}
+
+
+def test_format_example_accepts_raw_schemas():
+    alpaca = {"instruction": "Say hi", "input": "", "output": "hi"}
+    dolly = {"instruction": "Say hi", "context": "greeting", "response": "hi"}
+    assert format_example(alpaca, SEED) == ("### Instruction: Say hi ### Response:", " hi")
+    assert format_example(dolly, SEED)[0] == (
+        "### Instruction: Say hi ### Input: greeting ### Response:"
+    )
+
+
+def test_unknown_schema_names_the_record_and_lists_schemas():
+    with pytest.raises(CourseError, match=r"data.jsonl line 7: .*'question'.*prompt / completion"):
+        normalize_record({"question": "q", "answer": "a"}, where="data.jsonl line 7")
+
+
+def test_non_text_field_is_explained():
+    with pytest.raises(CourseError, match="field 'response' should be text but is int"):
+        normalize_record({"instruction": "What is 2+2?", "response": 4}, where="example 3")
+
+
+def test_empty_instruction_is_refused():
+    with pytest.raises(CourseError, match="example 2: the instruction is empty"):
+        normalize_record({"instruction": "  ", "response": "x"}, where="example 2")
+
+
+def test_multi_turn_chat_is_refused_with_a_way_out():
+    msgs = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"},
+            {"role": "user", "content": "c"}, {"role": "assistant", "content": "d"}]
+    with pytest.raises(CourseError, match="TRL's chat path"):
+        normalize_record({"messages": msgs})
+
+
+def test_chat_system_message_becomes_the_input():
+    msgs = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": "Hello"}]
+    assert normalize_record({"messages": msgs})["input"] == "Be brief."
+
+
+def test_unrecognised_text_is_refused():
+    with pytest.raises(CourseError, match="uses no template the course knows"):
+        normalize_record({"text": "just some prose"})
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("### Instruction: a ### Response: b", "seed"),
+        ("### Instruction: a ### Input: c ### Response: b", "seed"),
+        (format_text(THREE_PART, ALPACA), "alpaca"),
+        ("Human: a Assistant: b", "human_assistant"),
+        ("Q: a A: b", "qa"),
+        ("nothing known", None),
+    ],
+)
+def test_detect_template(text, name):
+    assert detect_template(text) == name
+
+
+def test_the_seeds_mixed_formats_are_flagged_with_indices():
+    records = [{"text": "### Instruction: a ### Response: b"},
+               {"text": "Human: a Assistant: b"},
+               {"text": "Q: a A: b"},
+               {"text": "### Instruction: c ### Response: d"}]
+    warnings = check_consistent_templates(records)
+    assert len(warnings) == 2
+    assert "'human_assistant'" in warnings[0] and "examples 1)" in warnings[0]
+    assert "'qa'" in warnings[1] and "examples 2)" in warnings[1]
+    assert all("reformat them with one template" in w for w in warnings)
+
+
+def test_consistent_data_gives_no_warning():
+    same = [{"text": format_text(r, SEED)} for r in (TWO_PART, THREE_PART)]
+    assert check_consistent_templates(same) == []
+    assert check_consistent_templates([TWO_PART, THREE_PART]) == []

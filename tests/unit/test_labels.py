@@ -1,0 +1,119 @@
+"""Step 2: labels. -100 on every prompt token, response + EOS trained, nothing lost silently."""
+
+import pytest
+import torch
+
+from course_lib.labels import (
+    IGNORE_INDEX,
+    PadCollator,
+    build_example,
+    pad_batch,
+    prepare_examples,
+)
+
+RECORDS = [
+    {"instruction": "What is 2+2?", "response": "4"},
+    {"instruction": "Translate this to Spanish", "input": "Hello world", "response": "Hola mundo"},
+    {"instruction": "Say hi", "input": "", "output": "hello world"},  # Alpaca schema
+]
+
+
+@pytest.mark.parametrize("template", ["seed", "alpaca"])
+def test_labels_are_prompt_masked_then_response_and_eos(toy_tokenizer, template):
+    from course_lib.formatting import format_example
+
+    prepared = prepare_examples(RECORDS, toy_tokenizer, template)
+    assert prepared.kept == [0, 1, 2] and not prepared.skipped
+    for record, ex in zip(RECORDS, prepared.examples, strict=True):
+        prompt, response = format_example(record, template)
+        p_ids = toy_tokenizer(prompt)["input_ids"]
+        r_ids = toy_tokenizer(response, add_special_tokens=False)["input_ids"]
+        # Segments: the example is exactly prompt tokens + response tokens + EOS.
+        assert ex["input_ids"] == p_ids + r_ids + [toy_tokenizer.eos_token_id]
+        assert ex["labels"] == [IGNORE_INDEX] * len(p_ids) + r_ids + [toy_tokenizer.eos_token_id]
+        assert ex["attention_mask"] == [1] * len(ex["input_ids"])
+
+
+def test_masking_none_trains_every_token(toy_tokenizer):
+    ex = build_example(RECORDS[0], toy_tokenizer, masking="none")
+    assert ex["labels"] == ex["input_ids"]
+
+
+def test_unknown_masking_is_refused(toy_tokenizer):
+    with pytest.raises(ValueError, match="masking must be"):
+        prepare_examples(RECORDS, toy_tokenizer, masking="prompt")
+
+
+def test_bad_record_error_names_its_index(toy_tokenizer):
+    from course_lib.errors import CourseError
+
+    with pytest.raises(CourseError, match="example 1: "):
+        prepare_examples([RECORDS[0], {"question": "?"}], toy_tokenizer)
+
+
+def test_no_records_gives_an_empty_result(toy_tokenizer):
+    prepared = prepare_examples([], toy_tokenizer)
+    assert prepared.examples == [] and prepared.skipped == []
+
+
+def test_truncation_keeps_the_start_and_reports(toy_tokenizer):
+    full = build_example(RECORDS[1], toy_tokenizer)
+    n = len(full["input_ids"]) - 2  # cuts the EOS and the last response token
+    prepared = prepare_examples([RECORDS[1]], toy_tokenizer, max_length=n)
+    assert prepared.truncated == [0] and not prepared.skipped
+    assert prepared.examples[0]["input_ids"] == full["input_ids"][:n]
+    assert prepared.examples[0]["labels"] == full["labels"][:n]
+    assert "1 were truncated" in prepared.report()
+
+
+def test_truncation_to_the_prompt_is_skipped_and_named(toy_tokenizer):
+    prepared = prepare_examples(RECORDS, toy_tokenizer, max_length=8)
+    assert sorted(i for i, _ in prepared.skipped) == [0, 1, 2]
+    assert prepared.examples == [] and prepared.kept == []
+    report = prepared.report()
+    assert "0 of 3 examples" in report and "examples 0, 1, 2" in report
+    assert "raise max_length" in report
+
+
+def test_build_example_raises_when_nothing_is_left(toy_tokenizer):
+    with pytest.raises(ValueError, match="raise max_length"):
+        build_example(RECORDS[0], toy_tokenizer, max_length=3)
+
+
+def test_tokenizer_without_eos_is_refused(toy_tokenizer):
+    import copy
+
+    tok = copy.deepcopy(toy_tokenizer)
+    tok.eos_token = None
+    with pytest.raises(ValueError, match="eos_token"):
+        prepare_examples(RECORDS, tok)
+
+
+def test_pad_batch_pads_right_and_labels_by_position(toy_tokenizer):
+    a, b = (build_example(r, toy_tokenizer) for r in RECORDS[:2])
+    batch = pad_batch([a, b], toy_tokenizer.pad_token_id, pad_to_multiple_of=8)
+    width = batch["input_ids"].shape[1]
+    assert width % 8 == 0 and width >= max(len(a["input_ids"]), len(b["input_ids"]))
+    for row, ex in enumerate((a, b)):
+        n = len(ex["input_ids"])
+        assert batch["input_ids"][row, :n].tolist() == ex["input_ids"]
+        assert (batch["input_ids"][row, n:] == toy_tokenizer.pad_token_id).all()
+        assert batch["attention_mask"][row].tolist() == [1] * n + [0] * (width - n)
+        assert batch["labels"][row].tolist() == ex["labels"] + [IGNORE_INDEX] * (width - n)
+    assert batch["labels"].dtype == torch.long
+
+
+def test_pad_collator_is_pad_batch(toy_tokenizer_pad_is_eos):
+    tok = toy_tokenizer_pad_is_eos
+    exs = [build_example(r, tok) for r in RECORDS]
+    got = PadCollator(tok.pad_token_id)(exs)
+    want = pad_batch(exs, tok.pad_token_id)
+    assert all(torch.equal(got[k], want[k]) for k in want)
+    # Every row's real EOS (last real token) stays trained although it equals the pad id.
+    for row, ex in enumerate(exs):
+        assert got["labels"][row, len(ex["input_ids"]) - 1] == tok.eos_token_id
+
+
+def test_pad_batch_refuses_an_empty_batch():
+    with pytest.raises(ValueError, match="no examples"):
+        pad_batch([], 0)

@@ -1,0 +1,83 @@
+"""The hand-written masked cross-entropy and the per-token losses."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_lib.labels import IGNORE_INDEX
+from course_lib.loss import example_token_losses, masked_cross_entropy, per_token_losses
+
+
+def test_uniform_logits_give_log_vocab():
+    logits = torch.zeros(1, 3, 5)
+    labels = torch.tensor([[IGNORE_INDEX, IGNORE_INDEX, 4]])
+    assert masked_cross_entropy(logits, labels).item() == pytest.approx(math.log(5))
+
+
+def test_matches_shifted_cross_entropy_on_trained_positions_only():
+    torch.manual_seed(0)
+    logits = torch.randn(2, 6, 11)
+    labels = torch.randint(0, 11, (2, 6))
+    labels[0, :3] = IGNORE_INDEX
+    labels[1, 4:] = IGNORE_INDEX
+    # Written out differently: gather the trained (position, target) pairs one by one.
+    terms = []
+    for b in range(2):
+        for t in range(1, 6):
+            if labels[b, t] != IGNORE_INDEX:
+                terms.append(-F.log_softmax(logits[b, t - 1], -1)[labels[b, t]])
+    expected = torch.stack(terms).mean()
+    assert masked_cross_entropy(logits, labels).item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+def test_label_at_position_zero_is_never_used():
+    logits = torch.randn(1, 4, 7)
+    labels = torch.tensor([[3, IGNORE_INDEX, 2, 5]])
+    other = labels.clone()
+    other[0, 0] = IGNORE_INDEX
+    assert masked_cross_entropy(logits, labels) == masked_cross_entropy(logits, other)
+
+
+def test_no_trained_token_is_nan():
+    loss = masked_cross_entropy(torch.randn(1, 4, 7), torch.full((1, 4), IGNORE_INDEX))
+    assert torch.isnan(loss)
+
+
+def test_per_token_losses_align_with_tokens_and_average_to_the_loss():
+    torch.manual_seed(1)
+    logits = torch.randn(2, 5, 9)
+    labels = torch.randint(0, 9, (2, 5))
+    labels[:, :2] = IGNORE_INDEX
+    per = per_token_losses(logits, labels)
+    assert per.shape == labels.shape
+    assert torch.isnan(per[:, :2]).all()  # position 0 and masked positions
+    assert not torch.isnan(per[:, 2:]).any()
+    assert per[~per.isnan()].mean().item() == pytest.approx(
+        masked_cross_entropy(logits, labels).item(), rel=1e-6)
+    # Unbatched input works too.
+    assert torch.allclose(per_token_losses(logits[0], labels[0]), per[0], equal_nan=True)
+
+
+def test_shape_mismatch_is_explained():
+    with pytest.raises(ValueError, match="disagree"):
+        masked_cross_entropy(torch.randn(1, 4, 7), torch.zeros(1, 5, dtype=torch.long))
+
+
+def test_example_token_losses_from_the_toy_model(toy_model_dir, toy_tokenizer):
+    from transformers import AutoModelForCausalLM
+
+    from course_lib.labels import build_example
+
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    model.train()
+    ex = build_example({"instruction": "What is 2+2?", "response": "4"}, toy_tokenizer)
+    losses = example_token_losses(model, ex)
+    assert model.training  # restored
+    trained = [i for i, lab in enumerate(ex["labels"]) if lab != IGNORE_INDEX]
+    assert [i for i, x in enumerate(losses) if not math.isnan(x)] == trained
+    with torch.no_grad():
+        loss = model(input_ids=torch.tensor([ex["input_ids"]]),
+                     labels=torch.tensor([ex["labels"]])).loss.item()
+    assert sum(losses[i] for i in trained) / len(trained) == pytest.approx(loss, rel=1e-5)
