@@ -1,0 +1,163 @@
+"""Grade a folder of notebooks: every exercise in its own process, two at a time, with a timeout.
+
+    >>> report = grade_folder(Path("solutions"))          # doctest: +SKIP
+    >>> report.passed, report.total                       # doctest: +SKIP
+    (4, 4)
+
+Nothing here writes to the learner's notebooks: they are only read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import course_lib
+from course_lib.grading.notebook import ExerciseCell, find_exercises
+from course_lib.grading.registry import all_exercises, get_exercise
+from course_lib.grading.result import ERROR, FAILED, PASSED, TIMEOUT, ExerciseResult
+
+DEFAULT_TIMEOUT = 60.0  # seconds per exercise, start-up included (torch alone takes 2 s)
+DEFAULT_WORKERS = 2
+
+
+@dataclass
+class GradeReport:
+    """The results of one `course grade` run."""
+
+    folder: str
+    results: list[ExerciseResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> int:
+        return sum(r.passed for r in self.results)
+
+    @property
+    def total(self) -> int:
+        return len(self.results)
+
+    @property
+    def percent(self) -> float:
+        return round(100 * self.passed / self.total, 1) if self.total else 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "folder": self.folder,
+            "score": {"passed": self.passed, "total": self.total, "percent": self.percent},
+            "seconds": self.seconds,
+            "course_version": course_lib.__version__,
+            "exercises": [r.to_dict() for r in self.results],
+        }
+
+
+def _worker_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # The worker must import *this* course_lib, even from a notebook folder elsewhere.
+    root = str(Path(course_lib.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    env.setdefault("TOKENIZERS_PARALLELISM", "false")
+    env.setdefault("OMP_NUM_THREADS", "1")  # two workers share the machine
+    return env
+
+
+def run_isolated(cell: ExerciseCell, timeout: float = DEFAULT_TIMEOUT) -> ExerciseResult:
+    """Grade one exercise cell in a fresh Python process, killed after `timeout` seconds."""
+    exercise = get_exercise(cell.exercise)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
+        out = Path(tmp) / "result.json"
+        cmd = [sys.executable, "-m", "course_lib.grading.worker", str(cell.notebook.resolve()),
+               cell.exercise, str(out)]
+        proc = subprocess.Popen(
+            cmd, cwd=cell.notebook.parent, env=_worker_env(), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=(os.name == "posix"),  # so a timeout kills its children too
+        )
+        tail = _drain(proc)
+        try:
+            proc.wait(timeout=timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            timed_out = True
+        elapsed = round(time.perf_counter() - start, 3)
+        if out.exists():  # a verdict was written, even if the process lingered afterwards
+            result = ExerciseResult.from_dict(json.loads(out.read_text(encoding="utf-8")))
+        elif timed_out:
+            result = ExerciseResult(cell.exercise, TIMEOUT,
+                                    f"your code ran for more than {timeout:g} s and was stopped: "
+                                    f"is there a loop that never ends?", exercise.title)
+        else:
+            last = (b"".join(tail).decode(errors="replace").strip().splitlines() or [""])[-1]
+            result = ExerciseResult(
+                cell.exercise, FAILED,
+                f"your code ended the grading process (exit code {proc.returncode})"
+                + (f": {last[:200]}" if last else "") + "; remove os._exit/exit calls.",
+                exercise.title)
+    result.notebook = cell.notebook.name
+    result.seconds = elapsed
+    return result
+
+
+def _drain(proc: subprocess.Popen, keep: int = 16) -> deque:
+    """Read the process's output in the background, keeping only the last chunks: a flood of
+    prints must neither block the pipe nor fill our memory."""
+    tail: deque = deque(maxlen=keep)
+
+    def read() -> None:
+        for chunk in iter(lambda: proc.stdout.read(4096), b""):
+            tail.append(chunk)
+
+    threading.Thread(target=read, daemon=True).start()
+    return tail
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    try:
+        if os.name == "posix":
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def grade_folder(
+    folder: Path,
+    exercise_ids: list[str] | None = None,
+    workers: int = DEFAULT_WORKERS,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> GradeReport:
+    """Grade every registered exercise (or `exercise_ids`) found in `folder`'s notebooks."""
+    start = time.perf_counter()
+    cells = find_exercises(Path(folder))
+    wanted = exercise_ids or [ex.id for ex in all_exercises()]
+    results: dict[str, ExerciseResult] = {}
+    for ex_id in wanted:
+        if ex_id not in cells:
+            results[ex_id] = ExerciseResult(
+                ex_id, ERROR, f"no cell starting with `# exercise: {ex_id}` in the notebooks of "
+                              f"{folder}; restore it from the exercises folder.",
+                get_exercise(ex_id).title)
+    todo = [cells[ex_id] for ex_id in wanted if ex_id not in results]
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for result in pool.map(lambda c: run_isolated(c, timeout), todo):
+            results[result.exercise] = result
+    ordered = [results[ex_id] for ex_id in wanted]
+    return GradeReport(str(folder), ordered, round(time.perf_counter() - start, 2))
+
+
+__all__ = ["GradeReport", "grade_folder", "run_isolated", "PASSED"]
