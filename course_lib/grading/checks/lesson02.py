@@ -47,7 +47,7 @@ def check_format_record(format_record):
             raise AssertionError(
                 f"the {name} record {record} has no input, so its text has no '### Input:' "
                 f"part; you returned {got!r}.")
-        if got.split() == want.split():
+        if "".join(got.split()) == "".join(want.split()):
             raise AssertionError(
                 f"almost: only the spaces differ for the {name} record. Expected {want!r}, "
                 f"got {got!r}; {_first_difference(got, want)}.")
