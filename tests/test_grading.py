@@ -26,7 +26,7 @@ from course_lib.grading.generate import (
     strip_solution,
     write_exercises,
 )
-from course_lib.grading.notebook import exercise_cells, find_exercises, read_notebook
+from course_lib.grading.notebook import exercise_cells, find_exercises, read_notebook, to_python
 from course_lib.grading.registry import all_exercises, get_exercise
 from course_lib.grading.report import format_table
 from course_lib.grading.result import FAILED, NOT_IMPLEMENTED, PASSED, TIMEOUT
@@ -43,7 +43,8 @@ MUTANTS = [
      'return f"### Instruction: {record[\'instruction\']} ### Response: {record[\'response\']}"',
      "'Hello world' is missing"),
     ("ex02_1", "input part always written",
-     'return (f"### Instruction: {record[\'instruction\']} ### Input: {record.get(\'input\', \'\')}"\n'
+     'given = record.get("input", "")\n'
+     'return (f"### Instruction: {record[\'instruction\']} ### Input: {given}"\n'
      '        f" ### Response: {record[\'response\']}")',
      "has no input"),
     ("ex02_1", "no space after 'Response:'",
@@ -209,8 +210,9 @@ def test_exercise_notebooks_hide_solutions_and_keep_signatures():
 
 
 def test_strip_solution_keeps_indentation_and_removes_hidden_tests():
-    source = ("# exercise: ex03_1\ndef f(x):\n    y = 1\n    ### BEGIN SOLUTION\n    return x + y\n"
-              "    ### END SOLUTION\n### BEGIN HIDDEN TESTS\nassert f(1) == 2\n### END HIDDEN TESTS")
+    source = ("# exercise: ex03_1\ndef f(x):\n    y = 1\n"
+              "    ### BEGIN SOLUTION\n    return x + y\n    ### END SOLUTION\n"
+              "### BEGIN HIDDEN TESTS\nassert f(1) == 2\n### END HIDDEN TESTS")
     out = strip_solution(strip_hidden(source), "ex03_1")
     assert out == ('# exercise: ex03_1\ndef f(x):\n    y = 1\n'
                    '    raise NotImplementedError("ex03_1: write your code here")')
@@ -440,16 +442,59 @@ def test_a_missing_exercise_cell_fails_only_that_exercise(tmp_path):
     assert report.passed == 2 and report.total == 4
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", ["02_instruction_data.ipynb", "03_loss_masking.ipynb"])
-def test_solution_notebook_runs_in_a_kernel_and_check_shows_green(name, monkeypatch):
+def _run_in_kernel(path: Path, monkeypatch) -> list[str]:
+    """Execute a notebook in a real Jupyter kernel; the HTML verdicts check() displayed."""
     import nbclient
     import nbformat
 
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    nb = nbformat.read(SOLUTIONS / name, as_version=4)
-    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(SOLUTIONS)}}).execute()
-    verdicts = [o["data"]["text/html"] for c in nb.cells if c.cell_type == "code"
-                for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
-    assert len(verdicts) == 2 and all("passed" in v and "✓" in v for v in verdicts)
+    pythonpath = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    monkeypatch.setenv("PYTHONPATH", pythonpath)
+    nb = nbformat.read(path, as_version=4)
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(path.parent)}}).execute()
+    return [o["data"]["text/html"] for c in nb.cells if c.cell_type == "code"
+            for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["02_instruction_data.ipynb", "03_loss_masking.ipynb"])
+def test_in_a_kernel_check_shows_green_for_solutions_and_red_for_exercises(name, monkeypatch):
+    solved = _run_in_kernel(SOLUTIONS / name, monkeypatch)
+    assert len(solved) == 2 and all("✓" in v and "passed" in v for v in solved), solved
+    untouched = _run_in_kernel(EXERCISES / name, monkeypatch)
+    assert len(untouched) == 2 and all("✗" in v and "not implemented" in v for v in untouched)
+
+
+def test_jupyter_copies_and_broken_notebooks_do_not_confuse_the_grader(tmp_path):
+    shutil.copy(SOLUTIONS / "03_loss_masking.ipynb", tmp_path / "03_loss_masking-Copy1.ipynb")
+    shutil.copy(EXERCISES / "03_loss_masking.ipynb", tmp_path / "03_loss_masking.ipynb")
+    (tmp_path / "02_instruction_data.ipynb").write_text("{ not json")
+    found = find_exercises(tmp_path)
+    assert set(found) == {"ex03_1", "ex03_2"}  # the broken notebook's exercises are missing
+    assert found["ex03_1"].notebook.name == "03_loss_masking.ipynb"  # the original, not the copy
+
+
+def test_magics_do_not_break_grading_and_keep_line_numbers():
+    source = replace_solution(solution_cell("ex02_1").source, "%time x = 1\nreturn undefined_name")
+    result = grade_source("ex02_1", to_python("!pip list\n" + source))
+    assert result.status == FAILED and "NameError" in result.message
+    assert "line 6 of the ex02_1 cell: `return undefined_name`" in result.message
+
+
+def test_toy_tokenizer_matches_the_test_fixture(toy_tokenizer):
+    from course_lib.grading.toy import toy_tokenizer as make
+
+    text = "### Instruction: Translate this to Spanish ### Input: Hello world ### Response: Hola"
+    assert make()(text)["input_ids"] == toy_tokenizer(text)["input_ids"]
+    assert make(pad_is_eos=True).pad_token_id == make().eos_token_id
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+
+    for name in ("evaluate", "feedback", "generate", "notebook", "registry", "report", "result",
+                 "worker"):
+        module = importlib.import_module(f"course_lib.grading.{name}")
+        failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert failures == 0, f"a docstring example of course_lib.grading.{name} is wrong"
