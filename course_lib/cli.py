@@ -80,6 +80,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
         for ex_id in ids:
             get_exercise(ex_id)  # an unknown id is a one-line error, before any work
+    print(f"grading {args.folder} ({args.workers} at a time, {args.timeout:g} s each at most)...",
+          file=sys.stderr)
     report = grade_folder(Path(args.folder), ids, workers=args.workers, timeout=args.timeout)
     print(format_table(report.results))
     print(score_line(report.passed, report.total, report.seconds))
@@ -110,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="REPORT", help="also write the results as JSON to REPORT")
     p.add_argument("--exercise", "-e", action="append", metavar="ID",
                    help="grade only this exercise (repeatable), e.g. -e ex03_1")
-    p.add_argument("--timeout", type=float, default=60.0,
+    p.add_argument("--timeout", type=float, default=30.0,
                    help="seconds each exercise may run (default: %(default)s)")
     p.add_argument("--workers", type=int, default=2, help="exercises graded at once (default: 2)")
     p.set_defaults(handler=cmd_grade)

@@ -262,6 +262,19 @@ def test_a_renamed_function_is_reported_as_missing():
     assert result.status == FAILED and "`format_record` is not defined" in result.message
 
 
+def test_a_broken_setup_cell_is_an_error_not_the_learners_fault():
+    result = grade_cells(get_exercise("ex02_1"), ["import course_lib.no_such_module"], "")
+    assert result.status == "error" and "setup cell #1 failed" in result.message
+
+
+def test_every_solution_exercise_is_followed_by_its_check_cell():
+    for path in sorted(SOLUTIONS.glob("*.ipynb")):
+        sources = ["".join(c["source"]) for c in read_notebook(path)["cells"]]
+        for ex_id in exercise_cells(path):
+            at = next(i for i, s in enumerate(sources) if s.startswith(f"# exercise: {ex_id}"))
+            assert any(f'check("{ex_id}")' in s for s in sources[at + 1:]), f"{path}: {ex_id}"
+
+
 def test_a_syntax_error_is_reported_with_its_line():
     result = grade_source("ex02_1", "# exercise: ex02_1\ndef format_record(record)\n    return 1")
     assert result.status == FAILED and "syntax error on line 2" in result.message

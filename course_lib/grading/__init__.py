@@ -25,11 +25,14 @@ For authors, adding an exercise takes three steps:
    the cell defines; fail with `assert ..., "a sentence in the learner's terms"`:
 
        @exercise("ex04_1", title="Pad the labels", hints=["-100 is never graded."])
+       # (an exercise that trains may add timeout=120: seconds, instead of the default 30)
        def check_pad_labels(pad_labels):
            assert pad_labels([5], 3) == [5, -100, -100], "padding must be -100, never trained"
 
 3. Add a plausible wrong body to `MUTANTS` in `tests/test_grading.py`; the tests prove the
-   check fails it. Then run `course make-exercises` and commit solutions/ and exercises/.
+   check fails it. Then run `course make-exercises` (it strips the solution and adds the
+   hints as a collapsed markdown cell) and commit solutions/ and exercises/; `make test`
+   fails while exercises/ is out of date.
 
 Modules: registry (ids, hints, checks), notebook (read cells), generate (solutions ->
 exercises), evaluate (run checks, name the learner's mistake), worker/runner (one process per

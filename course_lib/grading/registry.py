@@ -38,6 +38,7 @@ class Exercise:
     title: str = ""
     hints: list[str] = field(default_factory=list)
     checks: list[CheckFn] = field(default_factory=list)
+    timeout: float | None = None  # seconds, for exercises that train; None: the grader's default
 
     @property
     def needs(self) -> tuple[str, ...]:
@@ -53,9 +54,11 @@ _LOADED = False
 
 
 def exercise(
-    exercise_id: str, *, title: str = "", hints: list[str] | None = None
+    exercise_id: str, *, title: str = "", hints: list[str] | None = None,
+    timeout: float | None = None,
 ) -> Callable[[CheckFn], CheckFn]:
-    """Register the decorated function as a check of `exercise_id` (title/hints given once)."""
+    """Register the decorated function as a check of `exercise_id` (title, hints and timeout
+    are given once, on any of its checks)."""
     if not EXERCISE_ID.match(exercise_id):
         raise ValueError(f"exercise ids look like 'ex03_1', not {exercise_id!r}")
 
@@ -65,6 +68,8 @@ def exercise(
             ex.title = title
         if hints:
             ex.hints = list(hints)
+        if timeout:
+            ex.timeout = timeout
         if fn not in ex.checks:  # re-importing a module must not double the checks
             ex.checks.append(fn)
         return fn

@@ -27,7 +27,9 @@ from course_lib.grading.notebook import ExerciseCell, find_exercises
 from course_lib.grading.registry import all_exercises, get_exercise
 from course_lib.grading.result import ERROR, FAILED, PASSED, TIMEOUT, ExerciseResult
 
-DEFAULT_TIMEOUT = 60.0  # seconds per exercise, start-up included (torch alone takes 2 s)
+# Seconds per exercise, start-up included. The sample exercises take 0.1-4 s on a busy 2-core
+# machine (torch's import alone is 1.6 s); an exercise that trains sets its own `timeout`.
+DEFAULT_TIMEOUT = 30.0
 DEFAULT_WORKERS = 2
 
 
@@ -73,8 +75,10 @@ def _worker_env() -> dict[str, str]:
 
 
 def run_isolated(cell: ExerciseCell, timeout: float = DEFAULT_TIMEOUT) -> ExerciseResult:
-    """Grade one exercise cell in a fresh Python process, killed after `timeout` seconds."""
+    """Grade one exercise cell in a fresh Python process, killed after `timeout` seconds
+    (or the exercise's own, longer, timeout)."""
     exercise = get_exercise(cell.exercise)
+    timeout = max(timeout, exercise.timeout or 0)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
         out = Path(tmp) / "result.json"
