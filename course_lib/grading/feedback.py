@@ -84,7 +84,10 @@ def show(result: ExerciseResult) -> None:
             f'{html.escape(text)}</div>'))
     else:
         mark = "✓" if ok else "✗"
-        print(f"{mark} {result.exercise} {'passed' if ok else result.status}: {text}")
+        line = f"{mark} {result.exercise} {'passed' if ok else result.status}: {text}"
+        if sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
+            line = f"\033[{32 if ok else 31}m{line}\033[0m"  # green / red in a terminal
+        print(line)
 
 
 def hint(exercise_id: str) -> None:

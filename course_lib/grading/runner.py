@@ -89,13 +89,14 @@ def run_isolated(cell: ExerciseCell, timeout: float = DEFAULT_TIMEOUT) -> Exerci
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=(os.name == "posix"),  # so a timeout kills its children too
         )
-        tail = _drain(proc)
+        tail, reader = _drain(proc)
         try:
             proc.wait(timeout=timeout)
             timed_out = False
         except subprocess.TimeoutExpired:
             _kill(proc)
             timed_out = True
+        reader.join(timeout=2)  # the last lines of output, for the message below
         elapsed = round(time.perf_counter() - start, 3)
         if out.exists():  # a verdict was written, even if the process lingered afterwards
             result = ExerciseResult.from_dict(json.loads(out.read_text(encoding="utf-8")))
@@ -115,7 +116,7 @@ def run_isolated(cell: ExerciseCell, timeout: float = DEFAULT_TIMEOUT) -> Exerci
     return result
 
 
-def _drain(proc: subprocess.Popen, keep: int = 16) -> deque:
+def _drain(proc: subprocess.Popen, keep: int = 16) -> tuple[deque, threading.Thread]:
     """Read the process's output in the background, keeping only the last chunks: a flood of
     prints must neither block the pipe nor fill our memory."""
     tail: deque = deque(maxlen=keep)
@@ -124,8 +125,9 @@ def _drain(proc: subprocess.Popen, keep: int = 16) -> deque:
         for chunk in iter(lambda: proc.stdout.read(4096), b""):
             tail.append(chunk)
 
-    threading.Thread(target=read, daemon=True).start()
-    return tail
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    return tail, reader
 
 
 def _kill(proc: subprocess.Popen) -> None:
