@@ -105,15 +105,21 @@ def run_isolated(cell: ExerciseCell, timeout: float = DEFAULT_TIMEOUT) -> Exerci
                                     f"your code ran for more than {timeout:g} s and was stopped: "
                                     f"is there a loop that never ends?", exercise.title)
         else:
-            last = (b"".join(tail).decode(errors="replace").strip().splitlines() or [""])[-1]
-            result = ExerciseResult(
-                cell.exercise, FAILED,
-                f"your code ended the grading process (exit code {proc.returncode})"
-                + (f": {last[:200]}" if last else "") + "; remove os._exit/exit calls.",
-                exercise.title)
+            result = ExerciseResult(cell.exercise, FAILED, _crash_message(proc.returncode, tail),
+                                    exercise.title)
     result.notebook = cell.notebook.name
     result.seconds = elapsed
     return result
+
+
+def _crash_message(returncode: int, tail: deque) -> str:
+    """Why a worker ended without a verdict, in the learner's terms."""
+    last = (b"".join(tail).decode(errors="replace").strip().splitlines() or [""])[-1][:200]
+    if returncode < 0:  # killed by a signal: the out-of-memory killer, or a crash in C code
+        return (f"the grading process was killed (signal {-returncode}): your code may use too "
+                f"much memory or crash Python" + (f" ({last})" if last else "") + ".")
+    return (f"your code ended the grading process (exit code {returncode})"
+            + (f": {last}" if last else "") + "; a function should return, not call os._exit().")
 
 
 def _drain(proc: subprocess.Popen, keep: int = 16) -> tuple[deque, threading.Thread]:
