@@ -2,6 +2,8 @@
 
     course doctor                  what the course will run on
     course show-mask INSTR RESP    every token of one example and its label
+    course make-exercises          exercises/ from solutions/ (never over a learner's edits)
+    course grade [DIR]             grade every exercise in DIR (default: exercises/)
     course <command> --help        details of any command
 
 Every learner-fixable problem is a CourseError and prints as one `error: ...` line.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from course_lib.errors import CourseError
 
@@ -86,6 +89,46 @@ def cmd_show_mask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_make_exercises(args: argparse.Namespace) -> int:
+    """Generate exercises/ from solutions/; refuse to overwrite edited notebooks without --force."""
+    from course_lib.grading.generate import write_exercises
+
+    outcomes = write_exercises(Path(args.solutions), Path(args.out), force=args.force)
+    width = max((len(o.name) for o in outcomes), default=0)
+    for o in outcomes:
+        print(f"{o.name:<{width}}  {o.action}")
+    kept = [o.name for o in outcomes if o.action.startswith("kept")]
+    if kept:
+        raise CourseError(
+            f"{', '.join(kept)} in {args.out} {'has' if len(kept) == 1 else 'have'} edits of "
+            f"your own, so {'it was' if len(kept) == 1 else 'they were'} not overwritten; "
+            f"run `course make-exercises --force` to replace (a .bak-<time> copy is kept)."
+        )
+    return 0
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    """Grade every exercise in a folder; print a table and a score; exit 1 unless all pass."""
+    from course_lib.grading.report import format_table, score_line, write_json
+    from course_lib.grading.runner import grade_folder
+
+    ids = args.exercise or None
+    if ids:
+        from course_lib.grading.registry import get_exercise
+
+        for ex_id in ids:
+            get_exercise(ex_id)  # an unknown id is a one-line error, before any work
+    print(f"grading {args.folder} ({args.workers} at a time, {args.timeout:g} s each at most)...",
+          file=sys.stderr)
+    report = grade_folder(Path(args.folder), ids, workers=args.workers, timeout=args.timeout)
+    print(format_table(report.results))
+    print(score_line(report.passed, report.total, report.seconds))
+    if args.json:
+        write_json(report.to_dict(), Path(args.json))
+        print(f"report written to {args.json}")
+    return 0 if report.passed == report.total else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="course", description="The instruction-tuning course, headless."
@@ -111,6 +154,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--color", choices=["auto", "always", "never"], default="auto",
                    help="auto: on a terminal unless NO_COLOR is set")
     p.set_defaults(handler=cmd_show_mask)
+    p = sub.add_parser("make-exercises", help="generate exercises/ from solutions/")
+    p.add_argument("--solutions", default="solutions",
+                   help="solution notebooks (default: %(default)s)")
+    p.add_argument("--out", default="exercises", help="where exercises go (default: %(default)s)")
+    p.add_argument("--force", action="store_true",
+                   help="also replace notebooks you edited (a .bak-<time> copy is kept)")
+    p.set_defaults(handler=cmd_make_exercises)
+
+    p = sub.add_parser("grade", help="grade the exercises of a folder of notebooks")
+    p.add_argument("folder", nargs="?", default="exercises",
+                   help="folder of exercise notebooks (default: %(default)s)")
+    p.add_argument("--json", metavar="REPORT", help="also write the results as JSON to REPORT")
+    p.add_argument("--exercise", "-e", action="append", metavar="ID",
+                   help="grade only this exercise (repeatable), e.g. -e ex03_1")
+    p.add_argument("--timeout", type=float, default=30.0,
+                   help="seconds each exercise may run (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=2, help="exercises graded at once (default: 2)")
+    p.set_defaults(handler=cmd_grade)
     return parser
 
 

@@ -1,0 +1,46 @@
+"""Graded exercises: one source (solutions/), generated exercises, checks and the grader.
+
+For learners, in a notebook:
+
+    from course_lib.grading import check, hint
+    check("ex03_1")      # green or red verdict for the code you just ran
+    hint("ex03_1")       # one more hint each call
+
+and in a terminal: `course grade` (or `course grade my_folder --json report.json`).
+
+For authors, adding an exercise takes three steps:
+
+1. In a notebook of `solutions/`, write a code cell whose first line is
+   `# exercise: ex04_1` (lesson 04, exercise 1). Keep the signature outside and mark the body:
+
+       # exercise: ex04_1
+       def pad_labels(labels, length):
+           ### BEGIN SOLUTION
+           return labels + [-100] * (length - len(labels))
+           ### END SOLUTION
+
+   Follow it with a cell `check("ex04_1")`. Cells whose first line is `# setup` run
+   before every exercise when grading (imports, a tokenizer); nothing else does.
+2. In `course_lib/grading/checks/lesson04.py`, register the check; its parameters name what
+   the cell defines; fail with `assert ..., "a sentence in the learner's terms"`:
+
+       @exercise("ex04_1", title="Pad the labels", hints=["-100 is never graded."])
+       # (an exercise that trains may add timeout=120: seconds, instead of the default 30)
+       def check_pad_labels(pad_labels):
+           assert pad_labels([5], 3) == [5, -100, -100], "padding must be -100, never trained"
+
+3. Add a plausible wrong body to `MUTANTS` in `tests/test_grading.py`; the tests prove the
+   check fails it. Then run `course make-exercises` (it strips the solution and adds the
+   hints as a collapsed markdown cell) and commit solutions/ and exercises/; `make test`
+   fails while exercises/ is out of date.
+
+Modules: registry (ids, hints, checks), notebook (read cells), generate (solutions ->
+exercises), evaluate (run checks, name the learner's mistake), worker/runner (one process per
+exercise, timeouts), report (table, JSON), feedback (check/hint).
+"""
+
+from __future__ import annotations
+
+from course_lib.grading.feedback import check, hint, run_check
+
+__all__ = ["check", "hint", "run_check"]

@@ -1,0 +1,104 @@
+"""`check("ex03_1")` and `hint("ex03_1")`: immediate feedback inside a notebook (Colab too).
+
+`check` grades the objects the learner just defined, taken from the caller's namespace: no
+file, no test folder, nothing beyond the installed package. It prints a green or red verdict
+(HTML in a notebook, text elsewhere) and gives the same verdict as `course grade`.
+
+    >>> def format_record(record):
+    ...     return "### Instruction: " + record["instruction"]
+    >>> check("ex02_1", namespace=globals())                    # doctest: +ELLIPSIS
+    ✗ ex02_1 ...
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import sys
+from collections.abc import MutableMapping
+
+from course_lib.grading.evaluate import run_checks, time_limit
+from course_lib.grading.registry import get_exercise
+from course_lib.grading.result import PASSED, ExerciseResult
+
+CHECK_TIMEOUT = 30.0  # seconds; a learner can always interrupt the kernel sooner
+
+_hints_shown: dict[str, int] = {}
+
+
+def _caller_namespace(depth: int = 2) -> MutableMapping:
+    """The globals of the code that called check(): in a notebook, the kernel's namespace."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:
+        shell = None
+    frame = sys._getframe(depth)
+    if shell is not None and frame.f_globals is shell.user_ns:
+        return shell.user_ns
+    return frame.f_globals
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:
+        return False
+    # Jupyter and Colab have a kernel; IPython in a terminal prints text like Python does.
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def run_check(exercise_id: str, namespace: MutableMapping | None = None) -> ExerciseResult:
+    """The verdict, without printing it (used by `check` and by tests)."""
+    exercise = get_exercise(exercise_id)
+    ns = namespace if namespace is not None else _caller_namespace()
+    with time_limit(CHECK_TIMEOUT):
+        return run_checks(exercise, ns)
+
+
+def check(exercise_id: str, namespace: MutableMapping | None = None) -> None:
+    """Grade one exercise now and show the verdict under the cell."""
+    if os.environ.get("COURSE_GRADING"):
+        return  # inside `course grade`: the grader itself checks, in its own way
+    result = run_check(exercise_id, namespace if namespace is not None else _caller_namespace())
+    show(result)
+
+
+def show(result: ExerciseResult) -> None:
+    """Print a verdict: a coloured box in a notebook, one line of text elsewhere."""
+    ok = result.status == PASSED
+    text = (result.title or "well done") if ok else result.message
+    if _in_notebook():
+        from IPython.display import HTML, display
+
+        green, red = ("#1a7f37", "#dafbe1", "✓"), ("#cf222e", "#ffebe9", "✗")
+        colour, background, mark = green if ok else red
+        label = "passed" if ok else result.status
+        display(HTML(
+            f'<div style="border-left:4px solid {colour};background:{background};color:#1f2328;'
+            f'padding:6px 10px;margin:4px 0;font-family:sans-serif">'
+            f'<b style="color:{colour}">{mark} {html.escape(result.exercise)} {label}</b>: '
+            f'{html.escape(text)}</div>'))
+    else:
+        mark = "✓" if ok else "✗"
+        line = f"{mark} {result.exercise} {'passed' if ok else result.status}: {text}"
+        if sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
+            line = f"\033[{32 if ok else 31}m{line}\033[0m"  # green / red in a terminal
+        print(line)
+
+
+def hint(exercise_id: str) -> None:
+    """Show the next hint of an exercise (each call reveals one more)."""
+    hints = get_exercise(exercise_id).hints
+    if not hints:
+        print(f"{exercise_id} has no hints: reread the exercise's description.")
+        return
+    n = min(_hints_shown.get(exercise_id, 0) + 1, len(hints))
+    _hints_shown[exercise_id] = n
+    lines = [f"Hint {i}/{len(hints)}: {h}" for i, h in enumerate(hints[:n], 1)]
+    if n == len(hints):
+        lines.append("(that was the last hint)")
+    print("\n".join(lines))

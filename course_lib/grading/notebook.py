@@ -1,0 +1,147 @@
+"""Read notebooks as plain JSON (no kernel, no nbformat import: both are slow) and find cells.
+
+Cells are recognised by their first line, which a learner sees in Jupyter and Colab alike
+(cell tags work too, but Colab has no editor for them):
+
+    # exercise: ex03_1     the learner's answer to exercise ex03_1
+    # setup                imports and data every exercise of this notebook needs
+
+    >>> exercise_id_of({"cell_type": "code", "source": "# exercise: ex03_1\\ndef f(): ..."})
+    'ex03_1'
+    >>> to_python("%pip install x\\nprint(1)")
+    'pass  # %pip install x\\nprint(1)'
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from course_lib.errors import CourseError
+
+EXERCISE_LINE = re.compile(r"^#\s*exercise:\s*(?P<id>ex\d{2}_\d+)\s*$")
+SETUP_LINE = re.compile(r"^#\s*setup\b")
+EXERCISE_TAG = re.compile(r"^exercise:(?P<id>ex\d{2}_\d+)$")
+
+Notebook = dict[str, Any]
+Cell = dict[str, Any]
+
+
+def read_notebook(path: Path) -> Notebook:
+    """The notebook as a dict; a CourseError (one sentence) if it is not a notebook."""
+    try:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CourseError(f"No notebook at {path}.") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CourseError(f"{path} is not a readable notebook ({err}); restore it from a "
+                          f"backup or regenerate it with `course make-exercises`.") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise CourseError(f"{path} is not a Jupyter notebook (no list of cells).")
+    return nb
+
+
+def cell_source(cell: Cell) -> str:
+    """A cell's source as one string (the file may store it as a list of lines)."""
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def _first_line(cell: Cell) -> str:
+    for line in cell_source(cell).splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def _tags(cell: Cell) -> list[str]:
+    tags = cell.get("metadata", {}).get("tags", [])
+    return [t for t in tags if isinstance(t, str)]
+
+
+def exercise_id_of(cell: Cell) -> str | None:
+    """The exercise a code cell answers ('ex03_1'), or None."""
+    if cell.get("cell_type") != "code":
+        return None
+    m = EXERCISE_LINE.match(_first_line(cell))
+    if m:
+        return m["id"]
+    for tag in _tags(cell):
+        m = EXERCISE_TAG.match(tag)
+        if m:
+            return m["id"]
+    return None
+
+
+def is_setup(cell: Cell) -> bool:
+    """True for the code cells every exercise of the notebook runs first."""
+    return cell.get("cell_type") == "code" and (
+        bool(SETUP_LINE.match(_first_line(cell))) or "setup" in _tags(cell)
+    )
+
+
+def to_python(source: str) -> str:
+    """Make cell source plain Python: IPython magics and shell lines become `pass` (same line
+    count, so error line numbers still match the cell)."""
+    out = []
+    for line in source.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith(("%", "!")):
+            indent = line[: len(line) - len(stripped)]
+            out.append(f"{indent}pass  # {stripped}")
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class ExerciseCell:
+    """Where an exercise's answer is, and what runs before it."""
+
+    exercise: str
+    notebook: Path
+    source: str
+    setup: tuple[str, ...]
+
+
+def exercise_cells(path: Path) -> dict[str, ExerciseCell]:
+    """Every exercise cell of one notebook, with the setup cells found above it."""
+    nb = read_notebook(path)
+    setup: list[str] = []
+    found: dict[str, ExerciseCell] = {}
+    for cell in nb["cells"]:
+        if is_setup(cell):
+            setup.append(to_python(cell_source(cell)))
+            continue
+        ex_id = exercise_id_of(cell)
+        if ex_id and ex_id not in found:  # a duplicated cell: the first one counts
+            source = to_python(cell_source(cell))
+            found[ex_id] = ExerciseCell(ex_id, Path(path), source, tuple(setup))
+    return found
+
+
+def notebooks_in(folder: Path) -> list[Path]:
+    """The notebooks of a folder, shortest name first: an original ('03_x.ipynb') is found
+    before Jupyter's copies ('03_x-Copy1.ipynb')."""
+    paths = [p for p in Path(folder).glob("*.ipynb") if p.is_file()]
+    return sorted(paths, key=lambda p: (len(p.name), p.name))
+
+
+def find_exercises(folder: Path) -> dict[str, ExerciseCell]:
+    """Every exercise cell in a folder's notebooks; the first notebook (by `notebooks_in`)
+    that holds an exercise wins."""
+    if not Path(folder).is_dir():
+        raise CourseError(f"No folder {folder}; give a folder of exercise notebooks, "
+                          f"e.g. `course grade exercises`.")
+    found: dict[str, ExerciseCell] = {}
+    for path in notebooks_in(folder):
+        try:
+            cells = exercise_cells(path)
+        except CourseError:
+            continue  # an unreadable notebook: its exercises are reported as missing
+        for ex_id, cell in cells.items():
+            found.setdefault(ex_id, cell)
+    return found

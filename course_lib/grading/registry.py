@@ -1,0 +1,112 @@
+"""The exercise registry: which exercises exist, their hints, and the checks that grade them.
+
+A check is a plain function whose parameters name what the learner's cell must define; the
+grader looks those names up in the learner's namespace and calls the function. It fails
+with `assert ..., "message in the learner's terms"`:
+
+    >>> @exercise("ex99_1", title="Add two numbers", hints=["Use +."])
+    ... def check_add(add):
+    ...     assert add(2, 3) == 5, "add(2, 3) should be 5"
+    >>> get_exercise("ex99_1").needs
+    ('add',)
+
+Several functions may be registered under one id (a group); the exercise passes when all do.
+Check modules live in `course_lib.grading.checks` and are imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from course_lib.errors import CourseError
+
+EXERCISE_ID = re.compile(r"^ex\d{2}_\d+$")  # ex<lesson>_<n>, e.g. ex03_1
+
+CheckFn = Callable[..., None]
+
+
+@dataclass
+class Exercise:
+    """One graded exercise: its id, a title, hints, and the checks that grade it."""
+
+    id: str
+    title: str = ""
+    hints: list[str] = field(default_factory=list)
+    checks: list[CheckFn] = field(default_factory=list)
+    timeout: float | None = None  # seconds, for exercises that train; None: the grader's default
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """Names the learner's cell must define (the checks' parameters), in order."""
+        names: list[str] = []
+        for fn in self.checks:
+            names += [p for p in inspect.signature(fn).parameters if p not in names]
+        return tuple(names)
+
+
+_REGISTRY: dict[str, Exercise] = {}
+_LOADED = False
+
+
+def exercise(
+    exercise_id: str, *, title: str = "", hints: list[str] | None = None,
+    timeout: float | None = None,
+) -> Callable[[CheckFn], CheckFn]:
+    """Register the decorated function as a check of `exercise_id` (title, hints and timeout
+    are given once, on any of its checks)."""
+    if not EXERCISE_ID.match(exercise_id):
+        raise ValueError(f"exercise ids look like 'ex03_1', not {exercise_id!r}")
+
+    def register(fn: CheckFn) -> CheckFn:
+        ex = _REGISTRY.setdefault(exercise_id, Exercise(exercise_id))
+        if title:
+            ex.title = title
+        if hints:
+            ex.hints = list(hints)
+        if timeout:
+            ex.timeout = timeout
+        if fn not in ex.checks:  # re-importing a module must not double the checks
+            ex.checks.append(fn)
+        return fn
+
+    return register
+
+
+def load_checks() -> None:
+    """Import every module of course_lib.grading.checks once, so their checks register."""
+    global _LOADED
+    if _LOADED:
+        return
+    from course_lib.grading import checks
+
+    for info in pkgutil.iter_modules(checks.__path__):
+        importlib.import_module(f"{checks.__name__}.{info.name}")
+    _LOADED = True
+
+
+def all_exercises() -> list[Exercise]:
+    """Every registered exercise, sorted by id (ex02_1, ex02_2, ex03_1, ...)."""
+    load_checks()
+    return [_REGISTRY[k] for k in sorted(_REGISTRY, key=_sort_key)]
+
+
+def get_exercise(exercise_id: str) -> Exercise:
+    """The exercise with this id, or a CourseError listing the ids that exist."""
+    load_checks()
+    try:
+        return _REGISTRY[exercise_id]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY, key=_sort_key)) or "none"
+        raise CourseError(
+            f"There is no exercise '{exercise_id}'; known exercises: {known}."
+        ) from None
+
+
+def _sort_key(exercise_id: str) -> tuple[int, int]:
+    lesson, number = exercise_id[2:].split("_")
+    return int(lesson), int(number)

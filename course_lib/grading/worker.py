@@ -1,0 +1,90 @@
+"""One exercise, graded in its own process: `python -m course_lib.grading.worker NB ID OUT`.
+
+The runner starts one worker per exercise, so a learner's infinite loop, crash, `sys.exit()`
+or flood of prints ends that exercise only. The verdict goes to the file OUT as JSON (never
+to stdout, which the learner's code may fill with anything).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from pathlib import Path
+
+OUTPUT_LIMIT = 100_000  # characters a cell may print before it fails: enough for any debugging
+
+
+class BoundedOutput(io.TextIOBase):
+    """A stdout/stderr stand-in that keeps what is printed, up to a limit, then stops the code.
+
+        >>> out = BoundedOutput(limit=5)
+        >>> out.write("hi") and out.getvalue()
+        'hi'
+    """
+
+    def __init__(self, limit: int = OUTPUT_LIMIT):
+        self.limit = limit
+        self._parts: list[str] = []
+        self._size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        from course_lib.grading.evaluate import OutputLimitExceeded
+
+        if self._size + len(text) > self.limit:
+            room = max(self.limit - self._size, 0)
+            self._parts.append(text[:room])
+            self._size = self.limit
+            raise OutputLimitExceeded(f"more than {self.limit:,} characters")
+        self._parts.append(text)
+        self._size += len(text)
+        return len(text)
+
+    def getvalue(self) -> str:
+        return "".join(self._parts)
+
+
+def grade_one(notebook: Path, exercise_id: str, output_limit: int = OUTPUT_LIMIT) -> dict:
+    """Grade one exercise of one notebook in this process; the result as a dict."""
+    from course_lib.errors import CourseError
+    from course_lib.grading.evaluate import grade_cells
+    from course_lib.grading.notebook import exercise_cells
+    from course_lib.grading.registry import get_exercise
+    from course_lib.grading.result import ERROR, ExerciseResult
+
+    exercise = get_exercise(exercise_id)
+    try:
+        cell = exercise_cells(notebook)[exercise_id]
+    except (CourseError, KeyError) as err:
+        return ExerciseResult(exercise_id, ERROR, f"cannot read the {exercise_id} cell: {err}",
+                              exercise.title, notebook.name).to_dict()
+    captured = BoundedOutput(output_limit)
+    saved = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = captured
+    try:
+        result = grade_cells(exercise, list(cell.setup), cell.source)
+    finally:
+        sys.stdout, sys.stderr = saved
+    result.notebook = notebook.name
+    result.output = captured.getvalue()[-2000:]
+    return result.to_dict()
+
+
+def main(argv: list[str]) -> None:
+    notebook, exercise_id, out = Path(argv[0]), argv[1], Path(argv[2])
+    os.environ["COURSE_GRADING"] = "1"  # check() calls inside the cells do nothing here
+    result = grade_one(notebook, exercise_id)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result), encoding="utf-8")
+    tmp.replace(out)
+    # Leave at once: threads or atexit handlers the learner started must not keep us alive.
+    sys.__stdout__.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
