@@ -22,8 +22,11 @@ def test_the_course_has_lessons():
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_committed_without_outputs_and_with_a_kernel(path):
     nb = json.loads(path.read_text())
-    dirty = [i for i, c in enumerate(nb["cells"])
-             if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
+    dirty = [
+        i
+        for i, c in enumerate(nb["cells"])
+        if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))
+    ]
     assert not dirty, f"cells {dirty} have outputs: clear them before committing"
     assert nb["metadata"].get("kernelspec", {}).get("name") == "python3"
 
@@ -32,7 +35,9 @@ def test_committed_without_outputs_and_with_a_kernel(path):
 def test_lesson_badge_and_install_line_agree_with_pyproject(path):
     text = path.read_text()
     badges = re.findall(r"https://colab\.research\.google\.com/github/[^)\s\"]+", text)
-    assert badges == [colab_url(f"lessons/{path.name}")], "the Open in Colab badge is missing or stale"
+    assert badges == [colab_url(f"lessons/{path.name}")], (
+        "the Open in Colab badge is missing or stale"
+    )
     assert install_line() in text, "the Colab install line does not use pyproject's repository URL"
 
 

@@ -14,10 +14,25 @@ import trl
 
 # callable -> parameters the course passes to it
 SIGNATURES = {
-    trl.SFTTrainer.__init__: ["model", "args", "train_dataset", "eval_dataset", "processing_class",
-                              "peft_config", "callbacks", "data_collator"],
-    transformers.Trainer.__init__: ["model", "args", "train_dataset", "eval_dataset", "data_collator",
-                                    "callbacks", "processing_class"],
+    trl.SFTTrainer.__init__: [
+        "model",
+        "args",
+        "train_dataset",
+        "eval_dataset",
+        "processing_class",
+        "peft_config",
+        "callbacks",
+        "data_collator",
+    ],
+    transformers.Trainer.__init__: [
+        "model",
+        "args",
+        "train_dataset",
+        "eval_dataset",
+        "data_collator",
+        "callbacks",
+        "processing_class",
+    ],
     transformers.DataCollatorForLanguageModeling.__init__: ["tokenizer", "mlm"],
     trl.trainer.sft_trainer.DataCollatorForLanguageModeling.__init__: ["pad_token_id"],
 }
@@ -36,9 +51,22 @@ SFT_FIELDS = {
     "truncation_mode": "keep_start",
 }
 
-TRAINING_ARGUMENT_FIELDS = ["output_dir", "max_steps", "num_train_epochs", "per_device_train_batch_size",
-                            "learning_rate", "logging_steps", "save_steps", "seed", "report_to",
-                            "use_cpu", "bf16", "fp16", "gradient_checkpointing", "disable_tqdm"]
+TRAINING_ARGUMENT_FIELDS = [
+    "output_dir",
+    "max_steps",
+    "num_train_epochs",
+    "per_device_train_batch_size",
+    "learning_rate",
+    "logging_steps",
+    "save_steps",
+    "seed",
+    "report_to",
+    "use_cpu",
+    "bf16",
+    "fp16",
+    "gradient_checkpointing",
+    "disable_tqdm",
+]
 
 
 @pytest.mark.parametrize("func", list(SIGNATURES), ids=lambda f: f.__qualname__)

@@ -86,10 +86,19 @@ def test_jsonl_errors_name_file_and_line(tmp_path):
 def test_jsonl_and_json_in_any_known_schema_load_the_same(tmp_path):
     rows = [
         {"instruction": "Say hi", "response": "hi"},
-        {"instruction": "Translate this to Spanish", "input": "Hello world", "output": "Hola mundo"},
+        {
+            "instruction": "Translate this to Spanish",
+            "input": "Hello world",
+            "output": "Hola mundo",
+        },
         {"instruction": "Summarise", "context": "Cats purr.", "response": "Cats purr."},
         {"prompt": "### Instruction: Say hi ### Response:", "completion": " hi"},
-        {"messages": [{"role": "user", "content": "Say hi"}, {"role": "assistant", "content": "hi"}]},
+        {
+            "messages": [
+                {"role": "user", "content": "Say hi"},
+                {"role": "assistant", "content": "hi"},
+            ]
+        },
     ]
     jsonl = tmp_path / "d.jsonl"
     jsonl.write_text("\n".join(json.dumps(r) for r in rows))
@@ -97,9 +106,17 @@ def test_jsonl_and_json_in_any_known_schema_load_the_same(tmp_path):
     as_json.write_text(json.dumps(rows))
     records = load_records(jsonl)
     assert records == load_records(as_json)
-    assert records[1] == {"instruction": "Translate this to Spanish", "input": "Hello world",
-                          "response": "Hola mundo"}
-    assert records[0] == records[3] == records[4] == {"instruction": "Say hi", "input": "", "response": "hi"}
+    assert records[1] == {
+        "instruction": "Translate this to Spanish",
+        "input": "Hello world",
+        "response": "Hola mundo",
+    }
+    assert (
+        records[0]
+        == records[3]
+        == records[4]
+        == {"instruction": "Say hi", "input": "", "response": "hi"}
+    )
 
 
 def test_hub_dataset_offline_is_one_sentence(monkeypatch):
@@ -112,8 +129,17 @@ def test_doctor_prints_the_facts(capsys, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     assert cli.main(["doctor"]) == 0
     out = capsys.readouterr().out
-    for key in ("python", "torch", "transformers", "trl", "datasets", "device", "dtype", "hub",
-                "embedded model"):
+    for key in (
+        "python",
+        "torch",
+        "transformers",
+        "trl",
+        "datasets",
+        "device",
+        "dtype",
+        "hub",
+        "embedded model",
+    ):
         assert any(line.startswith(key + " ") for line in out.splitlines()), key
     assert "offline mode" in out and "tiny-base" in out
 
