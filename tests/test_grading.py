@@ -39,6 +39,73 @@ EXERCISES = ROOT / "exercises"
 # (exercise, what is wrong, the body that replaces the solution region, a phrase the
 #  learner must read in the verdict)
 MUTANTS = [
+    ("ex01_1", "first position instead of the last",
+     'probs = torch.softmax(logits[0, 0], dim=-1)\n'
+     'top = probs.topk(k)\n'
+     'pairs = zip(top.indices.tolist(), top.values.tolist())\n'
+     'return [(tokenizer.decode([i]), p) for i, p in pairs]',
+     "after the *first* token"),
+    ("ex01_1", "raw logits, no softmax",
+     'top = logits[0, -1].topk(k)\n'
+     'pairs = zip(top.indices.tolist(), top.values.tolist())\n'
+     'return [(tokenizer.decode([i]), p) for i, p in pairs]',
+     "not probabilities"),
+    ("ex01_1", "softmax over the positions",
+     'probs = torch.softmax(logits[0], dim=0)[-1]\n'
+     'top = probs.topk(k)\n'
+     'pairs = zip(top.indices.tolist(), top.values.tolist())\n'
+     'return [(tokenizer.decode([i]), p) for i, p in pairs]',
+     "over the positions"),
+    ("ex01_1", "least likely first",
+     'probs = torch.softmax(logits[0, -1], dim=-1)\n'
+     'top = probs.topk(k)\n'
+     'pairs = zip(top.indices.tolist(), top.values.tolist())\n'
+     'pairs = [(tokenizer.decode([i]), p) for i, p in pairs]\n'
+     'return pairs[::-1]',
+     "most likely first"),
+    ("ex01_2", "never stops at EOS",
+     'ids = tokenizer(prompt, return_tensors="pt")["input_ids"]\n'
+     'new = []\n'
+     'for _ in range(n_tokens):\n'
+     '    next_id = model(input_ids=ids).logits[0, -1].argmax()\n'
+     '    new.append(int(next_id))\n'
+     '    ids = torch.cat([ids, next_id.view(1, 1)], dim=1)\n'
+     'return new',
+     "stop right after EOS"),
+    ("ex01_2", "prompt ids returned too",
+     'ids = tokenizer(prompt, return_tensors="pt")["input_ids"]\n'
+     'with torch.no_grad():\n'
+     '    for _ in range(n_tokens):\n'
+     '        next_id = model(input_ids=ids).logits[0, -1].argmax()\n'
+     '        ids = torch.cat([ids, next_id.view(1, 1)], dim=1)\n'
+     '        if next_id == tokenizer.eos_token_id:\n'
+     '            break\n'
+     'return ids[0].tolist()',
+     "the prompt's ids too"),
+    ("ex01_2", "no BOS token in front",
+     'ids = tokenizer(prompt, add_special_tokens=False, return_tensors="pt")["input_ids"]\n'
+     'new = []\n'
+     'with torch.no_grad():\n'
+     '    for _ in range(n_tokens):\n'
+     '        next_id = model(input_ids=ids).logits[0, -1].argmax()\n'
+     '        new.append(int(next_id))\n'
+     '        ids = torch.cat([ids, next_id.view(1, 1)], dim=1)\n'
+     '        if next_id == tokenizer.eos_token_id:\n'
+     '            break\n'
+     'return new',
+     "BOS token comes first"),
+    ("ex01_2", "argmax at the first position",
+     'ids = tokenizer(prompt, return_tensors="pt")["input_ids"]\n'
+     'new = []\n'
+     'with torch.no_grad():\n'
+     '    for _ in range(n_tokens):\n'
+     '        next_id = model(input_ids=ids).logits[0, 0].argmax()\n'
+     '        new.append(int(next_id))\n'
+     '        ids = torch.cat([ids, next_id.view(1, 1)], dim=1)\n'
+     '        if next_id == tokenizer.eos_token_id:\n'
+     '            break\n'
+     'return new',
+     "*last* position"),
     ("ex02_1", "input dropped",
      'return f"### Instruction: {record[\'instruction\']} ### Response: {record[\'response\']}"',
      "'Hello world' is missing"),
@@ -339,7 +406,8 @@ def test_make_exercises_keeps_edits_unless_forced_then_backs_up(tmp_path, capsys
     shutil.copytree(SOLUTIONS, solutions)
     args = ["make-exercises", "--solutions", str(solutions), "--out", str(exercises)]
     assert main(args) == 0
-    assert [o.action for o in write_exercises(solutions, exercises)] == ["unchanged"] * 2
+    n_notebooks = len(list(SOLUTIONS.glob("*.ipynb")))
+    assert [o.action for o in write_exercises(solutions, exercises)] == ["unchanged"] * n_notebooks
 
     target = exercises / "03_loss_masking.ipynb"
     nb = read_notebook(target)
@@ -399,9 +467,10 @@ def test_grade_solutions_scores_100_percent(tmp_path, capsys):
     report = tmp_path / "out" / "report.json"
     assert main(["grade", str(SOLUTIONS), "--json", str(report)]) == 0
     out = capsys.readouterr().out
-    assert "Score: 4/4 (100%)" in out
+    n = len(all_exercises())
+    assert f"Score: {n}/{n} (100%)" in out
     data = json.loads(report.read_text())
-    assert data["score"] == {"passed": 4, "total": 4, "percent": 100.0}
+    assert data["score"] == {"passed": n, "total": n, "percent": 100.0}
     assert all(e["status"] == PASSED and e["notebook"] for e in data["exercises"])
 
 
@@ -410,8 +479,9 @@ def test_grade_untouched_exercises_scores_0_without_tracebacks(capsys):
     before = {p: p.read_bytes() for p in EXERCISES.glob("*.ipynb")}
     assert main(["grade", str(EXERCISES)]) == 1
     out = capsys.readouterr().out
-    assert "Score: 0/4 (0%)" in out
-    assert out.count("not implemented yet") == 4 and "Traceback" not in out
+    n = len(all_exercises())
+    assert f"Score: 0/{n} (0%)" in out
+    assert out.count("not implemented yet") == n and "Traceback" not in out
     assert before == {p: p.read_bytes() for p in EXERCISES.glob("*.ipynb")}, "grading wrote!"
 
 
@@ -452,7 +522,8 @@ def test_a_missing_exercise_cell_fails_only_that_exercise(tmp_path):
     by_id = {r.exercise: r for r in report.results}
     assert by_id["ex02_1"].passed and by_id["ex02_2"].passed
     assert "no cell starting with `# exercise: ex03_1`" in by_id["ex03_1"].message
-    assert report.passed == 2 and report.total == 4
+    in_02 = len(exercise_cells(SOLUTIONS / "02_instruction_data.ipynb"))
+    assert report.passed == in_02 and report.total == len(all_exercises())
 
 
 def _run_in_kernel(path: Path, monkeypatch) -> list[str]:
@@ -473,9 +544,10 @@ def _run_in_kernel(path: Path, monkeypatch) -> list[str]:
 @pytest.mark.parametrize("name", ["02_instruction_data.ipynb", "03_loss_masking.ipynb"])
 def test_in_a_kernel_check_shows_green_for_solutions_and_red_for_exercises(name, monkeypatch):
     solved = _run_in_kernel(SOLUTIONS / name, monkeypatch)
-    assert len(solved) == 2 and all("✓" in v and "passed" in v for v in solved), solved
+    n = len(exercise_cells(SOLUTIONS / name))
+    assert len(solved) == n and all("✓" in v and "passed" in v for v in solved), solved
     untouched = _run_in_kernel(EXERCISES / name, monkeypatch)
-    assert len(untouched) == 2 and all("✗" in v and "not implemented" in v for v in untouched)
+    assert len(untouched) == n and all("✗" in v and "not implemented" in v for v in untouched)
 
 
 def test_jupyter_copies_and_broken_notebooks_do_not_confuse_the_grader(tmp_path):
@@ -483,7 +555,8 @@ def test_jupyter_copies_and_broken_notebooks_do_not_confuse_the_grader(tmp_path)
     shutil.copy(EXERCISES / "03_loss_masking.ipynb", tmp_path / "03_loss_masking.ipynb")
     (tmp_path / "02_instruction_data.ipynb").write_text("{ not json")
     found = find_exercises(tmp_path)
-    assert set(found) == {"ex03_1", "ex03_2"}  # the broken notebook's exercises are missing
+    # the broken notebook's exercises are missing
+    assert set(found) == set(exercise_cells(SOLUTIONS / "03_loss_masking.ipynb"))
     assert found["ex03_1"].notebook.name == "03_loss_masking.ipynb"  # the original, not the copy
 
 
