@@ -137,6 +137,61 @@ MUTANTS = [
      'return {"instruction": record["instruction"], "input": record["context"],\n'
      '        "response": record["response"]}',
      "'input' should be ''"),
+    ("ex02_3", "instruction length in characters",
+     'poor = []\n'
+     'for i, record in enumerate(records):\n'
+     '    instruction, response = record["instruction"], record["response"]\n'
+     '    words = response.lower().split()\n'
+     '    empty = not response.strip()\n'
+     '    vague = len(instruction) < 3\n'
+     '    repeats = len(words) >= 4 and len(set(words)) < len(words) / 2\n'
+     '    continues = bool(words) and words[0] == instruction.lower().split()[0]\n'
+     '    if empty or vague or repeats or continues:\n'
+     '        poor.append(i)\n'
+     'return poor',
+     "fewer than 3 words"),
+    ("ex02_3", "spaces-only response kept",
+     'poor = []\n'
+     'for i, record in enumerate(records):\n'
+     '    instruction, response = record["instruction"], record["response"]\n'
+     '    words = response.lower().split()\n'
+     '    empty = response == ""\n'
+     '    vague = len(instruction.split()) < 3\n'
+     '    repeats = len(words) >= 4 and len(set(words)) < len(words) / 2\n'
+     '    continues = bool(words) and words[0] == instruction.lower().split()[0]\n'
+     '    if empty or vague or repeats or continues:\n'
+     '        poor.append(i)\n'
+     'return poor',
+     "use .strip()"),
+    ("ex02_3", "continuation compared case-sensitively",
+     'poor = []\n'
+     'for i, record in enumerate(records):\n'
+     '    instruction, response = record["instruction"], record["response"]\n'
+     '    words = response.lower().split()\n'
+     '    empty = not response.strip()\n'
+     '    vague = len(instruction.split()) < 3\n'
+     '    repeats = len(words) >= 4 and len(set(words)) < len(words) / 2\n'
+     '    continues = bool(response.split()) and response.split()[0] == instruction.split()[0]\n'
+     '    if empty or vague or repeats or continues:\n'
+     '        poor.append(i)\n'
+     'return poor',
+     "lower case"),
+    ("ex02_3", "flags instead of indices",
+     'poor = []\n'
+     'for i, record in enumerate(records):\n'
+     '    instruction, response = record["instruction"], record["response"]\n'
+     '    words = response.lower().split()\n'
+     '    empty = not response.strip()\n'
+     '    vague = len(instruction.split()) < 3\n'
+     '    repeats = len(words) >= 4 and len(set(words)) < len(words) / 2\n'
+     '    continues = bool(words) and words[0] == instruction.lower().split()[0]\n'
+     '    if empty or vague or repeats or continues:\n'
+     '        poor.append(True)\n'
+     'return poor',
+     "return the *indices*"),
+    ("ex02_3", "empty responses flagged only",
+     'return [i for i, r in enumerate(records) if not r["response"].strip()]',
+     "is poor"),
     ("ex03_1", "off-by-one mask: last prompt token trained",
      'prompt_ids = tokenizer(prompt)["input_ids"]\n'
      'ids = prompt_ids + tokenizer(response, add_special_tokens=False)["input_ids"]\n'
