@@ -265,6 +265,48 @@ MUTANTS = [
      'flat = logits[:, :-1].reshape(-1, logits.shape[-1])\n'
      'return F.cross_entropy(flat, labels[:, 1:].reshape(-1), ignore_index=-100).item()',
      "should return a tensor"),
+    ("ex03_3", "position 0 counted as graded",
+     'graded = (labels != -100).sum(dim=1)\n'
+     'return [i for i, n in enumerate(graded.tolist()) if n == 0]',
+     "only at position 0"),
+    ("ex03_3", "rows with any -100 flagged",
+     'return [i for i, row in enumerate(labels.tolist()) if -100 in row]',
+     "has graded labels after position 0"),
+    ("ex03_3", "a boolean mask instead of indices",
+     'return ((labels[:, 1:] != -100).sum(dim=1) == 0).tolist()',
+     "row *indices*"),
+    ("ex03_4", "padding masked by id (pad == eos kills the EOS)",
+     'longest = max(len(e["input_ids"]) for e in examples)\n'
+     'ids = [list(e["input_ids"]) + [pad_token_id] * (longest - len(e["input_ids"]))\n'
+     '       for e in examples]\n'
+     'mask = [[1] * len(e["input_ids"]) + [0] * (longest - len(e["input_ids"]))\n'
+     '        for e in examples]\n'
+     'labels = [list(e["labels"]) + [pad_token_id] * (longest - len(e["labels"]))\n'
+     '          for e in examples]\n'
+     'labels = [[-100 if t == pad_token_id else t for t in row] for row in labels]\n'
+     'return {"input_ids": torch.tensor(ids), "attention_mask": torch.tensor(mask),\n'
+     '        "labels": torch.tensor(labels)}',
+     "pad == eos"),
+    ("ex03_4", "labels padded with the pad id",
+     'longest = max(len(e["input_ids"]) for e in examples)\n'
+     'out = {"input_ids": [], "attention_mask": [], "labels": []}\n'
+     'for e in examples:\n'
+     '    gap = longest - len(e["input_ids"])\n'
+     '    out["input_ids"].append(list(e["input_ids"]) + [pad_token_id] * gap)\n'
+     '    out["attention_mask"].append(list(e["attention_mask"]) + [0] * gap)\n'
+     '    out["labels"].append(list(e["labels"]) + [pad_token_id] * gap)\n'
+     'return {k: torch.tensor(v) for k, v in out.items()}',
+     "is padding, so its label must be -100"),
+    ("ex03_4", "left padding",
+     'longest = max(len(e["input_ids"]) for e in examples)\n'
+     'out = {"input_ids": [], "attention_mask": [], "labels": []}\n'
+     'for e in examples:\n'
+     '    gap = longest - len(e["input_ids"])\n'
+     '    out["input_ids"].append([pad_token_id] * gap + list(e["input_ids"]))\n'
+     '    out["attention_mask"].append([0] * gap + list(e["attention_mask"]))\n'
+     '    out["labels"].append([-100] * gap + list(e["labels"]))\n'
+     'return {k: torch.tensor(v) for k, v in out.items()}',
+     "pad on the right"),
 ]
 
 
