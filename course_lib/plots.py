@@ -93,7 +93,10 @@ def _unique_names(histories: Sequence[RunHistory]) -> list[str]:
     names = [h.name for h in histories]
     if len(set(names)) == len(names):
         return names
-    return [f"{h.name} (seed {h.seed}, {h.model})" for h in histories]
+    names = [f"{h.name} (seed {h.seed}, {h.model})" for h in histories]
+    if len(set(names)) == len(names):
+        return names
+    return [f"{name} #{i}" for i, name in enumerate(names, start=1)]
 
 
 def figure_png(fig: Figure, dpi: int = 80) -> bytes:
