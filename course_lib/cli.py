@@ -59,6 +59,9 @@ def _eval_source(value: str) -> str | None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Fine-tune; save the model folder, history.json and loss.png into --out."""
+    from course_lib.loading import resolve_model_name
+
+    resolve_model_name(args.model)  # a typo fails at once, before the slow Trainer import
     from course_lib.training import train
 
     result = train(
@@ -225,8 +228,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_libraries() -> None:
+    """Keep the terminal for the course's own output: no weight-loading bars or info logs."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command != "doctor":
+        _quiet_libraries()
     try:
         return args.handler(args) or 0
     except CourseError as err:
