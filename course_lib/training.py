@@ -18,7 +18,9 @@ What this adds to a bare Trainer, and why:
 
 from __future__ import annotations
 
+import gc
 import importlib.metadata
+import inspect
 import shutil
 import tempfile
 import time
@@ -67,14 +69,56 @@ def default_learning_rate(n_params: int, lora: bool) -> float:
 
 
 class CourseTrainer(Trainer):
-    """A Trainer that skips (and counts) batches with no trained token instead of giving NaN.
+    """transformers' Trainer with two changes, each explained where it is made.
 
-    Mean cross-entropy over zero targets is 0/0. Such a batch returns a zero loss with no
-    gradient, so the optimizer leaves every weight alone (AdamW skips parameters whose
-    gradient is None), and the step is recorded in the log history as `skipped_batch`.
+    1. A batch with no trained token is skipped and counted instead of giving a NaN loss.
+       Mean cross-entropy over zero targets is 0/0. Such a batch returns a zero loss with no
+       gradient, so the optimizer leaves every weight alone (AdamW skips parameters whose
+       gradient is None), and the step is recorded in the log history as `skipped_batch`.
+    2. The loss is computed only where it is needed (`compute_loss`): the same number as the
+       Trainer's, measurably faster, most of all for a masked run.
     """
 
     skipped_batches: int = 0
+    _fast_loss: bool | None = None
+
+    def _can_use_fast_loss(self, model) -> bool:
+        if self._fast_loss is None:
+            base = self.accelerator.unwrap_model(model)
+            if hasattr(base, "get_base_model"):  # a PEFT model passes keywords through
+                base = base.get_base_model()
+            accepts = "logits_to_keep" in inspect.signature(base.forward).parameters
+            plain = self.label_smoother is None and self.compute_loss_func is None
+            self._fast_loss = accepts and plain
+        return self._fast_loss
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        """Cross-entropy over trained tokens only, exactly as the model's own loss computes it.
+
+        Why it is faster, with the same result:
+        * The output layer and softmax run only at positions whose next token is trained
+          (`logits_to_keep` as a boolean mask). In a masked run that skips every prompt
+          position: most of the sequence, and the output layer is the widest matrix.
+        * The attention mask is dropped when the batch is right-padded (our collator's way).
+          Under a causal mask no real token can see the padding after it anyway, and without
+          the explicit mask attention takes its faster causal path.
+        """
+        labels = inputs.get("labels")
+        if return_outputs or labels is None or not self._can_use_fast_loss(model):
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        targets = labels[:, 1:]  # position t predicts token t+1
+        trained = targets != IGNORE_INDEX
+        keep = torch.nn.functional.pad(trained, (0, 1), value=False)
+        model_inputs = {k: v for k, v in inputs.items() if k != "labels"}
+        mask = model_inputs.get("attention_mask")
+        if mask is not None and bool((mask[:, 1:] <= mask[:, :-1]).all()):
+            del model_inputs["attention_mask"]
+        logits = model(**model_inputs, logits_to_keep=keep, use_cache=False).logits
+        count = num_items_in_batch if num_items_in_batch is not None else trained.sum()
+        return (
+            torch.nn.functional.cross_entropy(logits.float(), targets[trained], reduction="sum")
+            / count
+        )
 
     def training_step(self, model, inputs, num_items_in_batch=None):
         labels = inputs.get("labels")
@@ -335,7 +379,14 @@ def train(
         trainer.add_callback(cb)
 
     start = time.perf_counter()
-    trainer.train(resume_from_checkpoint=resume_from)
+    # The Trainer runs gc.collect() as it starts, and Python runs full collections as the
+    # loop allocates: each walks every object of the (large) imported libraries, ~0.3 s on
+    # a laptop. Freezing them first makes those collections skip them; nothing else changes.
+    gc.freeze()
+    try:
+        trainer.train(resume_from_checkpoint=resume_from)
+    finally:
+        gc.unfreeze()
     wall = time.perf_counter() - start
 
     model = trainer.model
