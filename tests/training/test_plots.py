@@ -47,3 +47,33 @@ def test_live_plot_is_a_no_op_headless():
     assert not cb.enabled
     cb.on_log(None, None, None)  # would fail on the None state if it tried to draw
     cb.on_train_end(None, None, None)
+
+
+def test_live_plot_shows_then_updates_one_display_in_a_notebook(monkeypatch):
+    import IPython.display
+    from transformers import TrainerState
+
+    import course_lib.plots as plots
+
+    calls = []
+
+    class Handle:
+        def update(self, obj):
+            calls.append(("update", obj))
+
+    def fake_display(obj, display_id=False):
+        calls.append(("display", obj, display_id))
+        return Handle()
+
+    monkeypatch.setattr(plots, "in_notebook", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", fake_display)
+    cb = LiveLossPlot(min_interval=0.0)
+    state = TrainerState()
+    state.log_history = [{"step": 0, "response_eval_loss": 3.0, "response_eval_accuracy": 0.0}]
+    for step in (1, 2):
+        state.log_history.append({"step": step, "loss": 3.0 - step})
+        cb.on_log(None, state, None)
+    cb.on_train_end(None, state, None)
+    assert [c[0] for c in calls] == ["display", "update", "update"]
+    assert calls[0][2] is True  # display_id=True: later frames replace this one in place
+    assert calls[-1][1].data.startswith(b"\x89PNG")
