@@ -79,6 +79,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         resume=args.resume,
         progress=not args.quiet,
         verbose=True,
+        num_threads=args.threads,
     )
     print(f"saved model, history.json and loss.png in {result.out_dir}")
     return 0
@@ -202,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--resume", action="store_true", help="continue from the last checkpoint in --out"
     )
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for training")
     p.add_argument("--out", required=True, help="new folder for the run (never overwritten)")
     p.set_defaults(handler=cmd_train)
 
