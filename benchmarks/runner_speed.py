@@ -46,8 +46,12 @@ from course_lib.labels import PadCollator, prepare_examples  # noqa: E402
 TRL_WINDOW = 10  # SFTConfig's default logging_steps
 
 
-def build_toy_model(folder: Path) -> Path:
-    """A ~0.8M-parameter Llama (hidden 128, 4 layers) with the tests' toy tokenizer."""
+def build_toy_model(folder: Path, vocab_size: int | None = None) -> Path:
+    """A Llama with hidden 128 and 4 layers (~0.7M parameters) and the tests' toy tokenizer.
+
+    `vocab_size` above the tokenizer's ~600 adds unused output rows: the output layer then
+    costs what it would with a real tokenizer's vocabulary.
+    """
     sys.path.insert(0, str(ROOT / "tests"))
     from conftest import make_toy_tokenizer
     from transformers import LlamaConfig, LlamaForCausalLM
@@ -55,7 +59,7 @@ def build_toy_model(folder: Path) -> Path:
     tok = make_toy_tokenizer()
     torch.manual_seed(0)
     config = LlamaConfig(
-        vocab_size=len(tok),
+        vocab_size=max(vocab_size or 0, len(tok)),
         hidden_size=128,
         intermediate_size=256,
         num_hidden_layers=4,
@@ -170,6 +174,12 @@ def max_rel_diff(a: list[float], b: list[float]) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="toy", help="toy (built here), tiny, or a model folder")
+    parser.add_argument(
+        "--toy-vocab",
+        type=int,
+        default=None,
+        help="output vocabulary of the toy model (default: the tokenizer's)",
+    )
     parser.add_argument("--data", default=None, help="data source; default: arithmetic records")
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=16)
@@ -200,25 +210,30 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="runner-speed-"))
     model_dir = (
-        build_toy_model(tmp / "toy") if args.model == "toy" else resolve_model_name(args.model)
+        build_toy_model(tmp / "toy", args.toy_vocab)
+        if args.model == "toy"
+        else resolve_model_name(args.model)
     )
     tokenizer = load_tokenizer(model_dir)
     records = load_records(args.data) if args.data else arithmetic_records()
     examples = prepare_examples(records, tokenizer, masking="response").examples
-    common = (args.steps, args.batch_size, args.seed, args.lr)
 
     rates: dict[str, list[float]] = {"runner": [], "plain": [], "trl": []}
     curves: dict[str, list[float]] = {}
-    for _ in range(args.repeats):
+
+    def run(name: str, steps: int) -> tuple[float, list[float]]:
+        common = (steps, args.batch_size, args.seed, args.lr)
+        if name == "runner":
+            return run_course(model_dir, records, *common)
+        if name == "plain":
+            return run_plain(model_dir, examples, tokenizer.pad_token_id, *common, str(tmp / name))
+        return run_trl(model_dir, examples, tokenizer, *common, str(tmp / name))
+
+    for name in rates:  # warm-up: first-call costs (lazy imports, kernel setup) are not timed
+        run(name, 5)
+    for _ in range(args.repeats):  # interleaved, so changes in the machine's load hit all three
         for name in rates:
-            if name == "runner":
-                rate, curve = run_course(model_dir, records, *common)
-            elif name == "plain":
-                rate, curve = run_plain(
-                    model_dir, examples, tokenizer.pad_token_id, *common, str(tmp / name)
-                )
-            else:
-                rate, curve = run_trl(model_dir, examples, tokenizer, *common, str(tmp / name))
+            rate, curve = run(name, args.steps)
             rates[name].append(rate)
             curves.setdefault(name, curve)
     med = {name: statistics.median(r) for name, r in rates.items()}
