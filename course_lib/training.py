@@ -81,6 +81,7 @@ class CourseTrainer(Trainer):
 
     skipped_batches: int = 0
     _fast_loss: bool | None = None
+    _fast_loss_checked: bool = False
 
     def _can_use_fast_loss(self, model) -> bool:
         if self._fast_loss is None:
@@ -113,10 +114,22 @@ class CourseTrainer(Trainer):
         mask = model_inputs.get("attention_mask")
         if mask is not None and bool((mask[:, 1:] <= mask[:, :-1]).all()):
             del model_inputs["attention_mask"]
-        logits = model(**model_inputs, logits_to_keep=keep, use_cache=False).logits
+        try:
+            logits = model(**model_inputs, logits_to_keep=keep, use_cache=False).logits
+        except (IndexError, RuntimeError, TypeError):
+            if self._fast_loss_checked:
+                raise
+            logits = None
+        targets_kept = targets[trained]
+        if logits is None or logits.shape[:-1] != targets_kept.shape:
+            # An architecture that takes logits_to_keep but not as a boolean mask: use the
+            # Trainer's own loss from now on.
+            self._fast_loss = False
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        self._fast_loss_checked = True
         count = num_items_in_batch if num_items_in_batch is not None else trained.sum()
         return (
-            torch.nn.functional.cross_entropy(logits.float(), targets[trained], reduction="sum")
+            torch.nn.functional.cross_entropy(logits.float(), targets_kept, reduction="sum")
             / count
         )
 
@@ -262,8 +275,6 @@ def train(
     model: str | Path | Any = "tiny",
     data: DataSource = "course:train",
     eval_data: DataSource | None = "course:eval",
-    *,
-    tokenizer: Any = None,
     masking: Masking = "response",
     max_steps: int | None = 100,
     num_epochs: float | None = None,
@@ -272,14 +283,16 @@ def train(
     seed: int = 0,
     lora: bool | Any = False,
     eval_every: int | None = 10,
+    out_dir: str | Path | None = None,
+    live_plot: bool = False,
+    resume: bool = False,
+    *,
+    tokenizer: Any = None,
     eval_limit: int | None = 128,
     logging_steps: int = 1,
     max_length: int | None = None,
     template: str | Template = DEFAULT_TEMPLATE,
-    out_dir: str | Path | None = None,
     save_every: int | None = None,
-    resume: bool = False,
-    live_plot: bool = False,
     progress: bool = True,
     verbose: bool = True,
     label: str = "",
