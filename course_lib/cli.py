@@ -153,11 +153,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         out,
         model=args.model,
         data=args.data,
-        eval_data=args.eval_data,
+        eval_data=_eval_source(args.eval_data),
         steps=args.steps,
         seed=args.seed,
         n_prompts=args.prompts,
         progress=not args.quiet,
+        num_threads=args.threads,
     )
     return 0
 
@@ -176,6 +177,12 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads for training (1 is as fast for the tiny model, and robust)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -203,7 +210,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--resume", action="store_true", help="continue from the last checkpoint in --out"
     )
-    p.add_argument("--threads", type=int, default=None, help="CPU threads for training")
     p.add_argument("--out", required=True, help="new folder for the run (never overwritten)")
     p.set_defaults(handler=cmd_train)
 

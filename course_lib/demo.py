@@ -30,6 +30,7 @@ def run_demo(
     seed: int = 0,
     n_prompts: int = 5,
     progress: bool = True,
+    num_threads: int | None = None,
 ) -> Path:
     """Run the story into the new folder `out` and print what happens at each step."""
     out.mkdir(parents=True, exist_ok=True)
@@ -55,6 +56,7 @@ def run_demo(
             out_dir=out / name,
             label=name,
             progress=progress,
+            num_threads=num_threads,
         )
 
     figure = out / "compare.png"

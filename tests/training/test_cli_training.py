@@ -157,6 +157,8 @@ def test_train_then_ask_the_trained_folder(capsys, tmp_path, toy_model_dir, data
         "--eval-every",
         3,
         "--quiet",
+        "--threads",
+        1,
         "--out",
         out,
     )
@@ -194,6 +196,8 @@ def test_demo_runs_the_story_into_a_fresh_folder(
         "--prompts",
         2,
         "--quiet",
+        "--threads",
+        1,
     )
     assert code == 0
     out = tmp_path / "course-demo-2"

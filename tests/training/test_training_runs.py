@@ -12,7 +12,8 @@ from course_lib.labels import IGNORE_INDEX, PadCollator, prepare_examples
 from course_lib.training import CourseTrainer, history_from_log, train
 
 pytestmark = pytest.mark.slow
-QUIET = {"progress": False, "verbose": False}
+# One thread: as fast for the toy model, and immune to other programs keeping cores busy.
+QUIET = {"progress": False, "verbose": False, "num_threads": 1}
 
 
 def test_masked_and_unmasked_are_measured_alike(toy_model_dir, records, eval_records):
