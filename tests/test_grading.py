@@ -307,6 +307,18 @@ MUTANTS = [
      '    out["labels"].append([-100] * gap + list(e["labels"]))\n'
      'return {k: torch.tensor(v) for k, v in out.items()}',
      "pad on the right"),
+    ("ex03_5", "position 0 counted",
+     'positions = torch.arange(labels.shape[1]).unsqueeze(0)\n'
+     'graded = labels != -100\n'
+     'in_prompt = positions < torch.tensor(prompt_lengths).unsqueeze(1)\n'
+     'return {"prompt": int((graded & in_prompt).sum()),\n'
+     '        "response": int((graded & ~in_prompt).sum())}',
+     "counted position 0"),
+    ("ex03_5", "padding counted as graded",
+     'n = labels.shape[1] - 1\n'
+     'prompt = sum(length - 1 for length in prompt_lengths)\n'
+     'return {"prompt": prompt, "response": n * len(prompt_lengths) - prompt}',
+     "graded predictions in all"),
 ]
 
 

@@ -313,3 +313,44 @@ def check_pad_by_position(pad_by_position):
                                  f"-100 (never graded), not {g[bad]}.")
         raise AssertionError(f"row {row}: the example's own labels must stay as they were: "
                              f"position {bad} should be {w[bad]}, not {g[bad]}.")
+
+
+# --- ex03_5: where does the wrong collator's grade go? --------------------------------------
+@exercise(
+    "ex03_5",
+    title="Count what a collator trains: prompt or response",
+    hints=[
+        "Only labels[:, 1:] are graded predictions (position 0 is never predicted); a "
+        "prediction is graded when its label is not -100.",
+        "Position t of a row is a prompt token when t < prompt_lengths[row], a response "
+        "token otherwise (the EOS and everything after the prompt count as response).",
+        "Loop over rows and positions 1..length-1, or build a position index with "
+        "torch.arange and compare it with the prompt length of each row.",
+    ],
+)
+def check_graded_counts(graded_counts):
+    import torch
+
+    labels = torch.tensor([
+        [1, 10, 11, 12, 13, 20, 2, -100, -100],      # everything trained (standard collator)
+        [1, 10, 11, 20, 21, 22, 2, -100, -100],
+        [-100, -100, -100, -100, 20, 2, -100, -100, -100],  # response only
+    ])
+    prompt_lengths = [5, 3, 4]
+    want = {"prompt": 4 + 2 + 0, "response": 2 + 4 + 2}
+    got = graded_counts(labels.clone(), list(prompt_lengths))
+    assert isinstance(got, dict) and set(got) == {"prompt", "response"}, (
+        "graded_counts should return a dict with the keys 'prompt' and 'response'"
+        + (f", not {sorted(got)}." if isinstance(got, dict) else f", not {type(got).__name__}."))
+    got = {k: int(v) for k, v in got.items()}
+    if got == want:
+        return
+    if got == {"prompt": want["prompt"] + 2, "response": want["response"]}:
+        raise AssertionError("you counted position 0 (the BOS): nothing predicts it, so it is "
+                             "never graded. Count labels[:, 1:] only.")
+    if got["prompt"] + got["response"] != sum(want.values()):
+        raise AssertionError(f"there are {sum(want.values())} graded predictions in all "
+                             f"(labels != -100 at positions 1..), you counted "
+                             f"{got['prompt'] + got['response']}.")
+    raise AssertionError(f"expected {want}, got {got}: position t is a prompt token when "
+                         f"t < prompt_lengths[row].")
