@@ -48,12 +48,43 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_build_base_model(args: argparse.Namespace) -> int:
+    """Pretrain the embedded base model from a generated corpus and save it to --out."""
+    from course_lib.world.build import FULL_BUILD, QUICK_BUILD, build_base_model
+
+    settings = QUICK_BUILD if args.quick else FULL_BUILD
+    summary = build_base_model(args.out, settings)
+    print(f"saved {summary['parameters']:,}-parameter model to {args.out} "
+          f"({summary['size_mb']} MB) in {summary['wall_seconds']} s, "
+          f"final loss {summary['final_loss']}")
+    return 0
+
+
+def cmd_build_tuning_data(args: argparse.Namespace) -> int:
+    """Write the instruction-tuning JSONL files and their dataset card to --out."""
+    from course_lib.world.tuning_data import write_tuning_data
+
+    counts = write_tuning_data(args.out, seed=args.seed)
+    print(", ".join(f"{name}: {n}" for name, n in counts.items()) + f" -> {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description="The instruction-tuning course, headless.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("doctor", help="show versions, device, dtype, Hub status, embedded model")
     p.set_defaults(handler=cmd_doctor)
+
+    p = sub.add_parser("build-base-model", help="pretrain the embedded tiny base model")
+    p.add_argument("--out", required=True, help="folder to save the model and tokenizer in")
+    p.add_argument("--quick", action="store_true", help="tiny corpus, few steps (seconds)")
+    p.set_defaults(handler=cmd_build_base_model)
+
+    p = sub.add_parser("build-tuning-data", help="write the embedded instruction data sets")
+    p.add_argument("--out", required=True, help="folder for train/eval/... .jsonl files")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(handler=cmd_build_tuning_data)
     return parser
 
 
