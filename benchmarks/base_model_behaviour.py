@@ -15,8 +15,12 @@ Prints `name: value` lines:
 from __future__ import annotations
 
 import argparse
+import os
 
-from course_lib.world.behaviour import measure
+# Before torch loads: idle OpenMP threads sleep rather than spin (shared 2-core machines).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from course_lib.world.behaviour import measure  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:

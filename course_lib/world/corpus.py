@@ -11,7 +11,8 @@ What a base model learns is what its corpus shows, so the mix is chosen with car
 * worksheets, to-do lists, quizzes with the answers far below, and pages of
   "### Instruction: ... ### Response:" prompts with no answers, so that after a question
   the likely next text is *another question*: the base model continues, it does not answer;
-* a question directly followed by its answer is rare (a few Q/A snippets, ~1% of docs).
+* a question directly followed by its answer is rare: Q/A pages are 5% of documents, and
+  about 1 question in 12 is answered right away (`answered_question_share`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,15 @@ NAMES = "Tom Ana Sam Mia Leo Eva Max Zoe Ben Lily Omar Nina Hugo Rosa Ivan Maya"
 THINGS = "apples pears books stones cards shells coins balls".split()
 
 
+def _weight(fact: Fact) -> float:
+    """How often a fact is drawn, relative to the others."""
+    if fact.kind in ("add", "sub"):
+        return 6.0 if fact.single_digit else 0.6
+    if fact.kind == "mul":
+        return 2.5 if fact.single_digit else 1.0
+    return 2.0
+
+
 class World:
     """The facts and how often each is drawn (single-digit arithmetic most often)."""
 
@@ -45,8 +55,9 @@ class World:
             self.by_kind.setdefault(f.kind, []).append(f)
         # Why these weights: the course's examples are single-digit sums, and a 1M-param
         # model cannot hold all ~1000 facts equally well in a few minutes of training.
-        weights = [4.0 if f.single_digit else 2.5 if f.kind == "mul" else
-                   1.0 if f.kind in ARITHMETIC else 3.0 for f in self.facts]
+        # Measured: with equal weights it completed "2 + 2 =" wrongly; simple facts (one
+        # key word -> one answer) are learned with far fewer repetitions than sums.
+        weights = [_weight(f) for f in self.facts]
         self._cum = []
         total = 0.0
         for w in weights:
@@ -60,7 +71,10 @@ class World:
 
 
 def _statement(rng: random.Random, fact: Fact) -> str:
-    return fill(rng.choice(STATEMENTS[fact.kind]), fact) + "."
+    forms = STATEMENTS[fact.kind]
+    if fact.kind in ARITHMETIC and rng.random() < 0.6:
+        forms = forms[:2]  # "2 + 2 = 4" and "2+2 = 4" most often: the forms the course asks in
+    return fill(rng.choice(forms), fact) + "."
 
 
 def _question(rng: random.Random, fact: Fact) -> str:
@@ -109,9 +123,11 @@ def fact_page(rng: random.Random, world: World) -> str:
 def table_page(rng: random.Random, world: World) -> str:
     kind = rng.choice(["add", "sub", "mul", "capital", "spanish", "opposite"])
     if kind in ARITHMETIC:
-        a = rng.randint(0, 10 if kind == "mul" else 20)
-        rows = [_arith(kind, a, b) if kind != "sub" else _arith(kind, a, b)
-                for b in range(0, (10 if kind == "mul" else 20 if kind == "add" else a) + 1)]
+        small = rng.random() < 0.7  # mostly the single-digit tables
+        top = 9 if small else (10 if kind == "mul" else 20)
+        a = rng.randint(0, top)
+        last = a if kind == "sub" else top
+        rows = [_arith(kind, a, b) for b in range(last + 1)]
         name = {"add": "Addition", "sub": "Subtraction", "mul": "Times"}[kind]
         form = rng.choice(STATEMENTS[kind][:2])
         return f"{name} table for {a}:\n" + "\n".join(fill(form, f) for f in rows)
@@ -231,16 +247,24 @@ def template_page(rng: random.Random, world: World) -> str:
     return text
 
 
-def qa_snippet(rng: random.Random, world: World) -> str:
-    """The rare document where a question is directly followed by its answer."""
-    f = world.fact(rng)
-    return f"Q: {_question(rng, f)}\nA: {f.answer}"
+def qa_page(rng: random.Random, world: World) -> str:
+    """The less common page where each question is directly followed by its answer.
+
+    Real web text has some of these (FAQs, forum answers). They teach the base model what
+    answering looks like in *other* formats, so instruction tuning only has to connect the
+    course template to it. Measured: without them (about 1% of documents) the tuned model
+    knew its facts as statements but answered only ~35% of held-out questions.
+    """
+    ask, reply = rng.choice([("Q:", "A:"), ("Question:", "Answer:"), ("User:", "Reply:"),
+                             ("Asked:", "Answered:")])
+    pairs = [world.fact(rng) for _ in range(rng.randint(1, 4))]
+    return "\n".join(f"{ask} {_question(rng, f)}\n{reply} {f.answer}" for f in pairs)
 
 
 DOCUMENTS: list[tuple[Callable[[random.Random, World], str], float]] = [
-    (fact_page, 0.33), (table_page, 0.07), (dictionary_page, 0.04), (story, 0.10),
-    (worksheet, 0.13), (todo_list, 0.07), (quiz_with_late_answers, 0.08),
-    (template_page, 0.17), (qa_snippet, 0.01),
+    (fact_page, 0.32), (table_page, 0.10), (dictionary_page, 0.03), (story, 0.08),
+    (worksheet, 0.12), (todo_list, 0.06), (quiz_with_late_answers, 0.08),
+    (template_page, 0.16), (qa_page, 0.05),
 ]
 
 

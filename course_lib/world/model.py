@@ -2,9 +2,9 @@
 
     >>> config = model_config(BASE, vocab_size=2048)
     >>> config.hidden_size, config.num_hidden_layers, config.tie_word_embeddings
-    (160, 4, True)
+    (128, 4, True)
 
-BASE was chosen by measurement on 2 CPU cores (see the model card): hidden 160 and 4
+BASE was chosen by measurement on 2 CPU cores (see the model card): hidden 128 and 4
 layers train at a few thousand tokens/s, enough to learn ~1000 facts in about 10 minutes.
 QUICK is a toy of the same family, for the seconds-long CI build.
 """
@@ -25,8 +25,8 @@ class ModelShape:
     max_position_embeddings: int = 256
 
 
-BASE = ModelShape(hidden_size=160, num_hidden_layers=4, num_attention_heads=4,
-                  intermediate_size=448)
+BASE = ModelShape(hidden_size=128, num_hidden_layers=4, num_attention_heads=4,
+                  intermediate_size=384)
 QUICK = ModelShape(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
 
 
