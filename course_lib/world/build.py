@@ -95,11 +95,21 @@ A {summary['parameters']:,}-parameter `LlamaForCausalLM` pretrained by the cours
 (+ and - on 0..20, * on 0..10), capitals, animal sounds, colours, opposites and
 English-Spanish words, short stories, and web-like pages (worksheets, to-do lists,
 quizzes whose answers come far below, unanswered "### Instruction: ... ### Response:"
-prompts). It behaves like a real base model at small scale: it completes statements
-("The capital of France is" -> " Paris") but continues an instruction with more
-instructions instead of answering. Instruction tuning unlocks the knowledge.
+prompts, and a few Q/A pages where a question is answered at once). It behaves like a
+real base model at small scale: it completes statements ("The capital of France is" ->
+" Paris") but continues an instruction with more instructions instead of answering.
+Instruction tuning unlocks the knowledge.
 
 Not for any use outside the course: it knows ~1000 facts and nothing else.
+
+## Why this size
+
+Measured on 2 CPU cores (one training step, batch 16 x 128 tokens, uncontended): hidden 96
+x 4 layers (0.64M parameters) 19.0k tokens/s; hidden 128 x 4 (1.1M) 12.7k; hidden 160 x 4
+(1.6M) 10.3k; hidden 128 x 6 (1.5M) 9.3k; hidden 192 x 4 (2.2M) 7.7k. Hidden 128 x 4 learns
+the facts (a first 1000-step build already completed every capital, sound, colour, opposite
+and Spanish statement) and leaves room for enough steps to learn single-digit arithmetic
+within ~10 minutes on shared cores.
 
 ## Build ({s['name']})
 
