@@ -11,8 +11,8 @@ What a base model learns is what its corpus shows, so the mix is chosen with car
 * worksheets, to-do lists, quizzes with the answers far below, and pages of
   "### Instruction: ... ### Response:" prompts with no answers, so that after a question
   the likely next text is *another question*: the base model continues, it does not answer;
-* a question directly followed by its answer is rare: Q/A pages are 9% of documents, and
-  about 1 question in 8 is answered right away (`answered_question_share`).
+* a question directly followed by its answer is rare: Q/A pages are 5% of documents, and
+  about 1 question in 15 is answered right away (`answered_question_share`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ THINGS = "apples pears books stones cards shells coins balls".split()
 def _weight(fact: Fact) -> float:
     """How often a fact is drawn, relative to the others."""
     if fact.kind in ("add", "sub"):
-        return 6.0 if fact.single_digit else 0.3
+        return 6.0 if fact.single_digit else 0.6
     if fact.kind == "mul":
         return 2.5 if fact.single_digit else 1.0
     return 2.0
@@ -253,8 +253,8 @@ def qa_page(rng: random.Random, world: World) -> str:
     Real web text has some of these (FAQs, forum answers). They teach the base model what
     answering looks like in *other* formats, so instruction tuning only has to connect the
     course template to it. Measured: without them (about 1% of documents) the tuned model
-    knew its facts as statements but answered only ~35% of held-out questions; with
-    5% of documents, ~45-60%.
+    knew its facts as statements but answered only ~35-40% of held-out questions; with
+    5% of documents ~60%, and 9% did no better (the statements got worse).
     """
     ask, reply = rng.choice([("Q:", "A:"), ("Question:", "Answer:"), ("User:", "Reply:"),
                              ("Asked:", "Answered:")])
@@ -263,9 +263,9 @@ def qa_page(rng: random.Random, world: World) -> str:
 
 
 DOCUMENTS: list[tuple[Callable[[random.Random, World], str], float]] = [
-    (fact_page, 0.33), (table_page, 0.10), (dictionary_page, 0.04), (story, 0.06),
-    (worksheet, 0.10), (todo_list, 0.04), (quiz_with_late_answers, 0.07),
-    (template_page, 0.17), (qa_page, 0.09),
+    (fact_page, 0.32), (table_page, 0.10), (dictionary_page, 0.03), (story, 0.08),
+    (worksheet, 0.12), (todo_list, 0.06), (quiz_with_late_answers, 0.08),
+    (template_page, 0.16), (qa_page, 0.05),
 ]
 
 
