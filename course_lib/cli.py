@@ -71,7 +71,9 @@ def cmd_build_tuning_data(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="course", description="The instruction-tuning course, headless.")
+    parser = argparse.ArgumentParser(
+        prog="course", description="The instruction-tuning course, headless."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("doctor", help="show versions, device, dtype, Hub status, embedded model")
