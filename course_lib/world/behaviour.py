@@ -12,43 +12,17 @@ Shared by `benchmarks/base_model_behaviour.py` and `tests/test_base_model.py`:
 from __future__ import annotations
 
 import re
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from transformers import PreTrainedModel, Trainer, TrainingArguments
+from transformers import PreTrainedModel
 
 from course_lib.formatting import SEED, format_example
 from course_lib.world.facts import Fact
 from course_lib.world.phrasings import statement_prompt
-
-try:  # the course's labels module; the fallback below keeps this file usable without it
-    from course_lib.labels import build_example, pad_batch
-except ImportError:  # pragma: no cover - until labels.py is merged into this branch
-    def build_example(record, tokenizer, template=SEED, max_length=None):
-        """Prompt tokens get label -100; response tokens and the EOS after them are trained."""
-        prompt, response = format_example(record, template)
-        p_ids = tokenizer(prompt)["input_ids"]
-        r_ids = tokenizer(response, add_special_tokens=False)["input_ids"]
-        r_ids = r_ids + [tokenizer.eos_token_id]  # EOS is trained: the model learns to stop
-        ids, labels = p_ids + r_ids, [-100] * len(p_ids) + r_ids
-        if max_length is not None:
-            ids, labels = ids[:max_length], labels[:max_length]
-        return {"input_ids": ids, "attention_mask": [1] * len(ids), "labels": labels}
-
-    def pad_batch(examples, pad_token_id):
-        """Right-pad; labels padded with -100 by position (never by token id)."""
-        n = max(len(e["input_ids"]) for e in examples)
-        def pad(seq, value):
-            return list(seq) + [value] * (n - len(seq))
-        return {
-            "input_ids": torch.tensor([pad(e["input_ids"], pad_token_id) for e in examples]),
-            "attention_mask": torch.tensor([pad(e["attention_mask"], 0) for e in examples]),
-            "labels": torch.tensor([pad(e["labels"], -100) for e in examples]),
-        }
 
 
 # --- generation and grading ------------------------------------------------------------
@@ -134,20 +108,16 @@ def masked_fine_tune(model: PreTrainedModel, tokenizer, records: Sequence[dict],
                      settings: FineTuneSettings = FineTuneSettings()) -> float:
     """Fine-tune in place on response tokens only (prompt labels -100); returns seconds.
 
-    A plain transformers Trainer with a padding collator: the labels are built before
-    training, so the collator only pads (labels with -100, by position).
+    It is the course's own training runner (`course_lib.training.train`), the same one the
+    lessons and `course train` use, with no held-out evaluation during training.
     """
-    examples = [build_example(r, tokenizer, SEED) for r in records]
-    args = TrainingArguments(
-        output_dir=tempfile.mkdtemp(prefix="tune-"), num_train_epochs=settings.epochs,
-        per_device_train_batch_size=settings.batch_size, learning_rate=settings.learning_rate,
-        lr_scheduler_type="linear", warmup_steps=10, save_strategy="no", report_to="none",
-        use_cpu=True, bf16=False, seed=settings.seed, logging_steps=50, disable_tqdm=True,
-    )
-    trainer = Trainer(model=model, args=args, train_dataset=examples,
-                      data_collator=lambda batch: pad_batch(batch, tokenizer.pad_token_id))
+    from course_lib.training import train
+
     start = time.time()
-    trainer.train()
+    train(model, list(records), eval_data=None, masking="response", max_steps=None,
+          num_epochs=settings.epochs, learning_rate=settings.learning_rate,
+          batch_size=settings.batch_size, seed=settings.seed, tokenizer=tokenizer,
+          progress=False, verbose=False, logging_steps=50)
     model.eval()
     return time.time() - start
 
