@@ -2,6 +2,10 @@
 
     course doctor                  what the course will run on
     course show-mask INSTR RESP    every token of one example and its label
+    course train --masking response --steps 100 --out runs/masked
+    course ask --model runs/masked "What is 2+2?"
+    course compare runs/masked runs/unmasked --out compare.png
+    course demo                    the whole story, headless, into a fresh folder
     course make-exercises          exercises/ from solutions/ (never over a learner's edits)
     course grade [DIR]             grade every exercise in DIR (default: exercises/)
     course <command> --help        details of any command
@@ -128,6 +132,137 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(f"report written to {args.json}")
     return 0 if report.passed == report.total else 1
 
+def _eval_source(value: str) -> str | None:
+    return None if value.lower() in {"none", "off", ""} else value
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Fine-tune; save the model folder, history.json and loss.png into --out."""
+    from course_lib.loading import resolve_model_name
+
+    resolve_model_name(args.model)  # a typo fails at once, before the slow Trainer import
+    from course_lib.training import train
+
+    result = train(
+        args.model,
+        args.data,
+        _eval_source(args.eval_data),
+        masking=args.masking,
+        max_steps=args.steps,
+        learning_rate=args.lr,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        lora=args.lora,
+        eval_every=args.eval_every,
+        out_dir=args.out,
+        resume=args.resume,
+        progress=not args.quiet,
+        verbose=True,
+        num_threads=args.threads,
+    )
+    print(f"saved model, history.json and loss.png in {result.out_dir}")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Answer each instruction with the course template; print the responses only."""
+    import json
+
+    from course_lib.generation import generate_batch
+    from course_lib.loading import load_model_and_tokenizer
+
+    model, tokenizer = load_model_and_tokenizer(args.model)
+    answers = generate_batch(
+        model, tokenizer, args.instructions, max_new_tokens=args.max_new_tokens
+    )
+    for instruction, answer in zip(args.instructions, answers, strict=True):
+        if args.json:
+            print(json.dumps({"instruction": instruction, "response": answer}, ensure_ascii=False))
+        else:
+            print(answer.replace("\n", " "))  # one answer per line, always
+    return 0
+
+
+def _refuse_existing_file(path: Path, force: bool = False) -> None:
+    if path.exists() and not force:
+        raise CourseError(
+            f"'{path}' already exists; the course never overwrites your files. "
+            f"Choose another --out, or pass --force to replace it."
+        )
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Draw the comparison figure of two or more runs from their history.json."""
+    from course_lib.plots import compare_runs
+
+    if len(args.runs) < 2:
+        raise CourseError("compare needs at least two run folders, e.g. runs/masked runs/unmasked.")
+    out = Path(args.out)
+    _refuse_existing_file(out, args.force)
+    fig = compare_runs(args.runs, labels=args.labels.split(",") if args.labels else None)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    print(f"wrote {out}")
+    return 0
+
+
+def fresh_dir(base: Path) -> Path:
+    """`base` if it does not exist yet, else base-2, base-3, ...: never an existing folder."""
+    candidate, n = base, 1
+    while candidate.exists():
+        n += 1
+        candidate = base.with_name(f"{base.name}-{n}")
+    return candidate
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The whole story headless: base model, masked vs unmasked fine-tunes, plot, answers."""
+    from course_lib.demo import run_demo
+
+    if args.out is None:
+        out = fresh_dir(Path("course-demo"))
+    else:
+        out = Path(args.out)
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise CourseError(
+                f"'{out}' already exists and is not empty; the demo never overwrites your files. "
+                f"Leave out --out to get a fresh folder."
+            )
+    run_demo(
+        out,
+        model=args.model,
+        data=args.data,
+        eval_data=_eval_source(args.eval_data),
+        steps=args.steps,
+        seed=args.seed,
+        n_prompts=args.prompts,
+        progress=not args.quiet,
+        num_threads=args.threads,
+    )
+    return 0
+
+
+def _add_train_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default="tiny", help="preset (tiny), model folder or Hub id")
+    p.add_argument(
+        "--data",
+        default="course:train",
+        help="JSONL/JSON file (any known schema), Hub data set id, or course:train",
+    )
+    p.add_argument(
+        "--eval-data",
+        default="course:eval",
+        help="held-out set for the response-only loss; 'none' turns it off",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads for training (1 is as fast for the tiny model, and robust)",
+    )
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -172,11 +307,61 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds each exercise may run (default: %(default)s)")
     p.add_argument("--workers", type=int, default=2, help="exercises graded at once (default: 2)")
     p.set_defaults(handler=cmd_grade)
+
+    p = sub.add_parser("train", help="fine-tune; save model, history.json and loss.png")
+    _add_train_options(p)
+    p.add_argument(
+        "--masking",
+        choices=["response", "none"],
+        default="response",
+        help="response: loss on the answer only (-100 on the prompt); none: on all",
+    )
+    p.add_argument("--steps", type=int, default=100, help="optimizer steps")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default suits the model)")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--eval-every", type=int, default=10, help="steps between held-out evaluations")
+    p.add_argument("--lora", action="store_true", help="train LoRA adapters (q_proj, v_proj)")
+    p.add_argument(
+        "--resume", action="store_true", help="continue from the last checkpoint in --out"
+    )
+    p.add_argument("--out", required=True, help="new folder for the run (never overwritten)")
+    p.set_defaults(handler=cmd_train)
+
+    p = sub.add_parser("ask", help="answer instructions with the course template")
+    p.add_argument("--model", default="tiny", help="preset (tiny), model folder or Hub id")
+    p.add_argument("--json", action="store_true", help="JSON lines with instruction and response")
+    p.add_argument("--max-new-tokens", type=int, default=32)
+    p.add_argument("instructions", nargs="+", metavar="INSTRUCTION")
+    p.set_defaults(handler=cmd_ask)
+
+    p = sub.add_parser("compare", help="plot reported vs held-out response-only loss of runs")
+    p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="folders written by `course train`")
+    p.add_argument("--out", required=True, help="image file to write, e.g. compare.png")
+    p.add_argument("--labels", default=None, help="comma-separated names for the runs")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    p.set_defaults(handler=cmd_compare)
+
+    p = sub.add_parser("demo", help="the whole story headless, into a fresh folder")
+    _add_train_options(p)
+    p.add_argument("--steps", type=int, default=100, help="steps of each fine-tune")
+    p.add_argument("--prompts", type=int, default=5, help="held-out instructions to answer")
+    p.add_argument("--out", default=None, help="new folder (default: a fresh course-demo)")
+    p.set_defaults(handler=cmd_demo)
     return parser
+
+
+def _quiet_libraries() -> None:
+    """Keep the terminal for the course's own output: no weight-loading bars or info logs."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command != "doctor":
+        _quiet_libraries()
     try:
         return args.handler(args) or 0
     except CourseError as err:

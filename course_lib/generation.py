@@ -1,0 +1,240 @@
+"""Ask a model: raw completion (lesson 1), templated answers, and before/after tables.
+
+    >>> complete(model, tok, "What is 2+2?")                 # doctest: +SKIP
+    ' What is 3+3? What is 4+4?'                            # a base model just continues
+    >>> generate(model, tok, "What is 2+2?")                 # doctest: +SKIP
+    '4'                                                     # response only, stops at EOS
+    >>> before_after(["What is 2+2?"], base, tuned, tok)     # doctest: +SKIP
+
+Generation stops at the tokenizer's EOS, the token the labels train the model to emit.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from course_lib.formatting import DEFAULT_TEMPLATE, Template, get_template
+
+
+def _generate_ids(
+    model,
+    tokenizer,
+    texts: Sequence[str],
+    max_new_tokens: int,
+    do_sample: bool,
+    temperature: float,
+    top_p: float,
+    seed: int | None,
+) -> list[list[int]]:
+    """New token ids for each text, batched with left padding (the way decoders need it)."""
+    if seed is not None:
+        torch.manual_seed(seed)
+    pad_id = (
+        tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    )
+    side = tokenizer.padding_side
+    tokenizer.padding_side = "left"  # new tokens must follow the prompt directly
+    try:
+        enc = tokenizer(list(texts), return_tensors="pt", padding=True)
+    finally:
+        tokenizer.padding_side = side
+    device = next(model.parameters()).device
+    sampling = (
+        {"do_sample": True, "temperature": temperature, "top_p": top_p}
+        if do_sample
+        else {
+            "do_sample": False,
+            "temperature": None,
+            "top_p": None,
+            "top_k": None,
+        }
+    )
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model.generate(
+                input_ids=enc["input_ids"].to(device),
+                attention_mask=enc["attention_mask"].to(device),
+                max_new_tokens=max_new_tokens,
+                eos_token_id=tokenizer.eos_token_id,
+                pad_token_id=pad_id,
+                **sampling,
+            )
+    finally:
+        model.train(was_training)
+    new = out[:, enc["input_ids"].shape[1] :].tolist()
+    # Cut at the first EOS: finished rows are padded while the others keep generating.
+    return [
+        row[: row.index(tokenizer.eos_token_id)] if tokenizer.eos_token_id in row else row
+        for row in new
+    ]
+
+
+def complete_batch(
+    model,
+    tokenizer,
+    texts: Sequence[str],
+    max_new_tokens: int = 32,
+    do_sample: bool = False,
+    temperature: float = 0.8,
+    top_p: float = 0.95,
+    seed: int | None = None,
+) -> list[str]:
+    """Raw continuation of each text, no template: what a base model does with a question."""
+    ids = _generate_ids(
+        model, tokenizer, texts, max_new_tokens, do_sample, temperature, top_p, seed
+    )
+    return [tokenizer.decode(row, skip_special_tokens=True) for row in ids]
+
+
+def complete(model, tokenizer, text: str, max_new_tokens: int = 32, **kwargs) -> str:
+    """Raw continuation of one text.
+
+    >>> complete(base_model, tok, "What is 2+2?")   # doctest: +SKIP
+    """
+    return complete_batch(model, tokenizer, [text], max_new_tokens, **kwargs)[0]
+
+
+def generate_batch(
+    model,
+    tokenizer,
+    instructions: Sequence[str],
+    inputs: Sequence[str] | None = None,
+    template: str | Template = DEFAULT_TEMPLATE,
+    max_new_tokens: int = 32,
+    do_sample: bool = False,
+    temperature: float = 0.8,
+    top_p: float = 0.95,
+    seed: int | None = None,
+) -> list[str]:
+    """Format each instruction with `template` and return only the responses, stripped."""
+    t = get_template(template)
+    inputs = inputs or [""] * len(instructions)
+    prompts = [t.format_prompt(i, x) for i, x in zip(instructions, inputs, strict=True)]
+    ids = _generate_ids(
+        model, tokenizer, prompts, max_new_tokens, do_sample, temperature, top_p, seed
+    )
+    return [tokenizer.decode(row, skip_special_tokens=True).strip() for row in ids]
+
+
+def generate(
+    model,
+    tokenizer,
+    instruction: str,
+    input: str = "",
+    template: str | Template = DEFAULT_TEMPLATE,
+    max_new_tokens: int = 32,
+    do_sample: bool = False,
+    **kwargs,
+) -> str:
+    """The model's response to one instruction (greedy unless do_sample=True), stopping at EOS.
+
+    >>> generate(model, tok, "What is 2+2?")   # doctest: +SKIP
+    '4'
+    """
+    return generate_batch(
+        model, tokenizer, [instruction], [input], template, max_new_tokens, do_sample, **kwargs
+    )[0]
+
+
+@dataclass
+class AnswerTable:
+    """Instructions with the answers of one or more models (and optional references).
+
+    Shows as an HTML table in a notebook and as aligned text with print().
+    """
+
+    prompts: list[str]
+    answers: dict[str, list[str]]  # column title -> one answer per prompt
+    expected: list[str] | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        return ["instruction", *self.answers] + (["expected"] if self.expected else [])
+
+    def rows(self) -> list[list[str]]:
+        cols = [self.prompts, *self.answers.values()] + ([self.expected] if self.expected else [])
+        return [list(r) for r in zip(*cols, strict=True)]
+
+    def exact_match(self) -> dict[str, float] | None:
+        """Share of answers equal to the reference, per column (None without references)."""
+        if not self.expected:
+            return None
+        return {
+            title: sum(a.strip() == e.strip() for a, e in zip(col, self.expected, strict=True))
+            / len(self.expected)
+            for title, col in self.answers.items()
+        }
+
+    def _em_line(self) -> str:
+        em = self.exact_match()
+        return "exact match: " + ", ".join(f"{t} {v:.0%}" for t, v in em.items()) if em else ""
+
+    def to_text(self, width: int = 32) -> str:
+        def cut(s: str) -> str:
+            s = s.replace("\n", " ")
+            return s if len(s) <= width else s[: width - 1] + "…"
+
+        lines = [" | ".join(f"{c:<{width}}" for c in self.columns)]
+        lines.append("-+-".join("-" * width for _ in self.columns))
+        lines += [" | ".join(f"{cut(v):<{width}}" for v in row) for row in self.rows()]
+        if self.expected:
+            lines.append(self._em_line())
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def _repr_html_(self) -> str:
+        cell = "<{0} style='text-align:left'>{1}</{0}>"
+        head = "".join(cell.format("th", html.escape(c)) for c in self.columns)
+        body = "".join(
+            "<tr>" + "".join(cell.format("td", html.escape(v)) for v in row) + "</tr>"
+            for row in self.rows()
+        )
+        foot = f"<p>{html.escape(self._em_line())}</p>" if self.expected else ""
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{foot}"
+
+
+def answer_table(
+    prompts: Sequence[str],
+    models: dict[str, object],
+    tokenizer,
+    expected: Sequence[str] | None = None,
+    raw: Sequence[str] = (),
+    **generate_kwargs,
+) -> AnswerTable:
+    """Answers of several models to the same instructions, one column per model.
+
+    Models named in `raw` get the bare instruction (raw completion, as lesson 1 shows a
+    base model); the others get it formatted with the course template.
+    """
+    answers = {}
+    for title, model in models.items():
+        if title in raw:
+            texts = complete_batch(model, tokenizer, prompts, **generate_kwargs)
+            answers[title] = [t.strip() for t in texts]
+        else:
+            answers[title] = generate_batch(model, tokenizer, prompts, **generate_kwargs)
+    return AnswerTable(list(prompts), answers, list(expected) if expected else None)
+
+
+def before_after(
+    prompts: Sequence[str],
+    before_model,
+    after_model,
+    tokenizer,
+    expected: Sequence[str] | None = None,
+    **generate_kwargs,
+) -> AnswerTable:
+    """The same instructions answered before and after fine-tuning.
+
+    >>> before_after(["What is 2+2?"], base, tuned, tok, expected=["4"])   # doctest: +SKIP
+    """
+    models = {"before": before_model, "after": after_model}
+    return answer_table(prompts, models, tokenizer, expected, **generate_kwargs)

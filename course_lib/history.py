@@ -1,0 +1,129 @@
+"""What a training run measured, as a small JSON file a lesson can reload anywhere.
+
+A run recorded on a Colab GPU is replayed on a laptop by loading its `history.json`:
+
+    >>> h = RunHistory(model="tiny", masking="response", seed=0, max_steps=2)
+    >>> h.add_train_loss(1, 2.5); h.add_eval(1, loss=2.1, accuracy=0.4)
+    >>> RunHistory.from_json(h.to_json()).train_loss
+    [2.5]
+
+Two kinds of numbers are kept apart on purpose:
+
+* `train_loss` is the loss *as the trainer reports it*. For an unmasked run it averages
+  over prompt tokens too, so it cannot be compared with a masked run's.
+* `eval_loss` / `eval_accuracy` are measured on a held-out set, always over response tokens
+  only, the same way for every run: these are the apples-to-apples numbers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from course_lib.errors import CourseError
+
+HISTORY_FILE = "history.json"
+
+
+@dataclass
+class RunHistory:
+    """Metadata and curves of one fine-tune. Serialise with to_json / save."""
+
+    model: str = ""
+    masking: str = "response"
+    seed: int = 0
+    max_steps: int = 0
+    learning_rate: float = 0.0
+    batch_size: int = 0
+    device: str = "cpu"
+    lora: bool = False
+    data: str = ""
+    label: str = ""  # how plots name the run, e.g. "masked"
+    steps_done: int = 0
+    wall_time_s: float = 0.0
+    examples_used: int = 0
+    examples_skipped: int = 0  # no trained token left (would give a NaN loss)
+    examples_truncated: int = 0
+    examples_empty_response: int = 0
+    batches_skipped: int = 0  # batches with no trained token, skipped instead of NaN
+    warnings: list[str] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)
+    train_steps: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    eval_steps: list[int] = field(default_factory=list)
+    eval_loss: list[float] = field(default_factory=list)  # held-out, response tokens only
+    eval_accuracy: list[float] = field(default_factory=list)  # held-out, response tokens only
+
+    @property
+    def name(self) -> str:
+        """The label plots use: `label`, else 'masked' / 'unmasked'."""
+        return self.label or ("masked" if self.masking == "response" else "unmasked")
+
+    def add_train_loss(self, step: int, loss: float) -> None:
+        self.train_steps.append(int(step))
+        self.train_loss.append(float(loss))
+
+    def add_eval(self, step: int, loss: float, accuracy: float) -> None:
+        self.eval_steps.append(int(step))
+        self.eval_loss.append(float(loss))
+        self.eval_accuracy.append(float(accuracy))
+
+    def summary(self) -> str:
+        """One line: the run, its last held-out numbers and its wall time."""
+        last = (
+            f"held-out response loss {self.eval_loss[-1]:.3f}, "
+            f"accuracy {self.eval_accuracy[-1]:.1%}"
+            if self.eval_loss
+            else "no held-out evaluation"
+        )
+        return (
+            f"{self.name}: {self.steps_done} steps of {self.model} on {self.device} in "
+            f"{self.wall_time_s:.1f} s; {last}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        # One key per line, each curve on one line: readable in a diff, small on disk.
+        items = [f" {json.dumps(k)}: {json.dumps(v)}" for k, v in self.to_dict().items()]
+        return "{\n" + ",\n".join(items) + "\n}\n"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunHistory:
+        # Unknown keys are ignored so a history written by a newer course still loads.
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
+    def from_json(cls, text: str) -> RunHistory:
+        return cls.from_dict(json.loads(text))
+
+    def save(self, path: str | Path) -> Path:
+        """Write to `path` (a folder gets `history.json` inside it). Returns the file written."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / HISTORY_FILE
+        path.write_text(self.to_json(), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> RunHistory:
+        """Read a `history.json`, or the one inside a run folder."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / HISTORY_FILE
+        if not path.is_file():
+            raise CourseError(
+                f"No run history at '{path}'; give a folder written by `course train` "
+                f"(it holds {HISTORY_FILE}) or the file itself."
+            )
+        try:
+            return cls.from_json(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as err:
+            raise CourseError(
+                f"{path} is not a run history ({err}); re-run `course train`."
+            ) from None

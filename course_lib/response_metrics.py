@@ -1,0 +1,65 @@
+"""Held-out loss and accuracy over response tokens only: the fair yardstick between runs.
+
+A masked and an unmasked run *report* different training losses (the unmasked one also
+averages over prompt tokens). To compare them we measure both the same way, on examples
+they never trained on, counting only the tokens of the answer (and its EOS):
+
+    >>> examples = prepare_examples(records, tok, masking="response").examples  # doctest: +SKIP
+    >>> response_metrics(model, examples, tok.pad_token_id)                     # doctest: +SKIP
+    ResponseMetrics(loss=1.93, accuracy=0.41, tokens=812)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from course_lib.labels import IGNORE_INDEX, pad_batch
+
+
+@dataclass(frozen=True)
+class ResponseMetrics:
+    """Token-weighted mean cross-entropy and next-token accuracy over response tokens."""
+
+    loss: float
+    accuracy: float
+    tokens: int
+
+
+@torch.no_grad()
+def response_metrics(
+    model, examples: Sequence[dict[str, list[int]]], pad_token_id: int, batch_size: int = 32
+) -> ResponseMetrics:
+    """Evaluate `examples` whose labels are -100 everywhere but on response tokens.
+
+    The mean is over tokens, not over batches, so the batch size does not change the number.
+    The model's train/eval mode is restored afterwards (this runs inside training too).
+    """
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    total_loss, correct, count = 0.0, 0, 0
+    try:
+        for start in range(0, len(examples), batch_size):
+            batch = pad_batch(examples[start : start + batch_size], pad_token_id)
+            logits = model(
+                input_ids=batch["input_ids"].to(device),
+                attention_mask=batch["attention_mask"].to(device),
+                use_cache=False,
+            ).logits.float()
+            # Position t predicts token t+1, exactly like the training loss.
+            logits, targets = logits[:, :-1], batch["labels"][:, 1:].to(device)
+            keep = targets != IGNORE_INDEX
+            if not keep.any():
+                continue
+            picked, wanted = logits[keep], targets[keep]
+            total_loss += torch.nn.functional.cross_entropy(picked, wanted, reduction="sum").item()
+            correct += (picked.argmax(-1) == wanted).sum().item()
+            count += int(keep.sum())
+    finally:
+        model.train(was_training)
+    if count == 0:
+        return ResponseMetrics(float("nan"), float("nan"), 0)
+    return ResponseMetrics(total_loss / count, correct / count, count)

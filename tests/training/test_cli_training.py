@@ -1,0 +1,212 @@
+"""`course train / ask / compare / demo` through main([...]): exit codes and one-line errors."""
+
+import json
+
+import pytest
+
+from course_lib.cli import fresh_dir, main
+from course_lib.history import RunHistory
+
+
+def run_cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(err: str, *needles: str) -> None:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+@pytest.mark.parametrize("command", ["train", "ask"])
+def test_unknown_model_is_one_line_exit_2(capsys, tmp_path, command):
+    extra = ["--out", tmp_path / "o"] if command == "train" else ["Hi"]
+    code, _, err = run_cli(capsys, command, "--model", "no-such-model", *extra)
+    assert code == 2
+    assert_one_line_error(err, "no-such-model", "presets")
+
+
+def test_missing_model_folder_is_one_line_exit_2(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "ask", "--model", tmp_path / "missing", "Hi")
+    assert code == 2
+    assert_one_line_error(err, "missing")
+
+
+BAD_DATA = {
+    "malformed.jsonl": (
+        b'{"instruction": "a", "response": "b"}\n{"instruction": oops}\n',
+        "line 2",
+    ),
+    "missing.jsonl": (b'{"instruction": "a", "response": "b"}\n{"instruction": "a"}\n', "line 2"),
+    "wrongtype.jsonl": (b'{"instruction": "a", "response": 4}\n', "line 1"),
+    "latin1.jsonl": (
+        b'{"instruction": "a", "response": "b"}\n{"instruction": "caf\xe9"}\n',
+        "line 2",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_DATA))
+def test_bad_data_names_file_and_line(capsys, tmp_path, toy_model_dir, name):
+    content, where = BAD_DATA[name]
+    path = tmp_path / name
+    path.write_bytes(content)
+    code, _, err = run_cli(
+        capsys,
+        "train",
+        "--model",
+        toy_model_dir,
+        "--data",
+        path,
+        "--eval-data",
+        "none",
+        "--steps",
+        1,
+        "--quiet",
+        "--out",
+        tmp_path / "run",
+    )
+    assert code == 2
+    assert_one_line_error(err, str(path), where)
+    assert not (tmp_path / "run").exists()  # nothing written for a failed run
+
+
+def test_ask_prints_one_response_per_line_or_json(capsys, toy_model_dir):
+    code, out, _ = run_cli(
+        capsys,
+        "ask",
+        "--model",
+        toy_model_dir,
+        "--max-new-tokens",
+        3,
+        "What is 1+1?",
+        "What is 2+2?",
+    )
+    assert code == 0
+    assert len(out.splitlines()) == 2
+    code, out, _ = run_cli(
+        capsys,
+        "ask",
+        "--model",
+        toy_model_dir,
+        "--json",
+        "--max-new-tokens",
+        3,
+        "What is 1+1?",
+        "What is 2+2?",
+    )
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["instruction"] for r in rows] == ["What is 1+1?", "What is 2+2?"]
+    assert all(isinstance(r["response"], str) for r in rows)
+
+
+def test_compare_draws_from_history_files_and_never_overwrites(capsys, tmp_path):
+    for masking in ("response", "none"):
+        h = RunHistory(model="toy", masking=masking)
+        h.add_train_loss(1, 2.0)
+        h.add_eval(1, 2.5, 0.1)
+        (tmp_path / masking).mkdir()
+        h.save(tmp_path / masking)
+    out = tmp_path / "plot.png"
+    code, stdout, _ = run_cli(
+        capsys, "compare", tmp_path / "response", tmp_path / "none", "--out", out
+    )
+    assert code == 0 and out.stat().st_size > 1000
+    code, _, err = run_cli(
+        capsys, "compare", tmp_path / "response", tmp_path / "none", "--out", out
+    )
+    assert code == 2
+    assert_one_line_error(err, "already exists")
+    code, _, err = run_cli(
+        capsys, "compare", tmp_path / "response", tmp_path / "x", "--out", out, "--force"
+    )
+    assert code == 2
+    assert_one_line_error(err, "No run history")
+
+
+def test_fresh_dir_never_picks_an_existing_folder(tmp_path):
+    assert fresh_dir(tmp_path / "course-demo") == tmp_path / "course-demo"
+    (tmp_path / "course-demo").mkdir()
+    (tmp_path / "course-demo-2").mkdir()
+    assert fresh_dir(tmp_path / "course-demo") == tmp_path / "course-demo-3"
+
+
+@pytest.mark.slow
+def test_train_then_ask_the_trained_folder(capsys, tmp_path, toy_model_dir, data_files):
+    train_file, eval_file = data_files
+    out = tmp_path / "run"
+    code, stdout, _ = run_cli(
+        capsys,
+        "train",
+        "--model",
+        toy_model_dir,
+        "--masking",
+        "none",
+        "--steps",
+        3,
+        "--seed",
+        1,
+        "--data",
+        train_file,
+        "--eval-data",
+        eval_file,
+        "--eval-every",
+        3,
+        "--quiet",
+        "--threads",
+        1,
+        "--out",
+        out,
+    )
+    assert code == 0
+    assert "80 of 80 examples" in stdout
+    history = RunHistory.load(out)
+    assert (history.masking, history.seed, history.steps_done) == ("none", 1, 3)
+    assert (out / "loss.png").is_file()
+    code, stdout, _ = run_cli(capsys, "ask", "--model", out, "--max-new-tokens", 2, "What is 1+1?")
+    assert code == 0 and len(stdout.splitlines()) == 1
+    code, _, err = run_cli(capsys, "train", "--model", toy_model_dir, "--steps", 1, "--out", out)
+    assert code == 2
+    assert_one_line_error(err, "never overwrites")
+
+
+@pytest.mark.slow
+def test_demo_runs_the_story_into_a_fresh_folder(
+    capsys, tmp_path, toy_model_dir, data_files, monkeypatch
+):
+    train_file, eval_file = data_files
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "course-demo").mkdir()  # a learner's earlier demo stays untouched
+    (tmp_path / "course-demo" / "notes.txt").write_text("mine")
+    code, stdout, _ = run_cli(
+        capsys,
+        "demo",
+        "--model",
+        toy_model_dir,
+        "--data",
+        train_file,
+        "--eval-data",
+        eval_file,
+        "--steps",
+        2,
+        "--prompts",
+        2,
+        "--quiet",
+        "--threads",
+        1,
+    )
+    assert code == 0
+    out = tmp_path / "course-demo-2"
+    for name in ("masked/history.json", "unmasked/history.json", "compare.png", "answers.txt"):
+        assert (out / name).is_file(), name
+    assert (tmp_path / "course-demo" / "notes.txt").read_text() == "mine"
+    assert "exact match" in stdout
+    code, _, err = run_cli(
+        capsys, "demo", "--model", toy_model_dir, "--out", tmp_path / "course-demo"
+    )
+    assert code == 2
+    assert_one_line_error(err, "never overwrites")

@@ -1,0 +1,43 @@
+import json
+
+import pytest
+
+from course_lib.errors import CourseError
+from course_lib.history import RunHistory
+
+
+def make_history(masking="response") -> RunHistory:
+    h = RunHistory(model="tiny", masking=masking, seed=3, max_steps=2, learning_rate=1e-3)
+    h.add_train_loss(1, 2.5)
+    h.add_train_loss(2, 2.0)
+    h.add_eval(0, loss=3.0, accuracy=0.0)
+    h.add_eval(2, loss=1.5, accuracy=0.5)
+    return h
+
+
+def test_round_trip_through_json_and_file(tmp_path):
+    h = make_history()
+    assert RunHistory.from_json(h.to_json()) == h
+    path = h.save(tmp_path)
+    assert path.name == "history.json"
+    assert RunHistory.load(tmp_path) == h
+    assert json.loads(path.read_text())["train_loss"] == [2.5, 2.0]
+
+
+def test_unknown_keys_from_a_newer_course_are_ignored():
+    data = make_history().to_dict() | {"something_new": 1}
+    assert RunHistory.from_dict(data).seed == 3
+
+
+def test_names_and_summary():
+    assert make_history("response").name == "masked"
+    assert make_history("none").name == "unmasked"
+    assert "held-out response loss 1.500" in make_history().summary()
+
+
+def test_missing_or_broken_history_is_a_course_error(tmp_path):
+    with pytest.raises(CourseError, match="No run history"):
+        RunHistory.load(tmp_path)
+    (tmp_path / "history.json").write_text("{not json")
+    with pytest.raises(CourseError, match="not a run history"):
+        RunHistory.load(tmp_path)

@@ -1,0 +1,79 @@
+from course_lib.history import RunHistory
+from course_lib.plots import NOT_COMPARABLE, LiveLossPlot, compare_runs, in_notebook, plot_history
+
+
+def run(masking: str, offset: float) -> RunHistory:
+    h = RunHistory(model="toy", masking=masking)
+    for step in range(1, 6):
+        h.add_train_loss(step, 3.0 - step * 0.2 + offset)
+    for step in (0, 5):
+        h.add_eval(step, 3.0 - step * 0.3, step / 10)
+    return h
+
+
+def figure_texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.texts]
+
+
+def test_comparison_figure_explains_why_reported_losses_differ(tmp_path):
+    masked, unmasked = run("response", 0.0), run("none", -1.0)
+    unmasked.save(tmp_path)  # runs may be given as folders too
+    fig = compare_runs([masked, tmp_path])
+    train_ax, eval_ax = fig.axes
+    assert "reports" in train_ax.get_title() and "response tokens only" in eval_ax.get_title()
+    assert len(train_ax.lines) == 2 and len(eval_ax.lines) == 2
+    assert figure_texts(fig) == [NOT_COMPARABLE]
+    assert "prompt tokens" in NOT_COMPARABLE
+    fig.savefig(tmp_path / "compare.png")
+    assert (tmp_path / "compare.png").stat().st_size > 1000
+
+
+def test_same_masking_runs_get_a_different_note():
+    fig = compare_runs([run("response", 0), run("response", 0.1)])
+    assert figure_texts(fig) != [NOT_COMPARABLE]
+    legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert len(set(legend)) == 2  # identical names are made distinct
+
+
+def test_single_run_plot_has_loss_and_accuracy_panels():
+    fig = plot_history(run("response", 0))
+    assert len(fig.axes) == 2
+    assert len(fig.axes[0].lines) == 2  # reported training loss and held-out loss
+
+
+def test_live_plot_is_a_no_op_headless():
+    assert not in_notebook()
+    cb = LiveLossPlot()
+    assert not cb.enabled
+    cb.on_log(None, None, None)  # would fail on the None state if it tried to draw
+    cb.on_train_end(None, None, None)
+
+
+def test_live_plot_shows_then_updates_one_display_in_a_notebook(monkeypatch):
+    import IPython.display
+    from transformers import TrainerState
+
+    import course_lib.plots as plots
+
+    calls = []
+
+    class Handle:
+        def update(self, obj):
+            calls.append(("update", obj))
+
+    def fake_display(obj, display_id=False):
+        calls.append(("display", obj, display_id))
+        return Handle()
+
+    monkeypatch.setattr(plots, "in_notebook", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", fake_display)
+    cb = LiveLossPlot(min_interval=0.0)
+    state = TrainerState()
+    state.log_history = [{"step": 0, "response_eval_loss": 3.0, "response_eval_accuracy": 0.0}]
+    for step in (1, 2):
+        state.log_history.append({"step": step, "loss": 3.0 - step})
+        cb.on_log(None, state, None)
+    cb.on_train_end(None, state, None)
+    assert [c[0] for c in calls] == ["display", "update", "update"]
+    assert calls[0][2] is True  # display_id=True: later frames replace this one in place
+    assert calls[-1][1].data.startswith(b"\x89PNG")

@@ -1,0 +1,39 @@
+import math
+
+import torch
+from transformers import AutoModelForCausalLM
+
+from course_lib.labels import prepare_examples
+from course_lib.response_metrics import response_metrics
+
+
+def test_metrics_match_the_models_own_loss_on_response_tokens(
+    toy_model_dir, toy_tokenizer, eval_records
+):
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    examples = prepare_examples(eval_records[:6], toy_tokenizer, masking="response").examples
+    m = response_metrics(model, examples, toy_tokenizer.pad_token_id, batch_size=4)
+    # The model's loss is a token-weighted mean too, when given all examples' tokens at once.
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for ex in examples:
+            n = sum(1 for t in ex["labels"][1:] if t != -100)
+            out = model(
+                input_ids=torch.tensor([ex["input_ids"]]), labels=torch.tensor([ex["labels"]])
+            )
+            total += out.loss.item() * n
+            count += n
+    assert m.tokens == count
+    assert math.isclose(m.loss, total / count, rel_tol=1e-5)
+    assert 0.0 <= m.accuracy <= 1.0
+    assert not model.training  # left in the mode it was found in
+
+
+def test_batch_size_does_not_change_the_numbers(toy_model_dir, toy_tokenizer, eval_records):
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    examples = prepare_examples(eval_records, toy_tokenizer).examples
+    a = response_metrics(model, examples, toy_tokenizer.pad_token_id, batch_size=3)
+    b = response_metrics(model, examples, toy_tokenizer.pad_token_id, batch_size=20)
+    assert a.tokens == b.tokens
+    assert math.isclose(a.loss, b.loss, rel_tol=1e-5)
+    assert a.accuracy == b.accuracy

@@ -1,0 +1,38 @@
+from course_lib.labels import IGNORE_INDEX
+from course_lib.training_data import prepare_eval_examples, prepare_training_data
+
+
+def test_suspicious_rows_are_counted_and_reported(toy_tokenizer):
+    rows = [
+        {"instruction": "What is 1+1?", "response": "2"},
+        {"instruction": "What is 2+2?", "response": ""},  # empty response
+        {"instruction": "What is " + "1+" * 80 + "1?", "response": "81"},  # cut by max_length
+        {"text": "### Instruction: What is 3+3? ### Response: 6"},  # a second template
+        {"text": "Q: What is 4+4? A: 8"},
+    ] + [{"instruction": f"What is {i}+0?", "response": str(i)} for i in range(4)]
+    ready = prepare_training_data(rows, toy_tokenizer, max_length=40)
+    assert ready.empty_response == [1]
+    assert [i for i, _ in ready.skipped] == [2]  # truncation left no response token
+    assert ready.truncated == [2]
+    report = ready.report()
+    assert "8 of 9 examples" in report
+    assert "empty response (examples 1)" in report
+    assert "1 skipped" in report
+    assert "'seed' format" in report and "'qa' format" in report
+
+
+def test_tokenized_examples_with_no_trained_token_are_set_aside(toy_tokenizer):
+    good = {"input_ids": [1, 5, 6], "attention_mask": [1, 1, 1], "labels": [IGNORE_INDEX, 5, 6]}
+    # Only position 0 is labelled, and a causal LM never predicts position 0: nothing trained.
+    empty = {"input_ids": [1, 5], "attention_mask": [1, 1], "labels": [1, IGNORE_INDEX]}
+    ready = prepare_training_data([good, empty], toy_tokenizer)
+    assert ready.examples == [good]
+    assert [i for i, _ in ready.skipped] == [1]
+
+
+def test_eval_examples_are_response_only_whatever_the_run_masks(toy_tokenizer, eval_records):
+    examples = prepare_eval_examples(eval_records, toy_tokenizer, limit=5)
+    assert len(examples) == 5
+    for ex in examples:
+        assert ex["labels"][0] == IGNORE_INDEX  # the prompt is never measured
+        assert ex["labels"][-1] == toy_tokenizer.eos_token_id

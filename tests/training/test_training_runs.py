@@ -1,0 +1,197 @@
+"""Short fine-tunes of the toy model: measurement, determinism, NaN safety, resume, saving."""
+
+import math
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM, TrainerCallback, TrainingArguments
+
+from course_lib.errors import CourseError
+from course_lib.history import RunHistory
+from course_lib.labels import IGNORE_INDEX, PadCollator, prepare_examples
+from course_lib.training import CourseTrainer, history_from_log, train
+
+pytestmark = pytest.mark.slow
+# One thread: as fast for the toy model, and immune to other programs keeping cores busy.
+QUIET = {"progress": False, "verbose": False, "num_threads": 1}
+
+
+def test_masked_and_unmasked_are_measured_alike(toy_model_dir, records, eval_records):
+    runs = {
+        masking: train(
+            toy_model_dir,
+            records,
+            eval_records,
+            masking=masking,
+            max_steps=4,
+            eval_every=2,
+            batch_size=8,
+            **QUIET,
+        ).history
+        for masking in ("response", "none")
+    }
+    masked, unmasked = runs["response"], runs["none"]
+    for h in (masked, unmasked):
+        assert h.train_steps == [1, 2, 3, 4]
+        assert h.eval_steps == [0, 2, 4]
+        assert all(math.isfinite(x) for x in h.train_loss + h.eval_loss)
+        assert h.steps_done == 4 and h.device == "cpu" and h.learning_rate == 1e-3
+        assert h.examples_used == len(records) and h.examples_skipped == 0
+    # Same starting model, same held-out yardstick: the step-0 evaluations are identical...
+    assert masked.eval_loss[0] == pytest.approx(unmasked.eval_loss[0], rel=1e-6)
+    # ...while the reported training losses average over different tokens from step 1.
+    assert masked.train_loss[0] != pytest.approx(unmasked.train_loss[0], rel=1e-3)
+
+
+def test_same_seed_gives_identical_curves(toy_model_dir, records, eval_records):
+    def curves(seed):
+        h = train(
+            toy_model_dir,
+            records,
+            eval_records,
+            max_steps=5,
+            eval_every=5,
+            batch_size=8,
+            seed=seed,
+            **QUIET,
+        ).history
+        return h.train_loss, h.eval_loss
+
+    first = curves(0)
+    assert curves(0) == first
+    assert curves(1)[0] != first[0]  # a different seed shuffles differently
+
+
+def test_batch_without_trained_token_is_skipped_not_nan(
+    toy_model_dir, toy_tokenizer, records, tmp_path
+):
+    examples = prepare_examples(records[:2], toy_tokenizer).examples
+    empty = dict(examples[0], labels=[IGNORE_INDEX] * len(examples[0]["labels"]))
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    args = TrainingArguments(
+        output_dir=str(tmp_path),
+        per_device_train_batch_size=1,
+        max_steps=3,
+        logging_steps=1,
+        report_to="none",
+        use_cpu=True,
+        learning_rate=1e-3,
+        save_strategy="no",
+        disable_tqdm=True,
+    )
+    trainer = CourseTrainer(
+        model=model,
+        args=args,
+        train_dataset=[examples[0], empty, examples[1]],
+        data_collator=PadCollator(toy_tokenizer.pad_token_id),
+    )
+    with pytest.warns(UserWarning, match="no trained token"):
+        trainer.train()
+    assert trainer.skipped_batches == 1
+    history = history_from_log(RunHistory(), trainer.state.log_history)
+    assert history.batches_skipped == 1
+    assert all(math.isfinite(x) for x in history.train_loss)
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+class StopAt(TrainerCallback):
+    """Simulates an interrupted run: stop after `step` steps."""
+
+    def __init__(self, step):
+        self.step = step
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step >= self.step:
+            control.should_training_stop = True
+
+
+def test_interrupted_run_resumes_to_the_same_curve(toy_model_dir, records, eval_records, tmp_path):
+    common = dict(max_steps=8, save_every=4, eval_every=2, batch_size=16, **QUIET)
+    whole = train(toy_model_dir, records, eval_records, out_dir=tmp_path / "a", **common).history
+    part = train(
+        toy_model_dir,
+        records,
+        eval_records,
+        out_dir=tmp_path / "b",
+        callbacks=[StopAt(4)],
+        **common,
+    ).history
+    assert part.steps_done == 4
+    resumed = train(
+        toy_model_dir, records, eval_records, out_dir=tmp_path / "b", resume=True, **common
+    ).history
+    assert resumed.steps_done == 8
+    assert resumed.train_steps == whole.train_steps
+    assert resumed.train_loss == pytest.approx(whole.train_loss, rel=1e-6)
+    assert resumed.eval_steps == whole.eval_steps
+    assert resumed.eval_loss == pytest.approx(whole.eval_loss, rel=1e-6)
+
+
+def test_run_folder_is_saved_and_never_overwritten(toy_model_dir, records, tmp_path):
+    out = tmp_path / "run"
+    result = train(toy_model_dir, records, None, max_steps=2, out_dir=out, **QUIET)
+    for name in ("config.json", "history.json", "loss.png", "tokenizer.json"):
+        assert (out / name).is_file(), name
+    assert RunHistory.load(out).train_loss == result.history.train_loss
+    reloaded = AutoModelForCausalLM.from_pretrained(out)
+    assert torch.equal(reloaded.model.embed_tokens.weight, result.model.model.embed_tokens.weight)
+    with pytest.raises(CourseError, match="never overwrites"):
+        train(toy_model_dir, records, None, max_steps=2, out_dir=out, **QUIET)
+    with pytest.raises(CourseError, match="No checkpoint to resume"):
+        train(
+            toy_model_dir,
+            records,
+            None,
+            max_steps=2,
+            out_dir=tmp_path / "new",
+            resume=True,
+            **QUIET,
+        )
+
+
+def test_lora_trains_adapters_and_returns_a_plain_model(toy_model_dir, records, eval_records):
+    base = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    result = train(
+        toy_model_dir, records, eval_records, lora=True, max_steps=3, eval_every=3, **QUIET
+    )
+    assert result.history.lora
+    assert type(result.model).__name__ == "LlamaForCausalLM"  # adapters merged in
+    q_before = base.model.layers[0].self_attn.q_proj.weight
+    q_after = result.model.model.layers[0].self_attn.q_proj.weight
+    assert not torch.equal(q_before, q_after)  # the merged adapter changed q_proj
+    k_before = base.model.layers[0].self_attn.k_proj.weight
+    assert torch.equal(k_before, result.model.model.layers[0].self_attn.k_proj.weight)
+
+
+def test_problems_are_reported_before_training_starts(toy_model_dir, records, capsys):
+    rows = records[:20] + [
+        {"instruction": "What is 1+1?", "response": ""},
+        {"text": "Q: What is 2+2? A: 4"},
+    ]
+    train(toy_model_dir, rows, None, max_steps=1, progress=False, verbose=True)
+    out = capsys.readouterr().out
+    report_at = out.index("21 of 22") if "21 of 22" in out else out.index("22 of 22")
+    assert out.index("empty response") > report_at
+    assert out.index("'qa' format") < out.index("1 steps of")
+
+
+@pytest.mark.parametrize("masking", ["response", "none"])
+def test_fast_loss_equals_the_models_own_loss(
+    toy_model_dir, toy_tokenizer, records, tmp_path, masking
+):
+    """Logits only at trained positions, no attention mask for right padding: same number."""
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    examples = prepare_examples(
+        records[:5] + [{"instruction": "What is the capital of france?", "response": "paris"}],
+        toy_tokenizer,
+        masking=masking,
+    ).examples
+    batch = PadCollator(toy_tokenizer.pad_token_id)(examples)
+    assert (batch["attention_mask"] == 0).any()  # the batch really is padded
+    args = TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to="none")
+    trainer = CourseTrainer(model=model, args=args)
+    assert trainer._can_use_fast_loss(model)
+    with torch.no_grad():
+        fast = trainer.compute_loss(model, dict(batch))
+        reference = model(**batch).loss
+    assert fast.item() == pytest.approx(reference.item(), rel=1e-6)
