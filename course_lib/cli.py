@@ -69,19 +69,13 @@ def _use_color(choice: str) -> bool:
 
 def cmd_show_mask(args: argparse.Namespace) -> int:
     """Print one example token by token with its labels (Axolotl's `preprocess --debug` style)."""
-    from course_lib.collators import STRATEGIES
+    from course_lib.collators import STRATEGIES, strategy_examples
     from course_lib.diagnostics import audit_labels
-    from course_lib.loading import EMBEDDED_MODEL_DIR, load_tokenizer
+    from course_lib.loading import load_tokenizer
     from course_lib.mask_view import mask_view
 
-    if args.model == "tiny" and not (EMBEDDED_MODEL_DIR / "config.json").exists():
-        raise CourseError(
-            f"the embedded model is not built yet ({EMBEDDED_MODEL_DIR} is missing); "
-            f"pass --model PATH to a folder saved with save_pretrained."
-        )
-    tokenizer = load_tokenizer(args.model)
+    tokenizer = load_tokenizer(args.model)  # a missing embedded model is a one-line error
     record = {"instruction": args.instruction, "input": args.input, "response": args.response}
-    from course_lib.collators import strategy_examples
 
     examples = strategy_examples([record], tokenizer, args.strategy, args.template,
                                  max_length=args.max_length)

@@ -30,6 +30,11 @@ MODEL_PRESETS: dict[str, str] = {
 def resolve_model_name(name: str | Path) -> str:
     """Turn a preset, folder or Hub id into what `from_pretrained` takes, or explain why not."""
     name = str(name)
+    if name == "tiny" and not (EMBEDDED_MODEL_DIR / "config.json").exists():
+        raise CourseError(
+            f"The embedded model is missing from {EMBEDDED_MODEL_DIR}; reinstall the course, "
+            f"or rebuild it with `course build-base-model --out {EMBEDDED_MODEL_DIR}`."
+        )
     if name in MODEL_PRESETS:
         return MODEL_PRESETS[name]
     path = Path(name).expanduser()

@@ -351,7 +351,7 @@ def train(
         else Path(tempfile.mkdtemp(prefix="course-"))
     )
     steps = max_steps if max_steps is not None else -1
-    args = TrainingArguments(
+    settings: dict[str, Any] = dict(
         output_dir=str(ckpt_dir),
         max_steps=steps,
         num_train_epochs=num_epochs if num_epochs is not None else 1.0,
@@ -371,8 +371,9 @@ def train(
         dataloader_pin_memory=choice.device == "cuda",
         remove_unused_columns=False,  # our examples carry exactly what the model takes
         **choice.trainer_precision,
-        **training_args,
     )
+    settings.update(training_args)  # the caller's TrainingArguments win over our defaults
+    args = TrainingArguments(**settings)
     trainer = CourseTrainer(
         model=model,
         args=args,

@@ -195,3 +195,17 @@ def test_fast_loss_equals_the_models_own_loss(
         fast = trainer.compute_loss(model, dict(batch))
         reference = model(**batch).loss
     assert fast.item() == pytest.approx(reference.item(), rel=1e-6)
+
+
+def test_training_arguments_override_the_defaults(toy_model_dir, records):
+    result = train(
+        toy_model_dir,
+        records,
+        None,
+        max_steps=4,
+        logging_steps=2,
+        lr_scheduler_type="constant",
+        save_steps=3,
+        **QUIET,
+    )
+    assert result.history.train_steps == [2, 4]

@@ -151,3 +151,11 @@ def test_cli_prints_course_errors_as_one_line(capsys, monkeypatch):
     monkeypatch.setattr(cli, "cmd_doctor", boom)  # any command raising a CourseError
     assert cli.main(["doctor"]) == 2
     assert capsys.readouterr().err == "error: Nothing here; do this next.\n"
+
+
+def test_a_missing_embedded_model_says_how_to_get_it_back(monkeypatch, tmp_path):
+    from course_lib import loading
+
+    monkeypatch.setattr(loading, "EMBEDDED_MODEL_DIR", tmp_path / "tiny-base")
+    with pytest.raises(CourseError, match="embedded model is missing.*course build-base-model"):
+        resolve_model_name("tiny")
