@@ -282,6 +282,32 @@ def lm_collator_batch(examples: Sequence[Any], tokenizer) -> dict[str, torch.Ten
     return collator([{"input_ids": r} for r in rows])
 
 
+def mlm_collator_batch(
+    examples: Sequence[Any], tokenizer, mlm_probability: float = 0.15, seed: int | None = 0,
+):
+    """What `mlm=True` would do: transformers' DataCollatorForLanguageModeling in masked-LM mode.
+
+    BERT-style training picks about `mlm_probability` of the (non-special) tokens at random,
+    hides most of them behind a mask token in the *input*, and grades only those positions:
+    every other label is -100. Causal instruction tuning wants none of this, hence the seed's
+    `mlm=False`. A causal tokenizer has no mask token, so a copy gets one ("<mask>", a new id
+    the model has never seen). Returns (batch, tokenizer used); `seed` makes the draw repeatable.
+    """
+    import copy
+
+    from transformers import DataCollatorForLanguageModeling
+
+    if tokenizer.mask_token is None:
+        tokenizer = copy.deepcopy(tokenizer)
+        tokenizer.add_special_tokens({"mask_token": "<mask>"})
+    rows = _as_id_lists(examples, tokenizer)
+    collator = DataCollatorForLanguageModeling(tokenizer, mlm=True,
+                                               mlm_probability=mlm_probability)
+    if seed is not None:
+        torch.manual_seed(seed)
+    return collator([{"input_ids": r} for r in rows]), tokenizer
+
+
 # --- 3. TRL 1.x's own dataset preparation ---------------------------------------------------
 @dataclass
 class TRLPrepared:

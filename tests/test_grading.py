@@ -39,6 +39,73 @@ EXERCISES = ROOT / "exercises"
 # (exercise, what is wrong, the body that replaces the solution region, a phrase the
 #  learner must read in the verdict)
 MUTANTS = [
+    ("ex01_1", "first position instead of the last",
+     'probs = torch.softmax(logits[0, 0], dim=-1)\n'
+     'top = probs.topk(k)\n'
+     'pairs = zip(top.indices.tolist(), top.values.tolist())\n'
+     'return [(tokenizer.decode([i]), p) for i, p in pairs]',
+     "after the *first* token"),
+    ("ex01_1", "raw logits, no softmax",
+     'top = logits[0, -1].topk(k)\n'
+     'pairs = zip(top.indices.tolist(), top.values.tolist())\n'
+     'return [(tokenizer.decode([i]), p) for i, p in pairs]',
+     "not probabilities"),
+    ("ex01_1", "softmax over the positions",
+     'probs = torch.softmax(logits[0], dim=0)[-1]\n'
+     'top = probs.topk(k)\n'
+     'pairs = zip(top.indices.tolist(), top.values.tolist())\n'
+     'return [(tokenizer.decode([i]), p) for i, p in pairs]',
+     "over the positions"),
+    ("ex01_1", "least likely first",
+     'probs = torch.softmax(logits[0, -1], dim=-1)\n'
+     'top = probs.topk(k)\n'
+     'pairs = zip(top.indices.tolist(), top.values.tolist())\n'
+     'pairs = [(tokenizer.decode([i]), p) for i, p in pairs]\n'
+     'return pairs[::-1]',
+     "most likely first"),
+    ("ex01_2", "never stops at EOS",
+     'ids = tokenizer(prompt, return_tensors="pt")["input_ids"]\n'
+     'new = []\n'
+     'for _ in range(n_tokens):\n'
+     '    next_id = model(input_ids=ids).logits[0, -1].argmax()\n'
+     '    new.append(int(next_id))\n'
+     '    ids = torch.cat([ids, next_id.view(1, 1)], dim=1)\n'
+     'return new',
+     "stop right after EOS"),
+    ("ex01_2", "prompt ids returned too",
+     'ids = tokenizer(prompt, return_tensors="pt")["input_ids"]\n'
+     'with torch.no_grad():\n'
+     '    for _ in range(n_tokens):\n'
+     '        next_id = model(input_ids=ids).logits[0, -1].argmax()\n'
+     '        ids = torch.cat([ids, next_id.view(1, 1)], dim=1)\n'
+     '        if next_id == tokenizer.eos_token_id:\n'
+     '            break\n'
+     'return ids[0].tolist()',
+     "the prompt's ids too"),
+    ("ex01_2", "no BOS token in front",
+     'ids = tokenizer(prompt, add_special_tokens=False, return_tensors="pt")["input_ids"]\n'
+     'new = []\n'
+     'with torch.no_grad():\n'
+     '    for _ in range(n_tokens):\n'
+     '        next_id = model(input_ids=ids).logits[0, -1].argmax()\n'
+     '        new.append(int(next_id))\n'
+     '        ids = torch.cat([ids, next_id.view(1, 1)], dim=1)\n'
+     '        if next_id == tokenizer.eos_token_id:\n'
+     '            break\n'
+     'return new',
+     "BOS token comes first"),
+    ("ex01_2", "argmax at the first position",
+     'ids = tokenizer(prompt, return_tensors="pt")["input_ids"]\n'
+     'new = []\n'
+     'with torch.no_grad():\n'
+     '    for _ in range(n_tokens):\n'
+     '        next_id = model(input_ids=ids).logits[0, 0].argmax()\n'
+     '        new.append(int(next_id))\n'
+     '        ids = torch.cat([ids, next_id.view(1, 1)], dim=1)\n'
+     '        if next_id == tokenizer.eos_token_id:\n'
+     '            break\n'
+     'return new',
+     "*last* position"),
     ("ex02_1", "input dropped",
      'return f"### Instruction: {record[\'instruction\']} ### Response: {record[\'response\']}"',
      "'Hello world' is missing"),
@@ -70,6 +137,61 @@ MUTANTS = [
      'return {"instruction": record["instruction"], "input": record["context"],\n'
      '        "response": record["response"]}',
      "'input' should be ''"),
+    ("ex02_3", "instruction length in characters",
+     'poor = []\n'
+     'for i, record in enumerate(records):\n'
+     '    instruction, response = record["instruction"], record["response"]\n'
+     '    words = response.lower().split()\n'
+     '    empty = not response.strip()\n'
+     '    vague = len(instruction) < 3\n'
+     '    repeats = len(words) >= 4 and len(set(words)) < len(words) / 2\n'
+     '    continues = bool(words) and words[0] == instruction.lower().split()[0]\n'
+     '    if empty or vague or repeats or continues:\n'
+     '        poor.append(i)\n'
+     'return poor',
+     "fewer than 3 words"),
+    ("ex02_3", "spaces-only response kept",
+     'poor = []\n'
+     'for i, record in enumerate(records):\n'
+     '    instruction, response = record["instruction"], record["response"]\n'
+     '    words = response.lower().split()\n'
+     '    empty = response == ""\n'
+     '    vague = len(instruction.split()) < 3\n'
+     '    repeats = len(words) >= 4 and len(set(words)) < len(words) / 2\n'
+     '    continues = bool(words) and words[0] == instruction.lower().split()[0]\n'
+     '    if empty or vague or repeats or continues:\n'
+     '        poor.append(i)\n'
+     'return poor',
+     "use .strip()"),
+    ("ex02_3", "continuation compared case-sensitively",
+     'poor = []\n'
+     'for i, record in enumerate(records):\n'
+     '    instruction, response = record["instruction"], record["response"]\n'
+     '    words = response.lower().split()\n'
+     '    empty = not response.strip()\n'
+     '    vague = len(instruction.split()) < 3\n'
+     '    repeats = len(words) >= 4 and len(set(words)) < len(words) / 2\n'
+     '    continues = bool(response.split()) and response.split()[0] == instruction.split()[0]\n'
+     '    if empty or vague or repeats or continues:\n'
+     '        poor.append(i)\n'
+     'return poor',
+     "lower case"),
+    ("ex02_3", "flags instead of indices",
+     'poor = []\n'
+     'for i, record in enumerate(records):\n'
+     '    instruction, response = record["instruction"], record["response"]\n'
+     '    words = response.lower().split()\n'
+     '    empty = not response.strip()\n'
+     '    vague = len(instruction.split()) < 3\n'
+     '    repeats = len(words) >= 4 and len(set(words)) < len(words) / 2\n'
+     '    continues = bool(words) and words[0] == instruction.lower().split()[0]\n'
+     '    if empty or vague or repeats or continues:\n'
+     '        poor.append(True)\n'
+     'return poor',
+     "return the *indices*"),
+    ("ex02_3", "empty responses flagged only",
+     'return [i for i, r in enumerate(records) if not r["response"].strip()]',
+     "is poor"),
     ("ex03_1", "off-by-one mask: last prompt token trained",
      'prompt_ids = tokenizer(prompt)["input_ids"]\n'
      'ids = prompt_ids + tokenizer(response, add_special_tokens=False)["input_ids"]\n'
@@ -143,6 +265,60 @@ MUTANTS = [
      'flat = logits[:, :-1].reshape(-1, logits.shape[-1])\n'
      'return F.cross_entropy(flat, labels[:, 1:].reshape(-1), ignore_index=-100).item()',
      "should return a tensor"),
+    ("ex03_3", "position 0 counted as graded",
+     'graded = (labels != -100).sum(dim=1)\n'
+     'return [i for i, n in enumerate(graded.tolist()) if n == 0]',
+     "only at position 0"),
+    ("ex03_3", "rows with any -100 flagged",
+     'return [i for i, row in enumerate(labels.tolist()) if -100 in row]',
+     "has graded labels after position 0"),
+    ("ex03_3", "a boolean mask instead of indices",
+     'return ((labels[:, 1:] != -100).sum(dim=1) == 0).tolist()',
+     "row *indices*"),
+    ("ex03_4", "padding masked by id (pad == eos kills the EOS)",
+     'longest = max(len(e["input_ids"]) for e in examples)\n'
+     'ids = [list(e["input_ids"]) + [pad_token_id] * (longest - len(e["input_ids"]))\n'
+     '       for e in examples]\n'
+     'mask = [[1] * len(e["input_ids"]) + [0] * (longest - len(e["input_ids"]))\n'
+     '        for e in examples]\n'
+     'labels = [list(e["labels"]) + [pad_token_id] * (longest - len(e["labels"]))\n'
+     '          for e in examples]\n'
+     'labels = [[-100 if t == pad_token_id else t for t in row] for row in labels]\n'
+     'return {"input_ids": torch.tensor(ids), "attention_mask": torch.tensor(mask),\n'
+     '        "labels": torch.tensor(labels)}',
+     "pad == eos"),
+    ("ex03_4", "labels padded with the pad id",
+     'longest = max(len(e["input_ids"]) for e in examples)\n'
+     'out = {"input_ids": [], "attention_mask": [], "labels": []}\n'
+     'for e in examples:\n'
+     '    gap = longest - len(e["input_ids"])\n'
+     '    out["input_ids"].append(list(e["input_ids"]) + [pad_token_id] * gap)\n'
+     '    out["attention_mask"].append(list(e["attention_mask"]) + [0] * gap)\n'
+     '    out["labels"].append(list(e["labels"]) + [pad_token_id] * gap)\n'
+     'return {k: torch.tensor(v) for k, v in out.items()}',
+     "is padding, so its label must be -100"),
+    ("ex03_4", "left padding",
+     'longest = max(len(e["input_ids"]) for e in examples)\n'
+     'out = {"input_ids": [], "attention_mask": [], "labels": []}\n'
+     'for e in examples:\n'
+     '    gap = longest - len(e["input_ids"])\n'
+     '    out["input_ids"].append([pad_token_id] * gap + list(e["input_ids"]))\n'
+     '    out["attention_mask"].append([0] * gap + list(e["attention_mask"]))\n'
+     '    out["labels"].append([-100] * gap + list(e["labels"]))\n'
+     'return {k: torch.tensor(v) for k, v in out.items()}',
+     "pad on the right"),
+    ("ex03_5", "position 0 counted",
+     'positions = torch.arange(labels.shape[1]).unsqueeze(0)\n'
+     'graded = labels != -100\n'
+     'in_prompt = positions < torch.tensor(prompt_lengths).unsqueeze(1)\n'
+     'return {"prompt": int((graded & in_prompt).sum()),\n'
+     '        "response": int((graded & ~in_prompt).sum())}',
+     "counted position 0"),
+    ("ex03_5", "padding counted as graded",
+     'n = labels.shape[1] - 1\n'
+     'prompt = sum(length - 1 for length in prompt_lengths)\n'
+     'return {"prompt": prompt, "response": n * len(prompt_lengths) - prompt}',
+     "graded predictions in all"),
 ]
 
 
@@ -451,7 +627,7 @@ def test_make_exercises_keeps_edits_unless_forced_then_backs_up(tmp_path, capsys
     shutil.copytree(SOLUTIONS, solutions)
     args = ["make-exercises", "--solutions", str(solutions), "--out", str(exercises)]
     assert main(args) == 0
-    n_notebooks = len(list(solutions.glob("*.ipynb")))
+    n_notebooks = len(list(SOLUTIONS.glob("*.ipynb")))
     assert [o.action for o in write_exercises(solutions, exercises)] == ["unchanged"] * n_notebooks
 
     target = exercises / "03_loss_masking.ipynb"
@@ -567,7 +743,8 @@ def test_a_missing_exercise_cell_fails_only_that_exercise(tmp_path):
     by_id = {r.exercise: r for r in report.results}
     assert by_id["ex02_1"].passed and by_id["ex02_2"].passed
     assert "no cell starting with `# exercise: ex03_1`" in by_id["ex03_1"].message
-    assert report.passed == 2 and report.total == len(all_exercises())
+    in_02 = len(exercise_cells(SOLUTIONS / "02_instruction_data.ipynb"))
+    assert report.passed == in_02 and report.total == len(all_exercises())
 
 
 def _run_in_kernel(path: Path, monkeypatch) -> list[str]:
@@ -588,9 +765,10 @@ def _run_in_kernel(path: Path, monkeypatch) -> list[str]:
 @pytest.mark.parametrize("name", ["02_instruction_data.ipynb", "03_loss_masking.ipynb"])
 def test_in_a_kernel_check_shows_green_for_solutions_and_red_for_exercises(name, monkeypatch):
     solved = _run_in_kernel(SOLUTIONS / name, monkeypatch)
-    assert len(solved) == 2 and all("✓" in v and "passed" in v for v in solved), solved
+    n = len(exercise_cells(SOLUTIONS / name))
+    assert len(solved) == n and all("✓" in v and "passed" in v for v in solved), solved
     untouched = _run_in_kernel(EXERCISES / name, monkeypatch)
-    assert len(untouched) == 2 and all("✗" in v and "not implemented" in v for v in untouched)
+    assert len(untouched) == n and all("✗" in v and "not implemented" in v for v in untouched)
 
 
 def test_jupyter_copies_and_broken_notebooks_do_not_confuse_the_grader(tmp_path):
@@ -598,7 +776,8 @@ def test_jupyter_copies_and_broken_notebooks_do_not_confuse_the_grader(tmp_path)
     shutil.copy(EXERCISES / "03_loss_masking.ipynb", tmp_path / "03_loss_masking.ipynb")
     (tmp_path / "02_instruction_data.ipynb").write_text("{ not json")
     found = find_exercises(tmp_path)
-    assert set(found) == {"ex03_1", "ex03_2"}  # the broken notebook's exercises are missing
+    # the broken notebook's exercises are missing
+    assert set(found) == set(exercise_cells(SOLUTIONS / "03_loss_masking.ipynb"))
     assert found["ex03_1"].notebook.name == "03_loss_masking.ipynb"  # the original, not the copy
 
 

@@ -183,3 +183,22 @@ def test_none_strategy_is_the_real_standard_collator(toy_tokenizer_pad_is_eos):
         assert ex["input_ids"][-1] == tok.eos_token_id
         assert ex["labels"][:-1] == ex["input_ids"][:-1]  # the prompt is trained
         assert ex["labels"][-1] == IGNORE_INDEX  # pad == eos: the real EOS is masked
+
+
+def test_mlm_true_masks_random_tokens_and_grades_only_them(toy_tokenizer):
+    import torch
+
+    from course_lib.collators import mlm_collator_batch, tokenize_texts
+
+    records = [{"instruction": f"What is {a}+{a}?", "response": str(2 * a)} for a in range(8)]
+    examples = tokenize_texts(records, toy_tokenizer)
+    batch, tok = mlm_collator_batch(examples, toy_tokenizer, mlm_probability=0.3, seed=0)
+    assert toy_tokenizer.mask_token is None and tok.mask_token == "<mask>"  # a copy got one
+    original = torch.tensor([e["input_ids"] for e in examples])
+    graded = batch["labels"] != IGNORE_INDEX
+    assert 0 < graded.float().mean() < 0.6
+    assert torch.equal(batch["labels"][graded], original[graded])  # labels: the hidden tokens
+    assert (batch["input_ids"][graded] == tok.mask_token_id).any()  # most are masked in the input
+    assert torch.equal(batch["input_ids"][~graded], original[~graded])  # the rest is untouched
+    again, _ = mlm_collator_batch(examples, toy_tokenizer, mlm_probability=0.3, seed=0)
+    assert torch.equal(again["labels"], batch["labels"])

@@ -105,3 +105,83 @@ def check_normalize(normalize):
                     f"text the answer depends on).")
             raise AssertionError(
                 f"for {name} {row}, '{key}' should be {want[key]!r}, not {got[key]!r}.")
+
+
+# --- ex02_3: rules that catch poor records --------------------------------------------------
+QUALITY_CASES = [
+    {"instruction": "help", "input": "", "response": "ok"},                        # vague
+    {"instruction": "Help me write a Python function to add two numbers", "input": "",
+     "response": "def add(a, b):\n    return a + b"},
+    {"instruction": "What is 7+1?", "input": "", "response": ""},                  # empty
+    {"instruction": "What colour is the sky?", "input": "", "response": "   "},    # blank
+    {"instruction": "What is 4*3?", "input": "", "response": "12 12 12 12 12"},    # repeats
+    {"instruction": "What is 2+5?", "input": "", "response": "What is 2+6? What is 2+7?"},
+    {"instruction": "Name the capital of Japan.", "input": "",
+     "response": "name the capital of China."},                                   # continues
+    {"instruction": "Translate this to Spanish", "input": "Hello world",
+     "response": "Hola mundo"},
+    {"instruction": "tell me something", "input": "", "response": "something"},    # 3 words: ok
+    {"instruction": "What is 3+4?", "input": "", "response": "8"},                 # wrong, unseen
+    {"instruction": "Say it three times.", "input": "", "response": "yes yes yes"},  # 3 words
+    {"instruction": "List four colours.", "input": "", "response": "red blue green yellow"},
+    {"instruction": "do it", "input": "", "response": "done"},                     # vague
+]
+
+
+def _quality_reasons(record) -> list[str]:
+    """Which of the exercise's four rules a record breaks (the reference answer)."""
+    instruction, response = record["instruction"], record["response"]
+    reasons = []
+    if not response.strip():
+        reasons.append("its response is empty (only spaces count as empty too: use .strip())")
+    if len(instruction.split()) < 3:
+        reasons.append("its instruction has fewer than 3 words (count words with .split(), "
+                       "not characters)")
+    words = response.lower().split()
+    if len(words) >= 4 and len(set(words)) < len(words) / 2:
+        reasons.append("its response repeats itself (at least 4 words, fewer than half of them "
+                       "different)")
+    first = instruction.lower().split()[:1]
+    if words and first and words[0] == first[0]:
+        reasons.append("its response starts with the instruction's first word (compare in "
+                       "lower case): it continues instead of answering")
+    return reasons
+
+
+@exercise(
+    "ex02_3",
+    title="Find poor-quality records by simple rules",
+    hints=[
+        "Loop with enumerate(records) and collect the index of every record that breaks at "
+        "least one rule; return the indices in increasing order.",
+        "Words: text.split(). Empty: response.strip() == ''. Repetition: words = "
+        "response.lower().split(); len(words) >= 4 and len(set(words)) < len(words) / 2.",
+        "Continuing: the first word of response.lower() equals the first word of "
+        "instruction.lower(). Guard against an empty response before taking its first word.",
+    ],
+)
+def check_find_poor_quality(find_poor_quality):
+    records = [dict(r) for r in QUALITY_CASES]
+    got = find_poor_quality(records)
+    assert records == QUALITY_CASES, "find_poor_quality must not change the records it is given."
+    if hasattr(got, "tolist"):
+        got = got.tolist()
+    assert isinstance(got, list | tuple), (
+        f"find_poor_quality should return a list of indices, not {type(got).__name__}.")
+    assert all(isinstance(i, int) and not isinstance(i, bool) for i in got), (
+        f"return the *indices* (ints) of the poor records, e.g. [0, 2, 3], not {list(got)[:5]}.")
+    want = [i for i, r in enumerate(records) if _quality_reasons(r)]
+    missed = [i for i in want if i not in got]
+    if missed:
+        i = missed[0]
+        raise AssertionError(f"record {i} {records[i]} is poor: {_quality_reasons(records[i])[0]}; "
+                             f"your function kept it.")
+    extra = [i for i in got if i not in want]
+    if extra:
+        i = extra[0]
+        raise AssertionError(
+            f"record {i} {records[i]} breaks none of the four rules, but you flagged it. (Rules "
+            f"only see form: a wrong answer such as 3+4 -> 8 needs a person or a checker to "
+            f"catch it.)")
+    assert list(got) == sorted(set(got)), (
+        f"return each index once, in increasing order: {want}, not {list(got)}.")

@@ -181,3 +181,176 @@ def _diagnose(got: float, want: float, logits, labels, ce) -> None:
             raise AssertionError(f"your loss is {got:.4f}, expected {want:.4f}: {message}")
     raise AssertionError(f"your loss is {got:.4f} but the masked cross-entropy is {want:.4f}: "
                          f"shift by one, skip -100 labels, and average over graded tokens.")
+
+
+# --- ex03_3: rows that give a NaN loss ---------------------------------------------------------
+NAN_CASES = [  # (labels of a batch, rows with no graded prediction)
+    ([[-100, -100, 5, 6, 2],        # a normal row: response and EOS graded
+      [-100, -100, -100, -100, -100],   # everything masked (template not found, or cut)
+      [7, -100, -100, -100, -100],   # only position 0: nothing predicts it, so nothing graded
+      [-100, -100, -100, -100, 2]],  # only the EOS graded: fine, one prediction
+     [1, 2]),
+    ([[-100, 3, 4], [-100, -100, -100]], [1]),
+    ([[-100, 3, 4], [-100, 3, 4]], []),
+]
+
+
+def _row_list(value, what: str) -> list[int]:
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    assert isinstance(value, list | tuple), (
+        f"{what} should return a list of row indices, not {type(value).__name__}.")
+    assert all(isinstance(v, int) and not isinstance(v, bool) for v in value), (
+        f"{what} should return row *indices* (ints such as [1, 2]), not {list(value)}: a list of "
+        f"True/False says which rows, but not as indices.")
+    return list(value)
+
+
+@exercise(
+    "ex03_3",
+    title="Find the rows that give a NaN loss",
+    hints=[
+        "The loss of a row is a mean over its graded predictions: with none, it is 0/0 = NaN.",
+        "Position 0 is never predicted (nothing comes before it): the shifted loss only uses "
+        "labels[:, 1:]. Look there for labels != -100.",
+        "(labels[:, 1:] != -100).sum(dim=1) counts the graded predictions per row; return the "
+        "indices where it is 0, e.g. with torch.nonzero or a list comprehension.",
+    ],
+)
+def check_nan_rows(nan_rows):
+    import torch
+
+    for rows, want in NAN_CASES:
+        labels = torch.tensor(rows)
+        got = _row_list(nan_rows(labels.clone()), "nan_rows")
+        if sorted(got) == want:
+            assert got == sorted(got), f"return the indices in increasing order: {want}."
+            continue
+        for i in want:
+            if i not in got:
+                if rows[i][0] != IGNORE:
+                    raise AssertionError(
+                        f"row {i} {rows[i]} has a label only at position 0, which nothing "
+                        f"predicts (the loss uses labels[:, 1:]): it grades no prediction, so "
+                        f"its loss is NaN too.")
+                raise AssertionError(f"row {i} {rows[i]} has no graded label, so its loss is "
+                                     f"0/0 = NaN; your function missed it.")
+        i = next(i for i in got if i not in want)
+        assert 0 <= i < len(rows), f"there is no row {i}: the batch has {len(rows)} rows."
+        raise AssertionError(f"row {i} {rows[i]} has graded labels after position 0, so its "
+                             f"loss is a real number; only rows with none give NaN.")
+
+
+# --- ex03_4: pad by position, keep the EOS --------------------------------------------------
+def _padded(value, key: str) -> list[list[int]]:
+    assert isinstance(value, dict) and key in value, (
+        "pad_by_position should return a dict with 'input_ids', 'attention_mask' and 'labels'"
+        + (f"; '{key}' is missing." if isinstance(value, dict) else
+           f", not a {type(value).__name__}."))
+    rows = value[key]
+    if hasattr(rows, "tolist"):
+        rows = rows.tolist()
+    assert isinstance(rows, list | tuple) and all(isinstance(r, list | tuple) for r in rows), (
+        f"'{key}' should be a batch: one list (or tensor row) per example.")
+    return [list(r) for r in rows]
+
+
+@exercise(
+    "ex03_4",
+    title="Pad a batch by position so the EOS stays trained",
+    hints=[
+        "Right-pad every example to the longest one: input_ids with pad_token_id, "
+        "attention_mask with 0, labels with -100.",
+        "Decide what to mask by *position* (the positions you added), never by token id: "
+        "when pad == eos, `labels[input_ids == pad_token_id] = -100` also masks the real EOS.",
+        "Return torch tensors (torch.tensor(list_of_lists)) under 'input_ids', "
+        "'attention_mask' and 'labels'.",
+    ],
+)
+def check_pad_by_position(pad_by_position):
+    from course_lib.labels import pad_batch, prepare_examples
+    from course_lib.toy import make_toy_tokenizer
+
+    tokenizer = make_toy_tokenizer(pad_is_eos=True)
+    eos = tokenizer.eos_token_id
+    records = [{"instruction": "What is 2+2?", "response": "4"},
+               {"instruction": "Translate this to Spanish", "input": "Hello world",
+                "response": "Hola mundo"},
+               {"instruction": "What is 5+3?", "response": "8"}]
+    examples = prepare_examples(records, tokenizer).examples
+    copies = [{k: list(v) for k, v in e.items()} for e in examples]
+    out = pad_by_position(copies, tokenizer.pad_token_id)
+    want = {k: v.tolist() for k, v in pad_batch(examples, tokenizer.pad_token_id).items()}
+    got = {k: _padded(out, k) for k in ("input_ids", "attention_mask", "labels")}
+    lengths = [len(e["input_ids"]) for e in examples]
+    for k in got:
+        assert [len(r) for r in got[k]] == [max(lengths)] * len(examples), (
+            f"every row of '{k}' should have the longest example's length, {max(lengths)}; "
+            f"yours have {[len(r) for r in got[k]]}.")
+    if got["input_ids"] != want["input_ids"]:
+        left = [[tokenizer.pad_token_id] * (max(lengths) - len(e["input_ids"])) + e["input_ids"]
+                for e in examples]
+        if got["input_ids"] == left:
+            raise AssertionError("pad on the right: the example's own tokens come first, then "
+                                 "the padding.")
+        raise AssertionError(f"input_ids should be each example's ids followed by pad id "
+                             f"{tokenizer.pad_token_id}: expected {want['input_ids']}, got "
+                             f"{got['input_ids']}.")
+    assert got["attention_mask"] == want["attention_mask"], (
+        f"attention_mask is 1 on the example's tokens and 0 on the padding: expected "
+        f"{want['attention_mask']}, got {got['attention_mask']}.")
+    for row, (g, w, n) in enumerate(zip(got["labels"], want["labels"], lengths, strict=True)):
+        if g == w:
+            continue
+        if g[n - 1] == IGNORE and w[n - 1] == eos:
+            raise AssertionError(
+                f"row {row}: the real EOS at position {n - 1} has label -100. Here pad == eos "
+                f"(id {eos}), so masking every token whose id is the pad id also masks the EOS "
+                f"and the model never learns to stop: mask the added positions, not an id.")
+        bad = next(t for t in range(len(g)) if g[t] != w[t])
+        if bad >= n:
+            raise AssertionError(f"row {row}: position {bad} is padding, so its label must be "
+                                 f"-100 (never graded), not {g[bad]}.")
+        raise AssertionError(f"row {row}: the example's own labels must stay as they were: "
+                             f"position {bad} should be {w[bad]}, not {g[bad]}.")
+
+
+# --- ex03_5: where does the wrong collator's grade go? --------------------------------------
+@exercise(
+    "ex03_5",
+    title="Count what a collator trains: prompt or response",
+    hints=[
+        "Only labels[:, 1:] are graded predictions (position 0 is never predicted); a "
+        "prediction is graded when its label is not -100.",
+        "Position t of a row is a prompt token when t < prompt_lengths[row], a response "
+        "token otherwise (the EOS and everything after the prompt count as response).",
+        "Loop over rows and positions 1..length-1, or build a position index with "
+        "torch.arange and compare it with the prompt length of each row.",
+    ],
+)
+def check_graded_counts(graded_counts):
+    import torch
+
+    labels = torch.tensor([
+        [1, 10, 11, 12, 13, 20, 2, -100, -100],      # everything trained (standard collator)
+        [1, 10, 11, 20, 21, 22, 2, -100, -100],
+        [-100, -100, -100, -100, 20, 2, -100, -100, -100],  # response only
+    ])
+    prompt_lengths = [5, 3, 4]
+    want = {"prompt": 4 + 2 + 0, "response": 2 + 4 + 2}
+    got = graded_counts(labels.clone(), list(prompt_lengths))
+    assert isinstance(got, dict) and set(got) == {"prompt", "response"}, (
+        "graded_counts should return a dict with the keys 'prompt' and 'response'"
+        + (f", not {sorted(got)}." if isinstance(got, dict) else f", not {type(got).__name__}."))
+    got = {k: int(v) for k, v in got.items()}
+    if got == want:
+        return
+    if got == {"prompt": want["prompt"] + 2, "response": want["response"]}:
+        raise AssertionError("you counted position 0 (the BOS): nothing predicts it, so it is "
+                             "never graded. Count labels[:, 1:] only.")
+    if got["prompt"] + got["response"] != sum(want.values()):
+        raise AssertionError(f"there are {sum(want.values())} graded predictions in all "
+                             f"(labels != -100 at positions 1..), you counted "
+                             f"{got['prompt'] + got['response']}.")
+    raise AssertionError(f"expected {want}, got {got}: position t is a prompt token when "
+                         f"t < prompt_lengths[row].")

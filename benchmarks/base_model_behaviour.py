@@ -1,0 +1,45 @@
+"""How the embedded base model behaves before and after a masked fine-tune.
+
+    python -m benchmarks.base_model_behaviour [--model DIR] [--data DIR] [--show N]
+
+Prints `name: value` lines:
+
+    raw_completion_rate   share of held-out course-template prompts the base model continues
+                          (another question, an instruction, other text) instead of answering
+    statement_knowledge   base model correct on the same facts said as statements ("2 + 2 =")
+    tuned_exact_match     after a masked fine-tune on train.jsonl, exact match on eval.jsonl
+    tuned_eos_rate        share of those tuned answers that end with EOS
+    tune_seconds          wall time of that fine-tune
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+# Before torch loads: idle OpenMP threads sleep rather than spin (shared 2-core machines).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from course_lib.world.behaviour import measure  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None, help="model folder (default: embedded tiny-base)")
+    parser.add_argument("--data", default=None, help="data folder (default: embedded data)")
+    parser.add_argument("--show", type=int, default=5, help="example rows to print per part")
+    args = parser.parse_args(argv)
+
+    result = measure(args.model, args.data)
+    rows = result.pop("rows")
+    for name in ("raw", "statements", "tuned"):
+        for r in rows[name][: args.show]:
+            print(f"# {name}: {r['prompt']!r} -> {r['output']!r} (answer {r['answer']!r})")
+    for r in rows["seed_before"] + rows["seed_after"]:
+        print(f"# seed: {r['prompt']!r} -> {r['output']!r}")
+    for name, value in result.items():
+        print(f"{name}: {value:.3f}" if isinstance(value, float) else f"{name}: {value}")
+
+
+if __name__ == "__main__":
+    main()

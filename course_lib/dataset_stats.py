@@ -1,0 +1,79 @@
+"""What is in an instruction data set: phrasing styles and task kinds, counted and plotted.
+
+The seed's best practices ask for diverse data: questions *and* commands, formal *and*
+casual, several kinds of task. These rough, rule-based labels make the mix visible:
+
+    >>> instruction_style({"instruction": "Kindly compute 14 minus 6.", "response": "8"})
+    'formal'
+    >>> task_kind({"instruction": "What is the capital of Peru?", "response": "Lima"})
+    'capital'
+    >>> fig = plot_data_mix(load_records("course:train"))     # doctest: +SKIP
+
+They are heuristics for a quick look (an unknown task is 'other'), not a classifier.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+STYLES = ("question", "command", "formal", "casual", "with input")
+
+# Task kinds, first match wins; each is a regular expression on the lower-cased instruction.
+TASKS: dict[str, str] = {
+    "translation": r"spanish|translate",
+    "arithmetic": r"\d|\b(plus|minus|times|sum|product|add|subtract|multiply|difference)\b",
+    "capital": r"\bcapital\b",
+    "sound": r"\b(say|says|sound|goes)\b",
+    "colour": r"\b(colou?r|colou?r's)\b",
+    "opposite": r"\bopposite\b",
+}
+
+
+def instruction_style(record: Mapping[str, Any]) -> str:
+    """'with input' (three-part), 'formal' (Kindly/Please), 'casual' (lower case, no final
+    punctuation), 'question' (ends with '?') or 'command'."""
+    text = str(record.get("instruction", "")).strip()
+    if record.get("input"):
+        return "with input"
+    if re.match(r"(kindly|please)\b", text, re.I):
+        return "formal"
+    if text[:1].islower() and not text.endswith((".", "?", "!")):
+        return "casual"
+    if text.endswith("?"):
+        return "question"
+    return "command"
+
+
+def task_kind(record: Mapping[str, Any]) -> str:
+    """The first of TASKS whose pattern matches the instruction, or 'other'."""
+    text = str(record.get("instruction", "")).lower()
+    for kind, pattern in TASKS.items():
+        if re.search(pattern, text):
+            return kind
+    return "other"
+
+
+def data_mix(records: Sequence[Mapping[str, Any]]) -> dict[str, Counter]:
+    """{'style': Counter of instruction_style, 'task': Counter of task_kind}."""
+    return {"style": Counter(instruction_style(r) for r in records),
+            "task": Counter(task_kind(r) for r in records)}
+
+
+def plot_data_mix(records: Sequence[Mapping[str, Any]], title: str = "training data"):
+    """Two bar charts: how instructions are phrased, and what they ask for. Returns the Figure."""
+    import matplotlib.pyplot as plt
+
+    mix = data_mix(records)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    for ax, (name, counts) in zip(axes, mix.items(), strict=True):
+        labels, values = zip(*counts.most_common(), strict=True) if counts else ((), ())
+        ax.bar(labels, values, color="#60a5fa" if name == "style" else "#34d399")
+        ax.set_title(f"{title}: {'phrasing' if name == 'style' else 'task'} "
+                     f"({len(records)} records)", fontsize=10)
+        ax.set_ylabel("records")
+        ax.tick_params(axis="x", rotation=30)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,223 @@
+"""Checks for lesson 01, a base model continues text: next-token probabilities, greedy decoding."""
+
+from __future__ import annotations
+
+from course_lib.grading.registry import exercise
+
+
+def _pairs(value, k: int) -> list[tuple[str, float]]:
+    """The learner's top-k as (str, float) pairs, or an AssertionError saying what is off."""
+    assert isinstance(value, list | tuple), (
+        f"top_next_tokens should return a list of (token, probability) pairs, not "
+        f"{type(value).__name__}.")
+    assert len(value) == k, f"with k={k} return {k} pairs, not {len(value)}."
+    out = []
+    for pair in value:
+        assert isinstance(pair, list | tuple) and len(pair) == 2, (
+            f"each entry should be a (token, probability) pair, not {pair!r}.")
+        token, prob = pair
+        assert isinstance(token, str), (
+            f"the token should be its text (tokenizer.decode([token_id])), not {token!r}.")
+        out.append((token, float(prob)))
+    return out
+
+
+@exercise(
+    "ex01_1",
+    title="The top-k next tokens from raw logits",
+    hints=[
+        "model(...).logits has shape (batch, length, vocab): the prediction for the next token "
+        "is at the last position, logits[0, -1].",
+        "torch.softmax(..., dim=-1) turns the vocabulary's scores into probabilities that sum "
+        "to 1; then .topk(k) gives the k largest values and their indices (token ids).",
+        "Decode each id alone, tokenizer.decode([token_id]), and return "
+        "[(text, probability), ...], most likely first (topk already sorts).",
+    ],
+)
+def check_top_next_tokens(top_next_tokens):
+    import torch
+
+    from course_lib.toy import make_toy_tokenizer
+
+    tokenizer = make_toy_tokenizer()
+    vocab = len(tokenizer)
+    torch.manual_seed(1)
+    logits = torch.randn(1, 5, vocab) * 3
+    for k in (5, 1):
+        got = _pairs(top_next_tokens(logits.clone(), tokenizer, k), k)
+        probs = torch.softmax(logits[0, -1], dim=-1)
+        top = probs.topk(k)
+        want = [(tokenizer.decode([i]), p) for i, p in zip(top.indices.tolist(),
+                                                           top.values.tolist(), strict=True)]
+        got_p = [p for _, p in got]
+        if [t for t, _ in got] == [t for t, _ in want] and all(
+                abs(a - b) < 1e-4 for a, b in zip(got_p, [p for _, p in want], strict=True)):
+            continue
+        _diagnose_top(got, want, logits, tokenizer, k)
+
+
+def _diagnose_top(got, want, logits, tokenizer, k) -> None:
+    import torch
+
+    def top_of(scores):
+        t = scores.topk(k)
+        return [tokenizer.decode([i]) for i in t.indices.tolist()], t.values.tolist()
+
+    tokens, probs = [t for t, _ in got], [p for _, p in got]
+    want_tokens, want_probs = [t for t, _ in want], [p for _, p in want]
+    if sorted(zip(probs, tokens, strict=True)) == sorted(zip(want_probs, want_tokens,
+                                                             strict=True)) \
+            or (sorted(tokens) == sorted(want_tokens) and tokens != want_tokens):
+        raise AssertionError(f"right tokens, wrong order: put the most likely first; expected "
+                             f"{want_tokens}, got {tokens}.")
+    first_tokens, _ = top_of(torch.softmax(logits[0, 0], dim=-1))
+    if tokens == first_tokens and tokens != want_tokens:
+        raise AssertionError("these are the predictions after the *first* token; the next token "
+                             "after the whole text is predicted at the last position, "
+                             "logits[0, -1].")
+    raw_tokens, raw_values = top_of(logits[0, -1])
+    if tokens == want_tokens and all(abs(a - b) < 1e-4 for a, b in zip(probs, raw_values,
+                                                                         strict=True)):
+        raise AssertionError(f"those are raw logits ({probs[0]:.2f}, ...), not probabilities: "
+                             f"apply torch.softmax over the vocabulary (dim=-1) first.")
+    wrong_dim = torch.softmax(logits[0], dim=0)[-1]
+    if tokens == top_of(wrong_dim)[0] and all(
+            abs(a - b) < 1e-4 for a, b in zip(probs, top_of(wrong_dim)[1], strict=True)):
+        raise AssertionError("the softmax ran over the positions, not over the vocabulary: use "
+                             "dim=-1, so the probabilities of all possible next tokens sum to 1.")
+    if tokens == want_tokens:
+        raise AssertionError(f"right tokens, wrong probabilities: expected {want_probs}, "
+                             f"got {probs}; take the softmax of logits[0, -1].")
+    raise AssertionError(f"with k={k} the most likely next tokens are {want}, but you returned "
+                         f"{got}.")
+
+
+class _ScriptedModel:
+    """A stand-in causal LM whose next token is known: last id + 1, then EOS at a length."""
+
+    def __init__(self, vocab: int, eos: int, stop_at_length: int):
+        import torch
+
+        self.vocab, self.eos, self.stop_at_length = vocab, eos, stop_at_length
+        self.device = torch.device("cpu")
+        self.training = False
+        self._weight = torch.nn.Parameter(torch.zeros(1))
+
+    def parameters(self):
+        return iter([self._weight])
+
+    def eval(self):
+        return self
+
+    def train(self, mode: bool = True):
+        return self
+
+    def __call__(self, input_ids=None, attention_mask=None, **kwargs):
+        from types import SimpleNamespace
+
+        import torch
+
+        if input_ids is None:
+            raise TypeError("call the model with input_ids: model(input_ids=...)")
+        ids = torch.as_tensor(input_ids)
+        if ids.dim() == 1:
+            ids = ids.unsqueeze(0)
+        batch, length = ids.shape
+        logits = torch.full((batch, length, self.vocab), -10.0)
+        for t in range(length):
+            nxt = self.eos if t + 1 >= self.stop_at_length else (int(ids[0, t]) + 1) % self.vocab
+            if nxt == self.eos and t + 1 < self.stop_at_length:
+                nxt = (nxt + 1) % self.vocab
+            logits[:, t, nxt] = 10.0
+        return SimpleNamespace(logits=logits)
+
+
+def _ids(value) -> list[int]:
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    assert isinstance(value, list | tuple), (
+        f"greedy_continue should return a list of the new token ids, not "
+        f"{type(value).__name__}.")
+    if value and isinstance(value[0], list | tuple):
+        assert len(value) == 1, "return one flat list of new token ids, not a batch."
+        value = value[0]
+    assert all(isinstance(v, int) for v in value), (
+        "greedy_continue should return token ids (ints); decode them afterwards.")
+    return list(value)
+
+
+@exercise(
+    "ex01_2",
+    title="A greedy generation loop, by hand",
+    hints=[
+        "Start from ids = tokenizer(prompt, return_tensors='pt')['input_ids'] (BOS in front, "
+        "as generate gets it). Repeat n_tokens times: logits = model(input_ids=ids).logits.",
+        "The next token is logits[0, -1].argmax(); append it with torch.cat([ids, "
+        "next_id.view(1, 1)], dim=1) and collect its id.",
+        "Stop right after the EOS token (keep it in the list), like generate does, and return "
+        "only the new ids, not the prompt's. Wrap the loop in torch.no_grad().",
+    ],
+)
+def check_greedy_continue(greedy_continue):
+    import torch
+
+    from course_lib.toy import make_toy_model, make_toy_tokenizer
+
+    tokenizer = make_toy_tokenizer()
+    model = make_toy_model(tokenizer, seed=0).eval()
+    noise = torch.Generator().manual_seed(0)
+    with torch.no_grad():  # a freshly initialised model repeats its input; shake it up
+        for p in model.parameters():
+            p.add_(torch.randn(p.shape, generator=noise) * 0.3)
+    for prompt, n in [("What is 2+2?", 8), ("The capital of France is", 3)]:
+        enc = tokenizer(prompt, return_tensors="pt")
+        with torch.no_grad():
+            out = model.generate(**enc, max_new_tokens=n, do_sample=False,
+                                 eos_token_id=tokenizer.eos_token_id,
+                                 pad_token_id=tokenizer.pad_token_id)
+        want = out[0, enc["input_ids"].shape[1]:].tolist()
+        got = _ids(greedy_continue(model, tokenizer, prompt, n))
+        prompt_ids = enc["input_ids"][0].tolist()
+        case = f"for the prompt {prompt!r} with n_tokens={n}"
+        if got == want:
+            continue
+        if got[:len(prompt_ids)] == prompt_ids and got[len(prompt_ids):] == want:
+            raise AssertionError(f"you returned the prompt's ids too {case}: return only the "
+                                 f"{len(want)} new ones.")
+        assert len(got) == len(want), (
+            f"{case} generate makes {len(want)} new tokens, you made {len(got)}: loop exactly "
+            f"n_tokens times (stopping early only after an EOS).")
+        bare = tokenizer(prompt, add_special_tokens=False, return_tensors="pt")["input_ids"]
+        with torch.no_grad():
+            no_bos = model.generate(bare, attention_mask=torch.ones_like(bare),
+                                    max_new_tokens=n, do_sample=False,
+                                    eos_token_id=tokenizer.eos_token_id,
+                                    pad_token_id=tokenizer.pad_token_id)[0, bare.shape[1]:]
+        if got == no_bos.tolist():
+            raise AssertionError(f"{case} your tokens differ from generate's: tokenize with "
+                                 f"tokenizer(prompt) so the BOS token comes first, as in "
+                                 f"training.")
+        i = next(j for j, (a, b) in enumerate(zip(got, want, strict=True)) if a != b)
+        raise AssertionError(
+            f"{case} new token {i} should be {want[i]} ({tokenizer.decode([want[i]])!r}), the "
+            f"argmax of the logits at the *last* position, but you chose {got[i]}. "
+            f"model.generate(do_sample=False) gives {want}; you gave {got}.")
+
+    # A model that says EOS after two new tokens: generation must stop there.
+    prompt = "What is 2+2?"
+    prompt_ids = tokenizer(prompt)["input_ids"]
+    scripted = _ScriptedModel(len(tokenizer), tokenizer.eos_token_id, len(prompt_ids) + 2)
+    last = prompt_ids[-1]
+    want = [(last + 1) % len(tokenizer), (last + 2) % len(tokenizer), tokenizer.eos_token_id]
+    got = _ids(greedy_continue(scripted, tokenizer, prompt, 10))
+    if got == want:
+        return
+    if got[:3] == want and len(got) > 3:
+        raise AssertionError(f"the model chose the EOS token (id {tokenizer.eos_token_id}) as "
+                             f"new token 2, but your loop went on to {len(got)} tokens: stop "
+                             f"right after EOS, keeping it, like generate does.")
+    if got == want[:2]:
+        raise AssertionError("you stopped at the EOS but dropped it: keep the EOS as the last new "
+                             "token, like generate does.")
+    raise AssertionError(f"with a model that answers {want[:2]} then EOS, your loop gave {got}; "
+                         f"expected {want}.")

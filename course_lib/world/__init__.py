@@ -1,0 +1,12 @@
+"""How the course's embedded base model and instruction data are made, from nothing.
+
+    facts        the small world as data (arithmetic, capitals, sounds, colours, ...)
+    phrasings    how facts are stated and asked
+    corpus       the pretraining documents (seeded, deterministic)
+    tokenizer    byte-level BPE trained on the corpus plus the course templates
+    model        the tiny Llama's shape
+    pretrain     packing and the Trainer run
+    build        corpus -> tokenizer -> model -> folder (`course build-base-model`)
+    tuning_data  train/eval/mixed/poor JSONL (`course build-tuning-data`)
+    behaviour    before/after measurements shared by the benchmark and the tests
+"""

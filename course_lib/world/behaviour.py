@@ -1,0 +1,216 @@
+"""Measure how the base model behaves, before and after a masked fine-tune.
+
+Shared by `benchmarks/base_model_behaviour.py` and `tests/test_base_model.py`:
+
+    >>> text, stopped = greedy_generate(model, tokenizer, "2 + 2 =")     # doctest: +SKIP
+    >>> text, stopped                                                  # doctest: +SKIP
+    (' 4. 3 + 5 = 8. ...', False)
+    >>> exact_match(" 4", "4"), starts_with_answer(" 4. 3 + 5", "4")
+    (True, True)
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from transformers import PreTrainedModel, Trainer, TrainingArguments
+
+from course_lib.formatting import SEED, format_example
+from course_lib.world.facts import Fact
+from course_lib.world.phrasings import statement_prompt
+
+try:  # the course's labels module; the fallback below keeps this file usable without it
+    from course_lib.labels import build_example, pad_batch
+except ImportError:  # pragma: no cover - until labels.py is merged into this branch
+    def build_example(record, tokenizer, template=SEED, max_length=None):
+        """Prompt tokens get label -100; response tokens and the EOS after them are trained."""
+        prompt, response = format_example(record, template)
+        p_ids = tokenizer(prompt)["input_ids"]
+        r_ids = tokenizer(response, add_special_tokens=False)["input_ids"]
+        r_ids = r_ids + [tokenizer.eos_token_id]  # EOS is trained: the model learns to stop
+        ids, labels = p_ids + r_ids, [-100] * len(p_ids) + r_ids
+        if max_length is not None:
+            ids, labels = ids[:max_length], labels[:max_length]
+        return {"input_ids": ids, "attention_mask": [1] * len(ids), "labels": labels}
+
+    def pad_batch(examples, pad_token_id):
+        """Right-pad; labels padded with -100 by position (never by token id)."""
+        n = max(len(e["input_ids"]) for e in examples)
+        def pad(seq, value):
+            return list(seq) + [value] * (n - len(seq))
+        return {
+            "input_ids": torch.tensor([pad(e["input_ids"], pad_token_id) for e in examples]),
+            "attention_mask": torch.tensor([pad(e["attention_mask"], 0) for e in examples]),
+            "labels": torch.tensor([pad(e["labels"], -100) for e in examples]),
+        }
+
+
+# --- generation and grading ------------------------------------------------------------
+@torch.no_grad()
+def greedy_generate(model: PreTrainedModel, tokenizer, prompt: str,
+                    max_new_tokens: int = 24) -> tuple[str, bool]:
+    """Greedy continuation of `prompt` (BOS added), stopping at EOS.
+
+    Returns (new text, whether it ended with EOS).
+    """
+    ids = tokenizer(prompt, return_tensors="pt")["input_ids"].to(model.device)
+    out = model.generate(
+        ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens,
+        do_sample=False, eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )[0, ids.shape[1]:].tolist()
+    stopped = bool(out) and out[-1] == tokenizer.eos_token_id
+    return tokenizer.decode(out, skip_special_tokens=True), stopped
+
+
+def normalize(text: str) -> str:
+    """Lower case, quotes and final full stop dropped, spaces collapsed: ' "Paris." ' -> 'paris'."""
+    text = text.strip().strip('"').strip().removesuffix(".").strip().strip('"')
+    return re.sub(r"\s+", " ", text).lower()
+
+
+def exact_match(generated: str, answer: str) -> bool:
+    """The whole response is the answer (up to case, quotes, spaces and a final full stop)."""
+    return normalize(generated) == normalize(answer)
+
+
+def starts_with_answer(generated: str, answer: str) -> bool:
+    """The text begins with the answer as whole words: ' 4. What is' yes, ' 42' no."""
+    words = re.findall(r"[\w'-]+|[?]", generated.lower())
+    want = re.findall(r"[\w'-]+|[?]", answer.lower())
+    return bool(want) and words[: len(want)] == want
+
+
+def prompt_of(record: dict) -> str:
+    """The course-template prompt of a record: '### Instruction: ... ### Response:'."""
+    return format_example({**record, "response": ""}, SEED)[0]
+
+
+# --- the base model ---------------------------------------------------------------------
+def raw_completions(model, tokenizer, records: Sequence[dict]) -> list[dict]:
+    """Greedy base-model output for each record's prompt, judged as 'continues' or not.
+
+    It *continues* when it does not begin with the correct answer and goes on with more
+    text (another question, an instruction, unrelated text) instead of stopping.
+    """
+    rows = []
+    for r in records:
+        text, stopped = greedy_generate(model, tokenizer, prompt_of(r))
+        answered = starts_with_answer(text, r["response"])
+        rows.append({"prompt": prompt_of(r), "output": text, "answer": r["response"],
+                     "continues": not answered and len(text.split()) >= 3})
+    return rows
+
+
+def statement_knowledge(model, tokenizer, facts: Sequence[Fact]) -> list[dict]:
+    """Does the base model complete '2 + 2 =' with 4 and 'The capital of France is' with Paris?"""
+    rows = []
+    for f in facts:
+        prompt = statement_prompt(f)
+        text, _ = greedy_generate(model, tokenizer, prompt, max_new_tokens=8)
+        rows.append({"prompt": prompt, "output": text, "answer": f.answer,
+                     "correct": starts_with_answer(text.replace('"', " "), f.answer)})
+    return rows
+
+
+# --- a masked fine-tune and its grades -----------------------------------------------------
+@dataclass(frozen=True)
+class FineTuneSettings:
+    epochs: float = 5.0
+    batch_size: int = 16
+    # Far above the usual 2e-5 (tiny model), yet below 1e-3: measured, 1e-3 for 3 epochs
+    # overwrote pretrained knowledge (held-out exact match 0.45 vs 0.63 at 5e-4, 6 epochs).
+    learning_rate: float = 5e-4
+    seed: int = 0
+
+
+def masked_fine_tune(model: PreTrainedModel, tokenizer, records: Sequence[dict],
+                     settings: FineTuneSettings = FineTuneSettings()) -> float:
+    """Fine-tune in place on response tokens only (prompt labels -100); returns seconds.
+
+    A plain transformers Trainer with a padding collator: the labels are built before
+    training, so the collator only pads (labels with -100, by position).
+    """
+    examples = [build_example(r, tokenizer, SEED) for r in records]
+    args = TrainingArguments(
+        output_dir=tempfile.mkdtemp(prefix="tune-"), num_train_epochs=settings.epochs,
+        per_device_train_batch_size=settings.batch_size, learning_rate=settings.learning_rate,
+        lr_scheduler_type="linear", warmup_steps=10, save_strategy="no", report_to="none",
+        use_cpu=True, bf16=False, seed=settings.seed, logging_steps=50, disable_tqdm=True,
+    )
+    trainer = Trainer(model=model, args=args, train_dataset=examples,
+                      data_collator=lambda batch: pad_batch(batch, tokenizer.pad_token_id))
+    start = time.time()
+    trainer.train()
+    model.eval()
+    return time.time() - start
+
+
+def tuned_answers(model, tokenizer, records: Sequence[dict]) -> list[dict]:
+    """The tuned model's answer to each record, graded by exact match and by stopping."""
+    rows = []
+    for r in records:
+        text, stopped = greedy_generate(model, tokenizer, prompt_of(r), max_new_tokens=16)
+        rows.append({"prompt": prompt_of(r), "output": text, "answer": r["response"],
+                     "correct": exact_match(text, r["response"]), "eos": stopped,
+                     "phrasing": r.get("phrasing", "")})
+    return rows
+
+
+def share(rows: Sequence[dict], key: str) -> float:
+    """Fraction of rows where `key` is true."""
+    return sum(bool(r[key]) for r in rows) / max(1, len(rows))
+
+
+# --- everything at once: what the benchmark prints and the slow test checks ---------------
+SEED_QUESTIONS = ({"instruction": "What is 2+2?", "response": "4"},
+                  {"instruction": "What is 5+5?", "response": "10"})
+
+
+def measure(model_dir: str | Path | None = None, data_dir: str | Path | None = None,
+            settings: FineTuneSettings = FineTuneSettings()) -> dict:
+    """Load the base model, measure it, fine-tune a copy with masked labels, measure again.
+
+    Returns the five metrics (raw_completion_rate, statement_knowledge, tuned_exact_match,
+    tuned_eos_rate, tune_seconds), a few extra numbers, and the rows behind them.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from course_lib.data import EMBEDDED_DATA_DIR, load_records, read_json_rows
+    from course_lib.loading import EMBEDDED_MODEL_DIR
+    from course_lib.world.tuning_data import split_facts
+
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    model_dir = Path(model_dir or EMBEDDED_MODEL_DIR)
+    data_dir = Path(data_dir or EMBEDDED_DATA_DIR)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    evals = [row for _, row in read_json_rows(data_dir / "eval.jsonl")]
+    train = load_records(data_dir / "train.jsonl")
+
+    raw = raw_completions(model, tokenizer, evals)
+    known = statement_knowledge(model, tokenizer, split_facts()[1])
+    before = raw_completions(model, tokenizer, SEED_QUESTIONS)
+    seconds = masked_fine_tune(model, tokenizer, train, settings)
+    tuned = tuned_answers(model, tokenizer, evals)
+    after = tuned_answers(model, tokenizer, SEED_QUESTIONS)
+    unseen = [r for r in tuned if r["phrasing"] == "unseen"]
+    return {
+        "raw_completion_rate": share(raw, "continues"),
+        "statement_knowledge": share(known, "correct"),
+        "tuned_exact_match": share(tuned, "correct"),
+        "tuned_eos_rate": share(tuned, "eos"),
+        "tune_seconds": seconds,
+        "tuned_exact_match_unseen_phrasing": share(unseen, "correct"),
+        "eval_prompts": len(evals),
+        "train_records": len(train),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "rows": {"raw": raw, "statements": known, "tuned": tuned,
+                 "seed_before": before, "seed_after": after},
+    }

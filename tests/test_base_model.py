@@ -1,0 +1,43 @@
+"""The embedded base model behaves like a base model, and a masked fine-tune unlocks it.
+
+One fine-tune (module fixture) serves every assertion. Bounds are looser than the
+benchmark's typical numbers (python -m benchmarks.base_model_behaviour).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from course_lib.world.behaviour import measure
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def result() -> dict:
+    return measure()
+
+
+def test_base_model_continues_instead_of_answering(result):
+    assert result["eval_prompts"] >= 50
+    assert result["raw_completion_rate"] >= 0.80
+
+
+def test_base_model_knows_the_facts_as_statements(result):
+    assert result["statement_knowledge"] >= 0.90
+
+
+def test_masked_fine_tune_unlocks_the_answers(result):
+    assert result["tuned_exact_match"] >= 0.90
+    assert result["tuned_eos_rate"] >= 0.95
+    assert result["tune_seconds"] <= 60
+
+
+def test_seed_examples(result):
+    before = result["rows"]["seed_before"]
+    assert all(r["continues"] for r in before)
+    assert "What is" in before[0]["output"] or "Instruction" in before[0]["output"]
+    after = {r["prompt"]: r for r in result["rows"]["seed_after"]}
+    assert after["### Instruction: What is 2+2? ### Response:"]["output"].strip() == "4"
+    assert after["### Instruction: What is 5+5? ### Response:"]["output"].strip() == "10"
+    assert all(r["eos"] for r in after.values())

@@ -1,0 +1,33 @@
+"""The quick build runs end to end and saves a folder that transformers loads."""
+
+from __future__ import annotations
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from course_lib.cli import main
+
+
+def test_quick_build_saves_a_loadable_model(tmp_path, capsys):
+    out = tmp_path / "tiny"
+    assert main(["build-base-model", "--out", str(out), "--quick"]) == 0
+    assert "final loss" in capsys.readouterr().out
+    for name in ("config.json", "model.safetensors", "generation_config.json",
+                 "tokenizer.json", "tokenizer_config.json", "README.md"):
+        assert (out / name).exists(), name
+
+    model = AutoModelForCausalLM.from_pretrained(out)
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    assert model.config.tie_word_embeddings
+    assert model.config.vocab_size == len(tokenizer)
+    assert tokenizer.pad_token_id != tokenizer.eos_token_id
+    ids = tokenizer("### Instruction: What is 2+2? ### Response:", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        out_ids = model.generate(ids, max_new_tokens=3, do_sample=False,
+                                 pad_token_id=tokenizer.pad_token_id)
+    assert out_ids.shape[1] > ids.shape[1]
+
+
+def test_cli_writes_tuning_data(tmp_path, capsys):
+    assert main(["build-tuning-data", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "train.jsonl").exists() and (tmp_path / "README.md").exists()

@@ -1,0 +1,45 @@
+"""Lesson 01's look inside the model: next-token probabilities and their bar charts."""
+
+import pytest
+import torch
+
+from course_lib.inspect_model import NextTokens, next_token_probabilities, plot_next_tokens
+from course_lib.toy import make_toy_model
+
+
+@pytest.fixture(scope="module")
+def toy(toy_tokenizer):
+    return make_toy_model(toy_tokenizer), toy_tokenizer
+
+
+def test_top_k_is_the_softmax_of_the_last_position(toy):
+    model, tok = toy
+    top = next_token_probabilities(model, tok, "What is 2+2?", k=5)
+    ids = tok("What is 2+2?", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        probs = model(input_ids=ids).logits[0, -1].softmax(-1)
+    want = probs.topk(5)
+    assert top.token_ids == want.indices.tolist()
+    assert top.probs == pytest.approx(want.values.tolist(), rel=1e-5)
+    assert top.probs == sorted(top.probs, reverse=True) and sum(top.probs) <= 1 + 1e-6
+    assert len(top.tokens) == 5 and all(isinstance(t, str) for t in top.tokens)
+
+
+def test_model_mode_is_restored_and_k_is_checked(toy):
+    model, tok = toy
+    model.train()
+    next_token_probabilities(model, tok, "2 + 2 =", k=3)
+    assert model.training
+    model.eval()
+    with pytest.raises(ValueError):
+        next_token_probabilities(model, tok, "2 + 2 =", k=0)
+
+
+def test_text_plot_and_lookup():
+    top = NextTokens("2 + 2 =", [5, 6], ["·4", "·5"], [0.6, 0.3])
+    assert "0.600" in str(top) and top.probability_of(" 4") == 0.6
+    assert top.probability_of("7") is None
+    fig = plot_next_tokens([top, top])
+    assert len(fig.axes) == 2
+    with pytest.raises(ValueError):
+        plot_next_tokens([])
