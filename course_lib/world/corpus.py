@@ -11,7 +11,7 @@ What a base model learns is what its corpus shows, so the mix is chosen with car
 * worksheets, to-do lists, quizzes with the answers far below, and pages of
   "### Instruction: ... ### Response:" prompts with no answers, so that after a question
   the likely next text is *another question*: the base model continues, it does not answer;
-* a question directly followed by its answer is rare: Q/A pages are 5% of documents, and
+* a question directly followed by its answer is rare: Q/A pages are 6% of documents, and
   about 1 question in 15 is answered right away (`answered_question_share`).
 """
 
@@ -39,9 +39,9 @@ THINGS = "apples pears books stones cards shells coins balls".split()
 def _weight(fact: Fact) -> float:
     """How often a fact is drawn, relative to the others."""
     if fact.kind in ("add", "sub"):
-        return 6.0 if fact.single_digit else 0.6
+        return 6.0 if fact.single_digit else 0.15
     if fact.kind == "mul":
-        return 2.5 if fact.single_digit else 1.0
+        return 1.2 if fact.single_digit else 0.3
     return 2.0
 
 
@@ -56,7 +56,8 @@ class World:
         # Why these weights: the course's examples are single-digit sums, and a 1M-param
         # model cannot hold all ~1000 facts equally well in a few minutes of training.
         # Measured: with equal weights it completed "2 + 2 =" wrongly; simple facts (one
-        # key word -> one answer) are learned with far fewer repetitions than sums.
+        # key word -> one answer) are learned with far fewer repetitions than sums. Sums
+        # with an operand above 9 are kept, but rare: the model cannot hold them all.
         weights = [_weight(f) for f in self.facts]
         self._cum = []
         total = 0.0
@@ -263,9 +264,9 @@ def qa_page(rng: random.Random, world: World) -> str:
 
 
 DOCUMENTS: list[tuple[Callable[[random.Random, World], str], float]] = [
-    (fact_page, 0.32), (table_page, 0.10), (dictionary_page, 0.03), (story, 0.08),
+    (fact_page, 0.31), (table_page, 0.10), (dictionary_page, 0.03), (story, 0.08),
     (worksheet, 0.12), (todo_list, 0.06), (quiz_with_late_answers, 0.08),
-    (template_page, 0.16), (qa_page, 0.05),
+    (template_page, 0.16), (qa_page, 0.06),
 ]
 
 
