@@ -317,3 +317,46 @@ def check_consistent_templates(records: list[dict[str, Any]]) -> list[str]:
             f"(examples {shown}); reformat them with one template."
         )
     return warnings
+
+
+# --- The course template as a chat template (TRL's conversational path) -----------------
+# Chat data is {"messages": [{"role": "user", ...}, {"role": "assistant", ...}]}. A chat
+# template (Jinja) renders it to text. This one renders the seed's one-line format, so a
+# chat record and an instruction record give the *same* tokens. The assistant's text and its
+# EOS sit between {% generation %} and {% endgeneration %}: that is how transformers'
+# `apply_chat_template(..., return_assistant_tokens_mask=True)` and TRL's
+# `assistant_only_loss=True` know which tokens to train. The leading BOS matches a tokenizer
+# that adds one (course_lib.sft.attach_chat_template drops it for one that does not).
+CHAT_TEMPLATE = (
+    "{{ bos_token }}"
+    "{% for message in messages %}"
+    "{% if message['role'] == 'user' %}"
+    "### Instruction: {{ message['content'] }} ### Response:"
+    "{% elif message['role'] == 'assistant' %}"
+    "{% generation %} {{ message['content'] }}{{ eos_token }}{% endgeneration %}"
+    "{% endif %}"
+    "{% endfor %}"
+)
+
+# The same template without the markers: the assistant mask comes out all zeros (pitfall).
+CHAT_TEMPLATE_WITHOUT_MARKERS = CHAT_TEMPLATE.replace("{% generation %}", "").replace(
+    "{% endgeneration %}", ""
+)
+
+
+def to_messages(record: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
+    """The record as chat data: one user turn, one assistant turn.
+
+    A three-part record's input goes into the user turn after the seed's " ### Input: ",
+    so CHAT_TEMPLATE renders exactly the seed template's text.
+
+        >>> to_messages({"instruction": "What is 2+2?", "response": "4"})["messages"][1]
+        {'role': 'assistant', 'content': '4'}
+    """
+    if not _is_normalized(record):
+        record = normalize_record(record)
+    user = record["instruction"]
+    if record.get("input"):
+        user += f" ### Input: {record['input']}"
+    return {"messages": [{"role": "user", "content": user},
+                         {"role": "assistant", "content": record["response"]}]}

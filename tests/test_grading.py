@@ -332,6 +332,118 @@ def grade_source(exercise_id: str, source: str):
     return grade_cells(get_exercise(exercise_id), list(cell.setup), source)
 
 
+
+# --- Mutants of lessons 04 and 05 (kept in their own block so lesson writers merge cleanly) ---
+MUTANTS += [
+    ("ex04_1", "no shift",
+     'graded = labels != -100\n'
+     'correct = (logits.argmax(-1) == labels) & graded\n'
+     'return (correct.sum() / graded.sum()).item()',
+     "did not shift"),
+    ("ex04_1", "prompt and padding counted",
+     'return (logits[:, :-1].argmax(-1) == labels[:, 1:]).float().mean().item()',
+     "counted every position"),
+    ("ex04_1", "mean per example, then over the batch",
+     'targets = labels[:, 1:]\n'
+     'graded = targets != -100\n'
+     'correct = (logits[:, :-1].argmax(-1) == targets) & graded\n'
+     'return (correct.sum(1) / graded.sum(1)).mean().item()',
+     "averaged per example"),
+    ("ex04_2", "reported training loss used",
+     'for step, loss in zip(history.train_steps, history.train_loss):\n'
+     '    if loss < threshold:\n'
+     '        return step\n'
+     'return None',
+     "reported training"),
+    ("ex04_2", "index instead of step",
+     'for i, loss in enumerate(history.eval_loss):\n'
+     '    if loss < threshold:\n'
+     '        return i\n'
+     'return None',
+     "index in the list"),
+    ("ex04_2", "at or below (<=)",
+     'for step, loss in zip(history.eval_steps, history.eval_loss):\n'
+     '    if loss <= threshold:\n'
+     '        return step\n'
+     'return None',
+     "not *below*"),
+    ("ex04_2", "last step below",
+     'below = [s for s, v in zip(history.eval_steps, history.eval_loss) if v < threshold]\n'
+     'return below[-1] if below else None',
+     "the *last* step"),
+    ("ex05_1", "bf16 left to TRL's default",
+     'return SFTConfig(output_dir=output_dir, max_steps=max_steps, completion_only_loss=True,\n'
+     '                 use_cpu=True, **checkpointing_off(), learning_rate=1e-3,\n'
+     '                 report_to="none")',
+     "bf16"),
+    ("ex05_1", "gradient checkpointing left on",
+     'return SFTConfig(output_dir=output_dir, max_steps=max_steps, completion_only_loss=True,\n'
+     '                 use_cpu=True, bf16=False, learning_rate=1e-3, report_to="none")',
+     "gradient checkpointing is on"),
+    ("ex05_1", "TRL's default learning rate",
+     'return SFTConfig(output_dir=output_dir, max_steps=max_steps, completion_only_loss=True,\n'
+     '                 use_cpu=True, bf16=False, **checkpointing_off(), report_to="none")',
+     "barely moves"),
+    ("ex05_1", "trains on the prompt too",
+     'return SFTConfig(output_dir=output_dir, max_steps=max_steps, completion_only_loss=False,\n'
+     '                 use_cpu=True, bf16=False, **checkpointing_off(), learning_rate=1e-3,\n'
+     '                 report_to="none")',
+     "completion_only_loss is False"),
+    ("ex05_2", "template tokens trained",
+     'longest = max(len(r) for r in rows)\n'
+     'out = {"input_ids": [], "attention_mask": [], "labels": []}\n'
+     'for row in rows:\n'
+     '    gap = longest - len(row)\n'
+     '    labels = [-100] * len(row)\n'
+     '    for s in range(len(row) - len(response_ids) + 1):\n'
+     '        if row[s:s + len(response_ids)] == response_ids:\n'
+     '            labels[s:] = row[s:]\n'
+     '            break\n'
+     '    out["input_ids"].append(row + [pad_id] * gap)\n'
+     '    out["attention_mask"].append([1] * len(row) + [0] * gap)\n'
+     '    out["labels"].append(labels + [-100] * gap)\n'
+     'return out',
+     "and including* the template"),
+    ("ex05_2", "padding masked by id",
+     'longest = max(len(r) for r in rows)\n'
+     'ids = torch.tensor([r + [pad_id] * (longest - len(r)) for r in rows])\n'
+     'mask = torch.tensor([[1] * len(r) + [0] * (longest - len(r)) for r in rows])\n'
+     'labels = ids.clone()\n'
+     'labels[labels == pad_id] = -100\n'
+     'n = len(response_ids)\n'
+     'for i, row in enumerate(rows):\n'
+     '    starts = [s for s in range(len(row) - n + 1) if row[s:s + n] == response_ids]\n'
+     '    labels[i, : starts[0] + n if starts else longest] = -100\n'
+     'return {"input_ids": ids, "attention_mask": mask, "labels": labels}',
+     "masked by id"),
+    ("ex05_2", "row without template left trained",
+     'longest = max(len(r) for r in rows)\n'
+     'out = {"input_ids": [], "attention_mask": [], "labels": []}\n'
+     'for row in rows:\n'
+     '    gap = longest - len(row)\n'
+     '    labels = list(row)\n'
+     '    for s in range(len(row) - len(response_ids) + 1):\n'
+     '        if row[s:s + len(response_ids)] == response_ids:\n'
+     '            labels[:s + len(response_ids)] = [-100] * (s + len(response_ids))\n'
+     '            break\n'
+     '    out["input_ids"].append(row + [pad_id] * gap)\n'
+     '    out["attention_mask"].append([1] * len(row) + [0] * gap)\n'
+     '    out["labels"].append(labels + [-100] * gap)\n'
+     'return out',
+     "no response template"),
+    ("ex05_3", "template tokenized alone",
+     'return tokenizer.encode("### Response:", add_special_tokens=False)',
+     "tokenized alone"),
+    ("ex05_3", "trailing space included",
+     'context = "### Instruction: What is 2+2? ### Response: 4"\n'
+     'start = context.index("### Response: ")\n'
+     'end = start + len("### Response: ")\n'
+     'enc = tokenizer(context, add_special_tokens=False, return_offsets_mapping=True)\n'
+     'return [t for t, (s, e) in zip(enc["input_ids"], enc["offset_mapping"])\n'
+     '        if s < end and e > start]',
+     "no more, no less"),
+]
+
 # --- One source of truth: solutions/ and the generated exercises/ -------------------------
 
 def test_registry_and_solutions_agree():

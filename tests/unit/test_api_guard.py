@@ -35,6 +35,15 @@ SIGNATURES = {
     ],
     transformers.DataCollatorForLanguageModeling.__init__: ["tokenizer", "mlm"],
     trl.trainer.sft_trainer.DataCollatorForLanguageModeling.__init__: ["pad_token_id"],
+    # lesson 05: the chat template's assistant mask (what assistant_only_loss relies on)
+    transformers.PreTrainedTokenizerBase.apply_chat_template: [
+        "conversation",
+        "chat_template",
+        "tokenize",
+        "return_dict",
+        "return_assistant_tokens_mask",
+    ],
+    transformers.Trainer.remove_callback: ["callback"],
 }
 
 # SFTConfig field -> its default, where the lessons teach the default
@@ -66,6 +75,8 @@ TRAINING_ARGUMENT_FIELDS = [
     "fp16",
     "gradient_checkpointing",
     "disable_tqdm",
+    "save_strategy",  # lesson 05
+    "logging_steps",
 ]
 
 
@@ -99,3 +110,40 @@ def test_from_pretrained_takes_dtype():
     # transformers 5 renamed torch_dtype to dtype; course_lib.loading passes dtype=
     source = inspect.getsource(transformers.modeling_utils.PreTrainedModel.from_pretrained)
     assert "dtype" in source
+
+
+# --- Lesson 05 (SFTConfig on a CPU, the chat path) -------------------------------------------
+def test_sftconfig_turns_bf16_and_checkpointing_on_by_default(tmp_path):
+    # Lesson 05 says so, and sets use_cpu=True, bf16=False and checkpointing off on a CPU.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        default = trl.SFTConfig(output_dir=str(tmp_path), use_cpu=True, report_to="none")
+    assert default.bf16 is True, "SFTConfig no longer turns bf16 on by default: update lesson 05"
+    assert default.gradient_checkpointing is True, "TRL's checkpointing default changed"
+
+
+def test_the_lessons_sftconfig_is_accepted(tmp_path):
+    from course_lib.sft import checkpointing_off
+
+    config = trl.SFTConfig(
+        output_dir=str(tmp_path), max_steps=40, per_device_train_batch_size=16,
+        completion_only_loss=True, assistant_only_loss=False, learning_rate=1e-3,
+        use_cpu=True, bf16=False, fp16=False, report_to="none", logging_steps=5,
+        save_strategy="no", seed=0, disable_tqdm=True, **checkpointing_off(),
+    )
+    assert config.gradient_checkpointing is False and config.bf16 is False
+
+
+def test_assistant_mask_comes_from_generation_markers(toy_tokenizer):
+    from course_lib.formatting import CHAT_TEMPLATE, CHAT_TEMPLATE_WITHOUT_MARKERS
+
+    messages = [{"role": "user", "content": "What is 2+2?"},
+                {"role": "assistant", "content": "4"}]
+    out = toy_tokenizer.apply_chat_template(
+        messages, chat_template=CHAT_TEMPLATE, tokenize=True, return_dict=True,
+        return_assistant_tokens_mask=True)
+    assert 1 in out["assistant_masks"], "transformers' assistant mask API changed: lesson 05"
+    assert trl.chat_template_utils.has_generation_markers(CHAT_TEMPLATE)
+    assert not trl.chat_template_utils.has_generation_markers(CHAT_TEMPLATE_WITHOUT_MARKERS)

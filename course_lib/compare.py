@@ -1,0 +1,144 @@
+"""Lesson 04's helpers: compare a masked and an unmasked fine-tune fairly.
+
+    >>> questions = held_out_questions("course:eval")                     # doctest: +SKIP
+    >>> loss_by_masking(model, tokenizer, records)                        # doctest: +SKIP
+    {'none': 2.91, 'response': 1.07}     # one model, one batch, two "reported" losses
+    >>> runs_table([masked.history, unmasked.history])                    # doctest: +SKIP
+    >>> instruction_share(unprompted_samples(model, tokenizer))           # doctest: +SKIP
+
+The reported training loss of an unmasked run averages over prompt tokens too, so it is a
+different number from a masked run's even for the *same* model: `loss_by_masking` shows it.
+The held-out response-only loss and accuracy (training.ResponseEvalCallback) are measured
+the same way for every run: those are compared.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from course_lib.formatting import DEFAULT_TEMPLATE, Template, get_template
+
+SEED_QUESTIONS = ("What is 2+2?", "What is 5+5?")
+
+
+def held_out_questions(
+    source: str = "course:eval", first: Sequence[str] = SEED_QUESTIONS, per_kind: int = 1
+) -> list[dict[str, str]]:
+    """The seed's questions first, then `per_kind` record of every other kind in `source`.
+
+    Records without a 'kind' field count as one kind. Returns normalized records.
+    """
+    from course_lib.data import load_raw_rows
+    from course_lib.formatting import normalize_record
+
+    rows = [(where, row) for where, row in load_raw_rows(source)]
+    chosen = [(w, r) for q in first for w, r in rows if r.get("instruction") == q][: len(first)]
+    counts: dict[str, int] = {}
+    for where, row in rows:
+        kind = str(row.get("kind", ""))
+        if any(row is r for _, r in chosen) or counts.get(kind, 0) >= per_kind:
+            continue
+        if kind == "add" and any(r.get("kind") == "add" for _, r in chosen):
+            continue  # the seed's questions already stand for the sums
+        counts[kind] = counts.get(kind, 0) + 1
+        chosen.append((where, row))
+    return [normalize_record(row, where) for where, row in chosen]
+
+
+@torch.no_grad()
+def loss_by_masking(model, tokenizer, records: Sequence[dict[str, Any]],
+                    template: str | Template = DEFAULT_TEMPLATE) -> dict[str, float]:
+    """One model, one batch: the loss a trainer reports with masking 'none' and 'response'.
+
+    Same weights, same tokens; only the labels differ. The 'none' number also averages over
+    the prompt's tokens, which is why reported losses of the two kinds of runs differ.
+    """
+    from course_lib.labels import pad_batch, prepare_examples
+    from course_lib.loss import masked_cross_entropy
+
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    out = {}
+    try:
+        for masking in ("none", "response"):
+            examples = prepare_examples(records, tokenizer, template, masking).examples
+            batch = pad_batch(examples, tokenizer.pad_token_id)
+            logits = model(input_ids=batch["input_ids"].to(device),
+                           attention_mask=batch["attention_mask"].to(device)).logits.cpu()
+            out[masking] = float(masked_cross_entropy(logits, batch["labels"]))
+    finally:
+        model.train(was_training)
+    return out
+
+
+@dataclass
+class RunsTable:
+    """One row per run: the reported loss and the held-out response-only numbers."""
+
+    rows: list[dict[str, Any]]
+
+    COLUMNS = ("run", "masking", "steps", "reported train loss", "held-out response loss",
+               "held-out response accuracy", "seconds")
+
+    def _cells(self, row: dict[str, Any]) -> list[str]:
+        def num(x, fmt):
+            return "-" if x is None else format(x, fmt)
+
+        return [row["run"], row["masking"], str(row["steps"]),
+                num(row["train_loss"], ".3f"), num(row["eval_loss"], ".3f"),
+                num(row["eval_accuracy"], ".1%"), num(row["seconds"], ".1f")]
+
+    def __str__(self) -> str:
+        widths = [max(len(c), *(len(self._cells(r)[i]) for r in self.rows))
+                  for i, c in enumerate(self.COLUMNS)]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(self.COLUMNS, widths, strict=True))]
+        lines += ["  ".join(c.ljust(w) for c, w in zip(self._cells(r), widths, strict=True))
+                  for r in self.rows]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.COLUMNS)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in self._cells(r))
+                       + "</tr>" for r in self.rows)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def runs_table(histories: Sequence[Any]) -> RunsTable:
+    """A table of RunHistory objects' last numbers (reported loss vs held-out metrics)."""
+    rows = []
+    for h in histories:
+        rows.append({
+            "run": h.name, "masking": h.masking, "steps": h.steps_done,
+            "train_loss": h.train_loss[-1] if h.train_loss else None,
+            "eval_loss": h.eval_loss[-1] if h.eval_loss else None,
+            "eval_accuracy": h.eval_accuracy[-1] if h.eval_accuracy else None,
+            "seconds": h.wall_time_s or None,
+        })
+    return RunsTable(rows)
+
+
+def unprompted_samples(model, tokenizer, n: int = 8, max_new_tokens: int = 40,
+                       seed: int = 0) -> list[str]:
+    """Sample `n` texts from the model given nothing but the BOS token: what it writes freely."""
+    from course_lib.generation import complete_batch
+
+    return complete_batch(model, tokenizer, [""] * n, max_new_tokens=max_new_tokens,
+                          do_sample=True, seed=seed)
+
+
+def instruction_share(texts: Sequence[str], template: str | Template = DEFAULT_TEMPLATE) -> float:
+    """Share of texts that write an instruction themselves (contain the template's marker).
+
+        >>> instruction_share(["### Instruction: Say hi ### Response: hi", "Paris."])
+        0.5
+    """
+    if not texts:
+        return 0.0
+    marker = get_template(template).prompt.split("{instruction}")[0].strip()
+    return sum(marker in t for t in texts) / len(texts)

@@ -1,0 +1,183 @@
+"""Checks for lesson 05, TRL 1.x: an SFTConfig for a CPU, the old collator by hand, and its fix."""
+
+from __future__ import annotations
+
+from course_lib.grading.registry import exercise
+
+IGNORE = -100
+
+
+@exercise(
+    "ex05_1",
+    title="An SFTConfig for a tiny model on a CPU",
+    hints=[
+        "SFTConfig(output_dir=output_dir, max_steps=max_steps, ...) with "
+        "completion_only_loss=True.",
+        "On a CPU: use_cpu=True and bf16=False (TRL turns bf16 on by default).",
+        "Turn gradient checkpointing off (**checkpointing_off() from course_lib.sft, or "
+        "activation_checkpointing=False), learning_rate=1e-3, report_to='none'.",
+    ],
+)
+def check_tiny_cpu_config(tiny_cpu_config):
+    import tempfile
+
+    from trl import SFTConfig
+
+    out = tempfile.mkdtemp()
+    config = tiny_cpu_config(out, 30)
+    assert isinstance(config, SFTConfig), (
+        f"tiny_cpu_config should return an SFTConfig, not {type(config).__name__}.")
+    assert config.output_dir == out, "pass output_dir through to the SFTConfig."
+    assert config.max_steps == 30, (
+        f"max_steps should be the number given (30), not {config.max_steps}.")
+    assert config.completion_only_loss is True, (
+        f"completion_only_loss is {config.completion_only_loss!r}; set it to True so only the "
+        f"completion is graded (None would do the same for prompt/completion data only, and "
+        f"False trains on the prompt too).")
+    assert config.use_cpu is True, "use_cpu should be True: the tiny model trains on the CPU."
+    assert config.bf16 is False, (
+        "bf16 is on: TRL turns it on by default, but a CPU has no fast bf16; set bf16=False.")
+    assert not config.fp16, "fp16 should stay off on a CPU."
+    checkpointing = getattr(config, "activation_checkpointing", config.gradient_checkpointing)
+    assert not checkpointing, (
+        "gradient checkpointing is on (TRL's default): it only makes a tiny model slower; turn "
+        "it off with activation_checkpointing=False (or **checkpointing_off()).")
+    assert 1e-4 <= config.learning_rate <= 1e-2, (
+        f"learning_rate is {config.learning_rate:g}: TRL's default 2e-5 barely moves a tiny "
+        f"model; use about 1e-3.")
+    assert config.report_to in ([], ["none"], "none", None), (
+        f"report_to is {config.report_to!r}; use 'none' (no experiment tracker).")
+
+
+def _rows():
+    # template = [7, 8]; pad id 2 is also the EOS (the last token of every row)
+    return [
+        [1, 5, 6, 7, 8, 9, 2],          # template at 3..4, response 9 + EOS
+        [1, 7, 8, 4, 4, 2],             # template at 1..2
+        [1, 5, 6, 9, 2],                # no template: nothing to train
+        [1, 7, 5, 7, 8, 3, 7, 8, 6, 2],  # a lone 7 first, then the template twice
+    ]
+
+
+def _want():
+    return [
+        [IGNORE] * 5 + [9, 2] + [IGNORE] * 3,
+        [IGNORE] * 3 + [4, 4, 2] + [IGNORE] * 4,
+        [IGNORE] * 10,
+        [IGNORE] * 5 + [3, 7, 8, 6, 2],
+    ]
+
+
+@exercise(
+    "ex05_2",
+    title="The completion-only collator, from scratch",
+    hints=[
+        "Pad every row on the right to the longest with pad_id; attention_mask is 1 on real "
+        "tokens and 0 on padding; labels start as a copy of the ids.",
+        "Set the padding's labels to -100 *by position* (after each row's length), never by "
+        "id: here the pad id is also the EOS, which must stay trained.",
+        "Find the first place where response_ids occur in the row; labels up to and including "
+        "the template are -100. No match: the whole row is -100.",
+    ],
+)
+def check_completion_only_collate(completion_only_collate):
+    import torch
+
+    rows = _rows()
+    out = completion_only_collate([list(r) for r in rows], [7, 8], 2)
+    assert isinstance(out, dict) and {"input_ids", "attention_mask", "labels"} <= set(out), (
+        "completion_only_collate should return a dict with input_ids, attention_mask and "
+        "labels.")
+    got = {k: (v.tolist() if isinstance(v, torch.Tensor) else [list(x) for x in v])
+           for k, v in out.items()}
+    want_ids = [r + [2] * (10 - len(r)) for r in rows]
+    assert got["input_ids"] == want_ids, (
+        "input_ids should be the rows padded on the right with pad_id to the longest row's "
+        f"length (10); got {got['input_ids']}.")
+    want_mask = [[1] * len(r) + [0] * (10 - len(r)) for r in rows]
+    assert got["attention_mask"] == want_mask, (
+        "attention_mask should be 1 for each row's own tokens and 0 for the padding.")
+    labels, want = got["labels"], _want()
+    if labels == want:
+        return
+    if labels[0][:10] == [IGNORE] * 3 + [7, 8, 9, 2] + [IGNORE] * 3:
+        raise AssertionError("the response template's own tokens (7, 8) are trained: mask "
+                             "everything up to *and including* the template.")
+    if labels[0][6] == IGNORE:
+        raise AssertionError("the EOS at the end of row 0 is -100: padding was masked by id, "
+                             "and here the pad id is also the EOS. Mask padding by position.")
+    if labels[2] != [IGNORE] * 10:
+        raise AssertionError("row 2 has no response template, so the whole row must be -100 "
+                             "(the old collator warned and ignored it); you trained some of it.")
+    if labels[3] == [IGNORE] * 8 + [6, 2]:
+        raise AssertionError("row 3 holds the template twice: mask up to the *first* one only.")
+    if labels[3][:3] == [IGNORE, IGNORE, 5]:
+        raise AssertionError("row 3 starts with a lone 7: the template is the whole sequence "
+                             "[7, 8], not just its first id.")
+    for i, (a, b) in enumerate(zip(labels, want, strict=False)):
+        if a != b:
+            raise AssertionError(f"labels of row {i} should be {b}, not {a}.")
+    raise AssertionError(f"labels should be {want}, not {labels}.")
+
+
+SEED_RECORDS = [
+    {"instruction": "What is 2+2?", "response": "4"},
+    {"instruction": "Translate this to Spanish", "input": "Hello world", "response": "Hola mundo"},
+    {"instruction": "What is the capital of france?", "response": "Paris"},
+]
+
+
+@exercise(
+    "ex05_3",
+    title="Fix a response template that is never found",
+    hints=[
+        "Compare tokenizer.tokenize('### Response:') with the tokens of a whole formatted "
+        "example: in context the space before '###' is glued onto it.",
+        "Format one record with the seed template, tokenize it, and keep the tokens that "
+        "cover the characters of '### Response:' (return_offsets_mapping=True gives each "
+        "token's characters).",
+        "Or encode ' ### Response:' (with the space in front) and check the ids occur in the "
+        "tokenized example.",
+    ],
+)
+def check_template_ids(response_template_ids):
+    import warnings
+
+    from course_lib.collators import CompletionOnlyCollator, tokenize_texts
+    from course_lib.labels import prepare_examples
+    from course_lib.toy import make_toy_tokenizer
+
+    for vocab in (600, 300):
+        tokenizer = make_toy_tokenizer(vocab_size=vocab)
+        ids = response_template_ids(tokenizer)
+        if hasattr(ids, "tolist"):
+            ids = ids.tolist()
+        assert isinstance(ids, list) and ids and all(isinstance(i, int) for i in ids), (
+            f"response_template_ids should return a non-empty list of token ids, not {ids!r}.")
+        alone = tokenizer.encode("### Response:", add_special_tokens=False)
+        assert ids != alone, (
+            f"{ids} are the ids of '### Response:' tokenized alone: that is exactly what the "
+            f"old collator searched for, and inside the seed's one-line text the tokens differ.")
+        decoded = tokenizer.decode(ids)
+        assert decoded.strip() == "### Response:", (
+            f"your ids decode to {decoded!r}: return the tokens of exactly '### Response:' as "
+            f"it appears in context, no more, no less (the answer after it must stay trained).")
+        texts = tokenize_texts(SEED_RECORDS, tokenizer)
+        collator = CompletionOnlyCollator(ids, tokenizer)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            batch = collator(texts)
+        missing = [i for i, ok in enumerate(collator.found) if not ok]
+        assert not missing, (
+            f"with your ids {ids} ({tokenizer.convert_ids_to_tokens(ids)}) the template is not "
+            f"found in example(s) {missing}: the rows stay fully masked. Take the ids from a "
+            f"formatted example, not from the template alone.")
+        want = prepare_examples(SEED_RECORDS, tokenizer).examples
+        for i, example in enumerate(want):
+            n = len(example["input_ids"])
+            got = batch["labels"][i, :n].tolist()
+            assert got == example["labels"], (
+                f"with your ids {tokenizer.convert_ids_to_tokens(ids)} the collator's labels of "
+                f"example {i} are {got}, but the response starts right after '### Response:': "
+                f"{example['labels']}. Return the ids of exactly '### Response:' as it appears "
+                f"in context, no more, no less.")

@@ -1,0 +1,184 @@
+"""Lesson 05's helpers: TRL 1.x's SFTTrainer next to the course's own labels.
+
+    >>> config = SFTConfig(output_dir="run", completion_only_loss=True,     # doctest: +SKIP
+    ...                    **checkpointing_off(), use_cpu=True, bf16=False)
+    >>> print(config_report(config))                                        # doctest: +SKIP
+    >>> attach_chat_template(tokenizer)                                     # doctest: +SKIP
+    >>> chat_example(to_messages(record), tokenizer)["labels"]              # doctest: +SKIP
+
+* `checkpointing_off()`: the keyword that turns TRL's default gradient checkpointing off
+  (transformers 5.2x renamed it `activation_checkpointing`; the old name still works, with a
+  FutureWarning).
+* `config_report(config)`: the SFTConfig fields the lesson sets, next to TRL's defaults.
+* `attach_chat_template(tokenizer)`: the course's chat template (formatting.CHAT_TEMPLATE),
+  with `{% generation %}` markers, so `assistant_only_loss=True` works.
+* `chat_example(...)`: labels from the template's assistant mask, as TRL builds them.
+* `trainer_examples(trainer)` and `compare_labels(...)`: TRL's prepared labels next to ours.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from course_lib.formatting import CHAT_TEMPLATE, to_messages
+from course_lib.labels import IGNORE_INDEX
+
+
+def checkpointing_off(config_class: Any = None) -> dict[str, bool]:
+    """The keyword that turns gradient (activation) checkpointing off in an SFTConfig.
+
+    TRL defaults it to on. It saves memory by recomputing activations, so a tiny model that
+    fits easily only gets slower (about 1.5x on a CPU).
+    """
+    if config_class is None:
+        from trl import SFTConfig as config_class
+    fields = {f.name for f in dataclasses.fields(config_class)}
+    name = "activation_checkpointing" if "activation_checkpointing" in fields else (
+        "gradient_checkpointing")
+    return {name: False}
+
+
+# field -> why the lesson sets it (shown next to TRL's default)
+CONFIG_NOTES: dict[str, str] = {
+    "completion_only_loss": "True: loss on the completion only (None means the same for "
+                            "prompt/completion data, full sequence for plain text)",
+    "assistant_only_loss": "True for chat data: loss on the assistant's tokens only",
+    "use_cpu": "True on a machine without a GPU",
+    "bf16": "False on a CPU (TRL turns it on unless fp16 is set)",
+    "fp16": "True on a GPU without bf16 (Colab's T4)",
+    "activation_checkpointing": "off for a small model: on it only costs time",
+    "gradient_checkpointing": "off for a small model: on it only costs time",
+    "learning_rate": "about 1e-3 for the tiny model; TRL's 2e-5 barely moves it",
+    "max_steps": "a few dozen steps are enough to see the effect",
+    "report_to": "'none': no experiment tracker",
+    "max_length": "longer examples are truncated (keep_start)",
+}
+
+
+@dataclass
+class ConfigReport:
+    """Rows of (field, value set, TRL's default, why)."""
+
+    rows: list[tuple[str, Any, Any, str]]
+
+    def __str__(self) -> str:
+        lines = [f"{'field':<26}{'set to':<14}{'TRL default':<14}why"]
+        lines += [f"{f:<26}{v!r:<14}{d!r:<14}{why}" for f, v, d, why in self.rows]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th style='text-align:left'>{h}</th>"
+                       for h in ("field", "set to", "TRL default", "why"))
+        body = "".join(
+            "<tr>" + "".join(f"<td style='text-align:left'>{html.escape(str(x))}</td>"
+                             for x in (f, repr(v), repr(d), why)) + "</tr>"
+            for f, v, d, why in self.rows)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def config_report(config: Any, fields: Sequence[str] | None = None) -> ConfigReport:
+    """The fields a lesson cares about: the value in `config` and the class's default."""
+    defaults = {f.name: f.default for f in dataclasses.fields(type(config))}
+    names = list(fields) if fields is not None else [n for n in CONFIG_NOTES if n in defaults]
+    if "activation_checkpointing" in names and "gradient_checkpointing" in names:
+        names.remove("gradient_checkpointing")  # one name is an alias of the other
+    rows = []
+    for name in names:
+        default = defaults.get(name)
+        if name == "activation_checkpointing" and default is None:
+            default = defaults.get("gradient_checkpointing")  # what None resolves to in TRL
+        rows.append((name, getattr(config, name), default, CONFIG_NOTES.get(name, "")))
+    return ConfigReport(rows)
+
+
+# --- The chat path ------------------------------------------------------------------------
+def adds_bos(tokenizer) -> bool:
+    """Whether `tokenizer(text)` puts a BOS token in front (the tiny model's does)."""
+    bos = tokenizer.bos_token_id
+    ids = tokenizer("a")["input_ids"]
+    return bos is not None and bool(ids) and ids[0] == bos
+
+
+def attach_chat_template(tokenizer, template: str = CHAT_TEMPLATE):
+    """Give `tokenizer` the course's chat template (in place) and return it.
+
+    The template's leading `{{ bos_token }}` is kept only if the tokenizer adds a BOS to
+    plain text too, so chat data and prompt/completion data tokenize to the same ids.
+    """
+    if not adds_bos(tokenizer):
+        template = template.replace("{{ bos_token }}", "", 1)
+    tokenizer.chat_template = template
+    return tokenizer
+
+
+def chat_example(record_or_messages: Any, tokenizer, chat_template: str | None = None
+                 ) -> dict[str, list[int]]:
+    """input_ids, attention_mask, labels of a chat record, labels from the assistant mask.
+
+    This is what TRL does with `assistant_only_loss=True`: render with the chat template,
+    ask for the assistant mask (the tokens between `{% generation %}` markers) and set -100
+    everywhere else. A template without markers gives an all-zero mask: every label -100.
+    """
+    if isinstance(record_or_messages, dict) and "messages" in record_or_messages:
+        messages = record_or_messages["messages"]
+    elif isinstance(record_or_messages, list):
+        messages = record_or_messages
+    else:
+        messages = to_messages(record_or_messages)["messages"]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # transformers warns when the markers are missing
+        out = tokenizer.apply_chat_template(
+            messages, chat_template=chat_template, tokenize=True, return_dict=True,
+            return_assistant_tokens_mask=True,
+        )
+    ids = list(out["input_ids"])
+    mask = list(out["assistant_masks"])
+    labels = [t if m else IGNORE_INDEX for t, m in zip(ids, mask, strict=True)]
+    return {"input_ids": ids, "attention_mask": [1] * len(ids), "labels": labels}
+
+
+# --- TRL's labels next to ours --------------------------------------------------------------
+def trainer_examples(trainer) -> list[dict[str, list[int]]]:
+    """The examples an SFTTrainer prepared (input_ids and labels), as plain lists."""
+    ds = trainer.train_dataset
+    return [{"input_ids": list(i), "labels": list(lab)}
+            for i, lab in zip(ds["input_ids"], ds["labels"], strict=True)]
+
+
+@dataclass
+class LabelComparison:
+    """How many examples got identical input_ids and labels from two label builders."""
+
+    total: int
+    same: int
+    first_difference: int | None
+
+    @property
+    def identical(self) -> bool:
+        return self.total > 0 and self.same == self.total
+
+    def __str__(self) -> str:
+        if self.identical:
+            return f"identical: all {self.total} examples have the same input_ids and labels"
+        return (f"{self.same} of {self.total} examples identical; first difference at "
+                f"example {self.first_difference}")
+
+
+def compare_labels(ours: Sequence[dict[str, list[int]]],
+                   theirs: Sequence[dict[str, list[int]]]) -> LabelComparison:
+    """Compare two lists of examples position by position (input_ids and labels)."""
+    if len(ours) != len(theirs):
+        return LabelComparison(max(len(ours), len(theirs)), 0, 0)
+    same, first = 0, None
+    for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+        if list(a["input_ids"]) == list(b["input_ids"]) and list(a["labels"]) == list(b["labels"]):
+            same += 1
+        elif first is None:
+            first = i
+    return LabelComparison(len(ours), same, first)

@@ -1,0 +1,184 @@
+"""Lesson 04/05 helpers: fair comparison of runs, the course chat template, TRL's config."""
+
+import json
+
+import pytest
+
+from course_lib.compare import (
+    held_out_questions,
+    instruction_share,
+    loss_by_masking,
+    runs_table,
+    unprompted_samples,
+)
+from course_lib.formatting import (
+    CHAT_TEMPLATE,
+    CHAT_TEMPLATE_WITHOUT_MARKERS,
+    format_text,
+    to_messages,
+)
+from course_lib.history import RunHistory
+from course_lib.labels import IGNORE_INDEX, prepare_examples
+from course_lib.sft import (
+    adds_bos,
+    attach_chat_template,
+    chat_example,
+    checkpointing_off,
+    compare_labels,
+    config_report,
+)
+
+RECORDS = [
+    {"instruction": "What is 2+2?", "response": "4"},
+    {"instruction": "Translate this to Spanish", "input": "Hello world", "response": "Hola mundo"},
+    {"instruction": "What is the capital of france?", "response": "Paris"},
+]
+
+
+# --- compare.py ----------------------------------------------------------------------------
+def test_held_out_questions_puts_the_seed_first_then_one_per_kind(tmp_path):
+    rows = [
+        {"instruction": "What is 3+3?", "response": "6", "kind": "add"},
+        {"instruction": "What is 5+5?", "response": "10", "kind": "add"},
+        {"instruction": "Capital of Peru?", "response": "Lima", "kind": "capital"},
+        {"instruction": "Capital of Chile?", "response": "Santiago", "kind": "capital"},
+        {"instruction": "What is 2+2?", "response": "4", "kind": "add"},
+        {"instruction": "Dog says?", "response": "woof", "kind": "sound"},
+    ]
+    path = tmp_path / "eval.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    got = [q["instruction"] for q in held_out_questions(str(path))]
+    assert got == ["What is 2+2?", "What is 5+5?", "Capital of Peru?", "Dog says?"]
+    assert set(held_out_questions(str(path))[0]) == {"instruction", "input", "response"}
+
+
+def test_loss_by_masking_same_model_two_numbers(toy_model_dir, toy_tokenizer):
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    model.train()
+    out = loss_by_masking(model, toy_tokenizer, RECORDS)
+    assert set(out) == {"none", "response"}
+    assert out["none"] != pytest.approx(out["response"])
+    assert model.training, "the model's mode is restored"
+
+
+def test_runs_table_shows_reported_and_held_out_numbers():
+    masked = RunHistory(masking="response", steps_done=20, wall_time_s=3.0)
+    masked.add_train_loss(20, 1.0)
+    masked.add_eval(20, 1.1, 0.7)
+    unmasked = RunHistory(masking="none", steps_done=20)
+    unmasked.add_train_loss(20, 0.6)
+    table = runs_table([masked, unmasked])
+    text = str(table)
+    assert "masked" in text and "unmasked" in text and "70.0%" in text and "0.600" in text
+    assert "-" in text.splitlines()[2]  # no evaluation: shown as '-'
+    assert "<table>" in table._repr_html_()
+
+
+def test_instruction_share_and_unprompted_samples(toy_model_dir, toy_tokenizer):
+    from transformers import AutoModelForCausalLM
+
+    assert instruction_share([]) == 0.0
+    assert instruction_share(["### Instruction: Hi ### Response: hi", "x", "y", "z"]) == 0.25
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    texts = unprompted_samples(model, toy_tokenizer, n=3, max_new_tokens=5, seed=0)
+    assert len(texts) == 3 and all(isinstance(t, str) for t in texts)
+    assert texts == unprompted_samples(model, toy_tokenizer, n=3, max_new_tokens=5, seed=0)
+
+
+# --- the chat template ------------------------------------------------------------------------
+def test_to_messages_folds_the_input_into_the_user_turn():
+    msgs = to_messages(RECORDS[1])["messages"]
+    assert [m["role"] for m in msgs] == ["user", "assistant"]
+    assert msgs[0]["content"] == "Translate this to Spanish ### Input: Hello world"
+    assert to_messages({"instruction": "Hi", "input": "", "output": "hey"})["messages"][1] == {
+        "role": "assistant", "content": "hey"}
+
+
+@pytest.mark.parametrize("pad_is_eos", [False, True])
+def test_chat_template_renders_the_seed_text_and_masks_like_prepare_examples(pad_is_eos):
+    from course_lib.toy import make_toy_tokenizer
+
+    tok = attach_chat_template(make_toy_tokenizer(pad_is_eos=pad_is_eos))
+    assert "{% generation %}" in tok.chat_template
+    for record in RECORDS:
+        text = tok.apply_chat_template(to_messages(record)["messages"], tokenize=False)
+        assert text == tok.bos_token + format_text(record) + tok.eos_token
+    ours = prepare_examples(RECORDS, tok).examples
+    chats = [chat_example(r, tok) for r in RECORDS]
+    assert compare_labels(ours, chats).identical
+    assert all(c["labels"][-1] == tok.eos_token_id for c in chats)  # EOS trained
+
+
+def test_template_without_markers_gives_an_all_zero_mask(toy_tokenizer):
+    assert "generation" not in CHAT_TEMPLATE_WITHOUT_MARKERS
+    ex = chat_example(RECORDS[0], toy_tokenizer, chat_template=CHAT_TEMPLATE_WITHOUT_MARKERS)
+    assert ex["labels"] == [IGNORE_INDEX] * len(ex["input_ids"])
+
+
+def test_attach_drops_the_bos_for_a_tokenizer_that_adds_none():
+    from course_lib.toy import make_toy_tokenizer
+
+    tok = make_toy_tokenizer()
+    tok._tokenizer.post_processor = None  # now tokenizer(text) adds no BOS
+    assert not adds_bos(tok)
+    attach_chat_template(tok)
+    assert "bos_token" not in tok.chat_template
+    assert compare_labels(prepare_examples(RECORDS, tok).examples,
+                          [chat_example(r, tok) for r in RECORDS]).identical
+    assert CHAT_TEMPLATE.startswith("{{ bos_token }}")
+
+
+def test_compare_labels_finds_the_first_difference():
+    a = [{"input_ids": [1, 2], "labels": [-100, 2]}, {"input_ids": [1, 3], "labels": [-100, 3]}]
+    b = [a[0], {"input_ids": [1, 3], "labels": [1, 3]}]
+    assert compare_labels(a, a).identical and "identical" in str(compare_labels(a, a))
+    cmp = compare_labels(a, b)
+    assert not cmp.identical and cmp.same == 1 and cmp.first_difference == 1
+    assert not compare_labels(a, a[:1]).identical
+
+
+# --- SFTConfig ---------------------------------------------------------------------------------
+def test_checkpointing_off_and_config_report(tmp_path):
+    import warnings
+
+    from trl import SFTConfig
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # no deprecated name is used
+        config = SFTConfig(output_dir=str(tmp_path), use_cpu=True, bf16=False,
+                           completion_only_loss=True, report_to="none", **checkpointing_off())
+    assert config.gradient_checkpointing is False
+    report = config_report(config)
+    rows = {r[0]: r for r in report.rows}
+    assert rows["completion_only_loss"][1:3] == (True, None)
+    assert rows["bf16"][1] is False
+    checkpoint_row = rows.get("activation_checkpointing") or rows["gradient_checkpointing"]
+    assert checkpoint_row[1] is False and checkpoint_row[2] is True  # TRL turns it on
+    assert "learning_rate" in str(report) and "<table>" in report._repr_html_()
+
+
+def test_trl_chat_path_builds_the_same_labels(tmp_path):
+    """TRL's assistant_only_loss with the course template == lesson 03's labels."""
+    import datasets
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    from course_lib.sft import trainer_examples
+    from course_lib.toy import make_toy_model, make_toy_tokenizer
+
+    datasets.disable_progress_bars()
+    tok = attach_chat_template(make_toy_tokenizer())
+    config = SFTConfig(output_dir=str(tmp_path), assistant_only_loss=True, use_cpu=True,
+                       bf16=False, report_to="none", **checkpointing_off())
+    trainer = SFTTrainer(model=make_toy_model(tok), args=config, processing_class=tok,
+                         train_dataset=Dataset.from_list([to_messages(r) for r in RECORDS]))
+    assert compare_labels(prepare_examples(RECORDS, tok).examples,
+                          trainer_examples(trainer)).identical
+    tok.chat_template = CHAT_TEMPLATE_WITHOUT_MARKERS
+    with pytest.raises((ValueError, RuntimeError)):
+        SFTTrainer(model=make_toy_model(tok), args=config, processing_class=tok,
+                   train_dataset=Dataset.from_list([to_messages(r) for r in RECORDS]))
+
+
