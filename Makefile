@@ -36,6 +36,7 @@ lab: setup
 	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/lessons $(LAB_ARGS)
 
 test: setup
+	$(BIN)/ruff check course_lib tests benchmarks
 	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: setup

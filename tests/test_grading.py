@@ -468,22 +468,6 @@ def test_exercises_folder_is_up_to_date():
             f"{path} is out of date with solutions/{name}: run `course make-exercises`")
 
 
-@pytest.mark.parametrize("folder", [SOLUTIONS, EXERCISES], ids=["solutions", "exercises"])
-def test_notebooks_are_committed_clean(folder):
-    import nbformat
-
-    paths = sorted(folder.glob("*.ipynb"))
-    assert paths
-    for path in paths:
-        nb = nbformat.read(path, as_version=4)
-        nbformat.validate(nb)
-        assert nb.metadata.kernelspec.name == "python3"
-        assert nb.metadata.kernelspec.display_name == "Python 3"
-        for cell in nb.cells:
-            if cell.cell_type == "code":
-                assert cell.outputs == [] and cell.execution_count is None, f"{path}: outputs"
-
-
 def test_exercise_notebooks_hide_solutions_and_keep_signatures():
     for path in sorted(EXERCISES.glob("*.ipynb")):
         text = path.read_text(encoding="utf-8")
@@ -762,7 +746,7 @@ def _run_in_kernel(path: Path, monkeypatch) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["02_instruction_data.ipynb", "03_loss_masking.ipynb"])
+@pytest.mark.parametrize("name", sorted(p.name for p in SOLUTIONS.glob("*.ipynb")))
 def test_in_a_kernel_check_shows_green_for_solutions_and_red_for_exercises(name, monkeypatch):
     solved = _run_in_kernel(SOLUTIONS / name, monkeypatch)
     n = len(exercise_cells(SOLUTIONS / name))
