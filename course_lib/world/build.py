@@ -36,7 +36,7 @@ class BuildSettings:
 
 
 FULL_BUILD = BuildSettings("full", corpus_chars=3_000_000, vocab_size=2048, shape=BASE,
-                           train=PretrainSettings(steps=1800))
+                           train=PretrainSettings(steps=4000))
 QUICK_BUILD = BuildSettings("quick", corpus_chars=20_000, vocab_size=400, shape=QUICK,
                             train=PretrainSettings(steps=6, batch_size=4, block_size=64,
                                                    warmup_steps=1))
