@@ -20,7 +20,7 @@ import torch
 from course_lib.formatting import DEFAULT_TEMPLATE, Template, get_template
 
 
-def _generate_ids(
+def generate_ids(
     model,
     tokenizer,
     texts: Sequence[str],
@@ -30,7 +30,11 @@ def _generate_ids(
     top_p: float,
     seed: int | None,
 ) -> list[list[int]]:
-    """New token ids for each text, batched with left padding (the way decoders need it)."""
+    """New token ids for each text, batched with left padding (the way decoders need it).
+
+    Each row ends just after its first EOS when the model stopped, so `row[-1] == eos` tells
+    whether it stopped by itself; decoding with skip_special_tokens=True drops the EOS.
+    """
     if seed is not None:
         torch.manual_seed(seed)
     pad_id = (
@@ -68,9 +72,9 @@ def _generate_ids(
     finally:
         model.train(was_training)
     new = out[:, enc["input_ids"].shape[1] :].tolist()
-    # Cut at the first EOS: finished rows are padded while the others keep generating.
+    # Cut after the first EOS: finished rows are padded while the others keep generating.
     return [
-        row[: row.index(tokenizer.eos_token_id)] if tokenizer.eos_token_id in row else row
+        row[: row.index(tokenizer.eos_token_id) + 1] if tokenizer.eos_token_id in row else row
         for row in new
     ]
 
@@ -86,7 +90,7 @@ def complete_batch(
     seed: int | None = None,
 ) -> list[str]:
     """Raw continuation of each text, no template: what a base model does with a question."""
-    ids = _generate_ids(
+    ids = generate_ids(
         model, tokenizer, texts, max_new_tokens, do_sample, temperature, top_p, seed
     )
     return [tokenizer.decode(row, skip_special_tokens=True) for row in ids]
@@ -116,7 +120,7 @@ def generate_batch(
     t = get_template(template)
     inputs = inputs or [""] * len(instructions)
     prompts = [t.format_prompt(i, x) for i, x in zip(instructions, inputs, strict=True)]
-    ids = _generate_ids(
+    ids = generate_ids(
         model, tokenizer, prompts, max_new_tokens, do_sample, temperature, top_p, seed
     )
     return [tokenizer.decode(row, skip_special_tokens=True).strip() for row in ids]

@@ -21,26 +21,22 @@ import torch
 from transformers import PreTrainedModel
 
 from course_lib.formatting import SEED, format_example
+from course_lib.generation import generate_ids
 from course_lib.world.facts import Fact
 from course_lib.world.phrasings import statement_prompt
 
 
 # --- generation and grading ------------------------------------------------------------
-@torch.no_grad()
 def greedy_generate(model: PreTrainedModel, tokenizer, prompt: str,
                     max_new_tokens: int = 24) -> tuple[str, bool]:
     """Greedy continuation of `prompt` (BOS added), stopping at EOS.
 
-    Returns (new text, whether it ended with EOS).
+    Returns (new text, whether it ended with EOS). The course's own generation path.
     """
-    ids = tokenizer(prompt, return_tensors="pt")["input_ids"].to(model.device)
-    out = model.generate(
-        ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens,
-        do_sample=False, eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )[0, ids.shape[1]:].tolist()
-    stopped = bool(out) and out[-1] == tokenizer.eos_token_id
-    return tokenizer.decode(out, skip_special_tokens=True), stopped
+    ids = generate_ids(model, tokenizer, [prompt], max_new_tokens, do_sample=False,
+                       temperature=0.0, top_p=1.0, seed=None)[0]
+    stopped = bool(ids) and ids[-1] == tokenizer.eos_token_id
+    return tokenizer.decode(ids, skip_special_tokens=True), stopped
 
 
 def normalize(text: str) -> str:
