@@ -9,7 +9,10 @@ so only ratios measured side by side mean anything):
     runner_vs_plain_trainer_steps_ratio  runner steps/s / plain Trainer steps/s  (goal >= 1.0)
     loss_curves_identical                true if the three loss curves match at the same seed
 
-Same model, data, seed, batch size and learning rate for all three. TRL keeps its defaults
+Same model, data, seed, batch size and learning rate for all three. The runner's own
+choices are what it is measured on: no gradient checkpointing, the loss computed only at
+trained positions, and AdamW's fused kernel (the same update, so the curves still match).
+None of the three prints its logs (each one's PrinterCallback is removed). TRL keeps its defaults
 except what a CPU requires (use_cpu=True, bf16=False): gradient checkpointing on, per-step
 entropy/accuracy metrics, logging every 10 steps. Its curve is compared over those 10-step
 windows. The runs are interleaved (runner, plain, TRL, runner, ...) so drift in the machine's
@@ -39,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 from transformers import AutoModelForCausalLM, Trainer, TrainingArguments  # noqa: E402
+from transformers.trainer_callback import PrinterCallback  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
 from course_lib.labels import PadCollator, prepare_examples  # noqa: E402
@@ -124,6 +128,7 @@ def run_plain(
     trainer = Trainer(
         model=model, args=args, train_dataset=examples, data_collator=PadCollator(pad_id)
     )
+    trainer.remove_callback(PrinterCallback)
     start = time.perf_counter()
     trainer.train()
     rate = steps / (time.perf_counter() - start)
@@ -155,6 +160,7 @@ def run_trl(
     # exactly the same tokens and targets.
     dataset = Dataset.from_list(examples)
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer)
+    trainer.remove_callback(PrinterCallback)
     start = time.perf_counter()
     trainer.train()
     rate = steps / (time.perf_counter() - start)

@@ -28,9 +28,10 @@ def test_base_model_knows_the_facts_as_statements(result):
 
 
 def test_masked_fine_tune_unlocks_the_answers(result):
-    # The benchmark's goal is 0.90; this looser bound catches a model or runner that regressed
-    # (the committed model measured 0.82; before any tuning it answers none of these).
-    assert result["tuned_exact_match"] >= 0.75
+    # The benchmark's goal is 0.90 (median over seeds); this looser bound catches a model or
+    # runner that regressed (the committed model measured 0.93 at this seed, 0.93-0.95 over
+    # seeds 0-3; before any tuning it answers none of these).
+    assert result["tuned_exact_match"] >= 0.85
 
 
 def test_tuning_is_fast_and_teaches_stopping(result):

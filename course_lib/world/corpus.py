@@ -255,7 +255,10 @@ def qa_page(rng: random.Random, world: World) -> str:
     answering looks like in *other* formats, so instruction tuning only has to connect the
     course template to it. Measured: without them (about 1% of documents) the tuned model
     knew its facts as statements but answered only ~35-40% of held-out questions; with
-    5% of documents ~60%, and 9% did no better (the statements got worse).
+    5% of documents ~60% (1,800 pretraining steps). At 4,000 steps, raising them from 6% to
+    10% of documents lifted the base model's answers in Q/A form ("Q: What is 6+7?\nA:")
+    from 86% to 95% of the held-out questions, and tuned exact match with them, while it
+    still answers none of the questions asked in the course template.
     """
     ask, reply = rng.choice([("Q:", "A:"), ("Question:", "Answer:"), ("User:", "Reply:"),
                              ("Asked:", "Answered:")])
@@ -264,9 +267,9 @@ def qa_page(rng: random.Random, world: World) -> str:
 
 
 DOCUMENTS: list[tuple[Callable[[random.Random, World], str], float]] = [
-    (fact_page, 0.31), (table_page, 0.10), (dictionary_page, 0.03), (story, 0.08),
+    (fact_page, 0.27), (table_page, 0.10), (dictionary_page, 0.03), (story, 0.08),
     (worksheet, 0.12), (todo_list, 0.06), (quiz_with_late_answers, 0.08),
-    (template_page, 0.16), (qa_page, 0.06),
+    (template_page, 0.16), (qa_page, 0.10),
 ]
 
 

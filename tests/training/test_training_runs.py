@@ -163,6 +163,24 @@ def test_lora_trains_adapters_and_returns_a_plain_model(toy_model_dir, records, 
     assert torch.equal(k_before, result.model.model.layers[0].self_attn.k_proj.weight)
 
 
+def test_freeze_trains_only_the_other_weights(toy_model_dir, toy_tokenizer, records):
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    train(model, records, None, tokenizer=toy_tokenizer, freeze=("embed_tokens", "mlp"),
+          max_steps=3, **QUIET)
+    changed = {name for name, p in model.named_parameters() if not torch.equal(before[name], p)}
+    assert changed, "nothing trained"
+    assert not any("mlp" in name or "embed_tokens" in name for name in changed)
+    assert any("self_attn" in name for name in changed)
+    # Frozen for that run only: the model the learner keeps trains whole next time.
+    assert all(p.requires_grad for p in model.parameters())
+
+
+def test_freeze_that_matches_nothing_names_a_real_parameter(toy_model_dir, records):
+    with pytest.raises(CourseError, match="matches no trainable .*embed_tokens, self_attn"):
+        train(toy_model_dir, records, None, freeze=("feed_forward",), max_steps=1, **QUIET)
+
+
 def test_problems_are_reported_before_training_starts(toy_model_dir, records, capsys):
     rows = records[:20] + [
         {"instruction": "What is 1+1?", "response": ""},

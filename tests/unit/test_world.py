@@ -37,8 +37,10 @@ def test_corpus_is_deterministic_for_a_seed():
 def test_a_question_directly_followed_by_its_answer_is_rare(full_corpus):
     answered, asked = answered_question_share([full_corpus])
     assert asked > 1000, "the corpus should ask many questions"
-    # Measured ~7%: the Q/A pages (5% of documents). Everything else asks without answering.
-    assert answered / asked < 0.10, f"{answered} of {asked} questions are answered at once"
+    # Measured 10.8%: the Q/A pages (10% of documents). Everything else asks without
+    # answering; the base model still answers none of the course-template prompts
+    # (tests/test_base_model.py checks that behaviour itself).
+    assert answered / asked < 0.125, f"{answered} of {asked} questions are answered at once"
 
 
 def test_answered_question_share_detects_answers():
