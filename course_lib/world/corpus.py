@@ -11,8 +11,9 @@ What a base model learns is what its corpus shows, so the mix is chosen with car
 * worksheets, to-do lists, quizzes with the answers far below, and pages of
   "### Instruction: ... ### Response:" prompts with no answers, so that after a question
   the likely next text is *another question*: the base model continues, it does not answer;
-* a question directly followed by its answer is rare: Q/A pages are 6% of documents, and
-  about 1 question in 15 is answered right away (`answered_question_share`).
+* a question directly followed by its answer is the exception: Q/A pages are 10% of
+  documents, and about 1 question in 9 is answered right away (`answered_question_share`),
+  never in the course template, so the base model still answers none of its prompts.
 """
 
 from __future__ import annotations
