@@ -154,6 +154,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         verbose=True,
         num_threads=args.threads,
+        freeze=tuple(args.freeze),
     )
     print(f"saved model, history.json and loss.png in {result.out_dir}")
     return 0
@@ -337,6 +338,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--eval-every", type=int, default=10, help="steps between held-out evaluations")
     p.add_argument("--lora", action="store_true", help="train LoRA adapters (q_proj, v_proj)")
+    p.add_argument(
+        "--freeze",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help="keep these parts as they are, as pieces of parameter names (e.g. embed_tokens mlp)",
+    )
     p.add_argument(
         "--resume", action="store_true", help="continue from the last checkpoint in --out"
     )

@@ -174,6 +174,25 @@ def test_train_then_ask_the_trained_folder(capsys, tmp_path, toy_model_dir, data
     assert_one_line_error(err, "never overwrites")
 
 
+def test_train_freeze_keeps_those_weights(capsys, tmp_path, toy_model_dir, data_files):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    common = ["train", "--model", toy_model_dir, "--data", data_files[0], "--steps", 2,
+              "--eval-every", 0, "--quiet", "--threads", 1]
+    code, _, err = run_cli(capsys, *common, "--freeze", "ffn", "--out", tmp_path / "bad")
+    assert code == 2
+    assert_one_line_error(err, "freeze=['ffn']", "mlp")
+    out = tmp_path / "ok"
+    code, _, _ = run_cli(capsys, *common, "--freeze", "mlp", "embed_tokens", "--out", out)
+    assert code == 0
+    before = AutoModelForCausalLM.from_pretrained(toy_model_dir).state_dict()
+    after = AutoModelForCausalLM.from_pretrained(out).state_dict()
+    same = {name for name in before if torch.equal(before[name], after[name])}
+    assert {name for name in before if "mlp" in name or "embed_tokens" in name} <= same
+    assert any("self_attn" in name and name not in same for name in before)
+
+
 @pytest.mark.slow
 def test_demo_runs_the_story_into_a_fresh_folder(
     capsys, tmp_path, toy_model_dir, data_files, monkeypatch
