@@ -9,7 +9,8 @@ Read it in the order of the course's story (each module's first line says what i
     3. mask      labels (-100 on the prompt), collators (the old template search, the wrong
                  collator, TRL's way), loss (masked cross-entropy by hand), diagnostics
                  (audit labels), mask_view (every token's label, the explorer widget)
-    4. train     training_data, training (the runner on transformers' Trainer), history,
+    4. train     training_data, training (the runner on transformers' Trainer), kept_logits
+                 (why a masked step computes less), history,
                  response_metrics (the fair yardstick), plots, compare (masked vs unmasked),
                  sft (the same with TRL's SFTTrainer), demo (`course demo`)
     5. grade     grading/ (exercises from solutions, checks, the isolated grader)

@@ -42,6 +42,7 @@ from course_lib.env import choose_device
 from course_lib.errors import CourseError
 from course_lib.formatting import DEFAULT_TEMPLATE, Template
 from course_lib.history import RunHistory
+from course_lib.kept_logits import can_skip_last_layer, kept_logits
 from course_lib.labels import IGNORE_INDEX, Masking, PadCollator
 from course_lib.response_metrics import response_metrics
 from course_lib.training_data import DataSource, prepare_eval_examples, prepare_training_data
@@ -106,6 +107,8 @@ class CourseTrainer(Trainer):
         * The attention mask is dropped when the batch is right-padded (our collator's way).
           Under a causal mask no real token can see the padding after it anyway, and without
           the explicit mask attention takes its faster causal path.
+        * For a Llama model the last decoder layer, too, runs only where a target is trained
+          (`kept_logits`): its output feeds nothing but the output layer.
         """
         labels = inputs.get("labels")
         if return_outputs or labels is None or not self._can_use_fast_loss(model):
@@ -118,7 +121,10 @@ class CourseTrainer(Trainer):
         if mask is not None and bool((mask[:, 1:] <= mask[:, :-1]).all()):
             del model_inputs["attention_mask"]
         try:
-            logits = model(**model_inputs, logits_to_keep=keep, use_cache=False).logits
+            if set(model_inputs) == {"input_ids"} and can_skip_last_layer(model):
+                logits = kept_logits(model, model_inputs["input_ids"], keep)
+            else:
+                logits = model(**model_inputs, logits_to_keep=keep, use_cache=False).logits
         except (IndexError, RuntimeError, TypeError):
             if self._fast_loss_checked:
                 raise
