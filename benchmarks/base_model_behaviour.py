@@ -25,7 +25,6 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import statistics  # noqa: E402
-from dataclasses import replace  # noqa: E402
 
 from course_lib.world.behaviour import FineTuneSettings, measure  # noqa: E402
 
@@ -42,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="fine-tune seeds; tuned numbers are medians over them")
     args = parser.parse_args(argv)
 
-    runs = [measure(args.model, args.data, replace(FineTuneSettings(), seed=seed))
+    runs = [measure(args.model, args.data, FineTuneSettings(seed=seed))
             for seed in args.seeds]
     result = runs[0]
     for name in PER_SEED:

@@ -262,18 +262,18 @@ def _load(model, tokenizer, lora: bool):
     return loaded, tok, str(model)
 
 
-def freeze_parameters(model, names: Sequence[str]) -> list[torch.nn.Parameter]:
-    """Stop training every parameter whose name contains one of `names`; returns them.
+def parameters_to_freeze(model, names: Sequence[str]) -> list[torch.nn.Parameter]:
+    """The trainable parameters whose names contain one of `names` (an error if none do).
 
-    >>> len(freeze_parameters(model, ["embed_tokens", "mlp"]))  # doctest: +SKIP
+    >>> len(parameters_to_freeze(model, ["embed_tokens", "mlp"]))  # doctest: +SKIP
     13
     """
-    frozen = [
+    chosen = [
         param
         for name, param in model.named_parameters()
         if param.requires_grad and any(piece in name for piece in names)
     ]
-    if not frozen:
+    if not chosen:
         pieces = dict.fromkeys(  # e.g. embed_tokens, self_attn, q_proj, mlp: first-seen order
             piece
             for name, _ in model.named_parameters()
@@ -284,9 +284,7 @@ def freeze_parameters(model, names: Sequence[str]) -> list[torch.nn.Parameter]:
             f"freeze={list(names)} matches no trainable parameter of this model; use pieces "
             f"of its parameter names: {', '.join(list(pieces)[:8])}."
         )
-    for param in frozen:
-        param.requires_grad_(False)
-    return frozen
+    return chosen
 
 
 def _add_lora(model, lora, seed: int):
@@ -377,7 +375,8 @@ def train(
         )
 
     n_params = sum(p.numel() for p in model.parameters())
-    frozen = freeze_parameters(model, freeze) if freeze else []
+    # Chosen now (a typo fails before any slow work), frozen only while the Trainer runs.
+    frozen = parameters_to_freeze(model, freeze) if freeze else []
     lr = learning_rate if learning_rate is not None else default_learning_rate(n_params, bool(lora))
     if lora:
         model = _add_lora(model, lora, seed)
@@ -447,6 +446,8 @@ def train(
     threads_before = torch.get_num_threads()
     if num_threads:
         torch.set_num_threads(num_threads)
+    for param in frozen:
+        param.requires_grad_(False)
     try:
         trainer.train(resume_from_checkpoint=resume_from)
     finally:
