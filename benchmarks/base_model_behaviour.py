@@ -26,7 +26,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import statistics  # noqa: E402
 
-from course_lib.world.behaviour import FineTuneSettings, measure  # noqa: E402
+from course_lib.evaluation.base_model import FineTuneSettings, measure  # noqa: E402
 
 PER_SEED = ("tuned_exact_match", "tuned_eos_rate", "tune_seconds",
             "tuned_exact_match_unseen_phrasing")

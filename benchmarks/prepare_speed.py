@@ -59,7 +59,7 @@ def synthetic_records(n: int, seed: int = 0) -> list[dict[str, str]]:
 
 
 def time_ours(records, tokenizer) -> tuple[float, list]:
-    from course_lib.labels import prepare_examples
+    from course_lib.masking.labels import prepare_examples
 
     start = time.perf_counter()
     prepared = prepare_examples(records, tokenizer, "alpaca", max_length=1024)
@@ -70,7 +70,7 @@ def make_trl_trainer(tokenizer, tmp: str):
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
-    from course_lib.toy import make_toy_model
+    from course_lib.world.toy import make_toy_model
 
     fields = SFTConfig.__dataclass_fields__
     no_ckpt = ("activation_checkpointing" if "activation_checkpointing" in fields
@@ -85,7 +85,7 @@ def make_trl_trainer(tokenizer, tmp: str):
 def time_trl(records, tokenizer, trainer) -> tuple[float, list]:
     from datasets import Dataset
 
-    from course_lib.formatting import to_prompt_completion
+    from course_lib.formatting.templates import to_prompt_completion
 
     start = time.perf_counter()
     dataset = Dataset.from_list([to_prompt_completion(r, "alpaca") for r in records])
@@ -103,7 +103,7 @@ def main() -> None:
 
     import datasets
 
-    from course_lib.toy import make_toy_tokenizer
+    from course_lib.world.toy import make_toy_tokenizer
 
     datasets.disable_progress_bars()
     tokenizer = make_toy_tokenizer()

@@ -13,10 +13,11 @@ so only ratios measured side by side mean anything):
 
 Same model, data, seed, batch size and learning rate for all three. The runner's own
 choices are what it is measured on: no gradient checkpointing, the output layer and (for
-Llama models) the last decoder layer run only at trained positions (`course_lib.kept_logits`),
-and AdamW's fused kernel. Each computes the same numbers in another order, so the curves
-agree to float rounding: 1e-7 at step 1, growing to at most ~7e-4 (relative) by step 100 as
-training amplifies the rounding; the same-seed runner curves are bit-identical.
+Llama models) the last decoder layer run only at trained positions
+(`course_lib.training.fast_loss`), and AdamW's fused kernel. Each computes the same numbers
+in another order, so the curves agree to float rounding: 1e-7 at step 1, growing to at most
+~7e-4 (relative) by step 100 as training amplifies the rounding; the same-seed runner
+curves are bit-identical.
 None of the three prints its logs (each one's PrinterCallback is removed). TRL keeps its defaults
 except what a CPU requires (use_cpu=True, bf16=False): gradient checkpointing on, per-step
 entropy/accuracy metrics, logging every 10 steps. Its curve is compared over those 10-step
@@ -52,7 +53,7 @@ from transformers import AutoModelForCausalLM, Trainer, TrainingArguments  # noq
 from transformers.trainer_callback import PrinterCallback  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
-from course_lib.labels import PadCollator, prepare_examples  # noqa: E402
+from course_lib.masking.labels import PadCollator, prepare_examples  # noqa: E402
 
 TRL_WINDOW = 10  # SFTConfig's default logging_steps
 
@@ -96,7 +97,7 @@ def arithmetic_records(n: int = 400) -> list[dict[str, str]]:
 
 
 def run_course(model_dir, records, steps, batch, seed, lr) -> tuple[float, list[float]]:
-    from course_lib.training import train
+    from course_lib.training.runner import train
 
     result = train(
         model_dir,
@@ -218,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     hf_logging.set_verbosity_error()
     warnings.filterwarnings("ignore")
 
-    from course_lib.data import load_records
+    from course_lib.formatting.records import load_records
     from course_lib.loading import load_tokenizer, resolve_model_name
 
     tmp = Path(tempfile.mkdtemp(prefix="runner-speed-"))

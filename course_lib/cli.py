@@ -70,17 +70,17 @@ def _use_color(choice: str) -> bool:
 
 def cmd_show_mask(args: argparse.Namespace) -> int:
     """Print one example token by token with its labels (Axolotl's `preprocess --debug` style)."""
-    from course_lib.collators import STRATEGIES, strategy_examples
-    from course_lib.diagnostics import audit_labels
     from course_lib.loading import load_tokenizer
-    from course_lib.mask_view import mask_view
+    from course_lib.masking.audit import audit_labels
+    from course_lib.masking.strategies import MASKINGS, label_examples
+    from course_lib.masking.view import mask_view
 
     tokenizer = load_tokenizer(args.model)  # a missing embedded model is a one-line error
     record = {"instruction": args.instruction, "input": args.input, "response": args.response}
 
-    examples = strategy_examples([record], tokenizer, args.strategy, args.template,
+    examples = label_examples([record], tokenizer, args.strategy, args.template,
                                  max_length=args.max_length)
-    view = mask_view(examples, tokenizer, titles=[f"{STRATEGIES[args.strategy]} "
+    view = mask_view(examples, tokenizer, titles=[f"{MASKINGS[args.strategy]} "
                                                   f"(template: {args.template})"])
     print(view.to_ansi(color=_use_color(args.color)))
     for warning in audit_labels(examples, tokenizer).warnings:
@@ -90,7 +90,7 @@ def cmd_show_mask(args: argparse.Namespace) -> int:
 
 def cmd_make_exercises(args: argparse.Namespace) -> int:
     """Generate exercises/ from solutions/; refuse to overwrite edited notebooks without --force."""
-    from course_lib.grading.generate import write_exercises
+    from course_lib.grading.make_exercises import write_exercises
 
     outcomes = write_exercises(Path(args.solutions), Path(args.out), force=args.force)
     width = max((len(o.name) for o in outcomes), default=0)
@@ -136,7 +136,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from course_lib.loading import resolve_model_name
 
     resolve_model_name(args.model)  # a typo fails at once, before the slow Trainer import
-    from course_lib.training import train
+    from course_lib.training.runner import train
 
     result = train(
         args.model,
@@ -164,7 +164,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     """Answer each instruction with the course template; print the responses only."""
     import json
 
-    from course_lib.generation import generate_batch
+    from course_lib.evaluation.generation import generate_batch
     from course_lib.loading import load_model_and_tokenizer
 
     model, tokenizer = load_model_and_tokenizer(args.model)
@@ -189,7 +189,7 @@ def _refuse_existing_file(path: Path, force: bool = False) -> None:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Draw the comparison figure of two or more runs from their history.json."""
-    from course_lib.plots import compare_runs
+    from course_lib.evaluation.compare import compare_runs
 
     if len(args.runs) < 2:
         raise CourseError("compare needs at least two run folders, e.g. runs/masked runs/unmasked.")

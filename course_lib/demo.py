@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from course_lib.data import load_records
-from course_lib.generation import answer_table, complete_batch
+from course_lib.evaluation.compare import compare_runs
+from course_lib.evaluation.generation import answer_table, complete_batch
+from course_lib.formatting.records import load_records
 from course_lib.loading import load_model_and_tokenizer
-from course_lib.plots import compare_runs
-from course_lib.training import train
+from course_lib.training.runner import train
 
 
 def run_demo(

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -66,3 +68,22 @@ def hub_status(timeout: float = 3.0) -> str:
             return "reachable"
     except OSError:
         return "unreachable"
+
+
+@contextmanager
+def evaluating(model) -> Iterator[torch.device]:
+    """Run a block with `model` in eval mode and without gradients; yield the model's device.
+
+    The model's train/eval mode is restored afterwards, so measuring in the middle of a
+    training run (or of a lesson) leaves it as it was:
+
+        >>> with evaluating(model) as device:                            # doctest: +SKIP
+        ...     logits = model(input_ids=ids.to(device)).logits
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield next(model.parameters()).device
+    finally:
+        model.train(was_training)

@@ -11,7 +11,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import pytest  # noqa: E402
 
-from course_lib.toy import make_toy_model, make_toy_tokenizer  # noqa: E402
+from course_lib.world.toy import make_toy_model, make_toy_tokenizer  # noqa: E402
 
 
 @pytest.fixture(scope="session")

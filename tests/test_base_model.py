@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from course_lib.world.behaviour import measure
+from course_lib.evaluation.base_model import measure
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from course_lib.cli import main
 from course_lib.errors import CourseError
 from course_lib.grading import check, hint, run_check
 from course_lib.grading.evaluate import grade_cells
-from course_lib.grading.generate import (
+from course_lib.grading.make_exercises import (
     generated_texts,
     replace_solution,
     strip_hidden,

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from course_lib.collators import trl_prepare
-from course_lib.labels import IGNORE_INDEX, pad_batch, prepare_examples
-from course_lib.loss import masked_cross_entropy
+from course_lib.masking.labels import IGNORE_INDEX, pad_batch, prepare_examples
+from course_lib.masking.loss import masked_cross_entropy
+from course_lib.masking.trl_labels import trl_prepare
 
 RECORDS = [
     {"instruction": "What is 2+2?", "response": "4"},  # two-part
@@ -47,7 +47,7 @@ def test_truncation_drops_the_same_examples_as_trl(toy_tokenizer):
 def test_the_explorer_trl_strategy_matches_response_only(toy_tokenizer):
     import re
 
-    from course_lib.mask_view import mask_explorer
+    from course_lib.masking.view import mask_explorer
 
     def chips(html):  # every chip's tooltip: "id X, label Y"
         return re.findall(r'title="(id \d+, label -?\d+)"', html)

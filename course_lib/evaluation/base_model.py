@@ -18,12 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from transformers import PreTrainedModel
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 
-from course_lib.formatting import SEED, format_example
-from course_lib.generation import generate_ids
+from course_lib.evaluation.generation import GenerationSettings, generate_ids
+from course_lib.formatting.records import EMBEDDED_DATA_DIR, load_records, read_json_rows
+from course_lib.formatting.templates import ONE_LINE, format_example
+from course_lib.loading import EMBEDDED_MODEL_DIR
+from course_lib.training.runner import train
 from course_lib.world.facts import Fact
 from course_lib.world.phrasings import statement_prompt
+from course_lib.world.tuning_data import split_facts
 
 
 # --- generation and grading ------------------------------------------------------------
@@ -33,8 +37,7 @@ def greedy_generate(model: PreTrainedModel, tokenizer, prompt: str,
 
     Returns (new text, whether it ended with EOS). The course's own generation path.
     """
-    ids = generate_ids(model, tokenizer, [prompt], max_new_tokens, do_sample=False,
-                       temperature=0.0, top_p=1.0, seed=None)[0]
+    ids = generate_ids(model, tokenizer, [prompt], GenerationSettings(max_new_tokens))[0]
     stopped = bool(ids) and ids[-1] == tokenizer.eos_token_id
     return tokenizer.decode(ids, skip_special_tokens=True), stopped
 
@@ -59,7 +62,7 @@ def starts_with_answer(generated: str, answer: str) -> bool:
 
 def prompt_of(record: dict) -> str:
     """The course-template prompt of a record: '### Instruction: ... ### Response:'."""
-    return format_example({**record, "response": ""}, SEED)[0]
+    return format_example({**record, "response": ""}, ONE_LINE)[0]
 
 
 # --- the base model ---------------------------------------------------------------------
@@ -110,11 +113,9 @@ def masked_fine_tune(model: PreTrainedModel, tokenizer, records: Sequence[dict],
 
     Only the weights outside `settings.frozen` are trained (attention and norms by default).
 
-    It is the course's own training runner (`course_lib.training.train`), the same one the
+    It is the course's own training runner (`training.runner.train`), the same one the
     lessons and `course train` use, with no held-out evaluation during training.
     """
-    from course_lib.training import train
-
     start = time.time()
     train(model, list(records), eval_data=None, masking="response", max_steps=None,
           num_epochs=settings.epochs, learning_rate=settings.learning_rate,
@@ -141,8 +142,9 @@ def share(rows: Sequence[dict], key: str) -> float:
 
 
 # --- everything at once: what the benchmark prints and the slow test checks ---------------
-SEED_QUESTIONS = ({"instruction": "What is 2+2?", "response": "4"},
-                  {"instruction": "What is 5+5?", "response": "10"})
+# The two questions the course promises to answer after tuning.
+HEADLINE_RECORDS = ({"instruction": "What is 2+2?", "response": "4"},
+                    {"instruction": "What is 5+5?", "response": "10"})
 
 
 def measure(model_dir: str | Path | None = None, data_dir: str | Path | None = None,
@@ -152,26 +154,20 @@ def measure(model_dir: str | Path | None = None, data_dir: str | Path | None = N
     Returns the five metrics (raw_completion_rate, statement_knowledge, tuned_exact_match,
     tuned_eos_rate, tune_seconds), a few extra numbers, and the rows behind them.
     """
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from course_lib.data import EMBEDDED_DATA_DIR, load_records, read_json_rows
-    from course_lib.loading import EMBEDDED_MODEL_DIR
-    from course_lib.world.tuning_data import split_facts
-
     torch.set_num_threads(min(2, torch.get_num_threads()))
     model_dir = Path(model_dir or EMBEDDED_MODEL_DIR)
     data_dir = Path(data_dir or EMBEDDED_DATA_DIR)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
     evals = [row for _, row in read_json_rows(data_dir / "eval.jsonl")]
-    train = load_records(data_dir / "train.jsonl")
+    tuning_records = load_records(data_dir / "train.jsonl")
 
     raw = raw_completions(model, tokenizer, evals)
     known = statement_knowledge(model, tokenizer, split_facts()[1])
-    before = raw_completions(model, tokenizer, SEED_QUESTIONS)
-    seconds = masked_fine_tune(model, tokenizer, train, settings)
+    before = raw_completions(model, tokenizer, HEADLINE_RECORDS)
+    seconds = masked_fine_tune(model, tokenizer, tuning_records, settings)
     tuned = tuned_answers(model, tokenizer, evals)
-    after = tuned_answers(model, tokenizer, SEED_QUESTIONS)
+    after = tuned_answers(model, tokenizer, HEADLINE_RECORDS)
     unseen = [r for r in tuned if r["phrasing"] == "unseen"]
     return {
         "raw_completion_rate": share(raw, "continues"),
@@ -181,7 +177,7 @@ def measure(model_dir: str | Path | None = None, data_dir: str | Path | None = N
         "tune_seconds": seconds,
         "tuned_exact_match_unseen_phrasing": share(unseen, "correct"),
         "eval_prompts": len(evals),
-        "train_records": len(train),
+        "train_records": len(tuning_records),
         "parameters": sum(p.numel() for p in model.parameters()),
         "rows": {"raw": raw, "statements": known, "tuned": tuned,
                  "seed_before": before, "seed_after": after},

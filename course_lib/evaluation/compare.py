@@ -8,7 +8,7 @@
 
 The reported training loss of an unmasked run averages over prompt tokens too, so it is a
 different number from a masked run's even for the *same* model: `loss_by_masking` shows it.
-The held-out response-only loss and accuracy (training.ResponseEvalCallback) are measured
+The held-out response-only loss and accuracy (training.callbacks.ResponseEvalCallback) are measured
 the same way for every run: those are compared.
 """
 
@@ -17,25 +17,31 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import torch
+from matplotlib.figure import Figure
 
-from course_lib.formatting import DEFAULT_TEMPLATE, Template, get_template
+from course_lib.env import evaluating
+from course_lib.evaluation.generation import complete_batch
+from course_lib.formatting.records import load_raw_rows
+from course_lib.formatting.schemas import normalize_record
+from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
+from course_lib.masking.labels import pad_batch, prepare_examples
+from course_lib.masking.loss import masked_cross_entropy
+from course_lib.training.history import RunHistory
 
-SEED_QUESTIONS = ("What is 2+2?", "What is 5+5?")
+# The two questions the course promises to answer after tuning: "4" and "10".
+HEADLINE_QUESTIONS = ("What is 2+2?", "What is 5+5?")
 
 
 def held_out_questions(
-    source: str = "course:eval", first: Sequence[str] = SEED_QUESTIONS, per_kind: int = 1
+    source: str = "course:eval", first: Sequence[str] = HEADLINE_QUESTIONS, per_kind: int = 1
 ) -> list[dict[str, str]]:
-    """The seed's questions first, then `per_kind` record of every other kind in `source`.
+    """The headline questions first, then `per_kind` record of every other kind in `source`.
 
     Records without a 'kind' field count as one kind. Returns normalized records.
     """
-    from course_lib.data import load_raw_rows
-    from course_lib.formatting import normalize_record
-
     rows = [(where, row) for where, row in load_raw_rows(source)]
     chosen = [(w, r) for q in first for w, r in rows if r.get("instruction") == q][: len(first)]
     counts: dict[str, int] = {}
@@ -44,13 +50,12 @@ def held_out_questions(
         if any(row is r for _, r in chosen) or counts.get(kind, 0) >= per_kind:
             continue
         if kind == "add" and any(r.get("kind") == "add" for _, r in chosen):
-            continue  # the seed's questions already stand for the sums
+            continue  # the headline questions already stand for the sums
         counts[kind] = counts.get(kind, 0) + 1
         chosen.append((where, row))
     return [normalize_record(row, where) for where, row in chosen]
 
 
-@torch.no_grad()
 def loss_by_masking(model, tokenizer, records: Sequence[dict[str, Any]],
                     template: str | Template = DEFAULT_TEMPLATE) -> dict[str, float]:
     """One model, one batch: the loss a trainer reports with masking 'none' and 'response'.
@@ -58,22 +63,14 @@ def loss_by_masking(model, tokenizer, records: Sequence[dict[str, Any]],
     Same weights, same tokens; only the labels differ. The 'none' number also averages over
     the prompt's tokens, which is why reported losses of the two kinds of runs differ.
     """
-    from course_lib.labels import pad_batch, prepare_examples
-    from course_lib.loss import masked_cross_entropy
-
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     out = {}
-    try:
+    with evaluating(model) as device:
         for masking in ("none", "response"):
             examples = prepare_examples(records, tokenizer, template, masking).examples
             batch = pad_batch(examples, tokenizer.pad_token_id)
             logits = model(input_ids=batch["input_ids"].to(device),
                            attention_mask=batch["attention_mask"].to(device)).logits.cpu()
             out[masking] = float(masked_cross_entropy(logits, batch["labels"]))
-    finally:
-        model.train(was_training)
     return out
 
 
@@ -126,8 +123,6 @@ def runs_table(histories: Sequence[Any]) -> RunsTable:
 def unprompted_samples(model, tokenizer, n: int = 8, max_new_tokens: int = 40,
                        seed: int = 0) -> list[str]:
     """Sample `n` texts from the model given nothing but the BOS token: what it writes freely."""
-    from course_lib.generation import complete_batch
-
     return complete_batch(model, tokenizer, [""] * n, max_new_tokens=max_new_tokens,
                           do_sample=True, seed=seed)
 
@@ -142,3 +137,48 @@ def instruction_share(texts: Sequence[str], template: str | Template = DEFAULT_T
         return 0.0
     marker = get_template(template).prompt.split("{instruction}")[0].strip()
     return sum(marker in t for t in texts) / len(texts)
+
+
+NOT_COMPARABLE = (
+    "Reported losses are not comparable: the unmasked run's loss also averages over prompt tokens. "
+    "Compare the held-out response-only loss (right)."
+)
+
+
+def compare_runs(
+    runs: Sequence[RunHistory | str | Path], labels: Sequence[str] | None = None
+) -> Figure:
+    """Two or more runs side by side: reported training loss | held-out response-only loss.
+
+    `runs` are RunHistory objects or run folders / history.json files.
+    """
+    histories = [r if isinstance(r, RunHistory) else RunHistory.load(r) for r in runs]
+    names = list(labels) if labels else _unique_names(histories)
+    fig = Figure(figsize=(11, 4.2))
+    ax_train, ax_eval = fig.subplots(1, 2)
+    for h, name in zip(histories, names, strict=True):
+        line = ax_train.plot(h.train_steps, h.train_loss, label=f"{name} (masking={h.masking})")[0]
+        ax_eval.plot(h.eval_steps, h.eval_loss, "o-", color=line.get_color(), label=name)
+    ax_train.set(xlabel="step", ylabel="loss", title="Training loss, as each trainer reports it")
+    ax_eval.set(xlabel="step", ylabel="loss", title="Held-out loss on response tokens only")
+    ax_train.legend(fontsize=8)
+    ax_eval.legend(fontsize=8)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    maskings = {h.masking for h in histories}
+    note = (
+        NOT_COMPARABLE
+        if "none" in maskings and len(maskings) > 1
+        else ("All runs use the same masking, so their reported losses are measured alike.")
+    )
+    fig.text(0.5, 0.015, note, ha="center", fontsize=9, style="italic")
+    return fig
+
+
+def _unique_names(histories: Sequence[RunHistory]) -> list[str]:
+    names = [h.name for h in histories]
+    if len(set(names)) == len(names):
+        return names
+    names = [f"{h.name} (seed {h.seed}, {h.model})" for h in histories]
+    if len(set(names)) == len(names):
+        return names
+    return [f"{name} #{i}" for i, name in enumerate(names, start=1)]

@@ -1,42 +1,66 @@
-"""Ask a model: raw completion (lesson 1), templated answers, and before/after tables.
+"""Ask a model: raw completion (lesson 01), templated answers, and answer tables.
 
     >>> complete(model, tok, "What is 2+2?")                 # doctest: +SKIP
     ' What is 3+3? What is 4+4?'                            # a base model just continues
     >>> generate(model, tok, "What is 2+2?")                 # doctest: +SKIP
     '4'                                                     # response only, stops at EOS
-    >>> before_after(["What is 2+2?"], base, tuned, tok)     # doctest: +SKIP
+    >>> answer_table(["What is 2+2?"], {"base": base, "tuned": tuned}, tok)   # doctest: +SKIP
 
-Generation stops at the tokenizer's EOS, the token the labels train the model to emit.
+Every call takes one `GenerationSettings` (greedy by default), so a comparison generates
+the same way for every model. Prompts are batched with left padding, and each row stops at
+the tokenizer's EOS, the token the labels train the model to emit.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
-from course_lib.formatting import DEFAULT_TEMPLATE, Template, get_template
+from course_lib.env import evaluating
+from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
 
 
-def generate_ids(
-    model,
-    tokenizer,
-    texts: Sequence[str],
-    max_new_tokens: int,
-    do_sample: bool,
-    temperature: float,
-    top_p: float,
-    seed: int | None,
-) -> list[list[int]]:
+@dataclass(frozen=True)
+class GenerationSettings:
+    """How to generate, in one object: greedy unless do_sample=True (then temperature, top_p).
+
+        >>> GenerationSettings(max_new_tokens=8).do_sample
+        False
+    """
+
+    max_new_tokens: int = 32
+    do_sample: bool = False
+    temperature: float = 0.8
+    top_p: float = 0.95
+    seed: int | None = None  # fixes the draw when sampling
+
+    def generate_kwargs(self) -> dict:
+        """The keywords for `model.generate` (greedy turns the sampling knobs off explicitly)."""
+        if self.do_sample:
+            return {"do_sample": True, "temperature": self.temperature, "top_p": self.top_p}
+        return {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+
+
+GREEDY = GenerationSettings()
+
+
+def settings_from(settings: GenerationSettings | None, **fields) -> GenerationSettings:
+    """`settings` (default greedy) with any fields given by name replaced."""
+    return replace(settings or GREEDY, **fields)
+
+
+def generate_ids(model, tokenizer, texts: Sequence[str],
+                 settings: GenerationSettings = GREEDY) -> list[list[int]]:
     """New token ids for each text, batched with left padding (the way decoders need it).
 
     Each row ends just after its first EOS when the model stopped, so `row[-1] == eos` tells
     whether it stopped by itself; decoding with skip_special_tokens=True drops the EOS.
     """
-    if seed is not None:
-        torch.manual_seed(seed)
+    if settings.seed is not None:
+        torch.manual_seed(settings.seed)
     pad_id = (
         tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     )
@@ -46,31 +70,15 @@ def generate_ids(
         enc = tokenizer(list(texts), return_tensors="pt", padding=True)
     finally:
         tokenizer.padding_side = side
-    device = next(model.parameters()).device
-    sampling = (
-        {"do_sample": True, "temperature": temperature, "top_p": top_p}
-        if do_sample
-        else {
-            "do_sample": False,
-            "temperature": None,
-            "top_p": None,
-            "top_k": None,
-        }
-    )
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            out = model.generate(
-                input_ids=enc["input_ids"].to(device),
-                attention_mask=enc["attention_mask"].to(device),
-                max_new_tokens=max_new_tokens,
-                eos_token_id=tokenizer.eos_token_id,
-                pad_token_id=pad_id,
-                **sampling,
-            )
-    finally:
-        model.train(was_training)
+    with evaluating(model) as device:
+        out = model.generate(
+            input_ids=enc["input_ids"].to(device),
+            attention_mask=enc["attention_mask"].to(device),
+            max_new_tokens=settings.max_new_tokens,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=pad_id,
+            **settings.generate_kwargs(),
+        )
     new = out[:, enc["input_ids"].shape[1] :].tolist()
     # Cut after the first EOS: finished rows are padded while the others keep generating.
     return [
@@ -79,29 +87,28 @@ def generate_ids(
     ]
 
 
-def complete_batch(
-    model,
-    tokenizer,
-    texts: Sequence[str],
-    max_new_tokens: int = 32,
-    do_sample: bool = False,
-    temperature: float = 0.8,
-    top_p: float = 0.95,
-    seed: int | None = None,
-) -> list[str]:
+def complete_batch(model, tokenizer, texts: Sequence[str],
+                   settings: GenerationSettings = GREEDY) -> list[str]:
     """Raw continuation of each text, no template: what a base model does with a question."""
-    ids = generate_ids(
-        model, tokenizer, texts, max_new_tokens, do_sample, temperature, top_p, seed
-    )
+    ids = generate_ids(model, tokenizer, texts, settings)
     return [tokenizer.decode(row, skip_special_tokens=True) for row in ids]
 
 
-def complete(model, tokenizer, text: str, max_new_tokens: int = 32, **kwargs) -> str:
-    """Raw continuation of one text.
+def complete(model, tokenizer, text: str, max_new_tokens: int = 32, **fields) -> str:
+    """Raw continuation of one text (`fields` are GenerationSettings fields).
 
     >>> complete(base_model, tok, "What is 2+2?")   # doctest: +SKIP
     """
-    return complete_batch(model, tokenizer, [text], max_new_tokens, **kwargs)[0]
+    settings = settings_from(None, max_new_tokens=max_new_tokens, **fields)
+    return complete_batch(model, tokenizer, [text], settings)[0]
+
+
+def prompts_for(instructions: Sequence[str], inputs: Sequence[str] | None = None,
+                template: str | Template = DEFAULT_TEMPLATE) -> list[str]:
+    """Each instruction (with its input, if any) formatted as the template's prompt."""
+    t = get_template(template)
+    inputs = inputs or [""] * len(instructions)
+    return [t.format_prompt(i, x or "") for i, x in zip(instructions, inputs, strict=True)]
 
 
 def generate_batch(
@@ -110,40 +117,23 @@ def generate_batch(
     instructions: Sequence[str],
     inputs: Sequence[str] | None = None,
     template: str | Template = DEFAULT_TEMPLATE,
-    max_new_tokens: int = 32,
-    do_sample: bool = False,
-    temperature: float = 0.8,
-    top_p: float = 0.95,
-    seed: int | None = None,
+    settings: GenerationSettings = GREEDY,
 ) -> list[str]:
     """Format each instruction with `template` and return only the responses, stripped."""
-    t = get_template(template)
-    inputs = inputs or [""] * len(instructions)
-    prompts = [t.format_prompt(i, x) for i, x in zip(instructions, inputs, strict=True)]
-    ids = generate_ids(
-        model, tokenizer, prompts, max_new_tokens, do_sample, temperature, top_p, seed
-    )
+    ids = generate_ids(model, tokenizer, prompts_for(instructions, inputs, template), settings)
     return [tokenizer.decode(row, skip_special_tokens=True).strip() for row in ids]
 
 
-def generate(
-    model,
-    tokenizer,
-    instruction: str,
-    input: str = "",
-    template: str | Template = DEFAULT_TEMPLATE,
-    max_new_tokens: int = 32,
-    do_sample: bool = False,
-    **kwargs,
-) -> str:
+def generate(model, tokenizer, instruction: str, input: str = "",
+             template: str | Template = DEFAULT_TEMPLATE, max_new_tokens: int = 32,
+             **fields) -> str:
     """The model's response to one instruction (greedy unless do_sample=True), stopping at EOS.
 
     >>> generate(model, tok, "What is 2+2?")   # doctest: +SKIP
     '4'
     """
-    return generate_batch(
-        model, tokenizer, [instruction], [input], template, max_new_tokens, do_sample, **kwargs
-    )[0]
+    settings = settings_from(None, max_new_tokens=max_new_tokens, **fields)
+    return generate_batch(model, tokenizer, [instruction], [input], template, settings)[0]
 
 
 @dataclass
@@ -156,13 +146,16 @@ class AnswerTable:
     prompts: list[str]
     answers: dict[str, list[str]]  # column title -> one answer per prompt
     expected: list[str] | None = None
+    inputs: list[str] | None = None  # shown as a column when any record has one
 
     @property
     def columns(self) -> list[str]:
-        return ["instruction", *self.answers] + (["expected"] if self.expected else [])
+        return (["instruction"] + (["input"] if self.inputs else []) + [*self.answers]
+                + (["expected"] if self.expected else []))
 
     def rows(self) -> list[list[str]]:
-        cols = [self.prompts, *self.answers.values()] + ([self.expected] if self.expected else [])
+        cols = ([self.prompts] + ([self.inputs] if self.inputs else []) + [*self.answers.values()]
+                + ([self.expected] if self.expected else []))
         return [list(r) for r in zip(*cols, strict=True)]
 
     def exact_match(self) -> dict[str, float] | None:
@@ -210,35 +203,28 @@ def answer_table(
     models: dict[str, object],
     tokenizer,
     expected: Sequence[str] | None = None,
+    *,
+    inputs: Sequence[str] | None = None,
     raw: Sequence[str] = (),
-    **generate_kwargs,
+    template: str | Template = DEFAULT_TEMPLATE,
+    settings: GenerationSettings | None = None,
+    **fields,
 ) -> AnswerTable:
     """Answers of several models to the same instructions, one column per model.
 
-    Models named in `raw` get the bare instruction (raw completion, as lesson 1 shows a
-    base model); the others get it formatted with the course template.
+    Models named in `raw` get the bare instruction (and input, on the next line): raw
+    completion, as lesson 01 shows a base model. The others get the course template.
+    `fields` (e.g. max_new_tokens=24) adjust `settings`, which default to greedy.
     """
+    settings = settings_from(settings, **fields)
+    inputs = list(inputs) if inputs else [""] * len(prompts)
+    raw_texts = [f"{p}\n{x}" if x else p for p, x in zip(prompts, inputs, strict=True)]
     answers = {}
     for title, model in models.items():
         if title in raw:
-            texts = complete_batch(model, tokenizer, prompts, **generate_kwargs)
+            texts = complete_batch(model, tokenizer, raw_texts, settings)
             answers[title] = [t.strip() for t in texts]
         else:
-            answers[title] = generate_batch(model, tokenizer, prompts, **generate_kwargs)
-    return AnswerTable(list(prompts), answers, list(expected) if expected else None)
-
-
-def before_after(
-    prompts: Sequence[str],
-    before_model,
-    after_model,
-    tokenizer,
-    expected: Sequence[str] | None = None,
-    **generate_kwargs,
-) -> AnswerTable:
-    """The same instructions answered before and after fine-tuning.
-
-    >>> before_after(["What is 2+2?"], base, tuned, tok, expected=["4"])   # doctest: +SKIP
-    """
-    models = {"before": before_model, "after": after_model}
-    return answer_table(prompts, models, tokenizer, expected, **generate_kwargs)
+            answers[title] = generate_batch(model, tokenizer, prompts, inputs, template, settings)
+    return AnswerTable(list(prompts), answers, list(expected) if expected else None,
+                       inputs if any(inputs) else None)

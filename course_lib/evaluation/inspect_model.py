@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import torch
 
-from course_lib.mask_view import visible
+from course_lib.env import evaluating
+from course_lib.masking.view import visible
 
 
 @dataclass
@@ -63,7 +64,6 @@ class NextTokens:
         return ax
 
 
-@torch.no_grad()
 def next_token_probabilities(model, tokenizer, text: str, k: int = 10) -> NextTokens:
     """Softmax of the logits at the last position of `text` (BOS added as in training): top k.
 
@@ -71,15 +71,10 @@ def next_token_probabilities(model, tokenizer, text: str, k: int = 10) -> NextTo
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, not {k}")
-    device = next(model.parameters()).device
     enc = tokenizer(text, return_tensors="pt")
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model) as device:
         logits = model(input_ids=enc["input_ids"].to(device),
                        attention_mask=enc["attention_mask"].to(device)).logits[0, -1].float()
-    finally:
-        model.train(was_training)
     probs = torch.softmax(logits, dim=-1)
     top = probs.topk(min(k, probs.numel()))
     ids = top.indices.tolist()

@@ -18,7 +18,7 @@ from typing import Any
 
 from course_lib.env import hub_offline
 from course_lib.errors import CourseError
-from course_lib.formatting import normalize_record
+from course_lib.formatting.schemas import normalize_record
 
 EMBEDDED_DATA_DIR = Path(__file__).parent / "assets" / "data"
 

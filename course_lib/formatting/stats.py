@@ -1,6 +1,6 @@
 """What is in an instruction data set: phrasing styles and task kinds, counted and plotted.
 
-The seed's best practices ask for diverse data: questions *and* commands, formal *and*
+Good instruction data is diverse: questions *and* commands, formal *and*
 casual, several kinds of task. These rough, rule-based labels make the mix visible:
 
     >>> instruction_style({"instruction": "Kindly compute 14 minus 6.", "response": "8"})
@@ -18,6 +18,8 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from course_lib.formatting.schemas import detect_template
 
 STYLES = ("question", "command", "formal", "casual", "with input")
 
@@ -77,3 +79,40 @@ def plot_data_mix(records: Sequence[Mapping[str, Any]], title: str = "training d
         ax.tick_params(axis="x", rotation=30)
     fig.tight_layout()
     return fig
+
+
+# --- Consistent formatting: one template for every record --------------------------------
+def template_counts(records: list[dict[str, Any]]) -> Counter:
+    """How many raw records use each template ('structured' for field-based records)."""
+    counts: Counter = Counter()
+    for r in records:
+        if "text" in r and isinstance(r["text"], str) and len(r) == 1:
+            counts[detect_template(r["text"]) or "unknown"] += 1
+        else:
+            counts["structured"] += 1
+    return counts
+
+
+def check_consistent_templates(records: list[dict[str, Any]]) -> list[str]:
+    """Warnings, one per minority template, naming example indices (empty list = consistent)."""
+    kinds = []
+    for r in records:
+        if isinstance(r.get("text"), str):
+            kinds.append(detect_template(r["text"]) or "unknown")
+        else:
+            kinds.append("structured")
+    counts = Counter(kinds)
+    if len(counts) <= 1:
+        return []
+    majority = counts.most_common(1)[0][0]
+    warnings = []
+    for kind, n in counts.items():
+        if kind == majority:
+            continue
+        idx = [i for i, k in enumerate(kinds) if k == kind]
+        shown = ", ".join(map(str, idx[:5])) + (" …" if len(idx) > 5 else "")
+        warnings.append(
+            f"{n} example(s) use the '{kind}' format while most use '{majority}' "
+            f"(examples {shown}); reformat them with one template."
+        )
+    return warnings

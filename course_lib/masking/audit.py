@@ -24,7 +24,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from course_lib.labels import IGNORE_INDEX
+from course_lib.masking.labels import IGNORE_INDEX, as_rows
+from course_lib.masking.template_search import find_subsequence
 
 
 @dataclass
@@ -104,21 +105,11 @@ class LabelAudit:
 
 
 def _rows(batch_or_examples: Any) -> list[dict[str, list[int]]]:
-    """A padded batch of tensors, or a list of examples, as a list of plain-list rows."""
-    if isinstance(batch_or_examples, Mapping):
-        cols = {k: v.tolist() if hasattr(v, "tolist") else list(v)
-                for k, v in batch_or_examples.items()
-                if k in ("input_ids", "labels", "attention_mask")}
-        if "input_ids" not in cols or "labels" not in cols:
-            raise ValueError("the batch needs 'input_ids' and 'labels'; build labels first")
-        n = len(cols["input_ids"])
-        return [{k: list(v[i]) for k, v in cols.items()} for i in range(n)]
-    rows = []
-    for i, e in enumerate(batch_or_examples):
-        if "labels" not in e:
+    """Rows with labels (as_rows), or an error saying labels must be built first."""
+    rows = as_rows(batch_or_examples)
+    for i, row in enumerate(rows):
+        if "labels" not in row:
             raise ValueError(f"example {i} has no 'labels'; build labels before auditing")
-        rows.append({k: (e[k].tolist() if hasattr(e[k], "tolist") else list(e[k]))
-                     for k in ("input_ids", "labels", "attention_mask") if k in e})
     return rows
 
 
@@ -142,8 +133,6 @@ def audit_labels(
     `indices` names the examples in the warnings (default 0, 1, ...), e.g. PreparedData.kept
     so that the numbers match the learner's records.
     """
-    from course_lib.collators import find_subsequence
-
     eos = tokenizer.eos_token_id
     pad_is_eos = tokenizer.pad_token_id is not None and tokenizer.pad_token_id == eos
     template_ids = _template_ids(tokenizer, response_template)
@@ -188,8 +177,8 @@ def audit_labels(
                 problems.append(
                     f"Example {i}'s EOS is not trained because pad == eos and the labels were "
                     f"masked by token id: the real EOS was masked with the padding. Pad labels "
-                    f"by position instead (labels.pad_batch), or give the tokenizer its own "
-                    f"pad token."
+                    f"by position instead (masking.labels.pad_batch), or give the tokenizer its "
+                    f"own pad token."
                 )
             else:
                 problems.append(
@@ -200,7 +189,8 @@ def audit_labels(
         if on_padding:
             problems.append(
                 f"Example {i} trains on {len(on_padding)} padding position(s) "
-                f"(attention_mask 0 but label != -100); pad labels with -100 (labels.pad_batch)."
+                f"(attention_mask 0 but label != -100); pad labels with -100 "
+                f"(masking.labels.pad_batch)."
             )
         if template_ids is not None:
             real_ids = [ids[t] for t in real]
@@ -209,7 +199,7 @@ def audit_labels(
                     f"Example {i} does not contain the response template's ids {template_ids}, "
                     f"so a template-search collator masks the whole row. The template "
                     f"tokenizes differently in context; see "
-                    f"collators.explain_template_mismatch."
+                    f"template_search.explain_template_mismatch."
                 )
         audits.append(ExampleAudit(index=i, n_tokens=len(real), n_trained=len(trained),
                                    eos_trained=eos_trained, problems=problems))

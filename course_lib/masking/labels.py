@@ -9,18 +9,18 @@ predictions are graded: -100 means "not graded" (PyTorch's cross-entropy ignores
 
 Prompt and response are tokenized as two segments and concatenated, so the boundary is
 known exactly: we never search the token stream for "### Response:" (that search is the
-classic failure, see collators.py).
+classic failure, see template_search.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import torch
 
-from course_lib.formatting import DEFAULT_TEMPLATE, Template, format_example
+from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example
 
 IGNORE_INDEX = -100  # torch.nn.CrossEntropyLoss(ignore_index=-100) skips these positions
 
@@ -29,36 +29,92 @@ Masking = Literal["response", "none"]
 
 @dataclass
 class PreparedData:
-    """Tokenized examples ready for a collator, and the ones that could not be kept.
+    """Examples ready for a collator, and every record that was left out or looks suspicious.
 
-    `skipped` lists (index, reason) for every example left with no trained token: they
-    would give a 0/0 = NaN loss, so they are not trained on, but they are never dropped
-    silently either.
+    One report for every way examples are prepared: the course's labels, TRL's preparation
+    and a training run's data. Nothing is dropped silently: `skipped` lists (index, reason)
+    for each record left out (e.g. no trained token: its loss would be 0/0 = NaN), and
+    `report()` says so in one sentence per kind of problem.
     """
 
     examples: list[dict[str, list[int]]]
+    source: str = "the records"
+    total: int | None = None  # records given; None means len(examples) + len(skipped)
+    kept: list[int] = field(default_factory=list)  # kept[j]: the record index of examples[j]
     skipped: list[tuple[int, str]] = field(default_factory=list)
     truncated: list[int] = field(default_factory=list)
-    # kept[j] is the index, in the records given, of examples[j] (skipping shifts positions).
-    kept: list[int] = field(default_factory=list)
+    empty_response: list[int] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def report(self) -> str:
-        """A sentence or two for the learner: how many examples were kept, cut or skipped."""
-        total = len(self.examples) + len(self.skipped)
-        lines = [f"{len(self.examples)} of {total} examples ready for training."]
+        """What will be trained on, one sentence per kind of problem."""
+        total = self.total if self.total is not None else len(self.examples) + len(self.skipped)
+        lines = [f"{len(self.examples)} of {total} examples from {self.source} ready for training."]
         if self.truncated:
-            lines.append(f"{len(self.truncated)} were truncated to max_length (examples "
-                         f"{_short_list(self.truncated)}).")
+            lines.append(f"{_count(self.truncated, 'was', 'were')} cut to max_length "
+                         f"(examples {_short_list(self.truncated)}).")
         if self.skipped:
-            lines.append(f"{len(self.skipped)} skipped because truncation left no response token "
-                         f"to train (examples {_short_list([i for i, _ in self.skipped])}); "
-                         f"raise max_length or shorten their prompts.")
-        return " ".join(lines)
+            lines.append(f"{_count(self.skipped, 'was', 'were')} skipped: no trained token left, "
+                         f"which would give a NaN loss (examples "
+                         f"{_short_list([i for i, _ in self.skipped])}); raise max_length or "
+                         f"shorten their prompts.")
+        if self.empty_response:
+            lines.append(f"{_count(self.empty_response, 'has', 'have')} an empty response "
+                         f"(examples {_short_list(self.empty_response)}): they teach the model to "
+                         f"answer with nothing; fill them in or remove them.")
+        return "\n".join(lines + self.warnings)
+
+
+def _count(items: Sequence[Any], one: str, many: str) -> str:
+    """'1 was' / '3 were': the number and the verb that agrees with it."""
+    return f"{len(items)} {one if len(items) == 1 else many}"
 
 
 def _short_list(items: Sequence[int], limit: int = 8) -> str:
     shown = ", ".join(str(i) for i in items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def as_rows(data: Any, tokenizer=None) -> list[dict[str, list[int]]]:
+    """Texts, token id lists, one example, a list of examples or a padded batch -> plain rows.
+
+    Every row is a dict of plain int lists with the keys present among input_ids, labels and
+    attention_mask. Texts need the tokenizer. The one conversion the collators, the audit and
+    the view all use:
+
+        >>> as_rows({"input_ids": [[1, 2], [3, 4]], "labels": [[-100, 2], [-100, 4]]})
+        [{'input_ids': [1, 2], 'labels': [-100, 2]}, {'input_ids': [3, 4], 'labels': [-100, 4]}]
+    """
+    if isinstance(data, Mapping):
+        ids = data["input_ids"]
+        batched = (hasattr(ids, "dim") and ids.dim() == 2) or (
+            len(ids) > 0 and isinstance(ids[0], Sequence | torch.Tensor))
+        if not batched:
+            return [_plain(data)]
+        return [_plain({k: v[i] for k, v in data.items() if k in ROW_KEYS})
+                for i in range(len(ids))]
+    rows = []
+    for item in data:
+        if isinstance(item, str):
+            if tokenizer is None:
+                raise ValueError("texts need a tokenizer to become rows of token ids")
+            rows.append({"input_ids": list(tokenizer(item)["input_ids"])})
+        elif isinstance(item, Mapping):
+            rows.append(_plain(item))
+        else:  # a list or tensor of token ids
+            rows.append({"input_ids": _ints(item)})
+    return rows
+
+
+ROW_KEYS = ("input_ids", "labels", "attention_mask")
+
+
+def _ints(values: Any) -> list[int]:
+    return [int(v) for v in (values.tolist() if hasattr(values, "tolist") else values)]
+
+
+def _plain(example: Mapping[str, Any]) -> dict[str, list[int]]:
+    return {k: _ints(example[k]) for k in ROW_KEYS if k in example}
 
 
 def prepare_examples(
@@ -81,13 +137,15 @@ def prepare_examples(
         raise ValueError(f"max_length must be at least 1, not {max_length}")
     pairs = [format_example(r, template, where=f"example {i}") for i, r in enumerate(records)]
     if not pairs:
-        return PreparedData(examples=[])
+        return PreparedData(examples=[], total=0)
     # The prompt gets the tokenizer's special prefix (BOS) if it adds one; the response none.
     prompt_ids = tokenizer([p for p, _ in pairs])["input_ids"]
     response_ids = tokenizer([r for _, r in pairs], add_special_tokens=False)["input_ids"]
 
-    prepared = PreparedData(examples=[])
+    prepared = PreparedData(examples=[], total=len(records))
     for i, (p_ids, r_ids) in enumerate(zip(prompt_ids, response_ids, strict=True)):
+        if not pairs[i][1].strip():
+            prepared.empty_response.append(i)  # trained all the same: it teaches "say nothing"
         r_ids = r_ids + [tokenizer.eos_token_id]  # EOS is part of the answer: it teaches stopping
         input_ids = p_ids + r_ids
         if masking == "response":

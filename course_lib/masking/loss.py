@@ -10,7 +10,7 @@ of the average. That is all "loss masking" is:
     1.6094
 
 With no graded position at all the mean is 0/0 = NaN: the classic "loss is nan" of a
-response that truncation cut away (see diagnostics.py).
+response that truncation cut away (see audit.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from course_lib.labels import IGNORE_INDEX
+from course_lib.env import evaluating
+from course_lib.masking.labels import IGNORE_INDEX
 
 
 def _shifted(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -33,12 +34,16 @@ def _shifted(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, 
     return logits[:, :-1, :].float(), labels[:, 1:]
 
 
-def masked_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+def masked_cross_entropy(
+    logits: torch.Tensor, labels: torch.Tensor, num_items: int | torch.Tensor | None = None
+) -> torch.Tensor:
     """Mean next-token cross-entropy over the positions whose label is not -100.
 
     logits: (batch, seq, vocab) or (seq, vocab); labels: (batch, seq) or (seq,).
     Equals `model(input_ids, attention_mask, labels=labels).loss` of a Hugging Face causal
-    LM. Returns NaN when no position is trained (mean over zero tokens).
+    LM. Returns NaN when no position is trained (mean over zero tokens). `num_items` replaces
+    the count when the mean runs over more than this batch (the Trainer passes the trained
+    tokens of all accumulated batches and processes, so that every token weighs the same).
     """
     shift_logits, shift_labels = _shifted(logits, labels)
     trained = shift_labels != IGNORE_INDEX
@@ -49,7 +54,8 @@ def masked_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Te
         reduction="none",
     )
     # sum / count written out, so the 0/0 case is visible rather than hidden by a library.
-    return losses.sum() / trained.sum()
+    count = trained.sum() if num_items is None else num_items
+    return losses.sum() / count
 
 
 def per_token_losses(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -70,24 +76,19 @@ def per_token_losses(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor
     return out[0] if squeeze else out
 
 
-@torch.no_grad()
 def example_token_losses(model, example: dict) -> list[float]:
     """Run `model` on one example (input_ids, labels) and return each token's loss.
 
-    NaN marks tokens that are not trained; feed the list to mask_view's loss overlay:
+    NaN marks tokens that are not trained; feed the list to the mask view's loss overlay:
 
         >>> losses = example_token_losses(model, ex)                 # doctest: +SKIP
         >>> show_mask(ex, tokenizer, losses=losses)                  # doctest: +SKIP
     """
-    device = next(model.parameters()).device
-    input_ids = torch.as_tensor(example["input_ids"], device=device).reshape(1, -1)
     labels = torch.as_tensor(example["labels"]).reshape(1, -1)
     mask = example.get("attention_mask")
-    attention_mask = None if mask is None else torch.as_tensor(mask, device=device).reshape(1, -1)
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model) as device:
+        input_ids = torch.as_tensor(example["input_ids"], device=device).reshape(1, -1)
+        attention_mask = (None if mask is None
+                          else torch.as_tensor(mask, device=device).reshape(1, -1))
         logits = model(input_ids=input_ids, attention_mask=attention_mask).logits.cpu()
-    finally:
-        model.train(was_training)
     return per_token_losses(logits, labels)[0].tolist()

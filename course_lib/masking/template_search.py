@@ -1,53 +1,35 @@
-"""Three ways to build labels, and why the course uses the third.
+"""The old way to find the response: search the tokens for "### Response:", and how it fails.
 
-1. Template search (the seed's `DataCollatorForCompletionOnlyLM`, removed in TRL 0.20):
-   tokenize "### Response:" alone, look for those ids in every example, mask up to them.
-   `CompletionOnlyCollator` re-implements it so its classic failure can be *seen*:
+TRL's `DataCollatorForCompletionOnlyLM` (removed in TRL 0.20) tokenized "### Response:" alone,
+looked for those ids in every example and masked everything up to them.
+`CompletionOnlyCollator` re-implements it so its classic failure can be *seen*:
 
-       >>> collator = CompletionOnlyCollator("### Response:", tok)          # doctest: +SKIP
-       >>> collator([tok("### Instruction: What is 2+2? ### Response: 4")])  # doctest: +SKIP
-       UserWarning: Could not find response key `### Response:` ... This instance will be
-       ignored in loss calculation.
+    >>> collator = CompletionOnlyCollator("### Response:", tok)          # doctest: +SKIP
+    >>> collator([tok("### Instruction: What is 2+2? ### Response: 4")])  # doctest: +SKIP
+    UserWarning: Could not find response key `### Response:` ... This instance will be
+    ignored in loss calculation.
 
-   Alone, "### Response:" starts with the token "###"; inside the seed's one-line text it
-   follows a space and a byte-level BPE makes it " ###" (another id). The search fails and
-   the whole row is masked: the example teaches nothing. `explain_template_mismatch` shows
-   both tokenizations; `template_ids_in_context` gives the ids to search for instead.
-
-2. The "wrong collator" of the seed, `transformers.DataCollatorForLanguageModeling(tok,
-   mlm=False)`: labels = input_ids with -100 only where input_ids == pad id. It trains on the
-   prompt, and when pad == eos it masks the real EOS too. `lm_collator_batch` runs it.
-
-3. Segments (labels.py): tokenize prompt and response separately, so the boundary is known.
-   TRL 1.x's SFTTrainer does the same when it prepares prompt/completion data;
-   `trl_prepare` runs TRL's own preparation so the two can be compared.
-
-`strategy_examples` builds one example's labels with any strategy, for the mask explorer.
+Alone, "### Response:" starts with the token "###"; inside the one-line template's text it
+follows a space and a byte-level BPE makes it " ###" (another id). The search fails and the
+whole row is masked: the example teaches nothing. `explain_template_mismatch` shows both
+tokenizations; `template_ids_in_context` gives the ids to search for instead. The course's
+own way, segments (labels.py), never searches at all.
 """
 
 from __future__ import annotations
 
-import tempfile
+import html
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import torch
 
-from course_lib.formatting import DEFAULT_TEMPLATE, Template, format_example, get_template
-from course_lib.labels import IGNORE_INDEX, pad_batch, prepare_examples
-
-Strategy = Literal["none", "response", "template", "trl"]
-STRATEGIES: dict[str, str] = {
-    "none": "no masking: DataCollatorForLanguageModeling(mlm=False), the seed's 'wrong collator'",
-    "response": "response only: prompt and response tokenized as segments (labels.py)",
-    "template": "template search: look for '### Response:' ids (the old TRL collator)",
-    "trl": "TRL 1.x SFTTrainer with completion_only_loss=True",
-}
+from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example, get_template
+from course_lib.masking.labels import IGNORE_INDEX, as_rows
 
 
-# --- 0. Texts as the old recipes tokenized them ---------------------------------------------
 def tokenize_texts(
     records: Sequence[dict[str, Any]],
     tokenizer,
@@ -56,7 +38,7 @@ def tokenize_texts(
 ) -> list[dict[str, list[int]]]:
     """Tokenize each record's whole text in one piece (prompt + response [+ EOS]), no labels.
 
-    This is what the seed's recipe feeds its collator: one formatted string per example.
+    This is what the old recipes fed their collator: one formatted string per example.
     """
     texts = ["".join(format_example(r, template, where=f"example {i}"))
              for i, r in enumerate(records)]
@@ -67,20 +49,7 @@ def tokenize_texts(
     return [{"input_ids": list(x) + eos, "attention_mask": [1] * (len(x) + len(eos))} for x in ids]
 
 
-def _as_id_lists(examples: Sequence[Any], tokenizer) -> list[list[int]]:
-    """Accept texts, token id lists, or dicts with input_ids (what a collator is given)."""
-    out = []
-    for e in examples:
-        if isinstance(e, str):
-            out.append(tokenizer(e)["input_ids"])
-        elif isinstance(e, dict) or hasattr(e, "keys"):
-            out.append(list(e["input_ids"]))
-        else:
-            out.append(list(e))
-    return out
 
-
-# --- 1. Template search, the historical DataCollatorForCompletionOnlyLM ----------------------
 def find_subsequence(haystack: Sequence[int], needle: Sequence[int]) -> int | None:
     """Index where `needle` starts in `haystack` (first match), or None.
 
@@ -136,7 +105,7 @@ class CompletionOnlyCollator:
             raise ValueError("the response template is empty; pass '### Response:' or its ids")
 
     def __call__(self, examples: Sequence[Any]) -> dict[str, torch.Tensor]:
-        rows = _as_id_lists(examples, self.tokenizer)
+        rows = [row["input_ids"] for row in as_rows(examples, self.tokenizer)]
         pad_id = self.tokenizer.pad_token_id
         if pad_id is None:
             raise ValueError("the tokenizer has no pad token; set tokenizer.pad_token first")
@@ -238,8 +207,6 @@ class TemplateMismatch:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        import html
-
         colour = "#1a7f37" if self.found else "#cf222e"
         return f'<pre style="color:{colour}">{html.escape(str(self))}</pre>'
 
@@ -264,166 +231,3 @@ def explain_template_mismatch(tokenizer, template: str, text: str) -> TemplateMi
         context_tokens=tokenizer.convert_ids_to_tokens(in_context),
         found=find_subsequence(full, alone) is not None,
     )
-
-
-# --- 2. The standard collator: the seed's "wrong collator" -----------------------------------
-def lm_collator_batch(examples: Sequence[Any], tokenizer) -> dict[str, torch.Tensor]:
-    """Run `transformers.DataCollatorForLanguageModeling(tokenizer, mlm=False)` on examples.
-
-    Examples are texts, id lists or dicts with input_ids (their labels, if any, are ignored:
-    this collator makes its own). The returned labels are input_ids with -100 only where the
-    token id equals the pad id: the prompt is trained, and with pad == eos the real EOS is
-    masked too, so the model never learns to stop.
-    """
-    from transformers import DataCollatorForLanguageModeling
-
-    rows = _as_id_lists(examples, tokenizer)
-    collator = DataCollatorForLanguageModeling(tokenizer, mlm=False)
-    return collator([{"input_ids": r} for r in rows])
-
-
-def mlm_collator_batch(
-    examples: Sequence[Any], tokenizer, mlm_probability: float = 0.15, seed: int | None = 0,
-):
-    """What `mlm=True` would do: transformers' DataCollatorForLanguageModeling in masked-LM mode.
-
-    BERT-style training picks about `mlm_probability` of the (non-special) tokens at random,
-    hides most of them behind a mask token in the *input*, and grades only those positions:
-    every other label is -100. Causal instruction tuning wants none of this, hence the seed's
-    `mlm=False`. A causal tokenizer has no mask token, so a copy gets one ("<mask>", a new id
-    the model has never seen). Returns (batch, tokenizer used); `seed` makes the draw repeatable.
-    """
-    import copy
-
-    from transformers import DataCollatorForLanguageModeling
-
-    if tokenizer.mask_token is None:
-        tokenizer = copy.deepcopy(tokenizer)
-        tokenizer.add_special_tokens({"mask_token": "<mask>"})
-    rows = _as_id_lists(examples, tokenizer)
-    collator = DataCollatorForLanguageModeling(tokenizer, mlm=True,
-                                               mlm_probability=mlm_probability)
-    if seed is not None:
-        torch.manual_seed(seed)
-    return collator([{"input_ids": r} for r in rows]), tokenizer
-
-
-# --- 3. TRL 1.x's own dataset preparation ---------------------------------------------------
-@dataclass
-class TRLPrepared:
-    """What SFTTrainer prepared: examples (input_ids, labels) and the records it dropped."""
-
-    examples: list[dict[str, list[int]]]
-    kept: list[int]  # index in the records given, for each example
-    dropped: list[int]  # TRL (>= 1.9) drops fully masked rows without saying which
-
-
-def trl_prepare(
-    records: Sequence[dict[str, Any]],
-    tokenizer,
-    template: str | Template = DEFAULT_TEMPLATE,
-    max_length: int | None = 1024,
-    completion_only_loss: bool = True,
-    model=None,
-) -> TRLPrepared:
-    """Build labels exactly as TRL's SFTTrainer does, by running its dataset preparation.
-
-    Records become {"prompt", "completion"}; SFTTrainer (TRL >= 1.7) appends EOS, tokenizes
-    prompt and prompt+completion, masks the prompt (completion_only_loss=True), truncates to
-    max_length and drops rows left with no trained token. No training happens. `model`
-    defaults to a throwaway toy model sized to the tokenizer (the model plays no part in
-    label building).
-    """
-    from datasets import Dataset
-    from trl import SFTConfig, SFTTrainer
-
-    if model is None:
-        from course_lib.toy import make_toy_model
-
-        model = make_toy_model(tokenizer)
-    rows = []
-    for i, r in enumerate(records):
-        prompt, completion = format_example(r, template, where=f"example {i}")
-        rows.append({"prompt": prompt, "completion": completion, "course_index": i})
-    if not rows:
-        return TRLPrepared(examples=[], kept=[], dropped=[])
-    with tempfile.TemporaryDirectory() as tmp, _quiet_datasets():
-        # transformers >= 5.2x renamed gradient_checkpointing (TRL defaults it to True).
-        fields = SFTConfig.__dataclass_fields__
-        no_ckpt = ("activation_checkpointing" if "activation_checkpointing" in fields
-                   else "gradient_checkpointing")
-        config = SFTConfig(
-            output_dir=tmp, completion_only_loss=completion_only_loss, max_length=max_length,
-            use_cpu=True, bf16=False, report_to="none", shuffle_dataset=False,
-            **{no_ckpt: False},
-        )
-        trainer = SFTTrainer(model=model, args=config, processing_class=tokenizer,
-                             train_dataset=Dataset.from_list(rows))
-        prepared = trainer.train_dataset
-    kept = list(prepared["course_index"])
-    examples = [{"input_ids": list(ids), "labels": list(lab)}
-                for ids, lab in zip(prepared["input_ids"], prepared["labels"], strict=True)]
-    dropped = sorted(set(range(len(rows))) - set(kept))
-    return TRLPrepared(examples=examples, kept=kept, dropped=dropped)
-
-
-class _quiet_datasets:
-    """Hide datasets' progress bars while TRL prepares (they flood a notebook cell)."""
-
-    def __enter__(self):
-        import datasets
-
-        self.was_enabled = datasets.is_progress_bar_enabled()
-        datasets.disable_progress_bars()
-
-    def __exit__(self, *exc):
-        import datasets
-
-        if self.was_enabled:
-            datasets.enable_progress_bars()
-
-
-# --- All strategies side by side (the mask explorer's menu) ---------------------------------
-def strategy_examples(
-    records: Sequence[dict[str, Any]],
-    tokenizer,
-    strategy: Strategy = "response",
-    template: str | Template = DEFAULT_TEMPLATE,
-    max_length: int | None = None,
-) -> list[dict[str, list[int]]]:
-    """One example (input_ids, attention_mask, labels) per record, labelled by `strategy`.
-
-    Nothing is dropped: an example whose labels end up all -100 is returned as it is, so a
-    view or an audit can show it. "none" runs transformers' standard collator and "template"
-    the old TRL one on the whole text, the way the seed used them (the latter fails on the
-    seed template); "response" is labels.prepare_examples, "trl" TRL's own preparation.
-    """
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}")
-    t = get_template(template)
-    if strategy == "response":
-        examples = prepare_examples(records, tokenizer, t).examples
-    elif strategy == "none":
-        # The real transformers collator, one example at a time (no padding): with pad == eos
-        # it masks the EOS, exactly as in training.
-        examples = tokenize_texts(records, tokenizer, t)
-        for ex in examples:
-            ex["labels"] = lm_collator_batch([ex], tokenizer)["labels"][0].tolist()
-    elif strategy == "template":
-        examples = tokenize_texts(records, tokenizer, t)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the view shows the masked row instead
-            collator = CompletionOnlyCollator(t.response_marker, tokenizer)
-            for ex in examples:
-                ex["labels"] = collator([ex["input_ids"]])["labels"][0].tolist()
-    else:
-        trl = trl_prepare(records, tokenizer, t, max_length=None)
-        examples = [{**e, "attention_mask": [1] * len(e["input_ids"])} for e in trl.examples]
-    if max_length is not None:
-        examples = [{k: v[:max_length] for k, v in e.items()} for e in examples]
-    return examples
-
-
-def pad_examples(examples: Sequence[dict[str, list[int]]], tokenizer) -> dict[str, torch.Tensor]:
-    """Pad examples that carry labels into a batch (labels padded by position, see labels.py)."""
-    return pad_batch(examples, tokenizer.pad_token_id)

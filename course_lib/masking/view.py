@@ -9,7 +9,7 @@ outlined and bold, padding (attention_mask 0) is faded.
     >>> print(view.to_ansi())   # a terminal, like Axolotl's `preprocess --debug` # doctest: +SKIP
     >>> view.to_figure()        # a matplotlib figure, for static export         # doctest: +SKIP
 
-After training, pass per-token losses (loss.example_token_losses) and trained tokens are
+After training, pass per-token losses (masking.loss.example_token_losses) and trained tokens are
 coloured by their loss instead: green is learned, red is not yet.
 """
 
@@ -22,7 +22,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from course_lib.labels import IGNORE_INDEX
+from course_lib.formatting.templates import format_example
+from course_lib.masking.audit import audit_labels
+from course_lib.masking.labels import IGNORE_INDEX, as_rows
+from course_lib.masking.loss import example_token_losses
+from course_lib.masking.strategies import MASKINGS, label_examples
 
 VISIBLE_WHITESPACE = {" ": "·", "\n": "↵", "\t": "→", "\r": "␍"}
 
@@ -241,20 +245,6 @@ class MaskView:
         return fig
 
 
-def _as_example_list(examples: Any) -> list[dict[str, list[int]]]:
-    """A padded batch (dict of tensors), one example dict, or a list of example dicts."""
-    if isinstance(examples, Mapping):
-        ids = examples["input_ids"]
-        if (hasattr(ids, "dim") and ids.dim() == 2) or (len(ids) and isinstance(ids[0], list)):
-            n = len(ids)
-            return [{k: (v[i].tolist() if hasattr(v, "tolist") else list(v[i]))
-                     for k, v in examples.items() if k in ("input_ids", "labels", "attention_mask")}
-                    for i in range(n)]
-        examples = [examples]
-    return [{k: (v.tolist() if hasattr(v, "tolist") else list(v)) for k, v in e.items()
-             if k in ("input_ids", "labels", "attention_mask")} for e in examples]
-
-
 def mask_view(
     examples: Any,
     tokenizer,
@@ -266,9 +256,9 @@ def mask_view(
 
     losses: per-token losses aligned with the tokens, one sequence per example (a list of
     lists or a (batch, seq) tensor; NaN where not trained), e.g. from
-    loss.example_token_losses. Without labels, every token is shown as trained.
+    masking.loss.example_token_losses. Without labels, every token is shown as trained.
     """
-    rows = _as_example_list(examples)
+    rows = as_rows(examples)
     if losses is not None:
         losses = losses.tolist() if hasattr(losses, "tolist") else list(losses)
         if rows and losses and not isinstance(losses[0], list | tuple):
@@ -300,82 +290,73 @@ def mask_view(
 def show_mask(
     records: Mapping[str, Any] | Sequence[Mapping[str, Any]],
     tokenizer,
-    template: Any = "seed",
-    strategy: str = "response",
+    template: Any = "one_line",
+    masking: str = "response",
     losses: Any = None,
     max_length: int | None = None,
     model: Any = None,
 ) -> MaskView:
-    """Records (any schema formatting.py reads) -> labels by `strategy` -> the view.
+    """Records (any schema the formatting stage reads) -> labels by `masking` -> the view.
 
-    strategy: "none", "response", "template" or "trl" (see collators.STRATEGIES).
+    masking: "none", "response", "template" or "trl" (see strategies.MASKINGS).
     model: after training, pass the model to colour each trained token by its loss.
     """
-    from course_lib.collators import strategy_examples
-
     recs = [records] if isinstance(records, Mapping) else list(records)
-    examples = strategy_examples(recs, tokenizer, strategy, template, max_length=max_length)
+    examples = label_examples(recs, tokenizer, masking, template, max_length=max_length)
     if model is not None and losses is None:
-        from course_lib.loss import example_token_losses
-
         losses = [example_token_losses(model, ex) for ex in examples]
-    titles = [f"Example {i} ({strategy})" for i in range(len(examples))]
+    titles = [f"Example {i} ({masking})" for i in range(len(examples))]
     return mask_view(examples, tokenizer, losses=losses, titles=titles)
 
 
 def mask_explorer(
     records: Sequence[Mapping[str, Any]],
     tokenizer,
-    template: Any = "seed",
-    strategies: Sequence[str] = ("none", "response", "template", "trl"),
+    template: Any = "one_line",
+    maskings: Sequence[str] = tuple(MASKINGS),
 ):
     """An ipywidgets explorer: pick an example and a masking strategy, watch the chips change.
 
     Returns a VBox to display in a notebook. Labels per strategy are computed once for all
     records, so switching is instant (TRL's preparation runs on first use of "trl").
     """
-    import ipywidgets as widgets
-
-    from course_lib.collators import STRATEGIES, strategy_examples
-    from course_lib.diagnostics import audit_labels
+    import ipywidgets as widgets  # deferred: widgets are only needed in a notebook
 
     recs = list(records)
     if not recs:
         raise ValueError("mask_explorer needs at least one record")
     cache: dict[str, list[dict[str, list[int]]]] = {}
 
-    def labelled(strategy: str) -> list[dict[str, list[int]]]:
-        if strategy not in cache:
-            cache[strategy] = strategy_examples(recs, tokenizer, strategy, template)
-        return cache[strategy]
+    def labelled(masking: str) -> list[dict[str, list[int]]]:
+        if masking not in cache:
+            cache[masking] = label_examples(recs, tokenizer, masking, template)
+        return cache[masking]
 
     def caption(i: int, r: Mapping[str, Any]) -> str:
-        from course_lib.formatting import format_example
-
-        prompt, _ = format_example(r, "seed", where=f"example {i}")
+        prompt, _ = format_example(r, "one_line", where=f"example {i}")
         text = prompt.removeprefix("### Instruction: ").removesuffix(" ### Response:")
         return f"{i}: {text[:50]}"
 
     picker = widgets.Dropdown(options=[(caption(i, r), i) for i, r in enumerate(recs)],
                               value=0, description="Example")
-    strategy = widgets.ToggleButtons(
-        options=[(s, s) for s in strategies], value=strategies[min(1, len(strategies) - 1)],
-        description="Masking", tooltips=[STRATEGIES[s] for s in strategies],
+    masking = widgets.ToggleButtons(
+        options=[(m, m) for m in maskings], value=maskings[min(1, len(maskings) - 1)],
+        description="Masking", tooltips=[MASKINGS[m] for m in maskings],
     )
     out = widgets.HTML()
 
     def render(*_: Any) -> None:
-        ex = labelled(strategy.value)[picker.value]
+        ex = labelled(masking.value)[picker.value]
         view = mask_view([ex], tokenizer, titles=[f"Example {picker.value}: "
-                                                  f"{STRATEGIES[strategy.value]}"])
+                                                  f"{MASKINGS[masking.value]}"])
         audit = audit_labels([ex], tokenizer, indices=[picker.value])
         notes = "".join(f"<li>{html.escape(w)}</li>" for w in audit.warnings)
         out.value = view._repr_html_() + (f"<ul style='color:#cf222e'>{notes}</ul>" if notes
                                           else "")
 
     picker.observe(render, names="value")
-    strategy.observe(render, names="value")
+    masking.observe(render, names="value")
     render()
-    box = widgets.VBox([picker, strategy, out])
+    box = widgets.VBox([picker, masking, out])
     box.render = render  # type: ignore[attr-defined]  # lets tests and lessons refresh it
     return box

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import torch
 
-from course_lib.labels import IGNORE_INDEX, pad_batch
+from course_lib.env import evaluating
+from course_lib.masking.labels import IGNORE_INDEX, pad_batch
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,6 @@ class ResponseMetrics:
     tokens: int
 
 
-@torch.no_grad()
 def response_metrics(
     model, examples: Sequence[dict[str, list[int]]], pad_token_id: int, batch_size: int = 32
 ) -> ResponseMetrics:
@@ -37,11 +37,8 @@ def response_metrics(
     The mean is over tokens, not over batches, so the batch size does not change the number.
     The model's train/eval mode is restored afterwards (this runs inside training too).
     """
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
     total_loss, correct, count = 0.0, 0, 0
-    try:
+    with evaluating(model) as device:
         for start in range(0, len(examples), batch_size):
             batch = pad_batch(examples[start : start + batch_size], pad_token_id)
             logits = model(
@@ -58,8 +55,6 @@ def response_metrics(
             total_loss += torch.nn.functional.cross_entropy(picked, wanted, reduction="sum").item()
             correct += (picked.argmax(-1) == wanted).sum().item()
             count += int(keep.sum())
-    finally:
-        model.train(was_training)
     if count == 0:
         return ResponseMetrics(float("nan"), float("nan"), 0)
     return ResponseMetrics(total_loss / count, correct / count, count)

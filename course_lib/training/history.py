@@ -49,6 +49,7 @@ class RunHistory:
     examples_truncated: int = 0
     examples_empty_response: int = 0
     batches_skipped: int = 0  # batches with no trained token, skipped instead of NaN
+    fast_path: str = ""  # how the loss was computed: see training/fast_loss.py
     warnings: list[str] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
     train_steps: list[int] = field(default_factory=list)
@@ -127,3 +128,16 @@ class RunHistory:
             raise CourseError(
                 f"{path} is not a run history ({err}); re-run `course train`."
             ) from None
+
+
+def history_from_log(history: RunHistory, log_history: list[dict[str, Any]]) -> RunHistory:
+    """Fill a RunHistory's curves from a Trainer's `state.log_history`."""
+    for entry in log_history:
+        if "loss" in entry:
+            history.add_train_loss(entry["step"], entry["loss"])
+        if "response_eval_loss" in entry:
+            history.add_eval(
+                entry["step"], entry["response_eval_loss"], entry["response_eval_accuracy"]
+            )
+        history.batches_skipped += int(entry.get("skipped_batch", 0))
+    return history

@@ -3,17 +3,13 @@
     >>> config = SFTConfig(output_dir="run", completion_only_loss=True,     # doctest: +SKIP
     ...                    **checkpointing_off(), use_cpu=True, bf16=False)
     >>> print(config_report(config))                                        # doctest: +SKIP
-    >>> attach_chat_template(tokenizer)                                     # doctest: +SKIP
-    >>> chat_example(to_messages(record), tokenizer)["labels"]              # doctest: +SKIP
+    >>> compare_labels(ours, trainer_examples(trainer))                      # doctest: +SKIP
 
-* `checkpointing_off()`: the keyword that turns TRL's default gradient checkpointing off
-  (transformers 5.2x renamed it `activation_checkpointing`; the old name still works, with a
-  FutureWarning).
 * `config_report(config)`: the SFTConfig fields the lesson sets, next to TRL's defaults.
-* `attach_chat_template(tokenizer)`: the course's chat template (formatting.CHAT_TEMPLATE),
-  with `{% generation %}` markers, so `assistant_only_loss=True` works.
-* `chat_example(...)`: labels from the template's assistant mask, as TRL builds them.
 * `trainer_examples(trainer)` and `compare_labels(...)`: TRL's prepared labels next to ours.
+
+The chat template lives in formatting/chat.py, TRL's label building in masking/trl_labels.py
+(with `checkpointing_off`, the keyword that turns TRL's default checkpointing off).
 """
 
 from __future__ import annotations
@@ -23,24 +19,6 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from course_lib.formatting import CHAT_TEMPLATE, to_messages
-from course_lib.labels import IGNORE_INDEX
-
-
-def checkpointing_off(config_class: Any = None) -> dict[str, bool]:
-    """The keyword that turns gradient (activation) checkpointing off in an SFTConfig.
-
-    TRL defaults it to on. It saves memory by recomputing activations, so a tiny model that
-    fits easily only gets slower (about 1.5x on a CPU).
-    """
-    if config_class is None:
-        from trl import SFTConfig as config_class
-    fields = {f.name for f in dataclasses.fields(config_class)}
-    name = "activation_checkpointing" if "activation_checkpointing" in fields else (
-        "gradient_checkpointing")
-    return {name: False}
-
 
 # field -> why the lesson sets it (shown next to TRL's default)
 CONFIG_NOTES: dict[str, str] = {
@@ -93,54 +71,6 @@ def config_report(config: Any, fields: Sequence[str] | None = None) -> ConfigRep
             default = defaults.get("gradient_checkpointing")  # what None resolves to in TRL
         rows.append((name, getattr(config, name), default, CONFIG_NOTES.get(name, "")))
     return ConfigReport(rows)
-
-
-# --- The chat path ------------------------------------------------------------------------
-def adds_bos(tokenizer) -> bool:
-    """Whether `tokenizer(text)` puts a BOS token in front (the tiny model's does)."""
-    bos = tokenizer.bos_token_id
-    ids = tokenizer("a")["input_ids"]
-    return bos is not None and bool(ids) and ids[0] == bos
-
-
-def attach_chat_template(tokenizer, template: str = CHAT_TEMPLATE):
-    """Give `tokenizer` the course's chat template (in place) and return it.
-
-    The template's leading `{{ bos_token }}` is kept only if the tokenizer adds a BOS to
-    plain text too, so chat data and prompt/completion data tokenize to the same ids.
-    """
-    if not adds_bos(tokenizer):
-        template = template.replace("{{ bos_token }}", "", 1)
-    tokenizer.chat_template = template
-    return tokenizer
-
-
-def chat_example(record_or_messages: Any, tokenizer, chat_template: str | None = None
-                 ) -> dict[str, list[int]]:
-    """input_ids, attention_mask, labels of a chat record, labels from the assistant mask.
-
-    This is what TRL does with `assistant_only_loss=True`: render with the chat template,
-    ask for the assistant mask (the tokens between `{% generation %}` markers) and set -100
-    everywhere else. A template without markers gives an all-zero mask: every label -100.
-    """
-    if isinstance(record_or_messages, dict) and "messages" in record_or_messages:
-        messages = record_or_messages["messages"]
-    elif isinstance(record_or_messages, list):
-        messages = record_or_messages
-    else:
-        messages = to_messages(record_or_messages)["messages"]
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # transformers warns when the markers are missing
-        out = tokenizer.apply_chat_template(
-            messages, chat_template=chat_template, tokenize=True, return_dict=True,
-            return_assistant_tokens_mask=True,
-        )
-    ids = list(out["input_ids"])
-    mask = list(out["assistant_masks"])
-    labels = [t if m else IGNORE_INDEX for t, m in zip(ids, mask, strict=True)]
-    return {"input_ids": ids, "attention_mask": [1] * len(ids), "labels": labels}
 
 
 # --- TRL's labels next to ours --------------------------------------------------------------

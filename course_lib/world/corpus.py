@@ -22,7 +22,7 @@ import random
 import re
 from collections.abc import Callable, Sequence
 
-from course_lib.formatting import ALPACA
+from course_lib.formatting.templates import ALPACA
 from course_lib.world.facts import Fact, all_facts
 from course_lib.world.phrasings import (
     ARITHMETIC,

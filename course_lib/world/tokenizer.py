@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformers import PreTrainedTokenizerFast
 
-from course_lib.formatting import ALPACA, SEED
+from course_lib.formatting.templates import ALPACA, ONE_LINE
 
 SPECIAL_TOKENS = ["<unk>", "<s>", "</s>", "<pad>"]  # ids 0, 1, 2, 3
 
@@ -34,7 +34,7 @@ SPECIAL_TOKENS = ["<unk>", "<s>", "</s>", "<pad>"]  # ids 0, 1, 2, 3
 def template_texts() -> list[str]:
     """The course templates as plain text, so BPE learns their pieces as whole words."""
     texts = []
-    for t in (SEED, ALPACA):
+    for t in (ONE_LINE, ALPACA):
         texts.append(t.format_prompt("Say hello.") + t.format_response("Hello."))
         texts.append(t.format_prompt("Translate this.", "Hello world") + t.format_response("Hola"))
     texts.append("Human: Say hello. Assistant: Hello.\nQ: Say hello. A: Hello.")

@@ -18,7 +18,7 @@ SPECIALS = ["<s>", "</s>", "<pad>", "<unk>"]
 
 def toy_corpus() -> list[str]:
     """The text the toy BPE is trained on: the course's templates and some arithmetic."""
-    from course_lib.formatting import ALPACA, SEED
+    from course_lib.formatting.templates import ALPACA, ONE_LINE
 
     words = (
         "what is the capital of france spain cat dog says red blue hello world hola mundo"
@@ -26,7 +26,7 @@ def toy_corpus() -> list[str]:
     lines = []
     for a in range(10):
         for b in range(10):
-            lines.append(SEED.format_prompt(f"What is {a}+{b}?") + f" {a + b}")
+            lines.append(ONE_LINE.format_prompt(f"What is {a}+{b}?") + f" {a + b}")
             lines.append(f"{a} + {b} = {a + b}. Add {a} and {b}.")
     lines += [ALPACA.format_prompt("Translate this to Spanish", "Hello world") + "Hola mundo"]
     lines += [" ".join(words)] * 5

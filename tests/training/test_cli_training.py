@@ -5,7 +5,7 @@ import json
 import pytest
 
 from course_lib.cli import fresh_dir, main
-from course_lib.history import RunHistory
+from course_lib.training.history import RunHistory
 
 
 def run_cli(capsys, *argv):

@@ -1,6 +1,6 @@
 import torch
 
-from course_lib.generation import AnswerTable, complete, generate, generate_batch
+from course_lib.evaluation.generation import AnswerTable, complete, generate, generate_batch
 
 
 class ScriptedModel(torch.nn.Module):

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from course_lib.errors import CourseError
-from course_lib.history import RunHistory
+from course_lib.training.history import RunHistory
 
 
 def make_history(masking="response") -> RunHistory:

@@ -1,5 +1,7 @@
-from course_lib.history import RunHistory
-from course_lib.plots import NOT_COMPARABLE, LiveLossPlot, compare_runs, in_notebook, plot_history
+from course_lib.evaluation.compare import NOT_COMPARABLE, compare_runs
+from course_lib.training.callbacks import LiveLossPlot
+from course_lib.training.history import RunHistory
+from course_lib.training.plots import in_notebook, plot_history
 
 
 def run(masking: str, offset: float) -> RunHistory:
@@ -50,10 +52,9 @@ def test_live_plot_is_a_no_op_headless():
 
 
 def test_live_plot_shows_then_updates_one_display_in_a_notebook(monkeypatch):
+    import course_lib.plots as plots
     import IPython.display
     from transformers import TrainerState
-
-    import course_lib.plots as plots
 
     calls = []
 

@@ -3,8 +3,8 @@ import math
 import torch
 from transformers import AutoModelForCausalLM
 
-from course_lib.labels import prepare_examples
-from course_lib.response_metrics import response_metrics
+from course_lib.masking.labels import prepare_examples
+from course_lib.training.held_out import response_metrics
 
 
 def test_metrics_match_the_models_own_loss_on_response_tokens(

@@ -1,5 +1,5 @@
-from course_lib.labels import IGNORE_INDEX
-from course_lib.training_data import prepare_eval_examples, prepare_training_data
+from course_lib.masking.labels import IGNORE_INDEX
+from course_lib.training.data import prepare_eval_examples, prepare_training_data
 
 
 def test_suspicious_rows_are_counted_and_reported(toy_tokenizer):

@@ -7,9 +7,10 @@ import torch
 from transformers import AutoModelForCausalLM, TrainerCallback, TrainingArguments
 
 from course_lib.errors import CourseError
-from course_lib.history import RunHistory
-from course_lib.labels import IGNORE_INDEX, PadCollator, prepare_examples
-from course_lib.training import CourseTrainer, history_from_log, train
+from course_lib.masking.labels import IGNORE_INDEX, PadCollator, prepare_examples
+from course_lib.training.history import RunHistory, history_from_log
+from course_lib.training.runner import train
+from course_lib.training.trainer import CourseTrainer
 
 pytestmark = pytest.mark.slow
 # One thread: as fast for the toy model, and immune to other programs keeping cores busy.

@@ -125,7 +125,7 @@ def test_sftconfig_turns_bf16_and_checkpointing_on_by_default(tmp_path):
 
 
 def test_the_lessons_sftconfig_is_accepted(tmp_path):
-    from course_lib.sft import checkpointing_off
+    from course_lib.masking.trl_labels import checkpointing_off
 
     config = trl.SFTConfig(
         output_dir=str(tmp_path), max_steps=40, per_device_train_batch_size=16,
@@ -137,7 +137,7 @@ def test_the_lessons_sftconfig_is_accepted(tmp_path):
 
 
 def test_assistant_mask_comes_from_generation_markers(toy_tokenizer):
-    from course_lib.formatting import CHAT_TEMPLATE, CHAT_TEMPLATE_WITHOUT_MARKERS
+    from course_lib.formatting.chat import CHAT_TEMPLATE, CHAT_TEMPLATE_WITHOUT_MARKERS
 
     messages = [{"role": "user", "content": "What is 2+2?"},
                 {"role": "assistant", "content": "4"}]

@@ -4,19 +4,18 @@ import warnings
 
 import pytest
 
-from course_lib.collators import (
-    STRATEGIES,
+from course_lib.formatting.templates import format_text
+from course_lib.masking.labels import IGNORE_INDEX, prepare_examples
+from course_lib.masking.standard_collator import lm_collator_batch
+from course_lib.masking.strategies import MASKINGS, label_examples
+from course_lib.masking.template_search import (
     CompletionOnlyCollator,
     explain_template_mismatch,
     find_subsequence,
-    lm_collator_batch,
-    strategy_examples,
     template_ids_for,
     template_ids_in_context,
     tokenize_texts,
 )
-from course_lib.formatting import format_text
-from course_lib.labels import IGNORE_INDEX, prepare_examples
 
 SEED_TEXT = "### Instruction: What is 2+2? ### Response: 4"
 RECORDS = [
@@ -137,7 +136,7 @@ def test_standard_collator_masks_the_real_eos_when_pad_is_eos(toy_tokenizer_pad_
 
 @pytest.mark.parametrize("strategy", ["none", "response", "template"])
 def test_strategy_examples_keep_every_record(toy_tokenizer, strategy):
-    examples = strategy_examples(RECORDS, toy_tokenizer, strategy, "seed")
+    examples = label_examples(RECORDS, toy_tokenizer, strategy, "seed")
     assert len(examples) == len(RECORDS)
     trained = [sum(t != IGNORE_INDEX for t in e["labels"]) for e in examples]
     if strategy == "none":
@@ -149,16 +148,16 @@ def test_strategy_examples_keep_every_record(toy_tokenizer, strategy):
 
 
 def test_strategy_examples_refuses_unknown(toy_tokenizer):
-    assert set(STRATEGIES) == {"none", "response", "template", "trl"}
+    assert set(MASKINGS) == {"none", "response", "template", "trl"}
     with pytest.raises(ValueError, match="strategy must be one of"):
-        strategy_examples(RECORDS, toy_tokenizer, "random")
+        label_examples(RECORDS, toy_tokenizer, "random")
 
 
 @pytest.mark.parametrize("vocab_size", [260, 300, 400, 600])
 def test_any_byte_level_bpe_fails_exactly_when_the_space_glues_on(vocab_size):
     """Across BPEs with more or fewer merges: the search fails iff the token ids differ, and
     the in-context ids always find the template and give the segment labels."""
-    from course_lib.toy import make_toy_tokenizer
+    from course_lib.world.toy import make_toy_tokenizer
 
     tok = make_toy_tokenizer(vocab_size=vocab_size)
     report = explain_template_mismatch(tok, "### Response:", SEED_TEXT)
@@ -178,7 +177,7 @@ def test_any_byte_level_bpe_fails_exactly_when_the_space_glues_on(vocab_size):
 
 def test_none_strategy_is_the_real_standard_collator(toy_tokenizer_pad_is_eos):
     tok = toy_tokenizer_pad_is_eos
-    examples = strategy_examples(RECORDS, tok, "none")
+    examples = label_examples(RECORDS, tok, "none")
     for ex in examples:
         assert ex["input_ids"][-1] == tok.eos_token_id
         assert ex["labels"][:-1] == ex["input_ids"][:-1]  # the prompt is trained
@@ -188,7 +187,8 @@ def test_none_strategy_is_the_real_standard_collator(toy_tokenizer_pad_is_eos):
 def test_mlm_true_masks_random_tokens_and_grades_only_them(toy_tokenizer):
     import torch
 
-    from course_lib.collators import mlm_collator_batch, tokenize_texts
+    from course_lib.masking.standard_collator import mlm_collator_batch
+    from course_lib.masking.template_search import tokenize_texts
 
     records = [{"instruction": f"What is {a}+{a}?", "response": str(2 * a)} for a in range(8)]
     examples = tokenize_texts(records, toy_tokenizer)

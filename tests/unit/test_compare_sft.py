@@ -4,29 +4,25 @@ import json
 
 import pytest
 
-from course_lib.compare import (
+from course_lib.evaluation.compare import (
     held_out_questions,
     instruction_share,
     loss_by_masking,
     runs_table,
     unprompted_samples,
 )
-from course_lib.formatting import (
+from course_lib.formatting.chat import (
     CHAT_TEMPLATE,
     CHAT_TEMPLATE_WITHOUT_MARKERS,
-    format_text,
-    to_messages,
-)
-from course_lib.history import RunHistory
-from course_lib.labels import IGNORE_INDEX, prepare_examples
-from course_lib.sft import (
     adds_bos,
     attach_chat_template,
-    chat_example,
-    checkpointing_off,
-    compare_labels,
-    config_report,
+    to_messages,
 )
+from course_lib.formatting.templates import format_text
+from course_lib.masking.labels import IGNORE_INDEX, prepare_examples
+from course_lib.masking.trl_labels import chat_example, checkpointing_off
+from course_lib.training.history import RunHistory
+from course_lib.training.with_trl import compare_labels, config_report
 
 RECORDS = [
     {"instruction": "What is 2+2?", "response": "4"},
@@ -98,7 +94,7 @@ def test_to_messages_folds_the_input_into_the_user_turn():
 
 @pytest.mark.parametrize("pad_is_eos", [False, True])
 def test_chat_template_renders_the_seed_text_and_masks_like_prepare_examples(pad_is_eos):
-    from course_lib.toy import make_toy_tokenizer
+    from course_lib.world.toy import make_toy_tokenizer
 
     tok = attach_chat_template(make_toy_tokenizer(pad_is_eos=pad_is_eos))
     assert "{% generation %}" in tok.chat_template
@@ -118,7 +114,7 @@ def test_template_without_markers_gives_an_all_zero_mask(toy_tokenizer):
 
 
 def test_attach_drops_the_bos_for_a_tokenizer_that_adds_none():
-    from course_lib.toy import make_toy_tokenizer
+    from course_lib.world.toy import make_toy_tokenizer
 
     tok = make_toy_tokenizer()
     tok._tokenizer.post_processor = None  # now tokenizer(text) adds no BOS
@@ -165,8 +161,8 @@ def test_trl_chat_path_builds_the_same_labels(tmp_path):
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
-    from course_lib.sft import trainer_examples
-    from course_lib.toy import make_toy_model, make_toy_tokenizer
+    from course_lib.training.with_trl import trainer_examples
+    from course_lib.world.toy import make_toy_model, make_toy_tokenizer
 
     datasets.disable_progress_bars()
     tok = attach_chat_template(make_toy_tokenizer())

@@ -2,7 +2,7 @@
 
 import pytest
 
-from course_lib.dataset_stats import data_mix, instruction_style, plot_data_mix, task_kind
+from course_lib.formatting.stats import data_mix, instruction_style, plot_data_mix, task_kind
 
 
 @pytest.mark.parametrize("instruction, given, style", [

@@ -4,9 +4,10 @@ import math
 
 import torch
 
-from course_lib.collators import lm_collator_batch, tokenize_texts
-from course_lib.diagnostics import audit_labels
-from course_lib.labels import IGNORE_INDEX, pad_batch, prepare_examples
+from course_lib.masking.audit import audit_labels
+from course_lib.masking.labels import IGNORE_INDEX, pad_batch, prepare_examples
+from course_lib.masking.standard_collator import lm_collator_batch
+from course_lib.masking.template_search import tokenize_texts
 
 RECORDS = [
     {"instruction": "What is 2+2?", "response": "4"},

@@ -3,17 +3,19 @@
 import pytest
 
 from course_lib.errors import CourseError
-from course_lib.formatting import (
-    ALPACA,
-    SEED,
-    check_consistent_templates,
+from course_lib.formatting.schemas import (
     detect_schema,
     detect_template,
+    normalize_record,
+    parse_formatted,
+)
+from course_lib.formatting.stats import check_consistent_templates
+from course_lib.formatting.templates import (
+    ALPACA,
+    ONE_LINE,
     format_example,
     format_text,
     get_template,
-    normalize_record,
-    parse_formatted,
     to_prompt_completion,
 )
 
@@ -29,7 +31,7 @@ def test_seed_two_part_is_the_seed_one_liner():
 
 
 def test_seed_three_part_puts_the_input_between():
-    prompt, response = format_example(THREE_PART, SEED)
+    prompt, response = format_example(THREE_PART, ONE_LINE)
     assert prompt == (
         "### Instruction: Translate this to Spanish ### Input: Hello world ### Response:"
     )
@@ -52,12 +54,12 @@ def test_alpaca_with_input_has_input_section_and_its_own_preamble():
 
 
 def test_empty_input_counts_as_two_part():
-    assert format_example({**TWO_PART, "input": ""}, SEED) == format_example(TWO_PART, SEED)
+    assert format_example({**TWO_PART, "input": ""}, ONE_LINE) == format_example(TWO_PART, ONE_LINE)
     assert format_example({**TWO_PART, "input": None}, ALPACA) == format_example(TWO_PART, ALPACA)
 
 
 def test_braces_in_the_data_are_kept_verbatim():
-    prompt, _ = format_example({"instruction": "Fill {x} and {input}", "response": "ok"}, SEED)
+    prompt, _ = format_example({"instruction": "Fill {x} and {input}", "response": "ok"}, ONE_LINE)
     assert prompt == "### Instruction: Fill {x} and {input} ### Response:"
 
 
@@ -97,13 +99,13 @@ def test_normalize_record_maps_every_schema(raw, schema, expected):
 
 
 def test_templated_trl_prompt_round_trips_for_both_templates():
-    for template in (SEED, ALPACA):
+    for template in (ONE_LINE, ALPACA):
         pc = to_prompt_completion(THREE_PART, template)
         assert normalize_record(pc) == THREE_PART
 
 
 def test_text_record_round_trips_through_parse():
-    for template in (SEED, ALPACA):
+    for template in (ONE_LINE, ALPACA):
         for rec in (TWO_PART, THREE_PART):
             parsed = parse_formatted(format_text(rec, template))
             assert parsed == {"input": "", **rec}
@@ -112,8 +114,8 @@ def test_text_record_round_trips_through_parse():
 def test_format_example_accepts_raw_schemas():
     alpaca = {"instruction": "Say hi", "input": "", "output": "hi"}
     dolly = {"instruction": "Say hi", "context": "greeting", "response": "hi"}
-    assert format_example(alpaca, SEED) == ("### Instruction: Say hi ### Response:", " hi")
-    assert format_example(dolly, SEED)[0] == (
+    assert format_example(alpaca, ONE_LINE) == ("### Instruction: Say hi ### Response:", " hi")
+    assert format_example(dolly, ONE_LINE)[0] == (
         "### Instruction: Say hi ### Input: greeting ### Response:"
     )
 
@@ -179,6 +181,6 @@ def test_the_seeds_mixed_formats_are_flagged_with_indices():
 
 
 def test_consistent_data_gives_no_warning():
-    same = [{"text": format_text(r, SEED)} for r in (TWO_PART, THREE_PART)]
+    same = [{"text": format_text(r, ONE_LINE)} for r in (TWO_PART, THREE_PART)]
     assert check_consistent_templates(same) == []
     assert check_consistent_templates([TWO_PART, THREE_PART]) == []

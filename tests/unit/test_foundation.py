@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from course_lib import cli
-from course_lib.data import load_records
 from course_lib.env import choose_device, hub_status
 from course_lib.errors import CourseError
+from course_lib.formatting.records import load_records
 from course_lib.loading import load_model_and_tokenizer, load_tokenizer, resolve_model_name
 
 

@@ -3,8 +3,12 @@
 import pytest
 import torch
 
-from course_lib.inspect_model import NextTokens, next_token_probabilities, plot_next_tokens
-from course_lib.toy import make_toy_model
+from course_lib.evaluation.inspect_model import (
+    NextTokens,
+    next_token_probabilities,
+    plot_next_tokens,
+)
+from course_lib.world.toy import make_toy_model
 
 
 @pytest.fixture(scope="module")

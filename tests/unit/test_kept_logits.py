@@ -4,8 +4,8 @@ import pytest
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from course_lib.kept_logits import can_skip_last_layer, kept_logits
-from course_lib.labels import IGNORE_INDEX, PadCollator, prepare_examples
+from course_lib.masking.labels import IGNORE_INDEX, PadCollator, prepare_examples
+from course_lib.training.fast_loss import can_skip_last_layer, kept_logits
 
 RECORDS = [
     {"instruction": "What is 2+2?", "response": "4"},

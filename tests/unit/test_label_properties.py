@@ -3,8 +3,8 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from course_lib.formatting import ALPACA, SEED, format_example
-from course_lib.labels import IGNORE_INDEX, prepare_examples
+from course_lib.formatting.templates import ALPACA, ONE_LINE, format_example
+from course_lib.masking.labels import IGNORE_INDEX, prepare_examples
 
 # Letters, digits, punctuation, whitespace and some non-ASCII (multi-byte in byte-level BPE).
 # '<' is left out so a random text cannot spell a special token such as "</s>".
@@ -27,7 +27,7 @@ def _segments(tok, record, template):
 @SETTINGS
 @given(records=st.lists(RECORD, min_size=1, max_size=4), alpaca=st.booleans())
 def test_prompt_masked_response_and_eos_trained(toy_tokenizer, records, alpaca):
-    template = ALPACA if alpaca else SEED
+    template = ALPACA if alpaca else ONE_LINE
     prepared = prepare_examples(records, toy_tokenizer, template)
     assert prepared.kept == list(range(len(records)))
     for record, ex in zip(records, prepared.examples, strict=True):
@@ -41,7 +41,7 @@ def test_prompt_masked_response_and_eos_trained(toy_tokenizer, records, alpaca):
 @SETTINGS
 @given(record=RECORD, alpaca=st.booleans())
 def test_trained_tokens_decode_to_the_response(toy_tokenizer, record, alpaca):
-    template = ALPACA if alpaca else SEED
+    template = ALPACA if alpaca else ONE_LINE
     ex = prepare_examples([record], toy_tokenizer, template).examples[0]
     trained = [t for t in ex["labels"] if t != IGNORE_INDEX]
     assert trained[-1] == toy_tokenizer.eos_token_id
@@ -55,7 +55,7 @@ def test_truncation_never_hides_a_fully_masked_example(
     toy_tokenizer, toy_tokenizer_pad_is_eos, records, max_length, pad_is_eos
 ):
     tok = toy_tokenizer_pad_is_eos if pad_is_eos else toy_tokenizer
-    prepared = prepare_examples(records, tok, SEED, max_length=max_length)
+    prepared = prepare_examples(records, tok, ONE_LINE, max_length=max_length)
     skipped = [i for i, _ in prepared.skipped]
     # Every record is accounted for exactly once: kept or skipped (and reported).
     assert sorted(prepared.kept + skipped) == list(range(len(records)))
@@ -64,8 +64,8 @@ def test_truncation_never_hides_a_fully_masked_example(
         assert len(ex["input_ids"]) <= max_length
         assert any(t != IGNORE_INDEX for t in ex["labels"])
     for i in skipped:
-        p_ids, _ = _segments(tok, records[i], SEED)
+        p_ids, _ = _segments(tok, records[i], ONE_LINE)
         assert len(p_ids) >= max_length  # only an all-prompt window is skipped
         assert str(i) in prepared.report()
-    full_lengths = [sum(map(len, _segments(tok, r, SEED))) + 1 for r in records]
+    full_lengths = [sum(map(len, _segments(tok, r, ONE_LINE))) + 1 for r in records]
     assert prepared.truncated == [i for i, n in enumerate(full_lengths) if n > max_length]

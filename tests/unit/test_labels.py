@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from course_lib.labels import (
+from course_lib.masking.labels import (
     IGNORE_INDEX,
     PadCollator,
     build_example,
@@ -20,7 +20,7 @@ RECORDS = [
 
 @pytest.mark.parametrize("template", ["seed", "alpaca"])
 def test_labels_are_prompt_masked_then_response_and_eos(toy_tokenizer, template):
-    from course_lib.formatting import format_example
+    from course_lib.formatting.templates import format_example
 
     prepared = prepare_examples(RECORDS, toy_tokenizer, template)
     assert prepared.kept == [0, 1, 2] and not prepared.skipped

@@ -1,4 +1,4 @@
-from course_lib.labels import IGNORE_INDEX, build_example, pad_batch, prepare_examples
+from course_lib.masking.labels import IGNORE_INDEX, build_example, pad_batch, prepare_examples
 
 
 def test_prompt_masked_response_and_eos_trained(toy_tokenizer):

@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib.labels import IGNORE_INDEX
-from course_lib.loss import example_token_losses, masked_cross_entropy, per_token_losses
+from course_lib.masking.labels import IGNORE_INDEX
+from course_lib.masking.loss import example_token_losses, masked_cross_entropy, per_token_losses
 
 
 def test_uniform_logits_give_log_vocab():
@@ -68,7 +68,7 @@ def test_shape_mismatch_is_explained():
 def test_example_token_losses_from_the_toy_model(toy_model_dir, toy_tokenizer):
     from transformers import AutoModelForCausalLM
 
-    from course_lib.labels import build_example
+    from course_lib.masking.labels import build_example
 
     model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
     model.train()

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from course_lib.labels import IGNORE_INDEX, pad_batch, prepare_examples
-from course_lib.mask_view import mask_explorer, mask_view, show_mask, visible
+from course_lib.masking.labels import IGNORE_INDEX, pad_batch, prepare_examples
+from course_lib.masking.view import mask_explorer, mask_view, show_mask, visible
 
 RECORDS = [
     {"instruction": "What is 2+2?", "response": "4"},

@@ -7,8 +7,9 @@ import re
 
 import pytest
 
-from course_lib.data import EMBEDDED_DATA_DIR, load_records, read_json_rows
-from course_lib.formatting import SEED, check_consistent_templates, format_example
+from course_lib.formatting.records import EMBEDDED_DATA_DIR, load_records, read_json_rows
+from course_lib.formatting.stats import check_consistent_templates
+from course_lib.formatting.templates import ONE_LINE, format_example
 from course_lib.loading import EMBEDDED_MODEL_DIR
 from course_lib.world.build import FULL_BUILD
 from course_lib.world.corpus import answered_question_share, generate_corpus
@@ -130,7 +131,7 @@ def test_prompt_and_response_tokenize_like_the_whole_text(tokenizer):
     records = load_records(EMBEDDED_DATA_DIR / "train.jsonl")[:200]
     records += load_records(EMBEDDED_DATA_DIR / "eval.jsonl")
     for r in records:
-        prompt, response = format_example(r, SEED)
+        prompt, response = format_example(r, ONE_LINE)
         whole = tokenizer(prompt + response)["input_ids"]
         parts = tokenizer(prompt)["input_ids"]
         parts += tokenizer(response, add_special_tokens=False)["input_ids"]

@@ -37,7 +37,7 @@ def _pairs(value, k: int) -> list[tuple[str, float]]:
 def check_top_next_tokens(top_next_tokens):
     import torch
 
-    from course_lib.toy import make_toy_tokenizer
+    from course_lib.world.toy import make_toy_tokenizer
 
     tokenizer = make_toy_tokenizer()
     vocab = len(tokenizer)
@@ -161,7 +161,7 @@ def _ids(value) -> list[int]:
 def check_greedy_continue(greedy_continue):
     import torch
 
-    from course_lib.toy import make_toy_model, make_toy_tokenizer
+    from course_lib.world.toy import make_toy_model, make_toy_tokenizer
 
     tokenizer = make_toy_tokenizer()
     model = make_toy_model(tokenizer, seed=0).eval()

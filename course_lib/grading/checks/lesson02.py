@@ -28,12 +28,12 @@ def _first_difference(got: str, want: str) -> str:
     ],
 )
 def check_format_record(format_record):
-    from course_lib.formatting import SEED, format_text
+    from course_lib.formatting.templates import ONE_LINE, format_text
 
     for name, record in [("two-part", TWO_PART), ("three-part", THREE_PART),
                          ("empty-input", EMPTY_INPUT)]:
         got = format_record(dict(record))
-        want = format_text(record, SEED)
+        want = format_text(record, ONE_LINE)
         assert isinstance(got, str), (
             f"format_record should return the text (a str), but returned {type(got).__name__} "
             f"for the {name} record {record}.")

@@ -44,7 +44,7 @@ def _expected(prompt: str, response: str, tokenizer) -> tuple[list[int], list[in
     ],
 )
 def check_build_labels(build_labels):
-    from course_lib.toy import make_toy_tokenizer
+    from course_lib.world.toy import make_toy_tokenizer
 
     for pad_is_eos in (False, True):
         tokenizer = make_toy_tokenizer(pad_is_eos=pad_is_eos)
@@ -268,8 +268,8 @@ def _padded(value, key: str) -> list[list[int]]:
     ],
 )
 def check_pad_by_position(pad_by_position):
-    from course_lib.labels import pad_batch, prepare_examples
-    from course_lib.toy import make_toy_tokenizer
+    from course_lib.masking.labels import pad_batch, prepare_examples
+    from course_lib.world.toy import make_toy_tokenizer
 
     tokenizer = make_toy_tokenizer(pad_is_eos=True)
     eos = tokenizer.eos_token_id

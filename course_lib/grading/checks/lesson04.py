@@ -86,7 +86,7 @@ def check_response_accuracy(response_accuracy):
 
 
 def _history(eval_steps, eval_loss, train_loss=None, masking="response"):
-    from course_lib.history import RunHistory
+    from course_lib.training.history import RunHistory
 
     h = RunHistory(model="tiny", masking=masking, label=masking)
     for step, loss in zip(eval_steps, eval_loss, strict=True):

@@ -14,8 +14,9 @@ IGNORE = -100
         "SFTConfig(output_dir=output_dir, max_steps=max_steps, ...) with "
         "completion_only_loss=True.",
         "On a CPU: use_cpu=True and bf16=False (TRL turns bf16 on by default).",
-        "Turn gradient checkpointing off (**checkpointing_off() from course_lib.sft, or "
-        "activation_checkpointing=False), learning_rate=1e-3, report_to='none'.",
+        "Turn gradient checkpointing off (**checkpointing_off() from "
+        "course_lib.masking.trl_labels, or activation_checkpointing=False), learning_rate=1e-3, "
+        "report_to='none'.",
     ],
 )
 def check_tiny_cpu_config(tiny_cpu_config):
@@ -143,9 +144,9 @@ SEED_RECORDS = [
 def check_template_ids(response_template_ids):
     import warnings
 
-    from course_lib.collators import CompletionOnlyCollator, tokenize_texts
-    from course_lib.labels import prepare_examples
-    from course_lib.toy import make_toy_tokenizer
+    from course_lib.masking.labels import prepare_examples
+    from course_lib.masking.template_search import CompletionOnlyCollator, tokenize_texts
+    from course_lib.world.toy import make_toy_tokenizer
 
     for vocab in (600, 300):
         tokenizer = make_toy_tokenizer(vocab_size=vocab)

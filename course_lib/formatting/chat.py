@@ -1,0 +1,73 @@
+"""The course template as a chat template, for TRL's conversational path (lesson 05).
+
+    >>> to_messages({"instruction": "What is 2+2?", "response": "4"})["messages"][1]
+    {'role': 'assistant', 'content': '4'}
+    >>> attach_chat_template(tokenizer)     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from course_lib.formatting.schemas import is_normalized, normalize_record
+
+# --- The course template as a chat template (TRL's conversational path) -----------------
+# Chat data is {"messages": [{"role": "user", ...}, {"role": "assistant", ...}]}. A chat
+# template (Jinja) renders it to text. This one renders the one-line template, so a
+# chat record and an instruction record give the *same* tokens. The assistant's text and its
+# EOS sit between {% generation %} and {% endgeneration %}: that is how transformers'
+# `apply_chat_template(..., return_assistant_tokens_mask=True)` and TRL's
+# `assistant_only_loss=True` know which tokens to train. The leading BOS matches a tokenizer
+# that adds one (attach_chat_template below drops it for one that does not).
+CHAT_TEMPLATE = (
+    "{{ bos_token }}"
+    "{% for message in messages %}"
+    "{% if message['role'] == 'user' %}"
+    "### Instruction: {{ message['content'] }} ### Response:"
+    "{% elif message['role'] == 'assistant' %}"
+    "{% generation %} {{ message['content'] }}{{ eos_token }}{% endgeneration %}"
+    "{% endif %}"
+    "{% endfor %}"
+)
+
+# The same template without the markers: the assistant mask comes out all zeros (pitfall).
+CHAT_TEMPLATE_WITHOUT_MARKERS = CHAT_TEMPLATE.replace("{% generation %}", "").replace(
+    "{% endgeneration %}", ""
+)
+
+
+def to_messages(record: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
+    """The record as chat data: one user turn, one assistant turn.
+
+    A three-part record's input goes into the user turn after " ### Input: ",
+    so CHAT_TEMPLATE renders exactly the one-line template's text.
+
+        >>> to_messages({"instruction": "What is 2+2?", "response": "4"})["messages"][1]
+        {'role': 'assistant', 'content': '4'}
+    """
+    if not is_normalized(record):
+        record = normalize_record(record)
+    user = record["instruction"]
+    if record.get("input"):
+        user += f" ### Input: {record['input']}"
+    return {"messages": [{"role": "user", "content": user},
+                         {"role": "assistant", "content": record["response"]}]}
+
+
+def adds_bos(tokenizer) -> bool:
+    """Whether `tokenizer(text)` puts a BOS token in front (the tiny model's does)."""
+    bos = tokenizer.bos_token_id
+    ids = tokenizer("a")["input_ids"]
+    return bos is not None and bool(ids) and ids[0] == bos
+
+
+def attach_chat_template(tokenizer, template: str = CHAT_TEMPLATE):
+    """Give `tokenizer` the course's chat template (in place) and return it.
+
+    The template's leading `{{ bos_token }}` is kept only if the tokenizer adds a BOS to
+    plain text too, so chat data and prompt/completion data tokenize to the same ids.
+    """
+    if not adds_bos(tokenizer):
+        template = template.replace("{{ bos_token }}", "", 1)
+    tokenizer.chat_template = template
+    return tokenizer

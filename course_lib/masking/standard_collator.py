@@ -1,0 +1,54 @@
+"""The standard collator, `DataCollatorForLanguageModeling(tokenizer, mlm=False)`: the wrong one.
+
+It is what plain language modelling uses: labels = input_ids, with -100 only where the token
+id equals the pad id. For instruction tuning that is wrong twice: the prompt is trained, and
+when pad == eos the real EOS is masked too, so the model never learns to stop.
+`mlm_collator_batch` shows what `mlm=True` would do instead (BERT-style masking).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from transformers import DataCollatorForLanguageModeling
+
+from course_lib.masking.labels import as_rows
+
+
+def lm_collator_batch(examples: Sequence[Any], tokenizer) -> dict[str, torch.Tensor]:
+    """Run `transformers.DataCollatorForLanguageModeling(tokenizer, mlm=False)` on examples.
+
+    Examples are texts, id lists or dicts with input_ids (their labels, if any, are ignored:
+    this collator makes its own). The returned labels are input_ids with -100 only where the
+    token id equals the pad id: the prompt is trained, and with pad == eos the real EOS is
+    masked too, so the model never learns to stop.
+    """
+    rows = [row["input_ids"] for row in as_rows(examples, tokenizer)]
+    collator = DataCollatorForLanguageModeling(tokenizer, mlm=False)
+    return collator([{"input_ids": r} for r in rows])
+
+
+def mlm_collator_batch(
+    examples: Sequence[Any], tokenizer, mlm_probability: float = 0.15, seed: int | None = 0,
+):
+    """What `mlm=True` would do: transformers' DataCollatorForLanguageModeling in masked-LM mode.
+
+    BERT-style training picks about `mlm_probability` of the (non-special) tokens at random,
+    hides most of them behind a mask token in the *input*, and grades only those positions:
+    every other label is -100. Causal instruction tuning wants none of this, hence the seed's
+    `mlm=False`. A causal tokenizer has no mask token, so a copy gets one ("<mask>", a new id
+    the model has never seen). Returns (batch, tokenizer used); `seed` makes the draw repeatable.
+    """
+    import copy
+
+    if tokenizer.mask_token is None:
+        tokenizer = copy.deepcopy(tokenizer)
+        tokenizer.add_special_tokens({"mask_token": "<mask>"})
+    rows = [row["input_ids"] for row in as_rows(examples, tokenizer)]
+    collator = DataCollatorForLanguageModeling(tokenizer, mlm=True,
+                                               mlm_probability=mlm_probability)
+    if seed is not None:
+        torch.manual_seed(seed)
+    return collator([{"input_ids": r} for r in rows]), tokenizer

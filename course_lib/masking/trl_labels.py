@@ -1,0 +1,123 @@
+"""Labels exactly as TRL 1.x builds them: prompt/completion data and chat data.
+
+* `trl_prepare` runs SFTTrainer's own dataset preparation (no training), so the course's
+  labels can be compared with TRL's, token for token;
+* `chat_example` builds a chat record's labels from the chat template's assistant mask,
+  what `assistant_only_loss=True` does;
+* `checkpointing_off` gives the SFTConfig keyword that turns TRL's default gradient
+  checkpointing off (transformers 5.2x renamed it `activation_checkpointing`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import warnings
+from collections.abc import Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from course_lib.formatting.chat import to_messages
+from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example
+from course_lib.masking.labels import IGNORE_INDEX, PreparedData
+from course_lib.world.toy import make_toy_model
+
+
+def checkpointing_off(config_class: Any = None) -> dict[str, bool]:
+    """The keyword that turns gradient (activation) checkpointing off in an SFTConfig.
+
+    TRL defaults it to on. It saves memory by recomputing activations, so a tiny model that
+    fits easily only gets slower (about 1.5x on a CPU).
+    """
+    if config_class is None:
+        from trl import SFTConfig as config_class  # deferred, as in trl_prepare
+    fields = {f.name for f in dataclasses.fields(config_class)}
+    name = "activation_checkpointing" if "activation_checkpointing" in fields else (
+        "gradient_checkpointing")
+    return {name: False}
+
+
+def trl_prepare(
+    records: Sequence[dict[str, Any]],
+    tokenizer,
+    template: str | Template = DEFAULT_TEMPLATE,
+    max_length: int | None = 1024,
+    completion_only_loss: bool = True,
+    model=None,
+) -> PreparedData:
+    """Build labels exactly as TRL's SFTTrainer does, by running its dataset preparation.
+
+    Records become {"prompt", "completion"}; SFTTrainer (TRL >= 1.7) appends EOS, tokenizes
+    prompt and prompt+completion, masks the prompt (completion_only_loss=True), truncates to
+    max_length and drops rows left with no trained token. No training happens. `model`
+    defaults to a throwaway toy model sized to the tokenizer (the model plays no part in
+    label building).
+    """
+    # Deferred: importing TRL and datasets takes seconds, and only this function needs them.
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    model = model if model is not None else make_toy_model(tokenizer)
+    rows = []
+    for i, r in enumerate(records):
+        prompt, completion = format_example(r, template, where=f"example {i}")
+        rows.append({"prompt": prompt, "completion": completion, "course_index": i})
+    if not rows:
+        return PreparedData(examples=[], source="TRL's preparation")
+    with tempfile.TemporaryDirectory() as tmp, _quiet_datasets():
+        config = SFTConfig(
+            output_dir=tmp, completion_only_loss=completion_only_loss, max_length=max_length,
+            use_cpu=True, bf16=False, report_to="none", shuffle_dataset=False,
+            **checkpointing_off(SFTConfig),
+        )
+        trainer = SFTTrainer(model=model, args=config, processing_class=tokenizer,
+                             train_dataset=Dataset.from_list(rows))
+        prepared = trainer.train_dataset
+    kept = list(prepared["course_index"])
+    examples = [{"input_ids": list(ids), "labels": list(lab)}
+                for ids, lab in zip(prepared["input_ids"], prepared["labels"], strict=True)]
+    # TRL (>= 1.9) drops rows left with no trained token without saying which: find them.
+    dropped = sorted(set(range(len(rows))) - set(kept))
+    skipped = [(i, "dropped by TRL: no trained token") for i in dropped]
+    return PreparedData(examples=examples, source="TRL's preparation", total=len(rows),
+                        kept=kept, skipped=skipped)
+
+
+@contextmanager
+def _quiet_datasets():
+    """Hide datasets' progress bars while TRL prepares (they flood a notebook cell)."""
+    import datasets  # deferred with TRL (see trl_prepare)
+
+    was_enabled = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            datasets.enable_progress_bars()
+
+
+def chat_example(record_or_messages: Any, tokenizer, chat_template: str | None = None
+                 ) -> dict[str, list[int]]:
+    """input_ids, attention_mask, labels of a chat record, labels from the assistant mask.
+
+    This is what TRL does with `assistant_only_loss=True`: render with the chat template,
+    ask for the assistant mask (the tokens between `{% generation %}` markers) and set -100
+    everywhere else. A template without markers gives an all-zero mask: every label -100.
+    """
+    if isinstance(record_or_messages, dict) and "messages" in record_or_messages:
+        messages = record_or_messages["messages"]
+    elif isinstance(record_or_messages, list):
+        messages = record_or_messages
+    else:
+        messages = to_messages(record_or_messages)["messages"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # transformers warns when the markers are missing
+        out = tokenizer.apply_chat_template(
+            messages, chat_template=chat_template, tokenize=True, return_dict=True,
+            return_assistant_tokens_mask=True,
+        )
+    ids = list(out["input_ids"])
+    mask = list(out["assistant_masks"])
+    labels = [t if m else IGNORE_INDEX for t, m in zip(ids, mask, strict=True)]
+    return {"input_ids": ids, "attention_mask": [1] * len(ids), "labels": labels}

@@ -1,0 +1,72 @@
+"""Every choice the runner makes for transformers' TrainingArguments, in one place, with why.
+
+    >>> default_learning_rate(1_200_000, lora=False)
+    0.001
+
+`training_arguments` is the only place the runner builds TrainingArguments; anything a caller
+passes to `train(**training_args)` overrides these defaults.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainingArguments
+
+from course_lib.env import DeviceChoice
+from course_lib.training.fast_loss import optimizer_name
+
+TINY_MODEL_PARAMS = 50_000_000  # below this a model is "tiny": high learning rate, fp32
+
+
+def default_learning_rate(n_params: int, lora: bool) -> float:
+    """1e-3 for tiny models; for real ones 2e-4 with LoRA, 5e-5 for a full fine-tune."""
+    if n_params < TINY_MODEL_PARAMS:
+        return 1e-3  # TRL's 2e-5 barely moves a model of a million parameters
+    return 2e-4 if lora else 5e-5  # the usual rates for a 100M-1B model
+
+
+def training_arguments(
+    output_dir: Path,
+    device: DeviceChoice,
+    *,
+    max_steps: int | None,
+    num_epochs: float | None,
+    batch_size: int,
+    learning_rate: float,
+    seed: int,
+    logging_steps: int,
+    save_every: int | None,
+    saving: bool,
+    fast: bool,
+    overrides: dict[str, Any],
+) -> TrainingArguments:
+    """The runner's TrainingArguments; `overrides` (the caller's own keywords) win."""
+    settings: dict[str, Any] = dict(
+        output_dir=str(output_dir),
+        # Steps or epochs: max_steps=-1 tells the Trainer to count epochs instead.
+        max_steps=max_steps if max_steps is not None else -1,
+        num_train_epochs=num_epochs if num_epochs is not None else 1.0,
+        per_device_train_batch_size=batch_size,
+        learning_rate=learning_rate,
+        # One seed for the weights' randomness and the data order: same seed, same run.
+        seed=seed,
+        data_seed=seed,
+        logging_steps=logging_steps,  # every step by default: the curves are the lesson
+        # Checkpoints only where the learner asked for files, enough to resume, small on disk.
+        save_strategy="steps" if saving else "no",
+        save_steps=save_every or max(1, (max_steps or 400) // 4),
+        save_total_limit=1,
+        report_to="none",  # no experiment tracker
+        disable_tqdm=True,  # the course's own progress bar works in notebooks and terminals
+        # Gradient (activation) checkpointing stays off, the Trainer default: TRL turns it on,
+        # which is ~1.5x slower for a tiny model whose memory is no issue.
+        dataloader_num_workers=0,  # workers cost more than they save on small batches
+        dataloader_pin_memory=device.device == "cuda",
+        remove_unused_columns=False,  # our examples carry exactly what the model takes
+        optim=optimizer_name(device.device, fast),
+        **device.trainer_precision,  # fp32 on CPU, bf16 or fp16 on a GPU (env.choose_device)
+    )
+    settings.update(overrides)
+    return TrainingArguments(**settings)
