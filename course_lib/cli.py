@@ -11,6 +11,9 @@
     course <command> --help        details of any command
 
 Every learner-fixable problem is a CourseError and prints as one `error: ...` line.
+
+Each handler imports what it needs when it runs ("deferred"): `course --help` and
+`course grade` would otherwise wait seconds for torch and transformers to import.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from course_lib.errors import CourseError
+from course_lib.formatting.templates import DEFAULT_TEMPLATE, TEMPLATES
+from course_lib.masking import MASKINGS
 
 Handler = Callable[[argparse.Namespace], int | None]
 
@@ -59,8 +64,6 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def _use_color(choice: str) -> bool:
     """--color auto: colour on a terminal unless NO_COLOR is set (https://no-color.org)."""
-    import os
-
     if choice == "always":
         return True
     if choice == "never":
@@ -72,15 +75,15 @@ def cmd_show_mask(args: argparse.Namespace) -> int:
     """Print one example token by token with its labels (Axolotl's `preprocess --debug` style)."""
     from course_lib.loading import load_tokenizer
     from course_lib.masking.audit import audit_labels
-    from course_lib.masking.strategies import MASKINGS, label_examples
+    from course_lib.masking.strategies import label_examples
     from course_lib.masking.view import mask_view
 
     tokenizer = load_tokenizer(args.model)  # a missing embedded model is a one-line error
     record = {"instruction": args.instruction, "input": args.input, "response": args.response}
 
-    examples = label_examples([record], tokenizer, args.strategy, args.template,
-                                 max_length=args.max_length)
-    view = mask_view(examples, tokenizer, titles=[f"{MASKINGS[args.strategy]} "
+    examples = label_examples([record], tokenizer, args.masking, args.template,
+                              max_length=args.max_length)
+    view = mask_view(examples, tokenizer, titles=[f"{MASKINGS[args.masking]} "
                                                   f"(template: {args.template})"])
     print(view.to_ansi(color=_use_color(args.color)))
     for warning in audit_labels(examples, tokenizer).warnings:
@@ -164,13 +167,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
     """Answer each instruction with the course template; print the responses only."""
     import json
 
-    from course_lib.evaluation.generation import generate_batch
+    from course_lib.evaluation.generation import GenerationSettings, generate_batch
     from course_lib.loading import load_model_and_tokenizer
 
     model, tokenizer = load_model_and_tokenizer(args.model)
-    answers = generate_batch(
-        model, tokenizer, args.instructions, max_new_tokens=args.max_new_tokens
-    )
+    settings = GenerationSettings(max_new_tokens=args.max_new_tokens)
+    answers = generate_batch(model, tokenizer, args.instructions, settings=settings)
     for instruction, answer in zip(args.instructions, answers, strict=True):
         if args.json:
             print(json.dumps({"instruction": instruction, "response": answer}, ensure_ascii=False))
@@ -298,10 +300,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("instruction", metavar="INSTRUCTION")
     p.add_argument("response", metavar="RESPONSE")
     p.add_argument("--input", default="", help="optional input (three-part record)")
-    p.add_argument("--template", choices=["seed", "alpaca"], default="seed")
+    p.add_argument("--template", choices=list(TEMPLATES), default=DEFAULT_TEMPLATE.name)
     p.add_argument("--model", default="tiny", help="tiny (embedded), a folder, or a Hub id")
-    p.add_argument("--strategy", choices=["none", "response", "template", "trl"],
-                   default="response", help="how labels are built (default: response only)")
+    p.add_argument("--masking", choices=list(MASKINGS), default="response",
+                   help="how labels are built (default: %(default)s): " + "; ".join(
+                       f"{name}: {what}" for name, what in MASKINGS.items()))
     p.add_argument("--max-length", type=int, default=None, help="truncate to this many tokens")
     p.add_argument("--color", choices=["auto", "always", "never"], default="auto",
                    help="auto: on a terminal unless NO_COLOR is set")

@@ -770,14 +770,3 @@ def test_magics_do_not_break_grading_and_keep_line_numbers():
     result = grade_source("ex02_1", to_python("!pip list\n" + source))
     assert result.status == FAILED and "NameError" in result.message
     assert "line 6 of the ex02_1 cell: `return undefined_name`" in result.message
-
-
-def test_docstring_examples_run():
-    import doctest
-    import importlib
-
-    for name in ("evaluate", "feedback", "generate", "notebook", "registry", "report", "result",
-                 "worker"):
-        module = importlib.import_module(f"course_lib.grading.{name}")
-        failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-        assert failures == 0, f"a docstring example of course_lib.grading.{name} is wrong"

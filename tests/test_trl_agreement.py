@@ -18,7 +18,7 @@ RECORDS = [
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("template", ["seed", "alpaca"])
+@pytest.mark.parametrize("template", ["one_line", "alpaca"])
 @pytest.mark.parametrize("pad_is_eos", [False, True])
 def test_labels_equal_trl_sft_trainer(template, pad_is_eos, toy_tokenizer,
                                       toy_tokenizer_pad_is_eos):
@@ -35,8 +35,8 @@ def test_labels_equal_trl_sft_trainer(template, pad_is_eos, toy_tokenizer,
 @pytest.mark.slow
 def test_truncation_drops_the_same_examples_as_trl(toy_tokenizer):
     max_length = 16  # the seed prompt of records 1 and 2 alone is longer
-    ours = prepare_examples(RECORDS, toy_tokenizer, "seed", max_length=max_length)
-    trl = trl_prepare(RECORDS, toy_tokenizer, "seed", max_length=max_length)
+    ours = prepare_examples(RECORDS, toy_tokenizer, "one_line", max_length=max_length)
+    trl = trl_prepare(RECORDS, toy_tokenizer, "one_line", max_length=max_length)
     assert ours.skipped, "the test needs at least one example truncated away"
     assert trl.dropped == [i for i, _ in ours.skipped]  # TRL drops them; we also report them
     assert trl.kept == ours.kept

@@ -23,7 +23,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from course_lib.env import evaluating
-from course_lib.evaluation.generation import complete_batch
+from course_lib.evaluation.generation import GenerationSettings, complete_batch
 from course_lib.formatting.records import load_raw_rows
 from course_lib.formatting.schemas import normalize_record
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
@@ -123,8 +123,8 @@ def runs_table(histories: Sequence[Any]) -> RunsTable:
 def unprompted_samples(model, tokenizer, n: int = 8, max_new_tokens: int = 40,
                        seed: int = 0) -> list[str]:
     """Sample `n` texts from the model given nothing but the BOS token: what it writes freely."""
-    return complete_batch(model, tokenizer, [""] * n, max_new_tokens=max_new_tokens,
-                          do_sample=True, seed=seed)
+    settings = GenerationSettings(max_new_tokens=max_new_tokens, do_sample=True, seed=seed)
+    return complete_batch(model, tokenizer, [""] * n, settings)
 
 
 def instruction_share(texts: Sequence[str], template: str | Template = DEFAULT_TEMPLATE) -> float:

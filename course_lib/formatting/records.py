@@ -20,7 +20,7 @@ from course_lib.env import hub_offline
 from course_lib.errors import CourseError
 from course_lib.formatting.schemas import normalize_record
 
-EMBEDDED_DATA_DIR = Path(__file__).parent / "assets" / "data"
+EMBEDDED_DATA_DIR = Path(__file__).parent.parent / "assets" / "data"
 
 
 def embedded_sets() -> dict[str, Path]:

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from course_lib.errors import CourseError
 from course_lib.grading.notebook import Notebook, cell_source, exercise_id_of, read_notebook
+from course_lib.grading.registry import get_exercise
 
 BEGIN_SOLUTION = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION\s*$")
 END_SOLUTION = re.compile(r"^\s*### END SOLUTION\s*$")
@@ -104,8 +105,6 @@ def replace_solution(source: str, replacement: str) -> str:
 
 def hints_markdown(exercise_id: str) -> str | None:
     """A collapsed markdown cell with the exercise's hints (None if it has none)."""
-    from course_lib.grading.registry import get_exercise
-
     hints = get_exercise(exercise_id).hints
     if not hints:
         return None

@@ -9,6 +9,7 @@ with `assert ..., "message in the learner's terms"`:
     ...     assert add(2, 3) == 5, "add(2, 3) should be 5"
     >>> get_exercise("ex99_1").needs
     ('add',)
+    >>> del _REGISTRY["ex99_1"]   # this example registers nothing for good
 
 Several functions may be registered under one id (a group); the exercise passes when all do.
 Check modules live in `course_lib.grading.checks` and are imported on first use.
@@ -82,7 +83,7 @@ def load_checks() -> None:
     global _LOADED
     if _LOADED:
         return
-    from course_lib.grading import checks
+    from course_lib.grading import checks  # deferred: the check modules import this one
 
     for info in pkgutil.iter_modules(checks.__path__):
         importlib.import_module(f"{checks.__name__}.{info.name}")

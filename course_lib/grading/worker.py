@@ -13,6 +13,12 @@ import os
 import sys
 from pathlib import Path
 
+from course_lib.errors import CourseError
+from course_lib.grading.evaluate import OutputLimitExceeded, grade_cells
+from course_lib.grading.notebook import exercise_cells
+from course_lib.grading.registry import get_exercise
+from course_lib.grading.result import ERROR, ExerciseResult
+
 OUTPUT_LIMIT = 100_000  # characters a cell may print before it fails: enough for any debugging
 
 
@@ -33,8 +39,6 @@ class BoundedOutput(io.TextIOBase):
         return True
 
     def write(self, text: str) -> int:
-        from course_lib.grading.evaluate import OutputLimitExceeded
-
         if self._size + len(text) > self.limit:
             room = max(self.limit - self._size, 0)
             self._parts.append(text[:room])
@@ -50,12 +54,6 @@ class BoundedOutput(io.TextIOBase):
 
 def grade_one(notebook: Path, exercise_id: str, output_limit: int = OUTPUT_LIMIT) -> dict:
     """Grade one exercise of one notebook in this process; the result as a dict."""
-    from course_lib.errors import CourseError
-    from course_lib.grading.evaluate import grade_cells
-    from course_lib.grading.notebook import exercise_cells
-    from course_lib.grading.registry import get_exercise
-    from course_lib.grading.result import ERROR, ExerciseResult
-
     exercise = get_exercise(exercise_id)
     try:
         cell = exercise_cells(notebook)[exercise_id]

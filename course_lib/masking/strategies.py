@@ -1,7 +1,7 @@
 """Every way of building labels side by side: the menu of the mask explorer and `course show-mask`.
 
-    >>> list(MASKINGS)
-    ['none', 'response', 'template', 'trl']
+    >>> label_examples([{"instruction": "Hi", "response": "hi"}], tok, "template")  # doctest: +SKIP
+    [{'input_ids': [...], 'attention_mask': [...], 'labels': [-100, -100, ...]}]
 
 `train(masking=...)` takes the first two; the other two exist to be *looked at*: the old
 template search and TRL's own preparation, next to the course's segments.
@@ -14,18 +14,13 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
+from course_lib.masking import MASKINGS
 from course_lib.masking.labels import prepare_examples
 from course_lib.masking.standard_collator import lm_collator_batch
 from course_lib.masking.template_search import CompletionOnlyCollator, tokenize_texts
 from course_lib.masking.trl_labels import trl_prepare
 
-LabelMasking = Literal["none", "response", "template", "trl"]
-MASKINGS: dict[str, str] = {
-    "none": "no masking: the standard collator, DataCollatorForLanguageModeling(mlm=False)",
-    "response": "response only: prompt and response tokenized as segments (labels.py)",
-    "template": "template search: look for '### Response:' ids (the old TRL collator)",
-    "trl": "TRL 1.x SFTTrainer with completion_only_loss=True",
-}
+LabelMasking = Literal["none", "response", "template", "trl"]  # the names in MASKINGS
 
 
 def label_examples(

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from course_lib.formatting.templates import format_example
+from course_lib.masking import MASKINGS
 from course_lib.masking.audit import audit_labels
 from course_lib.masking.labels import IGNORE_INDEX, as_rows
 from course_lib.masking.loss import example_token_losses
-from course_lib.masking.strategies import MASKINGS, label_examples
+from course_lib.masking.strategies import label_examples
 
 VISIBLE_WHITESPACE = {" ": "·", "\n": "↵", "\t": "→", "\r": "␍"}
 

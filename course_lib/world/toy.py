@@ -11,15 +11,13 @@ the course shows about tokens and labels happens with it too.
 
 from __future__ import annotations
 
-from pathlib import Path
+from course_lib.formatting.templates import ALPACA, ONE_LINE
 
 SPECIALS = ["<s>", "</s>", "<pad>", "<unk>"]
 
 
 def toy_corpus() -> list[str]:
     """The text the toy BPE is trained on: the course's templates and some arithmetic."""
-    from course_lib.formatting.templates import ALPACA, ONE_LINE
-
     words = (
         "what is the capital of france spain cat dog says red blue hello world hola mundo"
     ).split()
@@ -73,12 +71,3 @@ def make_toy_model(tokenizer, seed: int = 0):
         pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True,
     )
     return LlamaForCausalLM(config)
-
-
-def save_toy_model(out_dir: str | Path, pad_is_eos: bool = False) -> Path:
-    """Save a toy model and its tokenizer to `out_dir` (a folder `--model` can point to)."""
-    out = Path(out_dir)
-    tokenizer = make_toy_tokenizer(pad_is_eos=pad_is_eos)
-    make_toy_model(tokenizer).save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out

@@ -52,9 +52,10 @@ def test_live_plot_is_a_no_op_headless():
 
 
 def test_live_plot_shows_then_updates_one_display_in_a_notebook(monkeypatch):
-    import course_lib.plots as plots
     import IPython.display
     from transformers import TrainerState
+
+    import course_lib.training.callbacks as plots
 
     calls = []
 

@@ -17,8 +17,8 @@ def test_suspicious_rows_are_counted_and_reported(toy_tokenizer):
     report = ready.report()
     assert "8 of 9 examples" in report
     assert "empty response (examples 1)" in report
-    assert "1 skipped" in report
-    assert "'seed' format" in report and "'qa' format" in report
+    assert "1 was skipped" in report
+    assert "'one_line' format" in report and "'qa' format" in report
 
 
 def test_tokenized_examples_with_no_trained_token_are_set_aside(toy_tokenizer):

@@ -34,7 +34,7 @@ def test_no_color_env_turns_auto_colour_off(toy_model_dir, capsys, monkeypatch):
 
 def test_template_strategy_warns_about_the_masked_row(toy_model_dir, capsys):
     main(["show-mask", "What is 2+2?", "4", "--model", str(toy_model_dir),
-          "--strategy", "template", "--color", "never"])
+          "--masking", "template", "--color", "never"])
     out = capsys.readouterr().out
     assert "Count of labels: 0" in out
     assert "warning: Example 0 has no trained token" in out

@@ -5,9 +5,10 @@ import warnings
 import pytest
 
 from course_lib.formatting.templates import format_text
+from course_lib.masking import MASKINGS
 from course_lib.masking.labels import IGNORE_INDEX, prepare_examples
 from course_lib.masking.standard_collator import lm_collator_batch
-from course_lib.masking.strategies import MASKINGS, label_examples
+from course_lib.masking.strategies import label_examples
 from course_lib.masking.template_search import (
     CompletionOnlyCollator,
     explain_template_mismatch,
@@ -81,7 +82,7 @@ def test_alpaca_template_is_found_because_a_newline_precedes_it(toy_tokenizer):
 
 
 def test_fix_1_template_ids_taken_from_context(toy_tokenizer):
-    ids = template_ids_for(toy_tokenizer, "seed")
+    ids = template_ids_for(toy_tokenizer, "one_line")
     collator = CompletionOnlyCollator(ids, toy_tokenizer)
     batch, messages = _collate(collator, tokenize_texts(RECORDS, toy_tokenizer))
     assert messages == [] and collator.found == [True, True]
@@ -95,12 +96,12 @@ def test_fix_1_template_ids_taken_from_context(toy_tokenizer):
 def test_the_historical_context_slice_recipe_gives_the_same_ids(toy_tokenizer):
     # TRL docs (trl#622): encode the template with a little context, drop the context tokens.
     with_context = toy_tokenizer.encode("? ### Response:", add_special_tokens=False)[1:]
-    assert with_context == template_ids_for(toy_tokenizer, "seed")
+    assert with_context == template_ids_for(toy_tokenizer, "one_line")
 
 
 def test_old_collator_masks_padding_by_id_so_pad_eos_loses_the_eos(toy_tokenizer_pad_is_eos):
     tok = toy_tokenizer_pad_is_eos
-    collator = CompletionOnlyCollator(template_ids_for(tok, "seed"), tok)
+    collator = CompletionOnlyCollator(template_ids_for(tok, "one_line"), tok)
     batch, _ = _collate(collator, tokenize_texts(RECORDS, tok))
     assert tok.eos_token_id not in batch["labels"].tolist()[0]  # the real EOS was masked
 
@@ -136,7 +137,7 @@ def test_standard_collator_masks_the_real_eos_when_pad_is_eos(toy_tokenizer_pad_
 
 @pytest.mark.parametrize("strategy", ["none", "response", "template"])
 def test_strategy_examples_keep_every_record(toy_tokenizer, strategy):
-    examples = label_examples(RECORDS, toy_tokenizer, strategy, "seed")
+    examples = label_examples(RECORDS, toy_tokenizer, strategy, "one_line")
     assert len(examples) == len(RECORDS)
     trained = [sum(t != IGNORE_INDEX for t in e["labels"]) for e in examples]
     if strategy == "none":
@@ -149,7 +150,7 @@ def test_strategy_examples_keep_every_record(toy_tokenizer, strategy):
 
 def test_strategy_examples_refuses_unknown(toy_tokenizer):
     assert set(MASKINGS) == {"none", "response", "template", "trl"}
-    with pytest.raises(ValueError, match="strategy must be one of"):
+    with pytest.raises(ValueError, match="masking must be one of"):
         label_examples(RECORDS, toy_tokenizer, "random")
 
 
@@ -168,7 +169,7 @@ def test_any_byte_level_bpe_fails_exactly_when_the_space_glues_on(vocab_size):
     collator = CompletionOnlyCollator("### Response:", tok)
     _, messages = _collate(collator, tokenize_texts(RECORDS, tok))
     assert collator.found == [report.found] * 2 and bool(messages) != report.found
-    fixed = CompletionOnlyCollator(template_ids_for(tok, "seed"), tok)
+    fixed = CompletionOnlyCollator(template_ids_for(tok, "one_line"), tok)
     batch, messages = _collate(fixed, tokenize_texts(RECORDS, tok))
     assert messages == [] and fixed.found == [True, True]
     for row, ex in enumerate(prepare_examples(RECORDS, tok).examples):

@@ -74,7 +74,7 @@ def test_labels_on_padding_are_flagged(toy_tokenizer):
 
 
 def test_template_not_found_is_flagged_for_the_seed_template(toy_tokenizer):
-    exs = prepare_examples(RECORDS, toy_tokenizer, "seed").examples
+    exs = prepare_examples(RECORDS, toy_tokenizer, "one_line").examples
     audit = audit_labels(exs, toy_tokenizer, response_template="### Response:")
     assert len(audit.warnings) == 2
     assert all("explain_template_mismatch" in w for w in audit.warnings)

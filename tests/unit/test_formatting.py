@@ -25,7 +25,7 @@ THREE_PART = {"instruction": "Translate this to Spanish", "input": "Hello world"
 
 
 def test_seed_two_part_is_the_seed_one_liner():
-    assert format_text({"instruction": "What is 2+2?", "response": "4"}, "seed") == (
+    assert format_text({"instruction": "What is 2+2?", "response": "4"}, "one_line") == (
         "### Instruction: What is 2+2? ### Response: 4"
     )
 
@@ -64,15 +64,15 @@ def test_braces_in_the_data_are_kept_verbatim():
 
 
 def test_unknown_template_name_lists_the_choices():
-    with pytest.raises(CourseError, match="seed, alpaca"):
+    with pytest.raises(CourseError, match="one_line, alpaca"):
         get_template("chatml")
 
 
 @pytest.mark.parametrize(
     ("raw", "schema", "expected"),
     [
-        (TWO_PART, "seed", {"instruction": "What is 5+3?", "input": "", "response": "8"}),
-        (THREE_PART, "seed", {**THREE_PART}),
+        (TWO_PART, "course", {"instruction": "What is 5+3?", "input": "", "response": "8"}),
+        (THREE_PART, "course", {**THREE_PART}),
         ({"instruction": "Say hi", "input": "", "output": "hi"}, "alpaca",
          {"instruction": "Say hi", "input": "", "response": "hi"}),
         ({"instruction": "Summarise", "context": "Long text.", "response": "Short.",
@@ -156,8 +156,8 @@ def test_unrecognised_text_is_refused():
 @pytest.mark.parametrize(
     ("text", "name"),
     [
-        ("### Instruction: a ### Response: b", "seed"),
-        ("### Instruction: a ### Input: c ### Response: b", "seed"),
+        ("### Instruction: a ### Response: b", "one_line"),
+        ("### Instruction: a ### Input: c ### Response: b", "one_line"),
         (format_text(THREE_PART, ALPACA), "alpaca"),
         ("Human: a Assistant: b", "human_assistant"),
         ("Q: a A: b", "qa"),

@@ -18,7 +18,7 @@ RECORDS = [
 ]
 
 
-@pytest.mark.parametrize("template", ["seed", "alpaca"])
+@pytest.mark.parametrize("template", ["one_line", "alpaca"])
 def test_labels_are_prompt_masked_then_response_and_eos(toy_tokenizer, template):
     from course_lib.formatting.templates import format_example
 
@@ -63,7 +63,7 @@ def test_truncation_keeps_the_start_and_reports(toy_tokenizer):
     assert prepared.truncated == [0] and not prepared.skipped
     assert prepared.examples[0]["input_ids"] == full["input_ids"][:n]
     assert prepared.examples[0]["labels"] == full["labels"][:n]
-    assert "1 were truncated" in prepared.report()
+    assert "1 was cut to max_length" in prepared.report()
 
 
 def test_truncation_to_the_prompt_is_skipped_and_named(toy_tokenizer):

@@ -17,7 +17,7 @@ def test_truncation_that_eats_the_response_is_reported(toy_tokenizer):
     prepared = prepare_examples(records, toy_tokenizer, max_length=20)
     assert [i for i, _ in prepared.skipped] == [1]
     assert len(prepared.examples) == 1
-    assert "1 skipped" in prepared.report()
+    assert "1 was skipped" in prepared.report()
 
 
 def test_real_eos_stays_trained_when_pad_is_eos(toy_tokenizer_pad_is_eos):

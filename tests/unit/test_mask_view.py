@@ -101,7 +101,7 @@ def test_figure_has_a_patch_per_token(toy_tokenizer):
 
 
 def test_explorer_updates_with_example_and_strategy(toy_tokenizer):
-    box = mask_explorer(RECORDS, toy_tokenizer, strategies=("none", "response", "template"))
+    box = mask_explorer(RECORDS, toy_tokenizer, maskings=("none", "response", "template"))
     picker, strategy, out = box.children
     assert strategy.value == "response" and "Example 0: response only" in out.value
     before = out.value

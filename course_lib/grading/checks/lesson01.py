@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from course_lib.grading.registry import exercise
+from course_lib.world.toy import make_toy_model, make_toy_tokenizer
 
 
 def _pairs(value, k: int) -> list[tuple[str, float]]:
@@ -36,8 +37,6 @@ def _pairs(value, k: int) -> list[tuple[str, float]]:
 )
 def check_top_next_tokens(top_next_tokens):
     import torch
-
-    from course_lib.world.toy import make_toy_tokenizer
 
     tokenizer = make_toy_tokenizer()
     vocab = len(tokenizer)
@@ -160,8 +159,6 @@ def _ids(value) -> list[int]:
 )
 def check_greedy_continue(greedy_continue):
     import torch
-
-    from course_lib.world.toy import make_toy_model, make_toy_tokenizer
 
     tokenizer = make_toy_tokenizer()
     model = make_toy_model(tokenizer, seed=0).eval()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from course_lib.formatting.templates import ONE_LINE, format_text
 from course_lib.grading.registry import exercise
 
 TWO_PART = {"instruction": "What is 2+2?", "response": "4"}
@@ -28,8 +29,6 @@ def _first_difference(got: str, want: str) -> str:
     ],
 )
 def check_format_record(format_record):
-    from course_lib.formatting.templates import ONE_LINE, format_text
-
     for name, record in [("two-part", TWO_PART), ("three-part", THREE_PART),
                          ("empty-input", EMPTY_INPUT)]:
         got = format_record(dict(record))

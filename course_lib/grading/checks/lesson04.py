@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from course_lib.grading.registry import exercise
+from course_lib.training.history import RunHistory
 
 IGNORE = -100
 
@@ -86,8 +87,6 @@ def check_response_accuracy(response_accuracy):
 
 
 def _history(eval_steps, eval_loss, train_loss=None, masking="response"):
-    from course_lib.training.history import RunHistory
-
     h = RunHistory(model="tiny", masking=masking, label=masking)
     for step, loss in zip(eval_steps, eval_loss, strict=True):
         h.add_eval(step, loss, 0.5)
