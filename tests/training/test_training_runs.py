@@ -194,28 +194,6 @@ def test_problems_are_reported_before_training_starts(toy_model_dir, records, ca
     assert out.index("'qa' format") < out.index("1 steps of")
 
 
-@pytest.mark.parametrize("masking", ["response", "none"])
-def test_fast_loss_equals_the_models_own_loss(
-    toy_model_dir, toy_tokenizer, records, tmp_path, masking
-):
-    """Logits only at trained positions, no attention mask for right padding: same number."""
-    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
-    examples = prepare_examples(
-        records[:5] + [{"instruction": "What is the capital of france?", "response": "paris"}],
-        toy_tokenizer,
-        masking=masking,
-    ).examples
-    batch = PadCollator(toy_tokenizer.pad_token_id)(examples)
-    assert (batch["attention_mask"] == 0).any()  # the batch really is padded
-    args = TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to="none")
-    trainer = CourseTrainer(model=model, args=args)
-    assert trainer._can_use_fast_loss(model)
-    with torch.no_grad():
-        fast = trainer.compute_loss(model, dict(batch))
-        reference = model(**batch).loss
-    assert fast.item() == pytest.approx(reference.item(), rel=1e-6)
-
-
 def test_training_arguments_override_the_defaults(toy_model_dir, records):
     result = train(
         toy_model_dir,
