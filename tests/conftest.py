@@ -9,6 +9,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # training steps ~4x slower. Must be set before torch is imported.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+import json  # noqa: E402
+
 import pytest  # noqa: E402
 
 from course_lib.world.toy import make_toy_model, make_toy_tokenizer  # noqa: E402
@@ -33,3 +35,35 @@ def toy_model_dir(tmp_path_factory, toy_tokenizer):
     make_toy_model(toy_tokenizer).save_pretrained(out)
     toy_tokenizer.save_pretrained(out)
     return out
+
+
+# --- Small arithmetic records: training, generation and CLI tests ---------------------------
+def arithmetic_records(n: int = 100) -> list[dict[str, str]]:
+    """'What is a+b?' -> 'a+b': a tiny task the toy model's tokenizer knows."""
+    return [
+        {"instruction": f"What is {a}+{b}?", "response": str(a + b)}
+        for a in range(10)
+        for b in range(10)
+    ][:n]
+
+
+@pytest.fixture(scope="session")
+def records():
+    return arithmetic_records(80)
+
+
+@pytest.fixture(scope="session")
+def eval_records():
+    return arithmetic_records(100)[80:]
+
+
+@pytest.fixture(scope="session")
+def data_files(tmp_path_factory, records, eval_records):
+    """(train.jsonl, eval.jsonl) written from the records."""
+    root = tmp_path_factory.mktemp("data")
+    paths = []
+    for name, rows in (("train.jsonl", records), ("eval.jsonl", eval_records)):
+        path = root / name
+        path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+        paths.append(path)
+    return tuple(paths)

@@ -1,4 +1,3 @@
-from course_lib.evaluation.compare import NOT_COMPARABLE, compare_runs
 from course_lib.training.callbacks import LiveLossPlot
 from course_lib.training.history import RunHistory
 from course_lib.training.plots import in_notebook, plot_history
@@ -11,30 +10,6 @@ def run(masking: str, offset: float) -> RunHistory:
     for step in (0, 5):
         h.add_eval(step, 3.0 - step * 0.3, step / 10)
     return h
-
-
-def figure_texts(fig) -> list[str]:
-    return [t.get_text() for t in fig.texts]
-
-
-def test_comparison_figure_explains_why_reported_losses_differ(tmp_path):
-    masked, unmasked = run("response", 0.0), run("none", -1.0)
-    unmasked.save(tmp_path)  # runs may be given as folders too
-    fig = compare_runs([masked, tmp_path])
-    train_ax, eval_ax = fig.axes
-    assert "reports" in train_ax.get_title() and "response tokens only" in eval_ax.get_title()
-    assert len(train_ax.lines) == 2 and len(eval_ax.lines) == 2
-    assert figure_texts(fig) == [NOT_COMPARABLE]
-    assert "prompt tokens" in NOT_COMPARABLE
-    fig.savefig(tmp_path / "compare.png")
-    assert (tmp_path / "compare.png").stat().st_size > 1000
-
-
-def test_same_masking_runs_get_a_different_note():
-    fig = compare_runs([run("response", 0), run("response", 0.1)])
-    assert figure_texts(fig) != [NOT_COMPARABLE]
-    legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
-    assert len(set(legend)) == 2  # identical names are made distinct
 
 
 def test_single_run_plot_has_loss_and_accuracy_panels():

@@ -1,16 +1,7 @@
-"""Lesson 04/05 helpers: fair comparison of runs, the course chat template, TRL's config."""
-
-import json
+"""Lesson 05: TRL's SFTTrainer with the course's chat template and SFTConfig on a CPU."""
 
 import pytest
 
-from course_lib.evaluation.compare import (
-    held_out_questions,
-    instruction_share,
-    loss_by_masking,
-    runs_table,
-    unprompted_samples,
-)
 from course_lib.formatting.chat import (
     CHAT_TEMPLATE,
     CHAT_TEMPLATE_WITHOUT_MARKERS,
@@ -21,66 +12,14 @@ from course_lib.formatting.chat import (
 from course_lib.formatting.templates import format_text
 from course_lib.masking.labels import IGNORE_INDEX, prepare_examples
 from course_lib.masking.trl_labels import chat_example, checkpointing_off
-from course_lib.training.history import RunHistory
-from course_lib.training.with_trl import compare_labels, config_report
+from course_lib.training.with_trl import compare_labels, config_report, trainer_examples
+from course_lib.world.toy import make_toy_model, make_toy_tokenizer
 
 RECORDS = [
     {"instruction": "What is 2+2?", "response": "4"},
     {"instruction": "Translate this to Spanish", "input": "Hello world", "response": "Hola mundo"},
     {"instruction": "What is the capital of france?", "response": "Paris"},
 ]
-
-
-# --- compare.py ----------------------------------------------------------------------------
-def test_held_out_questions_puts_the_seed_first_then_one_per_kind(tmp_path):
-    rows = [
-        {"instruction": "What is 3+3?", "response": "6", "kind": "add"},
-        {"instruction": "What is 5+5?", "response": "10", "kind": "add"},
-        {"instruction": "Capital of Peru?", "response": "Lima", "kind": "capital"},
-        {"instruction": "Capital of Chile?", "response": "Santiago", "kind": "capital"},
-        {"instruction": "What is 2+2?", "response": "4", "kind": "add"},
-        {"instruction": "Dog says?", "response": "woof", "kind": "sound"},
-    ]
-    path = tmp_path / "eval.jsonl"
-    path.write_text("\n".join(json.dumps(r) for r in rows))
-    got = [q["instruction"] for q in held_out_questions(str(path))]
-    assert got == ["What is 2+2?", "What is 5+5?", "Capital of Peru?", "Dog says?"]
-    assert set(held_out_questions(str(path))[0]) == {"instruction", "input", "response"}
-
-
-def test_loss_by_masking_same_model_two_numbers(toy_model_dir, toy_tokenizer):
-    from transformers import AutoModelForCausalLM
-
-    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
-    model.train()
-    out = loss_by_masking(model, toy_tokenizer, RECORDS)
-    assert set(out) == {"none", "response"}
-    assert out["none"] != pytest.approx(out["response"])
-    assert model.training, "the model's mode is restored"
-
-
-def test_runs_table_shows_reported_and_held_out_numbers():
-    masked = RunHistory(masking="response", steps_done=20, wall_time_s=3.0)
-    masked.add_train_loss(20, 1.0)
-    masked.add_eval(20, 1.1, 0.7)
-    unmasked = RunHistory(masking="none", steps_done=20)
-    unmasked.add_train_loss(20, 0.6)
-    table = runs_table([masked, unmasked])
-    text = str(table)
-    assert "masked" in text and "unmasked" in text and "70.0%" in text and "0.600" in text
-    assert "-" in text.splitlines()[2]  # no evaluation: shown as '-'
-    assert "<table>" in table._repr_html_()
-
-
-def test_instruction_share_and_unprompted_samples(toy_model_dir, toy_tokenizer):
-    from transformers import AutoModelForCausalLM
-
-    assert instruction_share([]) == 0.0
-    assert instruction_share(["### Instruction: Hi ### Response: hi", "x", "y", "z"]) == 0.25
-    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
-    texts = unprompted_samples(model, toy_tokenizer, n=3, max_new_tokens=5, seed=0)
-    assert len(texts) == 3 and all(isinstance(t, str) for t in texts)
-    assert texts == unprompted_samples(model, toy_tokenizer, n=3, max_new_tokens=5, seed=0)
 
 
 # --- the chat template ------------------------------------------------------------------------
@@ -94,8 +33,6 @@ def test_to_messages_folds_the_input_into_the_user_turn():
 
 @pytest.mark.parametrize("pad_is_eos", [False, True])
 def test_chat_template_renders_the_seed_text_and_masks_like_prepare_examples(pad_is_eos):
-    from course_lib.world.toy import make_toy_tokenizer
-
     tok = attach_chat_template(make_toy_tokenizer(pad_is_eos=pad_is_eos))
     assert "{% generation %}" in tok.chat_template
     for record in RECORDS:
@@ -114,8 +51,6 @@ def test_template_without_markers_gives_an_all_zero_mask(toy_tokenizer):
 
 
 def test_attach_drops_the_bos_for_a_tokenizer_that_adds_none():
-    from course_lib.world.toy import make_toy_tokenizer
-
     tok = make_toy_tokenizer()
     tok._tokenizer.post_processor = None  # now tokenizer(text) adds no BOS
     assert not adds_bos(tok)
@@ -161,9 +96,6 @@ def test_trl_chat_path_builds_the_same_labels(tmp_path):
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
-    from course_lib.training.with_trl import trainer_examples
-    from course_lib.world.toy import make_toy_model, make_toy_tokenizer
-
     datasets.disable_progress_bars()
     tok = attach_chat_template(make_toy_tokenizer())
     config = SFTConfig(output_dir=str(tmp_path), assistant_only_loss=True, use_cpu=True,
@@ -176,5 +108,3 @@ def test_trl_chat_path_builds_the_same_labels(tmp_path):
     with pytest.raises((ValueError, RuntimeError)):
         SFTTrainer(model=make_toy_model(tok), args=config, processing_class=tok,
                    train_dataset=Dataset.from_list([to_messages(r) for r in RECORDS]))
-
-

@@ -1,0 +1,108 @@
+"""Lesson 04's comparison of a masked and an unmasked run: same yardstick, same figure."""
+
+import json
+
+import pytest
+
+from course_lib.evaluation.compare import (
+    NOT_COMPARABLE,
+    compare_runs,
+    held_out_questions,
+    instruction_share,
+    loss_by_masking,
+    runs_table,
+    unprompted_samples,
+)
+from course_lib.training.history import RunHistory
+
+RECORDS = [
+    {"instruction": "What is 2+2?", "response": "4"},
+    {"instruction": "Translate this to Spanish", "input": "Hello world", "response": "Hola mundo"},
+    {"instruction": "What is the capital of france?", "response": "Paris"},
+]
+
+
+# --- compare.py ----------------------------------------------------------------------------
+def test_held_out_questions_puts_the_seed_first_then_one_per_kind(tmp_path):
+    rows = [
+        {"instruction": "What is 3+3?", "response": "6", "kind": "add"},
+        {"instruction": "What is 5+5?", "response": "10", "kind": "add"},
+        {"instruction": "Capital of Peru?", "response": "Lima", "kind": "capital"},
+        {"instruction": "Capital of Chile?", "response": "Santiago", "kind": "capital"},
+        {"instruction": "What is 2+2?", "response": "4", "kind": "add"},
+        {"instruction": "Dog says?", "response": "woof", "kind": "sound"},
+    ]
+    path = tmp_path / "eval.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    got = [q["instruction"] for q in held_out_questions(str(path))]
+    assert got == ["What is 2+2?", "What is 5+5?", "Capital of Peru?", "Dog says?"]
+    assert set(held_out_questions(str(path))[0]) == {"instruction", "input", "response"}
+
+
+def test_loss_by_masking_same_model_two_numbers(toy_model_dir, toy_tokenizer):
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    model.train()
+    out = loss_by_masking(model, toy_tokenizer, RECORDS)
+    assert set(out) == {"none", "response"}
+    assert out["none"] != pytest.approx(out["response"])
+    assert model.training, "the model's mode is restored"
+
+
+def test_runs_table_shows_reported_and_held_out_numbers():
+    masked = RunHistory(masking="response", steps_done=20, wall_time_s=3.0)
+    masked.add_train_loss(20, 1.0)
+    masked.add_eval(20, 1.1, 0.7)
+    unmasked = RunHistory(masking="none", steps_done=20)
+    unmasked.add_train_loss(20, 0.6)
+    table = runs_table([masked, unmasked])
+    text = str(table)
+    assert "masked" in text and "unmasked" in text and "70.0%" in text and "0.600" in text
+    assert "-" in text.splitlines()[2]  # no evaluation: shown as '-'
+    assert "<table>" in table._repr_html_()
+
+
+def test_instruction_share_and_unprompted_samples(toy_model_dir, toy_tokenizer):
+    from transformers import AutoModelForCausalLM
+
+    assert instruction_share([]) == 0.0
+    assert instruction_share(["### Instruction: Hi ### Response: hi", "x", "y", "z"]) == 0.25
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    texts = unprompted_samples(model, toy_tokenizer, n=3, max_new_tokens=5, seed=0)
+    assert len(texts) == 3 and all(isinstance(t, str) for t in texts)
+    assert texts == unprompted_samples(model, toy_tokenizer, n=3, max_new_tokens=5, seed=0)
+
+
+
+def run(masking: str, offset: float) -> RunHistory:
+    h = RunHistory(model="toy", masking=masking)
+    for step in range(1, 6):
+        h.add_train_loss(step, 3.0 - step * 0.2 + offset)
+    for step in (0, 5):
+        h.add_eval(step, 3.0 - step * 0.3, step / 10)
+    return h
+
+
+def figure_texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.texts]
+
+
+def test_comparison_figure_explains_why_reported_losses_differ(tmp_path):
+    masked, unmasked = run("response", 0.0), run("none", -1.0)
+    unmasked.save(tmp_path)  # runs may be given as folders too
+    fig = compare_runs([masked, tmp_path])
+    train_ax, eval_ax = fig.axes
+    assert "reports" in train_ax.get_title() and "response tokens only" in eval_ax.get_title()
+    assert len(train_ax.lines) == 2 and len(eval_ax.lines) == 2
+    assert figure_texts(fig) == [NOT_COMPARABLE]
+    assert "prompt tokens" in NOT_COMPARABLE
+    fig.savefig(tmp_path / "compare.png")
+    assert (tmp_path / "compare.png").stat().st_size > 1000
+
+
+def test_same_masking_runs_get_a_different_note():
+    fig = compare_runs([run("response", 0), run("response", 0.1)])
+    assert figure_texts(fig) != [NOT_COMPARABLE]
+    legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert len(set(legend)) == 2  # identical names are made distinct
