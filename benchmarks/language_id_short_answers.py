@@ -13,6 +13,19 @@ plus "buenos días" with its accent, against their English inputs (the failure t
 adherence check must catch). A library is *reliable* here if it gets at least 95% of both
 right. Prints, per setting, Spanish recall (said "es" for Spanish) and English specificity
 (did not say "es" for English), with the misses. Deterministic (langdetect is seeded).
+
+Measured (langid 1.1.6, lingua-language-detector 2.1.1, langdetect 1.0.9):
+
+    setting                     Spanish recall   English specificity
+    langid, 97 languages        29/72 = 0.40     71/71 = 1.00   ("hola", "gato" -> en)
+    langid, en+es only          34/72 = 0.47     71/71 = 1.00
+    lingua, 75 languages        30/72 = 0.42     70/71 = 0.99   ("hola" -> st, "rojo" -> lt)
+    lingua, en+es only          70/72 = 0.97     65/71 = 0.92   (hello, sun, car, blue, one,
+                                                                  no -> es)
+    langdetect, 55 languages    26/72 = 0.36     71/71 = 1.00
+
+The hypothesis held: none is reliable. The course's adherence check uses a word list
+(`course_lib.evaluation.adherence.LEXICONS`) instead.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ CHECKS = ("answered", "stopped", "no_template_leak", "length_ok", "language_ok")
 BAD = [
     ("4. What is 3+3?", True, None, "answered"),
     ("What is 2+2?", True, "add", "answered"),
+    ("4 what is 3+3?", True, None, "answered"),
+    ("Paris, and what is the capital of Peru?", True, None, "answered"),
     ("Paris. Kindly name the capital of Peru.", True, None, "answered"),
     ("...", True, "add", "answered"),
     ("4", False, "add", "stopped"),
