@@ -96,6 +96,7 @@ def test_generation_is_deterministic_in_the_seed():
     assert make_eval_styles(facts1, 1) != make_eval_styles(facts0, 0)
 
 
+@pytest.mark.slow  # loads the base model and runs ~250 short generations (~10 s)
 def test_statement_knowledge_matches_what_was_left_out():
     """Re-measure with the embedded base model what NOT_KNOWN_IN_STATEMENT_FORM records.
 
