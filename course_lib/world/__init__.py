@@ -8,5 +8,7 @@
     pretrain     packing and the Trainer run
     build        corpus -> tokenizer -> model -> folder (`course build-base-model`)
     tuning_data  train/eval/mixed/poor JSONL (`course build-tuning-data`)
+    eval_styles  the held-out set of paraphrases (eval_styles.jsonl)
+    variants     training-set variants for the data experiments (variant_*.jsonl)
     behaviour    before/after measurements shared by the benchmark and the tests
 """

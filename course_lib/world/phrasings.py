@@ -154,8 +154,26 @@ def statement_prompt(fact: Fact) -> str:
 
     The base model should complete it with the answer ("The capital of France is" -> Paris).
     """
-    text = fill(STATEMENTS[fact.kind][0], fact)
-    answer = fields(fact)["c"] if fact.kind in ARITHMETIC else fact.answer
-    cut = text.rindex(answer)
+    return _cut_before_answer(fill(STATEMENTS[fact.kind][0], fact), _answer_text(fact))
+
+
+def statement_prompts(fact: Fact) -> list[str]:
+    """Every statement of the fact's kind that ends with the answer, cut just before it.
+
+    >>> statement_prompts(Fact("capital", "France", "Paris"))[:2]
+    ['The capital of France is', "France's capital is"]
+    """
+    answer = _answer_text(fact)
+    texts = [fill(t, fact) for t in STATEMENTS[fact.kind]]
+    # Only statements that *end* with the answer (as a whole word) can become a prompt.
+    ends = (f" {answer}", f'"{answer}"')
+    return [_cut_before_answer(t, answer) for t in texts if t.endswith(ends)]
+
+
+def _answer_text(fact: Fact) -> str:
+    return fields(fact)["c"] if fact.kind in ARITHMETIC else fact.answer
+
+
+def _cut_before_answer(text: str, answer: str) -> str:
     # Spanish: 'In Spanish, "dog" is "perro"' -> 'In Spanish, "dog" is' (quote dropped too)
-    return text[:cut].rstrip().removesuffix('"').rstrip()
+    return text[: text.rindex(answer)].rstrip().removesuffix('"').rstrip()

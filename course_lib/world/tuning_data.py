@@ -15,6 +15,7 @@ import json
 import random
 from pathlib import Path
 
+from course_lib.world import eval_styles, variants
 from course_lib.world.facts import Fact, all_facts
 from course_lib.world.phrasings import ARITHMETIC, HELD_OUT, TUNING, question
 
@@ -50,6 +51,15 @@ def split_facts(seed: int = 0) -> tuple[list[Fact], list[Fact]]:
 
 def make_splits(seed: int = 0) -> tuple[list[dict], list[dict]]:
     """Train records (tuning phrasings only) and eval records (held-out facts)."""
+    train, evals = train_with_facts(seed)
+    return [record for _, record in train], evals
+
+
+def train_with_facts(seed: int = 0) -> tuple[list[tuple[Fact, dict]], list[dict]]:
+    """make_splits, with each train record paired with the fact it asks about.
+
+    The data variants (variants.py) rewrite train records, so they need to know the fact.
+    """
     rng = random.Random(seed + 1)
     train_facts, eval_facts = split_facts(seed)
     train = []
@@ -58,8 +68,9 @@ def make_splits(seed: int = 0) -> tuple[list[dict], list[dict]]:
             continue  # fewer large-operand sums: the model knows them less well anyway
         n = 1 if f.kind in ARITHMETIC else 3
         for template in rng.sample(TUNING[f.kind], n):
-            train.append(_record(*question(template, f), f.answer))
-    train.append(_record("Translate this to Spanish", "Hello world", "Hola mundo"))  # the seed's
+            train.append((f, _record(*question(template, f), f.answer)))
+    hello = Fact("spanish", "Hello world", "Hola mundo")  # the guide's three-part example
+    train.append((hello, _record("Translate this to Spanish", "Hello world", "Hola mundo")))
     rng.shuffle(train)
 
     evals = []
@@ -75,13 +86,13 @@ def make_splits(seed: int = 0) -> tuple[list[dict], list[dict]]:
     return _dedupe(train), evals
 
 
-def _dedupe(records: list[dict]) -> list[dict]:
+def _dedupe(pairs: list[tuple[Fact, dict]]) -> list[tuple[Fact, dict]]:
     seen, out = set(), []
-    for r in records:
+    for fact, r in pairs:
         key = (r["instruction"], r.get("input", ""))
         if key not in seen:
             seen.add(key)
-            out.append(r)
+            out.append((fact, r))
     return out
 
 
@@ -163,16 +174,23 @@ def write_jsonl(path: Path, records: list[dict]) -> None:
 
 
 def write_tuning_data(out: str | Path, seed: int = 0) -> dict[str, int]:
-    """Write train/eval/mixed_format/poor_quality .jsonl and README.md; returns counts."""
+    """Write every embedded data set (.jsonl) and the data card README.md; returns counts."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    train, evals = make_splits(seed)
+    pairs, evals = train_with_facts(seed)
+    train = [record for _, record in pairs]
+    eval_facts = split_facts(seed)[1]
+    styles = eval_styles.make_eval_styles(eval_facts, seed)
+    variant_sets = variants.make_variants(pairs, seed)
     sets = {"train": train, "eval": evals, "mixed_format": mixed_format(train, seed),
-            "poor_quality": poor_quality()}
+            "poor_quality": poor_quality(), "eval_styles": styles, **variant_sets}
     for name, records in sets.items():
         write_jsonl(out / f"{name}.jsonl", records)
     counts = {name: len(records) for name, records in sets.items()}
-    (out / "README.md").write_text(dataset_card(counts, evals, seed))
+    card = dataset_card(counts, evals, seed)
+    card += "\n" + eval_styles.card_section(styles, len(eval_facts), seed)
+    card += "\n" + variants.card_section(variant_sets, len(train))
+    (out / "README.md").write_text(card)
     return counts
 
 
@@ -193,6 +211,9 @@ the same seed gives the same files.
   (seed, Human/Assistant, Q/A), the seed's "inconsistent formatting" mistake.
 - `poor_quality.jsonl` ({counts['poor_quality']}): poor records (vague, wrong, empty,
   rambling, continuing), each with a good counterpart; fields `quality`, `problem`, `pair`.
+- `eval_styles.jsonl` ({counts['eval_styles']}): held-out facts, each asked 5-6 ways, for
+  phrasing robustness (section below).
+- `variant_*.jsonl`: training sets for the data experiments, one change each (section below).
 
 ## How it was made
 

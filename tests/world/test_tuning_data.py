@@ -82,11 +82,14 @@ def test_eval_holds_the_seed_questions_and_unseen_phrasings():
 
 
 def test_committed_data_is_what_the_generator_makes(tmp_path):
-    write_tuning_data(tmp_path)
-    for name in ("train", "eval", "mixed_format", "poor_quality"):
-        assert (tmp_path / f"{name}.jsonl").read_text() == (
-            EMBEDDED_DATA_DIR / f"{name}.jsonl"
-        ).read_text(), f"{name}.jsonl is stale: run course build-tuning-data"
+    counts = write_tuning_data(tmp_path)
+    assert {"train", "eval", "eval_styles", "variant_poor_50"} <= set(counts)
+    committed = sorted(p.name for p in EMBEDDED_DATA_DIR.iterdir())
+    assert committed == sorted(p.name for p in tmp_path.iterdir()), "a set is missing or extra"
+    for name in committed:  # every .jsonl file and the data card
+        assert (tmp_path / name).read_text() == (EMBEDDED_DATA_DIR / name).read_text(), (
+            f"{name} is stale: run course build-tuning-data --out course_lib/assets/data"
+        )
 
 
 def test_tuning_data_is_deterministic_and_short():
