@@ -22,13 +22,13 @@ import time  # noqa: E402
 
 import torch  # noqa: E402
 
-from course_lib.data import EMBEDDED_DATA_DIR, load_records, read_json_rows  # noqa: E402
-from course_lib.loading import load_model_and_tokenizer  # noqa: E402
-from course_lib.world.behaviour import (  # noqa: E402
+from course_lib.evaluation.base_model import (  # noqa: E402
     FineTuneSettings,
     masked_fine_tune,
     tuned_answers,
 )
+from course_lib.formatting.records import EMBEDDED_DATA_DIR, load_records, read_json_rows  # noqa: E402
+from course_lib.loading import load_model_and_tokenizer  # noqa: E402
 
 
 def run(seed: int, rows: list[dict]) -> dict:

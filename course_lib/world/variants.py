@@ -18,7 +18,7 @@ import random
 from collections import Counter
 from collections.abc import Sequence
 
-from course_lib.formatting import SEED, format_text
+from course_lib.formatting.templates import ONE_LINE, format_text
 from course_lib.world.facts import Fact
 from course_lib.world.phrasings import ARITHMETIC, STATEMENTS, TUNING, fill, question
 
@@ -41,7 +41,7 @@ def _plain(record: dict) -> dict:
 def _as_text(record: dict, template: str) -> dict:
     """One record as {"text"} in the one-line, Human/Assistant or Q/A template."""
     if template == "one_line":
-        return {"text": format_text(record, SEED)}
+        return {"text": format_text(record, ONE_LINE)}
     # Human/Assistant and Q/A have no input slot: the input follows the instruction.
     asked = record["instruction"] + (f" {record['input']}" if record.get("input") else "")
     user, bot = ("Human:", "Assistant:") if template == "human_assistant" else ("Q:", "A:")

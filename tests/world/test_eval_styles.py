@@ -6,8 +6,13 @@ from collections import defaultdict
 
 import pytest
 
-from course_lib.data import EMBEDDED_DATA_DIR, embedded_sets, load_raw_rows, read_json_rows
-from course_lib.formatting import normalize_record
+from course_lib.formatting.records import (
+    EMBEDDED_DATA_DIR,
+    embedded_sets,
+    load_raw_rows,
+    read_json_rows,
+)
+from course_lib.formatting.schemas import normalize_record
 from course_lib.world.eval_styles import (
     GUIDE,
     NOT_KNOWN_IN_STATEMENT_FORM,
@@ -105,8 +110,8 @@ def test_statement_knowledge_matches_what_was_left_out():
     """
     import torch
 
+    from course_lib.evaluation.base_model import greedy_generate, starts_with_answer
     from course_lib.loading import load_model_and_tokenizer
-    from course_lib.world.behaviour import greedy_generate, starts_with_answer
 
     torch.set_num_threads(min(2, torch.get_num_threads()))
     model, tokenizer = load_model_and_tokenizer("tiny")

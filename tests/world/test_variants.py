@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from course_lib.formatting import check_consistent_templates, detect_template, normalize_record
+from course_lib.formatting.schemas import detect_template, normalize_record
+from course_lib.formatting.stats import check_consistent_templates
 from course_lib.world.phrasings import ARITHMETIC, TUNING, question
 from course_lib.world.tuning_data import train_with_facts
 from course_lib.world.variants import (
@@ -44,7 +45,7 @@ def test_inconsistent_formatting_changes_only_the_wrapping(pairs, share):
     assert len(texts) == round(share * len(pairs))
     kinds = [detect_template(r["text"]) for r, _ in texts]
     assert max(map(kinds.count, set(kinds))) - min(map(kinds.count, set(kinds))) <= 1
-    assert set(kinds) == {"seed", "human_assistant", "qa"}
+    assert set(kinds) == {"one_line", "human_assistant", "qa"}
     for row, record in texts:  # the text parses back to the same question and answer
         r, want = normalize_record(row), normalize_record(record)
         assert r["response"] == want["response"]
