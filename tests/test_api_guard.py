@@ -106,10 +106,17 @@ def test_removed_collator_is_still_removed():
         from trl import DataCollatorForCompletionOnlyLM  # noqa: F401
 
 
-def test_from_pretrained_takes_dtype():
-    # transformers 5 renamed torch_dtype to dtype; course_lib.loading passes dtype=
-    source = inspect.getsource(transformers.modeling_utils.PreTrainedModel.from_pretrained)
-    assert "dtype" in source
+def test_from_pretrained_takes_dtype(toy_model_dir):
+    # transformers 5 renamed torch_dtype to dtype; course_lib.loading passes dtype=. If the
+    # keyword were ignored (or renamed again), the weights would load in float32.
+    import torch
+
+    from course_lib.loading import load_model_and_tokenizer
+
+    model = transformers.AutoModelForCausalLM.from_pretrained(toy_model_dir, dtype=torch.float16)
+    assert next(model.parameters()).dtype == torch.float16
+    model, _ = load_model_and_tokenizer(str(toy_model_dir), dtype=torch.bfloat16)
+    assert next(model.parameters()).dtype == torch.bfloat16
 
 
 # --- Lesson 05 (SFTConfig on a CPU, the chat path) -------------------------------------------

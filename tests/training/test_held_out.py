@@ -7,6 +7,30 @@ from course_lib.masking.labels import prepare_examples
 from course_lib.training.held_out import response_metrics
 
 
+def correct_by_hand(model, examples) -> float:
+    """Accuracy counted example by example: argmax at t against the label at t + 1."""
+    right = graded = 0
+    with torch.no_grad():
+        for ex in examples:
+            guesses = model(input_ids=torch.tensor([ex["input_ids"]])).logits[0].argmax(-1)
+            for t, label in enumerate(ex["labels"][1:]):
+                if label != -100:
+                    graded += 1
+                    right += int(guesses[t]) == label
+    return right / graded
+
+
+def test_accuracy_counts_right_guesses_of_graded_tokens(toy_model_dir, toy_tokenizer, records):
+    """A model trained a little gets some answers right: the count must match, not be 0 or 1."""
+    from course_lib.training.runner import train
+
+    model = train(toy_model_dir, records, None, max_steps=30, progress=False, verbose=False).model
+    examples = prepare_examples(records[:20], toy_tokenizer).examples
+    m = response_metrics(model, examples, toy_tokenizer.pad_token_id, batch_size=7)
+    assert 0.0 < m.accuracy < 1.0
+    assert m.accuracy == correct_by_hand(model, examples)
+
+
 def test_metrics_match_the_models_own_loss_on_response_tokens(
     toy_model_dir, toy_tokenizer, eval_records
 ):
@@ -25,7 +49,7 @@ def test_metrics_match_the_models_own_loss_on_response_tokens(
             count += n
     assert m.tokens == count
     assert math.isclose(m.loss, total / count, rel_tol=1e-5)
-    assert 0.0 <= m.accuracy <= 1.0
+    assert m.accuracy == correct_by_hand(model, examples)
     assert not model.training  # left in the mode it was found in
 
 
