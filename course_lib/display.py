@@ -17,12 +17,18 @@ shows every token as the text it decodes to, with `·` for a space and `↵` for
 
     >>> visible(" Paris\\n")
     '·Paris↵'
+
+Library warnings. `captured_logs` collects what a library logs (transformers' warnings) so
+a lesson can print it as part of its output, with prose around it, instead of an
+unexplained red block on stderr.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
@@ -84,3 +90,24 @@ def log_loss_axis(ax, values: Iterable[float]) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
     ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_ylabel("loss (log scale)")
+
+
+@contextmanager
+def captured_logs(name: str = "transformers") -> Iterator[list[str]]:
+    """Collect the messages logged under `name` in the block, instead of printing them.
+
+        >>> with captured_logs("demo") as messages:
+        ...     logging.getLogger("demo.part").warning("careful")
+        >>> messages
+        ['careful']
+    """
+    logger = logging.getLogger(name)
+    messages: list[str] = []
+    collect = logging.Handler()
+    collect.emit = lambda record: messages.append(record.getMessage())  # type: ignore[method-assign]
+    saved = logger.handlers[:]
+    logger.handlers = [collect]  # the library's own stderr handler is off for the block
+    try:
+        yield messages
+    finally:
+        logger.handlers = saved

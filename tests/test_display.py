@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from course_lib.display import log_loss_axis, new_figure, token_texts, visible
+from course_lib.display import captured_logs, log_loss_axis, new_figure, token_texts, visible
 from course_lib.evaluation.compare import compare_runs
 from course_lib.evaluation.inspect_model import NextTokens, plot_next_tokens
 from course_lib.formatting.stats import plot_data_mix
@@ -79,3 +79,27 @@ def test_tokens_show_spaces_as_a_middle_dot(toy_tokenizer):
     texts = token_texts(toy_tokenizer, ids)
     assert "".join(texts) == visible("What is 2+2?")
     assert not any("Ġ" in t for t in texts) and "·is" in texts
+
+
+def test_library_warnings_become_output_not_stderr():
+    import io
+    import logging
+
+    from transformers.utils import logging as hf_logging
+
+    log = hf_logging.get_logger("transformers.course_test")
+    # transformers' own stderr handler (pytest adds capture handlers of its own beside it)
+    [stderr_handler] = [h for h in logging.getLogger("transformers").handlers
+                        if type(h) is logging.StreamHandler]
+    shown = io.StringIO()
+    old = stderr_handler.setStream(shown)  # what the notebook would print in red
+    try:
+        log.warning("shown in red")
+        with captured_logs() as messages:
+            log.warning("the point of the demo")
+        log.warning("in red again")
+    finally:
+        stderr_handler.setStream(old)
+    assert messages == ["the point of the demo"]
+    assert "shown in red" in shown.getvalue() and "in red again" in shown.getvalue()
+    assert "the point of the demo" not in shown.getvalue()
