@@ -4,7 +4,7 @@ Each token is a chip: its text (spaces shown as '·', newlines as '↵'), then i
 label underneath. Two cues tell masked from trained, so the view reads without colour too:
 masked tokens (label -100) are hatched grey with a dashed border, trained tokens are blue
 and underlined. Special tokens (BOS, EOS, pad) are outlined and bold; padding
-(attention_mask 0) is faded and says "pad".
+(attention_mask 0) is plain with a dotted border and says "pad".
 
     >>> view = show_mask({"instruction": "What is 2+2?", "response": "4"}, tok)  # doctest: +SKIP
     >>> view            # in JupyterLab / Colab: chips (HTML, no JavaScript)  # doctest: +SKIP
@@ -38,6 +38,7 @@ from course_lib.masking.strategies import label_examples
 MASKED_BG, MASKED_FG, MASKED_EDGE = "#e5e7eb", "#374151", "#6b7280"
 MASKED_HATCH = ("repeating-linear-gradient(135deg, #eceef2 0 4px, #d6dae1 4px 6px)")
 TRAINED_BG, TRAINED_FG, TRAINED_EDGE = "#cfe2ff", "#0b2a55", "#1f5fbf"
+PAD_BG = "#f9fafb"
 # Text outside the chips follows the notebook's theme (JupyterLab, then Colab, then VS Code).
 THEME_TEXT = ("var(--jp-content-font-color1, var(--colab-primary-text-color, "
               "var(--vscode-editor-foreground, #1f2937)))")
@@ -118,11 +119,12 @@ def _chip_style(c: TokenChip, loss_high: float) -> str:
     else:
         bg, edge, fg = f"{MASKED_BG};background-image:{MASKED_HATCH}", \
             f"border:1px dashed {MASKED_EDGE}", MASKED_FG
+    if c.padding:  # plain and dotted, yet as readable as the rest (no fading)
+        bg, edge, fg = PAD_BG, f"border:1px dotted {MASKED_EDGE}", MASKED_FG
     special = (f"outline:2px solid {THEME_TEXT};outline-offset:1px;font-weight:bold"
                if c.special else "font-weight:normal")
     return (f"display:inline-block;margin:3px;padding:2px 5px;border-radius:4px;"
-            f"background:{bg};color:{fg};{edge};{special};"
-            f"opacity:{'0.5' if c.padding else '1'};text-align:center;vertical-align:top")
+            f"background:{bg};color:{fg};{edge};{special};text-align:center;vertical-align:top")
 
 
 @dataclass

@@ -113,6 +113,12 @@ def test_padding_is_shown_as_padding(toy_tokenizer_pad_is_eos):
     real_eos = short.chips[short.n_tokens - 1]
     assert real_eos.trained and not real_eos.padding  # pad == eos, yet trained
     assert "pad)" in view.to_ansi(color=False)
+    # In the notebook: dotted and marked "pad", never faded (faded text is unreadable).
+    styles = chip_styles(view._repr_html_())
+    chips = [c for e in view.examples for c in e.chips]
+    assert [("dotted" in st) for st in styles] == [c.padding for c in chips]
+    assert not any("opacity" in st for st in styles)
+    assert view._repr_html_().count("<br>pad</span>") == len(pads)
 
 
 def test_loss_overlay(toy_tokenizer):
