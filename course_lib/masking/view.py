@@ -36,7 +36,7 @@ from course_lib.masking.strategies import label_examples
 
 # Chip colours: light backgrounds with dark text, readable on light and dark pages alike.
 MASKED_BG, MASKED_FG, MASKED_EDGE = "#e5e7eb", "#374151", "#6b7280"
-MASKED_HATCH = ("repeating-linear-gradient(135deg, #eceef2 0 4px, #d6dae1 4px 6px)")
+MASKED_HATCH = "repeating-linear-gradient(135deg, #eceef2 0 4px, #d6dae1 4px 6px)"
 TRAINED_BG, TRAINED_FG, TRAINED_EDGE = "#cfe2ff", "#0b2a55", "#1f5fbf"
 PAD_BG = "#f9fafb"
 # Text outside the chips follows the notebook's theme (JupyterLab, then Colab, then VS Code).
@@ -117,8 +117,8 @@ def _chip_style(c: TokenChip, loss_high: float) -> str:
         edge = f"border:1px solid {TRAINED_EDGE};border-bottom:3px solid {TRAINED_EDGE}"
         fg = TRAINED_FG
     else:
-        bg, edge, fg = f"{MASKED_BG};background-image:{MASKED_HATCH}", \
-            f"border:1px dashed {MASKED_EDGE}", MASKED_FG
+        bg = f"{MASKED_BG};background-image:{MASKED_HATCH}"
+        edge, fg = f"border:1px dashed {MASKED_EDGE}", MASKED_FG
     if c.padding:  # plain and dotted, yet as readable as the rest (no fading)
         bg, edge, fg = PAD_BG, f"border:1px dotted {MASKED_EDGE}", MASKED_FG
     special = (f"outline:2px solid {THEME_TEXT};outline-offset:1px;font-weight:bold"
@@ -132,7 +132,7 @@ class MaskView:
     """Several examples' chips, renderable as HTML, ANSI text or a matplotlib figure."""
 
     examples: list[ExampleView]
-    loss_high: float = 5.0  # the loss shown as full red in the overlay
+    loss_high: float = 5.0  # the loss shown as full orange in the overlay
 
     # ---- terminal -------------------------------------------------------------------------
     def to_ansi(self, color: bool | None = None) -> str:
