@@ -306,7 +306,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     _note_rows_without_reference(data)
     # The same seed picks the same questions, so a second run resumes the same sheet.
     rows = random.Random(args.seed).sample(data.rows, min(args.items, len(data.rows)))
-    report = evaluate([args.model], EvalData(rows, data.source), templates=[args.template],
+    report = evaluate([args.model], EvalData(rows, data.source), templates=args.template,
                       samples=0, max_new_tokens=args.max_new_tokens)
     items = review_items(report, per_model=args.items, seed=args.seed)
     rated = review_in_terminal(items, args.out)

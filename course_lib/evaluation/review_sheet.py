@@ -1,7 +1,7 @@
 """The review sheet: one answer at a time, a 1-5 rating, problem flags, saved after each rating.
 
     >>> sheet = ReviewSheet(items, "runs/ratings.jsonl")    # doctest: +SKIP
-    >>> sheet                                               # shows the sheet in a notebook
+    >>> sheet               # shows the sheet in a notebook  # doctest: +SKIP
 
 Keyboard first: click the key box once, then type `4` or `2 w` and Enter for each item
 (the box keeps the focus). The buttons and tick boxes do the same with the mouse. The

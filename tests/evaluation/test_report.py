@@ -19,6 +19,7 @@ from course_lib.evaluation.report import (
     score_row,
     summarize,
 )
+from course_lib.loading import load_model_and_tokenizer
 
 # Hand-made answers to four questions of two paraphrase groups, plus one without a reference.
 ROWS = [
@@ -35,11 +36,11 @@ ANSWERS = [("4", True), ("four. What is 3+3?", False), ("Paris", True), ("Lima",
 
 
 def scored_rows(samples):
-    rows = [score_row({**row, "id": i, "where": f"row {i}"}, text, stopped)
-            | {"template": "one_line", "samples": draws, "sampling_agreement":
-               sum(d == text for d in draws)}
-            for i, ((row), (text, stopped), draws) in enumerate(zip(ROWS, ANSWERS, samples))]
-    return rows
+    return [score_row({**row, "id": i, "where": f"row {i}"}, text, stopped)
+            | {"template": "one_line", "samples": draws,
+               "sampling_agreement": sum(d == text for d in draws)}
+            for i, (row, (text, stopped), draws)
+            in enumerate(zip(ROWS, ANSWERS, samples, strict=True))]
 
 
 SAMPLES = [["4", "5"], ["four. What is 3+3?", "4"], ["Paris", "Paris"], ["Lima", "Quito"],
@@ -94,7 +95,8 @@ def test_corpus_bleu_and_rouge_are_the_libraries_numbers():
     assert summary["chrf"] == pytest.approx(
         sacrebleu.corpus_chrf(predictions, [references]).score)
     scorer = rouge_scorer.RougeScorer(["rougeL"])
-    by_hand = [scorer.score(r, p)["rougeL"].fmeasure for p, r in zip(predictions, references)]
+    by_hand = [scorer.score(r, p)["rougeL"].fmeasure for p, r in zip(predictions, references,
+                                                                     strict=True)]
     assert summary["rouge_l"].value == pytest.approx(sum(by_hand) / len(by_hand))
     assert rows[1]["bleu"] == pytest.approx(
         sacrebleu.sentence_bleu(rows[1]["response"], ["4"]).score)
@@ -115,14 +117,17 @@ def _eos_model(model_dir, tokenizer):
 
 def test_batched_answers_equal_one_at_a_time_and_stopping_is_read_from_eos(toy_model_dir,
                                                                             toy_tokenizer):
-    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    # The embedded base model: its continuations differ from prompt to prompt (a random
+    # model's do not), so an answer given back to the wrong question would show.
+    model, tokenizer = load_model_and_tokenizer("tiny")
     rows = eval_rows("course:eval_styles", limit=12).rows
     prompts = prompts_for([r["instruction"] for r in rows], [r["input"] for r in rows])
     greedy = EvalOptions(max_new_tokens=6).greedy()
-    batched = answer_all(model, toy_tokenizer, prompts, greedy, batch_size=5)
-    single = [answer_all(model, toy_tokenizer, [p], greedy)[0] for p in prompts]
+    batched = answer_all(model, tokenizer, prompts, greedy, batch_size=5)
+    single = [answer_all(model, tokenizer, [p], greedy)[0] for p in prompts]
     assert batched == single
-    assert not any(stopped for _, stopped in batched)  # a random model never says EOS here
+    assert len({text for text, _ in batched}) >= 4  # 5 different answers measured
+    assert not any(stopped for _, stopped in batched)  # a base model never says EOS here
     stopper = _eos_model(toy_model_dir, toy_tokenizer)
     assert answer_all(stopper, toy_tokenizer, prompts, greedy) == [("", True)] * len(prompts)
 
@@ -187,3 +192,18 @@ def test_rows_without_reference_are_scored_on_adherence_only(toy_model_dir, toy_
     assert summary["adherence_all"].n == 2
     assert report.rows["eos"][1]["exact_match"] is None
     assert "1 row without a reference" in str(report)
+
+
+def test_sampled_answers_are_seeded_and_compared_with_the_greedy_one(toy_model_dir,
+                                                                     toy_tokenizer):
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    first, again = (evaluate({"random": (model, toy_tokenizer)}, "course:eval_styles", limit=6,
+                             samples=3, temperature=1.0, max_new_tokens=4)
+                    for _ in range(2))
+    rows = first.rows["random"]
+    assert [r["samples"] for r in rows] == [r["samples"] for r in again.rows["random"]]
+    by_hand = sum(s == r["response"] for r in rows for s in r["samples"])
+    sampling = first.summaries["random"]["consistency_sampling"]
+    # A random model's draws at temperature 1 rarely repeat its greedy answer.
+    assert (sampling.k, sampling.n) == (by_hand, 18) and by_hand < 18
+
