@@ -1,21 +1,25 @@
 """course_lib: the helper library of the instruction-tuning course.
 
-Read it in the order of the course's story (each module's first line says what it is for):
+The folders are the course's story, in order; each one's __init__.py says which lesson it
+serves and what to read first. A stage imports only from itself and the stages above it
+(tests/test_layout.py checks it).
 
-    0. set-up    env (device, dtype, Hub), colab (a lesson's first cell), errors,
-                 loading (model and tokenizer: preset, folder or Hub id), data (records)
-    1. problem   inspect_model (next-token probabilities), generation (raw and templated)
-    2. format    formatting (templates, schemas, mixed formats), dataset_stats (mix, quality)
-    3. mask      labels (-100 on the prompt), collators (the old template search, the wrong
-                 collator, TRL's way), loss (masked cross-entropy by hand), diagnostics
-                 (audit labels), mask_view (every token's label, the explorer widget)
-    4. train     training_data, training (the runner on transformers' Trainer), kept_logits
-                 (why a masked step computes less), history,
-                 response_metrics (the fair yardstick), plots, compare (masked vs unmasked),
-                 sft (the same with TRL's SFTTrainer), demo (`course demo`)
-    5. grade     grading/ (exercises from solutions, checks, the isolated grader)
-    behind it    world/ (how the embedded base model and data are made), toy (a toy
-                 tokenizer and model for tests), notebook_runner, cli (the `course` command)
+    set-up       errors (one exception type), env (device, dtype, Hub, `evaluating`),
+                 loading (model and tokenizer: preset, folder or Hub id)
+    1 formatting records become prompt and response text: templates, schemas, chat, records
+                 (loading data), stats (what a data set is made of)            lesson 02
+    world/       the embedded base model and data, made from nothing: facts, corpus, tokenizer,
+                 pretraining, the tuning and evaluation sets, and a toy model for tests
+    2 masking    every token's label, -100 on the prompt: labels, loss (by hand), the old
+                 template search, the standard collator, TRL's labels, audit, view   lesson 03
+    3 training   fine-tunes: loop_by_hand (the step written out), runner (`train()` on
+                 transformers' Trainer), settings, trainer, callbacks, history; fast_loss is
+                 optional reading                                            lessons 04, 05
+    4 evaluation did it work? generation, metrics, adherence, uncertainty, agreement,
+                 compare, inspect_model, base_model                     lessons 01, 04, 06
+    5 grading    exercises from solutions, checks, the isolated grader     every lesson
+    tools        cli (the `course` command), demo (`course demo`), colab (a lesson's first
+                 cell), notebook_runner (run a notebook headless)
 """
 
 __version__ = "0.1.0"

@@ -174,6 +174,7 @@ def test_train_then_ask_the_trained_folder(capsys, tmp_path, toy_model_dir, data
     assert_one_line_error(err, "never overwrites")
 
 
+@pytest.mark.slow
 def test_train_freeze_keeps_those_weights(capsys, tmp_path, toy_model_dir, data_files):
     import torch
     from transformers import AutoModelForCausalLM

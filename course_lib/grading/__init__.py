@@ -29,12 +29,13 @@ For authors, adding an exercise takes three steps:
        def check_pad_labels(pad_labels):
            assert pad_labels([5], 3) == [5, -100, -100], "padding must be -100, never trained"
 
-3. Add a plausible wrong body to `MUTANTS` in `tests/test_grading.py`; the tests prove the
-   check fails it. Then run `course make-exercises` (it strips the solution and adds the
-   hints as a collapsed markdown cell) and commit solutions/ and exercises/; `make test`
-   fails while exercises/ is out of date.
+3. Add a plausible wrong answer to `tests/grading/mutants/lesson04.py`: a function with the
+   exercise's signature, decorated with `@mutant("ex04_1", what, phrase=...)`; the tests prove
+   the check fails it with that phrase. Then run `course make-exercises` (it strips the
+   solution and adds the hints as a collapsed markdown cell) and commit solutions/ and
+   exercises/; `make test` fails while exercises/ is out of date.
 
-Modules: registry (ids, hints, checks), notebook (read cells), generate (solutions ->
+Modules: registry (ids, hints, checks), notebook (read cells), make_exercises (solutions ->
 exercises), evaluate (run checks, name the learner's mistake), worker/runner (one process per
 exercise, timeouts), report (table, JSON), feedback (check/hint).
 """

@@ -1,7 +1,7 @@
 """Every lesson runs headless on CPU; every notebook is committed clean.
 
-(Solutions and exercises are executed in a kernel by tests/test_grading.py, which also
-checks the verdicts that check() shows there.)
+(Solutions and exercises are executed in a kernel by tests/grading/test_feedback.py, which
+also checks the verdicts that check() shows there.)
 """
 
 import json

@@ -80,6 +80,7 @@ def test_fast_loss_equals_the_plain_loss_and_its_gradients(toy_tokenizer, tmp_pa
         torch.testing.assert_close(fast_grads[name], grad, rtol=1e-4, atol=1e-6, msg=name)
 
 
+@pytest.mark.slow
 def test_a_run_records_that_the_fast_path_ran(toy_model_dir, records):
     result = train(toy_model_dir, records, None, max_steps=2, progress=False, verbose=False)
     assert result.history.fast_path == "on"
@@ -89,6 +90,7 @@ def test_a_run_records_that_the_fast_path_ran(toy_model_dir, records):
     assert plain.history.train_loss == pytest.approx(result.history.train_loss, rel=1e-4)
 
 
+@pytest.mark.slow
 def test_a_fallback_warns_once_names_the_exception_and_is_recorded(
     toy_model_dir, records, monkeypatch
 ):

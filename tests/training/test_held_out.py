@@ -1,5 +1,6 @@
 import math
 
+import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
@@ -20,6 +21,7 @@ def correct_by_hand(model, examples) -> float:
     return right / graded
 
 
+@pytest.mark.slow
 def test_accuracy_counts_right_guesses_of_graded_tokens(toy_model_dir, toy_tokenizer, records):
     """A model trained a little gets some answers right: the count must match, not be 0 or 1."""
     from course_lib.training.runner import train

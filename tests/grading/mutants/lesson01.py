@@ -1,0 +1,92 @@
+"""Wrong answers to the exercises of 01_base_model_continues.ipynb (next tokens, decoding)."""
+
+# ruff: noqa: B905  (learners write zip() without strict=, so do the mutants)
+
+from __future__ import annotations
+
+import torch
+
+from . import mutant
+
+
+@mutant("ex01_1", "first position instead of the last", phrase="after the *first* token")
+def top_next_tokens__first_position(logits: torch.Tensor, tokenizer, k: int) -> list:
+    probs = torch.softmax(logits[0, 0], dim=-1)
+    top = probs.topk(k)
+    pairs = zip(top.indices.tolist(), top.values.tolist())
+    return [(tokenizer.decode([i]), p) for i, p in pairs]
+
+
+@mutant("ex01_1", "raw logits, no softmax", phrase="not probabilities")
+def top_next_tokens__raw_logits(logits: torch.Tensor, tokenizer, k: int) -> list:
+    top = logits[0, -1].topk(k)
+    pairs = zip(top.indices.tolist(), top.values.tolist())
+    return [(tokenizer.decode([i]), p) for i, p in pairs]
+
+
+@mutant("ex01_1", "softmax over the positions", phrase="over the positions")
+def top_next_tokens__softmax_over_positions(logits: torch.Tensor, tokenizer, k: int) -> list:
+    probs = torch.softmax(logits[0], dim=0)[-1]
+    top = probs.topk(k)
+    pairs = zip(top.indices.tolist(), top.values.tolist())
+    return [(tokenizer.decode([i]), p) for i, p in pairs]
+
+
+@mutant("ex01_1", "least likely first", phrase="most likely first")
+def top_next_tokens__least_likely_first(logits: torch.Tensor, tokenizer, k: int) -> list:
+    probs = torch.softmax(logits[0, -1], dim=-1)
+    top = probs.topk(k)
+    pairs = zip(top.indices.tolist(), top.values.tolist())
+    pairs = [(tokenizer.decode([i]), p) for i, p in pairs]
+    return pairs[::-1]
+
+
+@mutant("ex01_2", "never stops at EOS", phrase="stop right after EOS")
+def greedy_continue__never_stops(model, tokenizer, prompt: str, n_tokens: int) -> list:
+    ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
+    new = []
+    for _ in range(n_tokens):
+        next_id = model(input_ids=ids).logits[0, -1].argmax()
+        new.append(int(next_id))
+        ids = torch.cat([ids, next_id.view(1, 1)], dim=1)
+    return new
+
+
+@mutant("ex01_2", "prompt ids returned too", phrase="the prompt's ids too")
+def greedy_continue__returns_prompt_ids(model, tokenizer, prompt: str, n_tokens: int) -> list:
+    ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        for _ in range(n_tokens):
+            next_id = model(input_ids=ids).logits[0, -1].argmax()
+            ids = torch.cat([ids, next_id.view(1, 1)], dim=1)
+            if next_id == tokenizer.eos_token_id:
+                break
+    return ids[0].tolist()
+
+
+@mutant("ex01_2", "no BOS token in front", phrase="BOS token comes first")
+def greedy_continue__no_bos(model, tokenizer, prompt: str, n_tokens: int) -> list:
+    ids = tokenizer(prompt, add_special_tokens=False, return_tensors="pt")["input_ids"]
+    new = []
+    with torch.no_grad():
+        for _ in range(n_tokens):
+            next_id = model(input_ids=ids).logits[0, -1].argmax()
+            new.append(int(next_id))
+            ids = torch.cat([ids, next_id.view(1, 1)], dim=1)
+            if next_id == tokenizer.eos_token_id:
+                break
+    return new
+
+
+@mutant("ex01_2", "argmax at the first position", phrase="*last* position")
+def greedy_continue__first_position(model, tokenizer, prompt: str, n_tokens: int) -> list:
+    ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
+    new = []
+    with torch.no_grad():
+        for _ in range(n_tokens):
+            next_id = model(input_ids=ids).logits[0, 0].argmax()
+            new.append(int(next_id))
+            ids = torch.cat([ids, next_id.view(1, 1)], dim=1)
+            if next_id == tokenizer.eos_token_id:
+                break
+    return new

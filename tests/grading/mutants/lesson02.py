@@ -1,0 +1,113 @@
+"""Wrong answers to the exercises of 02_instruction_data.ipynb (format, normalize, filter)."""
+
+from __future__ import annotations
+
+from . import mutant
+
+
+@mutant("ex02_1", "input dropped", phrase="'Hello world' is missing")
+def format_record__input_dropped(record: dict) -> str:
+    return f"### Instruction: {record['instruction']} ### Response: {record['response']}"
+
+
+@mutant("ex02_1", "input part always written", phrase="has no input")
+def format_record__input_always_written(record: dict) -> str:
+    given = record.get("input", "")
+    return (f"### Instruction: {record['instruction']} ### Input: {given}"
+            f" ### Response: {record['response']}")
+
+
+@mutant("ex02_1", "no space after 'Response:'", phrase="only the spaces differ")
+def format_record__no_space_after_response(record: dict) -> str:
+    text = f"### Instruction: {record['instruction']}"
+    if record.get("input"):
+        text += f" ### Input: {record['input']}"
+    return text + f" ### Response:{record['response']}"
+
+
+@mutant("ex02_2", "Dolly's context dropped (input field lost)", phrase="'context'")
+def normalize__context_dropped(record: dict) -> dict:
+    answer = record["output"] if "output" in record else record["response"]
+    return {"instruction": record["instruction"], "input": record.get("input") or "",
+            "response": answer}
+
+
+@mutant("ex02_2", "Alpaca's output key kept", phrase="return exactly")
+def normalize__output_key_kept(record: dict) -> dict:
+    out = {k: v for k, v in record.items() if k != "category"}
+    out.setdefault("input", out.pop("context", ""))
+    return out
+
+
+@mutant("ex02_2", "None input kept", phrase="'input' should be ''")
+def normalize__none_input_kept(record: dict) -> dict:
+    if "output" in record:
+        return {"instruction": record["instruction"], "input": record.get("input"),
+                "response": record["output"]}
+    return {"instruction": record["instruction"], "input": record["context"],
+            "response": record["response"]}
+
+
+@mutant("ex02_3", "instruction length in characters", phrase="fewer than 3 words")
+def find_poor_quality__length_in_characters(records: list) -> list:
+    poor = []
+    for i, record in enumerate(records):
+        instruction, response = record["instruction"], record["response"]
+        words = response.lower().split()
+        empty = not response.strip()
+        vague = len(instruction) < 3
+        repeats = len(words) >= 4 and len(set(words)) < len(words) / 2
+        continues = bool(words) and words[0] == instruction.lower().split()[0]
+        if empty or vague or repeats or continues:
+            poor.append(i)
+    return poor
+
+
+@mutant("ex02_3", "spaces-only response kept", phrase="use .strip()")
+def find_poor_quality__spaces_only_kept(records: list) -> list:
+    poor = []
+    for i, record in enumerate(records):
+        instruction, response = record["instruction"], record["response"]
+        words = response.lower().split()
+        empty = response == ""
+        vague = len(instruction.split()) < 3
+        repeats = len(words) >= 4 and len(set(words)) < len(words) / 2
+        continues = bool(words) and words[0] == instruction.lower().split()[0]
+        if empty or vague or repeats or continues:
+            poor.append(i)
+    return poor
+
+
+@mutant("ex02_3", "continuation compared case-sensitively", phrase="lower case")
+def find_poor_quality__case_sensitive(records: list) -> list:
+    poor = []
+    for i, record in enumerate(records):
+        instruction, response = record["instruction"], record["response"]
+        words = response.lower().split()
+        empty = not response.strip()
+        vague = len(instruction.split()) < 3
+        repeats = len(words) >= 4 and len(set(words)) < len(words) / 2
+        continues = bool(response.split()) and response.split()[0] == instruction.split()[0]
+        if empty or vague or repeats or continues:
+            poor.append(i)
+    return poor
+
+
+@mutant("ex02_3", "flags instead of indices", phrase="return the *indices*")
+def find_poor_quality__flags_not_indices(records: list) -> list:
+    poor = []
+    for i, record in enumerate(records):  # noqa: B007 (the mistake: i is never used)
+        instruction, response = record["instruction"], record["response"]
+        words = response.lower().split()
+        empty = not response.strip()
+        vague = len(instruction.split()) < 3
+        repeats = len(words) >= 4 and len(set(words)) < len(words) / 2
+        continues = bool(words) and words[0] == instruction.lower().split()[0]
+        if empty or vague or repeats or continues:
+            poor.append(True)
+    return poor
+
+
+@mutant("ex02_3", "empty responses flagged only", phrase="is poor")
+def find_poor_quality__only_empty(records: list) -> list:
+    return [i for i, r in enumerate(records) if not r["response"].strip()]

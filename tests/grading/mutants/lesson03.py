@@ -1,0 +1,177 @@
+"""Wrong answers to the exercises of 03_loss_masking.ipynb (labels, loss, NaN rows, padding)."""
+
+from __future__ import annotations
+
+import torch
+
+from . import mutant
+
+
+@mutant("ex03_1", "off-by-one mask: last prompt token trained", phrase="should be -100 for prompt")
+def build_labels__last_prompt_token_trained(prompt: str, response: str, tokenizer) -> dict:
+    prompt_ids = tokenizer(prompt)["input_ids"]
+    ids = prompt_ids + tokenizer(response, add_special_tokens=False)["input_ids"]
+    ids = ids + [tokenizer.eos_token_id]
+    n = len(prompt_ids) - 1
+    return {"input_ids": ids, "labels": [-100] * n + ids[n:]}
+
+
+@mutant("ex03_1", "off-by-one mask: first response token masked", phrase="is a response token")
+def build_labels__first_response_token_masked(prompt: str, response: str, tokenizer) -> dict:
+    prompt_ids = tokenizer(prompt)["input_ids"]
+    ids = prompt_ids + tokenizer(response, add_special_tokens=False)["input_ids"]
+    ids = ids + [tokenizer.eos_token_id]
+    n = len(prompt_ids) + 1
+    return {"input_ids": ids, "labels": [-100] * n + ids[n:]}
+
+
+@mutant("ex03_1", "EOS masked", phrase="it is the EOS token")
+def build_labels__eos_masked(prompt: str, response: str, tokenizer) -> dict:
+    prompt_ids = tokenizer(prompt)["input_ids"]
+    answer = tokenizer(response, add_special_tokens=False)["input_ids"]
+    ids = prompt_ids + answer + [tokenizer.eos_token_id]
+    return {"input_ids": ids, "labels": [-100] * len(prompt_ids) + answer + [-100]}
+
+
+@mutant("ex03_1", "padding masked by id (kills the EOS when pad == eos)", phrase="pad == EOS")
+def build_labels__masked_by_id(prompt: str, response: str, tokenizer) -> dict:
+    prompt_ids = tokenizer(prompt)["input_ids"]
+    answer = tokenizer(response, add_special_tokens=False)["input_ids"]
+    answer = answer + [tokenizer.eos_token_id]
+    labels = [-100] * len(prompt_ids) + answer
+    labels = [-100 if t == tokenizer.pad_token_id else t for t in labels]
+    return {"input_ids": prompt_ids + answer, "labels": labels}
+
+
+@mutant("ex03_1", "no EOS appended", phrase="should end with the EOS")
+def build_labels__no_eos(prompt: str, response: str, tokenizer) -> dict:
+    prompt_ids = tokenizer(prompt)["input_ids"]
+    answer = tokenizer(response, add_special_tokens=False)["input_ids"]
+    return {"input_ids": prompt_ids + answer, "labels": [-100] * len(prompt_ids) + answer}
+
+
+@mutant("ex03_1", "response template searched for in the token stream",
+        phrase="every label is -100")
+def build_labels__template_searched_in_tokens(prompt: str, response: str, tokenizer) -> dict:
+    ids = tokenizer(prompt + response)["input_ids"] + [tokenizer.eos_token_id]
+    marker = tokenizer("### Response:", add_special_tokens=False)["input_ids"]
+    labels = [-100] * len(ids)
+    for i in range(len(ids) - len(marker) + 1):
+        if ids[i:i + len(marker)] == marker:
+            start = i + len(marker)
+            labels[start:] = ids[start:]
+    return {"input_ids": ids, "labels": labels}
+
+
+@mutant("ex03_2", "no shift", phrase="did not shift")
+def masked_loss__no_shift(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    graded = labels != -100
+    log_probs = torch.log_softmax(logits, dim=-1)
+    picked = log_probs.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    return -(picked * graded).sum() / graded.sum()
+
+
+@mutant("ex03_2", "-100 graded as token 0", phrase="graded (as token 0)")
+def masked_loss__ignored_graded_as_token_0(
+    logits: torch.Tensor, labels: torch.Tensor,
+) -> torch.Tensor:
+    targets = labels[:, 1:].clamp(min=0)
+    log_probs = torch.log_softmax(logits[:, :-1], dim=-1)
+    return -log_probs.gather(-1, targets.unsqueeze(-1)).mean()
+
+
+@mutant("ex03_2", "mean over all positions", phrase="divided by all positions")
+def masked_loss__mean_over_all_positions(
+    logits: torch.Tensor, labels: torch.Tensor,
+) -> torch.Tensor:
+    targets = labels[:, 1:]
+    graded = targets != -100
+    log_probs = torch.log_softmax(logits[:, :-1], dim=-1)
+    picked = log_probs.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    return -(picked * graded).mean()
+
+
+@mutant("ex03_2", "mean per example, then over the batch", phrase="per example")
+def masked_loss__mean_per_example(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    targets = labels[:, 1:]
+    graded = targets != -100
+    log_probs = torch.log_softmax(logits[:, :-1], dim=-1)
+    picked = log_probs.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    return (-(picked * graded).sum(dim=1) / graded.sum(dim=1)).mean()
+
+
+@mutant("ex03_2", "returns a float (no gradient)", phrase="should return a tensor")
+def masked_loss__returns_float(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    import torch.nn.functional as F
+    flat = logits[:, :-1].reshape(-1, logits.shape[-1])
+    return F.cross_entropy(flat, labels[:, 1:].reshape(-1), ignore_index=-100).item()
+
+
+@mutant("ex03_3", "position 0 counted as graded", phrase="only at position 0")
+def nan_rows__position_0_counted(labels: torch.Tensor) -> list:
+    graded = (labels != -100).sum(dim=1)
+    return [i for i, n in enumerate(graded.tolist()) if n == 0]
+
+
+@mutant("ex03_3", "rows with any -100 flagged", phrase="has graded labels after position 0")
+def nan_rows__any_ignored_row(labels: torch.Tensor) -> list:
+    return [i for i, row in enumerate(labels.tolist()) if -100 in row]
+
+
+@mutant("ex03_3", "a boolean mask instead of indices", phrase="row *indices*")
+def nan_rows__boolean_mask(labels: torch.Tensor) -> list:
+    return ((labels[:, 1:] != -100).sum(dim=1) == 0).tolist()
+
+
+@mutant("ex03_4", "padding masked by id (pad == eos kills the EOS)", phrase="pad == eos")
+def pad_by_position__masked_by_id(examples: list, pad_token_id: int) -> dict:
+    longest = max(len(e["input_ids"]) for e in examples)
+    ids = [list(e["input_ids"]) + [pad_token_id] * (longest - len(e["input_ids"]))
+           for e in examples]
+    mask = [[1] * len(e["input_ids"]) + [0] * (longest - len(e["input_ids"]))
+            for e in examples]
+    labels = [list(e["labels"]) + [pad_token_id] * (longest - len(e["labels"]))
+              for e in examples]
+    labels = [[-100 if t == pad_token_id else t for t in row] for row in labels]
+    return {"input_ids": torch.tensor(ids), "attention_mask": torch.tensor(mask),
+            "labels": torch.tensor(labels)}
+
+
+@mutant("ex03_4", "labels padded with the pad id", phrase="is padding, so its label must be -100")
+def pad_by_position__labels_padded_with_pad_id(examples: list, pad_token_id: int) -> dict:
+    longest = max(len(e["input_ids"]) for e in examples)
+    out = {"input_ids": [], "attention_mask": [], "labels": []}
+    for e in examples:
+        gap = longest - len(e["input_ids"])
+        out["input_ids"].append(list(e["input_ids"]) + [pad_token_id] * gap)
+        out["attention_mask"].append(list(e["attention_mask"]) + [0] * gap)
+        out["labels"].append(list(e["labels"]) + [pad_token_id] * gap)
+    return {k: torch.tensor(v) for k, v in out.items()}
+
+
+@mutant("ex03_4", "left padding", phrase="pad on the right")
+def pad_by_position__left_padding(examples: list, pad_token_id: int) -> dict:
+    longest = max(len(e["input_ids"]) for e in examples)
+    out = {"input_ids": [], "attention_mask": [], "labels": []}
+    for e in examples:
+        gap = longest - len(e["input_ids"])
+        out["input_ids"].append([pad_token_id] * gap + list(e["input_ids"]))
+        out["attention_mask"].append([0] * gap + list(e["attention_mask"]))
+        out["labels"].append([-100] * gap + list(e["labels"]))
+    return {k: torch.tensor(v) for k, v in out.items()}
+
+
+@mutant("ex03_5", "position 0 counted", phrase="counted position 0")
+def graded_counts__position_0_counted(labels: torch.Tensor, prompt_lengths: list) -> dict:
+    positions = torch.arange(labels.shape[1]).unsqueeze(0)
+    graded = labels != -100
+    in_prompt = positions < torch.tensor(prompt_lengths).unsqueeze(1)
+    return {"prompt": int((graded & in_prompt).sum()),
+            "response": int((graded & ~in_prompt).sum())}
+
+
+@mutant("ex03_5", "padding counted as graded", phrase="graded predictions in all")
+def graded_counts__padding_counted(labels: torch.Tensor, prompt_lengths: list) -> dict:
+    n = labels.shape[1] - 1
+    prompt = sum(length - 1 for length in prompt_lengths)
+    return {"prompt": prompt, "response": n * len(prompt_lengths) - prompt}

@@ -1,0 +1,107 @@
+"""Wrong answers to the exercises of 05_sft_with_trl.ipynb (SFTConfig, TRL's collator)."""
+
+# ruff: noqa: B905  (learners write zip() without strict=, so do the mutants)
+
+from __future__ import annotations
+
+import torch
+from trl import SFTConfig
+
+from course_lib.masking.trl_labels import checkpointing_off
+
+from . import mutant
+
+
+@mutant("ex05_1", "bf16 left to TRL's default", phrase="bf16")
+def tiny_cpu_config__bf16_default(output_dir: str, max_steps: int) -> SFTConfig:
+    return SFTConfig(output_dir=output_dir, max_steps=max_steps, completion_only_loss=True,
+                     use_cpu=True, **checkpointing_off(), learning_rate=1e-3,
+                     report_to="none")
+
+
+@mutant("ex05_1", "gradient checkpointing left on", phrase="gradient checkpointing is on")
+def tiny_cpu_config__checkpointing_on(output_dir: str, max_steps: int) -> SFTConfig:
+    return SFTConfig(output_dir=output_dir, max_steps=max_steps, completion_only_loss=True,
+                     use_cpu=True, bf16=False, learning_rate=1e-3, report_to="none")
+
+
+@mutant("ex05_1", "TRL's default learning rate", phrase="barely moves")
+def tiny_cpu_config__default_learning_rate(output_dir: str, max_steps: int) -> SFTConfig:
+    return SFTConfig(output_dir=output_dir, max_steps=max_steps, completion_only_loss=True,
+                     use_cpu=True, bf16=False, **checkpointing_off(), report_to="none")
+
+
+@mutant("ex05_1", "trains on the prompt too", phrase="completion_only_loss is False")
+def tiny_cpu_config__trains_on_prompt(output_dir: str, max_steps: int) -> SFTConfig:
+    return SFTConfig(output_dir=output_dir, max_steps=max_steps, completion_only_loss=False,
+                     use_cpu=True, bf16=False, **checkpointing_off(), learning_rate=1e-3,
+                     report_to="none")
+
+
+@mutant("ex05_2", "template tokens trained", phrase="and including* the template")
+def completion_only_collate__template_trained(
+    rows: list[list[int]], response_ids: list[int], pad_id: int
+) -> dict:
+    longest = max(len(r) for r in rows)
+    out = {"input_ids": [], "attention_mask": [], "labels": []}
+    for row in rows:
+        gap = longest - len(row)
+        labels = [-100] * len(row)
+        for s in range(len(row) - len(response_ids) + 1):
+            if row[s:s + len(response_ids)] == response_ids:
+                labels[s:] = row[s:]
+                break
+        out["input_ids"].append(row + [pad_id] * gap)
+        out["attention_mask"].append([1] * len(row) + [0] * gap)
+        out["labels"].append(labels + [-100] * gap)
+    return out
+
+
+@mutant("ex05_2", "padding masked by id", phrase="masked by id")
+def completion_only_collate__masked_by_id(
+    rows: list[list[int]], response_ids: list[int], pad_id: int
+) -> dict:
+    longest = max(len(r) for r in rows)
+    ids = torch.tensor([r + [pad_id] * (longest - len(r)) for r in rows])
+    mask = torch.tensor([[1] * len(r) + [0] * (longest - len(r)) for r in rows])
+    labels = ids.clone()
+    labels[labels == pad_id] = -100
+    n = len(response_ids)
+    for i, row in enumerate(rows):
+        starts = [s for s in range(len(row) - n + 1) if row[s:s + n] == response_ids]
+        labels[i, : starts[0] + n if starts else longest] = -100
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+@mutant("ex05_2", "row without template left trained", phrase="no response template")
+def completion_only_collate__row_without_template_trained(
+    rows: list[list[int]], response_ids: list[int], pad_id: int
+) -> dict:
+    longest = max(len(r) for r in rows)
+    out = {"input_ids": [], "attention_mask": [], "labels": []}
+    for row in rows:
+        gap = longest - len(row)
+        labels = list(row)
+        for s in range(len(row) - len(response_ids) + 1):
+            if row[s:s + len(response_ids)] == response_ids:
+                labels[:s + len(response_ids)] = [-100] * (s + len(response_ids))
+                break
+        out["input_ids"].append(row + [pad_id] * gap)
+        out["attention_mask"].append([1] * len(row) + [0] * gap)
+        out["labels"].append(labels + [-100] * gap)
+    return out
+
+
+@mutant("ex05_3", "template tokenized alone", phrase="tokenized alone")
+def response_template_ids__tokenized_alone(tokenizer) -> list[int]:
+    return tokenizer.encode("### Response:", add_special_tokens=False)
+
+
+@mutant("ex05_3", "trailing space included", phrase="no more, no less")
+def response_template_ids__trailing_space(tokenizer) -> list[int]:
+    context = "### Instruction: What is 2+2? ### Response: 4"
+    start = context.index("### Response: ")
+    end = start + len("### Response: ")
+    enc = tokenizer(context, add_special_tokens=False, return_offsets_mapping=True)
+    return [t for t, (s, e) in zip(enc["input_ids"], enc["offset_mapping"])
+            if s < end and e > start]

@@ -1,0 +1,51 @@
+"""Verdicts in one process: solutions pass, untouched exercises are "not implemented yet",
+and a crash, a missing name, a syntax error or a broken setup cell is named in the learner's
+terms (the cell's line, never a traceback)."""
+
+import pytest
+from grading_support import EXERCISES, grade_source, solution_cell
+
+from course_lib.grading.evaluate import grade_cells
+from course_lib.grading.make_exercises import replace_solution
+from course_lib.grading.notebook import exercise_cells, to_python
+from course_lib.grading.registry import all_exercises, get_exercise
+from course_lib.grading.result import FAILED, NOT_IMPLEMENTED, PASSED
+
+
+@pytest.mark.parametrize("exercise_id", [ex.id for ex in all_exercises()])
+def test_solution_passes_and_untouched_exercise_is_not_implemented(exercise_id):
+    assert grade_source(exercise_id, solution_cell(exercise_id).source).status == PASSED
+    untouched = exercise_cells(EXERCISES / solution_cell(exercise_id).notebook.name)[exercise_id]
+    result = grade_cells(get_exercise(exercise_id), list(untouched.setup), untouched.source)
+    assert result.status == NOT_IMPLEMENTED
+    assert result.message.startswith("not implemented yet") and "Traceback" not in result.message
+
+
+def test_a_crash_in_learner_code_names_the_line_of_the_cell():
+    source = replace_solution(solution_cell("ex03_1").source, "ratio = 1 / 0\nreturn ratio")
+    result = grade_source("ex03_1", source)
+    assert result.status == FAILED
+    assert "ZeroDivisionError" in result.message
+    assert "line 4 of the ex03_1 cell: `ratio = 1 / 0`" in result.message
+
+
+def test_a_renamed_function_is_reported_as_missing():
+    result = grade_source("ex02_1", "def format_text(record):\n    return ''")
+    assert result.status == FAILED and "`format_record` is not defined" in result.message
+
+
+def test_a_broken_setup_cell_is_an_error_not_the_learners_fault():
+    result = grade_cells(get_exercise("ex02_1"), ["import course_lib.no_such_module"], "")
+    assert result.status == "error" and "setup cell #1 failed" in result.message
+
+
+def test_a_syntax_error_is_reported_with_its_line():
+    result = grade_source("ex02_1", "# exercise: ex02_1\ndef format_record(record)\n    return 1")
+    assert result.status == FAILED and "syntax error on line 2" in result.message
+
+
+def test_magics_do_not_break_grading_and_keep_line_numbers():
+    source = replace_solution(solution_cell("ex02_1").source, "%time x = 1\nreturn undefined_name")
+    result = grade_source("ex02_1", to_python("!pip list\n" + source))
+    assert result.status == FAILED and "NameError" in result.message
+    assert "line 6 of the ex02_1 cell: `return undefined_name`" in result.message

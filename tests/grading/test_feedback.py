@@ -1,0 +1,71 @@
+"""check() and hint(): in the caller's namespace, inside the grader, and in a real kernel."""
+
+import os
+from pathlib import Path
+
+import pytest
+from grading_support import EXERCISES, ROOT, SOLUTIONS, solution_cell
+
+from course_lib.grading import check, feedback, hint, run_check
+from course_lib.grading.notebook import exercise_cells
+from course_lib.grading.registry import get_exercise
+from course_lib.grading.result import NOT_IMPLEMENTED
+
+
+def test_check_grades_the_callers_namespace(capsys):
+    namespace: dict = {}
+    exec("from course_lib.grading import check\n"
+         "def format_record(record):\n    return 'nope'\n"
+         "check('ex02_1')", namespace)
+    out = capsys.readouterr().out
+    assert out.startswith("✗ ex02_1 failed:") and "the seed template gives" in out
+
+    exec(solution_cell("ex02_1").source + "\ncheck('ex02_1')", namespace)
+    assert capsys.readouterr().out.startswith("✓ ex02_1 passed")
+
+
+def test_check_agrees_with_the_grader_on_untouched_code():
+    namespace: dict = {}
+    untouched = exercise_cells(EXERCISES / "02_instruction_data.ipynb")["ex02_2"]
+    exec(untouched.source, namespace)
+    assert run_check("ex02_2", namespace).status == NOT_IMPLEMENTED
+
+
+def test_check_does_nothing_inside_the_grader(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_GRADING", "1")
+    check("ex02_1", namespace={})
+    assert capsys.readouterr().out == ""
+
+
+def test_hint_reveals_one_more_hint_each_call(capsys):
+    feedback._hints_shown.clear()
+    hints = get_exercise("ex03_2").hints
+    for n in range(1, len(hints) + 2):
+        hint("ex03_2")
+        out = capsys.readouterr().out
+        assert out.count("Hint ") == min(n, len(hints))
+    assert "last hint" in out
+
+
+def _run_in_kernel(path: Path, monkeypatch) -> list[str]:
+    """Execute a notebook in a real Jupyter kernel; the HTML verdicts check() displayed."""
+    import nbclient
+    import nbformat
+
+    pythonpath = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    monkeypatch.setenv("PYTHONPATH", pythonpath)
+    nb = nbformat.read(path, as_version=4)
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(path.parent)}}).execute()
+    return [o["data"]["text/html"] for c in nb.cells if c.cell_type == "code"
+            for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(p.name for p in SOLUTIONS.glob("*.ipynb")))
+def test_in_a_kernel_check_shows_green_for_solutions_and_red_for_exercises(name, monkeypatch):
+    solved = _run_in_kernel(SOLUTIONS / name, monkeypatch)
+    n = len(exercise_cells(SOLUTIONS / name))
+    assert len(solved) == n and all("✓" in v and "passed" in v for v in solved), solved
+    untouched = _run_in_kernel(EXERCISES / name, monkeypatch)
+    assert len(untouched) == n and all("✗" in v and "not implemented" in v for v in untouched)

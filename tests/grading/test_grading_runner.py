@@ -1,0 +1,96 @@
+"""The isolated grader (one process per exercise): scores, timeouts, crashes, huge output and
+missing cells fail only their own exercise."""
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from grading_support import EXERCISES, SOLUTIONS
+
+from course_lib.cli import main
+from course_lib.grading.make_exercises import replace_solution
+from course_lib.grading.notebook import exercise_cells, read_notebook
+from course_lib.grading.registry import all_exercises
+from course_lib.grading.result import FAILED, PASSED, TIMEOUT
+from course_lib.grading.runner import grade_folder
+
+
+def _learner_folder(tmp_path: Path, bodies: dict[str, str]) -> Path:
+    """A copy of the solutions where some exercises' bodies are replaced (a learner's work)."""
+    folder = tmp_path / "learner"
+    shutil.copytree(SOLUTIONS, folder)
+    for path in folder.glob("*.ipynb"):
+        nb = read_notebook(path)
+        for cell in nb["cells"]:
+            source = "".join(cell["source"])
+            for ex_id, body in bodies.items():
+                if source.startswith(f"# exercise: {ex_id}\n"):
+                    cell["source"] = replace_solution(source, body)
+        path.write_text(json.dumps(nb))
+    return folder
+
+
+@pytest.mark.slow
+def test_grade_solutions_scores_100_percent(tmp_path, capsys):
+    report = tmp_path / "out" / "report.json"
+    assert main(["grade", str(SOLUTIONS), "--json", str(report)]) == 0
+    out = capsys.readouterr().out
+    n = len(all_exercises())
+    assert f"Score: {n}/{n} (100%)" in out
+    data = json.loads(report.read_text())
+    assert data["score"] == {"passed": n, "total": n, "percent": 100.0}
+    assert all(e["status"] == PASSED and e["notebook"] for e in data["exercises"])
+
+
+@pytest.mark.slow
+def test_grade_untouched_exercises_scores_0_without_tracebacks(capsys):
+    before = {p: p.read_bytes() for p in EXERCISES.glob("*.ipynb")}
+    assert main(["grade", str(EXERCISES)]) == 1
+    out = capsys.readouterr().out
+    n = len(all_exercises())
+    assert f"Score: 0/{n} (0%)" in out
+    assert out.count("not implemented yet") == n and "Traceback" not in out
+    assert before == {p: p.read_bytes() for p in EXERCISES.glob("*.ipynb")}, "grading wrote!"
+
+
+@pytest.mark.slow
+def test_an_infinite_loop_times_out_and_the_rest_still_pass(tmp_path):
+    folder = _learner_folder(tmp_path, {"ex02_1": "while True:\n    pass"})
+    start = time.perf_counter()
+    report = grade_folder(folder, ["ex02_1", "ex02_2"], timeout=3)
+    assert time.perf_counter() - start < 15
+    by_id = {r.exercise: r for r in report.results}
+    assert by_id["ex02_1"].status == TIMEOUT and "more than 3 s" in by_id["ex02_1"].message
+    assert by_id["ex02_2"].status == PASSED
+
+
+@pytest.mark.slow
+def test_exit_crash_and_huge_output_fail_only_their_exercise(tmp_path):
+    folder = _learner_folder(tmp_path, {
+        "ex02_1": "while True:\n    print('spam ' * 1000)",   # a flood of output
+        "ex02_2": "import sys\nsys.exit(0)",                   # leaves politely
+        "ex03_1": "import os\nos._exit(3)",                    # kills its process
+    })
+    report = grade_folder(folder)
+    by_id = {r.exercise: r for r in report.results}
+    assert by_id["ex02_1"].status == FAILED and "printed too much" in by_id["ex02_1"].message
+    assert len(by_id["ex02_1"].output) <= 2000
+    assert by_id["ex02_2"].status == FAILED and "sys.exit()" in by_id["ex02_2"].message
+    assert by_id["ex03_1"].status == FAILED and "exit code 3" in by_id["ex03_1"].message
+    assert by_id["ex03_2"].status == PASSED
+    assert not any("Traceback" in r.message for r in report.results)
+
+
+@pytest.mark.slow
+def test_a_missing_exercise_cell_fails_only_that_exercise(tmp_path):
+    folder = tmp_path / "learner"
+    folder.mkdir()
+    shutil.copy(SOLUTIONS / "02_instruction_data.ipynb", folder)
+    report = grade_folder(folder)
+    by_id = {r.exercise: r for r in report.results}
+    assert by_id["ex02_1"].passed and by_id["ex02_2"].passed
+    assert "no cell starting with `# exercise: ex03_1`" in by_id["ex03_1"].message
+    in_02 = len(exercise_cells(SOLUTIONS / "02_instruction_data.ipynb"))
+    assert report.passed == in_02 and report.total == len(all_exercises())

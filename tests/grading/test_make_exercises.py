@@ -1,0 +1,102 @@
+"""One source of truth: exercises/ is generated from solutions/ and never overwrites edits."""
+
+import json
+import shutil
+
+import pytest
+from grading_support import EXERCISES, SOLUTIONS, solution_cell
+
+from course_lib.cli import main
+from course_lib.errors import CourseError
+from course_lib.grading.make_exercises import (
+    generated_texts,
+    strip_hidden,
+    strip_solution,
+    write_exercises,
+)
+from course_lib.grading.notebook import exercise_cells, read_notebook
+
+
+def test_exercises_folder_is_up_to_date():
+    expected = generated_texts(SOLUTIONS)
+    for name, text in expected.items():
+        path = EXERCISES / name
+        assert path.exists(), f"{path} is missing: run `course make-exercises`"
+        assert path.read_text(encoding="utf-8") == text, (
+            f"{path} is out of date with solutions/{name}: run `course make-exercises`")
+
+
+def test_exercise_notebooks_hide_solutions_and_keep_signatures():
+    for path in sorted(EXERCISES.glob("*.ipynb")):
+        text = path.read_text(encoding="utf-8")
+        assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
+        assert "HIDDEN TESTS" not in text
+        for ex_id, cell in exercise_cells(path).items():
+            solution = solution_cell(ex_id).source
+            signature = next(line for line in solution.splitlines() if line.startswith("def "))
+            assert signature in cell.source, f"{ex_id}: the signature line must stay"
+            assert f'raise NotImplementedError("{ex_id}: write your code here")' in cell.source
+            assert f"hints-{ex_id}" in text, f"{ex_id}: a hints cell follows the exercise"
+
+
+def test_strip_solution_keeps_indentation_and_removes_hidden_tests():
+    source = ("# exercise: ex03_1\ndef f(x):\n    y = 1\n"
+              "    ### BEGIN SOLUTION\n    return x + y\n    ### END SOLUTION\n"
+              "### BEGIN HIDDEN TESTS\nassert f(1) == 2\n### END HIDDEN TESTS")
+    out = strip_solution(strip_hidden(source), "ex03_1")
+    assert out == ('# exercise: ex03_1\ndef f(x):\n    y = 1\n'
+                   '    raise NotImplementedError("ex03_1: write your code here")')
+
+
+@pytest.mark.parametrize("source", [
+    "### BEGIN SOLUTION\nx = 1",                                   # never closed
+    "x = 1\n### END SOLUTION",                                     # never opened
+    "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION",    # nested
+])
+def test_unbalanced_markers_are_a_one_line_error(source):
+    with pytest.raises(CourseError, match="region"):
+        strip_solution(source, "ex01_1", where="03_x.ipynb, cell 4")
+
+
+def test_make_exercises_keeps_edits_unless_forced_then_backs_up(tmp_path, capsys):
+    solutions, exercises = tmp_path / "solutions", tmp_path / "exercises"
+    shutil.copytree(SOLUTIONS, solutions)
+    args = ["make-exercises", "--solutions", str(solutions), "--out", str(exercises)]
+    assert main(args) == 0
+    n_notebooks = len(list(SOLUTIONS.glob("*.ipynb")))
+    assert [o.action for o in write_exercises(solutions, exercises)] == ["unchanged"] * n_notebooks
+
+    target = exercises / "03_loss_masking.ipynb"
+    nb = read_notebook(target)
+    cell = next(c for c in nb["cells"] if "# exercise: ex03_1" in "".join(c["source"]))
+    cell["source"] = "# exercise: ex03_1\ndef build_labels(p, r, t):\n    return {}  # mine\n"
+    edited = json.dumps(nb)
+    target.write_text(edited)
+
+    capsys.readouterr()
+    assert main(args) == 2
+    assert "has edits of your own" in capsys.readouterr().err
+    assert target.read_text() == edited, "an edited notebook must never be overwritten"
+
+    assert main([*args, "--force"]) == 0
+    backups = list(exercises.glob("03_loss_masking.ipynb.bak-*"))
+    assert len(backups) == 1 and backups[0].read_text() == edited
+    assert target.read_text() == generated_texts(solutions)["03_loss_masking.ipynb"]
+
+
+def test_make_exercises_updates_an_unedited_notebook_when_the_solution_changes(tmp_path):
+    solutions, exercises = tmp_path / "solutions", tmp_path / "exercises"
+    shutil.copytree(SOLUTIONS, solutions)
+    write_exercises(solutions, exercises)
+    # A learner who only ran the notebook (outputs, no source change) has not edited it.
+    target = exercises / "02_instruction_data.ipynb"
+    nb = read_notebook(target)
+    nb["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "hi\n"}]
+    target.write_text(json.dumps(nb))
+
+    sol = solutions / "02_instruction_data.ipynb"
+    sol.write_text(sol.read_text().replace("Turn raw records", "Turn raw JSON records"))
+    actions = {o.name: o.action for o in write_exercises(solutions, exercises)}
+    assert actions["02_instruction_data.ipynb"] == "updated"
+    assert "Turn raw JSON records" in target.read_text()
+    assert not list(exercises.glob("*.bak-*"))
