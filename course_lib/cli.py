@@ -268,7 +268,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(
         json.dumps(report.to_dict(answers=True), indent=1, ensure_ascii=False), encoding="utf-8")
-    report.figure().savefig(out / "eval.png", dpi=100)
+    report.to_figure().savefig(out / "eval.png", dpi=100)
     written = [out / "report.json", out / "eval.png"]
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)

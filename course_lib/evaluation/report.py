@@ -17,7 +17,7 @@ and intervals (`summarize`). How the report shows itself is in report_view.py.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,12 @@ from course_lib.errors import CourseError
 from course_lib.evaluation.adherence import adherence
 from course_lib.evaluation.agreement import paraphrase_agreement, sampling_agreement
 from course_lib.evaluation.eval_data import EvalData, eval_rows
-from course_lib.evaluation.generation import GenerationSettings, generate_ids, prompts_for
+from course_lib.evaluation.generation import (
+    AnswerTable,
+    GenerationSettings,
+    generate_ids,
+    prompts_for,
+)
 from course_lib.evaluation.metrics import (
     bleu,
     chrf,
@@ -104,6 +109,10 @@ class EvalReport:
             out["answers"] = {m: rows for m, rows in self.rows.items()}
         return out
 
+    def __repr__(self) -> str:
+        return (f"EvalReport(models={self.models}, data={self.data.source!r}, "
+                f"rows={len(self.data.rows)}, templates={self.templates})")
+
     def table(self) -> str:
         return report_table(self)
 
@@ -113,7 +122,29 @@ class EvalReport:
     def _repr_html_(self) -> str:
         return report_html(self)
 
-    def figure(self):
+    def answers(self, keep: Callable[[dict], bool] | None = None, limit: int | None = 10,
+                template: str | None = None) -> AnswerTable:
+        """Every model's response to the questions `keep(row)` selects, side by side.
+
+        Each instruction is shown with its style in brackets, e.g. "[casual] yo, 2 plus 2...".
+        """
+        template = template or self.templates[0]
+        first = self.rows[self.models[0]]
+        chosen = [i for i, r in enumerate(first)
+                  if r["template"] == template and (keep is None or keep(r))][:limit]
+        if not chosen:
+            raise CourseError("No question matches; loosen `keep` (rows have kind, group, "
+                              "style, seen, reference, response, checks).")
+        prompts = [f"[{first[i]['style']}] {first[i]['instruction']}" if first[i]["style"]
+                   else first[i]["instruction"] for i in chosen]
+        columns = {m: [self.rows[m][i]["response"] for i in chosen] for m in self.models}
+        # The reference as a plain column: AnswerTable's own exact-match line compares
+        # without this course's normalisation, so it is not asked for.
+        columns["reference"] = [first[i]["reference"] or "-" for i in chosen]
+        inputs = [first[i]["input"] for i in chosen]
+        return AnswerTable(prompts, columns, None, inputs if any(inputs) else None)
+
+    def to_figure(self):
         """A matplotlib Figure: every metric per model, and exact match by style and by kind."""
         return report_figure(self)
 

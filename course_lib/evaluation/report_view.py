@@ -5,8 +5,8 @@ Models are columns; metrics and breakdowns are rows; every rate shows its count:
     >>> cell(Rate(45, 56)), cell(None), cell(12.345)
     ('0.80 (45/56)', '-', '12.3')
 
-The figure uses matplotlib's object API (no pyplot): show it in a notebook with
-`IPython.display.display(report.figure())`, or save it with `fig.savefig("eval.png")`.
+The figure uses matplotlib's object API (no pyplot) and shows itself as a PNG in any
+notebook, a fresh kernel too (`ShownFigure`); `fig.savefig("eval.png")` saves it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from course_lib.evaluation.uncertainty import Rate
+from course_lib.training.plots import figure_png
 
 # What these functions draw: report.EvalReport (not imported here: report.py imports this
 # module, and a module never imports back).
@@ -124,6 +125,17 @@ def report_html(report: EvalReport) -> str:
             f"</table><p><small>{html.escape(_footer(report))}</small></p>")
 
 
+class ShownFigure(Figure):
+    """A Figure that a notebook shows as an image, even where pyplot was never imported.
+
+    A bare Figure shows as the text `<Figure size ...>` in a fresh kernel; IPython asks any
+    object for `_repr_png_`, so this one answers with its PNG.
+    """
+
+    def _repr_png_(self) -> bytes:
+        return figure_png(self, dpi=80)
+
+
 def _bar_value(value: Any) -> tuple[float, tuple[float, float]]:
     """Height and (down, up) error of one bar on a 0-1 scale; nan when there is no value."""
     if value is None:
@@ -161,7 +173,7 @@ def report_figure(report: EvalReport) -> Figure:
         "paraphrase\nconsistency": lambda x: (x["consistency_paraphrase"] or {}).get("consistent"),
         "sampling\nconsistency": lambda x: x["consistency_sampling"],
     }
-    fig = Figure(figsize=(14, 4.6))
+    fig = ShownFigure(figsize=(14, 4.6))
     axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.5, 1.2, 1]})
     _grouped_bars(axes[0], list(metrics), {m: [f(s[m]) for f in metrics.values()]
                                            for m in report.models}, "Every metric (0-1)")

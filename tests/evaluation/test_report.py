@@ -165,8 +165,9 @@ def test_report_table_html_and_figure(toy_model_dir, toy_tokenizer):
     assert "stopped with EOS" in text and "1.00 (8/8)" in text
     html = report._repr_html_()
     assert html.startswith("<table>") and "[0.68, 1.00]" in html  # Wilson interval of 8/8
-    fig = report.figure()
+    fig = report.to_figure()
     assert len(fig.axes) == 3
+    assert fig._repr_png_()[:4] == b"\x89PNG"  # a notebook shows it as an image, not as text
     assert [t.get_text() for t in fig.axes[1].get_xticklabels()][:2] == ["guide*", "tuning*"]
 
 
@@ -206,4 +207,18 @@ def test_sampled_answers_are_seeded_and_compared_with_the_greedy_one(toy_model_d
     sampling = first.summaries["random"]["consistency_sampling"]
     # A random model's draws at temperature 1 rarely repeat its greedy answer.
     assert (sampling.k, sampling.n) == (by_hand, 18) and by_hand < 18
+
+
+def test_answers_puts_the_models_side_by_side(toy_model_dir, toy_tokenizer):
+    eos = (_eos_model(toy_model_dir, toy_tokenizer), toy_tokenizer)
+    report = evaluate({"a": eos, "b": eos}, "course:eval_styles", limit=12, samples=0,
+                      max_new_tokens=2)
+    table = report.answers(lambda r: r["style"] == "casual")
+    assert table.prompts == ["[casual] yo, 2 plus 2 makes what?",
+                             "[casual] yo, 5 plus 5 makes what?"]
+    assert list(table.answers) == ["a", "b", "reference"]
+    assert table.answers["reference"] == ["4", "10"]
+    assert "EvalReport(models=['a', 'b']" in repr(report)
+    with pytest.raises(CourseError, match="No question matches"):
+        report.answers(lambda r: False)
 
