@@ -101,7 +101,8 @@ class EvalReport:
         out = {
             "data": self.data.source, "rows": len(self.data.rows),
             "without_reference": self.data.without_reference, "templates": self.templates,
-            "settings": vars(self.options) | {"top_p": 1.0},
+            "settings": vars(self.options) | {"top_p": 1.0,
+                                              "sample_seeds": list(range(self.options.samples))},
             "seconds": {m: round(s, 2) for m, s in self.seconds.items()},
             "models": {m: _jsonable(s) for m, s in self.summaries.items()},
         }
@@ -166,9 +167,11 @@ def evaluate(models: ModelSpec | Sequence[ModelSpec] | Mapping[str, ModelSpec],
     samples:    extra answers drawn per question at `temperature` (seeds 0..samples-1),
                 compared with the greedy answer; 0 turns the sampling consistency off.
     """
-    loaded = resolve_models(models, tokenizer)
-    rows = eval_rows(data, limit)
+    rows = eval_rows(data, limit)  # a missing file fails before any model is loaded
+    if isinstance(templates, str | Template):
+        templates = [templates]
     names = [get_template(t).name for t in templates]
+    loaded = resolve_models(models, tokenizer)
     options = EvalOptions(max_new_tokens, batch_size, samples, temperature)
     report = EvalReport(rows, names, options, rows={})
     for name, (model, tok) in loaded.items():
