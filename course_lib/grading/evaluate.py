@@ -61,10 +61,13 @@ def exec_cell(source: str, label: str, namespace: MutableMapping) -> None:
 
 
 def not_implemented_message(exercise_id: str) -> str:
-    return (
-        f"not implemented yet: replace the `raise NotImplementedError(...)` line in the "
-        f"{exercise_id} cell with your code."
-    )
+    """What to do about an untouched cell: the status already says "not implemented".
+
+    >>> not_implemented_message("ex03_1")
+    'replace the `raise NotImplementedError(...)` line in the ex03_1 cell with your code.'
+    """
+    return (f"replace the `raise NotImplementedError(...)` line in the {exercise_id} cell with "
+            f"your code.")
 
 
 def run_checks(exercise: Exercise, namespace: MutableMapping) -> ExerciseResult:

@@ -19,7 +19,7 @@ from collections.abc import MutableMapping
 
 from course_lib.grading.evaluate import run_checks, time_limit
 from course_lib.grading.registry import get_exercise
-from course_lib.grading.result import PASSED, ExerciseResult
+from course_lib.grading.result import PASSED, ExerciseResult, as_html, plain
 
 CHECK_TIMEOUT = 30.0  # seconds; a learner can always interrupt the kernel sooner
 
@@ -55,7 +55,8 @@ def run_check(exercise_id: str, namespace: MutableMapping | None = None) -> Exer
     """The verdict, without printing it (used by `check` and by tests)."""
     exercise = get_exercise(exercise_id)
     ns = namespace if namespace is not None else _caller_namespace()
-    with time_limit(CHECK_TIMEOUT):
+    # An exercise that trains a model sets a longer limit of its own.
+    with time_limit(max(CHECK_TIMEOUT, exercise.timeout or 0)):
         return run_checks(exercise, ns)
 
 
@@ -81,10 +82,10 @@ def show(result: ExerciseResult) -> None:
             f'<div style="border-left:4px solid {colour};background:{background};color:#1f2328;'
             f'padding:6px 10px;margin:4px 0;font-family:sans-serif">'
             f'<b style="color:{colour}">{mark} {html.escape(result.exercise)} {label}</b>: '
-            f'{html.escape(text)}</div>'))
+            f'{as_html(text)}</div>'))
     else:
         mark = "✓" if ok else "✗"
-        line = f"{mark} {result.exercise} {'passed' if ok else result.status}: {text}"
+        line = f"{mark} {result.exercise} {'passed' if ok else result.status}: {plain(text)}"
         if sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
             line = f"\033[{32 if ok else 31}m{line}\033[0m"  # green / red in a terminal
         print(line)

@@ -12,16 +12,17 @@ import json
 import textwrap
 from pathlib import Path
 
-from course_lib.grading.result import ExerciseResult
+from course_lib.grading.result import ExerciseResult, plain
 
 MESSAGE_WIDTH = 72
 
 
 def format_table(results: list[ExerciseResult]) -> str:
-    """One row per exercise; long messages wrap under the message column."""
+    """One row per exercise; long messages wrap under the message column (plain text: code
+    is shown without its backticks)."""
     rows = [("exercise", "result", "message")]
     for r in results:
-        rows.append((r.exercise, r.status, r.title if r.passed else r.message))
+        rows.append((r.exercise, r.status, r.title if r.passed else plain(r.message)))
     w0 = max(len(row[0]) for row in rows)
     w1 = max(len(row[1]) for row in rows)
     lines = []

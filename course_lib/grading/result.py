@@ -3,10 +3,15 @@
     >>> r = ExerciseResult("ex03_1", PASSED)
     >>> r.passed, r.to_dict()["status"]
     (True, 'passed')
+
+Messages mark code with backticks, as Markdown does; `plain` and `as_html` render them for a
+terminal and for a notebook.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import asdict, dataclass
 
 PASSED = "passed"
@@ -41,3 +46,29 @@ class ExerciseResult:
     def from_dict(cls, data: dict) -> ExerciseResult:
         fields = cls.__dataclass_fields__
         return cls(**{k: v for k, v in data.items() if k in fields})
+
+
+CODE_SPAN = re.compile(r"`([^`\n]+)`")
+# Its own colours: the verdict box is light in dark themes too, where the theme's code
+# background would be dark under dark text.
+CODE_STYLE = ("background:rgba(175,184,193,0.35);color:inherit;padding:0 3px;"
+              "border-radius:3px;font-family:monospace")
+
+
+def plain(message: str) -> str:
+    """A message for a terminal: code spans lose their backticks.
+
+    >>> plain("replace the `raise NotImplementedError(...)` line")
+    'replace the raise NotImplementedError(...) line'
+    """
+    return CODE_SPAN.sub(r"\1", message)
+
+
+def as_html(message: str) -> str:
+    """A message for a notebook: escaped, each code span in a <code> element.
+
+    >>> as_html("`a < b` is False")                              # doctest: +ELLIPSIS
+    '<code style="...">a &lt; b</code> is False'
+    """
+    return CODE_SPAN.sub(lambda m: f'<code style="{CODE_STYLE}">{m.group(1)}</code>',
+                         html.escape(message))

@@ -1,5 +1,6 @@
 """check() and hint(): in the caller's namespace, inside the grader, and in a real kernel."""
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -18,7 +19,7 @@ def test_check_grades_the_callers_namespace(capsys):
          "def format_record(record):\n    return 'nope'\n"
          "check('ex02_1')", namespace)
     out = capsys.readouterr().out
-    assert out.startswith("✗ ex02_1 failed:") and "the seed template gives" in out
+    assert out.startswith("✗ ex02_1 failed:") and "the one-line template gives" in out
 
     exec(solution_cell("ex02_1").source + "\ncheck('ex02_1')", namespace)
     assert capsys.readouterr().out.startswith("✓ ex02_1 passed")
@@ -69,3 +70,35 @@ def test_in_a_kernel_check_shows_green_for_solutions_and_red_for_exercises(name,
     assert len(solved) == n and all("✓" in v and "passed" in v for v in solved), solved
     untouched = _run_in_kernel(EXERCISES / name, monkeypatch)
     assert len(untouched) == n and all("✗" in v and "not implemented" in v for v in untouched)
+    assert all("<code" in v and "`" not in v for v in untouched), untouched
+
+
+def test_the_not_implemented_verdict_is_one_sentence_with_code_shown_as_code(monkeypatch, capsys):
+    namespace: dict = {}
+    exec(exercise_cells(EXERCISES / "02_instruction_data.ipynb")["ex02_1"].source, namespace)
+    result = run_check("ex02_1", namespace)
+    feedback.show(result)  # in a terminal: plain text, no Markdown backticks
+    assert capsys.readouterr().out == (
+        "✗ ex02_1 not implemented: replace the raise NotImplementedError(...) line in the "
+        "ex02_1 cell with your code.\n")
+    shown = []
+    monkeypatch.setattr(feedback, "_in_notebook", lambda: True)
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    feedback.show(result)  # in a notebook: an HTML box, the code in <code>
+    box = shown[0].data
+    assert ">raise NotImplementedError(...)</code> line in the ex02_1 cell" in box
+    assert "`" not in box and box.count("not implemented") == 1
+
+
+def test_check_gives_an_exercise_that_trains_its_own_time_limit(monkeypatch):
+    limits = []
+
+    def record(seconds):
+        limits.append(seconds)
+        return contextlib.nullcontext()
+
+    monkeypatch.setattr(feedback, "time_limit", record)
+    run_check("ex04_3", namespace={})  # nothing defined: only the limit matters here
+    run_check("ex02_1", namespace={})
+    assert limits == [get_exercise("ex04_3").timeout, feedback.CHECK_TIMEOUT]
+    assert limits[0] > feedback.CHECK_TIMEOUT

@@ -8,3 +8,8 @@ def test_table_wraps_long_messages():
     table = format_table([ExerciseResult("ex03_1", FAILED, "word " * 40)])
     lines = table.splitlines()
     assert len(lines) > 2 and all(len(line) <= 100 for line in lines)
+
+
+def test_table_shows_code_without_backticks():
+    table = format_table([ExerciseResult("ex02_1", FAILED, "`format_record` is not defined.")])
+    assert table.splitlines()[1].endswith("failed  format_record is not defined.")

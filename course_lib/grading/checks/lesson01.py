@@ -158,49 +158,65 @@ def _ids(value) -> list[int]:
     ],
 )
 def check_greedy_continue(greedy_continue):
+    tokenizer = make_toy_tokenizer()
+    model = _shaken_toy_model(tokenizer)
+    for prompt, n in [("What is 2+2?", 8), ("The capital of France is", 3)]:
+        _check_like_generate(greedy_continue, model, tokenizer, prompt, n)
+    _check_stops_after_eos(greedy_continue, tokenizer)
+
+
+def _shaken_toy_model(tokenizer):
+    """The toy model with noise added: a freshly initialised one only repeats its input."""
     import torch
 
-    tokenizer = make_toy_tokenizer()
     model = make_toy_model(tokenizer, seed=0).eval()
     noise = torch.Generator().manual_seed(0)
-    with torch.no_grad():  # a freshly initialised model repeats its input; shake it up
+    with torch.no_grad():
         for p in model.parameters():
             p.add_(torch.randn(p.shape, generator=noise) * 0.3)
-    for prompt, n in [("What is 2+2?", 8), ("The capital of France is", 3)]:
-        enc = tokenizer(prompt, return_tensors="pt")
-        with torch.no_grad():
-            out = model.generate(**enc, max_new_tokens=n, do_sample=False,
-                                 eos_token_id=tokenizer.eos_token_id,
-                                 pad_token_id=tokenizer.pad_token_id)
-        want = out[0, enc["input_ids"].shape[1]:].tolist()
-        got = _ids(greedy_continue(model, tokenizer, prompt, n))
-        prompt_ids = enc["input_ids"][0].tolist()
-        case = f"for the prompt {prompt!r} with n_tokens={n}"
-        if got == want:
-            continue
-        if got[:len(prompt_ids)] == prompt_ids and got[len(prompt_ids):] == want:
-            raise AssertionError(f"you returned the prompt's ids too {case}: return only the "
-                                 f"{len(want)} new ones.")
-        assert len(got) == len(want), (
-            f"{case} generate makes {len(want)} new tokens, you made {len(got)}: loop exactly "
-            f"n_tokens times (stopping early only after an EOS).")
-        bare = tokenizer(prompt, add_special_tokens=False, return_tensors="pt")["input_ids"]
-        with torch.no_grad():
-            no_bos = model.generate(bare, attention_mask=torch.ones_like(bare),
-                                    max_new_tokens=n, do_sample=False,
-                                    eos_token_id=tokenizer.eos_token_id,
-                                    pad_token_id=tokenizer.pad_token_id)[0, bare.shape[1]:]
-        if got == no_bos.tolist():
-            raise AssertionError(f"{case} your tokens differ from generate's: tokenize with "
-                                 f"tokenizer(prompt) so the BOS token comes first, as in "
-                                 f"training.")
-        i = next(j for j, (a, b) in enumerate(zip(got, want, strict=True)) if a != b)
-        raise AssertionError(
-            f"{case} new token {i} should be {want[i]} ({tokenizer.decode([want[i]])!r}), the "
-            f"argmax of the logits at the *last* position, but you chose {got[i]}. "
-            f"model.generate(do_sample=False) gives {want}; you gave {got}.")
+    return model
 
-    # A model that says EOS after two new tokens: generation must stop there.
+
+def _greedy(model, tokenizer, ids, n: int) -> list[int]:
+    """The new ids of model.generate(do_sample=False), the reference loop."""
+    import torch
+
+    with torch.no_grad():
+        out = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=n,
+                             do_sample=False, eos_token_id=tokenizer.eos_token_id,
+                             pad_token_id=tokenizer.pad_token_id)
+    return out[0, ids.shape[1]:].tolist()
+
+
+def _check_like_generate(greedy_continue, model, tokenizer, prompt: str, n: int) -> None:
+    """The learner's loop gives generate's tokens, or a message naming the difference."""
+    prompt_ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
+    want = _greedy(model, tokenizer, prompt_ids, n)
+    got = _ids(greedy_continue(model, tokenizer, prompt, n))
+    case = f"for the prompt {prompt!r} with n_tokens={n}"
+    if got == want:
+        return
+    k = prompt_ids.shape[1]
+    if got[:k] == prompt_ids[0].tolist() and got[k:] == want:
+        raise AssertionError(f"you returned the prompt's ids too {case}: return only the "
+                             f"{len(want)} new ones.")
+    assert len(got) == len(want), (
+        f"{case} generate makes {len(want)} new tokens, you made {len(got)}: loop exactly "
+        f"n_tokens times (stopping early only after an EOS).")
+    bare = tokenizer(prompt, add_special_tokens=False, return_tensors="pt")["input_ids"]
+    if got == _greedy(model, tokenizer, bare, n):
+        raise AssertionError(f"{case} your tokens differ from generate's: tokenize with "
+                             f"tokenizer(prompt) so the BOS token comes first, as in "
+                             f"training.")
+    i = next(j for j, (a, b) in enumerate(zip(got, want, strict=True)) if a != b)
+    raise AssertionError(
+        f"{case} new token {i} should be {want[i]} ({tokenizer.decode([want[i]])!r}), the "
+        f"argmax of the logits at the *last* position, but you chose {got[i]}. "
+        f"model.generate(do_sample=False) gives {want}; you gave {got}.")
+
+
+def _check_stops_after_eos(greedy_continue, tokenizer) -> None:
+    """A model that says EOS after two new tokens: the loop must stop there, keeping the EOS."""
     prompt = "What is 2+2?"
     prompt_ids = tokenizer(prompt)["input_ids"]
     scripted = _ScriptedModel(len(tokenizer), tokenizer.eos_token_id, len(prompt_ids) + 2)

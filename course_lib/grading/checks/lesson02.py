@@ -20,7 +20,7 @@ def _first_difference(got: str, want: str) -> str:
 
 @exercise(
     "ex02_1",
-    title="Format a record with the seed template",
+    title="Format a record with the one-line template",
     hints=[
         "A two-part record gives '### Instruction: <instruction> ### Response: <response>'.",
         "A record with a non-empty 'input' puts ' ### Input: <input>' between the two parts.",
@@ -51,7 +51,7 @@ def check_format_record(format_record):
                 f"almost: only the spaces differ for the {name} record. Expected {want!r}, "
                 f"got {got!r}; {_first_difference(got, want)}.")
         raise AssertionError(
-            f"for the {name} record {record} the seed template gives {want!r}, but you "
+            f"for the {name} record {record} the one-line template gives {want!r}, but you "
             f"returned {got!r}; {_first_difference(got, want)}.")
 
 

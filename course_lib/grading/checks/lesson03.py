@@ -6,7 +6,7 @@ from course_lib.grading.registry import exercise
 from course_lib.world.toy import make_toy_tokenizer
 
 IGNORE = -100
-CASES = [  # (prompt, response): two-part and three-part records in the seed template
+CASES = [  # (prompt, response): two-part and three-part records, one-line template
     ("### Instruction: What is 2+2? ### Response:", " 4"),
     ("### Instruction: Translate this to Spanish ### Input: Hello world ### Response:",
      " Hola mundo"),
@@ -60,29 +60,48 @@ def _check_one(build_labels, prompt: str, response: str, tokenizer, which: str) 
         + (f", but its keys are {sorted(out)}." if isinstance(out, dict)
            else f", not a {type(out).__name__}."))
     ids, labels = _ints(out["input_ids"], "input_ids"), _ints(out["labels"], "labels")
-    eos, bos = tokenizer.eos_token_id, tokenizer.bos_token_id
     case = f"for prompt {prompt!r} and response {response!r}{which}"
-
     if ids != want_ids:
-        if ids == want_ids[:-1]:
-            raise AssertionError(f"input_ids should end with the EOS token (id {eos}) {case}: "
-                                 f"without it the model never sees where an answer stops.")
-        if ids and ids[0] != bos:
-            raise AssertionError(f"input_ids should start with the BOS token (id {bos}) {case}: "
-                                 f"tokenize the prompt with the tokenizer's special tokens.")
-        raise AssertionError(
-            f"input_ids {case} should be the prompt's ids, then the response's ids "
-            f"(add_special_tokens=False), then EOS: {want_ids}; you gave {ids}.")
+        _wrong_ids(ids, want_ids, tokenizer, case)
     assert len(labels) == len(ids), (
         f"labels has {len(labels)} entries but input_ids has {len(ids)} {case}: there is one "
         f"label per token.")
-    if labels == want_labels:
-        return
+    if labels != want_labels:
+        _wrong_labels(labels, ids, want_labels, n_prompt, tokenizer, case)
+
+
+def _wrong_ids(ids: list[int], want_ids: list[int], tokenizer, case: str) -> None:
+    """Say how input_ids differ from BOS + prompt + response + EOS."""
+    eos, bos = tokenizer.eos_token_id, tokenizer.bos_token_id
+    if ids == want_ids[:-1]:
+        raise AssertionError(f"input_ids should end with the EOS token (id {eos}) {case}: "
+                             f"without it the model never sees where an answer stops.")
+    if ids and ids[0] != bos:
+        raise AssertionError(f"input_ids should start with the BOS token (id {bos}) {case}: "
+                             f"tokenize the prompt with the tokenizer's special tokens.")
+    raise AssertionError(
+        f"input_ids {case} should be the prompt's ids, then the response's ids "
+        f"(add_special_tokens=False), then EOS: {want_ids}; you gave {ids}.")
+
+
+def _shifted(labels: list[int], ids: list[int]) -> bool:
+    """True when every graded label is the id of the token *after* it (a shift by hand)."""
+    graded = [i for i, label in enumerate(labels) if label != IGNORE]
+    return bool(graded) and all(i + 1 < len(ids) and labels[i] == ids[i + 1] for i in graded)
+
+
+def _wrong_labels(labels, ids, want_labels, n_prompt: int, tokenizer, case: str) -> None:
+    """Name the mistake in labels whose input_ids are right."""
+    eos = tokenizer.eos_token_id
     if all(label == IGNORE for label in labels):
         raise AssertionError(
             f"every label is -100 {case}, so nothing would be trained (the loss is 0/0 = NaN): "
             f"the response tokens start at position {n_prompt}. Don't search the token stream "
             f"for '### Response:'; use the length of the prompt's ids.")
+    # Before the first difference: a shifted label sits one position early, on a prompt token.
+    if _shifted(labels, ids):
+        raise AssertionError(f"your labels are the *next* token's ids {case}: don't shift the "
+                             f"labels yourself, the model does it (labels[i] = input_ids[i]).")
     i = next(k for k, (a, b) in enumerate(zip(labels, want_labels, strict=True)) if a != b)
     token = repr(tokenizer.decode([ids[i]]))
     if want_labels[i] == IGNORE:
@@ -314,7 +333,7 @@ def check_pad_by_position(pad_by_position):
                              f"position {bad} should be {w[bad]}, not {g[bad]}.")
 
 
-# --- ex03_5: where does the wrong collator's grade go? --------------------------------------
+# --- ex03_5: where does the standard collator's grade go? -----------------------------------
 @exercise(
     "ex03_5",
     title="Count what a collator trains: prompt or response",

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import re
+import sys
+
 from course_lib.grading.registry import exercise
 from course_lib.training.history import RunHistory
 
@@ -62,14 +67,7 @@ def check_response_accuracy(response_accuracy):
 
     logits, labels = _batch()
     want = 5 / 7  # 5 of the 7 graded tokens are predicted right
-    got = response_accuracy(logits.clone(), labels.clone())
-    if isinstance(got, torch.Tensor):
-        assert got.numel() == 1, (
-            f"response_accuracy should return one number, not a tensor of shape "
-            f"{tuple(got.shape)}.")
-        got = got.item()
-    assert isinstance(got, float | int), (
-        f"response_accuracy should return a number, not {type(got).__name__}.")
+    got = _number(response_accuracy(logits.clone(), labels.clone()))
     if abs(got - want) > 1e-6:
         for value, message in _variants(logits, labels):
             if abs(value - got) < 1e-6:
@@ -77,13 +75,48 @@ def check_response_accuracy(response_accuracy):
         raise AssertionError(
             f"your accuracy is {got:.4f} but 5 of the 7 graded tokens are predicted right "
             f"({want:.4f}): shift by one and count only labels != -100.")
-    # A prompt-only batch (nothing graded): no crash, no NaN leaking as a number of "0 right".
     perfect = torch.zeros(1, 4, 9)
     perfect[0, torch.arange(3), torch.tensor([5, 6, 2])] = 1.0
-    one = response_accuracy(perfect, torch.tensor([[IGNORE, 5, 6, 2]]))
-    one = one.item() if isinstance(one, torch.Tensor) else one
+    one = _number(response_accuracy(perfect, torch.tensor([[IGNORE, 5, 6, 2]])))
     assert abs(one - 1.0) < 1e-6, (
         f"every guess is right in a second batch but your accuracy is {one}: check the shift.")
+    _check_nothing_graded(response_accuracy)
+
+
+def _number(got) -> float:
+    """The learner's accuracy as a float, or an AssertionError saying what it is instead."""
+    import torch
+
+    if isinstance(got, torch.Tensor):
+        assert got.numel() == 1, (
+            f"response_accuracy should return one number, not a tensor of shape "
+            f"{tuple(got.shape)}.")
+        got = got.item()
+    assert isinstance(got, float | int) and not isinstance(got, bool), (
+        f"response_accuracy should return a number, not {type(got).__name__}.")
+    return float(got)
+
+
+def _check_nothing_graded(response_accuracy) -> None:
+    """A prompt-only batch has no accuracy: NaN (the mean of nothing), never 0.0 or a crash."""
+    import math
+
+    import torch
+
+    logits = torch.zeros(2, 4, 9)
+    labels = torch.full((2, 4), IGNORE)  # every token is prompt or padding
+    what = "a batch with nothing graded (every label -100: only prompts and padding)"
+    try:
+        got = response_accuracy(logits, labels)
+    except ZeroDivisionError:
+        raise AssertionError(
+            f"your function raised ZeroDivisionError on {what}: there is no accuracy to "
+            f"measure, so return float('nan'), as torch's 0 / 0 does.") from None
+    got = None if got is None else _number(got)
+    assert got is not None and math.isnan(got), (
+        f"on {what} you returned {got!r}: there is no accuracy to measure, so return "
+        f"float('nan'). 0.0 would say every answer was wrong, and pull down any average it "
+        f"joins.")
 
 
 def _history(eval_steps, eval_loss, train_loss=None, masking="response"):
@@ -134,3 +167,110 @@ def check_first_step_below(first_step_below):
         f"the unmasked loss never drops below 0.5, so the answer is None, not {got!r}.")
     assert first_step_below(_history([], []), 1.0) is None, (
         "a run with no evaluation should give None, not crash.")
+
+
+# --- ex04_3: a short fine-tune on rows that keep their EOS ----------------------------------
+FIT_LENGTH = 18  # tokens: 740 of course:train's 855 examples fit whole, 115 do not
+STEPS = 40
+SEED = 1
+# Held-out accuracy at step 40, measured over seeds 0-4 by benchmarks/exercise_fine_tune.py:
+# the reference answer 0.855-0.891 (median 0.882), learning rate 1e-5 0.055 (the base model's),
+# 4 steps 0.391-0.500.
+ACCURACY_BOUND = 0.6
+
+
+class _Tee(io.StringIO):
+    """Keeps what the learner's code prints and still shows it."""
+
+    def __init__(self, shown):
+        super().__init__()
+        self.shown = shown
+
+    def write(self, text: str) -> int:
+        self.shown.write(text)
+        return super().write(text)
+
+    def flush(self) -> None:
+        self.shown.flush()
+
+
+@exercise(
+    "ex04_3",
+    title="Fine-tune on rows that keep their EOS",
+    hints=[
+        "len(build_example(record, tokenizer)['input_ids']) is the length of the whole "
+        "example: BOS, prompt, response and EOS. Keep a record when it is at most max_length.",
+        "Print how many records you dropped (nothing should leave the data silently), then "
+        "call train('tiny', kept, ..., max_length=max_length, max_steps=40, seed=seed).",
+        "masking='response' grades the answer and its EOS only: what the model should learn "
+        "to write. Return what train returns.",
+    ],
+    timeout=180,  # it trains: about 10 s alone on 2 cores, much more on a busy machine
+)
+def check_fine_tune(fine_tune):
+    # deferred: the grader's start imports every check module; these load torch
+    from course_lib.formatting.records import load_records
+    from course_lib.loading import load_tokenizer
+    from course_lib.masking.labels import build_example
+
+    tokenizer = load_tokenizer("tiny")
+    records = load_records("course:train")
+    n_fit = sum(len(build_example(r, tokenizer)["input_ids"]) <= FIT_LENGTH for r in records)
+    given = [dict(r) for r in records]
+    printed = _Tee(sys.stdout)
+    with contextlib.redirect_stdout(printed):
+        result = fine_tune(given, FIT_LENGTH, SEED)
+    assert given == records, "fine_tune must not change the records it is given."
+    history = getattr(result, "history", None)
+    assert isinstance(history, RunHistory), (
+        f"fine_tune should return what train() returns (a TrainResult), not "
+        f"{type(result).__name__}.")
+    _check_settings(history)
+    _check_rows(history, n_fit, len(records), printed.getvalue())
+    _check_learned(history)
+
+
+def _check_settings(history: RunHistory) -> None:
+    assert history.masking == "response", (
+        f"your run used masking={history.masking!r}: it also grades every prompt token, which "
+        f"the model only reads. Grade what it should learn to write: masking='response'.")
+    assert history.steps_done == STEPS, (
+        f"your run made {history.steps_done} optimizer steps; train for {STEPS} "
+        f"(max_steps={STEPS}).")
+    assert history.seed == SEED, (
+        f"the check asked for seed={SEED} but your run used seed={history.seed}: pass seed=seed "
+        f"to train, so the run can be repeated.")
+
+
+def _check_rows(history: RunHistory, n_fit: int, total: int, printed: str) -> None:
+    cut = history.examples_truncated
+    assert cut == 0, (
+        f"{cut} of the rows you trained on were cut at max_length={FIT_LENGTH}: a cut row "
+        f"loses its EOS (cut shorter, its answer too), so it teaches the model never to stop. "
+        f"Drop the rows that do not fit whole before training.")
+    used = history.examples_used
+    assert used <= n_fit, (
+        f"you trained on {used} rows, but only {n_fit} of the {total} fit whole in "
+        f"{FIT_LENGTH} tokens: drop the {total - n_fit} longer ones (count BOS and EOS too: "
+        f"len(build_example(record, tokenizer)['input_ids'])).")
+    assert used == n_fit, (
+        f"you trained on {used} rows, but {n_fit} fit whole in {FIT_LENGTH} tokens: keep every "
+        f"row whose example has at most max_length tokens (a row of exactly {FIT_LENGTH} "
+        f"fits).")
+    # "dropped 115" or "kept 740 of 855": either number says what left the data.
+    dropped = total - n_fit
+    said = [n for n in (dropped, total) if re.search(rf"(?<![\d.]){n}(?!\.?\d)", printed)]
+    assert said, (
+        f"say how many rows you dropped: print it ({dropped} of the {total} here). Nothing "
+        f"should leave the data silently.")
+
+
+def _check_learned(history: RunHistory) -> None:
+    assert history.eval_accuracy, (
+        "your run has no held-out evaluation: keep train's eval_data ('course:eval') and "
+        "eval_every, so the check can judge what the run learned.")
+    accuracy = history.eval_accuracy[-1]
+    assert accuracy >= ACCURACY_BOUND, (
+        f"after {history.steps_done} steps the held-out accuracy is {accuracy:.0%}; a run that "
+        f"learned the answer format reaches more than {ACCURACY_BOUND:.0%} (the base model "
+        f"about 6%). Keep train's defaults for the rest, the learning rate included.")

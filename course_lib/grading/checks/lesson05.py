@@ -122,7 +122,7 @@ def check_completion_only_collate(completion_only_collate):
     raise AssertionError(f"labels should be {want}, not {labels}.")
 
 
-SEED_RECORDS = [
+ONE_LINE_RECORDS = [
     {"instruction": "What is 2+2?", "response": "4"},
     {"instruction": "Translate this to Spanish", "input": "Hello world", "response": "Hola mundo"},
     {"instruction": "What is the capital of france?", "response": "Paris"},
@@ -135,7 +135,7 @@ SEED_RECORDS = [
     hints=[
         "Compare tokenizer.tokenize('### Response:') with the tokens of a whole formatted "
         "example: in context the space before '###' is glued onto it.",
-        "Format one record with the seed template, tokenize it, and keep the tokens that "
+        "Format one record with the one-line template, tokenize it, and keep the tokens that "
         "cover the characters of '### Response:' (return_offsets_mapping=True gives each "
         "token's characters).",
         "Or encode ' ### Response:' (with the space in front) and check the ids occur in the "
@@ -159,22 +159,21 @@ def check_template_ids(response_template_ids):
         alone = tokenizer.encode("### Response:", add_special_tokens=False)
         assert ids != alone, (
             f"{ids} are the ids of '### Response:' tokenized alone: that is exactly what the "
-            f"old collator searched for, and inside the seed's one-line text the tokens differ.")
+            f"old collator searched for, and inside the one-line template's text the tokens "
+            f"differ.")
         decoded = tokenizer.decode(ids)
         assert decoded.strip() == "### Response:", (
             f"your ids decode to {decoded!r}: return the tokens of exactly '### Response:' as "
             f"it appears in context, no more, no less (the answer after it must stay trained).")
-        texts = tokenize_texts(SEED_RECORDS, tokenizer)
+        texts = tokenize_texts(ONE_LINE_RECORDS, tokenizer)
         collator = CompletionOnlyCollator(ids, tokenizer)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             batch = collator(texts)
         missing = [i for i, ok in enumerate(collator.found) if not ok]
-        assert not missing, (
-            f"with your ids {ids} ({tokenizer.convert_ids_to_tokens(ids)}) the template is not "
-            f"found in example(s) {missing}: the rows stay fully masked. Take the ids from a "
-            f"formatted example, not from the template alone.")
-        want = prepare_examples(SEED_RECORDS, tokenizer).examples
+        if missing:
+            _not_found(ids, missing, tokenizer)
+        want = prepare_examples(ONE_LINE_RECORDS, tokenizer).examples
         for i, example in enumerate(want):
             n = len(example["input_ids"])
             got = batch["labels"][i, :n].tolist()
@@ -183,3 +182,24 @@ def check_template_ids(response_template_ids):
                 f"example {i} are {got}, but the response starts right after '### Response:': "
                 f"{example['labels']}. Return the ids of exactly '### Response:' as it appears "
                 f"in context, no more, no less.")
+
+
+def _not_found(ids: list[int], missing: list[int], tokenizer) -> None:
+    """Why the collator found the learner's ids in no example: a bare space token, or else."""
+    tokens = tokenizer.convert_ids_to_tokens(ids)
+    spaces = [k for k in (0, -1) if len(ids) > 1 and not tokenizer.decode([ids[k]]).strip()]
+    if -1 in spaces:
+        raise AssertionError(
+            f"your ids {ids} ({tokens}) end with a token that is only a space ({tokens[-1]!r}): "
+            f"in the formatted text that space is glued to the first token of the answer "
+            f"(' 4' is one token), so this sequence occurs in no example. Leave the trailing "
+            f"space out.")
+    if 0 in spaces:
+        raise AssertionError(
+            f"your ids {ids} ({tokens}) start with a token that is only a space "
+            f"({tokens[0]!r}): in the formatted text that space is glued onto '###', so this "
+            f"sequence occurs in no example. Drop the lone space token.")
+    raise AssertionError(
+        f"with your ids {ids} ({tokens}) the template is not found in example(s) {missing}: "
+        f"the rows stay fully masked. Take the ids from a formatted example, not from the "
+        f"template alone.")

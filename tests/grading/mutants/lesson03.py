@@ -50,6 +50,17 @@ def build_labels__no_eos(prompt: str, response: str, tokenizer) -> dict:
     return {"input_ids": prompt_ids + answer, "labels": [-100] * len(prompt_ids) + answer}
 
 
+@mutant("ex03_1", "labels shifted by hand (the next token's id)",
+        phrase="don't shift the labels yourself")
+def build_labels__shifted_by_hand(prompt: str, response: str, tokenizer) -> dict:
+    prompt_ids = tokenizer(prompt)["input_ids"]
+    ids = prompt_ids + tokenizer(response, add_special_tokens=False)["input_ids"]
+    ids = ids + [tokenizer.eos_token_id]
+    n = len(prompt_ids)
+    # position t is graded on the token at t + 1: the last prompt token predicts the answer
+    return {"input_ids": ids, "labels": [-100] * (n - 1) + ids[n:] + [-100]}
+
+
 @mutant("ex03_1", "response template searched for in the token stream",
         phrase="every label is -100")
 def build_labels__template_searched_in_tokens(prompt: str, response: str, tokenizer) -> dict:

@@ -105,3 +105,15 @@ def response_template_ids__trailing_space(tokenizer) -> list[int]:
     enc = tokenizer(context, add_special_tokens=False, return_offsets_mapping=True)
     return [t for t, (s, e) in zip(enc["input_ids"], enc["offset_mapping"])
             if s < end and e > start]
+
+
+@mutant("ex05_3", "template with a trailing space (a lone space token)",
+        phrase="end with a token that is only a space")
+def response_template_ids__lone_trailing_space(tokenizer) -> list[int]:
+    return tokenizer.encode(" ### Response: ", add_special_tokens=False)
+
+
+@mutant("ex05_3", "two spaces in front (a lone space token first)",
+        phrase="start with a token that is only a space")
+def response_template_ids__lone_leading_space(tokenizer) -> list[int]:
+    return tokenizer.encode("  ### Response:", add_special_tokens=False)
