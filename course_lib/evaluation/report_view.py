@@ -6,7 +6,7 @@ Models are columns; metrics and breakdowns are rows; every rate shows its count:
     ('0.80 (45/56)', '-', '12.3')
 
 The figure uses matplotlib's object API (no pyplot) and shows itself as a PNG in any
-notebook, a fresh kernel too (`ShownFigure`); `fig.savefig("eval.png")` saves it.
+notebook, a fresh kernel too (display.CourseFigure); `fig.savefig("eval.png")` saves it.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from course_lib.display import new_figure
 from course_lib.evaluation.uncertainty import Rate
-from course_lib.training.plots import figure_png
 
 # What these functions draw: report.EvalReport (not imported here: report.py imports this
 # module, and a module never imports back).
@@ -125,17 +125,6 @@ def report_html(report: EvalReport) -> str:
             f"</table><p><small>{html.escape(_footer(report))}</small></p>")
 
 
-class ShownFigure(Figure):
-    """A Figure that a notebook shows as an image, even where pyplot was never imported.
-
-    A bare Figure shows as the text `<Figure size ...>` in a fresh kernel; IPython asks any
-    object for `_repr_png_`, so this one answers with its PNG.
-    """
-
-    def _repr_png_(self) -> bytes:
-        return figure_png(self, dpi=80)
-
-
 def _bar_value(value: Any) -> tuple[float, tuple[float, float]]:
     """Height and (down, up) error of one bar on a 0-1 scale; nan when there is no value."""
     if value is None:
@@ -173,7 +162,7 @@ def report_figure(report: EvalReport) -> Figure:
         "paraphrase\nconsistency": lambda x: (x["consistency_paraphrase"] or {}).get("consistent"),
         "sampling\nconsistency": lambda x: x["consistency_sampling"],
     }
-    fig = ShownFigure(figsize=(14, 4.6))
+    fig = new_figure(figsize=(14, 4.6))
     axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.5, 1.2, 1]})
     _grouped_bars(axes[0], list(metrics), {m: [f(s[m]) for f in metrics.values()]
                                            for m in report.models}, "Every metric (0-1)")
