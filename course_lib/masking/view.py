@@ -62,14 +62,29 @@ class TokenChip:
         return "-100" if not self.trained else str(self.label)
 
 
+CONTINUED = "⋯"  # the chip of a byte token that continues the character shown before it
+
+
 def _token_texts(tokenizer, ids: Sequence[int]) -> list[str]:
-    """Each token's text. Byte-level pieces of one character decode to '�' alone: keep the
-    tokenizer's raw piece then (e.g. 'Ã'), so the chip is still tellable from others."""
-    texts = []
-    raw = tokenizer.convert_ids_to_tokens(list(ids))
-    for tid, piece in zip(ids, raw, strict=True):
-        text = tokenizer.decode([tid], skip_special_tokens=False)
-        texts.append(piece if "\ufffd" in text else text)
+    """Each token's text. A character written in several byte tokens ('é' = 'Ã' + '©', every
+    Cyrillic or CJK character here) is shown on its first token, its other tokens as '⋯'."""
+    ids = list(ids)
+    raw = tokenizer.convert_ids_to_tokens(ids)
+    texts: list[str] = []
+    while len(texts) < len(ids):
+        i = len(texts)
+        text = tokenizer.decode([ids[i]], skip_special_tokens=False)
+        if "\ufffd" not in text:
+            texts.append(text)
+            continue
+        # The shortest run of tokens from here that decodes whole (UTF-8: at most 4 bytes).
+        for j in range(i + 2, min(i + 4, len(ids)) + 1):
+            whole = tokenizer.decode(ids[i:j], skip_special_tokens=False)
+            if "\ufffd" not in whole:
+                texts += [whole] + [CONTINUED] * (j - i - 1)
+                break
+        else:
+            texts.append(raw[i])  # a stray byte: keep the tokenizer's own piece, e.g. 'Ã'
     return texts
 
 

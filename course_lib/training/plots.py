@@ -39,6 +39,7 @@ def plot_history(history: RunHistory, fig: Figure | None = None) -> Figure:
     if history.eval_steps:
         ax_loss.plot(
             history.eval_steps, history.eval_loss, "o-", label="held-out response-only loss"
+            + (f"\non {history.eval_data}" if history.eval_data else ""),  # which held-out set
         )
         ax_acc.plot(history.eval_steps, history.eval_accuracy, "o-", color="tab:green")
     ax_loss.set(xlabel="step", ylabel="loss", title=f"{history.name}: loss")
