@@ -1,6 +1,6 @@
 """How many CPU threads should a lesson's training run use? Quiet and contended, measured.
 
-    python benchmarks/threads.py [--repeats 3] [--steps 40] [--threads 1 2]
+    python benchmarks/threads.py [--repeats 5] [--steps 40] [--configs active:1 passive:2]
 
 Each trial is a fresh process running lesson 04's run: `train("tiny", "course:train",
 "course:eval", max_steps=40, eval_every=10)` with `num_threads=N`; the time of `train()`'s
@@ -11,8 +11,9 @@ training loop (history.wall_time_s) is printed. Conditions:
   load    'quiet': nothing else of ours runs; 'contended': one other torch process computes
           matrix products in a loop with torch's default thread count, the whole time.
 
-Prints one line per condition: the median wall time over --repeats, min and max, and the
-1-minute load average seen when the condition started (the machine may be shared).
+The configurations run interleaved, in a rotating order, within each repeat. Prints one
+line per condition: the median wall time over --repeats, min and max, and the range of the
+1-minute load average seen before each trial (the machine may be shared with others).
 """
 
 from __future__ import annotations
@@ -65,28 +66,33 @@ def start_contender() -> subprocess.Popen:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--steps", type=int, default=40)
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--policies", nargs="+", default=["active", "passive"])
+    parser.add_argument("--configs", nargs="+", default=["active:1", "passive:1", "passive:2"],
+                        help="policy:threads pairs, run interleaved in each repeat")
     parser.add_argument("--loads", nargs="+", default=["quiet", "contended"])
     args = parser.parse_args()
+    configs = [(c.split(":")[0], int(c.split(":")[1])) for c in args.configs]
     print(f"cores: {len(os.sched_getaffinity(0))}, python: {sys.executable}")
     for load in args.loads:
         contender = start_contender() if load == "contended" else None
+        times: dict[tuple[str, int], list[float]] = {c: [] for c in configs}
+        loads = []
         try:
-            for policy in args.policies:
-                for threads in args.threads:
-                    seen_load = os.getloadavg()[0]
-                    times = [run_trial(threads, policy, args.steps) for _ in range(args.repeats)]
-                    print(f"load={load:<9} policy={policy:<7} threads={threads}  "
-                          f"median {statistics.median(times):6.2f} s  (min {min(times):.2f}, "
-                          f"max {max(times):.2f}, n={len(times)}; load average {seen_load:.1f})",
-                          flush=True)
+            for repeat in range(args.repeats):
+                # Interleaved, in a rotating order: drift in the machine's load hits all alike.
+                shift = repeat % len(configs)
+                for policy, threads in configs[shift:] + configs[:shift]:
+                    loads.append(os.getloadavg()[0])
+                    times[(policy, threads)].append(run_trial(threads, policy, args.steps))
         finally:
             if contender is not None:
                 contender.kill()
                 contender.wait()
+        for (policy, threads), ts in times.items():
+            print(f"load={load:<9} policy={policy:<7} threads={threads}  median "
+                  f"{statistics.median(ts):6.2f} s  (min {min(ts):.2f}, max {max(ts):.2f}, "
+                  f"n={len(ts)}; load average {min(loads):.1f}-{max(loads):.1f})", flush=True)
 
 
 if __name__ == "__main__":

@@ -80,10 +80,24 @@ def cpu_cores() -> int:
 
 def choose_threads(small_model: bool, device: str = "cpu", asked: int | None = None,
                    ) -> ThreadChoice:
-    """The thread count for training: 1 for a small model, else up to 4 of the free cores.
+    """The thread count for training: 1 for a small model, else up to 4 of the cores.
 
-    Measured with benchmarks/threads.py (lesson 04's 40-step run of the 1.1M-parameter tiny
-    model, 2-core machine, medians of 3): THREADS_TABLE_PLACEHOLDER
+    Measured with benchmarks/threads.py: lesson 04's 40-step run of the 1.1M-parameter tiny
+    model, median seconds, on a 2-core machine shared with other jobs (load average 4-10
+    even without our contender; "contended" adds a torch process multiplying in a loop):
+
+                                          quiet            contended
+        idle threads spin (default), 1 thread   8.5 | 5.5 s     24.2 | 7.0 s
+        idle threads spin (default), 2 threads 82.4 | -       131.9 | -
+        OMP_WAIT_POLICY=PASSIVE,     1 thread   6.3 | 5.1 s     24.2 | 8.6 s
+        OMP_WAIT_POLICY=PASSIVE,     2 threads  5.7 | 7.7 s      5.9 | 5.1 s
+        (first run: n=3, conditions one after another | second run: n=5, interleaved)
+
+    Two threads collapse (10-20x) whenever idle OpenMP threads spin, which is the default
+    in a notebook; with PASSIVE they are no faster than one (the spread between runs is
+    larger than the difference). One thread never collapses, so small models get one. A
+    larger model has enough work per step to use more cores; 4 at most, because it was not
+    measured here (no larger machine) and a shared laptop should keep cores for others.
     """
     cores = cpu_cores()
     if asked:

@@ -182,8 +182,10 @@ def prepare_examples(
     for start in range(0, len(pairs), CHUNK):
         chunk = pairs[start:start + CHUNK]
         # The prompt gets the tokenizer's special prefix (BOS) if it adds one; the response none.
-        prompt_ids = tokenizer([p for p, _ in chunk])["input_ids"]
-        response_ids = tokenizer([r for _, r in chunk], add_special_tokens=False)["input_ids"]
+        # verbose=False: no "longer than the maximum" warning; truncation is ours, and reported.
+        prompt_ids = tokenizer([p for p, _ in chunk], verbose=False)["input_ids"]
+        response_ids = tokenizer([r for _, r in chunk], add_special_tokens=False,
+                                 verbose=False)["input_ids"]
         for i, (p_ids, r_ids) in enumerate(zip(prompt_ids, response_ids, strict=True), start):
             _add_example(prepared, i, p_ids, r_ids, tokenizer.eos_token_id, masking,
                          empty=not pairs[i][1].strip())

@@ -195,7 +195,7 @@ def tokens_per_word(records: Sequence[dict[str, str]], tokenizer, sample: int = 
     texts = [" ".join(r.get(k, "") for k in ("instruction", "input", "response")).strip()
              for r in records[:sample]]
     words = sum(len(t.split()) for t in texts)
-    ids = tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
+    ids = tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"] if texts else []
     return sum(map(len, ids)) / max(words, 1)
 
 
