@@ -11,7 +11,7 @@ every seed's value:
     unseen_style_exact_match   rows in styles the tuning data never uses (seen == False)
     seen_style_exact_match     rows phrased like the tuning data
     statement_knowledge_ratio  tuned / base share of eval facts completed as statements
-    tune_seconds               the Trainer's wall time (1 torch thread)
+    tune_seconds               the Trainer's wall time (--threads, default 1)
 
 `--on dev` grades on the dev set instead (world/paraphrases.make_dev_styles: train facts in
 frames and typos no tuning set uses): settings are chosen there, eval_styles is for the
@@ -64,21 +64,31 @@ def answers(model, tokenizer, rows: Sequence[dict], batch: int = 64) -> list[str
     return out
 
 
-def knowledge(model, tokenizer) -> float:
+def knowledge(model, tokenizer, show: bool = False) -> float:
     """Share of eval facts the model completes as statements ("2 + 2 =" -> 4)."""
     rows = statement_knowledge(model, tokenizer, split_facts()[1])
+    for r in rows if show else ():
+        if not r["correct"]:
+            print(f"  [statement] {r['prompt']!r} -> {r['output']!r} (want {r['answer']!r})")
     return sum(r["correct"] for r in rows) / len(rows)
 
 
-def run(seed: int, rows: list[dict], base_knowledge: float, settings: dict) -> dict:
+def run(seed: int, rows: list[dict], base_knowledge: float, settings: dict,
+        show: int = 0, threads: int = 1) -> dict:
     """One fine-tune with `settings` (train() keywords) and its graded answers."""
     result = train("tiny", seed=seed, eval_data=None, progress=False, verbose=False,
-                   num_threads=1, logging_steps=50, **settings)
+                   num_threads=threads, logging_steps=50, **settings)
     model, tokenizer = result.model, result.tokenizer
-    graded = [exact_match(a, r["response"])
-              for a, r in zip(answers(model, tokenizer, rows), rows, strict=True)]
+    said = answers(model, tokenizer, rows)
+    graded = [exact_match(a, r["response"]) for a, r in zip(said, rows, strict=True)]
+    for style in dict.fromkeys(r["style"] for r in rows) if show else ():
+        wrong = [(r, a) for r, a, g in zip(rows, said, graded, strict=True)
+                 if r["style"] == style and not g]
+        for r, a in wrong[:show]:  # what the errors look like, to read, not to tune on
+            print(f"  [{style}] {r['instruction']} {r.get('input', '')!r} -> {a!r} "
+                  f"(want {r['response']!r})")
     out = {"tune_seconds": result.history.wall_time_s,
-           "statement_knowledge_ratio": knowledge(model, tokenizer) / base_knowledge}
+           "statement_knowledge_ratio": knowledge(model, tokenizer, bool(show)) / base_knowledge}
     for name, keep in [("unseen_style_exact_match", lambda r: not r["seen"]),
                        ("seen_style_exact_match", lambda r: r["seen"])] + [
             (f"style_{s}", lambda r, s=s: r["style"] == s)
@@ -98,8 +108,8 @@ def settings_from(args: argparse.Namespace) -> dict:
         settings["learning_rate"] = args.lr
     if args.batch_size is not None:
         settings["batch_size"] = args.batch_size
-    if args.freeze:
-        settings["freeze"] = tuple(args.freeze)
+    if args.freeze:  # "--freeze none": train every weight
+        settings["freeze"] = () if args.freeze == ["none"] else tuple(args.freeze)
     if args.lora:
         settings["lora"] = True
     return settings
@@ -113,17 +123,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--batch-size", type=int, default=None)
-    parser.add_argument("--freeze", nargs="+", default=[], metavar="NAME")
+    parser.add_argument("--freeze", nargs="+", default=[], metavar="NAME",
+                        help="pieces of parameter names to keep frozen; 'none': train all")
     parser.add_argument("--lora", action="store_true")
     parser.add_argument("--json", default=None, help="also write every seed's numbers here")
+    parser.add_argument("--show", type=int, default=0, help="wrong answers to print per style")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads while training (1: shared machines; 2: the budget)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     rows = eval_rows(args.on)
     base_model, base_tokenizer = load_model_and_tokenizer("tiny")
     base = knowledge(base_model, base_tokenizer)
     settings = settings_from(args)
-    runs = [run(seed, rows, base, settings) for seed in args.seeds]
-    print(f"on: {args.on} ({len(rows)} rows), seeds: {args.seeds}, settings: {settings or 'defaults'}")
+    runs = [run(seed, rows, base, settings, args.show if i == 0 else 0, args.threads)
+            for i, seed in enumerate(args.seeds)]
+    print(f"on: {args.on} ({len(rows)} rows), seeds: {args.seeds}, "
+          f"settings: {settings or 'defaults'}")
     print(f"base_statement_knowledge: {base:.3f}")
     for name in runs[0]:
         values = [r[name] for r in runs]

@@ -44,7 +44,7 @@ from course_lib.training.data import DataSource, prepare_eval_examples, prepare_
 from course_lib.training.fast_loss import FastLoss, fast_run
 from course_lib.training.history import RunHistory, history_from_log
 from course_lib.training.plots import plot_history
-from course_lib.training.settings import default_learning_rate, training_arguments
+from course_lib.training.settings import RECIPE, default_learning_rate, training_arguments
 from course_lib.training.trainer import CourseTrainer
 
 CHECKPOINT_DIR = "checkpoints"
@@ -62,13 +62,13 @@ class TrainResult:
 
 def train(
     model: str | Path | Any = "tiny",
-    data: DataSource = "course:train",
+    data: DataSource = RECIPE.data,
     eval_data: DataSource | None = "course:eval",
     masking: Masking = "response",
-    max_steps: int | None = 100,
+    max_steps: int | None = RECIPE.max_steps,
     num_epochs: float | None = None,
     learning_rate: float | None = None,
-    batch_size: int = 16,
+    batch_size: int = RECIPE.batch_size,
     seed: int = 0,
     lora: bool | Any = False,
     eval_every: int | None = 10,
@@ -86,7 +86,7 @@ def train(
     verbose: bool = True,
     label: str = "",
     num_threads: int | None = None,
-    freeze: Sequence[str] = (),
+    freeze: Sequence[str] | None = None,
     fast: bool = True,
     callbacks: Sequence[TrainerCallback] = (),
     **training_args: Any,
@@ -101,7 +101,8 @@ def train(
     out_dir:    save the model, history.json, loss.png and checkpoints there (never overwrites).
     resume:     continue from the last checkpoint in out_dir.
     freeze:     parts of the model not to train, as pieces of parameter names: ("mlp",) keeps
-                every `...mlp...` weight as it is, for this run only.
+                every `...mlp...` weight as it is, for this run only. Default (None): the
+                recipe's (settings.RECIPE: embeddings and MLPs) unless lora; () trains all.
     fast:       the speed tricks of fast_loss.py (same numbers); False computes the plain loss.
     num_threads: CPU threads for this run only (default: torch's current setting).
     training_args: anything else for transformers' TrainingArguments (overrides our defaults).
@@ -118,6 +119,8 @@ def train(
         verbose=verbose,
     )
     # Checked now (a typo fails before any slow work), frozen only while the Trainer runs.
+    if freeze is None:
+        freeze = default_freeze(model, bool(lora))
     frozen = parameters_to_freeze(model, freeze) if freeze else []
     n_params = sum(p.numel() for p in model.parameters())
     lr = learning_rate if learning_rate is not None else default_learning_rate(n_params, bool(lora))
@@ -283,6 +286,17 @@ def _load(model, tokenizer, lora: bool):
     dtype = None if lora else torch.float32
     loaded, tok = load_model_and_tokenizer(model, dtype=dtype)
     return loaded, tok, str(model)
+
+
+def default_freeze(model, lora: bool) -> tuple[str, ...]:
+    """The recipe's frozen parts that this model has; none with LoRA (it trains adapters only).
+
+    A piece no parameter name contains is left out, so the default works for any model.
+    """
+    if lora:
+        return ()
+    names = [name for name, _ in model.named_parameters()]
+    return tuple(piece for piece in RECIPE.freeze if any(piece in name for name in names))
 
 
 def parameters_to_freeze(model, names: Sequence[str]) -> list[torch.nn.Parameter]:

@@ -23,8 +23,8 @@ import random
 import re
 from collections.abc import Sequence
 
-from course_lib.world.facts import Fact
 from course_lib.world.eval_styles import UNSEEN
+from course_lib.world.facts import Fact
 from course_lib.world.phrasings import ARITHMETIC, HELD_OUT, TUNING, fill, question
 
 # What is asked, per kind, in three shapes a frame can take:
@@ -123,7 +123,7 @@ FRAMES: dict[str, dict[str, list[str]]] = {
 }
 TYPO_SHARE = 0.25  # share of varied rows that also get typos
 TYPO_RATE = 0.3  # chance that a word of a template gets one typo
-PER_FACT = 2  # varied rows per train fact in train_varied (on top of its train rows)
+PER_FACT = 8  # paraphrases per train fact in train_varied (2 and 4 gave less: recipe_results.md)
 # Held out of train_varied and asked by the dev set (train facts, so eval facts stay unseen).
 DEV_FACTS = {"add": 16, "sub": 10, "mul": 4, "capital": 6, "sound": 4, "colour": 4,
              "opposite": 6, "spanish": 6}
@@ -283,3 +283,33 @@ def make_dev_styles(train_facts: Sequence[Fact], seed: int = 0) -> list[dict]:
             rows.append({**row, "response": fact.answer, "kind": fact.kind,
                          "group": fact.key, "style": style})
     return rows
+
+
+def card_section(varied: list[dict], n_train: int, dev: list[dict]) -> str:
+    """The data card's section about train_varied and dev_styles (counts, examples)."""
+    extra = varied[n_train:]
+    first = {style: next(r for r in dev if r["style"] == style) for style in DEV_STYLES}
+    examples = "\n".join(f"  - `{style}`: {r['instruction']}" for style, r in first.items())
+    frames = ", ".join(f"{s} {len(f['train'])}+{len(f['dev'])}" for s, f in FRAMES.items())
+    return f"""## train_varied and dev_styles: more ways to ask
+
+`train_varied.jsonl` ({len(varied)} rows) is `train.jsonl` ({n_train} rows, first, unchanged)
+followed by {len(extra)} paraphrases: about {PER_FACT} per train fact, each a *frame*
+(casual, polite, imperative, filler words, embedded in a sentence) around a *core* (the
+question as a direct question, a noun phrase or an indirect clause), or a tuning phrasing
+with typos (swapped, dropped or doubled letters; {TYPO_SHARE:.0%} of framed rows get typos
+too). Same facts, same answers; the eval facts are in no row. Frames per style (tuning +
+dev only): {frames}.
+
+The paraphrases are written independently of the eval sets: no word that only the eval
+phrasings use (e.g. {", ".join(sorted(eval_only_words())[:8])}, ...) appears in a frame, a
+core or a typo, and no eval_styles or eval template matches any row (tests/world/
+test_paraphrases.py). So the unseen styles of eval_styles stay unseen word for word.
+
+`dev_styles.jsonl` ({len(dev)} rows) is for choosing settings without looking at the eval
+sets: {len({r['group'] for r in dev})} train facts (left out of the paraphrases, asked in
+train.jsonl's phrasings only) asked once per style, with frames and typos no tuning set
+uses. Fields as in eval_styles (`kind`, `group`, `style`). One example per style:
+
+{examples}
+"""
