@@ -102,7 +102,8 @@ def train(
     resume:     continue from the last checkpoint in out_dir.
     freeze:     parts of the model not to train, as pieces of parameter names: ("mlp",) keeps
                 every `...mlp...` weight as it is, for this run only. Default (None): the
-                recipe's (settings.RECIPE: embeddings and MLPs) unless lora; () trains all.
+                recipe's (settings.RECIPE: embeddings, MLPs, v_proj, o_proj) unless lora,
+                with its learning rate for tiny models; () trains every weight.
     fast:       the speed tricks of fast_loss.py (same numbers); False computes the plain loss.
     num_threads: CPU threads for this run only (default: torch's current setting).
     training_args: anything else for transformers' TrainingArguments (overrides our defaults).
@@ -119,11 +120,13 @@ def train(
         verbose=verbose,
     )
     # Checked now (a typo fails before any slow work), frozen only while the Trainer runs.
+    recipe_freeze = freeze is None and not lora  # the recipe's frozen parts, and its rate
     if freeze is None:
         freeze = default_freeze(model, bool(lora))
     frozen = parameters_to_freeze(model, freeze) if freeze else []
     n_params = sum(p.numel() for p in model.parameters())
-    lr = learning_rate if learning_rate is not None else default_learning_rate(n_params, bool(lora))
+    lr = (learning_rate if learning_rate is not None
+          else default_learning_rate(n_params, bool(lora), recipe_freeze))
     if lora:
         model = add_lora(model, lora, seed)
     device = choose_device()

@@ -33,8 +33,11 @@ def test_default_freeze_keeps_the_pieces_a_model_has(toy_model_dir):
 def test_by_default_the_recipes_frozen_parts_do_not_train(toy_model_dir, toy_tokenizer, records):
     model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
     before = {name: p.detach().clone() for name, p in model.named_parameters()}
-    train(model, records, None, tokenizer=toy_tokenizer, max_steps=2, **QUIET)
+    run = train(model, records, None, tokenizer=toy_tokenizer, max_steps=2, **QUIET)
     changed = {name for name, p in model.named_parameters() if not torch.equal(before[name], p)}
     assert changed and not [n for n in changed if any(piece in n for piece in RECIPE.freeze)]
-    train(model, records, None, tokenizer=toy_tokenizer, max_steps=2, freeze=(), **QUIET)
+    assert run.history.learning_rate == RECIPE.tiny_learning_rate
+    # Asked for every weight: every weight trains, at the tiny model's usual rate.
+    run = train(model, records, None, tokenizer=toy_tokenizer, max_steps=2, freeze=(), **QUIET)
     assert not torch.equal(before["model.embed_tokens.weight"], model.model.embed_tokens.weight)
+    assert run.history.learning_rate == 1e-3
