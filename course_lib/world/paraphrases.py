@@ -179,7 +179,7 @@ def typo(template: str, rng: random.Random) -> str:
     word of the eval phrasings (eval_only_words) is not made.
 
     >>> typo("What's the capital of {s}?", random.Random(3))
-    "What's the capitl of {s}?"
+    "Wat's the capital of {s}?"
     """
     banned = eval_only_words()
     words = list(TYPO_WORD.finditer(template))
