@@ -159,6 +159,13 @@ def _eval_source(value: str) -> str | None:
     return None if value.lower() in {"none", "off", ""} else value
 
 
+def _freeze_choice(names: list[str] | None) -> tuple[str, ...] | None:
+    """--freeze NAME...: those parts; --freeze none: nothing; left out: None (the recipe)."""
+    if names is None:
+        return None
+    return () if [n.lower() for n in names] == ["none"] else tuple(names)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Fine-tune; save the model folder, history.json and loss.png into --out."""
     from course_lib.loading import resolve_model_name
@@ -166,14 +173,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     resolve_model_name(args.model)  # a typo fails at once, before the slow Trainer import
     from course_lib.training.runner import train
 
+    # Options left out keep train()'s defaults: the course's recipe (training/settings.py).
+    recipe = {"data": args.data, "max_steps": args.steps, "batch_size": args.batch_size,
+              "freeze": _freeze_choice(args.freeze)}
     result = train(
         args.model,
-        args.data,
-        _eval_source(args.eval_data),
+        eval_data=_eval_source(args.eval_data),
+        **{name: value for name, value in recipe.items() if value is not None},
         masking=args.masking,
-        max_steps=args.steps,
         learning_rate=args.lr,
-        batch_size=args.batch_size,
         seed=args.seed,
         lora=args.lora,
         eval_every=args.eval_every,
@@ -182,7 +190,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         verbose=True,
         num_threads=args.threads,
-        freeze=tuple(args.freeze),
         template=args.template,
         max_length=args.max_length,
     )
@@ -355,12 +362,15 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_run_options(p: argparse.ArgumentParser, eval_default: str) -> None:
+def _add_run_options(p: argparse.ArgumentParser, eval_default: str,
+                     data_default: str | None = None) -> None:
     """What every training command shares: model, data, held-out set, seed, threads."""
     p.add_argument("--model", default="tiny", help="preset (tiny), model folder or Hub id")
-    p.add_argument("--data", default="course:train",
+    p.add_argument("--data", default=data_default,
                    help="data file (JSON Lines, JSON, CSV or Parquet, optionally .gz), a "
-                        "save_to_disk folder, a Hub data set id, or course:train")
+                        "save_to_disk folder, a Hub data set id, or an embedded set such as "
+                        "course:train (default: " + (data_default or "the course's recipe, "
+                                                     "course:train_varied") + ")")
     p.add_argument("--eval-data", default=eval_default,
                    help="held-out set for the response-only loss; 'none' turns it off" + (
                        "; auto (default): course:eval for the course's data, else a seeded "
@@ -385,14 +395,16 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     _add_format_options(p)
     p.add_argument("--masking", choices=["response", "none"], default="response",
                    help="response: loss on the answer only (-100 on the prompt); none: on all")
-    p.add_argument("--steps", type=int, default=100, help="optimizer steps")
+    p.add_argument("--steps", type=int, default=None,
+                   help="optimizer steps (default: the recipe's, 500)")
     p.add_argument("--lr", type=float, default=None, help="learning rate (default suits the model)")
-    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--batch-size", type=int, default=None, help="default: the recipe's, 16")
     p.add_argument("--eval-every", type=int, default=10, help="steps between held-out evaluations")
     p.add_argument("--lora", action="store_true", help="train LoRA adapters (q_proj, v_proj)")
-    p.add_argument("--freeze", nargs="+", default=[], metavar="NAME",
-                   help="keep these parts as they are, as pieces of parameter names "
-                        "(e.g. embed_tokens mlp)")
+    p.add_argument("--freeze", nargs="+", default=None, metavar="NAME",
+                   help="keep these parts as they are, as pieces of parameter names (e.g. "
+                        "embed_tokens mlp); 'none' trains every weight (default: the recipe's: "
+                        "embed_tokens mlp v_proj o_proj)")
     p.add_argument("--resume", action="store_true",
                    help="continue from the last checkpoint in --out")
     p.add_argument("--out", required=True, help="new folder for the run (never overwritten)")
@@ -426,7 +438,7 @@ def _add_ask_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_demo_options(p: argparse.ArgumentParser) -> None:
-    _add_run_options(p, eval_default="course:eval")
+    _add_run_options(p, eval_default="course:eval", data_default="course:train")
     p.add_argument("--steps", type=int, default=100, help="steps of each fine-tune")
     p.add_argument("--prompts", type=int, default=5, help="held-out instructions to answer")
     p.add_argument("--out", default=None, help="new folder (default: a fresh course-demo)")
