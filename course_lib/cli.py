@@ -7,6 +7,8 @@
     course compare runs/masked runs/unmasked --out compare.png
     course eval tiny runs/masked runs/unmasked --json r.json   metrics table, JSON, figure
     course review runs/masked --out ratings.jsonl   rate answers 1-5 from the keyboard
+    course experiment --list       the guide's mistakes and good practices, as experiments
+    course experiment prompt-variability --seeds 3   train, evaluate, median and spread
     course demo                    the whole story, headless, into a fresh folder
     course make-exercises          exercises/ from solutions/ (never over a learner's edits)
     course grade [DIR]             grade every exercise in DIR (default: exercises/)
@@ -318,6 +320,47 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_experiment(args: argparse.Namespace) -> int:
+    """Run one experiment (every arm, every seed, cached); print the table; write the figure."""
+    import json
+
+    from course_lib.experiments.catalogue import EXPERIMENTS
+
+    if args.list:
+        width = max(map(len, EXPERIMENTS))
+        for name, experiment in EXPERIMENTS.items():
+            print(f"{name:<{width}}  {experiment.hypothesis}")
+        return 0
+    if args.name is None:
+        raise CourseError("Name an experiment, e.g. `course experiment prompt-variability`; "
+                          "`course experiment --list` shows them all.")
+    if args.name not in EXPERIMENTS:
+        raise CourseError(f"No experiment called '{args.name}'; choose one of: "
+                          f"{', '.join(EXPERIMENTS)}.")
+    json_path = Path(args.json) if args.json else None
+    if json_path is not None:
+        _refuse_existing_file(json_path, args.force)
+    from course_lib.loading import resolve_model_name
+
+    resolve_model_name(args.model)  # a typo fails at once, before the slow imports
+    from course_lib.experiments.runner import run_experiment
+
+    out = Path(args.out)
+    result = run_experiment(args.name, seeds=args.seeds, steps=args.steps, model=args.model,
+                            cache_dir=out, threads=args.threads, progress=not args.quiet)
+    print(result.table())
+    figure = out / f"{args.name}.png"
+    result.to_figure().savefig(figure, dpi=100)
+    written = [figure]
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(result.to_dict(), indent=1, ensure_ascii=False),
+                             encoding="utf-8")
+        written.insert(0, json_path)
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
 def _add_eval_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", default="course:eval_styles",
                    help="questions with reference answers: a JSONL/JSON file (any schema "
@@ -484,6 +527,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--items", type=int, default=20, help="answers to rate (default: 20)")
     p.add_argument("--seed", type=int, default=0, help="which questions are picked")
     p.set_defaults(handler=cmd_review)
+
+    p = sub.add_parser("experiment", help="measure a mistake or good practice of the guide",
+                       description="Train a baseline and variants that change one thing, for "
+                                   "several seeds; evaluate each on the same questions; print "
+                                   "median and spread per metric. Finished runs are kept in "
+                                   "--out, so running it again is instant.")
+    p.add_argument("name", nargs="?", metavar="NAME", help="an experiment (see --list)")
+    p.add_argument("--list", action="store_true",
+                   help="list the experiments, each with its hypothesis")
+    p.add_argument("--seeds", type=int, default=3, help="training seeds per arm (default: 3)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="optimizer steps per run (default: the default recipe's)")
+    p.add_argument("--model", default="tiny", help="preset (tiny), model folder or Hub id")
+    p.add_argument("--out", default="runs/experiments",
+                   help="folder for finished runs (the cache) and NAME.png "
+                        "(default: %(default)s)")
+    p.add_argument("--json", metavar="FILE", help="also write the result as JSON to FILE")
+    p.add_argument("--force", action="store_true", help="replace --json if it exists")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads per training run")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(handler=cmd_experiment)
 
     p = sub.add_parser("demo", help="the whole story headless, into a fresh folder")
     _add_train_options(p)

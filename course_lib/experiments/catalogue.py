@@ -2,8 +2,8 @@
 
     >>> list(EXPERIMENTS)[:3]
     ['wrong-collator', 'inconsistent-formatting', 'poor-quality']
-    >>> EXPERIMENTS["prompt-variability"].arms[1].change
-    'every instruction in its task's first phrasing'
+    >>> print(EXPERIMENTS["prompt-variability"].arms[1].change)
+    every instruction in its task's first phrasing
 
 Each experiment states the guide's claim, then a hypothesis: the claim as a prediction that a
 measurement can contradict. Both were written (and committed) before the first result; an
