@@ -69,7 +69,10 @@ def recipe_defaults() -> dict[str, Any]:
 def resolved(arm: Arm) -> dict[str, Any]:
     """The arm's complete training settings: the recipe, overridden by what the arm sets."""
     settings = recipe_defaults() | arm.train_settings()
-    settings["freeze"] = tuple(settings["freeze"] or ())
+    # None stays None: "what the recipe freezes" may depend on the model, and must never be
+    # confused with an explicit () ("train every weight").
+    if settings["freeze"] is not None:
+        settings["freeze"] = tuple(settings["freeze"])
     return settings
 
 

@@ -87,6 +87,16 @@ def test_arms_follow_whatever_defaults_train_has(monkeypatch):
     assert resolved(Arm("full", freeze=()))["freeze"] == ()
     assert runner.recipe_defaults()["max_steps"] == 300
 
+    def train_that_decides_at_run_time(data="course:train", masking="response",
+                                       max_steps=100, learning_rate=None, batch_size=16,
+                                       lora=False, freeze=None, template="x"):
+        pass
+
+    monkeypatch.setattr(runner, "train", train_that_decides_at_run_time)
+    # "The recipe's frozen parts" is not "nothing frozen": two settings, two cache keys.
+    assert resolved(Arm("baseline"))["freeze"] is None
+    assert resolved(Arm("full", freeze=()))["freeze"] == ()
+
 
 def test_an_optional_arm_that_trains_like_another_is_left_out():
     default_data = inspect.signature(runner.train).parameters["data"].default
