@@ -119,12 +119,17 @@ class ExperimentResult:
     def cached_runs(self) -> int:
         return sum(run.cached for runs in self.runs.values() for run in runs)
 
-    def answers(self, keep=None, seed_index: int = 0, limit: int | None = 8,
-                template: str | None = None) -> AnswerTable:
-        """Each arm's answers (one seed) to the questions `keep(row)` selects, side by side."""
+    def answers(self, keep=None, arm: str | None = None, seed_index: int = 0,
+                limit: int | None = 8, template: str | None = None) -> AnswerTable:
+        """Each arm's answers (one seed) to the questions `keep(row)` selects, side by side.
+
+        `keep` sees the rows of `arm` (default: the baseline), so it can pick questions by
+        that arm's answers: keep=lambda r: r["response"].startswith("Well"), arm="50% poor".
+        """
         template = template or self.experiment.templates[0]
         first = self.runs[self.arms[0].name][seed_index].rows
-        chosen = [i for i, r in enumerate(first)
+        judged = self.runs[arm or self.arms[0].name][seed_index].rows
+        chosen = [i for i, r in enumerate(judged)
                   if r["template"] == template and (keep is None or keep(r))][:limit]
         prompts = [f"[{first[i]['style']}] {first[i]['instruction']}" if first[i].get("style")
                    else first[i]["instruction"] for i in chosen]
@@ -160,6 +165,10 @@ class ExperimentResult:
                               for a in self.arms},
             "cached_runs": self.cached_runs,
         }
+
+    def __repr__(self) -> str:
+        return (f"ExperimentResult({self.experiment.name!r}, arms={[a.name for a in self.arms]}, "
+                f"seeds={self.seeds}, steps={self.steps}, model={self.model!r})")
 
     def table(self) -> str:
         return result_table(self)

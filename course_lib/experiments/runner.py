@@ -21,10 +21,14 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from transformers.utils import logging as hf_logging
 
 import course_lib
 from course_lib.env import choose_device, evaluating
@@ -106,14 +110,27 @@ def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] =
     resolve_model_name(model)  # a typo fails before anything is trained
     start = time.perf_counter()
     arms = arms_to_run(experiment)
-    runs = {arm.name: [measured_run(experiment, arm, seed, steps, model, cache_dir, threads)
-                       for seed in _announce(experiment, arm, seed_list, progress)]
-            for arm in arms}
+    with quiet_loading():
+        runs = {arm.name: [measured_run(experiment, arm, seed, steps, model, cache_dir, threads)
+                           for seed in _announce(experiment, arm, seed_list, progress)]
+                for arm in arms}
+        base = base_statements(model, cache_dir)
     if progress:
         print(f"{experiment.name}: {len(arms)} arms x {len(seed_list)} seeds in "
               f"{time.perf_counter() - start:.0f} s", file=sys.stdout, flush=True)
-    return ExperimentResult(experiment, arms, seed_list, steps, model, runs,
-                            base_statements(model, cache_dir))
+    return ExperimentResult(experiment, arms, seed_list, steps, model, runs, base)
+
+
+@contextmanager
+def quiet_loading() -> Iterator[None]:
+    """No 'Loading weights' bar for each of the experiment's dozens of model loads."""
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
 
 
 def _announce(experiment: Experiment, arm: Arm, seeds: list[int], progress: bool) -> list[int]:
@@ -145,8 +162,13 @@ def measured_run(experiment: Experiment, arm: Arm, seed: int, steps: int, model:
 def train_and_measure(experiment: Experiment, arm: Arm, seed: int, steps: int, model: str,
                       threads: int | None) -> ArmRun:
     """Fine-tune with the arm's settings, then answer the questions and the statements."""
-    tuned = train(model, **arm.train_settings(), eval_data=None, max_steps=steps, seed=seed,
-                  progress=False, verbose=False, num_threads=threads, label=arm.name)
+    with warnings.catch_warnings():
+        # peft asks transformers a deprecated question when it adds LoRA adapters; the
+        # FutureWarning is about their code, not the learner's, and would print in red.
+        warnings.filterwarnings("ignore", ".*is_gradient_checkpointing.*", FutureWarning)
+        tuned = train(model, **arm.train_settings(), eval_data=None, max_steps=steps,
+                      seed=seed, progress=False, verbose=False, num_threads=threads,
+                      label=arm.name)
     start = time.perf_counter()
     report = evaluate({arm.name: tuned}, experiment.eval_data, templates=experiment.templates,
                       samples=0, max_new_tokens=MAX_NEW_TOKENS)
@@ -251,9 +273,13 @@ def data_fingerprint(source: str, questions: bool = False) -> str:
 
 @cache
 def code_fingerprint() -> str:
-    """The course's code that makes a result: a changed trainer or metric reruns the arms."""
+    """The course's code that makes a cached run: a changed trainer or scorer reruns the arms.
+
+    The experiments' metrics, tables and texts are not part of it: they are computed from the
+    cached answers each time, so changing them reruns nothing.
+    """
     root = Path(course_lib.__file__).parent
-    stages = ("formatting", "masking", "training", "evaluation", "experiments")
+    stages = ("formatting", "masking", "training", "evaluation")
     files = sorted(p for stage in stages for p in (root / stage).rglob("*.py"))
-    files += [root / "loading.py", root / "env.py"]
+    files += [root / "loading.py", root / "env.py", Path(__file__)]
     return _digest(*(str(p.relative_to(root)).encode() + p.read_bytes() for p in files))

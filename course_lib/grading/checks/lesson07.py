@@ -8,13 +8,15 @@ from course_lib.grading.registry import exercise
 TEMPLATE_NAMES = ("one_line", "human_assistant", "qa")
 
 
-def _records(n: int) -> list[dict]:
-    from course_lib.formatting.records import load_records  # light, but only when grading
+def _records(name: str, n: int | None = None) -> list[dict]:
+    # deferred: the loader imports torch (via env), and every grading process imports this
+    from course_lib.formatting.records import load_records
 
-    return load_records("course:train")[:n]
+    return load_records(name)[:n]
 
 
 def _template_of(text: str) -> str | None:
+    # deferred: like _records, kept out of the grader's start
     from course_lib.formatting.schemas import detect_template
 
     return detect_template(text)
@@ -32,9 +34,10 @@ def _template_of(text: str) -> str | None:
     ],
 )
 def check_mix_templates(mix_templates):
+    # deferred: like _records, kept out of the grader's start
     from course_lib.formatting.templates import format_text
 
-    records = _records(30)
+    records = _records("course:train", 30)
     before = [dict(r) for r in records]
     mixed = mix_templates(records, 0.5, 0)
     assert records == before, "mix_templates changed the records it was given: build a new list."
@@ -44,7 +47,7 @@ def check_mix_templates(mix_templates):
     texts = [i for i, row in enumerate(mixed) if "text" in row]
     assert len(texts) == 15, (
         f"share=0.5 of 30 records should give 15 text rows, got {len(texts)}.")
-    odd = mix_templates(_records(27), 0.5, 0)
+    odd = mix_templates(_records("course:train", 27), 0.5, 0)
     got = sum("text" in row for row in odd)
     assert got == round(0.5 * 27), (
         f"share=0.5 of 27 records should give round(13.5) = {round(13.5)} text rows, got {got}: "
@@ -151,10 +154,8 @@ def check_repeated_openings(repeated_openings):
         assert rounded == want, (
             f"repeated_openings({responses}, words={words}, threshold={threshold}) should be "
             f"{want}, not {got}: {why}.")
-    from course_lib.formatting.records import load_records
-
-    fixed = [r["response"] for r in load_records("course:variant_style_fixed")]
-    varied = [r["response"] for r in load_records("course:variant_style_varied")]
+    fixed = [r["response"] for r in _records("course:variant_style_fixed")]
+    varied = [r["response"] for r in _records("course:variant_style_varied")]
     assert repeated_openings(fixed, 3, 0.5) == {"the answer is": 1.0}, (
         "on course:variant_style_fixed every response opens with 'the answer is': expected "
         "{'the answer is': 1.0}.")
