@@ -10,8 +10,9 @@
     >>> result = ExperimentResult(experiment, list(experiment.arms), [0, 1], 40, "tiny", runs)
     >>> result.values(EXACT_MATCH)
     {'response only': [0.5, 0.75], 'every token': [0.25, 0.25]}
-    >>> print(result.verdict("every token", EXACT_MATCH))
-    every token vs response only, exact match: 0.62 -> 0.25 (-0.38): worse, beyond the seed spread
+    >>> print(result.verdict("every token", EXACT_MATCH))  # doctest: +NORMALIZE_WHITESPACE
+    every token vs response only, exact match: 0.62 -> 0.25 (-0.38):
+    worse, beyond the spread over seeds
 
 A difference is called real only when the two arms' ranges over the seeds do not overlap
 (uncertainty.within_seed_spread); with three seeds that is a hint, not a proof.
@@ -65,9 +66,9 @@ class Verdict:
         if min(self.baseline.n, self.variant.n) < 2:
             outcome = "one seed only: no spread to compare with; run more seeds"
         elif self.within_spread:
-            outcome = "within the seed spread: no difference measured"
+            outcome = "within the spread over seeds: no difference measured"
         else:
-            outcome = f"{'better' if self.better else 'worse'}, beyond the seed spread"
+            outcome = f"{'better' if self.better else 'worse'}, beyond the spread over seeds"
         return (f"{self.arm} vs {self.baseline_arm}, {self.metric.label}: "
                 f"{self.baseline.median:.2f} -> {self.variant.median:.2f} "
                 f"({self.difference:+.2f}): {outcome}")

@@ -30,7 +30,7 @@ def test_overlapping_ranges_are_no_difference():
     v = r.verdict("every token", EXACT_MATCH)
     assert (v.baseline.median, v.variant.median) == (0.6, 0.7)
     assert v.within_spread and v.better is None
-    assert "within the seed spread: no difference measured" in str(v)
+    assert "within the spread over seeds: no difference measured" in str(v)
 
 
 def test_separate_ranges_are_better_or_worse_in_the_metric_direction():
@@ -38,7 +38,7 @@ def test_separate_ranges_are_better_or_worse_in_the_metric_direction():
     assert r.verdict("every token", EXACT_MATCH).better is True
     leak = r.verdict("every token", LEAK)  # more leaks: higher, and worse
     assert leak.difference > 0 and leak.better is False
-    assert "worse, beyond the seed spread" in str(leak)
+    assert "worse, beyond the spread over seeds" in str(leak)
 
 
 def test_one_seed_is_never_called_a_difference():
