@@ -80,7 +80,7 @@ def result_html(result: ExperimentResult) -> str:
 
 
 def result_figure(result: ExperimentResult):
-    """One panel per metric: a bar at each arm's median, a dot per seed, the range as a line."""
+    """One panel per metric: a bar to each arm's median, a dot per seed, the range as a line."""
     metrics = result.metrics
     fig = new_figure(figsize=(3.2 * len(metrics) + 0.6, 3.4), layout="constrained")
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
@@ -90,18 +90,20 @@ def result_figure(result: ExperimentResult):
         for x, name in enumerate(names):
             spread = result.spread(name, metric)
             ax.bar(x, spread.median, width=0.6, color=f"C{x}", alpha=0.35)
+            # The median as a thick line too: a median of 0 is a line on the floor, not nothing.
+            ax.hlines(spread.median, x - 0.3, x + 0.3, color=f"C{x}", linewidth=3)
             ax.vlines(x, spread.low, spread.high, color=f"C{x}", linewidth=2)
             n = len(values[name])
             offsets = [(i - (n - 1) / 2) * 0.08 for i in range(n)]  # seeds side by side
             ax.scatter([x + o for o in offsets], values[name], color=f"C{x}", s=22, zorder=3,
-                       edgecolor="black", linewidth=0.5)
+                       edgecolor="black", linewidth=0.5, clip_on=False)
         ax.set_xticks(range(len(names)), [_wrap(n) for n in names], fontsize=8)
         ax.set_title(_wrap(metric_label(result, metric), 30), fontsize=9)
         if result.counted(metric) is not None:
-            ax.set_ylim(0, 1.02)
+            ax.set_ylim(-0.04, 1.04)  # room below 0, so a rate of 0 still shows
         ax.grid(axis="y", alpha=0.3)
     fig.suptitle(f"{result.experiment.title}\n{len(result.seeds)} seed(s) per arm (dots), "
-                 f"{result.steps} steps; bar = median, line = range", fontsize=10)
+                 f"{result.steps} steps; bar = median, vertical line = range", fontsize=10)
     return fig
 
 
