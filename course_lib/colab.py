@@ -5,6 +5,7 @@ Only the few lines that install the package live in the notebook (they must run 
 
     >>> ctx = lesson_setup("tiny")       # doctest: +SKIP
     device: cpu (float32) - No GPU found; CPU with fp32 ...
+    threads: 1 - one of 2 cores: a model this small gains little from more threads, ...
     model:  tiny (the course's embedded base model)
 """
 
@@ -14,7 +15,9 @@ import sys
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, metadata
 
-from course_lib.env import DeviceChoice, choose_device
+import torch
+
+from course_lib.env import DeviceChoice, ThreadChoice, choose_device, choose_threads
 from course_lib.loading import MODEL_PRESETS
 
 DISTRIBUTION = "instruction-tuning-course"
@@ -58,12 +61,17 @@ class LessonContext:
 
     model: str
     device: DeviceChoice
+    threads: ThreadChoice
 
 
 def lesson_setup(model: str = "tiny") -> LessonContext:
     """Print where the lesson runs and which model it uses; suggest a real model on a GPU."""
     choice = choose_device()
     print(f"device: {choice.device} ({str(choice.dtype).removeprefix('torch.')}) - {choice.reason}")
+    # The whole kernel computes with this many threads, not only train() (which picks the same).
+    threads = choose_threads(small_model=model == "tiny", device=choice.device)
+    torch.set_num_threads(threads.count)
+    print(f"threads: {threads.count} - {threads.reason}")
     if model == "tiny":
         print("model:  tiny (the course's embedded base model, no download)")
         if choice.device == "cuda":
@@ -73,4 +81,4 @@ def lesson_setup(model: str = "tiny") -> LessonContext:
         print(f"model:  {model} ({source})")
     if on_colab() and choice.device == "cpu":
         print("tip:    Runtime > Change runtime type > T4 GPU makes the real models fast.")
-    return LessonContext(model=model, device=choice)
+    return LessonContext(model=model, device=choice, threads=threads)
