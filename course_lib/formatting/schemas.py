@@ -107,10 +107,13 @@ def detect_schema(record: dict[str, Any]) -> str:
 def normalize_record(record: dict[str, Any], where: str = "record") -> dict[str, str]:
     """Map any known schema to {'instruction', 'input', 'response'}.
 
-    `where` names the record in error messages, e.g. "data.jsonl line 7".
+    `where` names the record in error messages, e.g. "data.jsonl line 7". A `{"text"}` record
+    also keeps the name of the template it is written in, so it trains as written:
 
         >>> normalize_record({"instruction": "Say hi", "input": "", "output": "hi"})
         {'instruction': 'Say hi', 'input': '', 'response': 'hi'}
+        >>> normalize_record({"text": "Q: What is 2+2? A: 4"})["template"]
+        'qa'
     """
     if not isinstance(record, dict):
         raise CourseError(f"{where}: expected a JSON object, got {type(record).__name__}.")
@@ -147,14 +150,14 @@ def normalize_record(record: dict[str, Any], where: str = "record") -> dict[str,
         out["response"] = text("completion").strip()
     elif schema == "chat":
         out = _normalize_chat(record["messages"], where)
-    else:  # text
+    else:  # text: its parts, and the template it is written in (training keeps that one)
         parsed = parse_formatted(text("text"))
         if parsed is None:
             raise CourseError(
                 f"{where}: 'text' uses no template the course knows, so the response cannot be "
                 f"found; give instruction/response fields instead."
             )
-        out = parsed
+        out = {**parsed, "template": detect_template(text("text"))}
     if not out["instruction"].strip():
         raise CourseError(f"{where}: the instruction is empty; every example needs one.")
     return out
