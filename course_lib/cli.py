@@ -9,6 +9,8 @@
     course compare runs/masked runs/unmasked --out compare.png
     course eval tiny runs/masked runs/unmasked --json r.json   metrics table, JSON, figure
     course review runs/masked --out ratings.jsonl   rate answers 1-5 from the keyboard
+    course experiment --list       the guide's mistakes and good practices, as experiments
+    course experiment prompt-variability --seeds 3   train, evaluate, median and spread
     course demo                    the whole story, headless, into a fresh folder
     course make-exercises          exercises/ from solutions/ (never over a learner's edits)
     course grade [DIR]             grade every exercise in DIR (default: exercises/)
@@ -362,6 +364,47 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_experiment(args: argparse.Namespace) -> int:
+    """Run one experiment (every arm, every seed, cached); print the table; write the figure."""
+    import json
+
+    from course_lib.experiments.catalogue import EXPERIMENTS
+
+    if args.list:
+        width = max(map(len, EXPERIMENTS))
+        for name, experiment in EXPERIMENTS.items():
+            print(f"{name:<{width}}  {experiment.hypothesis}")
+        return 0
+    if args.name is None:
+        raise CourseError("Name an experiment, e.g. `course experiment prompt-variability`; "
+                          "`course experiment --list` shows them all.")
+    if args.name not in EXPERIMENTS:
+        raise CourseError(f"No experiment called '{args.name}'; choose one of: "
+                          f"{', '.join(EXPERIMENTS)}.")
+    json_path = Path(args.json) if args.json else None
+    if json_path is not None:
+        _refuse_existing_file(json_path, args.force)
+    from course_lib.loading import resolve_model_name
+
+    resolve_model_name(args.model)  # a typo fails at once, before the slow imports
+    from course_lib.experiments.runner import run_experiment
+
+    out = Path(args.out)
+    result = run_experiment(args.name, seeds=args.seeds, steps=args.steps, model=args.model,
+                            cache_dir=out, threads=args.threads, progress=not args.quiet)
+    print(result.table())
+    figure = out / f"{args.name}.png"
+    result.to_figure().savefig(figure, dpi=100)
+    written = [figure]
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(result.to_dict(), indent=1, ensure_ascii=False),
+                             encoding="utf-8")
+        written.insert(0, json_path)
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
 def _add_run_options(p: argparse.ArgumentParser, eval_default: str,
                      data_default: str | None = None) -> None:
     """What every training command shares: model, data, held-out set, seed, threads."""
@@ -435,6 +478,23 @@ def _add_ask_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="JSON lines with instruction and response")
     p.add_argument("--max-new-tokens", type=int, default=32)
     p.add_argument("instructions", nargs="+", metavar="INSTRUCTION")
+
+
+def _add_experiment_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", nargs="?", metavar="NAME", help="an experiment (see --list)")
+    p.add_argument("--list", action="store_true",
+                   help="list the experiments, each with its hypothesis")
+    p.add_argument("--seeds", type=int, default=3, help="training seeds per arm (default: 3)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="optimizer steps per run (default: the default recipe's)")
+    p.add_argument("--model", default="tiny", help="preset (tiny), model folder or Hub id")
+    p.add_argument("--out", default="runs/experiments",
+                   help="folder for finished runs (the cache) and NAME.png "
+                        "(default: %(default)s)")
+    p.add_argument("--json", metavar="FILE", help="also write the result as JSON to FILE")
+    p.add_argument("--force", action="store_true", help="replace --json if it exists")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads per training run")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
 def _add_demo_options(p: argparse.ArgumentParser) -> None:
@@ -559,6 +619,11 @@ COMMANDS: list[tuple[str, Handler, Callable[[argparse.ArgumentParser], None], st
     ("review", cmd_review, _add_review_options, "rate a model's answers 1-5 from the keyboard",
      "Show one answer at a time; type a rating 1-5 and flag letters, Enter. Saved after every "
      "rating; run it again to resume."),
+    ("experiment", cmd_experiment, _add_experiment_options,
+     "measure a mistake or good practice of the guide",
+     "Train a baseline and variants that change one thing, for several seeds; evaluate each on "
+     "the same questions; print median and spread per metric. Finished runs are kept in --out, "
+     "so running it again is instant."),
     ("demo", cmd_demo, _add_demo_options, "the whole story headless, into a fresh folder", ""),
     ("build-base-model", cmd_build_base_model, _add_build_base_model_options,
      "pretrain the embedded tiny base model", ""),
