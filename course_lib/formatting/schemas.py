@@ -125,29 +125,12 @@ def normalize_record(record: dict[str, Any], where: str = "record") -> dict[str,
     def text(field: str) -> str:
         return _as_text(record.get(field), field, where)
 
-    # Which raw field holds the input and which the response, per schema.
-    fields = {"course": ("input", "response"), "alpaca": ("input", "output"),
-              "dolly": ("context", "response")}
-    if schema in fields:
-        input_field, response_field = fields[schema]
+    if schema in FIELDS:
+        input_field, response_field = FIELDS[schema]
         out = {"instruction": text("instruction"), "input": text(input_field),
                "response": text(response_field)}
-    elif schema == "trl" and isinstance(record["prompt"], list):
-        # TRL's conversational prompt-completion: two lists of {role, content} messages.
-        completion = record["completion"]
-        if not isinstance(completion, list):
-            raise CourseError(
-                f"{where}: 'prompt' is a list of messages, so 'completion' must be one too."
-            )
-        out = _normalize_chat(record["prompt"] + completion, where)
     elif schema == "trl":
-        prompt = text("prompt")
-        parsed = parse_formatted(prompt + " ")  # a templated prompt is parsed back
-        if parsed is not None and parsed["response"] == "":
-            out = {"instruction": parsed["instruction"], "input": parsed["input"]}
-        else:
-            out = {"instruction": prompt.strip(), "input": ""}
-        out["response"] = text("completion").strip()
+        out = _normalize_prompt_completion(record, text, where)
     elif schema == "chat":
         out = _normalize_chat(record["messages"], where)
     else:  # text: its parts, and the template it is written in (training keeps that one)
@@ -161,6 +144,29 @@ def normalize_record(record: dict[str, Any], where: str = "record") -> dict[str,
     if not out["instruction"].strip():
         raise CourseError(f"{where}: the instruction is empty; every example needs one.")
     return out
+
+
+# Which raw field holds the input and which the response, per field-based schema.
+FIELDS = {"course": ("input", "response"), "alpaca": ("input", "output"),
+          "dolly": ("context", "response")}
+
+
+def _normalize_prompt_completion(record: dict[str, Any], text, where: str) -> dict[str, str]:
+    """TRL's prompt/completion, as text (a templated prompt is parsed back) or as messages."""
+    if isinstance(record["prompt"], list):
+        # TRL's conversational prompt-completion: two lists of {role, content} messages.
+        if not isinstance(record["completion"], list):
+            raise CourseError(
+                f"{where}: 'prompt' is a list of messages, so 'completion' must be one too."
+            )
+        return _normalize_chat(record["prompt"] + record["completion"], where)
+    prompt = text("prompt")
+    parsed = parse_formatted(prompt + " ")
+    if parsed is not None and parsed["response"] == "":
+        out = {"instruction": parsed["instruction"], "input": parsed["input"]}
+    else:
+        out = {"instruction": prompt.strip(), "input": ""}
+    return {**out, "response": text("completion").strip()}
 
 
 def _normalize_chat(messages: Any, where: str) -> dict[str, str]:
