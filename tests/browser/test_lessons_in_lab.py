@@ -65,13 +65,14 @@ def test_every_cell_runs_without_an_error(run):
 
 
 def _figure_cells(run):
-    """Cells that draw a figure: a plotting call, or train() where the lesson turned the live
-    plot on (lesson 04 passes live_plot=True through a dict of common arguments)."""
-    live = any(re.search(r"live_plot\s*=\s*True", c.source) for c in run.code_cells())
+    """Cells that draw a figure: a plotting call, or train() given a dict of arguments that
+    turns the live plot on (lesson 04: `common = dict(..., live_plot=True)`, `**common`)."""
+    sources = "\n".join(c.source for c in run.code_cells())
+    live = re.findall(r"(\w+)\s*=\s*dict\([^)]*live_plot\s*=\s*True", sources)
+    live_call = rf"\btrain\([^)]*\*\*({'|'.join(live)})\b" if live else None
     return [c for c in run.code_cells()
             if re.search(DRAWS_A_FIGURE, c.source)
-            or (live and re.search(r"\btrain\(", c.source)
-                and not re.search(r"live_plot\s*=\s*False", c.source))]
+            or (live_call and re.search(live_call, c.source))]
 
 
 @pytest.mark.parametrize("run", LESSONS, indirect=True, ids=_stem)
