@@ -3,6 +3,7 @@
     course doctor                  what the course will run on
     course show-mask INSTR RESP    every token of one example and its label
     course train --masking response --steps 100 --out runs/masked
+    course train --processes 2 --batch-size 8 --out runs/two    as 2 processes (torchrun)
     course ask --model runs/masked "What is 2+2?"
     course compare runs/masked runs/unmasked --out compare.png
     course demo                    the whole story, headless, into a fresh folder
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -134,11 +136,33 @@ def _eval_source(value: str) -> str | None:
     return None if value.lower() in {"none", "off", ""} else value
 
 
+def launch_processes(args: argparse.Namespace) -> int:
+    """Run this same `course train` as --processes N processes through torchrun, then check
+    that N really ran (history.json's world_size): one per GPU, or gloo processes on a CPU."""
+    from course_lib.training.history import RunHistory
+
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               f"--nproc_per_node={args.processes}", "-m", "course_lib.cli", *args.argv]
+    print("launching: " + " ".join(command[2:]), file=sys.stderr)
+    code = subprocess.call(command)
+    if code != 0:
+        return code
+    ran = RunHistory.load(args.out).world_size
+    if ran != args.processes:
+        raise CourseError(f"--processes {args.processes} was asked for but {ran} trained "
+                          f"together (history.json's world_size); check torchrun's output.")
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Fine-tune; save the model folder, history.json and loss.png into --out."""
     from course_lib.loading import resolve_model_name
 
     resolve_model_name(args.model)  # a typo fails at once, before the slow Trainer import
+    if args.processes < 1:
+        raise CourseError(f"--processes must be 1 or more, not {args.processes}.")
+    if args.processes > 1 and "LOCAL_RANK" not in os.environ:  # not yet launched by torchrun
+        return launch_processes(args)
     from course_lib.training.runner import train
 
     result = train(
@@ -159,7 +183,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         num_threads=args.threads,
         freeze=tuple(args.freeze),
     )
-    print(f"saved model, history.json and loss.png in {result.out_dir}")
+    if result.out_dir is not None:  # the main process (the only one when N = 1) saves
+        print(f"saved model, history.json and loss.png in {result.out_dir}")
     return 0
 
 
@@ -352,6 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume", action="store_true", help="continue from the last checkpoint in --out"
     )
     p.add_argument("--out", required=True, help="new folder for the run (never overwritten)")
+    p.add_argument("--processes", type=int, default=1, metavar="N",
+                   help="train as N processes through torchrun (one per GPU; on a CPU, gloo); "
+                        "--batch-size is per process")
     p.set_defaults(handler=cmd_train)
 
     p = sub.add_parser("ask", help="answer instructions with the course template")
@@ -400,6 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     # machine spinning threads fight other processes; we measured 7.3 s/step -> 1.6 s/step.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # to launch the same command again
     if args.command != "doctor":
         _quiet_libraries()
     try:

@@ -37,9 +37,11 @@ class RunHistory:
     seed: int = 0
     max_steps: int = 0
     learning_rate: float = 0.0
-    batch_size: int = 0
+    batch_size: int = 0  # per process: the batch of one optimizer step is this x world_size
     device: str = "cpu"
+    world_size: int = 1  # processes that trained together (each on its share of a batch)
     lora: bool = False
+    gradient_checkpointing: bool = False
     data: str = ""
     label: str = ""  # how plots name the run, e.g. "masked"
     steps_done: int = 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from peft import LoraConfig
 from transformers import TrainingArguments
 
 from course_lib.env import DeviceChoice
@@ -25,6 +26,33 @@ def default_learning_rate(n_params: int, lora: bool) -> float:
     if n_params < TINY_MODEL_PARAMS:
         return 1e-3  # TRL's 2e-5 barely moves a model of a million parameters
     return 2e-4 if lora else 5e-5  # the usual rates for a 100M-1B model
+
+
+def lora_settings(lora: bool | LoraConfig = True) -> LoraConfig:
+    """The course's adapters (lora=True), or the LoraConfig you pass.
+
+    r=8 on q_proj and v_proj, the LoRA paper's choice: the attention's query and value
+    matrices, a few hundred thousand weights for a 135M model.
+
+        >>> lora_settings().target_modules == {"q_proj", "v_proj"}
+        True
+    """
+    if isinstance(lora, LoraConfig):
+        return lora
+    return LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0, target_modules=["q_proj", "v_proj"],
+                      task_type="CAUSAL_LM")
+
+
+def checkpointing(on: bool) -> dict[str, Any]:
+    """TrainingArguments' keywords for activation (gradient) checkpointing.
+
+    transformers 5.2x renamed gradient_checkpointing to activation_checkpointing; the
+    non-reentrant variant works with LoRA's frozen inputs and with DDP.
+    """
+    fields = TrainingArguments.__dataclass_fields__
+    name = "activation_checkpointing" if "activation_checkpointing" in fields else (
+        "gradient_checkpointing")
+    return {name: on, f"{name}_kwargs": {"use_reentrant": False} if on else None}
 
 
 def training_arguments(
@@ -41,6 +69,7 @@ def training_arguments(
     saving: bool,
     fast: bool,
     overrides: dict[str, Any],
+    gradient_checkpointing: bool = False,
 ) -> TrainingArguments:
     """The runner's TrainingArguments; `overrides` (the caller's own keywords) win."""
     settings: dict[str, Any] = dict(
@@ -60,8 +89,9 @@ def training_arguments(
         save_total_limit=1,
         report_to="none",  # no experiment tracker
         disable_tqdm=True,  # the course's own progress bar works in notebooks and terminals
-        # Gradient (activation) checkpointing stays off, the Trainer default: TRL turns it on,
-        # which is ~1.5x slower for a tiny model whose memory is no issue.
+        # Gradient (activation) checkpointing only when memory needs it (runner decides): TRL
+        # turns it on by default, which is ~1.5x slower for a model whose memory is no issue.
+        **checkpointing(gradient_checkpointing),
         dataloader_num_workers=0,  # workers cost more than they save on small batches
         dataloader_pin_memory=device.device == "cuda",
         remove_unused_columns=False,  # our examples carry exactly what the model takes
