@@ -41,7 +41,7 @@ from peft import LoraConfig, get_peft_model
 from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
 
 from course_lib.errors import CourseError
-from course_lib.loading import preset_config, resolve_model_name
+from course_lib.loading import resolve_model_name
 from course_lib.training.settings import lora_settings
 
 GB = 1e9
