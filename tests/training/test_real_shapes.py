@@ -171,3 +171,12 @@ def test_checkpointing_is_turned_on_when_the_estimate_does_not_fit(tokenizers, m
         assert runner.checkpointing_needed(model, ready, 64, False, t4, False) is expected
     cpu = DeviceChoice("cpu", torch.float32, "test")
     assert runner.checkpointing_needed(model, ready, 64, False, cpu, False) is False
+
+
+def test_unprompted_samples_start_from_the_end_of_text_when_no_bos_is_added(tokenizers):
+    from course_lib.evaluation.compare import unprompted_samples
+
+    tokenizer = tokenizers["qwen2.5-0.5b"]  # adds no BOS and has none: "" would be no token
+    model = stand_in_model("qwen2.5-0.5b", tokenizer, num_hidden_layers=1)
+    samples = unprompted_samples(model, tokenizer, n=2, max_new_tokens=3)
+    assert len(samples) == 2 and all(isinstance(s, str) for s in samples)
