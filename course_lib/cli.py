@@ -6,6 +6,8 @@
     course train --processes 2 --batch-size 8 --out runs/two    as 2 processes (torchrun)
     course ask --model runs/masked "What is 2+2?"
     course compare runs/masked runs/unmasked --out compare.png
+    course eval tiny runs/masked runs/unmasked --json r.json   metrics table, JSON, figure
+    course review runs/masked --out ratings.jsonl   rate answers 1-5 from the keyboard
     course demo                    the whole story, headless, into a fresh folder
     course make-exercises          exercises/ from solutions/ (never over a learner's edits)
     course grade [DIR]             grade every exercise in DIR (default: exercises/)
@@ -265,6 +267,93 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Answer a data set with every model; print one table; write the JSON and the figure."""
+    import json
+
+    from course_lib.loading import resolve_model_name
+
+    for model in args.models:
+        resolve_model_name(model)  # a typo fails at once, before any model is loaded
+    json_path = Path(args.json) if args.json else None
+    if json_path is not None:
+        _refuse_existing_file(json_path, args.force)
+    out = Path(args.out) if args.out else fresh_dir(Path("course-eval"))
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
+        raise CourseError(f"'{out}' already exists and is not empty; the course never overwrites "
+                          f"your files. Choose another --out, or pass --force.")
+    from course_lib.evaluation.eval_data import eval_rows
+    from course_lib.evaluation.report import evaluate
+
+    data = eval_rows(args.data, args.limit)  # a missing file or bad row fails before loading
+    _note_rows_without_reference(data)
+    report = evaluate(list(args.models), data, templates=args.template, samples=args.samples,
+                      temperature=args.temperature, max_new_tokens=args.max_new_tokens)
+    print(report.table())
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(
+        json.dumps(report.to_dict(answers=True), indent=1, ensure_ascii=False), encoding="utf-8")
+    report.to_figure().savefig(out / "eval.png", dpi=100)
+    written = [out / "report.json", out / "eval.png"]
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(report.to_dict(), indent=1, ensure_ascii=False),
+                             encoding="utf-8")
+        written.insert(0, json_path)
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _note_rows_without_reference(data) -> None:
+    missing = [r["where"] for r in data.rows if r["reference"] is None]
+    if missing:
+        print(f"note: {len(missing)} of {len(data.rows)} rows have no reference answer (first: "
+              f"{missing[0]}); they are scored on adherence only.", file=sys.stderr)
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """Rate a model's answers 1-5 from the keyboard, saved after each one; then agreement."""
+    import random
+
+    from course_lib.loading import resolve_model_name
+
+    resolve_model_name(args.model)
+    from course_lib.evaluation.eval_data import EvalData, eval_rows
+    from course_lib.evaluation.report import evaluate
+    from course_lib.evaluation.review import (
+        load_ratings,
+        metric_agreement,
+        review_in_terminal,
+        review_items,
+    )
+
+    data = eval_rows(args.data)
+    _note_rows_without_reference(data)
+    # The same seed picks the same questions, so a second run resumes the same sheet.
+    rows = random.Random(args.seed).sample(data.rows, min(args.items, len(data.rows)))
+    report = evaluate([args.model], EvalData(rows, data.source), templates=args.template,
+                      samples=0, max_new_tokens=args.max_new_tokens)
+    items = review_items(report, per_model=args.items, seed=args.seed)
+    rated = review_in_terminal(items, args.out)
+    keys = {item["key"] for item in items}
+    mine = {k: r for k, r in load_ratings(args.out).items() if k in keys}
+    print(f"\n{rated} rated now; {len(mine)} of {len(items)} rated in {args.out}")
+    if len(mine) >= 3:
+        print(metric_agreement(mine, items))
+    return 0
+
+
+def _add_eval_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", default="course:eval_styles",
+                   help="questions with reference answers: a JSONL/JSON file (any schema "
+                        "`course train` reads), a Hub id, or an embedded set "
+                        "(default: %(default)s)")
+    p.add_argument("--template", choices=list(TEMPLATES), nargs="+",
+                   default=[DEFAULT_TEMPLATE.name], help="prompt template(s) (default: one_line)")
+    p.add_argument("--max-new-tokens", type=int, default=16,
+                   help="answer length limit; an answer that reaches it did not stop")
+
+
 def _add_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default="tiny", help="preset (tiny), model folder or Hub id")
     p.add_argument(
@@ -395,6 +484,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", default=None, help="comma-separated names for the runs")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.set_defaults(handler=cmd_compare)
+
+    p = sub.add_parser("eval", help="score models on a question set: table, JSON, figure",
+                       description="Answer every question with every model (greedy, batched), "
+                                   "score exact match, ROUGE-L, BLEU, chrF and adherence, and "
+                                   "break them down by task kind and phrasing style.")
+    p.add_argument("models", nargs="+", metavar="MODEL_OR_RUN",
+                   help="tiny, a folder written by `course train`, or a Hub id")
+    _add_eval_options(p)
+    p.add_argument("--json", metavar="FILE", help="also write the summary as JSON to FILE")
+    p.add_argument("--samples", type=int, default=3,
+                   help="sampled answers per question for consistency (0: off; default: 3)")
+    p.add_argument("--temperature", type=float, default=0.7, help="for the samples")
+    p.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    p.add_argument("--out", default=None,
+                   help="folder for report.json and eval.png (default: a fresh course-eval)")
+    p.add_argument("--force", action="store_true", help="replace --json and --out if they exist")
+    p.set_defaults(handler=cmd_eval)
+
+    p = sub.add_parser("review", help="rate a model's answers 1-5 from the keyboard",
+                       description="Show one answer at a time; type a rating 1-5 and flag "
+                                   "letters, Enter. Saved after every rating; run it again "
+                                   "to resume.")
+    p.add_argument("model", metavar="RUN_OR_MODEL", help="tiny, a run folder, or a Hub id")
+    _add_eval_options(p)
+    p.add_argument("--out", required=True, help="ratings file (JSONL); an existing one resumes")
+    p.add_argument("--items", type=int, default=20, help="answers to rate (default: 20)")
+    p.add_argument("--seed", type=int, default=0, help="which questions are picked")
+    p.set_defaults(handler=cmd_review)
 
     p = sub.add_parser("demo", help="the whole story headless, into a fresh folder")
     _add_train_options(p)

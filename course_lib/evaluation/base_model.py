@@ -21,6 +21,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 
 from course_lib.evaluation.generation import GenerationSettings, generate_ids
+from course_lib.evaluation.metrics import exact_match
 from course_lib.formatting.records import EMBEDDED_DATA_DIR, load_records, read_json_rows
 from course_lib.formatting.templates import ONE_LINE, format_example
 from course_lib.loading import EMBEDDED_MODEL_DIR
@@ -40,17 +41,6 @@ def greedy_generate(model: PreTrainedModel, tokenizer, prompt: str,
     ids = generate_ids(model, tokenizer, [prompt], GenerationSettings(max_new_tokens))[0]
     stopped = bool(ids) and ids[-1] == tokenizer.eos_token_id
     return tokenizer.decode(ids, skip_special_tokens=True), stopped
-
-
-def normalize(text: str) -> str:
-    """Lower case, quotes and final full stop dropped, spaces collapsed: ' "Paris." ' -> 'paris'."""
-    text = text.strip().strip('"').strip().removesuffix(".").strip().strip('"')
-    return re.sub(r"\s+", " ", text).lower()
-
-
-def exact_match(generated: str, answer: str) -> bool:
-    """The whole response is the answer (up to case, quotes, spaces and a final full stop)."""
-    return normalize(generated) == normalize(answer)
 
 
 def starts_with_answer(generated: str, answer: str) -> bool:
@@ -126,7 +116,10 @@ def masked_fine_tune(model: PreTrainedModel, tokenizer, records: Sequence[dict],
 
 
 def tuned_answers(model, tokenizer, records: Sequence[dict]) -> list[dict]:
-    """The tuned model's answer to each record, graded by exact match and by stopping."""
+    """The tuned model's answer to each record, graded by stopping and by exact match.
+
+    Exact match is metrics.exact_match, the one normalisation the whole course states.
+    """
     rows = []
     for r in records:
         text, stopped = greedy_generate(model, tokenizer, prompt_of(r), max_new_tokens=16)

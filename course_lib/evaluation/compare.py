@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from matplotlib.figure import Figure
-
+from course_lib.display import CourseFigure, log_loss_axis, new_figure
 from course_lib.env import evaluating
 from course_lib.evaluation.generation import GenerationSettings, complete_batch
 from course_lib.formatting.chat import adds_bos
@@ -152,20 +151,27 @@ NOT_COMPARABLE = (
 
 def compare_runs(
     runs: Sequence[RunHistory | str | Path], labels: Sequence[str] | None = None
-) -> Figure:
+) -> CourseFigure:
     """Two or more runs side by side: reported training loss | held-out response-only loss.
 
-    `runs` are RunHistory objects or run folders / history.json files.
+    `runs` are RunHistory objects or run folders / history.json files. Each run has its own
+    colour and line style (for readers who do not tell the colours apart); the loss axes
+    are logarithmic, so the first step's loss does not flatten the rest.
     """
     histories = [r if isinstance(r, RunHistory) else RunHistory.load(r) for r in runs]
     names = list(labels) if labels else _unique_names(histories)
-    fig = Figure(figsize=(11, 4.2))
+    fig = new_figure(figsize=(11, 4.2))
     ax_train, ax_eval = fig.subplots(1, 2)
-    for h, name in zip(histories, names, strict=True):
-        line = ax_train.plot(h.train_steps, h.train_loss, label=f"{name} (masking={h.masking})")[0]
-        ax_eval.plot(h.eval_steps, h.eval_loss, "o-", color=line.get_color(), label=name)
-    ax_train.set(xlabel="step", ylabel="loss", title="Training loss, as each trainer reports it")
-    ax_eval.set(xlabel="step", ylabel="loss", title="Held-out loss on response tokens only")
+    for i, (h, name) in enumerate(zip(histories, names, strict=True)):
+        style = LINE_STYLES[i % len(LINE_STYLES)]
+        line = ax_train.plot(h.train_steps, h.train_loss, style,
+                             label=f"{name} (masking={h.masking})")[0]
+        ax_eval.plot(h.eval_steps, h.eval_loss, style, marker=MARKERS[i % len(MARKERS)],
+                     color=line.get_color(), label=name)
+    log_loss_axis(ax_train, [x for h in histories for x in h.train_loss])
+    log_loss_axis(ax_eval, [x for h in histories for x in h.eval_loss])
+    ax_train.set(xlabel="step", title="Training loss, as each trainer reports it")
+    ax_eval.set(xlabel="step", title="Held-out loss on response tokens only")
     ax_train.legend(fontsize=8)
     ax_eval.legend(fontsize=8)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
@@ -177,6 +183,10 @@ def compare_runs(
     )
     fig.text(0.5, 0.015, note, ha="center", fontsize=9, style="italic")
     return fig
+
+
+LINE_STYLES = ("-", "--", ":", "-.")
+MARKERS = ("o", "s", "^", "D")
 
 
 def _unique_names(histories: Sequence[RunHistory]) -> list[str]:

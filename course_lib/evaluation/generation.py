@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from course_lib.env import evaluating
+from course_lib.evaluation.metrics import exact_match
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
 
 
@@ -159,11 +160,11 @@ class AnswerTable:
         return [list(r) for r in zip(*cols, strict=True)]
 
     def exact_match(self) -> dict[str, float] | None:
-        """Share of answers equal to the reference, per column (None without references)."""
+        """Share of answers equal to the reference after metrics.normalize_answer, per column."""
         if not self.expected:
             return None
         return {
-            title: sum(a.strip() == e.strip() for a, e in zip(col, self.expected, strict=True))
+            title: sum(exact_match(a, e) for a, e in zip(col, self.expected, strict=True))
             / len(self.expected)
             for title, col in self.answers.items()
         }

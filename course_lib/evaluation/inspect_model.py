@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import torch
 
+from course_lib.display import CourseFigure, new_figure, token_texts, visible
 from course_lib.env import evaluating
-from course_lib.masking.view import visible
 
 
 @dataclass
@@ -49,10 +49,8 @@ class NextTokens:
 
     def plot(self, ax=None):
         """A horizontal bar chart of the top-k tokens (most likely on top); returns the axes."""
-        import matplotlib.pyplot as plt
-
         if ax is None:
-            _, ax = plt.subplots(figsize=(4.5, 0.35 * len(self.tokens) + 1))
+            ax = new_figure(figsize=(4.5, 0.35 * len(self.tokens) + 1)).subplots()
         positions = list(range(len(self.tokens)))[::-1]
         ax.barh(positions, self.probs, color="#60a5fa")
         ax.set_yticks(positions, [repr(t)[1:-1] for t in self.tokens])
@@ -78,20 +76,18 @@ def next_token_probabilities(model, tokenizer, text: str, k: int = 10) -> NextTo
     probs = torch.softmax(logits, dim=-1)
     top = probs.topk(min(k, probs.numel()))
     ids = top.indices.tolist()
-    tokens = [visible(tokenizer.decode([i], skip_special_tokens=False)) for i in ids]
+    tokens = token_texts(tokenizer, ids)
     return NextTokens(text=text, token_ids=ids, tokens=tokens, probs=top.values.tolist())
 
 
-def plot_next_tokens(results: Sequence[NextTokens], width: float = 4.5):
-    """Several NextTokens side by side, one bar chart each; returns the matplotlib Figure."""
-    import matplotlib.pyplot as plt
-
+def plot_next_tokens(results: Sequence[NextTokens], width: float = 4.5) -> CourseFigure:
+    """Several NextTokens side by side, one bar chart each; returns the figure (an image)."""
     results = list(results)
     if not results:
         raise ValueError("plot_next_tokens needs at least one NextTokens")
     height = 0.35 * max(len(r.tokens) for r in results) + 1.2
-    fig, axes = plt.subplots(1, len(results), figsize=(width * len(results), height),
-                             squeeze=False)
+    fig = new_figure(figsize=(width * len(results), height))
+    axes = fig.subplots(1, len(results), squeeze=False)
     for r, ax in zip(results, axes[0], strict=True):
         r.plot(ax)
     fig.tight_layout()

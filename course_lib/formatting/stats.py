@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from course_lib.display import CourseFigure, new_figure
 from course_lib.formatting.schemas import detect_template
 
 STYLES = ("question", "command", "formal", "casual", "with input")
@@ -64,12 +65,12 @@ def data_mix(records: Sequence[Mapping[str, Any]]) -> dict[str, Counter]:
             "task": Counter(task_kind(r) for r in records)}
 
 
-def plot_data_mix(records: Sequence[Mapping[str, Any]], title: str = "training data"):
-    """Two bar charts: how instructions are phrased, and what they ask for. Returns the Figure."""
-    import matplotlib.pyplot as plt
-
+def plot_data_mix(records: Sequence[Mapping[str, Any]],
+                  title: str = "training data") -> CourseFigure:
+    """Two bar charts: how instructions are phrased, and what they ask for (an image)."""
     mix = data_mix(records)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    fig = new_figure(figsize=(10, 3.2))
+    axes = fig.subplots(1, 2)
     for ax, (name, counts) in zip(axes, mix.items(), strict=True):
         labels, values = zip(*counts.most_common(), strict=True) if counts else ((), ())
         ax.bar(labels, values, color="#60a5fa" if name == "style" else "#34d399")

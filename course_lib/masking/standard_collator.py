@@ -37,9 +37,11 @@ def mlm_collator_batch(
 
     BERT-style training picks about `mlm_probability` of the (non-special) tokens at random,
     hides most of them behind a mask token in the *input*, and grades only those positions:
-    every other label is -100. Causal instruction tuning wants none of this, hence the seed's
-    `mlm=False`. A causal tokenizer has no mask token, so a copy gets one ("<mask>", a new id
-    the model has never seen). Returns (batch, tokenizer used); `seed` makes the draw repeatable.
+    every other label is -100. Causal instruction tuning wants none of this, hence the
+    `mlm=False` every tutorial passes (`mlm=True` is the collator's default). A causal tokenizer
+    has no mask token, and the collator refuses to start without one, so a copy gets one
+    ("<mask>", a new id the model has never seen). Returns (batch, tokenizer used); `seed`
+    makes the draw repeatable.
     """
     import copy
 

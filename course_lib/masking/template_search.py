@@ -26,6 +26,7 @@ from typing import Any
 
 import torch
 
+from course_lib.display import token_texts
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example, get_template
 from course_lib.masking.labels import IGNORE_INDEX, as_rows
 
@@ -196,13 +197,13 @@ class TemplateMismatch:
         a = self.alone_tokens[diff] if diff < len(self.alone_tokens) else "(nothing)"
         c = self.context_tokens[diff] if diff < len(self.context_tokens) else "(nothing)"
         lines += [
-            f"They differ at token {diff}: {a!r} alone but {c!r} in context (Ġ is a space, "
-            f"Ċ a newline: in context the text before the template is glued onto it).",
+            f"They differ at token {diff}: {a!r} alone but {c!r} in context (· is a space, "
+            f"↵ a newline: in context the text before the template is glued onto it).",
             f"A search for {self.alone_ids} finds nothing, so the whole example is masked "
             f"and teaches nothing.",
             f"Fix: search for the in-context ids {self.context_ids} "
             f"(CompletionOnlyCollator({self.context_ids}, tokenizer)), or tokenize prompt and "
-            f"response as separate segments (labels.prepare_examples), as TRL 1.x does.",
+            f"response as separate segments (labels.prepare_examples), so nothing is searched.",
         ]
         return "\n".join(lines)
 
@@ -216,9 +217,9 @@ def explain_template_mismatch(tokenizer, template: str, text: str) -> TemplateMi
 
         >>> print(explain_template_mismatch(tok, "### Response:",
         ...       "### Instruction: What is 2+2? ### Response: 4"))   # doctest: +SKIP
-        '### Response:' tokenized alone:    ['###', 'ĠResponse', ':']  ids [262, 286, 29]
-        the same text inside the example: ['Ġ###', 'ĠResponse', ':']  ids [291, 286, 29]
-        They differ at token 0: '###' alone but 'Ġ###' in context ...
+        '### Response:' tokenized alone:    ['###', '·Response', ':']  ids [262, 286, 29]
+        the same text inside the example: ['·###', '·Response', ':']  ids [291, 286, 29]
+        They differ at token 0: '###' alone but '·###' in context ...
     """
     alone = tokenizer.encode(template, add_special_tokens=False)
     in_context = template_ids_in_context(tokenizer, template, text)
@@ -226,8 +227,8 @@ def explain_template_mismatch(tokenizer, template: str, text: str) -> TemplateMi
     return TemplateMismatch(
         template=template,
         alone_ids=alone,
-        alone_tokens=tokenizer.convert_ids_to_tokens(alone),
+        alone_tokens=token_texts(tokenizer, alone),
         context_ids=in_context,
-        context_tokens=tokenizer.convert_ids_to_tokens(in_context),
+        context_tokens=token_texts(tokenizer, in_context),
         found=find_subsequence(full, alone) is not None,
     )

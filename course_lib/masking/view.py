@@ -1,16 +1,20 @@
 """See every token's label: the mask, token by token.
 
-Each token is a chip: its text (spaces shown as '·', newlines as '↵'), its id and its label.
-Masked tokens (label -100) are grey, trained tokens green, special tokens (BOS, EOS, pad) are
-outlined and bold, padding (attention_mask 0) is faded.
+Each token is a chip: its text (spaces shown as '·', newlines as '↵'), then its id and its
+label underneath. Two cues tell masked from trained, so the view reads without colour too:
+masked tokens (label -100) are hatched grey with a dashed border, trained tokens are blue
+and underlined. Special tokens (BOS, EOS, pad) are outlined and bold; padding
+(attention_mask 0) is plain with a dotted border and says "pad".
 
     >>> view = show_mask({"instruction": "What is 2+2?", "response": "4"}, tok)  # doctest: +SKIP
     >>> view            # in JupyterLab / Colab: chips (HTML, no JavaScript)  # doctest: +SKIP
     >>> print(view.to_ansi())   # a terminal, like Axolotl's `preprocess --debug` # doctest: +SKIP
     >>> view.to_figure()        # a matplotlib figure, for static export         # doctest: +SKIP
 
-After training, pass per-token losses (masking.loss.example_token_losses) and trained tokens are
-coloured by their loss instead: green is learned, red is not yet.
+After training, pass per-token losses (masking.loss.example_token_losses) and each trained
+token shows its loss under the chip, coloured from blue (learned, loss 0) through yellow to
+orange (not yet, loss >= `loss_high`): a scale colour-blind readers can tell apart too.
+The text around the chips takes JupyterLab's theme colours, so it reads in dark themes.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from course_lib.display import new_figure, token_texts
 from course_lib.formatting.templates import format_example
 from course_lib.masking import MASKINGS
 from course_lib.masking.audit import audit_labels
@@ -29,17 +34,21 @@ from course_lib.masking.labels import IGNORE_INDEX, as_rows
 from course_lib.masking.loss import example_token_losses
 from course_lib.masking.strategies import label_examples
 
-VISIBLE_WHITESPACE = {" ": "·", "\n": "↵", "\t": "→", "\r": "␍"}
-
-# Colours, shared by the HTML and figure renderers.
-MASKED_BG, MASKED_FG = "#e5e7eb", "#6b7280"
-TRAINED_BG, TRAINED_FG = "#bbf7d0", "#14532d"
-SPECIAL_BORDER = "#1f2937"
-
-
-def visible(text: str) -> str:
-    """Make whitespace visible: visible(" a\\n") == "·a↵"."""
-    return "".join(VISIBLE_WHITESPACE.get(ch, ch) for ch in text)
+# Chip colours: light backgrounds with dark text, readable on light and dark pages alike.
+MASKED_BG, MASKED_FG, MASKED_EDGE = "#e5e7eb", "#374151", "#6b7280"
+MASKED_HATCH = "repeating-linear-gradient(135deg, #eceef2 0 4px, #d6dae1 4px 6px)"
+TRAINED_BG, TRAINED_FG, TRAINED_EDGE = "#cfe2ff", "#0b2a55", "#1f5fbf"
+PAD_BG = "#f9fafb"
+# Text outside the chips follows the notebook's theme (JupyterLab, then Colab, then VS Code).
+THEME_TEXT = ("var(--jp-content-font-color1, var(--colab-primary-text-color, "
+              "var(--vscode-editor-foreground, #1f2937)))")
+THEME_TEXT2 = ("var(--jp-content-font-color2, var(--colab-secondary-text-color, "
+               "var(--vscode-descriptionForeground, #4b5563)))")
+THEME_ERROR = "var(--jp-error-color1, #b91c1c)"
+SPECIAL_BORDER = "#111827"  # the outline inside a chip; the page-side outline uses THEME_TEXT
+# The loss scale: blue (learned), yellow, orange (not yet). Blue-yellow-orange stays apart for
+# the common colour-vision deficiencies, unlike red-green.
+LOSS_STOPS = ((0.0, (107, 174, 214)), (0.5, (254, 227, 145)), (1.0, (253, 141, 60)))
 
 
 @dataclass(frozen=True)
@@ -62,17 +71,6 @@ class TokenChip:
         return "-100" if not self.trained else str(self.label)
 
 
-def _token_texts(tokenizer, ids: Sequence[int]) -> list[str]:
-    """Each token's text. Byte-level pieces of one character decode to '�' alone: keep the
-    tokenizer's raw piece then (e.g. 'Ã'), so the chip is still tellable from others."""
-    texts = []
-    raw = tokenizer.convert_ids_to_tokens(list(ids))
-    for tid, piece in zip(ids, raw, strict=True):
-        text = tokenizer.decode([tid], skip_special_tokens=False)
-        texts.append(piece if "\ufffd" in text else text)
-    return texts
-
-
 @dataclass
 class ExampleView:
     """The chips of one example, with a title and its counts."""
@@ -93,15 +91,40 @@ class ExampleView:
                 f"(trained {self.n_trained / max(self.n_tokens, 1):.0%})")
 
 
-def _loss_colour(loss: float, high: float) -> str:
-    """Green (low loss) to red (high loss), as an HTML hex colour."""
+def loss_colour(loss: float, high: float) -> str:
+    """The loss scale's colour for `loss` (0 -> blue, high/2 -> yellow, >= high -> orange).
+
+        >>> loss_colour(0.0, 5.0), loss_colour(2.5, 5.0), loss_colour(9.0, 5.0)
+        ('#6baed6', '#fee391', '#fd8d3c')
+    """
     x = 0.0 if high <= 0 else max(0.0, min(1.0, loss / high))
-    r, g, b = int(34 + x * (220 - 34)), int(197 - x * (197 - 38)), int(94 - x * (94 - 38))
-    return f"#{r:02x}{g:02x}{b:02x}"
+    for (x0, c0), (x1, c1) in zip(LOSS_STOPS, LOSS_STOPS[1:], strict=False):
+        if x <= x1:
+            t = (x - x0) / (x1 - x0)
+            r, g, b = (round(a + t * (b - a)) for a, b in zip(c0, c1, strict=True))
+            return f"#{r:02x}{g:02x}{b:02x}"
+    raise AssertionError("unreachable: x is clamped to [0, 1]")
 
 
 def _finite(x: float | None) -> bool:
     return x is not None and not math.isnan(x)
+
+
+def _chip_style(c: TokenChip, loss_high: float) -> str:
+    """The chip's CSS: background and border say masked / trained, in two cues."""
+    if c.trained:
+        bg = loss_colour(c.loss, loss_high) if _finite(c.loss) else TRAINED_BG
+        edge = f"border:1px solid {TRAINED_EDGE};border-bottom:3px solid {TRAINED_EDGE}"
+        fg = TRAINED_FG
+    else:
+        bg = f"{MASKED_BG};background-image:{MASKED_HATCH}"
+        edge, fg = f"border:1px dashed {MASKED_EDGE}", MASKED_FG
+    if c.padding:  # plain and dotted, yet as readable as the rest (no fading)
+        bg, edge, fg = PAD_BG, f"border:1px dotted {MASKED_EDGE}", MASKED_FG
+    special = (f"outline:2px solid {THEME_TEXT};outline-offset:1px;font-weight:bold"
+               if c.special else "font-weight:normal")
+    return (f"display:inline-block;margin:3px;padding:2px 5px;border-radius:4px;"
+            f"background:{bg};color:{fg};{edge};{special};text-align:center;vertical-align:top")
 
 
 @dataclass
@@ -109,7 +132,7 @@ class MaskView:
     """Several examples' chips, renderable as HTML, ANSI text or a matplotlib figure."""
 
     examples: list[ExampleView]
-    loss_high: float = 5.0  # the loss shown as full red in the overlay
+    loss_high: float = 5.0  # the loss shown as full orange in the overlay
 
     # ---- terminal -------------------------------------------------------------------------
     def to_ansi(self, color: bool | None = None) -> str:
@@ -126,7 +149,7 @@ class MaskView:
             if chip.padding:
                 code = "2"  # faint
             elif chip.trained and _finite(chip.loss):
-                hexcol = _loss_colour(chip.loss, self.loss_high)
+                hexcol = loss_colour(chip.loss, self.loss_high)
                 r, g, b = (int(hexcol[k:k + 2], 16) for k in (1, 3, 5))
                 code = f"38;2;{r};{g};{b}"
             elif chip.trained:
@@ -153,72 +176,69 @@ class MaskView:
 
     # ---- notebook -------------------------------------------------------------------------
     def _chip_html(self, c: TokenChip) -> str:
-        if c.trained and _finite(c.loss):
-            bg, fg = _loss_colour(c.loss, self.loss_high), "#ffffff"
-        elif c.trained:
-            bg, fg = TRAINED_BG, TRAINED_FG
-        else:
-            bg, fg = MASKED_BG, MASKED_FG
-        border = f"2px solid {SPECIAL_BORDER}" if c.special else "1px solid transparent"
-        weight = "bold" if c.special else "normal"
-        opacity = "0.45" if c.padding else "1"
         tip = f"id {c.token_id}, label {c.label_text}"
         if _finite(c.loss):
             tip += f", loss {c.loss:.3f}"
         if c.padding:
             tip += ", padding (attention_mask 0)"
+        # Under the token: id and label, then the loss of a trained token when there is one.
         sub = f"{c.token_id}<br>{c.label_text}"
+        if c.trained and _finite(c.loss):
+            sub += f"<br>loss {c.loss:.2f}"
+        if c.padding:
+            sub += "<br>pad"
         return (
-            f'<span title="{html.escape(tip)}" style="display:inline-block;margin:2px;'
-            f"padding:2px 4px;border-radius:4px;background:{bg};color:{fg};border:{border};"
-            f'font-weight:{weight};opacity:{opacity};text-align:center;vertical-align:top">'
-            f'<span style="font-family:monospace;white-space:pre">{html.escape(c.text)}</span>'
-            f'<br><span style="font-size:0.7em">{sub}</span></span>'
+            f'<span title="{html.escape(tip)}" style="{_chip_style(c, self.loss_high)}">'
+            f'<span style="font-family:monospace;font-size:14px;white-space:pre">'
+            f"{html.escape(c.text)}</span>"
+            f'<br><span style="font-size:11px;line-height:1.25">{sub}</span></span>'
         )
 
+    def legend_html(self) -> str:
+        """The key: a chip of each kind, and the loss scale when losses are shown."""
+        masked = TokenChip("masked", 0, IGNORE_INDEX)
+        trained = TokenChip("trained", 0, 1)
+        special = TokenChip("special", 0, IGNORE_INDEX, special=True)
+        swatch = '<span style="{}">{}</span>'
+        parts = [swatch.format(_chip_style(c, self.loss_high), c.text)
+                 for c in (masked, trained, special)]
+        text = (" masked: label -100, not graded; trained: graded; · is a space, ↵ a newline;"
+                " under each token: its id, then its label")
+        if self.has_losses:
+            steps = (0.0, self.loss_high / 2, self.loss_high)
+            scale = "".join(
+                swatch.format(_chip_style(TokenChip("", 0, 1, loss=x), self.loss_high),
+                              f"{'≥ ' if x == self.loss_high else ''}{x:g}")
+                for x in steps)
+            text += f", then its loss. Loss scale: {scale} (low: learned; high: not yet)"
+        return (f'<div style="font-size:13px;color:{THEME_TEXT}">'
+                f"{''.join(parts)}{text}</div>")
+
+    @property
+    def has_losses(self) -> bool:
+        return any(c.trained and _finite(c.loss) for ex in self.examples for c in ex.chips)
+
     def _repr_html_(self) -> str:
-        legend = (
-            f'<span style="background:{MASKED_BG};color:{MASKED_FG};padding:1px 4px">'
-            f"masked (-100)</span> "
-            f'<span style="background:{TRAINED_BG};color:{TRAINED_FG};padding:1px 4px">'
-            f"trained</span> "
-            f'<span style="border:2px solid {SPECIAL_BORDER};font-weight:bold;padding:0 4px">'
-            f"special</span> · is a space, ↵ a newline; under each token: id, label"
-        )
-        if any(_finite(c.loss) for ex in self.examples for c in ex.chips):
-            legend += (f"; trained tokens coloured by loss, green 0 to red ≥ "
-                       f"{self.loss_high:g}")
         body = "".join(
-            f'<div style="margin:6px 0"><div style="font-weight:bold">'
+            f'<div style="margin:8px 0"><div style="font-weight:bold;color:{THEME_TEXT}">'
             f"{html.escape(ex.title)}</div><div>{''.join(self._chip_html(c) for c in ex.chips)}"
-            f'</div><div style="font-size:0.85em;color:#374151">{html.escape(ex.counts())}'
+            f'</div><div style="font-size:13px;color:{THEME_TEXT2}">{html.escape(ex.counts())}'
             f"</div></div>"
             for ex in self.examples
         )
-        legend = f'<div style="font-size:0.85em">{legend}</div>'
-        return f'<div style="font-size:13px">{legend}{body}</div>'
+        return f'<div style="font-size:14px">{self.legend_html()}{body}</div>'
 
     # ---- static export --------------------------------------------------------------------
     def to_figure(self, chars_per_row: int = 90, figsize_width: float = 10.0):
-        """A matplotlib Figure of the chips (rows wrap at about `chars_per_row` characters)."""
-        import matplotlib.pyplot as plt
+        """A figure of the chips (an image in a notebook; rows wrap at ~`chars_per_row`).
+
+        Masked chips are hatched, trained ones plain; trained tokens show their loss colour.
+        """
         from matplotlib.patches import FancyBboxPatch
 
-        lines: list[tuple[str, list[TokenChip]]] = []
-        for ex in self.examples:
-            lines.append((ex.title + "  —  " + ex.counts(), []))
-            row: list[TokenChip] = []
-            width = 0
-            for c in ex.chips:
-                w = len(c.text) + 1
-                if row and width + w > chars_per_row:
-                    lines.append(("", row))
-                    row, width = [], 0
-                row.append(c)
-                width += w
-            lines.append(("", row))
-        fig_h = 0.45 * len(lines) + 0.4
-        fig, ax = plt.subplots(figsize=(figsize_width, fig_h))
+        lines = self._figure_lines(chars_per_row)
+        fig = new_figure(figsize=(figsize_width, 0.45 * len(lines) + 0.4))
+        ax = fig.subplots()
         ax.set_xlim(0, chars_per_row + 2)
         ax.set_ylim(len(lines), 0)
         ax.axis("off")
@@ -229,14 +249,15 @@ class MaskView:
             x = 0.0
             for c in row:
                 w = len(c.text) + 0.6
-                if c.trained and _finite(c.loss):
-                    bg = _loss_colour(c.loss, self.loss_high)
+                if c.trained:
+                    bg = loss_colour(c.loss, self.loss_high) if _finite(c.loss) else TRAINED_BG
                 else:
-                    bg = TRAINED_BG if c.trained else MASKED_BG
+                    bg = MASKED_BG
                 ax.add_patch(FancyBboxPatch(
                     (x, y + 0.15), w, 0.7, boxstyle="round,pad=0.02,rounding_size=0.1",
-                    facecolor=bg, edgecolor=SPECIAL_BORDER if c.special else "none",
-                    linewidth=1.5 if c.special else 0, alpha=0.45 if c.padding else 1.0,
+                    facecolor=bg, hatch=None if c.trained else "///",
+                    edgecolor=SPECIAL_BORDER if c.special else MASKED_EDGE,
+                    linewidth=1.5 if c.special else 0.5, alpha=0.45 if c.padding else 1.0,
                 ))
                 ax.text(x + w / 2, y + 0.5, c.text, ha="center", va="center", fontsize=8,
                         family="monospace", fontweight="bold" if c.special else "normal",
@@ -244,6 +265,22 @@ class MaskView:
                 x += w + 0.4
         fig.tight_layout()
         return fig
+
+    def _figure_lines(self, chars_per_row: int) -> list[tuple[str, list[TokenChip]]]:
+        """Title lines and rows of chips, each row at most about `chars_per_row` wide."""
+        lines: list[tuple[str, list[TokenChip]]] = []
+        for ex in self.examples:
+            lines.append((ex.title + "  —  " + ex.counts(), []))
+            row: list[TokenChip] = []
+            width = 0
+            for c in ex.chips:
+                if row and width + len(c.text) + 1 > chars_per_row:
+                    lines.append(("", row))
+                    row, width = [], 0
+                row.append(c)
+                width += len(c.text) + 1
+            lines.append(("", row))
+        return lines
 
 
 def mask_view(
@@ -276,9 +313,9 @@ def mask_view(
         if len(labels) != len(ids) or len(row_losses) != len(ids):
             raise ValueError(f"example {i}: input_ids, labels and losses must have one entry "
                              f"per token ({len(ids)}, {len(labels)}, {len(row_losses)})")
-        texts = _token_texts(tokenizer, ids)
+        texts = token_texts(tokenizer, ids)
         chips = [
-            TokenChip(text=visible(t), token_id=int(tid), label=int(lab),
+            TokenChip(text=t, token_id=int(tid), label=int(lab),
                       special=int(tid) in special_ids, padding=not m,
                       loss=None if loss is None else float(loss))
             for t, tid, lab, m, loss in zip(texts, ids, labels, mask, row_losses, strict=True)
@@ -333,27 +370,41 @@ def mask_explorer(
             cache[masking] = label_examples(recs, tokenizer, masking, template)
         return cache[masking]
 
-    def caption(i: int, r: Mapping[str, Any]) -> str:
-        prompt, _ = format_example(r, "one_line", where=f"example {i}")
-        text = prompt.removeprefix("### Instruction: ").removesuffix(" ### Response:")
-        return f"{i}: {text[:50]}"
+    def texts(i: int) -> tuple[str, str]:
+        prompt, response = format_example(recs[i], template, where=f"example {i}")
+        return prompt, response
 
-    picker = widgets.Dropdown(options=[(caption(i, r), i) for i, r in enumerate(recs)],
-                              value=0, description="Example")
+    def caption(i: int) -> str:
+        # What tells examples apart: instruction, input and answer, not the template's words.
+        r = recs[i]
+        parts = [str(r.get("instruction", "")), str(r.get("input", "") or ""),
+                 "→ " + str(r.get("response", ""))]
+        text = " | ".join(p for p in parts[:2] if p) + " " + parts[2]
+        return f"{i}: {text if len(text) <= 90 else text[:89] + '…'}"
+
+    wide = widgets.Layout(width="100%", max_width="56em")
+    picker = widgets.Dropdown(options=[(caption(i), i) for i in range(len(recs))],
+                              value=0, description="Example", layout=wide,
+                              style={"description_width": "initial"})
     masking = widgets.ToggleButtons(
         options=[(m, m) for m in maskings], value=maskings[min(1, len(maskings) - 1)],
         description="Masking", tooltips=[MASKINGS[m] for m in maskings],
+        style={"description_width": "initial"},
     )
     out = widgets.HTML()
 
     def render(*_: Any) -> None:
-        ex = labelled(masking.value)[picker.value]
-        view = mask_view([ex], tokenizer, titles=[f"Example {picker.value}: "
-                                                  f"{MASKINGS[masking.value]}"])
-        audit = audit_labels([ex], tokenizer, indices=[picker.value])
+        i = picker.value
+        ex = labelled(masking.value)[i]
+        view = mask_view([ex], tokenizer, titles=[f"Example {i}: {MASKINGS[masking.value]}"])
+        audit = audit_labels([ex], tokenizer, indices=[i])
         notes = "".join(f"<li>{html.escape(w)}</li>" for w in audit.warnings)
-        out.value = view._repr_html_() + (f"<ul style='color:#cf222e'>{notes}</ul>" if notes
-                                          else "")
+        prompt, response = texts(i)
+        full = (f'<div style="font-family:monospace;white-space:pre-wrap;margin:4px 0;'
+                f'color:{THEME_TEXT}"><b>prompt:</b> {html.escape(prompt)}<br>'
+                f"<b>response:</b> {html.escape(response)}</div>")
+        out.value = full + view._repr_html_() + (
+            f'<ul style="color:{THEME_ERROR}">{notes}</ul>' if notes else "")
 
     picker.observe(render, names="value")
     masking.observe(render, names="value")

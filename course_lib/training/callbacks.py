@@ -13,12 +13,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from matplotlib.figure import Figure
 from transformers import TrainerCallback
 
+from course_lib.display import figure_png, new_figure
 from course_lib.training.held_out import response_metrics
 from course_lib.training.history import RunHistory, history_from_log
-from course_lib.training.plots import figure_png, in_notebook, plot_history
+from course_lib.training.plots import in_notebook, plot_history
 
 
 class ResponseEvalCallback(TrainerCallback):
@@ -62,8 +62,10 @@ class ResponseEvalCallback(TrainerCallback):
 class LiveLossPlot(TrainerCallback):
     """Redraws the loss curves in the notebook cell while training runs (no-op headless).
 
-    Drawing costs ~0.1 s, so it redraws at most every `min_interval` seconds (and once at
-    the end) to keep the run's speed.
+    The first frame is drawn when training begins, with the x-axis already spanning the
+    whole run. Drawing costs ~0.1 s, so it redraws at most every `min_interval` seconds
+    (and once at the end) to keep the run's speed. Add it after a ResponseEvalCallback so
+    that the held-out panel has points.
     """
 
     def __init__(self, title: str = "", min_interval: float = 2.0):
@@ -71,18 +73,23 @@ class LiveLossPlot(TrainerCallback):
         self.enabled = in_notebook()
         self._handle = None
         self._last = 0.0
-        self._fig = Figure(figsize=(9, 3.5)) if self.enabled else None
+        self._fig = new_figure(figsize=(9, 3.5)) if self.enabled else None
 
     def _draw(self, state) -> None:
         from IPython.display import Image, display  # deferred: only inside a notebook
 
         history = history_from_log(RunHistory(label=self.title), state.log_history)
-        image = Image(data=figure_png(plot_history(history, self._fig)))
+        fig = plot_history(history, self._fig, max_steps=state.max_steps)
+        image = Image(data=figure_png(fig))
         if self._handle is None:
             self._handle = display(image, display_id=True)
         else:
             self._handle.update(image)
         self._last = time.monotonic()
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if self.enabled:
+            self._draw(state)  # the frame the curves will fill: axes over the whole run
 
     def on_log(self, args, state, control, **kwargs):
         if self.enabled and time.monotonic() - self._last >= self.min_interval:

@@ -1,6 +1,7 @@
 """The figure of one training run: reported loss, held-out response-only loss and accuracy.
 
     >>> fig = plot_history(result.history)     # doctest: +SKIP
+    >>> fig                                    # a notebook shows it as an image  # doctest: +SKIP
     >>> fig.savefig("loss.png")                # doctest: +SKIP
 
 The live plot (callbacks.LiveLossPlot) redraws the same figure while a run trains.
@@ -8,10 +9,9 @@ The live plot (callbacks.LiveLossPlot) redraws the same figure while a run train
 
 from __future__ import annotations
 
-import io
-
 from matplotlib.figure import Figure
 
+from course_lib.display import CourseFigure, log_loss_axis, new_figure
 from course_lib.training.history import RunHistory
 
 
@@ -25,32 +25,36 @@ def in_notebook() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def plot_history(history: RunHistory, fig: Figure | None = None) -> Figure:
+def plot_history(history: RunHistory, fig: Figure | None = None,
+                 max_steps: int | None = None) -> CourseFigure:
     """One run: reported training loss and held-out response-only loss, and accuracy.
 
-    Uses matplotlib's object API (no pyplot), so nothing pops up or leaks between cells.
+    The x-axis spans the whole run (`max_steps`, else the history's) from the first frame,
+    and the loss axis is logarithmic: step 0's loss (about 11 for the base model) and the
+    end of a run (below 1) are both readable.
     """
-    fig = fig or Figure(figsize=(9, 3.5))
+    fig = fig or new_figure(figsize=(9, 3.5))
     fig.clear()
     ax_loss, ax_acc = fig.subplots(1, 2)
-    ax_loss.plot(
-        history.train_steps, history.train_loss, label="training loss (as reported)", alpha=0.8
-    )
+    ax_loss.plot(history.train_steps, history.train_loss, label="training loss (as reported)",
+                 alpha=0.8)
     if history.eval_steps:
-        ax_loss.plot(
-            history.eval_steps, history.eval_loss, "o-", label="held-out response-only loss"
-        )
-        ax_acc.plot(history.eval_steps, history.eval_accuracy, "o-", color="tab:green")
-    ax_loss.set(xlabel="step", ylabel="loss", title=f"{history.name}: loss")
-    ax_loss.legend(fontsize=8)
-    ax_acc.set(
-        xlabel="step", ylabel="accuracy", ylim=(0, 1), title="held-out response-token accuracy"
-    )
+        ax_loss.plot(history.eval_steps, history.eval_loss, "s--",
+                     label="held-out response-only loss")
+        ax_acc.plot(history.eval_steps, history.eval_accuracy, "s--", color="tab:orange")
+    else:
+        # Say why the panel is empty rather than leave a blank square.
+        ax_acc.text(0.5, 0.5, "no held-out data given", ha="center", va="center",
+                    transform=ax_acc.transAxes, color="0.4")
+    last = max_steps or history.max_steps or max(history.train_steps + history.eval_steps,
+                                                 default=1)
+    for ax in (ax_loss, ax_acc):
+        ax.set_xlim(0, max(last, 1))
+    log_loss_axis(ax_loss, history.train_loss + history.eval_loss)
+    ax_loss.set(xlabel="step", title=f"{history.name}: loss")
+    if ax_loss.lines:
+        ax_loss.legend(fontsize=8)
+    ax_acc.set(xlabel="step", ylabel="accuracy", ylim=(0, 1),
+               title="held-out response-token accuracy")
     fig.tight_layout()
     return fig
-
-
-def figure_png(fig: Figure, dpi: int = 80) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()

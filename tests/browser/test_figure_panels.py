@@ -6,9 +6,12 @@
 import base64
 
 import pytest
-from course_lib.history import RunHistory
-from course_lib.plots import compare_runs, figure_png, plot_history
 from lab_driver import MIN_DATA_SHARE, decode_image, panel_data_shares
+
+from course_lib.display import figure_png
+from course_lib.evaluation.compare import compare_runs
+from course_lib.training.history import RunHistory
+from course_lib.training.plots import plot_history
 
 TRAINED = dict(train_steps=[5, 10, 15, 20], train_loss=[5.0, 1.0, 0.5, 0.4])
 EVALUATED = dict(eval_steps=[0, 10, 20], eval_loss=[9.0, 1.0, 0.5], eval_accuracy=[0.1, 0.8, 0.9])

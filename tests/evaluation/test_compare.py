@@ -95,6 +95,9 @@ def test_comparison_figure_explains_why_reported_losses_differ(tmp_path):
     train_ax, eval_ax = fig.axes
     assert "reports" in train_ax.get_title() and "response tokens only" in eval_ax.get_title()
     assert len(train_ax.lines) == 2 and len(eval_ax.lines) == 2
+    # Told apart without colour (line style) and readable past step 0 (log loss axes).
+    assert train_ax.lines[0].get_linestyle() != train_ax.lines[1].get_linestyle()
+    assert train_ax.get_yscale() == eval_ax.get_yscale() == "log"
     [note] = figure_texts(fig)
     assert note == NOT_COMPARABLE  # the figure explains itself, in these words:
     assert "not comparable" in note and "prompt tokens" in note and "response-only" in note

@@ -65,7 +65,8 @@ def test_explain_template_mismatch_shows_both_tokenizations(toy_tokenizer):
     report = explain_template_mismatch(toy_tokenizer, "### Response:", SEED_TEXT)
     assert not report.found
     text = str(report)
-    assert "'###'" in text and "'Ġ###'" in text  # both first tokens named
+    assert "'###'" in text and "'·###'" in text  # both first tokens named, · for a space
+    assert "Ġ" not in text
     assert str(report.context_ids) in text and "Fix:" in text
     assert "<pre" in report._repr_html_()
 

@@ -5,8 +5,18 @@ import re
 
 import pytest
 
+from course_lib.display import visible
 from course_lib.masking.labels import IGNORE_INDEX, pad_batch, prepare_examples
-from course_lib.masking.view import mask_explorer, mask_view, show_mask, visible
+from course_lib.masking.view import (
+    MASKED_HATCH,
+    THEME_TEXT,
+    THEME_TEXT2,
+    TRAINED_BG,
+    loss_colour,
+    mask_explorer,
+    mask_view,
+    show_mask,
+)
 
 RECORDS = [
     {"instruction": "What is 2+2?", "response": "4"},
@@ -58,9 +68,39 @@ def test_html_is_inline_css_without_script(toy_tokenizer):
     assert html.count('title="id ') == sum(
         len(e["input_ids"]) for e in prepare_examples(RECORDS, toy_tokenizer).examples)
     assert "Hola" in html and "↵" in html
-    assert "#bbf7d0" in html and "#e5e7eb" in html  # trained and masked colours
+    assert TRAINED_BG in html and MASKED_HATCH in html  # trained and masked chips
     assert "Count of labels" in html
 
+
+def chip_styles(html: str) -> list[str]:
+    """The style attribute of every token chip (the spans with a tooltip)."""
+    return re.findall(r'<span title="id [^"]*" style="([^"]*)"', html)
+
+
+def test_masked_and_trained_differ_by_more_than_colour(toy_tokenizer):
+    view = show_mask(RECORDS[0], toy_tokenizer)
+    chips = view.examples[0].chips
+    styles = chip_styles(view._repr_html_())
+    assert len(styles) == len(chips)
+    for chip, style in zip(chips, styles, strict=True):
+        # A reader who cannot tell the colours apart still sees hatching and a dashed
+        # border on masked tokens, and a solid underline on trained ones.
+        assert ("dashed" in style and "repeating-linear-gradient" in style) == (not chip.trained)
+        assert ("border-bottom:3px solid" in style) == chip.trained
+        assert ("outline:2px solid" in style) == chip.special
+
+
+def test_text_around_the_chips_follows_the_theme(toy_tokenizer):
+    html = show_mask(RECORDS, toy_tokenizer)._repr_html_()
+    # The summary line, titles and legend use JupyterLab's theme colours (light or dark),
+    # and special tokens are outlined in the theme's text colour, never in a fixed dark grey.
+    assert html.count(f"color:{THEME_TEXT2}") == 2  # one summary line per example
+    assert f'font-weight:bold;color:{THEME_TEXT}' in html
+    assert "var(--jp-content-font-color1" in THEME_TEXT and THEME_TEXT.endswith(")))")
+    for special in [s for s in chip_styles(html) if "outline" in s]:
+        assert f"outline:2px solid {THEME_TEXT}" in special
+    small = [float(x) for x in re.findall(r"font-size:([0-9.]+)px", html)]
+    assert min(small) >= 11  # ids and labels are no longer ~9 px
 
 def test_padding_is_shown_as_padding(toy_tokenizer_pad_is_eos):
     tok = toy_tokenizer_pad_is_eos
@@ -73,6 +113,12 @@ def test_padding_is_shown_as_padding(toy_tokenizer_pad_is_eos):
     real_eos = short.chips[short.n_tokens - 1]
     assert real_eos.trained and not real_eos.padding  # pad == eos, yet trained
     assert "pad)" in view.to_ansi(color=False)
+    # In the notebook: dotted and marked "pad", never faded (faded text is unreadable).
+    styles = chip_styles(view._repr_html_())
+    chips = [c for e in view.examples for c in e.chips]
+    assert [("dotted" in st) for st in styles] == [c.padding for c in chips]
+    assert not any("opacity" in st for st in styles)
+    assert view._repr_html_().count("<br>pad</span>") == len(pads)
 
 
 def test_loss_overlay(toy_tokenizer):
@@ -84,20 +130,54 @@ def test_loss_overlay(toy_tokenizer):
     text = view.to_ansi(color=False)
     assert "loss 0.10" in text and "loss 4.90" in text
     html = view._repr_html_()
-    assert "coloured by loss" in html and "loss 4.900" in html
+    assert "loss 4.900" in html  # the tooltip
+    assert "<br>loss 0.10" in html and "<br>loss 4.90" in html  # printed under the chip
     assert "38;2;" in view.to_ansi(color=True)  # truecolour by loss
     with pytest.raises(ValueError, match="one entry per token"):
         mask_view(ex, toy_tokenizer, losses=[0.0])
 
 
-def test_figure_has_a_patch_per_token(toy_tokenizer):
-    import matplotlib.pyplot as plt
+def test_loss_colours_match_the_legend_and_avoid_red_green(toy_tokenizer):
+    ex = prepare_examples(RECORDS[:1], toy_tokenizer).examples[0]
+    losses = [float("nan")] * (len(ex["input_ids"]) - 2) + [0.0, 9.0]
+    view = mask_view(ex, toy_tokenizer, losses=losses, loss_high=5.0)
+    styles = chip_styles(view._repr_html_())
+    low, high = loss_colour(0.0, 5.0), loss_colour(5.0, 5.0)
+    assert f"background:{low};" in styles[-2] and f"background:{high};" in styles[-1]
+    legend = view.legend_html()
+    for x in (0.0, 2.5, 5.0):  # the legend's scale uses the chips' own colours
+        assert f"background:{loss_colour(x, 5.0)};" in legend
+    assert "≥ 5" in legend
+    # Blue for learned, orange for not yet: the low end is blue, the high end is not green.
+    r, g, b = (int(low[k:k + 2], 16) for k in (1, 3, 5))
+    assert b > r and b > g
+    r, g, b = (int(high[k:k + 2], 16) for k in (1, 3, 5))
+    assert r > g > b
+    no_losses = show_mask(RECORDS[0], toy_tokenizer).legend_html()
+    assert "Loss scale" not in no_losses
 
+
+def test_figure_has_a_patch_per_token_and_hatches_masked_ones(toy_tokenizer):
     view = show_mask(RECORDS, toy_tokenizer)
     fig = view.to_figure()
-    n_tokens = sum(len(e.chips) for e in view.examples)
-    assert len(fig.axes[0].patches) == n_tokens
-    plt.close(fig)
+    chips = [c for e in view.examples for c in e.chips]
+    patches = fig.axes[0].patches
+    assert len(patches) == len(chips)
+    assert [p.get_hatch() is not None for p in patches] == [not c.trained for c in chips]
+
+
+def test_explorer_captions_tell_examples_apart(toy_tokenizer):
+    # Same instruction, different inputs: the captions must differ within what is shown.
+    same = [{"instruction": "Translate to Spanish", "input": word, "response": answer}
+            for word, answer in (("school", "escuela"), ("Good luck", "Buena suerte"))]
+    box = mask_explorer(same, toy_tokenizer, maskings=("response",))
+    picker, _, out = box.children
+    captions = [label for label, _ in picker.options]
+    assert captions == ["0: Translate to Spanish | school → escuela",
+                        "1: Translate to Spanish | Good luck → Buena suerte"]
+    assert picker.layout.width == "100%"  # not cut at the dropdown's default width
+    picker.value = 1
+    assert "Good luck" in out.value and "Buena suerte" in out.value  # the example in full
 
 
 def test_explorer_updates_with_example_and_strategy(toy_tokenizer):

@@ -4,6 +4,7 @@
 also checks the verdicts that check() shows there.)
 """
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -12,7 +13,7 @@ import nbformat
 import pytest
 
 from course_lib.colab import colab_url, install_line
-from course_lib.notebook_runner import run_notebook
+from course_lib.notebook_runner import execute_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
@@ -52,7 +53,66 @@ def test_lesson_badge_and_install_line_agree_with_pyproject(path):
     )
 
 
+# Learners have never read the guide the course was written from: name the thing itself.
+GUIDE_WORDS = re.compile(r"\bthe seed\b|\bseed's\b|\bseed (template|guide|format|collator)",
+                         re.IGNORECASE)
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_lessons_never_say_the_seed(path):
+    cells = nbformat.read(path, as_version=4).cells
+    found = [(i, m.group(0)) for i, c in enumerate(cells) for m in GUIDE_WORDS.finditer(c.source)]
+    assert not found, f"cells say {found}: name the one-line template, the standard collator..."
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_one_convention_for_a_space(path):
+    # '·' everywhere; 'Ġ' only where lesson 01 explains what the vocabulary calls it.
+    text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+    assert ("Ġ" in text) == path.name.startswith("01_")
+
+
+# Calls whose result is a figure: as the last line of a cell it must show as an image.
+FIGURE_CALLS = ("plot_next_tokens(", "plot_data_mix(", "compare_runs(", "plot_history(",
+                ".to_figure(")
+
+
+def last_statement(source: str) -> str:
+    """The source of a cell's last statement (its displayed value), '' if not plain Python."""
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:  # e.g. a `!pip install` line
+        return ""
+    return ast.get_source_segment(source, body[-1]) if body else ""
+
+
+def what_a_learner_would_miss(nb) -> list[str]:
+    """Outputs that would look wrong in JupyterLab: figures as text, stderr blocks, a hidden
+    input column."""
+    problems = []
+    for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+        outputs = cell.get("outputs", [])
+        kinds = [k for o in outputs for k in o.get("data", {})]
+        last = last_statement(cell.source)
+        if (last.startswith(FIGURE_CALLS) or last == "fig") and "image/png" not in kinds:
+            problems.append(f"code cell {i} returns a figure but shows no image: {kinds}")
+        if "live_plot=True" in cell.source and "image/png" not in kinds:
+            problems.append(f"code cell {i}: the live plot shows no image")
+        for o in outputs:
+            text = o.get("data", {}).get("text/plain", "")
+            if text.startswith("<Figure") and "image/png" not in o.get("data", {}):
+                problems.append(f"code cell {i} shows {text!r} instead of the figure")
+            if o.get("output_type") == "stream" and o.get("name") == "stderr":
+                problems.append(f"code cell {i} prints on stderr (red): {o['text'][:100]!r}")
+            html = o.get("data", {}).get("text/html", "")
+            if "answer_table(" in cell.source and "inputs=" in cell.source and html:
+                if ">input</th>" not in html:
+                    problems.append(f"code cell {i}: the answer table hides its inputs")
+    return problems
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
-def test_lesson_runs_headless_on_cpu(path):
-    run_notebook(path, timeout=300)
+def test_lesson_runs_headless_on_cpu_and_shows_what_it_says(path):
+    nb, _ = execute_notebook(path, timeout=300)
+    assert what_a_learner_would_miss(nb) == []

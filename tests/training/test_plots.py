@@ -16,6 +16,24 @@ def test_single_run_plot_has_loss_and_accuracy_panels():
     fig = plot_history(run("response", 0))
     assert len(fig.axes) == 2
     assert len(fig.axes[0].lines) == 2  # reported training loss and held-out loss
+    assert fig.axes[0].get_yscale() == "log"  # step 0's ~11 does not flatten the rest
+
+
+def test_first_frame_spans_the_whole_run():
+    # The first live frame holds one held-out point at step 0: without a fixed x-axis
+    # matplotlib would centre it on -0.04..0.04.
+    first = RunHistory(masking="response")
+    first.add_eval(0, 11.0, 0.0)
+    fig = plot_history(first, max_steps=40)
+    for ax in fig.axes:
+        assert ax.get_xlim() == (0, 40)
+
+
+def test_an_empty_accuracy_panel_says_why():
+    h = RunHistory(masking="response", max_steps=5)
+    h.add_train_loss(1, 3.0)
+    texts = [t.get_text() for t in plot_history(h).axes[1].texts]
+    assert texts == ["no held-out data given"]
 
 
 def test_live_plot_is_a_no_op_headless():
@@ -45,12 +63,14 @@ def test_live_plot_shows_then_updates_one_display_in_a_notebook(monkeypatch):
     monkeypatch.setattr(plots, "in_notebook", lambda: True)
     monkeypatch.setattr(IPython.display, "display", fake_display)
     cb = LiveLossPlot(min_interval=0.0)
-    state = TrainerState()
+    state = TrainerState(max_steps=2)
     state.log_history = [{"step": 0, "response_eval_loss": 3.0, "response_eval_accuracy": 0.0}]
+    cb.on_train_begin(None, state, None)  # the first frame: step 0's held-out point
+    assert cb._fig.axes[0].get_xlim() == (0, 2)
     for step in (1, 2):
         state.log_history.append({"step": step, "loss": 3.0 - step})
         cb.on_log(None, state, None)
     cb.on_train_end(None, state, None)
-    assert [c[0] for c in calls] == ["display", "update", "update"]
+    assert [c[0] for c in calls] == ["display", "update", "update", "update"]
     assert calls[0][2] is True  # display_id=True: later frames replace this one in place
     assert calls[-1][1].data.startswith(b"\x89PNG")

@@ -1,0 +1,113 @@
+"""How the course shows things: figures as images, and tokens with their spaces visible.
+
+Figures. A plain matplotlib `Figure` made without pyplot has no image form of its own: in a
+fresh Jupyter kernel, where pyplot has not drawn yet, JupyterLab shows the text
+`<Figure size 1100x420 with 2 Axes>` instead of the picture. Every figure the course returns
+is a `CourseFigure`, which carries its own PNG, so the last line of a cell shows the image in
+JupyterLab, Colab and nbclient alike. Nothing goes through pyplot, so nothing is drawn twice
+and no figure leaks into the next cell.
+
+    >>> fig = new_figure(figsize=(4, 2))
+    >>> ax = fig.subplots()
+    >>> fig._repr_png_()[:4]
+    b'\\x89PNG'
+
+Tokens. A byte-level BPE vocabulary stores a leading space as `Ġ` (`ĠParis`); the course
+shows every token as the text it decodes to, with `·` for a space and `↵` for a newline:
+
+    >>> visible(" Paris\\n")
+    '·Paris↵'
+
+Library warnings. `captured_logs` collects what a library logs (transformers' warnings) so
+a lesson can print it as part of its output, with prose around it, instead of an
+unexplained red block on stderr.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+VISIBLE_WHITESPACE = {" ": "·", "\n": "↵", "\t": "→", "\r": "␍"}
+
+
+def visible(text: str) -> str:
+    """Make whitespace visible: visible(" a\\n") == "·a↵"."""
+    return "".join(VISIBLE_WHITESPACE.get(ch, ch) for ch in text)
+
+
+def token_texts(tokenizer, ids: Sequence[int]) -> list[str]:
+    """Each token as the text it decodes to, whitespace made visible.
+
+    A byte-level piece that is only part of a character decodes to '�' alone: the
+    tokenizer's raw piece is kept then (e.g. 'Ã'), so the token is still tellable from others.
+    """
+    texts = []
+    raw = tokenizer.convert_ids_to_tokens(list(ids))
+    for tid, piece in zip(ids, raw, strict=True):
+        text = tokenizer.decode([int(tid)], skip_special_tokens=False)
+        texts.append(piece if "\ufffd" in text else visible(text))
+    return texts
+
+
+class CourseFigure(Figure):
+    """A matplotlib Figure that IPython displays as a PNG (its `_repr_png_`)."""
+
+    def _repr_png_(self) -> bytes:
+        # bbox_inches="tight": the picture IPython's own inline backend would show.
+        return figure_png(self, dpi=100, tight=True)
+
+
+def new_figure(**kwargs) -> CourseFigure:
+    """A CourseFigure (matplotlib's Figure keywords: figsize, layout, ...), no pyplot."""
+    return CourseFigure(**kwargs)
+
+
+def figure_png(fig: Figure, dpi: int = 80, tight: bool = False) -> bytes:
+    """The figure as PNG bytes (for a live display, a file or a test)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
+    return buffer.getvalue()
+
+
+def log_loss_axis(ax, values: Iterable[float]) -> None:
+    """A logarithmic loss axis with plain tick labels (0.2, 0.5, 1, 2, 5, 10).
+
+    A loss falls from ~11 to below 1 within a few dozen steps: on a linear axis everything
+    after the first step is a flat line near 0. Values <= 0 (none expected) keep it linear.
+    """
+    values = [v for v in values if v == v]  # NaN (a batch with nothing to grade) is no value
+    if not values or min(values) <= 0:
+        ax.set_ylabel("loss")
+        return
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylabel("loss (log scale)")
+
+
+@contextmanager
+def captured_logs(name: str = "transformers") -> Iterator[list[str]]:
+    """Collect the messages logged under `name` in the block, instead of printing them.
+
+        >>> with captured_logs("demo") as messages:
+        ...     logging.getLogger("demo.part").warning("careful")
+        >>> messages
+        ['careful']
+    """
+    logger = logging.getLogger(name)
+    messages: list[str] = []
+    collect = logging.Handler()
+    collect.emit = lambda record: messages.append(record.getMessage())  # type: ignore[method-assign]
+    saved = logger.handlers[:]
+    logger.handlers = [collect]  # the library's own stderr handler is off for the block
+    try:
+        yield messages
+    finally:
+        logger.handlers = saved

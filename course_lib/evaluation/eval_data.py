@@ -1,0 +1,83 @@
+"""The rows an evaluation asks about: instruction, input, reference, and the labels to slice by.
+
+Any file `course train` reads works (every schema of formatting.schemas), plus rows that have
+an instruction and no answer at all: those are scored on adherence only, and counted.
+
+    >>> data = eval_rows([{"instruction": "What is 2+2?", "response": "4", "kind": "add"},
+    ...                   {"instruction": "Say hi."}])
+    >>> [(r["instruction"], r["reference"], r["kind"]) for r in data.rows]
+    [('What is 2+2?', '4', 'add'), ('Say hi.', None, None)]
+    >>> data.without_reference
+    1
+
+The labels come from the raw row, because the loader keeps only instruction, input and
+response: `kind` (task kind), `group` (paraphrases of one question share it), `style` (how it
+is phrased) and `seen` (whether the tuning data uses that style). `course:eval` says
+`phrasing: seen/unseen` instead of `style` and `seen`; it is read as both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from course_lib.errors import CourseError
+from course_lib.formatting.records import load_raw_rows
+from course_lib.formatting.schemas import normalize_record
+
+# The fields that hold an answer in the schemas the course reads; a row with none of them
+# (and no text or messages to parse one from) is a question without a reference.
+ANSWER_FIELDS = ("response", "output", "completion", "messages", "text")
+LABELS = ("kind", "group", "style", "seen")
+
+
+@dataclass(frozen=True)
+class EvalData:
+    """Rows ready to evaluate, where they came from, and how many have no reference."""
+
+    rows: list[dict[str, Any]]
+    source: str
+
+    @property
+    def without_reference(self) -> int:
+        return sum(r["reference"] is None for r in self.rows)
+
+    def has(self, label: str) -> bool:
+        """Whether any row carries `label` (kind, group, style, seen)."""
+        return any(r[label] is not None for r in self.rows)
+
+
+def eval_rows(data: str | Path | Sequence[dict] | EvalData = "course:eval_styles",
+              limit: int | None = None) -> EvalData:
+    """Load `data` (a file, an embedded set, a Hub id, or rows) as EvalData.
+
+    `limit` keeps the first rows only. An empty set is an error, not an empty report.
+    """
+    if isinstance(data, EvalData):
+        return data
+    if isinstance(data, str | Path):
+        source, raw = str(data), load_raw_rows(data)
+    else:
+        source, raw = "rows", [(f"row {i}", row) for i, row in enumerate(data)]
+    raw = raw[:limit] if limit is not None else raw
+    if not raw:
+        raise CourseError(f"{source} holds no rows to evaluate; give a file with at least one.")
+    return EvalData([_eval_row(i, where, row) for i, (where, row) in enumerate(raw)], source)
+
+
+def _eval_row(index: int, where: str, row: Any) -> dict[str, Any]:
+    # A bare question gets an empty answer so the shared normaliser accepts it.
+    bare = isinstance(row, dict) and "instruction" in row and not any(
+        field in row for field in ANSWER_FIELDS)
+    record = normalize_record({**row, "response": ""} if bare else row, where)
+    phrasing = row.get("phrasing") if isinstance(row, dict) else None
+    labels = {label: row.get(label) if isinstance(row, dict) else None for label in LABELS}
+    if labels["style"] is None:
+        labels["style"] = phrasing
+    if labels["seen"] is None and phrasing in ("seen", "unseen"):
+        labels["seen"] = phrasing == "seen"
+    reference = record["response"].strip() or None  # an empty answer cannot be compared
+    return {"id": index, "where": where, "instruction": record["instruction"],
+            "input": record["input"], "reference": reference, **labels}

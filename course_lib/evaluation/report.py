@@ -1,0 +1,392 @@
+"""Did it work? Ask every model every question of a set, score each answer, summarise: `evaluate`.
+
+One call serves lesson 06, `course eval` and lesson 07's experiments:
+
+    >>> report = evaluate({"base": "tiny", "masked": "runs/masked"})     # doctest: +SKIP
+    >>> print(report)     # models as columns; metrics and breakdowns as rows # doctest: +SKIP
+    >>> report.to_dict()["models"]["masked"]["exact_match"]               # doctest: +SKIP
+    {'k': 185, 'n': 298, 'value': 0.62, 'low': 0.56, 'high': 0.67}
+
+Steps, one function each: load the rows (eval_data.py), generate every answer in batches
+(`answer_all`: greedy, left padding, each row stops at EOS), score each answer (`score_row`:
+exact match, first answer, ROUGE-L, BLEU, chrF, adherence and its checks), sample a few
+more answers per question for consistency (`sampled_answers`), and summarise with counts
+and intervals (`summarize`). How the report shows itself is in report_view.py.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from course_lib.errors import CourseError
+from course_lib.evaluation.adherence import adherence
+from course_lib.evaluation.agreement import paraphrase_agreement, sampling_agreement
+from course_lib.evaluation.eval_data import EvalData, eval_rows
+from course_lib.evaluation.generation import (
+    AnswerTable,
+    GenerationSettings,
+    generate_ids,
+    prompts_for,
+)
+from course_lib.evaluation.metrics import (
+    bleu,
+    chrf,
+    corpus_bleu,
+    corpus_chrf,
+    exact_match,
+    first_answer_correct,
+    rouge_l,
+)
+from course_lib.evaluation.report_view import report_figure, report_html, report_table
+from course_lib.evaluation.uncertainty import Rate
+from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
+from course_lib.loading import MODEL_PRESETS, load_model_and_tokenizer
+
+CHECKS = ("answered", "stopped", "no_template_leak", "length_ok", "language_ok")
+
+
+@dataclass(frozen=True)
+class Mean:
+    """The mean of a score over n rows (ROUGE-L, the adherence score)."""
+
+    value: float
+    n: int
+
+    def __str__(self) -> str:
+        return f"{self.value:.2f} (n={self.n})"
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """How answers are generated: greedy for scoring; `samples` draws at `temperature` each."""
+
+    max_new_tokens: int = 16
+    batch_size: int = 256
+    samples: int = 3
+    temperature: float = 0.7
+
+    def greedy(self) -> GenerationSettings:
+        return GenerationSettings(max_new_tokens=self.max_new_tokens)
+
+    def sampling(self, seed: int) -> GenerationSettings:
+        # top_p=1: the temperature alone says how random the draws are.
+        return GenerationSettings(max_new_tokens=self.max_new_tokens, do_sample=True,
+                                  temperature=self.temperature, top_p=1.0, seed=seed)
+
+
+@dataclass
+class EvalReport:
+    """Every model's scored rows and summary; prints as a table, shows as HTML, draws a figure."""
+
+    data: EvalData
+    templates: list[str]
+    options: EvalOptions
+    rows: dict[str, list[dict[str, Any]]]  # model -> one scored row per (template, question)
+    summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def models(self) -> list[str]:
+        return list(self.rows)
+
+    def to_dict(self, answers: bool = False) -> dict[str, Any]:
+        """JSON-ready: settings, counts, and per model every summary number with its k/n.
+
+        `answers=True` adds every scored row (the responses, samples and scores).
+        """
+        out = {
+            "data": self.data.source, "rows": len(self.data.rows),
+            "without_reference": self.data.without_reference, "templates": self.templates,
+            "settings": vars(self.options) | {"top_p": 1.0,
+                                              "sample_seeds": list(range(self.options.samples))},
+            "seconds": {m: round(s, 2) for m, s in self.seconds.items()},
+            "models": {m: _jsonable(s) for m, s in self.summaries.items()},
+        }
+        if answers:
+            out["answers"] = {m: rows for m, rows in self.rows.items()}
+        return out
+
+    def __repr__(self) -> str:
+        return (f"EvalReport(models={self.models}, data={self.data.source!r}, "
+                f"rows={len(self.data.rows)}, templates={self.templates})")
+
+    def table(self) -> str:
+        return report_table(self)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def _repr_html_(self) -> str:
+        return report_html(self)
+
+    def answers(self, keep: Callable[[dict], bool] | None = None, limit: int | None = 10,
+                template: str | None = None) -> AnswerTable:
+        """Every model's response to the questions `keep(row)` selects, side by side.
+
+        Each instruction is shown with its style in brackets, e.g. "[casual] yo, 2 plus 2...".
+        """
+        template = template or self.templates[0]
+        first = self.rows[self.models[0]]
+        chosen = [i for i, r in enumerate(first)
+                  if r["template"] == template and (keep is None or keep(r))][:limit]
+        if not chosen:
+            raise CourseError("No question matches; loosen `keep` (rows have kind, group, "
+                              "style, seen, reference, response, checks).")
+        prompts = [f"[{first[i]['style']}] {first[i]['instruction']}" if first[i]["style"]
+                   else first[i]["instruction"] for i in chosen]
+        columns = {m: [self.rows[m][i]["response"] for i in chosen] for m in self.models}
+        # The reference as a plain column: AnswerTable's own exact-match line compares
+        # without this course's normalisation, so it is not asked for.
+        columns["reference"] = [first[i]["reference"] or "-" for i in chosen]
+        inputs = [first[i]["input"] for i in chosen]
+        return AnswerTable(prompts, columns, None, inputs if any(inputs) else None)
+
+    def to_figure(self):
+        """A matplotlib Figure: every metric per model, and exact match by style and by kind."""
+        return report_figure(self)
+
+
+ModelSpec = Any  # a preset, folder or Hub id; a model object; (model, tokenizer); a TrainResult
+
+
+def evaluate(models: ModelSpec | Sequence[ModelSpec] | Mapping[str, ModelSpec],
+             data: str | Path | Sequence[dict] | EvalData = "course:eval_styles", *,
+             tokenizer: Any = None, templates: Sequence[str | Template] = (DEFAULT_TEMPLATE,),
+             samples: int = 3, temperature: float = 0.7, max_new_tokens: int = 16,
+             batch_size: int = 256, limit: int | None = None) -> EvalReport:
+    """Answer every row of `data` with every model (in every template) and score the answers.
+
+    models:     "tiny", a run folder, a Hub id, a model object (pass tokenizer=), a
+                (model, tokenizer) pair or a TrainResult; several as a list or {name: model}.
+    data:       any file `course train` reads, an embedded set, or rows; rows without a
+                reference are scored on adherence only (counted in the report).
+    samples:    extra answers drawn per question at `temperature` (seeds 0..samples-1),
+                compared with the greedy answer; 0 turns the sampling consistency off.
+    """
+    rows = eval_rows(data, limit)  # a missing file fails before any model is loaded
+    if isinstance(templates, str | Template):
+        templates = [templates]
+    names = [get_template(t).name for t in templates]
+    loaded = resolve_models(models, tokenizer)
+    options = EvalOptions(max_new_tokens, batch_size, samples, temperature)
+    report = EvalReport(rows, names, options, rows={})
+    for name, (model, tok) in loaded.items():
+        start = time.perf_counter()
+        report.rows[name] = [
+            scored for template in templates
+            for scored in evaluate_one(model, tok, rows, get_template(template), options)]
+        report.summaries[name] = summarize(report.rows[name], options, several=len(names) > 1)
+        report.seconds[name] = time.perf_counter() - start
+    return report
+
+
+def evaluate_one(model, tokenizer, data: EvalData, template: Template,
+                 options: EvalOptions) -> list[dict[str, Any]]:
+    """Every row answered greedily in one template, scored, with its sampled answers."""
+    prompts = prompts_for([r["instruction"] for r in data.rows],
+                          [r["input"] for r in data.rows], template)
+    greedy = answer_all(model, tokenizer, prompts, options.greedy(), options.batch_size)
+    scored = [score_row(row, text, stopped) | {"template": template.name}
+              for row, (text, stopped) in zip(data.rows, greedy, strict=True)]
+    for row, draws in zip(scored, sampled_answers(model, tokenizer, prompts, options),
+                          strict=True):
+        row["samples"] = draws
+        row["sampling_agreement"] = (
+            sampling_agreement(row["response"], draws).k if draws else None)
+    return scored
+
+
+def answer_all(model, tokenizer, prompts: Sequence[str], settings: GenerationSettings,
+               batch_size: int = 256) -> list[tuple[str, bool]]:
+    """(response, stopped) for each prompt, generated in batches of similar length.
+
+    `stopped` is True when the row ended with the tokenizer's EOS before the token limit.
+    """
+    lengths = [len(ids) for ids in tokenizer(list(prompts))["input_ids"]]
+    # Similar lengths share a batch: less left padding to compute, the same answers.
+    order = sorted(range(len(prompts)), key=lambda i: lengths[i])
+    # Batches of equal size (300 rows at most 256: two of 150, not 256 and 44).
+    size = -(-len(order) // -(-len(order) // batch_size)) if order else 1
+    out: list[tuple[str, bool]] = [("", False)] * len(prompts)
+    for start in range(0, len(order), size):
+        chunk = order[start:start + size]
+        ids = generate_ids(model, tokenizer, [prompts[i] for i in chunk], settings)
+        for i, row in zip(chunk, ids, strict=True):
+            stopped = bool(row) and row[-1] == tokenizer.eos_token_id
+            out[i] = (tokenizer.decode(row, skip_special_tokens=True).strip(), stopped)
+    return out
+
+
+def sampled_answers(model, tokenizer, prompts: Sequence[str],
+                    options: EvalOptions) -> list[list[str]]:
+    """`options.samples` sampled responses per prompt (seed s for draw s); [] when samples=0."""
+    draws = [answer_all(model, tokenizer, prompts, options.sampling(seed), options.batch_size)
+             for seed in range(options.samples)]
+    return [[d[i][0] for d in draws] for i in range(len(prompts))]
+
+
+def score_row(row: dict[str, Any], response: str, stopped: bool) -> dict[str, Any]:
+    """One answer scored: correctness against the reference (None without one) and adherence.
+
+    >>> scored = score_row({"reference": "4", "kind": "add"}, "4. What is 3+3?", stopped=False)
+    >>> scored["exact_match"], scored["first_answer_correct"], scored["checks"]["answered"]
+    (False, True, False)
+    """
+    ref = row.get("reference")
+    checks = adherence(response, stopped=stopped, kind=row.get("kind"))
+    scores = {"exact_match": None, "first_answer_correct": None, "rouge_l": None,
+              "bleu": None, "chrf": None}
+    if ref is not None:
+        scores = {"exact_match": exact_match(response, ref),
+                  "first_answer_correct": first_answer_correct(response, ref),
+                  "rouge_l": rouge_l(response, ref), "bleu": bleu(response, ref),
+                  "chrf": chrf(response, ref)}
+    return {**row, "response": response, "stopped": stopped, **scores,
+            "adherence": checks.score, "checks": checks.checks()}
+
+
+def summarize(rows: Sequence[dict[str, Any]], options: EvalOptions,
+              several: bool = False) -> dict[str, Any]:
+    """The summary of one model's scored rows: every rate with k/n, and the breakdowns."""
+    scored = [r for r in rows if r["reference"] is not None]
+    summary: dict[str, Any] = {
+        "rows": len(rows), "with_reference": len(scored),
+        "without_reference": len(rows) - len(scored),
+        "exact_match": _rate(scored, "exact_match"),
+        "first_answer_correct": _rate(scored, "first_answer_correct"),
+        "rouge_l": Mean(sum(r["rouge_l"] for r in scored) / len(scored), len(scored))
+        if scored else None,
+        # BLEU and chrF pool their n-gram counts over the whole set: the unit they are made for.
+        "bleu": corpus_bleu([r["response"] for r in scored], [r["reference"] for r in scored])
+        if scored else None,
+        "chrf": corpus_chrf([r["response"] for r in scored], [r["reference"] for r in scored])
+        if scored else None,
+        "adherence": Mean(sum(r["adherence"] for r in rows) / len(rows), len(rows)),
+        "adherence_all": Rate.of(all(r["checks"].values()) for r in rows),
+        "checks": {name: Rate.of(r["checks"][name] for r in rows if name in r["checks"])
+                   for name in CHECKS if any(name in r["checks"] for r in rows)},
+        "consistency_paraphrase": paraphrase_consistency(rows),
+        "consistency_sampling": sampling_consistency(rows, options),
+    }
+    return summary | breakdowns(rows, several)
+
+
+def _rate(rows: Sequence[dict[str, Any]], key: str) -> Rate | None:
+    return Rate.of(r[key] for r in rows) if rows else None
+
+
+def paraphrase_consistency(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """Within each paraphrase group (and template): do the normalised responses agree?
+
+    Returns the mean share of answers equal to the group's most common answer, and the
+    groups whose answers are all the same as a Rate; None when no row has a group.
+    """
+    groups: dict[tuple[str, str], list[str]] = {}
+    for r in rows:
+        if r.get("group") is not None:
+            groups.setdefault((r["template"], r["group"]), []).append(r["response"])
+    if not groups:
+        return None
+    result = paraphrase_agreement(groups)
+    return {"mean": result.mean, "consistent": result.consistent}
+
+
+def sampling_consistency(rows: Sequence[dict[str, Any]], options: EvalOptions) -> Rate | None:
+    """Sampled answers equal to the greedy answer, over every row and draw (None: no samples)."""
+    if not options.samples:
+        return None
+    return Rate(sum(r["sampling_agreement"] for r in rows), options.samples * len(rows))
+
+
+def breakdowns(rows: Sequence[dict[str, Any]], several_templates: bool) -> dict[str, Any]:
+    """Exact match and 'every adherence check passed' per kind, style, seen/unseen, template.
+
+    Seen styles come first; groups keep the order they first appear in. A row without the
+    label counts in no group (say so by giving the label: `None` rows are not invented).
+    """
+    seen_first = sorted(rows, key=lambda r: r.get("seen") is False)
+    out = {
+        "by_kind": _slices(rows, lambda r: r.get("kind")),
+        "by_phrasing_style": _slices(seen_first, lambda r: r.get("style")),
+        "by_seen": _slices(seen_first, lambda r: None if r.get("seen") is None
+                           else ("seen" if r["seen"] else "unseen")),
+    }
+    if several_templates:
+        out["by_template"] = _slices(rows, lambda r: r["template"])
+    return out
+
+
+def _slices(rows: Sequence[dict[str, Any]], key) -> dict[str, dict[str, Rate | None]]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        if key(r) is not None:
+            groups.setdefault(str(key(r)), []).append(r)
+    return {name: {"exact_match": _rate([r for r in mine if r["reference"] is not None],
+                                        "exact_match"),
+                   "adherence_all": Rate.of(all(r["checks"].values()) for r in mine)}
+            for name, mine in groups.items()}
+
+
+def resolve_models(models, tokenizer=None) -> dict[str, tuple[Any, Any]]:
+    """{name: (model, tokenizer)} from the forms `evaluate` accepts, loading names and folders.
+
+    Names: the dict's keys; else a preset's name ("tiny"), a folder's last part
+    ("runs/masked" -> "masked"), or "model" for an object; repeats get " #2", " #3".
+    """
+    if isinstance(models, Mapping):
+        pairs = list(models.items())
+    else:
+        many = isinstance(models, list | tuple) and not _is_pair(models)
+        pairs = [(None, m) for m in (models if many else [models])]
+    if not pairs:
+        raise CourseError("evaluate() got no model; pass a name such as 'tiny', a run folder, "
+                          "or a model with tokenizer=.")
+    out: dict[str, tuple[Any, Any]] = {}
+    for name, spec in pairs:
+        name = name or _default_name(spec)
+        unique, n = name, 1
+        while unique in out:
+            n += 1
+            unique = f"{name} #{n}"
+        out[unique] = _load(spec, tokenizer)
+    return out
+
+
+def _is_pair(value) -> bool:
+    return (isinstance(value, tuple) and len(value) == 2 and not isinstance(value[0], str | Path)
+            and hasattr(value[1], "decode"))
+
+
+def _default_name(spec) -> str:
+    if isinstance(spec, str | Path):
+        return str(spec) if str(spec) in MODEL_PRESETS else Path(spec).name or str(spec)
+    return "model"
+
+
+def _load(spec, tokenizer) -> tuple[Any, Any]:
+    if isinstance(spec, str | Path):
+        return load_model_and_tokenizer(spec)
+    if _is_pair(spec):
+        return spec
+    if hasattr(spec, "model") and hasattr(spec, "tokenizer"):  # a TrainResult
+        return spec.model, spec.tokenizer
+    if tokenizer is None:
+        raise CourseError("A model object needs its tokenizer: evaluate(model, tokenizer=tok), "
+                          "or pass (model, tokenizer).")
+    return spec, tokenizer
+
+
+def _jsonable(value: Any) -> Any:
+    """Rates become {k, n, value, low, high}; means {value, n}; everything else as is."""
+    if isinstance(value, Rate):
+        low, high = value.interval
+        return {"k": value.k, "n": value.n, "value": value.value, "low": low, "high": high}
+    if isinstance(value, Mean):
+        return {"value": value.value, "n": value.n}
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,180 @@
+"""How an evaluation report shows itself: a text table, an HTML table and a figure.
+
+Models are columns; metrics and breakdowns are rows; every rate shows its count:
+
+    >>> cell(Rate(45, 56)), cell(None), cell(12.345)
+    ('0.80 (45/56)', '-', '12.3')
+
+The figure uses matplotlib's object API (no pyplot) and shows itself as a PNG in any
+notebook, a fresh kernel too (display.CourseFigure); `fig.savefig("eval.png")` saves it.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from course_lib.display import new_figure
+from course_lib.evaluation.uncertainty import Rate
+
+# What these functions draw: report.EvalReport (not imported here: report.py imports this
+# module, and a module never imports back).
+EvalReport = Any
+
+CHECK_NAMES = {"answered": "answered (no new question)", "stopped": "stopped with EOS",
+               "no_template_leak": "no template marker", "length_ok": "length within bounds",
+               "language_ok": "language asked for"}
+
+
+def cell(value: Any, interval: bool = False) -> str:
+    """One table cell: a rate as 'value (k/n)', a mean as 'value (n=...)', a score as 12.3."""
+    if value is None:
+        return "-"
+    if isinstance(value, Rate):
+        text = f"{value.value:.2f} ({value.k}/{value.n})"
+        if interval:
+            low, high = value.interval
+            text += f" [{low:.2f}, {high:.2f}]"
+        return text
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def table_rows(report: EvalReport) -> list[tuple[str, list[Any] | None]]:
+    """(label, one value per model) in display order; (heading, None) starts a section."""
+    s = [report.summaries[m] for m in report.models]
+    opts = report.options
+
+    def each(key, inner=None):
+        return [x[key] if inner is None or x[key] is None else x[key][inner] for x in s]
+
+    rows: list[tuple[str, list[Any] | None]] = [
+        ("rows (with a reference)", [f"{x['rows']} ({x['with_reference']})" for x in s]),
+        ("exact match", each("exact_match")),
+        ("first answer correct", each("first_answer_correct")),
+        ("ROUGE-L F1, mean", each("rouge_l")),
+        ("BLEU, corpus (0-100)", each("bleu")),
+        ("chrF, corpus (0-100)", each("chrf")),
+        ("adherence score, mean", each("adherence")),
+        ("every adherence check passed", each("adherence_all")),
+    ]
+    for name in dict.fromkeys(c for x in s for c in x["checks"]):
+        rows.append((f"  {CHECK_NAMES.get(name, name)}", [x["checks"].get(name) for x in s]))
+    rows.append(("paraphrase groups all alike", each("consistency_paraphrase", "consistent")))
+    rows.append((f"samples equal to greedy (T={opts.temperature:g}, {opts.samples} draws)",
+                 each("consistency_sampling")))
+    styles_seen = {str(r["style"]): r["seen"] for r in report.data.rows}
+    sections = [("by_kind", "exact match by task kind", None),
+                ("by_phrasing_style", "exact match by phrasing style", styles_seen),
+                ("by_seen", "exact match, seen vs unseen phrasing", None),
+                ("by_template", "exact match by template", None)]
+    for key, heading, seen in sections:
+        names = list(dict.fromkeys(g for x in s for g in x.get(key, {})))
+        if names:
+            rows.append((heading, None))
+        for g in names:
+            label = g if seen is None or seen.get(g) is None else \
+                f"{g} ({'seen' if seen[g] else 'unseen'})"
+            rows.append((f"  {label}", [x[key][g]["exact_match"] if g in x[key] else None
+                                        for x in s]))
+    return rows
+
+
+def _footer(report: EvalReport) -> str:
+    n = report.data.without_reference
+    missing = (f"; {n} row{'s' if n != 1 else ''} without a reference: scored on adherence only"
+               if n else "")
+    return (f"{len(report.data.rows)} questions from {report.data.source}, "
+            f"template{'s' if len(report.templates) > 1 else ''} {', '.join(report.templates)}; "
+            f"rates are value (k/n), 95% Wilson intervals in to_dict(){missing}.")
+
+
+def report_table(report: EvalReport) -> str:
+    """The report as aligned text: one column per model."""
+    rows = table_rows(report)
+    cells = [(label, [cell(v) for v in values] if values else None) for label, values in rows]
+    first = max(len(label) for label, _ in cells)
+    widths = [max(len(m), *(len(c[i]) for _, c in cells if c)) for i, m in
+              enumerate(report.models)]
+    lines = ["  ".join([" " * first, *(m.rjust(w) for m, w in zip(report.models, widths,
+                                                                   strict=True))])]
+    for label, values in cells:
+        if values is None:
+            lines.append(label)
+        else:
+            lines.append("  ".join([label.ljust(first),
+                                    *(v.rjust(w) for v, w in zip(values, widths, strict=True))]))
+    return "\n".join(lines + [_footer(report)])
+
+
+def report_html(report: EvalReport) -> str:
+    """The same table as HTML, with the Wilson interval of every rate."""
+    head = "".join(f"<th>{html.escape(m)}</th>" for m in report.models)
+    body = []
+    for label, values in table_rows(report):
+        if values is None:
+            body.append(f"<tr><th colspan='{len(report.models) + 1}' style='text-align:left'>"
+                        f"{html.escape(label)}</th></tr>")
+            continue
+        tds = "".join(f"<td>{html.escape(cell(v, interval=True))}</td>" for v in values)
+        body.append(f"<tr><td style='text-align:left'>{html.escape(label.strip())}</td>{tds}</tr>")
+    return (f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
+            f"</table><p><small>{html.escape(_footer(report))}</small></p>")
+
+
+def _bar_value(value: Any) -> tuple[float, tuple[float, float]]:
+    """Height and (down, up) error of one bar on a 0-1 scale; nan when there is no value."""
+    if value is None:
+        return float("nan"), (0.0, 0.0)
+    if isinstance(value, Rate):
+        low, high = value.interval
+        return value.value, (value.value - low, high - value.value)
+    number = value.value if hasattr(value, "value") else float(value)
+    return number, (0.0, 0.0)
+
+
+def _grouped_bars(ax, labels: list[str], series: dict[str, list[Any]], title: str) -> None:
+    width = 0.8 / max(1, len(series))
+    for i, (model, values) in enumerate(series.items()):
+        heights, errors = zip(*(_bar_value(v) for v in values), strict=True)
+        xs = [j + (i - (len(series) - 1) / 2) * width for j in range(len(labels))]
+        ax.bar(xs, heights, width, label=model,
+               yerr=[[e[0] for e in errors], [e[1] for e in errors]], capsize=2)
+    ax.set_xticks(range(len(labels)), labels, rotation=35, ha="right", fontsize=8)
+    ax.set(ylim=(0, 1.05), title=title)
+    ax.grid(axis="y", alpha=0.3)
+
+
+def report_figure(report: EvalReport) -> Figure:
+    """Every metric per model (0-1; BLEU and chrF divided by 100; bars with Wilson intervals),
+    then exact match by phrasing style and by task kind."""
+    s = report.summaries
+    metrics = {
+        "exact match": lambda x: x["exact_match"],
+        "first answer": lambda x: x["first_answer_correct"],
+        "ROUGE-L": lambda x: x["rouge_l"],
+        "BLEU/100": lambda x: None if x["bleu"] is None else x["bleu"] / 100,
+        "chrF/100": lambda x: None if x["chrf"] is None else x["chrf"] / 100,
+        "adherence\n(all checks)": lambda x: x["adherence_all"],
+        "paraphrase\nconsistency": lambda x: (x["consistency_paraphrase"] or {}).get("consistent"),
+        "sampling\nconsistency": lambda x: x["consistency_sampling"],
+    }
+    fig = new_figure(figsize=(14, 4.6))
+    axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.5, 1.2, 1]})
+    _grouped_bars(axes[0], list(metrics), {m: [f(s[m]) for f in metrics.values()]
+                                           for m in report.models}, "Every metric (0-1)")
+    seen = {str(r["style"]): r["seen"] for r in report.data.rows}
+    for ax, key, title in ((axes[1], "by_phrasing_style", "Exact match by phrasing style"),
+                           (axes[2], "by_kind", "Exact match by task kind")):
+        names = list(dict.fromkeys(g for m in report.models for g in s[m][key]))
+        labels = [f"{g}*" if key == "by_phrasing_style" and seen.get(g) else g for g in names]
+        _grouped_bars(ax, labels, {m: [s[m][key].get(g, {}).get("exact_match") for g in names]
+                                   for m in report.models}, title)
+    if any(seen.values()):
+        axes[1].set_xlabel("* a style the tuning data uses (seen)", fontsize=8)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,129 @@
+"""The review sheet: one answer at a time, a 1-5 rating, problem flags, saved after each rating.
+
+    >>> sheet = ReviewSheet(items, "runs/ratings.jsonl")    # doctest: +SKIP
+    >>> sheet               # shows the sheet in a notebook  # doctest: +SKIP
+
+Keyboard first: click the key box once, then type `4` or `2 w` and Enter for each item
+(the box keeps the focus). The buttons and tick boxes do the same with the mouse. The
+progress bar counts rated items; reopening the sheet on the same file resumes where you
+stopped. `sheet.rate(4, ["wrong"])` rates from code (what the tests do).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+
+from course_lib.errors import CourseError
+from course_lib.evaluation.review import (
+    FLAGS,
+    KEY_HELP,
+    SHOWN,
+    first_unrated,
+    load_ratings,
+    parse_keys,
+    save_rating,
+)
+
+
+class ReviewSheet:
+    """Rate `items` (from review_items) into the JSONL file at `path`."""
+
+    def __init__(self, items: Sequence[dict[str, Any]], path: str | Path, rater: str = "you"):
+        if not items:
+            raise CourseError("Nothing to review; pass items from review_items(report).")
+        self.items, self.path, self.rater = list(items), Path(path), rater
+        self.ratings = load_ratings(self.path)
+        self.position = first_unrated(self.items, self.ratings)
+        self._build()
+        self._show()
+
+    # --- what the learner does ------------------------------------------------------------
+    def rate(self, rating: int, flags: Sequence[str] = ()) -> None:
+        """Save a rating of the current item at once, then move to the next unrated one."""
+        if self.position >= len(self.items):
+            raise CourseError("Every item is rated; open a new sheet to review more.")
+        item = self.items[self.position]
+        self.ratings[item["key"]] = save_rating(self.path, item, rating, flags, self.rater)
+        # The next unrated item after this one, else the first unrated one before it.
+        order = [*range(self.position + 1, len(self.items)), *range(self.position)]
+        self.position = next((i for i in order if self.items[i]["key"] not in self.ratings),
+                             len(self.items))
+        self._show(f"saved: {rating} {', '.join(flags)}")
+
+    def submit_keys(self, text: str) -> None:
+        """What Enter in the key box does: '4', '2 w', ...; a typo is explained, not saved."""
+        try:
+            self.rate(*parse_keys(text))
+        except CourseError as err:
+            self._show(str(err))
+
+    def move(self, step: int) -> None:
+        """Go back or skip ahead without rating (`step` -1 or +1)."""
+        self.position = max(0, min(len(self.items) - 1, self.position + step))
+        self._show()
+
+    @property
+    def rated(self) -> int:
+        return sum(item["key"] in self.ratings for item in self.items)
+
+    # --- the widgets --------------------------------------------------------------------
+    def _build(self) -> None:
+        self.progress = widgets.IntProgress(min=0, max=len(self.items), description="rated")
+        self.status = widgets.HTML()
+        self.card = widgets.HTML()
+        self.stars = widgets.ToggleButtons(options=[(str(i), i) for i in range(1, 6)],
+                                           value=None, description="rating",
+                                           style={"button_width": "40px"})
+        self.flags = {name: widgets.Checkbox(description=f"{name} ({key})", indent=False,
+                                             layout=widgets.Layout(width="auto"))
+                      for key, name in FLAGS.items()}
+        self.keys = widgets.Text(placeholder="e.g. 4 or 2 w, then Enter",
+                                 description="keys", continuous_update=False)
+        self.keys.observe(self._on_keys, "value")
+        save = widgets.Button(description="Save and next", button_style="primary")
+        save.on_click(lambda _: self._save_from_buttons())
+        back, skip = widgets.Button(description="Back"), widgets.Button(description="Skip")
+        back.on_click(lambda _: self.move(-1))
+        skip.on_click(lambda _: self.move(+1))
+        self.widget = widgets.VBox([
+            widgets.HBox([self.progress, self.status]), self.card, self.stars,
+            widgets.HBox(list(self.flags.values())), self.keys, widgets.HBox([save, back, skip]),
+            widgets.HTML(f"<small>{html.escape(KEY_HELP)}</small>")])
+
+    def _on_keys(self, change) -> None:
+        if change["new"].strip():
+            self.submit_keys(change["new"])
+            self.keys.value = ""
+            self.keys.focus()  # ready for the next item's keys
+
+    def _save_from_buttons(self) -> None:
+        if self.stars.value is None:
+            self._show("choose a rating 1-5 first")
+            return
+        self.rate(self.stars.value, [name for name, box in self.flags.items() if box.value])
+
+    def _show(self, message: str = "") -> None:
+        self.progress.value = self.rated
+        done = self.rated == len(self.items)
+        where = "all rated" if done else f"item {self.position + 1} of {len(self.items)}"
+        self.status.value = (f"{where} &middot; {self.rated} rated, saved to "
+                             f"<code>{html.escape(str(self.path))}</code>"
+                             + (f" &middot; <i>{html.escape(message)}</i>" if message else ""))
+        item = self.items[min(self.position, len(self.items) - 1)]
+        rows = "".join(
+            f"<tr><th style='text-align:right;vertical-align:top'>{name}</th><td><pre "
+            f"style='margin:0;white-space:pre-wrap'>{html.escape(str(item.get(name) or '-'))}"
+            f"</pre></td></tr>" for name in SHOWN if name != "input" or item.get("input"))
+        self.card.value = f"<table>{rows}</table>"
+        old = self.ratings.get(item["key"])
+        self.stars.value = old["rating"] if old else None
+        for name, box in self.flags.items():
+            box.value = bool(old) and name in old["flags"]
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)

@@ -1,0 +1,170 @@
+"""Checks for lesson 06, measuring a tuned model: exact match, a template leak, consistency,
+and choosing the metric that agrees with people."""
+
+from __future__ import annotations
+
+from course_lib.grading.registry import exercise
+
+NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty".split())}
+
+# (prediction, reference, equal after the stated normalisation, what to say when wrong)
+CASE = "case must not matter: lower-case both answers"
+NUMBER = "a whole answer that is a number word counts as its digits (NUMBER_WORDS)"
+INSIDE = "strip punctuation only at the ends, never inside the answer"
+WHOLE = "compare the whole answers, not whether one contains or starts with the other"
+MATCH_CASES = [
+    ("4", "4", True, "the same text is a match"),
+    ("  PARIS ", "Paris", True, CASE),
+    ('"Buenos   dias!"', "buenos dias", True,
+     "collapse inner spaces and strip quotes and '!' at the ends"),
+    ("Four.", "4", True, NUMBER),
+    ("twelve", "12", True, NUMBER),
+    ("4.5", "4.5.", True, "a full stop at the end is stripped"),
+    ("4.5", "45", False, INSIDE),
+    ("2+2", "22", False, INSIDE),
+    ("42", "4", False, WHOLE),
+    ("4. What is 3+3?", "4", False, WHOLE),
+    ("The answer is 4", "4", False, WHOLE),
+    ("", "4", False, "an empty answer matches nothing"),
+]
+
+
+@exercise(
+    "ex06_1",
+    title="Exact match after a stated normalisation",
+    hints=[
+        "Write a helper norm(text) and compare norm(prediction) == norm(reference).",
+        "norm: text.lower(); ' '.join(text.split()) collapses whitespace; "
+        "text.strip(' .,!?;:\"\'') strips those characters from both ends only.",
+        "Last step: NUMBER_WORDS.get(text, text) turns a whole-answer number word into digits.",
+    ],
+)
+def check_exact_match(exact_match):
+    for prediction, reference, want, why in MATCH_CASES:
+        got = exact_match(prediction, reference)
+        assert isinstance(got, bool), (
+            f"exact_match should return True or False, not {type(got).__name__}.")
+        assert got == want, f"exact_match({prediction!r}, {reference!r}) should be {want}: {why}."
+
+
+# (response, no marker in it?, what to say when wrong)
+ANYWHERE = "the marker comes after the answer: look anywhere in the text, not just at the start"
+ANY_CASE = "markers count whatever their case: compare in lower case"
+LEAK_CASES = [
+    ("4", True, "a clean answer gives True (and a leak False, not the other way round)"),
+    ("Paris", True, "a clean answer gives True"),
+    ("", True, "an empty response holds no marker"),
+    ("The input was long.", True, "'input' without a colon is not a marker"),
+    ("4 ### Instruction: What is 3+3?", False, ANYWHERE),
+    ("### response: 4", False, ANY_CASE),
+    ("Human: hi", False, "check every marker of MARKERS, not only the '###' ones"),
+    ("4\n\n### Instruction:\nWhat is", False, ANYWHERE),
+    ("ASSISTANT: 4", False, ANY_CASE),
+]
+
+
+@exercise(
+    "ex06_2",
+    title="An adherence check: no template marker in the response",
+    hints=[
+        "Return True when none of MARKERS appears anywhere in the response.",
+        "Compare in lower case: marker.lower() in response.lower(), so '### response:' counts.",
+        "Use `not any(...)` over all markers; a marker in the middle of the text counts too.",
+    ],
+)
+def check_no_template_leak(no_template_leak):
+    for response, want, why in LEAK_CASES:
+        got = no_template_leak(response)
+        assert isinstance(got, bool), (
+            f"no_template_leak should return True or False, not {type(got).__name__}.")
+        assert got == want, f"no_template_leak({response!r}) should be {want}: {why}."
+
+
+def _normalize(text: str) -> str:
+    text = " ".join(text.lower().split()).strip(" .,!?")
+    return NUMBER_WORDS.get(text, text)
+
+
+GROUPS = {"2+2": ["4", "four", "5"], "France": ["Paris", "paris.", "Paris"],
+          "cow": ["woof", "moo", "Moo!", "baa"], "one": ["x"]}
+WANT_SHARES = {"2+2": 2 / 3, "France": 1.0, "cow": 0.5, "one": 1.0}
+
+
+@exercise(
+    "ex06_3",
+    title="Consistency across paraphrases",
+    hints=[
+        "For each group: normalise every answer with `normalize`, then count them "
+        "(collections.Counter).",
+        "The share is (count of the most common answer) / (number of answers in the group): "
+        "Counter(...).most_common(1)[0][1] / len(answers).",
+        "Return a dict with the same keys as answers_by_group.",
+    ],
+)
+def check_group_consistency(group_consistency):
+    got = group_consistency({k: list(v) for k, v in GROUPS.items()}, _normalize)
+    assert isinstance(got, dict) and set(got) == set(GROUPS), (
+        f"group_consistency should return one share per group ({sorted(GROUPS)}), got {got!r}.")
+    for group, want in WANT_SHARES.items():
+        share = got[group]
+        if abs(share - want) < 1e-9:
+            continue
+        if group == "2+2" and abs(share - 1 / 3) < 1e-9 or group == "France" and \
+                abs(share - 2 / 3) < 1e-9:
+            raise AssertionError(f"{group}: {GROUPS[group]} gives {share:.2f}, expected "
+                                 f"{want:.2f}: compare the answers after `normalize` "
+                                 f"('four' and '4' agree).")
+        if group == "cow" and abs(share - 0.25) < 1e-9:
+            raise AssertionError(f"cow: {GROUPS['cow']} gives {share:.2f}, expected 0.50: "
+                                 f"compare with the group's *most common* answer ('moo'), "
+                                 f"not with the first one.")
+        raise AssertionError(f"{group}: the answers {GROUPS[group]} should give {want:.2f} "
+                             f"(share of answers equal to the most common one), not {share}.")
+
+
+# (prediction, reference, human rating 1-5): short answers, then long free text.
+SHORT_ANSWERS = [("4", "4", 5), ("four", "4", 5), ("12", "21", 1),
+                 ("The answer is 12", "The answer is 21", 1), ("Paris", "Paris", 5),
+                 ("paris.", "Paris", 5), ("5", "4", 1), ("Lima", "Paris", 1),
+                 ("Buenos dias", "buenos días", 5)]
+LONG_ANSWERS = [
+    ("The cat sat on the mat all day.", "A cat sat on the mat the whole day.", 4),
+    ("The cat slept.", "A cat sat on the mat the whole day.", 2),
+    ("Dogs bark at night.", "A cat sat on the mat the whole day.", 1),
+    ("The meeting moved to Friday at noon.", "The meeting was moved to Friday, at noon.", 5),
+    ("The meeting is on Monday.", "The meeting was moved to Friday, at noon.", 2),
+    ("Prices rose by five percent last year.", "Last year prices went up five percent.", 4),
+    ("Prices fell.", "Last year prices went up five percent.", 1),
+]
+
+
+@exercise(
+    "ex06_4",
+    title="Choose the metric that agrees with people",
+    hints=[
+        "For each metric in METRICS, score every case: [metric(p, r) for p, r, _ in cases].",
+        "Compare rankings, not values (BLEU and chrF are 0-100, the others 0-1): "
+        "spearmanr(human_scores, metric_scores).statistic.",
+        "A metric that gives every case the same score has rho nan: skip it (check "
+        "len(set(scores)) > 1), then return the name with the highest rho.",
+    ],
+)
+def check_best_metric(best_metric):
+    for cases, want, what in ((SHORT_ANSWERS, "exact_match", "short answers"),
+                              (LONG_ANSWERS, "chrf", "long free-text answers")):
+        got = best_metric(list(cases))
+        if got == want:
+            continue
+        if what == "short answers" and got == "chrf":  # the largest scores, not the best ranks
+            raise AssertionError(
+                f"for {what} you chose {got!r}: it has the highest scores, but BLEU and chrF "
+                f"are on a 0-100 scale. Compare how each metric *ranks* the cases with the "
+                f"human ratings (Spearman's rho), not the size of its scores.")
+        if what == "long free-text answers" and got == "exact_match":
+            raise AssertionError(
+                f"for {what} you chose 'exact_match', which gives every case 0: its rho is nan "
+                f"and cannot be compared. Skip metrics whose scores are all the same.")
+        raise AssertionError(f"for {what} the metric whose ranking agrees best with the "
+                             f"ratings is {want!r} (highest Spearman rho), not {got!r}.")

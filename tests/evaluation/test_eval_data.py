@@ -1,0 +1,56 @@
+"""The rows an evaluation reads: every schema, labels from the raw row, missing references."""
+
+import json
+
+import pytest
+
+from course_lib.errors import CourseError
+from course_lib.evaluation.eval_data import eval_rows
+
+
+def test_eval_styles_rows_keep_their_labels():
+    data = eval_rows("course:eval_styles")
+    assert len(data.rows) == 298 and data.without_reference == 0
+    first = data.rows[0]
+    assert (first["instruction"], first["reference"]) == ("What is 2+2?", "4")
+    assert (first["kind"], first["group"], first["style"], first["seen"]) == (
+        "add", "add:2+2", "guide", True)
+    assert {r["style"] for r in data.rows if r["seen"] is False} >= {"casual", "misspelt"}
+
+
+def test_course_eval_phrasing_is_read_as_style_and_seen():
+    rows = eval_rows("course:eval").rows
+    assert {r["style"] for r in rows} == {"seen", "unseen"}
+    assert all(r["seen"] == (r["style"] == "seen") for r in rows)
+    assert all(r["group"] is None for r in rows)
+
+
+def test_every_schema_and_rows_without_a_reference(tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    rows = [
+        {"instruction": "Say hi.", "input": "", "output": "hi"},          # Alpaca
+        {"prompt": "What is 2+2?", "completion": " 4"},                   # TRL
+        {"text": "### Instruction: What is 3+3? ### Response: 6"},        # formatted text
+        {"instruction": "Tell me a joke."},                               # no answer at all
+        {"instruction": "Name a colour.", "response": "   "},             # an empty answer
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    data = eval_rows(path)
+    assert [r["reference"] for r in data.rows] == ["hi", "4", "6", None, None]
+    assert data.without_reference == 2
+    assert data.rows[3]["where"] == f"{path} line 4"
+    assert not data.has("kind")
+    assert len(eval_rows(path, limit=2).rows) == 2
+
+
+def test_bad_files_are_one_sentence_errors(tmp_path):
+    with pytest.raises(CourseError, match="No data file at"):
+        eval_rows(tmp_path / "missing.jsonl")
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"instruction": "a", "response": "b"}\n{"instruction": 4}\n')
+    with pytest.raises(CourseError, match="line 2"):
+        eval_rows(broken)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    with pytest.raises(CourseError, match="no rows"):
+        eval_rows(empty)

@@ -1,0 +1,224 @@
+"""evaluate(): batched answers, per-row scores, summary with k/n, breakdowns, consistency."""
+
+import json
+
+import pytest
+import sacrebleu
+import torch
+from rouge_score import rouge_scorer
+from transformers import AutoModelForCausalLM
+
+from course_lib.errors import CourseError
+from course_lib.evaluation.eval_data import eval_rows
+from course_lib.evaluation.generation import prompts_for
+from course_lib.evaluation.report import (
+    EvalOptions,
+    answer_all,
+    evaluate,
+    resolve_models,
+    score_row,
+    summarize,
+)
+from course_lib.loading import load_model_and_tokenizer
+
+# Hand-made answers to four questions of two paraphrase groups, plus one without a reference.
+ROWS = [
+    {"reference": "4", "kind": "add", "group": "add:2+2", "style": "guide", "seen": True},
+    {"reference": "4", "kind": "add", "group": "add:2+2", "style": "casual", "seen": False},
+    {"reference": "Paris", "kind": "capital", "group": "cap:fr", "style": "tuning",
+     "seen": True},
+    {"reference": "Paris", "kind": "capital", "group": "cap:fr", "style": "casual",
+     "seen": False},
+    {"reference": None, "kind": "capital", "group": None, "style": "casual", "seen": False},
+]
+ANSWERS = [("4", True), ("four. What is 3+3?", False), ("Paris", True), ("Lima", True),
+           ("Rome", True)]
+
+
+def scored_rows(samples):
+    return [score_row({**row, "id": i, "where": f"row {i}"}, text, stopped)
+            | {"template": "one_line", "samples": draws,
+               "sampling_agreement": sum(d == text for d in draws)}
+            for i, (row, (text, stopped), draws)
+            in enumerate(zip(ROWS, ANSWERS, samples, strict=True))]
+
+
+SAMPLES = [["4", "5"], ["four. What is 3+3?", "4"], ["Paris", "Paris"], ["Lima", "Quito"],
+           ["Rome", "Rome"]]
+
+
+def test_summary_counts_by_hand():
+    summary = summarize(scored_rows(SAMPLES), EvalOptions(samples=2), several=False)
+    em = summary["exact_match"]
+    # Four rows have a reference: "4" and "Paris" match; "four. What is 3+3?" and "Lima" do not.
+    assert (em.k, em.n) == (2, 4)
+    fa = summary["first_answer_correct"]
+    assert (fa.k, fa.n) == (3, 4)  # "four." is the right first answer
+    assert summary["without_reference"] == 1 and summary["rows"] == 5
+    # Adherence counts every row, the one without a reference too; only row 2 fails a check.
+    assert (summary["adherence_all"].k, summary["adherence_all"].n) == (4, 5)
+    assert summary["checks"]["stopped"].k == 4
+    assert summary["checks"]["answered"].k == 4
+    # Paraphrase groups: add:2+2 answers 4 and four (agree after normalising, but the second
+    # rambles, so the full responses differ); cap:fr answers Paris and Lima.
+    consistency = summary["consistency_paraphrase"]
+    assert (consistency["consistent"].k, consistency["consistent"].n) == (0, 2)
+    assert consistency["mean"] == pytest.approx(0.5)
+    # Samples equal to the greedy answer: 1 + 1 + 2 + 1 + 2 of 10.
+    assert (summary["consistency_sampling"].k, summary["consistency_sampling"].n) == (7, 10)
+
+
+def test_breakdowns_by_kind_style_and_seen():
+    summary = summarize(scored_rows(SAMPLES), EvalOptions(samples=2))
+    by_kind = summary["by_kind"]
+    assert (by_kind["add"]["exact_match"].k, by_kind["add"]["exact_match"].n) == (1, 2)
+    # The row without a reference counts for adherence in its kind, not for exact match.
+    assert by_kind["capital"]["exact_match"].n == 2
+    assert by_kind["capital"]["adherence_all"].n == 3
+    styles = summary["by_phrasing_style"]
+    assert list(styles) == ["guide", "tuning", "casual"]  # seen styles first
+    assert (styles["casual"]["exact_match"].k, styles["casual"]["exact_match"].n) == (0, 2)
+    seen = summary["by_seen"]
+    assert (seen["seen"]["exact_match"].k, seen["seen"]["exact_match"].n) == (2, 2)
+    assert (seen["unseen"]["exact_match"].k, seen["unseen"]["exact_match"].n) == (0, 2)
+    assert "by_template" not in summary
+
+
+def test_corpus_bleu_and_rouge_are_the_libraries_numbers():
+    rows = scored_rows(SAMPLES)
+    summary = summarize(rows, EvalOptions(samples=0))
+    scored = [r for r in rows if r["reference"] is not None]
+    predictions = [r["response"] for r in scored]
+    references = [r["reference"] for r in scored]
+    assert summary["bleu"] == pytest.approx(
+        sacrebleu.corpus_bleu(predictions, [references]).score)
+    assert summary["chrf"] == pytest.approx(
+        sacrebleu.corpus_chrf(predictions, [references]).score)
+    scorer = rouge_scorer.RougeScorer(["rougeL"])
+    by_hand = [scorer.score(r, p)["rougeL"].fmeasure for p, r in zip(predictions, references,
+                                                                     strict=True)]
+    assert summary["rouge_l"].value == pytest.approx(sum(by_hand) / len(by_hand))
+    assert rows[1]["bleu"] == pytest.approx(
+        sacrebleu.sentence_bleu(rows[1]["response"], ["4"]).score)
+    assert summary["consistency_sampling"] is None
+
+
+def _eos_model(model_dir, tokenizer):
+    """The toy model with its output layer rewired to always say EOS: every row stops at once."""
+    model = AutoModelForCausalLM.from_pretrained(model_dir)
+    hidden, vocab = model.lm_head.in_features, model.lm_head.out_features
+    model.lm_head = torch.nn.Linear(hidden, vocab, bias=True)
+    with torch.no_grad():
+        model.lm_head.weight.zero_()
+        model.lm_head.bias.zero_()
+        model.lm_head.bias[tokenizer.eos_token_id] = 10.0
+    return model
+
+
+def test_batched_answers_equal_one_at_a_time_and_stopping_is_read_from_eos(toy_model_dir,
+                                                                            toy_tokenizer):
+    # The embedded base model: its continuations differ from prompt to prompt (a random
+    # model's do not), so an answer given back to the wrong question would show.
+    model, tokenizer = load_model_and_tokenizer("tiny")
+    rows = eval_rows("course:eval_styles", limit=12).rows
+    prompts = prompts_for([r["instruction"] for r in rows], [r["input"] for r in rows])
+    greedy = EvalOptions(max_new_tokens=6).greedy()
+    batched = answer_all(model, tokenizer, prompts, greedy, batch_size=5)
+    single = [answer_all(model, tokenizer, [p], greedy)[0] for p in prompts]
+    assert batched == single
+    assert len({text for text, _ in batched}) >= 4  # 5 different answers measured
+    assert not any(stopped for _, stopped in batched)  # a base model never says EOS here
+    stopper = _eos_model(toy_model_dir, toy_tokenizer)
+    assert answer_all(stopper, toy_tokenizer, prompts, greedy) == [("", True)] * len(prompts)
+
+
+def test_evaluate_end_to_end_on_the_toy_model(toy_model_dir, toy_tokenizer):
+    stopper = _eos_model(toy_model_dir, toy_tokenizer)
+    report = evaluate({"random": str(toy_model_dir), "eos": (stopper, toy_tokenizer)},
+                      "course:eval_styles", limit=14, samples=2, max_new_tokens=5,
+                      templates=("one_line", "alpaca"))
+    assert report.models == ["random", "eos"]
+    rows = report.rows["eos"]
+    assert len(rows) == 28 and {r["template"] for r in rows} == {"one_line", "alpaca"}
+    assert all(r["response"] == "" and r["stopped"] and len(r["samples"]) == 2 for r in rows)
+    summary = report.summaries["eos"]
+    assert summary["checks"]["stopped"].k == 28 and summary["checks"]["answered"].k == 0
+    assert summary["consistency_sampling"].k == summary["consistency_sampling"].n == 56
+    assert set(summary["by_template"]) == {"one_line", "alpaca"}
+    data = json.loads(json.dumps(report.to_dict(answers=True)))
+    for key in ("exact_match", "rouge_l", "bleu", "chrf", "adherence", "checks",
+                "consistency_paraphrase", "consistency_sampling", "by_kind",
+                "by_phrasing_style"):
+        assert key in data["models"]["random"], key
+    add = data["models"]["random"]["by_kind"]["add"]["exact_match"]
+    assert add["n"] == sum(r["kind"] == "add" for r in rows) and "k" in add
+    assert len(data["answers"]["random"]) == 28
+
+
+def test_report_table_html_and_figure(toy_model_dir, toy_tokenizer):
+    report = evaluate({"a": (_eos_model(toy_model_dir, toy_tokenizer), toy_tokenizer)},
+                      "course:eval_styles", limit=8, samples=0, max_new_tokens=3)
+    text = str(report)
+    header = text.splitlines()[0]
+    assert header.split() == ["a"]
+    assert "exact match" in text and "(0/8)" in text and "casual (unseen)" in text
+    assert "stopped with EOS" in text and "1.00 (8/8)" in text
+    html = report._repr_html_()
+    assert html.startswith("<table>") and "[0.68, 1.00]" in html  # Wilson interval of 8/8
+    fig = report.to_figure()
+    assert len(fig.axes) == 3
+    assert fig._repr_png_()[:4] == b"\x89PNG"  # a notebook shows it as an image, not as text
+    assert [t.get_text() for t in fig.axes[1].get_xticklabels()][:2] == ["guide*", "tuning*"]
+
+
+def test_model_names_and_errors(toy_model_dir, toy_tokenizer, tmp_path):
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    named = resolve_models([str(toy_model_dir), str(toy_model_dir)])
+    assert list(named) == [toy_model_dir.name, f"{toy_model_dir.name} #2"]
+    assert list(resolve_models((model, toy_tokenizer))) == ["model"]
+    with pytest.raises(CourseError, match="needs its tokenizer"):
+        resolve_models(model)
+    with pytest.raises(CourseError, match="presets"):
+        resolve_models("no-such-model")
+    with pytest.raises(CourseError, match="no model"):
+        resolve_models([])
+
+
+def test_rows_without_reference_are_scored_on_adherence_only(toy_model_dir, toy_tokenizer):
+    rows = [{"instruction": "What is 2+2?", "response": "4"}, {"instruction": "Say hi."}]
+    report = evaluate({"eos": (_eos_model(toy_model_dir, toy_tokenizer), toy_tokenizer)}, rows,
+                      samples=0, max_new_tokens=3)
+    summary = report.summaries["eos"]
+    assert summary["without_reference"] == 1 and summary["exact_match"].n == 1
+    assert summary["adherence_all"].n == 2
+    assert report.rows["eos"][1]["exact_match"] is None
+    assert "1 row without a reference" in str(report)
+
+
+def test_sampled_answers_are_seeded_and_compared_with_the_greedy_one(toy_model_dir,
+                                                                     toy_tokenizer):
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    first, again = (evaluate({"random": (model, toy_tokenizer)}, "course:eval_styles", limit=6,
+                             samples=3, temperature=1.0, max_new_tokens=4)
+                    for _ in range(2))
+    rows = first.rows["random"]
+    assert [r["samples"] for r in rows] == [r["samples"] for r in again.rows["random"]]
+    by_hand = sum(s == r["response"] for r in rows for s in r["samples"])
+    sampling = first.summaries["random"]["consistency_sampling"]
+    # A random model's draws at temperature 1 rarely repeat its greedy answer.
+    assert (sampling.k, sampling.n) == (by_hand, 18) and by_hand < 18
+
+
+def test_answers_puts_the_models_side_by_side(toy_model_dir, toy_tokenizer):
+    eos = (_eos_model(toy_model_dir, toy_tokenizer), toy_tokenizer)
+    report = evaluate({"a": eos, "b": eos}, "course:eval_styles", limit=12, samples=0,
+                      max_new_tokens=2)
+    table = report.answers(lambda r: r["style"] == "casual")
+    assert table.prompts == ["[casual] yo, 2 plus 2 makes what?",
+                             "[casual] yo, 5 plus 5 makes what?"]
+    assert list(table.answers) == ["a", "b", "reference"]
+    assert table.answers["reference"] == ["4", "10"]
+    assert "EvalReport(models=['a', 'b']" in repr(report)
+    with pytest.raises(CourseError, match="No question matches"):
+        report.answers(lambda r: False)
+

@@ -1,0 +1,148 @@
+"""Human review: keys, the ratings file, the sheet, the terminal, and agreement with metrics."""
+
+import io
+import json
+
+import pytest
+from scipy.stats import spearmanr
+
+from course_lib.errors import CourseError
+from course_lib.evaluation.review import (
+    disagreements,
+    item_key,
+    load_ratings,
+    metric_agreement,
+    parse_keys,
+    review_in_terminal,
+    rubric_rating,
+    rubric_ratings,
+    save_rating,
+)
+from course_lib.evaluation.review_sheet import ReviewSheet
+
+CLEAN = {"answered": True, "stopped": True, "no_template_leak": True, "length_ok": True}
+
+
+def item(i, response, reference="4", em=None, rouge=0.0, **checks):
+    row = {"model": "m", "where": f"row {i}", "template": "one_line", "instruction": f"Q{i}?",
+           "input": "", "response": response, "reference": reference, "kind": "add",
+           "exact_match": response == reference if em is None else em,
+           "first_answer_correct": response.startswith(str(reference)), "rouge_l": rouge,
+           "checks": {**CLEAN, **checks}}
+    return {**row, "key": item_key(row)}
+
+
+ITEMS = [item(0, "4", rouge=1.0), item(1, "5", rouge=0.0), item(2, "4 4 4", rouge=0.5),
+         item(3, "What is 2+2?", rouge=0.2, answered=False, stopped=False)]
+
+
+def test_keys():
+    assert parse_keys("4") == (4, [])
+    assert parse_keys(" 1 W s ") == (1, ["wrong", "didn't stop"])
+    assert parse_keys("2ww") == (2, ["wrong"])
+    for bad in ("", "6", "0", "x", "3 z", "w 3"):
+        with pytest.raises(CourseError, match="not a rating"):
+            parse_keys(bad)
+
+
+def test_item_key_changes_with_the_response():
+    assert item_key(ITEMS[0]) != item_key({**ITEMS[0], "response": "5"})
+    assert item_key(ITEMS[0]) == item_key(dict(ITEMS[0]))
+
+
+def test_ratings_file_appends_and_the_last_rating_wins(tmp_path):
+    path = tmp_path / "sub" / "ratings.jsonl"
+    assert load_ratings(path) == {}
+    save_rating(path, ITEMS[0], 2, ["wrong"])
+    save_rating(path, ITEMS[0], 5, [])
+    assert len(path.read_text().splitlines()) == 2
+    record = load_ratings(path)[ITEMS[0]["key"]]
+    assert (record["rating"], record["flags"], record["response"]) == (5, [], "4")
+    with pytest.raises(CourseError):
+        save_rating(path, ITEMS[0], 6, [])
+    with path.open("a") as f:
+        f.write("not json\n")
+    with pytest.raises(CourseError, match="line 3"):
+        load_ratings(path)
+
+
+def test_sheet_saves_after_every_rating_and_resumes(tmp_path):
+    path = tmp_path / "ratings.jsonl"
+    sheet = ReviewSheet(ITEMS, path)
+    assert sheet.position == 0 and sheet.progress.value == 0
+    sheet.rate(5)
+    assert len(path.read_text().splitlines()) == 1  # saved at once, not at the end
+    sheet.keys.value = "1 w"  # what Enter in the key box does
+    assert sheet.keys.value == "" and len(load_ratings(path)) == 2
+    sheet.submit_keys("nonsense")  # explained, not saved
+    assert len(load_ratings(path)) == 2 and "not a rating" in sheet.status.value
+    assert sheet.position == 2 and sheet.progress.value == 2
+    # The mouse way: tick a flag and a rating, then press the button.
+    sheet.stars.value, sheet.flags["off-format"].value = 3, True
+    sheet._save_from_buttons()
+    assert load_ratings(path)[ITEMS[2]["key"]]["flags"] == ["off-format"]
+    resumed = ReviewSheet(ITEMS, path)
+    assert resumed.position == 3 and "item 4 of 4" in resumed.status.value
+    resumed.rate(1, ["wrong", "didn't stop"])
+    assert resumed.rated == 4 and "all rated" in resumed.status.value
+    with pytest.raises(CourseError, match="Every item is rated"):
+        resumed.rate(3)
+
+
+def test_sheet_goes_back_to_a_skipped_item(tmp_path):
+    sheet = ReviewSheet(ITEMS[:3], tmp_path / "r.jsonl")
+    sheet.move(+1)
+    sheet.rate(4)  # item 1
+    sheet.rate(4)  # item 2
+    assert sheet.position == 0  # the skipped first item is next
+    assert sheet.stars.value is None
+    sheet.move(+1)
+    assert sheet.stars.value == 4  # a rated item shows its rating
+
+
+def test_terminal_review_reads_keys_and_resumes(tmp_path):
+    path, out = tmp_path / "ratings.jsonl", io.StringIO()
+    # Rate, mistype, rate, skip the third, rate the fourth.
+    rated = review_in_terminal(ITEMS, path, io.StringIO("5\nbad\n1 w\nn\n2\n"), out)
+    assert rated == 3
+    ratings = load_ratings(path)
+    assert [ratings.get(i["key"], {}).get("rating") for i in ITEMS] == [5, 1, None, 2]
+    assert "not a rating" in out.getvalue() and "Q0?" in out.getvalue()
+    out = io.StringIO()
+    assert review_in_terminal(ITEMS, path, io.StringIO("q\n"), out) == 0
+    assert review_in_terminal(ITEMS, path, io.StringIO(""), out) == 0  # end of input
+    assert review_in_terminal(ITEMS, path, io.StringIO("3 o\n"), out) == 1
+    assert "3 of 4 already rated" in out.getvalue() and "Q2?" in out.getvalue()
+    assert len(load_ratings(path)) == 4
+
+
+def test_rubric_demo_ratings():
+    assert rubric_rating(ITEMS[0]) == (5, [])
+    assert rubric_rating(ITEMS[1]) == (2, ["wrong"])
+    assert rubric_rating(item(5, "4 4 4", length_ok=False)) == (3, ["off-format"])
+    assert rubric_rating(ITEMS[3]) == (1, ["wrong", "didn't stop", "off-format"])
+    assert rubric_rating(item(6, "cat", reference="4")) == (1, ["wrong"])
+    assert all(r["rater"].startswith("demo") for r in rubric_ratings(ITEMS).values())
+
+
+def test_agreement_is_scipys_spearman_and_constant_metrics_are_not_ranked(tmp_path):
+    path = tmp_path / "r.jsonl"
+    for it, rating in zip(ITEMS, [5, 1, 4, 2], strict=True):
+        save_rating(path, it, rating, [])
+    ratings = load_ratings(path)
+    result = metric_agreement(ratings, ITEMS, metrics=("rouge_l", "adherence_free"))
+    rho = spearmanr([5, 1, 4, 2], [1.0, 0.0, 0.5, 0.2]).statistic
+    assert result.by_metric["rouge_l"].rho == pytest.approx(rho)
+    assert result.by_metric["rouge_l"].n == 4
+    assert result.by_metric["adherence_free"] is None  # no item has that score
+    same = [{**it, "rouge_l": 0.3} for it in ITEMS]
+    assert metric_agreement(ratings, same, metrics=("rouge_l",)).by_metric["rouge_l"] is None
+    assert "not measurable" in str(metric_agreement(ratings, same, metrics=("rouge_l",)))
+    # Human ranks 4, 1, 3, 2; exact match ranks 4, 2, 2, 2 (three ties at 0): "5" (rated 1)
+    # is ranked one place too high by the metric, "4 4 4" (rated 4) one place too low.
+    gaps = {r["response"]: r["rank_gap"] for r in disagreements(ratings, ITEMS, "exact_match",
+                                                                   k=2)}
+    assert gaps == {"5": 1.0, "4 4 4": -1.0}
+    with pytest.raises(CourseError):
+        metric_agreement({}, ITEMS)
+    json.dumps(result.by_metric["rouge_l"].__dict__)

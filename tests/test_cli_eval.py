@@ -1,0 +1,113 @@
+"""`course eval` and `course review` through main([...]): outputs, resume, one-line errors."""
+
+import io
+import json
+
+import pytest
+
+from course_lib.cli import main
+from course_lib.evaluation.review import load_ratings
+
+ROWS = [
+    {"instruction": "What is 2+2?", "response": "4", "kind": "add", "style": "guide",
+     "seen": True, "group": "a"},
+    {"instruction": "yo, 2 plus 2 makes what?", "response": "4", "kind": "add",
+     "style": "casual", "seen": False, "group": "a"},
+    {"instruction": "What is the capital of France?", "response": "Paris", "kind": "capital",
+     "style": "tuning", "seen": True, "group": "b"},
+    {"instruction": "Say something nice."},  # no reference: adherence only
+]
+
+
+def run_cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
+    return lines[0]
+
+
+@pytest.fixture
+def data_file(tmp_path):
+    path = tmp_path / "questions.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in ROWS) + "\n", encoding="utf-8")
+    return path
+
+
+def test_eval_prints_one_table_and_writes_json_and_figure(capsys, tmp_path, toy_model_dir,
+                                                          data_file):
+    out_dir = tmp_path / "eval"
+    code, out, err = run_cli(capsys, "eval", toy_model_dir, toy_model_dir, "--data", data_file,
+                             "--json", tmp_path / "r.json", "--out", out_dir, "--samples", 1,
+                             "--max-new-tokens", 4)
+    assert code == 0, err
+    name = toy_model_dir.name
+    assert out.splitlines()[0].split() == [name, f"{name}", "#2"]  # two columns, one model each
+    assert "exact match" in out and "(0/3)" in out and "casual (unseen)" in out
+    assert "note: 1 of 4 rows have no reference" in err and "line 4" in err
+    summary = json.loads((tmp_path / "r.json").read_text())
+    assert summary["without_reference"] == 1
+    model = summary["models"][name]
+    for key in ("exact_match", "rouge_l", "bleu", "chrf", "adherence", "checks",
+                "consistency_paraphrase", "consistency_sampling"):
+        assert key in model, key
+    assert model["by_kind"]["add"]["exact_match"]["n"] == 2
+    assert model["by_phrasing_style"]["casual"]["adherence_all"]["n"] == 1
+    assert model["consistency_sampling"]["n"] == 4
+    full = json.loads((out_dir / "report.json").read_text())
+    assert len(full["answers"][name]) == 4
+    assert (out_dir / "eval.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_eval_errors_are_one_line(capsys, tmp_path, toy_model_dir, data_file):
+    code, _, err = run_cli(capsys, "eval", "no-such-model", "--out", tmp_path / "o")
+    assert code == 2 and "no-such-model" in one_line_error(err)
+    code, _, err = run_cli(capsys, "eval", toy_model_dir, "--data", tmp_path / "missing.jsonl",
+                           "--out", tmp_path / "o")
+    assert code == 2 and "missing.jsonl" in one_line_error(err)
+    existing = tmp_path / "r.json"
+    existing.write_text("{}")
+    code, _, err = run_cli(capsys, "eval", toy_model_dir, "--data", data_file, "--json",
+                           existing)
+    assert code == 2 and "already exists" in one_line_error(err)
+    assert existing.read_text() == "{}"
+    assert not (tmp_path / "o").exists()  # nothing written for a failed run
+
+
+def test_review_rates_from_stdin_and_resumes(capsys, monkeypatch, tmp_path, toy_model_dir,
+                                             data_file):
+    ratings = tmp_path / "ratings.jsonl"
+    args = ("review", toy_model_dir, "--data", data_file, "--out", ratings, "--items", 3,
+            "--max-new-tokens", 3)
+    monkeypatch.setattr("sys.stdin", io.StringIO("4\n2 w\nq\n"))
+    code, out, _ = run_cli(capsys, *args)
+    assert code == 0
+    assert sorted(r["rating"] for r in load_ratings(ratings).values()) == [2, 4]
+    assert "2 rated now; 2 of 3 rated" in out
+    monkeypatch.setattr("sys.stdin", io.StringIO("1 ws\n"))
+    code, out, _ = run_cli(capsys, *args)
+    assert code == 0 and out.startswith("2 of 3 already rated")
+    assert len(load_ratings(ratings)) == 3
+    assert "rank agreement with each metric" in out
+
+
+@pytest.mark.slow
+def test_acceptance_eval_of_base_masked_and_unmasked_runs(capsys, tmp_path, monkeypatch):
+    """`course eval tiny runs/masked runs/unmasked --json r.json` after two `course train`."""
+    monkeypatch.chdir(tmp_path)
+    for masking, out in (("response", "runs/masked"), ("none", "runs/unmasked")):
+        code, _, err = run_cli(capsys, "train", "--masking", masking, "--steps", 3,
+                               "--eval-data", "none", "--quiet", "--out", out)
+        assert code == 0, err
+    code, out, err = run_cli(capsys, "eval", "tiny", "runs/masked", "runs/unmasked", "--json",
+                             "r.json", "--limit", 30, "--samples", 1)
+    assert code == 0, err
+    assert out.splitlines()[0].split() == ["tiny", "masked", "unmasked"]
+    models = json.loads((tmp_path / "r.json").read_text())["models"]
+    assert set(models) == {"tiny", "masked", "unmasked"}
+    assert models["tiny"]["checks"]["stopped"]["k"] == 0  # the base model never stops
+    assert models["masked"]["by_phrasing_style"]["guide"]["exact_match"]["n"] > 0

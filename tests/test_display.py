@@ -1,0 +1,105 @@
+"""Every figure the library returns shows as an image in a fresh kernel.
+
+JupyterLab shows a bare matplotlib Figure made without pyplot as the text
+`<Figure size 1100x420 with 2 Axes>` until pyplot has drawn once in that kernel. IPython's
+display formatter in a fresh InteractiveShell is what decides: it must produce image/png.
+"""
+
+import matplotlib.pyplot as plt
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from course_lib.display import captured_logs, log_loss_axis, new_figure, token_texts, visible
+from course_lib.evaluation.compare import compare_runs
+from course_lib.evaluation.inspect_model import NextTokens, plot_next_tokens
+from course_lib.formatting.stats import plot_data_mix
+from course_lib.masking.view import show_mask
+from course_lib.training.history import RunHistory
+from course_lib.training.plots import plot_history
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def history(masking: str) -> RunHistory:
+    h = RunHistory(model="toy", masking=masking, max_steps=40)
+    for step in range(1, 41):
+        h.add_train_loss(step, 11.0 / step)
+    for step in (0, 10, 20, 30, 40):
+        h.add_eval(step, 11.0 / (step + 1), step / 40)
+    return h
+
+
+def figures(tokenizer):
+    """Every figure-returning function of the library, called once."""
+    top = NextTokens("2 + 2 =", [5, 6], ["·4", "·5"], [0.9, 0.05])
+    records = [{"instruction": "What is 2+2?", "response": "4"}]
+    return {
+        "plot_history": plot_history(history("response")),
+        "compare_runs": compare_runs([history("response"), history("none")]),
+        "plot_next_tokens": plot_next_tokens([top, top]),
+        "plot_data_mix": plot_data_mix(records),
+        "MaskView.to_figure": show_mask(records, tokenizer).to_figure(),
+    }
+
+
+@pytest.fixture(scope="module")
+def shell():
+    return InteractiveShell.instance()
+
+
+def test_every_library_figure_displays_as_png_in_a_fresh_shell(shell, toy_tokenizer):
+    for name, fig in figures(toy_tokenizer).items():
+        formats, _ = shell.display_formatter.format(fig)
+        assert "image/png" in formats, f"{name} would show as {formats['text/plain']!r}"
+        assert formats["image/png"].startswith(PNG), name
+
+
+def test_library_figures_do_not_go_through_pyplot(toy_tokenizer):
+    # pyplot would show each figure a second time at the end of the cell, and keep it alive.
+    before = plt.get_fignums()
+    figures(toy_tokenizer)
+    assert plt.get_fignums() == before
+
+
+def test_loss_axis_is_logarithmic_with_plain_labels():
+    ax = new_figure().subplots()
+    ax.plot([0, 40], [11.0, 0.3])
+    log_loss_axis(ax, [11.0, 0.3])
+    assert ax.get_yscale() == "log"
+    ax.figure.canvas.draw()
+    labels = {t.get_text() for t in ax.get_yticklabels()}
+    assert {"0.5", "1", "2", "5", "10"} <= labels  # not 10^0, 10^1
+    linear = new_figure().subplots()
+    log_loss_axis(linear, [0.0, 1.0])  # a zero cannot go on a log axis
+    assert linear.get_yscale() == "linear"
+
+
+def test_tokens_show_spaces_as_a_middle_dot(toy_tokenizer):
+    ids = toy_tokenizer("What is 2+2?", add_special_tokens=False)["input_ids"]
+    texts = token_texts(toy_tokenizer, ids)
+    assert "".join(texts) == visible("What is 2+2?")
+    assert not any("Ġ" in t for t in texts) and "·is" in texts
+
+
+def test_library_warnings_become_output_not_stderr():
+    import io
+    import logging
+
+    from transformers.utils import logging as hf_logging
+
+    log = hf_logging.get_logger("transformers.course_test")
+    # transformers' own stderr handler (pytest adds capture handlers of its own beside it)
+    [stderr_handler] = [h for h in logging.getLogger("transformers").handlers
+                        if type(h) is logging.StreamHandler]
+    shown = io.StringIO()
+    old = stderr_handler.setStream(shown)  # what the notebook would print in red
+    try:
+        log.warning("shown in red")
+        with captured_logs() as messages:
+            log.warning("the point of the demo")
+        log.warning("in red again")
+    finally:
+        stderr_handler.setStream(old)
+    assert messages == ["the point of the demo"]
+    assert "shown in red" in shown.getvalue() and "in red again" in shown.getvalue()
+    assert "the point of the demo" not in shown.getvalue()
