@@ -1,4 +1,4 @@
-"""benchmarks/lessons_real_shape.py: the injected cell sets MODEL and caps every training run."""
+"""benchmarks/lessons_real_shape.py: the injected cell sets MODEL, caps training and generation."""
 
 import sys
 from pathlib import Path
@@ -24,11 +24,15 @@ assert train(MODEL, max_steps=50, eval_data=None, progress=False).history.steps_
 model, tokenizer = load_model_and_tokenizer(MODEL)
 records = [{{"instruction": "What is 2+2?", "response": "4"}}] * 4
 assert len(train_by_hand(model, tokenizer, records, steps=40, batch_size=2)) == 2
+ids = tokenizer("What is", return_tensors="pt")
+out = model.generate(**ids, max_new_tokens=20, min_new_tokens=20)
+assert out.shape[1] - ids["input_ids"].shape[1] == 3, out.shape
 '''
 
 
 def test_the_injected_cell_sets_model_and_caps_training(tmp_path, toy_model_dir, monkeypatch):
     monkeypatch.setenv("COURSE_MAX_STEPS", "2")
+    monkeypatch.setenv("COURSE_MAX_NEW_TOKENS", "3")
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(FIRST),
                 nbformat.v4.new_code_cell(CHECKS.format(model=str(toy_model_dir)))]

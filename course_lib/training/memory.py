@@ -27,6 +27,7 @@ memory measured by `measure_peak_memory` (the tolerance is stated in the tests).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -41,7 +42,7 @@ from peft import LoraConfig, get_peft_model
 from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
 
 from course_lib.errors import CourseError
-from course_lib.loading import resolve_model_name
+from course_lib.loading import PRESETS, preset_config, resolve_model_name
 from course_lib.training.settings import lora_settings
 
 GB = 1e9
@@ -100,10 +101,11 @@ def count_parameters(model_or_config: Any, lora: bool | LoraConfig = False) -> P
         >>> count_parameters(smol).total, count_parameters(smol, lora=True).trained
         (134515008, 460800)
     """
+    if isinstance(model_or_config, PretrainedConfig):  # counted once per config and LoRA
+        lora_key = json.dumps(lora_settings(lora).to_dict(), sort_keys=True, default=_plain) if (
+            lora) else ""
+        return _count_config(model_or_config.to_json_string(use_diff=False), lora_key)
     model = model_or_config
-    if isinstance(model_or_config, PretrainedConfig):
-        with torch.device("meta"):  # shapes only: a 0.5B model is "built" in a second
-            model = AutoModelForCausalLM.from_config(model_or_config)
     if lora and not hasattr(model, "peft_config"):
         model = get_peft_model(model, lora_settings(lora))
     linear = {id(m.weight): m.weight.numel() for m in model.modules()
@@ -113,6 +115,20 @@ def count_parameters(model_or_config: Any, lora: bool | LoraConfig = False) -> P
         trained=sum(p.numel() for p in model.parameters() if p.requires_grad),
         in_matmuls=sum(linear.values()),
     )
+
+
+def _plain(value: Any) -> Any:
+    return sorted(value) if isinstance(value, set | frozenset) else str(value)
+
+
+@functools.lru_cache(maxsize=64)
+def _count_config(config_json: str, lora_json: str) -> ParameterCount:
+    config = AutoConfig.for_model(**json.loads(config_json))
+    with torch.device("meta"):  # shapes only: a 0.5B model is "built" in a second
+        model = AutoModelForCausalLM.from_config(config)
+    lora = LoraConfig(**{k: v for k, v in json.loads(lora_json).items()
+                         if k in LoraConfig.__dataclass_fields__}) if lora_json else False
+    return count_parameters(model, lora)
 
 
 def layer_bytes_per_token(shape: Shape, dtype: torch.dtype = torch.float32,
@@ -203,7 +219,8 @@ def estimate_memory(model_or_config: Any, batch_size: int, max_length: int, *,
                     logits_share: float = 1.0) -> MemoryEstimate:
     """The memory of one training step with AdamW, before running it (see the module docstring).
 
-    model_or_config: a model, a config, a model folder or a Hub id (only its config is read).
+    model_or_config: a model, a config, a preset, a model folder or a Hub id (only its config
+        is read; a preset's recorded sizes need no download).
     dtype: torch.float32 (CPU), or torch.float16 / torch.bfloat16 for a GPU's mixed precision.
     lora: True for the course's adapters (r 8 on q_proj and v_proj) or a LoraConfig.
     gradient_checkpointing: keep only each layer's input and recompute the rest in backward.
@@ -241,6 +258,8 @@ def _config_of(model_or_config: Any) -> PretrainedConfig:
     if isinstance(model_or_config, PretrainedConfig):
         return model_or_config
     if isinstance(model_or_config, str | os.PathLike):
+        if PRESETS.get(str(model_or_config)) and PRESETS[str(model_or_config)].shape:
+            return preset_config(str(model_or_config))  # its recorded sizes: no download
         return AutoConfig.from_pretrained(resolve_model_name(model_or_config))
     base = model_or_config.get_base_model() if hasattr(model_or_config, "get_base_model") else (
         model_or_config)

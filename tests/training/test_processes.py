@@ -60,14 +60,22 @@ def test_a_launch_that_started_fewer_processes_is_an_error(
     process trains alone. The launcher's run is faked here; its history says world_size 1."""
     out = tmp_path / "run"
 
-    def one_process_only(command):
-        assert command[:4] == [cli.sys.executable, "-m", "torch.distributed.run", "--standalone"]
-        assert "--nproc_per_node=2" in command
-        out.mkdir()
-        RunHistory(world_size=1).save(out)
-        return 0
+    class OneProcessOnly:
+        def __init__(self, command, **kwargs):
+            assert command[:4] == [cli.sys.executable, "-m", "torch.distributed.run",
+                                   "--standalone"]
+            assert "--nproc_per_node=2" in command
+            out.mkdir()
+            RunHistory(world_size=1).save(out)
+            self.stdout, self.returncode = iter(["trained alone\n"]), 0
 
-    monkeypatch.setattr(cli.subprocess, "call", one_process_only)
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(cli.subprocess, "Popen", OneProcessOnly)
     code = cli.main(["train", "--model", str(toy_model_dir), "--processes", "2",
                      "--out", str(out)])
     err = capsys.readouterr().err
