@@ -59,6 +59,7 @@ def _wrong_lora_counts(config, r: int, targets: list[str]) -> list[tuple[int, st
         "head_dim = config.head_dim if the config has one, else hidden_size // "
         "num_attention_heads. Sum over target_modules, then multiply by num_hidden_layers.",
     ],
+    timeout=120,  # counting with peft on the meta device: seconds on a busy machine
 )
 def check_lora_parameters(lora_parameters):
     for preset, changes, r, targets in LORA_CASES:
@@ -112,6 +113,11 @@ def _describe(case, got, want) -> str:
                 f"before giving up.")
     if not isinstance(got, dict) or set(got) != set(want):
         return f"{where}: return a dict with the keys {sorted(want)}, not {got!r}."
+    config = preset_config(preset)
+    if want != settings_by_the_rule(config, budget, global_batch, length, False,
+                                    torch.float32) == got:
+        return (f"{where}: you chose {got}, what a full fine-tune in fp32 would need; pass "
+                f"lora and dtype to estimate_memory, which then gives {want}.")
     if got["batch_size"] * got["accumulation"] != global_batch:
         return (f"{where}: accumulation x batch_size must equal global_batch "
                 f"({got['accumulation']} x {got['batch_size']} != {global_batch}).")
@@ -135,7 +141,7 @@ def _describe(case, got, want) -> str:
         "estimate_memory(config, batch, max_length, lora=lora, dtype=dtype, "
         "gradient_checkpointing=...).fits(budget_gb) says whether one fits; None if none does.",
     ],
-    timeout=120,
+    timeout=120,  # about 40 memory estimates
 )
 def check_choose_settings(choose_settings):
     for case in SETTINGS_CASES:
