@@ -11,9 +11,10 @@ assumes the tiny model (its vocabulary, context, tokenizer, size or speed). It:
    set-up, random weights, no download) in a temporary folder;
 2. runs each lesson with nbclient after a cell injected under the first one, the way
    papermill injects parameters: it sets `MODEL` to that folder and caps every training run
-   at COURSE_MAX_STEPS steps (transformers' TrainingArguments, hence `train()` and TRL's
-   SFTConfig, and `train_by_hand`) and every generation at COURSE_MAX_NEW_TOKENS new tokens.
-   The notebooks themselves are not changed.
+   at COURSE_MAX_STEPS steps (the course's runner reads it, so processes launched by
+   `course train --processes` are capped too; the cell caps TRL's SFTConfig and
+   `train_by_hand`) and every generation at COURSE_MAX_NEW_TOKENS new tokens. The notebooks
+   themselves are not changed.
 
 Depth: `--layers 2` by default. The number of layers changes no code path, and on 2 CPU
 cores the real 30 layers make the evaluation lessons (thousands of generated answers) take

@@ -145,12 +145,12 @@ def launch_processes(args: argparse.Namespace) -> int:
 
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
                f"--nproc_per_node={args.processes}", "-m", "course_lib.cli", *args.argv]
-    print("launching: " + " ".join(command[2:]), file=sys.stderr)
+    print("launching: " + " ".join(command[2:]), flush=True)
     # The processes' output, line by line, through this process: a notebook shows it too.
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True) as launched:
         for line in launched.stdout:
-            print(line, end="", file=sys.stderr)
+            print(line, end="", flush=True)
     if launched.returncode != 0:
         return launched.returncode
     ran = RunHistory.load(args.out).world_size

@@ -49,6 +49,7 @@ from course_lib.training.plots import plot_history
 from course_lib.training.settings import (
     default_learning_rate,
     lora_settings,
+    step_cap,
     training_arguments,
 )
 from course_lib.training.trainer import CourseTrainer
@@ -151,6 +152,8 @@ def train(
         saving=out_path is not None, fast=fast, overrides=training_args,
         gradient_checkpointing=gradient_checkpointing,
     )
+    if verbose and step_cap() is not None:
+        print(f"COURSE_MAX_STEPS is set: this run stops after {args.max_steps} steps.")
     trainer = build_trainer(
         model, tokenizer, ready, eval_examples, args, eval_every=eval_every, fast=fast,
         progress=progress, live_plot=live_plot, title=label or masking, callbacks=callbacks,

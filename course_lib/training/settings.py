@@ -9,6 +9,8 @@ passes to `train(**training_args)` overrides these defaults.
 
 from __future__ import annotations
 
+import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,11 @@ from transformers import TrainingArguments
 
 from course_lib.env import DeviceChoice
 from course_lib.training.fast_loss import optimizer_name
+
+# peft 0.21 calls transformers' deprecated `is_gradient_checkpointing` whenever it wraps a
+# model: a warning about library internals that nobody using the course can act on.
+warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated",
+                        category=FutureWarning)
 
 TINY_MODEL_PARAMS = 50_000_000  # below this a model is "tiny": high learning rate, fp32
 
@@ -48,6 +55,13 @@ def lora_settings(lora: bool | LoraConfig = True) -> LoraConfig:
         return lora
     return LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0, target_modules=["q_proj", "v_proj"],
                       task_type="CAUSAL_LM")
+
+
+def step_cap() -> int | None:
+    """COURSE_MAX_STEPS, if set: every run stops after that many steps. For checks that only
+    need the code paths to run (benchmarks/lessons_real_shape.py), not for learning."""
+    value = os.environ.get("COURSE_MAX_STEPS", "").strip()
+    return int(value) if value else None
 
 
 def checkpointing(on: bool) -> dict[str, Any]:
@@ -109,4 +123,8 @@ def training_arguments(
         **device.trainer_precision,  # fp32 on CPU, bf16 or fp16 on a GPU (env.choose_device)
     )
     settings.update(overrides)
+    cap = step_cap()
+    if cap is not None:  # inherited by every process of a multi-process run too
+        steps = settings["max_steps"]
+        settings["max_steps"] = cap if steps is None or steps <= 0 else min(steps, cap)
     return TrainingArguments(**settings)

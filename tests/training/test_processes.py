@@ -80,3 +80,13 @@ def test_a_launch_that_started_fewer_processes_is_an_error(
                      "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 2 and "error: --processes 2 was asked for but 1 trained together" in err
+
+
+@pytest.mark.slow
+def test_course_max_steps_caps_every_process(toy_model_dir, data, tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_MAX_STEPS", "2")  # inherited by the launched processes
+    one = course_train(toy_model_dir, data, tmp_path / "one", "--batch-size", 16)
+    two = course_train(toy_model_dir, data, tmp_path / "two", "--batch-size", 8,
+                       "--processes", 2)
+    assert one.steps_done == two.steps_done == 2
+    assert two.train_loss == pytest.approx(one.train_loss, rel=1e-5)
