@@ -458,7 +458,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=None, help="learning rate (default suits the model)")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--eval-every", type=int, default=10, help="steps between held-out evaluations")
-    p.add_argument("--lora", action="store_true", help="train LoRA adapters (q_proj, v_proj)")
+    p.add_argument("--lora", action=argparse.BooleanOptionalAction, default=None,
+                   help="train LoRA adapters (q_proj, v_proj); default: the preset's choice "
+                        "(LoRA for qwen2.5-0.5b), else a full fine-tune")
     p.add_argument(
         "--freeze",
         nargs="+",
