@@ -2,7 +2,9 @@
 
     course doctor                  what the course will run on
     course show-mask INSTR RESP    every token of one example and its label
+    course show-mask --data my.jsonl --row 3      the same for row 3 of a data file
     course train --masking response --steps 100 --out runs/masked
+    course train --data my.jsonl --max-length 256 --steps 200 --out runs/mine
     course train --processes 2 --batch-size 8 --out runs/two    as 2 processes (torchrun)
     course ask --model runs/masked "What is 2+2?"
     course compare runs/masked runs/unmasked --out compare.png
@@ -82,17 +84,38 @@ def cmd_show_mask(args: argparse.Namespace) -> int:
     from course_lib.masking.strategies import label_examples
     from course_lib.masking.view import mask_view
 
+    record, where = _show_mask_record(args)
     tokenizer = load_tokenizer(args.model)  # a missing embedded model is a one-line error
-    record = {"instruction": args.instruction, "input": args.input, "response": args.response}
-
     examples = label_examples([record], tokenizer, args.masking, args.template,
                               max_length=args.max_length)
-    view = mask_view(examples, tokenizer, titles=[f"{MASKINGS[args.masking]} "
+    title = f"{where}: " if where else ""
+    view = mask_view(examples, tokenizer, titles=[f"{title}{MASKINGS[args.masking]} "
                                                   f"(template: {args.template})"])
     print(view.to_ansi(color=_use_color(args.color)))
     for warning in audit_labels(examples, tokenizer).warnings:
         print(f"warning: {warning}")
     return 0
+
+
+def _show_mask_record(args: argparse.Namespace) -> tuple[dict[str, str], str]:
+    """The record to show: from --data/--row, or from INSTRUCTION RESPONSE [--input]."""
+    if args.data is None:
+        if args.instruction is None or args.response is None:
+            raise CourseError("show-mask needs INSTRUCTION and RESPONSE, or --data FILE --row N "
+                              "(e.g. course show-mask --data course:train --row 3).")
+        return {"instruction": args.instruction, "input": args.input,
+                "response": args.response}, ""
+    if args.instruction is not None:
+        raise CourseError("Give either INSTRUCTION RESPONSE or --data FILE --row N, not both.")
+    from course_lib.formatting.records import load_raw_rows
+    from course_lib.formatting.schemas import normalize_record
+
+    rows = load_raw_rows(args.data)
+    if not 1 <= args.row <= len(rows):
+        raise CourseError(f"--row {args.row} is outside {args.data}, which has {len(rows)} "
+                          f"rows; rows are counted from 1.")
+    where, row = rows[args.row - 1]
+    return normalize_record(row, where), where
 
 
 def cmd_make_exercises(args: argparse.Namespace) -> int:
@@ -188,6 +211,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         verbose=True,
         num_threads=args.threads,
         freeze=tuple(args.freeze),
+        template=args.template,
+        max_length=args.max_length,
     )
     if result.out_dir is not None:  # the main process (the only one when N = 1) saves
         print(f"saved model, history.json and loss.png in {result.out_dir}")
@@ -195,21 +220,33 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    """Answer each instruction with the course template; print the responses only."""
+    """Answer each instruction with the run's template; print the responses only."""
     import json
 
     from course_lib.evaluation.generation import GenerationSettings, generate_batch
     from course_lib.loading import load_model_and_tokenizer
 
     model, tokenizer = load_model_and_tokenizer(args.model)
+    template = args.template or _template_of_run(args.model)
     settings = GenerationSettings(max_new_tokens=args.max_new_tokens)
-    answers = generate_batch(model, tokenizer, args.instructions, settings=settings)
+    answers = generate_batch(model, tokenizer, args.instructions, template=template,
+                             settings=settings)
     for instruction, answer in zip(args.instructions, answers, strict=True):
         if args.json:
             print(json.dumps({"instruction": instruction, "response": answer}, ensure_ascii=False))
         else:
             print(answer.replace("\n", " "))  # one answer per line, always
     return 0
+
+
+def _template_of_run(model: str) -> str:
+    """The template a `course train` folder was trained with (history.json), else the default."""
+    from course_lib.training.history import HISTORY_FILE, RunHistory
+
+    history = Path(model).expanduser() / HISTORY_FILE
+    if history.is_file():
+        return RunHistory.load(history).template or DEFAULT_TEMPLATE.name
+    return DEFAULT_TEMPLATE.name
 
 
 def _refuse_existing_file(path: Path, force: bool = False) -> None:
@@ -347,6 +384,88 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_run_options(p: argparse.ArgumentParser, eval_default: str) -> None:
+    """What every training command shares: model, data, held-out set, seed, threads."""
+    p.add_argument("--model", default="tiny", help="preset (tiny), model folder or Hub id")
+    p.add_argument("--data", default="course:train",
+                   help="data file (JSON Lines, JSON, CSV or Parquet, optionally .gz), a "
+                        "save_to_disk folder, a Hub data set id, or course:train")
+    p.add_argument("--eval-data", default=eval_default,
+                   help="held-out set for the response-only loss; 'none' turns it off" + (
+                       "; auto (default): course:eval for the course's data, else a seeded "
+                       "slice of --data" if eval_default == "auto" else ""))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads for training (default: chosen for the model and "
+                        "the machine, and printed)")
+
+
+def _add_format_options(p: argparse.ArgumentParser) -> None:
+    """How records become tokens: the same choices for train and show-mask."""
+    p.add_argument("--template", choices=list(TEMPLATES), default=DEFAULT_TEMPLATE.name,
+                   help="how a record becomes text (default: %(default)s)")
+    p.add_argument("--max-length", type=int, default=None, metavar="N",
+                   help="cut examples to N tokens (default: the model's context, at most 1024)")
+
+
+def _add_train_options(p: argparse.ArgumentParser) -> None:
+    _add_run_options(p, eval_default="auto")
+    _add_format_options(p)
+    p.add_argument("--masking", choices=["response", "none"], default="response",
+                   help="response: loss on the answer only (-100 on the prompt); none: on all")
+    p.add_argument("--steps", type=int, default=100, help="optimizer steps")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default suits the model)")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--eval-every", type=int, default=10, help="steps between held-out evaluations")
+    p.add_argument("--lora", action=argparse.BooleanOptionalAction, default=None,
+                   help="train LoRA adapters (q_proj, v_proj); default: the preset's choice "
+                        "(LoRA for qwen2.5-0.5b), else a full fine-tune")
+    p.add_argument("--freeze", nargs="+", default=[], metavar="NAME",
+                   help="keep these parts as they are, as pieces of parameter names "
+                        "(e.g. embed_tokens mlp)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from the last checkpoint in --out")
+    p.add_argument("--out", required=True, help="new folder for the run (never overwritten)")
+    p.add_argument("--processes", type=int, default=1, metavar="N",
+                   help="train as N processes through torchrun (one per GPU; on a CPU, gloo); "
+                        "--batch-size is per process")
+
+
+def _add_show_mask_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("instruction", metavar="INSTRUCTION", nargs="?")
+    p.add_argument("response", metavar="RESPONSE", nargs="?")
+    p.add_argument("--input", default="", help="optional input (three-part record)")
+    p.add_argument("--data", default=None, metavar="FILE",
+                   help="take the record from a data file (or course:train) instead")
+    p.add_argument("--row", type=int, default=1, metavar="N",
+                   help="which record of --data, counted from 1 as in error messages")
+    _add_format_options(p)
+    p.add_argument("--model", default="tiny", help="tiny (embedded), a folder, or a Hub id")
+    p.add_argument("--masking", choices=list(MASKINGS), default="response",
+                   help="how labels are built (default: %(default)s): " + "; ".join(
+                       f"{name}: {what}" for name, what in MASKINGS.items()))
+    p.add_argument("--color", choices=["auto", "always", "never"], default="auto",
+                   help="auto: on a terminal unless NO_COLOR is set")
+
+
+def _add_ask_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default="tiny", help="preset (tiny), model folder or Hub id")
+    p.add_argument("--template", choices=list(TEMPLATES), default=None,
+                   help="default: the one the run in --model was trained with, else "
+                        f"{DEFAULT_TEMPLATE.name}")
+    p.add_argument("--json", action="store_true", help="JSON lines with instruction and response")
+    p.add_argument("--max-new-tokens", type=int, default=32)
+    p.add_argument("instructions", nargs="+", metavar="INSTRUCTION")
+
+
+def _add_demo_options(p: argparse.ArgumentParser) -> None:
+    _add_run_options(p, eval_default="course:eval")
+    p.add_argument("--steps", type=int, default=100, help="steps of each fine-tune")
+    p.add_argument("--prompts", type=int, default=5, help="held-out instructions to answer")
+    p.add_argument("--out", default=None, help="new folder (default: a fresh course-demo)")
+
+
 def _add_eval_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", default="course:eval_styles",
                    help="questions with reference answers: a JSONL/JSON file (any schema "
@@ -358,26 +477,64 @@ def _add_eval_options(p: argparse.ArgumentParser) -> None:
                    help="answer length limit; an answer that reaches it did not stop")
 
 
-def _add_train_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default="tiny", help="preset (tiny), model folder or Hub id")
-    p.add_argument(
-        "--data",
-        default="course:train",
-        help="JSONL/JSON file (any known schema), Hub data set id, or course:train",
-    )
-    p.add_argument(
-        "--eval-data",
-        default="course:eval",
-        help="held-out set for the response-only loss; 'none' turns it off",
-    )
+
+
+def _add_eval_command_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("models", nargs="+", metavar="MODEL_OR_RUN",
+                   help="tiny, a folder written by `course train`, or a Hub id")
+    _add_eval_options(p)
+    p.add_argument("--json", metavar="FILE", help="also write the summary as JSON to FILE")
+    p.add_argument("--samples", type=int, default=3,
+                   help="sampled answers per question for consistency (0: off; default: 3)")
+    p.add_argument("--temperature", type=float, default=0.7, help="for the samples")
+    p.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    p.add_argument("--out", default=None,
+                   help="folder for report.json and eval.png (default: a fresh course-eval)")
+    p.add_argument("--force", action="store_true", help="replace --json and --out if they exist")
+
+
+def _add_review_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", metavar="RUN_OR_MODEL", help="tiny, a run folder, or a Hub id")
+    _add_eval_options(p)
+    p.add_argument("--out", required=True, help="ratings file (JSONL); an existing one resumes")
+    p.add_argument("--items", type=int, default=20, help="answers to rate (default: 20)")
+    p.add_argument("--seed", type=int, default=0, help="which questions are picked")
+
+
+def _add_make_exercises_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--solutions", default="solutions",
+                   help="solution notebooks (default: %(default)s)")
+    p.add_argument("--out", default="exercises", help="where exercises go (default: %(default)s)")
+    p.add_argument("--force", action="store_true",
+                   help="also replace notebooks you edited (a .bak-<time> copy is kept)")
+
+
+def _add_grade_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("folder", nargs="?", default="exercises",
+                   help="folder of exercise notebooks (default: %(default)s)")
+    p.add_argument("--json", metavar="REPORT", help="also write the results as JSON to REPORT")
+    p.add_argument("--exercise", "-e", action="append", metavar="ID",
+                   help="grade only this exercise (repeatable), e.g. -e ex03_1")
+    p.add_argument("--timeout", type=float, default=30.0,
+                   help="seconds each exercise may run (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=2, help="exercises graded at once (default: 2)")
+
+
+def _add_compare_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="folders written by `course train`")
+    p.add_argument("--out", required=True, help="image file to write, e.g. compare.png")
+    p.add_argument("--labels", default=None, help="comma-separated names for the runs")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+
+
+def _add_build_base_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True, help="folder to save the model and tokenizer in")
+    p.add_argument("--quick", action="store_true", help="tiny corpus, few steps (seconds)")
+
+
+def _add_build_tuning_data_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True, help="folder for train/eval/... .jsonl files")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="CPU threads for training (1 is as fast for the tiny model, and robust)",
-    )
 
 
 def cmd_build_base_model(args: argparse.Namespace) -> int:
@@ -401,140 +558,46 @@ def cmd_build_tuning_data(args: argparse.Namespace) -> int:
     return 0
 
 
+# Every command: (name, handler, options, one-line help, description for `--help`).
+COMMANDS: list[tuple[str, Handler, Callable[[argparse.ArgumentParser], None], str, str]] = [
+    ("doctor", cmd_doctor, lambda p: None,
+     "show versions, device, dtype, Hub status, embedded model", ""),
+    ("show-mask", cmd_show_mask, _add_show_mask_options,
+     "print every token of one example with its label (-100 = masked)",
+     "Format one example (given, or row N of a data file), build its labels and print each "
+     "token as text(label, id): grey = masked (-100), green = trained."),
+    ("make-exercises", cmd_make_exercises, _add_make_exercises_options,
+     "generate exercises/ from solutions/", ""),
+    ("grade", cmd_grade, _add_grade_options, "grade the exercises of a folder of notebooks", ""),
+    ("train", cmd_train, _add_train_options,
+     "fine-tune; save model, history.json and loss.png", ""),
+    ("ask", cmd_ask, _add_ask_options, "answer instructions with the run's template", ""),
+    ("compare", cmd_compare, _add_compare_options,
+     "plot reported vs held-out response-only loss of runs", ""),
+    ("eval", cmd_eval, _add_eval_command_options,
+     "score models on a question set: table, JSON, figure",
+     "Answer every question with every model (greedy, batched), score exact match, ROUGE-L, "
+     "BLEU, chrF and adherence, and break them down by task kind and phrasing style."),
+    ("review", cmd_review, _add_review_options, "rate a model's answers 1-5 from the keyboard",
+     "Show one answer at a time; type a rating 1-5 and flag letters, Enter. Saved after every "
+     "rating; run it again to resume."),
+    ("demo", cmd_demo, _add_demo_options, "the whole story headless, into a fresh folder", ""),
+    ("build-base-model", cmd_build_base_model, _add_build_base_model_options,
+     "pretrain the embedded tiny base model", ""),
+    ("build-tuning-data", cmd_build_tuning_data, _add_build_tuning_data_options,
+     "write the embedded instruction data sets", ""),
+]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="course", description="The instruction-tuning course, headless."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("doctor", help="show versions, device, dtype, Hub status, embedded model")
-    p.set_defaults(handler=cmd_doctor)
-
-    p = sub.add_parser(
-        "show-mask", help="print every token of one example with its label (-100 = masked)",
-        description="Format one example, build its labels and print each token as "
-                    "text(label, id): grey = masked (-100), green = trained.",
-    )
-    p.add_argument("instruction", metavar="INSTRUCTION")
-    p.add_argument("response", metavar="RESPONSE")
-    p.add_argument("--input", default="", help="optional input (three-part record)")
-    p.add_argument("--template", choices=list(TEMPLATES), default=DEFAULT_TEMPLATE.name)
-    p.add_argument("--model", default="tiny", help="tiny (embedded), a folder, or a Hub id")
-    p.add_argument("--masking", choices=list(MASKINGS), default="response",
-                   help="how labels are built (default: %(default)s): " + "; ".join(
-                       f"{name}: {what}" for name, what in MASKINGS.items()))
-    p.add_argument("--max-length", type=int, default=None, help="truncate to this many tokens")
-    p.add_argument("--color", choices=["auto", "always", "never"], default="auto",
-                   help="auto: on a terminal unless NO_COLOR is set")
-    p.set_defaults(handler=cmd_show_mask)
-    p = sub.add_parser("make-exercises", help="generate exercises/ from solutions/")
-    p.add_argument("--solutions", default="solutions",
-                   help="solution notebooks (default: %(default)s)")
-    p.add_argument("--out", default="exercises", help="where exercises go (default: %(default)s)")
-    p.add_argument("--force", action="store_true",
-                   help="also replace notebooks you edited (a .bak-<time> copy is kept)")
-    p.set_defaults(handler=cmd_make_exercises)
-
-    p = sub.add_parser("grade", help="grade the exercises of a folder of notebooks")
-    p.add_argument("folder", nargs="?", default="exercises",
-                   help="folder of exercise notebooks (default: %(default)s)")
-    p.add_argument("--json", metavar="REPORT", help="also write the results as JSON to REPORT")
-    p.add_argument("--exercise", "-e", action="append", metavar="ID",
-                   help="grade only this exercise (repeatable), e.g. -e ex03_1")
-    p.add_argument("--timeout", type=float, default=30.0,
-                   help="seconds each exercise may run (default: %(default)s)")
-    p.add_argument("--workers", type=int, default=2, help="exercises graded at once (default: 2)")
-    p.set_defaults(handler=cmd_grade)
-
-    p = sub.add_parser("train", help="fine-tune; save model, history.json and loss.png")
-    _add_train_options(p)
-    p.add_argument(
-        "--masking",
-        choices=["response", "none"],
-        default="response",
-        help="response: loss on the answer only (-100 on the prompt); none: on all",
-    )
-    p.add_argument("--steps", type=int, default=100, help="optimizer steps")
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default suits the model)")
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--eval-every", type=int, default=10, help="steps between held-out evaluations")
-    p.add_argument("--lora", action=argparse.BooleanOptionalAction, default=None,
-                   help="train LoRA adapters (q_proj, v_proj); default: the preset's choice "
-                        "(LoRA for qwen2.5-0.5b), else a full fine-tune")
-    p.add_argument(
-        "--freeze",
-        nargs="+",
-        default=[],
-        metavar="NAME",
-        help="keep these parts as they are, as pieces of parameter names (e.g. embed_tokens mlp)",
-    )
-    p.add_argument(
-        "--resume", action="store_true", help="continue from the last checkpoint in --out"
-    )
-    p.add_argument("--out", required=True, help="new folder for the run (never overwritten)")
-    p.add_argument("--processes", type=int, default=1, metavar="N",
-                   help="train as N processes through torchrun (one per GPU; on a CPU, gloo); "
-                        "--batch-size is per process")
-    p.set_defaults(handler=cmd_train)
-
-    p = sub.add_parser("ask", help="answer instructions with the course template")
-    p.add_argument("--model", default="tiny", help="preset (tiny), model folder or Hub id")
-    p.add_argument("--json", action="store_true", help="JSON lines with instruction and response")
-    p.add_argument("--max-new-tokens", type=int, default=32)
-    p.add_argument("instructions", nargs="+", metavar="INSTRUCTION")
-    p.set_defaults(handler=cmd_ask)
-
-    p = sub.add_parser("compare", help="plot reported vs held-out response-only loss of runs")
-    p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="folders written by `course train`")
-    p.add_argument("--out", required=True, help="image file to write, e.g. compare.png")
-    p.add_argument("--labels", default=None, help="comma-separated names for the runs")
-    p.add_argument("--force", action="store_true", help="replace --out if it exists")
-    p.set_defaults(handler=cmd_compare)
-
-    p = sub.add_parser("eval", help="score models on a question set: table, JSON, figure",
-                       description="Answer every question with every model (greedy, batched), "
-                                   "score exact match, ROUGE-L, BLEU, chrF and adherence, and "
-                                   "break them down by task kind and phrasing style.")
-    p.add_argument("models", nargs="+", metavar="MODEL_OR_RUN",
-                   help="tiny, a folder written by `course train`, or a Hub id")
-    _add_eval_options(p)
-    p.add_argument("--json", metavar="FILE", help="also write the summary as JSON to FILE")
-    p.add_argument("--samples", type=int, default=3,
-                   help="sampled answers per question for consistency (0: off; default: 3)")
-    p.add_argument("--temperature", type=float, default=0.7, help="for the samples")
-    p.add_argument("--limit", type=int, default=None, help="only the first N questions")
-    p.add_argument("--out", default=None,
-                   help="folder for report.json and eval.png (default: a fresh course-eval)")
-    p.add_argument("--force", action="store_true", help="replace --json and --out if they exist")
-    p.set_defaults(handler=cmd_eval)
-
-    p = sub.add_parser("review", help="rate a model's answers 1-5 from the keyboard",
-                       description="Show one answer at a time; type a rating 1-5 and flag "
-                                   "letters, Enter. Saved after every rating; run it again "
-                                   "to resume.")
-    p.add_argument("model", metavar="RUN_OR_MODEL", help="tiny, a run folder, or a Hub id")
-    _add_eval_options(p)
-    p.add_argument("--out", required=True, help="ratings file (JSONL); an existing one resumes")
-    p.add_argument("--items", type=int, default=20, help="answers to rate (default: 20)")
-    p.add_argument("--seed", type=int, default=0, help="which questions are picked")
-    p.set_defaults(handler=cmd_review)
-
-    p = sub.add_parser("demo", help="the whole story headless, into a fresh folder")
-    _add_train_options(p)
-    p.add_argument("--steps", type=int, default=100, help="steps of each fine-tune")
-    p.add_argument("--prompts", type=int, default=5, help="held-out instructions to answer")
-    p.add_argument("--out", default=None, help="new folder (default: a fresh course-demo)")
-    p.set_defaults(handler=cmd_demo)
-
-    p = sub.add_parser("build-base-model", help="pretrain the embedded tiny base model")
-    p.add_argument("--out", required=True, help="folder to save the model and tokenizer in")
-    p.add_argument("--quick", action="store_true", help="tiny corpus, few steps (seconds)")
-    p.set_defaults(handler=cmd_build_base_model)
-
-    p = sub.add_parser("build-tuning-data", help="write the embedded instruction data sets")
-    p.add_argument("--out", required=True, help="folder for train/eval/... .jsonl files")
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(handler=cmd_build_tuning_data)
+    for name, handler, add_options, help_line, description in COMMANDS:
+        p = sub.add_parser(name, help=help_line, description=description or None)
+        add_options(p)
+        p.set_defaults(handler=handler)
     return parser
 
 
@@ -557,7 +620,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args) or 0
     except CourseError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {err.cli}", file=sys.stderr)  # advice spelled as flags (see errors.py)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -5,6 +5,7 @@ Only the few lines that install the package live in the notebook (they must run 
 
     >>> ctx = lesson_setup("tiny")       # doctest: +SKIP
     device: cpu (float32) - No GPU found; CPU with fp32 ...
+    threads: 1 - one of 2 cores: a model this small gains little from more threads, ...
     model:  tiny (the course's embedded base model)
 """
 
@@ -15,7 +16,9 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, metadata
 from typing import Any
 
-from course_lib.env import DeviceChoice, choose_device
+import torch
+
+from course_lib.env import DeviceChoice, ThreadChoice, choose_device, choose_threads
 from course_lib.loading import MODEL_PRESETS
 
 DISTRIBUTION = "instruction-tuning-course"
@@ -59,12 +62,17 @@ class LessonContext:
 
     model: str
     device: DeviceChoice
+    threads: ThreadChoice
 
 
 def lesson_setup(model: str = "tiny") -> LessonContext:
     """Print where the lesson runs and which model it uses; suggest a real model on a GPU."""
     choice = choose_device()
     print(f"device: {choice.device} ({str(choice.dtype).removeprefix('torch.')}) - {choice.reason}")
+    # The whole kernel computes with this many threads, not only train() (which picks the same).
+    threads = choose_threads(small_model=model == "tiny", device=choice.device)
+    torch.set_num_threads(threads.count)
+    print(f"threads: {threads.count} - {threads.reason}")
     if model == "tiny":
         print("model:  tiny (the course's embedded base model, no download)")
         if choice.device == "cuda":
@@ -74,7 +82,7 @@ def lesson_setup(model: str = "tiny") -> LessonContext:
         print(f"model:  {model} ({source})")
     if on_colab() and choice.device == "cpu":
         print("tip:    Runtime > Change runtime type > T4 GPU makes the real models fast.")
-    return LessonContext(model=model, device=choice)
+    return LessonContext(model=model, device=choice, threads=threads)
 
 
 def smoke_check(model: str = "smollm2-135m", steps: int = 60, batch_size: int = 16,
@@ -87,8 +95,6 @@ def smoke_check(model: str = "smollm2-135m", steps: int = 60, batch_size: int = 
         device: cuda (float16) Tesla T4
         ...
     """
-    import torch  # deferred, as below
-
     # deferred: every lesson's first cell imports this module; these take seconds to import.
     from course_lib.evaluation.report import evaluate
     from course_lib.training.memory import estimate_memory

@@ -41,17 +41,34 @@ def visible(text: str) -> str:
     return "".join(VISIBLE_WHITESPACE.get(ch, ch) for ch in text)
 
 
+CONTINUED = "⋯"  # the chip of a byte token that continues the character shown before it
+
+
 def token_texts(tokenizer, ids: Sequence[int]) -> list[str]:
     """Each token as the text it decodes to, whitespace made visible.
 
-    A byte-level piece that is only part of a character decodes to '�' alone: the
-    tokenizer's raw piece is kept then (e.g. 'Ã'), so the token is still tellable from others.
+    A character written in several byte tokens ('é' = 'Ã' + '©'; every Cyrillic or CJK
+    character of a byte-level BPE trained on English) is shown on its first token and its
+    other tokens as '⋯', so non-Latin text stays readable. A stray byte keeps the tokenizer's
+    own piece (e.g. 'Ã').
     """
-    texts = []
-    raw = tokenizer.convert_ids_to_tokens(list(ids))
-    for tid, piece in zip(ids, raw, strict=True):
-        text = tokenizer.decode([int(tid)], skip_special_tokens=False)
-        texts.append(piece if "\ufffd" in text else visible(text))
+    ids = [int(i) for i in ids]
+    raw = tokenizer.convert_ids_to_tokens(ids)
+    texts: list[str] = []
+    while len(texts) < len(ids):
+        i = len(texts)
+        text = tokenizer.decode([ids[i]], skip_special_tokens=False)
+        if "\ufffd" not in text:
+            texts.append(visible(text))
+            continue
+        # The shortest run of tokens from here that decodes whole (UTF-8: at most 4 bytes).
+        for j in range(i + 2, min(i + 4, len(ids)) + 1):
+            whole = tokenizer.decode(ids[i:j], skip_special_tokens=False)
+            if "\ufffd" not in whole:
+                texts += [visible(whole)] + [CONTINUED] * (j - i - 1)
+                break
+        else:
+            texts.append(raw[i])
     return texts
 
 

@@ -1,4 +1,4 @@
-"""Where the course runs: device, precision, and whether the Hub can be reached.
+"""Where the course runs: device, precision, CPU threads, and whether the Hub can be reached.
 
 The course runs on a laptop CPU, on Apple silicon and on a Colab GPU with the same code.
 `choose_device()` makes the one decision every other module relies on, and says why:
@@ -6,6 +6,11 @@ The course runs on a laptop CPU, on Apple silicon and on a Colab GPU with the sa
     >>> choice = choose_device()
     >>> choice.device, choice.dtype          # doctest: +SKIP
     ('cpu', torch.float32)
+
+`choose_threads()` makes the other one, how many CPU threads torch computes with:
+
+    >>> choose_threads(small_model=True).count
+    1
 """
 
 from __future__ import annotations
@@ -52,6 +57,59 @@ def choose_device() -> DeviceChoice:
     return DeviceChoice(
         "cpu", torch.float32, "No GPU found; CPU with fp32 (CPU half precision is slow)."
     )
+
+
+SMALL_MODEL_PARAMS = 20_000_000  # below this, one thread is as fast (benchmarks/threads.py)
+LARGE_MODEL_THREADS = 4  # at most: past ~4 threads, a laptop-sized run gains little
+
+
+@dataclass(frozen=True)
+class ThreadChoice:
+    """How many CPU threads torch uses, and a sentence saying why."""
+
+    count: int
+    reason: str
+
+
+def cpu_cores() -> int:
+    """The cores this process may run on (a container's or taskset's limit, not the host's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def choose_threads(small_model: bool, device: str = "cpu", asked: int | None = None,
+                   ) -> ThreadChoice:
+    """The thread count for training: 1 for a small model, else up to 4 of the cores.
+
+    Measured with benchmarks/threads.py: lesson 04's 40-step run of the 1.1M-parameter tiny
+    model, median seconds, on a 2-core machine shared with other jobs (load average 4-10
+    even without our contender; "contended" adds a torch process multiplying in a loop):
+
+                                          quiet            contended
+        idle threads spin (default), 1 thread   8.5 | 5.5 s     24.2 | 7.0 s
+        idle threads spin (default), 2 threads 82.4 | -       131.9 | -
+        OMP_WAIT_POLICY=PASSIVE,     1 thread   6.3 | 5.1 s     24.2 | 8.6 s
+        OMP_WAIT_POLICY=PASSIVE,     2 threads  5.7 | 7.7 s      5.9 | 5.1 s
+        (first run: n=3, conditions one after another | second run: n=5, interleaved)
+
+    Two threads collapse (10-20x) whenever idle OpenMP threads spin, which is the default
+    in a notebook; with PASSIVE they are no faster than one (the spread between runs is
+    larger than the difference). One thread never collapses, so small models get one. A
+    larger model has enough work per step to use more cores; 4 at most, because it was not
+    measured here (no larger machine) and a shared laptop should keep cores for others.
+    """
+    cores = cpu_cores()
+    if asked:
+        return ThreadChoice(asked, f"as asked, on a machine with {cores} cores")
+    if device != "cpu":
+        return ThreadChoice(torch.get_num_threads(),
+                            f"torch's default: the {device} GPU computes, the CPU only feeds it")
+    if small_model:
+        return ThreadChoice(1, f"one of {cores} cores: a model this small gains little from more "
+                               f"threads, and one thread stays fast when other programs compete")
+    count = max(1, min(LARGE_MODEL_THREADS, cores))
+    return ThreadChoice(count, f"{count} of {cores} cores (at most {LARGE_MODEL_THREADS})")
 
 
 def hub_offline() -> bool:

@@ -23,7 +23,7 @@ import torch
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 
 from course_lib.env import choose_device, hub_offline
-from course_lib.errors import CourseError
+from course_lib.errors import CourseError, with_advice
 
 EMBEDDED_MODEL_DIR = Path(__file__).parent / "assets" / "tiny-base"
 
@@ -106,7 +106,9 @@ def resolve_model_name(name: str | Path) -> str:
                 f"{', '.join(MODEL_PRESETS)}."
             )
         return str(path)
-    looks_like_path = name.startswith((".", "/", "~")) or name.count("/") != 1
+    # A Hub id is owner/name; "runs/masekd" next to a local runs/ folder is a mistyped path.
+    looks_like_path = (name.startswith((".", "/", "~")) or name.count("/") != 1
+                       or path.parent.is_dir())
     if looks_like_path:
         raise CourseError(
             f"No model folder at '{name}' and it is not a preset or a Hub id (owner/name); "
@@ -133,7 +135,8 @@ def _from_pretrained(loader, source: str, **kwargs):
         message = str(err)
         offline_words = ("offline", "connect", "resolve", "Network", "cached files", "local cache")
         if hub_offline() or any(w in message for w in offline_words):
-            raise CourseError(hub_unreachable_message("model", source, "model='tiny'")) from None
+            raise with_advice(hub_unreachable_message("model", source, "{fix}"),
+                              "model='tiny'", "--model tiny") from None
         raise CourseError(f"Could not load model '{source}' from the Hub: {message}") from None
 
 

@@ -1,5 +1,6 @@
 """`course show-mask` prints the ANSI view; colour can be turned off."""
 
+import json
 import re
 
 from course_lib.cli import main
@@ -44,3 +45,28 @@ def test_missing_model_is_one_error_line(tmp_path, capsys):
     rc = main(["show-mask", "What is 2+2?", "4", "--model", str(tmp_path / "nope")])
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_show_mask_takes_a_row_of_a_data_file(tmp_path, toy_model_dir, capsys):
+    path = tmp_path / "mine.jsonl"
+    rows = [{"instruction": "What is 1+1?", "output": "2"},
+            {"instruction": "Translate to Russian", "input": "Tokyo", "output": "Токио"}]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    rc = main(["show-mask", "--data", str(path), "--row", "2", "--template", "alpaca",
+               "--model", str(toy_model_dir), "--color", "never"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert f"{path} line 2: " in out and "template: alpaca" in out
+    # Each Cyrillic letter is two byte tokens: shown as the letter, then '⋯', never as 'Ð'.
+    assert "Т(" in out and "⋯(" in out and "Ð" not in out
+
+
+def test_show_mask_row_is_counted_from_one(tmp_path, toy_model_dir, capsys):
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps({"instruction": "What is 1+1?", "response": "2"}))
+    for row in ("0", "2"):
+        rc = main(["show-mask", "--data", str(path), "--row", row, "--model", str(toy_model_dir)])
+        err = capsys.readouterr().err
+        assert rc == 2 and f"--row {row} is outside" in err and "counted from 1" in err
+    rc = main(["show-mask", "--model", str(toy_model_dir)])
+    assert rc == 2 and "--data FILE --row N" in capsys.readouterr().err

@@ -87,6 +87,7 @@ def test_library_warnings_become_output_not_stderr():
 
     from transformers.utils import logging as hf_logging
 
+    hf_logging.set_verbosity_warning()  # a fresh kernel's level (the CLI tests lower it)
     log = hf_logging.get_logger("transformers.course_test")
     # transformers' own stderr handler (pytest adds capture handlers of its own beside it)
     [stderr_handler] = [h for h in logging.getLogger("transformers").handlers

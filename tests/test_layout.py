@@ -156,3 +156,9 @@ def test_the_checks_catch_a_deliberate_break(tmp_path, monkeypatch, edit, found)
             upward_imports(graph))
     else:
         assert find_cycle(graph) is not None
+
+
+def test_test_files_have_unique_names():
+    """pytest imports test files by their base name (no __init__.py): two alike collide."""
+    names = [p.name for p in (PACKAGE.parent / "tests").rglob("test_*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []

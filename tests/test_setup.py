@@ -148,7 +148,8 @@ def test_cli_prints_course_errors_as_one_line(capsys, monkeypatch):
     def boom(_args):
         raise CourseError("Nothing here; do this next.")
 
-    monkeypatch.setattr(cli, "cmd_doctor", boom)  # any command raising a CourseError
+    # any command raising a CourseError
+    monkeypatch.setattr(cli, "COMMANDS", [("doctor", boom, lambda p: None, "", "")])
     assert cli.main(["doctor"]) == 2
     assert capsys.readouterr().err == "error: Nothing here; do this next.\n"
 

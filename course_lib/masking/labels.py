@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import torch
+from tqdm.auto import tqdm
 
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example
 
@@ -42,27 +43,56 @@ class PreparedData:
     total: int | None = None  # records given; None means len(examples) + len(skipped)
     kept: list[int] = field(default_factory=list)  # kept[j]: the record index of examples[j]
     skipped: list[tuple[int, str]] = field(default_factory=list)
-    truncated: list[int] = field(default_factory=list)
+    truncated: list[int] = field(default_factory=list)  # cut to max_length: their EOS is gone
+    prompt_only: list[int] = field(default_factory=list)  # masking "none", whole response cut
     empty_response: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    max_length: int | None = None
+    where: list[str] = field(default_factory=list)  # where[i]: record i's place, e.g. "line 3"
 
     def report(self) -> str:
         """What will be trained on, one sentence per kind of problem."""
         total = self.total if self.total is not None else len(self.examples) + len(self.skipped)
-        lines = [f"{len(self.examples)} of {total} examples from {self.source} ready for training."]
+        each = f", at most {self.max_length} tokens each" if self.max_length else ""
+        lines = [f"{len(self.examples)} of {total} examples from {self.source} ready for "
+                 f"training{each}."]
         if self.truncated:
-            lines.append(f"{_count(self.truncated, 'was', 'were')} cut to max_length "
-                         f"(examples {_short_list(self.truncated)}).")
+            limit = f"max_length={self.max_length} tokens" if self.max_length else "max_length"
+            lines.append(
+                f"{_count(self.truncated, 'was', 'were')} cut to {limit} "
+                f"({self.names(self.truncated)}) and lost the EOS at the end, so "
+                f"{_agree(self.truncated, 'it never teaches', 'they never teach')} the model to "
+                f"stop; raise max_length (--max-length) or shorten "
+                f"{_agree(self.truncated, 'it', 'them')}.")
+        if self.prompt_only:
+            lines.append(
+                f"{_count(self.prompt_only, 'of them lost its', 'of them lost their')} whole "
+                f"response, so with masking 'none' "
+                f"{_agree(self.prompt_only, 'it trains', 'they train')} on the prompt alone "
+                f"({self.names(self.prompt_only)}).")
         if self.skipped:
             lines.append(f"{_count(self.skipped, 'was', 'were')} skipped: no trained token left, "
-                         f"which would give a NaN loss (examples "
-                         f"{_short_list([i for i, _ in self.skipped])}); raise max_length or "
-                         f"shorten their prompts.")
+                         f"which would give a NaN loss ({self.names([i for i, _ in self.skipped])}"
+                         f"); raise max_length (--max-length) or shorten their prompts.")
         if self.empty_response:
             lines.append(f"{_count(self.empty_response, 'has', 'have')} an empty response "
-                         f"(examples {_short_list(self.empty_response)}): they teach the model to "
-                         f"answer with nothing; fill them in or remove them.")
+                         f"({self.names(self.empty_response)}): "
+                         f"{_agree(self.empty_response, 'it teaches', 'they teach')} the model "
+                         f"to answer with nothing; fill "
+                         f"{_agree(self.empty_response, 'it', 'them')} in or remove "
+                         f"{_agree(self.empty_response, 'it', 'them')}.")
         return "\n".join(lines + self.warnings)
+
+    def names(self, indices: Sequence[int]) -> str:
+        """'lines 3, 9' when the records' places are known, else 'examples 2, 8' (indices)."""
+        if not self.where:
+            return f"examples {_short_list(indices)}"
+        places = [self.where[i] for i in indices]
+        kind = places[0].rsplit(" ", 1)[0]
+        if all(p.rsplit(" ", 1)[0] == kind for p in places):  # "line 3", "line 9": one word
+            plural = kind + ("s" if len(places) > 1 else "")
+            return f"{plural} {_short_list([p.rsplit(' ', 1)[1] for p in places])}"
+        return _short_list(places)
 
 
 def _count(items: Sequence[Any], one: str, many: str) -> str:
@@ -70,7 +100,11 @@ def _count(items: Sequence[Any], one: str, many: str) -> str:
     return f"{len(items)} {one if len(items) == 1 else many}"
 
 
-def _short_list(items: Sequence[int], limit: int = 8) -> str:
+def _agree(items: Sequence[Any], one: str, many: str) -> str:
+    return one if len(items) == 1 else many
+
+
+def _short_list(items: Sequence[Any], limit: int = 8) -> str:
     shown = ", ".join(str(i) for i in items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
@@ -117,17 +151,23 @@ def _plain(example: Mapping[str, Any]) -> dict[str, list[int]]:
     return {k: _ints(example[k]) for k in ROW_KEYS if k in example}
 
 
+PROGRESS_ABOVE = 5000  # records; 52k records take about 15 s to tokenize on a laptop CPU
+CHUNK = 1000  # records tokenized per call: big enough to stay fast, small enough for a bar
+
+
 def prepare_examples(
     records: Sequence[dict[str, Any]],
     tokenizer,
     template: str | Template = DEFAULT_TEMPLATE,
     masking: Masking = "response",
     max_length: int | None = None,
+    progress: bool = True,
 ) -> PreparedData:
     """Tokenize many records at once (one batched tokenizer call per segment: fast).
 
     masking="response": labels are -100 on the prompt; the response and its EOS are trained.
     masking="none":     every token is trained, the prompt too (plain language modelling).
+    progress:           a progress bar when there are more than PROGRESS_ABOVE records.
     """
     if masking not in ("response", "none"):
         raise ValueError(f"masking must be 'response' or 'none', not {masking!r}")
@@ -136,33 +176,44 @@ def prepare_examples(
     if max_length is not None and max_length < 1:
         raise ValueError(f"max_length must be at least 1, not {max_length}")
     pairs = [format_example(r, template, where=f"example {i}") for i, r in enumerate(records)]
-    if not pairs:
-        return PreparedData(examples=[], total=0)
-    # The prompt gets the tokenizer's special prefix (BOS) if it adds one; the response none.
-    prompt_ids = tokenizer([p for p, _ in pairs])["input_ids"]
-    response_ids = tokenizer([r for _, r in pairs], add_special_tokens=False)["input_ids"]
-
-    prepared = PreparedData(examples=[], total=len(records))
-    for i, (p_ids, r_ids) in enumerate(zip(prompt_ids, response_ids, strict=True)):
-        if not pairs[i][1].strip():
-            prepared.empty_response.append(i)  # trained all the same: it teaches "say nothing"
-        r_ids = r_ids + [tokenizer.eos_token_id]  # EOS is part of the answer: it teaches stopping
-        input_ids = p_ids + r_ids
-        if masking == "response":
-            labels = [IGNORE_INDEX] * len(p_ids) + r_ids
-        else:
-            labels = list(input_ids)
-        if max_length is not None and len(input_ids) > max_length:
-            input_ids, labels = input_ids[:max_length], labels[:max_length]
-            prepared.truncated.append(i)
-        if all(label == IGNORE_INDEX for label in labels):
-            prepared.skipped.append((i, "no trained token after truncation"))
-            continue
-        prepared.examples.append(
-            {"input_ids": input_ids, "attention_mask": [1] * len(input_ids), "labels": labels}
-        )
-        prepared.kept.append(i)
+    prepared = PreparedData(examples=[], total=len(records), max_length=max_length)
+    bar = tqdm(total=len(pairs), desc="preparing examples", unit="ex", leave=False,
+               disable=not progress or len(pairs) <= PROGRESS_ABOVE)
+    for start in range(0, len(pairs), CHUNK):
+        chunk = pairs[start:start + CHUNK]
+        # The prompt gets the tokenizer's special prefix (BOS) if it adds one; the response none.
+        # verbose=False: no "longer than the maximum" warning; truncation is ours, and reported.
+        prompt_ids = tokenizer([p for p, _ in chunk], verbose=False)["input_ids"]
+        response_ids = tokenizer([r for _, r in chunk], add_special_tokens=False,
+                                 verbose=False)["input_ids"]
+        for i, (p_ids, r_ids) in enumerate(zip(prompt_ids, response_ids, strict=True), start):
+            _add_example(prepared, i, p_ids, r_ids, tokenizer.eos_token_id, masking,
+                         empty=not pairs[i][1].strip())
+        bar.update(len(chunk))
+    bar.close()
     return prepared
+
+
+def _add_example(prepared: PreparedData, i: int, p_ids: list[int], r_ids: list[int],
+                 eos_id: int, masking: Masking, empty: bool) -> None:
+    """Label one record, cut it to max_length, and note what is odd about it."""
+    if empty:
+        prepared.empty_response.append(i)  # trained all the same: it teaches "say nothing"
+    r_ids = r_ids + [eos_id]  # EOS is part of the answer: it teaches stopping
+    input_ids = p_ids + r_ids
+    labels = [IGNORE_INDEX] * len(p_ids) + r_ids if masking == "response" else list(input_ids)
+    limit = prepared.max_length
+    if limit is not None and len(input_ids) > limit:
+        input_ids, labels = input_ids[:limit], labels[:limit]
+        prepared.truncated.append(i)  # its EOS is cut off: it never teaches stopping
+        if len(p_ids) >= limit and masking == "none":
+            prepared.prompt_only.append(i)  # the whole response is gone; the prompt trains
+    if all(label == IGNORE_INDEX for label in labels):
+        prepared.skipped.append((i, "no trained token after truncation"))
+        return
+    prepared.examples.append(
+        {"input_ids": input_ids, "attention_mask": [1] * len(input_ids), "labels": labels})
+    prepared.kept.append(i)
 
 
 def build_example(

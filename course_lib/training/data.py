@@ -1,32 +1,56 @@
 """Turn whatever a lesson hands to `train()` into labelled examples, and say what looks odd.
 
-`data` may be a source name ('course:train', a JSONL/JSON file, a Hub id), a list of
+`data` may be a source name ('course:train', a data file or folder, a Hub id), a list of
 records ({'instruction', 'response', ...} in any schema the loader knows), or examples that
 already carry `input_ids` and `labels` (e.g. built by a lesson's own, possibly wrong, code):
 
     >>> records = [{"instruction": "Hi", "response": "hi"}]     # doctest: +SKIP
     >>> print(prepare_training_data(records, tok).report())    # doctest: +SKIP
-    1 of 1 examples ready for training.
+    1 of 1 examples from 1 given records ready for training.
 
-Usable but suspicious rows (empty response, cut by max_length, a second template mixed in)
-are trained on, but counted and reported *before* training starts.
+Usable but suspicious rows (empty response, cut by max_length, a second template mixed in,
+a template already inside the prompt) are trained on, but counted and reported *before*
+training starts. `hold_out` sets a seeded slice of a user's data aside for the held-out
+score, and `far_from_world` says when the data is beyond what a toy-sized model knows.
 """
 
 from __future__ import annotations
 
+import math
+import random
+import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from course_lib.env import evaluating
 from course_lib.errors import CourseError
-from course_lib.formatting.records import load_raw_rows
+from course_lib.formatting.records import RowErrors, load_raw_rows, load_records, normalize_rows
 from course_lib.formatting.schemas import normalize_record
 from course_lib.formatting.stats import check_consistent_templates
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template
-from course_lib.masking.labels import IGNORE_INDEX, Masking, PreparedData, prepare_examples
+from course_lib.masking.labels import (
+    IGNORE_INDEX,
+    Masking,
+    PreparedData,
+    pad_batch,
+    prepare_examples,
+)
+from course_lib.masking.loss import masked_cross_entropy
 
-DataSource = str | Path | Sequence[dict[str, Any]] | PreparedData
+
+@dataclass
+class Records:
+    """Normalized records, where each came from ('line 3'), and their raw rows."""
+
+    source: str
+    records: list[dict[str, str]]
+    where: list[str] = field(default_factory=list)  # empty for records given in Python
+    raw: list[Any] = field(default_factory=list)
+
+
+DataSource = str | Path | Sequence[dict[str, Any]] | PreparedData | Records
 
 
 def _is_tokenized(rows: Sequence[Any]) -> bool:
@@ -35,10 +59,22 @@ def _is_tokenized(rows: Sequence[Any]) -> bool:
     )
 
 
-def _raw_rows(data: DataSource) -> tuple[str, list[tuple[str, Any]]]:
-    if isinstance(data, str | Path):
-        return str(data), load_raw_rows(data)
-    return f"{len(data)} given records", [(f"record {i}", row) for i, row in enumerate(data)]
+def load_data(data: str | Path | Sequence[dict[str, Any]] | Records) -> Records:
+    """Load and normalize a source or a list of records; every unusable row in one error."""
+    if isinstance(data, Records):
+        return data
+    if not isinstance(data, str | Path):
+        records = [normalize_record(row, f"record {i}") for i, row in enumerate(data)]
+        return Records(f"{len(data)} given records", records, raw=list(data))
+    source = str(data)
+    errors = RowErrors(source)
+    rows = load_raw_rows(data, errors=errors)
+    records = normalize_rows(rows, errors)
+    errors.check()
+    if not rows:
+        raise CourseError(f"{source} holds no examples; give at least one record to train on.")
+    where = [w.removeprefix(source).strip() for w, _ in rows]  # "line 3", "row 7"
+    return Records(source, records, where, [row for _, row in rows])
 
 
 def prepare_training_data(
@@ -47,11 +83,12 @@ def prepare_training_data(
     masking: Masking = "response",
     max_length: int | None = None,
     template: str | Template = DEFAULT_TEMPLATE,
+    progress: bool = True,
 ) -> PreparedData:
     """Load, normalise, check and label `data` (see the module docstring for what it takes)."""
     if isinstance(data, PreparedData):
         return data
-    if not isinstance(data, str | Path) and _is_tokenized(data):
+    if not isinstance(data, str | Path | Records) and _is_tokenized(data):
         # Given as is: a lesson's own labels. Only the no-trained-token case is filtered here;
         # the trainer would skip such batches anyway, but reporting them up front is clearer.
         ready = PreparedData(examples=[], source="tokenized examples", total=len(data))
@@ -62,13 +99,15 @@ def prepare_training_data(
                 ready.examples.append(ex)
                 ready.kept.append(i)
         return ready
-    source, rows = _raw_rows(data)
-    if not rows:
-        raise CourseError(f"{source} holds no examples; give at least one record to train on.")
-    records = [normalize_record(row, where) for where, row in rows]
-    prepared = prepare_examples(records, tokenizer, template, masking, max_length)
-    mixed = check_consistent_templates([row for _, row in rows if isinstance(row, dict)])
-    return replace(prepared, source=source, warnings=prepared.warnings + mixed)
+    loaded = load_data(data)
+    if not loaded.records:
+        raise CourseError(f"{loaded.source} holds no examples; give at least one record.")
+    prepared = prepare_examples(loaded.records, tokenizer, template, masking, max_length,
+                                progress=progress)
+    mixed = check_consistent_templates([row for row in loaded.raw if isinstance(row, dict)])
+    twice = templated_twice(loaded.records, loaded.where)
+    return replace(prepared, source=loaded.source, where=loaded.where,
+                   warnings=prepared.warnings + mixed + twice)
 
 
 def prepare_eval_examples(
@@ -81,10 +120,115 @@ def prepare_eval_examples(
     """Held-out examples labelled on the response only, whatever masking the run trains with."""
     if isinstance(data, PreparedData):
         examples = data.examples
-    elif not isinstance(data, str | Path) and _is_tokenized(data):
+    elif not isinstance(data, str | Path | Records) and _is_tokenized(data):
         examples = list(data)
     else:
-        _, rows = _raw_rows(data)
-        records = [normalize_record(row, where) for where, row in rows]
-        examples = prepare_examples(records, tokenizer, template, "response", max_length).examples
+        loaded = load_data(data)
+        records = loaded.records[:limit] if limit else loaded.records
+        examples = prepare_examples(records, tokenizer, template, "response", max_length,
+                                    progress=False).examples
     return examples[:limit] if limit else examples
+
+
+# --- A held-out slice of the user's own data ------------------------------------------------
+HOLD_OUT_FRACTION = 0.1
+HOLD_OUT_SEED = 0  # fixed, not the run's seed: runs with different seeds share one held-out set
+HOLD_OUT_MIN_ROWS = 10  # fewer rows than this: nothing to spare
+
+
+def hold_out(data: Records, fraction: float = HOLD_OUT_FRACTION, seed: int = HOLD_OUT_SEED,
+             most: int | None = 128) -> tuple[Records, Records | None]:
+    """(rows to train on, a seeded random slice held out), or (all, None) if too few rows.
+
+        >>> rows = Records("d.jsonl", [{"instruction": str(i)} for i in range(30)],
+        ...                [f"line {i + 1}" for i in range(30)], list(range(30)))
+        >>> train, held = hold_out(rows)
+        >>> len(train.records), len(held.records), held.source
+        (27, 3, '3 rows held out of d.jsonl (seed 0)')
+    """
+    n = len(data.records)
+    if n < HOLD_OUT_MIN_ROWS:
+        return data, None
+    size = max(1, round(n * fraction))
+    size = min(size, most) if most else size
+    chosen = set(random.Random(seed).sample(range(n), size))
+
+    def part(keep: bool, source: str) -> Records:
+        idx = [i for i in range(n) if (i in chosen) == keep]
+        return Records(source, [data.records[i] for i in idx],
+                       [data.where[i] for i in idx] if data.where else [],
+                       [data.raw[i] for i in idx] if data.raw else [])
+
+    held_name = f"{size} rows held out of {Path(data.source).name} (seed {seed})"
+    return part(False, data.source), part(True, held_name)
+
+
+# --- Checks that need the tokenizer or the model ---------------------------------------------
+TEMPLATE_MARK = re.compile(r"###\s*(?:Instruction|Input|Response)\s*:")
+
+
+def templated_twice(records: Sequence[dict[str, str]], where: Sequence[str] = ()) -> list[str]:
+    """A warning when instructions or inputs already hold template markers ('### Response:').
+
+        >>> templated_twice([{"instruction": "### Instruction: Hi ### Response:", "input": ""}])
+        ["1 prompt already holds template markers such as '### Response:' (examples 0), ...]
+    """
+    found = [i for i, r in enumerate(records)
+             if TEMPLATE_MARK.search(r["instruction"]) or TEMPLATE_MARK.search(r.get("input", ""))]
+    if not found:
+        return []
+    names = PreparedData(examples=[], where=list(where)).names(found)
+    one = len(found) == 1
+    return [f"{len(found)} {'prompt already holds' if one else 'prompts already hold'} "
+            f"template markers such as '### Response:' ({names}), so the template is added a "
+            f"second time around {'it' if one else 'them'}; give the bare instruction, input and "
+            f"output fields, or 'text' / prompt-completion rows written with a template the "
+            f"course reads back (--template one_line or alpaca)."]
+
+
+WORLD_RATIO = 1.6  # tokens per word, relative to the course's data; see far_from_world
+TOY_SIZED = 20_000_000  # parameters: below this a model knows only the world it was built for
+
+
+def tokens_per_word(records: Sequence[dict[str, str]], tokenizer, sample: int = 2000) -> float:
+    """Tokens per whitespace-separated word of the records' text (the first `sample`)."""
+    texts = [" ".join(r.get(k, "") for k in ("instruction", "input", "response")).strip()
+             for r in records[:sample]]
+    words = sum(len(t.split()) for t in texts)
+    ids = tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"] if texts else []
+    return sum(map(len, ids)) / max(words, 1)
+
+
+def base_loss(model, examples: Sequence[dict[str, list[int]]], pad_token_id: int) -> float:
+    """The model's mean next-token loss over every token of a few examples, before training."""
+    everything = [{**ex, "labels": list(ex["input_ids"])} for ex in examples]
+    batch = pad_batch(everything, pad_token_id)
+    with evaluating(model) as device:
+        logits = model(input_ids=batch["input_ids"].to(device),
+                       attention_mask=batch["attention_mask"].to(device)).logits
+    return float(masked_cross_entropy(logits.cpu(), batch["labels"]))
+
+
+def far_from_world(records: Sequence[dict[str, str]], ready: PreparedData, tokenizer,
+                   model) -> str | None:
+    """One warning, in numbers, when a toy-sized model meets data far beyond its world.
+
+    Measured with the embedded tiny model: the course's data takes 1.33
+    tokens per word and a base loss of 2.6 over all tokens; English prose takes 3.4 tokens per
+    word and a base loss of 13.3, far above a uniform guess over 2,048 tokens (ln 2048 = 7.6).
+    """
+    n_params = sum(p.numel() for p in model.parameters())
+    if n_params >= TOY_SIZED or not records or not ready.examples:
+        return None
+    ours = tokens_per_word(records, tokenizer)
+    course = tokens_per_word(load_records("course:train"), tokenizer)
+    loss = base_loss(model, ready.examples[:8], tokenizer.pad_token_id)
+    uniform = math.log(model.config.vocab_size)
+    if ours < WORLD_RATIO * course and loss <= uniform + 0.5:
+        return None
+    return (f"This data looks far outside what the model knows: {ours:.1f} tokens per word "
+            f"(the course's data: {course:.1f} with this tokenizer) and a loss of {loss:.1f} "
+            f"before training, against {uniform:.1f} for a uniform guess over "
+            f"{model.config.vocab_size:,} tokens. A {n_params / 1e6:.1f}M-parameter model only "
+            f"knows the small world it was built for; for real text use a real model on a GPU: "
+            f"--model smollm2-135m (model='smollm2-135m') or a local model folder.")

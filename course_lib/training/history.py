@@ -43,6 +43,9 @@ class RunHistory:
     lora: bool = False
     gradient_checkpointing: bool = False
     data: str = ""
+    template: str = ""  # how records became text, e.g. "one_line"
+    eval_data: str = ""  # the held-out set the eval curves come from, e.g. "course:eval"
+    eval_examples: int = 0
     label: str = ""  # how plots name the run, e.g. "masked"
     steps_done: int = 0
     wall_time_s: float = 0.0
@@ -52,6 +55,7 @@ class RunHistory:
     examples_empty_response: int = 0
     batches_skipped: int = 0  # batches with no trained token, skipped instead of NaN
     fast_path: str = ""  # how the loss was computed: see training/fast_loss.py
+    num_threads: int = 0  # CPU threads torch trained with (env.choose_threads)
     warnings: list[str] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
     train_steps: list[int] = field(default_factory=list)
@@ -76,9 +80,10 @@ class RunHistory:
 
     def summary(self) -> str:
         """One line: the run, its last held-out numbers and its wall time."""
+        on = f" on {self.eval_data}" if self.eval_data else ""
         last = (
             f"held-out response loss {self.eval_loss[-1]:.3f}, "
-            f"accuracy {self.eval_accuracy[-1]:.1%}"
+            f"accuracy {self.eval_accuracy[-1]:.1%}{on}"
             if self.eval_loss
             else "no held-out evaluation"
         )

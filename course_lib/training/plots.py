@@ -40,7 +40,8 @@ def plot_history(history: RunHistory, fig: Figure | None = None,
                  alpha=0.8)
     if history.eval_steps:
         ax_loss.plot(history.eval_steps, history.eval_loss, "s--",
-                     label="held-out response-only loss")
+                     label="held-out response-only loss"
+                     + (f"\non {history.eval_data}" if history.eval_data else ""))
         ax_acc.plot(history.eval_steps, history.eval_accuracy, "s--", color="tab:orange")
     else:
         # Say why the panel is empty rather than leave a blank square.

@@ -1,8 +1,9 @@
 """Short fine-tunes on top of transformers' Trainer: `train()` and what it returns.
 
     >>> result = train("tiny", "course:train", masking="response", max_steps=100)  # doctest: +SKIP
-    >>> result.history.summary()                                                  # doctest: +SKIP
-    'masked: 100 steps of tiny on cpu in 21.3 s; held-out response loss 0.412, accuracy 88.0%'
+    >>> print(result.history.summary())                                           # doctest: +SKIP
+    masked: 100 steps of tiny on cpu in 21.3 s; held-out response loss 0.412, accuracy 88.0% on
+    course:eval
 
 `train()` runs four named steps, one function each:
 
@@ -25,7 +26,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +36,21 @@ from transformers import TrainerCallback
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.trainer_utils import get_last_checkpoint
 
-from course_lib.env import DeviceChoice, choose_device
-from course_lib.errors import CourseError
-from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template
+from course_lib.env import SMALL_MODEL_PARAMS, DeviceChoice, choose_device, choose_threads
+from course_lib.errors import CourseError, with_advice
+from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
 from course_lib.loading import default_lora, load_model_and_tokenizer
 from course_lib.masking.labels import IGNORE_INDEX, Masking, PadCollator, PreparedData
 from course_lib.training.callbacks import LiveLossPlot, ProgressBar, ResponseEvalCallback
-from course_lib.training.data import DataSource, prepare_eval_examples, prepare_training_data
+from course_lib.training.data import (
+    DataSource,
+    Records,
+    far_from_world,
+    hold_out,
+    load_data,
+    prepare_eval_examples,
+    prepare_training_data,
+)
 from course_lib.training.fast_loss import FastLoss, fast_run
 from course_lib.training.history import RunHistory, history_from_log
 from course_lib.training.memory import estimate_memory
@@ -70,7 +79,7 @@ class TrainResult:
 def train(
     model: str | Path | Any = "tiny",
     data: DataSource = "course:train",
-    eval_data: DataSource | None = "course:eval",
+    eval_data: DataSource | None = "auto",
     masking: Masking = "response",
     max_steps: int | None = 100,
     num_epochs: float | None = None,
@@ -104,6 +113,8 @@ def train(
     model:      'tiny' (embedded), a folder, a Hub id, or a model object (then pass tokenizer=).
     data:       'course:train', a JSONL/JSON file, a Hub id, records, or tokenized examples.
     eval_data:  held out; measured every `eval_every` steps on response tokens only (None: off).
+                "auto": course:eval for the course's data; for a file or Hub id, a seeded
+                slice of it (data.hold_out), so that the score is about the same kind of data.
     masking:    'response' (labels -100 on the prompt) or 'none' (train on every token).
     max_steps:  optimizer steps; set None and give num_epochs to train by epochs instead.
     out_dir:    save the model, history.json, loss.png and checkpoints there (never overwrites).
@@ -113,7 +124,8 @@ def train(
     freeze:     parts of the model not to train, as pieces of parameter names: ("mlp",) keeps
                 every `...mlp...` weight as it is, for this run only.
     fast:       the speed tricks of fast_loss.py (same numbers); False computes the plain loss.
-    num_threads: CPU threads for this run only (default: torch's current setting).
+    max_length: tokens per example (default and upper bound: the model's context, at most 1024).
+    num_threads: CPU threads for this run only (default: env.choose_threads for this model).
     gradient_checkpointing: recompute activations in the backward pass to save memory; None:
                 on a GPU only when estimate_memory says the run would not fit otherwise.
     training_args: anything else for transformers' TrainingArguments (overrides our defaults).
@@ -129,10 +141,10 @@ def train(
     if lora is None:
         lora = default_lora(model) if isinstance(model, str | Path) else False
     model, tokenizer, model_name = _load(model, tokenizer, bool(lora))
-    ready, eval_examples = prepare_data(
+    ready, held_out = prepare_data(
         data, eval_data if eval_every else None, tokenizer, model,
         masking=masking, max_length=max_length, template=template, eval_limit=eval_limit,
-        verbose=verbose,
+        verbose=verbose, progress=progress,
     )
     # Checked now (a typo fails before any slow work), frozen only while the Trainer runs.
     frozen = parameters_to_freeze(model, freeze) if freeze else []
@@ -154,13 +166,18 @@ def train(
     )
     if verbose and step_cap() is not None:
         print(f"COURSE_MAX_STEPS is set: this run stops after {args.max_steps} steps.")
+    threads = choose_threads(n_params < SMALL_MODEL_PARAMS, device.device, asked=num_threads)
+    if verbose:
+        print(f"threads: {threads.count} - {threads.reason}")
     trainer = build_trainer(
-        model, tokenizer, ready, eval_examples, args, eval_every=eval_every, fast=fast,
+        model, tokenizer, ready, held_out.examples, args, eval_every=eval_every, fast=fast,
         progress=progress, live_plot=live_plot, title=label or masking, callbacks=callbacks,
     )
-    wall = run(trainer, frozen, fast=fast, num_threads=num_threads, resume_from=resume_from)
+    wall = run(trainer, frozen, fast=fast, num_threads=threads.count, resume_from=resume_from)
     meta = dict(model=model_name, masking=masking, seed=seed, learning_rate=lr,
                 batch_size=batch_size, device=device.device, lora=bool(lora), label=label,
+                template=get_template(template).name, eval_data=held_out.name,
+                eval_examples=len(held_out.examples), num_threads=threads.count,
                 world_size=args.world_size, gradient_checkpointing=gradient_checkpointing)
     result = collect(trainer, tokenizer, ready, meta, wall, lora=bool(lora),
                      out_dir=out_path if trainer.is_world_process_zero() else None)
@@ -171,23 +188,84 @@ def train(
     return result
 
 
+@dataclass
+class HeldOut:
+    """The held-out examples (response-only labels) and the name of the set they come from."""
+
+    examples: list[dict]
+    name: str = ""  # e.g. "course:eval" or "12 rows held out of data.jsonl (seed 0)"
+
+
 def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, model, *,
                  masking: Masking, max_length: int | None, template: str | Template,
-                 eval_limit: int | None, verbose: bool) -> tuple[PreparedData, list[dict]]:
+                 eval_limit: int | None, verbose: bool, progress: bool = False,
+                 ) -> tuple[PreparedData, HeldOut]:
     """Step 1: labelled training examples (reported) and held-out examples (response only)."""
-    if max_length is None:
-        max_length = min(getattr(model.config, "max_position_embeddings", 1024) or 1024, 1024)
-    ready = prepare_training_data(data, tokenizer, masking, max_length, template)
+    limit, notes = _max_length(model, max_length)
+    if not _given_examples(data):
+        data = load_data(data)  # once: the hold-out and the checks below read the same records
+    data, eval_data, split_note = _eval_source(data, eval_data, eval_limit)
+    ready = prepare_training_data(data, tokenizer, masking, limit, template, progress=progress)
+    far = None
+    if isinstance(data, Records) and not data.source.startswith("course:"):  # ours fits
+        far = far_from_world(data.records, ready, tokenizer, model)
+    ready = replace(ready, warnings=notes + ready.warnings + ([far] if far else []))
     if verbose:
-        print(ready.report())
+        print("\n".join([ready.report()] + ([split_note] if split_note else [])))
     if not ready.examples:
         raise CourseError(
             f"No example of {ready.source} is left to train on; see the report above.")
-    eval_examples = []
-    if eval_data is not None:
-        eval_examples = prepare_eval_examples(
-            eval_data, tokenizer, max_length, template, eval_limit)
-    return ready, eval_examples
+    if eval_data is None:
+        return ready, HeldOut([])
+    examples = prepare_eval_examples(eval_data, tokenizer, limit, template, eval_limit)
+    return ready, HeldOut(examples, _name_of(eval_data))
+
+
+def _max_length(model, asked: int | None) -> tuple[int, list[str]]:
+    """The length limit: as asked, but never past the model's context (said when cut)."""
+    context = getattr(model.config, "max_position_embeddings", None)
+    if asked is None:
+        return min(context or 1024, 1024), []
+    if asked < 1:
+        raise with_advice(f"{{fix}} must be at least 1 token, not {asked}.", "max_length",
+                          "--max-length")
+    if context and asked > context:
+        return context, [f"max_length={asked} is more than the model's context of {context} "
+                         f"tokens, so {context} is used."]
+    return asked, []
+
+
+def _eval_source(data: DataSource, eval_data: DataSource | None, eval_limit: int | None,
+                 ) -> tuple[DataSource, DataSource | None, str]:
+    """Resolve eval_data="auto": course:eval for course data, else a slice of the user's."""
+    if not (isinstance(eval_data, str) and eval_data == "auto"):
+        return data, eval_data, ""
+    users = isinstance(data, Records) and data.where and not data.source.startswith("course")
+    if not users:  # the course's own data, or records and examples given in Python
+        return data, "course:eval", ""
+    train_part, held = hold_out(data, most=eval_limit)
+    if held is None:
+        return train_part, None, (
+            f"{data.source} has only {len(data.records)} rows, too few to hold some out: no "
+            f"held-out score. Give a held-out set with --eval-data FILE (eval_data=...).")
+    return train_part, held, (
+        f"Held-out score: {held.source}, set aside from training; --eval-data FILE "
+        f"(eval_data=...) chooses another set, --eval-data none (eval_data=None) none.")
+
+
+def _given_examples(data: DataSource) -> bool:
+    """True for data that arrives already tokenized (a lesson's own examples)."""
+    return isinstance(data, PreparedData) or (
+        not isinstance(data, str | Path | Records) and bool(data)
+        and isinstance(data[0], dict) and "input_ids" in data[0])
+
+
+def _name_of(data: DataSource) -> str:
+    if isinstance(data, Records | PreparedData):
+        return data.source
+    if isinstance(data, str | Path):
+        return str(data)
+    return f"{len(data)} given {'examples' if _given_examples(data) else 'records'}"
 
 
 def build_trainer(model, tokenizer, ready: PreparedData, eval_examples: list[dict], args, *,
@@ -308,16 +386,15 @@ def _prepare_out_dir(out_dir: Path | None, resume: bool) -> str | None:
         ckpt_root = out_dir / CHECKPOINT_DIR
         last = get_last_checkpoint(str(ckpt_root)) if ckpt_root.is_dir() else None
         if last is None:
-            raise CourseError(
-                f"No checkpoint to resume in '{ckpt_root}'; train without --resume first "
-                f"(checkpoints are saved every save_every steps)."
-            )
+            raise with_advice(
+                f"No checkpoint to resume in '{ckpt_root}'; train without {{fix}} first "
+                f"(checkpoints are saved every save_every steps).", "resume=True", "--resume")
         return last
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise CourseError(
+        raise with_advice(
             f"'{out_dir}' already exists and is not empty; the course never overwrites your files. "
-            f"Choose a new output folder, or pass resume=True (--resume) to continue a run there."
-        )
+            f"Choose a new output folder, or pass {{fix}} to continue a run there.",
+            "resume=True", "--resume")
     return None
 
 
@@ -355,10 +432,10 @@ def parameters_to_freeze(model, names: Sequence[str]) -> list[torch.nn.Parameter
             for piece in name.split(".")[:-1]
             if not piece.isdigit() and piece not in ("model", "layers")
         )
-        raise CourseError(
-            f"freeze={list(names)} matches no trainable parameter of this model; use pieces "
-            f"of its parameter names: {', '.join(list(pieces)[:8])}."
-        )
+        raise with_advice(
+            f"{{fix}} matches no trainable parameter of this model; use pieces "
+            f"of its parameter names: {', '.join(list(pieces)[:8])}.",
+            f"freeze={list(names)}", "--freeze " + " ".join(names))
     return chosen
 
 

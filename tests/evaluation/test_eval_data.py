@@ -44,7 +44,7 @@ def test_every_schema_and_rows_without_a_reference(tmp_path):
 
 
 def test_bad_files_are_one_sentence_errors(tmp_path):
-    with pytest.raises(CourseError, match="No data file at"):
+    with pytest.raises(CourseError, match="No such file or folder"):
         eval_rows(tmp_path / "missing.jsonl")
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"instruction": "a", "response": "b"}\n{"instruction": 4}\n')

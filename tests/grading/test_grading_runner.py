@@ -35,7 +35,7 @@ def _learner_folder(tmp_path: Path, bodies: dict[str, str]) -> Path:
 @pytest.mark.slow
 def test_grade_solutions_scores_100_percent(tmp_path, capsys):
     report = tmp_path / "out" / "report.json"
-    assert main(["grade", str(SOLUTIONS), "--json", str(report)]) == 0
+    assert main(["grade", str(SOLUTIONS), "--json", str(report), "--timeout", "240"]) == 0
     out = capsys.readouterr().out
     n = len(all_exercises())
     assert f"Score: {n}/{n} (100%)" in out
@@ -47,7 +47,7 @@ def test_grade_solutions_scores_100_percent(tmp_path, capsys):
 @pytest.mark.slow
 def test_grade_untouched_exercises_scores_0_without_tracebacks(capsys):
     before = {p: p.read_bytes() for p in EXERCISES.glob("*.ipynb")}
-    assert main(["grade", str(EXERCISES)]) == 1
+    assert main(["grade", str(EXERCISES), "--timeout", "240"]) == 1
     out = capsys.readouterr().out
     n = len(all_exercises())
     assert f"Score: 0/{n} (0%)" in out

@@ -36,3 +36,44 @@ def test_eval_examples_are_response_only_whatever_the_run_masks(toy_tokenizer, e
     for ex in examples:
         assert ex["labels"][0] == IGNORE_INDEX  # the prompt is never measured
         assert ex["labels"][-1] == toy_tokenizer.eos_token_id
+
+
+def test_hold_out_is_seeded_disjoint_and_bounded():
+    from course_lib.training.data import Records, hold_out
+
+    rows = Records("d.jsonl", [{"instruction": f"q{i}"} for i in range(300)],
+                   [f"line {i + 1}" for i in range(300)], list(range(300)))
+    train, held = hold_out(rows)
+    again_train, again_held = hold_out(rows)
+    assert held.records == again_held.records  # seeded: the same slice every run
+    assert len(held.records) == 30 and len(train.records) == 270  # 10%
+    assert not set(held.raw) & set(train.raw) and set(held.raw) | set(train.raw) == set(range(300))
+    assert held.where == [f"line {i + 1}" for i in held.raw]  # rows keep their places
+    assert held.raw != list(range(30))  # a random slice, not the first rows
+    assert len(hold_out(rows, most=8)[1].records) == 8  # never more than the eval measures
+    small = Records("s.jsonl", rows.records[:9], rows.where[:9], rows.raw[:9])
+    assert hold_out(small) == (small, None)  # too few rows to spare any
+
+
+def test_long_preparations_show_progress(toy_tokenizer, capsys):
+    from course_lib.masking.labels import PROGRESS_ABOVE, prepare_examples
+
+    records = [{"instruction": "Hi", "response": "hi"}] * (PROGRESS_ABOVE + 1)
+    prepare_examples(records[:100], toy_tokenizer)
+    assert "preparing examples" not in capsys.readouterr().err
+    prepared = prepare_examples(records, toy_tokenizer)
+    assert "preparing examples" in capsys.readouterr().err
+    assert len(prepared.examples) == PROGRESS_ABOVE + 1
+    prepare_examples(records, toy_tokenizer, progress=False)
+    assert "preparing examples" not in capsys.readouterr().err
+
+
+def test_reports_name_file_lines_when_known(toy_tokenizer, tmp_path):
+    import json
+
+    path = tmp_path / "d.jsonl"
+    rows = [{"instruction": "What is 1+1?", "response": "2"},
+            {"instruction": "What is 2+2?", "response": ""}]
+    path.write_text("\n\n".join(json.dumps(r) for r in rows))  # a blank line between them
+    report = prepare_training_data(path, toy_tokenizer).report()
+    assert "1 has an empty response (line 3): it teaches the model" in report

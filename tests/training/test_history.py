@@ -41,3 +41,15 @@ def test_missing_or_broken_history_is_a_course_error(tmp_path):
     (tmp_path / "history.json").write_text("{not json")
     with pytest.raises(CourseError, match="not a run history"):
         RunHistory.load(tmp_path)
+
+
+def test_the_held_out_set_is_named_in_the_summary_and_on_the_plot():
+    from course_lib.training.plots import plot_history
+
+    h = make_history()
+    h.eval_data = "4 rows held out of mine.json (seed 0)"
+    assert h.summary().endswith("accuracy 50.0% on 4 rows held out of mine.json (seed 0)")
+    legend = plot_history(h).axes[0].get_legend()
+    assert any(t.get_text().endswith("on 4 rows held out of mine.json (seed 0)")
+               for t in legend.get_texts())
+    assert RunHistory.from_json(h.to_json()).eval_data == h.eval_data

@@ -1,0 +1,134 @@
+"""Loading a user's own data: every format `datasets` writes, BOMs, gzip, and row errors."""
+
+import gzip
+import json
+
+import datasets
+import pytest
+
+from course_lib.errors import CourseError
+from course_lib.formatting.records import MAX_ROW_ERRORS, load_raw_rows, load_records
+
+ROWS = [
+    {"instruction": "What is 2+2?", "input": "", "output": "4"},
+    {"instruction": "Translate to French", "input": "coffee", "output": "café"},
+    {"instruction": "日本の首都は?", "input": "", "output": "東京"},
+    {"instruction": "Give the code", "input": "", "output": "007"},  # text, not the number 7
+]
+EXPECTED = [{"instruction": r["instruction"], "input": r["input"], "response": r["output"]}
+            for r in ROWS]
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    datasets.disable_progress_bars()
+    return datasets.Dataset.from_list(ROWS)
+
+
+@pytest.mark.parametrize("name", ["x.json", "x.jsonl", "x.JSONL", "x.csv", "x.CSV",
+                                  "x.parquet", "x.data"])
+def test_files_written_by_datasets_load_as_written(tmp_path, dataset, name):
+    path = tmp_path / name
+    # to_json writes JSON Lines whatever the extension; "x.data" is Parquet under another name.
+    writer = {".csv": dataset.to_csv, ".parquet": dataset.to_parquet,
+              ".data": dataset.to_parquet}.get(path.suffix.lower(), dataset.to_json)
+    writer(str(path))
+    assert load_records(path) == EXPECTED
+
+
+def test_gzipped_json_lines_and_csv_load(tmp_path, dataset):
+    dataset.to_json(str(tmp_path / "x.jsonl"))
+    dataset.to_csv(str(tmp_path / "x.csv"))
+    for name in ("x.jsonl", "x.csv"):
+        gz = tmp_path / f"{name}.gz"
+        gz.write_bytes(gzip.compress((tmp_path / name).read_bytes()))
+        assert load_records(gz) == EXPECTED, name
+
+
+def test_save_to_disk_folders_load_their_split(tmp_path, dataset):
+    dataset.save_to_disk(str(tmp_path / "one"))
+    assert load_records(tmp_path / "one") == EXPECTED
+    datasets.DatasetDict({"train": dataset, "test": dataset.select([0])}).save_to_disk(
+        str(tmp_path / "dict"))
+    assert load_records(tmp_path / "dict") == EXPECTED
+    assert load_records(tmp_path / "dict", split="test") == EXPECTED[:1]
+    with pytest.raises(CourseError, match=r"splits train, test but no 'eval' split"):
+        load_records(tmp_path / "dict", split="eval")
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "rows.jsonl").write_text("{}")
+    with pytest.raises(CourseError, match=r"not one saved with save_to_disk.*plain/rows.jsonl"):
+        load_records(tmp_path / "plain")
+
+
+def test_byte_order_mark_and_arrays_in_jsonl_files(tmp_path):
+    bom = "\ufeff".encode()
+    lines = "\n".join(json.dumps(r, ensure_ascii=False) for r in ROWS).encode()
+    (tmp_path / "bom.jsonl").write_bytes(bom + lines)
+    (tmp_path / "array.jsonl").write_bytes(bom + json.dumps(ROWS, indent=2).encode())
+    (tmp_path / "ONE.JSON").write_text(json.dumps(ROWS[0], indent=2))  # a single record
+    assert load_records(tmp_path / "bom.jsonl") == EXPECTED
+    assert load_records(tmp_path / "array.jsonl") == EXPECTED
+    assert load_records(tmp_path / "ONE.JSON") == EXPECTED[:1]
+
+
+def test_lines_are_counted_from_one_in_json_arrays_too(tmp_path):
+    rows = [ROWS[0], {"instruction": "no answer"}, ROWS[1]]
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(rows, indent=2))  # each record spans 5 or 4 lines
+    where = [w for w, _ in load_raw_rows(path)]
+    assert where == [f"{path} line 2", f"{path} line 7", f"{path} line 10"]
+    with pytest.raises(CourseError, match=r"d.json line 7: record has fields \['instruction'\]"):
+        load_records(path)
+    path.write_text('[\n{"instruction": "a", "output": "b"},\n{"instruction": oops}\n]')
+    with pytest.raises(CourseError, match=r"d.json line 3: invalid JSON"):
+        load_records(path)
+
+
+def test_every_bad_row_is_listed_with_its_line(tmp_path):
+    good = json.dumps(ROWS[0])
+    lines = [good, "{oops", good, json.dumps({"instruction": "x"}), good, good,
+             json.dumps({"instruction": "x", "output": 4})]
+    path = tmp_path / "three_bad.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(CourseError) as caught:
+        load_records(path)
+    message = str(caught.value).splitlines()
+    assert message[0] == f"{path}: 3 rows cannot be used; fix them and run again:"
+    assert [m.split(":")[0].strip() for m in message[1:]] == ["line 2", "line 4", "line 7"]
+    assert "invalid JSON" in message[1] and "should be text" in message[3]
+
+
+def test_many_bad_rows_show_ten_and_count_the_rest(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(["{oops"] * 25) + "\n")
+    with pytest.raises(CourseError) as caught:
+        load_records(path)
+    message = str(caught.value).splitlines()
+    assert len(message) == 1 + MAX_ROW_ERRORS + 1
+    assert message[1].startswith("  line 1:") and message[-1] == "  and 15 more."
+
+
+def test_bad_rows_of_a_csv_are_named_by_row(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("instruction,output\nWhat is 1+1?,2\n,3\nWhat is 2+2?,4\n")
+    with pytest.raises(CourseError, match=r"d.csv row 2: the instruction is empty"):
+        load_records(path)
+
+
+def test_a_mistyped_path_is_not_taken_for_a_hub_id(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train.jsonl").write_text(json.dumps(ROWS[0]))
+    for typo in ("./data/trian.jsonl", "data/trian", "data/x.json", "x.JSONL"):
+        with pytest.raises(CourseError, match=r"No such file or folder") as caught:
+            load_records(typo)
+        assert "Hub" not in str(caught.value).split(";")[0], typo
+    with pytest.raises(CourseError, match=r"did you mean 'data/train.jsonl'"):
+        load_records("data/trian.jsonl")
+
+
+def test_text_that_is_not_json_names_the_accepted_formats(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("instruction: say hi\nresponse: hi\n")
+    with pytest.raises(CourseError, match=r"is not JSON .*accepted: JSON Lines.*\.parquet"):
+        load_records(path)

@@ -1,0 +1,178 @@
+"""`course train` on a user's own data files: formats, bad rows, truncation, the held-out slice.
+
+Every run uses the toy model folder and one or two steps: these test what the CLI says and
+writes, not what the model learns.
+"""
+
+import json
+
+import datasets
+import pytest
+
+from course_lib.cli import main
+from course_lib.training.history import RunHistory
+
+# Alpaca's schema, as a user's file would have it: 40 rows, so 4 are held out (10%).
+ROWS = [{"instruction": f"What is {a}+{b}?", "input": "", "output": str(a + b)}
+        for a in range(4) for b in range(10)]
+
+
+def train_cli(capsys, model, data, out, *extra):
+    argv = ["train", "--model", model, "--data", data, "--steps", 1, "--quiet", "--out", out,
+            *extra]
+    code = main([str(a) for a in argv])
+    stdout, stderr = capsys.readouterr()
+    return code, stdout, stderr
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    datasets.disable_progress_bars()
+    return datasets.Dataset.from_list(ROWS)
+
+
+def test_json_lines_saved_as_json_trains_with_a_named_held_out_slice(
+        capsys, tmp_path, toy_model_dir, dataset):
+    path = tmp_path / "mine.json"
+    dataset.to_json(str(path))  # JSON Lines, whatever the extension says
+    code, out, err = train_cli(capsys, toy_model_dir, path, tmp_path / "run")
+    assert code == 0, err
+    held = "4 rows held out of mine.json (seed 0)"
+    assert f"36 of 36 examples from {path} ready for training, at most 256 tokens" in out
+    assert f"Held-out score: {held}, set aside from training" in out
+    assert out.strip().splitlines()[-2].endswith(f"on {held}")  # the summary line names it
+    history = RunHistory.load(tmp_path / "run")
+    assert (history.eval_data, history.eval_examples) == (held, 4)
+    assert history.num_threads == 1 and "threads: 1 - one of" in out
+    assert "course:eval" not in out
+
+
+def test_course_data_keeps_the_course_eval_set(capsys, tmp_path, toy_model_dir):
+    code, out, _ = train_cli(capsys, toy_model_dir, "course:train", tmp_path / "run")
+    assert code == 0 and "held out" not in out
+    assert RunHistory.load(tmp_path / "run").eval_data == "course:eval"
+
+
+def test_bom_and_parquet_files_train(capsys, tmp_path, toy_model_dir, dataset):
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + "\n".join(json.dumps(r) for r in ROWS).encode())
+    parquet = tmp_path / "mine.parquet"
+    dataset.to_parquet(str(parquet))
+    for path in (bom, parquet):
+        code, out, err = train_cli(capsys, toy_model_dir, path, tmp_path / path.stem,
+                                   "--eval-data", "none")
+        assert code == 0, err
+        assert f"40 of 40 examples from {path}" in out
+
+
+def test_three_bad_rows_are_listed_together_and_nothing_is_written(
+        capsys, tmp_path, toy_model_dir):
+    lines = [json.dumps(r) for r in ROWS[:10]]
+    lines[2] = '{"instruction": "What is 1+1?", "output": }'  # line 3: not JSON
+    lines[5] = json.dumps({"instruction": "What is 2+2?"})  # line 6: no response field
+    lines[8] = json.dumps({"instruction": "What is 3+3?", "output": 6})  # line 9: a number
+    path = tmp_path / "three_bad.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    code, out, err = train_cli(capsys, toy_model_dir, path, tmp_path / "run")
+    assert code == 2 and "Traceback" not in err
+    assert err.splitlines()[0] == (f"error: {path}: 3 rows cannot be used; fix them and run "
+                                   f"again:")
+    assert [line.split(":")[0].strip() for line in err.splitlines()[1:]] == [
+        "line 3", "line 6", "line 9"]
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_mistyped_path_says_no_such_file(capsys, tmp_path, toy_model_dir, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train.jsonl").write_text(json.dumps(ROWS[0]))
+    code, _, err = train_cli(capsys, toy_model_dir, "./data/trian.jsonl", tmp_path / "run")
+    assert code == 2
+    assert err.startswith("error: No such file or folder: './data/trian.jsonl' (did you mean")
+
+
+def test_max_length_cuts_and_says_what_is_lost(capsys, tmp_path, toy_model_dir, data_files):
+    code, out, _ = train_cli(capsys, toy_model_dir, data_files[0], tmp_path / "a",
+                             "--max-length", 14, "--eval-data", "none")
+    assert code == 0
+    assert "80 were cut to max_length=14 tokens" in out
+    assert "lost the EOS at the end, so they never teach the model to stop" in out
+    # Shorter than every prompt: a masked run has nothing left to train on ...
+    code, _, err = train_cli(capsys, toy_model_dir, data_files[0], tmp_path / "b",
+                             "--max-length", 6, "--eval-data", "none")
+    assert code == 2 and "No example of" in err
+    # ... and an unmasked one trains on the prompts alone, which is said.
+    code, out, _ = train_cli(capsys, toy_model_dir, data_files[0], tmp_path / "c",
+                             "--max-length", 6, "--eval-data", "none", "--masking", "none")
+    assert code == 0
+    assert "80 of them lost their whole response, so with masking 'none' they train on the " \
+           "prompt alone (lines 1, 2, 3" in out
+
+
+def test_max_length_past_the_context_names_both(capsys, tmp_path, toy_model_dir, data_files):
+    code, out, _ = train_cli(capsys, toy_model_dir, data_files[0], tmp_path / "a",
+                             "--max-length", 5000, "--eval-data", "none")
+    assert code == 0
+    assert "max_length=5000 is more than the model's context of 256 tokens, so 256 is used" in out
+    assert "ready for training, at most 256 tokens each." in out
+
+
+def test_prompts_that_hold_a_template_are_reported(capsys, tmp_path, toy_model_dir):
+    rows = [dict(r) for r in ROWS[:12]]
+    for r in rows[:3]:
+        r["instruction"] = f"### Instruction: {r['instruction']} ### Response:"
+    path = tmp_path / "templated.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    code, out, _ = train_cli(capsys, toy_model_dir, path, tmp_path / "run", "--eval-data", "none")
+    assert code == 0
+    assert "3 prompts already hold template markers such as '### Response:' (lines 1, 2, 3)" in out
+    assert "give the bare instruction, input and output fields" in out
+
+
+def test_template_option_is_the_same_as_show_mask(capsys, tmp_path, toy_model_dir, data_files):
+    with pytest.raises(SystemExit):  # argparse's own usage error, exit code 2
+        train_cli(capsys, toy_model_dir, data_files[0], tmp_path / "a", "--template", "chatml")
+    err = capsys.readouterr().err
+    assert "invalid choice: 'chatml'" in err and "'one_line', 'alpaca'" in err
+    code, out, _ = train_cli(capsys, toy_model_dir, data_files[0], tmp_path / "b",
+                             "--template", "alpaca", "--eval-data", "none")
+    assert code == 0
+
+
+@pytest.mark.slow
+def test_real_english_on_the_tiny_model_is_said_once(capsys, tmp_path):
+    sentences = [
+        "Explain why the sky appears blue during a clear afternoon.",
+        "Rayleigh scattering sends shorter wavelengths across the atmosphere in every "
+        "direction, so observers mostly perceive blue light.",
+        "Summarize the main argument of the following paragraph about renewable energy.",
+        "Governments should accelerate investment because photovoltaic prices collapsed.",
+    ]
+    rows = [{"instruction": sentences[i % 2 * 2], "output": sentences[i % 2 * 2 + 1]}
+            for i in range(12)]
+    path = tmp_path / "english.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    code, out, _ = train_cli(capsys, "tiny", path, tmp_path / "run", "--eval-data", "none")
+    assert code == 0
+    assert out.count("This data looks far outside what the model knows") == 1
+    assert "tokens per word (the course's data: 1.3" in out and "--model smollm2-135m" in out
+    code, out, _ = train_cli(capsys, "tiny", "course:train", tmp_path / "run2",
+                             "--eval-data", "none")
+    assert code == 0 and "far outside" not in out
+
+
+def test_ask_answers_with_the_template_the_run_was_trained_with(
+        capsys, tmp_path, toy_model_dir, data_files, monkeypatch):
+    from course_lib.evaluation import generation
+
+    code, _, _ = train_cli(capsys, toy_model_dir, data_files[0], tmp_path / "run",
+                           "--template", "alpaca", "--eval-data", "none")
+    assert code == 0 and RunHistory.load(tmp_path / "run").template == "alpaca"
+    asked = []
+    real = generation.generate_batch
+    monkeypatch.setattr(generation, "generate_batch",
+                        lambda *a, **k: asked.append(k["template"]) or real(*a, **k))
+    for extra in ([], ["--template", "one_line"]):
+        assert main(["ask", "--model", str(tmp_path / "run"), "--max-new-tokens", "1",
+                     *extra, "What is 1+1?"]) == 0
+    assert asked == ["alpaca", "one_line"]
