@@ -230,8 +230,8 @@ def estimate_memory(model_or_config: Any, batch_size: int, max_length: int, *,
     config = _config_of(model_or_config)
     shape = shape_of(config)
     lora_config = lora_settings(lora) if lora else None
-    counts = count_parameters(config if isinstance(model_or_config, str) else model_or_config,
-                              lora_config or False)
+    named = isinstance(model_or_config, str | os.PathLike)  # then only its config is known
+    counts = count_parameters(config if named else model_or_config, lora_config or False)
     half = dtype in (torch.float16, torch.bfloat16)
     if lora_config is None:
         weights = 4 * counts.total + (2 * counts.in_matmuls if half else 0)

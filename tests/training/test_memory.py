@@ -141,3 +141,15 @@ def test_estimate_is_within_tolerance_of_cuda_max_memory_allocated(model, lora):
     estimate = estimate_memory(config, 4, 256, lora=lora, dtype=dtype)
     measured = measure_peak_memory(config, 4, 256, lora=lora, dtype=dtype, device="cuda")
     assert LOW <= measured / estimate.total <= HIGH, (measured, estimate.total)
+
+
+def test_a_model_is_named_by_preset_folder_or_path_alike():
+    from pathlib import Path
+
+    from transformers import AutoConfig
+
+    by_config = estimate_memory(AutoConfig.from_pretrained(EMBEDDED_MODEL_DIR), 16, 128).total
+    for name in ("tiny", str(EMBEDDED_MODEL_DIR), Path(EMBEDDED_MODEL_DIR)):
+        assert estimate_memory(name, 16, 128).total == by_config
+    # A real preset is estimated from its recorded sizes, without a download.
+    assert estimate_memory("smollm2-135m", 1, 8).parameters == 134_515_008
