@@ -107,6 +107,7 @@ def run_course(model_dir, records, steps, batch, seed, lr) -> tuple[float, list[
         batch_size=batch,
         seed=seed,
         learning_rate=lr,
+        freeze=(),  # every weight, as the plain Trainer and TRL train them: the same work
         eval_every=None,
         progress=False,
         verbose=False,

@@ -10,6 +10,8 @@
     course compare runs/masked runs/unmasked --out compare.png
     course eval tiny runs/masked runs/unmasked --json r.json   metrics table, JSON, figure
     course review runs/masked --out ratings.jsonl   rate answers 1-5 from the keyboard
+    course experiment --list       the guide's mistakes and good practices, as experiments
+    course experiment prompt-variability --seeds 3   train, evaluate, median and spread
     course demo                    the whole story, headless, into a fresh folder
     course make-exercises          exercises/ from solutions/ (never over a learner's edits)
     course grade [DIR]             grade every exercise in DIR (default: exercises/)
@@ -157,6 +159,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(f"report written to {args.json}")
     return 0 if report.passed == report.total else 1
 
+
 def _eval_source(value: str) -> str | None:
     return None if value.lower() in {"none", "off", ""} else value
 
@@ -183,6 +186,13 @@ def launch_processes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _freeze_choice(names: list[str] | None) -> tuple[str, ...] | None:
+    """--freeze NAME...: those parts; --freeze none: nothing; left out: None (the recipe)."""
+    if names is None:
+        return None
+    return () if [n.lower() for n in names] == ["none"] else tuple(names)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Fine-tune; save the model folder, history.json and loss.png into --out."""
     from course_lib.loading import resolve_model_name
@@ -194,14 +204,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         return launch_processes(args)
     from course_lib.training.runner import train
 
+    # Options left out keep train()'s defaults: the course's recipe (training/settings.py).
+    recipe = {"data": args.data, "max_steps": args.steps, "batch_size": args.batch_size,
+              "freeze": _freeze_choice(args.freeze)}
     result = train(
         args.model,
-        args.data,
-        _eval_source(args.eval_data),
+        eval_data=_eval_source(args.eval_data),
+        **{name: value for name, value in recipe.items() if value is not None},
         masking=args.masking,
-        max_steps=args.steps,
         learning_rate=args.lr,
-        batch_size=args.batch_size,
         seed=args.seed,
         lora=args.lora,
         eval_every=args.eval_every,
@@ -210,7 +221,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         verbose=True,
         num_threads=args.threads,
-        freeze=tuple(args.freeze),
         template=args.template,
         max_length=args.max_length,
     )
@@ -384,12 +394,56 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_run_options(p: argparse.ArgumentParser, eval_default: str) -> None:
+def cmd_experiment(args: argparse.Namespace) -> int:
+    """Run one experiment (every arm, every seed, cached); print the table; write the figure."""
+    import json
+
+    from course_lib.experiments.catalogue import EXPERIMENTS
+
+    if args.list:
+        width = max(map(len, EXPERIMENTS))
+        for name, experiment in EXPERIMENTS.items():
+            print(f"{name:<{width}}  {experiment.hypothesis}")
+        return 0
+    if args.name is None:
+        raise CourseError("Name an experiment, e.g. `course experiment prompt-variability`; "
+                          "`course experiment --list` shows them all.")
+    if args.name not in EXPERIMENTS:
+        raise CourseError(f"No experiment called '{args.name}'; choose one of: "
+                          f"{', '.join(EXPERIMENTS)}.")
+    json_path = Path(args.json) if args.json else None
+    if json_path is not None:
+        _refuse_existing_file(json_path, args.force)
+    from course_lib.loading import resolve_model_name
+
+    resolve_model_name(args.model)  # a typo fails at once, before the slow imports
+    from course_lib.experiments.runner import run_experiment
+
+    out = Path(args.out)
+    result = run_experiment(args.name, seeds=args.seeds, steps=args.steps, model=args.model,
+                            cache_dir=out, threads=args.threads, progress=not args.quiet)
+    print(result.table())
+    figure = out / f"{args.name}.png"
+    result.to_figure().savefig(figure, dpi=100)
+    written = [figure]
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(result.to_dict(), indent=1, ensure_ascii=False),
+                             encoding="utf-8")
+        written.insert(0, json_path)
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _add_run_options(p: argparse.ArgumentParser, eval_default: str,
+                     data_default: str | None = None) -> None:
     """What every training command shares: model, data, held-out set, seed, threads."""
     p.add_argument("--model", default="tiny", help="preset (tiny), model folder or Hub id")
-    p.add_argument("--data", default="course:train",
+    p.add_argument("--data", default=data_default,
                    help="data file (JSON Lines, JSON, CSV or Parquet, optionally .gz), a "
-                        "save_to_disk folder, a Hub data set id, or course:train")
+                        "save_to_disk folder, a Hub data set id, or an embedded set such as "
+                        "course:train (default: " + (data_default or "the course's recipe, "
+                                                     "course:train_varied") + ")")
     p.add_argument("--eval-data", default=eval_default,
                    help="held-out set for the response-only loss; 'none' turns it off" + (
                        "; auto (default): course:eval for the course's data, else a seeded "
@@ -414,16 +468,18 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     _add_format_options(p)
     p.add_argument("--masking", choices=["response", "none"], default="response",
                    help="response: loss on the answer only (-100 on the prompt); none: on all")
-    p.add_argument("--steps", type=int, default=100, help="optimizer steps")
+    p.add_argument("--steps", type=int, default=None,
+                   help="optimizer steps (default: the recipe's, 500)")
     p.add_argument("--lr", type=float, default=None, help="learning rate (default suits the model)")
-    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--batch-size", type=int, default=None, help="default: the recipe's, 16")
     p.add_argument("--eval-every", type=int, default=10, help="steps between held-out evaluations")
     p.add_argument("--lora", action=argparse.BooleanOptionalAction, default=None,
                    help="train LoRA adapters (q_proj, v_proj); default: the preset's choice "
-                        "(LoRA for qwen2.5-0.5b), else a full fine-tune")
-    p.add_argument("--freeze", nargs="+", default=[], metavar="NAME",
-                   help="keep these parts as they are, as pieces of parameter names "
-                        "(e.g. embed_tokens mlp)")
+                        "(LoRA for qwen2.5-0.5b), else the recipe's partial fine-tune")
+    p.add_argument("--freeze", nargs="+", default=None, metavar="NAME",
+                   help="keep these parts as they are, as pieces of parameter names (e.g. "
+                        "embed_tokens mlp); 'none' trains every weight (default without LoRA: "
+                        "the recipe's: embed_tokens mlp v_proj o_proj)")
     p.add_argument("--resume", action="store_true",
                    help="continue from the last checkpoint in --out")
     p.add_argument("--out", required=True, help="new folder for the run (never overwritten)")
@@ -459,8 +515,25 @@ def _add_ask_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("instructions", nargs="+", metavar="INSTRUCTION")
 
 
+def _add_experiment_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", nargs="?", metavar="NAME", help="an experiment (see --list)")
+    p.add_argument("--list", action="store_true",
+                   help="list the experiments, each with its hypothesis")
+    p.add_argument("--seeds", type=int, default=3, help="training seeds per arm (default: 3)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="optimizer steps per run (default: the default recipe's)")
+    p.add_argument("--model", default="tiny", help="preset (tiny), model folder or Hub id")
+    p.add_argument("--out", default="runs/experiments",
+                   help="folder for finished runs (the cache) and NAME.png "
+                        "(default: %(default)s)")
+    p.add_argument("--json", metavar="FILE", help="also write the result as JSON to FILE")
+    p.add_argument("--force", action="store_true", help="replace --json if it exists")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads per training run")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
 def _add_demo_options(p: argparse.ArgumentParser) -> None:
-    _add_run_options(p, eval_default="course:eval")
+    _add_run_options(p, eval_default="course:eval", data_default="course:train")
     p.add_argument("--steps", type=int, default=100, help="steps of each fine-tune")
     p.add_argument("--prompts", type=int, default=5, help="held-out instructions to answer")
     p.add_argument("--out", default=None, help="new folder (default: a fresh course-demo)")
@@ -581,6 +654,11 @@ COMMANDS: list[tuple[str, Handler, Callable[[argparse.ArgumentParser], None], st
     ("review", cmd_review, _add_review_options, "rate a model's answers 1-5 from the keyboard",
      "Show one answer at a time; type a rating 1-5 and flag letters, Enter. Saved after every "
      "rating; run it again to resume."),
+    ("experiment", cmd_experiment, _add_experiment_options,
+     "measure a mistake or good practice of the guide",
+     "Train a baseline and variants that change one thing, for several seeds; evaluate each on "
+     "the same questions; print median and spread per metric. Finished runs are kept in --out, "
+     "so running it again is instant."),
     ("demo", cmd_demo, _add_demo_options, "the whole story headless, into a fresh folder", ""),
     ("build-base-model", cmd_build_base_model, _add_build_base_model_options,
      "pretrain the embedded tiny base model", ""),

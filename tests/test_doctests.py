@@ -15,7 +15,8 @@ MODULES = sorted(
 
 def test_every_stage_is_collected():
     stages = {name.split(".")[1] for name in MODULES}
-    assert {"formatting", "masking", "training", "evaluation", "grading", "world"} <= stages
+    assert {"formatting", "masking", "training", "evaluation", "experiments", "grading",
+            "world"} <= stages
 
 
 @pytest.mark.parametrize("name", MODULES)

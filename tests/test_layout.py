@@ -21,6 +21,7 @@ STAGES = [
     ("masking", ["masking"]),
     ("training", ["training"]),
     ("evaluation", ["evaluation"]),
+    ("experiments", ["experiments"]),
     ("grading", ["grading"]),
     ("tools", ["cli", "demo", "colab", "notebook_runner"]),
 ]

@@ -107,10 +107,13 @@ def detect_schema(record: dict[str, Any]) -> str:
 def normalize_record(record: dict[str, Any], where: str = "record") -> dict[str, str]:
     """Map any known schema to {'instruction', 'input', 'response'}.
 
-    `where` names the record in error messages, e.g. "data.jsonl line 7".
+    `where` names the record in error messages, e.g. "data.jsonl line 7". A `{"text"}` record
+    also keeps the name of the template it is written in, so it trains as written:
 
         >>> normalize_record({"instruction": "Say hi", "input": "", "output": "hi"})
         {'instruction': 'Say hi', 'input': '', 'response': 'hi'}
+        >>> normalize_record({"text": "Q: What is 2+2? A: 4"})["template"]
+        'qa'
     """
     if not isinstance(record, dict):
         raise CourseError(f"{where}: expected a JSON object, got {type(record).__name__}.")
@@ -122,42 +125,48 @@ def normalize_record(record: dict[str, Any], where: str = "record") -> dict[str,
     def text(field: str) -> str:
         return _as_text(record.get(field), field, where)
 
-    # Which raw field holds the input and which the response, per schema.
-    fields = {"course": ("input", "response"), "alpaca": ("input", "output"),
-              "dolly": ("context", "response")}
-    if schema in fields:
-        input_field, response_field = fields[schema]
+    if schema in FIELDS:
+        input_field, response_field = FIELDS[schema]
         out = {"instruction": text("instruction"), "input": text(input_field),
                "response": text(response_field)}
-    elif schema == "trl" and isinstance(record["prompt"], list):
-        # TRL's conversational prompt-completion: two lists of {role, content} messages.
-        completion = record["completion"]
-        if not isinstance(completion, list):
-            raise CourseError(
-                f"{where}: 'prompt' is a list of messages, so 'completion' must be one too."
-            )
-        out = _normalize_chat(record["prompt"] + completion, where)
     elif schema == "trl":
-        prompt = text("prompt")
-        parsed = parse_formatted(prompt + " ")  # a templated prompt is parsed back
-        if parsed is not None and parsed["response"] == "":
-            out = {"instruction": parsed["instruction"], "input": parsed["input"]}
-        else:
-            out = {"instruction": prompt.strip(), "input": ""}
-        out["response"] = text("completion").strip()
+        out = _normalize_prompt_completion(record, text, where)
     elif schema == "chat":
         out = _normalize_chat(record["messages"], where)
-    else:  # text
+    else:  # text: its parts, and the template it is written in (training keeps that one)
         parsed = parse_formatted(text("text"))
         if parsed is None:
             raise CourseError(
                 f"{where}: 'text' uses no template the course knows, so the response cannot be "
                 f"found; give instruction/response fields instead."
             )
-        out = parsed
+        out = {**parsed, "template": detect_template(text("text"))}
     if not out["instruction"].strip():
         raise CourseError(f"{where}: the instruction is empty; every example needs one.")
     return out
+
+
+# Which raw field holds the input and which the response, per field-based schema.
+FIELDS = {"course": ("input", "response"), "alpaca": ("input", "output"),
+          "dolly": ("context", "response")}
+
+
+def _normalize_prompt_completion(record: dict[str, Any], text, where: str) -> dict[str, str]:
+    """TRL's prompt/completion, as text (a templated prompt is parsed back) or as messages."""
+    if isinstance(record["prompt"], list):
+        # TRL's conversational prompt-completion: two lists of {role, content} messages.
+        if not isinstance(record["completion"], list):
+            raise CourseError(
+                f"{where}: 'prompt' is a list of messages, so 'completion' must be one too."
+            )
+        return _normalize_chat(record["prompt"] + record["completion"], where)
+    prompt = text("prompt")
+    parsed = parse_formatted(prompt + " ")
+    if parsed is not None and parsed["response"] == "":
+        out = {"instruction": parsed["instruction"], "input": parsed["input"]}
+    else:
+        out = {"instruction": prompt.strip(), "input": ""}
+    return {**out, "response": text("completion").strip()}
 
 
 def _normalize_chat(messages: Any, where: str) -> dict[str, str]:

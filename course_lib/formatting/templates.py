@@ -64,12 +64,33 @@ ALPACA = Template(
     ),
 )
 
-TEMPLATES: dict[str, Template] = {t.name: t for t in (ONE_LINE, ALPACA)}
+# Two layouts found in data sets glued together from several sources (lesson 07 trains on a
+# mix of all three). They have no input slot: the input follows the instruction after a space.
+HUMAN_ASSISTANT = Template(
+    name="human_assistant",
+    prompt="Human: {instruction} Assistant:",
+    prompt_with_input="Human: {instruction} {input} Assistant:",
+    response_prefix=" ",
+    response_marker="Assistant:",
+)
+QA = Template(
+    name="qa",
+    prompt="Q: {instruction} A:",
+    prompt_with_input="Q: {instruction} {input} A:",
+    response_prefix=" ",
+    response_marker="A:",
+)
+
+TEMPLATES: dict[str, Template] = {t.name: t for t in (ONE_LINE, ALPACA, HUMAN_ASSISTANT, QA)}
 DEFAULT_TEMPLATE = ONE_LINE
 
 
 def get_template(template: str | Template) -> Template:
-    """Look a template up by name ('one_line' or 'alpaca'), or pass a Template through."""
+    """Look a template up by name (one of TEMPLATES), or pass a Template through.
+
+    >>> list(TEMPLATES), get_template("qa").format_prompt("What is 2+2?")
+    (['one_line', 'alpaca', 'human_assistant', 'qa'], 'Q: What is 2+2? A:')
+    """
     if isinstance(template, Template):
         return template
     try:

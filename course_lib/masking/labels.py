@@ -21,6 +21,7 @@ from typing import Any, Literal
 import torch
 from tqdm.auto import tqdm
 
+from course_lib.formatting.schemas import is_normalized, normalize_record
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example
 
 IGNORE_INDEX = -100  # torch.nn.CrossEntropyLoss(ignore_index=-100) skips these positions
@@ -168,6 +169,10 @@ def prepare_examples(
     masking="response": labels are -100 on the prompt; the response and its EOS are trained.
     masking="none":     every token is trained, the prompt too (plain language modelling).
     progress:           a progress bar when there are more than PROGRESS_ABOVE records.
+
+    A record that names its own `template` (a `{"text"}` row keeps the one it is written in)
+    is formatted with it, not with `template`: mixed data trains as written, as it would in
+    any trainer that reads the text (the data report warns about the mix).
     """
     if masking not in ("response", "none"):
         raise ValueError(f"masking must be 'response' or 'none', not {masking!r}")
@@ -175,7 +180,10 @@ def prepare_examples(
         raise ValueError("the tokenizer has no eos_token; set one so the model learns to stop")
     if max_length is not None and max_length < 1:
         raise ValueError(f"max_length must be at least 1, not {max_length}")
-    pairs = [format_example(r, template, where=f"example {i}") for i, r in enumerate(records)]
+    records = [r if is_normalized(r) else normalize_record(r, f"example {i}")
+               for i, r in enumerate(records)]
+    pairs = [format_example(r, r.get("template") or template, where=f"example {i}")
+             for i, r in enumerate(records)]
     prepared = PreparedData(examples=[], total=len(records), max_length=max_length)
     bar = tqdm(total=len(pairs), desc="preparing examples", unit="ex", leave=False,
                disable=not progress or len(pairs) <= PROGRESS_ABOVE)

@@ -363,27 +363,9 @@ def mask_explorer(
     recs = list(records)
     if not recs:
         raise ValueError("mask_explorer needs at least one record")
-    cache: dict[str, list[dict[str, list[int]]]] = {}
-
-    def labelled(masking: str) -> list[dict[str, list[int]]]:
-        if masking not in cache:
-            cache[masking] = label_examples(recs, tokenizer, masking, template)
-        return cache[masking]
-
-    def texts(i: int) -> tuple[str, str]:
-        prompt, response = format_example(recs[i], template, where=f"example {i}")
-        return prompt, response
-
-    def caption(i: int) -> str:
-        # What tells examples apart: instruction, input and answer, not the template's words.
-        r = recs[i]
-        parts = [str(r.get("instruction", "")), str(r.get("input", "") or ""),
-                 "→ " + str(r.get("response", ""))]
-        text = " | ".join(p for p in parts[:2] if p) + " " + parts[2]
-        return f"{i}: {text if len(text) <= 90 else text[:89] + '…'}"
-
+    cache: dict[str, list[dict[str, list[int]]]] = {}  # labels per masking, built once
     wide = widgets.Layout(width="100%", max_width="56em")
-    picker = widgets.Dropdown(options=[(caption(i), i) for i in range(len(recs))],
+    picker = widgets.Dropdown(options=[(_caption(i, r), i) for i, r in enumerate(recs)],
                               value=0, description="Example", layout=wide,
                               style={"description_width": "initial"})
     masking = widgets.ToggleButtons(
@@ -394,17 +376,10 @@ def mask_explorer(
     out = widgets.HTML()
 
     def render(*_: Any) -> None:
-        i = picker.value
-        ex = labelled(masking.value)[i]
-        view = mask_view([ex], tokenizer, titles=[f"Example {i}: {MASKINGS[masking.value]}"])
-        audit = audit_labels([ex], tokenizer, indices=[i])
-        notes = "".join(f"<li>{html.escape(w)}</li>" for w in audit.warnings)
-        prompt, response = texts(i)
-        full = (f'<div style="font-family:monospace;white-space:pre-wrap;margin:4px 0;'
-                f'color:{THEME_TEXT}"><b>prompt:</b> {html.escape(prompt)}<br>'
-                f"<b>response:</b> {html.escape(response)}</div>")
-        out.value = full + view._repr_html_() + (
-            f'<ul style="color:{THEME_ERROR}">{notes}</ul>' if notes else "")
+        if masking.value not in cache:
+            cache[masking.value] = label_examples(recs, tokenizer, masking.value, template)
+        out.value = _explorer_html(recs, picker.value, cache[masking.value][picker.value],
+                                   masking.value, tokenizer, template)
 
     picker.observe(render, names="value")
     masking.observe(render, names="value")
@@ -412,3 +387,24 @@ def mask_explorer(
     box = widgets.VBox([picker, masking, out])
     box.render = render  # type: ignore[attr-defined]  # lets tests and lessons refresh it
     return box
+
+
+def _caption(i: int, record: Mapping[str, Any]) -> str:
+    """What tells examples apart in the menu: instruction, input and answer, not the template."""
+    parts = [str(record.get("instruction", "")), str(record.get("input", "") or "")]
+    text = " | ".join(p for p in parts if p) + " → " + str(record.get("response", ""))
+    return f"{i}: {text if len(text) <= 90 else text[:89] + '…'}"
+
+
+def _explorer_html(records: Sequence[Mapping[str, Any]], i: int, example: dict, masking: str,
+                   tokenizer, template: Any) -> str:
+    """The explorer's page for one example: its full text, the chips, the audit's warnings."""
+    prompt, response = format_example(records[i], template, where=f"example {i}")
+    view = mask_view([example], tokenizer, titles=[f"Example {i}: {MASKINGS[masking]}"])
+    warnings = audit_labels([example], tokenizer, indices=[i]).warnings
+    notes = "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
+    full = (f'<div style="font-family:monospace;white-space:pre-wrap;margin:4px 0;'
+            f'color:{THEME_TEXT}"><b>prompt:</b> {html.escape(prompt)}<br>'
+            f"<b>response:</b> {html.escape(response)}</div>")
+    return full + view._repr_html_() + (
+        f'<ul style="color:{THEME_ERROR}">{notes}</ul>' if notes else "")

@@ -56,6 +56,7 @@ from course_lib.training.history import RunHistory, history_from_log
 from course_lib.training.memory import estimate_memory
 from course_lib.training.plots import plot_history
 from course_lib.training.settings import (
+    RECIPE,
     default_learning_rate,
     lora_settings,
     step_cap,
@@ -78,13 +79,13 @@ class TrainResult:
 
 def train(
     model: str | Path | Any = "tiny",
-    data: DataSource = "course:train",
+    data: DataSource = RECIPE.data,
     eval_data: DataSource | None = "auto",
     masking: Masking = "response",
-    max_steps: int | None = 100,
+    max_steps: int | None = RECIPE.max_steps,
     num_epochs: float | None = None,
     learning_rate: float | None = None,
-    batch_size: int = 16,
+    batch_size: int = RECIPE.batch_size,
     seed: int = 0,
     lora: bool | Any | None = None,
     eval_every: int | None = 10,
@@ -102,7 +103,7 @@ def train(
     verbose: bool = True,
     label: str = "",
     num_threads: int | None = None,
-    freeze: Sequence[str] = (),
+    freeze: Sequence[str] | None = None,
     fast: bool = True,
     gradient_checkpointing: bool | None = None,
     callbacks: Sequence[TrainerCallback] = (),
@@ -122,7 +123,9 @@ def train(
     lora:       True for LoRA adapters (or a LoraConfig); None: the preset's choice (LoRA for
                 qwen2.5-0.5b), else a full fine-tune.
     freeze:     parts of the model not to train, as pieces of parameter names: ("mlp",) keeps
-                every `...mlp...` weight as it is, for this run only.
+                every `...mlp...` weight as it is, for this run only. Default (None): the
+                recipe's (settings.RECIPE: embeddings, MLPs, v_proj, o_proj) unless lora,
+                with its learning rate for tiny models; () trains every weight.
     fast:       the speed tricks of fast_loss.py (same numbers); False computes the plain loss.
     max_length: tokens per example (default and upper bound: the model's context, at most 1024).
     num_threads: CPU threads for this run only (default: env.choose_threads for this model).
@@ -147,9 +150,13 @@ def train(
         verbose=verbose, progress=progress,
     )
     # Checked now (a typo fails before any slow work), frozen only while the Trainer runs.
+    recipe_freeze = freeze is None and not lora  # the recipe's frozen parts, and its rate
+    if freeze is None:
+        freeze = default_freeze(model, bool(lora))
     frozen = parameters_to_freeze(model, freeze) if freeze else []
     n_params = sum(p.numel() for p in model.parameters())
-    lr = learning_rate if learning_rate is not None else default_learning_rate(n_params, bool(lora))
+    lr = (learning_rate if learning_rate is not None
+          else default_learning_rate(n_params, bool(lora), recipe_freeze))
     if lora:
         model = add_lora(model, lora, seed)
     device = choose_device()
@@ -412,6 +419,17 @@ def _load(model, tokenizer, lora: bool):
     dtype = None if lora else torch.float32
     loaded, tok = load_model_and_tokenizer(model, dtype=dtype)
     return loaded, tok, str(model)
+
+
+def default_freeze(model, lora: bool) -> tuple[str, ...]:
+    """The recipe's frozen parts that this model has; none with LoRA (it trains adapters only).
+
+    A piece no parameter name contains is left out, so the default works for any model.
+    """
+    if lora:
+        return ()
+    names = [name for name, _ in model.named_parameters()]
+    return tuple(piece for piece in RECIPE.freeze if any(piece in name for name in names))
 
 
 def parameters_to_freeze(model, names: Sequence[str]) -> list[torch.nn.Parameter]:

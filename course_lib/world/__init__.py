@@ -11,5 +11,6 @@
     eval_styles  the held-out set of paraphrases (eval_styles.jsonl)
     variants     training-set variants for the data experiments (variant_*.jsonl)
     stand_in     random models of the real presets' shapes and tokenizer types (tests)
+    paraphrases  train_varied.jsonl (train + paraphrases) and the dev_styles.jsonl dev set
     behaviour    before/after measurements shared by the benchmark and the tests
 """

@@ -15,7 +15,7 @@ import json
 import random
 from pathlib import Path
 
-from course_lib.world import eval_styles, variants
+from course_lib.world import eval_styles, paraphrases, variants
 from course_lib.world.facts import Fact, all_facts
 from course_lib.world.phrasings import ARITHMETIC, HELD_OUT, TUNING, question
 
@@ -182,14 +182,18 @@ def write_tuning_data(out: str | Path, seed: int = 0) -> dict[str, int]:
     eval_facts = split_facts(seed)[1]
     styles = eval_styles.make_eval_styles(eval_facts, seed)
     variant_sets = variants.make_variants(pairs, seed)
+    varied = paraphrases.make_train_varied(pairs, seed)
+    dev = paraphrases.make_dev_styles(split_facts(seed)[0], seed)
     sets = {"train": train, "eval": evals, "mixed_format": mixed_format(train, seed),
-            "poor_quality": poor_quality(), "eval_styles": styles, **variant_sets}
+            "poor_quality": poor_quality(), "eval_styles": styles, "train_varied": varied,
+            "dev_styles": dev, **variant_sets}
     for name, records in sets.items():
         write_jsonl(out / f"{name}.jsonl", records)
     counts = {name: len(records) for name, records in sets.items()}
     card = dataset_card(counts, evals, seed)
     card += "\n" + eval_styles.card_section(styles, len(eval_facts), seed)
     card += "\n" + variants.card_section(variant_sets, len(train))
+    card += "\n" + paraphrases.card_section(varied, len(train), dev)
     (out / "README.md").write_text(card)
     return counts
 
@@ -214,6 +218,8 @@ the same seed gives the same files.
 - `eval_styles.jsonl` ({counts['eval_styles']}): held-out facts, each asked 5-6 ways, for
   phrasing robustness (section below).
 - `variant_*.jsonl`: training sets for the data experiments, one change each (section below).
+- `train_varied.jsonl` ({counts['train_varied']}): train plus paraphrases in many styles;
+  `dev_styles.jsonl` ({counts['dev_styles']}): a dev set to choose settings on (section below).
 
 ## How it was made
 

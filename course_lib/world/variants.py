@@ -238,8 +238,8 @@ instruction, input and response only.
   ({n['variant_format_mixed']}): the same records, {len(fmt)} of them ({FORMAT_SHARE:.0%},
   parameter `share`) rewritten as `{{"text"}}`, a third each in the one-line template,
   `Human: ... Assistant: ...` and `Q: ... A: ...` (these two have no input slot: the input
-  follows the instruction after a space). Note: the course loader parses such text back
-  into instruction and response, so training through it re-formats every row the same way.
+  follows the instruction after a space). The course loader parses such text into its
+  parts and keeps the template it is written in, so these rows train as written.
 * **Poor-quality data**: `variant_poor_00.jsonl`, `variant_poor_20.jsonl` and
   `variant_poor_50.jsonl` ({n['variant_poor_00']} rows each): the train records with
   {poor['00']}, {poor['20']} and {poor['50']} rows replaced by poor ones (`poor: true`,

@@ -12,7 +12,9 @@ from course_lib.formatting.schemas import (
 from course_lib.formatting.stats import check_consistent_templates
 from course_lib.formatting.templates import (
     ALPACA,
+    HUMAN_ASSISTANT,
     ONE_LINE,
+    QA,
     format_example,
     format_text,
     get_template,
@@ -90,7 +92,7 @@ def test_unknown_template_name_lists_the_choices():
           "completion": [{"role": "assistant", "content": "Hello"}]}, "trl",
          {"instruction": "Hi", "input": "", "response": "Hello"}),
         ({"text": "### Instruction: What is 5+3?\n### Response: 8"}, "text",
-         {"instruction": "What is 5+3?", "input": "", "response": "8"}),
+         {"instruction": "What is 5+3?", "input": "", "response": "8", "template": "one_line"}),
     ],
 )
 def test_normalize_record_maps_every_schema(raw, schema, expected):
@@ -184,3 +186,19 @@ def test_consistent_data_gives_no_warning():
     same = [{"text": format_text(r, ONE_LINE)} for r in (TWO_PART, THREE_PART)]
     assert check_consistent_templates(same) == []
     assert check_consistent_templates([TWO_PART, THREE_PART]) == []
+
+
+@pytest.mark.parametrize("template", [HUMAN_ASSISTANT, QA, ONE_LINE, ALPACA])
+def test_every_template_text_is_recognised_and_keeps_its_name(template):
+    for rec in (TWO_PART, THREE_PART):
+        text = format_text(rec, template)
+        record = normalize_record({"text": text})
+        assert record["template"] == template.name
+        # Formatted again with its own template, the record gives back the text as written.
+        assert format_text(record, record["template"]) == text
+
+
+def test_human_assistant_and_qa_put_the_input_after_the_instruction():
+    assert format_example(THREE_PART, HUMAN_ASSISTANT) == (
+        "Human: Translate this to Spanish Hello world Assistant:", " Hola mundo")
+    assert format_text(TWO_PART, QA) == "Q: What is 5+3? A: 8"

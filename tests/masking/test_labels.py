@@ -34,6 +34,19 @@ def test_labels_are_prompt_masked_then_response_and_eos(toy_tokenizer, template)
         assert ex["attention_mask"] == [1] * len(ex["input_ids"])
 
 
+def test_text_rows_train_as_written_in_their_own_template(toy_tokenizer):
+    rows = [{"text": "Q: What is 2+2? A: 4"}, {"instruction": "What is 3+3?", "response": "6"},
+            {"text": "Human: What is 1+1? Assistant: 2"}]
+    prepared = prepare_examples(rows, toy_tokenizer, "one_line")
+    texts = [toy_tokenizer.decode(ex["input_ids"], skip_special_tokens=True)
+             for ex in prepared.examples]
+    assert texts == ["Q: What is 2+2? A: 4", "### Instruction: What is 3+3? ### Response: 6",
+                     "Human: What is 1+1? Assistant: 2"]
+    trained = [toy_tokenizer.decode([t for t in ex["labels"] if t != IGNORE_INDEX],
+                                    skip_special_tokens=True) for ex in prepared.examples]
+    assert trained == [" 4", " 6", " 2"]  # the answer is found in every template
+
+
 def test_masking_none_trains_every_token(toy_tokenizer):
     ex = build_example(RECORDS[0], toy_tokenizer, masking="none")
     assert ex["labels"] == ex["input_ids"]

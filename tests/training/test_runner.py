@@ -10,6 +10,7 @@ from course_lib.errors import CourseError
 from course_lib.masking.labels import IGNORE_INDEX, PadCollator, prepare_examples
 from course_lib.training.history import RunHistory, history_from_log
 from course_lib.training.runner import train
+from course_lib.training.settings import RECIPE
 from course_lib.training.trainer import CourseTrainer
 
 pytestmark = pytest.mark.slow
@@ -36,7 +37,8 @@ def test_masked_and_unmasked_are_measured_alike(toy_model_dir, records, eval_rec
         assert h.train_steps == [1, 2, 3, 4]
         assert h.eval_steps == [0, 2, 4]
         assert all(math.isfinite(x) for x in h.train_loss + h.eval_loss)
-        assert h.steps_done == 4 and h.device == "cpu" and h.learning_rate == 1e-3
+        assert h.steps_done == 4 and h.device == "cpu"
+        assert h.learning_rate == RECIPE.tiny_learning_rate  # the recipe's rate by default
         assert h.examples_used == len(records) and h.examples_skipped == 0
     # Same starting model, same held-out yardstick: the step-0 evaluations are identical...
     assert masked.eval_loss[0] == pytest.approx(unmasked.eval_loss[0], rel=1e-6)

@@ -37,7 +37,8 @@ def _asked(row: dict, where: str) -> set[tuple[str, str]]:
 
 def tuning_sets() -> list[str]:
     """Every embedded set a model is trained on: train and the experiment variants."""
-    return ["course:train"] + [n for n in embedded_sets() if n.startswith("course:variant_")]
+    return ["course:train", "course:train_varied"] + [
+        n for n in embedded_sets() if n.startswith("course:variant_")]
 
 
 @pytest.fixture(scope="module")

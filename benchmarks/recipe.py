@@ -1,0 +1,155 @@
+"""Does the default recipe generalise to phrasings it never saw? (issue 14, section 3)
+
+    python -m benchmarks.recipe [--seeds 0 1 2] [--on eval_styles|dev] [--data SET]
+                                [--steps N] [--lr X] [--freeze NAME ...] [--lora] [--json FILE]
+
+Without options it measures `train()`'s own defaults (what `course train` runs): for each
+seed, fine-tune the embedded model, answer every row of `course:eval_styles` greedily (16
+new tokens) and grade by exact match (evaluation.metrics). Prints `name: median` lines with
+every seed's value:
+
+    unseen_style_exact_match   rows in styles the tuning data never uses (seen == False)
+    seen_style_exact_match     rows phrased like the tuning data
+    statement_knowledge_ratio  tuned / base share of eval facts completed as statements
+    tune_seconds               the Trainer's wall time (--threads, default 1)
+
+`--on dev` grades on the dev set instead (world/paraphrases.make_dev_styles: train facts in
+frames and typos no tuning set uses): settings are chosen there, eval_styles is for the
+final choice only. The options override one default each, for the experiments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+# Before torch loads: idle OpenMP threads sleep rather than spin (shared 2-core machines).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import json  # noqa: E402
+import statistics  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+
+import torch  # noqa: E402
+
+from course_lib.evaluation.base_model import statement_knowledge  # noqa: E402
+from course_lib.evaluation.generation import (  # noqa: E402
+    GenerationSettings,
+    generate_ids,
+    prompts_for,
+)
+from course_lib.evaluation.metrics import exact_match  # noqa: E402
+from course_lib.formatting.records import EMBEDDED_DATA_DIR, read_json_rows  # noqa: E402
+from course_lib.loading import load_model_and_tokenizer  # noqa: E402
+from course_lib.training.runner import train  # noqa: E402
+from course_lib.world.paraphrases import make_dev_styles  # noqa: E402
+from course_lib.world.tuning_data import split_facts  # noqa: E402
+
+
+def eval_rows(on: str) -> list[dict]:
+    """The graded rows, each with `style` and `seen` (dev rows: every style is unseen)."""
+    if on == "dev":
+        return [{**r, "seen": False} for r in make_dev_styles(split_facts()[0])]
+    return [row for _, row in read_json_rows(EMBEDDED_DATA_DIR / "eval_styles.jsonl")]
+
+
+def answers(model, tokenizer, rows: Sequence[dict], batch: int = 64) -> list[str]:
+    """Greedy responses (16 new tokens) to each row, in the course template, batched."""
+    prompts = prompts_for([r["instruction"] for r in rows], [r.get("input", "") for r in rows])
+    settings = GenerationSettings(max_new_tokens=16)
+    out = []
+    for i in range(0, len(prompts), batch):
+        ids = generate_ids(model, tokenizer, prompts[i:i + batch], settings)
+        out += [tokenizer.decode(row, skip_special_tokens=True) for row in ids]
+    return out
+
+
+def knowledge(model, tokenizer, show: bool = False) -> float:
+    """Share of eval facts the model completes as statements ("2 + 2 =" -> 4)."""
+    rows = statement_knowledge(model, tokenizer, split_facts()[1])
+    for r in rows if show else ():
+        if not r["correct"]:
+            print(f"  [statement] {r['prompt']!r} -> {r['output']!r} (want {r['answer']!r})")
+    return sum(r["correct"] for r in rows) / len(rows)
+
+
+def run(seed: int, rows: list[dict], base_knowledge: float, settings: dict,
+        show: int = 0, threads: int = 1) -> dict:
+    """One fine-tune with `settings` (train() keywords) and its graded answers."""
+    result = train("tiny", seed=seed, eval_data=None, progress=False, verbose=False,
+                   num_threads=threads, logging_steps=50, **settings)
+    model, tokenizer = result.model, result.tokenizer
+    said = answers(model, tokenizer, rows)
+    graded = [exact_match(a, r["response"]) for a, r in zip(said, rows, strict=True)]
+    for style in dict.fromkeys(r["style"] for r in rows) if show else ():
+        wrong = [(r, a) for r, a, g in zip(rows, said, graded, strict=True)
+                 if r["style"] == style and not g]
+        for r, a in wrong[:show]:  # what the errors look like, to read, not to tune on
+            print(f"  [{style}] {r['instruction']} {r.get('input', '')!r} -> {a!r} "
+                  f"(want {r['response']!r})")
+    out = {"tune_seconds": result.history.wall_time_s,
+           "statement_knowledge_ratio": knowledge(model, tokenizer, bool(show)) / base_knowledge}
+    for name, keep in [("unseen_style_exact_match", lambda r: not r["seen"]),
+                       ("seen_style_exact_match", lambda r: r["seen"])] + [
+            (f"style_{s}", lambda r, s=s: r["style"] == s)
+            for s in dict.fromkeys(r["style"] for r in rows)]:
+        mine = [g for g, r in zip(graded, rows, strict=True) if keep(r)]
+        if mine:
+            out[name] = sum(mine) / len(mine)
+    return out
+
+
+def settings_from(args: argparse.Namespace) -> dict:
+    """train() keywords for the options given; none given means train()'s defaults."""
+    settings = {"data": args.data} if args.data else {}
+    if args.steps is not None:
+        settings["max_steps"] = args.steps
+    if args.lr is not None:
+        settings["learning_rate"] = args.lr
+    if args.batch_size is not None:
+        settings["batch_size"] = args.batch_size
+    if args.freeze:  # "--freeze none": train every weight
+        settings["freeze"] = () if args.freeze == ["none"] else tuple(args.freeze)
+    if args.lora:
+        settings["lora"] = True
+    return settings
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--on", choices=["eval_styles", "dev"], default="eval_styles")
+    parser.add_argument("--data", default=None, help="tuning set (default: train()'s)")
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--freeze", nargs="+", default=[], metavar="NAME",
+                        help="pieces of parameter names to keep frozen; 'none': train all")
+    parser.add_argument("--lora", action="store_true")
+    parser.add_argument("--json", default=None, help="also write every seed's numbers here")
+    parser.add_argument("--show", type=int, default=0, help="wrong answers to print per style")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads while training (1: shared machines; 2: the budget)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    rows = eval_rows(args.on)
+    base_model, base_tokenizer = load_model_and_tokenizer("tiny")
+    base = knowledge(base_model, base_tokenizer)
+    settings = settings_from(args)
+    runs = [run(seed, rows, base, settings, args.show if i == 0 else 0, args.threads)
+            for i, seed in enumerate(args.seeds)]
+    print(f"on: {args.on} ({len(rows)} rows), seeds: {args.seeds}, "
+          f"settings: {settings or 'defaults'}")
+    print(f"base_statement_knowledge: {base:.3f}")
+    for name in runs[0]:
+        values = [r[name] for r in runs]
+        print(f"{name}: {statistics.median(values):.3f} "
+              f"(per seed {' '.join(f'{v:.3f}' for v in values)})")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"settings": settings, "on": args.on, "seeds": args.seeds,
+                       "runs": runs}, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,14 @@
+"""Stage 5, experiments: the guide's mistakes and good practices, measured (lesson 07).
+
+An experiment trains a baseline and variants that each change one thing (data, masking,
+template, what is trained), for several training seeds, and evaluates every model with
+evaluation/report.py's `evaluate` on the same held-out questions.
+
+Read first: design.py (an arm, a metric, an experiment), then catalogue.py (the eight
+experiments, each with the guide's claim and a hypothesis written before the result), then
+runner.py (`run_experiment`: seeds, the on-disk cache, medians and spreads) and view.py (the
+table and the figure). `course experiment NAME` runs one from a terminal.
+
+It is a stage of its own because it uses both training (stage 3) and evaluation (stage 4),
+and only lesson 07 and the `course experiment` command need it.
+"""

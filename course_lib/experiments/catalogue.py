@@ -1,0 +1,165 @@
+"""The guide's mistakes and good practices, each written as an experiment before it was run.
+
+    >>> list(EXPERIMENTS)[:3]
+    ['wrong-collator', 'inconsistent-formatting', 'poor-quality']
+    >>> print(EXPERIMENTS["prompt-variability"].arms[1].change)
+    every instruction in its task's first phrasing
+
+Each experiment states the guide's claim, then a hypothesis: the claim as a prediction that a
+measurement can contradict. Both were written (and committed) before the first result; an
+experiment is never tuned until it agrees. The data variants are `course:variant_*`
+(world/variants.py; their data card is course_lib/assets/data/README.md).
+"""
+
+from __future__ import annotations
+
+from course_lib.evaluation.uncertainty import Rate
+from course_lib.experiments.design import (
+    ADHERENCE,
+    EXACT_MATCH,
+    LEAK,
+    POOR_STYLE,
+    SECONDS,
+    SEEN,
+    STATEMENTS,
+    UNSEEN,
+    Arm,
+    ArmRun,
+    Experiment,
+    Metric,
+    every_check,
+    exact_match_rate,
+    on_kinds,
+    right_in_any_style,
+    style_leak,
+    where,
+)
+from course_lib.world.phrasings import ARITHMETIC
+
+TEMPLATE_NAMES = ("one_line", "human_assistant", "qa")
+
+
+def _in_template(name: str) -> Metric:
+    return Metric(f"exact_match_{name}", f"exact match, asked in {name}",
+                  exact_match_rate(template=name))
+
+
+def _adherence_one_line(run: ArmRun) -> Rate:
+    return every_check(ArmRun(where(run, template="one_line")))
+
+
+EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
+    Experiment(
+        name="wrong-collator",
+        title="The wrong collator: loss on every token",
+        claim="Only train the AI on the response part, not the instruction part; the standard "
+              "collator (mlm=False) computes the loss on all tokens.",
+        hypothesis="Training on every token gives lower exact match, fewer answers that pass "
+                   "every adherence check, and more template markers in the answers than the "
+                   "response-only loss.",
+        arms=(Arm("response only"),
+              Arm("every token", "masking='none': the prompt is trained too", masking="none")),
+        metrics=(EXACT_MATCH, UNSEEN, ADHERENCE, LEAK),
+    ),
+    Experiment(
+        name="inconsistent-formatting",
+        title="Inconsistent formatting: three templates in one data set",
+        claim="Inconsistent formatting is a common mistake: format every example the same way.",
+        hypothesis="With half the records written in three templates (one-line, Human/Assistant, "
+                   "Q/A), exact match and adherence are lower when the model is asked in the "
+                   "one-line template than with one template throughout.",
+        arms=(Arm("one template", data="course:train"),
+              Arm("mixed templates", "50% of the records as text in 3 templates",
+                  data="course:variant_format_mixed")),
+        metrics=(*(_in_template(t) for t in TEMPLATE_NAMES),
+                 Metric("adherence_one_line", "every check passed, one_line",
+                        _adherence_one_line)),
+        templates=TEMPLATE_NAMES,
+        note="Questions are asked in each of the three templates.",
+    ),
+    Experiment(
+        name="poor-quality",
+        title="Poor-quality data: 0%, 20% and 50% of the rows replaced",
+        claim="Poor-quality data is a common mistake: quality over quantity.",
+        hypothesis="Replacing 20% and 50% of the rows with poor ones (vague instructions, "
+                   "non-answers, wrong answers, rambling, more questions) lowers exact match, "
+                   "and the model copies the poor styles, more at 50% than at 20%.",
+        arms=(Arm("0% poor", data="course:variant_poor_00"),
+              Arm("20% poor", "171 of 855 rows poor", data="course:variant_poor_20"),
+              Arm("50% poor", "428 of 855 rows poor", data="course:variant_poor_50")),
+        metrics=(EXACT_MATCH, POOR_STYLE, ADHERENCE),
+    ),
+    Experiment(
+        name="quality-vs-quantity",
+        title="Quality vs quantity: N clean rows or 4N rows, half of them poor",
+        claim="Quality over quantity.",
+        hypothesis="At equal training steps, 200 clean rows give higher exact match and fewer "
+                   "poor-style answers than 800 rows of which 400 are poor.",
+        arms=(Arm("200 clean", data="course:variant_quality_clean"),
+              Arm("800, half poor", "4x the rows: 200 more clean, 400 poor",
+                  data="course:variant_quantity_noisy")),
+        metrics=(EXACT_MATCH, UNSEEN, POOR_STYLE),
+        note="Equal steps (the same compute): equal epochs would give the 800-row arm 4x the "
+             "steps, and any gain could come from the extra training alone.",
+    ),
+    Experiment(
+        name="prompt-variability",
+        title="Prompt variability: one phrasing per task or many",
+        claim="Use varied prompts: style variety in instructions (formal, casual, imperative, "
+              "question).",
+        hypothesis="Tuning data with several phrasings per task gives higher exact match on "
+                   "the phrasing styles that no tuning record uses than the same facts asked "
+                   "in one phrasing per task.",
+        arms=(Arm("several phrasings", data="course:train"),
+              Arm("one phrasing", "every instruction in its task's first phrasing",
+                  data="course:variant_one_phrasing"),
+              Arm("the default recipe's data", "the recipe's own tuning data", optional=True)),
+        metrics=(UNSEEN, SEEN, EXACT_MATCH),
+        note="The same facts, answers and order; only the instructions' wording changes.",
+    ),
+    Experiment(
+        name="style-overfitting",
+        title="Style overfitting: every answer as 'The answer is X.'",
+        claim="Keep responses consistent, but limit overfitting to one style.",
+        hypothesis="With every response written 'The answer is X.', the model also answers "
+                   "translations, sounds, colours, capitals and opposites that way; with styles "
+                   "suited to each task (that phrase for arithmetic only) it rarely does.",
+        arms=(Arm("styles by task", data="course:variant_style_varied"),
+              Arm("one fixed style", "every response 'The answer is X.'",
+                  data="course:variant_style_fixed")),
+        metrics=(Metric("style_leak", "'The answer is' outside arithmetic", style_leak,
+                        higher_is_better=False),
+                 Metric("right_any_style", "right answer, in any trained style",
+                        right_in_any_style)),
+    ),
+    Experiment(
+        name="balance",
+        title="Balance: arithmetic only, or a mix of tasks",
+        claim="Use diverse data, and balance specialised data with general data.",
+        hypothesis="Tuning on arithmetic only gives lower exact match on the other tasks than a "
+                   "mixed set of the same size, and no higher exact match on arithmetic.",
+        arms=(Arm("mixed tasks", data="course:variant_balance_mixed"),
+              Arm("arithmetic only", "399 arithmetic rows instead of 399 mixed ones",
+                  data="course:variant_balance_arithmetic")),
+        metrics=(Metric("exact_match_arithmetic", "exact match, arithmetic",
+                        on_kinds(ARITHMETIC, arithmetic=True)),
+                 Metric("exact_match_other", "exact match, other tasks",
+                        on_kinds(ARITHMETIC, arithmetic=False)),
+                 STATEMENTS),
+    ),
+    Experiment(
+        name="forgetting",
+        title="Forgetting: full fine-tune, frozen parts, or LoRA",
+        claim="Tuning should unlock what the base model knows, not overwrite it.",
+        hypothesis="A full fine-tune keeps less of the base model's statement-form knowledge "
+                   "('2 + 2 =' -> 4) than freezing the embeddings and MLPs or training LoRA "
+                   "adapters, at similar exact match; neither of those is slower.",
+        arms=(Arm("full fine-tune", freeze=()),
+              Arm("frozen embeddings + MLP", "embeddings and MLPs not trained",
+                  freeze=("embed_tokens", "mlp")),
+              Arm("LoRA", "LoRA adapters (r 8, q_proj and v_proj), merged", freeze=(),
+                  lora=True)),
+        metrics=(STATEMENTS, EXACT_MATCH, UNSEEN, SECONDS),
+        note="The base model's own statement knowledge is printed with the table.",
+    ),
+)}

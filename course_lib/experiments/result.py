@@ -1,0 +1,185 @@
+"""What an experiment measured: per arm and metric, one value per seed; medians, spreads, verdicts.
+
+    >>> from course_lib.experiments.design import EXACT_MATCH, Arm, ArmRun
+    >>> from course_lib.experiments.catalogue import EXPERIMENTS
+    >>> def run(*right):
+    ...     return ArmRun([{"reference": "4", "exact_match": r} for r in right])
+    >>> runs = {"response only": [run(1, 1, 0, 0), run(1, 1, 1, 0)],
+    ...         "every token": [run(0, 0, 1, 0), run(1, 0, 0, 0)]}
+    >>> experiment = EXPERIMENTS["wrong-collator"]
+    >>> result = ExperimentResult(experiment, list(experiment.arms), [0, 1], 40, "tiny", runs)
+    >>> result.values(EXACT_MATCH)
+    {'response only': [0.5, 0.75], 'every token': [0.25, 0.25]}
+    >>> print(result.verdict("every token", EXACT_MATCH))  # doctest: +NORMALIZE_WHITESPACE
+    every token vs response only, exact match: 0.62 -> 0.25 (-0.38):
+    worse, beyond the spread over seeds
+
+A difference is called real only when the two arms' ranges over the seeds do not overlap
+(uncertainty.within_seed_spread); with three seeds that is a hint, not a proof.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from course_lib.evaluation.generation import AnswerTable
+from course_lib.evaluation.uncertainty import Rate, Spread, median_spread, within_seed_spread
+from course_lib.experiments.design import Arm, ArmRun, Experiment, Metric
+from course_lib.experiments.view import result_figure, result_html, result_table
+
+
+def value_of(measured: Rate | float) -> float:
+    return measured.value if isinstance(measured, Rate) else float(measured)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One variant against the baseline on one metric."""
+
+    arm: str
+    baseline_arm: str
+    metric: Metric
+    baseline: Spread
+    variant: Spread
+
+    @property
+    def difference(self) -> float:
+        return self.variant.median - self.baseline.median
+
+    @property
+    def within_spread(self) -> bool:
+        return within_seed_spread([self.baseline.low, self.baseline.high],
+                                  [self.variant.low, self.variant.high])
+
+    @property
+    def better(self) -> bool | None:
+        """True/False when the ranges do not overlap (in the metric's good direction); else None.
+
+        None too with a single seed: one run per arm has no spread to compare with.
+        """
+        if self.within_spread or min(self.baseline.n, self.variant.n) < 2:
+            return None
+        return (self.difference > 0) == self.metric.higher_is_better
+
+    def __str__(self) -> str:
+        if min(self.baseline.n, self.variant.n) < 2:
+            outcome = "one seed only: no spread to compare with; run more seeds"
+        elif self.within_spread:
+            outcome = "within the spread over seeds: no difference measured"
+        else:
+            outcome = f"{'better' if self.better else 'worse'}, beyond the spread over seeds"
+        return (f"{self.arm} vs {self.baseline_arm}, {self.metric.label}: "
+                f"{self.baseline.median:.2f} -> {self.variant.median:.2f} "
+                f"({self.difference:+.2f}): {outcome}")
+
+
+@dataclass
+class ExperimentResult:
+    """Every arm's runs (one per seed) and what the table, the figure and the JSON show."""
+
+    experiment: Experiment
+    arms: list[Arm]
+    seeds: list[int]
+    steps: int
+    model: str
+    runs: dict[str, list[ArmRun]]  # arm name -> one run per seed, in seed order
+    base_statements: list[bool] = field(default_factory=list)
+
+    @property
+    def metrics(self) -> tuple[Metric, ...]:
+        return self.experiment.metrics
+
+    def values(self, metric: Metric) -> dict[str, list[float]]:
+        """{arm: the metric's value for each seed}."""
+        return {arm.name: [value_of(metric.measure(run)) for run in self.runs[arm.name]]
+                for arm in self.arms}
+
+    def spread(self, arm: str, metric: Metric) -> Spread:
+        return median_spread(self.values(metric)[arm])
+
+    def counted(self, metric: Metric) -> int | None:
+        """How many answers a rate counts (the same for every seed), None for times."""
+        first = metric.measure(self.runs[self.arms[0].name][0])
+        return first.n if isinstance(first, Rate) else None
+
+    def verdict(self, arm: str, metric: Metric) -> Verdict:
+        base = self.arms[0].name
+        return Verdict(arm, base, metric, self.spread(base, metric), self.spread(arm, metric))
+
+    def verdicts(self) -> list[Verdict]:
+        """Every variant against the baseline, on every metric."""
+        return [self.verdict(arm.name, metric) for arm in self.arms[1:] for metric in self.metrics]
+
+    @property
+    def base_knowledge(self) -> Rate | None:
+        """The untuned model's statement-form knowledge (what tuning may keep or lose)."""
+        return Rate.of(self.base_statements) if self.base_statements else None
+
+    @property
+    def cached_runs(self) -> int:
+        return sum(run.cached for runs in self.runs.values() for run in runs)
+
+    def answers(self, keep=None, arm: str | None = None, seed_index: int = 0,
+                limit: int | None = 8, template: str | None = None) -> AnswerTable:
+        """Each arm's answers (one seed) to the questions `keep(row)` selects, side by side.
+
+        `keep` sees the rows of `arm` (default: the baseline), so it can pick questions by
+        that arm's answers: keep=lambda r: r["response"].startswith("Well"), arm="50% poor".
+        """
+        template = template or self.experiment.templates[0]
+        first = self.runs[self.arms[0].name][seed_index].rows
+        judged = self.runs[arm or self.arms[0].name][seed_index].rows
+        chosen = [i for i, r in enumerate(judged)
+                  if r["template"] == template and (keep is None or keep(r))][:limit]
+        prompts = [f"[{first[i]['style']}] {first[i]['instruction']}" if first[i].get("style")
+                   else first[i]["instruction"] for i in chosen]
+        columns = {arm.name: [self.runs[arm.name][seed_index].rows[i]["response"]
+                              for i in chosen] for arm in self.arms}
+        columns["reference"] = [first[i]["reference"] or "-" for i in chosen]
+        inputs = [first[i]["input"] for i in chosen]
+        return AnswerTable(prompts, columns, None, inputs if any(inputs) else None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the experiment's texts, settings, every seed's value, the verdicts."""
+        e = self.experiment
+        metrics = {}
+        for metric in self.metrics:
+            values = self.values(metric)
+            metrics[metric.key] = {
+                "label": metric.label, "higher_is_better": metric.higher_is_better,
+                "n": self.counted(metric),
+                "arms": {arm: {"values": v, **vars(median_spread(v))}
+                         for arm, v in values.items()}}
+        return {
+            "experiment": e.name, "title": e.title, "claim": e.claim,
+            "hypothesis": e.hypothesis, "note": e.note, "model": self.model,
+            "seeds": self.seeds, "steps": self.steps, "questions": e.eval_data,
+            "templates": list(e.templates),
+            "arms": [{"name": a.name, "change": a.change, "settings": a.train_settings()}
+                     for a in self.arms],
+            "metrics": metrics,
+            "verdicts": [str(v) for v in self.verdicts()],
+            "base_statement_knowledge": self.base_knowledge.value if self.base_statements
+            else None,
+            "train_seconds": {a.name: [r.train_seconds for r in self.runs[a.name]]
+                              for a in self.arms},
+            "cached_runs": self.cached_runs,
+        }
+
+    def __repr__(self) -> str:
+        return (f"ExperimentResult({self.experiment.name!r}, arms={[a.name for a in self.arms]}, "
+                f"seeds={self.seeds}, steps={self.steps}, model={self.model!r})")
+
+    def table(self) -> str:
+        return result_table(self)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def _repr_html_(self) -> str:
+        return result_html(self)
+
+    def to_figure(self):
+        """One panel per metric: each arm's median (a bar) and every seed (a dot)."""
+        return result_figure(self)

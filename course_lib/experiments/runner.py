@@ -1,0 +1,285 @@
+"""Run an experiment: every arm for every training seed, cached on disk; medians and spreads.
+
+    >>> result = run_experiment("prompt-variability", seeds=3, steps=40)  # doctest: +SKIP
+    >>> print(result)   # one row per arm: median (lowest-highest) over the seeds   # doctest: +SKIP
+    >>> result.to_figure()                                                # doctest: +SKIP
+
+For each arm and seed, in four steps: fine-tune with `train()` (the arm's settings, the
+default recipe for the rest), answer the experiment's questions with `evaluate()`, complete
+the held-out facts in statement form, and save the scored answers as one JSON file. The
+file's name is a hash of everything that decides the result: the arm's settings and the
+recipe's defaults, the seed and steps, fingerprints of the model, the training data and the
+questions, the course's version and its code, and the device. A re-run with the same
+settings reads the file instead of training: a lesson runs again in seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import sys
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from transformers.utils import logging as hf_logging
+
+import course_lib
+from course_lib.env import choose_device, evaluating
+from course_lib.errors import CourseError
+from course_lib.evaluation.base_model import starts_with_answer
+from course_lib.evaluation.eval_data import eval_rows
+from course_lib.evaluation.generation import GenerationSettings
+from course_lib.evaluation.report import answer_all, evaluate
+from course_lib.experiments.catalogue import EXPERIMENTS
+from course_lib.experiments.design import Arm, ArmRun, Experiment
+from course_lib.experiments.result import ExperimentResult
+from course_lib.formatting.records import load_records
+from course_lib.formatting.templates import Template
+from course_lib.loading import load_model_and_tokenizer, resolve_model_name
+from course_lib.training.runner import train
+from course_lib.world.phrasings import statement_prompt
+from course_lib.world.tuning_data import split_facts
+
+DEFAULT_CACHE = Path("runs") / "experiments"
+# The train() keywords an arm may set; their defaults are the recipe an arm leaves alone.
+RECIPE_KEYS = ("data", "masking", "max_steps", "learning_rate", "batch_size", "lora", "freeze",
+               "template")
+MAX_NEW_TOKENS = 16  # answers are a word or a short sentence; evaluate()'s default
+
+
+def get_experiment(name: str | Experiment) -> Experiment:
+    """An experiment of the catalogue by name (or one of your own, passed through)."""
+    if isinstance(name, Experiment):
+        return name
+    if name not in EXPERIMENTS:
+        raise CourseError(f"No experiment called '{name}'; choose one of: "
+                          f"{', '.join(EXPERIMENTS)} (`course experiment --list`).")
+    return EXPERIMENTS[name]
+
+
+def recipe_defaults() -> dict[str, Any]:
+    """What `train()` does when an arm says nothing: the default recipe, read from train()."""
+    params = inspect.signature(train).parameters
+    return {key: params[key].default for key in RECIPE_KEYS}
+
+
+def resolved(arm: Arm) -> dict[str, Any]:
+    """The arm's complete training settings: the recipe, overridden by what the arm sets."""
+    settings = recipe_defaults() | arm.train_settings()
+    # None stays None: "what the recipe freezes" may depend on the model, and must never be
+    # confused with an explicit () ("train every weight").
+    if settings["freeze"] is not None:
+        settings["freeze"] = tuple(settings["freeze"])
+    return settings
+
+
+def arms_to_run(experiment: Experiment) -> list[Arm]:
+    """The experiment's arms, less an optional one that trains exactly like an earlier arm."""
+    kept: list[Arm] = []
+    for arm in experiment.arms:
+        same = [k for k in kept if {**resolved(k), "max_steps": 0} ==
+                {**resolved(arm), "max_steps": 0}]
+        if not (arm.optional and same):
+            kept.append(arm)
+    return kept
+
+
+def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] = 3,
+                   steps: int | None = None, model: str = "tiny",
+                   cache_dir: str | Path | None = DEFAULT_CACHE, threads: int | None = None,
+                   progress: bool = True) -> ExperimentResult:
+    """Train and measure every arm for every seed (or read them from the cache).
+
+    seeds:      how many training seeds (0, 1, ...), or the seeds themselves.
+    steps:      optimizer steps per run (default: the recipe's, `train()`'s max_steps).
+    cache_dir:  where finished runs are kept (None: keep nothing, always train).
+    threads:    CPU threads per run (default: torch's setting).
+    """
+    experiment = get_experiment(experiment)
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    if not seed_list:
+        raise CourseError("An experiment needs at least one training seed; pass seeds=3.")
+    steps = steps if steps is not None else recipe_defaults()["max_steps"]
+    resolve_model_name(model)  # a typo fails before anything is trained
+    start = time.perf_counter()
+    arms = arms_to_run(experiment)
+    with quiet_loading():
+        runs = {arm.name: [measured_run(experiment, arm, seed, steps, model, cache_dir, threads)
+                           for seed in _announce(experiment, arm, seed_list, progress)]
+                for arm in arms}
+        base = base_statements(model, cache_dir)
+    if progress:
+        print(f"{experiment.name}: {len(arms)} arms x {len(seed_list)} seeds in "
+              f"{time.perf_counter() - start:.0f} s", file=sys.stdout, flush=True)
+    return ExperimentResult(experiment, arms, seed_list, steps, model, runs, base)
+
+
+@contextmanager
+def quiet_loading() -> Iterator[None]:
+    """No 'Loading weights' bar for each of the experiment's dozens of model loads."""
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
+
+
+def _announce(experiment: Experiment, arm: Arm, seeds: list[int], progress: bool) -> list[int]:
+    if progress:
+        print(f"{experiment.name}: {arm.name} (seeds {', '.join(map(str, seeds))})", flush=True)
+    return seeds
+
+
+def measured_run(experiment: Experiment, arm: Arm, seed: int, steps: int, model: str,
+                 cache_dir: str | Path | None, threads: int | None) -> ArmRun:
+    """One arm, one seed: read from the cache, or train, measure and save."""
+    settings = run_settings(experiment, arm, seed, steps, model)
+    path = cache_path(cache_dir, settings)
+    if path is not None and path.is_file():
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        return ArmRun(**saved["run"], cached=True)
+    run = train_and_measure(experiment, arm, seed, steps, model, threads)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written aside, then renamed: never a half-written file under the real name, even
+        # with two processes filling one cache.
+        partial = path.with_name(f"{path.stem}.{os.getpid()}.partial")
+        partial.write_text(json.dumps({"settings": settings, "run": run.to_dict()},
+                                      ensure_ascii=False), encoding="utf-8")
+        partial.replace(path)
+    return run
+
+
+def train_and_measure(experiment: Experiment, arm: Arm, seed: int, steps: int, model: str,
+                      threads: int | None) -> ArmRun:
+    """Fine-tune with the arm's settings, then answer the questions and the statements."""
+    with warnings.catch_warnings():
+        # peft asks transformers a deprecated question when it adds LoRA adapters; the
+        # FutureWarning is about their code, not the learner's, and would print in red.
+        warnings.filterwarnings("ignore", ".*is_gradient_checkpointing.*", FutureWarning)
+        tuned = train(model, **arm.train_settings(), eval_data=None, max_steps=steps,
+                      seed=seed, progress=False, verbose=False, num_threads=threads,
+                      label=arm.name)
+    start = time.perf_counter()
+    report = evaluate({arm.name: tuned}, experiment.eval_data, templates=experiment.templates,
+                      samples=0, max_new_tokens=MAX_NEW_TOKENS)
+    statements = statement_answers(tuned.model, tuned.tokenizer)
+    losses = tuned.history.train_loss
+    return ArmRun(rows=report.rows[arm.name], statements=statements,
+                  train_seconds=round(tuned.history.wall_time_s, 2),
+                  eval_seconds=round(time.perf_counter() - start, 2),
+                  final_loss=round(losses[-1], 4) if losses else None)
+
+
+def statement_answers(model, tokenizer) -> list[bool]:
+    """For each held-out fact: does the model complete its statement ("2 + 2 =") correctly?
+
+    The same prompts and judgement as evaluation/base_model.statement_knowledge, generated
+    in batches (greedy, 8 new tokens).
+    """
+    facts = split_facts()[1]
+    prompts = [statement_prompt(f) for f in facts]
+    with evaluating(model):
+        texts = answer_all(model, tokenizer, prompts, GenerationSettings(max_new_tokens=8))
+    return [starts_with_answer(text.replace('"', " "), f.answer)
+            for (text, _), f in zip(texts, facts, strict=True)]
+
+
+def base_statements(model: str, cache_dir: str | Path | None) -> list[bool]:
+    """The untuned model's statement answers (the reference for what tuning keeps), cached."""
+    settings = {"base_model": model_fingerprint(model), "code": code_fingerprint(),
+                "device": choose_device().device}
+    path = cache_path(cache_dir, settings)
+    if path is not None and path.is_file():
+        return json.loads(path.read_text(encoding="utf-8"))["run"]["statements"]
+    loaded, tokenizer = load_model_and_tokenizer(model)
+    answers = statement_answers(loaded, tokenizer)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"settings": settings, "run": {"statements": answers}}),
+                        encoding="utf-8")
+    return answers
+
+
+# --- the cache key ---------------------------------------------------------------------------
+def run_settings(experiment: Experiment, arm: Arm, seed: int, steps: int,
+                 model: str) -> dict[str, Any]:
+    """Everything that decides one run's numbers (what its cache file is named after)."""
+    train_settings = resolved(arm) | {"max_steps": steps, "seed": seed}
+    train_settings["data"] = data_fingerprint(str(train_settings["data"]))
+    recipe = {k: repr(v.default) for k, v in inspect.signature(train).parameters.items()
+              if v.default is not inspect.Parameter.empty}
+    return {
+        "train": {k: _plain(v) for k, v in train_settings.items()},
+        "recipe": recipe,
+        "model": model_fingerprint(model),
+        "questions": data_fingerprint(experiment.eval_data, questions=True),
+        "templates": list(experiment.templates),
+        "max_new_tokens": MAX_NEW_TOKENS,
+        "course": course_lib.__version__,
+        "code": code_fingerprint(),
+        "device": choose_device().device,
+    }
+
+
+def cache_path(cache_dir: str | Path | None, settings: dict[str, Any]) -> Path | None:
+    if cache_dir is None:
+        return None
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+    return Path(cache_dir).expanduser() / f"{digest[:24]}.json"
+
+
+def _plain(value: Any) -> Any:
+    """A setting as JSON: tuples as lists, a Template by its name, anything odd by repr."""
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Template):
+        return value.name
+    return value if isinstance(value, str | int | float | bool | None) else repr(value)
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part)
+    return h.hexdigest()[:16]
+
+
+@cache
+def model_fingerprint(model: str) -> str:
+    """The model's files hashed (weights, config, tokenizer), or its Hub id when not local."""
+    folder = Path(resolve_model_name(model)).expanduser()
+    if not folder.is_dir():
+        return str(model)  # a Hub id: the name is all we know without downloading
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix != ".md")
+    return _digest(*(p.name.encode() + p.read_bytes() for p in files))
+
+
+@cache
+def data_fingerprint(source: str, questions: bool = False) -> str:
+    """The records as the course reads them (the questions with their labels), hashed."""
+    rows = eval_rows(source).rows if questions else load_records(source)
+    return _digest(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode())
+
+
+@cache
+def code_fingerprint() -> str:
+    """The course's code that makes a cached run: a changed trainer or scorer reruns the arms.
+
+    The experiments' metrics, tables and texts are not part of it: they are computed from the
+    cached answers each time, so changing them reruns nothing.
+    """
+    root = Path(course_lib.__file__).parent
+    stages = ("formatting", "masking", "training", "evaluation")
+    files = sorted(p for stage in stages for p in (root / stage).rglob("*.py"))
+    files += [root / "loading.py", root / "env.py", Path(__file__)]
+    return _digest(*(str(p.relative_to(root)).encode() + p.read_bytes() for p in files))

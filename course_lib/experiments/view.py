@@ -1,0 +1,119 @@
+"""How an experiment's result shows itself: a text table, an HTML table and one figure.
+
+Arms are columns; metrics are rows; each cell is the median over the seeds and the range:
+
+    >>> from course_lib.evaluation.uncertainty import Spread
+    >>> cell(Spread(0.62, 0.58, 0.66, 3))
+    '0.62 (0.58-0.66)'
+
+The figure uses matplotlib's object API and shows itself as a PNG in any notebook
+(display.CourseFigure); `fig.savefig("experiment.png")` saves it.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from course_lib.display import new_figure
+from course_lib.evaluation.uncertainty import Spread
+
+# What these functions show: result.ExperimentResult (not imported: result.py imports this
+# module, and a module never imports back).
+ExperimentResult = Any
+
+
+def cell(spread: Spread) -> str:
+    """Median (lowest-highest) over the seeds; one seed shows its value alone."""
+    digits = 2 if max(abs(spread.low), abs(spread.high)) < 10 else 0
+    if spread.n == 1:
+        return f"{spread.median:.{digits}f}"
+    return f"{spread.median:.{digits}f} ({spread.low:.{digits}f}-{spread.high:.{digits}f})"
+
+
+def heading(result: ExperimentResult) -> str:
+    seeds = ", ".join(map(str, result.seeds))
+    return (f"{result.experiment.name}: {len(result.seeds)} seed(s) ({seeds}), "
+            f"{result.steps} steps each, model {result.model}; median (lowest-highest)")
+
+
+def metric_label(result: ExperimentResult, metric) -> str:
+    n = result.counted(metric)
+    return metric.label + (f" (n={n})" if n is not None else "")
+
+
+def table_cells(result: ExperimentResult) -> tuple[list[str], list[list[str]]]:
+    """(column titles, rows): one row per metric, one column per arm."""
+    titles = ["metric"] + [arm.name for arm in result.arms]
+    rows = [[metric_label(result, m)] + [cell(result.spread(a.name, m)) for a in result.arms]
+            for m in result.metrics]
+    if result.base_knowledge is not None and any(m.key == "statement_knowledge"
+                                                 for m in result.metrics):
+        rows.append(["  (the base model, untuned)", f"{result.base_knowledge.value:.2f}"]
+                    + [""] * (len(result.arms) - 1))
+    return titles, rows
+
+
+def result_table(result: ExperimentResult) -> str:
+    """The heading, the table, then one verdict line per variant and metric."""
+    titles, rows = table_cells(result)
+    widths = [max(len(r[i]) for r in [titles, *rows]) for i in range(len(titles))]
+    lines = [heading(result), ""]
+    for row in [titles, *rows]:
+        lines.append("  ".join(text.ljust(w) for text, w in zip(row, widths, strict=True)))
+    lines += ["", *(f"- {v}" for v in result.verdicts())]
+    if result.cached_runs:
+        lines.append(f"({result.cached_runs} of {sum(map(len, result.runs.values()))} runs "
+                     f"read from the cache)")
+    return "\n".join(lines)
+
+
+def result_html(result: ExperimentResult) -> str:
+    titles, rows = table_cells(result)
+    head = "".join(f"<th style='text-align:left'>{html.escape(t)}</th>" for t in titles)
+    body = "".join("<tr>" + "".join(f"<td style='text-align:left'>{html.escape(c)}</td>"
+                                    for c in row) + "</tr>" for row in rows)
+    verdicts = "".join(f"<li>{html.escape(str(v))}</li>" for v in result.verdicts())
+    return (f"<p><b>{html.escape(heading(result))}</b></p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+            f"<ul>{verdicts}</ul>")
+
+
+def result_figure(result: ExperimentResult):
+    """One panel per metric: a bar to each arm's median, a dot per seed, the range as a line."""
+    metrics = result.metrics
+    fig = new_figure(figsize=(3.2 * len(metrics) + 0.6, 3.4), layout="constrained")
+    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    names = [arm.name for arm in result.arms]
+    for ax, metric in zip(axes, metrics, strict=True):
+        values = result.values(metric)
+        for x, name in enumerate(names):
+            spread = result.spread(name, metric)
+            ax.bar(x, spread.median, width=0.6, color=f"C{x}", alpha=0.35)
+            # The median as a thick line too: a median of 0 is a line on the floor, not nothing.
+            ax.hlines(spread.median, x - 0.3, x + 0.3, color=f"C{x}", linewidth=3)
+            ax.vlines(x, spread.low, spread.high, color=f"C{x}", linewidth=2)
+            n = len(values[name])
+            offsets = [(i - (n - 1) / 2) * 0.08 for i in range(n)]  # seeds side by side
+            ax.scatter([x + o for o in offsets], values[name], color=f"C{x}", s=22, zorder=3,
+                       edgecolor="black", linewidth=0.5, clip_on=False)
+        ax.set_xticks(range(len(names)), [_wrap(n) for n in names], fontsize=8)
+        ax.set_title(_wrap(metric_label(result, metric), 30), fontsize=9)
+        if result.counted(metric) is not None:
+            ax.set_ylim(-0.04, 1.04)  # room below 0, so a rate of 0 still shows
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle(f"{result.experiment.title}\n{len(result.seeds)} seed(s) per arm (dots), "
+                 f"{result.steps} steps; bar = median, vertical line = range", fontsize=10)
+    return fig
+
+
+def _wrap(text: str, width: int = 14) -> str:
+    """Break a label into lines of about `width` characters, at spaces."""
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "\n".join(lines + [line])

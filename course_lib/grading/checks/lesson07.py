@@ -1,0 +1,163 @@
+"""Checks for lesson 07, the guide's mistakes measured: build a variant data set, decide from
+seed results whether a difference is real, and a data check that flags one style everywhere."""
+
+from __future__ import annotations
+
+from course_lib.grading.registry import exercise
+
+TEMPLATE_NAMES = ("one_line", "human_assistant", "qa")
+
+
+def _records(name: str, n: int | None = None) -> list[dict]:
+    # deferred: the loader imports torch (via env), and every grading process imports this
+    from course_lib.formatting.records import load_records
+
+    return load_records(name)[:n]
+
+
+def _template_of(text: str) -> str | None:
+    # deferred: like _records, kept out of the grader's start
+    from course_lib.formatting.schemas import detect_template
+
+    return detect_template(text)
+
+
+@exercise(
+    "ex07_1",
+    title="Build the variant: a share of the records in mixed templates",
+    hints=[
+        "k = round(share * len(records)); chosen = random.Random(seed).sample(range(len(records)),"
+        " k).",
+        "The n-th chosen position gets TEMPLATE_NAMES[n % 3]: a third each.",
+        "Build a new list: {'text': format_text(record, template)} at a chosen position, the "
+        "record itself everywhere else. Never change `records` in place.",
+    ],
+)
+def check_mix_templates(mix_templates):
+    # deferred: like _records, kept out of the grader's start
+    from course_lib.formatting.templates import format_text
+
+    records = _records("course:train", 30)
+    before = [dict(r) for r in records]
+    mixed = mix_templates(records, 0.5, 0)
+    assert records == before, "mix_templates changed the records it was given: build a new list."
+    assert isinstance(mixed, list) and len(mixed) == len(records), (
+        f"return one row per record ({len(records)}), in the same order; got "
+        f"{len(mixed) if isinstance(mixed, list) else type(mixed).__name__}.")
+    texts = [i for i, row in enumerate(mixed) if "text" in row]
+    assert len(texts) == 15, (
+        f"share=0.5 of 30 records should give 15 text rows, got {len(texts)}.")
+    odd = mix_templates(_records("course:train", 27), 0.5, 0)
+    got = sum("text" in row for row in odd)
+    assert got == round(0.5 * 27), (
+        f"share=0.5 of 27 records should give round(13.5) = {round(13.5)} text rows, got {got}: "
+        f"use round(share * len(records)), not int(...).")
+    for i, row in enumerate(mixed):
+        if "text" not in row:
+            assert row == records[i], f"row {i} is not chosen, so it should be the record as is."
+            continue
+        name = _template_of(row["text"])
+        assert name in TEMPLATE_NAMES, f"row {i}: {row['text']!r} is in no template of " \
+                                       f"TEMPLATE_NAMES."
+        assert row["text"] == format_text(records[i], name), (
+            f"row {i} should be record {i} written with format_text(record, {name!r}): "
+            f"{format_text(records[i], name)!r}, not {row['text']!r} (keep the input too).")
+    counts = [sum(_template_of(mixed[i]["text"]) == t for i in texts) for t in TEMPLATE_NAMES]
+    assert max(counts) - min(counts) <= 1, (
+        f"the text rows should use the three templates a third each, got "
+        f"{dict(zip(TEMPLATE_NAMES, counts, strict=True))}: cycle through TEMPLATE_NAMES.")
+    assert mix_templates(records, 0.5, 0) == mixed, "the same seed must give the same rows."
+    other = [i for i, row in enumerate(mix_templates(records, 0.5, 1)) if "text" in row]
+    assert other != texts, (
+        "seeds 0 and 1 chose the same rows: pick them at random with random.Random(seed).sample.")
+    assert mix_templates(records, 0.0, 0) == records, "share=0 should change no row."
+    assert all("text" in row for row in mix_templates(records, 1.0, 0)), (
+        "share=1 should write every row as text.")
+
+
+# (baseline values, variant values, higher_is_better, the answer, why)
+COMPARE_CASES = [
+    ([0.40, 0.45, 0.50], [0.60, 0.62, 0.70], True, "better",
+     "the variant's lowest seed is above the baseline's highest"),
+    ([0.40, 0.45, 0.50], [0.60, 0.62, 0.70], False, "worse",
+     "for a metric where lower is better (template leaks), higher is worse"),
+    ([0.60, 0.70, 0.65], [0.20, 0.30, 0.25], True, "worse", "every variant seed is lower"),
+    ([0.40, 0.45, 0.60], [0.55, 0.62, 0.70], True, "no difference",
+     "the medians differ by 0.17 but the ranges overlap (0.55-0.60): compare ranges, not "
+     "medians"),
+    ([0.10, 0.20, 0.90], [0.30, 0.31, 0.32], True, "no difference",
+     "the variant lies inside the baseline's range"),
+    ([0.40, 0.50], [0.50, 0.60], True, "no difference",
+     "ranges that touch (both reach 0.50) overlap"),
+    ([0.50], [0.90], True, "need more seeds", "one seed has no spread to compare with"),
+    ([0.50, 0.55], [0.90], True, "need more seeds", "one seed has no spread to compare with"),
+]
+
+
+@exercise(
+    "ex07_2",
+    title="Is the difference real? Decide from the seeds",
+    hints=[
+        "First: if len(baseline) < 2 or len(variant) < 2, return 'need more seeds'.",
+        "The ranges overlap when min(variant) <= max(baseline) and min(baseline) <= "
+        "max(variant): then return 'no difference'.",
+        "Otherwise the variant is higher or lower everywhere; 'better' if that is the good "
+        "direction (higher_is_better), else 'worse'.",
+    ],
+)
+def check_compare_arms(compare_arms):
+    for base, variant, higher, want, why in COMPARE_CASES:
+        got = compare_arms(list(base), list(variant), higher)
+        assert got == want, (
+            f"compare_arms({base}, {variant}, higher_is_better={higher}) should be {want!r}, "
+            f"not {got!r}: {why}.")
+
+
+# (responses, words, threshold, the answer, why)
+OPENING_CASES = [
+    (["The answer is 4", "the answer is 5", "THE ANSWER IS 6"], 3, 0.5,
+     {"the answer is": 1.0}, "lower-case the responses first: 'The' and 'THE' are one opening, "
+     "and its share is 3 of 3 = 1.0"),
+    (["the answer is 4", "the answer is 5", "4", "5"], 3, 0.4, {"the answer is": 0.5},
+     "a response shorter than `words` has no opening but still counts in the share "
+     "(2 of 4 = 0.5)"),
+    (["The answer is 4.", "The answer is perro.", "the answer is moo.", "4"], 3, 0.5,
+     {"the answer is": 0.75}, "three of the four responses open with 'the answer is'"),
+    (["4", "2 + 2 = 4.", "perro", "The capital of France is Paris."], 3, 0.5, {},
+     "no opening is shared by more than half of the responses"),
+    (["a b c", "a b c", "x y z", "q r s"], 3, 0.5, {},
+     "the share must be *greater* than the threshold: 0.5 is not"),
+    (["yes it is", "yes it is", "yes", "no it is"], 1, 0.5, {"yes": 0.75},
+     "with words=1 the opening is the first word"),
+    ([], 3, 0.5, {}, "no responses, no opening (and no division by zero)"),
+]
+
+
+@exercise(
+    "ex07_3",
+    title="A data check: one style in every response",
+    hints=[
+        "For each response: w = response.lower().split(); if len(w) >= words, its opening is "
+        "' '.join(w[:words]).",
+        "Count openings with collections.Counter, then divide each count by len(responses): "
+        "short responses count in the total too.",
+        "Keep the openings whose share is > threshold (strictly); return {} for no responses.",
+    ],
+)
+def check_repeated_openings(repeated_openings):
+    for responses, words, threshold, want, why in OPENING_CASES:
+        got = repeated_openings(list(responses), words, threshold)
+        assert isinstance(got, dict), (
+            f"repeated_openings should return a dict {{opening: share}}, not "
+            f"{type(got).__name__}.")
+        rounded = {k: round(v, 6) for k, v in got.items()}
+        assert rounded == want, (
+            f"repeated_openings({responses}, words={words}, threshold={threshold}) should be "
+            f"{want}, not {got}: {why}.")
+    fixed = [r["response"] for r in _records("course:variant_style_fixed")]
+    varied = [r["response"] for r in _records("course:variant_style_varied")]
+    assert repeated_openings(fixed, 3, 0.5) == {"the answer is": 1.0}, (
+        "on course:variant_style_fixed every response opens with 'the answer is': expected "
+        "{'the answer is': 1.0}.")
+    assert repeated_openings(varied, 3, 0.5) == {}, (
+        "course:variant_style_varied has no opening in more than half of its responses.")

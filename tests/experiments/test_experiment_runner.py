@@ -1,0 +1,123 @@
+"""run_experiment: every arm and seed trained once, then read from the cache; the cache key."""
+
+import inspect
+import shutil
+
+import pytest
+
+from course_lib.errors import CourseError
+from course_lib.evaluation.base_model import statement_knowledge
+from course_lib.experiments import runner
+from course_lib.experiments.design import EXACT_MATCH, Arm, Experiment
+from course_lib.experiments.runner import (
+    arms_to_run,
+    cache_path,
+    model_fingerprint,
+    resolved,
+    run_experiment,
+    run_settings,
+    statement_answers,
+)
+from course_lib.loading import load_model_and_tokenizer
+from course_lib.world.tuning_data import split_facts
+
+
+@pytest.fixture()
+def experiment(data_files):
+    train_file, eval_file = data_files
+    return Experiment(
+        name="toy", title="toy", claim="c", hypothesis="h",
+        arms=(Arm("masked", data=str(train_file)),
+              Arm("unmasked", "masking='none'", data=str(train_file), masking="none")),
+        metrics=(EXACT_MATCH,), eval_data=str(eval_file))
+
+
+def test_every_arm_and_seed_runs_once_then_comes_from_the_cache(
+        experiment, toy_model_dir, tmp_path, monkeypatch):
+    first = run_experiment(experiment, seeds=2, steps=2, model=str(toy_model_dir),
+                           cache_dir=tmp_path, progress=False)
+    assert [len(first.runs[a.name]) for a in experiment.arms] == [2, 2]
+    assert first.cached_runs == 0 and len(first.runs["masked"][0].rows) == 20
+    assert len(list(tmp_path.glob("*.json"))) == 5  # 4 runs and the base model's statements
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a cached run was trained again")
+
+    no_training.__signature__ = inspect.signature(runner.train)  # the same recipe
+    monkeypatch.setattr(runner, "train", no_training)
+    again = run_experiment(experiment, seeds=2, steps=2, model=str(toy_model_dir),
+                           cache_dir=tmp_path, progress=False)
+    assert again.cached_runs == 4
+    assert again.values(EXACT_MATCH) == first.values(EXACT_MATCH)
+    assert [r.rows for r in again.runs["unmasked"]] == [r.rows for r in first.runs["unmasked"]]
+
+
+def test_the_cache_key_changes_with_everything_that_decides_the_numbers(
+        experiment, toy_model_dir, data_files, tmp_path):
+    base, unmasked = experiment.arms
+    model = str(toy_model_dir)
+
+    def key(exp=experiment, arm=base, seed=0, steps=2, model=model):
+        return cache_path(tmp_path, run_settings(exp, arm, seed, steps, model))
+
+    assert key() == key()
+    assert len({key(), key(seed=1), key(steps=3), key(arm=unmasked)}) == 4
+    # The same records under another file name are the same data; changed records are not.
+    same, changed = tmp_path / "same.jsonl", tmp_path / "changed.jsonl"
+    shutil.copy(data_files[0], same)
+    changed.write_text(data_files[0].read_text().replace('"2"', '"3"', 1))
+    assert key(arm=Arm("masked", data=str(same))) == key()
+    assert key(arm=Arm("masked", data=str(changed))) != key()
+    # Another model's weights: another key.
+    other = tmp_path / "other-model"
+    shutil.copytree(toy_model_dir, other)
+    (other / "config.json").write_text((other / "config.json").read_text() + " ")
+    model_fingerprint.cache_clear()
+    assert key(model=str(other)) != key()
+
+
+def test_arms_follow_whatever_defaults_train_has(monkeypatch):
+    def train(model="tiny", data="course:recipe_data", masking="response", max_steps=300,
+              learning_rate=None, batch_size=16, lora=False, freeze=("mlp",), template="x"):
+        pass
+
+    monkeypatch.setattr(runner, "train", train)
+    assert resolved(Arm("baseline"))["data"] == "course:recipe_data"
+    assert resolved(Arm("baseline"))["freeze"] == ("mlp",)
+    assert resolved(Arm("full", freeze=()))["freeze"] == ()
+    assert runner.recipe_defaults()["max_steps"] == 300
+
+    def train_that_decides_at_run_time(data="course:train", masking="response",
+                                       max_steps=100, learning_rate=None, batch_size=16,
+                                       lora=False, freeze=None, template="x"):
+        pass
+
+    monkeypatch.setattr(runner, "train", train_that_decides_at_run_time)
+    # "The recipe's frozen parts" is not "nothing frozen": two settings, two cache keys.
+    assert resolved(Arm("baseline"))["freeze"] is None
+    assert resolved(Arm("full", freeze=()))["freeze"] == ()
+
+
+def test_an_optional_arm_that_trains_like_another_is_left_out():
+    default_data = inspect.signature(runner.train).parameters["data"].default
+    arms = (Arm("a", data=default_data), Arm("recipe", "the recipe's data", optional=True))
+    exp = Experiment("e", "e", "c", "h", arms, (EXACT_MATCH,))
+    assert [a.name for a in arms_to_run(exp)] == ["a"]
+    arms = (Arm("a", data="course:variant_one_phrasing"), arms[1])
+    exp = Experiment("e", "e", "c", "h", arms, (EXACT_MATCH,))
+    assert [a.name for a in arms_to_run(exp)] == ["a", "recipe"]
+
+
+def test_statements_in_batches_agree_with_the_one_by_one_benchmark():
+    model, tokenizer = load_model_and_tokenizer("tiny")
+    facts = split_facts()[1]
+    one_by_one = [r["correct"] for r in statement_knowledge(model, tokenizer, facts)]
+    assert statement_answers(model, tokenizer) == one_by_one
+    assert sum(one_by_one) >= 50  # the base model knows (almost) every held-out fact
+
+
+def test_no_seed_and_unknown_names_are_one_sentence_errors(experiment):
+    with pytest.raises(CourseError, match="at least one training seed"):
+        run_experiment(experiment, seeds=0, progress=False)
+    with pytest.raises(CourseError, match="No experiment called 'colator'; choose one of"):
+        run_experiment("colator", progress=False)

@@ -1,0 +1,87 @@
+"""Medians, spreads and verdicts; the table, the figure and the JSON of an experiment's result."""
+
+import json
+
+from course_lib.display import CourseFigure
+from course_lib.experiments.catalogue import EXPERIMENTS
+from course_lib.experiments.design import ADHERENCE, EXACT_MATCH, LEAK, UNSEEN, ArmRun
+from course_lib.experiments.result import ExperimentResult
+
+COLLATOR = EXPERIMENTS["wrong-collator"]
+
+
+def run(right: int, of: int = 10, leaks: int = 0, seconds: float = 1.0) -> ArmRun:
+    rows = [{"reference": "4", "exact_match": i < right, "seen": False, "template": "one_line",
+             "response": "4" if i < right else "5", "instruction": f"q{i}", "input": "",
+             "style": "casual", "checks": {"no_template_leak": i >= leaks, "answered": True}}
+            for i in range(of)]
+    return ArmRun(rows, statements=[True, False], train_seconds=seconds)
+
+
+def result(base: list[int], variant: list[int], leaks=(0, 0, 0)) -> ExperimentResult:
+    runs = {"response only": [run(k) for k in base],
+            "every token": [run(k, leaks=n) for k, n in zip(variant, leaks, strict=True)]}
+    return ExperimentResult(COLLATOR, list(COLLATOR.arms), [0, 1, 2], 40, "tiny", runs,
+                            base_statements=[True, True])
+
+
+def test_overlapping_ranges_are_no_difference():
+    r = result([5, 6, 7], [6, 7, 8])
+    v = r.verdict("every token", EXACT_MATCH)
+    assert (v.baseline.median, v.variant.median) == (0.6, 0.7)
+    assert v.within_spread and v.better is None
+    assert "within the spread over seeds: no difference measured" in str(v)
+
+
+def test_separate_ranges_are_better_or_worse_in_the_metric_direction():
+    r = result([5, 6, 6], [8, 9, 8], leaks=(2, 3, 2))
+    assert r.verdict("every token", EXACT_MATCH).better is True
+    leak = r.verdict("every token", LEAK)  # more leaks: higher, and worse
+    assert leak.difference > 0 and leak.better is False
+    assert "worse, beyond the spread over seeds" in str(leak)
+
+
+def test_one_seed_is_never_called_a_difference():
+    runs = {"response only": [run(2)], "every token": [run(9)]}
+    r = ExperimentResult(COLLATOR, list(COLLATOR.arms), [0], 40, "tiny", runs)
+    v = r.verdict("every token", EXACT_MATCH)
+    assert v.better is None and "one seed only" in str(v)
+
+
+def test_the_table_shows_median_range_and_count_per_arm():
+    text = result([5, 6, 7], [6, 7, 9]).table()
+    assert "3 seed(s) (0, 1, 2), 40 steps each" in text
+    assert "exact match (n=10)" in text
+    assert "0.60 (0.50-0.70)" in text and "0.70 (0.60-0.90)" in text
+    assert text.count("- every token vs response only") == len(COLLATOR.metrics)
+
+
+def test_the_figure_has_a_panel_per_metric_and_a_dot_per_seed():
+    fig = result([5, 6, 7], [6, 7, 9]).to_figure()
+    assert isinstance(fig, CourseFigure) and fig._repr_png_()[:4] == b"\x89PNG"
+    axes = fig.axes
+    assert len(axes) == len(COLLATOR.metrics)
+    dots = [len(c.get_offsets()) for c in axes[0].collections if hasattr(c, "get_offsets")
+            and len(c.get_offsets()) == 3]
+    assert dots == [3, 3]  # each arm: one dot per seed
+
+
+def test_the_json_has_every_seed_value_and_the_texts():
+    data = json.loads(json.dumps(result([5, 6, 7], [6, 7, 9]).to_dict()))
+    assert data["hypothesis"] == COLLATOR.hypothesis
+    assert data["metrics"]["exact_match"]["arms"]["every token"]["values"] == [0.6, 0.7, 0.9]
+    assert data["metrics"]["exact_match"]["n"] == 10
+    assert data["base_statement_knowledge"] == 1.0
+    assert len(data["verdicts"]) == len(COLLATOR.metrics)
+
+
+def test_answers_put_the_arms_side_by_side():
+    table = result([5, 6, 7], [6, 7, 9]).answers(limit=3)
+    assert table.columns == ["instruction", "response only", "every token", "reference"]
+    assert table.rows()[0][0] == "[casual] q0"
+
+
+def test_metrics_used_by_the_fixture_are_all_measured():
+    r = result([5, 6, 7], [6, 7, 9])
+    for metric in (EXACT_MATCH, UNSEEN, ADHERENCE, LEAK):
+        assert len(r.values(metric)["every token"]) == 3

@@ -1,0 +1,145 @@
+"""Wrong answers to the exercises of 07_mistakes_measured.ipynb (a variant data set, is a
+difference real, a data check for one style everywhere)."""
+
+from __future__ import annotations
+
+import random
+
+from course_lib.formatting.templates import format_text
+
+from . import mutant
+
+# As the notebook's setup cell defines it.
+TEMPLATE_NAMES = ("one_line", "human_assistant", "qa")
+
+
+@mutant("ex07_1", "int() instead of round()", phrase="not int(...)")
+def mix_templates__floor(records: list[dict], share: float, seed: int = 0) -> list[dict]:
+    chosen = random.Random(seed).sample(range(len(records)), int(share * len(records)))
+    template_at = {i: TEMPLATE_NAMES[n % 3] for n, i in enumerate(chosen)}
+    return [{"text": format_text(record, template_at[i])} if i in template_at else record
+            for i, record in enumerate(records)]
+
+
+@mutant("ex07_1", "the first rows, not random ones", phrase="at random")
+def mix_templates__first_rows(records: list[dict], share: float, seed: int = 0) -> list[dict]:
+    k = round(share * len(records))
+    return [{"text": format_text(record, TEMPLATE_NAMES[i % 3])} if i < k else record
+            for i, record in enumerate(records)]
+
+
+@mutant("ex07_1", "one template only", phrase="a third each")
+def mix_templates__one_template(records: list[dict], share: float,
+                                seed: int = 0) -> list[dict]:
+    chosen = set(random.Random(seed).sample(range(len(records)), round(share * len(records))))
+    return [{"text": format_text(record, "one_line")} if i in chosen else record
+            for i, record in enumerate(records)]
+
+
+@mutant("ex07_1", "input dropped", phrase="keep the input too")
+def mix_templates__input_dropped(records: list[dict], share: float,
+                                 seed: int = 0) -> list[dict]:
+    chosen = random.Random(seed).sample(range(len(records)), round(share * len(records)))
+    template_at = {i: TEMPLATE_NAMES[n % 3] for n, i in enumerate(chosen)}
+    return [{"text": format_text({"instruction": record["instruction"],
+                                  "response": record["response"]}, template_at[i])}
+            if i in template_at else record for i, record in enumerate(records)]
+
+
+@mutant("ex07_1", "records changed in place", phrase="changed the records")
+def mix_templates__in_place(records: list[dict], share: float, seed: int = 0) -> list[dict]:
+    chosen = random.Random(seed).sample(range(len(records)), round(share * len(records)))
+    for n, i in enumerate(chosen):
+        records[i] = {"text": format_text(records[i], TEMPLATE_NAMES[n % 3])}
+    return records
+
+
+@mutant("ex07_2", "medians compared, ranges ignored", phrase="compare ranges, not medians")
+def compare_arms__medians(baseline: list[float], variant: list[float],
+                          higher_is_better: bool = True) -> str:
+    import statistics
+
+    if len(baseline) < 2 or len(variant) < 2:
+        return "need more seeds"
+    diff = statistics.median(variant) - statistics.median(baseline)
+    if diff == 0:
+        return "no difference"
+    return "better" if (diff > 0) == higher_is_better else "worse"
+
+
+@mutant("ex07_2", "touching ranges called different", phrase="ranges that touch")
+def compare_arms__strict(baseline: list[float], variant: list[float],
+                         higher_is_better: bool = True) -> str:
+    if len(baseline) < 2 or len(variant) < 2:
+        return "need more seeds"
+    if min(variant) < max(baseline) and min(baseline) < max(variant):
+        return "no difference"
+    higher = min(variant) >= max(baseline)
+    return "better" if higher == higher_is_better else "worse"
+
+
+@mutant("ex07_2", "direction of the metric ignored", phrase="lower is better")
+def compare_arms__higher_always_better(baseline: list[float], variant: list[float],
+                                       higher_is_better: bool = True) -> str:
+    if len(baseline) < 2 or len(variant) < 2:
+        return "need more seeds"
+    if min(variant) <= max(baseline) and min(baseline) <= max(variant):
+        return "no difference"
+    return "better" if min(variant) > max(baseline) else "worse"
+
+
+@mutant("ex07_2", "one seed judged like many", phrase="one seed has no spread")
+def compare_arms__one_seed(baseline: list[float], variant: list[float],
+                           higher_is_better: bool = True) -> str:
+    if min(variant) <= max(baseline) and min(baseline) <= max(variant):
+        return "no difference"
+    higher = min(variant) > max(baseline)
+    return "better" if higher == higher_is_better else "worse"
+
+
+@mutant("ex07_3", "case kept", phrase="lower-case the responses")
+def repeated_openings__case_kept(responses: list[str], words: int = 3,
+                                 threshold: float = 0.5) -> dict[str, float]:
+    from collections import Counter
+
+    if not responses:
+        return {}
+    openings = Counter(" ".join(r.split()[:words]) for r in responses
+                       if len(r.split()) >= words)
+    return {o: n / len(responses) for o, n in openings.items() if n / len(responses) > threshold}
+
+
+@mutant("ex07_3", "short responses left out of the total", phrase="still counts in the share")
+def repeated_openings__short_dropped(responses: list[str], words: int = 3,
+                                     threshold: float = 0.5) -> dict[str, float]:
+    from collections import Counter
+
+    long_enough = [r.lower().split() for r in responses if len(r.split()) >= words]
+    if not long_enough:
+        return {}
+    openings = Counter(" ".join(w[:words]) for w in long_enough)
+    return {o: n / len(long_enough) for o, n in openings.items()
+            if n / len(long_enough) > threshold}
+
+
+@mutant("ex07_3", ">= instead of >", phrase="*greater* than the threshold")
+def repeated_openings__at_threshold(responses: list[str], words: int = 3,
+                                    threshold: float = 0.5) -> dict[str, float]:
+    from collections import Counter
+
+    if not responses:
+        return {}
+    openings = Counter(" ".join(r.lower().split()[:words]) for r in responses
+                       if len(r.split()) >= words)
+    return {o: n / len(responses) for o, n in openings.items()
+            if n / len(responses) >= threshold}
+
+
+@mutant("ex07_3", "counts instead of shares", phrase="its share is 3 of 3 = 1.0")
+def repeated_openings__counts(responses: list[str], words: int = 3,
+                              threshold: float = 0.5) -> dict[str, float]:
+    from collections import Counter
+
+    openings = Counter(" ".join(r.lower().split()[:words]) for r in responses
+                       if len(r.split()) >= words)
+    return {o: n for o, n in openings.items() if n / max(1, len(responses)) > threshold}

@@ -1,0 +1,61 @@
+"""`course experiment` through main([...]): the list, a run, its cache, one-line errors."""
+
+import json
+
+from course_lib.cli import main
+from course_lib.experiments.catalogue import EXPERIMENTS
+
+
+def run_cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_list_shows_every_experiment_with_its_hypothesis_on_one_line(capsys):
+    code, out, _ = run_cli(capsys, "experiment", "--list")
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert [line.split()[0] for line in lines] == list(EXPERIMENTS)
+    for line, experiment in zip(lines, EXPERIMENTS.values(), strict=True):
+        assert line.endswith(experiment.hypothesis)
+
+
+def test_help_lists_the_command(capsys):
+    try:
+        main(["--help"])
+    except SystemExit:
+        pass
+    assert "experiment" in capsys.readouterr().out
+
+
+def test_a_run_prints_the_table_writes_figure_and_json_and_reruns_from_the_cache(
+        capsys, tmp_path, toy_model_dir):
+    args = ["experiment", "wrong-collator", "--seeds", "2", "--steps", "1", "--model",
+            toy_model_dir, "--out", tmp_path / "runs", "--quiet"]
+    code, out, _ = run_cli(capsys, *args, "--json", tmp_path / "r.json")
+    assert code == 0
+    assert "wrong-collator: 2 seed(s) (0, 1), 1 steps each" in out
+    assert "response only" in out and "every token" in out and "exact match (n=298)" in out
+    assert (tmp_path / "runs" / "wrong-collator.png").read_bytes()[:4] == b"\x89PNG"
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["seeds"] == [0, 1] and set(data["metrics"]) >= {"exact_match", "template_leak"}
+
+    code, out, _ = run_cli(capsys, *args)
+    assert code == 0 and "(4 of 4 runs read from the cache)" in out
+
+
+def test_mistakes_are_one_line_errors(capsys, tmp_path):
+    for argv, message in (
+        (["experiment"], "Name an experiment"),
+        (["experiment", "colator"], "No experiment called 'colator'"),
+        (["experiment", "balance", "--model", "no-such-model"], "no-such-model"),
+    ):
+        code, _, err = run_cli(capsys, *argv)
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), err
+        assert message in err
+    existing = tmp_path / "r.json"
+    existing.write_text("{}")
+    code, _, err = run_cli(capsys, "experiment", "balance", "--json", existing)
+    assert code == 2 and "already exists" in err
