@@ -12,7 +12,8 @@ Prints `name: value` lines:
     runner_mfu, trl_mfu                     model FLOPs utilisation: goal >= 0.30 on H100/H200
     qwen_lora_fp16_peak_memory_gb           goal <= 12: Qwen2.5-0.5B LoRA fits a T4 (15 GB)
     qwen_lora_fp16_estimate_gb              estimate_memory's number for the same run
-    memory_<model>_measured_over_estimate   estimate_memory checked on this device
+    memory_<model>_<kind>_measured_over_estimate   estimate_memory checked on this device
+                                            (every weight, the recipe's frozen parts, LoRA)
 
 Models are randomly initialised stand-ins of SmolLM2-135M's and Qwen2.5-0.5B's shapes
 (world/stand_in.py): nothing is downloaded, and speed and memory do not depend on the
@@ -54,6 +55,7 @@ from course_lib.training.memory import (  # noqa: E402
     measure_peak_memory,
 )
 from course_lib.training.runner import train  # noqa: E402
+from course_lib.training.settings import RECIPE  # noqa: E402
 from course_lib.world.stand_in import stand_in_model, stand_in_tokenizer  # noqa: E402
 
 # Dense 16-bit tensor-core peaks from the vendors' datasheets (FLOP/s); --peak-tflops overrides.
@@ -111,9 +113,11 @@ def timed_runs(model_fn, tokenizer, examples, settings, device) -> dict[str, dic
 
 
 def run_runner(model, tokenizer, examples, s) -> list[float]:
+    # Every weight trains, as in TRL (not the recipe's frozen parts): the same work, timed.
     result = train(model, examples, None, tokenizer=tokenizer, max_steps=s["steps"],
                    batch_size=s["batch"], learning_rate=s["lr"], seed=0, eval_every=None,
-                   progress=False, verbose=False, lora=False, gradient_checkpointing=False)
+                   progress=False, verbose=False, lora=False, freeze=(),
+                   gradient_checkpointing=False)
     return result.history.train_loss
 
 
@@ -184,7 +188,7 @@ def lora_memory(args, device: str) -> None:
         before = torch.cuda.memory_allocated()
     precision = {"fp16": True, "bf16": False} if device == "cuda" else {}
     train(model, examples, None, tokenizer=tokenizer, max_steps=2, batch_size=args.lora_batch,
-          lora=True, eval_every=None, progress=False, verbose=False, **precision)
+          lora=True, freeze=(), eval_every=None, progress=False, verbose=False, **precision)
     if device == "cuda":
         peak = torch.cuda.max_memory_allocated() - before
         print(f"qwen_lora_fp16_peak_memory_gb: {peak / 1e9:.2f}")
@@ -199,16 +203,18 @@ def memory_check(args, device: str) -> None:
 
     dtype = torch.float32 if device == "cpu" else (
         torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
-    for preset, lora in (("smollm2-135m", False), ("qwen2.5-0.5b", True)):
+    # Every weight, the recipe's frozen parts (course train's default for SmolLM2), LoRA.
+    for preset, kind, trains in (("smollm2-135m", "full", {}),
+                                 ("smollm2-135m", "recipe", {"freeze": RECIPE.freeze}),
+                                 ("qwen2.5-0.5b", "lora", {"lora": True})):
         changes = {"num_hidden_layers": args.layers} if args.layers else {}
         config = preset_config(preset, **changes)
         batch, length = (2, 64) if args.smoke else (4, 512)
-        estimate = estimate_memory(config, batch, length, lora=lora, dtype=dtype)
-        measured = measure_peak_memory(config, batch, length, lora=lora, dtype=dtype,
-                                       device=device)
+        estimate = estimate_memory(config, batch, length, dtype=dtype, **trains)
+        measured = measure_peak_memory(config, batch, length, dtype=dtype, device=device,
+                                       **trains)
         name = preset.split("-")[0].replace(".", "")
-        print(f"memory_{name}_{'lora' if lora else 'full'}_measured_over_estimate: "
-              f"{measured / estimate.total:.2f}")
+        print(f"memory_{name}_{kind}_measured_over_estimate: {measured / estimate.total:.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -107,17 +107,20 @@ def smoke_check(model: str = "smollm2-135m", steps: int = 60, batch_size: int = 
     before = evaluate({"base": model}, samples=0, limit=limit).summaries["base"]
     if choice.device == "cuda":
         torch.cuda.reset_peak_memory_stats()
+    # The course's recipe (train()'s defaults: its data, frozen parts or the preset's LoRA).
     run = train(model, max_steps=steps, batch_size=batch_size, eval_every=steps, progress=False,
                 verbose=False)
     after = evaluate({"tuned": (run.model, run.tokenizer)}, samples=0,
                      limit=limit).summaries["tuned"]
     h = run.history
     figures.update({
-        "lora": h.lora, "gradient_checkpointing": h.gradient_checkpointing,
+        "lora": h.lora, "frozen": " ".join(h.freeze) or "none",
+        "gradient_checkpointing": h.gradient_checkpointing,
         "steps": h.steps_done, "train_seconds": round(h.wall_time_s, 1),
         "steps_per_s": round(h.steps_done / h.wall_time_s, 2),
         "estimate_gb": round(estimate_memory(run.model, batch_size, 64, lora=h.lora,
-                                             dtype=choice.dtype).total / 1e9, 2),
+                                             dtype=choice.dtype, freeze=h.freeze).total / 1e9,
+                             2),
         "peak_memory_gb": round(torch.cuda.max_memory_allocated() / 1e9, 2)
         if choice.device == "cuda" else "n/a (CPU)",
         "held_out_accuracy": f"{h.eval_accuracy[0]:.3f} -> {h.eval_accuracy[-1]:.3f}",

@@ -41,6 +41,7 @@ class RunHistory:
     device: str = "cpu"
     world_size: int = 1  # processes that trained together (each on its share of a batch)
     lora: bool = False
+    freeze: list[str] = field(default_factory=list)  # pieces of the names of weights not trained
     gradient_checkpointing: bool = False
     data: str = ""
     template: str = ""  # how records became text, e.g. "one_line"

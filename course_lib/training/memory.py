@@ -33,7 +33,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +50,13 @@ GB = 1e9
 LLAMA_STYLE = ("llama", "qwen2", "mistral", "qwen3")
 ATTENTION_INPUTS = ("q_proj", "k_proj", "v_proj")
 MLP_INPUTS = ("gate_proj", "up_proj")
+# A decoder layer's modules with weights, and their paths inside the layer.
+LAYER_MODULES = {
+    "input_layernorm": "input_layernorm", "q_proj": "self_attn.q_proj",
+    "k_proj": "self_attn.k_proj", "v_proj": "self_attn.v_proj", "o_proj": "self_attn.o_proj",
+    "post_attention_layernorm": "post_attention_layernorm", "gate_proj": "mlp.gate_proj",
+    "up_proj": "mlp.up_proj", "down_proj": "mlp.down_proj",
+}
 
 
 @dataclass(frozen=True)
@@ -94,17 +101,22 @@ class ParameterCount:
     in_matmuls: int  # weights of nn.Linear layers (lm_head too): what autocast copies
 
 
-def count_parameters(model_or_config: Any, lora: bool | LoraConfig = False) -> ParameterCount:
+def count_parameters(model_or_config: Any, lora: bool | LoraConfig = False,
+                     freeze: Sequence[str] = ()) -> ParameterCount:
     """Exact counts, from a model or from a config (built on the 'meta' device: no memory).
+    `freeze`: pieces of parameter names that do not train, as in train(freeze=...).
 
         >>> smol = preset_config("smollm2-135m")
         >>> count_parameters(smol).total, count_parameters(smol, lora=True).trained
         (134515008, 460800)
+        >>> count_parameters(smol, freeze=("embed_tokens", "mlp", "v_proj", "o_proj")).trained
+        13306176
     """
     if isinstance(model_or_config, PretrainedConfig):  # counted once per config and LoRA
         lora_key = json.dumps(lora_settings(lora).to_dict(), sort_keys=True, default=_plain) if (
             lora) else ""
-        return _count_config(model_or_config.to_json_string(use_diff=False), lora_key)
+        return _count_config(model_or_config.to_json_string(use_diff=False), lora_key,
+                             tuple(freeze))
     model = model_or_config
     if lora and not hasattr(model, "peft_config"):
         model = get_peft_model(model, lora_settings(lora))
@@ -112,7 +124,8 @@ def count_parameters(model_or_config: Any, lora: bool | LoraConfig = False) -> P
               if isinstance(m, torch.nn.Linear)}  # a tied lm_head counts once
     return ParameterCount(
         total=sum(p.numel() for p in model.parameters()),
-        trained=sum(p.numel() for p in model.parameters() if p.requires_grad),
+        trained=sum(p.numel() for name, p in model.named_parameters()
+                    if p.requires_grad and not any(piece in name for piece in freeze)),
         in_matmuls=sum(linear.values()),
     )
 
@@ -122,46 +135,77 @@ def _plain(value: Any) -> Any:
 
 
 @functools.lru_cache(maxsize=64)
-def _count_config(config_json: str, lora_json: str) -> ParameterCount:
+def _count_config(config_json: str, lora_json: str, freeze: tuple[str, ...]) -> ParameterCount:
     config = AutoConfig.for_model(**json.loads(config_json))
     with torch.device("meta"):  # shapes only: a 0.5B model is "built" in a second
         model = AutoModelForCausalLM.from_config(config)
     lora = LoraConfig(**{k: v for k, v in json.loads(lora_json).items()
                          if k in LoraConfig.__dataclass_fields__}) if lora_json else False
-    return count_parameters(model, lora)
+    return count_parameters(model, lora, freeze)
+
+
+def frozen_in_layer(freeze: Sequence[str], layer: int) -> frozenset[str]:
+    """The modules of decoder layer `layer` whose weights a train(freeze=...) keeps as they are.
+
+        >>> sorted(frozen_in_layer(("mlp", "v_proj"), 0))
+        ['down_proj', 'gate_proj', 'up_proj', 'v_proj']
+    """
+    return frozenset(module for module, path in LAYER_MODULES.items()
+                     if any(piece in f"model.layers.{layer}.{path}.weight" for piece in freeze))
 
 
 def layer_bytes_per_token(shape: Shape, dtype: torch.dtype = torch.float32,
-                          lora: LoraConfig | None = None) -> int:
+                          lora: LoraConfig | None = None,
+                          frozen: Collection[str] = ()) -> int:
     """Bytes one decoder layer keeps for the backward pass, for each token of the batch.
 
     A full fine-tune in fp32 keeps, per token: the inputs and outputs of its two norms (6H),
     the gated MLP's gate, activation, up and product (4I), and what attention needs for its
     backward: queries, keys, values, output and one number per head (2Q + 2KV + heads).
-    LoRA freezes the big matrices: a frozen matrix needs no saved input, so less is kept.
+    A frozen matrix needs no saved input (its weight gets no gradient), so LoRA, and a run
+    with `frozen` modules (frozen_in_layer), keep less.
 
-        >>> layer_bytes_per_token(shape_of(preset_config("smollm2-135m")))  # fp32, full
-        44588
+        >>> smol = shape_of(preset_config("smollm2-135m"))
+        >>> layer_bytes_per_token(smol), layer_bytes_per_token(smol, frozen={"down_proj"})
+        (44588, 38444)
     """
     h, i, q, kv, n = shape.hidden, shape.intermediate, shape.q_dim, shape.kv_dim, shape.heads
     targets = set(lora.target_modules) if lora is not None else set()
     rank = lora.r if lora is not None else 0
     half = dtype in (torch.float16, torch.bfloat16)
-    if not half and lora is None:
-        return 4 * (4 * i + 6 * h + 2 * q + 2 * kv + n + 2)
+    if lora is None:
+        return _full_layer_bytes(shape, half, frozenset(frozen))
     if not half:  # LoRA, fp32: norms keep their input; a norm output is kept if an adapter reads it
         elements = 2 * h + 2 + 2 * q + 2 * kv + n + 3 * i
         elements += h * bool(targets & set(ATTENTION_INPUTS)) + h * bool(targets & set(MLP_INPUTS))
         elements += i * ("down_proj" in targets) + rank * len(targets)
         return 4 * elements
-    if lora is None:  # mixed precision: fp32 norms, a 16-bit copy of each matmul's input
-        return 8 * i + 16 * h + 8 + 2 * h * 5 + 4 * q + 4 * kv + 4 * n
     # LoRA on a 16-bit model: norms upcast to fp32, 16-bit attention and MLP, and each adapter
     # keeps a 16-bit copy of its input (fitted within 12% of the saved tensors, see tests).
     inputs = {"q_proj": h, "k_proj": h, "v_proj": h, "o_proj": q, "gate_proj": h, "up_proj": h,
               "down_proj": i}
     elements = 2 * (4 * h + 4) + 4 * q + 4 * kv + 4 * n + 6 * i + 2 * i * ("down_proj" in targets)
     return elements + sum(2 * inputs.get(t, h) + 2 * rank for t in targets)
+
+
+def _full_layer_bytes(shape: Shape, half: bool, frozen: frozenset[str]) -> int:
+    """A full fine-tune's layer (fp32 or mixed precision), less what `frozen` modules skip."""
+    h, i, q, kv, n = shape.hidden, shape.intermediate, shape.q_dim, shape.kv_dim, shape.heads
+    trains = {module: module not in frozen for module in LAYER_MODULES}
+    # Attention keeps queries, keys, values, output (o_proj's input) and one number per head
+    # whatever trains; the MLP keeps gate, activation and up (the product's inputs).
+    kept = (4 * q + 4 * kv + 4 * n + 6 * i) if half else 4 * (2 * q + 2 * kv + n + 3 * i)
+    # Each norm keeps its input and 1/rms in fp32, and its normalised input if its weight trains.
+    norms = ("input_layernorm", "post_attention_layernorm")
+    kept += sum(4 * h + 4 + 4 * h * trains[norm] for norm in norms)
+    # A trained matrix keeps its input: in mixed precision each its own 16-bit copy; in fp32
+    # q, k and v share one (the norm's output), as do gate and up.
+    if half:
+        kept += sum(2 * h * trains[m] for m in (*ATTENTION_INPUTS, *MLP_INPUTS))
+        return kept + 2 * i * trains["down_proj"]
+    kept += 4 * h * any(trains[m] for m in ATTENTION_INPUTS)
+    kept += 4 * h * any(trains[m] for m in MLP_INPUTS)
+    return kept + 4 * i * trains["down_proj"]
 
 
 def head_bytes_per_token(shape: Shape, dtype: torch.dtype = torch.float32) -> int:
@@ -199,7 +243,8 @@ class MemoryEstimate:
         return self.total <= budget_gb * GB
 
     def __str__(self) -> str:
-        kind = "LoRA" if self.lora else "full fine-tune"
+        kind = "LoRA" if self.lora else (
+            "full fine-tune" if self.trained == self.parameters else "fine-tune")
         precision = "fp32" if self.dtype == "float32" else f"{self.dtype} mixed precision"
         extra = ", gradient checkpointing" if self.gradient_checkpointing else ""
         lines = [f"{kind} of {self.parameters / 1e6:.1f}M parameters ({_millions(self.trained)} "
@@ -215,7 +260,7 @@ def _millions(n: int) -> str:
 
 def estimate_memory(model_or_config: Any, batch_size: int, max_length: int, *,
                     lora: bool | LoraConfig = False, dtype: torch.dtype = torch.float32,
-                    gradient_checkpointing: bool = False,
+                    gradient_checkpointing: bool = False, freeze: Sequence[str] = (),
                     logits_share: float = 1.0) -> MemoryEstimate:
     """The memory of one training step with AdamW, before running it (see the module docstring).
 
@@ -224,6 +269,8 @@ def estimate_memory(model_or_config: Any, batch_size: int, max_length: int, *,
     dtype: torch.float32 (CPU), or torch.float16 / torch.bfloat16 for a GPU's mixed precision.
     lora: True for the course's adapters (r 8 on q_proj and v_proj) or a LoraConfig.
     gradient_checkpointing: keep only each layer's input and recompute the rest in backward.
+    freeze: pieces of parameter names that do not train, as in train(freeze=...): no
+        gradients or AdamW states for them, fewer activations kept (full fine-tunes only).
     logits_share: the share of positions whose logits are computed: 1.0 for the plain loss;
         the course's fast loss (fast_loss.py) computes them at trained positions only.
     """
@@ -231,7 +278,8 @@ def estimate_memory(model_or_config: Any, batch_size: int, max_length: int, *,
     shape = shape_of(config)
     lora_config = lora_settings(lora) if lora else None
     named = isinstance(model_or_config, str | os.PathLike)  # then only its config is known
-    counts = count_parameters(config if named else model_or_config, lora_config or False)
+    counts = count_parameters(config if named else model_or_config, lora_config or False,
+                              freeze)
     half = dtype in (torch.float16, torch.bfloat16)
     if lora_config is None:
         weights = 4 * counts.total + (2 * counts.in_matmuls if half else 0)
@@ -239,12 +287,13 @@ def estimate_memory(model_or_config: Any, batch_size: int, max_length: int, *,
         frozen = counts.total - counts.trained
         weights = (2 if half else 4) * frozen + 4 * counts.trained
     tokens = batch_size * max_length
-    per_layer = layer_bytes_per_token(shape, dtype, lora_config)
+    per_layer = [layer_bytes_per_token(shape, dtype, lora_config, frozen_in_layer(freeze, layer))
+                 for layer in range(shape.layers)]
     if gradient_checkpointing:  # each layer's input, plus one layer recomputed in backward
         stream = 2 if (half and lora_config is not None) else 4
-        layers = tokens * (shape.layers * stream * shape.hidden + per_layer)
+        layers = tokens * (shape.layers * stream * shape.hidden + max(per_layer))
     else:
-        layers = tokens * shape.layers * per_layer
+        layers = tokens * sum(per_layer)
     return MemoryEstimate(
         weights=weights, gradients=4 * counts.trained, optimizer=8 * counts.trained,
         activations=layers + round(tokens * logits_share) * head_bytes_per_token(shape, dtype),
@@ -301,13 +350,14 @@ def saved_bytes(forward: Callable[[], Any], exclude: Any = ()) -> int:
 
 def measure_peak_memory(config: PretrainedConfig, batch_size: int, max_length: int, *,
                         lora: bool = False, dtype: torch.dtype = torch.float32,
-                        gradient_checkpointing: bool = False, steps: int = 2,
-                        device: str = "cpu", timeout: float = 600) -> int:
+                        gradient_checkpointing: bool = False, freeze: Sequence[str] = (),
+                        steps: int = 2, device: str = "cpu", timeout: float = 600) -> int:
     """Train a randomly initialised model of `config` for `steps` steps in a fresh process;
     return the peak memory those steps needed, in bytes (see the comment above for how)."""
     job = dict(config=config.to_dict(), batch_size=batch_size, max_length=max_length,
                lora=bool(lora), dtype=str(dtype).removeprefix("torch."),
-               gradient_checkpointing=gradient_checkpointing, steps=steps, device=device)
+               gradient_checkpointing=gradient_checkpointing, freeze=list(freeze), steps=steps,
+               device=device)
     env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536")
     done = subprocess.run([sys.executable, "-m", __name__, json.dumps(job)], env=env,
                           capture_output=True, text=True, timeout=timeout, check=False)
@@ -342,6 +392,9 @@ def _measure(job: dict[str, Any]) -> int:
         model = get_peft_model(model.to(dtype) if half else model, lora_settings(True))
         if job["gradient_checkpointing"]:
             model.enable_input_require_grads()
+    for name, param in model.named_parameters():  # as train(freeze=...) does
+        if any(piece in name for piece in job["freeze"]):
+            param.requires_grad_(False)
     model.train()
     trained = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trained, lr=1e-4, fused=device in ("cpu", "cuda"))

@@ -161,8 +161,8 @@ def train(
         model = add_lora(model, lora, seed)
     device = choose_device()
     if gradient_checkpointing is None:
-        gradient_checkpointing = checkpointing_needed(model, ready, batch_size, lora, device,
-                                                      verbose)
+        gradient_checkpointing = checkpointing_needed(model, ready, batch_size, lora, freeze,
+                                                      device, verbose)
     checkpoints = (out_path / CHECKPOINT_DIR if out_path
                    else Path(tempfile.mkdtemp(prefix="course-")))
     args = training_arguments(
@@ -185,7 +185,8 @@ def train(
                 batch_size=batch_size, device=device.device, lora=bool(lora), label=label,
                 template=get_template(template).name, eval_data=held_out.name,
                 eval_examples=len(held_out.examples), num_threads=threads.count,
-                world_size=args.world_size, gradient_checkpointing=gradient_checkpointing)
+                world_size=args.world_size, gradient_checkpointing=gradient_checkpointing,
+                freeze=list(freeze))
     result = collect(trainer, tokenizer, ready, meta, wall, lora=bool(lora),
                      out_dir=out_path if trainer.is_world_process_zero() else None)
     if out_path is None:
@@ -353,16 +354,17 @@ def is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
-def checkpointing_needed(model, ready: PreparedData, batch_size: int, lora, device: DeviceChoice,
-                         verbose: bool) -> bool:
-    """On a GPU, True when estimate_memory says the run would not fit in 90% of its memory."""
+def checkpointing_needed(model, ready: PreparedData, batch_size: int, lora,
+                         freeze: Sequence[str], device: DeviceChoice, verbose: bool) -> bool:
+    """On a GPU, True when estimate_memory says the run, with what it trains (LoRA or the
+    parts not frozen), would not fit in 90% of the GPU's memory."""
     if device.device != "cuda":
         return False  # a CPU has the machine's memory; MPS shares it too
     longest = max(len(ex["input_ids"]) for ex in ready.examples)
     labels = [label for ex in ready.examples for label in ex["labels"]]
     trained = sum(label != IGNORE_INDEX for label in labels) / max(1, len(labels))
     estimate = estimate_memory(model, batch_size, longest, lora=lora, dtype=device.dtype,
-                               logits_share=trained)
+                               freeze=freeze, logits_share=trained)
     budget = 0.9 * torch.cuda.get_device_properties(0).total_memory
     if estimate.total <= budget:
         return False

@@ -12,7 +12,7 @@ NAMES = [
     "device", "runner_tokens_per_s", "trl_tokens_per_s", "runner_vs_trl_tokens_ratio",
     "loss_max_rel_diff_vs_trl", "runner_mfu", "trl_mfu", "qwen_lora_fp16_peak_memory_gb",
     "qwen_lora_fp16_estimate_gb", "memory_smollm2_full_measured_over_estimate",
-    "memory_qwen25_lora_measured_over_estimate",
+    "memory_smollm2_recipe_measured_over_estimate", "memory_qwen25_lora_measured_over_estimate",
 ]
 
 

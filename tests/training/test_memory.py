@@ -1,9 +1,10 @@
 """estimate_memory against what autograd saves and against the measured peak of real steps.
 
 Tolerance reached (measured peak / estimated total, CPU, fp32, 2 steps of AdamW):
-embedded model, batch 16 x 128 tokens: 1.01 (full), 1.04 (LoRA), 0.85 (checkpointing);
-SmolLM2-135M's shape (30 layers), batch 2 x 128: 0.89 (full), 0.98 (LoRA), 1.01
-(checkpointing), and batch 4 x 256: 0.84 (full). The tests hold it to [0.80, 1.10]: the
+embedded model, batch 16 x 128 tokens: 1.01 (full), 1.04 (LoRA), 0.85 (checkpointing), 1.02
+(the recipe's frozen parts); SmolLM2-135M's shape (30 layers), batch 2 x 128: 0.89 (full),
+0.98 (LoRA), 1.01 (checkpointing), 0.93 (the recipe's frozen parts), and batch 4 x 256: 0.84
+(full), 0.92 (the recipe's frozen parts). The tests hold it to [0.80, 1.10]: the
 estimate adds gradients and activations, which the backward pass never holds whole at once,
 so it errs on the safe side.
 """
@@ -17,11 +18,13 @@ from course_lib.loading import EMBEDDED_MODEL_DIR, preset_config
 from course_lib.training.memory import (
     count_parameters,
     estimate_memory,
+    frozen_in_layer,
     layer_bytes_per_token,
     measure_peak_memory,
     saved_bytes,
     shape_of,
 )
+from course_lib.training.settings import RECIPE
 
 ALL_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 LOW, HIGH = 0.80, 1.10  # measured peak / estimate
@@ -32,7 +35,7 @@ def small(preset: str, layers: int, vocab: int = 512):
     return preset_config(preset, num_hidden_layers=layers, vocab_size=vocab)
 
 
-def saved_per_layer_token(preset, dtype, lora_targets, batch=2, length=32) -> float:
+def saved_per_layer_token(preset, dtype, lora_targets, batch=2, length=32, freeze=()) -> float:
     """Bytes autograd keeps per layer and token: (2 layers - 1 layer) / tokens."""
     half = dtype != torch.float32
     out = []
@@ -43,6 +46,9 @@ def saved_per_layer_token(preset, dtype, lora_targets, batch=2, length=32) -> fl
             model = model.to(dtype)  # LoRA keeps the frozen model in 16-bit (runner._load)
         if lora_targets:
             model = get_peft_model(model, LoraConfig(r=8, target_modules=lora_targets))
+        for name, param in model.named_parameters():  # as train(freeze=...) does
+            if any(piece in name for piece in freeze):
+                param.requires_grad_(False)
         model.train()
         ids = torch.randint(0, 512, (batch, length))
 
@@ -74,6 +80,36 @@ def test_layer_bytes_are_what_autograd_saves(preset, dtype, targets, tolerance):
             small(preset, 1)).in_matmuls
         measured -= 2 * layer / (2 * 32)
     assert measured == pytest.approx(expected, rel=tolerance, abs=0.5)
+
+
+@pytest.mark.parametrize("preset", ["smollm2-135m", "qwen2.5-0.5b"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("freeze", [RECIPE.freeze, ("embed_tokens", "mlp"), ("self_attn",),
+                                    ("layernorm", "q_proj", "down_proj")])
+def test_frozen_modules_keep_what_autograd_saves(preset, dtype, freeze):
+    """train(freeze=...): a frozen matrix keeps no input, a frozen norm no normalised input."""
+    frozen = frozen_in_layer(freeze, 1)
+    expected = layer_bytes_per_token(shape_of(small(preset, 1)), dtype, frozen=frozen)
+    measured = saved_per_layer_token(preset, dtype, None, freeze=freeze)
+    if dtype != torch.float32:  # autocast's 16-bit weight copies: counted with the weights
+        layer = count_parameters(small(preset, 2)).in_matmuls - count_parameters(
+            small(preset, 1)).in_matmuls
+        measured -= 2 * layer / (2 * 32)
+    assert measured == pytest.approx(expected, abs=0.5)
+    assert expected < layer_bytes_per_token(shape_of(small(preset, 1)), dtype)
+
+
+def test_frozen_parts_are_not_counted_as_trained():
+    config = small("smollm2-135m", 2)
+    model = AutoModelForCausalLM.from_config(config)
+    trained = sum(p.numel() for name, p in model.named_parameters()
+                  if not any(piece in name for piece in RECIPE.freeze))
+    assert count_parameters(config, freeze=RECIPE.freeze).trained == trained
+    assert count_parameters(model, freeze=RECIPE.freeze).trained == trained
+    full, recipe = (estimate_memory(config, 4, 64, freeze=f) for f in ((), RECIPE.freeze))
+    assert recipe.gradients == 4 * trained and recipe.optimizer == 8 * trained
+    assert recipe.weights == full.weights and recipe.activations < full.activations
+    assert str(recipe).startswith("fine-tune of") and str(full).startswith("full fine-tune")
 
 
 @pytest.mark.parametrize("preset", ["smollm2-135m", "qwen2.5-0.5b"])
@@ -114,14 +150,17 @@ MEASURED = [
     ("tiny", 16, 128, {}),
     ("tiny", 16, 128, {"lora": True}),
     ("tiny", 16, 128, {"gradient_checkpointing": True}),
+    ("tiny", 16, 128, {"freeze": RECIPE.freeze}),
     ("smollm2-135m", 2, 128, {}),
     ("smollm2-135m", 2, 128, {"lora": True}),
+    ("smollm2-135m", 2, 128, {"freeze": RECIPE.freeze}),
 ]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("model, batch, length, options", MEASURED,
-                         ids=[f"{m}-{b}x{n}-{'-'.join(o) or 'full'}" for m, b, n, o in MEASURED])
+                         ids=[f"{m}-{b}x{n}-{'-'.join(o).replace('freeze', 'recipe') or 'full'}"
+                              for m, b, n, o in MEASURED])
 def test_estimate_is_within_tolerance_of_the_measured_cpu_peak(model, batch, length, options):
     from transformers import AutoConfig
 

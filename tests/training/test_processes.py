@@ -13,6 +13,7 @@ import pytest
 
 from course_lib import cli
 from course_lib.training.history import RunHistory
+from course_lib.training.settings import RECIPE
 
 STEPS = 6
 
@@ -45,6 +46,7 @@ def test_two_processes_of_8_train_like_one_process_of_16(toy_model_dir, data, tm
     two = course_train(toy_model_dir, data, tmp_path / "two", "--batch-size", 8,
                        "--processes", 2)
     assert (one.world_size, two.world_size) == (1, 2)  # two processes really trained
+    assert one.freeze == two.freeze == list(RECIPE.freeze)  # course train's default recipe
     assert len(two.train_loss) == STEPS
     assert two.train_loss == pytest.approx(one.train_loss, rel=1e-5)
     # The held-out curve is measured once per step, by the main process only.

@@ -17,6 +17,7 @@ from course_lib.training import runner
 from course_lib.training.fast_loss import FastLoss, can_skip_last_layer
 from course_lib.training.held_out import response_metrics
 from course_lib.training.runner import train
+from course_lib.training.settings import RECIPE
 from course_lib.training.trainer import CourseTrainer
 from course_lib.world.stand_in import save_stand_in, stand_in_model, stand_in_tokenizer
 
@@ -139,18 +140,24 @@ def test_train_runs_on_each_stand_in_and_the_preset_picks_lora(stand_in, monkeyp
     result = train(preset, RECORDS * 4, RECORDS, max_steps=2, batch_size=4, eval_every=2,
                    **QUIET)
     h = result.history
-    assert h.lora is (preset == "qwen2.5-0.5b")  # Qwen: LoRA by default; SmolLM2: full
+    assert h.lora is (preset == "qwen2.5-0.5b")  # Qwen: LoRA by default
+    # SmolLM2: the recipe's frozen parts (LoRA freezes the base model itself)
+    assert h.freeze == ([] if h.lora else list(RECIPE.freeze))
     assert h.fast_path == "on" and h.steps_done == 2 and h.world_size == 1
     assert all(torch.isfinite(torch.tensor(h.train_loss + h.eval_loss)))
     assert not hasattr(result.model, "peft_config")  # adapters merged for generation
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("lora", [False, True])
-def test_gradient_checkpointing_gives_the_same_run(stand_in, lora):
+@pytest.mark.parametrize("what", [dict(freeze=()), dict(freeze=RECIPE.freeze), dict(lora=True)],
+                         ids=["full", "recipe", "lora"])
+def test_gradient_checkpointing_gives_the_same_run(stand_in, what):
+    """The same losses for each way the course trains: every weight, the recipe's frozen parts
+    (frozen embeddings: the first layer's input needs no gradient), LoRA."""
     preset, folder = stand_in
-    runs = [train(folder, RECORDS * 4, None, max_steps=2, batch_size=4, lora=lora,
-                  gradient_checkpointing=on, **QUIET).history for on in (False, True)]
+    what = {"lora": False, **what}
+    runs = [train(folder, RECORDS * 4, None, max_steps=2, batch_size=4, gradient_checkpointing=on,
+                  **what, **QUIET).history for on in (False, True)]
     assert [r.gradient_checkpointing for r in runs] == [False, True]
     assert runs[1].train_loss == pytest.approx(runs[0].train_loss, rel=1e-4)
 
@@ -168,9 +175,18 @@ def test_checkpointing_is_turned_on_when_the_estimate_does_not_fit(tokenizers, m
     need = runner.estimate_memory(model, 64, 20, dtype=torch.float16).total
     for memory, expected in ((need * 4, False), (need / 4, True)):
         Card.total_memory = memory
-        assert runner.checkpointing_needed(model, ready, 64, False, t4, False) is expected
+        assert runner.checkpointing_needed(model, ready, 64, False, (), t4, False) is expected
     cpu = DeviceChoice("cpu", torch.float32, "test")
-    assert runner.checkpointing_needed(model, ready, 64, False, cpu, False) is False
+    assert runner.checkpointing_needed(model, ready, 64, False, (), cpu, False) is False
+    # The recipe's frozen parts need less: a card between the two fits it without checkpointing.
+    longest = max(len(ex["input_ids"]) for ex in ready.examples)
+    labels = [label for ex in ready.examples for label in ex["labels"]]
+    share = sum(label != IGNORE_INDEX for label in labels) / len(labels)
+    full, recipe = (runner.estimate_memory(model, 64, longest, dtype=torch.float16, freeze=f,
+                                           logits_share=share).total for f in ((), RECIPE.freeze))
+    Card.total_memory = (full + recipe) / 2 / 0.9
+    assert runner.checkpointing_needed(model, ready, 64, False, (), t4, False) is True
+    assert runner.checkpointing_needed(model, ready, 64, False, RECIPE.freeze, t4, False) is False
 
 
 def test_unprompted_samples_start_from_the_end_of_text_when_no_bos_is_added(tokenizers):
