@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import torch
-from peft import LoraConfig
-
 from course_lib.grading.registry import exercise
-from course_lib.loading import preset_config
-from course_lib.training.memory import count_parameters, estimate_memory
 
 ALL = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 LORA_CASES = [  # (preset, changes, r, targets)
@@ -62,6 +57,12 @@ def _wrong_lora_counts(config, r: int, targets: list[str]) -> list[tuple[int, st
     timeout=120,  # counting with peft on the meta device: seconds on a busy machine
 )
 def check_lora_parameters(lora_parameters):
+    # deferred: peft and transformers stay out of the grader's start (it imports every check)
+    from peft import LoraConfig
+
+    from course_lib.loading import preset_config
+    from course_lib.training.memory import count_parameters
+
     for preset, changes, r, targets in LORA_CASES:
         config = preset_config(preset, **changes)
         want = count_parameters(config, LoraConfig(r=r, target_modules=targets)).trained
@@ -78,18 +79,21 @@ def check_lora_parameters(lora_parameters):
                              f"add r * (d_in + d_out) for each target in every layer.")
 
 
-SETTINGS_CASES = [  # (preset, budget_gb, global_batch, max_length, lora, dtype)
-    ("smollm2-135m", 15.0, 32, 512, False, torch.float16),
-    ("qwen2.5-0.5b", 15.0, 32, 1024, True, torch.float16),
-    ("smollm2-135m", 15.0, 64, 2048, False, torch.float16),
-    ("smollm2-135m", 80.0, 16, 256, False, torch.bfloat16),
-    ("smollm2-135m", 15.0, 8, 8192, False, torch.float16),
-    ("qwen2.5-0.5b", 1.0, 8, 512, False, torch.float16),
+SETTINGS_CASES = [  # (preset, budget_gb, global_batch, max_length, lora, dtype: torch's name)
+    ("smollm2-135m", 15.0, 32, 512, False, "float16"),
+    ("qwen2.5-0.5b", 15.0, 32, 1024, True, "float16"),
+    ("smollm2-135m", 15.0, 64, 2048, False, "float16"),
+    ("smollm2-135m", 80.0, 16, 256, False, "bfloat16"),
+    ("smollm2-135m", 15.0, 8, 8192, False, "float16"),
+    ("qwen2.5-0.5b", 1.0, 8, 512, False, "float16"),
 ]
 
 
 def settings_by_the_rule(config, budget_gb, global_batch, max_length, lora, dtype):
     """The stated rule: no checkpointing if any batch fits without it, the largest batch."""
+    # deferred: torch and transformers stay out of the grader's start (it imports every check)
+    from course_lib.training.memory import estimate_memory
+
     sizes = [b for b in range(global_batch, 0, -1) if global_batch % b == 0]  # largest first
     for checkpointing in (False, True):
         for batch in sizes:
@@ -104,7 +108,7 @@ def settings_by_the_rule(config, budget_gb, global_batch, max_length, lora, dtyp
 def _describe(case, got, want) -> str:
     preset, budget, global_batch, length, lora, dtype = case
     kind = "LoRA" if lora else "full"
-    where = (f"{preset} {kind} in {str(dtype)[6:]}, {budget:g} GB, global batch "
+    where = (f"{preset} {kind} in {dtype}, {budget:g} GB, global batch "
              f"{global_batch}, length {length}")
     if want is None:
         return f"{where}: nothing fits, even batch 1 with checkpointing; return None, not {got}."
@@ -113,6 +117,11 @@ def _describe(case, got, want) -> str:
                 f"before giving up.")
     if not isinstance(got, dict) or set(got) != set(want):
         return f"{where}: return a dict with the keys {sorted(want)}, not {got!r}."
+    # deferred: torch and transformers stay out of the grader's start (it imports every check)
+    import torch
+
+    from course_lib.loading import preset_config
+
     config = preset_config(preset)
     if want != settings_by_the_rule(config, budget, global_batch, length, False,
                                     torch.float32) == got:
@@ -144,9 +153,14 @@ def _describe(case, got, want) -> str:
     timeout=120,  # about 40 memory estimates
 )
 def check_choose_settings(choose_settings):
+    # deferred: torch and transformers stay out of the grader's start (it imports every check)
+    import torch
+
+    from course_lib.loading import preset_config
+
     for case in SETTINGS_CASES:
-        preset, budget, global_batch, length, lora, dtype = case
-        config = preset_config(preset)
+        preset, budget, global_batch, length, lora, name = case
+        config, dtype = preset_config(preset), getattr(torch, name)
         want = settings_by_the_rule(config, budget, global_batch, length, lora, dtype)
         got = choose_settings(config, budget, global_batch, length, lora, dtype)
         assert got == want, _describe(case, got, want)
