@@ -15,12 +15,15 @@ its memory can be estimated, or a randomly initialised stand-in built, without a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
+from transformers.utils import logging as hf_logging
 
 from course_lib.env import choose_device, hub_offline
 from course_lib.errors import CourseError, with_advice
@@ -126,9 +129,23 @@ def hub_unreachable_message(what: str, hub_id: str, embedded: str) -> str:
     )
 
 
-def _from_pretrained(loader, source: str, **kwargs):
+@contextmanager
+def quiet_loading() -> Iterator[None]:
+    """No 'Loading weights' bar: reading a local folder takes a blink, and the bar is noise."""
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
     try:
-        return loader.from_pretrained(source, **kwargs)
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
+
+
+def _from_pretrained(loader, source: str, **kwargs):
+    # A local folder loads silently; a Hub id keeps its bars (a download can take minutes).
+    try:
+        with quiet_loading() if Path(source).is_dir() else nullcontext():
+            return loader.from_pretrained(source, **kwargs)
     except OSError as err:  # huggingface_hub's offline / not-found errors are OSErrors
         if Path(source).exists():
             raise

@@ -13,6 +13,7 @@ import json  # noqa: E402
 
 import pytest  # noqa: E402
 
+from course_lib.training.history import RunHistory  # noqa: E402
 from course_lib.world.toy import make_toy_model, make_toy_tokenizer  # noqa: E402
 
 
@@ -67,3 +68,16 @@ def data_files(tmp_path_factory, records, eval_records):
         path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
         paths.append(path)
     return tuple(paths)
+
+
+@pytest.fixture(scope="session")
+def toy_history():
+    """A made-up five-step run: toy_history("response", offset) (the offset moves its loss)."""
+    def make(masking: str, offset: float) -> RunHistory:
+        h = RunHistory(model="toy", masking=masking)
+        for step in range(1, 6):
+            h.add_train_loss(step, 3.0 - step * 0.2 + offset)
+        for step in (0, 5):
+            h.add_eval(step, 3.0 - step * 0.3, step / 10)
+        return h
+    return make

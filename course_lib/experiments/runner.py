@@ -22,13 +22,10 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
-
-from transformers.utils import logging as hf_logging
 
 import course_lib
 from course_lib.env import choose_device, evaluating
@@ -42,7 +39,7 @@ from course_lib.experiments.design import Arm, ArmRun, Experiment
 from course_lib.experiments.result import ExperimentResult
 from course_lib.formatting.records import load_records
 from course_lib.formatting.templates import Template
-from course_lib.loading import load_model_and_tokenizer, resolve_model_name
+from course_lib.loading import load_model_and_tokenizer, quiet_loading, resolve_model_name
 from course_lib.training.runner import train
 from course_lib.world.phrasings import statement_prompt
 from course_lib.world.tuning_data import split_facts
@@ -110,7 +107,7 @@ def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] =
     resolve_model_name(model)  # a typo fails before anything is trained
     start = time.perf_counter()
     arms = arms_to_run(experiment)
-    with quiet_loading():
+    with quiet_loading():  # no 'Loading weights' bar for each of dozens of model loads
         runs = {arm.name: [measured_run(experiment, arm, seed, steps, model, cache_dir, threads)
                            for seed in _announce(experiment, arm, seed_list, progress)]
                 for arm in arms}
@@ -119,18 +116,6 @@ def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] =
         print(f"{experiment.name}: {len(arms)} arms x {len(seed_list)} seeds in "
               f"{time.perf_counter() - start:.0f} s", file=sys.stdout, flush=True)
     return ExperimentResult(experiment, arms, seed_list, steps, model, runs, base)
-
-
-@contextmanager
-def quiet_loading() -> Iterator[None]:
-    """No 'Loading weights' bar for each of the experiment's dozens of model loads."""
-    was_on = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was_on:
-            hf_logging.enable_progress_bar()
 
 
 def _announce(experiment: Experiment, arm: Arm, seeds: list[int], progress: bool) -> list[int]:

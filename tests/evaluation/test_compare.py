@@ -75,21 +75,12 @@ def test_instruction_share_and_unprompted_samples(toy_model_dir, toy_tokenizer):
 
 
 
-def run(masking: str, offset: float) -> RunHistory:
-    h = RunHistory(model="toy", masking=masking)
-    for step in range(1, 6):
-        h.add_train_loss(step, 3.0 - step * 0.2 + offset)
-    for step in (0, 5):
-        h.add_eval(step, 3.0 - step * 0.3, step / 10)
-    return h
-
-
 def figure_texts(fig) -> list[str]:
     return [t.get_text() for t in fig.texts]
 
 
-def test_comparison_figure_explains_why_reported_losses_differ(tmp_path):
-    masked, unmasked = run("response", 0.0), run("none", -1.0)
+def test_comparison_figure_explains_why_reported_losses_differ(tmp_path, toy_history):
+    masked, unmasked = toy_history("response", 0.0), toy_history("none", -1.0)
     unmasked.save(tmp_path)  # runs may be given as folders too
     fig = compare_runs([masked, tmp_path])
     train_ax, eval_ax = fig.axes
@@ -105,8 +96,8 @@ def test_comparison_figure_explains_why_reported_losses_differ(tmp_path):
     assert (tmp_path / "compare.png").stat().st_size > 1000
 
 
-def test_same_masking_runs_get_a_different_note():
-    fig = compare_runs([run("response", 0), run("response", 0.1)])
+def test_same_masking_runs_get_a_different_note(toy_history):
+    fig = compare_runs([toy_history("response", 0), toy_history("response", 0.1)])
     [note] = figure_texts(fig)
     assert "same masking" in note and "prompt tokens" not in note
     legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]

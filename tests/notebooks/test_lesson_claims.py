@@ -15,9 +15,13 @@ from course_lib.evaluation.compare import (
 )
 from course_lib.evaluation.generation import complete, generate, generate_ids, prompts_for
 from course_lib.evaluation.inspect_model import next_token_probabilities
+from course_lib.evaluation.report import evaluate
+from course_lib.formatting.records import load_records
 from course_lib.loading import load_model_and_tokenizer
 from course_lib.masking.labels import build_example
 from course_lib.masking.loss import masked_cross_entropy
+from course_lib.training.loop_by_hand import train_by_hand
+from course_lib.training.runner import train
 
 
 @pytest.fixture(scope="module")
@@ -74,41 +78,74 @@ def test_l03_prompt_tokens_get_gradient_through_attention(tiny):
     assert sorted(tokens[i] for i in largest) == sorted(["·Response", ":", "+"])
 
 
+# The tests that share lesson 04's runs: on one worker (make test: --dist loadgroup), so the
+# two half-minute runs are trained once.
+ONE_WORKER = pytest.mark.xdist_group("lesson04_runs")
+
+
 @pytest.fixture(scope="module")
 def lesson04_runs():
-    """Lesson 04's two runs, with its settings."""
-    from course_lib.training.runner import train
+    """Lesson 04's two runs, with its settings: train()'s defaults (the recipe)."""
+    return {m: _lesson04_run(m, seed=0) for m in ("response", "none")}
 
-    common = dict(data="course:train", eval_data="course:eval", max_steps=40, eval_every=10,
-                  seed=0, progress=False, verbose=False)
-    return {m: train("tiny", masking=m, **common) for m in ("response", "none")}
+
+def _lesson04_run(masking, seed):
+    return train("tiny", masking=masking, eval_data="course:eval", eval_every=10, seed=seed,
+                 progress=False, verbose=False)
 
 
 @pytest.mark.slow
-def test_l04_losses_fall_from_about_11_to_below_half(lesson04_runs):
-    """L04: "The loss falls from about 11.6 to below 0.5 within ten steps" (the loop by hand,
-    whose curve is train()'s) and "both runs fall from a held-out response loss of about 11
-    at step 0 to below 0.5 by step 10"."""
-    curve = lesson04_runs["response"].history.train_loss
+def test_l04_the_loop_by_hand_falls_from_about_11_to_below_half(tiny):
+    """L04: "The loss falls from about 11.6 to below 0.5 within ten steps" (the loop by hand)."""
+    model = load_model_and_tokenizer("tiny")[0]
+    curve = train_by_hand(model, tiny[1], load_records("course:train"), steps=40, seed=0)
     assert round(curve[0], 1) == 11.6 and curve[9] < 0.5
-    for run in lesson04_runs.values():
-        h = run.history
-        assert h.eval_steps[:2] == [0, 10]
-        assert round(h.eval_loss[0]) == 11 and h.eval_loss[1] < 0.5
 
 
 @pytest.mark.slow
-def test_l04_tuned_models_answer_briefly_and_stop(lesson04_runs, tiny):
-    """L04: "both fine-tuned models now answer briefly and stop"."""
+@ONE_WORKER
+def test_l04_held_out_losses_of_the_two_runs(lesson04_runs):
+    """L04: "Both runs start from ... about 11 at step 0. The masked run is below 2 by step 10
+    and ends near 0.19; the unmasked run falls more slowly and ends about three times higher,
+    near 0.59 (accuracy 85% against the masked run's 97%)"."""
+    masked, unmasked = (lesson04_runs[m].history for m in ("response", "none"))
+    for h in (masked, unmasked):
+        assert h.eval_steps[:2] == [0, 10] and h.eval_steps[-1] == 500
+        assert round(h.eval_loss[0]) == 11
+    assert masked.eval_loss[1] < 2 < unmasked.eval_loss[1]
+    assert round(masked.eval_loss[-1], 2) == 0.19 and round(unmasked.eval_loss[-1], 2) == 0.59
+    assert 2.5 <= unmasked.eval_loss[-1] / masked.eval_loss[-1] <= 3.5
+    assert round(unmasked.eval_accuracy[-1], 2) == 0.85
+    assert round(masked.eval_accuracy[-1], 2) == 0.97
+
+
+@pytest.mark.slow
+def test_l04_seeds_1_and_2_keep_the_order():
+    """L04: "Seeds 1 and 2 gave the same order (masked 0.18 and 0.15, unmasked 0.50 and
+    0.45)"."""
+    final = {(m, seed): _lesson04_run(m, seed).history.eval_loss[-1]
+             for m in ("response", "none") for seed in (1, 2)}
+    assert [round(final["response", s], 2) for s in (1, 2)] == [0.18, 0.15]
+    assert [round(final["none", s], 2) for s in (1, 2)] == [0.50, 0.45]
+
+
+@pytest.mark.slow
+@ONE_WORKER
+def test_l04_masked_answers_briefly_and_stops_unmasked_not_always(lesson04_runs, tiny):
+    """L04: "the masked model answers briefly and stops every time ... The unmasked model
+    mostly does too, but not always: here it leaves one answer empty and rambles on another"."""
     _, tok = tiny
     questions = held_out_questions("course:eval")
     prompts = prompts_for([q["instruction"] for q in questions], [q["input"] for q in questions])
-    for run in lesson04_runs.values():
-        rows = generate_ids(run.model, tok, prompts)
-        assert all(row and row[-1] == tok.eos_token_id and len(row) <= 8 for row in rows)
+    masked, unmasked = (generate_ids(lesson04_runs[m].model, tok, prompts)
+                        for m in ("response", "none"))
+    assert all(row and row[-1] == tok.eos_token_id and len(row) <= 8 for row in masked)
+    assert sum(row == [tok.eos_token_id] for row in unmasked) == 1
+    assert sum(len(row) > 8 for row in unmasked) == 1
 
 
 @pytest.mark.slow
+@ONE_WORKER
 def test_l04_the_raw_question_still_gets_a_continuation(lesson04_runs, tiny):
     """L04: "Asked raw, the tuned model still continues with more questions ...; in the
     template it answers and stops"."""
@@ -118,12 +155,71 @@ def test_l04_the_raw_question_still_gets_a_continuation(lesson04_runs, tiny):
 
 
 @pytest.mark.slow
+@ONE_WORKER
 def test_l04_only_the_unmasked_run_learns_to_write_instructions(lesson04_runs, tiny):
-    """L04: the unmasked run "has learned to *produce* prompts"; the masked run "writes
-    instructions about as rarely as the base model did"."""
+    """L04: the unmasked run "has learned to *produce* prompts: about half of its samples
+    write one, against one in five for the base model"; the masked run "writes instructions
+    about as rarely as the base model did"."""
     base, tok = tiny
-    share = {name: instruction_share(unprompted_samples(m, tok, n=16, seed=0))
+    share = {name: instruction_share(unprompted_samples(m, tok, n=64, seed=0))
              for name, m in {"base": base, "masked": lesson04_runs["response"].model,
                              "unmasked": lesson04_runs["none"].model}.items()}
-    assert share["unmasked"] >= 0.75
-    assert share["base"] <= 0.25 and abs(share["masked"] - share["base"]) <= 2 / 16
+    assert round(share["base"], 1) == 0.2 and 0.45 <= share["unmasked"] <= 0.6
+    assert abs(share["masked"] - share["base"]) <= 3 / 64
+
+
+@pytest.fixture(scope="module")
+def lesson06_report(lesson04_runs):
+    """Lesson 06's table. Its models are lesson 04's runs: lesson 06 trains them without the
+    held-out evaluation, which changes no weight (measuring runs in eval mode, without
+    randomness), so the fixture of lesson 04 stands in for them."""
+    return evaluate({"base": "tiny", "masked": lesson04_runs["response"],
+                     "unmasked": lesson04_runs["none"]}, "course:eval_styles", samples=0)
+
+
+@pytest.mark.slow
+@ONE_WORKER
+def test_l06_exact_match_of_the_three_models(lesson06_report, lesson04_runs):
+    """L06: "The base model gets nothing right ... Both fine-tunes answer short and stop (the
+    unmasked one not quite always). Their exact match is below their next-token accuracy of
+    lesson 04 (97% and 85%)" and "differ by 18 points of exact match above (0.91 against
+    0.73)"."""
+    s = lesson06_report.summaries
+    assert s["base"]["exact_match"].k == 0 and s["base"]["checks"]["stopped"].k == 0
+    assert s["masked"]["checks"]["stopped"].value == 1
+    assert 0.95 < s["unmasked"]["checks"]["stopped"].value < 1
+    em = {name: s[name]["exact_match"].value for name in ("masked", "unmasked")}
+    assert (round(em["masked"], 2), round(em["unmasked"], 2)) == (0.91, 0.73)
+    for name, masking in (("masked", "response"), ("unmasked", "none")):
+        assert em[name] < lesson04_runs[masking].history.eval_accuracy[-1]
+
+
+@pytest.mark.slow
+@ONE_WORKER
+def test_l06_seen_and_unseen_phrasings(lesson06_report):
+    """L06: "the masked fine-tune at 0.98 on seen phrasings and 0.88 on unseen ones (80 of 82
+    and 190 of 216 questions). Misspelt questions suffer most (29 of 36 right), then embedded
+    and casual ones (31 of 36 each)"."""
+    s = lesson06_report.summaries["masked"]
+    seen, unseen = (s["by_seen"][g]["exact_match"] for g in ("seen", "unseen"))
+    assert (seen.k, seen.n, unseen.k, unseen.n) == (80, 82, 190, 216)
+    styles = {name: r["exact_match"] for name, r in s["by_phrasing_style"].items()}
+    worst = sorted(styles, key=lambda name: styles[name].value)[:3]
+    assert worst[0] == "misspelt" and styles["misspelt"].k == 29
+    assert sorted(worst[1:]) == ["casual", "embedded"]
+    assert styles["casual"].k == styles["embedded"].k == 31
+
+
+@pytest.mark.slow
+def test_l06_seed_ranges_at_100_steps_do_not_overlap():
+    """L06: "at 100 steps the masked runs answered 0.69-0.74 of the questions, the unmasked
+    ones 0.44-0.51"."""
+    exact = {"response": [], "none": []}
+    for seed in (0, 1, 2):
+        runs = {m: train("tiny", masking=m, seed=seed, max_steps=100, eval_data=None,
+                         progress=False, verbose=False) for m in exact}
+        report = evaluate(runs, "course:eval_styles", samples=0)
+        for m in exact:
+            exact[m].append(report.summaries[m]["exact_match"].value)
+    assert (round(min(exact["response"]), 2), round(max(exact["response"]), 2)) == (0.69, 0.74)
+    assert (round(min(exact["none"]), 2), round(max(exact["none"]), 2)) == (0.44, 0.51)

@@ -3,17 +3,8 @@ from course_lib.training.history import RunHistory
 from course_lib.training.plots import in_notebook, plot_history
 
 
-def run(masking: str, offset: float) -> RunHistory:
-    h = RunHistory(model="toy", masking=masking)
-    for step in range(1, 6):
-        h.add_train_loss(step, 3.0 - step * 0.2 + offset)
-    for step in (0, 5):
-        h.add_eval(step, 3.0 - step * 0.3, step / 10)
-    return h
-
-
-def test_single_run_plot_has_loss_and_accuracy_panels():
-    fig = plot_history(run("response", 0))
+def test_single_run_plot_has_loss_and_accuracy_panels(toy_history):
+    fig = plot_history(toy_history("response", 0))
     assert len(fig.axes) == 2
     assert len(fig.axes[0].lines) == 2  # reported training loss and held-out loss
     assert fig.axes[0].get_yscale() == "log"  # step 0's ~11 does not flatten the rest

@@ -205,7 +205,7 @@ class _Tee(io.StringIO):
         "masking='response' grades the answer and its EOS only: what the model should learn "
         "to write. Return what train returns.",
     ],
-    timeout=180,  # it trains: about 10 s alone on 2 cores, much more on a busy machine
+    timeout=180,  # it trains: about 3 s alone on 2 cores, much more on a busy machine
 )
 def check_fine_tune(fine_tune):
     # deferred: the grader's start imports every check module; these load torch
