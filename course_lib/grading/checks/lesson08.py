@@ -57,9 +57,9 @@ def _wrong_lora_counts(config, r: int, targets: list[str]) -> list[tuple[int, st
     timeout=120,  # counting with peft on the meta device: seconds on a busy machine
 )
 def check_lora_parameters(lora_parameters):
-    # deferred: peft and transformers stay out of the grader's start (it imports every check)
     from peft import LoraConfig
 
+    # deferred: peft and transformers stay out of the grader's start (it imports every check)
     from course_lib.loading import preset_config
     from course_lib.training.memory import count_parameters
 
