@@ -9,6 +9,12 @@ Each experiment states the guide's claim, then a hypothesis: the claim as a pred
 measurement can contradict. Both were written (and committed) before the first result; an
 experiment is never tuned until it agrees. The data variants are `course:variant_*`
 (world/variants.py; their data card is course_lib/assets/data/README.md).
+
+The baseline of every experiment is the course's default recipe (`train()`'s defaults,
+settings.RECIPE: its data, frozen parts, learning rate and steps), except for the one setting
+the claim is about; each experiment's `note` says what its baseline is. Two experiments add
+an arm that the recipe made worth measuring: their hypotheses keep the text written before
+the first run and add one sentence, written before that arm's first run.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ from course_lib.experiments.design import (
 from course_lib.world.phrasings import ARITHMETIC
 
 TEMPLATE_NAMES = ("one_line", "human_assistant", "qa")
+# What the default recipe freezes (settings.RECIPE.freeze), spelt out: the forgetting arm
+# that trains like the recipe keeps its name if the recipe changes (a test compares them).
+RECIPE_FROZEN = ("embed_tokens", "mlp", "v_proj", "o_proj")
 
 
 def _in_template(name: str) -> Metric:
@@ -60,6 +69,8 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
         arms=(Arm("response only"),
               Arm("every token", "masking='none': the prompt is trained too", masking="none")),
         metrics=(EXACT_MATCH, UNSEEN, ADHERENCE, LEAK),
+        note="Baseline: the default recipe (its data, frozen parts and rate); the variant "
+             "changes only the masking.",
     ),
     Experiment(
         name="inconsistent-formatting",
@@ -75,7 +86,9 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
                  Metric("adherence_one_line", "every check passed, one_line",
                         _adherence_one_line)),
         templates=TEMPLATE_NAMES,
-        note="Questions are asked in each of the three templates.",
+        note="Baseline: the default recipe's training (frozen parts, rate) on course:train, "
+             "the records the mixed variant is made from. Questions are asked in each of the "
+             "three templates.",
     ),
     Experiment(
         name="poor-quality",
@@ -88,6 +101,8 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
               Arm("20% poor", "171 of 855 rows poor", data="course:variant_poor_20"),
               Arm("50% poor", "428 of 855 rows poor", data="course:variant_poor_50")),
         metrics=(EXACT_MATCH, POOR_STYLE, ADHERENCE),
+        note="Every arm: the default recipe's training (frozen parts, rate) on course:train's "
+             "records, a share of them replaced.",
     ),
     Experiment(
         name="quality-vs-quantity",
@@ -100,7 +115,8 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
                   data="course:variant_quantity_noisy")),
         metrics=(EXACT_MATCH, UNSEEN, POOR_STYLE),
         note="Equal steps (the same compute): equal epochs would give the 800-row arm 4x the "
-             "steps, and any gain could come from the extra training alone.",
+             "steps, and any gain could come from the extra training alone. Both arms: the "
+             "default recipe's training (frozen parts, rate) otherwise.",
     ),
     Experiment(
         name="prompt-variability",
@@ -109,13 +125,20 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
               "question).",
         hypothesis="Tuning data with several phrasings per task gives higher exact match on "
                    "the phrasing styles that no tuning record uses than the same facts asked "
-                   "in one phrasing per task.",
+                   "in one phrasing per task. (Added with the 'many styles' arm, before its "
+                   "first run:) Tuning data that also asks each fact in many styles (casual, "
+                   "polite, imperative, filler words, embedded, typos) gives higher exact "
+                   "match on those unseen styles than several tidy phrasings, at equal steps.",
         arms=(Arm("several phrasings", data="course:train"),
               Arm("one phrasing", "every instruction in its task's first phrasing",
                   data="course:variant_one_phrasing"),
-              Arm("the default recipe's data", "the recipe's own tuning data", optional=True)),
+              Arm("many styles", "8 more phrasings per fact in many styles (the default "
+                  "recipe's data, course:train_varied)", data="course:train_varied")),
         metrics=(UNSEEN, SEEN, EXACT_MATCH),
-        note="The same facts, answers and order; only the instructions' wording changes.",
+        note="Baseline: the default recipe's training (frozen parts, rate) on course:train. "
+             "One phrasing: the same facts, answers and order, only the wording changes. Many "
+             "styles: course:train plus 8 paraphrases per fact, none in an evaluation style. "
+             "Equal steps: every arm trains on the same number of examples.",
     ),
     Experiment(
         name="style-overfitting",
@@ -131,6 +154,10 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
                         higher_is_better=False),
                  Metric("right_any_style", "right answer, in any trained style",
                         right_in_any_style)),
+        note="Both arms: the default recipe's training (frozen parts, rate) on the same "
+             "instructions, facts and order; only the responses' wording differs. Measured "
+             "(lesson 07): with the recipe's frozen parts neither arm learns the new wording, "
+             "even in 500 steps; with freeze=() in both arms the fixed style leaks.",
     ),
     Experiment(
         name="balance",
@@ -146,6 +173,8 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
                  Metric("exact_match_other", "exact match, other tasks",
                         on_kinds(ARITHMETIC, arithmetic=False)),
                  STATEMENTS),
+        note="Both arms: the default recipe's training (frozen parts, rate), the same number "
+             "of rows and steps.",
     ),
     Experiment(
         name="forgetting",
@@ -153,13 +182,22 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
         claim="Tuning should unlock what the base model knows, not overwrite it.",
         hypothesis="A full fine-tune keeps less of the base model's statement-form knowledge "
                    "('2 + 2 =' -> 4) than freezing the embeddings and MLPs or training LoRA "
-                   "adapters, at similar exact match; neither of those is slower.",
+                   "adapters, at similar exact match; neither of those is slower. (Added with "
+                   "the 'q, k and norms only' arm, before its first run:) Training only "
+                   "q_proj, k_proj and the norms keeps at least as much statement knowledge as "
+                   "freezing the embeddings and MLPs, with lower exact match at the same rate "
+                   "and steps.",
         arms=(Arm("full fine-tune", freeze=()),
               Arm("frozen embeddings + MLP", "embeddings and MLPs not trained",
                   freeze=("embed_tokens", "mlp")),
               Arm("LoRA", "LoRA adapters (r 8, q_proj and v_proj), merged", freeze=(),
-                  lora=True)),
+                  lora=True),
+              Arm("q, k and norms only", "the default recipe's frozen parts: embeddings, "
+                  "MLPs, v_proj and o_proj", freeze=RECIPE_FROZEN)),
         metrics=(STATEMENTS, EXACT_MATCH, UNSEEN, SECONDS),
-        note="The base model's own statement knowledge is printed with the table.",
+        note="Every arm names what it freezes and trains at the tiny model's rate for a given "
+             "`freeze` (1e-3; the default recipe trains its q, k and norms at 2e-3) on the "
+             "default recipe's data and steps. The base model's own statement knowledge is "
+             "printed with the table.",
     ),
 )}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from course_lib.experiments.catalogue import EXPERIMENTS
+from course_lib.experiments.catalogue import EXPERIMENTS, RECIPE_FROZEN
 from course_lib.experiments.design import (
     EXACT_MATCH,
     LEAK,
@@ -16,6 +16,7 @@ from course_lib.experiments.design import (
 )
 from course_lib.experiments.runner import arms_to_run, resolved
 from course_lib.formatting.records import load_records
+from course_lib.training.settings import RECIPE
 
 
 def row(response, reference="4", kind="add", **labels):
@@ -83,3 +84,12 @@ def test_an_answer_is_right_in_any_trained_style_but_not_inside_a_wrong_one():
     assert not answer_in_any_style("4 5", "4")
     run = ArmRun([row("The answer is 4."), row("5"), row("2 + 2 = 4.")])
     assert right_in_any_style(run).k == 2
+
+
+def test_arms_named_after_the_default_recipe_train_as_it_does():
+    # Their names and texts say "the default recipe's": when the recipe changes, so must they.
+    assert RECIPE_FROZEN == RECIPE.freeze
+    forgetting = {arm.name: arm for arm in EXPERIMENTS["forgetting"].arms}
+    assert forgetting["q, k and norms only"].freeze == RECIPE.freeze
+    variability = {arm.name: arm for arm in EXPERIMENTS["prompt-variability"].arms}
+    assert variability["many styles"].data == RECIPE.data
