@@ -15,11 +15,12 @@ serves and what to read first. A stage imports only from itself and the stages a
                  template search, the standard collator, TRL's labels, audit, view   lesson 03
     3 training   fine-tunes: loop_by_hand (the step written out), runner (`train()` on
                  transformers' Trainer), settings, trainer, callbacks, history; fast_loss is
-                 optional reading                                            lessons 04, 05
+                 optional reading; memory (estimated before a run)     lessons 04, 05, 08
     4 evaluation did it work? generation, metrics, adherence, uncertainty, agreement,
                  compare, inspect_model, base_model                     lessons 01, 04, 06
     5 experiments the guide's mistakes and good practices, measured: design, catalogue,
-                 runner (seeds, an on-disk cache), result, view                  lesson 07
+                 runner (seeds, an on-disk cache), result, view; ways_to_train
+                 (every weight, LoRA or frozen parts)                   lessons 07, 08
     6 grading    exercises from solutions, checks, the isolated grader     every lesson
     tools        cli (the `course` command), demo (`course demo`), colab (a lesson's first
                  cell), notebook_runner (run a notebook headless)

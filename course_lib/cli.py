@@ -5,6 +5,7 @@
     course show-mask --data my.jsonl --row 3      the same for row 3 of a data file
     course train --masking response --steps 100 --out runs/masked
     course train --data my.jsonl --max-length 256 --steps 200 --out runs/mine
+    course train --processes 2 --batch-size 8 --out runs/two    as 2 processes (torchrun)
     course ask --model runs/masked "What is 2+2?"
     course compare runs/masked runs/unmasked --out compare.png
     course eval tiny runs/masked runs/unmasked --json r.json   metrics table, JSON, figure
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -157,8 +159,31 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(f"report written to {args.json}")
     return 0 if report.passed == report.total else 1
 
+
 def _eval_source(value: str) -> str | None:
     return None if value.lower() in {"none", "off", ""} else value
+
+
+def launch_processes(args: argparse.Namespace) -> int:
+    """Run this same `course train` as --processes N processes through torchrun, then check
+    that N really ran (history.json's world_size): one per GPU, or gloo processes on a CPU."""
+    from course_lib.training.history import RunHistory
+
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               f"--nproc_per_node={args.processes}", "-m", "course_lib.cli", *args.argv]
+    print("launching: " + " ".join(command[2:]), flush=True)
+    # The processes' output, line by line, through this process: a notebook shows it too.
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True) as launched:
+        for line in launched.stdout:
+            print(line, end="", flush=True)
+    if launched.returncode != 0:
+        return launched.returncode
+    ran = RunHistory.load(args.out).world_size
+    if ran != args.processes:
+        raise CourseError(f"--processes {args.processes} was asked for but {ran} trained "
+                          f"together (history.json's world_size); check torchrun's output.")
+    return 0
 
 
 def _freeze_choice(names: list[str] | None) -> tuple[str, ...] | None:
@@ -173,6 +198,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     from course_lib.loading import resolve_model_name
 
     resolve_model_name(args.model)  # a typo fails at once, before the slow Trainer import
+    if args.processes < 1:
+        raise CourseError(f"--processes must be 1 or more, not {args.processes}.")
+    if args.processes > 1 and "LOCAL_RANK" not in os.environ:  # not yet launched by torchrun
+        return launch_processes(args)
     from course_lib.training.runner import train
 
     # Options left out keep train()'s defaults: the course's recipe (training/settings.py).
@@ -195,7 +224,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         template=args.template,
         max_length=args.max_length,
     )
-    print(f"saved model, history.json and loss.png in {result.out_dir}")
+    if result.out_dir is not None:  # the main process (the only one when N = 1) saves
+        print(f"saved model, history.json and loss.png in {result.out_dir}")
     return 0
 
 
@@ -443,14 +473,19 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, default=None, help="learning rate (default suits the model)")
     p.add_argument("--batch-size", type=int, default=None, help="default: the recipe's, 16")
     p.add_argument("--eval-every", type=int, default=10, help="steps between held-out evaluations")
-    p.add_argument("--lora", action="store_true", help="train LoRA adapters (q_proj, v_proj)")
+    p.add_argument("--lora", action=argparse.BooleanOptionalAction, default=None,
+                   help="train LoRA adapters (q_proj, v_proj); default: the preset's choice "
+                        "(LoRA for qwen2.5-0.5b), else the recipe's partial fine-tune")
     p.add_argument("--freeze", nargs="+", default=None, metavar="NAME",
                    help="keep these parts as they are, as pieces of parameter names (e.g. "
-                        "embed_tokens mlp); 'none' trains every weight (default: the recipe's: "
-                        "embed_tokens mlp v_proj o_proj)")
+                        "embed_tokens mlp); 'none' trains every weight (default without LoRA: "
+                        "the recipe's: embed_tokens mlp v_proj o_proj)")
     p.add_argument("--resume", action="store_true",
                    help="continue from the last checkpoint in --out")
     p.add_argument("--out", required=True, help="new folder for the run (never overwritten)")
+    p.add_argument("--processes", type=int, default=1, metavar="N",
+                   help="train as N processes through torchrun (one per GPU; on a CPU, gloo); "
+                        "--batch-size is per process")
 
 
 def _add_show_mask_options(p: argparse.ArgumentParser) -> None:
@@ -657,6 +692,7 @@ def main(argv: list[str] | None = None) -> int:
     # machine spinning threads fight other processes; we measured 7.3 s/step -> 1.6 s/step.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # to launch the same command again
     if args.command != "doctor":
         _quiet_libraries()
     try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, metadata
+from typing import Any
 
 import torch
 
@@ -82,3 +83,50 @@ def lesson_setup(model: str = "tiny") -> LessonContext:
     if on_colab() and choice.device == "cpu":
         print("tip:    Runtime > Change runtime type > T4 GPU makes the real models fast.")
     return LessonContext(model=model, device=choice, threads=threads)
+
+
+def smoke_check(model: str = "smollm2-135m", steps: int = 60, batch_size: int = 16,
+                limit: int | None = None) -> dict[str, Any]:
+    """The course's whole path on `model` in a few minutes: measure the base model, fine-tune
+    it (masked), measure again. Prints `name: value` lines to paste into an issue. On a
+    Colab T4:
+
+        >>> figures = smoke_check("smollm2-135m")  # doctest: +SKIP
+        device: cuda (float16) Tesla T4
+        ...
+    """
+    # deferred: every lesson's first cell imports this module; these take seconds to import.
+    from course_lib.evaluation.report import evaluate
+    from course_lib.training.memory import estimate_memory
+    from course_lib.training.runner import train
+
+    choice = choose_device()
+    name = torch.cuda.get_device_name(0) if choice.device == "cuda" else choice.device
+    figures: dict[str, Any] = {"device": f"{choice.device} ({str(choice.dtype)[6:]}) {name}",
+                               "model": f"{model} ({MODEL_PRESETS.get(model, model)})"}
+    before = evaluate({"base": model}, samples=0, limit=limit).summaries["base"]
+    if choice.device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    # The course's recipe (train()'s defaults: its data, frozen parts or the preset's LoRA).
+    run = train(model, max_steps=steps, batch_size=batch_size, eval_every=steps, progress=False,
+                verbose=False)
+    after = evaluate({"tuned": (run.model, run.tokenizer)}, samples=0,
+                     limit=limit).summaries["tuned"]
+    h = run.history
+    figures.update({
+        "lora": h.lora, "frozen": " ".join(h.freeze) or "none",
+        "gradient_checkpointing": h.gradient_checkpointing,
+        "steps": h.steps_done, "train_seconds": round(h.wall_time_s, 1),
+        "steps_per_s": round(h.steps_done / h.wall_time_s, 2),
+        "estimate_gb": round(estimate_memory(run.model, batch_size, 64, lora=h.lora,
+                                             dtype=choice.dtype, freeze=h.freeze).total / 1e9,
+                             2),
+        "peak_memory_gb": round(torch.cuda.max_memory_allocated() / 1e9, 2)
+        if choice.device == "cuda" else "n/a (CPU)",
+        "held_out_accuracy": f"{h.eval_accuracy[0]:.3f} -> {h.eval_accuracy[-1]:.3f}",
+        "exact_match": f"{before['exact_match']} -> {after['exact_match']}",
+        "fast_path": h.fast_path,
+    })
+    for key, value in figures.items():
+        print(f"{key}: {value}")
+    return figures

@@ -5,16 +5,24 @@ package, so nothing is downloaded. On Colab one variable switches to a real smal
 
     >>> model, tokenizer = load_model_and_tokenizer("tiny")      # embedded, offline
     >>> model, tokenizer = load_model_and_tokenizer("smollm2-135m")  # doctest: +SKIP
+
+Each preset also knows how it is usually tuned (a full fine-tune or LoRA) and its shape, so
+its memory can be estimated, or a randomly initialised stand-in built, without a download:
+
+    >>> PRESETS["qwen2.5-0.5b"].lora, preset_config("smollm2-135m").num_hidden_layers
+    (True, 30)
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
+from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 from transformers.utils import logging as hf_logging
 
 from course_lib.env import choose_device, hub_offline
@@ -22,12 +30,64 @@ from course_lib.errors import CourseError, with_advice
 
 EMBEDDED_MODEL_DIR = Path(__file__).parent / "assets" / "tiny-base"
 
-# Short names a learner can type. Everything else is a local folder or a Hub id.
-MODEL_PRESETS: dict[str, str] = {
-    "tiny": str(EMBEDDED_MODEL_DIR),
-    "smollm2-135m": "HuggingFaceTB/SmolLM2-135M",
-    "qwen2.5-0.5b": "Qwen/Qwen2.5-0.5B",
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A model a learner can name in one word, and how the course tunes it."""
+
+    source: str  # a folder or a Hub id
+    lora: bool  # LoRA by default (the model is too big to fine-tune whole on a free GPU)
+    about: str
+    # The config's sizes (copied from the model's config.json): enough to estimate memory or
+    # to build a randomly initialised model of the same shape, with no download.
+    shape: dict[str, Any] = field(default_factory=dict)
+
+
+SMOLLM2_135M_SHAPE = dict(
+    model_type="llama", hidden_size=576, intermediate_size=1536, num_hidden_layers=30,
+    num_attention_heads=9, num_key_value_heads=3, head_dim=64, vocab_size=49152,
+    max_position_embeddings=8192, rope_theta=100000.0, rms_norm_eps=1e-5,
+    tie_word_embeddings=True, bos_token_id=0, eos_token_id=0,
+)
+QWEN25_05B_SHAPE = dict(
+    model_type="qwen2", hidden_size=896, intermediate_size=4864, num_hidden_layers=24,
+    num_attention_heads=14, num_key_value_heads=2, vocab_size=151936,
+    max_position_embeddings=32768, rope_theta=1000000.0, rms_norm_eps=1e-6,
+    tie_word_embeddings=True, bos_token_id=151643, eos_token_id=151643,
+    use_sliding_window=False, sliding_window=32768, max_window_layers=24,
+)
+
+PRESETS: dict[str, Preset] = {
+    "tiny": Preset(str(EMBEDDED_MODEL_DIR), lora=False,
+                   about="the course's embedded base model, no download"),
+    "smollm2-135m": Preset("HuggingFaceTB/SmolLM2-135M", lora=False,
+                           about="135M parameters: a full fine-tune fits a free T4",
+                           shape=SMOLLM2_135M_SHAPE),
+    "qwen2.5-0.5b": Preset("Qwen/Qwen2.5-0.5B", lora=True,
+                           about="494M parameters: LoRA by default on a free T4",
+                           shape=QWEN25_05B_SHAPE),
 }
+# Short names a learner can type. Everything else is a local folder or a Hub id.
+MODEL_PRESETS: dict[str, str] = {name: p.source for name, p in PRESETS.items()}
+
+
+def preset_config(name: str, **changes: Any):
+    """The config of a preset's shape, built locally (no download); `changes` override sizes,
+    e.g. num_hidden_layers=2 for a fast stand-in with the real vocabulary and heads."""
+    preset = PRESETS.get(name)
+    if preset is None or not preset.shape:
+        shaped = [n for n, p in PRESETS.items() if p.shape]
+        raise CourseError(f"No shape is recorded for '{name}'; presets with one: "
+                          f"{', '.join(shaped)}.")
+    sizes = {**preset.shape, **changes}
+    return AutoConfig.for_model(sizes.pop("model_type"), **sizes)
+
+
+def default_lora(name: str | Path) -> bool:
+    """Whether a model is tuned with LoRA unless told otherwise: its preset's choice, else no."""
+    preset = PRESETS.get(str(name))
+    return preset.lora if preset is not None else False
 
 
 def resolve_model_name(name: str | Path) -> str:
@@ -38,8 +98,8 @@ def resolve_model_name(name: str | Path) -> str:
             f"The embedded model is missing from {EMBEDDED_MODEL_DIR}; reinstall the course, "
             f"or rebuild it with `course build-base-model --out {EMBEDDED_MODEL_DIR}`."
         )
-    if name in MODEL_PRESETS:
-        return MODEL_PRESETS[name]
+    if name in PRESETS:
+        return PRESETS[name].source
     path = Path(name).expanduser()
     if path.exists():
         if not (path / "config.json").exists():
@@ -110,10 +170,12 @@ def load_model_and_tokenizer(
     choice = choose_device()
     device = device or choice.device
     # fp32 for the tiny model whatever the device: it is small, and half precision buys nothing.
-    dtype = dtype or (torch.float32 if source == MODEL_PRESETS["tiny"] else choice.dtype)
+    dtype = dtype or (torch.float32 if source == PRESETS["tiny"].source else choice.dtype)
     tokenizer = _from_pretrained(AutoTokenizer, source)
     model = _from_pretrained(AutoModelForCausalLM, source, dtype=dtype)
-    if tokenizer.pad_token is None:  # many base models ship without one
+    if tokenizer.pad_token is None:  # many base models (SmolLM2 too) ship without one
+        # pad == eos is safe here: the course pads labels with -100 by position, never by
+        # token id, so the real EOS at the end of each response is still trained.
         tokenizer.pad_token = tokenizer.eos_token
     model.to(device)
     model.eval()

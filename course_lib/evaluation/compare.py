@@ -23,6 +23,7 @@ from typing import Any
 from course_lib.display import CourseFigure, log_loss_axis, new_figure
 from course_lib.env import evaluating
 from course_lib.evaluation.generation import GenerationSettings, complete_batch
+from course_lib.formatting.chat import adds_bos
 from course_lib.formatting.records import load_raw_rows
 from course_lib.formatting.schemas import normalize_record
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
@@ -121,9 +122,13 @@ def runs_table(histories: Sequence[Any]) -> RunsTable:
 
 def unprompted_samples(model, tokenizer, n: int = 8, max_new_tokens: int = 40,
                        seed: int = 0) -> list[str]:
-    """Sample `n` texts from the model given nothing but the BOS token: what it writes freely."""
+    """Sample `n` texts from the model given nothing but the start of a text: what it writes
+    freely. The start is the BOS token; a tokenizer that adds none (SmolLM2, Qwen) starts
+    from its BOS or end-of-text token written out, the separator its documents were read with.
+    """
     settings = GenerationSettings(max_new_tokens=max_new_tokens, do_sample=True, seed=seed)
-    return complete_batch(model, tokenizer, [""] * n, settings)
+    start = "" if adds_bos(tokenizer) else (tokenizer.bos_token or tokenizer.eos_token)
+    return complete_batch(model, tokenizer, [start] * n, settings)
 
 
 def instruction_share(texts: Sequence[str], template: str | Template = DEFAULT_TEMPLATE) -> float:

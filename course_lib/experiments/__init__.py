@@ -7,8 +7,9 @@ evaluation/report.py's `evaluate` on the same held-out questions.
 Read first: design.py (an arm, a metric, an experiment), then catalogue.py (the eight
 experiments, each with the guide's claim and a hypothesis written before the result), then
 runner.py (`run_experiment`: seeds, the on-disk cache, medians and spreads) and view.py (the
-table and the figure). `course experiment NAME` runs one from a terminal.
+table and the figure). `course experiment NAME` runs one from a terminal. ways_to_train.py is
+lesson 08's experiment: every weight, LoRA, or the recipe's frozen parts.
 
 It is a stage of its own because it uses both training (stage 3) and evaluation (stage 4),
-and only lesson 07 and the `course experiment` command need it.
+and only lessons 07 and 08 and the `course experiment` command need it.
 """

@@ -41,7 +41,8 @@ class Arm:
     data: str | None = None  # None: the default recipe's data
     masking: str = "response"
     freeze: tuple[str, ...] | None = None
-    lora: bool = False
+    lora: bool | None = None  # None: train()'s choice (the preset's: LoRA for qwen2.5-0.5b)
+    learning_rate: float | None = None  # None: train()'s default for the model and settings
     optional: bool = False  # left out when it trains exactly like another arm
 
     def train_settings(self) -> dict[str, Any]:
@@ -53,8 +54,10 @@ class Arm:
             settings["masking"] = self.masking
         if self.freeze is not None:
             settings["freeze"] = tuple(self.freeze)
-        if self.lora:
-            settings["lora"] = True
+        if self.lora is not None:
+            settings["lora"] = self.lora
+        if self.learning_rate is not None:
+            settings["learning_rate"] = self.learning_rate
         return settings
 
 

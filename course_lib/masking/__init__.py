@@ -5,7 +5,8 @@ loss.py (the masked cross-entropy written out, where 0/0 shows).
 Then the other ways to build labels, to see why they fail: template_search.py (the old
 collator), standard_collator.py (`mlm=False`, the wrong one), trl_labels.py (TRL's own),
 strategies.py (all side by side). audit.py finds the mistakes; view.py shows every token's
-label in a notebook or a terminal.
+label in a notebook or a terminal. packing.py: several examples in one row, and how that can
+break the labels and the attention (lesson 08).
 """
 
 # The ways this stage builds labels, by name: `train(masking=...)` takes the first two; all

@@ -5,4 +5,5 @@ Then runner.py (`train()`, the same on transformers' Trainer, in four named step
 settings.py (every TrainingArguments choice), trainer.py (the course's loss) and data.py.
 callbacks.py, held_out.py, history.py and plots.py measure and draw a run; with_trl.py is
 lesson 05's TRL helpers. fast_loss.py is optional reading: the speed tricks.
+memory.py estimates a run's memory before it starts (lesson 08).
 """

@@ -39,6 +39,8 @@ class ResponseEvalCallback(TrainerCallback):
         self.batch_size = batch_size
 
     def _evaluate(self, state, model) -> None:
+        if not state.is_world_process_zero:
+            return  # N processes train together; one measures (the others wait at the next step)
         m = response_metrics(model, self.examples, self.pad_token_id, self.batch_size)
         state.log_history.append(
             {

@@ -132,12 +132,19 @@ def kept_loss(model, inputs: dict, labels: torch.Tensor, num_items_in_batch=None
 # values are still computed everywhere, since the kept queries attend to them.
 
 
+# Attention that is causal when given no mask. Eager attention is not: without a mask every
+# position would see the tokens after it, so the short cut is off for it.
+CAUSAL_WITHOUT_MASK = ("sdpa", "flash_attention_2", "flash_attention_3")
+
+
 def can_skip_last_layer(model) -> bool:
-    """True for a plain (unwrapped, non-PEFT) LlamaForCausalLM without attention dropout."""
+    """True for a plain (unwrapped, non-PEFT) LlamaForCausalLM without attention dropout
+    whose attention is causal without a mask (not "eager")."""
     config = getattr(model, "config", None)
     return (
         type(model).__name__ == "LlamaForCausalLM"
         and getattr(config, "model_type", "") == "llama"
+        and getattr(config, "_attn_implementation", "eager") in CAUSAL_WITHOUT_MASK
         and not getattr(config, "attention_dropout", 0.0)
         and getattr(config, "pretraining_tp", 1) == 1
     )

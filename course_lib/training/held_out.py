@@ -18,6 +18,7 @@ import torch
 
 from course_lib.env import evaluating
 from course_lib.masking.labels import IGNORE_INDEX, pad_batch
+from course_lib.training.fast_loss import why_not_fast
 
 
 @dataclass(frozen=True)
@@ -38,20 +39,25 @@ def response_metrics(
     The model's train/eval mode is restored afterwards (this runs inside training too).
     """
     total_loss, correct, count = 0.0, 0, 0
+    # Logits only where a response token is predicted, when the model can (fast_loss.py): a
+    # real vocabulary makes full logits big (32 x 512 positions x 151,936 floats = 10 GB).
+    only_kept = not why_not_fast(model)
     with evaluating(model) as device:
         for start in range(0, len(examples), batch_size):
             batch = pad_batch(examples[start : start + batch_size], pad_token_id)
-            logits = model(
-                input_ids=batch["input_ids"].to(device),
-                attention_mask=batch["attention_mask"].to(device),
-                use_cache=False,
-            ).logits.float()
             # Position t predicts token t+1, exactly like the training loss.
-            logits, targets = logits[:, :-1], batch["labels"][:, 1:].to(device)
+            targets = batch["labels"][:, 1:].to(device)
             keep = targets != IGNORE_INDEX
             if not keep.any():
                 continue
-            picked, wanted = logits[keep], targets[keep]
+            inputs = dict(input_ids=batch["input_ids"].to(device),
+                          attention_mask=batch["attention_mask"].to(device), use_cache=False)
+            if only_kept:
+                picked = model(**inputs, logits_to_keep=torch.nn.functional.pad(
+                    keep, (0, 1), value=False)).logits.float()
+            else:
+                picked = model(**inputs).logits[:, :-1][keep].float()
+            wanted = targets[keep]
             total_loss += torch.nn.functional.cross_entropy(picked, wanted, reduction="sum").item()
             correct += (picked.argmax(-1) == wanted).sum().item()
             count += int(keep.sum())

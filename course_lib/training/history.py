@@ -37,9 +37,12 @@ class RunHistory:
     seed: int = 0
     max_steps: int = 0
     learning_rate: float = 0.0
-    batch_size: int = 0
+    batch_size: int = 0  # per process: the batch of one optimizer step is this x world_size
     device: str = "cpu"
+    world_size: int = 1  # processes that trained together (each on its share of a batch)
     lora: bool = False
+    freeze: list[str] = field(default_factory=list)  # pieces of the names of weights not trained
+    gradient_checkpointing: bool = False
     data: str = ""
     template: str = ""  # how records became text, e.g. "one_line"
     eval_data: str = ""  # the held-out set the eval curves come from, e.g. "course:eval"

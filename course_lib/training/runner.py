@@ -21,6 +21,7 @@ loop_by_hand.py writes the same loop out in forty lines.
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import shutil
 import tempfile
 import time
@@ -30,16 +31,16 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from peft import LoraConfig, get_peft_model
+from peft import get_peft_model
 from transformers import TrainerCallback
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.trainer_utils import get_last_checkpoint
 
-from course_lib.env import SMALL_MODEL_PARAMS, choose_device, choose_threads
+from course_lib.env import SMALL_MODEL_PARAMS, DeviceChoice, choose_device, choose_threads
 from course_lib.errors import CourseError, with_advice
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
-from course_lib.loading import load_model_and_tokenizer
-from course_lib.masking.labels import Masking, PadCollator, PreparedData
+from course_lib.loading import default_lora, load_model_and_tokenizer
+from course_lib.masking.labels import IGNORE_INDEX, Masking, PadCollator, PreparedData
 from course_lib.training.callbacks import LiveLossPlot, ProgressBar, ResponseEvalCallback
 from course_lib.training.data import (
     DataSource,
@@ -52,8 +53,15 @@ from course_lib.training.data import (
 )
 from course_lib.training.fast_loss import FastLoss, fast_run
 from course_lib.training.history import RunHistory, history_from_log
+from course_lib.training.memory import estimate_memory
 from course_lib.training.plots import plot_history
-from course_lib.training.settings import RECIPE, default_learning_rate, training_arguments
+from course_lib.training.settings import (
+    RECIPE,
+    default_learning_rate,
+    lora_settings,
+    step_cap,
+    training_arguments,
+)
 from course_lib.training.trainer import CourseTrainer
 
 CHECKPOINT_DIR = "checkpoints"
@@ -79,7 +87,7 @@ def train(
     learning_rate: float | None = None,
     batch_size: int = RECIPE.batch_size,
     seed: int = 0,
-    lora: bool | Any = False,
+    lora: bool | Any | None = None,
     eval_every: int | None = 10,
     out_dir: str | Path | None = None,
     live_plot: bool = False,
@@ -97,6 +105,7 @@ def train(
     num_threads: int | None = None,
     freeze: Sequence[str] | None = None,
     fast: bool = True,
+    gradient_checkpointing: bool | None = None,
     callbacks: Sequence[TrainerCallback] = (),
     **training_args: Any,
 ) -> TrainResult:
@@ -111,6 +120,8 @@ def train(
     max_steps:  optimizer steps; set None and give num_epochs to train by epochs instead.
     out_dir:    save the model, history.json, loss.png and checkpoints there (never overwrites).
     resume:     continue from the last checkpoint in out_dir.
+    lora:       True for LoRA adapters (or a LoraConfig); None: the preset's choice (LoRA for
+                qwen2.5-0.5b), else a full fine-tune.
     freeze:     parts of the model not to train, as pieces of parameter names: ("mlp",) keeps
                 every `...mlp...` weight as it is, for this run only. Default (None): the
                 recipe's (settings.RECIPE: embeddings, MLPs, v_proj, o_proj) unless lora,
@@ -118,13 +129,20 @@ def train(
     fast:       the speed tricks of fast_loss.py (same numbers); False computes the plain loss.
     max_length: tokens per example (default and upper bound: the model's context, at most 1024).
     num_threads: CPU threads for this run only (default: env.choose_threads for this model).
+    gradient_checkpointing: recompute activations in the backward pass to save memory; None:
+                on a GPU only when estimate_memory says the run would not fit otherwise.
     training_args: anything else for transformers' TrainingArguments (overrides our defaults).
 
     The model is trained in place (a model object you pass changes too) and returned in
     eval mode. With lora=True the adapters are merged into it before it is returned.
+    Launched as N processes (`course train --processes N`, torchrun), each process trains
+    on its share of every batch; only the main one prints and writes out_dir.
     """
     out_path = Path(out_dir).expanduser() if out_dir is not None else None
-    resume_from = _prepare_out_dir(out_path, resume)
+    verbose = verbose and is_main_process()  # N processes, one report
+    resume_from = _prepare_out_dir(out_path, resume) if is_main_process() else None
+    if lora is None:
+        lora = default_lora(model) if isinstance(model, str | Path) else False
     model, tokenizer, model_name = _load(model, tokenizer, bool(lora))
     ready, held_out = prepare_data(
         data, eval_data if eval_every else None, tokenizer, model,
@@ -142,13 +160,19 @@ def train(
     if lora:
         model = add_lora(model, lora, seed)
     device = choose_device()
+    if gradient_checkpointing is None:
+        gradient_checkpointing = checkpointing_needed(model, ready, batch_size, lora, freeze,
+                                                      device, verbose)
     checkpoints = (out_path / CHECKPOINT_DIR if out_path
                    else Path(tempfile.mkdtemp(prefix="course-")))
     args = training_arguments(
         checkpoints, device, max_steps=max_steps, num_epochs=num_epochs, batch_size=batch_size,
         learning_rate=lr, seed=seed, logging_steps=logging_steps, save_every=save_every,
         saving=out_path is not None, fast=fast, overrides=training_args,
+        gradient_checkpointing=gradient_checkpointing,
     )
+    if verbose and step_cap() is not None:
+        print(f"COURSE_MAX_STEPS is set: this run stops after {args.max_steps} steps.")
     threads = choose_threads(n_params < SMALL_MODEL_PARAMS, device.device, asked=num_threads)
     if verbose:
         print(f"threads: {threads.count} - {threads.reason}")
@@ -160,9 +184,11 @@ def train(
     meta = dict(model=model_name, masking=masking, seed=seed, learning_rate=lr,
                 batch_size=batch_size, device=device.device, lora=bool(lora), label=label,
                 template=get_template(template).name, eval_data=held_out.name,
-                eval_examples=len(held_out.examples),
-                num_threads=threads.count)
-    result = collect(trainer, tokenizer, ready, meta, wall, lora=bool(lora), out_dir=out_path)
+                eval_examples=len(held_out.examples), num_threads=threads.count,
+                world_size=args.world_size, gradient_checkpointing=gradient_checkpointing,
+                freeze=list(freeze))
+    result = collect(trainer, tokenizer, ready, meta, wall, lora=bool(lora),
+                     out_dir=out_path if trainer.is_world_process_zero() else None)
     if out_path is None:
         shutil.rmtree(checkpoints, ignore_errors=True)
     if verbose:
@@ -323,6 +349,32 @@ def save_run(out_dir: Path, model, tokenizer, history: RunHistory) -> None:
 
 
 # --- Helpers of the steps ------------------------------------------------------------------
+def is_main_process() -> bool:
+    """True unless this is process 1, 2, ... of a run launched as several (torchrun sets RANK)."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def checkpointing_needed(model, ready: PreparedData, batch_size: int, lora,
+                         freeze: Sequence[str], device: DeviceChoice, verbose: bool) -> bool:
+    """On a GPU, True when estimate_memory says the run, with what it trains (LoRA or the
+    parts not frozen), would not fit in 90% of the GPU's memory."""
+    if device.device != "cuda":
+        return False  # a CPU has the machine's memory; MPS shares it too
+    longest = max(len(ex["input_ids"]) for ex in ready.examples)
+    labels = [label for ex in ready.examples for label in ex["labels"]]
+    trained = sum(label != IGNORE_INDEX for label in labels) / max(1, len(labels))
+    estimate = estimate_memory(model, batch_size, longest, lora=lora, dtype=device.dtype,
+                               freeze=freeze, logits_share=trained)
+    budget = 0.9 * torch.cuda.get_device_properties(0).total_memory
+    if estimate.total <= budget:
+        return False
+    if verbose:
+        print(f"gradient checkpointing on: without it this run needs about "
+              f"{estimate.total / 1e9:.1f} GB, more than 90% of this GPU's "
+              f"{budget / 0.9 / 1e9:.1f} GB (estimate_memory).")
+    return True
+
+
 def _versions() -> dict[str, str]:
     out = {}
     for pkg in ("torch", "transformers", "trl", "peft"):
@@ -361,6 +413,8 @@ def _load(model, tokenizer, lora: bool):
             raise CourseError(
                 "When you pass a model object, pass its tokenizer too: train(model, tokenizer=tok)."
             )
+        if tokenizer.pad_token is None:  # as load_model_and_tokenizer does: pads by position
+            tokenizer.pad_token = tokenizer.eos_token
         return model, tokenizer, getattr(model, "name_or_path", type(model).__name__)
     # A full fine-tune keeps fp32 master weights (the Trainer autocasts to bf16/fp16 on a GPU);
     # LoRA trains few weights, so the frozen base may stay in the card's half precision.
@@ -407,16 +461,5 @@ def parameters_to_freeze(model, names: Sequence[str]) -> list[torch.nn.Parameter
 
 def add_lora(model, lora, seed: int):
     """Wrap `model` with LoRA adapters (lora=True: r 8 on q_proj and v_proj, or a LoraConfig)."""
-    config = (
-        lora
-        if isinstance(lora, LoraConfig)
-        else LoraConfig(
-            r=8,
-            lora_alpha=16,
-            lora_dropout=0.0,
-            target_modules=["q_proj", "v_proj"],
-            task_type="CAUSAL_LM",
-        )
-    )
     torch.manual_seed(seed)  # LoRA's A matrices are random: same seed, same run
-    return get_peft_model(model, config)
+    return get_peft_model(model, lora_settings(lora))

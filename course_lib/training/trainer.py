@@ -36,7 +36,10 @@ class CourseTrainer(Trainer):
         model_inputs = {k: v for k, v in inputs.items() if k != "labels"}
         loss, outputs = None, None
         if self.fast_loss is not None and not return_outputs:
-            loss = self.fast_loss(model, model_inputs, labels, num_items_in_batch)
+            # The fast loss may call the model's layers directly, past the forward that
+            # accelerate wraps in autocast: enter the run's mixed precision here too.
+            with self.accelerator.autocast():
+                loss = self.fast_loss(model, model_inputs, labels, num_items_in_batch)
         if loss is None:  # the plain path: the whole forward, then the loss of lesson 03
             outputs = model(**model_inputs, use_cache=False)
             loss = masked_cross_entropy(outputs.logits, labels, num_items=num_items_in_batch)

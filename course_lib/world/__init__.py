@@ -10,6 +10,7 @@
     tuning_data  train/eval/mixed/poor JSONL (`course build-tuning-data`)
     eval_styles  the held-out set of paraphrases (eval_styles.jsonl)
     variants     training-set variants for the data experiments (variant_*.jsonl)
+    stand_in     random models of the real presets' shapes and tokenizer types (tests)
     paraphrases  train_varied.jsonl (train + paraphrases) and the dev_styles.jsonl dev set
     behaviour    before/after measurements shared by the benchmark and the tests
 """

@@ -145,7 +145,7 @@ def _wait_until_up(server: LabServer, timeout: float) -> None:
 # these runs in the browser too.
 SHOWS_WIDGET_OR_FIGURE = re.compile(
     r"mask_explorer\(|live_plot\s*=\s*True|LiveLossPlot\(|ProgressBar\(|compare_runs\(|"
-    r"plot_history\(|\.to_figure\(|ipywidgets|matplotlib|plt\.")
+    r"plot_history\(|\.to_figure\(|new_figure\(|ipywidgets|matplotlib|plt\.")
 
 
 def browser_lessons() -> list[str]:

@@ -55,6 +55,8 @@ def test_an_arm_passes_only_what_it_changes():
     assert Arm("full", freeze=()).train_settings() == {"freeze": ()}  # explicit: train all
     assert Arm("x", data="course:train", masking="none", lora=True).train_settings() == {
         "data": "course:train", "masking": "none", "lora": True}
+    assert Arm("lora", lora=True, learning_rate=5e-3).train_settings() == {
+        "lora": True, "learning_rate": 5e-3}  # lesson 08: each way of training at its rate
 
 
 def test_rates_count_the_right_rows():

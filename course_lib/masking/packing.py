@@ -1,0 +1,74 @@
+"""Packing: several examples in one row, no padding, and the two ways it breaks masking.
+
+    >>> examples = [{"input_ids": [1, 5, 6, 7], "labels": [-100, -100, 6, 7]},
+    ...             {"input_ids": [1, 8, 9], "labels": [-100, -100, 9]}]
+    >>> row = pack(examples)                        # transformers' DataCollatorWithFlattening
+    >>> row["labels"].tolist(), row["position_ids"].tolist()
+    ([[-100, -100, 6, 7, -100, -100, 9]], [[0, 1, 2, 3, 0, 1, 2]])
+
+Packing fills a row with whole examples end to end instead of padding each one: nothing is
+spent on padding. It can break the course's two promises:
+
+1. Labels: the packed row must keep every example's -100s. A packer that makes labels from
+   the packed input_ids afterwards (what the collator does when it is given no labels, and
+   what nanochat's packing rewrite did, karpathy/nanochat#582) trains every prompt again.
+2. Attention: under one causal mask, the second example attends to the first. position_ids
+   that restart at 0 for each example tell transformers to build a block-diagonal mask (and
+   flash-attention's variable-length kernel to split the row); without them it leaks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+from transformers import DataCollatorWithFlattening
+
+from course_lib.env import evaluating
+
+
+def pack(examples: Sequence[Mapping], keep_labels: bool = True) -> dict[str, torch.Tensor]:
+    """One row of all `examples`: input_ids, labels and position_ids (restarting at 0).
+
+    keep_labels=False drops the examples' labels first, so the collator makes them from the
+    input_ids: the mistake that trains every prompt.
+    """
+    features = [{k: list(v) for k, v in ex.items() if k in ("input_ids", "labels")}
+                for ex in examples]
+    if not keep_labels:
+        features = [{"input_ids": f["input_ids"]} for f in features]
+    return DataCollatorWithFlattening(return_position_ids=True)(features)
+
+
+def block_causal_mask(position_ids: torch.Tensor) -> torch.Tensor:
+    """(length, length) bool: may position i attend to j? Causal, and only within its example.
+
+        >>> block_causal_mask(torch.tensor([0, 1, 0, 1])).int().tolist()
+        [[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 1, 1]]
+    """
+    positions = position_ids.reshape(-1)
+    example = torch.cumsum(positions == 0, dim=0)  # which example each position belongs to
+    causal = torch.ones(len(positions), len(positions), dtype=torch.bool).tril()
+    return causal & (example[:, None] == example[None, :])
+
+
+def leak_per_example(model, examples: Sequence[Mapping], row: Mapping[str, torch.Tensor],
+                     use_position_ids: bool) -> list[float]:
+    """For each example, the largest difference between its logits alone and in the packed row.
+
+    0 means the example is computed as if alone; more means it saw the examples before it
+    (and, without position_ids, its positions are shifted too).
+    """
+    # use_cache=False, as in training: transformers reads packing from position_ids only then.
+    extra = {"position_ids": row["position_ids"]} if use_position_ids else {}
+    leaks, start = [], 0
+    with evaluating(model) as device:
+        packed = model(input_ids=row["input_ids"].to(device), use_cache=False,
+                       **{k: v.to(device) for k, v in extra.items()}).logits[0]
+        for ex in examples:
+            ids = torch.tensor([list(ex["input_ids"])], device=device)
+            alone = model(input_ids=ids, use_cache=False).logits[0]
+            inside = packed[start:start + ids.shape[1]]
+            leaks.append(float((inside - alone).abs().max()))
+            start += ids.shape[1]
+    return leaks

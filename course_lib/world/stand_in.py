@@ -1,0 +1,99 @@
+"""Stand-ins for the real presets, built offline: their shape, their tokenizer type, random weights.
+
+    >>> tok = stand_in_tokenizer("qwen2.5-0.5b")
+    >>> type(tok).__name__, tok.bos_token, tok.pad_token == tok.eos_token
+    ('Qwen2Tokenizer', None, True)
+    >>> tok = stand_in_tokenizer("smollm2-135m")
+    >>> type(tok).__name__, tok.bos_token == tok.eos_token, tok.pad_token
+    ('GPT2Tokenizer', True, None)
+
+What the course does with SmolLM2-135M or Qwen2.5-0.5B can be tested with no download: the
+model is a randomly initialised one of the preset's shape (its real vocabulary size, head
+layout, tied embeddings and rope settings; fewer layers if asked), and the tokenizer is of
+the preset's class with its special tokens and its set-up (no BOS added; SmolLM2 has no pad
+token, Qwen pads with its EOS), over a small byte-level BPE trained here on the course's
+text. Its answers are noise: what is tested is that no code path assumes the tiny model.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+from transformers import AutoModelForCausalLM, GPT2Tokenizer, Qwen2Tokenizer
+
+from course_lib.formatting.records import load_records
+from course_lib.formatting.templates import TEMPLATES
+from course_lib.loading import preset_config
+from course_lib.world.toy import toy_corpus
+
+# ChatML, the format of both presets' chat templates (their own add a default system turn).
+CHATML = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+
+
+def _training_text() -> list[str]:
+    """The course's instruction data in its templates, and the toy arithmetic text."""
+    records = load_records("course:train")[:400]
+    texts = [t.format_prompt(r["instruction"], r.get("input", "")) + " " + r["response"]
+             for t in TEMPLATES.values() for r in records]
+    return texts + toy_corpus()
+
+
+def _bpe(vocab_size: int, specials_first: bool) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """A byte-level BPE's vocabulary and merges; the special tokens first (SmolLM2: ids 0, 1,
+    2) or last (Qwen: after the merges), as in the real tokenizers."""
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=SPECIALS if specials_first else [],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    bpe.train_from_iterator(_training_text(), trainer)
+    vocab = bpe.get_vocab()
+    if not specials_first:
+        vocab.update({token: len(vocab) + i for i, token in enumerate(SPECIALS)})
+    merges = json.loads(bpe.to_str())["model"]["merges"]  # [["Ġ", "t"], ...]
+    return vocab, [tuple(m.split(" ") if isinstance(m, str) else m) for m in merges]
+
+
+def stand_in_tokenizer(preset: str, vocab_size: int = 2000):
+    """The preset's tokenizer class and special tokens over a small BPE trained here."""
+    if preset == "smollm2-135m":
+        vocab, merges = _bpe(vocab_size, specials_first=True)
+        tok = GPT2Tokenizer(vocab=vocab, merges=merges, bos_token="<|endoftext|>",
+                            eos_token="<|endoftext|>", unk_token="<|endoftext|>")
+    elif preset == "qwen2.5-0.5b":
+        vocab, merges = _bpe(vocab_size, specials_first=False)
+        tok = Qwen2Tokenizer(vocab=vocab, merges=merges)
+    else:
+        raise ValueError(f"no stand-in tokenizer for {preset!r}")
+    tok.add_special_tokens({"additional_special_tokens": SPECIALS[1:]})
+    tok.chat_template = CHATML
+    tok.model_max_length = preset_config(preset).max_position_embeddings
+    return tok
+
+
+def stand_in_model(preset: str, tokenizer, seed: int = 0, **changes):
+    """A randomly initialised model of the preset's shape (`changes`: e.g. num_hidden_layers=2),
+    its special token ids those of `tokenizer`."""
+    ids = dict(bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+               pad_token_id=tokenizer.pad_token_id)
+    config = preset_config(preset, **ids, **changes)
+    torch.manual_seed(seed)
+    return AutoModelForCausalLM.from_config(config)
+
+
+def save_stand_in(preset: str, out: str | Path, seed: int = 0, **changes) -> Path:
+    """Write a stand-in model folder that `train()` and the lessons load like any other."""
+    out = Path(out)
+    tokenizer = stand_in_tokenizer(preset)
+    stand_in_model(preset, tokenizer, seed, **changes).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out

@@ -1,0 +1,113 @@
+"""Wrong answers to the exercises of 08_scaling_up.ipynb (LoRA's count, settings for a budget)."""
+
+from __future__ import annotations
+
+from course_lib.training.memory import estimate_memory
+
+from . import mutant
+
+
+@mutant("ex08_1", "one layer only", phrase="multiply by it")
+def lora_parameters__one_layer(config, r: int, target_modules: list[str]) -> int:
+    h, i = config.hidden_size, config.intermediate_size
+    head = getattr(config, "head_dim", None) or h // config.num_attention_heads
+    q, kv = config.num_attention_heads * head, config.num_key_value_heads * head
+    sizes = {"q_proj": (h, q), "k_proj": (h, kv), "v_proj": (h, kv), "o_proj": (q, h),
+             "gate_proj": (h, i), "up_proj": (h, i), "down_proj": (i, h)}
+    return sum(r * (d_in + d_out) for d_in, d_out in (sizes[t] for t in target_modules))
+
+
+@mutant("ex08_1", "the matrices themselves", phrase="r x (d_in + d_out) per matrix")
+def lora_parameters__whole_matrices(config, r: int, target_modules: list[str]) -> int:
+    h, i = config.hidden_size, config.intermediate_size
+    head = getattr(config, "head_dim", None) or h // config.num_attention_heads
+    q, kv = config.num_attention_heads * head, config.num_key_value_heads * head
+    sizes = {"q_proj": (h, q), "k_proj": (h, kv), "v_proj": (h, kv), "o_proj": (q, h),
+             "gate_proj": (h, i), "up_proj": (h, i), "down_proj": (i, h)}
+    return config.num_hidden_layers * sum(a * b for a, b in (sizes[t] for t in target_modules))
+
+
+@mutant("ex08_1", "A only", phrase="B (d_out x r) is trained too")
+def lora_parameters__a_only(config, r: int, target_modules: list[str]) -> int:
+    h, i = config.hidden_size, config.intermediate_size
+    head = getattr(config, "head_dim", None) or h // config.num_attention_heads
+    q = config.num_attention_heads * head
+    inputs = {"q_proj": h, "k_proj": h, "v_proj": h, "o_proj": q, "gate_proj": h, "up_proj": h,
+              "down_proj": i}
+    return config.num_hidden_layers * sum(r * inputs[t] for t in target_modules)
+
+
+@mutant("ex08_1", "grouped-query attention ignored", phrase="grouped-query attention")
+def lora_parameters__no_gqa(config, r: int, target_modules: list[str]) -> int:
+    h, i = config.hidden_size, config.intermediate_size
+    sizes = {"q_proj": (h, h), "k_proj": (h, h), "v_proj": (h, h), "o_proj": (h, h),
+             "gate_proj": (h, i), "up_proj": (h, i), "down_proj": (i, h)}
+    per_layer = sum(r * (d_in + d_out) for d_in, d_out in (sizes[t] for t in target_modules))
+    return config.num_hidden_layers * per_layer
+
+
+@mutant("ex08_2", "smallest batch first", phrase="the largest per-device batch that fits")
+def choose_settings__smallest(config, budget_gb: float, global_batch: int, max_length: int,
+                              lora: bool, dtype) -> dict | None:
+    sizes = [b for b in range(1, global_batch + 1) if global_batch % b == 0]
+    for checkpointing in (False, True):
+        for batch in sizes:
+            estimate = estimate_memory(config, batch, max_length, lora=lora, dtype=dtype,
+                                       gradient_checkpointing=checkpointing)
+            if estimate.fits(budget_gb):
+                return {"batch_size": batch, "accumulation": global_batch // batch,
+                        "gradient_checkpointing": checkpointing}
+    return None
+
+
+@mutant("ex08_2", "checkpointing first", phrase="only when no batch fits without it")
+def choose_settings__checkpointing_first(config, budget_gb: float, global_batch: int,
+                                         max_length: int, lora: bool, dtype) -> dict | None:
+    sizes = [b for b in range(global_batch, 0, -1) if global_batch % b == 0]
+    for checkpointing in (True, False):
+        for batch in sizes:
+            estimate = estimate_memory(config, batch, max_length, lora=lora, dtype=dtype,
+                                       gradient_checkpointing=checkpointing)
+            if estimate.fits(budget_gb):
+                return {"batch_size": batch, "accumulation": global_batch // batch,
+                        "gradient_checkpointing": checkpointing}
+    return None
+
+
+@mutant("ex08_2", "never checkpointing", phrase="try gradient checkpointing before giving up")
+def choose_settings__no_checkpointing(config, budget_gb: float, global_batch: int,
+                                      max_length: int, lora: bool, dtype) -> dict | None:
+    sizes = [b for b in range(global_batch, 0, -1) if global_batch % b == 0]
+    for batch in sizes:
+        if estimate_memory(config, batch, max_length, lora=lora, dtype=dtype).fits(budget_gb):
+            return {"batch_size": batch, "accumulation": global_batch // batch,
+                    "gradient_checkpointing": False}
+    return None
+
+
+@mutant("ex08_2", "accumulation is the batch size", phrase="accumulation x batch_size")
+def choose_settings__accumulation(config, budget_gb: float, global_batch: int, max_length: int,
+                                  lora: bool, dtype) -> dict | None:
+    sizes = [b for b in range(global_batch, 0, -1) if global_batch % b == 0]
+    for checkpointing in (False, True):
+        for batch in sizes:
+            estimate = estimate_memory(config, batch, max_length, lora=lora, dtype=dtype,
+                                       gradient_checkpointing=checkpointing)
+            if estimate.fits(budget_gb):
+                return {"batch_size": batch, "accumulation": batch,
+                        "gradient_checkpointing": checkpointing}
+    return None
+
+
+@mutant("ex08_2", "lora and dtype ignored", phrase="pass lora and dtype to estimate_memory")
+def choose_settings__fp32_full(config, budget_gb: float, global_batch: int, max_length: int,
+                               lora: bool, dtype) -> dict | None:
+    sizes = [b for b in range(global_batch, 0, -1) if global_batch % b == 0]
+    for checkpointing in (False, True):
+        for batch in sizes:
+            estimate = estimate_memory(config, batch, max_length,
+                                       gradient_checkpointing=checkpointing)
+            if estimate.fits(budget_gb):
+                return {"batch_size": batch, "accumulation": global_batch // batch,
+                        "gradient_checkpointing": checkpointing}
+    return None

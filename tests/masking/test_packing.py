@@ -1,0 +1,61 @@
+"""Packing keeps every prompt's -100 and, with position_ids, every example to itself."""
+
+import pytest
+import torch
+
+from course_lib.masking.labels import IGNORE_INDEX, prepare_examples
+from course_lib.masking.packing import block_causal_mask, leak_per_example, pack
+from course_lib.world.toy import make_toy_model
+
+RECORDS = [
+    {"instruction": "What is 2+2?", "response": "4"},
+    {"instruction": "What is the capital of France?", "response": "Paris"},
+    {"instruction": "Translate this to Spanish", "input": "Hello world", "response": "Hola mundo"},
+]
+
+
+@pytest.fixture(scope="module")
+def examples(toy_tokenizer):
+    return prepare_examples(RECORDS, toy_tokenizer).examples
+
+
+def test_a_packed_row_keeps_every_prompts_minus_100(examples):
+    row = pack(examples)
+    expected = []
+    for ex in examples:  # each example's labels, its first one -100 (no target across examples)
+        expected += [IGNORE_INDEX] + ex["labels"][1:]
+    assert row["labels"][0].tolist() == expected
+    assert row["position_ids"][0].tolist() == [i for ex in examples
+                                               for i in range(len(ex["input_ids"]))]
+
+
+def test_labels_made_after_packing_train_every_prompt(examples):
+    """The mistake: labels from the packed input_ids, so each prompt is trained again."""
+    row = pack(examples, keep_labels=False)
+    prompt_positions = sum(label == IGNORE_INDEX for ex in examples for label in ex["labels"])
+    trained_prompt = sum(label != IGNORE_INDEX for ex in examples for label in ex["labels"][1:])
+    assert (row["labels"] == IGNORE_INDEX).sum() == len(examples) < prompt_positions
+    assert (row["labels"] != IGNORE_INDEX).sum() > trained_prompt
+
+
+def test_block_causal_mask_keeps_each_example_to_itself():
+    mask = block_causal_mask(torch.tensor([[0, 1, 2, 0, 1]]))
+    assert mask.tolist() == [
+        [True, False, False, False, False],
+        [True, True, False, False, False],
+        [True, True, True, False, False],
+        [False, False, False, True, False],
+        [False, False, False, True, True],
+    ]
+
+
+@pytest.mark.parametrize("attention", ["eager", "sdpa"])
+def test_without_position_ids_later_examples_see_earlier_ones(toy_tokenizer, examples,
+                                                              attention):
+    model = make_toy_model(toy_tokenizer)
+    model.set_attn_implementation(attention)
+    row = pack(examples)
+    leaked = leak_per_example(model, examples, row, use_position_ids=False)
+    assert leaked[0] < 1e-5 and min(leaked[1:]) > 1e-3  # the first has nothing before it
+    separate = leak_per_example(model, examples, row, use_position_ids=True)
+    assert max(separate) < 1e-4

@@ -1,0 +1,43 @@
+"""benchmarks/lessons_real_shape.py: the injected cell sets MODEL, caps training and generation."""
+
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from lessons_real_shape import run_lesson  # noqa: E402
+
+FIRST = 'MODEL = "tiny"\nfrom course_lib.colab import lesson_setup\nlesson = lesson_setup(MODEL)'
+CHECKS = '''
+import tempfile
+from trl import SFTConfig
+from course_lib.training.loop_by_hand import train_by_hand
+from course_lib.training.runner import train
+from course_lib.loading import load_model_and_tokenizer
+assert MODEL == {model!r}, MODEL
+cpu = dict(use_cpu=True, bf16=False)
+assert SFTConfig(output_dir=tempfile.mkdtemp(), max_steps=40, **cpu).max_steps == 2
+assert train(MODEL, max_steps=50, eval_data=None, progress=False).history.steps_done == 2
+model, tokenizer = load_model_and_tokenizer(MODEL)
+records = [{{"instruction": "What is 2+2?", "response": "4"}}] * 4
+assert len(train_by_hand(model, tokenizer, records, steps=40, batch_size=2)) == 2
+ids = tokenizer("What is", return_tensors="pt")
+out = model.generate(**ids, max_new_tokens=20, min_new_tokens=20)
+assert out.shape[1] - ids["input_ids"].shape[1] == 3, out.shape
+'''
+
+
+def test_the_injected_cell_sets_model_and_caps_training(tmp_path, toy_model_dir, monkeypatch):
+    monkeypatch.setenv("COURSE_MAX_STEPS", "2")
+    monkeypatch.setenv("COURSE_MAX_NEW_TOKENS", "3")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(FIRST),
+                nbformat.v4.new_code_cell(CHECKS.format(model=str(toy_model_dir)))]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    path = tmp_path / "01_check.ipynb"
+    nbformat.write(nb, path)
+    assert run_lesson(path, str(toy_model_dir), timeout=300) > 0  # raises if a check fails
