@@ -5,14 +5,15 @@
     masked: 100 steps of tiny on cpu in 21.3 s; held-out response loss 0.412, accuracy 88.0% on
     course:eval
 
-`train()` runs four named steps, one function each:
+`train()` runs five named steps, one function each:
 
 1. `prepare_data`: records -> labelled examples (-100 on the prompt); problems are
    reported before any training starts.
-2. `build_trainer`: TrainingArguments (settings.py), CourseTrainer (trainer.py), callbacks
+2. `choose_weights`: which weights train (the recipe's frozen parts, LoRA) and how fast.
+3. `build_trainer`: TrainingArguments (settings.py), CourseTrainer (trainer.py), callbacks
    (held-out response-only loss and accuracy every `eval_every` steps, progress, live plot).
-3. `run`: `trainer.train()` with the speed tricks of fast_loss.py and the frozen parts.
-4. `collect`: the model in eval mode, a RunHistory, and the run folder when asked for.
+4. `run`: `trainer.train()` with the speed tricks of fast_loss.py and the frozen parts.
+5. `collect`: the model in eval mode, a RunHistory, and the run folder when asked for.
 
 The loop itself (forward, `loss.backward()`, `optimizer.step()`) is the Trainer's;
 loop_by_hand.py writes the same loop out in forty lines.
@@ -149,16 +150,8 @@ def train(
         masking=masking, max_length=max_length, template=template, eval_limit=eval_limit,
         verbose=verbose, progress=progress,
     )
-    # Checked now (a typo fails before any slow work), frozen only while the Trainer runs.
-    recipe_freeze = freeze is None and not lora  # the recipe's frozen parts, and its rate
-    if freeze is None:
-        freeze = default_freeze(model, bool(lora))
-    frozen = parameters_to_freeze(model, freeze) if freeze else []
-    n_params = sum(p.numel() for p in model.parameters())
-    lr = (learning_rate if learning_rate is not None
-          else default_learning_rate(n_params, bool(lora), recipe_freeze))
-    if lora:
-        model = add_lora(model, lora, seed)
+    weights = choose_weights(model, lora, freeze, learning_rate, seed)
+    model, freeze, lr = weights.model, weights.freeze, weights.learning_rate
     device = choose_device()
     if gradient_checkpointing is None:
         gradient_checkpointing = checkpointing_needed(model, ready, batch_size, lora, freeze,
@@ -173,20 +166,22 @@ def train(
     )
     if verbose and step_cap() is not None:
         print(f"COURSE_MAX_STEPS is set: this run stops after {args.max_steps} steps.")
-    threads = choose_threads(n_params < SMALL_MODEL_PARAMS, device.device, asked=num_threads)
+    threads = choose_threads(weights.n_params < SMALL_MODEL_PARAMS, device.device,
+                             asked=num_threads)
     if verbose:
         print(f"threads: {threads.count} - {threads.reason}")
     trainer = build_trainer(
         model, tokenizer, ready, held_out.examples, args, eval_every=eval_every, fast=fast,
         progress=progress, live_plot=live_plot, title=label or masking, callbacks=callbacks,
     )
-    wall = run(trainer, frozen, fast=fast, num_threads=threads.count, resume_from=resume_from)
+    wall = run(trainer, weights.frozen, fast=fast, num_threads=threads.count,
+               resume_from=resume_from)
     meta = dict(model=model_name, masking=masking, seed=seed, learning_rate=lr,
                 batch_size=batch_size, device=device.device, lora=bool(lora), label=label,
                 template=get_template(template).name, eval_data=held_out.name,
                 eval_examples=len(held_out.examples), num_threads=threads.count,
                 world_size=args.world_size, gradient_checkpointing=gradient_checkpointing,
-                freeze=list(freeze))
+                freeze=freeze)
     result = collect(trainer, tokenizer, ready, meta, wall, lora=bool(lora),
                      out_dir=out_path if trainer.is_world_process_zero() else None)
     if out_path is None:
@@ -194,6 +189,34 @@ def train(
     if verbose:
         print(result.history.summary())
     return result
+
+
+@dataclass
+class Weights:
+    """What trains and how fast: the model (with LoRA adapters if asked), the parameters kept
+    frozen while the Trainer runs, the name pieces that chose them, and the learning rate."""
+
+    model: Any
+    frozen: list
+    freeze: list[str]
+    learning_rate: float
+    n_params: int
+
+
+def choose_weights(model: Any, lora: bool | Any, freeze: Sequence[str] | None,
+                   learning_rate: float | None, seed: int) -> Weights:
+    """Step 2: the recipe's frozen parts and rate, unless told otherwise; LoRA adapters last."""
+    # Checked now (a typo fails before any slow work), frozen only while the Trainer runs.
+    recipe_freeze = freeze is None and not lora  # the recipe's frozen parts, and its rate
+    if freeze is None:
+        freeze = default_freeze(model, bool(lora))
+    frozen = parameters_to_freeze(model, freeze) if freeze else []
+    n_params = sum(p.numel() for p in model.parameters())  # before adapters: the base model
+    if learning_rate is None:
+        learning_rate = default_learning_rate(n_params, bool(lora), recipe_freeze)
+    if lora:
+        model = add_lora(model, lora, seed)
+    return Weights(model, frozen, list(freeze), learning_rate, n_params)
 
 
 @dataclass
