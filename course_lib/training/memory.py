@@ -374,17 +374,31 @@ def _memory_kib(field: str) -> int:
 def _measure(job: dict[str, Any]) -> int:
     """Runs in the fresh process: build, train `steps` steps, return the peak bytes added."""
     config = AutoConfig.for_model(**job["config"])
-    dtype, device = getattr(torch, job["dtype"]), job["device"]
-    half = dtype in (torch.float16, torch.bfloat16)
-    torch.manual_seed(0)
-    ids = torch.randint(0, config.vocab_size, (job["batch_size"], job["max_length"]),
-                        device=device)
+    device = job["device"]
+    _train_steps(config, job, batch_size=1, length=2, steps=1)  # warm-up: thread pools, code
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
         before = torch.cuda.memory_allocated()
     else:
         open("/proc/self/clear_refs", "w").write("5")  # peak := now (Linux)
-        before = _memory_kib("VmRSS") * 1024
+        before, files_before = _memory_kib("VmRSS") * 1024, _memory_kib("RssFile") * 1024
+    _train_steps(config, job, job["batch_size"], job["max_length"], job["steps"])
+    if device == "cuda":
+        return torch.cuda.max_memory_allocated() - before
+    # Library code mapped during the steps is not training memory, and how much of it gets
+    # mapped depends on the page cache (the same run measured 171 or 188 MiB in two copies
+    # of one venv): take it out.
+    files_added = _memory_kib("RssFile") * 1024 - files_before
+    return _memory_kib("VmHWM") * 1024 - before - files_added
+
+
+def _train_steps(config: PretrainedConfig, job: dict[str, Any], batch_size: int, length: int,
+                 steps: int) -> None:
+    """Build the model as the job says and train it `steps` steps on random tokens."""
+    dtype, device = getattr(torch, job["dtype"]), job["device"]
+    half = dtype in (torch.float16, torch.bfloat16)
+    torch.manual_seed(0)
+    ids = torch.randint(0, config.vocab_size, (batch_size, length), device=device)
     model = AutoModelForCausalLM.from_config(config).to(device)
     if job["gradient_checkpointing"]:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
@@ -399,16 +413,13 @@ def _measure(job: dict[str, Any]) -> int:
     trained = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trained, lr=1e-4, fused=device in ("cpu", "cuda"))
     scaler = torch.amp.GradScaler(device, enabled=dtype == torch.float16)
-    for _ in range(job["steps"]):
+    for _ in range(steps):
         with torch.autocast(device, dtype=dtype, enabled=half):
             loss = model(input_ids=ids, labels=ids, use_cache=False).loss
         scaler.scale(loss).backward()
         scaler.step(optimizer)
         scaler.update()
         optimizer.zero_grad(set_to_none=True)
-    if device == "cuda":
-        return torch.cuda.max_memory_allocated() - before
-    return _memory_kib("VmHWM") * 1024 - before
 
 
 if __name__ == "__main__":
