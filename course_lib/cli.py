@@ -345,14 +345,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     (out / "report.json").write_text(
         json.dumps(report.to_dict(answers=True), indent=1, ensure_ascii=False), encoding="utf-8")
     report.to_figure().savefig(out / "eval.png", dpi=100)
-    written = [out / "report.json", out / "eval.png"]
-    if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(report.to_dict(), indent=1, ensure_ascii=False),
-                             encoding="utf-8")
-        written.insert(0, json_path)
-    print("wrote " + ", ".join(str(p) for p in written))
-    return 0
+    return _wrote([out / "report.json", out / "eval.png"], json_path, report.to_dict())
 
 
 def _note_rows_without_reference(data) -> None:
@@ -396,7 +389,6 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 def cmd_experiment(args: argparse.Namespace) -> int:
     """Run one experiment (every arm, every seed, cached); print the table; write the figure."""
-    import json
 
     from course_lib.experiments.catalogue import EXPERIMENTS
 
@@ -425,14 +417,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     print(result.table())
     figure = out / f"{args.name}.png"
     result.to_figure().savefig(figure, dpi=100)
-    written = [figure]
-    if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(result.to_dict(), indent=1, ensure_ascii=False),
-                             encoding="utf-8")
-        written.insert(0, json_path)
-    print("wrote " + ", ".join(str(p) for p in written))
-    return 0
+    return _wrote([figure], json_path, result.to_dict())
 
 
 def _add_run_options(p: argparse.ArgumentParser, eval_default: str,
@@ -703,6 +688,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _wrote(written: list[Path], json_path: Path | None, data: dict) -> int:
+    """Write `data` to --json's path if given, then say every file written (JSON first)."""
+    import json
+
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+        written.insert(0, json_path)
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
 
 
 if __name__ == "__main__":
