@@ -4,6 +4,7 @@
 # TORCH_SPEC is installed before everything else. The default, torch==2.13.0, has a
 # CPU build on our package index; a bare `torch` would pull a CUDA build of several GB.
 # Override it for another build, e.g. `make lab TORCH_SPEC="torch==2.13.0 --index-url ..."`.
+# constraints.txt holds the versions the lessons' numbers were measured with.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -20,12 +21,12 @@ TEST_ENV := HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 TOKENIZERS_PARALLELISM=f
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (transformers 5 and trl 1 require it); run: make PYTHON=python3.11 ...")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH_SPEC)
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev]" -c constraints.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
 	touch $@
 

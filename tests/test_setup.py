@@ -1,4 +1,5 @@
-"""Issue 2: device choice, offline-first loading, data loading errors, `course doctor`."""
+"""Issue 2: device choice, offline-first loading, data loading errors, `course doctor`; and the
+test set-up itself (make test's workers share heavy fixtures)."""
 
 import json
 
@@ -160,3 +161,16 @@ def test_a_missing_embedded_model_says_how_to_get_it_back(monkeypatch, tmp_path)
     monkeypatch.setattr(loading, "EMBEDDED_MODEL_DIR", tmp_path / "tiny-base")
     with pytest.raises(CourseError, match="embedded model is missing.*course build-base-model"):
         resolve_model_name("tiny")
+
+
+@pytest.mark.xdist_group("grouping-check")
+def test_make_test_keeps_each_group_on_one_worker(request):
+    """`make test` runs `pytest -n 2 --dist loadgroup`: the tests of an xdist_group share one
+    worker, so JupyterLab and lesson 04's two runs are built once. pytest 9.2 broke that
+    without a word (pytest-dev/pytest-xdist#1386): the group suffix vanished from the test ids,
+    every worker built the fixtures again, and the suite took 30 min instead of 19."""
+    if not getattr(request.config.option, "loadgroup", False):
+        pytest.skip("only under `pytest -n 2 --dist loadgroup` (make test)")
+    assert request.node.nodeid.endswith("@grouping-check"), (
+        f"xdist groups are ignored ({request.node.nodeid!r} has no @group suffix): install the "
+        f"versions in constraints.txt (make setup)")

@@ -107,7 +107,7 @@ def test_l04_the_loop_by_hand_falls_from_about_11_to_below_half(tiny):
 def test_l04_held_out_losses_of_the_two_runs(lesson04_runs):
     """L04: "Both runs start from ... about 11 at step 0. The masked run is below 2 by step 10
     and ends near 0.19; the unmasked run falls more slowly and ends about three times higher,
-    near 0.59 (accuracy 85% against the masked run's 97%)"."""
+    near 0.59 (accuracy 85% against the masked run's 96%)"."""
     masked, unmasked = (lesson04_runs[m].history for m in ("response", "none"))
     for h in (masked, unmasked):
         assert h.eval_steps[:2] == [0, 10] and h.eval_steps[-1] == 500
@@ -116,7 +116,7 @@ def test_l04_held_out_losses_of_the_two_runs(lesson04_runs):
     assert round(masked.eval_loss[-1], 2) == 0.19 and round(unmasked.eval_loss[-1], 2) == 0.59
     assert 2.5 <= unmasked.eval_loss[-1] / masked.eval_loss[-1] <= 3.5
     assert round(unmasked.eval_accuracy[-1], 2) == 0.85
-    assert round(masked.eval_accuracy[-1], 2) == 0.97
+    assert round(masked.eval_accuracy[-1], 2) == 0.96
 
 
 @pytest.mark.slow
@@ -182,14 +182,14 @@ def lesson06_report(lesson04_runs):
 def test_l06_exact_match_of_the_three_models(lesson06_report, lesson04_runs):
     """L06: "The base model gets nothing right ... Both fine-tunes answer short and stop (the
     unmasked one not quite always). Their exact match is below their next-token accuracy of
-    lesson 04 (97% and 85%)" and "differ by 18 points of exact match above (0.91 against
-    0.73)"."""
+    lesson 04 (96% and 85%)" and "differ by 17 points of exact match above (0.91 against
+    0.74)"."""
     s = lesson06_report.summaries
     assert s["base"]["exact_match"].k == 0 and s["base"]["checks"]["stopped"].k == 0
     assert s["masked"]["checks"]["stopped"].value == 1
     assert 0.95 < s["unmasked"]["checks"]["stopped"].value < 1
     em = {name: s[name]["exact_match"].value for name in ("masked", "unmasked")}
-    assert (round(em["masked"], 2), round(em["unmasked"], 2)) == (0.91, 0.73)
+    assert (round(em["masked"], 2), round(em["unmasked"], 2)) == (0.91, 0.74)
     for name, masking in (("masked", "response"), ("unmasked", "none")):
         assert em[name] < lesson04_runs[masking].history.eval_accuracy[-1]
 
@@ -198,16 +198,16 @@ def test_l06_exact_match_of_the_three_models(lesson06_report, lesson04_runs):
 @ONE_WORKER
 def test_l06_seen_and_unseen_phrasings(lesson06_report):
     """L06: "the masked fine-tune at 0.98 on seen phrasings and 0.88 on unseen ones (80 of 82
-    and 190 of 216 questions). Misspelt questions suffer most (29 of 36 right), then embedded
-    and casual ones (31 of 36 each)"."""
+    and 191 of 216 questions). Misspelt questions suffer most (29 of 36 right), then embedded
+    ones (30 of 36) and polite ones (32 of 36)"."""
     s = lesson06_report.summaries["masked"]
     seen, unseen = (s["by_seen"][g]["exact_match"] for g in ("seen", "unseen"))
-    assert (seen.k, seen.n, unseen.k, unseen.n) == (80, 82, 190, 216)
+    assert (seen.k, seen.n, unseen.k, unseen.n) == (80, 82, 191, 216)
     styles = {name: r["exact_match"] for name, r in s["by_phrasing_style"].items()}
     worst = sorted(styles, key=lambda name: styles[name].value)[:3]
     assert worst[0] == "misspelt" and styles["misspelt"].k == 29
-    assert sorted(worst[1:]) == ["casual", "embedded"]
-    assert styles["casual"].k == styles["embedded"].k == 31
+    assert worst[1:] == ["embedded", "polite"]
+    assert (styles["embedded"].k, styles["polite"].k) == (30, 32)
 
 
 @pytest.mark.slow
