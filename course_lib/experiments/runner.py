@@ -22,10 +22,12 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from filelock import FileLock
 
 import course_lib
 from course_lib.env import choose_device, evaluating
@@ -41,6 +43,7 @@ from course_lib.formatting.records import load_records
 from course_lib.formatting.templates import Template
 from course_lib.loading import load_model_and_tokenizer, quiet_loading, resolve_model_name
 from course_lib.training.runner import train
+from course_lib.training.settings import step_cap
 from course_lib.world.phrasings import statement_prompt
 from course_lib.world.tuning_data import split_facts
 
@@ -128,20 +131,29 @@ def measured_run(experiment: Experiment, arm: Arm, seed: int, steps: int, model:
                  cache_dir: str | Path | None, threads: int | None) -> ArmRun:
     """One arm, one seed: read from the cache, or train, measure and save."""
     settings = run_settings(experiment, arm, seed, steps, model)
-    path = cache_path(cache_dir, settings)
-    if path is not None and path.is_file():
-        saved = json.loads(path.read_text(encoding="utf-8"))
-        return ArmRun(**saved["run"], cached=True)
-    run = train_and_measure(experiment, arm, seed, steps, model, threads)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Written aside, then renamed: never a half-written file under the real name, even
-        # with two processes filling one cache.
+    saved, hit = cached(cache_path(cache_dir, settings), settings, lambda: train_and_measure(
+        experiment, arm, seed, steps, model, threads).to_dict())
+    return ArmRun(**saved, cached=hit)
+
+
+def cached(path: Path | None, settings: dict[str, Any],
+           compute: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], bool]:
+    """compute()'s result and whether it came from `path` (None: always compute, keep nothing)."""
+    if path is None:
+        return compute(), False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # One process computes an entry at a time: another that asks for it meanwhile (a second
+    # notebook, a class sharing one folder, the test suite's workers) waits, then reads it.
+    with FileLock(path.with_suffix(".lock")):
+        if path.is_file():
+            return json.loads(path.read_text(encoding="utf-8"))["run"], True
+        result = compute()
+        # Written aside, then renamed: never a half-written file under the real name.
         partial = path.with_name(f"{path.stem}.{os.getpid()}.partial")
-        partial.write_text(json.dumps({"settings": settings, "run": run.to_dict()},
-                                      ensure_ascii=False), encoding="utf-8")
+        partial.write_text(json.dumps({"settings": settings, "run": result}, ensure_ascii=False),
+                           encoding="utf-8")
         partial.replace(path)
-    return run
+    return result, False
 
 
 def train_and_measure(experiment: Experiment, arm: Arm, seed: int, steps: int, model: str,
@@ -183,23 +195,20 @@ def base_statements(model: str, cache_dir: str | Path | None) -> list[bool]:
     """The untuned model's statement answers (the reference for what tuning keeps), cached."""
     settings = {"base_model": model_fingerprint(model), "code": code_fingerprint(),
                 "device": choose_device().device}
-    path = cache_path(cache_dir, settings)
-    if path is not None and path.is_file():
-        return json.loads(path.read_text(encoding="utf-8"))["run"]["statements"]
-    loaded, tokenizer = load_model_and_tokenizer(model)
-    answers = statement_answers(loaded, tokenizer)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"settings": settings, "run": {"statements": answers}}),
-                        encoding="utf-8")
-    return answers
+
+    def compute() -> dict[str, Any]:
+        loaded, tokenizer = load_model_and_tokenizer(model)
+        return {"statements": statement_answers(loaded, tokenizer)}
+
+    return cached(cache_path(cache_dir, settings), settings, compute)[0]["statements"]
 
 
 # --- the cache key ---------------------------------------------------------------------------
 def run_settings(experiment: Experiment, arm: Arm, seed: int, steps: int,
                  model: str) -> dict[str, Any]:
     """Everything that decides one run's numbers (what its cache file is named after)."""
-    train_settings = resolved(arm) | {"max_steps": steps, "seed": seed}
+    # COURSE_MAX_STEPS stops every run early: a capped run must not stand in for a full one.
+    train_settings = resolved(arm) | {"max_steps": steps, "seed": seed, "step_cap": step_cap()}
     train_settings["data"] = data_fingerprint(str(train_settings["data"]))
     recipe = {k: repr(v.default) for k, v in inspect.signature(train).parameters.items()
               if v.default is not inspect.Parameter.empty}

@@ -1,6 +1,7 @@
 """Fixtures for the browser tests: one JupyterLab, one Chromium, each notebook run once.
 
-The lessons run from a temporary copy (the repository's notebooks stay clean). Screenshots
+The lessons run from a temporary copy (the repository's notebooks stay clean), sharing the
+headless lessons' cache of experiment runs. Screenshots
 go to tests/browser/artifacts/ (git-ignored): one per notebook, and one per failing test.
 """
 
@@ -44,6 +45,13 @@ def lab(chromium, tmp_path_factory):
     for name in [*browser_lessons(), browser_solution()]:
         source = ROOT / (name if name.startswith("solutions/") else f"lessons/{name}")
         shutil.copy(source, root / name)
+    # Experiments' runs (lessons 07 and 08) are cached where the headless lessons keep them:
+    # the arms train once per suite, whichever run gets to them first (experiments/runner.py
+    # makes a second asker wait). What the browser checks, the display, runs either way.
+    shared = ROOT / "lessons" / "runs" / "experiments"
+    shared.mkdir(parents=True, exist_ok=True)
+    (root / "runs").mkdir()
+    (root / "runs" / "experiments").symlink_to(shared, target_is_directory=True)
     with start_lab(root, home) as server:
         yield server
 

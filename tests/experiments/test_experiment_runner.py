@@ -2,6 +2,8 @@
 
 import inspect
 import shutil
+import threading
+import time
 
 import pytest
 
@@ -12,6 +14,7 @@ from course_lib.experiments.design import EXACT_MATCH, Arm, Experiment
 from course_lib.experiments.runner import (
     arms_to_run,
     cache_path,
+    cached,
     model_fingerprint,
     resolved,
     run_experiment,
@@ -53,7 +56,7 @@ def test_every_arm_and_seed_runs_once_then_comes_from_the_cache(
 
 
 def test_the_cache_key_changes_with_everything_that_decides_the_numbers(
-        experiment, toy_model_dir, data_files, tmp_path):
+        experiment, toy_model_dir, data_files, tmp_path, monkeypatch):
     base, unmasked = experiment.arms
     model = str(toy_model_dir)
 
@@ -62,6 +65,11 @@ def test_the_cache_key_changes_with_everything_that_decides_the_numbers(
 
     assert key() == key()
     assert len({key(), key(seed=1), key(steps=3), key(arm=unmasked)}) == 4
+    # COURSE_MAX_STEPS (benchmarks/lessons_real_shape.py) stops runs early: another key.
+    uncapped = key()
+    monkeypatch.setenv("COURSE_MAX_STEPS", "1")
+    assert key() != uncapped
+    monkeypatch.delenv("COURSE_MAX_STEPS")
     # The same records under another file name are the same data; changed records are not.
     same, changed = tmp_path / "same.jsonl", tmp_path / "changed.jsonl"
     shutil.copy(data_files[0], same)
@@ -74,6 +82,29 @@ def test_the_cache_key_changes_with_everything_that_decides_the_numbers(
     (other / "config.json").write_text((other / "config.json").read_text() + " ")
     model_fingerprint.cache_clear()
     assert key(model=str(other)) != key()
+
+
+def test_two_askers_of_one_run_train_it_once(tmp_path):
+    """The headless lesson, the browser's lesson and lesson 07's claims tests share one cache:
+    while one trains a run, another that asks for it waits and reads it."""
+    trained, results = [], []
+
+    def compute():
+        trained.append(threading.get_ident())
+        time.sleep(0.5)  # long enough for the second asker to arrive meanwhile
+        return {"loss": 1.0}
+
+    path = tmp_path / "cache" / "run.json"
+    askers = [threading.Thread(target=lambda: results.append(cached(path, {}, compute)))
+              for _ in range(2)]
+    for asker in askers:
+        asker.start()
+    for asker in askers:
+        asker.join()
+    assert len(trained) == 1
+    assert sorted(hit for _, hit in results) == [False, True]
+    assert all(result == {"loss": 1.0} for result, _ in results)
+    assert cached(None, {}, compute) == ({"loss": 1.0}, False) and len(trained) == 2
 
 
 def test_arms_follow_whatever_defaults_train_has(monkeypatch):
