@@ -112,6 +112,9 @@ def settings_from(args: argparse.Namespace) -> dict:
         settings["freeze"] = () if args.freeze == ["none"] else tuple(args.freeze)
     if args.lora:
         settings["lora"] = True
+    for pair in args.set:  # any other TrainingArguments field, e.g. --set neftune_noise_alpha=5
+        name, value = pair.split("=", 1)
+        settings[name] = json.loads(value) if value[:1] in "0123456789-[{tf" else value
     return settings
 
 
@@ -126,6 +129,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--freeze", nargs="+", default=[], metavar="NAME",
                         help="pieces of parameter names to keep frozen; 'none': train all")
     parser.add_argument("--lora", action="store_true")
+    parser.add_argument("--set", nargs="+", default=[], metavar="FIELD=VALUE",
+                        help="other TrainingArguments fields, e.g. neftune_noise_alpha=5")
     parser.add_argument("--json", default=None, help="also write every seed's numbers here")
     parser.add_argument("--show", type=int, default=0, help="wrong answers to print per style")
     parser.add_argument("--threads", type=int, default=1,
