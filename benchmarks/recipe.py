@@ -2,6 +2,7 @@
 
     python -m benchmarks.recipe [--seeds 0 1 2] [--on eval_styles|dev] [--data SET]
                                 [--steps N] [--lr X] [--freeze NAME ...] [--lora] [--json FILE]
+                                [--set FIELD=VALUE ...]
 
 Without options it measures `train()`'s own defaults (what `course train` runs): for each
 seed, fine-tune the embedded model, answer every row of `course:eval_styles` greedily (16
@@ -114,7 +115,10 @@ def settings_from(args: argparse.Namespace) -> dict:
         settings["lora"] = True
     for pair in args.set:  # any other TrainingArguments field, e.g. --set neftune_noise_alpha=5
         name, value = pair.split("=", 1)
-        settings[name] = json.loads(value) if value[:1] in "0123456789-[{tf" else value
+        try:  # numbers, true/false, lists as JSON; anything else is a string
+            settings[name] = json.loads(value)
+        except json.JSONDecodeError:
+            settings[name] = value
     return settings
 
 
