@@ -393,5 +393,6 @@ def panel_data_shares(rgb) -> list[float]:
         rows = np.flatnonzero(dark[:, left:right + 1].mean(axis=1) > 0.8)
         if len(rows) >= 2:
             inside = rgb[rows.min() + 3:rows.max() - 2, left + 3:right - 2]
-            shares.append(coloured_share(inside))
+            if inside.size:  # a "frame" a few pixels across (a table rule in lesson 08): no panel
+                shares.append(coloured_share(inside))
     return shares
