@@ -44,14 +44,20 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     import platform
     from importlib.metadata import PackageNotFoundError, version
 
-    from course_lib.env import choose_device, hub_status
+    from course_lib.env import choose_device, hub_status, measured_versions
     from course_lib.loading import EMBEDDED_MODEL_DIR
+
+    pins = measured_versions()
 
     def ver(pkg: str) -> str:
         try:
-            return version(pkg)
+            found = version(pkg)
         except PackageNotFoundError:
             return "not installed"
+        # Another release moves float rounding: a lesson's quoted number may move by a point.
+        if pkg in pins and found.split("+")[0] != pins[pkg]:
+            return f"{found} (the lessons' numbers were measured with {pins[pkg]})"
+        return found
 
     choice = choose_device()
     model_state = "present" if (EMBEDDED_MODEL_DIR / "config.json").exists() else "MISSING"

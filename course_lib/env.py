@@ -16,10 +16,12 @@ The course runs on a laptop CPU, on Apple silicon and on a Colab GPU with the sa
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -145,3 +147,25 @@ def evaluating(model) -> Iterator[torch.device]:
             yield next(model.parameters()).device
     finally:
         model.train(was_training)
+
+
+# In a checkout (make setup installs with it); an installed wheel does not ship it.
+CONSTRAINTS = Path(__file__).resolve().parents[1] / "constraints.txt"
+
+
+def measured_versions(path: Path | None = None) -> dict[str, str]:
+    """The package versions the lessons' numbers were measured with (default: CONSTRAINTS), by
+    normalised name.
+
+        >>> measured_versions(Path("no-such-file"))
+        {}
+    """
+    path = path or CONSTRAINTS
+    if not path.is_file():
+        return {}
+    pins = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name, pinned, version = line.split("#")[0].strip().partition("==")
+        if pinned:  # PEP 503 names: huggingface_hub and huggingface-hub are one package
+            pins[re.sub(r"[-_.]+", "-", name).lower()] = version.strip()
+    return pins

@@ -145,6 +145,20 @@ def test_doctor_prints_the_facts(capsys, monkeypatch):
     assert "offline mode" in out and "tiny-base" in out
 
 
+def test_doctor_names_versions_other_than_the_lessons_measured_with(capsys, monkeypatch, tmp_path):
+    import transformers
+
+    from course_lib import env
+
+    pins = tmp_path / "constraints.txt"
+    monkeypatch.setattr(env, "CONSTRAINTS", pins)
+    pins.write_text(f"# comment\ntransformers=={transformers.__version__}\ntrl==0.0.1  # old\n")
+    assert cli.main(["doctor"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert "measured with" not in lines["transformers"]
+    assert lines["trl"].endswith("(the lessons' numbers were measured with 0.0.1)")
+
+
 def test_cli_prints_course_errors_as_one_line(capsys, monkeypatch):
     def boom(_args):
         raise CourseError("Nothing here; do this next.")
