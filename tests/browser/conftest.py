@@ -1,8 +1,8 @@
 """Fixtures for the browser tests: one JupyterLab, one Chromium, each notebook run once.
 
 The lessons run from a temporary copy (the repository's notebooks stay clean), sharing the
-headless lessons' cache of experiment runs. Screenshots
-go to tests/browser/artifacts/ (git-ignored): one per notebook, and one per failing test.
+headless lessons' cache of experiment runs. Screenshots go to tests/browser/artifacts/
+(git-ignored): one per notebook, and one per failing test.
 """
 
 import json
