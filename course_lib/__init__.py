@@ -15,7 +15,8 @@ serves and what to read first. A stage imports only from itself and the stages a
                  template search, the standard collator, TRL's labels, audit, view   lesson 03
     3 training   fine-tunes: loop_by_hand (the step written out), runner (`train()` on
                  transformers' Trainer), settings, trainer, callbacks, history; fast_loss is
-                 optional reading; memory (estimated before a run)     lessons 04, 05, 08
+                 optional reading; memory (estimated before a run); run_cache (train once,
+                 load after)                                      lessons 04, 05, 06, 08
     4 evaluation did it work? generation, metrics, adherence, uncertainty, agreement,
                  compare, inspect_model, base_model                     lessons 01, 04, 06
     5 experiments the guide's mistakes and good practices, measured: design, catalogue,

@@ -15,19 +15,15 @@ settings reads the file instead of training: a lesson runs again in seconds.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import json
-import os
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
-
-from filelock import FileLock
 
 import course_lib
 from course_lib.env import choose_device, evaluating
@@ -39,9 +35,16 @@ from course_lib.evaluation.report import answer_all, evaluate
 from course_lib.experiments.catalogue import EXPERIMENTS
 from course_lib.experiments.design import Arm, ArmRun, Experiment
 from course_lib.experiments.result import ExperimentResult
-from course_lib.formatting.records import load_records
-from course_lib.formatting.templates import Template
 from course_lib.loading import load_model_and_tokenizer, quiet_loading, resolve_model_name
+from course_lib.training.run_cache import (
+    cache_path,
+    cached,
+    code_fingerprint,
+    digest,
+    model_fingerprint,
+    plain,
+    records_fingerprint,
+)
 from course_lib.training.runner import train
 from course_lib.training.settings import step_cap
 from course_lib.world.phrasings import statement_prompt
@@ -136,26 +139,6 @@ def measured_run(experiment: Experiment, arm: Arm, seed: int, steps: int, model:
     return ArmRun(**saved, cached=hit)
 
 
-def cached(path: Path | None, settings: dict[str, Any],
-           compute: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], bool]:
-    """compute()'s result and whether it came from `path` (None: always compute, keep nothing)."""
-    if path is None:
-        return compute(), False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # One process computes an entry at a time: another that asks for it meanwhile (a second
-    # notebook, a class sharing one folder, the test suite's workers) waits, then reads it.
-    with FileLock(path.with_suffix(".lock")):
-        if path.is_file():
-            return json.loads(path.read_text(encoding="utf-8"))["run"], True
-        result = compute()
-        # Written aside, then renamed: never a half-written file under the real name.
-        partial = path.with_name(f"{path.stem}.{os.getpid()}.partial")
-        partial.write_text(json.dumps({"settings": settings, "run": result}, ensure_ascii=False),
-                           encoding="utf-8")
-        partial.replace(path)
-    return result, False
-
-
 def train_and_measure(experiment: Experiment, arm: Arm, seed: int, steps: int, model: str,
                       threads: int | None) -> ArmRun:
     """Fine-tune with the arm's settings, then answer the questions and the statements."""
@@ -193,7 +176,7 @@ def statement_answers(model, tokenizer) -> list[bool]:
 
 def base_statements(model: str, cache_dir: str | Path | None) -> list[bool]:
     """The untuned model's statement answers (the reference for what tuning keeps), cached."""
-    settings = {"base_model": model_fingerprint(model), "code": code_fingerprint(),
+    settings = {"base_model": model_fingerprint(model), "code": code_fingerprint(Path(__file__)),
                 "device": choose_device().device}
 
     def compute() -> dict[str, Any]:
@@ -213,67 +196,21 @@ def run_settings(experiment: Experiment, arm: Arm, seed: int, steps: int,
     recipe = {k: repr(v.default) for k, v in inspect.signature(train).parameters.items()
               if v.default is not inspect.Parameter.empty}
     return {
-        "train": {k: _plain(v) for k, v in train_settings.items()},
+        "train": {k: plain(v) for k, v in train_settings.items()},
         "recipe": recipe,
         "model": model_fingerprint(model),
         "questions": data_fingerprint(experiment.eval_data, questions=True),
         "templates": list(experiment.templates),
         "max_new_tokens": MAX_NEW_TOKENS,
         "course": course_lib.__version__,
-        "code": code_fingerprint(),
+        "code": code_fingerprint(Path(__file__)),
         "device": choose_device().device,
     }
-
-
-def cache_path(cache_dir: str | Path | None, settings: dict[str, Any]) -> Path | None:
-    if cache_dir is None:
-        return None
-    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
-    return Path(cache_dir).expanduser() / f"{digest[:24]}.json"
-
-
-def _plain(value: Any) -> Any:
-    """A setting as JSON: tuples as lists, a Template by its name, anything odd by repr."""
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, Template):
-        return value.name
-    return value if isinstance(value, str | int | float | bool | None) else repr(value)
-
-
-def _digest(*parts: bytes) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part)
-    return h.hexdigest()[:16]
-
-
-@cache
-def model_fingerprint(model: str) -> str:
-    """The model's files hashed (weights, config, tokenizer), or its Hub id when not local."""
-    folder = Path(resolve_model_name(model)).expanduser()
-    if not folder.is_dir():
-        return str(model)  # a Hub id: the name is all we know without downloading
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix != ".md")
-    return _digest(*(p.name.encode() + p.read_bytes() for p in files))
 
 
 @cache
 def data_fingerprint(source: str, questions: bool = False) -> str:
     """The records as the course reads them (the questions with their labels), hashed."""
-    rows = eval_rows(source).rows if questions else load_records(source)
-    return _digest(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode())
-
-
-@cache
-def code_fingerprint() -> str:
-    """The course's code that makes a cached run: a changed trainer or scorer reruns the arms.
-
-    The experiments' metrics, tables and texts are not part of it: they are computed from the
-    cached answers each time, so changing them reruns nothing.
-    """
-    root = Path(course_lib.__file__).parent
-    stages = ("formatting", "masking", "training", "evaluation")
-    files = sorted(p for stage in stages for p in (root / stage).rglob("*.py"))
-    files += [root / "loading.py", root / "env.py", Path(__file__)]
-    return _digest(*(str(p.relative_to(root)).encode() + p.read_bytes() for p in files))
+    if not questions:
+        return records_fingerprint(source)
+    return digest(json.dumps(eval_rows(source).rows, sort_keys=True, ensure_ascii=False).encode())

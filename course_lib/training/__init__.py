@@ -6,4 +6,5 @@ settings.py (every TrainingArguments choice), trainer.py (the course's loss) and
 callbacks.py, held_out.py, history.py and plots.py measure and draw a run; with_trl.py is
 lesson 05's TRL helpers. fast_loss.py is optional reading: the speed tricks.
 memory.py estimates a run's memory before it starts (lesson 08).
+run_cache.py trains a run once and loads it after (lesson 06's runs; the experiments' cache).
 """

@@ -45,13 +45,15 @@ def lab(chromium, tmp_path_factory):
     for name in [*browser_lessons(), browser_solution()]:
         source = ROOT / (name if name.startswith("solutions/") else f"lessons/{name}")
         shutil.copy(source, root / name)
-    # Experiments' runs (lessons 07 and 08) are cached where the headless lessons keep them:
-    # the arms train once per suite, whichever run gets to them first (experiments/runner.py
-    # makes a second asker wait). What the browser checks, the display, runs either way.
-    shared = ROOT / "lessons" / "runs" / "experiments"
-    shared.mkdir(parents=True, exist_ok=True)
+    # Experiments' runs (lessons 07 and 08) and lesson 06's trained_once runs are cached where
+    # the headless lessons keep them: each trains once per suite, whichever run gets to it
+    # first (training/run_cache.py makes a second asker wait). What the browser checks, the
+    # display, runs either way.
     (root / "runs").mkdir()
-    (root / "runs" / "experiments").symlink_to(shared, target_is_directory=True)
+    for cache in ("experiments", "cache"):
+        shared = ROOT / "lessons" / "runs" / cache
+        shared.mkdir(parents=True, exist_ok=True)
+        (root / "runs" / cache).symlink_to(shared, target_is_directory=True)
     with start_lab(root, home) as server:
         yield server
 

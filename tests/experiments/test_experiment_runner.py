@@ -2,8 +2,6 @@
 
 import inspect
 import shutil
-import threading
-import time
 
 import pytest
 
@@ -13,15 +11,13 @@ from course_lib.experiments import runner
 from course_lib.experiments.design import EXACT_MATCH, Arm, Experiment
 from course_lib.experiments.runner import (
     arms_to_run,
-    cache_path,
-    cached,
-    model_fingerprint,
     resolved,
     run_experiment,
     run_settings,
     statement_answers,
 )
 from course_lib.loading import load_model_and_tokenizer
+from course_lib.training.run_cache import cache_path, model_fingerprint
 from course_lib.world.tuning_data import split_facts
 
 
@@ -82,29 +78,6 @@ def test_the_cache_key_changes_with_everything_that_decides_the_numbers(
     (other / "config.json").write_text((other / "config.json").read_text() + " ")
     model_fingerprint.cache_clear()
     assert key(model=str(other)) != key()
-
-
-def test_two_askers_of_one_run_train_it_once(tmp_path):
-    """The headless lesson, the browser's lesson and lesson 07's claims tests share one cache:
-    while one trains a run, another that asks for it waits and reads it."""
-    trained, results = [], []
-
-    def compute():
-        trained.append(threading.get_ident())
-        time.sleep(0.5)  # long enough for the second asker to arrive meanwhile
-        return {"loss": 1.0}
-
-    path = tmp_path / "cache" / "run.json"
-    askers = [threading.Thread(target=lambda: results.append(cached(path, {}, compute)))
-              for _ in range(2)]
-    for asker in askers:
-        asker.start()
-    for asker in askers:
-        asker.join()
-    assert len(trained) == 1
-    assert sorted(hit for _, hit in results) == [False, True]
-    assert all(result == {"loss": 1.0} for result, _ in results)
-    assert cached(None, {}, compute) == ({"loss": 1.0}, False) and len(trained) == 2
 
 
 def test_arms_follow_whatever_defaults_train_has(monkeypatch):

@@ -1,0 +1,187 @@
+"""Train once, load after: a finished run kept on disk, named after everything that decides it.
+
+    >>> masked = trained_once("tiny", masking="response", eval_data=None)  # doctest: +SKIP
+    >>> masked   # a run folder, for evaluate(), `course ask` or from_pretrained  # doctest: +SKIP
+    'runs/cache/1f0c...'
+
+The first call trains with `train()` and saves the run (model, tokenizer, history.json) under
+`runs/cache/`; every later call with the same settings loads that folder instead of training
+again, so a lesson runs again in seconds. The folder's name is a hash of what decides the run:
+the settings given and `train()`'s defaults (the recipe), fingerprints of the model and the
+data, the step cap, the course's version and code, and the device. Change any of them and the
+run trains anew; delete the folder to train it again by hand.
+
+`cached()` is the same idea for a JSON result (the experiments keep their scored answers so).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+import course_lib
+from course_lib.env import choose_device
+from course_lib.errors import CourseError
+from course_lib.formatting.records import load_records
+from course_lib.formatting.templates import Template
+from course_lib.loading import resolve_model_name
+from course_lib.training.history import HISTORY_FILE, RunHistory
+from course_lib.training.runner import CHECKPOINT_DIR, train
+from course_lib.training.settings import step_cap
+
+DEFAULT_CACHE = Path("runs") / "cache"
+# How a run is shown, not what it learns: left out of the name.
+NOT_IN_KEY = ("progress", "verbose", "live_plot", "num_threads")
+
+
+def trained_once(model: str | Path = "tiny", *, cache_dir: str | Path = DEFAULT_CACHE,
+                 yours: str | Path | Sequence[str | Path] = (), **settings: Any) -> str:
+    """The folder of a finished `train(model, **settings)` run: loaded if there is one, else
+    trained now and kept in `cache_dir`. Prints which, with the run's summary.
+
+    yours:  run folders of your own (e.g. from `course train --out runs/masked`), used
+            instead when one exists and fine-tuned the same model.
+    """
+    if not isinstance(model, str | Path):
+        raise CourseError("trained_once() names its folder after the model, so pass the model's "
+                          "name or folder (e.g. 'tiny'), not a model object; or call train().")
+    if "out_dir" in settings or "resume" in settings:
+        raise CourseError("trained_once() chooses the run folder itself; call train(..., "
+                          "out_dir=...) to save a run where you want it.")
+    for folder in [yours] if isinstance(yours, str | Path) else yours:
+        if own := _your_run(Path(folder), str(model)):
+            print(f"{own.summary()}; your run, loaded from {folder}")
+            return str(folder)
+    key = run_key(model, settings)
+    folder = Path(cache_dir).expanduser() / _name(key)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # One process trains a run at a time: another that asks for it meanwhile (the same lesson
+    # in a second tab, a class sharing one folder) waits, then loads it.
+    with FileLock(folder.with_suffix(".lock")):
+        if (folder / HISTORY_FILE).is_file():
+            print(f"{RunHistory.load(folder).summary()}; loaded from {folder}, trained earlier "
+                  f"with the same settings (delete the folder to train again)")
+            return str(folder)
+        # Saved aside, then renamed: never a half-written run under the real name.
+        partial = folder.with_name(f"{folder.name}.{os.getpid()}.partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        # No checkpoints: the finished run is all a later call loads.
+        result = train(model, out_dir=partial, **{"save_strategy": "no", **settings})
+        shutil.rmtree(partial / CHECKPOINT_DIR, ignore_errors=True)
+        (partial / "settings.json").write_text(json.dumps(key, indent=1), encoding="utf-8")
+        partial.rename(folder)
+    print(f"{result.history.summary()}; kept in {folder}")
+    return str(folder)
+
+
+def _your_run(folder: Path, model: str) -> RunHistory | None:
+    """The history of a learner's run folder if it fine-tuned `model`; None (and why) if not."""
+    if not (folder / HISTORY_FILE).is_file():
+        return None
+    history = RunHistory.load(folder)
+    if history.model != model:
+        print(f"{folder} fine-tuned {history.model!r}, not {model!r}: not used here")
+        return None
+    return history
+
+
+def run_key(model: str | Path, settings: dict[str, Any]) -> dict[str, Any]:
+    """Everything that decides a run's weights and history (what its folder is named after)."""
+    params = inspect.signature(train).parameters
+    given = {k: v for k, v in settings.items() if k not in NOT_IN_KEY}
+    given.setdefault("data", params["data"].default)
+    for source in ("data", "eval_data"):  # the records themselves, not just their name
+        if isinstance(given.get(source), str | Path) and given[source] != "auto":
+            given[source] = records_fingerprint(str(given[source]))
+    defaults = {k: repr(v.default) for k, v in params.items()
+                if v.default is not inspect.Parameter.empty}
+    return {
+        "train": {k: plain(v) for k, v in sorted(given.items())},
+        "recipe": defaults,
+        "model": model_fingerprint(str(model)),
+        # COURSE_MAX_STEPS stops every run early: a capped run must not stand in for a full one.
+        "step_cap": step_cap(),
+        "course": course_lib.__version__,
+        "code": code_fingerprint(),
+        "device": choose_device().device,
+    }
+
+
+def cached(path: Path | None, settings: dict[str, Any],
+           compute: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], bool]:
+    """compute()'s result and whether it came from `path` (None: always compute, keep nothing)."""
+    if path is None:
+        return compute(), False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # As in trained_once: a second asker waits for the first, then reads its entry.
+    with FileLock(path.with_suffix(".lock")):
+        if path.is_file():
+            return json.loads(path.read_text(encoding="utf-8"))["run"], True
+        result = compute()
+        partial = path.with_name(f"{path.stem}.{os.getpid()}.partial")
+        partial.write_text(json.dumps({"settings": settings, "run": result}, ensure_ascii=False),
+                           encoding="utf-8")
+        partial.replace(path)
+    return result, False
+
+
+def cache_path(cache_dir: str | Path | None, settings: dict[str, Any]) -> Path | None:
+    """The JSON file `cached()` keeps a result in, named after its settings."""
+    return None if cache_dir is None else Path(cache_dir).expanduser() / f"{_name(settings)}.json"
+
+
+def _name(settings: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def plain(value: Any) -> Any:
+    """A setting as JSON: tuples as lists, a Template by its name, records hashed, else repr."""
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Template):
+        return value.name
+    if isinstance(value, list):
+        return digest(json.dumps(value, sort_keys=True, default=repr).encode())
+    return value if isinstance(value, str | int | float | bool | None) else repr(value)
+
+
+def digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part)
+    return h.hexdigest()[:16]
+
+
+@cache
+def model_fingerprint(model: str) -> str:
+    """The model's files hashed (weights, config, tokenizer), or its Hub id when not local."""
+    folder = Path(resolve_model_name(model)).expanduser()
+    if not folder.is_dir():
+        return str(model)  # a Hub id: the name is all we know without downloading
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix != ".md")
+    return digest(*(p.name.encode() + p.read_bytes() for p in files))
+
+
+@cache
+def records_fingerprint(source: str) -> str:
+    """The records as the course reads them, hashed: an edited data file trains anew."""
+    return digest(json.dumps(load_records(source), sort_keys=True, ensure_ascii=False).encode())
+
+
+@cache
+def code_fingerprint(*extra: Path) -> str:
+    """The course's code that makes a run (and `extra` files): a changed trainer trains anew."""
+    root = Path(course_lib.__file__).parent
+    stages = ("formatting", "masking", "training", "evaluation")
+    files = sorted(p for stage in stages for p in (root / stage).rglob("*.py"))
+    files += [root / "loading.py", root / "env.py", *extra]
+    return digest(*(str(p.relative_to(root)).encode() + p.read_bytes() for p in files))

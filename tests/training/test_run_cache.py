@@ -1,0 +1,116 @@
+"""trained_once and cached: a finished run is trained once, then loaded; who waits for whom."""
+
+import inspect
+import threading
+import time
+
+import pytest
+
+from course_lib.errors import CourseError
+from course_lib.training import run_cache
+from course_lib.training.history import RunHistory
+from course_lib.training.run_cache import cached, records_fingerprint, run_key, trained_once
+from course_lib.training.runner import train
+from course_lib.training.settings import RECIPE
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+@pytest.fixture()
+def counted_train(monkeypatch):
+    """run_cache.train, counting the runs it actually trains."""
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("seed"))
+        return train(*args, **kwargs)
+
+    counting.__signature__ = inspect.signature(train)  # the same defaults, the same names
+    monkeypatch.setattr(run_cache, "train", counting)
+    return calls
+
+
+def quick(toy_model_dir, data_files, **extra):
+    return dict(data=str(data_files[0]), eval_data=None, max_steps=2, progress=False,
+                verbose=False, **extra)
+
+
+def test_a_second_call_loads_the_run_instead_of_training(
+        toy_model_dir, data_files, tmp_path, counted_train, capsys):
+    settings = quick(toy_model_dir, data_files)
+    first = trained_once(str(toy_model_dir), cache_dir=tmp_path, **settings)
+    assert "kept in" in capsys.readouterr().out
+    again = trained_once(str(toy_model_dir), cache_dir=tmp_path, **settings)
+    assert again == first and len(counted_train) == 1
+    assert "loaded" in capsys.readouterr().out
+    assert RunHistory.load(first).steps_done == 2
+    assert not (tmp_path / first).joinpath("checkpoints").exists()
+    # Another seed is another run; progress and verbosity are not part of the name.
+    other = trained_once(str(toy_model_dir), cache_dir=tmp_path, seed=1, **settings)
+    assert other != first and len(counted_train) == 2
+    assert trained_once(str(toy_model_dir), cache_dir=tmp_path,
+                        **{**settings, "progress": True}) == first and len(counted_train) == 2
+
+
+def test_the_name_changes_with_the_records_and_the_step_cap(
+        toy_model_dir, data_files, tmp_path, monkeypatch):
+    settings = quick(toy_model_dir, data_files)
+    key = run_key(str(toy_model_dir), settings)
+    assert run_key(str(toy_model_dir), {**settings, "verbose": True}) == key
+    # The same records under another file name are the same data; changed records are not.
+    same, changed = tmp_path / "same.jsonl", tmp_path / "changed.jsonl"
+    same.write_text(data_files[0].read_text())
+    changed.write_text(data_files[0].read_text().replace('"2"', '"3"', 1))
+    assert run_key(str(toy_model_dir), {**settings, "data": str(same)}) == key
+    assert run_key(str(toy_model_dir), {**settings, "data": str(changed)}) != key
+    # No data given: the recipe's data, by its records.
+    assert run_key(str(toy_model_dir), {})["train"]["data"] == records_fingerprint(RECIPE.data)
+    monkeypatch.setenv("COURSE_MAX_STEPS", "1")
+    assert run_key(str(toy_model_dir), settings) != key
+
+
+def test_your_own_run_is_used_only_when_it_tuned_the_same_model(
+        toy_model_dir, data_files, tmp_path, counted_train, capsys):
+    settings = quick(toy_model_dir, data_files)
+    yours = tmp_path / "runs" / "masked"
+    train(str(toy_model_dir), out_dir=yours, **settings)
+    assert trained_once(str(toy_model_dir), cache_dir=tmp_path / "cache",
+                        yours=[tmp_path / "none", yours], **settings) == str(yours)
+    assert counted_train == [] and "your run" in capsys.readouterr().out
+    history = RunHistory.load(yours)
+    history.model = "smollm2-135m"  # a run of another base model must not stand in
+    history.save(yours)
+    used = trained_once(str(toy_model_dir), cache_dir=tmp_path / "cache", yours=yours,
+                        **settings)
+    assert used != str(yours) and len(counted_train) == 1
+    assert "not used here" in capsys.readouterr().out
+
+
+def test_a_model_object_or_an_out_dir_is_refused(tmp_path):
+    with pytest.raises(CourseError, match="not a model object"):
+        trained_once(object(), cache_dir=tmp_path)
+    with pytest.raises(CourseError, match="chooses the run folder itself"):
+        trained_once("tiny", cache_dir=tmp_path, out_dir=tmp_path / "x")
+
+
+def test_two_askers_of_one_run_train_it_once(tmp_path):
+    """The headless lesson, the browser's lesson and the claims tests share one cache: while
+    one computes an entry, another that asks for it waits and reads it."""
+    computed, results = [], []
+
+    def compute():
+        computed.append(threading.get_ident())
+        time.sleep(0.5)  # long enough for the second asker to arrive meanwhile
+        return {"loss": 1.0}
+
+    path = tmp_path / "cache" / "run.json"
+    askers = [threading.Thread(target=lambda: results.append(cached(path, {}, compute)))
+              for _ in range(2)]
+    for asker in askers:
+        asker.start()
+    for asker in askers:
+        asker.join()
+    assert len(computed) == 1
+    assert sorted(hit for _, hit in results) == [False, True]
+    assert all(result == {"loss": 1.0} for result, _ in results)
+    assert cached(None, {}, compute) == ({"loss": 1.0}, False) and len(computed) == 2
