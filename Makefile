@@ -38,7 +38,7 @@ lab: setup
 
 test: setup
 	$(BIN)/ruff check course_lib tests benchmarks
-	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadgroup --durations=25
 
 lint: setup
 	$(BIN)/ruff check course_lib tests benchmarks

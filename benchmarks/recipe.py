@@ -2,7 +2,7 @@
 
     python -m benchmarks.recipe [--seeds 0 1 2] [--on eval_styles|dev] [--data SET]
                                 [--steps N] [--lr X] [--freeze NAME ...] [--lora] [--json FILE]
-                                [--set FIELD=VALUE ...]
+                                [--set FIELD=VALUE ...] [--model tiny|DIR]
 
 Without options it measures `train()`'s own defaults (what `course train` runs): for each
 seed, fine-tune the embedded model, answer every row of `course:eval_styles` greedily (16
@@ -75,9 +75,9 @@ def knowledge(model, tokenizer, show: bool = False) -> float:
 
 
 def run(seed: int, rows: list[dict], base_knowledge: float, settings: dict,
-        show: int = 0, threads: int = 1) -> dict:
-    """One fine-tune with `settings` (train() keywords) and its graded answers."""
-    result = train("tiny", seed=seed, eval_data=None, progress=False, verbose=False,
+        show: int = 0, threads: int = 1, model: str = "tiny") -> dict:
+    """One fine-tune of `model` with `settings` (train() keywords) and its graded answers."""
+    result = train(model, seed=seed, eval_data=None, progress=False, verbose=False,
                    num_threads=threads, logging_steps=50, **settings)
     model, tokenizer = result.model, result.tokenizer
     said = answers(model, tokenizer, rows)
@@ -127,6 +127,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--on", choices=["eval_styles", "dev"], default="eval_styles")
     parser.add_argument("--data", default=None, help="tuning set (default: train()'s)")
+    parser.add_argument("--model", default="tiny",
+                        help="base model: 'tiny' or a folder (e.g. a `course build-base-model`)")
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--batch-size", type=int, default=None)
@@ -142,12 +144,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     rows = eval_rows(args.on)
-    base_model, base_tokenizer = load_model_and_tokenizer("tiny")
+    base_model, base_tokenizer = load_model_and_tokenizer(args.model)
     base = knowledge(base_model, base_tokenizer)
     settings = settings_from(args)
-    runs = [run(seed, rows, base, settings, args.show if i == 0 else 0, args.threads)
+    runs = [run(seed, rows, base, settings, args.show if i == 0 else 0, args.threads, args.model)
             for i, seed in enumerate(args.seeds)]
-    print(f"on: {args.on} ({len(rows)} rows), seeds: {args.seeds}, "
+    print(f"model: {args.model}, on: {args.on} ({len(rows)} rows), seeds: {args.seeds}, "
           f"settings: {settings or 'defaults'}")
     print(f"base_statement_knowledge: {base:.3f}")
     for name in runs[0]:
