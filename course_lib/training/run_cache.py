@@ -74,8 +74,11 @@ def trained_once(model: str | Path = "tiny", *, cache_dir: str | Path = DEFAULT_
         # Saved aside, then renamed: never a half-written run under the real name.
         partial = folder.with_name(f"{folder.name}.{os.getpid()}.partial")
         shutil.rmtree(partial, ignore_errors=True)
-        # No checkpoints: the finished run is all a later call loads.
-        result = train(model, out_dir=partial, **{"save_strategy": "no", **settings})
+        try:  # no checkpoints: the finished run is all a later call loads
+            result = train(model, out_dir=partial, **{"save_strategy": "no", **settings})
+        except BaseException:  # an error or an interrupt leaves nothing behind
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
         shutil.rmtree(partial / CHECKPOINT_DIR, ignore_errors=True)
         (partial / "settings.json").write_text(json.dumps(key, indent=1), encoding="utf-8")
         partial.rename(folder)

@@ -5,6 +5,7 @@ import threading
 import time
 
 import pytest
+from transformers import TrainerCallback
 
 from course_lib.errors import CourseError
 from course_lib.training import run_cache
@@ -84,6 +85,17 @@ def test_your_own_run_is_used_only_when_it_tuned_the_same_model(
                         **settings)
     assert used != str(yours) and len(counted_train) == 1
     assert "not used here" in capsys.readouterr().out
+
+
+def test_a_failed_run_leaves_nothing_to_load(toy_model_dir, data_files, tmp_path):
+    class Interrupt(TrainerCallback):  # as if the learner pressed stop after the first step
+        def on_step_end(self, args, state, control, **kwargs):
+            raise KeyboardInterrupt
+
+    settings = quick(toy_model_dir, data_files)
+    with pytest.raises(KeyboardInterrupt):
+        trained_once(str(toy_model_dir), cache_dir=tmp_path, callbacks=[Interrupt()], **settings)
+    assert [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")] == []
 
 
 def test_a_model_object_or_an_out_dir_is_refused(tmp_path):
