@@ -126,3 +126,16 @@ def test_two_askers_of_one_run_train_it_once(tmp_path):
     assert sorted(hit for _, hit in results) == [False, True]
     assert all(result == {"loss": 1.0} for result, _ in results)
     assert cached(None, {}, compute) == ({"loss": 1.0}, False) and len(computed) == 2
+
+
+def test_two_askers_of_one_run_wait_for_one_training(
+        toy_model_dir, data_files, tmp_path, counted_train):
+    settings = quick(toy_model_dir, data_files)
+    folders = []
+    askers = [threading.Thread(target=lambda: folders.append(
+        trained_once(str(toy_model_dir), cache_dir=tmp_path, **settings))) for _ in range(2)]
+    for asker in askers:
+        asker.start()
+    for asker in askers:
+        asker.join()
+    assert len(counted_train) == 1 and len(set(folders)) == 1 and len(folders) == 2
