@@ -203,6 +203,8 @@ def run_settings(experiment: Experiment, arm: Arm, seed: int, steps: int,
         "templates": list(experiment.templates),
         "max_new_tokens": MAX_NEW_TOKENS,
         "course": course_lib.__version__,
+        # The code that makes a run, and this file. Not the metrics, tables and texts: they
+        # are computed from the cached answers each time, so changing them reruns nothing.
         "code": code_fingerprint(Path(__file__)),
         "device": choose_device().device,
     }
