@@ -75,9 +75,9 @@ def knowledge(model, tokenizer, show: bool = False) -> float:
 
 
 def run(seed: int, rows: list[dict], base_knowledge: float, settings: dict,
-        show: int = 0, threads: int = 1, model: str = "tiny") -> dict:
-    """One fine-tune of `model` with `settings` (train() keywords) and its graded answers."""
-    result = train(model, seed=seed, eval_data=None, progress=False, verbose=False,
+        show: int = 0, threads: int = 1, base: str = "tiny") -> dict:
+    """One fine-tune of the `base` model with `settings` (train() keywords), graded."""
+    result = train(base, seed=seed, eval_data=None, progress=False, verbose=False,
                    num_threads=threads, logging_steps=50, **settings)
     model, tokenizer = result.model, result.tokenizer
     said = answers(model, tokenizer, rows)

@@ -25,7 +25,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import course_lib
 from course_lib.env import choose_device, evaluating
 from course_lib.errors import CourseError
 from course_lib.evaluation.base_model import starts_with_answer
@@ -42,11 +41,9 @@ from course_lib.training.run_cache import (
     code_fingerprint,
     digest,
     model_fingerprint,
-    plain,
-    records_fingerprint,
+    run_key,
 )
 from course_lib.training.runner import train
-from course_lib.training.settings import step_cap
 from course_lib.world.phrasings import statement_prompt
 from course_lib.world.tuning_data import split_facts
 
@@ -189,30 +186,19 @@ def base_statements(model: str, cache_dir: str | Path | None) -> list[bool]:
 # --- the cache key ---------------------------------------------------------------------------
 def run_settings(experiment: Experiment, arm: Arm, seed: int, steps: int,
                  model: str) -> dict[str, Any]:
-    """Everything that decides one run's numbers (what its cache file is named after)."""
-    # COURSE_MAX_STEPS stops every run early: a capped run must not stand in for a full one.
-    train_settings = resolved(arm) | {"max_steps": steps, "seed": seed, "step_cap": step_cap()}
-    train_settings["data"] = data_fingerprint(str(train_settings["data"]))
-    recipe = {k: repr(v.default) for k, v in inspect.signature(train).parameters.items()
-              if v.default is not inspect.Parameter.empty}
-    return {
-        "train": {k: plain(v) for k, v in train_settings.items()},
-        "recipe": recipe,
-        "model": model_fingerprint(model),
-        "questions": data_fingerprint(experiment.eval_data, questions=True),
+    """Everything that decides one run's numbers (what its cache file is named after): the
+    training run's key (training/run_cache.py) and the questions it is measured on."""
+    train_settings = resolved(arm) | {"max_steps": steps, "seed": seed}
+    # The code that makes a run, and this file. Not the metrics, tables and texts: they are
+    # computed from the cached answers each time, so changing them reruns nothing.
+    return run_key(model, train_settings, Path(__file__)) | {
+        "questions": questions_fingerprint(experiment.eval_data),
         "templates": list(experiment.templates),
         "max_new_tokens": MAX_NEW_TOKENS,
-        "course": course_lib.__version__,
-        # The code that makes a run, and this file. Not the metrics, tables and texts: they
-        # are computed from the cached answers each time, so changing them reruns nothing.
-        "code": code_fingerprint(Path(__file__)),
-        "device": choose_device().device,
     }
 
 
 @cache
-def data_fingerprint(source: str, questions: bool = False) -> str:
-    """The records as the course reads them (the questions with their labels), hashed."""
-    if not questions:
-        return records_fingerprint(source)
+def questions_fingerprint(source: str) -> str:
+    """The questions as the course reads them, with their labels, hashed."""
     return digest(json.dumps(eval_rows(source).rows, sort_keys=True, ensure_ascii=False).encode())

@@ -97,8 +97,9 @@ def _your_run(folder: Path, model: str) -> RunHistory | None:
     return history
 
 
-def run_key(model: str | Path, settings: dict[str, Any]) -> dict[str, Any]:
-    """Everything that decides a run's weights and history (what its folder is named after)."""
+def run_key(model: str | Path, settings: dict[str, Any], *code: Path) -> dict[str, Any]:
+    """Everything that decides a run's weights and history (what its folder is named after);
+    `code`: more files whose change must train anew (the experiments' runner)."""
     params = inspect.signature(train).parameters
     given = {k: v for k, v in settings.items() if k not in NOT_IN_KEY}
     given.setdefault("data", params["data"].default)
@@ -114,7 +115,7 @@ def run_key(model: str | Path, settings: dict[str, Any]) -> dict[str, Any]:
         # COURSE_MAX_STEPS stops every run early: a capped run must not stand in for a full one.
         "step_cap": step_cap(),
         "course": course_lib.__version__,
-        "code": code_fingerprint(),
+        "code": code_fingerprint(*code),
         "device": choose_device().device,
     }
 
