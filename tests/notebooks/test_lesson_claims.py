@@ -25,6 +25,7 @@ from course_lib.masking.loss import masked_cross_entropy
 from course_lib.training.loop_by_hand import train_by_hand
 from course_lib.training.run_cache import trained_once
 from course_lib.training.runner import train
+from course_lib.world.eval_styles import UNSEEN
 
 # Where the headless lessons keep trained_once's runs (lesson 06): read, not trained again.
 LESSON_CACHE = Path(__file__).resolve().parents[2] / "lessons" / "runs" / "cache"
@@ -84,6 +85,15 @@ def test_l03_prompt_tokens_get_gradient_through_attention(tiny):
     assert sorted(tokens[i] for i in largest) == sorted(["·Response", ":", "+"])
 
 
+# Training on another CPU rounds floats differently, and a run can end one answer apart: on an
+# AVX-512 Xeon, lesson 06's masked model answered 190 of the 216 unseen-style questions where
+# the lessons' machine answered 191. So claims about trained runs' answers hold to within one
+# answer: a count +-1, a share printed as quoted once moved by at most one item.
+def within_one_answer(measured: float, quoted: float, n: int) -> bool:
+    """`measured`, a share of `n` scored items, prints as `quoted` (2 decimals) +- one item."""
+    return any(round(measured + d / n, 2) == quoted for d in (-1, 0, 1))
+
+
 # The tests that share lesson 04's runs: on one worker (make test: --dist loadgroup), so the
 # two half-minute runs are trained once.
 ONE_WORKER = pytest.mark.xdist_group("lesson04_runs")
@@ -121,8 +131,9 @@ def test_l04_held_out_losses_of_the_two_runs(lesson04_runs):
     assert masked.eval_loss[1] < 2 < unmasked.eval_loss[1]
     assert round(masked.eval_loss[-1], 2) == 0.19 and round(unmasked.eval_loss[-1], 2) == 0.59
     assert 2.5 <= unmasked.eval_loss[-1] / masked.eval_loss[-1] <= 3.5
-    assert round(unmasked.eval_accuracy[-1], 2) == 0.85
-    assert round(masked.eval_accuracy[-1], 2) == 0.96
+    # Next-token accuracy over the 122 response tokens of course:eval (answers and </s>).
+    assert within_one_answer(unmasked.eval_accuracy[-1], 0.85, n=122)
+    assert within_one_answer(masked.eval_accuracy[-1], 0.96, n=122)
 
 
 @pytest.mark.slow
@@ -195,7 +206,9 @@ def test_l06_exact_match_of_the_three_models(lesson06_report, lesson04_runs):
     assert s["masked"]["checks"]["stopped"].value == 1
     assert 0.95 < s["unmasked"]["checks"]["stopped"].value < 1
     em = {name: s[name]["exact_match"].value for name in ("masked", "unmasked")}
-    assert (round(em["masked"], 2), round(em["unmasked"], 2)) == (0.91, 0.74)
+    rows = s["masked"]["exact_match"].n
+    assert within_one_answer(em["masked"], 0.91, n=rows)
+    assert within_one_answer(em["unmasked"], 0.74, n=rows)
     for name, masking in (("masked", "response"), ("unmasked", "none")):
         assert em[name] < lesson04_runs[masking].history.eval_accuracy[-1]
 
@@ -208,12 +221,14 @@ def test_l06_seen_and_unseen_phrasings(lesson06_report):
     ones (30 of 36) and polite ones (32 of 36)"."""
     s = lesson06_report.summaries["masked"]
     seen, unseen = (s["by_seen"][g]["exact_match"] for g in ("seen", "unseen"))
-    assert (seen.k, seen.n, unseen.k, unseen.n) == (80, 82, 191, 216)
+    assert (seen.n, unseen.n) == (82, 216)
+    assert abs(seen.k - 80) <= 1 and abs(unseen.k - 191) <= 1  # within one answer (above)
     styles = {name: r["exact_match"] for name, r in s["by_phrasing_style"].items()}
-    worst = sorted(styles, key=lambda name: styles[name].value)[:3]
-    assert worst[0] == "misspelt" and styles["misspelt"].k == 29
-    assert worst[1:] == ["embedded", "polite"]
-    assert (styles["embedded"].k, styles["polite"].k) == (30, 32)
+    assert min(styles, key=lambda name: styles[name].value) == "misspelt"
+    quoted = {"misspelt": 29, "embedded": 30, "polite": 32}
+    assert all(abs(styles[name].k - k) <= 1 for name, k in quoted.items())
+    # "then embedded and polite": no other unseen style is more than one answer below polite.
+    assert all(styles[name].k >= quoted["polite"] - 1 for name in UNSEEN if name not in quoted)
 
 
 @pytest.mark.slow
