@@ -36,8 +36,10 @@ from course_lib.experiments.design import Arm, ArmRun, Experiment
 from course_lib.experiments.result import ExperimentResult
 from course_lib.loading import load_model_and_tokenizer, quiet_loading, resolve_model_name
 from course_lib.training.run_cache import (
+    Job,
     cache_path,
     cached,
+    cached_in_turn,
     code_fingerprint,
     digest,
     model_fingerprint,
@@ -110,30 +112,32 @@ def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] =
     resolve_model_name(model)  # a typo fails before anything is trained
     start = time.perf_counter()
     arms = arms_to_run(experiment)
+    jobs = [(arm, seed) for arm in arms for seed in seed_list]
     with quiet_loading():  # no 'Loading weights' bar for each of dozens of model loads
-        runs = {arm.name: [measured_run(experiment, arm, seed, steps, model, cache_dir, threads)
-                           for seed in _announce(experiment, arm, seed_list, progress)]
-                for arm in arms}
+        saved = cached_in_turn([run_job(experiment, arm, seed, steps, model, cache_dir, threads,
+                                        progress) for arm, seed in jobs])
         base = base_statements(model, cache_dir)
+    runs: dict[str, list[ArmRun]] = {arm.name: [] for arm in arms}
+    for (arm, _), (run, hit) in zip(jobs, saved, strict=True):
+        runs[arm.name].append(ArmRun(**run, cached=hit))
     if progress:
         print(f"{experiment.name}: {len(arms)} arms x {len(seed_list)} seeds in "
               f"{time.perf_counter() - start:.0f} s", file=sys.stdout, flush=True)
     return ExperimentResult(experiment, arms, seed_list, steps, model, runs, base)
 
 
-def _announce(experiment: Experiment, arm: Arm, seeds: list[int], progress: bool) -> list[int]:
-    if progress:
-        print(f"{experiment.name}: {arm.name} (seeds {', '.join(map(str, seeds))})", flush=True)
-    return seeds
-
-
-def measured_run(experiment: Experiment, arm: Arm, seed: int, steps: int, model: str,
-                 cache_dir: str | Path | None, threads: int | None) -> ArmRun:
-    """One arm, one seed: read from the cache, or train, measure and save."""
+def run_job(experiment: Experiment, arm: Arm, seed: int, steps: int, model: str,
+            cache_dir: str | Path | None, threads: int | None, progress: bool) -> Job:
+    """One arm, one seed, as a job for the cache: its file, its settings, and how to compute
+    it (train, measure, and say so) when no file has it yet."""
     settings = run_settings(experiment, arm, seed, steps, model)
-    saved, hit = cached(cache_path(cache_dir, settings), settings, lambda: train_and_measure(
-        experiment, arm, seed, steps, model, threads).to_dict())
-    return ArmRun(**saved, cached=hit)
+
+    def compute() -> dict[str, Any]:
+        if progress:
+            print(f"{experiment.name}: training {arm.name}, seed {seed}", flush=True)
+        return train_and_measure(experiment, arm, seed, steps, model, threads).to_dict()
+
+    return cache_path(cache_dir, settings), settings, compute
 
 
 def train_and_measure(experiment: Experiment, arm: Arm, seed: int, steps: int, model: str,

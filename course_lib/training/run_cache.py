@@ -26,7 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 import course_lib
 from course_lib.env import choose_device
@@ -120,14 +120,22 @@ def run_key(model: str | Path, settings: dict[str, Any], *code: Path) -> dict[st
     }
 
 
-def cached(path: Path | None, settings: dict[str, Any],
-           compute: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], bool]:
-    """compute()'s result and whether it came from `path` (None: always compute, keep nothing)."""
+def cached(path: Path | None, settings: dict[str, Any], compute: Callable[[], dict[str, Any]],
+           wait: bool = True) -> tuple[dict[str, Any], bool] | None:
+    """compute()'s result and whether it came from `path` (None: always compute, keep nothing).
+
+    wait=False: None at once, instead of waiting, while another process computes this entry.
+    """
     if path is None:
         return compute(), False
     path.parent.mkdir(parents=True, exist_ok=True)
     # As in trained_once: a second asker waits for the first, then reads its entry.
-    with FileLock(path.with_suffix(".lock")):
+    lock = FileLock(path.with_suffix(".lock"))
+    try:
+        lock.acquire(timeout=-1 if wait else 0)
+    except Timeout:
+        return None
+    try:
         if path.is_file():
             return json.loads(path.read_text(encoding="utf-8"))["run"], True
         result = compute()
@@ -135,7 +143,23 @@ def cached(path: Path | None, settings: dict[str, Any],
         partial.write_text(json.dumps({"settings": settings, "run": result}, ensure_ascii=False),
                            encoding="utf-8")
         partial.replace(path)
+    finally:
+        lock.release()
     return result, False
+
+
+Job = tuple[Path | None, dict[str, Any], Callable[[], dict[str, Any]]]
+
+
+def cached_in_turn(jobs: Sequence[Job]) -> list[tuple[dict[str, Any], bool]]:
+    """cached(path, settings, compute) for each job, in order, but an entry that another
+    process is computing now is left for the end. Two askers of one list (a lesson in the
+    browser and its headless test, two learners sharing a folder) then compute different
+    entries side by side, instead of one computing while the other waits."""
+    done = {i: result for i, job in enumerate(jobs)
+            if (result := cached(*job, wait=False)) is not None}
+    # What another process held: by now it is often finished, and only read.
+    return [done[i] if i in done else cached(*job) for i, job in enumerate(jobs)]
 
 
 def cache_path(cache_dir: str | Path | None, settings: dict[str, Any]) -> Path | None:

@@ -10,7 +10,13 @@ from transformers import TrainerCallback
 from course_lib.errors import CourseError
 from course_lib.training import run_cache
 from course_lib.training.history import RunHistory
-from course_lib.training.run_cache import cached, records_fingerprint, run_key, trained_once
+from course_lib.training.run_cache import (
+    cached,
+    cached_in_turn,
+    records_fingerprint,
+    run_key,
+    trained_once,
+)
 from course_lib.training.runner import train
 from course_lib.training.settings import RECIPE
 
@@ -126,6 +132,32 @@ def test_two_askers_of_one_run_train_it_once(tmp_path):
     assert sorted(hit for _, hit in results) == [False, True]
     assert all(result == {"loss": 1.0} for result, _ in results)
     assert cached(None, {}, compute) == ({"loss": 1.0}, False) and len(computed) == 2
+
+
+def test_two_askers_of_one_list_compute_different_entries(tmp_path):
+    """cached_in_turn: while one asker computes an entry, the other computes the next one
+    instead of waiting (lesson 07 in the browser and its headless claims, side by side); each
+    entry is computed once, and each asker gets every result in its order."""
+    computed, results = [], {}
+
+    def job(i):
+        def compute():
+            computed.append((i, threading.get_ident()))
+            time.sleep(0.3)  # long enough for the other asker to arrive meanwhile
+            return {"entry": i}
+        return tmp_path / f"{i}.json", {"entry": i}, compute
+
+    askers = [threading.Thread(target=lambda n=n: results.__setitem__(
+        n, cached_in_turn([job(i) for i in range(4)]))) for n in range(2)]
+    for asker in askers:
+        asker.start()
+    for asker in askers:
+        asker.join()
+    assert sorted(i for i, _ in computed) == [0, 1, 2, 3]
+    assert len({who for _, who in computed}) == 2  # both computed, neither only waited
+    for mine in results.values():
+        assert [result for result, _ in mine] == [{"entry": i} for i in range(4)]
+    assert sorted(hit for mine in results.values() for _, hit in mine) == [False] * 4 + [True] * 4
 
 
 def test_two_askers_of_one_run_wait_for_one_training(
