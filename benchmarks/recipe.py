@@ -79,22 +79,26 @@ def run(seed: int, rows: list[dict], base_knowledge: float, settings: dict,
     """One fine-tune of the `base` model with `settings` (train() keywords), graded."""
     result = train(base, seed=seed, eval_data=None, progress=False, verbose=False,
                    num_threads=threads, logging_steps=50, **settings)
-    model, tokenizer = result.model, result.tokenizer
+    return {"tune_seconds": result.history.wall_time_s,
+            **graded(result.model, result.tokenizer, rows, base_knowledge, show)}
+
+
+def graded(model, tokenizer, rows: list[dict], base_knowledge: float, show: int = 0) -> dict:
+    """The statement ratio, and exact match on unseen styles, seen styles and each style."""
     said = answers(model, tokenizer, rows)
-    graded = [exact_match(a, r["response"]) for a, r in zip(said, rows, strict=True)]
+    right = [exact_match(a, r["response"]) for a, r in zip(said, rows, strict=True)]
     for style in dict.fromkeys(r["style"] for r in rows) if show else ():
-        wrong = [(r, a) for r, a, g in zip(rows, said, graded, strict=True)
+        wrong = [(r, a) for r, a, g in zip(rows, said, right, strict=True)
                  if r["style"] == style and not g]
         for r, a in wrong[:show]:  # what the errors look like, to read, not to tune on
             print(f"  [{style}] {r['instruction']} {r.get('input', '')!r} -> {a!r} "
                   f"(want {r['response']!r})")
-    out = {"tune_seconds": result.history.wall_time_s,
-           "statement_knowledge_ratio": knowledge(model, tokenizer, bool(show)) / base_knowledge}
+    out = {"statement_knowledge_ratio": knowledge(model, tokenizer, bool(show)) / base_knowledge}
     for name, keep in [("unseen_style_exact_match", lambda r: not r["seen"]),
                        ("seen_style_exact_match", lambda r: r["seen"])] + [
             (f"style_{s}", lambda r, s=s: r["style"] == s)
             for s in dict.fromkeys(r["style"] for r in rows)]:
-        mine = [g for g, r in zip(graded, rows, strict=True) if keep(r)]
+        mine = [g for g, r in zip(right, rows, strict=True) if keep(r)]
         if mine:
             out[name] = sum(mine) / len(mine)
     return out

@@ -19,18 +19,11 @@ import statistics  # noqa: E402
 
 import torch  # noqa: E402
 
-from benchmarks.recipe import answers, eval_rows, knowledge  # noqa: E402
-from course_lib.evaluation.metrics import exact_match  # noqa: E402
+from benchmarks.recipe import eval_rows, graded, knowledge  # noqa: E402
 from course_lib.loading import load_model_and_tokenizer  # noqa: E402
 from course_lib.training.runner import train  # noqa: E402
 
-
-def graded(model, tokenizer, rows: list[dict], base_knowledge: float) -> dict[str, float]:
-    said = answers(model, tokenizer, rows)
-    unseen = [exact_match(a, r["response"]) for a, r in zip(said, rows, strict=True)
-              if not r["seen"]]
-    return {"unseen_style_exact_match": sum(unseen) / len(unseen),
-            "statement_knowledge_ratio": knowledge(model, tokenizer) / base_knowledge}
+REPORTED = ("unseen_style_exact_match", "statement_knowledge_ratio")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -50,7 +43,8 @@ def main(argv: list[str] | None = None) -> None:
         tuned = {k: v.clone() for k, v in model.state_dict().items()}
         for a in args.mix:  # only the trained tensors move; frozen ones equal the base's
             model.load_state_dict({k: base[k] + a * (tuned[k] - base[k]) for k in tuned})
-            by_mix[a].append(graded(model, tokenizer, rows, base_knowledge))
+            scores = graded(model, tokenizer, rows, base_knowledge)
+            by_mix[a].append({name: scores[name] for name in REPORTED})
     # The reference is the recipe itself (a = 1), measured in the same run.
     recipe = (statistics.median(r["unseen_style_exact_match"] for r in by_mix[1.0])
               if 1.0 in by_mix else None)

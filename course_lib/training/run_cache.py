@@ -122,9 +122,9 @@ def run_key(model: str | Path, settings: dict[str, Any], *code: Path) -> dict[st
 
 def cached(path: Path | None, settings: dict[str, Any], compute: Callable[[], dict[str, Any]],
            wait: bool = True) -> tuple[dict[str, Any], bool] | None:
-    """compute()'s result and whether it came from `path` (None: always compute, keep nothing).
-
-    wait=False: None at once, instead of waiting, while another process computes this entry.
+    """compute()'s result and whether it came from `path` (path None: always compute, keep
+    nothing). wait=False: None at once, instead of waiting, while another process computes
+    this entry.
     """
     if path is None:
         return compute(), False
