@@ -242,13 +242,14 @@ def dev_facts(train_facts: Sequence[Fact], seed: int = 0) -> list[Fact]:
 
 
 def paraphrase_pairs(pairs: Sequence[tuple[Fact, dict]], seed: int = 0,
-                     per_fact: int = PER_FACT) -> list[tuple[Fact, dict]]:
+                     per_fact: int = PER_FACT, draw: int = 0) -> list[tuple[Fact, dict]]:
     """`per_fact` paraphrases of each train fact but the dev facts, with the fact asked.
 
     Styles rotate over the frames' styles and 'typos', so each is used about equally; a
-    paraphrase equal to a train row (or to an earlier paraphrase) is dropped.
+    paraphrase equal to a train row (or to an earlier paraphrase) is dropped. `draw` > 0:
+    another random pick of frames and cores, with the same facts held out for dev.
     """
-    rng = random.Random(f"varied:{seed}")
+    rng = random.Random(f"varied:{seed}" + (f":draw{draw}" if draw else ""))
     facts = list(dict.fromkeys(f for f, _ in pairs))
     held = set(dev_facts(facts, seed))
     seen = {(r["instruction"], r.get("input", "")) for _, r in pairs}

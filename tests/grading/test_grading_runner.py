@@ -11,10 +11,10 @@ from grading_support import EXERCISES, SOLUTIONS
 
 from course_lib.cli import main
 from course_lib.grading.make_exercises import replace_solution
-from course_lib.grading.notebook import exercise_cells, read_notebook
+from course_lib.grading.notebook import ExerciseCell, exercise_cells, read_notebook
 from course_lib.grading.registry import all_exercises
-from course_lib.grading.result import FAILED, PASSED, TIMEOUT
-from course_lib.grading.runner import grade_folder
+from course_lib.grading.result import FAILED, NOT_IMPLEMENTED, PASSED, TIMEOUT
+from course_lib.grading.runner import grade_folder, untouched
 
 
 def _learner_folder(tmp_path: Path, bodies: dict[str, str]) -> Path:
@@ -96,3 +96,31 @@ def test_a_missing_exercise_cell_fails_only_that_exercise(tmp_path):
     assert "no cell starting with `# exercise: ex03_1`" in by_id["ex03_1"].message
     in_02 = len(exercise_cells(SOLUTIONS / "02_instruction_data.ipynb"))
     assert report.passed == in_02 and report.total == len(all_exercises())
+
+
+STUB = 'raise NotImplementedError("ex02_1: write your code here")'
+
+
+@pytest.mark.parametrize("cell, shortcut", [
+    (f"def format_record(record):\n    {STUB}", True),
+    (f'def format_record(record):\n    """Doc."""\n    {STUB}', True),
+    ("import os\ndef format_record(record):\n    raise NotImplementedError", True),
+    (f"def format_record(record):\n    text = 'started'\n    {STUB}", False),  # begun
+    (f"def format_record(record):\n    return 'x'\n    {STUB}", False),
+    (f"def format_record(record):\n    {STUB}\nformat_record = str", False),  # rebound
+    (f"def format_record(record):\n    {STUB}\nif True:\n    def format_record(r): ...", False),
+    (f"@decorate\ndef format_record(record):\n    {STUB}", False),
+    (f"def format_record(record)\n    {STUB}", False),  # a syntax error: the worker says where
+])
+def test_only_an_exercise_as_handed_out_is_graded_without_running(cell, shortcut):
+    assert untouched(ExerciseCell("ex02_1", Path("02.ipynb"), cell, ())) is shortcut
+
+
+@pytest.mark.slow
+def test_a_begun_exercise_that_still_raises_is_run_and_said_not_implemented(tmp_path):
+    folder = _learner_folder(tmp_path, {"ex02_1": "text = 'begun'\n" + STUB})
+    start = time.perf_counter()
+    result = grade_folder(folder, ["ex02_1"]).results[0]
+    assert result.status == NOT_IMPLEMENTED and result.seconds > 0  # a worker ran it
+    assert "replace the `raise NotImplementedError(...)` line" in result.message
+    assert time.perf_counter() - start < 30
