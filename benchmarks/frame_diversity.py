@@ -39,16 +39,9 @@ def check_new_frames() -> None:
     dev = {f for style in paraphrases.FRAMES.values() for f in style["dev"]}
     for style, frames in NEW.items():
         for frame in frames:
-            words = {w.lower() for w in paraphrases.WORD.findall(
-                paraphrases.PLACEHOLDER.sub("", frame))}
+            words = paraphrases.template_words(frame)
             assert not words & banned, f"{frame!r} uses eval words {words & banned}"
             assert frame not in dev and frame not in paraphrases.FRAMES[style]["train"], frame
-
-
-def tuning_set(pairs, draw: int) -> list[dict]:
-    """train.jsonl's rows, then the paraphrases (as make_train_varied writes them)."""
-    return [dict(r) for _, r in pairs] + [r for _, r in paraphrases.paraphrase_pairs(
-        pairs, draw=draw)]
 
 
 def main() -> None:
@@ -59,11 +52,12 @@ def main() -> None:
     pairs, _ = train_with_facts(0)
     # Draw 0 of the committed frames must be the committed set, or the comparison is off.
     committed = (EMBEDDED_DATA_DIR / "train_varied.jsonl").read_text().splitlines()
-    assert tuning_set(pairs, 0) == [json.loads(line) for line in committed], "not committed"
-    sets = {"frames5_draw1": tuning_set(pairs, 1)}
+    varied = paraphrases.make_train_varied
+    assert varied(pairs) == [json.loads(line) for line in committed], "not the committed set"
+    sets = {"frames5_draw1": varied(pairs, draw=1)}
     for style, frames in NEW.items():
         paraphrases.FRAMES[style]["train"] = paraphrases.FRAMES[style]["train"] + frames
-    sets |= {f"frames10_draw{d}": tuning_set(pairs, d) for d in (0, 1)}
+    sets |= {f"frames10_draw{d}": varied(pairs, draw=d) for d in (0, 1)}
     args.out.mkdir(parents=True, exist_ok=True)
     for name, rows in sets.items():
         path = args.out / f"{name}.jsonl"

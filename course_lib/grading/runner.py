@@ -165,11 +165,13 @@ def untouched(cell: ExerciseCell) -> bool:
     grading it could only say "not implemented". Anything else is run by a worker.
     (tests/grading/test_feedback.py runs every handed-out exercise: each says so.)"""
     needs = get_exercise(cell.exercise).needs
+    if len(needs) != 1:
+        return False
     try:
         tree = ast.parse(cell.source)
     except SyntaxError:
         return False  # the worker reports it, with its line
-    binds = [node for node in tree.body if len(needs) == 1 and needs[0] in _bound_by(node)]
+    binds = [node for node in tree.body if needs[0] in _bound_by(node)]
     if len(binds) != 1 or not isinstance(binds[0], ast.FunctionDef) or binds[0].decorator_list:
         return False
     body = binds[0].body

@@ -267,9 +267,10 @@ def paraphrase_pairs(pairs: Sequence[tuple[Fact, dict]], seed: int = 0,
 
 
 def make_train_varied(pairs: Sequence[tuple[Fact, dict]], seed: int = 0,
-                      per_fact: int = PER_FACT) -> list[dict]:
+                      per_fact: int = PER_FACT, draw: int = 0) -> list[dict]:
     """The train records as they are, then the paraphrases (paraphrase_pairs) after them."""
-    rows = [dict(r) for _, r in pairs] + [r for _, r in paraphrase_pairs(pairs, seed, per_fact)]
+    rows = [dict(r) for _, r in pairs] + [r for _, r in paraphrase_pairs(pairs, seed, per_fact,
+                                                                         draw)]
     return rows
 
 
