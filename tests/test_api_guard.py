@@ -74,6 +74,7 @@ TRAINING_ARGUMENT_FIELDS = [
     "bf16",
     "fp16",
     "gradient_checkpointing",
+    "activation_checkpointing",  # transformers 5.2x's name; lesson 05 passes it
     "disable_tqdm",
     "save_strategy",  # lesson 05
     "logging_steps",

@@ -4,29 +4,79 @@ Each test quotes the sentence it checks. When a rebuild of the embedded model ch
 them, the test fails and the lesson's prose must change with it.
 """
 
+import copy
+import dataclasses
+import inspect
+import json
+import warnings
 from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
+from datasets import Dataset
+from transformers import DataCollatorForLanguageModeling
+from transformers.utils import logging as hf_logging
+from trl import SFTConfig, SFTTrainer
+from trl.trainer.sft_trainer import DataCollatorForLanguageModeling as TrlCollator
 
-from course_lib.display import token_texts
+from course_lib.display import captured_logs, token_texts
+from course_lib.env import choose_device
+from course_lib.errors import CourseError
 from course_lib.evaluation.compare import (
     held_out_questions,
     instruction_share,
     unprompted_samples,
 )
-from course_lib.evaluation.generation import complete, generate, generate_ids, prompts_for
+from course_lib.evaluation.generation import (
+    answer_table,
+    complete,
+    generate,
+    generate_ids,
+    prompts_for,
+    settings_from,
+)
 from course_lib.evaluation.inspect_model import next_token_probabilities
 from course_lib.evaluation.report import evaluate
-from course_lib.formatting.records import load_records
+from course_lib.formatting.chat import (
+    CHAT_TEMPLATE_WITHOUT_MARKERS,
+    attach_chat_template,
+    to_messages,
+)
+from course_lib.formatting.records import load_raw_rows, load_records
+from course_lib.formatting.schemas import detect_schema
+from course_lib.formatting.stats import (
+    check_consistent_templates,
+    data_mix,
+    instruction_style,
+    template_counts,
+)
+from course_lib.formatting.templates import (
+    ONE_LINE,
+    format_example,
+    format_text,
+    to_prompt_completion,
+)
 from course_lib.loading import load_model_and_tokenizer
-from course_lib.masking.labels import build_example
-from course_lib.masking.loss import masked_cross_entropy
+from course_lib.masking.audit import audit_labels
+from course_lib.masking.labels import IGNORE_INDEX, build_example, pad_batch, prepare_examples
+from course_lib.masking.loss import masked_cross_entropy, per_token_losses
+from course_lib.masking.standard_collator import mlm_collator_batch
+from course_lib.masking.strategies import label_examples
+from course_lib.masking.template_search import (
+    CompletionOnlyCollator,
+    explain_template_mismatch,
+    template_ids_for,
+    tokenize_texts,
+)
+from course_lib.masking.trl_labels import chat_example, checkpointing_off, trl_prepare
+from course_lib.masking.view import show_mask
 from course_lib.training.history import RunHistory
 from course_lib.training.loop_by_hand import train_by_hand
 from course_lib.training.run_cache import trained_once
 from course_lib.training.runner import TrainResult, train
 from course_lib.training.settings import RECIPE
+from course_lib.training.with_trl import compare_labels, trainer_examples
 from course_lib.world.eval_styles import UNSEEN
 
 # Where the headless lessons keep trained_once's runs (lesson 06): read, not trained again.
@@ -59,6 +109,69 @@ def test_l01_statements_are_completed_with_the_right_word(tiny):
         assert complete(*tiny, text, max_new_tokens=6).startswith(start), text
 
 
+def test_l01_tiny_has_about_a_million_parameters(tiny):
+    """L01: "`tiny` is the course's own base model: about a million parameters"."""
+    model, _ = tiny
+    assert round(model.num_parameters() / 1e6) == 1
+
+
+def test_l01_the_vocabulary_stores_the_space_as_g(tiny):
+    """L01: "In the tokenizer's own vocabulary, `tokenizer.convert_ids_to_tokens(ids)`, the same
+    space is stored as `Ġ` ...: `·is` is the vocabulary entry `Ġis`"."""
+    _, tok = tiny
+    ids = tok("What is 2+2?")["input_ids"]
+    shown, stored = token_texts(tok, ids), tok.convert_ids_to_tokens(ids)
+    assert stored[shown.index("·is")] == "Ġis"
+
+
+def test_l01_after_a_statement_the_candidates_are_numbers(tiny):
+    """L01: "After `2 + 2 =` the candidates are numbers"."""
+    top = next_token_probabilities(*tiny, "2 + 2 =", k=8)
+    assert all(t.removeprefix("·").isdigit() for t in top.tokens), top.tokens
+
+
+def test_l01_raw_and_templated_instructions_are_continued_not_answered(tiny):
+    """L01: "With the raw question it writes more questions. With the template ... it continues
+    with *another* `### Instruction:` instead of a response"."""
+    model, tok = tiny
+    instructions = ["What is 2+2?", "What is the capital of France?",
+                    "Translate this to Spanish: Hello world", "What does a cow say?",
+                    "Name the opposite of hot."]
+    table = answer_table(instructions, {"raw text": model, "course template": model}, tok,
+                         raw=["raw text"], max_new_tokens=24)
+    for instruction, raw in zip(instructions, table.answers["raw text"], strict=True):
+        # another instruction of the same kind: a question after a question
+        assert raw.split()[0] == instruction.split()[0], raw
+        if instruction.endswith("?"):
+            assert raw.splitlines()[0].endswith("?"), raw
+    assert all(line.startswith("What is") for line in table.answers["raw text"][0].splitlines())
+    assert all(a.startswith("### Instruction:") for a in table.answers["course template"])
+
+
+def test_l01_statements_get_the_right_word_with_high_probability(tiny):
+    """L01: "The model completes every statement with the right word ..., and with high
+    probability, while the question form sends it off to the next question"."""
+    right = {"2 + 2 =": "·4", "The capital of France is": "·Paris", "A cow says": "·moo",
+             "The opposite of hot is": "·cold", 'In Spanish, "hello" is "': "hola"}
+    for text, word in right.items():
+        top = next_token_probabilities(*tiny, text, k=3)
+        assert top.tokens[0] == word and top.probs[0] > 0.9, (text, top)
+    question = next_token_probabilities(*tiny, "What is the capital of France?", k=6)
+    assert question.tokens[:2] == ["↵", "·What"] and "·Paris" not in question.tokens
+
+
+def test_l01_completions_never_stop_on_their_own(tiny):
+    """L01: "the completions never stop on their own: the model goes on until `max_new_tokens`
+    (`The sum of`, `The capital city`, ...)"."""
+    model, tok = tiny
+    texts = ["2 + 2 =", "The capital of France is", "A cow says", "The opposite of hot is",
+             'In Spanish, "hello" is']
+    rows = generate_ids(model, tok, texts, settings_from(None, max_new_tokens=6))
+    assert all(len(row) == 6 and tok.eos_token_id not in row for row in rows)
+    assert complete(model, tok, texts[0], max_new_tokens=6).endswith("The sum of")
+    assert complete(model, tok, texts[1], max_new_tokens=6).endswith("The capital city")
+
+
 def test_l02_one_line_glues_the_space_onto_the_marker(tiny):
     """L02: "On one line ... `·###`, another token than the `###` that starts a line"."""
     _, tok = tiny
@@ -68,6 +181,179 @@ def test_l02_one_line_glues_the_space_onto_the_marker(tiny):
 
     assert "·###" in tokens("### Instruction: What is 5+3? ### Response: 8")
     assert tokens("### Instruction: What is 5+3?\n### Response: 8")[9:11] == ["↵", "###"]
+
+
+def test_l02_the_mixed_set_is_mostly_one_line():
+    """L02: "most rows use the one-line template, some use `Human: ... Assistant: ...`, some
+    `Q: ... A: ...`"."""
+    mixed = [row for _, row in load_raw_rows("course:mixed_format")]
+    counts = template_counts(mixed)
+    assert set(counts) == {"one_line", "human_assistant", "qa"}
+    assert counts["one_line"] > len(mixed) / 2
+    assert len(check_consistent_templates(mixed)) == 2  # one warning per odd format
+
+
+def test_l02_parsing_and_writing_with_one_template_fixes_the_mix():
+    """L02: "The fix is to parse every row back into its parts and write all of them with one
+    template. `load_records` does the parsing (it recognises these templates), `format_text`
+    the writing"."""
+    records = load_records("course:mixed_format")
+    fixed = [{"text": format_text(record, ONE_LINE)} for record in records]
+    assert len(fixed) == len(list(load_raw_rows("course:mixed_format")))
+    assert check_consistent_templates(fixed) == []
+
+
+def test_l02_every_schema_loads_as_the_same_three_fields(tmp_path):
+    """L02: "Every row now has the same three fields, whatever it was written in"."""
+    rows = [
+        {"instruction": "What is 5+3?", "response": "8"},
+        {"instruction": "Translate this to Spanish", "input": "Hello world",
+         "output": "Hola mundo"},
+        {"instruction": "Who wrote Hamlet?", "context": "Hamlet was written by Shakespeare.",
+         "response": "Shakespeare", "category": "closed_qa"},
+        {"prompt": "### Instruction: Name the capital of France. ### Response:",
+         "completion": " Paris"},
+        {"messages": [{"role": "user", "content": "What does a cow say?"},
+                      {"role": "assistant", "content": "moo"}]},
+    ]
+    path = tmp_path / "mixed_schemas.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    records = load_records(path)
+    assert [detect_schema(row) for row in rows] == ["course", "alpaca", "dolly", "trl", "chat"]
+    assert all(set(r) == {"instruction", "input", "response"} for r in records)
+    assert [r["response"] for r in records] == ["8", "Hola mundo", "Shakespeare", "Paris", "moo"]
+
+
+def test_l02_a_broken_line_gives_a_one_line_error(tmp_path):
+    """L02: "A broken line gives a one-line error naming the file and the line, not a
+    traceback"."""
+    broken = tmp_path / "broken.jsonl"
+    good = json.dumps({"instruction": "What is 5+3?", "response": "8"})
+    broken.write_text(good + "\n" + '{"instruction": "oops", \n')
+    with pytest.raises(CourseError) as caught:
+        load_records(broken)
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"{broken} line 2: invalid JSON")
+
+
+def test_l02_course_train_asks_a_fact_in_several_phrasings():
+    """L02: "The course's training set `course:train` asks most facts in several phrasings"
+    (the capital questions: a question, a command, a formal and a casual one)."""
+    capital_questions = [r for r in load_records("course:train") if "capital" in r["instruction"]]
+    styles = {instruction_style(r) for r in capital_questions}
+    assert {"question", "command", "formal", "casual"} <= styles
+
+
+def test_l02_arithmetic_dominates_the_task_chart():
+    """L02: "Arithmetic dominates the task chart because there are many more sums than
+    capitals"."""
+    tasks = data_mix(load_records("course:train"))["task"]
+    assert tasks.most_common(1)[0][0] == "arithmetic"
+    assert tasks["arithmetic"] > 3 * tasks["capital"]
+
+
+def test_l02_twenty_poor_records_each_with_a_good_version():
+    """L02: "`course:poor_quality` pairs 20 poor records with a good version of each"."""
+    rows = [row for _, row in load_raw_rows("course:poor_quality")]
+    pairs = {}
+    for row in rows:
+        pairs.setdefault(row["pair"], []).append(row["quality"])
+    assert len(pairs) == 20 and all(sorted(q) == ["good", "poor"] for q in pairs.values())
+
+
+def test_l02_some_problems_show_in_the_text_others_do_not():
+    """L02: "Some problems are visible in the text itself: an empty response, a two-word
+    instruction, a response that repeats itself or starts a new question ... Others are not:
+    "What is 3+4?" -> "8" looks exactly like a good record"."""
+    rows = [row for _, row in load_raw_rows("course:poor_quality")]
+    poor = [row for row in rows if row["quality"] == "poor"]
+    assert any(row["response"] == "" for row in poor)
+    assert any(len(row["instruction"].split()) == 2 for row in poor)
+    assert any("repetition" in row["problem"] for row in poor)
+    assert any(row["response"].startswith(("What is", "Name")) for row in poor)
+    wrong = [row for row in poor if (row["instruction"], row["response"]) == ("What is 3+4?", "8")]
+    assert [row["problem"] for row in wrong] == ["wrong answer"]
+    twin = [row for row in rows if row["pair"] == wrong[0]["pair"] and row["quality"] == "good"]
+    assert twin[0]["instruction"] == "What is 3+4?"  # same form, only the answer differs
+
+
+def test_l02_a_three_word_rule_flags_a_good_record():
+    """L02: "a rule "fewer than 3 words is too vague" flags a perfectly good `"20+4=?"` in
+    `course:train`"."""
+    [record] = [r for r in load_records("course:train") if r["instruction"] == "20+4=?"]
+    assert record["response"] == "24" and len(record["instruction"].split()) < 3
+
+
+def test_l03_only_the_answer_and_the_eos_keep_their_labels(tiny):
+    """L03: "the instruction's tokens (and `### Response:`) have label `-100`; the answer `·4`
+    and the EOS `</s>` keep their own ids as labels"."""
+    _, tok = tiny
+    example = build_example({"instruction": "What is 2+2?", "response": "4"}, tok)
+    tokens = token_texts(tok, example["input_ids"])
+    graded = [(t, i) for t, i, label in zip(tokens, example["input_ids"], example["labels"],
+                                             strict=True) if label != IGNORE_INDEX]
+    assert [t for t, _ in graded] == ["·4", "</s>"]
+    assert [i for _, i in graded] == example["input_ids"][-2:] == example["labels"][-2:]
+    assert tokens[-4:-2] == ["·Response", ":"]
+
+
+# Lesson 03's two examples, batched and run through the base model once (its cells 8 to 12).
+LESSON03_RECORDS = [{"instruction": "What is 2+2?", "response": "4"},
+                    {"instruction": "Translate this to Spanish", "input": "Hello world",
+                     "response": "Hola mundo"}]
+
+
+@pytest.fixture(scope="module")
+def lesson03_batch(tiny):
+    model, tok = tiny
+    batch = pad_batch(prepare_examples(LESSON03_RECORDS, tok).examples, tok.pad_token_id)
+    with torch.no_grad():
+        out = model(**batch)
+    return batch, out
+
+
+def test_l03_the_three_losses_agree_and_are_high(tiny, lesson03_batch):
+    """L03: "The three agree. The number is high because this is the base model: after
+    `### Response:` it expects another `###`, and it has never learned to put `</s>` after an
+    answer"."""
+    model, tok = tiny
+    batch, out = lesson03_batch
+    logits, labels = out.logits[:, :-1], batch["labels"][:, 1:]
+    by_hand = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), labels.reshape(-1),
+                              ignore_index=-100)
+    ours = masked_cross_entropy(out.logits, batch["labels"])
+    assert out.loss.item() == pytest.approx(by_hand.item(), rel=1e-5)
+    assert out.loss.item() == pytest.approx(ours.item(), rel=1e-5)
+    prompt, _ = format_example(LESSON03_RECORDS[0])
+    assert next_token_probabilities(model, tok, prompt, k=3).tokens[0] == "·###"
+    losses = per_token_losses(out.logits, batch["labels"])
+    at_eos = losses[batch["labels"] == tok.eos_token_id]
+    assert len(at_eos) == 2 and (at_eos > 5).all()  # p(</s>) below 1% after each answer
+
+
+def test_l03_zeros_in_the_mean_would_make_the_loss_several_times_smaller(lesson03_batch):
+    """L03: "Zeros in the mean would divide the same sum by every prediction, so the loss would
+    look several times smaller"."""
+    batch, out = lesson03_batch
+    token_losses = per_token_losses(out.logits, batch["labels"])
+    graded = ~token_losses.isnan()
+    predictions = int(batch["attention_mask"][:, 1:].sum())
+    mean = token_losses[graded].mean().item()
+    as_zeros = (token_losses[graded].sum() / predictions).item()
+    assert mean == pytest.approx(out.loss.item(), rel=1e-5)
+    assert mean / as_zeros >= 3
+
+
+def test_l03_masking_changes_the_loss_not_the_logits(tiny, lesson03_batch):
+    """L03: "Identical logits, different losses"."""
+    model, _ = tiny
+    batch, masked = lesson03_batch
+    all_graded = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
+    with torch.no_grad():
+        unmasked = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                         labels=all_graded)
+    assert torch.equal(masked.logits, unmasked.logits)
+    assert abs(masked.loss.item() - unmasked.loss.item()) > 1
 
 
 def test_l03_prompt_tokens_get_gradient_through_attention(tiny):
@@ -85,6 +371,106 @@ def test_l03_prompt_tokens_get_gradient_through_attention(tiny):
     assert all(g > 0 for g in gradient[:-1]) and gradient[-1] == 0 and tokens[-1] == "</s>"
     largest = sorted(range(len(tokens)), key=gradient.__getitem__, reverse=True)[:3]
     assert sorted(tokens[i] for i in largest) == sorted(["·Response", ":", "+"])
+
+
+def test_l03_unmasked_the_grade_goes_to_the_instruction_masked_to_what_is_wrong(tiny):
+    """L03: "With `none`, most of the grade is spent on the instruction (which the base model
+    predicts well ...). With `response`, the whole grade goes to `·4` and `</s>`, exactly what
+    the base model gets wrong"."""
+    model, tok = tiny
+    record = LESSON03_RECORDS[0]
+    none = show_mask(record, tok, masking="none", model=model)
+    chips = none.examples[0].chips
+    answer = [c.text for c in chips].index("·4")
+    prompt_losses = [c.loss for c in chips[:answer] if c.loss == c.loss]  # graded: not NaN
+    answer_losses = [c.loss for c in chips[answer:]]
+    assert len(prompt_losses) > len(answer_losses)  # graded predictions, as exercise 03 counts
+    assert sum(prompt_losses) / len(prompt_losses) < min(answer_losses) / 5
+    response = show_mask(record, tok, masking="response", model=model)
+    trained = [c for c in response.examples[0].chips if c.trained]
+    assert [c.text for c in trained] == ["·4", "</s>"]
+    assert all(c.loss > response.loss_high for c in trained)  # orange: not predicted
+
+
+def test_l03_the_standard_collator_refuses_without_mlm_false(tiny):
+    """L03: "`mlm=True` is the collator's **default** ... Our tokenizer has no mask token, so
+    the collator refuses"."""
+    _, tok = tiny
+    default = inspect.signature(DataCollatorForLanguageModeling).parameters["mlm"].default
+    assert default is True and tok.mask_token is None
+    with pytest.raises(ValueError, match="does not have a mask token"):
+        DataCollatorForLanguageModeling(tok)
+
+
+def test_l03_mlm_true_grades_only_the_hidden_tokens_prompt_or_response(tiny):
+    """L03: "`mlm_collator_batch` gives a *copy* of the tokenizer a mask token, `<mask>` (a new
+    id the model has never seen)" and "Some input tokens are now `<mask>` (or another token),
+    and only those positions are graded, prompt or response alike"."""
+    model, tok = tiny
+    texts = tokenize_texts(LESSON03_RECORDS, tok)
+    batch, mlm_tok = mlm_collator_batch(texts, tok)
+    assert tok.mask_token is None and mlm_tok.mask_token == "<mask>"
+    assert mlm_tok.mask_token_id >= model.get_input_embeddings().num_embeddings
+    graded = batch["labels"] != IGNORE_INDEX
+    assert graded.any() and (batch["input_ids"][graded] == mlm_tok.mask_token_id).any()
+    for row, text in enumerate(texts):
+        ids, n = torch.tensor(text["input_ids"]), len(text["input_ids"])
+        assert not graded[row, n:].any()  # padding
+        assert torch.equal(batch["labels"][row, :n][graded[row, :n]], ids[graded[row, :n]])
+        assert torch.equal(batch["input_ids"][row, :n][~graded[row, :n]], ids[~graded[row, :n]])
+    prompt_lengths = [len(tok(format_example(r)[0])["input_ids"]) for r in LESSON03_RECORDS]
+    assert any(graded[row, :n].any() for row, n in enumerate(prompt_lengths))
+
+
+def test_l03_sfttrainer_and_sftconfig_have_no_mlm_argument():
+    """L03: "TRL's `SFTTrainer` and `SFTConfig` have no `mlm` argument at all"."""
+    assert "mlm" not in inspect.signature(SFTTrainer.__init__).parameters
+    assert "mlm" not in {f.name for f in dataclasses.fields(SFTConfig)}
+
+
+def test_l03_the_template_search_masks_every_row(tiny):
+    """L03: "With the course's tokenizer every row is fully masked" (one warning per row)."""
+    _, tok = tiny
+    texts = tokenize_texts(LESSON03_RECORDS, tok)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        searched = CompletionOnlyCollator("### Response:", tok)(texts)
+    assert len(caught) == len(texts)
+    assert "Could not find response key `### Response:`" in str(caught[0].message)
+    audit = audit_labels(searched, tok)
+    assert audit.n_trained == 0 and audit.fully_masked == [0, 1]
+
+
+def test_l03_alone_and_in_context_the_template_has_other_ids(tiny):
+    """L03: "Alone, the text starts with the token `###`; inside the example, after a space, a
+    byte-level BPE tokenizer uses `·###` (space included), a different id. The search finds
+    nothing" and fix 1, "search for the ids the template has *in context*"."""
+    _, tok = tiny
+    mismatch = explain_template_mismatch(tok, "### Response:",
+                                         "### Instruction: What is 2+2? ### Response: 4")
+    assert (mismatch.alone_tokens[0], mismatch.context_tokens[0]) == ("###", "·###")
+    assert mismatch.alone_ids[0] != mismatch.context_ids[0] and not mismatch.found
+    texts = tokenize_texts(LESSON03_RECORDS, tok)
+    fixed = CompletionOnlyCollator(template_ids_for(tok), tok)(texts)
+    assert audit_labels(fixed, tok).ok
+    for row, ex in enumerate(prepare_examples(LESSON03_RECORDS, tok).examples):
+        assert fixed["labels"][row, :len(ex["labels"])].tolist() == ex["labels"]
+
+
+def test_l03_a_row_truncated_to_its_prompt_is_found_and_skipped(tiny):
+    """L03: "The third row has no graded token at all ... The course's `prepare_examples`
+    reports and skips such a row instead of training on it"."""
+    _, tok = tiny
+    pad_is_eos = copy.deepcopy(tok)
+    pad_is_eos.pad_token = pad_is_eos.eos_token
+    long_prompt = {"instruction": "Translate this to Spanish", "input": "Good morning " * 12,
+                   "response": "Buenos dias"}
+    bad = (label_examples(LESSON03_RECORDS, pad_is_eos, "none")
+           + label_examples([long_prompt], pad_is_eos, "response", max_length=24))
+    assert audit_labels(bad, pad_is_eos).fully_masked == [2]
+    prepared = prepare_examples(LESSON03_RECORDS + [long_prompt], tok, max_length=24)
+    assert prepared.kept == [0, 1] and [i for i, _ in prepared.skipped] == [2]
+    assert "1 was skipped: no trained token left" in prepared.report()
 
 
 # Training on another CPU rounds floats differently, and a run can end one answer apart: on an
@@ -194,6 +580,151 @@ def test_l04_only_the_unmasked_run_learns_to_write_instructions(lesson04_runs, t
                              "unmasked": lesson04_runs["none"].model}.items()}
     assert round(share["base"], 1) == 0.2 and 0.45 <= share["unmasked"] <= 0.6
     assert abs(share["masked"] - share["base"]) <= 3 / 64
+
+
+# Lesson 05's data and TRL's preparation of it (its cell 13: the same as the trainer's).
+@pytest.fixture(scope="module")
+def lesson05_trl(tiny):
+    return trl_prepare(load_records("course:train"), tiny[1])
+
+
+def _chat_tokenizer(tiny):
+    """A copy of the tokenizer with the course's chat template (the fixture's stays as it is)."""
+    return attach_chat_template(copy.deepcopy(tiny[1]))
+
+
+def _sft_config(tmp_path, **fields):
+    """Lesson 05's SFTConfig for this machine (`lesson.device.trainer_precision`)."""
+    return SFTConfig(output_dir=str(tmp_path), **choose_device().trainer_precision,
+                     **checkpointing_off(), report_to="none", disable_tqdm=True, **fields)
+
+
+@pytest.mark.slow
+def test_l05_the_prompt_ends_with_the_marker_and_trl_appends_the_eos(tiny, lesson05_trl):
+    """L05: "the prompt ends with "### Response:", the completion is the answer (TRL appends the
+    EOS itself)"."""
+    tok = tiny[1]
+    rows = [to_prompt_completion(r) for r in load_records("course:train")]
+    assert all(row["prompt"].endswith("### Response:") for row in rows)
+    assert not any(tok.eos_token in row["completion"] for row in rows)
+    assert all(ex["labels"][-1] == ex["input_ids"][-1] == tok.eos_token_id
+               for ex in lesson05_trl.examples)
+
+
+def test_l05_lesson04s_run_used_the_recipe_not_this_configuration(tiny):
+    """L05: "Lesson 04's masked run used `train()`'s defaults, the course's recipe (more data,
+    more steps, most weights frozen), so it is not the run to compare with"."""
+    model, _ = tiny
+    assert len(load_records(RECIPE.data)) > len(load_records("course:train"))
+    assert RECIPE.max_steps > 40  # the lesson's SFTConfig(max_steps=40)
+    assert inspect.signature(train).parameters["freeze"].default is None  # None: the recipe's
+    frozen = sum(p.numel() for name, p in model.named_parameters()
+                 if any(part in name for part in RECIPE.freeze))
+    assert frozen > model.num_parameters() / 2
+
+
+@pytest.mark.slow
+def test_l05_trls_labels_are_lesson03s_labels(tiny, lesson05_trl):
+    """L05: "Identical input_ids and labels: the course's masking is exactly what
+    `completion_only_loss` does on this data" (and L03: "On the course's data both give
+    identical labels; lesson 05 checks it")."""
+    records = load_records("course:train")
+    ours = prepare_examples(records, tiny[1]).examples
+    assert lesson05_trl.kept == list(range(len(records)))
+    assert compare_labels(ours, lesson05_trl.examples).identical
+
+
+def test_l05_the_chat_template_renders_the_one_line_text(tiny):
+    """L05: "The rendered text is the one-line template's `### Instruction: What is 2+2? ###
+    Response: 4` with BOS and EOS ... the trained tokens are `·4` and the EOS"."""
+    tok = _chat_tokenizer(tiny)
+    chat = to_messages({"instruction": "What is 2+2?", "response": "4"})
+    text = tok.apply_chat_template(chat["messages"], tokenize=False)
+    assert text == "<s>### Instruction: What is 2+2? ### Response: 4</s>"
+    example = chat_example(chat, tok)
+    trained = [i for i, label in zip(example["input_ids"], example["labels"], strict=True)
+               if label != IGNORE_INDEX]
+    assert token_texts(tok, trained) == ["·4", "</s>"]
+
+
+@pytest.mark.slow
+def test_l05_trl_agrees_on_chat_data(tiny, tmp_path):
+    """L05: "And TRL agrees on the whole data set" (chat data, `assistant_only_loss=True`)."""
+    tok = _chat_tokenizer(tiny)
+    records = load_records("course:train")
+    trainer = SFTTrainer(model=load_model_and_tokenizer("tiny")[0],
+                         args=_sft_config(tmp_path, assistant_only_loss=True),
+                         processing_class=tok,
+                         train_dataset=Dataset.from_list([to_messages(r) for r in records]))
+    assert compare_labels(prepare_examples(records, tok).examples,
+                          trainer_examples(trainer)).identical
+
+
+def test_l05_a_default_sftconfig_trains_every_token_of_text_and_chat(tiny, tmp_path):
+    """L05: "Every token is trained in both cases, the prompt included" (`text` and `messages`
+    records with a default `SFTConfig`)."""
+    tok = _chat_tokenizer(tiny)
+    model = load_model_and_tokenizer("tiny")[0]
+    few = load_records("course:train")[:2]
+    for kind, rows in {"text": [{"text": format_text(r)} for r in few],
+                       "messages": [to_messages(r) for r in few]}.items():
+        defaults = SFTTrainer(model=model, args=_sft_config(tmp_path), processing_class=tok,
+                              train_dataset=Dataset.from_list(rows))
+        audit = audit_labels(trainer_examples(defaults), tok)
+        assert audit.trained_fraction == 1, kind
+        assert all("trains on its prompt" in w for w in audit.warnings) and audit.warnings
+
+
+def test_l05_a_template_without_markers_trains_nothing_and_warns(tiny):
+    """L05: "Then the assistant mask is all zeros: every label is -100 and nothing would be
+    trained ... transformers notices and logs a warning"."""
+    tok = _chat_tokenizer(tiny)
+    chat = to_messages({"instruction": "What is 2+2?", "response": "4"})
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_warning()  # a fresh kernel's level (the CLI tests lower it)
+    hf_logging.warning_once.cache_clear()  # it warns once per session: make this the first
+    try:
+        with captured_logs("transformers") as logged:
+            no_markers = chat_example(chat, tok, chat_template=CHAT_TEMPLATE_WITHOUT_MARKERS)
+    finally:
+        hf_logging.set_verbosity(level)
+    assert set(no_markers["labels"]) == {IGNORE_INDEX}
+    assert any("does not contain `{% generation %}`" in message for message in logged)
+
+
+def test_l05_trls_own_collator_pads_and_packs_by_position(tiny):
+    """L05: "TRL has its own collator, `trl.trainer.sft_trainer.DataCollatorForLanguageModeling`
+    (not importable as `from trl import ...`), a **different class** from the transformers
+    one ... with `padding_free=True` it also packs the batch into one row and sets the label of
+    each sequence's first token (`position_ids == 0`) to -100"."""
+    with pytest.raises(ImportError):
+        from trl import DataCollatorForLanguageModeling as _  # noqa: F401
+    assert TrlCollator is not DataCollatorForLanguageModeling
+    tok = tiny[1]
+    # Every token labelled (masking "none"), so that only the collator sets a -100.
+    examples = prepare_examples(load_records("course:train")[:3], tok, masking="none").examples
+    packed = TrlCollator(pad_token_id=tok.pad_token_id, padding_free=True)(
+        [{"input_ids": e["input_ids"], "labels": e["labels"]} for e in examples])
+    ids, labels, starts = packed["input_ids"], packed["labels"], packed["position_ids"] == 0
+    assert ids.shape == (1, sum(len(e["input_ids"]) for e in examples))
+    assert int(starts.sum()) == len(examples)
+    assert (labels[starts] == IGNORE_INDEX).all()
+    assert torch.equal(labels[~starts], ids[~starts])
+
+
+@pytest.mark.slow
+def test_l05_the_old_collator_with_in_context_ids_equals_trl(tiny, lesson05_trl):
+    """L05: "With those, the old collator's labels equal TRL's" (template found in 4 of 4
+    rows)."""
+    tok = tiny[1]
+    texts = tokenize_texts(load_records("course:train")[:4], tok)
+    fixed = CompletionOnlyCollator(template_ids_for(tok), tok)
+    batch = fixed(texts)
+    assert sum(fixed.found) == len(texts) == 4
+    rows = [{"input_ids": ids[mask.bool()].tolist(), "labels": lab[mask.bool()].tolist()}
+            for ids, lab, mask in zip(batch["input_ids"], batch["labels"],
+                                      batch["attention_mask"], strict=True)]
+    assert compare_labels(lesson05_trl.examples[:4], rows).identical
 
 
 @pytest.fixture(scope="module")
