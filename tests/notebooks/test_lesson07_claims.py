@@ -18,8 +18,14 @@ from pathlib import Path
 import pytest
 
 from course_lib.experiments.catalogue import EXPERIMENTS
-from course_lib.experiments.runner import run_experiment
-from course_lib.world.phrasings import ARITHMETIC
+from course_lib.experiments.runner import arms_to_run, run_experiment, run_settings
+from course_lib.formatting.records import load_raw_rows, load_records
+from course_lib.formatting.schemas import detect_template
+from course_lib.formatting.stats import check_consistent_templates
+from course_lib.loading import load_model_and_tokenizer
+from course_lib.training.settings import RECIPE, default_learning_rate, lora_settings
+from course_lib.world.eval_styles import UNSEEN
+from course_lib.world.phrasings import ARITHMETIC, TUNING
 
 CACHE = Path(__file__).resolve().parents[2] / "lessons" / "runs" / "experiments"
 STEPS = 40
@@ -61,6 +67,23 @@ def test_l07_lesson_runs_the_steps_these_tests_measure():
     assert f'STEPS = {STEPS} if MODEL == "tiny"' in code
 
 
+def test_l07_54_runs_of_640_examples_each():
+    """L07 §0: "this lesson's 54 fine-tunes (eight experiments, 60 arms and seeds, six of which
+    train exactly alike and run once) ... each run is 40 steps of batch 16 (lesson 04's budget:
+    640 examples, less than one pass over the 855 records of `course:train` and a seventh of
+    the recipe's 4,794)"."""
+    arms = [(e, arm) for e in EXPERIMENTS.values() for arm in arms_to_run(e)]
+    assert len(EXPERIMENTS) == 8 and 3 * len(arms) == 60
+    runs = {json.dumps(run_settings(e, arm, seed, STEPS, "tiny"), sort_keys=True, default=str)
+            for e, arm in arms for seed in range(3)}
+    assert len(runs) == 54
+    examples = STEPS * RECIPE.batch_size
+    assert (RECIPE.batch_size, examples) == (16, 640)
+    train, recipe = len(load_records("course:train")), len(load_records(RECIPE.data))
+    assert (train, recipe) == (855, 4794) and examples < train
+    assert round(recipe / examples) == 7
+
+
 def test_l07_collator_masking_helps_on_every_metric(results):
     """L07 §1: "exact match 0.43 (response only, seeds 0.41-0.45) against 0.28 (every token,
     0.21-0.34); answers passing every adherence check 0.84 against 0.63; template markers in
@@ -75,6 +98,18 @@ def test_l07_collator_masking_helps_on_every_metric(results):
     assert (median(r, "response only", "template_leak"),
             median(r, "every token", "template_leak")) == (0.04, 0.31)
     assert all(v.better is False for v in r.verdicts())
+
+
+def test_l07_half_the_records_in_three_templates():
+    """L07 §2: "Half the records (428 of 855) written as `{"text"}` in three templates: the
+    one-line template, `Human: ... Assistant: ...` and `Q: ... A: ...`, a third each" (and
+    the mix is warned about)."""
+    rows = [row for _, row in load_raw_rows("course:variant_format_mixed")]
+    texts = [detect_template(row["text"]) for row in rows if "text" in row]
+    assert (len(texts), len(rows)) == (428, 855)
+    counts = [texts.count(t) for t in ("one_line", "human_assistant", "qa")]
+    assert sum(counts) == 428 and max(counts) - min(counts) <= 1
+    assert check_consistent_templates(rows)
 
 
 def test_l07_formatting_hurts_only_in_an_unseen_template(results):
@@ -114,6 +149,13 @@ def test_l07_poor_data_hurts_with_the_dose(results):
                for key in ("exact_match", "poor_style", "adherence_all"))
 
 
+def test_l07_poor_data_baseline_range(results):
+    """L07 §3: "With 20% poor rows exact match fell from 0.43 to 0.32, but the ranges overlap
+    (0.33-0.44 and 0.22-0.36)" (the baseline's range)."""
+    r = measured(results, "poor-quality")
+    assert low_high(r, "0% poor", "exact_match") == (0.33, 0.44)
+
+
 def test_l07_quality_beats_quantity(results):
     """L07 §4: "200 clean rows gave 0.36 exact match (0.36-0.38), 800 rows with half of them poor
     0.27 (0.25-0.29), ranges apart, and the noisy arm's answers copy poor styles (0.04) where the
@@ -128,6 +170,25 @@ def test_l07_quality_beats_quantity(results):
     clean = [metric("quality-vs-quantity", "poor_style").measure(run)
              for run in r.runs["200 clean"]]
     assert max(rate.k for rate in clean) == 3
+
+
+def test_l07_quality_arms_are_200_and_800_rows():
+    """L07 §4: "200 clean rows, or 800 rows: those 200, 200 more clean ones and 400 poor
+    ones"."""
+    clean = [row for _, row in load_raw_rows("course:variant_quality_clean")]
+    noisy = [row for _, row in load_raw_rows("course:variant_quantity_noisy")]
+    assert len(clean) == 200 and len(noisy) == 800
+    assert sum(row["poor"] for row in noisy) == 400 and not any(row["poor"] for row in clean)
+    assert all(row in noisy for row in clean)
+
+
+def test_l07_train_asks_each_kind_in_5_to_10_phrasings():
+    """L07 §5: "`course:train` asks each kind of question in 5 to 10 phrasings" and "the six
+    phrasing styles that no tuning record uses"."""
+    counts = {kind: len(forms) for kind, forms in TUNING.items()}
+    assert (min(counts.values()), max(counts.values())) == (5, 10)
+    assert {r.get("kind") for r in load_records("course:train")} <= set(TUNING) | {None}
+    assert len(UNSEEN) == 6
 
 
 def test_l07_many_styles_not_a_few_phrasings_lift_unseen_styles(results):
@@ -191,6 +252,15 @@ def test_l07_style_leak_shows_with_every_weight_trained(results):
     assert round(max(max(values) for values in right.values()), 2) <= 0.10
 
 
+def test_l07_balance_arms_are_399_rows():
+    """L07 §7: "399 arithmetic rows, or 399 rows drawn from every task"."""
+    arithmetic = [row for _, row in load_raw_rows("course:variant_balance_arithmetic")]
+    mixed = [row for _, row in load_raw_rows("course:variant_balance_mixed")]
+    assert len(arithmetic) == len(mixed) == 399
+    assert {row["kind"] for row in arithmetic} == set(ARITHMETIC)
+    assert {row["kind"] for row in mixed} == set(TUNING)
+
+
 def test_l07_specialising_costs_the_other_tasks(results):
     """L07 §7: "0.41 exact match on them with mixed data and 0.18 with arithmetic only, ranges
     apart (0.35-0.43 and 0.17-0.25) ... Arithmetic itself was not measurably better (0.42 vs
@@ -231,3 +301,55 @@ def test_l07_freezing_keeps_knowledge_and_lora_barely_learns(results):
     assert (low_high(r, "q, k and norms only", "exact_match")[1]
             < low_high(r, "frozen embeddings + MLP", "exact_match")[0])
     assert all(r.runs["LoRA"][i].statements == r.base_statements for i in range(3))
+
+
+def test_l07_arithmetic_only_still_answers_capitals_and_translations(results):
+    """L07 §7: "The arithmetic-only model still answers some capitals (9 to 14 of 30), and a
+    translation now and then, without any tuning row about them"."""
+    r = measured(results, "balance")
+    kinds = {row["kind"] for _, row in load_raw_rows("course:variant_balance_arithmetic")}
+    assert not kinds & {"capital", "spanish"}
+    right = {kind: [sum(row["exact_match"] for row in run.rows if row["kind"] == kind)
+                    for run in r.runs["arithmetic only"]] for kind in ("capital", "spanish")}
+    assert (min(right["capital"]), max(right["capital"])) == (9, 14)
+    assert 0 < sum(right["spanish"]) <= 3  # 1, 0 and 1 of 30 with seeds 0-2
+
+
+def test_l07_forgetting_arms_train_what_they_name_at_1e_3():
+    """L07 §8: "all of them (`freeze=()`); all but the embeddings and the MLPs
+    (`freeze=("embed_tokens", "mlp")`); LoRA adapters on the attention's `q_proj` and `v_proj`
+    (rank 8), merged afterwards; or only `q_proj`, `k_proj` and the norms ... every arm names
+    what it freezes, and all train ... at the same learning rate, 1e-3"."""
+    arms = {arm.name: arm for arm in EXPERIMENTS["forgetting"].arms}
+    assert {name: arm.freeze for name, arm in arms.items()} == {
+        "full fine-tune": (), "frozen embeddings + MLP": ("embed_tokens", "mlp"),
+        "LoRA": (), "q, k and norms only": RECIPE.freeze}
+    assert [name for name, arm in arms.items() if arm.lora] == ["LoRA"]
+    adapters = lora_settings()
+    assert (adapters.r, adapters.target_modules) == (8, {"q_proj", "v_proj"})
+    # train() picks the recipe's 2e-3 only when freeze is left to it; every arm names it.
+    params = load_model_and_tokenizer("tiny")[0].num_parameters()
+    assert all("freeze" in arm.train_settings() and "learning_rate" not in arm.train_settings()
+               for arm in arms.values())
+    assert {default_learning_rate(params, bool(arm.lora)) for arm in arms.values()} == {1e-3}
+
+
+def test_l07_forgetting_counts_56_facts_and_lora_still_rambles(results):
+    """L07 §8: "the share of the 56 held-out facts the model still completes in statement
+    form" and "LoRA kept everything because it barely changed the model: ... about half of its
+    answers still run on instead of stopping, as every answer of the base model does"."""
+    r = measured(results, "forgetting")
+    assert len(r.base_statements) == 56
+
+    def share(run, check):
+        return sum(check(row) for row in run.rows) / len(run.rows)
+
+    stops = {arm: [share(run, lambda row: row["stopped"]) for run in runs]
+             for arm, runs in r.runs.items()}
+    lora = stops.pop("LoRA")
+    # It stops in 0.42-0.61 of its answers (the base model in none), writing template markers
+    # in the others, where every other arm stops in at least 0.78.
+    assert 1 / 3 < min(lora) and max(lora) < 2 / 3 < min(min(values) for values in stops.values())
+    # (The base model stopping in none: test_l06_the_base_model_fails_every_check_...)
+    assert all(share(run, lambda row: not row["checks"]["no_template_leak"]) > 0.15
+               for run in r.runs["LoRA"])

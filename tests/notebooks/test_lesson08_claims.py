@@ -10,12 +10,20 @@ from pathlib import Path
 
 import pytest
 import torch
+from peft import LoraConfig, get_peft_model
 
 from course_lib.experiments.runner import run_experiment
 from course_lib.experiments.ways_to_train import ways_to_train
-from course_lib.loading import preset_config
-from course_lib.training.memory import count_parameters, estimate_memory
-from course_lib.training.settings import RECIPE
+from course_lib.loading import PRESETS, load_model_and_tokenizer, preset_config
+from course_lib.masking.labels import IGNORE_INDEX, prepare_examples
+from course_lib.masking.packing import leak_per_example, pack
+from course_lib.training.memory import (
+    count_parameters,
+    estimate_memory,
+    head_bytes_per_token,
+    shape_of,
+)
+from course_lib.training.settings import RECIPE, default_learning_rate, lora_settings
 
 CACHE = Path(__file__).resolve().parents[2] / "lessons" / "runs" / "experiments"
 FP16 = {"dtype": torch.float16}
@@ -25,6 +33,54 @@ def cell(result, arm: str, key: str) -> str:
     """'median (lowest-highest)' as the lesson writes it, two decimals."""
     s = result.spread(arm, next(m for m in result.metrics if m.key == key))
     return f"{s.median:.2f} ({s.low:.2f}-{s.high:.2f})"
+
+
+def test_l08_lora_trains_r_times_d_in_plus_d_out_under_one_percent():
+    """L08 §1: "For `r = 8` and a `576 x 576` matrix that is `8 x (576 + 576) = 9,216` trained
+    numbers instead of `331,776`"; "the course's adapters are `r = 8` on `q_proj` and `v_proj`";
+    the recap: "under 1% of a real model"."""
+    settings = lora_settings()
+    assert (settings.r, settings.target_modules) == (8, {"q_proj", "v_proj"})
+    smol = preset_config("smollm2-135m")
+    shape = shape_of(smol)
+    assert (shape.hidden, shape.q_dim) == (576, 576)
+    q_only = count_parameters(smol, LoraConfig(r=8, target_modules=["q_proj"])).trained
+    assert q_only == shape.layers * 9_216 and shape.hidden * shape.q_dim == 331_776
+    for name in ("smollm2-135m", "qwen2.5-0.5b"):
+        config = preset_config(name)
+        lora = count_parameters(config, lora=True)
+        assert lora.trained / count_parameters(config).total < 0.01, name
+
+
+def test_l08_more_targets_and_a_larger_r_train_more_weights():
+    """L08 §1: "More targets and a larger `r` train more weights" (SmolLM2-135M, r=8/16/64)."""
+    every = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    config = preset_config("smollm2-135m")
+    counts = [[count_parameters(config, LoraConfig(r=r, target_modules=targets)).trained
+               for r in (8, 16, 64)]
+              for targets in (["q_proj", "v_proj"], every[:4], every)]
+    for row in counts:
+        assert row == sorted(set(row))  # grows with r
+    for column in zip(*counts, strict=True):
+        assert list(column) == sorted(set(column))  # grows with the targets
+
+
+def test_l08_merged_adapters_give_the_same_outputs_as_a_plain_model():
+    """L08 §1: "the merged model is a plain model again, as fast as the base one, and gives
+    the same outputs" (adapters with random values change the outputs)."""
+    base, tokenizer = load_model_and_tokenizer("tiny")
+    demo = get_peft_model(load_model_and_tokenizer("tiny")[0],
+                          LoraConfig(r=8, target_modules=["q_proj", "v_proj"],
+                                     init_lora_weights=False))
+    ids = tokenizer("What is 2+2?", return_tensors="pt").to(base.device)
+    with torch.no_grad():
+        plain, adapted = base(**ids).logits, demo(**ids).logits
+    merged = demo.merge_and_unload()
+    with torch.no_grad():
+        after = merged(**ids).logits
+    assert type(merged) is type(base)
+    assert (adapted - plain).abs().max() > 0.1
+    assert (after - adapted).abs().max() < 1e-4
 
 
 @pytest.mark.slow
@@ -89,9 +145,70 @@ def test_l08_the_t4_plan():
     assert fits("qwen2.5-0.5b", 8, 512, False, lora=True)
 
 
+def test_l08_qwen_logits_are_most_of_the_memory_and_checkpointing_keeps_them():
+    """L08 §2: "Qwen2.5-0.5B with LoRA: at 1,024 tokens not even checkpointing helps, because
+    its logits (151,936 numbers per position) are most of the memory and checkpointing does not
+    touch them"."""
+    config = preset_config("qwen2.5-0.5b")
+    assert shape_of(config).vocab == 151_936
+    plain, checkpointed = (estimate_memory(config, 8, 1024, lora=True,
+                                           gradient_checkpointing=c, **FP16)
+                           for c in (False, True))
+    logits = 8 * 1024 * head_bytes_per_token(shape_of(config), torch.float16)
+    assert logits <= checkpointed.activations < plain.activations
+    assert logits > checkpointed.total / 2
+
+
 def test_l08_qwen_full_fine_tune_states():
     """L08 §3: "Qwen2.5-0.5B (494M weights: 8 GB of weights, gradients and AdamW in fp32 before
     any activation)"."""
     e = estimate_memory(preset_config("qwen2.5-0.5b"), 1, 1)
     assert round(e.parameters / 1e6) == 494
     assert round((e.weights + e.gradients + e.optimizer) / 1e9) == 8
+
+
+def test_l08_what_changes_with_a_real_model():
+    """L08 §3: "LoRA by default for Qwen2.5-0.5B ... SmolLM2-135M trains like the embedded
+    model, with the recipe's frozen parts ... Learning rates: 5e-5 for a real model, 2e-4 with
+    LoRA" and "vocabularies of 49,152 and 151,936 tokens"."""
+    assert [PRESETS[name].lora for name in ("tiny", "smollm2-135m", "qwen2.5-0.5b")] == [
+        False, False, True]
+    for name in ("smollm2-135m", "qwen2.5-0.5b"):
+        params = count_parameters(preset_config(name)).total
+        assert (default_learning_rate(params, lora=False),
+                default_learning_rate(params, lora=True)) == (5e-5, 2e-4), name
+    assert [shape_of(preset_config(name)).vocab for name in ("smollm2-135m", "qwen2.5-0.5b")
+            ] == [49_152, 151_936]
+
+
+# Lesson 08's three packed examples (its cell 30), with the embedded tokenizer.
+PACKED = [{"instruction": "What is 2+2?", "response": "4"},
+          {"instruction": "What is the capital of France?", "response": "Paris"},
+          {"instruction": "What does a cow say?", "response": "Moo"}]
+
+
+def test_l08_packing_keeps_the_minus_100s_only_if_the_packer_keeps_them():
+    """L08 §5: "Given our labels, it keeps every prompt's -100 (and sets each example's first
+    label to -100 too ...). Given no labels, it makes them from the input ids: every prompt is
+    trained again"."""
+    examples = prepare_examples(PACKED, load_model_and_tokenizer("tiny")[1]).examples
+    kept, remade = pack(examples, keep_labels=True), pack(examples, keep_labels=False)
+    starts = (kept["position_ids"][0] == 0).nonzero().flatten().tolist()
+    assert len(starts) == 3 and (kept["labels"][0, starts] == IGNORE_INDEX).all()
+    ours = sum(label != IGNORE_INDEX for ex in examples for label in ex["labels"][1:])
+    assert int((kept["labels"] != IGNORE_INDEX).sum()) == ours
+    length = kept["input_ids"].shape[1]
+    assert int((remade["labels"] != IGNORE_INDEX).sum()) == length - len(examples) > 3 * ours
+
+
+def test_l08_without_position_ids_packed_examples_attend_to_each_other():
+    """L08 §5: "The first example has nothing before it, so it never changes; the others do,
+    unless the row carries its `position_ids`" (eager attention)."""
+    base, tokenizer = load_model_and_tokenizer("tiny")
+    examples = prepare_examples(PACKED, tokenizer).examples
+    row = pack(examples)
+    base.set_attn_implementation("eager")
+    dropped = leak_per_example(base, examples, row, use_position_ids=False)
+    given = leak_per_example(base, examples, row, use_position_ids=True)
+    assert dropped[0] < 1e-4 and min(dropped[1:]) > 0.01
+    assert max(given) < 1e-4

@@ -28,6 +28,7 @@ from course_lib.evaluation.compare import (
     instruction_share,
     unprompted_samples,
 )
+from course_lib.evaluation.eval_data import eval_rows
 from course_lib.evaluation.generation import (
     answer_table,
     complete,
@@ -37,7 +38,8 @@ from course_lib.evaluation.generation import (
     settings_from,
 )
 from course_lib.evaluation.inspect_model import next_token_probabilities
-from course_lib.evaluation.report import evaluate
+from course_lib.evaluation.report import EvalOptions, evaluate
+from course_lib.evaluation.review import metric_agreement, review_items, rubric_ratings
 from course_lib.formatting.chat import (
     CHAT_TEMPLATE_WITHOUT_MARKERS,
     attach_chat_template,
@@ -78,6 +80,8 @@ from course_lib.training.runner import TrainResult, train
 from course_lib.training.settings import RECIPE
 from course_lib.training.with_trl import compare_labels, trainer_examples
 from course_lib.world.eval_styles import UNSEEN
+from course_lib.world.paraphrases import paraphrase_pairs
+from course_lib.world.tuning_data import train_with_facts
 
 # Where the headless lessons keep trained_once's runs (lesson 06): read, not trained again.
 LESSON_CACHE = Path(__file__).resolve().parents[2] / "lessons" / "runs" / "cache"
@@ -734,6 +738,22 @@ def lesson06_report(lesson04_runs):
                      "unmasked": lesson04_runs["none"]}, "course:eval_styles", samples=0)
 
 
+def test_l06_eval_styles_asks_54_facts_5_or_6_ways():
+    """L06: "298 questions about 54 facts the models never saw in tuning, each fact asked 5 or 6
+    ways" and "every fact in the *guide's* form ..., in one phrasing taken from the tuning data
+    (`tuning`), and in 4 of 6 styles phrased in words the tuning data never uses"."""
+    rows = eval_rows("course:eval_styles").rows
+    groups = {}
+    for row in rows:
+        groups.setdefault(row["group"], []).append(row["style"])
+    assert len(rows) == 298 and len(groups) == 54
+    assert {len(styles) for styles in groups.values()} == {5, 6}
+    for styles in groups.values():
+        unseen = [style for style in styles if style in UNSEEN]
+        assert styles.count("tuning") == 1 and styles.count("guide") <= 1
+        assert len(unseen) == len(set(unseen)) == 4 and len(UNSEEN) == 6
+
+
 @pytest.mark.slow
 @ONE_WORKER
 def test_l06_exact_match_of_the_three_models(lesson06_report, lesson04_runs):
@@ -755,6 +775,21 @@ def test_l06_exact_match_of_the_three_models(lesson06_report, lesson04_runs):
 
 @pytest.mark.slow
 @ONE_WORKER
+def test_l06_the_base_model_fails_every_check_the_fine_tunes_pass_nearly_all(lesson06_report):
+    """L06: "the base model fails almost every check: it never stops and writes the next
+    `### Instruction:` itself. The fine-tunes pass nearly all of them" (and "it never answers,
+    it goes on writing")."""
+    s = lesson06_report.summaries
+    assert all(rate.value < 0.05 for rate in s["base"]["checks"].values())
+    base_rows = lesson06_report.rows["base"]
+    assert sum("### Instruction:" in r["response"] for r in base_rows) > len(base_rows) / 2
+    for name in ("masked", "unmasked"):
+        assert s[name]["adherence_all"].value > 0.9
+        assert all(rate.value > 0.85 for rate in s[name]["checks"].values()), name
+
+
+@pytest.mark.slow
+@ONE_WORKER
 def test_l06_seen_and_unseen_phrasings(lesson06_report):
     """L06: "the masked fine-tune at 0.98 on seen phrasings and 0.88 on unseen ones (80 of 82
     and 191 of 216 questions). Misspelt questions suffer most (29 of 36 right), then embedded
@@ -771,6 +806,17 @@ def test_l06_seen_and_unseen_phrasings(lesson06_report):
     assert all(styles[name].k >= quoted["polite"] - 1 for name in UNSEEN if name not in quoted)
 
 
+def test_l06_three_samples_at_temperature_0_7_with_seeds_0_1_2():
+    """L06: "three answers sampled at temperature 0.7 (seeds 0, 1, 2) per question, compared
+    with the greedy answer" (`evaluate`'s defaults, which the lesson's call keeps)."""
+    defaults = {k: p.default for k, p in inspect.signature(evaluate).parameters.items()}
+    options = EvalOptions(samples=defaults["samples"], temperature=defaults["temperature"])
+    draws = [options.sampling(seed) for seed in range(options.samples)]
+    assert [(d.seed, d.temperature, d.do_sample) for d in draws] == [(0, 0.7, True),
+                                                                     (1, 0.7, True),
+                                                                     (2, 0.7, True)]
+
+
 @pytest.mark.slow
 def test_l06_seed_ranges_at_100_steps_do_not_overlap():
     """L06: "at 100 steps the masked runs answered 0.69-0.74 of the questions, the unmasked
@@ -785,3 +831,35 @@ def test_l06_seed_ranges_at_100_steps_do_not_overlap():
             exact[m].append(report.summaries[m]["exact_match"].value)
     assert (round(min(exact["response"]), 2), round(max(exact["response"]), 2)) == (0.69, 0.74)
     assert (round(min(exact["none"]), 2), round(max(exact["none"]), 2)) == (0.44, 0.51)
+
+
+@pytest.mark.slow
+@ONE_WORKER
+def test_l06_eighteen_items_to_rate_and_the_demo_rubric_agrees_with_exact_match(
+        lesson06_report):
+    """L06: "Rate 18 answers (6 per model, shuffled; the model is hidden)" and the DEMO ratings
+    "agree with exact match by construction"."""
+    items = review_items(lesson06_report, per_model=6, seed=0)
+    models = [item["model"] for item in items]
+    assert len(items) == 18 and all(models.count(m) == 6 for m in lesson06_report.models)
+    assert models != sorted(models, key=list(lesson06_report.models).index)  # shuffled
+    agreement = metric_agreement(rubric_ratings(items), items).by_metric
+    rho = {metric: result.rho for metric, result in agreement.items() if result is not None}
+    assert rho["exact_match"] > 0.9 and rho["exact_match"] == max(rho.values())
+
+
+def test_l06_train_varied_asks_each_training_fact_about_8_more_ways():
+    """L06: "`course:train_varied` asks nearly every training fact in about 8 more ways (all but
+    56, kept aside to choose the recipe's settings on)" (L07: "`course:train` plus about 8 more
+    phrasings of most facts")."""
+    train, varied = load_records("course:train"), load_records("course:train_varied")
+    assert varied[:len(train)] == train
+    paraphrases = paraphrase_pairs(train_with_facts(seed=0)[0], seed=0)
+    assert len(varied) - len(train) == len(paraphrases)
+    per_fact = {}
+    for fact, _ in paraphrases:
+        per_fact[fact.key] = per_fact.get(fact.key, 0) + 1
+    counts = sorted(per_fact.values())
+    assert counts[len(counts) // 2] == 8 and 6 <= counts[0] and counts[-1] == 8
+    facts = {fact.key for fact, _ in train_with_facts(seed=0)[0]}
+    assert len(facts - per_fact.keys()) == 56 and per_fact.keys() <= facts
