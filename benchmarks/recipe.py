@@ -2,7 +2,7 @@
 
     python -m benchmarks.recipe [--seeds 0 1 2] [--on eval_styles|dev] [--data SET]
                                 [--steps N] [--lr X] [--freeze NAME ...] [--lora] [--json FILE]
-                                [--set FIELD=VALUE ...] [--model tiny|DIR]
+                                [--set FIELD=VALUE ...] [--model tiny|DIR] [--attention-dropout P]
 
 Without options it measures `train()`'s own defaults (what `course train` runs): for each
 seed, fine-tune the embedded model, answer every row of `course:eval_styles` greedily (16
@@ -75,10 +75,19 @@ def knowledge(model, tokenizer, show: bool = False) -> float:
 
 
 def run(seed: int, rows: list[dict], base_knowledge: float, settings: dict,
-        show: int = 0, threads: int = 1, base: str = "tiny") -> dict:
-    """One fine-tune of the `base` model with `settings` (train() keywords), graded."""
-    result = train(base, seed=seed, eval_data=None, progress=False, verbose=False,
-                   num_threads=threads, logging_steps=50, **settings)
+        show: int = 0, threads: int = 1, base: str = "tiny", dropout: float = 0.0) -> dict:
+    """One fine-tune of the `base` model with `settings` (train() keywords), graded.
+    dropout: on the attention probabilities while tuning (the models have none; round 9)."""
+    model, tokenizer = base, None
+    if dropout:
+        model, tokenizer = load_model_and_tokenizer(base)
+        model.config.attention_dropout = dropout  # train()'s fast path reads it and steps aside
+        for module in model.modules():  # every attention layer reads its own copy
+            if hasattr(module, "attention_dropout"):
+                module.attention_dropout = dropout
+    result = train(model, tokenizer=tokenizer, seed=seed, eval_data=None, progress=False,
+                   verbose=False, num_threads=threads, logging_steps=50, **settings)
+    result.model.eval()  # no dropout while answering
     return {"tune_seconds": result.history.wall_time_s,
             **graded(result.model, result.tokenizer, rows, base_knowledge, show)}
 
@@ -139,6 +148,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--freeze", nargs="+", default=[], metavar="NAME",
                         help="pieces of parameter names to keep frozen; 'none': train all")
     parser.add_argument("--lora", action="store_true")
+    parser.add_argument("--attention-dropout", type=float, default=0.0, metavar="P",
+                        help="dropout on attention probabilities while tuning (default none)")
     parser.add_argument("--set", nargs="+", default=[], metavar="FIELD=VALUE",
                         help="other TrainingArguments fields, e.g. neftune_noise_alpha=5")
     parser.add_argument("--json", default=None, help="also write every seed's numbers here")
@@ -151,10 +162,12 @@ def main(argv: list[str] | None = None) -> None:
     base_model, base_tokenizer = load_model_and_tokenizer(args.model)
     base = knowledge(base_model, base_tokenizer)
     settings = settings_from(args)
-    runs = [run(seed, rows, base, settings, args.show if i == 0 else 0, args.threads, args.model)
+    runs = [run(seed, rows, base, settings, args.show if i == 0 else 0, args.threads, args.model,
+                args.attention_dropout)
             for i, seed in enumerate(args.seeds)]
+    dropout = f", attention dropout {args.attention_dropout}" if args.attention_dropout else ""
     print(f"model: {args.model}, on: {args.on} ({len(rows)} rows), seeds: {args.seeds}, "
-          f"settings: {settings or 'defaults'}")
+          f"settings: {settings or 'defaults'}{dropout}")
     print(f"base_statement_knowledge: {base:.3f}")
     for name in runs[0]:
         values = [r[name] for r in runs]
