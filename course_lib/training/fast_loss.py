@@ -146,6 +146,8 @@ def can_skip_last_layer(model) -> bool:
         and getattr(config, "model_type", "") == "llama"
         and getattr(config, "_attn_implementation", "eager") in CAUSAL_WITHOUT_MASK
         and not getattr(config, "attention_dropout", 0.0)
+        # kept_logits re-does the last layer without dropout: the module's own setting counts too
+        and not getattr(model.model.layers[-1].self_attn, "attention_dropout", 0.0)
         and getattr(config, "pretraining_tp", 1) == 1
     )
 

@@ -131,5 +131,9 @@ def test_only_plain_llama_models_take_the_last_layer_short_cut(toy_tokenizer):
 
     assert can_skip_last_layer(llama(toy_tokenizer))
     assert not can_skip_last_layer(llama(toy_tokenizer, attention_dropout=0.1))
+    dropout_set_on_the_layers = llama(toy_tokenizer)  # as a learner might, config left at 0
+    for layer in dropout_set_on_the_layers.model.layers:
+        layer.self_attn.attention_dropout = 0.1
+    assert not can_skip_last_layer(dropout_set_on_the_layers)
     lora = LoraConfig(r=2, target_modules=["q_proj"], task_type="CAUSAL_LM")
     assert not can_skip_last_layer(get_peft_model(llama(toy_tokenizer), lora))
