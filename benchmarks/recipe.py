@@ -81,7 +81,7 @@ def run(seed: int, rows: list[dict], base_knowledge: float, settings: dict,
     model, tokenizer = base, None
     if dropout:
         model, tokenizer = load_model_and_tokenizer(base)
-        model.config.attention_dropout = dropout  # train()'s fast path reads it and steps aside
+        model.config.attention_dropout = dropout  # so that the config says what it trains with
         for module in model.modules():  # every attention layer reads its own copy
             if hasattr(module, "attention_dropout"):
                 module.attention_dropout = dropout

@@ -9,6 +9,7 @@ import dataclasses
 import inspect
 import json
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -854,12 +855,11 @@ def test_l06_train_varied_asks_each_training_fact_about_8_more_ways():
     phrasings of most facts")."""
     train, varied = load_records("course:train"), load_records("course:train_varied")
     assert varied[:len(train)] == train
-    paraphrases = paraphrase_pairs(train_with_facts(seed=0)[0], seed=0)
+    pairs = train_with_facts(seed=0)[0]
+    paraphrases = paraphrase_pairs(pairs, seed=0)
     assert len(varied) - len(train) == len(paraphrases)
-    per_fact = {}
-    for fact, _ in paraphrases:
-        per_fact[fact.key] = per_fact.get(fact.key, 0) + 1
+    per_fact = Counter(fact.key for fact, _ in paraphrases)
     counts = sorted(per_fact.values())
     assert counts[len(counts) // 2] == 8 and 6 <= counts[0] and counts[-1] == 8
-    facts = {fact.key for fact, _ in train_with_facts(seed=0)[0]}
+    facts = {fact.key for fact, _ in pairs}
     assert len(facts - per_fact.keys()) == 56 and per_fact.keys() <= facts
