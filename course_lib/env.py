@@ -1,4 +1,5 @@
-"""Where the course runs: device, precision, CPU threads, and whether the Hub can be reached.
+"""Where the course runs: device, precision, CPU threads, whether the Hub can be reached, and
+which names the installed packages use.
 
 The course runs on a laptop CPU, on Apple silicon and on a Colab GPU with the same code.
 `choose_device()` makes the one decision every other module relies on, and says why:
@@ -15,6 +16,7 @@ The course runs on a laptop CPU, on Apple silicon and on a Colab GPU with the sa
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import socket
@@ -169,3 +171,18 @@ def measured_versions(path: Path | None = None) -> dict[str, str]:
         if pinned:  # PEP 503 names: huggingface_hub and huggingface-hub are one package
             pins[re.sub(r"[-_.]+", "-", name).lower()] = version.strip()
     return pins
+
+
+def checkpointing_field(config_class: type) -> str:
+    """The name of the activation (gradient) checkpointing field in TrainingArguments or
+    TRL's SFTConfig: transformers 5.2x renamed gradient_checkpointing to
+    activation_checkpointing.
+
+        >>> from transformers import TrainingArguments
+        >>> checkpointing_field(TrainingArguments) in ("activation_checkpointing",
+        ...                                            "gradient_checkpointing")
+        True
+    """
+    fields = {field.name for field in dataclasses.fields(config_class)}
+    return "activation_checkpointing" if "activation_checkpointing" in fields else (
+        "gradient_checkpointing")

@@ -10,13 +10,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import tempfile
 import warnings
 from collections.abc import Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from course_lib.env import checkpointing_field
 from course_lib.formatting.chat import to_messages
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example
 from course_lib.masking.labels import IGNORE_INDEX, PreparedData
@@ -31,10 +31,7 @@ def checkpointing_off(config_class: Any = None) -> dict[str, bool]:
     """
     if config_class is None:
         from trl import SFTConfig as config_class  # deferred, as in trl_prepare
-    fields = {f.name for f in dataclasses.fields(config_class)}
-    name = "activation_checkpointing" if "activation_checkpointing" in fields else (
-        "gradient_checkpointing")
-    return {name: False}
+    return {checkpointing_field(config_class): False}
 
 
 def trl_prepare(

@@ -25,7 +25,7 @@ from typing import Any
 from peft import LoraConfig
 from transformers import TrainingArguments
 
-from course_lib.env import DeviceChoice
+from course_lib.env import DeviceChoice, checkpointing_field
 from course_lib.training.fast_loss import optimizer_name
 
 # peft 0.21 calls transformers' deprecated `is_gradient_checkpointing` whenever it wraps a
@@ -100,14 +100,10 @@ def step_cap() -> int | None:
 
 
 def checkpointing(on: bool) -> dict[str, Any]:
-    """TrainingArguments' keywords for activation (gradient) checkpointing.
-
-    transformers 5.2x renamed gradient_checkpointing to activation_checkpointing; the
-    non-reentrant variant works with LoRA's frozen inputs and with DDP.
-    """
-    fields = TrainingArguments.__dataclass_fields__
-    name = "activation_checkpointing" if "activation_checkpointing" in fields else (
-        "gradient_checkpointing")
+    """TrainingArguments' keywords for activation (gradient) checkpointing, under the name
+    this transformers uses. The non-reentrant variant works with LoRA's frozen inputs and
+    with DDP."""
+    name = checkpointing_field(TrainingArguments)
     return {name: on, f"{name}_kwargs": {"use_reentrant": False} if on else None}
 
 
