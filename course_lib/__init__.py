@@ -21,7 +21,8 @@ serves and what to read first. A stage imports only from itself and the stages a
                  compare, inspect_model, base_model                     lessons 01, 04, 06
     5 experiments the guide's mistakes and good practices, measured: design, catalogue,
                  runner (seeds, an on-disk cache), result, view; ways_to_train
-                 (every weight, LoRA or frozen parts)                   lessons 07, 08
+                 (every weight, LoRA or frozen parts); side_by_side is optional reading
+                 (runs in helper processes, one per core)              lessons 07, 08
     6 grading    exercises from solutions, checks, the isolated grader     every lesson
     tools        cli (the `course` command), demo (`course demo`), colab (a lesson's first
                  cell), notebook_runner (run a notebook headless)

@@ -419,7 +419,8 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     result = run_experiment(args.name, seeds=args.seeds, steps=args.steps, model=args.model,
-                            cache_dir=out, threads=args.threads, progress=not args.quiet)
+                            cache_dir=out, threads=args.threads, workers=args.workers,
+                            progress=not args.quiet)
     print(result.table())
     figure = out / f"{args.name}.png"
     result.to_figure().savefig(figure, dpi=100)
@@ -520,6 +521,9 @@ def _add_experiment_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="FILE", help="also write the result as JSON to FILE")
     p.add_argument("--force", action="store_true", help="replace --json if it exists")
     p.add_argument("--threads", type=int, default=None, help="CPU threads per training run")
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes that train runs side by side, sharing --out (default: one "
+                        "per CPU core, at most 4, for a small model on a CPU; else 1)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from course_lib.env import choose_device, evaluating
-from course_lib.errors import CourseError
+from course_lib.errors import CourseError, with_advice
 from course_lib.evaluation.base_model import starts_with_answer
 from course_lib.evaluation.eval_data import eval_rows
 from course_lib.evaluation.generation import GenerationSettings
@@ -34,6 +34,7 @@ from course_lib.evaluation.report import answer_all, evaluate
 from course_lib.experiments.catalogue import EXPERIMENTS
 from course_lib.experiments.design import Arm, ArmRun, Experiment
 from course_lib.experiments.result import ExperimentResult
+from course_lib.experiments.side_by_side import choose_workers, helper_spec, helpers
 from course_lib.loading import load_model_and_tokenizer, quiet_loading, resolve_model_name
 from course_lib.training.run_cache import (
     Job,
@@ -96,13 +97,15 @@ def arms_to_run(experiment: Experiment) -> list[Arm]:
 def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] = 3,
                    steps: int | None = None, model: str = "tiny",
                    cache_dir: str | Path | None = DEFAULT_CACHE, threads: int | None = None,
-                   progress: bool = True) -> ExperimentResult:
+                   workers: int | None = None, progress: bool = True) -> ExperimentResult:
     """Train and measure every arm for every seed (or read them from the cache).
 
     seeds:      how many training seeds (0, 1, ...), or the seeds themselves.
     steps:      optimizer steps per run (default: the recipe's, `train()`'s max_steps).
     cache_dir:  where finished runs are kept (None: keep nothing, always train).
     threads:    CPU threads per run (default: torch's setting).
+    workers:    processes that train runs side by side, sharing cache_dir (default: one per
+                CPU core for a small model on a CPU, else 1; side_by_side.py).
     """
     experiment = get_experiment(experiment)
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
@@ -112,18 +115,50 @@ def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] =
     resolve_model_name(model)  # a typo fails before anything is trained
     start = time.perf_counter()
     arms = arms_to_run(experiment)
-    jobs = [(arm, seed) for arm in arms for seed in seed_list]
+    pairs = [(arm, seed) for arm in arms for seed in seed_list]
+    jobs = [run_job(experiment, arm, seed, steps, model, cache_dir, threads, progress)
+            for arm, seed in pairs]
+    # "Read from the cache" means there before this call, not trained by a helper meanwhile.
+    before = [path is not None and path.is_file() for path, _, _ in jobs]
+    count = worker_count(experiment.name, before.count(False), model, cache_dir, threads,
+                         workers, progress)
+    spec = helper_spec(experiment, arms, seed_list, steps, model, cache_dir,
+                       threads) if count > 1 else {}
     with quiet_loading():  # no 'Loading weights' bar for each of dozens of model loads
-        saved = cached_in_turn([run_job(experiment, arm, seed, steps, model, cache_dir, threads,
-                                        progress) for arm, seed in jobs])
+        with helpers(spec, count):
+            saved = cached_in_turn(jobs)
         base = base_statements(model, cache_dir)
     runs: dict[str, list[ArmRun]] = {arm.name: [] for arm in arms}
-    for (arm, _), (run, hit) in zip(jobs, saved, strict=True):
+    for (arm, _), (run, _), hit in zip(pairs, saved, before, strict=True):
         runs[arm.name].append(ArmRun(**run, cached=hit))
     if progress:
+        side = f" ({count} processes)" if count > 1 else ""
         print(f"{experiment.name}: {len(arms)} arms x {len(seed_list)} seeds in "
-              f"{time.perf_counter() - start:.0f} s", file=sys.stdout, flush=True)
+              f"{time.perf_counter() - start:.0f} s{side}", file=sys.stdout, flush=True)
     return ExperimentResult(experiment, arms, seed_list, steps, model, runs, base)
+
+
+def worker_count(name: str, missing: int, model: str, cache_dir: str | Path | None,
+                 threads: int | None, workers: int | None, progress: bool) -> int:
+    """How many processes train the `missing` runs: side_by_side.choose_workers, at most one
+    per run, and one when there is no cache folder for them to share."""
+    if workers is not None and workers < 1:
+        raise with_advice(f"{{fix}} asks for {workers} processes; give 1 or more, or leave it "
+                          f"out for one per CPU core.", f"workers={workers}",
+                          f"--workers {workers}")
+    if cache_dir is None:
+        if workers and workers > 1:
+            raise CourseError("Processes side by side share their runs through the cache "
+                              "folder: pass a cache_dir with workers > 1.")
+        return 1
+    if missing < 2:
+        return 1
+    choice = choose_workers(model, workers, threads)
+    count = min(choice.count, missing)
+    if progress and count > 1:
+        print(f"{name}: {missing} runs to train, {count} processes side by side "
+              f"({choice.reason})", flush=True)
+    return count
 
 
 def run_job(experiment: Experiment, arm: Arm, seed: int, steps: int, model: str,

@@ -21,20 +21,10 @@ from course_lib.training.run_cache import cache_path, model_fingerprint
 from course_lib.world.tuning_data import split_facts
 
 
-@pytest.fixture()
-def experiment(data_files):
-    train_file, eval_file = data_files
-    return Experiment(
-        name="toy", title="toy", claim="c", hypothesis="h",
-        arms=(Arm("masked", data=str(train_file)),
-              Arm("unmasked", "masking='none'", data=str(train_file), masking="none")),
-        metrics=(EXACT_MATCH,), eval_data=str(eval_file))
-
-
 def test_every_arm_and_seed_runs_once_then_comes_from_the_cache(
         experiment, toy_model_dir, tmp_path, monkeypatch):
     first = run_experiment(experiment, seeds=2, steps=2, model=str(toy_model_dir),
-                           cache_dir=tmp_path, progress=False)
+                           cache_dir=tmp_path, workers=1, progress=False)
     assert [len(first.runs[a.name]) for a in experiment.arms] == [2, 2]
     assert first.cached_runs == 0 and len(first.runs["masked"][0].rows) == 20
     assert len(list(tmp_path.glob("*.json"))) == 5  # 4 runs and the base model's statements

@@ -1,0 +1,114 @@
+"""Helper processes train an experiment's runs side by side: the same runs, named the same,
+with the same numbers; how many; and a failing helper is reported, never costs a result."""
+
+import json
+import time
+
+import pytest
+
+from course_lib.errors import CourseError
+from course_lib.experiments import helper, runner, side_by_side
+from course_lib.experiments.runner import run_experiment, run_job
+from course_lib.experiments.side_by_side import choose_workers, helper_spec, helpers
+from course_lib.loading import preset_config
+
+STEPS = 2
+
+
+def _spec(experiment, model_dir, cache_dir, seeds=(0, 1)):
+    return helper_spec(experiment, list(experiment.arms), list(seeds), STEPS, str(model_dir),
+                       cache_dir, None)
+
+
+def _paths(experiment, model_dir, cache_dir, seeds=(0, 1)):
+    return [run_job(experiment, arm, seed, STEPS, str(model_dir), cache_dir, None, False)[0]
+            for arm in experiment.arms for seed in seeds]
+
+
+def test_a_helper_trains_the_runs_the_caller_would_under_the_same_names(
+        experiment, toy_model_dir, tmp_path):
+    shared, alone = tmp_path / "shared", tmp_path / "alone"
+    spec = _spec(experiment, toy_model_dir, shared)
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    assert helper.main([str(tmp_path / "spec.json")]) == 0  # in this process: deterministic
+    assert all(p.is_file() for p in _paths(experiment, toy_model_dir, shared))
+    read = run_experiment(experiment, seeds=2, steps=STEPS, model=str(toy_model_dir),
+                          cache_dir=shared, workers=1, progress=False)
+    assert read.cached_runs == 4  # every run found under the name the caller gives it
+    trained = run_experiment(experiment, seeds=2, steps=STEPS, model=str(toy_model_dir),
+                             cache_dir=alone, workers=1, progress=False)
+    for arm in experiment.arms:
+        assert ([(r.rows, r.statements) for r in read.runs[arm.name]]
+                == [(r.rows, r.statements) for r in trained.runs[arm.name]])
+
+
+@pytest.mark.slow
+def test_helper_processes_fill_the_cache_while_the_caller_waits(
+        experiment, toy_model_dir, tmp_path):
+    paths = _paths(experiment, toy_model_dir, tmp_path)
+    with helpers(_spec(experiment, toy_model_dir, tmp_path), count=2):
+        deadline = time.monotonic() + 240  # a fresh Python imports torch first
+        while not all(p.is_file() for p in paths) and time.monotonic() < deadline:
+            time.sleep(0.5)
+    assert all(p.is_file() for p in paths), "the helper process wrote no results"
+
+
+def test_a_helper_that_fails_is_reported_and_its_runs_trained_here(
+        experiment, toy_model_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(side_by_side, "HELPER", "course_lib.no_such_module")
+    result = run_experiment(experiment, seeds=2, steps=STEPS, model=str(toy_model_dir),
+                            cache_dir=tmp_path, workers=2, progress=True)
+    out = capsys.readouterr().out
+    assert "toy: 4 runs to train, 2 processes side by side (as asked" in out
+    assert "1 of 1 helper processes stopped early (exit code 1)" in out
+    assert out.count("toy: training ") == 4 and result.cached_runs == 0
+    assert "(2 processes)" in out
+
+
+def test_one_process_per_core_for_a_small_model_on_a_cpu_else_one(
+        toy_model_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(side_by_side, "cpu_cores", lambda: 8)
+    assert choose_workers(str(toy_model_dir)).count == 4  # at most MAX_WORKERS
+    monkeypatch.setattr(side_by_side, "cpu_cores", lambda: 2)
+    assert choose_workers(str(toy_model_dir)).count == 2
+    assert choose_workers(str(toy_model_dir), asked=3).count == 3
+    assert choose_workers(str(toy_model_dir), threads=2).count == 1
+    preset_config("smollm2-135m").save_pretrained(tmp_path / "smol")  # the config only
+    large = choose_workers(str(tmp_path / "smol"))
+    assert large.count == 1 and "several threads" in large.reason
+
+
+def test_a_gpu_trains_one_run_at_a_time(toy_model_dir, monkeypatch):
+    class Gpu:
+        device = "cuda"
+
+    monkeypatch.setattr(side_by_side, "choose_device", lambda: Gpu())
+    assert choose_workers(str(toy_model_dir)).count == 1
+
+
+def test_helpers_only_for_two_runs_or_more_and_only_with_a_cache(toy_model_dir, tmp_path):
+    count = runner.worker_count
+    assert count("toy", 1, str(toy_model_dir), tmp_path, None, 4, False) == 1
+    assert count("toy", 3, str(toy_model_dir), tmp_path, None, 4, False) == 3
+    assert count("toy", 9, str(toy_model_dir), None, None, None, False) == 1
+    with pytest.raises(CourseError, match="pass a cache_dir with workers > 1"):
+        count("toy", 9, str(toy_model_dir), None, None, 2, False)
+    with pytest.raises(CourseError, match="give 1 or more") as err:
+        count("toy", 9, str(toy_model_dir), tmp_path, None, 0, False)
+    assert err.value.cli.startswith("--workers 0 asks for 0 processes")
+
+
+def test_runs_a_helper_trained_during_the_call_are_not_called_cached(
+        experiment, toy_model_dir, tmp_path, monkeypatch):
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(json.dumps(_spec(experiment, toy_model_dir, tmp_path / "cache")))
+    in_turn = runner.cached_in_turn
+
+    def helper_first(jobs):  # a helper that finishes every run before the caller starts one
+        helper.main([str(spec_file)])
+        return in_turn(jobs)
+
+    monkeypatch.setattr(runner, "cached_in_turn", helper_first)
+    result = run_experiment(experiment, seeds=2, steps=STEPS, model=str(toy_model_dir),
+                            cache_dir=tmp_path / "cache", workers=1, progress=False)
+    assert result.cached_runs == 0  # trained for this call, so not "read from the cache"
