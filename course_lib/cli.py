@@ -522,8 +522,9 @@ def _add_experiment_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="replace --json if it exists")
     p.add_argument("--threads", type=int, default=None, help="CPU threads per training run")
     p.add_argument("--workers", type=int, default=None,
-                   help="processes that train runs side by side, sharing --out (default: one "
-                        "per CPU core, at most 4, for a small model on a CPU; else 1)")
+                   help="processes that train runs side by side, sharing --out (default: "
+                        "$COURSE_WORKERS, else one per CPU core, at most 4, for a small model "
+                        "on a CPU; else 1)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
 
 

@@ -9,6 +9,7 @@ every result. A helper that fails costs time, never results: the main process tr
 whatever the helper left, and prints a line saying so.
 
     course experiment prompt-variability --workers 2   # the CLI; run_experiment(workers=2)
+    COURSE_WORKERS=1 jupyter lab                       # the default for every experiment
 
 The helpers run `python -m course_lib.experiments.helper SPEC`; SPEC is a JSON file that
 names the runs (helper_spec below).
@@ -17,6 +18,7 @@ names the runs (helper_spec below).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -29,11 +31,15 @@ from typing import Any
 from transformers import AutoConfig
 
 from course_lib.env import SMALL_MODEL_PARAMS, choose_device, cpu_cores
+from course_lib.errors import CourseError
 from course_lib.experiments.design import Arm, Experiment
 from course_lib.loading import resolve_model_name
 from course_lib.training.memory import count_parameters
 
 MAX_WORKERS = 4  # as env.LARGE_MODEL_THREADS: a shared laptop keeps cores for others
+# The default for every experiment of this process and its kernels (the test suite sets 1:
+# its two workers already keep both cores busy, and helpers would only add start-up time).
+ENV_VARIABLE = "COURSE_WORKERS"
 HELPER = "course_lib.experiments.helper"
 
 
@@ -47,10 +53,16 @@ class WorkerChoice:
 
 def choose_workers(model: str, asked: int | None = None,
                    threads: int | None = None) -> WorkerChoice:
-    """One process per core (at most 4) for a small model on a CPU, else one."""
+    """As asked, else as COURSE_WORKERS says, else one process per core (at most 4) for a
+    small model on a CPU, else one."""
     cores = cpu_cores()
     if asked:
         return WorkerChoice(asked, f"as asked, on a machine with {cores} cores")
+    if from_env := os.environ.get(ENV_VARIABLE, "").strip():
+        if not from_env.isdigit() or int(from_env) < 1:
+            raise CourseError(f"{ENV_VARIABLE}={from_env!r} is not a number of processes; set "
+                              f"it to 1 or more, or unset it for one per CPU core.")
+        return WorkerChoice(int(from_env), f"{ENV_VARIABLE}={from_env}")
     device = choose_device().device
     if device != "cpu":
         return WorkerChoice(1, f"the {device} GPU trains one run at a time")

@@ -65,8 +65,13 @@ def test_a_helper_that_fails_is_reported_and_its_runs_trained_here(
     assert "(2 processes)" in out
 
 
+@pytest.fixture()
+def no_setting(monkeypatch):
+    monkeypatch.delenv("COURSE_WORKERS", raising=False)  # `make test` sets 1
+
+
 def test_one_process_per_core_for_a_small_model_on_a_cpu_else_one(
-        toy_model_dir, tmp_path, monkeypatch):
+        toy_model_dir, tmp_path, monkeypatch, no_setting):
     monkeypatch.setattr(side_by_side, "cpu_cores", lambda: 8)
     assert choose_workers(str(toy_model_dir)).count == 4  # at most MAX_WORKERS
     monkeypatch.setattr(side_by_side, "cpu_cores", lambda: 2)
@@ -78,7 +83,7 @@ def test_one_process_per_core_for_a_small_model_on_a_cpu_else_one(
     assert large.count == 1 and "several threads" in large.reason
 
 
-def test_a_gpu_trains_one_run_at_a_time(toy_model_dir, monkeypatch):
+def test_a_gpu_trains_one_run_at_a_time(toy_model_dir, monkeypatch, no_setting):
     class Gpu:
         device = "cuda"
 
@@ -112,3 +117,13 @@ def test_runs_a_helper_trained_during_the_call_are_not_called_cached(
     result = run_experiment(experiment, seeds=2, steps=STEPS, model=str(toy_model_dir),
                             cache_dir=tmp_path / "cache", workers=1, progress=False)
     assert result.cached_runs == 0  # trained for this call, so not "read from the cache"
+
+
+def test_course_workers_sets_the_default_and_a_bad_value_says_what_to_set(
+        toy_model_dir, monkeypatch):
+    monkeypatch.setenv("COURSE_WORKERS", "3")
+    assert choose_workers(str(toy_model_dir)) == side_by_side.WorkerChoice(3, "COURSE_WORKERS=3")
+    assert choose_workers(str(toy_model_dir), asked=2).count == 2  # the argument wins
+    monkeypatch.setenv("COURSE_WORKERS", "two")
+    with pytest.raises(CourseError, match="COURSE_WORKERS='two' is not a number of processes"):
+        choose_workers(str(toy_model_dir))
