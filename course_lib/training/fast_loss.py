@@ -145,8 +145,8 @@ def can_skip_last_layer(model) -> bool:
         type(model).__name__ == "LlamaForCausalLM"
         and getattr(config, "model_type", "") == "llama"
         and getattr(config, "_attn_implementation", "eager") in CAUSAL_WITHOUT_MASK
-        and not getattr(config, "attention_dropout", 0.0)
-        # kept_logits re-does the last layer without dropout: the module's own setting counts too
+        # kept_logits re-does the last layer without dropout. Read the layer, not the config:
+        # the layers copy the config's setting, and a learner may change theirs afterwards.
         and not getattr(model.model.layers[-1].self_attn, "attention_dropout", 0.0)
         and getattr(config, "pretraining_tp", 1) == 1
     )
