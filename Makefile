@@ -19,7 +19,7 @@ STAMP := $(VENV)/.course-installed
 TEST_ENV := HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 TOKENIZERS_PARALLELISM=false \
 	MPLBACKEND=Agg OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 COURSE_WORKERS=1
 
-.PHONY: setup lab test lint clean
+.PHONY: setup lab test claims-500 lint clean
 
 setup: $(STAMP)
 
@@ -41,6 +41,11 @@ lab: setup
 test: setup
 	$(BIN)/ruff check course_lib tests benchmarks
 	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadgroup --durations=25
+
+# Lesson 07's figures at the recipe's 500 steps (54 runs, about 20 min on 2 cores; the runs
+# are kept in lessons/runs/experiments, so a second call takes seconds). Not part of `test`.
+claims-500: setup
+	$(TEST_ENV) COURSE_WORKERS= $(BIN)/python -m pytest -m recipe_steps tests/notebooks/test_lesson07_claims.py
 
 lint: setup
 	$(BIN)/ruff check course_lib tests benchmarks

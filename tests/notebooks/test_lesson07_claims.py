@@ -5,8 +5,9 @@ states about its result.
 The runs are cached where the lesson keeps them (lessons/runs/experiments): after a headless
 run of the lesson these tests read them back in seconds; alone, they train the lesson's 54
 short runs, plus the 6 of the style experiment with every weight trained, which the lesson
-quotes without running. The lesson's 500-step figures come from `course experiment NAME` (about
-20 minutes for all of them) and are not re-measured here.
+quotes without running. The lesson's 500-step figures (from `course experiment NAME`) are
+re-measured by the tests marked recipe_steps at the end: about 20 minutes for all of them, so
+`make test` leaves them out and `make claims-500` runs them.
 When a rebuild of the model, the data or the recipe changes a result, the test quoting the
 sentence fails and the lesson's prose must change with it.
 """
@@ -353,3 +354,129 @@ def test_l07_forgetting_counts_56_facts_and_lora_still_rambles(results):
     # (The base model stopping in none: test_l06_the_base_model_fails_every_check_...)
     assert all(share(run, lambda row: not row["checks"]["no_template_leak"]) > 0.15
                for run in r.runs["LoRA"])
+
+
+# --- At the recipe's 500 steps: the figures each section quotes from `course experiment NAME` --
+# About 20 minutes of training on 2 cores (54 runs of 500 steps), so `make test` leaves them
+# out; `make claims-500` runs them. They share the lesson's cache folder: a second run reads
+# the runs back in seconds.
+RECIPE_STEPS = pytest.mark.recipe_steps
+
+
+@pytest.fixture(scope="module")
+def at_500():
+    results = {}
+
+    def measure(name):
+        if name not in results:
+            results[name] = run_experiment(name, seeds=3, steps=RECIPE.max_steps, model="tiny",
+                                           cache_dir=CACHE, progress=False)
+        return results[name]
+
+    return measure
+
+
+def apart(result, arm, key):
+    """The arm's range and the baseline's do not overlap (the lesson's "ranges apart")."""
+    return not verdict(result, arm, key).within_spread
+
+
+@RECIPE_STEPS
+def test_l07_500_the_mask_keeps_its_exact_match_gap(at_500):
+    """L07 §1: "At the recipe's 500 steps both models learn to stop cleanly (markers in at most
+    0.02 of the answers), but the gap in exact match stays: 0.91 (0.90-0.91) against 0.78
+    (0.73-0.79)"."""
+    r = at_500("wrong-collator")
+    assert max(max(v) for v in r.values(metric("wrong-collator", "template_leak")).values()) \
+        <= 0.02
+    assert median(r, "response only", "exact_match") == 0.91
+    assert low_high(r, "response only", "exact_match") == (0.90, 0.91)
+    assert median(r, "every token", "exact_match") == 0.78
+    assert low_high(r, "every token", "exact_match") == (0.73, 0.79)
+    assert apart(r, "every token", "exact_match")
+
+
+@RECIPE_STEPS
+def test_l07_500_mixed_templates_in_the_tuning_template(at_500):
+    """L07 §2: "at the recipe's 500 steps it was 0.55 against 0.58, and the mixed arm passed
+    more adherence checks (0.97 against 0.90)" and the mixed arm's "0.32 and 0.54 at 500
+    steps" (asked as `Human: ... Assistant:` and as `Q: ... A:`)."""
+    r = at_500("inconsistent-formatting")
+    assert (median(r, "one template", "exact_match_one_line"),
+            median(r, "mixed templates", "exact_match_one_line")) == (0.55, 0.58)
+    assert (median(r, "one template", "adherence_one_line"),
+            median(r, "mixed templates", "adherence_one_line")) == (0.90, 0.97)
+    assert (median(r, "mixed templates", "exact_match_human_assistant"),
+            median(r, "mixed templates", "exact_match_qa")) == (0.32, 0.54)
+
+
+@RECIPE_STEPS
+def test_l07_500_twenty_percent_poor_rows_cost_beyond_the_spread(at_500):
+    """L07 §3: "at the recipe's 500 steps ... 20% poor rows cost exact match beyond the spread
+    (0.55 -> 0.43), and 50% cost more (0.29)"."""
+    r = at_500("poor-quality")
+    assert [median(r, arm, "exact_match") for arm in ("0% poor", "20% poor", "50% poor")] \
+        == [0.55, 0.43, 0.29]
+    assert apart(r, "20% poor", "exact_match") and apart(r, "50% poor", "exact_match")
+
+
+@RECIPE_STEPS
+def test_l07_500_the_quality_gap_grows(at_500):
+    """L07 §4: "At the recipe's 500 steps the gap grows: 0.48 against 0.32"."""
+    r = at_500("quality-vs-quantity")
+    assert (median(r, "200 clean", "exact_match"),
+            median(r, "800, half poor", "exact_match")) == (0.48, 0.32)
+
+
+@RECIPE_STEPS
+def test_l07_500_many_styles_carry_over_and_their_cost_is_gone(at_500):
+    """L07 §5: "at the recipe's 500 steps ... 0.40 against 0.34, still overlapping", "at 500
+    steps it answers them less well: 0.89 against 0.96, ranges apart", "0.88 at 500 steps
+    against 0.40" and "at 500 steps the cost is gone (0.94 against 0.96, overlapping)"."""
+    r = at_500("prompt-variability")
+    assert [median(r, arm, "unseen_exact_match")
+            for arm in ("several phrasings", "one phrasing", "many styles")] == [0.40, 0.34, 0.88]
+    assert verdict(r, "one phrasing", "unseen_exact_match").within_spread
+    assert (median(r, "one phrasing", "seen_exact_match"),
+            median(r, "several phrasings", "seen_exact_match")) == (0.89, 0.96)
+    assert apart(r, "one phrasing", "seen_exact_match")
+    assert median(r, "many styles", "seen_exact_match") == 0.94
+    assert verdict(r, "many styles", "seen_exact_match").within_spread
+
+
+@RECIPE_STEPS
+def test_l07_500_the_fixed_style_model_begins_with_the_not_the_answer_is(at_500):
+    """L07 §6: "Even at the recipe's 500 steps ... the fixed-style model begins every answer
+    outside arithmetic with 'The' (0.99-1.00 of them) and never with 'The answer is': it writes
+    'The sum of 3 and 7.' or 'The paper.' instead"."""
+    r = at_500("style-overfitting")
+    fixed = r.runs["one fixed style"]
+    shares = [round(starts_with(run, "the "), 2) for run in fixed]
+    assert (min(shares), max(shares)) == (0.99, 1.00)
+    assert all(starts_with(run, "the answer is") == 0 for run in fixed)
+    said = {row["response"].strip() for run in fixed for row in run.rows}
+    assert {"The sum of 3 and 7.", "The paper."} <= said
+
+
+@RECIPE_STEPS
+def test_l07_500_specialising_still_costs_the_other_tasks(at_500):
+    """L07 §7: "0.53 against 0.35 at the recipe's 500 steps" (the other tasks) and arithmetic
+    "0.50 vs 0.49 at 500 steps"."""
+    r = at_500("balance")
+    assert (median(r, "mixed tasks", "exact_match_other"),
+            median(r, "arithmetic only", "exact_match_other")) == (0.53, 0.35)
+    assert (median(r, "mixed tasks", "exact_match_arithmetic"),
+            median(r, "arithmetic only", "exact_match_arithmetic")) == (0.50, 0.49)
+
+
+@RECIPE_STEPS
+def test_l07_500_the_full_fine_tune_forgets_most(at_500):
+    """L07 §8: "At the recipe's 500 steps ... the full fine-tune kept 0.79 of the facts and
+    every other arm more, ranges apart (frozen embeddings and MLPs 0.93, LoRA 0.98, q, k and
+    norms 1.00); the full fine-tune also answered the fewest questions (exact match 0.70,
+    against 0.90, 0.78 and 0.89)"."""
+    r = at_500("forgetting")
+    arms = ("full fine-tune", "frozen embeddings + MLP", "LoRA", "q, k and norms only")
+    assert [median(r, arm, "statement_knowledge") for arm in arms] == [0.79, 0.93, 0.98, 1.0]
+    assert all(apart(r, arm, "statement_knowledge") for arm in arms[1:])
+    assert [median(r, arm, "exact_match") for arm in arms] == [0.70, 0.90, 0.78, 0.89]
