@@ -448,14 +448,19 @@ def test_l07_500_many_styles_carry_over_and_their_cost_is_gone(at_500):
 def test_l07_500_the_fixed_style_model_begins_with_the_not_the_answer_is(at_500):
     """L07 §6: "Even at the recipe's 500 steps ... the fixed-style model begins every answer
     outside arithmetic with 'The' (0.99-1.00 of them) and never with 'The answer is': it writes
-    'The sum of 3 and 7.' or 'The paper.' instead"."""
+    'The sum of 3 and 7.' or 'The paper.' instead. In about half of those answers (0.48-0.60)
+    'The' even takes the place of the first letters of a word: 'Thealy is Rome.', 'Thepain's
+    capital is Madrid.'"."""
     r = at_500("style-overfitting")
     fixed = r.runs["one fixed style"]
-    shares = [round(starts_with(run, "the "), 2) for run in fixed]
-    assert (min(shares), max(shares)) == (0.99, 1.00)
+    begins = [starts_with(run, "the") for run in fixed]  # "Thealy" too: the letters
+    assert (round(min(begins), 2), round(max(begins), 2)) == (0.99, 1.00)
     assert all(starts_with(run, "the answer is") == 0 for run in fixed)
+    glued = [b - starts_with(run, "the ") for b, run in zip(begins, fixed, strict=True)]
+    assert (round(min(glued), 2), round(max(glued), 2)) == (0.48, 0.60)
     said = {row["response"].strip() for run in fixed for row in run.rows}
-    assert {"The sum of 3 and 7.", "The paper."} <= said
+    assert {"The sum of 3 and 7.", "The paper.", "Thealy is Rome.",
+            "Thepain's capital is Madrid."} <= said
 
 
 @RECIPE_STEPS
