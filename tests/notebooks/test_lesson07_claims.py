@@ -38,11 +38,12 @@ def results():
     return {}
 
 
-def measured(results, name):
-    if name not in results:
-        results[name] = run_experiment(name, seeds=3, steps=STEPS, model="tiny",
-                                       cache_dir=CACHE, progress=False)
-    return results[name]
+def measured(results, name, steps=STEPS):
+    """The experiment at the lesson's steps (or the recipe's), seeds 0-2, once per module."""
+    if (name, steps) not in results:
+        results[name, steps] = run_experiment(name, seeds=3, steps=steps, model="tiny",
+                                              cache_dir=CACHE, progress=False)
+    return results[name, steps]
 
 
 def metric(name, key):
@@ -363,30 +364,17 @@ def test_l07_forgetting_counts_56_facts_and_lora_still_rambles(results):
 RECIPE_STEPS = pytest.mark.recipe_steps
 
 
-@pytest.fixture(scope="module")
-def at_500():
-    results = {}
-
-    def measure(name):
-        if name not in results:
-            results[name] = run_experiment(name, seeds=3, steps=RECIPE.max_steps, model="tiny",
-                                           cache_dir=CACHE, progress=False)
-        return results[name]
-
-    return measure
-
-
 def apart(result, arm, key):
     """The arm's range and the baseline's do not overlap (the lesson's "ranges apart")."""
     return not verdict(result, arm, key).within_spread
 
 
 @RECIPE_STEPS
-def test_l07_500_the_mask_keeps_its_exact_match_gap(at_500):
+def test_l07_500_the_mask_keeps_its_exact_match_gap(results):
     """L07 §1: "At the recipe's 500 steps both models learn to stop cleanly (markers in at most
     0.02 of the answers), but the gap in exact match stays: 0.91 (0.90-0.91) against 0.78
     (0.73-0.79)"."""
-    r = at_500("wrong-collator")
+    r = measured(results, "wrong-collator", RECIPE.max_steps)
     assert max(max(v) for v in r.values(metric("wrong-collator", "template_leak")).values()) \
         <= 0.02
     assert median(r, "response only", "exact_match") == 0.91
@@ -397,11 +385,11 @@ def test_l07_500_the_mask_keeps_its_exact_match_gap(at_500):
 
 
 @RECIPE_STEPS
-def test_l07_500_mixed_templates_in_the_tuning_template(at_500):
+def test_l07_500_mixed_templates_in_the_tuning_template(results):
     """L07 §2: "at the recipe's 500 steps it was 0.55 against 0.58, and the mixed arm passed
     more adherence checks (0.97 against 0.90)" and the mixed arm's "0.32 and 0.54 at 500
     steps" (asked as `Human: ... Assistant:` and as `Q: ... A:`)."""
-    r = at_500("inconsistent-formatting")
+    r = measured(results, "inconsistent-formatting", RECIPE.max_steps)
     assert (median(r, "one template", "exact_match_one_line"),
             median(r, "mixed templates", "exact_match_one_line")) == (0.55, 0.58)
     assert (median(r, "one template", "adherence_one_line"),
@@ -411,29 +399,29 @@ def test_l07_500_mixed_templates_in_the_tuning_template(at_500):
 
 
 @RECIPE_STEPS
-def test_l07_500_twenty_percent_poor_rows_cost_beyond_the_spread(at_500):
+def test_l07_500_twenty_percent_poor_rows_cost_beyond_the_spread(results):
     """L07 §3: "at the recipe's 500 steps ... 20% poor rows cost exact match beyond the spread
     (0.55 -> 0.43), and 50% cost more (0.29)"."""
-    r = at_500("poor-quality")
+    r = measured(results, "poor-quality", RECIPE.max_steps)
     assert [median(r, arm, "exact_match") for arm in ("0% poor", "20% poor", "50% poor")] \
         == [0.55, 0.43, 0.29]
     assert apart(r, "20% poor", "exact_match") and apart(r, "50% poor", "exact_match")
 
 
 @RECIPE_STEPS
-def test_l07_500_the_quality_gap_grows(at_500):
+def test_l07_500_the_quality_gap_grows(results):
     """L07 §4: "At the recipe's 500 steps the gap grows: 0.48 against 0.32"."""
-    r = at_500("quality-vs-quantity")
+    r = measured(results, "quality-vs-quantity", RECIPE.max_steps)
     assert (median(r, "200 clean", "exact_match"),
             median(r, "800, half poor", "exact_match")) == (0.48, 0.32)
 
 
 @RECIPE_STEPS
-def test_l07_500_many_styles_carry_over_and_their_cost_is_gone(at_500):
+def test_l07_500_many_styles_carry_over_and_their_cost_is_gone(results):
     """L07 §5: "at the recipe's 500 steps ... 0.40 against 0.34, still overlapping", "at 500
     steps it answers them less well: 0.89 against 0.96, ranges apart", "0.88 at 500 steps
     against 0.40" and "at 500 steps the cost is gone (0.94 against 0.96, overlapping)"."""
-    r = at_500("prompt-variability")
+    r = measured(results, "prompt-variability", RECIPE.max_steps)
     assert [median(r, arm, "unseen_exact_match")
             for arm in ("several phrasings", "one phrasing", "many styles")] == [0.40, 0.34, 0.88]
     assert verdict(r, "one phrasing", "unseen_exact_match").within_spread
@@ -445,13 +433,13 @@ def test_l07_500_many_styles_carry_over_and_their_cost_is_gone(at_500):
 
 
 @RECIPE_STEPS
-def test_l07_500_the_fixed_style_model_begins_with_the_not_the_answer_is(at_500):
+def test_l07_500_the_fixed_style_model_begins_with_the_not_the_answer_is(results):
     """L07 §6: "Even at the recipe's 500 steps ... the fixed-style model begins every answer
     outside arithmetic with 'The' (0.99-1.00 of them) and never with 'The answer is': it writes
     'The sum of 3 and 7.' or 'The paper.' instead. In about half of those answers (0.48-0.60)
     'The' even takes the place of the first letters of a word: 'Thealy is Rome.', 'Thepain's
     capital is Madrid.'"."""
-    r = at_500("style-overfitting")
+    r = measured(results, "style-overfitting", RECIPE.max_steps)
     fixed = r.runs["one fixed style"]
     begins = [starts_with(run, "the") for run in fixed]  # "Thealy" too: the letters
     assert (round(min(begins), 2), round(max(begins), 2)) == (0.99, 1.00)
@@ -464,10 +452,10 @@ def test_l07_500_the_fixed_style_model_begins_with_the_not_the_answer_is(at_500)
 
 
 @RECIPE_STEPS
-def test_l07_500_specialising_still_costs_the_other_tasks(at_500):
+def test_l07_500_specialising_still_costs_the_other_tasks(results):
     """L07 §7: "0.53 against 0.35 at the recipe's 500 steps" (the other tasks) and arithmetic
     "0.50 vs 0.49 at 500 steps"."""
-    r = at_500("balance")
+    r = measured(results, "balance", RECIPE.max_steps)
     assert (median(r, "mixed tasks", "exact_match_other"),
             median(r, "arithmetic only", "exact_match_other")) == (0.53, 0.35)
     assert (median(r, "mixed tasks", "exact_match_arithmetic"),
@@ -475,12 +463,12 @@ def test_l07_500_specialising_still_costs_the_other_tasks(at_500):
 
 
 @RECIPE_STEPS
-def test_l07_500_the_full_fine_tune_forgets_most(at_500):
+def test_l07_500_the_full_fine_tune_forgets_most(results):
     """L07 §8: "At the recipe's 500 steps ... the full fine-tune kept 0.79 of the facts and
     every other arm more, ranges apart (frozen embeddings and MLPs 0.93, LoRA 0.98, q, k and
     norms 1.00); the full fine-tune also answered the fewest questions (exact match 0.70,
     against 0.90, 0.78 and 0.89)"."""
-    r = at_500("forgetting")
+    r = measured(results, "forgetting", RECIPE.max_steps)
     arms = ("full fine-tune", "frozen embeddings + MLP", "LoRA", "q, k and norms only")
     assert [median(r, arm, "statement_knowledge") for arm in arms] == [0.79, 0.93, 0.98, 1.0]
     assert all(apart(r, arm, "statement_knowledge") for arm in arms[1:])
