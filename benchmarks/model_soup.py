@@ -43,9 +43,8 @@ def tuned_weights(seed: int, runs: Path) -> dict[str, torch.Tensor]:
     return torch.load(path)
 
 
-def wrong_rows(model, tokenizer, rows: list[dict]) -> set[int]:
-    """Indices of the unseen-style rows the model answers wrongly."""
-    said = answers(model, tokenizer, rows)
+def wrong_rows(said: list[str], rows: list[dict]) -> set[int]:
+    """Indices of the unseen-style rows answered wrongly."""
     return {i for i, (a, r) in enumerate(zip(said, rows, strict=True))
             if not r["seen"] and not exact_match(a, r["response"])}
 
@@ -91,8 +90,9 @@ def main(argv: list[str] | None = None) -> None:
     for seed in args.seeds:
         first, second = tuned_weights(seed, args.runs), tuned_weights(seed + args.offset, args.runs)
         model.load_state_dict(first)
-        recipe.append(graded(model, tokenizer, rows, base_knowledge))
-        wrong.append(wrong_rows(model, tokenizer, rows))
+        said = answers(model, tokenizer, rows)  # once: graded and the overlap both read them
+        recipe.append(graded(model, tokenizer, rows, base_knowledge, said=said))
+        wrong.append(wrong_rows(said, rows))
         model.load_state_dict({k: (first[k] + second[k]) / 2 for k in first})  # the soup
         soup.append(graded(model, tokenizer, rows, base_knowledge))
     print(f"on: {args.on} ({len(rows)} rows), soups of seeds s and s + {args.offset}, "

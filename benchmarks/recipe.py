@@ -92,9 +92,11 @@ def run(seed: int, rows: list[dict], base_knowledge: float, settings: dict,
             **graded(result.model, result.tokenizer, rows, base_knowledge, show)}
 
 
-def graded(model, tokenizer, rows: list[dict], base_knowledge: float, show: int = 0) -> dict:
-    """The statement ratio, and exact match on unseen styles, seen styles and each style."""
-    said = answers(model, tokenizer, rows)
+def graded(model, tokenizer, rows: list[dict], base_knowledge: float, show: int = 0,
+           said: list[str] | None = None) -> dict:
+    """The statement ratio, and exact match on unseen styles, seen styles and each style.
+    said: the model's answers to `rows`, when the caller has them already."""
+    said = said if said is not None else answers(model, tokenizer, rows)
     right = [exact_match(a, r["response"]) for a, r in zip(said, rows, strict=True)]
     for style in dict.fromkeys(r["style"] for r in rows) if show else ():
         wrong = [(r, a) for r, a, g in zip(rows, said, right, strict=True)
