@@ -16,6 +16,39 @@ import pytest  # noqa: E402
 from course_lib.training.history import RunHistory  # noqa: E402
 from course_lib.world.toy import make_toy_model, make_toy_tokenizer  # noqa: E402
 
+# Tests that train for many minutes run only when `-m` names their marker (`make claims-500`
+# is `pytest -m recipe_steps ...`). Deselected, not skipped, and counted in the summary:
+# `-m slow`, or the file named on the command line, must not start 20 minutes of training.
+ON_REQUEST = {"recipe_steps": "make claims-500"}  # marker: the command that runs its tests
+LEFT_OUT = pytest.StashKey[dict]()
+
+
+def pytest_collection_modifyitems(config, items):
+    asked = config.getoption("markexpr") or ""
+    left_out = {m: [i for i in items if i.get_closest_marker(m)]
+                for m in ON_REQUEST if m not in asked}
+    dropped = [i for its in left_out.values() for i in its]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [i for i in items if i not in dropped]
+    config.stash[LEFT_OUT] = {m: len(its) for m, its in left_out.items() if its}
+
+
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workeroutput"):  # a pytest-xdist worker: tell the controller
+        session.config.workeroutput["left_out"] = session.config.stash.get(LEFT_OUT, {})
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):  # the controller (every worker collects the same tests)
+    node.config.stash[LEFT_OUT] = getattr(node, "workeroutput", {}).get("left_out", {})
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    for marker, count in config.stash.get(LEFT_OUT, {}).items():
+        terminalreporter.write_line(f"{count} tests marked {marker} left out: "
+                                    f"`{ON_REQUEST[marker]}` runs them")
+
 
 @pytest.fixture(scope="session")
 def toy_tokenizer():

@@ -7,7 +7,7 @@ run of the lesson these tests read them back in seconds; alone, they train the l
 short runs, plus the 6 of the style experiment with every weight trained, which the lesson
 quotes without running. The lesson's 500-step figures (from `course experiment NAME`) are
 re-measured by the tests marked recipe_steps at the end: about 20 minutes for all of them, so
-`make test` leaves them out and `make claims-500` runs them.
+pytest leaves them out unless `-m` names them (tests/conftest.py) and `make claims-500` runs them.
 When a rebuild of the model, the data or the recipe changes a result, the test quoting the
 sentence fails and the lesson's prose must change with it.
 """
