@@ -66,7 +66,7 @@ def trained_once(model: str | Path = "tiny", *, cache_dir: str | Path = DEFAULT_
     folder.parent.mkdir(parents=True, exist_ok=True)
     # One process trains a run at a time: another that asks for it meanwhile (the same lesson
     # in a second tab, a class sharing one folder) waits, then loads it.
-    with FileLock(folder.with_suffix(".lock")):
+    with _lock(folder):
         if (folder / HISTORY_FILE).is_file():
             print(f"{RunHistory.load(folder).summary()}; loaded from {folder}, trained earlier "
                   f"with the same settings (delete the folder to train again)")
@@ -84,6 +84,14 @@ def trained_once(model: str | Path = "tiny", *, cache_dir: str | Path = DEFAULT_
         partial.rename(folder)
     print(f"{result.history.summary()}; kept in {folder}")
     return str(folder)
+
+
+def _lock(entry: Path) -> FileLock:
+    """The lock of a cache entry, in a hidden `.locks` folder beside it: a learner looking at
+    runs/ sees the runs only (a lock file stays after use; deleting one while in use is racy)."""
+    locks = entry.parent / ".locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    return FileLock(locks / f"{entry.stem}.lock")
 
 
 def _your_run(folder: Path, model: str) -> RunHistory | None:
@@ -130,7 +138,7 @@ def cached(path: Path | None, settings: dict[str, Any], compute: Callable[[], di
         return compute(), False
     path.parent.mkdir(parents=True, exist_ok=True)
     # As in trained_once: a second asker waits for the first, then reads its entry.
-    lock = FileLock(path.with_suffix(".lock"))
+    lock = _lock(path)
     try:
         lock.acquire(timeout=-1 if wait else 0)
     except Timeout:

@@ -3,6 +3,7 @@
 import inspect
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from transformers import TrainerCallback
@@ -51,6 +52,7 @@ def test_a_second_call_loads_the_run_instead_of_training(
     assert again == first and len(counted_train) == 1
     assert "loaded" in capsys.readouterr().out
     assert RunHistory.load(first).steps_done == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".locks", Path(first).name]
     assert not (tmp_path / first).joinpath("checkpoints").exists()
     # Another seed is another run; progress and verbosity are not part of the name.
     other = trained_once(str(toy_model_dir), cache_dir=tmp_path, seed=1, **settings)
@@ -101,7 +103,7 @@ def test_a_failed_run_leaves_nothing_to_load(toy_model_dir, data_files, tmp_path
     settings = quick(toy_model_dir, data_files)
     with pytest.raises(KeyboardInterrupt):
         trained_once(str(toy_model_dir), cache_dir=tmp_path, callbacks=[Interrupt()], **settings)
-    assert [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")] == []
+    assert [p.name for p in tmp_path.iterdir()] == [".locks"]  # nothing a learner sees
 
 
 def test_a_model_object_or_an_out_dir_is_refused(tmp_path):
@@ -131,6 +133,7 @@ def test_two_askers_of_one_run_train_it_once(tmp_path):
     assert len(computed) == 1
     assert sorted(hit for _, hit in results) == [False, True]
     assert all(result == {"loss": 1.0} for result, _ in results)
+    assert sorted(p.name for p in path.parent.iterdir()) == [".locks", "run.json"]  # no lock shown
     assert cached(None, {}, compute) == ({"loss": 1.0}, False) and len(computed) == 2
 
 
