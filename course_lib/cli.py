@@ -427,6 +427,37 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     return _wrote([figure], json_path, result.to_dict())
 
 
+# Numbers a flag takes, checked when the command line is read: argparse then names the flag
+# ("argument --steps: must be at least 1, not -5"). Unchecked, a negative --steps would train
+# by epochs instead, silently, and --batch-size 0 would end in a traceback.
+def whole(least: int, most: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from `least` to `most`."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < least or (most is not None and value > most):
+            bounds = f"from {least} to {most}" if most is not None else f"at least {least}"
+            raise argparse.ArgumentTypeError(f"must be {bounds}, not {value}")
+        return value
+    return parse
+
+
+def above_zero(text: str) -> float:
+    """An argparse type: a number above 0 (a learning rate, seconds, a temperature)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be above 0, not {text}")
+    return value
+
+
+COUNT, SEED = whole(1), whole(0, 2**32 - 1)  # numpy seeds its generator with 32 bits
+
+
 def _add_run_options(p: argparse.ArgumentParser, eval_default: str,
                      data_default: str | None = None) -> None:
     """What every training command shares: model, data, held-out set, seed, threads."""
@@ -440,9 +471,9 @@ def _add_run_options(p: argparse.ArgumentParser, eval_default: str,
                    help="held-out set for the response-only loss; 'none' turns it off" + (
                        "; auto (default): course:eval for the course's data, else a seeded "
                        "slice of --data" if eval_default == "auto" else ""))
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--threads", type=int, default=None,
+    p.add_argument("--threads", type=COUNT, default=None,
                    help="CPU threads for training (default: chosen for the model and "
                         "the machine, and printed)")
 
@@ -451,7 +482,7 @@ def _add_format_options(p: argparse.ArgumentParser) -> None:
     """How records become tokens: the same choices for train and show-mask."""
     p.add_argument("--template", choices=list(TEMPLATES), default=DEFAULT_TEMPLATE.name,
                    help="how a record becomes text (default: %(default)s)")
-    p.add_argument("--max-length", type=int, default=None, metavar="N",
+    p.add_argument("--max-length", type=COUNT, default=None, metavar="N",
                    help="cut examples to N tokens (default: the model's context, at most 1024)")
 
 
@@ -460,11 +491,13 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     _add_format_options(p)
     p.add_argument("--masking", choices=["response", "none"], default="response",
                    help="response: loss on the answer only (-100 on the prompt); none: on all")
-    p.add_argument("--steps", type=int, default=None,
+    p.add_argument("--steps", type=COUNT, default=None,
                    help="optimizer steps (default: the recipe's, 500)")
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default suits the model)")
-    p.add_argument("--batch-size", type=int, default=None, help="default: the recipe's, 16")
-    p.add_argument("--eval-every", type=int, default=10, help="steps between held-out evaluations")
+    p.add_argument("--lr", type=above_zero, default=None,
+                   help="learning rate (default suits the model)")
+    p.add_argument("--batch-size", type=COUNT, default=None, help="default: the recipe's, 16")
+    p.add_argument("--eval-every", type=whole(0), default=10,
+                   help="steps between held-out evaluations (0: none)")
     p.add_argument("--lora", action=argparse.BooleanOptionalAction, default=None,
                    help="train LoRA adapters (q_proj, v_proj); default: the preset's choice "
                         "(LoRA for qwen2.5-0.5b), else the recipe's partial fine-tune")
@@ -475,7 +508,7 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue from the last checkpoint in --out")
     p.add_argument("--out", required=True, help="new folder for the run (never overwritten)")
-    p.add_argument("--processes", type=int, default=1, metavar="N",
+    p.add_argument("--processes", type=COUNT, default=1, metavar="N",
                    help="train as N processes through torchrun (one per GPU; on a CPU, gloo); "
                         "--batch-size is per process")
 
@@ -486,7 +519,7 @@ def _add_show_mask_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input", default="", help="optional input (three-part record)")
     p.add_argument("--data", default=None, metavar="FILE",
                    help="take the record from a data file (or course:train) instead")
-    p.add_argument("--row", type=int, default=1, metavar="N",
+    p.add_argument("--row", type=COUNT, default=1, metavar="N",
                    help="which record of --data, counted from 1 as in error messages")
     _add_format_options(p)
     p.add_argument("--model", default="tiny", help="tiny (embedded), a folder, or a Hub id")
@@ -503,7 +536,7 @@ def _add_ask_options(p: argparse.ArgumentParser) -> None:
                    help="default: the one the run in --model was trained with, else "
                         f"{DEFAULT_TEMPLATE.name}")
     p.add_argument("--json", action="store_true", help="JSON lines with instruction and response")
-    p.add_argument("--max-new-tokens", type=int, default=32)
+    p.add_argument("--max-new-tokens", type=COUNT, default=32)
     p.add_argument("instructions", nargs="+", metavar="INSTRUCTION")
 
 
@@ -511,8 +544,8 @@ def _add_experiment_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", nargs="?", metavar="NAME", help="an experiment (see --list)")
     p.add_argument("--list", action="store_true",
                    help="list the experiments, each with its hypothesis")
-    p.add_argument("--seeds", type=int, default=3, help="training seeds per arm (default: 3)")
-    p.add_argument("--steps", type=int, default=None,
+    p.add_argument("--seeds", type=COUNT, default=3, help="training seeds per arm (default: 3)")
+    p.add_argument("--steps", type=COUNT, default=None,
                    help="optimizer steps per run (default: the default recipe's)")
     p.add_argument("--model", default="tiny", help="preset (tiny), model folder or Hub id")
     p.add_argument("--out", default="runs/experiments",
@@ -520,8 +553,8 @@ def _add_experiment_options(p: argparse.ArgumentParser) -> None:
                         "(default: %(default)s)")
     p.add_argument("--json", metavar="FILE", help="also write the result as JSON to FILE")
     p.add_argument("--force", action="store_true", help="replace --json if it exists")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads per training run")
-    p.add_argument("--workers", type=int, default=None,
+    p.add_argument("--threads", type=COUNT, default=None, help="CPU threads per training run")
+    p.add_argument("--workers", type=COUNT, default=None,
                    help="processes that train runs side by side, sharing --out (default: "
                         "$COURSE_WORKERS, else one per CPU core, at most 4, for a small model "
                         "on a CPU; else 1)")
@@ -530,8 +563,8 @@ def _add_experiment_options(p: argparse.ArgumentParser) -> None:
 
 def _add_demo_options(p: argparse.ArgumentParser) -> None:
     _add_run_options(p, eval_default="course:eval", data_default="course:train")
-    p.add_argument("--steps", type=int, default=100, help="steps of each fine-tune")
-    p.add_argument("--prompts", type=int, default=5, help="held-out instructions to answer")
+    p.add_argument("--steps", type=COUNT, default=100, help="steps of each fine-tune")
+    p.add_argument("--prompts", type=COUNT, default=5, help="held-out instructions to answer")
     p.add_argument("--out", default=None, help="new folder (default: a fresh course-demo)")
 
 
@@ -542,7 +575,7 @@ def _add_eval_options(p: argparse.ArgumentParser) -> None:
                         "(default: %(default)s)")
     p.add_argument("--template", choices=list(TEMPLATES), nargs="+",
                    default=[DEFAULT_TEMPLATE.name], help="prompt template(s) (default: one_line)")
-    p.add_argument("--max-new-tokens", type=int, default=16,
+    p.add_argument("--max-new-tokens", type=COUNT, default=16,
                    help="answer length limit; an answer that reaches it did not stop")
 
 
@@ -553,10 +586,10 @@ def _add_eval_command_options(p: argparse.ArgumentParser) -> None:
                    help="tiny, a folder written by `course train`, or a Hub id")
     _add_eval_options(p)
     p.add_argument("--json", metavar="FILE", help="also write the summary as JSON to FILE")
-    p.add_argument("--samples", type=int, default=3,
+    p.add_argument("--samples", type=whole(0), default=3,
                    help="sampled answers per question for consistency (0: off; default: 3)")
-    p.add_argument("--temperature", type=float, default=0.7, help="for the samples")
-    p.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    p.add_argument("--temperature", type=above_zero, default=0.7, help="for the samples")
+    p.add_argument("--limit", type=COUNT, default=None, help="only the first N questions")
     p.add_argument("--out", default=None,
                    help="folder for report.json and eval.png (default: a fresh course-eval)")
     p.add_argument("--force", action="store_true", help="replace --json and --out if they exist")
@@ -566,8 +599,8 @@ def _add_review_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", metavar="RUN_OR_MODEL", help="tiny, a run folder, or a Hub id")
     _add_eval_options(p)
     p.add_argument("--out", required=True, help="ratings file (JSONL); an existing one resumes")
-    p.add_argument("--items", type=int, default=20, help="answers to rate (default: 20)")
-    p.add_argument("--seed", type=int, default=0, help="which questions are picked")
+    p.add_argument("--items", type=COUNT, default=20, help="answers to rate (default: 20)")
+    p.add_argument("--seed", type=SEED, default=0, help="which questions are picked")
 
 
 def _add_make_exercises_options(p: argparse.ArgumentParser) -> None:
@@ -584,9 +617,9 @@ def _add_grade_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="REPORT", help="also write the results as JSON to REPORT")
     p.add_argument("--exercise", "-e", action="append", metavar="ID",
                    help="grade only this exercise (repeatable), e.g. -e ex03_1")
-    p.add_argument("--timeout", type=float, default=30.0,
+    p.add_argument("--timeout", type=above_zero, default=30.0,
                    help="seconds each exercise may run (default: %(default)s)")
-    p.add_argument("--workers", type=int, default=2, help="exercises graded at once (default: 2)")
+    p.add_argument("--workers", type=COUNT, default=2, help="exercises graded at once (default: 2)")
 
 
 def _add_compare_options(p: argparse.ArgumentParser) -> None:
@@ -603,7 +636,7 @@ def _add_build_base_model_options(p: argparse.ArgumentParser) -> None:
 
 def _add_build_tuning_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="folder for train/eval/... .jsonl files")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=SEED, default=0)
 
 
 def cmd_build_base_model(args: argparse.Namespace) -> int:

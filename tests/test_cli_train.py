@@ -240,3 +240,29 @@ def test_cli_advice_is_written_as_flags(capsys, monkeypatch):
     assert code == 2
     assert_one_line_error(err, "offline", "use the embedded model instead: --model tiny")
     assert "model='tiny'" not in err  # Python callers get that spelling (tests/test_setup.py)
+
+
+# A number no run can use stops at the command line, named by its flag: unchecked, a negative
+# --steps trained one epoch instead (the Trainer's max_steps <= 0), and --batch-size 0 or
+# --lr -1 ended in a traceback.
+BAD_NUMBERS = [
+    (["train", "--out", "o", "--steps", "-5"], "argument --steps: must be at least 1, not -5"),
+    (["train", "--out", "o", "--steps", "0"], "argument --steps: must be at least 1, not 0"),
+    (["train", "--out", "o", "--batch-size", "0"], "argument --batch-size: must be at least 1"),
+    (["train", "--out", "o", "--lr", "-1"], "argument --lr: must be above 0, not -1"),
+    (["train", "--out", "o", "--seed", "-1"], "argument --seed: must be from 0 to 4294967295"),
+    (["train", "--out", "o", "--steps", "2x"], "argument --steps: '2x' is not a whole number"),
+    (["experiment", "balance", "--seeds", "0"], "argument --seeds: must be at least 1, not 0"),
+    (["experiment", "balance", "--steps", "-1"], "argument --steps: must be at least 1"),
+    (["eval", "tiny", "--limit", "0"], "argument --limit: must be at least 1, not 0"),
+    (["grade", "--timeout", "0"], "argument --timeout: must be above 0, not 0"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), BAD_NUMBERS, ids=lambda v: " ".join(v)
+                         if isinstance(v, list) else "")
+def test_a_number_no_run_can_use_is_refused_by_its_flag(capsys, tmp_path, argv, message):
+    with pytest.raises(SystemExit) as stop:  # argparse's usage error, before anything loads
+        main([str(tmp_path / a) if a == "o" else a for a in argv])
+    assert stop.value.code == 2
+    assert message in capsys.readouterr().err

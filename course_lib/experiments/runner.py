@@ -110,8 +110,11 @@ def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] =
     experiment = get_experiment(experiment)
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     if not seed_list:
-        raise CourseError("An experiment needs at least one training seed; pass seeds=3.")
+        raise with_advice("An experiment needs at least one training seed; pass {fix}.",
+                          "seeds=3", "--seeds 3")
     steps = steps if steps is not None else recipe_defaults()["max_steps"]
+    if steps < 1:  # the Trainer would read it as "train by epochs"
+        raise with_advice(f"{{fix}} must be at least 1, not {steps}.", "steps", "--steps")
     resolve_model_name(model)  # a typo fails before anything is trained
     start = time.perf_counter()
     arms = arms_to_run(experiment)

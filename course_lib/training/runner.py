@@ -58,6 +58,7 @@ from course_lib.training.memory import estimate_memory
 from course_lib.training.plots import plot_history
 from course_lib.training.settings import (
     RECIPE,
+    check_numbers,
     default_learning_rate,
     lora_settings,
     step_cap,
@@ -139,6 +140,8 @@ def train(
     Launched as N processes (`course train --processes N`, torchrun), each process trains
     on its share of every batch; only the main one prints and writes out_dir.
     """
+    check_numbers(learning_rate, num_epochs, max_steps=max_steps, batch_size=batch_size,
+                  seed=seed, eval_every=eval_every, num_threads=num_threads)
     out_path = Path(out_dir).expanduser() if out_dir is not None else None
     verbose = verbose and is_main_process()  # N processes, one report
     resume_from = _prepare_out_dir(out_path, resume) if is_main_process() else None

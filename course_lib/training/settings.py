@@ -26,6 +26,7 @@ from peft import LoraConfig
 from transformers import TrainingArguments
 
 from course_lib.env import DeviceChoice, checkpointing_field
+from course_lib.errors import with_advice
 from course_lib.training.fast_loss import optimizer_name
 
 # peft 0.21 calls transformers' deprecated `is_gradient_checkpointing` whenever it wraps a
@@ -105,6 +106,27 @@ def checkpointing(on: bool) -> dict[str, Any]:
     with DDP."""
     name = checkpointing_field(TrainingArguments)
     return {name: on, f"{name}_kwargs": {"use_reentrant": False} if on else None}
+
+
+# Python's name, the CLI's flag, and the smallest value that makes sense.
+COUNTS = (("max_steps", "--steps", 1), ("batch_size", "--batch-size", 1), ("seed", "--seed", 0),
+          ("eval_every", "--eval-every", 0), ("num_threads", "--threads", 1))
+
+
+def check_numbers(learning_rate: float | None = None, num_epochs: float | None = None,
+                  **counts: int | None) -> None:
+    """One-sentence errors for numbers a run cannot use. Unchecked, max_steps=-5 would train
+    by epochs instead (the Trainer's meaning of max_steps <= 0), silently."""
+    for name, flag, least in COUNTS:
+        value = counts.get(name)
+        if value is not None and value < least:
+            raise with_advice(f"{{fix}} must be at least {least}, not {value}.", name, flag)
+    if counts.get("seed") is not None and counts["seed"] >= 2**32:  # numpy's seeds are 32 bits
+        raise with_advice(f"{{fix}} must be below 2**32, not {counts['seed']}.", "seed", "--seed")
+    for name, flag, value in (("learning_rate", "--lr", learning_rate),
+                              ("num_epochs", "num_epochs", num_epochs)):
+        if value is not None and not value > 0:
+            raise with_advice(f"{{fix}} must be above 0, not {value}.", name, flag)
 
 
 def training_arguments(

@@ -111,7 +111,11 @@ def test_statements_in_batches_agree_with_the_one_by_one_benchmark():
 
 
 def test_no_seed_and_unknown_names_are_one_sentence_errors(experiment):
-    with pytest.raises(CourseError, match="at least one training seed"):
+    with pytest.raises(CourseError, match="at least one training seed; pass seeds=3") as err:
         run_experiment(experiment, seeds=0, progress=False)
+    assert err.value.cli.endswith("pass --seeds 3.")
+    with pytest.raises(CourseError, match=r"^steps must be at least 1, not -1\.$") as err:
+        run_experiment(experiment, steps=-1, progress=False)  # the Trainer: "by epochs"
+    assert err.value.cli == "--steps must be at least 1, not -1."
     with pytest.raises(CourseError, match="No experiment called 'colator'; choose one of"):
         run_experiment("colator", progress=False)

@@ -208,3 +208,18 @@ def test_training_arguments_override_the_defaults(toy_model_dir, records):
         **QUIET,
     )
     assert result.history.train_steps == [2, 4]
+
+
+@pytest.mark.parametrize(("given", "python", "cli"), [
+    ({"max_steps": -5}, "max_steps must be at least 1, not -5.", "--steps must be at least 1"),
+    ({"batch_size": 0}, "batch_size must be at least 1, not 0.", "--batch-size must be"),
+    ({"learning_rate": 0.0}, "learning_rate must be above 0, not 0.0.", "--lr must be above 0"),
+    ({"seed": 2**32}, "seed must be below 2**32", "--seed must be below 2**32"),
+    ({"max_steps": None, "num_epochs": 0}, "num_epochs must be above 0, not 0.", "num_epochs"),
+])
+def test_numbers_no_run_can_use_are_one_sentence_errors(given, python, cli):
+    # Checked before the model loads; max_steps=-5 used to train by epochs, silently.
+    with pytest.raises(CourseError) as err:
+        train("no-such-model-is-loaded", **given)
+    assert str(err.value).startswith(python)
+    assert err.value.cli.startswith(cli)
