@@ -137,6 +137,11 @@ def _bar_value(value: Any) -> tuple[float, tuple[float, float]]:
 
 
 def _grouped_bars(ax, labels: list[str], series: dict[str, list[Any]], title: str) -> None:
+    if not labels:  # no row has a reference answer: exact match has no group to show
+        ax.text(0.5, 0.5, "no row has a reference answer", ha="center", va="center",
+                transform=ax.transAxes, fontsize=9)
+        ax.set(title=title, xticks=[], yticks=[])
+        return
     width = 0.8 / max(1, len(series))
     for i, (model, values) in enumerate(series.items()):
         heights, errors = zip(*(_bar_value(v) for v in values), strict=True)

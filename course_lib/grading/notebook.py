@@ -136,8 +136,12 @@ def find_exercises(folder: Path) -> dict[str, ExerciseCell]:
     if not Path(folder).is_dir():
         raise CourseError(f"No folder {folder}; give a folder of exercise notebooks, "
                           f"e.g. `course grade exercises`.")
+    notebooks = notebooks_in(folder)
+    if not notebooks:  # else every exercise would be reported missing, one by one
+        raise CourseError(f"No notebooks (.ipynb) in {folder}; give the folder of exercise "
+                          f"notebooks, e.g. `course grade exercises`.")
     found: dict[str, ExerciseCell] = {}
-    for path in notebooks_in(folder):
+    for path in notebooks:
         try:
             cells = exercise_cells(path)
         except CourseError:

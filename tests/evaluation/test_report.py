@@ -193,6 +193,12 @@ def test_rows_without_reference_are_scored_on_adherence_only(toy_model_dir, toy_
     assert summary["adherence_all"].n == 2
     assert report.rows["eos"][1]["exact_match"] is None
     assert "1 row without a reference" in str(report)
+    # With none at all, the figure says so where the by-style and by-kind bars would be.
+    report = evaluate({"eos": (_eos_model(toy_model_dir, toy_tokenizer), toy_tokenizer)},
+                      rows[1:], samples=0, max_new_tokens=3)
+    fig = report.to_figure()
+    assert [t.get_text() for t in fig.axes[1].texts] == ["no row has a reference answer"]
+    assert fig._repr_png_()[:4] == b"\x89PNG"
 
 
 def test_sampled_answers_are_seeded_and_compared_with_the_greedy_one(toy_model_dir,

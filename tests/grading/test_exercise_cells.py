@@ -2,8 +2,10 @@
 
 import shutil
 
+import pytest
 from grading_support import EXERCISES, SOLUTIONS
 
+from course_lib.errors import CourseError
 from course_lib.grading.notebook import exercise_cells, find_exercises, read_notebook
 
 
@@ -23,3 +25,9 @@ def test_jupyter_copies_and_broken_notebooks_do_not_confuse_the_grader(tmp_path)
     # the broken notebook's exercises are missing
     assert set(found) == set(exercise_cells(SOLUTIONS / "03_loss_masking.ipynb"))
     assert found["ex03_1"].notebook.name == "03_loss_masking.ipynb"  # the original, not the copy
+
+
+def test_a_folder_without_notebooks_is_one_error_not_every_exercise_missing(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a notebook")
+    with pytest.raises(CourseError, match=r"No notebooks \(\.ipynb\) in .*course grade exercises"):
+        find_exercises(tmp_path)
