@@ -519,7 +519,8 @@ def _add_show_mask_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input", default="", help="optional input (three-part record)")
     p.add_argument("--data", default=None, metavar="FILE",
                    help="take the record from a data file (or course:train) instead")
-    p.add_argument("--row", type=COUNT, default=1, metavar="N",
+    # A plain int: out of range, cmd_show_mask names the file and how many rows it has.
+    p.add_argument("--row", type=int, default=1, metavar="N",
                    help="which record of --data, counted from 1 as in error messages")
     _add_format_options(p)
     p.add_argument("--model", default="tiny", help="tiny (embedded), a folder, or a Hub id")
