@@ -169,9 +169,9 @@ def _json_array_rows(text: str, name: str, errors: RowErrors) -> list[tuple[str,
         except json.JSONDecodeError as err:
             errors.add(f"{name} line {err.lineno}: invalid JSON ({err.msg} at column "
                        f"{err.colno}); nothing after it can be read.")
-            return rows
+            return _label_items(rows, name)
         line, counted = line + text.count("\n", counted, pos), pos
-        rows.append((f"{name} line {line}", row))
+        rows.append((line, row))
         pos = ws.match(text, end).end()
         if not text.startswith(",", pos):
             break
@@ -180,7 +180,19 @@ def _json_array_rows(text: str, name: str, errors: RowErrors) -> list[tuple[str,
         lineno = text.count("\n", 0, pos) + 1
         errors.add(f"{name} line {lineno}: invalid JSON (expected ',' or the closing ']' of "
                    f"the array).")
-    return rows
+    return _label_items(rows, name)
+
+
+def _label_items(rows: list[tuple[int, Any]], name: str) -> list[tuple[str, Any]]:
+    """'file line N' for each row; 'file item K' (counted from 1) when rows share lines, as in
+    a one-line export (pandas' `to_json(orient="records")`), where a line names no one row.
+
+        >>> _label_items([(1, "a"), (1, "b")], "x.json")
+        [('x.json item 1', 'a'), ('x.json item 2', 'b')]
+    """
+    shared = len({line for line, _ in rows}) < len(rows)
+    return [(f"{name} item {k}" if shared else f"{name} line {line}", row)
+            for k, (line, row) in enumerate(rows, start=1)]
 
 
 def read_json_rows(path: Path, name: str | None = None) -> list[tuple[str, Any]]:

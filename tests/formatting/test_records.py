@@ -82,6 +82,10 @@ def test_lines_are_counted_from_one_in_json_arrays_too(tmp_path):
     path.write_text('[\n{"instruction": "a", "output": "b"},\n{"instruction": oops}\n]')
     with pytest.raises(CourseError, match=r"d.json line 3: invalid JSON"):
         load_records(path)
+    # One line holds every row (pandas' to_json(orient="records")): the item names the row.
+    path.write_text(json.dumps(rows))
+    with pytest.raises(CourseError, match=r"d.json item 2: record has fields"):
+        load_records(path)
 
 
 def test_every_bad_row_is_listed_with_its_line(tmp_path):
