@@ -273,6 +273,13 @@ def _refuse_existing_file(path: Path, force: bool = False) -> None:
         )
 
 
+def _refuse_full_folder(out: Path, advice: str, force: bool = False) -> None:
+    """A folder a command writes into must be new or empty, unless --force says replace."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
+        raise CourseError(f"'{out}' already exists and is not empty; the course never "
+                          f"overwrites your files. {advice}")
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     """Draw the comparison figure of two or more runs from their history.json."""
     from course_lib.evaluation.compare import compare_runs
@@ -305,11 +312,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         out = fresh_dir(Path("course-demo"))
     else:
         out = Path(args.out)
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            raise CourseError(
-                f"'{out}' already exists and is not empty; the demo never overwrites your files. "
-                f"Leave out --out to get a fresh folder."
-            )
+        _refuse_full_folder(out, "Leave out --out to get a fresh folder.")
     run_demo(
         out,
         model=args.model,
@@ -336,9 +339,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if json_path is not None:
         _refuse_existing_file(json_path, args.force)
     out = Path(args.out) if args.out else fresh_dir(Path("course-eval"))
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
-        raise CourseError(f"'{out}' already exists and is not empty; the course never overwrites "
-                          f"your files. Choose another --out, or pass --force.")
+    _refuse_full_folder(out, "Choose another --out, or pass --force.", args.force)
     from course_lib.evaluation.eval_data import eval_rows
     from course_lib.evaluation.report import evaluate
 
@@ -630,20 +631,29 @@ def _add_compare_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
 
 
+# The build commands write fixed file names (train.jsonl, config.json, README.md...).
+FORCE_BUILD = ("Choose another --out, or pass --force to replace its files (as when rebuilding "
+               "the embedded ones in course_lib/assets).")
+FORCE_HELP = "write into a folder that already holds files, replacing those of the same name"
+
+
 def _add_build_base_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="folder to save the model and tokenizer in")
     p.add_argument("--quick", action="store_true", help="tiny corpus, few steps (seconds)")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
 
 def _add_build_tuning_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="folder for train/eval/... .jsonl files")
     p.add_argument("--seed", type=SEED, default=0)
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
 
 def cmd_build_base_model(args: argparse.Namespace) -> int:
     """Pretrain the embedded base model from a generated corpus and save it to --out."""
     from course_lib.world.build import FULL_BUILD, QUICK_BUILD, build_base_model
 
+    _refuse_full_folder(Path(args.out), FORCE_BUILD, args.force)  # before minutes of work
     settings = QUICK_BUILD if args.quick else FULL_BUILD
     summary = build_base_model(args.out, settings)
     print(f"saved {summary['parameters']:,}-parameter model to {args.out} "
@@ -656,6 +666,7 @@ def cmd_build_tuning_data(args: argparse.Namespace) -> int:
     """Write the instruction-tuning JSONL files and their dataset card to --out."""
     from course_lib.world.tuning_data import write_tuning_data
 
+    _refuse_full_folder(Path(args.out), FORCE_BUILD, args.force)
     counts = write_tuning_data(args.out, seed=args.seed)
     print(", ".join(f"{name}: {n}" for name, n in counts.items()) + f" -> {args.out}")
     return 0

@@ -96,7 +96,7 @@ def resolve_model_name(name: str | Path) -> str:
     if name == "tiny" and not (EMBEDDED_MODEL_DIR / "config.json").exists():
         raise CourseError(
             f"The embedded model is missing from {EMBEDDED_MODEL_DIR}; reinstall the course, "
-            f"or rebuild it with `course build-base-model --out {EMBEDDED_MODEL_DIR}`."
+            f"or rebuild it with `course build-base-model --out {EMBEDDED_MODEL_DIR} --force`."
         )
     if name in PRESETS:
         return PRESETS[name].source

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -31,3 +32,16 @@ def test_quick_build_saves_a_loadable_model(tmp_path, capsys):
 def test_cli_writes_tuning_data(tmp_path, capsys):
     assert main(["build-tuning-data", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "train.jsonl").exists() and (tmp_path / "README.md").exists()
+
+
+@pytest.mark.parametrize("command", ["build-tuning-data", "build-base-model"])
+def test_a_folder_with_your_files_is_refused_unless_forced(tmp_path, capsys, command):
+    mine = tmp_path / "train.jsonl"
+    mine.write_text('{"instruction": "mine", "response": "mine"}\n')
+    quick = ["--quick"] if command == "build-base-model" else []  # seconds, even if not refused
+    assert main([command, "--out", str(tmp_path), *quick]) == 2  # refused before any work
+    assert "never overwrites your files" in capsys.readouterr().err
+    assert mine.read_text() == '{"instruction": "mine", "response": "mine"}\n'
+    if command == "build-tuning-data":  # --force: rebuilding the embedded sets in place
+        assert main([command, "--out", str(tmp_path), "--force"]) == 0
+        assert "mine" not in mine.read_text()

@@ -88,7 +88,7 @@ def test_committed_data_is_what_the_generator_makes(tmp_path):
     assert committed == sorted(p.name for p in tmp_path.iterdir()), "a set is missing or extra"
     for name in committed:  # every .jsonl file and the data card
         assert (tmp_path / name).read_text() == (EMBEDDED_DATA_DIR / name).read_text(), (
-            f"{name} is stale: run course build-tuning-data --out course_lib/assets/data"
+            f"{name} is stale: run course build-tuning-data --out course_lib/assets/data --force"
         )
 
 
