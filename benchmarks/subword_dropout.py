@@ -28,7 +28,7 @@ import torch
 from benchmarks.recipe import eval_rows, graded, knowledge
 from course_lib.formatting.records import load_records
 from course_lib.loading import load_model_and_tokenizer
-from course_lib.masking.labels import prepare_examples
+from course_lib.masking.labels import IGNORE_INDEX, prepare_examples
 from course_lib.training.runner import train
 from course_lib.training.settings import RECIPE
 
@@ -72,8 +72,8 @@ def draw_examples(tokenizer, p: float, copies: int, path: Path | None) -> list[d
 
 
 def pieces_per_prompt(examples: list[dict]) -> float:
-    """Mean prompt length in tokens (labels -100): how much the dropout split."""
-    return statistics.mean(sum(label == -100 for label in e["labels"]) for e in examples)
+    """Mean prompt length in tokens (the masked labels): how much the dropout split."""
+    return statistics.mean(sum(label == IGNORE_INDEX for label in e["labels"]) for e in examples)
 
 
 def main(argv: list[str] | None = None) -> None:
