@@ -173,8 +173,15 @@ def _eval_source(value: str) -> str | None:
 def launch_processes(args: argparse.Namespace) -> int:
     """Run this same `course train` as --processes N processes through torchrun, then check
     that N really ran (history.json's world_size): one per GPU, or gloo processes on a CPU."""
+    import torch
+
     from course_lib.training.history import RunHistory
 
+    gpus = 0 if args.cpu else torch.cuda.device_count()
+    if 0 < gpus < args.processes:  # torchrun would give process k the GPU cuda:k
+        raise CourseError(f"--processes {args.processes} starts one process per GPU, but this "
+                          f"machine has {gpus}; use --processes {gpus}, or add --cpu to train "
+                          f"{args.processes} processes on the CPU.")
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
                f"--nproc_per_node={args.processes}", "-m", "course_lib.cli", *args.argv]
     print("launching: " + " ".join(command[2:]), flush=True)
@@ -201,6 +208,13 @@ def _freeze_choice(names: list[str] | None) -> tuple[str, ...] | None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Fine-tune; save the model folder, history.json and loss.png into --out."""
+    from course_lib.env import cpu_only
+
+    with cpu_only(args.cpu):  # --cpu: here and in the processes torchrun starts
+        return _train(args)
+
+
+def _train(args: argparse.Namespace) -> int:
     from course_lib.loading import resolve_model_name
 
     resolve_model_name(args.model)  # a typo fails at once, before the slow Trainer import
@@ -512,6 +526,9 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--processes", type=COUNT, default=1, metavar="N",
                    help="train as N processes through torchrun (one per GPU; on a CPU, gloo); "
                         "--batch-size is per process")
+    p.add_argument("--cpu", action="store_true",
+                   help="train on the CPU even where a GPU is (with --processes: N gloo "
+                        "processes, on a machine with fewer GPUs than N)")
 
 
 def _add_show_mask_options(p: argparse.ArgumentParser) -> None:

@@ -46,8 +46,15 @@ class DeviceChoice:
         }
 
 
+# `course train --cpu` sets it, so that the processes torchrun starts for it choose alike.
+CPU_ONLY_VARIABLE = "COURSE_DEVICE"
+
+
 def choose_device() -> DeviceChoice:
-    """Pick CUDA (bf16 if supported, else fp16), then Apple MPS, then CPU (fp32)."""
+    """Pick CUDA (bf16 if supported, else fp16), then Apple MPS, then CPU (fp32); COURSE_DEVICE=cpu
+    picks the CPU whatever else is there."""
+    if os.environ.get(CPU_ONLY_VARIABLE, "").strip().lower() == "cpu":
+        return DeviceChoice("cpu", torch.float32, f"{CPU_ONLY_VARIABLE}=cpu (course train --cpu).")
     if torch.cuda.is_available():
         name = torch.cuda.get_device_name(0)
         if torch.cuda.is_bf16_supported():
@@ -73,6 +80,22 @@ class ThreadChoice:
 
     count: int
     reason: str
+
+
+@contextmanager
+def cpu_only(on: bool = True) -> Iterator[None]:
+    """choose_device() picks the CPU inside the block (`course train --cpu`), and so do the
+    processes started in it; then COURSE_DEVICE is as it was (a notebook's later cells too)."""
+    before = os.environ.get(CPU_ONLY_VARIABLE)
+    if on:
+        os.environ[CPU_ONLY_VARIABLE] = "cpu"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(CPU_ONLY_VARIABLE, None)
+        else:
+            os.environ[CPU_ONLY_VARIABLE] = before
 
 
 def cpu_cores() -> int:

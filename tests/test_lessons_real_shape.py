@@ -1,9 +1,11 @@
 """benchmarks/lessons_real_shape.py: the injected cell sets MODEL, caps training and generation."""
 
+import json
 import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -41,3 +43,23 @@ def test_the_injected_cell_sets_model_and_caps_training(tmp_path, toy_model_dir,
     path = tmp_path / "01_check.ipynb"
     nbformat.write(nb, path)
     assert run_lesson(path, str(toy_model_dir), timeout=300) > 0  # raises if a check fails
+
+
+def test_keep_going_reports_a_failed_lesson_and_runs_the_next(toy_model_dir, monkeypatch, capsys):
+    import lessons_real_shape
+
+    def fake_run(path, model, timeout):
+        if path.name.startswith("01"):
+            raise RuntimeError("\x1b[31mCourseError\x1b[39m: no such thing")
+        return 1.5
+
+    monkeypatch.setattr(lessons_real_shape, "run_lesson", fake_run)
+    args = ["--lesson", "01", "--lesson", "02", "--model", str(toy_model_dir), "--layers", "7"]
+    assert lessons_real_shape.main([*args, "--keep-going"]) == 1
+    out = capsys.readouterr().out
+    assert "lesson_01_failed: CourseError: no such thing" in out  # colours taken out
+    assert "lesson_02_seconds: 1.5" in out and "lessons_failed: 01" in out
+    layers = json.loads((toy_model_dir / "config.json").read_text())["num_hidden_layers"]
+    assert layers != 7 and f"settings: {layers} layers" in out  # the folder's, not --layers
+    with pytest.raises(RuntimeError):  # without it, the first failure stops the run
+        lessons_real_shape.main(args)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from course_lib import cli
-from course_lib.env import choose_device, hub_status
+from course_lib.env import choose_device, cpu_only, hub_status
 from course_lib.errors import CourseError
 from course_lib.formatting.records import load_records
 from course_lib.loading import load_model_and_tokenizer, load_tokenizer, resolve_model_name
@@ -36,6 +36,20 @@ def test_mps_is_chosen_on_apple(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
     assert choose_device().device == "mps"
+
+
+def test_cpu_only_picks_the_cpu_beside_a_gpu_and_then_puts_the_variable_back(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i=0: "Tesla T4")
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+    with cpu_only():
+        choice = choose_device()
+    assert (choice.device, choice.dtype) == ("cpu", torch.float32)
+    assert "COURSE_DEVICE=cpu" in choice.reason
+    assert choose_device().device == "cuda"  # a notebook's next cell has its GPU back
+    with cpu_only(False):
+        assert choose_device().device == "cuda"
 
 
 def test_hub_status_reports_offline_mode(monkeypatch):

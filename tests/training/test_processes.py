@@ -8,6 +8,7 @@ the test allows 1e-5 for the order in which floats are summed.
 """
 
 import json
+import os
 
 import pytest
 
@@ -82,6 +83,45 @@ def test_a_launch_that_started_fewer_processes_is_an_error(
                      "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 2 and "error: --processes 2 was asked for but 1 trained together" in err
+
+
+def test_more_processes_than_gpus_is_an_error_that_offers_the_cpu(
+        toy_model_dir, tmp_path, monkeypatch, capsys):
+    """One GPU (Colab's): torchrun would give the second process cuda:1, which is not there."""
+    monkeypatch.setattr("torch.cuda.device_count", lambda: 1)
+    monkeypatch.setattr(cli.subprocess, "Popen", lambda *a, **k: pytest.fail("launched"))
+    code = cli.main(["train", "--model", str(toy_model_dir), "--processes", "2",
+                     "--out", str(tmp_path / "run")])
+    assert code == 2
+    assert ("--processes 2 starts one process per GPU, but this machine has 1; use --processes "
+            "1, or add --cpu to train 2 processes on the CPU.") in capsys.readouterr().err
+
+
+def test_cpu_launches_the_processes_on_the_cpu_beside_a_gpu(toy_model_dir, tmp_path,
+                                                            monkeypatch):
+    monkeypatch.setattr("torch.cuda.device_count", lambda: 1)
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+    out, launched = tmp_path / "run", []
+
+    class TwoOnTheCpu:  # torchrun's processes inherit the environment they are started in
+        def __init__(self, command, **kwargs):
+            launched.append((command, os.environ.get("COURSE_DEVICE")))
+            out.mkdir()
+            RunHistory(world_size=2).save(out)
+            self.stdout, self.returncode = iter([]), 0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(cli.subprocess, "Popen", TwoOnTheCpu)
+    code = cli.main(["train", "--model", str(toy_model_dir), "--processes", "2", "--cpu",
+                     "--out", str(out)])
+    (command, device), = launched
+    assert code == 0 and device == "cpu" and "--cpu" in command
+    assert "COURSE_DEVICE" not in os.environ  # the caller's (a notebook's) GPU is its again
 
 
 @pytest.mark.slow
