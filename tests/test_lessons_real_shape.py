@@ -1,6 +1,7 @@
 """benchmarks/lessons_real_shape.py: the injected cell sets MODEL, caps training and generation."""
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -54,6 +55,8 @@ def test_keep_going_reports_a_failed_lesson_and_runs_the_next(toy_model_dir, mon
         return 1.5
 
     monkeypatch.setattr(lessons_real_shape, "run_lesson", fake_run)
+    # main() sets COURSE_MAX_STEPS and others for the lessons' kernels: not for later tests.
+    monkeypatch.setattr(os, "environ", os.environ.copy())
     args = ["--lesson", "01", "--lesson", "02", "--model", str(toy_model_dir), "--layers", "7"]
     assert lessons_real_shape.main([*args, "--keep-going"]) == 1
     out = capsys.readouterr().out
