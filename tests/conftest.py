@@ -34,6 +34,21 @@ def pytest_collection_modifyitems(config, items):
     config.stash[LEFT_OUT] = {m: len(its) for m, its in left_out.items() if its}
 
 
+def _course_variables() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k.startswith("COURSE_")}
+
+
+@pytest.fixture(autouse=True)
+def _no_course_variable_left_behind():
+    """A test that leaves COURSE_MAX_STEPS (say) set would cap every later run of its worker:
+    fail that test, not the unrelated ones after it. (monkeypatch.setenv puts things back.)"""
+    before = _course_variables()
+    yield
+    after = _course_variables()
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    assert not changed, f"this test left {', '.join(changed)} changed in os.environ"
+
+
 def pytest_sessionfinish(session):
     if hasattr(session.config, "workeroutput"):  # a pytest-xdist worker: tell the controller
         session.config.workeroutput["left_out"] = session.config.stash.get(LEFT_OUT, {})
