@@ -100,3 +100,16 @@ def test_make_exercises_updates_an_unedited_notebook_when_the_solution_changes(t
     assert actions["02_instruction_data.ipynb"] == "updated"
     assert "Turn raw JSON records" in target.read_text()
     assert not list(exercises.glob("*.bak-*"))
+
+
+def test_exercise_notebooks_load_their_model_on_the_cpu_on_any_runtime():
+    """Learners make their tensors on the CPU (tokenizer(..., return_tensors="pt")); on a Colab
+    GPU a model loaded on the default device would be on cuda, and their cells would fail."""
+    loads = 0
+    for path in sorted(SOLUTIONS.glob("*.ipynb")):
+        for cell in read_notebook(path)["cells"]:
+            for line in "".join(cell["source"]).splitlines():
+                if "load_model_and_tokenizer(" in line and "import" not in line:
+                    loads += 1
+                    assert 'device="cpu"' in line, f"{path.name}: {line.strip()}"
+    assert loads >= 1  # lesson 01's exercises load the embedded model
