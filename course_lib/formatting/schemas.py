@@ -141,11 +141,15 @@ def normalize_record(record: dict[str, Any], where: str = "record") -> dict[str,
                 f"found; give instruction/response fields instead."
             )
         out = {**parsed, "template": detect_template(text("text"))}
-    if not out["instruction"].strip():
-        raise CourseError(f"{where}: the instruction is empty; every example needs one.")
+    if not out["instruction"].strip():  # named as the user's file names it
+        raise CourseError(f"{where}: {INSTRUCTION_NAMES.get(schema, repr('instruction'))} is "
+                          f"empty or null; every example needs one.")
     return out
 
 
+# Where each schema keeps the instruction, for the message when it is missing.
+INSTRUCTION_NAMES = {"trl": "'prompt'", "chat": "the user message",
+                     "text": "the instruction in 'text'"}
 # Which raw field holds the input and which the response, per field-based schema.
 FIELDS = {"course": ("input", "response"), "alpaca": ("input", "output"),
           "dolly": ("context", "response")}

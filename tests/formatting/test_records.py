@@ -115,7 +115,7 @@ def test_many_bad_rows_show_ten_and_count_the_rest(tmp_path):
 def test_bad_rows_of_a_csv_are_named_by_row(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("instruction,output\nWhat is 1+1?,2\n,3\nWhat is 2+2?,4\n")
-    with pytest.raises(CourseError, match=r"d.csv row 2: the instruction is empty"):
+    with pytest.raises(CourseError, match=r"d.csv row 2: 'instruction' is empty or null"):
         load_records(path)
 
 

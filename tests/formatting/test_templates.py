@@ -132,9 +132,16 @@ def test_non_text_field_is_explained():
         normalize_record({"instruction": "What is 2+2?", "response": 4}, where="example 3")
 
 
-def test_empty_instruction_is_refused():
-    with pytest.raises(CourseError, match="example 2: the instruction is empty"):
-        normalize_record({"instruction": "  ", "response": "x"}, where="example 2")
+@pytest.mark.parametrize("record, named", [
+    ({"instruction": "  ", "response": "x"}, "'instruction'"),
+    ({"prompt": None, "completion": "4"}, "'prompt'"),  # as pandas writes a missing value
+    ({"messages": [{"role": "user", "content": ""}, {"role": "assistant", "content": "4"}]},
+     "the user message"),
+])
+def test_empty_instruction_is_refused_by_the_name_the_file_uses(record, named):
+    with pytest.raises(CourseError) as caught:
+        normalize_record(record, where="example 2")
+    assert str(caught.value) == f"example 2: {named} is empty or null; every example needs one."
 
 
 def test_multi_turn_chat_is_refused_with_a_way_out():
