@@ -24,7 +24,13 @@ from pathlib import Path  # noqa: E402
 
 import torch  # noqa: E402
 
-from benchmarks.recipe import answers, eval_rows, graded, knowledge  # noqa: E402
+from benchmarks.recipe import (  # noqa: E402
+    answers,
+    eval_rows,
+    graded,
+    knowledge,
+    print_medians,
+)
 from course_lib.evaluation.metrics import exact_match  # noqa: E402
 from course_lib.loading import load_model_and_tokenizer  # noqa: E402
 from course_lib.training.runner import train  # noqa: E402
@@ -62,10 +68,7 @@ def overlap(wrong: list[set[int]]) -> None:
 
 
 def report(name: str, runs: list[dict]) -> float:
-    for metric in REPORTED:
-        values = [r[metric] for r in runs]
-        print(f"{name}_{metric}: {statistics.median(values):.3f} "
-              f"(per seed {' '.join(f'{v:.3f}' for v in values)})")
+    print_medians(runs, REPORTED, prefix=f"{name}_")
     return statistics.median(r["unseen_style_exact_match"] for r in runs)
 
 

@@ -137,6 +137,14 @@ def settings_from(args: argparse.Namespace) -> dict:
     return settings
 
 
+def print_medians(runs: list[dict], names: Sequence[str] | None = None, prefix: str = "") -> None:
+    """`prefix + name: median (per seed ...)` for each figure of `runs` (one dict a seed)."""
+    for name in names or runs[0]:
+        values = [r[name] for r in runs]
+        print(f"{prefix}{name}: {statistics.median(values):.3f} "
+              f"(per seed {' '.join(f'{v:.3f}' for v in values)})", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -171,10 +179,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"model: {args.model}, on: {args.on} ({len(rows)} rows), seeds: {args.seeds}, "
           f"settings: {settings or 'defaults'}{dropout}")
     print(f"base_statement_knowledge: {base:.3f}")
-    for name in runs[0]:
-        values = [r[name] for r in runs]
-        print(f"{name}: {statistics.median(values):.3f} "
-              f"(per seed {' '.join(f'{v:.3f}' for v in values)})")
+    print_medians(runs)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"settings": settings, "on": args.on, "seeds": args.seeds,

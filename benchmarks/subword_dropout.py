@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.recipe import eval_rows, graded, knowledge
+from benchmarks.recipe import eval_rows, graded, knowledge, print_medians
 from course_lib.formatting.records import load_records
 from course_lib.loading import load_model_and_tokenizer
 from course_lib.masking.labels import IGNORE_INDEX, prepare_examples
@@ -100,10 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"on: {args.on} ({len(rows)} rows), seeds: {args.seeds}, BPE-dropout p={args.p} on "
           f"the prompts, {args.copies} segmentation(s) of each row ({len(examples)} examples, "
           f"{pieces_per_prompt(examples):.2f} prompt tokens on average)")
-    for name in runs[0]:
-        values = [r[name] for r in runs]
-        print(f"{name}: {statistics.median(values):.3f} "
-              f"(per seed {' '.join(f'{v:.3f}' for v in values)})")
+    print_medians(runs)
     if args.json:
         args.json.write_text(json.dumps({"p": args.p, "copies": args.copies, "on": args.on,
                                          "seeds": args.seeds, "runs": runs}, indent=1))

@@ -16,7 +16,6 @@ import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads, as in recipe.py
 
-import statistics  # noqa: E402
 
 import torch  # noqa: E402
 from torch.optim.swa_utils import (  # noqa: E402
@@ -26,7 +25,7 @@ from torch.optim.swa_utils import (  # noqa: E402
 )
 from transformers import TrainerCallback  # noqa: E402
 
-from benchmarks.recipe import eval_rows, graded, knowledge  # noqa: E402
+from benchmarks.recipe import eval_rows, graded, knowledge, print_medians  # noqa: E402
 from course_lib.loading import load_model_and_tokenizer  # noqa: E402
 from course_lib.training.runner import train  # noqa: E402
 
@@ -82,10 +81,7 @@ def main(argv: list[str] | None = None) -> None:
             result = train("tiny", seed=seed, eval_data=None, progress=False, verbose=False,
                            logging_steps=50, callbacks=callbacks, **settings)
             runs.append(graded(result.model, result.tokenizer, rows, base_knowledge))
-        for name in REPORTED:
-            values = [r[name] for r in runs]
-            print(f"{arm}_{name}: {statistics.median(values):.3f} "
-                  f"(per seed {' '.join(f'{v:.3f}' for v in values)})", flush=True)
+        print_medians(runs, REPORTED, prefix=f"{arm}_")
 
 
 if __name__ == "__main__":

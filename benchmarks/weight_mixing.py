@@ -19,7 +19,7 @@ import statistics  # noqa: E402
 
 import torch  # noqa: E402
 
-from benchmarks.recipe import eval_rows, graded, knowledge  # noqa: E402
+from benchmarks.recipe import eval_rows, graded, knowledge, print_medians  # noqa: E402
 from course_lib.loading import load_model_and_tokenizer  # noqa: E402
 from course_lib.training.runner import train  # noqa: E402
 
@@ -50,10 +50,7 @@ def main(argv: list[str] | None = None) -> None:
               if 1.0 in by_mix else None)
     print(f"on: {args.on} ({len(rows)} rows), seeds: {args.seeds}")
     for a, runs in by_mix.items():
-        for name in runs[0]:
-            values = [r[name] for r in runs]
-            print(f"mix_{a:g}_{name}: {statistics.median(values):.3f} "
-                  f"(per seed {' '.join(f'{v:.3f}' for v in values)})")
+        print_medians(runs, prefix=f"mix_{a:g}_")
         if recipe:
             em = statistics.median(r["unseen_style_exact_match"] for r in runs)
             print(f"mix_{a:g}_exact_match_vs_recipe: {em / recipe:.3f}")
