@@ -57,20 +57,15 @@ def test_two_processes_of_8_train_like_one_process_of_16(toy_model_dir, data, tm
         p.name for p in (tmp_path / "one").glob("*.json*"))
 
 
-def test_a_launch_that_started_fewer_processes_is_an_error(
-        toy_model_dir, data, tmp_path, monkeypatch, capsys):
-    """What `accelerate launch --cpu --num_processes 2` does without a MULTI_CPU config: one
-    process trains alone. The launcher's run is faked here; its history says world_size 1."""
-    out = tmp_path / "run"
-
-    class OneProcessOnly:
+def fake_torchrun(out, world_size: int, launched: list):
+    """subprocess.Popen as launch_processes uses it, without launching: it records the command
+    and the COURSE_DEVICE its processes would inherit, and leaves a history saying world_size."""
+    class Launch:
         def __init__(self, command, **kwargs):
-            assert command[:4] == [cli.sys.executable, "-m", "torch.distributed.run",
-                                   "--standalone"]
-            assert "--nproc_per_node=2" in command
+            launched.append((command, os.environ.get("COURSE_DEVICE")))
             out.mkdir()
-            RunHistory(world_size=1).save(out)
-            self.stdout, self.returncode = iter(["trained alone\n"]), 0
+            RunHistory(world_size=world_size).save(out)
+            self.stdout, self.returncode = iter(["trained\n"]), 0
 
         def __enter__(self):
             return self
@@ -78,9 +73,20 @@ def test_a_launch_that_started_fewer_processes_is_an_error(
         def __exit__(self, *exc):
             return False
 
-    monkeypatch.setattr(cli.subprocess, "Popen", OneProcessOnly)
+    return Launch
+
+
+def test_a_launch_that_started_fewer_processes_is_an_error(
+        toy_model_dir, data, tmp_path, monkeypatch, capsys):
+    """What `accelerate launch --cpu --num_processes 2` does without a MULTI_CPU config: one
+    process trains alone. The launcher's run is faked here; its history says world_size 1."""
+    out, launched = tmp_path / "run", []
+    monkeypatch.setattr(cli.subprocess, "Popen", fake_torchrun(out, 1, launched))
     code = cli.main(["train", "--model", str(toy_model_dir), "--processes", "2",
                      "--out", str(out)])
+    (command, _), = launched
+    assert command[:4] == [cli.sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    assert "--nproc_per_node=2" in command
     err = capsys.readouterr().err
     assert code == 2 and "error: --processes 2 was asked for but 1 trained together" in err
 
@@ -102,21 +108,7 @@ def test_cpu_launches_the_processes_on_the_cpu_beside_a_gpu(toy_model_dir, tmp_p
     monkeypatch.setattr("torch.cuda.device_count", lambda: 1)
     monkeypatch.delenv("COURSE_DEVICE", raising=False)
     out, launched = tmp_path / "run", []
-
-    class TwoOnTheCpu:  # torchrun's processes inherit the environment they are started in
-        def __init__(self, command, **kwargs):
-            launched.append((command, os.environ.get("COURSE_DEVICE")))
-            out.mkdir()
-            RunHistory(world_size=2).save(out)
-            self.stdout, self.returncode = iter([]), 0
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-    monkeypatch.setattr(cli.subprocess, "Popen", TwoOnTheCpu)
+    monkeypatch.setattr(cli.subprocess, "Popen", fake_torchrun(out, 2, launched))
     code = cli.main(["train", "--model", str(toy_model_dir), "--processes", "2", "--cpu",
                      "--out", str(out)])
     (command, device), = launched
