@@ -460,7 +460,7 @@ def whole(least: int, most: int | None = None) -> Callable[[str], int]:
 
 
 def above_zero(text: str) -> float:
-    """An argparse type: a number above 0 (a learning rate, seconds, a temperature)."""
+    """An argparse type: a number above 0 (a learning rate, seconds)."""
     try:
         value = float(text)
     except ValueError:
@@ -468,6 +468,16 @@ def above_zero(text: str) -> float:
     if not value > 0:  # also refuses nan
         raise argparse.ArgumentTypeError(f"must be above 0, not {text}")
     return value
+
+
+def temperature(text: str) -> float:
+    """--temperature: above 0, and a 0 meant as "greedy" is told where greedy already is."""
+    try:
+        return above_zero(text)
+    except argparse.ArgumentTypeError as err:
+        raise argparse.ArgumentTypeError(
+            f"{err} (it divides the logits); the greedy answer is always measured, and "
+            f"--samples 0 turns the sampled answers off") from None
 
 
 COUNT, SEED = whole(1), whole(0, 2**32 - 1)  # numpy seeds its generator with 32 bits
@@ -607,7 +617,7 @@ def _add_eval_command_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="FILE", help="also write the summary as JSON to FILE")
     p.add_argument("--samples", type=whole(0), default=3,
                    help="sampled answers per question for consistency (0: off; default: 3)")
-    p.add_argument("--temperature", type=above_zero, default=0.7, help="for the samples")
+    p.add_argument("--temperature", type=temperature, default=0.7, help="for the samples")
     p.add_argument("--limit", type=COUNT, default=None, help="only the first N questions")
     p.add_argument("--out", default=None,
                    help="folder for report.json and eval.png (default: a fresh course-eval)")

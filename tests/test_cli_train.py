@@ -256,6 +256,7 @@ BAD_NUMBERS = [
     (["experiment", "balance", "--steps", "-1"], "argument --steps: must be at least 1"),
     (["eval", "tiny", "--limit", "0"], "argument --limit: must be at least 1, not 0"),
     (["grade", "--timeout", "0"], "argument --timeout: must be above 0, not 0"),
+    (["eval", "tiny", "--temperature", "0"], "greedy answer is always measured, and --samples 0"),
 ]
 
 
