@@ -53,6 +53,19 @@ def test_lesson_badge_and_install_line_agree_with_pyproject(path):
     )
 
 
+EXERCISE_NOTEBOOKS = sorted(
+    p for folder in ("exercises", "solutions") for p in (ROOT / folder).glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", EXERCISE_NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_exercise_setup_cell_installs_the_course_on_colab(path):
+    # exercises/README.md sends learners to Colab; without the install line the setup cell
+    # stopped there at `from course_lib.grading import check` (ModuleNotFoundError).
+    setups = [c.source for c in nbformat.read(path, as_version=4).cells
+              if c.cell_type == "code" and c.source.startswith("# setup")]
+    assert len(setups) == 1 and f'in sys.modules:\n    !{install_line()}' in setups[0]
+
+
 # Learners have never read the guide the course was written from: name the thing itself.
 GUIDE_WORDS = re.compile(r"\bthe seed\b|\bseed's\b|\bseed (template|guide|format|collator)",
                          re.IGNORECASE)
