@@ -138,8 +138,9 @@ def cmd_make_exercises(args: argparse.Namespace) -> int:
     if kept:
         raise CourseError(
             f"{', '.join(kept)} in {args.out} {'has' if len(kept) == 1 else 'have'} edits of "
-            f"your own, so {'it was' if len(kept) == 1 else 'they were'} not overwritten; "
-            f"run `course make-exercises --force` to replace (a .bak-<time> copy is kept)."
+            f"your own, so {'it was' if len(kept) == 1 else 'they were'} not overwritten; for a "
+            f"fresh copy of one, rename yours first (it is still graded), or replace them all "
+            f"with `course make-exercises --out {args.out} --force` (a .bak-<time> copy is kept)."
         )
     return 0
 
@@ -155,10 +156,16 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
         for ex_id in ids:
             get_exercise(ex_id)  # an unknown id is a one-line error, before any work
+    if args.json and Path(args.json).suffix == ".ipynb":  # said before the work, not after
+        raise CourseError(f"--json {args.json} would overwrite a notebook; give a .json file, "
+                          f"e.g. --json report.json.")
+    if Path(args.folder).suffix == ".ipynb" and Path(args.folder).is_file():
+        raise CourseError(f"{args.folder} is a notebook; give its folder: course grade "
+                          f"{Path(args.folder).parent} (-e ID grades one exercise).")
     print(f"grading {args.folder} ({args.workers} at a time, {args.timeout:g} s each at most)...",
           file=sys.stderr)
     report = grade_folder(Path(args.folder), ids, workers=args.workers, timeout=args.timeout)
-    print(format_table(report.results))
+    print("".join(f"note: {note}\n" for note in report.notes) + format_table(report.results))
     print(score_line(report.passed, report.total, report.seconds))
     if args.json:
         write_json(report.to_dict(), Path(args.json))

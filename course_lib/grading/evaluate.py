@@ -120,6 +120,10 @@ def describe_exception(err: BaseException, exercise_id: str) -> tuple[str, str]:
     if isinstance(err, NotImplementedError):
         return NOT_IMPLEMENTED, not_implemented_message(exercise_id)
     where = _learner_line(err)
+    if where and isinstance(err, NameError) and err.name:  # often a helper from another cell
+        return FAILED, (f"your code raised NameError: `{err.name}` is not defined ({where}); "
+                        f"define it inside the exercise cell: the grader runs only the setup "
+                        f"cell and that cell.")
     if where:
         return FAILED, f"your code raised {type(err).__name__}{_detail(err)} ({where})."
     return FAILED, (f"the check could not use what your code returned "

@@ -17,9 +17,10 @@ import os
 import sys
 from collections.abc import MutableMapping
 
+from course_lib.errors import CourseError
 from course_lib.grading.evaluate import run_checks, time_limit
 from course_lib.grading.registry import get_exercise
-from course_lib.grading.result import PASSED, ExerciseResult, as_html, plain
+from course_lib.grading.result import ERROR, PASSED, ExerciseResult, as_html, plain
 
 CHECK_TIMEOUT = 30.0  # seconds; a learner can always interrupt the kernel sooner
 
@@ -64,7 +65,10 @@ def check(exercise_id: str, namespace: MutableMapping | None = None) -> None:
     """Grade one exercise now and show the verdict under the cell."""
     if os.environ.get("COURSE_GRADING"):
         return  # inside `course grade`: the grader itself checks, in its own way
-    result = run_check(exercise_id, namespace if namespace is not None else _caller_namespace())
+    try:
+        result = run_check(exercise_id, namespace if namespace is not None else _caller_namespace())
+    except CourseError as err:  # a mistyped id: a red box like any verdict, not a traceback
+        result = ExerciseResult(str(exercise_id), ERROR, str(err))
     show(result)
 
 
@@ -93,7 +97,11 @@ def show(result: ExerciseResult) -> None:
 
 def hint(exercise_id: str) -> None:
     """Show the next hint of an exercise (each call reveals one more)."""
-    hints = get_exercise(exercise_id).hints
+    try:
+        hints = get_exercise(exercise_id).hints
+    except CourseError as err:  # a mistyped id: one line, not a traceback
+        print(err)
+        return
     if not hints:
         print(f"{exercise_id} has no hints: reread the exercise's description.")
         return

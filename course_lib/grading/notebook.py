@@ -130,22 +130,34 @@ def notebooks_in(folder: Path) -> list[Path]:
     return sorted(paths, key=lambda p: (len(p.name), p.name))
 
 
-def find_exercises(folder: Path) -> dict[str, ExerciseCell]:
-    """Every exercise cell in a folder's notebooks; the first notebook (by `notebooks_in`)
-    that holds an exercise wins."""
+@dataclass(frozen=True)
+class FolderExercises:
+    """What a folder's notebooks hold: every cell of each exercise (a Jupyter copy holds the
+    same ones; shortest notebook name first) and the notebooks that could not be read."""
+
+    cells: dict[str, list[ExerciseCell]]
+    unreadable: dict[str, str]  # notebook file name -> why, in one sentence
+
+
+def find_exercises(folder: Path) -> FolderExercises:
+    """Every exercise cell in a folder's notebooks, and why any notebook could not be read."""
     if not Path(folder).is_dir():
         raise CourseError(f"No folder {folder}; give a folder of exercise notebooks, "
                           f"e.g. `course grade exercises`.")
     notebooks = notebooks_in(folder)
     if not notebooks:  # else every exercise would be reported missing, one by one
-        raise CourseError(f"No notebooks (.ipynb) in {folder}; give the folder of exercise "
-                          f"notebooks, e.g. `course grade exercises`.")
-    found: dict[str, ExerciseCell] = {}
+        inside = sorted({p.parent for p in Path(folder).glob("*/*.ipynb")
+                         if not p.parent.name.startswith(".")})  # not .ipynb_checkpoints
+        where = (f"they are one folder down, in {inside[0]}: give that folder" if inside else
+                 "give the folder of exercise notebooks, e.g. `course grade exercises`")
+        raise CourseError(f"No notebooks (.ipynb) in {folder}; {where}.")
+    found = FolderExercises({}, {})
     for path in notebooks:
         try:
             cells = exercise_cells(path)
-        except CourseError:
-            continue  # an unreadable notebook: its exercises are reported as missing
+        except CourseError as err:  # said in the report; its exercises are then missing
+            found.unreadable[path.name] = str(err)
+            continue
         for ex_id, cell in cells.items():
-            found.setdefault(ex_id, cell)
+            found.cells.setdefault(ex_id, []).append(cell)
     return found

@@ -17,6 +17,7 @@ Check modules live in `course_lib.grading.checks` and are imported on first use.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import inspect
 import pkgutil
@@ -102,10 +103,19 @@ def get_exercise(exercise_id: str) -> Exercise:
     try:
         return _REGISTRY[exercise_id]
     except KeyError:
+        close = _closest(str(exercise_id))
         known = ", ".join(sorted(_REGISTRY, key=_sort_key)) or "none"
-        raise CourseError(
-            f"There is no exercise '{exercise_id}'; known exercises: {known}."
-        ) from None
+        advice = f"did you mean '{close}'?" if close else f"known exercises: {known}."
+        raise CourseError(f"There is no exercise '{exercise_id}'; {advice}") from None
+
+
+def _closest(typed: str) -> str | None:
+    """The one id a typo most likely meant ('ex3_1' -> 'ex03_1'); None when two tie."""
+    score = {ex_id: difflib.SequenceMatcher(None, typed, ex_id).ratio() for ex_id in _REGISTRY}
+    best = sorted(score.items(), key=lambda kv: -kv[1])[:2]
+    if best and best[0][1] >= 0.75 and (len(best) == 1 or best[0][1] > best[1][1]):
+        return best[0][0]
+    return None
 
 
 def _sort_key(exercise_id: str) -> tuple[int, int]:

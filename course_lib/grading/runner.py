@@ -28,7 +28,7 @@ from pathlib import Path
 
 import course_lib
 from course_lib.grading.evaluate import not_implemented_message
-from course_lib.grading.notebook import ExerciseCell, find_exercises
+from course_lib.grading.notebook import ExerciseCell, FolderExercises, find_exercises
 from course_lib.grading.registry import all_exercises, get_exercise
 from course_lib.grading.result import (
     ERROR,
@@ -52,6 +52,7 @@ class GradeReport:
     folder: str
     results: list[ExerciseResult] = field(default_factory=list)
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # which copy was graded, unreadable files
 
     @property
     def passed(self) -> int:
@@ -70,6 +71,7 @@ class GradeReport:
             "folder": self.folder,
             "score": {"passed": self.passed, "total": self.total, "percent": self.percent},
             "seconds": self.seconds,
+            "notes": self.notes,
             "course_version": course_lib.__version__,
             "exercises": [r.to_dict() for r in self.results],
         }
@@ -209,15 +211,14 @@ def grade_folder(
 ) -> GradeReport:
     """Grade every registered exercise (or `exercise_ids`) found in `folder`'s notebooks."""
     start = time.perf_counter()
-    cells = find_exercises(Path(folder))
+    found = find_exercises(Path(folder))
     wanted = exercise_ids or [ex.id for ex in all_exercises()]
+    cells, notes = choose_cells(found, wanted)
     results: dict[str, ExerciseResult] = {}
     for ex_id in wanted:
         if ex_id not in cells:
-            results[ex_id] = ExerciseResult(
-                ex_id, ERROR, f"no cell starting with `# exercise: {ex_id}` in the notebooks of "
-                              f"{folder}; restore it from the exercises folder.",
-                get_exercise(ex_id).title)
+            results[ex_id] = ExerciseResult(ex_id, ERROR, _missing_message(ex_id, folder, found),
+                                            get_exercise(ex_id).title)
     for ex_id in wanted:  # not started: said at once, without running the notebook's setup
         if ex_id not in results and untouched(cells[ex_id]):
             results[ex_id] = ExerciseResult(ex_id, NOT_IMPLEMENTED, not_implemented_message(
@@ -227,7 +228,40 @@ def grade_folder(
         for result in pool.map(lambda c: run_isolated(c, timeout), todo):
             results[result.exercise] = result
     ordered = [results[ex_id] for ex_id in wanted]
-    return GradeReport(str(folder), ordered, round(time.perf_counter() - start, 2))
+    return GradeReport(str(folder), ordered, round(time.perf_counter() - start, 2), notes)
+
+
+def choose_cells(found: FolderExercises, wanted: list[str],
+                 ) -> tuple[dict[str, ExerciseCell], list[str]]:
+    """One cell per exercise, and a note for each choice and each unreadable notebook.
+
+    An exercise in several notebooks (Jupyter's `-Copy1`, a renamed file next to a fresh one)
+    is graded where the learner worked on it: the cell they edited; of several edited ones,
+    the notebook saved last. None edited: the shortest name, the original."""
+    notes = [f"{name}: {why}" for name, why in found.unreadable.items()]
+    chosen: dict[str, ExerciseCell] = {}
+    for ex_id in wanted:
+        candidates = found.cells.get(ex_id, [])
+        if len(candidates) < 2:
+            chosen.update({ex_id: candidates[0]} if candidates else {})
+            continue
+        edited = [cell for cell in candidates if not untouched(cell)]
+        cell = max(edited, key=lambda c: c.notebook.stat().st_mtime) if edited else candidates[0]
+        others = ", ".join(c.notebook.name for c in candidates if c is not cell)
+        why = ("the one you edited" if len(edited) == 1 else
+               "the one saved last of those you edited" if edited else "none is edited")
+        notes.append(f"{ex_id} is in {len(candidates)} notebooks: graded {cell.notebook.name} "
+                     f"({why}), not {others}.")
+        chosen[ex_id] = cell
+    return chosen, notes
+
+
+def _missing_message(ex_id: str, folder: Path, found: FolderExercises) -> str:
+    """No cell for this exercise: where to get it back (and an unreadable notebook named)."""
+    unread = f" that could be read ({', '.join(found.unreadable)} could not)" if (
+        found.unreadable) else ""
+    return (f"no cell starting with `# exercise: {ex_id}` in the notebooks of {folder}{unread}; "
+            f"copy it from a fresh set: `course make-exercises --out fresh`.")
 
 
 __all__ = ["GradeReport", "grade_folder", "run_isolated", "PASSED"]

@@ -16,7 +16,7 @@ EXERCISES = ROOT / "exercises"
 
 def solution_cell(exercise_id: str) -> ExerciseCell:
     """The exercise's cell in solutions/, with its notebook's setup cells."""
-    return find_exercises(SOLUTIONS)[exercise_id]
+    return find_exercises(SOLUTIONS).cells[exercise_id][0]
 
 
 def grade_source(exercise_id: str, source: str) -> ExerciseResult:

@@ -50,3 +50,6 @@ def test_magics_do_not_break_grading_and_keep_line_numbers():
     result = grade_source("ex02_1", to_python("!pip list\n" + source))
     assert result.status == FAILED and "NameError" in result.message
     assert "line 6 of the ex02_1 cell: `return undefined_name`" in result.message
+    # a helper left in another cell passes check() in the notebook but not `course grade`
+    assert "`undefined_name` is not defined" in result.message
+    assert "define it inside the exercise cell: the grader runs only" in result.message

@@ -1,5 +1,6 @@
 """Reading notebooks: which cell is which exercise, in solutions/ and in a learner's folder."""
 
+import os
 import shutil
 
 import pytest
@@ -7,6 +8,7 @@ from grading_support import EXERCISES, SOLUTIONS
 
 from course_lib.errors import CourseError
 from course_lib.grading.notebook import exercise_cells, find_exercises, read_notebook
+from course_lib.grading.runner import _missing_message, choose_cells
 
 
 def test_every_solution_exercise_is_followed_by_its_check_cell():
@@ -17,17 +19,43 @@ def test_every_solution_exercise_is_followed_by_its_check_cell():
             assert any(f'check("{ex_id}")' in s for s in sources[at + 1:]), f"{path}: {ex_id}"
 
 
-def test_jupyter_copies_and_broken_notebooks_do_not_confuse_the_grader(tmp_path):
-    shutil.copy(SOLUTIONS / "03_loss_masking.ipynb", tmp_path / "03_loss_masking-Copy1.ipynb")
-    shutil.copy(EXERCISES / "03_loss_masking.ipynb", tmp_path / "03_loss_masking.ipynb")
+def _copies(tmp_path, original, copy):
+    """03_loss_masking.ipynb from `original`, its Jupyter copy from `copy` (folders)."""
+    shutil.copy(original / "03_loss_masking.ipynb", tmp_path / "03_loss_masking.ipynb")
+    shutil.copy(copy / "03_loss_masking.ipynb", tmp_path / "03_loss_masking-Copy1.ipynb")
+
+
+def test_the_copy_a_learner_worked_in_is_graded_and_the_report_says_so(tmp_path):
+    _copies(tmp_path, EXERCISES, SOLUTIONS)  # the work is in Jupyter's Duplicate
     (tmp_path / "02_instruction_data.ipynb").write_text("{ not json")
     found = find_exercises(tmp_path)
-    # the broken notebook's exercises are missing
-    assert set(found) == set(exercise_cells(SOLUTIONS / "03_loss_masking.ipynb"))
-    assert found["ex03_1"].notebook.name == "03_loss_masking.ipynb"  # the original, not the copy
+    chosen, notes = choose_cells(found, ["ex03_1", "ex02_1"])
+    assert chosen["ex03_1"].notebook.name == "03_loss_masking-Copy1.ipynb"
+    assert "ex03_1 is in 2 notebooks: graded 03_loss_masking-Copy1.ipynb (the one you edited), " \
+           "not 03_loss_masking.ipynb." in notes
+    # the broken notebook is named, and so is why its exercises are missing
+    assert "ex02_1" not in chosen and list(found.unreadable) == ["02_instruction_data.ipynb"]
+    assert any(n.startswith("02_instruction_data.ipynb: ") and "not a readable notebook" in n
+               for n in notes)
+    assert "(02_instruction_data.ipynb could not)" in _missing_message("ex02_1", tmp_path, found)
+
+
+def test_copies_nobody_edited_grade_the_original_and_of_two_edited_the_last_saved(tmp_path):
+    _copies(tmp_path, EXERCISES, EXERCISES)
+    chosen, _ = choose_cells(find_exercises(tmp_path), ["ex03_1"])
+    assert chosen["ex03_1"].notebook.name == "03_loss_masking.ipynb"
+    _copies(tmp_path, SOLUTIONS, SOLUTIONS)
+    os.utime(tmp_path / "03_loss_masking.ipynb", (2e9, 2e9))  # saved after the copy
+    chosen, notes = choose_cells(find_exercises(tmp_path), ["ex03_1"])
+    assert chosen["ex03_1"].notebook.name == "03_loss_masking.ipynb"
+    assert "(the one saved last of those you edited)" in notes[0]
 
 
 def test_a_folder_without_notebooks_is_one_error_not_every_exercise_missing(tmp_path):
     (tmp_path / "notes.txt").write_text("not a notebook")
     with pytest.raises(CourseError, match=r"No notebooks \(\.ipynb\) in .*course grade exercises"):
+        find_exercises(tmp_path)
+    (tmp_path / "work").mkdir()  # a learner's zip often unpacks one folder down
+    shutil.copy(EXERCISES / "02_instruction_data.ipynb", tmp_path / "work")
+    with pytest.raises(CourseError, match=r"one folder down, in .*work: give that folder"):
         find_exercises(tmp_path)

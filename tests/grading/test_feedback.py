@@ -38,6 +38,15 @@ def test_check_does_nothing_inside_the_grader(monkeypatch, capsys):
     assert capsys.readouterr().out == ""
 
 
+def test_a_mistyped_id_is_one_line_that_names_the_id_meant(capsys):
+    check("ex3_1", namespace={})  # was a traceback through feedback.py and registry.py
+    assert capsys.readouterr().out == (
+        "✗ ex3_1 error: There is no exercise 'ex3_1'; did you mean 'ex03_1'?\n")
+    hint("ex03_x")  # ex03_1 ... ex03_5 are all as close: no guess, the list instead
+    out = capsys.readouterr().out
+    assert "no exercise 'ex03_x'; known exercises: ex01_1" in out and "did you" not in out
+
+
 def test_hint_reveals_one_more_hint_each_call(capsys):
     feedback._hints_shown.clear()
     hints = get_exercise("ex03_2").hints

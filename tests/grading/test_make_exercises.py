@@ -75,7 +75,9 @@ def test_make_exercises_keeps_edits_unless_forced_then_backs_up(tmp_path, capsys
 
     capsys.readouterr()
     assert main(args) == 2
-    assert "has edits of your own" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "has edits of your own" in err  # and the command to copy names the same folder
+    assert f"course make-exercises --out {exercises} --force" in err
     assert target.read_text() == edited, "an edited notebook must never be overwritten"
 
     assert main([*args, "--force"]) == 0

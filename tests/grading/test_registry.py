@@ -9,7 +9,7 @@ from course_lib.grading.registry import all_exercises
 
 def test_registry_and_solutions_agree():
     registered = {ex.id for ex in all_exercises()}
-    in_solutions = set(find_exercises(SOLUTIONS))
+    in_solutions = set(find_exercises(SOLUTIONS).cells)
     assert registered == in_solutions, "every check needs a solution cell, and vice versa"
     for ex in all_exercises():
         assert ex.title and len(ex.hints) >= 1, f"{ex.id} needs a title and hints"
@@ -19,3 +19,11 @@ def test_registry_and_solutions_agree():
 def test_unknown_exercise_is_a_one_line_error(capsys):
     assert main(["grade", str(SOLUTIONS), "-e", "ex99_9"]) == 2
     assert "There is no exercise 'ex99_9'" in capsys.readouterr().err
+
+
+def test_grade_refuses_a_notebook_where_a_folder_or_report_goes_before_any_work(capsys, tmp_path):
+    report = tmp_path / "report.ipynb"  # the table used to print, then a traceback
+    assert main(["grade", str(SOLUTIONS), "--json", str(report)]) == 2
+    assert "would overwrite a notebook; give a .json file" in capsys.readouterr().err
+    assert main(["grade", str(SOLUTIONS / "02_instruction_data.ipynb")]) == 2
+    assert f"is a notebook; give its folder: course grade {SOLUTIONS}" in capsys.readouterr().err
