@@ -146,31 +146,65 @@ def cmd_make_exercises(args: argparse.Namespace) -> int:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    """Grade every exercise in a folder; print a table and a score; exit 1 unless all pass."""
-    from course_lib.grading.report import format_table, score_line, write_json
-    from course_lib.grading.runner import grade_folder
-
+    """Grade every exercise in a folder (or in each learner's folder of a class): a table and a
+    score; exit 1 unless all pass."""
     ids = args.exercise or None
     if ids:
         from course_lib.grading.registry import get_exercise
 
         for ex_id in ids:
             get_exercise(ex_id)  # an unknown id is a one-line error, before any work
-    if args.json and Path(args.json).suffix == ".ipynb":  # said before the work, not after
-        raise CourseError(f"--json {args.json} would overwrite a notebook; give a .json file, "
-                          f"e.g. --json report.json.")
-    if Path(args.folder).suffix == ".ipynb" and Path(args.folder).is_file():
-        raise CourseError(f"{args.folder} is a notebook; give its folder: course grade "
-                          f"{Path(args.folder).parent} (-e ID grades one exercise).")
-    print(f"grading {args.folder} ({args.workers} at a time, {args.timeout:g} s each at most)...",
+    for flag, path, suffix in (("--json", args.json, ".json"), ("--csv", args.csv, ".csv")):
+        if path and Path(path).suffix == ".ipynb":  # said before the work, not after
+            raise CourseError(f"{flag} {path} would overwrite a notebook; give a {suffix} file, "
+                              f"e.g. {flag} report{suffix}.")
+    for folder in args.folders:
+        if Path(folder).suffix == ".ipynb" and Path(folder).is_file():
+            raise CourseError(f"{folder} is a notebook; give its folder: course grade "
+                              f"{Path(folder).parent} (-e ID grades one exercise).")
+    if len(args.folders) == 1 and not args.csv:
+        return _grade_one(args, Path(args.folders[0]), ids)
+    return _grade_class(args, [Path(f) for f in args.folders], ids)
+
+
+def _grade_one(args: argparse.Namespace, folder: Path, ids: list[str] | None) -> int:
+    from course_lib.grading.report import format_table, score_line, write_json
+    from course_lib.grading.runner import grade_folder
+
+    print(f"grading {folder} ({args.workers} at a time, {args.timeout:g} s each at most)...",
           file=sys.stderr)
-    report = grade_folder(Path(args.folder), ids, workers=args.workers, timeout=args.timeout)
+    report = grade_folder(folder, ids, workers=args.workers, timeout=args.timeout)
     print("".join(f"note: {note}\n" for note in report.notes) + format_table(report.results))
     print(score_line(report.passed, report.total, report.seconds))
     if args.json:
         write_json(report.to_dict(), Path(args.json))
         print(f"report written to {args.json}")
     return 0 if report.passed == report.total else 1
+
+
+def _grade_class(args: argparse.Namespace, folders: list[Path], ids: list[str] | None) -> int:
+    """One learner per folder: each graded in turn (a folder that cannot be graded is said and
+    skipped, not fatal), then one row per learner and how many passed each exercise."""
+    from course_lib.grading.report import class_table, write_class_csv, write_json
+    from course_lib.grading.runner import grade_folder
+
+    reports, problems = [], {}
+    for i, folder in enumerate(folders, 1):
+        print(f"grading {folder} ({i}/{len(folders)})...", file=sys.stderr, flush=True)
+        try:
+            reports.append(grade_folder(folder, ids, workers=args.workers, timeout=args.timeout))
+        except CourseError as err:
+            problems[str(folder)] = str(err)
+    notes = [f"note: {Path(r.folder).name}: {note}\n" for r in reports for note in r.notes]
+    print("".join(notes) + class_table(reports, problems))
+    if args.json:
+        write_json({"class": [r.to_dict() for r in reports], "not_graded": problems},
+                   Path(args.json))
+        print(f"report written to {args.json}")
+    if args.csv:
+        write_class_csv(reports, problems, Path(args.csv))
+        print(f"one row per learner written to {args.csv}")
+    return 0 if not problems and all(r.passed == r.total for r in reports) else 1
 
 
 def _eval_source(value: str) -> str | None:
@@ -648,9 +682,12 @@ def _add_make_exercises_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_grade_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("folder", nargs="?", default="exercises",
-                   help="folder of exercise notebooks (default: %(default)s)")
+    p.add_argument("folders", nargs="*", default=["exercises"], metavar="FOLDER",
+                   help="folder of exercise notebooks (default: exercises); several, e.g. "
+                        "submissions/*/, grade a class: one row per learner")
     p.add_argument("--json", metavar="REPORT", help="also write the results as JSON to REPORT")
+    p.add_argument("--csv", metavar="TABLE",
+                   help="also write one row per folder (learner), one column per exercise")
     p.add_argument("--exercise", "-e", action="append", metavar="ID",
                    help="grade only this exercise (repeatable), e.g. -e ex03_1")
     p.add_argument("--timeout", type=above_zero, default=30.0,
@@ -716,7 +753,8 @@ COMMANDS: list[tuple[str, Handler, Callable[[argparse.ArgumentParser], None], st
      "token as text(label, id): grey = masked (-100), green = trained."),
     ("make-exercises", cmd_make_exercises, _add_make_exercises_options,
      "generate exercises/ from solutions/", ""),
-    ("grade", cmd_grade, _add_grade_options, "grade the exercises of a folder of notebooks", ""),
+    ("grade", cmd_grade, _add_grade_options,
+     "grade the exercises of a folder of notebooks, or a class: a folder per learner", ""),
     ("train", cmd_train, _add_train_options,
      "fine-tune; save model, history.json and loss.png", ""),
     ("ask", cmd_ask, _add_ask_options, "answer instructions with the run's template", ""),

@@ -8,11 +8,13 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import textwrap
 from pathlib import Path
 
 from course_lib.grading.result import ExerciseResult, plain
+from course_lib.grading.runner import GradeReport
 
 MESSAGE_WIDTH = 72
 
@@ -47,3 +49,35 @@ def write_json(report: dict, path: Path) -> None:
         raise ValueError("the report must not overwrite a notebook")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def class_table(reports: list[GradeReport], problems: dict[str, str]) -> str:
+    """A class at a glance: each learner's score (and the folders that could not be graded),
+    then each exercise with how many learners passed it, the hardest first."""
+    names = [Path(r.folder).name for r in reports] + [Path(f).name for f in problems]
+    width = max([len("learner"), *map(len, names)])
+    lines = [f"{'learner':<{width}}  score"]
+    lines += [f"{Path(r.folder).name:<{width}}  {r.passed}/{r.total} ({round(r.percent)}%)"
+              for r in reports]
+    lines += [f"{Path(f).name:<{width}}  not graded: {plain(why)}" for f, why in problems.items()]
+    if reports:
+        ids = [r.exercise for r in reports[0].results]
+        passed = {ex: sum(r.results[i].passed for r in reports) for i, ex in enumerate(ids)}
+        lines += ["", f"passed by (of {len(reports)} learners), hardest first:"]
+        lines += [f"{ex}  {passed[ex]}" for ex in sorted(ids, key=lambda ex: passed[ex])]
+    return "\n".join(lines)
+
+
+def write_class_csv(reports: list[GradeReport], problems: dict[str, str], path: Path) -> None:
+    """One row per learner (folder), one column per exercise holding its status."""
+    ids = [r.exercise for r in reports[0].results] if reports else []
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["learner", "folder", "passed", "total", *ids])
+        for r in reports:
+            out.writerow([Path(r.folder).name, r.folder, r.passed, r.total,
+                          *(x.status for x in r.results)])
+        for folder, why in problems.items():
+            out.writerow([Path(folder).name, folder, "", "", f"not graded: {plain(why)}"])

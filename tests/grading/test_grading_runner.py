@@ -1,7 +1,9 @@
 """The isolated grader (one process per exercise): scores, timeouts, crashes, huge output and
 missing cells fail only their own exercise."""
 
+import csv
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -124,3 +126,22 @@ def test_a_begun_exercise_that_still_raises_is_run_and_said_not_implemented(tmp_
     assert result.status == NOT_IMPLEMENTED and result.seconds > 0  # a worker ran it
     assert "replace the `raise NotImplementedError(...)` line" in result.message
     assert time.perf_counter() - start < 30
+
+
+def test_a_class_is_graded_one_folder_per_learner_into_one_table_and_csv(tmp_path, capsys):
+    for learner, folder_03 in (("alice", SOLUTIONS), ("bob", EXERCISES)):
+        (tmp_path / learner).mkdir()
+        shutil.copy(SOLUTIONS / "02_instruction_data.ipynb", tmp_path / learner)
+        shutil.copy(folder_03 / "03_loss_masking.ipynb", tmp_path / learner)
+    (tmp_path / "carol" / "work").mkdir(parents=True)  # unzipped one folder too deep
+    table = tmp_path / "class.csv"
+    folders = [str(tmp_path / name) for name in ("alice", "bob", "carol")]
+    assert main(["grade", *folders, "-e", "ex02_1", "-e", "ex03_1", "--csv", str(table)]) == 1
+    out = capsys.readouterr().out
+    assert re.search(r"^alice +2/2 \(100%\)$", out, re.M) and re.search(r"^bob +1/2 ", out, re.M)
+    assert re.search(r"^carol +not graded: No notebooks \(\.ipynb\) in .*carol", out, re.M)
+    assert "passed by (of 2 learners), hardest first:\nex03_1  1\nex02_1  2" in out
+    rows = list(csv.reader(table.open()))
+    assert rows[0] == ["learner", "folder", "passed", "total", "ex02_1", "ex03_1"]
+    assert rows[1][:4] == ["alice", folders[0], "2", "2"] and rows[1][4:] == ["passed"] * 2
+    assert rows[2][4:] == ["passed", "not implemented"] and rows[3][4].startswith("not graded: ")
