@@ -47,6 +47,33 @@ def test_json_lines_saved_as_json_trains_with_a_named_held_out_slice(
     assert "course:eval" not in out
 
 
+def test_a_held_out_score_on_training_rows_is_prevented_or_said(capsys, tmp_path, toy_model_dir):
+    # Each row three times: the slice held out takes a prompt's copies with it.
+    path = tmp_path / "dups.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in ROWS[:12] * 3))
+    code, out, err = train_cli(capsys, toy_model_dir, path, tmp_path / "a")
+    assert code == 0, err
+    assert "33 of 33 examples" in out and "3 rows held out of dups.jsonl (seed 0)" in out
+    assert "also in the training data" not in out
+    # The same file given as both: said, with the rows named.
+    code, out, err = train_cli(capsys, toy_model_dir, path, tmp_path / "b", "--eval-data", path)
+    assert code == 0, err
+    assert (f"36 of the 36 held-out rows of {path} are also in the training data (lines 1, 2, 3"
+            in out) and "partly measures what the model memorised" in out
+
+
+def test_held_out_rows_not_scored_are_counted(capsys, tmp_path, toy_model_dir):
+    held = tmp_path / "held.jsonl"  # line 2's prompt leaves no room for its answer
+    long = {"instruction": "What is " + " and ".join(["1+1"] * 40) + "?", "output": "2"}
+    held.write_text("".join(json.dumps(r) + "\n" for r in (ROWS[0], long, ROWS[1])))
+    code, out, err = train_cli(capsys, toy_model_dir, "course:train", tmp_path / "a",
+                               "--eval-data", held, "--max-length", 40)
+    assert code == 0, err
+    assert (f"Held-out set {held}: 1 not scored: no response token left after 40 tokens "
+            f"(line 2; raise --max-length or shorten their prompts).") in out
+    assert RunHistory.load(tmp_path / "a").eval_examples == 2
+
+
 def test_course_data_keeps_the_course_eval_set(capsys, tmp_path, toy_model_dir):
     code, out, _ = train_cli(capsys, toy_model_dir, "course:train", tmp_path / "run")
     assert code == 0 and "held out" not in out

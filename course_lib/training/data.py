@@ -116,18 +116,51 @@ def prepare_eval_examples(
     max_length: int | None = None,
     template: str | Template = DEFAULT_TEMPLATE,
     limit: int | None = None,
-) -> list[dict[str, list[int]]]:
-    """Held-out examples labelled on the response only, whatever masking the run trains with."""
+) -> PreparedData:
+    """Held-out examples labelled on the response only, whatever masking the run trains with.
+    `total` counts the rows given, so `held_out_note` can say what was not scored."""
     if isinstance(data, PreparedData):
-        examples = data.examples
-    elif not isinstance(data, str | Path | Records) and _is_tokenized(data):
-        examples = list(data)
-    else:
-        loaded = load_data(data)
-        records = loaded.records[:limit] if limit else loaded.records
-        examples = prepare_examples(records, tokenizer, template, "response", max_length,
-                                    progress=False).examples
-    return examples[:limit] if limit else examples
+        return replace(data, examples=data.examples[:limit] if limit else data.examples)
+    if not isinstance(data, str | Path | Records) and _is_tokenized(data):
+        return PreparedData(list(data)[:limit] if limit else list(data), "given examples",
+                            total=len(data))
+    loaded = load_data(data)
+    records = loaded.records[:limit] if limit else loaded.records
+    prepared = prepare_examples(records, tokenizer, template, "response", max_length,
+                                progress=False)
+    return replace(prepared, source=loaded.source, where=loaded.where,
+                   total=len(loaded.records))
+
+
+def held_out_note(held: PreparedData, limit: int | None) -> str:
+    """What of the held-out rows is not scored, or scored oddly: '' when every row is."""
+    parts = []
+    if limit and held.total is not None and held.total > limit:
+        parts.append(f"only the first {limit} of its {held.total} rows are scored "
+                     f"(eval_limit; raise it to score more)")
+    if held.skipped:
+        parts.append(f"{len(held.skipped)} not scored: no response token left after "
+                     f"{held.max_length} tokens ({held.names([i for i, _ in held.skipped])}; "
+                     f"raise --max-length or shorten their prompts)")
+    if held.empty_response:
+        parts.append(f"{len(held.empty_response)} with an empty response, scored on the EOS "
+                     f"alone ({held.names(held.empty_response)})")
+    return f"Held-out set {held.source}: {'; '.join(parts)}." if parts else ""
+
+
+def also_in_training(train: Records, held: Records) -> str:
+    """A warning when held-out rows are also training rows: their score measures memory."""
+    def key(r: dict[str, str]) -> tuple[str, str, str]:
+        return r["instruction"].strip(), r.get("input", "").strip(), r["response"].strip()
+
+    seen = {key(r) for r in train.records}
+    both = [i for i, r in enumerate(held.records) if key(r) in seen]
+    if not both:
+        return ""
+    names = PreparedData(examples=[], where=list(held.where)).names(both)
+    return (f"{len(both)} of the {len(held.records)} held-out rows of {held.source} are also in "
+            f"the training data ({names}), so the held-out score partly measures what the model "
+            f"memorised; remove them from one of the two sets.")
 
 
 # --- A held-out slice of the user's own data ------------------------------------------------
@@ -146,12 +179,18 @@ def hold_out(data: Records, fraction: float = HOLD_OUT_FRACTION, seed: int = HOL
         >>> len(train.records), len(held.records), held.source
         (27, 3, '3 rows held out of d.jsonl (seed 0)')
     """
-    n = len(data.records)
-    if n < HOLD_OUT_MIN_ROWS:
+    # Draw prompts, not rows: a prompt's copies go to one side together, so a data set with
+    # duplicates does not score the model on rows it trained on (no duplicates: one per row).
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, r in enumerate(data.records):
+        groups.setdefault((r["instruction"].strip(), r.get("input", "").strip()), []).append(i)
+    prompts = list(groups.values())
+    if len(prompts) < HOLD_OUT_MIN_ROWS:
         return data, None
-    size = max(1, round(n * fraction))
+    size = max(1, round(len(prompts) * fraction))
     size = min(size, most) if most else size
-    chosen = set(random.Random(seed).sample(range(n), size))
+    chosen = {i for g in random.Random(seed).sample(range(len(prompts)), size) for i in prompts[g]}
+    n = len(data.records)
 
     def part(keep: bool, source: str) -> Records:
         idx = [i for i in range(n) if (i in chosen) == keep]
@@ -159,7 +198,7 @@ def hold_out(data: Records, fraction: float = HOLD_OUT_FRACTION, seed: int = HOL
                        [data.where[i] for i in idx] if data.where else [],
                        [data.raw[i] for i in idx] if data.raw else [])
 
-    held_name = f"{size} rows held out of {Path(data.source).name} (seed {seed})"
+    held_name = f"{len(chosen)} rows held out of {Path(data.source).name} (seed {seed})"
     return part(False, data.source), part(True, held_name)
 
 

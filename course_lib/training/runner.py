@@ -46,7 +46,9 @@ from course_lib.training.callbacks import LiveLossPlot, ProgressBar, ResponseEva
 from course_lib.training.data import (
     DataSource,
     Records,
+    also_in_training,
     far_from_world,
+    held_out_note,
     hold_out,
     load_data,
     prepare_eval_examples,
@@ -251,8 +253,17 @@ def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, mode
             f"No example of {ready.source} is left to train on; see the report above.")
     if eval_data is None:
         return ready, HeldOut([])
-    examples = prepare_eval_examples(eval_data, tokenizer, limit, template, eval_limit)
-    return ready, HeldOut(examples, _name_of(eval_data))
+    if isinstance(eval_data, str | Path):
+        eval_data = load_data(eval_data)  # once: read for the overlap check and the labels
+    held = prepare_eval_examples(eval_data, tokenizer, limit, template, eval_limit)
+    # New rows only: the course's own held-out set is checked by tests/world, not every run.
+    notes = [held_out_note(held, eval_limit)] if not _name_of(eval_data).startswith(
+        "course:") else []
+    if isinstance(data, Records) and isinstance(eval_data, Records):
+        notes.append(also_in_training(data, eval_data))
+    if verbose and any(notes):
+        print("\n".join(n for n in notes if n))
+    return ready, HeldOut(held.examples, _name_of(eval_data))
 
 
 def _max_length(model, asked: int | None) -> tuple[int, list[str]]:
@@ -280,8 +291,9 @@ def _eval_source(data: DataSource, eval_data: DataSource | None, eval_limit: int
     train_part, held = hold_out(data, most=eval_limit)
     if held is None:
         return train_part, None, (
-            f"{data.source} has only {len(data.records)} rows, too few to hold some out: no "
-            f"held-out score. Give a held-out set with --eval-data FILE (eval_data=...).")
+            f"{data.source} has too few different prompts to hold some out "
+            f"({len(data.records)} rows): no held-out score. Give a held-out set with "
+            f"--eval-data FILE (eval_data=...).")
     return train_part, held, (
         f"Held-out score: {held.source}, set aside from training; --eval-data FILE "
         f"(eval_data=...) chooses another set, --eval-data none (eval_data=None) none.")

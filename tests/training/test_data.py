@@ -31,9 +31,9 @@ def test_tokenized_examples_with_no_trained_token_are_set_aside(toy_tokenizer):
 
 
 def test_eval_examples_are_response_only_whatever_the_run_masks(toy_tokenizer, eval_records):
-    examples = prepare_eval_examples(eval_records, toy_tokenizer, limit=5)
-    assert len(examples) == 5
-    for ex in examples:
+    held = prepare_eval_examples(eval_records, toy_tokenizer, limit=5)
+    assert len(held.examples) == 5 and held.total == len(eval_records)
+    for ex in held.examples:
         assert ex["labels"][0] == IGNORE_INDEX  # the prompt is never measured
         assert ex["labels"][-1] == toy_tokenizer.eos_token_id
 
