@@ -74,6 +74,20 @@ def test_held_out_rows_not_scored_are_counted(capsys, tmp_path, toy_model_dir):
     assert RunHistory.load(tmp_path / "a").eval_examples == 2
 
 
+def test_rows_in_another_template_are_named_by_line(capsys, tmp_path, toy_model_dir):
+    rows = [json.dumps(r) for r in ROWS[:4]]
+    rows.insert(1, json.dumps({"text": "### Instruction: What is 9+9? ### Response: 18"}))
+    rows.insert(4, json.dumps({"text": "Q: What is 1+9? A: 10"}))
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(rows) + "\n")
+    code, out, err = train_cli(capsys, toy_model_dir, path, tmp_path / "a", "--eval-data", "none")
+    assert code == 0, err  # it was 'examples 1' and 'examples 4': counted from 0, not lines
+    assert "1 example(s) use the 'qa' format while most use 'structured' (instruction/response " \
+           "fields) (line 5); reformat them with one template." in out
+    assert "'one_line' format while most use 'structured' (instruction/response fields) (line 2)" \
+           in out
+
+
 def test_course_data_keeps_the_course_eval_set(capsys, tmp_path, toy_model_dir):
     code, out, _ = train_cli(capsys, toy_model_dir, "course:train", tmp_path / "run")
     assert code == 0 and "held out" not in out

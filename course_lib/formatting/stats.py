@@ -94,14 +94,16 @@ def template_counts(records: list[dict[str, Any]]) -> Counter:
     return counts
 
 
-def check_consistent_templates(records: list[dict[str, Any]]) -> list[str]:
-    """Warnings, one per minority template, naming example indices (empty list = consistent)."""
+def check_consistent_templates(records: list[dict[str, Any]],
+                               where: Sequence[str] = ()) -> list[str]:
+    """Warnings, one per minority template, naming the examples (empty list = consistent).
+    `where[i]` is record i's place in its file ('line 3'); without it, indices from 0."""
     kinds = []
     for r in records:
         if isinstance(r.get("text"), str):
             kinds.append(detect_template(r["text"]) or "unknown")
         else:
-            kinds.append("structured")
+            kinds.append("structured")  # instruction/response fields: the template is added
     counts = Counter(kinds)
     if len(counts) <= 1:
         return []
@@ -111,9 +113,15 @@ def check_consistent_templates(records: list[dict[str, Any]]) -> list[str]:
         if kind == majority:
             continue
         idx = [i for i, k in enumerate(kinds) if k == kind]
-        shown = ", ".join(map(str, idx[:5])) + (" …" if len(idx) > 5 else "")
+        shown = ", ".join(where[i] if where else str(i) for i in idx[:5]) + (
+            " …" if len(idx) > 5 else "")
         warnings.append(
-            f"{n} example(s) use the '{kind}' format while most use '{majority}' "
-            f"(examples {shown}); reformat them with one template."
+            f"{n} example(s) use the {_kind_name(kind)} format while most use "
+            f"{_kind_name(majority)} ({'' if where else 'examples '}{shown}); reformat them "
+            f"with one template."
         )
     return warnings
+
+
+def _kind_name(kind: str) -> str:
+    return "'structured' (instruction/response fields)" if kind == "structured" else f"'{kind}'"

@@ -104,7 +104,9 @@ def prepare_training_data(
         raise CourseError(f"{loaded.source} holds no examples; give at least one record.")
     prepared = prepare_examples(loaded.records, tokenizer, template, masking, max_length,
                                 progress=progress)
-    mixed = check_consistent_templates([row for row in loaded.raw if isinstance(row, dict)])
+    dicts = [i for i, row in enumerate(loaded.raw) if isinstance(row, dict)]
+    mixed = check_consistent_templates([loaded.raw[i] for i in dicts],
+                                       [loaded.where[i] for i in dicts] if loaded.where else ())
     twice = templated_twice(loaded.records, loaded.where)
     return replace(prepared, source=loaded.source, where=loaded.where,
                    warnings=prepared.warnings + mixed + twice)
