@@ -22,6 +22,7 @@ loop_by_hand.py writes the same loop out in forty lines.
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import shutil
 import tempfile
@@ -175,6 +176,10 @@ def train(
                              asked=num_threads)
     if verbose:
         print(f"threads: {threads.count} - {threads.reason}")
+    keep_settings(out_path, resume_from is not None, dict(
+        model=_where_from(model_name), data=_where_from(ready.source), masking=masking,
+        template=get_template(template).name, learning_rate=lr, batch_size=batch_size,
+        seed=seed, lora=bool(lora), freeze=list(freeze)))
     trainer = build_trainer(
         model, tokenizer, ready, held_out.examples, args, eval_every=eval_every, fast=fast,
         progress=progress, live_plot=live_plot, title=label or masking, callbacks=callbacks,
@@ -437,12 +442,60 @@ def _prepare_out_dir(out_dir: Path | None, resume: bool) -> str | None:
                 f"No checkpoint to resume in '{ckpt_root}'; train without {{fix}} first "
                 f"(checkpoints are saved every save_every steps).", "resume=True", "--resume")
         return last
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+    blocked = next((p for p in (out_dir, *out_dir.parents) if p.exists() and not p.is_dir()),
+                   None)
+    if blocked is not None:  # said now, not as NotADirectoryError after the data is prepared
+        raise CourseError(f"'{blocked}' is a file, so the output folder '{out_dir}' cannot be "
+                          f"made; choose another output folder.")
+    if out_dir.exists() and any(out_dir.iterdir()):
         raise with_advice(
             f"'{out_dir}' already exists and is not empty; the course never overwrites your files. "
             f"Choose a new output folder, or pass {{fix}} to continue a run there.",
             "resume=True", "--resume")
     return None
+
+
+RUN_SETTINGS = "course_settings.json"  # beside the checkpoints: what a resume must keep
+FLAGS = {"model": "--model", "data": "--data", "masking": "--masking", "template": "--template",
+         "learning_rate": "--lr", "batch_size": "--batch-size", "seed": "--seed",
+         "lora": "--lora", "freeze": "--freeze"}
+
+
+def keep_settings(out_dir: Path | None, resuming: bool, settings: dict[str, Any]) -> None:
+    """Write what a run trains with beside its checkpoints; on resume, refuse other settings:
+    a run trained half on one data set and half on another would be recorded as neither."""
+    if out_dir is None or not is_main_process():
+        return
+    path = out_dir / CHECKPOINT_DIR / RUN_SETTINGS
+    settings = json.loads(json.dumps(settings))  # tuples as lists, as they come back
+    if resuming and path.exists():
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        changed = [k for k, v in settings.items() if k in saved and saved[k] != v]
+        if changed:
+            python = ", ".join(f"{k}={saved[k]!r}" for k in changed)
+            cli = " ".join(_as_flag(k, saved[k]) for k in changed)
+            rest = ("; give the same settings to continue it, or a new output folder to train "
+                    "these.")
+            raise CourseError(
+                f"resume=True continues the run in '{out_dir}', which trained with {python}{rest}",
+                cli=f"--resume continues the run in '{out_dir}', which trained with {cli}{rest}")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(settings, indent=1), encoding="utf-8")
+
+
+def _where_from(source: str) -> str:
+    """A data source as one name: a file by its full path, however the command spelled it."""
+    return str(Path(source).resolve()) if Path(source).exists() else source
+
+
+def _as_flag(name: str, value: Any) -> str:
+    """A saved setting as typed on the command line: '--lr 0.002', '--no-lora', '--freeze none'."""
+    if isinstance(value, bool):
+        return FLAGS[name] if value else FLAGS[name].replace("--", "--no-")
+    if isinstance(value, list):
+        return f"{FLAGS[name]} {' '.join(map(str, value)) or 'none'}"
+    return f"{FLAGS[name]} {value}"
 
 
 def _load(model, tokenizer, lora: bool):

@@ -120,6 +120,12 @@ def test_interrupted_run_resumes_to_the_same_curve(toy_model_dir, records, eval_
         **common,
     ).history
     assert part.steps_done == 4
+    with pytest.raises(CourseError) as other:  # half one recipe, half another: refused
+        train(toy_model_dir, records, eval_records, out_dir=tmp_path / "b", resume=True,
+              **{**common, "masking": "none", "learning_rate": 0.1})
+    assert "which trained with masking='response', learning_rate=0.002; give the same" in str(
+        other.value)
+    assert "which trained with --masking response --lr 0.002; give the same" in other.value.cli
     resumed = train(
         toy_model_dir, records, eval_records, out_dir=tmp_path / "b", resume=True, **common
     ).history
@@ -140,6 +146,10 @@ def test_run_folder_is_saved_and_never_overwritten(toy_model_dir, records, tmp_p
     assert torch.equal(reloaded.model.embed_tokens.weight, result.model.model.embed_tokens.weight)
     with pytest.raises(CourseError, match="never overwrites"):
         train(toy_model_dir, records, None, max_steps=2, out_dir=out, **QUIET)
+    (tmp_path / "afile").write_text("")
+    for under_a_file in (tmp_path / "afile", tmp_path / "afile" / "sub"):  # before any work
+        with pytest.raises(CourseError, match=r"'.*afile' is a file, so the output folder"):
+            train(toy_model_dir, records, None, max_steps=2, out_dir=under_a_file, **QUIET)
     with pytest.raises(CourseError, match="No checkpoint to resume"):
         train(
             toy_model_dir,
