@@ -320,19 +320,31 @@ def _template_of_run(model: str) -> str:
     return DEFAULT_TEMPLATE.name
 
 
-def _refuse_existing_file(path: Path, force: bool = False) -> None:
+def _refuse_existing_file(path: Path, force: bool = False, flag: str = "--out") -> None:
+    _refuse_file_in_the_way(path)
     if path.exists() and not force:
         raise CourseError(
             f"'{path}' already exists; the course never overwrites your files. "
-            f"Choose another --out, or pass --force to replace it."
+            f"Choose another {flag}, or pass --force to replace it."
         )
 
 
 def _refuse_full_folder(out: Path, advice: str, force: bool = False) -> None:
     """A folder a command writes into must be new or empty, unless --force says replace."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
+    _refuse_file_in_the_way(out)
+    if out.exists() and not out.is_dir():
+        raise CourseError(f"'{out}' is a file, not a folder; choose another output folder.")
+    if out.exists() and any(out.iterdir()) and not force:
         raise CourseError(f"'{out}' already exists and is not empty; the course never "
                           f"overwrites your files. {advice}")
+
+
+def _refuse_file_in_the_way(path: Path) -> None:
+    """Said before the work: a file where a folder above `path` must be."""
+    blocked = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocked is not None:
+        raise CourseError(f"'{blocked}' is a file, so '{path}' cannot be written there; "
+                          f"choose another place.")
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -392,7 +404,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         resolve_model_name(model)  # a typo fails at once, before any model is loaded
     json_path = Path(args.json) if args.json else None
     if json_path is not None:
-        _refuse_existing_file(json_path, args.force)
+        _refuse_existing_file(json_path, args.force, "--json")
     out = Path(args.out) if args.out else fresh_dir(Path("course-eval"))
     _refuse_full_folder(out, "Choose another --out, or pass --force.", args.force)
     from course_lib.evaluation.eval_data import eval_rows
@@ -467,7 +479,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
                           f"{', '.join(EXPERIMENTS)}.")
     json_path = Path(args.json) if args.json else None
     if json_path is not None:
-        _refuse_existing_file(json_path, args.force)
+        _refuse_existing_file(json_path, args.force, "--json")
     from course_lib.loading import resolve_model_name
 
     resolve_model_name(args.model)  # a typo fails at once, before the slow imports

@@ -73,8 +73,14 @@ def test_eval_errors_are_one_line(capsys, tmp_path, toy_model_dir, data_file):
     existing.write_text("{}")
     code, _, err = run_cli(capsys, "eval", toy_model_dir, "--data", data_file, "--json",
                            existing)
-    assert code == 2 and "already exists" in one_line_error(err)
+    assert code == 2 and "Choose another --json, or pass --force" in one_line_error(err)
     assert existing.read_text() == "{}"
+    # A file where a folder must be: one line before any work (it was NotADirectoryError).
+    for flag, path, says in (("--out", existing / "sub", "is a file, so"),
+                             ("--json", existing / "x.json", "is a file, so"),
+                             ("--out", existing, "is a file, not a folder")):
+        code, _, err = run_cli(capsys, "eval", toy_model_dir, "--data", data_file, flag, path)
+        assert code == 2 and says in one_line_error(err), (flag, path)
     assert not (tmp_path / "o").exists()  # nothing written for a failed run
 
 
