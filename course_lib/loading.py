@@ -102,12 +102,7 @@ def resolve_model_name(name: str | Path) -> str:
         return PRESETS[name].source
     path = Path(name).expanduser()
     if path.exists():
-        if not (path / "config.json").exists():
-            raise CourseError(
-                f"'{name}' is a folder but holds no config.json, so it is not a model folder; "
-                f"give a folder saved with save_pretrained, or a preset: "
-                f"{', '.join(MODEL_PRESETS)}."
-            )
+        _check_model_folder(path, name)
         return str(path)
     # A Hub id is owner/name; "runs/masekd" next to a local runs/ folder is a mistyped path.
     looks_like_path = (name.startswith((".", "/", "~")) or name.count("/") != 1
@@ -118,6 +113,33 @@ def resolve_model_name(name: str | Path) -> str:
             f"presets: {', '.join(MODEL_PRESETS)}."
         )
     return name  # a Hub id such as "HuggingFaceTB/SmolLM2-135M"
+
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json")
+WEIGHT_FILES = ("*.safetensors", "pytorch_model*.bin")
+
+
+def _check_model_folder(path: Path, name: str) -> None:
+    """A local folder must hold a model: say what is missing, and what the folder is instead."""
+    if (path / "checkpoints").is_dir() and not (path / "config.json").exists():
+        raise with_advice(f"'{name}' is a run that stopped before the end (it holds only "
+                          f"checkpoints); finish it with {{fix}}.",
+                          f"train(..., out_dir='{name}', resume=True)",
+                          f"`course train --out {name} --resume`")
+    if not (path / "config.json").exists():
+        raise CourseError(f"'{name}' is a folder but holds no config.json, so it is not a model "
+                          f"folder; give a folder saved with save_pretrained, or a preset: "
+                          f"{', '.join(MODEL_PRESETS)}.")
+    missing = [what for what, found in (
+        ("no tokenizer", any((path / f).exists() for f in TOKENIZER_FILES)),
+        ("no weights", any(any(path.glob(g)) for g in WEIGHT_FILES))) if not found]
+    if missing:
+        inside_run = path.parent.name == "checkpoints"  # a Trainer checkpoint of a course run
+        raise CourseError(
+            f"'{name}' has a config.json but {' and '.join(missing)}; " + (
+                f"it is a training checkpoint: use the run's folder, {path.parent.parent}, "
+                f"once the run has finished." if inside_run else
+                "save the model and its tokenizer with save_pretrained into one folder."))
 
 
 def hub_unreachable_message(what: str, hub_id: str, embedded: str) -> str:

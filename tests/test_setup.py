@@ -2,6 +2,8 @@
 test set-up itself (make test's workers share heavy fixtures)."""
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -72,6 +74,24 @@ def test_missing_folder_and_non_model_folder_are_explained(tmp_path):
         resolve_model_name(str(tmp_path / "nope"))
     with pytest.raises(CourseError, match="no config.json"):
         resolve_model_name(str(tmp_path))
+
+
+def test_a_folder_that_is_not_a_whole_model_says_what_it_is(tmp_path, toy_model_dir):
+    run = tmp_path / "run"  # interrupted: only checkpoints/, each without a tokenizer
+    ckpt = run / "checkpoints" / "checkpoint-4"
+    ckpt.mkdir(parents=True)
+    for name in ("config.json", "model.safetensors"):
+        shutil.copy(Path(toy_model_dir) / name, ckpt)
+    with pytest.raises(CourseError) as stopped:
+        resolve_model_name(str(run))
+    assert "stopped before the end (it holds only checkpoints); finish it with " \
+           f"`course train --out {run} --resume`." in stopped.value.cli
+    with pytest.raises(CourseError, match=rf"no tokenizer; it is a training checkpoint: use the "
+                                          rf"run's folder, {run}, once the run has finished"):
+        resolve_model_name(str(ckpt))  # was a traceback about sentencepiece or tiktoken
+    (ckpt / "model.safetensors").unlink()
+    with pytest.raises(CourseError, match="no tokenizer and no weights"):
+        resolve_model_name(str(ckpt))
 
 
 def test_local_folder_loads_through_from_pretrained(toy_model_dir):
