@@ -297,6 +297,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from course_lib.evaluation.generation import GenerationSettings, generate_batch
     from course_lib.loading import load_model_and_tokenizer
 
+    empty = [i for i, text in enumerate(args.instructions, 1) if not text.strip()]
+    if empty:  # the same rule as training data: an empty instruction asks nothing
+        raise CourseError(f"instruction {empty[0]} of {len(args.instructions)} is empty; give "
+                          f"the question in quotes, e.g. course ask \"What is 2+2?\".")
     model, tokenizer = load_model_and_tokenizer(args.model)
     template = args.template or _template_of_run(args.model)
     settings = GenerationSettings(max_new_tokens=args.max_new_tokens)

@@ -234,6 +234,12 @@ def test_demo_runs_the_story_into_a_fresh_folder(
     assert_one_line_error(err, "never overwrites")
 
 
+def test_ask_refuses_an_empty_instruction_before_loading_anything(capsys):
+    code, out, err = run_cli(capsys, "ask", "What is 2+2?", "   ")  # it generated from nothing
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "instruction 2 of 2 is empty; give the question in quotes")
+
+
 def test_cli_advice_is_written_as_flags(capsys, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     code, _, err = run_cli(capsys, "ask", "--model", "some-owner/some-model-not-cached", "Hi")
