@@ -89,7 +89,7 @@ def _footer(report: EvalReport) -> str:
                if n else "")
     return (f"{len(report.data.rows)} questions from {report.data.source}, "
             f"template{'s' if len(report.templates) > 1 else ''} {', '.join(report.templates)}; "
-            f"rates are value (k/n), 95% Wilson intervals in to_dict(){missing}.")
+            f"rates are value (k/n), 95% Wilson intervals in the JSON report{missing}.")
 
 
 def report_table(report: EvalReport) -> str:

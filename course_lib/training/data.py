@@ -72,7 +72,7 @@ def load_data(data: str | Path | Sequence[dict[str, Any]] | Records) -> Records:
     records = normalize_rows(rows, errors)
     errors.check()
     if not rows:
-        raise CourseError(f"{source} holds no examples; give at least one record to train on.")
+        raise CourseError(f"{source} holds no examples; give a file with at least one record.")
     where = [w.removeprefix(source).strip() for w, _ in rows]  # "line 3", "row 7"
     return Records(source, records, where, [row for _, row in rows])
 

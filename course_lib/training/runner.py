@@ -297,8 +297,8 @@ def _eval_source(data: DataSource, eval_data: DataSource | None, eval_limit: int
     if held is None:
         return train_part, None, (
             f"{data.source} has too few different prompts to hold some out "
-            f"({len(data.records)} rows): no held-out score. Give a held-out set with "
-            f"--eval-data FILE (eval_data=...).")
+            f"({len(data.records)} row{'s' if len(data.records) != 1 else ''}): no held-out "
+            f"score. Give a held-out set with --eval-data FILE (eval_data=...).")
     return train_part, held, (
         f"Held-out score: {held.source}, set aside from training; --eval-data FILE "
         f"(eval_data=...) chooses another set, --eval-data none (eval_data=None) none.")
@@ -440,7 +440,8 @@ def _prepare_out_dir(out_dir: Path | None, resume: bool) -> str | None:
         if last is None:
             raise with_advice(
                 f"No checkpoint to resume in '{ckpt_root}'; train without {{fix}} first "
-                f"(checkpoints are saved every save_every steps).", "resume=True", "--resume")
+                f"(a run with an output folder saves a checkpoint every quarter of its steps).",
+                "resume=True", "--resume")
         return last
     blocked = next((p for p in (out_dir, *out_dir.parents) if p.exists() and not p.is_dir()),
                    None)
