@@ -10,7 +10,9 @@ One call serves all of them, and every record comes back normalized to
 
 Files are read by what they hold, not by their extension: JSON Lines or a JSON array (a
 `.json` written by `Dataset.to_json` is JSON Lines), gzipped or not, with or without a UTF-8
-byte order mark. CSV and Parquet files and `save_to_disk` folders are read by `datasets`.
+byte order mark. CSV and Parquet files (gzipped or not) and `save_to_disk` folders are read by
+`datasets`; their column names are matched to the known fields whatever their case
+('Instruction'), and a column that holds no text (numbers) is named once, for the file.
 
 Broken rows never end in a traceback: up to ten of them are listed in one error, each with
 its line (counted from 1), then how many more there are.
@@ -21,14 +23,22 @@ from __future__ import annotations
 import csv
 import difflib
 import gzip
+import io
 import json
 import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from course_lib.env import hub_offline
 from course_lib.errors import CourseError
-from course_lib.formatting.schemas import normalize_record
+from course_lib.formatting.schemas import (
+    KNOWN_FIELDS,
+    has_system_message,
+    normalize_record,
+    text_fields,
+)
 
 EMBEDDED_DATA_DIR = Path(__file__).parent.parent / "assets" / "data"
 ACCEPTED = ("JSON Lines or a JSON array (any extension), .csv or .parquet, each optionally "
@@ -36,6 +46,7 @@ ACCEPTED = ("JSON Lines or a JSON array (any extension), .csv or .parquet, each 
 MAX_ROW_ERRORS = 10  # enough to see a pattern; the rest are counted
 GZIP_MAGIC, PARQUET_MAGIC = b"\x1f\x8b", b"PAR1"
 DATA_SUFFIXES = {".json", ".jsonl", ".csv", ".parquet", ".gz", ".txt", ".arrow", ".tsv"}
+Split = str | Sequence[str]  # one split, or preferred ones in order: ("test", "validation")
 
 
 def embedded_sets() -> dict[str, Path]:
@@ -205,30 +216,66 @@ def read_json_rows(path: Path, name: str | None = None) -> list[tuple[str, Any]]
 
 
 # --- CSV, Parquet and save_to_disk folders: read by `datasets` ------------------------------
-def _datasets_rows(path: Path, name: str, kind: str, split: str) -> list[tuple[str, Any]]:
+@contextmanager
+def _quiet_datasets(bars: bool = False) -> Iterator[Any]:
+    """`datasets`, its own error log lines ("Failed to read file ...") off, and its progress
+    bars unless `bars`: a read that fails is said once, by our CourseError. Both restored."""
     import datasets  # deferred: about 3 s to import, and only these formats need it
+    from datasets.utils import logging as datasets_logging
 
-    quiet = datasets.utils.are_progress_bars_disabled()
-    datasets.disable_progress_bars()  # "Generating train split" bars are not the course's news
+    quiet, level = datasets.utils.are_progress_bars_disabled(), datasets_logging.get_verbosity()
+    if not bars:
+        datasets.disable_progress_bars()  # "Generating train split" bars: not the course's news
+    datasets_logging.set_verbosity(datasets_logging.CRITICAL)
     try:
-        if kind == "folder":
-            ds = _from_disk(datasets.load_from_disk(str(path), keep_in_memory=True), name, split)
-        elif kind == "parquet":
-            ds = datasets.Dataset.from_parquet(str(path), keep_in_memory=True)
-        else:  # every column as text: "007" stays "007", an empty cell stays ""
-            features = datasets.Features({c: datasets.Value("string") for c in _csv_header(path)})
-            ds = datasets.Dataset.from_csv(str(path), features=features, keep_default_na=False,
-                                           keep_in_memory=True)
+        yield datasets
+    finally:
+        datasets_logging.set_verbosity(level)
+        if not bars and not quiet:
+            datasets.enable_progress_bars()
+
+
+def _datasets_rows(path: Path, name: str, kind: str, split: Split) -> list[tuple[str, Any]]:
+    try:
+        with _quiet_datasets() as datasets:
+            if kind == "folder":
+                loaded = datasets.load_from_disk(str(path), keep_in_memory=True)
+                ds = _from_disk(loaded, name, split)
+            elif kind == "parquet":  # from memory, so that a gzipped one reads too
+                ds = datasets.Dataset(_parquet_table(path, name))
+            else:  # every column as text: "007" stays "007", an empty cell stays ""
+                features = datasets.Features({c: datasets.Value("string")
+                                              for c in _csv_header(path)})
+                ds = datasets.Dataset.from_csv(str(path), features=features,
+                                               keep_default_na=False, keep_in_memory=True)
     except CourseError:
         raise
     except Exception as err:  # datasets and pyarrow raise many types; the message matters
-        why = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
-        raise CourseError(f"{name} could not be read as {kind} ({type(err).__name__}: {why}); "
+        raise CourseError(f"{name} could not be read as {kind} ({_root_cause(err)}); "
                           f"accepted: {ACCEPTED}.") from None
-    finally:
-        if not quiet:
-            datasets.enable_progress_bars()
+    ds = _known_columns(ds, name)  # 'Instruction' read as 'instruction'; a number column named
     return [(f"{name} row {i}", row) for i, row in enumerate(ds.to_list(), start=1)]
+
+
+def _root_cause(err: BaseException) -> str:
+    """'ParserError: ...' from under datasets' 'An error occurred while generating the dataset'."""
+    while (err.__cause__ or err.__context__) is not None:
+        err = err.__cause__ or err.__context__
+    why = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
+    return f"{type(err).__name__}: {why}"
+
+
+def _parquet_table(path: Path, name: str):
+    """The file's table, gunzipped in memory first if gzipped (pyarrow reads no gzip)."""
+    import pyarrow.parquet as pq
+
+    data = path.read_bytes()
+    if data[:2] == GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as err:
+            raise CourseError(f"{name}: a broken gzip file ({err}); compress it again.") from None
+    return pq.read_table(io.BytesIO(data))
 
 
 def _csv_header(path: Path) -> list[str]:
@@ -237,13 +284,105 @@ def _csv_header(path: Path) -> list[str]:
         return next(csv.reader(f), [])
 
 
-def _from_disk(loaded, name: str, split: str):
-    """A DatasetDict folder holds splits: take `split`, or say which ones there are."""
+def _csv_rows(path: Path, name: str, errors: RowErrors) -> list[tuple[str, Any]]:
+    """A CSV's rows, read by `datasets` once the csv module has checked every line: pandas
+    stops at the first bad line, and says it in a log line of its own, not in its error."""
+    text = read_text(path, name)  # gunzipped, and bad UTF-8 named by its line
+    if not text.strip():
+        return []  # an empty file: the caller says it holds no rows
+    problems = _csv_problems(text, name)
+    for message in problems:
+        errors.add(message)
+    return [] if problems else _datasets_rows(path, name, "csv", "train")
+
+
+def _csv_problems(text: str, name: str) -> list[str]:
+    """Each line that pandas would not read as meant, with what to do; a header that cannot
+    name the columns is one error for the file."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # strict: see the except
+    problems, start = [], 1
+    try:
+        header = next(reader)
+        _check_csv_header(header, name)
+        start = reader.line_num + 1
+        for fields in reader:
+            # More fields than the header names: an unquoted comma inside a field.
+            if len(fields) > len(header):
+                problems.append(
+                    f"{name} line {start}: {len(fields)} fields but the header names "
+                    f"{len(header)} ({', '.join(header)}); put double quotes around a field "
+                    f"that holds a comma, e.g. \"What, is 3+5?\".")
+            start = reader.line_num + 1
+    except csv.Error as err:
+        # A quote left open swallows the rest of the file; other quirks pandas reads as written.
+        if "unexpected end of data" in str(err):
+            problems.append(f"{name} line {start}: a double quote opens a field that never "
+                            f"closes; close it, or write a quote inside a field as two (\"\").")
+    return problems
+
+
+def _check_csv_header(header: list[str], name: str) -> None:
+    """The first line must name the columns: a known one at least, each once, none blank."""
+    # No known column: most likely no header at all, the first example read as names.
+    if not KNOWN_FIELDS & {c.strip().lower() for c in header}:
+        raise CourseError(
+            f"{name} line 1 must be a header naming the columns (e.g. instruction,input,output "
+            f"or prompt,completion), but it reads {','.join(header)[:80]!r}; add a header line, "
+            f"or rename the columns to ones the course reads.")
+    # A blank or repeated name: pandas renames it ('Unnamed: 1', 'output.1'), and it is lost.
+    blank = [i for i, column in enumerate(header, start=1) if not column.strip()]
+    if blank:
+        raise CourseError(f"{name} line 1: column {blank[0]} of the header has no name; name "
+                          f"every column (e.g. instruction,input,output).")
+    twice = [column for column in dict.fromkeys(header) if header.count(column) > 1]
+    if twice:
+        raise CourseError(f"{name} line 1 names the column '{twice[0]}' twice; give each column "
+                          f"its own name, or remove one of them.")
+
+
+def _known_columns(ds, name: str):
+    """Columns named as the course reads them; one error for the file, not one per row, when
+    no column is known or one holds numbers."""
+    # 'Instruction', ' output' (after ", "): the known field, unless it is there already.
+    columns, renames = set(ds.column_names), {}
+    for column in ds.column_names:
+        known = column.strip().lower()
+        if known != column and known in KNOWN_FIELDS and known not in columns:
+            renames[column] = known
+            columns.add(known)
+    ds = ds.rename_columns(renames) if renames else ds
+    # No column the course reads: one sentence for the file, not the same one for every row.
+    if not KNOWN_FIELDS & set(ds.column_names):
+        raise CourseError(f"{name}: its columns ({', '.join(ds.column_names)}) match none the "
+                          f"course reads; rename them, e.g. to instruction, input, output or "
+                          f"prompt, completion.")
+    # A column of numbers: said in a table's terms (a row's advice would be JSON's).
+    for column in text_fields(ds.column_names):
+        dtype = getattr(ds.features.get(column), "dtype", "string")
+        if dtype not in ("string", "large_string", "null"):
+            raise CourseError(
+                f"{name}: column '{column}' holds {dtype}, not text; convert the column to text "
+                f"(e.g. df['{column}'] = df['{column}'].fillna('').astype(str)) and save again.")
+    return ds
+
+
+def _split_names(split: Split) -> tuple[str, ...]:
+    names = (split,) if isinstance(split, str) else tuple(split)
+    if not names:
+        raise ValueError("split names no split; give e.g. 'train' or ('test', 'validation')")
+    return names
+
+
+def _from_disk(loaded, name: str, split: Split):
+    """A DatasetDict folder holds splits: take the first of `split` it has, or say which it has."""
     if not hasattr(loaded, "keys"):
         return loaded
-    if split in loaded:
-        return loaded[split]
-    raise CourseError(f"{name} holds the splits {', '.join(loaded)} but no '{split}' split; "
+    names = _split_names(split)
+    for wanted in names:
+        if wanted in loaded:
+            return loaded[wanted]
+    wanted = " or ".join(f"'{n}'" for n in names)
+    raise CourseError(f"{name} holds the splits {', '.join(loaded)} but no {wanted} split; "
                       f"give the folder of one split, e.g. {name}/{next(iter(loaded))}.")
 
 
@@ -258,7 +397,7 @@ def _file_kind(path: Path) -> str:
     return "csv" if inner[-1:] == [".csv"] else "json"
 
 
-def _folder_rows(path: Path, name: str, split: str) -> list[tuple[str, Any]]:
+def _folder_rows(path: Path, name: str, split: Split) -> list[tuple[str, Any]]:
     if (path / "dataset_info.json").is_file() or (path / "dataset_dict.json").is_file():
         return _datasets_rows(path, name, "folder", split)
     inside = sorted(p.name for p in path.iterdir() if p.suffix.lower() in DATA_SUFFIXES)[:3]
@@ -285,28 +424,38 @@ def _no_such_path(name: str) -> CourseError:
                        f"a Hub id (owner/name), or an embedded set such as course:train.")
 
 
-def _hub_rows(hub_id: str, split: str) -> list[tuple[str, Any]]:
-    import datasets  # deferred: slow to import, and only needed here
-
-    try:
-        ds = datasets.load_dataset(hub_id, split=split)
-    except Exception as err:  # datasets raises many types; the message is what matters
-        text = str(err)
-        if hub_offline() or "offline" in text.lower() or "connect" in text.lower():
-            why = ("offline mode is on (HF_HUB_OFFLINE=1)" if hub_offline()
-                   else "the Hub cannot be reached")
-            raise CourseError(
-                f"Cannot load data set '{hub_id}' from the Hugging Face Hub because {why} "
-                f"and it is not in the local cache; use the embedded data instead: 'course:train'."
-            ) from None
-        raise CourseError(f"Could not load data set '{hub_id}': {text}") from None
+def _hub_rows(hub_id: str, split: Split) -> list[tuple[str, Any]]:
+    names = _split_names(split)
+    with _quiet_datasets(bars=True) as datasets:  # download bars are news; log lines are not
+        for i, wanted in enumerate(names):
+            try:
+                ds = datasets.load_dataset(hub_id, split=wanted)
+                break
+            except Exception as err:  # datasets raises many types; the message is what matters
+                # Not this split: try the next preferred one; the last one's error is said.
+                if i + 1 < len(names) and "Unknown split" in str(err):
+                    continue
+                raise _hub_error(hub_id, err) from None
+    ds = _known_columns(ds, hub_id)
     return [(f"{hub_id} row {i}", row) for i, row in enumerate(ds, start=1)]
 
 
-def _rows(name: str, split: str, errors: RowErrors) -> list[tuple[str, Any]]:
+def _hub_error(hub_id: str, err: Exception) -> CourseError:
+    text = str(err)
+    if hub_offline() or "offline" in text.lower() or "connect" in text.lower():
+        why = ("offline mode is on (HF_HUB_OFFLINE=1)" if hub_offline()
+               else "the Hub cannot be reached")
+        return CourseError(
+            f"Cannot load data set '{hub_id}' from the Hugging Face Hub because {why} "
+            f"and it is not in the local cache; use the embedded data instead: 'course:train'.")
+    return CourseError(f"Could not load data set '{hub_id}': {text}")
+
+
+def _rows(name: str, split: Split, errors: RowErrors) -> list[tuple[str, Any]]:
     sets = embedded_sets()
-    if name == "course":
-        name = f"course:{split}"
+    if name == "course":  # the first preferred split the course ships, e.g. course:eval
+        names = _split_names(split)
+        name = next((f"course:{n}" for n in names if f"course:{n}" in sets), f"course:{names[0]}")
     if name in sets:
         return json_rows(read_text(sets[name], name), name, errors)
     path = Path(name).expanduser()
@@ -316,15 +465,21 @@ def _rows(name: str, split: str, errors: RowErrors) -> list[tuple[str, Any]]:
         kind = _file_kind(path)
         if kind == "json":
             return json_rows(read_text(path, name), name, errors)
+        if kind == "csv":
+            return _csv_rows(path, name, errors)
         return _datasets_rows(path, name, kind, split)
     if _looks_like_path(name):
         raise _no_such_path(name)
     return _hub_rows(name, split)
 
 
-def load_raw_rows(source: str | Path, split: str = "train",
+def load_raw_rows(source: str | Path, split: Split = "train",
                   errors: RowErrors | None = None) -> list[tuple[str, Any]]:
     """Rows exactly as stored, each with where it came from ('data.jsonl line 3').
+
+    `split` is one split name or several in order of preference, e.g. ("test", "validation"):
+    a save_to_disk DatasetDict folder gives the first of them it holds, a Hub id the first
+    it has; a data file or a one-split folder has no splits, so `split` does not apply.
 
     Unreadable rows raise one CourseError listing them, unless `errors` is given: then they
     are added to it and the caller raises (after adding problems of its own).
@@ -348,9 +503,44 @@ def normalize_rows(rows: list[tuple[str, Any]], errors: RowErrors) -> list[dict[
     return records
 
 
-def load_records(source: str | Path = "course:train", split: str = "train") -> list[dict[str, str]]:
-    """Load and normalize every record; unusable rows raise one CourseError listing them."""
+def load_records(source: str | Path = "course:train",
+                 split: Split = "train") -> list[dict[str, str]]:
+    """Load and normalize every record; unusable rows raise one CourseError listing them.
+
+    `split`: one name, or preferred ones in order (see load_raw_rows).
+    """
     errors = RowErrors(str(source))
     records = normalize_rows(load_raw_rows(source, split, errors), errors)
     errors.check()
     return records
+
+
+def conversion_notes(rows: list[tuple[str, Any]]) -> list[str]:
+    """What normalizing does to rows that their author may not expect, one sentence per kind,
+    for callers to print with the data's other warnings (nothing is changed silently).
+
+        >>> system = {"role": "system", "content": "Be brief."}
+        >>> row = {"messages": [system, {"role": "user", "content": "Hi"},
+        ...                     {"role": "assistant", "content": "Hello."}]}
+        >>> conversion_notes([("d.jsonl line 1", row), ("d.jsonl line 4", row)])[0][:61]
+        '2 chat rows have a system message (lines 1, 4); the templates'
+    """
+    # A system message: the templates have no place for one, so it is trained as the input.
+    folded = [where for where, row in rows if has_system_message(row)]
+    if not folded:
+        return []
+    one = len(folded) == 1
+    return [f"{len(folded)} chat {'row has' if one else 'rows have'} a system message "
+            f"({_places(folded)}); the templates have no system part, so it became the "
+            f"'input' ('### Input:' in one_line and alpaca) and is trained as part of the "
+            f"prompt; put it in the user message, or remove it, if that is not what you want."]
+
+
+def _places(wheres: list[str], most: int = 5) -> str:
+    """'lines 1, 4' from ['d.jsonl line 1', 'd.jsonl line 4']: the source is named elsewhere."""
+    found = [re.search(r"(line|row|item|record) (\d+)$", w) for w in wheres]
+    if not all(found) or len({m.group(1) for m in found}) > 1:
+        return ", ".join(wheres[:most]) + (", ..." if len(wheres) > most else "")
+    numbers = [m.group(2) for m in found]
+    plural = found[0].group(1) + ("s" if len(numbers) > 1 else "")
+    return f"{plural} {', '.join(numbers[:most])}" + (", ..." if len(numbers) > most else "")

@@ -153,6 +153,23 @@ INSTRUCTION_NAMES = {"trl": "'prompt'", "chat": "the user message",
 # Which raw field holds the input and which the response, per field-based schema.
 FIELDS = {"course": ("input", "response"), "alpaca": ("input", "output"),
           "dolly": ("context", "response")}
+# The fields each schema reads as text (chat keeps its text inside 'messages'), and every
+# field any schema reads: a table column is checked against these once, not row by row.
+TEXT_FIELDS = {**{schema: ("instruction", *fields) for schema, fields in FIELDS.items()},
+               "trl": ("prompt", "completion"), "chat": (), "text": ("text",)}
+KNOWN_FIELDS = frozenset({"messages", *(f for fields in TEXT_FIELDS.values() for f in fields)})
+
+
+def text_fields(fields: Any) -> tuple[str, ...]:
+    """The fields that records with these keys are read from as text; () if no schema fits.
+
+        >>> text_fields(["instruction", "input", "output", "id"])
+        ('instruction', 'input', 'output')
+    """
+    try:
+        return TEXT_FIELDS[detect_schema(dict.fromkeys(fields))]
+    except CourseError:
+        return ()
 
 
 def _normalize_prompt_completion(record: dict[str, Any], text, where: str) -> dict[str, str]:
@@ -176,15 +193,73 @@ def _normalize_prompt_completion(record: dict[str, Any], text, where: str) -> di
 def _normalize_chat(messages: Any, where: str) -> dict[str, str]:
     if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
         raise CourseError(f"{where}: 'messages' must be a list of {{role, content}} objects.")
-    turns = [(m.get("role"), _as_text(m.get("content"), "content", where)) for m in messages]
+    # A message without 'role' (ShareGPT's 'from'/'value'): name the keys, not "roles [None]".
+    if not all("role" in m for m in messages):
+        raise CourseError(f"{where}: {_chat_keys_problem(messages)}")
+    turns = [(m["role"], _as_text(m.get("content"), "content", where)) for m in messages]
+    # Roles the templates do not take, or not one user turn then one assistant turn: say which.
+    problem = _roles_problem([r for r, _ in turns])
+    if problem:
+        raise CourseError(f"{where}: {problem}")
     system = [c for r, c in turns if r == "system"]
     dialog = [(r, c) for r, c in turns if r != "system"]
-    if [r for r, _ in dialog] != ["user", "assistant"]:
-        raise CourseError(
-            f"{where}: the course's templates take one user turn then one assistant turn; "
-            f"got roles {[r for r, _ in turns]}. Use TRL's chat path for multi-turn data."
-        )
     return {"instruction": dialog[0][1], "input": "\n".join(system), "response": dialog[1][1]}
+
+
+# Speaker names other chat formats use (ShareGPT's human/gpt, Gemini's model), as roles.
+ROLE_RENAMES = {"human": "user", "gpt": "assistant", "bot": "assistant", "model": "assistant",
+                "ai": "assistant", "chatgpt": "assistant"}
+
+
+def _chat_keys_problem(messages: list[dict[str, Any]]) -> str:
+    """What to rename when messages are not {role, content}: ShareGPT's, or any other keys."""
+    keys = sorted({k for m in messages for k in m})
+    if not {"from", "value"} & set(keys):
+        return (f"messages need 'role' and 'content' keys, but they have {keys}; rename "
+                f"them.")
+    speakers = [m.get("from") for m in messages if isinstance(m.get("from"), str)]
+    renames = [f"'{s}' to '{ROLE_RENAMES[s.lower()]}'" for s in dict.fromkeys(speakers)
+               if s.lower() in ROLE_RENAMES]
+    also = f", and {' and '.join(renames)}" if renames else ""
+    return (f"messages need 'role' and 'content' keys; this looks like ShareGPT "
+            f"('from'/'value'): rename them to 'role'/'content'{also}.")
+
+
+def _roles_problem(roles: list[Any]) -> str | None:
+    """Why these roles do not make one example (None if they do), with what to change."""
+    unknown = [r for i, r in enumerate(roles)  # each once, in order (a role may be a list)
+               if r not in ("system", "user", "assistant") and r not in roles[:i]]
+    if unknown:  # e.g. 'human'/'gpt': a rename, not multi-turn data
+        renames = [f"{r!r} to '{ROLE_RENAMES[r.lower()]}'"
+                   if isinstance(r, str) and r.lower() in ROLE_RENAMES
+                   else f"{r!r} to 'user' or 'assistant'" for r in unknown]
+        return (f"roles must be user and assistant (system allowed), but the row has {unknown}; "
+                f"rename {' and '.join(renames)}.")
+    dialog = [r for r in roles if r != "system"]
+    if dialog == ["user", "assistant"]:
+        return None
+    got = f"the course's templates take one user turn then one assistant turn; got roles {roles}"
+    if dialog.count("user") > 1:  # really a conversation: TRL trains those as chat
+        return f"{got}. Use TRL's chat path for multi-turn data."
+    if "assistant" not in dialog:
+        return f"{got}; add the assistant's answer after the user turn."
+    if "user" not in dialog:
+        return f"{got}; add the user's question before the assistant turn."
+    return f"{got}; give exactly one user turn, then one assistant turn."
+
+
+def has_system_message(record: Any) -> bool:
+    """Whether a chat row carries a system message, which normalize_record makes its 'input'
+    (the templates have no system part); records.conversion_notes counts such rows.
+
+        >>> has_system_message({"messages": [{"role": "system", "content": "Be brief."}]})
+        True
+    """
+    if not isinstance(record, dict):
+        return False
+    lists = [record.get("messages"), record.get("prompt")]  # chat, TRL's conversational prompt
+    return any(isinstance(m, dict) and m.get("role") == "system"
+               for messages in lists if isinstance(messages, list) for m in messages)
 
 
 def is_normalized(record: Any) -> bool:

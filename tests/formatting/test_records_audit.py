@@ -1,0 +1,204 @@
+"""What a practitioner's own files get when they are not quite right: gzipped Parquet, ragged
+or headerless CSV, number columns, other chat formats, header case, system messages, splits.
+
+Errors are checked as the `course` command prints them too: one `error:` line on stderr and
+no log line of a library before it.
+"""
+
+import gzip
+import json
+import logging
+
+import datasets
+import pandas as pd
+import pytest
+
+from course_lib.cli import main
+from course_lib.errors import CourseError
+from course_lib.formatting.records import load_raw_rows, load_records
+from course_lib.formatting.schemas import normalize_record
+
+ROWS = [{"instruction": "What is 2+2?", "input": "", "output": "4"},
+        {"instruction": "Translate to French", "input": "coffee", "output": "café"}]
+EXPECTED = [{"instruction": r["instruction"], "input": r["input"], "response": r["output"]}
+            for r in ROWS]
+
+
+def show_mask_error(capfd, caplog, path) -> list[str]:
+    """What `course show-mask --data PATH --row 1` prints to stderr when the file is refused,
+    once it is checked that no library logged a line of its own (its handler writes to the
+    stderr of when it was imported, which capfd does not see; caplog sees every record)."""
+    capfd.readouterr()
+    caplog.clear()
+    assert main(["show-mask", "--data", str(path), "--row", "1"]) == 2
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    return capfd.readouterr().err.splitlines()
+
+
+def test_gzipped_parquet_loads_and_a_broken_one_is_said_once(tmp_path, capfd, caplog):
+    plain = tmp_path / "p.parquet"
+    pd.DataFrame(ROWS).to_parquet(plain)
+    gz = tmp_path / "p.parquet.gz"
+    gz.write_bytes(gzip.compress(plain.read_bytes()))
+    assert load_records(gz) == EXPECTED
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(plain.read_bytes()[:-20])  # cut short: no footer
+    err = show_mask_error(capfd, caplog, broken)
+    assert len(err) == 1 and err[0].startswith(f"error: {broken} could not be read as parquet")
+
+
+def test_a_ragged_csv_names_each_line_and_says_to_quote(tmp_path, capfd, caplog):
+    path = tmp_path / "ragged.csv"
+    path.write_text("instruction,input,output\nWhat is 2+2?,,4\nWhat, is 3+5?,,8\n"
+                    "Say hi,,hi\nAdd 1, 2, 3,,6\n")
+    err = show_mask_error(capfd, caplog, path)
+    assert err == [
+        f"error: {path}: 2 rows cannot be used; fix them and run again:",
+        '  line 3: 4 fields but the header names 3 (instruction, input, output); put double '
+        'quotes around a field that holds a comma, e.g. "What, is 3+5?".',
+        "  line 5: 5 fields but the header names 3 (instruction, input, output); put double "
+        'quotes around a field that holds a comma, e.g. "What, is 3+5?".']
+    path.write_text('instruction,input,output\n"What, is 3+5?",,8\n')  # quoted: read as one
+    assert load_records(path)[0]["instruction"] == "What, is 3+5?"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("What is 2+2?,,4\nWhat is 3+5?,,8\n",
+     "line 1 must be a header naming the columns (e.g. instruction,input,output or "
+     "prompt,completion), but it reads 'What is 2+2?,,4'; add a header line, or rename the "
+     "columns to ones the course reads."),
+    ("instruction,,output\nWhat is 2+2?,,4\n",
+     "line 1: column 2 of the header has no name; name every column (e.g. "
+     "instruction,input,output)."),
+    ("instruction,output,output\nWhat is 2+2?,4,5\n",  # pandas kept one 'output' of the two
+     "line 1 names the column 'output' twice; give each column its own name, or remove one of "
+     "them."),
+    ('instruction,input,output\nWhat is 2+2?,,4\n"Say ""hi"",,hi\nSay bye,,bye\n',
+     'line 3: a double quote opens a field that never closes; close it, or write a quote '
+     'inside a field as two ("").'),
+])
+def test_a_csv_header_or_quote_that_cannot_be_read_is_named(tmp_path, capfd, caplog, text,
+                                                            message):
+    path = tmp_path / "d.csv"
+    path.write_text(text)
+    assert show_mask_error(capfd, caplog, path) == [f"error: {path} {message}"]
+
+
+def test_what_pandas_says_is_in_the_error_and_nothing_before_it(tmp_path, capfd, caplog,
+                                                                  monkeypatch):
+    class Chunks:  # pd.read_csv(..., iterator=True) on a file that pandas cannot parse
+        def __iter__(self):
+            raise pd.errors.ParserError("Error tokenizing data. C error: Buffer overflow caught")
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(pd, "read_csv", lambda *args, **kwargs: Chunks())
+    path = tmp_path / "d.csv"
+    path.write_text("instruction,output\nWhat is 2+2?,4\n")
+    err = show_mask_error(capfd, caplog, path)
+    assert len(err) == 1, err  # no "Failed to read file ..." from datasets first
+    assert err[0].startswith(f"error: {path} could not be read as csv (ParserError: Error "
+                             f"tokenizing data. C error: Buffer overflow caught)")
+
+
+def test_a_column_of_numbers_is_named_in_column_terms(tmp_path):
+    rows = [{**r, "output": n} for n, r in enumerate(ROWS)]
+    pd.DataFrame(rows).to_parquet(tmp_path / "n.parquet")
+    datasets.Dataset.from_list(rows).save_to_disk(str(tmp_path / "saved"))
+    for path in (tmp_path / "n.parquet", tmp_path / "saved"):
+        with pytest.raises(CourseError) as caught:
+            load_records(path)
+        assert str(caught.value) == (
+            f"{path}: column 'output' holds int64, not text; convert the column to text "
+            f"(e.g. df['output'] = df['output'].fillna('').astype(str)) and save again.")
+    # A number column no schema reads as text (an id) is no problem.
+    pd.DataFrame([{**r, "id": 7} for r in ROWS]).to_parquet(tmp_path / "ids.parquet")
+    assert load_records(tmp_path / "ids.parquet") == EXPECTED
+
+
+def test_column_names_match_the_known_fields_whatever_their_case(tmp_path, capfd, caplog):
+    path = tmp_path / "case.csv"
+    path.write_text("Instruction, Input, Output\nWhat is 2+2?,,4\nTranslate to French,"
+                    "coffee,café\n")
+    assert load_records(path) == EXPECTED
+    pd.DataFrame(ROWS).rename(columns=str.upper).to_parquet(tmp_path / "case.parquet")
+    assert load_records(tmp_path / "case.parquet") == EXPECTED
+    # Columns the course does not read at all: said once for the file, not once per row.
+    pd.DataFrame([{"q": "What is 2+2?", "a": "4"}] * 30).to_parquet(tmp_path / "qa.parquet")
+    err = show_mask_error(capfd, caplog, tmp_path / "qa.parquet")
+    assert err == [f"error: {tmp_path / 'qa.parquet'}: its columns (q, a) match none the course "
+                   f"reads; rename them, e.g. to instruction, input, output or prompt, "
+                   f"completion."]
+
+
+def chat(*turns, keys=("role", "content")):
+    return {"messages": [dict(zip(keys, turn, strict=True)) for turn in turns]}
+
+
+@pytest.mark.parametrize("record, message", [
+    (chat(("human", "What is 2+2?"), ("gpt", "4")),
+     "roles must be user and assistant (system allowed), but the row has ['human', 'gpt']; "
+     "rename "
+     "'human' to 'user' and 'gpt' to 'assistant'."),
+    (chat(("human", "What is 2+2?"), ("gpt", "4"), keys=("from", "value")),
+     "messages need 'role' and 'content' keys; this looks like ShareGPT ('from'/'value'): "
+     "rename them to 'role'/'content', and 'human' to 'user' and 'gpt' to 'assistant'."),
+    (chat(("user", "What is 2+2?")),
+     "the course's templates take one user turn then one assistant turn; got roles ['user']; "
+     "add the assistant's answer after the user turn."),
+    (chat(("user", "a"), ("assistant", "b"), ("user", "c"), ("assistant", "d")),
+     "the course's templates take one user turn then one assistant turn; got roles ['user', "
+     "'assistant', 'user', 'assistant']. Use TRL's chat path for multi-turn data."),
+])
+def test_chat_rows_are_told_what_to_rename(record, message):
+    with pytest.raises(CourseError) as caught:
+        normalize_record(record, "d.jsonl line 1")
+    assert str(caught.value) == f"d.jsonl line 1: {message}"
+
+
+def test_a_system_message_made_the_input_is_reported(tmp_path):
+    from course_lib.formatting.records import conversion_notes
+
+    system = chat(("system", "Be brief."), ("user", "What is 2+2?"), ("assistant", "4"))
+    path = tmp_path / "chat.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in [system, chat(("user", "Hi"),
+                                                                    ("assistant", "Hi!")),
+                                                       system]))
+    rows = load_raw_rows(path)
+    assert normalize_record(*rows[0][::-1])["input"] == "Be brief."  # as before, but said:
+    assert conversion_notes(rows) == [
+        "2 chat rows have a system message (lines 1, 3); the templates have no system part, so "
+        "it became the 'input' ('### Input:' in one_line and alpaca) and is trained as part of "
+        "the prompt; put it in the user message, or remove it, if that is not what you want."]
+    assert conversion_notes(rows[1:2]) == []
+
+
+def test_a_split_can_be_several_names_in_order_of_preference(tmp_path, monkeypatch):
+    data = datasets.Dataset.from_list(ROWS)
+    folder = tmp_path / "dd"
+    datasets.DatasetDict({"train": data, "validation": data.select([1])}).save_to_disk(
+        str(folder))
+    assert load_records(folder, split=("test", "validation")) == EXPECTED[1:]
+    assert load_records(folder) == EXPECTED  # "train", as always
+    with pytest.raises(CourseError) as caught:
+        load_records(folder, split=("test", "eval"))
+    assert str(caught.value) == (f"{folder} holds the splits train, validation but no 'test' or "
+                                 f"'eval' split; give the folder of one split, e.g. "
+                                 f"{folder}/train.")
+    data.to_json(str(tmp_path / "d.jsonl"))  # a file has no splits: split does not apply
+    assert load_records(tmp_path / "d.jsonl", split=("test", "validation")) == EXPECTED
+    # A Hub id: each name is asked for in turn until the data set has one.
+    asked = []
+
+    def load_dataset(hub_id, split):
+        asked.append(split)
+        if split != "validation":
+            raise ValueError(f'Unknown split "{split}". Should be one of [\'train\', '
+                             f'\'validation\'].')
+        return data
+
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    monkeypatch.chdir(tmp_path)
+    assert load_records("owner/set", split=("test", "validation")) == EXPECTED
+    assert asked == ["test", "validation"]
