@@ -88,6 +88,38 @@ def test_rows_in_another_template_are_named_by_line(capsys, tmp_path, toy_model_
            in out
 
 
+def test_a_saved_dataset_dict_is_scored_on_its_test_split(capsys, tmp_path, toy_model_dir):
+    splits = datasets.DatasetDict({"train": datasets.Dataset.from_list(ROWS[:20]),
+                                   "test": datasets.Dataset.from_list(ROWS[30:33])})
+    splits.save_to_disk(str(tmp_path / "dd"))
+    code, out, err = train_cli(capsys, toy_model_dir, tmp_path / "dd", tmp_path / "a",
+                               "--eval-data", tmp_path / "dd")  # it scored the train split
+    assert code == 0, err
+    assert "also in the training data" not in out
+    assert RunHistory.load(tmp_path / "a").eval_examples == 3
+    code, out, err = run_eval(capsys, toy_model_dir, tmp_path / "dd", tmp_path / "e")
+    assert code == 0, err
+    assert f"3 questions from {tmp_path / 'dd'}" in out
+
+
+def run_eval(capsys, model, data, out):
+    code = main([str(a) for a in ("eval", model, "--data", data, "--out", out, "--samples", 0)])
+    stdout, stderr = capsys.readouterr()
+    return code, stdout, stderr
+
+
+def test_a_chat_system_message_made_the_input_is_said(capsys, tmp_path, toy_model_dir):
+    chat = [{"messages": [{"role": "system", "content": "Be brief."},
+                          {"role": "user", "content": r["instruction"]},
+                          {"role": "assistant", "content": r["output"]}]} for r in ROWS[:12]]
+    path = tmp_path / "chat.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in chat))
+    code, out, err = train_cli(capsys, toy_model_dir, path, tmp_path / "a", "--eval-data", "none")
+    assert code == 0, err
+    assert "12 chat rows have a system message (lines 1, 2, 3, 4, 5, ...); the templates have " \
+           "no system part, so it became the 'input'" in out
+
+
 def test_course_data_keeps_the_course_eval_set(capsys, tmp_path, toy_model_dir):
     code, out, _ = train_cli(capsys, toy_model_dir, "course:train", tmp_path / "run")
     assert code == 0 and "held out" not in out

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from course_lib.errors import CourseError
-from course_lib.formatting.records import load_raw_rows
+from course_lib.formatting.records import HELD_OUT_SPLITS, load_raw_rows
 from course_lib.formatting.schemas import normalize_record
 
 # The fields that hold an answer in the schemas the course reads; a row with none of them
@@ -58,7 +58,7 @@ def eval_rows(data: str | Path | Sequence[dict] | EvalData = "course:eval_styles
     if isinstance(data, EvalData):
         return data
     if isinstance(data, str | Path):
-        source, raw = str(data), load_raw_rows(data)
+        source, raw = str(data), load_raw_rows(data, HELD_OUT_SPLITS)  # not its train split
     else:
         source, raw = "rows", [(f"row {i}", row) for i, row in enumerate(data)]
     raw = raw[:limit] if limit is not None else raw

@@ -47,6 +47,7 @@ MAX_ROW_ERRORS = 10  # enough to see a pattern; the rest are counted
 GZIP_MAGIC, PARQUET_MAGIC = b"\x1f\x8b", b"PAR1"
 DATA_SUFFIXES = {".json", ".jsonl", ".csv", ".parquet", ".gz", ".txt", ".arrow", ".tsv"}
 Split = str | Sequence[str]  # one split, or preferred ones in order: ("test", "validation")
+HELD_OUT_SPLITS = ("test", "validation")  # the splits a held-out score may use, never train
 
 
 def embedded_sets() -> dict[str, Path]:

@@ -26,7 +26,14 @@ from typing import Any
 
 from course_lib.env import evaluating
 from course_lib.errors import CourseError
-from course_lib.formatting.records import RowErrors, load_raw_rows, load_records, normalize_rows
+from course_lib.formatting.records import (
+    RowErrors,
+    Split,
+    conversion_notes,
+    load_raw_rows,
+    load_records,
+    normalize_rows,
+)
 from course_lib.formatting.schemas import normalize_record
 from course_lib.formatting.stats import check_consistent_templates
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template
@@ -59,8 +66,10 @@ def _is_tokenized(rows: Sequence[Any]) -> bool:
     )
 
 
-def load_data(data: str | Path | Sequence[dict[str, Any]] | Records) -> Records:
-    """Load and normalize a source or a list of records; every unusable row in one error."""
+def load_data(data: str | Path | Sequence[dict[str, Any]] | Records,
+              split: Split = "train") -> Records:
+    """Load and normalize a source or a list of records; every unusable row in one error.
+    `split`: which split of a saved DatasetDict or Hub set (held-out data: HELD_OUT_SPLITS)."""
     if isinstance(data, Records):
         return data
     if not isinstance(data, str | Path):
@@ -68,7 +77,7 @@ def load_data(data: str | Path | Sequence[dict[str, Any]] | Records) -> Records:
         return Records(f"{len(data)} given records", records, raw=list(data))
     source = str(data)
     errors = RowErrors(source)
-    rows = load_raw_rows(data, errors=errors)
+    rows = load_raw_rows(data, split, errors=errors)
     records = normalize_rows(rows, errors)
     errors.check()
     if not rows:
@@ -108,8 +117,10 @@ def prepare_training_data(
     mixed = check_consistent_templates([loaded.raw[i] for i in dicts],
                                        [loaded.where[i] for i in dicts] if loaded.where else ())
     twice = templated_twice(loaded.records, loaded.where)
+    places = loaded.where or [f"record {i}" for i in range(len(loaded.raw))]
+    converted = conversion_notes(list(zip(places, loaded.raw, strict=False)))
     return replace(prepared, source=loaded.source, where=loaded.where,
-                   warnings=prepared.warnings + mixed + twice)
+                   warnings=prepared.warnings + mixed + twice + converted)
 
 
 def prepare_eval_examples(

@@ -40,6 +40,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from course_lib.env import SMALL_MODEL_PARAMS, DeviceChoice, choose_device, choose_threads
 from course_lib.errors import CourseError, with_advice
+from course_lib.formatting.records import HELD_OUT_SPLITS
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
 from course_lib.loading import default_lora, load_model_and_tokenizer
 from course_lib.masking.labels import IGNORE_INDEX, Masking, PadCollator, PreparedData
@@ -259,7 +260,8 @@ def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, mode
     if eval_data is None:
         return ready, HeldOut([])
     if isinstance(eval_data, str | Path):
-        eval_data = load_data(eval_data)  # once: read for the overlap check and the labels
+        # Once: read for the overlap check and the labels; a saved DatasetDict's test split.
+        eval_data = load_data(eval_data, HELD_OUT_SPLITS)
     held = prepare_eval_examples(eval_data, tokenizer, limit, template, eval_limit)
     # New rows only: the course's own held-out set is checked by tests/world, not every run.
     notes = [held_out_note(held, eval_limit)] if not _name_of(eval_data).startswith(
