@@ -95,15 +95,21 @@ def _row_number(message: str) -> int:
 
 
 # --- JSON: JSON Lines or one array, told apart by content -----------------------------------
-def read_text(path: Path, name: str | None = None) -> str:
-    """A text file's content: gunzipped if gzipped, UTF-8 with an optional byte order mark."""
-    name = name or str(path)
+def read_bytes(path: Path, name: str) -> bytes:
+    """A file's bytes, gunzipped if gzipped (told by content, not by the name's .gz)."""
     data = path.read_bytes()
     if data[:2] == GZIP_MAGIC:
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError) as err:
             raise CourseError(f"{name}: a broken gzip file ({err}); compress it again.") from None
+    return data
+
+
+def read_text(path: Path, name: str | None = None) -> str:
+    """A text file's content: gunzipped if gzipped, UTF-8 with an optional byte order mark."""
+    name = name or str(path)
+    data = read_bytes(path, name)
     try:
         return data.decode("utf-8-sig")  # the "-sig" drops a byte order mark (Windows editors)
     except UnicodeDecodeError as err:
@@ -270,13 +276,7 @@ def _parquet_table(path: Path, name: str):
     """The file's table, gunzipped in memory first if gzipped (pyarrow reads no gzip)."""
     import pyarrow.parquet as pq
 
-    data = path.read_bytes()
-    if data[:2] == GZIP_MAGIC:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as err:
-            raise CourseError(f"{name}: a broken gzip file ({err}); compress it again.") from None
-    return pq.read_table(io.BytesIO(data))
+    return pq.read_table(io.BytesIO(read_bytes(path, name)))
 
 
 def _csv_header(path: Path) -> list[str]:
