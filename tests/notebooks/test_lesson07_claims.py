@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from course_lib.cli import main as course
 from course_lib.experiments.catalogue import EXPERIMENTS
 from course_lib.experiments.runner import arms_to_run, run_experiment, run_settings
 from course_lib.formatting.records import load_raw_rows, load_records
@@ -25,7 +26,7 @@ from course_lib.formatting.schemas import detect_template
 from course_lib.formatting.stats import check_consistent_templates
 from course_lib.loading import load_model_and_tokenizer
 from course_lib.training.settings import RECIPE, default_learning_rate, lora_settings
-from course_lib.world.eval_styles import UNSEEN
+from course_lib.world.eval_styles import NOT_KNOWN_IN_STATEMENT_FORM, UNSEEN
 from course_lib.world.phrasings import ARITHMETIC, TUNING
 
 CACHE = Path(__file__).resolve().parents[2] / "lessons" / "runs" / "experiments"
@@ -71,9 +72,9 @@ def test_l07_lesson_runs_the_steps_these_tests_measure():
 
 def test_l07_54_runs_of_640_examples_each():
     """L07 §0: "this lesson's 54 fine-tunes (eight experiments, 60 arms and seeds, six of which
-    train exactly alike and run once) ... each run is 40 steps of batch 16 (lesson 04's budget:
-    640 examples, less than one pass over the 855 records of `course:train` and a seventh of
-    the recipe's 4,794)"."""
+    train exactly alike and run once) ... each run is 40 steps of batch 16 (the budget of lesson
+    04's loop by hand: 640 examples, less than one pass over the 855 records of `course:train`
+    and a seventh of the recipe's 4,794)"."""
     arms = [(e, arm) for e in EXPERIMENTS.values() for arm in arms_to_run(e)]
     assert len(EXPERIMENTS) == 8 and 3 * len(arms) == 60
     runs = {json.dumps(run_settings(e, arm, seed, STEPS, "tiny"), sort_keys=True, default=str)
@@ -255,12 +256,14 @@ def test_l07_style_leak_shows_with_every_weight_trained(results):
 
 
 def test_l07_balance_arms_are_399_rows():
-    """L07 §7: "399 arithmetic rows, or 399 rows drawn from every task"."""
+    """L07 §7: "399 arithmetic rows, or 399 rows drawn from every task" and "more than twice as
+    many arithmetic rows as the mixed one (399 against 183)"."""
     arithmetic = [row for _, row in load_raw_rows("course:variant_balance_arithmetic")]
     mixed = [row for _, row in load_raw_rows("course:variant_balance_mixed")]
     assert len(arithmetic) == len(mixed) == 399
     assert {row["kind"] for row in arithmetic} == set(ARITHMETIC)
     assert {row["kind"] for row in mixed} == set(TUNING)
+    assert sum(row["kind"] in ARITHMETIC for row in mixed) == 183
 
 
 def test_l07_specialising_costs_the_other_tasks(results):
@@ -338,10 +341,15 @@ def test_l07_forgetting_arms_train_what_they_name_at_1e_3():
 
 def test_l07_forgetting_counts_56_facts_and_lora_still_rambles(results):
     """L07 §8: "the share of the 56 held-out facts the model still completes in statement
-    form" and "LoRA kept everything because it barely changed the model: ... about half of its
-    answers still run on instead of stopping, as every answer of the base model does"."""
+    form" (§7: "The 56 are every held-out fact of `course:eval` ...: the 54 that
+    `course:eval_styles` asks about and two more, 5+2 and 1*8") and "LoRA kept everything
+    because it barely changed the model: ... about half of its answers still run on instead of
+    stopping, as every answer of the base model does"."""
     r = measured(results, "forgetting")
-    assert len(r.base_statements) == 56
+    assert len(r.base_statements) == 56 == len(load_records("course:eval"))
+    styles = {row["group"] for _, row in load_raw_rows("course:eval_styles")}
+    assert len(styles) == 54 and NOT_KNOWN_IN_STATEMENT_FORM == {"add:5+2", "mul:1*8"}
+    assert not styles & NOT_KNOWN_IN_STATEMENT_FORM
 
     def share(run, check):
         return sum(check(row) for row in run.rows) / len(run.rows)
@@ -355,6 +363,40 @@ def test_l07_forgetting_counts_56_facts_and_lora_still_rambles(results):
     # (The base model stopping in none: test_l06_the_base_model_fails_every_check_...)
     assert all(share(run, lambda row: not row["checks"]["no_template_leak"]) > 0.15
                for run in r.runs["LoRA"])
+
+
+def test_l07_the_report_on_a_file_of_your_own(tmp_path, capsys):
+    """L07 §9: "`8 of 9 examples ... ready for training`: 10 rows were read, 1 is held out
+    (below), and 8 of the other 9 will train", line 10 "cut to max_length=128" and "skipped: no
+    trained token left", line 9's prompt "already holds template markers", a "Held-out score"
+    line, and no line saying the data is far outside what the model knows (the lesson's file)."""
+    rows = [{"instruction": f"What is {a}+{b}?", "input": "", "output": str(a + b)}
+            for a, b in [(3, 4), (6, 2), (8, 1), (2, 7), (5, 5), (9, 3)]]
+    rows += [{"instruction": "Name the capital of Spain.", "input": "", "output": "Madrid"},
+             {"instruction": "What does a dog say?", "input": "", "output": "woof"},
+             {"instruction": "### Instruction: What is the opposite of big? ### Response:",
+              "input": "", "output": "small"},
+             {"instruction": "Name the capital of the country in the text.",
+              "input": "France is a country in Europe. " * 40, "output": "Paris"}]
+    lesson = json.loads((CACHE.parents[1] / "07_mistakes_measured.ipynb").read_text("utf-8"))
+    code = "".join("".join(c["source"]) for c in lesson["cells"] if c["cell_type"] == "code")
+    assert '"input": "France is a country in Europe. " * 40' in code and '"128"' in code
+    mine = tmp_path / "mine.json"
+    mine.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert course(["train", "--model", "tiny", "--data", str(mine), "--max-length", "128",
+                   "--steps", "5", "--quiet", "--out", str(tmp_path / "run")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+
+    def line(start):
+        [found] = [text for text in lines if text.startswith(start)]
+        return found
+
+    assert line("8 of 9 examples")
+    assert "(line 10)" in line("1 was cut to max_length=128") and "(line 10)" in line(
+        "1 was skipped: no trained token left")
+    assert "(line 9)" in line("1 prompt already holds template markers")
+    assert line("Held-out score") and line("threads")
+    assert not any("far outside" in text for text in lines)
 
 
 # --- At the recipe's 500 steps: the figures each section quotes from `course experiment NAME` --

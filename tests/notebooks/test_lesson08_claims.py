@@ -6,17 +6,21 @@ nine runs (about 90 s on 2 cores). When a rebuild of the model, the data or the 
 a result, the test quoting the sentence fails and the lesson's prose must change with it.
 """
 
+import json
 from pathlib import Path
 
 import pytest
 import torch
 from peft import LoraConfig, get_peft_model
 
+from course_lib.cli import main as course
 from course_lib.experiments.runner import run_experiment
 from course_lib.experiments.ways_to_train import ways_to_train
+from course_lib.formatting.records import load_records
 from course_lib.loading import PRESETS, load_model_and_tokenizer, preset_config
 from course_lib.masking.labels import IGNORE_INDEX, prepare_examples
 from course_lib.masking.packing import leak_per_example, pack
+from course_lib.training.history import RunHistory
 from course_lib.training.memory import (
     count_parameters,
     estimate_memory,
@@ -212,3 +216,23 @@ def test_l08_without_position_ids_packed_examples_attend_to_each_other():
     given = leak_per_example(base, examples, row, use_position_ids=True)
     assert dropped[0] < 1e-4 and min(dropped[1:]) > 0.01
     assert max(given) < 1e-4
+
+
+@pytest.mark.slow
+def test_l08_two_processes_match_one_to_the_digits_printed(tmp_path):
+    """L08 §4: "To the four digits printed, yes; to the last digit, not necessarily. The first
+    step's losses are identical ... the losses differed from the second step on, in about the
+    seventh significant digit" (the lesson's two runs: 6 steps, one process of 16 against two of
+    8, on the CPU)."""
+    data = tmp_path / "train.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in load_records("course:train")[:96]))
+    args = ["train", "--model", "tiny", "--data", str(data), "--eval-data", "none", "--steps",
+            "6", "--quiet", "--threads", "1", "--cpu"]
+    assert course([*args, "--batch-size", "16", "--out", str(tmp_path / "one")]) == 0
+    assert course([*args, "--batch-size", "8", "--processes", "2",
+                   "--out", str(tmp_path / "two")]) == 0
+    one, two = RunHistory.load(tmp_path / "one"), RunHistory.load(tmp_path / "two")
+    assert (one.world_size, two.world_size) == (1, 2) and len(two.train_loss) == 6
+    assert one.train_loss[0] == two.train_loss[0]
+    assert [f"{a:.4f}" for a in one.train_loss] == [f"{b:.4f}" for b in two.train_loss]
+    assert two.train_loss == pytest.approx(one.train_loss, rel=1e-5)

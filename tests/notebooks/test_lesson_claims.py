@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from datasets import Dataset
 from transformers import DataCollatorForLanguageModeling
+from transformers.trainer_callback import PrinterCallback
 from transformers.utils import logging as hf_logging
 from trl import SFTConfig, SFTTrainer
 from trl.trainer.sft_trainer import DataCollatorForLanguageModeling as TrlCollator
@@ -39,7 +40,7 @@ from course_lib.evaluation.generation import (
     settings_from,
 )
 from course_lib.evaluation.inspect_model import next_token_probabilities
-from course_lib.evaluation.report import EvalOptions, evaluate
+from course_lib.evaluation.report import EvalOptions, evaluate, sampling_consistency
 from course_lib.evaluation.review import metric_agreement, review_items, rubric_ratings
 from course_lib.formatting.chat import (
     CHAT_TEMPLATE_WITHOUT_MARKERS,
@@ -74,14 +75,16 @@ from course_lib.masking.template_search import (
 )
 from course_lib.masking.trl_labels import chat_example, checkpointing_off, trl_prepare
 from course_lib.masking.view import show_mask
+from course_lib.training.held_out import response_metrics
 from course_lib.training.history import RunHistory
 from course_lib.training.loop_by_hand import train_by_hand
 from course_lib.training.run_cache import trained_once
 from course_lib.training.runner import TrainResult, train
-from course_lib.training.settings import RECIPE
+from course_lib.training.settings import RECIPE, default_learning_rate
 from course_lib.training.with_trl import compare_labels, trainer_examples
 from course_lib.world.eval_styles import UNSEEN
 from course_lib.world.paraphrases import paraphrase_pairs
+from course_lib.world.phrasings import ARITHMETIC
 from course_lib.world.tuning_data import train_with_facts
 
 # Where the headless lessons keep trained_once's runs (lesson 06): read, not trained again.
@@ -616,6 +619,32 @@ def test_l05_the_prompt_ends_with_the_marker_and_trl_appends_the_eos(tiny, lesso
                for ex in lesson05_trl.examples)
 
 
+@pytest.mark.slow
+def test_l05_trl_and_the_course_runner_give_the_same_held_out_numbers(tiny, tmp_path):
+    """L05: "The same, to every digit printed" (the held-out response loss, 3 decimals, and the
+    accuracy, one decimal of a percent, of TRL's SFTTrainer and of `train()` with the same
+    configuration: 40 steps of 16, every weight, seed 0)."""
+    tok = tiny[1]
+    records = load_records("course:train")
+    model = load_model_and_tokenizer("tiny")[0]
+    n_params = sum(p.numel() for p in model.parameters())
+    config = _sft_config(tmp_path, max_steps=40, per_device_train_batch_size=16,
+                         completion_only_loss=True, seed=0, save_strategy="no",
+                         learning_rate=default_learning_rate(n_params, lora=False))
+    data = Dataset.from_list([to_prompt_completion(r) for r in records])
+    trainer = SFTTrainer(model=model, args=config, processing_class=tok, train_dataset=data)
+    trainer.remove_callback(PrinterCallback)
+    trainer.train()
+    ours = train("tiny", data="course:train", eval_data=None, max_steps=40, batch_size=16,
+                 learning_rate=config.learning_rate, freeze=(), seed=0, progress=False,
+                 verbose=False)
+    held_out = prepare_examples(load_records("course:eval"), tok).examples
+    trl_m, ours_m = (response_metrics(m, held_out, tok.pad_token_id)
+                     for m in (trainer.model, ours.model))
+    assert f"{trl_m.loss:.3f}" == f"{ours_m.loss:.3f}"
+    assert f"{trl_m.accuracy:.1%}" == f"{ours_m.accuracy:.1%}" and trl_m.tokens == ours_m.tokens
+
+
 def test_l05_lesson04s_run_used_the_recipe_not_this_configuration(tiny):
     """L05: "Lesson 04's masked run used `train()`'s defaults, the course's recipe (more data,
     more steps, most weights frozen), so it is not the run to compare with"."""
@@ -741,8 +770,9 @@ def lesson06_report(lesson04_runs):
 
 def test_l06_eval_styles_asks_54_facts_5_or_6_ways():
     """L06: "298 questions about 54 facts the models never saw in tuning, each fact asked 5 or 6
-    ways" and "every fact in the *guide's* form ..., in one phrasing taken from the tuning data
-    (`tuning`), and in 4 of 6 styles phrased in words the tuning data never uses"."""
+    ways" and "every arithmetic fact (28 of the 54) in the *guide's* form ("What is 5+5?"; the
+    other tasks have no such form), every fact in one phrasing taken from the tuning data
+    (`tuning`), and every fact in 4 of 6 styles phrased in words the tuning data never uses"."""
     rows = eval_rows("course:eval_styles").rows
     groups = {}
     for row in rows:
@@ -753,6 +783,9 @@ def test_l06_eval_styles_asks_54_facts_5_or_6_ways():
         unseen = [style for style in styles if style in UNSEEN]
         assert styles.count("tuning") == 1 and styles.count("guide") <= 1
         assert len(unseen) == len(set(unseen)) == 4 and len(UNSEEN) == 6
+    guide = {row["group"] for row in rows if row["style"] == "guide"}
+    arithmetic = {row["group"] for row in rows if row["kind"] in ARITHMETIC}
+    assert guide == arithmetic and len(guide) == 28
 
 
 @pytest.mark.slow
@@ -805,6 +838,45 @@ def test_l06_seen_and_unseen_phrasings(lesson06_report):
     assert all(abs(styles[name].k - k) <= 1 for name, k in quoted.items())
     # "then embedded and polite": no other unseen style is more than one answer below polite.
     assert all(styles[name].k >= quoted["polite"] - 1 for name in UNSEEN if name not in quoted)
+
+
+@pytest.mark.slow
+@ONE_WORKER
+def test_l06_a_spanish_answer_can_pass_the_language_check_and_be_wrong(lesson06_report):
+    """L06: "an answer can pass it and still be wrong (in our run, the masked model's "cinco" for
+    "hello"), and exact match is what catches that"."""
+    spanish = [r for r in lesson06_report.rows["masked"] if r["kind"] == "spanish"]
+    wrong_spanish = [r for r in spanish if r["checks"]["language_ok"] and not r["exact_match"]]
+    assert wrong_spanish
+    assert any(r["response"] == "cinco" and r["reference"] == "hola" for r in wrong_spanish)
+
+
+@pytest.fixture(scope="module")
+def lesson06_sampled(lesson04_runs):
+    """Lesson 06's table as the lesson makes it, with its three samples per question."""
+    return evaluate({"base": "tiny", "masked": lesson04_runs["response"],
+                     "unmasked": lesson04_runs["none"]}, "course:eval_styles")
+
+
+@pytest.mark.slow
+@ONE_WORKER
+def test_l06_samples_repeat_the_greedy_answer_on_seen_and_unseen_phrasings(lesson06_sampled):
+    """L06: "it repeats its greedy answer in about nine samples of ten on seen and on unseen
+    phrasings alike (we measured 0.93 and 0.91, intervals overlapping). The unmasked model
+    repeats it less often, and less often on unseen phrasings than on seen ones (0.78 and
+    0.71) ... (the masked model is the more stable on both)"."""
+    report = lesson06_sampled
+    agree = {(model, seen): sampling_consistency(
+                 [r for r in report.rows[model] if r["seen"] is seen], report.options)
+             for model in ("masked", "unmasked") for seen in (True, False)}
+    quoted = {("masked", True): 0.93, ("masked", False): 0.91,
+              ("unmasked", True): 0.78, ("unmasked", False): 0.71}
+    for key, value in quoted.items():  # a few draws apart on another processor
+        assert abs(agree[key].value - value) <= 0.02, (key, str(agree[key]))
+    seen, unseen = agree["masked", True], agree["masked", False]
+    assert seen.interval[0] <= unseen.interval[1] and unseen.interval[0] <= seen.interval[1]
+    assert agree["unmasked", True].value > agree["unmasked", False].value
+    assert all(agree["masked", s].value > agree["unmasked", s].value for s in (True, False))
 
 
 def test_l06_three_samples_at_temperature_0_7_with_seeds_0_1_2():
