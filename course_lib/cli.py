@@ -796,10 +796,16 @@ COMMANDS: list[tuple[str, Handler, Callable[[argparse.ArgumentParser], None], st
 ]
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a mistyped command line is one `error:` line like every other error of
+    the course (no usage block above it), saying where the options are listed."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message}; see `{self.prog} --help`.\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="course", description="The instruction-tuning course, headless."
-    )
+    parser = OneLineParser(prog="course", description="The instruction-tuning course, headless.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, handler, add_options, help_line, description in COMMANDS:
         p = sub.add_parser(name, help=help_line, description=description or None)

@@ -272,4 +272,6 @@ def test_a_number_no_run_can_use_is_refused_by_its_flag(capsys, tmp_path, argv, 
     with pytest.raises(SystemExit) as stop:  # argparse's usage error, before anything loads
         main([str(tmp_path / a) if a == "o" else a for a in argv])
     assert stop.value.code == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err  # one line, like every error of the course: no usage block
+    assert message in err and err.startswith("error: ") and err.count("\n") == 1
+    assert err.endswith(f"; see `course {argv[0]} --help`.\n")
