@@ -115,13 +115,19 @@ def _show_mask_record(args: argparse.Namespace) -> tuple[dict[str, str], str]:
                 "response": args.response}, ""
     if args.instruction is not None:
         raise CourseError("Give either INSTRUCTION RESPONSE or --data FILE --row N, not both.")
-    from course_lib.formatting.records import load_raw_rows
+    from course_lib.formatting.records import RowErrors, load_raw_rows
     from course_lib.formatting.schemas import normalize_record
 
-    rows = load_raw_rows(args.data)
+    # Rows that cannot be read elsewhere in the file do not hide the one asked for: they are
+    # said after it, and the title names the line shown.
+    unreadable = RowErrors(args.data)
+    rows = load_raw_rows(args.data, errors=unreadable)
     if not 1 <= args.row <= len(rows):
+        unreadable.check()  # the asked row may be one of those
         raise CourseError(f"--row {args.row} is outside {args.data}, which has {len(rows)} "
                           f"rows; rows are counted from 1.")
+    for message in unreadable.messages:
+        print(f"note: {message.rstrip('.')}; it is not counted as a row.", file=sys.stderr)
     where, row = rows[args.row - 1]
     return normalize_record(row, where), where
 

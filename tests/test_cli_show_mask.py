@@ -70,3 +70,16 @@ def test_show_mask_row_is_counted_from_one(tmp_path, toy_model_dir, capsys):
         assert rc == 2 and f"--row {row} is outside" in err and "counted from 1" in err
     rc = main(["show-mask", "--model", str(toy_model_dir)])
     assert rc == 2 and "--data FILE --row N" in capsys.readouterr().err
+
+
+def test_a_broken_line_elsewhere_does_not_hide_the_row_asked_for(tmp_path, toy_model_dir, capsys):
+    path = tmp_path / "some_bad.jsonl"
+    path.write_text('{"instruction": "What is 1+1?", "output": "2"}\n{broken\n'
+                    '{"instruction": "What is 3+3?", "output": "6"}\n')
+    args = ["show-mask", "--data", str(path), "--model", str(toy_model_dir), "--color", "never"]
+    assert main([*args, "--row", "2"]) == 0  # the second readable row, and it says which line
+    out, err = capsys.readouterr()
+    assert f"{path} line 3: " in out and "·6(" in out
+    assert err.startswith(f"note: {path} line 2: invalid JSON") and "not counted as a row" in err
+    assert main([*args, "--row", "3"]) == 2  # past the readable rows: the broken one is named
+    assert f"{path} line 2: invalid JSON" in capsys.readouterr().err
