@@ -120,7 +120,7 @@ WEIGHT_FILES = ("*.safetensors", "pytorch_model*.bin")
 
 
 def _check_model_folder(path: Path, name: str) -> None:
-    """A local folder must hold a model: say what is missing, and what the folder is instead."""
+    """A local folder must hold a model's config: else say what the folder is instead."""
     if (path / "checkpoints").is_dir() and not (path / "config.json").exists():
         raise with_advice(f"'{name}' is a run that stopped before the end (it holds only "
                           f"checkpoints); finish it with {{fix}}.",
@@ -130,13 +130,22 @@ def _check_model_folder(path: Path, name: str) -> None:
         raise CourseError(f"'{name}' is a folder but holds no config.json, so it is not a model "
                           f"folder; give a folder saved with save_pretrained, or a preset: "
                           f"{', '.join(MODEL_PRESETS)}.")
+
+
+def _require_files(source: str, weights: bool) -> None:
+    """A local folder about to be loaded holds a tokenizer (and weights, for a model): said
+    by name, not as a traceback about sentencepiece or a missing model.safetensors."""
+    path = Path(source)
+    if not path.is_dir():
+        return  # a Hub id: from_pretrained says what is missing
     missing = [what for what, found in (
         ("no tokenizer", any((path / f).exists() for f in TOKENIZER_FILES)),
-        ("no weights", any(any(path.glob(g)) for g in WEIGHT_FILES))) if not found]
+        ("no weights", not weights or any(any(path.glob(g)) for g in WEIGHT_FILES)))
+        if not found]
     if missing:
         inside_run = path.parent.name == "checkpoints"  # a Trainer checkpoint of a course run
         raise CourseError(
-            f"'{name}' has a config.json but {' and '.join(missing)}; " + (
+            f"'{source}' has a config.json but {' and '.join(missing)}; " + (
                 f"it is a training checkpoint: use the run's folder, {path.parent.parent}, "
                 f"once the run has finished." if inside_run else
                 "save the model and its tokenizer with save_pretrained into one folder."))
@@ -181,7 +190,9 @@ def _from_pretrained(loader, source: str, **kwargs):
 
 def load_tokenizer(name: str | Path = "tiny"):
     """Load only the tokenizer of a preset, folder or Hub id."""
-    return _from_pretrained(AutoTokenizer, resolve_model_name(name))
+    source = resolve_model_name(name)
+    _require_files(source, weights=False)
+    return _from_pretrained(AutoTokenizer, source)
 
 
 def load_model_and_tokenizer(
@@ -193,6 +204,7 @@ def load_model_and_tokenizer(
     device = device or choice.device
     # fp32 for the tiny model whatever the device: it is small, and half precision buys nothing.
     dtype = dtype or (torch.float32 if source == PRESETS["tiny"].source else choice.dtype)
+    _require_files(source, weights=True)
     tokenizer = _from_pretrained(AutoTokenizer, source)
     model = _from_pretrained(AutoModelForCausalLM, source, dtype=dtype)
     if tokenizer.pad_token is None:  # many base models (SmolLM2 too) ship without one

@@ -86,12 +86,15 @@ def test_a_folder_that_is_not_a_whole_model_says_what_it_is(tmp_path, toy_model_
         resolve_model_name(str(run))
     assert "stopped before the end (it holds only checkpoints); finish it with " \
            f"`course train --out {run} --resume`." in stopped.value.cli
+    assert resolve_model_name(str(ckpt)) == str(ckpt)  # its config alone is readable
     with pytest.raises(CourseError, match=rf"no tokenizer; it is a training checkpoint: use the "
                                           rf"run's folder, {run}, once the run has finished"):
-        resolve_model_name(str(ckpt))  # was a traceback about sentencepiece or tiktoken
+        load_model_and_tokenizer(str(ckpt))  # was a traceback about sentencepiece or tiktoken
     (ckpt / "model.safetensors").unlink()
     with pytest.raises(CourseError, match="no tokenizer and no weights"):
-        resolve_model_name(str(ckpt))
+        load_model_and_tokenizer(str(ckpt))
+    with pytest.raises(CourseError, match="but no tokenizer;"):
+        load_tokenizer(str(ckpt))
 
 
 def test_local_folder_loads_through_from_pretrained(toy_model_dir):
