@@ -1,7 +1,7 @@
 """Stage 3, training: short fine-tunes, masked and unmasked, measured fairly (lessons 04 and 05).
 
 Read first: loop_by_hand.py (the training step written out: loss, backward, optimizer step).
-Then runner.py (`train()`, the same on transformers' Trainer, in four named steps), with
+Then runner.py (`train()`, the same on transformers' Trainer, in five named steps), with
 settings.py (every TrainingArguments choice), trainer.py (the course's loss) and data.py.
 callbacks.py, held_out.py, history.py and plots.py measure and draw a run; with_trl.py is
 lesson 05's TRL helpers. fast_loss.py is optional reading: the speed tricks.

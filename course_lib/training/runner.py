@@ -5,7 +5,7 @@
     masked: 100 steps of tiny on cpu in 21.3 s; held-out response loss 0.412, accuracy 88.0% on
     course:eval
 
-`train()` runs five named steps, one function each:
+`train()` runs five named steps, one function each (the comments in `train()` number them):
 
 1. `prepare_data`: records -> labelled examples (-100 on the prompt); problems are
    reported before any training starts.
@@ -152,15 +152,25 @@ def train(
     if lora is None:
         lora = default_lora(model) if isinstance(model, str | Path) else False
     model, tokenizer, model_name = _load(model, tokenizer, bool(lora))
+
+    # 1. The data: labelled examples, -100 on the prompt; problems reported before training.
     ready, held_out = prepare_data(
         data, eval_data if eval_every else None, tokenizer, model,
         masking=masking, max_length=max_length, template=template, eval_limit=eval_limit,
         verbose=verbose, progress=progress,
     )
+    # 2. The weights that train (the recipe's frozen parts, or LoRA's adapters) and the rate.
     weights = choose_weights(model, lora, freeze, learning_rate, seed)
     model, freeze, lr = weights.model, weights.freeze, weights.learning_rate
+    settings = dict(model=model_name, masking=masking, template=get_template(template).name,
+                    learning_rate=lr, batch_size=batch_size, seed=seed, lora=bool(lora),
+                    freeze=freeze)
+    keep_settings(out_path, resume_from is not None, {  # a resume must train the same run
+        **settings, "model": _where_from(model_name), "data": _where_from(ready.source)})
+
+    # 3. The Trainer: TrainingArguments for this machine, the course's loss and callbacks.
     device = choose_device()
-    if gradient_checkpointing is None:
+    if gradient_checkpointing is None:  # only when the run would not fit in memory otherwise
         gradient_checkpointing = checkpointing_needed(model, ready, batch_size, lora, freeze,
                                                       device, verbose)
     checkpoints = (out_path / CHECKPOINT_DIR if out_path
@@ -171,28 +181,25 @@ def train(
         saving=out_path is not None, fast=fast, overrides=training_args,
         gradient_checkpointing=gradient_checkpointing,
     )
-    if verbose and step_cap() is not None:
-        print(f"COURSE_MAX_STEPS is set: this run stops after {args.max_steps} steps.")
     threads = choose_threads(weights.n_params < SMALL_MODEL_PARAMS, device.device,
                              asked=num_threads)
     if verbose:
+        if step_cap() is not None:
+            print(f"COURSE_MAX_STEPS is set: this run stops after {args.max_steps} steps.")
         print(f"threads: {threads.count} - {threads.reason}")
-    keep_settings(out_path, resume_from is not None, dict(
-        model=_where_from(model_name), data=_where_from(ready.source), masking=masking,
-        template=get_template(template).name, learning_rate=lr, batch_size=batch_size,
-        seed=seed, lora=bool(lora), freeze=list(freeze)))
     trainer = build_trainer(
         model, tokenizer, ready, held_out.examples, args, eval_every=eval_every, fast=fast,
         progress=progress, live_plot=live_plot, title=label or masking, callbacks=callbacks,
     )
+
+    # 4. Train: the Trainer's loop (forward, loss.backward(), optimizer.step()); see run().
     wall = run(trainer, weights.frozen, fast=fast, num_threads=threads.count,
                resume_from=resume_from)
-    meta = dict(model=model_name, masking=masking, seed=seed, learning_rate=lr,
-                batch_size=batch_size, device=device.device, lora=bool(lora), label=label,
-                template=get_template(template).name, eval_data=held_out.name,
+
+    # 5. Collect: the model in eval mode, its history, and the run folder if asked for.
+    meta = dict(settings, device=device.device, label=label, eval_data=held_out.name,
                 eval_examples=len(held_out.examples), num_threads=threads.count,
-                world_size=args.world_size, gradient_checkpointing=gradient_checkpointing,
-                freeze=freeze)
+                world_size=args.world_size, gradient_checkpointing=gradient_checkpointing)
     result = collect(trainer, tokenizer, ready, meta, wall, lora=bool(lora),
                      out_dir=out_path if trainer.is_world_process_zero() else None)
     if out_path is None:
@@ -324,7 +331,7 @@ def _name_of(data: DataSource) -> str:
 def build_trainer(model, tokenizer, ready: PreparedData, eval_examples: list[dict], args, *,
                   eval_every: int | None, fast: bool, progress: bool, live_plot: bool,
                   title: str, callbacks: Sequence[TrainerCallback] = ()) -> CourseTrainer:
-    """Step 2: the Trainer with the course's loss, collator and callbacks."""
+    """Step 3: the Trainer with the course's loss, collator and callbacks."""
     # The KV cache only helps generation; during training it costs time on every forward.
     model.config.use_cache = False
     trainer = CourseTrainer(
@@ -348,7 +355,7 @@ def build_trainer(model, tokenizer, ready: PreparedData, eval_examples: list[dic
 
 def run(trainer: CourseTrainer, frozen: Sequence[torch.nn.Parameter], *, fast: bool,
         num_threads: int | None, resume_from: str | None) -> float:
-    """Step 3: train; returns the wall time in seconds. Frozen parts are frozen meanwhile only."""
+    """Step 4: train; returns the wall time in seconds. Frozen parts are frozen meanwhile only."""
     start = time.perf_counter()
     for param in frozen:
         param.requires_grad_(False)
@@ -363,7 +370,7 @@ def run(trainer: CourseTrainer, frozen: Sequence[torch.nn.Parameter], *, fast: b
 
 def collect(trainer: CourseTrainer, tokenizer, ready: PreparedData, meta: dict[str, Any],
             wall: float, *, lora: bool, out_dir: Path | None) -> TrainResult:
-    """Step 4: the model ready to generate, its history, and the run folder if asked for."""
+    """Step 5: the model ready to generate, its history, and the run folder if asked for."""
     model = trainer.model.merge_and_unload() if lora else trainer.model
     model.config.use_cache = True
     model.eval()
