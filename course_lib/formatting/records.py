@@ -224,7 +224,7 @@ def read_json_rows(path: Path, name: str | None = None) -> list[tuple[str, Any]]
 
 # --- CSV, Parquet and save_to_disk folders: read by `datasets` ------------------------------
 @contextmanager
-def _quiet_datasets(bars: bool = False) -> Iterator[Any]:
+def quiet_datasets(bars: bool = False) -> Iterator[Any]:
     """`datasets`, its own error log lines ("Failed to read file ...") off, and its progress
     bars unless `bars`: a read that fails is said once, by our CourseError. Both restored."""
     import datasets  # deferred: about 3 s to import, and only these formats need it
@@ -244,7 +244,7 @@ def _quiet_datasets(bars: bool = False) -> Iterator[Any]:
 
 def _datasets_rows(path: Path, name: str, kind: str, split: Split) -> list[tuple[str, Any]]:
     try:
-        with _quiet_datasets() as datasets:
+        with quiet_datasets() as datasets:
             if kind == "folder":
                 loaded = datasets.load_from_disk(str(path), keep_in_memory=True)
                 ds = _from_disk(loaded, name, split)
@@ -427,7 +427,7 @@ def _no_such_path(name: str) -> CourseError:
 
 def _hub_rows(hub_id: str, split: Split) -> list[tuple[str, Any]]:
     names = _split_names(split)
-    with _quiet_datasets(bars=True) as datasets:  # download bars are news; log lines are not
+    with quiet_datasets(bars=True) as datasets:  # download bars are news; log lines are not
         for i, wanted in enumerate(names):
             try:
                 ds = datasets.load_dataset(hub_id, split=wanted)

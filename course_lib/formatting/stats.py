@@ -22,8 +22,6 @@ from typing import Any
 from course_lib.display import CourseFigure, new_figure
 from course_lib.formatting.schemas import detect_template
 
-STYLES = ("question", "command", "formal", "casual", "with input")
-
 # Task kinds, first match wins; each is a regular expression on the lower-cased instruction.
 TASKS: dict[str, str] = {
     "translation": r"spanish|translate",

@@ -20,8 +20,6 @@ NOT_IMPLEMENTED = "not implemented"
 TIMEOUT = "timeout"
 ERROR = "error"  # the exercise could not be graded at all: no cell, setup cell broken, ...
 
-STATUSES = (PASSED, FAILED, NOT_IMPLEMENTED, TIMEOUT, ERROR)
-
 
 @dataclass
 class ExerciseResult:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import tempfile
 import warnings
 from collections.abc import Sequence
-from contextlib import contextmanager
 from typing import Any
 
 from course_lib.env import checkpointing_field
 from course_lib.formatting.chat import to_messages
+from course_lib.formatting.records import quiet_datasets
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example
 from course_lib.masking.labels import IGNORE_INDEX, PreparedData
 from course_lib.world.toy import make_toy_model
@@ -61,7 +61,7 @@ def trl_prepare(
         rows.append({"prompt": prompt, "completion": completion, "course_index": i})
     if not rows:
         return PreparedData(examples=[], source="TRL's preparation")
-    with tempfile.TemporaryDirectory() as tmp, _quiet_datasets():
+    with tempfile.TemporaryDirectory() as tmp, quiet_datasets():
         config = SFTConfig(
             output_dir=tmp, completion_only_loss=completion_only_loss, max_length=max_length,
             use_cpu=True, bf16=False, report_to="none", shuffle_dataset=False,
@@ -78,20 +78,6 @@ def trl_prepare(
     skipped = [(i, "dropped by TRL: no trained token") for i in dropped]
     return PreparedData(examples=examples, source="TRL's preparation", total=len(rows),
                         kept=kept, skipped=skipped)
-
-
-@contextmanager
-def _quiet_datasets():
-    """Hide datasets' progress bars while TRL prepares (they flood a notebook cell)."""
-    import datasets  # deferred with TRL (see trl_prepare)
-
-    was_enabled = datasets.is_progress_bar_enabled()
-    datasets.disable_progress_bars()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            datasets.enable_progress_bars()
 
 
 def chat_example(record_or_messages: Any, tokenizer, chat_template: str | None = None

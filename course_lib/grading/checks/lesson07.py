@@ -3,6 +3,8 @@ seed results whether a difference is real, and a data check that flags one style
 
 from __future__ import annotations
 
+from course_lib.formatting.schemas import detect_template
+from course_lib.formatting.templates import format_text
 from course_lib.grading.registry import exercise
 
 TEMPLATE_NAMES = ("one_line", "human_assistant", "qa")
@@ -13,13 +15,6 @@ def _records(name: str, n: int | None = None) -> list[dict]:
     from course_lib.formatting.records import load_records
 
     return load_records(name)[:n]
-
-
-def _template_of(text: str) -> str | None:
-    # deferred: like _records, kept out of the grader's start
-    from course_lib.formatting.schemas import detect_template
-
-    return detect_template(text)
 
 
 @exercise(
@@ -34,9 +29,6 @@ def _template_of(text: str) -> str | None:
     ],
 )
 def check_mix_templates(mix_templates):
-    # deferred: like _records, kept out of the grader's start
-    from course_lib.formatting.templates import format_text
-
     records = _records("course:train", 30)
     before = [dict(r) for r in records]
     mixed = mix_templates(records, 0.5, 0)
@@ -56,13 +48,13 @@ def check_mix_templates(mix_templates):
         if "text" not in row:
             assert row == records[i], f"row {i} is not chosen, so it should be the record as is."
             continue
-        name = _template_of(row["text"])
+        name = detect_template(row["text"])
         assert name in TEMPLATE_NAMES, f"row {i}: {row['text']!r} is in no template of " \
                                        f"TEMPLATE_NAMES."
         assert row["text"] == format_text(records[i], name), (
             f"row {i} should be record {i} written with format_text(record, {name!r}): "
             f"{format_text(records[i], name)!r}, not {row['text']!r} (keep the input too).")
-    counts = [sum(_template_of(mixed[i]["text"]) == t for i in texts) for t in TEMPLATE_NAMES]
+    counts = [sum(detect_template(mixed[i]["text"]) == t for i in texts) for t in TEMPLATE_NAMES]
     assert max(counts) - min(counts) <= 1, (
         f"the text rows should use the three templates a third each, got "
         f"{dict(zip(TEMPLATE_NAMES, counts, strict=True))}: cycle through TEMPLATE_NAMES.")
