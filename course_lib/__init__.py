@@ -12,17 +12,22 @@ serves and what to read first. A stage imports only from itself and the stages a
     world/       the embedded base model and data, made from nothing: facts, corpus, tokenizer,
                  pretraining, the tuning and evaluation sets, and a toy model for tests
     2 masking    every token's label, -100 on the prompt: labels, loss (by hand), the old
-                 template search, the standard collator, TRL's labels, audit, view   lesson 03
+                 template search, the standard collator, TRL's labels, audit, view,
+                 strategies (every way to label, the mask explorer's menu), packing
+                 (lesson 08)                                                  lesson 03
     3 training   fine-tunes: loop_by_hand (the step written out), runner (`train()` on
-                 transformers' Trainer), settings, trainer, callbacks, history; fast_loss is
-                 optional reading; memory (estimated before a run); run_cache (train once,
-                 load after)                                      lessons 04, 05, 06, 08
-    4 evaluation did it work? generation, metrics, adherence, uncertainty, agreement,
-                 compare, inspect_model, base_model                     lessons 01, 04, 06
+                 transformers' Trainer), data (what train() is given, checked), settings,
+                 trainer, callbacks, held_out, history, plots, with_trl (lesson 05);
+                 fast_loss is optional reading; memory (estimated before a run); run_cache
+                 (train once, load after)                         lessons 04, 05, 06, 08
+    4 evaluation did it work? report (`evaluate()`: eval_data in, report_view out),
+                 generation, metrics, adherence, uncertainty, agreement, review and
+                 review_sheet (rating answers), compare, inspect_model, base_model
+                                                                         lessons 01, 04, 06
     5 experiments the guide's mistakes and good practices, measured: design, catalogue,
                  runner (seeds, an on-disk cache), result, view; ways_to_train
-                 (every weight, LoRA or frozen parts); side_by_side is optional reading
-                 (runs in helper processes, one per core)              lessons 07, 08
+                 (every weight, LoRA or frozen parts); side_by_side and helper are optional
+                 reading (runs in helper processes, one per core)      lessons 07, 08
     6 grading    exercises from solutions, checks, the isolated grader     every lesson
     tools        cli (the `course` command), demo (`course demo`), colab (a lesson's first
                  cell), notebook_runner (run a notebook headless)

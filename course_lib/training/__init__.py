@@ -1,4 +1,4 @@
-"""Stage 3, training: short fine-tunes, masked and unmasked, measured fairly (lessons 04 and 05).
+"""Stage 3, training: short fine-tunes, masked and unmasked, measured fairly (lessons 04-06, 08).
 
 Read first: loop_by_hand.py (the training step written out: loss, backward, optimizer step).
 Then runner.py (`train()`, the same on transformers' Trainer, in five named steps), with

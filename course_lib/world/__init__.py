@@ -12,5 +12,5 @@
     variants     training-set variants for the data experiments (variant_*.jsonl)
     stand_in     random models of the real presets' shapes and tokenizer types (tests)
     paraphrases  train_varied.jsonl (train + paraphrases) and the dev_styles.jsonl dev set
-    behaviour    before/after measurements shared by the benchmark and the tests
+    toy          a toy tokenizer and model, built offline in a second (tests, exercises)
 """
