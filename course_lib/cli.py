@@ -363,13 +363,31 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     if len(args.runs) < 2:
         raise CourseError("compare needs at least two run folders, e.g. runs/masked runs/unmasked.")
-    out = Path(args.out)
+    labels = args.labels.split(",") if args.labels else None
+    if labels and len(labels) != len(args.runs):
+        raise CourseError(f"--labels has {len(labels)} names for {len(args.runs)} runs; give one "
+                          f"per run, separated by commas, e.g. --labels masked,unmasked.")
+    out = _image_path(Path(args.out))
     _refuse_existing_file(out, args.force)
-    fig = compare_runs(args.runs, labels=args.labels.split(",") if args.labels else None)
+    fig = compare_runs(args.runs, labels=labels)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=100)
     print(f"wrote {out}")
     return 0
+
+
+IMAGE_SUFFIXES = (".png", ".svg", ".pdf", ".jpg")
+
+
+def _image_path(out: Path) -> Path:
+    """--out for a figure: .png when no suffix is given (said by the `wrote` line), else one
+    that matplotlib writes."""
+    if not out.suffix:
+        return out.with_suffix(".png")
+    if out.suffix.lower() not in IMAGE_SUFFIXES:
+        raise CourseError(f"--out {out} is not an image file name; end it with one of "
+                          f"{', '.join(IMAGE_SUFFIXES)}, e.g. --out {out.with_suffix('.png')}.")
+    return out
 
 
 def fresh_dir(base: Path) -> Path:

@@ -126,6 +126,18 @@ def test_compare_draws_from_history_files_and_never_overwrites(capsys, tmp_path)
     )
     assert code == 2
     assert_one_line_error(err, "No run history")
+    runs = [tmp_path / "response", tmp_path / "none"]
+    code, _, err = run_cli(capsys, "compare", *runs, "--out", out, "--labels", "a,b,c")
+    assert code == 2  # was a traceback from zip()
+    assert_one_line_error(err, "--labels has 3 names for 2 runs; give one per run")
+    code, _, err = run_cli(capsys, "compare", *runs, "--out", tmp_path / "plot.txt")
+    assert code == 2  # was matplotlib's "Format 'txt' is not supported" traceback
+    assert_one_line_error(err, "is not an image file name; end it with one of .png")
+    # No suffix: the .png it writes is the name said, and it is never replaced unasked.
+    code, stdout, _ = run_cli(capsys, "compare", *runs, "--out", tmp_path / "plot")
+    assert code == 2 and not (tmp_path / "plot").exists()  # plot.png exists already
+    code, stdout, _ = run_cli(capsys, "compare", *runs, "--out", tmp_path / "other")
+    assert code == 0 and stdout.strip() == f"wrote {tmp_path / 'other.png'}"
 
 
 def test_fresh_dir_never_picks_an_existing_folder(tmp_path):
