@@ -26,6 +26,7 @@ Each handler imports what it needs when it runs ("deferred"): `course --help` an
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import subprocess
 import sys
@@ -332,6 +333,9 @@ def _template_of_run(model: str) -> str:
 
 def _refuse_existing_file(path: Path, force: bool = False, flag: str = "--out") -> None:
     _refuse_file_in_the_way(path)
+    if path.is_dir():
+        raise CourseError(f"{flag} {path} is a folder; give a file name, e.g. "
+                          f"{flag} {path / ('report.json' if flag == '--json' else 'out.png')}.")
     if path.exists() and not force:
         raise CourseError(
             f"'{path}' already exists; the course never overwrites your files. "
@@ -502,23 +506,29 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     if args.name is None:
         raise CourseError("Name an experiment, e.g. `course experiment prompt-variability`; "
                           "`course experiment --list` shows them all.")
-    if args.name not in EXPERIMENTS:
-        raise CourseError(f"No experiment called '{args.name}'; choose one of: "
-                          f"{', '.join(EXPERIMENTS)}.")
+    name = args.name.lower()  # 'Balance' is balance
+    if name not in EXPERIMENTS:
+        close = difflib.get_close_matches(name, EXPERIMENTS, n=1)
+        raise CourseError(f"No experiment called '{args.name}'; " + (
+            f"did you mean {close[0]}?" if close else f"choose one of: {', '.join(EXPERIMENTS)}."))
     json_path = Path(args.json) if args.json else None
     if json_path is not None:
         _refuse_existing_file(json_path, args.force, "--json")
+    out = Path(args.out)
+    _refuse_file_in_the_way(out)  # checked before minutes of training, not after
+    if out.exists() and not out.is_dir():
+        raise CourseError(f"--out {out} is a file; give a folder: the experiment keeps its runs "
+                          f"and figure there.")
     from course_lib.loading import resolve_model_name
 
     resolve_model_name(args.model)  # a typo fails at once, before the slow imports
     from course_lib.experiments.runner import run_experiment
 
-    out = Path(args.out)
-    result = run_experiment(args.name, seeds=args.seeds, steps=args.steps, model=args.model,
+    result = run_experiment(name, seeds=args.seeds, steps=args.steps, model=args.model,
                             cache_dir=out, threads=args.threads, workers=args.workers,
                             progress=not args.quiet)
     print(result.table())
-    figure = out / f"{args.name}.png"
+    figure = out / f"{name}.png"
     result.to_figure().savefig(figure, dpi=100)
     return _wrote([figure], json_path, result.to_dict())
 

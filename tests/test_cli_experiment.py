@@ -59,3 +59,15 @@ def test_mistakes_are_one_line_errors(capsys, tmp_path):
     existing.write_text("{}")
     code, _, err = run_cli(capsys, "experiment", "balance", "--json", existing)
     assert code == 2 and "already exists" in err
+
+
+def test_names_and_paths_are_checked_before_any_training(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "experiment", "wrong-colator")
+    assert code == 2 and err == "error: No experiment called 'wrong-colator'; did you mean " \
+                                "wrong-collator?\n"
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "adir").mkdir()
+    for argv, says in ((["--out", tmp_path / "afile"], "is a file; give a folder"),
+                       (["--json", tmp_path / "adir", "--force"], "is a folder; give a file")):
+        code, _, err = run_cli(capsys, "experiment", "Balance", *argv)  # any capitalisation
+        assert code == 2 and says in err and err.count("\n") == 1, err  # were tracebacks
