@@ -304,12 +304,18 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from course_lib.evaluation.generation import GenerationSettings, generate_batch
     from course_lib.loading import load_model_and_tokenizer
 
+    first = Path(args.instructions[0]).expanduser()
+    if args.model == "tiny" and len(args.instructions) > 1 and first.is_dir():  # course ask RUN Q
+        raise CourseError(f"'{args.instructions[0]}' is a folder, not a question; to ask a run, "
+                          f"give it as --model {args.instructions[0]}.")
     empty = [i for i, text in enumerate(args.instructions, 1) if not text.strip()]
     if empty:  # the same rule as training data: an empty instruction asks nothing
         raise CourseError(f"instruction {empty[0]} of {len(args.instructions)} is empty; give "
                           f"the question in quotes, e.g. course ask \"What is 2+2?\".")
     model, tokenizer = load_model_and_tokenizer(args.model)
-    template = args.template or _template_of_run(args.model)
+    template, why = (args.template, "--template") if args.template else _template_of_run(
+        args.model)
+    print(f"template: {template} ({why})", file=sys.stderr)  # stdout: one answer per line
     settings = GenerationSettings(max_new_tokens=args.max_new_tokens)
     answers = generate_batch(model, tokenizer, args.instructions, template=template,
                              settings=settings)
@@ -321,14 +327,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def _template_of_run(model: str) -> str:
-    """The template a `course train` folder was trained with (history.json), else the default."""
+def _template_of_run(model: str) -> tuple[str, str]:
+    """The template a `course train` folder was trained with (history.json), else the
+    default; and which of the two it is."""
     from course_lib.training.history import HISTORY_FILE, RunHistory
 
     history = Path(model).expanduser() / HISTORY_FILE
-    if history.is_file():
-        return RunHistory.load(history).template or DEFAULT_TEMPLATE.name
-    return DEFAULT_TEMPLATE.name
+    if history.is_file() and RunHistory.load(history).template:
+        return RunHistory.load(history).template, "the run's, from its history.json"
+    return DEFAULT_TEMPLATE.name, "the default"
 
 
 def _refuse_existing_file(path: Path, force: bool = False, flag: str = "--out") -> None:
@@ -844,8 +851,21 @@ def build_parser() -> argparse.ArgumentParser:
     for name, handler, add_options, help_line, description in COMMANDS:
         p = sub.add_parser(name, help=help_line, description=description or None)
         add_options(p)
-        p.set_defaults(handler=handler)
+        p.set_defaults(handler=handler, parser=p)
     return parser
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """The command line, or one error line; an unknown option is named by its command's
+    --help, with the option it most likely meant ('--stpes': did you mean --steps?)."""
+    args, unknown = build_parser().parse_known_args(argv)
+    if unknown:
+        options = [o for action in args.parser._actions for o in action.option_strings]
+        typed = next((u.split("=")[0] for u in unknown if u.startswith("-")), "")
+        close = difflib.get_close_matches(typed, options, n=1) if typed else []
+        args.parser.error(f"unrecognized arguments: {' '.join(unknown)}"
+                          + (f" (did you mean {close[0]}?)" if close else ""))
+    return args
 
 
 def _quiet_libraries() -> None:
@@ -860,7 +880,7 @@ def main(argv: list[str] | None = None) -> int:
     # Before torch loads: idle OpenMP threads sleep instead of spinning. On a shared 2-core
     # machine spinning threads fight other processes; we measured 7.3 s/step -> 1.6 s/step.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    args = build_parser().parse_args(argv)
+    args = parse(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # to launch the same command again
     if args.command != "doctor":
         _quiet_libraries()

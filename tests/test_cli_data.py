@@ -245,7 +245,15 @@ def test_ask_answers_with_the_template_the_run_was_trained_with(
     real = generation.generate_batch
     monkeypatch.setattr(generation, "generate_batch",
                         lambda *a, **k: asked.append(k["template"]) or real(*a, **k))
+    said = []
     for extra in ([], ["--template", "one_line"]):
         assert main(["ask", "--model", str(tmp_path / "run"), "--max-new-tokens", "1",
                      *extra, "What is 1+1?"]) == 0
+        said.append(capsys.readouterr().err.strip())
     assert asked == ["alpaca", "one_line"]
+    assert said == ["template: alpaca (the run's, from its history.json)",
+                    "template: one_line (--template)"]
+    # The run given where a question goes: said, not answered by the untuned model.
+    assert main(["ask", str(tmp_path / "run"), "What is 1+1?"]) == 2
+    assert f"is a folder, not a question; to ask a run, give it as --model {tmp_path / 'run'}" \
+        in capsys.readouterr().err

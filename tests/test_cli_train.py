@@ -246,6 +246,14 @@ def test_demo_runs_the_story_into_a_fresh_folder(
     assert_one_line_error(err, "never overwrites")
 
 
+def test_an_unknown_option_is_named_with_the_one_it_most_likely_meant(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["train", "--stpes", "5", "--out", "x"])
+    assert stop.value.code == 2 and capsys.readouterr().err == (
+        "error: unrecognized arguments: --stpes 5 (did you mean --steps?); see "
+        "`course train --help`.\n")  # was `course --help`, which lists no option of train
+
+
 def test_ask_refuses_an_empty_instruction_before_loading_anything(capsys):
     code, out, err = run_cli(capsys, "ask", "What is 2+2?", "   ")  # it generated from nothing
     assert code == 2 and out == ""

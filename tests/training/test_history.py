@@ -33,6 +33,9 @@ def test_names_and_summary():
     assert make_history("response").name == "masked"
     assert make_history("none").name == "unmasked"
     assert "held-out response loss 1.500" in make_history().summary()
+    shared = RunHistory.from_dict(make_history().to_dict() | {"world_size": 2, "batch_size": 8})
+    assert " on 2 processes (cpu), 8 examples each in " in shared.summary()
+    assert " on cpu in " in make_history().summary()
 
 
 def test_missing_or_broken_history_is_a_course_error(tmp_path):
