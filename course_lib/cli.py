@@ -68,13 +68,22 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         ("device", choice.device),
         ("dtype", str(choice.dtype).removeprefix("torch.")),
         ("why", choice.reason),
-        ("hub", hub_status()),
+        ("hub", _hub_line(hub_status())),
         ("embedded model", f"{EMBEDDED_MODEL_DIR} ({model_state})"),
     ]
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"{key:<{width}}  {value}")
     return 0
+
+
+def _hub_line(status: str) -> str:
+    """The Hub's status and what it means for the course: it needs the Hub for nothing."""
+    if status == "reachable":
+        return "reachable (Hub ids such as HuggingFaceTB/SmolLM2-135M can be downloaded)"
+    why = "HF_HUB_OFFLINE=1 is set" if status == "offline mode" else "no connection"
+    return (f"{status} ({why}): the embedded model and data work; a Hub id loads only if it is "
+            f"in the local cache")
 
 
 def _use_color(choice: str) -> bool:
@@ -786,7 +795,7 @@ def cmd_build_base_model(args: argparse.Namespace) -> int:
     summary = build_base_model(args.out, settings)
     print(f"saved {summary['parameters']:,}-parameter model to {args.out} "
           f"({summary['size_mb']} MB) in {summary['wall_seconds']} s, "
-          f"final loss {summary['final_loss']}")
+          f"final loss {summary['final_loss']:.3f}")
     return 0
 
 

@@ -179,7 +179,8 @@ def test_doctor_prints_the_facts(capsys, monkeypatch):
         "embedded model",
     ):
         assert any(line.startswith(key + " ") for line in out.splitlines()), key
-    assert "offline mode" in out and "tiny-base" in out
+    assert "offline mode (HF_HUB_OFFLINE=1 is set): the embedded model and data work; a Hub id " \
+           "loads only if it is in the local cache" in out and "tiny-base" in out
 
 
 def test_doctor_names_versions_other_than_the_lessons_measured_with(capsys, monkeypatch, tmp_path):
