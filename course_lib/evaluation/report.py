@@ -16,6 +16,7 @@ and intervals (`summarize`). How the report shows itself is in report_view.py.
 
 from __future__ import annotations
 
+import numbers
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -166,7 +167,9 @@ def evaluate(models: ModelSpec | Sequence[ModelSpec] | Mapping[str, ModelSpec],
                 reference are scored on adherence only (counted in the report).
     samples:    extra answers drawn per question at `temperature` (seeds 0..samples-1),
                 compared with the greedy answer; 0 turns the sampling consistency off.
+    limit:      only the first `limit` rows (None: every row).
     """
+    check_options(limit, samples, temperature, max_new_tokens, batch_size)
     rows = eval_rows(data, limit)  # a missing file fails before any model is loaded
     if isinstance(templates, str | Template):
         templates = [templates]
@@ -182,6 +185,46 @@ def evaluate(models: ModelSpec | Sequence[ModelSpec] | Mapping[str, ModelSpec],
         report.summaries[name] = summarize(report.rows[name], options, several=len(names) > 1)
         report.seconds[name] = time.perf_counter() - start
     return report
+
+
+# evaluate()'s counts: the least each may be, and what to do instead of a smaller one.
+COUNTS = (("limit", 1, "; leave it out (limit=None) to evaluate every row"),
+          ("samples", 0, "; samples=0 turns the sampled answers off"),
+          ("max_new_tokens", 1, ""), ("batch_size", 1, ""))
+
+
+def check_options(limit: int | None, samples: int, temperature: float, max_new_tokens: int,
+                  batch_size: int) -> None:
+    """One-sentence errors, in evaluate()'s argument names, for options no evaluation can use.
+
+    Unchecked, limit=0 said the data held no rows, samples=-1 ended in a TypeError and
+    batch_size=0 in a ZeroDivisionError. (`course eval` checks its flags as it reads them.)
+    """
+    values = {"limit": limit, "samples": samples, "max_new_tokens": max_new_tokens,
+              "batch_size": batch_size}
+    for name, least, advice in COUNTS:
+        value = values[name]
+        if value is None and name == "limit":
+            continue  # every row
+        # The type first: "3" or 2.5 cannot be compared with `least`, or counted.
+        if not _is_a(numbers.Integral, value):
+            raise CourseError(f"{name} must be a whole number, not {_shown(value)}.")
+        if value < least:
+            raise CourseError(f"{name} must be at least {least}, not {value}{advice}.")
+    # Sampling divides the logits by the temperature; refused as the CLI's --temperature is.
+    if not (_is_a(numbers.Real, temperature) and temperature > 0):
+        raise CourseError(f"temperature must be a number above 0, not {_shown(temperature)}; "
+                          f"the greedy answer is always measured, and samples=0 turns the "
+                          f"sampled answers off.")
+
+
+def _is_a(kind: type, value: Any) -> bool:
+    """An int (or a real number) as Python and numpy make them; a bool is neither here."""
+    return isinstance(value, kind) and not isinstance(value, bool)
+
+
+def _shown(value: Any) -> str:
+    return f"the string {value!r}" if isinstance(value, str) else repr(value)
 
 
 def evaluate_one(model, tokenizer, data: EvalData, template: Template,

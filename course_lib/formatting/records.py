@@ -425,6 +425,16 @@ def _no_such_path(name: str) -> CourseError:
                        f"a Hub id (owner/name), or an embedded set such as course:train.")
 
 
+def _no_such_set(name: str, sets: dict[str, Path]) -> CourseError:
+    """'course:' names an embedded set: say which exist, and the nearest when one is close."""
+    # Compared without the shared "course:", which would make every name look close.
+    stems = [s.removeprefix("course:") for s in sets]
+    near = difflib.get_close_matches(name.removeprefix("course:"), stems, n=1)
+    hint = f" (did you mean 'course:{near[0]}'?)" if near else ""
+    return CourseError(f"There is no embedded data set '{name}'{hint}; the course has: "
+                       f"{', '.join(sets)}.")
+
+
 def _hub_rows(hub_id: str, split: Split) -> list[tuple[str, Any]]:
     names = _split_names(split)
     with quiet_datasets(bars=True) as datasets:  # download bars are news; log lines are not
@@ -459,6 +469,8 @@ def _rows(name: str, split: Split, errors: RowErrors) -> list[tuple[str, Any]]:
         name = next((f"course:{n}" for n in names if f"course:{n}" in sets), f"course:{names[0]}")
     if name in sets:
         return json_rows(read_text(sets[name], name), name, errors)
+    if name.startswith("course:") and not Path(name).exists():  # a file may be named so
+        raise _no_such_set(name, sets)
     path = Path(name).expanduser()
     if path.is_dir():
         return _folder_rows(path, name, split)

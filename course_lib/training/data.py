@@ -1,8 +1,9 @@
 """Turn whatever a lesson hands to `train()` into labelled examples, and say what looks odd.
 
 `data` may be a source name ('course:train', a data file or folder, a Hub id), a list of
-records ({'instruction', 'response', ...} in any schema the loader knows), or examples that
-already carry `input_ids` and `labels` (e.g. built by a lesson's own, possibly wrong, code):
+records ({'instruction', 'response', ...} in any schema the loader knows) or a pandas
+DataFrame of them, or examples that already carry `input_ids` and `labels` (e.g. built by a
+lesson's own, possibly wrong, code):
 
     >>> records = [{"instruction": "Hi", "response": "hi"}]     # doctest: +SKIP
     >>> print(prepare_training_data(records, tok).report())    # doctest: +SKIP
@@ -19,6 +20,7 @@ from __future__ import annotations
 import math
 import random
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -62,16 +64,30 @@ DataSource = str | Path | Sequence[dict[str, Any]] | PreparedData | Records
 
 def _is_tokenized(rows: Sequence[Any]) -> bool:
     return (
-        bool(rows) and isinstance(rows[0], dict) and "input_ids" in rows[0] and "labels" in rows[0]
+        not is_table(rows)  # a DataFrame holds records; and `bool(df)` raises
+        and bool(rows) and isinstance(rows[0], dict) and "input_ids" in rows[0]
+        and "labels" in rows[0]
     )
+
+
+def is_table(data: Any) -> bool:
+    """True for a pandas DataFrame (pandas is never imported here: a DataFrame brings it)."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(data, pandas.DataFrame)
 
 
 def load_data(data: str | Path | Sequence[dict[str, Any]] | Records,
               split: Split = "train") -> Records:
-    """Load and normalize a source or a list of records; every unusable row in one error.
-    `split`: which split of a saved DatasetDict or Hub set (held-out data: HELD_OUT_SPLITS)."""
+    """Load and normalize a source, a list of records or a DataFrame; every unusable row in one
+    error. `split`: which split of a saved DatasetDict or Hub set (held-out: HELD_OUT_SPLITS)."""
     if isinstance(data, Records):
         return data
+    if is_table(data):
+        # Its rows as records; an empty cell (NaN) as None, read as empty text as in JSON.
+        rows = data.astype(object).where(data.notna(), None).to_dict("records")
+        # Named as a table's rows, counted from 1 as the course counts lines and rows.
+        records = [normalize_record(row, f"row {i}") for i, row in enumerate(rows, start=1)]
+        return Records(f"a DataFrame of {len(rows)} rows", records, raw=rows)
     if not isinstance(data, str | Path):
         records = [normalize_record(row, f"record {i}") for i, row in enumerate(data)]
         return Records(f"{len(data)} given records", records, raw=list(data))

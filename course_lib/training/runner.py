@@ -52,6 +52,7 @@ from course_lib.training.data import (
     far_from_world,
     held_out_note,
     hold_out,
+    is_table,
     load_data,
     prepare_eval_examples,
     prepare_training_data,
@@ -118,8 +119,10 @@ def train(
     """Fine-tune `model` on `data` and return the model, tokenizer and a RunHistory.
 
     model:      'tiny' (embedded), a folder, a Hub id, or a model object (then pass tokenizer=).
-    data:       'course:train', a JSONL/JSON file, a Hub id, records, or tokenized examples.
-    eval_data:  held out; measured every `eval_every` steps on response tokens only (None: off).
+    data:       'course:train', a JSONL/JSON file, a Hub id, records (a list or a pandas
+                DataFrame), or tokenized examples.
+    eval_data:  held out; measured every `eval_every` steps on response tokens only (None or
+                "none": off).
                 "auto": course:eval for the course's data; for a file or Hub id, a seeded
                 slice of it (data.hold_out), so that the score is about the same kind of data.
     masking:    'response' (labels -100 on the prompt) or 'none' (train on every token).
@@ -128,10 +131,11 @@ def train(
     resume:     continue from the last checkpoint in out_dir.
     lora:       True for LoRA adapters (or a LoraConfig); None: the preset's choice (LoRA for
                 qwen2.5-0.5b), else a full fine-tune.
-    freeze:     parts of the model not to train, as pieces of parameter names: ("mlp",) keeps
-                every `...mlp...` weight as it is, for this run only. Default (None): the
-                recipe's (settings.RECIPE: embeddings, MLPs, v_proj, o_proj) unless lora,
-                with its learning rate for tiny models; () trains every weight.
+    freeze:     parts of the model not to train, as pieces of parameter names: ("mlp",) or
+                "mlp" keeps every `...mlp...` weight as it is, for this run only. Default
+                (None): the recipe's (settings.RECIPE: embeddings, MLPs, v_proj, o_proj)
+                unless lora, with its learning rate for tiny models; () trains every weight.
+                Not with lora: LoRA already keeps every base weight as it is.
     fast:       the speed tricks of fast_loss.py (same numbers); False computes the plain loss.
     max_length: tokens per example (default and upper bound: the model's context, at most 1024).
     num_threads: CPU threads for this run only (default: env.choose_threads for this model).
@@ -151,6 +155,7 @@ def train(
     resume_from = _prepare_out_dir(out_path, resume) if is_main_process() else None
     if lora is None:
         lora = default_lora(model) if isinstance(model, str | Path) else False
+    freeze = freeze_pieces(freeze, lora)  # a clash with LoRA fails before the model loads
     model, tokenizer, model_name = _load(model, tokenizer, bool(lora))
 
     # 1. The data: labelled examples, -100 on the prompt; problems reported before training.
@@ -266,7 +271,7 @@ def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, mode
             f"No example of {ready.source} is left to train on; see the report above.")
     if eval_data is None:
         return ready, HeldOut([])
-    if isinstance(eval_data, str | Path):
+    if isinstance(eval_data, str | Path) or is_table(eval_data):
         # Once: read for the overlap check and the labels; a saved DatasetDict's test split.
         eval_data = load_data(eval_data, HELD_OUT_SPLITS)
     held = prepare_eval_examples(eval_data, tokenizer, limit, template, eval_limit)
@@ -296,7 +301,10 @@ def _max_length(model, asked: int | None) -> tuple[int, list[str]]:
 
 def _eval_source(data: DataSource, eval_data: DataSource | None, eval_limit: int | None,
                  ) -> tuple[DataSource, DataSource | None, str]:
-    """Resolve eval_data="auto": course:eval for course data, else a slice of the user's."""
+    """Resolve eval_data="auto": course:eval for course data, else a slice of the user's;
+    "none" (or "off", "", as the CLI's --eval-data takes them) is no held-out set."""
+    if isinstance(eval_data, str) and eval_data.strip().lower() in ("none", "off", ""):
+        return data, None, ""
     if not (isinstance(eval_data, str) and eval_data == "auto"):
         return data, eval_data, ""
     users = isinstance(data, Records) and data.where and not data.source.startswith("course")
@@ -316,7 +324,7 @@ def _eval_source(data: DataSource, eval_data: DataSource | None, eval_limit: int
 def _given_examples(data: DataSource) -> bool:
     """True for data that arrives already tokenized (a lesson's own examples)."""
     return isinstance(data, PreparedData) or (
-        not isinstance(data, str | Path | Records) and bool(data)
+        not isinstance(data, str | Path | Records) and not is_table(data) and bool(data)
         and isinstance(data[0], dict) and "input_ids" in data[0])
 
 
@@ -535,29 +543,50 @@ def default_freeze(model, lora: bool) -> tuple[str, ...]:
     return tuple(piece for piece in RECIPE.freeze if any(piece in name for name in names))
 
 
+def freeze_pieces(freeze: str | Sequence[str] | None, lora: Any) -> tuple[str, ...] | None:
+    """`freeze` as a tuple of name pieces, checked against `lora` (None stays None: the recipe).
+
+    A string is one piece: "mlp" read letter by letter would freeze every weight.
+    """
+    if freeze is None:
+        return None
+    pieces = (freeze,) if isinstance(freeze, str) else tuple(freeze)
+    # LoRA keeps every base weight as it is already: a freeze would change nothing, yet be
+    # recorded in the history as applied.
+    if lora and pieces:
+        lora_given = "lora=True" if lora is True else "lora=LoraConfig(...)"
+        raise with_advice(
+            "LoRA trains only its adapters and keeps every base weight as it is, so {fix} "
+            "would change nothing; leave out the freeze, or train without LoRA to freeze "
+            "parts of a full fine-tune.",
+            f"freeze={list(pieces)} with {lora_given}", f"--freeze {' '.join(pieces)} with --lora")
+    return pieces
+
+
 def parameters_to_freeze(model, names: Sequence[str]) -> list[torch.nn.Parameter]:
-    """The trainable parameters whose names contain one of `names` (an error if none do).
+    """The trainable parameters whose names contain one of `names` (an error if a piece of
+    `names` matches none: a typo would otherwise train what it meant to keep).
 
     >>> len(parameters_to_freeze(model, ["embed_tokens", "mlp"]))  # doctest: +SKIP
     13
     """
-    chosen = [
-        param
-        for name, param in model.named_parameters()
-        if param.requires_grad and any(piece in name for piece in names)
-    ]
-    if not chosen:
+    trainable = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+    unmatched = [piece for piece in names if not any(piece in name for name, _ in trainable)]
+    if unmatched:
         pieces = dict.fromkeys(  # e.g. embed_tokens, self_attn, q_proj, mlp: first-seen order
             piece
             for name, _ in model.named_parameters()
             for piece in name.split(".")[:-1]
             if not piece.isdigit() and piece not in ("model", "layers")
         )
+        # The whole setting when it is one piece; else which of its pieces are wrong.
+        which = "" if len(names) == 1 else " and ".join(map(repr, unmatched)) + " of "
+        verb = "matches" if len(unmatched) == 1 else "match"
         raise with_advice(
-            f"{{fix}} matches no trainable parameter of this model; use pieces "
-            f"of its parameter names: {', '.join(list(pieces)[:8])}.",
+            f"{which}{{fix}} {verb} no trainable parameter of this model; use pieces "
+            f"of its parameter names: {', '.join(pieces)}.",
             f"freeze={list(names)}", "--freeze " + " ".join(names))
-    return chosen
+    return [p for name, p in trainable if any(piece in name for piece in names)]
 
 
 def add_lora(model, lora, seed: int):

@@ -228,3 +228,22 @@ def test_answers_puts_the_models_side_by_side(toy_model_dir, toy_tokenizer):
     with pytest.raises(CourseError, match="No question matches"):
         report.answers(lambda r: False)
 
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    # limit=0 said the data held no rows; samples=-1 and batch_size=0 ended in a TypeError and
+    # a ZeroDivisionError after the model was loaded.
+    ({"limit": 0}, "limit must be at least 1, not 0; leave it out (limit=None) to evaluate "
+                   "every row."),
+    ({"limit": 2, "samples": -1}, "samples must be at least 0, not -1; samples=0 turns the "
+                                  "sampled answers off."),
+    ({"samples": 0, "batch_size": 0}, "batch_size must be at least 1, not 0."),
+    ({"samples": "3"}, "samples must be a whole number, not the string '3'."),
+    ({"max_new_tokens": 0}, "max_new_tokens must be at least 1, not 0."),
+    ({"temperature": 0}, "temperature must be a number above 0, not 0; the greedy answer is "
+                         "always measured, and samples=0 turns the sampled answers off."),
+])
+def test_options_no_evaluation_can_use_are_one_sentence_errors(given, message):
+    with pytest.raises(CourseError) as err:  # checked before the data or a model is loaded
+        evaluate("no-such-model-is-loaded", "course:eval_styles", **given)
+    assert str(err.value) == message

@@ -136,3 +136,12 @@ def test_text_that_is_not_json_names_the_accepted_formats(tmp_path):
     path.write_text("instruction: say hi\nresponse: hi\n")
     with pytest.raises(CourseError, match=r"is not JSON .*accepted: JSON Lines.*\.parquet"):
         load_records(path)
+
+
+def test_an_unknown_embedded_set_lists_the_ones_there_are():
+    # It used to say "No such file or folder: 'course:nope'", as if course: were a path.
+    with pytest.raises(CourseError, match=r"^There is no embedded data set 'course:nope'; the "
+                                          r"course has: .*course:eval, .*course:train, "):
+        load_records("course:nope")
+    with pytest.raises(CourseError, match=r"'course:trian' \(did you mean 'course:train'\?\)"):
+        load_records("course:trian")

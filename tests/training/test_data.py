@@ -77,3 +77,22 @@ def test_reports_name_file_lines_when_known(toy_tokenizer, tmp_path):
     path.write_text("\n\n".join(json.dumps(r) for r in rows))  # a blank line between them
     report = prepare_training_data(path, toy_tokenizer).report()
     assert "1 has an empty response (line 3): it teaches the model" in report
+
+
+def test_a_dataframe_is_read_as_records_and_its_rows_counted_from_1(toy_tokenizer):
+    import pandas as pd
+    import pytest
+
+    from course_lib.errors import CourseError
+    from course_lib.training.data import load_data
+
+    # An empty cell (NaN: only one row has an input) is empty text, as a missing JSON field.
+    frame = pd.DataFrame([{"instruction": "What is 1+1?", "response": "2"},
+                          {"instruction": "Add 2 and 2.", "input": "now", "response": "4"}])
+    loaded = load_data(frame)
+    assert loaded.source == "a DataFrame of 2 rows"
+    assert [r["input"] for r in loaded.records] == ["", "now"]
+    assert len(prepare_training_data(frame, toy_tokenizer).examples) == 2
+    assert len(prepare_eval_examples(frame, toy_tokenizer).examples) == 2
+    with pytest.raises(CourseError, match=r"^row 2: 'instruction' is empty"):
+        load_data(pd.DataFrame({"instruction": ["Hi", ""], "response": ["hi", "yo"]}))

@@ -168,6 +168,7 @@ def test_lora_trains_adapters_and_returns_a_plain_model(toy_model_dir, records, 
         toy_model_dir, records, eval_records, lora=True, max_steps=3, eval_every=3, **QUIET
     )
     assert result.history.lora
+    assert result.history.freeze == []  # LoRA's base weights stay as they are, not "frozen"
     assert type(result.model).__name__ == "LlamaForCausalLM"  # adapters merged in
     q_before = base.model.layers[0].self_attn.q_proj.weight
     q_after = result.model.model.layers[0].self_attn.q_proj.weight
@@ -192,6 +193,50 @@ def test_freeze_trains_only_the_other_weights(toy_model_dir, toy_tokenizer, reco
 def test_freeze_that_matches_nothing_names_a_real_parameter(toy_model_dir, records):
     with pytest.raises(CourseError, match="matches no trainable .*embed_tokens, self_attn"):
         train(toy_model_dir, records, None, freeze=("feed_forward",), max_steps=1, **QUIET)
+
+
+def test_freeze_names_each_piece_that_matches_nothing(toy_model_dir, records):
+    # "mlp" matched, so the run used to train and record "embeddings" as frozen.
+    with pytest.raises(CourseError) as err:
+        train(toy_model_dir, records, None, freeze=["mlp", "embeddings"], max_steps=1, **QUIET)
+    assert str(err.value).startswith("'embeddings' of freeze=['mlp', 'embeddings'] matches no "
+                                     "trainable parameter of this model; use pieces of")
+    assert err.value.cli.startswith("'embeddings' of --freeze mlp embeddings matches no")
+    # Every piece of a name, not the first eight: the MLP's parts and the norms too.
+    assert all(part in str(err.value) for part in ("up_proj", "down_proj", "input_layernorm",
+                                                   "post_attention_layernorm", "norm."))
+
+
+def test_freeze_given_as_one_string_is_one_piece(toy_model_dir, toy_tokenizer, records):
+    # "mlp" was read letter by letter: every weight frozen, then a crash inside torch.
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    result = train(model, records, None, tokenizer=toy_tokenizer, freeze="mlp", max_steps=1,
+                   **QUIET)
+    changed = {name for name, p in model.named_parameters() if not torch.equal(before[name], p)}
+    assert result.history.freeze == ["mlp"]
+    assert changed and not any("mlp" in name for name in changed)
+
+
+def test_freeze_with_lora_is_refused_before_the_model_loads():
+    # LoRA keeps every base weight as it is: the freeze changed nothing, yet was recorded.
+    with pytest.raises(CourseError) as err:
+        train("no-such-model-is-loaded", lora=True, freeze=["mlp"])
+    assert str(err.value) == (
+        "LoRA trains only its adapters and keeps every base weight as it is, so freeze=['mlp'] "
+        "with lora=True would change nothing; leave out the freeze, or train without LoRA to "
+        "freeze parts of a full fine-tune.")
+    assert "so --freeze mlp with --lora would change nothing" in err.value.cli
+
+
+def test_a_dataframe_trains_and_eval_data_none_is_no_held_out_set(toy_model_dir, records):
+    import pandas as pd
+
+    # A DataFrame used to fail on `bool(df)`; "none" was looked for as a file.
+    history = train(toy_model_dir, pd.DataFrame(records), "None", max_steps=1, eval_every=1,
+                    **QUIET).history
+    assert history.data == f"a DataFrame of {len(records)} rows"
+    assert history.eval_examples == 0 and history.eval_steps == []
 
 
 def test_problems_are_reported_before_training_starts(toy_model_dir, records, capsys):
@@ -226,6 +271,14 @@ def test_training_arguments_override_the_defaults(toy_model_dir, records):
     ({"learning_rate": 0.0}, "learning_rate must be above 0, not 0.0.", "--lr must be above 0"),
     ({"seed": 2**32}, "seed must be below 2**32", "--seed must be below 2**32"),
     ({"max_steps": None, "num_epochs": 0}, "num_epochs must be above 0, not 0.", "num_epochs"),
+    # Wrong types: these ended in TypeErrors from inside the checks or the Trainer.
+    ({"learning_rate": "1e-3"}, "learning_rate must be a number, not the string '1e-3'.",
+     "--lr must be a number"),
+    ({"max_steps": "5"}, "max_steps must be a whole number, not the string '5'.", "--steps must"),
+    ({"batch_size": "4"}, "batch_size must be a whole number, not the string '4'.",
+     "--batch-size must be a whole number"),
+    ({"max_steps": 2.5}, "max_steps must be a whole number, not 2.5.", "--steps must be a whole"),
+    ({"max_steps": True}, "max_steps must be a whole number, not True.", "--steps must be"),
 ])
 def test_numbers_no_run_can_use_are_one_sentence_errors(given, python, cli):
     # Checked before the model loads; max_steps=-5 used to train by epochs, silently.
