@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from course_lib.errors import CourseError
-from course_lib.formatting.records import HELD_OUT_SPLITS, load_raw_rows
+from course_lib.formatting.records import HELD_OUT_SPLITS, is_table, load_raw_rows, table_rows
 from course_lib.formatting.schemas import normalize_record
 
 # The fields that hold an answer in the schemas the course reads; a row with none of them
@@ -59,6 +59,8 @@ def eval_rows(data: str | Path | Sequence[dict] | EvalData = "course:eval_styles
         return data
     if isinstance(data, str | Path):
         source, raw = str(data), load_raw_rows(data, HELD_OUT_SPLITS)  # not its train split
+    elif is_table(data):  # a DataFrame: its rows, not its column names
+        source, raw = "a DataFrame", [(f"row {i}", r) for i, r in enumerate(table_rows(data), 1)]
     else:
         source, raw = "rows", [(f"row {i}", row) for i, row in enumerate(data)]
     raw = raw[:limit] if limit is not None else raw

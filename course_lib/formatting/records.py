@@ -26,6 +26,7 @@ import gzip
 import io
 import json
 import re
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -526,6 +527,18 @@ def load_records(source: str | Path = "course:train",
     records = normalize_rows(load_raw_rows(source, split, errors), errors)
     errors.check()
     return records
+
+
+def is_table(data: Any) -> bool:
+    """True for a pandas DataFrame (pandas is never imported here: a DataFrame brings it)."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(data, pandas.DataFrame)
+
+
+def table_rows(table: Any) -> list[dict[str, Any]]:
+    """A DataFrame's rows as records; an empty cell (NaN) as None, read as empty text as in
+    JSON (`bool(df)` raises, so a DataFrame never goes where a list of records goes)."""
+    return table.astype(object).where(table.notna(), None).to_dict("records")
 
 
 def conversion_notes(rows: list[tuple[str, Any]]) -> list[str]:

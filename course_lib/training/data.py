@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 import random
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,9 +31,11 @@ from course_lib.formatting.records import (
     RowErrors,
     Split,
     conversion_notes,
+    is_table,
     load_raw_rows,
     load_records,
     normalize_rows,
+    table_rows,
 )
 from course_lib.formatting.schemas import normalize_record
 from course_lib.formatting.stats import check_consistent_templates
@@ -70,12 +71,6 @@ def _is_tokenized(rows: Sequence[Any]) -> bool:
     )
 
 
-def is_table(data: Any) -> bool:
-    """True for a pandas DataFrame (pandas is never imported here: a DataFrame brings it)."""
-    pandas = sys.modules.get("pandas")
-    return pandas is not None and isinstance(data, pandas.DataFrame)
-
-
 def load_data(data: str | Path | Sequence[dict[str, Any]] | Records,
               split: Split = "train") -> Records:
     """Load and normalize a source, a list of records or a DataFrame; every unusable row in one
@@ -83,8 +78,7 @@ def load_data(data: str | Path | Sequence[dict[str, Any]] | Records,
     if isinstance(data, Records):
         return data
     if is_table(data):
-        # Its rows as records; an empty cell (NaN) as None, read as empty text as in JSON.
-        rows = data.astype(object).where(data.notna(), None).to_dict("records")
+        rows = table_rows(data)
         # Named as a table's rows, counted from 1 as the course counts lines and rows.
         records = [normalize_record(row, f"row {i}") for i, row in enumerate(rows, start=1)]
         return Records(f"a DataFrame of {len(rows)} rows", records, raw=rows)

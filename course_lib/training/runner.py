@@ -40,7 +40,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from course_lib.env import SMALL_MODEL_PARAMS, DeviceChoice, choose_device, choose_threads
 from course_lib.errors import CourseError, with_advice
-from course_lib.formatting.records import HELD_OUT_SPLITS
+from course_lib.formatting.records import HELD_OUT_SPLITS, is_table
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
 from course_lib.loading import default_lora, load_model_and_tokenizer
 from course_lib.masking.labels import IGNORE_INDEX, Masking, PadCollator, PreparedData
@@ -52,7 +52,6 @@ from course_lib.training.data import (
     far_from_world,
     held_out_note,
     hold_out,
-    is_table,
     load_data,
     prepare_eval_examples,
     prepare_training_data,
@@ -352,7 +351,7 @@ def build_trainer(model, tokenizer, ready: PreparedData, eval_examples: list[dic
     if eval_examples and eval_every:
         trainer.add_callback(
             ResponseEvalCallback(eval_examples, tokenizer.pad_token_id, eval_every))
-    if progress:
+    if progress and is_main_process():  # N processes, one bar
         trainer.add_callback(ProgressBar())
     if live_plot:
         trainer.add_callback(LiveLossPlot(title=title))

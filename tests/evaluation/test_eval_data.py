@@ -54,3 +54,12 @@ def test_bad_files_are_one_sentence_errors(tmp_path):
     empty.write_text("\n")
     with pytest.raises(CourseError, match="no rows"):
         eval_rows(empty)
+
+
+def test_a_dataframe_is_evaluated_by_its_rows_not_its_column_names():
+    import pandas as pd
+
+    table = pd.DataFrame({"instruction": ["What is 2+2?", "What is 3+3?"], "response": ["4", None]})
+    data = eval_rows(table)  # it iterated over the column names: 'instruction', 'response'
+    assert data.source == "a DataFrame" and len(data.rows) == 2
+    assert data.rows[0]["instruction"] == "What is 2+2?" and data.rows[0]["reference"] == "4"
