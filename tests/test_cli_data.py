@@ -97,6 +97,11 @@ def test_a_saved_dataset_dict_is_scored_on_its_test_split(capsys, tmp_path, toy_
     assert code == 0, err
     assert "also in the training data" not in out
     assert RunHistory.load(tmp_path / "a").eval_examples == 3
+    # Without --eval-data the set's own test split is the held-out set, not 10% of train.
+    code, out, err = train_cli(capsys, toy_model_dir, tmp_path / "dd", tmp_path / "b")
+    assert code == 0, err
+    assert "20 of 20 examples" in out and f"the 'test' split of {tmp_path / 'dd'}" in out
+    assert RunHistory.load(tmp_path / "b").eval_examples == 3
     code, out, err = run_eval(capsys, toy_model_dir, tmp_path / "dd", tmp_path / "e")
     assert code == 0, err
     assert f"3 questions from {tmp_path / 'dd'}" in out

@@ -529,6 +529,16 @@ def load_records(source: str | Path = "course:train",
     return records
 
 
+def own_held_out_split(source: str | Path) -> str | None:
+    """The held-out split a save_to_disk DatasetDict folder brings ('test', else 'validation'),
+    or None: a data set that comes split is scored on its own held-out part."""
+    info = Path(str(source)).expanduser() / "dataset_dict.json"
+    if not info.is_file():
+        return None
+    splits = json.loads(info.read_text(encoding="utf-8")).get("splits", [])
+    return next((name for name in HELD_OUT_SPLITS if name in splits), None)
+
+
 def is_table(data: Any) -> bool:
     """True for a pandas DataFrame (pandas is never imported here: a DataFrame brings it)."""
     pandas = sys.modules.get("pandas")

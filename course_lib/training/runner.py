@@ -40,7 +40,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from course_lib.env import SMALL_MODEL_PARAMS, DeviceChoice, choose_device, choose_threads
 from course_lib.errors import CourseError, with_advice
-from course_lib.formatting.records import HELD_OUT_SPLITS, is_table
+from course_lib.formatting.records import HELD_OUT_SPLITS, is_table, own_held_out_split
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
 from course_lib.loading import default_lora, load_model_and_tokenizer
 from course_lib.masking.labels import IGNORE_INDEX, Masking, PadCollator, PreparedData
@@ -309,6 +309,11 @@ def _eval_source(data: DataSource, eval_data: DataSource | None, eval_limit: int
     users = isinstance(data, Records) and data.where and not data.source.startswith("course")
     if not users:  # the course's own data, or records and examples given in Python
         return data, "course:eval", ""
+    own = own_held_out_split(data.source)
+    if own:  # a saved DatasetDict with its own test split: that is the held-out set
+        return data, data.source, (
+            f"Held-out score: the '{own}' split of {data.source}; --eval-data FILE "
+            f"(eval_data=...) chooses another set, --eval-data none (eval_data=None) none.")
     train_part, held = hold_out(data, most=eval_limit)
     if held is None:
         return train_part, None, (
