@@ -342,8 +342,9 @@ def _template_of_run(model: str) -> tuple[str, str]:
     from course_lib.training.history import HISTORY_FILE, RunHistory
 
     history = Path(model).expanduser() / HISTORY_FILE
-    if history.is_file() and RunHistory.load(history).template:
-        return RunHistory.load(history).template, "the run's, from its history.json"
+    template = RunHistory.load(history).template if history.is_file() else ""
+    if template:
+        return template, "the run's, from its history.json"
     return DEFAULT_TEMPLATE.name, "the default"
 
 

@@ -17,6 +17,9 @@ on the command line (`--resume`). An error that gives such advice carries both s
 
 from __future__ import annotations
 
+import numbers
+from typing import Any
+
 
 class CourseError(Exception):
     """A problem with the learner's input or environment, explained in one sentence."""
@@ -29,3 +32,24 @@ class CourseError(Exception):
 def with_advice(sentence: str, python: str, cli: str) -> CourseError:
     """A CourseError whose `{fix}` reads `python` in Python and `cli` on the command line."""
     return CourseError(sentence.replace("{fix}", python), cli=sentence.replace("{fix}", cli))
+
+
+# A number a learner passes in Python: its type is checked before its size, since "5" cannot
+# be compared with 1 and 2.5 steps cannot be run. A bool is not a number here (True is a slip).
+def is_whole(value: Any) -> bool:
+    """An int, Python's or numpy's; not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    """An int or a float, Python's or numpy's; not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def shown(value: Any) -> str:
+    """A wrong value as a learner would recognise it: "the string '5'", "the float 2.0", "2.5"."""
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, float) and value.is_integer():  # "a whole number, not 2.0" reads oddly
+        return f"the float {value!r}"
+    return repr(value)

@@ -16,14 +16,13 @@ and intervals (`summarize`). How the report shows itself is in report_view.py.
 
 from __future__ import annotations
 
-import numbers
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from course_lib.errors import CourseError
+from course_lib.errors import CourseError, is_number, is_whole, shown
 from course_lib.evaluation.adherence import adherence
 from course_lib.evaluation.agreement import paraphrase_agreement, sampling_agreement
 from course_lib.evaluation.eval_data import EvalData, eval_rows
@@ -207,24 +206,15 @@ def check_options(limit: int | None, samples: int, temperature: float, max_new_t
         if value is None and name == "limit":
             continue  # every row
         # The type first: "3" or 2.5 cannot be compared with `least`, or counted.
-        if not _is_a(numbers.Integral, value):
-            raise CourseError(f"{name} must be a whole number, not {_shown(value)}.")
+        if not is_whole(value):
+            raise CourseError(f"{name} must be a whole number, not {shown(value)}.")
         if value < least:
             raise CourseError(f"{name} must be at least {least}, not {value}{advice}.")
     # Sampling divides the logits by the temperature; refused as the CLI's --temperature is.
-    if not (_is_a(numbers.Real, temperature) and temperature > 0):
-        raise CourseError(f"temperature must be a number above 0, not {_shown(temperature)}; "
+    if not (is_number(temperature) and temperature > 0):
+        raise CourseError(f"temperature must be a number above 0, not {shown(temperature)}; "
                           f"the greedy answer is always measured, and samples=0 turns the "
                           f"sampled answers off.")
-
-
-def _is_a(kind: type, value: Any) -> bool:
-    """An int (or a real number) as Python and numpy make them; a bool is neither here."""
-    return isinstance(value, kind) and not isinstance(value, bool)
-
-
-def _shown(value: Any) -> str:
-    return f"the string {value!r}" if isinstance(value, str) else repr(value)
 
 
 def evaluate_one(model, tokenizer, data: EvalData, template: Template,

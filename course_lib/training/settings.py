@@ -16,7 +16,6 @@ passes to `train(**training_args)` overrides these defaults.
 
 from __future__ import annotations
 
-import numbers
 import os
 import warnings
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from peft import LoraConfig
 from transformers import TrainingArguments
 
 from course_lib.env import DeviceChoice, checkpointing_field
-from course_lib.errors import with_advice
+from course_lib.errors import is_number, is_whole, shown, with_advice
 from course_lib.training.fast_loss import optimizer_name
 
 # peft 0.21 calls transformers' deprecated `is_gradient_checkpointing` whenever it wraps a
@@ -122,37 +121,18 @@ def check_numbers(learning_rate: float | None = None, num_epochs: float | None =
     for name, flag, least in COUNTS:
         value = counts.get(name)
         # The type first: "5" cannot be compared with `least`, and 2.5 steps cannot be run.
-        if value is not None and not _is_whole(value):
-            raise with_advice(f"{{fix}} must be a whole number, not {_shown(value)}.", name, flag)
+        if value is not None and not is_whole(value):
+            raise with_advice(f"{{fix}} must be a whole number, not {shown(value)}.", name, flag)
         if value is not None and value < least:
             raise with_advice(f"{{fix}} must be at least {least}, not {value}.", name, flag)
     if counts.get("seed") is not None and counts["seed"] >= 2**32:  # numpy's seeds are 32 bits
         raise with_advice(f"{{fix}} must be below 2**32, not {counts['seed']}.", "seed", "--seed")
     for name, flag, value in (("learning_rate", "--lr", learning_rate),
                               ("num_epochs", "num_epochs", num_epochs)):
-        if value is not None and not _is_number(value):  # "1e-3" is text, not a rate
-            raise with_advice(f"{{fix}} must be a number, not {_shown(value)}.", name, flag)
+        if value is not None and not is_number(value):  # "1e-3" is text, not a rate
+            raise with_advice(f"{{fix}} must be a number, not {shown(value)}.", name, flag)
         if value is not None and not value > 0:
             raise with_advice(f"{{fix}} must be above 0, not {value}.", name, flag)
-
-
-def _is_whole(value: Any) -> bool:
-    """An int (numpy's too), but not a bool: max_steps=True is a mistake, not 1 step."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    """An int or a float (numpy's too), but not a bool."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _shown(value: Any) -> str:
-    """A wrong value as a learner would recognise it: "the string '5'", "the float 2.0", "2.5"."""
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, float) and value.is_integer():  # "a whole number, not 2.0" reads oddly
-        return f"the float {value!r}"
-    return repr(value)
 
 
 def training_arguments(
