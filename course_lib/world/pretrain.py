@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import torch
 from transformers import PreTrainedModel, Trainer, TrainingArguments
+from transformers.trainer_callback import ProgressCallback
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,16 @@ def pack_documents(docs: Sequence[str], tokenizer, block_size: int) -> Blocks:
     return Blocks(torch.tensor(stream[: n * block_size]).view(n, block_size))
 
 
+class LossLines(ProgressCallback):
+    """transformers' progress bar, with each logged step as one readable line under it."""
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if self.training_bar is not None and logs and "loss" in logs:
+            self.training_bar.write(f"step {state.global_step:>5}/{state.max_steps}: "
+                                    f"loss {logs['loss']:.3f}, learning rate "
+                                    f"{logs.get('learning_rate', 0):.2e}")
+
+
 def pretrain(model: PreTrainedModel, data: Blocks, settings: PretrainSettings,
              work_dir: str) -> list[dict]:
     """Train in place; returns the Trainer's log history (loss every few steps)."""
@@ -71,5 +82,7 @@ def pretrain(model: PreTrainedModel, data: Blocks, settings: PretrainSettings,
         disable_tqdm=False,
     )
     trainer = Trainer(model=model, args=args, train_dataset=data)
+    trainer.remove_callback(ProgressCallback)  # it prints each log as a raw dict
+    trainer.add_callback(LossLines())
     trainer.train()
     return trainer.state.log_history

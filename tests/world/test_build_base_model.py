@@ -12,7 +12,11 @@ from course_lib.cli import main
 def test_quick_build_saves_a_loadable_model(tmp_path, capsys):
     out = tmp_path / "tiny"
     assert main(["build-base-model", "--out", str(out), "--quick"]) == 0
-    assert "final loss" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "final loss" in printed.out
+    # Each logged step is one line a learner can read, not the Trainer's raw dict.
+    both = printed.out + printed.err
+    assert "step     6/6: loss " in both and "{'loss'" not in both
     for name in ("config.json", "model.safetensors", "generation_config.json",
                  "tokenizer.json", "tokenizer_config.json", "README.md"):
         assert (out / name).exists(), name
