@@ -80,8 +80,9 @@ def load_data(data: str | Path | Sequence[dict[str, Any]] | Records,
     if is_table(data):
         rows = table_rows(data)
         # Named as a table's rows, counted from 1 as the course counts lines and rows.
-        records = [normalize_record(row, f"row {i}") for i, row in enumerate(rows, start=1)]
-        return Records(f"a DataFrame of {len(rows)} rows", records, raw=rows)
+        where = [f"row {i}" for i in range(1, len(rows) + 1)]
+        records = [normalize_record(row, w) for w, row in zip(where, rows, strict=True)]
+        return Records(f"a DataFrame of {len(rows)} rows", records, where, rows)
     if not isinstance(data, str | Path):
         records = [normalize_record(row, f"record {i}") for i, row in enumerate(data)]
         return Records(f"{len(data)} given records", records, raw=list(data))

@@ -122,8 +122,9 @@ def train(
                 DataFrame), or tokenized examples.
     eval_data:  held out; measured every `eval_every` steps on response tokens only (None or
                 "none": off).
-                "auto": course:eval for the course's data; for a file or Hub id, a seeded
-                slice of it (data.hold_out), so that the score is about the same kind of data.
+                "auto": course:eval for the course's data and a list of records; for a file,
+                Hub id or DataFrame, a seeded slice of it (data.hold_out), so that the score
+                is about the same kind of data.
     masking:    'response' (labels -100 on the prompt) or 'none' (train on every token).
     max_steps:  optimizer steps; set None and give num_epochs to train by epochs instead.
     out_dir:    save the model, history.json, loss.png and checkpoints there (never overwrites).
