@@ -546,6 +546,9 @@ def cmd_experiment(args: argparse.Namespace) -> int:
                             progress=not args.quiet)
     print(result.table())
     figure = out / f"{name}.png"
+    if figure.exists():  # only drawn from runs: the old settings draw it again from the cache
+        print(f"{figure} is replaced; to draw an earlier one again, rerun with its --seeds and "
+              f"--steps (its runs load from {out}).")
     result.to_figure().savefig(figure, dpi=100)
     return _wrote([figure], json_path, result.to_dict())
 

@@ -41,8 +41,10 @@ def test_a_run_prints_the_table_writes_figure_and_json_and_reruns_from_the_cache
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["seeds"] == [0, 1] and set(data["metrics"]) >= {"exact_match", "template_leak"}
 
+    assert "is replaced" not in out
     code, out, _ = run_cli(capsys, *args)
     assert code == 0 and "(4 of 4 runs read from the cache)" in out
+    assert "wrong-collator.png is replaced; to draw an earlier one again, rerun" in out
 
 
 def test_mistakes_are_one_line_errors(capsys, tmp_path):
