@@ -265,7 +265,7 @@ def test_cli_advice_is_written_as_flags(capsys, monkeypatch):
     code, _, err = run_cli(capsys, "ask", "--model", "some-owner/some-model-not-cached", "Hi")
     assert code == 2
     assert_one_line_error(err, "offline", "use the embedded model instead: --model tiny")
-    assert "model='tiny'" not in err  # Python callers get that spelling (tests/test_setup.py)
+    assert "model='tiny'" not in err  # Python callers get that spelling (tests/test_loading.py)
 
 
 # A number no run can use stops at the command line, named by its flag: unchecked, a negative

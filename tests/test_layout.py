@@ -1,7 +1,8 @@
 """The package layout is the course's table of contents: stages in the story's order.
 
 Read from the code itself (with `ast`): no import cycle, no import from a later stage, and
-own-module imports at the top of the file unless a comment says why they are deferred.
+own-module imports at the top of the file unless a comment says why they are deferred. And
+the suite's own set-up: `make test`'s workers keep each group of tests together.
 """
 
 from __future__ import annotations
@@ -163,3 +164,17 @@ def test_test_files_have_unique_names():
     """pytest imports test files by their base name (no __init__.py): two alike collide."""
     names = [p.name for p in (PACKAGE.parent / "tests").rglob("test_*.py")]
     assert sorted({n for n in names if names.count(n) > 1}) == []
+
+
+# --- The test suite's own set-up ----------------------------------------------------------
+@pytest.mark.xdist_group("grouping-check")
+def test_make_test_keeps_each_group_on_one_worker(request):
+    """`make test` runs `pytest -n 2 --dist loadgroup`: the tests of an xdist_group share one
+    worker, so JupyterLab and lesson 04's two runs are built once. pytest 9.2 broke that
+    without a word (pytest-dev/pytest-xdist#1386): the group suffix vanished from the test ids,
+    every worker built the fixtures again, and the suite took 30 min instead of 19."""
+    if not getattr(request.config.option, "loadgroup", False):
+        pytest.skip("only under `pytest -n 2 --dist loadgroup` (make test)")
+    assert request.node.nodeid.endswith("@grouping-check"), (
+        f"xdist groups are ignored ({request.node.nodeid!r} has no @group suffix): install the "
+        f"versions in constraints.txt (make setup)")

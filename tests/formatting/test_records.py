@@ -145,3 +145,62 @@ def test_an_unknown_embedded_set_lists_the_ones_there_are():
         load_records("course:nope")
     with pytest.raises(CourseError, match=r"'course:trian' \(did you mean 'course:train'\?\)"):
         load_records("course:trian")
+
+
+def test_jsonl_errors_name_file_and_line(tmp_path):
+    path = tmp_path / "data.jsonl"
+    good = json.dumps({"instruction": "What is 2+2?", "response": "4"})
+    path.write_text(good + "\n" + "{not json\n")
+    with pytest.raises(CourseError, match=r"data.jsonl line 2: invalid JSON"):
+        load_records(path)
+    path.write_text(good + "\n\n" + json.dumps({"instruction": 3, "response": "x"}) + "\n")
+    with pytest.raises(CourseError, match=r"line 3: field 'instruction' should be text"):
+        load_records(path)
+    path.write_bytes(good.encode() + b"\n" + b'{"instruction": "caf\xe9", "response": "x"}\n')
+    with pytest.raises(CourseError, match=r"line 2: not valid UTF-8"):
+        load_records(path)
+    path.write_text(json.dumps({"question": "x"}) + "\n")
+    with pytest.raises(CourseError, match=r"line 1: record has fields \['question'\]"):
+        load_records(path)
+
+
+def test_jsonl_and_json_in_any_known_schema_load_the_same(tmp_path):
+    rows = [
+        {"instruction": "Say hi", "response": "hi"},
+        {
+            "instruction": "Translate this to Spanish",
+            "input": "Hello world",
+            "output": "Hola mundo",
+        },
+        {"instruction": "Summarise", "context": "Cats purr.", "response": "Cats purr."},
+        {"prompt": "### Instruction: Say hi ### Response:", "completion": " hi"},
+        {
+            "messages": [
+                {"role": "user", "content": "Say hi"},
+                {"role": "assistant", "content": "hi"},
+            ]
+        },
+    ]
+    jsonl = tmp_path / "d.jsonl"
+    jsonl.write_text("\n".join(json.dumps(r) for r in rows))
+    as_json = tmp_path / "d.json"
+    as_json.write_text(json.dumps(rows))
+    records = load_records(jsonl)
+    assert records == load_records(as_json)
+    assert records[1] == {
+        "instruction": "Translate this to Spanish",
+        "input": "Hello world",
+        "response": "Hola mundo",
+    }
+    assert (
+        records[0]
+        == records[3]
+        == records[4]
+        == {"instruction": "Say hi", "input": "", "response": "hi"}
+    )
+
+
+def test_hub_dataset_offline_is_one_sentence(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(CourseError, match=r"use the embedded data instead: 'course:train'"):
+        load_records("some-owner/some-dataset-not-cached")

@@ -1,0 +1,49 @@
+"""The `course` command as a whole: `course doctor`, and every CourseError as one line.
+Each other command has its own file (test_cli_train.py, test_cli_eval.py, ...)."""
+
+from course_lib import cli
+from course_lib.errors import CourseError
+
+
+def test_doctor_prints_the_facts(capsys, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert cli.main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    for key in (
+        "python",
+        "torch",
+        "transformers",
+        "trl",
+        "datasets",
+        "device",
+        "dtype",
+        "hub",
+        "embedded model",
+    ):
+        assert any(line.startswith(key + " ") for line in out.splitlines()), key
+    assert "offline mode (HF_HUB_OFFLINE=1 is set): the embedded model and data work; a Hub id " \
+           "loads only if it is in the local cache" in out and "tiny-base" in out
+
+
+def test_doctor_names_versions_other_than_the_lessons_measured_with(capsys, monkeypatch, tmp_path):
+    import transformers
+
+    from course_lib import env
+
+    pins = tmp_path / "constraints.txt"
+    monkeypatch.setattr(env, "CONSTRAINTS", pins)
+    pins.write_text(f"# comment\ntransformers=={transformers.__version__}\ntrl==0.0.1  # old\n")
+    assert cli.main(["doctor"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert "measured with" not in lines["transformers"]
+    assert lines["trl"].endswith("(the lessons' numbers were measured with 0.0.1)")
+
+
+def test_cli_prints_course_errors_as_one_line(capsys, monkeypatch):
+    def boom(_args):
+        raise CourseError("Nothing here; do this next.")
+
+    # any command raising a CourseError
+    monkeypatch.setattr(cli, "COMMANDS", [("doctor", boom, lambda p: None, "", "")])
+    assert cli.main(["doctor"]) == 2
+    assert capsys.readouterr().err == "error: Nothing here; do this next.\n"

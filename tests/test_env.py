@@ -1,0 +1,50 @@
+"""env: the device and precision chosen (CPU, CUDA, Apple), cpu_only, and the Hub's status."""
+
+import pytest
+import torch
+
+from course_lib.env import choose_device, cpu_only, hub_status
+
+
+def test_cpu_is_chosen_with_fp32_and_a_reason(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    choice = choose_device()
+    assert (choice.device, choice.dtype) == ("cpu", torch.float32)
+    assert choice.trainer_precision == {"bf16": False, "fp16": False, "use_cpu": True}
+    assert "CPU" in choice.reason
+
+
+@pytest.mark.parametrize("bf16, dtype", [(True, torch.bfloat16), (False, torch.float16)])
+def test_cuda_picks_bf16_when_supported_else_fp16(monkeypatch, bf16, dtype):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i=0: "Tesla T4")
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: bf16)
+    choice = choose_device()
+    assert (choice.device, choice.dtype) == ("cuda", dtype)
+    assert choice.trainer_precision["bf16"] is bf16 and choice.trainer_precision["fp16"] is not bf16
+
+
+def test_mps_is_chosen_on_apple(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert choose_device().device == "mps"
+
+
+def test_cpu_only_picks_the_cpu_beside_a_gpu_and_then_puts_the_variable_back(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i=0: "Tesla T4")
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+    with cpu_only():
+        choice = choose_device()
+    assert (choice.device, choice.dtype) == ("cpu", torch.float32)
+    assert "COURSE_DEVICE=cpu" in choice.reason
+    assert choose_device().device == "cuda"  # a notebook's next cell has its GPU back
+    with cpu_only(False):
+        assert choose_device().device == "cuda"
+
+
+def test_hub_status_reports_offline_mode(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert hub_status() == "offline mode"

@@ -1,0 +1,63 @@
+"""loading: a preset, a folder or a Hub id through from_pretrained, offline first; and what is
+said when a folder is not a whole model."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from course_lib.errors import CourseError
+from course_lib.loading import load_model_and_tokenizer, load_tokenizer, resolve_model_name
+
+
+def test_hub_id_offline_gives_one_sentence_naming_the_embedded_model(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(CourseError) as info:
+        load_model_and_tokenizer("some-owner/some-model-not-in-cache")
+    message = str(info.value)
+    assert "some-owner/some-model-not-in-cache" in message
+    assert "offline" in message and "model='tiny'" in message
+    assert message.count(". ") == 0 and "\n" not in message  # one sentence
+
+
+def test_missing_folder_and_non_model_folder_are_explained(tmp_path):
+    with pytest.raises(CourseError, match="No model folder"):
+        resolve_model_name(str(tmp_path / "nope"))
+    with pytest.raises(CourseError, match="no config.json"):
+        resolve_model_name(str(tmp_path))
+
+
+def test_a_folder_that_is_not_a_whole_model_says_what_it_is(tmp_path, toy_model_dir):
+    run = tmp_path / "run"  # interrupted: only checkpoints/, each without a tokenizer
+    ckpt = run / "checkpoints" / "checkpoint-4"
+    ckpt.mkdir(parents=True)
+    for name in ("config.json", "model.safetensors"):
+        shutil.copy(Path(toy_model_dir) / name, ckpt)
+    with pytest.raises(CourseError) as stopped:
+        resolve_model_name(str(run))
+    assert "stopped before the end (it holds only checkpoints); finish it with " \
+           f"`course train --out {run} --resume`." in stopped.value.cli
+    assert resolve_model_name(str(ckpt)) == str(ckpt)  # its config alone is readable
+    with pytest.raises(CourseError, match=rf"no tokenizer; it is a training checkpoint: use the "
+                                          rf"run's folder, {run}, once the run has finished"):
+        load_model_and_tokenizer(str(ckpt))  # was a traceback about sentencepiece or tiktoken
+    (ckpt / "model.safetensors").unlink()
+    with pytest.raises(CourseError, match="no tokenizer and no weights"):
+        load_model_and_tokenizer(str(ckpt))
+    with pytest.raises(CourseError, match="but no tokenizer;"):
+        load_tokenizer(str(ckpt))
+
+
+def test_local_folder_loads_through_from_pretrained(toy_model_dir):
+    tokenizer = load_tokenizer(toy_model_dir)
+    model, tok2 = load_model_and_tokenizer(toy_model_dir)
+    assert tokenizer.pad_token == "<pad>" and tok2.eos_token == "</s>"
+    assert model.device.type == "cpu" and not model.training
+
+
+def test_a_missing_embedded_model_says_how_to_get_it_back(monkeypatch, tmp_path):
+    from course_lib import loading
+
+    monkeypatch.setattr(loading, "EMBEDDED_MODEL_DIR", tmp_path / "tiny-base")
+    with pytest.raises(CourseError, match="embedded model is missing.*course build-base-model"):
+        resolve_model_name("tiny")
