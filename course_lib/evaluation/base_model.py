@@ -22,6 +22,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 
 from course_lib.evaluation.generation import GenerationSettings, generate_ids
 from course_lib.evaluation.metrics import exact_match
+from course_lib.evaluation.report import answer_all
 from course_lib.formatting.records import EMBEDDED_DATA_DIR, load_records, read_json_rows
 from course_lib.formatting.templates import ONE_LINE, format_example
 from course_lib.loading import EMBEDDED_MODEL_DIR
@@ -72,14 +73,16 @@ def raw_completions(model, tokenizer, records: Sequence[dict]) -> list[dict]:
 
 
 def statement_knowledge(model, tokenizer, facts: Sequence[Fact]) -> list[dict]:
-    """Does the base model complete '2 + 2 =' with 4 and 'The capital of France is' with Paris?"""
-    rows = []
-    for f in facts:
-        prompt = statement_prompt(f)
-        text, _ = greedy_generate(model, tokenizer, prompt, max_new_tokens=8)
-        rows.append({"prompt": prompt, "output": text, "answer": f.answer,
-                     "correct": starts_with_answer(text.replace('"', " "), f.answer)})
-    return rows
+    """Does the model complete '2 + 2 =' with 4 and 'The capital of France is' with Paris?
+
+    Greedy, 8 new tokens, in batches (report.answer_all): on the committed model, base and
+    tuned, the same texts as one prompt at a time (tests/experiments check it).
+    """
+    prompts = [statement_prompt(f) for f in facts]
+    texts = answer_all(model, tokenizer, prompts, GenerationSettings(max_new_tokens=8))
+    return [{"prompt": prompt, "output": text, "answer": f.answer,
+             "correct": starts_with_answer(text.replace('"', " "), f.answer)}
+            for prompt, (text, _), f in zip(prompts, texts, facts, strict=True)]
 
 
 # --- a masked fine-tune and its grades -----------------------------------------------------

@@ -25,12 +25,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from course_lib.env import choose_device, evaluating
+from course_lib.env import choose_device
 from course_lib.errors import CourseError, with_advice
-from course_lib.evaluation.base_model import starts_with_answer
+from course_lib.evaluation.base_model import statement_knowledge
 from course_lib.evaluation.eval_data import eval_rows
-from course_lib.evaluation.generation import GenerationSettings
-from course_lib.evaluation.report import answer_all, evaluate
+from course_lib.evaluation.report import evaluate
 from course_lib.experiments.catalogue import EXPERIMENTS
 from course_lib.experiments.design import Arm, ArmRun, Experiment
 from course_lib.experiments.result import ExperimentResult
@@ -47,7 +46,6 @@ from course_lib.training.run_cache import (
     run_key,
 )
 from course_lib.training.runner import train
-from course_lib.world.phrasings import statement_prompt
 from course_lib.world.tuning_data import split_facts
 
 DEFAULT_CACHE = Path("runs") / "experiments"
@@ -200,17 +198,8 @@ def train_and_measure(experiment: Experiment, arm: Arm, seed: int, steps: int, m
 
 
 def statement_answers(model, tokenizer) -> list[bool]:
-    """For each held-out fact: does the model complete its statement ("2 + 2 =") correctly?
-
-    The same prompts and judgement as evaluation/base_model.statement_knowledge, generated
-    in batches (greedy, 8 new tokens).
-    """
-    facts = split_facts()[1]
-    prompts = [statement_prompt(f) for f in facts]
-    with evaluating(model):
-        texts = answer_all(model, tokenizer, prompts, GenerationSettings(max_new_tokens=8))
-    return [starts_with_answer(text.replace('"', " "), f.answer)
-            for (text, _), f in zip(texts, facts, strict=True)]
+    """For each held-out fact: does the model complete its statement ("2 + 2 =") correctly?"""
+    return [row["correct"] for row in statement_knowledge(model, tokenizer, split_facts()[1])]
 
 
 def base_statements(model: str, cache_dir: str | Path | None) -> list[bool]:
