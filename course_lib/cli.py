@@ -27,10 +27,14 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import json
 import os
+import platform
+import random
 import subprocess
 import sys
 from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from course_lib.errors import CourseError
@@ -42,9 +46,6 @@ Handler = Callable[[argparse.Namespace], int | None]
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Print versions, the chosen device and dtype, Hub status and the embedded model's place."""
-    import platform
-    from importlib.metadata import PackageNotFoundError, version
-
     from course_lib.env import choose_device, hub_status, measured_versions
     from course_lib.loading import EMBEDDED_MODEL_DIR
 
@@ -308,8 +309,6 @@ def _train(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer each instruction with the run's template; print the responses only."""
-    import json
-
     from course_lib.evaluation.generation import GenerationSettings, generate_batch
     from course_lib.loading import load_model_and_tokenizer
 
@@ -445,8 +444,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Answer a data set with every model; print one table; write the JSON and the figure."""
-    import json
-
     from course_lib.loading import resolve_model_name
 
     for model in args.models:
@@ -480,8 +477,6 @@ def _note_rows_without_reference(data) -> None:
 
 def cmd_review(args: argparse.Namespace) -> int:
     """Rate a model's answers 1-5 from the keyboard, saved after each one; then agreement."""
-    import random
-
     from course_lib.loading import resolve_model_name
 
     resolve_model_name(args.model)
@@ -909,8 +904,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _wrote(written: list[Path], json_path: Path | None, data: dict) -> int:
     """Write `data` to --json's path if given, then say every file written (JSON first)."""
-    import json
-
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")

@@ -12,8 +12,10 @@ Only the few lines that install the package live in the notebook (they must run 
 from __future__ import annotations
 
 import sys
+import tomllib
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, metadata
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -34,9 +36,6 @@ def repository_url() -> str:
         label, _, url = entry.partition(",")
         if label.strip().lower() == "repository":
             return url.strip()
-    import tomllib
-    from pathlib import Path
-
     pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
     return tomllib.loads(pyproject.read_text())["project"]["urls"]["Repository"]
 

@@ -8,6 +8,7 @@ when pad == eos the real EOS is masked too, so the model never learns to stop.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,8 +44,6 @@ def mlm_collator_batch(
     ("<mask>", a new id the model has never seen). Returns (batch, tokenizer used); `seed`
     makes the draw repeatable.
     """
-    import copy
-
     if tokenizer.mask_token is None:
         tokenizer = copy.deepcopy(tokenizer)
         tokenizer.add_special_tokens({"mask_token": "<mask>"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from course_lib.grading.registry import exercise
 from course_lib.world.toy import make_toy_model, make_toy_tokenizer
 
@@ -112,9 +114,7 @@ class _ScriptedModel:
         return self
 
     def __call__(self, input_ids=None, attention_mask=None, **kwargs):
-        from types import SimpleNamespace
-
-        import torch
+        import torch  # deferred: the grader imports every check, and most need no torch
 
         if input_ids is None:
             raise TypeError("call the model with input_ids: model(input_ids=...)")
