@@ -41,24 +41,32 @@ def template_texts() -> list[str]:
     return texts
 
 
-def train_tokenizer(texts: Iterable[str], vocab_size: int = 2048) -> PreTrainedTokenizerFast:
-    """Train BPE on `texts` (plus the templates, repeated) and wrap it for transformers."""
+def byte_level_bpe(texts: Iterable[str], vocab_size: int, special_tokens: list[str],
+                   min_frequency: int = 0, pair: str | None = None) -> Tokenizer:
+    """BPE trained on the bytes of `texts` that puts <s> (BOS) in front; `pair`: for two texts."""
     tok = Tokenizer(models.BPE(unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
-        min_frequency=2,
-        special_tokens=SPECIAL_TOKENS,
+        min_frequency=min_frequency,
+        special_tokens=special_tokens,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),  # all 256 bytes: nothing is unknown
         show_progress=False,
     )
-    # Templates are repeated so their words are frequent enough to be merged whole.
-    tok.train_from_iterator(list(texts) + template_texts() * 50, trainer=trainer)
+    tok.train_from_iterator(texts, trainer=trainer)
     bos = tok.token_to_id("<s>")
     tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", bos)]
+        single="<s> $A", pair=pair, special_tokens=[("<s>", bos)]
     )
+    return tok
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int = 2048) -> PreTrainedTokenizerFast:
+    """Train BPE on `texts` (plus the templates, repeated) and wrap it for transformers."""
+    # Templates are repeated so their words are frequent enough to be merged whole.
+    tok = byte_level_bpe(list(texts) + template_texts() * 50, vocab_size, SPECIAL_TOKENS,
+                         min_frequency=2, pair="<s> $A <s> $B")
     return PreTrainedTokenizerFast(
         tokenizer_object=tok,
         bos_token="<s>",

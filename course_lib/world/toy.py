@@ -7,6 +7,9 @@ the course shows about tokens and labels happens with it too.
     >>> tok = make_toy_tokenizer()
     >>> tok.convert_ids_to_tokens(tok("### Response: 4", add_special_tokens=False)["input_ids"])
     ['###', 'ĠResponse', ':', 'Ġ4']
+    >>> model = make_toy_model(tok)     # world/model.py's QUICK shape, sized for `tok`
+    >>> model.num_parameters(), model.config.eos_token_id, tok.eos_token_id
+    (35072, 1, 1)
 """
 
 from __future__ import annotations
@@ -37,21 +40,12 @@ def make_toy_tokenizer(pad_is_eos: bool = False, vocab_size: int = 600):
     pad_is_eos=True gives the set-up of many real base models (pad token = EOS token).
     vocab_size changes how much is merged (260: bytes only, no merges at all).
     """
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    # deferred: the grader imports this module at its start; these load transformers
     from transformers import PreTrainedTokenizerFast
 
-    tok = Tokenizer(models.BPE(unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=SPECIALS, show_progress=False,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-    )
-    tok.train_from_iterator(toy_corpus(), trainer)
-    bos = tok.token_to_id("<s>")
-    tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A", special_tokens=[("<s>", bos)]
-    )
+    from course_lib.world.tokenizer import byte_level_bpe
+
+    tok = byte_level_bpe(toy_corpus(), vocab_size, SPECIALS)
     return PreTrainedTokenizerFast(
         tokenizer_object=tok, bos_token="<s>", eos_token="</s>",
         pad_token="</s>" if pad_is_eos else "<pad>", unk_token="<unk>",
@@ -59,15 +53,10 @@ def make_toy_tokenizer(pad_is_eos: bool = False, vocab_size: int = 600):
 
 
 def make_toy_model(tokenizer, seed: int = 0):
-    """A randomly initialised tiny Llama (about 30k parameters) sized for `tokenizer`."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    """A randomly initialised tiny Llama (QUICK, about 35k parameters) sized for `tokenizer`."""
+    # deferred: the grader imports this module at its start; world.model loads torch
+    from course_lib.world.model import QUICK, model_config, new_model
 
-    torch.manual_seed(seed)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=256,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True,
-    )
-    return LlamaForCausalLM(config)
+    config = model_config(QUICK, len(tokenizer), tokenizer.bos_token_id, tokenizer.eos_token_id,
+                          tokenizer.pad_token_id)
+    return new_model(config, seed)
