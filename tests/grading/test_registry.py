@@ -1,10 +1,15 @@
 """The registry: every registered exercise has a solution cell, a title, hints and a check."""
 
+import subprocess
+import sys
+
 from grading_support import SOLUTIONS
 
 from course_lib.cli import main
+from course_lib.grading.checks import lesson03, lesson04, lesson05
 from course_lib.grading.notebook import find_exercises
 from course_lib.grading.registry import all_exercises
+from course_lib.masking.labels import IGNORE_INDEX
 
 
 def test_registry_and_solutions_agree():
@@ -27,3 +32,13 @@ def test_grade_refuses_a_notebook_where_a_folder_or_report_goes_before_any_work(
     assert "would overwrite a notebook; give a .json file" in capsys.readouterr().err
     assert main(["grade", str(SOLUTIONS / "02_instruction_data.ipynb")]) == 2
     assert f"is a notebook; give its folder: course grade {SOLUTIONS}" in capsys.readouterr().err
+
+
+def test_the_checks_load_without_torch_so_they_repeat_its_constants():
+    """Every grading process imports every check module: no torch, no matplotlib."""
+    code = ("import sys; from course_lib.grading.registry import all_exercises; all_exercises(); "
+            "print([m for m in ('torch', 'matplotlib') if m in sys.modules])")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout
+    assert loaded.strip() == "[]"
+    assert lesson03.IGNORE == lesson04.IGNORE == lesson05.IGNORE == IGNORE_INDEX

@@ -5,7 +5,7 @@ from __future__ import annotations
 from course_lib.grading.registry import exercise
 from course_lib.world.toy import make_toy_tokenizer
 
-IGNORE = -100
+IGNORE = -100  # masking.labels.IGNORE_INDEX, repeated: importing it would load torch in the grader
 CASES = [  # (prompt, response): two-part and three-part records, one-line template
     ("### Instruction: What is 2+2? ### Response:", " 4"),
     ("### Instruction: Translate this to Spanish ### Input: Hello world ### Response:",

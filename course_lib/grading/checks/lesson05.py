@@ -5,7 +5,7 @@ from __future__ import annotations
 from course_lib.grading.registry import exercise
 from course_lib.world.toy import make_toy_tokenizer
 
-IGNORE = -100
+IGNORE = -100  # masking.labels.IGNORE_INDEX, repeated: importing it would load torch in the grader
 
 
 @exercise(
