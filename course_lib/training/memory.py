@@ -43,7 +43,7 @@ from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
 
 from course_lib.errors import CourseError
 from course_lib.loading import PRESETS, preset_config, resolve_model_name
-from course_lib.training.settings import lora_settings
+from course_lib.training.settings import is_frozen, lora_settings
 
 GB = 1e9
 # Decoders whose layer is RMSNorm -> attention (q, k, v, o) -> RMSNorm -> gated MLP.
@@ -125,7 +125,7 @@ def count_parameters(model_or_config: Any, lora: bool | LoraConfig = False,
     return ParameterCount(
         total=sum(p.numel() for p in model.parameters()),
         trained=sum(p.numel() for name, p in model.named_parameters()
-                    if p.requires_grad and not any(piece in name for piece in freeze)),
+                    if p.requires_grad and not is_frozen(name, freeze)),
         in_matmuls=sum(linear.values()),
     )
 
@@ -151,7 +151,7 @@ def frozen_in_layer(freeze: Sequence[str], layer: int) -> frozenset[str]:
         ['down_proj', 'gate_proj', 'up_proj', 'v_proj']
     """
     return frozenset(module for module, path in LAYER_MODULES.items()
-                     if any(piece in f"model.layers.{layer}.{path}.weight" for piece in freeze))
+                     if is_frozen(f"model.layers.{layer}.{path}.weight", freeze))
 
 
 def layer_bytes_per_token(shape: Shape, dtype: torch.dtype = torch.float32,
@@ -407,7 +407,7 @@ def _train_steps(config: PretrainedConfig, job: dict[str, Any], batch_size: int,
         if job["gradient_checkpointing"]:
             model.enable_input_require_grads()
     for name, param in model.named_parameters():  # as train(freeze=...) does
-        if any(piece in name for piece in job["freeze"]):
+        if is_frozen(name, job["freeze"]):
             param.requires_grad_(False)
     model.train()
     trained = [p for p in model.parameters() if p.requires_grad]

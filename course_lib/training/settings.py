@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,16 @@ def lora_settings(lora: bool | LoraConfig = True) -> LoraConfig:
         return lora
     return LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0, target_modules=["q_proj", "v_proj"],
                       task_type="CAUSAL_LM")
+
+
+def is_frozen(name: str, freeze: Iterable[str]) -> bool:
+    """A parameter stays as it is when one piece of train(freeze=...) is part of its name.
+
+        >>> pieces = ("embed_tokens", "mlp")
+        >>> is_frozen("model.layers.0.mlp.up_proj.weight", pieces), is_frozen("lm_head", pieces)
+        (True, False)
+    """
+    return any(piece in name for piece in freeze)
 
 
 def step_cap() -> int | None:
