@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import re
 import sys
 
@@ -99,8 +100,6 @@ def _number(got) -> float:
 
 def _check_nothing_graded(response_accuracy) -> None:
     """A prompt-only batch has no accuracy: NaN (the mean of nothing), never 0.0 or a crash."""
-    import math
-
     import torch
 
     logits = torch.zeros(2, 4, 9)

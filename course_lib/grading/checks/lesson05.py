@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+import warnings
+
 from course_lib.grading.registry import exercise
 from course_lib.world.toy import make_toy_tokenizer
 
@@ -21,8 +24,6 @@ IGNORE = -100  # masking.labels.IGNORE_INDEX, repeated: importing it would load 
     ],
 )
 def check_tiny_cpu_config(tiny_cpu_config):
-    import tempfile
-
     from trl import SFTConfig
 
     out = tempfile.mkdtemp()
@@ -143,8 +144,6 @@ ONE_LINE_RECORDS = [
     ],
 )
 def check_template_ids(response_template_ids):
-    import warnings
-
     # deferred: torch stays out of the grader's start (every grading process imports this)
     from course_lib.masking.labels import prepare_examples
     from course_lib.masking.template_search import CompletionOnlyCollator, tokenize_texts
