@@ -74,10 +74,7 @@ def raw_completions(model, tokenizer, records: Sequence[dict]) -> list[dict]:
 
 def statement_knowledge(model, tokenizer, facts: Sequence[Fact]) -> list[dict]:
     """Does the model complete '2 + 2 =' with 4 and 'The capital of France is' with Paris?
-
-    Greedy, 8 new tokens, in batches (report.answer_all): on the committed model, base and
-    tuned, the same texts as one prompt at a time (tests/experiments check it).
-    """
+    Greedy, 8 new tokens, batched; the same texts as one prompt at a time (tests/experiments)."""
     prompts = [statement_prompt(f) for f in facts]
     texts = answer_all(model, tokenizer, prompts, GenerationSettings(max_new_tokens=8))
     return [{"prompt": prompt, "output": text, "answer": f.answer,

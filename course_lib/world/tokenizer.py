@@ -48,17 +48,12 @@ def byte_level_bpe(texts: Iterable[str], vocab_size: int, special_tokens: list[s
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        min_frequency=min_frequency,
-        special_tokens=special_tokens,
+        vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=special_tokens,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),  # all 256 bytes: nothing is unknown
-        show_progress=False,
-    )
+        show_progress=False)
     tok.train_from_iterator(texts, trainer=trainer)
-    bos = tok.token_to_id("<s>")
     tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A", pair=pair, special_tokens=[("<s>", bos)]
-    )
+        single="<s> $A", pair=pair, special_tokens=[("<s>", tok.token_to_id("<s>"))])
     return tok
 
 
@@ -68,11 +63,5 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 2048) -> PreTrainedT
     tok = byte_level_bpe(list(texts) + template_texts() * 50, vocab_size, SPECIAL_TOKENS,
                          min_frequency=2, pair="<s> $A <s> $B")
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        bos_token="<s>",
-        eos_token="</s>",
-        pad_token="<pad>",
-        unk_token="<unk>",
-        model_max_length=256,
-        padding_side="right",
-    )
+        tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
+        unk_token="<unk>", model_max_length=256, padding_side="right")
