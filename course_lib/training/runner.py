@@ -64,6 +64,7 @@ from course_lib.training.settings import (
     RECIPE,
     check_numbers,
     default_learning_rate,
+    is_frozen,
     lora_settings,
     step_cap,
     training_arguments,
@@ -591,7 +592,7 @@ def parameters_to_freeze(model, names: Sequence[str]) -> list[torch.nn.Parameter
             f"{which}{{fix}} {verb} no trainable parameter of this model; use pieces "
             f"of its parameter names: {', '.join(pieces)}.",
             f"freeze={list(names)}", "--freeze " + " ".join(names))
-    return [p for name, p in trainable if any(piece in name for piece in names)]
+    return [p for name, p in trainable if is_frozen(name, names)]
 
 
 def add_lora(model, lora, seed: int):
