@@ -41,8 +41,8 @@ from course_lib.experiments.design import (
     where,
 )
 from course_lib.world.phrasings import ARITHMETIC
+from course_lib.world.variants import TEMPLATE_NAMES
 
-TEMPLATE_NAMES = ("one_line", "human_assistant", "qa")
 # What the default recipe freezes (settings.RECIPE.freeze), spelt out: the forgetting arm
 # that trains like the recipe keeps its name if the recipe changes (a test compares them).
 RECIPE_FROZEN = ("embed_tokens", "mlp", "v_proj", "o_proj")

@@ -28,6 +28,7 @@ Pairs = Sequence[tuple[Fact, dict]]
 POOR_SHARES = (0.0, 0.2, 0.5)  # the poor-quality experiment's three arms
 QUALITY_N = 200  # clean rows of the quality-vs-quantity baseline (its variant has 4N rows)
 FORMAT_SHARE = 0.5  # share of rows rewritten as text in another template
+TEMPLATE_NAMES = ("one_line", "human_assistant", "qa")  # ... in these, a third each
 ANSWER_IS = "The answer is {x}."
 
 
@@ -52,8 +53,7 @@ def inconsistent_formatting(pairs: Pairs, share: float = FORMAT_SHARE, seed: int
     """The train records, `share` of them rewritten as text in 3 templates (a third each)."""
     rng = random.Random(f"format:{seed}")
     chosen = rng.sample(range(len(pairs)), round(share * len(pairs)))
-    templates = ("one_line", "human_assistant", "qa")
-    as_text = {i: templates[n % 3] for n, i in enumerate(chosen)}
+    as_text = {i: TEMPLATE_NAMES[n % 3] for n, i in enumerate(chosen)}
     return [_as_text(r, as_text[i]) if i in as_text else _plain(r)
             for i, (_, r) in enumerate(pairs)]
 

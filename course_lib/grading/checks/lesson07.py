@@ -3,10 +3,10 @@ seed results whether a difference is real, and a data check that flags one style
 
 from __future__ import annotations
 
-from course_lib.experiments.catalogue import TEMPLATE_NAMES
 from course_lib.formatting.schemas import detect_template
 from course_lib.formatting.templates import format_text
 from course_lib.grading.registry import exercise
+from course_lib.world.variants import TEMPLATE_NAMES
 
 
 def _records(name: str, n: int | None = None) -> list[dict]:
