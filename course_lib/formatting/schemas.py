@@ -240,7 +240,8 @@ def _roles_problem(roles: list[Any]) -> str | None:
         return None
     got = f"the course's templates take one user turn then one assistant turn; got roles {roles}"
     if dialog.count("user") > 1:  # really a conversation: TRL trains those as chat
-        return f"{got}. Use TRL's chat path for multi-turn data."
+        return (f"{got}: a conversation. Split it into rows of one user turn and its answer, "
+                f"or train it with TRL's SFTTrainer and assistant_only_loss=True (lesson 05).")
     if "assistant" not in dialog:
         return f"{got}; add the assistant's answer after the user turn."
     if "user" not in dialog:

@@ -149,7 +149,9 @@ def chat(*turns, keys=("role", "content")):
      "add the assistant's answer after the user turn."),
     (chat(("user", "a"), ("assistant", "b"), ("user", "c"), ("assistant", "d")),
      "the course's templates take one user turn then one assistant turn; got roles ['user', "
-     "'assistant', 'user', 'assistant']. Use TRL's chat path for multi-turn data."),
+     "'assistant', 'user', 'assistant']: a conversation. Split it into rows of one user turn "
+     "and its answer, or train it with TRL's SFTTrainer and assistant_only_loss=True "
+     "(lesson 05)."),
 ])
 def test_chat_rows_are_told_what_to_rename(record, message):
     with pytest.raises(CourseError) as caught:

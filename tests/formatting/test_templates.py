@@ -147,7 +147,7 @@ def test_empty_instruction_is_refused_by_the_name_the_file_uses(record, named):
 def test_multi_turn_chat_is_refused_with_a_way_out():
     msgs = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"},
             {"role": "user", "content": "c"}, {"role": "assistant", "content": "d"}]
-    with pytest.raises(CourseError, match="TRL's chat path"):
+    with pytest.raises(CourseError, match="assistant_only_loss=True \\(lesson 05\\)"):
         normalize_record({"messages": msgs})
 
 
