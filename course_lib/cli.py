@@ -40,6 +40,7 @@ from pathlib import Path
 from course_lib.errors import CourseError
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, TEMPLATES
 from course_lib.masking import MASKINGS
+from course_lib.training.history import template_of_run
 
 Handler = Callable[[argparse.Namespace], int | None]
 
@@ -321,8 +322,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise CourseError(f"instruction {empty[0]} of {len(args.instructions)} is empty; give "
                           f"the question in quotes, e.g. course ask \"What is 2+2?\".")
     model, tokenizer = load_model_and_tokenizer(args.model)
-    template, why = (args.template, "--template") if args.template else _template_of_run(
-        args.model)
+    template, why = (args.template, "--template") if args.template else (
+        template_of_run(args.model), "the run's, from its history.json")
+    if not template:
+        template, why = DEFAULT_TEMPLATE.name, "the default"
     print(f"template: {template} ({why})", file=sys.stderr)  # stdout: one answer per line
     settings = GenerationSettings(max_new_tokens=args.max_new_tokens)
     answers = generate_batch(model, tokenizer, args.instructions, template=template,
@@ -333,18 +336,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
         else:
             print(answer.replace("\n", " "))  # one answer per line, always
     return 0
-
-
-def _template_of_run(model: str) -> tuple[str, str]:
-    """The template a `course train` folder was trained with (history.json), else the
-    default; and which of the two it is."""
-    from course_lib.training.history import HISTORY_FILE, RunHistory
-
-    history = Path(model).expanduser() / HISTORY_FILE
-    template = RunHistory.load(history).template if history.is_file() else ""
-    if template:
-        return template, "the run's, from its history.json"
-    return DEFAULT_TEMPLATE.name, "the default"
 
 
 def _refuse_existing_file(path: Path, force: bool = False, flag: str = "--out") -> None:
@@ -458,6 +449,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     data = eval_rows(args.data, args.limit)  # a missing file or bad row fails before loading
     _note_rows_without_reference(data)
+    _note_templates(args.models, args.template)
     report = evaluate(list(args.models), data, templates=args.template, samples=args.samples,
                       temperature=args.temperature, max_new_tokens=args.max_new_tokens)
     print(report.table())
@@ -491,6 +483,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 
     data = eval_rows(args.data)
     _note_rows_without_reference(data)
+    _note_templates([args.model], args.template)
     # The same seed picks the same questions, so a second run resumes the same sheet.
     rows = random.Random(args.seed).sample(data.rows, min(args.items, len(data.rows)))
     report = evaluate([args.model], EvalData(rows, data.source), templates=args.template,
@@ -708,12 +701,21 @@ def _add_eval_options(p: argparse.ArgumentParser) -> None:
                    help="questions with reference answers: a JSONL/JSON file (any schema "
                         "`course train` reads), a Hub id, or an embedded set "
                         "(default: %(default)s)")
-    p.add_argument("--template", choices=list(TEMPLATES), nargs="+",
-                   default=[DEFAULT_TEMPLATE.name], help="prompt template(s) (default: one_line)")
+    p.add_argument("--template", choices=list(TEMPLATES), nargs="+", default=None,
+                   help="prompt template(s) every model is asked in (default: each run the one "
+                        f"it was trained with, else {DEFAULT_TEMPLATE.name})")
     p.add_argument("--max-new-tokens", type=COUNT, default=16,
                    help="answer length limit; an answer that reaches it did not stop")
 
 
+def _note_templates(models: list[str], given: list[str] | None) -> None:
+    """Which template each model is asked in, when --template does not say (stderr)."""
+    if given:
+        return
+    own = {model: template_of_run(model) for model in models}
+    print("template: " + "; ".join(
+        f"{own[m]} for {m} (the run's, from its history.json)" if own[m] else
+        f"{DEFAULT_TEMPLATE.name} for {m} (the default)" for m in models), file=sys.stderr)
 
 
 def _add_eval_command_options(p: argparse.ArgumentParser) -> None:

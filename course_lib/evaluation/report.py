@@ -45,6 +45,7 @@ from course_lib.evaluation.report_view import report_figure, report_html, report
 from course_lib.evaluation.uncertainty import Rate
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
 from course_lib.loading import MODEL_PRESETS, load_model_and_tokenizer
+from course_lib.training.history import template_of_run
 
 CHECKS = ("answered", "stopped", "no_template_leak", "length_ok", "language_ok")
 
@@ -129,8 +130,8 @@ class EvalReport:
 
         Each instruction is shown with its style in brackets, e.g. "[casual] yo, 2 plus 2...".
         """
-        template = template or self.templates[0]
         first = self.rows[self.models[0]]
+        template = template or first[0]["template"]  # each model's first (or own) template
         chosen = [i for i, r in enumerate(first)
                   if r["template"] == template and (keep is None or keep(r))][:limit]
         if not chosen:
@@ -155,7 +156,7 @@ ModelSpec = Any  # a preset, folder or Hub id; a model object; (model, tokenizer
 
 def evaluate(models: ModelSpec | Sequence[ModelSpec] | Mapping[str, ModelSpec],
              data: str | Path | Sequence[dict] | EvalData = "course:eval_styles", *,
-             tokenizer: Any = None, templates: Sequence[str | Template] = (DEFAULT_TEMPLATE,),
+             tokenizer: Any = None, templates: Sequence[str | Template] | None = None,
              samples: int = 3, temperature: float = 0.7, max_new_tokens: int = 16,
              batch_size: int = 256, limit: int | None = None) -> EvalReport:
     """Answer every row of `data` with every model (in every template) and score the answers.
@@ -164,6 +165,8 @@ def evaluate(models: ModelSpec | Sequence[ModelSpec] | Mapping[str, ModelSpec],
                 (model, tokenizer) pair or a TrainResult; several as a list or {name: model}.
     data:       any file `course train` reads, an embedded set, or rows; rows without a
                 reference are scored on adherence only (counted in the report).
+    templates:  the prompt template(s) every model is asked in; None: each model its own,
+                the one a run was trained with (its history.json), else the default.
     samples:    extra answers drawn per question at `temperature` (seeds 0..samples-1),
                 compared with the greedy answer; 0 turns the sampling consistency off.
     limit:      only the first `limit` rows (None: every row).
@@ -172,16 +175,20 @@ def evaluate(models: ModelSpec | Sequence[ModelSpec] | Mapping[str, ModelSpec],
     rows = eval_rows(data, limit)  # a missing file fails before any model is loaded
     if isinstance(templates, str | Template):
         templates = [templates]
-    names = [get_template(t).name for t in templates]
     loaded = resolve_models(models, tokenizer)
+    # A run is asked in the template it was trained with, unless templates= says otherwise:
+    # in another one it sees a prompt it never learnt to answer.
+    asked = {name: [get_template(t) for t in templates] if templates is not None else
+             [get_template(own or DEFAULT_TEMPLATE)] for name, (_, _, own) in loaded.items()}
+    names = list(dict.fromkeys(t.name for used in asked.values() for t in used))
     options = EvalOptions(max_new_tokens, batch_size, samples, temperature)
     report = EvalReport(rows, names, options, rows={})
-    for name, (model, tok) in loaded.items():
+    for name, (model, tok, _) in loaded.items():
         start = time.perf_counter()
-        report.rows[name] = [
-            scored for template in templates
-            for scored in evaluate_one(model, tok, rows, get_template(template), options)]
-        report.summaries[name] = summarize(report.rows[name], options, several=len(names) > 1)
+        report.rows[name] = [scored for template in asked[name]
+                             for scored in evaluate_one(model, tok, rows, template, options)]
+        report.summaries[name] = summarize(report.rows[name], options,
+                                           several=len(asked[name]) > 1)
         report.seconds[name] = time.perf_counter() - start
     return report
 
@@ -364,8 +371,9 @@ def _slices(rows: Sequence[dict[str, Any]], key) -> dict[str, dict[str, Rate | N
             for name, mine in groups.items()}
 
 
-def resolve_models(models, tokenizer=None) -> dict[str, tuple[Any, Any]]:
-    """{name: (model, tokenizer)} from the forms `evaluate` accepts, loading names and folders.
+def resolve_models(models, tokenizer=None) -> dict[str, tuple[Any, Any, str]]:
+    """{name: (model, tokenizer, template trained with)} from the forms `evaluate` accepts,
+    loading names and folders; the template is "" when not a run (history.template_of_run).
 
     Names: the dict's keys; else a preset's name ("tiny"), a folder's last part
     ("runs/masked" -> "masked"), or "model" for an object; repeats get " #2", " #3".
@@ -378,14 +386,14 @@ def resolve_models(models, tokenizer=None) -> dict[str, tuple[Any, Any]]:
     if not pairs:
         raise CourseError("evaluate() got no model; pass a name such as 'tiny', a run folder, "
                           "or a model with tokenizer=.")
-    out: dict[str, tuple[Any, Any]] = {}
+    out: dict[str, tuple[Any, Any, str]] = {}
     for name, spec in pairs:
         name = name or _default_name(spec)
         unique, n = name, 1
         while unique in out:
             n += 1
             unique = f"{name} #{n}"
-        out[unique] = _load(spec, tokenizer)
+        out[unique] = (*_load(spec, tokenizer), template_of_run(spec))
     return out
 
 

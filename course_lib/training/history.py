@@ -151,3 +151,12 @@ def history_from_log(history: RunHistory, log_history: list[dict[str, Any]]) -> 
             )
         history.batches_skipped += int(entry.get("skipped_batch", 0))
     return history
+
+
+def template_of_run(model: Any) -> str:
+    """The template a `course train` run was trained with: a TrainResult's, or the one in a run
+    folder's history.json; "" for anything else (a preset, a Hub id, a model object)."""
+    if isinstance(getattr(model, "history", None), RunHistory):  # a TrainResult
+        return model.history.template
+    path = Path(model).expanduser() / HISTORY_FILE if isinstance(model, str | Path) else None
+    return RunHistory.load(path).template if path is not None and path.is_file() else ""

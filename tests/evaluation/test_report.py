@@ -20,6 +20,7 @@ from course_lib.evaluation.report import (
     summarize,
 )
 from course_lib.loading import load_model_and_tokenizer
+from course_lib.training.runner import train
 
 # Hand-made answers to four questions of two paraphrase groups, plus one without a reference.
 ROWS = [
@@ -169,6 +170,30 @@ def test_report_table_html_and_figure(toy_model_dir, toy_tokenizer):
     assert len(fig.axes) == 3
     assert fig._repr_png_()[:4] == b"\x89PNG"  # a notebook shows it as an image, not as text
     assert [t.get_text() for t in fig.axes[1].get_xticklabels()][:2] == ["guide*", "tuning*"]
+
+
+@pytest.fixture(scope="module")
+def alpaca_run(toy_model_dir, tmp_path_factory):
+    """A one-step run of the toy model trained in the Alpaca template, saved as a folder."""
+    out = tmp_path_factory.mktemp("alpaca") / "run"
+    rows = [{"instruction": f"What is {a}+1?", "response": str(a + 1)} for a in range(8)]
+    train(str(toy_model_dir), rows, eval_data=None, max_steps=1, template="alpaca",
+          out_dir=out, progress=False, verbose=False, num_threads=1)
+    return out
+
+
+def test_a_run_is_asked_in_the_template_it_was_trained_with(alpaca_run, toy_model_dir):
+    rows = [{"instruction": "What is 2+2?", "response": "4"}]
+    report = evaluate({"run": alpaca_run, "base": toy_model_dir}, rows, samples=0,
+                      max_new_tokens=2)
+    # Asked in one_line, a run trained on Alpaca prompts sees a prompt it never learnt.
+    assert [r["template"] for r in report.rows["run"]] == ["alpaca"]
+    assert [r["template"] for r in report.rows["base"]] == ["one_line"]  # not a run
+    assert report.templates == ["alpaca", "one_line"]
+    assert len(report.answers().prompts) == 1  # side by side, each in its own template
+    given = evaluate({"run": alpaca_run}, rows, samples=0, max_new_tokens=2,
+                     templates=["one_line"])
+    assert [r["template"] for r in given.rows["run"]] == ["one_line"]
 
 
 def test_model_names_and_errors(toy_model_dir, toy_tokenizer, tmp_path):
