@@ -119,8 +119,27 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model",
 WEIGHT_FILES = ("*.safetensors", "pytorch_model*.bin")
 
 
+# The endings of data files (formatting.records reads them; a later stage, so not imported):
+# such a file given where a model goes is data passed in the model's place.
+DATA_FILE_SUFFIXES = (".json", ".jsonl", ".csv", ".tsv", ".parquet", ".txt", ".gz", ".arrow")
+MODEL_CHOICES = ("a model folder (a run folder of {fix}, or one saved with save_pretrained), "
+                 f"a preset ({', '.join(MODEL_PRESETS)}) or a Hub id (owner/name)")
+
+
+def _refuse_file(path: Path, name: str) -> None:
+    """A model is a folder: a file given as one is a file of a model folder, or data."""
+    if (path.parent / "config.json").is_file():
+        raise CourseError(f"'{name}' is a file inside the model folder '{path.parent}'; give "
+                          f"the folder itself.")
+    what = "a data file" if path.name.lower().endswith(DATA_FILE_SUFFIXES) else "a file"
+    raise with_advice(f"'{name}' is {what}, not a model; give {MODEL_CHOICES}.",
+                      "train(..., out_dir=...)", "`course train --out`")
+
+
 def _check_model_folder(path: Path, name: str) -> None:
     """A local folder must hold a model's config: else say what the folder is instead."""
+    if not path.is_dir():
+        _refuse_file(path, name)
     if (path / "checkpoints").is_dir() and not (path / "config.json").exists():
         raise with_advice(f"'{name}' is a run that stopped before the end (it holds only "
                           f"checkpoints); finish it with {{fix}}.",

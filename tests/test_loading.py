@@ -27,6 +27,22 @@ def test_missing_folder_and_non_model_folder_are_explained(tmp_path):
         resolve_model_name(str(tmp_path))
 
 
+def test_a_file_given_as_the_model_is_called_a_file_not_a_folder(tmp_path, toy_model_dir):
+    data = tmp_path / "alp.jsonl"  # `course eval alp.jsonl`: the data where a model goes
+    data.write_text('{"instruction": "Hi", "output": "Hello."}\n')
+    with pytest.raises(CourseError) as info:
+        load_model_and_tokenizer(str(data))
+    err = info.value
+    assert str(err).startswith(f"'{data}' is a data file, not a model; give a model folder")
+    assert "train(..., out_dir=...)" in str(err) and "`course train --out`" in err.cli
+    assert "tiny" in err.cli and "Hub id" in err.cli and "folder but" not in err.cli
+    assert data.read_text() == '{"instruction": "Hi", "output": "Hello."}\n'  # untouched
+    weights = Path(toy_model_dir) / "model.safetensors"  # a file of a model: its folder
+    with pytest.raises(CourseError, match=rf"inside the model folder '{toy_model_dir}'; give "
+                                          rf"the folder itself"):
+        resolve_model_name(str(weights))
+
+
 def test_a_folder_that_is_not_a_whole_model_says_what_it_is(tmp_path, toy_model_dir):
     run = tmp_path / "run"  # interrupted: only checkpoints/, each without a tokenizer
     ckpt = run / "checkpoints" / "checkpoint-4"
