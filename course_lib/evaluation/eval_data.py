@@ -24,7 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from course_lib.errors import CourseError
-from course_lib.formatting.records import HELD_OUT_SPLITS, is_table, load_raw_rows, table_rows
+from course_lib.formatting.records import (
+    HELD_OUT_SPLITS,
+    RowErrors,
+    is_table,
+    load_raw_rows,
+    table_rows,
+)
 from course_lib.formatting.schemas import normalize_record
 
 # The fields that hold an answer in the schemas the course reads; a row with none of them
@@ -53,20 +59,32 @@ def eval_rows(data: str | Path | Sequence[dict] | EvalData = "course:eval_styles
               limit: int | None = None) -> EvalData:
     """Load `data` (a file, an embedded set, a Hub id, or rows) as EvalData.
 
-    `limit` keeps the first rows only. An empty set is an error, not an empty report.
+    `limit` keeps the first rows only. An empty set is an error, not an empty report; so are
+    unusable rows, every one of them named in one error, as `course train` names them.
     """
     if isinstance(data, EvalData):
         return data
     if isinstance(data, str | Path):
-        source, raw = str(data), load_raw_rows(data, HELD_OUT_SPLITS)  # not its train split
+        source = str(data)
+        errors = RowErrors(source)
+        raw = load_raw_rows(data, HELD_OUT_SPLITS, errors=errors)  # not its train split
     elif is_table(data):  # a DataFrame: its rows, not its column names
-        source, raw = "a DataFrame", [(f"row {i}", r) for i, r in enumerate(table_rows(data), 1)]
+        source, errors = "a DataFrame", RowErrors("the DataFrame")
+        raw = [(f"row {i}", r) for i, r in enumerate(table_rows(data), 1)]
     else:
-        source, raw = "rows", [(f"row {i}", row) for i, row in enumerate(data)]
+        source, errors = "rows", RowErrors("the given rows")
+        raw = [(f"row {i}", row) for i, row in enumerate(data)]
     raw = raw[:limit] if limit is not None else raw
+    rows = []
+    for i, (where, row) in enumerate(raw):
+        try:
+            rows.append(_eval_row(i, where, row))
+        except CourseError as err:
+            errors.add(str(err))
+    errors.check()
     if not raw:
         raise CourseError(f"{source} holds no rows to evaluate; give a file with at least one.")
-    return EvalData([_eval_row(i, where, row) for i, (where, row) in enumerate(raw)], source)
+    return EvalData(rows, source)
 
 
 def _eval_row(index: int, where: str, row: Any) -> dict[str, Any]:

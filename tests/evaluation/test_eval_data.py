@@ -63,3 +63,21 @@ def test_a_dataframe_is_evaluated_by_its_rows_not_its_column_names():
     data = eval_rows(table)  # it iterated over the column names: 'instruction', 'response'
     assert data.source == "a DataFrame" and len(data.rows) == 2
     assert data.rows[0]["instruction"] == "What is 2+2?" and data.rows[0]["reference"] == "4"
+
+
+def test_every_unusable_row_is_named_in_one_error(tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "typos.jsonl"
+    rows = [{"instruction": "What is 2+2?", "response": "4"},
+            {"instruction": "What is 3+3?", "response": "6"},
+            {"instrction": "What is 4+4?", "output": "8"},
+            {"instrction": "What is 5+5?", "output": "10"}]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n{broken\n", encoding="utf-8")
+    with pytest.raises(CourseError) as err:
+        eval_rows(path)  # it stopped at line 3, saying nothing of line 4 or the bad JSON
+    lines = str(err.value).splitlines()
+    assert lines[0] == f"{path}: 3 rows cannot be used; fix them and run again:"
+    assert [line.split(":")[0] for line in lines[1:]] == ["  line 3", "  line 4", "  line 5"]
+    with pytest.raises(CourseError, match=r"(?s)2 rows cannot be used.*row 2: .*row 3: "):
+        eval_rows(pd.DataFrame(rows[1:]))
