@@ -1,7 +1,9 @@
 """The rows an evaluation asks about: instruction, input, reference, and the labels to slice by.
 
-Any file `course train` reads works (every schema of formatting.schemas), plus rows that have
-an instruction and no answer at all: those are scored on adherence only, and counted.
+Any file `course train` reads works (every schema of formatting.schemas), plus questions with
+no answer at all, which training refuses: an instruction or a prompt without a response or
+completion, or chat messages of one user turn and no assistant turn. Those are scored on
+adherence only, and counted.
 
     >>> data = eval_rows([{"instruction": "What is 2+2?", "response": "4", "kind": "add"},
     ...                   {"instruction": "Say hi."}])
@@ -88,10 +90,7 @@ def eval_rows(data: str | Path | Sequence[dict] | EvalData = "course:eval_styles
 
 
 def _eval_row(index: int, where: str, row: Any) -> dict[str, Any]:
-    # A bare question gets an empty answer so the shared normaliser accepts it.
-    bare = isinstance(row, dict) and "instruction" in row and not any(
-        field in row for field in ANSWER_FIELDS)
-    record = normalize_record({**row, "response": ""} if bare else row, where)
+    record = normalize_record(_with_empty_answer(row), where)
     phrasing = row.get("phrasing") if isinstance(row, dict) else None
     labels = {label: row.get(label) if isinstance(row, dict) else None for label in LABELS}
     if labels["style"] is None:
@@ -101,3 +100,27 @@ def _eval_row(index: int, where: str, row: Any) -> dict[str, Any]:
     reference = record["response"].strip() or None  # an empty answer cannot be compared
     return {"id": index, "where": where, "instruction": record["instruction"],
             "input": record["input"], "reference": reference, **labels}
+
+
+def _with_empty_answer(row: Any) -> Any:
+    """A question without an answer given an empty one, so that the shared normaliser (which
+    training uses too, and refuses such rows there) accepts it: a bare instruction or prompt,
+    or chat messages of one user turn (a system message allowed). Other rows are unchanged.
+
+        >>> _with_empty_answer({"prompt": "What is 6+6?"})
+        {'prompt': 'What is 6+6?', 'completion': ''}
+    """
+    if not isinstance(row, dict):
+        return row
+    messages = row.get("messages")
+    if isinstance(messages, list) and [m.get("role") for m in messages if isinstance(m, dict)
+                                       and m.get("role") != "system"] == ["user"]:
+        return {**row, "messages": [*messages, {"role": "assistant", "content": ""}]}
+    if any(field in row for field in ANSWER_FIELDS):
+        return row
+    if "instruction" in row:
+        return {**row, "response": ""}
+    if "prompt" in row:  # TRL's prompt: text, or a list of messages (conversational)
+        chat = isinstance(row["prompt"], list)
+        return {**row, "completion": [{"role": "assistant", "content": ""}] if chat else ""}
+    return row

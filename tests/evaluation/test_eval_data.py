@@ -6,6 +6,7 @@ import pytest
 
 from course_lib.errors import CourseError
 from course_lib.evaluation.eval_data import eval_rows
+from course_lib.formatting.schemas import normalize_record
 
 
 def test_eval_styles_rows_keep_their_labels():
@@ -81,3 +82,25 @@ def test_every_unusable_row_is_named_in_one_error(tmp_path):
     assert [line.split(":")[0] for line in lines[1:]] == ["  line 3", "  line 4", "  line 5"]
     with pytest.raises(CourseError, match=r"(?s)2 rows cannot be used.*row 2: .*row 3: "):
         eval_rows(pd.DataFrame(rows[1:]))
+
+
+def test_a_question_without_an_answer_works_in_every_schema_that_can_ask_one():
+    user = {"role": "user", "content": "What is 7+7?"}
+    rows = [{"instruction": "What is 5+5?"},
+            {"prompt": "What is 6+6?"},                                      # TRL, no completion
+            {"messages": [user]},                                            # chat, no answer
+            {"messages": [{"role": "system", "content": "Be brief."}, user]},
+            {"prompt": [user]}]                                              # TRL conversational
+    data = eval_rows(rows)  # the prompt and the chat rows matched no schema / asked for an answer
+    assert [r["instruction"] for r in data.rows] == [
+        "What is 5+5?", "What is 6+6?", "What is 7+7?", "What is 7+7?", "What is 7+7?"]
+    assert data.without_reference == 5 and data.rows[3]["input"] == "Be brief."
+    # A conversation is still refused, with its own roles named, not an answer made up for it.
+    turns = [user, {"role": "assistant", "content": "14"}, user]
+    with pytest.raises(CourseError, match=r"got roles \['user', 'assistant', 'user'\]: a conv"):
+        eval_rows([{"messages": turns}])
+    # Training's normaliser still refuses a question without an answer: nothing to learn.
+    with pytest.raises(CourseError, match="add the assistant's answer"):
+        normalize_record(rows[2])
+    with pytest.raises(CourseError, match="match no known schema"):
+        normalize_record(rows[1])
