@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from course_lib.env import hub_offline
-from course_lib.errors import CourseError
+from course_lib.errors import CourseError, with_advice
 from course_lib.formatting.schemas import (
     KNOWN_FIELDS,
     has_system_message,
@@ -402,10 +402,24 @@ def _file_kind(path: Path) -> str:
 def _folder_rows(path: Path, name: str, split: Split) -> list[tuple[str, Any]]:
     if (path / "dataset_info.json").is_file() or (path / "dataset_dict.json").is_file():
         return _datasets_rows(path, name, "folder", split)
+    _refuse_model_folder(path, name)
     inside = sorted(p.name for p in path.iterdir() if p.suffix.lower() in DATA_SUFFIXES)[:3]
     hint = f" such as {name.rstrip('/')}/{inside[0]}" if inside else ""
     raise CourseError(f"'{name}' is a folder but not one saved with save_to_disk (it has no "
                       f"dataset_info.json); give a data file{hint}.")
+
+
+def _refuse_model_folder(path: Path, name: str) -> None:
+    """A run or model folder given as data (`course eval RUN --data RUN`): said so, with where
+    it goes, not as a folder of data files such as its config.json."""
+    held = next((f for f in ("history.json", "checkpoints", "config.json")
+                 if (path / f).exists()), None)
+    if held is None:
+        return
+    what = "a model folder" if held == "config.json" else "a run folder"
+    raise with_advice(f"'{name}' is {what} (it holds {held}): a model, not data; give it as "
+                      f"the model, and a data file with {{fix}}.", "data='my_data.jsonl'",
+                      "--data my_data.jsonl")
 
 
 # --- Which source a name means ----------------------------------------------------------------

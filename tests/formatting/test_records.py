@@ -60,6 +60,21 @@ def test_save_to_disk_folders_load_their_split(tmp_path, dataset):
         load_records(tmp_path / "plain")
 
 
+def test_a_run_or_model_folder_given_as_data_is_called_a_model(tmp_path):
+    run, model = tmp_path / "runA", tmp_path / "model"  # `course eval runA --data runA`
+    for folder, held in ((run, "history.json"), (model, "config.json")):
+        folder.mkdir()
+        (folder / held).write_text("{}")
+        (folder / "tokenizer.json").write_text("{}")
+        with pytest.raises(CourseError) as info:
+            load_records(folder)
+        kind = "run" if folder is run else "model"
+        assert str(info.value) == (f"'{folder}' is a {kind} folder (it holds {held}): a model, "
+                                   f"not data; give it as the model, and a data file with "
+                                   f"data='my_data.jsonl'.")
+        assert info.value.cli.endswith("with --data my_data.jsonl.")
+
+
 def test_byte_order_mark_and_arrays_in_jsonl_files(tmp_path):
     bom = "\ufeff".encode()
     lines = "\n".join(json.dumps(r, ensure_ascii=False) for r in ROWS).encode()
