@@ -45,7 +45,8 @@ from course_lib.evaluation.report_view import report_figure, report_html, report
 from course_lib.evaluation.uncertainty import Rate
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
 from course_lib.loading import MODEL_PRESETS, load_model_and_tokenizer
-from course_lib.training.history import template_of_run
+from course_lib.training.data import load_data
+from course_lib.training.history import RunHistory, history_of_run
 
 CHECKS = ("answered", "stopped", "no_template_leak", "length_ok", "language_ok")
 
@@ -179,11 +180,14 @@ def evaluate(models: ModelSpec | Sequence[ModelSpec] | Mapping[str, ModelSpec],
     # A run is asked in the template it was trained with, unless templates= says otherwise:
     # in another one it sees a prompt it never learnt to answer.
     asked = {name: [get_template(t) for t in templates] if templates is not None else
-             [get_template(own or DEFAULT_TEMPLATE)] for name, (_, _, own) in loaded.items()}
+             [get_template(run.template if run else DEFAULT_TEMPLATE)]
+             for name, (_, _, run) in loaded.items()}
     names = list(dict.fromkeys(t.name for used in asked.values() for t in used))
     options = EvalOptions(max_new_tokens, batch_size, samples, temperature)
     report = EvalReport(rows, names, options, rows={})
-    for name, (model, tok, _) in loaded.items():
+    for name, (model, tok, run) in loaded.items():
+        if memorised := trained_on(run, rows, name):
+            print(f"note: {memorised}")
         start = time.perf_counter()
         report.rows[name] = [scored for template in asked[name]
                              for scored in evaluate_one(model, tok, rows, template, options)]
@@ -371,9 +375,9 @@ def _slices(rows: Sequence[dict[str, Any]], key) -> dict[str, dict[str, Rate | N
             for name, mine in groups.items()}
 
 
-def resolve_models(models, tokenizer=None) -> dict[str, tuple[Any, Any, str]]:
-    """{name: (model, tokenizer, template trained with)} from the forms `evaluate` accepts,
-    loading names and folders; the template is "" when not a run (history.template_of_run).
+def resolve_models(models, tokenizer=None) -> dict[str, tuple[Any, Any, RunHistory | None]]:
+    """{name: (model, tokenizer, run history)} from the forms `evaluate` accepts, loading names
+    and folders; the history is None for a model that is not a `course train` run.
 
     Names: the dict's keys; else a preset's name ("tiny"), a folder's last part
     ("runs/masked" -> "masked"), or "model" for an object; repeats get " #2", " #3".
@@ -386,15 +390,33 @@ def resolve_models(models, tokenizer=None) -> dict[str, tuple[Any, Any, str]]:
     if not pairs:
         raise CourseError("evaluate() got no model; pass a name such as 'tiny', a run folder, "
                           "or a model with tokenizer=.")
-    out: dict[str, tuple[Any, Any, str]] = {}
+    out: dict[str, tuple[Any, Any, RunHistory | None]] = {}
     for name, spec in pairs:
         name = name or _default_name(spec)
         unique, n = name, 1
         while unique in out:
             n += 1
             unique = f"{name} #{n}"
-        out[unique] = (*_load(spec, tokenizer), template_of_run(spec))
+        out[unique] = (*_load(spec, tokenizer), history_of_run(spec))
     return out
+
+
+def trained_on(run: RunHistory | None, data: EvalData, name: str) -> str:
+    """A warning when questions are prompts the run was trained on: its score on them partly
+    measures memory. Checked when the run's training data is a course set or a file here."""
+    source = run.data if run is not None else ""
+    if not (source.startswith("course:") or Path(source).expanduser().is_file()):
+        return ""  # a DataFrame, a Hub id, or a file moved since: nothing to compare with
+    seen = {(r["instruction"].strip(), r.get("input", "").strip())
+            for r in load_data(source).records}
+    both = [r["where"].removeprefix(data.source).strip() for r in data.rows  # "line 3"
+            if (r["instruction"].strip(), r["input"].strip()) in seen]
+    if not both:
+        return ""
+    shown_places = ", ".join(both[:5]) + (", ..." if len(both) > 5 else "")
+    are = "is a prompt" if len(both) == 1 else "are prompts"
+    return (f"{len(both)} of the {len(data.rows)} questions ({shown_places}) {are} {name} was "
+            f"trained on ({source}), so its score on them partly measures what it memorised.")
 
 
 def _is_pair(value) -> bool:

@@ -153,10 +153,16 @@ def history_from_log(history: RunHistory, log_history: list[dict[str, Any]]) -> 
     return history
 
 
-def template_of_run(model: Any) -> str:
-    """The template a `course train` run was trained with: a TrainResult's, or the one in a run
-    folder's history.json; "" for anything else (a preset, a Hub id, a model object)."""
+def history_of_run(model: Any) -> RunHistory | None:
+    """A `course train` run's record: a TrainResult's, or a run folder's history.json; None
+    for anything else (a preset, a Hub id, a model object)."""
     if isinstance(getattr(model, "history", None), RunHistory):  # a TrainResult
-        return model.history.template
+        return model.history
     path = Path(model).expanduser() / HISTORY_FILE if isinstance(model, str | Path) else None
-    return RunHistory.load(path).template if path is not None and path.is_file() else ""
+    return RunHistory.load(path) if path is not None and path.is_file() else None
+
+
+def template_of_run(model: Any) -> str:
+    """The template a run was trained with; "" for a model that is not a run."""
+    history = history_of_run(model)
+    return history.template if history is not None else ""

@@ -175,11 +175,13 @@ def test_report_table_html_and_figure(toy_model_dir, toy_tokenizer):
 @pytest.fixture(scope="module")
 def alpaca_run(toy_model_dir, tmp_path_factory):
     """A one-step run of the toy model trained in the Alpaca template, saved as a folder."""
-    out = tmp_path_factory.mktemp("alpaca") / "run"
-    rows = [{"instruction": f"What is {a}+1?", "response": str(a + 1)} for a in range(8)]
-    train(str(toy_model_dir), rows, eval_data=None, max_steps=1, template="alpaca",
-          out_dir=out, progress=False, verbose=False, num_threads=1)
-    return out
+    folder = tmp_path_factory.mktemp("alpaca")
+    data = folder / "train.jsonl"
+    data.write_text("".join(json.dumps({"instruction": f"What is {a}+1?", "response": str(a + 1)})
+                            + "\n" for a in range(8)))
+    train(str(toy_model_dir), str(data), eval_data=None, max_steps=1, template="alpaca",
+          out_dir=folder / "run", progress=False, verbose=False, num_threads=1)
+    return folder / "run"
 
 
 def test_a_run_is_asked_in_the_template_it_was_trained_with(alpaca_run, toy_model_dir):
@@ -194,6 +196,16 @@ def test_a_run_is_asked_in_the_template_it_was_trained_with(alpaca_run, toy_mode
     given = evaluate({"run": alpaca_run}, rows, samples=0, max_new_tokens=2,
                      templates=["one_line"])
     assert [r["template"] for r in given.rows["run"]] == ["one_line"]
+
+
+def test_questions_the_run_was_trained_on_are_named(alpaca_run, capsys):
+    rows = [{"instruction": "What is 9+9?", "response": "18"},
+            {"instruction": "What is 3+1?", "response": "4"}]  # line 4 of its train.jsonl
+    evaluate({"run": alpaca_run}, rows, samples=0, max_new_tokens=2)
+    assert "note: 1 of the 2 questions (row 1) is a prompt run was trained on (" \
+           in capsys.readouterr().out
+    evaluate({"run": alpaca_run}, rows[:1], samples=0, max_new_tokens=2)
+    assert "note:" not in capsys.readouterr().out
 
 
 def test_model_names_and_errors(toy_model_dir, toy_tokenizer, tmp_path):
