@@ -66,16 +66,7 @@ def eval_rows(data: str | Path | Sequence[dict] | EvalData = "course:eval_styles
     """
     if isinstance(data, EvalData):
         return data
-    if isinstance(data, str | Path):
-        source = str(data)
-        errors = RowErrors(source)
-        raw = load_raw_rows(data, HELD_OUT_SPLITS, errors=errors)  # not its train split
-    elif is_table(data):  # a DataFrame: its rows, not its column names
-        source, errors = "a DataFrame", RowErrors("the DataFrame")
-        raw = [(f"row {i}", r) for i, r in enumerate(table_rows(data), 1)]
-    else:
-        source, errors = "rows", RowErrors("the given rows")
-        raw = [(f"row {i}", row) for i, row in enumerate(data)]
+    source, errors, raw = _given_rows(data)
     raw = raw[:limit] if limit is not None else raw
     rows = []
     for i, (where, row) in enumerate(raw):
@@ -87,6 +78,27 @@ def eval_rows(data: str | Path | Sequence[dict] | EvalData = "course:eval_styles
     if not raw:
         raise CourseError(f"{source} holds no rows to evaluate; give a file with at least one.")
     return EvalData(rows, source)
+
+
+def _given_rows(data: Any) -> tuple[str, RowErrors, list[tuple[str, Any]]]:
+    """(source, its RowErrors, its raw rows named by where they are); a list is counted from
+    0, as training's load_data counts one, a file by its lines and a DataFrame from 1."""
+    if isinstance(data, str | Path):
+        errors = RowErrors(str(data))  # a DatasetDict gives its held-out split, never train
+        return str(data), errors, load_raw_rows(data, HELD_OUT_SPLITS, errors=errors)
+    if is_table(data):  # a DataFrame: its rows, not its column names
+        raw = [(f"row {i}", r) for i, r in enumerate(table_rows(data), 1)]
+        return "a DataFrame", RowErrors("the DataFrame"), raw
+    # One record, or bare questions: read row by row, each would be "expected a JSON object".
+    if isinstance(data, dict):
+        raise CourseError(f"data is one record (a dict with fields {list(data)}), not a list "
+                          f"of records; wrap it in a list: [record].")
+    if isinstance(data, Sequence) and data and all(isinstance(row, str) for row in data):
+        raise CourseError(f"data is a list of strings ({data[0]!r}, ...), not of records; give "
+                          f"records like {{\"instruction\": ..., \"response\": ...}}, or "
+                          f"[{{\"instruction\": q}} for q in questions] for questions without a "
+                          f"reference answer.")
+    return "rows", RowErrors("the given rows"), [(f"row {i}", row) for i, row in enumerate(data)]
 
 
 def _eval_row(index: int, where: str, row: Any) -> dict[str, Any]:

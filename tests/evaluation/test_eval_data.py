@@ -104,3 +104,15 @@ def test_a_question_without_an_answer_works_in_every_schema_that_can_ask_one():
         normalize_record(rows[2])
     with pytest.raises(CourseError, match="match no known schema"):
         normalize_record(rows[1])
+
+
+def test_one_record_or_a_list_of_strings_is_named_with_what_to_give_instead():
+    # Both said "row 0: expected a JSON object, got str", naming neither mistake.
+    with pytest.raises(CourseError, match=r"one record \(a dict .*; wrap it in a list"):
+        eval_rows({"instruction": "What is 2+2?", "output": "4"})
+    with pytest.raises(CourseError, match=r"list of strings \('What is 2\+2\?', \.\.\.\).*"
+                                          r"\[\{\"instruction\": q\} for q in questions\]"):
+        eval_rows(["What is 2+2?"])
+    # A list is counted from 0, as training's load_data counts a list of records.
+    with pytest.raises(CourseError, match=r"^row 1: expected a JSON object, got str"):
+        eval_rows([{"instruction": "What is 2+2?"}, "What is 3+3?"])
