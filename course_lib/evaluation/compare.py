@@ -15,6 +15,7 @@ the same way for every run: those are compared.
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 
 from course_lib.display import CourseFigure, log_loss_axis, new_figure
 from course_lib.env import evaluating
+from course_lib.errors import with_advice
 from course_lib.evaluation.generation import GenerationSettings, complete_batch
 from course_lib.formatting.chat import adds_bos
 from course_lib.formatting.records import load_raw_rows
@@ -29,7 +31,7 @@ from course_lib.formatting.schemas import normalize_record
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
 from course_lib.masking.labels import pad_batch, prepare_examples
 from course_lib.masking.loss import masked_cross_entropy
-from course_lib.training.history import RunHistory
+from course_lib.training.history import HISTORY_FILE, RunHistory
 
 # The two questions the course promises to answer after tuning: "4" and "10".
 HEADLINE_QUESTIONS = ("What is 2+2?", "What is 5+5?")
@@ -158,7 +160,7 @@ def compare_runs(
     colour and line style (for readers who do not tell the colours apart); the loss axes
     are logarithmic, so the first step's loss does not flatten the rest.
     """
-    histories = [r if isinstance(r, RunHistory) else RunHistory.load(r) for r in runs]
+    histories = [r if isinstance(r, RunHistory) else load_run(r) for r in runs]
     names = list(labels) if labels else _unique_names(histories)
     fig = new_figure(figsize=(11, 4.2))
     ax_train, ax_eval = fig.subplots(1, 2)
@@ -183,6 +185,26 @@ def compare_runs(
     )
     fig.text(0.5, 0.015, note, ha="center", fontsize=9, style="italic")
     return fig
+
+
+def load_run(run: str | Path) -> RunHistory:
+    """A run's history from its folder or its history.json; a file that is no history (a data
+    file given by mistake) is said to be no run, not told to re-run training."""
+    path = Path(run).expanduser()
+    if path.is_file() and path.name != HISTORY_FILE and not _holds_history(path):
+        raise with_advice(f"'{run}' is not a run folder (a run folder, written by {{fix}}, "
+                          f"holds {HISTORY_FILE}); give run folders or their {HISTORY_FILE}.",
+                          "train(..., out_dir=...)", "`course train --out`")
+    return RunHistory.load(path)
+
+
+def _holds_history(path: Path) -> bool:
+    """A file of a run's history under another name: a JSON object with its curves."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (ValueError, OSError):  # ValueError: not JSON, or not text at all
+        return False
+    return isinstance(data, dict) and {"masking", "train_loss"} <= data.keys()
 
 
 LINE_STYLES = ("-", "--", ":", "-.")

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from course_lib.errors import CourseError
 from course_lib.evaluation.compare import (
     NOT_COMPARABLE,
     compare_runs,
@@ -102,3 +103,20 @@ def test_same_masking_runs_get_a_different_note(toy_history):
     assert "same masking" in note and "prompt tokens" not in note
     legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     assert len(set(legend)) == 2  # identical names are made distinct
+
+
+def test_a_data_file_given_as_a_run_is_said_to_be_no_run(tmp_path, toy_history):
+    data = tmp_path / "alp.jsonl"  # `course compare runA alp.jsonl`: not "re-run course train"
+    data.write_text('{"instruction": "Hi", "output": "Hello."}\n{"instruction": "A", '
+                    '"output": "B"}\n')
+    run = tmp_path / "runA"
+    run.mkdir()
+    toy_history("response", 0).save(run)
+    with pytest.raises(CourseError) as info:
+        compare_runs([run, data])
+    assert str(info.value) == (f"'{data}' is not a run folder (a run folder, written by "
+                               f"train(..., out_dir=...), holds history.json); give run "
+                               f"folders or their history.json.")
+    assert "`course train --out`" in info.value.cli and "re-run" not in info.value.cli
+    (run / "history.json").rename(tmp_path / "masked.json")  # a history by another name
+    assert len(compare_runs([tmp_path / "masked.json", toy_history("none", 0)]).axes) == 2
