@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tqdm.auto import tqdm
+
 from course_lib.errors import CourseError, is_number, is_whole, shown
 from course_lib.evaluation.adherence import adherence
 from course_lib.evaluation.agreement import paraphrase_agreement, sampling_agreement
@@ -159,7 +161,8 @@ def evaluate(models: ModelSpec | Sequence[ModelSpec] | Mapping[str, ModelSpec],
              data: str | Path | Sequence[dict] | EvalData = "course:eval_styles", *,
              tokenizer: Any = None, templates: Sequence[str | Template] | None = None,
              samples: int = 3, temperature: float = 0.7, max_new_tokens: int = 16,
-             batch_size: int = 256, limit: int | None = None) -> EvalReport:
+             batch_size: int = 256, limit: int | None = None, progress: bool = True,
+             ) -> EvalReport:
     """Answer every row of `data` with every model (in every template) and score the answers.
 
     models:     "tiny", a run folder, a Hub id, a model object (pass tokenizer=), a
@@ -171,6 +174,7 @@ def evaluate(models: ModelSpec | Sequence[ModelSpec] | Mapping[str, ModelSpec],
     samples:    extra answers drawn per question at `temperature` (seeds 0..samples-1),
                 compared with the greedy answer; 0 turns the sampling consistency off.
     limit:      only the first `limit` rows (None: every row).
+    progress:   a bar that counts the passes over the data (greedy, then each sample).
     """
     check_options(limit, samples, temperature, max_new_tokens, batch_size)
     rows = eval_rows(data, limit)  # a missing file fails before any model is loaded
@@ -185,15 +189,21 @@ def evaluate(models: ModelSpec | Sequence[ModelSpec] | Mapping[str, ModelSpec],
     names = list(dict.fromkeys(t.name for used in asked.values() for t in used))
     options = EvalOptions(max_new_tokens, batch_size, samples, temperature)
     report = EvalReport(rows, names, options, rows={})
-    for name, (model, tok, run) in loaded.items():
-        if memorised := trained_on(run, rows, name):
-            print(f"note: {memorised}")
-        start = time.perf_counter()
-        report.rows[name] = [scored for template in asked[name]
-                             for scored in evaluate_one(model, tok, rows, template, options)]
-        report.summaries[name] = summarize(report.rows[name], options,
-                                           several=len(asked[name]) > 1)
-        report.seconds[name] = time.perf_counter() - start
+    passes = sum(map(len, asked.values())) * (1 + samples)  # one greedy, then each sample
+    with tqdm(total=passes, desc="evaluating", unit="pass", disable=not progress) as bar:
+        for name, (model, tok, run) in loaded.items():
+            for note in [trained_on(run, rows),
+                         *(too_long(model, tok, rows, t, max_new_tokens) for t in asked[name])]:
+                if note:  # said before the answers, not found later in a table
+                    tqdm.write(f"note: {name}: {note}")
+            bar.set_description(f"evaluating {name}")
+            start = time.perf_counter()
+            report.rows[name] = [
+                scored for template in asked[name]
+                for scored in evaluate_one(model, tok, rows, template, options, bar.update)]
+            report.summaries[name] = summarize(report.rows[name], options,
+                                               several=len(asked[name]) > 1)
+            report.seconds[name] = time.perf_counter() - start
     return report
 
 
@@ -228,15 +238,17 @@ def check_options(limit: int | None, samples: int, temperature: float, max_new_t
                           f"sampled answers off.")
 
 
-def evaluate_one(model, tokenizer, data: EvalData, template: Template,
-                 options: EvalOptions) -> list[dict[str, Any]]:
-    """Every row answered greedily in one template, scored, with its sampled answers."""
+def evaluate_one(model, tokenizer, data: EvalData, template: Template, options: EvalOptions,
+                 done: Callable[[], Any] = lambda: None) -> list[dict[str, Any]]:
+    """Every row answered greedily in one template, scored, with its sampled answers;
+    `done()` is called after each pass over the rows (a progress bar's update)."""
     prompts = prompts_for([r["instruction"] for r in data.rows],
                           [r["input"] for r in data.rows], template)
     greedy = answer_all(model, tokenizer, prompts, options.greedy(), options.batch_size)
+    done()
     scored = [score_row(row, text, stopped) | {"template": template.name}
               for row, (text, stopped) in zip(data.rows, greedy, strict=True)]
-    for row, draws in zip(scored, sampled_answers(model, tokenizer, prompts, options),
+    for row, draws in zip(scored, sampled_answers(model, tokenizer, prompts, options, done),
                           strict=True):
         row["samples"] = draws
         row["sampling_agreement"] = (
@@ -265,11 +277,14 @@ def answer_all(model, tokenizer, prompts: Sequence[str], settings: GenerationSet
     return out
 
 
-def sampled_answers(model, tokenizer, prompts: Sequence[str],
-                    options: EvalOptions) -> list[list[str]]:
+def sampled_answers(model, tokenizer, prompts: Sequence[str], options: EvalOptions,
+                    done: Callable[[], Any] = lambda: None) -> list[list[str]]:
     """`options.samples` sampled responses per prompt (seed s for draw s); [] when samples=0."""
-    draws = [answer_all(model, tokenizer, prompts, options.sampling(seed), options.batch_size)
-             for seed in range(options.samples)]
+    draws = []
+    for seed in range(options.samples):
+        draws.append(answer_all(model, tokenizer, prompts, options.sampling(seed),
+                                options.batch_size))
+        done()
     return [[d[i][0] for d in draws] for i in range(len(prompts))]
 
 
@@ -401,7 +416,7 @@ def resolve_models(models, tokenizer=None) -> dict[str, tuple[Any, Any, RunHisto
     return out
 
 
-def trained_on(run: RunHistory | None, data: EvalData, name: str) -> str:
+def trained_on(run: RunHistory | None, data: EvalData) -> str:
     """A warning when questions are prompts the run was trained on: its score on them partly
     measures memory. Checked when the run's training data is a course set or a file here."""
     source = run.data if run is not None else ""
@@ -415,8 +430,36 @@ def trained_on(run: RunHistory | None, data: EvalData, name: str) -> str:
         return ""
     shown_places = ", ".join(both[:5]) + (", ..." if len(both) > 5 else "")
     are = "is a prompt" if len(both) == 1 else "are prompts"
-    return (f"{len(both)} of the {len(data.rows)} questions ({shown_places}) {are} {name} was "
+    return (f"{len(both)} of the {len(data.rows)} questions ({shown_places}) {are} it was "
             f"trained on ({source}), so its score on them partly measures what it memorised.")
+
+
+def too_long(model, tokenizer, data: EvalData, template: Template, max_new_tokens: int) -> str:
+    """What the token limits cut: references longer than max_new_tokens (an answer that long is
+    cut before it can match), prompts that leave no room in the model's context."""
+    refs = [r["reference"] for r in data.rows if r["reference"]]
+    ref_lengths = [len(ids) for ids in tokenizer(refs, add_special_tokens=False)["input_ids"]
+                   ] if refs else []
+    parts = []
+    if longer := [n for n in ref_lengths if n > max_new_tokens]:
+        parts.append(f"{len(longer)} of {len(refs)} reference answers are longer than "
+                     f"max_new_tokens={max_new_tokens} tokens (up to {max(longer)}), so answers "
+                     f"are cut before they can match; raise max_new_tokens (--max-new-tokens)")
+    context = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+    prompts = prompts_for([r["instruction"] for r in data.rows],
+                          [r["input"] for r in data.rows], template)
+    lengths = [len(ids) for ids in tokenizer(prompts)["input_ids"]]
+    over = [r["where"].removeprefix(data.source).strip()
+            for r, n in zip(data.rows, lengths, strict=True)
+            if context and n + max_new_tokens > context]
+    if over:
+        one = len(over) == 1
+        parts.append(f"{len(over)} prompt{'' if one else 's'} ({', '.join(over[:5])}"
+                     f"{', ...' if len(over) > 5 else ''}) with {'its' if one else 'their'} "
+                     f"answer{'' if one else 's'} {'does' if one else 'do'} not fit the model's "
+                     f"context of {context} tokens in the {template.name} template, so what it "
+                     f"answers means little; shorten {'it' if one else 'them'}")
+    return "; ".join(parts)
 
 
 def _is_pair(value) -> bool:

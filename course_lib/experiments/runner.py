@@ -188,7 +188,7 @@ def train_and_measure(experiment: Experiment, arm: Arm, seed: int, steps: int, m
                       label=arm.name)
     start = time.perf_counter()
     report = evaluate({arm.name: tuned}, experiment.eval_data, templates=experiment.templates,
-                      samples=0, max_new_tokens=MAX_NEW_TOKENS)
+                      samples=0, max_new_tokens=MAX_NEW_TOKENS, progress=False)
     statements = statement_answers(tuned.model, tuned.tokenizer)
     losses = tuned.history.train_loss
     return ArmRun(rows=report.rows[arm.name], statements=statements,

@@ -202,10 +202,24 @@ def test_questions_the_run_was_trained_on_are_named(alpaca_run, capsys):
     rows = [{"instruction": "What is 9+9?", "response": "18"},
             {"instruction": "What is 3+1?", "response": "4"}]  # line 4 of its train.jsonl
     evaluate({"run": alpaca_run}, rows, samples=0, max_new_tokens=2)
-    assert "note: 1 of the 2 questions (row 1) is a prompt run was trained on (" \
+    assert "note: run: 1 of the 2 questions (row 1) is a prompt it was trained on (" \
            in capsys.readouterr().out
     evaluate({"run": alpaca_run}, rows[:1], samples=0, max_new_tokens=2)
     assert "note:" not in capsys.readouterr().out
+
+
+def test_what_the_token_limits_cut_is_said_and_a_bar_counts_the_passes(toy_model_dir, capsys):
+    rows = [{"instruction": "Describe Paris.", "response": "Paris is the capital of France"},
+            {"instruction": "Sum " + "one " * 300, "response": "4"},  # past the 256 positions
+            {"instruction": "What is 2+2?", "response": "4"}]
+    evaluate({"toy": toy_model_dir}, rows, samples=1, max_new_tokens=3)
+    out, err = capsys.readouterr()
+    assert "note: toy: 1 of 3 reference answers are longer than max_new_tokens=3 tokens" in out
+    assert "1 prompt (row 1) with its answer does not fit the model's context of 256" in out
+    assert "evaluating toy: 100%" in err and "2/2" in err  # one greedy pass, one sample
+    evaluate({"toy": toy_model_dir}, rows[2:], samples=0, max_new_tokens=3, progress=False)
+    out, err = capsys.readouterr()
+    assert "note:" not in out and "evaluating" not in err
 
 
 def test_model_names_and_errors(toy_model_dir, toy_tokenizer, tmp_path):
