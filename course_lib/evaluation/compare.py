@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import json
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,7 +162,7 @@ def compare_runs(
     are logarithmic, so the first step's loss does not flatten the rest.
     """
     histories = [r if isinstance(r, RunHistory) else load_run(r) for r in runs]
-    names = list(labels) if labels else _unique_names(histories)
+    names = list(labels) if labels else _unique_names(histories, _folder_names(runs))
     fig = new_figure(figsize=(11, 4.2))
     ax_train, ax_eval = fig.subplots(1, 2)
     for i, (h, name) in enumerate(zip(histories, names, strict=True)):
@@ -176,15 +177,34 @@ def compare_runs(
     ax_eval.set(xlabel="step", title="Held-out loss on response tokens only")
     ax_train.legend(fontsize=8)
     ax_eval.legend(fontsize=8)
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
     maskings = {h.masking for h in histories}
-    note = (
+    notes = [
         NOT_COMPARABLE
         if "none" in maskings and len(maskings) > 1
-        else ("All runs use the same masking, so their reported losses are measured alike.")
-    )
-    fig.text(0.5, 0.015, note, ha="center", fontsize=9, style="italic")
+        else ("All runs use the same masking, so their reported losses are measured alike."),
+        *held_out_sets_note(histories, names),
+    ]
+    note = "\n".join(textwrap.fill(n, NOTE_WIDTH) for n in notes)
+    fig.tight_layout(rect=(0, 0.035 + 0.035 * (note.count("\n") + 1), 1, 1))
+    fig.text(0.5, 0.015, note, ha="center", va="bottom", fontsize=9, style="italic")
     return fig
+
+
+NOTE_WIDTH = 150  # characters of a note line under the figure (11 inches at 9 points)
+
+
+def held_out_sets_note(histories: Sequence[RunHistory], names: Sequence[str]) -> list[str]:
+    """[a sentence naming each run's held-out set] when the runs' held-out losses come from
+    different sets (their history's eval_data), else []: such curves are not comparable."""
+    by_set: dict[str, list[str]] = {}
+    for h, name in zip(histories, names, strict=True):
+        if h.eval_loss and h.eval_data:  # "" : a history written before eval_data was kept
+            by_set.setdefault(h.eval_data, []).append(name)
+    if len(by_set) < 2:
+        return []
+    sets = "; ".join(f"{', '.join(runs)} on {held}" for held, runs in by_set.items())
+    return [f"The held-out sets differ, so the held-out losses (right) are measured on "
+            f"different questions: {sets}."]
 
 
 def load_run(run: str | Path) -> RunHistory:
@@ -211,11 +231,31 @@ LINE_STYLES = ("-", "--", ":", "-.")
 MARKERS = ("o", "s", "^", "D")
 
 
-def _unique_names(histories: Sequence[RunHistory]) -> list[str]:
+def _folder_names(runs: Sequence[RunHistory | str | Path]) -> list[str | None]:
+    """Each run's folder, by as few of its path's last parts as tell the folders apart
+    ('masked', or 'seed1/masked' and 'seed2/masked'); None for a RunHistory object."""
+    paths = [None if isinstance(r, RunHistory) else Path(r).expanduser().resolve()
+             for r in runs]
+    parts = [None if p is None else (p.parent if p.is_file() else p).parts for p in paths]
+    deepest = max((len(x) for x in parts if x is not None), default=0)
+    for depth in range(1, deepest + 1):
+        tails = ["/".join(x[-depth:]) if x is not None else None for x in parts]
+        known = [t for t in tails if t is not None]
+        if len(set(known)) == len(known):
+            return tails
+    return [None if x is None else x[-1] for x in parts]  # one folder twice: numbered
+
+
+def _unique_names(histories: Sequence[RunHistory], folders: Sequence[str | None]) -> list[str]:
+    """The runs' names, told apart first by seed and model, then by folder, then by number."""
     names = [h.name for h in histories]
     if len(set(names)) == len(names):
         return names
     names = [f"{h.name} (seed {h.seed}, {h.model})" for h in histories]
+    if len(set(names)) == len(names):
+        return names
+    names = [f"{h.name} ({folder})" if folder else name
+             for h, name, folder in zip(histories, names, folders, strict=True)]
     if len(set(names)) == len(names):
         return names
     return [f"{name} #{i}" for i, name in enumerate(names, start=1)]

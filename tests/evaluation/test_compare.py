@@ -120,3 +120,42 @@ def test_a_data_file_given_as_a_run_is_said_to_be_no_run(tmp_path, toy_history):
     assert "`course train --out`" in info.value.cli and "re-run" not in info.value.cli
     (run / "history.json").rename(tmp_path / "masked.json")  # a history by another name
     assert len(compare_runs([tmp_path / "masked.json", toy_history("none", 0)]).axes) == 2
+
+
+def legend_of(fig) -> list[str]:
+    return [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+
+
+def test_runs_with_the_same_settings_are_told_apart_by_their_folders(tmp_path, toy_history):
+    folders = [tmp_path / name for name in ("runA", "runB", "runC")]
+    for folder, masking in zip(folders, ("response", "none", "response"), strict=True):
+        folder.mkdir()
+        toy_history(masking, 0).save(folder)
+    assert legend_of(compare_runs(folders)) == ["masked (runA)", "unmasked (runB)",
+                                                "masked (runC)"]
+    # Labels that are already unique stay as they were (lesson 04 names its runs so).
+    assert legend_of(compare_runs(folders[:2])) == ["masked", "unmasked"]
+    other = toy_history("response", 0)
+    other.seed = 1
+    assert legend_of(compare_runs([folders[0], other])) == ["masked (seed 0, toy)",
+                                                            "masked (seed 1, toy)"]
+    # Two folders of one name: as much of their path as tells them apart.
+    twins = [tmp_path / "seed1" / "masked", tmp_path / "seed2" / "masked"]
+    for folder in twins:
+        folder.mkdir(parents=True)
+        toy_history("response", 0).save(folder)
+    assert legend_of(compare_runs(twins)) == ["masked (seed1/masked)", "masked (seed2/masked)"]
+
+
+def test_runs_held_out_on_different_sets_say_so_under_the_figure(toy_history):
+    course, own = toy_history("response", 0), toy_history("none", 0)
+    course.eval_data = "course:eval"
+    own.eval_data = "8 rows held out of mytrain.jsonl (seed 0)"
+    notes = figure_texts(compare_runs([course, own]))[0].split("\n")
+    assert notes[0] == NOT_COMPARABLE  # the masking note first, as before
+    held = " ".join(notes[1:])  # wrapped to the figure's width
+    assert held == ("The held-out sets differ, so the held-out losses (right) are measured on "
+                    "different questions: masked on course:eval; unmasked on 8 rows held out "
+                    "of mytrain.jsonl (seed 0).")
+    own.eval_data = "course:eval"  # the same set: no such note
+    assert figure_texts(compare_runs([course, own])) == [NOT_COMPARABLE]
