@@ -15,7 +15,8 @@ adherence only, and counted.
 The labels come from the raw row, because the loader keeps only instruction, input and
 response: `kind` (task kind), `group` (paraphrases of one question share it), `style` (how it
 is phrased) and `seen` (whether the tuning data uses that style). `course:eval` says
-`phrasing: seen/unseen` instead of `style` and `seen`; it is read as both.
+`phrasing: seen/unseen` instead of `style` and `seen`; it is read as both. Dolly's `category`
+(closed_qa, brainstorming, ...) is read as `kind` when a row has no `kind`.
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ def _eval_row(index: int, where: str, row: Any) -> dict[str, Any]:
     record = normalize_record(_with_empty_answer(row), where)
     phrasing = row.get("phrasing") if isinstance(row, dict) else None
     labels = {label: row.get(label) if isinstance(row, dict) else None for label in LABELS}
+    if labels["kind"] is None and isinstance(row, dict):
+        labels["kind"] = row.get("category")  # Dolly's task kind: closed_qa, brainstorming...
     if labels["style"] is None:
         labels["style"] = phrasing
     if labels["seen"] is None and phrasing in ("seen", "unseen"):

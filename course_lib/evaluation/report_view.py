@@ -136,10 +136,10 @@ def _bar_value(value: Any) -> tuple[float, tuple[float, float]]:
     return number, (0.0, 0.0)
 
 
-def _grouped_bars(ax, labels: list[str], series: dict[str, list[Any]], title: str) -> None:
-    if not labels:  # no row has a reference answer: exact match has no group to show
-        ax.text(0.5, 0.5, "no row has a reference answer", ha="center", va="center",
-                transform=ax.transAxes, fontsize=9)
+def _grouped_bars(ax, labels: list[str], series: dict[str, list[Any]], title: str,
+                  empty: str = "") -> None:
+    if not labels:  # nothing to draw: `empty` says why
+        ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes, fontsize=9)
         ax.set(title=title, xticks=[], yticks=[])
         return
     width = 0.8 / max(1, len(series))
@@ -151,6 +151,13 @@ def _grouped_bars(ax, labels: list[str], series: dict[str, list[Any]], title: st
     ax.set_xticks(range(len(labels)), labels, rotation=35, ha="right", fontsize=8)
     ax.set(ylim=(0, 1.05), title=title)
     ax.grid(axis="y", alpha=0.3)
+
+
+def _no_group(report: EvalReport, label: str) -> str:
+    """Why a by-`label` panel has no bar: no row has a reference, or none carries the label."""
+    if report.data.without_reference == len(report.data.rows):
+        return "no row has a reference answer"
+    return f'no row has a "{label}" label;\nadd a "{label}" field to each row'
 
 
 def report_figure(report: EvalReport) -> Figure:
@@ -172,12 +179,13 @@ def report_figure(report: EvalReport) -> Figure:
     _grouped_bars(axes[0], list(metrics), {m: [f(s[m]) for f in metrics.values()]
                                            for m in report.models}, "Every metric (0-1)")
     seen = {str(r["style"]): r["seen"] for r in report.data.rows}
-    for ax, key, title in ((axes[1], "by_phrasing_style", "Exact match by phrasing style"),
-                           (axes[2], "by_kind", "Exact match by task kind")):
+    for ax, key, label, title in (
+            (axes[1], "by_phrasing_style", "style", "Exact match by phrasing style"),
+            (axes[2], "by_kind", "kind", "Exact match by task kind")):
         names = list(dict.fromkeys(g for m in report.models for g in s[m][key]))
         labels = [f"{g}*" if key == "by_phrasing_style" and seen.get(g) else g for g in names]
         _grouped_bars(ax, labels, {m: [s[m][key].get(g, {}).get("exact_match") for g in names]
-                                   for m in report.models}, title)
+                                   for m in report.models}, title, _no_group(report, label))
     if any(seen.values()):
         axes[1].set_xlabel("* a style the tuning data uses (seen)", fontsize=8)
     axes[0].legend(fontsize=8)

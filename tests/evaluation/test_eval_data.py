@@ -116,3 +116,10 @@ def test_one_record_or_a_list_of_strings_is_named_with_what_to_give_instead():
     # A list is counted from 0, as training's load_data counts a list of records.
     with pytest.raises(CourseError, match=r"^row 1: expected a JSON object, got str"):
         eval_rows([{"instruction": "What is 2+2?"}, "What is 3+3?"])
+
+
+def test_dollys_category_is_read_as_the_task_kind():
+    dolly = {"instruction": "Who wrote Hamlet?", "context": "", "response": "Shakespeare",
+             "category": "closed_qa"}
+    rows = eval_rows([dolly, {**dolly, "kind": "author"}]).rows
+    assert [r["kind"] for r in rows] == ["closed_qa", "author"]  # a row's own kind comes first
