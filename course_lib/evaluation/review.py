@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from course_lib.errors import CourseError
+from course_lib.errors import CourseError, with_advice
 from course_lib.evaluation.agreement import RankAgreement, most_disagreeing, rank_agreement
 
 # Problem flags, by the key that toggles them.
@@ -74,21 +74,60 @@ def parse_keys(text: str) -> tuple[int, list[str]]:
 
 
 def load_ratings(path: str | Path) -> dict[str, dict[str, Any]]:
-    """{key: rating record} from a ratings file (the last rating of an item wins); {} if none."""
+    """{key: rating record} from a ratings file (the last rating of an item wins); {} if none.
+
+    The file is only read: one that is not a ratings file (the questions given by mistake)
+    is said to be so, and left as it is.
+    """
     path = Path(path)
     if not path.exists():
         return {}
+    if path.is_dir():
+        raise with_advice(f"'{path}' is a folder, not a ratings file; give a file in it, e.g. "
+                          f"{{fix}}.", f"path='{path / 'ratings.jsonl'}'",
+                          f"--out {path / 'ratings.jsonl'}")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise _not_ratings(path, "it is not text") from None
     out = {}
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-            out[record["key"]] = record
-        except (json.JSONDecodeError, KeyError, TypeError):
-            raise CourseError(f"{path} line {lineno} is not a rating record; delete that line "
-                              f"or start a new file with another --out.") from None
+        record = _rating_record(line)
+        if record is None and not out:  # the first line: the whole file is something else
+            raise _not_ratings(path, _first_line(line))
+        if record is None:
+            raise with_advice(f"{path} line {lineno} is not a rating record (a write cut "
+                              f"short?); delete that line, or choose another {{fix}}.",
+                              "path", "--out")
+        out[record["key"]] = record
     return out
+
+
+def _rating_record(line: str) -> dict[str, Any] | None:
+    """One line of a ratings file as its record, or None when it is not one."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return record if isinstance(record, dict) and {"key", "rating"} <= record.keys() else None
+
+
+def _first_line(line: str) -> str:
+    """What the first line of a file that holds no ratings is, in a few words."""
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError:
+        return f"its first line is not JSON: {line.strip()[:30]!r}"
+    if isinstance(value, dict):
+        return f"its first line has the fields [{', '.join(list(value)[:8])}]"
+    return "its first line is JSON but not a record"
+
+
+def _not_ratings(path: Path, what: str):
+    return with_advice(f"'{path}' is not a ratings file ({what}), so it is left as it is; "
+                       f"choose another {{fix}} for the ratings.", "path", "--out")
 
 
 def save_rating(path: str | Path, item: dict[str, Any], rating: int, flags: Sequence[str],

@@ -66,6 +66,27 @@ def test_ratings_file_appends_and_the_last_rating_wins(tmp_path):
         load_ratings(path)
 
 
+def test_a_file_that_is_not_ratings_is_named_so_and_left_unchanged(tmp_path):
+    questions = tmp_path / "alp_copy.jsonl"  # `course review --out` given the questions
+    text = ('{"instruction": "What is 2+2?", "output": "4"}\n'
+            '{"instruction": "Hi", "output": "Hello."}\n')
+    questions.write_text(text)
+    with pytest.raises(CourseError) as info:
+        load_ratings(questions)
+    assert str(info.value) == (f"'{questions}' is not a ratings file (its first line has the "
+                               f"fields [instruction, output]), so it is left as it is; choose "
+                               f"another path for the ratings.")
+    assert info.value.cli.endswith("choose another --out for the ratings.")
+    assert "delete" not in info.value.cli and questions.read_text() == text
+    (tmp_path / "model.bin").write_bytes(b"\x80\x81\xfe")  # not even text
+    with pytest.raises(CourseError, match=r"model.bin' is not a ratings file \(it is not text"):
+        load_ratings(tmp_path / "model.bin")
+    with pytest.raises(CourseError) as folder:  # a folder: a file in it, not IsADirectoryError
+        load_ratings(tmp_path)
+    assert folder.value.cli == (f"'{tmp_path}' is a folder, not a ratings file; give a file in "
+                                f"it, e.g. --out {tmp_path / 'ratings.jsonl'}.")
+
+
 def test_sheet_saves_after_every_rating_and_resumes(tmp_path):
     path = tmp_path / "ratings.jsonl"
     sheet = ReviewSheet(ITEMS, path)
