@@ -32,6 +32,7 @@ from course_lib.formatting.records import (
     RowErrors,
     is_table,
     load_raw_rows,
+    own_held_out_split,
     table_rows,
 )
 from course_lib.formatting.schemas import normalize_record
@@ -48,6 +49,7 @@ class EvalData:
 
     rows: list[dict[str, Any]]
     source: str
+    split: str | None = None  # the split of a save_to_disk DatasetDict folder the rows are from
 
     @property
     def without_reference(self) -> int:
@@ -78,7 +80,9 @@ def eval_rows(data: str | Path | Sequence[dict] | EvalData = "course:eval_styles
     errors.check()
     if not raw:
         raise CourseError(f"{source} holds no rows to evaluate; give a file with at least one.")
-    return EvalData(rows, source)
+    # The split load_raw_rows took from a DatasetDict folder (a Hub set's is not known here).
+    split = own_held_out_split(data) if isinstance(data, str | Path) else None
+    return EvalData(rows, source, split)
 
 
 def _given_rows(data: Any) -> tuple[str, RowErrors, list[tuple[str, Any]]]:

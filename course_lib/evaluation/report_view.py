@@ -83,13 +83,23 @@ def table_rows(report: EvalReport) -> list[tuple[str, list[Any] | None]]:
     return rows
 
 
-def _footer(report: EvalReport) -> str:
-    n = report.data.without_reference
+# What each correctness metric of the table measures, in one line under it.
+METRICS_LINE = ("Exact match: the whole answer, normalised; ROUGE-L: words in order; BLEU: "
+                "1-4-word runs (0 on one-word answers); chrF: character runs.")
+
+
+def _footer(report: EvalReport) -> list[str]:
+    """Where the questions came from and how to read the rates; then, when any row has a
+    reference, what each correctness metric measures."""
+    data, n = report.data, report.data.without_reference
     missing = (f"; {n} row{'s' if n != 1 else ''} without a reference: scored on adherence only"
                if n else "")
-    return (f"{len(report.data.rows)} questions from {report.data.source}, "
-            f"template{'s' if len(report.templates) > 1 else ''} {', '.join(report.templates)}; "
-            f"rates are value (k/n), 95% Wilson intervals in the JSON report{missing}.")
+    split = f" (its '{data.split}' split)" if data.split else ""
+    lines = [f"{len(data.rows)} question{'s' if len(data.rows) != 1 else ''} from "
+             f"{data.source}{split}, template{'s' if len(report.templates) > 1 else ''} "
+             f"{', '.join(report.templates)}; rates are value (k/n), 95% Wilson intervals in "
+             f"the JSON report{missing}."]
+    return lines + [METRICS_LINE] if n < len(data.rows) else lines
 
 
 def report_table(report: EvalReport) -> str:
@@ -107,7 +117,7 @@ def report_table(report: EvalReport) -> str:
         else:
             lines.append("  ".join([label.ljust(first),
                                     *(v.rjust(w) for v, w in zip(values, widths, strict=True))]))
-    return "\n".join(lines + [_footer(report)])
+    return "\n".join(lines + _footer(report))
 
 
 def report_html(report: EvalReport) -> str:
@@ -122,7 +132,7 @@ def report_html(report: EvalReport) -> str:
         tds = "".join(f"<td>{html.escape(cell(v, interval=True))}</td>" for v in values)
         body.append(f"<tr><td style='text-align:left'>{html.escape(label.strip())}</td>{tds}</tr>")
     return (f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
-            f"</table><p><small>{html.escape(_footer(report))}</small></p>")
+            f"</table><p><small>{'<br>'.join(map(html.escape, _footer(report)))}</small></p>")
 
 
 def _bar_value(value: Any) -> tuple[float, tuple[float, float]]:
