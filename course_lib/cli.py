@@ -313,6 +313,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from course_lib.evaluation.generation import GenerationSettings, generate_batch
     from course_lib.loading import load_model_and_tokenizer
 
+    if args.instructions == ["-"]:  # printf 'What is 2+2?\n' | course ask -
+        args.instructions = [line for line in sys.stdin.read().splitlines() if line.strip()]
+        if not args.instructions:
+            raise CourseError("standard input held no question; give one per line, e.g. "
+                              "printf 'What is 2+2?\\n' | course ask -.")
     first = Path(args.instructions[0]).expanduser()
     if args.model == "tiny" and len(args.instructions) > 1 and first.is_dir():  # course ask RUN Q
         raise CourseError(f"'{args.instructions[0]}' is a folder, not a question; to ask a run, "
@@ -452,11 +457,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     _note_templates(args.models, args.template)
     report = evaluate(list(args.models), data, templates=args.template, samples=args.samples,
                       temperature=args.temperature, max_new_tokens=args.max_new_tokens)
-    print(report.table())
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)  # written first: `| head` may close stdout early
     (out / "report.json").write_text(
         json.dumps(report.to_dict(answers=True), indent=1, ensure_ascii=False), encoding="utf-8")
     report.to_figure().savefig(out / "eval.png", dpi=100)
+    print(report.table())
     return _wrote([out / "report.json", out / "eval.png"], json_path, report.to_dict())
 
 
@@ -472,6 +477,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     from course_lib.loading import resolve_model_name
 
     resolve_model_name(args.model)
+    out = Path(args.out)
+    _refuse_file_in_the_way(out)
     from course_lib.evaluation.eval_data import EvalData, eval_rows
     from course_lib.evaluation.report import evaluate
     from course_lib.evaluation.review import (
@@ -481,6 +488,8 @@ def cmd_review(args: argparse.Namespace) -> int:
         review_items,
     )
 
+    if out.exists():  # a folder, or a file that holds no ratings, fails now, not after answers
+        load_ratings(out)
     data = eval_rows(args.data)
     _note_rows_without_reference(data)
     _note_templates([args.model], args.template)
@@ -532,12 +541,13 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     result = run_experiment(name, seeds=args.seeds, steps=args.steps, model=args.model,
                             cache_dir=out, threads=args.threads, workers=args.workers,
                             progress=not args.quiet)
-    print(result.table())
     figure = out / f"{name}.png"
-    if figure.exists():  # only drawn from runs: the old settings draw it again from the cache
+    replaced = figure.exists()
+    result.to_figure().savefig(figure, dpi=100)  # saved first: `| head` may close stdout early
+    print(result.table())
+    if replaced:  # only drawn from runs: the old settings draw it again from the cache
         print(f"{figure} is replaced; to draw an earlier one again, rerun with its --seeds and "
               f"--steps (its runs load from {out}).")
-    result.to_figure().savefig(figure, dpi=100)
     return _wrote([figure], json_path, result.to_dict())
 
 
@@ -665,7 +675,9 @@ def _add_ask_options(p: argparse.ArgumentParser) -> None:
                         f"{DEFAULT_TEMPLATE.name}")
     p.add_argument("--json", action="store_true", help="JSON lines with instruction and response")
     p.add_argument("--max-new-tokens", type=COUNT, default=32)
-    p.add_argument("instructions", nargs="+", metavar="INSTRUCTION")
+    p.add_argument("instructions", nargs="+", metavar="INSTRUCTION",
+                   help="the questions, each in quotes; - reads them from standard input, one "
+                        "per line")
 
 
 def _add_experiment_options(p: argparse.ArgumentParser) -> None:
@@ -698,9 +710,9 @@ def _add_demo_options(p: argparse.ArgumentParser) -> None:
 
 def _add_eval_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", default="course:eval_styles",
-                   help="questions with reference answers: a JSONL/JSON file (any schema "
-                        "`course train` reads), a Hub id, or an embedded set "
-                        "(default: %(default)s)")
+                   help="questions with reference answers: any file `course train` reads "
+                        "(JSON Lines, JSON, CSV or Parquet, optionally .gz; a save_to_disk "
+                        "folder), a Hub id, or an embedded set (default: %(default)s)")
     p.add_argument("--template", choices=list(TEMPLATES), nargs="+", default=None,
                    help="prompt template(s) every model is asked in (default: each run the one "
                         f"it was trained with, else {DEFAULT_TEMPLATE.name})")
@@ -725,7 +737,8 @@ def _add_eval_command_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="FILE", help="also write the summary as JSON to FILE")
     p.add_argument("--samples", type=whole(0), default=3,
                    help="sampled answers per question for consistency (0: off; default: 3)")
-    p.add_argument("--temperature", type=temperature, default=0.7, help="for the samples")
+    p.add_argument("--temperature", type=temperature, default=0.7,
+                   help="for the samples (default: %(default)s)")
     p.add_argument("--limit", type=COUNT, default=None, help="only the first N questions")
     p.add_argument("--out", default=None,
                    help="folder for report.json and eval.png (default: a fresh course-eval)")
@@ -894,14 +907,46 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)  # to launch the same command again
     if args.command != "doctor":
         _quiet_libraries()
+    stdout, sys.stdout = sys.stdout, QuietWhenClosed(sys.stdout)
     try:
-        return args.handler(args) or 0
+        code = args.handler(args) or 0
+        sys.stdout.flush()
+        return code
     except CourseError as err:
         print(f"error: {err.cli}", file=sys.stderr)  # advice spelled as flags (see errors.py)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        sys.stdout = stdout
+
+
+class QuietWhenClosed:
+    """Standard output that goes quiet when its reader closes (`course eval ... | head`): the
+    command still finishes and writes its files, with no BrokenPipeError traceback."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            self._to_devnull()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            self._to_devnull()
+
+    def _to_devnull(self) -> None:  # what is still buffered, and all that follows, goes nowhere
+        os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
 
 
 def _wrote(written: list[Path], json_path: Path | None, data: dict) -> int:

@@ -2,6 +2,8 @@
 
 import io
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -64,6 +66,18 @@ def test_eval_prints_one_table_and_writes_json_and_figure(capsys, tmp_path, toy_
     assert (out_dir / "eval.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_eval_into_a_closed_pipe_keeps_its_files_and_prints_no_traceback(tmp_path,
+                                                                        toy_model_dir, data_file):
+    out = tmp_path / "eval"
+    proc = subprocess.Popen([sys.executable, "-m", "course_lib.cli", "eval", str(toy_model_dir),
+                             "--data", str(data_file), "--samples", "0", "--max-new-tokens", "2",
+                             "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # as `course eval ... | head` does once it has read enough
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 0 and "Traceback" not in err and "Exception ignored" not in err, err
+    assert (out / "report.json").is_file() and (out / "eval.png").is_file()
+
+
 def test_eval_errors_are_one_line(capsys, tmp_path, toy_model_dir, data_file):
     code, _, err = run_cli(capsys, "eval", "no-such-model", "--out", tmp_path / "o")
     assert code == 2 and "no-such-model" in one_line_error(err)
@@ -100,6 +114,25 @@ def test_review_rates_from_stdin_and_resumes(capsys, monkeypatch, tmp_path, toy_
     assert code == 0 and out.startswith("2 of 3 already rated")
     assert len(load_ratings(ratings)) == 3
     assert "rank agreement with each metric" in out
+    # A wrong --out is said before the model answers anything, and the file is left as it is.
+    for wrong in (data_file, tmp_path):
+        before = data_file.read_bytes()
+        code, _, err = run_cli(capsys, "review", toy_model_dir, "--data", data_file, "--out",
+                               wrong)
+        assert code == 2 and "ratings file" in one_line_error(err) and "evaluating" not in err
+        assert data_file.read_bytes() == before
+
+
+def test_ask_reads_questions_from_standard_input(capsys, monkeypatch, toy_model_dir):
+    monkeypatch.setattr("sys.stdin", io.StringIO("What is 2+2?\n\nWhat is 3+3?\n"))
+    code, out, _ = run_cli(capsys, "ask", "--model", toy_model_dir, "--max-new-tokens", 1,
+                           "--json", "-")
+    assert code == 0
+    assert [json.loads(line)["instruction"] for line in out.splitlines()] == [
+        "What is 2+2?", "What is 3+3?"]  # one answer a line, the blank line skipped
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
+    code, _, err = run_cli(capsys, "ask", "--model", toy_model_dir, "-")
+    assert code == 2 and "standard input held no question" in one_line_error(err)
 
 
 @pytest.mark.slow
