@@ -33,6 +33,7 @@ from course_lib.formatting.records import (
     is_table,
     load_raw_rows,
     own_held_out_split,
+    refuse_non_records,
     table_rows,
 )
 from course_lib.formatting.schemas import normalize_record
@@ -94,15 +95,8 @@ def _given_rows(data: Any) -> tuple[str, RowErrors, list[tuple[str, Any]]]:
     if is_table(data):  # a DataFrame: its rows, not its column names
         raw = [(f"row {i}", r) for i, r in enumerate(table_rows(data), 1)]
         return "a DataFrame", RowErrors("the DataFrame"), raw
-    # One record, or bare questions: read row by row, each would be "expected a JSON object".
-    if isinstance(data, dict):
-        raise CourseError(f"data is one record (a dict with fields {list(data)}), not a list "
-                          f"of records; wrap it in a list: [record].")
-    if isinstance(data, Sequence) and data and all(isinstance(row, str) for row in data):
-        raise CourseError(f"data is a list of strings ({data[0]!r}, ...), not of records; give "
-                          f"records like {{\"instruction\": ..., \"response\": ...}}, or "
-                          f"[{{\"instruction\": q}} for q in questions] for questions without a "
-                          f"reference answer.")
+    refuse_non_records(data, ', or [{"instruction": q} for q in questions] for questions '
+                             'without a reference answer')
     return "rows", RowErrors("the given rows"), [(f"row {i}", row) for i, row in enumerate(data)]
 
 

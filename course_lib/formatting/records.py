@@ -553,6 +553,17 @@ def own_held_out_split(source: str | Path) -> str | None:
     return next((name for name in HELD_OUT_SPLITS if name in splits), None)
 
 
+def refuse_non_records(data: Any, advice: str = "") -> None:
+    """One record, or bare strings, given where a list of records belongs: one sentence that
+    says what to give, instead of "record 0: expected a JSON object, got str" per key."""
+    if isinstance(data, dict):
+        raise CourseError(f"data is one record (a dict with fields {list(data)}), not a list "
+                          f"of records; wrap it in a list: [record].")
+    if isinstance(data, Sequence) and data and all(isinstance(row, str) for row in data):
+        raise CourseError(f"data is a list of strings ({data[0]!r}, ...), not of records; give "
+                          f"records like {{\"instruction\": ..., \"response\": ...}}{advice}.")
+
+
 def is_table(data: Any) -> bool:
     """True for a pandas DataFrame (pandas is never imported here: a DataFrame brings it)."""
     pandas = sys.modules.get("pandas")

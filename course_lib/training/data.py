@@ -35,6 +35,7 @@ from course_lib.formatting.records import (
     load_raw_rows,
     load_records,
     normalize_rows,
+    refuse_non_records,
     table_rows,
 )
 from course_lib.formatting.schemas import normalize_record
@@ -66,6 +67,7 @@ DataSource = str | Path | Sequence[dict[str, Any]] | PreparedData | Records
 def _is_tokenized(rows: Sequence[Any]) -> bool:
     return (
         not is_table(rows)  # a DataFrame holds records; and `bool(df)` raises
+        and not isinstance(rows, dict)  # one record, refused by load_data
         and bool(rows) and isinstance(rows[0], dict) and "input_ids" in rows[0]
         and "labels" in rows[0]
     )
@@ -84,6 +86,7 @@ def load_data(data: str | Path | Sequence[dict[str, Any]] | Records,
         records = [normalize_record(row, w) for w, row in zip(where, rows, strict=True)]
         return Records(f"a DataFrame of {len(rows)} rows", records, where, rows)
     if not isinstance(data, str | Path):
+        refuse_non_records(data)
         records = [normalize_record(row, f"record {i}") for i, row in enumerate(data)]
         return Records(f"{len(data)} given records", records, raw=list(data))
     source = str(data)

@@ -330,7 +330,7 @@ def _eval_source(data: DataSource, eval_data: DataSource | None, eval_limit: int
 def _given_examples(data: DataSource) -> bool:
     """True for data that arrives already tokenized (a lesson's own examples)."""
     return isinstance(data, PreparedData) or (
-        not isinstance(data, str | Path | Records) and not is_table(data) and bool(data)
+        not isinstance(data, str | Path | Records | dict) and not is_table(data) and bool(data)
         and isinstance(data[0], dict) and "input_ids" in data[0])
 
 

@@ -1,6 +1,7 @@
 """Short fine-tunes of the toy model: measurement, determinism, NaN safety, resume, saving."""
 
 import math
+import re
 
 import pytest
 import torch
@@ -253,6 +254,16 @@ def test_a_dataframe_is_the_users_data_named_by_row_and_held_out_from(toy_model_
     # Scored on rows set aside from the DataFrame, not on the course's arithmetic questions.
     assert history.eval_data.endswith("held out of a DataFrame of 81 rows (seed 0)")
     assert 0 < history.eval_examples < 81
+
+
+@pytest.mark.parametrize("data, says", [
+    ({"instruction": "What is 1+1?", "response": "2"}, "wrap it in a list: [record]"),
+    (["What is 1+1?"], "not of records; give records like"),
+])
+def test_one_record_or_bare_strings_are_said_in_one_sentence(toy_model_dir, data, says):
+    # Both were "record 0: expected a JSON object, got str", or a KeyError for the dict.
+    with pytest.raises(CourseError, match=re.escape(says)):
+        train(toy_model_dir, data, max_steps=1, **QUIET)
 
 
 def test_problems_are_reported_before_training_starts(toy_model_dir, records, capsys):
