@@ -176,10 +176,15 @@ def cmd_grade(args: argparse.Namespace) -> int:
         if path and Path(path).suffix == ".ipynb":  # said before the work, not after
             raise CourseError(f"{flag} {path} would overwrite a notebook; give a {suffix} file, "
                               f"e.g. {flag} report{suffix}.")
+        if path:
+            _refuse_existing_file(Path(path), args.force, flag)
     for folder in args.folders:
         if Path(folder).suffix == ".ipynb" and Path(folder).is_file():
             raise CourseError(f"{folder} is a notebook; give its folder: course grade "
                               f"{Path(folder).parent} (-e ID grades one exercise).")
+        if any(c in folder for c in "*?[") and not Path(folder).exists():  # a glob unmatched
+            raise CourseError(f"no folder matches {folder}; check the path (each learner's "
+                              f"notebooks in a folder of their own, e.g. submissions/alice/).")
     if len(args.folders) == 1 and not args.csv:
         return _grade_one(args, Path(args.folders[0]), ids)
     return _grade_class(args, [Path(f) for f in args.folders], ids)
@@ -343,11 +348,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+EXAMPLE_FILE = {"--json": "report.json", "--csv": "class.csv"}  # for an --out, a figure
+
+
 def _refuse_existing_file(path: Path, force: bool = False, flag: str = "--out") -> None:
     _refuse_file_in_the_way(path)
     if path.is_dir():
         raise CourseError(f"{flag} {path} is a folder; give a file name, e.g. "
-                          f"{flag} {path / ('report.json' if flag == '--json' else 'out.png')}.")
+                          f"{flag} {path / EXAMPLE_FILE.get(flag, 'out.png')}.")
     if path.exists() and not force:
         raise CourseError(
             f"'{path}' already exists; the course never overwrites your files. "
@@ -773,6 +781,7 @@ def _add_grade_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=above_zero, default=30.0,
                    help="seconds each exercise may run (default: %(default)s)")
     p.add_argument("--workers", type=COUNT, default=2, help="exercises graded at once (default: 2)")
+    p.add_argument("--force", action="store_true", help="replace --json and --csv if they exist")
 
 
 def _add_compare_options(p: argparse.ArgumentParser) -> None:

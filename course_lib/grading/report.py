@@ -75,9 +75,9 @@ def write_class_csv(reports: list[GradeReport], problems: dict[str, str], path: 
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
-        out.writerow(["learner", "folder", "passed", "total", *ids])
+        out.writerow(["learner", "folder", "passed", "total", "note", *ids])
         for r in reports:
-            out.writerow([Path(r.folder).name, r.folder, r.passed, r.total,
+            out.writerow([Path(r.folder).name, r.folder, r.passed, r.total, "",
                           *(x.status for x in r.results)])
-        for folder, why in problems.items():
+        for folder, why in problems.items():  # its own column: no exercise's status moves
             out.writerow([Path(folder).name, folder, "", "", f"not graded: {plain(why)}"])

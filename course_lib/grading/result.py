@@ -18,7 +18,8 @@ PASSED = "passed"
 FAILED = "failed"
 NOT_IMPLEMENTED = "not implemented"
 TIMEOUT = "timeout"
-ERROR = "error"  # the exercise could not be graded at all: no cell, setup cell broken, ...
+ERROR = "error"  # the exercise could not be graded at all: setup cell broken, ...
+MISSING = "missing"  # no cell for it in the folder's notebooks
 
 
 @dataclass

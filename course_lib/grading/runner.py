@@ -31,8 +31,8 @@ from course_lib.grading.evaluate import not_implemented_message
 from course_lib.grading.notebook import ExerciseCell, FolderExercises, find_exercises
 from course_lib.grading.registry import all_exercises, get_exercise
 from course_lib.grading.result import (
-    ERROR,
     FAILED,
+    MISSING,
     NOT_IMPLEMENTED,
     PASSED,
     TIMEOUT,
@@ -217,7 +217,7 @@ def grade_folder(
     results: dict[str, ExerciseResult] = {}
     for ex_id in wanted:
         if ex_id not in cells:
-            results[ex_id] = ExerciseResult(ex_id, ERROR, _missing_message(ex_id, folder, found),
+            results[ex_id] = ExerciseResult(ex_id, MISSING, _missing_message(ex_id, folder, found),
                                             get_exercise(ex_id).title)
     for ex_id in wanted:  # not started: said at once, without running the notebook's setup
         if ex_id not in results and untouched(cells[ex_id]):

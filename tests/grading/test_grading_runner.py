@@ -96,6 +96,7 @@ def test_a_missing_exercise_cell_fails_only_that_exercise(tmp_path):
     by_id = {r.exercise: r for r in report.results}
     assert by_id["ex02_1"].passed and by_id["ex02_2"].passed
     assert "no cell starting with `# exercise: ex03_1`" in by_id["ex03_1"].message
+    assert by_id["ex03_1"].status == "missing"  # not "error": nothing was wrong with a cell
     in_02 = len(exercise_cells(SOLUTIONS / "02_instruction_data.ipynb"))
     assert report.passed == in_02 and report.total == len(all_exercises())
 
@@ -142,6 +143,15 @@ def test_a_class_is_graded_one_folder_per_learner_into_one_table_and_csv(tmp_pat
     assert re.search(r"^carol +not graded: No notebooks \(\.ipynb\) in .*carol", out, re.M)
     assert "passed by (of 2 learners), hardest first:\nex03_1  1\nex02_1  2" in out
     rows = list(csv.reader(table.open()))
-    assert rows[0] == ["learner", "folder", "passed", "total", "ex02_1", "ex03_1"]
-    assert rows[1][:4] == ["alice", folders[0], "2", "2"] and rows[1][4:] == ["passed"] * 2
-    assert rows[2][4:] == ["passed", "not implemented"] and rows[3][4].startswith("not graded: ")
+    assert rows[0] == ["learner", "folder", "passed", "total", "note", "ex02_1", "ex03_1"]
+    assert rows[1][:5] == ["alice", folders[0], "2", "2", ""] and rows[1][5:] == ["passed"] * 2
+    assert rows[2][5:] == ["passed", "not implemented"]
+    # Carol's reason sits in the note column, under no exercise.
+    assert rows[3][4].startswith("not graded: ") and rows[3][5:] == []
+    # Grading again does not replace the table without --force.
+    assert main(["grade", *folders, "-e", "ex02_1", "--csv", str(table)]) == 2
+    assert "Choose another --csv, or pass --force" in capsys.readouterr().err
+    assert list(csv.reader(table.open())) == rows
+    # A class folder pattern the shell matched to nothing arrives as it was typed.
+    assert main(["grade", str(tmp_path / "submissions" / "*"), "--csv", "x.csv"]) == 2
+    assert "no folder matches" in capsys.readouterr().err and not Path("x.csv").exists()
