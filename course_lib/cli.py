@@ -863,7 +863,7 @@ COMMANDS: list[tuple[str, Handler, Callable[[argparse.ArgumentParser], None], st
      "so running it again is instant."),
     ("demo", cmd_demo, _add_demo_options, "the whole story headless, into a fresh folder", ""),
     ("build-base-model", cmd_build_base_model, _add_build_base_model_options,
-     "pretrain the embedded tiny base model", ""),
+     "pretrain the embedded tiny base model (10-25 min on 2 cores)", ""),
     ("build-tuning-data", cmd_build_tuning_data, _add_build_tuning_data_options,
      "write the embedded instruction data sets", ""),
 ]
