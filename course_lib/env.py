@@ -174,8 +174,17 @@ def evaluating(model) -> Iterator[torch.device]:
         model.train(was_training)
 
 
-# In a checkout (make setup installs with it); an installed wheel does not ship it.
-CONSTRAINTS = Path(__file__).resolve().parents[1] / "constraints.txt"
+PACKAGE = Path(__file__).resolve().parent
+
+
+def find_constraints(package: Path = PACKAGE) -> Path:
+    """constraints.txt inside the package (a wheel ships it there: pyproject.toml's
+    force-include) or beside it (a checkout, which make setup installs with)."""
+    inside, beside = package / "constraints.txt", package.parent / "constraints.txt"
+    return inside if inside.is_file() else beside
+
+
+CONSTRAINTS = find_constraints()
 
 
 def measured_versions(path: Path | None = None) -> dict[str, str]:

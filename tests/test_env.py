@@ -1,9 +1,18 @@
 """env: the device and precision chosen (CPU, CUDA, Apple), cpu_only, and the Hub's status."""
 
+import tomllib
+from pathlib import Path
+
 import pytest
 import torch
 
-from course_lib.env import choose_device, cpu_only, hub_status
+from course_lib.env import (
+    choose_device,
+    cpu_only,
+    find_constraints,
+    hub_status,
+    measured_versions,
+)
 
 
 def test_cpu_is_chosen_with_fp32_and_a_reason(monkeypatch):
@@ -48,3 +57,16 @@ def test_cpu_only_picks_the_cpu_beside_a_gpu_and_then_puts_the_variable_back(mon
 def test_hub_status_reports_offline_mode(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     assert hub_status() == "offline mode"
+
+
+def test_the_measured_versions_are_found_in_a_wheel_and_in_a_checkout(tmp_path):
+    package = tmp_path / "course_lib"
+    package.mkdir()
+    (tmp_path / "constraints.txt").write_text("trl==1.0\n")
+    assert find_constraints(package) == tmp_path / "constraints.txt"  # a checkout
+    (package / "constraints.txt").write_text("trl==1.1\n")
+    assert measured_versions(find_constraints(package)) == {"trl": "1.1"}  # a wheel
+    # The wheel gets it from pyproject.toml; without that, doctor compares nothing on Colab.
+    config = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    forced = config["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    assert forced["constraints.txt"] == "course_lib/constraints.txt"
