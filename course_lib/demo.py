@@ -3,22 +3,34 @@
     >>> run_demo(Path("course-demo"))   # doctest: +SKIP
 
 1. the base model only continues text (raw completion);
-2. the same model fine-tuned twice, with response masking and without;
-3. a figure comparing their reported losses with the held-out response-only loss;
-4. a before/after table of answers to held-out instructions.
+2. and 3. the same model fine-tuned twice, with response masking and without;
+4. a before/after table of answers to held-out instructions;
+5. what the runs' own numbers show (reported loss vs held-out response-only loss, exact
+   match) and the files to open.
 
 Everything lands in `out` (a new folder): masked/, unmasked/, compare.png, answers.txt/.html.
 """
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import textwrap
 from pathlib import Path
 
 from course_lib.evaluation.compare import compare_runs
-from course_lib.evaluation.generation import answer_table, complete_batch
+from course_lib.evaluation.generation import AnswerTable, answer_table, complete_batch
 from course_lib.formatting.records import load_records
 from course_lib.loading import load_model_and_tokenizer
+from course_lib.training.history import RunHistory
 from course_lib.training.runner import train
+
+RUNS = (  # (masking, name, heading): the two fine-tunes, alike but for masking
+    ("response", "masked", "Fine-tune with masking='response' (masked): loss on the answers only"),
+    ("none", "unmasked", "The same fine-tune with masking='none' (unmasked): loss on every token"),
+)
+WIDTH = 100  # characters of a printed conclusion line; longer ones wrap, indented
+SAME = 0.02  # held-out losses closer than this share of the larger one count as the same
 
 
 def run_demo(
@@ -43,27 +55,15 @@ def run_demo(
     for prompt, text in zip(prompts[:2], complete_batch(base, tokenizer, prompts[:2]), strict=True):
         print(f"{prompt!r} -> {text!r}")
 
-    runs = {}
-    for masking, name in (("response", "masked"), ("none", "unmasked")):
-        print(f"\n== 2. Fine-tune with masking={masking!r} ({name}) ==")
-        runs[name] = train(
-            model,
-            data,
-            eval_data,
-            masking=masking,
-            max_steps=steps,
-            seed=seed,
-            out_dir=out / name,
-            label=name,
-            progress=progress,
-            num_threads=num_threads,
-        )
-
-    figure = out / "compare.png"
-    compare_runs([r.history for r in runs.values()]).savefig(figure, dpi=100)
-    print(f"\n== 3. Reported vs held-out response-only loss: {figure} ==")
-    for r in runs.values():
-        print(r.history.summary())
+    runs, once = {}, NewLinesOnly(sys.stdout)  # the data and threads lines: said once
+    for number, (masking, name, heading) in enumerate(RUNS, start=2):
+        print(f"\n== {number}. {heading} ==")
+        with contextlib.redirect_stdout(once):
+            runs[name] = train(model, data, eval_data, masking=masking, max_steps=steps,
+                               seed=seed, out_dir=out / name, label=name, progress=progress,
+                               num_threads=num_threads)
+    histories = {name: r.history for name, r in runs.items()}
+    compare_runs(list(histories.values())).savefig(out / "compare.png", dpi=100)
 
     print("\n== 4. Before and after ==")
     models = {"base (raw)": base, **{name: r.model for name, r in runs.items()}}
@@ -71,5 +71,78 @@ def run_demo(
     print(table.to_text(width=24))
     (out / "answers.txt").write_text(table.to_text() + "\n", encoding="utf-8")
     (out / "answers.html").write_text(table._repr_html_(), encoding="utf-8")
-    print(f"\nEverything is in {out}/")
+
+    print("\n== 5. What the numbers show ==")
+    for line in conclusion(histories, table, out):
+        print(textwrap.fill(line, WIDTH, subsequent_indent="  "))
     return out
+
+
+class NewLinesOnly:
+    """A stdout that passes each line through as it comes, except one it already passed."""
+
+    def __init__(self, out) -> None:
+        self.out, self.seen, self.pending = out, set(), ""
+
+    def write(self, text: str) -> int:
+        *lines, self.pending = (self.pending + text).split("\n")
+        for line in lines:
+            if line not in self.seen or not line.strip():
+                self.out.write(line + "\n")
+            self.seen.add(line)
+        return len(text)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
+def conclusion(histories: dict[str, RunHistory], table: AnswerTable, out: Path) -> list[str]:
+    """The demo's last lines: what the runs' own numbers show, then the files to open."""
+    folders = ", ".join(f"{name}/" for name in histories)
+    return [
+        held_out_line(histories),
+        reported_line(histories),
+        *answers_line(histories, table),
+        f"Open in {out}/: compare.png (both losses over the steps), answers.txt or "
+        f"answers.html (the table above), {folders} (each run's model and history.json).",
+    ]
+
+
+def held_out_line(histories: dict[str, RunHistory]) -> str:
+    """The held-out response-only losses, measured alike for every run, and which is lower."""
+    if not all(h.eval_loss for h in histories.values()):
+        return ("No held-out loss was measured (no held-out set), so nothing here compares the "
+                "runs fairly; leave out --eval-data none to measure it.")
+    loss = {name: h.eval_loss[-1] for name, h in histories.items()}
+    values = ", ".join(f"{name} {loss[name]:.3f} (accuracy {h.eval_accuracy[-1]:.1%})"
+                       for name, h in histories.items())
+    (low, a), *_, (high, b) = sorted(loss.items(), key=lambda item: item[1])
+    verdict = (f"{low} is {1 - a / b:.0%} lower: it predicts the held-out answers better"
+               if b - a > SAME * b else "about the same")
+    return f"Held-out loss on response tokens only, the fair comparison: {values}; {verdict}."
+
+
+def reported_line(histories: dict[str, RunHistory]) -> str:
+    """The losses the trainers reported, and why they cannot be compared across maskings."""
+    values = ", ".join(f"{name} {h.train_loss[-1]:.3f}" if h.train_loss else f"{name} none"
+                       for name, h in histories.items())
+    unmasked = [name for name, h in histories.items() if h.masking == "none"]
+    why = (f": not comparable, as {' and '.join(unmasked)} also averages over the prompt tokens"
+           if unmasked and len(unmasked) < len(histories) else "")
+    return f"Reported training loss (last step): {values}{why}."
+
+
+def answers_line(histories: dict[str, RunHistory], table: AnswerTable) -> list[str]:
+    """[exact match of the tuned runs, and whether these few answers tell them apart]."""
+    em = table.exact_match()
+    if not em:
+        return []
+    scores = {name: em[name] for name in histories if name in em}
+    values = ", ".join(f"{name} {v:.0%}" for name, v in scores.items())
+    n = len(table.prompts)
+    if len(set(scores.values())) > 1:
+        return [f"Exact match on these {n} answers: {values}."]
+    examples = max(h.eval_examples for h in histories.values())
+    measured = f" (the held-out loss uses {examples} examples)" if examples else ""
+    return [f"Exact match on these {n} answers: {values}, the same: too few questions to tell "
+            f"the runs apart{measured}."]
