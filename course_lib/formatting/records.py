@@ -473,7 +473,8 @@ def _hub_error(hub_id: str, err: Exception) -> CourseError:
                else "the Hub cannot be reached")
         return CourseError(
             f"Cannot load data set '{hub_id}' from the Hugging Face Hub because {why} "
-            f"and it is not in the local cache; use the embedded data instead: 'course:train'.")
+            f"and it is not in the local cache; use the embedded data instead: 'course:train' "
+            f"to train, 'course:eval_styles' to evaluate.")
     return CourseError(f"Could not load data set '{hub_id}': {text}")
 
 
