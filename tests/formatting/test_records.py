@@ -217,5 +217,6 @@ def test_jsonl_and_json_in_any_known_schema_load_the_same(tmp_path):
 
 def test_hub_dataset_offline_is_one_sentence(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(CourseError, match=r"instead: 'course:train' to train, 'course:eval_styles' to evaluate\."):
+    with pytest.raises(CourseError, match=r"instead: 'course:train' to train, "
+                                          r"'course:eval_styles' to evaluate\."):
         load_records("some-owner/some-dataset-not-cached")
