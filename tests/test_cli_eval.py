@@ -54,6 +54,8 @@ def test_eval_prints_one_table_and_writes_json_and_figure(capsys, tmp_path, toy_
     assert f"template: one_line for {toy_model_dir} (the default); one_line for" in err
     summary = json.loads((tmp_path / "r.json").read_text())
     assert summary["without_reference"] == 1
+    # Which folder each column is: "#2" alone does not say.
+    assert summary["given"] == {name: str(toy_model_dir), f"{name} #2": str(toy_model_dir)}
     model = summary["models"][name]
     for key in ("exact_match", "rouge_l", "bleu", "chrf", "adherence", "checks",
                 "consistency_paraphrase", "consistency_sampling"):

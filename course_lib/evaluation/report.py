@@ -92,6 +92,7 @@ class EvalReport:
     rows: dict[str, list[dict[str, Any]]]  # model -> one scored row per (template, question)
     summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    given: dict[str, str] = field(default_factory=dict)  # model -> the folder or name given
 
     @property
     def models(self) -> list[str]:
@@ -103,12 +104,13 @@ class EvalReport:
         `answers=True` adds every scored row (the responses, samples and scores).
         """
         out = {
-            "data": self.data.source, "rows": len(self.data.rows),
+            "data": self.data.source, "split": self.data.split, "rows": len(self.data.rows),
             "without_reference": self.data.without_reference, "templates": self.templates,
             "settings": vars(self.options) | {"top_p": 1.0,
                                               "sample_seeds": list(range(self.options.samples))},
             "seconds": {m: round(s, 2) for m, s in self.seconds.items()},
             "models": {m: _jsonable(s) for m, s in self.summaries.items()},
+            "given": self.given,  # "masked #2" is which folder
         }
         if answers:
             out["answers"] = {m: rows for m, rows in self.rows.items()}
@@ -185,13 +187,14 @@ def evaluate(models: ModelSpec | Sequence[ModelSpec] | Mapping[str, ModelSpec],
     # in another one it sees a prompt it never learnt to answer.
     asked = {name: [get_template(t) for t in templates] if templates is not None else
              [get_template(run.template if run else DEFAULT_TEMPLATE)]
-             for name, (_, _, run) in loaded.items()}
+             for name, (_, _, run, _) in loaded.items()}
     names = list(dict.fromkeys(t.name for used in asked.values() for t in used))
     options = EvalOptions(max_new_tokens, batch_size, samples, temperature)
-    report = EvalReport(rows, names, options, rows={})
+    report = EvalReport(rows, names, options, rows={},
+                        given={name: given for name, (*_, given) in loaded.items()})
     passes = sum(map(len, asked.values())) * (1 + samples)  # one greedy, then each sample
     with tqdm(total=passes, desc="evaluating", unit="pass", disable=not progress) as bar:
-        for name, (model, tok, run) in loaded.items():
+        for name, (model, tok, run, _) in loaded.items():
             for note in [trained_on(run, rows),
                          *(too_long(model, tok, rows, t, max_new_tokens) for t in asked[name])]:
                 if note:  # said before the answers, not found later in a table
@@ -390,9 +393,9 @@ def _slices(rows: Sequence[dict[str, Any]], key) -> dict[str, dict[str, Rate | N
             for name, mine in groups.items()}
 
 
-def resolve_models(models, tokenizer=None) -> dict[str, tuple[Any, Any, RunHistory | None]]:
-    """{name: (model, tokenizer, run history)} from the forms `evaluate` accepts, loading names
-    and folders; the history is None for a model that is not a `course train` run.
+def resolve_models(models, tokenizer=None) -> dict[str, tuple[Any, Any, RunHistory | None, str]]:
+    """{name: (model, tokenizer, run history, what was given)} from the forms `evaluate`
+    accepts, loading names and folders; the history is None for a model that is not a run.
 
     Names: the dict's keys; else a preset's name ("tiny"), a folder's last part
     ("runs/masked" -> "masked"), or "model" for an object; repeats get " #2", " #3".
@@ -405,14 +408,15 @@ def resolve_models(models, tokenizer=None) -> dict[str, tuple[Any, Any, RunHisto
     if not pairs:
         raise CourseError("evaluate() got no model; pass a name such as 'tiny', a run folder, "
                           "or a model with tokenizer=.")
-    out: dict[str, tuple[Any, Any, RunHistory | None]] = {}
+    out: dict[str, tuple[Any, Any, RunHistory | None, str]] = {}
     for name, spec in pairs:
         name = name or _default_name(spec)
         unique, n = name, 1
         while unique in out:
             n += 1
             unique = f"{name} #{n}"
-        out[unique] = (*_load(spec, tokenizer), history_of_run(spec))
+        given = str(spec) if isinstance(spec, str | Path) else "a model object"
+        out[unique] = (*_load(spec, tokenizer), history_of_run(spec), given)
     return out
 
 
