@@ -14,7 +14,8 @@ def test_show_mask_prints_tokens_and_totals(toy_model_dir, capsys):
     out = capsys.readouterr().out
     assert rc == 0
     assert "·4(301, 301)" in out and "[</s>](1, 1)" in out
-    assert "Total input len: 15  Count of labels: 2" in out
+    assert "Total input len: 15  Count of labels: 2  (2 tokens trained, 13%)" in out
+    assert out.startswith("Key: text(label, token id); label -100: masked, not trained; ")
     assert not ANSI.search(out)
 
 

@@ -87,8 +87,12 @@ class ExampleView:
         return sum(c.trained for c in self.chips)
 
     def counts(self) -> str:
+        """Axolotl's totals, then the same in plain words: 'Count of labels' is the tokens
+        trained (label not -100)."""
+        tokens = "token" if self.n_trained == 1 else "tokens"
         return (f"Total input len: {self.n_tokens}  Count of labels: {self.n_trained}  "
-                f"(trained {self.n_trained / max(self.n_tokens, 1):.0%})")
+                f"({self.n_trained} {tokens} trained, "
+                f"{self.n_trained / max(self.n_tokens, 1):.0%})")
 
 
 def loss_colour(loss: float, high: float) -> str:
@@ -136,40 +140,52 @@ class MaskView:
 
     # ---- terminal -------------------------------------------------------------------------
     def to_ansi(self, color: bool | None = None) -> str:
-        """Axolotl-style: each token then (label, id); totals per example.
+        """Axolotl-style: a key, then each token and (label, id); totals per example.
 
         color=None colours unless the NO_COLOR environment variable is set (no-color.org).
         """
         if color is None:
             color = not os.environ.get("NO_COLOR")
-
-        def paint(text: str, chip: TokenChip) -> str:
-            if not color:
-                return text
-            if chip.padding:
-                code = "2"  # faint
-            elif chip.trained and _finite(chip.loss):
-                hexcol = loss_colour(chip.loss, self.loss_high)
-                r, g, b = (int(hexcol[k:k + 2], 16) for k in (1, 3, 5))
-                code = f"38;2;{r};{g};{b}"
-            elif chip.trained:
-                code = "32"  # green
-            else:
-                code = "90"  # grey
-            if chip.special:
-                code += ";1"  # bold
-            return f"\033[{code}m{text}\033[0m"
-
-        blocks = []
+        blocks = [self.legend_text(color)]
         for ex in self.examples:
             parts = []
             for c in ex.chips:
                 text = f"[{c.text}]" if c.special else c.text
                 extra = f", loss {c.loss:.2f}" if c.trained and _finite(c.loss) else ""
                 pad = ", pad" if c.padding else ""
-                parts.append(paint(f"{text}({c.label_text}, {c.token_id}{extra}{pad})", c))
+                parts.append(self._paint(f"{text}({c.label_text}, {c.token_id}{extra}{pad})",
+                                         c, color))
             blocks.append(f"{ex.title}\n" + " ".join(parts) + "\n" + ex.counts())
         return "\n\n".join(blocks)
+
+    def legend_text(self, color: bool = False) -> str:
+        """to_ansi's key, one line: what the numbers after a token are, and its marks."""
+        masked = self._paint("label -100: masked, not trained", TokenChip("", 0, IGNORE_INDEX),
+                             color)
+        trained = self._paint("label = id: trained", TokenChip("", 0, 1), color)
+        loss = ", loss" if self.has_losses else ""
+        pad = any(c.padding for ex in self.examples for c in ex.chips)
+        return (f"Key: text(label, token id{loss}); {masked}; {trained}"
+                f"{'; pad: padding (attention_mask 0)' if pad else ''}; "
+                f"· is a space, ↵ a newline, [ ] a special token.")
+
+    def _paint(self, text: str, chip: TokenChip, color: bool) -> str:
+        """`text` in the chip's terminal colour: grey masked, green trained, bold special."""
+        if not color:
+            return text
+        if chip.padding:
+            code = "2"  # faint
+        elif chip.trained and _finite(chip.loss):
+            hexcol = loss_colour(chip.loss, self.loss_high)
+            r, g, b = (int(hexcol[k:k + 2], 16) for k in (1, 3, 5))
+            code = f"38;2;{r};{g};{b}"
+        elif chip.trained:
+            code = "32"  # green
+        else:
+            code = "90"  # grey
+        if chip.special:
+            code += ";1"  # bold
+        return f"\033[{code}m{text}\033[0m"
 
     def __str__(self) -> str:
         return self.to_ansi(color=False)

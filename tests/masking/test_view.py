@@ -46,8 +46,24 @@ def test_ansi_like_axolotl_with_totals(toy_tokenizer):
     four = toy_tokenizer.convert_tokens_to_ids("Ġ4")
     assert f"·4({four}, {four})" in text
     assert "[</s>](1, 1)" in text and "###(-100, " in text
-    assert text.rstrip().endswith("Total input len: 15  Count of labels: 2  (trained 13%)")
+    assert text.rstrip().endswith(
+        "Total input len: 15  Count of labels: 2  (2 tokens trained, 13%)")
     assert not ANSI.search(text)
+
+
+def test_ansi_starts_with_a_key_to_its_numbers_and_marks(toy_tokenizer):
+    text = show_mask(RECORDS[0], toy_tokenizer).to_ansi(color=False)
+    key = text.splitlines()[0]  # once, before the examples: which number is which, what · is
+    assert key.startswith("Key: text(label, token id); label -100: masked, not trained; ")
+    assert "label = id: trained" in key and "· is a space, ↵ a newline" in key
+    assert text.count("Key: ") == 1
+    ex = prepare_examples(RECORDS[:1], toy_tokenizer).examples[0]
+    losses = [float("nan")] * (len(ex["input_ids"]) - 1) + [0.5]
+    assert "Key: text(label, token id, loss)" in mask_view(ex, toy_tokenizer,
+                                                           losses=losses).to_ansi(color=False)
+    one = mask_view({**ex, "labels": [IGNORE_INDEX] * (len(ex["labels"]) - 1) + [1]},
+                    toy_tokenizer)
+    assert "(1 token trained, " in one.to_ansi(color=False)
 
 
 def test_ansi_colours_and_no_color(toy_tokenizer, monkeypatch):
@@ -69,7 +85,7 @@ def test_html_is_inline_css_without_script(toy_tokenizer):
         len(e["input_ids"]) for e in prepare_examples(RECORDS, toy_tokenizer).examples)
     assert "Hola" in html and "↵" in html
     assert TRAINED_BG in html and MASKED_HATCH in html  # trained and masked chips
-    assert "Count of labels" in html
+    assert "Count of labels: 2  (2 tokens trained, 13%)" in html  # the same words as to_ansi
 
 
 def chip_styles(html: str) -> list[str]:
@@ -113,6 +129,7 @@ def test_padding_is_shown_as_padding(toy_tokenizer_pad_is_eos):
     real_eos = short.chips[short.n_tokens - 1]
     assert real_eos.trained and not real_eos.padding  # pad == eos, yet trained
     assert "pad)" in view.to_ansi(color=False)
+    assert "; pad: padding (attention_mask 0); " in view.to_ansi(color=False).splitlines()[0]
     # In the notebook: dotted and marked "pad", never faded (faded text is unreadable).
     styles = chip_styles(view._repr_html_())
     chips = [c for e in view.examples for c in e.chips]
