@@ -39,7 +39,6 @@ from course_lib.training.run_cache import (
     Job,
     cache_path,
     cached,
-    cached_in_turn,
     code_fingerprint,
     digest,
     model_fingerprint,
@@ -125,9 +124,11 @@ def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] =
                          workers, progress)
     spec = helper_spec(experiment, arms, seed_list, steps, model, cache_dir,
                        threads) if count > 1 else {}
+    names = [f"{arm.name}, seed {seed}" for arm, seed in pairs]
     with quiet_loading():  # no 'Loading weights' bar for each of dozens of model loads
         with helpers(spec, count):
-            saved = cached_in_turn(jobs)
+            saved = saved_in_turn(jobs, names, before,
+                                  experiment.name if progress and count > 1 else None)
         base = base_statements(model, cache_dir)
     runs: dict[str, list[ArmRun]] = {arm.name: [] for arm in arms}
     for (arm, _), (run, _), hit in zip(pairs, saved, before, strict=True):
@@ -137,6 +138,32 @@ def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] =
         print(f"{experiment.name}: {len(arms)} arms x {len(seed_list)} seeds in "
               f"{time.perf_counter() - start:.0f} s{side}", file=sys.stdout, flush=True)
     return ExperimentResult(experiment, arms, seed_list, steps, model, runs, base)
+
+
+def saved_in_turn(jobs: list[Job], names: list[str], before: list[bool],
+                  say: str | None) -> list[tuple[dict[str, Any], bool]]:
+    """run_cache.cached_in_turn(jobs), and with `say` (the experiment's name) a line as each
+    run of this call comes back, numbered, naming the process that trained it: helpers print
+    nothing, so the caller says their runs too ('done 6/9: one phrasing, seed 2 (helper)')."""
+    done: dict[int, tuple[dict[str, Any], bool]] = {}
+    total = before.count(False)
+
+    def keep(i: int, result: tuple[dict[str, Any], bool]) -> None:
+        done[i] = result
+        if say and not before[i]:  # read now, absent before: a helper trained it meanwhile
+            where = "helper" if result[1] else "this process"
+            count = sum(not before[k] for k in done)
+            print(f"{say}: done {count}/{total}: {names[i]} ({where})", flush=True)
+
+    held: list[int] = []  # as cached_in_turn: a run another process holds is left for later
+    for i in range(len(jobs)):
+        for k in [*held, i]:  # a held run that came back meanwhile is said now
+            if (result := cached(*jobs[k], wait=False)) is not None:
+                keep(k, result)
+        held = [k for k in [*held, i] if k not in done]
+    for k in held:
+        keep(k, cached(*jobs[k]))
+    return [done[i] for i in range(len(jobs))]
 
 
 def worker_count(name: str, missing: int, model: str, cache_dir: str | Path | None,

@@ -3,6 +3,7 @@ with the same numbers; how many; and a failing helper is reported, never costs a
 
 import json
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -62,6 +63,7 @@ def test_a_helper_that_fails_is_reported_and_its_runs_trained_here(
     assert "toy: 4 runs to train, 2 processes side by side (as asked" in out
     assert "1 of 1 helper processes stopped early (exit code 1)" in out
     assert out.count("toy: training ") == 4 and result.cached_runs == 0
+    assert out.count(" (this process)") == 4 and "toy: done 4/4: " in out
     assert "(2 processes)" in out
 
 
@@ -103,20 +105,42 @@ def test_helpers_only_for_two_runs_or_more_and_only_with_a_cache(toy_model_dir, 
     assert err.value.cli.startswith("--workers 0 asks for 0 processes")
 
 
+def helper_first(monkeypatch, folder, seeds=None):
+    """Stand in for the helper processes: one helper, in this process, trains every run of
+    `seeds` (default: all) before the caller looks at any, as a quick helper would."""
+    @contextmanager
+    def run_first(spec, count):
+        assert count == 2
+        (folder / "spec.json").write_text(json.dumps({**spec, "seeds": seeds or spec["seeds"]}))
+        helper.main([str(folder / "spec.json")])
+        yield
+
+    monkeypatch.setattr(runner, "helpers", run_first)
+
+
 def test_runs_a_helper_trained_during_the_call_are_not_called_cached(
         experiment, toy_model_dir, tmp_path, monkeypatch):
-    spec_file = tmp_path / "spec.json"
-    spec_file.write_text(json.dumps(_spec(experiment, toy_model_dir, tmp_path / "cache")))
-    in_turn = runner.cached_in_turn
-
-    def helper_first(jobs):  # a helper that finishes every run before the caller starts one
-        helper.main([str(spec_file)])
-        return in_turn(jobs)
-
-    monkeypatch.setattr(runner, "cached_in_turn", helper_first)
+    helper_first(monkeypatch, tmp_path)
     result = run_experiment(experiment, seeds=2, steps=STEPS, model=str(toy_model_dir),
-                            cache_dir=tmp_path / "cache", workers=1, progress=False)
+                            cache_dir=tmp_path / "cache", workers=2, progress=False)
     assert result.cached_runs == 0  # trained for this call, so not "read from the cache"
+
+
+def test_the_caller_says_every_run_as_it_comes_back_a_helper_s_too(
+        experiment, toy_model_dir, tmp_path, monkeypatch, capsys):
+    helper_first(monkeypatch, tmp_path, seeds=[0])  # the helper trains seed 0, the caller 1
+    run_experiment(experiment, seeds=2, steps=STEPS, model=str(toy_model_dir),
+                   cache_dir=tmp_path / "cache", workers=2, progress=True)
+    said = [line for line in capsys.readouterr().out.splitlines() if ": done " in line
+            or ": training " in line]
+    assert said == [  # helpers print nothing: their runs were missing from this list
+        "toy: done 1/4: masked, seed 0 (helper)",
+        "toy: training masked, seed 1",
+        "toy: done 2/4: masked, seed 1 (this process)",
+        "toy: done 3/4: unmasked, seed 0 (helper)",
+        "toy: training unmasked, seed 1",
+        "toy: done 4/4: unmasked, seed 1 (this process)",
+    ]
 
 
 def test_course_workers_sets_the_default_and_a_bad_value_says_what_to_set(
