@@ -18,7 +18,8 @@ Llama models) the last decoder layer run only at trained positions
 in another order, so the curves agree to float rounding: 1e-7 at step 1, growing to at most
 ~7e-4 (relative) by step 100 as training amplifies the rounding; the same-seed runner
 curves are bit-identical.
-None of the three prints its logs (each one's PrinterCallback is removed). TRL keeps its defaults
+None of the three prints its logs (each one's PrinterCallback is removed), nor TRL its dataset
+preparation bars (formatting.records.quiet_datasets). TRL keeps its defaults
 except what a CPU requires (use_cpu=True, bf16=False): gradient checkpointing on, per-step
 entropy/accuracy metrics, logging every 10 steps. Its curve is compared over those 10-step
 windows. The runs are interleaved (runner, plain, TRL, runner, ...) so drift in the machine's
@@ -53,6 +54,7 @@ from transformers import AutoModelForCausalLM, Trainer, TrainingArguments  # noq
 from transformers.trainer_callback import PrinterCallback  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
+from course_lib.formatting.records import load_records, quiet_datasets  # noqa: E402
 from course_lib.masking.labels import PadCollator, prepare_examples  # noqa: E402
 
 TRL_WINDOW = 10  # SFTConfig's default logging_steps
@@ -167,8 +169,12 @@ def run_trl(
     )
     # Pre-tokenized with our labels: TRL uses a "labels" column as is, so all three train on
     # exactly the same tokens and targets.
-    dataset = Dataset.from_list(examples)
-    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer)
+    # Quiet, as the course's own TRL call (masking/trl_labels.py): no "Truncating train
+    # dataset" / "Dropping fully masked examples" bars among the `name: value` lines.
+    with quiet_datasets():
+        dataset = Dataset.from_list(examples)
+        trainer = SFTTrainer(model=model, args=args, train_dataset=dataset,
+                             processing_class=tokenizer)
     trainer.remove_callback(PrinterCallback)
     start = time.perf_counter()
     trainer.train()
@@ -220,7 +226,6 @@ def main(argv: list[str] | None = None) -> int:
     hf_logging.set_verbosity_error()
     warnings.filterwarnings("ignore")
 
-    from course_lib.formatting.records import load_records
     from course_lib.loading import load_tokenizer, resolve_model_name
 
     tmp = Path(tempfile.mkdtemp(prefix="runner-speed-"))
