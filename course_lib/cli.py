@@ -613,7 +613,9 @@ def _add_run_options(p: argparse.ArgumentParser, eval_default: str,
                    help="held-out set for the response-only loss; 'none' turns it off" + (
                        "; auto (default): course:eval for the course's data, else a seeded "
                        "slice of --data" if eval_default == "auto" else ""))
-    p.add_argument("--seed", type=SEED, default=0)
+    p.add_argument("--seed", type=SEED, default=0,
+                   help="training seed: the order of examples and any random start "
+                        "(default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--threads", type=COUNT, default=None,
                    help="CPU threads for training (default: chosen for the model and "
@@ -711,8 +713,10 @@ def _add_experiment_options(p: argparse.ArgumentParser) -> None:
 
 def _add_demo_options(p: argparse.ArgumentParser) -> None:
     _add_run_options(p, eval_default="course:eval", data_default="course:train")
-    p.add_argument("--steps", type=COUNT, default=100, help="steps of each fine-tune")
-    p.add_argument("--prompts", type=COUNT, default=5, help="held-out instructions to answer")
+    p.add_argument("--steps", type=COUNT, default=100,
+                   help="steps of each fine-tune (default: %(default)s)")
+    p.add_argument("--prompts", type=COUNT, default=5,
+                   help="held-out instructions to answer (default: %(default)s)")
     p.add_argument("--out", default=None, help="new folder (default: a fresh course-demo)")
 
 
@@ -861,7 +865,10 @@ COMMANDS: list[tuple[str, Handler, Callable[[argparse.ArgumentParser], None], st
      "Train a baseline and variants that change one thing, for several seeds; evaluate each on "
      "the same questions; print median and spread per metric. Finished runs are kept in --out, "
      "so running it again is instant."),
-    ("demo", cmd_demo, _add_demo_options, "the whole story headless, into a fresh folder", ""),
+    ("demo", cmd_demo, _add_demo_options, "the whole story headless, into a fresh folder",
+     "Ask the base model, fine-tune it twice (labels -100 on the prompt, then on no token), "
+     "compare the two runs' losses, answer held-out questions before and after, and say what "
+     "the numbers show; a few minutes on a laptop CPU."),
     ("build-base-model", cmd_build_base_model, _add_build_base_model_options,
      "pretrain the embedded tiny base model (10-25 min on 2 cores)", ""),
     ("build-tuning-data", cmd_build_tuning_data, _add_build_tuning_data_options,
