@@ -20,7 +20,7 @@ import json
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from course_lib.training.run_cache import (
     Job,
     cache_path,
     cached,
+    cached_in_turn,
     code_fingerprint,
     digest,
     model_fingerprint,
@@ -127,8 +128,8 @@ def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] =
     names = [f"{arm.name}, seed {seed}" for arm, seed in pairs]
     with quiet_loading():  # no 'Loading weights' bar for each of dozens of model loads
         with helpers(spec, count):
-            saved = saved_in_turn(jobs, names, before,
-                                  experiment.name if progress and count > 1 else None)
+            saved = cached_in_turn(jobs, say_done(experiment.name, names, before)
+                                   if progress and count > 1 else None)
         base = base_statements(model, cache_dir)
     runs: dict[str, list[ArmRun]] = {arm.name: [] for arm in arms}
     for (arm, _), (run, _), hit in zip(pairs, saved, before, strict=True):
@@ -140,30 +141,19 @@ def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] =
     return ExperimentResult(experiment, arms, seed_list, steps, model, runs, base)
 
 
-def saved_in_turn(jobs: list[Job], names: list[str], before: list[bool],
-                  say: str | None) -> list[tuple[dict[str, Any], bool]]:
-    """run_cache.cached_in_turn(jobs), and with `say` (the experiment's name) a line as each
-    run of this call comes back, numbered, naming the process that trained it: helpers print
-    nothing, so the caller says their runs too ('done 6/9: one phrasing, seed 2 (helper)')."""
-    done: dict[int, tuple[dict[str, Any], bool]] = {}
-    total = before.count(False)
+def say_done(name: str, names: list[str], before: list[bool]) -> Callable[[int, Any], None]:
+    """cached_in_turn's on_done: a line as each run of this call comes back, numbered and
+    naming the process that trained it ('done 6/9: one phrasing, seed 2 (helper)'), since
+    helper processes print nothing."""
+    total, count = before.count(False), 0
 
-    def keep(i: int, result: tuple[dict[str, Any], bool]) -> None:
-        done[i] = result
-        if say and not before[i]:  # read now, absent before: a helper trained it meanwhile
+    def say(i: int, result: tuple[dict[str, Any], bool]) -> None:
+        nonlocal count
+        if not before[i]:  # read now, absent before: a helper trained it meanwhile
+            count += 1
             where = "helper" if result[1] else "this process"
-            count = sum(not before[k] for k in done)
-            print(f"{say}: done {count}/{total}: {names[i]} ({where})", flush=True)
-
-    held: list[int] = []  # as cached_in_turn: a run another process holds is left for later
-    for i in range(len(jobs)):
-        for k in [*held, i]:  # a held run that came back meanwhile is said now
-            if (result := cached(*jobs[k], wait=False)) is not None:
-                keep(k, result)
-        held = [k for k in [*held, i] if k not in done]
-    for k in held:
-        keep(k, cached(*jobs[k]))
-    return [done[i] for i in range(len(jobs))]
+            print(f"{name}: done {count}/{total}: {names[i]} ({where})", flush=True)
+    return say
 
 
 def worker_count(name: str, missing: int, model: str, cache_dir: str | Path | None,

@@ -6,7 +6,7 @@ processes that work through the same list of runs. They share nothing but the ca
 A process claims a run with its file lock, and `cached_in_turn` (training/run_cache.py)
 skips a run that another process holds, so no run trains twice and every process ends with
 every result. Helpers print nothing: the main process says each run as it comes back,
-theirs too ("done 6/9: one phrasing, seed 2 (helper)"; runner.saved_in_turn). A helper that
+theirs too ("done 6/9: one phrasing, seed 2 (helper)"; runner.say_done). A helper that
 fails costs time, never results: the main process trains whatever the helper left, and
 prints a line saying so.
 

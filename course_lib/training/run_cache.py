@@ -159,15 +159,30 @@ def cached(path: Path | None, settings: dict[str, Any], compute: Callable[[], di
 Job = tuple[Path | None, dict[str, Any], Callable[[], dict[str, Any]]]
 
 
-def cached_in_turn(jobs: Sequence[Job]) -> list[tuple[dict[str, Any], bool]]:
+OnDone = Callable[[int, tuple[dict[str, Any], bool]], Any]  # (job index, (result, read))
+
+
+def cached_in_turn(jobs: Sequence[Job], on_done: OnDone | None = None,
+                   ) -> list[tuple[dict[str, Any], bool]]:
     """cached(path, settings, compute) for each job, in order, but an entry that another
-    process is computing now is left for the end. Two askers of one list (a lesson in the
+    process is computing now is left for later. Two askers of one list (a lesson in the
     browser and its headless test, two learners sharing a folder) then compute different
-    entries side by side, instead of one computing while the other waits."""
-    done = {i: result for i, job in enumerate(jobs)
-            if (result := cached(*job, wait=False)) is not None}
-    # What another process held: by now it is often finished, and only read.
-    return [done[i] if i in done else cached(*job) for i, job in enumerate(jobs)]
+    entries side by side, instead of one computing while the other waits. `on_done(i, result)`
+    is called as each entry is had, in the order they come (a progress line)."""
+    done: dict[int, tuple[dict[str, Any], bool]] = {}
+    held: list[int] = []
+    for i in range(len(jobs)):
+        for k in [*held, i]:  # what another process held is often finished by now: read it
+            if (result := cached(*jobs[k], wait=False)) is not None:
+                done[k] = result
+                if on_done is not None:
+                    on_done(k, result)
+        held = [k for k in [*held, i] if k not in done]
+    for k in held:  # still held: wait for it
+        done[k] = cached(*jobs[k])
+        if on_done is not None:
+            on_done(k, done[k])
+    return [done[i] for i in range(len(jobs))]
 
 
 def cache_path(cache_dir: str | Path | None, settings: dict[str, Any]) -> Path | None:
