@@ -40,7 +40,7 @@ from pathlib import Path
 from course_lib.errors import CourseError
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, TEMPLATES
 from course_lib.masking import MASKINGS
-from course_lib.training.history import template_of_run
+from course_lib.training.history import asked_template, history_of_run
 
 Handler = Callable[[argparse.Namespace], int | None]
 
@@ -332,10 +332,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise CourseError(f"instruction {empty[0]} of {len(args.instructions)} is empty; give "
                           f"the question in quotes, e.g. course ask \"What is 2+2?\".")
     model, tokenizer = load_model_and_tokenizer(args.model)
-    template, why = (args.template, "--template") if args.template else (
-        template_of_run(args.model), "the run's, from its history.json")
-    if not template:
-        template, why = DEFAULT_TEMPLATE.name, "the default"
+    template, why = (args.template, "--template") if args.template else asked_template(
+        history_of_run(args.model))
     print(f"template: {template} ({why})", file=sys.stderr)  # stdout: one answer per line
     settings = GenerationSettings(max_new_tokens=args.max_new_tokens)
     answers = generate_batch(model, tokenizer, args.instructions, template=template,
@@ -736,10 +734,9 @@ def _note_templates(models: list[str], given: list[str] | None) -> None:
     """Which template each model is asked in, when --template does not say (stderr)."""
     if given:
         return
-    own = {model: template_of_run(model) for model in models}
-    print("template: " + "; ".join(
-        f"{own[m]} for {m} (the run's, from its history.json)" if own[m] else
-        f"{DEFAULT_TEMPLATE.name} for {m} (the default)" for m in models), file=sys.stderr)
+    asked = {model: asked_template(history_of_run(model)) for model in models}
+    print("template: " + "; ".join(f"{asked[m][0]} for {m} ({asked[m][1]})" for m in models),
+          file=sys.stderr)
 
 
 def _add_eval_command_options(p: argparse.ArgumentParser) -> None:

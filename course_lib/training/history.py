@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from course_lib.errors import CourseError
+from course_lib.formatting.templates import DEFAULT_TEMPLATE
 
 HISTORY_FILE = "history.json"
 
@@ -162,7 +163,9 @@ def history_of_run(model: Any) -> RunHistory | None:
     return RunHistory.load(path) if path is not None and path.is_file() else None
 
 
-def template_of_run(model: Any) -> str:
-    """The template a run was trained with; "" for a model that is not a run."""
-    history = history_of_run(model)
-    return history.template if history is not None else ""
+def asked_template(run: RunHistory | None) -> tuple[str, str]:
+    """The template to ask a model in, and why: the one its run was trained with (its
+    history.json), else the default, for a model that is not a run (or an old history)."""
+    if run is not None and run.template:
+        return run.template, "the run's, from its history.json"
+    return DEFAULT_TEMPLATE.name, "the default"
