@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tqdm.auto import tqdm
 
@@ -45,10 +45,11 @@ from course_lib.evaluation.metrics import (
 )
 from course_lib.evaluation.report_view import report_figure, report_html, report_table
 from course_lib.evaluation.uncertainty import Rate
-from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
+from course_lib.formatting.records import places
+from course_lib.formatting.templates import Template, get_template
 from course_lib.loading import MODEL_PRESETS, load_model_and_tokenizer
 from course_lib.training.data import load_data
-from course_lib.training.history import RunHistory, history_of_run
+from course_lib.training.history import RunHistory, asked_template, history_of_run
 
 CHECKS = ("answered", "stopped", "no_template_leak", "length_ok", "language_ok")
 
@@ -186,17 +187,16 @@ def evaluate(models: ModelSpec | Sequence[ModelSpec] | Mapping[str, ModelSpec],
     # A run is asked in the template it was trained with, unless templates= says otherwise:
     # in another one it sees a prompt it never learnt to answer.
     asked = {name: [get_template(t) for t in templates] if templates is not None else
-             [get_template(run.template if run else DEFAULT_TEMPLATE)]
-             for name, (_, _, run, _) in loaded.items()}
+             [get_template(asked_template(one.run)[0])] for name, one in loaded.items()}
     names = list(dict.fromkeys(t.name for used in asked.values() for t in used))
     options = EvalOptions(max_new_tokens, batch_size, samples, temperature)
     report = EvalReport(rows, names, options, rows={},
-                        given={name: given for name, (*_, given) in loaded.items()})
+                        given={name: one.given for name, one in loaded.items()})
     passes = sum(map(len, asked.values())) * (1 + samples)  # one greedy, then each sample
     with tqdm(total=passes, desc="evaluating", unit="pass", disable=not progress) as bar:
         for name, (model, tok, run, _) in loaded.items():
-            for note in [trained_on(run, rows),
-                         *(too_long(model, tok, rows, t, max_new_tokens) for t in asked[name])]:
+            for note in (trained_on(run, rows), too_long(model, tok, rows, asked[name],
+                                                          max_new_tokens)):
                 if note:  # said before the answers, not found later in a table
                     tqdm.write(f"note: {name}: {note}")
             bar.set_description(f"evaluating {name}")
@@ -393,9 +393,18 @@ def _slices(rows: Sequence[dict[str, Any]], key) -> dict[str, dict[str, Rate | N
             for name, mine in groups.items()}
 
 
-def resolve_models(models, tokenizer=None) -> dict[str, tuple[Any, Any, RunHistory | None, str]]:
-    """{name: (model, tokenizer, run history, what was given)} from the forms `evaluate`
-    accepts, loading names and folders; the history is None for a model that is not a run.
+class Loaded(NamedTuple):
+    """A model as evaluate() holds it: loaded, with its run's history (None for a model that
+    is not a `course train` run) and what it was given as (a folder, a name, an object)."""
+
+    model: Any
+    tokenizer: Any
+    run: RunHistory | None
+    given: str
+
+
+def resolve_models(models, tokenizer=None) -> dict[str, Loaded]:
+    """{name: Loaded} from the forms `evaluate` accepts, loading names and folders.
 
     Names: the dict's keys; else a preset's name ("tiny"), a folder's last part
     ("runs/masked" -> "masked"), or "model" for an object; repeats get " #2", " #3".
@@ -408,7 +417,7 @@ def resolve_models(models, tokenizer=None) -> dict[str, tuple[Any, Any, RunHisto
     if not pairs:
         raise CourseError("evaluate() got no model; pass a name such as 'tiny', a run folder, "
                           "or a model with tokenizer=.")
-    out: dict[str, tuple[Any, Any, RunHistory | None, str]] = {}
+    out: dict[str, Loaded] = {}
     for name, spec in pairs:
         name = name or _default_name(spec)
         unique, n = name, 1
@@ -416,7 +425,7 @@ def resolve_models(models, tokenizer=None) -> dict[str, tuple[Any, Any, RunHisto
             n += 1
             unique = f"{name} #{n}"
         given = str(spec) if isinstance(spec, str | Path) else "a model object"
-        out[unique] = (*_load(spec, tokenizer), history_of_run(spec), given)
+        out[unique] = Loaded(*_load(spec, tokenizer), history_of_run(spec), given)
     return out
 
 
@@ -428,17 +437,17 @@ def trained_on(run: RunHistory | None, data: EvalData) -> str:
         return ""  # a DataFrame, a Hub id, or a file moved since: nothing to compare with
     seen = {(r["instruction"].strip(), r.get("input", "").strip())
             for r in load_data(source).records}
-    both = [r["where"].removeprefix(data.source).strip() for r in data.rows  # "line 3"
+    both = [r["where"] for r in data.rows
             if (r["instruction"].strip(), r["input"].strip()) in seen]
     if not both:
         return ""
-    shown_places = ", ".join(both[:5]) + (", ..." if len(both) > 5 else "")
     are = "is a prompt" if len(both) == 1 else "are prompts"
-    return (f"{len(both)} of the {len(data.rows)} questions ({shown_places}) {are} it was "
+    return (f"{len(both)} of the {len(data.rows)} questions ({places(both)}) {are} it was "
             f"trained on ({source}), so its score on them partly measures what it memorised.")
 
 
-def too_long(model, tokenizer, data: EvalData, template: Template, max_new_tokens: int) -> str:
+def too_long(model, tokenizer, data: EvalData, templates: Sequence[Template],
+             max_new_tokens: int) -> str:
     """What the token limits cut: references longer than max_new_tokens (an answer that long is
     cut before it can match), prompts that leave no room in the model's context."""
     refs = [r["reference"] for r in data.rows if r["reference"]]
@@ -450,19 +459,19 @@ def too_long(model, tokenizer, data: EvalData, template: Template, max_new_token
                      f"max_new_tokens={max_new_tokens} tokens (up to {max(longer)}), so answers "
                      f"are cut before they can match; raise max_new_tokens (--max-new-tokens)")
     context = getattr(getattr(model, "config", None), "max_position_embeddings", None)
-    prompts = prompts_for([r["instruction"] for r in data.rows],
-                          [r["input"] for r in data.rows], template)
-    lengths = [len(ids) for ids in tokenizer(prompts)["input_ids"]]
-    over = [r["where"].removeprefix(data.source).strip()
-            for r, n in zip(data.rows, lengths, strict=True)
-            if context and n + max_new_tokens > context]
-    if over:
-        one = len(over) == 1
-        parts.append(f"{len(over)} prompt{'' if one else 's'} ({', '.join(over[:5])}"
-                     f"{', ...' if len(over) > 5 else ''}) with {'its' if one else 'their'} "
-                     f"answer{'' if one else 's'} {'does' if one else 'do'} not fit the model's "
-                     f"context of {context} tokens in the {template.name} template, so what it "
-                     f"answers means little; shorten {'it' if one else 'them'}")
+    for template in templates if context else ():
+        prompts = prompts_for([r["instruction"] for r in data.rows],
+                              [r["input"] for r in data.rows], template)
+        lengths = [len(ids) for ids in tokenizer(prompts)["input_ids"]]
+        over = [r["where"] for r, n in zip(data.rows, lengths, strict=True)
+                if n + max_new_tokens > context]
+        if over:
+            one = len(over) == 1
+            parts.append(f"{len(over)} prompt{'' if one else 's'} ({places(over)}) with "
+                         f"{'its' if one else 'their'} answer{'' if one else 's'} "
+                         f"{'does' if one else 'do'} not fit the model's context of {context} "
+                         f"tokens in the {template.name} template, so what it answers means "
+                         f"little; shorten {'it' if one else 'them'}")
     return "; ".join(parts)
 
 

@@ -593,13 +593,17 @@ def conversion_notes(rows: list[tuple[str, Any]]) -> list[str]:
         return []
     one = len(folded) == 1
     return [f"{len(folded)} chat {'row has' if one else 'rows have'} a system message "
-            f"({_places(folded)}); the templates have no system part, so it became the "
+            f"({places(folded)}); the templates have no system part, so it became the "
             f"'input' ('### Input:' in one_line and alpaca) and is trained as part of the "
             f"prompt; put it in the user message, or remove it, if that is not what you want."]
 
 
-def _places(wheres: list[str], most: int = 5) -> str:
-    """'lines 1, 4' from ['d.jsonl line 1', 'd.jsonl line 4']: the source is named elsewhere."""
+def places(wheres: list[str], most: int = 5) -> str:
+    """'lines 1, 4' from ['d.jsonl line 1', 'd.jsonl line 4']: the source is named elsewhere.
+
+        >>> places(["d.jsonl line 1", "d.jsonl line 4"]), places(["row 2"])
+        ('lines 1, 4', 'row 2')
+    """
     found = [re.search(r"(line|row|item|record) (\d+)$", w) for w in wheres]
     if not all(found) or len({m.group(1) for m in found}) > 1:
         return ", ".join(wheres[:most]) + (", ..." if len(wheres) > most else "")
