@@ -28,7 +28,11 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH_SPEC)
-	$(BIN)/python -m pip install --quiet -e ".[dev]" -c constraints.txt
+	$(BIN)/python -m pip install --quiet -e ".[dev,lab]" -c constraints.txt
+	# Colab's ipywidgets, beside the venv's: tests/test_colab_install.py runs the widget
+	# tests against it too (Colab has 7.7; ipywidgets 8 has calls 7 lacks).
+	$(BIN)/python -m pip install --quiet --no-deps --target $(VENV)/colab-widgets \
+		ipywidgets==7.7.1 widgetsnbextension==3.6.10 ipython_genutils==0.2.0
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
 	touch $@
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
+from IPython.display import display
 
 from course_lib.errors import CourseError
 from course_lib.evaluation.review import (
@@ -99,7 +100,9 @@ class ReviewSheet:
         if change["new"].strip():
             self.submit_keys(change["new"])
             self.keys.value = ""
-            self.keys.focus()  # ready for the next item's keys
+            # Ready for the next item's keys. focus() is new in ipywidgets 8; Colab has 7.7.
+            if hasattr(self.keys, "focus"):
+                self.keys.focus()
 
     def _save_from_buttons(self) -> None:
         if self.stars.value is None:
@@ -125,5 +128,6 @@ class ReviewSheet:
         for name, box in self.flags.items():
             box.value = bool(old) and name in old["flags"]
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+    def _ipython_display_(self) -> None:
+        # Not _repr_mimebundle_: ipywidgets 7 (Colab's) widgets have none; display() has both.
+        display(self.widget)

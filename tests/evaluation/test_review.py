@@ -4,6 +4,9 @@ import io
 import json
 
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.display import display
+from IPython.utils.capture import capture_output
 from scipy.stats import spearmanr
 
 from course_lib.errors import CourseError
@@ -119,6 +122,19 @@ def test_sheet_goes_back_to_a_skipped_item(tmp_path):
     assert sheet.stars.value is None
     sheet.move(+1)
     assert sheet.stars.value == 4  # a rated item shows its rating
+
+
+def test_sheet_displays_as_a_widget(tmp_path):
+    # What a notebook does with `sheet` as a cell's last line, with ipywidgets 8 here and
+    # Colab's 7.7 (tests/test_colab_install.py runs this file against it).
+    shell = InteractiveShell.instance()
+    try:
+        with capture_output() as shown:
+            display(ReviewSheet(ITEMS[:1], tmp_path / "r.jsonl"))
+    finally:
+        shell.clear_instance()
+    assert [sorted(out.data) for out in shown.outputs] == [
+        ["application/vnd.jupyter.widget-view+json", "text/plain"]]
 
 
 def test_terminal_review_reads_keys_and_resumes(tmp_path):
