@@ -109,6 +109,17 @@ def log_loss_axis(ax, values: Iterable[float]) -> None:
     ax.set_ylabel("loss (log scale)")
 
 
+def in_notebook() -> bool:
+    """True inside a Jupyter or Colab kernel (HTML and display updates work there), False in
+    a terminal, plain Python or IPython in a terminal (no kernel: text, like Python)."""
+    try:
+        from IPython import get_ipython  # deferred: IPython is not needed outside notebooks
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
 @contextmanager
 def captured_logs(name: str = "transformers") -> Iterator[list[str]]:
     """Collect the messages logged under `name` in the block, instead of printing them.

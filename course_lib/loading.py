@@ -119,8 +119,8 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model",
 WEIGHT_FILES = ("*.safetensors", "pytorch_model*.bin")
 
 
-# The endings of data files (formatting.records reads them; a later stage, so not imported):
-# such a file given where a model goes is data passed in the model's place.
+# The endings of data files, written once here for formatting.records (a later stage, which
+# reads them): such a file given where a model goes is data passed in the model's place.
 DATA_FILE_SUFFIXES = (".json", ".jsonl", ".csv", ".tsv", ".parquet", ".txt", ".gz", ".arrow")
 MODEL_CHOICES = ("a model folder (a run folder of {fix}, or one saved with save_pretrained), "
                  f"a preset ({', '.join(MODEL_PRESETS)}) or a Hub id (owner/name)")

@@ -40,13 +40,13 @@ from course_lib.formatting.schemas import (
     normalize_record,
     text_fields,
 )
+from course_lib.loading import DATA_FILE_SUFFIXES
 
 EMBEDDED_DATA_DIR = Path(__file__).parent.parent / "assets" / "data"
 ACCEPTED = ("JSON Lines or a JSON array (any extension), .csv or .parquet, each optionally "
             "gzipped (.gz), or a folder saved with Dataset.save_to_disk")
 MAX_ROW_ERRORS = 10  # enough to see a pattern; the rest are counted
 GZIP_MAGIC, PARQUET_MAGIC = b"\x1f\x8b", b"PAR1"
-DATA_SUFFIXES = {".json", ".jsonl", ".csv", ".parquet", ".gz", ".txt", ".arrow", ".tsv"}
 Split = str | Sequence[str]  # one split, or preferred ones in order: ("test", "validation")
 HELD_OUT_SPLITS = ("test", "validation")  # the splits a held-out score may use, never train
 
@@ -403,7 +403,7 @@ def _folder_rows(path: Path, name: str, split: Split) -> list[tuple[str, Any]]:
     if (path / "dataset_info.json").is_file() or (path / "dataset_dict.json").is_file():
         return _datasets_rows(path, name, "folder", split)
     _refuse_model_folder(path, name)
-    inside = sorted(p.name for p in path.iterdir() if p.suffix.lower() in DATA_SUFFIXES)[:3]
+    inside = sorted(p.name for p in path.iterdir() if p.suffix.lower() in DATA_FILE_SUFFIXES)[:3]
     hint = f" such as {name.rstrip('/')}/{inside[0]}" if inside else ""
     raise CourseError(f"'{name}' is a folder but not one saved with save_to_disk (it has no "
                       f"dataset_info.json); give a data file{hint}.")
@@ -427,7 +427,7 @@ def _looks_like_path(name: str) -> bool:
     """Hub ids are `owner/name`; anything else that looks local is a (mistyped) path."""
     path = Path(name).expanduser()
     return (name.startswith((".", "/", "~", "\\")) or "\\" in name or name.count("/") != 1
-            or path.suffix.lower() in DATA_SUFFIXES or path.parent.is_dir())
+            or path.suffix.lower() in DATA_FILE_SUFFIXES or path.parent.is_dir())
 
 
 def _no_such_path(name: str) -> CourseError:

@@ -17,6 +17,7 @@ import os
 import sys
 from collections.abc import MutableMapping
 
+from course_lib.display import in_notebook
 from course_lib.errors import CourseError
 from course_lib.grading.evaluate import run_checks, time_limit
 from course_lib.grading.registry import get_exercise
@@ -39,17 +40,6 @@ def _caller_namespace(depth: int = 2) -> MutableMapping:
     if shell is not None and frame.f_globals is shell.user_ns:
         return shell.user_ns
     return frame.f_globals
-
-
-def _in_notebook() -> bool:
-    try:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-    except ImportError:
-        return False
-    # Jupyter and Colab have a kernel; IPython in a terminal prints text like Python does.
-    return shell is not None and hasattr(shell, "kernel")
 
 
 def run_check(exercise_id: str, namespace: MutableMapping | None = None) -> ExerciseResult:
@@ -76,7 +66,7 @@ def show(result: ExerciseResult) -> None:
     """Print a verdict: a coloured box in a notebook, one line of text elsewhere."""
     ok = result.status == PASSED
     text = (result.title or "well done") if ok else result.message
-    if _in_notebook():
+    if in_notebook():
         from IPython.display import HTML, display
 
         green, red = ("#1a7f37", "#dafbe1", "✓"), ("#cf222e", "#ffebe9", "✗")

@@ -15,10 +15,10 @@ from collections.abc import Sequence
 
 from transformers import TrainerCallback
 
-from course_lib.display import figure_png, new_figure
+from course_lib.display import figure_png, in_notebook, new_figure
 from course_lib.training.held_out import response_metrics
 from course_lib.training.history import RunHistory, history_from_log
-from course_lib.training.plots import in_notebook, plot_history
+from course_lib.training.plots import plot_history
 
 
 class ResponseEvalCallback(TrainerCallback):

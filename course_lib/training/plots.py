@@ -15,16 +15,6 @@ from course_lib.display import CourseFigure, log_loss_axis, new_figure
 from course_lib.training.history import RunHistory
 
 
-def in_notebook() -> bool:
-    """True inside a Jupyter/Colab kernel (where display updates work), False in a terminal."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
-
-
 def plot_history(history: RunHistory, fig: Figure | None = None,
                  max_steps: int | None = None) -> CourseFigure:
     """One run: reported training loss and held-out response-only loss, and accuracy.

@@ -1,6 +1,7 @@
+from course_lib.display import in_notebook
 from course_lib.training.callbacks import LiveLossPlot
 from course_lib.training.history import RunHistory
-from course_lib.training.plots import in_notebook, plot_history
+from course_lib.training.plots import plot_history
 
 
 def test_single_run_plot_has_loss_and_accuracy_panels(toy_history):
