@@ -1,6 +1,7 @@
-"""Every check catches plausible wrong answers, and says what is wrong in the learner's terms.
+"""Every check catches plausible wrong answers, and says what is wrong in the learner's terms;
+and it passes right answers written another way than the solution.
 
-The wrong answers are functions in mutants/lessonNN.py; each one's body replaces the solution
+The answers are functions in mutants/lessonNN.py; each one's body replaces the solution
 region of its exercise's cell in solutions/ and is graded with the notebook's setup cells.
 """
 
@@ -8,13 +9,14 @@ import ast
 
 import pytest
 from grading_support import grade_source, solution_cell
-from mutants import Mutant, all_mutants
+from mutants import Mutant, all_mutants, all_right_answers
 
 from course_lib.grading.make_exercises import replace_solution
 from course_lib.grading.registry import all_exercises
-from course_lib.grading.result import FAILED
+from course_lib.grading.result import FAILED, PASSED
 
 MUTANTS = all_mutants()
+RIGHT = all_right_answers()
 
 
 def signature(fn: ast.FunctionDef) -> tuple[str, str, str | None]:
@@ -28,7 +30,7 @@ def test_every_exercise_has_a_mutant():
 
 def test_every_mutant_has_the_signature_of_its_solution():
     wrong = []
-    for m in MUTANTS:
+    for m in MUTANTS + RIGHT:
         cell = ast.parse(solution_cell(m.exercise).source)
         solution = next(n for n in cell.body if isinstance(n, ast.FunctionDef))
         mine = (m.name, *signature(m.definition())[1:])  # the name up to `__`
@@ -44,3 +46,10 @@ def test_mutant_fails_with_a_message_in_the_learners_terms(m: Mutant):
     assert result.status == FAILED, f"the check for {m.exercise} let '{m.what}' pass"
     assert m.phrase in result.message, result.message
     assert "Traceback" not in result.message
+
+
+@pytest.mark.parametrize("r", RIGHT, ids=[f"{r.exercise}-{r.what}" for r in RIGHT])
+def test_a_right_answer_written_another_way_passes(r: Mutant):
+    source = replace_solution(solution_cell(r.exercise).source, r.body())
+    result = grade_source(r.exercise, source)
+    assert result.status == PASSED, f"{r.exercise}: '{r.what}' is right, but: {result.message}"

@@ -11,6 +11,13 @@ solution region of the cell in solutions/ and grades it with the notebook's setu
 So a body may only use names the notebook's setup cells define (torch, tokenizer, SFTConfig);
 the lesson modules import them too, only so that ruff can check the bodies. Adding an
 exercise? Add a mutant to `lessonNN.py`: `test_every_exercise_has_a_mutant` insists.
+
+The same modules hold right answers written another way than the solution (`@right`): a
+check must pass those too, so that it grades what the task asks, not the solution's style.
+
+    @right("ex06_3", "Counter, rounded to 3 places")
+    def agreement__counter(answers: dict) -> dict:
+        ...
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 _MUTANTS: list[Mutant] = []
+_RIGHT: list[Mutant] = []
 
 
 @dataclass(frozen=True)
@@ -66,9 +74,29 @@ def mutant(exercise: str, what: str, *, phrase: str) -> Callable[[Callable], Cal
     return record
 
 
-def all_mutants() -> list[Mutant]:
-    """Every mutant of every lesson module, in file order (lesson01 first)."""
-    # Importing a lesson module runs its decorators, which fill _MUTANTS (once per module).
+def right(exercise: str, what: str) -> Callable[[Callable], Callable]:
+    """Record the decorated function as a right answer to `exercise`, written another way."""
+
+    def record(fn: Callable) -> Callable:
+        _RIGHT.append(Mutant(exercise, what, "", fn))
+        return fn
+
+    return record
+
+
+def _load_lessons() -> None:
+    # Importing a lesson module runs its decorators, which fill the lists (once per module).
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
         importlib.import_module(f"{__name__}.{info.name}")
+
+
+def all_mutants() -> list[Mutant]:
+    """Every mutant of every lesson module, in file order (lesson01 first)."""
+    _load_lessons()
     return list(_MUTANTS)
+
+
+def all_right_answers() -> list[Mutant]:
+    """Every right answer written another way, of every lesson module, in file order."""
+    _load_lessons()
+    return list(_RIGHT)
