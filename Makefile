@@ -29,10 +29,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH_SPEC)
 	$(BIN)/python -m pip install --quiet -e ".[dev,lab]" -c constraints.txt
-	# Colab's ipywidgets, beside the venv's: tests/test_colab_install.py runs the widget
-	# tests against it too (Colab has 7.7; ipywidgets 8 has calls 7 lacks).
-	$(BIN)/python -m pip install --quiet --no-deps --target $(VENV)/colab-widgets \
-		ipywidgets==7.7.1 widgetsnbextension==3.6.10 ipython_genutils==0.2.0
+	# Colab's own versions of what the course uses (tests/colab_pip_freeze.txt), beside the
+	# venv's: tests/test_colab_install.py runs the course on them too. huggingface_hub is
+	# what pip picks there (datasets needs >= 1.31, Colab's transformers < 2).
+	$(BIN)/python -m pip install --quiet --no-deps --upgrade --target $(VENV)/colab \
+		ipywidgets==7.7.1 widgetsnbextension==3.6.10 ipython_genutils==0.2.0 \
+		transformers==5.15.0 tokenizers==0.22.2 peft==0.20.0 accelerate==1.14.0 \
+		huggingface_hub==1.33.0
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
 	touch $@
 

@@ -3,10 +3,13 @@
 Colab's kernel runs on its own IPython 7, ipykernel, tornado and pyzmq, and shows widgets
 only from its ipywidgets 7.7 (googlecolab/colabtools#4525). pip upgrading one of them breaks
 the runtime or hides every widget, so the course must install beside them, not over them.
+What Colab has and the course accepts stays as it is (transformers 5.15, peft, accelerate), so
+the course must also run on those versions, not only on constraints.txt's.
 """
 
 import importlib.metadata as metadata
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,8 +24,12 @@ COLAB_PYTHON = {"python_version": "3.13", "python_full_version": "3.13.15", "ext
 # runtime to repeatedly crash"), and those that draw widgets.
 KERNEL = ["ipython", "ipykernel", "tornado", "prompt-toolkit", "pyzmq", "jupyter-client",
           "jupyter-server", "notebook", "traitlets", "ipywidgets", "widgetsnbextension"]
-WIDGET_TESTS = ["tests/evaluation/test_review.py", "tests/masking/test_view.py",
-                "tests/test_display.py"]
+# What Colab has at other versions than constraints.txt and the course imports.
+COLAB_TESTED = ["ipywidgets", "transformers", "tokenizers", "peft", "accelerate"]
+# The widgets, and what reads the model's outputs (held-out metrics, TRL's labels).
+ON_COLAB = ["tests/evaluation/test_review.py", "tests/masking/test_view.py",
+            "tests/test_display.py", "tests/training/test_held_out.py",
+            "tests/masking/test_trl_agreement.py", "tests/training/test_with_trl.py"]
 
 
 def colab_versions() -> dict[str, str]:
@@ -70,20 +77,35 @@ def test_a_requirement_that_would_upgrade_colabs_widgets_is_caught(monkeypatch):
         "instruction-tuning-course needs ipywidgets>=8, Colab has 7.7.1")
 
 
-def test_the_widgets_work_with_colabs_ipywidgets():
-    # make setup puts Colab's ipywidgets in .venv/colab-widgets, beside the venv's own.
-    target = Path(sys.prefix) / "colab-widgets"
-    version = colab_versions()["ipywidgets"]
-    assert (target / f"ipywidgets-{version}.dist-info").is_dir(), (
-        f"{target} has no ipywidgets {version} (Colab's): run `make setup`")
+def on_colabs_packages(*command: str) -> subprocess.CompletedProcess:
+    """Run `python COMMAND` with Colab's versions in front of the venv's (make setup puts
+    them in .venv/colab): its ipywidgets 7.7, transformers, peft, accelerate."""
+    target = Path(sys.prefix) / "colab"
+    colab = colab_versions()
+    missing = [f"{name} {colab[name]}" for name in COLAB_TESTED
+               if not (target / f"{name.replace('-', '_')}-{colab[name]}.dist-info").is_dir()]
+    assert not missing, f"{target} lacks Colab's {', '.join(missing)}: run `make setup`"
     env = {**os.environ, "PYTHONPATH": str(target)}
-    which = "import ipywidgets; print(ipywidgets.__version__)"
-    imported = subprocess.run([sys.executable, "-c", which], env=env, capture_output=True,
-                              text=True, check=True).stdout
-    assert imported.strip() == version
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
-         "-W", "ignore::DeprecationWarning", *WIDGET_TESTS],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stdout[-3000:]
-    assert "passed" in run.stdout
+    return subprocess.run([sys.executable, "-W", "ignore::DeprecationWarning", *command],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_the_widgets_and_held_out_metrics_work_on_colabs_packages():
+    which = on_colabs_packages("-c", "import ipywidgets, transformers; "
+                               "print(ipywidgets.__version__, transformers.__version__)")
+    colab = colab_versions()
+    assert which.stdout.split() == [colab["ipywidgets"], colab["transformers"]], which.stderr
+    run = on_colabs_packages("-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+                             "-m", "not slow", *ON_COLAB)
+    assert run.returncode == 0 and " passed" in run.stdout, run.stdout[-3000:]
+
+
+def test_the_whole_path_runs_on_colabs_packages():
+    # smoke_check: measure the base model, fine-tune it with the recipe, measure again.
+    run = on_colabs_packages("-c", "from course_lib.colab import smoke_check; "
+                             "smoke_check('tiny', steps=3, batch_size=4, limit=12)")
+    printed = dict(re.findall(r"^(\w+): (.+)$", run.stdout, flags=re.M))
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert printed["steps"] == "3" and printed["exact_match"].startswith("0/12")
+    # Colab's transformers reads logits_to_keep as positions: the plain loss, said so.
+    assert printed["fast_path"].startswith("not used: LlamaForCausalLM in transformers 5.15")

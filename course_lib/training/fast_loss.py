@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import torch
+import transformers
 from torch.nn.functional import scaled_dot_product_attention
 from transformers.models.llama.modeling_llama import repeat_kv, rotate_half
 
@@ -101,6 +102,11 @@ def why_not_fast(model) -> str:
         base = base.get_base_model()
     if "logits_to_keep" not in inspect.signature(base.forward).parameters:
         return f"{type(base).__name__}.forward takes no logits_to_keep"
+    # Before transformers 5.21 (Colab has 5.15) a tensor there is read as positions, not as a
+    # mask; the model's module imports slice_logits_to_keep where it takes a boolean mask.
+    if not hasattr(inspect.getmodule(type(base)), "slice_logits_to_keep"):
+        return (f"{type(base).__name__} in transformers {transformers.__version__} takes no "
+                f"boolean logits_to_keep (from 5.21 on it does)")
     return ""
 
 

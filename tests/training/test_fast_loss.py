@@ -7,6 +7,7 @@ a silent fallback would compare the plain loss with itself and prove nothing.
 import pytest
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM, TrainingArguments
+from transformers.models.llama import modeling_llama
 
 from course_lib.masking.labels import IGNORE_INDEX, PadCollator, prepare_examples
 from course_lib.masking.loss import masked_cross_entropy
@@ -104,6 +105,17 @@ def test_a_fallback_warns_once_names_the_exception_and_is_recorded(
     assert sum("fast loss failed" in str(w.message) for w in caught) == 1
     assert result.history.fast_path == "fell back: RuntimeError: shapes do not fit"
     assert len(result.history.train_loss) == 3  # the run went on with the plain loss
+
+
+def test_a_transformers_that_reads_logits_to_keep_as_positions_is_not_used(monkeypatch):
+    # Before 5.21 (Colab had 5.15) a boolean mask there is read as positions and fails; the
+    # held-out metrics, which take no fallback, use the full logits there instead.
+    model = LlamaForCausalLM(LlamaConfig(vocab_size=32, hidden_size=16, intermediate_size=32,
+                                         num_hidden_layers=1, num_attention_heads=2))
+    assert fast_loss.why_not_fast(model) == ""
+    monkeypatch.delattr(modeling_llama, "slice_logits_to_keep")
+    assert "takes no boolean logits_to_keep (from 5.21 on it does)" in (
+        fast_loss.why_not_fast(model))
 
 
 @pytest.mark.parametrize("kv_heads", [4, 2])  # plain attention and grouped-query attention
