@@ -10,6 +10,8 @@ CASES = [  # (prompt, response): two-part and three-part records, one-line templ
     ("### Instruction: What is 2+2? ### Response:", " 4"),
     ("### Instruction: Translate this to Spanish ### Input: Hello world ### Response:",
      " Hola mundo"),
+    # the space ends the prompt: tokenized together, ' ' and '4' would merge into one token
+    ("### Instruction: What is 2+2? ### Response: ", "4"),
 ]
 
 
@@ -45,9 +47,16 @@ def _expected(prompt: str, response: str, tokenizer) -> tuple[list[int], list[in
     ],
 )
 def check_build_labels(build_labels):
-    for pad_is_eos in (False, True):
-        tokenizer = make_toy_tokenizer(pad_is_eos=pad_is_eos)
-        which = " (with a tokenizer whose pad token is also its EOS)" if pad_is_eos else ""
+    # deferred: the grader's start imports every check module; loading imports torch
+    from course_lib.loading import load_tokenizer
+
+    tiny = load_tokenizer("tiny")  # another model, another EOS id (the toy tokenizer's is 1)
+    for tokenizer, which in [
+        (make_toy_tokenizer(), ""),
+        (make_toy_tokenizer(pad_is_eos=True),
+         " (with a tokenizer whose pad token is also its EOS)"),
+        (tiny, " (with the tiny model's tokenizer)"),
+    ]:
         for prompt, response in CASES:
             _check_one(build_labels, prompt, response, tokenizer, which)
 
@@ -62,7 +71,7 @@ def _check_one(build_labels, prompt: str, response: str, tokenizer, which: str) 
     ids, labels = _ints(out["input_ids"], "input_ids"), _ints(out["labels"], "labels")
     case = f"for prompt {prompt!r} and response {response!r}{which}"
     if ids != want_ids:
-        _wrong_ids(ids, want_ids, tokenizer, case)
+        _wrong_ids(ids, want_ids, tokenizer, case, prompt + response)
     assert len(labels) == len(ids), (
         f"labels has {len(labels)} entries but input_ids has {len(ids)} {case}: there is one "
         f"label per token.")
@@ -70,12 +79,23 @@ def _check_one(build_labels, prompt: str, response: str, tokenizer, which: str) 
         _wrong_labels(labels, ids, want_labels, n_prompt, tokenizer, case)
 
 
-def _wrong_ids(ids: list[int], want_ids: list[int], tokenizer, case: str) -> None:
-    """Say how input_ids differ from BOS + prompt + response + EOS."""
+def _wrong_ids(ids: list[int], want_ids: list[int], tokenizer, case: str, text: str) -> None:
+    """Say how input_ids differ from BOS + prompt + response + EOS (text: prompt + response)."""
     eos, bos = tokenizer.eos_token_id, tokenizer.bos_token_id
     if ids == want_ids[:-1]:
         raise AssertionError(f"input_ids should end with the EOS token (id {eos}) {case}: "
                              f"without it the model never sees where an answer stops.")
+    if len(ids) == len(want_ids) and ids[:-1] == want_ids[:-1]:
+        raise AssertionError(f"input_ids should end with tokenizer.eos_token_id ({eos}) {case}, "
+                             f"not {ids[-1]}: read the EOS id from the tokenizer, never hard-code "
+                             f"it (it differs from one model to another).")
+    k = next((k for k, (a, b) in enumerate(zip(ids, want_ids[:-1], strict=False)) if a != b), -1)
+    if ids == tokenizer(text)["input_ids"] + [eos] and k >= 0:
+        one, two = (repr(tokenizer.decode([t])) for t in (want_ids[k], want_ids[k + 1]))
+        raise AssertionError(
+            f"tokenize the prompt and the response separately {case}: tokenized together, "
+            f"{one} and {two} merge into one token ({tokenizer.decode([ids[k]])!r}), so the "
+            f"prompt's own ids no longer mark where the response starts.")
     if ids and ids[0] != bos:
         raise AssertionError(f"input_ids should start with the BOS token (id {bos}) {case}: "
                              f"tokenize the prompt with the tokenizer's special tokens.")
@@ -131,9 +151,12 @@ def _wrong_labels(labels, ids, want_labels, n_prompt: int, tokenizer, case: str)
         "Shift by one: logits[:, :-1] are the predictions for labels[:, 1:] (position t "
         "predicts the token at t + 1).",
         "torch.log_softmax(logits, dim=-1) then .gather(-1, targets.unsqueeze(-1)) picks the "
-        "log-probability of each target; -100 is not a valid index, so clamp it first.",
-        "Average over the graded positions only: sum of -log p where labels != -100, divided "
-        "by how many labels != -100 (not by all positions, not per row).",
+        "log-probability of each target; -100 is not a valid index, so gather with "
+        "targets.clamp(min=0), a new tensor (don't write into labels: they are the caller's), "
+        "and take the mask from targets != -100 (0 is a real token id).",
+        "Average over the graded predictions only: the sum of -log p where labels[:, 1:] != "
+        "-100, divided by how many there are in labels[:, 1:] (not in labels, whose position 0 "
+        "is never predicted; not by all positions; not per row).",
     ],
 )
 def check_masked_loss(masked_loss):
@@ -143,14 +166,17 @@ def check_masked_loss(masked_loss):
     torch.manual_seed(0)
     vocab = 11
     labels = torch.tensor([[IGNORE, IGNORE, IGNORE, 4, 5, 6, 1],     # prompt, then response + EOS
-                           [IGNORE, IGNORE, 3, 9, 1, IGNORE, IGNORE]])  # shorter: padded at the end
-    logits = torch.randn(2, 7, vocab, requires_grad=True)
+                           [IGNORE, IGNORE, 3, 9, 1, IGNORE, IGNORE],  # shorter: padded at the end
+                           [2, 7, 0, 8, 1, IGNORE, IGNORE]])  # all labelled, as the standard
+    logits = torch.randn(3, 7, vocab, requires_grad=True)      # collator does; token id 0 in it
 
     def ce(lg, lb, **kw):
         return F.cross_entropy(lg.reshape(-1, vocab), lb.reshape(-1), ignore_index=IGNORE, **kw)
 
     want = ce(logits[:, :-1], labels[:, 1:])
-    got = masked_loss(logits, labels.clone())
+    given = labels.clone()
+    got = masked_loss(logits, given)
+    _same_labels(given, labels)
     assert isinstance(got, torch.Tensor), (
         f"masked_loss should return a tensor, not {type(got).__name__}: the loss must stay "
         f"connected to the logits so training can backpropagate through it.")
@@ -172,12 +198,25 @@ def check_masked_loss(masked_loss):
         "ends, so it must not be part of the loss.")
 
 
+def _same_labels(given, labels) -> None:
+    """Fail when masked_loss wrote into the labels it was given (e.g. through labels[:, 1:])."""
+    changed = (given != labels).nonzero().tolist()
+    if changed:
+        r, t = changed[0]
+        raise AssertionError(
+            f"masked_loss changed the labels it was given (labels[{r}, {t}] was "
+            f"{labels[r, t].item()}, is now {given[r, t].item()}), but the caller still needs "
+            f"them: labels[:, 1:] is a view, so writing into it writes into them too; gather "
+            f"with targets.clamp(min=0), a new tensor.")
+
+
 def _diagnose(got: float, want: float, logits, labels, ce) -> None:
     """Name the usual mistake when the learner's value equals a known wrong variant."""
     import torch
 
     shifted = labels[:, 1:]
     graded = shifted != IGNORE
+    by_id = shifted.clamp(min=0) != 0  # the mask taken after clamping: token 0 lost too
     per_token = ce(logits[:, :-1], shifted, reduction="none").reshape(shifted.shape)
     variants = [
         (ce(logits, labels), "you did not shift: logits[:, t] predicts the token at t + 1, so "
@@ -188,6 +227,13 @@ def _diagnose(got: float, want: float, logits, labels, ce) -> None:
                                                    "skip every position whose label is -100."),
         ((per_token * graded).sum() / shifted.numel(),
          "you divided by all positions; divide by the number of graded tokens (labels != -100)."),
+        ((per_token * graded).sum() / (labels != IGNORE).sum(),
+         "you divided by the number of labels != -100 with position 0 included (the check's "
+         "row 2 labels it, as the standard collator does); count the graded predictions in "
+         "labels[:, 1:] only, as position 0 is never predicted."),
+        ((per_token * by_id).sum() / by_id.sum(),
+         "a label 0 is a real token id (the check's labels[2, 2] is one) and you skipped it: "
+         "find the graded positions with labels[:, 1:] != -100, before clamping -100 to 0."),
         ((per_token * graded).sum(), "that is the sum; the loss is the mean over graded tokens."),
         (torch.stack([(per_token[r] * graded[r]).sum() / graded[r].sum()
                       for r in range(len(labels))]).mean(),
@@ -210,18 +256,42 @@ NAN_CASES = [  # (labels of a batch, rows with no graded prediction)
      [1, 2]),
     ([[-100, 3, 4], [-100, -100, -100]], [1]),
     ([[-100, 3, 4], [-100, 3, 4]], []),
+    ([[-100, 5, 6, -100],           # graded, then padded at the end
+      [-100, -100, -100, -100],
+      [-100, 3, -100, -100]],       # graded at position 1 only: position 0 predicts it
+     [1]),
 ]
 
 
 def _row_list(value, what: str) -> list[int]:
+    """Row indices from a list, a tensor (torch.nonzero's (n, 1), a 0-d one) or numpy ints."""
+    if isinstance(value, tuple) and len(value) == 1 and hasattr(value[0], "tolist"):
+        value = value[0]  # torch.nonzero(..., as_tuple=True), np.nonzero: a tuple of one
     if hasattr(value, "tolist"):
         value = value.tolist()
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = [value]  # a 0-d tensor: torch.nonzero(...).squeeze() when one row is found
     assert isinstance(value, list | tuple), (
         f"{what} should return a list of row indices, not {type(value).__name__}.")
-    assert all(isinstance(v, int) and not isinstance(v, bool) for v in value), (
-        f"{what} should return row *indices* (ints such as [1, 2]), not {list(value)}: a list of "
+    value = [v.tolist() if hasattr(v, "tolist") else v for v in value]  # numpy ints, tensors
+    value = [v[0] if isinstance(v, list | tuple) and len(v) == 1 else v for v in value]
+    assert not value or not all(isinstance(v, bool) for v in value), (
+        f"{what} should return row *indices* (ints such as [1, 2]), not {value}: a list of "
         f"True/False says which rows, but not as indices.")
-    return list(value)
+    assert all(isinstance(v, int) and not isinstance(v, bool) for v in value), (
+        f"{what} should return row *indices*, a list of ints such as [1, 2], not {value}.")
+    return value
+
+
+def _not_nan(i: int, row: list[int]) -> str:
+    """Why row i, which the learner returned, has a real loss."""
+    graded = [t for t in range(1, len(row)) if row[t] != IGNORE]
+    if graded == [1]:
+        return (f"row {i} {row} has a graded label at position 1, predicted by position 0 (only "
+                f"position 0 itself is never predicted), so its loss is a real number.")
+    padded = " (the -100 at its end is padding)" if row[-1] == IGNORE else ""
+    return (f"row {i} {row} has graded labels after position 0{padded}, so its loss is a real "
+            f"number; only rows with none give NaN.")
 
 
 @exercise(
@@ -255,22 +325,33 @@ def check_nan_rows(nan_rows):
                                      f"0/0 = NaN; your function missed it.")
         i = next(i for i in got if i not in want)
         assert 0 <= i < len(rows), f"there is no row {i}: the batch has {len(rows)} rows."
-        raise AssertionError(f"row {i} {rows[i]} has graded labels after position 0, so its "
-                             f"loss is a real number; only rows with none give NaN.")
+        raise AssertionError(_not_nan(i, rows[i]))
 
 
 # --- ex03_4: pad by position, keep the EOS --------------------------------------------------
 def _padded(value, key: str) -> list[list[int]]:
+    """The rows of value[key], which must be a 2-D tensor; ids and labels of an integer type."""
+    import torch
+
     assert isinstance(value, dict) and key in value, (
         "pad_by_position should return a dict with 'input_ids', 'attention_mask' and 'labels'"
         + (f"; '{key}' is missing." if isinstance(value, dict) else
            f", not a {type(value).__name__}."))
     rows = value[key]
-    if hasattr(rows, "tolist"):
-        rows = rows.tolist()
-    assert isinstance(rows, list | tuple) and all(isinstance(r, list | tuple) for r in rows), (
-        f"'{key}' should be a batch: one list (or tensor row) per example.")
-    return [list(r) for r in rows]
+    assert isinstance(rows, torch.Tensor), (
+        f"'{key}' should be a tensor, not a {type(rows).__name__}: a model takes its batch as "
+        f"tensors, so return torch.tensor(rows) for each key.")
+    assert rows.ndim == 2, (
+        f"'{key}' should be a batch, one row per example (2-D), not a tensor of shape "
+        f"{tuple(rows.shape)}.")
+    ints = (torch.long,) if key == "labels" else (torch.long, torch.int)
+    assert key == "attention_mask" or rows.dtype in ints, (
+        f"'{key}' holds token ids{' and -100' if key == 'labels' else ''}, so it should be a "
+        f"torch.long tensor, not {rows.dtype}: "
+        + ("cross_entropy wants torch.long targets" if key == "labels"
+           else "the model looks ids up in its embedding") + "; build it from ints, e.g. "
+        "torch.tensor(list_of_lists).")
+    return rows.tolist()
 
 
 @exercise(
@@ -314,9 +395,8 @@ def check_pad_by_position(pad_by_position):
         raise AssertionError(f"input_ids should be each example's ids followed by pad id "
                              f"{tokenizer.pad_token_id}: expected {want['input_ids']}, got "
                              f"{got['input_ids']}.")
-    assert got["attention_mask"] == want["attention_mask"], (
-        f"attention_mask is 1 on the example's tokens and 0 on the padding: expected "
-        f"{want['attention_mask']}, got {got['attention_mask']}.")
+    if got["attention_mask"] != want["attention_mask"]:
+        _wrong_mask(got["attention_mask"], want, tokenizer.pad_token_id, lengths)
     for row, (g, w, n) in enumerate(zip(got["labels"], want["labels"], lengths, strict=True)):
         if g == w:
             continue
@@ -331,6 +411,21 @@ def check_pad_by_position(pad_by_position):
                                  f"-100 (never graded), not {g[bad]}.")
         raise AssertionError(f"row {row}: the example's own labels must stay as they were: "
                              f"position {bad} should be {w[bad]}, not {g[bad]}.")
+
+
+def _wrong_mask(mask: list[list[int]], want: dict, pad: int, lengths: list[int]) -> None:
+    """Say how attention_mask differs: built from the ids (pad == eos), or otherwise."""
+    by_id = [[int(t != pad) for t in row] for row in want["input_ids"]]
+    if mask == by_id:
+        row = next(r for r, (g, w) in enumerate(zip(mask, want["attention_mask"], strict=True))
+                   if g != w)
+        raise AssertionError(
+            f"row {row}: the attention_mask of the real EOS at position {lengths[row] - 1} is 0, "
+            f"because pad == eos (id {pad}) and you set 0 wherever input_ids is the pad id; set "
+            f"0 on the added positions only (expected {want['attention_mask'][row]}, got "
+            f"{mask[row]}).")
+    raise AssertionError(f"attention_mask is 1 on the example's tokens and 0 on the padding: "
+                         f"expected {want['attention_mask']}, got {mask}.")
 
 
 # --- ex03_5: where does the standard collator's grade go? -----------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from . import mutant
+from . import mutant, right
 
 
 @mutant("ex03_1", "off-by-one mask: last prompt token trained", phrase="should be -100 for prompt")
@@ -74,6 +74,30 @@ def build_labels__template_searched_in_tokens(prompt: str, response: str, tokeni
     return {"input_ids": ids, "labels": labels}
 
 
+@mutant("ex03_1", "EOS id hard-coded (1, the toy tokenizer's)", phrase="tokenizer.eos_token_id")
+def build_labels__eos_id_hard_coded(prompt: str, response: str, tokenizer) -> dict:
+    prompt_ids = tokenizer(prompt)["input_ids"]
+    answer = tokenizer(response, add_special_tokens=False)["input_ids"] + [1]
+    return {"input_ids": prompt_ids + answer, "labels": [-100] * len(prompt_ids) + answer}
+
+
+@mutant("ex03_1", "prompt and response tokenized together", phrase="separately")
+def build_labels__tokenized_together(prompt: str, response: str, tokenizer) -> dict:
+    n = len(tokenizer(prompt)["input_ids"])
+    ids = tokenizer(prompt + response)["input_ids"] + [tokenizer.eos_token_id]
+    return {"input_ids": ids, "labels": [-100] * n + ids[n:]}
+
+
+@right("ex03_1", "tensors from encode(), prompt masked by slice assignment")
+def build_labels__tensors(prompt: str, response: str, tokenizer) -> dict:
+    prompt_ids = tokenizer.encode(prompt)
+    answer = tokenizer.encode(response, add_special_tokens=False)
+    ids = torch.tensor(prompt_ids + answer + [tokenizer.eos_token_id])
+    labels = ids.clone()
+    labels[:len(prompt_ids)] = -100
+    return {"input_ids": ids, "labels": labels}
+
+
 @mutant("ex03_2", "no shift", phrase="did not shift")
 def masked_loss__no_shift(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     graded = labels != -100
@@ -118,6 +142,52 @@ def masked_loss__returns_float(logits: torch.Tensor, labels: torch.Tensor) -> to
     return F.cross_entropy(flat, labels[:, 1:].reshape(-1), ignore_index=-100).item()
 
 
+@mutant("ex03_2", "-100 replaced in place through a view of the caller's labels",
+        phrase="changed the labels")
+def masked_loss__labels_changed_in_place(
+    logits: torch.Tensor, labels: torch.Tensor,
+) -> torch.Tensor:
+    targets = labels[:, 1:]
+    graded = targets != -100
+    targets[~graded] = 0  # a view: this writes 0 into the caller's labels
+    log_probs = torch.log_softmax(logits[:, :-1], dim=-1)
+    picked = log_probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+    return -(picked * graded).sum() / graded.sum()
+
+
+@mutant("ex03_2", "divided by the unshifted count of labels != -100", phrase="position 0 included")
+def masked_loss__unshifted_count(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    targets = labels[:, 1:]
+    graded = targets != -100
+    log_probs = torch.log_softmax(logits[:, :-1], dim=-1)
+    picked = log_probs.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    return -(picked * graded).sum() / (labels != -100).sum()
+
+
+@mutant("ex03_2", "graded positions found after clamping (target != 0)", phrase="real token")
+def masked_loss__graded_by_id(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    targets = labels[:, 1:].clamp(min=0)
+    graded = targets != 0
+    log_probs = torch.log_softmax(logits[:, :-1], dim=-1)
+    picked = log_probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+    return -(picked * graded).sum() / graded.sum()
+
+
+@right("ex03_2", "boolean indexing, float64 and nll_loss")
+def masked_loss__nll_on_graded(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    import torch.nn.functional as F
+    targets = labels[:, 1:]
+    graded = targets != -100
+    log_probs = torch.log_softmax(logits[:, :-1].double(), dim=-1)
+    return F.nll_loss(log_probs[graded], targets[graded])
+
+
+@right("ex03_2", "cross_entropy over the class dimension (default ignore_index)")
+def masked_loss__cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    import torch.nn.functional as F
+    return F.cross_entropy(logits[:, :-1].transpose(1, 2), labels[:, 1:])
+
+
 @mutant("ex03_3", "position 0 counted as graded", phrase="only at position 0")
 def nan_rows__position_0_counted(labels: torch.Tensor) -> list:
     graded = (labels != -100).sum(dim=1)
@@ -132,6 +202,40 @@ def nan_rows__any_ignored_row(labels: torch.Tensor) -> list:
 @mutant("ex03_3", "a boolean mask instead of indices", phrase="row *indices*")
 def nan_rows__boolean_mask(labels: torch.Tensor) -> list:
     return ((labels[:, 1:] != -100).sum(dim=1) == 0).tolist()
+
+
+@mutant("ex03_3", "rows whose last label is -100", phrase="padding")
+def nan_rows__last_label_ignored(labels: torch.Tensor) -> list:
+    return [i for i in range(labels.shape[0]) if labels[i, -1] == -100]
+
+
+@mutant("ex03_3", "shifted by two: labels[:, 2:]", phrase="predicted by position 0")
+def nan_rows__from_position_2(labels: torch.Tensor) -> list:
+    return [i for i, row in enumerate(labels[:, 2:].tolist()) if all(v == -100 for v in row)]
+
+
+@right("ex03_3", "torch.nonzero, as hint 3 suggests (shape (n, 1))")
+def nan_rows__nonzero(labels: torch.Tensor) -> list:
+    graded = (labels[:, 1:] != -100).sum(dim=1)
+    return torch.nonzero(graded == 0)
+
+
+@right("ex03_3", "torch.nonzero(..., as_tuple=True)")
+def nan_rows__nonzero_as_tuple(labels: torch.Tensor) -> list:
+    graded = (labels[:, 1:] != -100).sum(dim=1)
+    return torch.nonzero(graded == 0, as_tuple=True)
+
+
+@right("ex03_3", "torch.nonzero(...).squeeze() (0-d with one row)")
+def nan_rows__nonzero_squeezed(labels: torch.Tensor) -> list:
+    graded = (labels[:, 1:] != -100).sum(dim=1)
+    return torch.nonzero(graded == 0).squeeze()
+
+
+@right("ex03_3", "numpy: np.flatnonzero, numpy ints")
+def nan_rows__numpy(labels: torch.Tensor) -> list:
+    import numpy as np
+    return list(np.flatnonzero((labels.numpy()[:, 1:] != -100).sum(axis=1) == 0))
 
 
 @mutant("ex03_4", "padding masked by id (pad == eos kills the EOS)", phrase="pad == eos")
@@ -170,6 +274,66 @@ def pad_by_position__left_padding(examples: list, pad_token_id: int) -> dict:
         out["attention_mask"].append([0] * gap + list(e["attention_mask"]))
         out["labels"].append([-100] * gap + list(e["labels"]))
     return {k: torch.tensor(v) for k, v in out.items()}
+
+
+@mutant("ex03_4", "plain lists, not tensors", phrase="should be a tensor")
+def pad_by_position__returns_lists(examples: list, pad_token_id: int) -> dict:
+    longest = max(len(e["input_ids"]) for e in examples)
+    out = {"input_ids": [], "attention_mask": [], "labels": []}
+    for e in examples:
+        gap = longest - len(e["input_ids"])
+        out["input_ids"].append(list(e["input_ids"]) + [pad_token_id] * gap)
+        out["attention_mask"].append(list(e["attention_mask"]) + [0] * gap)
+        out["labels"].append(list(e["labels"]) + [-100] * gap)
+    return out
+
+
+@mutant("ex03_4", "labels as a float tensor (torch.full with -100.0)", phrase="torch.long")
+def pad_by_position__float_labels(examples: list, pad_token_id: int) -> dict:
+    longest = max(len(e["input_ids"]) for e in examples)
+    ids = torch.full((len(examples), longest), pad_token_id)
+    mask = torch.zeros(len(examples), longest)
+    labels = torch.full((len(examples), longest), -100.0)
+    for i, e in enumerate(examples):
+        n = len(e["input_ids"])
+        ids[i, :n] = torch.tensor(e["input_ids"])
+        mask[i, :n] = 1
+        labels[i, :n] = torch.tensor(e["labels"], dtype=torch.float)
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+@mutant("ex03_4", "attention_mask built by id (pad == eos hides the EOS)",
+        phrase="pad == eos")
+def pad_by_position__attention_mask_by_id(examples: list, pad_token_id: int) -> dict:
+    longest = max(len(e["input_ids"]) for e in examples)
+    ids = [list(e["input_ids"]) + [pad_token_id] * (longest - len(e["input_ids"]))
+           for e in examples]
+    labels = [list(e["labels"]) + [-100] * (longest - len(e["labels"])) for e in examples]
+    mask = [[0 if t == pad_token_id else 1 for t in row] for row in ids]
+    return {"input_ids": torch.tensor(ids), "attention_mask": torch.tensor(mask),
+            "labels": torch.tensor(labels)}
+
+
+@right("ex03_4", "pad_sequence per key")
+def pad_by_position__pad_sequence(examples: list, pad_token_id: int) -> dict:
+    from torch.nn.utils.rnn import pad_sequence
+    fill = {"input_ids": pad_token_id, "attention_mask": 0, "labels": -100}
+    return {k: pad_sequence([torch.tensor(e[k]) for e in examples], batch_first=True,
+                            padding_value=v) for k, v in fill.items()}
+
+
+@right("ex03_4", "torch.full, then the examples copied in; a float attention_mask")
+def pad_by_position__filled(examples: list, pad_token_id: int) -> dict:
+    longest = max(len(e["input_ids"]) for e in examples)
+    ids = torch.full((len(examples), longest), pad_token_id)
+    mask = torch.zeros(len(examples), longest)
+    labels = torch.full((len(examples), longest), -100)
+    for i, e in enumerate(examples):
+        n = len(e["input_ids"])
+        ids[i, :n] = torch.tensor(e["input_ids"])
+        mask[i, :n] = 1
+        labels[i, :n] = torch.tensor(e["labels"])
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 
 @mutant("ex03_5", "position 0 counted", phrase="counted position 0")
