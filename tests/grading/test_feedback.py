@@ -91,7 +91,7 @@ def test_the_not_implemented_verdict_is_one_sentence_with_code_shown_as_code(mon
         "✗ ex02_1 not implemented: replace the raise NotImplementedError(...) line in the "
         "ex02_1 cell with your code.\n")
     shown = []
-    monkeypatch.setattr(feedback, "in_notebook", lambda: True)
+    monkeypatch.setattr("course_lib.display.in_notebook", lambda: True)
     monkeypatch.setattr("IPython.display.display", shown.append)
     feedback.show(result)  # in a notebook: an HTML box, the code in <code>
     box = shown[0].data
