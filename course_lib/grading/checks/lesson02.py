@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 from course_lib.formatting.templates import ONE_LINE, format_text
 from course_lib.grading.registry import exercise
 
@@ -62,6 +64,25 @@ DOLLY_ROW = {"instruction": "Who wrote it?", "context": "Hamlet was written by S
              "response": "Shakespeare", "category": "closed_qa"}
 DOLLY_NO_CONTEXT = {"instruction": "Name a colour.", "context": "", "response": "red",
                     "category": "brainstorming"}
+ALPACA_NONE_INPUT = {"instruction": "Say hi", "input": None, "output": "hi"}
+DOLLY_NONE_CONTEXT = {"instruction": "Name a colour.", "context": None, "response": "red",
+                      "category": "brainstorming"}
+
+NORMALIZE_CASES = [  # (what the row is, the row, what normalize returns)
+    ("an Alpaca row", ALPACA_ROW, {"instruction": "Translate this to Spanish",
+                                   "input": "Hello world", "response": "Hola mundo"}),
+    ("an Alpaca row without 'input'", ALPACA_NO_INPUT,
+     {"instruction": "Say hi", "input": "", "response": "hi"}),
+    ("a Dolly row", DOLLY_ROW, {"instruction": "Who wrote it?",
+                                "input": "Hamlet was written by Shakespeare.",
+                                "response": "Shakespeare"}),
+    ("a Dolly row with an empty context", DOLLY_NO_CONTEXT,
+     {"instruction": "Name a colour.", "input": "", "response": "red"}),
+    ("an Alpaca row whose input is None", ALPACA_NONE_INPUT,
+     {"instruction": "Say hi", "input": "", "response": "hi"}),
+    ("a Dolly row whose context is None", DOLLY_NONE_CONTEXT,
+     {"instruction": "Name a colour.", "input": "", "response": "red"}),
+]
 
 
 @exercise(
@@ -75,33 +96,28 @@ DOLLY_NO_CONTEXT = {"instruction": "Name a colour.", "context": "", "response": 
     ],
 )
 def check_normalize(normalize):
-    cases = [
-        ("an Alpaca row", ALPACA_ROW, {"instruction": "Translate this to Spanish",
-                                       "input": "Hello world", "response": "Hola mundo"}),
-        ("an Alpaca row without 'input'", ALPACA_NO_INPUT,
-         {"instruction": "Say hi", "input": "", "response": "hi"}),
-        ("a Dolly row", DOLLY_ROW, {"instruction": "Who wrote it?",
-                                    "input": "Hamlet was written by Shakespeare.",
-                                    "response": "Shakespeare"}),
-        ("a Dolly row with an empty context", DOLLY_NO_CONTEXT,
-         {"instruction": "Name a colour.", "input": "", "response": "red"}),
-    ]
-    for name, row, want in cases:
+    for name, row, want in NORMALIZE_CASES:
         got = normalize(dict(row))
         assert isinstance(got, dict), (
             f"normalize should return a dict, but returned {type(got).__name__} for {name}.")
         assert set(got) == set(want), (
             f"for {name} you returned the keys {sorted(got)}; return exactly "
             f"['input', 'instruction', 'response'] so every schema looks the same afterwards.")
+        source = "context" if "context" in row else "input"
         for key in ("instruction", "input", "response"):
             if got[key] == want[key]:
                 continue
             if key == "input" and want["input"] and not got["input"]:
-                source = "context" if "context" in row else "input"
                 raise AssertionError(
                     f"for {name} the input is empty, but the row's '{source}' is "
                     f"{row[source]!r}: it must become the 'input' (dropping it loses the "
                     f"text the answer depends on).")
+            if key == "input" and got["input"] is None:
+                how = (f"record.get({source!r}, '') keeps an explicit None" if source in row
+                       else f"record.get({source!r}) gives None for a missing key")
+                raise AssertionError(
+                    f"for {name} {row}, 'input' should be '', not None: a missing or None input "
+                    f"becomes '' ({how}; record.get({source!r}) or '' turns both into '').")
             raise AssertionError(
                 f"for {name} {row}, '{key}' should be {want[key]!r}, not {got[key]!r}.")
 
@@ -124,6 +140,14 @@ QUALITY_CASES = [
     {"instruction": "Say it three times.", "input": "", "response": "yes yes yes"},  # 3 words
     {"instruction": "List four colours.", "input": "", "response": "red blue green yellow"},
     {"instruction": "do it", "input": "", "response": "done"},                     # vague
+    {"instruction": "Say no four times", "input": "", "response": "no no no no"},  # 4 words
+    {"instruction": "Give three short answers", "input": "",
+     "response": "yes yes yes maybe maybe no"},                     # exactly half: not poor
+    {"instruction": "Reply with five words", "input": "",
+     "response": "no yes no yes no"},                               # 2 of 5 different: poor
+    {"instruction": "Say it loudly please", "input": "", "response": "No no NO no nO"},
+    {"instruction": "Name a primary colour", "input": "",
+     "response": "Named colours: red."},                            # 'named' is not 'name'
 ]
 
 
@@ -138,13 +162,43 @@ def _quality_reasons(record) -> list[str]:
                        "not characters)")
     words = response.lower().split()
     if len(words) >= 4 and len(set(words)) < len(words) / 2:
-        reasons.append("its response repeats itself (at least 4 words, fewer than half of them "
-                       "different)")
+        reasons.append(f"its response repeats itself: {len(words)} words, {len(set(words))} "
+                       f"different in lower case (the rule: at least 4 words and fewer than half "
+                       f"of them different, {len(set(words))} < {len(words) / 2:g})")
     first = instruction.lower().split()[:1]
     if words and first and words[0] == first[0]:
         reasons.append("its response starts with the instruction's first word (compare in "
                        "lower case): it continues instead of answering")
     return reasons
+
+
+def _why_not_poor(record) -> str:
+    """Why a record that may look poor breaks none of the rules: the boundary it sits on."""
+    words = record["response"].lower().split()
+    first = record["instruction"].lower().split()[:1]
+    different = len(set(words))
+    if len(words) >= 4 and different == len(words) / 2:
+        return (f"its response has {len(words)} words and {different} different ones, exactly "
+                f"half, and the rule asks for fewer than half")
+    if 1 < len(words) < 4 and different < len(words) / 2:
+        return (f"its response repeats a word, but has only {len(words)} words: the repetition "
+                f"rule needs at least 4")
+    if words and first and words[0] != first[0] and words[0].startswith(first[0]):
+        return (f"its response's first word is {words[0]!r}, not the instruction's first word "
+                f"{first[0]!r} (compare whole words, not a prefix)")
+    return ("rules only see form: a wrong answer such as 3+4 -> 8 needs a person or a checker "
+            "to catch it")
+
+
+def _indices(got) -> list[int]:
+    """The learner's indices as a list of ints (numpy ints too), or an AssertionError."""
+    if hasattr(got, "tolist"):
+        got = got.tolist()
+    assert isinstance(got, list | tuple), (
+        f"find_poor_quality should return a list of indices, not {type(got).__name__}.")
+    assert all(isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in got), (
+        f"return the *indices* (ints) of the poor records, e.g. [0, 2, 3], not {list(got)[:5]}.")
+    return [int(i) for i in got]
 
 
 @exercise(
@@ -163,12 +217,7 @@ def check_find_poor_quality(find_poor_quality):
     records = [dict(r) for r in QUALITY_CASES]
     got = find_poor_quality(records)
     assert records == QUALITY_CASES, "find_poor_quality must not change the records it is given."
-    if hasattr(got, "tolist"):
-        got = got.tolist()
-    assert isinstance(got, list | tuple), (
-        f"find_poor_quality should return a list of indices, not {type(got).__name__}.")
-    assert all(isinstance(i, int) and not isinstance(i, bool) for i in got), (
-        f"return the *indices* (ints) of the poor records, e.g. [0, 2, 3], not {list(got)[:5]}.")
+    got = _indices(got)
     want = [i for i, r in enumerate(records) if _quality_reasons(r)]
     missed = [i for i in want if i not in got]
     if missed:
@@ -178,9 +227,7 @@ def check_find_poor_quality(find_poor_quality):
     extra = [i for i in got if i not in want]
     if extra:
         i = extra[0]
-        raise AssertionError(
-            f"record {i} {records[i]} breaks none of the four rules, but you flagged it. (Rules "
-            f"only see form: a wrong answer such as 3+4 -> 8 needs a person or a checker to "
-            f"catch it.)")
-    assert list(got) == sorted(set(got)), (
-        f"return each index once, in increasing order: {want}, not {list(got)}.")
+        raise AssertionError(f"record {i} {records[i]} breaks none of the four rules, but you "
+                             f"flagged it: {_why_not_poor(records[i])}.")
+    assert got == sorted(set(got)), (
+        f"return each index once, in increasing order: {want}, not {got}.")

@@ -1,8 +1,9 @@
-"""Wrong answers to the exercises of 02_instruction_data.ipynb (format, normalize, filter)."""
+"""Wrong answers to the exercises of 02_instruction_data.ipynb (format, normalize, filter),
+and right answers written another way."""
 
 from __future__ import annotations
 
-from . import mutant
+from . import mutant, right
 
 
 @mutant("ex02_1", "input dropped", phrase="'Hello world' is missing")
@@ -111,3 +112,109 @@ def find_poor_quality__flags_not_indices(records: list) -> list:
 @mutant("ex02_3", "empty responses flagged only", phrase="is poor")
 def find_poor_quality__only_empty(records: list) -> list:
     return [i for i, r in enumerate(records) if not r["response"].strip()]
+
+
+@mutant("ex02_2", "explicit None input kept (record.get('input', ''))",
+        phrase="or None input becomes ''")
+def normalize__explicit_none_kept(record: dict) -> dict:
+    if "output" in record:
+        return {"instruction": record["instruction"], "input": record.get("input", ""),
+                "response": record["output"]}
+    return {"instruction": record["instruction"], "input": record.get("context", ""),
+            "response": record["response"]}
+
+
+@mutant("ex02_3", "repetition: at most half different (<=)", phrase="exactly half")
+def find_poor_quality__repeats_at_most_half(records: list) -> list:
+    poor = []
+    for i, record in enumerate(records):
+        instruction, response = record["instruction"], record["response"]
+        words = response.lower().split()
+        empty = not response.strip()
+        vague = len(instruction.split()) < 3
+        repeats = len(words) >= 4 and len(set(words)) <= len(words) / 2
+        first = instruction.lower().split()[:1]
+        continues = bool(words) and bool(first) and words[0] == first[0]
+        if empty or vague or repeats or continues:
+            poor.append(i)
+    return poor
+
+
+@mutant("ex02_3", "repetition: more than 4 words (> 4)", phrase="at least 4 words")
+def find_poor_quality__repeats_more_than_4_words(records: list) -> list:
+    poor = []
+    for i, record in enumerate(records):
+        instruction, response = record["instruction"], record["response"]
+        words = response.lower().split()
+        empty = not response.strip()
+        vague = len(instruction.split()) < 3
+        repeats = len(words) > 4 and len(set(words)) < len(words) / 2
+        first = instruction.lower().split()[:1]
+        continues = bool(words) and bool(first) and words[0] == first[0]
+        if empty or vague or repeats or continues:
+            poor.append(i)
+    return poor
+
+
+@mutant("ex02_3", "repetition: half rounded down (// 2)", phrase="2 < 2.5")
+def find_poor_quality__repeats_half_rounded_down(records: list) -> list:
+    poor = []
+    for i, record in enumerate(records):
+        instruction, response = record["instruction"], record["response"]
+        words = response.lower().split()
+        empty = not response.strip()
+        vague = len(instruction.split()) < 3
+        repeats = len(words) >= 4 and len(set(words)) < len(words) // 2
+        first = instruction.lower().split()[:1]
+        continues = bool(words) and bool(first) and words[0] == first[0]
+        if empty or vague or repeats or continues:
+            poor.append(i)
+    return poor
+
+
+@mutant("ex02_3", "repetition: words compared case-sensitively",
+        phrase="repeats itself: 5 words, 1 different in lower case")
+def find_poor_quality__repeats_case_sensitive(records: list) -> list:
+    poor = []
+    for i, record in enumerate(records):
+        instruction, response = record["instruction"], record["response"]
+        words = response.split()
+        empty = not response.strip()
+        vague = len(instruction.split()) < 3
+        repeats = len(words) >= 4 and len(set(words)) < len(words) / 2
+        first = instruction.lower().split()[:1]
+        continues = bool(words) and bool(first) and words[0].lower() == first[0]
+        if empty or vague or repeats or continues:
+            poor.append(i)
+    return poor
+
+
+@mutant("ex02_3", "continuation: response starts with the first word as a prefix",
+        phrase="not a prefix")
+def find_poor_quality__continues_by_prefix(records: list) -> list:
+    poor = []
+    for i, record in enumerate(records):
+        instruction, response = record["instruction"], record["response"]
+        words = response.lower().split()
+        empty = not response.strip()
+        vague = len(instruction.split()) < 3
+        repeats = len(words) >= 4 and len(set(words)) < len(words) / 2
+        first = instruction.lower().split()[:1]
+        continues = bool(first) and response.lower().startswith(first[0])
+        if empty or vague or repeats or continues:
+            poor.append(i)
+    return poor
+
+
+@right("ex02_3", "numpy: indices from np.flatnonzero (np.int64)")
+def find_poor_quality__numpy_indices(records: list) -> list:
+    import numpy as np
+
+    def poor(record):
+        instruction = record["instruction"].lower().split()
+        response = record["response"].lower().split()
+        return (not response or len(instruction) < 3
+                or (len(response) >= 4 and len(set(response)) < len(response) / 2)
+                or (response[0] == instruction[0] if instruction else False))
+
+    return list(np.flatnonzero([poor(r) for r in records]))
