@@ -19,12 +19,14 @@ def _batch():
     import torch
 
     vocab = 9
-    labels = torch.tensor([[IGNORE, IGNORE, IGNORE, 4, 5, 6, 1],
-                           [IGNORE, IGNORE, 3, 8, 1, IGNORE, IGNORE]])
-    # predicted[b, t] is the model's guess for the token at t + 1
-    predicted = torch.tensor([[2, 7, 4, 0, 6, 1, 5],    # row 0: 3 of 4 graded guesses right
-                              [0, 3, 2, 1, 3, 0, 0]])   # row 1: 2 of 3 right (3 and 1)
-    logits = torch.full((2, 7, vocab), -1.0)
+    labels = torch.tensor([[IGNORE, IGNORE, IGNORE, 4, 5, 6, 1, IGNORE],
+                           [IGNORE, IGNORE, 3, 8, 1, IGNORE, IGNORE, IGNORE]])
+    # predicted[b, t] is the model's guess for the token at t + 1. Every usual mistake gives
+    # its own number: unshifted 2/7 (the last 1 of each row), every position 6/14, per example
+    # (3/4 + 3/3) / 2, whole rows 1/2.
+    predicted = torch.tensor([[2, 7, 4, 0, 6, 1, 1, 5],   # row 0: 3 of 4 graded guesses right
+                              [0, 3, 8, 1, 1, 0, 0, 0]])  # row 1: 3 of 3 right
+    logits = torch.full((2, 8, vocab), -1.0)
     logits.scatter_(-1, predicted.unsqueeze(-1), 5.0)
     return logits, labels
 
@@ -48,6 +50,10 @@ def _variants(logits, labels):
          "the whole batch, then divide once (a long answer counts more)."),
         (float((shifted_ok & graded).sum()),
          "that is the number of correct tokens; divide by the number of graded tokens."),
+        (float(sum(bool((shifted_ok[r] | ~graded[r]).all()) for r in range(len(labels)))
+               / len(labels)),
+         "you counted whole rows (a row counts when all its tokens are right); count tokens: "
+         "correct graded tokens over graded tokens."),
     ]
 
 
@@ -67,14 +73,14 @@ def check_response_accuracy(response_accuracy):
     import torch
 
     logits, labels = _batch()
-    want = 5 / 7  # 5 of the 7 graded tokens are predicted right
+    want = 6 / 7  # 6 of the 7 graded tokens are predicted right
     got = _number(response_accuracy(logits.clone(), labels.clone()))
     if abs(got - want) > 1e-6:
         for value, message in _variants(logits, labels):
             if abs(value - got) < 1e-6:
                 raise AssertionError(f"your accuracy is {got:.4f}, expected {want:.4f}: {message}")
         raise AssertionError(
-            f"your accuracy is {got:.4f} but 5 of the 7 graded tokens are predicted right "
+            f"your accuracy is {got:.4f} but 6 of the 7 graded tokens are predicted right "
             f"({want:.4f}): shift by one and count only labels != -100.")
     perfect = torch.zeros(1, 4, 9)
     perfect[0, torch.arange(3), torch.tensor([5, 6, 2])] = 1.0
@@ -166,15 +172,37 @@ def check_first_step_below(first_step_below):
         f"the unmasked loss never drops below 0.5, so the answer is None, not {got!r}.")
     assert first_step_below(_history([], []), 1.0) is None, (
         "a run with no evaluation should give None, not crash.")
+    _check_other_steps(first_step_below)
+
+
+def _check_other_steps(first_step_below) -> None:
+    """Evaluations not 10 steps apart, and a loss already below the threshold at step 0."""
+    uneven = _history([0, 25, 50, 100], [9.0, 2.0, 0.5, 0.4])
+    got = first_step_below(uneven, 1.0)
+    assert got == 50, (
+        f"with eval_steps [0, 25, 50, 100] and eval_loss [9.0, 2.0, 0.5, 0.4], "
+        f"first_step_below(history, 1.0) should be 50, not {got!r}: read the step from "
+        f"history.eval_steps, evaluations are not always 10 steps apart.")
+    early = _history([0, 10, 20], [0.5, 0.4, 0.3])
+    got = first_step_below(early, 1.0)
+    assert got == 0 and got is not False, (
+        f"the held-out loss is already below 1.0 at step 0 (eval_steps [0, 10, 20], eval_loss "
+        f"[0.5, 0.4, 0.3]), so first_step_below(history, 1.0) should be 0, not {got!r}: start "
+        f"at the first evaluation and keep step 0 (it is a step, not 'never': `step or None` "
+        f"and `if step:` lose it).")
 
 
 # --- ex04_3: a short fine-tune on rows that keep their EOS ----------------------------------
-FIT_LENGTH = 18  # tokens: 740 of course:train's 855 examples fit whole, 115 do not
+# Not the notebook's call (all of course:train, max_length=18, seed 0), so that an answer must
+# use its arguments: the first 800 records, of which 605 fit whole in 17 tokens and 195 do not.
+N_RECORDS = 800
+FIT_LENGTH = 17
+NOTEBOOK_LENGTH = 18
 STEPS = 40
 SEED = 1
 # Held-out accuracy at step 40, measured over seeds 0-4 by benchmarks/exercise_fine_tune.py:
-# the reference answer 0.855-0.891 (median 0.882), learning rate 1e-5 0.055 (the base model's),
-# 4 steps 0.391-0.500.
+# the reference answer 0.849-0.892 (median 0.871), learning rate 1e-5 0.054 (the base model's),
+# 4 steps 0.086-0.151.
 ACCURACY_BOUND = 0.6
 
 
@@ -213,8 +241,9 @@ def check_fine_tune(fine_tune):
     from course_lib.masking.labels import build_example
 
     tokenizer = load_tokenizer("tiny")
-    records = load_records("course:train")
-    n_fit = sum(len(build_example(r, tokenizer)["input_ids"]) <= FIT_LENGTH for r in records)
+    every = load_records("course:train")
+    lengths = [len(build_example(r, tokenizer)["input_ids"]) for r in every]
+    records = every[:N_RECORDS]
     given = [dict(r) for r in records]
     printed = _Tee(sys.stdout)
     with contextlib.redirect_stdout(printed):
@@ -225,7 +254,8 @@ def check_fine_tune(fine_tune):
         f"fine_tune should return what train() returns (a TrainResult), not "
         f"{type(result).__name__}.")
     _check_settings(history)
-    _check_rows(history, n_fit, len(records), printed.getvalue())
+    _check_arguments(history.examples_used, lengths)
+    _check_rows(history, sum(n <= FIT_LENGTH for n in lengths[:N_RECORDS]), printed.getvalue())
     _check_learned(history)
 
 
@@ -241,13 +271,31 @@ def _check_settings(history: RunHistory) -> None:
         f"to train, so the run can be repeated.")
 
 
-def _check_rows(history: RunHistory, n_fit: int, total: int, printed: str) -> None:
-    cut = history.examples_truncated
+def _check_arguments(used: int, lengths: list[int]) -> None:
+    """Rows counted as if the answer ignored its records or max_length for the notebook's."""
+    def fit(rows: list[int], length: int) -> int:
+        return sum(n <= length for n in rows)
+
+    right = fit(lengths[:N_RECORDS], FIT_LENGTH)
+    if used != right and used in (fit(lengths, FIT_LENGTH), fit(lengths, NOTEBOOK_LENGTH)):
+        raise AssertionError(
+            f"you trained on {used} rows, as many as fit of all {len(lengths)} records of "
+            f"course:train: filter the {N_RECORDS} records the check gave you (the `records` "
+            f"argument), not data you load yourself.")
+    if used != right and used == fit(lengths[:N_RECORDS], NOTEBOOK_LENGTH):
+        raise AssertionError(
+            f"you trained on the {used} rows that fit in {NOTEBOOK_LENGTH} tokens, but the check "
+            f"asked for max_length={FIT_LENGTH}: use the max_length argument, not the "
+            f"notebook's {NOTEBOOK_LENGTH}.")
+
+
+def _check_rows(history: RunHistory, n_fit: int, printed: str) -> None:
+    cut, used, total = history.examples_truncated, history.examples_used, N_RECORDS
     assert cut == 0, (
-        f"{cut} of the rows you trained on were cut at max_length={FIT_LENGTH}: a cut row "
-        f"loses its EOS (cut shorter, its answer too), so it teaches the model never to stop. "
-        f"Drop the rows that do not fit whole before training.")
-    used = history.examples_used
+        f"{cut} of the rows you trained on were cut at train's max_length: a cut row loses its "
+        f"EOS (cut shorter, its answer too), so it teaches the model never to stop. Drop the "
+        f"rows that do not fit whole in max_length={FIT_LENGTH} tokens before training, and "
+        f"pass max_length=max_length to train.")
     assert used <= n_fit, (
         f"you trained on {used} rows, but only {n_fit} of the {total} fit whole in "
         f"{FIT_LENGTH} tokens: drop the {total - n_fit} longer ones (count BOS and EOS too: "
@@ -256,11 +304,12 @@ def _check_rows(history: RunHistory, n_fit: int, total: int, printed: str) -> No
         f"you trained on {used} rows, but {n_fit} fit whole in {FIT_LENGTH} tokens: keep every "
         f"row whose example has at most max_length tokens (a row of exactly {FIT_LENGTH} "
         f"fits).")
-    # "dropped 115" or "kept 740 of 855": either number says what left the data.
+    # train() itself prints how many it kept: only the number dropped says what left the data.
     dropped = total - n_fit
-    said = [n for n in (dropped, total) if re.search(rf"(?<![\d.]){n}(?!\.?\d)", printed)]
-    assert said, (
-        f"say how many rows you dropped: print it ({dropped} of the {total} here). Nothing "
+    lines = printed.strip().splitlines()
+    said = f"the first line printed was {lines[0]!r}" if lines else "nothing was printed"
+    assert re.search(rf"(?<![\d.]){dropped}(?!\.?\d)", printed), (
+        f"print how many rows you dropped ({dropped} of the {total} here; {said}): nothing "
         f"should leave the data silently.")
 
 

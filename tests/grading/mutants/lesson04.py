@@ -1,4 +1,5 @@
-"""Wrong answers to the exercises of 04_masked_vs_unmasked.ipynb (accuracy, loss curves)."""
+"""Wrong answers to the exercises of 04_masked_vs_unmasked.ipynb (accuracy, loss curves),
+and right answers written another way."""
 
 # ruff: noqa: B905  (learners write zip() without strict=, so do the mutants)
 
@@ -10,7 +11,7 @@ from course_lib.masking.labels import build_example
 from course_lib.training.history import RunHistory
 from course_lib.training.runner import TrainResult, train
 
-from . import mutant
+from . import mutant, right
 
 tokenizer = None  # the ex04_3 cell loads the tiny model's tokenizer under this name
 
@@ -54,6 +55,37 @@ def response_accuracy__python_division(logits: torch.Tensor, labels: torch.Tenso
     return correct.sum().item() / graded.sum().item()
 
 
+@mutant("ex04_1", "sequence-level accuracy (rows whose every token is right)",
+        phrase="counted whole rows")
+def response_accuracy__whole_rows(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    predictions, targets = logits[:, :-1].argmax(-1), labels[:, 1:]
+    graded = targets != -100
+    rows = [bool(((predictions[b] == targets[b]) | ~graded[b]).all()) for b in range(len(targets))]
+    return sum(rows) / len(rows)
+
+
+@right("ex04_1", "numpy and loops, math.nan when nothing is graded")
+def response_accuracy__numpy_loops(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    import math
+
+    predicted = logits.detach().numpy().argmax(-1)
+    gold = labels.numpy()
+    right = total = 0
+    for b in range(gold.shape[0]):
+        for t in range(1, gold.shape[1]):
+            if gold[b, t] != -100:
+                total += 1
+                right += int(predicted[b, t - 1] == gold[b, t])
+    return right / total if total else math.nan
+
+
+@right("ex04_1", "boolean indexing, a 0-d tensor returned")
+def response_accuracy__boolean_indexing(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    targets = labels[:, 1:]
+    keep = targets != -100
+    return (logits[:, :-1].argmax(-1)[keep] == targets[keep]).float().mean()
+
+
 @mutant("ex04_2", "reported training loss used", phrase="reported training")
 def first_step_below__training_loss(history: RunHistory, threshold: float) -> int | None:
     for step, loss in zip(history.train_steps, history.train_loss):
@@ -84,6 +116,50 @@ def first_step_below__last_step(history: RunHistory, threshold: float) -> int | 
     return below[-1] if below else None
 
 
+@mutant("ex04_2", "step computed from the index (evaluations assumed 10 steps apart)",
+        phrase="eval_steps [0, 25, 50, 100]")
+def first_step_below__index_times_ten(history: RunHistory, threshold: float) -> int | None:
+    for i, loss in enumerate(history.eval_loss):
+        if loss < threshold:
+            return i * 10
+    return None
+
+
+@mutant("ex04_2", "first evaluation skipped (range(1, ...))", phrase="already below 1.0 at step 0")
+def first_step_below__first_evaluation_skipped(
+    history: RunHistory, threshold: float,
+) -> int | None:
+    for i in range(1, len(history.eval_loss)):
+        if history.eval_loss[i] < threshold:
+            return history.eval_steps[i]
+    return None
+
+
+@mutant("ex04_2", "step 0 turned into None (`or None`)", phrase="already below 1.0 at step 0")
+def first_step_below__step_zero_as_none(history: RunHistory, threshold: float) -> int | None:
+    below = (s for s, v in zip(history.eval_steps, history.eval_loss) if v < threshold)
+    return next(below, 0) or None
+
+
+@right("ex04_2", "numpy: argmax of a boolean array, with a guard")
+def first_step_below__numpy_argmax(history: RunHistory, threshold: float) -> int | None:
+    import numpy as np
+
+    below = np.asarray(history.eval_loss) < threshold
+    if not below.any():
+        return None
+    return int(np.asarray(history.eval_steps)[below.argmax()])
+
+
+@right("ex04_2", "numpy: a numpy int returned")
+def first_step_below__numpy_int(history: RunHistory, threshold: float) -> int | None:
+    import numpy as np
+
+    steps, loss = np.array(history.eval_steps), np.array(history.eval_loss)
+    below = np.flatnonzero(loss < threshold)
+    return steps[below[0]] if len(below) else None
+
+
 @mutant("ex04_3", "trained on every token", phrase="masking='none'")
 def fine_tune__unmasked(records: list[dict], max_length: int, seed: int) -> TrainResult:
     fits = [r for r in records if len(build_example(r, tokenizer)["input_ids"]) <= max_length]
@@ -92,19 +168,19 @@ def fine_tune__unmasked(records: list[dict], max_length: int, seed: int) -> Trai
 
 
 @mutant("ex04_3", "long rows cut at max_length (they lose their EOS)",
-        phrase="cut at max_length=18")
+        phrase="were cut at train's max_length")
 def fine_tune__rows_cut(records: list[dict], max_length: int, seed: int) -> TrainResult:
     return train("tiny", records, masking="response", max_length=max_length, max_steps=40,
                  seed=seed)
 
 
-@mutant("ex04_3", "long rows kept whole (max_length ignored)", phrase="fit whole in 18 tokens")
+@mutant("ex04_3", "long rows kept whole (max_length ignored)", phrase="fit whole in 17 tokens")
 def fine_tune__max_length_ignored(records: list[dict], max_length: int, seed: int) -> TrainResult:
     return train("tiny", records, masking="response", max_steps=40, seed=seed)
 
 
 @mutant("ex04_3", "rows of exactly max_length dropped (< instead of <=)",
-        phrase="a row of exactly 18")
+        phrase="a row of exactly 17")
 def fine_tune__strictly_shorter(records: list[dict], max_length: int, seed: int) -> TrainResult:
     fits = [r for r in records if len(build_example(r, tokenizer)["input_ids"]) < max_length]
     print(f"dropped {len(records) - len(fits)} records")
@@ -125,3 +201,48 @@ def fine_tune__tiny_learning_rate(records: list[dict], max_length: int, seed: in
     print(f"dropped {len(records) - len(fits)} records")
     return train("tiny", fits, masking="response", max_length=max_length, max_steps=40,
                  seed=seed, learning_rate=1e-5)
+
+
+@mutant("ex04_3", "arguments ignored: course:train and max_length=18 hard-coded",
+        phrase="filter the 800 records the check gave you")
+def fine_tune__arguments_ignored(records: list[dict], max_length: int, seed: int) -> TrainResult:
+    from course_lib.formatting.records import load_records
+
+    data = load_records("course:train")
+    fits = [r for r in data if len(build_example(r, tokenizer)["input_ids"]) <= 18]
+    print(f"dropped {len(data) - len(fits)} records")
+    return train("tiny", fits, masking="response", max_length=18, max_steps=40, seed=seed,
+                 progress=False)
+
+
+@mutant("ex04_3", "max_length=18 hard-coded (the notebook's value)",
+        phrase="use the max_length argument")
+def fine_tune__length_hard_coded(records: list[dict], max_length: int, seed: int) -> TrainResult:
+    fits = [r for r in records if len(build_example(r, tokenizer)["input_ids"]) <= 18]
+    print(f"dropped {len(records) - len(fits)} records")
+    return train("tiny", fits, masking="response", max_length=18, max_steps=40, seed=seed,
+                 progress=False)
+
+
+@mutant("ex04_3", "prints how many records it got, not how many it dropped",
+        phrase="print how many rows you dropped")
+def fine_tune__prints_the_total(records: list[dict], max_length: int, seed: int) -> TrainResult:
+    print(f"loaded {len(records)} records")
+    fits = [r for r in records if len(build_example(r, tokenizer)["input_ids"]) <= max_length]
+    return train("tiny", fits, masking="response", max_length=max_length, max_steps=40,
+                 seed=seed, progress=False)
+
+
+@right("ex04_3", "a loop, lengths from the formatted text plus EOS, keywords to train")
+def fine_tune__loop_and_keywords(records: list[dict], max_length: int, seed: int) -> TrainResult:
+    from course_lib.formatting.templates import format_example
+
+    kept = []
+    for record in records:
+        prompt, response = format_example(record)
+        n = (len(tokenizer(prompt)["input_ids"])
+             + len(tokenizer(response, add_special_tokens=False)["input_ids"]) + 1)
+        if n <= max_length:
+            kept.append(record)
+    print(f"Dropping {len(records) - len(kept)} records longer than {max_length} tokens.")
+    return train(model="tiny", data=kept, max_steps=40, seed=seed, max_length=max_length)
