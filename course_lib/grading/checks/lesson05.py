@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import numbers
 import tempfile
 import warnings
+from unittest import mock
 
 from course_lib.grading.registry import exercise
 from course_lib.world.toy import make_toy_tokenizer
 
 IGNORE = -100  # masking.labels.IGNORE_INDEX, repeated: importing it would load torch in the grader
+MAX_STEPS = 7  # not the notebook's 30: the config must take the number it is given
+TRACKER = "tensorboard"  # installed on Colab: there report_to="all" sends the run to it
 
 
 @exercise(
@@ -27,12 +32,14 @@ def check_tiny_cpu_config(tiny_cpu_config):
     from trl import SFTConfig
 
     out = tempfile.mkdtemp()
-    config = tiny_cpu_config(out, 30)
+    with _a_tracker_installed():
+        config = tiny_cpu_config(out, MAX_STEPS)
     assert isinstance(config, SFTConfig), (
         f"tiny_cpu_config should return an SFTConfig, not {type(config).__name__}.")
     assert config.output_dir == out, "pass output_dir through to the SFTConfig."
-    assert config.max_steps == 30, (
-        f"max_steps should be the number given (30), not {config.max_steps}.")
+    assert config.max_steps == MAX_STEPS, (
+        f"tiny_cpu_config(output_dir, {MAX_STEPS}) gave max_steps={config.max_steps}: pass "
+        f"max_steps=max_steps, the number given (the notebook's 30 is only an example).")
     assert config.completion_only_loss is True, (
         f"completion_only_loss is {config.completion_only_loss!r}; set it to True so only the "
         f"completion is graded (None would do the same for prompt/completion data only, and "
@@ -49,7 +56,20 @@ def check_tiny_cpu_config(tiny_cpu_config):
         f"learning_rate is {config.learning_rate:g}: TRL's default 2e-5 barely moves a tiny "
         f"model; use about 1e-3.")
     assert config.report_to in ([], ["none"], "none", None), (
-        f"report_to is {config.report_to!r}; use 'none' (no experiment tracker).")
+        f"report_to is {config.report_to!r} on a machine with {TRACKER} installed (Colab "
+        f"has it): report_to='all' reports to every installed tracker; use report_to='none' "
+        f"(no experiment tracker).")
+
+
+@contextlib.contextmanager
+def _a_tracker_installed():
+    """Pretend TRACKER is installed while the config is made, so report_to='all' shows."""
+    from transformers import integrations
+
+    name = "get_available_reporting_integrations"  # what report_to="all" becomes
+    with (mock.patch.object(integrations, name, lambda: [TRACKER])
+          if hasattr(integrations, name) else contextlib.nullcontext()):
+        yield
 
 
 def _rows():
@@ -59,6 +79,7 @@ def _rows():
         [1, 7, 8, 4, 4, 2],             # template at 1..2
         [1, 5, 6, 9, 2],                # no template: nothing to train
         [1, 7, 5, 7, 8, 3, 7, 8, 6, 2],  # a lone 7 first, then the template twice
+        [1, 8, 5, 7, 8, 9, 2],          # a lone 8 (the template's last id) first
     ]
 
 
@@ -68,6 +89,7 @@ def _want():
         [IGNORE] * 3 + [4, 4, 2] + [IGNORE] * 4,
         [IGNORE] * 10,
         [IGNORE] * 5 + [3, 7, 8, 6, 2],
+        [IGNORE] * 5 + [9, 2] + [IGNORE] * 3,
     ]
 
 
@@ -93,13 +115,7 @@ def check_completion_only_collate(completion_only_collate):
         "labels.")
     got = {k: (v.tolist() if isinstance(v, torch.Tensor) else [list(x) for x in v])
            for k, v in out.items()}
-    want_ids = [r + [2] * (10 - len(r)) for r in rows]
-    assert got["input_ids"] == want_ids, (
-        "input_ids should be the rows padded on the right with pad_id to the longest row's "
-        f"length (10); got {got['input_ids']}.")
-    want_mask = [[1] * len(r) + [0] * (10 - len(r)) for r in rows]
-    assert got["attention_mask"] == want_mask, (
-        "attention_mask should be 1 for each row's own tokens and 0 for the padding.")
+    _check_ids_and_mask(rows, got)
     labels, want = got["labels"], _want()
     if labels == want:
         return
@@ -117,10 +133,39 @@ def check_completion_only_collate(completion_only_collate):
     if labels[3][:3] == [IGNORE, IGNORE, 5]:
         raise AssertionError("row 3 starts with a lone 7: the template is the whole sequence "
                              "[7, 8], not just its first id.")
+    if labels[4][2:5] == [5, 7, 8]:
+        raise AssertionError("row 4 [1, 8, 5, 7, 8, 9, 2] starts with a lone 8, the template's "
+                             "last id: find where the whole sequence [7, 8] occurs, not where "
+                             "its last id does, and mask up to the end of that.")
     for i, (a, b) in enumerate(zip(labels, want, strict=False)):
         if a != b:
             raise AssertionError(f"labels of row {i} should be {b}, not {a}.")
     raise AssertionError(f"labels should be {want}, not {labels}.")
+
+
+def _check_ids_and_mask(rows: list[list[int]], got: dict) -> None:
+    """Rows padded on the right with pad_id 2; the mask 1 on each row's own tokens, by position."""
+    longest = max(map(len, rows))
+    want_ids = [r + [2] * (longest - len(r)) for r in rows]
+    want_mask = [[1] * len(r) + [0] * (longest - len(r)) for r in rows]
+    for key in ("input_ids", "attention_mask", "labels"):
+        assert len(got[key]) == len(rows) and all(len(r) == longest for r in got[key]), (
+            f"{key} should have one row per row given ({len(rows)}), each padded to the longest "
+            f"row's length ({longest}); got rows of lengths {[len(r) for r in got[key]]}.")
+    ids, mask = got["input_ids"], got["attention_mask"]
+    wrong = next((i for i, (a, b) in enumerate(zip(ids, want_ids, strict=True)) if a != b), None)
+    assert wrong is None, (
+        f"input_ids should be the rows padded on the right with pad_id to the longest row's "
+        f"length ({longest}): row {wrong} should be {want_ids[wrong]}, not {ids[wrong]}.")
+    wrong = next((i for i, (a, b) in enumerate(zip(mask, want_mask, strict=True)) if a != b), None)
+    if wrong is None:
+        return
+    by_id = [[int(t != 2) for t in r] for r in want_ids]
+    why = (": the pad id 2 is also the EOS, so a mask made by id hides each row's EOS; set it "
+           "by position, 1 for the row's own tokens" if mask == by_id else "")
+    raise AssertionError(
+        f"attention_mask of row {wrong} should be {want_mask[wrong]} (1 on the row's own "
+        f"{len(rows[wrong])} tokens, 0 on the padding), not {mask[wrong]}{why}.")
 
 
 ONE_LINE_RECORDS = [
@@ -150,11 +195,7 @@ def check_template_ids(response_template_ids):
 
     for vocab in (600, 300):
         tokenizer = make_toy_tokenizer(vocab_size=vocab)
-        ids = response_template_ids(tokenizer)
-        if hasattr(ids, "tolist"):
-            ids = ids.tolist()
-        assert isinstance(ids, list) and ids and all(isinstance(i, int) for i in ids), (
-            f"response_template_ids should return a non-empty list of token ids, not {ids!r}.")
+        ids = _ids(response_template_ids(tokenizer))
         alone = tokenizer.encode("### Response:", add_special_tokens=False)
         assert ids != alone, (
             f"{ids} are the ids of '### Response:' tokenized alone: that is exactly what the "
@@ -181,6 +222,17 @@ def check_template_ids(response_template_ids):
                 f"example {i} are {got}, but the response starts right after '### Response:': "
                 f"{example['labels']}. Return the ids of exactly '### Response:' as it appears "
                 f"in context, no more, no less.")
+
+
+def _ids(ids) -> list[int]:
+    """The learner's ids as a list of ints (from a list, tuple, tensor or numpy ints)."""
+    if hasattr(ids, "tolist"):
+        ids = ids.tolist()
+    assert isinstance(ids, list | tuple) and ids and all(
+        isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in ids), (
+        f"response_template_ids should return a non-empty list of token ids (ints, such as "
+        f"tokenizer.encode gives), not {ids!r}.")
+    return [int(i) for i in ids]
 
 
 def _not_found(ids: list[int], missing: list[int], tokenizer) -> None:

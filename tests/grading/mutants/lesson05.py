@@ -1,4 +1,5 @@
-"""Wrong answers to the exercises of 05_sft_with_trl.ipynb (SFTConfig, TRL's collator)."""
+"""Wrong answers to the exercises of 05_sft_with_trl.ipynb (SFTConfig, TRL's collator),
+and right answers written another way."""
 
 # ruff: noqa: B905  (learners write zip() without strict=, so do the mutants)
 
@@ -9,7 +10,7 @@ from trl import SFTConfig
 
 from course_lib.masking.trl_labels import checkpointing_off
 
-from . import mutant
+from . import mutant, right
 
 
 @mutant("ex05_1", "bf16 left to TRL's default", phrase="bf16")
@@ -36,6 +37,29 @@ def tiny_cpu_config__trains_on_prompt(output_dir: str, max_steps: int) -> SFTCon
     return SFTConfig(output_dir=output_dir, max_steps=max_steps, completion_only_loss=False,
                      use_cpu=True, bf16=False, **checkpointing_off(), learning_rate=1e-3,
                      report_to="none")
+
+
+@mutant("ex05_1", "max_steps hard-coded to the notebook's 30", phrase="pass max_steps=max_steps")
+def tiny_cpu_config__max_steps_hard_coded(output_dir: str, max_steps: int) -> SFTConfig:
+    return SFTConfig(output_dir=output_dir, max_steps=30, completion_only_loss=True,
+                     use_cpu=True, bf16=False, **checkpointing_off(), learning_rate=1e-3,
+                     report_to="none")
+
+
+@mutant("ex05_1", "report_to='all' (every tracker installed)",
+        phrase="report_to='all' reports to every installed tracker")
+def tiny_cpu_config__reports_to_all(output_dir: str, max_steps: int) -> SFTConfig:
+    return SFTConfig(output_dir=output_dir, max_steps=max_steps, completion_only_loss=True,
+                     use_cpu=True, bf16=False, **checkpointing_off(), learning_rate=1e-3,
+                     report_to="all")
+
+
+@right("ex05_1", "keywords in a dict, report_to=[], activation_checkpointing=False")
+def tiny_cpu_config__keyword_dict(output_dir: str, max_steps: int) -> SFTConfig:
+    settings = dict(output_dir=output_dir, max_steps=max_steps, completion_only_loss=True,
+                    use_cpu=True, bf16=False, learning_rate=0.001, report_to=[],
+                    activation_checkpointing=False)
+    return SFTConfig(**settings)
 
 
 @mutant("ex05_2", "template tokens trained", phrase="and including* the template")
@@ -92,6 +116,62 @@ def completion_only_collate__row_without_template_trained(
     return out
 
 
+@mutant("ex05_2", "template found by its last id only", phrase="a lone 8")
+def completion_only_collate__last_id_only(
+    rows: list[list[int]], response_ids: list[int], pad_id: int
+) -> dict:
+    longest = max(len(r) for r in rows)
+    out = {"input_ids": [], "attention_mask": [], "labels": []}
+    for row in rows:
+        gap = longest - len(row)
+        labels = list(row) + [-100] * gap
+        if response_ids[-1] in row:
+            end = row.index(response_ids[-1]) + 1
+            labels[:end] = [-100] * end
+        else:
+            labels = [-100] * longest
+        out["input_ids"].append(row + [pad_id] * gap)
+        out["attention_mask"].append([1] * len(row) + [0] * gap)
+        out["labels"].append(labels)
+    return out
+
+
+@mutant("ex05_2", "attention mask by id (0 on the EOS too)", phrase="pad id 2 is also the EOS")
+def completion_only_collate__mask_by_id(
+    rows: list[list[int]], response_ids: list[int], pad_id: int
+) -> dict:
+    longest, n = max(len(r) for r in rows), len(response_ids)
+    ids = [r + [pad_id] * (longest - len(r)) for r in rows]
+    mask = [[0 if t == pad_id else 1 for t in row] for row in ids]
+    labels = []
+    for row in rows:
+        padded = list(row) + [-100] * (longest - len(row))
+        s = next((i for i in range(len(row) - n + 1) if row[i:i + n] == response_ids), None)
+        labels.append([-100] * longest if s is None else [-100] * (s + n) + padded[s + n:])
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+@right("ex05_2", "tensors filled in place, a while loop to find the template")
+def completion_only_collate__tensors_in_place(
+    rows: list[list[int]], response_ids: list[int], pad_id: int
+) -> dict:
+    longest, n = max(map(len, rows)), len(response_ids)
+    ids = torch.full((len(rows), longest), pad_id)
+    mask = torch.zeros(len(rows), longest, dtype=torch.long)
+    labels = torch.full((len(rows), longest), -100)
+    template = torch.tensor(response_ids)
+    for b, row in enumerate(rows):
+        t = torch.tensor(row)
+        ids[b, :len(row)] = t
+        mask[b, :len(row)] = 1
+        i = 0
+        while i + n <= len(row) and not torch.equal(t[i:i + n], template):
+            i += 1
+        if i + n <= len(row):
+            labels[b, i + n:len(row)] = t[i + n:]
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
 @mutant("ex05_3", "template tokenized alone", phrase="tokenized alone")
 def response_template_ids__tokenized_alone(tokenizer) -> list[int]:
     return tokenizer.encode("### Response:", add_special_tokens=False)
@@ -117,3 +197,22 @@ def response_template_ids__lone_trailing_space(tokenizer) -> list[int]:
         phrase="start with a token that is only a space")
 def response_template_ids__lone_leading_space(tokenizer) -> list[int]:
     return tokenizer.encode("  ### Response:", add_special_tokens=False)
+
+
+@right("ex05_3", "a tuple of ids from tokenize(' ### Response:')")
+def response_template_ids__tuple(tokenizer) -> list[int]:
+    return tuple(tokenizer.convert_tokens_to_ids(tokenizer.tokenize(" ### Response:")))
+
+
+@right("ex05_3", "offsets of a text formatted by format_text, numpy ints")
+def response_template_ids__numpy_ints(tokenizer) -> list[int]:
+    import numpy as np
+
+    from course_lib.formatting.templates import format_text
+
+    text = format_text({"instruction": "What is 2+2?", "response": "4"})
+    start = text.index("### Response:")
+    end = start + len("### Response:")
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    return list(np.array([i for i, (a, b) in zip(enc["input_ids"], enc["offset_mapping"])
+                          if a < end and b > start]))
