@@ -3,6 +3,8 @@ and choosing the metric that agrees with people."""
 
 from __future__ import annotations
 
+import numbers
+
 from course_lib.grading.registry import exercise
 
 NUMBER_WORDS = {w: str(i) for i, w in enumerate(
@@ -14,6 +16,9 @@ CASE = "case must not matter: lower-case both answers"
 NUMBER = "a whole answer that is a number word counts as its digits (NUMBER_WORDS)"
 INSIDE = "strip punctuation only at the ends, never inside the answer"
 WHOLE = "compare the whole answers, not whether one contains or starts with the other"
+ENDS = ("strip only . , ! ? ; : \" ' and spaces at the ends ('-' and '%' are part of "
+        "the answer)")
+QUOTES = "strip every one of . , ! ? ; : \" ' at the ends, single quotes and colons too"
 MATCH_CASES = [
     ("4", "4", True, "the same text is a match"),
     ("  PARIS ", "Paris", True, CASE),
@@ -28,6 +33,14 @@ MATCH_CASES = [
     ("4. What is 3+3?", "4", False, WHOLE),
     ("The answer is 4", "4", False, WHOLE),
     ("", "4", False, "an empty answer matches nothing"),
+    ("two apples", "2 apples", False,
+     "only a whole answer that is a number word becomes digits, so 'two apples' keeps its words"),
+    ("-4", "4", False, ENDS),
+    ("50%", "50", False, ENDS),
+    ("buenos\ndias", "buenos  dias", True,
+     "every run of whitespace (newlines and tabs too) becomes one space, as split() does"),
+    ("'4'", "4", True, QUOTES),
+    ("Paris:", "Paris", True, QUOTES),
 ]
 
 
@@ -62,6 +75,10 @@ LEAK_CASES = [
     ("Human: hi", False, "check every marker of MARKERS, not only the '###' ones"),
     ("4\n\n### Instruction:\nWhat is", False, ANYWHERE),
     ("ASSISTANT: 4", False, ANY_CASE),
+    ("4 ### Input: Hello", False, "check every marker of MARKERS, 'Input:' too, by looping over "
+     "the list rather than typing your own"),
+    ("4 ###Response:5", False, "a marker glued to other text counts, so look for it as text "
+     "(marker.lower() in text), not as a whole word"),
 ]
 
 
@@ -109,22 +126,27 @@ def check_group_consistency(group_consistency):
         f"group_consistency should return one share per group ({sorted(GROUPS)}), got {got!r}.")
     for group, want in WANT_SHARES.items():
         share = got[group]
-        if abs(share - want) < 1e-9:
+        if _near(share, want):  # 0.667 for 2/3 counts: the task's own example is rounded
             continue
-        if group == "2+2" and abs(share - 1 / 3) < 1e-9 or group == "France" and \
-                abs(share - 2 / 3) < 1e-9:
-            raise AssertionError(f"{group}: {GROUPS[group]} gives {share:.2f}, expected "
-                                 f"{want:.2f}: compare the answers after `normalize` "
+        if group == "2+2" and _near(share, 1 / 3) or group == "France" and _near(share, 2 / 3):
+            raise AssertionError(f"{group}: {GROUPS[group]} gives {share:.3f}, expected "
+                                 f"{want:.3f}: compare the answers after `normalize` "
                                  f"('four' and '4' agree).")
-        if group == "cow" and abs(share - 0.25) < 1e-9:
-            raise AssertionError(f"cow: {GROUPS['cow']} gives {share:.2f}, expected 0.50: "
+        if group == "cow" and _near(share, 0.25):
+            raise AssertionError(f"cow: {GROUPS['cow']} gives {share:.3f}, expected 0.500: "
                                  f"compare with the group's *most common* answer ('moo'), "
                                  f"not with the first one.")
-        raise AssertionError(f"{group}: the answers {GROUPS[group]} should give {want:.2f} "
+        raise AssertionError(f"{group}: the answers {GROUPS[group]} should give {want:.3f} "
                              f"(share of answers equal to the most common one), not {share}.")
 
 
-# (prediction, reference, human rating 1-5): short answers, then long free text.
+def _near(share, want: float) -> bool:
+    """Equal up to rounding to 3 places (the task's own example shows 2/3 as 0.667)."""
+    return isinstance(share, numbers.Real) and abs(share - want) <= 5e-4 + 1e-12
+
+
+# (prediction, reference, human rating 1-5): short answers, long free text, then two sets
+# where a plausible wrong rule (Pearson's r, the largest abs(rho)) picks another metric.
 SHORT_ANSWERS = [("4", "4", 5), ("four", "4", 5), ("12", "21", 1),
                  ("The answer is 12", "The answer is 21", 1), ("Paris", "Paris", 5),
                  ("paris.", "Paris", 5), ("5", "4", 1), ("Lima", "Paris", 1),
@@ -137,6 +159,41 @@ LONG_ANSWERS = [
     ("The meeting is on Monday.", "The meeting was moved to Friday, at noon.", 2),
     ("Prices rose by five percent last year.", "Last year prices went up five percent.", 4),
     ("Prices fell.", "Last year prices went up five percent.", 1),
+]
+# Paraphrases, graded 1-5: BLEU ranks them most like people do (rho 0.89, ROUGE-L 0.67), but
+# ROUGE-L's scores lie closer to a straight line (Pearson's r 0.87, BLEU's 0.64).
+PARAPHRASES = [
+    ("The meeting moved to Friday at noon.", "The meeting was moved to Friday, at noon.", 5),
+    ("The meeting was moved to Friday, at noon.", "The meeting was moved to Friday, at noon.", 5),
+    ("Meeting moved to Friday.", "The meeting was moved to Friday, at noon.", 3),
+    ("Dogs bark at night.", "A cat sat on the mat the whole day.", 1),
+    ("It is 21.", "The answer is 21", 5),
+]
+# Wrong facts in the reference's own words next to right paraphrases: BLEU's rho is -0.95
+# (it ranks the cases backwards), ROUGE-L's +0.32 is the highest.
+WRONG_IN_ITS_WORDS = [
+    ("The meeting moved to Friday at noon.", "The meeting was moved to Friday, at noon.", 5),
+    ("A cat sat on the mat.", "A cat sat on the mat the whole day.", 3),
+    ("Last year prices went up 5%.", "Last year prices went up five percent.", 5),
+    ("The answer is 12", "The answer is 21", 1),
+    ("The capital of France is Lyon.", "The capital of France is Paris.", 1),
+]
+SCALE = ("it has the highest scores, but BLEU and chrF are on a 0-100 scale. Compare how each "
+         "metric *ranks* the cases with the human ratings (Spearman's rho), not the size of its "
+         "scores")
+CONSTANT = ("it gives every case 0, so its rho is nan and cannot be compared. Skip metrics "
+            "whose scores are all the same")
+PEARSON = ("its scores have the highest Pearson (straight-line) correlation with the ratings, "
+           "but the task asks for Spearman's rank correlation, spearmanr(...).statistic")
+SIGN = ("its rho is negative (it ranks the cases the *opposite* way from people): take the "
+        "highest rho, not the largest abs(rho)")
+# (cases, the metric with the highest rho, what they are, {a wrong choice: why it is wrong})
+METRIC_CASES = [
+    (SHORT_ANSWERS, "exact_match", "short answers", {"chrf": SCALE}),
+    (LONG_ANSWERS, "chrf", "long free-text answers", {"exact_match": CONSTANT}),
+    (PARAPHRASES, "bleu", "a mix of paraphrases graded 1-5", {"rouge_l": PEARSON}),
+    (WRONG_IN_ITS_WORDS, "rouge_l", "wrong answers in the reference's own words",
+     {"bleu": SIGN, "chrf": SIGN}),
 ]
 
 
@@ -152,19 +209,11 @@ LONG_ANSWERS = [
     ],
 )
 def check_best_metric(best_metric):
-    for cases, want, what in ((SHORT_ANSWERS, "exact_match", "short answers"),
-                              (LONG_ANSWERS, "chrf", "long free-text answers")):
+    for cases, want, what, traps in METRIC_CASES:
         got = best_metric(list(cases))
         if got == want:
             continue
-        if what == "short answers" and got == "chrf":  # the largest scores, not the best ranks
-            raise AssertionError(
-                f"for {what} you chose {got!r}: it has the highest scores, but BLEU and chrF "
-                f"are on a 0-100 scale. Compare how each metric *ranks* the cases with the "
-                f"human ratings (Spearman's rho), not the size of its scores.")
-        if what == "long free-text answers" and got == "exact_match":
-            raise AssertionError(
-                f"for {what} you chose 'exact_match', which gives every case 0: its rho is nan "
-                f"and cannot be compared. Skip metrics whose scores are all the same.")
+        if got in traps:
+            raise AssertionError(f"for {what} you chose {got!r}: {traps[got]}.")
         raise AssertionError(f"for {what} the metric whose ranking agrees best with the "
                              f"ratings is {want!r} (highest Spearman rho), not {got!r}.")

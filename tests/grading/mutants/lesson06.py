@@ -9,7 +9,7 @@ from course_lib.evaluation.metrics import bleu, chrf, rouge_l
 from course_lib.evaluation.metrics import exact_match as course_exact_match
 from course_lib.grading.checks.lesson06 import NUMBER_WORDS
 
-from . import mutant
+from . import mutant, right
 
 # As the notebook's setup cell defines them.
 MARKERS = ["Instruction:", "Input:", "Response:", "Human:", "Assistant:"]
@@ -124,3 +124,134 @@ def best_metric__lowest(cases: list[tuple[str, str, float]]) -> str:
         if len(set(scores)) > 1:
             rhos[name] = spearmanr(humans, scores).statistic
     return min(rhos, key=rhos.get)
+
+
+@mutant("ex06_1", "number words replaced inside the answer", phrase="whole answer")
+def exact_match__number_words_inside(prediction: str, reference: str) -> bool:
+    def norm(text):
+        text = " ".join(text.lower().split()).strip(" .,!?;:\"'")
+        return " ".join(NUMBER_WORDS.get(word, word) for word in text.split())
+
+    return norm(prediction) == norm(reference)
+
+
+@mutant("ex06_1", "every punctuation mark stripped at the ends", phrase="'-' and '%'")
+def exact_match__all_punctuation_at_ends(prediction: str, reference: str) -> bool:
+    import string
+
+    def norm(text):
+        text = " ".join(text.lower().split()).strip(string.punctuation + " ")
+        return NUMBER_WORDS.get(text, text)
+
+    return norm(prediction) == norm(reference)
+
+
+@mutant("ex06_1", "only runs of spaces collapsed", phrase="newlines and tabs too")
+def exact_match__spaces_only(prediction: str, reference: str) -> bool:
+    import re
+
+    def norm(text):
+        text = re.sub(" +", " ", text.lower()).strip(" .,!?;:\"'")
+        return NUMBER_WORDS.get(text, text)
+
+    return norm(prediction) == norm(reference)
+
+
+@mutant("ex06_1", "quote, ';' and ':' not stripped", phrase="single quotes and colons too")
+def exact_match__some_marks_kept(prediction: str, reference: str) -> bool:
+    def norm(text):
+        text = " ".join(text.lower().split()).strip(' .,!?"')
+        return NUMBER_WORDS.get(text, text)
+
+    return norm(prediction) == norm(reference)
+
+
+@right("ex06_1", "casefold and regular expressions")
+def exact_match__regex(prediction: str, reference: str) -> bool:
+    import re
+
+    normalised = []
+    for text in (prediction, reference):
+        text = re.sub(r"\s+", " ", text.casefold()).strip()
+        text = re.sub(r"^[.,!?;:\"' ]+|[.,!?;:\"' ]+$", "", text)
+        normalised.append(NUMBER_WORDS.get(text, text))
+    return normalised[0] == normalised[1]
+
+
+@mutant("ex06_2", "own marker list without 'Input:'", phrase="'Input:' too")
+def no_template_leak__own_markers(response: str) -> bool:
+    markers = ["instruction:", "response:", "human:", "assistant:"]
+    return not any(marker in response.lower() for marker in markers)
+
+
+@mutant("ex06_2", "markers matched as whole words", phrase="not as a whole word")
+def no_template_leak__whole_words(response: str) -> bool:
+    words = response.lower().split()
+    return not any(marker.lower() in words for marker in MARKERS)
+
+
+@right("ex06_2", "a regular expression, case ignored")
+def no_template_leak__regex(response: str) -> bool:
+    import re
+
+    pattern = "|".join(re.escape(marker) for marker in MARKERS)
+    return re.search(pattern, response, flags=re.IGNORECASE) is None
+
+
+@right("ex06_3", "Counter, rounded to 3 places as the task shows")
+def group_consistency__rounded(answers_by_group: dict[str, list[str]],
+                               normalize) -> dict[str, float]:
+    from collections import Counter
+
+    shares = {}
+    for group, answers in answers_by_group.items():
+        counts = Counter(normalize(answer) for answer in answers)
+        shares[group] = round(counts.most_common(1)[0][1] / len(answers), 3)
+    return shares
+
+
+@right("ex06_3", "max over list.count")
+def group_consistency__count(answers_by_group: dict[str, list[str]],
+                             normalize) -> dict[str, float]:
+    def share(answers):
+        normalised = [normalize(answer) for answer in answers]
+        return max(normalised.count(a) for a in normalised) / len(normalised)
+
+    return {group: share(answers) for group, answers in answers_by_group.items()}
+
+
+@mutant("ex06_4", "Pearson instead of Spearman", phrase="Pearson")
+def best_metric__pearson(cases: list[tuple[str, str, float]]) -> str:
+    from scipy.stats import pearsonr
+
+    humans = [rating for _, _, rating in cases]
+    rhos = {}
+    for name, metric in METRICS.items():
+        scores = [float(metric(p, r)) for p, r, _ in cases]
+        if len(set(scores)) > 1:
+            rhos[name] = pearsonr(humans, scores).statistic
+    return max(rhos, key=rhos.get)
+
+
+@mutant("ex06_4", "largest absolute correlation", phrase="not the largest abs(rho)")
+def best_metric__abs(cases: list[tuple[str, str, float]]) -> str:
+    humans = [rating for _, _, rating in cases]
+    rhos = {}
+    for name, metric in METRICS.items():
+        scores = [float(metric(p, r)) for p, r, _ in cases]
+        if len(set(scores)) > 1:
+            rhos[name] = abs(spearmanr(humans, scores).statistic)
+    return max(rhos, key=rhos.get)
+
+
+@right("ex06_4", "nan dropped after computing rho, sorted")
+def best_metric__nan_dropped(cases: list[tuple[str, str, float]]) -> str:
+    import math
+
+    humans = [rating for _, _, rating in cases]
+    rhos = []
+    for name, metric in METRICS.items():
+        rho = spearmanr(humans, [float(metric(p, r)) for p, r, _ in cases]).statistic
+        if not math.isnan(rho):
+            rhos.append((rho, name))
+    return sorted(rhos)[-1][1]
