@@ -3,6 +3,8 @@ seed results whether a difference is real, and a data check that flags one style
 
 from __future__ import annotations
 
+import random
+
 from course_lib.formatting.schemas import detect_template
 from course_lib.formatting.templates import format_text
 from course_lib.grading.registry import exercise
@@ -43,6 +45,21 @@ def check_mix_templates(mix_templates):
     assert got == round(0.5 * 27), (
         f"share=0.5 of 27 records should give round(13.5) = {round(13.5)} text rows, got {got}: "
         f"use round(share * len(records)), not int(...).")
+    _check_rows(mixed, records)
+    assert mix_templates(records, 0.5, 0) == mixed, "the same seed must give the same rows."
+    other = [i for i, row in enumerate(mix_templates(records, 0.5, 1)) if "text" in row]
+    assert other != texts, (
+        "seeds 0 and 1 chose the same rows: pick them at random with random.Random(seed).sample.")
+    assert mix_templates(records, 0.0, 0) == records, "share=0 should change no row."
+    assert all("text" in row for row in mix_templates(records, 1.0, 0)), (
+        "share=1 should write every row as text.")
+    for share, seed in ((0.5, 0), (0.4, 3)):
+        _check_as_stated(mix_templates(records, share, seed), records, share, seed)
+
+
+def _check_rows(mixed: list[dict], records: list[dict]) -> None:
+    """Each row is its record as is, or that record written in one of the three templates."""
+    texts = [i for i, row in enumerate(mixed) if "text" in row]
     for i, row in enumerate(mixed):
         if "text" not in row:
             assert row == records[i], f"row {i} is not chosen, so it should be the record as is."
@@ -57,13 +74,26 @@ def check_mix_templates(mix_templates):
     assert max(counts) - min(counts) <= 1, (
         f"the text rows should use the three templates a third each, got "
         f"{dict(zip(TEMPLATE_NAMES, counts, strict=True))}: cycle through TEMPLATE_NAMES.")
-    assert mix_templates(records, 0.5, 0) == mixed, "the same seed must give the same rows."
-    other = [i for i, row in enumerate(mix_templates(records, 0.5, 1)) if "text" in row]
-    assert other != texts, (
-        "seeds 0 and 1 chose the same rows: pick them at random with random.Random(seed).sample.")
-    assert mix_templates(records, 0.0, 0) == records, "share=0 should change no row."
-    assert all("text" in row for row in mix_templates(records, 1.0, 0)), (
-        "share=1 should write every row as text.")
+
+
+def _check_as_stated(mixed: list[dict], records: list[dict], share: float, seed: int) -> None:
+    """The rows are exactly those the task's three steps give for this seed."""
+    call = f"mix_templates(records, {share}, {seed})"
+    k = round(share * len(records))
+    chosen = random.Random(seed).sample(range(len(records)), k)
+    got = [i for i, row in enumerate(mixed) if "text" in row]
+    assert got == sorted(chosen), (
+        f"{call} should write rows {sorted(chosen)} as text, the positions "
+        f"random.Random({seed}).sample(range({len(records)}), {k}) returns, not rows {got}.")
+    for n, i in enumerate(chosen):
+        template = TEMPLATE_NAMES[n % 3]
+        assert set(mixed[i]) == {"text"}, (
+            f"{call}: row {i} should become {{'text': ...}} with no other key, not keep "
+            f"{sorted(set(mixed[i]) - {'text'})}: a chosen record is replaced by its text.")
+        assert mixed[i]["text"] == format_text(records[i], template), (
+            f"{call}: row {i} comes at n={n} in the order `sample` returns them, so its "
+            f"template is TEMPLATE_NAMES[{n} % 3] = {template!r}, not "
+            f"{detect_template(mixed[i]['text'])!r}: count in sample's order, not record order.")
 
 
 # (baseline values, variant values, higher_is_better, the answer, why)
@@ -78,6 +108,9 @@ COMPARE_CASES = [
      "medians"),
     ([0.10, 0.20, 0.90], [0.30, 0.31, 0.32], True, "no difference",
      "the variant lies inside the baseline's range"),
+    ([0.10, 0.50], [0.55, 0.60], True, "better",
+     "the ranges 0.10-0.50 and 0.55-0.60 do not overlap, however widely the baseline's seeds "
+     "spread: compare min and max, not mean and spread"),
     ([0.40, 0.50], [0.50, 0.60], True, "no difference",
      "ranges that touch (both reach 0.50) overlap"),
     ([0.50], [0.90], True, "need more seeds", "one seed has no spread to compare with"),
@@ -120,6 +153,11 @@ OPENING_CASES = [
      "the share must be *greater* than the threshold: 0.5 is not"),
     (["yes it is", "yes it is", "yes", "no it is"], 1, 0.5, {"yes": 0.75},
      "with words=1 the opening is the first word"),
+    (["4", "4", "4", "the answer is 5"], 3, 0.5, {},
+     "a response with fewer than `words` words has no opening, however often it repeats"),
+    (["The answer is 4", "the  answer is 5", "The answer\nis 6"], 3, 0.5,
+     {"the answer is": 1.0}, "use split() with no argument: any run of whitespace, a double "
+     "space or a newline too, separates two words"),
     ([], 3, 0.5, {}, "no responses, no opening (and no division by zero)"),
 ]
 

@@ -7,7 +7,7 @@ import random
 
 from course_lib.formatting.templates import format_text
 
-from . import mutant
+from . import mutant, right
 
 # As the notebook's setup cell defines it.
 TEMPLATE_NAMES = ("one_line", "human_assistant", "qa")
@@ -143,3 +143,110 @@ def repeated_openings__counts(responses: list[str], words: int = 3,
     openings = Counter(" ".join(r.lower().split()[:words]) for r in responses
                        if len(r.split()) >= words)
     return {o: n for o, n in openings.items() if n / max(1, len(responses)) > threshold}
+
+
+@mutant("ex07_1", "templates in record order", phrase="in the order `sample` returns them")
+def mix_templates__record_order(records: list[dict], share: float,
+                                seed: int = 0) -> list[dict]:
+    chosen = set(random.Random(seed).sample(range(len(records)), round(share * len(records))))
+    rows, n = [], 0
+    for i, record in enumerate(records):
+        if i in chosen:
+            rows.append({"text": format_text(record, TEMPLATE_NAMES[n % 3])})
+            n += 1
+        else:
+            rows.append(record)
+    return rows
+
+
+@mutant("ex07_1", "positions from shuffle()[:k]", phrase="sample(range(30), 15) returns")
+def mix_templates__shuffled(records: list[dict], share: float, seed: int = 0) -> list[dict]:
+    positions = list(range(len(records)))
+    random.Random(seed).shuffle(positions)
+    rows = list(records)
+    for n, i in enumerate(positions[:round(share * len(records))]):
+        rows[i] = {"text": format_text(records[i], TEMPLATE_NAMES[n % 3])}
+    return rows
+
+
+@mutant("ex07_1", "chosen rows keep their fields", phrase="with no other key")
+def mix_templates__fields_kept(records: list[dict], share: float, seed: int = 0) -> list[dict]:
+    rows = [dict(record) for record in records]
+    chosen = random.Random(seed).sample(range(len(records)), round(share * len(records)))
+    for n, i in enumerate(chosen):
+        rows[i] = {**records[i], "text": format_text(records[i], TEMPLATE_NAMES[n % 3])}
+    return rows
+
+
+@right("ex07_1", "a copy, then the chosen rows replaced")
+def mix_templates__copy(records: list[dict], share: float, seed: int = 0) -> list[dict]:
+    rng = random.Random(seed)
+    rows = list(records)
+    for n, i in enumerate(rng.sample(list(range(len(records))), round(share * len(records)))):
+        rows[i] = {"text": format_text(records[i], TEMPLATE_NAMES[n % 3])}
+    return rows
+
+
+@mutant("ex07_2", "mean +- standard deviation instead of ranges", phrase="not mean and spread")
+def compare_arms__mean_and_stdev(baseline: list[float], variant: list[float],
+                                 higher_is_better: bool = True) -> str:
+    import statistics
+
+    if len(baseline) < 2 or len(variant) < 2:
+        return "need more seeds"
+    gap = statistics.mean(variant) - statistics.mean(baseline)
+    if abs(gap) <= statistics.stdev(baseline) + statistics.stdev(variant):
+        return "no difference"
+    return "better" if (gap > 0) == higher_is_better else "worse"
+
+
+@right("ex07_2", "sorted arms, the separating gap")
+def compare_arms__sorted(baseline: list[float], variant: list[float],
+                         higher_is_better: bool = True) -> str:
+    if min(len(baseline), len(variant)) < 2:
+        return "need more seeds"
+    base, var = sorted(baseline), sorted(variant)
+    if var[0] > base[-1]:
+        higher = True
+    elif base[0] > var[-1]:
+        higher = False
+    else:
+        return "no difference"
+    return "better" if higher is higher_is_better else "worse"
+
+
+@mutant("ex07_3", "short responses given an opening", phrase="has no opening")
+def repeated_openings__short_openings(responses: list[str], words: int = 3,
+                                      threshold: float = 0.5) -> dict[str, float]:
+    from collections import Counter
+
+    if not responses:
+        return {}
+    openings = Counter(" ".join(r.lower().split()[:words]) for r in responses)
+    return {o: n / len(responses) for o, n in openings.items() if n / len(responses) > threshold}
+
+
+@mutant("ex07_3", "split on one space only", phrase="split() with no argument")
+def repeated_openings__split_on_space(responses: list[str], words: int = 3,
+                                      threshold: float = 0.5) -> dict[str, float]:
+    from collections import Counter
+
+    if not responses:
+        return {}
+    openings = Counter(" ".join(r.lower().split(" ")[:words]) for r in responses
+                       if len(r.lower().split(" ")) >= words)
+    return {o: n / len(responses) for o, n in openings.items() if n / len(responses) > threshold}
+
+
+@right("ex07_3", "a regular expression for the words")
+def repeated_openings__regex(responses: list[str], words: int = 3,
+                             threshold: float = 0.5) -> dict[str, float]:
+    import re
+
+    counts: dict[str, int] = {}
+    for response in responses:
+        found = re.findall(r"\S+", response.lower())
+        if len(found) >= words:
+            opening = " ".join(found[:words])
+            counts[opening] = counts.get(opening, 0) + 1
+    return {o: n / len(responses) for o, n in counts.items() if n / len(responses) > threshold}
