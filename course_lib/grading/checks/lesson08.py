@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 from course_lib.grading.registry import exercise
 
 ALL = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -10,13 +12,18 @@ LORA_CASES = [  # (preset, changes, r, targets)
     ("qwen2.5-0.5b", {}, 16, ["q_proj", "k_proj", "v_proj", "o_proj"]),
     ("smollm2-135m", {"num_hidden_layers": 4}, 4, ["gate_proj", "up_proj", "down_proj"]),
     ("qwen2.5-0.5b", {"num_hidden_layers": 2}, 8, ALL),
+    ("smollm2-135m", {"head_dim": 128}, 8, ["q_proj", "k_proj", "o_proj"]),  # heads x 128 != hidden
 ]
+
+
+def _head_dim(config) -> int:
+    """The config's head_dim, else hidden_size // num_attention_heads (the task's rule)."""
+    return getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
 
 
 def _sizes(config) -> dict[str, tuple[int, int]]:
     """(inputs, outputs) of each matrix LoRA can adapt in a Llama-style layer."""
-    h, i = config.hidden_size, config.intermediate_size
-    head = getattr(config, "head_dim", None) or h // config.num_attention_heads
+    h, i, head = config.hidden_size, config.intermediate_size, _head_dim(config)
     q, kv = config.num_attention_heads * head, config.num_key_value_heads * head
     return {"q_proj": (h, q), "k_proj": (h, kv), "v_proj": (h, kv), "o_proj": (q, h),
             "gate_proj": (h, i), "up_proj": (h, i), "down_proj": (i, h)}
@@ -29,6 +36,11 @@ def _wrong_lora_counts(config, r: int, targets: list[str]) -> list[tuple[int, st
     no_gqa = sum(r * (config.hidden_size + (config.hidden_size if t in ("k_proj", "v_proj")
                                               else b)) if t != "o_proj" else r * (a + b)
                  for t in targets for a, b in [sizes[t]])
+    h = config.hidden_size
+    derived = h // config.num_attention_heads  # ignores config.head_dim
+    kv = config.num_key_value_heads * derived
+    derived_sizes = {**sizes, "q_proj": (h, h), "k_proj": (h, kv), "v_proj": (h, kv),
+                     "o_proj": (h, h)}
     return [
         (per_layer, "that is one layer's count: every one of the config.num_hidden_layers "
                     "layers has its own adapters, so multiply by it"),
@@ -39,6 +51,9 @@ def _wrong_lora_counts(config, r: int, targets: list[str]) -> list[tuple[int, st
          "you counted A (r x d_in) only; B (d_out x r) is trained too"),
         (layers * no_gqa, "k_proj and v_proj map hidden_size to num_key_value_heads x head_dim "
                           "(grouped-query attention), not to hidden_size"),
+        (layers * sum(r * (a + b) for a, b in (derived_sizes[t] for t in targets)),
+         f"this config sets head_dim = {_head_dim(config)}, not hidden_size // "
+         f"num_attention_heads = {derived}: use config.head_dim when it has one"),
     ]
 
 
@@ -67,11 +82,13 @@ def check_lora_parameters(lora_parameters):
         config = preset_config(preset, **changes)
         want = count_parameters(config, LoraConfig(r=r, target_modules=targets)).trained
         got = lora_parameters(config, r, list(targets))
-        assert isinstance(got, int), (
+        assert isinstance(got, numbers.Integral) and not isinstance(got, bool), (
             f"lora_parameters should return an int (a count), not {type(got).__name__}.")
+        got = int(got)  # a NumPy integer counts as well
         if got == want:
             continue
-        case = f"{preset} ({config.num_hidden_layers} layers), r={r}, {targets}"
+        shape = "".join(f", {k}={v}" for k, v in changes.items() if k != "num_hidden_layers")
+        case = f"{preset} ({config.num_hidden_layers} layers{shape}), r={r}, {targets}"
         for value, why in _wrong_lora_counts(config, r, targets):
             if got == value:
                 raise AssertionError(f"{case}: you count {got:,}, peft trains {want:,}: {why}.")
@@ -86,6 +103,7 @@ SETTINGS_CASES = [  # (preset, budget_gb, global_batch, max_length, lora, dtype:
     ("smollm2-135m", 80.0, 16, 256, False, "bfloat16"),
     ("smollm2-135m", 15.0, 8, 8192, False, "float16"),
     ("qwen2.5-0.5b", 1.0, 8, 512, False, "float16"),
+    ("smollm2-135m", 15.0, 24, 1024, True, "float16"),  # 8 fits, 12 does not; halving finds 6
 ]
 
 
@@ -105,11 +123,16 @@ def settings_by_the_rule(config, budget_gb, global_batch, max_length, lora, dtyp
     return None
 
 
-def _describe(case, got, want) -> str:
+def _where(case) -> str:
     preset, budget, global_batch, length, lora, dtype = case
     kind = "LoRA" if lora else "full"
-    where = (f"{preset} {kind} in {dtype}, {budget:g} GB, global batch "
-             f"{global_batch}, length {length}")
+    return (f"{preset} {kind} in {dtype}, {budget:g} GB, global batch {global_batch}, "
+            f"length {length}")
+
+
+def _describe(case, got, want) -> str:
+    preset, budget, global_batch, length, lora, dtype = case
+    where = _where(case)
     if want is None:
         return f"{where}: nothing fits, even batch 1 with checkpointing; return None, not {got}."
     if got is None:
@@ -133,11 +156,28 @@ def _describe(case, got, want) -> str:
     if got["gradient_checkpointing"] and not want["gradient_checkpointing"]:
         return (f"{where}: {want} fits without checkpointing; use gradient checkpointing "
                 f"only when no batch fits without it (it costs a third more compute).")
+    halves = {global_batch >> k for k in range(global_batch.bit_length())}  # 24, 12, 6, 3, 1
+    if got["batch_size"] in halves and want["batch_size"] not in halves:
+        sizes = ", ".join(str(b) for b in range(global_batch, 0, -1) if global_batch % b == 0)
+        return (f"{where}: batch {want['batch_size']} fits too; try every per-device batch "
+                f"that divides {global_batch} ({sizes}), not only halves of it.")
     if got["batch_size"] < want["batch_size"]:
         return (f"{where}: batch {want['batch_size']} fits too; choose the largest per-device "
                 f"batch that fits (fewer accumulation steps, a busier GPU).")
     return (f"{where}: you chose {got}, but estimate_memory says it does not fit; pass lora "
             f"and dtype to estimate_memory, and expected {want}.")
+
+
+WHOLE = "a whole number (an int, as global_batch // batch_size gives)"
+SETTING_KINDS = {"batch_size": WHOLE, "accumulation": WHOLE,
+                 "gradient_checkpointing": "True or False"}
+
+
+def _is_kind(value, what: str) -> bool:
+    """True or False for a bool; an int (a NumPy one too, not a bool or a float) for a number."""
+    if what == WHOLE:
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    return isinstance(value, bool)
 
 
 @exercise(
@@ -164,3 +204,6 @@ def check_choose_settings(choose_settings):
         want = settings_by_the_rule(config, budget, global_batch, length, lora, dtype)
         got = choose_settings(config, budget, global_batch, length, lora, dtype)
         assert got == want, _describe(case, got, want)
+        for key, what in SETTING_KINDS.items():
+            assert got is None or _is_kind(got[key], what), (
+                f"{_where(case)}: {key} should be {what}, not {got[key]!r}.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from course_lib.training.memory import estimate_memory
 
-from . import mutant
+from . import mutant, right
 
 
 @mutant("ex08_1", "one layer only", phrase="multiply by it")
@@ -110,4 +110,68 @@ def choose_settings__fp32_full(config, budget_gb: float, global_batch: int, max_
             if estimate.fits(budget_gb):
                 return {"batch_size": batch, "accumulation": global_batch // batch,
                         "gradient_checkpointing": checkpointing}
+    return None
+
+
+@mutant("ex08_1", "head_dim from hidden_size // heads", phrase="use config.head_dim")
+def lora_parameters__head_dim_derived(config, r: int, target_modules: list[str]) -> int:
+    h, i = config.hidden_size, config.intermediate_size
+    kv = config.num_key_value_heads * (h // config.num_attention_heads)
+    sizes = {"q_proj": (h, h), "k_proj": (h, kv), "v_proj": (h, kv), "o_proj": (h, h),
+             "gate_proj": (h, i), "up_proj": (h, i), "down_proj": (i, h)}
+    return config.num_hidden_layers * sum(r * sum(sizes[t]) for t in target_modules)
+
+
+@right("ex08_1", "a NumPy sum")
+def lora_parameters__numpy(config, r: int, target_modules: list[str]) -> int:
+    import numpy as np
+
+    h, i = config.hidden_size, config.intermediate_size
+    head = getattr(config, "head_dim", None) or h // config.num_attention_heads
+    q, kv = config.num_attention_heads * head, config.num_key_value_heads * head
+    sizes = {"q_proj": (h, q), "k_proj": (h, kv), "v_proj": (h, kv), "o_proj": (q, h),
+             "gate_proj": (h, i), "up_proj": (h, i), "down_proj": (i, h)}
+    return np.sum([r * (a + b) for a, b in (sizes[t] for t in target_modules)]) \
+        * config.num_hidden_layers
+
+
+@mutant("ex08_2", "batch halved from the global batch", phrase="not only halves")
+def choose_settings__halving(config, budget_gb: float, global_batch: int, max_length: int,
+                             lora: bool, dtype) -> dict | None:
+    for checkpointing in (False, True):
+        batch = global_batch
+        while batch >= 1:
+            estimate = estimate_memory(config, batch, max_length, lora=lora, dtype=dtype,
+                                       gradient_checkpointing=checkpointing)
+            if estimate.fits(budget_gb):
+                return {"batch_size": batch, "accumulation": global_batch // batch,
+                        "gradient_checkpointing": checkpointing}
+            batch //= 2
+    return None
+
+
+@mutant("ex08_2", "accumulation as a float", phrase="a whole number")
+def choose_settings__float_accumulation(config, budget_gb: float, global_batch: int,
+                                        max_length: int, lora: bool, dtype) -> dict | None:
+    for checkpointing in (False, True):
+        for batch in range(global_batch, 0, -1):
+            if global_batch % batch == 0 and estimate_memory(
+                    config, batch, max_length, lora=lora, dtype=dtype,
+                    gradient_checkpointing=checkpointing).fits(budget_gb):
+                return {"batch_size": batch, "accumulation": global_batch / batch,
+                        "gradient_checkpointing": checkpointing}
+    return None
+
+
+@right("ex08_2", "divisors listed first, one loop over both settings")
+def choose_settings__divisors(config, budget_gb: float, global_batch: int, max_length: int,
+                              lora: bool, dtype) -> dict | None:
+    divisors = sorted((b for b in range(1, global_batch + 1) if global_batch % b == 0),
+                      reverse=True)
+    tries = [(c, b) for c in (False, True) for b in divisors]
+    for checkpointing, batch in tries:
+        if estimate_memory(config, batch, max_length, lora=lora, dtype=dtype,
+                           gradient_checkpointing=checkpointing).fits(budget_gb):
+            return {"batch_size": batch, "accumulation": global_batch // batch,
+                    "gradient_checkpointing": checkpointing}
     return None
