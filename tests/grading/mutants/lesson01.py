@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from . import mutant
+from . import mutant, right
 
 
 @mutant("ex01_1", "first position instead of the last", phrase="after the *first* token")
@@ -90,3 +90,28 @@ def greedy_continue__first_position(model, tokenizer, prompt: str, n_tokens: int
             if next_id == tokenizer.eos_token_id:
                 break
     return new
+
+
+@right("ex01_1", "NumPy softmax and argsort, a tuple of pairs")
+def top_next_tokens__numpy(logits: torch.Tensor, tokenizer, k: int) -> list:
+    import numpy as np
+
+    x = logits[0, -1].detach().cpu().numpy().astype("float64")
+    e = np.exp(x - x.max())
+    p = e / e.sum()
+    return tuple((tokenizer.decode([int(i)]), float(p[i])) for i in np.argsort(-p)[:k])
+
+
+@right("ex01_2", "a while loop with an attention mask, returning a tensor")
+def greedy_continue__while_loop(model, tokenizer, prompt: str, n_tokens: int) -> list:
+    enc = tokenizer(prompt, return_tensors="pt").to(model.device)
+    ids, mask = enc["input_ids"], enc["attention_mask"]
+    start = ids.shape[1]
+    with torch.no_grad():
+        while ids.shape[1] - start < n_tokens:
+            logits = model(input_ids=ids, attention_mask=mask).logits
+            nxt = logits[:, -1, :].argmax(dim=-1, keepdim=True)
+            ids, mask = torch.cat([ids, nxt], dim=-1), torch.cat([mask, torch.ones_like(nxt)], -1)
+            if nxt.item() == tokenizer.eos_token_id:
+                break
+    return ids[0, start:]
