@@ -26,10 +26,12 @@ KERNEL = ["ipython", "ipykernel", "tornado", "prompt-toolkit", "pyzmq", "jupyter
           "jupyter-server", "notebook", "traitlets", "ipywidgets", "widgetsnbextension"]
 # What Colab has at other versions than constraints.txt and the course imports.
 COLAB_TESTED = ["ipywidgets", "transformers", "tokenizers", "peft", "accelerate"]
-# The widgets, and what reads the model's outputs (held-out metrics, TRL's labels).
+# The widgets, what reads the model's outputs (held-out metrics, TRL's labels), and the
+# checks of every exercise on its solution (what a learner on Colab runs).
 ON_COLAB = ["tests/evaluation/test_review.py", "tests/masking/test_view.py",
             "tests/test_display.py", "tests/training/test_held_out.py",
-            "tests/masking/test_trl_agreement.py", "tests/training/test_with_trl.py"]
+            "tests/masking/test_trl_agreement.py", "tests/training/test_with_trl.py",
+            "tests/grading/test_evaluate.py"]
 
 
 def colab_versions() -> dict[str, str]:
@@ -90,7 +92,7 @@ def on_colabs_packages(*command: str) -> subprocess.CompletedProcess:
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
-def test_the_widgets_and_held_out_metrics_work_on_colabs_packages():
+def test_the_widgets_metrics_and_checks_work_on_colabs_packages():
     which = on_colabs_packages("-c", "import ipywidgets, transformers; "
                                "print(ipywidgets.__version__, transformers.__version__)")
     colab = colab_versions()
