@@ -260,6 +260,7 @@ NAN_CASES = [  # (labels of a batch, rows with no graded prediction)
       [-100, -100, -100, -100],
       [-100, 3, -100, -100]],       # graded at position 1 only: position 0 predicts it
      [1]),
+    ([[-100, -100, 0, -100], [-100, -100, -100, -100]], [1]),  # 0 is a token id, graded
 ]
 
 
@@ -286,6 +287,9 @@ def _row_list(value, what: str) -> list[int]:
 def _not_nan(i: int, row: list[int]) -> str:
     """Why row i, which the learner returned, has a real loss."""
     graded = [t for t in range(1, len(row)) if row[t] != IGNORE]
+    if all(row[t] == 0 for t in graded):
+        return (f"row {i} {row} has the label 0 at position {graded[0]}, and 0 is a real token "
+                f"id (graded like any other): only -100 means 'not graded', so test != -100.")
     if graded == [1]:
         return (f"row {i} {row} has a graded label at position 1, predicted by position 0 (only "
                 f"position 0 itself is never predicted), so its loss is a real number.")
@@ -344,8 +348,7 @@ def _padded(value, key: str) -> list[list[int]]:
     assert rows.ndim == 2, (
         f"'{key}' should be a batch, one row per example (2-D), not a tensor of shape "
         f"{tuple(rows.shape)}.")
-    ints = (torch.long,) if key == "labels" else (torch.long, torch.int)
-    assert key == "attention_mask" or rows.dtype in ints, (
+    assert key == "attention_mask" or rows.dtype == torch.long, (
         f"'{key}' holds token ids{' and -100' if key == 'labels' else ''}, so it should be a "
         f"torch.long tensor, not {rows.dtype}: "
         + ("cross_entropy wants torch.long targets" if key == "labels"
@@ -448,9 +451,10 @@ def check_graded_counts(graded_counts):
         [1, 10, 11, 12, 13, 20, 2, -100, -100],      # everything trained (standard collator)
         [1, 10, 11, 20, 21, 22, 2, -100, -100],
         [-100, -100, -100, -100, 20, 2, -100, -100, -100],  # response only
+        [1, 0, 11, 0, 2, -100, -100, -100, -100],    # id 0 is a real token, graded too
     ])
-    prompt_lengths = [5, 3, 4]
-    want = {"prompt": 4 + 2 + 0, "response": 2 + 4 + 2}
+    prompt_lengths = [5, 3, 4, 3]
+    want = {"prompt": 4 + 2 + 0 + 2, "response": 2 + 4 + 2 + 2}
     got = graded_counts(labels.clone(), list(prompt_lengths))
     assert isinstance(got, dict) and set(got) == {"prompt", "response"}, (
         "graded_counts should return a dict with the keys 'prompt' and 'response'"
@@ -458,7 +462,10 @@ def check_graded_counts(graded_counts):
     got = {k: int(v) for k, v in got.items()}
     if got == want:
         return
-    if got == {"prompt": want["prompt"] + 2, "response": want["response"]}:
+    if got == {"prompt": want["prompt"] - 1, "response": want["response"] - 1}:
+        raise AssertionError("row 3 has the label 0 twice, and 0 is a real token id (graded "
+                             "like any other): a prediction is graded when its label != -100.")
+    if got == {"prompt": want["prompt"] + 3, "response": want["response"]}:
         raise AssertionError("you counted position 0 (the BOS): nothing predicts it, so it is "
                              "never graded. Count labels[:, 1:] only.")
     if got["prompt"] + got["response"] != sum(want.values()):

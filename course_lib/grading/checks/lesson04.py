@@ -87,7 +87,21 @@ def check_response_accuracy(response_accuracy):
     one = _number(response_accuracy(perfect, torch.tensor([[IGNORE, 5, 6, 2]])))
     assert abs(one - 1.0) < 1e-6, (
         f"every guess is right in a second batch but your accuracy is {one}: check the shift.")
+    _check_label_zero(response_accuracy)
     _check_nothing_graded(response_accuracy)
+
+
+def _check_label_zero(response_accuracy) -> None:
+    """A graded label 0, guessed wrong: 0 is a token id like any other, not a mask."""
+    import torch
+
+    logits = torch.zeros(1, 4, 9)
+    logits[0, torch.arange(3), torch.tensor([5, 3, 2])] = 1.0  # guesses 5, 3 (not 0), 2
+    got = _number(response_accuracy(logits, torch.tensor([[IGNORE, 5, 0, 2]])))
+    assert abs(got - 2 / 3) < 1e-6, (
+        f"labels [[-100, 5, 0, 2]] grade 3 predictions and 2 are right, so the accuracy is "
+        f"0.6667, not {got:.4f}" + (": 0 is a real token id (graded like any other); a "
+        "position is graded when its label != -100." if abs(got - 1.0) < 1e-6 else "."))
 
 
 def _number(got) -> float:
@@ -254,6 +268,7 @@ def check_fine_tune(fine_tune):
         f"fine_tune should return what train() returns (a TrainResult), not "
         f"{type(result).__name__}.")
     _check_settings(history)
+    _check_not_cut(history)  # first: a filter that forgets the EOS looks like one for 18 tokens
     _check_arguments(history.examples_used, lengths)
     _check_rows(history, sum(n <= FIT_LENGTH for n in lengths[:N_RECORDS]), printed.getvalue())
     _check_learned(history)
@@ -289,13 +304,17 @@ def _check_arguments(used: int, lengths: list[int]) -> None:
             f"notebook's {NOTEBOOK_LENGTH}.")
 
 
-def _check_rows(history: RunHistory, n_fit: int, printed: str) -> None:
-    cut, used, total = history.examples_truncated, history.examples_used, N_RECORDS
+def _check_not_cut(history: RunHistory) -> None:
+    cut = history.examples_truncated
     assert cut == 0, (
         f"{cut} of the rows you trained on were cut at train's max_length: a cut row loses its "
         f"EOS (cut shorter, its answer too), so it teaches the model never to stop. Drop the "
-        f"rows that do not fit whole in max_length={FIT_LENGTH} tokens before training, and "
-        f"pass max_length=max_length to train.")
+        f"rows that do not fit whole in max_length={FIT_LENGTH} tokens (BOS and EOS count) "
+        f"before training, and pass max_length=max_length to train.")
+
+
+def _check_rows(history: RunHistory, n_fit: int, printed: str) -> None:
+    used, total = history.examples_used, N_RECORDS
     assert used <= n_fit, (
         f"you trained on {used} rows, but only {n_fit} of the {total} fit whole in "
         f"{FIT_LENGTH} tokens: drop the {total - n_fit} longer ones (count BOS and EOS too: "

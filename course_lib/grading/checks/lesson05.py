@@ -52,9 +52,10 @@ def check_tiny_cpu_config(tiny_cpu_config):
     assert not checkpointing, (
         "gradient checkpointing is on (TRL's default): it only makes a tiny model slower; turn "
         "it off with activation_checkpointing=False (or **checkpointing_off()).")
-    assert 1e-4 <= config.learning_rate <= 1e-2, (
-        f"learning_rate is {config.learning_rate:g}: TRL's default 2e-5 barely moves a tiny "
-        f"model; use about 1e-3.")
+    # 30 steps of the tiny model: 1e-3 reaches 68% held-out accuracy, 1e-4 only 5.5% (audit).
+    assert 3e-4 <= config.learning_rate <= 1e-2, (
+        f"learning_rate is {config.learning_rate:g}: a tiny model barely moves below about "
+        f"3e-4 in a short run (TRL's default is 2e-5); use about 1e-3.")
     assert config.report_to in ([], ["none"], "none", None), (
         f"report_to is {config.report_to!r} on a machine with {TRACKER} installed (Colab "
         f"has it): report_to='all' reports to every installed tracker; use report_to='none' "

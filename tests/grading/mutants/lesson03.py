@@ -350,3 +350,36 @@ def graded_counts__padding_counted(labels: torch.Tensor, prompt_lengths: list) -
     n = labels.shape[1] - 1
     prompt = sum(length - 1 for length in prompt_lengths)
     return {"prompt": prompt, "response": n * len(prompt_lengths) - prompt}
+
+
+# Round 2 of the audit: a label 0 taken for a mask, and int32 input_ids.
+@mutant("ex03_3", "graded labels found with > 0 (a label 0 taken for a mask)",
+        phrase="0 is a real token id")
+def nan_rows__positive_labels(labels: torch.Tensor) -> list:
+    return [i for i, n in enumerate((labels[:, 1:] > 0).sum(1).tolist()) if n == 0]
+
+
+@mutant("ex03_5", "graded labels found after clamping (a label 0 taken for a mask)",
+        phrase="0 is a real token id")
+def graded_counts__clamped(labels: torch.Tensor, prompt_lengths: list) -> dict:
+    graded = labels.clamp(min=0).bool()
+    graded[:, 0] = False
+    counts = {"prompt": 0, "response": 0}
+    for row, n in enumerate(prompt_lengths):
+        counts["prompt"] += int(graded[row, :n].sum())
+        counts["response"] += int(graded[row, n:].sum())
+    return counts
+
+
+@mutant("ex03_4", "input_ids as torch.int32", phrase="torch.long tensor, not torch.int32")
+def pad_by_position__int32_ids(examples: list, pad_token_id: int) -> dict:
+    longest = max(len(e["input_ids"]) for e in examples)
+    ids = torch.full((len(examples), longest), pad_token_id, dtype=torch.int32)
+    mask = torch.zeros(len(examples), longest, dtype=torch.long)
+    labels = torch.full((len(examples), longest), -100)
+    for i, e in enumerate(examples):
+        n = len(e["input_ids"])
+        ids[i, :n] = torch.tensor(e["input_ids"], dtype=torch.int32)
+        mask[i, :n] = 1
+        labels[i, :n] = torch.tensor(e["labels"])
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}

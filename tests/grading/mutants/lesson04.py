@@ -246,3 +246,21 @@ def fine_tune__loop_and_keywords(records: list[dict], max_length: int, seed: int
             kept.append(record)
     print(f"Dropping {len(records) - len(kept)} records longer than {max_length} tokens.")
     return train(model="tiny", data=kept, max_steps=40, seed=seed, max_length=max_length)
+
+
+@mutant("ex04_3", "the EOS left out of each row's length", phrase="(BOS and EOS count)")
+def fine_tune__eos_not_counted(records: list[dict], max_length: int, seed: int) -> TrainResult:
+    fits = [r for r in records
+            if len(build_example(r, tokenizer)["input_ids"]) - 1 <= max_length]
+    print(f"dropped {len(records) - len(fits)} records")
+    return train("tiny", fits, masking="response", max_length=max_length, max_steps=40,
+                 seed=seed, progress=False)
+
+
+@mutant("ex04_1", "graded positions found with > 0 (a label 0 taken for a mask)",
+        phrase="0 is a real token id")
+def response_accuracy__positive_labels(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    targets = labels[:, 1:]
+    graded = targets > 0
+    correct = (logits[:, :-1].argmax(-1) == targets) & graded
+    return (correct.sum() / graded.sum()).item()

@@ -216,3 +216,11 @@ def response_template_ids__numpy_ints(tokenizer) -> list[int]:
     enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     return list(np.array([i for i, (a, b) in zip(enc["input_ids"], enc["offset_mapping"])
                           if a < end and b > start]))
+
+
+@mutant("ex05_1", "learning rate 1e-4: ten times too small for a tiny model",
+        phrase="learning_rate is 0.0001")
+def tiny_cpu_config__learning_rate_1e4(output_dir: str, max_steps: int) -> SFTConfig:
+    return SFTConfig(output_dir=output_dir, max_steps=max_steps, completion_only_loss=True,
+                     use_cpu=True, bf16=False, **checkpointing_off(), learning_rate=1e-4,
+                     report_to="none")
