@@ -41,6 +41,11 @@ MATCH_CASES = [
      "every run of whitespace (newlines and tabs too) becomes one space, as split() does"),
     ("'4'", "4", True, QUOTES),
     ("Paris:", "Paris", True, QUOTES),
+    ("4.\n", "4", True, "do the steps in the task's order: collapse whitespace first, then "
+     "strip the ends, so '4.\\n' becomes '4'"),
+    ("4", "four", True, "normalise both answers the same way: a number word in the reference "
+     "becomes digits too"),
+    ("4 .", "4", True, "strip spaces too at the ends, with the marks, so '4 .' becomes '4'"),
 ]
 
 
@@ -65,6 +70,8 @@ def check_exact_match(exact_match):
 # (response, no marker in it?, what to say when wrong)
 ANYWHERE = "the marker comes after the answer: look anywhere in the text, not just at the start"
 ANY_CASE = "markers count whatever their case: compare in lower case"
+GLUED = ("a marker glued to other text counts, so look for it as text "
+         "(marker.lower() in text), not as a whole word")
 LEAK_CASES = [
     ("4", True, "a clean answer gives True (and a leak False, not the other way round)"),
     ("Paris", True, "a clean answer gives True"),
@@ -77,8 +84,8 @@ LEAK_CASES = [
     ("ASSISTANT: 4", False, ANY_CASE),
     ("4 ### Input: Hello", False, "check every marker of MARKERS, 'Input:' too, by looping over "
      "the list rather than typing your own"),
-    ("4 ###Response:5", False, "a marker glued to other text counts, so look for it as text "
-     "(marker.lower() in text), not as a whole word"),
+    ("4 ###Response:5", False, GLUED),
+    ("4Response: 5", False, GLUED),
 ]
 
 
@@ -124,20 +131,25 @@ def check_group_consistency(group_consistency):
     got = group_consistency({k: list(v) for k, v in GROUPS.items()}, _normalize)
     assert isinstance(got, dict) and set(got) == set(GROUPS), (
         f"group_consistency should return one share per group ({sorted(GROUPS)}), got {got!r}.")
+    if _near(got["France"], 2 / 3):  # 'Paris' and 'paris.' told apart: not normalised
+        raise AssertionError(f"France: {GROUPS['France']} gives 0.667, expected 1.000: compare "
+                             f"the answers after `normalize` ('Paris' and 'paris.' agree).")
     for group, want in WANT_SHARES.items():
         share = got[group]
         if _near(share, want):  # 0.667 for 2/3 counts: the task's own example is rounded
             continue
-        if group == "2+2" and _near(share, 1 / 3) or group == "France" and _near(share, 2 / 3):
-            raise AssertionError(f"{group}: {GROUPS[group]} gives {share:.3f}, expected "
-                                 f"{want:.3f}: compare the answers after `normalize` "
-                                 f"('four' and '4' agree).")
         if group == "cow" and _near(share, 0.25):
             raise AssertionError(f"cow: {GROUPS['cow']} gives {share:.3f}, expected 0.500: "
                                  f"compare with the group's *most common* answer ('moo'), "
                                  f"not with the first one.")
         raise AssertionError(f"{group}: the answers {GROUPS[group]} should give {want:.3f} "
-                             f"(share of answers equal to the most common one), not {share}.")
+                             f"(share of answers equal to the most common one), "
+                             f"not {_show(share)}.")
+
+
+def _show(share) -> str:
+    """A share as the learner would print it: 3 places for a number, else its repr."""
+    return f"{share:.3f}" if isinstance(share, numbers.Real) else repr(share)
 
 
 def _near(share, want: float) -> bool:
@@ -178,6 +190,15 @@ WRONG_IN_ITS_WORDS = [
     ("The answer is 12", "The answer is 21", 1),
     ("The capital of France is Lyon.", "The capital of France is Paris.", 1),
 ]
+# Short and long answers together: exact_match has the highest Kendall's tau (0.53, ROUGE-L's
+# 0.45), ROUGE-L the highest Spearman's rho (0.63, exact match's 0.56).
+MIXED = [
+    ("The cat slept.", "A cat sat on the mat the whole day.", 2),
+    ("The meeting is on Monday.", "The meeting was moved to Friday, at noon.", 2),
+    ("Paris", "Paris", 5),
+    ("Last year prices went up 5%.", "Last year prices went up five percent.", 5),
+    ("The answer is 12", "The answer is 21", 1),
+]
 SCALE = ("it has the highest scores, but BLEU and chrF are on a 0-100 scale. Compare how each "
          "metric *ranks* the cases with the human ratings (Spearman's rho), not the size of its "
          "scores")
@@ -187,6 +208,8 @@ PEARSON = ("its scores have the highest Pearson (straight-line) correlation with
            "but the task asks for Spearman's rank correlation, spearmanr(...).statistic")
 SIGN = ("its rho is negative (it ranks the cases the *opposite* way from people): take the "
         "highest rho, not the largest abs(rho)")
+KENDALL = ("its Kendall's tau is the highest, but the task asks for Spearman's rank "
+           "correlation, spearmanr(...).statistic, and by that 'rouge_l' agrees best")
 # (cases, the metric with the highest rho, what they are, {a wrong choice: why it is wrong})
 METRIC_CASES = [
     (SHORT_ANSWERS, "exact_match", "short answers", {"chrf": SCALE}),
@@ -194,6 +217,7 @@ METRIC_CASES = [
     (PARAPHRASES, "bleu", "a mix of paraphrases graded 1-5", {"rouge_l": PEARSON}),
     (WRONG_IN_ITS_WORDS, "rouge_l", "wrong answers in the reference's own words",
      {"bleu": SIGN, "chrf": SIGN}),
+    (MIXED, "rouge_l", "a mix of short and long answers", {"exact_match": KENDALL}),
 ]
 
 

@@ -255,3 +255,66 @@ def best_metric__nan_dropped(cases: list[tuple[str, str, float]]) -> str:
         if not math.isnan(rho):
             rhos.append((rho, name))
     return sorted(rhos)[-1][1]
+
+
+@mutant("ex06_1", "punctuation stripped before whitespace is collapsed",
+        phrase="in the task's order")
+def exact_match__steps_swapped(prediction: str, reference: str) -> bool:
+    def norm(text):
+        text = text.lower().strip(" .,!?;:\"'")
+        text = " ".join(text.split())
+        return NUMBER_WORDS.get(text, text)
+
+    return norm(prediction) == norm(reference)
+
+
+@mutant("ex06_1", "number words turned into digits in the prediction only",
+        phrase="both answers")
+def exact_match__number_words_one_side(prediction: str, reference: str) -> bool:
+    def norm(text):
+        return " ".join(text.lower().split()).strip(" .,!?;:\"'")
+
+    predicted = norm(prediction)
+    return NUMBER_WORDS.get(predicted, predicted) == norm(reference)
+
+
+@mutant("ex06_1", "spaces not in the set stripped at the ends", phrase="spaces too")
+def exact_match__space_not_stripped(prediction: str, reference: str) -> bool:
+    def norm(text):
+        text = " ".join(text.lower().split()).strip(".,!?;:\"'")
+        return NUMBER_WORDS.get(text, text)
+
+    return norm(prediction) == norm(reference)
+
+
+@mutant("ex06_2", "markers matched after a word boundary", phrase="glued to other text")
+def no_template_leak__word_boundary(response: str) -> bool:
+    import re
+
+    return not any(re.search(r"\b" + re.escape(marker), response, re.IGNORECASE)
+                   for marker in MARKERS)
+
+
+@mutant("ex06_3", "share of agreeing pairs", phrase="most common one")
+def group_consistency__pairs(answers_by_group: dict[str, list[str]],
+                             normalize) -> dict[str, float]:
+    from itertools import combinations
+
+    shares = {}
+    for group, answers in answers_by_group.items():
+        pairs = list(combinations([normalize(a) for a in answers], 2))
+        shares[group] = sum(a == b for a, b in pairs) / len(pairs) if pairs else 1.0
+    return shares
+
+
+@mutant("ex06_4", "Kendall's tau instead of Spearman's rho", phrase="Kendall")
+def best_metric__kendall(cases: list[tuple[str, str, float]]) -> str:
+    from scipy.stats import kendalltau
+
+    humans = [rating for _, _, rating in cases]
+    taus = {}
+    for name, metric in METRICS.items():
+        scores = [float(metric(p, r)) for p, r, _ in cases]
+        if len(set(scores)) > 1:
+            taus[name] = kendalltau(humans, scores).statistic
+    return max(taus, key=taus.get)
