@@ -45,6 +45,11 @@ def check_mix_templates(mix_templates):
     assert got == round(0.5 * 27), (
         f"share=0.5 of 27 records should give round(13.5) = {round(13.5)} text rows, got {got}: "
         f"use round(share * len(records)), not int(...).")
+    half = sum("text" in row for row in mix_templates(_records("course:train", 25), 0.5, 0))
+    assert half == 12, (
+        f"share=0.5 of 25 records should give round(12.5) = 12 text rows (round() takes a half "
+        f"to the even number), got {half}: use round(share * len(records)), not ceil or + 0.5.")
+    _check_equal_records(mix_templates, records)
     _check_rows(mixed, records)
     assert mix_templates(records, 0.5, 0) == mixed, "the same seed must give the same rows."
     other = [i for i, row in enumerate(mix_templates(records, 0.5, 1)) if "text" in row]
@@ -55,6 +60,16 @@ def check_mix_templates(mix_templates):
         "share=1 should write every row as text.")
     for share, seed in ((0.5, 0), (0.4, 3)):
         _check_as_stated(mix_templates(records, share, seed), records, share, seed)
+
+
+def _check_equal_records(mix_templates, records: list[dict]) -> None:
+    """Two equal records are two positions: both are chosen when share=1."""
+    twins = [records[0], records[1], dict(records[0]), records[2]]
+    got = [i for i, row in enumerate(mix_templates(twins, 1.0, 0)) if "text" in row]
+    assert got == [0, 1, 2, 3], (
+        f"with records 0 and 2 equal, share=1 should write rows [0, 1, 2, 3] as text, not {got}: "
+        f"choose positions with random.Random(seed).sample(range(len(records)), k), not the "
+        f"records themselves (records.index finds only the first copy).")
 
 
 def _check_rows(mixed: list[dict], records: list[dict]) -> None:
@@ -85,6 +100,13 @@ def _check_as_stated(mixed: list[dict], records: list[dict], share: float, seed:
     assert got == sorted(chosen), (
         f"{call} should write rows {sorted(chosen)} as text, the positions "
         f"random.Random({seed}).sample(range({len(records)}), {k}) returns, not rows {got}.")
+    from_one = chosen and all(
+        mixed[i].get("text") == format_text(records[i], TEMPLATE_NAMES[(n + 1) % 3])
+        for n, i in enumerate(chosen))
+    assert not from_one, (
+        f"{call}: the first position `sample` returns gets TEMPLATE_NAMES[0] = "
+        f"{TEMPLATE_NAMES[0]!r}, but yours gets TEMPLATE_NAMES[1]: n starts at 0 "
+        f"(enumerate(chosen), not enumerate(chosen, 1)).")
     for n, i in enumerate(chosen):
         template = TEMPLATE_NAMES[n % 3]
         assert set(mixed[i]) == {"text"}, (
@@ -113,6 +135,11 @@ COMPARE_CASES = [
      "spread: compare min and max, not mean and spread"),
     ([0.40, 0.50], [0.50, 0.60], True, "no difference",
      "ranges that touch (both reach 0.50) overlap"),
+    ([0.40, 0.45], [0.30, 0.60], True, "no difference",
+     "the baseline lies inside the variant's range, so the ranges overlap: check "
+     "min(variant) <= max(baseline) and min(baseline) <= max(variant)"),
+    ([0.50, 0.50], [0.90, 0.95], True, "better",
+     "the variant's lowest seed is above the baseline's highest"),
     ([0.50], [0.90], True, "need more seeds", "one seed has no spread to compare with"),
     ([0.50, 0.55], [0.90], True, "need more seeds", "one seed has no spread to compare with"),
 ]
@@ -132,6 +159,11 @@ COMPARE_CASES = [
 def check_compare_arms(compare_arms):
     for base, variant, higher, want, why in COMPARE_CASES:
         got = compare_arms(list(base), list(variant), higher)
+        if got == "need more seeds" and min(len(base), len(variant)) >= 2:
+            why = ("two seeds per arm are enough, and 'need more seeds' is only for an arm with "
+                   "fewer than 2 values" + (", so equal values count too"
+                                            if len(set(base)) < 2 or len(set(variant)) < 2
+                                            else ""))
         assert got == want, (
             f"compare_arms({base}, {variant}, higher_is_better={higher}) should be {want!r}, "
             f"not {got!r}: {why}.")
@@ -158,6 +190,16 @@ OPENING_CASES = [
     (["The answer is 4", "the  answer is 5", "The answer\nis 6"], 3, 0.5,
      {"the answer is": 1.0}, "use split() with no argument: any run of whitespace, a double "
      "space or a newline too, separates two words"),
+    (["a b c", "a b c", "x y z", "x y z", "q"], 3, 0.3, {"a b c": 0.4, "x y z": 0.4},
+     "both openings have 2 of 5 = 0.4 > 0.3: return every opening over the threshold, not only "
+     "the most common"),
+    (["Yes, it is.", "yes it is", "Yes! It is", "no"], 3, 0.5, {},
+     "with split(), punctuation stays part of its word, so 'yes, it is.', 'yes it is' and "
+     "'yes! it is' are three different openings"),
+    (["a b c", "a b c", "x"], 3, 0.5, {"a b c": 2 / 3},
+     "the share is 2 of 3 = 0.666..., as n / len(responses) gives it: do not round it"),
+    (["", "", "a b c"], 3, 0.5, {},
+     "blank responses have no opening but count in the total: 1 of 3 is not over 0.5"),
     ([], 3, 0.5, {}, "no responses, no opening (and no division by zero)"),
 ]
 
@@ -180,7 +222,7 @@ def check_repeated_openings(repeated_openings):
             f"repeated_openings should return a dict {{opening: share}}, not "
             f"{type(got).__name__}.")
         rounded = {k: round(v, 6) for k, v in got.items()}
-        assert rounded == want, (
+        assert rounded == {k: round(v, 6) for k, v in want.items()}, (
             f"repeated_openings({responses}, words={words}, threshold={threshold}) should be "
             f"{want}, not {got}: {why}.")
     fixed = [r["response"] for r in _records("course:variant_style_fixed")]

@@ -250,3 +250,137 @@ def repeated_openings__regex(responses: list[str], words: int = 3,
             opening = " ".join(found[:words])
             counts[opening] = counts.get(opening, 0) + 1
     return {o: n / len(responses) for o, n in counts.items() if n / len(responses) > threshold}
+
+
+@mutant("ex07_1", "math.ceil instead of round()", phrase="round(12.5) = 12")
+def mix_templates__ceil(records: list[dict], share: float, seed: int = 0) -> list[dict]:
+    import math
+
+    chosen = random.Random(seed).sample(range(len(records)), math.ceil(share * len(records)))
+    template_at = {i: TEMPLATE_NAMES[n % 3] for n, i in enumerate(chosen)}
+    return [{"text": format_text(record, template_at[i])} if i in template_at else record
+            for i, record in enumerate(records)]
+
+
+@mutant("ex07_1", "halves rounded up with int(x + 0.5)", phrase="round(12.5) = 12")
+def mix_templates__half_up(records: list[dict], share: float, seed: int = 0) -> list[dict]:
+    chosen = random.Random(seed).sample(range(len(records)), int(share * len(records) + 0.5))
+    template_at = {i: TEMPLATE_NAMES[n % 3] for n, i in enumerate(chosen)}
+    return [{"text": format_text(record, template_at[i])} if i in template_at else record
+            for i, record in enumerate(records)]
+
+
+@mutant("ex07_1", "records sampled, then found with records.index",
+        phrase="sample(range(len(records)), k)")
+def mix_templates__records_index(records: list[dict], share: float,
+                                 seed: int = 0) -> list[dict]:
+    picked = random.Random(seed).sample(records, round(share * len(records)))
+    template_at = {records.index(r): TEMPLATE_NAMES[n % 3] for n, r in enumerate(picked)}
+    return [{"text": format_text(record, template_at[i])} if i in template_at else record
+            for i, record in enumerate(records)]
+
+
+@mutant("ex07_1", "templates counted from n=1", phrase="n starts at 0")
+def mix_templates__from_one(records: list[dict], share: float, seed: int = 0) -> list[dict]:
+    chosen = random.Random(seed).sample(range(len(records)), round(share * len(records)))
+    template_at = {i: TEMPLATE_NAMES[n % 3] for n, i in enumerate(chosen, 1)}
+    return [{"text": format_text(record, template_at[i])} if i in template_at else record
+            for i, record in enumerate(records)]
+
+
+@mutant("ex07_2", "overlap judged by the variant's ends only",
+        phrase="the baseline lies inside the variant's range")
+def compare_arms__variant_ends(baseline: list[float], variant: list[float],
+                               higher_is_better: bool = True) -> str:
+    if len(baseline) < 2 or len(variant) < 2:
+        return "need more seeds"
+    low, high = min(baseline), max(baseline)
+    if low <= min(variant) <= high or low <= max(variant) <= high:
+        return "no difference"
+    higher = min(variant) > max(baseline)
+    return "better" if higher == higher_is_better else "worse"
+
+
+@mutant("ex07_2", "distinct values counted as seeds", phrase="equal values count too")
+def compare_arms__distinct(baseline: list[float], variant: list[float],
+                           higher_is_better: bool = True) -> str:
+    if len(set(baseline)) < 2 or len(set(variant)) < 2:
+        return "need more seeds"
+    if min(variant) <= max(baseline) and min(baseline) <= max(variant):
+        return "no difference"
+    higher = min(variant) > max(baseline)
+    return "better" if higher == higher_is_better else "worse"
+
+
+@mutant("ex07_2", "three seeds required", phrase="only for an arm with fewer than 2 values")
+def compare_arms__three_seeds(baseline: list[float], variant: list[float],
+                              higher_is_better: bool = True) -> str:
+    if len(baseline) < 3 or len(variant) < 3:
+        return "need more seeds"
+    if min(variant) <= max(baseline) and min(baseline) <= max(variant):
+        return "no difference"
+    higher = min(variant) > max(baseline)
+    return "better" if higher == higher_is_better else "worse"
+
+
+@mutant("ex07_3", "the most common opening only", phrase="not only the most common")
+def repeated_openings__most_common(responses: list[str], words: int = 3,
+                                   threshold: float = 0.5) -> dict[str, float]:
+    from collections import Counter
+
+    openings = Counter(" ".join(w[:words]) for w in (r.lower().split() for r in responses)
+                       if len(w) >= words)
+    if not openings:
+        return {}
+    opening, n = openings.most_common(1)[0]
+    return {opening: n / len(responses)} if n / len(responses) > threshold else {}
+
+
+@mutant("ex07_3", "words found with \\w+ (punctuation dropped)", phrase="punctuation stays")
+def repeated_openings__word_regex(responses: list[str], words: int = 3,
+                                  threshold: float = 0.5) -> dict[str, float]:
+    import re
+    from collections import Counter
+
+    openings = Counter()
+    for response in responses:
+        w = re.findall(r"\w+", response.lower())
+        if len(w) >= words:
+            openings[" ".join(w[:words])] += 1
+    return {o: n / len(responses) for o, n in openings.items() if n / len(responses) > threshold}
+
+
+@mutant("ex07_3", "punctuation stripped from the words", phrase="punctuation stays")
+def repeated_openings__punctuation_stripped(responses: list[str], words: int = 3,
+                                            threshold: float = 0.5) -> dict[str, float]:
+    import string
+    from collections import Counter
+
+    openings = Counter()
+    for response in responses:
+        w = [word.strip(string.punctuation) for word in response.lower().split()]
+        if len(w) >= words:
+            openings[" ".join(w[:words])] += 1
+    return {o: n / len(responses) for o, n in openings.items() if n / len(responses) > threshold}
+
+
+@mutant("ex07_3", "shares rounded to 2 places", phrase="do not round it")
+def repeated_openings__rounded(responses: list[str], words: int = 3,
+                               threshold: float = 0.5) -> dict[str, float]:
+    from collections import Counter
+
+    openings = Counter(" ".join(w[:words]) for w in (r.lower().split() for r in responses)
+                       if len(w) >= words)
+    return {o: round(n / len(responses), 2) for o, n in openings.items()
+            if n / len(responses) > threshold}
+
+
+@mutant("ex07_3", "blank responses left out of the total", phrase="blank responses")
+def repeated_openings__blanks_dropped(responses: list[str], words: int = 3,
+                                      threshold: float = 0.5) -> dict[str, float]:
+    from collections import Counter
+
+    responses = [r for r in responses if r.strip()]
+    openings = Counter(" ".join(w[:words]) for w in (r.lower().split() for r in responses)
+                       if len(w) >= words)
+    return {o: n / len(responses) for o, n in openings.items() if n / len(responses) > threshold}
