@@ -104,6 +104,7 @@ SETTINGS_CASES = [  # (preset, budget_gb, global_batch, max_length, lora, dtype:
     ("smollm2-135m", 15.0, 8, 8192, False, "float16"),
     ("qwen2.5-0.5b", 1.0, 8, 512, False, "float16"),
     ("smollm2-135m", 15.0, 24, 1024, True, "float16"),  # 8 fits, 12 does not; halving finds 6
+    ("smollm2-135m", 25.0, 24, 1024, False, "float16"),  # 12 fits, 24 does not; doubling finds 8
 ]
 
 
@@ -140,32 +141,55 @@ def _describe(case, got, want) -> str:
                 f"before giving up.")
     if not isinstance(got, dict) or set(got) != set(want):
         return f"{where}: return a dict with the keys {sorted(want)}, not {got!r}."
-    # deferred: torch and transformers stay out of the grader's start (it imports every check)
-    import torch
-
-    from course_lib.loading import preset_config
-
-    config = preset_config(preset)
-    if want != settings_by_the_rule(config, budget, global_batch, length, False,
-                                    torch.float32) == got:
-        return (f"{where}: you chose {got}, what a full fine-tune in fp32 would need; pass "
-                f"lora and dtype to estimate_memory, which then gives {want}.")
+    halves = {global_batch >> k for k in range(global_batch.bit_length())}  # 24, 12, 6, 3, 1
+    if got["batch_size"] in halves and want["batch_size"] not in halves:
+        sizes = ", ".join(str(b) for b in range(global_batch, 0, -1) if global_batch % b == 0)
+        return (f"{where}: batch {want['batch_size']} fits too; try every per-device batch "
+                f"that divides {global_batch} ({sizes}), not only halves of it.")
+    powers = {1 << k for k in range(global_batch.bit_length())}  # 1, 2, 4, 8, 16
+    if got["batch_size"] in powers and want["batch_size"] not in powers:
+        sizes = ", ".join(str(b) for b in range(global_batch, 0, -1) if global_batch % b == 0)
+        return (f"{where}: batch {want['batch_size']} fits too; try every per-device batch "
+                f"that divides {global_batch} ({sizes}), not only powers of two.")
+    dropped = _argument_dropped(case, got, want)
+    if dropped:
+        return dropped
     if got["batch_size"] * got["accumulation"] != global_batch:
         return (f"{where}: accumulation x batch_size must equal global_batch "
                 f"({got['accumulation']} x {got['batch_size']} != {global_batch}).")
     if got["gradient_checkpointing"] and not want["gradient_checkpointing"]:
         return (f"{where}: {want} fits without checkpointing; use gradient checkpointing "
                 f"only when no batch fits without it (it costs a third more compute).")
-    halves = {global_batch >> k for k in range(global_batch.bit_length())}  # 24, 12, 6, 3, 1
-    if got["batch_size"] in halves and want["batch_size"] not in halves:
-        sizes = ", ".join(str(b) for b in range(global_batch, 0, -1) if global_batch % b == 0)
-        return (f"{where}: batch {want['batch_size']} fits too; try every per-device batch "
-                f"that divides {global_batch} ({sizes}), not only halves of it.")
     if got["batch_size"] < want["batch_size"]:
         return (f"{where}: batch {want['batch_size']} fits too; choose the largest per-device "
                 f"batch that fits (fewer accumulation steps, a busier GPU).")
-    return (f"{where}: you chose {got}, but estimate_memory says it does not fit; pass lora "
-            f"and dtype to estimate_memory, and expected {want}.")
+    return (f"{where}: you chose {got}, which does not fit: decide with estimate_memory(...)"
+            f".fits(budget_gb) (1 GB = 10^9 bytes), which gives {want}.")
+
+
+def _argument_dropped(case, got, want) -> str | None:
+    """What to say if `got` is the rule's answer with lora or dtype left at its default."""
+    # deferred: torch and transformers stay out of the grader's start (it imports every check)
+    import torch
+
+    from course_lib.loading import preset_config
+
+    preset, budget, global_batch, length, lora, dtype = case
+    config, where = preset_config(preset), _where(case)
+    if lora:  # a full fine-tune, in the given dtype or in fp32 (estimate_memory's default)
+        in_dtype, in_fp32 = (settings_by_the_rule(config, budget, global_batch, length, False,
+                                                  d) == got
+                             for d in (getattr(torch, dtype), torch.float32))
+        if in_dtype or in_fp32:
+            kind = "a full fine-tune (lora=False)" + ("" if in_dtype else " in fp32")
+            what = "lora and dtype" if in_fp32 else "lora=lora"
+            return (f"{where}: you chose {got}, what {kind} would need; pass {what} to "
+                    f"estimate_memory, which then gives {want}.")
+    if settings_by_the_rule(config, budget, global_batch, length, lora, torch.float32) == got:
+        return (f"{where}: you chose {got}, what the same fine-tune in fp32 (estimate_memory's "
+                f"default) would need; pass dtype=dtype to estimate_memory, which then gives "
+                f"{want}.")
+    return None
 
 
 WHOLE = "a whole number (an int, as global_batch // batch_size gives)"

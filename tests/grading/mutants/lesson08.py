@@ -175,3 +175,62 @@ def choose_settings__divisors(config, budget_gb: float, global_batch: int, max_l
             return {"batch_size": batch, "accumulation": global_batch // batch,
                     "gradient_checkpointing": checkpointing}
     return None
+
+
+@mutant("ex08_2", "powers of two upward, the last that fits", phrase="not only powers of two")
+def choose_settings__powers_of_two(config, budget_gb: float, global_batch: int,
+                                   max_length: int, lora: bool, dtype) -> dict | None:
+    for checkpointing in (False, True):
+        best, batch = None, 1
+        while batch <= global_batch:
+            if global_batch % batch == 0 and estimate_memory(
+                    config, batch, max_length, lora=lora, dtype=dtype,
+                    gradient_checkpointing=checkpointing).fits(budget_gb):
+                best = batch
+            batch *= 2
+        if best:
+            return {"batch_size": best, "accumulation": global_batch // best,
+                    "gradient_checkpointing": checkpointing}
+    return None
+
+
+@mutant("ex08_2", "dtype not passed to estimate_memory", phrase="pass dtype=dtype")
+def choose_settings__dtype_dropped(config, budget_gb: float, global_batch: int,
+                                   max_length: int, lora: bool, dtype) -> dict | None:
+    sizes = [b for b in range(global_batch, 0, -1) if global_batch % b == 0]
+    for checkpointing in (False, True):
+        for batch in sizes:
+            estimate = estimate_memory(config, batch, max_length, lora=lora,
+                                       gradient_checkpointing=checkpointing)
+            if estimate.fits(budget_gb):
+                return {"batch_size": batch, "accumulation": global_batch // batch,
+                        "gradient_checkpointing": checkpointing}
+    return None
+
+
+@mutant("ex08_2", "lora not passed to estimate_memory", phrase="a full fine-tune (lora=False)")
+def choose_settings__lora_dropped(config, budget_gb: float, global_batch: int,
+                                  max_length: int, lora: bool, dtype) -> dict | None:
+    sizes = [b for b in range(global_batch, 0, -1) if global_batch % b == 0]
+    for checkpointing in (False, True):
+        for batch in sizes:
+            estimate = estimate_memory(config, batch, max_length, dtype=dtype,
+                                       gradient_checkpointing=checkpointing)
+            if estimate.fits(budget_gb):
+                return {"batch_size": batch, "accumulation": global_batch // batch,
+                        "gradient_checkpointing": checkpointing}
+    return None
+
+
+@mutant("ex08_2", "total compared with GiB, not .fits()", phrase="1 GB = 10^9 bytes")
+def choose_settings__gib(config, budget_gb: float, global_batch: int, max_length: int,
+                         lora: bool, dtype) -> dict | None:
+    sizes = [b for b in range(global_batch, 0, -1) if global_batch % b == 0]
+    for checkpointing in (False, True):
+        for batch in sizes:
+            estimate = estimate_memory(config, batch, max_length, lora=lora, dtype=dtype,
+                                       gradient_checkpointing=checkpointing)
+            if estimate.total < budget_gb * 1024**3:
+                return {"batch_size": batch, "accumulation": global_batch // batch,
+                        "gradient_checkpointing": checkpointing}
+    return None
