@@ -11,6 +11,7 @@ TWO_PART = {"instruction": "What is 2+2?", "response": "4"}
 THREE_PART = {"instruction": "Translate this to Spanish", "input": "Hello world",
               "response": "Hola mundo"}
 EMPTY_INPUT = {"instruction": "What is 5+3?", "input": "", "response": "8"}
+NONE_INPUT = {"instruction": "Say hi", "input": None, "response": "hi"}  # as ex02_2: None is ''
 
 
 def _first_difference(got: str, want: str) -> str:
@@ -27,12 +28,12 @@ def _first_difference(got: str, want: str) -> str:
         "A two-part record gives '### Instruction: <instruction> ### Response: <response>'.",
         "A record with a non-empty 'input' puts ' ### Input: <input>' between the two parts.",
         "Use record.get('input') so a record without an 'input' key works too; an empty "
-        "string counts as no input.",
+        "string or None counts as no input.",
     ],
 )
 def check_format_record(format_record):
     for name, record in [("two-part", TWO_PART), ("three-part", THREE_PART),
-                         ("empty-input", EMPTY_INPUT)]:
+                         ("empty-input", EMPTY_INPUT), ("None-input", NONE_INPUT)]:
         got = format_record(dict(record))
         want = format_text(record, ONE_LINE)
         assert isinstance(got, str), (
@@ -65,6 +66,8 @@ DOLLY_ROW = {"instruction": "Who wrote it?", "context": "Hamlet was written by S
 DOLLY_NO_CONTEXT = {"instruction": "Name a colour.", "context": "", "response": "red",
                     "category": "brainstorming"}
 ALPACA_NONE_INPUT = {"instruction": "Say hi", "input": None, "output": "hi"}
+DOLLY_WITHOUT_CONTEXT = {"instruction": "Name a colour.", "response": "red",
+                         "category": "brainstorming"}
 DOLLY_NONE_CONTEXT = {"instruction": "Name a colour.", "context": None, "response": "red",
                       "category": "brainstorming"}
 
@@ -82,7 +85,20 @@ NORMALIZE_CASES = [  # (what the row is, the row, what normalize returns)
      {"instruction": "Say hi", "input": "", "response": "hi"}),
     ("a Dolly row whose context is None", DOLLY_NONE_CONTEXT,
      {"instruction": "Name a colour.", "input": "", "response": "red"}),
+    ("a Dolly row without 'context'", DOLLY_WITHOUT_CONTEXT,
+     {"instruction": "Name a colour.", "input": "", "response": "red"}),
 ]
+
+
+def _normalized(normalize, name: str, row: dict):
+    """normalize(row), with a KeyError told as a schema told apart by the wrong key."""
+    try:
+        return normalize(dict(row))
+    except KeyError as error:
+        raise AssertionError(
+            f"for {name} {row} normalize raised KeyError {error}: tell the schemas apart by a "
+            f"key every row of one has ('output' only exists in Alpaca), since 'input' and "
+            f"'context' may be missing.") from None
 
 
 @exercise(
@@ -97,13 +113,13 @@ NORMALIZE_CASES = [  # (what the row is, the row, what normalize returns)
 )
 def check_normalize(normalize):
     for name, row, want in NORMALIZE_CASES:
-        got = normalize(dict(row))
+        got = _normalized(normalize, name, row)
         assert isinstance(got, dict), (
             f"normalize should return a dict, but returned {type(got).__name__} for {name}.")
         assert set(got) == set(want), (
             f"for {name} you returned the keys {sorted(got)}; return exactly "
             f"['input', 'instruction', 'response'] so every schema looks the same afterwards.")
-        source = "context" if "context" in row else "input"
+        source = "input" if "output" in row else "context"
         for key in ("instruction", "input", "response"):
             if got[key] == want[key]:
                 continue
@@ -148,7 +164,12 @@ QUALITY_CASES = [
     {"instruction": "Say it loudly please", "input": "", "response": "No no NO no nO"},
     {"instruction": "Name a primary colour", "input": "",
      "response": "Named colours: red."},                            # 'named' is not 'name'
+    {"instruction": "do  it", "input": "", "response": "done"},    # vague: 2 words, 2 spaces
+    {"instruction": "Say yes four times", "input": "", "response": "yes\nyes\nyes\nyes"},
+    {"instruction": "Hello there, how are you?", "input": "", "response": "Hello"},  # continues
+    {"instruction": "What is 9+1?", "input": "", "response": "What\nis 9+2?"},     # continues
 ]
+EMPTY_INSTRUCTION = [{"instruction": "", "input": "", "response": "4"}]  # vague: no words
 
 
 def _quality_reasons(record) -> list[str]:
@@ -159,12 +180,13 @@ def _quality_reasons(record) -> list[str]:
         reasons.append("its response is empty (only spaces count as empty too: use .strip())")
     if len(instruction.split()) < 3:
         reasons.append("its instruction has fewer than 3 words (count words with .split(), "
-                       "not characters)")
+                       "not characters or split(' '))")
     words = response.lower().split()
     if len(words) >= 4 and len(set(words)) < len(words) / 2:
         reasons.append(f"its response repeats itself: {len(words)} words, {len(set(words))} "
                        f"different in lower case (the rule: at least 4 words and fewer than half "
-                       f"of them different, {len(set(words))} < {len(words) / 2:g})")
+                       f"of them different, {len(set(words))} < {len(words) / 2:g}"
+                       f"{'; .split() splits at newlines too' if chr(10) in response else ''})")
     first = instruction.lower().split()[:1]
     if words and first and words[0] == first[0]:
         reasons.append("its response starts with the instruction's first word (compare in "
@@ -186,8 +208,13 @@ def _why_not_poor(record) -> str:
     if words and first and words[0] != first[0] and words[0].startswith(first[0]):
         return (f"its response's first word is {words[0]!r}, not the instruction's first word "
                 f"{first[0]!r} (compare whole words, not a prefix)")
-    return ("rules only see form: a wrong answer such as 3+4 -> 8 needs a person or a checker "
-            "to catch it")
+    if record["instruction"] == "What is 3+4?":
+        return ("rules only see form: a wrong answer such as 3+4 -> 8 needs a person or a "
+                "checker to catch it")
+    return (f"its response is not empty, its instruction has {len(record['instruction'].split())} "
+            f"words, its response does not repeat itself and its first word "
+            f"{words[0] if words else ''!r} is not the instruction's first word "
+            f"{first[0] if first else ''!r}")
 
 
 def _indices(got) -> list[int]:
@@ -210,7 +237,8 @@ def _indices(got) -> list[int]:
         "Words: text.split(). Empty: response.strip() == ''. Repetition: words = "
         "response.lower().split(); len(words) >= 4 and len(set(words)) < len(words) / 2.",
         "Continuing: the first word of response.lower() equals the first word of "
-        "instruction.lower(). Guard against an empty response before taking its first word.",
+        "instruction.lower(). Guard against an empty response or instruction before taking "
+        "its first word.",
     ],
 )
 def check_find_poor_quality(find_poor_quality):
@@ -231,3 +259,17 @@ def check_find_poor_quality(find_poor_quality):
                              f"flagged it: {_why_not_poor(records[i])}.")
     assert got == sorted(set(got)), (
         f"return each index once, in increasing order: {want}, not {got}.")
+    _check_empty_instruction(find_poor_quality)
+
+
+def _check_empty_instruction(find_poor_quality) -> None:
+    """An empty instruction breaks rule 2 (no words), and has no first word for rule 4."""
+    try:
+        got = _indices(find_poor_quality([dict(r) for r in EMPTY_INSTRUCTION]))
+    except IndexError:
+        raise AssertionError(
+            f"find_poor_quality({EMPTY_INSTRUCTION}) raised IndexError: an empty instruction has "
+            f"no first word, so guard it as you do the response's "
+            f"(instruction.lower().split()[:1]).") from None
+    assert got == [0], (f"find_poor_quality({EMPTY_INSTRUCTION}) should be [0], not {got}: "
+                        f"an empty instruction has fewer than 3 words (none).")

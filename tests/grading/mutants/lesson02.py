@@ -218,3 +218,101 @@ def find_poor_quality__numpy_indices(records: list) -> list:
                 or (response[0] == instruction[0] if instruction else False))
 
     return list(np.flatnonzero([poor(r) for r in records]))
+
+
+@mutant("ex02_1", "an input of None written out", phrase="has no input")
+def format_record__none_written(record: dict) -> str:
+    text = f"### Instruction: {record['instruction']}"
+    if record.get("input", "") != "":
+        text += f" ### Input: {record['input']}"
+    return text + f" ### Response: {record['response']}"
+
+
+@mutant("ex02_2", "schema told apart by the 'context' key", phrase="'output' only exists")
+def normalize__schema_by_context(record: dict) -> dict:
+    if "context" in record:
+        return {"instruction": record["instruction"], "input": record["context"] or "",
+                "response": record["response"]}
+    return {"instruction": record["instruction"], "input": record.get("input") or "",
+            "response": record["output"]}
+
+
+@mutant("ex02_3", "instruction words counted with split(' ')", phrase="count words with .split()")
+def find_poor_quality__instruction_split_on_space(records: list) -> list:
+    poor = []
+    for i, record in enumerate(records):
+        instruction, response = record["instruction"], record["response"]
+        words = response.lower().split()
+        empty = not response.strip()
+        vague = len(instruction.split(" ")) < 3
+        repeats = len(words) >= 4 and len(set(words)) < len(words) / 2
+        first = instruction.lower().split()[:1]
+        continues = bool(words) and bool(first) and words[0] == first[0]
+        if empty or vague or repeats or continues:
+            poor.append(i)
+    return poor
+
+
+@mutant("ex02_3", "response words counted with split(' ')", phrase="at newlines too")
+def find_poor_quality__response_split_on_space(records: list) -> list:
+    poor = []
+    for i, record in enumerate(records):
+        instruction, response = record["instruction"], record["response"]
+        words = response.lower().split(" ")
+        empty = not response.strip()
+        vague = len(instruction.split()) < 3
+        repeats = len(words) >= 4 and len(set(words)) < len(words) / 2
+        first = instruction.lower().split()[:1]
+        continues = bool(response.strip()) and bool(first) and words[0] == first[0]
+        if empty or vague or repeats or continues:
+            poor.append(i)
+    return poor
+
+
+@mutant("ex02_3", "continuation: response starts with the first word and a space",
+        phrase="continues instead of answering")
+def find_poor_quality__continues_with_space(records: list) -> list:
+    poor = []
+    for i, record in enumerate(records):
+        instruction, response = record["instruction"], record["response"]
+        words = response.lower().split()
+        empty = not response.strip()
+        vague = len(instruction.split()) < 3
+        repeats = len(words) >= 4 and len(set(words)) < len(words) / 2
+        first = instruction.lower().split()[:1]
+        continues = bool(first) and response.lower().startswith(first[0] + " ")
+        if empty or vague or repeats or continues:
+            poor.append(i)
+    return poor
+
+
+@mutant("ex02_3", "first word of an empty instruction taken unguarded",
+        phrase="an empty instruction has no first word")
+def find_poor_quality__empty_instruction_unguarded(records: list) -> list:
+    poor = []
+    for i, record in enumerate(records):
+        instruction, response = record["instruction"], record["response"]
+        words = response.lower().split()
+        empty = not response.strip()
+        vague = len(instruction.split()) < 3
+        repeats = len(words) >= 4 and len(set(words)) < len(words) / 2
+        continues = bool(words) and words[0] == instruction.lower().split()[0]
+        if empty or vague or repeats or continues:
+            poor.append(i)
+    return poor
+
+
+@mutant("ex02_3", "continuation: response starts with any word of the instruction",
+        phrase="is not the instruction's first word")
+def find_poor_quality__continues_with_any_word(records: list) -> list:
+    poor = []
+    for i, record in enumerate(records):
+        instruction, response = record["instruction"], record["response"]
+        words = response.lower().split()
+        empty = not response.strip()
+        vague = len(instruction.split()) < 3
+        repeats = len(words) >= 4 and len(set(words)) < len(words) / 2
+        continues = bool(words) and words[0] in instruction.lower().split()
+        if empty or vague or repeats or continues:
+            poor.append(i)
+    return poor
