@@ -55,6 +55,19 @@ def check_top_next_tokens(top_next_tokens):
                 abs(a - b) < 1e-4 for a, b in zip(got_p, [p for _, p in want], strict=True)):
             continue
         _diagnose_top(got, want, logits, tokenizer, k)
+    _check_eos_on_top(top_next_tokens, tokenizer, logits)
+
+
+def _check_eos_on_top(top_next_tokens, tokenizer, logits) -> None:
+    """The EOS token as the likeliest next token: it is decoded as its text, '</s>', too."""
+    logits = logits.clone()
+    logits[0, -1, tokenizer.eos_token_id] = logits[0, -1].max() + 5
+    tokens = [t for t, _ in _pairs(top_next_tokens(logits, tokenizer, 2), 2)]
+    eos = tokenizer.decode([tokenizer.eos_token_id])
+    assert tokens[0] == eos, (
+        f"when the EOS token is the most likely, its entry should be {eos!r}, as "
+        f"tokenizer.decode([token_id]) gives it, not {tokens[0]!r} (leave out "
+        f"skip_special_tokens=True).")
 
 
 def _diagnose_top(got, want, logits, tokenizer, k) -> None:
@@ -122,13 +135,26 @@ class _ScriptedModel:
         if ids.dim() == 1:
             ids = ids.unsqueeze(0)
         batch, length = ids.shape
+        past = kwargs.get("past_key_values")  # a cache: positions start after the ids seen
+        seen = past.get_seq_length() if isinstance(past, _SeenIds) else 0
         logits = torch.full((batch, length, self.vocab), -10.0)
         for t in range(length):
-            nxt = self.eos if t + 1 >= self.stop_at_length else (int(ids[0, t]) + 1) % self.vocab
-            if nxt == self.eos and t + 1 < self.stop_at_length:
+            at = seen + t + 1  # how many ids the model has seen at this position
+            nxt = self.eos if at >= self.stop_at_length else (int(ids[0, t]) + 1) % self.vocab
+            if nxt == self.eos and at < self.stop_at_length:
                 nxt = (nxt + 1) % self.vocab
             logits[:, t, nxt] = 10.0
-        return SimpleNamespace(logits=logits)
+        return SimpleNamespace(logits=logits, past_key_values=_SeenIds(seen + length))
+
+
+class _SeenIds:
+    """The scripted model's KV cache: only how many ids it has seen."""
+
+    def __init__(self, length: int):
+        self.length = length
+
+    def get_seq_length(self, layer_idx: int = 0) -> int:
+        return self.length
 
 
 def _ids(value) -> list[int]:
@@ -203,16 +229,27 @@ def _check_like_generate(greedy_continue, model, tokenizer, prompt: str, n: int)
     assert len(got) == len(want), (
         f"{case} generate makes {len(want)} new tokens, you made {len(got)}: loop exactly "
         f"n_tokens times (stopping early only after an EOS).")
+    _check_bos(got, model, tokenizer, prompt, case)
+    i = next(j for j, (a, b) in enumerate(zip(got, want, strict=True)) if a != b)
+    raise AssertionError(
+        f"{case} new token {i} should be {want[i]} ({tokenizer.decode([want[i]])!r}), but you "
+        f"chose {got[i]} (generate gives {want}, you gave {got}): feed the whole ids so far, "
+        f"tokenizer(prompt)'s then each new one, and take the argmax at the *last* position, "
+        f"logits[0, -1].")
+
+
+def _check_bos(got: list[int], model, tokenizer, prompt: str, case: str) -> None:
+    """Name a prompt tokenized without its BOS token, or with two."""
     bare = tokenizer(prompt, add_special_tokens=False, return_tensors="pt")["input_ids"]
-    if got == _greedy(model, tokenizer, bare, n):
+    if got == _greedy(model, tokenizer, bare, len(got)):
         raise AssertionError(f"{case} your tokens differ from generate's: tokenize with "
                              f"tokenizer(prompt) so the BOS token comes first, as in "
                              f"training.")
-    i = next(j for j, (a, b) in enumerate(zip(got, want, strict=True)) if a != b)
-    raise AssertionError(
-        f"{case} new token {i} should be {want[i]} ({tokenizer.decode([want[i]])!r}), the "
-        f"argmax of the logits at the *last* position, but you chose {got[i]}. "
-        f"model.generate(do_sample=False) gives {want}; you gave {got}.")
+    double = tokenizer(tokenizer.bos_token + prompt, return_tensors="pt")["input_ids"]
+    if double[0, :2].tolist() == [tokenizer.bos_token_id] * 2 and \
+            got == _greedy(model, tokenizer, double, len(got)):
+        raise AssertionError(f"{case} your ids start with two BOS tokens: tokenizer(prompt) "
+                             f"already puts one in front, so don't add bos_token yourself.")
 
 
 def _check_stops_after_eos(greedy_continue, tokenizer) -> None:

@@ -115,3 +115,55 @@ def greedy_continue__while_loop(model, tokenizer, prompt: str, n_tokens: int) ->
             if nxt.item() == tokenizer.eos_token_id:
                 break
     return ids[0, start:]
+
+
+@mutant("ex01_1", "special tokens skipped when decoding", phrase="skip_special_tokens")
+def top_next_tokens__special_tokens_skipped(logits: torch.Tensor, tokenizer, k: int) -> list:
+    probs = torch.softmax(logits[0, -1], dim=-1)
+    top = probs.topk(k)
+    pairs = zip(top.indices.tolist(), top.values.tolist())
+    return [(tokenizer.decode([i], skip_special_tokens=True), p) for i, p in pairs]
+
+
+@mutant("ex01_2", "BOS added twice", phrase="two BOS tokens")
+def greedy_continue__double_bos(model, tokenizer, prompt: str, n_tokens: int) -> list:
+    ids = tokenizer(tokenizer.bos_token + prompt, return_tensors="pt")["input_ids"]
+    new = []
+    with torch.no_grad():
+        for _ in range(n_tokens):
+            next_id = model(input_ids=ids).logits[0, -1].argmax()
+            new.append(int(next_id))
+            ids = torch.cat([ids, next_id.view(1, 1)], dim=1)
+            if next_id == tokenizer.eos_token_id:
+                break
+    return new
+
+
+@mutant("ex01_2", "only the last token fed, no cache", phrase="feed the whole")
+def greedy_continue__last_token_only(model, tokenizer, prompt: str, n_tokens: int) -> list:
+    ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
+    new = []
+    with torch.no_grad():
+        for _ in range(n_tokens):
+            next_id = model(input_ids=ids).logits[0, -1].argmax()
+            new.append(int(next_id))
+            ids = next_id.view(1, 1)
+            if next_id == tokenizer.eos_token_id:
+                break
+    return new
+
+
+@right("ex01_2", "a KV cache: the prompt once, then one new token a step")
+def greedy_continue__kv_cache(model, tokenizer, prompt: str, n_tokens: int) -> list:
+    step = tokenizer(prompt, return_tensors="pt")["input_ids"]
+    new, past = [], None
+    with torch.no_grad():
+        for _ in range(n_tokens):
+            out = model(input_ids=step, past_key_values=past, use_cache=True)
+            past = out.past_key_values
+            next_id = out.logits[0, -1].argmax()
+            new.append(int(next_id))
+            step = next_id.view(1, 1)
+            if next_id == tokenizer.eos_token_id:
+                break
+    return new
