@@ -33,9 +33,9 @@ For authors, adding an exercise takes three steps:
    exercise's signature, decorated with `@mutant("ex04_1", what, phrase=...)`; the tests prove
    the check fails it with that phrase. A right answer written another way than the solution
    (another loop, NumPy, a tuple) goes there too, as `@right("ex04_1", what)`: it must
-   pass. Then run `course make-exercises` (it strips the solution and adds the hints as a
-   collapsed markdown cell) and commit solutions/ and exercises/; `make test` fails while
-   exercises/ is out of date.
+   pass (every exercise has one). Then run `course make-exercises` (it strips the solution
+   and adds the hints as a collapsed markdown cell) and commit solutions/ and exercises/;
+   `make test` fails while exercises/ is out of date.
 
 Modules: registry (ids, hints, checks), notebook (read cells), make_exercises (solutions ->
 exercises), evaluate (run checks, name the learner's mistake), worker/runner (one process per

@@ -28,6 +28,10 @@ def test_every_exercise_has_a_mutant():
     assert {ex.id for ex in all_exercises()} <= {m.exercise for m in MUTANTS}
 
 
+def test_every_exercise_has_a_right_answer_written_another_way():
+    assert {ex.id for ex in all_exercises()} <= {r.exercise for r in RIGHT}
+
+
 def test_every_mutant_has_the_signature_of_its_solution():
     wrong = []
     for m in MUTANTS + RIGHT:

@@ -316,3 +316,19 @@ def find_poor_quality__continues_with_any_word(records: list) -> list:
         if empty or vague or repeats or continues:
             poor.append(i)
     return poor
+
+
+@right("ex02_1", "a list of parts joined with spaces")
+def format_record__joined_parts(record: dict) -> str:
+    parts = ["### Instruction:", record["instruction"]]
+    if record.get("input") not in (None, ""):
+        parts += ["### Input:", record["input"]]
+    return " ".join(parts + ["### Response:", record["response"]])
+
+
+@right("ex02_2", "schemas told apart by their answer key, in one dict comprehension")
+def normalize__by_answer_key(record: dict) -> dict:
+    alpaca = "output" in record
+    keys = {"instruction": "instruction", "input": "input" if alpaca else "context",
+            "response": "output" if alpaca else "response"}
+    return {mine: record.get(theirs) or "" for mine, theirs in keys.items()}

@@ -383,3 +383,13 @@ def pad_by_position__int32_ids(examples: list, pad_token_id: int) -> dict:
         mask[i, :n] = 1
         labels[i, :n] = torch.tensor(e["labels"])
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+@right("ex03_5", "two plain loops over rows and positions")
+def graded_counts__loops(labels: torch.Tensor, prompt_lengths: list) -> dict:
+    counts = {"prompt": 0, "response": 0}
+    for row, n in zip(labels.tolist(), prompt_lengths, strict=True):
+        for t in range(1, len(row)):
+            if row[t] != -100:
+                counts["prompt" if t < n else "response"] += 1
+    return counts
