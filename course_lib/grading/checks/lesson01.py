@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from course_lib.grading.checks import int_list
 from course_lib.grading.registry import exercise
 from course_lib.world.toy import make_toy_model, make_toy_tokenizer
 
@@ -166,9 +167,8 @@ def _ids(value) -> list[int]:
     if value and isinstance(value[0], list | tuple):
         assert len(value) == 1, "return one flat list of new token ids, not a batch."
         value = value[0]
-    assert all(isinstance(v, int) for v in value), (
-        "greedy_continue should return token ids (ints); decode them afterwards.")
-    return list(value)
+    return int_list(value, "greedy_continue should return token ids (ints); decode them "
+                           "afterwards.")
 
 
 @exercise(

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import numbers
-
 from course_lib.formatting.templates import ONE_LINE, format_text
+from course_lib.grading.checks import int_list
 from course_lib.grading.registry import exercise
 
 TWO_PART = {"instruction": "What is 2+2?", "response": "4"}
@@ -219,13 +218,9 @@ def _why_not_poor(record) -> str:
 
 def _indices(got) -> list[int]:
     """The learner's indices as a list of ints (numpy ints too), or an AssertionError."""
-    if hasattr(got, "tolist"):
-        got = got.tolist()
-    assert isinstance(got, list | tuple), (
-        f"find_poor_quality should return a list of indices, not {type(got).__name__}.")
-    assert all(isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in got), (
-        f"return the *indices* (ints) of the poor records, e.g. [0, 2, 3], not {list(got)[:5]}.")
-    return [int(i) for i in got]
+    shown = list(got)[:5] if isinstance(got, list | tuple) else type(got).__name__
+    return int_list(got, f"find_poor_quality should return the *indices* (ints) of the poor "
+                         f"records, e.g. [0, 2, 3], not {shown}.")
 
 
 @exercise(

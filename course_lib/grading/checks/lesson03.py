@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from course_lib.grading.checks import int_list
 from course_lib.grading.registry import exercise
 from course_lib.world.toy import make_toy_tokenizer
 
@@ -25,8 +26,7 @@ def _ints(value, what: str) -> list[int]:
         assert len(value) == 1, (
             f"{what} should be one flat list of ids, not a batch of {len(value)}.")
         value = value[0]  # tolerate a batch of one
-    assert all(isinstance(v, int) for v in value), f"{what} should hold only ints (token ids)."
-    return list(value)
+    return int_list(value, f"{what} should hold only ints (token ids).")
 
 
 def _expected(prompt: str, response: str, tokenizer) -> tuple[list[int], list[int], int]:
@@ -279,9 +279,8 @@ def _row_list(value, what: str) -> list[int]:
     assert not value or not all(isinstance(v, bool) for v in value), (
         f"{what} should return row *indices* (ints such as [1, 2]), not {value}: a list of "
         f"True/False says which rows, but not as indices.")
-    assert all(isinstance(v, int) and not isinstance(v, bool) for v in value), (
-        f"{what} should return row *indices*, a list of ints such as [1, 2], not {value}.")
-    return value
+    return int_list(value, f"{what} should return row *indices*, a list of ints such as [1, 2], "
+                           f"not {value}.")
 
 
 def _not_nan(i: int, row: list[int]) -> str:

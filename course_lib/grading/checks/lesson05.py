@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import numbers
 import tempfile
 import warnings
 from unittest import mock
 
+from course_lib.grading.checks import int_list
 from course_lib.grading.registry import exercise
 from course_lib.world.toy import make_toy_tokenizer
 
@@ -227,13 +227,11 @@ def check_template_ids(response_template_ids):
 
 def _ids(ids) -> list[int]:
     """The learner's ids as a list of ints (from a list, tuple, tensor or numpy ints)."""
-    if hasattr(ids, "tolist"):
-        ids = ids.tolist()
-    assert isinstance(ids, list | tuple) and ids and all(
-        isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in ids), (
-        f"response_template_ids should return a non-empty list of token ids (ints, such as "
-        f"tokenizer.encode gives), not {ids!r}.")
-    return [int(i) for i in ids]
+    wrong = (f"response_template_ids should return a non-empty list of token ids (ints, such "
+             f"as tokenizer.encode gives), not {ids!r}.")
+    ids = int_list(ids, wrong)
+    assert ids, wrong
+    return ids
 
 
 def _not_found(ids: list[int], missing: list[int], tokenizer) -> None:

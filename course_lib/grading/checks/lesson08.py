@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numbers
-
+from course_lib.grading.checks import is_int
 from course_lib.grading.registry import exercise
 
 ALL = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -82,7 +81,7 @@ def check_lora_parameters(lora_parameters):
         config = preset_config(preset, **changes)
         want = count_parameters(config, LoraConfig(r=r, target_modules=targets)).trained
         got = lora_parameters(config, r, list(targets))
-        assert isinstance(got, numbers.Integral) and not isinstance(got, bool), (
+        assert is_int(got), (
             f"lora_parameters should return an int (a count), not {type(got).__name__}.")
         got = int(got)  # a NumPy integer counts as well
         if got == want:
@@ -200,7 +199,7 @@ SETTING_KINDS = {"batch_size": WHOLE, "accumulation": WHOLE,
 def _is_kind(value, what: str) -> bool:
     """True or False for a bool; an int (a NumPy one too, not a bool or a float) for a number."""
     if what == WHOLE:
-        return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+        return is_int(value)
     return isinstance(value, bool)
 
 
