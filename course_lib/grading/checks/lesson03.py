@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from course_lib.grading.checks import int_list
+from course_lib.grading.checks import int_list, is_int
 from course_lib.grading.registry import exercise
 from course_lib.world.toy import make_toy_tokenizer
 
@@ -270,7 +270,7 @@ def _row_list(value, what: str) -> list[int]:
         value = value[0]  # torch.nonzero(..., as_tuple=True), np.nonzero: a tuple of one
     if hasattr(value, "tolist"):
         value = value.tolist()
-    if isinstance(value, int) and not isinstance(value, bool):
+    if is_int(value):
         value = [value]  # a 0-d tensor: torch.nonzero(...).squeeze() when one row is found
     assert isinstance(value, list | tuple), (
         f"{what} should return a list of row indices, not {type(value).__name__}.")

@@ -40,15 +40,12 @@ def check_mix_templates(mix_templates):
     texts = [i for i, row in enumerate(mixed) if "text" in row]
     assert len(texts) == 15, (
         f"share=0.5 of 30 records should give 15 text rows, got {len(texts)}.")
-    odd = mix_templates(_records("course:train", 27), 0.5, 0)
-    got = sum("text" in row for row in odd)
-    assert got == round(0.5 * 27), (
-        f"share=0.5 of 27 records should give round(13.5) = {round(13.5)} text rows, got {got}: "
-        f"use round(share * len(records)), not int(...).")
-    half = sum("text" in row for row in mix_templates(_records("course:train", 25), 0.5, 0))
-    assert half == 12, (
-        f"share=0.5 of 25 records should give round(12.5) = 12 text rows (round() takes a half "
-        f"to the even number), got {half}: use round(share * len(records)), not ceil or + 0.5.")
+    for n in (27, 25):  # halves: int() gives 13 and 12, ceil and + 0.5 give 14 and 13
+        got = sum("text" in row for row in mix_templates(_records("course:train", n), 0.5, 0))
+        assert got == round(0.5 * n), (
+            f"share=0.5 of {n} records should give round({0.5 * n:g}) = {round(0.5 * n)} text "
+            f"rows (round() takes a half to the even number), got {got}: use round(share * "
+            f"len(records)), not int(...), ceil or + 0.5.")
     _check_equal_records(mix_templates, records)
     _check_rows(mixed, records)
     assert mix_templates(records, 0.5, 0) == mixed, "the same seed must give the same rows."

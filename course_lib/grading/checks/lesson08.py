@@ -140,16 +140,13 @@ def _describe(case, got, want) -> str:
                 f"before giving up.")
     if not isinstance(got, dict) or set(got) != set(want):
         return f"{where}: return a dict with the keys {sorted(want)}, not {got!r}."
-    halves = {global_batch >> k for k in range(global_batch.bit_length())}  # 24, 12, 6, 3, 1
-    if got["batch_size"] in halves and want["batch_size"] not in halves:
-        sizes = ", ".join(str(b) for b in range(global_batch, 0, -1) if global_batch % b == 0)
-        return (f"{where}: batch {want['batch_size']} fits too; try every per-device batch "
-                f"that divides {global_batch} ({sizes}), not only halves of it.")
-    powers = {1 << k for k in range(global_batch.bit_length())}  # 1, 2, 4, 8, 16
-    if got["batch_size"] in powers and want["batch_size"] not in powers:
-        sizes = ", ".join(str(b) for b in range(global_batch, 0, -1) if global_batch % b == 0)
-        return (f"{where}: batch {want['batch_size']} fits too; try every per-device batch "
-                f"that divides {global_batch} ({sizes}), not only powers of two.")
+    sizes = ", ".join(str(b) for b in range(global_batch, 0, -1) if global_batch % b == 0)
+    for only, tried in (
+            ("halves of it", {global_batch >> k for k in range(global_batch.bit_length())}),
+            ("powers of two", {1 << k for k in range(global_batch.bit_length())})):
+        if got["batch_size"] in tried and want["batch_size"] not in tried:
+            return (f"{where}: batch {want['batch_size']} fits too; try every per-device batch "
+                    f"that divides {global_batch} ({sizes}), not only {only}.")
     dropped = _argument_dropped(case, got, want)
     if dropped:
         return dropped
