@@ -53,10 +53,12 @@ class PreparedData:
 
     def report(self) -> str:
         """What will be trained on, one sentence per kind of problem."""
+        # "n of total" first: a learner sees at once whether records went missing.
         total = self.total if self.total is not None else len(self.examples) + len(self.skipped)
         each = f", at most {self.max_length} tokens each" if self.max_length else ""
         lines = [f"{len(self.examples)} of {total} examples from {self.source} ready for "
                  f"training{each}."]
+        # Cutting is silent in the tokens: only this line says those examples end without EOS.
         if self.truncated:
             limit = f"max_length={self.max_length} tokens" if self.max_length else "max_length"
             lines.append(
@@ -65,16 +67,19 @@ class PreparedData:
                 f"{_agree(self.truncated, 'it never teaches', 'they never teach')} the model to "
                 f"stop; raise max_length (--max-length) or shorten "
                 f"{_agree(self.truncated, 'it', 'them')}.")
+        # With masking "none" these still train, on the prompt alone: worth knowing, not an error.
         if self.prompt_only:
             lines.append(
                 f"{_count(self.prompt_only, 'of them lost its', 'of them lost their')} whole "
                 f"response, so with masking 'none' "
                 f"{_agree(self.prompt_only, 'it trains', 'they train')} on the prompt alone "
                 f"({self.names(self.prompt_only)}).")
+        # Skipped ones are named, since a record that vanishes silently looks like a data bug later.
         if self.skipped:
             lines.append(f"{_count(self.skipped, 'was', 'were')} skipped: no trained token left, "
                          f"which would give a NaN loss ({self.names([i for i, _ in self.skipped])}"
                          f"); raise max_length (--max-length) or shorten their prompts.")
+        # Kept (it still trains the EOS), but it teaches empty answers: most likely a data mistake.
         if self.empty_response:
             lines.append(f"{_count(self.empty_response, 'has', 'have')} an empty response "
                          f"({self.names(self.empty_response)}): "
@@ -82,6 +87,7 @@ class PreparedData:
                          f"to answer with nothing; fill "
                          f"{_agree(self.empty_response, 'it', 'them')} in or remove "
                          f"{_agree(self.empty_response, 'it', 'them')}.")
+        # The preparer's own warnings last, after the counts they qualify.
         return "\n".join(lines + self.warnings)
 
     def names(self, indices: Sequence[int]) -> str:

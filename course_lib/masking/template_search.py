@@ -184,18 +184,23 @@ class TemplateMismatch:
     found: bool
 
     def __str__(self) -> str:
+        # Both tokenizations one above the other, so the eye finds the odd token.
         lines = [
             f"{self.template!r} tokenized alone:    {self.alone_tokens}  ids {self.alone_ids}",
             f"the same text inside the example: {self.context_tokens}  ids {self.context_ids}",
         ]
         if self.found:
+            # Said for this example only: other text before the marker may tokenize otherwise.
             lines.append("The ids match, so searching for the template works for this example.")
             return "\n".join(lines)
+        # The first token that differs, or where the shorter list ends if it is the other's start.
         diff = next((k for k, (a, b) in enumerate(zip(self.alone_ids, self.context_ids,
                                                        strict=False)) if a != b),
                     min(len(self.alone_ids), len(self.context_ids)))
+        # Lists of unequal length would index past the shorter one: that side reads "(nothing)".
         a = self.alone_tokens[diff] if diff < len(self.alone_tokens) else "(nothing)"
         c = self.context_tokens[diff] if diff < len(self.context_tokens) else "(nothing)"
+        # Why it fails, what it costs (a fully masked example) and the two fixes, in that order.
         lines += [
             f"They differ at token {diff}: {a!r} alone but {c!r} in context (· is a space, "
             f"↵ a newline: in context the text before the template is glued onto it).",

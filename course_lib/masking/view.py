@@ -252,19 +252,23 @@ class MaskView:
         """
         from matplotlib.patches import FancyBboxPatch
 
+        # One axis unit per character, one per line, so chip widths follow their text's length.
         lines = self._figure_lines(chars_per_row)
         fig = new_figure(figsize=(figsize_width, 0.45 * len(lines) + 0.4))
         ax = fig.subplots()
         ax.set_xlim(0, chars_per_row + 2)
+        # y grows downwards, so the first example is at the top, as it reads in the notebook.
         ax.set_ylim(len(lines), 0)
         ax.axis("off")
         for y, (title, row) in enumerate(lines):
             if title:
+                # A title line holds no chips: write it and go to the next line.
                 ax.text(0, y + 0.6, title, fontsize=9, fontweight="bold", va="center")
                 continue
             x = 0.0
             for c in row:
                 w = len(c.text) + 0.6
+                # Colour alone fails in print and for some readers: masked chips are hatched too.
                 if c.trained:
                     bg = loss_colour(c.loss, self.loss_high) if _finite(c.loss) else TRAINED_BG
                 else:
@@ -278,6 +282,7 @@ class MaskView:
                 ax.text(x + w / 2, y + 0.5, c.text, ha="center", va="center", fontsize=8,
                         family="monospace", fontweight="bold" if c.special else "normal",
                         color=TRAINED_FG if c.trained else MASKED_FG)
+                # A small gap, so two neighbouring chips never read as one token.
                 x += w + 0.4
         fig.tight_layout()
         return fig
@@ -312,23 +317,30 @@ def mask_view(
     lists or a (batch, seq) tensor; NaN where not trained), e.g. from
     masking.loss.example_token_losses. Without labels, every token is shown as trained.
     """
+    # Any shape of input (a batch tensor, a list of dicts) becomes plain rows first.
     rows = as_rows(examples)
     if losses is not None:
+        # Losses misaligned with the examples would colour the wrong tokens: refuse them now.
         losses = losses.tolist() if hasattr(losses, "tolist") else list(losses)
         if rows and losses and not isinstance(losses[0], list | tuple):
             losses = [losses]  # one example's losses
         if len(losses) != len(rows):
             raise ValueError(f"got losses for {len(losses)} examples but {len(rows)} examples")
+    # BOS, EOS and pad are bold, since a missing or extra one is the usual masking mistake.
     special_ids = set(tokenizer.all_special_ids)
     views = []
     for i, row in enumerate(rows):
         ids = row["input_ids"]
+        # No labels means plain language modelling: every token is trained.
         labels = row.get("labels", list(ids))
+        # Padding is told by attention_mask, not by id: the pad id can be EOS.
         mask = row.get("attention_mask") or [1] * len(ids)
         row_losses = losses[i] if losses is not None else [None] * len(ids)
+        # zip(strict=True) would fail too, but without saying which example or which list.
         if len(labels) != len(ids) or len(row_losses) != len(ids):
             raise ValueError(f"example {i}: input_ids, labels and losses must have one entry "
                              f"per token ({len(ids)}, {len(labels)}, {len(row_losses)})")
+        # Token by token, spaces as '·': ' 4' and '4' are different tokens and must look it.
         texts = token_texts(tokenizer, ids)
         chips = [
             TokenChip(text=t, token_id=int(tid), label=int(lab),
