@@ -385,10 +385,15 @@ def run(trainer: CourseTrainer, frozen: Sequence[torch.nn.Parameter], *, fast: b
 def collect(trainer: CourseTrainer, tokenizer, ready: PreparedData, meta: dict[str, Any],
             wall: float, *, lora: bool, out_dir: Path | None) -> TrainResult:
     """Step 5: the model ready to generate, its history, and the run folder if asked for."""
+    # LoRA folded into the weights: a plain model that saves whole and generates at full speed.
     model = trainer.model.merge_and_unload() if lora else trainer.model
+    # build_trainer turned the KV cache off; generating without it re-reads the prompt per token.
     model.config.use_cache = True
+    # Dropout off: greedy answers to the same prompt are the same every time.
     model.eval()
+    # Which loss path ran goes in the record, so two runs' losses are compared knowing how.
     fast = trainer.fast_loss.status if trainer.fast_loss is not None else "off (fast=False)"
+    # The skipped, cut and empty examples go in too: a summary says what the run really saw.
     history = history_from_log(
         RunHistory(
             **meta, data=ready.source, max_steps=trainer.state.max_steps,
@@ -401,6 +406,7 @@ def collect(trainer: CourseTrainer, tokenizer, ready: PreparedData, meta: dict[s
         trainer.state.log_history,
     )
     if out_dir is not None:
+        # Only into a folder the learner named: the course never writes anywhere unasked.
         save_run(out_dir, model, tokenizer, history)
     return TrainResult(model, tokenizer, history, out_dir)
 
