@@ -30,3 +30,21 @@ def int_list(value, wrong: str) -> list[int]:
         value = value.tolist()
     assert isinstance(value, list | tuple) and all(is_int(v) for v in value), wrong
     return [int(v) for v in value]
+
+
+def token_ids(value, what: str) -> list[int]:
+    """The learner's token ids of one example: a list, tuple or 1-D tensor, or a batch of one
+    (what `tokenizer(..., return_tensors="pt")` gives); otherwise one sentence naming `what`.
+
+        >>> token_ids([[5, 6]], "input_ids")
+        [5, 6]
+    """
+    if hasattr(value, "tolist"):  # a tensor or a NumPy array
+        value = value.tolist()
+    assert isinstance(value, list | tuple), (
+        f"{what} should be a list of token ids, not {type(value).__name__}.")
+    if value and isinstance(value[0], list | tuple):  # a batch: only one example makes sense
+        assert len(value) == 1, (
+            f"{what} should be one flat list of ids, not a batch of {len(value)}.")
+        value = value[0]
+    return int_list(value, f"{what} should hold only ints (token ids); decode them afterwards.")

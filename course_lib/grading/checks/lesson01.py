@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from course_lib.grading.checks import int_list
+from course_lib.grading.checks import token_ids
 from course_lib.grading.registry import exercise
 from course_lib.world.toy import make_toy_model, make_toy_tokenizer
 
@@ -136,7 +136,9 @@ class _ScriptedModel:
         if ids.dim() == 1:
             ids = ids.unsqueeze(0)
         batch, length = ids.shape
-        past = kwargs.get("past_key_values")  # a cache: positions start after the ids seen
+        # A cache: positions start after the ids seen. transformers 5.24 renamed the keyword
+        # past_key_values to cache (the old name warns until 5.40); a learner may use either.
+        past = kwargs.get("cache", kwargs.get("past_key_values"))
         seen = past.get_seq_length() if isinstance(past, _SeenIds) else 0
         logits = torch.full((batch, length, self.vocab), -10.0)
         for t in range(length):
@@ -145,7 +147,8 @@ class _ScriptedModel:
             if nxt == self.eos and at < self.stop_at_length:
                 nxt = (nxt + 1) % self.vocab
             logits[:, t, nxt] = 10.0
-        return SimpleNamespace(logits=logits, past_key_values=_SeenIds(seen + length))
+        cache = _SeenIds(seen + length)
+        return SimpleNamespace(logits=logits, cache=cache, past_key_values=cache)
 
 
 class _SeenIds:
@@ -156,19 +159,6 @@ class _SeenIds:
 
     def get_seq_length(self, layer_idx: int = 0) -> int:
         return self.length
-
-
-def _ids(value) -> list[int]:
-    if hasattr(value, "tolist"):
-        value = value.tolist()
-    assert isinstance(value, list | tuple), (
-        f"greedy_continue should return a list of the new token ids, not "
-        f"{type(value).__name__}.")
-    if value and isinstance(value[0], list | tuple):
-        assert len(value) == 1, "return one flat list of new token ids, not a batch."
-        value = value[0]
-    return int_list(value, "greedy_continue should return token ids (ints); decode them "
-                           "afterwards.")
 
 
 @exercise(
@@ -218,7 +208,7 @@ def _check_like_generate(greedy_continue, model, tokenizer, prompt: str, n: int)
     """The learner's loop gives generate's tokens, or a message naming the difference."""
     prompt_ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
     want = _greedy(model, tokenizer, prompt_ids, n)
-    got = _ids(greedy_continue(model, tokenizer, prompt, n))
+    got = token_ids(greedy_continue(model, tokenizer, prompt, n), "greedy_continue's result")
     case = f"for the prompt {prompt!r} with n_tokens={n}"
     if got == want:
         return
@@ -259,7 +249,8 @@ def _check_stops_after_eos(greedy_continue, tokenizer) -> None:
     scripted = _ScriptedModel(len(tokenizer), tokenizer.eos_token_id, len(prompt_ids) + 2)
     last = prompt_ids[-1]
     want = [(last + 1) % len(tokenizer), (last + 2) % len(tokenizer), tokenizer.eos_token_id]
-    got = _ids(greedy_continue(scripted, tokenizer, prompt, 10))
+    got = token_ids(greedy_continue(scripted, tokenizer, prompt, 10),
+                    "greedy_continue's result")
     if got == want:
         return
     if got[:3] == want and len(got) > 3:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from course_lib.grading.checks import int_list, is_int
+from course_lib.grading.checks import int_list, is_int, token_ids
 from course_lib.grading.registry import exercise
 from course_lib.world.toy import make_toy_tokenizer
 
@@ -14,19 +14,6 @@ CASES = [  # (prompt, response): two-part and three-part records, one-line templ
     # the space ends the prompt: tokenized together, ' ' and '4' would merge into one token
     ("### Instruction: What is 2+2? ### Response: ", "4"),
 ]
-
-
-def _ints(value, what: str) -> list[int]:
-    """A list of ints from a list, tuple or 1-D tensor, or an AssertionError saying why not."""
-    if hasattr(value, "tolist"):
-        value = value.tolist()
-    assert isinstance(value, list | tuple), (
-        f"{what} should be a list of token ids, not {type(value).__name__}.")
-    if value and isinstance(value[0], list | tuple):
-        assert len(value) == 1, (
-            f"{what} should be one flat list of ids, not a batch of {len(value)}.")
-        value = value[0]  # tolerate a batch of one
-    return int_list(value, f"{what} should hold only ints (token ids).")
 
 
 def _expected(prompt: str, response: str, tokenizer) -> tuple[list[int], list[int], int]:
@@ -68,7 +55,7 @@ def _check_one(build_labels, prompt: str, response: str, tokenizer, which: str) 
         "build_labels should return a dict with 'input_ids' and 'labels'"
         + (f", but its keys are {sorted(out)}." if isinstance(out, dict)
            else f", not a {type(out).__name__}."))
-    ids, labels = _ints(out["input_ids"], "input_ids"), _ints(out["labels"], "labels")
+    ids, labels = token_ids(out["input_ids"], "input_ids"), token_ids(out["labels"], "labels")
     case = f"for prompt {prompt!r} and response {response!r}{which}"
     if ids != want_ids:
         _wrong_ids(ids, want_ids, tokenizer, case, prompt + response)

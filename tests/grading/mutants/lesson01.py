@@ -167,3 +167,19 @@ def greedy_continue__kv_cache(model, tokenizer, prompt: str, n_tokens: int) -> l
             if next_id == tokenizer.eos_token_id:
                 break
     return new
+
+
+@right("ex01_2", "a KV cache by its newer name, cache= (transformers >= 5.24)")
+def greedy_continue__kv_cache_new_name(model, tokenizer, prompt: str, n_tokens: int) -> list:
+    step = tokenizer(prompt, return_tensors="pt")["input_ids"]
+    new, past = [], None
+    with torch.no_grad():
+        for _ in range(n_tokens):
+            out = model(input_ids=step, cache=past, use_cache=True)
+            past = out.cache
+            next_id = out.logits[0, -1].argmax()
+            new.append(int(next_id))
+            step = next_id.view(1, 1)
+            if next_id == tokenizer.eos_token_id:
+                break
+    return new
