@@ -147,21 +147,28 @@ def measure(model_dir: str | Path | None = None, data_dir: str | Path | None = N
     Returns the five metrics (raw_completion_rate, statement_knowledge, tuned_exact_match,
     tuned_eos_rate, tune_seconds), a few extra numbers, and the rows behind them.
     """
+    # Two threads at most, so tune_seconds means about the same on a laptop and a big server.
     torch.set_num_threads(min(2, torch.get_num_threads()))
     model_dir = Path(model_dir or EMBEDDED_MODEL_DIR)
     data_dir = Path(data_dir or EMBEDDED_DATA_DIR)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    # float32 whatever the folder says: the numbers must not depend on a saved dtype.
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    # Eval rows as written, 'phrasing' kept; training rows normalized, as train() takes them.
     evals = [row for _, row in read_json_rows(data_dir / "eval.jsonl")]
     tuning_records = load_records(data_dir / "train.jsonl")
 
+    # Before tuning: does the base model ramble on, and does it know the held-out facts at all?
     raw = raw_completions(model, tokenizer, evals)
     known = statement_knowledge(model, tokenizer, split_facts()[1])
     before = raw_completions(model, tokenizer, HEADLINE_RECORDS)
+    # The tune changes `model` in place, so every "before" number has to be taken above.
     seconds = masked_fine_tune(model, tokenizer, tuning_records, settings)
     tuned = tuned_answers(model, tokenizer, evals)
     after = tuned_answers(model, tokenizer, HEADLINE_RECORDS)
+    # Phrasings never seen in training: exact match here is the test of generalising, not recall.
     unseen = [r for r in tuned if r["phrasing"] == "unseen"]
+    # The five headline metrics first; the rows let a test or reader see why a number is low.
     return {
         "raw_completion_rate": share(raw, "continues"),
         "statement_knowledge": share(known, "correct"),

@@ -162,21 +162,25 @@ def compare_runs(
     are logarithmic, so the first step's loss does not flatten the rest.
     """
     histories = [r if isinstance(r, RunHistory) else load_run(r) for r in runs]
+    # Runs of the same recipe share a name; the legend must still tell them apart.
     names = list(labels) if labels else _unique_names(histories, _folder_names(runs))
     fig = new_figure(figsize=(11, 4.2))
     ax_train, ax_eval = fig.subplots(1, 2)
     for i, (h, name) in enumerate(zip(histories, names, strict=True)):
+        # The held-out line takes the training line's colour: one run looks the same in both panels.
         style = LINE_STYLES[i % len(LINE_STYLES)]
         line = ax_train.plot(h.train_steps, h.train_loss, style,
                              label=f"{name} (masking={h.masking})")[0]
         ax_eval.plot(h.eval_steps, h.eval_loss, style, marker=MARKERS[i % len(MARKERS)],
                      color=line.get_color(), label=name)
+    # Each panel scaled on its own: the reported loss and the held-out loss differ in size.
     log_loss_axis(ax_train, [x for h in histories for x in h.train_loss])
     log_loss_axis(ax_eval, [x for h in histories for x in h.eval_loss])
     ax_train.set(xlabel="step", title="Training loss, as each trainer reports it")
     ax_eval.set(xlabel="step", title="Held-out loss on response tokens only")
     ax_train.legend(fontsize=8)
     ax_eval.legend(fontsize=8)
+    # An unmasked run's reported loss includes prompt tokens, so the left panel would mislead.
     maskings = {h.masking for h in histories}
     notes = [
         NOT_COMPARABLE
@@ -184,6 +188,7 @@ def compare_runs(
         else ("All runs use the same masking, so their reported losses are measured alike."),
         *held_out_sets_note(histories, names),
     ]
+    # Room under the axes for as many note lines as there are, else the note covers the x labels.
     note = "\n".join(textwrap.fill(n, NOTE_WIDTH) for n in notes)
     fig.tight_layout(rect=(0, 0.035 + 0.035 * (note.count("\n") + 1), 1, 1))
     fig.text(0.5, 0.015, note, ha="center", va="bottom", fontsize=9, style="italic")

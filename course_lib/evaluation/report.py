@@ -409,22 +409,27 @@ def resolve_models(models, tokenizer=None) -> dict[str, Loaded]:
     Names: the dict's keys; else a preset's name ("tiny"), a folder's last part
     ("runs/masked" -> "masked"), or "model" for an object; repeats get " #2", " #3".
     """
+    # Every accepted form becomes (name or None, model) pairs; names are given out below.
     if isinstance(models, Mapping):
         pairs = list(models.items())
     else:
+        # A (model, tokenizer) tuple is one model given with its tokenizer, not two models.
         many = isinstance(models, list | tuple) and not _is_pair(models)
         pairs = [(None, m) for m in (models if many else [models])]
     if not pairs:
+        # An empty report would look like a model that answered nothing: refuse it instead.
         raise CourseError("evaluate() got no model; pass a name such as 'tiny', a run folder, "
                           "or a model with tokenizer=.")
     out: dict[str, Loaded] = {}
     for name, spec in pairs:
         name = name or _default_name(spec)
+        # Two models under one name would overwrite each other's column: the repeat gets " #2".
         unique, n = name, 1
         while unique in out:
             n += 1
             unique = f"{name} #{n}"
         given = str(spec) if isinstance(spec, str | Path) else "a model object"
+        # The run's history goes along: it names the template to ask in and the data it saw.
         out[unique] = Loaded(*_load(spec, tokenizer), history_of_run(spec), given)
     return out
 
@@ -450,18 +455,23 @@ def too_long(model, tokenizer, data: EvalData, templates: Sequence[Template],
              max_new_tokens: int) -> str:
     """What the token limits cut: references longer than max_new_tokens (an answer that long is
     cut before it can match), prompts that leave no room in the model's context."""
+    # Tokenized as the answer is generated: no BOS, since a reference never starts a sequence.
     refs = [r["reference"] for r in data.rows if r["reference"]]
     ref_lengths = [len(ids) for ids in tokenizer(refs, add_special_tokens=False)["input_ids"]
                    ] if refs else []
     parts = []
+    # A reference longer than the limit can never be matched: its row scores 0 whatever the model.
     if longer := [n for n in ref_lengths if n > max_new_tokens]:
         parts.append(f"{len(longer)} of {len(refs)} reference answers are longer than "
                      f"max_new_tokens={max_new_tokens} tokens (up to {max(longer)}), so answers "
                      f"are cut before they can match; raise max_new_tokens (--max-new-tokens)")
+    # Without a known context (a model object without a config) there is no limit to check.
     context = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+    # Per template: the same question is longer in a chat template than in the one-line one.
     for template in templates if context else ():
         prompts = prompts_for([r["instruction"] for r in data.rows],
                               [r["input"] for r in data.rows], template)
+        # With BOS, as generate feeds them; room for the whole answer must be left after the prompt.
         lengths = [len(ids) for ids in tokenizer(prompts)["input_ids"]]
         over = [r["where"] for r, n in zip(data.rows, lengths, strict=True)
                 if n + max_new_tokens > context]
@@ -472,6 +482,7 @@ def too_long(model, tokenizer, data: EvalData, templates: Sequence[Template],
                          f"{'does' if one else 'do'} not fit the model's context of {context} "
                          f"tokens in the {template.name} template, so what it answers means "
                          f"little; shorten {'it' if one else 'them'}")
+    # One sentence, "" when nothing is cut, so a caller can print it only when it says something.
     return "; ".join(parts)
 
 

@@ -45,13 +45,16 @@ def cell(value: Any, interval: bool = False) -> str:
 
 def table_rows(report: EvalReport) -> list[tuple[str, list[Any] | None]]:
     """(label, one value per model) in display order; (heading, None) starts a section."""
+    # One summary per column, in the order the models were given.
     s = [report.summaries[m] for m in report.models]
     opts = report.options
 
     def each(key, inner=None):
+        # A metric a model has no value for (no reference, no samples) stays None: a "-" cell.
         return [x[key] if inner is None or x[key] is None else x[key][inner] for x in s]
 
     rows: list[tuple[str, list[Any] | None]] = [
+        # How many rows each rate stands on comes first: a rate over 3 rows means little.
         ("rows (with a reference)", [f"{x['rows']} ({x['with_reference']})" for x in s]),
         ("exact match", each("exact_match")),
         ("first answer correct", each("first_answer_correct")),
@@ -61,23 +64,28 @@ def table_rows(report: EvalReport) -> list[tuple[str, list[Any] | None]]:
         ("adherence score, mean", each("adherence")),
         ("every adherence check passed", each("adherence_all")),
     ]
+    # Each check under the score it makes up; a check no model ran has no row at all.
     for name in dict.fromkeys(c for x in s for c in x["checks"]):
         rows.append((f"  {CHECK_NAMES.get(name, name)}", [x["checks"].get(name) for x in s]))
     rows.append(("paraphrase groups all alike", each("consistency_paraphrase", "consistent")))
+    # The temperature and draws are in the label: sampling agreement means nothing without them.
     rows.append((f"samples equal to greedy (T={opts.temperature:g}, {opts.samples} draws)",
                  each("consistency_sampling")))
+    # Seen styles are marked: a high score there may be recall of the tuning data's phrasing.
     styles_seen = {str(r["style"]): r["seen"] for r in report.data.rows}
     sections = [("by_kind", "exact match by task kind", None),
                 ("by_phrasing_style", "exact match by phrasing style", styles_seen),
                 ("by_seen", "exact match, seen vs unseen phrasing", None),
                 ("by_template", "exact match by template", None)]
     for key, heading, seen in sections:
+        # Groups of every model, in first-seen order; a heading only over a section with rows.
         names = list(dict.fromkeys(g for x in s for g in x.get(key, {})))
         if names:
             rows.append((heading, None))
         for g in names:
             label = g if seen is None or seen.get(g) is None else \
                 f"{g} ({'seen' if seen[g] else 'unseen'})"
+            # A group one model's rows lack gets "-" in its column, not a KeyError.
             rows.append((f"  {label}", [x[key][g]["exact_match"] if g in x[key] else None
                                         for x in s]))
     return rows
@@ -178,22 +186,27 @@ def report_figure(report: EvalReport) -> Figure:
         "exact match": lambda x: x["exact_match"],
         "first answer": lambda x: x["first_answer_correct"],
         "ROUGE-L": lambda x: x["rouge_l"],
+        # Everything on one 0-1 axis: BLEU and chrF come on 0-100, so they are divided.
         "BLEU/100": lambda x: None if x["bleu"] is None else x["bleu"] / 100,
         "chrF/100": lambda x: None if x["chrf"] is None else x["chrf"] / 100,
         "adherence\n(all checks)": lambda x: x["adherence_all"],
         "paraphrase\nconsistency": lambda x: (x["consistency_paraphrase"] or {}).get("consistent"),
         "sampling\nconsistency": lambda x: x["consistency_sampling"],
     }
+    # The overview gets the widest panel: it holds eight metrics, the others a few groups.
     fig = new_figure(figsize=(14, 4.6))
     axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.5, 1.2, 1]})
+    # One bar per model in each metric's group, so models are compared metric by metric.
     _grouped_bars(axes[0], list(metrics), {m: [f(s[m]) for f in metrics.values()]
                                            for m in report.models}, "Every metric (0-1)")
+    # A star on seen styles, explained under the axis: the figure has no room for "(seen)".
     seen = {str(r["style"]): r["seen"] for r in report.data.rows}
     for ax, key, label, title in (
             (axes[1], "by_phrasing_style", "style", "Exact match by phrasing style"),
             (axes[2], "by_kind", "kind", "Exact match by task kind")):
         names = list(dict.fromkeys(g for m in report.models for g in s[m][key]))
         labels = [f"{g}*" if key == "by_phrasing_style" and seen.get(g) else g for g in names]
+        # An empty panel says why (no reference, or no such label) rather than showing blank axes.
         _grouped_bars(ax, labels, {m: [s[m][key].get(g, {}).get("exact_match") for g in names]
                                    for m in report.models}, title, _no_group(report, label))
     if any(seen.values()):
