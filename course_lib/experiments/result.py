@@ -145,13 +145,16 @@ class ExperimentResult:
         e = self.experiment
         metrics = {}
         for metric in self.metrics:
+            # Every seed's value, not just the median: a reader can redo the verdicts from the JSON.
             values = self.values(metric)
             metrics[metric.key] = {
                 "label": metric.label, "higher_is_better": metric.higher_is_better,
+                # How many answers one value counts: 0.5 of 4 and 0.5 of 400 are different claims.
                 "n": self.counted(metric),
                 "arms": {arm: {"values": v, **vars(median_spread(v))}
                          for arm, v in values.items()}}
         return {
+            # The texts and settings travel with the numbers, so the file makes sense on its own.
             "experiment": e.name, "title": e.title, "claim": e.claim,
             "hypothesis": e.hypothesis, "note": e.note, "model": self.model,
             "seeds": self.seeds, "steps": self.steps, "questions": e.eval_data,
@@ -159,9 +162,11 @@ class ExperimentResult:
             "arms": [{"name": a.name, "change": a.change, "settings": a.train_settings()}
                      for a in self.arms],
             "metrics": metrics,
+            # The verdicts as the table words them, so the JSON and the printout never disagree.
             "verdicts": [str(v) for v in self.verdicts()],
             "base_statement_knowledge": self.base_knowledge.value if self.base_statements
             else None,
+            # Times of the original runs; cached_runs says how many were read back, not rerun.
             "train_seconds": {a.name: [r.train_seconds for r in self.runs[a.name]]
                               for a in self.arms},
             "cached_runs": self.cached_runs,

@@ -27,6 +27,7 @@ TINY_RATES = {"every weight": 1e-3, "LoRA": 5e-3,
 
 def ways_to_train(tiny: bool = True) -> Experiment:
     """The three arms of lesson 08 (tiny: the embedded model's learning rates)."""
+    # None for a real model: TINY_RATES were measured on the embedded model only.
     def rate(name: str) -> float | None:
         return TINY_RATES[name] if tiny else None
 
@@ -38,12 +39,14 @@ def ways_to_train(tiny: bool = True) -> Experiment:
         hypothesis="Each at its own learning rate, LoRA and the recipe's frozen parts keep more "
                    "of the base model's statement-form knowledge than a full fine-tune, with "
                    "exact match within the full fine-tune's spread over seeds.",
+        # freeze and lora said outright: left to the recipe, "every weight" would freeze some.
         arms=(Arm("every weight", freeze=(), lora=False, learning_rate=rate("every weight")),
               Arm("LoRA", "adapters r 8 on q_proj and v_proj, merged", freeze=(), lora=True,
                   learning_rate=rate("LoRA")),
               Arm("the recipe's frozen parts", "embeddings, MLPs, v_proj and o_proj frozen",
                   freeze=RECIPE.freeze, lora=False,
                   learning_rate=rate("the recipe's frozen parts"))),
+        # Statement knowledge first: the claim is about forgetting; exact match about learning.
         metrics=(STATEMENTS, EXACT_MATCH, UNSEEN, SECONDS),
         note="Same data (the recipe's), steps and seeds; only what trains, and its rate, differ.",
     )
