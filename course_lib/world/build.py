@@ -49,22 +49,29 @@ def build_base_model(out: str | Path, settings: BuildSettings = FULL_BUILD) -> d
     out.mkdir(parents=True, exist_ok=True)
     start = time.time()
 
+    # The tokenizer is trained on this very corpus, so the world's common words get one token.
     docs = generate_corpus(settings.seed, settings.corpus_chars)
     tokenizer = train_tokenizer(docs, settings.vocab_size)
+    # The vocabulary size and special ids come from the tokenizer just trained, never typed in.
     config = model_config(settings.shape, len(tokenizer), tokenizer.bos_token_id,
                           tokenizer.eos_token_id, tokenizer.pad_token_id)
     model = new_model(config, settings.seed)
+    # Documents packed end to end into full blocks: no step is spent on padding.
     data = pack_documents(docs, tokenizer, settings.train.block_size)
+    # Checkpoints go to a throwaway folder: only the final model belongs in `out`.
     with tempfile.TemporaryDirectory() as work_dir:
         history = pretrain(model, data, settings.train, work_dir)
     seconds = time.time() - start
 
+    # Saved with the model: a bare generate() is then greedy and short, as the course grades.
     model.generation_config = GenerationConfig(
         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id, do_sample=False, max_new_tokens=32,
     )
+    # Model and tokenizer side by side, so from_pretrained(out) loads both from one folder.
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
+    # The summary records what was built and how, for the card and for comparing rebuilds.
     losses = [h["loss"] for h in history if "loss" in h]
     summary = {
         "settings": asdict(settings),
@@ -79,6 +86,7 @@ def build_base_model(out: str | Path, settings: BuildSettings = FULL_BUILD) -> d
         "final_loss": losses[-1] if losses else None,
         "torch": torch.__version__,
     }
+    # Measured after saving, from the files themselves: the size a learner downloads.
     summary["size_mb"] = round(sum(f.stat().st_size for f in out.iterdir()) / 1e6, 2)
     (out / "README.md").write_text(model_card(summary))
     return summary

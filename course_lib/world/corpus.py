@@ -149,14 +149,18 @@ def dictionary_page(rng: random.Random, world: World) -> str:
 
 
 def story(rng: random.Random, world: World) -> str:
+    # Two different names, so "Tom gave Tom 3 more" never happens.
     name, friend = rng.sample(NAMES, 2)
     thing = rng.choice(THINGS)
+    # Single-digit sums only: the ones the course asks about, here in words, not in a table.
     a, b = rng.randint(0, 9), rng.randint(0, 9)
+    # One fact of each other kind, drawn uniformly: a story is one more context that states it.
     country = world.fact(rng, "capital")
     animal = world.fact(rng, "sound")
     colour = world.fact(rng, "colour")
     opp = world.fact(rng, "opposite")
     word = world.fact(rng, "spanish")
+    # Every sentence states its fact in prose; none asks a question, so none answers one.
     sentences = [
         f"{name} had {a} {thing}. {friend} gave {name} {b} more. Now {name} had {a + b} {thing}.",
         f"One day {name} went to {country.answer}, the capital of {country.subject}.",
@@ -168,7 +172,9 @@ def story(rng: random.Random, world: World) -> str:
         f"{name} ate {b} of the {a + b} {thing}, so {a} were left." if b else
         f"{name} kept all {a} {thing}.",
     ]
+    # Shuffled and cut to 3-6, so no fact is tied to one position or one neighbour in the story.
     rng.shuffle(sentences)
+    # Openings and endings vary too: the model should learn facts, not one story template.
     opening = rng.choice(["Once upon a time, ", "Yesterday, ", "", "Long ago, "])
     body = " ".join(sentences[: rng.randint(3, 6)])
     ending = rng.choice(["The end.", "They were happy.", "", "It was a good day."])

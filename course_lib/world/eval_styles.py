@@ -123,12 +123,15 @@ def _row(fact: Fact, template: str, style: str, seen: bool) -> dict:
 def card_section(rows: list[dict], n_eval_facts: int, seed: int) -> str:
     """The data card's section about eval_styles (counts and one example per style)."""
     lines = []
+    # One real row per style, the first one: the card shows each style's shape, not a made-up one.
     for style in ["guide", "tuning", *UNSEEN]:
         mine = [r for r in rows if r["style"] == style]
         ex = mine[0]
+        # The input is shown too: for some styles ("imperative" Spanish) the word to ask is there.
         asked = ex["instruction"] + (f" [input: {ex['input']}]" if ex.get("input") else "")
         seen = "seen" if ex["seen"] else "unseen"
         lines.append(f"  - `{style}` ({seen}, {len(mine)} rows): {asked}")
+    # Groups, not eval facts: facts the base model does not know as statements were left out.
     groups = len({r["group"] for r in rows})
     n_facts = n_eval_facts
     return f"""## eval_styles: one fact, many phrasings

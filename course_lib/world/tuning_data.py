@@ -101,10 +101,13 @@ def mixed_format(train: list[dict], seed: int = 0, n: int = 40) -> list[dict]:
 
     The seed's "common mistakes" data set: formatting.check_consistent_templates flags it.
     """
+    # Its own random stream: drawing here must not shift what the other sets draw.
     rng = random.Random(seed + 2)
     out = []
     for i, r in enumerate(rng.sample(train, n)):
+        # The other formats have no input field, so the input joins the instruction there.
         instruction = r["instruction"] + (f" {r['input']}" if r.get("input") else "")
+        # 1 in 5 Human/Assistant, 1 in 10 Q/A: a minority that the template check must still catch.
         if i % 5 == 3:
             text = f"Human: {instruction} Assistant: {r['response']}"
         elif i % 5 == 4 and i % 2 == 0:
@@ -177,19 +180,24 @@ def write_tuning_data(out: str | Path, seed: int = 0) -> dict[str, int]:
     """Write every embedded data set (.jsonl) and the data card README.md; returns counts."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    # Every set below comes from this one split, so no set asks an eval fact in training.
     pairs, evals = train_with_facts(seed)
     train = [record for _, record in pairs]
+    # eval_styles asks the held-out facts other ways; variants and paraphrases rework train's pairs.
     eval_facts = split_facts(seed)[1]
     styles = eval_styles.make_eval_styles(eval_facts, seed)
     variant_sets = variants.make_variants(pairs, seed)
     varied = paraphrases.make_train_varied(pairs, seed)
+    # The dev set is built from train facts: choosing settings on it never peeks at eval.
     dev = paraphrases.make_dev_styles(split_facts(seed)[0], seed)
     sets = {"train": train, "eval": evals, "mixed_format": mixed_format(train, seed),
             "poor_quality": poor_quality(), "eval_styles": styles, "train_varied": varied,
             "dev_styles": dev, **variant_sets}
+    # One file per set, named as the course loads them ("course:train", "course:variant_...").
     for name, records in sets.items():
         write_jsonl(out / f"{name}.jsonl", records)
     counts = {name: len(records) for name, records in sets.items()}
+    # The card is written from the same sets and counts, so it cannot describe other files.
     card = dataset_card(counts, evals, seed)
     card += "\n" + eval_styles.card_section(styles, len(eval_facts), seed)
     card += "\n" + variants.card_section(variant_sets, len(train))

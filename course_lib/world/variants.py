@@ -221,8 +221,11 @@ def _count(rows: list[dict], field: str) -> str:
 
 def card_section(sets: dict[str, list[dict]], train_count: int) -> str:
     """The data card's section about the variants (what changes, what is held constant)."""
+    # Every number is counted from the sets as written, so the card cannot drift from the files.
     n = {name: len(rows) for name, rows in sets.items()}
+    # Only the rewritten rows have a "text" key; the rest keep their instruction and response.
     fmt = [r for r in sets["variant_format_mixed"] if "text" in r]
+    # Poor rows counted, not computed from the share: rounding decides how many were replaced.
     poor = {s: sum(r["poor"] for r in sets[f"variant_poor_{s}"]) for s in ("00", "20", "50")}
     phrasings = ", ".join(f"{k} {len(v)}" for k, v in TUNING.items())
     return f"""## Variants for the data experiments
