@@ -160,18 +160,22 @@ def worker_count(name: str, missing: int, model: str, cache_dir: str | Path | No
                  threads: int | None, workers: int | None, progress: bool) -> int:
     """How many processes train the `missing` runs: side_by_side.choose_workers, at most one
     per run, and one when there is no cache folder for them to share."""
+    # Fewer than one process can train nothing: refuse it, naming the flag to fix.
     if workers is not None and workers < 1:
         raise with_advice(f"{{fix}} asks for {workers} processes; give 1 or more, or leave it "
                           f"out for one per CPU core.", f"workers={workers}",
                           f"--workers {workers}")
+    # Processes hand their runs back through cache files; without a folder there is no way back.
     if cache_dir is None:
         if workers and workers > 1:
             raise CourseError("Processes side by side share their runs through the cache "
                               "folder: pass a cache_dir with workers > 1.")
         return 1
+    # One run cannot be split: a second process would only pay its start-up cost.
     if missing < 2:
         return 1
     choice = choose_workers(model, workers, threads)
+    # A process beyond the last run would start up, load the model and find nothing to do.
     count = min(choice.count, missing)
     if progress and count > 1:
         print(f"{name}: {missing} runs to train, {count} processes side by side "

@@ -86,18 +86,22 @@ def _as_text(value: Any, field: str, where: str) -> str:
 def detect_schema(record: dict[str, Any]) -> str:
     """Which of SCHEMAS a raw record follows (raises CourseError if none)."""
     keys = set(record)
+    # Most specific first: a chat or TRL record may carry other keys alongside.
     if "messages" in keys:
         return "chat"
     if {"prompt", "completion"} <= keys:
         return "trl"
     if "instruction" in keys and "output" in keys:
         return "alpaca"
+    # Dolly before the course's schema: it has instruction and response too, plus context.
     if "instruction" in keys and "context" in keys and "response" in keys:
         return "dolly"
     if "instruction" in keys and "response" in keys:
         return "course"
+    # "text" last: rows of other schemas often keep a text column next to their fields.
     if "text" in keys:
         return "text"
+    # Every schema's fields are listed, so the learner sees which key to rename.
     raise CourseError(
         f"record has fields {sorted(keys)} which match no known schema; "
         f"use one of: " + "; ".join(f"{k} ({v})" for k, v in SCHEMAS.items()) + "."

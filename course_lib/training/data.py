@@ -283,13 +283,17 @@ def far_from_world(records: Sequence[dict[str, str]], ready: PreparedData, token
     tokens per word and a base loss of 2.6 over all tokens; English prose takes 3.4 tokens per
     word and a base loss of 13.3, far above a uniform guess over 2,048 tokens (ln 2048 = 7.6).
     """
+    # Only toy-sized models: a real one is expected to know real text, so it gets no warning.
     n_params = sum(p.numel() for p in model.parameters())
     if n_params >= TOY_SIZED or not records or not ready.examples:
         return None
+    # Tokens per word against the course's own data: many more means words the tokenizer never saw.
     ours = tokens_per_word(records, tokenizer)
     course = tokens_per_word(load_records("course:train"), tokenizer)
+    # Eight examples are enough to see a loss far above chance, and cost a single forward pass.
     loss = base_loss(model, ready.examples[:8], tokenizer.pad_token_id)
     uniform = math.log(model.config.vocab_size)
+    # Either sign alone is enough to warn; silent only when both look like the model's world.
     if ours < WORLD_RATIO * course and loss <= uniform + 0.5:
         return None
     return (f"This data looks far outside what the model knows: {ours:.1f} tokens per word "
