@@ -52,8 +52,8 @@ def main(argv: list[str] | None = None) -> None:
     for name in ("raw", "statements", "tuned"):
         for r in rows[name][: args.show]:
             print(f"# {name}: {r['prompt']!r} -> {r['output']!r} (answer {r['answer']!r})")
-    for r in rows["seed_before"] + rows["seed_after"]:
-        print(f"# seed: {r['prompt']!r} -> {r['output']!r}")
+    for r in rows["headline_before"] + rows["headline_after"]:
+        print(f"# headline: {r['prompt']!r} -> {r['output']!r}")
     for name, value in result.items():
         print(f"{name}: {value:.3f}" if isinstance(value, float) else f"{name}: {value}")
 

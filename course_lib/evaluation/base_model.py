@@ -180,5 +180,5 @@ def measure(model_dir: str | Path | None = None, data_dir: str | Path | None = N
         "train_records": len(tuning_records),
         "parameters": sum(p.numel() for p in model.parameters()),
         "rows": {"raw": raw, "statements": known, "tuned": tuned,
-                 "seed_before": before, "seed_after": after},
+                 "headline_before": before, "headline_after": after},
     }

@@ -305,7 +305,7 @@ def answered_question_share(docs: Sequence[str]) -> tuple[int, int]:
     """(questions directly followed by their answer, questions) for two common questions.
 
     Counts "What is a+b?" (any operator, spaced or compact) and "What is the capital of X?",
-    the questions the seed's examples ask, wherever they occur in the documents.
+    the questions the course's headline examples ask, wherever they occur in the documents.
     """
     capitals = {f.subject: f.answer for f in all_facts() if f.kind == "capital"}
     ops = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}

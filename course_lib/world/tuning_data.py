@@ -22,8 +22,8 @@ from course_lib.world.phrasings import ARITHMETIC, HELD_OUT, TUNING, question
 # How many facts of each kind are held out for eval (2+2 and 5+5 are always among them).
 EVAL_FACTS = {"add": 16, "sub": 10, "mul": 4, "capital": 6, "sound": 4, "colour": 4,
               "opposite": 6, "spanish": 6}
-SEED_EVAL = ("2+2", "5+5")  # the seed promises these answer 4 and 10 after tuning
-SEED_TRAIN = ("Hello world",)  # the seed's three-part example stays a train example
+HEADLINE_EVAL = ("2+2", "5+5")  # the course promises these answer 4 and 10 after tuning
+HEADLINE_TRAIN = ("Hello world",)  # lesson 02's three-part example stays a train example
 UNSEEN_SHARE = 0.35  # share of eval questions asked with a held-out phrasing
 
 
@@ -39,10 +39,10 @@ def split_facts(seed: int = 0) -> tuple[list[Fact], list[Fact]]:
     """(train facts, eval facts). Eval arithmetic is single-digit: the facts the course shows."""
     rng = random.Random(seed)
     facts = all_facts()
-    eval_facts: list[Fact] = [f for f in facts if f.kind == "add" and f.subject in SEED_EVAL]
+    eval_facts: list[Fact] = [f for f in facts if f.kind == "add" and f.subject in HEADLINE_EVAL]
     for kind, n in EVAL_FACTS.items():
         pool = [f for f in facts if f.kind == kind and f not in eval_facts
-                and (f.single_digit or kind not in ARITHMETIC) and f.subject not in SEED_TRAIN]
+                and (f.single_digit or kind not in ARITHMETIC) and f.subject not in HEADLINE_TRAIN]
         taken = sum(f.kind == kind for f in eval_facts)
         eval_facts += rng.sample(pool, n - taken)
     held = set(eval_facts)
@@ -75,7 +75,7 @@ def train_with_facts(seed: int = 0) -> tuple[list[tuple[Fact, dict]], list[dict]
 
     evals = []
     for f in eval_facts:
-        if f.subject in SEED_EVAL:
+        if f.subject in HEADLINE_EVAL:
             template, phrasing = "What is {a}+{b}?", "seen"
         elif rng.random() < UNSEEN_SHARE:
             template, phrasing = rng.choice(HELD_OUT[f.kind]), "unseen"
@@ -97,9 +97,10 @@ def _dedupe(pairs: list[tuple[Fact, dict]]) -> list[tuple[Fact, dict]]:
 
 
 def mixed_format(train: list[dict], seed: int = 0, n: int = 40) -> list[dict]:
-    """{"text": ...} records, mostly in the seed template, some Human/Assistant and Q/A.
+    """{"text": ...} records, mostly in the one-line template, some Human/Assistant and Q/A.
 
-    The seed's "common mistakes" data set: formatting.check_consistent_templates flags it.
+    The "inconsistent formatting" mistake as a data set: formatting.check_consistent_templates
+    flags it.
     """
     # Its own random stream: drawing here must not shift what the other sets draw.
     rng = random.Random(seed + 2)
@@ -220,7 +221,7 @@ the same seed gives the same files.
 - `eval.jsonl` ({counts['eval']}): held-out questions; adds `kind` and `phrasing`
   (`seen`/`unseen`).
 - `mixed_format.jsonl` ({counts['mixed_format']}): `{{"text"}}` records in mixed templates
-  (seed, Human/Assistant, Q/A), the seed's "inconsistent formatting" mistake.
+  (one-line, Human/Assistant, Q/A): the "inconsistent formatting" mistake.
 - `poor_quality.jsonl` ({counts['poor_quality']}): poor records (vague, wrong, empty,
   rambling, continuing), each with a good counterpart; fields `quality`, `problem`, `pair`.
 - `eval_styles.jsonl` ({counts['eval_styles']}): held-out facts, each asked 5-6 ways, for
@@ -239,9 +240,9 @@ the same seed gives the same files.
   token is not in the text: the labels step appends it to every response.
 * **eval** holds {counts['eval']} questions about facts that appear in the pretraining
   corpus but in no train record ({kinds}). Eval arithmetic is single-digit and includes
-  the seed's "What is 2+2?" (4) and "What is 5+5?" (10). {unseen} eval questions use a
+  the headline questions "What is 2+2?" (4) and "What is 5+5?" (10). {unseen} eval questions use a
   phrasing no train record uses.
 * train asks each train fact once (arithmetic; only about a third of the sums with an
   operand above 9) or three times with different phrasings (other facts), and includes
-  the seed's three-part example (Translate this to Spanish / Hello world / Hola mundo).
+  lesson 02's three-part example (Translate this to Spanish / Hello world / Hola mundo).
 """

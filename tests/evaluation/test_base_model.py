@@ -39,14 +39,14 @@ def test_tuning_teaches_stopping(result):
     assert result["tuned_eos_rate"] >= 0.95
 
 
-def test_seed_example_before_tuning_continues(result):
-    before = result["rows"]["seed_before"]
+def test_headline_example_before_tuning_continues(result):
+    before = result["rows"]["headline_before"]
     assert all(r["continues"] for r in before)
     assert "What is" in before[0]["output"] or "Instruction" in before[0]["output"]
 
 
-def test_seed_examples_after_tuning(result):
-    after = {r["prompt"]: r for r in result["rows"]["seed_after"]}
+def test_headline_examples_after_tuning(result):
+    after = {r["prompt"]: r for r in result["rows"]["headline_after"]}
     assert after["### Instruction: What is 2+2? ### Response:"]["output"].strip() == "4"
     assert after["### Instruction: What is 5+5? ### Response:"]["output"].strip() == "10"
     assert all(r["eos"] for r in after.values())

@@ -78,6 +78,19 @@ def test_lessons_never_say_the_seed(path):
     assert not found, f"cells say {found}: name the one-line template, the standard collator..."
 
 
+# The other texts a learner reads: the README, the exercises and solutions, the data and model
+# cards shipped with the embedded world (the data card said "the seed's three-part example").
+LEARNER_TEXTS = [ROOT / "README.md", ROOT / "exercises" / "README.md",
+                 *sorted((ROOT / "course_lib" / "assets").glob("*/README.md")),
+                 *EXERCISE_NOTEBOOKS]
+
+
+@pytest.mark.parametrize("path", LEARNER_TEXTS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_learner_texts_never_say_the_seed(path):
+    found = sorted({m.group(0) for m in GUIDE_WORDS.finditer(path.read_text())})
+    assert not found, f"{path.name} says {found}: name the thing itself (the one-line template...)"
+
+
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
 def test_one_convention_for_a_space(path):
     # '·' everywhere; 'Ġ' only where lesson 01 explains what the vocabulary calls it.
