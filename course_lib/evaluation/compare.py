@@ -24,7 +24,7 @@ from typing import Any
 
 from course_lib.display import CourseFigure, log_loss_axis, new_figure
 from course_lib.env import evaluating
-from course_lib.errors import with_advice
+from course_lib.errors import CourseError, with_advice
 from course_lib.evaluation.generation import GenerationSettings, complete_batch
 from course_lib.formatting.chat import adds_bos
 from course_lib.formatting.records import load_raw_rows
@@ -161,6 +161,12 @@ def compare_runs(
     colour and line style (for readers who do not tell the colours apart); the loss axes
     are logarithmic, so the first step's loss does not flatten the rest.
     """
+    if labels is not None and len(labels) != len(runs):  # said before any run is read
+        names = f"{len(labels)} name" + ("" if len(labels) == 1 else "s")
+        said = f"has {names} for {len(runs)} runs; give one per run"
+        raise CourseError(f"labels {said}, e.g. labels=['masked', 'unmasked'] for two runs.",
+                          cli=f"--labels {said}, separated by commas, e.g. --labels "
+                              f"masked,unmasked.")
     histories = [r if isinstance(r, RunHistory) else load_run(r) for r in runs]
     # Runs of the same recipe share a name; the legend must still tell them apart.
     names = list(labels) if labels else _unique_names(histories, _folder_names(runs))

@@ -78,7 +78,8 @@ class PreparedData:
         if self.skipped:
             lines.append(f"{_count(self.skipped, 'was', 'were')} skipped: no trained token left, "
                          f"which would give a NaN loss ({self.names([i for i, _ in self.skipped])}"
-                         f"); raise max_length (--max-length) or shorten their prompts.")
+                         f"); raise max_length (--max-length) or shorten "
+                         f"{_agree(self.skipped, 'its prompt', 'their prompts')}.")
         # Kept (it still trains the EOS), but it teaches empty answers: most likely a data mistake.
         if self.empty_response:
             lines.append(f"{_count(self.empty_response, 'has', 'have')} an empty response "

@@ -168,7 +168,8 @@ def held_out_note(held: PreparedData, limit: int | None) -> str:
     if held.skipped:
         parts.append(f"{len(held.skipped)} not scored: no response token left after "
                      f"{held.max_length} tokens ({held.names([i for i, _ in held.skipped])}; "
-                     f"raise --max-length or shorten their prompts)")
+                     f"raise --max-length or shorten "
+                     f"{'its prompt' if len(held.skipped) == 1 else 'their prompts'})")
     if held.empty_response:
         parts.append(f"{len(held.empty_response)} with an empty response, scored on the EOS "
                      f"alone ({held.names(held.empty_response)})")

@@ -122,6 +122,16 @@ def test_a_data_file_given_as_a_run_is_said_to_be_no_run(tmp_path, toy_history):
     assert len(compare_runs([tmp_path / "masked.json", toy_history("none", 0)]).axes) == 2
 
 
+def test_labels_must_name_every_run_once(toy_history):
+    runs = [toy_history("response", 0), toy_history("none", 0)]
+    with pytest.raises(CourseError) as info:  # was a bare ValueError from zip(strict=True)
+        compare_runs(runs, labels=["masked"])
+    assert str(info.value) == ("labels has 1 name for 2 runs; give one per run, e.g. "
+                               "labels=['masked', 'unmasked'] for two runs.")
+    assert info.value.cli.startswith("--labels has 1 name for 2 runs")
+    assert legend_of(compare_runs(runs, labels=["a", "b"])) == ["a", "b"]
+
+
 def legend_of(fig) -> list[str]:
     return [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
 
