@@ -142,7 +142,7 @@ HEADLINE_RECORDS = ({"instruction": "What is 2+2?", "response": "4"},
 
 def measure(model_dir: str | Path | None = None, data_dir: str | Path | None = None,
             settings: FineTuneSettings = FineTuneSettings()) -> dict:
-    """Load the base model, measure it, fine-tune a copy with masked labels, measure again.
+    """Load the base model, measure it, fine-tune it with masked labels, measure again.
 
     Returns the five metrics (raw_completion_rate, statement_knowledge, tuned_exact_match,
     tuned_eos_rate, tune_seconds), a few extra numbers, and the rows behind them.
