@@ -151,8 +151,7 @@ class ExperimentResult:
                 "label": metric.label, "higher_is_better": metric.higher_is_better,
                 # How many answers one value counts: 0.5 of 4 and 0.5 of 400 are different claims.
                 "n": self.counted(metric),
-                "arms": {arm: {"values": v, **vars(median_spread(v))}
-                         for arm, v in values.items()}}
+                "arms": {arm: _arm_summary(v) for arm, v in values.items()}}
         return {
             # The texts and settings travel with the numbers, so the file makes sense on its own.
             "experiment": e.name, "title": e.title, "claim": e.claim,
@@ -188,3 +187,11 @@ class ExperimentResult:
     def to_figure(self):
         """One panel per metric: each arm's median (a bar) and every seed (a dot)."""
         return result_figure(self)
+
+
+def _arm_summary(values: list[float]) -> dict[str, Any]:
+    """One arm's values over seeds with their median and range; "seeds", not "n", counts them
+    (the metric's "n" is how many answers one value counts)."""
+    spread = median_spread(values)
+    return {"values": values, "median": spread.median, "low": spread.low, "high": spread.high,
+            "seeds": spread.n}

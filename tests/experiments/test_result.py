@@ -70,7 +70,9 @@ def test_the_json_has_every_seed_value_and_the_texts():
     data = json.loads(json.dumps(result([5, 6, 7], [6, 7, 9]).to_dict()))
     assert data["hypothesis"] == COLLATOR.hypothesis
     assert data["metrics"]["exact_match"]["arms"]["every token"]["values"] == [0.6, 0.7, 0.9]
-    assert data["metrics"]["exact_match"]["n"] == 10
+    assert data["metrics"]["exact_match"]["n"] == 10  # answers one value counts
+    assert data["metrics"]["exact_match"]["arms"]["every token"] == {
+        "values": [0.6, 0.7, 0.9], "median": 0.7, "low": 0.6, "high": 0.9, "seeds": 3}
     assert data["base_statement_knowledge"] == 1.0
     assert len(data["verdicts"]) == len(COLLATOR.metrics)
 
