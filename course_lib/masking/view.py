@@ -322,10 +322,14 @@ def mask_view(
     if losses is not None:
         # Losses misaligned with the examples would colour the wrong tokens: refuse them now.
         losses = losses.tolist() if hasattr(losses, "tolist") else list(losses)
+        # A list of 1-D tensors (one per example) must not read as one example's losses.
+        losses = [x.tolist() if hasattr(x, "tolist") else x for x in losses]
         if rows and losses and not isinstance(losses[0], list | tuple):
             losses = [losses]  # one example's losses
         if len(losses) != len(rows):
-            raise ValueError(f"got losses for {len(losses)} examples but {len(rows)} examples")
+            raise ValueError(f"losses holds {len(losses)} sequences for {len(rows)} examples; "
+                             f"give one list of per-token losses per example, e.g. "
+                             f"[example_token_losses(model, ex) for ex in examples].")
     # BOS, EOS and pad are bold, since a missing or extra one is the usual masking mistake.
     special_ids = set(tokenizer.all_special_ids)
     views = []

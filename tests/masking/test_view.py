@@ -4,6 +4,7 @@ import math
 import re
 
 import pytest
+import torch
 
 from course_lib.display import visible
 from course_lib.masking.labels import IGNORE_INDEX, pad_batch, prepare_examples
@@ -152,6 +153,16 @@ def test_loss_overlay(toy_tokenizer):
     assert "38;2;" in view.to_ansi(color=True)  # truecolour by loss
     with pytest.raises(ValueError, match="one entry per token"):
         mask_view(ex, toy_tokenizer, losses=[0.0])
+
+
+def test_losses_of_two_examples_as_a_list_of_tensors(toy_tokenizer):
+    examples = prepare_examples(RECORDS[:2], toy_tokenizer).examples
+    losses = [torch.full((len(ex["input_ids"]),), 0.5) for ex in examples]  # one per example
+    view = mask_view(examples, toy_tokenizer, losses=losses)  # was "losses for 1 examples"
+    assert [c.loss for ex in view.examples for c in ex.chips] == [0.5] * sum(
+        len(ex["input_ids"]) for ex in examples)
+    with pytest.raises(ValueError, match="losses holds 1 sequences for 2 examples; give one"):
+        mask_view(examples, toy_tokenizer, losses=losses[:1])
 
 
 def test_loss_colours_match_the_legend_and_avoid_red_green(toy_tokenizer):
