@@ -2,6 +2,7 @@
 
 import math
 
+import pytest
 import torch
 
 from course_lib.masking.audit import audit_labels
@@ -95,3 +96,28 @@ def test_missing_labels_is_an_error_naming_the_example(toy_tokenizer):
 
     with pytest.raises(ValueError, match="example 0 has no 'labels'"):
         audit_labels([{"input_ids": [1, 2]}], toy_tokenizer)
+
+
+def test_position_zero_is_never_counted_as_trained(toy_tokenizer):
+    """Labels = input_ids (masking 'none'): every prediction is trained, the first token is
+    no prediction, so n_trained = n_tokens - 1 and the fractions are exactly 1."""
+    exs = prepare_examples(RECORDS, toy_tokenizer, masking="none").examples
+    audit = audit_labels(exs, toy_tokenizer)
+    assert [e.n_trained for e in audit.examples] == [len(e["input_ids"]) - 1 for e in exs]
+    assert [e.trained_fraction for e in audit.examples] == [1.0, 1.0]
+    assert audit.trained_fraction == 1.0
+
+
+def test_an_examples_fraction_counts_predictions_not_tokens(toy_tokenizer):
+    exs = prepare_examples(RECORDS, toy_tokenizer).examples
+    audit = audit_labels(exs, toy_tokenizer)
+    assert [e.trained_fraction for e in audit.examples] == [
+        2 / (len(exs[0]["input_ids"]) - 1), 4 / (len(exs[1]["input_ids"]) - 1)]
+
+
+def test_mismatched_lengths_are_refused(toy_tokenizer):
+    ex = prepare_examples(RECORDS[:1], toy_tokenizer).examples[0]
+    with pytest.raises(ValueError, match="labels must line up with input_ids"):
+        audit_labels([{**ex, "labels": ex["labels"][:-1]}], toy_tokenizer)
+    with pytest.raises(ValueError, match="got 2 indices for 1 examples"):
+        audit_labels([ex], toy_tokenizer, indices=[3, 4])

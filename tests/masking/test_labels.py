@@ -130,3 +130,50 @@ def test_pad_collator_is_pad_batch(toy_tokenizer_pad_is_eos):
 def test_pad_batch_refuses_an_empty_batch():
     with pytest.raises(ValueError, match="no examples"):
         pad_batch([], 0)
+
+
+def test_an_example_exactly_max_length_long_is_not_cut(toy_tokenizer):
+    """At len == max_length nothing is cut: not truncated, its EOS stays trained."""
+    full = build_example(RECORDS[1], toy_tokenizer)
+    n = len(full["input_ids"])
+    prepared = prepare_examples([RECORDS[1]], toy_tokenizer, max_length=n)
+    assert prepared.truncated == [] and prepared.examples == [full]
+    assert "cut to" not in prepared.report()
+    assert prepare_examples([RECORDS[1]], toy_tokenizer, max_length=n - 1).truncated == [0]
+
+
+def test_masking_none_cut_at_the_prompt_end_trains_the_prompt_alone(toy_tokenizer):
+    """max_length == prompt length leaves no response token: with masking 'none' that is
+    named (prompt_only), not trained on silently."""
+    from course_lib.formatting.templates import format_example
+
+    prompt, _ = format_example(RECORDS[0])
+    n_prompt = len(toy_tokenizer(prompt)["input_ids"])
+    at_end = prepare_examples([RECORDS[0]], toy_tokenizer, masking="none", max_length=n_prompt)
+    assert at_end.prompt_only == [0] and at_end.kept == [0]
+    assert "whole response" in at_end.report()
+    one_more = prepare_examples([RECORDS[0]], toy_tokenizer, masking="none",
+                                max_length=n_prompt + 1)
+    assert one_more.prompt_only == [] and one_more.truncated == [0]
+
+
+@pytest.mark.parametrize("max_length", [0, -5])
+def test_max_length_below_one_is_refused(toy_tokenizer, max_length):
+    with pytest.raises(ValueError, match="max_length must be at least 1"):
+        prepare_examples(RECORDS, toy_tokenizer, max_length=max_length)
+
+
+def test_a_report_of_many_examples_counts_those_not_listed(toy_tokenizer):
+    """Eight places are listed, the rest counted: nothing is left out of the sentence."""
+    prepared = prepare_examples([RECORDS[0]] * 11, toy_tokenizer, max_length=3)
+    assert len(prepared.skipped) == 11
+    assert "(examples 0, 1, 2, 3, 4, 5, 6, 7 and 3 more)" in prepared.report()
+
+
+def test_as_rows_keeps_the_attention_mask_of_one_example():
+    from course_lib.masking.labels import as_rows
+
+    one = {"input_ids": (5, 6, 0), "attention_mask": [1, 1, 0],
+           "labels": [IGNORE_INDEX, 6, IGNORE_INDEX]}
+    assert as_rows(one) == [{"input_ids": [5, 6, 0], "labels": [IGNORE_INDEX, 6, IGNORE_INDEX],
+                             "attention_mask": [1, 1, 0]}]

@@ -81,3 +81,14 @@ def test_example_token_losses_from_the_toy_model(toy_model_dir, toy_tokenizer):
         loss = model(input_ids=torch.tensor([ex["input_ids"]]),
                      labels=torch.tensor([ex["labels"]])).loss.item()
     assert sum(losses[i] for i in trained) / len(trained) == pytest.approx(loss, rel=1e-5)
+
+
+def test_num_items_replaces_the_count_of_trained_tokens():
+    """With num_items (the Trainer's tokens over all accumulated batches) the sum is divided
+    by it, not by this batch's own count: 2 trained tokens of ln 5 each over 8 -> ln(5) / 4."""
+    logits = torch.zeros(1, 4, 5)
+    labels = torch.tensor([[IGNORE_INDEX, IGNORE_INDEX, 1, 3]])
+    assert masked_cross_entropy(logits, labels, num_items=8).item() == pytest.approx(
+        2 * math.log(5) / 8)
+    assert masked_cross_entropy(logits, labels, num_items=torch.tensor(2)).item() == (
+        pytest.approx(math.log(5)))

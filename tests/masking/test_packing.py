@@ -59,3 +59,20 @@ def test_without_position_ids_later_examples_see_earlier_ones(toy_tokenizer, exa
     assert leaked[0] < 1e-5 and min(leaked[1:]) > 1e-3  # the first has nothing before it
     separate = leak_per_example(model, examples, row, use_position_ids=True)
     assert max(separate) < 1e-4
+
+
+def test_the_leak_is_the_largest_logit_difference(toy_tokenizer, examples):
+    """leak_per_example reports, per example, max |logits in the row - logits alone|."""
+    model = make_toy_model(toy_tokenizer)
+    model.set_attn_implementation("eager")
+    row = pack(examples)
+    with torch.no_grad():
+        packed = model(input_ids=row["input_ids"], use_cache=False).logits[0]
+        starts = [0, len(examples[0]["input_ids"])]
+        ids = examples[1]["input_ids"]
+        alone = model(input_ids=torch.tensor([ids]), use_cache=False).logits[0]
+    inside = packed[starts[1]:starts[1] + len(ids)]
+    want = (inside - alone).abs().max().item()
+    leaked = leak_per_example(model, examples, row, use_position_ids=False)
+    assert leaked[1] == pytest.approx(want, rel=1e-5)
+    assert leaked[1] > 2 * (inside - alone).abs().mean().item()  # the max, not the mean

@@ -204,3 +204,26 @@ def test_mlm_true_masks_random_tokens_and_grades_only_them(toy_tokenizer):
     assert torch.equal(batch["input_ids"][~graded], original[~graded])  # the rest is untouched
     again, _ = mlm_collator_batch(examples, toy_tokenizer, mlm_probability=0.3, seed=0)
     assert torch.equal(again["labels"], batch["labels"])
+
+
+@pytest.mark.parametrize("strategy", ["none", "response", "template", "trl"])
+def test_strategy_examples_are_cut_to_exactly_max_length(toy_tokenizer, strategy):
+    """max_length keeps the first max_length tokens of every list, nothing dropped."""
+    full = label_examples(RECORDS, toy_tokenizer, strategy)
+    cut = label_examples(RECORDS, toy_tokenizer, strategy, max_length=5)
+    assert all(len(e["input_ids"]) > 5 for e in full)
+    assert cut == [{k: v[:5] for k, v in e.items()} for e in full]
+    assert all(len(v) == 5 for e in cut for v in e.values())
+
+
+def test_mlm_probability_is_the_share_of_tokens_graded(toy_tokenizer):
+    """mlm_probability=1: every token but the special ones (BOS, EOS) is hidden and graded."""
+    from course_lib.masking.standard_collator import mlm_collator_batch
+    from course_lib.masking.template_search import tokenize_texts
+
+    examples = tokenize_texts(RECORDS[:1], toy_tokenizer)
+    batch, tok = mlm_collator_batch(examples, toy_tokenizer, mlm_probability=1.0, seed=0)
+    ids = examples[0]["input_ids"]
+    special = {toy_tokenizer.bos_token_id, toy_tokenizer.eos_token_id}
+    graded = (batch["labels"][0] != IGNORE_INDEX).tolist()
+    assert graded == [t not in special for t in ids]
