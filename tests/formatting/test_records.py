@@ -220,3 +220,42 @@ def test_hub_dataset_offline_is_one_sentence(monkeypatch):
     with pytest.raises(CourseError, match=r"instead: 'course:train' to train, "
                                           r"'course:eval_styles' to evaluate\."):
         load_records("some-owner/some-dataset-not-cached")
+
+
+def test_bad_rows_are_listed_in_file_order_whenever_each_is_found(tmp_path):
+    """A bad field (found after reading) on line 1 comes before bad JSON (found while
+    reading) on line 3."""
+    lines = [json.dumps({"instruction": "x"}), json.dumps(ROWS[0]), "{oops"]
+    path = tmp_path / "d.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(CourseError) as caught:
+        load_records(path)
+    message = str(caught.value).splitlines()
+    assert [m.split(":")[0].strip() for m in message[1:]] == ["line 1", "line 3"]
+
+
+def test_blank_lines_in_json_lines_are_skipped_and_lines_still_counted(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text(f"\n{json.dumps(ROWS[0])}\n\n   \n{json.dumps(ROWS[0])}\n\n")
+    rows = load_raw_rows(path)
+    assert [where for where, _ in rows] == [f"{path} line 2", f"{path} line 5"]
+    assert len(load_records(path)) == 2
+
+
+def test_a_data_wrapper_names_its_records_from_one(tmp_path):
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps({"data": [ROWS[0], {"instruction": "x"}]}, indent=1))
+    assert [w for w, _ in load_raw_rows(path)] == [f"{path} record 1", f"{path} record 2"]
+    with pytest.raises(CourseError, match=r"d\.json record 2: record has fields"):
+        load_records(path)
+
+
+@pytest.mark.parametrize(("splits", "held"), [(["train", "validation", "test"], "test"),
+                                              (["train", "validation"], "validation"),
+                                              (["train"], None)])
+def test_a_split_folder_is_scored_on_test_else_validation(tmp_path, splits, held):
+    from course_lib.formatting.records import own_held_out_split
+
+    (tmp_path / "dataset_dict.json").write_text(json.dumps({"splits": splits}))
+    assert own_held_out_split(tmp_path) == held
+    assert own_held_out_split(tmp_path / "nowhere") is None

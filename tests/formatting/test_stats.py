@@ -10,6 +10,8 @@ from course_lib.formatting.stats import data_mix, instruction_style, plot_data_m
     ("Add 2 and 2.", "", "command"),
     ("Kindly compute the sum of 2 and 2.", "", "formal"),
     ("hey what's 2 plus 2", "", "casual"),
+    ("what is 2+2?", "", "question"),  # lower case, but punctuated: not casual
+    ("add 2 and 2.", "", "command"),
     ("Translate this to Spanish", "Hello world", "with input"),
 ])
 def test_styles(instruction, given, style):
@@ -32,3 +34,22 @@ def test_mix_counts_and_plot():
     assert mix["style"]["question"] == 1 and mix["task"]["other"] == 1
     assert sum(mix["task"].values()) == 2
     assert len(plot_data_mix(records).axes) == 2
+
+
+def test_template_counts_reads_only_text_that_is_text():
+    """A row with a null 'text' next to its fields is structured, not a crash."""
+    from course_lib.formatting.stats import template_counts
+
+    rows = [{"instruction": "Hi", "response": "hi", "text": None}, {"text": "Q: What is 2+2? A: 4"}]
+    assert template_counts(rows) == {"structured": 1, "qa": 1}
+
+
+def test_a_long_minority_is_shown_in_part_and_marked_as_cut():
+    """Five places are shown, then '…' says there are more (the count says how many)."""
+    from course_lib.formatting.stats import check_consistent_templates
+
+    rows = [{"text": "Q: What is 2+2? A: 4"}] * 7 + [{"instruction": "Hi", "response": "hi"}] * 9
+    [warning] = check_consistent_templates(rows)
+    assert warning.startswith("7 example(s) use the 'qa' format while most use 'structured' ")
+    assert "(examples 0, 1, 2, 3, 4 …)" in warning
+    assert "(examples 0, 1, 2, 3, 4)" in check_consistent_templates(rows[2:])[0]

@@ -209,3 +209,16 @@ def test_human_assistant_and_qa_put_the_input_after_the_instruction():
     assert format_example(THREE_PART, HUMAN_ASSISTANT) == (
         "Human: Translate this to Spanish Hello world Assistant:", " Hola mundo")
     assert format_text(TWO_PART, QA) == "Q: What is 5+3? A: 8"
+
+
+def test_format_example_names_the_record_where_it_came_from():
+    """A record no schema fits is named by `where` (the file and line), not 'record'."""
+    with pytest.raises(CourseError, match=r"^data\.jsonl line 7: record has fields \['question'\]"):
+        format_example({"question": "What is 2+2?"}, where="data.jsonl line 7")
+
+
+def test_a_text_row_with_other_fields_is_read_by_its_text():
+    """Extra columns (an id, a source) do not stop a 'text' row from being read."""
+    assert detect_schema({"text": "Q: What is 2+2? A: 4", "id": 3}) == "text"
+    assert normalize_record({"text": "Q: What is 2+2? A: 4", "source": "web"}) == {
+        "instruction": "What is 2+2?", "input": "", "response": "4", "template": "qa"}
