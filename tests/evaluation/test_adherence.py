@@ -77,3 +77,21 @@ def test_score_is_the_share_of_applicable_checks():
     assert Adherence(True, False, True, False, None).score == 0.5
     assert Adherence(True, False, True, False, True).score == 0.6
     assert Adherence(False, False, False, False, False).failed() == list(CHECKS)
+
+
+def test_a_later_piece_that_ends_with_a_question_mark_is_not_an_answer():
+    """'4. Right?' goes on to ask, though 'Right' is no question word."""
+    from course_lib.evaluation.adherence import answered
+
+    assert answered("4. Right.")
+    assert not answered("4. Right?")
+    assert adherence("4. Right?", stopped=True, kind="add").failed() == ["answered"]
+
+
+def test_a_spanish_answer_may_have_six_words():
+    """The longest Spanish reference has 4 words, plus two of slack: 6 pass, 7 do not."""
+    from course_lib.evaluation.adherence import length_ok
+
+    assert LENGTH_BOUNDS["spanish"] == (1, 6)
+    assert length_ok("si si si si si si", "spanish")
+    assert not length_ok("si si si si si si si", "spanish")

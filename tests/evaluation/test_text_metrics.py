@@ -161,3 +161,9 @@ def test_docstring_examples_run(name):
     module = importlib.import_module(f"course_lib.evaluation.{name}")
     failures, tried = doctest.testmod(module)
     assert tried > 0 and failures == 0, f"a docstring example of evaluation.{name} is wrong"
+
+
+def test_first_answer_correct_compares_with_the_whole_reference():
+    """Only the prediction is cut: a reference 'St. Louis' is not read as 'St.'."""
+    assert not first_answer_correct("St. Paul is the one.", "St. Louis")
+    assert first_answer_correct("Paris. It is in France.", "Paris")

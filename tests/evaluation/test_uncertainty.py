@@ -81,3 +81,18 @@ def test_breakdown_refuses_an_item_without_the_field():
         breakdown([{"template": "a", "correct": True}, {"correct": False}], "template")
     with pytest.raises(CourseError, match="Item 0 has no 'correct' field"):
         breakdown([{"kind": "add"}], "kind")
+
+
+def test_the_spread_is_centred_on_the_median_not_the_mean():
+    """One seed far off moves the mean (0.4), not the median (0.2)."""
+    spread = median_spread([0.1, 0.9, 0.2])
+    assert (spread.median, spread.low, spread.high, spread.n) == (0.2, 0.1, 0.9, 3)
+    assert str(spread) == "0.20 (0.10-0.90, 3 runs)"
+
+
+def test_rate_of_keeps_its_confidence_level():
+    outcomes = [True] * 45 + [False] * 11
+    rate = Rate.of(outcomes, confidence=0.9)
+    ci = binomtest(45, 56).proportion_ci(0.9, method="wilson")
+    assert rate.confidence == 0.9
+    assert rate.interval == pytest.approx((ci.low, ci.high))
