@@ -149,9 +149,14 @@ def json_rows(text: str, name: str, errors: RowErrors) -> list[tuple[str, Any]]:
     return [(f"{name} line {text.count(chr(10), 0, first) + 1}", whole)]
 
 
+# Only these end a line: str.splitlines() also splits at U+2028, U+2029 and U+0085, which a
+# JSON string may hold as they are (json.dumps(..., ensure_ascii=False) writes them so).
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
 def _looks_like_json_lines(text: str) -> bool:
     """True if several lines start a JSON object, or one of the first lines is one alone."""
-    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    lines = [line for line in _LINE_END.split(text, maxsplit=50)[:50] if line.strip()]
     if sum(line.startswith("{") for line in lines) > 1:  # a pretty-printed object has one
         return True
     for line in lines[:5]:
@@ -165,7 +170,7 @@ def _looks_like_json_lines(text: str) -> bool:
 
 def _json_lines_rows(text: str, name: str, errors: RowErrors) -> list[tuple[str, Any]]:
     rows = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(_LINE_END.split(text), start=1):
         if not line.strip():
             continue
         try:

@@ -259,3 +259,16 @@ def test_a_split_folder_is_scored_on_test_else_validation(tmp_path, splits, held
     (tmp_path / "dataset_dict.json").write_text(json.dumps({"splits": splits}))
     assert own_held_out_split(tmp_path) == held
     assert own_held_out_split(tmp_path / "nowhere") is None
+
+
+def test_line_separators_inside_json_strings_do_not_split_a_row(tmp_path):
+    # U+2028, U+2029 and U+0085 are valid unescaped inside a JSON string (json.dumps with
+    # ensure_ascii=False writes them so); str.splitlines() broke such a row in two.
+    rows = [{"instruction": f"Say{sep}hi", "response": "hi"} for sep in "\u2028\u2029\x85"]
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+                    + '{"instruction": 1, "response": "x"}\n', encoding="utf-8")
+    with pytest.raises(CourseError, match=r"d.jsonl line 4: field 'instruction'"):
+        load_records(path)  # the 4th line, not the 7th: only line ends count
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\r\n" for r in rows))
+    assert [r["instruction"] for r in load_records(path)] == [r["instruction"] for r in rows]
