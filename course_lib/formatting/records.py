@@ -483,6 +483,15 @@ def _hub_error(hub_id: str, err: Exception) -> CourseError:
     return CourseError(f"Could not load data set '{hub_id}': {text}")
 
 
+def _file_rows(path: Path, name: str, split: Split, errors: RowErrors) -> list[tuple[str, Any]]:
+    kind = _file_kind(path)
+    if kind == "json":
+        return json_rows(read_text(path, name), name, errors)
+    if kind == "csv":
+        return _csv_rows(path, name, errors)
+    return _datasets_rows(path, name, kind, split)
+
+
 def _rows(name: str, split: Split, errors: RowErrors) -> list[tuple[str, Any]]:
     sets = embedded_sets()
     if name == "course":  # the first preferred split the course ships, e.g. course:eval
@@ -493,15 +502,14 @@ def _rows(name: str, split: Split, errors: RowErrors) -> list[tuple[str, Any]]:
     if name.startswith("course:") and not Path(name).exists():  # a file may be named so
         raise _no_such_set(name, sets)
     path = Path(name).expanduser()
-    if path.is_dir():
-        return _folder_rows(path, name, split)
-    if path.is_file():
-        kind = _file_kind(path)
-        if kind == "json":
-            return json_rows(read_text(path, name), name, errors)
-        if kind == "csv":
-            return _csv_rows(path, name, errors)
-        return _datasets_rows(path, name, kind, split)
+    try:
+        if path.is_dir():
+            return _folder_rows(path, name, split)
+        if path.is_file():
+            return _file_rows(path, name, split, errors)
+    except OSError as err:  # no permission to read it, an I/O error: said, not a traceback
+        raise CourseError(f"{name} cannot be read ({err.strerror or err}); give a file you may "
+                          f"read, or change its permissions (chmod u+r).") from None
     if _looks_like_path(name):
         raise _no_such_path(name)
     return _hub_rows(name, split)

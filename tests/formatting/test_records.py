@@ -272,3 +272,21 @@ def test_line_separators_inside_json_strings_do_not_split_a_row(tmp_path):
         load_records(path)  # the 4th line, not the 7th: only line ends count
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\r\n" for r in rows))
     assert [r["instruction"] for r in load_records(path)] == [r["instruction"] for r in rows]
+
+
+def test_a_file_that_cannot_be_read_is_one_sentence(tmp_path, monkeypatch):
+    # chmod 000 does not stop root (CI), so the refusal is simulated where the file is opened.
+    import pathlib
+
+    path = tmp_path / "locked.jsonl"
+    path.write_text(json.dumps(ROWS[0]) + "\n")
+    opened = pathlib.Path.open
+
+    def deny(self, *args, **kwargs):
+        if self.name == path.name:
+            raise PermissionError(13, "Permission denied", str(self))
+        return opened(self, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "open", deny)
+    with pytest.raises(CourseError, match=rf"^{path} cannot be read \(Permission denied\); "):
+        load_records(path)  # was a PermissionError traceback
