@@ -93,3 +93,28 @@ def test_arms_named_after_the_default_recipe_train_as_it_does():
     assert forgetting["q, k and norms only"].freeze == RECIPE.freeze
     variability = {arm.name: arm for arm in EXPERIMENTS["prompt-variability"].arms}
     assert variability["many styles"].data == RECIPE.data
+
+
+def test_an_arm_without_lora_says_so():
+    """lora=False is a choice (a full fine-tune of a LoRA-by-default preset), not the default."""
+    assert Arm("full", lora=False).train_settings() == {"lora": False}
+
+
+def test_rates_by_kind_leave_out_questions_without_a_reference():
+    from course_lib.experiments.design import on_kinds
+    from course_lib.world.phrasings import ARITHMETIC
+
+    run = ArmRun([row("4"), row("5"), row("4", reference=None), row("Lima", "Lima", "capital"),
+                  row("x", None, "capital")])
+    arithmetic = on_kinds(ARITHMETIC, arithmetic=True)(run)
+    other = on_kinds(ARITHMETIC, arithmetic=False)(run)
+    assert (arithmetic.k, arithmetic.n) == (1, 2) and (other.k, other.n) == (1, 1)
+
+
+def test_adherence_counts_answers_that_pass_every_check():
+    from course_lib.experiments.design import ADHERENCE
+
+    checks = [{"answered": True, "stopped": True}, {"answered": True, "stopped": False},
+              {"answered": False, "stopped": False}]
+    run = ArmRun([{**row("4"), "checks": c} for c in checks])
+    assert (ADHERENCE.measure(run).k, ADHERENCE.measure(run).n) == (1, 3)

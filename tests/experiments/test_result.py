@@ -87,3 +87,25 @@ def test_metrics_used_by_the_fixture_are_all_measured():
     r = result([5, 6, 7], [6, 7, 9])
     for metric in (EXACT_MATCH, UNSEEN, ADHERENCE, LEAK):
         assert len(r.values(metric)["every token"]) == 3
+
+
+def test_cached_runs_count_every_seed_of_every_arm():
+    r = result([5, 6, 7], [6, 7, 9])
+    for arm, seed in (("response only", 1), ("response only", 2), ("every token", 2)):
+        r.runs[arm][seed].cached = True
+    assert r.cached_runs == 3 and r.to_dict()["cached_runs"] == 3
+
+
+def test_answers_show_one_template_and_a_dash_for_no_reference():
+    """Rows asked in another template are left out; a question without a reference shows '-'."""
+    r = result([5, 6, 7], [6, 7, 9])
+    for runs in r.runs.values():
+        for arm_run in runs:
+            for i, row in enumerate(arm_run.rows):
+                row["template"] = "one_line" if i % 2 == 0 else "qa"
+                row["reference"] = None if i == 2 else row["reference"]
+    table = r.answers(limit=None)
+    assert [row[0] for row in table.rows()] == [f"[casual] q{i}" for i in (0, 2, 4, 6, 8)]
+    assert table.answers["reference"] == ["4", "-", "4", "4", "4"]
+    qa = r.answers(limit=None, template="qa")
+    assert [row[0] for row in qa.rows()] == [f"[casual] q{i}" for i in (1, 3, 5, 7, 9)]
