@@ -138,15 +138,30 @@ def json_rows(text: str, name: str, errors: RowErrors) -> list[tuple[str, Any]]:
         raise CourseError(f"{name} is not JSON (it starts with {shown!r}); accepted: {ACCEPTED}.")
     try:
         whole = json.loads(text)
-    except json.JSONDecodeError as err:
+    except UNREADABLE_JSON as err:
         if _looks_like_json_lines(text):
             return _json_lines_rows(text, name, errors)
-        raise CourseError(f"{name} line {err.lineno}: invalid JSON ({err.msg}).") from None
+        why = err.msg if isinstance(err, json.JSONDecodeError) else _json_problem(err)
+        line = getattr(err, "lineno", 1)
+        raise CourseError(f"{name} line {line}: invalid JSON ({why}).") from None
     # One object: a {"data": [...]} wrapper, or a file holding a single record.
     if isinstance(whole.get("data"), list):
         return [(f"{name} record {i}", row) for i, row in enumerate(whole["data"], start=1)]
     first = len(text) - len(text.lstrip("\n\r\t \ufeff"))
     return [(f"{name} line {text.count(chr(10), 0, first) + 1}", whole)]
+
+
+# What json raises on text it cannot read: besides JSONDecodeError, a RecursionError for
+# arrays nested past Python's recursion limit, and a ValueError for a number of over 4300 digits.
+UNREADABLE_JSON = (ValueError, RecursionError)  # JSONDecodeError is a ValueError
+
+
+def _json_problem(err: Exception) -> str:
+    if isinstance(err, json.JSONDecodeError):
+        return f"{err.msg} at column {err.colno}"
+    if isinstance(err, RecursionError):
+        return "nested too deeply to read"
+    return "a number too long to read (over 4300 digits); make it a JSON string"
 
 
 # Only these end a line: str.splitlines() also splits at U+2028, U+2029 and U+0085, which a
@@ -163,7 +178,7 @@ def _looks_like_json_lines(text: str) -> bool:
         try:
             if isinstance(json.loads(line), dict):
                 return True
-        except json.JSONDecodeError:
+        except UNREADABLE_JSON:
             pass
     return False
 
@@ -175,8 +190,8 @@ def _json_lines_rows(text: str, name: str, errors: RowErrors) -> list[tuple[str,
             continue
         try:
             rows.append((f"{name} line {lineno}", json.loads(line)))
-        except json.JSONDecodeError as err:
-            errors.add(f"{name} line {lineno}: invalid JSON ({err.msg} at column {err.colno}); "
+        except UNREADABLE_JSON as err:
+            errors.add(f"{name} line {lineno}: invalid JSON ({_json_problem(err)}); "
                        f"each line must be one JSON object.")
     return rows
 
@@ -190,9 +205,10 @@ def _json_array_rows(text: str, name: str, errors: RowErrors) -> list[tuple[str,
     while not (text.startswith("]", pos) and not rows):
         try:
             row, end = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as err:
-            errors.add(f"{name} line {err.lineno}: invalid JSON ({err.msg} at column "
-                       f"{err.colno}); nothing after it can be read.")
+        except UNREADABLE_JSON as err:
+            lineno = getattr(err, "lineno", None) or text.count("\n", 0, pos) + 1
+            errors.add(f"{name} line {lineno}: invalid JSON ({_json_problem(err)}); nothing "
+                       f"after it can be read.")
             return _label_items(rows, name)
         line, counted = line + text.count("\n", counted, pos), pos
         rows.append((line, row))

@@ -290,3 +290,20 @@ def test_a_file_that_cannot_be_read_is_one_sentence(tmp_path, monkeypatch):
     monkeypatch.setattr(pathlib.Path, "open", deny)
     with pytest.raises(CourseError, match=rf"^{path} cannot be read \(Permission denied\); "):
         load_records(path)  # was a PermissionError traceback
+
+
+@pytest.mark.parametrize("value, problem", [
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ("9" * 5000, "a number too long to read"),
+], ids=["deep", "long-number"])
+def test_json_python_cannot_decode_is_a_row_error(tmp_path, value, problem):
+    # json raises RecursionError and ValueError here, not JSONDecodeError: were tracebacks.
+    good = json.dumps({"instruction": "Say hi", "response": "hi"})
+    bad = '{"instruction": "Say hi", "response": ' + value + "}"
+    for name, text, where in [("d.jsonl", f"{good}\n{bad}\n", "line 2"),
+                              ("one.json", bad, "line 1"),
+                              ("a.json", f"[{good},\n{bad}]", "line 2")]:
+        path = tmp_path / name
+        path.write_text(text)
+        with pytest.raises(CourseError, match=rf"{name} {where}: invalid JSON \({problem}"):
+            load_records(path)
