@@ -80,7 +80,19 @@ def _as_text(value: Any, field: str, where: str) -> str:
             f"{where}: field '{field}' should be text but is {type(value).__name__}; "
             f"make it a JSON string."
         )
+    # Half of a surrogate pair ("\ud83d" escaped alone in JSON) is not UTF-8 text: the
+    # tokenizer would raise a TypeError naming no row.
+    half = _SURROGATE.search(value)
+    if half:
+        raise CourseError(
+            f"{where}: field '{field}' holds half of a character (a lone \\u"
+            f"{ord(half.group()):x} escape, e.g. a cut emoji); remove it or write the whole "
+            f"character."
+        )
     return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def detect_schema(record: dict[str, Any]) -> str:
