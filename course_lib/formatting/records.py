@@ -216,10 +216,14 @@ def _json_array_rows(text: str, name: str, errors: RowErrors) -> list[tuple[str,
         if not text.startswith(",", pos):
             break
         pos = ws.match(text, pos + 1).end()
-    if not text.startswith("]", pos) or text[pos + 1:].strip():
+    if not text.startswith("]", pos):
         lineno = text.count("\n", 0, pos) + 1
         errors.add(f"{name} line {lineno}: invalid JSON (expected ',' or the closing ']' of "
                    f"the array).")
+    elif text[pos + 1:].strip():  # e.g. a second array appended with >>: named where it starts
+        after = ws.match(text, pos + 1).end()
+        errors.add(f"{name} line {text.count(chr(10), 0, after) + 1}: invalid JSON (text after "
+                   f"the closing ']' of the array); put every record inside the one array.")
     return _label_items(rows, name)
 
 

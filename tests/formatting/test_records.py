@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import re
 
 import datasets
 import pytest
@@ -307,3 +308,15 @@ def test_json_python_cannot_decode_is_a_row_error(tmp_path, value, problem):
         path.write_text(text)
         with pytest.raises(CourseError, match=rf"{name} {where}: invalid JSON \({problem}"):
             load_records(path)
+
+
+def test_text_after_a_json_array_is_named_on_its_own_line(tmp_path):
+    # Two arrays, e.g. appended with >>: the line was the first one's, and the message asked
+    # for the ']' that is there.
+    path = tmp_path / "d.json"
+    array = json.dumps(ROWS[:2], indent=1)
+    path.write_text(f"{array}\n{array}\n")
+    line = array.count("\n") + 2
+    with pytest.raises(CourseError, match=rf"^{re.escape(str(path))} line {line}: invalid JSON "
+                                          r"\(text after the closing '\]' of the array\); "):
+        load_records(path)
