@@ -24,6 +24,7 @@ import csv
 import difflib
 import gzip
 import io
+import itertools
 import json
 import re
 import sys
@@ -320,7 +321,11 @@ def _csv_rows(path: Path, name: str, errors: RowErrors) -> list[tuple[str, Any]]
     problems = _csv_problems(text, name)
     for message in problems:
         errors.add(message)
-    return [] if problems else _datasets_rows(path, name, "csv", "train")
+    # A header alone holds no rows: the caller says so (datasets says "corresponds to no data").
+    lines = csv.reader(io.StringIO(text, newline=""))
+    if problems or not any(fields for fields in itertools.islice(lines, 1, None)):
+        return []
+    return _datasets_rows(path, name, "csv", "train")
 
 
 def _csv_problems(text: str, name: str) -> list[str]:

@@ -320,3 +320,10 @@ def test_text_after_a_json_array_is_named_on_its_own_line(tmp_path):
     with pytest.raises(CourseError, match=rf"^{re.escape(str(path))} line {line}: invalid JSON "
                                           r"\(text after the closing '\]' of the array\); "):
         load_records(path)
+
+
+def test_a_csv_with_only_its_header_holds_no_rows(tmp_path):
+    # Was "could not be read as csv (ValueError: Instruction "train" corresponds to no data!)".
+    path = tmp_path / "d.csv"
+    path.write_text("instruction,output\n\n")
+    assert load_raw_rows(path) == []
