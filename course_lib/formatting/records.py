@@ -462,6 +462,13 @@ def _looks_like_path(name: str) -> bool:
 
 def _no_such_path(name: str) -> CourseError:
     path = Path(name).expanduser()
+    # There, but not a file to read: a link whose target is gone, a pipe, a device.
+    if path.is_symlink() and not path.exists():
+        return CourseError(f"'{name}' is a link to '{path.readlink()}', which does not exist; "
+                           f"give the data file itself.")
+    if path.exists():
+        return CourseError(f"'{name}' is not a regular file (a pipe or a device); save the data "
+                           f"in a file and give that.")
     hint = ""
     if path.parent.is_dir():  # a typo in the file name: offer the nearest one in that folder
         near = difflib.get_close_matches(path.name, [p.name for p in path.parent.iterdir()], n=1)
@@ -518,6 +525,9 @@ def _file_rows(path: Path, name: str, split: Split, errors: RowErrors) -> list[t
 
 
 def _rows(name: str, split: Split, errors: RowErrors) -> list[tuple[str, Any]]:
+    if not name.strip():  # Path("") is the current folder, which would be said as one
+        raise CourseError(f"The data source is an empty name; give a data file ({ACCEPTED}), "
+                          f"a Hub id (owner/name), or an embedded set such as course:train.")
     sets = embedded_sets()
     if name == "course":  # the first preferred split the course ships, e.g. course:eval
         names = _split_names(split)

@@ -327,3 +327,16 @@ def test_a_csv_with_only_its_header_holds_no_rows(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("instruction,output\n\n")
     assert load_raw_rows(path) == []
+
+
+def test_a_path_that_is_there_but_no_file_is_not_called_missing(tmp_path):
+    # Each was "No such file or folder: 'X' (did you mean 'X'?)", offering the same name.
+    link = tmp_path / "d.jsonl"
+    link.symlink_to(tmp_path / "moved.jsonl")
+    with pytest.raises(CourseError, match=r"d.jsonl' is a link to '.*moved.jsonl', which does "
+                                          r"not exist; "):
+        load_records(link)
+    with pytest.raises(CourseError, match=r"^'/dev/null' is not a regular file \("):
+        load_records("/dev/null")
+    with pytest.raises(CourseError, match=r"^The data source is an empty name; give a data "):
+        load_records("")  # was "'' is a folder ... such as /constraints.txt"
