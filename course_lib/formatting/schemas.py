@@ -113,6 +113,11 @@ def detect_schema(record: dict[str, Any]) -> str:
     # "text" last: rows of other schemas often keep a text column next to their fields.
     if "text" in keys:
         return "text"
+    # ShareGPT keeps its messages under another name, with other keys: say each rename.
+    if "conversations" in keys:
+        raise CourseError("this looks like ShareGPT ('conversations'): rename it to 'messages', "
+                          "and in each message 'from'/'value' to 'role'/'content' ('human' to "
+                          "'user', 'gpt' to 'assistant').")
     # Every schema's fields are listed, so the learner sees which key to rename.
     raise CourseError(
         f"record has fields {sorted(keys)} which match no known schema; "
