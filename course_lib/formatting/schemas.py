@@ -217,7 +217,8 @@ def _normalize_chat(messages: Any, where: str) -> dict[str, str]:
     # A message without 'role' (ShareGPT's 'from'/'value'): name the keys, not "roles [None]".
     if not all("role" in m for m in messages):
         raise CourseError(f"{where}: {_chat_keys_problem(messages)}")
-    turns = [(m["role"], _as_text(m.get("content"), "content", where)) for m in messages]
+    turns = [(m["role"], _as_text(_parts_text(m.get("content"), where), "content", where))
+             for m in messages]
     # Roles the templates do not take, or not one user turn then one assistant turn: say which.
     problem = _roles_problem([r for r, _ in turns])
     if problem:
@@ -225,6 +226,18 @@ def _normalize_chat(messages: Any, where: str) -> dict[str, str]:
     system = [c for r, c in turns if r == "system"]
     dialog = [(r, c) for r, c in turns if r != "system"]
     return {"instruction": dialog[0][1], "input": "\n".join(system), "response": dialog[1][1]}
+
+
+def _parts_text(content: Any, where: str) -> Any:
+    """OpenAI's content parts, [{"type": "text", "text": ...}, ...], as their text joined (as
+    chat templates join them); any other content is returned as it is, for _as_text to check."""
+    if not isinstance(content, list) or not all(isinstance(p, dict) for p in content):
+        return content
+    other = next((p.get("type") for p in content if p.get("type") != "text"), None)
+    if other is not None:
+        raise CourseError(f"{where}: a message holds a part of type {other!r}; the course trains "
+                          f"on text only, so keep its {{\"type\": \"text\"}} parts.")
+    return "".join(_as_text(p.get("text"), "text", where) for p in content)
 
 
 # Speaker names other chat formats use (ShareGPT's human/gpt, Gemini's model), as roles.

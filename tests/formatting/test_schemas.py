@@ -24,3 +24,17 @@ def test_sharegpt_conversations_are_told_what_to_rename():
     with pytest.raises(CourseError, match=r"^d.jsonl line 2: this looks like ShareGPT "
                                           r"\('conversations'\): rename it to 'messages'"):
         normalize_record(row, "d.jsonl line 2")
+
+
+def test_openai_content_parts_of_text_are_read_as_the_text():
+    # OpenAI's (and transformers') list of content parts: was "'content' should be text".
+    def parts(*texts):
+        return [{"type": "text", "text": t} for t in texts]
+
+    row = {"messages": [{"role": "user", "content": parts("What is ", "2+2?")},
+                        {"role": "assistant", "content": parts("4")}]}
+    assert normalize_record(row) == {"instruction": "What is 2+2?", "input": "", "response": "4"}
+    row["messages"][0]["content"].append({"type": "image_url", "image_url": {"url": "x"}})
+    with pytest.raises(CourseError, match=r"^d.jsonl line 1: a message holds a part of type "
+                                          r"'image_url'; the course trains on text only"):
+        normalize_record(row, "d.jsonl line 1")
