@@ -149,3 +149,51 @@ def test_only_plain_llama_models_take_the_last_layer_short_cut(toy_tokenizer):
     assert not can_skip_last_layer(dropout_set_on_the_layers)
     lora = LoraConfig(r=2, target_modules=["q_proj"], task_type="CAUSAL_LM")
     assert not can_skip_last_layer(get_peft_model(llama(toy_tokenizer), lora))
+
+
+def test_kept_loss_divides_by_the_trainers_token_count(toy_tokenizer):
+    """num_items_in_batch (the trained tokens of all accumulated batches) replaces the count."""
+    model = llama(toy_tokenizer).eval()
+    batch = padded_batch(toy_tokenizer, "response")
+    trained = int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    with torch.no_grad():
+        mean = masked_cross_entropy(model(**inputs).logits, batch["labels"])
+        loss = fast_loss.kept_loss(model, inputs, batch["labels"], num_items_in_batch=4 * trained)
+    torch.testing.assert_close(loss, mean / 4, rtol=1e-5, atol=1e-6)
+
+
+def test_kept_loss_keeps_the_attention_mask_of_a_left_padded_batch(toy_tokenizer):
+    """Only right padding may drop the mask: with pads on the left, real tokens come after
+    them and would attend to them."""
+    model = llama(toy_tokenizer).eval()
+    batch = padded_batch(toy_tokenizer, "response")
+    gaps = (batch["attention_mask"] == 0).sum(dim=1).tolist()
+    left = {k: torch.stack([row.roll(gap) for row, gap in zip(v, gaps, strict=True)])
+            for k, v in batch.items()}
+    assert (left["attention_mask"][:, 0] == 0).any() and (left["attention_mask"][:, -1] == 1).all()
+    inputs = {k: v for k, v in left.items() if k != "labels"}
+    with torch.no_grad():
+        want = masked_cross_entropy(model(**inputs).logits, left["labels"])
+        loss = fast_loss.kept_loss(model, inputs, left["labels"])
+    torch.testing.assert_close(loss, want, rtol=1e-5, atol=1e-6)
+
+
+def test_fused_adamw_only_on_the_fast_path_where_torch_has_it():
+    assert fast_loss.optimizer_name("cpu", fast=True) == "adamw_torch_fused"
+    assert fast_loss.optimizer_name("cuda", fast=True) == "adamw_torch_fused"
+    assert fast_loss.optimizer_name("cpu", fast=False) == "adamw_torch"  # fast=False: plain
+    assert fast_loss.optimizer_name("mps", fast=True) == "adamw_torch"
+
+
+def test_fast_run_restores_threads_and_the_collector():
+    import gc
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with fast_loss.fast_run(fast=True, num_threads=1):
+            assert torch.get_num_threads() == 1 and gc.get_freeze_count() > 0
+        assert torch.get_num_threads() == 2 and gc.get_freeze_count() == 0
+    finally:
+        torch.set_num_threads(before)
