@@ -111,3 +111,30 @@ def test_another_draw_asks_the_same_facts_in_other_words():
     assert {f.key for f, _ in first} == {f.key for f, _ in second}
     same = {_asked(r) for _, r in first} & {_asked(r) for _, r in second}
     assert len(same) < len(first) / 4
+
+
+def test_no_paraphrase_repeats_a_train_row_or_another_paraphrase(varied):
+    n_train = len(make_splits(seed=0)[0])
+    train = {_asked(r) for r in varied[:n_train]}
+    paraphrases = [_asked(r) for r in varied[n_train:]]
+    assert len(set(paraphrases)) == len(paraphrases)
+    assert not train & set(paraphrases)
+
+
+def test_dev_framed_rows_are_a_dev_frame_around_a_core_without_typos():
+    """Typos go on top of tuning rows only; a dev row of a framed style is written as is."""
+    from course_lib.world.paraphrases import compose, shape_of, varied_template
+
+    for seed in range(40):
+        style = list(FRAMES)[seed % len(FRAMES)]
+        kind = list(CORES)[seed % len(CORES)]
+        exact = {compose(f, c) for f in FRAMES[style]["dev"] for c in CORES[kind][shape_of(f)]}
+        assert varied_template(kind, style, random.Random(seed), "dev") in exact
+
+
+def test_a_capitalised_question_slot_takes_a_question_core():
+    from course_lib.world.paraphrases import compose, shape_of
+
+    assert [shape_of(f) for f in ("{Q} Thanks.", "Hmm, {q}", "Give me {np}.", "Say {iq}.")] == [
+        "q", "q", "np", "iq"]
+    assert compose("{Q} Thanks.", "what's {a} + {b}?") == "What's {a} + {b}? Thanks."
