@@ -1,3 +1,5 @@
+import pytest
+
 from course_lib.masking.labels import IGNORE_INDEX
 from course_lib.training.data import prepare_eval_examples, prepare_training_data
 
@@ -96,3 +98,78 @@ def test_a_dataframe_is_read_as_records_and_its_rows_counted_from_1(toy_tokenize
     assert len(prepare_eval_examples(frame, toy_tokenizer).examples) == 2
     with pytest.raises(CourseError, match=r"^row 2: 'instruction' is empty"):
         load_data(pd.DataFrame({"instruction": ["Hi", ""], "response": ["hi", "yo"]}))
+
+
+def _records(prompts, where=True):
+    from course_lib.training.data import Records
+
+    rows = [{"instruction": p, "input": "", "response": "r"} for p in prompts]
+    places = [f"line {i + 1}" for i in range(len(rows))] if where else []
+    return Records("d.jsonl", rows, places, list(range(len(rows))))
+
+
+def test_hold_out_rounds_a_tenth_and_starts_at_ten_prompts():
+    from course_lib.training.data import hold_out
+
+    assert len(hold_out(_records([f"q{i}" for i in range(19)]))[1].records) == 2  # 1.9 -> 2
+    assert len(hold_out(_records([f"q{i}" for i in range(10)]))[1].records) == 1
+    assert hold_out(_records([f"q{i}" for i in range(9)]))[1] is None
+
+
+def test_hold_out_keeps_the_copies_of_a_prompt_on_one_side():
+    from course_lib.training.data import hold_out
+
+    data = _records([f"q{i % 20}" for i in range(60)])  # every prompt three times
+    train, held = hold_out(data)
+    assert len(held.records) == 6  # 2 of 20 prompts, with their copies
+    assert not {r["instruction"] for r in train.records} & {r["instruction"] for r in held.records}
+
+
+def test_an_empty_file_holds_no_examples(tmp_path):
+    from course_lib.errors import CourseError
+    from course_lib.training.data import load_data
+
+    (tmp_path / "empty.jsonl").write_text("")
+    with pytest.raises(CourseError, match="holds no examples"):
+        load_data(str(tmp_path / "empty.jsonl"))
+
+
+def test_the_held_out_note_says_what_is_not_scored():
+    from course_lib.masking.labels import PreparedData
+    from course_lib.training.data import held_out_note
+
+    assert held_out_note(PreparedData(examples=[], source="e.jsonl", total=5), limit=5) == ""
+    held = PreparedData(examples=[], source="e.jsonl", total=5, empty_response=[3])
+    note = held_out_note(held, limit=4)
+    assert note.startswith("Held-out set e.jsonl: only the first 4 of its 5 rows are scored")
+    assert note.endswith("; 1 with an empty response, scored on the EOS alone (examples 3).")
+
+
+def test_a_held_out_row_counts_as_seen_only_with_the_same_input():
+    from course_lib.training.data import also_in_training
+
+    train = _records(["Translate"])
+    held = _records(["Translate", "Other"])
+    assert also_in_training(train, held).startswith("1 of the 2 held-out rows of d.jsonl")
+    train.records[0] = {**train.records[0], "input": "Hello"}
+    assert also_in_training(train, held) == ""
+
+
+def test_far_from_world_warns_on_a_high_loss_alone():
+    """Words the model's world knows (a low token ratio) but a loss far above a uniform guess:
+    one sign is enough for the warning."""
+    import torch
+
+    from course_lib.formatting.records import load_records
+    from course_lib.loading import load_model_and_tokenizer
+    from course_lib.masking.labels import prepare_examples
+    from course_lib.training.data import far_from_world
+
+    model, tok = load_model_and_tokenizer("tiny", device="cpu")
+    records = load_records("course:train")[:8]
+    ready = prepare_examples(records, tok)
+    assert far_from_world(records, ready, tok, model) is None  # its own world: no warning
+    with torch.no_grad():
+        model.model.norm.weight.mul_(-50)  # confidently wrong: the loss explodes
+    warning = far_from_world(records, ready, tok, model)
+    assert warning is not None and warning.startswith("This data looks far outside")
