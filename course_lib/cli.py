@@ -300,6 +300,7 @@ def _train(args: argparse.Namespace) -> int:
         seed=args.seed,
         lora=args.lora,
         eval_every=args.eval_every,
+        eval_limit=args.eval_limit or None,  # 0: every row
         out_dir=args.out,
         resume=args.resume,
         progress=not args.quiet,
@@ -637,6 +638,9 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=COUNT, default=None, help="default: the recipe's, 16")
     p.add_argument("--eval-every", type=whole(0), default=10,
                    help="steps between held-out evaluations (0: none)")
+    p.add_argument("--eval-limit", type=whole(0), default=128, metavar="N",
+                   help="held-out rows scored, and prompts held out of --data (default: "
+                        "%(default)s; 0: every row)")
     p.add_argument("--lora", action=argparse.BooleanOptionalAction, default=None,
                    help="train LoRA adapters (q_proj, v_proj); default: the preset's choice "
                         "(LoRA for qwen2.5-0.5b), else the recipe's partial fine-tune")

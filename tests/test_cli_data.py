@@ -74,6 +74,21 @@ def test_held_out_rows_not_scored_are_counted(capsys, tmp_path, toy_model_dir):
     assert RunHistory.load(tmp_path / "a").eval_examples == 2
 
 
+def test_eval_limit_caps_and_lifts_the_rows_scored(capsys, tmp_path, toy_model_dir):
+    held = tmp_path / "held.jsonl"  # 40 rows: more than --eval-limit 8 scores
+    held.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    code, out, err = train_cli(capsys, toy_model_dir, "course:train", tmp_path / "a",
+                               "--eval-data", held, "--eval-limit", 8)
+    assert code == 0, err
+    assert (f"Held-out set {held}: only the first 8 of its 40 rows are scored (raise "
+            f"eval_limit, --eval-limit on the command line, to score more).") in out
+    assert RunHistory.load(tmp_path / "a").eval_examples == 8
+    code, out, err = train_cli(capsys, toy_model_dir, "course:train", tmp_path / "b",
+                               "--eval-data", held, "--eval-limit", 0)  # 0: every row
+    assert code == 0, err
+    assert "only the first" not in out and RunHistory.load(tmp_path / "b").eval_examples == 40
+
+
 def test_rows_in_another_template_are_named_by_line(capsys, tmp_path, toy_model_dir):
     rows = [json.dumps(r) for r in ROWS[:4]]
     rows.insert(1, json.dumps({"text": "### Instruction: What is 9+9? ### Response: 18"}))

@@ -164,7 +164,7 @@ def held_out_note(held: PreparedData, limit: int | None) -> str:
     parts = []
     if limit and held.total is not None and held.total > limit:
         parts.append(f"only the first {limit} of its {held.total} rows are scored "
-                     f"(eval_limit; raise it to score more)")
+                     f"(raise eval_limit, --eval-limit on the command line, to score more)")
     if held.skipped:
         parts.append(f"{len(held.skipped)} not scored: no response token left after "
                      f"{held.max_length} tokens ({held.names([i for i, _ in held.skipped])}; "
