@@ -218,14 +218,17 @@ def _add_example(prepared: PreparedData, i: int, p_ids: list[int], r_ids: list[i
     input_ids = p_ids + r_ids
     labels = [IGNORE_INDEX] * len(p_ids) + r_ids if masking == "response" else list(input_ids)
     limit = prepared.max_length
-    if limit is not None and len(input_ids) > limit:
+    cut = limit is not None and len(input_ids) > limit
+    if cut:
         input_ids, labels = input_ids[:limit], labels[:limit]
+    if all(label == IGNORE_INDEX for label in labels):
+        # Said once, as skipped: "cut and lost its EOS" would suggest it still trains.
+        prepared.skipped.append((i, "no trained token after truncation"))
+        return
+    if cut:
         prepared.truncated.append(i)  # its EOS is cut off: it never teaches stopping
         if len(p_ids) >= limit and masking == "none":
             prepared.prompt_only.append(i)  # the whole response is gone; the prompt trains
-    if all(label == IGNORE_INDEX for label in labels):
-        prepared.skipped.append((i, "no trained token after truncation"))
-        return
     prepared.examples.append(
         {"input_ids": input_ids, "attention_mask": [1] * len(input_ids), "labels": labels})
     prepared.kept.append(i)

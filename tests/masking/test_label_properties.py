@@ -68,4 +68,6 @@ def test_truncation_never_hides_a_fully_masked_example(
         assert len(p_ids) >= max_length  # only an all-prompt window is skipped
         assert str(i) in prepared.report()
     full_lengths = [sum(map(len, _segments(tok, r, ONE_LINE))) + 1 for r in records]
-    assert prepared.truncated == [i for i, n in enumerate(full_lengths) if n > max_length]
+    # Cut means kept but cut: a skipped record is reported once, as skipped.
+    assert prepared.truncated == [i for i, n in enumerate(full_lengths)
+                                  if n > max_length and i not in skipped]

@@ -85,6 +85,7 @@ def test_truncation_to_the_prompt_is_skipped_and_named(toy_tokenizer):
     assert prepared.examples == [] and prepared.kept == []
     report = prepared.report()
     assert "0 of 3 examples" in report and "examples 0, 1, 2" in report
+    assert prepared.truncated == [] and "lost the EOS" not in report  # skipped, not also cut
     assert "raise max_length (--max-length) or shorten their prompts." in report
     one = prepare_examples(RECORDS[:1], toy_tokenizer, max_length=8).report()
     assert "raise max_length (--max-length) or shorten its prompt." in one

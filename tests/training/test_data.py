@@ -15,7 +15,7 @@ def test_suspicious_rows_are_counted_and_reported(toy_tokenizer):
     ready = prepare_training_data(rows, toy_tokenizer, max_length=40)
     assert ready.empty_response == [1]
     assert [i for i, _ in ready.skipped] == [2]  # truncation left no response token
-    assert ready.truncated == [2]
+    assert ready.truncated == []  # skipped is said once, not also as "cut, lost its EOS"
     report = ready.report()
     assert "8 of 9 examples" in report
     assert "empty response (examples 1)" in report
