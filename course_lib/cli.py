@@ -109,8 +109,11 @@ def cmd_show_mask(args: argparse.Namespace) -> int:
     examples = label_examples([record], tokenizer, args.masking, args.template,
                               max_length=args.max_length)
     title = f"{where}: " if where else ""
+    # A {"text"} row keeps the template it is written in, whatever --template says.
+    own = record.get("template")
+    template = f"{own}, as the row is written" if own else args.template
     view = mask_view(examples, tokenizer, titles=[f"{title}{MASKINGS[args.masking]} "
-                                                  f"(template: {args.template})"])
+                                                  f"(template: {template})"])
     print(view.to_ansi(color=_use_color(args.color)))
     for warning in audit_labels(examples, tokenizer).warnings:
         print(f"warning: {warning}")

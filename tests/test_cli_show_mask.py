@@ -62,6 +62,16 @@ def test_show_mask_takes_a_row_of_a_data_file(tmp_path, toy_model_dir, capsys):
     assert "Т(" in out and "⋯(" in out and "Ð" not in out
 
 
+def test_a_text_row_is_shown_in_the_template_it_is_written_in(tmp_path, toy_model_dir, capsys):
+    path = tmp_path / "text.jsonl"  # a text row in Q/A, shown with the default --template
+    path.write_text(json.dumps({"text": "Q: What is 1+1? A: 2"}))
+    rc = main(["show-mask", "--data", str(path), "--row", "1", "--model", str(toy_model_dir),
+               "--color", "never"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "(template: qa, as the row is written)" in out  # was "one_line"
+    assert "Q(-100" in out and "###" not in out
+
+
 def test_show_mask_row_is_counted_from_one(tmp_path, toy_model_dir, capsys):
     path = tmp_path / "one.jsonl"
     path.write_text(json.dumps({"instruction": "What is 1+1?", "response": "2"}))
