@@ -150,6 +150,10 @@ def normalize_record(record: dict[str, Any], where: str = "record") -> dict[str,
         input_field, response_field = FIELDS[schema]
         out = {"instruction": text("instruction"), "input": text(input_field),
                "response": text(response_field)}
+        # Two different answers in one row: which one should train is not for us to guess.
+        if schema == "alpaca" and text("response").strip() not in ("", out["response"].strip()):
+            raise CourseError(f"{where}: 'output' and 'response' hold different answers; keep "
+                              f"the one to train on and remove the other.")
     elif schema == "trl":
         out = _normalize_prompt_completion(record, text, where)
     elif schema == "chat":
@@ -259,13 +263,28 @@ def _chat_keys_problem(messages: list[dict[str, Any]]) -> str:
             f"('from'/'value'): rename them to 'role'/'content'{also}.")
 
 
+TOOL_ROLES = ("tool", "function", "ipython")  # OpenAI's, its older name, and Llama 3's
+
+
+def _role_for(role: Any) -> str | None:
+    """The course's name for another tool's speaker name ('User', 'human', 'gpt'), if any."""
+    if not isinstance(role, str):
+        return None
+    name = role.strip().lower()
+    return name if name in ("system", "user", "assistant") else ROLE_RENAMES.get(name)
+
+
 def _roles_problem(roles: list[Any]) -> str | None:
     """Why these roles do not make one example (None if they do), with what to change."""
     unknown = [r for i, r in enumerate(roles)  # each once, in order (a role may be a list)
                if r not in ("system", "user", "assistant") and r not in roles[:i]]
+    tools = [r for r in unknown if r in TOOL_ROLES]
+    if tools:  # function calling: no rename makes it one question and its answer
+        return (f"the row has {' and '.join(map(repr, tools))} messages (tool calls), which "
+                f"the course's templates do not take; leave such rows out, or train them with "
+                f"TRL's SFTTrainer (lesson 05).")
     if unknown:  # e.g. 'human'/'gpt': a rename, not multi-turn data
-        renames = [f"{r!r} to '{ROLE_RENAMES[r.lower()]}'"
-                   if isinstance(r, str) and r.lower() in ROLE_RENAMES
+        renames = [f"{r!r} to '{_role_for(r)}'" if _role_for(r)
                    else f"{r!r} to 'user' or 'assistant'" for r in unknown]
         return (f"roles must be user and assistant (system allowed), but the row has {unknown}; "
                 f"rename {' and '.join(renames)}.")

@@ -38,3 +38,33 @@ def test_openai_content_parts_of_text_are_read_as_the_text():
     with pytest.raises(CourseError, match=r"^d.jsonl line 1: a message holds a part of type "
                                           r"'image_url'; the course trains on text only"):
         normalize_record(row, "d.jsonl line 1")
+
+
+def test_two_different_answers_in_one_row_are_refused():
+    row = {"instruction": "What is 2+2?", "output": "4", "response": "four"}
+    with pytest.raises(CourseError) as info:  # was: 'response' dropped without a word
+        normalize_record(row, "d.jsonl line 3")
+    assert str(info.value) == ("d.jsonl line 3: 'output' and 'response' hold different answers; "
+                               "keep the one to train on and remove the other.")
+    same = normalize_record({**row, "response": " 4"})  # one answer written twice is fine
+    assert same["response"] == "4"
+
+
+def chat_problem(*roles: str) -> str:
+    messages = [{"role": r, "content": "x"} for r in roles]
+    with pytest.raises(CourseError) as info:
+        normalize_record({"messages": messages}, "line 1")
+    return str(info.value)
+
+
+def test_chat_roles_are_told_the_rename_that_fits():
+    # Capitalised roles are the course's own, renamed in lower case (was "'User' to 'user' or
+    # 'assistant'"); a tool message cannot be renamed at all (was "'tool' to 'user' or ...").
+    assert chat_problem("User", "Assistant").endswith(
+        "rename 'User' to 'user' and 'Assistant' to 'assistant'.")
+    assert chat_problem("human", "gpt").endswith("rename 'human' to 'user' and 'gpt' to "
+                                                 "'assistant'.")
+    assert chat_problem("user", "assistant", "tool", "assistant") == (
+        "line 1: the row has 'tool' messages (tool calls), which the course's templates do not "
+        "take; leave such rows out, or train them with TRL's SFTTrainer (lesson 05).")
+    assert chat_problem("user", "speaker").endswith("rename 'speaker' to 'user' or 'assistant'.")
