@@ -140,6 +140,9 @@ def json_rows(text: str, name: str, errors: RowErrors) -> list[tuple[str, Any]]:
     try:
         whole = json.loads(text)
     except UNREADABLE_JSON as err:
+        stream = _object_stream_rows(text, name)  # objects one after another, as `jq .` writes
+        if stream:
+            return stream
         if _looks_like_json_lines(text):
             return _json_lines_rows(text, name, errors)
         why = err.msg if isinstance(err, json.JSONDecodeError) else _json_problem(err)
@@ -195,6 +198,28 @@ def _json_lines_rows(text: str, name: str, errors: RowErrors) -> list[tuple[str,
             errors.add(f"{name} line {lineno}: invalid JSON ({_json_problem(err)}); "
                        f"each line must be one JSON object.")
     return rows
+
+
+def _object_stream_rows(text: str, name: str) -> list[tuple[str, Any]] | None:
+    """Two or more JSON objects one after another, each over several lines (pretty-printed),
+    each named by the line it starts on; None unless the whole text reads so."""
+    decoder, ws = json.JSONDecoder(), json.decoder.WHITESPACE
+    pos = ws.match(text, 1 if text.startswith("\ufeff") else 0).end()
+    rows: list[tuple[str, Any]] = []
+    line, counted = 1, 0  # lines counted as we go: one pass over the text
+    while pos < len(text):
+        if not text.startswith("{", pos):
+            return None
+        try:
+            row, end = decoder.raw_decode(text, pos)
+        except UNREADABLE_JSON:
+            return None
+        if not rows and "\n" not in text[pos:end]:  # JSON Lines: read, and named, line by line
+            return None
+        line, counted = line + text.count("\n", counted, pos), pos
+        rows.append((f"{name} line {line}", row))
+        pos = ws.match(text, end).end()
+    return rows if len(rows) > 1 else None
 
 
 def _json_array_rows(text: str, name: str, errors: RowErrors) -> list[tuple[str, Any]]:

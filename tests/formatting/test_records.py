@@ -340,3 +340,17 @@ def test_a_path_that_is_there_but_no_file_is_not_called_missing(tmp_path):
         load_records("/dev/null")
     with pytest.raises(CourseError, match=r"^The data source is an empty name; give a data "):
         load_records("")  # was "'' is a folder ... such as /constraints.txt"
+
+
+def test_pretty_printed_objects_one_after_another_load_by_their_first_line(tmp_path):
+    # `jq . data.json > out.jsonl` writes each object over several lines: every line was an
+    # "invalid JSON" row before (8 errors for 2 records).
+    path = tmp_path / "pretty.jsonl"
+    rows = [{"instruction": "What is 2+2?", "output": "4"},
+            {"instruction": "What is 3+3?", "input": "", "output": "6"}]
+    path.write_text("".join(json.dumps(r, indent=2) + "\n" for r in rows))
+    assert load_raw_rows(path) == [(f"{path} line 1", rows[0]), (f"{path} line 5", rows[1])]
+    # One broken object: still read line by line, so the lines at fault are named.
+    path.write_text(json.dumps(rows[0], indent=2) + '\n{\n  "instruction": \n}\n')
+    with pytest.raises(CourseError, match="line 7: invalid JSON"):
+        load_records(path)
