@@ -77,3 +77,48 @@ def test_a_missing_embedded_model_says_how_to_get_it_back(monkeypatch, tmp_path)
     monkeypatch.setattr(loading, "EMBEDDED_MODEL_DIR", tmp_path / "tiny-base")
     with pytest.raises(CourseError, match="embedded model is missing.*course build-base-model"):
         resolve_model_name("tiny")
+
+
+def test_a_tokenizer_without_a_pad_token_pads_with_eos(tmp_path, toy_model_dir):
+    """Many base models (SmolLM2) ship no pad token: loading gives them pad = eos."""
+    from course_lib.world.toy import make_toy_tokenizer
+
+    folder = tmp_path / "no-pad"
+    shutil.copytree(toy_model_dir, folder)
+    tokenizer = make_toy_tokenizer()
+    tokenizer.pad_token = None
+    tokenizer.save_pretrained(folder)
+    assert load_tokenizer(folder).pad_token is None  # as saved
+    _, tok = load_model_and_tokenizer(folder)
+    assert tok.pad_token == tok.eos_token == "</s>" and tok.pad_token_id == tok.eos_token_id
+
+
+def test_the_tiny_model_loads_in_fp32_even_where_the_device_prefers_half(monkeypatch):
+    import torch
+
+    from course_lib import loading
+    from course_lib.env import DeviceChoice
+
+    monkeypatch.setattr(loading, "choose_device",
+                        lambda: DeviceChoice("cpu", torch.bfloat16, "a GPU that prefers bf16"))
+    model, _ = load_model_and_tokenizer("tiny")
+    assert model.dtype == torch.float32
+    model, _ = load_model_and_tokenizer("tiny", dtype=torch.bfloat16)  # asked for: given
+    assert model.dtype == torch.bfloat16
+
+
+def test_a_mistyped_local_path_is_not_taken_for_a_hub_id(tmp_path, monkeypatch):
+    """'runs/masekd' next to a runs/ folder is a typo of a local path, not owner/name."""
+    (tmp_path / "runs").mkdir()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CourseError, match="No model folder at 'runs/masekd'"):
+        resolve_model_name("runs/masekd")
+    assert resolve_model_name("owner/model") == "owner/model"  # no owner/ folder here: a Hub id
+
+
+def test_only_a_preset_that_says_so_is_tuned_with_lora_by_default(toy_model_dir):
+    from course_lib.loading import default_lora
+
+    assert default_lora("qwen2.5-0.5b") is True
+    assert default_lora("tiny") is False and default_lora("smollm2-135m") is False
+    assert default_lora(toy_model_dir) is False and default_lora("owner/model") is False
