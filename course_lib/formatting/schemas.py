@@ -97,7 +97,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def detect_schema(record: dict[str, Any]) -> str:
     """Which of SCHEMAS a raw record follows (raises CourseError if none)."""
-    keys = set(record)
+    keys = set(_known_keys(record))
     # Most specific first: a chat or TRL record may carry other keys alongside.
     if "messages" in keys:
         return "chat"
@@ -125,6 +125,15 @@ def detect_schema(record: dict[str, Any]) -> str:
     )
 
 
+def _known_keys(record: dict[str, Any]) -> dict[str, Any]:
+    """'Instruction' or 'output ' read as the field it names, as a table's columns are, unless
+    that field is there already."""
+    renames = {k: k.strip().lower() for k in record if isinstance(k, str)
+               and k.strip().lower() != k and k.strip().lower() in KNOWN_FIELDS
+               and k.strip().lower() not in record}
+    return {renames.get(k, k): v for k, v in record.items()} if renames else record
+
+
 def normalize_record(record: dict[str, Any], where: str = "record") -> dict[str, str]:
     """Map any known schema to {'instruction', 'input', 'response'}.
 
@@ -138,6 +147,7 @@ def normalize_record(record: dict[str, Any], where: str = "record") -> dict[str,
     """
     if not isinstance(record, dict):
         raise CourseError(f"{where}: expected a JSON object, got {type(record).__name__}.")
+    record = _known_keys(record)
     try:
         schema = detect_schema(record)
     except CourseError as err:

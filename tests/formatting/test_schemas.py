@@ -68,3 +68,11 @@ def test_chat_roles_are_told_the_rename_that_fits():
         "line 1: the row has 'tool' messages (tool calls), which the course's templates do not "
         "take; leave such rows out, or train them with TRL's SFTTrainer (lesson 05).")
     assert chat_problem("user", "speaker").endswith("rename 'speaker' to 'user' or 'assistant'.")
+
+
+def test_field_names_are_read_whatever_their_case_as_table_columns_are():
+    # A CSV's 'Instruction' column was read, the same key in JSON refused.
+    row = {"Instruction": "What is 2+2?", "output ": "4", "Source": "web"}
+    assert normalize_record(row) == {"instruction": "What is 2+2?", "input": "", "response": "4"}
+    both = {"instruction": "lower wins", "Instruction": "ignored", "output": "4"}
+    assert normalize_record(both)["instruction"] == "lower wins"  # the exact name comes first
