@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from course_lib.display import CourseFigure, new_figure
-from course_lib.formatting.schemas import detect_template
+from course_lib.formatting.schemas import detect_schema, detect_template
 
 # Task kinds, first match wins; each is a regular expression on the lower-cased instruction.
 TASKS: dict[str, str] = {
@@ -83,25 +83,28 @@ def plot_data_mix(records: Sequence[Mapping[str, Any]],
 # --- Consistent formatting: one template for every record --------------------------------
 def template_counts(records: list[dict[str, Any]]) -> Counter:
     """How many raw records use each template ('structured' for field-based records)."""
-    counts: Counter = Counter()
-    for r in records:
-        if "text" in r and isinstance(r["text"], str) and len(r) == 1:
-            counts[detect_template(r["text"]) or "unknown"] += 1
-        else:
-            counts["structured"] += 1
-    return counts
+    return Counter(record_template(r) for r in records)
+
+
+def record_template(record: Any) -> str:
+    """The template a raw record is written in: its text's, or 'structured' when fields hold
+    it (the template is added in training), as normalize_record reads the record.
+
+        >>> record_template({"text": "Q: What is 2+2? A: 4", "id": 7})
+        'qa'
+    """
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        return "structured"
+    if detect_schema(record) != "text":  # a text column beside the fields that train
+        return "structured"
+    return detect_template(record["text"]) or "unknown"
 
 
 def check_consistent_templates(records: list[dict[str, Any]],
                                where: Sequence[str] = ()) -> list[str]:
     """Warnings, one per minority template, naming the examples (empty list = consistent).
     `where[i]` is record i's place in its file ('line 3'); without it, indices from 0."""
-    kinds = []
-    for r in records:
-        if isinstance(r.get("text"), str):
-            kinds.append(detect_template(r["text"]) or "unknown")
-        else:
-            kinds.append("structured")  # instruction/response fields: the template is added
+    kinds = [record_template(r) for r in records]
     counts = Counter(kinds)
     if len(counts) <= 1:
         return []

@@ -1,8 +1,18 @@
 """Rough phrasing and task labels for lesson 02's look at the training data."""
 
+from collections import Counter
+
 import pytest
 
-from course_lib.formatting.stats import data_mix, instruction_style, plot_data_mix, task_kind
+from course_lib.formatting.stats import (
+    check_consistent_templates,
+    data_mix,
+    instruction_style,
+    plot_data_mix,
+    record_template,
+    task_kind,
+    template_counts,
+)
 
 
 @pytest.mark.parametrize("instruction, given, style", [
@@ -53,3 +63,14 @@ def test_a_long_minority_is_shown_in_part_and_marked_as_cut():
     assert warning.startswith("7 example(s) use the 'qa' format while most use 'structured' ")
     assert "(examples 0, 1, 2, 3, 4 …)" in warning
     assert "(examples 0, 1, 2, 3, 4)" in check_consistent_templates(rows[2:])[0]
+
+
+def test_a_text_row_counts_in_its_template_whatever_other_fields_it_has():
+    # template_counts called {"text", "id"} 'structured' while the template check and training
+    # read it as Q/A; a text column beside instruction/response fields is not what trains.
+    rows = [{"text": "Q: What is 2+2? A: 4", "id": 1}, {"text": "Q: What is 3+3? A: 6"},
+            {"text": "### Instruction: Hi ### Response: Hello", "instruction": "Hi",
+             "response": "Hello"}]
+    assert template_counts(rows) == Counter({"qa": 2, "structured": 1})
+    assert [record_template(r) for r in rows] == ["qa", "qa", "structured"]
+    assert len(check_consistent_templates(rows)) == 1  # the structured row is the odd one
