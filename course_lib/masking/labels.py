@@ -129,7 +129,8 @@ def as_rows(data: Any, tokenizer=None) -> list[dict[str, list[int]]]:
     """
     if isinstance(data, Mapping):
         ids = data["input_ids"]
-        batched = (hasattr(ids, "dim") and ids.dim() == 2) or (
+        # A tensor says it by its shape; a list by its first item (a 1-D tensor's is 0-d).
+        batched = ids.dim() == 2 if hasattr(ids, "dim") else (
             len(ids) > 0 and isinstance(ids[0], Sequence | torch.Tensor))
         if not batched:
             return [_plain(data)]

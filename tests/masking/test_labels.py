@@ -180,3 +180,7 @@ def test_as_rows_keeps_the_attention_mask_of_one_example():
            "labels": [IGNORE_INDEX, 6, IGNORE_INDEX]}
     assert as_rows(one) == [{"input_ids": [5, 6, 0], "labels": [IGNORE_INDEX, 6, IGNORE_INDEX],
                              "attention_mask": [1, 1, 0]}]
+    # The same example as 1-D tensors is one row too (it was read as a batch: a TypeError).
+    as_tensors = {k: torch.tensor(v) for k, v in one.items()}
+    assert as_rows(as_tensors) == as_rows(one)
+    assert as_rows({k: v.unsqueeze(0) for k, v in as_tensors.items()}) == as_rows(one)
