@@ -22,6 +22,7 @@ loop_by_hand.py writes the same loop out in forty lines.
 from __future__ import annotations
 
 import importlib.metadata
+import inspect
 import json
 import os
 import shutil
@@ -63,6 +64,7 @@ from course_lib.training.plots import plot_history
 from course_lib.training.settings import (
     RECIPE,
     check_numbers,
+    check_overrides,
     default_learning_rate,
     is_frozen,
     lora_settings,
@@ -151,6 +153,8 @@ def train(
     """
     check_numbers(learning_rate, num_epochs, max_steps=max_steps, batch_size=batch_size,
                   seed=seed, eval_every=eval_every, num_threads=num_threads)
+    # A misspelt keyword lands in **training_args: named now, not by TrainingArguments later.
+    check_overrides(training_args, inspect.signature(train).parameters)
     out_path = Path(out_dir).expanduser() if out_dir is not None else None
     verbose = verbose and is_main_process()  # N processes, one report
     resume_from = _prepare_out_dir(out_path, resume) if is_main_process() else None

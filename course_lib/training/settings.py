@@ -16,9 +16,11 @@ passes to `train(**training_args)` overrides these defaults.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ from peft import LoraConfig
 from transformers import TrainingArguments
 
 from course_lib.env import DeviceChoice, checkpointing_field
-from course_lib.errors import is_number, is_whole, shown, with_advice
+from course_lib.errors import CourseError, is_number, is_whole, shown, with_advice
 from course_lib.training.fast_loss import optimizer_name
 
 # peft 0.21 calls transformers' deprecated `is_gradient_checkpointing` whenever it wraps a
@@ -144,6 +146,33 @@ def check_numbers(learning_rate: float | None = None, num_epochs: float | None =
             raise with_advice(f"{{fix}} must be a number, not {shown(value)}.", name, flag)
         if value is not None and not value > 0:
             raise with_advice(f"{{fix}} must be above 0, not {value}.", name, flag)
+
+
+# TrainingArguments' names for settings train() has its own keyword for. Given as overrides
+# they were obeyed behind train()'s back: num_train_epochs lost to the default max_steps, and
+# a per_device_train_batch_size trained while the history recorded batch_size.
+OWN_NAMES = {"num_train_epochs": "num_epochs", "per_device_train_batch_size": "batch_size",
+             "output_dir": "out_dir"}
+# Short names a learner may know from elsewhere, too far from ours for difflib to match.
+ALIASES = {"lr": "learning_rate", "epochs": "num_epochs", "steps": "max_steps",
+           "bs": "batch_size"}
+
+
+def check_overrides(overrides: Collection[str], own: Collection[str]) -> None:
+    """Every keyword train() passes on to TrainingArguments must be one of its fields, and
+    not one train() sets from a keyword of its own (`own`). Unchecked, a misspelt max_step=5
+    was a TypeError in TrainingArguments' terms, after the data had been prepared."""
+    fields = {f.name for f in dataclasses.fields(TrainingArguments) if f.init}
+    for key in overrides:
+        if key in OWN_NAMES:
+            raise CourseError(f"{key} is TrainingArguments' name for {OWN_NAMES[key]}; give "
+                              f"{OWN_NAMES[key]}=... instead.")
+        if key not in fields:
+            close = ALIASES.get(key) or next(iter(difflib.get_close_matches(
+                key, [*own, *fields], n=1)), None)
+            hint = f" (did you mean {close}?)" if close else ""
+            raise CourseError(f"train() has no setting {key}{hint}; give one of its own "
+                              f"keywords or a field of transformers' TrainingArguments.")
 
 
 def training_arguments(

@@ -313,3 +313,22 @@ def test_numbers_no_run_can_use_are_one_sentence_errors(given, python, cli):
         train("no-such-model-is-loaded", **given)
     assert str(err.value).startswith(python)
     assert err.value.cli.startswith(cli)
+
+
+@pytest.mark.parametrize(("given", "says"), [
+    # A misspelt keyword went on to TrainingArguments: a TypeError in its terms, after the data
+    # was prepared.
+    ({"max_step": 5}, "train() has no setting max_step (did you mean max_steps?);"),
+    ({"lr": 1e-3}, "train() has no setting lr (did you mean learning_rate?);"),
+    ({"epochs": 1}, "train() has no setting epochs (did you mean num_epochs?);"),
+    # TrainingArguments' own names for train()'s settings: num_train_epochs was ignored under
+    # the default max_steps, and the batch size trained was not the one recorded.
+    ({"num_train_epochs": 3}, "num_train_epochs is TrainingArguments' name for num_epochs; "
+                              "give num_epochs=... instead."),
+    ({"per_device_train_batch_size": 8}, "per_device_train_batch_size is TrainingArguments' "
+                                         "name for batch_size; give batch_size=... instead."),
+])
+def test_a_keyword_train_cannot_use_is_named_before_the_model_loads(given, says):
+    with pytest.raises(CourseError) as err:
+        train("no-such-model-is-loaded", **given)
+    assert str(err.value).startswith(says)
