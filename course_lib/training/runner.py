@@ -152,7 +152,9 @@ def train(
     on its share of every batch; only the main one prints and writes out_dir.
     """
     check_numbers(learning_rate, num_epochs, max_steps=max_steps, batch_size=batch_size,
-                  seed=seed, eval_every=eval_every, num_threads=num_threads)
+                  seed=seed, eval_every=eval_every, num_threads=num_threads,
+                  eval_limit=eval_limit, max_length=max_length, logging_steps=logging_steps,
+                  save_every=save_every)
     # A misspelt keyword lands in **training_args: named now, not by TrainingArguments later.
     check_overrides(training_args, inspect.signature(train).parameters)
     out_path = Path(out_dir).expanduser() if out_dir is not None else None

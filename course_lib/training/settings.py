@@ -123,7 +123,10 @@ def checkpointing(on: bool) -> dict[str, Any]:
 
 # Python's name, the CLI's flag, and the smallest value that makes sense.
 COUNTS = (("max_steps", "--steps", 1), ("batch_size", "--batch-size", 1), ("seed", "--seed", 0),
-          ("eval_every", "--eval-every", 0), ("num_threads", "--threads", 1))
+          ("eval_every", "--eval-every", 0), ("num_threads", "--threads", 1),
+          # 0: every held-out row, as on the command line; -3 dropped the last 3, silently.
+          ("eval_limit", "--eval-limit", 0), ("max_length", "--max-length", 1),
+          ("logging_steps", "logging_steps", 1), ("save_every", "save_every", 1))
 
 
 def check_numbers(learning_rate: float | None = None, num_epochs: float | None = None,
@@ -146,6 +149,15 @@ def check_numbers(learning_rate: float | None = None, num_epochs: float | None =
             raise with_advice(f"{{fix}} must be a number, not {shown(value)}.", name, flag)
         if value is not None and not value > 0:
             raise with_advice(f"{{fix}} must be above 0, not {value}.", name, flag)
+    check_steps_or_epochs(counts.get("max_steps"), num_epochs)
+
+
+def check_steps_or_epochs(max_steps: int | None, num_epochs: float | None) -> None:
+    """The Trainer lets max_steps win over epochs: num_epochs=1 under the default
+    max_steps=500 trained 500 steps, silently."""
+    if max_steps is not None and num_epochs is not None:
+        raise CourseError(f"num_epochs={num_epochs} is ignored while max_steps is set "
+                          f"(max_steps={max_steps}); pass max_steps=None to train by epochs.")
 
 
 # TrainingArguments' names for settings train() has its own keyword for. Given as overrides

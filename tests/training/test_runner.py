@@ -306,6 +306,16 @@ def test_training_arguments_override_the_defaults(toy_model_dir, records):
      "--batch-size must be a whole number"),
     ({"max_steps": 2.5}, "max_steps must be a whole number, not 2.5.", "--steps must be a whole"),
     ({"max_steps": True}, "max_steps must be a whole number, not True.", "--steps must be"),
+    # These were TypeErrors, a ValueError in TrainingArguments' terms (--logging_steps), or
+    # silent: eval_limit=-3 scored all but the last 3 rows, save_every=0 saved at the default.
+    ({"max_length": "64"}, "max_length must be a whole number, not the string '64'.",
+     "--max-length must be a whole number"),
+    ({"logging_steps": 0}, "logging_steps must be at least 1, not 0.", "logging_steps must"),
+    ({"eval_limit": -3}, "eval_limit must be at least 0, not -3.", "--eval-limit must be"),
+    ({"save_every": 0}, "save_every must be at least 1, not 0.", "save_every must be"),
+    # num_epochs lost to the default max_steps: 500 steps ran, silently.
+    ({"num_epochs": 1}, "num_epochs=1 is ignored while max_steps is set (max_steps=500); pass "
+                        "max_steps=None to train by epochs.", "num_epochs=1 is ignored"),
 ])
 def test_numbers_no_run_can_use_are_one_sentence_errors(given, python, cli):
     # Checked before the model loads; max_steps=-5 used to train by epochs, silently.
