@@ -28,19 +28,19 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import torch
-from peft import get_peft_model
+from peft import LoraConfig, get_peft_model
 from transformers import TrainerCallback
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.trainer_utils import get_last_checkpoint
 
 from course_lib.env import SMALL_MODEL_PARAMS, DeviceChoice, choose_device, choose_threads
-from course_lib.errors import CourseError, with_advice
+from course_lib.errors import CourseError, shown, with_advice
 from course_lib.formatting.records import HELD_OUT_SPLITS, is_table, own_held_out_split
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
 from course_lib.loading import default_lora, load_model_and_tokenizer
@@ -157,6 +157,7 @@ def train(
                   save_every=save_every)
     # A misspelt keyword lands in **training_args: named now, not by TrainingArguments later.
     check_overrides(training_args, inspect.signature(train).parameters)
+    check_kinds(model, tokenizer, masking, lora, freeze, callbacks)
     out_path = Path(out_dir).expanduser() if out_dir is not None else None
     verbose = verbose and is_main_process()  # N processes, one report
     resume_from = _prepare_out_dir(out_path, resume) if is_main_process() else None
@@ -532,6 +533,43 @@ def _as_flag(name: str, value: Any) -> str:
     if isinstance(value, list):
         return f"{FLAGS[name]} {' '.join(map(str, value)) or 'none'}"
     return f"{FLAGS[name]} {value}"
+
+
+def check_kinds(model, tokenizer, masking, lora, freeze, callbacks) -> None:
+    """Settings of the wrong kind, named before the model loads: unchecked, masking="responses"
+    failed after it loaded, lora="no" meant LoRA (any true value did), and a tokenizer given
+    as the model was told to pass the tokenizer it had just passed."""
+    if masking not in ("response", "none"):
+        raise with_advice(f"{{fix}} must be 'response' or 'none', not {shown(masking)}.",
+                          "masking", "--masking")
+    if not (lora is None or isinstance(lora, bool | LoraConfig)):
+        raise CourseError(f"lora must be True, False, None or a LoraConfig, not {shown(lora)}.")
+    if freeze is not None and not isinstance(freeze, str) and not (
+            isinstance(freeze, Iterable) and all(isinstance(p, str) for p in freeze)):
+        raise CourseError(f"freeze must be pieces of parameter names such as ['mlp'], not "
+                          f"{shown(freeze)}.")
+    if isinstance(callbacks, TrainerCallback | type) or not isinstance(callbacks, Iterable):
+        raise CourseError("callbacks must be a list of TrainerCallbacks; put one in a list: "
+                          "callbacks=[callback].")
+    _check_model(model, tokenizer)
+
+
+def _check_model(model, tokenizer) -> None:
+    """A model is a name or folder, or a model object with tokenizer= beside it."""
+    if isinstance(model, str | Path):
+        return
+    if isinstance(model, tuple) and len(model) == 2:
+        raise CourseError("model is a (model, tokenizer) pair; pass "
+                          "train(model, tokenizer=tokenizer).")
+    if hasattr(model, "decode") and not isinstance(model, torch.nn.Module):
+        raise CourseError("model is a tokenizer, not a model; pass the model first and the "
+                          "tokenizer as tokenizer=: train(model, tokenizer=tokenizer).")
+    if not isinstance(model, torch.nn.Module):
+        raise CourseError(f"model must be a preset name such as 'tiny', a model folder, a Hub "
+                          f"id or a model object, not {shown(model)}.")
+    if tokenizer is not None and not hasattr(tokenizer, "decode"):
+        raise CourseError(f"tokenizer must be a tokenizer object (load_tokenizer(...) gives "
+                          f"one), not {shown(tokenizer)}.")
 
 
 def _load(model, tokenizer, lora: bool):

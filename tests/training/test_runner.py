@@ -342,3 +342,36 @@ def test_a_keyword_train_cannot_use_is_named_before_the_model_loads(given, says)
     with pytest.raises(CourseError) as err:
         train("no-such-model-is-loaded", **given)
     assert str(err.value).startswith(says)
+
+
+@pytest.mark.parametrize(("given", "says"), [
+    # A ValueError from the labelling, after the model had loaded.
+    ({"masking": "responses"}, "masking must be 'response' or 'none', not the string "
+                               "'responses'."),
+    # Any true value meant LoRA: lora="no" trained adapters, silently.
+    ({"lora": "no"}, "lora must be True, False, None or a LoraConfig, not the string 'no'."),
+    # TypeErrors from deep inside.
+    ({"freeze": 5}, "freeze must be pieces of parameter names such as ['mlp'], not 5."),
+    ({"callbacks": TrainerCallback()}, "callbacks must be a list of TrainerCallbacks; put one "
+                                       "in a list: callbacks=[callback]."),
+])
+def test_settings_of_the_wrong_kind_are_named_before_the_model_loads(given, says):
+    with pytest.raises(CourseError) as err:
+        train("no-such-model-is-loaded", **given)
+    assert str(err.value) == says
+
+
+def test_a_tokenizer_or_a_pair_given_as_the_model_is_said_so(toy_model_dir, toy_tokenizer):
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    # Each was "pass its tokenizer too" (the learner had), or an AttributeError.
+    for given, says in [
+        ({"model": toy_tokenizer}, "model is a tokenizer, not a model;"),
+        ({"model": toy_tokenizer, "tokenizer": toy_tokenizer}, "model is a tokenizer, not a"),
+        ({"model": (model, toy_tokenizer)}, "model is a (model, tokenizer) pair; pass "
+                                            "train(model, tokenizer=tokenizer)."),
+        ({"model": model, "tokenizer": "tiny"}, "tokenizer must be a tokenizer object"),
+        ({"model": None}, "model must be a preset name such as 'tiny', a model folder"),
+    ]:
+        with pytest.raises(CourseError) as err:
+            train(**given)
+        assert str(err.value).startswith(says), str(err.value)
