@@ -41,7 +41,7 @@ import torch
 from peft import LoraConfig, get_peft_model
 from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
 
-from course_lib.errors import CourseError
+from course_lib.errors import CourseError, is_number, is_whole, shown
 from course_lib.loading import PRESETS, preset_config, resolve_model_name
 from course_lib.training.settings import is_frozen, lora_settings
 
@@ -274,8 +274,10 @@ def estimate_memory(model_or_config: Any, batch_size: int, max_length: int, *,
     logits_share: the share of positions whose logits are computed: 1.0 for the plain loss;
         the course's fast loss (fast_loss.py) computes them at trained positions only.
     """
+    freeze = check_estimate(batch_size, max_length, lora, dtype, freeze, logits_share)
     config = _config_of(model_or_config)
     shape = shape_of(config)
+    check_freeze(freeze, shape)
     lora_config = lora_settings(lora) if lora else None
     named = isinstance(model_or_config, str | os.PathLike)  # then only its config is known
     counts = count_parameters(config if named else model_or_config, lora_config or False,
@@ -303,6 +305,40 @@ def estimate_memory(model_or_config: Any, batch_size: int, max_length: int, *,
     )
 
 
+def check_estimate(batch_size: int, max_length: int, lora: Any, dtype: Any, freeze: Any,
+                   logits_share: float) -> tuple[str, ...]:
+    """One-sentence errors for arguments no estimate can use; `freeze` as a tuple of pieces.
+    Unchecked, batch_size=0 estimated no activations, dtype="float16" was counted as fp32, and
+    freeze="mlp" was read letter by letter (every weight frozen)."""
+    for name, value in (("batch_size", batch_size), ("max_length", max_length)):
+        if not is_whole(value):
+            raise CourseError(f"{name} must be a whole number, not {shown(value)}.")
+        if value < 1:
+            raise CourseError(f"{name} must be at least 1, not {value}.")
+    if not isinstance(dtype, torch.dtype):
+        raise CourseError(f"dtype must be a torch dtype such as torch.float16, not "
+                          f"{shown(dtype)}.")
+    if not (is_number(logits_share) and 0 <= logits_share <= 1):
+        raise CourseError(f"logits_share must be a share between 0 and 1, not "
+                          f"{shown(logits_share)}.")
+    if not isinstance(lora, bool | LoraConfig):
+        raise CourseError(f"lora must be True, False or a LoraConfig, not {shown(lora)}.")
+    return (freeze,) if isinstance(freeze, str) else tuple(freeze)  # "mlp" is one piece
+
+
+def check_freeze(freeze: Sequence[str], shape: Shape) -> None:
+    """As train() does: a piece that is part of no parameter name is a typo, not a choice."""
+    names = ["model.embed_tokens.weight"] + [
+        f"model.layers.{layer}.{path}.weight" for layer in range(shape.layers)
+        for path in LAYER_MODULES.values()] + ["model.norm.weight", "lm_head.weight"]
+    unmatched = [piece for piece in freeze if not any(piece in name for name in names)]
+    if unmatched:
+        pieces = dict.fromkeys(part for name in names for part in name.split(".")[:-1]
+                               if not part.isdigit() and part not in ("model", "layers"))
+        raise CourseError(f"freeze={list(freeze)} matches no parameter of a Llama-style model; "
+                          f"use pieces of its parameter names: {', '.join(pieces)}.")
+
+
 def _config_of(model_or_config: Any) -> PretrainedConfig:
     if isinstance(model_or_config, PretrainedConfig):
         return model_or_config
@@ -312,6 +348,9 @@ def _config_of(model_or_config: Any) -> PretrainedConfig:
         return AutoConfig.from_pretrained(resolve_model_name(model_or_config))
     base = model_or_config.get_base_model() if hasattr(model_or_config, "get_base_model") else (
         model_or_config)
+    if not isinstance(getattr(base, "config", None), PretrainedConfig):  # None, a tokenizer
+        raise CourseError(f"model_or_config must be a model, a config, a preset name, a model "
+                          f"folder or a Hub id, not {shown(model_or_config)}.")
     return base.config
 
 

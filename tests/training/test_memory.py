@@ -194,3 +194,33 @@ def test_a_model_is_named_by_preset_folder_or_path_alike():
         assert estimate_memory(name, 16, 128).total == by_config
     # A real preset is estimated from its recorded sizes, without a download.
     assert estimate_memory("smollm2-135m", 1, 8).parameters == 134_515_008
+
+
+@pytest.mark.parametrize(("given", "says"), [
+    # Each was an estimate with no error: zero or negative activations, fp32 for "float16",
+    # a logits share over 1, or nothing frozen for a typo.
+    ({"batch_size": 0}, "batch_size must be at least 1, not 0."),
+    ({"batch_size": "16"}, "batch_size must be a whole number, not the string '16'."),
+    ({"max_length": -1}, "max_length must be at least 1, not -1."),
+    ({"dtype": "float16"}, "dtype must be a torch dtype such as torch.float16, not the "
+                           "string 'float16'."),
+    ({"logits_share": 2}, "logits_share must be a share between 0 and 1, not 2."),
+    ({"lora": "yes"}, "lora must be True, False or a LoraConfig, not the string 'yes'."),
+    ({"freeze": ["mpl"]}, "freeze=['mpl'] matches no parameter of a Llama-style model; use "
+                          "pieces of its parameter names: embed_tokens, input_layernorm,"),
+    ({"model_or_config": None}, "model_or_config must be a model, a config, a preset name, "
+                                "a model folder or a Hub id, not None."),
+])
+def test_arguments_no_estimate_can_use_are_one_sentence_errors(given, says):
+    from course_lib.errors import CourseError
+
+    args = {"model_or_config": "smollm2-135m", "batch_size": 16, "max_length": 64} | given
+    with pytest.raises(CourseError) as err:
+        estimate_memory(**args)
+    assert str(err.value).startswith(says), str(err.value)
+
+
+def test_freeze_given_as_one_string_is_one_piece_as_in_train():
+    # "mlp" was read letter by letter: every weight counted as frozen, 0 trained.
+    assert (estimate_memory("smollm2-135m", 16, 64, freeze="mlp").trained
+            == estimate_memory("smollm2-135m", 16, 64, freeze=["mlp"]).trained > 0)
