@@ -15,6 +15,7 @@ settings reads the file instead of training: a lesson runs again in seconds.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import json
 import sys
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from course_lib.env import choose_device
-from course_lib.errors import CourseError, with_advice
+from course_lib.errors import CourseError, is_whole, shown, with_advice
 from course_lib.evaluation.base_model import statement_knowledge
 from course_lib.evaluation.eval_data import eval_rows
 from course_lib.evaluation.report import evaluate
@@ -60,8 +61,11 @@ def get_experiment(name: str | Experiment) -> Experiment:
     if isinstance(name, Experiment):
         return name
     if name not in EXPERIMENTS:
+        # The nearest name, spelled or cased differently ("wrong-colator", "Balance").
+        near = difflib.get_close_matches(str(name).lower(), EXPERIMENTS, n=1)
+        hint = f"; the nearest is '{near[0]}'" if near else ""
         raise CourseError(f"No experiment called '{name}'; choose one of: "
-                          f"{', '.join(EXPERIMENTS)} (`course experiment --list`).")
+                          f"{', '.join(EXPERIMENTS)} (`course experiment --list`){hint}.")
     return EXPERIMENTS[name]
 
 
@@ -106,13 +110,12 @@ def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] =
                 CPU core for a small model on a CPU, else 1; side_by_side.py).
     """
     experiment = get_experiment(experiment)
-    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
-    if not seed_list:
-        raise with_advice("An experiment needs at least one training seed; pass {fix}.",
-                          "seeds=3", "--seeds 3")
+    seed_list = seeds_of(seeds)
     steps = steps if steps is not None else recipe_defaults()["max_steps"]
-    if steps < 1:  # the Trainer would read it as "train by epochs"
-        raise with_advice(f"{{fix}} must be at least 1, not {steps}.", "steps", "--steps")
+    check_counts(steps, threads)
+    if not isinstance(model, str | Path):  # runs are cached under the model's name
+        raise CourseError(f"model must be a preset name such as 'tiny', a model folder or a "
+                          f"Hub id (its runs are cached by name), not {type(model).__name__}.")
     resolve_model_name(model)  # a typo fails before anything is trained
     start = time.perf_counter()
     arms = arms_to_run(experiment)
@@ -139,6 +142,42 @@ def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] =
         print(f"{experiment.name}: {len(arms)} arms x {len(seed_list)} seeds in "
               f"{time.perf_counter() - start:.0f} s{side}", file=sys.stdout, flush=True)
     return ExperimentResult(experiment, arms, seed_list, steps, model, runs, base)
+
+
+def seeds_of(seeds: int | Sequence[int]) -> list[int]:
+    """The seeds to train, checked in run_experiment's names: train() would have said "seed",
+    seeds=2.0 was a TypeError, and seeds=[0, 0] trained once but counted twice in medians."""
+    if is_whole(seeds):
+        seed_list = list(range(seeds))
+    elif isinstance(seeds, Sequence) and not isinstance(seeds, str):
+        seed_list = list(seeds)
+    else:
+        raise with_advice(f"{{fix}} must be a whole number or a list of seeds, not "
+                          f"{shown(seeds)}.", "seeds", "--seeds")
+    if not seed_list:
+        raise with_advice("An experiment needs at least one training seed; pass {fix}.",
+                          "seeds=3", "--seeds 3")
+    if wrong := [s for s in seed_list if not is_whole(s) or s < 0]:  # 0.0 and None too
+        raise with_advice(f"{{fix}} must be whole numbers from 0, not {shown(wrong[0])}.",
+                          "seeds", "--seeds")
+    if len(set(seed_list)) < len(seed_list):
+        again = next(s for s in seed_list if seed_list.count(s) > 1)
+        raise with_advice(f"{{fix}} repeats seed {again}; give each seed once.",
+                          f"seeds={seed_list}", "--seeds")
+    return seed_list
+
+
+def check_counts(steps: Any, threads: Any) -> None:
+    """steps and threads in run_experiment's names (train() calls them max_steps and
+    num_threads); steps=-1 would have trained by epochs."""
+    for name, value in (("steps", steps), ("threads", threads)):
+        if value is None and name == "threads":
+            continue
+        if not is_whole(value):
+            raise with_advice(f"{{fix}} must be a whole number, not {shown(value)}.", name,
+                              f"--{name}")
+        if value < 1:
+            raise with_advice(f"{{fix}} must be at least 1, not {value}.", name, f"--{name}")
 
 
 def say_done(name: str, names: list[str], before: list[bool]) -> Callable[[int, Any], None]:
