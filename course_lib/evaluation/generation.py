@@ -13,13 +13,16 @@ the tokenizer's EOS, the token the labels train the model to emit.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import torch
 
 from course_lib.env import evaluating
+from course_lib.errors import CourseError, is_number, is_whole, shown
 from course_lib.evaluation.metrics import exact_match
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
 
@@ -38,6 +41,18 @@ class GenerationSettings:
     top_p: float = 0.95
     seed: int | None = None  # fixes the draw when sampling
 
+    def __post_init__(self) -> None:
+        # In the course's words: transformers said "`max_new_tokens` must be greater than 0"
+        # or raised a TypeError, only once the model was generating.
+        if not is_whole(self.max_new_tokens):
+            raise CourseError(f"max_new_tokens must be a whole number, not "
+                              f"{shown(self.max_new_tokens)}.")
+        if self.max_new_tokens < 1:
+            raise CourseError(f"max_new_tokens must be at least 1, not {self.max_new_tokens}.")
+        if self.do_sample and not (is_number(self.temperature) and self.temperature > 0):
+            raise CourseError(f"temperature must be a number above 0 when sampling, not "
+                              f"{shown(self.temperature)}; do_sample=False answers greedily.")
+
     def generate_kwargs(self) -> dict:
         """The keywords for `model.generate` (greedy turns the sampling knobs off explicitly)."""
         if self.do_sample:
@@ -50,7 +65,43 @@ GREEDY = GenerationSettings()
 
 def settings_from(settings: GenerationSettings | None, **fields) -> GenerationSettings:
     """`settings` (default greedy) with any fields given by name replaced."""
+    known = [f.name for f in dataclasses.fields(GenerationSettings)]
+    for key in fields:  # a misspelt keyword was a TypeError about GenerationSettings.__init__
+        if key not in known:
+            near = difflib.get_close_matches(key, known, n=1)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            raise CourseError(f"{key} is not a generation setting{hint}; use one of: "
+                              f"{', '.join(known)}.")
     return replace(settings or GREEDY, **fields)
+
+
+# --- Arguments, checked before generating: each was an error from deep inside, or silent ---
+def _check_pair(model, tokenizer, call: str) -> None:
+    """The model, then its tokenizer (swapped, or a name for the tokenizer: AttributeErrors)."""
+    if not hasattr(model, "generate") or not hasattr(tokenizer, "decode"):
+        raise CourseError(f"Give the model, then its tokenizer: {call}; got "
+                          f"{type(model).__name__} and {type(tokenizer).__name__}.")
+
+
+def _check_texts(name: str, texts, one: str) -> list[str]:
+    """A list of strings: one string was answered letter by letter."""
+    if isinstance(texts, str):
+        raise CourseError(f"{name} must be a list of strings; for one, {one}.")
+    return list(texts)
+
+
+def _check_one(name: str, text, several: str) -> None:
+    """One string: a list was answered for its first text only, or formatted as "['a']"."""
+    if not isinstance(text, str):
+        raise CourseError(f"{name} must be one string, not a {type(text).__name__}; for "
+                          f"several, call {several}.")
+
+
+def _check_count(name: str, given: Sequence | None, n: int, per: str, advice: str) -> None:
+    """One entry per prompt: zip() said 'argument 2 is shorter than argument 1'."""
+    if given and len(given) != n:
+        entries = "entry" if len(given) == 1 else "entries"
+        raise CourseError(f"{name} has {len(given)} {entries} for {n} {per}; {advice}.")
 
 
 def generate_ids(model, tokenizer, texts: Sequence[str],
@@ -60,6 +111,8 @@ def generate_ids(model, tokenizer, texts: Sequence[str],
     Each row ends just after its first EOS when the model stopped, so `row[-1] == eos` tells
     whether it stopped by itself; decoding with skip_special_tokens=True drops the EOS.
     """
+    if not texts:
+        return []  # nothing to answer (the tokenizer raised an IndexError)
     if settings.seed is not None:
         torch.manual_seed(settings.seed)
     pad_id = (
@@ -91,6 +144,8 @@ def generate_ids(model, tokenizer, texts: Sequence[str],
 def complete_batch(model, tokenizer, texts: Sequence[str],
                    settings: GenerationSettings = GREEDY) -> list[str]:
     """Raw continuation of each text, no template: what a base model does with a question."""
+    _check_pair(model, tokenizer, "complete_batch(model, tokenizer, texts)")
+    texts = _check_texts("texts", texts, "call complete(model, tokenizer, text)")
     ids = generate_ids(model, tokenizer, texts, settings)
     return [tokenizer.decode(row, skip_special_tokens=True) for row in ids]
 
@@ -101,6 +156,7 @@ def complete(model, tokenizer, text: str, max_new_tokens: int = 32, **fields) ->
     >>> complete(base_model, tok, "What is 2+2?")   # doctest: +SKIP
     """
     settings = settings_from(None, max_new_tokens=max_new_tokens, **fields)
+    _check_one("text", text, "complete_batch(model, tokenizer, texts)")
     return complete_batch(model, tokenizer, [text], settings)[0]
 
 
@@ -108,6 +164,8 @@ def prompts_for(instructions: Sequence[str], inputs: Sequence[str] | None = None
                 template: str | Template = DEFAULT_TEMPLATE) -> list[str]:
     """Each instruction (with its input, if any) formatted as the template's prompt."""
     t = get_template(template)
+    _check_count("inputs", inputs, len(instructions), "instructions", "give one per instruction "
+                 "('' for none)")
     inputs = inputs or [""] * len(instructions)
     return [t.format_prompt(i, x or "") for i, x in zip(instructions, inputs, strict=True)]
 
@@ -121,6 +179,9 @@ def generate_batch(
     settings: GenerationSettings = GREEDY,
 ) -> list[str]:
     """Format each instruction with `template` and return only the responses, stripped."""
+    _check_pair(model, tokenizer, "generate_batch(model, tokenizer, instructions)")
+    instructions = _check_texts("instructions", instructions,
+                                "call generate(model, tokenizer, instruction)")
     ids = generate_ids(model, tokenizer, prompts_for(instructions, inputs, template), settings)
     return [tokenizer.decode(row, skip_special_tokens=True).strip() for row in ids]
 
@@ -134,6 +195,7 @@ def generate(model, tokenizer, instruction: str, input: str = "",
     '4'
     """
     settings = settings_from(None, max_new_tokens=max_new_tokens, **fields)
+    _check_one("instruction", instruction, "generate_batch(model, tokenizer, instructions)")
     return generate_batch(model, tokenizer, [instruction], [input], template, settings)[0]
 
 
@@ -218,6 +280,7 @@ def answer_table(
     `fields` (e.g. max_new_tokens=24) adjust `settings`, which default to greedy.
     """
     settings = settings_from(settings, **fields)
+    prompts, raw = check_table(prompts, models, tokenizer, expected, inputs, raw)
     inputs = list(inputs) if inputs else [""] * len(prompts)
     raw_texts = [f"{p}\n{x}" if x else p for p, x in zip(prompts, inputs, strict=True)]
     answers = {}
@@ -229,3 +292,22 @@ def answer_table(
             answers[title] = generate_batch(model, tokenizer, prompts, inputs, template, settings)
     return AnswerTable(list(prompts), answers, list(expected) if expected else None,
                        inputs if any(inputs) else None)
+
+
+def check_table(prompts, models, tokenizer, expected, inputs, raw) -> tuple[list[str], tuple]:
+    """answer_table's arguments, before any model answers: (prompts, raw) as lists."""
+    prompts = _check_texts("prompts", prompts, "put it in a list: [prompt]")
+    if not prompts:
+        raise CourseError("answer_table needs at least one prompt.")
+    if not isinstance(models, Mapping):  # 'list' object has no attribute 'items'
+        raise CourseError("models must be a dict of column titles and models, e.g. "
+                          "{'base': model}.")
+    for model in models.values():
+        _check_pair(model, tokenizer, "answer_table(prompts, {'base': model}, tokenizer)")
+    _check_count("expected", expected, len(prompts), "prompts", "give one reference per prompt")
+    _check_count("inputs", inputs, len(prompts), "prompts", "give one per prompt ('' for none)")
+    raw = (raw,) if isinstance(raw, str) else tuple(raw)  # "b" in "base" was a column match
+    if unknown := [title for title in raw if title not in models]:
+        raise CourseError(f"raw names {', '.join(map(repr, unknown))}, which is not a column of "
+                          f"models; use one of: {', '.join(map(repr, models))}.")
+    return prompts, raw

@@ -53,3 +53,66 @@ def test_answer_table_text_html_and_exact_match():
     assert "exact match: before 0%, after 100%" in text
     html = table._repr_html_()
     assert "&lt;hi&gt;" in html and "<hi>" not in html  # answers are escaped
+
+
+def _says(call, start: str) -> None:
+    import pytest
+
+    from course_lib.errors import CourseError
+
+    with pytest.raises(CourseError) as err:
+        call()
+    assert str(err.value).startswith(start), str(err.value)
+
+
+def test_wrong_arguments_are_one_sentence_before_generating(toy_tokenizer):
+    from course_lib.evaluation.generation import answer_table, complete_batch
+
+    tok, model = toy_tokenizer, ScriptedModel([toy_tokenizer.eos_token_id])
+    # Were transformers' ValueError/TypeError in its own terms (`max_new_tokens` must be...).
+    _says(lambda: complete(model, tok, "2 + 2 =", max_new_tokens=0),
+          "max_new_tokens must be at least 1, not 0.")
+    _says(lambda: complete(model, tok, "2 + 2 =", max_new_tokens="5"),
+          "max_new_tokens must be a whole number, not the string '5'.")
+    _says(lambda: generate(model, tok, "Hi", do_sample=True, temperature=0),
+          "temperature must be a number above 0 when sampling, not 0;")
+    # A misspelt keyword: "GenerationSettings.__init__() got an unexpected keyword argument".
+    _says(lambda: complete(model, tok, "2 + 2 =", max_new_token=5),
+          "max_new_token is not a generation setting (did you mean max_new_tokens?);")
+    # One string where a list goes was answered letter by letter; a list where one string
+    # goes was answered for its first text only, or formatted as "['a', 'b']".
+    _says(lambda: generate_batch(model, tok, "What is 2+2?"),
+          "instructions must be a list of strings; for one, call generate(model, tokenizer, ")
+    _says(lambda: complete(model, tok, ["a", "b"]),
+          "text must be one string, not a list; for several, call complete_batch(")
+    _says(lambda: generate(model, tok, ["a", "b"]),
+          "instruction must be one string, not a list; for several, call generate_batch(")
+    # zip() argument 2 is shorter than argument 1.
+    _says(lambda: generate_batch(model, tok, ["a", "b"], ["x"]),
+          "inputs has 1 entry for 2 instructions; give one per instruction ('' for none).")
+    # AttributeErrors from inside: swapped or a name for the tokenizer.
+    _says(lambda: complete_batch(tok, model, ["a"]),
+          "Give the model, then its tokenizer: complete_batch(model, tokenizer, texts);")
+    _says(lambda: answer_table(["a"], {"base": model}, "tiny"),
+          "Give the model, then its tokenizer: answer_table(")
+
+
+def test_empty_lists_and_answer_table_mistakes(toy_tokenizer):
+    from course_lib.evaluation.generation import answer_table, complete_batch
+
+    tok, model = toy_tokenizer, ScriptedModel([toy_tokenizer.eos_token_id])
+    # An IndexError from inside the tokenizer: nothing to answer is no answers.
+    assert generate_batch(model, tok, []) == [] and complete_batch(model, tok, []) == []
+    _says(lambda: answer_table([], {"base": model}, tok), "answer_table needs at least one")
+    # 'list' object has no attribute 'items'.
+    _says(lambda: answer_table(["a"], [model], tok),
+          "models must be a dict of column titles and models, e.g. {'base': model}")
+    # A typo in raw= was ignored (the column got the template), and raw="base" was a substring
+    # test ("b" in "base").
+    _says(lambda: answer_table(["a"], {"base": model}, tok, raw=["bsae"]),
+          "raw names 'bsae', which is not a column of models; use one of: 'base'.")
+    table = answer_table(["a"], {"base": model, "b": model}, tok, raw="base")
+    assert model.seen is not None and set(table.answers) == {"base", "b"}
+    # A reference list of the wrong length failed only when the table was printed.
+    _says(lambda: answer_table(["a", "b"], {"base": model}, tok, expected=["x"]),
+          "expected has 1 entry for 2 prompts; give one reference per prompt.")
