@@ -23,6 +23,7 @@ import torch
 
 from course_lib.display import CourseFigure, new_figure, token_texts, visible
 from course_lib.env import evaluating
+from course_lib.errors import CourseError, is_whole, shown
 
 
 @dataclass
@@ -67,8 +68,7 @@ def next_token_probabilities(model, tokenizer, text: str, k: int = 10) -> NextTo
 
     The model is left in the mode it was in (eval or train); nothing is generated.
     """
-    if k < 1:
-        raise ValueError(f"k must be at least 1, not {k}")
+    check_arguments(model, tokenizer, text, k)
     enc = tokenizer(text, return_tensors="pt")
     with evaluating(model) as device:
         logits = model(input_ids=enc["input_ids"].to(device),
@@ -80,11 +80,29 @@ def next_token_probabilities(model, tokenizer, text: str, k: int = 10) -> NextTo
     return NextTokens(text=text, token_ids=ids, tokens=tokens, probs=top.values.tolist())
 
 
-def plot_next_tokens(results: Sequence[NextTokens], width: float = 4.5) -> CourseFigure:
+def check_arguments(model, tokenizer, text, k) -> None:
+    """In the learner's words: k="5" or 2.5 were TypeErrors, a list of texts was answered for
+    its first text under the list's repr, swapped model and tokenizer a TypeError in torch."""
+    if not hasattr(tokenizer, "decode") or hasattr(model, "decode"):
+        raise CourseError(f"Give the model, then its tokenizer: next_token_probabilities(model, "
+                          f"tokenizer, text); got {type(model).__name__} and "
+                          f"{type(tokenizer).__name__}.")
+    if not isinstance(text, str):
+        raise CourseError(f"text must be one string, not a {type(text).__name__}; call "
+                          f"next_token_probabilities once per text.")
+    if not is_whole(k):
+        raise CourseError(f"k must be a whole number, not {shown(k)}.")
+    if k < 1:
+        raise CourseError(f"k must be at least 1, not {k}.")
+
+
+def plot_next_tokens(results: NextTokens | Sequence[NextTokens],
+                     width: float = 4.5) -> CourseFigure:
     """Several NextTokens side by side, one bar chart each; returns the figure (an image)."""
-    results = list(results)
+    results = [results] if isinstance(results, NextTokens) else list(results)  # one is fine
     if not results:
-        raise ValueError("plot_next_tokens needs at least one NextTokens")
+        raise CourseError("plot_next_tokens needs at least one result of "
+                          "next_token_probabilities.")
     height = 0.35 * max(len(r.tokens) for r in results) + 1.2
     fig = new_figure(figsize=(width * len(results), height))
     axes = fig.subplots(1, len(results), squeeze=False)

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from course_lib.errors import CourseError
 from course_lib.evaluation.inspect_model import (
     NextTokens,
     next_token_probabilities,
@@ -35,8 +36,39 @@ def test_model_mode_is_restored_and_k_is_checked(toy):
     next_token_probabilities(model, tok, "2 + 2 =", k=3)
     assert model.training
     model.eval()
-    with pytest.raises(ValueError):
+    with pytest.raises(CourseError, match=r"^k must be at least 1, not 0\.$"):
         next_token_probabilities(model, tok, "2 + 2 =", k=0)
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    # TypeErrors from the comparison and from torch's topk.
+    ({"k": "5"}, "k must be a whole number, not the string '5'."),
+    ({"k": 2.5}, "k must be a whole number, not 2.5."),
+    # A list was tokenized as a batch and the first row's distribution shown under its repr.
+    ({"text": ["a", "b"]}, "text must be one string, not a list; call "
+                           "next_token_probabilities once per text."),
+])
+def test_wrong_arguments_are_one_sentence(toy, args, says):
+    model, tok = toy
+    with pytest.raises(CourseError) as err:
+        next_token_probabilities(model, tok, **({"text": "2 + 2 ="} | args))
+    assert str(err.value) == says
+
+
+def test_swapped_model_and_tokenizer_are_said_so(toy):
+    model, tok = toy
+    # A TypeError from torch's embedding, about `indices`.
+    with pytest.raises(CourseError, match="^Give the model, then its tokenizer: "):
+        next_token_probabilities(tok, model, "2 + 2 =")
+
+
+def test_plot_takes_one_result_or_several_but_not_none(toy):
+    model, tok = toy
+    top = next_token_probabilities(model, tok, "2 + 2 =", k=3)
+    # One NextTokens was "'NextTokens' object is not iterable".
+    assert len(plot_next_tokens(top).axes) == len(plot_next_tokens([top]).axes) == 1
+    with pytest.raises(CourseError, match="^plot_next_tokens needs at least one result"):
+        plot_next_tokens([])
 
 
 def test_text_plot_and_lookup():
@@ -45,5 +77,5 @@ def test_text_plot_and_lookup():
     assert top.probability_of("7") is None
     fig = plot_next_tokens([top, top])
     assert len(fig.axes) == 2
-    with pytest.raises(ValueError):
+    with pytest.raises(CourseError):
         plot_next_tokens([])
