@@ -430,7 +430,7 @@ def resolve_models(models, tokenizer=None) -> dict[str, Loaded]:
             unique = f"{name} #{n}"
         given = str(spec) if isinstance(spec, str | Path) else "a model object"
         # The run's history goes along: it names the template to ask in and the data it saw.
-        out[unique] = Loaded(*_load(spec, tokenizer), history_of_run(spec), given)
+        out[unique] = Loaded(*_load(spec, tokenizer, unique), history_of_run(spec), given)
     return out
 
 
@@ -497,17 +497,33 @@ def _default_name(spec) -> str:
     return "model"
 
 
-def _load(spec, tokenizer) -> tuple[Any, Any]:
+def _load(spec, tokenizer, name: str = "model") -> tuple[Any, Any]:
     if isinstance(spec, str | Path):
         return load_model_and_tokenizer(spec)
     if _is_pair(spec):
         return spec
     if hasattr(spec, "model") and hasattr(spec, "tokenizer"):  # a TrainResult
         return spec.model, spec.tokenizer
+    _check_object(spec, tokenizer, name)
     if tokenizer is None:
         raise CourseError("A model object needs its tokenizer: evaluate(model, tokenizer=tok), "
                           "or pass (model, tokenizer).")
     return spec, tokenizer
+
+
+def _check_object(spec, tokenizer, name: str) -> None:
+    """A model object and its tokenizer, each in its place: a tokenizer given as a model was
+    told to pass the tokenizer it had, then failed as an AttributeError; tokenizer='tiny'
+    failed as "'str' object is not callable" once generating."""
+    if spec is None:
+        raise CourseError(f"The model '{name}' is None; give a preset name such as 'tiny', a run "
+                          f"folder, a model with tokenizer=, or a TrainResult.")
+    if hasattr(spec, "decode") and not hasattr(spec, "generate"):
+        raise CourseError(f"The model '{name}' is a tokenizer, not a model; give the model, "
+                          f"and its tokenizer as tokenizer=.")
+    if tokenizer is not None and not hasattr(tokenizer, "decode"):
+        raise CourseError(f"tokenizer must be a tokenizer object, not {shown(tokenizer)}; a "
+                          f"model given by name brings its own.")
 
 
 def _jsonable(value: Any) -> Any:

@@ -298,3 +298,19 @@ def test_options_no_evaluation_can_use_are_one_sentence_errors(given, message):
     with pytest.raises(CourseError) as err:  # checked before the data or a model is loaded
         evaluate("no-such-model-is-loaded", "course:eval_styles", **given)
     assert str(err.value) == message
+
+
+def test_a_tokenizer_or_a_name_in_the_wrong_place_is_said_so(toy_model_dir, toy_tokenizer):
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    # Were "A model object needs its tokenizer" (the learner gave one), an AttributeError about
+    # TokenizersBackend, or "'str' object is not callable" once generating.
+    for models, tokenizer, says in [
+        (toy_tokenizer, None, "The model 'model' is a tokenizer, not a model;"),
+        ({"a": toy_tokenizer}, toy_tokenizer, "The model 'a' is a tokenizer, not a model;"),
+        (model, "tiny", "tokenizer must be a tokenizer object, not the string 'tiny'"),
+        (None, None, "The model 'model' is None; give a preset name such as 'tiny', a run "
+                     "folder, a model with tokenizer=, or a TrainResult."),
+    ]:
+        with pytest.raises(CourseError) as err:
+            resolve_models(models, tokenizer)
+        assert str(err.value).startswith(says), str(err.value)
