@@ -15,6 +15,7 @@ its memory can be estimated, or a randomly initialised stand-in built, without a
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTra
 from transformers.utils import logging as hf_logging
 
 from course_lib.env import choose_device, hub_offline
-from course_lib.errors import CourseError, with_advice
+from course_lib.errors import CourseError, shown, with_advice
 
 EMBEDDED_MODEL_DIR = Path(__file__).parent / "assets" / "tiny-base"
 
@@ -108,11 +109,25 @@ def resolve_model_name(name: str | Path) -> str:
     looks_like_path = (name.startswith((".", "/", "~")) or name.count("/") != 1
                        or path.parent.is_dir())
     if looks_like_path:
+        near = _nearest(name, path)
         raise CourseError(
             f"No model folder at '{name}' and it is not a preset or a Hub id (owner/name); "
-            f"presets: {', '.join(MODEL_PRESETS)}."
+            f"presets: {', '.join(MODEL_PRESETS)}" + (f"; did you mean '{near}'?" if near else ".")
         )
     return name  # a Hub id such as "HuggingFaceTB/SmolLM2-135M"
+
+
+def _nearest(name: str, path: Path) -> str | None:
+    """The preset, or else the folder beside `path`, that `name` is a slip of ('Tiny',
+    'smolm2-135m', 'runs/maskd'): the list alone left the learner to spot the difference."""
+    preset = difflib.get_close_matches(name.strip().lower(), PRESETS, n=1)
+    if preset:
+        return preset[0]
+    if "/" not in name or not path.parent.is_dir():
+        return None
+    folders = [p.name for p in path.parent.iterdir() if p.is_dir()]
+    near = difflib.get_close_matches(path.name, folders, n=1)
+    return f"{name.rsplit('/', 1)[0]}/{near[0]}" if near else None
 
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json")
@@ -214,10 +229,26 @@ def load_tokenizer(name: str | Path = "tiny"):
     return _from_pretrained(AutoTokenizer, source)
 
 
+def _check_device_and_dtype(device: Any, dtype: Any) -> None:
+    """device="gpu" was a RuntimeError listing torch's twenty device types, dtype="fp16" an
+    AttributeError about torch; both after nothing was loaded, so said first."""
+    if device is not None:
+        try:
+            torch.device(device)
+        except (RuntimeError, TypeError):
+            raise CourseError(f"device must be 'cpu', 'cuda' or 'mps' (or None: the best there "
+                              f"is), not {shown(device)}.") from None
+    named = isinstance(dtype, str) and isinstance(getattr(torch, dtype, None), torch.dtype)
+    if not (dtype is None or isinstance(dtype, torch.dtype) or named or dtype == "auto"):
+        raise CourseError(f"dtype must be a torch dtype such as torch.float16, not "
+                          f"{shown(dtype)}.")
+
+
 def load_model_and_tokenizer(
     name: str | Path = "tiny", device: str | None = None, dtype: torch.dtype | None = None
 ) -> tuple[PreTrainedModel, object]:
     """Load a causal LM and its tokenizer, on the chosen device, ready for generation."""
+    _check_device_and_dtype(device, dtype)
     source = resolve_model_name(name)
     choice = choose_device()
     device = device or choice.device

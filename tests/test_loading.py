@@ -122,3 +122,35 @@ def test_only_a_preset_that_says_so_is_tuned_with_lora_by_default(toy_model_dir)
     assert default_lora("qwen2.5-0.5b") is True
     assert default_lora("tiny") is False and default_lora("smollm2-135m") is False
     assert default_lora(toy_model_dir) is False and default_lora("owner/model") is False
+
+
+@pytest.mark.parametrize(("name", "nearest"), [
+    ("Tiny", "tiny"), ("tiny ", "tiny"), ("smolm2-135m", "smollm2-135m"),
+    ("SmolLM2-135M", "smollm2-135m"), ("qwen2.5", "qwen2.5-0.5b"),
+])
+def test_a_near_miss_of_a_preset_names_the_preset(name, nearest):
+    # Each listed every preset and left the learner to spot the difference.
+    with pytest.raises(CourseError) as err:
+        resolve_model_name(name)
+    assert str(err.value).endswith(f"; did you mean '{nearest}'?")
+
+
+def test_a_near_miss_of_a_local_folder_names_the_folder(tmp_path, monkeypatch):
+    (tmp_path / "runs" / "masked").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CourseError, match=r"^No model folder at 'runs/maskd'.*; did you mean "
+                                          r"'runs/masked'\?$"):
+        resolve_model_name("runs/maskd")
+
+
+@pytest.mark.parametrize(("given", "says"), [
+    # A RuntimeError listing torch's 20 device types; an AttributeError about torch.fp16.
+    ({"device": "gpu"}, "device must be 'cpu', 'cuda' or 'mps' (or None: the best there is), "
+                        "not the string 'gpu'."),
+    ({"dtype": "fp16"}, "dtype must be a torch dtype such as torch.float16, not the string "
+                        "'fp16'."),
+])
+def test_a_device_or_dtype_torch_does_not_know_is_one_sentence(given, says):
+    with pytest.raises(CourseError) as err:
+        load_model_and_tokenizer("tiny", **given)
+    assert str(err.value) == says
