@@ -557,6 +557,9 @@ def check_kinds(model, tokenizer, masking, lora, freeze, callbacks) -> None:
 def _check_model(model, tokenizer) -> None:
     """A model is a name or folder, or a model object with tokenizer= beside it."""
     if isinstance(model, str | Path):
+        if tokenizer is not None:  # it was ignored: the named model's own one was loaded
+            raise CourseError("tokenizer= goes with a model object; a model given by name "
+                              "loads its own tokenizer, so leave it out.")
         return
     if isinstance(model, tuple) and len(model) == 2:
         raise CourseError("model is a (model, tokenizer) pair; pass "

@@ -371,6 +371,9 @@ def test_a_tokenizer_or_a_pair_given_as_the_model_is_said_so(toy_model_dir, toy_
                                             "train(model, tokenizer=tokenizer)."),
         ({"model": model, "tokenizer": "tiny"}, "tokenizer must be a tokenizer object"),
         ({"model": None}, "model must be a preset name such as 'tiny', a model folder"),
+        # The tokenizer was ignored: a model given by name loads its own.
+        ({"model": str(toy_model_dir), "tokenizer": toy_tokenizer}, "tokenizer= goes with a "
+         "model object; a model given by name loads its own tokenizer, so leave it out."),
     ]:
         with pytest.raises(CourseError) as err:
             train(**given)
