@@ -54,6 +54,9 @@ def trained_once(model: str | Path = "tiny", *, cache_dir: str | Path = DEFAULT_
     if not isinstance(model, str | Path):
         raise CourseError("trained_once() names its folder after the model, so pass the model's "
                           "name or folder (e.g. 'tiny'), not a model object; or call train().")
+    if cache_dir is None:  # a TypeError from pathlib, after the model was fingerprinted
+        raise CourseError("trained_once() keeps its runs in cache_dir; give a folder (default "
+                          f"{DEFAULT_CACHE}), or call train() to keep nothing.")
     if "out_dir" in settings or "resume" in settings:
         raise CourseError("trained_once() chooses the run folder itself; call train(..., "
                           "out_dir=...) to save a run where you want it.")

@@ -174,3 +174,10 @@ def test_two_askers_of_one_run_wait_for_one_training(
     for asker in askers:
         asker.join()
     assert len(counted_train) == 1 and len(set(folders)) == 1 and len(folders) == 2
+
+
+def test_no_cache_folder_is_said_to_be_train(tmp_path):
+    # A TypeError from pathlib: "expected str, bytes or os.PathLike object, not NoneType".
+    with pytest.raises(CourseError, match=r"^trained_once\(\) keeps its runs in cache_dir; give "
+                                          r"a folder .*, or call train\(\) to keep nothing\.$"):
+        trained_once("tiny", cache_dir=None)
