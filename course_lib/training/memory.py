@@ -277,7 +277,7 @@ def estimate_memory(model_or_config: Any, batch_size: int, max_length: int, *,
     freeze = check_estimate(batch_size, max_length, lora, dtype, freeze, logits_share)
     config = _config_of(model_or_config)
     shape = shape_of(config)
-    check_freeze(freeze, shape)
+    check_freeze(freeze, shape, model_or_config)
     lora_config = lora_settings(lora) if lora else None
     named = isinstance(model_or_config, str | os.PathLike)  # then only its config is known
     counts = count_parameters(config if named else model_or_config, lora_config or False,
@@ -326,9 +326,11 @@ def check_estimate(batch_size: int, max_length: int, lora: Any, dtype: Any, free
     return (freeze,) if isinstance(freeze, str) else tuple(freeze)  # "mlp" is one piece
 
 
-def check_freeze(freeze: Sequence[str], shape: Shape) -> None:
-    """As train() does: a piece that is part of no parameter name is a typo, not a choice."""
-    names = ["model.embed_tokens.weight"] + [
+def check_freeze(freeze: Sequence[str], shape: Shape, model: Any = None) -> None:
+    """As train() does: a piece that is part of no parameter name is a typo, not a choice.
+    A model's own names (a bias, say); else a Llama-style model's, from the config's shape."""
+    names = [name for name, _ in model.named_parameters()] if isinstance(
+        model, torch.nn.Module) else ["model.embed_tokens.weight"] + [
         f"model.layers.{layer}.{path}.weight" for layer in range(shape.layers)
         for path in LAYER_MODULES.values()] + ["model.norm.weight", "lm_head.weight"]
     unmatched = [piece for piece in freeze if not any(piece in name for name in names)]

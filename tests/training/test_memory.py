@@ -224,3 +224,13 @@ def test_freeze_given_as_one_string_is_one_piece_as_in_train():
     # "mlp" was read letter by letter: every weight counted as frozen, 0 trained.
     assert (estimate_memory("smollm2-135m", 16, 64, freeze="mlp").trained
             == estimate_memory("smollm2-135m", 16, 64, freeze=["mlp"]).trained > 0)
+
+
+def test_freeze_is_checked_against_a_model_objects_own_names():
+    # A piece only a real model has (the biases of Qwen2's q, k and v) must not be refused,
+    # since train() on a GPU estimates with the learner's own freeze.
+    config = preset_config("qwen2.5-0.5b", num_hidden_layers=1, hidden_size=64,
+                           intermediate_size=128, num_attention_heads=2, num_key_value_heads=1,
+                           vocab_size=256)
+    model = AutoModelForCausalLM.from_config(config)
+    assert estimate_memory(model, 2, 16, freeze=["bias"]).trained < count_parameters(model).total
