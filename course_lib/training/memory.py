@@ -351,8 +351,9 @@ def _config_of(model_or_config: Any) -> PretrainedConfig:
     base = model_or_config.get_base_model() if hasattr(model_or_config, "get_base_model") else (
         model_or_config)
     if not isinstance(getattr(base, "config", None), PretrainedConfig):  # None, a tokenizer
+        given = "None" if model_or_config is None else f"a {type(model_or_config).__name__}"
         raise CourseError(f"model_or_config must be a model, a config, a preset name, a model "
-                          f"folder or a Hub id, not {shown(model_or_config)}.")
+                          f"folder or a Hub id, not {given}.")
     return base.config
 
 

@@ -210,6 +210,9 @@ def test_a_model_is_named_by_preset_folder_or_path_alike():
                           "pieces of its parameter names: embed_tokens, input_layernorm,"),
     ({"model_or_config": None}, "model_or_config must be a model, a config, a preset name, "
                                 "a model folder or a Hub id, not None."),
+    ({"model_or_config": torch.nn.Linear(2, 2)}, "model_or_config must be a model, a config, "
+                                                 "a preset name, a model folder or a Hub id, "
+                                                 "not a Linear."),
 ])
 def test_arguments_no_estimate_can_use_are_one_sentence_errors(given, says):
     from course_lib.errors import CourseError
