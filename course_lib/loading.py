@@ -93,6 +93,12 @@ def default_lora(name: str | Path) -> bool:
 
 def resolve_model_name(name: str | Path) -> str:
     """Turn a preset, folder or Hub id into what `from_pretrained` takes, or explain why not."""
+    if not isinstance(name, str | Path):  # a model object's printout was taken for a path
+        what = name if name is None or isinstance(name, int | float) else (
+            f"a {type(name).__name__}")
+        raise CourseError(f"A model is given by name: a preset ({', '.join(MODEL_PRESETS)}), a "
+                          f"model folder or a Hub id, not {what}; a model object is loaded "
+                          f"already.")
     name = str(name)
     if name == "tiny" and not (EMBEDDED_MODEL_DIR / "config.json").exists():
         raise CourseError(

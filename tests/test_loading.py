@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 
 from course_lib.errors import CourseError
 from course_lib.loading import load_model_and_tokenizer, load_tokenizer, resolve_model_name
@@ -154,3 +155,16 @@ def test_a_device_or_dtype_torch_does_not_know_is_one_sentence(given, says):
     with pytest.raises(CourseError) as err:
         load_model_and_tokenizer("tiny", **given)
     assert str(err.value) == says
+
+
+@pytest.mark.parametrize(("given", "what"), [
+    (None, "None"), (5, "5"), (torch.nn.Linear(2, 2), "a Linear"),
+])
+def test_something_other_than_a_name_is_said_to_be_no_name(given, what):
+    # A model object was an OSError ("File name too long": its printout taken for a path);
+    # None was "No model folder at 'None'".
+    with pytest.raises(CourseError) as err:
+        load_model_and_tokenizer(given)
+    assert str(err.value) == (
+        f"A model is given by name: a preset (tiny, smollm2-135m, qwen2.5-0.5b), a model folder "
+        f"or a Hub id, not {what}; a model object is loaded already.")
