@@ -158,6 +158,7 @@ def train(
     # A misspelt keyword lands in **training_args: named now, not by TrainingArguments later.
     check_overrides(training_args, inspect.signature(train).parameters)
     check_kinds(model, tokenizer, masking, lora, freeze, callbacks)
+    check_eval_data(eval_data)
     out_path = Path(out_dir).expanduser() if out_dir is not None else None
     verbose = verbose and is_main_process()  # N processes, one report
     resume_from = _prepare_out_dir(out_path, resume) if is_main_process() else None
@@ -552,6 +553,18 @@ def check_kinds(model, tokenizer, masking, lora, freeze, callbacks) -> None:
         raise CourseError("callbacks must be a list of TrainerCallbacks; put one in a list: "
                           "callbacks=[callback].")
     _check_model(model, tokenizer)
+
+
+def check_eval_data(eval_data) -> None:
+    """A held-out set that cannot score: [] turned the score off without a word, and False
+    (meaning "none") was a TypeError from inside the data loading."""
+    if isinstance(eval_data, bool):
+        raise CourseError(f"eval_data must be data (a file, an embedded set such as "
+                          f"'course:eval', or records), 'auto', or None for no held-out score, "
+                          f"not {eval_data}.")
+    if isinstance(eval_data, list | tuple) and not eval_data:
+        raise CourseError(f"eval_data={eval_data!r} holds no rows to score; give held-out "
+                          f"records, or eval_data=None for no held-out score.")
 
 
 def _check_model(model, tokenizer) -> None:

@@ -378,3 +378,16 @@ def test_a_tokenizer_or_a_pair_given_as_the_model_is_said_so(toy_model_dir, toy_
         with pytest.raises(CourseError) as err:
             train(**given)
         assert str(err.value).startswith(says), str(err.value)
+
+
+@pytest.mark.parametrize(("eval_data", "says"), [
+    # An empty list turned the held-out score off without a word; False was a TypeError.
+    ([], "eval_data=[] holds no rows to score; give held-out records, or eval_data=None for no "
+         "held-out score."),
+    (False, "eval_data must be data (a file, an embedded set such as 'course:eval', or "
+            "records), 'auto', or None for no held-out score, not False."),
+])
+def test_an_eval_set_that_cannot_score_is_said_before_the_model_loads(eval_data, says):
+    with pytest.raises(CourseError) as err:
+        train("no-such-model-is-loaded", eval_data=eval_data)
+    assert str(err.value) == says
