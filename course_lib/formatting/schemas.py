@@ -125,6 +125,17 @@ def detect_schema(record: dict[str, Any]) -> str:
     )
 
 
+def _one_answer(output: str, response: str, where: str) -> str:
+    """The answer of a row with both 'output' and 'response': the one that is filled in (a
+    table's row has every column, empty where unused); two different ones are refused."""
+    if not output.strip():
+        return response
+    if response.strip() and response.strip() != output.strip():
+        raise CourseError(f"{where}: 'output' and 'response' hold different answers; keep the "
+                          f"one to train on and remove the other.")
+    return output
+
+
 def _known_keys(record: dict[str, Any]) -> dict[str, Any]:
     """'Instruction' or 'output ' read as the field it names, as a table's columns are, unless
     that field is there already."""
@@ -160,10 +171,8 @@ def normalize_record(record: dict[str, Any], where: str = "record") -> dict[str,
         input_field, response_field = FIELDS[schema]
         out = {"instruction": text("instruction"), "input": text(input_field),
                "response": text(response_field)}
-        # Two different answers in one row: which one should train is not for us to guess.
-        if schema == "alpaca" and text("response").strip() not in ("", out["response"].strip()):
-            raise CourseError(f"{where}: 'output' and 'response' hold different answers; keep "
-                              f"the one to train on and remove the other.")
+        if schema == "alpaca" and "response" in record:  # both fields (a table has every column)
+            out["response"] = _one_answer(out["response"], text("response"), where)
     elif schema == "trl":
         out = _normalize_prompt_completion(record, text, where)
     elif schema == "chat":

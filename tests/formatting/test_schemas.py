@@ -76,3 +76,10 @@ def test_field_names_are_read_whatever_their_case_as_table_columns_are():
     assert normalize_record(row) == {"instruction": "What is 2+2?", "input": "", "response": "4"}
     both = {"instruction": "lower wins", "Instruction": "ignored", "output": "4"}
     assert normalize_record(both)["instruction"] == "lower wins"  # the exact name comes first
+
+
+def test_a_table_row_with_its_answer_in_response_uses_it_beside_an_empty_output():
+    # A DataFrame with both columns gives every row both keys: this row's answer is in
+    # 'response' (it was read as alpaca with an empty 'output': an empty answer, silently).
+    row = {"instruction": "What is 3+3?", "response": "6", "output": None}
+    assert normalize_record(row)["response"] == "6"
