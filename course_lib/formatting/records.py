@@ -639,14 +639,18 @@ def refuse_non_records(data: Any, advice: str = "") -> None:
 
 
 def is_table(data: Any) -> bool:
-    """True for a pandas DataFrame (pandas is never imported here: a DataFrame brings it)."""
-    pandas = sys.modules.get("pandas")
-    return pandas is not None and isinstance(data, pandas.DataFrame)
+    """True for a pandas DataFrame or a datasets.Dataset of records, not yet tokenized (neither
+    library is imported here: such data brings it)."""
+    pandas, hf = sys.modules.get("pandas"), sys.modules.get("datasets")
+    return (pandas is not None and isinstance(data, pandas.DataFrame)) or (
+        hf is not None and isinstance(data, hf.Dataset) and "input_ids" not in data.column_names)
 
 
 def table_rows(table: Any) -> list[dict[str, Any]]:
-    """A DataFrame's rows as records; an empty cell (NaN) as None, read as empty text as in
-    JSON (`bool(df)` raises, so a DataFrame never goes where a list of records goes)."""
+    """A table's rows as records; an empty cell (NaN) as None, read as empty text as in JSON
+    (`bool(df)` raises, so a DataFrame never goes where a list of records goes)."""
+    if not hasattr(table, "notna"):  # a Dataset: its rows are dicts, None where empty
+        return list(table)
     return table.astype(object).where(table.notna(), None).to_dict("records")
 
 

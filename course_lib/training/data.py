@@ -84,7 +84,7 @@ def load_data(data: str | Path | Sequence[dict[str, Any]] | Records,
         # Named as a table's rows, counted from 1 as the course counts lines and rows.
         where = [f"row {i}" for i in range(1, len(rows) + 1)]
         records = [normalize_record(row, w) for w, row in zip(where, rows, strict=True)]
-        return Records(f"a DataFrame of {len(rows)} rows", records, where, rows)
+        return Records(f"a {type(data).__name__} of {len(rows)} rows", records, where, rows)
     if not isinstance(data, str | Path):
         refuse_non_records(data)
         records = [normalize_record(row, f"record {i}") for i, row in enumerate(data)]

@@ -240,19 +240,23 @@ def test_a_dataframe_trains_and_eval_data_none_is_no_held_out_set(toy_model_dir,
     assert history.eval_examples == 0 and history.eval_steps == []
 
 
-def test_a_dataframe_is_the_users_data_named_by_row_and_held_out_from(toy_model_dir, records,
-                                                                     capsys):
+@pytest.mark.parametrize("kind", ["DataFrame", "Dataset"])
+def test_a_table_is_the_users_data_named_by_row_and_held_out_from(toy_model_dir, records, capsys,
+                                                                 kind):
+    import datasets
     import pandas as pd
 
     rows = records + [{"instruction": "### Instruction: What is 1+1? ### Response:",
                        "response": "2"}]
-    history = train(toy_model_dir, pd.DataFrame(rows), max_steps=1, eval_every=1,
+    # A Dataset was taken as a list of records: "81 given records", scored on course:eval.
+    table = pd.DataFrame(rows) if kind == "DataFrame" else datasets.Dataset.from_list(rows)
+    history = train(toy_model_dir, table, max_steps=1, eval_every=1,
                     progress=False, num_threads=1).history
     printed = capsys.readouterr().out
     # Warnings count rows from 1, as its errors do ("row 2: 'instruction' is empty").
     assert "(row 81)" in printed and "examples 80" not in printed
-    # Scored on rows set aside from the DataFrame, not on the course's arithmetic questions.
-    assert history.eval_data.endswith("held out of a DataFrame of 81 rows (seed 0)")
+    # Scored on rows set aside from the table, not on the course's arithmetic questions.
+    assert history.eval_data.endswith(f"held out of a {kind} of 81 rows (seed 0)")
     assert 0 < history.eval_examples < 81
 
 
