@@ -47,3 +47,18 @@ def test_cli_prints_course_errors_as_one_line(capsys, monkeypatch):
     monkeypatch.setattr(cli, "COMMANDS", [("doctor", boom, lambda p: None, "", "")])
     assert cli.main(["doctor"]) == 2
     assert capsys.readouterr().err == "error: Nothing here; do this next.\n"
+
+
+def test_doctor_reads_a_local_build_as_the_release_it_builds(capsys, monkeypatch, tmp_path):
+    from course_lib import env
+
+    pins = tmp_path / "constraints.txt"
+    pins.write_text("torch==2.5.1\ntrl==0.9.0\n")
+    monkeypatch.setattr(env, "CONSTRAINTS", pins)
+    builds = {"torch": "2.5.1+cpu", "trl": "0.9.1+local"}  # PEP 440 local versions
+    real = cli.version
+    monkeypatch.setattr(cli, "version", lambda pkg: builds.get(pkg) or real(pkg))
+    assert cli.main(["doctor"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert lines["torch"].split()[1:] == ["2.5.1+cpu"]  # torch's CPU wheel is release 2.5.1
+    assert lines["trl"].endswith("0.9.1+local (the lessons' numbers were measured with 0.9.0)")

@@ -2,6 +2,7 @@
 
 import json
 import re
+import sys
 
 from course_lib.cli import main
 
@@ -32,6 +33,16 @@ def test_no_color_env_turns_auto_colour_off(toy_model_dir, capsys, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     main(["show-mask", "What is 2+2?", "4", "--model", str(toy_model_dir)])
     assert not ANSI.search(capsys.readouterr().out)
+
+
+def test_auto_colour_is_on_at_a_terminal_and_no_color_turns_it_off(toy_model_dir, capsys,
+                                                                    monkeypatch):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)  # as if on a terminal
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    argv = ["show-mask", "What is 2+2?", "4", "--model", str(toy_model_dir)]
+    assert main(argv) == 0 and ANSI.search(capsys.readouterr().out)
+    monkeypatch.setenv("NO_COLOR", "1")  # https://no-color.org: any value turns colour off
+    assert main(argv) == 0 and not ANSI.search(capsys.readouterr().out)
 
 
 def test_template_strategy_warns_about_the_masked_row(toy_model_dir, capsys):

@@ -277,6 +277,8 @@ BAD_NUMBERS = [
     (["train", "--out", "o", "--batch-size", "0"], "argument --batch-size: must be at least 1"),
     (["train", "--out", "o", "--lr", "-1"], "argument --lr: must be above 0, not -1"),
     (["train", "--out", "o", "--seed", "-1"], "argument --seed: must be from 0 to 4294967295"),
+    (["train", "--out", "o", "--seed", str(2**32)],  # numpy seeds with 32 bits
+     f"argument --seed: must be from 0 to {2**32 - 1}, not {2**32}"),
     (["train", "--out", "o", "--steps", "2x"], "argument --steps: '2x' is not a whole number"),
     (["experiment", "balance", "--seeds", "0"], "argument --seeds: must be at least 1, not 0"),
     (["experiment", "balance", "--steps", "-1"], "argument --steps: must be at least 1"),
@@ -295,3 +297,46 @@ def test_a_number_no_run_can_use_is_refused_by_its_flag(capsys, tmp_path, argv, 
     err = capsys.readouterr().err  # one line, like every error of the course: no usage block
     assert message in err and err.startswith("error: ") and err.count("\n") == 1
     assert err.endswith(f"; see `course {argv[0]} --help`.\n")
+
+
+def _two_runs(tmp_path):
+    runs = []
+    for masking in ("response", "none"):
+        h = RunHistory(model="toy", masking=masking)
+        h.add_train_loss(1, 2.0)
+        h.add_eval(1, 2.5, 0.1)
+        (tmp_path / masking).mkdir()
+        h.save(tmp_path / masking)
+        runs.append(tmp_path / masking)
+    return runs
+
+
+def test_compare_force_replaces_the_image_it_would_otherwise_refuse(capsys, tmp_path):
+    runs, out = _two_runs(tmp_path), tmp_path / "plot.png"
+    out.write_bytes(b"an older figure")
+    code, _, err = run_cli(capsys, "compare", *runs, "--out", out)
+    assert code == 2 and out.read_bytes() == b"an older figure"
+    code, stdout, err = run_cli(capsys, "compare", *runs, "--out", out, "--force")
+    assert code == 0, err
+    assert stdout.strip() == f"wrote {out}" and out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_compare_of_one_run_is_a_one_line_error_and_writes_nothing(capsys, tmp_path):
+    runs, out = _two_runs(tmp_path), tmp_path / "plot.png"
+    code, _, err = run_cli(capsys, "compare", runs[0], "--out", out)
+    assert code == 2
+    assert_one_line_error(err, "compare needs at least two run folders")
+    assert not out.exists()
+
+
+def test_ask_keeps_each_answer_on_one_line_and_json_keeps_it_whole(capsys, monkeypatch,
+                                                                    toy_model_dir):
+    from course_lib.evaluation import generation
+
+    monkeypatch.setattr(generation, "generate_batch",
+                        lambda model, tok, questions, **kw: ["4\nWhat is 3+3?", "6"])
+    args = ("ask", "--model", toy_model_dir, "What is 2+2?", "What is 3+3?")
+    code, out, _ = run_cli(capsys, *args)
+    assert code == 0 and out.splitlines() == ["4 What is 3+3?", "6"]  # one answer a line
+    code, out, _ = run_cli(capsys, *args, "--json")
+    assert [json.loads(line)["response"] for line in out.splitlines()] == ["4\nWhat is 3+3?", "6"]

@@ -12,6 +12,7 @@ from scipy.stats import spearmanr
 from course_lib.errors import CourseError
 from course_lib.evaluation.review import (
     disagreements,
+    first_unrated,
     item_key,
     load_ratings,
     metric_agreement,
@@ -67,6 +68,25 @@ def test_ratings_file_appends_and_the_last_rating_wins(tmp_path):
         f.write("not json\n")
     with pytest.raises(CourseError, match="line 3"):
         load_ratings(path)
+
+
+def test_first_unrated_is_the_first_item_without_a_rating_and_past_the_end_when_all_are():
+    rated = {it["key"]: {"rating": 3} for it in ITEMS[:2]}
+    assert first_unrated(ITEMS, {}) == 0
+    assert first_unrated(ITEMS, rated) == 2
+    everything = {it["key"]: {"rating": 3} for it in ITEMS}
+    assert first_unrated(ITEMS, everything) == len(ITEMS)  # none left: not the last item
+
+
+@pytest.mark.parametrize(("rating", "flags"), [(0, []), (6, []), (3, ["slow"])])
+def test_a_rating_outside_1_to_5_or_an_unknown_flag_is_refused_and_nothing_is_saved(
+        tmp_path, rating, flags):
+    path = tmp_path / "ratings.jsonl"
+    with pytest.raises(CourseError, match="Rate 1-5 with flags from"):
+        save_rating(path, ITEMS[0], rating, flags)
+    assert not path.exists()
+    for edge in (1, 5):  # both ends of the scale are ratings
+        assert save_rating(path, ITEMS[0], edge, ["wrong"])["rating"] == edge
 
 
 def test_a_file_that_is_not_ratings_is_named_so_and_left_unchanged(tmp_path):

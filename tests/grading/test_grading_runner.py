@@ -155,3 +155,15 @@ def test_a_class_is_graded_one_folder_per_learner_into_one_table_and_csv(tmp_pat
     # A class folder pattern the shell matched to nothing arrives as it was typed.
     assert main(["grade", str(tmp_path / "submissions" / "*"), "--csv", "x.csv"]) == 2
     assert "no folder matches" in capsys.readouterr().err and not Path("x.csv").exists()
+
+
+def test_a_class_with_a_folder_that_cannot_be_graded_exits_1_even_if_the_others_pass(
+        tmp_path, capsys):
+    (tmp_path / "alice").mkdir()
+    shutil.copy(SOLUTIONS / "02_instruction_data.ipynb", tmp_path / "alice")
+    (tmp_path / "carol").mkdir()  # nothing handed in
+    folders = [str(tmp_path / "alice"), str(tmp_path / "carol")]
+    assert main(["grade", *folders, "-e", "ex02_1"]) == 1
+    out = capsys.readouterr().out
+    assert re.search(r"^alice +1/1 \(100%\)$", out, re.M)
+    assert re.search(r"^carol +not graded: ", out, re.M)

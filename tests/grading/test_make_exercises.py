@@ -48,6 +48,15 @@ def test_strip_solution_keeps_indentation_and_removes_hidden_tests():
                    '    raise NotImplementedError("ex03_1: write your code here")')
 
 
+def test_the_stub_takes_the_indentation_of_its_solution_marker():
+    source = ("# exercise: ex03_1\nclass A:\n    def f(self):\n        ### BEGIN SOLUTION\n"
+              "        return 1\n        ### END SOLUTION\n### BEGIN SOLUTION\nx = 2\n"
+              "### END SOLUTION")
+    assert strip_solution(source, "ex03_1").split("\n")[3:] == [
+        '        raise NotImplementedError("ex03_1: write your code here")',
+        'raise NotImplementedError("ex03_1: write your code here")']
+
+
 @pytest.mark.parametrize("source", [
     "### BEGIN SOLUTION\nx = 1",                                   # never closed
     "x = 1\n### END SOLUTION",                                     # never opened
@@ -115,3 +124,28 @@ def test_exercise_notebooks_load_their_model_on_the_cpu_on_any_runtime():
                     loads += 1
                     assert 'device="cpu"' in line, f"{path.name}: {line.strip()}"
     assert loads >= 1  # lesson 01's exercises load the embedded model
+
+
+def test_forcing_again_in_the_same_second_keeps_every_earlier_backup(tmp_path, monkeypatch):
+    from datetime import datetime
+
+    from course_lib.grading import make_exercises
+
+    class SameSecond(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 1, 2, 3, 4, 5, tzinfo=tz)
+
+    monkeypatch.setattr(make_exercises, "datetime", SameSecond)
+    solutions, exercises = tmp_path / "solutions", tmp_path / "exercises"
+    shutil.copytree(SOLUTIONS, solutions)
+    write_exercises(solutions, exercises)
+    target, edits = exercises / "03_loss_masking.ipynb", []
+    for i in range(3):
+        nb = read_notebook(target)
+        nb["cells"][0]["source"] = f"my edit {i}"
+        edits.append(json.dumps(nb))
+        target.write_text(edits[-1])
+        write_exercises(solutions, exercises, force=True)
+    backups = sorted(exercises.glob("03_loss_masking.ipynb.bak-20260102-030405*"))
+    assert sorted(b.read_text() for b in backups) == edits  # none written over another
