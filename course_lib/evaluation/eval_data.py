@@ -92,9 +92,10 @@ def _given_rows(data: Any) -> tuple[str, RowErrors, list[tuple[str, Any]]]:
     if isinstance(data, str | Path):
         errors = RowErrors(str(data))  # a DatasetDict gives its held-out split, never train
         return str(data), errors, load_raw_rows(data, HELD_OUT_SPLITS, errors=errors)
-    if is_table(data):  # a DataFrame: its rows, not its column names
+    if is_table(data):  # a DataFrame or Dataset: its rows, not its column names
         raw = [(f"row {i}", r) for i, r in enumerate(table_rows(data), 1)]
-        return "a DataFrame", RowErrors("the DataFrame"), raw
+        kind = type(data).__name__
+        return f"a {kind}", RowErrors(f"the {kind}"), raw
     refuse_non_records(data, ', or [{"instruction": q} for q in questions] for questions '
                              'without a reference answer')
     return "rows", RowErrors("the given rows"), [(f"row {i}", row) for i, row in enumerate(data)]

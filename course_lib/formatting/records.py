@@ -627,15 +627,19 @@ def own_held_out_split(source: str | Path) -> str | None:
     return next((name for name in HELD_OUT_SPLITS if name in splits), None)
 
 
-def refuse_non_records(data: Any, advice: str = "") -> None:
-    """One record, or bare strings, given where a list of records belongs: one sentence that
-    says what to give, instead of "record 0: expected a JSON object, got str" per key."""
+def refuse_non_records(data: Any, advice: str = "", what: str = "data") -> None:
+    """One record, columns, or bare strings, given as `what` where a list of records belongs:
+    one sentence that says what to give, instead of "record 0: expected a JSON object" per key."""
+    if isinstance(data, dict) and data and all(isinstance(v, list) for v in data.values()):
+        raise CourseError(f"{what} is a dict of columns ({', '.join(map(str, data))}), not a "
+                          f"list of records; give pandas.DataFrame({what}) instead.")
     if isinstance(data, dict):
-        raise CourseError(f"data is one record (a dict with fields {list(data)}), not a list "
+        raise CourseError(f"{what} is one record (a dict with fields {list(data)}), not a list "
                           f"of records; wrap it in a list: [record].")
     if isinstance(data, Sequence) and data and all(isinstance(row, str) for row in data):
-        raise CourseError(f"data is a list of strings ({data[0]!r}, ...), not of records; give "
-                          f"records like {{\"instruction\": ..., \"response\": ...}}{advice}.")
+        raise CourseError(f"{what} is a list of strings ({data[0]!r}, ...), not of records; "
+                          f"give records like {{\"instruction\": ..., \"response\": ...}}"
+                          f"{advice}.")
 
 
 def is_table(data: Any) -> bool:

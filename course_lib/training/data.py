@@ -74,7 +74,7 @@ def _is_tokenized(rows: Sequence[Any]) -> bool:
 
 
 def load_data(data: str | Path | Sequence[dict[str, Any]] | Records,
-              split: Split = "train") -> Records:
+              split: Split = "train", what: str = "data") -> Records:
     """Load and normalize a source, a list of records or a DataFrame; every unusable row in one
     error. `split`: which split of a saved DatasetDict or Hub set (held-out: HELD_OUT_SPLITS)."""
     if isinstance(data, Records):
@@ -86,7 +86,7 @@ def load_data(data: str | Path | Sequence[dict[str, Any]] | Records,
         records = [normalize_record(row, w) for w, row in zip(where, rows, strict=True)]
         return Records(f"a {type(data).__name__} of {len(rows)} rows", records, where, rows)
     if not isinstance(data, str | Path):
-        refuse_non_records(data)
+        refuse_non_records(data, what=what)  # what: the argument's name, data or eval_data
         records = [normalize_record(row, f"record {i}") for i, row in enumerate(data)]
         return Records(f"{len(data)} given records", records, raw=list(data))
     source = str(data)
@@ -151,7 +151,7 @@ def prepare_eval_examples(
     if not isinstance(data, str | Path | Records) and _is_tokenized(data):
         return PreparedData(list(data)[:limit] if limit else list(data), "given examples",
                             total=len(data))
-    loaded = load_data(data)
+    loaded = load_data(data, what="eval_data")
     records = loaded.records[:limit] if limit else loaded.records
     prepared = prepare_examples(records, tokenizer, template, "response", max_length,
                                 progress=False)

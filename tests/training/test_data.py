@@ -173,3 +173,15 @@ def test_far_from_world_warns_on_a_high_loss_alone():
         model.model.norm.weight.mul_(-50)  # confidently wrong: the loss explodes
     warning = far_from_world(records, ready, tok, model)
     assert warning is not None and warning.startswith("This data looks far outside")
+
+
+def test_records_in_the_wrong_shape_are_named_by_the_argument_given(toy_tokenizer):
+    from course_lib.errors import CourseError
+    from course_lib.training.data import load_data
+
+    columns = {"instruction": ["a", "b"], "response": ["c", "d"]}  # was "one record"
+    with pytest.raises(CourseError, match=r"^data is a dict of columns \(instruction, response\)"
+                                          r", not a list of records; give pandas.DataFrame"):
+        load_data(columns)
+    with pytest.raises(CourseError, match="^eval_data is one record"):  # was "data is one..."
+        prepare_eval_examples({"instruction": "a", "response": "b"}, toy_tokenizer)
