@@ -203,3 +203,17 @@ def test_agreement_is_scipys_spearman_and_constant_metrics_are_not_ranked(tmp_pa
     with pytest.raises(CourseError):
         metric_agreement({}, ITEMS)
     json.dumps(result.by_metric["rouge_l"].__dict__)
+
+
+def test_agreement_needs_three_rated_items_with_a_score(tmp_path):
+    path = tmp_path / "r.jsonl"
+    for it, rating in zip(ITEMS[:3], [5, 1, 4], strict=True):
+        save_rating(path, it, rating, [])
+    three = load_ratings(path)
+    two = {k: r for k, r in three.items() if k != ITEMS[2]["key"]}  # ratings 5 and 1
+    # Two items that differ on both sides would always be rho = +-1: not a measurement.
+    result = metric_agreement(two, ITEMS, metrics=("rouge_l",))
+    assert result.by_metric["rouge_l"] is None and "not measurable" in str(result)
+    rho = spearmanr([5, 1, 4], [1.0, 0.0, 0.5]).statistic
+    assert metric_agreement(three, ITEMS, metrics=("rouge_l",)).by_metric[
+        "rouge_l"].rho == pytest.approx(rho)

@@ -167,3 +167,14 @@ def test_a_class_with_a_folder_that_cannot_be_graded_exits_1_even_if_the_others_
     out = capsys.readouterr().out
     assert re.search(r"^alice +1/1 \(100%\)$", out, re.M)
     assert re.search(r"^carol +not graded: ", out, re.M)
+
+
+def test_an_exercise_that_trains_gets_its_own_longer_time_limit(tmp_path):
+    from course_lib.grading.registry import get_exercise
+
+    # The learner's function fails at once; only the limit the worker runs under matters:
+    # 1 s would stop the worker while it still imports torch.
+    folder = _learner_folder(tmp_path, {"ex04_3": "raise ValueError('mine')"})
+    assert get_exercise("ex04_3").timeout > 1
+    result = grade_folder(folder, ["ex04_3"], timeout=1).results[0]
+    assert result.status == FAILED and "more than" not in result.message
