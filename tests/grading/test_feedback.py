@@ -57,6 +57,17 @@ def test_hint_reveals_one_more_hint_each_call(capsys):
     assert "last hint" in out
 
 
+def test_hint_of_an_exercise_without_hints_says_so(capsys, monkeypatch):
+    from course_lib.grading import registry
+
+    registry.load_checks()
+    monkeypatch.setitem(registry._REGISTRY, "ex99_1", registry.Exercise("ex99_1"))
+    feedback._hints_shown.clear()
+    hint("ex99_1")
+    assert capsys.readouterr().out == ("ex99_1 has no hints: reread the exercise's "
+                                       "description.\n")
+
+
 def _run_in_kernel(path: Path, monkeypatch) -> list[str]:
     """Execute a notebook in a real Jupyter kernel; the HTML verdicts check() displayed."""
     import nbclient
