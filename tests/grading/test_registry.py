@@ -3,9 +3,11 @@
 import subprocess
 import sys
 
+import pytest
 from grading_support import SOLUTIONS
 
 from course_lib.cli import main
+from course_lib.errors import CourseError
 from course_lib.grading.checks import lesson03, lesson04, lesson05
 from course_lib.grading.notebook import find_exercises
 from course_lib.grading.registry import all_exercises
@@ -40,3 +42,31 @@ def test_the_checks_load_without_torch_so_they_repeat_its_constants():
             "print([m for m in ('torch', 'matplotlib') if m in sys.modules])")
     assert subprocess.check_output([sys.executable, "-c", code], text=True).strip() == "[]"
     assert lesson03.IGNORE == lesson04.IGNORE == lesson05.IGNORE == IGNORE_INDEX
+
+
+def _only_these_exercises(monkeypatch, *ids):
+    from course_lib.grading import registry
+
+    monkeypatch.setattr(registry, "_REGISTRY", {i: registry.Exercise(i) for i in ids})
+    monkeypatch.setattr(registry, "_LOADED", True)
+    return registry
+
+
+def test_an_unknown_id_suggests_one_id_only_when_it_is_close_and_alone(monkeypatch):
+    registry = _only_these_exercises(monkeypatch, "ex03_1", "ex03_2", "ex12_2")
+    with pytest.raises(CourseError, match=r"did you mean 'ex03_1'\?$"):
+        registry.get_exercise("ex3_1")  # the lesson without its 0: 10 of 11 characters match
+    # As close to ex03_1 as to ex03_2: naming one would be a guess.
+    for typed in ("ex03_9", "ab03_1x"):  # ...and ab03_1x is close to nothing (ratio < 0.75)
+        with pytest.raises(CourseError) as raised:
+            registry.get_exercise(typed)
+        assert str(raised.value) == (f"There is no exercise '{typed}'; known exercises: "
+                                     f"ex03_1, ex03_2, ex12_2.")
+
+
+def test_exercise_ids_must_name_a_two_digit_lesson(monkeypatch):
+    registry = _only_these_exercises(monkeypatch)
+    for bad in ("ex3_1", "ex03-1", "lesson03_1", "ex03_"):
+        with pytest.raises(ValueError, match="exercise ids look like 'ex03_1'"):
+            registry.exercise(bad)
+    assert registry._REGISTRY == {}
