@@ -178,3 +178,13 @@ def test_an_exercise_that_trains_gets_its_own_longer_time_limit(tmp_path):
     assert get_exercise("ex04_3").timeout > 1
     result = grade_folder(folder, ["ex04_3"], timeout=1).results[0]
     assert result.status == FAILED and "more than" not in result.message
+
+
+def test_the_score_line_rounds_the_percentage_to_the_nearest_whole(tmp_path):
+    # (grading/report.py's own file is test_grading_report.py: a tests/grading/test_report.py
+    # would share its module name with tests/evaluation/test_report.py)
+    from course_lib.grading.report import score_line
+
+    assert score_line(2, 3) == "Score: 2/3 (67%)"  # 66.7 %, not cut to 66
+    assert score_line(1, 3, 4.0) == "Score: 1/3 (33%) in 4.0 s"
+    assert score_line(0, 0) == "Score: 0/0 (0%)"

@@ -70,3 +70,19 @@ def test_exercise_ids_must_name_a_two_digit_lesson(monkeypatch):
         with pytest.raises(ValueError, match="exercise ids look like 'ex03_1'"):
             registry.exercise(bad)
     assert registry._REGISTRY == {}
+
+
+def test_exercises_are_listed_by_lesson_then_number_as_numbers(monkeypatch):
+    registry = _only_these_exercises(monkeypatch, "ex10_1", "ex02_10", "ex02_2")
+    assert [ex.id for ex in registry.all_exercises()] == ["ex02_2", "ex02_10", "ex10_1"]
+
+
+def test_registering_a_check_twice_keeps_one_copy(monkeypatch):
+    registry = _only_these_exercises(monkeypatch)
+
+    def check_add(add):
+        assert add(2, 3) == 5
+
+    for _ in range(2):  # e.g. a notebook cell that defines the checks, run twice
+        registry.exercise("ex99_1", title="Add")(check_add)
+    assert registry.get_exercise("ex99_1").checks == [check_add]
