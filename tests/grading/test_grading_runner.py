@@ -188,3 +188,15 @@ def test_the_score_line_rounds_the_percentage_to_the_nearest_whole(tmp_path):
     assert score_line(2, 3) == "Score: 2/3 (67%)"  # 66.7 %, not cut to 66
     assert score_line(1, 3, 4.0) == "Score: 1/3 (33%) in 4.0 s"
     assert score_line(0, 0) == "Score: 0/0 (0%)"
+
+
+def test_the_json_report_is_never_written_over_a_notebook(tmp_path):
+    from course_lib.grading.report import write_json
+
+    notebook = tmp_path / "03_loss_masking.ipynb"
+    notebook.write_text('{"cells": []}')
+    with pytest.raises(ValueError, match="must not overwrite a notebook"):
+        write_json({"score": 1}, notebook)
+    assert notebook.read_text() == '{"cells": []}'
+    write_json({"score": 1}, tmp_path / "sub" / "report.json")  # its folders are made
+    assert json.loads((tmp_path / "sub" / "report.json").read_text()) == {"score": 1}
