@@ -1,5 +1,6 @@
 """env: the device and precision chosen (CPU, CUDA, Apple), cpu_only, and the Hub's status."""
 
+import os
 import tomllib
 from pathlib import Path
 
@@ -8,8 +9,11 @@ import torch
 
 from course_lib.env import (
     choose_device,
+    choose_threads,
     cpu_only,
+    evaluating,
     find_constraints,
+    hub_offline,
     hub_status,
     measured_versions,
 )
@@ -70,3 +74,56 @@ def test_the_measured_versions_are_found_in_a_wheel_and_in_a_checkout(tmp_path):
     config = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
     forced = config["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
     assert forced["constraints.txt"] == "course_lib/constraints.txt"
+
+
+@pytest.mark.parametrize("value", ["CPU", " cpu\n", "Cpu"])
+def test_course_device_is_read_whatever_its_case_and_spaces(monkeypatch, value):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i=0: "Tesla T4")
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    monkeypatch.setenv("COURSE_DEVICE", value)  # e.g. `export COURSE_DEVICE=CPU` by hand
+    assert choose_device().device == "cpu"
+    monkeypatch.setenv("COURSE_DEVICE", "cuda")  # any other value leaves the choice alone
+    assert choose_device().device == "cuda"
+
+
+def test_cpu_only_puts_back_a_course_device_that_was_set_before(monkeypatch):
+    monkeypatch.setenv("COURSE_DEVICE", "cuda")  # the learner's own setting
+    with cpu_only():
+        assert os.environ["COURSE_DEVICE"] == "cpu"
+    assert os.environ["COURSE_DEVICE"] == "cuda"
+    with cpu_only(False):
+        assert os.environ["COURSE_DEVICE"] == "cuda"
+    assert os.environ["COURSE_DEVICE"] == "cuda"
+
+
+@pytest.mark.parametrize("small_model", [True, False])
+def test_threads_asked_for_are_used_for_any_model(small_model):
+    choice = choose_threads(small_model=small_model, asked=3)
+    assert choice.count == 3 and choice.reason.startswith("as asked")
+
+
+@pytest.mark.parametrize(("value", "offline"), [("1", True), ("true", True), (" YES ", True),
+                                                ("on", True), ("0", False), ("", False)])
+def test_hf_hub_offline_is_read_as_huggingface_hub_reads_it(monkeypatch, value, offline):
+    monkeypatch.setenv("HF_HUB_OFFLINE", value)
+    assert hub_offline() is offline
+    if offline:
+        assert hub_status() == "offline mode"
+
+
+def test_measured_versions_are_keyed_by_normalised_names(tmp_path):
+    pins = tmp_path / "constraints.txt"
+    pins.write_text("huggingface_hub==0.30.1\nJinja2==3.1.6  # templates\nruamel.yaml==0.18\n"
+                    "# torch==0.0\nnot-pinned>=1\n")
+    assert measured_versions(pins) == {"huggingface-hub": "0.30.1", "jinja2": "3.1.6",
+                                       "ruamel-yaml": "0.18"}
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_evaluating_measures_without_gradients_and_leaves_the_mode_as_it_was(training):
+    model = torch.nn.Linear(2, 1).train(training)
+    with evaluating(model) as device:
+        assert device == torch.device("cpu") and not model.training
+        assert not model(torch.ones(1, 2)).requires_grad
+    assert model.training is training  # a model in eval mode is not switched to training
