@@ -81,6 +81,18 @@ def test_tokens_show_spaces_as_a_middle_dot(toy_tokenizer):
     assert not any("Ġ" in t for t in texts) and "·is" in texts
 
 
+@pytest.mark.parametrize(("text", "shown"), [
+    ("café", ["c", "a", "f", "é", "⋯"]),  # 'é' is 2 byte tokens, the last ones of the text
+    ("日", ["日", "⋯", "⋯"]),  # 3 byte tokens: the whole text
+    ("日 ok", ["日", "⋯", "⋯", "·", "o", "k"]),
+])
+def test_a_character_of_several_byte_tokens_is_shown_once_even_at_the_end(toy_tokenizer, text,
+                                                                          shown):
+    ids = toy_tokenizer(text, add_special_tokens=False)["input_ids"]
+    assert len(ids) == len(shown)  # the toy BPE has no merge for these bytes
+    assert token_texts(toy_tokenizer, ids) == shown
+
+
 def test_library_warnings_become_output_not_stderr():
     import io
     import logging
