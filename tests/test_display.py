@@ -74,6 +74,18 @@ def test_loss_axis_is_logarithmic_with_plain_labels():
     assert linear.get_yscale() == "linear"
 
 
+@pytest.mark.parametrize(("values", "scale"), [
+    ([float("nan"), 0.0, 1.0], "linear"),  # a NaN first must not hide the zero
+    ([float("nan")], "linear"),  # nothing measured: no log axis
+    ([float("nan"), 2.0, 0.5], "log"),
+])
+def test_a_nan_loss_is_no_value_for_the_loss_axis(values, scale):
+    ax = new_figure().subplots()
+    log_loss_axis(ax, values)
+    assert ax.get_yscale() == scale
+    assert ax.get_ylabel() == ("loss (log scale)" if scale == "log" else "loss")
+
+
 def test_tokens_show_spaces_as_a_middle_dot(toy_tokenizer):
     ids = toy_tokenizer("What is 2+2?", add_special_tokens=False)["input_ids"]
     texts = token_texts(toy_tokenizer, ids)
