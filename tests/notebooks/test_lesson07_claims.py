@@ -367,9 +367,10 @@ def test_l07_forgetting_counts_56_facts_and_lora_still_rambles(results):
 
 def test_l07_the_report_on_a_file_of_your_own(tmp_path, capsys):
     """L07 §9: "`8 of 9 examples ... ready for training`: 10 rows were read, 1 is held out
-    (below), and 8 of the other 9 will train", line 10 "cut to max_length=128" and "skipped: no
-    trained token left", line 9's prompt "already holds template markers", a "Held-out score"
-    line, and no line saying the data is far outside what the model knows (the lesson's file)."""
+    (below), and 8 of the other 9 will train", line 10 "skipped: no trained token left" (and
+    not also "cut": the cut line is for rows that still train), line 9's prompt "already holds
+    template markers", a "Held-out score" line, and no line saying the data is far outside what
+    the model knows (the lesson's file)."""
     rows = [{"instruction": f"What is {a}+{b}?", "input": "", "output": str(a + b)}
             for a, b in [(3, 4), (6, 2), (8, 1), (2, 7), (5, 5), (9, 3)]]
     rows += [{"instruction": "Name the capital of Spain.", "input": "", "output": "Madrid"},
@@ -392,8 +393,8 @@ def test_l07_the_report_on_a_file_of_your_own(tmp_path, capsys):
         return found
 
     assert line("8 of 9 examples")
-    assert "(line 10)" in line("1 was cut to max_length=128") and "(line 10)" in line(
-        "1 was skipped: no trained token left")
+    assert "(line 10)" in line("1 was skipped: no trained token left")
+    assert not any("was cut to max_length" in text for text in lines)
     assert "(line 9)" in line("1 prompt already holds template markers")
     assert line("Held-out score") and line("threads")
     assert not any("far outside" in text for text in lines)
