@@ -213,3 +213,16 @@ def test_an_exercise_whose_check_names_nothing_is_always_run(monkeypatch):
     monkeypatch.setitem(registry._REGISTRY, "ex99_1", ex)
     cell = ExerciseCell("ex99_1", Path("99.ipynb"), "def f():\n    raise NotImplementedError", ())
     assert ex.needs == () and untouched(cell) is False
+
+
+def test_a_worker_that_exits_0_without_a_verdict_is_said_to_have_exited_not_been_killed():
+    from collections import deque
+
+    from course_lib.grading.runner import _crash_message
+
+    assert _crash_message(0, deque([b"bye\n"])) == (
+        "your code ended the grading process (exit code 0): bye; a function should return, "
+        "not call os._exit().")
+    assert _crash_message(-9, deque()) == (
+        "the grading process was killed (signal 9): your code may use too much memory or "
+        "crash Python.")
