@@ -352,3 +352,26 @@ def test_the_compare_figure_calls_two_unmasked_runs_comparable(toy_history):
     assert note.startswith("All runs use the same masking") and NOT_COMPARABLE not in note
     fig = compare_runs([toy_history("none", 0), toy_history("response", 0.1)])
     assert [t.get_text() for t in fig.texts] == [NOT_COMPARABLE]
+
+
+def test_the_compare_legend_numbers_runs_it_cannot_tell_apart_from_1(toy_history):
+    from course_lib.evaluation.compare import compare_runs
+
+    fig = compare_runs([toy_history("response", 0), toy_history("response", 0)])
+    legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert [name[-3:] for name in legend] == [" #1", " #2"]  # as a reader counts
+    assert legend[0][:-3] == legend[1][:-3]
+
+
+def test_a_run_without_held_out_losses_does_not_make_the_held_out_sets_differ(toy_history):
+    from course_lib.evaluation.compare import compare_runs
+
+    measured, unmeasured = toy_history("response", 0), RunHistory(model="toy", masking="none")
+    measured.eval_data = "course:eval"
+    unmeasured.eval_data = "course:dev_styles"  # named, but eval_every=0: no held-out loss
+    unmeasured.add_train_loss(1, 2.0)
+    texts = [t.get_text() for t in compare_runs([measured, unmeasured]).figure.texts]
+    assert not any("held-out sets differ" in t for t in texts), texts
+    unmeasured.add_eval(1, 2.5, 0.1)  # now it has one, on another set: said
+    texts = [t.get_text() for t in compare_runs([measured, unmeasured]).figure.texts]
+    assert any("held-out sets differ" in t for t in texts), texts

@@ -217,3 +217,16 @@ def test_agreement_needs_three_rated_items_with_a_score(tmp_path):
     rho = spearmanr([5, 1, 4], [1.0, 0.0, 0.5]).statistic
     assert metric_agreement(three, ITEMS, metrics=("rouge_l",)).by_metric[
         "rouge_l"].rho == pytest.approx(rho)
+
+
+def test_an_answer_is_keyed_by_its_model_question_template_and_response():
+    key = item_key(ITEMS[0])
+    for field, other in (("model", "m2"), ("where", "row 9"), ("template", "qa"),
+                         ("response", "5")):
+        assert item_key({**ITEMS[0], field: other}) != key, field  # a rating sticks to one
+    assert item_key({**ITEMS[0], "rouge_l": 0.0}) == key  # scores are not part of the answer
+
+
+def test_the_rubric_gives_a_right_but_too_long_answer_4_not_5():
+    assert rubric_rating(item(0, "4")) == (5, [])
+    assert rubric_rating(item(0, "4", length_ok=False)) == (4, [])
