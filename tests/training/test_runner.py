@@ -310,6 +310,8 @@ def test_training_arguments_override_the_defaults(toy_model_dir, records):
      "--batch-size must be a whole number"),
     ({"max_steps": 2.5}, "max_steps must be a whole number, not 2.5.", "--steps must be a whole"),
     ({"max_steps": True}, "max_steps must be a whole number, not True.", "--steps must be"),
+    # A bool is no rate either: True would train at 1.0.
+    ({"learning_rate": True}, "learning_rate must be a number, not True.", "--lr must be"),
     # These were TypeErrors, a ValueError in TrainingArguments' terms (--logging_steps), or
     # silent: eval_limit=-3 scored all but the last 3 rows, save_every=0 saved at the default.
     ({"max_length": "64"}, "max_length must be a whole number, not the string '64'.",
