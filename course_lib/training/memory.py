@@ -43,7 +43,13 @@ from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
 
 from course_lib.errors import CourseError, is_number, is_whole, shown
 from course_lib.loading import PRESETS, preset_config, resolve_model_name
-from course_lib.training.settings import is_frozen, lora_settings
+from course_lib.training.settings import (
+    as_pieces,
+    is_frozen,
+    lora_settings,
+    name_pieces,
+    unmatched_pieces,
+)
 
 GB = 1e9
 # Decoders whose layer is RMSNorm -> attention (q, k, v, o) -> RMSNorm -> gated MLP.
@@ -323,7 +329,7 @@ def check_estimate(batch_size: int, max_length: int, lora: Any, dtype: Any, free
                           f"{shown(logits_share)}.")
     if not isinstance(lora, bool | LoraConfig):
         raise CourseError(f"lora must be True, False or a LoraConfig, not {shown(lora)}.")
-    return (freeze,) if isinstance(freeze, str) else tuple(freeze)  # "mlp" is one piece
+    return as_pieces(freeze)
 
 
 def check_freeze(freeze: Sequence[str], shape: Shape, model: Any = None) -> None:
@@ -333,12 +339,9 @@ def check_freeze(freeze: Sequence[str], shape: Shape, model: Any = None) -> None
         model, torch.nn.Module) else ["model.embed_tokens.weight"] + [
         f"model.layers.{layer}.{path}.weight" for layer in range(shape.layers)
         for path in LAYER_MODULES.values()] + ["model.norm.weight", "lm_head.weight"]
-    unmatched = [piece for piece in freeze if not any(piece in name for name in names)]
-    if unmatched:
-        pieces = dict.fromkeys(part for name in names for part in name.split(".")[:-1]
-                               if not part.isdigit() and part not in ("model", "layers"))
+    if unmatched_pieces(freeze, names):
         raise CourseError(f"freeze={list(freeze)} matches no parameter of a Llama-style model; "
-                          f"use pieces of its parameter names: {', '.join(pieces)}.")
+                          f"use pieces of its parameter names: {', '.join(name_pieces(names))}.")
 
 
 def _config_of(model_or_config: Any) -> PretrainedConfig:

@@ -63,13 +63,16 @@ from course_lib.training.memory import estimate_memory
 from course_lib.training.plots import plot_history
 from course_lib.training.settings import (
     RECIPE,
+    as_pieces,
     check_numbers,
     check_overrides,
     default_learning_rate,
     is_frozen,
     lora_settings,
+    name_pieces,
     step_cap,
     training_arguments,
+    unmatched_pieces,
 )
 from course_lib.training.trainer import CourseTrainer
 
@@ -622,7 +625,7 @@ def freeze_pieces(freeze: str | Sequence[str] | None, lora: Any) -> tuple[str, .
     """
     if freeze is None:
         return None
-    pieces = (freeze,) if isinstance(freeze, str) else tuple(freeze)
+    pieces = as_pieces(freeze)
     # LoRA keeps every base weight as it is already: a freeze would change nothing, yet be
     # recorded in the history as applied.
     if lora and pieces:
@@ -643,14 +646,9 @@ def parameters_to_freeze(model, names: Sequence[str]) -> list[torch.nn.Parameter
     13
     """
     trainable = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
-    unmatched = [piece for piece in names if not any(piece in name for name, _ in trainable)]
+    unmatched = unmatched_pieces(names, [name for name, _ in trainable])
     if unmatched:
-        pieces = dict.fromkeys(  # e.g. embed_tokens, self_attn, q_proj, mlp: first-seen order
-            piece
-            for name, _ in model.named_parameters()
-            for piece in name.split(".")[:-1]
-            if not piece.isdigit() and piece not in ("model", "layers")
-        )
+        pieces = name_pieces(name for name, _ in model.named_parameters())
         # The whole setting when it is one piece; else which of its pieces are wrong.
         which = "" if len(names) == 1 else " and ".join(map(repr, unmatched)) + " of "
         verb = "matches" if len(unmatched) == 1 else "match"

@@ -20,7 +20,7 @@ import dataclasses
 import difflib
 import os
 import warnings
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,6 +94,24 @@ def lora_settings(lora: bool | LoraConfig = True) -> LoraConfig:
         return lora
     return LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0, target_modules=["q_proj", "v_proj"],
                       task_type="CAUSAL_LM")
+
+
+def as_pieces(freeze: str | Iterable[str]) -> tuple[str, ...]:
+    """train(freeze=...) as a tuple of name pieces: a string is one piece ("mlp" read letter
+    by letter would freeze every weight)."""
+    return (freeze,) if isinstance(freeze, str) else tuple(freeze)
+
+
+def name_pieces(names: Iterable[str]) -> list[str]:
+    """The pieces parameter names are made of, first seen first (embed_tokens, self_attn,
+    q_proj, mlp...): what a freeze may name."""
+    return list(dict.fromkeys(piece for name in names for piece in name.split(".")[:-1]
+                              if not piece.isdigit() and piece not in ("model", "layers")))
+
+
+def unmatched_pieces(freeze: Iterable[str], names: Sequence[str]) -> list[str]:
+    """The pieces of a freeze that are part of no parameter name: a typo, not a choice."""
+    return [piece for piece in freeze if not any(piece in name for name in names)]
 
 
 def is_frozen(name: str, freeze: Iterable[str]) -> bool:
