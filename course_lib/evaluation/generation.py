@@ -76,9 +76,11 @@ def settings_from(settings: GenerationSettings | None, **fields) -> GenerationSe
 
 
 # --- Arguments, checked before generating: each was an error from deep inside, or silent ---
-def _check_pair(model, tokenizer, call: str) -> None:
-    """The model, then its tokenizer (swapped, or a name for the tokenizer: AttributeErrors)."""
-    if not hasattr(model, "generate") or not hasattr(tokenizer, "decode"):
+def check_pair(model, tokenizer, call: str) -> None:
+    """The model, then its tokenizer (swapped, or a name for the tokenizer: AttributeErrors
+    or TypeErrors from inside torch); `call` shows the order."""
+    if not hasattr(model, "generate") or hasattr(model, "decode") or \
+            not hasattr(tokenizer, "decode"):
         raise CourseError(f"Give the model, then its tokenizer: {call}; got "
                           f"{type(model).__name__} and {type(tokenizer).__name__}.")
 
@@ -144,7 +146,7 @@ def generate_ids(model, tokenizer, texts: Sequence[str],
 def complete_batch(model, tokenizer, texts: Sequence[str],
                    settings: GenerationSettings = GREEDY) -> list[str]:
     """Raw continuation of each text, no template: what a base model does with a question."""
-    _check_pair(model, tokenizer, "complete_batch(model, tokenizer, texts)")
+    check_pair(model, tokenizer, "complete_batch(model, tokenizer, texts)")
     texts = _check_texts("texts", texts, "call complete(model, tokenizer, text)")
     ids = generate_ids(model, tokenizer, texts, settings)
     return [tokenizer.decode(row, skip_special_tokens=True) for row in ids]
@@ -179,7 +181,7 @@ def generate_batch(
     settings: GenerationSettings = GREEDY,
 ) -> list[str]:
     """Format each instruction with `template` and return only the responses, stripped."""
-    _check_pair(model, tokenizer, "generate_batch(model, tokenizer, instructions)")
+    check_pair(model, tokenizer, "generate_batch(model, tokenizer, instructions)")
     instructions = _check_texts("instructions", instructions,
                                 "call generate(model, tokenizer, instruction)")
     ids = generate_ids(model, tokenizer, prompts_for(instructions, inputs, template), settings)
@@ -303,7 +305,7 @@ def check_table(prompts, models, tokenizer, expected, inputs, raw) -> tuple[list
         raise CourseError("models must be a dict of column titles and models, e.g. "
                           "{'base': model}.")
     for model in models.values():
-        _check_pair(model, tokenizer, "answer_table(prompts, {'base': model}, tokenizer)")
+        check_pair(model, tokenizer, "answer_table(prompts, {'base': model}, tokenizer)")
     _check_count("expected", expected, len(prompts), "prompts", "give one reference per prompt")
     _check_count("inputs", inputs, len(prompts), "prompts", "give one per prompt ('' for none)")
     raw = (raw,) if isinstance(raw, str) else tuple(raw)  # "b" in "base" was a column match

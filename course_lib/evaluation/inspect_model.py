@@ -24,6 +24,7 @@ import torch
 from course_lib.display import CourseFigure, new_figure, token_texts, visible
 from course_lib.env import evaluating
 from course_lib.errors import CourseError, is_whole, shown
+from course_lib.evaluation.generation import check_pair
 
 
 @dataclass
@@ -83,10 +84,7 @@ def next_token_probabilities(model, tokenizer, text: str, k: int = 10) -> NextTo
 def check_arguments(model, tokenizer, text, k) -> None:
     """In the learner's words: k="5" or 2.5 were TypeErrors, a list of texts was answered for
     its first text under the list's repr, swapped model and tokenizer a TypeError in torch."""
-    if not hasattr(tokenizer, "decode") or hasattr(model, "decode"):
-        raise CourseError(f"Give the model, then its tokenizer: next_token_probabilities(model, "
-                          f"tokenizer, text); got {type(model).__name__} and "
-                          f"{type(tokenizer).__name__}.")
+    check_pair(model, tokenizer, "next_token_probabilities(model, tokenizer, text)")
     if not isinstance(text, str):
         raise CourseError(f"text must be one string, not a {type(text).__name__}; call "
                           f"next_token_probabilities once per text.")
