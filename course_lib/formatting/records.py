@@ -38,6 +38,7 @@ from course_lib.errors import CourseError, with_advice
 from course_lib.formatting.schemas import (
     KNOWN_FIELDS,
     has_system_message,
+    known_renames,
     normalize_record,
     text_fields,
 )
@@ -401,12 +402,7 @@ def _known_columns(ds, name: str):
     """Columns named as the course reads them; one error for the file, not one per row, when
     no column is known or one holds numbers."""
     # 'Instruction', ' output' (after ", "): the known field, unless it is there already.
-    columns, renames = set(ds.column_names), {}
-    for column in ds.column_names:
-        known = column.strip().lower()
-        if known != column and known in KNOWN_FIELDS and known not in columns:
-            renames[column] = known
-            columns.add(known)
+    renames = known_renames(ds.column_names)
     ds = ds.rename_columns(renames) if renames else ds
     # No column the course reads: one sentence for the file, not the same one for every row.
     if not KNOWN_FIELDS & set(ds.column_names):

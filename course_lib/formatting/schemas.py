@@ -14,6 +14,7 @@ Records that are already formatted text are recognised by their template
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 
 from course_lib.errors import CourseError
@@ -136,12 +137,21 @@ def _one_answer(output: str, response: str, where: str) -> str:
     return output
 
 
+def known_renames(keys: Collection[Any]) -> dict[str, str]:
+    """Keys or columns to read as the field they name ('Instruction', 'output '), unless that
+    field is there already; the first of two that name one field wins."""
+    present, renames = set(keys), {}
+    for key in keys:
+        known = key.strip().lower() if isinstance(key, str) else key
+        if known != key and known in KNOWN_FIELDS and known not in present:
+            renames[key] = known
+            present.add(known)
+    return renames
+
+
 def _known_keys(record: dict[str, Any]) -> dict[str, Any]:
-    """'Instruction' or 'output ' read as the field it names, as a table's columns are, unless
-    that field is there already."""
-    renames = {k: k.strip().lower() for k in record if isinstance(k, str)
-               and k.strip().lower() != k and k.strip().lower() in KNOWN_FIELDS
-               and k.strip().lower() not in record}
+    """A record with its keys read as known_renames says, as a table's columns are."""
+    renames = known_renames(record)
     return {renames.get(k, k): v for k, v in record.items()} if renames else record
 
 
