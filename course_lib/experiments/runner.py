@@ -47,6 +47,7 @@ from course_lib.training.run_cache import (
     run_key,
 )
 from course_lib.training.runner import train
+from course_lib.training.settings import check_count
 from course_lib.world.tuning_data import split_facts
 
 DEFAULT_CACHE = Path("runs") / "experiments"
@@ -170,14 +171,10 @@ def seeds_of(seeds: int | Sequence[int]) -> list[int]:
 def check_counts(steps: Any, threads: Any) -> None:
     """steps and threads in run_experiment's names (train() calls them max_steps and
     num_threads); steps=-1 would have trained by epochs."""
-    for name, value in (("steps", steps), ("threads", threads)):
-        if value is None and name == "threads":
-            continue
-        if not is_whole(value):
-            raise with_advice(f"{{fix}} must be a whole number, not {shown(value)}.", name,
-                              f"--{name}")
-        if value < 1:
-            raise with_advice(f"{{fix}} must be at least 1, not {value}.", name, f"--{name}")
+    if steps is None:  # a count is required here; None would train by epochs
+        raise with_advice("{fix} must be a whole number, not None.", "steps", "--steps")
+    check_count(steps, "steps", "--steps", 1)
+    check_count(threads, "threads", "--threads", 1)  # None: chosen for the machine
 
 
 def say_done(name: str, names: list[str], before: list[bool]) -> Callable[[int, Any], None]:

@@ -153,12 +153,7 @@ def check_numbers(learning_rate: float | None = None, num_epochs: float | None =
     by epochs instead (the Trainer's meaning of max_steps <= 0), silently, and max_steps="5"
     would end in a TypeError from deep inside the comparison below."""
     for name, flag, least in COUNTS:
-        value = counts.get(name)
-        # The type first: "5" cannot be compared with `least`, and 2.5 steps cannot be run.
-        if value is not None and not is_whole(value):
-            raise with_advice(f"{{fix}} must be a whole number, not {shown(value)}.", name, flag)
-        if value is not None and value < least:
-            raise with_advice(f"{{fix}} must be at least {least}, not {value}.", name, flag)
+        check_count(counts.get(name), name, flag, least)
     if counts.get("seed") is not None and counts["seed"] >= 2**32:  # numpy's seeds are 32 bits
         raise with_advice(f"{{fix}} must be below 2**32, not {counts['seed']}.", "seed", "--seed")
     for name, flag, value in (("learning_rate", "--lr", learning_rate),
@@ -168,6 +163,16 @@ def check_numbers(learning_rate: float | None = None, num_epochs: float | None =
         if value is not None and not value > 0:
             raise with_advice(f"{{fix}} must be above 0, not {value}.", name, flag)
     check_steps_or_epochs(counts.get("max_steps"), num_epochs)
+
+
+def check_count(value: Any, name: str, flag: str, least: int) -> None:
+    """A whole number of at least `least`, or None (the default), said as `name` in Python
+    and `flag` on the command line."""
+    # The type first: "5" cannot be compared with `least`, and 2.5 steps cannot be run.
+    if value is not None and not is_whole(value):
+        raise with_advice(f"{{fix}} must be a whole number, not {shown(value)}.", name, flag)
+    if value is not None and value < least:
+        raise with_advice(f"{{fix}} must be at least {least}, not {value}.", name, flag)
 
 
 def check_steps_or_epochs(max_steps: int | None, num_epochs: float | None) -> None:
