@@ -517,7 +517,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 def cmd_experiment(args: argparse.Namespace) -> int:
     """Run one experiment (every arm, every seed, cached); print the table; write the figure."""
 
-    from course_lib.experiments.catalogue import EXPERIMENTS
+    from course_lib.experiments.catalogue import EXPERIMENTS, experiment_named
 
     if args.list:
         width = max(map(len, EXPERIMENTS))
@@ -527,11 +527,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     if args.name is None:
         raise CourseError("Name an experiment, e.g. `course experiment prompt-variability`; "
                           "`course experiment --list` shows them all.")
-    name = args.name.lower()  # 'Balance' is balance
-    if name not in EXPERIMENTS:
-        close = difflib.get_close_matches(name, EXPERIMENTS, n=1)
-        raise CourseError(f"No experiment called '{args.name}'; " + (
-            f"did you mean {close[0]}?" if close else f"choose one of: {', '.join(EXPERIMENTS)}."))
+    name = experiment_named(args.name).name  # 'Balance' is balance; a typo fails here
     json_path = Path(args.json) if args.json else None
     if json_path is not None:
         _refuse_existing_file(json_path, args.force, "--json")

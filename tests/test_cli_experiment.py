@@ -65,8 +65,10 @@ def test_mistakes_are_one_line_errors(capsys, tmp_path):
 
 def test_names_and_paths_are_checked_before_any_training(capsys, tmp_path):
     code, _, err = run_cli(capsys, "experiment", "wrong-colator")
-    assert code == 2 and err == "error: No experiment called 'wrong-colator'; did you mean " \
-                                "wrong-collator?\n"
+    assert code == 2 and err.startswith("error: No experiment called 'wrong-colator'; choose one "
+                                        "of: wrong-collator, ")
+    assert err.endswith("(`course experiment --list` says what each measures); the nearest is "
+                        "'wrong-collator'.\n")
     (tmp_path / "afile").write_text("x")
     (tmp_path / "adir").mkdir()
     for argv, says in ((["--out", tmp_path / "afile"], "is a file; give a folder"),

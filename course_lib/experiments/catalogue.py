@@ -19,6 +19,9 @@ the first run and add one sentence, written before that arm's first run.
 
 from __future__ import annotations
 
+import difflib
+
+from course_lib.errors import CourseError
 from course_lib.evaluation.uncertainty import Rate
 from course_lib.experiments.design import (
     ADHERENCE,
@@ -201,3 +204,15 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
              "printed with the table.",
     ),
 )}
+
+
+def experiment_named(name: str) -> Experiment:
+    """The experiment called `name`, in any case ('Balance'); the CLI and run_experiment()
+    both ask here, so a misspelt name gets one message wherever it was typed."""
+    if str(name).lower() in EXPERIMENTS:
+        return EXPERIMENTS[str(name).lower()]
+    # The nearest name, spelled differently ("wrong-colator"), if there is one.
+    near = difflib.get_close_matches(str(name).lower(), EXPERIMENTS, n=1)
+    hint = f"; the nearest is '{near[0]}'" if near else ""
+    raise CourseError(f"No experiment called '{name}'; choose one of: {', '.join(EXPERIMENTS)} "
+                      f"(`course experiment --list` says what each measures){hint}.")

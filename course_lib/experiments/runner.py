@@ -15,7 +15,6 @@ settings reads the file instead of training: a lesson runs again in seconds.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import json
 import sys
@@ -31,7 +30,7 @@ from course_lib.errors import CourseError, is_whole, shown, with_advice
 from course_lib.evaluation.base_model import statement_knowledge
 from course_lib.evaluation.eval_data import eval_rows
 from course_lib.evaluation.report import evaluate
-from course_lib.experiments.catalogue import EXPERIMENTS
+from course_lib.experiments.catalogue import experiment_named
 from course_lib.experiments.design import Arm, ArmRun, Experiment
 from course_lib.experiments.result import ExperimentResult
 from course_lib.experiments.side_by_side import choose_workers, helper_spec, helpers
@@ -59,15 +58,7 @@ MAX_NEW_TOKENS = 16  # answers are a word or a short sentence; evaluate()'s defa
 
 def get_experiment(name: str | Experiment) -> Experiment:
     """An experiment of the catalogue by name (or one of your own, passed through)."""
-    if isinstance(name, Experiment):
-        return name
-    if name not in EXPERIMENTS:
-        # The nearest name, spelled or cased differently ("wrong-colator", "Balance").
-        near = difflib.get_close_matches(str(name).lower(), EXPERIMENTS, n=1)
-        hint = f"; the nearest is '{near[0]}'" if near else ""
-        raise CourseError(f"No experiment called '{name}'; choose one of: "
-                          f"{', '.join(EXPERIMENTS)} (`course experiment --list`){hint}.")
-    return EXPERIMENTS[name]
+    return name if isinstance(name, Experiment) else experiment_named(name)
 
 
 def recipe_defaults() -> dict[str, Any]:
