@@ -21,7 +21,9 @@ import inspect
 import json
 import os
 import shutil
+import sys
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -31,8 +33,8 @@ from filelock import FileLock, Timeout
 import course_lib
 from course_lib.env import choose_device
 from course_lib.errors import CourseError
-from course_lib.formatting.records import load_records
-from course_lib.formatting.templates import Template
+from course_lib.formatting.records import embedded_sets, is_table, load_records, table_rows
+from course_lib.formatting.templates import TEMPLATES, Template
 from course_lib.loading import resolve_model_name
 from course_lib.training.history import HISTORY_FILE, RunHistory
 from course_lib.training.runner import CHECKPOINT_DIR, train
@@ -66,35 +68,70 @@ def trained_once(model: str | Path = "tiny", *, cache_dir: str | Path = DEFAULT_
             return str(folder)
     key = run_key(model, settings)
     folder = Path(cache_dir).expanduser() / _name(key)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    # One process trains a run at a time: another that asks for it meanwhile (the same lesson
-    # in a second tab, a class sharing one folder) waits, then loads it.
-    with _lock(folder):
-        if (folder / HISTORY_FILE).is_file():
-            print(f"{RunHistory.load(folder).summary()}; loaded from {folder}, trained earlier "
-                  f"with the same settings (delete the folder to train again)")
-            return str(folder)
-        # Saved aside, then renamed: never a half-written run under the real name.
-        partial = folder.with_name(f"{folder.name}.{os.getpid()}.partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        try:  # no checkpoints: the finished run is all a later call loads
-            result = train(model, out_dir=partial, **{"save_strategy": "no", **settings})
-        except BaseException:  # an error or an interrupt leaves nothing behind
-            shutil.rmtree(partial, ignore_errors=True)
-            raise
-        shutil.rmtree(partial / CHECKPOINT_DIR, ignore_errors=True)
-        (partial / "settings.json").write_text(json.dumps(key, indent=1), encoding="utf-8")
-        partial.rename(folder)
-    print(f"{result.history.summary()}; kept in {folder}")
+    # A run is renamed into place whole, so a finished one is read without the lock (which
+    # a teacher's read-only copy of runs/cache could not give).
+    if not _loaded(folder):
+        # One process trains a run at a time: another that asks for it meanwhile (the same
+        # lesson in a second tab, a class sharing one folder) waits, then loads it.
+        lock = _locked(folder, wait=True)
+        try:
+            if not _loaded(folder):
+                _train_into(folder, model, key, settings)
+        finally:
+            lock.release()
     return str(folder)
 
 
-def _lock(entry: Path) -> FileLock:
-    """The lock of a cache entry, in a hidden `.locks` folder beside it: a learner looking at
-    runs/ sees the runs only (a lock file stays after use; deleting one while in use is racy)."""
+def _loaded(folder: Path) -> bool:
+    """Whether `folder` holds a finished run (said, with its summary)."""
+    if not (folder / HISTORY_FILE).is_file():
+        return False
+    try:
+        history = RunHistory.load(folder)
+    except CourseError as err:  # "re-run `course train`" is not the way out here
+        raise CourseError(f"The cached run {folder} cannot be read ({err}); delete the folder "
+                          f"to train it again.") from None
+    print(f"{history.summary()}; loaded from {folder}, trained earlier with the same settings "
+          f"(delete the folder to train again)")
+    return True
+
+
+def _train_into(folder: Path, model: str | Path, key: dict[str, Any],
+                settings: dict[str, Any]) -> None:
+    """Train the run and keep it in `folder`, which a later call loads."""
+    if folder.exists():  # else the rename below fails, after all the training
+        raise CourseError(f"The cache folder {folder} holds no finished run ({HISTORY_FILE} is "
+                          f"missing); delete the folder to train it again.")
+    # Saved aside, then renamed: never a half-written run under the real name.
+    partial = folder.with_name(f"{folder.name}.{os.getpid()}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:  # no checkpoints: the finished run is all a later call loads
+        result = train(model, out_dir=partial, **{"save_strategy": "no", **settings})
+        shutil.rmtree(partial / CHECKPOINT_DIR, ignore_errors=True)
+        (partial / "settings.json").write_text(json.dumps(key, indent=1), encoding="utf-8")
+    except BaseException:  # an error, an interrupt or a full disk leaves nothing behind
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    partial.rename(folder)
+    print(f"{result.history.summary()}; kept in {folder}")
+
+
+def _locked(entry: Path, wait: bool) -> FileLock | None:
+    """The acquired lock of a cache entry (None if wait=False and another process holds it), in
+    a hidden `.locks` folder beside it: a learner looking at runs/ sees the runs only (a lock
+    file stays after use; deleting one while in use is racy)."""
     locks = entry.parent / ".locks"
-    locks.mkdir(parents=True, exist_ok=True)
-    return FileLock(locks / f"{entry.stem}.lock")
+    lock = FileLock(locks / f"{entry.stem}.lock")
+    try:
+        locks.mkdir(parents=True, exist_ok=True)
+        lock.acquire(timeout=-1 if wait else 0)
+    except Timeout:
+        return None
+    except OSError as err:  # a read-only folder, a full disk: say which folder, not a traceback
+        raise CourseError(f"Cannot write to the cache folder {entry.parent} ({err.strerror}); "
+                          f"give the cache a folder you can write to (cache_dir=..., or --out "
+                          f"for `course experiment`).") from None
+    return lock
 
 
 def _your_run(folder: Path, model: str) -> RunHistory | None:
@@ -114,6 +151,8 @@ def run_key(model: str | Path, settings: dict[str, Any], *code: Path) -> dict[st
     params = inspect.signature(train).parameters
     given = {k: v for k, v in settings.items() if k not in NOT_IN_KEY}
     given.setdefault("data", params["data"].default)
+    if is_no_eval(given.get("eval_data")):  # "none", "off", "": no held-out set, as None
+        given["eval_data"] = None
     for source in ("data", "eval_data"):  # the records themselves, not just their name
         if isinstance(given.get(source), str | Path) and given[source] != "auto":
             given[source] = records_fingerprint(str(given[source]))
@@ -139,24 +178,37 @@ def cached(path: Path | None, settings: dict[str, Any], compute: Callable[[], di
     """
     if path is None:
         return compute(), False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # As in trained_once: a second asker waits for the first, then reads its entry.
-    lock = _lock(path)
-    try:
-        lock.acquire(timeout=-1 if wait else 0)
-    except Timeout:
+    # As in trained_once: a finished entry is read without the lock; a second asker waits
+    # for the first, then reads its entry.
+    if (run := _entry(path)) is not None:
+        return run, True
+    if (lock := _locked(path, wait)) is None:
         return None
     try:
-        if path.is_file():
-            return json.loads(path.read_text(encoding="utf-8"))["run"], True
+        if (run := _entry(path)) is not None:
+            return run, True
         result = compute()
         partial = path.with_name(f"{path.stem}.{os.getpid()}.partial")
-        partial.write_text(json.dumps({"settings": settings, "run": result}, ensure_ascii=False),
-                           encoding="utf-8")
-        partial.replace(path)
+        try:
+            partial.write_text(json.dumps({"settings": settings, "run": result},
+                                          ensure_ascii=False), encoding="utf-8")
+            partial.replace(path)
+        finally:  # a full disk leaves no half-written file behind
+            partial.unlink(missing_ok=True)
     finally:
         lock.release()
     return result, False
+
+
+def _entry(path: Path) -> dict[str, Any] | None:
+    """The result kept in `path`, or None when there is none yet."""
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["run"]
+    except (ValueError, KeyError, TypeError) as err:  # cut short, or edited by hand
+        raise CourseError(f"The cache entry {path} cannot be read ({type(err).__name__}: "
+                          f"{err}); delete it to compute it again.") from None
 
 
 Job = tuple[Path | None, dict[str, Any], Callable[[], dict[str, Any]]]
@@ -198,14 +250,28 @@ def _name(settings: dict[str, Any]) -> str:
 
 
 def plain(value: Any) -> Any:
-    """A setting as JSON: tuples as lists, a Template by its name, records hashed, else repr."""
+    """A setting as JSON: tuples as lists, a course template by its name (an edited one by its
+    fields), records and tables hashed, else repr."""
     if isinstance(value, tuple):
         return list(value)
     if isinstance(value, Template):
-        return value.name
+        return value.name if TEMPLATES.get(value.name) == value else asdict(value)
+    if is_table(value) or _is_dataset(value):  # their repr shows a few rows, or only the count
+        value = table_rows(value)
     if isinstance(value, list):
         return digest(json.dumps(value, sort_keys=True, default=repr).encode())
     return value if isinstance(value, str | int | float | bool | None) else repr(value)
+
+
+def _is_dataset(value: Any) -> bool:
+    """A datasets.Dataset, tokenized ones too (is_table is for records only)."""
+    hf = sys.modules.get("datasets")  # not imported here: such data brings it
+    return hf is not None and isinstance(value, hf.Dataset)
+
+
+def is_no_eval(eval_data: Any) -> bool:
+    """eval_data="none", "off" or "": no held-out set, as train() reads it (runner._eval_source)."""
+    return isinstance(eval_data, str) and eval_data.strip().lower() in ("none", "off", "")
 
 
 def digest(*parts: bytes) -> str:
@@ -215,20 +281,43 @@ def digest(*parts: bytes) -> str:
     return h.hexdigest()[:16]
 
 
-@cache
 def model_fingerprint(model: str) -> str:
     """The model's files hashed (weights, config, tokenizer), or its Hub id when not local."""
     folder = Path(resolve_model_name(model)).expanduser()
     if not folder.is_dir():
         return str(model)  # a Hub id: the name is all we know without downloading
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix != ".md")
-    return digest(*(p.name.encode() + p.read_bytes() for p in files))
+    return _files_digest(file_stamp(folder))
 
 
 @cache
+def _files_digest(stamp: tuple) -> str:
+    """A folder's files (not .md) hashed, read once per stamp (a model is large)."""
+    files = sorted(p for p in Path(stamp[0]).iterdir() if p.is_file() and p.suffix != ".md")
+    return digest(*(p.name.encode() + p.read_bytes() for p in files))
+
+
 def records_fingerprint(source: str) -> str:
     """The records as the course reads them, hashed: an edited data file trains anew."""
+    return _records_digest(source, file_stamp(source))
+
+
+@cache
+def _records_digest(source: str, stamp: tuple) -> str:
     return digest(json.dumps(load_records(source), sort_keys=True, ensure_ascii=False).encode())
+
+
+def file_stamp(source: str | Path) -> tuple:
+    """Which local file or folder `source` names now, and its files' sizes and change times:
+    the memo key of a fingerprint, so that a file edited since, or another file under the same
+    relative name (the notebook's folder changed), is read again. () for a Hub id."""
+    path = Path(str(source)).expanduser()
+    if not path.exists():  # a file named "course:train" would come first, as in load_records
+        path = embedded_sets().get(str(source), path)
+    if not path.exists():
+        return ()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    return (str(path.resolve()), *((str(p), p.stat().st_size, p.stat().st_mtime_ns)
+                                   for p in files))
 
 
 @cache

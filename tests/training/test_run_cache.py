@@ -1,14 +1,20 @@
 """trained_once and cached: a finished run is trained once, then loaded; who waits for whom."""
 
+import errno
 import inspect
+import os
+import shutil
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
+import pandas
 import pytest
 from transformers import TrainerCallback
 
 from course_lib.errors import CourseError
+from course_lib.formatting.templates import ONE_LINE
 from course_lib.training import run_cache
 from course_lib.training.history import RunHistory
 from course_lib.training.run_cache import (
@@ -181,3 +187,82 @@ def test_no_cache_folder_is_said_to_be_train(tmp_path):
     with pytest.raises(CourseError, match=r"^trained_once\(\) keeps its runs in cache_dir; give "
                                           r"a folder .*, or call train\(\) to keep nothing\.$"):
         trained_once("tiny", cache_dir=None)
+
+
+def test_an_edited_or_moved_file_is_read_again_in_the_same_kernel(
+        toy_model_dir, data_files, tmp_path, monkeypatch):
+    """A notebook edits its data file, or changes folder, and asks again: the fingerprints are
+    remembered per file state, not per name (the name alone kept the first run's)."""
+    data = tmp_path / "mine.jsonl"
+    data.write_text(data_files[0].read_text())
+    key = run_key(str(toy_model_dir), {"data": str(data)})
+    data.write_text(data.read_text().replace('"2"', '"3"', 1))
+    os.utime(data, ns=(time.time_ns() + 10**9,) * 2)  # as an edit a moment later
+    assert run_key(str(toy_model_dir), {"data": str(data)}) != key
+    # "mine.jsonl" from another folder is another file.
+    monkeypatch.chdir(tmp_path)
+    relative = run_key(str(toy_model_dir), {"data": "mine.jsonl"})
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "mine.jsonl").write_text(data_files[0].read_text())
+    os.utime(tmp_path / "other" / "mine.jsonl", ns=(data.stat().st_mtime_ns,) * 2)
+    monkeypatch.chdir(tmp_path / "other")
+    assert run_key(str(toy_model_dir), {"data": "mine.jsonl"}) != relative
+    # A model folder whose weights were saved again.
+    model = tmp_path / "model"
+    shutil.copytree(toy_model_dir, model)
+    before = run_key(str(model), {})["model"]
+    (model / "config.json").write_text((model / "config.json").read_text() + " ")
+    assert run_key(str(model), {})["model"] != before
+
+
+def test_settings_are_named_by_what_they_hold(toy_model_dir, records):
+    """A template edited under its name, a table changed below its first rows: another run.
+    eval_data "none" is None (it was read as a file called 'none')."""
+    def key(**settings):
+        return run_key(str(toy_model_dir), settings)["train"]
+
+    assert key(template=ONE_LINE) == key(template="one_line")
+    assert key(template=replace(ONE_LINE, prompt="Q: {instruction} A:")) != key(template=ONE_LINE)
+    table = pandas.DataFrame(records)
+    changed = table.copy()
+    changed.loc[50, "response"] = "wrong"
+    assert key(data=table) == key(data=table.copy())
+    assert key(data=changed) != key(data=table)
+    assert key(eval_data="none") == key(eval_data=" Off") == key(eval_data=None)
+
+
+class ReadOnlyLock:
+    """FileLock in a folder that cannot be written (a teacher's read-only copy; root ignores
+    chmod, so the error is raised here)."""
+
+    def __init__(self, path):
+        pass
+
+    def acquire(self, timeout=-1):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    __enter__ = acquire
+
+
+def test_a_read_only_cache_is_read_and_a_bad_entry_is_named(
+        toy_model_dir, data_files, tmp_path, monkeypatch, counted_train, capsys):
+    settings = quick(toy_model_dir, data_files)
+    run = trained_once(str(toy_model_dir), cache_dir=tmp_path / "runs", **settings)
+    path = tmp_path / "cache" / "entry.json"
+    assert cached(path, {}, lambda: {"loss": 1.0}) == ({"loss": 1.0}, False)
+    monkeypatch.setattr(run_cache, "FileLock", ReadOnlyLock)
+    # What is there is read; what is not is one sentence naming the folder.
+    assert trained_once(str(toy_model_dir), cache_dir=tmp_path / "runs", **settings) == run
+    assert cached(path, {}, lambda: {"loss": 2.0}) == ({"loss": 1.0}, True)
+    with pytest.raises(CourseError, match=r"^Cannot write to the cache folder .*cache \(Read-"):
+        cached(path.with_name("new.json"), {}, lambda: {"loss": 2.0})
+    monkeypatch.undo()
+    path.write_text('{"settings": {}, "ru')  # cut short: a traceback from json before
+    with pytest.raises(CourseError, match=r"^The cache entry .*entry.json cannot be read .*"
+                                          r"delete it to compute it again\.$"):
+        cached(path, {}, lambda: {"loss": 2.0})
+    # A run folder without its history: said before training, not after (the rename failed).
+    (Path(run) / "history.json").unlink()
+    with pytest.raises(CourseError, match="holds no finished run .*delete the folder"):
+        trained_once(str(toy_model_dir), cache_dir=tmp_path / "runs", **settings)
+    assert len(counted_train) == 1
