@@ -42,6 +42,7 @@ from course_lib.training.run_cache import (
     cached_in_turn,
     code_fingerprint,
     digest,
+    file_stamp,
     model_fingerprint,
     run_key,
 )
@@ -253,7 +254,7 @@ def statement_answers(model, tokenizer) -> list[bool]:
 def base_statements(model: str, cache_dir: str | Path | None) -> list[bool]:
     """The untuned model's statement answers (the reference for what tuning keeps), cached."""
     settings = {"base_model": model_fingerprint(model), "code": code_fingerprint(Path(__file__)),
-                "device": choose_device().device}
+                "device": choose_device().device, "statements": statements_fingerprint()}
 
     def compute() -> dict[str, Any]:
         loaded, tokenizer = load_model_and_tokenizer(model)
@@ -274,10 +275,21 @@ def run_settings(experiment: Experiment, arm: Arm, seed: int, steps: int,
         "questions": questions_fingerprint(experiment.eval_data),
         "templates": list(experiment.templates),
         "max_new_tokens": MAX_NEW_TOKENS,
+        "statements": statements_fingerprint(),
     }
 
 
-@cache
 def questions_fingerprint(source: str) -> str:
-    """The questions as the course reads them, with their labels, hashed."""
+    """The questions as the course reads them, with their labels, hashed (read again when
+    their file changed)."""
+    return _questions_digest(source, file_stamp(source))
+
+
+@cache
+def _questions_digest(source: str, stamp: tuple) -> str:
     return digest(json.dumps(eval_rows(source).rows, sort_keys=True, ensure_ascii=False).encode())
+
+
+def statements_fingerprint() -> str:
+    """The held-out facts whose statements are completed (world/, not the course's code)."""
+    return digest(repr(split_facts()[1]).encode())

@@ -1,7 +1,10 @@
 """run_experiment: every arm and seed trained once, then read from the cache; the cache key."""
 
 import inspect
+import os
 import shutil
+import time
+from dataclasses import replace
 
 import pytest
 
@@ -17,7 +20,7 @@ from course_lib.experiments.runner import (
     statement_answers,
 )
 from course_lib.loading import load_model_and_tokenizer
-from course_lib.training.run_cache import cache_path, model_fingerprint
+from course_lib.training.run_cache import cache_path
 from course_lib.world.tuning_data import split_facts
 
 
@@ -66,7 +69,6 @@ def test_the_cache_key_changes_with_everything_that_decides_the_numbers(
     other = tmp_path / "other-model"
     shutil.copytree(toy_model_dir, other)
     (other / "config.json").write_text((other / "config.json").read_text() + " ")
-    model_fingerprint.cache_clear()
     assert key(model=str(other)) != key()
 
 
@@ -121,3 +123,24 @@ def test_no_seed_and_unknown_names_are_one_sentence_errors(experiment):
     assert err.value.cli == "--steps must be at least 1, not -1."
     with pytest.raises(CourseError, match="No experiment called 'colator'; choose one of"):
         run_experiment("colator", progress=False)
+
+
+def test_edited_questions_and_other_held_out_facts_are_another_key(
+        experiment, toy_model_dir, data_files, tmp_path, monkeypatch):
+    """The questions file edited in the same kernel, or world/ holding out other facts: the
+    scored answers kept under the old key would be for other questions (they were reused)."""
+    questions = tmp_path / "questions.jsonl"
+    shutil.copy(data_files[1], questions)
+    mine = replace(experiment, eval_data=str(questions))
+    base, _ = mine.arms
+
+    def key():
+        return cache_path(tmp_path, run_settings(mine, base, 0, 2, str(toy_model_dir)))
+
+    before = key()
+    questions.write_text(questions.read_text().replace('"8"', '"9"', 1))
+    os.utime(questions, ns=(time.time_ns() + 10**9,) * 2)  # as an edit a moment later
+    assert key() != before
+    edited = key()
+    monkeypatch.setattr(runner, "split_facts", lambda: (split_facts()[0], split_facts()[1][1:]))
+    assert key() != edited
