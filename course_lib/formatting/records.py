@@ -9,10 +9,13 @@ One call serves all of them, and every record comes back normalized to
     >>> records = load_records("tatsu-lab/alpaca")      # doctest: +SKIP
 
 Files are read by what they hold, not by their extension: JSON Lines or a JSON array (a
-`.json` written by `Dataset.to_json` is JSON Lines), gzipped or not, with or without a UTF-8
-byte order mark. CSV and Parquet files (gzipped or not) and `save_to_disk` folders are read by
-`datasets`; their column names are matched to the known fields whatever their case
-('Instruction'), and a column that holds no text (numbers) is named once, for the file.
+`.json` written by `Dataset.to_json` is JSON Lines), or one object holding the records as
+{"data": [...]} or by split, {"train": [...], "test": [...]} (`split` picks one), gzipped or
+not. Text is UTF-8, with or without a byte order mark, or UTF-16 (as Windows PowerShell's `>`
+and Excel's "Unicode Text" write it). CSV, TSV (tab-separated) and Parquet files (gzipped or
+not) and `save_to_disk` folders are read by `datasets`; their column names are matched to the
+known fields whatever their case ('Instruction'), and a column that holds no text (numbers) is
+named once, for the file.
 
 Broken rows never end in a traceback: up to ten of them are listed in one error, each with
 its line (counted from 1), then how many more there are.
@@ -28,7 +31,7 @@ import itertools
 import json
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -45,10 +48,11 @@ from course_lib.formatting.schemas import (
 from course_lib.loading import DATA_FILE_SUFFIXES
 
 EMBEDDED_DATA_DIR = Path(__file__).parent.parent / "assets" / "data"
-ACCEPTED = ("JSON Lines or a JSON array (any extension), .csv or .parquet, each optionally "
+ACCEPTED = ("JSON Lines or a JSON array (any extension), .csv, .tsv or .parquet, each optionally "
             "gzipped (.gz), or a folder saved with Dataset.save_to_disk")
 MAX_ROW_ERRORS = 10  # enough to see a pattern; the rest are counted
 GZIP_MAGIC, PARQUET_MAGIC = b"\x1f\x8b", b"PAR1"
+DELIMITERS = {"csv": ",", "tsv": "\t"}  # the tables read line by line, by the csv module
 Split = str | Sequence[str]  # one split, or preferred ones in order: ("test", "validation")
 HELD_OUT_SPLITS = ("test", "validation")  # the splits a held-out score may use, never train
 
@@ -109,51 +113,152 @@ def read_bytes(path: Path, name: str) -> bytes:
     return data
 
 
+def text_encoding(data: bytes) -> str:
+    """UTF-8 (its byte order mark dropped), or UTF-16 or -32 told by their byte order mark or,
+    without one, by the zero bytes around the first character (ASCII in any data file: '{',
+    '[' or a header's name), the way json reads bytes (RFC 4627).
+
+        >>> text_encoding('{"a": 1}'.encode("utf-16-le")), text_encoding(b'{"a": 1}')
+        ('utf-16-le', 'utf-8-sig')
+    """
+    found = json.detect_encoding(data[:4])
+    return "utf-8-sig" if found == "utf-8" else found  # "-sig": a BOM is not the first letter
+
+
 def read_text(path: Path, name: str | None = None) -> str:
-    """A text file's content: gunzipped if gzipped, UTF-8 with an optional byte order mark."""
+    """A text file's content: gunzipped if gzipped, in the encoding text_encoding finds."""
     name = name or str(path)
     data = read_bytes(path, name)
+    encoding = text_encoding(data)
     try:
-        return data.decode("utf-8-sig")  # the "-sig" drops a byte order mark (Windows editors)
+        return data.decode(encoding)
     except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
+        line = data[: err.start].decode(encoding, errors="replace").count("\n") + 1
+        what = encoding[:6].rstrip("-").upper()  # UTF-8, UTF-16 or UTF-32
         raise CourseError(
-            f"{name} line {line}: not valid UTF-8 (byte {err.start}); save the file as UTF-8."
+            f"{name} line {line}: not valid {what} (byte {err.start}); save the file as UTF-8."
         ) from None
 
 
-def json_rows(text: str, name: str, errors: RowErrors) -> list[tuple[str, Any]]:
-    """Rows of JSON Lines or of a JSON array, each labelled with its line (counted from 1).
+def json_rows(text: str, name: str, errors: RowErrors,
+              split: Split = "train") -> list[tuple[str, Any]]:
+    """Rows of JSON Lines or of a JSON array, each labelled with its line (counted from 1);
+    a row that gives one key twice, with different values, goes to `errors`.
 
         >>> json_rows('{"a": 1}\\n\\n{"a": 2}\\n', "x.json", RowErrors("x.json"))
         [('x.json line 1', {'a': 1}), ('x.json line 3', {'a': 2})]
         >>> json_rows('[{"a": 1},\\n {"a": 2}]', "x.jsonl", RowErrors("x.jsonl"))
         [('x.jsonl line 1', {'a': 1}), ('x.jsonl line 2', {'a': 2})]
     """
+    twice = _KeysTwice()
+    rows = _decoded_rows(text, name, errors, split, json.JSONDecoder(object_pairs_hook=twice))
+    return twice.drop(rows, errors)
+
+
+def _decoded_rows(text: str, name: str, errors: RowErrors, split: Split,
+                  decoder: json.JSONDecoder) -> list[tuple[str, Any]]:
+    """json_rows' rows, each read by `decoder`: JSON Lines, an array, objects one after
+    another, or one object (see _one_object_rows)."""
     start = text.lstrip()[:1]
     if not start:
         return []  # an empty file: the caller says it holds no rows
     if start == "[":
-        return _json_array_rows(text, name, errors)
+        return _json_array_rows(text, name, errors, decoder)
     if start != "{":
-        shown = text.lstrip()[:20]
-        raise CourseError(f"{name} is not JSON (it starts with {shown!r}); accepted: {ACCEPTED}.")
+        raise _not_json(text, name)
     try:
-        whole = json.loads(text)
+        whole = decoder.decode(text)
     except UNREADABLE_JSON as err:
-        stream = _object_stream_rows(text, name)  # objects one after another, as `jq .` writes
+        # Objects one after another, as `jq .` writes them.
+        stream = _object_stream_rows(text, name, decoder)
         if stream:
             return stream
         if _looks_like_json_lines(text):
-            return _json_lines_rows(text, name, errors)
+            return _json_lines_rows(text, name, errors, decoder)
         why = err.msg if isinstance(err, json.JSONDecodeError) else _json_problem(err)
         line = getattr(err, "lineno", 1)
         raise CourseError(f"{name} line {line}: invalid JSON ({why}).") from None
-    # One object: a {"data": [...]} wrapper, or a file holding a single record.
+    return _one_object_rows(whole, text, name, split)
+
+
+def _one_object_rows(whole: dict[str, Any], text: str, name: str,
+                     split: Split) -> list[tuple[str, Any]]:
+    """A file of one JSON object: its records wrapped as {"data": [...]}, or by split as
+    {"train": [...], "test": [...]} (the first of `split` it holds), or a single record."""
     if isinstance(whole.get("data"), list):
         return [(f"{name} record {i}", row) for i, row in enumerate(whole["data"], start=1)]
+    splits = _json_splits(whole)
+    if splits:
+        first = _split_names(split)[0]
+        wanted = _pick_split(splits, name, split, f"add one to the file (\"{first}\": [...]), "
+                                                  f"or give a file holding only the records to use")
+        return [(f"{name} {wanted} record {i}", row)
+                for i, row in enumerate(splits[wanted], start=1)]
     first = len(text) - len(text.lstrip("\n\r\t \ufeff"))
     return [(f"{name} line {text.count(chr(10), 0, first) + 1}", whole)]
+
+
+def _json_splits(whole: Any) -> dict[str, list]:
+    """The splits of a JSON object that holds records by split, {"train": [...], ...}: lists
+    of objects under names that are no record's field (a chat record's "messages" is one)."""
+    if not isinstance(whole, dict) or KNOWN_FIELDS & {key.strip().lower() for key in whole}:
+        return {}
+    splits = {key: rows for key, rows in whole.items() if isinstance(rows, list)}
+    return splits if any(isinstance(row, dict) for rows in splits.values() for row in rows) else {}
+
+
+class _KeysTwice:
+    """An object_pairs_hook for json: builds each object as json does, keeping the last value
+    of a key given twice, and keeps aside the objects where the values differ (json would
+    drop the first silently), for `drop` to name the rows that hold them."""
+
+    def __init__(self) -> None:
+        self.found: dict[int, tuple[dict, str]] = {}  # by id; the object kept, so ids stay
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) < len(pairs):  # a key given twice: a row error unless both values agree
+            key = next((key for key, value in pairs if obj[key] != value), None)
+            if key is not None:
+                self.found[id(obj)] = (obj, key)
+        return obj
+
+    def drop(self, rows: list[tuple[str, Any]], errors: RowErrors) -> list[tuple[str, Any]]:
+        """The rows that hold no such object; each one that does goes to `errors`, by key."""
+        if not self.found:  # nearly always: nothing to look for
+            return rows
+        kept = []
+        for where, row in rows:
+            key = self._key_in(row)
+            if key is None:
+                kept.append((where, row))
+            else:
+                errors.add(f"{where}: the key '{key}' is given twice, with different values; "
+                           f"keep the one you mean and remove the other.")
+        return kept
+
+    def _key_in(self, value: Any) -> str | None:
+        """The key given twice in `value` or in an object inside it, or None."""
+        if id(value) in self.found:
+            return self.found[id(value)][1]
+        if not isinstance(value, dict | list):
+            return None
+        inside = value.values() if isinstance(value, dict) else value
+        return next((key for key in map(self._key_in, inside) if key is not None), None)
+
+
+def _not_json(text: str, name: str) -> CourseError:
+    """What the file is instead: a table under another extension (Excel's "Unicode Text" is a
+    .txt of tab-separated columns) is told the one to give it; else the accepted formats."""
+    header = _LINE_END.split(text.lstrip(), maxsplit=1)[0]
+    for kind, delimiter in DELIMITERS.items():
+        columns = {column.strip().lower() for column in header.split(delimiter)}
+        if len(columns) > 1 and KNOWN_FIELDS & columns:
+            what = "tab-separated" if kind == "tsv" else "comma-separated"
+            return CourseError(f"{name} is not JSON but a table of {what} columns; rename it "
+                               f"to end in .{kind} (e.g. {Path(name).stem}.{kind}).")
+    shown = text.lstrip()[:20]
+    return CourseError(f"{name} is not JSON (it starts with {shown!r}); accepted: {ACCEPTED}.")
 
 
 # What json raises on text it cannot read: besides JSONDecodeError, a RecursionError for
@@ -188,23 +293,25 @@ def _looks_like_json_lines(text: str) -> bool:
     return False
 
 
-def _json_lines_rows(text: str, name: str, errors: RowErrors) -> list[tuple[str, Any]]:
+def _json_lines_rows(text: str, name: str, errors: RowErrors,
+                     decoder: json.JSONDecoder) -> list[tuple[str, Any]]:
     rows = []
     for lineno, line in enumerate(_LINE_END.split(text), start=1):
         if not line.strip():
             continue
         try:
-            rows.append((f"{name} line {lineno}", json.loads(line)))
+            rows.append((f"{name} line {lineno}", decoder.decode(line)))
         except UNREADABLE_JSON as err:
             errors.add(f"{name} line {lineno}: invalid JSON ({_json_problem(err)}); "
                        f"each line must be one JSON object.")
     return rows
 
 
-def _object_stream_rows(text: str, name: str) -> list[tuple[str, Any]] | None:
+def _object_stream_rows(text: str, name: str,
+                        decoder: json.JSONDecoder) -> list[tuple[str, Any]] | None:
     """Two or more JSON objects one after another, each over several lines (pretty-printed),
     each named by the line it starts on; None unless the whole text reads so."""
-    decoder, ws = json.JSONDecoder(), json.decoder.WHITESPACE
+    ws = json.decoder.WHITESPACE
     pos = ws.match(text, 1 if text.startswith("\ufeff") else 0).end()
     rows: list[tuple[str, Any]] = []
     line, counted = 1, 0  # lines counted as we go: one pass over the text
@@ -223,9 +330,10 @@ def _object_stream_rows(text: str, name: str) -> list[tuple[str, Any]] | None:
     return rows if len(rows) > 1 else None
 
 
-def _json_array_rows(text: str, name: str, errors: RowErrors) -> list[tuple[str, Any]]:
+def _json_array_rows(text: str, name: str, errors: RowErrors,
+                     decoder: json.JSONDecoder) -> list[tuple[str, Any]]:
     """Decode the array one element at a time, so that each row knows the line it starts on."""
-    decoder, ws = json.JSONDecoder(), json.decoder.WHITESPACE
+    ws = json.decoder.WHITESPACE
     pos = ws.match(text, text.index("[") + 1).end()
     rows: list[tuple[str, Any]] = []
     line, counted = 1, 0  # lines are counted as we go: one pass over the text in all
@@ -303,11 +411,8 @@ def _datasets_rows(path: Path, name: str, kind: str, split: Split) -> list[tuple
                 ds = _from_disk(loaded, name, split)
             elif kind == "parquet":  # from memory, so that a gzipped one reads too
                 ds = datasets.Dataset(_parquet_table(path, name))
-            else:  # every column as text: "007" stays "007", an empty cell stays ""
-                features = datasets.Features({c: datasets.Value("string")
-                                              for c in _csv_header(path)})
-                ds = datasets.Dataset.from_csv(str(path), features=features,
-                                               keep_default_na=False, keep_in_memory=True)
+            else:
+                ds = _table_dataset(datasets, path, name, DELIMITERS[kind])
     except CourseError:
         raise
     except Exception as err:  # datasets and pyarrow raise many types; the message matters
@@ -332,44 +437,52 @@ def _parquet_table(path: Path, name: str):
     return pq.read_table(io.BytesIO(read_bytes(path, name)))
 
 
-def _csv_header(path: Path) -> list[str]:
-    opener = gzip.open if path.read_bytes()[:2] == GZIP_MAGIC else open
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as f:
-        return next(csv.reader(f), [])
+def _table_dataset(datasets, path: Path, name: str, delimiter: str):
+    """A CSV or TSV file as a Dataset, every column as text ("007" stays "007", an empty cell
+    stays ""), in the encoding the file is written in (pandas would assume UTF-8)."""
+    data = read_bytes(path, name)
+    encoding = text_encoding(data)
+    header = next(csv.reader(io.StringIO(data.decode(encoding), newline=""),
+                             delimiter=delimiter), [])
+    features = datasets.Features({c: datasets.Value("string") for c in header})
+    return datasets.Dataset.from_csv(str(path), features=features, delimiter=delimiter,
+                                     encoding=encoding, keep_default_na=False,
+                                     keep_in_memory=True)
 
 
-def _csv_rows(path: Path, name: str, errors: RowErrors) -> list[tuple[str, Any]]:
-    """A CSV's rows, read by `datasets` once the csv module has checked every line: pandas
-    stops at the first bad line, and says it in a log line of its own, not in its error."""
+def _csv_rows(path: Path, name: str, errors: RowErrors, kind: str) -> list[tuple[str, Any]]:
+    """A CSV's or TSV's rows, read by `datasets` once the csv module has checked every line:
+    pandas stops at the first bad line, and says it in a log line of its own, not in its error."""
     text = read_text(path, name)  # gunzipped, and bad UTF-8 named by its line
     if not text.strip():
         return []  # an empty file: the caller says it holds no rows
-    problems = _csv_problems(text, name)
+    problems = _csv_problems(text, name, DELIMITERS[kind])
     for message in problems:
         errors.add(message)
     # A header alone holds no rows: the caller says so (datasets says "corresponds to no data").
-    lines = csv.reader(io.StringIO(text, newline=""))
+    lines = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITERS[kind])
     if problems or not any(fields for fields in itertools.islice(lines, 1, None)):
         return []
-    return _datasets_rows(path, name, "csv", "train")
+    return _datasets_rows(path, name, kind, "train")
 
 
-def _csv_problems(text: str, name: str) -> list[str]:
+def _csv_problems(text: str, name: str, delimiter: str = ",") -> list[str]:
     """Each line that pandas would not read as meant, with what to do; a header that cannot
     name the columns is one error for the file."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # strict: see the except
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True,  # strict: see the except
+                        delimiter=delimiter)
     problems, start = [], 1
     try:
         header = next(reader)
         _check_csv_header(header, name)
         start = reader.line_num + 1
         for fields in reader:
-            # More fields than the header names: an unquoted comma inside a field.
-            if len(fields) > len(header):
-                problems.append(
-                    f"{name} line {start}: {len(fields)} fields but the header names "
-                    f"{len(header)} ({', '.join(header)}); put double quotes around a field "
-                    f"that holds a comma, e.g. \"What, is 3+5?\".")
+            # Another count of fields than the header names: an unquoted comma (tab) or line
+            # break inside a field. pandas would shift the columns, or leave the last ones
+            # empty: an answer cut short or lost, trained on without a word.
+            blank = len(fields) <= 1 and not "".join(fields).strip()  # pandas skips these
+            if len(fields) != len(header) and not blank:
+                problems.append(_field_count_problem(fields, header, delimiter, name, start))
             start = reader.line_num + 1
     except csv.Error as err:
         # A quote left open swallows the rest of the file; other quirks pandas reads as written.
@@ -377,6 +490,21 @@ def _csv_problems(text: str, name: str) -> list[str]:
             problems.append(f"{name} line {start}: a double quote opens a field that never "
                             f"closes; close it, or write a quote inside a field as two (\"\").")
     return problems
+
+
+def _field_count_problem(fields: list[str], header: list[str], delimiter: str, name: str,
+                         line: int) -> str:
+    """The line's count of fields against the header's, and the quoting that keeps a field
+    whole: one holding the delimiter (more fields), or a line break (fewer)."""
+    mark = "tab" if delimiter == "\t" else "comma"
+    if len(fields) > len(header):  # the delimiter inside a field
+        advice = "a tab." if mark == "tab" else "a comma, e.g. \"What, is 3+5?\"."
+    else:  # a line break inside a field, or the empty columns left out
+        advice = (f"a line break, and write every column, an empty one as nothing between "
+                  f"two {mark}s.")
+    count = f"{len(fields)} field{'s' if len(fields) != 1 else ''}"
+    return (f"{name} line {line}: {count} but the header names {len(header)} "
+            f"({', '.join(header)}); put double quotes around a field that holds {advice}")
 
 
 def _check_csv_header(header: list[str], name: str) -> None:
@@ -430,24 +558,32 @@ def _from_disk(loaded, name: str, split: Split):
     """A DatasetDict folder holds splits: take the first of `split` it has, or say which it has."""
     if not hasattr(loaded, "keys"):
         return loaded
+    return loaded[_pick_split(loaded, name, split, f"give the folder of one split, e.g. "
+                                                   f"{name}/{next(iter(loaded))}")]
+
+
+def _pick_split(held: Collection[str], name: str, split: Split, advice: str) -> str:
+    """The first of `split` that `held` (a source's splits) has; else one error that says
+    which splits it holds, then `advice`."""
     names = _split_names(split)
-    for wanted in names:
-        if wanted in loaded:
-            return loaded[wanted]
-    wanted = " or ".join(f"'{n}'" for n in names)
-    raise CourseError(f"{name} holds the splits {', '.join(loaded)} but no {wanted} split; "
-                      f"give the folder of one split, e.g. {name}/{next(iter(loaded))}.")
+    found = next((wanted for wanted in names if wanted in held), None)
+    if found is None:
+        wanted = " or ".join(f"'{n}'" for n in names)
+        raise CourseError(f"{name} holds the splits {', '.join(held)} but no {wanted} split; "
+                          f"{advice}.")
+    return found
 
 
 def _file_kind(path: Path) -> str:
-    """'parquet', 'csv' or 'json': Parquet by its magic bytes, CSV by extension, else JSON."""
+    """'parquet', 'csv', 'tsv' or 'json': Parquet by its magic bytes, CSV and TSV by their
+    extension, else JSON."""
     with path.open("rb") as f:
         head = f.read(4)
     suffixes = [s.lower() for s in path.suffixes]
     inner = suffixes[:-1] if suffixes[-1:] == [".gz"] else suffixes
     if head == PARQUET_MAGIC or inner[-1:] == [".parquet"]:
         return "parquet"
-    return "csv" if inner[-1:] == [".csv"] else "json"
+    return {".csv": "csv", ".tsv": "tsv"}.get("".join(inner[-1:]), "json")
 
 
 def _folder_rows(path: Path, name: str, split: Split) -> list[tuple[str, Any]]:
@@ -539,9 +675,9 @@ def _hub_error(hub_id: str, err: Exception) -> CourseError:
 def _file_rows(path: Path, name: str, split: Split, errors: RowErrors) -> list[tuple[str, Any]]:
     kind = _file_kind(path)
     if kind == "json":
-        return json_rows(read_text(path, name), name, errors)
-    if kind == "csv":
-        return _csv_rows(path, name, errors)
+        return json_rows(read_text(path, name), name, errors, split)
+    if kind in DELIMITERS:
+        return _csv_rows(path, name, errors, kind)
     return _datasets_rows(path, name, kind, split)
 
 
@@ -576,8 +712,9 @@ def load_raw_rows(source: str | Path, split: Split = "train",
     """Rows exactly as stored, each with where it came from ('data.jsonl line 3').
 
     `split` is one split name or several in order of preference, e.g. ("test", "validation"):
-    a save_to_disk DatasetDict folder gives the first of them it holds, a Hub id the first
-    it has; a data file or a one-split folder has no splits, so `split` does not apply.
+    a save_to_disk DatasetDict folder or a JSON file of splits ({"train": [...], ...}) gives
+    the first of them it holds, a Hub id the first it has; another data file or a one-split
+    folder has no splits, so `split` does not apply.
 
     Unreadable rows raise one CourseError listing them, unless `errors` is given: then they
     are added to it and the caller raises (after adding problems of its own).
@@ -614,13 +751,29 @@ def load_records(source: str | Path = "course:train",
 
 
 def own_held_out_split(source: str | Path) -> str | None:
-    """The held-out split a save_to_disk DatasetDict folder brings ('test', else 'validation'),
-    or None: a data set that comes split is scored on its own held-out part."""
-    info = Path(str(source)).expanduser() / "dataset_dict.json"
-    if not info.is_file():
+    """The held-out split a save_to_disk DatasetDict folder or a JSON file of splits brings
+    ('test', else 'validation'), or None: a data set that comes split is scored on its own
+    held-out part."""
+    path = Path(str(source)).expanduser()
+    if (path / "dataset_dict.json").is_file():
+        info = json.loads((path / "dataset_dict.json").read_text(encoding="utf-8"))
+        splits = info.get("splits", [])
+    elif path.is_file() and _file_kind(path) == "json":
+        splits = _json_splits(_one_object(read_text(path)))
+    else:
         return None
-    splits = json.loads(info.read_text(encoding="utf-8")).get("splits", [])
     return next((name for name in HELD_OUT_SPLITS if name in splits), None)
+
+
+def _one_object(text: str) -> Any:
+    """The text's one JSON object, or None when it holds another thing (JSON Lines fail fast,
+    at their second line)."""
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        return json.loads(text)
+    except UNREADABLE_JSON:
+        return None
 
 
 def refuse_non_records(data: Any, advice: str = "", what: str = "data") -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from course_lib.cli import main
 from course_lib.errors import CourseError
-from course_lib.formatting.records import load_raw_rows, load_records
+from course_lib.formatting.records import load_raw_rows, load_records, own_held_out_split
 from course_lib.formatting.schemas import normalize_record
 
 ROWS = [{"instruction": "What is 2+2?", "input": "", "output": "4"},
@@ -204,3 +204,117 @@ def test_a_split_can_be_several_names_in_order_of_preference(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     assert load_records("owner/set", split=("test", "validation")) == EXPECTED
     assert asked == ["test", "validation"]
+
+
+def test_a_tsv_reads_as_a_csv_does_gzipped_or_not(tmp_path, capfd, caplog):
+    path = tmp_path / "d.tsv"
+    # A comma is no delimiter here; a tab inside a field is quoted, as pandas writes it.
+    rows = ROWS + [{"instruction": "Say hi, then\tbye", "input": "", "output": "hi, bye"}]
+    pd.DataFrame(rows).to_csv(path, sep="\t", index=False)
+    expected = EXPECTED + [{"instruction": "Say hi, then\tbye", "input": "",
+                            "response": "hi, bye"}]
+    assert load_records(path) == expected
+    gz = tmp_path / "d.tsv.gz"
+    gz.write_bytes(gzip.compress(path.read_bytes()))
+    assert load_records(gz) == expected
+    # Its lines are checked as a CSV's are, with the tab named where a CSV names the comma.
+    path.write_text("instruction\tinput\toutput\nWhat is 2+2?\t\t4\nSay\thi\t\thi\n")
+    assert show_mask_error(capfd, caplog, path) == [
+        f"error: {path} line 3: 4 fields but the header names 3 (instruction, input, output); "
+        f"put double quotes around a field that holds a tab."]
+
+
+@pytest.mark.parametrize("kind", ["csv", "tsv"])
+def test_a_line_with_fewer_fields_than_the_header_is_named(tmp_path, capfd, caplog, kind):
+    # A line break inside an unquoted answer: pandas read "violets are blue" as an instruction
+    # with an empty answer, and the poem cut short, both trained on without a word.
+    mark = {"csv": ",", "tsv": "\t"}[kind]
+    path = tmp_path / f"poem.{kind}"
+    path.write_text(mark.join(["instruction", "input", "output"]) + "\n"
+                    + mark.join(["Write a poem", "", "Roses are red"]) + "\nviolets are blue\n"
+                    + "\n   \n" + mark.join(["What is 2+2?", "", "4"]) + "\n")  # blank: skipped
+    assert show_mask_error(capfd, caplog, path) == [
+        f"error: {path} line 3: 1 field but the header names 3 (instruction, input, output); "
+        f"put double quotes around a field that holds a line break, and write every column, "
+        f"an empty one as nothing between two {'commas' if kind == 'csv' else 'tabs'}."]
+    path.write_text(mark.join(["instruction", "input", "output"]) + '\n'
+                    + mark.join(["Write a poem", "", '"Roses are red\nviolets are blue"']) + "\n")
+    assert load_records(path)[0]["response"] == "Roses are red\nviolets are blue"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_files_read_with_or_without_a_byte_order_mark(tmp_path, encoding):
+    # Windows PowerShell 5's `python make.py > d.jsonl` writes UTF-16 with a byte order mark;
+    # Excel's "Unicode Text" a UTF-16 TSV with one.
+    jsonl = tmp_path / "d.jsonl"
+    jsonl.write_bytes("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ROWS)
+                      .encode(encoding))
+    assert load_records(jsonl) == EXPECTED
+    tsv = tmp_path / "d.tsv"
+    tsv.write_bytes(pd.DataFrame(ROWS).to_csv(sep="\t", index=False).encode(encoding))
+    assert load_records(tsv) == EXPECTED
+    gz = tmp_path / "d.csv.gz"
+    gz.write_bytes(gzip.compress(pd.DataFrame(ROWS).to_csv(index=False).encode(encoding)))
+    assert load_records(gz) == EXPECTED
+
+
+def test_a_table_saved_as_txt_is_told_its_extension(tmp_path):
+    path = tmp_path / "Unicode Text.txt"  # Excel's "Unicode Text": tab-separated UTF-16
+    path.write_bytes(pd.DataFrame(ROWS).to_csv(sep="\t", index=False).encode("utf-16"))
+    with pytest.raises(CourseError) as caught:
+        load_records(path)
+    assert str(caught.value) == (f"{path} is not JSON but a table of tab-separated columns; "
+                                 f"rename it to end in .tsv (e.g. Unicode Text.tsv).")
+
+
+def test_a_json_object_of_splits_gives_the_split_asked_for(tmp_path):
+    path = tmp_path / "splits.json"
+    path.write_text(json.dumps({"train": ROWS, "test": ROWS[1:]}))
+    assert load_records(path) == EXPECTED
+    assert load_records(path, split=("test", "validation")) == EXPECTED[1:]
+    assert own_held_out_split(path) == "test"  # `course train` scores on it, as on a folder's
+    # One chat record holds a list of objects too: its "messages" are no split.
+    chat = {"messages": [{"role": "user", "content": "Hi"},
+                         {"role": "assistant", "content": "Hello"}]}
+    path.write_text(json.dumps(chat, indent=2))
+    assert load_records(path) == [{"instruction": "Hi", "input": "", "response": "Hello"}]
+    path.write_text(json.dumps({"train": [ROWS[0], {"instruction": "Hi"}, 7]}))
+    with pytest.raises(CourseError) as caught:
+        load_records(path, split=("test", "validation"))
+    assert str(caught.value) == (f"{path} holds the splits train but no 'test' or 'validation' "
+                                 f"split; add one to the file (\"test\": [...]), or give a file "
+                                 f"holding only the records to use.")
+    assert own_held_out_split(path) is None
+    with pytest.raises(CourseError) as caught:
+        load_records(path)
+    assert str(caught.value).splitlines()[1:] == [  # the bad ones named by split and record
+        "  train record 2: record has fields ['instruction'] which match no known schema; use "
+        "one of: course (instruction / [input] / response); alpaca (instruction / input / "
+        "output); dolly (instruction / context / response); trl (prompt / completion); chat "
+        "(messages: [{role, content}, ...]); text (text (already formatted with a known "
+        "template)).",
+        "  train record 3: expected a JSON object, got int."]
+
+
+@pytest.mark.parametrize("text, where, key", [
+    ('{"instruction": "a", "output": "b"}\n{"instruction": "a", "output": "b", "output": "c"}\n',
+     "line 2", "output"),
+    ('[{"instruction": "a", "output": "b"},\n {"instruction": "a", "output": "b", '
+     '"output": "c"}]', "line 2", "output"),
+    ('{"data": [{"instruction": "a", "output": "b"}, {"instruction": "a", "output": "b", '
+     '"output": "c"}]}', "record 2", "output"),
+    ('{"instruction": "a", "output": "b"}\n{"messages": [{"role": "user", "content": "a"}, '
+     '{"role": "assistant", "content": "b", "content": "c"}]}\n', "line 2", "content"),
+    ('{\n "instruction": "a",\n "output": "b"\n}\n{\n "instruction": "a",\n "output": "b",\n'
+     ' "output": "c"\n}\n', "line 5", "output"),
+])
+def test_a_key_given_twice_with_different_values_is_a_row_error(tmp_path, text, where, key):
+    path = tmp_path / "d.json"
+    path.write_text(text)
+    with pytest.raises(CourseError) as caught:
+        load_records(path)  # json alone keeps "c" and drops "b" without a word
+    assert str(caught.value) == (f"{path} {where}: the key '{key}' is given twice, with "
+                                 f"different values; keep the one you mean and remove the "
+                                 f"other.")
+    path.write_text(text.replace('"c"', '"b"'))  # the same value twice: nothing is lost
+    assert load_records(path)[-1]["response"] == "b"
