@@ -92,6 +92,20 @@ def figure_png(fig: Figure, dpi: int = 80, tight: bool = False) -> bytes:
     return buffer.getvalue()
 
 
+# Okabe-Ito: told apart with every common colour-vision deficiency; series that colour alone
+# would separate get a second cue too (a hatch, a line style or a marker).
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
+           "#000000")
+HATCHES = ("", "//", "..", "xx", "\\\\", "oo", "--", "++")
+
+
+def say_empty(ax, text: str) -> None:
+    """An axes with nothing to draw says why, in grey, instead of showing blank axes."""
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="0.4",
+            fontsize=9)
+    ax.set(xticks=[], yticks=[])
+
+
 def log_loss_axis(ax, values: Iterable[float]) -> None:
     """A logarithmic loss axis with plain tick labels (0.2, 0.5, 1, 2, 5, 10).
 
@@ -100,13 +114,13 @@ def log_loss_axis(ax, values: Iterable[float]) -> None:
     """
     values = [v for v in values if v == v]  # NaN (a batch with nothing to grade) is no value
     if not values or min(values) <= 0:
-        ax.set_ylabel("loss")
+        ax.set_ylabel("loss (nats)")
         return
     ax.set_yscale("log")
     ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
     ax.yaxis.set_minor_formatter(NullFormatter())
-    ax.set_ylabel("loss (log scale)")
+    ax.set_ylabel("loss (nats, log scale)")  # cross-entropy with the natural log
 
 
 def in_notebook() -> bool:

@@ -83,7 +83,7 @@ def test_a_nan_loss_is_no_value_for_the_loss_axis(values, scale):
     ax = new_figure().subplots()
     log_loss_axis(ax, values)
     assert ax.get_yscale() == scale
-    assert ax.get_ylabel() == ("loss (log scale)" if scale == "log" else "loss")
+    assert ax.get_ylabel() == ("loss (nats, log scale)" if scale == "log" else "loss (nats)")
 
 
 def test_tokens_show_spaces_as_a_middle_dot(toy_tokenizer):

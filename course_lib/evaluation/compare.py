@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from course_lib.display import CourseFigure, log_loss_axis, new_figure
+from course_lib.display import CourseFigure, log_loss_axis, new_figure, say_empty
 from course_lib.env import evaluating
 from course_lib.errors import CourseError, with_advice
 from course_lib.evaluation.generation import GenerationSettings, complete_batch
@@ -184,8 +184,12 @@ def compare_runs(
     log_loss_axis(ax_eval, [x for h in histories for x in h.eval_loss])
     ax_train.set(xlabel="step", title="Training loss, as each trainer reports it")
     ax_eval.set(xlabel="step", title="Held-out loss on response tokens only")
-    ax_train.legend(fontsize=8)
-    ax_eval.legend(fontsize=8)
+    for ax, what in ((ax_train, "training loss"), (ax_eval, "held-out loss")):
+        # A legend of lines with no point would read as data: an empty panel says so instead.
+        if any(len(line.get_xdata()) for line in ax.lines):
+            ax.legend(fontsize=8)
+        else:
+            say_empty(ax, f"no {what} in these runs")
     # An unmasked run's reported loss includes prompt tokens, so the left panel would mislead.
     maskings = {h.masking for h in histories}
     notes = [

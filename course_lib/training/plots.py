@@ -9,6 +9,8 @@ The live plot (callbacks.LiveLossPlot) redraws the same figure while a run train
 
 from __future__ import annotations
 
+import textwrap
+
 from matplotlib.figure import Figure
 
 from course_lib.display import CourseFigure, log_loss_axis, new_figure
@@ -26,13 +28,16 @@ def plot_history(history: RunHistory, fig: Figure | None = None,
     fig = fig or new_figure(figsize=(9, 3.5))
     fig.clear()
     ax_loss, ax_acc = fig.subplots(1, 2)
-    ax_loss.plot(history.train_steps, history.train_loss, label="training loss (as reported)",
-                 alpha=0.8)
+    if history.train_loss:
+        ax_loss.plot(history.train_steps, history.train_loss, alpha=0.8,
+                     label="training loss (as reported)")
     if history.eval_steps:
-        ax_loss.plot(history.eval_steps, history.eval_loss, "s--",
-                     label="held-out response-only loss"
-                     + (f"\non {history.eval_data}" if history.eval_data else ""))
-        ax_acc.plot(history.eval_steps, history.eval_accuracy, "s--", color="tab:orange")
+        # A long held-out file name is wrapped, so the legend stays inside its panel.
+        on = "\n" + textwrap.fill(f"on {history.eval_data}", 40) if history.eval_data else ""
+        ax_loss.plot(history.eval_steps, history.eval_loss, "s--", clip_on=False,
+                     label=f"held-out response-only loss{on}")
+        ax_acc.plot(history.eval_steps, history.eval_accuracy, "s--", color="tab:orange",
+                    clip_on=False)
     else:
         # Say why the panel is empty rather than leave a blank square.
         ax_acc.text(0.5, 0.5, "no held-out data given", ha="center", va="center",
@@ -45,7 +50,10 @@ def plot_history(history: RunHistory, fig: Figure | None = None,
     ax_loss.set(xlabel="step", title=f"{history.name}: loss")
     if ax_loss.lines:
         ax_loss.legend(fontsize=8)
-    ax_acc.set(xlabel="step", ylabel="accuracy", ylim=(0, 1),
+    else:  # no loss logged yet (or a history without curves): said, not a blank square
+        ax_loss.text(0.5, 0.5, "no loss logged yet", ha="center", va="center",
+                     transform=ax_loss.transAxes, color="0.4")
+    ax_acc.set(xlabel="step", ylabel="accuracy (share, 0-1)", ylim=(0, 1),
                title="held-out response-token accuracy")
     fig.tight_layout()
     return fig

@@ -97,6 +97,16 @@ def test_comparison_figure_explains_why_reported_losses_differ(tmp_path, toy_his
     assert (tmp_path / "compare.png").stat().st_size > 1000
 
 
+
+def test_runs_without_held_out_loss_say_so_instead_of_a_legend_of_nothing(toy_history):
+    runs = [toy_history("response", 0), toy_history("none", 1)]
+    for h in runs:
+        h.eval_steps, h.eval_loss, h.eval_accuracy = [], [], []  # trained with no held-out set
+    ax_train, ax_eval = compare_runs(runs).axes
+    assert ax_train.get_legend() is not None
+    assert ax_eval.get_legend() is None  # it named two lines that have no point
+    assert [t.get_text() for t in ax_eval.texts] == ["no held-out loss in these runs"]
+
 def test_same_masking_runs_get_a_different_note(toy_history):
     fig = compare_runs([toy_history("response", 0), toy_history("response", 0.1)])
     [note] = figure_texts(fig)

@@ -66,3 +66,26 @@ def test_live_plot_shows_then_updates_one_display_in_a_notebook(monkeypatch):
     assert [c[0] for c in calls] == ["display", "update", "update", "update"]
     assert calls[0][2] is True  # display_id=True: later frames replace this one in place
     assert calls[-1][1].data.startswith(b"\x89PNG")
+
+
+def test_a_history_without_loss_says_so_and_has_no_legend_of_nothing():
+    fig = plot_history(RunHistory(masking="response"))
+    ax_loss = fig.axes[0]
+    # Before: a legend naming a training-loss line with no point, on axes from -0.04 to 0.04.
+    assert ax_loss.get_legend() is None and not ax_loss.lines
+    assert [t.get_text() for t in ax_loss.texts] == ["no loss logged yet"]
+
+
+def test_axes_say_their_units_and_a_long_held_out_file_keeps_the_legend_in_its_panel():
+    h = RunHistory(masking="response", max_steps=40,
+                   eval_data="/home/learner/my_project/data/held_out_questions_v2.jsonl")
+    for step in (0, 20, 40):
+        h.add_train_loss(step, 11.0 / (step + 1))
+        h.add_eval(step, 11.0 / (step + 1), step / 40)
+    fig = plot_history(h)
+    fig.draw_without_rendering()
+    ax_loss, ax_acc = fig.axes
+    legend, panel = ax_loss.get_legend().get_window_extent(), ax_loss.get_window_extent()
+    assert panel.x0 <= legend.x0 and legend.x1 <= panel.x1  # it ran into the next panel
+    assert ax_loss.get_ylabel() == "loss (nats, log scale)"
+    assert ax_acc.get_ylabel() == "accuracy (share, 0-1)"
