@@ -129,3 +129,23 @@ def toy_history():
             h.add_eval(step, 3.0 - step * 0.3, step / 10)
         return h
     return make
+
+
+@pytest.fixture(scope="session")
+def layout_faults():
+    """layout_faults(fig): what is drawn past the figure's edges (a long label cut off in the
+    saved PNG), then each two panels whose labels, titles or legends run into each other.
+    A panel is named by its title; its box holds only what it draws."""
+    def find(fig) -> list[str]:
+        fig.draw_without_rendering()  # the layout and positions exist once it is drawn
+        parts = [(ax.get_title() or f"panel {i}", ax.get_tightbbox())
+                 for i, ax in enumerate(fig.axes)]
+        parts += [(t.get_text(), t.get_window_extent()) for t in fig.texts if t.get_text()]
+        parts += [("figure legend", legend.get_window_extent()) for legend in fig.legends]
+        edge = fig.bbox
+        faults = [f"{name!r} leaves the figure" for name, box in parts
+                  if box.x0 < edge.x0 - 1 or box.y0 < edge.y0 - 1
+                  or box.x1 > edge.x1 + 1 or box.y1 > edge.y1 + 1]
+        return faults + [f"{a!r} runs into {b!r}" for i, (a, box) in enumerate(parts)
+                         for b, other in parts[i + 1:] if box.overlaps(other)]
+    return find

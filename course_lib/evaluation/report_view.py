@@ -16,7 +16,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from course_lib.display import new_figure
+from course_lib.display import HATCHES, PALETTE, new_figure, say_empty
 from course_lib.evaluation.uncertainty import Rate
 
 # What these functions draw: report.EvalReport (not imported here: report.py imports this
@@ -155,19 +155,29 @@ def _bar_value(value: Any) -> tuple[float, tuple[float, float]]:
 
 
 def _grouped_bars(ax, labels: list[str], series: dict[str, list[Any]], title: str,
-                  empty: str = "") -> None:
+                  ylabel: str, empty: str = "") -> None:
     if not labels:  # nothing to draw: `empty` says why
-        ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes, fontsize=9)
-        ax.set(title=title, xticks=[], yticks=[])
+        say_empty(ax, empty)
+        ax.set(title=title)
         return
     width = 0.8 / max(1, len(series))
     for i, (model, values) in enumerate(series.items()):
         heights, errors = zip(*(_bar_value(v) for v in values), strict=True)
         xs = [j + (i - (len(series) - 1) / 2) * width for j in range(len(labels))]
-        ax.bar(xs, heights, width, label=model,
-               yerr=[[e[0] for e in errors], [e[1] for e in errors]], capsize=2)
+        # Colour and hatch: models stay apart for colour-blind readers and in grey print;
+        # the black edge draws a 0 as a line on the floor, not as nothing.
+        ax.bar(xs, heights, width, label=model, color=PALETTE[i % len(PALETTE)],
+               hatch=HATCHES[i % len(HATCHES)], edgecolor="black", linewidth=0.5,
+               yerr=[[e[0] for e in errors], [e[1] for e in errors]], capsize=2,
+               error_kw={"elinewidth": 0.8})
+        for x, height in zip(xs, heights, strict=True):
+            if height != height:  # no value (e.g. no sampling): said, not drawn as a 0
+                ax.text(x, 0.02, "n/a", rotation=90, ha="center", va="bottom", fontsize=8,
+                        color="0.3")
     ax.set_xticks(range(len(labels)), labels, rotation=35, ha="right", fontsize=8)
-    ax.set(ylim=(0, 1.05), title=title)
+    # The whole 0-1 range, a little below 0 so a bar of 0 shows its edge above the axis;
+    # every group inside, also one whose bars have no value.
+    ax.set(ylim=(-0.02, 1.05), xlim=(-0.5, len(labels) - 0.5), title=title, ylabel=ylabel)
     ax.grid(axis="y", alpha=0.3)
 
 
@@ -193,12 +203,13 @@ def report_figure(report: EvalReport) -> Figure:
         "paraphrase\nconsistency": lambda x: (x["consistency_paraphrase"] or {}).get("consistent"),
         "sampling\nconsistency": lambda x: x["consistency_sampling"],
     }
-    # The overview gets the widest panel: it holds eight metrics, the others a few groups.
-    fig = new_figure(figsize=(14, 4.6))
-    axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.5, 1.2, 1]})
+    # Two rows, about a notebook's width (900 px): the overview on top, the breakdowns below.
+    fig = new_figure(figsize=(9, 7.2), layout="constrained")
+    axes = list(fig.subplot_mosaic([["all", "all"], ["style", "kind"]],
+                                   width_ratios=[1.4, 1]).values())
     # One bar per model in each metric's group, so models are compared metric by metric.
     _grouped_bars(axes[0], list(metrics), {m: [f(s[m]) for f in metrics.values()]
-                                           for m in report.models}, "Every metric (0-1)")
+                                           for m in report.models}, "", "score (0-1)")
     # A star on seen styles, explained under the axis: the figure has no room for "(seen)".
     seen = {str(r["style"]): r["seen"] for r in report.data.rows}
     for ax, key, label, title in (
@@ -208,9 +219,20 @@ def report_figure(report: EvalReport) -> Figure:
         labels = [f"{g}*" if key == "by_phrasing_style" and seen.get(g) else g for g in names]
         # An empty panel says why (no reference, or no such label) rather than showing blank axes.
         _grouped_bars(ax, labels, {m: [s[m][key].get(g, {}).get("exact_match") for g in names]
-                                   for m in report.models}, title, _no_group(report, label))
+                                   for m in report.models}, title,
+                      "share of questions (0-1)", _no_group(report, label))
     if any(seen.values()):
         axes[1].set_xlabel("* a style the tuning data uses (seen)", fontsize=8)
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
+    _title_and_legend(fig, axes[0], report)
     return fig
+
+
+def _title_and_legend(fig: Figure, ax, report: EvalReport) -> None:
+    """What was asked and how to read the bars, then which model is which, above the panels."""
+    n = len(report.data.rows)
+    fig.suptitle(f"Every metric, per model: {n} question{'s' if n != 1 else ''} from "
+                 f"{report.data.source}\nwhiskers: 95% Wilson interval of a rate", fontsize=10)
+    names = report.models
+    # Side by side when short; one per line when a name is long, so none runs off the figure.
+    columns = min(len(names), 4) if max(map(len, names)) <= 24 else 1
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=columns, fontsize=8)

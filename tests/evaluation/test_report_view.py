@@ -1,7 +1,9 @@
 """The report's table footer and figure panels, on hand-made answers (no model is run)."""
 
 import datasets
+from matplotlib.colors import to_hex
 
+from course_lib.display import PALETTE
 from course_lib.evaluation.eval_data import eval_rows
 from course_lib.evaluation.report import EvalOptions, EvalReport, score_row, summarize
 from course_lib.evaluation.report_view import METRICS_LINE
@@ -58,3 +60,44 @@ def test_the_footer_names_the_split_of_a_saved_dataset_dict(tmp_path):
     assert report.data.split == "test"  # "2 questions from <folder>" said not which split
     assert footer(report)[0].startswith(f"2 questions from {tmp_path} (its 'test' split), ")
     assert report_of(rows, ["0", "2", "4", "6"]).data.split is None
+
+
+STYLED = [{"instruction": f"What is {n}+{n}?", "response": str(2 * n), "style": style,
+           "kind": "add"} for n, style in zip(range(6), ["casual", "polite"] * 3, strict=True)]
+
+
+def two_models(names=("base model (tiny, not tuned at all)", "masked run, lr 3e-4, seed 0")):
+    """A report of two models (the second right on every question), no sampling."""
+    one, other = report_of(STYLED, ["0"] * 6), report_of(STYLED, [r["response"] for r in STYLED])
+    return EvalReport(one.data, one.templates, one.options,
+                      rows=dict(zip(names, [one.rows["m"], other.rows["m"]], strict=True)),
+                      summaries=dict(zip(names, [one.summaries["m"], other.summaries["m"]],
+                                         strict=True)))
+
+
+def test_the_figure_fits_a_notebook_and_no_label_leaves_it(layout_faults):
+    fig = two_models().to_figure()
+    # 900 px at the 100 dpi a notebook shows: Colab's ~800 px column shrinks it little, so
+    # 8-point tick labels stay readable (the 14-inch figure shrank them to about 5 px).
+    assert fig.get_size_inches()[0] <= 9.5
+    # Long model names in the legend above the panels, rotated tick labels, the title:
+    # none cut off at the edge, none running into another (the legend sat on the title).
+    assert layout_faults(fig) == []
+    assert fig.axes[0].get_legend() is not None
+    title = fig.get_suptitle()  # says what was asked, and what the whiskers are
+    assert "6 questions from rows" in title and "95% Wilson interval" in title
+
+
+def test_models_differ_in_colour_and_in_hatch_from_the_safe_palette():
+    bars = [c for c in two_models().to_figure().axes[0].containers if hasattr(c, "patches")]
+    colours = [to_hex(bar.patches[0].get_facecolor()) for bar in bars]
+    assert colours == [PALETTE[0].lower(), PALETTE[1].lower()]  # not tab10's orange/green
+    assert len({bar.patches[0].get_hatch() for bar in bars}) == 2  # grey print, colour-blind
+
+
+def test_every_panel_has_a_y_unit_and_a_missing_value_says_n_a():
+    axes = two_models().to_figure().axes  # samples=0: no sampling consistency to draw
+    assert [ax.get_ylabel() for ax in axes] == ["score (0-1)"] + [
+        "share of questions (0-1)"] * 2
+    # A bar of no value looked like a bar of 0; it is written "n/a" now, once per model.
+    assert [t.get_text() for t in axes[0].texts].count("n/a") == 2 * 2  # paraphrase, sampling
