@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from course_lib.display import new_figure
+from course_lib.display import PALETTE, new_figure
 from course_lib.evaluation.uncertainty import Spread
 
 # What these functions show: result.ExperimentResult (not imported: result.py imports this
@@ -82,29 +82,44 @@ def result_html(result: ExperimentResult) -> str:
 def result_figure(result: ExperimentResult):
     """One panel per metric: a bar to each arm's median, a dot per seed, the range as a line."""
     metrics = result.metrics
-    fig = new_figure(figsize=(3.2 * len(metrics) + 0.6, 3.4), layout="constrained")
-    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    axes = _panels(len(metrics))
+    fig = axes[0].figure
     names = [arm.name for arm in result.arms]
     for ax, metric in zip(axes, metrics, strict=True):
         values = result.values(metric)
         for x, name in enumerate(names):
-            spread = result.spread(name, metric)
-            ax.bar(x, spread.median, width=0.6, color=f"C{x}", alpha=0.35)
+            spread, colour = result.spread(name, metric), PALETTE[x % len(PALETTE)]
+            ax.bar(x, spread.median, width=0.6, color=colour, alpha=0.35)
             # The median as a thick line too: a median of 0 is a line on the floor, not nothing.
-            ax.hlines(spread.median, x - 0.3, x + 0.3, color=f"C{x}", linewidth=3)
-            ax.vlines(x, spread.low, spread.high, color=f"C{x}", linewidth=2)
+            ax.hlines(spread.median, x - 0.3, x + 0.3, color=colour, linewidth=3)
+            ax.vlines(x, spread.low, spread.high, color=colour, linewidth=2)
             n = len(values[name])
             offsets = [(i - (n - 1) / 2) * 0.08 for i in range(n)]  # seeds side by side
-            ax.scatter([x + o for o in offsets], values[name], color=f"C{x}", s=22, zorder=3,
+            ax.scatter([x + o for o in offsets], values[name], color=colour, s=22, zorder=3,
                        edgecolor="black", linewidth=0.5, clip_on=False)
         ax.set_xticks(range(len(names)), [_wrap(n) for n in names], fontsize=8)
         ax.set_title(_wrap(metric_label(result, metric), 30), fontsize=9)
         if result.counted(metric) is not None:
             ax.set_ylim(-0.04, 1.04)  # room below 0, so a rate of 0 still shows
+            ax.set_ylabel("share of answers (0-1)", fontsize=8)
+        else:  # a time or another number: its unit is in the metric's name
+            ax.set_ylabel(metric.label, fontsize=8)
         ax.grid(axis="y", alpha=0.3)
     fig.suptitle(f"{result.experiment.title}\n{len(result.seeds)} seed(s) per arm (dots), "
                  f"{result.steps} steps; bar = median, vertical line = range", fontsize=10)
     return fig
+
+
+def _panels(count: int) -> list:
+    """`count` axes in rows of at most three, so the figure stays about a notebook's width
+    (900 px) and its text readable: four panels make two rows of two, five 3 + 2."""
+    rows = -(-count // 3)
+    columns = -(-count // rows)
+    fig = new_figure(figsize=(3.1 * columns + 0.4, 3.3 * rows + 0.4), layout="constrained")
+    axes = list(fig.subplots(rows, columns, squeeze=False).flat)
+    for spare in axes[count:]:
+        spare.remove()  # a grid of six for five panels: the sixth would be a blank square
+    return axes[:count]
 
 
 def _wrap(text: str, width: int = 14) -> str:

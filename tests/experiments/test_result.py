@@ -1,10 +1,13 @@
 """Medians, spreads and verdicts; the table, the figure and the JSON of an experiment's result."""
 
 import json
+from dataclasses import replace
 
-from course_lib.display import CourseFigure
+from matplotlib.colors import to_hex
+
+from course_lib.display import PALETTE, CourseFigure
 from course_lib.experiments.catalogue import EXPERIMENTS
-from course_lib.experiments.design import ADHERENCE, EXACT_MATCH, LEAK, UNSEEN, ArmRun
+from course_lib.experiments.design import ADHERENCE, EXACT_MATCH, LEAK, SECONDS, UNSEEN, ArmRun
 from course_lib.experiments.result import ExperimentResult
 
 COLLATOR = EXPERIMENTS["wrong-collator"]
@@ -65,6 +68,29 @@ def test_the_figure_has_a_panel_per_metric_and_a_dot_per_seed():
             and len(c.get_offsets()) == 3]
     assert dots == [3, 3]  # each arm: one dot per seed
 
+
+
+def test_four_panels_make_two_rows_a_notebook_wide_with_their_units(layout_faults):
+    forgetting = EXPERIMENTS["forgetting"]  # four arms with long names, four metrics
+    runs = {arm.name: [run(k, seconds=10 + k) for k in (4, 6, 5)] for arm in forgetting.arms}
+    fig = ExperimentResult(forgetting, list(forgetting.arms), [0, 1, 2], 40, "tiny",
+                           runs).to_figure()
+    # In one row the figure was 13.4 inches: Colab's ~800 px column shrank its text to 5 px.
+    assert fig.get_size_inches()[0] <= 10
+    assert len(fig.axes) == 4 and layout_faults(fig) == []
+    # Each y-axis says what it counts: a share of answers, or the metric's own unit.
+    assert [ax.get_ylabel() for ax in fig.axes] == ["share of answers (0-1)"] * 3 + [
+        "training time (s)"]
+    five = replace(COLLATOR, metrics=(*COLLATOR.metrics, SECONDS))  # a grid of 2 x 3
+    spare = ExperimentResult(five, list(five.arms), [0], 40, "tiny", {
+        arm.name: [run(5)] for arm in five.arms})
+    assert len(spare.to_figure().axes) == 5  # not a sixth, blank panel
+
+
+def test_the_arms_take_the_colour_blind_safe_palette():
+    fig = result([5, 6, 7], [6, 7, 9]).to_figure()
+    dots = [c for c in fig.axes[0].collections if len(c.get_offsets()) == 3]
+    assert [to_hex(d.get_facecolor()[0]) for d in dots] == [p.lower() for p in PALETTE[:2]]
 
 def test_the_json_has_every_seed_value_and_the_texts():
     data = json.loads(json.dumps(result([5, 6, 7], [6, 7, 9]).to_dict()))
