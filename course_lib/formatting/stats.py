@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from course_lib.display import CourseFigure, new_figure
+from course_lib.errors import CourseError
 from course_lib.formatting.schemas import detect_schema, detect_template
 
 # Task kinds, first match wins; each is a regular expression on the lower-cased instruction.
@@ -66,6 +67,9 @@ def data_mix(records: Sequence[Mapping[str, Any]]) -> dict[str, Counter]:
 def plot_data_mix(records: Sequence[Mapping[str, Any]],
                   title: str = "training data") -> CourseFigure:
     """Two bar charts: how instructions are phrased, and what they ask for (an image)."""
+    if not records:  # two blank panels with made-up ticks would say nothing
+        raise CourseError("plot_data_mix needs at least one record; give it the records of a "
+                          "data set, e.g. plot_data_mix(train).")
     mix = data_mix(records)
     fig = new_figure(figsize=(10, 3.2))
     axes = fig.subplots(1, 2)

@@ -4,6 +4,7 @@ from collections import Counter
 
 import pytest
 
+from course_lib.errors import CourseError
 from course_lib.formatting.stats import (
     check_consistent_templates,
     data_mix,
@@ -45,6 +46,11 @@ def test_mix_counts_and_plot():
     assert sum(mix["task"].values()) == 2
     assert len(plot_data_mix(records).axes) == 2
 
+
+
+def test_no_records_to_plot_is_said_not_drawn_as_blank_panels():
+    with pytest.raises(CourseError, match=r"plot_data_mix needs at least one record"):
+        plot_data_mix([])
 
 def test_template_counts_reads_only_text_that_is_text():
     """A row with a null 'text' next to its fields is structured, not a crash."""
