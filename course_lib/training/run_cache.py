@@ -23,7 +23,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, is_dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -250,17 +250,30 @@ def _name(settings: dict[str, Any]) -> str:
 
 
 def plain(value: Any) -> Any:
-    """A setting as JSON: tuples as lists, a course template by its name (an edited one by its
-    fields), records and tables hashed, else repr."""
-    if isinstance(value, tuple):
-        return list(value)
+    """A setting as JSON: tuples and sets as lists, a course template by its name (an edited
+    one by its fields), records, tables and other dataclasses (a LoraConfig) hashed, else repr."""
+    if isinstance(value, tuple | set | frozenset):  # a set's repr has no fixed order
+        return [plain(v) for v in _in_order(value)]
     if isinstance(value, Template):
         return value.name if TEMPLATES.get(value.name) == value else asdict(value)
+    if is_dataclass(value) and not isinstance(value, type):  # LoraConfig keeps a set: no repr
+        return f"{type(value).__name__}:{digest(_json(asdict(value)).encode())}"
     if is_table(value) or _is_dataset(value):  # their repr shows a few rows, or only the count
         value = table_rows(value)
     if isinstance(value, list):
-        return digest(json.dumps(value, sort_keys=True, default=repr).encode())
+        return digest(_json(value).encode())
     return value if isinstance(value, str | int | float | bool | None) else repr(value)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=_in_order)
+
+
+def _in_order(value: Any) -> Any:
+    """A tuple as a list, a set as a sorted one (its order changes between processes)."""
+    if isinstance(value, tuple):
+        return list(value)
+    return sorted(value, key=repr) if isinstance(value, set | frozenset) else repr(value)
 
 
 def _is_dataset(value: Any) -> bool:

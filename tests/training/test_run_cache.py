@@ -4,6 +4,8 @@ import errno
 import inspect
 import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -18,6 +20,7 @@ from course_lib.formatting.templates import ONE_LINE
 from course_lib.training import run_cache
 from course_lib.training.history import RunHistory
 from course_lib.training.run_cache import (
+    cache_path,
     cached,
     cached_in_turn,
     records_fingerprint,
@@ -266,3 +269,17 @@ def test_a_read_only_cache_is_read_and_a_bad_entry_is_named(
     with pytest.raises(CourseError, match="holds no finished run .*delete the folder"):
         trained_once(str(toy_model_dir), cache_dir=tmp_path / "runs", **settings)
     assert len(counted_train) == 1
+
+
+def test_a_lora_config_or_a_set_names_one_run_in_every_process(tmp_path):
+    """LoraConfig keeps target_modules as a set, whose repr changes order with each process's
+    hash seed: the next kernel never found the run. Callbacks in a tuple were a TypeError."""
+    code = ("from peft import LoraConfig; from course_lib.training.run_cache import plain; "
+            "print(plain(LoraConfig(target_modules=['q_proj', 'k_proj', 'v_proj', 'o_proj'])),"
+            " plain({'mlp', 'v_proj', 'o_proj', 'embed'}))")
+    names = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+             for seed in ("1", "2")}
+    assert len(names) == 1
+    key = run_key("tiny", {"callbacks": (TrainerCallback(),)})
+    assert cached(cache_path(tmp_path, key), key, lambda: {"ok": 1}) == ({"ok": 1}, False)
