@@ -277,3 +277,17 @@ def test_ask_answers_with_the_template_the_run_was_trained_with(
     assert main(["ask", str(tmp_path / "run"), "What is 1+1?"]) == 2
     assert f"is a folder, not a question; to ask a run, give it as --model {tmp_path / 'run'}" \
         in capsys.readouterr().err
+
+
+def test_a_json_file_of_splits_trains_on_train_and_scores_its_test_split(
+        capsys, tmp_path, toy_model_dir):
+    path = tmp_path / "splits.json"
+    path.write_text(json.dumps({"train": ROWS[:20], "test": ROWS[30:33]}, indent=1))
+    code, out, err = train_cli(capsys, toy_model_dir, path, tmp_path / "a")
+    assert code == 0, err
+    # As a save_to_disk folder of splits: the test split is the held-out set, not 10% of train.
+    assert "20 of 20 examples" in out and f"the 'test' split of {path}" in out
+    assert RunHistory.load(tmp_path / "a").eval_examples == 3
+    path.write_text(json.dumps({"train": ROWS[:20]}))
+    code, out, err = run_eval(capsys, toy_model_dir, path, tmp_path / "e")
+    assert code == 2 and "no 'test' or 'validation' split" in err  # never scored on train
