@@ -474,7 +474,7 @@ def _csv_problems(text: str, name: str, delimiter: str = ",") -> list[str]:
     problems, start = [], 1
     try:
         header = next(reader)
-        _check_csv_header(header, name)
+        _check_csv_header(header, name, delimiter)
         start = reader.line_num + 1
         for fields in reader:
             # Another count of fields than the header names: an unquoted comma (tab) or line
@@ -507,14 +507,14 @@ def _field_count_problem(fields: list[str], header: list[str], delimiter: str, n
             f"({', '.join(header)}); put double quotes around a field that holds {advice}")
 
 
-def _check_csv_header(header: list[str], name: str) -> None:
+def _check_csv_header(header: list[str], name: str, delimiter: str = ",") -> None:
     """The first line must name the columns: a known one at least, each once, none blank."""
     # No known column: most likely no header at all, the first example read as names.
     if not KNOWN_FIELDS & {c.strip().lower() for c in header}:
         raise CourseError(
             f"{name} line 1 must be a header naming the columns (e.g. instruction,input,output "
-            f"or prompt,completion), but it reads {','.join(header)[:80]!r}; add a header line, "
-            f"or rename the columns to ones the course reads.")
+            f"or prompt,completion), but it reads {delimiter.join(header)[:80]!r}; add a header "
+            f"line, or rename the columns to ones the course reads.")
     # A blank or repeated name: pandas renames it ('Unnamed: 1', 'output.1'), and it is lost.
     blank = [i for i, column in enumerate(header, start=1) if not column.strip()]
     if blank:

@@ -222,6 +222,10 @@ def test_a_tsv_reads_as_a_csv_does_gzipped_or_not(tmp_path, capfd, caplog):
     assert show_mask_error(capfd, caplog, path) == [
         f"error: {path} line 3: 4 fields but the header names 3 (instruction, input, output); "
         f"put double quotes around a field that holds a tab."]
+    path.write_text("question\tanswer\nWhat is 2+2?\t4\n")  # shown as written: with its tab
+    assert show_mask_error(capfd, caplog, path)[0].endswith(
+        "but it reads 'question\\tanswer'; add a header line, or rename the columns to ones the "
+        "course reads.")
 
 
 @pytest.mark.parametrize("kind", ["csv", "tsv"])
