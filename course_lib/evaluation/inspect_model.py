@@ -16,6 +16,7 @@ on that distribution:
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -58,7 +59,8 @@ class NextTokens:
         ax.set_yticks(positions, [repr(t)[1:-1] for t in self.tokens])
         ax.set_xlim(0, 1)
         ax.set_xlabel("probability of the next token")
-        ax.set_title(f"after {self.text!r}", fontsize=10)
+        # A long prompt is wrapped: one line would be cut off at the figure's edges.
+        ax.set_title(textwrap.fill(f"after {self.text!r}", 45), fontsize=10)
         for y, p in zip(positions, self.probs, strict=True):
             ax.text(min(p + 0.02, 0.85), y, f"{p:.2f}", va="center", fontsize=8)
         return ax

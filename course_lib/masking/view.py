@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 import math
 import os
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -253,9 +254,11 @@ class MaskView:
         from matplotlib.patches import FancyBboxPatch
 
         # One axis unit per character, one per line, so chip widths follow their text's length.
-        lines = self._figure_lines(chars_per_row)
-        fig = new_figure(figsize=(figsize_width, 0.45 * len(lines) + 0.4))
+        lines, key = self._figure_lines(chars_per_row), self.figure_key()
+        fig = new_figure(figsize=(figsize_width, 0.45 * len(lines) + 0.4 + 0.2 * key.count("\n")))
         ax = fig.subplots()
+        # The key on top: a saved PNG has no HTML legend beside it to say what marks mean.
+        ax.set_title(key, fontsize=8, loc="left")
         ax.set_xlim(0, chars_per_row + 2)
         # y grows downwards, so the first example is at the top, as it reads in the notebook.
         ax.set_ylim(len(lines), 0)
@@ -286,6 +289,17 @@ class MaskView:
                 x += w + 0.4
         fig.tight_layout()
         return fig
+
+    def figure_key(self) -> str:
+        """What the figure's marks mean: hatching, outline, fading and, with losses, colour."""
+        marks = ["Key: hatched grey = masked (label -100, not trained)", "plain = trained",
+                 "bold outline = special token", "· a space, ↵ a newline"]
+        if any(c.padding for ex in self.examples for c in ex.chips):
+            marks.append("faded = padding")
+        if self.has_losses:
+            marks.append(f"a trained token's colour is its loss: blue 0, yellow "
+                         f"{self.loss_high / 2:g}, orange {self.loss_high:g} nats or more")
+        return textwrap.fill("; ".join(marks), 130)  # 130 characters: 10 inches at 8 points
 
     def _figure_lines(self, chars_per_row: int) -> list[tuple[str, list[TokenChip]]]:
         """Title lines and rows of chips, each row at most about `chars_per_row` wide."""

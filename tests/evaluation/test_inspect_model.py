@@ -71,6 +71,12 @@ def test_plot_takes_one_result_or_several_but_not_none(toy):
         plot_next_tokens([])
 
 
+
+def test_a_long_prompt_is_wrapped_in_its_title_not_cut_off(layout_faults):
+    prompt = "Please, if you would be so kind, tell me: what is the capital city of France"
+    fig = plot_next_tokens(NextTokens(prompt, [5, 6], ["·4", "·5"], [0.6, 0.3]))
+    assert layout_faults(fig) == []  # the saved PNG lost both ends of the one-line title
+
 def test_text_plot_and_lookup():
     top = NextTokens("2 + 2 =", [5, 6], ["·4", "·5"], [0.6, 0.3])
     assert "0.600" in str(top) and top.probability_of(" 4") == 0.6

@@ -194,6 +194,18 @@ def test_figure_has_a_patch_per_token_and_hatches_masked_ones(toy_tokenizer):
     assert [p.get_hatch() is not None for p in patches] == [not c.trained for c in chips]
 
 
+
+def test_the_figure_says_what_its_marks_and_colours_mean(toy_tokenizer):
+    # A saved PNG has no HTML legend beside it: the key is the figure's own title.
+    key = show_mask(RECORDS, toy_tokenizer).to_figure().axes[0].get_title(loc="left")
+    assert key.startswith("Key: hatched grey = masked (label -100, not trained); ")
+    assert "plain = trained" in key and "loss" not in key
+    ex = prepare_examples(RECORDS[:1], toy_tokenizer).examples[0]
+    losses = [float("nan")] * (len(ex["input_ids"]) - 1) + [4.9]
+    coloured = mask_view(ex, toy_tokenizer, losses=losses).to_figure()
+    assert "colour is its loss: blue 0, yellow 2.5, orange 5 nats" in " ".join(
+        coloured.axes[0].get_title(loc="left").split())
+
 def test_explorer_captions_tell_examples_apart(toy_tokenizer):
     # Same instruction, different inputs: the captions must differ within what is shown.
     same = [{"instruction": "Translate to Spanish", "input": word, "response": answer}
