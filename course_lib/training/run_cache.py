@@ -63,7 +63,7 @@ def trained_once(model: str | Path = "tiny", *, cache_dir: str | Path = DEFAULT_
         raise CourseError("trained_once() chooses the run folder itself; call train(..., "
                           "out_dir=...) to save a run where you want it.")
     for folder in [yours] if isinstance(yours, str | Path) else yours:
-        if own := _your_run(Path(folder), str(model)):
+        if own := _your_run(Path(folder), str(model), settings):
             print(f"{own.summary()}; your run, loaded from {folder}")
             return str(folder)
     key = run_key(model, settings)
@@ -134,14 +134,18 @@ def _locked(entry: Path, wait: bool) -> FileLock | None:
     return lock
 
 
-def _your_run(folder: Path, model: str) -> RunHistory | None:
-    """The history of a learner's run folder if it fine-tuned `model`; None (and why) if not."""
+def _your_run(folder: Path, model: str, settings: dict[str, Any]) -> RunHistory | None:
+    """The history of a learner's run folder if it fine-tuned `model` with the masking asked
+    for (a masked run must not stand in for an unmasked one); None (and why) if not."""
     if not (folder / HISTORY_FILE).is_file():
         return None
     history = RunHistory.load(folder)
-    if history.model != model:
-        print(f"{folder} fine-tuned {history.model!r}, not {model!r}: not used here")
-        return None
+    masking = settings.get("masking", inspect.signature(train).parameters["masking"].default)
+    for what, theirs, wanted in (("fine-tuned", history.model, model),
+                                 ("used masking", history.masking, masking)):
+        if theirs != wanted:
+            print(f"{folder} {what} {theirs!r}, not {wanted!r}: not used here")
+            return None
     return history
 
 
@@ -158,8 +162,12 @@ def run_key(model: str | Path, settings: dict[str, Any], *code: Path) -> dict[st
             given[source] = records_fingerprint(str(given[source]))
     defaults = {k: repr(v.default) for k, v in params.items()
                 if v.default is not inspect.Parameter.empty}
+    # A setting given as its default is the default: masking="response" said or left out is
+    # one run (the recipe's defaults are in the key below).
+    named = {k: plain(v) for k, v in sorted(given.items())}
     return {
-        "train": {k: plain(v) for k, v in sorted(given.items())},
+        "train": {k: v for k, v in named.items()
+                  if k not in params or v != plain(params[k].default)},
         "recipe": defaults,
         "model": model_fingerprint(str(model)),
         # COURSE_MAX_STEPS stops every run early: a capped run must not stand in for a full one.

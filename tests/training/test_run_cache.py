@@ -75,6 +75,8 @@ def test_the_name_changes_with_the_records_and_the_step_cap(
     settings = quick(toy_model_dir, data_files)
     key = run_key(str(toy_model_dir), settings)
     assert run_key(str(toy_model_dir), {**settings, "verbose": True}) == key
+    # A default said out loud is the default (lesson 06 says masking="response").
+    assert run_key(str(toy_model_dir), {**settings, "masking": "response"}) == key
     # The same records under another file name are the same data; changed records are not.
     same, changed = tmp_path / "same.jsonl", tmp_path / "changed.jsonl"
     same.write_text(data_files[0].read_text())
@@ -102,6 +104,12 @@ def test_your_own_run_is_used_only_when_it_tuned_the_same_model(
                         **settings)
     assert used != str(yours) and len(counted_train) == 1
     assert "not used here" in capsys.readouterr().out
+    # An unmasked run saved as runs/masked (the flags mixed up) is not the masked run asked for.
+    history.model, history.masking = str(toy_model_dir), "none"
+    history.save(yours)
+    assert trained_once(str(toy_model_dir), cache_dir=tmp_path / "cache", yours=yours,
+                        masking="response", **settings) == used
+    assert "used masking 'none', not 'response': not used here" in capsys.readouterr().out
 
 
 def test_a_failed_run_leaves_nothing_to_load(toy_model_dir, data_files, tmp_path):
