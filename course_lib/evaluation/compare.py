@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from course_lib.display import CourseFigure, log_loss_axis, new_figure, say_empty
+from course_lib.display import PALETTE, CourseFigure, log_loss_axis, new_figure, say_empty
 from course_lib.env import evaluating
 from course_lib.errors import CourseError, with_advice
 from course_lib.evaluation.generation import GenerationSettings, complete_batch
@@ -175,10 +175,11 @@ def compare_runs(
     for i, (h, name) in enumerate(zip(histories, names, strict=True)):
         # The held-out line takes the training line's colour: one run looks the same in both panels.
         style = LINE_STYLES[i % len(LINE_STYLES)]
-        line = ax_train.plot(h.train_steps, h.train_loss, style,
-                             label=f"{name} (masking={h.masking})")[0]
+        colour = PALETTE[i % len(PALETTE)]  # colour-blind safe; the line style is a second cue
+        ax_train.plot(h.train_steps, h.train_loss, style, color=colour,
+                      label=f"{name} (masking={h.masking})")
         ax_eval.plot(h.eval_steps, h.eval_loss, style, marker=MARKERS[i % len(MARKERS)],
-                     color=line.get_color(), label=name)
+                     color=colour, label=name)
     # Each panel scaled on its own: the reported loss and the held-out loss differ in size.
     log_loss_axis(ax_train, [x for h in histories for x in h.train_loss])
     log_loss_axis(ax_eval, [x for h in histories for x in h.eval_loss])

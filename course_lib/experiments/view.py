@@ -97,6 +97,11 @@ def result_figure(result: ExperimentResult):
             offsets = [(i - (n - 1) / 2) * 0.08 for i in range(n)]  # seeds side by side
             ax.scatter([x + o for o in offsets], values[name], color=colour, s=22, zorder=3,
                        edgecolor="black", linewidth=0.5, clip_on=False)
+        if metric.key == "statement_knowledge" and result.base_knowledge is not None:
+            # The untuned model's share (the table's last row): what tuning kept or lost.
+            base = result.base_knowledge.value
+            ax.axhline(base, color="0.3", linestyle="--", linewidth=1)
+            ax.text(len(names) - 0.5, base, "untuned model", ha="right", va="bottom", fontsize=7)
         ax.set_xticks(range(len(names)), [_wrap(n) for n in names], fontsize=8)
         ax.set_title(_wrap(metric_label(result, metric), 30), fontsize=9)
         if result.counted(metric) is not None:

@@ -13,7 +13,7 @@ import textwrap
 
 from matplotlib.figure import Figure
 
-from course_lib.display import CourseFigure, log_loss_axis, new_figure
+from course_lib.display import PALETTE, CourseFigure, log_loss_axis, new_figure
 from course_lib.training.history import RunHistory
 
 
@@ -29,14 +29,15 @@ def plot_history(history: RunHistory, fig: Figure | None = None,
     fig.clear()
     ax_loss, ax_acc = fig.subplots(1, 2)
     if history.train_loss:
-        ax_loss.plot(history.train_steps, history.train_loss, alpha=0.8,
+        ax_loss.plot(history.train_steps, history.train_loss, alpha=0.8, color=PALETTE[0],
                      label="training loss (as reported)")
     if history.eval_steps:
         # A long held-out file name is wrapped, so the legend stays inside its panel.
         on = "\n" + textwrap.fill(f"on {history.eval_data}", 40) if history.eval_data else ""
-        ax_loss.plot(history.eval_steps, history.eval_loss, "s--", clip_on=False,
-                     label=f"held-out response-only loss{on}")
-        ax_acc.plot(history.eval_steps, history.eval_accuracy, "s--", color="tab:orange",
+        # Its own colour and a dashed line with squares: two cues, not colour alone.
+        ax_loss.plot(history.eval_steps, history.eval_loss, "s--", color=PALETTE[1],
+                     clip_on=False, label=f"held-out response-only loss{on}")
+        ax_acc.plot(history.eval_steps, history.eval_accuracy, "s--", color=PALETTE[1],
                     clip_on=False)
     else:
         # Say why the panel is empty rather than leave a blank square.

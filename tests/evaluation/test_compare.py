@@ -3,7 +3,9 @@
 import json
 
 import pytest
+from matplotlib.colors import to_hex
 
+from course_lib.display import PALETTE
 from course_lib.errors import CourseError
 from course_lib.evaluation.compare import (
     NOT_COMPARABLE,
@@ -106,6 +108,15 @@ def test_runs_without_held_out_loss_say_so_instead_of_a_legend_of_nothing(toy_hi
     assert ax_train.get_legend() is not None
     assert ax_eval.get_legend() is None  # it named two lines that have no point
     assert [t.get_text() for t in ax_eval.texts] == ["no held-out loss in these runs"]
+
+
+def test_each_run_has_a_safe_colour_and_its_own_line_style_in_both_panels(toy_history):
+    fig = compare_runs([toy_history("response", 0), toy_history("none", 1),
+                        toy_history("none", 2)])
+    for ax in fig.axes:  # tab10's green and red of runs 3 and 4 are one colour to many
+        assert [to_hex(line.get_color()) for line in ax.lines] == [
+            p.lower() for p in PALETTE[:3]]
+        assert len({line.get_linestyle() for line in ax.lines}) == 3
 
 def test_same_masking_runs_get_a_different_note(toy_history):
     fig = compare_runs([toy_history("response", 0), toy_history("response", 0.1)])

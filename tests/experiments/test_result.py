@@ -92,6 +92,17 @@ def test_the_arms_take_the_colour_blind_safe_palette():
     dots = [c for c in fig.axes[0].collections if len(c.get_offsets()) == 3]
     assert [to_hex(d.get_facecolor()[0]) for d in dots] == [p.lower() for p in PALETTE[:2]]
 
+
+def test_the_untuned_models_statement_knowledge_is_a_line_to_compare_with():
+    forgetting = EXPERIMENTS["forgetting"]
+    runs = {arm.name: [run(5)] for arm in forgetting.arms}
+    fig = ExperimentResult(forgetting, list(forgetting.arms), [0], 40, "tiny", runs,
+                           base_statements=[True, True, True, False]).to_figure()
+    statements = fig.axes[0]  # the table's "(the base model, untuned)" row, drawn
+    assert [t.get_text() for t in statements.texts] == ["untuned model"]
+    assert [list(line.get_ydata()) for line in statements.lines] == [[0.75, 0.75]]
+    assert not any(ax.lines for ax in fig.axes[1:])
+
 def test_the_json_has_every_seed_value_and_the_texts():
     data = json.loads(json.dumps(result([5, 6, 7], [6, 7, 9]).to_dict()))
     assert data["hypothesis"] == COLLATOR.hypothesis

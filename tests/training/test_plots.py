@@ -1,4 +1,6 @@
-from course_lib.display import in_notebook
+from matplotlib.colors import to_hex
+
+from course_lib.display import PALETTE, in_notebook
 from course_lib.training.callbacks import LiveLossPlot
 from course_lib.training.history import RunHistory
 from course_lib.training.plots import plot_history
@@ -89,3 +91,12 @@ def test_axes_say_their_units_and_a_long_held_out_file_keeps_the_legend_in_its_p
     assert panel.x0 <= legend.x0 and legend.x1 <= panel.x1  # it ran into the next panel
     assert ax_loss.get_ylabel() == "loss (nats, log scale)"
     assert ax_acc.get_ylabel() == "accuracy (share, 0-1)"
+
+
+def test_the_curves_take_the_safe_palette_and_the_held_out_one_a_second_cue(toy_history):
+    ax_loss, ax_acc = plot_history(toy_history("response", 0)).axes
+    train, held_out = ax_loss.lines
+    assert [to_hex(train.get_color()), to_hex(held_out.get_color())] == [
+        PALETTE[0].lower(), PALETTE[1].lower()]
+    assert held_out.get_linestyle() != train.get_linestyle() and held_out.get_marker() == "s"
+    assert to_hex(ax_acc.lines[0].get_color()) == PALETTE[1].lower()  # the same curve's colour
