@@ -38,7 +38,7 @@ from course_lib.formatting.templates import TEMPLATES, Template
 from course_lib.loading import resolve_model_name
 from course_lib.training.history import HISTORY_FILE, RunHistory
 from course_lib.training.runner import CHECKPOINT_DIR, train
-from course_lib.training.settings import step_cap
+from course_lib.training.settings import as_pieces, step_cap
 
 DEFAULT_CACHE = Path("runs") / "cache"
 # How a run is shown, not what it learns: left out of the name.
@@ -157,6 +157,8 @@ def run_key(model: str | Path, settings: dict[str, Any], *code: Path) -> dict[st
     given.setdefault("data", params["data"].default)
     if is_no_eval(given.get("eval_data")):  # "none", "off", "": no held-out set, as None
         given["eval_data"] = None
+    if isinstance(given.get("freeze"), str | list | tuple):  # "mlp", ["mlp"], ("mlp",): one run
+        given["freeze"] = as_pieces(given["freeze"])
     for source in ("data", "eval_data"):  # the records themselves, not just their name
         if isinstance(given.get(source), str | Path) and given[source] != "auto":
             given[source] = records_fingerprint(str(given[source]))

@@ -228,7 +228,7 @@ def test_an_edited_or_moved_file_is_read_again_in_the_same_kernel(
 
 def test_settings_are_named_by_what_they_hold(toy_model_dir, records):
     """A template edited under its name, a table changed below its first rows: another run.
-    eval_data "none" is None (it was read as a file called 'none')."""
+    eval_data "none" is None (it was read as a file called 'none'); freeze "mlp" is ("mlp",)."""
     def key(**settings):
         return run_key(str(toy_model_dir), settings)["train"]
 
@@ -240,6 +240,7 @@ def test_settings_are_named_by_what_they_hold(toy_model_dir, records):
     assert key(data=table) == key(data=table.copy())
     assert key(data=changed) != key(data=table)
     assert key(eval_data="none") == key(eval_data=" Off") == key(eval_data=None)
+    assert key(freeze="mlp") == key(freeze=["mlp"]) == key(freeze=("mlp",)) != key(freeze=())
 
 
 class ReadOnlyLock:
