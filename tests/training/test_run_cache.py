@@ -16,6 +16,7 @@ import pytest
 from transformers import TrainerCallback
 
 from course_lib.errors import CourseError
+from course_lib.formatting import records as records_module
 from course_lib.formatting.templates import ONE_LINE
 from course_lib.training import run_cache
 from course_lib.training.history import RunHistory
@@ -224,6 +225,14 @@ def test_an_edited_or_moved_file_is_read_again_in_the_same_kernel(
     before = run_key(str(model), {})["model"]
     (model / "config.json").write_text((model / "config.json").read_text() + " ")
     assert run_key(str(model), {})["model"] != before
+    # The course's own set, rebuilt in place (`course build-tuning-data`, then --force).
+    monkeypatch.setattr(records_module, "EMBEDDED_DATA_DIR", tmp_path / "embedded")
+    (tmp_path / "embedded").mkdir()
+    shutil.copy(data_files[0], tmp_path / "embedded" / "train.jsonl")
+    embedded = records_fingerprint("course:train")
+    shutil.copy(data, tmp_path / "embedded" / "train.jsonl")  # same size, other records
+    os.utime(tmp_path / "embedded" / "train.jsonl", ns=(time.time_ns() + 2 * 10**9,) * 2)
+    assert records_fingerprint("course:train") != embedded
 
 
 def test_settings_are_named_by_what_they_hold(toy_model_dir, records):
