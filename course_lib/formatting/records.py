@@ -151,14 +151,14 @@ def json_rows(text: str, name: str, errors: RowErrors,
         [('x.jsonl line 1', {'a': 1}), ('x.jsonl line 2', {'a': 2})]
     """
     twice = _KeysTwice()
-    rows = _decoded_rows(text, name, errors, split, json.JSONDecoder(object_pairs_hook=twice))
-    return twice.drop(rows, errors)
+    return twice.drop(_decoded_rows(text, name, errors, split, twice), errors)
 
 
 def _decoded_rows(text: str, name: str, errors: RowErrors, split: Split,
-                  decoder: json.JSONDecoder) -> list[tuple[str, Any]]:
-    """json_rows' rows, each read by `decoder`: JSON Lines, an array, objects one after
-    another, or one object (see _one_object_rows)."""
+                  twice: _KeysTwice) -> list[tuple[str, Any]]:
+    """json_rows' rows, each read with `twice` watching for keys given twice: JSON Lines, an
+    array, objects one after another, or one object (see _one_object_rows)."""
+    decoder = json.JSONDecoder(object_pairs_hook=twice)
     start = text.lstrip()[:1]
     if not start:
         return []  # an empty file: the caller says it holds no rows
@@ -178,13 +178,19 @@ def _decoded_rows(text: str, name: str, errors: RowErrors, split: Split,
         why = err.msg if isinstance(err, json.JSONDecodeError) else _json_problem(err)
         line = getattr(err, "lineno", 1)
         raise CourseError(f"{name} line {line}: invalid JSON ({why}).") from None
-    return _one_object_rows(whole, text, name, split)
+    return _one_object_rows(whole, text, name, split, twice)
 
 
-def _one_object_rows(whole: dict[str, Any], text: str, name: str,
-                     split: Split) -> list[tuple[str, Any]]:
+def _one_object_rows(whole: dict[str, Any], text: str, name: str, split: Split,
+                     twice: _KeysTwice) -> list[tuple[str, Any]]:
     """A file of one JSON object: its records wrapped as {"data": [...]}, or by split as
     {"train": [...], "test": [...]} (the first of `split` it holds), or a single record."""
+    wrapper = isinstance(whole.get("data"), list) or _json_splits(whole)
+    if wrapper and id(whole) in twice.found:  # e.g. two "train" lists: json keeps the last
+        key = twice.found[id(whole)][1]
+        raise CourseError(f"{name}: the key '{key}' is given twice in the object that holds "
+                          f"the records, with different values; keep one '{key}' (with "
+                          f"the records of both, if both hold records).")
     if isinstance(whole.get("data"), list):
         return [(f"{name} record {i}", row) for i, row in enumerate(whole["data"], start=1)]
     splits = _json_splits(whole)

@@ -277,6 +277,14 @@ def test_a_json_object_of_splits_gives_the_split_asked_for(tmp_path):
     assert load_records(path) == EXPECTED
     assert load_records(path, split=("test", "validation")) == EXPECTED[1:]
     assert own_held_out_split(path) == "test"  # `course train` scores on it, as on a folder's
+    # Two "train" lists, as two files pasted into one: json alone would keep the second only.
+    first, second = map(json.dumps, ROWS)
+    path.write_text(f'{{"train": [{first}],\n "train": [{second}]}}')
+    with pytest.raises(CourseError) as caught:
+        load_records(path)
+    assert str(caught.value) == (f"{path}: the key 'train' is given twice in the object that "
+                                 f"holds the records, with different values; keep one 'train' "
+                                 f"(with the records of both, if both hold records).")
     # One chat record holds a list of objects too: its "messages" are no split.
     chat = {"messages": [{"role": "user", "content": "Hi"},
                          {"role": "assistant", "content": "Hello"}]}
