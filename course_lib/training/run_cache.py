@@ -9,7 +9,11 @@ The first call trains with `train()` and saves the run (model, tokenizer, histor
 again, so a lesson runs again in seconds. The folder's name is a hash of what decides the run:
 the settings given and `train()`'s defaults (the recipe), fingerprints of the model and the
 data, the step cap, the course's version and code, and the device. Change any of them and the
-run trains anew; delete the folder to train it again by hand.
+run trains anew; delete the folder to train it again by hand. Files are named by what they
+hold (an edited data file or model is another run, even within one notebook session); settings
+by their value (masking="response" said or left out is one run). Not in the name, on purpose:
+CPU threads and package versions (torch, transformers), which move the numbers by rounding
+only; a cache that every upgrade emptied would retrain each lesson on each new Colab image.
 
 `cached()` is the same idea for a JSON result (the experiments keep their scored answers so).
 """
