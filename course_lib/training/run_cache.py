@@ -12,8 +12,9 @@ data, the step cap, the course's version and code, and the device. Change any of
 run trains anew; delete the folder to train it again by hand. Files are named by what they
 hold (an edited data file or model is another run, even within one notebook session); settings
 by their value (masking="response" said or left out is one run). Not in the name, on purpose:
-CPU threads and package versions (torch, transformers), which move the numbers by rounding
-only; a cache that every upgrade emptied would retrain each lesson on each new Colab image.
+CPU threads and package versions (torch, transformers), which seldom move the numbers beyond
+rounding; a cache that every upgrade emptied would retrain each lesson on each new Colab image
+(delete runs/cache after an upgrade to see the new versions' own numbers).
 
 `cached()` is the same idea for a JSON result (the experiments keep their scored answers so).
 """
