@@ -56,7 +56,7 @@ def trained_once(model: str | Path = "tiny", *, cache_dir: str | Path = DEFAULT_
     trained now and kept in `cache_dir`. Prints which, with the run's summary.
 
     yours:  run folders of your own (e.g. from `course train --out runs/masked`), used
-            instead when one exists and fine-tuned the same model.
+            instead when one exists and fine-tuned the same model with the same masking.
     """
     if not isinstance(model, str | Path):
         raise CourseError("trained_once() names its folder after the model, so pass the model's "
