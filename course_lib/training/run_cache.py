@@ -348,11 +348,19 @@ def file_stamp(source: str | Path) -> tuple:
                                    for p in files))
 
 
-@cache
 def code_fingerprint(*extra: Path) -> str:
-    """The course's code that makes a run (and `extra` files): a changed trainer trains anew."""
+    """The course's code that makes a run (and `extra` files): a changed trainer trains anew,
+    in a notebook that reloads the course (%autoreload) too."""
     root = Path(course_lib.__file__).parent
     stages = ("formatting", "masking", "training", "evaluation")
     files = sorted(p for stage in stages for p in (root / stage).rglob("*.py"))
     files += [root / "loading.py", root / "env.py", *extra]
-    return digest(*(str(p.relative_to(root)).encode() + p.read_bytes() for p in files))
+    return _code_digest(str(root), tuple(file_stamp(p) for p in files))
+
+
+@cache
+def _code_digest(root: str, stamps: tuple) -> str:
+    """The files of `stamps` hashed, read once per state of theirs."""
+    files = [Path(stamp[0]) for stamp in stamps]
+    return digest(*(os.path.relpath(p, Path(root).resolve()).encode() + p.read_bytes()
+                    for p in files))

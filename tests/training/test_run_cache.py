@@ -15,6 +15,7 @@ import pandas
 import pytest
 from transformers import TrainerCallback
 
+import course_lib
 from course_lib.errors import CourseError
 from course_lib.formatting import records as records_module
 from course_lib.formatting.templates import ONE_LINE
@@ -24,6 +25,7 @@ from course_lib.training.run_cache import (
     cache_path,
     cached,
     cached_in_turn,
+    code_fingerprint,
     records_fingerprint,
     run_key,
     trained_once,
@@ -301,3 +303,17 @@ def test_a_lora_config_or_a_set_names_one_run_in_every_process(tmp_path):
     assert len(names) == 1
     key = run_key("tiny", {"callbacks": (TrainerCallback(),)})
     assert cached(cache_path(tmp_path, key), key, lambda: {"ok": 1}) == ({"ok": 1}, False)
+
+
+def test_the_code_is_fingerprinted_again_once_it_changed(tmp_path, monkeypatch):
+    """A notebook with %autoreload runs the edited trainer: its runs must not load the old
+    trainer's (the code's fingerprint was remembered for the whole session)."""
+    copy = tmp_path / "course_lib"
+    shutil.copytree(Path(course_lib.__file__).parent, copy,
+                    ignore=shutil.ignore_patterns("assets", "__pycache__"))
+    monkeypatch.setattr(course_lib, "__file__", str(copy / "__init__.py"))
+    before = code_fingerprint()
+    trainer = copy / "training" / "runner.py"
+    trainer.write_text(trainer.read_text().replace("seed: int = 0", "seed: int = 1"))
+    os.utime(trainer, ns=(time.time_ns() + 10**9,) * 2)
+    assert code_fingerprint() != before
