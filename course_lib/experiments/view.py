@@ -101,7 +101,8 @@ def result_figure(result: ExperimentResult):
             # The untuned model's share (the table's last row): what tuning kept or lost.
             base = result.base_knowledge.value
             ax.axhline(base, color="0.3", linestyle="--", linewidth=1)
-            ax.text(len(names) - 0.5, base, "untuned model", ha="right", va="bottom", fontsize=7)
+            ax.text(-0.45, base, "untuned model", va="top" if base > 0.5 else "bottom",
+                    fontsize=7, bbox={"fc": "white", "ec": "none", "alpha": 0.8, "pad": 1})
         ax.set_xticks(range(len(names)), [_wrap(n) for n in names], fontsize=8)
         ax.set_title(_wrap(metric_label(result, metric), 30), fontsize=9)
         if result.counted(metric) is not None:
