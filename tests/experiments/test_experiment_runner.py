@@ -144,3 +144,25 @@ def test_edited_questions_and_other_held_out_facts_are_another_key(
     edited = key()
     monkeypatch.setattr(runner, "split_facts", lambda: (split_facts()[0], split_facts()[1][1:]))
     assert key() != edited
+
+
+def test_more_seeds_reuse_the_seeds_run_before(experiment, toy_model_dir, tmp_path, monkeypatch):
+    """`--seeds 2` then `--seeds 3`: only seed 2 is trained, for each arm; `--steps 3` after
+    `--steps 2` is another run."""
+    run_experiment(experiment, seeds=2, steps=2, model=str(toy_model_dir), cache_dir=tmp_path,
+                   workers=1, progress=False)
+    trained = []
+
+    def counting(*args, **kwargs):
+        trained.append((kwargs["seed"], kwargs["max_steps"]))
+        return train(*args, **kwargs)
+
+    train = runner.train
+    counting.__signature__ = inspect.signature(train)  # the same recipe
+    monkeypatch.setattr(runner, "train", counting)
+    more = run_experiment(experiment, seeds=3, steps=2, model=str(toy_model_dir),
+                          cache_dir=tmp_path, workers=1, progress=False)
+    assert trained == [(2, 2), (2, 2)] and more.cached_runs == 4
+    run_experiment(experiment, seeds=[0], steps=3, model=str(toy_model_dir),
+                   cache_dir=tmp_path, workers=1, progress=False)
+    assert trained[2:] == [(0, 3), (0, 3)]
