@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from course_lib.errors import CourseError
 from course_lib.experiments.design import Arm, Experiment
 from course_lib.experiments.runner import run_job
 from course_lib.loading import quiet_loading
@@ -25,10 +26,17 @@ def main(argv: list[str] | None = None) -> int:
     experiment = Experiment(spec["name"], title="", claim="", hypothesis="", arms=arms,
                             metrics=(), templates=tuple(spec["templates"]),
                             eval_data=spec["eval_data"])
-    with quiet_loading():
-        cached_in_turn([run_job(experiment, arm, seed, spec["steps"], spec["model"],
-                                spec["cache_dir"], spec["threads"], progress=False)
-                        for arm in arms for seed in spec["seeds"]])
+    try:
+        with quiet_loading():
+            cached_in_turn([run_job(experiment, arm, seed, spec["steps"], spec["model"],
+                                    spec["cache_dir"], spec["threads"], progress=False)
+                            for arm in arms for seed in spec["seeds"]])
+    # Said by the main process, which meets the same problem (a damaged cache entry) or the
+    # same Ctrl-C: a helper's own traceback would print it again, once per helper, first.
+    except CourseError:
+        return 2
+    except KeyboardInterrupt:
+        return 130
     return 0
 
 

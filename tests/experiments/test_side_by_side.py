@@ -43,6 +43,19 @@ def test_a_helper_trains_the_runs_the_caller_would_under_the_same_names(
                 == [(r.rows, r.statements) for r in trained.runs[arm.name]])
 
 
+def test_a_helper_leaves_a_problem_to_the_caller_to_say_once(
+        experiment, toy_model_dir, tmp_path, capsys):
+    (tmp_path / "spec.json").write_text(json.dumps(_spec(experiment, toy_model_dir, tmp_path)))
+    _paths(experiment, toy_model_dir, tmp_path)[0].write_text("{cut short")  # a damaged entry
+    # The caller meets the same entry and says it in one sentence; a helper printed its
+    # traceback first, once per helper.
+    assert helper.main([str(tmp_path / "spec.json")]) == 2
+    assert capsys.readouterr().err == ""
+    with pytest.raises(CourseError, match="cannot be read .* delete it to compute it again"):
+        run_experiment(experiment, seeds=2, steps=STEPS, model=str(toy_model_dir),
+                       cache_dir=tmp_path, workers=1, progress=False)
+
+
 @pytest.mark.slow
 def test_helper_processes_fill_the_cache_while_the_caller_waits(
         experiment, toy_model_dir, tmp_path):
