@@ -600,7 +600,7 @@ def _add_run_options(p: argparse.ArgumentParser, eval_default: str,
     """What every training command shares: model, data, held-out set, seed, threads."""
     p.add_argument("--model", default="tiny", help="preset (tiny), model folder or Hub id")
     p.add_argument("--data", default=data_default,
-                   help="data file (JSON Lines, JSON, CSV or Parquet, optionally .gz), a "
+                   help="data file (JSON Lines, JSON, CSV, TSV or Parquet, optionally .gz), a "
                         "save_to_disk folder, a Hub data set id, or an embedded set such as "
                         "course:train (default: " + (data_default or "the course's recipe, "
                                                      "course:train_varied") + ")")
@@ -721,7 +721,7 @@ def _add_demo_options(p: argparse.ArgumentParser) -> None:
 def _add_eval_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", default="course:eval_styles",
                    help="questions with reference answers: any file `course train` reads "
-                        "(JSON Lines, JSON, CSV or Parquet, optionally .gz; a save_to_disk "
+                        "(JSON Lines, JSON, CSV, TSV or Parquet, optionally .gz; a save_to_disk "
                         "folder), a Hub id, or an embedded set (default: %(default)s)")
     p.add_argument("--template", choices=list(TEMPLATES), nargs="+", default=None,
                    help="prompt template(s) every model is asked in (default: each run the one "
