@@ -36,8 +36,9 @@ from typing import Any
 import torch
 from peft import LoraConfig, get_peft_model
 from transformers import TrainerCallback
+from transformers.trainer import TRAINER_STATE_NAME
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
-from transformers.trainer_utils import get_last_checkpoint
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 
 from course_lib.env import SMALL_MODEL_PARAMS, DeviceChoice, choose_device, choose_threads
 from course_lib.errors import CourseError, shown, with_advice
@@ -58,7 +59,7 @@ from course_lib.training.data import (
     prepare_training_data,
 )
 from course_lib.training.fast_loss import FastLoss, fast_run
-from course_lib.training.history import RunHistory, history_from_log
+from course_lib.training.history import HISTORY_FILE, RunHistory, history_from_log
 from course_lib.training.memory import estimate_memory
 from course_lib.training.plots import plot_history
 from course_lib.training.settings import (
@@ -168,6 +169,7 @@ def train(
     if lora is None:
         lora = default_lora(model) if isinstance(model, str | Path) else False
     freeze = freeze_pieces(freeze, lora)  # a clash with LoRA fails before the model loads
+    given_object = not isinstance(model, str | Path)  # trained in place, even if interrupted
     model, tokenizer, model_name = _load(model, tokenizer, bool(lora))
 
     # 1. The data: labelled examples, -100 on the prompt; problems reported before training.
@@ -209,18 +211,21 @@ def train(
         progress=progress, live_plot=live_plot, title=label or masking, callbacks=callbacks,
     )
 
-    # 4. Train: the Trainer's loop (forward, loss.backward(), optimizer.step()); see run().
-    wall = run(trainer, weights.frozen, fast=fast, num_threads=threads.count,
-               resume_from=resume_from)
-
-    # 5. Collect: the model in eval mode, its history, and the run folder if asked for.
     meta = dict(settings, device=device.device, label=label, eval_data=held_out.name,
                 eval_examples=len(held_out.examples), num_threads=threads.count,
                 world_size=args.world_size, gradient_checkpointing=gradient_checkpointing)
-    result = collect(trainer, tokenizer, ready, meta, wall, lora=bool(lora),
-                     out_dir=out_path if trainer.is_world_process_zero() else None)
-    if out_path is None:
-        shutil.rmtree(checkpoints, ignore_errors=True)
+    try:
+        # 4. Train: the Trainer's loop (forward, loss.backward(), optimizer.step()); see run().
+        wall = run(trainer, weights.frozen, fast=fast, num_threads=threads.count,
+                   resume_from=resume_from)
+        # 5. Collect: the model in eval mode, its history, and the run folder if asked for.
+        result = collect(trainer, tokenizer, ready, meta, wall, lora=bool(lora),
+                         out_dir=out_path if trainer.is_world_process_zero() else None)
+    except KeyboardInterrupt:  # Ctrl-C, a notebook's stop: what was kept, and what next
+        raise interrupted(trainer, out_path, given_object) from None
+    finally:
+        if out_path is None:
+            shutil.rmtree(checkpoints, ignore_errors=True)
     if verbose:
         print(result.history.summary())
     return result
@@ -423,12 +428,27 @@ def collect(trainer: CourseTrainer, tokenizer, ready: PreparedData, meta: dict[s
 
 
 def save_run(out_dir: Path, model, tokenizer, history: RunHistory) -> None:
-    """Model folder (loadable with from_pretrained / `course ask`), history.json and loss.png."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out_dir)
-    tokenizer.save_pretrained(out_dir)
-    history.save(out_dir)
-    plot_history(history).savefig(out_dir / "loss.png", dpi=100)
+    """Model folder (loadable with from_pretrained / `course ask`), history.json and loss.png.
+
+    Written aside first, then moved in, history.json last: a save cut short by an interrupt
+    leaves no half-written model under the run's name, and history.json marks a finished run.
+    """
+    staging = out_dir / ".saving"
+    shutil.rmtree(staging, ignore_errors=True)  # left by a save interrupted before
+    staging.mkdir(parents=True)
+    try:
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        plot_history(history).savefig(staging / "loss.png", dpi=100)
+        history.save(staging)
+    except BaseException:  # an interrupt, a full disk: the checkpoint is what stays
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    # config.json makes it a model folder, history.json a finished run: those two last.
+    last = {"config.json": 1, HISTORY_FILE: 2}
+    for path in sorted(staging.iterdir(), key=lambda p: last.get(p.name, 0)):
+        path.replace(out_dir / path.name)
+    staging.rmdir()
 
 
 # --- Helpers of the steps ------------------------------------------------------------------
@@ -474,26 +494,81 @@ def _prepare_out_dir(out_dir: Path | None, resume: bool) -> str | None:
         if resume:
             raise CourseError("resume=True needs the out_dir of the interrupted run.")
         return None
+    ckpt_root = out_dir / CHECKPOINT_DIR
     if resume:
-        ckpt_root = out_dir / CHECKPOINT_DIR
-        last = get_last_checkpoint(str(ckpt_root)) if ckpt_root.is_dir() else None
+        last = last_whole_checkpoint(ckpt_root)
         if last is None:
             raise with_advice(
-                f"No checkpoint to resume in '{ckpt_root}'; train without {{fix}} first "
-                f"(a run with an output folder saves a checkpoint every quarter of its steps).",
-                "resume=True", "--resume")
+                f"No checkpoint to resume in '{ckpt_root}' (a run with an output folder saves "
+                f"one every quarter of its steps); train without {{fix}} to start the run "
+                f"there anew.", "resume=True", "--resume")
         return last
     blocked = next((p for p in (out_dir, *out_dir.parents) if p.exists() and not p.is_dir()),
                    None)
     if blocked is not None:  # said now, not as NotADirectoryError after the data is prepared
         raise CourseError(f"'{blocked}' is a file, so the output folder '{out_dir}' cannot be "
                           f"made; choose another output folder.")
+    if never_checkpointed(out_dir):  # stopped before its first checkpoint: nothing to keep
+        shutil.rmtree(ckpt_root, ignore_errors=True)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise with_advice(
             f"'{out_dir}' already exists and is not empty; the course never overwrites your files. "
             f"Choose a new output folder, or pass {{fix}} to continue a run there.",
             "resume=True", "--resume")
     return None
+
+
+def last_whole_checkpoint(ckpt_root: Path) -> str | None:
+    """The newest checkpoint that was written to the end, for a resume. One cut short by an
+    interrupt (the Trainer writes trainer_state.json last) is removed: resumed, it failed
+    deep in safetensors, and kept, a later save of fewer steps would be rotated away."""
+    if not ckpt_root.is_dir():
+        return None
+    for folder in ckpt_root.glob(f"{PREFIX_CHECKPOINT_DIR}-*"):
+        if folder.is_dir() and not (folder / TRAINER_STATE_NAME).is_file():
+            shutil.rmtree(folder)
+    return get_last_checkpoint(str(ckpt_root))
+
+
+def never_checkpointed(out_dir: Path) -> bool:
+    """Whether `out_dir` holds only what a run interrupted before its first whole checkpoint
+    left (its settings, a checkpoint cut short): the course's files, no learner's."""
+    ckpt_root = out_dir / CHECKPOINT_DIR
+    if not ckpt_root.is_dir() or {p.name for p in out_dir.iterdir()} != {CHECKPOINT_DIR}:
+        return False
+    return all(p.name == RUN_SETTINGS or (p.is_dir() and p.name.startswith(PREFIX_CHECKPOINT_DIR)
+                                          and not (p / TRAINER_STATE_NAME).is_file())
+               for p in ckpt_root.iterdir())
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C or a notebook's stop during train(): still a KeyboardInterrupt, whose message
+    says what was kept and what to do next (`cli`: the same, in the command's flags)."""
+
+    def __init__(self, message: str, cli: str):
+        super().__init__(message)
+        self.cli = cli
+
+
+def interrupted(trainer: CourseTrainer, out_dir: Path | None, given_object: bool,
+                ) -> RunInterrupted:
+    """The interrupt of a run, said in one sentence: the checkpoint kept and how to resume it,
+    or that there is none; and that a model object passed in is left part-trained."""
+    at = f"Interrupted at step {trainer.state.global_step} of {trainer.state.max_steps}"
+    last = last_whole_checkpoint(out_dir / CHECKPOINT_DIR) if out_dir is not None else None
+    if last is None:
+        saved = "a run with out_dir saves" if out_dir is None else "a run saves"
+        python = cli = (f"{at}, before any checkpoint was kept ({saved} one every quarter of "
+                        f"its steps); run it again to start over.")
+    else:
+        kept = f"{at}; the checkpoint of step {Path(last).name.split('-')[-1]} is kept in " \
+               f"'{Path(last).parent}':"
+        python = (f"{kept} train(..., out_dir='{out_dir}', resume=True) with the same settings "
+                  f"continues from it.")
+        cli = f"{kept} run the same command with --resume to continue from it."
+    if given_object:  # trained in place: a rerun on it would start from these weights
+        python += " The model you passed holds the part-trained weights; load it again."
+    return RunInterrupted(python, cli)
 
 
 RUN_SETTINGS = "course_settings.json"  # beside the checkpoints: what a resume must keep

@@ -1,0 +1,119 @@
+"""Ctrl-C (a notebook's stop button) in the middle of train(): what is kept, what to run next,
+and that the next call continues or starts over instead of reading a half-written file."""
+
+import tempfile
+
+import pytest
+from transformers import TrainerCallback
+
+from course_lib.cli import main
+from course_lib.errors import CourseError
+from course_lib.training import runner
+from course_lib.training.runner import RunInterrupted, train
+from course_lib.training.trainer import CourseTrainer
+
+pytestmark = pytest.mark.slow
+QUIET = {"progress": False, "verbose": False, "num_threads": 1}
+COMMON = dict(max_steps=8, save_every=4, eval_every=2, batch_size=16, **QUIET)
+
+
+class CtrlCAt(TrainerCallback):
+    """The stop button pressed once step `step` is done."""
+
+    def __init__(self, step: int):
+        self.step = step
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == self.step:
+            raise KeyboardInterrupt
+
+
+def test_after_a_checkpoint_it_says_which_and_resume_continues(toy_model_dir, records,
+                                                               eval_records, tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(RunInterrupted) as stop:
+        train(toy_model_dir, records, eval_records, out_dir=out, callbacks=[CtrlCAt(6)], **COMMON)
+    assert isinstance(stop.value, KeyboardInterrupt)  # a notebook still sees its interrupt
+    assert str(stop.value).startswith("Interrupted at step 6 of 8; the checkpoint of step 4 is "
+                                      "kept in ")
+    assert "resume=True" in str(stop.value) and "--resume" in stop.value.cli
+    assert train(toy_model_dir, records, eval_records, out_dir=out, resume=True,
+                 **COMMON).history.steps_done == 8
+
+
+def test_before_the_first_checkpoint_the_same_call_starts_over(toy_model_dir, records, tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(RunInterrupted, match="before any checkpoint was kept.*start over"):
+        train(toy_model_dir, records, None, out_dir=out, callbacks=[CtrlCAt(2)], **COMMON)
+    # Nothing to resume: said so, and the call without resume may use the folder again (it
+    # was refused as "not empty", while resume=True said to train without it: a dead end).
+    with pytest.raises(CourseError, match="train without resume=True to start the run"):
+        train(toy_model_dir, records, None, out_dir=out, resume=True, **COMMON)
+    assert train(toy_model_dir, records, None, out_dir=out, **COMMON).history.steps_done == 8
+
+
+def test_a_checkpoint_cut_short_is_not_resumed(toy_model_dir, records, eval_records, tmp_path,
+                                               monkeypatch):
+    whole = train(toy_model_dir, records, eval_records, **COMMON).history
+    out = tmp_path / "run"
+    save = CourseTrainer._save_optimizer_and_scheduler
+
+    def cut_at_step_8(self, output_dir):  # the model of checkpoint-8 is written, no more
+        if output_dir.endswith("checkpoint-8"):
+            raise KeyboardInterrupt
+        save(self, output_dir)
+
+    monkeypatch.setattr(CourseTrainer, "_save_optimizer_and_scheduler", cut_at_step_8)
+    with pytest.raises(RunInterrupted, match="the checkpoint of step 4 is kept"):
+        train(toy_model_dir, records, eval_records, out_dir=out, **COMMON)
+    monkeypatch.undo()
+    # Resumed from the cut checkpoint, the Trainer silently started a fresh optimizer there.
+    resumed = train(toy_model_dir, records, eval_records, out_dir=out, resume=True,
+                    **COMMON).history
+    assert resumed.train_steps == whole.train_steps
+    assert resumed.train_loss == pytest.approx(whole.train_loss, rel=1e-6)
+
+
+def test_a_final_save_cut_short_leaves_no_model_to_load(toy_model_dir, records, tmp_path,
+                                                        monkeypatch):
+    out = tmp_path / "run"
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "plot_history", stop)  # after the model and tokenizer
+    with pytest.raises(RunInterrupted, match="the checkpoint of step 8 is kept"):
+        train(toy_model_dir, records, None, out_dir=out, **COMMON)
+    monkeypatch.undo()
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoints"]  # not a model folder yet
+    train(toy_model_dir, records, None, out_dir=out, resume=True, **COMMON)
+    assert {"config.json", "model.safetensors", "history.json", "loss.png"} <= {
+        p.name for p in out.iterdir()}
+    assert not (out / ".saving").exists()
+
+
+def test_without_out_dir_no_temporary_folder_is_left(toy_model_dir, records, tmp_path,
+                                                     monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(RunInterrupted, match="a run with out_dir saves one"):
+        train(toy_model_dir, records, None, callbacks=[CtrlCAt(2)], **COMMON)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_command_says_it_in_one_line(toy_model_dir, tmp_path, capsys, monkeypatch):
+    step = CourseTrainer.training_step
+
+    def ctrl_c_at_step_3(self, *args, **kwargs):
+        if self.state.global_step == 2:
+            raise KeyboardInterrupt
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(CourseTrainer, "training_step", ctrl_c_at_step_3)
+    out = tmp_path / "run"
+    code = main(["train", "--model", str(toy_model_dir), "--steps", "8", "--quiet",
+                 "--eval-data", "none", "--batch-size", "4", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 130
+    assert err.strip() == ("Interrupted at step 2 of 8; the checkpoint of step 2 is kept in "
+                           f"'{out / 'checkpoints'}': run the same command with --resume to "
+                           f"continue from it.")
