@@ -2,9 +2,11 @@
 
     >>> seconds = run_notebook("lessons/01_base_model_continues.ipynb")   # doctest: +SKIP
     >>> nb, seconds = execute_notebook("lessons/04_masked_vs_unmasked.ipynb")  # doctest: +SKIP
+    >>> shown = execute_cells("lessons/05_sft_with_trl.ipynb", [0, 1, 1])  # doctest: +SKIP
 
 The notebook runs in its own folder with a fresh kernel; nothing is written back to it.
-`execute_notebook` also returns the executed cells, so a test can read what a learner sees.
+`execute_notebook` also returns the executed cells, so a test can read what a learner sees;
+`execute_cells` runs code cells in a learner's own order (a cell twice, Run All again).
 """
 
 from __future__ import annotations
@@ -27,13 +29,37 @@ def execute_notebook(path: str | Path, timeout: int = 300,
     """Execute every cell; return the executed notebook (outputs included) and the seconds."""
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
+    client = _client(nb, path.parent, timeout, kernel)
+    start = time.perf_counter()
+    client.execute()
+    return nb, time.perf_counter() - start
+
+
+def execute_cells(path: str | Path, order: list[int], timeout: int = 300,
+                  kernel: str = "python3", folder: str | Path | None = None) -> list[list]:
+    """Run the notebook's code cells in `order` (indices among its code cells, repeats allowed)
+    in one kernel, in `folder` (default: the notebook's); the outputs of each run, in order.
+    Raises nbclient's CellExecutionError on the first failure, like `execute_notebook`."""
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    code = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
+    client = _client(nb, Path(folder) if folder else path.parent, timeout, kernel)
+    shown = []
+    with client.setup_kernel():
+        for k in order:  # each run starts from the cell's own source, with no old outputs
+            cell = nb.cells[code[k]]
+            cell.outputs = []
+            client.execute_cell(cell, code[k])
+            shown.append(list(cell.outputs))
+    return shown
+
+
+def _client(nb: nbformat.NotebookNode, folder: Path, timeout: int, kernel: str) -> NotebookClient:
+    """A client that runs `nb` headless in `folder`."""
     # Headless: no hub, no GUI backend, quiet tokenizers.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel,
-                            resources={"metadata": {"path": str(path.parent)}})
-    start = time.perf_counter()
-    client.execute()
-    return nb, time.perf_counter() - start
+    return NotebookClient(nb, timeout=timeout, kernel_name=kernel,
+                          resources={"metadata": {"path": str(folder)}})
