@@ -929,29 +929,32 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err.cli}", file=sys.stderr)  # advice spelled as flags (see errors.py)
         return 2
     except KeyboardInterrupt as err:  # Ctrl-C: what was kept and what to run next, one line
-        print(getattr(err, "cli", None) or f"interrupted: {_after_interrupt(args)}",
-              file=sys.stderr)
+        print(_after_interrupt(args, err), file=sys.stderr)
         return 130
     finally:
         sys.stdout = stdout
 
 
-def _after_interrupt(args: argparse.Namespace) -> str:
-    """What an interrupted command kept and what to run next (train() says its own)."""
+def _after_interrupt(args: argparse.Namespace, err: KeyboardInterrupt) -> str:
+    """What an interrupted command kept and what to run next, in one line (train() says its
+    own: the checkpoint kept; its --resume is for `course train` only)."""
+    if args.command == "train" and hasattr(err, "cli"):
+        return err.cli
     out = getattr(args, "out", None)
     advice = {
-        "train": "nothing was trained yet; run the same command again.",
+        "train": f"if '{out}' holds a checkpoint now, run the same command with --resume to "
+                 f"continue from it; else run it again.",
+        "eval": "run the same command again (with --force if its --out now holds files).",
         "experiment": f"the runs that finished are kept in {out}; run the same command again "
                       f"to go on from them.",
-        "demo": "run `course demo` again; it starts in a fresh folder.",
+        "demo": "run `course demo` again: without --out it starts in a fresh folder.",
         "review": f"your ratings so far are kept in {out}; run the same command again to go on.",
         "build-tuning-data": f"'{out}' may hold only some of its files; run the same command "
                              f"with --force to write them all.",
         "build-base-model": f"'{out}' may hold only some of its files; run the same command "
                             f"with --force to build it again.",
     }
-    advice["eval"] = "run the same command again (with --force if its --out now holds files)."
-    return advice.get(args.command, "run the same command again.")
+    return "interrupted: " + advice.get(args.command, "run the same command again.")
 
 
 class QuietWhenClosed:

@@ -557,9 +557,9 @@ def interrupted(trainer: CourseTrainer, out_dir: Path | None, given_object: bool
     at = f"Interrupted at step {trainer.state.global_step} of {trainer.state.max_steps}"
     last = last_whole_checkpoint(out_dir / CHECKPOINT_DIR) if out_dir is not None else None
     if last is None:
-        saved = "a run with out_dir saves" if out_dir is None else "a run saves"
-        python = cli = (f"{at}, before any checkpoint was kept ({saved} one every quarter of "
-                        f"its steps); run it again to start over.")
+        python = cli = f"{at}; no checkpoint was kept, so run it again to start over" + (
+            " (with out_dir, a run keeps one every quarter of its steps to resume from)."
+            if out_dir is None else ".")
     else:
         kept = f"{at}; the checkpoint of step {Path(last).name.split('-')[-1]} is kept in " \
                f"'{Path(last).parent}':"

@@ -43,7 +43,8 @@ def test_after_a_checkpoint_it_says_which_and_resume_continues(toy_model_dir, re
 
 def test_before_the_first_checkpoint_the_same_call_starts_over(toy_model_dir, records, tmp_path):
     out = tmp_path / "run"
-    with pytest.raises(RunInterrupted, match="before any checkpoint was kept.*start over"):
+    with pytest.raises(RunInterrupted,
+                       match="step 2 of 8; no checkpoint was kept, so run it again to start over"):
         train(toy_model_dir, records, None, out_dir=out, callbacks=[CtrlCAt(2)], **COMMON)
     # Nothing to resume: said so, and the call without resume may use the folder again (it
     # was refused as "not empty", while resume=True said to train without it: a dead end).
@@ -67,7 +68,7 @@ def test_a_checkpoint_cut_short_is_not_resumed(toy_model_dir, records, eval_reco
     with pytest.raises(RunInterrupted, match="the checkpoint of step 4 is kept"):
         train(toy_model_dir, records, eval_records, out_dir=out, **COMMON)
     monkeypatch.undo()
-    # Resumed from the cut checkpoint, the Trainer silently started a fresh optimizer there.
+    # Resumed, the cut checkpoint was a FileNotFoundError from inside the Trainer.
     resumed = train(toy_model_dir, records, eval_records, out_dir=out, resume=True,
                     **COMMON).history
     assert resumed.train_steps == whole.train_steps
@@ -95,7 +96,7 @@ def test_a_final_save_cut_short_leaves_no_model_to_load(toy_model_dir, records, 
 def test_without_out_dir_no_temporary_folder_is_left(toy_model_dir, records, tmp_path,
                                                      monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    with pytest.raises(RunInterrupted, match="a run with out_dir saves one"):
+    with pytest.raises(RunInterrupted, match="with out_dir, a run keeps one every quarter"):
         train(toy_model_dir, records, None, callbacks=[CtrlCAt(2)], **COMMON)
     assert list(tmp_path.iterdir()) == []
 
