@@ -26,16 +26,20 @@ Each handler imports what it needs when it runs ("deferred"): `course --help` an
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import json
 import os
 import platform
 import random
+import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from course_lib.errors import CourseError
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, TEMPLATES
@@ -465,9 +469,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     report = evaluate(list(args.models), data, templates=args.template, samples=args.samples,
                       temperature=args.temperature, max_new_tokens=args.max_new_tokens)
     out.mkdir(parents=True, exist_ok=True)  # written first: `| head` may close stdout early
-    (out / "report.json").write_text(
-        json.dumps(report.to_dict(answers=True), indent=1, ensure_ascii=False), encoding="utf-8")
-    report.to_figure().savefig(out / "eval.png", dpi=100)
+    with _written_whole(out / "report.json") as part:
+        part.write_text(json.dumps(report.to_dict(answers=True), indent=1, ensure_ascii=False),
+                        encoding="utf-8")
+    with _written_whole(out / "eval.png") as part:
+        report.to_figure().savefig(part, dpi=100)
     print(report.table())
     return _wrote([out / "report.json", out / "eval.png"], json_path, report.to_dict())
 
@@ -546,7 +552,8 @@ def cmd_experiment(args: argparse.Namespace) -> int:
                             progress=not args.quiet)
     figure = out / f"{name}.png"
     replaced = figure.exists()
-    result.to_figure().savefig(figure, dpi=100)  # saved first: `| head` may close stdout early
+    with _written_whole(figure) as part:  # saved first: `| head` may close stdout early
+        result.to_figure().savefig(part, dpi=100)
     print(result.table())
     if replaced:  # only drawn from runs: the old settings draw it again from the cache
         print(f"{figure} is replaced; to draw an earlier one again, rerun with its --seeds and "
@@ -816,7 +823,7 @@ def cmd_build_base_model(args: argparse.Namespace) -> int:
 
     _refuse_full_folder(Path(args.out), FORCE_BUILD, args.force)  # before minutes of work
     settings = QUICK_BUILD if args.quick else FULL_BUILD
-    summary = build_base_model(args.out, settings)
+    summary = _built_aside(Path(args.out), lambda folder: build_base_model(folder, settings))
     print(f"saved {summary['parameters']:,}-parameter model to {args.out} "
           f"({summary['size_mb']} MB) in {summary['wall_seconds']} s, "
           f"final loss {summary['final_loss']:.3f}")
@@ -828,9 +835,36 @@ def cmd_build_tuning_data(args: argparse.Namespace) -> int:
     from course_lib.world.tuning_data import write_tuning_data
 
     _refuse_full_folder(Path(args.out), FORCE_BUILD, args.force)
-    counts = write_tuning_data(args.out, seed=args.seed)
+    counts = _built_aside(Path(args.out), lambda folder: write_tuning_data(folder, seed=args.seed))
     print(", ".join(f"{name}: {n}" for name, n in counts.items()) + f" -> {args.out}")
     return 0
+
+
+def _built_aside(out: Path, build: Callable[[Path], Any]) -> Any:
+    """build(folder) into a hidden folder beside `out`, whose files then move into `out`: an
+    interrupted build leaves no file cut short in `out` (a .jsonl cut mid-line, a model)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        result = build(staging)
+        out.mkdir(exist_ok=True)
+        for path in sorted(staging.iterdir()):
+            path.replace(out / path.name)
+        return result
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _written_whole(path: Path) -> Iterator[Path]:
+    """A name beside `path` to write to, renamed to `path` once written: an interrupt leaves
+    no JSON or figure cut short under the real name (read later, or refused as "exists")."""
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")  # the suffix picks the format
+    try:
+        yield partial
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 # Every command: (name, handler, options, one-line help, description for `--help`).
@@ -949,10 +983,9 @@ def _after_interrupt(args: argparse.Namespace, err: KeyboardInterrupt) -> str:
                       f"to go on from them.",
         "demo": "run `course demo` again: without --out it starts in a fresh folder.",
         "review": f"your ratings so far are kept in {out}; run the same command again to go on.",
-        "build-tuning-data": f"'{out}' may hold only some of its files; run the same command "
-                             f"with --force to write them all.",
-        "build-base-model": f"'{out}' may hold only some of its files; run the same command "
-                            f"with --force to build it again.",
+        # Built aside (_built_aside): nothing of a build cut short is in --out.
+        "build-tuning-data": f"nothing was written to '{out}'; run the same command again.",
+        "build-base-model": f"nothing was written to '{out}'; run the same command again.",
     }
     return "interrupted: " + advice.get(args.command, "run the same command again.")
 
@@ -988,7 +1021,8 @@ def _wrote(written: list[Path], json_path: Path | None, data: dict) -> int:
     """Write `data` to --json's path if given, then say every file written (JSON first)."""
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+        with _written_whole(json_path) as part:
+            part.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
         written.insert(0, json_path)
     print("wrote " + ", ".join(str(p) for p in written))
     return 0

@@ -1,16 +1,20 @@
 """Ctrl-C (a notebook's stop button) in the middle of train(): what is kept, what to run next,
 and that the next call continues or starts over instead of reading a half-written file."""
 
+import json
 import tempfile
+from pathlib import Path
 
 import pytest
 from transformers import TrainerCallback
 
 from course_lib.cli import main
 from course_lib.errors import CourseError
+from course_lib.evaluation import report
 from course_lib.training import runner
 from course_lib.training.runner import RunInterrupted, train
 from course_lib.training.trainer import CourseTrainer
+from course_lib.world import tuning_data
 
 pytestmark = pytest.mark.slow
 QUIET = {"progress": False, "verbose": False, "num_threads": 1}
@@ -118,3 +122,52 @@ def test_the_command_says_it_in_one_line(toy_model_dir, tmp_path, capsys, monkey
     assert err.strip() == ("Interrupted at step 2 of 8; the checkpoint of step 2 is kept in "
                            f"'{out / 'checkpoints'}': run the same command with --resume to "
                            f"continue from it.")
+
+
+def test_an_interrupted_demo_is_not_told_to_resume(toy_model_dir, tmp_path, capsys, monkeypatch):
+    def ctrl_c(self, *args, **kwargs):  # in the first fine-tune, after its first checkpoint
+        if self.state.global_step == 3:
+            raise KeyboardInterrupt
+        return step(self, *args, **kwargs)
+
+    step = CourseTrainer.training_step
+    monkeypatch.setattr(CourseTrainer, "training_step", ctrl_c)
+    code = main(["demo", "--model", str(toy_model_dir), "--steps", "8", "--prompts", "1",
+                 "--quiet", "--out", str(tmp_path / "demo")])
+    assert code == 130  # `course demo` has no --resume: train()'s advice is not for it
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "interrupted: run `course demo` again: without --out it starts in a fresh folder.")
+
+
+def test_a_build_cut_short_leaves_no_file_in_out(tmp_path, capsys, monkeypatch):
+    def half_then_ctrl_c(folder, seed=0):
+        (folder / "train.jsonl").write_text('{"instruction": "What is 2+2?", "resp')
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tuning_data, "write_tuning_data", half_then_ctrl_c)
+    out = tmp_path / "data"
+    assert main(["build-tuning-data", "--out", str(out)]) == 130
+    assert not out.exists() and list(tmp_path.iterdir()) == []  # no .partial folder either
+    assert capsys.readouterr().err == (f"interrupted: nothing was written to '{out}'; run the "
+                                       f"same command again.\n")
+
+
+def test_an_eval_cut_short_writes_no_figure_cut_short(tmp_path, capsys, monkeypatch):
+    class Report:  # what evaluate() returns, with a figure whose save is interrupted
+        def to_dict(self, answers=False):
+            return {"models": ["tiny"]}
+
+        def to_figure(self):
+            return self
+
+        def savefig(self, path, dpi):
+            Path(path).write_bytes(b"\x89PNG cut")
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "evaluate", lambda *args, **kwargs: Report())
+    out = tmp_path / "eval"
+    assert main(["eval", "tiny", "--limit", "1", "--out", str(out)]) == 130
+    assert sorted(p.name for p in out.iterdir()) == ["report.json"]  # whole, and no eval.png
+    assert json.loads((out / "report.json").read_text()) == {"models": ["tiny"]}
+    assert capsys.readouterr().err.endswith("interrupted: run the same command again (with "
+                                            "--force if its --out now holds files).\n")
