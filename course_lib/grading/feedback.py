@@ -43,10 +43,14 @@ def _caller_namespace(depth: int = 2) -> MutableMapping:
 
 def run_check(exercise_id: str, namespace: MutableMapping | None = None) -> ExerciseResult:
     """The verdict, without printing it (used by `check` and by tests)."""
+    import torch  # deferred: the grader's processes import this module and never check()
+
     exercise = get_exercise(exercise_id)
     ns = namespace if namespace is not None else _caller_namespace()
+    # The checks seed and draw from torch's generator (random logits, models they build):
+    # given back as it was, so the learner's next torch.randn is not the same every time.
     # An exercise that trains a model sets a longer limit of its own.
-    with time_limit(max(CHECK_TIMEOUT, exercise.timeout or 0)):
+    with torch.random.fork_rng(devices=[]), time_limit(max(CHECK_TIMEOUT, exercise.timeout or 0)):
         return run_checks(exercise, ns)
 
 

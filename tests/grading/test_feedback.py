@@ -5,11 +5,12 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 from grading_support import EXERCISES, ROOT, SOLUTIONS, solution_cell
 
 from course_lib.grading import check, feedback, hint, run_check
 from course_lib.grading.notebook import exercise_cells
-from course_lib.grading.registry import get_exercise
+from course_lib.grading.registry import all_exercises, get_exercise
 from course_lib.grading.result import NOT_IMPLEMENTED
 
 
@@ -122,3 +123,16 @@ def test_check_gives_an_exercise_that_trains_its_own_time_limit(monkeypatch):
     run_check("ex02_1", namespace={})
     assert limits == [get_exercise("ex04_3").timeout, feedback.CHECK_TIMEOUT]
     assert limits[0] > feedback.CHECK_TIMEOUT
+
+
+@pytest.mark.parametrize("exercise", [e.id for e in all_exercises()])
+def test_check_leaves_the_learners_random_numbers_alone(exercise):
+    # check() runs in the learner's kernel: a check that seeded torch's global generator made
+    # every torch.randn after it (a demo cell run again, sampling) repeat the same numbers.
+    def not_yet(*args, **kwargs):
+        raise NotImplementedError
+
+    torch.manual_seed(12345)
+    before = torch.get_rng_state()
+    run_check(exercise, {name: not_yet for name in get_exercise(exercise).needs})
+    assert torch.equal(torch.get_rng_state(), before)
