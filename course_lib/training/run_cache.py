@@ -109,7 +109,9 @@ def _train_into(folder: Path, model: str | Path, key: dict[str, Any],
                           f"missing); delete the folder to train it again.")
     # Saved aside, then renamed: never a half-written run under the real name.
     partial = folder.with_name(f"{folder.name}.{os.getpid()}.partial")
-    shutil.rmtree(partial, ignore_errors=True)
+    # Any process's: one killed (a lost runtime) left its own; none writes one without our lock.
+    for stale in folder.parent.glob(f"{folder.name}.*.partial"):
+        shutil.rmtree(stale, ignore_errors=True)
     try:  # no checkpoints: the finished run is all a later call loads
         result = train(model, out_dir=partial, **{"save_strategy": "no", **settings})
         shutil.rmtree(partial / CHECKPOINT_DIR, ignore_errors=True)

@@ -11,7 +11,7 @@ from transformers import TrainerCallback
 from course_lib.cli import main
 from course_lib.errors import CourseError
 from course_lib.evaluation import report
-from course_lib.training import runner
+from course_lib.training import run_cache, runner
 from course_lib.training.runner import RunInterrupted, train
 from course_lib.training.trainer import CourseTrainer
 from course_lib.world import tuning_data
@@ -171,3 +171,12 @@ def test_an_eval_cut_short_writes_no_figure_cut_short(tmp_path, capsys, monkeypa
     assert json.loads((out / "report.json").read_text()) == {"models": ["tiny"]}
     assert capsys.readouterr().err.endswith("interrupted: run the same command again (with "
                                             "--force if its --out now holds files).\n")
+
+
+def test_a_cached_run_killed_midway_leaves_no_folder_behind(toy_model_dir, records, tmp_path):
+    settings = dict(data=records, eval_data=None, max_steps=2, progress=False, verbose=False)
+    entry = run_cache._name(run_cache.run_key(str(toy_model_dir), settings))
+    killed = tmp_path / f"{entry}.4242.partial"  # what a process killed while training left
+    (killed / "checkpoints").mkdir(parents=True)
+    folder = run_cache.trained_once(str(toy_model_dir), cache_dir=tmp_path, **settings)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".locks", Path(folder).name]
