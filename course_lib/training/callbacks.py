@@ -122,6 +122,11 @@ class ProgressBar(TrainerCallback):
             self.bar.set_postfix(loss=f"{logs['loss']:.3f}", refresh=False)
 
     def on_train_end(self, args, state, control, **kwargs):
+        self.close()
+
+    def close(self) -> None:
+        """End the bar's line (train() calls it on an interrupt too: its message then starts a
+        line of its own, and no stale bar is redrawn after it)."""
         if self.bar is not None:
             self.bar.close()
             self.bar = None

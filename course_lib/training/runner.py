@@ -554,6 +554,9 @@ def interrupted(trainer: CourseTrainer, out_dir: Path | None, given_object: bool
                 ) -> RunInterrupted:
     """The interrupt of a run, said in one sentence: the checkpoint kept and how to resume it,
     or that there is none; and that a model object passed in is left part-trained."""
+    for callback in trainer.callback_handler.callbacks:
+        if isinstance(callback, ProgressBar):
+            callback.close()
     at = f"Interrupted at step {trainer.state.global_step} of {trainer.state.max_steps}"
     last = last_whole_checkpoint(out_dir / CHECKPOINT_DIR) if out_dir is not None else None
     if last is None:

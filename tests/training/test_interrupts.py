@@ -115,13 +115,14 @@ def test_the_command_says_it_in_one_line(toy_model_dir, tmp_path, capsys, monkey
 
     monkeypatch.setattr(CourseTrainer, "training_step", ctrl_c_at_step_3)
     out = tmp_path / "run"
-    code = main(["train", "--model", str(toy_model_dir), "--steps", "8", "--quiet",
-                 "--eval-data", "none", "--batch-size", "4", "--out", str(out)])
+    code = main(["train", "--model", str(toy_model_dir), "--steps", "8", "--eval-data", "none",
+                 "--batch-size", "4", "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 130
-    assert err.strip() == ("Interrupted at step 2 of 8; the checkpoint of step 2 is kept in "
-                           f"'{out / 'checkpoints'}': run the same command with --resume to "
-                           f"continue from it.")
+    # On a line of its own: the progress bar's line is ended first, not written after it.
+    assert err.endswith("]\nInterrupted at step 2 of 8; the checkpoint of step 2 is kept in "
+                        f"'{out / 'checkpoints'}': run the same command with --resume to "
+                        f"continue from it.\n"), err[-400:]
 
 
 def test_an_interrupted_demo_is_not_told_to_resume(toy_model_dir, tmp_path, capsys, monkeypatch):
