@@ -952,10 +952,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = parse(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # to launch the same command again
-    if args.command != "doctor":
-        _quiet_libraries()
     stdout, sys.stdout = sys.stdout, QuietWhenClosed(sys.stdout)
     try:
+        if args.command != "doctor":  # imports transformers: a second, so a Ctrl-C lands here
+            _quiet_libraries()
         code = args.handler(args) or 0
         sys.stdout.flush()
         return code

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from transformers import TrainerCallback
 
+from course_lib import cli
 from course_lib.cli import main
 from course_lib.errors import CourseError
 from course_lib.evaluation import report
@@ -181,3 +182,12 @@ def test_a_cached_run_killed_midway_leaves_no_folder_behind(toy_model_dir, recor
     (killed / "checkpoints").mkdir(parents=True)
     folder = run_cache.trained_once(str(toy_model_dir), cache_dir=tmp_path, **settings)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".locks", Path(folder).name]
+
+
+def test_a_ctrl_c_while_the_libraries_load_is_one_line(tmp_path, capsys, monkeypatch):
+    def importing_transformers():  # the first second of every command
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_quiet_libraries", importing_transformers)
+    assert main(["train", "--out", str(tmp_path / "run")]) == 130  # not a traceback
+    assert capsys.readouterr().err.startswith("interrupted: ")
