@@ -12,14 +12,17 @@ file, no test folder, nothing beyond the installed package. It prints a green or
 
 from __future__ import annotations
 
+import contextlib
 import html
+import io
 import os
 import sys
 from collections.abc import MutableMapping
 
 from course_lib.errors import CourseError
-from course_lib.grading.evaluate import run_checks, time_limit
-from course_lib.grading.registry import get_exercise
+from course_lib.grading.evaluate import grade_cells, run_checks, time_limit
+from course_lib.grading.notebook import exercise_id_of, is_setup, to_python
+from course_lib.grading.registry import Exercise, get_exercise
 from course_lib.grading.result import ERROR, PASSED, ExerciseResult, as_html, plain
 
 CHECK_TIMEOUT = 30.0  # seconds; a learner can always interrupt the kernel sooner
@@ -27,14 +30,18 @@ CHECK_TIMEOUT = 30.0  # seconds; a learner can always interrupt the kernel soone
 _hints_shown: dict[str, int] = {}
 
 
-def _caller_namespace(depth: int = 2) -> MutableMapping:
-    """The globals of the code that called check(): in a notebook, the kernel's namespace."""
+def _shell():
+    """The IPython shell this code runs in, or None."""
     try:
         from IPython import get_ipython
-
-        shell = get_ipython()
     except ImportError:
-        shell = None
+        return None
+    return get_ipython()
+
+
+def _caller_namespace(depth: int = 2) -> MutableMapping:
+    """The globals of the code that called check(): in a notebook, the kernel's namespace."""
+    shell = _shell()
     frame = sys._getframe(depth)
     if shell is not None and frame.f_globals is shell.user_ns:
         return shell.user_ns
@@ -50,12 +57,36 @@ def run_check(exercise_id: str, namespace: MutableMapping | None = None) -> Exer
     # The checks seed and draw from torch's generator (random logits, models they build):
     # given back as it was, so the learner's next torch.randn is not the same every time.
     # An exercise that trains a model sets a longer limit of its own.
-    with torch.random.fork_rng(devices=[]), time_limit(max(CHECK_TIMEOUT, exercise.timeout or 0)):
-        return run_checks(exercise, ns)
+    limit = max(CHECK_TIMEOUT, exercise.timeout or 0)
+    with torch.random.fork_rng(devices=[]):
+        with time_limit(limit):
+            result = run_checks(exercise, ns)
+        shell = _shell()
+        if result.status == PASSED and shell is not None and ns is shell.user_ns:
+            with time_limit(limit):
+                result = _as_the_grader_would(exercise, shell) or result
+    return result
+
+
+def _as_the_grader_would(exercise: Exercise, shell) -> ExerciseResult | None:
+    """The grader's verdict on the kernel's last run of the setup cell and of the exercise
+    cell, in a fresh namespace (None when the exercise cell was never run): a helper or an
+    import from another cell is in the kernel after a second Run All, never in the grader."""
+    cells = [{"cell_type": "code", "source": raw}
+             for raw in shell.history_manager.input_hist_raw]  # what the kernel ran, in order
+    answers = [c["source"] for c in cells if exercise_id_of(c) == exercise.id]
+    if not answers:
+        return None
+    setups = [c["source"] for c in cells if is_setup(c)][-1:]
+    # Quiet: the learner's prints were seen when the cells ran.
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        return grade_cells(exercise, [to_python(s) for s in setups], to_python(answers[-1]))
 
 
 def check(exercise_id: str, namespace: MutableMapping | None = None) -> None:
-    """Grade one exercise now and show the verdict under the cell."""
+    """Grade one exercise now and show the verdict under the cell. In a notebook, an answer
+    that passes is graded again as `course grade` does (the setup cell and the exercise cell
+    the kernel ran last, in a fresh namespace), so a helper from another cell shows red."""
     if os.environ.get("COURSE_GRADING"):
         return  # inside `course grade`: the grader itself checks, in its own way
     try:

@@ -136,3 +136,29 @@ def test_check_leaves_the_learners_random_numbers_alone(exercise):
     before = torch.get_rng_state()
     run_check(exercise, {name: not_yet for name in get_exercise(exercise).needs})
     assert torch.equal(torch.get_rng_state(), before)
+
+
+@pytest.mark.slow
+def test_in_a_kernel_a_helper_from_another_cell_fails_on_the_second_run_all(tmp_path,
+                                                                           monkeypatch):
+    # Run All twice: the helper defined in a cell below the check was in the kernel the
+    # second time, so check() turned green where `course grade` (setup + that cell) fails.
+    import nbformat
+
+    solution = solution_cell("ex06_2")
+    cells = [solution.setup[0],
+             "# exercise: ex06_1\ndef exact_match(prediction, reference):\n"
+             "    return helper(prediction) == helper(reference)",
+             'check("ex06_1")', solution.source, 'check("ex06_2")',
+             "def helper(text):\n    text = ' '.join(text.lower().split()).strip(' .,!?;:\\'\"')\n"
+             "    return NUMBER_WORDS.get(text, text)"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells * 2])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, tmp_path / "twice.ipynb")
+    verdicts = _run_in_kernel(tmp_path / "twice.ipynb", monkeypatch)
+    assert len(verdicts) == 4
+    first, helped, solved = verdicts[0], verdicts[2], [verdicts[1], verdicts[3]]
+    for verdict in (first, helped):  # the grader's verdict, both times
+        assert "✗" in verdict and "helper" in verdict and "inside the exercise cell" in verdict
+    assert all("✓" in v for v in solved), solved
