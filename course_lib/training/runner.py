@@ -254,7 +254,8 @@ def choose_weights(model: Any, lora: bool | Any, freeze: Sequence[str] | None,
     n_params = sum(p.numel() for p in model.parameters())  # before adapters: the base model
     if learning_rate is None:
         learning_rate = default_learning_rate(n_params, bool(lora), recipe_freeze)
-    if lora:
+    if lora:  # peft turns every base weight's requires_grad off: run() turns it back on after
+        frozen = [p for p in model.parameters() if p.requires_grad]
         model = add_lora(model, lora, seed)
     return Weights(model, frozen, list(freeze), learning_rate, n_params)
 

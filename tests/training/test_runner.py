@@ -178,6 +178,15 @@ def test_lora_trains_adapters_and_returns_a_plain_model(toy_model_dir, records, 
     assert torch.equal(k_before, result.model.model.layers[0].self_attn.k_proj.weight)
 
 
+def test_a_lora_run_gives_back_a_model_that_trains_whole(toy_model_dir, records):
+    tuned = train(toy_model_dir, records, None, lora=True, max_steps=2, **QUIET)
+    assert all(p.requires_grad for p in tuned.model.parameters())  # peft had turned them off
+    # Fine-tuned further as a whole: was "element 0 of tensors does not require grad".
+    again = train(tuned.model, records, None, tokenizer=tuned.tokenizer, lora=False, freeze=(),
+                  max_steps=1, **QUIET)
+    assert math.isfinite(again.history.train_loss[0])
+
+
 def test_freeze_trains_only_the_other_weights(toy_model_dir, toy_tokenizer, records):
     model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
     before = {name: p.detach().clone() for name, p in model.named_parameters()}
