@@ -70,14 +70,14 @@ def run_check(exercise_id: str, namespace: MutableMapping | None = None) -> Exer
 
 def _as_the_grader_would(exercise: Exercise, shell) -> ExerciseResult | None:
     """The grader's verdict on the kernel's last run of the setup cell and of the exercise
-    cell, in a fresh namespace (None when the exercise cell was never run): a helper or an
-    import from another cell is in the kernel after a second Run All, never in the grader."""
+    cell, in a fresh namespace (None when either was never run): a helper or an import from
+    another cell is in the kernel after a second Run All, never in the grader."""
     cells = [{"cell_type": "code", "source": raw}
              for raw in shell.history_manager.input_hist_raw]  # what the kernel ran, in order
     answers = [c["source"] for c in cells if exercise_id_of(c) == exercise.id]
-    if not answers:
-        return None
     setups = [c["source"] for c in cells if is_setup(c)][-1:]
+    if not answers or not setups:  # the grader would run a setup cell this kernel never did
+        return None
     # Quiet: the learner's prints were seen when the cells ran.
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         return grade_cells(exercise, [to_python(s) for s in setups], to_python(answers[-1]))
