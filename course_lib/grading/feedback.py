@@ -72,8 +72,8 @@ def _as_the_grader_would(exercise: Exercise, shell) -> ExerciseResult | None:
     """The grader's verdict on the kernel's last run of the setup cell and of the exercise
     cell, in a fresh namespace (None when either was never run): a helper or an import from
     another cell is in the kernel after a second Run All, never in the grader."""
-    cells = [{"cell_type": "code", "source": raw}
-             for raw in shell.history_manager.input_hist_raw]  # what the kernel ran, in order
+    ran = getattr(getattr(shell, "history_manager", None), "input_hist_raw", [])
+    cells = [{"cell_type": "code", "source": raw} for raw in ran]  # what it ran, in order
     answers = [c["source"] for c in cells if exercise_id_of(c) == exercise.id]
     setups = [c["source"] for c in cells if is_setup(c)][-1:]
     if not answers or not setups:  # the grader would run a setup cell this kernel never did
