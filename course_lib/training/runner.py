@@ -38,7 +38,7 @@ from peft import LoraConfig, get_peft_model
 from transformers import TrainerCallback
 from transformers.trainer import TRAINER_STATE_NAME
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
-from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from course_lib.env import SMALL_MODEL_PARAMS, DeviceChoice, choose_device, choose_threads
 from course_lib.errors import CourseError, shown, with_advice
@@ -165,7 +165,10 @@ def train(
     check_eval_data(eval_data)
     out_path = Path(out_dir).expanduser() if out_dir is not None else None
     verbose = verbose and is_main_process()  # N processes, one report
-    resume_from = _prepare_out_dir(out_path, resume) if is_main_process() else None
+    # Every process resumes from the same checkpoint; only the main one prepares the folder.
+    resume_from = (_prepare_out_dir(out_path, resume) if is_main_process()
+                   else newest_whole_checkpoint(out_path / CHECKPOINT_DIR)
+                   if resume and out_path else None)
     if lora is None:
         lora = default_lora(model) if isinstance(model, str | Path) else False
     freeze = freeze_pieces(freeze, lora)  # a clash with LoRA fails before the model loads
@@ -528,7 +531,14 @@ def last_whole_checkpoint(ckpt_root: Path) -> str | None:
     for folder in ckpt_root.glob(f"{PREFIX_CHECKPOINT_DIR}-*"):
         if folder.is_dir() and not (folder / TRAINER_STATE_NAME).is_file():
             shutil.rmtree(folder)
-    return get_last_checkpoint(str(ckpt_root))
+    return newest_whole_checkpoint(ckpt_root)
+
+
+def newest_whole_checkpoint(ckpt_root: Path) -> str | None:
+    """last_whole_checkpoint, only read (the other processes of a run launched as several)."""
+    whole = [p for p in ckpt_root.glob(f"{PREFIX_CHECKPOINT_DIR}-*")
+             if (p / TRAINER_STATE_NAME).is_file() and p.name.split("-")[-1].isdigit()]
+    return str(max(whole, key=lambda p: int(p.name.split("-")[-1]))) if whole else None
 
 
 def never_checkpointed(out_dir: Path) -> bool:

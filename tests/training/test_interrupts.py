@@ -191,3 +191,24 @@ def test_a_ctrl_c_while_the_libraries_load_is_one_line(tmp_path, capsys, monkeyp
     monkeypatch.setattr(cli, "_quiet_libraries", importing_transformers)
     assert main(["train", "--out", str(tmp_path / "run")]) == 130  # not a traceback
     assert capsys.readouterr().err.startswith("interrupted: ")
+
+
+def test_every_process_of_a_run_resumes_from_the_same_checkpoint(toy_model_dir, records,
+                                                                  tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    with pytest.raises(RunInterrupted):
+        train(toy_model_dir, records, None, out_dir=out, callbacks=[CtrlCAt(6)], **COMMON)
+
+    class Started(Exception):
+        pass
+
+    def run(trainer, frozen, **kwargs):
+        raise Started(kwargs["resume_from"])
+
+    # Process 1 of `course train --processes 2 --resume`: it started again from step 0, so
+    # the processes trained different steps, and process 1 failed once process 0 was done.
+    monkeypatch.setattr(runner, "is_main_process", lambda: False)
+    monkeypatch.setattr(runner, "run", run)
+    with pytest.raises(Started) as started:
+        train(toy_model_dir, records, None, out_dir=out, resume=True, **COMMON)
+    assert started.value.args[0] == str(out / "checkpoints" / "checkpoint-4")
