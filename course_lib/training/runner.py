@@ -135,7 +135,10 @@ def train(
     masking:    'response' (labels -100 on the prompt) or 'none' (train on every token).
     max_steps:  optimizer steps; set None and give num_epochs to train by epochs instead.
     out_dir:    save the model, history.json, loss.png and checkpoints there (never overwrites).
-    resume:     continue from the last checkpoint in out_dir.
+    resume:     continue from the last checkpoint in out_dir. An interrupted run (Ctrl-C, the
+                notebook's stop button) raises RunInterrupted, a KeyboardInterrupt that says
+                which checkpoint was kept; one stopped before its first checkpoint starts
+                over in the same out_dir, without resume.
     lora:       True for LoRA adapters (or a LoraConfig); None: the preset's choice (LoRA for
                 qwen2.5-0.5b), else a full fine-tune.
     freeze:     parts of the model not to train, as pieces of parameter names: ("mlp",) or
