@@ -145,6 +145,9 @@ def _your_run(folder: Path, model: str, settings: dict[str, Any]) -> RunHistory 
     """The history of a learner's run folder if it fine-tuned `model` with the masking asked
     for (a masked run must not stand in for an unmasked one); None (and why) if not."""
     if not (folder / HISTORY_FILE).is_file():
+        if (folder / CHECKPOINT_DIR).is_dir():  # interrupted: said, not silently trained anew
+            print(f"{folder} is a run that did not finish (no {HISTORY_FILE}): not used here; "
+                  f"finish it with `course train --out {folder} --resume`")
         return None
     history = RunHistory.load(folder)
     masking = settings.get("masking", inspect.signature(train).parameters["masking"].default)

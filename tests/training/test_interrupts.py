@@ -212,3 +212,14 @@ def test_every_process_of_a_run_resumes_from_the_same_checkpoint(toy_model_dir, 
     with pytest.raises(Started) as started:
         train(toy_model_dir, records, None, out_dir=out, resume=True, **COMMON)
     assert started.value.args[0] == str(out / "checkpoints" / "checkpoint-4")
+
+
+def test_your_interrupted_run_is_said_not_used(toy_model_dir, records, tmp_path, capsys):
+    yours = tmp_path / "runs" / "masked"
+    with pytest.raises(RunInterrupted):
+        train(toy_model_dir, records, None, out_dir=yours, callbacks=[CtrlCAt(6)], **COMMON)
+    run_cache.trained_once(str(toy_model_dir), cache_dir=tmp_path / "cache", yours=yours,
+                           data=records, eval_data=None, max_steps=2, progress=False,
+                           verbose=False)
+    assert (f"{yours} is a run that did not finish (no history.json): not used here; finish it "
+            f"with `course train --out {yours} --resume`") in capsys.readouterr().out
