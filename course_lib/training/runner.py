@@ -574,9 +574,8 @@ def interrupted(trainer: CourseTrainer, out_dir: Path | None, given_object: bool
     at = f"Interrupted at step {trainer.state.global_step} of {trainer.state.max_steps}"
     last = last_whole_checkpoint(out_dir / CHECKPOINT_DIR) if out_dir is not None else None
     if last is None:
-        python = cli = f"{at}; no checkpoint was kept, so run it again to start over" + (
-            " (with out_dir, a run keeps one every quarter of its steps to resume from)."
-            if out_dir is None else ".")
+        # Not "pass out_dir": run_experiment and trained_once, which call train(), take none.
+        python = cli = f"{at}; no checkpoint was kept, so run it again to start over."
     else:
         kept = f"{at}; the checkpoint of step {Path(last).name.split('-')[-1]} is kept in " \
                f"'{Path(last).parent}':"
