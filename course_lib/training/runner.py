@@ -572,13 +572,14 @@ def interrupted(trainer: CourseTrainer, out_dir: Path | None, given_object: bool
         if isinstance(callback, ProgressBar):
             callback.close()
     at = f"Interrupted at step {trainer.state.global_step} of {trainer.state.max_steps}"
-    last = last_whole_checkpoint(out_dir / CHECKPOINT_DIR) if out_dir is not None else None
+    # Only read: one cut short now is removed by the resume (every process says this).
+    last = newest_whole_checkpoint(out_dir / CHECKPOINT_DIR) if out_dir is not None else None
     if last is None:
         # Not "pass out_dir": run_experiment and trained_once, which call train(), take none.
         python = cli = f"{at}; no checkpoint was kept, so run it again to start over."
     else:
-        kept = f"{at}; the checkpoint of step {Path(last).name.split('-')[-1]} is kept in " \
-               f"'{Path(last).parent}':"
+        kept = (f"{at}; the checkpoint of step {Path(last).name.split('-')[-1]} is kept in "
+                f"'{Path(last).parent}':")
         python = (f"{kept} train(..., out_dir='{out_dir}', resume=True) with the same settings "
                   f"continues from it.")
         cli = f"{kept} run the same command with --resume to continue from it."
