@@ -12,10 +12,10 @@ Files are read by what they hold, not by their extension: JSON Lines or a JSON a
 `.json` written by `Dataset.to_json` is JSON Lines), or one object holding the records as
 {"data": [...]} or by split, {"train": [...], "test": [...]} (`split` picks one), gzipped or
 not. Text is UTF-8, with or without a byte order mark, or UTF-16 (as Windows PowerShell's `>`
-and Excel's "Unicode Text" write it). CSV, TSV (tab-separated) and Parquet files (gzipped or
-not) and `save_to_disk` folders are read by `datasets`; their column names are matched to the
-known fields whatever their case ('Instruction'), and a column that holds no text (numbers) is
-named once, for the file.
+and Excel's "Unicode Text" write it). CSV and TSV (tab-separated) files (gzipped or not) are
+read by the csv module, every cell as text; Parquet files and `save_to_disk` folders by
+`datasets`. Their column names are matched to the known fields whatever their case
+('Instruction'), and a column that holds no text (numbers) is named once, for the file.
 
 Broken rows never end in a traceback: up to ten of them are listed in one error, each with
 its line (counted from 1), then how many more there are.
@@ -27,7 +27,6 @@ import csv
 import difflib
 import gzip
 import io
-import itertools
 import json
 import re
 import sys
@@ -415,10 +414,8 @@ def _datasets_rows(path: Path, name: str, kind: str, split: Split) -> list[tuple
             if kind == "folder":
                 loaded = datasets.load_from_disk(str(path), keep_in_memory=True)
                 ds = _from_disk(loaded, name, split)
-            elif kind == "parquet":  # from memory, so that a gzipped one reads too
+            else:  # Parquet, from memory, so that a gzipped one reads too
                 ds = datasets.Dataset(_parquet_table(path, name))
-            else:
-                ds = _table_dataset(datasets, path, name, DELIMITERS[kind])
     except CourseError:
         raise
     except Exception as err:  # datasets and pyarrow raise many types; the message matters
@@ -443,33 +440,49 @@ def _parquet_table(path: Path, name: str):
     return pq.read_table(io.BytesIO(read_bytes(path, name)))
 
 
-def _table_dataset(datasets, path: Path, name: str, delimiter: str):
-    """A CSV or TSV file as a Dataset, every column as text ("007" stays "007", an empty cell
-    stays ""), in the encoding the file is written in (pandas would assume UTF-8)."""
-    data = read_bytes(path, name)
-    encoding = text_encoding(data)
-    header = next(csv.reader(io.StringIO(data.decode(encoding), newline=""),
-                             delimiter=delimiter), [])
-    features = datasets.Features({c: datasets.Value("string") for c in header})
-    return datasets.Dataset.from_csv(str(path), features=features, delimiter=delimiter,
-                                     encoding=encoding, keep_default_na=False,
-                                     keep_in_memory=True)
-
-
 def _csv_rows(path: Path, name: str, errors: RowErrors, kind: str) -> list[tuple[str, Any]]:
-    """A CSV's or TSV's rows, read by `datasets` once the csv module has checked every line:
-    pandas stops at the first bad line, and says it in a log line of its own, not in its error."""
+    """A CSV's or TSV's rows, every line checked first: pandas would stop at the first bad
+    line, and say it in a log line of its own, not in its error."""
     text = read_text(path, name)  # gunzipped, and bad UTF-8 named by its line
     if not text.strip():
         return []  # an empty file: the caller says it holds no rows
-    problems = _csv_problems(text, name, DELIMITERS[kind])
-    for message in problems:
-        errors.add(message)
-    # A header alone holds no rows: the caller says so (datasets says "corresponds to no data").
-    lines = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITERS[kind])
-    if problems or not any(fields for fields in itertools.islice(lines, 1, None)):
-        return []
-    return _datasets_rows(path, name, kind, "train")
+    with _long_fields():
+        problems = _csv_problems(text, name, DELIMITERS[kind])
+        for message in problems:
+            errors.add(message)
+        return [] if problems else _table_rows(text, name, DELIMITERS[kind], errors)
+
+
+@contextmanager
+def _long_fields() -> Iterator[None]:
+    """The csv module's limit of 131,072 characters a field lifted (a long document as an
+    answer is a field, as pandas reads it), and put back."""
+    before = csv.field_size_limit(2**31 - 1)  # a C long on every platform
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
+
+
+def _table_rows(text: str, name: str, delimiter: str,
+                errors: RowErrors) -> list[tuple[str, Any]]:
+    """The checked table's rows as {column: text}, read once by the csv module: every cell
+    stays text ("007", an empty cell ""), a blank line is skipped, and no copy of the file is
+    written to a cache (datasets' CSV reader keeps an Arrow copy of every file it reads)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader)
+    renames = known_renames(header)  # 'Instruction' read as 'instruction', as JSON keys are
+    columns = [renames.get(column, column) for column in header]
+    rows, start = [], reader.line_num + 1
+    for fields in reader:
+        if len(fields) <= 1 and not "".join(fields).strip():
+            pass  # a blank line, as _csv_problems skips it
+        elif len(fields) != len(columns):  # only after a quirk that ended the strict check
+            errors.add(_field_count_problem(fields, header, delimiter, name, start))
+        else:
+            rows.append((f"{name} row {len(rows) + 1}", dict(zip(columns, fields, strict=True))))
+        start = reader.line_num + 1
+    return rows
 
 
 def _csv_problems(text: str, name: str, delimiter: str = ",") -> list[str]:

@@ -5,6 +5,7 @@ Errors are checked as the `course` command prints them too: one `error:` line on
 no log line of a library before it.
 """
 
+import csv
 import gzip
 import json
 import logging
@@ -84,22 +85,28 @@ def test_a_csv_header_or_quote_that_cannot_be_read_is_named(tmp_path, capfd, cap
     assert show_mask_error(capfd, caplog, path) == [f"error: {path} {message}"]
 
 
-def test_what_pandas_says_is_in_the_error_and_nothing_before_it(tmp_path, capfd, caplog,
-                                                                  monkeypatch):
-    class Chunks:  # pd.read_csv(..., iterator=True) on a file that pandas cannot parse
-        def __iter__(self):
-            raise pd.errors.ParserError("Error tokenizing data. C error: Buffer overflow caught")
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(pd, "read_csv", lambda *args, **kwargs: Chunks())
+def test_a_csv_is_read_as_written_with_no_copy_cached(tmp_path, monkeypatch):
+    # datasets' CSV reader kept an Arrow copy of every file it read in its cache (91 MB for a
+    # 100k-row CSV, again for each edit of it); the csv module that checks the lines reads them.
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", cache)
     path = tmp_path / "d.csv"
-    path.write_text("instruction,output\nWhat is 2+2?,4\n")
-    err = show_mask_error(capfd, caplog, path)
-    assert len(err) == 1, err  # no "Failed to read file ..." from datasets first
-    assert err[0].startswith(f"error: {path} could not be read as csv (ParserError: Error "
-                             f"tokenizing data. C error: Buffer overflow caught)")
+    path.write_text('Instruction,input,output,kind\n"Add 2, then 2",,4,add\n\n'
+                    '"Two\nlines",007,"say ""hi""",\n', encoding="utf-8")
+    assert [row for _, row in load_raw_rows(path)] == [
+        {"instruction": "Add 2, then 2", "input": "", "output": "4", "kind": "add"},
+        {"instruction": "Two\nlines", "input": "007", "output": 'say "hi"', "kind": ""}]
+    assert [where for where, _ in load_raw_rows(path)] == [f"{path} row 1", f"{path} row 2"]
+    assert not cache.exists() or not any(cache.rglob("*.arrow"))
+
+
+def test_a_csv_field_longer_than_the_csv_modules_limit_reads_whole(tmp_path):
+    long = "word " * 40_000  # 200,000 characters: past the csv module's default 131,072
+    path = tmp_path / "long.csv"
+    pd.DataFrame([{"instruction": "Summarise.", "output": long}]).to_csv(path, index=False)
+    limit = csv.field_size_limit()
+    assert load_records(path)[0]["response"] == long
+    assert csv.field_size_limit() == limit  # put back for the rest of the process
 
 
 def test_a_column_of_numbers_is_named_in_column_terms(tmp_path):
