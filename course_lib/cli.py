@@ -938,12 +938,21 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _quiet_libraries() -> None:
-    """Keep the terminal for the course's own output: no weight-loading bars or info logs."""
+@contextlib.contextmanager
+def _quiet_libraries() -> Iterator[None]:
+    """Keep the terminal for the course's own output: no weight-loading bars or info logs;
+    given back after, for a notebook that calls the CLI (lessons 07 and 08 do)."""
     from transformers.utils import logging as hf_logging
 
+    bars, level = hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity()
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -954,9 +963,9 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)  # to launch the same command again
     stdout, sys.stdout = sys.stdout, QuietWhenClosed(sys.stdout)
     try:
-        if args.command != "doctor":  # imports transformers: a second, so a Ctrl-C lands here
-            _quiet_libraries()
-        code = args.handler(args) or 0
+        # Imports transformers (a second), so a Ctrl-C lands in this try too.
+        with _quiet_libraries() if args.command != "doctor" else contextlib.nullcontext():
+            code = args.handler(args) or 0
         sys.stdout.flush()
         return code
     except CourseError as err:

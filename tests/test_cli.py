@@ -49,6 +49,21 @@ def test_cli_prints_course_errors_as_one_line(capsys, monkeypatch):
     assert capsys.readouterr().err == "error: Nothing here; do this next.\n"
 
 
+def test_a_command_gives_the_libraries_their_logging_back(monkeypatch):
+    # Lessons 07 and 08 call the CLI from a notebook: its quiet stayed for the whole kernel.
+    from transformers.utils import logging as hf_logging
+
+    seen = []
+    monkeypatch.setattr(cli, "COMMANDS", [("train", lambda _args: seen.append(
+        (hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity())), lambda p: None,
+        "", "")])
+    hf_logging.enable_progress_bar()
+    level = hf_logging.get_verbosity()
+    assert cli.main(["train"]) == 0
+    assert seen == [(False, hf_logging.ERROR)]  # quiet while the command runs
+    assert hf_logging.is_progress_bar_enabled() and hf_logging.get_verbosity() == level
+
+
 def test_doctor_reads_a_local_build_as_the_release_it_builds(capsys, monkeypatch, tmp_path):
     from course_lib import env
 

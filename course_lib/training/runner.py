@@ -44,7 +44,7 @@ from course_lib.env import SMALL_MODEL_PARAMS, DeviceChoice, choose_device, choo
 from course_lib.errors import CourseError, shown, with_advice
 from course_lib.formatting.records import HELD_OUT_SPLITS, is_table, own_held_out_split
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
-from course_lib.loading import default_lora, load_model_and_tokenizer
+from course_lib.loading import default_lora, load_model_and_tokenizer, quiet_loading
 from course_lib.masking.labels import IGNORE_INDEX, Masking, PadCollator, PreparedData
 from course_lib.training.callbacks import LiveLossPlot, ProgressBar, ResponseEvalCallback
 from course_lib.training.data import (
@@ -397,7 +397,8 @@ def run(trainer: CourseTrainer, frozen: Sequence[torch.nn.Parameter], *, fast: b
     for param in frozen:
         param.requires_grad_(False)
     try:
-        with fast_run(fast, num_threads):
+        # Only the course's bar: none for each checkpoint's save ("Writing model shards").
+        with fast_run(fast, num_threads), quiet_loading():
             trainer.train(resume_from_checkpoint=resume_from)
     finally:
         for param in frozen:  # frozen for this run only: the model you keep trains whole
@@ -444,7 +445,8 @@ def save_run(out_dir: Path, model, tokenizer, history: RunHistory) -> None:
     shutil.rmtree(staging, ignore_errors=True)  # left by a save interrupted before
     staging.mkdir(parents=True)
     try:
-        model.save_pretrained(staging)
+        with quiet_loading():  # no "Writing model shards" bar: a local save takes a blink
+            model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
         plot_history(history).savefig(staging / "loss.png", dpi=100)
         history.save(staging)
