@@ -6,13 +6,16 @@ import re
 import pytest
 import torch
 
+import course_lib.masking.view as view_module
 from course_lib.display import visible
 from course_lib.masking.labels import IGNORE_INDEX, pad_batch, prepare_examples
+from course_lib.masking.strategies import label_examples
 from course_lib.masking.view import (
     MASKED_HATCH,
     THEME_TEXT,
     THEME_TEXT2,
     TRAINED_BG,
+    _explorer_html,
     loss_colour,
     mask_explorer,
     mask_view,
@@ -232,6 +235,29 @@ def test_explorer_updates_with_example_and_strategy(toy_tokenizer):
     assert "Example 1 has no trained token" in out.value
     strategy.value = "none"
     assert "Example 1 trains on its prompt" in out.value
+
+
+def test_explorer_labels_only_the_example_shown(toy_tokenizer, monkeypatch):
+    # A practitioner's 10k records took 27 s, silent, to show one example: every record was
+    # labelled for each strategy picked. Now one record per (strategy, example), once.
+    many = [{**r, "instruction": f"{r['instruction']} ({i})"}
+            for i, r in enumerate(RECORDS * 100)]
+    labelled = []
+
+    def counting(records, *args, **kwargs):
+        labelled.append(len(records))
+        return label_examples(records, *args, **kwargs)
+
+    monkeypatch.setattr(view_module, "label_examples", counting)
+    box = mask_explorer(many, toy_tokenizer, maskings=("none", "response", "template"))
+    picker, strategy, out = box.children
+    for masking, i in (("response", 7), ("template", 7), ("none", 0), ("response", 7)):
+        strategy.value, picker.value = masking, i
+        whole = label_examples(many, toy_tokenizer, masking)[i]  # as labelled with all
+        assert out.value == _explorer_html(many, i, whole, masking, toy_tokenizer, "one_line")
+    # (response, 0) when opened, (response, 7), (template, 7), (none, 7), (none, 0); the
+    # last two shown again from the cache.
+    assert labelled == [1] * 5
 
 
 def test_show_mask_with_a_model_overlays_its_losses(toy_model_dir, toy_tokenizer):
