@@ -14,7 +14,9 @@ classic failure, see template_search.py).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import gc
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -195,19 +197,35 @@ def prepare_examples(
     prepared = PreparedData(examples=[], total=len(records), max_length=max_length)
     bar = tqdm(total=len(pairs), desc="preparing examples", unit="ex", leave=False,
                disable=not progress or len(pairs) <= PROGRESS_ABOVE)
-    for start in range(0, len(pairs), CHUNK):
-        chunk = pairs[start:start + CHUNK]
-        # The prompt gets the tokenizer's special prefix (BOS) if it adds one; the response none.
-        # verbose=False: no "longer than the maximum" warning; truncation is ours, and reported.
-        prompt_ids = tokenizer([p for p, _ in chunk], verbose=False)["input_ids"]
-        response_ids = tokenizer([r for _, r in chunk], add_special_tokens=False,
-                                 verbose=False)["input_ids"]
-        for i, (p_ids, r_ids) in enumerate(zip(prompt_ids, response_ids, strict=True), start):
-            _add_example(prepared, i, p_ids, r_ids, tokenizer.eos_token_id, masking,
-                         empty=not pairs[i][1].strip())
-        bar.update(len(chunk))
+    with collector_paused():
+        for start in range(0, len(pairs), CHUNK):
+            chunk = pairs[start:start + CHUNK]
+            # The prompt gets the tokenizer's prefix (BOS) if it adds one; the response none.
+            # verbose=False: no "longer than the maximum" warning; truncation is ours, reported.
+            prompt_ids = tokenizer([p for p, _ in chunk], verbose=False)["input_ids"]
+            response_ids = tokenizer([r for _, r in chunk], add_special_tokens=False,
+                                     verbose=False)["input_ids"]
+            for i, (p_ids, r_ids) in enumerate(zip(prompt_ids, response_ids, strict=True),
+                                               start):
+                _add_example(prepared, i, p_ids, r_ids, tokenizer.eos_token_id, masking,
+                             empty=not pairs[i][1].strip())
+            bar.update(len(chunk))
     bar.close()
     return prepared
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while examples are built, and back on after (unless it
+    was off): they hold no cycles, yet each of its full passes walks every list built so far
+    (a quarter of the time to prepare 50k records, 12 s against 9 s)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def _add_example(prepared: PreparedData, i: int, p_ids: list[int], r_ids: list[int],

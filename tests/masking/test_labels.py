@@ -1,5 +1,7 @@
 """Step 2: labels. -100 on every prompt token, response + EOS trained, nothing lost silently."""
 
+import gc
+
 import pytest
 import torch
 
@@ -184,3 +186,32 @@ def test_as_rows_keeps_the_attention_mask_of_one_example():
     as_tensors = {k: torch.tensor(v) for k, v in one.items()}
     assert as_rows(as_tensors) == as_rows(one)
     assert as_rows({k: v.unsqueeze(0) for k, v in as_tensors.items()}) == as_rows(one)
+
+
+class _GcWatcher:
+    """A tokenizer that notes, at each call, whether Python's cycle collector is on."""
+
+    def __init__(self, tokenizer):
+        self.tokenizer, self.collector_on = tokenizer, []
+
+    def __getattr__(self, name):
+        return getattr(self.tokenizer, name)
+
+    def __call__(self, *args, **kwargs):
+        self.collector_on.append(gc.isenabled())
+        return self.tokenizer(*args, **kwargs)
+
+
+def test_examples_are_built_with_the_cycle_collector_paused(toy_tokenizer):
+    # Its full passes walked every list built so far: a quarter of preparing 50k records.
+    records = [{"instruction": f"Add {i} and 1.", "response": str(i + 1)} for i in range(2500)]
+    watcher = _GcWatcher(toy_tokenizer)
+    ready = prepare_examples(records, watcher)
+    assert len(ready.examples) == 2500 and watcher.collector_on == [False] * 6
+    assert gc.isenabled()  # on again afterwards
+    gc.disable()  # a caller that turned it off keeps it off
+    try:
+        prepare_examples(records[:1], watcher)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
