@@ -215,3 +215,13 @@ def test_examples_are_built_with_the_cycle_collector_paused(toy_tokenizer):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_one_int_object_per_token_id_across_examples(toy_tokenizer):
+    # A tokenizer makes a new int object per token (Python shares only 0..256): 32 of the 56
+    # bytes a kept token took, 0.26 GB of 50k Alpaca-sized rows.
+    ready = prepare_examples([{"instruction": "Name the capital city.", "response": "Lima"}] * 2,
+                             toy_tokenizer)
+    first, second = (ex["input_ids"] for ex in ready.examples)
+    shared = [i for i, token in enumerate(first) if token > 256]
+    assert shared and all(first[i] is second[i] for i in shared)
