@@ -134,7 +134,7 @@ def _show_mask_record(args: argparse.Namespace) -> tuple[dict[str, str], str]:
                 "response": args.response}, ""
     if args.instruction is not None:
         raise CourseError("Give either INSTRUCTION RESPONSE or --data FILE --row N, not both.")
-    from course_lib.formatting.records import RowErrors, load_raw_rows
+    from course_lib.formatting.records import MAX_ROW_ERRORS, RowErrors, load_raw_rows
     from course_lib.formatting.schemas import normalize_record
 
     # Rows that cannot be read elsewhere in the file do not hide the one asked for: they are
@@ -145,8 +145,12 @@ def _show_mask_record(args: argparse.Namespace) -> tuple[dict[str, str], str]:
         unreadable.check()  # the asked row may be one of those
         raise CourseError(f"--row {args.row} is outside {args.data}, which has {len(rows)} "
                           f"rows; rows are counted from 1.")
-    for message in unreadable.messages:
+    # The first few, then a count: a file of 50k rows, half of them broken, is not 25k lines.
+    for message in unreadable.messages[:MAX_ROW_ERRORS]:
         print(f"note: {message.rstrip('.')}; it is not counted as a row.", file=sys.stderr)
+    if len(unreadable.messages) > MAX_ROW_ERRORS:
+        print(f"note: and {len(unreadable.messages) - MAX_ROW_ERRORS} more rows of {args.data} "
+              f"cannot be read; none of them is counted as a row.", file=sys.stderr)
     where, row = rows[args.row - 1]
     return normalize_record(row, where), where
 

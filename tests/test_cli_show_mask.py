@@ -105,3 +105,10 @@ def test_a_broken_line_elsewhere_does_not_hide_the_row_asked_for(tmp_path, toy_m
     assert err.startswith(f"note: {path} line 2: invalid JSON") and "not counted as a row" in err
     assert main([*args, "--row", "3"]) == 2  # past the readable rows: the broken one is named
     assert f"{path} line 2: invalid JSON" in capsys.readouterr().err
+    # Many broken lines: the first ten, then a count (every one was a line of its own).
+    path.write_text('{"instruction": "What is 1+1?", "output": "2"}\n' + "{broken\n" * 25)
+    assert main([*args, "--row", "1"]) == 0
+    notes = capsys.readouterr().err.splitlines()
+    assert len(notes) == 11 and notes[9].startswith(f"note: {path} line 11: invalid JSON")
+    assert notes[10] == f"note: and 15 more rows of {path} cannot be read; none of them is " \
+                        f"counted as a row."
