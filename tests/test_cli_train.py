@@ -105,12 +105,7 @@ def test_ask_prints_one_response_per_line_or_json(capsys, toy_model_dir):
 
 
 def test_compare_draws_from_history_files_and_never_overwrites(capsys, tmp_path):
-    for masking in ("response", "none"):
-        h = RunHistory(model="toy", masking=masking)
-        h.add_train_loss(1, 2.0)
-        h.add_eval(1, 2.5, 0.1)
-        (tmp_path / masking).mkdir()
-        h.save(tmp_path / masking)
+    _two_runs(tmp_path)  # runs tmp_path/response and tmp_path/none
     out = tmp_path / "plot.png"
     code, stdout, _ = run_cli(
         capsys, "compare", tmp_path / "response", tmp_path / "none", "--out", out
