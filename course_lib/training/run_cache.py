@@ -43,7 +43,7 @@ from course_lib.formatting.templates import TEMPLATES, Template
 from course_lib.loading import resolve_model_name
 from course_lib.training.history import HISTORY_FILE, RunHistory
 from course_lib.training.runner import CHECKPOINT_DIR, train
-from course_lib.training.settings import as_pieces, step_cap
+from course_lib.training.settings import as_pieces, is_no_eval, step_cap
 
 DEFAULT_CACHE = Path("runs") / "cache"
 # How a run is shown, not what it learns: left out of the name.
@@ -300,11 +300,6 @@ def _is_dataset(value: Any) -> bool:
     """A datasets.Dataset, tokenized ones too (is_table is for records only)."""
     hf = sys.modules.get("datasets")  # not imported here: such data brings it
     return hf is not None and isinstance(value, hf.Dataset)
-
-
-def is_no_eval(eval_data: Any) -> bool:
-    """eval_data="none", "off" or "": no held-out set, as train() reads it (runner._eval_source)."""
-    return isinstance(eval_data, str) and eval_data.strip().lower() in ("none", "off", "")
 
 
 def digest(*parts: bytes) -> str:

@@ -69,6 +69,7 @@ from course_lib.training.settings import (
     check_overrides,
     default_learning_rate,
     is_frozen,
+    is_no_eval,
     lora_settings,
     name_pieces,
     step_cap,
@@ -327,7 +328,7 @@ def _eval_source(data: DataSource, eval_data: DataSource | None, eval_limit: int
                  ) -> tuple[DataSource, DataSource | None, str]:
     """Resolve eval_data="auto": course:eval for course data, else a slice of the user's;
     "none" (or "off", "", as the CLI's --eval-data takes them) is no held-out set."""
-    if isinstance(eval_data, str) and eval_data.strip().lower() in ("none", "off", ""):
+    if is_no_eval(eval_data):
         return data, None, ""
     if not (isinstance(eval_data, str) and eval_data == "auto"):
         return data, eval_data, ""

@@ -96,6 +96,12 @@ def lora_settings(lora: bool | LoraConfig = True) -> LoraConfig:
                       task_type="CAUSAL_LM")
 
 
+def is_no_eval(eval_data: Any) -> bool:
+    """eval_data="none", "off" or "" (as the CLI's --eval-data takes them): no held-out set,
+    the same as None; train() and the run cache's key read it by this one rule."""
+    return isinstance(eval_data, str) and eval_data.strip().lower() in ("none", "off", "")
+
+
 def as_pieces(freeze: str | Iterable[str]) -> tuple[str, ...]:
     """train(freeze=...) as a tuple of name pieces: a string is one piece ("mlp" read letter
     by letter would freeze every weight)."""
