@@ -388,7 +388,7 @@ def read_json_rows(path: Path, name: str | None = None) -> list[tuple[str, Any]]
     return rows
 
 
-# --- CSV, Parquet and save_to_disk folders: read by `datasets` ------------------------------
+# --- Parquet and save_to_disk folders: read by `datasets` (CSV and TSV below) ---------------
 @contextmanager
 def quiet_datasets(bars: bool = False) -> Iterator[Any]:
     """`datasets`, its own error log lines ("Failed to read file ...") off, and its progress
@@ -426,7 +426,7 @@ def _datasets_rows(path: Path, name: str, kind: str, split: Split) -> list[tuple
 
 
 def _root_cause(err: BaseException) -> str:
-    """'ParserError: ...' from under datasets' 'An error occurred while generating the dataset'."""
+    """'ArrowInvalid: ...' from under datasets' 'An error occurred while generating the dataset'."""
     while (err.__cause__ or err.__context__) is not None:
         err = err.__cause__ or err.__context__
     why = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
@@ -441,8 +441,8 @@ def _parquet_table(path: Path, name: str):
 
 
 def _csv_rows(path: Path, name: str, errors: RowErrors, kind: str) -> list[tuple[str, Any]]:
-    """A CSV's or TSV's rows, every line checked first: pandas would stop at the first bad
-    line, and say it in a log line of its own, not in its error."""
+    """A CSV's or TSV's rows, every line checked first, so that every bad line is named at
+    once (a reader that stops at the first one names one a run)."""
     text = read_text(path, name)  # gunzipped, and bad UTF-8 named by its line
     if not text.strip():
         return []  # an empty file: the caller says it holds no rows
@@ -456,7 +456,7 @@ def _csv_rows(path: Path, name: str, errors: RowErrors, kind: str) -> list[tuple
 @contextmanager
 def _long_fields() -> Iterator[None]:
     """The csv module's limit of 131,072 characters a field lifted (a long document as an
-    answer is a field, as pandas reads it), and put back."""
+    answer is one field), and put back."""
     before = csv.field_size_limit(2**31 - 1)  # a C long on every platform
     try:
         yield
@@ -475,8 +475,8 @@ def _table_rows(text: str, name: str, delimiter: str,
     columns = [renames.get(column, column) for column in header]
     rows, start = [], reader.line_num + 1
     for fields in reader:
-        if len(fields) <= 1 and not "".join(fields).strip():
-            pass  # a blank line, as _csv_problems skips it
+        if _blank(fields):
+            pass  # as _csv_problems skips it
         elif len(fields) != len(columns):  # only after a quirk that ended the strict check
             errors.add(_field_count_problem(fields, header, delimiter, name, start))
         else:
@@ -485,9 +485,15 @@ def _table_rows(text: str, name: str, delimiter: str,
     return rows
 
 
+def _blank(fields: list[str]) -> bool:
+    """A blank line of a table (no cell, or one of spaces): skipped, never a row."""
+    return len(fields) <= 1 and not "".join(fields).strip()
+
+
 def _csv_problems(text: str, name: str, delimiter: str = ",") -> list[str]:
-    """Each line that pandas would not read as meant, with what to do; a header that cannot
-    name the columns is one error for the file."""
+    """Each line that would not be read as meant, with what to do; a header that cannot name
+    the columns is one error for the file. Strict: a quote left open is an error here, where
+    _table_rows' reader would swallow the rest of the file into one field."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True,  # strict: see the except
                         delimiter=delimiter)
     problems, start = [], 1
@@ -497,14 +503,13 @@ def _csv_problems(text: str, name: str, delimiter: str = ",") -> list[str]:
         start = reader.line_num + 1
         for fields in reader:
             # Another count of fields than the header names: an unquoted comma (tab) or line
-            # break inside a field. pandas would shift the columns, or leave the last ones
-            # empty: an answer cut short or lost, trained on without a word.
-            blank = len(fields) <= 1 and not "".join(fields).strip()  # pandas skips these
-            if len(fields) != len(header) and not blank:
+            # break inside a field. Read as it stands, the columns would shift, or the last
+            # ones be empty: an answer cut short or lost, trained on without a word.
+            if len(fields) != len(header) and not _blank(fields):
                 problems.append(_field_count_problem(fields, header, delimiter, name, start))
             start = reader.line_num + 1
     except csv.Error as err:
-        # A quote left open swallows the rest of the file; other quirks pandas reads as written.
+        # A quote left open swallows the rest of the file; other quirks are read as written.
         if "unexpected end of data" in str(err):
             problems.append(f"{name} line {start}: a double quote opens a field that never "
                             f"closes; close it, or write a quote inside a field as two (\"\").")
@@ -534,7 +539,7 @@ def _check_csv_header(header: list[str], name: str, delimiter: str = ",") -> Non
             f"{name} line 1 must be a header naming the columns (e.g. instruction,input,output "
             f"or prompt,completion), but it reads {delimiter.join(header)[:80]!r}; add a header "
             f"line, or rename the columns to ones the course reads.")
-    # A blank or repeated name: pandas renames it ('Unnamed: 1', 'output.1'), and it is lost.
+    # A blank or repeated name: no field to read it as, or two cells under one key, one lost.
     blank = [i for i, column in enumerate(header, start=1) if not column.strip()]
     if blank:
         raise CourseError(f"{name} line 1: column {blank[0]} of the header has no name; name "
