@@ -99,11 +99,13 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 HATCHES = ("", "//", "..", "xx", "\\\\", "oo", "--", "++")
 
 
-def say_empty(ax, text: str) -> None:
-    """An axes with nothing to draw says why, in grey, instead of showing blank axes."""
+def say_empty(ax, text: str, keep_ticks: bool = False) -> None:
+    """An axes with nothing to draw says why, in grey, instead of showing blank axes
+    (keep_ticks: a live plot's step axis, which its points fill in later)."""
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="0.4",
             fontsize=9)
-    ax.set(xticks=[], yticks=[])
+    if not keep_ticks:
+        ax.set(xticks=[], yticks=[])
 
 
 def log_loss_axis(ax, values: Iterable[float]) -> None:

@@ -13,7 +13,7 @@ import textwrap
 
 from matplotlib.figure import Figure
 
-from course_lib.display import PALETTE, CourseFigure, log_loss_axis, new_figure
+from course_lib.display import PALETTE, CourseFigure, log_loss_axis, new_figure, say_empty
 from course_lib.training.history import RunHistory
 
 
@@ -39,10 +39,8 @@ def plot_history(history: RunHistory, fig: Figure | None = None,
                      clip_on=False, label=f"held-out response-only loss{on}")
         ax_acc.plot(history.eval_steps, history.eval_accuracy, "s--", color=PALETTE[1],
                     clip_on=False)
-    else:
-        # Say why the panel is empty rather than leave a blank square.
-        ax_acc.text(0.5, 0.5, "no held-out data given", ha="center", va="center",
-                    transform=ax_acc.transAxes, color="0.4")
+    else:  # said, rather than a blank square
+        say_empty(ax_acc, "no held-out data given", keep_ticks=True)
     last = max_steps or history.max_steps or max(history.train_steps + history.eval_steps,
                                                  default=1)
     for ax in (ax_loss, ax_acc):
@@ -52,8 +50,7 @@ def plot_history(history: RunHistory, fig: Figure | None = None,
     if ax_loss.lines:
         ax_loss.legend(fontsize=8)
     else:  # no loss logged yet (or a history without curves): said, not a blank square
-        ax_loss.text(0.5, 0.5, "no loss logged yet", ha="center", va="center",
-                     transform=ax_loss.transAxes, color="0.4")
+        say_empty(ax_loss, "no loss logged yet", keep_ticks=True)
     ax_acc.set(xlabel="step", ylabel="accuracy (share, 0-1)", ylim=(0, 1),
                title="held-out response-token accuracy")
     fig.tight_layout()
