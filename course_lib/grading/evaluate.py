@@ -17,6 +17,7 @@ Learner mistakes never show a traceback: the message names the line of their cel
 
 from __future__ import annotations
 
+import _thread
 import inspect
 import linecache
 import signal
@@ -165,17 +166,23 @@ def _learner_line(err: BaseException) -> str:
 
 @contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
-    """Interrupt the block with CheckTimeout after `seconds` (Unix main thread only; elsewhere
-    the block simply runs: the grader's own process timeout still applies)."""
-    usable = (seconds and hasattr(signal, "SIGALRM")
-              and threading.current_thread() is threading.main_thread())
-    if not usable:
+    """Interrupt the block with CheckTimeout after `seconds` (main thread only; elsewhere the
+    block simply runs: the grader's own process timeout still applies)."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
         yield
         return
+    message = f"your code ran for more than {seconds:g} s: is there a loop that never ends?"
+    # Windows has no SIGALRM: there a timer thread interrupts the main thread instead.
+    limit = _alarm if hasattr(signal, "SIGALRM") else _interrupt_after
+    with limit(seconds, message):
+        yield
 
+
+@contextmanager
+def _alarm(seconds: float, message: str) -> Iterator[None]:
+    """Unix: SIGALRM after `seconds` raises CheckTimeout (a blocking sleep is cut short too)."""
     def on_alarm(signum, frame):
-        raise CheckTimeout(f"your code ran for more than {seconds:g} s: "
-                           f"is there a loop that never ends?")
+        raise CheckTimeout(message)
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -184,6 +191,42 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def _interrupt_after(seconds: float, message: str) -> Iterator[None]:
+    """Any platform: a timer thread interrupts the main thread as Ctrl+C would, and the SIGINT
+    handler raises CheckTimeout if the timer sent it, else what the learner's interrupt
+    raised before. Python code is stopped; a blocking call only when it returns."""
+    fired, ended, lock = threading.Event(), threading.Event(), threading.Lock()
+
+    def fire() -> None:
+        with lock:  # never after the block has ended
+            if not ended.is_set():
+                fired.set()
+                _thread.interrupt_main(signal.SIGINT)
+
+    def on_interrupt(signum, frame):
+        if not fired.is_set():  # the learner's own interrupt
+            if callable(previous):
+                return previous(signum, frame)
+            raise KeyboardInterrupt
+        if not ended.is_set():  # else it came as the block ended: nothing left to stop
+            raise CheckTimeout(message)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        try:
+            with lock:
+                ended.set()
+            timer.cancel()
+        finally:  # signal.signal() runs our handler on a pending interrupt first
+            signal.signal(signal.SIGINT, previous)
 
 
 def grade_cells(

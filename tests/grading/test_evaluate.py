@@ -2,10 +2,13 @@
 and a crash, a missing name, a syntax error or a broken setup cell is named in the learner's
 terms (the cell's line, never a traceback)."""
 
+import signal
+import time
+
 import pytest
 from grading_support import EXERCISES, grade_source, solution_cell
 
-from course_lib.grading.evaluate import grade_cells
+from course_lib.grading.evaluate import CheckTimeout, grade_cells, time_limit
 from course_lib.grading.make_exercises import replace_solution
 from course_lib.grading.notebook import exercise_cells, to_python
 from course_lib.grading.registry import all_exercises, get_exercise
@@ -53,3 +56,32 @@ def test_magics_do_not_break_grading_and_keep_line_numbers():
     # a helper left in another cell passes check() in the notebook but not `course grade`
     assert "`undefined_name` is not defined" in result.message
     assert "define it inside the exercise cell: the grader runs only" in result.message
+
+
+def _spin(seconds: float) -> float:
+    """A loop that never ends on its own (a learner's bug); how long it ran before stopped."""
+    start = time.perf_counter()
+    with pytest.raises(CheckTimeout, match="more than 0.2 s"):
+        with time_limit(0.2):
+            while time.perf_counter() - start < seconds:
+                pass
+    return time.perf_counter() - start
+
+
+def test_time_limit_stops_a_loop_that_never_ends():
+    assert _spin(10) < 5
+
+
+def test_time_limit_stops_it_where_there_is_no_sigalrm_too(monkeypatch):
+    # Windows has no SIGALRM: check() there had no time limit at all, and hung in the loop.
+    monkeypatch.delattr(signal, "SIGALRM")
+    monkeypatch.delattr(signal, "setitimer")
+    before = signal.getsignal(signal.SIGINT)
+    assert _spin(10) < 5
+    with time_limit(0.2):  # a block that ends in time leaves no interrupt behind it
+        pass
+    time.sleep(0.4)
+    assert signal.getsignal(signal.SIGINT) is before
+    with pytest.raises(KeyboardInterrupt):  # the learner's own interrupt is still theirs
+        with time_limit(5):
+            signal.raise_signal(signal.SIGINT)
