@@ -8,13 +8,15 @@ The first call trains with `train()` and saves the run (model, tokenizer, histor
 `runs/cache/`; every later call with the same settings loads that folder instead of training
 again, so a lesson runs again in seconds. The folder's name is a hash of what decides the run:
 the settings given and `train()`'s defaults (the recipe), fingerprints of the model and the
-data, the step cap, the course's version and code, and the device. Change any of them and the
-run trains anew; delete the folder to train it again by hand. Files are named by what they
+data (course:eval too, which eval_data="auto" holds course data out on), the step cap, the
+course's version and code, and the device. Change any of them and the run trains anew; delete
+the folder to train it again by hand. Files are named by what they
 hold (an edited data file or model is another run, even within one notebook session); settings
 by their value (masking="response" said or left out is one run). Not in the name, on purpose:
 CPU threads and package versions (torch, transformers), which seldom move the numbers beyond
 rounding; a cache that every upgrade emptied would retrain each lesson on each new Colab image
-(delete runs/cache after an upgrade to see the new versions' own numbers).
+(a run trained with another release of torch, transformers, trl or peft is loaded, and its line
+names them: delete its folder to see the new versions' own numbers).
 
 `cached()` is the same idea for a JSON result (the experiments keep their scored answers so).
 """
@@ -22,6 +24,7 @@ rounding; a cache that every upgrade emptied would retrain each lesson on each n
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import inspect
 import json
 import os
@@ -96,9 +99,33 @@ def _loaded(folder: Path) -> bool:
     except CourseError as err:  # "re-run `course train`" is not the way out here
         raise CourseError(f"The cached run {folder} cannot be read ({err}); delete the folder "
                           f"to train it again.") from None
-    print(f"{history.summary()}; loaded from {folder}, trained earlier with the same settings "
-          f"(delete the folder to train again)")
+    if other := _other_versions(history.versions):  # its numbers may not be these versions'
+        print(f"{history.summary()}; loaded from {folder}, trained earlier with the same "
+              f"settings but {other}: delete the folder to train it again with these")
+    else:
+        print(f"{history.summary()}; loaded from {folder}, trained earlier with the same "
+              f"settings (delete the folder to train again)")
     return True
+
+
+def _other_versions(recorded: dict[str, str]) -> str:
+    """'transformers 5.20.0 (now 5.24.0)' for each package a run was trained with whose
+    release (major.minor) differs from the one installed; '' when none does. A patch release
+    or a local tag (+cpu) is not said: it seldom moves the numbers."""
+    other = []
+    for package, then in sorted(recorded.items()):
+        try:
+            now = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        if _release(then) != _release(now):
+            other.append(f"{package} {then} (now {now})")
+    return ", ".join(other)
+
+
+def _release(version: str) -> list[str]:
+    """The major.minor of a version: ['2', '13'] of '2.13.1+cpu'."""
+    return version.split("+")[0].split(".")[:2]
 
 
 def _train_into(folder: Path, model: str | Path, key: dict[str, Any],
@@ -169,6 +196,9 @@ def run_key(model: str | Path, settings: dict[str, Any], *code: Path) -> dict[st
         given["eval_data"] = None
     if isinstance(given.get("freeze"), str | list | tuple):  # "mlp", ["mlp"], ("mlp",): one run
         given["freeze"] = as_pieces(given["freeze"])
+    eval_data = given.get("eval_data", params["eval_data"].default)
+    if isinstance(eval_data, str) and eval_data == "auto":  # course data is held out on this
+        given["auto_eval"] = records_fingerprint("course:eval")
     for source in ("data", "eval_data"):  # the records themselves, not just their name
         if isinstance(given.get(source), str | Path) and given[source] != "auto":
             given[source] = records_fingerprint(str(given[source]))

@@ -317,3 +317,39 @@ def test_the_code_is_fingerprinted_again_once_it_changed(tmp_path, monkeypatch):
     trainer.write_text(trainer.read_text().replace("seed: int = 0", "seed: int = 1"))
     os.utime(trainer, ns=(time.time_ns() + 10**9,) * 2)
     assert code_fingerprint() != before
+
+
+def test_the_course_eval_set_is_in_the_name_of_a_run_held_out_on_it(
+        data_files, tmp_path, monkeypatch):
+    """eval_data left at "auto" holds course data out on course:eval: a course update that
+    fixes that set must train anew (the key named it "auto", so the old curves came back)."""
+    monkeypatch.setattr(records_module, "EMBEDDED_DATA_DIR", tmp_path)
+    shutil.copy(data_files[0], tmp_path / "train.jsonl")
+    shutil.copy(data_files[1], tmp_path / "eval.jsonl")
+    before = run_key("tiny", {"data": "course:train"})
+    (tmp_path / "eval.jsonl").write_text(data_files[0].read_text())
+    os.utime(tmp_path / "eval.jsonl", ns=(time.time_ns() + 10**9,) * 2)
+    assert run_key("tiny", {"data": "course:train"}) != before
+    assert run_key("tiny", {"data": "course:train", "eval_data": None}) == run_key(
+        "tiny", {"data": "course:train", "eval_data": "none"})
+
+
+def test_a_run_kept_under_other_package_versions_is_loaded_and_said_so(
+        toy_model_dir, data_files, tmp_path, counted_train, capsys):
+    """After `pip install -U`, a cached run is still loaded (an upgrade must not retrain every
+    lesson), but its line names the versions it was trained with and how to train it anew."""
+    settings = quick(toy_model_dir, data_files)
+    run = trained_once(str(toy_model_dir), cache_dir=tmp_path, **settings)
+    history = RunHistory.load(run)
+    now = history.versions["transformers"]
+    assert trained_once(str(toy_model_dir), cache_dir=tmp_path, **settings) == run
+    assert "transformers" not in capsys.readouterr().out  # the same versions: nothing to say
+    history.versions["transformers"] = "4.57.1"
+    history.versions["torch"] += "+patched"  # a local tag or a patch release: not said
+    history.save(run)
+    assert trained_once(str(toy_model_dir), cache_dir=tmp_path, **settings) == run
+    out = capsys.readouterr().out.strip()
+    assert len(counted_train) == 1 and "\n" not in out
+    assert "torch" not in out
+    assert out.endswith(f"trained earlier with the same settings but transformers 4.57.1 "
+                        f"(now {now}): delete the folder to train it again with these")
