@@ -10,7 +10,9 @@ the held-out facts in statement form, and save the scored answers as one JSON fi
 file's name is a hash of everything that decides the result: the arm's settings and the
 recipe's defaults, the seed and steps, fingerprints of the model, the training data and the
 questions, the course's version and its code, and the device. A re-run with the same
-settings reads the file instead of training: a lesson runs again in seconds.
+settings reads the file instead of training: a lesson runs again in seconds. Package versions
+are not in the name (an upgrade must not retrain every lesson): runs read back that were trained
+with another release of torch, transformers, trl or peft are said, in one line.
 """
 
 from __future__ import annotations
@@ -42,8 +44,10 @@ from course_lib.training.run_cache import (
     cached_in_turn,
     code_fingerprint,
     digest,
+    entry_versions,
     file_stamp,
     model_fingerprint,
+    other_versions,
     run_key,
 )
 from course_lib.training.runner import train
@@ -131,6 +135,8 @@ def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] =
     for (arm, _), (run, _), hit in zip(pairs, saved, before, strict=True):
         runs[arm.name].append(ArmRun(**run, cached=hit))
     if progress:
+        say_other_versions(experiment.name, [path for (path, _, _), hit in zip(
+            jobs, before, strict=True) if hit], len(jobs), cache_dir)
         side = f" ({count} processes)" if count > 1 else ""
         print(f"{experiment.name}: {len(arms)} arms x {len(seed_list)} seeds in "
               f"{time.perf_counter() - start:.0f} s{side}", file=sys.stdout, flush=True)
@@ -182,6 +188,18 @@ def say_done(name: str, names: list[str], before: list[bool]) -> Callable[[int, 
             where = "helper" if result[1] else "this process"
             print(f"{name}: done {count}/{total}: {names[i]} ({where})", flush=True)
     return say
+
+
+def say_other_versions(name: str, read: list[Path], total: int,
+                       cache_dir: str | Path | None) -> None:
+    """One line when runs read from the cache were trained with other releases of torch,
+    transformers, trl or peft: they are used (an upgrade must not retrain a lesson's runs),
+    but their numbers may not be what these versions give."""
+    other = [found for path in read if (found := other_versions(entry_versions(path)))]
+    if other:
+        print(f"{name}: {len(other)} of {total} runs read from {cache_dir} were trained with "
+              f"{'; '.join(sorted(set(other)))}; delete that folder to train them again with "
+              f"these versions.", flush=True)
 
 
 def worker_count(name: str, missing: int, model: str, cache_dir: str | Path | None,

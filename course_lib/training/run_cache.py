@@ -45,7 +45,7 @@ from course_lib.formatting.records import embedded_sets, is_table, load_records,
 from course_lib.formatting.templates import TEMPLATES, Template
 from course_lib.loading import resolve_model_name
 from course_lib.training.history import HISTORY_FILE, RunHistory
-from course_lib.training.runner import CHECKPOINT_DIR, train
+from course_lib.training.runner import CHECKPOINT_DIR, package_versions, train
 from course_lib.training.settings import as_pieces, is_no_eval, step_cap
 
 DEFAULT_CACHE = Path("runs") / "cache"
@@ -99,7 +99,7 @@ def _loaded(folder: Path) -> bool:
     except CourseError as err:  # "re-run `course train`" is not the way out here
         raise CourseError(f"The cached run {folder} cannot be read ({err}); delete the folder "
                           f"to train it again.") from None
-    if other := _other_versions(history.versions):  # its numbers may not be these versions'
+    if other := other_versions(history.versions):  # its numbers may not be these versions'
         print(f"{history.summary()}; loaded from {folder}, trained earlier with the same "
               f"settings but {other}: delete the folder to train it again with these")
     else:
@@ -108,7 +108,7 @@ def _loaded(folder: Path) -> bool:
     return True
 
 
-def _other_versions(recorded: dict[str, str]) -> str:
+def other_versions(recorded: dict[str, str]) -> str:
     """'transformers 5.20.0 (now 5.24.0)' for each package a run was trained with whose
     release (major.minor) differs from the one installed; '' when none does. A patch release
     or a local tag (+cpu) is not said: it seldom moves the numbers."""
@@ -240,8 +240,8 @@ def cached(path: Path | None, settings: dict[str, Any], compute: Callable[[], di
         result = compute()
         partial = path.with_name(f"{path.stem}.{os.getpid()}.partial")
         try:
-            partial.write_text(json.dumps({"settings": settings, "run": result},
-                                          ensure_ascii=False), encoding="utf-8")
+            entry = {"settings": settings, "versions": package_versions(), "run": result}
+            partial.write_text(json.dumps(entry, ensure_ascii=False), encoding="utf-8")
             partial.replace(path)
         finally:  # a full disk leaves no half-written file behind
             partial.unlink(missing_ok=True)
@@ -259,6 +259,11 @@ def _entry(path: Path) -> dict[str, Any] | None:
     except (ValueError, KeyError, TypeError) as err:  # cut short, or edited by hand
         raise CourseError(f"The cache entry {path} cannot be read ({type(err).__name__}: "
                           f"{err}); delete it to compute it again.") from None
+
+
+def entry_versions(path: Path) -> dict[str, str]:
+    """The package versions the entry at `path` was computed with ({} if it does not say)."""
+    return json.loads(path.read_text(encoding="utf-8")).get("versions", {})
 
 
 Job = tuple[Path | None, dict[str, Any], Callable[[], dict[str, Any]]]

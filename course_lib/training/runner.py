@@ -426,7 +426,7 @@ def collect(trainer: CourseTrainer, tokenizer, ready: PreparedData, meta: dict[s
             examples_used=len(ready.examples), examples_skipped=len(ready.skipped),
             examples_truncated=len(ready.truncated),
             examples_empty_response=len(ready.empty_response),
-            warnings=list(ready.warnings), versions=_versions(), fast_path=fast,
+            warnings=list(ready.warnings), versions=package_versions(), fast_path=fast,
         ),
         trainer.state.log_history,
     )
@@ -490,7 +490,8 @@ def checkpointing_needed(model, ready: PreparedData, batch_size: int, lora,
     return True
 
 
-def _versions() -> dict[str, str]:
+def package_versions() -> dict[str, str]:
+    """The versions of the packages that decide a run's numbers (kept in its history)."""
     out = {}
     for pkg in ("torch", "transformers", "trl", "peft"):
         try:

@@ -1,12 +1,14 @@
 """run_experiment: every arm and seed trained once, then read from the cache; the cache key."""
 
 import inspect
+import json
 import os
 import shutil
 import time
 from dataclasses import replace
 
 import pytest
+import transformers
 
 from course_lib.errors import CourseError
 from course_lib.evaluation.base_model import greedy_generate, statement_knowledge
@@ -166,3 +168,23 @@ def test_more_seeds_reuse_the_seeds_run_before(experiment, toy_model_dir, tmp_pa
     run_experiment(experiment, seeds=[0], steps=3, model=str(toy_model_dir),
                    cache_dir=tmp_path, workers=1, progress=False)
     assert trained[2:] == [(0, 3), (0, 3)]
+
+
+def test_runs_read_from_the_cache_under_other_package_versions_are_said(
+        experiment, toy_model_dir, tmp_path, capsys):
+    """After `pip install -U`, lesson 07's kept runs are still read (not all retrained), in one
+    line naming the versions they were trained with and the folder to delete."""
+    settings = dict(seeds=1, steps=2, model=str(toy_model_dir), cache_dir=tmp_path, workers=1)
+    run_experiment(experiment, progress=False, **settings)
+    now = transformers.__version__
+    for path in tmp_path.glob("*.json"):
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        assert entry["versions"]["transformers"] == now
+        entry["versions"]["transformers"] = "4.57.1"
+        path.write_text(json.dumps(entry), encoding="utf-8")
+    result = run_experiment(experiment, progress=True, **settings)
+    said = [line for line in capsys.readouterr().out.splitlines() if "4.57.1" in line]
+    assert result.cached_runs == 2
+    assert said == [f"{experiment.name}: 2 of 2 runs read from {tmp_path} were trained with "
+                    f"transformers 4.57.1 (now {now}); delete that folder to train them again "
+                    f"with these versions."]
