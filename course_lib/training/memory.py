@@ -30,11 +30,13 @@ from __future__ import annotations
 import functools
 import json
 import os
+import platform
 import re
 import subprocess
 import sys
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -391,6 +393,9 @@ def saved_bytes(forward: Callable[[], Any], exclude: Any = ()) -> int:
 # what the model, its gradients, AdamW and the training steps added. MALLOC_MMAP_THRESHOLD_
 # makes every large tensor its own mapping, returned to the system when freed, so freed
 # memory is not counted as held. On a GPU it is torch.cuda.max_memory_allocated.
+# macOS and Windows have no /proc and no way to reset a process's peak: there the CPU peak
+# is not measured (a CourseError says so), and the estimate is what the course gives.
+CLEAR_REFS = Path("/proc/self/clear_refs")
 
 
 def measure_peak_memory(config: PretrainedConfig, batch_size: int, max_length: int, *,
@@ -403,6 +408,10 @@ def measure_peak_memory(config: PretrainedConfig, batch_size: int, max_length: i
                lora=bool(lora), dtype=str(dtype).removeprefix("torch."),
                gradient_checkpointing=gradient_checkpointing, freeze=list(freeze), steps=steps,
                device=device)
+    if device != "cuda" and not CLEAR_REFS.exists():  # said now, not as the process's traceback
+        raise CourseError(f"Measuring the CPU peak needs Linux ({CLEAR_REFS} resets it), and "
+                          f"this is {platform.system()}; use estimate_memory's figure instead, "
+                          f"or measure on a CUDA GPU with device='cuda'.")
     env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536")
     done = subprocess.run([sys.executable, "-m", __name__, json.dumps(job)], env=env,
                           capture_output=True, text=True, timeout=timeout, check=False)
@@ -425,7 +434,7 @@ def _measure(job: dict[str, Any]) -> int:
         torch.cuda.reset_peak_memory_stats()
         before = torch.cuda.memory_allocated()
     else:
-        open("/proc/self/clear_refs", "w").write("5")  # peak := now (Linux)
+        CLEAR_REFS.write_text("5", encoding="ascii")  # peak := now (Linux)
         before, files_before = _memory_kib("VmRSS") * 1024, _memory_kib("RssFile") * 1024
     _train_steps(config, job, job["batch_size"], job["max_length"], job["steps"])
     if device == "cuda":

@@ -237,3 +237,15 @@ def test_freeze_is_checked_against_a_model_objects_own_names():
                            vocab_size=256)
     model = AutoModelForCausalLM.from_config(config)
     assert estimate_memory(model, 2, 16, freeze=["bias"]).trained < count_parameters(model).total
+
+
+def test_measuring_the_cpu_peak_without_linuxs_proc_says_so_in_one_sentence(monkeypatch,
+                                                                           tmp_path):
+    # macOS and Windows have no /proc: the measuring process died there with a traceback.
+    from course_lib.errors import CourseError
+    from course_lib.training import memory
+
+    monkeypatch.setattr(memory, "CLEAR_REFS", tmp_path / "no_proc" / "clear_refs")
+    monkeypatch.setattr(memory.subprocess, "run", None)  # no process is started at all
+    with pytest.raises(CourseError, match="needs Linux.*estimate_memory"):
+        measure_peak_memory(small("smollm2-135m", 1), 1, 8)
