@@ -37,7 +37,7 @@ def repository_url() -> str:
         if label.strip().lower() == "repository":
             return url.strip()
     pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
-    return tomllib.loads(pyproject.read_text())["project"]["urls"]["Repository"]
+    return tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["urls"]["Repository"]
 
 
 def colab_url(notebook: str, branch: str = "main") -> str:

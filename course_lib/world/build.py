@@ -88,7 +88,7 @@ def build_base_model(out: str | Path, settings: BuildSettings = FULL_BUILD) -> d
     }
     # Measured after saving, from the files themselves: the size a learner downloads.
     summary["size_mb"] = round(sum(f.stat().st_size for f in out.iterdir()) / 1e6, 2)
-    (out / "README.md").write_text(model_card(summary))
+    (out / "README.md").write_text(model_card(summary), encoding="utf-8")
     return summary
 
 

@@ -203,7 +203,7 @@ def write_tuning_data(out: str | Path, seed: int = 0) -> dict[str, int]:
     card += "\n" + eval_styles.card_section(styles, len(eval_facts), seed)
     card += "\n" + variants.card_section(variant_sets, len(train))
     card += "\n" + paraphrases.card_section(varied, len(train), dev)
-    (out / "README.md").write_text(card)
+    (out / "README.md").write_text(card, encoding="utf-8")
     return counts
 
 

@@ -1,0 +1,32 @@
+"""The course on a learner's Windows or macOS laptop, simulated on Linux where that is honest.
+
+Windows reads and writes text in the locale's encoding (cp1252) unless told otherwise, so a
+file the course writes with an "é" is unreadable to the course itself there. Python's
+EncodingWarning marks every such call; here it is an error when course_lib's code makes it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+# Run in a fresh interpreter: the warning exists only when Python starts with the flag.
+LOCALE_FREE = """
+import sys, warnings
+warnings.filterwarnings("error", category=EncodingWarning, module=r"course_lib\\b")
+from course_lib.world.tuning_data import write_tuning_data
+from course_lib import colab
+write_tuning_data(sys.argv[1])
+def not_installed(name):
+    raise colab.PackageNotFoundError(name)
+colab.metadata = not_installed  # a source tree: the URL is read from pyproject.toml
+colab.repository_url()
+"""
+
+
+def test_the_course_reads_and_writes_its_text_files_in_utf8_whatever_the_locale(tmp_path):
+    done = subprocess.run([sys.executable, "-X", "warn_default_encoding", "-c", LOCALE_FREE,
+                           str(tmp_path)], capture_output=True, text=True, encoding="utf-8",
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "README.md").is_file() and (tmp_path / "train.jsonl").is_file()
