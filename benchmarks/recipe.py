@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"base_statement_knowledge: {base:.3f}")
     print_medians(runs)
     if args.json:
-        with open(args.json, "w") as fh:
+        with open(args.json, "w", encoding="utf-8") as fh:
             json.dump({"settings": settings, "on": args.on, "seeds": args.seeds,
                        "runs": runs}, fh, indent=1)
 

@@ -108,7 +108,7 @@ def start_lab(root: Path, home: Path, timeout: float = 120) -> Iterator[LabServe
            "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={root}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # containers run as root; Jupyter refuses root without it
-    with open(log, "w") as out:
+    with open(log, "w", encoding="utf-8") as out:
         process = subprocess.Popen(cmd, env=_lab_env(home), stdout=out, stderr=subprocess.STDOUT)
     server = LabServer(f"http://127.0.0.1:{port}", root, log, process)
     try:
@@ -295,7 +295,8 @@ def run_all_cells(page, timeout: float) -> None:
 def read_cells(page, notebook: Path) -> list[Cell]:
     """Every cell as shown, with its source from the file (the editor may not render it all)."""
     shown = page.evaluate(_READ_CELLS)
-    sources = ["".join(c["source"]) for c in json.loads(notebook.read_text())["cells"]]
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    sources = ["".join(c["source"]) for c in cells]
     if len(shown) != len(sources):
         raise AssertionError(f"{notebook.name}: the page shows {len(shown)} cells, "
                              f"the file has {len(sources)}")
