@@ -1,6 +1,6 @@
 """Measure how the base model behaves, before and after a masked fine-tune.
 
-Shared by `benchmarks/base_model_behaviour.py` and `tests/test_base_model.py`:
+Shared by `benchmarks/base_model_behaviour.py` and `tests/evaluation/test_base_model.py`:
 
     >>> text, stopped = greedy_generate(model, tokenizer, "2 + 2 =")     # doctest: +SKIP
     >>> text, stopped                                                  # doctest: +SKIP

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from course_lib.errors import CourseError
+from course_lib.errors import CourseError, with_advice
 from course_lib.grading.notebook import Notebook, cell_source, exercise_id_of, read_notebook
 from course_lib.grading.registry import get_exercise
 
@@ -176,8 +176,9 @@ def dumps(nb: Notebook) -> str:
 def generated_texts(solutions: Path) -> dict[str, str]:
     """{notebook file name: exercise notebook text} for every solution notebook."""
     if not Path(solutions).is_dir():
-        raise CourseError(f"No solutions folder at {solutions}; run this from the course's "
-                          f"root folder, or pass --solutions.")
+        raise with_advice(f"No solutions folder at {solutions}; run this from the course's "
+                          f"root folder, or {{fix}}.", "give the folder of the solution notebooks",
+                          "pass --solutions FOLDER")
     paths = sorted(Path(solutions).glob("*.ipynb"))
     return {p.name: dumps(make_exercise_notebook(read_notebook(p), p.name)) for p in paths}
 

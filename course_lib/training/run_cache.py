@@ -40,7 +40,7 @@ from filelock import FileLock, Timeout
 
 import course_lib
 from course_lib.env import choose_device
-from course_lib.errors import CourseError
+from course_lib.errors import CourseError, with_advice
 from course_lib.formatting.records import embedded_sets, is_table, load_records, table_rows
 from course_lib.formatting.templates import TEMPLATES, Template
 from course_lib.loading import resolve_model_name
@@ -162,9 +162,9 @@ def _locked(entry: Path, wait: bool) -> FileLock | None:
     except Timeout:
         return None
     except OSError as err:  # a read-only folder, a full disk: say which folder, not a traceback
-        raise CourseError(f"Cannot write to the cache folder {entry.parent} ({err.strerror}); "
-                          f"give the cache a folder you can write to (cache_dir=..., or --out "
-                          f"for `course experiment`).") from None
+        raise with_advice(f"Cannot write to the cache folder {entry.parent} ({err.strerror}); "
+                          f"give the cache a folder you can write to ({{fix}}).", "cache_dir=...",
+                          "--out") from None
     return lock
 
 
