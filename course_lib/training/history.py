@@ -106,9 +106,19 @@ class RunHistory:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunHistory:
-        # Unknown keys are ignored so a history written by a newer course still loads.
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        """The history `data` holds; a TypeError (why, in words) if it cannot be one."""
+        if not isinstance(data, dict):
+            raise TypeError(f"it holds a JSON {_KINDS.get(type(data), 'value')}, not an object")
+        # Unknown keys are ignored so a history written by a newer course still loads; a null
+        # is the field's default (what a history without that field gets).
+        defaults = {f.name: f.default if f.default is not dataclasses.MISSING
+                    else f.default_factory() for f in dataclasses.fields(cls)}
+        known = {k: v for k, v in data.items() if k in defaults and v is not None}
+        for key, value in known.items():  # else a plot or a summary fails on it later
+            kind = _KINDS[type(defaults[key])]
+            if _KINDS.get(type(value)) != kind and not (kind == "number" and _is_int(value)):
+                raise TypeError(f"its {key} is {json.dumps(value)[:40]}, not a {kind}")
+        return cls(**known)
 
     @classmethod
     def from_json(cls, text: str) -> RunHistory:
@@ -139,6 +149,15 @@ class RunHistory:
             raise CourseError(
                 f"{path} is not a run history ({err}); re-run `course train`."
             ) from None
+
+
+# A field's kind as JSON says it: what a history.json of another course version must keep.
+_KINDS = {str: "string", int: "whole number", float: "number", bool: "boolean", list: "list",
+          dict: "JSON object", type(None): "null"}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def history_from_log(history: RunHistory, log_history: list[dict[str, Any]]) -> RunHistory:

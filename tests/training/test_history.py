@@ -46,6 +46,26 @@ def test_missing_or_broken_history_is_a_course_error(tmp_path):
         RunHistory.load(tmp_path)
 
 
+def test_a_history_of_another_course_version_loads_or_is_one_sentence(tmp_path):
+    """The first course's history.json (no template, eval_data, freeze...) loads as it is; one
+    whose JSON is not an object, or whose field has another kind (a newer course's, or edited
+    by hand) is named in one sentence, not an AttributeError or a crash in a plot later."""
+    first = ["model", "masking", "seed", "max_steps", "learning_rate", "batch_size", "device",
+             "lora", "data", "label", "steps_done", "wall_time_s", "warnings", "versions",
+             "train_steps", "train_loss", "eval_steps", "eval_loss", "eval_accuracy"]
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps({k: make_history().to_dict()[k] for k in first} | {"label": None}))
+    old = RunHistory.load(path)
+    assert (old.template, old.freeze, old.label) == ("", [], "")
+    assert old.summary().startswith("masked: 0 steps of tiny on cpu in 0.0 s; held-out ")
+    for text, said in (("[]", "it holds a JSON list, not an object"),
+                       ('{"train_loss": "2.5"}', "its train_loss is \"2.5\", not a list"),
+                       ('{"seed": true}', "its seed is true, not a whole number")):
+        path.write_text(text)
+        with pytest.raises(CourseError, match=rf"^{path} is not a run history \({said}\); "):
+            RunHistory.load(path)
+
+
 def test_the_held_out_set_is_named_in_the_summary_and_on_the_plot():
     from course_lib.training.plots import plot_history
 
