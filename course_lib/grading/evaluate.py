@@ -20,6 +20,7 @@ from __future__ import annotations
 import _thread
 import inspect
 import linecache
+import re
 import signal
 import sysconfig
 import threading
@@ -71,8 +72,10 @@ def not_implemented_message(exercise_id: str) -> str:
             f"your code.")
 
 
-def run_checks(exercise: Exercise, namespace: MutableMapping) -> ExerciseResult:
-    """Call every check of `exercise` with the learner's objects taken from `namespace`."""
+def run_checks(exercise: Exercise, namespace: MutableMapping,
+               source: str | None = None) -> ExerciseResult:
+    """Call every check of `exercise` with the learner's objects taken from `namespace`
+    (`source`: the cell that made them, when the grader ran it)."""
     start = time.perf_counter()
 
     def verdict(status: str, message: str = "") -> ExerciseResult:
@@ -82,6 +85,13 @@ def run_checks(exercise: Exercise, namespace: MutableMapping) -> ExerciseResult:
     missing = [name for name in exercise.needs if name not in namespace]
     if missing:
         names = ", ".join(f"`{n}`" for n in missing)
+        # A name the cell never mentions: often a cell handed out by an older course.
+        if source is not None and not any(re.search(rf"\b{n}\b", source) for n in missing):
+            return verdict(FAILED, f"{names} is not defined: the {exercise.id} cell must define "
+                                   f"{'them' if len(missing) > 1 else 'it'}, as the cell handed "
+                                   f"out does (a notebook from an older version of the course "
+                                   f"may not: copy the cell from a fresh set, `course "
+                                   f"make-exercises --out fresh`, and move your code into it).")
         return verdict(FAILED, f"{names} is not defined: run the {exercise.id} cell, and keep "
                                f"the name{'s' if len(missing) > 1 else ''} it defines.")
     for check in exercise.checks:
@@ -257,6 +267,6 @@ def grade_cells(
     except BaseException as err:  # noqa: B036
         status, message = describe_exception(err, exercise.id)
         return verdict(status, message)
-    result = run_checks(exercise, ns)
+    result = run_checks(exercise, ns, source)
     result.seconds = round(time.perf_counter() - start, 3)
     return result

@@ -11,7 +11,7 @@ from grading_support import EXERCISES, grade_source, solution_cell
 from course_lib.grading.evaluate import CheckTimeout, grade_cells, time_limit
 from course_lib.grading.make_exercises import replace_solution
 from course_lib.grading.notebook import exercise_cells, to_python
-from course_lib.grading.registry import all_exercises, get_exercise
+from course_lib.grading.registry import Exercise, all_exercises, get_exercise
 from course_lib.grading.result import FAILED, NOT_IMPLEMENTED, PASSED
 
 
@@ -36,6 +36,21 @@ def test_a_crash_in_learner_code_names_the_line_of_the_cell():
 def test_a_renamed_function_is_reported_as_missing():
     result = grade_source("ex02_1", "def format_text(record):\n    return ''")
     assert result.status == FAILED and "`format_record` is not defined" in result.message
+
+
+def test_a_cell_from_an_older_version_of_the_exercise_is_told_where_the_new_one_is():
+    """A newer course's check needs a name the learner's older cell never had: "run the cell,
+    and keep the name it defines" sent them looking for a mistake of their own."""
+    def check_two(format_record, format_all):
+        pass
+
+    newer = Exercise("ex02_1", checks=[check_two])
+    cell = solution_cell("ex02_1")
+    result = grade_cells(newer, list(cell.setup), cell.source)
+    assert result.status == FAILED and result.message == (
+        "`format_all` is not defined: the ex02_1 cell must define it, as the cell handed out "
+        "does (a notebook from an older version of the course may not: copy the cell from a "
+        "fresh set, `course make-exercises --out fresh`, and move your code into it).")
 
 
 def test_a_broken_setup_cell_is_an_error_not_the_learners_fault():
