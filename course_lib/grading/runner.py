@@ -129,9 +129,12 @@ def run_isolated(cell: ExerciseCell, timeout: float = DEFAULT_TIMEOUT) -> Exerci
 def _crash_message(returncode: int, tail: deque) -> str:
     """Why a worker ended without a verdict, in the learner's terms."""
     last = (b"".join(tail).decode(errors="replace").strip().splitlines() or [""])[-1][:200]
-    if returncode < 0:  # killed by a signal: the out-of-memory killer, or a crash in C code
-        return (f"the grading process was killed (signal {-returncode}): your code may use too "
-                f"much memory or crash Python" + (f" ({last})" if last else "") + ".")
+    # Killed by a signal (the out-of-memory killer, a crash in C code), or on Windows, which
+    # has no signals, ended with an NTSTATUS error code (0xC0000005: an access violation).
+    if returncode < 0 or returncode >= 0xC0000000:
+        how = f"signal {-returncode}" if returncode < 0 else f"Windows status 0x{returncode:X}"
+        return (f"the grading process was killed ({how}): your code may use too much memory or "
+                f"crash Python" + (f" ({last})" if last else "") + ".")
     return (f"your code ended the grading process (exit code {returncode})"
             + (f": {last}" if last else "") + "; a function should return, not call os._exit().")
 

@@ -226,3 +226,14 @@ def test_a_worker_that_exits_0_without_a_verdict_is_said_to_have_exited_not_been
     assert _crash_message(-9, deque()) == (
         "the grading process was killed (signal 9): your code may use too much memory or "
         "crash Python.")
+
+
+def test_a_worker_that_crashed_on_windows_is_said_to_have_crashed():
+    # Windows gives no signal: a crash in C code ends the process with an NTSTATUS code.
+    from collections import deque
+
+    from course_lib.grading.runner import _crash_message
+
+    assert _crash_message(0xC0000005, deque()) == (  # STATUS_ACCESS_VIOLATION
+        "the grading process was killed (Windows status 0xC0000005): your code may use too "
+        "much memory or crash Python.")
