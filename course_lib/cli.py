@@ -41,6 +41,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import course_lib
 from course_lib.errors import CourseError
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, TEMPLATES
 from course_lib.masking import MASKINGS
@@ -69,6 +70,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     choice = choose_device()
     model_state = "present" if (EMBEDDED_MODEL_DIR / "config.json").exists() else "MISSING"
     rows = [
+        ("course", course_lib.__version__),  # which course a teacher handed out
         ("python", platform.python_version()),
         *((pkg, ver(pkg)) for pkg in ("torch", "transformers", "trl", "datasets", "peft")),
         ("device", choice.device),
@@ -921,6 +923,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="course", description="The instruction-tuning course, headless.")
+    parser.add_argument("--version", action="version", version=f"course {course_lib.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, handler, add_options, help_line, description in COMMANDS:
         p = sub.add_parser(name, help=help_line, description=description or None)

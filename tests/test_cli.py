@@ -1,6 +1,8 @@
 """The `course` command as a whole: `course doctor`, and every CourseError as one line.
 Each other command has its own file (test_cli_train.py, test_cli_eval.py, ...)."""
 
+import pytest
+
 from course_lib import cli
 from course_lib.errors import CourseError
 
@@ -77,3 +79,17 @@ def test_doctor_reads_a_local_build_as_the_release_it_builds(capsys, monkeypatch
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
     assert lines["torch"].split()[1:] == ["2.5.1+cpu"]  # torch's CPU wheel is release 2.5.1
     assert lines["trl"].endswith("0.9.1+local (the lessons' numbers were measured with 0.9.0)")
+
+
+def test_the_course_says_its_own_version(capsys, monkeypatch):
+    """A teacher hands out a newer course: `course --version` and `course doctor` say which one
+    is installed (--version was 'the following arguments are required: COMMAND')."""
+    import course_lib
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(SystemExit) as done:
+        cli.main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"course {course_lib.__version__}\n"
+    assert cli.main(["doctor"]) == 0
+    assert f"course          {course_lib.__version__}\n" in capsys.readouterr().out
