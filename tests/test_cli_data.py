@@ -70,7 +70,7 @@ def test_held_out_rows_not_scored_are_counted(capsys, tmp_path, toy_model_dir):
                                "--eval-data", held, "--max-length", 40)
     assert code == 0, err
     assert (f"Held-out set {held}: 1 not scored: no response token left after 40 tokens "
-            f"(line 2; raise --max-length or shorten its prompt).") in out
+            f"(line 2; raise max_length (--max-length) or shorten its prompt).") in out
     assert RunHistory.load(tmp_path / "a").eval_examples == 2
 
 

@@ -168,7 +168,7 @@ def held_out_note(held: PreparedData, limit: int | None) -> str:
     if held.skipped:
         parts.append(f"{len(held.skipped)} not scored: no response token left after "
                      f"{held.max_length} tokens ({held.names([i for i, _ in held.skipped])}; "
-                     f"raise --max-length or shorten "
+                     f"raise max_length (--max-length) or shorten "
                      f"{'its prompt' if len(held.skipped) == 1 else 'their prompts'})")
     if held.empty_response:
         parts.append(f"{len(held.empty_response)} with an empty response, scored on the EOS "
@@ -250,7 +250,8 @@ def templated_twice(records: Sequence[dict[str, str]], where: Sequence[str] = ()
             f"template markers such as '### Response:' ({names}), so the template is added a "
             f"second time around {'it' if one else 'them'}; give the bare instruction, input and "
             f"output fields, or 'text' / prompt-completion rows written with a template the "
-            f"course reads back (--template one_line or alpaca)."]
+            f"course reads back (template='one_line' or 'alpaca', --template on the command "
+            f"line)."]
 
 
 WORLD_RATIO = 1.6  # tokens per word, relative to the course's data; see far_from_world
