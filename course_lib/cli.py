@@ -1019,6 +1019,9 @@ class QuietWhenClosed:
         except BrokenPipeError:
             self._to_devnull()
             return len(text)
+        except UnicodeEncodeError:  # Windows, redirected: cp1252 has no '↵'; spelled \u21b5
+            encoding = self.stream.encoding
+            return self.stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
 
     def flush(self) -> None:
         try:

@@ -7,6 +7,7 @@ EncodingWarning marks every such call; here it is an error when course_lib's cod
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -30,3 +31,15 @@ def test_the_course_reads_and_writes_its_text_files_in_utf8_whatever_the_locale(
                           timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "README.md").is_file() and (tmp_path / "train.jsonl").is_file()
+
+
+def test_the_cli_prints_its_signs_into_a_windows_pipe_or_file():
+    # Redirected or piped (`course show-mask ... > mask.txt`, `!course` in Jupyter), Windows
+    # gives Python's stdout the locale's cp1252, which has no '↵': the command crashed.
+    env = dict(os.environ, PYTHONIOENCODING="cp1252", HF_HUB_OFFLINE="1")
+    done = subprocess.run([sys.executable, "-m", "course_lib.cli", "show-mask", "--data",
+                           "course:train", "--row", "3", "--color", "never"], env=env,
+                          capture_output=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr.decode("cp1252", errors="replace")[-2000:]
+    shown = done.stdout.decode("cp1252")
+    assert "· is a space, \\u21b5 a newline" in shown  # what cp1252 lacks is spelled out
