@@ -26,6 +26,8 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
+import pytest
+
 import course_lib
 from course_lib import cli
 
@@ -452,3 +454,19 @@ def test_a_line_read_by_both_gives_the_python_spelling_beside_a_flag():
              if not _python_spelling_beside(flag, t.text)  # nor said of a command it names:
              and not any(flag in commands.get(cmd, ()) for cmd, _ in command_lines(t))]
     assert not wrong, "\n".join(wrong)
+
+
+# --- Advice checked by running it ------------------------------------------------------------
+def test_an_unreadable_run_history_is_told_how_to_train_it_again_in_each_readers_terms(tmp_path):
+    """Told to a notebook (compare_runs, evaluate) in train()'s terms, on the command line in
+    `course train`'s; 're-run `course train`' into the same folder is refused (not empty)."""
+    from course_lib.errors import CourseError
+    from course_lib.training.history import RunHistory
+
+    (tmp_path / "cut").mkdir()
+    (tmp_path / "cut" / "history.json").write_text('{"steps": [1', encoding="utf-8")
+    for folder in ("cut", "missing"):
+        with pytest.raises(CourseError) as caught:
+            RunHistory.load(tmp_path / folder)
+        assert "train(..., out_dir=" in str(caught.value) and "`course" not in str(caught.value)
+        assert "`course train --out" in caught.value.cli

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from course_lib.errors import CourseError
+from course_lib.errors import with_advice
 from course_lib.formatting.templates import DEFAULT_TEMPLATE
 
 HISTORY_FILE = "history.json"
@@ -139,15 +139,16 @@ class RunHistory:
         if path.is_dir():
             path = path / HISTORY_FILE
         if not path.is_file():
-            raise CourseError(
-                f"No run history at '{path}'; give a folder written by `course train` "
-                f"(it holds {HISTORY_FILE}) or the file itself."
-            )
+            raise with_advice(
+                f"No run history at '{path}'; give a folder written by {{fix}} "
+                f"(it holds {HISTORY_FILE}) or the file itself.",
+                "train(..., out_dir=...)", "`course train --out`")
         try:
             return cls.from_json(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as err:
-            raise CourseError(
-                f"{path} is not a run history ({err}); re-run `course train`."
+            raise with_advice(
+                f"{path} is not a run history ({err}); train the run again, into a new "
+                f"folder: {{fix}}.", "train(..., out_dir=...)", "`course train --out DIR`"
             ) from None
 
 
