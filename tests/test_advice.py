@@ -470,3 +470,16 @@ def test_an_unreadable_run_history_is_told_how_to_train_it_again_in_each_readers
             RunHistory.load(tmp_path / folder)
         assert "train(..., out_dir=" in str(caught.value) and "`course" not in str(caught.value)
         assert "`course train --out" in caught.value.cli
+
+
+def test_course_train_help_states_the_recipe_train_uses():
+    """cli.py spells the recipe's defaults out (importing settings would slow `--help` by
+    seconds): they must be RECIPE's, or `--help` advises another run than the one it trains."""
+    from course_lib.training.settings import RECIPE
+
+    train_help = " ".join(cli.build_parser()._subparsers._group_actions[0].choices[
+        "train"].format_help().split())
+    for said in (f"the recipe's, {RECIPE.max_steps})", f"the recipe's, {RECIPE.batch_size}",
+                 f"the recipe's: {' '.join(RECIPE.freeze)})", f"the course's recipe, "
+                 f"{RECIPE.data})"):
+        assert said in train_help, f"`course train --help` does not say {said!r}"
