@@ -106,7 +106,11 @@ def get_exercise(exercise_id: str) -> Exercise:
         close = _closest(str(exercise_id))
         known = ", ".join(sorted(_REGISTRY, key=_sort_key)) or "none"
         advice = f"did you mean '{close}'?" if close else f"known exercises: {known}."
-        raise CourseError(f"There is no exercise '{exercise_id}'; {advice}") from None
+        # Not a typo of the id's form: maybe a notebook of an older or a newer course.
+        version = (" in this version of the course (a notebook of another version may name one "
+                   "renamed or removed since; `course make-exercises --out fresh` writes this "
+                   "version's)") if EXERCISE_ID.match(str(exercise_id)) else ""
+        raise CourseError(f"There is no exercise '{exercise_id}'{version}; {advice}") from None
 
 
 def _closest(typed: str) -> str | None:
