@@ -217,6 +217,8 @@ def grade_folder(
     found = find_exercises(Path(folder))
     wanted = exercise_ids or [ex.id for ex in all_exercises()]
     cells, notes = choose_cells(found, wanted)
+    if exercise_ids is None:  # all asked for: a cell of an exercise not among them is said
+        notes += _not_exercises(found, wanted)
     results: dict[str, ExerciseResult] = {}
     for ex_id in wanted:
         if ex_id not in cells:
@@ -257,6 +259,15 @@ def choose_cells(found: FolderExercises, wanted: list[str],
                      f"({why}), not {others}.")
         chosen[ex_id] = cell
     return chosen, notes
+
+
+def _not_exercises(found: FolderExercises, known: list[str]) -> list[str]:
+    """A note for each exercise id in the notebooks that this course does not have (a notebook
+    of another course version), whose cell is not graded."""
+    return [f"{cells[0].notebook.name} has a cell for {ex_id}, which is not an exercise of this "
+            f"version of the course (renamed or removed since): not graded; `course "
+            f"make-exercises --out fresh` writes this version's notebooks."
+            for ex_id, cells in sorted(found.cells.items()) if ex_id not in known]
 
 
 def _missing_message(ex_id: str, folder: Path, found: FolderExercises) -> str:

@@ -101,6 +101,22 @@ def test_a_missing_exercise_cell_fails_only_that_exercise(tmp_path):
     assert report.passed == in_02 and report.total == len(all_exercises())
 
 
+def test_a_cell_of_an_exercise_this_course_no_longer_has_is_said_not_graded(tmp_path):
+    """A notebook of an older course names an exercise renamed or removed since: its cell was
+    passed over without a word, while the new id was only said to be missing."""
+    folder = tmp_path / "learner"
+    folder.mkdir()
+    text = (EXERCISES / "03_loss_masking.ipynb").read_text(encoding="utf-8")
+    (folder / "03_loss_masking.ipynb").write_text(
+        text.replace("# exercise: ex03_2", "# exercise: ex03_9"), encoding="utf-8")
+    report = grade_folder(folder, workers=1)
+    assert report.notes == [
+        "03_loss_masking.ipynb has a cell for ex03_9, which is not an exercise of this version "
+        "of the course (renamed or removed since): not graded; `course make-exercises --out "
+        "fresh` writes this version's notebooks."]
+    assert grade_folder(folder, ["ex03_1"]).notes == []  # asked for one: the rest is not said
+
+
 STUB = 'raise NotImplementedError("ex02_1: write your code here")'
 
 
