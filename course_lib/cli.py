@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import course_lib
-from course_lib.errors import CourseError
+from course_lib.errors import CourseError, shell_word
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, TEMPLATES
 from course_lib.masking import MASKINGS
 from course_lib.training.history import asked_template, history_of_run
@@ -171,7 +171,8 @@ def cmd_make_exercises(args: argparse.Namespace) -> int:
             f"{', '.join(kept)} in {args.out} {'has' if len(kept) == 1 else 'have'} edits of "
             f"your own, so {'it was' if len(kept) == 1 else 'they were'} not overwritten; for a "
             f"fresh copy of one, rename yours first (it is still graded), or replace them all "
-            f"with `course make-exercises --out {args.out} --force` (a .bak-<time> copy is kept)."
+            f"with `course make-exercises --out {shell_word(args.out)} --force` (a .bak-<time> "
+            f"copy is kept)."
         )
     return 0
 
@@ -340,7 +341,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     first = Path(args.instructions[0]).expanduser()
     if args.model == "tiny" and len(args.instructions) > 1 and first.is_dir():  # course ask RUN Q
         raise CourseError(f"'{args.instructions[0]}' is a folder, not a question; to ask a run, "
-                          f"give it as --model {args.instructions[0]}.")
+                          f"give it as --model {shell_word(args.instructions[0])}.")
     empty = [i for i, text in enumerate(args.instructions, 1) if not text.strip()]
     if empty:  # the same rule as training data: an empty instruction asks nothing
         raise CourseError(f"instruction {empty[0]} of {len(args.instructions)} is empty; give "

@@ -18,6 +18,9 @@ on the command line (`--resume`). An error that gives such advice carries both s
 from __future__ import annotations
 
 import numbers
+import os
+import shlex
+import subprocess
 from typing import Any
 
 
@@ -32,6 +35,12 @@ class CourseError(Exception):
 def with_advice(sentence: str, python: str, cli: str) -> CourseError:
     """A CourseError whose `{fix}` reads `python` in Python and `cli` on the command line."""
     return CourseError(sentence.replace("{fix}", python), cli=sentence.replace("{fix}", cli))
+
+
+def shell_word(word: Any) -> str:
+    """A path or value in advice as one word of a command to paste: quoted if it needs it, as
+    this system's shell reads quotes (bash and zsh: 'a b'; cmd and PowerShell: "a b")."""
+    return subprocess.list2cmdline([str(word)]) if os.name == "nt" else shlex.quote(str(word))
 
 
 # A number a learner passes in Python: its type is checked before its size, since "5" cannot

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from course_lib.errors import CourseError, with_advice
+from course_lib.errors import CourseError, shell_word, with_advice
 from course_lib.evaluation.agreement import RankAgreement, most_disagreeing, rank_agreement
 
 # Problem flags, by the key that toggles them.
@@ -84,8 +84,8 @@ def load_ratings(path: str | Path) -> dict[str, dict[str, Any]]:
         return {}
     if path.is_dir():
         raise with_advice(f"'{path}' is a folder, not a ratings file; give a file in it, e.g. "
-                          f"{{fix}}.", f"path='{path / 'ratings.jsonl'}'",
-                          f"--out {path / 'ratings.jsonl'}")
+                          f"{{fix}}.", f"path={str(path / 'ratings.jsonl')!r}",
+                          f"--out {shell_word(path / 'ratings.jsonl')}")
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError:

@@ -40,7 +40,7 @@ from filelock import FileLock, Timeout
 
 import course_lib
 from course_lib.env import choose_device
-from course_lib.errors import CourseError, with_advice
+from course_lib.errors import CourseError, shell_word, with_advice
 from course_lib.formatting.records import embedded_sets, is_table, load_records, table_rows
 from course_lib.formatting.templates import TEMPLATES, Template
 from course_lib.loading import resolve_model_name
@@ -174,7 +174,7 @@ def _your_run(folder: Path, model: str, settings: dict[str, Any]) -> RunHistory 
     if not (folder / HISTORY_FILE).is_file():
         if (folder / CHECKPOINT_DIR).is_dir():  # interrupted: said, not silently trained anew
             print(f"{folder} is a run that did not finish (no {HISTORY_FILE}): not used here; "
-                  f"finish it with `course train --out {folder} --resume`")
+                  f"finish it with `course train --out {shell_word(folder)} --resume`")
         return None
     history = RunHistory.load(folder)
     masking = settings.get("masking", inspect.signature(train).parameters["masking"].default)

@@ -586,8 +586,8 @@ def interrupted(trainer: CourseTrainer, out_dir: Path | None, given_object: bool
     else:
         kept = (f"{at}; the checkpoint of step {Path(last).name.split('-')[-1]} is kept in "
                 f"'{Path(last).parent}':")
-        python = (f"{kept} train(..., out_dir='{out_dir}', resume=True) with the same settings "
-                  f"continues from it.")
+        python = (f"{kept} train(..., out_dir={str(out_dir)!r}, resume=True) with the same "
+                  f"settings continues from it.")
         cli = f"{kept} run the same command with --resume to continue from it."
     if given_object:  # trained in place: a rerun on it would start from these weights
         python += " The model you passed holds the part-trained weights; load it again."
