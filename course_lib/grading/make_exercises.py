@@ -19,7 +19,8 @@ are cleared and the kernel metadata is set.
         raise NotImplementedError("ex01_1: write your code here")
 
 A generated notebook records a hash of its cells, so a later run can tell whether the
-learner has edited it (then it is never overwritten without --force, and a backup is kept).
+learner has edited it (then it is never overwritten without --force, and a backup is kept),
+and whether the course has a newer version of it to offer (else there is nothing to say).
 """
 
 from __future__ import annotations
@@ -189,8 +190,22 @@ def is_unedited(path: Path) -> bool:
         nb = read_notebook(path)
     except CourseError:
         return False
-    stored = nb.get("metadata", {}).get("course", {}).get("generated_sha256")
+    stored = handed_out(nb)
     return stored is not None and stored == content_hash(nb)
+
+
+def handed_out(nb: Notebook) -> str | None:
+    """The hash of the cells `make-exercises` wrote in this notebook (None if it says none)."""
+    return nb.get("metadata", {}).get("course", {}).get("generated_sha256")
+
+
+def is_newer(path: Path, text: str) -> bool:
+    """True unless the (edited) notebook at `path` was handed out with the cells of `text`:
+    then the course has nothing newer for it."""
+    try:
+        return handed_out(read_notebook(path)) != handed_out(json.loads(text))
+    except CourseError:
+        return True
 
 
 @dataclass
@@ -198,7 +213,9 @@ class WriteOutcome:
     """What `write_exercises` did to one notebook."""
 
     name: str
-    action: str  # 'created', 'updated', 'unchanged', 'kept (edited)', 'replaced (backup: ...)'
+    # 'created', 'updated', 'unchanged', 'edited by you, nothing newer', 'kept (edited; ...)',
+    # 'replaced (backup: ...)'
+    action: str
     backup: Path | None = None
 
 
@@ -219,8 +236,10 @@ def write_exercises(solutions: Path, exercises: Path, force: bool = False) -> li
         elif is_unedited(target):
             target.write_text(text, encoding="utf-8")
             outcomes.append(WriteOutcome(name, "updated"))
+        elif not force and not is_newer(target, text):  # not said as kept on every run
+            outcomes.append(WriteOutcome(name, "edited by you, nothing newer"))
         elif not force:
-            outcomes.append(WriteOutcome(name, "kept (edited)"))
+            outcomes.append(WriteOutcome(name, "kept (edited; the newer version is not written)"))
         else:
             backup = _free_path(target.with_name(f"{name}.bak-{stamp}"))
             shutil.copy2(target, backup)
