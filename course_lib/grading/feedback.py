@@ -58,11 +58,14 @@ def run_check(exercise_id: str, namespace: MutableMapping | None = None) -> Exer
     # given back as it was, so the learner's next torch.randn is not the same every time.
     # An exercise that trains a model sets a longer limit of its own.
     limit = max(CHECK_TIMEOUT, exercise.timeout or 0)
+    shell = _shell()
+    kernel = shell is not None and ns is shell.user_ns
+    # The cell that made the kernel's objects: a name it never had is a newer course's.
+    answer = (_ran(shell, exercise)[0] or None) if kernel else None
     with torch.random.fork_rng(devices=[]):
         with time_limit(limit):
-            result = run_checks(exercise, ns)
-        shell = _shell()
-        if result.status == PASSED and shell is not None and ns is shell.user_ns:
+            result = run_checks(exercise, ns, answer)
+        if result.status == PASSED and kernel:
             with time_limit(limit):
                 result = _as_the_grader_would(exercise, shell) or result
     return result
@@ -72,15 +75,21 @@ def _as_the_grader_would(exercise: Exercise, shell) -> ExerciseResult | None:
     """The grader's verdict on the kernel's last run of the setup cell and of the exercise
     cell, in a fresh namespace (None when either was never run): a helper or an import from
     another cell is in the kernel after a second Run All, never in the grader."""
-    ran = getattr(getattr(shell, "history_manager", None), "input_hist_raw", [])
-    cells = [{"cell_type": "code", "source": raw} for raw in ran]  # what it ran, in order
-    answers = [c["source"] for c in cells if exercise_id_of(c) == exercise.id]
-    setups = [c["source"] for c in cells if is_setup(c)][-1:]
-    if not answers or not setups:  # the grader would run a setup cell this kernel never did
+    answer, setup = _ran(shell, exercise)
+    if not answer or not setup:  # the grader would run a setup cell this kernel never did
         return None
     # Quiet: the learner's prints were seen when the cells ran.
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        return grade_cells(exercise, [to_python(s) for s in setups], to_python(answers[-1]))
+        return grade_cells(exercise, [to_python(setup)], to_python(answer))
+
+
+def _ran(shell, exercise: Exercise) -> tuple[str, str]:
+    """The exercise cell and the setup cell the kernel ran last ('' for one it never ran)."""
+    ran = getattr(getattr(shell, "history_manager", None), "input_hist_raw", [])
+    cells = [{"cell_type": "code", "source": raw} for raw in ran]  # what it ran, in order
+    answers = [c["source"] for c in cells if exercise_id_of(c) == exercise.id]
+    setups = [c["source"] for c in cells if is_setup(c)]
+    return (answers or [""])[-1], (setups or [""])[-1]
 
 
 def check(exercise_id: str, namespace: MutableMapping | None = None) -> None:

@@ -3,6 +3,7 @@
 import contextlib
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -136,6 +137,27 @@ def test_check_leaves_the_learners_random_numbers_alone(exercise):
     before = torch.get_rng_state()
     run_check(exercise, {name: not_yet for name in get_exercise(exercise).needs})
     assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_in_a_kernel_a_name_the_cell_never_had_is_said_to_come_from_a_newer_course(
+        monkeypatch):
+    """Colab installs the newest course each session; a notebook saved last week ran its old
+    cell: 'run the cell, and keep the name it defines' had it run the same cell again."""
+    from course_lib.grading import registry
+
+    def check_two(format_record, format_all):
+        pass
+
+    cell = solution_cell("ex02_1").source
+    shell = SimpleNamespace(user_ns={}, history_manager=SimpleNamespace(
+        input_hist_raw=["", cell, 'check("ex02_1")']))
+    exec(cell, shell.user_ns)
+    monkeypatch.setattr(feedback, "_shell", lambda: shell)
+    monkeypatch.setitem(registry._REGISTRY, "ex02_1", registry.Exercise("ex02_1",
+                                                                        checks=[check_two]))
+    message = run_check("ex02_1", shell.user_ns).message
+    assert message.startswith("`format_all` is not defined: the ex02_1 cell must define it, as "
+                              "the cell handed out does (a notebook from an older version")
 
 
 @pytest.mark.slow
