@@ -108,7 +108,8 @@ def get_exercise(exercise_id: str) -> Exercise:
         advice = f"did you mean '{close}'?" if close else f"known exercises: {known}."
         # Not a typo of the id's form: maybe a notebook of an older or a newer course.
         version = (" in this version of the course (a notebook of another version may name one "
-                   "renamed or removed since; `course make-exercises --out fresh` writes this "
+                   "renamed or removed since; a fresh copy of the notebook, from the course's "
+                   "repository or `course make-exercises --out fresh` in a clone, has this "
                    "version's)") if EXERCISE_ID.match(str(exercise_id)) else ""
         raise CourseError(f"There is no exercise '{exercise_id}'{version}; {advice}") from None
 

@@ -50,7 +50,8 @@ def test_a_cell_from_an_older_version_of_the_exercise_is_told_where_the_new_one_
     assert result.status == FAILED and result.message == (
         "`format_all` is not defined: the ex02_1 cell must define it, as the cell handed out "
         "does (a notebook from an older version of the course may not: copy the cell from a "
-        "fresh set, `course make-exercises --out fresh`, and move your code into it).")
+        "fresh copy of the notebook, from the course's repository or `course make-exercises "
+        "--out fresh` in a clone, and move your code into it).")
 
 
 def test_a_broken_setup_cell_is_an_error_not_the_learners_fault():

@@ -67,8 +67,9 @@ def test_an_unknown_id_suggests_one_id_only_when_it_is_close_and_alone(monkeypat
         registry.get_exercise("ex03_9")
     assert str(raised.value) == (
         "There is no exercise 'ex03_9' in this version of the course (a notebook of another "
-        "version may name one renamed or removed since; `course make-exercises --out fresh` "
-        "writes this version's); known exercises: ex03_1, ex03_2, ex12_2.")
+        "version may name one renamed or removed since; a fresh copy of the notebook, from the "
+        "course's repository or `course make-exercises --out fresh` in a clone, has this "
+        "version's); known exercises: ex03_1, ex03_2, ex12_2.")
 
 
 def test_exercise_ids_must_name_a_two_digit_lesson(monkeypatch):
