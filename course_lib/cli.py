@@ -145,6 +145,8 @@ def _show_mask_record(args: argparse.Namespace) -> tuple[dict[str, str], str]:
     rows = load_raw_rows(args.data, errors=unreadable)
     if not 1 <= args.row <= len(rows):
         unreadable.check()  # the asked row may be one of those
+        if not rows:  # no row to count: not a matter of counting from 1
+            raise CourseError(f"{args.data} holds no rows; give a file with at least one record.")
         raise CourseError(f"--row {args.row} is outside {args.data}, which has {len(rows)} "
                           f"rows; rows are counted from 1.")
     # The first few, then a count: a file of 50k rows, half of them broken, is not 25k lines.

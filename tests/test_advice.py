@@ -483,3 +483,26 @@ def test_course_train_help_states_the_recipe_train_uses():
                  f"the recipe's: {' '.join(RECIPE.freeze)})", f"the course's recipe, "
                  f"{RECIPE.data})"):
         assert said in train_help, f"`course train --help` does not say {said!r}"
+
+
+def test_no_example_left_to_train_on_points_at_a_report_that_was_printed(toy_model_dir, capsys):
+    """'see the report above' with verbose=False pointed at nothing: the report is printed
+    when it explains the error."""
+    from course_lib.errors import CourseError
+    from course_lib.training.runner import train
+
+    long = [{"instruction": "What is 2+2? " * 10, "response": "4"}] * 3
+    with pytest.raises(CourseError, match="see the report above"):
+        train(str(toy_model_dir), data=long, eval_data=None, max_length=8, max_steps=1,
+              verbose=False, progress=False)
+    assert "raise max_length (--max-length)" in capsys.readouterr().out
+
+
+def test_show_mask_on_a_file_without_rows_says_so(tmp_path, capsys):
+    """'--row 1 is outside FILE, which has 0 rows; rows are counted from 1' sent the learner
+    to count rows in a file that holds none."""
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n", encoding="utf-8")
+    assert cli.main(["show-mask", "--data", str(empty)]) == 2
+    err = capsys.readouterr().err
+    assert f"{empty} holds no rows" in err and "counted from 1" not in err

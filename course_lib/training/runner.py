@@ -289,7 +289,7 @@ def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, mode
     if isinstance(data, Records) and not data.source.startswith("course:"):  # ours fits
         far = far_from_world(data.records, ready, tokenizer, model)
     ready = replace(ready, warnings=notes + ready.warnings + ([far] if far else []))
-    if verbose:
+    if verbose or not ready.examples:  # the report says why none is left
         print("\n".join([ready.report()] + ([split_note] if split_note else [])))
     if not ready.examples:
         raise CourseError(
