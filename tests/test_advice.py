@@ -506,3 +506,15 @@ def test_show_mask_on_a_file_without_rows_says_so(tmp_path, capsys):
     assert cli.main(["show-mask", "--data", str(empty)]) == 2
     err = capsys.readouterr().err
     assert f"{empty} holds no rows" in err and "counted from 1" not in err
+
+
+def test_a_broken_solution_notebook_is_not_sent_back_to_make_exercises(tmp_path, capsys):
+    """'regenerate it with `course make-exercises`' was said by make-exercises itself, of a
+    solution it reads (and of an exercise it keeps, as edited): the way out is a good copy."""
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    (solutions / "02_instruction_data.ipynb").write_text('{"cells": [', encoding="utf-8")
+    args = ["make-exercises", "--solutions", str(solutions), "--out", str(tmp_path / "ex")]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert "not a readable notebook" in err and "make-exercises" not in err

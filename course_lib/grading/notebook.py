@@ -38,7 +38,7 @@ def read_notebook(path: Path) -> Notebook:
         raise CourseError(f"No notebook at {path}.") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise CourseError(f"{path} is not a readable notebook ({err}); restore it from a "
-                          f"backup or regenerate it with `course make-exercises`.") from None
+                          f"backup or from the course's repository.") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise CourseError(f"{path} is not a Jupyter notebook (no list of cells).")
     return nb
