@@ -10,8 +10,9 @@ command, function, keyword, file, make target or environment variable fails here
     paths, make targets     the file exists; the Makefile has the target
     COURSE_*, HF_*          the code (or huggingface_hub) reads the variable
     ex03_1                  the exercise exists
-And an error is told in its reader's terms: no bare --flag for a Python caller, no keyword=
-in what the `course` command prints.
+And advice is told in its reader's terms: no bare --flag for a Python caller, no keyword= in
+what the `course` command prints, both spellings in a line train() prints for both. Last,
+a few pieces of advice are followed, to see that they lead where they say.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ EXERCISE = re.compile(r"\bex\d{2}_\d+\b")
 @dataclasses.dataclass(frozen=True)
 class Text:
     """One piece of text the course shows, where it is, and who reads it: 'cli' (the `course`
-    command prints it), 'python' (a notebook or script sees it) or 'docs' (either)."""
+    command prints it), 'python' (a notebook or script sees it), 'report' (a line a report is
+    built of, seen by both) or 'docs' (a docstring, a README, a lesson's markdown)."""
 
     text: str
     where: str
@@ -94,6 +96,7 @@ def _functions(tree: ast.Module) -> Iterator[tuple[str, ast.AST]]:
 
 
 def _docstrings(tree: ast.Module) -> set[int]:
+    """The docstring nodes of the module, its classes and its functions."""
     return {id(b[0].value) for n in ast.walk(tree)
             if isinstance(n, ast.Module | ast.FunctionDef | ast.ClassDef)
             and isinstance(b := n.body, list) and isinstance(b[0], ast.Expr)}
@@ -129,23 +132,25 @@ def library_texts() -> tuple[Text, ...]:
         rel, own = str(path.relative_to(ROOT)), path.name == "cli.py"
         tree = ast.parse(path.read_text(encoding="utf-8"))
         said, docstrings = _said(tree, own), _docstrings(tree)
+        # The CLI's half of a message built in two (runner.interrupted: python = ..., cli = ...)
         said_cli = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Assign)
                     and any(isinstance(t, ast.Name) and t.id == "cli" for t in n.targets)}
-        # An f-string is one text: its pieces are not texts of their own.
-        in_errors = {id(p) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr)
-                     for p in ast.walk(n) if p is not n}
+        # An f-string is one text: its pieces are not texts of their own; nor an error's.
+        done = {id(p) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr)
+                for p in ast.walk(n) if p is not n}
         for function, node in _functions(tree):
             if isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] in ERROR_CALLS:
-                in_errors.update(id(n) for n in ast.walk(node))
+                done.update(id(n) for n in ast.walk(node))
                 for text, reader in _error_texts(node):
                     found.append(Text(text, f"{rel}:{node.lineno}", "cli" if own else reader,
                                       function))
         for function, node in _functions(tree):
-            text = _literal(node) if id(node) not in in_errors else None
+            text = _literal(node) if id(node) not in done else None
             if text and isinstance(node, ast.Constant | ast.JoinedStr):
-                reader = ("cli" if own or id(node) in said_cli else "python") if id(
-                    node) in said | said_cli else "docs" if own or id(node) in docstrings else (
-                    "report")
+                if id(node) in said | said_cli:
+                    reader = "cli" if own or id(node) in said_cli else "python"
+                else:
+                    reader = "docs" if own or id(node) in docstrings else "report"
                 found.append(Text(text, f"{rel}:{node.lineno}", reader, function))
     return tuple(found)
 
@@ -227,7 +232,8 @@ def cli_reach() -> dict[str, set[str]]:
     return reach
 
 
-def _per_command(text: Text) -> list[tuple[str, str]]:
+@cache
+def _per_command() -> list[tuple[str, str]]:
     """(command, sentence) of a dict keyed by command name (what _after_interrupt says)."""
     return [(k.value, _literal(v) or "") for node in ast.walk(ast.parse(Path(
         cli.__file__).read_text(encoding="utf-8"))) if isinstance(node, ast.Dict)
@@ -238,10 +244,10 @@ def _per_command(text: Text) -> list[tuple[str, str]]:
 def test_every_flag_the_cli_names_is_an_option_of_the_command_that_says_it():
     texts = [t for t in library_texts() if t.where.startswith("course_lib/cli.py")
              and t.reader == "cli"]
-    keyed = {sentence for _, sentence in _per_command(texts[0])}
+    keyed = {sentence for _, sentence in _per_command()}
     said = [(t, flag, cli_reach().get(t.function, set())) for t in texts if t.text not in keyed
             for flag in FLAG.findall(t.text) if flag.startswith("--")]
-    said += [(Text(s, "cli.py", "cli"), flag, {command}) for command, s in _per_command(texts[0])
+    said += [(Text(s, "cli.py", "cli"), flag, {command}) for command, s in _per_command()
              for flag in FLAG.findall(s)]
     assert len(said) > 40, f"only {len(said)} flags found in cli.py: the extractor broke"
     flags = command_flags()
