@@ -286,7 +286,8 @@ def run_settings(experiment: Experiment, arm: Arm, seed: int, steps: int,
                  model: str) -> dict[str, Any]:
     """Everything that decides one run's numbers (what its cache file is named after): the
     training run's key (training/run_cache.py) and the questions it is measured on."""
-    train_settings = resolved(arm) | {"max_steps": steps, "seed": seed}
+    # As train_and_measure trains: no held-out set (else course:eval would be in the key).
+    train_settings = resolved(arm) | {"max_steps": steps, "seed": seed, "eval_data": None}
     # The code that makes a run, and this file. Not the metrics, tables and texts: they are
     # computed from the cached answers each time, so changing them reruns nothing.
     return run_key(model, train_settings, Path(__file__)) | {

@@ -21,6 +21,7 @@ from course_lib.experiments.runner import (
     run_settings,
     statement_answers,
 )
+from course_lib.formatting import records as records_module
 from course_lib.loading import load_model_and_tokenizer
 from course_lib.training.run_cache import cache_path
 from course_lib.world.tuning_data import split_facts
@@ -146,6 +147,15 @@ def test_edited_questions_and_other_held_out_facts_are_another_key(
     edited = key()
     monkeypatch.setattr(runner, "split_facts", lambda: (split_facts()[0], split_facts()[1][1:]))
     assert key() != edited
+    # Not course:eval: an experiment's runs train without a held-out set (a course update
+    # that fixed that set retrained every run of lesson 07 for nothing).
+    shown = key()
+    embedded = tmp_path / "embedded"
+    shutil.copytree(records_module.EMBEDDED_DATA_DIR, embedded)
+    monkeypatch.setattr(records_module, "EMBEDDED_DATA_DIR", embedded)
+    assert key() == shown
+    (embedded / "eval.jsonl").write_text(data_files[1].read_text())
+    assert key() == shown
 
 
 def test_more_seeds_reuse_the_seeds_run_before(experiment, toy_model_dir, tmp_path, monkeypatch):
