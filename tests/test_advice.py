@@ -40,6 +40,7 @@ ERROR_CALLS = {"CourseError", "with_advice"}
 
 SPAN = re.compile(r"`([^`\n]+)`")
 COMMAND = re.compile(r"(?<![\w/.-])course ([a-z][a-z0-9-]*)([^;`()#\n]*)")
+AS_MODULE = re.compile(r"-m course_lib\.cli ([a-z][a-z0-9-]*)([^;`()#\n]*)")  # accelerate launch
 FLAG = re.compile(r"(?<![\w-])(--?[a-zA-Z][\w-]*)")
 CALL = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\(([^()]*)\)")
 KEYWORD = re.compile(r"(?<![\w.-])([a-z_][a-z0-9_]*)=(?!=)")
@@ -172,7 +173,7 @@ def all_texts() -> tuple[Text, ...]:
 
 def code_pieces(text: str) -> list[str]:
     """What a text gives as code: its `spans`, and the lines of its ``` blocks."""
-    blocks = re.findall(r"```[^\n]*\n(.*?)```", text, re.S)
+    blocks = re.findall(r"```[^\n]*\n(.*?)```", text.replace("\\\n", " "), re.S)
     return SPAN.findall(text) + [line for b in blocks for line in b.splitlines()]
 
 
@@ -191,6 +192,7 @@ def command_lines(text: Text) -> Iterator[tuple[str, str]]:
     for piece in code_pieces(text.text):
         if piece.lstrip("$ ").startswith("course "):
             yield from COMMAND.findall(piece.split("#")[0])
+        yield from AS_MODULE.findall(piece.split("#")[0])
     prose = re.sub(r"```.*?```", " ", SPAN.sub(" ", text.text), flags=re.S)
     for cmd, rest in COMMAND.findall(prose):
         rest = re.split(r"\.(?:\s|$)|, ", rest)[0]  # to the end of the sentence or clause
