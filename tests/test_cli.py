@@ -1,6 +1,9 @@
 """The `course` command as a whole: `course doctor`, and every CourseError as one line.
 Each other command has its own file (test_cli_train.py, test_cli_eval.py, ...)."""
 
+import tomllib
+from pathlib import Path
+
 import pytest
 
 from course_lib import cli
@@ -93,3 +96,7 @@ def test_the_course_says_its_own_version(capsys, monkeypatch):
     assert capsys.readouterr().out == f"course {course_lib.__version__}\n"
     assert cli.main(["doctor"]) == 0
     assert f"course          {course_lib.__version__}\n" in capsys.readouterr().out
+    # The version pip shows is the one the course says (and names its run caches after).
+    pyproject = Path(course_lib.__file__).parents[1] / "pyproject.toml"
+    assert tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"] == (
+        course_lib.__version__), "bump __version__ in course_lib/__init__.py with pyproject's"
