@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import importlib
+import importlib.util
 import inspect
 import json
 import re
@@ -526,3 +527,16 @@ def test_a_broken_solution_notebook_is_not_sent_back_to_make_exercises(tmp_path,
     assert cli.main(args) == 2
     err = capsys.readouterr().err
     assert "not a readable notebook" in err and "make-exercises" not in err
+
+
+IMPORT = re.compile(r"from (course_lib(?:\.\w+)*) import \(?([\w, ]+)")
+
+
+def test_every_import_the_course_shows_resolves():
+    named = {(t.where, module, name.split(" as ")[0].strip()) for t in all_texts()
+             for module, names in IMPORT.findall(t.text) for name in names.split(",")}
+    assert len(named) > 5, f"only {len(named)} imports found: the extractor broke"
+    wrong = [f"{where}: from {module} import {name} fails" for where, module, name in named
+             if not importlib.util.find_spec(module)
+             or not hasattr(importlib.import_module(module), name)]
+    assert not wrong, "\n".join(wrong)
