@@ -7,6 +7,7 @@ command, function, keyword, file, make target or environment variable fails here
     course CMD --flag ...   the command exists and has every flag (its own argparse parser)
     --flag in cli.py        every command whose code reaches the sentence has that flag
     name(kw=...)            the name is the course's (or a library's) and takes the keyword
+    from course_lib.x import y   the module has the name
     paths, make targets     the file exists; the Makefile has the target
     COURSE_*, HF_*          the code (or huggingface_hub) reads the variable
     ex03_1                  the exercise exists

@@ -96,7 +96,7 @@ def _loaded(folder: Path) -> bool:
         return False
     try:
         history = RunHistory.load(folder)
-    except CourseError as err:  # "re-run `course train`" is not the way out here
+    except CourseError as err:  # "train the run again, into a new folder" is not the way here
         raise CourseError(f"The cached run {folder} cannot be read ({err}); delete the folder "
                           f"to train it again.") from None
     if other := other_versions(history.versions):  # its numbers may not be these versions'
