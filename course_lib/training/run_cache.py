@@ -9,8 +9,9 @@ The first call trains with `train()` and saves the run (model, tokenizer, histor
 again, so a lesson runs again in seconds. The folder's name is a hash of what decides the run:
 the settings given and `train()`'s defaults (the recipe), fingerprints of the model and the
 data (course:eval too, which eval_data="auto" holds course data out on), the step cap, the
-course's version and code, and the device. Change any of them and the run trains anew; delete
-the folder to train it again by hand. Files are named by what they
+course's version and code, and the device. Change any of them and the run trains anew (a run
+kept by other code of the course is named then, with the space its folder takes); delete the
+folder to train it again by hand. Files are named by what they
 hold (an edited data file or model is another run, even within one notebook session); settings
 by their value (masking="response" said or left out is one run). Not in the name, on purpose:
 CPU threads and package versions (torch, transformers), which seldom move the numbers beyond
@@ -135,6 +136,13 @@ def _train_into(folder: Path, model: str | Path, key: dict[str, Any],
         raise CourseError(f"The cache folder {folder} holds no finished run ({HISTORY_FILE} is "
                           f"missing); delete the folder to train it again.")
     # Saved aside, then renamed: never a half-written run under the real name.
+    if old := _earlier(folder, key):  # why a run loaded before trains now, and what can go
+        size = sum(p.stat().st_size for o in old for p in o.rglob("*") if p.is_file()) / 1e6
+        which = (f"{old[0]} holds" if len(old) == 1 else f"{len(old)} folders in {folder.parent} "
+                 f"({', '.join(o.name for o in old)}) hold")
+        print(f"{which} this run trained by another version of the course's code: training "
+              f"it with this one (delete {'that folder' if len(old) == 1 else 'them'} to free "
+              f"{size:.1f} MB)")
     partial = folder.with_name(f"{folder.name}.{os.getpid()}.partial")
     # Any process's: one killed (a lost runtime) left its own; none writes one without our lock.
     for stale in folder.parent.glob(f"{folder.name}.*.partial"):
@@ -148,6 +156,22 @@ def _train_into(folder: Path, model: str | Path, key: dict[str, Any],
         raise
     partial.rename(folder)
     print(f"{result.history.summary()}; kept in {folder}")
+
+
+def _earlier(folder: Path, key: dict[str, Any]) -> list[Path]:
+    """The cache folders beside `folder` that hold its run trained by other code of the course
+    (their settings.json is its key but for the code and the course's version)."""
+    def run(settings: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in settings.items() if k not in ("code", "course")}
+
+    found = []
+    for kept in sorted(folder.parent.glob("*/settings.json")):
+        try:
+            if run(json.loads(kept.read_text(encoding="utf-8"))) == run(key):
+                found.append(kept.parent)
+        except (OSError, ValueError, AttributeError):  # not one of ours: not this run
+            continue
+    return found
 
 
 def _locked(entry: Path, wait: bool) -> FileLock | None:

@@ -353,3 +353,27 @@ def test_a_run_kept_under_other_package_versions_is_loaded_and_said_so(
     assert "torch" not in out
     assert out.endswith(f"trained earlier with the same settings but transformers 4.57.1 "
                         f"(now {now}): delete the folder to train it again with these")
+
+
+def test_a_run_kept_by_earlier_course_code_is_named_when_it_trains_anew(
+        toy_model_dir, data_files, tmp_path, monkeypatch, counted_train, capsys):
+    """After `git pull`, a lesson that loaded its run in seconds trains for minutes: the line
+    says why, and which folder of the old code's can go (they piled up unseen in runs/cache)."""
+    settings = quick(toy_model_dir, data_files)
+    old = Path(trained_once(str(toy_model_dir), cache_dir=tmp_path, **settings))
+    trained_once(str(toy_model_dir), cache_dir=tmp_path, seed=1, **settings)  # another run
+    monkeypatch.setattr(run_cache, "code_fingerprint", lambda *extra: "newer code")
+    capsys.readouterr()
+    new = Path(trained_once(str(toy_model_dir), cache_dir=tmp_path, **settings))
+    said = [line for line in capsys.readouterr().out.splitlines() if str(old) in line]
+    assert new != old and old.is_dir() and len(counted_train) == 3
+    size = sum(p.stat().st_size for p in old.rglob("*") if p.is_file()) / 1e6
+    assert said == [f"{old} holds this run trained by another version of the course's code: "
+                    f"training it with this one (delete that folder to free {size:.1f} MB)"]
+    # Two earlier versions: one line for both.
+    monkeypatch.setattr(run_cache, "code_fingerprint", lambda *extra: "newest code")
+    trained_once(str(toy_model_dir), cache_dir=tmp_path, **settings)
+    said = [line for line in capsys.readouterr().out.splitlines() if "hold this run" in line]
+    both = ", ".join(sorted([old.name, new.name]))
+    assert len(said) == 1 and said[0].startswith(f"2 folders in {tmp_path} ({both}) hold this ")
+    assert said[0].endswith(f"(delete them to free {2 * size:.1f} MB)")
