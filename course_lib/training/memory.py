@@ -398,6 +398,16 @@ def saved_bytes(forward: Callable[[], Any], exclude: Any = ()) -> int:
 CLEAR_REFS = Path("/proc/self/clear_refs")
 
 
+def why_peak_unmeasurable(device: str = "cpu") -> str:
+    """'' where measure_peak_memory works (a CUDA GPU, or a CPU under Linux), else why not:
+    a lesson prints it and goes on with the estimate alone."""
+    if device == "cuda" or CLEAR_REFS.exists():
+        return ""
+    return (f"Measuring the CPU peak needs Linux ({CLEAR_REFS} resets it), and this is "
+            f"{platform.system()}; use estimate_memory's figure instead, or measure on a CUDA "
+            f"GPU with device='cuda'.")
+
+
 def measure_peak_memory(config: PretrainedConfig, batch_size: int, max_length: int, *,
                         lora: bool = False, dtype: torch.dtype = torch.float32,
                         gradient_checkpointing: bool = False, freeze: Sequence[str] = (),
@@ -408,10 +418,8 @@ def measure_peak_memory(config: PretrainedConfig, batch_size: int, max_length: i
                lora=bool(lora), dtype=str(dtype).removeprefix("torch."),
                gradient_checkpointing=gradient_checkpointing, freeze=list(freeze), steps=steps,
                device=device)
-    if device != "cuda" and not CLEAR_REFS.exists():  # said now, not as the process's traceback
-        raise CourseError(f"Measuring the CPU peak needs Linux ({CLEAR_REFS} resets it), and "
-                          f"this is {platform.system()}; use estimate_memory's figure instead, "
-                          f"or measure on a CUDA GPU with device='cuda'.")
+    if why := why_peak_unmeasurable(device):  # said now, not as the process's traceback
+        raise CourseError(why)
     env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536")
     done = subprocess.run([sys.executable, "-m", __name__, json.dumps(job)], env=env,
                           capture_output=True, text=True, timeout=timeout, check=False)

@@ -236,3 +236,29 @@ def test_l08_two_processes_match_one_to_the_digits_printed(tmp_path):
     assert one.train_loss[0] == two.train_loss[0]
     assert [f"{a:.4f}" for a in one.train_loss] == [f"{b:.4f}" for b in two.train_loss]
     assert two.train_loss == pytest.approx(one.train_loss, rel=1e-5)
+
+
+def test_l08_memory_cell_on_a_machine_without_proc_shows_the_estimate_and_says_why(tmp_path):
+    """The cell that measures the peak, as it runs on a Mac or Windows CPU (no /proc): the
+    estimates, then the one sentence; before, Run All stopped at the measuring's error."""
+    import nbformat
+
+    from course_lib.notebook_runner import execute_cells
+
+    lesson = Path(__file__).resolve().parents[2] / "lessons" / "08_scaling_up.ipynb"
+    nb = nbformat.read(lesson, as_version=4)
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    measuring = next(k for k, i in enumerate(code) if "measure_peak_memory(" in nb.cells[i].source)
+    nb.cells.insert(code[1] + 1, nbformat.v4.new_code_cell(
+        "import platform\nfrom pathlib import Path\n"
+        "import course_lib.training.memory as memory\n"
+        "from course_lib.training.memory import estimate_memory\n"
+        "from course_lib.training.settings import RECIPE\n"
+        "memory.CLEAR_REFS = Path('/no/proc/here')  # as on macOS and Windows\n"
+        "platform.system = lambda: 'Darwin'"))
+    copy = tmp_path / lesson.name
+    nbformat.write(nb, copy)
+    shown = execute_cells(copy, [0, 1, 2, measuring + 1], folder=tmp_path)[-1]
+    text = "".join(o.get("text", "") for o in shown)
+    assert text.count("estimated") == 2 and "measured" not in text, text
+    assert "needs Linux" in text and "Darwin" in text, text
