@@ -2,6 +2,8 @@
 
 import json
 import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from grading_support import EXERCISES, SOLUTIONS, solution_cell
@@ -156,3 +158,15 @@ def test_forcing_again_in_the_same_second_keeps_every_earlier_backup(tmp_path, m
         write_exercises(solutions, exercises, force=True)
     backups = sorted(exercises.glob("03_loss_masking.ipynb.bak-20260102-030405*"))
     assert sorted(b.read_text() for b in backups) == edits  # none written over another
+
+
+def test_the_learners_own_copy_that_the_readmes_advise_is_ignored_by_git():
+    """A pull stops at a tracked exercise with changes; the READMEs' way out is a copy of the
+    learner's own that git ignores, made by the command they quote."""
+    root = Path(__file__).resolve().parents[2]
+    command = "course make-exercises --out my-exercises"
+    for readme in ("README.md", "exercises/README.md"):
+        assert command in (root / readme).read_text(encoding="utf-8"), readme
+    ignored = subprocess.run(["git", "check-ignore", "-q", "my-exercises/03_loss_masking.ipynb"],
+                             cwd=root, check=False)
+    assert ignored.returncode == 0  # 1: git would track the learner's copy too
