@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from course_lib import env
 from course_lib.errors import CourseError
 from course_lib.experiments import helper, runner, side_by_side
 from course_lib.experiments.runner import run_experiment, run_job
@@ -96,6 +97,18 @@ def test_one_process_per_core_for_a_small_model_on_a_cpu_else_one(
     preset_config("smollm2-135m").save_pretrained(tmp_path / "smol")  # the config only
     large = choose_workers(str(tmp_path / "smol"))
     assert large.count == 1 and "several threads" in large.reason
+
+
+def test_a_cpu_quota_lowers_the_processes_started(toy_model_dir, tmp_path, monkeypatch,
+                                                  no_setting):
+    # A pod limited to 2 CPUs (cgroup v2's cpu.max) on a 64-core node: 2 processes, not 4.
+    monkeypatch.setattr(env.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    (tmp_path / "cpu.max").write_text("200000 100000\n")
+    (tmp_path / "own").write_text("0::/\n")
+    monkeypatch.setattr(env, "CGROUP_ROOT", tmp_path)
+    monkeypatch.setattr(env, "OWN_CGROUPS", tmp_path / "own")
+    choice = choose_workers(str(toy_model_dir))
+    assert choice.count == 2 and "of 2" in choice.reason
 
 
 def test_a_gpu_trains_one_run_at_a_time(toy_model_dir, monkeypatch, no_setting):
