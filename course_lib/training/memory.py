@@ -39,10 +39,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 import torch
 from peft import LoraConfig, get_peft_model
 from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
 
+from course_lib.env import cgroup_memory_limit
 from course_lib.errors import CourseError, is_number, is_whole, shown
 from course_lib.loading import PRESETS, preset_config, resolve_model_name
 from course_lib.training.settings import (
@@ -363,6 +365,26 @@ def _config_of(model_or_config: Any) -> PretrainedConfig:
 
 
 # --- Measuring, to check the estimate ------------------------------------------------------
+def memory_budget(device: str) -> tuple[int, str]:
+    """The bytes a training run may hold on `device`, and a phrase saying whose they are: a
+    CUDA GPU's memory; on the CPU (and MPS, which shares it) a cgroup's limit (a JupyterHub
+    pod, docker --memory=4g, a login node's user slice), else the machine's memory. Past a
+    cgroup's limit the kernel kills the process without a Python error: a notebook's kernel
+    just dies."""
+    if device == "cuda":
+        memory = torch.cuda.get_device_properties(0).total_memory
+        return memory, f"this GPU's {memory / GB:.1f} GB"
+    if limit := cgroup_memory_limit():
+        return limit, f"this container's memory limit of {limit / GB:.1f} GB"
+    memory = psutil.virtual_memory().total
+    return memory, f"this machine's {memory / GB:.1f} GB"
+
+
+def is_counted(model_or_config: Any) -> bool:
+    """True when estimate_memory counts this model (a Llama-style decoder)."""
+    return _config_of(model_or_config).model_type in LLAMA_STYLE
+
+
 def saved_bytes(forward: Callable[[], Any], exclude: Any = ()) -> int:
     """Bytes of the tensors autograd keeps for the backward pass while `forward()` runs.
 

@@ -60,7 +60,7 @@ from course_lib.training.data import (
 )
 from course_lib.training.fast_loss import FastLoss, fast_run
 from course_lib.training.history import HISTORY_FILE, RunHistory, history_from_log
-from course_lib.training.memory import estimate_memory
+from course_lib.training.memory import estimate_memory, is_counted, memory_budget
 from course_lib.training.plots import plot_history
 from course_lib.training.settings import (
     RECIPE,
@@ -469,10 +469,11 @@ def is_main_process() -> bool:
 
 def checkpointing_needed(model, ready: PreparedData, batch_size: int, lora,
                          freeze: Sequence[str], device: DeviceChoice, verbose: bool) -> bool:
-    """On a GPU, True when estimate_memory says the run, with what it trains (LoRA or the
-    parts not frozen), would not fit in 90% of the GPU's memory."""
-    if device.device != "cuda":
-        return False  # a CPU has the machine's memory; MPS shares it too
+    """True when estimate_memory says the run, with what it trains (LoRA or the parts not
+    frozen), would not fit in 90% of the GPU's memory, or on a CPU of the container's limit
+    or the machine's memory (memory_budget)."""
+    if device.device != "cuda" and not is_counted(model):
+        return False  # a model estimate_memory does not know trains as it is
     longest = max(len(ex["input_ids"]) for ex in ready.examples)
     # Counted example by example: one list of every label was 25M items for 100k examples.
     tokens = sum(len(ex["labels"]) for ex in ready.examples)
@@ -480,13 +481,12 @@ def checkpointing_needed(model, ready: PreparedData, batch_size: int, lora,
                   for ex in ready.examples) / max(1, tokens)
     estimate = estimate_memory(model, batch_size, longest, lora=lora, dtype=device.dtype,
                                freeze=freeze, logits_share=trained)
-    budget = 0.9 * torch.cuda.get_device_properties(0).total_memory
-    if estimate.total <= budget:
+    memory, whose = memory_budget(device.device)
+    if estimate.total <= 0.9 * memory:
         return False
     if verbose:
         print(f"gradient checkpointing on: without it this run needs about "
-              f"{estimate.total / 1e9:.1f} GB, more than 90% of this GPU's "
-              f"{budget / 0.9 / 1e9:.1f} GB (estimate_memory).")
+              f"{estimate.total / 1e9:.1f} GB, more than 90% of {whose} (estimate_memory).")
     return True
 
 

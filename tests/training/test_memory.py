@@ -9,18 +9,22 @@ the safe side. With gradient checkpointing the estimate errs further on that sid
 the embedded model, held to [0.60, 1.10].
 """
 
+import psutil
 import pytest
 import torch
 from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM
 
+from course_lib import env
 from course_lib.loading import EMBEDDED_MODEL_DIR, preset_config
 from course_lib.training.memory import (
     count_parameters,
     estimate_memory,
     frozen_in_layer,
+    is_counted,
     layer_bytes_per_token,
     measure_peak_memory,
+    memory_budget,
     saved_bytes,
     shape_of,
 )
@@ -249,3 +253,22 @@ def test_measuring_the_cpu_peak_without_linuxs_proc_says_so_in_one_sentence(monk
     monkeypatch.setattr(memory.subprocess, "run", None)  # no process is started at all
     with pytest.raises(CourseError, match="needs Linux.*estimate_memory"):
         measure_peak_memory(small("smollm2-135m", 1), 1, 8)
+
+
+def test_the_memory_budget_on_a_cpu_is_a_cgroup_limit_else_the_machine_s(tmp_path, monkeypatch):
+    # A JupyterHub pod limited to 4 GiB on a large node: the kernel kills past 4 GiB.
+    (tmp_path / "memory.max").write_text(f"{4 * 2**30}\n")
+    (tmp_path / "own").write_text("0::/\n")
+    monkeypatch.setattr(env, "CGROUP_ROOT", tmp_path)
+    monkeypatch.setattr(env, "OWN_CGROUPS", tmp_path / "own")
+    assert memory_budget("cpu") == (4 * 2**30, "this container's memory limit of 4.3 GB")
+    (tmp_path / "memory.max").write_text("max\n")
+    memory, whose = memory_budget("cpu")
+    assert memory == psutil.virtual_memory().total and whose.startswith("this machine's")
+
+
+def test_a_smollm2_fine_tune_is_more_than_a_4_gib_pod_holds():
+    # What a learner in a 4 GiB pod meets: the recipe's SmolLM2-135M run at 128 tokens.
+    smol = preset_config("smollm2-135m")
+    assert estimate_memory(smol, RECIPE.batch_size, 128, freeze=RECIPE.freeze).total > 4 * 2**30
+    assert is_counted(smol) and not is_counted(preset_config("smollm2-135m", model_type="gpt2"))

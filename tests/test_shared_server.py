@@ -1,0 +1,30 @@
+"""A class on a shared server or in containers: a JupyterHub pod or `docker --cpus=2
+--memory=4g` limits a learner by cgroup quotas that the host's core count and memory do not
+show. The course reads them (env.cgroup_cpu_limit, env.cgroup_memory_limit) and chooses and
+reports by them."""
+
+import pytest
+
+from course_lib import env
+from course_lib.training.runner import train
+
+
+@pytest.fixture
+def pod(tmp_path, monkeypatch):
+    """A cgroup v2 mount of our own: write cpu.max or memory.max in the folder it gives."""
+    (tmp_path / "own").write_text("0::/\n")
+    monkeypatch.setattr(env, "CGROUP_ROOT", tmp_path)
+    monkeypatch.setattr(env, "OWN_CGROUPS", tmp_path / "own")
+    return tmp_path
+
+
+def test_a_cpu_run_past_the_container_s_memory_limit_turns_checkpointing_on(pod, capsys):
+    # Past a cgroup's limit the kernel kills the process: no error, the notebook's kernel dies.
+    (pod / "memory.max").write_text("1000000\n")  # 1 MB: less than any run needs
+    run = train("tiny", max_steps=1, eval_data=None, progress=False, num_threads=1)
+    assert run.history.gradient_checkpointing
+    assert ("more than 90% of this container's memory limit of 0.0 GB"
+            in capsys.readouterr().out)
+    (pod / "memory.max").write_text("max\n")
+    assert not train("tiny", max_steps=1, eval_data=None, progress=False, verbose=False,
+                     num_threads=1).history.gradient_checkpointing
