@@ -13,6 +13,11 @@ on the command line (`--resume`). An error that gives such advice carries both s
     'Nothing to resume; train without resume=True first.'
     >>> err.cli
     'Nothing to resume; train without --resume first.'
+
+In Jupyter a CourseError shows the learner's own lines down to their call into the course,
+then the sentence: not the course's frames below that call (train -> prepare_data ->
+load_data -> ...), which put the sentence under a screen of someone else's code. `%tb verbose`
+right after, or `%xmode Verbose` for every error, shows all the frames.
 """
 
 from __future__ import annotations
@@ -21,7 +26,11 @@ import numbers
 import os
 import shlex
 import subprocess
+from pathlib import Path
+from types import TracebackType
 from typing import Any
+
+LIBRARY = str(Path(__file__).resolve().parent)  # course_lib's own files
 
 
 class CourseError(Exception):
@@ -30,6 +39,29 @@ class CourseError(Exception):
     def __init__(self, message: str, cli: str | None = None):
         super().__init__(message)
         self.cli = cli if cli is not None else message  # the same advice in CLI flags
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows for this error instead of its traceback (only IPython calls it:
+        the CLI, pytest and the grader format errors their own way)."""
+        from IPython import get_ipython  # deferred: only a running IPython calls this
+
+        formatter = get_ipython().InteractiveTB
+        tb = self.__traceback__
+        if formatter.mode == "Context":  # the default; another (%xmode, %tb verbose) shows all
+            tb = callers_only(tb)
+        return formatter.structured_traceback(type(self), self, tb)
+
+
+def callers_only(tb: TracebackType | None) -> TracebackType | None:
+    """The traceback cut where it enters course_lib: the caller's frames, the call included."""
+    kept = []
+    while tb is not None and not tb.tb_frame.f_code.co_filename.startswith(LIBRARY):
+        kept.append(tb)
+        tb = tb.tb_next
+    cut = None
+    for entry in reversed(kept):  # a traceback is a linked list: rebuilt from its end
+        cut = TracebackType(cut, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return cut
 
 
 def with_advice(sentence: str, python: str, cli: str) -> CourseError:

@@ -36,14 +36,17 @@ def execute_notebook(path: str | Path, timeout: int = 300,
 
 
 def execute_cells(path: str | Path, order: list[int], timeout: int = 300,
-                  kernel: str = "python3", folder: str | Path | None = None) -> list[list]:
+                  kernel: str = "python3", folder: str | Path | None = None,
+                  allow_errors: bool = False) -> list[list]:
     """Run the notebook's code cells in `order` (indices among its code cells, repeats allowed)
     in one kernel, in `folder` (default: the notebook's); the outputs of each run, in order.
-    Raises nbclient's CellExecutionError on the first failure, like `execute_notebook`."""
+    Raises nbclient's CellExecutionError on the first failure, like `execute_notebook`, unless
+    `allow_errors` (then an error is one more output: what a learner sees under the cell)."""
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     code = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
     client = _client(nb, Path(folder) if folder else path.parent, timeout, kernel)
+    client.allow_errors = allow_errors
     shown = []
     with client.setup_kernel():
         for k in order:  # each run starts from the cell's own source, with no old outputs

@@ -1,0 +1,62 @@
+"""What a learner sees under a cell besides the lesson: here, a CourseError in a real kernel.
+
+A CourseError says what to do in one sentence. In Jupyter it used to come under every frame
+of the course's code it passed through (train -> prepare_data -> load_data -> ... -> _rows),
+so the sentence sat at the bottom of a screen of someone else's code.
+"""
+
+import re
+
+import nbformat
+import pytest
+
+from course_lib.notebook_runner import execute_cells
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+CELLS = [
+    "from course_lib.training.runner import train",
+    "x = 1\nrun = train(max_steps=-1)",
+    "def my_run():\n    return train(max_steps=-1)\n\nmy_run()",
+    "%tb verbose",
+    "%xmode Verbose",
+    "run = train(max_steps=-1)",
+]
+
+
+def shown_error(outputs: list) -> str:
+    """The error output under a cell, as the learner reads it (colours taken out)."""
+    errors = [o for o in outputs if o["output_type"] == "error"]
+    return ANSI.sub("", "\n".join(errors[0]["traceback"])) if errors else ""
+
+
+@pytest.fixture(scope="module")
+def shown(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("errors")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(nb, folder / "errors.ipynb")
+    return execute_cells(folder / "errors.ipynb", list(range(len(CELLS))), allow_errors=True)
+
+
+@pytest.mark.slow
+def test_a_course_error_shows_the_learners_line_and_the_sentence_only(shown):
+    error = shown_error(shown[1])
+    assert "----> 2 run = train(max_steps=-1)" in error  # which of their lines failed
+    assert error.rstrip().endswith("CourseError: max_steps must be at least 1, not -1.")
+    assert "course_lib" not in error and "File " not in error, error  # no library frames
+
+
+@pytest.mark.slow
+def test_the_learners_own_functions_stay_in_the_traceback(shown):
+    error = shown_error(shown[2])
+    assert "----> 4 my_run()" in error and "----> 2     return train(max_steps=-1)" in error
+    assert "settings.py" not in error, error
+
+
+@pytest.mark.slow
+def test_tb_verbose_and_xmode_verbose_show_every_frame(shown):
+    # Whoever needs the course's frames (a teacher, a bug report) asks IPython for them.
+    for outputs in (shown[3], shown[5]):
+        text = ANSI.sub("", "".join(o.get("text", "") for o in outputs)) + shown_error(outputs)
+        assert "settings.py" in text and "check_count" in text, text
