@@ -52,7 +52,7 @@ Handler = Callable[[argparse.Namespace], int | None]
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Print versions, the chosen device and dtype, Hub status and the embedded model's place."""
-    from course_lib.env import choose_device, hub_status, measured_versions
+    from course_lib.env import choose_device, cpus_line, hub_status, measured_versions, memory_line
     from course_lib.loading import EMBEDDED_MODEL_DIR
 
     pins = measured_versions()
@@ -76,6 +76,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         ("device", choice.device),
         ("dtype", str(choice.dtype).removeprefix("torch.")),
         ("why", choice.reason),
+        ("cpus", cpus_line()),  # a container's quota and limit, not the host's
+        ("memory", memory_line()),
         ("hub", _hub_line(hub_status())),
         ("embedded model", f"{EMBEDDED_MODEL_DIR} ({model_state})"),
     ]

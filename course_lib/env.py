@@ -104,11 +104,13 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")  # Linux's cgroup mounts (tests point at a 
 OWN_CGROUPS = Path("/proc/self/cgroup")  # which cgroup this process is in
 
 
-def cgroup_folders(v1_name: str, root: Path = CGROUP_ROOT, own: Path = OWN_CGROUPS,
+def cgroup_folders(v1_name: str, root: Path | None = None, own: Path | None = None,
                    ) -> list[Path]:
     """The cgroup folders whose limits apply to this process: its own, then each parent up
     to the mount (a login node limits the user's slice, a container its own root). cgroup
-    v2's one hierarchy first, then v1's `v1_name` one ("cpu" or "memory")."""
+    v2's one hierarchy first, then v1's `v1_name` one ("cpu" or "memory"). `root` and `own`
+    default to CGROUP_ROOT and OWN_CGROUPS."""
+    root, own = root or CGROUP_ROOT, own or OWN_CGROUPS
     try:
         lines = own.read_text(encoding="utf-8").splitlines()
     except OSError:  # not Linux: no folders, no limits
@@ -137,14 +139,14 @@ def _quota(folder: Path) -> float | None:
         return None
 
 
-def cgroup_cpu_limit(root: Path = CGROUP_ROOT, own: Path = OWN_CGROUPS) -> float | None:
+def cgroup_cpu_limit(root: Path | None = None, own: Path | None = None) -> float | None:
     """The CPUs a cgroup quota lets this process use (Docker's --cpus=2, a pod's CPU limit),
     the smallest along its cgroups; None when there is no quota (a laptop)."""
     quotas = [q for q in map(_quota, cgroup_folders("cpu", root, own)) if q]
     return min(quotas, default=None)
 
 
-def cgroup_memory_limit(root: Path = CGROUP_ROOT, own: Path = OWN_CGROUPS) -> int | None:
+def cgroup_memory_limit(root: Path | None = None, own: Path | None = None) -> int | None:
     """The bytes a cgroup lets this process's group hold before the kernel kills it
     (Docker's --memory=4g, a pod's memory limit), the smallest along its cgroups; None when
     there is none. v2 writes memory.max ("max": none), v1 memory.limit_in_bytes."""
@@ -167,8 +169,40 @@ def cpu_cores() -> int:
         cores = len(os.sched_getaffinity(0))
     else:
         cores = os.cpu_count() or 1
-    quota = cgroup_cpu_limit(CGROUP_ROOT, OWN_CGROUPS)  # read now: tests point them elsewhere
+    quota = cgroup_cpu_limit()
     return max(1, min(cores, math.ceil(quota))) if quota else cores
+
+
+LESSON_CORES = 2  # the lessons' timings were measured on 2 cores
+# A lesson's kernel with the tiny model peaked at 0.69 GB (lesson 04, headless), a training
+# process at 0.57 GB (course train --steps 2): with Jupyter and a helper process, 1.5 GB.
+LESSON_MEMORY = 1.5e9
+
+
+def cpus_line() -> str:
+    """What `course doctor` says about the CPU: the cores the course counts, the quota that
+    lowered them, and a warning below the cores the lessons were timed on."""
+    cores, quota = cpu_cores(), cgroup_cpu_limit()
+    line = str(cores)
+    if quota:
+        line += f" (a cgroup CPU quota of {quota:g}; the machine has {os.cpu_count()} cores)"
+    if cores < LESSON_CORES:
+        line += (f": the lessons were timed on {LESSON_CORES} cores; expect them to take "
+                 f"longer")
+    return line
+
+
+def memory_line() -> str:
+    """What `course doctor` says about memory: a cgroup's limit (the kernel kills a process
+    past it) or the machine's memory, and a warning below what the lessons need."""
+    limit, machine = cgroup_memory_limit(), psutil.virtual_memory().total
+    line = f"{(limit or machine) / 1e9:.1f} GB"
+    if limit:
+        line += f" (a cgroup limit; the machine has {machine / 1e9:.1f} GB)"
+    if (limit or machine) < LESSON_MEMORY:
+        line += (f": the tiny model's lessons need about {LESSON_MEMORY / 1e9:.1f} GB; ask "
+                 f"for more, and set COURSE_WORKERS=1 (no helper processes)")
+    return line
 
 
 def choose_threads(small_model: bool, device: str = "cpu", asked: int | None = None,

@@ -5,7 +5,7 @@ reports by them."""
 
 import pytest
 
-from course_lib import env
+from course_lib import cli, env
 from course_lib.training.runner import train
 
 
@@ -28,3 +28,25 @@ def test_a_cpu_run_past_the_container_s_memory_limit_turns_checkpointing_on(pod,
     (pod / "memory.max").write_text("max\n")
     assert not train("tiny", max_steps=1, eval_data=None, progress=False, verbose=False,
                      num_threads=1).history.gradient_checkpointing
+
+
+def doctor_rows(capsys) -> dict[str, str]:
+    assert cli.main(["doctor"]) == 0
+    return dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())
+
+
+def test_doctor_reports_the_quota_and_limit_a_learner_has_and_warns_below_the_lessons(
+        pod, capsys, monkeypatch):
+    monkeypatch.setattr(env.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    (pod / "cpu.max").write_text("100000 100000\n")  # a pod's limits: cpu 1, memory 1 GiB
+    (pod / "memory.max").write_text(f"{2**30}\n")
+    rows = doctor_rows(capsys)
+    assert rows["cpus"].startswith("1 (a cgroup CPU quota of 1;")
+    assert "timed on 2 cores" in rows["cpus"]
+    assert rows["memory"].startswith("1.1 GB (a cgroup limit;") and "COURSE_WORKERS=1" in (
+        rows["memory"])
+    (pod / "cpu.max").write_text("400000 100000\n")  # 4 CPUs and 4 GiB: enough, no warning
+    (pod / "memory.max").write_text(f"{4 * 2**30}\n")
+    rows = doctor_rows(capsys)
+    assert rows["cpus"].startswith("4 (a cgroup") and ":" not in rows["cpus"].split(")")[-1]
+    assert rows["memory"].endswith("GB)")
