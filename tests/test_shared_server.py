@@ -3,9 +3,14 @@
 show. The course reads them (env.cgroup_cpu_limit, env.cgroup_memory_limit) and chooses and
 reports by them."""
 
+import errno
+import os
+from pathlib import Path
+
 import pytest
 
 from course_lib import cli, env
+from course_lib.errors import CourseError
 from course_lib.training.runner import train
 
 
@@ -50,3 +55,22 @@ def test_doctor_reports_the_quota_and_limit_a_learner_has_and_warns_below_the_le
     rows = doctor_rows(capsys)
     assert rows["cpus"].startswith("4 (a cgroup") and ":" not in rows["cpus"].split(")")[-1]
     assert rows["memory"].endswith("GB)")
+
+
+def test_a_run_into_a_folder_that_cannot_be_written_says_where_to_point_it(tmp_path,
+                                                                            monkeypatch):
+    # A teacher's read-only course folder: `course train --out` there ended in a traceback
+    # (OSError: [Errno 30] Read-only file system, from keep_settings).
+    out = tmp_path / "course" / "runs" / "mine"
+    mkdir = Path.mkdir
+
+    def read_only(path, *args, **kwargs):
+        if path.is_relative_to(tmp_path / "course"):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    with pytest.raises(CourseError, match="out_dir=") as caught:
+        train("tiny", max_steps=1, eval_data=None, out_dir=out, verbose=False, progress=False)
+    assert str(out) in str(caught.value) and "Read-only file system" in str(caught.value)
+    assert "--out" in caught.value.cli

@@ -619,8 +619,12 @@ def keep_settings(out_dir: Path | None, resuming: bool, settings: dict[str, Any]
                 f"resume=True continues the run in '{out_dir}', which trained with {python}{rest}",
                 cli=f"--resume continues the run in '{out_dir}', which trained with {cli}{rest}")
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(settings, indent=1), encoding="utf-8")
+    try:  # the first write into out_dir: a read-only course folder is said here, once
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(settings, indent=1), encoding="utf-8")
+    except OSError as err:
+        raise with_advice(f"Cannot write the run into '{out_dir}' ({err.strerror}); give it a "
+                          f"folder you can write to ({{fix}}).", "out_dir=...", "--out") from None
 
 
 def _where_from(source: str) -> str:
