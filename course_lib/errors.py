@@ -26,6 +26,7 @@ import numbers
 import os
 import shlex
 import subprocess
+import traceback
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -45,7 +46,10 @@ class CourseError(Exception):
         the CLI, pytest and the grader format errors their own way)."""
         from IPython import get_ipython  # deferred: only a running IPython calls this
 
-        formatter = get_ipython().InteractiveTB
+        shell = get_ipython()
+        if shell is None:  # called from outside a shell: Python's own traceback
+            return traceback.format_exception(self)
+        formatter = shell.InteractiveTB
         tb = self.__traceback__
         if formatter.mode == "Context":  # the default; another (%xmode, %tb verbose) shows all
             tb = callers_only(tb)
