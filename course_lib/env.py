@@ -17,7 +17,6 @@ The course runs on a laptop CPU, on Apple silicon and on a Colab GPU with the sa
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import re
 import socket
@@ -28,6 +27,8 @@ from pathlib import Path
 
 import psutil
 import torch
+
+from course_lib.cgroups import cgroup_cpu_limit, cgroup_memory_limit, cpu_cores
 
 
 @dataclass(frozen=True)
@@ -98,79 +99,6 @@ def cpu_only(on: bool = True) -> Iterator[None]:
             os.environ.pop(CPU_ONLY_VARIABLE, None)
         else:
             os.environ[CPU_ONLY_VARIABLE] = before
-
-
-CGROUP_ROOT = Path("/sys/fs/cgroup")  # Linux's cgroup mounts (tests point at a folder)
-OWN_CGROUPS = Path("/proc/self/cgroup")  # which cgroup this process is in
-
-
-def cgroup_folders(v1_name: str, root: Path | None = None, own: Path | None = None,
-                   ) -> list[Path]:
-    """The cgroup folders whose limits apply to this process: its own, then each parent up
-    to the mount (a login node limits the user's slice, a container its own root). cgroup
-    v2's one hierarchy first, then v1's `v1_name` one ("cpu" or "memory"). `root` and `own`
-    default to CGROUP_ROOT and OWN_CGROUPS."""
-    root, own = root or CGROUP_ROOT, own or OWN_CGROUPS
-    try:
-        lines = own.read_text(encoding="utf-8").splitlines()
-    except OSError:  # not Linux: no folders, no limits
-        return []
-    paths = dict(line.split(":", 2)[1:] for line in lines if line.count(":") >= 2)
-    v1 = next((path for names, path in paths.items() if v1_name in names.split(",")), "/")
-    folders = []
-    for mount, path in ((root, paths.get("", "/")), (root / v1_name, v1)):
-        # A container's cgroup may be mounted as the root: then the named path is not there.
-        start = mount if ".." in path else mount / path.strip("/")
-        folders += [f for f in (start, *start.parents) if f.is_relative_to(mount) and f.is_dir()]
-    return folders
-
-
-def _quota(folder: Path) -> float | None:
-    """One cgroup folder's CPU quota in CPUs: v2's cpu.max "200000 100000" is 2.0, v1's
-    cpu.cfs_quota_us over cpu.cfs_period_us too; None for none ("max", -1) or no file."""
-    try:
-        if (folder / "cpu.max").is_file():
-            quota, period = (folder / "cpu.max").read_text(encoding="ascii").split()
-        else:
-            quota = (folder / "cpu.cfs_quota_us").read_text(encoding="ascii")
-            period = (folder / "cpu.cfs_period_us").read_text(encoding="ascii")
-        return int(quota) / int(period) if int(quota) > 0 and int(period) > 0 else None
-    except (OSError, ValueError):  # no quota here, or a file the kernel did not write so
-        return None
-
-
-def cgroup_cpu_limit(root: Path | None = None, own: Path | None = None) -> float | None:
-    """The CPUs a cgroup quota lets this process use (Docker's --cpus=2, a pod's CPU limit),
-    the smallest along its cgroups; None when there is no quota (a laptop)."""
-    quotas = [q for q in map(_quota, cgroup_folders("cpu", root, own)) if q]
-    return min(quotas, default=None)
-
-
-def cgroup_memory_limit(root: Path | None = None, own: Path | None = None) -> int | None:
-    """The bytes a cgroup lets this process's group hold before the kernel kills it
-    (Docker's --memory=4g, a pod's memory limit), the smallest along its cgroups; None when
-    there is none. v2 writes memory.max ("max": none), v1 memory.limit_in_bytes."""
-    limits = []
-    for folder in cgroup_folders("memory", root, own):
-        for name in ("memory.max", "memory.limit_in_bytes"):
-            try:
-                limits.append(int((folder / name).read_text(encoding="ascii")))
-            except (OSError, ValueError):  # "max", no file here
-                pass
-    # v1 writes "no limit" as about 2**63; a limit above the machine's memory is none either.
-    return min((n for n in limits if n < psutil.virtual_memory().total), default=None)
-
-
-def cpu_cores() -> int:
-    """The cores this process may run on: its affinity (taskset, a container's cpuset), at
-    most a cgroup CPU quota rounded up (a pod limited to 1.5 CPUs runs 2 threads), not the
-    host's 64 cores."""
-    if hasattr(os, "sched_getaffinity"):
-        cores = len(os.sched_getaffinity(0))
-    else:
-        cores = os.cpu_count() or 1
-    quota = cgroup_cpu_limit()
-    return max(1, min(cores, math.ceil(quota))) if quota else cores
 
 
 LESSON_CORES = 2  # the lessons' timings were measured on 2 cores

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from course_lib import env
+from course_lib import cgroups, env
 from course_lib.env import (
     cgroup_cpu_limit,
     cgroup_memory_limit,
@@ -132,7 +132,7 @@ def test_evaluating_measures_without_gradients_and_leaves_the_mode_as_it_was(tra
     assert model.training is training  # a model in eval mode is not switched to training
 
 
-def cgroups(tmp_path, files: dict[str, str], own: str = "0::/\n"):
+def fake_cgroups(tmp_path, files: dict[str, str], own: str = "0::/\n"):
     """A cgroup mount under tmp_path holding `files` (path: content), and the file naming
     this process's cgroups (/proc/self/cgroup's format)."""
     for name, content in files.items():
@@ -153,14 +153,14 @@ def cgroups(tmp_path, files: dict[str, str], own: str = "0::/\n"):
     ({}, None),
 ])
 def test_a_cgroup_cpu_quota_is_read_in_v1_and_v2(tmp_path, files, cpus):
-    assert cgroup_cpu_limit(*cgroups(tmp_path, files)) == cpus
+    assert cgroup_cpu_limit(*fake_cgroups(tmp_path, files)) == cpus
 
 
 def test_a_quota_on_a_parent_cgroup_applies_and_the_smallest_wins(tmp_path):
     # A login node's user slice limits every session inside it.
     files = {"user.slice/cpu.max": "300000 100000", "user.slice/s1.scope/cpu.max": "max 100000",
              "user.slice/s1.scope/memory.max": "max", "user.slice/memory.max": "2147483648"}
-    root, own = cgroups(tmp_path, files, own="0::/user.slice/s1.scope\n")
+    root, own = fake_cgroups(tmp_path, files, own="0::/user.slice/s1.scope\n")
     assert cgroup_cpu_limit(root, own) == 3.0 and cgroup_memory_limit(root, own) == 2**31
 
 
@@ -169,7 +169,7 @@ def test_a_container_sees_its_own_cgroup_as_the_mount_root(tmp_path):
     files = {"cpu/cpu.cfs_quota_us": "200000", "cpu/cpu.cfs_period_us": "100000",
              "memory/memory.limit_in_bytes": str(4 * 2**30)}
     own = "4:memory:/docker/abc\n2:cpu,cpuacct:/docker/abc\n"
-    root, own_file = cgroups(tmp_path, files, own=own)
+    root, own_file = fake_cgroups(tmp_path, files, own=own)
     assert cgroup_cpu_limit(root, own_file) == 2.0
     assert cgroup_memory_limit(root, own_file) == 4 * 2**30
 
@@ -177,15 +177,15 @@ def test_a_container_sees_its_own_cgroup_as_the_mount_root(tmp_path):
 @pytest.mark.parametrize("content", ["max\n", "9223372036854771712\n", "4g\n"])
 def test_no_memory_limit_is_none(tmp_path, content):
     # v2's "max", v1's "no limit" (about 2**63, more than the machine has), a malformed file.
-    assert cgroup_memory_limit(*cgroups(tmp_path, {"memory.max": content})) is None
+    assert cgroup_memory_limit(*fake_cgroups(tmp_path, {"memory.max": content})) is None
 
 
 def test_a_cpu_quota_lowers_the_cores_the_course_counts(tmp_path, monkeypatch):
     # A JupyterHub pod limited to 2 CPUs on a 64-core node sees all 64 in its affinity.
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
-    root, own = cgroups(tmp_path, {"cpu.max": "150000 100000"})
-    monkeypatch.setattr(env, "CGROUP_ROOT", root)
-    monkeypatch.setattr(env, "OWN_CGROUPS", own)
+    root, own = fake_cgroups(tmp_path, {"cpu.max": "150000 100000"})
+    monkeypatch.setattr(cgroups, "CGROUP_ROOT", root)
+    monkeypatch.setattr(cgroups, "OWN_CGROUPS", own)
     assert env.cpu_cores() == 2  # 1.5 CPUs, rounded up
     assert choose_threads(small_model=False).count == 2  # was 4: threads past the quota wait
     (root / "cpu.max").write_text("max 100000")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from course_lib import cli, env
+from course_lib import cgroups, cli, env
 from course_lib.errors import CourseError
 from course_lib.training.runner import train
 
@@ -18,8 +18,8 @@ from course_lib.training.runner import train
 def pod(tmp_path, monkeypatch):
     """A cgroup v2 mount of our own: write cpu.max or memory.max in the folder it gives."""
     (tmp_path / "own").write_text("0::/\n")
-    monkeypatch.setattr(env, "CGROUP_ROOT", tmp_path)
-    monkeypatch.setattr(env, "OWN_CGROUPS", tmp_path / "own")
+    monkeypatch.setattr(cgroups, "CGROUP_ROOT", tmp_path)
+    monkeypatch.setattr(cgroups, "OWN_CGROUPS", tmp_path / "own")
     return tmp_path
 
 
@@ -74,3 +74,17 @@ def test_a_run_into_a_folder_that_cannot_be_written_says_where_to_point_it(tmp_p
         train("tiny", max_steps=1, eval_data=None, out_dir=out, verbose=False, progress=False)
     assert str(out) in str(caught.value) and "Read-only file system" in str(caught.value)
     assert "--out" in caught.value.cli
+
+
+def test_the_cli_keeps_torch_s_default_threads_within_a_cpu_quota(pod, monkeypatch, capsys):
+    # Torch counts the host's cores: eval and ask computed with 64 threads in a 2-CPU pod.
+    monkeypatch.setattr(env.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    (pod / "cpu.max").write_text("200000 100000\n")
+    assert cli.main(["doctor"]) == 0
+    assert os.environ["OMP_NUM_THREADS"] == "2"
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the user's own setting stays
+    assert cli.main(["doctor"]) == 0 and os.environ["OMP_NUM_THREADS"] == "3"
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    (pod / "cpu.max").write_text("max 100000\n")  # no quota (a laptop): torch's own default
+    assert cli.main(["doctor"]) == 0 and "OMP_NUM_THREADS" not in os.environ

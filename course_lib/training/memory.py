@@ -44,7 +44,7 @@ import torch
 from peft import LoraConfig, get_peft_model
 from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
 
-from course_lib.env import cgroup_memory_limit
+from course_lib.cgroups import cgroup_memory_limit
 from course_lib.errors import CourseError, is_number, is_whole, shown
 from course_lib.loading import PRESETS, preset_config, resolve_model_name
 from course_lib.training.settings import (

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from course_lib import env
+from course_lib import cgroups, env
 from course_lib.errors import CourseError
 from course_lib.experiments import helper, runner, side_by_side
 from course_lib.experiments.runner import run_experiment, run_job
@@ -105,8 +105,8 @@ def test_a_cpu_quota_lowers_the_processes_started(toy_model_dir, tmp_path, monke
     monkeypatch.setattr(env.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
     (tmp_path / "cpu.max").write_text("200000 100000\n")
     (tmp_path / "own").write_text("0::/\n")
-    monkeypatch.setattr(env, "CGROUP_ROOT", tmp_path)
-    monkeypatch.setattr(env, "OWN_CGROUPS", tmp_path / "own")
+    monkeypatch.setattr(cgroups, "CGROUP_ROOT", tmp_path)
+    monkeypatch.setattr(cgroups, "OWN_CGROUPS", tmp_path / "own")
     choice = choose_workers(str(toy_model_dir))
     assert choice.count == 2 and "of 2" in choice.reason
 

@@ -15,7 +15,7 @@ import torch
 from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM
 
-from course_lib import env
+from course_lib import cgroups
 from course_lib.loading import EMBEDDED_MODEL_DIR, preset_config
 from course_lib.training.memory import (
     count_parameters,
@@ -259,8 +259,8 @@ def test_the_memory_budget_on_a_cpu_is_a_cgroup_limit_else_the_machine_s(tmp_pat
     # A JupyterHub pod limited to 4 GiB on a large node: the kernel kills past 4 GiB.
     (tmp_path / "memory.max").write_text(f"{4 * 2**30}\n")
     (tmp_path / "own").write_text("0::/\n")
-    monkeypatch.setattr(env, "CGROUP_ROOT", tmp_path)
-    monkeypatch.setattr(env, "OWN_CGROUPS", tmp_path / "own")
+    monkeypatch.setattr(cgroups, "CGROUP_ROOT", tmp_path)
+    monkeypatch.setattr(cgroups, "OWN_CGROUPS", tmp_path / "own")
     assert memory_budget("cpu") == (4 * 2**30, "this container's memory limit of 4.3 GB")
     (tmp_path / "memory.max").write_text("max\n")
     memory, whose = memory_budget("cpu")
