@@ -20,7 +20,13 @@ from typing import Any
 
 import torch
 
-from course_lib.env import DeviceChoice, ThreadChoice, choose_device, choose_threads
+from course_lib.env import (
+    DeviceChoice,
+    ThreadChoice,
+    choose_device,
+    choose_threads,
+    short_of_lessons,
+)
 from course_lib.loading import MODEL_PRESETS
 
 DISTRIBUTION = "instruction-tuning-course"
@@ -72,6 +78,8 @@ def lesson_setup(model: str = "tiny") -> LessonContext:
     threads = choose_threads(small_model=model == "tiny", device=choice.device)
     torch.set_num_threads(threads.count)
     print(f"threads: {threads.count} - {threads.reason}")
+    for line in short_of_lessons():  # a container's quota or limit below the lessons' needs
+        print(f"note:   {line}")
     if model == "tiny":
         print("model:  tiny (the course's embedded base model, no download)")
         if choice.device == "cuda":

@@ -110,27 +110,37 @@ LESSON_MEMORY = 1.5e9
 def cpus_line() -> str:
     """What `course doctor` says about the CPU: the cores the course counts, the quota that
     lowered them, and a warning below the cores the lessons were timed on."""
+    return ": ".join(filter(None, _cpus()))
+
+
+def _cpus() -> tuple[str, str]:
     cores, quota = cpu_cores(), cgroup_cpu_limit()
-    line = str(cores)
-    if quota:
-        line += f" (a cgroup CPU quota of {quota:g}; the machine has {os.cpu_count()} cores)"
-    if cores < LESSON_CORES:
-        line += (f": the lessons were timed on {LESSON_CORES} cores; expect them to take "
-                 f"longer")
-    return line
+    fact = str(cores) + (f" (a cgroup CPU quota of {quota:g}; the machine has "
+                         f"{os.cpu_count()} cores)" if quota else "")
+    short = cores < LESSON_CORES
+    return fact, (f"the lessons were timed on {LESSON_CORES} cores; expect them to take longer"
+                  if short else "")
 
 
 def memory_line() -> str:
     """What `course doctor` says about memory: a cgroup's limit (the kernel kills a process
     past it) or the machine's memory, and a warning below what the lessons need."""
+    return ": ".join(filter(None, _memory()))
+
+
+def _memory() -> tuple[str, str]:
     limit, machine = cgroup_memory_limit(), psutil.virtual_memory().total
-    line = f"{(limit or machine) / 1e9:.1f} GB"
-    if limit:
-        line += f" (a cgroup limit; the machine has {machine / 1e9:.1f} GB)"
-    if (limit or machine) < LESSON_MEMORY:
-        line += (f": the tiny model's lessons need about {LESSON_MEMORY / 1e9:.1f} GB; ask "
-                 f"for more, and set COURSE_WORKERS=1 (no helper processes)")
-    return line
+    fact = f"{(limit or machine) / 1e9:.1f} GB" + (
+        f" (a cgroup limit; the machine has {machine / 1e9:.1f} GB)" if limit else "")
+    short = (limit or machine) < LESSON_MEMORY
+    return fact, (f"the tiny model's lessons need about {LESSON_MEMORY / 1e9:.1f} GB; ask for "
+                  f"more, and set COURSE_WORKERS=1 (no helper processes)" if short else "")
+
+
+def short_of_lessons() -> list[str]:
+    """The lines of cpus_line() and memory_line() that warn, for a lesson's first cell."""
+    return [f"{name}: {fact}: {warning}" for name, (fact, warning)
+            in (("cpus", _cpus()), ("memory", _memory())) if warning]
 
 
 def choose_threads(small_model: bool, device: str = "cpu", asked: int | None = None,
