@@ -14,10 +14,11 @@ on the command line (`--resume`). An error that gives such advice carries both s
     >>> err.cli
     'Nothing to resume; train without --resume first.'
 
-In Jupyter a CourseError shows the learner's own lines down to their call into the course,
-then the sentence: not the course's frames below that call (train -> prepare_data ->
-load_data -> ...), which put the sentence under a screen of someone else's code. `%tb verbose`
-right after, or `%xmode Verbose` for every error, shows all the frames.
+In Jupyter a CourseError (or an interrupted run: any ShortTraceback) shows the learner's
+own lines down to their call into the course, then the sentence: not the course's frames
+below that call (train -> prepare_data -> load_data -> ...), which put the sentence under a
+screen of someone else's code. `%tb verbose` right after, or `%xmode Verbose` for every
+error, shows all the frames.
 """
 
 from __future__ import annotations
@@ -34,12 +35,9 @@ from typing import Any
 LIBRARY = str(Path(__file__).resolve().parent)  # course_lib's own files
 
 
-class CourseError(Exception):
-    """A problem with the learner's input or environment, explained in one sentence."""
-
-    def __init__(self, message: str, cli: str | None = None):
-        super().__init__(message)
-        self.cli = cli if cli is not None else message  # the same advice in CLI flags
+class ShortTraceback:
+    """Mixed into an exception whose message says it all (a CourseError, an interrupted run):
+    Jupyter shows the caller's lines down to the call into the course, then the message."""
 
     def _render_traceback_(self) -> list[str]:
         """What IPython shows for this error instead of its traceback (only IPython calls it:
@@ -54,6 +52,14 @@ class CourseError(Exception):
         if formatter.mode == "Context":  # the default; another (%xmode, %tb verbose) shows all
             tb = callers_only(tb)
         return formatter.structured_traceback(type(self), self, tb)
+
+
+class CourseError(ShortTraceback, Exception):
+    """A problem with the learner's input or environment, explained in one sentence."""
+
+    def __init__(self, message: str, cli: str | None = None):
+        super().__init__(message)
+        self.cli = cli if cli is not None else message  # the same advice in CLI flags
 
 
 def callers_only(tb: TracebackType | None) -> TracebackType | None:

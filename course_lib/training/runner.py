@@ -41,7 +41,7 @@ from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from course_lib.env import SMALL_MODEL_PARAMS, DeviceChoice, choose_device, choose_threads
-from course_lib.errors import CourseError, shown, with_advice
+from course_lib.errors import CourseError, ShortTraceback, shown, with_advice
 from course_lib.formatting.records import HELD_OUT_SPLITS, is_table, own_held_out_split
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
 from course_lib.loading import default_lora, load_model_and_tokenizer, quiet_loading
@@ -561,7 +561,7 @@ def never_checkpointed(out_dir: Path) -> bool:
                for p in ckpt_root.iterdir())
 
 
-class RunInterrupted(KeyboardInterrupt):
+class RunInterrupted(ShortTraceback, KeyboardInterrupt):
     """Ctrl-C or a notebook's stop during train(): still a KeyboardInterrupt, whose message
     says what was kept and what to do next (`cli`: the same, in the command's flags)."""
 

@@ -14,6 +14,15 @@ from course_lib.notebook_runner import execute_cells
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
+# The stop button during a run, as a callback: a KeyboardInterrupt in the middle of train().
+STOP_AT_STEP_1 = """from transformers import TrainerCallback
+
+class Stop(TrainerCallback):
+    def on_step_end(self, args, state, control, **kwargs):
+        raise KeyboardInterrupt
+
+"""
+
 CELLS = [
     "from course_lib.training.runner import train",
     "x = 1\nrun = train(max_steps=-1)",
@@ -21,6 +30,9 @@ CELLS = [
     "%tb verbose",
     "%xmode Verbose",
     "run = train(max_steps=-1)",
+    "%xmode Context",
+    STOP_AT_STEP_1 + "run = train(max_steps=3, eval_data=None, verbose=False, progress=False,\n"
+                     "            callbacks=[Stop()])",
 ]
 
 
@@ -60,3 +72,11 @@ def test_tb_verbose_and_xmode_verbose_show_every_frame(shown):
     for outputs in (shown[3], shown[5]):
         text = ANSI.sub("", "".join(o.get("text", "") for o in outputs)) + shown_error(outputs)
         assert "settings.py" in text and "check_count" in text, text
+
+
+@pytest.mark.slow
+def test_a_stopped_run_shows_the_learners_line_and_what_was_kept(shown):
+    error = shown_error(shown[7])
+    assert "run = train(max_steps=3" in error and "runner.py" not in error, error
+    assert error.rstrip().endswith("RunInterrupted: Interrupted at step 1 of 3; no checkpoint "
+                                   "was kept, so run it again to start over.")
