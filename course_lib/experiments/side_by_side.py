@@ -36,13 +36,16 @@ from course_lib.env import SMALL_MODEL_PARAMS, choose_device, cpu_cores
 from course_lib.errors import CourseError
 from course_lib.experiments.design import Arm, Experiment
 from course_lib.loading import resolve_model_name
-from course_lib.training.memory import count_parameters
+from course_lib.training.memory import count_parameters, memory_budget
 
 MAX_WORKERS = 4  # as env.LARGE_MODEL_THREADS: a shared laptop keeps cores for others
 # The default for every experiment of this process and its kernels (the test suite sets 1:
 # its two workers already keep both cores busy, and helpers would only add start-up time).
 ENV_VARIABLE = "COURSE_WORKERS"
 HELPER = "course_lib.experiments.helper"
+# A process training the tiny model peaked at 0.57 GB (course train --steps 2), a lesson's
+# kernel at 0.69 GB: counted as 0.7 GB each, and one more for Jupyter and the rest.
+PROCESS_MEMORY = 0.7e9
 
 
 @dataclass(frozen=True)
@@ -76,8 +79,13 @@ def choose_workers(model: str, asked: int | None = None,
         return WorkerChoice(1, "the model's size is not known before it is downloaded")
     if size >= SMALL_MODEL_PARAMS:
         return WorkerChoice(1, "a model this size computes each run with several threads")
-    count = max(1, min(cores, MAX_WORKERS))
     # A run of a model this small keeps one core busy (env.choose_threads gives it one thread).
+    count = max(1, min(cores, MAX_WORKERS))
+    memory, whose = memory_budget("cpu")
+    # Each process holds about PROCESS_MEMORY: past a pod's limit the kernel kills one.
+    if (fit := max(1, int(memory // PROCESS_MEMORY) - 1)) < count:
+        return WorkerChoice(fit, f"as many as {whose} holds, about {PROCESS_MEMORY / 1e9:.1f} "
+                                 f"GB each with the notebook's kernel")
     return WorkerChoice(count, f"one per core of {cores}, at most {MAX_WORKERS}")
 
 

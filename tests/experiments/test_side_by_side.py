@@ -111,6 +111,22 @@ def test_a_cpu_quota_lowers_the_processes_started(toy_model_dir, tmp_path, monke
     assert choice.count == 2 and "of 2" in choice.reason
 
 
+def test_a_memory_limit_lowers_the_processes_started(toy_model_dir, tmp_path, monkeypatch,
+                                                     no_setting):
+    # 8 CPUs but 2 GiB: four processes of 0.6-0.7 GB each and a kernel would be killed.
+    monkeypatch.setattr(side_by_side, "cpu_cores", lambda: 8)
+    (tmp_path / "memory.max").write_text(f"{2 * 2**30}\n")
+    (tmp_path / "own").write_text("0::/\n")
+    monkeypatch.setattr(cgroups, "CGROUP_ROOT", tmp_path)
+    monkeypatch.setattr(cgroups, "OWN_CGROUPS", tmp_path / "own")
+    choice = choose_workers(str(toy_model_dir))
+    assert choice.count == 2 and "this container's memory limit of 2.1 GB" in choice.reason
+    (tmp_path / "memory.max").write_text(f"{2**30}\n")
+    assert choose_workers(str(toy_model_dir)).count == 1
+    (tmp_path / "memory.max").write_text("max\n")
+    assert choose_workers(str(toy_model_dir)).count == 4
+
+
 def test_a_gpu_trains_one_run_at_a_time(toy_model_dir, monkeypatch, no_setting):
     class Gpu:
         device = "cuda"
