@@ -5,6 +5,7 @@ serves and what to read first. A stage imports only from itself and the stages a
 (tests/test_layout.py checks it).
 
     set-up       errors (one exception type), env (device, dtype, Hub, `evaluating`),
+                 cgroups (a container's CPU quota and memory limit),
                  display (figures shown as images, tokens with visible spaces),
                  loading (model and tokenizer: preset, folder or Hub id)
     1 formatting records become prompt and response text: templates, schemas, chat, records
