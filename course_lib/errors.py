@@ -28,11 +28,12 @@ import os
 import shlex
 import subprocess
 import traceback
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-LIBRARY = str(Path(__file__).resolve().parent)  # course_lib's own files
+# course_lib's own files, spelt as its code objects spell them (not resolved: a symlinked
+# site-packages would not match) and ending in a separator (not course_lib_extra/).
+LIBRARY = os.path.join(os.path.dirname(__file__), "")
 
 
 class ShortTraceback:

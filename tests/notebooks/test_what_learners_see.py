@@ -5,12 +5,16 @@ of the course's code it passed through (train -> prepare_data -> load_data -> ..
 so the sentence sat at the bottom of a screen of someone else's code.
 """
 
+import os
 import re
+import traceback
 
 import nbformat
 import pytest
 
+from course_lib.errors import LIBRARY, CourseError, callers_only
 from course_lib.notebook_runner import execute_cells
+from course_lib.training.settings import check_count
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -80,3 +84,19 @@ def test_a_stopped_run_shows_the_learners_line_and_what_was_kept(shown):
     assert "run = train(max_steps=3" in error and "runner.py" not in error, error
     assert error.rstrip().endswith("RunInterrupted: Interrupted at step 1 of 3; no checkpoint "
                                    "was kept, so run it again to start over.")
+
+
+def test_the_cut_is_at_course_lib_itself_not_a_folder_named_like_it():
+    # A learner's course_lib_extra/ (or a project beside it) is their code: kept.
+    beside = LIBRARY.rstrip(os.sep) + "_extra" + os.sep + "mine.py"
+    namespace = {}
+    exec(compile("def call(f):\n    return f()\n", beside, "exec"), namespace)
+
+    def course_call():
+        check_count(-1, "max_steps", "--steps", 1)  # raises inside course_lib
+
+    with pytest.raises(CourseError) as caught:
+        namespace["call"](course_call)
+    cut = callers_only(caught.value.__traceback__)
+    kept = [frame.f_code.co_filename for frame, _ in traceback.walk_tb(cut)]
+    assert kept == [__file__, beside, __file__]
