@@ -882,7 +882,7 @@ def _written_whole(path: Path) -> Iterator[Path]:
 # Every command: (name, handler, options, one-line help, description for `--help`).
 COMMANDS: list[tuple[str, Handler, Callable[[argparse.ArgumentParser], None], str, str]] = [
     ("doctor", cmd_doctor, lambda p: None,
-     "show versions, device, dtype, Hub status, embedded model", ""),
+     "show versions, device, dtype, cores, memory, Hub, embedded model", ""),
     ("show-mask", cmd_show_mask, _add_show_mask_options,
      "print every token of one example with its label (-100 = masked)",
      "Format one example (given, or row N of a data file), build its labels and print each "
