@@ -17,6 +17,7 @@ from course_lib.notebook_runner import execute_cells
 from course_lib.training.settings import check_count
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+ONE_KERNEL = pytest.mark.xdist_group("errors_kernel")  # `make test`: the kernel starts once
 
 # The stop button during a run, as a callback: a KeyboardInterrupt in the middle of train().
 STOP_AT_STEP_1 = """from transformers import TrainerCallback
@@ -56,6 +57,7 @@ def shown(tmp_path_factory):
 
 
 @pytest.mark.slow
+@ONE_KERNEL
 def test_a_course_error_shows_the_learners_line_and_the_sentence_only(shown):
     error = shown_error(shown[1])
     assert "----> 2 run = train(max_steps=-1)" in error  # which of their lines failed
@@ -64,6 +66,7 @@ def test_a_course_error_shows_the_learners_line_and_the_sentence_only(shown):
 
 
 @pytest.mark.slow
+@ONE_KERNEL
 def test_the_learners_own_functions_stay_in_the_traceback(shown):
     error = shown_error(shown[2])
     assert "----> 4 my_run()" in error and "----> 2     return train(max_steps=-1)" in error
@@ -71,6 +74,7 @@ def test_the_learners_own_functions_stay_in_the_traceback(shown):
 
 
 @pytest.mark.slow
+@ONE_KERNEL
 def test_tb_verbose_and_xmode_verbose_show_every_frame(shown):
     # Whoever needs the course's frames (a teacher, a bug report) asks IPython for them.
     for outputs in (shown[3], shown[5]):
@@ -79,6 +83,7 @@ def test_tb_verbose_and_xmode_verbose_show_every_frame(shown):
 
 
 @pytest.mark.slow
+@ONE_KERNEL
 def test_a_stopped_run_shows_the_learners_line_and_what_was_kept(shown):
     error = shown_error(shown[7])
     assert "run = train(max_steps=3" in error and "runner.py" not in error, error
