@@ -140,9 +140,13 @@ def save_rating(path: str | Path, item: dict[str, Any], rating: int, flags: Sequ
               "model": item.get("model"), **{k: item.get(k) for k in SHOWN},
               "time": datetime.now(UTC).isoformat(timespec="seconds")}
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as f:
-        f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    except OSError as err:  # a folder in the way, read-only, a full disk: said, not raised
+        raise CourseError(f"The rating could not be saved to {path} ({err.strerror or err}); "
+                          f"give the review a file in a folder you can write.") from None
     return record
 
 

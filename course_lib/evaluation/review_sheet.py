@@ -108,7 +108,10 @@ class ReviewSheet:
         if self.stars.value is None:
             self._show("choose a rating 1-5 first")
             return
-        self.rate(self.stars.value, [name for name, box in self.flags.items() if box.value])
+        try:  # a widget's callback error goes to the Log Console, unseen: shown here
+            self.rate(self.stars.value, [name for name, box in self.flags.items() if box.value])
+        except CourseError as err:
+            self._show(str(err))
 
     def _show(self, message: str = "") -> None:
         self.progress.value = self.rated

@@ -133,6 +133,20 @@ def test_sheet_saves_after_every_rating_and_resumes(tmp_path):
         resumed.rate(3)
 
 
+def test_a_rating_that_cannot_be_saved_is_said_on_the_sheet_not_lost_in_the_log(tmp_path):
+    # A widget callback's exception goes to JupyterLab's Log Console: the click seemed to work.
+    (tmp_path / "taken").write_text("a file where the folder should be")
+    path = tmp_path / "taken" / "ratings.jsonl"
+    with pytest.raises(CourseError, match=r"could not be saved to .*taken/ratings.jsonl"):
+        save_rating(path, ITEMS[0], 4, [])
+    sheet = ReviewSheet(ITEMS, path)
+    sheet.stars.value = 4
+    sheet._save_from_buttons()  # raised nothing: the sentence is on the sheet
+    assert "could not be saved" in sheet.status.value and sheet.rated == 0
+    sheet.submit_keys("5")
+    assert "could not be saved" in sheet.status.value and sheet.position == 0
+
+
 def test_sheet_goes_back_to_a_skipped_item(tmp_path):
     sheet = ReviewSheet(ITEMS[:3], tmp_path / "r.jsonl")
     sheet.move(+1)
