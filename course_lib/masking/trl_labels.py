@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import tempfile
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -94,12 +93,12 @@ def chat_example(record_or_messages: Any, tokenizer, chat_template: str | None =
         messages = record_or_messages
     else:
         messages = to_messages(record_or_messages)["messages"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # transformers warns when the markers are missing
-        out = tokenizer.apply_chat_template(
-            messages, chat_template=chat_template, tokenize=True, return_dict=True,
-            return_assistant_tokens_mask=True,
-        )
+    # Without the markers transformers logs "chat template does not contain `{% generation
+    # %}`" (a log line, not a warning): left to show, since it names the pitfall (lesson 05).
+    out = tokenizer.apply_chat_template(
+        messages, chat_template=chat_template, tokenize=True, return_dict=True,
+        return_assistant_tokens_mask=True,
+    )
     ids = list(out["input_ids"])
     mask = list(out["assistant_masks"])
     labels = [t if m else IGNORE_INDEX for t, m in zip(ids, mask, strict=True)]
