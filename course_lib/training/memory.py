@@ -380,6 +380,15 @@ def memory_budget(device: str) -> tuple[int, str]:
     return memory, f"this machine's {memory / GB:.1f} GB"
 
 
+def still_too_big(estimate: MemoryEstimate, whose: str) -> str:
+    """The warning for a run that gradient checkpointing does not bring under the budget."""
+    return (f"warning: even with it, the training step needs about {estimate.total / GB:.1f} "
+            f"GB (estimate_memory; Python, torch and the data hold more), more than 90% of "
+            f"{whose}: if the run stops without an error (a notebook's kernel dies), train "
+            f"with a smaller batch, shorter examples, or fewer trained weights (LoRA or "
+            f"frozen parts).")
+
+
 def is_counted(model_or_config: Any) -> bool:
     """True when estimate_memory counts this model (a Llama-style decoder)."""
     return _config_of(model_or_config).model_type in LLAMA_STYLE

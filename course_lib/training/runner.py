@@ -60,7 +60,12 @@ from course_lib.training.data import (
 )
 from course_lib.training.fast_loss import FastLoss, fast_run
 from course_lib.training.history import HISTORY_FILE, RunHistory, history_from_log
-from course_lib.training.memory import estimate_memory, is_counted, memory_budget
+from course_lib.training.memory import (
+    estimate_memory,
+    is_counted,
+    memory_budget,
+    still_too_big,
+)
 from course_lib.training.plots import plot_history
 from course_lib.training.settings import (
     RECIPE,
@@ -479,14 +484,17 @@ def checkpointing_needed(model, ready: PreparedData, batch_size: int, lora,
     tokens = sum(len(ex["labels"]) for ex in ready.examples)
     trained = sum(sum(label != IGNORE_INDEX for label in ex["labels"])
                   for ex in ready.examples) / max(1, tokens)
-    estimate = estimate_memory(model, batch_size, longest, lora=lora, dtype=device.dtype,
-                               freeze=freeze, logits_share=trained)
+    sizes = dict(lora=lora, dtype=device.dtype, freeze=freeze, logits_share=trained)
+    estimate = estimate_memory(model, batch_size, longest, **sizes)
     memory, whose = memory_budget(device.device)
     if estimate.total <= 0.9 * memory:
         return False
     if verbose:
         print(f"gradient checkpointing on: without it this run needs about "
               f"{estimate.total / 1e9:.1f} GB, more than 90% of {whose} (estimate_memory).")
+        still = estimate_memory(model, batch_size, longest, gradient_checkpointing=True, **sizes)
+        if still.total > 0.9 * memory:  # past a cgroup's limit the kernel kills it, unsaid
+            print(still_too_big(still, whose))
     return True
 
 
