@@ -4,7 +4,8 @@ The folders are the course's story, in order; each one's __init__.py says which 
 serves and what to read first. A stage imports only from itself and the stages above it
 (tests/test_layout.py checks it).
 
-    set-up       errors (one exception type), env (device, dtype, Hub, `evaluating`),
+    set-up       errors (one exception type), files (a file written whole or not at all),
+                 env (device, dtype, Hub, `evaluating`),
                  cgroups (a container's CPU quota and memory limit),
                  display (figures shown as images, tokens with visible spaces),
                  loading (model and tokenizer: preset, folder or Hub id)

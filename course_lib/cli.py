@@ -44,6 +44,7 @@ from typing import Any
 import course_lib
 from course_lib.cgroups import limit_threads_to_quota
 from course_lib.errors import CourseError, shell_word
+from course_lib.files import written_whole
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, TEMPLATES
 from course_lib.masking import MASKINGS
 from course_lib.training.history import asked_template, history_of_run
@@ -481,10 +482,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     report = evaluate(list(args.models), data, templates=args.template, samples=args.samples,
                       temperature=args.temperature, max_new_tokens=args.max_new_tokens)
     out.mkdir(parents=True, exist_ok=True)  # written first: `| head` may close stdout early
-    with _written_whole(out / "report.json") as part:
+    with written_whole(out / "report.json") as part:
         part.write_text(json.dumps(report.to_dict(answers=True), indent=1, ensure_ascii=False),
                         encoding="utf-8")
-    with _written_whole(out / "eval.png") as part:
+    with written_whole(out / "eval.png") as part:
         report.to_figure().savefig(part, dpi=100)
     print(report.table())
     return _wrote([out / "report.json", out / "eval.png"], json_path, report.to_dict())
@@ -564,7 +565,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
                             progress=not args.quiet)
     figure = out / f"{name}.png"
     replaced = figure.exists()
-    with _written_whole(figure) as part:  # saved first: `| head` may close stdout early
+    with written_whole(figure) as part:  # saved first: `| head` may close stdout early
         result.to_figure().savefig(part, dpi=100)
     print(result.table())
     if replaced:  # only drawn from runs: the old settings draw it again from the cache
@@ -867,18 +868,6 @@ def _built_aside(out: Path, build: Callable[[Path], Any]) -> Any:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def _written_whole(path: Path) -> Iterator[Path]:
-    """A name beside `path` to write to, renamed to `path` once written: an interrupt leaves
-    no JSON or figure cut short under the real name (read later, or refused as "exists")."""
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")  # the suffix picks the format
-    try:
-        yield partial
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
 # Every command: (name, handler, options, one-line help, description for `--help`).
 COMMANDS: list[tuple[str, Handler, Callable[[argparse.ArgumentParser], None], str, str]] = [
     ("doctor", cmd_doctor, lambda p: None,
@@ -1047,7 +1036,7 @@ def _wrote(written: list[Path], json_path: Path | None, data: dict) -> int:
     """Write `data` to --json's path if given, then say every file written (JSON first)."""
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        with _written_whole(json_path) as part:
+        with written_whole(json_path) as part:
             part.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
         written.insert(0, json_path)
     print("wrote " + ", ".join(str(p) for p in written))

@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "course_lib"
 
 # The story's order. A module may import from its own stage and from earlier ones only.
 STAGES = [
-    ("set-up", ["errors", "cgroups", "env", "loading", "display"]),
+    ("set-up", ["errors", "files", "cgroups", "env", "loading", "display"]),
     ("formatting", ["formatting"]),
     ("world", ["world"]),
     ("masking", ["masking"]),

@@ -42,6 +42,7 @@ from filelock import FileLock, Timeout
 import course_lib
 from course_lib.env import choose_device
 from course_lib.errors import CourseError, shell_word, with_advice
+from course_lib.files import written_whole
 from course_lib.formatting.records import embedded_sets, is_table, load_records, table_rows
 from course_lib.formatting.templates import TEMPLATES, Template
 from course_lib.loading import resolve_model_name
@@ -262,13 +263,9 @@ def cached(path: Path | None, settings: dict[str, Any], compute: Callable[[], di
         if (run := _entry(path)) is not None:
             return run, True
         result = compute()
-        partial = path.with_name(f"{path.stem}.{os.getpid()}.partial")
-        try:
-            entry = {"settings": settings, "versions": package_versions(), "run": result}
+        entry = {"settings": settings, "versions": package_versions(), "run": result}
+        with written_whole(path) as partial:  # a full disk leaves no half-written entry
             partial.write_text(json.dumps(entry, ensure_ascii=False), encoding="utf-8")
-            partial.replace(path)
-        finally:  # a full disk leaves no half-written file behind
-            partial.unlink(missing_ok=True)
     finally:
         lock.release()
     return result, False
