@@ -29,7 +29,7 @@ from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from course_lib.grading.registry import Exercise
+from course_lib.grading.registry import FRESH_NOTEBOOK, Exercise
 from course_lib.grading.result import (
     ERROR,
     FAILED,
@@ -90,9 +90,8 @@ def run_checks(exercise: Exercise, namespace: MutableMapping,
             return verdict(FAILED, f"{names} is not defined: the {exercise.id} cell must define "
                                    f"{'them' if len(missing) > 1 else 'it'}, as the cell handed "
                                    f"out does (a notebook from an older version of the course "
-                                   f"may not: copy the cell from a fresh copy of the notebook, "
-                                   f"from the course's repository or `course make-exercises "
-                                   f"--out fresh` in a clone, and move your code into it).")
+                                   f"may not: copy the cell from {FRESH_NOTEBOOK}, and move "
+                                   f"your code into it).")
         return verdict(FAILED, f"{names} is not defined: run the {exercise.id} cell, and keep "
                                f"the name{'s' if len(missing) > 1 else ''} it defines.")
     for check in exercise.checks:

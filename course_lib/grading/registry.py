@@ -28,6 +28,10 @@ from dataclasses import dataclass, field
 from course_lib.errors import CourseError
 
 EXERCISE_ID = re.compile(r"^ex\d{2}_\d+$")  # ex<lesson>_<n>, e.g. ex03_1
+# Where this version's notebook is, for a learner whose notebook came from another version: a
+# clone makes one; on Colab (a pip-installed course has no solutions/) the repository has it.
+FRESH_NOTEBOOK = ("a fresh copy of the notebook, from the course's repository or `course "
+                  "make-exercises --out fresh` in a clone")
 
 CheckFn = Callable[..., None]
 
@@ -107,10 +111,9 @@ def get_exercise(exercise_id: str) -> Exercise:
         known = ", ".join(sorted(_REGISTRY, key=_sort_key)) or "none"
         advice = f"did you mean '{close}'?" if close else f"known exercises: {known}."
         # Not a typo of the id's form: maybe a notebook of an older or a newer course.
-        version = (" in this version of the course (a notebook of another version may name one "
-                   "renamed or removed since; a fresh copy of the notebook, from the course's "
-                   "repository or `course make-exercises --out fresh` in a clone, has this "
-                   "version's)") if EXERCISE_ID.match(str(exercise_id)) else ""
+        version = (f" in this version of the course (a notebook of another version may name "
+                   f"one renamed or removed since; {FRESH_NOTEBOOK}, has this version's)"
+                   ) if EXERCISE_ID.match(str(exercise_id)) else ""
         raise CourseError(f"There is no exercise '{exercise_id}'{version}; {advice}") from None
 
 
