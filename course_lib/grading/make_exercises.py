@@ -184,28 +184,24 @@ def generated_texts(solutions: Path) -> dict[str, str]:
     return {p.name: dumps(make_exercise_notebook(read_notebook(p), p.name)) for p in paths}
 
 
-def is_unedited(path: Path) -> bool:
-    """True if the notebook at `path` still has the cells `make-exercises` wrote there."""
+def edit_state(path: Path, text: str) -> str:
+    """Whether the notebook at `path` still has the cells `make-exercises` wrote there
+    ("unedited"), was edited but handed out with the same cells as the new `text` (edited,
+    "nothing newer" to offer), or was edited and the course has newer cells ("edited"; an
+    unreadable notebook too). The notebook is read once."""
     try:
         nb = read_notebook(path)
     except CourseError:
-        return False
+        return "edited"
     stored = handed_out(nb)
-    return stored is not None and stored == content_hash(nb)
+    if stored is not None and stored == content_hash(nb):
+        return "unedited"
+    return "nothing newer" if stored == handed_out(json.loads(text)) else "edited"
 
 
 def handed_out(nb: Notebook) -> str | None:
     """The hash of the cells `make-exercises` wrote in this notebook (None if it says none)."""
     return nb.get("metadata", {}).get("course", {}).get("generated_sha256")
-
-
-def is_newer(path: Path, text: str) -> bool:
-    """True unless the (edited) notebook at `path` was handed out with the cells of `text`:
-    then the course has nothing newer for it."""
-    try:
-        return handed_out(read_notebook(path)) != handed_out(json.loads(text))
-    except CourseError:
-        return True
 
 
 @dataclass
@@ -233,10 +229,10 @@ def write_exercises(solutions: Path, exercises: Path, force: bool = False) -> li
             outcomes.append(WriteOutcome(name, "created"))
         elif target.read_text(encoding="utf-8", errors="replace") == text:
             outcomes.append(WriteOutcome(name, "unchanged"))
-        elif is_unedited(target):
+        elif (state := edit_state(target, text)) == "unedited":
             target.write_text(text, encoding="utf-8")
             outcomes.append(WriteOutcome(name, "updated"))
-        elif not force and not is_newer(target, text):  # not said as kept on every run
+        elif not force and state == "nothing newer":  # not said as kept on every run
             outcomes.append(WriteOutcome(name, "edited by you, nothing newer"))
         elif not force:
             outcomes.append(WriteOutcome(name, "kept (edited; the newer version is not written)"))
