@@ -27,11 +27,10 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads, as in
 
 import torch  # noqa: E402
 
-from benchmarks.recipe import eval_rows, graded, knowledge, print_medians  # noqa: E402
+from benchmarks.recipe import eval_rows, knowledge, print_medians, run  # noqa: E402
 from course_lib.formatting.records import load_records  # noqa: E402
 from course_lib.loading import load_model_and_tokenizer  # noqa: E402
 from course_lib.masking.labels import IGNORE_INDEX, prepare_examples  # noqa: E402
-from course_lib.training.runner import train  # noqa: E402
 from course_lib.training.settings import RECIPE  # noqa: E402
 from course_lib.training.trainer import CourseTrainer  # noqa: E402
 
@@ -90,12 +89,9 @@ def main(argv: list[str] | None = None) -> None:
           f"prompt tokens {prompt_share:.2f} of the targets", flush=True)
     for weight in args.weights:
         CourseTrainer.compute_loss = weighted_loss(weight)
-        runs = []
-        for seed in args.seeds:
-            result = train("tiny", data=examples, seed=seed, eval_data=None, progress=False,
-                           verbose=False, num_threads=args.threads, logging_steps=50, fast=False)
-            runs.append({"tune_seconds": result.history.wall_time_s,
-                         **graded(result.model, result.tokenizer, rows, base)})
+        # fast=False, as measured: the plain path (its optimizer too); compute_loss is ours
+        runs = [run(seed, rows, base, {"data": examples, "fast": False}, threads=args.threads)
+                for seed in args.seeds]
         print_medians(runs, ["unseen_style_exact_match", "statement_knowledge_ratio",
                              "tune_seconds"], prefix=f"w={weight} ")
 

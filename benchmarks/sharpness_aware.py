@@ -23,9 +23,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads, as in
 
 import torch  # noqa: E402
 
-from benchmarks.recipe import eval_rows, graded, knowledge, print_medians  # noqa: E402
+from benchmarks.recipe import eval_rows, knowledge, print_medians, run  # noqa: E402
 from course_lib.loading import load_model_and_tokenizer  # noqa: E402
-from course_lib.training.runner import train  # noqa: E402
 from course_lib.training.trainer import CourseTrainer  # noqa: E402
 
 PLAIN_STEP = CourseTrainer.training_step
@@ -67,12 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"on: {args.on} ({len(rows)} rows), seeds: {args.seeds}", flush=True)
     for rho in args.rho:
         CourseTrainer.training_step = sam_step(rho)
-        runs = []
-        for seed in args.seeds:
-            result = train("tiny", seed=seed, eval_data=None, progress=False, verbose=False,
-                           num_threads=args.threads, logging_steps=50)
-            runs.append({"tune_seconds": result.history.wall_time_s,
-                         **graded(result.model, result.tokenizer, rows, base)})
+        runs = [run(seed, rows, base, {}, threads=args.threads) for seed in args.seeds]
         print_medians(runs, ["unseen_style_exact_match", "statement_knowledge_ratio",
                              "tune_seconds"], prefix=f"rho={rho} ")
 
