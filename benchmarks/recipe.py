@@ -16,7 +16,9 @@ every seed's value:
 
 `--on dev` grades on the dev set instead (world/paraphrases.make_dev_styles: train facts in
 frames and typos no tuning set uses): settings are chosen there, eval_styles is for the
-final choice only. The options override one default each, for the experiments.
+final choice only. `--on heldout` (round 14) grades the same dev rows but tunes without the
+dev facts' own rows, so that, as in eval_styles, the answers can come from pretraining only.
+The options override one default each, for the experiments.
 """
 
 from __future__ import annotations
@@ -43,15 +45,41 @@ from course_lib.evaluation.metrics import exact_match  # noqa: E402
 from course_lib.formatting.records import EMBEDDED_DATA_DIR, read_json_rows  # noqa: E402
 from course_lib.loading import load_model_and_tokenizer  # noqa: E402
 from course_lib.training.runner import train  # noqa: E402
-from course_lib.world.paraphrases import make_dev_styles  # noqa: E402
-from course_lib.world.tuning_data import split_facts  # noqa: E402
+from course_lib.world.paraphrases import dev_facts, make_dev_styles  # noqa: E402
+from course_lib.world.tuning_data import split_facts, train_with_facts  # noqa: E402
+
+GRADED_ON = ("eval_styles", "dev", "heldout")  # the choices of every round's --on
 
 
 def eval_rows(on: str) -> list[dict]:
     """The graded rows, each with `style` and `seen` (dev rows: every style is unseen)."""
-    if on == "dev":
-        return [{**r, "seen": False} for r in make_dev_styles(split_facts()[0])]
-    return [row for _, row in read_json_rows(EMBEDDED_DATA_DIR / "eval_styles.jsonl")]
+    if on == "eval_styles":
+        return [row for _, row in read_json_rows(EMBEDDED_DATA_DIR / "eval_styles.jsonl")]
+    rows = [{**r, "seen": False} for r in make_dev_styles(split_facts()[0])]
+    if on == "heldout":  # like eval_styles: only facts the base model states correctly
+        known = {f.key for f, r in zip(held_facts(), statement_knowledge(
+            *load_model_and_tokenizer("tiny"), held_facts()), strict=True) if r["correct"]}
+        rows = [r for r in rows if r["group"] in known]
+    return rows
+
+
+def held_facts() -> list:
+    """The dev set's facts: train facts, asked by dev_styles, with no paraphrase in tuning."""
+    return dev_facts(split_facts()[0])
+
+
+def tuning_for(on: str) -> dict:
+    """train() keywords that grading `on` needs: `heldout` tunes on course:train_varied
+    without the dev facts' own train rows (their only rows: they have no paraphrases)."""
+    if on != "heldout":
+        return {}
+    held = set(held_facts())
+    dropped = {tuple(sorted(r.items())) for f, r in train_with_facts()[0] if f in held}
+    rows = [row for _, row in read_json_rows(EMBEDDED_DATA_DIR / "train_varied.jsonl")]
+    kept = [r for r in rows if tuple(sorted(r.items())) not in dropped]
+    if len(rows) - len(kept) != len(dropped):  # the world changed: say so, do not guess
+        raise ValueError(f"{len(dropped)} dev-fact rows to drop, {len(rows) - len(kept)} found")
+    return {"data": kept}
 
 
 def answers(model, tokenizer, rows: Sequence[dict], batch: int = 64) -> list[str]:
@@ -148,7 +176,7 @@ def print_medians(runs: list[dict], names: Sequence[str] | None = None, prefix: 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--on", choices=["eval_styles", "dev"], default="eval_styles")
+    parser.add_argument("--on", choices=GRADED_ON, default="eval_styles")
     parser.add_argument("--data", default=None, help="tuning set (default: train()'s)")
     parser.add_argument("--model", default="tiny",
                         help="base model: 'tiny' or a folder (e.g. a `course build-base-model`)")
@@ -172,11 +200,15 @@ def main(argv: list[str] | None = None) -> None:
     base_model, base_tokenizer = load_model_and_tokenizer(args.model)
     base = knowledge(base_model, base_tokenizer)
     settings = settings_from(args)
-    runs = [run(seed, rows, base, settings, args.show if i == 0 else 0, args.threads, args.model,
-                args.attention_dropout)
+    if args.on == "heldout" and "data" in settings:
+        parser.error("--on heldout chooses the tuning data itself; leave out --data")
+    tuning = tuning_for(args.on)
+    runs = [run(seed, rows, base, {**tuning, **settings}, args.show if i == 0 else 0,
+                args.threads, args.model, args.attention_dropout)
             for i, seed in enumerate(args.seeds)]
     dropout = f", attention dropout {args.attention_dropout}" if args.attention_dropout else ""
-    print(f"model: {args.model}, on: {args.on} ({len(rows)} rows), seeds: {args.seeds}, "
+    held = f", tuned on {len(tuning['data'])} rows without them" if tuning else ""
+    print(f"model: {args.model}, on: {args.on} ({len(rows)} rows{held}), seeds: {args.seeds}, "
           f"settings: {settings or 'defaults'}{dropout}")
     print(f"base_statement_knowledge: {base:.3f}")
     print_medians(runs)

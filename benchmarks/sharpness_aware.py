@@ -1,6 +1,6 @@
 """Round 13 of the recipe search: sharpness-aware minimisation (SAM) while tuning.
 
-    python -m benchmarks.sharpness_aware --on dev --rho 0 0.05
+    python -m benchmarks.sharpness_aware --on dev --rho 0 0.05     # --on heldout: round 14
 
 SAM (Foret et al. 2021, "Sharpness-aware minimization for efficiently improving
 generalization") takes each step with the gradient at the worst point near the weights,
@@ -23,7 +23,14 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads, as in
 
 import torch  # noqa: E402
 
-from benchmarks.recipe import eval_rows, knowledge, print_medians, run  # noqa: E402
+from benchmarks.recipe import (  # noqa: E402
+    GRADED_ON,
+    eval_rows,
+    knowledge,
+    print_medians,
+    run,
+    tuning_for,
+)
 from course_lib.loading import load_model_and_tokenizer  # noqa: E402
 from course_lib.training.trainer import CourseTrainer  # noqa: E402
 
@@ -56,7 +63,7 @@ def sam_step(rho: float):
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--on", choices=["eval_styles", "dev"], default="dev")
+    parser.add_argument("--on", choices=GRADED_ON, default="dev")
     parser.add_argument("--rho", type=float, nargs="+", default=[0.0, 0.05])
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
@@ -66,7 +73,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"on: {args.on} ({len(rows)} rows), seeds: {args.seeds}", flush=True)
     for rho in args.rho:
         CourseTrainer.training_step = sam_step(rho)
-        runs = [run(seed, rows, base, {}, threads=args.threads) for seed in args.seeds]
+        runs = [run(seed, rows, base, tuning_for(args.on), threads=args.threads)
+                for seed in args.seeds]
         print_medians(runs, ["unseen_style_exact_match", "statement_knowledge_ratio",
                              "tune_seconds"], prefix=f"rho={rho} ")
 

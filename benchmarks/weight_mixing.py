@@ -1,6 +1,7 @@
 """Round 5 of the recipe search: mix the tuned weights with the base model's (WiSE-FT).
 
-    python -m benchmarks.weight_mixing [--on dev|eval_styles] [--seeds 0 1 2] [--mix 1 0.85 0.7]
+    python -m benchmarks.weight_mixing [--on dev|heldout|eval_styles] [--seeds 0 1 2]
+                                       [--mix 1 0.85 0.7]
 
 For each seed: fine-tune with `train()`'s defaults (the recipe), then for each mix `a` set every
 trained weight to (1 - a) * base + a * tuned (a = 1: the recipe itself; a > 1 pushes past it)
@@ -19,7 +20,14 @@ import statistics  # noqa: E402
 
 import torch  # noqa: E402
 
-from benchmarks.recipe import eval_rows, graded, knowledge, print_medians  # noqa: E402
+from benchmarks.recipe import (  # noqa: E402
+    GRADED_ON,
+    eval_rows,
+    graded,
+    knowledge,
+    print_medians,
+    tuning_for,
+)
 from course_lib.loading import load_model_and_tokenizer  # noqa: E402
 from course_lib.training.runner import train  # noqa: E402
 
@@ -28,7 +36,7 @@ REPORTED = ("unseen_style_exact_match", "statement_knowledge_ratio")
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--on", choices=["eval_styles", "dev"], default="dev")
+    parser.add_argument("--on", choices=GRADED_ON, default="dev")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--mix", type=float, nargs="+", default=[1.0, 0.85, 0.7, 0.5])
     args = parser.parse_args(argv)
@@ -39,7 +47,8 @@ def main(argv: list[str] | None = None) -> None:
     base_knowledge = knowledge(base_model, tokenizer)
     by_mix: dict[float, list[dict[str, float]]] = {a: [] for a in args.mix}
     for seed in args.seeds:
-        model = train("tiny", seed=seed, eval_data=None, progress=False, verbose=False).model
+        model = train("tiny", seed=seed, eval_data=None, progress=False, verbose=False,
+                      **tuning_for(args.on)).model
         tuned = {k: v.clone() for k, v in model.state_dict().items()}
         for a in args.mix:  # only the trained tensors move; frozen ones equal the base's
             model.load_state_dict({k: base[k] + a * (tuned[k] - base[k]) for k in tuned})

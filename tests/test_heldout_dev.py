@@ -1,0 +1,30 @@
+"""benchmarks/recipe --on heldout (round 14): the dev facts are asked, and never tuned on."""
+
+import re
+
+from benchmarks.recipe import eval_rows, held_facts, tuning_for
+from course_lib.world.tuning_data import train_with_facts
+
+
+def test_heldout_tunes_on_every_train_varied_row_but_the_dev_facts_own():
+    pairs = train_with_facts()[0]
+    held = set(held_facts())
+    tuned = [tuple(sorted(r.items())) for r in tuning_for("heldout")["data"]]
+    asked = {tuple(sorted(r.items())) for f, r in pairs if f in held}
+    kept = {tuple(sorted(r.items())) for f, r in pairs if f not in held}
+    assert asked and not asked & set(tuned)  # no row of a graded fact is tuned on
+    assert kept <= set(tuned)  # every other train row still is, and the paraphrases too
+    assert len(tuned) > len(kept) + 3000  # the paraphrases of the other facts
+    # Nor a paraphrase: no tuned row names a graded fact's subject and answers with its answer.
+    for fact in held:
+        word = re.compile(rf"\b{re.escape(fact.subject)}\b".replace("\\+", r"\s*\+\s*"))
+        assert not [r for r in tuned if dict(r)["response"] == fact.answer
+                    and word.search(dict(r)["instruction"] + " " + dict(r).get("input", ""))]
+
+
+def test_heldout_grades_only_the_held_facts_and_tunes_like_the_recipe_elsewhere():
+    keys = {f.key for f in held_facts()}
+    rows = eval_rows("heldout")
+    assert rows and {r["group"] for r in rows} <= keys
+    assert not any(r["seen"] for r in rows)
+    assert tuning_for("dev") == {} and tuning_for("eval_styles") == {}
