@@ -5,7 +5,8 @@ fresh Jupyter kernel, where pyplot has not drawn yet, JupyterLab shows the text
 `<Figure size 1100x420 with 2 Axes>` instead of the picture. Every figure the course returns
 is a `CourseFigure`, which carries its own PNG, so the last line of a cell shows the image in
 JupyterLab, Colab and nbclient alike. Nothing goes through pyplot, so nothing is drawn twice
-and no figure leaks into the next cell.
+and no figure leaks into the next cell. A notebook shows it with alt text that says in words
+what it shows (`figure_alt`: titles, axes, legend, notes), for learners with a screen reader.
 
     >>> fig = new_figure(figsize=(4, 2))
     >>> ax = fig.subplots()
@@ -25,13 +26,23 @@ unexplained red block on stderr.
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
+from matplotlib.category import StrCategoryLocator
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.ticker import (
+    FixedLocator,
+    FuncFormatter,
+    LogLocator,
+    NullFormatter,
+    ScalarFormatter,
+)
 
 VISIBLE_WHITESPACE = {" ": "·", "\n": "↵", "\t": "→", "\r": "␍"}
 
@@ -73,11 +84,66 @@ def token_texts(tokenizer, ids: Sequence[int]) -> list[str]:
 
 
 class CourseFigure(Figure):
-    """A matplotlib Figure that IPython displays as a PNG (its `_repr_png_`)."""
+    """A matplotlib Figure that IPython displays as a PNG (its `_repr_png_`), with alt text."""
 
     def _repr_png_(self) -> bytes:
         # bbox_inches="tight": the picture IPython's own inline backend would show.
         return figure_png(self, dpi=100, tight=True)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        # Drawn once for both forms: the PNG (files, exports) and the same PNG with alt text.
+        return Picture(self._repr_png_(), figure_alt(self))._repr_mimebundle_()
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A PNG and what it shows in words. JupyterLab draws an image/png output as an <img>
+    with no alt text, so a screen reader says nothing useful; the text/html form, which
+    JupyterLab and Colab prefer, is the same picture with its alt text."""
+
+    png: bytes
+    alt: str
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        data = base64.b64encode(self.png).decode("ascii")
+        tag = f'<img src="data:image/png;base64,{data}" alt="{html.escape(self.alt)}">'
+        return {"image/png": self.png, "text/html": tag}
+
+
+def figure_alt(fig: Figure) -> str:
+    """The figure in words, for a screen reader: its title, each panel's title, axes and
+    legend, and the notes written on it.
+
+        >>> fig = new_figure()
+        >>> ax = fig.subplots()
+        >>> _ = ax.plot([0, 1], [2, 1], label="training loss")
+        >>> _ = ax.set(title="loss", xlabel="step", ylabel="nats")
+        >>> _ = ax.legend()
+        >>> figure_alt(fig)
+        'Figure. Panel 1: loss; x: step; y: nats; legend: training loss.'
+    """
+    said = [fig.get_suptitle()] if fig.get_suptitle() else []
+    for i, ax in enumerate(fig.axes, 1):
+        parts = [ax.get_title(loc) for loc in ("left", "center", "right") if ax.get_title(loc)]
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            if axis.get_label_text():
+                parts.append(f"{name}: {axis.get_label_text()}")
+            # Tick labels the code gave (arms, metrics, tokens) say what each bar is; numbers
+            # on a scale (a ScalarFormatter's) would only read out the axis.
+            ticks = [t.get_text() for t in axis.get_ticklabels() if t.get_text()]
+            if (ticks and isinstance(axis.get_major_locator(), FixedLocator | StrCategoryLocator)
+                    and not isinstance(axis.get_major_formatter(), ScalarFormatter)):
+                parts.append(f"{name} labels: {', '.join(ticks)}")
+        legend = ax.get_legend()
+        if legend is not None:
+            parts.append("legend: " + ", ".join(t.get_text() for t in legend.get_texts()))
+        # Notes in the panel's own coordinates (say_empty's "no loss logged yet").
+        parts += [t.get_text() for t in ax.texts if t.get_transform() == ax.transAxes]
+        said.append(f"Panel {i}: " + "; ".join(p.replace("\n", " ") for p in parts) if parts
+                    else f"Panel {i}")
+    # Notes under the figure (fig.texts holds the title too: said once).
+    said += [t.get_text() for t in fig.texts if t.get_text() != fig.get_suptitle()]
+    return "Figure. " + " ".join(s.replace("\n", " ").rstrip(".") + "." for s in said)
 
 
 def new_figure(**kwargs) -> CourseFigure:

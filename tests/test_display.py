@@ -5,11 +5,23 @@ JupyterLab shows a bare matplotlib Figure made without pyplot as the text
 display formatter in a fresh InteractiveShell is what decides: it must produce image/png.
 """
 
+import base64
+import html
+import re
+
 import matplotlib.pyplot as plt
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from course_lib.display import captured_logs, log_loss_axis, new_figure, token_texts, visible
+from course_lib.display import (
+    captured_logs,
+    figure_alt,
+    log_loss_axis,
+    new_figure,
+    say_empty,
+    token_texts,
+    visible,
+)
 from course_lib.evaluation.compare import compare_runs
 from course_lib.evaluation.inspect_model import NextTokens, plot_next_tokens
 from course_lib.formatting.stats import plot_data_mix
@@ -52,6 +64,38 @@ def test_every_library_figure_displays_as_png_in_a_fresh_shell(shell, toy_tokeni
         formats, _ = shell.display_formatter.format(fig)
         assert "image/png" in formats, f"{name} would show as {formats['text/plain']!r}"
         assert formats["image/png"].startswith(PNG), name
+
+
+def test_every_library_figure_shows_with_alt_text_saying_what_it_shows(shell, toy_tokenizer):
+    # JupyterLab draws an image/png output as an <img> with no alt text: a screen reader says
+    # nothing of it. The text/html form (JupyterLab and Colab prefer it) is the same PNG with alt.
+    for name, fig in figures(toy_tokenizer).items():
+        formats, _ = shell.display_formatter.format(fig)
+        found = re.fullmatch(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)">',
+                             formats.get("text/html", ""))
+        assert found, f"{name} shows as an image with no alt text"
+        assert base64.b64decode(found[1]).startswith(PNG), name
+        for ax in fig.axes:  # every panel's title is said
+            title = ax.get_title() or ax.get_title("left")
+            assert html.escape(title.replace("\n", " ")) in found[2], (name, title)
+
+
+def test_figure_alt_says_titles_axes_legend_bar_labels_and_notes():
+    fig = new_figure()
+    fig.suptitle("Two runs")
+    loss, arms, empty = fig.subplots(1, 3)
+    loss.plot([0, 1], [2, 1], label="masked")
+    loss.plot([0, 1], [3, 2], "--", label="unmasked")
+    loss.set(title="loss", xlabel="step", ylabel="nats")
+    loss.legend()
+    arms.bar([0, 1], [0.5, 0.7])
+    arms.set_xticks([0, 1], ["arm A", "arm B"])  # what each bar is; numbered ticks are not
+    say_empty(empty, "no held-out data given")
+    fig.text(0.5, 0, "Compare the right panel.")
+    assert figure_alt(fig) == (
+        "Figure. Two runs. Panel 1: loss; x: step; y: nats; legend: masked, unmasked. "
+        "Panel 2: x labels: arm A, arm B. Panel 3: no held-out data given. "
+        "Compare the right panel.")
 
 
 def test_library_figures_do_not_go_through_pyplot(toy_tokenizer):

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from transformers import TrainerCallback
 
-from course_lib.display import figure_png, in_notebook, new_figure
+from course_lib.display import Picture, figure_alt, figure_png, in_notebook, new_figure
 from course_lib.training.held_out import response_metrics
 from course_lib.training.history import RunHistory, history_from_log
 from course_lib.training.plots import plot_history
@@ -76,11 +76,11 @@ class LiveLossPlot(TrainerCallback):
         self._fig = new_figure(figsize=(9, 3.5)) if self.enabled else None
 
     def _draw(self, state) -> None:
-        from IPython.display import Image, display  # deferred: only inside a notebook
+        from IPython.display import display  # deferred: only inside a notebook
 
         history = history_from_log(RunHistory(label=self.title), state.log_history)
         fig = plot_history(history, self._fig, max_steps=state.max_steps)
-        image = Image(data=figure_png(fig))
+        image = Picture(figure_png(fig), figure_alt(fig))  # a frame, with its alt text
         if self._handle is None:
             self._handle = display(image, display_id=True)
         else:

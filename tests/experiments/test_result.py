@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from matplotlib.colors import to_hex
 
-from course_lib.display import PALETTE, CourseFigure
+from course_lib.display import PALETTE, CourseFigure, figure_alt
 from course_lib.experiments.catalogue import EXPERIMENTS
 from course_lib.experiments.design import ADHERENCE, EXACT_MATCH, LEAK, SECONDS, UNSEEN, ArmRun
 from course_lib.experiments.result import ExperimentResult
@@ -67,6 +67,9 @@ def test_the_figure_has_a_panel_per_metric_and_a_dot_per_seed():
     dots = [len(c.get_offsets()) for c in axes[0].collections if hasattr(c, "get_offsets")
             and len(c.get_offsets()) == 3]
     assert dots == [3, 3]  # each arm: one dot per seed
+    # A screen reader hears which bar is which arm (the alt text a notebook shows it with).
+    alt = figure_alt(fig)
+    assert "x labels: response only, every token" in alt and "seed(s) per arm (dots)" in alt
 
 
 

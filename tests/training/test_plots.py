@@ -67,7 +67,9 @@ def test_live_plot_shows_then_updates_one_display_in_a_notebook(monkeypatch):
     cb.on_train_end(None, state, None)
     assert [c[0] for c in calls] == ["display", "update", "update", "update"]
     assert calls[0][2] is True  # display_id=True: later frames replace this one in place
-    assert calls[-1][1].data.startswith(b"\x89PNG")
+    assert calls[-1][1].png.startswith(b"\x89PNG")
+    # Each frame has its alt text: JupyterLab gives an image/png output none.
+    assert "held-out response-token accuracy" in calls[-1][1]._repr_mimebundle_()["text/html"]
 
 
 def test_a_history_without_loss_says_so_and_has_no_legend_of_nothing():
