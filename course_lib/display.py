@@ -165,6 +165,15 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 HATCHES = ("", "//", "..", "xx", "\\\\", "oo", "--", "++")
 
 
+# Text in an HTML output follows the notebook's theme (JupyterLab, then Colab, then VS Code):
+# a fixed colour that reads on a light page can fall under 4.5:1 contrast on a dark one.
+THEME_TEXT = ("var(--jp-content-font-color1, var(--colab-primary-text-color, "
+              "var(--vscode-editor-foreground, #1f2937)))")
+THEME_TEXT2 = ("var(--jp-content-font-color2, var(--colab-secondary-text-color, "
+               "var(--vscode-descriptionForeground, #4b5563)))")
+THEME_ERROR = "var(--jp-error-color1, #b91c1c)"
+
+
 def say_empty(ax, text: str, keep_ticks: bool = False) -> None:
     """An axes with nothing to draw says why, in grey, instead of showing blank axes
     (keep_ticks: a live plot's step axis, which its points fill in later)."""

@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from course_lib.display import token_texts
+from course_lib.display import THEME_ERROR, THEME_TEXT, token_texts
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example, get_template
 from course_lib.masking.labels import IGNORE_INDEX, as_rows
 
@@ -213,7 +213,8 @@ class TemplateMismatch:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        colour = "#1a7f37" if self.found else "#cf222e"
+        # The theme's colours: a fixed green or red read at 3.5:1 on JupyterLab Dark's page.
+        colour = THEME_TEXT if self.found else THEME_ERROR
         return f'<pre style="color:{colour}">{html.escape(str(self))}</pre>'
 
 

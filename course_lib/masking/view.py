@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from course_lib.display import new_figure, token_texts
+from course_lib.display import THEME_ERROR, THEME_TEXT, THEME_TEXT2, new_figure, token_texts
 from course_lib.formatting.templates import format_example
 from course_lib.masking import MASKINGS
 from course_lib.masking.audit import audit_labels
@@ -40,12 +40,6 @@ MASKED_BG, MASKED_FG, MASKED_EDGE = "#e5e7eb", "#374151", "#6b7280"
 MASKED_HATCH = "repeating-linear-gradient(135deg, #eceef2 0 4px, #d6dae1 4px 6px)"
 TRAINED_BG, TRAINED_FG, TRAINED_EDGE = "#cfe2ff", "#0b2a55", "#1f5fbf"
 PAD_BG = "#f9fafb"
-# Text outside the chips follows the notebook's theme (JupyterLab, then Colab, then VS Code).
-THEME_TEXT = ("var(--jp-content-font-color1, var(--colab-primary-text-color, "
-              "var(--vscode-editor-foreground, #1f2937)))")
-THEME_TEXT2 = ("var(--jp-content-font-color2, var(--colab-secondary-text-color, "
-               "var(--vscode-descriptionForeground, #4b5563)))")
-THEME_ERROR = "var(--jp-error-color1, #b91c1c)"
 SPECIAL_BORDER = "#111827"  # the outline inside a chip; the page-side outline uses THEME_TEXT
 # The loss scale: blue (learned), yellow, orange (not yet). Blue-yellow-orange stays apart for
 # the common colour-vision deficiencies, unlike red-green.

@@ -1,6 +1,7 @@
 """audit_labels finds each masking mistake and names the example."""
 
 import math
+import re
 
 import pytest
 import torch
@@ -91,6 +92,14 @@ def test_reports_render(toy_tokenizer):
     assert not math.isnan(audit.examples[0].trained_fraction)
 
 
+def test_the_problems_column_is_readable_on_light_and_dark_pages(toy_tokenizer):
+    # A fixed red or green text was 3.5:1 and 3.7:1 on JupyterLab Dark's page (AA: 4.5).
+    exs = prepare_examples(RECORDS, toy_tokenizer).examples
+    exs[0]["labels"] = [IGNORE_INDEX] * len(exs[0]["labels"])  # a problem: nothing trained
+    html = audit_labels(exs, toy_tokenizer)._repr_html_()
+    assert "ok" in html and min(text_contrasts(html)) >= 4.5
+
+
 def test_missing_labels_is_an_error_naming_the_example(toy_tokenizer):
     import pytest
 
@@ -121,3 +130,30 @@ def test_mismatched_lengths_are_refused(toy_tokenizer):
         audit_labels([{**ex, "labels": ex["labels"][:-1]}], toy_tokenizer)
     with pytest.raises(ValueError, match="got 2 indices for 1 examples"):
         audit_labels([ex], toy_tokenizer, indices=[3, 4])
+
+
+# JupyterLab's page behind an output and the colours of its variables, light and dark theme
+# (themes/@jupyterlab/theme-*-extension): what a colour in an output's HTML is read against.
+PAGES = {"light": {"page": "#ffffff", "--jp-error-color1": "#d32f2f",
+                   "--jp-content-font-color1": "#212121"},
+         "dark": {"page": "#111111", "--jp-error-color1": "#f44336",
+                  "--jp-content-font-color1": "#ffffff"}}
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG's contrast ratio of two #rrggbb colours (1 to 21; AA body text needs 4.5)."""
+    def luminance(colour):
+        c = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        c = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    high, low = sorted([luminance(a), luminance(b)], reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def text_contrasts(html: str) -> list[float]:
+    """Each text colour of `html` against the page, in both themes (a theme variable as the
+    theme sets it)."""
+    found = re.findall(r"(?<![-\w])color:\s*(var\((--[\w-]+)[^;'\"]*|#[0-9a-fA-F]{6})", html)
+    assert found, "no text colour to check"
+    return [contrast(page.get(var, value) if var else value, page["page"])
+            for value, var in found for page in PAGES.values()]
