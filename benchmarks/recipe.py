@@ -30,6 +30,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import json  # noqa: E402
+import random  # noqa: E402
 import statistics  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 
@@ -68,18 +69,34 @@ def held_facts() -> list:
     return dev_facts(split_facts()[0])
 
 
+def dev_fact_rows() -> set[tuple]:
+    """The train rows of the dev facts (their only rows: they have no paraphrases)."""
+    held = set(held_facts())
+    return {tuple(sorted(r.items())) for f, r in train_with_facts()[0] if f in held}
+
+
 def tuning_for(on: str) -> dict:
     """train() keywords that grading `on` needs: `heldout` tunes on course:train_varied
-    without the dev facts' own train rows (their only rows: they have no paraphrases)."""
+    without the dev facts' own train rows."""
     if on != "heldout":
         return {}
-    held = set(held_facts())
-    dropped = {tuple(sorted(r.items())) for f, r in train_with_facts()[0] if f in held}
+    dropped = dev_fact_rows()
     rows = [row for _, row in read_json_rows(EMBEDDED_DATA_DIR / "train_varied.jsonl")]
     kept = [r for r in rows if tuple(sorted(r.items())) not in dropped]
     if len(rows) - len(kept) != len(dropped):  # the world changed: say so, do not guess
         raise ValueError(f"{len(dropped)} dev-fact rows to drop, {len(rows) - len(kept)} found")
     return {"data": kept}
+
+
+def without_random_rows(n: int, draw: int) -> dict:
+    """train() keywords for course:train_varied less `n` rows of other facts than the dev
+    set's, drawn at random (seeded by `draw`): a null arm, to see how far dropping as many
+    rows as `heldout` does moves the dev figures by chance alone."""
+    rows = [row for _, row in read_json_rows(EMBEDDED_DATA_DIR / "train_varied.jsonl")]
+    dev = dev_fact_rows()
+    pool = [i for i, r in enumerate(rows) if tuple(sorted(r.items())) not in dev]
+    gone = set(random.Random(f"null:{draw}").sample(pool, n))
+    return {"data": [r for i, r in enumerate(rows) if i not in gone]}
 
 
 def answers(model, tokenizer, rows: Sequence[dict], batch: int = 64) -> list[str]:
@@ -190,6 +207,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="dropout on attention probabilities while tuning (default none)")
     parser.add_argument("--set", nargs="+", default=[], metavar="FIELD=VALUE",
                         help="other TrainingArguments fields, e.g. neftune_noise_alpha=5")
+    parser.add_argument("--drop-random", type=int, nargs=2, default=None, metavar=("N", "DRAW"),
+                        help="tune without N rows of course:train_varied drawn at random with "
+                             "seed DRAW (a null arm: chance alone; round 14)")
     parser.add_argument("--json", default=None, help="also write every seed's numbers here")
     parser.add_argument("--show", type=int, default=0, help="wrong answers to print per style")
     parser.add_argument("--threads", type=int, default=1,
@@ -202,12 +222,13 @@ def main(argv: list[str] | None = None) -> None:
     settings = settings_from(args)
     if args.on == "heldout" and "data" in settings:
         parser.error("--on heldout chooses the tuning data itself; leave out --data")
-    tuning = tuning_for(args.on)
+    tuning = tuning_for(args.on) or (without_random_rows(*args.drop_random)
+                                     if args.drop_random else {})
     runs = [run(seed, rows, base, {**tuning, **settings}, args.show if i == 0 else 0,
                 args.threads, args.model, args.attention_dropout)
             for i, seed in enumerate(args.seeds)]
     dropout = f", attention dropout {args.attention_dropout}" if args.attention_dropout else ""
-    held = f", tuned on {len(tuning['data'])} rows without them" if tuning else ""
+    held = f", tuned on {len(tuning['data'])} rows" if tuning else ""
     print(f"model: {args.model}, on: {args.on} ({len(rows)} rows{held}), seeds: {args.seeds}, "
           f"settings: {settings or 'defaults'}{dropout}")
     print(f"base_statement_knowledge: {base:.3f}")

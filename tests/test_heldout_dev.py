@@ -2,7 +2,13 @@
 
 import re
 
-from benchmarks.recipe import eval_rows, held_facts, tuning_for
+from benchmarks.recipe import (
+    dev_fact_rows,
+    eval_rows,
+    held_facts,
+    tuning_for,
+    without_random_rows,
+)
 from course_lib.world.tuning_data import train_with_facts
 
 
@@ -28,3 +34,11 @@ def test_heldout_grades_only_the_held_facts_and_tunes_like_the_recipe_elsewhere(
     assert rows and {r["group"] for r in rows} <= keys
     assert not any(r["seen"] for r in rows)
     assert tuning_for("dev") == {} and tuning_for("eval_styles") == {}
+
+
+def test_the_null_arm_drops_as_many_rows_of_other_facts_at_random():
+    dev = dev_fact_rows()
+    first, second = (without_random_rows(108, d)["data"] for d in (0, 1))
+    assert len(first) == len(tuning_for("heldout")["data"])  # as many rows gone as heldout's
+    assert dev <= {tuple(sorted(r.items())) for r in first}  # none of the dev facts' own
+    assert first != second  # another draw, other rows
