@@ -1,5 +1,6 @@
 """Checks for lesson 07, the guide's mistakes measured: build a variant data set, decide from
-seed results whether a difference is real, and a data check that flags one style everywhere."""
+seed results whether a difference is real, a data check that flags one style everywhere, and
+every task measured before and after (what specialising cost)."""
 
 from __future__ import annotations
 
@@ -229,3 +230,83 @@ def check_repeated_openings(repeated_openings):
         "{'the answer is': 1.0}.")
     assert repeated_openings(varied, 3, 0.5) == {}, (
         "course:variant_style_varied has no opening in more than half of its responses.")
+
+
+def _rows(kind: str, right: int, wrong: int) -> list[dict]:
+    """`right` rows answered correctly then `wrong` ones, for one task kind."""
+    return [{"kind": kind, "correct": True}] * right + [{"kind": kind, "correct": False}] * wrong
+
+
+# (before, after, min_drop, the answer, why)
+TASK_CASES = [
+    (_rows("add", 5, 5) + _rows("capital", 3, 1), _rows("add", 10, 0) + _rows("capital", 1, 3),
+     0.1, ["capital"], "the share right over every question rose (8 of 14 -> 11 of 14) while "
+     "capitals fell from 0.75 to 0.25: compare task by task, an overall share hides it"),
+    (_rows("add", 19, 1) + _rows("sound", 2, 0), _rows("add", 18, 2) + _rows("sound", 1, 1),
+     0.1, ["sound"], "add fell from 19 of 20 to 18 of 20, a share of 0.95 to 0.9: a drop of "
+     "0.05, not more than 0.1. Compare shares (right / rows of the kind), not counts"),
+    (_rows("spanish", 3, 1), _rows("spanish", 2, 2), 0.25, [],
+     "spanish fell from 0.75 to 0.5, by exactly min_drop=0.25, which is not *more than* it"),
+    (_rows("sound", 1, 3) + _rows("capital", 4, 0), _rows("sound", 4, 0) + _rows("capital", 2, 2),
+     0.1, ["capital"], "sound got better (0.25 -> 1.0) and capital fell (1.0 -> 0.5)"),
+    (_rows("spanish", 2, 0) + _rows("add", 2, 0) + _rows("capital", 2, 0) + _rows("sound", 2, 0),
+     _rows("spanish", 0, 2) + _rows("add", 0, 2) + _rows("capital", 0, 2) + _rows("sound", 2, 0),
+     0.1, ["add", "capital", "spanish"], "three kinds fell; return them sorted by name"),
+    (_rows("capital", 2, 2) + _rows("add", 3, 1), _rows("capital", 0, 2) + _rows("capital", 2, 0)
+     + _rows("add", 3, 1), 0.1, [],
+     "capitals are right in 2 of 4 before and after (other questions right, as many): compare "
+     "each kind's share, not question by question"),
+    ([], [], 0.1, [], "no rows, no task"),
+]
+
+
+def _shares(rows: list[dict]) -> dict[str, float]:
+    kinds = sorted({row["kind"] for row in rows})  # sorted: the same message every run
+    return {k: sum(r["correct"] for r in rows if r["kind"] == k)
+            / sum(r["kind"] == k for r in rows) for k in kinds}
+
+
+def _why_wrong(got: list, before: list[dict], after: list[dict], min_drop: float) -> str | None:
+    """What is wrong with the kinds returned, whatever the case was about; None if nothing."""
+    old, new = _shares(before), _shares(after)
+    for kind in got:
+        if kind not in old:
+            return f"{kind!r} is not a task kind of these rows ({sorted(old)})"
+        if new[kind] > old[kind]:
+            return (f"{kind} got better ({old[kind]:g} -> {new[kind]:g}): only falls count, "
+                    f"not changes either way")
+        if old[kind] - new[kind] == min_drop:
+            return (f"{kind} fell from {old[kind]:g} to {new[kind]:g}, by exactly "
+                    f"min_drop={min_drop:g}, which is not *more than* it")
+    return None
+
+
+@exercise(
+    "ex07_4",
+    title="Every task, before and after: what specialising cost",
+    hints=[
+        "Per kind, count its rows and its correct rows (two dicts, or collections.Counter); "
+        "the share is correct / rows.",
+        "Compute the shares of `before` and of `after` separately, then compare them kind by "
+        "kind, not row by row.",
+        "Keep a kind when share_before - share_after > min_drop (strictly); return "
+        "sorted(kinds).",
+    ],
+)
+def check_tasks_that_got_worse(tasks_that_got_worse):
+    for before, after, min_drop, want, why in TASK_CASES:
+        call = (f"tasks_that_got_worse(before, after, min_drop={min_drop}) with before = "
+                f"{_shares(before)} and after = {_shares(after)} (share right per kind)")
+        got = tasks_that_got_worse([dict(r) for r in before], [dict(r) for r in after],
+                                   min_drop)
+        assert isinstance(got, list), (
+            f"{call} should return a list of kinds, not {type(got).__name__}.")
+        wrong = _why_wrong(got, before, after, min_drop)
+        if wrong is None and sorted(got) == want and got != want:
+            wrong = "return them sorted by name"
+        assert got == want, f"{call} should be {want}, not {got}: {wrong or why}."
+    rows = _rows("add", 6, 4) + _rows("capital", 4, 2)
+    fell = _rows("add", 10, 0) + _rows("capital", 1, 5)
+    assert tasks_that_got_worse(rows, fell) == ["capital"], (
+        "with the default min_drop=0.1, capitals falling from 0.67 to 0.17 should be "
+        "['capital'].")

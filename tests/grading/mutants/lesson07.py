@@ -1,5 +1,5 @@
 """Wrong answers to the exercises of 07_mistakes_measured.ipynb (a variant data set, is a
-difference real, a data check for one style everywhere)."""
+difference real, a data check for one style everywhere, every task before and after)."""
 
 from __future__ import annotations
 
@@ -384,3 +384,100 @@ def repeated_openings__blanks_dropped(responses: list[str], words: int = 3,
     openings = Counter(" ".join(w[:words]) for w in (r.lower().split() for r in responses)
                        if len(w) >= words)
     return {o: n / len(responses) for o, n in openings.items() if n / len(responses) > threshold}
+
+
+@mutant("ex07_4", "the overall share compared, not each task", phrase="compare task by task")
+def tasks_that_got_worse__overall(before: list[dict], after: list[dict],
+                                  min_drop: float = 0.1) -> list[str]:
+    if not before:
+        return []
+    old = sum(r["correct"] for r in before) / len(before)
+    new = sum(r["correct"] for r in after) / len(after)
+    return sorted({r["kind"] for r in before}) if old - new > min_drop else []
+
+
+@mutant("ex07_4", "counts of right answers compared, not shares", phrase="Compare shares")
+def tasks_that_got_worse__counts(before: list[dict], after: list[dict],
+                                 min_drop: float = 0.1) -> list[str]:
+    from collections import Counter
+
+    old = Counter(r["kind"] for r in before if r["correct"])
+    new = Counter(r["kind"] for r in after if r["correct"])
+    return sorted(k for k in {r["kind"] for r in before} if old[k] - new[k] > min_drop)
+
+
+@mutant("ex07_4", ">= instead of >", phrase="not *more than* it")
+def tasks_that_got_worse__at_min_drop(before: list[dict], after: list[dict],
+                                      min_drop: float = 0.1) -> list[str]:
+    def shares(rows):
+        kinds = {r["kind"] for r in rows}
+        return {k: sum(r["correct"] for r in rows if r["kind"] == k)
+                / sum(r["kind"] == k for r in rows) for k in kinds}
+
+    old, new = shares(before), shares(after)
+    return sorted(k for k in old if old[k] - new[k] >= min_drop)
+
+
+@mutant("ex07_4", "any change counted (abs)", phrase="only falls count")
+def tasks_that_got_worse__either_way(before: list[dict], after: list[dict],
+                                     min_drop: float = 0.1) -> list[str]:
+    def shares(rows):
+        kinds = {r["kind"] for r in rows}
+        return {k: sum(r["correct"] for r in rows if r["kind"] == k)
+                / sum(r["kind"] == k for r in rows) for k in kinds}
+
+    old, new = shares(before), shares(after)
+    return sorted(k for k in old if abs(old[k] - new[k]) > min_drop)
+
+
+@mutant("ex07_4", "kinds in the order the rows give them", phrase="sorted by name")
+def tasks_that_got_worse__unsorted(before: list[dict], after: list[dict],
+                                   min_drop: float = 0.1) -> list[str]:
+    def shares(rows):
+        kinds = dict.fromkeys(r["kind"] for r in rows)  # first seen first
+        return {k: sum(r["correct"] for r in rows if r["kind"] == k)
+                / sum(r["kind"] == k for r in rows) for k in kinds}
+
+    old, new = shares(before), shares(after)
+    return [k for k in old if old[k] - new[k] > min_drop]
+
+
+@mutant("ex07_4", "questions paired by position: right turned wrong", phrase="question by question")
+def tasks_that_got_worse__paired(before: list[dict], after: list[dict],
+                                 min_drop: float = 0.1) -> list[str]:
+    from collections import Counter
+
+    rows = Counter(r["kind"] for r in before)
+    lost = Counter(b["kind"] for b, a in zip(before, after, strict=True)
+                   if b["correct"] and not a["correct"])
+    return sorted(k for k in rows if lost[k] / rows[k] > min_drop)
+
+
+@right("ex07_4", "pandas: groupby and mean")
+def tasks_that_got_worse__pandas(before: list[dict], after: list[dict],
+                                 min_drop: float = 0.1) -> list[str]:
+    import pandas as pd
+
+    if not before:
+        return []
+    old = pd.DataFrame(before).groupby("kind")["correct"].mean()
+    new = pd.DataFrame(after).groupby("kind")["correct"].mean()
+    drop = old - new.reindex(old.index)
+    return sorted(drop[drop > min_drop].index)
+
+
+@right("ex07_4", "statistics.fmean per kind, from a defaultdict of lists")
+def tasks_that_got_worse__fmean(before: list[dict], after: list[dict],
+                                min_drop: float = 0.1) -> list[str]:
+    from collections import defaultdict
+    from statistics import fmean
+
+    def shares(rows):
+        by_kind = defaultdict(list)
+        for row in rows:
+            by_kind[row["kind"]].append(1.0 if row["correct"] else 0.0)
+        return {kind: fmean(values) for kind, values in by_kind.items()}
+
+    old, new = shares(before), shares(after)
+    worse = [kind for kind, share in old.items() if share - new[kind] > min_drop]
+    return sorted(worse)
