@@ -172,6 +172,7 @@ class Output:
     mime: str  # data-mime-type of the rendered output
     text: str  # what it reads as (innerText)
     images: list[str]  # src of each <img> (data: URLs for inline figures)
+    alts: list[str]  # alt of each <img>: what a screen reader says for it
     widgets: int  # number of .jupyter-widgets elements
 
     @property
@@ -229,6 +230,7 @@ _READ_CELLS = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-Ce
     mime: o.getAttribute('data-mime-type') || '',
     text: o.innerText,
     images: Array.from(o.querySelectorAll('img')).map(i => i.src),
+    alts: Array.from(o.querySelectorAll('img')).map(i => i.alt),
     widgets: o.querySelectorAll('.jupyter-widgets').length,
   })),
 }))"""

@@ -81,6 +81,10 @@ def test_figures_show_as_images(run):
     no_image = [c.where() for c in _figure_cells(run) if not any(o.images for o in c.outputs)]
     assert not as_text, f"{run.name}: figures shown as text, not drawn: {as_text}"
     assert not no_image, f"{run.name}: cells that draw a figure show no image: {no_image}"
+    # JupyterLab gives an image/png output no alt text: a screen reader would say nothing.
+    no_alt = [c.where() for c in _figure_cells(run) for o in c.outputs
+              for alt in o.alts if not alt.startswith("Figure. ")]
+    assert not no_alt, f"{run.name}: figures without alt text: {no_alt}"
 
 
 @pytest.mark.parametrize("run", LESSONS, indirect=True, ids=_stem)
