@@ -83,17 +83,23 @@ class ReviewSheet:
         self.flags = {name: widgets.Checkbox(description=f"{name} ({key})", indent=False,
                                              layout=widgets.Layout(width="auto"))
                       for key, name in FLAGS.items()}
+        # As wide as the output, up to the usual 300 px: a fixed width ran past a zoomed page.
         self.keys = widgets.Text(placeholder="e.g. 4 or 2 w, then Enter",
-                                 description="keys", continuous_update=False)
+                                 description="keys", continuous_update=False,
+                                 layout=widgets.Layout(width="100%", max_width="300px"))
         self.keys.observe(self._on_keys, "value")
         save = widgets.Button(description="Save and next", button_style="primary")
         save.on_click(lambda _: self._save_from_buttons())
         back, skip = widgets.Button(description="Back"), widgets.Button(description="Skip")
         back.on_click(lambda _: self.move(-1))
         skip.on_click(lambda _: self.move(+1))
+        # Rows wrap: on a zoomed page (~270 px of output at 200%) a row that does not wrap hides
+        # its last flags and buttons past the edge, where a keyboard user's focus goes too.
+        def row(children):
+            return widgets.HBox(children, layout=widgets.Layout(flex_flow="row wrap"))
         self.widget = widgets.VBox([
-            widgets.HBox([self.progress, self.status]), self.card, self.stars,
-            widgets.HBox(list(self.flags.values())), self.keys, widgets.HBox([save, back, skip]),
+            row([self.progress, self.status]), self.card, self.stars,
+            row(list(self.flags.values())), self.keys, row([save, back, skip]),
             widgets.HTML(f"<small>{html.escape(KEY_HELP)}</small>")])
 
     def _on_keys(self, change) -> None:

@@ -147,6 +147,23 @@ def test_a_rating_that_cannot_be_saved_is_said_on_the_sheet_not_lost_in_the_log(
     assert "could not be saved" in sheet.status.value and sheet.position == 0
 
 
+def test_the_sheet_wraps_its_rows_for_a_zoomed_page(tmp_path):
+    # At 200% zoom JupyterLab's output is ~270 px wide: a row that does not wrap hid the flags
+    # after "incomplete" (a keyboard user tabbed to boxes off the edge) and cut "Save and next".
+    import ipywidgets as widgets
+
+    def rows(box):
+        for child in box.children:
+            if isinstance(child, widgets.Box):
+                yield child
+                yield from rows(child)
+
+    sheet = ReviewSheet(ITEMS, tmp_path / "r.jsonl")
+    found = [row for row in rows(sheet.widget) if isinstance(row, widgets.HBox)]
+    assert len(found) == 3 and all(row.layout.flex_flow == "row wrap" for row in found)
+    assert sheet.keys.layout.width == "100%"  # the key box, 300 px fixed, ran past the edge
+
+
 def test_sheet_goes_back_to_a_skipped_item(tmp_path):
     sheet = ReviewSheet(ITEMS[:3], tmp_path / "r.jsonl")
     sheet.move(+1)
