@@ -30,6 +30,7 @@ from benchmarks.recipe import (  # noqa: E402
     print_medians,
     run,
     tuning_for,
+    without_random_rows,
 )
 from course_lib.loading import load_model_and_tokenizer  # noqa: E402
 from course_lib.training.trainer import CourseTrainer  # noqa: E402
@@ -66,15 +67,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--on", choices=GRADED_ON, default="dev")
     parser.add_argument("--rho", type=float, nargs="+", default=[0.0, 0.05])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--drop-random", type=int, nargs=2, default=None, metavar=("N", "DRAW"),
+                        help="as in benchmarks.recipe: tune without N random rows (round 15)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     rows = eval_rows(args.on)
     base = knowledge(*load_model_and_tokenizer("tiny"))
     print(f"on: {args.on} ({len(rows)} rows), seeds: {args.seeds}", flush=True)
+    data = tuning_for(args.on) or (without_random_rows(*args.drop_random)
+                                   if args.drop_random else {})
     for rho in args.rho:
         CourseTrainer.training_step = sam_step(rho)
-        runs = [run(seed, rows, base, tuning_for(args.on), threads=args.threads)
-                for seed in args.seeds]
+        runs = [run(seed, rows, base, data, threads=args.threads) for seed in args.seeds]
         print_medians(runs, ["unseen_style_exact_match", "statement_knowledge_ratio",
                              "tune_seconds"], prefix=f"rho={rho} ")
 
