@@ -1,9 +1,9 @@
 """Template search (the old TRL collator), its failure and fixes; the standard collator."""
 
-import re
 import warnings
 
 import pytest
+from wcag import text_contrasts
 
 from course_lib.formatting.templates import format_text
 from course_lib.masking import MASKINGS
@@ -236,30 +236,3 @@ def test_mlm_probability_is_the_share_of_tokens_graded(toy_tokenizer):
     special = {toy_tokenizer.bos_token_id, toy_tokenizer.eos_token_id}
     graded = (batch["labels"][0] != IGNORE_INDEX).tolist()
     assert graded == [t not in special for t in ids]
-
-
-# JupyterLab's page behind an output and the colours of its variables, light and dark theme
-# (themes/@jupyterlab/theme-*-extension): what a colour in an output's HTML is read against.
-PAGES = {"light": {"page": "#ffffff", "--jp-error-color1": "#d32f2f",
-                   "--jp-content-font-color1": "#212121"},
-         "dark": {"page": "#111111", "--jp-error-color1": "#f44336",
-                  "--jp-content-font-color1": "#ffffff"}}
-
-
-def contrast(a: str, b: str) -> float:
-    """WCAG's contrast ratio of two #rrggbb colours (1 to 21; AA body text needs 4.5)."""
-    def luminance(colour):
-        c = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-        c = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
-        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
-    high, low = sorted([luminance(a), luminance(b)], reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
-def text_contrasts(html: str) -> list[float]:
-    """Each text colour of `html` against the page, in both themes (a theme variable as the
-    theme sets it)."""
-    found = re.findall(r"(?<![-\w])color:\s*(var\((--[\w-]+)[^;'\"]*|#[0-9a-fA-F]{6})", html)
-    assert found, "no text colour to check"
-    return [contrast(page.get(var, value) if var else value, page["page"])
-            for value, var in found for page in PAGES.values()]

@@ -5,6 +5,7 @@ import re
 
 import pytest
 import torch
+from wcag import contrast
 
 import course_lib.masking.view as view_module
 from course_lib.display import visible
@@ -121,6 +122,21 @@ def test_text_around_the_chips_follows_the_theme(toy_tokenizer):
         assert f"outline:2px solid {THEME_TEXT}" in special
     small = [float(x) for x in re.findall(r"font-size:([0-9.]+)px", html)]
     assert min(small) >= 11  # ids and labels are no longer ~9 px
+
+def test_chip_text_meets_wcag_aa_on_every_chip_background(toy_tokenizer):
+    # Computed from the HTML, not by eye: each chip's text colour against its background and
+    # each stripe of the masked hatching, trained chips along the whole loss scale (AA: 4.5).
+    ex = prepare_examples(RECORDS[:1], toy_tokenizer).examples[0]
+    n = len(ex["input_ids"])
+    view = mask_view(ex, toy_tokenizer, losses=[i * 6.0 / n for i in range(n)], loss_high=5.0)
+    html = view._repr_html_() + show_mask(RECORDS, toy_tokenizer)._repr_html_()
+    styles = re.findall(r'style="(display:inline-block[^"]*)"', html)  # chips and legend keys
+    assert len(styles) > n
+    for style in styles:
+        text = re.search(r";color:(#[0-9a-f]{6})", style)[1]
+        behind = re.findall(r"#[0-9a-f]{6}", style.split(";color:")[0])
+        assert behind and min(contrast(text, b) for b in behind) >= 4.5, style
+
 
 def test_padding_is_shown_as_padding(toy_tokenizer_pad_is_eos):
     tok = toy_tokenizer_pad_is_eos
