@@ -24,6 +24,7 @@ names them: delete its folder to see the new versions' own numbers).
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.metadata
 import inspect
@@ -418,5 +419,21 @@ def code_fingerprint(*extra: Path) -> str:
 def _code_digest(root: str, stamps: tuple) -> str:
     """The files of `stamps` hashed, read once per state of theirs."""
     files = [Path(stamp[0]) for stamp in stamps]
-    return digest(*(os.path.relpath(p, Path(root).resolve()).encode() + p.read_bytes()
+    return digest(*(os.path.relpath(p, Path(root).resolve()).encode() + _code_only(p)
                     for p in files))
+
+
+def _code_only(path: Path) -> bytes:
+    """A Python file's syntax tree without comments, docstrings or layout: an edit that only
+    explains the code keeps its runs (a file that does not parse counts as it is)."""
+    try:
+        tree = ast.parse(path.read_bytes())
+    except SyntaxError:
+        return path.read_bytes()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]  # the docstring, not the code after it
+    return ast.dump(tree).encode()

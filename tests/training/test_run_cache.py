@@ -319,6 +319,23 @@ def test_the_code_is_fingerprinted_again_once_it_changed(tmp_path, monkeypatch):
     assert code_fingerprint() != before
 
 
+def test_an_edit_that_only_explains_the_code_keeps_its_runs(tmp_path, monkeypatch):
+    """A course update that rewords a comment or a docstring must not retrain every lesson."""
+    copy = tmp_path / "course_lib"
+    shutil.copytree(Path(course_lib.__file__).parent, copy,
+                    ignore=shutil.ignore_patterns("assets", "__pycache__"))
+    monkeypatch.setattr(course_lib, "__file__", str(copy / "__init__.py"))
+    before = code_fingerprint()
+    trainer = copy / "training" / "runner.py"
+    source = trainer.read_text()
+    edited = source.replace('"""Fine-tune `model`', '"""Fine-tune (reworded) `model`', 1)
+    edited = edited.replace("\n", "\n# a new comment\n", 1)
+    assert edited.count("reworded") == 1 and edited != source
+    trainer.write_text(edited)
+    os.utime(trainer, ns=(time.time_ns() + 10**9,) * 2)
+    assert code_fingerprint() == before
+
+
 def test_the_course_eval_set_is_in_the_name_of_a_run_held_out_on_it(
         data_files, tmp_path, monkeypatch):
     """eval_data left at "auto" holds course data out on course:eval: a course update that
