@@ -409,6 +409,12 @@ def mask_explorer(
     picker = widgets.Dropdown(options=[(_caption(i, r), i) for i, r in enumerate(recs)],
                               value=0, description="Example", layout=wide,
                               style={"description_width": "initial"})
+    # JupyterLab takes a closed dropdown's arrow and letter keys as notebook shortcuts
+    # (ipywidgets#3912: ↓ goes to the next cell): a number box keeps them, for the keyboard.
+    number = widgets.BoundedIntText(value=0, min=0, max=len(recs) - 1,
+                                    description="or its number", layout=widgets.Layout(
+                                        width="16em"), style={"description_width": "initial"})
+    widgets.link((number, "value"), (picker, "value"))
     masking = widgets.ToggleButtons(
         options=[(m, m) for m in maskings], value=maskings[min(1, len(maskings) - 1)],
         description="Masking", tooltips=[MASKINGS[m] for m in maskings],
@@ -426,7 +432,7 @@ def mask_explorer(
     picker.observe(render, names="value")
     masking.observe(render, names="value")
     render()
-    box = widgets.VBox([picker, masking, out])
+    box = widgets.VBox([picker, number, masking, out])
     box.render = render  # type: ignore[attr-defined]  # lets tests and lessons refresh it
     return box
 

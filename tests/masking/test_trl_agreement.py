@@ -54,7 +54,7 @@ def test_the_explorer_trl_strategy_matches_response_only(toy_tokenizer):
         return re.findall(r'title="(id \d+, label -?\d+)"', html)
 
     box = mask_explorer(RECORDS[:2], toy_tokenizer)
-    picker, strategy, out = box.children
+    picker, _, strategy, out = box.children
     for index in (0, 1):
         picker.value = index
         strategy.value = "response"

@@ -230,7 +230,7 @@ def test_explorer_captions_tell_examples_apart(toy_tokenizer):
     same = [{"instruction": "Translate to Spanish", "input": word, "response": answer}
             for word, answer in (("school", "escuela"), ("Good luck", "Buena suerte"))]
     box = mask_explorer(same, toy_tokenizer, maskings=("response",))
-    picker, _, out = box.children
+    picker, _, _, out = box.children
     captions = [label for label, _ in picker.options]
     assert captions == ["0: Translate to Spanish | school → escuela",
                         "1: Translate to Spanish | Good luck → Buena suerte"]
@@ -241,7 +241,7 @@ def test_explorer_captions_tell_examples_apart(toy_tokenizer):
 
 def test_explorer_updates_with_example_and_strategy(toy_tokenizer):
     box = mask_explorer(RECORDS, toy_tokenizer, maskings=("none", "response", "template"))
-    picker, strategy, out = box.children
+    picker, _, strategy, out = box.children
     assert strategy.value == "response" and "Example 0: response only" in out.value
     before = out.value
     strategy.value = "template"
@@ -251,6 +251,18 @@ def test_explorer_updates_with_example_and_strategy(toy_tokenizer):
     assert "Example 1 has no trained token" in out.value
     strategy.value = "none"
     assert "Example 1 trains on its prompt" in out.value
+
+
+def test_explorer_example_can_be_picked_with_the_keyboard(toy_tokenizer):
+    # A closed dropdown's arrow and letter keys are JupyterLab's notebook shortcuts
+    # (ipywidgets#3912): in the browser, ↓ on it moved to the next cell and left the example
+    # as it was. A number box keeps its keys: ↑/↓ or a typed number pick the example.
+    picker, number, _, out = mask_explorer(RECORDS, toy_tokenizer).children
+    assert number.description and (number.min, number.max) == (0, len(RECORDS) - 1)
+    number.value = 1
+    assert picker.value == 1 and "Example 1:" in out.value
+    picker.value = 0  # the mouse's choice shows in the box too
+    assert number.value == 0
 
 
 def test_explorer_labels_only_the_example_shown(toy_tokenizer, monkeypatch):
@@ -266,7 +278,7 @@ def test_explorer_labels_only_the_example_shown(toy_tokenizer, monkeypatch):
 
     monkeypatch.setattr(view_module, "label_examples", counting)
     box = mask_explorer(many, toy_tokenizer, maskings=("none", "response", "template"))
-    picker, strategy, out = box.children
+    picker, _, strategy, out = box.children
     for masking, i in (("response", 7), ("template", 7), ("none", 0), ("response", 7)):
         strategy.value, picker.value = masking, i
         whole = label_examples(many, toy_tokenizer, masking)[i]  # as labelled with all
