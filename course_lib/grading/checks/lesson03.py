@@ -1,4 +1,5 @@
-"""Checks for lesson 03, loss masking: labels with -100 on the prompt, and the masked loss."""
+"""Checks for lesson 03, loss masking: labels with -100 on the prompt, the masked loss, and
+what mlm=True (BERT's masking) does instead."""
 
 from __future__ import annotations
 
@@ -460,3 +461,106 @@ def check_graded_counts(graded_counts):
                              f"{got['prompt'] + got['response']}.")
     raise AssertionError(f"expected {want}, got {got}: position t is a prompt token when "
                          f"t < prompt_lengths[row].")
+
+
+# (input_ids, hidden positions, mask id, want input_ids, want labels, what the case shows)
+MLM_CASES = [
+    ([1, 5, 7, 8, 9, 2], [2, 4], 99, [1, 5, 99, 8, 99, 2], [IGNORE, IGNORE, 7, IGNORE, 9, IGNORE],
+     "positions 2 and 4 are hidden behind the mask id in the input, and only they are graded, "
+     "each against the id it hid"),
+    ([1, 5, 7, 8, 9, 2], [4, 2], 99, [1, 5, 99, 8, 99, 2], [IGNORE, IGNORE, 7, IGNORE, 9, IGNORE],
+     "the positions may come in any order"),
+    ([1, 5, 7, 2], [], 99, [1, 5, 7, 2], [IGNORE] * 4,
+     "nothing hidden: the input is unchanged and nothing is graded"),
+    ([0, 3, 3, 3], [1, 3], 7, [0, 7, 3, 7], [IGNORE, 3, IGNORE, 3],
+     "a repeated id is hidden only where its position is listed"),
+]
+
+
+def _mlm_labels(ids: list[int], hidden: list[int]) -> list[int]:
+    return [t if p in hidden else IGNORE for p, t in enumerate(ids)]
+
+
+def _mlm_diagnosis(ids: list[int], hidden: list[int], mask_id: int, got_ids: list[int],
+                   got_labels: list[int]) -> str | None:
+    """The learner's mistake in their terms, or None to fall back on the case's sentence."""
+    keep = [p for p in range(len(ids)) if p not in hidden]
+    shifted = [IGNORE] + got_labels[:-1], got_labels[1:] + [IGNORE]  # labels moved a position
+    next_token = hidden and all(p + 1 < len(ids) and got_labels[p] == ids[p + 1] for p in hidden)
+    if next_token or any(s == _mlm_labels(ids, hidden) for s in shifted):
+        return ("no shift: with mlm=True a position is graded against its own token, the one it "
+                "hid, not the next one")
+    if hidden and all(got_ids[p] == ids[p] for p in hidden):
+        return ("the input still shows the hidden tokens: mlm=True replaces each one with the "
+                "mask id in input_ids, so the model must guess it")
+    if hidden and all(got_labels[p] == mask_id for p in hidden):
+        return ("a hidden position's label is the id it hid (what the model must guess), not the "
+                "mask id")
+    if all(got_labels[p] == IGNORE for p in hidden) and any(got_labels[p] != IGNORE for p in keep):
+        return ("those are loss masking's labels, the other way round: with mlm=True the graded "
+                "positions are the hidden ones, and every other label is -100")
+    twins = [p for p in keep if ids[p] in {ids[h] for h in hidden}]  # same id, not hidden
+    if any(got_ids[p] != ids[p] or got_labels[p] != IGNORE for p in twins):
+        return ("a repeated id is hidden only where its position is listed: go by position, "
+                "not by id")
+    if any(got_labels[p] != IGNORE for p in keep):
+        return "only the hidden positions are graded: every other label is -100"
+    if any(got_ids[p] != ids[p] for p in keep):
+        return "only the hidden positions change in the input; every other id stays as it was"
+    return None
+
+
+@exercise(
+    "ex03_6",
+    title="Two things called masking: what mlm=True does to a row",
+    hints=[
+        "Start from copies: masked = list(input_ids); labels = [-100] * len(input_ids).",
+        "For each position p in `hidden`: labels[p] = input_ids[p] (the id to guess), then "
+        "masked[p] = mask_id.",
+        "No shift: with mlm=True a position is graded against its own token, not the next one.",
+    ],
+)
+def check_mlm_row(mlm_row):
+    for ids, hidden, mask_id, want_ids, want_labels, why in MLM_CASES:
+        given = list(ids)
+        out = mlm_row(given, list(hidden), mask_id)
+        call = f"mlm_row({ids}, hidden={hidden}, mask_id={mask_id})"
+        assert given == ids, (
+            f"{call} changed the input_ids it was given (now {given}): build new lists.")
+        assert isinstance(out, dict) and {"input_ids", "labels"} <= set(out), (
+            f"{call} should return a dict with 'input_ids' and 'labels'"
+            + (f", not the keys {sorted(out)}." if isinstance(out, dict)
+               else f", not a {type(out).__name__}."))
+        got_ids = token_ids(out["input_ids"], "input_ids")
+        got_labels = token_ids(out["labels"], "labels")
+        if (got_ids, got_labels) == (want_ids, want_labels):
+            continue
+        assert len(got_ids) == len(got_labels) == len(ids), (
+            f"{call} should give one input id and one label per position ({len(ids)}), not "
+            f"{len(got_ids)} and {len(got_labels)}: nothing is added or removed.")
+        why = _mlm_diagnosis(ids, hidden, mask_id, got_ids, got_labels) or why
+        raise AssertionError(f"{call} should give input_ids {want_ids} and labels "
+                             f"{want_labels}, not {got_ids} and {got_labels}: {why}.")
+    _check_against_the_collator(mlm_row)
+
+
+def _check_against_the_collator(mlm_row) -> None:
+    """With every ordinary token hidden, the answer is transformers' collator's with mlm=True."""
+    # deferred: the grader's start imports every check module; these load torch
+    from transformers import DataCollatorForLanguageModeling
+
+    tokenizer = make_toy_tokenizer()
+    tokenizer.add_special_tokens({"mask_token": "<mask>"})
+    ids = tokenizer("### Instruction: What is 2+2? ### Response: 4")["input_ids"]
+    ids = ids + [tokenizer.eos_token_id]
+    collator = DataCollatorForLanguageModeling(
+        tokenizer, mlm=True, mlm_probability=1.0, mask_replace_prob=1.0, random_replace_prob=0.0)
+    batch = collator([{"input_ids": ids}])
+    hidden = list(range(1, len(ids) - 1))  # every token but the BOS and the EOS (special ones)
+    out = mlm_row(list(ids), hidden, tokenizer.mask_token_id)
+    got = (token_ids(out["input_ids"], "input_ids"), token_ids(out["labels"], "labels"))
+    want = (batch["input_ids"][0].tolist(), batch["labels"][0].tolist())
+    assert got == want, (
+        f"with every token but BOS and EOS hidden, DataCollatorForLanguageModeling(tokenizer, "
+        f"mlm=True, mlm_probability=1.0, mask_replace_prob=1.0) gives input_ids {want[0]} and "
+        f"labels {want[1]}, yours {got[0]} and {got[1]}.")

@@ -1,4 +1,5 @@
-"""Wrong answers to the exercises of 03_loss_masking.ipynb (labels, loss, NaN rows, padding)."""
+"""Wrong answers to the exercises of 03_loss_masking.ipynb (labels, loss, NaN rows, padding,
+what mlm=True does)."""
 
 from __future__ import annotations
 
@@ -393,3 +394,72 @@ def graded_counts__loops(labels: torch.Tensor, prompt_lengths: list) -> dict:
             if row[t] != -100:
                 counts["prompt" if t < n else "response"] += 1
     return counts
+
+
+@mutant("ex03_6", "loss masking's labels: hidden positions -100, the rest graded",
+        phrase="the other way round")
+def mlm_row__loss_masking(input_ids: list[int], hidden: list[int], mask_id: int) -> dict:
+    masked = [mask_id if p in hidden else t for p, t in enumerate(input_ids)]
+    return {"input_ids": masked,
+            "labels": [-100 if p in hidden else t for p, t in enumerate(input_ids)]}
+
+
+@mutant("ex03_6", "input left as it is (only the labels)", phrase="still shows the hidden tokens")
+def mlm_row__input_kept(input_ids: list[int], hidden: list[int], mask_id: int) -> dict:
+    return {"input_ids": list(input_ids),
+            "labels": [t if p in hidden else -100 for p, t in enumerate(input_ids)]}
+
+
+@mutant("ex03_6", "the mask id as the label", phrase="not the mask id")
+def mlm_row__mask_as_label(input_ids: list[int], hidden: list[int], mask_id: int) -> dict:
+    masked = [mask_id if p in hidden else t for p, t in enumerate(input_ids)]
+    return {"input_ids": masked, "labels": [mask_id if p in hidden else -100
+                                            for p in range(len(input_ids))]}
+
+
+@mutant("ex03_6", "every position graded", phrase="only the hidden positions are graded")
+def mlm_row__all_graded(input_ids: list[int], hidden: list[int], mask_id: int) -> dict:
+    masked = [mask_id if p in hidden else t for p, t in enumerate(input_ids)]
+    return {"input_ids": masked, "labels": list(input_ids)}
+
+
+@mutant("ex03_6", "labels shifted: graded against the next token", phrase="no shift")
+def mlm_row__shifted(input_ids: list[int], hidden: list[int], mask_id: int) -> dict:
+    masked = [mask_id if p in hidden else t for p, t in enumerate(input_ids)]
+    labels = [-100] * len(input_ids)
+    for p in hidden:
+        if p + 1 < len(input_ids):
+            labels[p] = input_ids[p + 1]
+    return {"input_ids": masked, "labels": labels}
+
+
+@mutant("ex03_6", "the caller's input_ids changed in place", phrase="changed the input_ids")
+def mlm_row__in_place(input_ids: list[int], hidden: list[int], mask_id: int) -> dict:
+    labels = [-100] * len(input_ids)
+    for p in hidden:
+        labels[p] = input_ids[p]
+        input_ids[p] = mask_id
+    return {"input_ids": input_ids, "labels": labels}
+
+
+@mutant("ex03_6", "every copy of a hidden token's id masked", phrase="only where its position")
+def mlm_row__by_id(input_ids: list[int], hidden: list[int], mask_id: int) -> dict:
+    ids = {input_ids[p] for p in hidden}
+    return {"input_ids": [mask_id if t in ids else t for t in input_ids],
+            "labels": [t if t in ids else -100 for t in input_ids]}
+
+
+@right("ex03_6", "torch tensors, filled by index")
+def mlm_row__tensors(input_ids: list[int], hidden: list[int], mask_id: int) -> dict:
+    ids = torch.tensor(input_ids)
+    where = torch.zeros(len(input_ids), dtype=torch.bool)
+    where[list(hidden)] = True
+    return {"input_ids": ids.masked_fill(where, mask_id),
+            "labels": ids.masked_fill(~where, -100)}
+
+
+@right("ex03_6", "one comprehension per list, a set of positions")
+def mlm_row__comprehension(input_ids: list[int], hidden: list[int], mask_id: int) -> dict:
+    chosen = set(hidden)
+    return {"input_ids": [mask_id if i in chosen else t for i, t in enumerate(input_ids)],
+            "labels": [t if i in chosen else -100 for i, t in enumerate(input_ids)]}
