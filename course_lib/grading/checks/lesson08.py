@@ -1,8 +1,9 @@
-"""Checks for lesson 08, scaling up: LoRA's trainable parameters, and settings that fit a GPU."""
+"""Checks for lesson 08, scaling up: LoRA's trainable parameters, settings that fit a GPU,
+and packing that keeps the masking."""
 
 from __future__ import annotations
 
-from course_lib.grading.checks import is_int
+from course_lib.grading.checks import is_int, token_ids
 from course_lib.grading.registry import exercise
 
 ALL = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -227,3 +228,106 @@ def check_choose_settings(choose_settings):
         for key, what in SETTING_KINDS.items():
             assert got is None or _is_kind(got[key], what), (
                 f"{_where(case)}: {key} should be {what}, not {got[key]!r}.")
+
+
+PACK_CASES = [  # (examples, what the case shows)
+    ([{"input_ids": [1, 5, 6, 7], "labels": [-100, -100, 6, 7]},
+      {"input_ids": [1, 8, 9], "labels": [-100, -100, 9]}],
+     "two masked examples: their -100s stay, and the positions restart at 0"),
+    ([{"input_ids": [1, 5, 6, 7], "labels": [1, 5, 6, 7]},
+      {"input_ids": [1, 8, 9], "labels": [1, 8, 9]},
+      {"input_ids": [1, 4], "labels": [1, 4]}],
+     "every example's first label becomes -100: nothing predicts the first token of an "
+     "example (the token before it is the end of another one)"),
+    ([{"input_ids": [1, 2, 3, 9, 2], "labels": [-100, -100, -100, 9, 2]},
+      {"input_ids": [1, 7, 7, 7, 7, 2], "labels": [-100, -100, -100, -100, 7, 2]}],
+     "examples stay in the order given"),
+    ([{"input_ids": [1, 3, 2], "labels": [-100, 3, 2]}], "one example is a row of its own"),
+]
+
+
+def _packed(examples: list[dict]) -> tuple[list[int], list[int], list[int]]:
+    """What transformers' DataCollatorWithFlattening gives (course_lib.masking.packing.pack)."""
+    ids, labels, positions = [], [], []
+    for ex in examples:
+        ids += ex["input_ids"]
+        labels += [-100] + ex["labels"][1:]
+        positions += range(len(ex["input_ids"]))
+    return ids, labels, positions
+
+
+def _pack_mistake(examples, got_labels, got_positions, want_labels, want_positions) -> str:
+    """The learner's mistake, in their terms."""
+    ids, _, _ = _packed(examples)
+    if got_positions == list(range(len(ids))):
+        return ("position_ids should restart at 0 for each example; counted over the whole row, "
+                "they tell the model it is one long text, and each example attends to the ones "
+                "before it")
+    if got_positions != want_positions:
+        return "position_ids should count 0, 1, 2, ... within each example"
+    made_from_ids = [-100] + ids[1:]
+    if got_labels in (made_from_ids, [-100 if p == 0 else t for t, p in zip(ids, want_positions,
+                                                                         strict=True)]):
+        return ("the labels were made from the packed input_ids, so every prompt is trained "
+                "again: keep each example's own labels, with their -100s")
+    own = [t for ex in examples for t in ex["labels"]]
+    if got_labels == own:
+        return ("each example's first label must be -100: the token before it ends another "
+                "example, so nothing there should be graded on predicting it")
+    return "labels are each example's own labels end to end, each first one set to -100"
+
+
+@exercise(
+    "ex08_3",
+    title="Pack examples without breaking their masking",
+    hints=[
+        "Walk over the examples in order: extend input_ids with the example's input_ids, labels "
+        "with its labels, position_ids with range(len(example's input_ids)).",
+        "Set the label of each example's first position to -100: [-100] + labels[1:].",
+        "Never build labels from the packed input_ids: that trains every prompt again.",
+    ],
+)
+def check_pack_examples(pack_examples):
+    for examples, why in PACK_CASES:
+        given = [{k: list(v) for k, v in ex.items()} for ex in examples]
+        out = pack_examples(given)
+        assert given == examples, (
+            "pack_examples changed the examples it was given: build new lists.")
+        assert isinstance(out, dict) and {"input_ids", "labels", "position_ids"} <= set(out), (
+            "pack_examples should return a dict with 'input_ids', 'labels' and 'position_ids'"
+            + (f", not the keys {sorted(out)}." if isinstance(out, dict)
+               else f", not a {type(out).__name__}."))
+        got = [token_ids(out[k], k) for k in ("input_ids", "labels", "position_ids")]
+        want = list(_packed(examples))
+        if got == want:
+            continue
+        lengths = [len(ex["input_ids"]) for ex in examples]
+        assert got[0] == want[0], (
+            f"for examples of {lengths} tokens, input_ids should be {want[0]} (every example's "
+            f"ids end to end, in order), not {got[0]}.")
+        mistake = _pack_mistake(examples, got[1], got[2], want[1], want[2])
+        raise AssertionError(
+            f"for examples of {lengths} tokens ({why}), labels should be {want[1]} and "
+            f"position_ids {want[2]}, not {got[1]} and {got[2]}: {mistake}.")
+    _check_against_the_collator(pack_examples)
+
+
+def _check_against_the_collator(pack_examples) -> None:
+    """Real examples, compared with transformers' DataCollatorWithFlattening."""
+    # deferred: the grader's start imports every check module; these load torch
+    from course_lib.masking.labels import prepare_examples
+    from course_lib.masking.packing import pack
+    from course_lib.world.toy import make_toy_tokenizer
+
+    records = [{"instruction": "What is 2+2?", "response": "4"},
+               {"instruction": "Translate this to Spanish", "input": "Hello world",
+                "response": "Hola mundo"}]
+    examples = [{"input_ids": list(e["input_ids"]), "labels": list(e["labels"])}
+                for e in prepare_examples(records, make_toy_tokenizer()).examples]
+    row = pack(examples)
+    out = pack_examples([dict(e) for e in examples])
+    for key in ("input_ids", "labels", "position_ids"):
+        want = row[key][0].tolist()
+        assert token_ids(out[key], key) == want, (
+            f"on two examples of lesson 03, transformers' DataCollatorWithFlattening gives {key} "
+            f"{want}, yours {token_ids(out[key], key)}.")

@@ -1,6 +1,9 @@
-"""Wrong answers to the exercises of 08_scaling_up.ipynb (LoRA's count, settings for a budget)."""
+"""Wrong answers to the exercises of 08_scaling_up.ipynb (LoRA's count, settings that fit,
+packing)."""
 
 from __future__ import annotations
+
+import torch
 
 from course_lib.training.memory import estimate_memory
 
@@ -234,3 +237,85 @@ def choose_settings__gib(config, budget_gb: float, global_batch: int, max_length
                 return {"batch_size": batch, "accumulation": global_batch // batch,
                         "gradient_checkpointing": checkpointing}
     return None
+
+
+@mutant("ex08_3", "labels made from the packed input_ids", phrase="every prompt is trained")
+def pack_examples__labels_from_ids(examples: list[dict]) -> dict:
+    ids, positions = [], []
+    for example in examples:
+        ids += example["input_ids"]
+        positions += range(len(example["input_ids"]))
+    labels = [-100 if p == 0 else t for t, p in zip(ids, positions, strict=True)]
+    return {"input_ids": ids, "labels": labels, "position_ids": positions}
+
+
+@mutant("ex08_3", "positions counted over the whole row", phrase="restart at 0")
+def pack_examples__one_long_text(examples: list[dict]) -> dict:
+    ids, labels = [], []
+    for example in examples:
+        ids += example["input_ids"]
+        labels += [-100] + example["labels"][1:]
+    return {"input_ids": ids, "labels": labels, "position_ids": list(range(len(ids)))}
+
+
+@mutant("ex08_3", "each example's first label kept", phrase="first label must be -100")
+def pack_examples__first_label_kept(examples: list[dict]) -> dict:
+    row = {"input_ids": [], "labels": [], "position_ids": []}
+    for example in examples:
+        row["input_ids"] += example["input_ids"]
+        row["labels"] += example["labels"]
+        row["position_ids"] += range(len(example["input_ids"]))
+    return row
+
+
+@mutant("ex08_3", "positions restarting at 1", phrase="0, 1, 2, ... within each example")
+def pack_examples__from_one(examples: list[dict]) -> dict:
+    row = {"input_ids": [], "labels": [], "position_ids": []}
+    for example in examples:
+        row["input_ids"] += example["input_ids"]
+        row["labels"] += [-100] + example["labels"][1:]
+        row["position_ids"] += range(1, len(example["input_ids"]) + 1)
+    return row
+
+
+@mutant("ex08_3", "examples sorted by length first", phrase="in order")
+def pack_examples__sorted(examples: list[dict]) -> dict:
+    row = {"input_ids": [], "labels": [], "position_ids": []}
+    for example in sorted(examples, key=lambda e: len(e["input_ids"])):
+        row["input_ids"] += example["input_ids"]
+        row["labels"] += [-100] + example["labels"][1:]
+        row["position_ids"] += range(len(example["input_ids"]))
+    return row
+
+
+@mutant("ex08_3", "the first example's lists extended in place", phrase="changed the examples")
+def pack_examples__in_place(examples: list[dict]) -> dict:
+    first = examples[0]
+    ids, labels = first["input_ids"], first["labels"]
+    labels[0] = -100
+    positions = list(range(len(ids)))
+    for example in examples[1:]:
+        ids += example["input_ids"]
+        labels += [-100] + example["labels"][1:]
+        positions += range(len(example["input_ids"]))
+    return {"input_ids": ids, "labels": labels, "position_ids": positions}
+
+
+@right("ex08_3", "itertools.chain, tensors of shape (1, n)")
+def pack_examples__chain(examples: list[dict]) -> dict:
+    from itertools import chain
+
+    ids = list(chain.from_iterable(e["input_ids"] for e in examples))
+    labels = list(chain.from_iterable([-100, *e["labels"][1:]] for e in examples))
+    positions = list(chain.from_iterable(range(len(e["input_ids"])) for e in examples))
+    return {k: torch.tensor([v]) for k, v in
+            (("input_ids", ids), ("labels", labels), ("position_ids", positions))}
+
+
+@right("ex08_3", "transformers' DataCollatorWithFlattening itself")
+def pack_examples__flattening(examples: list[dict]) -> dict:
+    from transformers import DataCollatorWithFlattening
+
+    features = [{"input_ids": list(e["input_ids"]), "labels": list(e["labels"])}
+                for e in examples]
+    return DataCollatorWithFlattening(return_position_ids=True)(features)
