@@ -42,6 +42,7 @@ BEGIN_SOLUTION = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION\s*$")
 END_SOLUTION = re.compile(r"^\s*### END SOLUTION\s*$")
 BEGIN_HIDDEN = re.compile(r"^\s*### BEGIN HIDDEN TESTS\s*$")
 END_HIDDEN = re.compile(r"^\s*### END HIDDEN TESTS\s*$")
+LOOKS_LIKE_EXERCISE = re.compile(r"^#\s*exercises?\b", re.IGNORECASE)  # meant as one
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 GENERATED_NOTE = "Generated from solutions/ by `course make-exercises`: edit the solution instead."
@@ -130,6 +131,26 @@ def _clean_metadata(cell: dict) -> dict:
     return {"tags": list(tags)} if tags else {}
 
 
+def _checked_exercise_id(cell: dict, where: str) -> str | None:
+    """The exercise a solution cell answers, for an author: a line that means to name one
+    must, and the exercise it names must have a check (else the error is a learner's)."""
+    ex_id = exercise_id_of(cell)
+    first = cell_source(cell).strip().split("\n", 1)[0].strip()
+    if ex_id is None and cell.get("cell_type") == "code" and LOOKS_LIKE_EXERCISE.match(first):
+        raise CourseError(f"{where}: {first!r} is not an exercise line; write it as "
+                          f"'# exercise: ex03_1' (the lesson in two digits, then the number).")
+    if ex_id is not None:
+        try:
+            get_exercise(ex_id)
+        except CourseError:
+            checks = Path("course_lib", "grading", "checks", f"lesson{ex_id[2:4]}.py")
+            raise CourseError(
+                f"{where}: exercise {ex_id} has no check; register one in {checks} with "
+                f"@exercise(\"{ex_id}\", title=..., hints=[...]), as course_lib/grading/"
+                f"__init__.py shows.") from None
+    return ex_id
+
+
 def make_exercise_notebook(solution: Notebook, name: str = "notebook") -> Notebook:
     """The exercise version of a solution notebook (a new dict; `solution` is untouched)."""
     cells = []
@@ -143,7 +164,7 @@ def make_exercise_notebook(solution: Notebook, name: str = "notebook") -> Notebo
                           **({"attachments": copy.deepcopy(cell["attachments"])}
                              if cell.get("attachments") else {})})
             continue
-        ex_id = exercise_id_of(cell)
+        ex_id = _checked_exercise_id(cell, where)
         source = strip_solution(strip_hidden(source, where), ex_id, where)
         if not source.strip():
             continue  # the cell held only hidden tests

@@ -170,3 +170,35 @@ def test_the_learners_own_copy_that_the_readmes_advise_is_ignored_by_git():
     ignored = subprocess.run(["git", "check-ignore", "-q", "my-exercises/03_loss_masking.ipynb"],
                              cwd=root, check=False)
     assert ignored.returncode == 0  # 1: git would track the learner's copy too
+
+
+def _one_solution(tmp_path, first_line: str) -> list[str]:
+    """make-exercises' arguments for a solutions folder whose one notebook has one exercise
+    cell, headed by `first_line`."""
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    cell = {"cell_type": "code", "execution_count": None, "id": "c", "metadata": {},
+            "outputs": [], "source": f"{first_line}\ndef f():\n    ### BEGIN SOLUTION\n"
+                                     f"    return 1\n    ### END SOLUTION"}
+    intro = {"cell_type": "markdown", "id": "m", "metadata": {}, "source": "# Exercises 02"}
+    nb = {"cells": [intro, cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (solutions / "02_mine.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    return ["make-exercises", "--solutions", str(solutions), "--out", str(tmp_path / "ex")]
+
+
+def test_a_new_exercise_without_a_check_is_told_where_its_check_goes(tmp_path, capsys):
+    """An author's new cell was told, as a learner would be, to fetch a fresh notebook, by
+    `course make-exercises --out fresh`: the command that had just failed."""
+    assert main(_one_solution(tmp_path, "# exercise: ex02_99")) == 2
+    err = capsys.readouterr().err
+    assert "02_mine.ipynb, cell 2: exercise ex02_99 has no check" in err
+    assert str(Path("course_lib", "grading", "checks", "lesson02.py")) in err
+    assert "fresh" not in err
+
+
+def test_a_misspelt_exercise_line_is_an_error_not_a_plain_cell(tmp_path, capsys):
+    """'# exercise: ex2_4' made a stub that no check, hint or grader ever found."""
+    assert main(_one_solution(tmp_path, "# exercise: ex2_4")) == 2
+    err = capsys.readouterr().err
+    assert "02_mine.ipynb, cell 2: '# exercise: ex2_4' is not an exercise line" in err
+    assert not (tmp_path / "ex").exists()
