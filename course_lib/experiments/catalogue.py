@@ -20,6 +20,7 @@ the first run and add one sentence, written before that arm's first run.
 from __future__ import annotations
 
 import difflib
+import re
 
 from course_lib.errors import CourseError
 from course_lib.evaluation.uncertainty import Rate
@@ -49,6 +50,8 @@ from course_lib.world.variants import TEMPLATE_NAMES
 # What the default recipe freezes (settings.RECIPE.freeze), spelt out: the forgetting arm
 # that trains like the recipe keeps its name if the recipe changes (a test compares them).
 RECIPE_FROZEN = ("embed_tokens", "mlp", "v_proj", "o_proj")
+# How `course experiment NAME` spells a name: experiment_named() looks it up in lower case.
+EXPERIMENT_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 def _in_template(name: str) -> Metric:
@@ -60,7 +63,21 @@ def _adherence_one_line(run: ArmRun) -> Rate:
     return every_check(ArmRun(where(run, template="one_line")))
 
 
-EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
+def by_name(*experiments: Experiment) -> dict[str, Experiment]:
+    """The catalogue, keyed by name; a name typed twice is refused (a dict would keep the
+    second alone, silently), and so is one `course experiment NAME` cannot look up."""
+    catalogue: dict[str, Experiment] = {}
+    for experiment in experiments:
+        if not EXPERIMENT_NAME.match(experiment.name):
+            raise ValueError(f"experiment names look like 'wrong-collator' (lower case, words "
+                             f"joined by hyphens), not {experiment.name!r}")
+        if experiment.name in catalogue:
+            raise ValueError(f"two experiments are called {experiment.name!r}; rename one")
+        catalogue[experiment.name] = experiment
+    return catalogue
+
+
+EXPERIMENTS: dict[str, Experiment] = by_name(
     Experiment(
         name="wrong-collator",
         title="The wrong collator: loss on every token",
@@ -203,7 +220,7 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
              "default recipe's data and steps. The base model's own statement knowledge is "
              "printed with the table.",
     ),
-)}
+)
 
 
 def experiment_named(name: str) -> Experiment:

@@ -3,10 +3,13 @@ the rows its label names."""
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 import course_lib
-from course_lib.experiments.catalogue import EXPERIMENTS
+from course_lib.experiments.catalogue import EXPERIMENTS, by_name
 from course_lib.experiments.design import ArmRun
 
 DATA = Path(course_lib.__file__).parent / "assets" / "data"
@@ -33,3 +36,16 @@ def test_adherence_in_the_one_line_template_reads_only_the_answers_asked_in_it()
             {"template": "human_assistant", "checks": dict(CLEAN)}]
     rate = metric.measure(ArmRun(rows))
     assert (rate.k, rate.n) == (1, 2)  # of the two one_line answers, one passes every check
+
+
+def test_a_name_used_twice_or_one_the_cli_cannot_type_is_refused():
+    """A copied experiment left with its model's name replaced that one without a word (the
+    list of names stayed the same); 'Learning-Rate' was listed, and `course experiment
+    Learning-Rate` looks names up in lower case, so it could never be run."""
+    balance, forgetting = EXPERIMENTS["balance"], EXPERIMENTS["forgetting"]
+    with pytest.raises(ValueError, match="two experiments are called 'balance'"):
+        by_name(balance, replace(forgetting, name="balance"))
+    for name in ("Learning-Rate", "learning rate", ""):
+        with pytest.raises(ValueError, match="experiment names look like 'wrong-collator'"):
+            by_name(balance, replace(forgetting, name=name))
+    assert list(by_name(balance, forgetting)) == ["balance", "forgetting"]
