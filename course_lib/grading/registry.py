@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from course_lib.errors import CourseError
 
 EXERCISE_ID = re.compile(r"^ex\d{2}_\d+$")  # ex<lesson>_<n>, e.g. ex03_1
+CHECKS_MODULE = re.compile(r"^course_lib\.grading\.checks\.lesson(?P<lesson>\d{2})$")
 # Where this version's notebook is, for a learner whose notebook came from another version: a
 # clone makes one; on Colab (a pip-installed course has no solutions/) the repository has it.
 FRESH_NOTEBOOK = ("a fresh copy of the notebook, from the course's repository or `course "
@@ -69,6 +70,12 @@ def exercise(
         raise ValueError(f"exercise ids look like 'ex03_1', not {exercise_id!r}")
 
     def register(fn: CheckFn) -> CheckFn:
+        # A decorator copied from another lesson's module, its id unchanged, would add to
+        # (and retitle) that lesson's exercise.
+        home = CHECKS_MODULE.match(getattr(fn, "__module__", "") or "")
+        if home and home["lesson"] != exercise_id[2:4]:
+            raise ValueError(f"register {exercise_id}'s check in lesson{exercise_id[2:4]}.py, "
+                             f"not in {fn.__module__} (a copied decorator?)")
         ex = _REGISTRY.setdefault(exercise_id, Exercise(exercise_id))
         if title:
             ex.title = title

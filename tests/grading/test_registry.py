@@ -17,7 +17,12 @@ from course_lib.masking.labels import IGNORE_INDEX
 def test_registry_and_solutions_agree():
     registered = {ex.id for ex in all_exercises()}
     in_solutions = set(find_exercises(SOLUTIONS).cells)
-    assert registered == in_solutions, "every check needs a solution cell, and vice versa"
+    assert not registered - in_solutions, (
+        f"{sorted(registered - in_solutions)} have a check but no '# exercise: ID' cell in "
+        f"solutions/ (CONTRIBUTING.md, 'Add an exercise')")
+    assert not in_solutions - registered, (
+        f"{sorted(in_solutions - registered)} have a cell in solutions/ but no check in "
+        f"course_lib/grading/checks/")
     for ex in all_exercises():
         assert ex.title and len(ex.hints) >= 1, f"{ex.id} needs a title and hints"
         assert ex.checks and ex.needs, f"{ex.id} needs a check that takes the learner's names"
@@ -94,3 +99,20 @@ def test_registering_a_check_twice_keeps_one_copy(monkeypatch):
     for _ in range(2):  # e.g. a notebook cell that defines the checks, run twice
         registry.exercise("ex99_1", title="Add")(check_add)
     assert registry.get_exercise("ex99_1").checks == [check_add]
+
+
+def test_a_check_is_registered_in_its_own_lessons_module(monkeypatch):
+    """A decorator copied from lesson03.py into lesson02.py, its id left as it was, added the
+    new check to ex03_1 and replaced ex03_1's title and hints, without a word."""
+    registry = _only_these_exercises(monkeypatch)
+
+    def check_find_repeats(find_repeats):
+        assert find_repeats([]) == []
+
+    check_find_repeats.__module__ = "course_lib.grading.checks.lesson02"
+    with pytest.raises(ValueError, match=r"register ex03_1's check in lesson03\.py, not in "
+                                         r"course_lib\.grading\.checks\.lesson02"):
+        registry.exercise("ex03_1", title="Find repeats")(check_find_repeats)
+    assert registry._REGISTRY == {}
+    registry.exercise("ex02_4", title="Find repeats")(check_find_repeats)
+    assert registry.get_exercise("ex02_4").checks == [check_find_repeats]
