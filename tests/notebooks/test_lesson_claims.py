@@ -770,9 +770,10 @@ def lesson06_report(lesson04_runs):
 
 def test_l06_eval_styles_asks_54_facts_5_or_6_ways():
     """L06: "298 questions about 54 facts the models never saw in tuning, each fact asked 5 or 6
-    ways" and "every arithmetic fact (28 of the 54) in the *guide's* form ("What is 5+5?"; the
-    other tasks have no such form), every fact in one phrasing taken from the tuning data
-    (`tuning`), and every fact in 4 of 6 styles phrased in words the tuning data never uses"."""
+    ways" and "every arithmetic fact (28 of the 54) in the form instruction-tuning guides use
+    ("What is 5+5?", the style called `guide`; the other tasks have no such form), every fact
+    in one phrasing taken from the tuning data (`tuning`), and every fact in 4 of 6 styles
+    phrased in words the tuning data never uses"."""
     rows = eval_rows("course:eval_styles").rows
     groups = {}
     for row in rows:
