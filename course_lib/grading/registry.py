@@ -68,6 +68,8 @@ def exercise(
     are given once, on any of its checks)."""
     if not EXERCISE_ID.match(exercise_id):
         raise ValueError(f"exercise ids look like 'ex03_1', not {exercise_id!r}")
+    if isinstance(hints, str):  # list() of it would make one hint of each letter
+        raise ValueError(f"hints is a list of sentences, e.g. hints=[{hints!r}], not one string")
 
     def register(fn: CheckFn) -> CheckFn:
         # A decorator copied from another lesson's module, its id unchanged, would add to

@@ -116,3 +116,12 @@ def test_a_check_is_registered_in_its_own_lessons_module(monkeypatch):
     assert registry._REGISTRY == {}
     registry.exercise("ex02_4", title="Find repeats")(check_find_repeats)
     assert registry.get_exercise("ex02_4").checks == [check_find_repeats]
+
+
+def test_hints_given_as_one_string_are_refused(monkeypatch):
+    """hints="Keep a set." gave eleven hints, one letter each, in the notebook and in hint()."""
+    registry = _only_these_exercises(monkeypatch)
+    with pytest.raises(ValueError, match=r"hints is a list of sentences, e\.g\. hints=\["):
+        registry.exercise("ex02_4", hints="Keep a set.")
+    registry.exercise("ex02_4", hints=("Keep a set.",))(lambda find_repeats: None)
+    assert registry.get_exercise("ex02_4").hints == ["Keep a set."]
