@@ -26,7 +26,7 @@ serves and what to read first. A stage imports only from itself and the stages a
                  generation, metrics, adherence, uncertainty, agreement, review and
                  review_sheet (rating answers), compare, inspect_model, base_model
                                                                          lessons 01, 04, 06
-    5 experiments the guide's mistakes and good practices, measured: design, catalogue,
+    5 experiments common mistakes and good practices, measured: design, catalogue,
                  runner (seeds, an on-disk cache), result, view; ways_to_train
                  (every weight, LoRA or frozen parts); side_by_side and helper are optional
                  reading (runs in helper processes, one per core)      lessons 07, 08

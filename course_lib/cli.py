@@ -10,7 +10,7 @@
     course compare runs/masked runs/unmasked --out compare.png
     course eval tiny runs/masked runs/unmasked --json r.json   metrics table, JSON, figure
     course review runs/masked --out ratings.jsonl   rate answers 1-5 from the keyboard
-    course experiment --list       the guide's mistakes and good practices, as experiments
+    course experiment --list       common mistakes and good practices, as experiments
     course experiment prompt-variability --seeds 3   train, evaluate, median and spread
     course demo                    the whole story, headless, into a fresh folder
     course make-exercises          exercises/ from solutions/ (never over a learner's edits)
@@ -893,7 +893,7 @@ COMMANDS: list[tuple[str, Handler, Callable[[argparse.ArgumentParser], None], st
      "Show one answer at a time; type a rating 1-5 and flag letters, Enter. Saved after every "
      "rating; run it again to resume."),
     ("experiment", cmd_experiment, _add_experiment_options,
-     "measure a mistake or good practice of the guide",
+     "measure a common mistake or good practice, with seeds",
      "Train a baseline and variants that change one thing, for several seeds; evaluate each on "
      "the same questions; print median and spread per metric. Finished runs are kept in --out, "
      "so running it again is instant."),

@@ -1,11 +1,11 @@
-"""Stage 5, experiments: the guide's mistakes and good practices, measured (lesson 07).
+"""Stage 5, experiments: common mistakes and good practices, measured (lesson 07).
 
 An experiment trains a baseline and variants that each change one thing (data, masking,
 template, what is trained), for several training seeds, and evaluates every model with
 evaluation/report.py's `evaluate` on the same held-out questions.
 
 Read first: design.py (an arm, a metric, an experiment), then catalogue.py (the eight
-experiments, each with the guide's claim and a hypothesis written before the result), then
+experiments, each with a guide's claim and a hypothesis written before the result), then
 runner.py (`run_experiment`: seeds, the on-disk cache, medians and spreads) and view.py (the
 table and the figure). `course experiment NAME` runs one from a terminal. ways_to_train.py is
 lesson 08's experiment: every weight, LoRA, or the recipe's frozen parts. Optional reading:

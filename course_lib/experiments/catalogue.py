@@ -1,14 +1,15 @@
-"""The guide's mistakes and good practices, each written as an experiment before it was run.
+"""Common mistakes and good practices of instruction tuning, each written as an experiment
+before it was run.
 
     >>> list(EXPERIMENTS)[:3]
     ['wrong-collator', 'inconsistent-formatting', 'poor-quality']
     >>> print(EXPERIMENTS["prompt-variability"].arms[1].change)
     every instruction in its task's first phrasing
 
-Each experiment states the guide's claim, then a hypothesis: the claim as a prediction that a
-measurement can contradict. Both were written (and committed) before the first result; an
-experiment is never tuned until it agrees. The data variants are `course:variant_*`
-(world/variants.py; their data card is course_lib/assets/data/README.md).
+Each experiment states a claim that instruction-tuning guides make, then a hypothesis: the
+claim as a prediction that a measurement can contradict. Both were written (and committed)
+before the first result; an experiment is never tuned until it agrees. The data variants are
+`course:variant_*` (world/variants.py; their data card is course_lib/assets/data/README.md).
 
 The baseline of every experiment is the course's default recipe (`train()`'s defaults,
 settings.RECIPE: its data, frozen parts, learning rate and steps), except for the one setting

@@ -94,7 +94,7 @@ class Experiment:
 
     name: str  # for `course experiment NAME`
     title: str
-    claim: str  # what the guide says, in its own words
+    claim: str  # what instruction-tuning guides say, in their words
     hypothesis: str  # the claim as a measurable prediction, written before any result
     arms: tuple[Arm, ...]
     metrics: tuple[Metric, ...]

@@ -40,7 +40,7 @@ class Template:
         return self.response_prefix + response
 
 
-# The one-line template: what the guide this course follows uses; note the space that
+# The one-line template, the one instruction-tuning guides show; note the space that
 # glues "### Response:" to the text before it (lesson 03 shows why that matters).
 ONE_LINE = Template(
     name="one_line",

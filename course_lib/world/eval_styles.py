@@ -140,7 +140,7 @@ def card_section(rows: list[dict], n_eval_facts: int, seed: int) -> str:
 measure whether tuning generalises across phrasing. Fields: `instruction`, (`input`),
 `response`, `kind`, `group` (the fact, e.g. `add:2+2`: same group, same answer), `style`
 and `seen` (whether the tuning data uses that style). Every group has one phrasing taken
-verbatim from the tuning data (`tuning`), arithmetic groups also the guide's own form
+verbatim from the tuning data (`tuning`), arithmetic groups also the form guides show
 (`guide`, "What is 5+5?"), and {UNSEEN_PER_GROUP} of the 6 unseen styles (rotating, so each
 is used in two of every three groups). Unseen styles are surface forms that no train record
 uses (checked against every train fact):

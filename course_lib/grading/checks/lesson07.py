@@ -1,4 +1,4 @@
-"""Checks for lesson 07, the guide's mistakes measured: build a variant data set, decide from
+"""Checks for lesson 07, common mistakes measured: build a variant data set, decide from
 seed results whether a difference is real, a data check that flags one style everywhere, and
 every task measured before and after (what specialising cost)."""
 
