@@ -65,8 +65,9 @@ def _adherence_one_line(run: ArmRun) -> Rate:
 
 
 def by_name(*experiments: Experiment) -> dict[str, Experiment]:
-    """The catalogue, keyed by name; a name typed twice is refused (a dict would keep the
-    second alone, silently), and so is one `course experiment NAME` cannot look up."""
+    """The catalogue, keyed by name. Refused: a name used twice (a dict would keep the second
+    alone, silently), one `course experiment NAME` cannot look up, and two arms or metrics of
+    one experiment under one name (its results would keep one)."""
     catalogue: dict[str, Experiment] = {}
     for experiment in experiments:
         if not EXPERIMENT_NAME.match(experiment.name):
@@ -74,6 +75,12 @@ def by_name(*experiments: Experiment) -> dict[str, Experiment]:
                              f"joined by hyphens), not {experiment.name!r}")
         if experiment.name in catalogue:
             raise ValueError(f"two experiments are called {experiment.name!r}; rename one")
+        # Results (and --json) key each arm by its name and each metric by its key.
+        for what, names in (("arms are called", [arm.name for arm in experiment.arms]),
+                            ("metrics are keyed", [m.key for m in experiment.metrics])):
+            twice = [name for i, name in enumerate(names) if name in names[:i]]
+            if twice:
+                raise ValueError(f"{experiment.name}: two {what} {twice[0]!r}; rename one")
         catalogue[experiment.name] = experiment
     return catalogue
 

@@ -10,7 +10,7 @@ import pytest
 
 import course_lib
 from course_lib.experiments.catalogue import EXPERIMENTS, by_name
-from course_lib.experiments.design import ArmRun
+from course_lib.experiments.design import EXACT_MATCH, ArmRun
 
 DATA = Path(course_lib.__file__).parent / "assets" / "data"
 CLEAN = {"answered": True, "stopped": True, "no_template_leak": True, "length_ok": True}
@@ -49,3 +49,14 @@ def test_a_name_used_twice_or_one_the_cli_cannot_type_is_refused():
         with pytest.raises(ValueError, match="experiment names look like 'wrong-collator'"):
             by_name(balance, replace(forgetting, name=name))
     assert list(by_name(balance, forgetting)) == ["balance", "forgetting"]
+
+
+def test_two_metrics_or_arms_of_one_name_are_refused():
+    """`--json` keys each metric by its key and each arm by its name: a second EXACT_MATCH-keyed
+    metric (exact match on arithmetic, say) was left out of the file without a word."""
+    balance = EXPERIMENTS["balance"]
+    arithmetic = replace(balance.metrics[0], key="exact_match")
+    with pytest.raises(ValueError, match="balance: two metrics are keyed 'exact_match'"):
+        by_name(replace(balance, metrics=(EXACT_MATCH, arithmetic)))
+    with pytest.raises(ValueError, match="balance: two arms are called 'mixed tasks'"):
+        by_name(replace(balance, arms=(balance.arms[0], balance.arms[0])))
