@@ -137,6 +137,11 @@ def describe_exception(err: BaseException, exercise_id: str) -> tuple[str, str]:
                         f"cell and that cell.")
     if where:
         return FAILED, f"your code raised {type(err).__name__}{_detail(err)} ({where})."
+    # Not in the learner's code, and no answer makes a name undefined: the check's own fault.
+    if isinstance(err, NameError | ImportError):
+        return ERROR, (f"the check of {exercise_id} could not run its own code ("
+                       f"{type(err).__name__}{_detail(err)}): not a fault of your answer; "
+                       f"tell your teacher or the course's maintainers, with this message.")
     return FAILED, (f"the check could not use what your code returned "
                     f"({type(err).__name__}{_detail(err)}); compare it with the exercise's "
                     f"description.")

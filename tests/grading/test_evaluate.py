@@ -4,10 +4,12 @@ terms (the cell's line, never a traceback)."""
 
 import signal
 import time
+from pathlib import Path
 
 import pytest
 from grading_support import EXERCISES, grade_source, solution_cell
 
+import course_lib
 from course_lib.grading.evaluate import CheckTimeout, grade_cells, time_limit
 from course_lib.grading.make_exercises import replace_solution
 from course_lib.grading.notebook import exercise_cells, to_python
@@ -57,6 +59,23 @@ def test_a_cell_from_an_older_version_of_the_exercise_is_told_where_the_new_one_
 def test_a_broken_setup_cell_is_an_error_not_the_learners_fault():
     result = grade_cells(get_exercise("ex02_1"), ["import course_lib.no_such_module"], "")
     assert result.status == "error" and "setup cell #1 failed" in result.message
+
+
+def test_a_bug_in_the_check_itself_is_an_error_not_the_learners_fault():
+    """A check with a name it never defined (a contributor's slip) told every learner "the
+    check could not use what your code returned": each went looking for a mistake of theirs."""
+    source = ("def check_buggy(format_record):\n"
+              "    format_record({'instruction': 'Say hi', 'response': 'hi'})\n"
+              "    return undefined_helper()\n")  # the bug
+    checks = Path(course_lib.__file__).parent / "grading" / "checks" / "lesson02.py"
+    namespace: dict = {}
+    exec(compile(source, str(checks), "exec"), namespace)  # as if it were in the checks file
+    check_buggy = namespace["check_buggy"]
+    cell = solution_cell("ex02_1")
+    result = grade_cells(Exercise("ex02_1", checks=[check_buggy]), list(cell.setup), cell.source)
+    assert result.status == "error"
+    assert result.message.startswith("the check of ex02_1 could not run its own code (NameError")
+    assert "not a fault of your answer" in result.message
 
 
 def test_a_syntax_error_is_reported_with_its_line():
