@@ -877,7 +877,10 @@ COMMANDS: list[tuple[str, Handler, Callable[[argparse.ArgumentParser], None], st
      "Format one example (given, or row N of a data file), build its labels and print each "
      "token as text(label, id): grey = masked (-100), green = trained."),
     ("make-exercises", cmd_make_exercises, _add_make_exercises_options,
-     "generate exercises/ from solutions/", ""),
+     "generate exercises/ from solutions/",
+     "Write each solution notebook's exercise version: the answers between ### BEGIN SOLUTION "
+     "and ### END SOLUTION become a NotImplementedError, the hints a collapsed cell. A "
+     "notebook you edited is kept (see --force); learners with a clone use --out my-exercises."),
     ("grade", cmd_grade, _add_grade_options,
      "grade the exercises of a folder of notebooks, or a class: a folder per learner", ""),
     ("train", cmd_train, _add_train_options,

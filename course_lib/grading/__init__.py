@@ -8,7 +8,8 @@ For learners, in a notebook:
 
 and in a terminal: `course grade` (or `course grade my_folder --json report.json`).
 
-For authors, adding an exercise takes three steps:
+For authors, adding an exercise takes three steps (CONTRIBUTING.md has every file and command,
+and what each failure means):
 
 1. In a notebook of `solutions/`, write a code cell whose first line is
    `# exercise: ex04_1` (lesson 04, exercise 1). Keep the signature outside and mark the body:
