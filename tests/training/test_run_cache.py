@@ -305,35 +305,37 @@ def test_a_lora_config_or_a_set_names_one_run_in_every_process(tmp_path):
     assert cached(cache_path(tmp_path, key), key, lambda: {"ok": 1}) == ({"ok": 1}, False)
 
 
-def test_the_code_is_fingerprinted_again_once_it_changed(tmp_path, monkeypatch):
-    """A notebook with %autoreload runs the edited trainer: its runs must not load the old
-    trainer's (the code's fingerprint was remembered for the whole session)."""
+def _fingerprints_around(edit, tmp_path, monkeypatch) -> tuple[str, str]:
+    """The code's fingerprint before and after `edit` (text -> text) of a copy's runner.py."""
     copy = tmp_path / "course_lib"
     shutil.copytree(Path(course_lib.__file__).parent, copy,
                     ignore=shutil.ignore_patterns("assets", "__pycache__"))
     monkeypatch.setattr(course_lib, "__file__", str(copy / "__init__.py"))
     before = code_fingerprint()
     trainer = copy / "training" / "runner.py"
-    trainer.write_text(trainer.read_text().replace("seed: int = 0", "seed: int = 1"))
-    os.utime(trainer, ns=(time.time_ns() + 10**9,) * 2)
-    assert code_fingerprint() != before
+    source = trainer.read_text(encoding="utf-8")
+    assert edit(source) != source
+    trainer.write_text(edit(source), encoding="utf-8")
+    os.utime(trainer, ns=(time.time_ns() + 10**9,) * 2)  # a newer file, as an editor leaves it
+    return before, code_fingerprint()
+
+
+def test_the_code_is_fingerprinted_again_once_it_changed(tmp_path, monkeypatch):
+    """A notebook with %autoreload runs the edited trainer: its runs must not load the old
+    trainer's (the code's fingerprint was remembered for the whole session)."""
+    before, after = _fingerprints_around(
+        lambda text: text.replace("seed: int = 0", "seed: int = 1"), tmp_path, monkeypatch)
+    assert after != before
 
 
 def test_an_edit_that_only_explains_the_code_keeps_its_runs(tmp_path, monkeypatch):
     """A course update that rewords a comment or a docstring must not retrain every lesson."""
-    copy = tmp_path / "course_lib"
-    shutil.copytree(Path(course_lib.__file__).parent, copy,
-                    ignore=shutil.ignore_patterns("assets", "__pycache__"))
-    monkeypatch.setattr(course_lib, "__file__", str(copy / "__init__.py"))
-    before = code_fingerprint()
-    trainer = copy / "training" / "runner.py"
-    source = trainer.read_text()
-    edited = source.replace('"""Fine-tune `model`', '"""Fine-tune (reworded) `model`', 1)
-    edited = edited.replace("\n", "\n# a new comment\n", 1)
-    assert edited.count("reworded") == 1 and edited != source
-    trainer.write_text(edited)
-    os.utime(trainer, ns=(time.time_ns() + 10**9,) * 2)
-    assert code_fingerprint() == before
+    def explain(text: str) -> str:
+        text = text.replace('"""Fine-tune `model`', '"""Fine-tune (reworded) `model`', 1)
+        return text.replace("\n", "\n# a new comment\n", 1)
+
+    before, after = _fingerprints_around(explain, tmp_path, monkeypatch)
+    assert after == before
 
 
 def test_the_course_eval_set_is_in_the_name_of_a_run_held_out_on_it(
