@@ -965,6 +965,9 @@ def main(argv: list[str] | None = None) -> int:
     # machine spinning threads fight other processes; we measured 7.3 s/step -> 1.6 s/step.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     limit_threads_to_quota()  # and no more threads than a container's CPU quota gives
+    # Before huggingface_hub loads (it reads this once): no usage ping from TRL's trainer, which
+    # `--masking trl` makes, unless the user set it (env.keep_usage_private, for notebooks).
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     args = parse(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # to launch the same command again
     stdout, sys.stdout = sys.stdout, QuietWhenClosed(sys.stdout)

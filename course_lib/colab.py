@@ -25,6 +25,7 @@ from course_lib.env import (
     ThreadChoice,
     choose_device,
     choose_threads,
+    keep_usage_private,
     short_of_lessons,
 )
 from course_lib.loading import MODEL_PRESETS
@@ -72,6 +73,7 @@ class LessonContext:
 
 def lesson_setup(model: str = "tiny") -> LessonContext:
     """Print where the lesson runs and which model it uses; suggest a real model on a GPU."""
+    keep_usage_private()  # lesson 05's SFTTrainer would ping the Hub, even on the tiny model
     choice = choose_device()
     print(f"device: {choice.device} ({str(choice.dtype).removeprefix('torch.')}) - {choice.reason}")
     # The whole kernel computes with this many threads, not only train() (which picks the same).

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import huggingface_hub.constants as hub_constants
 import psutil
 import torch
 
@@ -177,9 +178,22 @@ def choose_threads(small_model: bool, device: str = "cpu", asked: int | None = N
     return ThreadChoice(count, f"{count} of {cores} cores (at most {LARGE_MODEL_THREADS})")
 
 
+TELEMETRY_VARIABLE = "HF_HUB_DISABLE_TELEMETRY"
+TRUE_WORDS = {"1", "true", "yes", "on"}  # what huggingface_hub reads as a variable set
+
+
 def hub_offline() -> bool:
     """True when the user asked huggingface_hub to stay offline (HF_HUB_OFFLINE=1)."""
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in TRUE_WORDS
+
+
+def keep_usage_private() -> None:
+    """Turn off the Hub's usage pings (TRL sends one for every trainer made, even on the embedded
+    model) unless the learner set HF_HUB_DISABLE_TELEMETRY themselves; Hub ids still load."""
+    os.environ.setdefault(TELEMETRY_VARIABLE, "1")  # for the processes the course starts
+    # huggingface_hub reads the variable once, on import, and a kernel has imported it already.
+    if os.environ[TELEMETRY_VARIABLE].strip().lower() in TRUE_WORDS:
+        hub_constants.HF_HUB_DISABLE_TELEMETRY = True
 
 
 def hub_status(timeout: float = 3.0) -> str:

@@ -1,0 +1,114 @@
+"""The embedded paths touch no network, for a learner who never set HF_HUB_OFFLINE.
+
+The suite sets HF_HUB_OFFLINE=1 (conftest), so these run the course in a child process with
+the Hub variables removed and Python's sockets refusing to connect: every attempt is logged,
+and the test fails on the first one. TRL pings the Hub from a background thread when a
+trainer is made; the guard waits for that thread at exit, so the ping is not missed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import huggingface_hub.constants as hub_constants
+import pytest
+
+import course_lib
+from course_lib.env import TELEMETRY_VARIABLE, keep_usage_private
+
+GUARD = '''
+import atexit, os, socket, sys, threading, traceback
+
+def _refuse(what):
+    stack = "".join(traceback.format_stack()[:-2])
+    what = f"{what} (thread {threading.current_thread().name})"
+    with open(os.environ["NET_GUARD_LOG"], "a") as log:
+        log.write(f"{what}\\n{stack}\\n")
+    raise OSError(101, "the test's guard refuses every network connection")
+
+_connect, _getaddrinfo = socket.socket.connect, socket.getaddrinfo
+
+def connect(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        _refuse(f"connect {address}")
+    return _connect(self, address)
+
+socket.socket.connect = connect
+socket.getaddrinfo = lambda host, *args, **kwargs: _refuse(f"getaddrinfo {host}")
+
+@atexit.register
+def _wait_for_pings():  # huggingface_hub sends telemetry from a daemon thread
+    telemetry = sys.modules.get("huggingface_hub.utils._telemetry")
+    if telemetry is not None:
+        telemetry._TELEMETRY_QUEUE.join()
+'''
+
+# What a learner's shell has never heard of (CI: TRL sends nothing when it is set).
+HUB_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE",
+                 TELEMETRY_VARIABLE, "DISABLE_TELEMETRY", "DO_NOT_TRACK", "CI")
+
+
+def run_unplugged(tmp_path: Path, args: list[str]) -> tuple[subprocess.CompletedProcess, str]:
+    """Run python `args` with no Hub variables and a socket guard; its result and the log of
+    connection attempts ('' when none)."""
+    guard, log = tmp_path / "guard", tmp_path / "connections.log"
+    guard.mkdir()
+    (guard / "sitecustomize.py").write_text(GUARD, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in HUB_VARIABLES}
+    # The guard first, then this checkout's course_lib (the child runs in tmp_path).
+    paths = [str(guard), str(Path(course_lib.__file__).parent.parent), env.get("PYTHONPATH")]
+    env.update(NET_GUARD_LOG=str(log), OMP_NUM_THREADS="1", COURSE_WORKERS="1",
+               PYTHONPATH=os.pathsep.join(filter(None, paths)))
+    done = subprocess.run([sys.executable, *args], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    return done, log.read_text(encoding="utf-8") if log.exists() else ""
+
+
+def test_the_guard_sees_a_hub_lookup(tmp_path):
+    done, log = run_unplugged(tmp_path, ["-c", "import huggingface_hub as h\ntry:\n"
+                                         "    h.model_info('HuggingFaceTB/SmolLM2-135M')\n"
+                                         "except Exception:\n    pass"])
+    assert done.returncode == 0, done.stderr
+    assert "huggingface.co" in log
+
+
+def test_training_the_embedded_model_connects_nowhere(tmp_path):
+    done, log = run_unplugged(tmp_path, ["-m", "course_lib.cli", "train", "--data",
+                                         "course:train", "--steps", "1", "--quiet",
+                                         "--eval-data", "none", "--out", "run"])
+    assert done.returncode == 0, done.stderr
+    assert log == "", f"`course train` on the embedded model tried the network:\n{log}"
+
+
+def test_a_lesson_that_makes_a_trl_trainer_sends_no_usage_ping(tmp_path):
+    # Lesson 05 and the mask explorer make SFTTrainers; TRL pings the Hub for each one.
+    lesson = ("from course_lib.colab import lesson_setup\n"
+              "lesson_setup('tiny')\n"
+              "from course_lib.formatting.records import load_records\n"
+              "from course_lib.loading import load_tokenizer\n"
+              "from course_lib.masking.trl_labels import trl_prepare\n"
+              "trl_prepare(load_records('course:train')[:2], load_tokenizer('tiny'))\n")
+    done, log = run_unplugged(tmp_path, ["-c", lesson])
+    assert done.returncode == 0, done.stderr
+    assert log == "", f"a lesson's TRL trainer tried the network:\n{log}"
+
+
+def test_course_show_mask_with_trl_sends_no_usage_ping(tmp_path):
+    done, log = run_unplugged(tmp_path, ["-m", "course_lib.cli", "show-mask", "Name a colour.",
+                                         "Red.", "--masking", "trl", "--color", "never"])
+    assert done.returncode == 0, done.stderr
+    assert log == "", f"`course show-mask --masking trl` tried the network:\n{log}"
+
+
+@pytest.mark.parametrize("asked, off", [(None, True), ("0", False), ("1", True)])
+def test_usage_pings_are_off_unless_the_learner_turned_them_on(monkeypatch, asked, off):
+    monkeypatch.delenv(TELEMETRY_VARIABLE, raising=False)
+    if asked is not None:
+        monkeypatch.setenv(TELEMETRY_VARIABLE, asked)
+    monkeypatch.setattr(hub_constants, "HF_HUB_DISABLE_TELEMETRY", False)
+    keep_usage_private()
+    assert hub_constants.HF_HUB_DISABLE_TELEMETRY is off
+    assert os.environ[TELEMETRY_VARIABLE] == (asked or "1")  # and the processes it starts
