@@ -158,7 +158,9 @@ def test_l01_raw_and_templated_instructions_are_continued_not_answered(tiny):
 
 def test_l01_statements_get_the_right_word_with_high_probability(tiny):
     """L01: "The model completes every statement with the right word ..., and with high
-    probability, while the question form sends it off to the next question"."""
+    probability, while the question form sends it off to the next question. The chart shows it
+    in one step: after the statement `·Paris` takes nearly all the probability; after the
+    question, a newline and `·What` take nearly all of it"."""
     right = {"2 + 2 =": "·4", "The capital of France is": "·Paris", "A cow says": "·moo",
              "The opposite of hot is": "·cold", 'In Spanish, "hello" is "': "hola"}
     for text, word in right.items():
@@ -166,6 +168,7 @@ def test_l01_statements_get_the_right_word_with_high_probability(tiny):
         assert top.tokens[0] == word and top.probs[0] > 0.9, (text, top)
     question = next_token_probabilities(*tiny, "What is the capital of France?", k=6)
     assert question.tokens[:2] == ["↵", "·What"] and "·Paris" not in question.tokens
+    assert sum(question.probs[:2]) > 0.9, question
 
 
 def test_l01_completions_never_stop_on_their_own(tiny):
@@ -254,9 +257,14 @@ def test_l02_course_train_asks_a_fact_in_several_phrasings():
 
 def test_l02_arithmetic_dominates_the_task_chart():
     """L02: "Arithmetic dominates the task chart because there are many more sums than
-    capitals"."""
-    tasks = data_mix(load_records("course:train"))["task"]
-    assert tasks.most_common(1)[0][0] == "arithmetic"
+    capitals"; "The left chart counts how the instructions are phrased (questions first, then
+    commands, casual, formal, and rows with an input), the right one what they ask for:
+    arithmetic has the tallest bar, then translation"."""
+    mix = data_mix(load_records("course:train"))
+    tasks = mix["task"]
+    assert [name for name, _ in tasks.most_common(2)] == ["arithmetic", "translation"]
+    assert [name for name, _ in mix["style"].most_common()] == [
+        "question", "command", "casual", "formal", "with input"]
     assert tasks["arithmetic"] > 3 * tasks["capital"]
 
 
@@ -267,6 +275,15 @@ def test_l02_twenty_poor_records_each_with_a_good_version():
     for row in rows:
         pairs.setdefault(row["pair"], []).append(row["quality"])
     assert len(pairs) == 20 and all(sorted(q) == ["good", "poor"] for q in pairs.values())
+
+
+def test_l02_wrong_answers_make_the_longest_bar_of_the_problems_chart():
+    """L02: "The chart counts the poor records by what is wrong with them; wrong answers make
+    the longest bar"."""
+    rows = [row for _, row in load_raw_rows("course:poor_quality")]
+    problems = Counter(row["problem"] for row in rows if row["quality"] == "poor")
+    [(first, n), (_, second)] = problems.most_common(2)
+    assert first == "wrong answer" and n > second, problems
 
 
 def test_l02_some_problems_show_in_the_text_others_do_not():
@@ -748,8 +765,8 @@ def test_l05_trls_own_collator_pads_and_packs_by_position(tiny):
 
 @pytest.mark.slow
 def test_l05_the_old_collator_with_in_context_ids_equals_trl(tiny, lesson05_trl):
-    """L05: "With those, the old collator's labels equal TRL's" (template found in 4 of 4
-    rows)."""
+    """L05: "With those, the template-search collator's labels equal TRL's" (template found
+    in 4 of 4 rows)."""
     tok = tiny[1]
     texts = tokenize_texts(load_records("course:train")[:4], tok)
     fixed = CompletionOnlyCollator(template_ids_for(tok), tok)

@@ -7,6 +7,7 @@ also checks the verdicts that check() shows there.)
 import ast
 import json
 import re
+from difflib import SequenceMatcher
 from pathlib import Path
 
 import nbformat
@@ -106,6 +107,13 @@ FIGURE_CALLS = ("plot_next_tokens(", "plot_data_mix(", "compare_runs(", "plot_hi
                 ".to_figure(")
 
 
+def draws_a_figure(last: str) -> bool:
+    """Whether a cell's last statement (see last_statement) returns a figure: a plotting call,
+    `fig`, or any object's `.to_figure()` (`report.to_figure()` does not start with the call)."""
+    return last.startswith(FIGURE_CALLS) or last == "fig" or (
+        ".to_figure(" in last and last.endswith(")"))
+
+
 def last_statement(source: str) -> str:
     """The source of a cell's last statement (its displayed value), '' if not plain Python."""
     try:
@@ -113,6 +121,96 @@ def last_statement(source: str) -> str:
     except SyntaxError:  # e.g. a `!pip install` line
         return ""
     return ast.get_source_segment(source, body[-1]) if body else ""
+
+
+# The lessons' style rules, read as a teacher of the craft reads them.
+PREDICT = re.compile(r"\bPredict\b")  # a prompt to the learner; "to predict" is prose
+# One wording: "**Predict first:**" and a question in the same paragraph.
+PREDICT_PROMPT = re.compile(r"\*\*Predict first:\*\*(?:[^\n]|\n(?!\n))*?\?")
+
+
+def unanswered_predictions(cells) -> list[str]:
+    """Markdown cells that ask for a prediction in another wording, without a question, or
+    with no code cell within the next two cells to show the answer."""
+    problems = []
+    for i, cell in enumerate(cells):
+        if cell.cell_type != "markdown" or not PREDICT.search(cell.source):
+            continue
+        asked = len(PREDICT_PROMPT.findall(cell.source))
+        if asked != len(PREDICT.findall(cell.source)):
+            problems.append(f"cell {i}: say it as '**Predict first:** ...?' (a question)")
+        if not any(c.cell_type == "code" for c in cells[i + 1:i + 3]):
+            problems.append(f"cell {i}: no code cell within two cells shows the answer")
+    return problems
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_every_prediction_is_a_question_and_its_answer_follows(path):
+    problems = unanswered_predictions(nbformat.read(path, as_version=4).cells)
+    assert not problems, "\n".join(problems)
+
+
+def code_lines(source: str) -> list[str]:
+    """A cell's lines without comments or blank lines: what a `# New:` marker compares."""
+    return [line.split("  #")[0].rstrip() for line in source.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+def unmarked_contrasts(cells) -> list[str]:
+    """`# New:` marks the one changed line: a cell may hold one marker only (unless a comment
+    says 'New lines:'), and a code cell that repeats the previous code cell with one line
+    changed must mark that line."""
+    problems, previous = [], None
+    for i, cell in enumerate(cells):
+        if cell.cell_type != "code":
+            continue
+        markers = [line for line in cell.source.splitlines() if "# New:" in line]
+        if len(markers) > 1 and "New lines:" not in cell.source:
+            problems.append(f"cell {i}: {len(markers)} '# New:' lines; mark only the changed one")
+        lines = code_lines(cell.source)
+        if previous is not None and len(lines) == len(previous) > 0:
+            changed = [n for n, (a, b) in enumerate(zip(previous, lines, strict=True)) if a != b]
+            said = [n for n, line in enumerate(
+                line for line in cell.source.splitlines()
+                if line.strip() and not line.lstrip().startswith("#")) if "# New:" in line]
+            if (len(changed) == 1 and said != changed  # a variant: the line mostly kept
+                    and SequenceMatcher(None, previous[changed[0]], lines[changed[0]]).ratio()
+                    >= 0.75):
+                problems.append(f"cell {i} changes one line of the code cell before it: "
+                                f"{lines[changed[0]]!r} needs '# New: ...'")
+        previous = lines
+    return problems
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_a_contrast_marks_its_one_new_line(path):
+    problems = unmarked_contrasts(nbformat.read(path, as_version=4).cells)
+    assert not problems, "\n".join(problems)
+
+
+# Words that tell a reader the prose is about the figure (a screen reader gets titles and axes).
+FIGURE_WORDS = re.compile(r"\b(figure|chart|plot|panels?|bars?|curves?)\b", re.IGNORECASE)
+
+
+def figures_not_said_in_words(cells) -> list[str]:
+    """Cells whose last statement draws a figure, with no nearest markdown cell (before or
+    after) that speaks of it."""
+    problems = []
+    for i, cell in enumerate(cells):
+        last = last_statement(cell.source) if cell.cell_type == "code" else ""
+        if not draws_a_figure(last):
+            continue
+        before = next((c for c in reversed(cells[:i]) if c.cell_type == "markdown"), None)
+        after = next((c for c in cells[i + 1:] if c.cell_type == "markdown"), None)
+        if not any(c is not None and FIGURE_WORDS.search(c.source) for c in (before, after)):
+            problems.append(f"cell {i} draws {last.splitlines()[0]!r}: say what it shows")
+    return problems
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_every_figure_is_also_said_in_words(path):
+    problems = figures_not_said_in_words(nbformat.read(path, as_version=4).cells)
+    assert not problems, "\n".join(problems)
 
 
 # A Python warning as ipykernel prints it: "/.../site-packages/pkg/mod.py:12: FutureWarning: ..."
@@ -139,7 +237,7 @@ def what_a_learner_would_miss(nb) -> list[str]:
         outputs = cell.get("outputs", [])
         kinds = [k for o in outputs for k in o.get("data", {})]
         last = last_statement(cell.source)
-        if (last.startswith(FIGURE_CALLS) or last == "fig") and "image/png" not in kinds:
+        if draws_a_figure(last) and "image/png" not in kinds:
             problems.append(f"code cell {i} returns a figure but shows no image: {kinds}")
         if "live_plot=True" in cell.source and "image/png" not in kinds:
             problems.append(f"code cell {i}: the live plot shows no image")
