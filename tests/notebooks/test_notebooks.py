@@ -81,6 +81,21 @@ def test_lessons_never_say_the_seed(path):
     assert not found, f"cells say {found}: name the one-line template, the standard collator..."
 
 
+# One thing, one name in every lesson (lesson 01's table has a column called "course template").
+OTHER_NAMES = {re.compile(r"\bcourse'?s? template\b(?!\* column)", re.IGNORECASE):
+               "the one-line template (or the chat template)",
+               re.compile(r"\bold collator\b", re.IGNORECASE): "the template-search collator"}
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_lessons_give_a_thing_one_name(path):
+    cells = nbformat.read(path, as_version=4).cells
+    found = [f"cell {i} says {m.group(0)!r}: say {name}" for i, c in enumerate(cells)
+             if c.cell_type == "markdown" for words, name in OTHER_NAMES.items()
+             for m in words.finditer(c.source)]
+    assert not found, "\n".join(found)
+
+
 # The other texts a learner reads: the README, the exercises and solutions, the data and model
 # cards shipped with the embedded world (the data card said "the seed's three-part example").
 LEARNER_TEXTS = [ROOT / "README.md", ROOT / "exercises" / "README.md",
