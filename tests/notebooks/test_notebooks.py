@@ -294,6 +294,14 @@ def test_a_library_warning_under_a_lesson_cell_is_named_in_the_failure():
                         "and will be removed in v6. Use `is_activation_checkpointing` instead."]
 
 
+def test_a_figure_from_to_figure_that_shows_nothing_is_named():
+    # `report.to_figure()` does not start with a FIGURE_CALLS name: lessons 06 and 07's nine
+    # figures went unchecked, so one that showed nothing at all would have passed.
+    cell = nbformat.v4.new_code_cell("report.to_figure()")
+    problems = what_a_learner_would_miss(nbformat.v4.new_notebook(cells=[cell]))
+    assert problems == ["code cell 0 returns a figure but shows no image: []"]
+
+
 # A learner does not run a notebook top to bottom once: a cell twice, Run All again.
 def printed(outputs: list) -> str:
     """What a cell's runs printed (stdout and stderr)."""
