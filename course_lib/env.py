@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from pathlib import Path
 import huggingface_hub.constants as hub_constants
 import psutil
 import torch
+from huggingface_hub import get_session
 
 from course_lib.cgroups import cgroup_cpu_limit, cgroup_memory_limit, cpu_cores
 
@@ -200,11 +200,12 @@ def hub_status(timeout: float = 3.0) -> str:
     """One of 'offline mode', 'reachable' or 'unreachable', without downloading anything."""
     if hub_offline():
         return "offline mode"
+    # Asked the way downloads ask: huggingface_hub's client, with its proxies and HF_ENDPOINT.
     try:
-        with socket.create_connection(("huggingface.co", 443), timeout=timeout):
-            return "reachable"
-    except OSError:
+        get_session().head(hub_constants.ENDPOINT, timeout=timeout)
+    except Exception:  # its client's own error types (httpx's, or requests' in older releases)
         return "unreachable"
+    return "reachable"
 
 
 @contextmanager

@@ -26,7 +26,7 @@ import torch
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 from transformers.utils import logging as hf_logging
 
-from course_lib.env import choose_device, hub_offline
+from course_lib.env import choose_device, hub_offline, hub_status
 from course_lib.errors import CourseError, shell_word, shown, with_advice
 
 EMBEDDED_MODEL_DIR = Path(__file__).parent / "assets" / "tiny-base"
@@ -212,6 +212,15 @@ def quiet_loading() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
+def hub_id_options(source: str) -> dict[str, bool]:
+    """from_pretrained's options for `source`: the local cache only when it is a Hub id and the
+    Hub does not answer, else huggingface_hub retries each file for about 20 s (a minute for
+    a model) before the same error; a model cached before still loads."""
+    if Path(source).exists() or hub_offline():  # offline mode: the libraries skip the network
+        return {}
+    return {"local_files_only": True} if hub_status() == "unreachable" else {}
+
+
 def _from_pretrained(loader, source: str, **kwargs):
     # A local folder loads silently; a Hub id keeps its bars (a download can take minutes).
     try:
@@ -232,7 +241,7 @@ def load_tokenizer(name: str | Path = "tiny"):
     """Load only the tokenizer of a preset, folder or Hub id."""
     source = resolve_model_name(name)
     _require_files(source, weights=False)
-    return _from_pretrained(AutoTokenizer, source)
+    return _from_pretrained(AutoTokenizer, source, **hub_id_options(source))
 
 
 def _check_device_and_dtype(device: Any, dtype: Any) -> None:
@@ -261,8 +270,11 @@ def load_model_and_tokenizer(
     # fp32 for the tiny model whatever the device: it is small, and half precision buys nothing.
     dtype = dtype or (torch.float32 if source == PRESETS["tiny"].source else choice.dtype)
     _require_files(source, weights=True)
-    tokenizer = _from_pretrained(AutoTokenizer, source)
-    model = _from_pretrained(AutoModelForCausalLM, source, dtype=dtype)
+    options = hub_id_options(source)  # asked once: the Hub can take seconds not to answer
+    tokenizer = _from_pretrained(AutoTokenizer, source, **options)
+    # adapter_kwargs too: transformers 5.24 looks for a LoRA adapter on the Hub in any case.
+    model = _from_pretrained(AutoModelForCausalLM, source, dtype=dtype,
+                             adapter_kwargs=dict(options), **options)
     if tokenizer.pad_token is None:  # many base models (SmolLM2 too) ship without one
         # pad == eos is safe here: the course pads labels with -100 by position, never by
         # token id, so the real EOS at the end of each response is still trained.

@@ -1,9 +1,12 @@
 """env: the device and precision chosen (CPU, CUDA, Apple), cpu_only, and the Hub's status."""
 
 import os
+import threading
 import tomllib
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
+import huggingface_hub.constants as hub_constants
 import pytest
 import torch
 
@@ -64,6 +67,22 @@ def test_cpu_only_picks_the_cpu_beside_a_gpu_and_then_puts_the_variable_back(mon
 def test_hub_status_reports_offline_mode(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     assert hub_status() == "offline mode"
+
+
+def test_hub_status_asks_the_hub_that_huggingface_hub_uses(monkeypatch):
+    # A mirror (HF_ENDPOINT) or a proxy is how many learners reach the Hub: a direct
+    # connection to huggingface.co said "unreachable" where downloads work.
+    server = HTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)  # answers 501 to anything
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", False)  # read once, on import
+    monkeypatch.setattr(hub_constants, "ENDPOINT", f"http://127.0.0.1:{server.server_port}")
+    try:
+        assert hub_status() == "reachable"
+        monkeypatch.setattr(hub_constants, "ENDPOINT", "http://127.0.0.1:9")  # nothing there
+        assert hub_status() == "unreachable"
+    finally:
+        server.shutdown()
 
 
 def test_the_measured_versions_are_found_in_a_wheel_and_in_a_checkout(tmp_path):

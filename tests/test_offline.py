@@ -9,8 +9,10 @@ trainer is made; the guard waits for that thread at exit, so the ping is not mis
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import huggingface_hub.constants as hub_constants
@@ -18,6 +20,7 @@ import pytest
 
 import course_lib
 from course_lib.env import TELEMETRY_VARIABLE, keep_usage_private
+from course_lib.loading import EMBEDDED_MODEL_DIR
 
 GUARD = '''
 import atexit, os, socket, sys, threading, traceback
@@ -51,9 +54,10 @@ HUB_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"
                  TELEMETRY_VARIABLE, "DISABLE_TELEMETRY", "DO_NOT_TRACK", "CI")
 
 
-def run_unplugged(tmp_path: Path, args: list[str]) -> tuple[subprocess.CompletedProcess, str]:
-    """Run python `args` with no Hub variables and a socket guard; its result and the log of
-    connection attempts ('' when none)."""
+def run_unplugged(tmp_path: Path, args: list[str], **changes: str,
+                  ) -> tuple[subprocess.CompletedProcess, str]:
+    """Run python `args` with no Hub variables and a socket guard (and the variables in
+    `changes`); its result and the log of connection attempts ('' when none)."""
     guard, log = tmp_path / "guard", tmp_path / "connections.log"
     guard.mkdir()
     (guard / "sitecustomize.py").write_text(GUARD, encoding="utf-8")
@@ -61,7 +65,7 @@ def run_unplugged(tmp_path: Path, args: list[str]) -> tuple[subprocess.Completed
     # The guard first, then this checkout's course_lib (the child runs in tmp_path).
     paths = [str(guard), str(Path(course_lib.__file__).parent.parent), env.get("PYTHONPATH")]
     env.update(NET_GUARD_LOG=str(log), OMP_NUM_THREADS="1", COURSE_WORKERS="1",
-               PYTHONPATH=os.pathsep.join(filter(None, paths)))
+               PYTHONPATH=os.pathsep.join(filter(None, paths)), **changes)
     done = subprocess.run([sys.executable, *args], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=120)
     return done, log.read_text(encoding="utf-8") if log.exists() else ""
@@ -101,6 +105,33 @@ def test_course_show_mask_with_trl_sends_no_usage_ping(tmp_path):
                                          "Red.", "--masking", "trl", "--color", "never"])
     assert done.returncode == 0, done.stderr
     assert log == "", f"`course show-mask --masking trl` tried the network:\n{log}"
+
+
+def test_a_hub_id_with_the_network_down_fails_in_seconds(tmp_path):
+    # huggingface_hub retries each file five times (1+2+4+8+8 s): a minute before the sentence,
+    # and minutes more where a proxy drops packets. One short question to the Hub instead.
+    code = "from course_lib.loading import load_model_and_tokenizer as load\nload('smollm2-135m')"
+    start = time.perf_counter()
+    done, log = run_unplugged(tmp_path, ["-c", code], HF_HUB_CACHE=str(tmp_path / "cache"))
+    seconds = time.perf_counter() - start
+    assert "Hub cannot be reached" in done.stderr and "model='tiny'" in done.stderr, done.stderr
+    assert "file_download" not in log, f"files were asked for, with retries:\n{log}"
+    assert seconds < 30, f"{seconds:.0f} s to say the Hub cannot be reached"
+
+
+def test_a_hub_model_cached_before_loads_at_once_with_the_network_down(tmp_path):
+    cache, revision = tmp_path / "cache" / "models--course-test--tiny", "0" * 40
+    shutil.copytree(EMBEDDED_MODEL_DIR, cache / "snapshots" / revision)
+    (cache / "refs").mkdir()
+    (cache / "refs" / "main").write_text(revision, encoding="utf-8")
+    code = "from course_lib.loading import load_model_and_tokenizer\n" \
+           "load_model_and_tokenizer('course-test/tiny')"
+    start = time.perf_counter()
+    done, log = run_unplugged(tmp_path, ["-c", code], HF_HUB_CACHE=str(tmp_path / "cache"))
+    seconds = time.perf_counter() - start
+    assert done.returncode == 0, done.stderr
+    assert "file_download" not in log, f"files were asked for, with retries:\n{log}"
+    assert seconds < 30, f"{seconds:.0f} s to load a cached model with the network down"
 
 
 @pytest.mark.parametrize("asked, off", [(None, True), ("0", False), ("1", True)])
