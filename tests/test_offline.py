@@ -15,11 +15,14 @@ import sys
 import time
 from pathlib import Path
 
+import datasets
 import huggingface_hub.constants as hub_constants
 import pytest
 
 import course_lib
 from course_lib.env import TELEMETRY_VARIABLE, keep_usage_private
+from course_lib.errors import CourseError
+from course_lib.formatting.records import load_records
 from course_lib.loading import EMBEDDED_MODEL_DIR
 
 GUARD = '''
@@ -132,6 +135,22 @@ def test_a_hub_model_cached_before_loads_at_once_with_the_network_down(tmp_path)
     assert done.returncode == 0, done.stderr
     assert "file_download" not in log, f"files were asked for, with retries:\n{log}"
     assert seconds < 30, f"{seconds:.0f} s to load a cached model with the network down"
+
+
+def test_a_hub_data_set_with_the_network_down_names_the_embedded_data(monkeypatch, tmp_path):
+    # datasets' own words (5.2) once its retries give up, with HF_HUB_OFFLINE unset.
+    def load_dataset(hub_id, split):
+        raise ConnectionError(f"Couldn't reach '{hub_id}' on the Hub (LocalEntryNotFoundError)")
+
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CourseError) as caught:
+        load_records("owner/set")
+    assert str(caught.value) == (
+        "Cannot load data set 'owner/set' from the Hugging Face Hub because the Hub cannot be "
+        "reached and it is not in the local cache; use the embedded data instead: "
+        "'course:train' to train, 'course:eval_styles' to evaluate.")
 
 
 @pytest.mark.parametrize("asked, off", [(None, True), ("0", False), ("1", True)])

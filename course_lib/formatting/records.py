@@ -686,7 +686,8 @@ def _hub_rows(hub_id: str, split: Split) -> list[tuple[str, Any]]:
 
 def _hub_error(hub_id: str, err: Exception) -> CourseError:
     text = str(err)
-    if hub_offline() or "offline" in text.lower() or "connect" in text.lower():
+    # datasets 5.x says "Couldn't reach 'owner/name' on the Hub" once its retries give up.
+    if hub_offline() or any(word in text.lower() for word in ("offline", "connect", "reach")):
         why = ("offline mode is on (HF_HUB_OFFLINE=1)" if hub_offline()
                else "the Hub cannot be reached")
         return CourseError(
