@@ -196,6 +196,18 @@ def keep_usage_private() -> None:
         hub_constants.HF_HUB_DISABLE_TELEMETRY = True
 
 
+@contextmanager
+def no_usage_ping() -> Iterator[None]:
+    """No usage ping inside the block, then as before: for a trainer the course makes only to
+    prepare data (trl_prepare), which is no use of TRL to count, whoever calls it."""
+    before = hub_constants.HF_HUB_DISABLE_TELEMETRY
+    hub_constants.HF_HUB_DISABLE_TELEMETRY = True
+    try:
+        yield
+    finally:
+        hub_constants.HF_HUB_DISABLE_TELEMETRY = before
+
+
 def hub_status(timeout: float = 3.0) -> str:
     """One of 'offline mode', 'reachable' or 'unreachable', without downloading anything."""
     if hub_offline():

@@ -26,7 +26,7 @@ import torch
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 from transformers.utils import logging as hf_logging
 
-from course_lib.env import choose_device, hub_offline, hub_status
+from course_lib.env import choose_device, hub_offline, hub_status, no_usage_ping
 from course_lib.errors import CourseError, shell_word, shown, with_advice
 
 EMBEDDED_MODEL_DIR = Path(__file__).parent / "assets" / "tiny-base"
@@ -223,8 +223,12 @@ def hub_id_options(source: str) -> dict[str, bool]:
 
 def _from_pretrained(loader, source: str, **kwargs):
     # A local folder loads silently; a Hub id keeps its bars (a download can take minutes).
+    # A Hub that did not answer is not asked again: huggingface_hub's user-agent header fetches
+    # a list from it (3 s) unless usage pings are off.
+    unanswered = kwargs.get("local_files_only")
     try:
-        with quiet_loading() if Path(source).is_dir() else nullcontext():
+        with quiet_loading() if Path(source).is_dir() else nullcontext(), (
+                no_usage_ping() if unanswered else nullcontext()):
             return loader.from_pretrained(source, **kwargs)
     except OSError as err:  # huggingface_hub's offline / not-found errors are OSErrors
         if Path(source).exists():

@@ -91,16 +91,33 @@ def test_training_the_embedded_model_connects_nowhere(tmp_path):
 
 
 def test_a_lesson_that_makes_a_trl_trainer_sends_no_usage_ping(tmp_path):
-    # Lesson 05 and the mask explorer make SFTTrainers; TRL pings the Hub for each one.
+    # Lesson 05 makes an SFTTrainer after its first cell; TRL pings the Hub for each one.
     lesson = ("from course_lib.colab import lesson_setup\n"
               "lesson_setup('tiny')\n"
-              "from course_lib.formatting.records import load_records\n"
-              "from course_lib.loading import load_tokenizer\n"
-              "from course_lib.masking.trl_labels import trl_prepare\n"
-              "trl_prepare(load_records('course:train')[:2], load_tokenizer('tiny'))\n")
+              "import tempfile\n"
+              "from datasets import Dataset\n"
+              "from trl import SFTConfig, SFTTrainer\n"
+              "from course_lib.loading import load_model_and_tokenizer\n"
+              "model, tokenizer = load_model_and_tokenizer('tiny')\n"
+              "config = SFTConfig(output_dir=tempfile.mkdtemp(), use_cpu=True, bf16=False,\n"
+              "                   report_to='none')\n"
+              "data = Dataset.from_list([{'prompt': 'Hi', 'completion': 'Yo'}])\n"
+              "SFTTrainer(model=model, args=config, processing_class=tokenizer,\n"
+              "           train_dataset=data)\n")
     done, log = run_unplugged(tmp_path, ["-c", lesson])
     assert done.returncode == 0, done.stderr
     assert log == "", f"a lesson's TRL trainer tried the network:\n{log}"
+
+
+def test_trl_prepare_sends_no_usage_ping_from_any_script(tmp_path):
+    # It makes an SFTTrainer only to build labels: no training for TRL to count.
+    script = ("from course_lib.formatting.records import load_records\n"
+              "from course_lib.loading import load_tokenizer\n"
+              "from course_lib.masking.trl_labels import trl_prepare\n"
+              "trl_prepare(load_records('course:train')[:2], load_tokenizer('tiny'))\n")
+    done, log = run_unplugged(tmp_path, ["-c", script])
+    assert done.returncode == 0, done.stderr
+    assert log == "", f"trl_prepare tried the network:\n{log}"
 
 
 def test_course_show_mask_with_trl_sends_no_usage_ping(tmp_path):

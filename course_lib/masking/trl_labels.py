@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Sequence
 from typing import Any
 
-from course_lib.env import checkpointing_field
+from course_lib.env import checkpointing_field, no_usage_ping
 from course_lib.formatting.chat import to_messages
 from course_lib.formatting.records import quiet_datasets
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example
@@ -60,7 +60,7 @@ def trl_prepare(
         rows.append({"prompt": prompt, "completion": completion, "course_index": i})
     if not rows:
         return PreparedData(examples=[], source="TRL's preparation")
-    with tempfile.TemporaryDirectory() as tmp, quiet_datasets():
+    with tempfile.TemporaryDirectory() as tmp, quiet_datasets(), no_usage_ping():
         config = SFTConfig(
             output_dir=tmp, completion_only_loss=completion_only_loss, max_length=max_length,
             use_cpu=True, bf16=False, report_to="none", shuffle_dataset=False,
