@@ -74,6 +74,13 @@ def run_unplugged(tmp_path: Path, args: list[str], **changes: str,
     return done, log.read_text(encoding="utf-8") if log.exists() else ""
 
 
+def assert_connects_nowhere(tmp_path: Path, args: list[str], what: str) -> None:
+    """Run python `args` unplugged: it must succeed without trying the network."""
+    done, log = run_unplugged(tmp_path, args)
+    assert done.returncode == 0, done.stderr
+    assert log == "", f"{what} tried the network:\n{log}"
+
+
 def test_the_guard_sees_a_hub_lookup(tmp_path):
     done, log = run_unplugged(tmp_path, ["-c", "import huggingface_hub as h\ntry:\n"
                                          "    h.model_info('HuggingFaceTB/SmolLM2-135M')\n"
@@ -83,11 +90,10 @@ def test_the_guard_sees_a_hub_lookup(tmp_path):
 
 
 def test_training_the_embedded_model_connects_nowhere(tmp_path):
-    done, log = run_unplugged(tmp_path, ["-m", "course_lib.cli", "train", "--data",
-                                         "course:train", "--steps", "1", "--quiet",
-                                         "--eval-data", "none", "--out", "run"])
-    assert done.returncode == 0, done.stderr
-    assert log == "", f"`course train` on the embedded model tried the network:\n{log}"
+    assert_connects_nowhere(tmp_path, ["-m", "course_lib.cli", "train", "--data",
+                                       "course:train", "--steps", "1", "--quiet",
+                                       "--eval-data", "none", "--out", "run"],
+                            "`course train` on the embedded model")
 
 
 def test_a_lesson_that_makes_a_trl_trainer_sends_no_usage_ping(tmp_path):
@@ -104,9 +110,7 @@ def test_a_lesson_that_makes_a_trl_trainer_sends_no_usage_ping(tmp_path):
               "data = Dataset.from_list([{'prompt': 'Hi', 'completion': 'Yo'}])\n"
               "SFTTrainer(model=model, args=config, processing_class=tokenizer,\n"
               "           train_dataset=data)\n")
-    done, log = run_unplugged(tmp_path, ["-c", lesson])
-    assert done.returncode == 0, done.stderr
-    assert log == "", f"a lesson's TRL trainer tried the network:\n{log}"
+    assert_connects_nowhere(tmp_path, ["-c", lesson], "a lesson's TRL trainer")
 
 
 def test_trl_prepare_sends_no_usage_ping_from_any_script(tmp_path):
@@ -115,16 +119,13 @@ def test_trl_prepare_sends_no_usage_ping_from_any_script(tmp_path):
               "from course_lib.loading import load_tokenizer\n"
               "from course_lib.masking.trl_labels import trl_prepare\n"
               "trl_prepare(load_records('course:train')[:2], load_tokenizer('tiny'))\n")
-    done, log = run_unplugged(tmp_path, ["-c", script])
-    assert done.returncode == 0, done.stderr
-    assert log == "", f"trl_prepare tried the network:\n{log}"
+    assert_connects_nowhere(tmp_path, ["-c", script], "trl_prepare")
 
 
 def test_course_show_mask_with_trl_sends_no_usage_ping(tmp_path):
-    done, log = run_unplugged(tmp_path, ["-m", "course_lib.cli", "show-mask", "Name a colour.",
-                                         "Red.", "--masking", "trl", "--color", "never"])
-    assert done.returncode == 0, done.stderr
-    assert log == "", f"`course show-mask --masking trl` tried the network:\n{log}"
+    assert_connects_nowhere(tmp_path, ["-m", "course_lib.cli", "show-mask", "Name a colour.",
+                                       "Red.", "--masking", "trl", "--color", "never"],
+                            "`course show-mask --masking trl`")
 
 
 def test_a_hub_id_with_the_network_down_fails_in_seconds(tmp_path):
