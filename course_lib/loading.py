@@ -241,6 +241,13 @@ def _from_pretrained(loader, source: str, **kwargs):
         raise CourseError(f"Could not load model '{source}' from the Hub: {message}") from None
 
 
+def load_config(name: str | Path):
+    """Only the config of a preset, folder or Hub id (its sizes, no weights), asked of the Hub
+    as the model is: once, briefly, when the Hub does not answer."""
+    source = resolve_model_name(name)
+    return _from_pretrained(AutoConfig, source, **hub_id_options(source))
+
+
 def load_tokenizer(name: str | Path = "tiny"):
     """Load only the tokenizer of a preset, folder or Hub id."""
     source = resolve_model_name(name)

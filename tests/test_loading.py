@@ -168,3 +168,26 @@ def test_something_other_than_a_name_is_said_to_be_no_name(given, what):
     assert str(err.value) == (
         f"A model is given by name: a preset (tiny, smollm2-135m, qwen2.5-0.5b), a model folder "
         f"or a Hub id, not {what}; a model object is loaded already.")
+
+
+def test_a_config_alone_is_asked_of_an_unanswering_hub_as_a_model_is(monkeypatch):
+    """The memory estimate and the experiments' worker count read only a Hub id's config: they
+    waited out huggingface_hub's retries (a minute, more behind a proxy) where the model's own
+    load asks once and reads the local cache."""
+    import course_lib.loading as loading
+    from course_lib.experiments.side_by_side import choose_workers
+    from course_lib.training.memory import is_counted
+
+    asked = []
+
+    def from_pretrained(source, **options):
+        asked.append((source, options))
+        return loading.preset_config("smollm2-135m")
+
+    monkeypatch.setattr(loading, "hub_offline", lambda: False)
+    monkeypatch.setattr(loading, "hub_status", lambda: "unreachable")
+    monkeypatch.setattr(loading.AutoConfig, "from_pretrained", from_pretrained)
+    monkeypatch.delenv("COURSE_WORKERS", raising=False)
+    assert is_counted("someone/a-model")
+    assert choose_workers("someone/a-model").count == 1  # a model this size: one process
+    assert asked == [("someone/a-model", {"local_files_only": True})] * 2

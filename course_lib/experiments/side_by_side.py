@@ -30,12 +30,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from transformers import AutoConfig
-
 from course_lib.env import SMALL_MODEL_PARAMS, choose_device, cpu_cores
 from course_lib.errors import CourseError
 from course_lib.experiments.design import Arm, Experiment
-from course_lib.loading import resolve_model_name
+from course_lib.loading import load_config
 from course_lib.training.memory import count_parameters, memory_budget
 
 MAX_WORKERS = 4  # as env.LARGE_MODEL_THREADS: a shared laptop keeps cores for others
@@ -74,8 +72,8 @@ def choose_workers(model: str, asked: int | None = None,
     if threads and threads > 1:
         return WorkerChoice(1, f"each run computes with {threads} threads already")
     try:  # the config alone: no weights are loaded to count them
-        size = count_parameters(AutoConfig.from_pretrained(resolve_model_name(model))).total
-    except OSError:  # a Hub id that is not downloaded yet: training will say what to do
+        size = count_parameters(load_config(model)).total
+    except (OSError, CourseError):  # a Hub id not downloaded yet: training will say what to do
         return WorkerChoice(1, "the model's size is not known before it is downloaded")
     if size >= SMALL_MODEL_PARAMS:
         return WorkerChoice(1, "a model this size computes each run with several threads")

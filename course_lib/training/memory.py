@@ -46,7 +46,7 @@ from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
 
 from course_lib.cgroups import cgroup_memory_limit
 from course_lib.errors import CourseError, is_number, is_whole, shown
-from course_lib.loading import PRESETS, preset_config, resolve_model_name
+from course_lib.loading import PRESETS, load_config, preset_config
 from course_lib.training.settings import (
     as_pieces,
     is_frozen,
@@ -354,7 +354,7 @@ def _config_of(model_or_config: Any) -> PretrainedConfig:
     if isinstance(model_or_config, str | os.PathLike):
         if PRESETS.get(str(model_or_config)) and PRESETS[str(model_or_config)].shape:
             return preset_config(str(model_or_config))  # its recorded sizes: no download
-        return AutoConfig.from_pretrained(resolve_model_name(model_or_config))
+        return load_config(model_or_config)
     base = model_or_config.get_base_model() if hasattr(model_or_config, "get_base_model") else (
         model_or_config)
     if not isinstance(getattr(base, "config", None), PretrainedConfig):  # None, a tokenizer
