@@ -58,8 +58,9 @@ def eval_rows(on: str) -> list[dict]:
         return [row for _, row in read_json_rows(EMBEDDED_DATA_DIR / "eval_styles.jsonl")]
     rows = [{**r, "seen": False} for r in make_dev_styles(split_facts()[0])]
     if on == "heldout":  # like eval_styles: only facts the base model states correctly
-        known = {f.key for f, r in zip(held_facts(), statement_knowledge(
-            *load_model_and_tokenizer("tiny"), held_facts()), strict=True) if r["correct"]}
+        facts = held_facts()
+        said = statement_knowledge(*load_model_and_tokenizer("tiny"), facts)
+        known = {f.key for f, r in zip(facts, said, strict=True) if r["correct"]}
         rows = [r for r in rows if r["group"] in known]
     return rows
 
@@ -69,10 +70,20 @@ def held_facts() -> list:
     return dev_facts(split_facts()[0])
 
 
+def row_key(row: dict) -> tuple:
+    """A tuning row as a set member: the same fields and values, the same key."""
+    return tuple(sorted(row.items()))
+
+
+def varied_rows() -> list[dict]:
+    """course:train_varied, the recipe's tuning data, as rows."""
+    return [row for _, row in read_json_rows(EMBEDDED_DATA_DIR / "train_varied.jsonl")]
+
+
 def dev_fact_rows() -> set[tuple]:
     """The train rows of the dev facts (their only rows: they have no paraphrases)."""
     held = set(held_facts())
-    return {tuple(sorted(r.items())) for f, r in train_with_facts()[0] if f in held}
+    return {row_key(r) for f, r in train_with_facts()[0] if f in held}
 
 
 def tuning_for(on: str) -> dict:
@@ -81,8 +92,8 @@ def tuning_for(on: str) -> dict:
     if on != "heldout":
         return {}
     dropped = dev_fact_rows()
-    rows = [row for _, row in read_json_rows(EMBEDDED_DATA_DIR / "train_varied.jsonl")]
-    kept = [r for r in rows if tuple(sorted(r.items())) not in dropped]
+    rows = varied_rows()
+    kept = [r for r in rows if row_key(r) not in dropped]
     if len(rows) - len(kept) != len(dropped):  # the world changed: say so, do not guess
         raise ValueError(f"{len(dropped)} dev-fact rows to drop, {len(rows) - len(kept)} found")
     return {"data": kept}
@@ -92,9 +103,8 @@ def without_random_rows(n: int, draw: int) -> dict:
     """train() keywords for course:train_varied less `n` rows of other facts than the dev
     set's, drawn at random (seeded by `draw`): a null arm, to see how far dropping as many
     rows as `heldout` does moves the dev figures by chance alone."""
-    rows = [row for _, row in read_json_rows(EMBEDDED_DATA_DIR / "train_varied.jsonl")]
-    dev = dev_fact_rows()
-    pool = [i for i, r in enumerate(rows) if tuple(sorted(r.items())) not in dev]
+    rows, dev = varied_rows(), dev_fact_rows()
+    pool = [i for i, r in enumerate(rows) if row_key(r) not in dev]
     gone = set(random.Random(f"null:{draw}").sample(pool, n))
     return {"data": [r for i, r in enumerate(rows) if i not in gone]}
 
