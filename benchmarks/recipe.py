@@ -99,11 +99,12 @@ def tuning_for(on: str) -> dict:
     return {"data": kept}
 
 
-def without_random_rows(n: int, draw: int) -> dict:
-    """train() keywords for course:train_varied less `n` rows of other facts than the dev
-    set's, drawn at random (seeded by `draw`): a null arm, to see how far dropping as many
-    rows as `heldout` does moves the dev figures by chance alone."""
-    rows, dev = varied_rows(), dev_fact_rows()
+def without_random_rows(n: int, draw: int, rows: list[dict] | None = None) -> dict:
+    """train() keywords for `rows` (default course:train_varied) less `n` rows of other facts
+    than the dev set's, drawn at random (seeded by `draw`): a null arm, to see how far dropping
+    as many rows as `heldout` does moves the figures by chance alone (round 14), or another
+    draw of the heldout data (round 16)."""
+    rows, dev = rows or varied_rows(), dev_fact_rows()
     pool = [i for i, r in enumerate(rows) if row_key(r) not in dev]
     gone = set(random.Random(f"null:{draw}").sample(pool, n))
     return {"data": [r for i, r in enumerate(rows) if i not in gone]}
@@ -218,8 +219,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--set", nargs="+", default=[], metavar="FIELD=VALUE",
                         help="other TrainingArguments fields, e.g. neftune_noise_alpha=5")
     parser.add_argument("--drop-random", type=int, nargs=2, default=None, metavar=("N", "DRAW"),
-                        help="tune without N rows of course:train_varied drawn at random with "
-                             "seed DRAW (a null arm: chance alone; round 14)")
+                        help="tune without N more rows, drawn at random with seed DRAW from the "
+                             "tuning data (a null arm: chance alone; rounds 14 and 16)")
     parser.add_argument("--json", default=None, help="also write every seed's numbers here")
     parser.add_argument("--show", type=int, default=0, help="wrong answers to print per style")
     parser.add_argument("--threads", type=int, default=1,
@@ -232,8 +233,9 @@ def main(argv: list[str] | None = None) -> None:
     settings = settings_from(args)
     if args.on == "heldout" and "data" in settings:
         parser.error("--on heldout chooses the tuning data itself; leave out --data")
-    tuning = tuning_for(args.on) or (without_random_rows(*args.drop_random)
-                                     if args.drop_random else {})
+    tuning = tuning_for(args.on)
+    if args.drop_random:  # on heldout: a draw of its data; elsewhere: of course:train_varied
+        tuning = without_random_rows(*args.drop_random, tuning.get("data"))
     runs = [run(seed, rows, base, {**tuning, **settings}, args.show if i == 0 else 0,
                 args.threads, args.model, args.attention_dropout)
             for i, seed in enumerate(args.seeds)]

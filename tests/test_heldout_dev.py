@@ -42,3 +42,11 @@ def test_the_null_arm_drops_as_many_rows_of_other_facts_at_random():
     assert len(first) == len(tuning_for("heldout")["data"])  # as many rows gone as heldout's
     assert dev <= {tuple(sorted(r.items())) for r in first}  # none of the dev facts' own
     assert first != second  # another draw, other rows
+
+
+def test_a_draw_of_the_heldout_data_drops_more_rows_and_never_adds_a_dev_fact_back():
+    heldout = tuning_for("heldout")["data"]
+    drawn = without_random_rows(108, 0, heldout)["data"]
+    assert len(drawn) == len(heldout) - 108
+    assert {tuple(sorted(r.items())) for r in drawn} < {tuple(sorted(r.items())) for r in heldout}
+    assert not dev_fact_rows() & {tuple(sorted(r.items())) for r in drawn}
