@@ -4,9 +4,11 @@
     >>> sheet               # shows the sheet in a notebook  # doctest: +SKIP
 
 Keyboard first: click the key box once, then type `4` or `2 w` and Enter for each item
-(the box keeps the focus). The buttons and tick boxes do the same with the mouse. The
-progress bar counts rated items; reopening the sheet on the same file resumes where you
-stopped. `sheet.rate(4, ["wrong"])` rates from code (what the tests do).
+(the box keeps the focus). What the box holds is saved as you type, once it is a rating:
+closing the tab or running the next cell before Enter loses nothing; Enter goes on to the
+next item. The buttons and tick boxes do the same with the mouse. The progress bar counts
+rated items; reopening the sheet on the same file resumes where you stopped.
+`sheet.rate(4, ["wrong"])` rates from code (what the tests do).
 """
 
 from __future__ import annotations
@@ -46,22 +48,34 @@ class ReviewSheet:
     # --- what the learner does ------------------------------------------------------------
     def rate(self, rating: int, flags: Sequence[str] = ()) -> None:
         """Save a rating of the current item at once, then move to the next unrated one."""
-        if self.position >= len(self.items):
-            raise CourseError("Every item is rated; open a new sheet to review more.")
-        item = self.items[self.position]
-        self.ratings[item["key"]] = save_rating(self.path, item, rating, flags, self.rater)
-        # The next unrated item after this one, else the first unrated one before it.
-        order = [*range(self.position + 1, len(self.items)), *range(self.position)]
-        self.position = next((i for i in order if self.items[i]["key"] not in self.ratings),
-                             len(self.items))
-        self._show(f"saved: {rating} {', '.join(flags)}")
+        self._save(rating, flags)
+        self._next(f"saved: {rating} {', '.join(flags)}")
 
     def submit_keys(self, text: str) -> None:
         """What Enter in the key box does: '4', '2 w', ...; a typo is explained, not saved."""
         try:
-            self.rate(*parse_keys(text))
+            rating, flags = parse_keys(text)
+            if not self._saved_as(rating, flags):  # typing saved it already: not twice
+                self._save(rating, flags)
+            self._next(f"saved: {rating} {', '.join(flags)}")
         except CourseError as err:
             self._show(str(err))
+
+    def type_keys(self, text: str) -> None:
+        """What typing in the key box does: once the text is a rating it is saved, and the
+        sheet stays on the item (Enter moves on); half-typed keys wait for Enter."""
+        try:
+            rating, flags = parse_keys(text)
+        except CourseError:
+            return  # '2 x' on its way to '2 wx'? Enter says what is wrong
+        if self._saved_as(rating, flags):  # '2 ' after '2': nothing new
+            return
+        try:
+            self._save(rating, flags)
+        except CourseError as err:  # could not be saved: said on the sheet
+            self._show(str(err))
+            return
+        self._show(f"saved: {rating} {', '.join(flags)}; Enter for the next item")
 
     def move(self, step: int) -> None:
         """Go back or skip ahead without rating (`step` -1 or +1)."""
@@ -71,6 +85,27 @@ class ReviewSheet:
     @property
     def rated(self) -> int:
         return sum(item["key"] in self.ratings for item in self.items)
+
+    def _save(self, rating: int, flags: Sequence[str]) -> None:
+        """Append a rating of the current item to the file (the last one of an item wins)."""
+        if self.position >= len(self.items):
+            raise CourseError("Every item is rated; open a new sheet to review more.")
+        item = self.items[self.position]
+        self.ratings[item["key"]] = save_rating(self.path, item, rating, flags, self.rater)
+
+    def _saved_as(self, rating: int, flags: Sequence[str]) -> bool:
+        """Whether the current item's saved rating is this one."""
+        if self.position >= len(self.items):
+            return False
+        old = self.ratings.get(self.items[self.position]["key"])
+        return bool(old) and (old["rating"], old["flags"]) == (rating, list(flags))
+
+    def _next(self, message: str) -> None:
+        # The next unrated item after this one, else the first unrated one before it.
+        order = [*range(self.position + 1, len(self.items)), *range(self.position)]
+        self.position = next((i for i in order if self.items[i]["key"] not in self.ratings),
+                             len(self.items))
+        self._show(message)
 
     # --- the widgets --------------------------------------------------------------------
     def _build(self) -> None:
@@ -84,10 +119,13 @@ class ReviewSheet:
                                              layout=widgets.Layout(width="auto"))
                       for key, name in FLAGS.items()}
         # As wide as the output, up to the usual 300 px: a fixed width ran past a zoomed page.
+        # Every keystroke reaches the kernel (a rating is saved before Enter, so closing the
+        # tab loses nothing); Enter comes as the box's 'submit' message.
         self.keys = widgets.Text(placeholder="e.g. 4 or 2 w, then Enter",
-                                 description="keys", continuous_update=False,
+                                 description="keys", continuous_update=True,
                                  layout=widgets.Layout(width="100%", max_width="300px"))
         self.keys.observe(self._on_keys, "value")
+        self.keys.on_msg(self._on_enter)
         save = widgets.Button(description="Save and next", button_style="primary")
         save.on_click(lambda _: self._save_from_buttons())
         back, skip = widgets.Button(description="Back"), widgets.Button(description="Skip")
@@ -104,11 +142,17 @@ class ReviewSheet:
 
     def _on_keys(self, change) -> None:
         if change["new"].strip():
-            self.submit_keys(change["new"])
-            self.keys.value = ""
-            # Ready for the next item's keys. focus() is new in ipywidgets 8; Colab has 7.7.
-            if hasattr(self.keys, "focus"):
-                self.keys.focus()
+            self.type_keys(change["new"])
+
+    def _on_enter(self, _widget, content, _buffers) -> None:
+        # The message ipywidgets 7 and 8 send on Enter (Text.on_submit, deprecated in 8).
+        if content.get("event") != "submit" or not self.keys.value.strip():
+            return
+        self.submit_keys(self.keys.value)
+        self.keys.value = ""
+        # Ready for the next item's keys. focus() is new in ipywidgets 8; Colab has 7.7.
+        if hasattr(self.keys, "focus"):
+            self.keys.focus()
 
     def _save_from_buttons(self) -> None:
         if self.stars.value is None:
@@ -123,9 +167,12 @@ class ReviewSheet:
         self.progress.value = self.rated
         done = self.rated == len(self.items)
         where = "all rated" if done else f"item {self.position + 1} of {len(self.items)}"
-        self.status.value = (f"{where} &middot; {self.rated} rated, saved to "
+        # A live region: a screen reader reads out "saved: 4" or what was wrong with the keys.
+        self.status.value = (f'<div role="status" aria-live="polite">{where} &middot; '
+                             f"{self.rated} rated, saved to "
                              f"<code>{html.escape(str(self.path))}</code>"
-                             + (f" &middot; <i>{html.escape(message)}</i>" if message else ""))
+                             + (f" &middot; <i>{html.escape(message)}</i>" if message else "")
+                             + "</div>")
         item = self.items[min(self.position, len(self.items) - 1)]
         rows = "".join(
             f"<tr><th style='text-align:right;vertical-align:top'>{name}</th><td><pre "

@@ -116,7 +116,7 @@ def test_sheet_saves_after_every_rating_and_resumes(tmp_path):
     assert sheet.position == 0 and sheet.progress.value == 0
     sheet.rate(5)
     assert len(path.read_text().splitlines()) == 1  # saved at once, not at the end
-    sheet.keys.value = "1 w"  # what Enter in the key box does
+    type_keys(sheet, "1 w", enter=True)
     assert sheet.keys.value == "" and len(load_ratings(path)) == 2
     sheet.submit_keys("nonsense")  # explained, not saved
     assert len(load_ratings(path)) == 2 and "not a rating" in sheet.status.value
@@ -131,6 +131,55 @@ def test_sheet_saves_after_every_rating_and_resumes(tmp_path):
     assert resumed.rated == 4 and "all rated" in resumed.status.value
     with pytest.raises(CourseError, match="Every item is rated"):
         resumed.rate(3)
+
+
+def type_keys(sheet, text, enter=False):
+    """What the key box's front end sends: the text as it grows, then Enter's 'submit'."""
+    for end in range(1, len(text) + 1):
+        sheet.keys.value = text[:end]
+    if enter:
+        sheet.keys._handle_custom_msg({"event": "submit"}, [])
+
+
+def test_keys_typed_are_saved_before_enter_and_enter_moves_on(tmp_path):
+    # A learner who typed "2 w" and closed the tab (or ran the next cell) without Enter or
+    # leaving the box lost the rating: the box sent its text on blur only.
+    path = tmp_path / "ratings.jsonl"
+    sheet = ReviewSheet(ITEMS, path)
+    assert sheet.keys.continuous_update  # the front end sends every keystroke
+    type_keys(sheet, "2 w")
+    assert load_ratings(path)[ITEMS[0]["key"]]["flags"] == ["wrong"]  # saved, no Enter yet
+    assert sheet.position == 0 and sheet.keys.value == "2 w"  # still typing this item
+    assert sheet.stars.value == 2 and sheet.flags["wrong"].value  # the rating shows
+    type_keys(sheet, "2 wx")  # half-typed nonsense: not saved, not yet scolded
+    assert load_ratings(path)[ITEMS[0]["key"]]["flags"] == ["wrong"]
+    assert "not a rating" not in sheet.status.value
+    sheet.keys._handle_custom_msg({"event": "submit"}, [])  # Enter: now it is explained
+    assert "not a rating" in sheet.status.value and sheet.position == 0
+    type_keys(sheet, "3", enter=True)
+    assert sheet.position == 1 and sheet.keys.value == ""
+    assert load_ratings(path)[ITEMS[0]["key"]]["rating"] == 3  # the last one typed wins
+
+
+def test_the_status_line_is_a_live_region_a_screen_reader_announces(tmp_path):
+    # "saved: 4" or a typo's explanation changed on the page but was never read out.
+    from html.parser import HTMLParser
+
+    class Regions(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.found = []  # (aria-live, where) of each element with role="status"
+
+        def handle_starttag(self, tag, attrs):
+            if dict(attrs).get("role") == "status":
+                self.found.append((dict(attrs).get("aria-live"), self.getpos()))
+
+    sheet = ReviewSheet(ITEMS, tmp_path / "r.jsonl")
+    sheet.submit_keys("4")
+    regions = Regions()
+    regions.feed(sheet.status.value)
+    assert regions.found == [("polite", (1, 0))]  # one region, wrapping the whole line
+    assert sheet.status.value.endswith("</div>") and "saved: 4" in sheet.status.value
 
 
 def test_a_rating_that_cannot_be_saved_is_said_on_the_sheet_not_lost_in_the_log(tmp_path):
