@@ -18,6 +18,12 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+# What a headless kernel needs, unless the caller's environment says otherwise: no Hub, no
+# usage ping, no GUI backend, quiet tokenizers. Given to the kernel only: the caller's own
+# process keeps its environment (a test that runs a notebook still reaches the Hub after).
+HEADLESS = {"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "MPLBACKEND": "Agg",
+            "TOKENIZERS_PARALLELISM": "false"}
+
 
 def run_notebook(path: str | Path, timeout: int = 300, kernel: str = "python3") -> float:
     """Execute every cell; raise nbclient's CellExecutionError on the first failure."""
@@ -31,7 +37,7 @@ def execute_notebook(path: str | Path, timeout: int = 300,
     nb = nbformat.read(path, as_version=4)
     client = _client(nb, path.parent, timeout, kernel)
     start = time.perf_counter()
-    client.execute()
+    client.execute(env=_kernel_env())
     return nb, time.perf_counter() - start
 
 
@@ -48,7 +54,7 @@ def execute_cells(path: str | Path, order: list[int], timeout: int = 300,
     client = _client(nb, Path(folder) if folder else path.parent, timeout, kernel)
     client.allow_errors = allow_errors
     shown = []
-    with client.setup_kernel():
+    with client.setup_kernel(env=_kernel_env()):
         for k in order:  # each run starts from the cell's own source, with no old outputs
             cell = nb.cells[code[k]]
             cell.outputs = []
@@ -58,11 +64,11 @@ def execute_cells(path: str | Path, order: list[int], timeout: int = 300,
 
 
 def _client(nb: nbformat.NotebookNode, folder: Path, timeout: int, kernel: str) -> NotebookClient:
-    """A client that runs `nb` headless in `folder`."""
-    # Headless: no hub, no GUI backend, quiet tokenizers.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    """A client that runs `nb` in `folder`; its kernel is started with _kernel_env()."""
     return NotebookClient(nb, timeout=timeout, kernel_name=kernel,
                           resources={"metadata": {"path": str(folder)}})
+
+
+def _kernel_env() -> dict[str, str]:
+    """The kernel's environment: this process's, with HEADLESS's settings it does not set."""
+    return {**HEADLESS, **os.environ}
