@@ -73,6 +73,14 @@ def cgroup_memory_limit(root: Path | None = None, own: Path | None = None) -> in
     return min((n for n in limits if n < psutil.virtual_memory().total), default=None)
 
 
+def process_memory() -> tuple[int, bool]:
+    """The bytes this process may hold, and whether a cgroup limits it (True: past the limit
+    the kernel kills it) or they are the machine's memory (False). `course doctor` says it
+    and training plans by it (training.memory.memory_budget)."""
+    limit = cgroup_memory_limit()
+    return (limit, True) if limit else (psutil.virtual_memory().total, False)
+
+
 def cpu_cores() -> int:
     """The cores this process may run on: its affinity (taskset, a container's cpuset), at
     most a cgroup CPU quota rounded up (a pod limited to 1.5 CPUs runs 2 threads), not the

@@ -29,7 +29,7 @@ import psutil
 import torch
 from huggingface_hub import get_session
 
-from course_lib.cgroups import cgroup_cpu_limit, cgroup_memory_limit, cpu_cores
+from course_lib.cgroups import cgroup_cpu_limit, cpu_cores, process_memory
 
 
 @dataclass(frozen=True)
@@ -130,10 +130,11 @@ def memory_line() -> str:
 
 
 def _memory() -> tuple[str, str]:
-    limit, machine = cgroup_memory_limit(), psutil.virtual_memory().total
-    fact = f"{(limit or machine) / 1e9:.1f} GB" + (
-        f" (a cgroup limit; the machine has {machine / 1e9:.1f} GB)" if limit else "")
-    short = (limit or machine) < LESSON_MEMORY
+    memory, limited = process_memory()
+    fact = f"{memory / 1e9:.1f} GB" + (f" (a cgroup limit; the machine has "
+                                       f"{psutil.virtual_memory().total / 1e9:.1f} GB)"
+                                       if limited else "")
+    short = memory < LESSON_MEMORY
     return fact, (f"the tiny model's lessons need about {LESSON_MEMORY / 1e9:.1f} GB; ask for "
                   f"more, and set COURSE_WORKERS=1 (no helper processes)" if short else "")
 

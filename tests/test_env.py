@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from course_lib import cgroups, env
+from course_lib.cgroups import cgroup_memory_limit
 from course_lib.env import (
     cgroup_cpu_limit,
-    cgroup_memory_limit,
     choose_device,
     choose_threads,
     cpu_only,

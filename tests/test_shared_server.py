@@ -1,6 +1,6 @@
 """A class on a shared server or in containers: a JupyterHub pod or `docker --cpus=2
 --memory=4g` limits a learner by cgroup quotas that the host's core count and memory do not
-show. The course reads them (env.cgroup_cpu_limit, env.cgroup_memory_limit) and chooses and
+show. The course reads them (cgroups.cgroup_cpu_limit, cgroups.cgroup_memory_limit) and chooses and
 reports by them."""
 
 import errno

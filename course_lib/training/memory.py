@@ -39,12 +39,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psutil
 import torch
 from peft import LoraConfig, get_peft_model
 from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
 
-from course_lib.cgroups import cgroup_memory_limit
+from course_lib.cgroups import process_memory
 from course_lib.errors import CourseError, is_number, is_whole, shown
 from course_lib.loading import PRESETS, load_config, preset_config
 from course_lib.training.settings import (
@@ -374,9 +373,9 @@ def memory_budget(device: str) -> tuple[int, str]:
     if device == "cuda":
         memory = torch.cuda.get_device_properties(0).total_memory
         return memory, f"this GPU's {memory / GB:.1f} GB"
-    if limit := cgroup_memory_limit():
-        return limit, f"this container's memory limit of {limit / GB:.1f} GB"
-    memory = psutil.virtual_memory().total
+    memory, limited = process_memory()
+    if limited:
+        return memory, f"this container's memory limit of {memory / GB:.1f} GB"
     return memory, f"this machine's {memory / GB:.1f} GB"
 
 
