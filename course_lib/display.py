@@ -10,8 +10,8 @@ what it shows (`figure_alt`: titles, axes, legend, notes), for learners with a s
 
     >>> fig = new_figure(figsize=(4, 2))
     >>> ax = fig.subplots()
-    >>> fig._repr_png_()[:4]
-    b'\\x89PNG'
+    >>> sorted(fig._repr_mimebundle_())
+    ['text/html', 'text/plain']
 
 Tokens. A byte-level BPE vocabulary stores a leading space as `Ġ` (`ĠParis`); the course
 shows every token as the text it decodes to, with `·` for a space and `↵` for a newline:
@@ -84,22 +84,23 @@ def token_texts(tokenizer, ids: Sequence[int]) -> list[str]:
 
 
 class CourseFigure(Figure):
-    """A matplotlib Figure that IPython displays as a PNG (its `_repr_png_`), with alt text."""
-
-    def _repr_png_(self) -> bytes:
-        # bbox_inches="tight": the picture IPython's own inline backend would show.
-        return figure_png(self, dpi=100, tight=True)
+    """A matplotlib Figure that IPython displays as a PNG with alt text (a Picture)."""
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        # Drawn once for both forms: the PNG (files, exports) and the same PNG with alt text.
-        return Picture(self._repr_png_(), figure_alt(self))._repr_mimebundle_()
+        # No _repr_png_: IPython would add its PNG beside the <img>, saved twice.
+        # bbox_inches="tight": the picture IPython's own inline backend would show.
+        png = figure_png(self, dpi=100, tight=True)
+        return Picture(png, figure_alt(self))._repr_mimebundle_()
 
 
 @dataclass(frozen=True)
 class Picture:
-    """A PNG and what it shows in words. JupyterLab draws an image/png output as an <img>
-    with no alt text, so a screen reader says nothing useful; the text/html form, which
-    JupyterLab and Colab prefer, is the same picture with its alt text."""
+    """A PNG and what it shows in words, as an <img> with alt text (text/html) and the words
+    alone (text/plain, for a terminal or a reader of the saved file).
+
+    No image/png form: JupyterLab 4 draws one as an <img> with no alt text (its renderImage
+    reads no alt from the output's metadata), and beside the <img> it saved every figure's
+    bytes twice in the notebook. JupyterLab, Colab and VS Code show the text/html form."""
 
     png: bytes
     alt: str
@@ -107,7 +108,7 @@ class Picture:
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         data = base64.b64encode(self.png).decode("ascii")
         tag = f'<img src="data:image/png;base64,{data}" alt="{html.escape(self.alt)}">'
-        return {"image/png": self.png, "text/html": tag}
+        return {"text/html": tag, "text/plain": self.alt}
 
 
 def figure_alt(fig: Figure) -> str:

@@ -1,12 +1,13 @@
-"""Every figure the library returns shows as an image in a fresh kernel.
+"""Every figure the library returns shows as an image, with alt text, in a fresh kernel.
 
 JupyterLab shows a bare matplotlib Figure made without pyplot as the text
 `<Figure size 1100x420 with 2 Axes>` until pyplot has drawn once in that kernel. IPython's
-display formatter in a fresh InteractiveShell is what decides: it must produce image/png.
+display formatter in a fresh InteractiveShell is what decides: it must produce the image.
 """
 
 import base64
 import html
+import json
 import re
 
 import matplotlib.pyplot as plt
@@ -59,25 +60,45 @@ def shell():
     return InteractiveShell.instance()
 
 
-def test_every_library_figure_displays_as_png_in_a_fresh_shell(shell, toy_tokenizer):
+IMG = re.compile(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)">')
+
+
+def stored(formats: dict) -> str:
+    """A display's forms as a saved notebook holds them (bytes as base64, as the kernel sends)."""
+    return json.dumps({k: base64.b64encode(v).decode() if isinstance(v, bytes) else v
+                       for k, v in formats.items()})
+
+
+def test_every_library_figure_displays_as_an_image_in_a_fresh_shell(shell, toy_tokenizer):
     for name, fig in figures(toy_tokenizer).items():
         formats, _ = shell.display_formatter.format(fig)
-        assert "image/png" in formats, f"{name} would show as {formats['text/plain']!r}"
-        assert formats["image/png"].startswith(PNG), name
+        assert not formats["text/plain"].startswith("<Figure"), f"{name} would show as text"
+        found = IMG.fullmatch(formats.get("text/html", ""))
+        assert found and base64.b64decode(found[1]).startswith(PNG), name
 
 
 def test_every_library_figure_shows_with_alt_text_saying_what_it_shows(shell, toy_tokenizer):
-    # JupyterLab draws an image/png output as an <img> with no alt text: a screen reader says
-    # nothing of it. The text/html form (JupyterLab and Colab prefer it) is the same PNG with alt.
+    # JupyterLab 4 draws an image/png output as an <img> with no alt text (its renderImage
+    # reads no alt from the metadata): a screen reader says nothing of it. The text/html form
+    # (JupyterLab and Colab prefer it) is the PNG with its alt; text/plain says it in words.
     for name, fig in figures(toy_tokenizer).items():
         formats, _ = shell.display_formatter.format(fig)
-        found = re.fullmatch(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)">',
-                             formats.get("text/html", ""))
+        found = IMG.fullmatch(formats.get("text/html", ""))
         assert found, f"{name} shows as an image with no alt text"
-        assert base64.b64decode(found[1]).startswith(PNG), name
+        assert formats["text/plain"] == html.unescape(found[2]), name
         for ax in fig.axes:  # every panel's title is said
             title = ax.get_title() or ax.get_title("left")
             assert html.escape(title.replace("\n", " ")) in found[2], (name, title)
+
+
+def test_a_saved_figure_holds_its_png_once(shell, toy_tokenizer):
+    # An image/png form beside the <img> with alt text saved every figure's bytes twice.
+    for name, fig in figures(toy_tokenizer).items():
+        formats, _ = shell.display_formatter.format(fig)
+        saved = stored(formats)
+        assert saved.count(base64.b64encode(PNG[:6]).decode()) == 1, (name, list(formats))
+        found = IMG.fullmatch(formats.get("text/html", ""))
+        assert found and found[2].startswith("Figure. "), name  # the alt text stays
 
 
 def test_figure_alt_says_titles_axes_legend_bar_labels_and_notes():

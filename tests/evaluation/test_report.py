@@ -168,7 +168,8 @@ def test_report_table_html_and_figure(toy_model_dir, toy_tokenizer):
     assert html.startswith("<table>") and "[0.68, 1.00]" in html  # Wilson interval of 8/8
     fig = report.to_figure()
     assert len(fig.axes) == 3
-    assert fig._repr_png_()[:4] == b"\x89PNG"  # a notebook shows it as an image, not as text
+    # a notebook shows it as an image, not as text
+    assert '<img src="data:image/png;base64,' in fig._repr_mimebundle_()["text/html"]
     assert [t.get_text() for t in fig.axes[1].get_xticklabels()][:2] == ["guide*", "tuning*"]
 
 
@@ -249,7 +250,7 @@ def test_rows_without_reference_are_scored_on_adherence_only(toy_model_dir, toy_
                       rows[1:], samples=0, max_new_tokens=3)
     fig = report.to_figure()
     assert [t.get_text() for t in fig.axes[1].texts] == ["no row has a reference answer"]
-    assert fig._repr_png_()[:4] == b"\x89PNG"
+    assert '<img src="data:image/png;base64,' in fig._repr_mimebundle_()["text/html"]
 
 
 def test_sampled_answers_are_seeded_and_compared_with_the_greedy_one(toy_model_dir,

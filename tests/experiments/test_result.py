@@ -61,7 +61,8 @@ def test_the_table_shows_median_range_and_count_per_arm():
 
 def test_the_figure_has_a_panel_per_metric_and_a_dot_per_seed():
     fig = result([5, 6, 7], [6, 7, 9]).to_figure()
-    assert isinstance(fig, CourseFigure) and fig._repr_png_()[:4] == b"\x89PNG"
+    assert isinstance(fig, CourseFigure)
+    assert '<img src="data:image/png;base64,' in fig._repr_mimebundle_()["text/html"]
     axes = fig.axes
     assert len(axes) == len(COLLATOR.metrics)
     dots = [len(c.get_offsets()) for c in axes[0].collections if hasattr(c, "get_offsets")

@@ -145,7 +145,7 @@ def test_l01_raw_and_templated_instructions_are_continued_not_answered(tiny):
     instructions = ["What is 2+2?", "What is the capital of France?",
                     "Translate this to Spanish: Hello world", "What does a cow say?",
                     "Name the opposite of hot."]
-    table = answer_table(instructions, {"raw text": model, "course template": model}, tok,
+    table = answer_table(instructions, {"raw text": model, "one-line template": model}, tok,
                          raw=["raw text"], max_new_tokens=24)
     for instruction, raw in zip(instructions, table.answers["raw text"], strict=True):
         # another instruction of the same kind: a question after a question
@@ -153,7 +153,7 @@ def test_l01_raw_and_templated_instructions_are_continued_not_answered(tiny):
         if instruction.endswith("?"):
             assert raw.splitlines()[0].endswith("?"), raw
     assert all(line.startswith("What is") for line in table.answers["raw text"][0].splitlines())
-    assert all(a.startswith("### Instruction:") for a in table.answers["course template"])
+    assert all(a.startswith("### Instruction:") for a in table.answers["one-line template"])
 
 
 def test_l01_statements_get_the_right_word_with_high_probability(tiny):
@@ -913,7 +913,9 @@ def test_l06_seed_ranges_at_100_steps_do_not_overlap():
     """L06: "at 100 steps the masked runs answered 0.69-0.74 of the questions, the unmasked
     ones 0.44-0.51"."""
     exact = {"response": [], "none": []}
-    for seed in (0, 1, 2):  # lesson 06's runs, from the cache the headless lesson keeps
+    # Trained here with trained_once and evaluate; the lesson gets its figures another way
+    # (run_experiment, kept in runs/experiments): both must give the ranges its text quotes.
+    for seed in (0, 1, 2):
         runs = {m: trained_once("tiny", cache_dir=LESSON_CACHE, masking=m, seed=seed,
                                 max_steps=100, eval_data=None, progress=False, verbose=False)
                 for m in exact}
