@@ -13,7 +13,7 @@ import json
 import textwrap
 from pathlib import Path
 
-from course_lib.grading.result import ExerciseResult, plain
+from course_lib.grading.result import ExerciseResult, plain, printable
 from course_lib.grading.runner import GradeReport
 
 MESSAGE_WIDTH = 72
@@ -21,10 +21,10 @@ MESSAGE_WIDTH = 72
 
 def format_table(results: list[ExerciseResult]) -> str:
     """One row per exercise; long messages wrap under the message column (plain text: code
-    is shown without its backticks)."""
+    is shown without its backticks, control characters as their escapes)."""
     rows = [("exercise", "result", "message")]
     for r in results:
-        rows.append((r.exercise, r.status, r.title if r.passed else plain(r.message)))
+        rows.append((r.exercise, r.status, r.title if r.passed else printable(plain(r.message))))
     w0 = max(len(row[0]) for row in rows)
     w1 = max(len(row[1]) for row in rows)
     lines = []
@@ -54,18 +54,24 @@ def write_json(report: dict, path: Path) -> None:
 def class_table(reports: list[GradeReport], problems: dict[str, str]) -> str:
     """A class at a glance: each learner's score (and the folders that could not be graded),
     then each exercise with how many learners passed it, the hardest first."""
-    names = [Path(r.folder).name for r in reports] + [Path(f).name for f in problems]
+    names = [_name(r.folder) for r in reports] + [_name(f) for f in problems]
     width = max([len("learner"), *map(len, names)])
     lines = [f"{'learner':<{width}}  score"]
-    lines += [f"{Path(r.folder).name:<{width}}  {r.passed}/{r.total} ({round(r.percent)}%)"
+    lines += [f"{_name(r.folder):<{width}}  {r.passed}/{r.total} ({round(r.percent)}%)"
               for r in reports]
-    lines += [f"{Path(f).name:<{width}}  not graded: {plain(why)}" for f, why in problems.items()]
+    lines += [f"{_name(f):<{width}}  not graded: {printable(plain(why))}"
+              for f, why in problems.items()]
     if reports:
         ids = [r.exercise for r in reports[0].results]
         passed = {ex: sum(r.results[i].passed for r in reports) for i, ex in enumerate(ids)}
         lines += ["", f"passed by (of {len(reports)} learners), hardest first:"]
         lines += [f"{ex}  {passed[ex]}" for ex in sorted(ids, key=lambda ex: passed[ex])]
     return "\n".join(lines)
+
+
+def _name(folder: str) -> str:
+    """A learner's folder name (from their archive), its control characters written out."""
+    return printable(Path(folder).name)
 
 
 def write_class_csv(reports: list[GradeReport], problems: dict[str, str], path: Path) -> None:

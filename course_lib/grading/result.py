@@ -20,6 +20,7 @@ NOT_IMPLEMENTED = "not implemented"
 TIMEOUT = "timeout"
 ERROR = "error"  # the exercise could not be graded at all: setup cell broken, ...
 MISSING = "missing"  # no cell for it in the folder's notebooks
+STATUSES = (PASSED, FAILED, NOT_IMPLEMENTED, TIMEOUT, ERROR, MISSING)
 
 
 @dataclass
@@ -61,6 +62,22 @@ def plain(message: str) -> str:
     'replace the raise NotImplementedError(...) line'
     """
     return CODE_SPAN.sub(r"\1", message)
+
+
+# Characters a terminal acts on instead of showing: escape sequences (which can clear the
+# screen or retitle the window), carriage returns and backspaces (which write over what was
+# shown), and the marks that reverse the direction text is shown in. Newlines and tabs stay.
+UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Text a learner's code wrote, safe to show in a terminal: each control character is
+    written out as its escape.
+
+    >>> print(printable("\\x1b[2Jall passed\\r"))
+    \\x1b[2Jall passed\\r
+    """
+    return UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def as_html(message: str) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -35,14 +36,27 @@ from course_lib.grading.result import (
     MISSING,
     NOT_IMPLEMENTED,
     PASSED,
+    STATUSES,
     TIMEOUT,
     ExerciseResult,
+    printable,
 )
 
 # Seconds per exercise, start-up included. The sample exercises take 0.1-4 s on a busy 2-core
 # machine (torch's import alone is 1.6 s); an exercise that trains sets its own `timeout`.
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_WORKERS = 2
+# A learner's verdict message and printed output, as the report keeps them: a message is one
+# or two sentences (a quoted line of the cell included), the output its last lines.
+MESSAGE_LIMIT = 600
+OUTPUT_KEPT = 2000
+VERDICT_BYTES = 1_000_000  # a verdict file is a few hundred bytes; more was not the worker's
+
+# Environment variables that may hold a credential, by name (tokens, keys, passwords, an SSH
+# agent's socket; not TOKENIZERS_PARALLELISM), or by value (a URL with a password in it).
+SECRET_NAME = re.compile(r"TOKEN(?!IZER)|SECRET|PASSW|CREDENTIAL|PRIVATE|APIKEY|KEYS?(_|$)"
+                         r"|(^|_)(AUTH|PASS|DSN)", re.IGNORECASE)
+SECRET_VALUE = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
 
 
 @dataclass
@@ -77,11 +91,16 @@ class GradeReport:
         }
 
 
-def _worker_env() -> dict[str, str]:
-    env = dict(os.environ)
+def _worker_env(tmp: Path) -> dict[str, str]:
+    """The teacher's environment less its credentials: a learner's cell can read its
+    environment and print it into the report, and grading never needs them."""
+    env = {k: v for k, v in os.environ.items()
+           if not SECRET_NAME.search(k) and not SECRET_VALUE.search(v)}
     # The worker must import *this* course_lib, even from a notebook folder elsewhere.
     root = str(Path(course_lib.__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    # huggingface_hub would read the token `hf auth login` saved: point it at no file.
+    env["HF_TOKEN_PATH"] = env["HF_STORED_TOKENS_PATH"] = str(tmp / "no-token")
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("TOKENIZERS_PARALLELISM", "false")
     env.setdefault("OMP_NUM_THREADS", "1")  # two workers share the machine
@@ -99,7 +118,7 @@ def run_isolated(cell: ExerciseCell, timeout: float = DEFAULT_TIMEOUT) -> Exerci
         cmd = [sys.executable, "-m", "course_lib.grading.worker", str(cell.notebook.resolve()),
                cell.exercise, str(out)]
         proc = subprocess.Popen(
-            cmd, cwd=cell.notebook.parent, env=_worker_env(), stdin=subprocess.DEVNULL,
+            cmd, cwd=cell.notebook.parent, env=_worker_env(Path(tmp)), stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=(os.name == "posix"),  # so a timeout kills its children too
         )
@@ -108,12 +127,12 @@ def run_isolated(cell: ExerciseCell, timeout: float = DEFAULT_TIMEOUT) -> Exerci
             proc.wait(timeout=timeout)
             timed_out = False
         except subprocess.TimeoutExpired:
-            _kill(proc)
             timed_out = True
+        _kill(proc)  # and what the learner's code started and left running
         reader.join(timeout=2)  # the last lines of output, for the message below
         elapsed = round(time.perf_counter() - start, 3)
         if out.exists():  # a verdict was written, even if the process lingered afterwards
-            result = ExerciseResult.from_dict(json.loads(out.read_text(encoding="utf-8")))
+            result = _read_verdict(out, cell.exercise)
         elif timed_out:
             result = ExerciseResult(cell.exercise, TIMEOUT,
                                     f"your code ran for more than {timeout:g} s and was stopped: "
@@ -126,9 +145,33 @@ def run_isolated(cell: ExerciseCell, timeout: float = DEFAULT_TIMEOUT) -> Exerci
     return result
 
 
+def _read_verdict(path: Path, exercise_id: str) -> ExerciseResult:
+    """The worker's verdict, as far as it can be trusted: the learner's code ran in that
+    process and could write anything there. Its own exercise, its title, a known status, and
+    text safe to print; a verdict that cannot be read fails this exercise only."""
+    exercise = get_exercise(exercise_id)
+    try:
+        with path.open(encoding="utf-8", errors="replace") as f:
+            data = json.loads(f.read(VERDICT_BYTES))
+        result = ExerciseResult.from_dict(data)
+        if result.status not in STATUSES or not all(
+                isinstance(text, str) for text in (result.message, result.output)):
+            raise ValueError(f"status {str(result.status)[:20]!r}")
+    except (ValueError, TypeError, AttributeError) as err:
+        return ExerciseResult(exercise_id, FAILED, (
+            f"the grader could not read the verdict on {exercise_id} ({printable(str(err))[:80]}):"
+            f" does your code write to files it was not given?"), exercise.title)
+    message = printable(result.message)
+    if len(message) > MESSAGE_LIMIT:
+        message = message[:MESSAGE_LIMIT - 1] + "…"
+    return ExerciseResult(exercise_id, result.status, message, exercise.title,
+                          output=printable(result.output[-OUTPUT_KEPT:]))
+
+
 def _crash_message(returncode: int, tail: deque) -> str:
     """Why a worker ended without a verdict, in the learner's terms."""
     last = (b"".join(tail).decode(errors="replace").strip().splitlines() or [""])[-1][:200]
+    last = printable(last)  # what the learner's code printed last, shown in the table
     # Killed by a signal (the out-of-memory killer, a crash in C code), or on Windows, which
     # has no signals, ended with an NTSTATUS error code (0xC0000005: an access violation).
     if returncode < 0 or returncode >= 0xC0000000:
@@ -154,6 +197,9 @@ def _drain(proc: subprocess.Popen, keep: int = 16) -> tuple[deque, threading.Thr
 
 
 def _kill(proc: subprocess.Popen) -> None:
+    """End the worker and every process in its group: those the learner's code started stay
+    in it (all but those started in a session of their own) and would outlive grading. Its
+    group id is not reused while a process is in it; an empty group is ProcessLookupError."""
     try:
         if os.name == "posix":
             os.killpg(proc.pid, signal.SIGKILL)
@@ -233,6 +279,7 @@ def grade_folder(
         for result in pool.map(lambda c: run_isolated(c, timeout), todo):
             results[result.exercise] = result
     ordered = [results[ex_id] for ex_id in wanted]
+    notes = [printable(note) for note in notes]  # they name the learner's files
     return GradeReport(str(folder), ordered, round(time.perf_counter() - start, 2), notes)
 
 

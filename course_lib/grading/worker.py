@@ -20,6 +20,9 @@ from course_lib.grading.registry import get_exercise
 from course_lib.grading.result import ERROR, ExerciseResult
 
 OUTPUT_LIMIT = 100_000  # characters a cell may print before it fails: enough for any debugging
+# The largest file a cell (or what it starts) may write: far above any exercise's, far below
+# what a loop that writes until the timeout leaves on the teacher's disk.
+FILE_SIZE_LIMIT = 1 << 30
 
 
 class BoundedOutput(io.TextIOBase):
@@ -72,9 +75,26 @@ def grade_one(notebook: Path, exercise_id: str, output_limit: int = OUTPUT_LIMIT
     return result.to_dict()
 
 
+def limit_resources(file_size: int = FILE_SIZE_LIMIT) -> None:
+    """Lower this process's limits, which the processes it starts inherit: a write past
+    `file_size` bytes raises OSError (File too large), and a crash leaves no core file in the
+    learner's folder. Memory is not limited: torch reserves far more address space than it
+    uses. (Windows has no such limits.)"""
+    if os.name != "posix":
+        return
+    import resource  # deferred: Unix only
+
+    for which, value in ((resource.RLIMIT_FSIZE, file_size), (resource.RLIMIT_CORE, 0)):
+        soft, hard = resource.getrlimit(which)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        if soft == resource.RLIM_INFINITY or soft > value:
+            resource.setrlimit(which, (value, hard))
+
+
 def main(argv: list[str]) -> None:
     notebook, exercise_id, out = Path(argv[0]), argv[1], Path(argv[2])
     os.environ["COURSE_GRADING"] = "1"  # check() calls inside the cells do nothing here
+    limit_resources()
     result = grade_one(notebook, exercise_id)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(result), encoding="utf-8")
