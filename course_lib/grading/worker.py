@@ -7,6 +7,7 @@ to stdout, which the learner's code may fill with anything).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -78,8 +79,9 @@ def grade_one(notebook: Path, exercise_id: str, output_limit: int = OUTPUT_LIMIT
 def limit_resources(file_size: int = FILE_SIZE_LIMIT) -> None:
     """Lower this process's limits, which the processes it starts inherit: a write past
     `file_size` bytes raises OSError (File too large), and a crash leaves no core file in the
-    learner's folder. Memory is not limited: torch reserves far more address space than it
-    uses. (Windows has no such limits.)"""
+    learner's folder. Memory is not limited (a CUDA process reserves far more address space
+    than it uses); on Linux, when memory runs out, the system stops this process first, not
+    the teacher's browser. (Windows has none of these limits.)"""
     if os.name != "posix":
         return
     import resource  # deferred: Unix only
@@ -89,6 +91,9 @@ def limit_resources(file_size: int = FILE_SIZE_LIMIT) -> None:
         value = value if hard == resource.RLIM_INFINITY else min(value, hard)
         if soft == resource.RLIM_INFINITY or soft > value:
             resource.setrlimit(which, (value, hard))
+    # The out-of-memory killer's first choice (any process may raise its own score).
+    with contextlib.suppress(OSError):
+        Path("/proc/self/oom_score_adj").write_text("1000", encoding="ascii")
 
 
 def main(argv: list[str]) -> None:
