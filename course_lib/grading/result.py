@@ -66,13 +66,15 @@ def plain(message: str) -> str:
 
 # Characters a terminal acts on instead of showing: escape sequences (which can clear the
 # screen or retitle the window), carriage returns and backspaces (which write over what was
-# shown), and the marks that reverse the direction text is shown in. Newlines and tabs stay.
-UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# shown), and the marks that reverse the direction text is shown in; and half a surrogate
+# pair, which no file or terminal can encode. Newlines and tabs stay.
+UNPRINTABLE = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def printable(text: str) -> str:
-    """Text a learner's code wrote, safe to show in a terminal: each control character is
-    written out as its escape.
+    """Text a learner's code wrote, safe to show in a terminal and to save: each character
+    above is written out as its escape.
 
     >>> print(printable("\\x1b[2Jall passed\\r"))
     \\x1b[2Jall passed\\r
