@@ -26,6 +26,7 @@ from course_lib.training.run_cache import (
     cached,
     cached_in_turn,
     code_fingerprint,
+    plain,
     records_fingerprint,
     run_key,
     trained_once,
@@ -291,16 +292,34 @@ def test_a_read_only_cache_is_read_and_a_bad_entry_is_named(
     assert len(counted_train) == 1
 
 
+QPROJ = ['q_proj', 'k_proj', 'v_proj', 'o_proj']
+PIECES = {'mlp', 'v_proj', 'o_proj', 'embed'}
+NAMES = ("from peft import LoraConfig; from course_lib.training.run_cache import plain; "
+         f"print(plain(LoraConfig(target_modules={QPROJ})), plain({PIECES}))")
+
+
+def _set_orders(seed: str | None = None) -> str:
+    """How the two sets iterate under a hash seed (None: this process's own)."""
+    code = f"print(list(set({QPROJ})), list({PIECES}))"
+    if seed is None:
+        return f"{list(set(QPROJ))} {list(PIECES)}\n"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+
+
 def test_a_lora_config_or_a_set_names_one_run_in_every_process(tmp_path):
     """LoraConfig keeps target_modules as a set, whose repr changes order with each process's
     hash seed: the next kernel never found the run. Callbacks in a tuple were a TypeError."""
-    code = ("from peft import LoraConfig; from course_lib.training.run_cache import plain; "
-            "print(plain(LoraConfig(target_modules=['q_proj', 'k_proj', 'v_proj', 'o_proj'])),"
-            " plain({'mlp', 'v_proj', 'o_proj', 'embed'}))")
-    names = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
-             for seed in ("1", "2")}
-    assert len(names) == 1
+    from peft import LoraConfig
+
+    # One other process (it imports torch: seconds), under a hash seed that orders both sets
+    # otherwise than this process does (found with bare Pythons: milliseconds each).
+    seed = next(s for s in map(str, range(1, 100))
+                if all(a != b for a, b in zip(_set_orders(s).split("] "),
+                                              _set_orders().split("] "), strict=True)))
+    there = subprocess.run([sys.executable, "-c", NAMES], capture_output=True, text=True,
+                           check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+    assert there == f"{plain(LoraConfig(target_modules=QPROJ))} {plain(PIECES)}\n"
     key = run_key("tiny", {"callbacks": (TrainerCallback(),)})
     assert cached(cache_path(tmp_path, key), key, lambda: {"ok": 1}) == ({"ok": 1}, False)
 
