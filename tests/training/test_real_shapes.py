@@ -5,8 +5,11 @@ sizes, head layouts, tied embeddings and rope settings, with 2 layers for speed,
 tokenizer classes and set-up (no BOS; SmolLM2 has no pad token, Qwen pads with its EOS).
 """
 
+import os
+
 import pytest
 import torch
+from filelock import FileLock
 from transformers import TrainingArguments
 
 from course_lib import loading
@@ -32,9 +35,18 @@ QUIET = {"progress": False, "verbose": False, "num_threads": 1}
 
 @pytest.fixture(scope="module", params=PRESETS)
 def stand_in(request, tmp_path_factory):
-    """(preset, folder) of a 2-layer stand-in saved like a downloaded model."""
-    out = tmp_path_factory.mktemp(request.param)
-    return request.param, save_stand_in(request.param, out, num_hidden_layers=2)
+    """(preset, folder) of a 2-layer stand-in saved like a downloaded model. Qwen's takes
+    seconds to build (151,936 embeddings): under `pytest -n 2` both workers read one folder in
+    their common temporary root, saved whole by whichever asks first. No test writes to it."""
+    root = tmp_path_factory.getbasetemp()
+    folder = (root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root) / (
+        f"stand-in-{request.param}")
+    with FileLock(f"{folder}.lock"):
+        if not folder.is_dir():
+            partial = save_stand_in(request.param, tmp_path_factory.mktemp(request.param),
+                                    num_hidden_layers=2)
+            partial.rename(folder)  # in place only once complete
+    return request.param, folder
 
 
 @pytest.fixture(scope="module")
