@@ -21,10 +21,11 @@ MESSAGE_WIDTH = 72
 
 def format_table(results: list[ExerciseResult]) -> str:
     """One row per exercise; long messages wrap under the message column (plain text: code
-    is shown without its backticks, control characters as their escapes)."""
+    is shown without its backticks). The grader made the messages safe to print already
+    (runner._read_verdict: control characters as their escapes)."""
     rows = [("exercise", "result", "message")]
     for r in results:
-        rows.append((r.exercise, r.status, r.title if r.passed else printable(plain(r.message))))
+        rows.append((r.exercise, r.status, r.title if r.passed else plain(r.message)))
     w0 = max(len(row[0]) for row in rows)
     w1 = max(len(row[1]) for row in rows)
     lines = []
