@@ -12,6 +12,7 @@ import warnings
 from collections import Counter
 from pathlib import Path
 
+import nbformat
 import pytest
 import torch
 import torch.nn.functional as F
@@ -91,6 +92,7 @@ from course_lib.world.tuning_data import train_with_facts
 
 # Where the headless lessons keep trained_once's runs (lesson 06): read, not trained again.
 LESSON_CACHE = Path(__file__).resolve().parents[2] / "lessons" / "runs" / "cache"
+LESSON_04 = LESSON_CACHE.parents[1] / "04_masked_vs_unmasked.ipynb"
 
 
 @pytest.fixture(scope="module")
@@ -532,6 +534,29 @@ def _lesson04_run(masking, seed):
     (evaluating changes no weight: the curve's last point is the same)."""
     return train("tiny", masking=masking, eval_data="course:eval", eval_every=RECIPE.max_steps,
                  seed=seed, progress=False, verbose=False)
+
+
+L04_SECOND_PLOT = (
+    "In the masked run the reported training loss and the held-out response-only\n"
+    "loss fell together, to about 0.13 and 0.19. In the unmasked run they part: the reported "
+    "loss\nends near 3 while the held-out response-only loss falls to about 0.6.")
+
+
+def test_l04_the_second_live_plot_is_said_in_words_after_it():
+    source = [c.source for c in nbformat.read(LESSON_04, as_version=4).cells]
+    (plot,) = [i for i, s in enumerate(source) if 'masking="none", label="unmasked"' in s]
+    assert L04_SECOND_PLOT in source[plot + 1]  # right after the cell that draws it
+
+
+@pytest.mark.slow
+@ONE_WORKER
+def test_l04_the_two_live_plots_end_where_the_lesson_says(lesson04_runs):
+    """L04: "In the masked run the reported training loss and the held-out response-only loss
+    fell together, to about 0.13 and 0.19. In the unmasked run they part: the reported loss
+    ends near 3 while the held-out response-only loss falls to about 0.6"."""
+    masked, unmasked = (lesson04_runs[m].history for m in ("response", "none"))
+    assert (round(masked.train_loss[-1], 2), round(masked.eval_loss[-1], 2)) == (0.13, 0.19)
+    assert (round(unmasked.train_loss[-1]), round(unmasked.eval_loss[-1], 1)) == (3, 0.6)
 
 
 @pytest.mark.slow

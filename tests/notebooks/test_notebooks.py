@@ -89,11 +89,30 @@ OTHER_NAMES = {re.compile(r"\bcourse'?s? template\b", re.IGNORECASE):
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
 def test_lessons_give_a_thing_one_name(path):
+    # In the prose, and in what the code prints (lesson 01's table had a "course template"
+    # column): the markdown, and the code cells' strings.
     cells = nbformat.read(path, as_version=4).cells
     found = [f"cell {i} says {m.group(0)!r}: say {name}" for i, c in enumerate(cells)
-             if c.cell_type == "markdown" for words, name in OTHER_NAMES.items()
-             for m in words.finditer(c.source)]
+             for text in ([c.source] if c.cell_type == "markdown" else strings_in(c.source))
+             for words, name in OTHER_NAMES.items() for m in words.finditer(text)]
     assert not found, "\n".join(found)
+
+
+def strings_in(source: str) -> list[str]:
+    """The string constants of a code cell (a shell line, `!pip ...` or `%time`, is skipped)."""
+    python = re.sub(r"^(\s*)[!%].*$", r"\1pass", source, flags=re.MULTILINE)
+    return [node.value for node in ast.walk(ast.parse(python))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+
+
+def test_no_lesson_trains_over_seeds_in_a_loop_of_its_own():
+    # Lesson 06 trained, scored and summed up each seed by hand: run_experiment does all three
+    # (and keeps the runs, and says the median, the range and whether they overlap).
+    found = [f"{path.name} cell {i}" for path in LESSONS
+             for i, cell in enumerate(nbformat.read(path, as_version=4).cells)
+             if cell.cell_type == "code" and re.search(r"\bfor seed\b", cell.source)
+             and re.search(r"\b(train|trained_once)\(", cell.source)]
+    assert not found, f"call run_experiment instead of looping over seeds: {found}"
 
 
 # The other texts a learner reads: the README, the exercises and solutions, the data and model
