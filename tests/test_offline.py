@@ -8,6 +8,7 @@ trainer is made; the guard waits for that thread at exit, so the ping is not mis
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -153,6 +154,46 @@ def test_a_hub_model_cached_before_loads_at_once_with_the_network_down(tmp_path)
     assert done.returncode == 0, done.stderr
     assert "file_download" not in log, f"files were asked for, with retries:\n{log}"
     assert seconds < 30, f"{seconds:.0f} s to load a cached model with the network down"
+
+
+LOAD_HUB_SET = ("from course_lib.formatting.records import load_records\n"
+                "print([r['response'] for r in load_records('course-test/tiny')])")
+
+
+def test_a_hub_data_set_with_the_network_down_fails_in_seconds(tmp_path):
+    # datasets retries the Hub five times (1+2+4+8+8 s) before its error; one short question.
+    start = time.perf_counter()
+    done, log = run_unplugged(tmp_path, ["-c", LOAD_HUB_SET],
+                              HF_DATASETS_CACHE=str(tmp_path / "cache"))
+    seconds = time.perf_counter() - start
+    assert "Hub cannot be reached and it is not in the local cache" in done.stderr, done.stderr
+    assert "Retrying" not in done.stderr, done.stderr
+    assert seconds < 15, f"{seconds:.0f} s to say the Hub cannot be reached"
+
+
+def _cache_a_hub_set(cache: Path, rows: list[dict[str, str]]) -> None:
+    """What load_dataset('course-test/tiny') leaves in the cache: a set built by datasets'
+    json builder, moved to the folder and file names a Hub set of that name gets."""
+    data = cache.parent / "rows.jsonl"
+    data.write_text("\n".join(map(json.dumps, rows)), encoding="utf-8")
+    datasets.load_dataset("json", data_files=str(data), split="train", cache_dir=str(cache))
+    built = next((cache / "json").glob("*/*/*"))
+    copy = cache / "course-test___tiny" / "default" / "0.0.0" / built.name
+    shutil.copytree(built, copy)
+    (copy / "json-train.arrow").rename(copy / "tiny-train.arrow")
+    shutil.rmtree(cache / "json")
+
+
+def test_a_hub_data_set_cached_before_loads_at_once_with_the_network_down(tmp_path):
+    _cache_a_hub_set(tmp_path / "cache", [{"instruction": "What is 2+2?", "response": "4"},
+                                          {"instruction": "Name a colour.", "response": "Red."}])
+    start = time.perf_counter()
+    done, _ = run_unplugged(tmp_path, ["-c", LOAD_HUB_SET],
+                            HF_DATASETS_CACHE=str(tmp_path / "cache"))
+    seconds = time.perf_counter() - start
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['4', 'Red.']"
+    assert seconds < 15, f"{seconds:.0f} s to load a cached data set with the network down"
 
 
 def test_a_hub_data_set_with_the_network_down_names_the_embedded_data(monkeypatch, tmp_path):

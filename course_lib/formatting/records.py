@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from course_lib.env import hub_offline
+from course_lib.env import hub_offline, hub_status
 from course_lib.errors import CourseError, with_advice
 from course_lib.formatting.schemas import (
     KNOWN_FIELDS,
@@ -668,9 +668,33 @@ def _no_such_set(name: str, sets: dict[str, Path]) -> CourseError:
                        f"{', '.join(sets)}.")
 
 
+@contextmanager
+def _offline_if_unanswered() -> Iterator[None]:
+    """Offline mode for one load when the Hub does not answer (asked once, 3 s): a set cached
+    before loads from the cache, and one that is not fails at once, not after datasets'
+    retries (1+2+4+8+8 s). Both libraries read HF_HUB_OFFLINE when imported, so their copies
+    are switched here and put back, as datasets' own tests do."""
+    if hub_offline() or hub_status() != "unreachable":
+        yield
+        return
+    import datasets.config
+    import huggingface_hub.constants
+
+    modules = (datasets.config, huggingface_hub.constants)
+    before = [m.HF_HUB_OFFLINE for m in modules]
+    for module in modules:
+        module.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        for module, value in zip(modules, before, strict=True):
+            module.HF_HUB_OFFLINE = value
+
+
 def _hub_rows(hub_id: str, split: Split) -> list[tuple[str, Any]]:
     names = _split_names(split)
-    with quiet_datasets(bars=True) as datasets:  # download bars are news; log lines are not
+    with quiet_datasets(bars=True) as datasets, _offline_if_unanswered():
+        # Download bars are news; log lines are not.
         for i, wanted in enumerate(names):
             try:
                 ds = datasets.load_dataset(hub_id, split=wanted)
