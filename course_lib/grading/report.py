@@ -84,7 +84,14 @@ def write_class_csv(reports: list[GradeReport], problems: dict[str, str], path: 
         out = csv.writer(f)
         out.writerow(["learner", "folder", "passed", "total", "note", *ids])
         for r in reports:
-            out.writerow([Path(r.folder).name, r.folder, r.passed, r.total, "",
+            out.writerow([_cell(Path(r.folder).name), _cell(r.folder), r.passed, r.total, "",
                           *(x.status for x in r.results)])
         for folder, why in problems.items():  # its own column: no exercise's status moves
-            out.writerow([Path(folder).name, folder, "", "", f"not graded: {plain(why)}"])
+            out.writerow([_cell(Path(folder).name), _cell(folder), "", "",
+                          f"not graded: {plain(why)}"])
+
+
+def _cell(text: str) -> str:
+    """A folder name as text a spreadsheet shows, not a formula it runs: learners name their
+    archives, and "=HYPERLINK(...)" would be a live link in the teacher's sheet (OWASP's fix)."""
+    return f"'{text}" if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
