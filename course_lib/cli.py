@@ -331,7 +331,9 @@ def _train(args: argparse.Namespace) -> int:
         max_length=args.max_length,
     )
     if result.out_dir is not None:  # the main process (the only one when N = 1) saves
-        print(f"saved model, history.json and loss.png in {result.out_dir}")
+        print(f"saved model, history.json and loss.png in {result.out_dir}; its chat template "
+              f"is the {args.template} template, so transformers' pipeline asks it as it was "
+              f"tuned")
     return 0
 
 

@@ -171,6 +171,7 @@ def test_train_then_ask_the_trained_folder(capsys, tmp_path, toy_model_dir, data
     )
     assert code == 0
     assert "80 of 80 examples" in stdout
+    assert "its chat template is the one_line template" in stdout
     history = RunHistory.load(out)
     assert (history.masking, history.seed, history.steps_done) == ("none", 1, 3)
     assert (out / "loss.png").is_file()

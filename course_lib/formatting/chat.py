@@ -7,9 +7,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from course_lib.formatting.schemas import is_normalized, normalize_record
+from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
 
 # --- The course template as a chat template (TRL's conversational path) -----------------
 # Chat data is {"messages": [{"role": "user", ...}, {"role": "assistant", ...}]}. A chat
@@ -71,3 +73,47 @@ def attach_chat_template(tokenizer, template: str = CHAT_TEMPLATE):
         template = template.replace("{{ bos_token }}", "", 1)
     tokenizer.chat_template = template
     return tokenizer
+
+
+# --- A run's own template as its chat template (saved with every run) -----------------------
+def chat_template(template: str | Template = DEFAULT_TEMPLATE) -> str:
+    """A chat template that renders messages as `template` renders a record, so that
+    transformers' `apply_chat_template` and `pipeline` ask a tuned model the way it was tuned
+    (every run is saved with its own; attach_chat_template drops the BOS where it must).
+
+    System messages are the record's input, the user's message its instruction, and the
+    assistant's its response and EOS (marked for `return_assistant_tokens_mask`). The prompt
+    already ends where the answer starts, so the generation prompt adds nothing. The model
+    learnt one question and its answer, so a conversation is refused rather than guessed at.
+
+        >>> attach_chat_template(tokenizer, chat_template("qa"))            # doctest: +SKIP
+        >>> tokenizer.apply_chat_template([{"role": "user", "content": "What is 2+2?"}],
+        ...                               tokenize=False)                   # doctest: +SKIP
+        '<s>Q: What is 2+2? A:'
+    """
+    t = get_template(template)
+
+    def text(layout: str) -> str:  # literal text as Jinja strings (kept whitespace and all)
+        head, _, rest = layout.partition("{instruction}")
+        parts = [f"{{{{ {json.dumps(head)} }}}}", "{{ dialog[0].content }}"]
+        if "{input}" in rest:
+            middle, _, rest = rest.partition("{input}")
+            parts += [f"{{{{ {json.dumps(middle)} }}}}", "{{ system }}"]
+        return "".join(parts) + f"{{{{ {json.dumps(rest)} }}}}"
+
+    refusal = (f"This model was tuned on one user message and its answer, in the {t.name} "
+               f"template; ask one question at a time (system messages are its input).")
+    return (
+        "{%- set system = messages | selectattr('role', 'equalto', 'system')"
+        " | map(attribute='content') | join('\\n') -%}"
+        "{%- set dialog = messages | rejectattr('role', 'equalto', 'system') | list -%}"
+        "{%- if not (dialog | length in (1, 2) and dialog[0].role == 'user'"
+        " and (dialog | length == 1 or dialog[1].role == 'assistant')) -%}"
+        f"{{{{ raise_exception({json.dumps(refusal)}) }}}}"
+        "{%- endif -%}"
+        + "{{ bos_token }}"
+        + "{%- if system -%}" + text(t.prompt_with_input) + "{%- else -%}" + text(t.prompt)
+        + "{%- endif -%}{%- if dialog | length == 2 -%}{% generation %}"
+        + f"{{{{ {json.dumps(t.response_prefix)} }}}}"
+        + "{{ dialog[1].content }}{{ eos_token }}{% endgeneration %}{%- endif -%}"
+    )

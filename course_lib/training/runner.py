@@ -42,6 +42,7 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from course_lib.env import SMALL_MODEL_PARAMS, DeviceChoice, choose_device, choose_threads
 from course_lib.errors import CourseError, ShortTraceback, shown, with_advice
+from course_lib.formatting.chat import attach_chat_template, chat_template
 from course_lib.formatting.records import HELD_OUT_SPLITS, is_table, own_held_out_split
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
 from course_lib.loading import default_lora, load_model_and_tokenizer, quiet_loading
@@ -232,7 +233,8 @@ def train(
                    resume_from=resume_from)
         # 5. Collect: the model in eval mode, its history, and the run folder if asked for.
         result = collect(trainer, tokenizer, ready, meta, wall, lora=bool(lora),
-                         out_dir=out_path if trainer.is_world_process_zero() else None)
+                         out_dir=out_path if trainer.is_world_process_zero() else None,
+                         template=template)
     except KeyboardInterrupt:  # Ctrl-C, a notebook's stop: what was kept, and what next
         raise interrupted(trainer, out_path, given_object) from None
     finally:
@@ -413,7 +415,8 @@ def run(trainer: CourseTrainer, frozen: Sequence[torch.nn.Parameter], *, fast: b
 
 
 def collect(trainer: CourseTrainer, tokenizer, ready: PreparedData, meta: dict[str, Any],
-            wall: float, *, lora: bool, out_dir: Path | None) -> TrainResult:
+            wall: float, *, lora: bool, out_dir: Path | None,
+            template: str | Template = DEFAULT_TEMPLATE) -> TrainResult:
     """Step 5: the model ready to generate, its history, and the run folder if asked for."""
     # LoRA folded into the weights: a plain model that saves whole and generates at full speed.
     model = trainer.model.merge_and_unload() if lora else trainer.model
@@ -437,13 +440,16 @@ def collect(trainer: CourseTrainer, tokenizer, ready: PreparedData, meta: dict[s
     )
     if out_dir is not None:
         # Only into a folder the learner named: the course never writes anywhere unasked.
-        save_run(out_dir, model, tokenizer, history)
+        save_run(out_dir, model, tokenizer, history, template)
     return TrainResult(model, tokenizer, history, out_dir)
 
 
-def save_run(out_dir: Path, model, tokenizer, history: RunHistory) -> None:
+def save_run(out_dir: Path, model, tokenizer, history: RunHistory,
+             template: str | Template = DEFAULT_TEMPLATE) -> None:
     """Model folder (loadable with from_pretrained / `course ask`), history.json and loss.png.
 
+    The saved tokenizer's chat template is the run's template (chat.chat_template), so
+    transformers' `pipeline` and `apply_chat_template` ask the model the way it was tuned.
     Written aside first, then moved in, history.json last: a save cut short by an interrupt
     leaves no half-written model under the run's name, and history.json marks a finished run.
     """
@@ -453,7 +459,12 @@ def save_run(out_dir: Path, model, tokenizer, history: RunHistory) -> None:
     try:
         with quiet_loading():  # no "Writing model shards" bar: a local save takes a blink
             model.save_pretrained(staging)
-        tokenizer.save_pretrained(staging)
+        own = tokenizer.chat_template  # the caller's tokenizer keeps its own
+        try:
+            attach_chat_template(tokenizer, chat_template(template))
+            tokenizer.save_pretrained(staging)
+        finally:
+            tokenizer.chat_template = own
         plot_history(history).savefig(staging / "loss.png", dpi=100)
         history.save(staging)
     except BaseException:  # an interrupt, a full disk: the checkpoint is what stays

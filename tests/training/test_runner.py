@@ -5,9 +5,16 @@ import re
 
 import pytest
 import torch
-from transformers import AutoModelForCausalLM, TrainerCallback, TrainingArguments
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    TrainerCallback,
+    TrainingArguments,
+    pipeline,
+)
 
 from course_lib.errors import CourseError
+from course_lib.evaluation.generation import generate
 from course_lib.masking.labels import IGNORE_INDEX, PadCollator, prepare_examples
 from course_lib.training.history import RunHistory, history_from_log
 from course_lib.training.runner import train
@@ -135,6 +142,22 @@ def test_interrupted_run_resumes_to_the_same_curve(toy_model_dir, records, eval_
     assert resumed.train_loss == pytest.approx(whole.train_loss, rel=1e-6)
     assert resumed.eval_steps == whole.eval_steps
     assert resumed.eval_loss == pytest.approx(whole.eval_loss, rel=1e-6)
+
+
+def test_a_saved_run_is_asked_by_transformers_pipeline_as_it_was_tuned(
+        toy_model_dir, records, tmp_path):
+    out = tmp_path / "run"
+    result = train(toy_model_dir, records, None, max_steps=2, template="qa", out_dir=out,
+                   **QUIET)
+    assert result.tokenizer.chat_template is None  # the caller's tokenizer is left as it was
+    question = records[0]["instruction"]
+    chat = pipeline("text-generation", model=str(out), device="cpu")
+    said = chat([{"role": "user", "content": question}], max_new_tokens=8, do_sample=False)
+    ours = generate(result.model, result.tokenizer, question, template="qa", max_new_tokens=8)
+    assert said[0]["generated_text"][-1] == {"role": "assistant", "content": ours}
+    assert AutoTokenizer.from_pretrained(out).apply_chat_template(
+        [{"role": "user", "content": question}], tokenize=False
+    ).endswith(f"Q: {question} A:")
 
 
 def test_run_folder_is_saved_and_never_overwritten(toy_model_dir, records, tmp_path, capfd):

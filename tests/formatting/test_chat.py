@@ -1,0 +1,78 @@
+"""A run's template as a chat template: transformers renders chat messages into the very
+tokens the course trained on, for every template, with and without a BOS."""
+
+import pytest
+from jinja2.exceptions import TemplateError
+
+from course_lib.formatting.chat import (
+    CHAT_TEMPLATE,
+    attach_chat_template,
+    chat_template,
+    to_messages,
+)
+from course_lib.formatting.templates import TEMPLATES
+from course_lib.loading import load_tokenizer
+from course_lib.masking.labels import IGNORE_INDEX, build_example
+from course_lib.world.stand_in import stand_in_tokenizer
+
+RECORDS = [{"instruction": "What is 2+2?", "input": "", "response": "4"},
+           {"instruction": "Translate.", "input": "line one\nline two", "response": "hola"}]
+
+
+@pytest.fixture(scope="module", params=["tiny", "smollm2-135m"])
+def tokenizer(request):
+    """The tiny model's (it adds a BOS) and a SmolLM2-shaped one (it adds none)."""
+    return load_tokenizer("tiny") if request.param == "tiny" else stand_in_tokenizer(
+        request.param)
+
+
+def as_chat(record):
+    """The record as chat messages: its input lines as system messages."""
+    system = [{"role": "system", "content": line} for line in record["input"].split("\n")
+              if record["input"]]
+    return system + [{"role": "user", "content": record["instruction"]},
+                     {"role": "assistant", "content": record["response"]}]
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+@pytest.mark.parametrize("record", RECORDS, ids=["two parts", "with input"])
+def test_chat_messages_become_the_tokens_and_labels_the_course_trained_on(
+        tokenizer, name, record):
+    attach_chat_template(tokenizer, chat_template(name))
+    messages = as_chat(record)
+    chat = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True,
+                                         return_assistant_tokens_mask=True)
+    trained = build_example(record, tokenizer, template=name)
+    assert chat["input_ids"] == trained["input_ids"]
+    assert chat["assistant_masks"] == [int(x != IGNORE_INDEX) for x in trained["labels"]]
+    # Asked without the answer (as pipeline asks), the prompt ends where the answer starts.
+    asked = tokenizer.apply_chat_template(messages[:-1], add_generation_prompt=True,
+                                          tokenize=True, return_dict=True)["input_ids"]
+    first_trained = trained["labels"].index(next(x for x in trained["labels"]
+                                                 if x != IGNORE_INDEX))
+    assert asked == trained["input_ids"][:first_trained]
+
+
+@pytest.mark.parametrize("messages", [
+    [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"},
+     {"role": "user", "content": "And?"}],
+    [{"role": "user", "content": "Hi"}, {"role": "user", "content": "And?"}],
+    [{"role": "assistant", "content": "Yo"}],
+    [{"role": "system", "content": "Be brief."}],
+], ids=["a conversation", "two questions", "no question", "only a system message"])
+def test_what_the_model_never_learnt_is_refused_with_what_to_do(messages):
+    tokenizer = attach_chat_template(load_tokenizer("tiny"), chat_template("qa"))
+    with pytest.raises(TemplateError, match=r"^This model was tuned on one user message and its "
+                       r"answer, in the qa template; ask one question at a time"):
+        tokenizer.apply_chat_template(messages, tokenize=False)
+
+
+@pytest.mark.parametrize("record", RECORDS, ids=["two parts", "with input"])
+def test_lesson_05s_chat_template_renders_what_the_saved_one_renders(record):
+    # CHAT_TEMPLATE is the short one lesson 05 prints; the two must not drift apart.
+    tokenizer = load_tokenizer("tiny")
+    lesson = tokenizer.apply_chat_template(to_messages(record)["messages"], tokenize=False,
+                                           chat_template=CHAT_TEMPLATE)
+    saved = tokenizer.apply_chat_template(as_chat(record), tokenize=False,
+                                          chat_template=chat_template("one_line"))
+    assert lesson == saved
