@@ -6,7 +6,8 @@ fresh Jupyter kernel, where pyplot has not drawn yet, JupyterLab shows the text
 is a `CourseFigure`, which carries its own PNG, so the last line of a cell shows the image in
 JupyterLab, Colab and nbclient alike. Nothing goes through pyplot, so nothing is drawn twice
 and no figure leaks into the next cell. A notebook shows it with alt text that says in words
-what it shows (`figure_alt`: titles, axes, legend, notes), for learners with a screen reader.
+what it shows (`figure_alt`: titles, axes, legend, notes, and what the lines, bars and dots
+say), for learners with a screen reader.
 
     >>> fig = new_figure(figsize=(4, 2))
     >>> ax = fig.subplots()
@@ -113,15 +114,15 @@ class Picture:
 
 def figure_alt(fig: Figure) -> str:
     """The figure in words, for a screen reader: its title, each panel's title, axes and
-    legend, and the notes written on it.
+    legend, what its data say (_data_said), and the notes written on it.
 
         >>> fig = new_figure()
         >>> ax = fig.subplots()
-        >>> _ = ax.plot([0, 1], [2, 1], label="training loss")
-        >>> _ = ax.set(title="loss", xlabel="step", ylabel="nats")
+        >>> _ = ax.plot([0, 1], [2, 1], label="loss")
+        >>> _ = ax.set(xlabel="step", ylabel="nats")
         >>> _ = ax.legend()
         >>> figure_alt(fig)
-        'Figure. Panel 1: loss; x: step; y: nats; legend: training loss.'
+        'Figure. Panel 1: x: step; y: nats; legend: loss; loss: 2 at 0 to 1 at 1.'
     """
     said = [fig.get_suptitle()] if fig.get_suptitle() else []
     for i, ax in enumerate(fig.axes, 1):
@@ -138,6 +139,7 @@ def figure_alt(fig: Figure) -> str:
         legend = ax.get_legend()
         if legend is not None:
             parts.append("legend: " + ", ".join(t.get_text() for t in legend.get_texts()))
+        parts += _data_said(ax)
         # Notes in the panel's own coordinates (say_empty's "no loss logged yet").
         parts += [t.get_text() for t in ax.texts if t.get_transform() == ax.transAxes]
         said.append(f"Panel {i}: " + "; ".join(p.replace("\n", " ") for p in parts) if parts
@@ -145,6 +147,50 @@ def figure_alt(fig: Figure) -> str:
     # Notes under the figure (fig.texts holds the title too: said once).
     said += [t.get_text() for t in fig.texts if t.get_text() != fig.get_suptitle()]
     return "Figure. " + " ".join(s.replace("\n", " ").rstrip(".") + "." for s in said)
+
+
+def _data_said(ax) -> list[str]:
+    """What a panel's data say, not only what its axes are: each line from its first point to
+    its last (and its lowest between), each set of bars' heights and each set of dots' values,
+    in the order drawn (bars and dots in the order of the x labels said before them)."""
+    said = []
+    # Not the caps of error bars: unlabelled markers with no line between them.
+    lines = [line for line in ax.get_lines() if len(line.get_xdata()) and not (
+        line.get_label().startswith("_") and line.get_linestyle() == "None")]
+    for i, line in enumerate(lines, 1):
+        points = [(x, y) for x, y in zip(line.get_xdata(), line.get_ydata(), strict=True)
+                  if y == y]  # NaN: a step with nothing measured
+        if not points:
+            continue
+        label = line.get_label()
+        name = label if not label.startswith("_") else "line" if len(lines) == 1 else f"line {i}"
+        (x0, y0), (x1, y1) = points[0], points[-1]
+        if all(y == y0 for _, y in points):  # a level to compare with (axhline), not a curve
+            said.append(f"{name.splitlines()[0]}: {_num(y0)} across")
+            continue
+        low = min(points, key=lambda p: p[1])
+        lowest = f", lowest {_num(low[1])} at {_num(low[0])}" if y0 > low[1] < y1 else ""
+        said.append(f"{name.splitlines()[0]}: {_num(y0)} at {_num(x0)} to {_num(y1)} at "
+                    f"{_num(x1)}{lowest}")
+    bars: dict[str, list[str]] = {}  # a set of bars per label; one bar per call is one set
+    for drawn in ax.containers:
+        label = str(drawn.get_label())
+        values = getattr(drawn, "datavalues", ())
+        bars.setdefault("" if label.startswith("_") else f" {label}", []).extend(map(_num, values))
+    said += [f"bars{label}: {', '.join(values)}" for label, values in bars.items() if values]
+    dots = [c.get_offsets() for c in ax.collections if type(c).__name__ == "PathCollection"]
+    if dots:
+        said.append("dots: " + "; ".join(" ".join(_num(y) for _, y in d) for d in dots))
+    return said
+
+
+def _num(value) -> str:
+    """A number as a reader hears it: three significant digits; n/a for none."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return "n/a" if number != number else f"{number:.3g}"
 
 
 def new_figure(**kwargs) -> CourseFigure:

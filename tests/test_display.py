@@ -106,17 +106,21 @@ def test_figure_alt_says_titles_axes_legend_bar_labels_and_notes():
     fig.suptitle("Two runs")
     loss, arms, empty = fig.subplots(1, 3)
     loss.plot([0, 1], [2, 1], label="masked")
-    loss.plot([0, 1], [3, 2], "--", label="unmasked")
+    loss.plot([0, 10, 20, 30], [3, float("nan"), 0.52, 2], "--", label="unmasked")
     loss.set(title="loss", xlabel="step", ylabel="nats")
     loss.legend()
     arms.bar([0, 1], [0.5, 0.7])
+    arms.scatter([0, 0.1], [0.45, 0.55])  # one dot per seed
+    arms.axhline(0.98, label="untuned model")
     arms.set_xticks([0, 1], ["arm A", "arm B"])  # what each bar is; numbered ticks are not
     say_empty(empty, "no held-out data given")
     fig.text(0.5, 0, "Compare the right panel.")
     assert figure_alt(fig) == (
-        "Figure. Two runs. Panel 1: loss; x: step; y: nats; legend: masked, unmasked. "
-        "Panel 2: x labels: arm A, arm B. Panel 3: no held-out data given. "
-        "Compare the right panel.")
+        "Figure. Two runs. Panel 1: loss; x: step; y: nats; legend: masked, unmasked; "
+        # What the data say too: where each line starts and ends, and its lowest between.
+        "masked: 2 at 0 to 1 at 1; unmasked: 3 at 0 to 2 at 30, lowest 0.52 at 20. "
+        "Panel 2: x labels: arm A, arm B; untuned model: 0.98 across; bars: 0.5, 0.7; "
+        "dots: 0.45 0.55. Panel 3: no held-out data given. Compare the right panel.")
 
 
 def test_library_figures_do_not_go_through_pyplot(toy_tokenizer):
@@ -193,3 +197,10 @@ def test_library_warnings_become_output_not_stderr():
     assert messages == ["the point of the demo"]
     assert "shown in red" in shown.getvalue() and "in red again" in shown.getvalue()
     assert "the point of the demo" not in shown.getvalue()
+
+
+def test_figure_alt_says_each_models_bars_and_not_their_error_caps():
+    ax = new_figure().subplots()
+    for x, heights, model in ((0, [0.2, float("nan")], "base"), (0.3, [0.9, 0.5], "masked")):
+        ax.bar([x, x + 1], heights, 0.3, yerr=[0.1, 0.1], capsize=2, label=model)
+    assert figure_alt(ax.figure) == "Figure. Panel 1: bars base: 0.2, n/a; bars masked: 0.9, 0.5."

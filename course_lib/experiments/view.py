@@ -100,7 +100,7 @@ def result_figure(result: ExperimentResult):
         if metric.key == "statement_knowledge" and result.base_knowledge is not None:
             # The untuned model's share (the table's last row): what tuning kept or lost.
             base = result.base_knowledge.value
-            ax.axhline(base, color="0.3", linestyle="--", linewidth=1)
+            ax.axhline(base, color="0.3", linestyle="--", linewidth=1, label="untuned model")
             ax.text(-0.45, base, "untuned model", va="top" if base > 0.5 else "bottom",
                     fontsize=7, bbox={"fc": "white", "ec": "none", "alpha": 0.8, "pad": 1})
         ax.set_xticks(range(len(names)), [_wrap(n) for n in names], fontsize=8)
