@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -67,7 +68,37 @@ def class_table(reports: list[GradeReport], problems: dict[str, str]) -> str:
         passed = {ex: sum(r.results[i].passed for r in reports) for i, ex in enumerate(ids)}
         lines += ["", f"passed by (of {len(reports)} learners), hardest first:"]
         lines += [f"{ex}  {passed[ex]}" for ex in sorted(ids, key=lambda ex: passed[ex])]
+        mistakes = common_mistakes(reports)
+        if mistakes:
+            lines += ["", "the mistake most learners who missed it made, by exercise:", *mistakes]
     return "\n".join(lines)
+
+
+def common_mistakes(reports: list[GradeReport], width: int = 100) -> list[str]:
+    """For each exercise some learners missed: what most of them were told, how many, and one
+    of those messages as it was said. Messages that differ only in their numbers
+    ("labels[3] should be -100", "labels[7] ...") are one mistake.
+
+        >>> from course_lib.grading.result import ExerciseResult as R
+        >>> said = ["labels[3] should be -100", "labels[7] should be -100", "loss is 0.2"]
+        >>> common_mistakes([GradeReport(str(i), [R("ex03_1", "failed", m)])
+        ...                  for i, m in enumerate(said)])
+        ['ex03_1  2 of 3 who missed it: failed, labels[3] should be -100']
+    """
+    lines = []
+    for i, exercise in enumerate(r.exercise for r in reports[0].results):
+        missed = [r.results[i] for r in reports if not r.results[i].passed]
+        if not missed:
+            continue
+        groups: dict[tuple[str, str], list[ExerciseResult]] = {}
+        for result in missed:  # the numbers taken out: one mistake, whichever row it hit
+            key = (result.status, re.sub(r"\d+(\.\d+)?", "#", plain(result.message)))
+            groups.setdefault(key, []).append(result)
+        most = max(groups.values(), key=len)  # the first of the largest, in the learners' order
+        said = " ".join(f"{most[0].status}, {plain(most[0].message)}".split())
+        line = f"{exercise}  {len(most)} of {len(missed)} who missed it: {said}"
+        lines.append(line if len(line) <= width else line[:width - 1] + "…")
+    return lines
 
 
 def _name(folder: str) -> str:

@@ -158,6 +158,7 @@ def test_a_class_is_graded_one_folder_per_learner_into_one_table_and_csv(tmp_pat
     assert re.search(r"^alice +2/2 \(100%\)$", out, re.M) and re.search(r"^bob +1/2 ", out, re.M)
     assert re.search(r"^carol +not graded: No notebooks \(\.ipynb\) in .*carol", out, re.M)
     assert "passed by (of 2 learners), hardest first:\nex03_1  1\nex02_1  2" in out
+    assert "by exercise:\nex03_1  1 of 1 who missed it: not implemented, " in out
     rows = list(csv.reader(table.open()))
     assert rows[0] == ["learner", "folder", "passed", "total", "note", "ex02_1", "ex03_1"]
     assert rows[1][:5] == ["alice", folders[0], "2", "2", ""] and rows[1][5:] == ["passed"] * 2
