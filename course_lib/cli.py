@@ -217,7 +217,8 @@ def _grade_one(args: argparse.Namespace, folder: Path, ids: list[str] | None) ->
 
     print(f"grading {folder} ({args.workers} at a time, {args.timeout:g} s each at most)...",
           file=sys.stderr)
-    report = grade_folder(folder, ids, workers=args.workers, timeout=args.timeout)
+    report = grade_folder(folder, ids, workers=args.workers, timeout=args.timeout,
+                          progress="grading")
     print("".join(f"note: {note}\n" for note in report.notes) + format_table(report.results))
     print(score_line(report.passed, report.total, report.seconds))
     if args.json:
@@ -236,7 +237,8 @@ def _grade_class(args: argparse.Namespace, folders: list[Path], ids: list[str] |
     for i, folder in enumerate(folders, 1):
         print(f"grading {folder} ({i}/{len(folders)})...", file=sys.stderr, flush=True)
         try:
-            reports.append(grade_folder(folder, ids, workers=args.workers, timeout=args.timeout))
+            reports.append(grade_folder(folder, ids, workers=args.workers, timeout=args.timeout,
+                                        progress=f"{folder.name} ({i}/{len(folders)})"))
         except CourseError as err:
             problems[str(folder)] = str(err)
     notes = [f"note: {Path(r.folder).name}: {note}\n" for r in reports for note in r.notes]

@@ -23,9 +23,11 @@ import tempfile
 import threading
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tqdm import tqdm
 
 import course_lib
 from course_lib.grading.evaluate import not_implemented_message
@@ -257,8 +259,11 @@ def grade_folder(
     exercise_ids: list[str] | None = None,
     workers: int = DEFAULT_WORKERS,
     timeout: float = DEFAULT_TIMEOUT,
+    progress: str = "",
 ) -> GradeReport:
-    """Grade every registered exercise (or `exercise_ids`) found in `folder`'s notebooks."""
+    """Grade every registered exercise (or `exercise_ids`) found in `folder`'s notebooks;
+    `progress`: a bar with that title, on stderr, as the exercises finish (a folder takes
+    about a minute: a fresh Python per exercise)."""
     start = time.perf_counter()
     found = find_exercises(Path(folder))
     wanted = exercise_ids or [ex.id for ex in all_exercises()]
@@ -275,9 +280,14 @@ def grade_folder(
             results[ex_id] = ExerciseResult(ex_id, NOT_IMPLEMENTED, not_implemented_message(
                 ex_id), get_exercise(ex_id).title, cells[ex_id].notebook.name)
     todo = [cells[ex_id] for ex_id in wanted if ex_id not in results]
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for result in pool.map(lambda c: run_isolated(c, timeout), todo):
+    with (ThreadPoolExecutor(max_workers=max(1, workers)) as pool,
+          tqdm(total=len(todo), desc=progress, unit="exercise", disable=not progress,
+               leave=False, file=sys.stderr) as bar):
+        for done in as_completed([pool.submit(run_isolated, c, timeout) for c in todo]):
+            result = done.result()
             results[result.exercise] = result
+            bar.set_postfix_str(f"{result.exercise} {result.status}")
+            bar.update()
     ordered = [results[ex_id] for ex_id in wanted]
     notes = [printable(note) for note in notes]  # they name the learner's files
     return GradeReport(str(folder), ordered, round(time.perf_counter() - start, 2), notes)

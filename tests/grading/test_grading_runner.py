@@ -38,9 +38,10 @@ def _learner_folder(tmp_path: Path, bodies: dict[str, str]) -> Path:
 def test_grade_solutions_scores_100_percent(tmp_path, capsys):
     report = tmp_path / "out" / "report.json"
     assert main(["grade", str(SOLUTIONS), "--json", str(report), "--timeout", "240"]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     n = len(all_exercises())
     assert f"Score: {n}/{n} (100%)" in out
+    assert "grading: 100%" in err and f"| {n}/{n} [" in err  # a bar: a folder takes a minute
     data = json.loads(report.read_text())
     assert data["score"] == {"passed": n, "total": n, "percent": 100.0}
     assert all(e["status"] == PASSED and e["notebook"] for e in data["exercises"])
@@ -154,7 +155,8 @@ def test_a_class_is_graded_one_folder_per_learner_into_one_table_and_csv(tmp_pat
     table = tmp_path / "class.csv"
     folders = [str(tmp_path / name) for name in ("alice", "bob", "carol")]
     assert main(["grade", *folders, "-e", "ex02_1", "-e", "ex03_1", "--csv", str(table)]) == 1
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "alice (1/3): 100%" in err and "bob (2/3): 100%" in err  # each learner's bar
     assert re.search(r"^alice +2/2 \(100%\)$", out, re.M) and re.search(r"^bob +1/2 ", out, re.M)
     assert re.search(r"^carol +not graded: No notebooks \(\.ipynb\) in .*carol", out, re.M)
     assert "passed by (of 2 learners), hardest first:\nex03_1  1\nex02_1  2" in out
