@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import string
 from typing import Any
 
 from course_lib.formatting.schemas import is_normalized, normalize_record
@@ -93,13 +94,10 @@ def chat_template(template: str | Template = DEFAULT_TEMPLATE) -> str:
     """
     t = get_template(template)
 
-    def text(layout: str) -> str:  # literal text as Jinja strings (kept whitespace and all)
-        head, _, rest = layout.partition("{instruction}")
-        parts = [f"{{{{ {json.dumps(head)} }}}}", "{{ dialog[0].content }}"]
-        if "{input}" in rest:
-            middle, _, rest = rest.partition("{input}")
-            parts += [f"{{{{ {json.dumps(middle)} }}}}", "{{ system }}"]
-        return "".join(parts) + f"{{{{ {json.dumps(rest)} }}}}"
+    def text(layout: str) -> str:  # the layout's text as Jinja strings, its slots as variables
+        slots = {"instruction": "{{ dialog[0].content }}", "input": "{{ system }}", None: ""}
+        return "".join(f"{{{{ {json.dumps(literal)} }}}}" + slots[field]
+                       for literal, field, _, _ in string.Formatter().parse(layout))
 
     refusal = (f"This model was tuned on one user message and its answer, in the {t.name} "
                f"template; ask one question at a time (system messages are its input).")

@@ -10,11 +10,14 @@ from course_lib.formatting.chat import (
     chat_template,
     to_messages,
 )
-from course_lib.formatting.templates import TEMPLATES
+from course_lib.formatting.templates import TEMPLATES, Template
 from course_lib.loading import load_tokenizer
 from course_lib.masking.labels import IGNORE_INDEX, build_example
 from course_lib.world.stand_in import stand_in_tokenizer
 
+# A template of one's own: the input first, braces, quotes and a backslash in its text.
+ODD = Template(name="odd", prompt='{{% raw %}} <<{instruction}>> }}}} \\ "q" \'s\' ->',
+               prompt_with_input="[{input}] {instruction} =>", response_prefix="\n")
 RECORDS = [{"instruction": "What is 2+2?", "input": "", "response": "4"},
            {"instruction": "Translate.", "input": "line one\nline two", "response": "hola"}]
 
@@ -34,7 +37,7 @@ def as_chat(record):
                      {"role": "assistant", "content": record["response"]}]
 
 
-@pytest.mark.parametrize("name", TEMPLATES)
+@pytest.mark.parametrize("name", [*TEMPLATES, ODD], ids=[*TEMPLATES, "a template of one's own"])
 @pytest.mark.parametrize("record", RECORDS, ids=["two parts", "with input"])
 def test_chat_messages_become_the_tokens_and_labels_the_course_trained_on(
         tokenizer, name, record):
