@@ -3,5 +3,5 @@
 Read first: templates.py (the one-line template and Alpaca's, `format_example`).
 Then: schemas.py (Alpaca, Dolly, TRL and chat rows read into one shape), records.py (loading
 files, embedded sets and Hub ids), stats.py (what a data set is made of; mixed formats),
-chat.py (the same template as a chat template, for lesson 05).
+chat.py (a template as a chat template: for lesson 05, and saved with every run).
 """

@@ -1,4 +1,5 @@
-"""The course template as a chat template, for TRL's conversational path (lesson 05).
+"""A template as a chat template: for TRL's conversational path (lesson 05), and saved with
+every run so that transformers asks a tuned model the way it was tuned (chat_template).
 
     >>> to_messages({"instruction": "What is 2+2?", "response": "4"})["messages"][1]
     {'role': 'assistant', 'content': '4'}
