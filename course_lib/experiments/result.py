@@ -11,7 +11,7 @@
     >>> result.values(EXACT_MATCH)
     {'response only': [0.5, 0.75], 'every token': [0.25, 0.25]}
     >>> print(result.verdict("every token", EXACT_MATCH))  # doctest: +NORMALIZE_WHITESPACE
-    every token vs response only, exact match: 0.62 -> 0.25 (-0.38):
+    every token vs response only, exact match: 0.62 -> 0.25 (-0.38, 1.5 of 4):
     worse, beyond the spread over seeds
 
 A difference is called real only when the two arms' ranges over the seeds do not overlap
@@ -42,6 +42,7 @@ class Verdict:
     metric: Metric
     baseline: Spread
     variant: Spread
+    n: int | None = None  # answers a rate counts (None for a time): the difference in answers
 
     @property
     def difference(self) -> float:
@@ -69,9 +70,13 @@ class Verdict:
             outcome = "within the spread over seeds: no difference measured"
         else:
             outcome = f"{'better' if self.better else 'worse'}, beyond the spread over seeds"
+            if self.n is None:  # seconds on a machine that runs other things too
+                outcome += " (a time: it moves with the machine's load; time it alone)"
+        # In answers too: +0.02 of 56 is one answer, which a narrow spread can call real.
+        answers = f", {round(abs(self.difference) * self.n, 1):g} of {self.n}" if self.n else ""
         return (f"{self.arm} vs {self.baseline_arm}, {self.metric.label}: "
                 f"{self.baseline.median:.2f} -> {self.variant.median:.2f} "
-                f"({self.difference:+.2f}): {outcome}")
+                f"({self.difference:+.2f}{answers}): {outcome}")
 
 
 @dataclass
@@ -105,7 +110,8 @@ class ExperimentResult:
 
     def verdict(self, arm: str, metric: Metric) -> Verdict:
         base = self.arms[0].name
-        return Verdict(arm, base, metric, self.spread(base, metric), self.spread(arm, metric))
+        return Verdict(arm, base, metric, self.spread(base, metric), self.spread(arm, metric),
+                       self.counted(metric))
 
     def verdicts(self) -> list[Verdict]:
         """Every variant against the baseline, on every metric."""

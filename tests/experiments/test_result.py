@@ -42,6 +42,17 @@ def test_separate_ranges_are_better_or_worse_in_the_metric_direction():
     leak = r.verdict("every token", LEAK)  # more leaks: higher, and worse
     assert leak.difference > 0 and leak.better is False
     assert "worse, beyond the spread over seeds" in str(leak)
+    # The difference in answers too: 0.20 of 10 is two answers, the scale a rate hides.
+    assert str(leak).endswith("0.00 -> 0.20 (+0.20, 2 of 10): worse, beyond the spread over seeds")
+
+
+def test_a_time_beyond_the_spread_is_said_to_move_with_the_machine():
+    runs = {"response only": [run(5, seconds=s) for s in (2.0, 2.1, 2.2)],
+            "every token": [run(5, seconds=s) for s in (1.5, 1.6, 1.4)]}
+    r = ExperimentResult(COLLATOR, list(COLLATOR.arms), [0, 1, 2], 40, "tiny", runs)
+    said = str(r.verdict("every token", SECONDS))
+    assert said.endswith("2.10 -> 1.50 (-0.60): better, beyond the spread over seeds (a time: "
+                         "it moves with the machine's load; time it alone)")
 
 
 def test_one_seed_is_never_called_a_difference():
