@@ -206,6 +206,8 @@ def hold_out(data: Records, fraction: float = HOLD_OUT_FRACTION, seed: int = HOL
         >>> train, held = hold_out(rows)
         >>> len(train.records), len(held.records), held.source
         (27, 3, '3 rows held out of d.jsonl (seed 0)')
+        >>> hold_out(Records("d.jsonl", [{"instruction": str(i)} for i in range(12)]))[1].source
+        '1 row held out of d.jsonl (seed 0)'
     """
     # Draw prompts, not rows: a prompt's copies go to one side together, so a data set with
     # duplicates does not score the model on rows it trained on (no duplicates: one per row).
@@ -226,7 +228,8 @@ def hold_out(data: Records, fraction: float = HOLD_OUT_FRACTION, seed: int = HOL
                        [data.where[i] for i in idx] if data.where else [],
                        [data.raw[i] for i in idx] if data.raw else [])
 
-    held_name = f"{len(chosen)} rows held out of {Path(data.source).name} (seed {seed})"
+    rows = "1 row" if len(chosen) == 1 else f"{len(chosen)} rows"
+    held_name = f"{rows} held out of {Path(data.source).name} (seed {seed})"
     return part(False, data.source), part(True, held_name)
 
 
