@@ -75,6 +75,25 @@ def callers_only(tb: TracebackType | None) -> TracebackType | None:
     return cut
 
 
+# Who reads what the course prints while it works (the notes before training, say): a Python
+# caller, or someone at the `course` command, which calls speak_to_the_command_line() first.
+_AUDIENCE = {"cli": False}
+
+
+def speak_to_the_command_line() -> None:
+    """From now on, advice() gives the command line's spelling (the `course` command)."""
+    _AUDIENCE["cli"] = True
+
+
+def advice(python: str, cli: str) -> str:
+    """A setting as the reader spells it: `cli` under the `course` command, else `python`.
+
+        >>> advice("eval_data=None", "--eval-data none")
+        'eval_data=None'
+    """
+    return cli if _AUDIENCE["cli"] else python
+
+
 def with_advice(sentence: str, python: str, cli: str) -> CourseError:
     """A CourseError whose `{fix}` reads `python` in Python and `cli` on the command line."""
     return CourseError(sentence.replace("{fix}", python), cli=sentence.replace("{fix}", cli))
