@@ -44,7 +44,7 @@ from typing import Any
 
 import course_lib
 from course_lib.cgroups import limit_threads_to_quota
-from course_lib.errors import CourseError, shell_word
+from course_lib.errors import CourseError, shell_word, speak_to_the_command_line
 from course_lib.files import written_whole
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, TEMPLATES
 from course_lib.masking import MASKINGS
@@ -1057,6 +1057,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     args = parse(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # to launch the same command again
+    speak_to_the_command_line()  # notes printed while a command runs name flags, not Python
     stdout, sys.stdout = sys.stdout, QuietWhenClosed(sys.stdout)
     try:
         # Imports transformers (a second), so a Ctrl-C lands in this try too.
