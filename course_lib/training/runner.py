@@ -179,6 +179,7 @@ def train(
     resume_from = (_prepare_out_dir(out_path, resume) if is_main_process()
                    else newest_whole_checkpoint(out_path / CHECKPOINT_DIR)
                    if resume and out_path else None)
+    check_more_steps(resume_from, max_steps)
     if lora is None:
         lora = default_lora(model) if isinstance(model, str | Path) else False
     freeze = freeze_pieces(freeze, lora)  # a clash with LoRA fails before the model loads
@@ -548,6 +549,20 @@ def _prepare_out_dir(out_dir: Path | None, resume: bool) -> str | None:
             f"Choose a new output folder, or pass {{fix}} to continue a run there.",
             "resume=True", "--resume")
     return None
+
+
+def check_more_steps(checkpoint: str | None, max_steps: int | None) -> None:
+    """A resume trains on up to max_steps: one not past the checkpoint would train nothing and
+    rewrite the run's history.json with the smaller number, no longer its model's record."""
+    if checkpoint is None or max_steps is None:
+        return
+    state = json.loads((Path(checkpoint) / TRAINER_STATE_NAME).read_text(encoding="utf-8"))
+    done = state["global_step"]
+    if max_steps <= done:
+        raise with_advice(
+            f"The run in '{Path(checkpoint).parents[1]}' has trained {done} steps, so {{fix}} "
+            f"leaves nothing to resume; give more than {done} steps to continue it, or a new "
+            f"output folder.", f"max_steps={max_steps}", f"--steps {max_steps}")
 
 
 def last_whole_checkpoint(ckpt_root: Path) -> str | None:

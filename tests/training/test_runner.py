@@ -138,6 +138,15 @@ def test_interrupted_run_resumes_to_the_same_curve(toy_model_dir, records, eval_
         toy_model_dir, records, eval_records, out_dir=tmp_path / "b", resume=True, **common
     ).history
     assert resumed.steps_done == 8
+    # Resumed again to no more steps than it trained: refused, and its record left as it was.
+    record = (tmp_path / "b" / "history.json").read_text()
+    with pytest.raises(CourseError) as fewer:
+        train(toy_model_dir, records, eval_records, out_dir=tmp_path / "b", resume=True,
+              **{**common, "max_steps": 4})
+    assert fewer.value.cli == (f"The run in '{tmp_path / 'b'}' has trained 8 steps, so --steps 4 "
+                               f"leaves nothing to resume; give more than 8 steps to continue it,"
+                               f" or a new output folder.")
+    assert (tmp_path / "b" / "history.json").read_text() == record
     assert resumed.train_steps == whole.train_steps
     assert resumed.train_loss == pytest.approx(whole.train_loss, rel=1e-6)
     assert resumed.eval_steps == whole.eval_steps
