@@ -1057,7 +1057,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     args = parse(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # to launch the same command again
-    speak_to_the_command_line()  # notes printed while a command runs name flags, not Python
+    was_cli = speak_to_the_command_line()  # notes printed while it runs name flags, not Python
     stdout, sys.stdout = sys.stdout, QuietWhenClosed(sys.stdout)
     try:
         # Imports transformers (a second), so a Ctrl-C lands in this try too.
@@ -1073,6 +1073,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         sys.stdout = stdout
+        speak_to_the_command_line(was_cli)  # a notebook that ran `course` keeps its Python
 
 
 def _after_interrupt(args: argparse.Namespace, err: KeyboardInterrupt) -> str:

@@ -80,9 +80,11 @@ def callers_only(tb: TracebackType | None) -> TracebackType | None:
 _AUDIENCE = {"cli": False}
 
 
-def speak_to_the_command_line() -> None:
-    """From now on, advice() gives the command line's spelling (the `course` command)."""
-    _AUDIENCE["cli"] = True
+def speak_to_the_command_line(on: bool = True) -> bool:
+    """From now on advice() gives the command line's spelling (`on`), or Python's; returns the
+    one before, for the `course` command to put back (a notebook may call it, lesson 07)."""
+    was, _AUDIENCE["cli"] = _AUDIENCE["cli"], on
+    return was
 
 
 def advice(python: str, cli: str) -> str:
