@@ -41,8 +41,14 @@ from course_lib.evaluation.generation import (
     settings_from,
 )
 from course_lib.evaluation.inspect_model import next_token_probabilities
+from course_lib.evaluation.metrics import corpus_bleu, metric_pitfalls
 from course_lib.evaluation.report import EvalOptions, evaluate, sampling_consistency
-from course_lib.evaluation.review import metric_agreement, review_items, rubric_ratings
+from course_lib.evaluation.review import (
+    disagreements,
+    metric_agreement,
+    review_items,
+    rubric_ratings,
+)
 from course_lib.experiments.design import EXACT_MATCH, Arm, Experiment
 from course_lib.experiments.runner import run_experiment
 from course_lib.formatting.chat import (
@@ -814,8 +820,9 @@ def lesson06_report(lesson04_runs):
 
 def test_l06_eval_styles_asks_54_facts_5_or_6_ways():
     """L06: "298 questions about 54 facts the models never saw in tuning, each fact asked 5 or 6
-    ways" and "every arithmetic fact (28 of the 54) in the form instruction-tuning guides use
-    ("What is 5+5?", the style called `guide`; the other tasks have no such form), every fact
+    ways" and "every arithmetic fact (28 of the 54) in the bare form many instruction-tuning
+    tutorials use ("What is 5+5?", the style called `guide`; the other tasks have no such form),
+    every fact
     in one phrasing taken from the tuning data (`tuning`), and every fact in 4 of 6 styles
     phrased in words the tuning data never uses"."""
     rows = eval_rows("course:eval_styles").rows
@@ -838,8 +845,8 @@ def test_l06_eval_styles_asks_54_facts_5_or_6_ways():
 def test_l06_exact_match_of_the_three_models(lesson06_report, lesson04_runs):
     """L06: "The base model gets nothing right ... Both fine-tunes answer short and stop (the
     unmasked one not quite always). Their exact match is below their next-token accuracy of
-    lesson 04 (96% and 85%)" and "differ by 17 points of exact match above (0.91 against
-    0.74)"."""
+    lesson 04 (96% and 85%)" and "differ by 51 of the 298 answers above (270 against 219 right,
+    exact match 0.91 against 0.73)"."""
     s = lesson06_report.summaries
     assert s["base"]["exact_match"].k == 0 and s["base"]["checks"]["stopped"].k == 0
     assert s["masked"]["checks"]["stopped"].value == 1
@@ -847,7 +854,9 @@ def test_l06_exact_match_of_the_three_models(lesson06_report, lesson04_runs):
     em = {name: s[name]["exact_match"].value for name in ("masked", "unmasked")}
     rows = s["masked"]["exact_match"].n
     assert within_one_answer(em["masked"], 0.91, n=rows)
-    assert within_one_answer(em["unmasked"], 0.74, n=rows)
+    assert within_one_answer(em["unmasked"], 0.73, n=rows)
+    right = {name: s[name]["exact_match"].k for name in ("masked", "unmasked")}
+    assert abs(right["masked"] - 270) <= 1 and abs(right["unmasked"] - 219) <= 1
     for name, masking in (("masked", "response"), ("unmasked", "none")):
         assert em[name] < lesson04_runs[masking].history.eval_accuracy[-1]
 
@@ -871,18 +880,60 @@ def test_l06_the_base_model_fails_every_check_the_fine_tunes_pass_nearly_all(les
 @ONE_WORKER
 def test_l06_seen_and_unseen_phrasings(lesson06_report):
     """L06: "the masked fine-tune at 0.98 on seen phrasings and 0.88 on unseen ones (80 of 82
-    and 191 of 216 questions). Misspelt questions suffer most (29 of 36 right), then embedded
-    ones (30 of 36) and polite ones (32 of 36)"."""
+    and 190 of 216 questions). Misspelt questions suffer most (29 of 36 right), then embedded
+    and casual ones (31 of 36 each) and polite ones (32 of 36)"."""
     s = lesson06_report.summaries["masked"]
     seen, unseen = (s["by_seen"][g]["exact_match"] for g in ("seen", "unseen"))
     assert (seen.n, unseen.n) == (82, 216)
-    assert abs(seen.k - 80) <= 1 and abs(unseen.k - 191) <= 1  # within one answer (above)
+    assert abs(seen.k - 80) <= 1 and abs(unseen.k - 190) <= 1  # within one answer (above)
     styles = {name: r["exact_match"] for name, r in s["by_phrasing_style"].items()}
     assert min(styles, key=lambda name: styles[name].value) == "misspelt"
-    quoted = {"misspelt": 29, "embedded": 30, "polite": 32}
+    quoted = {"misspelt": 29, "embedded": 31, "casual": 31, "polite": 32}
     assert all(abs(styles[name].k - k) <= 1 for name, k in quoted.items())
     # "then embedded and polite": no other unseen style is more than one answer below polite.
     assert all(styles[name].k >= quoted["polite"] - 1 for name in UNSEEN if name not in quoted)
+
+
+@pytest.mark.slow
+@ONE_WORKER
+def test_l06_the_unmasked_model_is_worse_on_its_own_tuning_phrasing(lesson06_report):
+    """L06: "on the phrasing taken from its own tuning data (`tuning`) it answers only 0.69 (37
+    of 54), below the polite, casual and imperative styles it never saw (0.75 to 0.81), so its
+    seen and unseen rates are close (0.76 and 0.73)"."""
+    s = lesson06_report.summaries["unmasked"]
+    styles = {name: r["exact_match"] for name, r in s["by_phrasing_style"].items()}
+    assert styles["tuning"].n == 54 and abs(styles["tuning"].k - 37) <= 1
+    # Below each of the three even with one answer more on its side and one fewer on theirs.
+    assert all(styles["tuning"].value + 1 / 54 < styles[name].value - 1 / 36
+               for name in ("polite", "casual", "imperative"))
+    seen, unseen = (s["by_seen"][g]["exact_match"] for g in ("seen", "unseen"))
+    assert within_one_answer(seen.value, 0.76, n=82)
+    assert within_one_answer(unseen.value, 0.73, n=216)
+
+
+@pytest.mark.slow
+@ONE_WORKER
+def test_l06_bleu_scores_the_worse_model_higher(lesson06_report):
+    """L06: "BLEU gives the masked model 0.0 and the worse unmasked one 10.0" because "every
+    masked answer (and every reference) has at most three words ... The unmasked model scores
+    10.0 because a few of its answers ramble past three words ...: none of their 4-word runs
+    matches", and "three right one-word answers score BLEU 0, and so do right three-word
+    ones"; "The answer is 12" against "21" "gets ROUGE-L 0.75, BLEU 59.5 and chrF 83.0"."""
+    import sacrebleu
+
+    rows = lesson06_report.rows
+    masked = [r["response"] for r in rows["masked"]]
+    references = [r["reference"] for r in rows["masked"]]
+    assert max(len(text.split()) for text in masked + references) <= 3
+    assert lesson06_report.summaries["masked"]["bleu"] == 0
+    unmasked = sacrebleu.corpus_bleu([r["response"] for r in rows["unmasked"]], [references])
+    assert unmasked.totals[3] > 0 and unmasked.counts[3] == 0  # 4-word runs, none right
+    assert abs(lesson06_report.summaries["unmasked"]["bleu"] - 10.0) < 1.5
+    assert corpus_bleu(["El coche rojo", "buenos dias amigo"],
+                       ["El coche rojo", "buenos dias amigo"]) == 0
+    wrong_number = next(r for r in metric_pitfalls() if r["case"] == "wrong number")
+    assert (round(wrong_number["rouge_l"], 2), round(wrong_number["bleu"], 1),
+            round(wrong_number["chrf"], 1)) == (0.75, 59.5, 83.0)
 
 
 @pytest.mark.slow
@@ -908,8 +959,9 @@ def lesson06_sampled(lesson04_runs):
 def test_l06_samples_repeat_the_greedy_answer_on_seen_and_unseen_phrasings(lesson06_sampled):
     """L06: "it repeats its greedy answer in about nine samples of ten on seen and on unseen
     phrasings alike (we measured 0.93 and 0.91, intervals overlapping). The unmasked model
-    repeats it less often, and less often on unseen phrasings than on seen ones (0.78 and
-    0.71) ... (the masked model is the more stable on both)"."""
+    repeats it less often: 0.78 on seen phrasings and 0.71 on unseen ones, but those intervals
+    overlap too ([0.73, 0.83] and [0.68, 0.75]) ... the masked model's intervals lie above the
+    unmasked model's on both"."""
     report = lesson06_sampled
     agree = {(model, seen): sampling_consistency(
                  [r for r in report.rows[model] if r["seen"] is seen], report.options)
@@ -918,10 +970,11 @@ def test_l06_samples_repeat_the_greedy_answer_on_seen_and_unseen_phrasings(lesso
               ("unmasked", True): 0.78, ("unmasked", False): 0.71}
     for key, value in quoted.items():  # a few draws apart on another processor
         assert abs(agree[key].value - value) <= 0.02, (key, str(agree[key]))
-    seen, unseen = agree["masked", True], agree["masked", False]
-    assert seen.interval[0] <= unseen.interval[1] and unseen.interval[0] <= seen.interval[1]
-    assert agree["unmasked", True].value > agree["unmasked", False].value
-    assert all(agree["masked", s].value > agree["unmasked", s].value for s in (True, False))
+    for model in ("masked", "unmasked"):  # no difference between phrasings measured
+        seen, unseen = agree[model, True], agree[model, False]
+        assert seen.interval[0] <= unseen.interval[1] and unseen.interval[0] <= seen.interval[1]
+    assert all(agree["masked", s].interval[0] > agree["unmasked", s].interval[1]
+               for s in (True, False))
 
 
 def test_l06_three_samples_at_temperature_0_7_with_seeds_0_1_2():
@@ -966,10 +1019,23 @@ def test_l06_eighteen_items_to_rate_and_the_demo_rubric_agrees_with_exact_match(
     assert rho["exact_match"] > 0.9 and rho["exact_match"] == max(rho.values())
 
 
+@pytest.mark.slow
+@ONE_WORKER
+def test_l06_the_demo_disagreements_are_wrong_answers_rouge_scores_0(lesson06_report):
+    """L06: "With the DEMO ratings there is nothing of the kind: the items listed are wrong
+    answers that ROUGE-L also scores 0, and their ranks differ only because the rubric rates a
+    clean wrong answer 2 and a ramble 1 where ROUGE-L gives both 0"."""
+    items = review_items(lesson06_report, per_model=6, seed=0)
+    listed = disagreements(rubric_ratings(items), items, "rouge_l", k=4)
+    assert len(listed) == 4 and all(item["metric"] == 0 for item in listed)
+    assert {item["human"] for item in listed} == {1, 2}
+    assert not any(item["exact_match"] for item in listed)
+
+
 def test_l06_train_varied_asks_each_training_fact_about_8_more_ways():
     """L06: "`course:train_varied` asks nearly every training fact in about 8 more ways (all but
-    56, kept aside to choose the recipe's settings on)" (L07: "`course:train` plus about 8 more
-    phrasings of most facts")."""
+    56 training facts of their own, kept aside to choose the recipe's settings on)" (L07:
+    "`course:train` plus about 8 more phrasings of most facts")."""
     train, varied = load_records("course:train"), load_records("course:train_varied")
     assert varied[:len(train)] == train
     pairs = train_with_facts(seed=0)[0]
