@@ -109,40 +109,124 @@ def _use_color(choice: str) -> bool:
 
 
 def cmd_show_mask(args: argparse.Namespace) -> int:
-    """Print one example token by token with its labels (Axolotl's `preprocess --debug` style)."""
+    """Print one example token by token with its labels (Axolotl's `preprocess --debug` style),
+    cut where `course train` cuts it, with the notes train's data report gives that row."""
     from course_lib.loading import load_tokenizer
-    from course_lib.masking.audit import audit_labels
     from course_lib.masking.strategies import label_examples
     from course_lib.masking.view import mask_view
 
-    record, where = _show_mask_record(args)
+    one, where = _show_mask_record(args)
     tokenizer = load_tokenizer(args.model)  # a missing embedded model is a one-line error
-    examples = label_examples([record], tokenizer, args.masking, args.template,
-                              max_length=args.max_length)
+    length = _train_length(args)
+    limit = length[0]
+    # Uncut first, so the note can say how long the row was; then cut as train cuts it, so the
+    # view shows only the labels training sees (label_examples cuts the same way).
+    whole = label_examples(one.records, tokenizer, args.masking, args.template)
+    examples = [{key: ids[:limit] for key, ids in e.items()} for e in whole]
     title = f"{where}: " if where else ""
     # A {"text"} row keeps the template it is written in, whatever --template says.
-    own = record.get("template")
+    own = one.records[0].get("template")
     template = f"{own}, as the row is written" if own else args.template
     view = mask_view(examples, tokenizer, titles=[f"{title}{MASKINGS[args.masking]} "
                                                   f"(template: {template})"])
     print(view.to_ansi(color=_use_color(args.color)))
-    for warning in audit_labels(examples, tokenizer).warnings:
+    notes, skipped = _train_notes(args, one, tokenizer, length, len(whole[0]["input_ids"]))
+    for note in notes:
+        print(f"note: {note}")
+    for warning in _label_warnings(examples, tokenizer, one.where[0], said=skipped):
         print(f"warning: {warning}")
     return 0
 
 
-def _show_mask_record(args: argparse.Namespace) -> tuple[dict[str, str], str]:
-    """The record to show: from --data/--row, or from INSTRUCTION RESPONSE [--input]."""
+def _train_length(args: argparse.Namespace) -> tuple[int, int | None]:
+    """The length `course train` cuts examples to, by train's own rule (--max-length, else the
+    model's context, at most 1024), and the model's context: only its config is read."""
+    from types import SimpleNamespace
+
+    from course_lib.loading import load_config
+    from course_lib.training.runner import _max_length
+
+    config = load_config(args.model)
+    limit, _ = _max_length(SimpleNamespace(config=config), args.max_length)
+    return limit, getattr(config, "max_position_embeddings", None)
+
+
+def _train_notes(args: argparse.Namespace, one, tokenizer, length: tuple[int, int | None],
+                 tokens: int) -> tuple[list[str], bool]:
+    """What `course train`'s data report says about this row, and whether train skips it: the
+    same checks (cut, empty response, template markers, a system message), in flags."""
+    from dataclasses import replace
+
+    from course_lib.training.data import prepare_training_data
+
+    # Train takes response or none; the other maskings are shown against train's default.
+    masking = args.masking if args.masking in ("response", "none") else "response"
+    limit, context = length
+    ready = prepare_training_data(one, tokenizer, masking, limit, args.template, progress=False)
+    notes = []
+    if ready.skipped or ready.truncated:  # one line, in the user's terms, for the cut
+        notes.append(f"{one.where[0]}: {tokens:,} tokens, cut to {limit} "
+                     f"({_why_cut(args.max_length, limit, context)}, as course train does): "
+                     + ("no token left to train, so course train skips this row"
+                        if ready.skipped else "its end and EOS are cut off, so it never "
+                        "teaches the model to stop")
+                     # At the model's context a longer --max-length is cut back: only shorter helps.
+                     + ("; shorten it." if limit == context else
+                        "; raise --max-length or shorten it."))
+    # The rest of train's report (its first line counts rows; the cut is said above).
+    rest = replace(ready, skipped=[], truncated=[]).report().splitlines()[1:]
+    return notes + rest, bool(ready.skipped)
+
+
+def _why_cut(asked: int | None, limit: int, context: int | None) -> str:
+    """Why train cuts at `limit`, in flags: '--max-length', or the model's context."""
+    if asked == limit:
+        return "--max-length"
+    if limit == context:
+        return "the model's context" + (f"; --max-length {asked} is past it" if asked else "")
+    return "course train's default of 1024"
+
+
+def _label_warnings(examples: list[dict], tokenizer, name: str, said: bool) -> list[str]:
+    """audit_labels' warnings on the shown row, named as the user numbers it, not 'Example 0'."""
+    from course_lib.masking.audit import audit_labels
+
+    audit = audit_labels(examples, tokenizer)
+    if not audit.fully_masked:
+        return [warning.replace("Example 0", name, 1) for warning in audit.warnings]
+    # Nothing trained: when train skips the row, the note above said why; else it is the
+    # masking (a template search that found nothing), and the advice is a flag.
+    return [] if said else [
+        f"{name} has no trained token, so its loss is 0/0 = NaN (or a silent 0): the response "
+        f"template was not found or was cut away; --masking response labels the response by "
+        f"its segment, or raise --max-length."]
+
+
+def _show_mask_record(args: argparse.Namespace):
+    """The row to show, as train's Records of one row (its raw row too, for train's checks),
+    and where it is: from --data/--row, or from INSTRUCTION RESPONSE [--input]."""
+    from course_lib.training.data import Records
+
     if args.data is None:
         if args.instruction is None or args.response is None:
             raise CourseError("show-mask needs INSTRUCTION and RESPONSE, or --data FILE --row N "
                               "(e.g. course show-mask --data course:train --row 3).")
-        return {"instruction": args.instruction, "input": args.input,
-                "response": args.response}, ""
+        record = {"instruction": args.instruction, "input": args.input,
+                  "response": args.response}
+        return Records("the command line", [record], ["the example"], [record]), ""
     if args.instruction is not None:
         raise CourseError("Give either INSTRUCTION RESPONSE or --data FILE --row N, not both.")
-    from course_lib.formatting.records import MAX_ROW_ERRORS, RowErrors, load_raw_rows
     from course_lib.formatting.schemas import normalize_record
+
+    where, row = _data_row(args)
+    # Named as train's report names it ("line 3"): the title already names the file.
+    short = where.removeprefix(str(args.data)).strip() or where
+    return Records(str(args.data), [normalize_record(row, where)], [short], [row]), where
+
+
+def _data_row(args: argparse.Namespace) -> tuple[str, Any]:
+    """Row --row of --data (counted from 1) and where it is, e.g. ('my.jsonl line 3', {...})."""
+    from course_lib.formatting.records import MAX_ROW_ERRORS, RowErrors, load_raw_rows
 
     # Rows that cannot be read elsewhere in the file do not hide the one asked for: they are
     # said after it, and the title names the line shown.
@@ -160,8 +244,7 @@ def _show_mask_record(args: argparse.Namespace) -> tuple[dict[str, str], str]:
     if len(unreadable.messages) > MAX_ROW_ERRORS:
         print(f"note: and {len(unreadable.messages) - MAX_ROW_ERRORS} more rows of {args.data} "
               f"cannot be read; none of them is counted as a row.", file=sys.stderr)
-    where, row = rows[args.row - 1]
-    return normalize_record(row, where), where
+    return rows[args.row - 1]
 
 
 def cmd_make_exercises(args: argparse.Namespace) -> int:

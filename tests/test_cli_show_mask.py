@@ -50,7 +50,7 @@ def test_template_strategy_warns_about_the_masked_row(toy_model_dir, capsys):
           "--masking", "template", "--color", "never"])
     out = capsys.readouterr().out
     assert "Count of labels: 0" in out
-    assert "warning: Example 0 has no trained token" in out
+    assert "warning: the example has no trained token" in out
 
 
 def test_missing_model_is_one_error_line(tmp_path, capsys):
@@ -112,3 +112,66 @@ def test_a_broken_line_elsewhere_does_not_hide_the_row_asked_for(tmp_path, toy_m
     assert len(notes) == 11 and notes[9].startswith(f"note: {path} line 11: invalid JSON")
     assert notes[10] == f"note: and 15 more rows of {path} cannot be read; none of them is " \
                         f"counted as a row."
+
+
+def _show_row(tmp_path, toy_model_dir, capsys, rows, row, *more):
+    """show-mask of one row of a JSON Lines file of `rows`: (exit code, stdout)."""
+    path = tmp_path / "rows.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    rc = main(["show-mask", "--data", str(path), "--row", str(row), "--model",
+               str(toy_model_dir), "--color", "never", *more])
+    return rc, capsys.readouterr().out
+
+
+def test_show_mask_cuts_to_the_length_train_uses_and_says_train_skips_the_row(
+        tmp_path, toy_model_dir, capsys):
+    long = {"instruction": "Summarize.", "input": "word " * 600, "output": "4"}
+    rc, out = _show_row(tmp_path, toy_model_dir, capsys, [long], 1)
+    # The toy model's context is 256 tokens: train cuts there, so the view shows no label.
+    assert rc == 0 and "Total input len: 256 " in out and "0 tokens trained" in out
+    note = next(line for line in out.splitlines() if "cut to 256" in line)
+    assert note.startswith("note: line 1: ") and "(the model's context, as course train does)" \
+        in note and "course train skips this row" in note and note.endswith("shorten it.")
+    assert "Example 0" not in out  # said once, as the user numbers rows
+    rc, out = _show_row(tmp_path, toy_model_dir, capsys, [long], 1, "--max-length", "3000")
+    assert "cut to 256 (the model's context; --max-length 3000 is past it, as course" in out
+
+
+def test_show_mask_says_a_cut_row_loses_its_end(tmp_path, toy_model_dir, capsys):
+    rows = [{"instruction": "What is 1+1?", "output": "2"},
+            {"instruction": "Spell it out.", "output": "word " * 40}]
+    rc, out = _show_row(tmp_path, toy_model_dir, capsys, rows, 2, "--max-length", "20")
+    note = next(line for line in out.splitlines() if "cut to 20" in line)
+    assert rc == 0 and note.startswith("note: line 2: ") and "(--max-length" in note
+    assert note.endswith("raise --max-length or shorten it.") and "skips" not in note  # trained, but it never teaches stopping
+
+
+def test_show_mask_names_the_row_and_the_flag_when_nothing_is_trained(
+        tmp_path, toy_model_dir, capsys):
+    rows = [{"instruction": "What is 1+1?", "output": "2"}] * 3
+    rc, out = _show_row(tmp_path, toy_model_dir, capsys, rows, 3, "--max-length", "3")
+    assert rc == 0 and "note: line 3: " in out and "course train skips this row" in out
+    assert "Example" not in out and "labels.prepare_examples" not in out  # 0-based, Python
+
+
+def test_template_search_that_trains_nothing_names_the_row_and_a_flag(
+        tmp_path, toy_model_dir, capsys):
+    rows = [{"instruction": "What is 1+1?", "output": "2"}] * 2
+    rc, out = _show_row(tmp_path, toy_model_dir, capsys, rows, 2, "--masking", "template")
+    warning = next(line for line in out.splitlines() if line.startswith("warning: "))
+    assert rc == 0 and warning.startswith("warning: line 2 has no trained token")
+    assert "--masking response" in warning and "prepare_examples" not in warning
+
+
+def test_show_mask_makes_the_checks_train_makes_on_the_row(tmp_path, toy_model_dir, capsys):
+    rows = [{"instruction": "What is 2+2?", "output": "4"},
+            {"instruction": "Name the capital of France.", "output": ""},
+            {"instruction": "### Instruction:\nWhat is 2+2?\n\n### Response:", "output": "4"},
+            {"messages": [{"role": "system", "content": "Be brief."},
+                          {"role": "user", "content": "Hi"},
+                          {"role": "assistant", "content": "Hello."}]}]
+    said = {row: _show_row(tmp_path, toy_model_dir, capsys, rows, row)[1] for row in (1, 2, 3, 4)}
+    assert "note: " not in said[1]  # a plain row: nothing to say
+    assert "note: 1 has an empty response (line 2)" in said[2]
+    assert "template markers" in said[3] and "(line 3)" in said[3]
+    assert "system message (line 4)" in said[4]
