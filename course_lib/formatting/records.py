@@ -40,8 +40,11 @@ from course_lib.errors import CourseError, with_advice
 from course_lib.formatting.schemas import (
     KNOWN_FIELDS,
     has_system_message,
+    is_number,
     known_renames,
     normalize_record,
+    read_texts,
+    sharegpt_speakers,
     text_fields,
 )
 from course_lib.loading import DATA_FILE_SUFFIXES
@@ -132,11 +135,24 @@ def read_text(path: Path, name: str | None = None) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as err:
-        line = data[: err.start].decode(encoding, errors="replace").count("\n") + 1
-        what = encoding[:6].rstrip("-").upper()  # UTF-8, UTF-16 or UTF-32
-        raise CourseError(
-            f"{name} line {line}: not valid {what} (byte {err.start}); save the file as UTF-8."
-        ) from None
+        raise _not_unicode(data, encoding, err, name) from None
+
+
+def _not_unicode(data: bytes, encoding: str, err: UnicodeDecodeError, name: str) -> CourseError:
+    """Where the text stops being UTF-8 (line and column, not a byte offset), and the likely
+    cause: Excel's plain "CSV" and old Windows tools write Windows-1252."""
+    # Line and column counted in characters, as an editor shows them.
+    before = data[: err.start].decode(encoding, errors="replace")
+    line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
+    what = encoding[:6].rstrip("-").upper()  # UTF-8, UTF-16 or UTF-32
+    try:  # Windows-1252 decodes nearly every byte: text that does is most likely that
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return CourseError(f"{name} line {line} column {column}: not valid {what}; save the "
+                           f"file as UTF-8.")
+    return CourseError(f"{name} line {line} column {column}: not valid {what}, and the file "
+                       f"reads as Windows-1252 (Latin-1) text; re-save it as UTF-8 (Excel: Save "
+                       f"As \"CSV UTF-8\"; or `iconv -f cp1252 -t utf-8 FILE > NEW`).")
 
 
 def json_rows(text: str, name: str, errors: RowErrors,
@@ -307,6 +323,11 @@ def _json_lines_rows(text: str, name: str, errors: RowErrors,
         try:
             rows.append((f"{name} line {lineno}", decoder.decode(line)))
         except UNREADABLE_JSON as err:
+            # A BOM inside the file: two files that each start with one, joined with cat.
+            if line.startswith("\ufeff"):
+                errors.add(f"{name} line {lineno} starts with a byte order mark (U+FEFF), "
+                           f"probably from joining files; remove it.")
+                continue
             errors.add(f"{name} line {lineno}: invalid JSON ({_json_problem(err)}); "
                        f"each line must be one JSON object.")
     return rows
@@ -446,11 +467,35 @@ def _csv_rows(path: Path, name: str, errors: RowErrors, kind: str) -> list[tuple
     text = read_text(path, name)  # gunzipped, and bad UTF-8 named by its line
     if not text.strip():
         return []  # an empty file: the caller says it holds no rows
+    delimiter, notes = _table_delimiter(text, kind)
     with _long_fields():
-        problems = _csv_problems(text, name, DELIMITERS[kind])
+        problems = _csv_problems(text, name, delimiter)
         for message in problems:
             errors.add(message)
-        return [] if problems else _table_rows(text, name, DELIMITERS[kind], errors)
+        return [] if problems else _table_rows(text, name, delimiter, errors, notes)
+
+
+SEMICOLON_NOTE = ("the columns are separated by ';' (as Excel saves CSV in many locales), so "
+                  "the file was read that way; save it as \"CSV UTF-8 (comma delimited)\" if "
+                  "that is not meant.")
+
+
+def _table_delimiter(text: str, kind: str) -> tuple[str, list[str]]:
+    """The file's delimiter, and a note when it is not its extension's: a .csv whose header
+    has no comma but names known columns between ';' is Excel's CSV in a ';' locale."""
+    header = _LINE_END.split(text, maxsplit=1)[0]
+    columns = {column.strip().strip('"').lower() for column in header.split(";")}
+    # Only a header that reads one way and not the other: a comma anywhere keeps ','.
+    if kind == "csv" and "," not in header and len(columns) > 1 and KNOWN_FIELDS & columns:
+        return ";", [SEMICOLON_NOTE]
+    return DELIMITERS[kind], []
+
+
+class TableRow(dict):
+    """A CSV or TSV row, {column: text}, carrying what reading its file changed (`notes`, the
+    same for each row of a file), for conversion_notes to say once with the other notes."""
+
+    notes: tuple[str, ...] = ()
 
 
 @contextmanager
@@ -464,8 +509,8 @@ def _long_fields() -> Iterator[None]:
         csv.field_size_limit(before)
 
 
-def _table_rows(text: str, name: str, delimiter: str,
-                errors: RowErrors) -> list[tuple[str, Any]]:
+def _table_rows(text: str, name: str, delimiter: str, errors: RowErrors,
+                notes: list[str]) -> list[tuple[str, Any]]:
     """The checked table's rows as {column: text}, read once by the csv module: every cell
     stays text ("007", an empty cell ""), a blank line is skipped, and no copy of the file is
     written to a cache (datasets' CSV reader keeps an Arrow copy of every file it reads)."""
@@ -473,16 +518,43 @@ def _table_rows(text: str, name: str, delimiter: str,
     header = next(reader)
     renames = known_renames(header)  # 'Instruction' read as 'instruction', as JSON keys are
     columns = [renames.get(column, column) for column in header]
-    rows, start = [], reader.line_num + 1
+    # Each line kept with its number first: an unnamed column is dropped only if all are empty.
+    lines, start = [], reader.line_num + 1
     for fields in reader:
-        if _blank(fields):
-            pass  # as _csv_problems skips it
-        elif len(fields) != len(columns):  # only after a quirk that ended the strict check
-            errors.add(_field_count_problem(fields, header, delimiter, name, start))
-        else:
-            rows.append((f"{name} row {len(rows) + 1}", dict(zip(columns, fields, strict=True))))
+        if not _blank(fields):  # as _csv_problems skips it
+            lines.append((start, fields))
         start = reader.line_num + 1
+    keep, dropped = _named_columns(header, lines, name)
+    rows = []
+    for line, fields in lines:
+        if len(fields) != len(columns):  # only after a quirk that ended the strict check
+            errors.add(_field_count_problem(fields, header, delimiter, name, line))
+            continue
+        row = TableRow((columns[i], fields[i]) for i in keep)
+        row.notes = tuple(notes + dropped)  # said once for the file, by conversion_notes
+        rows.append((f"{name} row {len(rows) + 1}", row))
     return rows
+
+
+def _named_columns(header: list[str], lines: list[tuple[int, list[str]]],
+                   name: str) -> tuple[list[int], list[str]]:
+    """The columns to read, and a note for those left out: a column with no name is left out
+    when it is empty in every row (Excel's trailing ',,'), else refused: no field to read."""
+    blank = [i for i, column in enumerate(header) if not column.strip()]
+    for line, fields in lines:
+        held = next((i for i in blank if i < len(fields) and fields[i].strip()), None)
+        if held is not None:
+            raise CourseError(f"{name} line 1: column {held + 1} of the header has no name, but "
+                              f"line {line} holds text in it; name every column (e.g. "
+                              f"instruction,input,output), or remove that text.")
+    keep = [i for i in range(len(header)) if i not in blank]
+    if not blank:
+        return keep, []
+    what = (f"{len(blank)} columns with no name in the header (columns "
+            f"{', '.join(str(i + 1) for i in blank)}) are" if len(blank) > 1
+            else f"1 column with no name in the header (column {blank[0] + 1}) is")
+    return keep, [f"{what} empty in every row, so {'they were' if len(blank) > 1 else 'it was'} "
+                  f"left out."]
 
 
 def _blank(fields: list[str]) -> bool:
@@ -520,9 +592,9 @@ def _field_count_problem(fields: list[str], header: list[str], delimiter: str, n
                          line: int) -> str:
     """The line's count of fields against the header's, and the quoting that keeps a field
     whole: one holding the delimiter (more fields), or a line break (fewer)."""
-    mark = "tab" if delimiter == "\t" else "comma"
+    mark = {"\t": "tab", ";": "semicolon"}.get(delimiter, "comma")
     if len(fields) > len(header):  # the delimiter inside a field
-        advice = "a tab." if mark == "tab" else "a comma, e.g. \"What, is 3+5?\"."
+        advice = f"a {mark}." if mark != "comma" else "a comma, e.g. \"What, is 3+5?\"."
     else:  # a line break inside a field, or the empty columns left out
         advice = (f"a line break, and write every column, an empty one as nothing between "
                   f"two {mark}s.")
@@ -532,19 +604,16 @@ def _field_count_problem(fields: list[str], header: list[str], delimiter: str, n
 
 
 def _check_csv_header(header: list[str], name: str, delimiter: str = ",") -> None:
-    """The first line must name the columns: a known one at least, each once, none blank."""
+    """The first line must name the columns: a known one at least, each once."""
     # No known column: most likely no header at all, the first example read as names.
     if not KNOWN_FIELDS & {c.strip().lower() for c in header}:
         raise CourseError(
             f"{name} line 1 must be a header naming the columns (e.g. instruction,input,output "
             f"or prompt,completion), but it reads {delimiter.join(header)[:80]!r}; add a header "
             f"line, or rename the columns to ones the course reads.")
-    # A blank or repeated name: no field to read it as, or two cells under one key, one lost.
-    blank = [i for i, column in enumerate(header, start=1) if not column.strip()]
-    if blank:
-        raise CourseError(f"{name} line 1: column {blank[0]} of the header has no name; name "
-                          f"every column (e.g. instruction,input,output).")
-    twice = [column for column in dict.fromkeys(header) if header.count(column) > 1]
+    # A repeated name: two cells under one key, one lost (a blank one: see _named_columns).
+    twice = [column for column in dict.fromkeys(header)
+             if column.strip() and header.count(column) > 1]
     if twice:
         raise CourseError(f"{name} line 1 names the column '{twice[0]}' twice; give each column "
                           f"its own name, or remove one of them.")
@@ -866,15 +935,54 @@ def conversion_notes(rows: list[tuple[str, Any]]) -> list[str]:
         >>> conversion_notes([("d.jsonl line 1", row), ("d.jsonl line 4", row)])[0][:61]
         '2 chat rows have a system message (lines 1, 4); the templates'
     """
+    # What reading the file changed (a ';' separator, empty columns left out): once a file.
+    notes = list(dict.fromkeys(note for _, row in rows if isinstance(row, TableRow)
+                               for note in row.notes))
+    notes += _sharegpt_note(rows) + _text_notes(rows)
     # A system message: the templates have no place for one, so it is trained as the input.
     folded = [where for where, row in rows if has_system_message(row)]
     if not folded:
-        return []
+        return notes
     one = len(folded) == 1
-    return [f"{len(folded)} chat {'row has' if one else 'rows have'} a system message "
-            f"({places(folded)}); the templates have no system part, so it became the "
-            f"'input' ('### Input:' in one_line and alpaca) and is trained as part of the "
-            f"prompt; put it in the user message, or remove it, if that is not what you want."]
+    return notes + [
+        f"{len(folded)} chat {'row has' if one else 'rows have'} a system message "
+        f"({places(folded)}); the templates have no system part, so it became the "
+        f"'input' ('### Input:' in one_line and alpaca) and is trained as part of the "
+        f"prompt; put it in the user message, or remove it, if that is not what you want."]
+
+
+def _sharegpt_note(rows: list[tuple[str, Any]]) -> list[str]:
+    """ShareGPT rows, read as chat by renaming their keys and speakers: the renames, counted."""
+    found = [(where, sharegpt_speakers(row)) for where, row in rows]
+    read = [(where, speakers) for where, speakers in found if speakers is not None]
+    if not read:
+        return []
+    named = {name: role for _, speakers in read for name, role in speakers.items()}
+    renames = " and ".join(f"'{name}' to '{role}'" for name, role in named.items())
+    return [f"{len(read)} {'row' if len(read) == 1 else 'rows'} read as ShareGPT "
+            f"({places([where for where, _ in read])}): from/value renamed to role/content"
+            f"{', ' + renames if renames else ''}."]
+
+
+def _text_notes(rows: list[tuple[str, Any]]) -> list[str]:
+    """Text read otherwise than stored: a number as its text ("output": 4 as '4'), and
+    Windows line breaks as '\\n' (Excel writes one inside a cell as '\\r\\n')."""
+    texts = [(where, read_texts(row)) for where, row in rows]
+    numbers = [where for where, values in texts if any(map(is_number, values))]
+    breaks = [where for where, values in texts
+              if any(isinstance(v, str) and "\r" in v for v in values)]
+    notes = []
+    if numbers:
+        notes.append(f"{_rows_hold(numbers)} a number where text belongs ({places(numbers)}); "
+                     f"it was read as its text (4 as '4').")
+    if breaks:
+        notes.append(f"{_rows_hold(breaks)} Windows line breaks (\\r\\n or \\r) in their text "
+                     f"({places(breaks)}); they were read as \\n, so no '\\r' is trained.")
+    return notes
+
+
+def _rows_hold(wheres: list[str]) -> str:
+    return f"{len(wheres)} {'row holds' if len(wheres) == 1 else 'rows hold'}"
 
 
 def places(wheres: list[str], most: int = 5) -> str:

@@ -76,6 +76,9 @@ SCHEMAS = {
 def _as_text(value: Any, field: str, where: str) -> str:
     if value is None:
         return ""
+    # A number where text belongs ("output": 4) is its text; conversion_notes counts such rows.
+    if is_number(value):
+        return str(value)
     if not isinstance(value, str):
         raise CourseError(
             f"{where}: field '{field}' should be text but is {type(value).__name__}; "
@@ -90,10 +93,19 @@ def _as_text(value: Any, field: str, where: str) -> str:
             f"{ord(half.group()):x} escape, e.g. a cut emoji); remove it or write the whole "
             f"character."
         )
-    return value
+    # Windows line breaks (Excel's, inside a cell) would be trained as a '\r' token; counted too.
+    return _WINDOWS_BREAK.sub("\n", value)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_WINDOWS_BREAK = re.compile("\r\n?")
+
+
+def is_number(value: Any) -> bool:
+    """An int or a finite float, read as its text; a bool (JSON's true) or NaN is no text."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return value == value and value not in (float("inf"), float("-inf"))
 
 
 def detect_schema(record: dict[str, Any]) -> str:
@@ -114,11 +126,9 @@ def detect_schema(record: dict[str, Any]) -> str:
     # "text" last: rows of other schemas often keep a text column next to their fields.
     if "text" in keys:
         return "text"
-    # ShareGPT keeps its messages under another name, with other keys: say each rename.
+    # ShareGPT keeps its messages under another name, as {from, value}: read by _sharegpt.
     if "conversations" in keys:
-        raise CourseError("this looks like ShareGPT ('conversations'): rename it to 'messages', "
-                          "and in each message 'from'/'value' to 'role'/'content' ('human' to "
-                          "'user', 'gpt' to 'assistant').")
+        return "sharegpt"
     # Every schema's fields are listed, so the learner sees which key to rename.
     raise CourseError(
         f"record has fields {sorted(keys)} which match no known schema; "
@@ -187,6 +197,8 @@ def normalize_record(record: dict[str, Any], where: str = "record") -> dict[str,
         out = _normalize_prompt_completion(record, text, where)
     elif schema == "chat":
         out = _normalize_chat(record["messages"], where)
+    elif schema == "sharegpt":
+        out = _normalize_chat(_sharegpt_messages(record["conversations"], where), where)
     else:  # text: its parts, and the template it is written in (training keeps that one)
         parsed = parse_formatted(text("text"))
         if parsed is None:
@@ -202,7 +214,7 @@ def normalize_record(record: dict[str, Any], where: str = "record") -> dict[str,
 
 
 # Where each schema keeps the instruction, for the message when it is missing.
-INSTRUCTION_NAMES = {"trl": "'prompt'", "chat": "the user message",
+INSTRUCTION_NAMES = {"trl": "'prompt'", "chat": "the user message", "sharegpt": "the user message",
                      "text": "the instruction in 'text'"}
 # Which raw field holds the input and which the response, per field-based schema.
 FIELDS = {"course": ("input", "response"), "alpaca": ("input", "output"),
@@ -210,8 +222,9 @@ FIELDS = {"course": ("input", "response"), "alpaca": ("input", "output"),
 # The fields each schema reads as text (chat keeps its text inside 'messages'), and every
 # field any schema reads: a table column is checked against these once, not row by row.
 TEXT_FIELDS = {**{schema: ("instruction", *fields) for schema, fields in FIELDS.items()},
-               "trl": ("prompt", "completion"), "chat": (), "text": ("text",)}
-KNOWN_FIELDS = frozenset({"messages", *(f for fields in TEXT_FIELDS.values() for f in fields)})
+               "trl": ("prompt", "completion"), "chat": (), "sharegpt": (), "text": ("text",)}
+KNOWN_FIELDS = frozenset({"messages", "conversations",
+                          *(f for fields in TEXT_FIELDS.values() for f in fields)})
 
 
 def text_fields(fields: Any) -> tuple[str, ...]:
@@ -292,7 +305,56 @@ def _chat_keys_problem(messages: list[dict[str, Any]]) -> str:
             f"('from'/'value'): rename them to 'role'/'content'{also}.")
 
 
-TOOL_ROLES = ("tool", "function", "ipython")  # OpenAI's, its older name, and Llama 3's
+# OpenAI's, its older name, Llama 3's, and ShareGPT's (LLaMA-Factory's call and its result).
+TOOL_ROLES = ("tool", "function", "ipython", "function_call", "observation")
+
+
+def _sharegpt_messages(turns: Any, where: str) -> list[dict[str, Any]]:
+    """ShareGPT's [{from, value}, ...] as {role, content} messages ('human' as 'user', a
+    speaker the course does not know kept, for _roles_problem to name); other keys refused."""
+    # Only the exact rename is made: any other shape is told what to rename, as before.
+    if not isinstance(turns, list) or not turns or not all(
+            isinstance(t, dict) and {"from", "value"} <= set(t) and not {"role", "content"} & set(t)
+            for t in turns):
+        raise CourseError(f"{where}: this looks like ShareGPT ('conversations'): rename it to "
+                          f"'messages', and in each message 'from'/'value' to 'role'/'content' "
+                          f"('human' to 'user', 'gpt' to 'assistant').")
+    return [{"role": _role_for(t["from"]) or t["from"], "content": t["value"]} for t in turns]
+
+
+def sharegpt_speakers(record: Any) -> dict[str, str] | None:
+    """The speakers a ShareGPT row renames, {'human': 'user', 'gpt': 'assistant'}; None for
+    a row of another schema: what records.conversion_notes says was renamed."""
+    if not isinstance(record, dict) or _schema_or_none(record) != "sharegpt":
+        return None
+    turns = _list(_known_keys(record)["conversations"])
+    speakers = [t.get("from") for t in turns if isinstance(t, dict)]
+    return {s: _role_for(s) for s in speakers if _role_for(s) not in (None, s)}
+
+
+def _schema_or_none(record: dict[str, Any]) -> str | None:
+    try:
+        return detect_schema(_known_keys(record))
+    except CourseError:
+        return None
+
+
+def read_texts(record: Any) -> list[Any]:
+    """The raw values a record's text is read from (its schema's fields, and each message's
+    content), for records.conversion_notes to count the numbers and Windows line breaks."""
+    schema = _schema_or_none(record) if isinstance(record, dict) else None
+    if schema is None:
+        return []
+    record = _known_keys(record)
+    messages = {"chat": record.get("messages"), "sharegpt": record.get("conversations"),
+                "trl": [*_list(record.get("prompt")), *_list(record.get("completion"))]}
+    key = "value" if schema == "sharegpt" else "content"
+    inside = [m.get(key) for m in _list(messages.get(schema)) if isinstance(m, dict)]
+    return [record.get(field) for field in TEXT_FIELDS[schema]] + inside
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _role_for(role: Any) -> str | None:
@@ -340,8 +402,9 @@ def has_system_message(record: Any) -> bool:
     """
     if not isinstance(record, dict):
         return False
-    lists = [record.get("messages"), record.get("prompt")]  # chat, TRL's conversational prompt
-    return any(isinstance(m, dict) and m.get("role") == "system"
+    # Chat, TRL's conversational prompt, and ShareGPT (whose speaker is its 'from').
+    lists = [record.get("messages"), record.get("prompt"), record.get("conversations")]
+    return any(isinstance(m, dict) and "system" in (m.get("role"), m.get("from"))
                for messages in lists if isinstance(messages, list) for m in messages)
 
 

@@ -107,7 +107,7 @@ def test_lines_are_counted_from_one_in_json_arrays_too(tmp_path):
 def test_every_bad_row_is_listed_with_its_line(tmp_path):
     good = json.dumps(ROWS[0])
     lines = [good, "{oops", good, json.dumps({"instruction": "x"}), good, good,
-             json.dumps({"instruction": "x", "output": 4})]
+             json.dumps({"instruction": "x", "output": [4]})]  # a list: no text
     path = tmp_path / "three_bad.jsonl"
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(CourseError) as caught:
@@ -169,11 +169,11 @@ def test_jsonl_errors_name_file_and_line(tmp_path):
     path.write_text(good + "\n" + "{not json\n")
     with pytest.raises(CourseError, match=r"data.jsonl line 2: invalid JSON"):
         load_records(path)
-    path.write_text(good + "\n\n" + json.dumps({"instruction": 3, "response": "x"}) + "\n")
+    path.write_text(good + "\n\n" + json.dumps({"instruction": [3], "response": "x"}) + "\n")
     with pytest.raises(CourseError, match=r"line 3: field 'instruction' should be text"):
         load_records(path)
     path.write_bytes(good.encode() + b"\n" + b'{"instruction": "caf\xe9", "response": "x"}\n')
-    with pytest.raises(CourseError, match=r"line 2: not valid UTF-8"):
+    with pytest.raises(CourseError, match=r"line 2 column 21: not valid UTF-8"):
         load_records(path)
     path.write_text(json.dumps({"question": "x"}) + "\n")
     with pytest.raises(CourseError, match=r"line 1: record has fields \['question'\]"):
@@ -268,7 +268,7 @@ def test_line_separators_inside_json_strings_do_not_split_a_row(tmp_path):
     rows = [{"instruction": f"Say{sep}hi", "response": "hi"} for sep in "\u2028\u2029\x85"]
     path = tmp_path / "d.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-                    + '{"instruction": 1, "response": "x"}\n', encoding="utf-8")
+                    + '{"instruction": [1], "response": "x"}\n', encoding="utf-8")
     with pytest.raises(CourseError, match=r"d.jsonl line 4: field 'instruction'"):
         load_records(path)  # the 4th line, not the 7th: only line ends count
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\r\n" for r in rows))

@@ -68,9 +68,9 @@ def test_a_ragged_csv_names_each_line_and_says_to_quote(tmp_path, capfd, caplog)
      "line 1 must be a header naming the columns (e.g. instruction,input,output or "
      "prompt,completion), but it reads 'What is 2+2?,,4'; add a header line, or rename the "
      "columns to ones the course reads."),
-    ("instruction,,output\nWhat is 2+2?,,4\n",
-     "line 1: column 2 of the header has no name; name every column (e.g. "
-     "instruction,input,output)."),
+    ("instruction,,output\nWhat is 2+2?,x,4\n",  # left out only when empty in every row
+     "line 1: column 2 of the header has no name, but line 2 holds text in it; name every "
+     "column (e.g. instruction,input,output), or remove that text."),
     ("instruction,output,output\nWhat is 2+2?,4,5\n",  # pandas kept one 'output' of the two
      "line 1 names the column 'output' twice; give each column its own name, or remove one of "
      "them."),

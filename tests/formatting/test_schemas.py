@@ -18,9 +18,12 @@ def test_a_lone_surrogate_is_named_with_its_field():
         normalize_record(chat, "d.jsonl line 1")
 
 
-def test_sharegpt_conversations_are_told_what_to_rename():
-    # Was the generic "record has fields ['conversations'] which match no known schema".
+def test_sharegpt_conversations_are_read_as_chat():
+    # Was refused with the renames to make; the rename is unambiguous, so it is made (and
+    # counted by conversion_notes). Other keys are still told what to rename.
     row = {"conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Hello"}]}
+    assert normalize_record(row) == {"instruction": "Hi", "input": "", "response": "Hello"}
+    row = {"conversations": [{"speaker": "human", "text": "Hi"}]}
     with pytest.raises(CourseError, match=r"^d.jsonl line 2: this looks like ShareGPT "
                                           r"\('conversations'\): rename it to 'messages'"):
         normalize_record(row, "d.jsonl line 2")

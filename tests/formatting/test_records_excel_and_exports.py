@@ -1,0 +1,130 @@
+"""A practitioner's own file as Excel and chat tools export it: a ';'-separated CSV, Excel's
+trailing empty columns and Windows line breaks, files joined with cat, Windows-1252 text,
+ShareGPT rows, numbers as answers. Each is read with a note, or refused in one sentence."""
+
+import json
+import re
+
+import pytest
+
+from course_lib.errors import CourseError
+from course_lib.formatting.records import conversion_notes, load_raw_rows, load_records
+from course_lib.formatting.schemas import normalize_record
+
+
+def notes(path) -> list[str]:
+    return conversion_notes(load_raw_rows(path))
+
+
+def test_a_semicolon_separated_csv_from_excel_is_read_with_a_note(tmp_path):
+    # Was "line 1 must be a header ..., but it reads 'instruction;input;output'; add a header".
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufeffinstruction;input;output\r\nWhat is 2+2?;;4\r\n"
+                     "Add 2, then 2;;4\r\n".encode())
+    assert load_records(path) == [
+        {"instruction": "What is 2+2?", "input": "", "response": "4"},
+        {"instruction": "Add 2, then 2", "input": "", "response": "4"}]
+    assert notes(path) == [
+        "the columns are separated by ';' (as Excel saves CSV in many locales), so the file "
+        "was read that way; save it as \"CSV UTF-8 (comma delimited)\" if that is not meant."]
+
+
+def test_excel_trailing_empty_columns_are_dropped_with_a_note(tmp_path):
+    # Was "column 4 of the header has no name": Excel leaves such columns after the last one.
+    path = tmp_path / "excel.csv"
+    path.write_text("instruction,input,output,,\nWhat is 2+2?,,4,,\nSay hi,,hi,,\n")
+    assert [r["response"] for r in load_records(path)] == ["4", "hi"]
+    assert notes(path) == ["2 columns with no name in the header (columns 4, 5) are empty in "
+                           "every row, so they were left out."]
+    path.write_text("instruction,input,output,,\nWhat is 2+2?,,4,,\nSay hi,,hi,,oops\n")
+    with pytest.raises(CourseError) as caught:
+        load_records(path)
+    assert str(caught.value) == (f"{path} line 1: column 5 of the header has no name, but line 3 "
+                                 f"holds text in it; name every column (e.g. "
+                                 f"instruction,input,output), or remove that text.")
+
+
+def test_windows_line_breaks_inside_cells_become_newlines_and_are_counted(tmp_path):
+    # Excel writes a line break inside a cell as \r\n: it was trained as a '\r' token.
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b'instruction,input,output\r\n"Write a haiku\r\nabout cats",,"line one'
+                     b'\r\nline two"\r\nSay hi,,hi\r\n"One\rtwo",,x\r\n')
+    records = load_records(path)
+    assert [r["instruction"] for r in records] == ["Write a haiku\nabout cats", "Say hi",
+                                                   "One\ntwo"]
+    assert records[0]["response"] == "line one\nline two"
+    assert notes(path) == ["2 rows hold Windows line breaks (\\r\\n or \\r) in their text "
+                           "(rows 1, 3); they were read as \\n, so no '\\r' is trained."]
+
+
+def test_a_byte_order_mark_in_the_middle_of_json_lines_is_named(tmp_path):
+    # Two files that each start with a BOM, joined with cat: was "invalid JSON (Expecting value".
+    row = json.dumps({"instruction": "What is 2+2?", "output": "4"})
+    path = tmp_path / "joined.jsonl"
+    path.write_text("\ufeff" + row + "\n" + row + "\n\ufeff" + row + "\n", encoding="utf-8")
+    with pytest.raises(CourseError) as caught:
+        load_records(path)
+    assert str(caught.value) == (f"{path} line 3 starts with a byte order mark (U+FEFF), "
+                                 f"probably from joining files; remove it.")
+
+
+def test_windows_1252_text_is_named_by_line_and_column_with_the_fix(tmp_path):
+    # Was "line 2: not valid UTF-8 (byte 36)": a file offset that reads like a column.
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("instruction,output\r\nWhat is 2+2? café,4\r\n".encode("cp1252"))
+    with pytest.raises(CourseError) as caught:
+        load_records(path)
+    assert str(caught.value) == (
+        f"{path} line 2 column 17: not valid UTF-8, and the file reads as Windows-1252 "
+        f"(Latin-1) text; re-save it as UTF-8 (Excel: Save As \"CSV UTF-8\"; or `iconv -f "
+        f"cp1252 -t utf-8 FILE > NEW`).")
+
+
+def sharegpt(*turns):
+    return {"conversations": [{"from": who, "value": text} for who, text in turns]}
+
+
+def test_sharegpt_rows_are_read_and_counted(tmp_path):
+    rows = [sharegpt(("human", "What is 2+2?"), ("gpt", "4")),
+            sharegpt(("system", "Be brief."), ("human", "Say hi"), ("gpt", "hi"))]
+    path = tmp_path / "sharegpt.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert load_records(path) == [
+        {"instruction": "What is 2+2?", "input": "", "response": "4"},
+        {"instruction": "Say hi", "input": "Be brief.", "response": "hi"}]
+    found = notes(path)
+    assert found[0] == ("2 rows read as ShareGPT (lines 1, 2): from/value renamed to "
+                        "role/content, 'human' to 'user' and 'gpt' to 'assistant'.")
+    assert found[1].startswith("1 chat row has a system message (line 2)")
+
+
+@pytest.mark.parametrize("row, message", [
+    (sharegpt(("human", "a"), ("gpt", "b"), ("human", "c"), ("gpt", "d")),
+     "got roles ['user', 'assistant', 'user', 'assistant']: a conversation. Split it"),
+    (sharegpt(("human", "a"), ("function_call", "{}"), ("observation", "4"), ("gpt", "4")),
+     "the row has 'function_call' and 'observation' messages (tool calls)"),
+    ({"conversations": [{"speaker": "human", "text": "a"}]},
+     "this looks like ShareGPT ('conversations'): rename it to 'messages'"),
+])
+def test_sharegpt_conversations_and_tool_calls_are_still_refused(row, message):
+    with pytest.raises(CourseError, match=r"^d.jsonl line 2: .*" + re.escape(message)):
+        normalize_record(row, "d.jsonl line 2")
+
+
+def test_numbers_in_text_fields_are_read_as_their_text_and_counted(tmp_path):
+    # Was "field 'output' should be text but is int; make it a JSON string".
+    rows = [{"instruction": "What is 2+2?", "output": 4},
+            {"instruction": "Halve 3.", "output": 1.5},
+            {"instruction": "Say hi", "output": "hi", "id": 7}]  # an id is not read: no note
+    path = tmp_path / "numbers.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert [r["response"] for r in load_records(path)] == ["4", "1.5", "hi"]
+    assert notes(path) == ["2 rows hold a number where text belongs (lines 1, 2); it was "
+                           "read as its text (4 as '4')."]
+
+
+@pytest.mark.parametrize("value, kind", [(True, "bool"), (["a"], "list"), ({"a": 1}, "dict"),
+                                         (float("nan"), "float")])
+def test_bools_lists_dicts_and_nan_are_still_not_text(value, kind):
+    with pytest.raises(CourseError, match=f"field 'output' should be text but is {kind}"):
+        normalize_record({"instruction": "x", "output": value}, "d.jsonl line 1")
