@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = Path(course_lib.__file__).parent
 DOCS = [ROOT / "README.md", ROOT / "lessons" / "README.md", ROOT / "exercises" / "README.md"]
 NOTEBOOKS = sorted([*(ROOT / "lessons").glob("*.ipynb"), *(ROOT / "solutions").glob("*.ipynb")])
-ERROR_CALLS = {"CourseError", "with_advice"}
+ERROR_CALLS = {"CourseError", "with_advice", "advice"}  # advice(python, cli): one for each
 
 SPAN = re.compile(r"`([^`\n]+)`")
 COMMAND = re.compile(r"(?<![\w/.-])course ([a-z][a-z0-9-]*)([^;`()#\n]*)")
@@ -81,11 +81,14 @@ def _literal(node: ast.AST) -> str | None:
 
 
 def _error_texts(call: ast.Call) -> list[tuple[str, str]]:
-    """(text, reader) of a CourseError(message, cli=...) or with_advice(sentence, py, cli)."""
+    """(text, reader) of a CourseError(message, cli=...), with_advice(sentence, py, cli) or
+    advice(py, cli) (a setting in a report line, spelt for whoever reads it)."""
     args = [_literal(a) or "" for a in call.args]
     if ast.unparse(call.func).endswith("with_advice") and len(args) == 3:
         return [(args[0].replace("{fix}", args[1]), "python"),
                 (args[0].replace("{fix}", args[2]), "cli")]
+    if ast.unparse(call.func).split(".")[-1] == "advice" and len(args) == 2:
+        return [(args[0], "python"), (args[1], "cli")]
     cli_text = next((_literal(k.value) for k in call.keywords if k.arg == "cli"), None)
     return [(args[0] if args else "", "python")] + ([(cli_text, "cli")] if cli_text else [])
 
@@ -449,16 +452,18 @@ def _python_spelling_beside(flag: str, text: str) -> bool:
 
 
 def test_a_line_read_by_both_gives_the_python_spelling_beside_a_flag():
-    """A report line train() prints (in a notebook too) says 'raise max_length (--max-length)',
-    not only '--max-length' (a flag of a `course` command it names is that command's).
-    demo.py is `course demo`'s alone."""
+    """A report line train() prints (in a notebook too) names a setting with advice(python,
+    cli), which spells it for its reader; a flag written out in a report line has the Python
+    spelling beside it, 'max_length (--max-length)' (a flag of a `course` command it names
+    is that command's). demo.py is `course demo`'s alone."""
     lines = [t for t in library_texts() if t.reader == "report"
              and not t.where.startswith("course_lib/demo.py")]
     assert len(lines) > 300, f"only {len(lines)} report strings found: the extractor broke"
     said = [(t, flag) for t in lines if not re.fullmatch(r"--[\w-]+", t.text)  # runner.FLAGS
             for flag in FLAG.findall(_outside_commands(re.sub(r"var\(--[^)]*\)", "", t.text)))
             if flag.startswith("--")]  # (not masking/view.py's CSS variables)
-    assert len(said) > 5, f"only {len(said)} flags found in report lines: the extractor broke"
+    # Most report lines name a setting with advice() now; a few still write both out.
+    assert len(said) > 2, f"only {len(said)} flags found in report lines: the extractor broke"
     commands = command_flags()
     wrong = [f"{t.where}: {flag} without its keyword: {t.text[:110]!r}" for t, flag in said
              if not _python_spelling_beside(flag, t.text)  # nor said of a command it names:
@@ -541,3 +546,18 @@ def test_every_import_the_course_shows_resolves():
              if not importlib.util.find_spec(module)
              or not hasattr(importlib.import_module(module), name)]
     assert not wrong, "\n".join(wrong)
+
+
+def test_a_setting_is_spelt_for_the_command_line_only_while_a_command_runs(capsys):
+    """`course` speaks in flags while it runs; a notebook that ran it (lesson 07 runs `course
+    train`) reads keywords again afterwards."""
+    from course_lib.errors import advice, speak_to_the_command_line
+
+    assert advice("eval_limit", "--eval-limit") == "eval_limit"
+    assert cli.main(["experiment", "--list"]) == 0
+    assert advice("eval_limit", "--eval-limit") == "eval_limit"
+    was = speak_to_the_command_line()
+    try:
+        assert advice("eval_limit", "--eval-limit") == "--eval-limit"
+    finally:
+        speak_to_the_command_line(was)

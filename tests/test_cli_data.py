@@ -70,7 +70,7 @@ def test_held_out_rows_not_scored_are_counted(capsys, tmp_path, toy_model_dir):
                                "--eval-data", held, "--max-length", 40)
     assert code == 0, err
     assert (f"Held-out set {held}: 1 not scored: no response token left after 40 tokens "
-            f"(line 2; raise max_length (--max-length) or shorten its prompt).") in out
+            f"(line 2; raise --max-length or shorten its prompt).") in out
     assert RunHistory.load(tmp_path / "a").eval_examples == 2
 
 
@@ -81,7 +81,7 @@ def test_eval_limit_caps_and_lifts_the_rows_scored(capsys, tmp_path, toy_model_d
                                "--eval-data", held, "--eval-limit", 8)
     assert code == 0, err
     assert (f"Held-out set {held}: only the first 8 of its 40 rows are scored (raise "
-            f"eval_limit, --eval-limit on the command line, to score more).") in out
+            f"--eval-limit to score more).") in out
     assert RunHistory.load(tmp_path / "a").eval_examples == 8
     code, out, err = train_cli(capsys, toy_model_dir, "course:train", tmp_path / "b",
                                "--eval-data", held, "--eval-limit", 0)  # 0: every row

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 from tqdm.auto import tqdm
 
-from course_lib.errors import CourseError, is_number, is_whole, shown
+from course_lib.errors import CourseError, advice, is_number, is_whole, shown
 from course_lib.evaluation.adherence import adherence
 from course_lib.evaluation.agreement import paraphrase_agreement, sampling_agreement
 from course_lib.evaluation.eval_data import EvalData, eval_rows
@@ -225,7 +225,7 @@ def check_options(limit: int | None, samples: int, temperature: float, max_new_t
     """
     values = {"limit": limit, "samples": samples, "max_new_tokens": max_new_tokens,
               "batch_size": batch_size}
-    for name, least, advice in COUNTS:
+    for name, least, why in COUNTS:
         value = values[name]
         if value is None and name == "limit":
             continue  # every row
@@ -233,7 +233,7 @@ def check_options(limit: int | None, samples: int, temperature: float, max_new_t
         if not is_whole(value):
             raise CourseError(f"{name} must be a whole number, not {shown(value)}.")
         if value < least:
-            raise CourseError(f"{name} must be at least {least}, not {value}{advice}.")
+            raise CourseError(f"{name} must be at least {least}, not {value}{why}.")
     # Sampling divides the logits by the temperature; refused as the CLI's --temperature is.
     if not (is_number(temperature) and temperature > 0):
         raise CourseError(f"temperature must be a number above 0, not {shown(temperature)}; "
@@ -464,7 +464,8 @@ def too_long(model, tokenizer, data: EvalData, templates: Sequence[Template],
     if longer := [n for n in ref_lengths if n > max_new_tokens]:
         parts.append(f"{len(longer)} of {len(refs)} reference answers are longer than "
                      f"max_new_tokens={max_new_tokens} tokens (up to {max(longer)}), so answers "
-                     f"are cut before they can match; raise max_new_tokens (--max-new-tokens)")
+                     f"are cut before they can match; raise "
+                     f"{advice('max_new_tokens', '--max-new-tokens')}")
     # Without a known context (a model object without a config) there is no limit to check.
     context = getattr(getattr(model, "config", None), "max_position_embeddings", None)
     # Per template: the same question is longer in a chat template than in the one-line one.

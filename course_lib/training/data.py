@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from course_lib.env import evaluating
-from course_lib.errors import CourseError
+from course_lib.errors import CourseError, advice
 from course_lib.formatting.records import (
     RowErrors,
     Split,
@@ -164,11 +164,11 @@ def held_out_note(held: PreparedData, limit: int | None) -> str:
     parts = []
     if limit and held.total is not None and held.total > limit:
         parts.append(f"only the first {limit} of its {held.total} rows are scored "
-                     f"(raise eval_limit, --eval-limit on the command line, to score more)")
+                     f"(raise {advice('eval_limit', '--eval-limit')} to score more)")
     if held.skipped:
         parts.append(f"{len(held.skipped)} not scored: no response token left after "
                      f"{held.max_length} tokens ({held.names([i for i, _ in held.skipped])}; "
-                     f"raise max_length (--max-length) or shorten "
+                     f"raise {advice('max_length', '--max-length')} or shorten "
                      f"{'its prompt' if len(held.skipped) == 1 else 'their prompts'})")
     if held.empty_response:
         parts.append(f"{len(held.empty_response)} with an empty response, scored on the EOS "
@@ -249,12 +249,12 @@ def templated_twice(records: Sequence[dict[str, str]], where: Sequence[str] = ()
         return []
     names = PreparedData(examples=[], where=list(where)).names(found)
     one = len(found) == 1
+    which = advice("template='one_line' or 'alpaca'", "--template one_line or alpaca")
     return [f"{len(found)} {'prompt already holds' if one else 'prompts already hold'} "
             f"template markers such as '### Response:' ({names}), so the template is added a "
             f"second time around {'it' if one else 'them'}; give the bare instruction, input and "
             f"output fields, or 'text' / prompt-completion rows written with a template the "
-            f"course reads back (template='one_line' or 'alpaca', --template on the command "
-            f"line)."]
+            f"course reads back ({which})."]
 
 
 WORLD_RATIO = 1.6  # tokens per word, relative to the course's data; see far_from_world
@@ -301,9 +301,10 @@ def far_from_world(records: Sequence[dict[str, str]], ready: PreparedData, token
     # Either sign alone is enough to warn; silent only when both look like the model's world.
     if ours < WORLD_RATIO * course and loss <= uniform + 0.5:
         return None
+    smollm2 = advice("model='smollm2-135m'", "--model smollm2-135m")
     return (f"This data looks far outside what the model knows: {ours:.1f} tokens per word "
             f"(the course's data: {course:.1f} with this tokenizer) and a loss of {loss:.1f} "
             f"before training, against {uniform:.1f} for a uniform guess over "
             f"{model.config.vocab_size:,} tokens. A {n_params / 1e6:.1f}M-parameter model only "
             f"knows the small world it was built for; for real text use a real model on a GPU: "
-            f"--model smollm2-135m (model='smollm2-135m') or a local model folder.")
+            f"{smollm2} or a local model folder.")

@@ -41,7 +41,7 @@ from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from course_lib.env import SMALL_MODEL_PARAMS, DeviceChoice, choose_device, choose_threads
-from course_lib.errors import CourseError, ShortTraceback, shown, with_advice
+from course_lib.errors import CourseError, ShortTraceback, advice, shown, with_advice
 from course_lib.formatting.chat import attach_chat_template, chat_template
 from course_lib.formatting.records import HELD_OUT_SPLITS, is_table, own_held_out_split
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
@@ -346,17 +346,21 @@ def _eval_source(data: DataSource, eval_data: DataSource | None, eval_limit: int
     own = own_held_out_split(data.source)
     if own:  # a saved DatasetDict with its own test split: that is the held-out set
         return data, data.source, (
-            f"Held-out score: the '{own}' split of {data.source}; --eval-data FILE "
-            f"(eval_data=...) chooses another set, --eval-data none (eval_data=None) none.")
+            f"Held-out score: the '{own}' split of {data.source}; {_other_eval_data()}")
     train_part, held = hold_out(data, most=eval_limit)
     if held is None:
         return train_part, None, (
             f"{data.source} has too few different prompts to hold some out "
             f"({len(data.records)} row{'s' if len(data.records) != 1 else ''}): no held-out "
-            f"score. Give a held-out set with --eval-data FILE (eval_data=...).")
+            f"score. Give a held-out set with {advice('eval_data=...', '--eval-data FILE')}.")
     return train_part, held, (
-        f"Held-out score: {held.source}, set aside from training; --eval-data FILE "
-        f"(eval_data=...) chooses another set, --eval-data none (eval_data=None) none.")
+        f"Held-out score: {held.source}, set aside from training; {_other_eval_data()}")
+
+
+def _other_eval_data() -> str:
+    """How to choose the held-out set, in the reader's spelling (Python, or the command line)."""
+    return (f"{advice('eval_data=...', '--eval-data FILE')} chooses another set, "
+            f"{advice('eval_data=None', '--eval-data none')} none.")
 
 
 def _given_examples(data: DataSource) -> bool:
