@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -427,11 +428,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from course_lib.evaluation.generation import GenerationSettings, generate_batch
     from course_lib.loading import load_model_and_tokenizer
 
+    lines = None  # the lines of standard input, blank ones too, for `course ask -`
     if args.instructions == ["-"]:  # printf 'What is 2+2?\n' | course ask -
-        args.instructions = [line for line in sys.stdin.read().splitlines() if line.strip()]
-        if not args.instructions:
-            raise CourseError("standard input held no question; give one per line, e.g. "
-                              "printf 'What is 2+2?\\n' | course ask -.")
+        lines, args.instructions = _stdin_questions()
     first = Path(args.instructions[0]).expanduser()
     if args.model == "tiny" and len(args.instructions) > 1 and first.is_dir():  # course ask RUN Q
         raise CourseError(f"'{args.instructions[0]}' is a folder, not a question; to ask a run, "
@@ -445,14 +444,32 @@ def cmd_ask(args: argparse.Namespace) -> int:
         history_of_run(args.model))
     print(f"template: {template} ({why})", file=sys.stderr)  # stdout: one answer per line
     settings = GenerationSettings(max_new_tokens=args.max_new_tokens)
-    answers = generate_batch(model, tokenizer, args.instructions, template=template,
-                             settings=settings)
-    for instruction, answer in zip(args.instructions, answers, strict=True):
+    answers = iter(generate_batch(model, tokenizer, args.instructions, template=template,
+                                  settings=settings))
+    # A blank input line gets an empty answer line: answer N stays on line N of the output.
+    for instruction in args.instructions if lines is None else lines:
+        answer = next(answers) if instruction.strip() else ""
         if args.json:
             print(json.dumps({"instruction": instruction, "response": answer}, ensure_ascii=False))
         else:
             print(answer.replace("\n", " "))  # one answer per line, always
     return 0
+
+
+def _stdin_questions() -> tuple[list[str], list[str]]:
+    """Standard input's lines, and the questions among them (the lines that are not blank)."""
+    lines = sys.stdin.read().splitlines()
+    questions = [line for line in lines if line.strip()]
+    if not questions:
+        raise CourseError("standard input held no question; give one per line, e.g. "
+                          "printf 'What is 2+2?\\n' | course ask -.")
+    # Said, since a blank line asks nothing: its answer line is left empty.
+    blank = len(lines) - len(questions)
+    if blank:
+        print(f"note: {blank} blank line{'s' if blank > 1 else ''} of standard input "
+              f"{'ask' if blank > 1 else 'asks'} nothing: {'each' if blank > 1 else 'it'} gets an "
+              f"empty answer line, so answer N is on line N.", file=sys.stderr)
+    return lines, questions
 
 
 EXAMPLE_FILE = {"--json": "report.json", "--csv": "class.csv"}  # for an --out, a figure
@@ -1084,7 +1101,20 @@ class OneLineParser(argparse.ArgumentParser):
     the course (no usage block above it), saying where the options are listed."""
 
     def error(self, message: str):
+        # A mistyped choice (a command, a --masking) gets the nearest one, as a mistyped flag
+        # does: argparse lists the choices but does not say which was meant.
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+        near = _nearest(choice[1], re.findall(r"'([^']*)'", choice[2])) if choice else None
+        if near:
+            message = message.replace(choice[0], f"invalid choice: '{choice[1]}' (did you mean "
+                                                  f"'{near}'?); choose from {choice[2]}")
         self.exit(2, f"error: {message}; see `{self.prog} --help`.\n")
+
+
+def _nearest(typed: str, options: list[str]) -> str | None:
+    """The option most like `typed` (difflib's ratio, at least 0.6), or None if none is near."""
+    close = difflib.get_close_matches(typed, options, n=1) if typed else []
+    return close[0] if close else None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -1107,9 +1137,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if unknown:
         options = [o for action in args.parser._actions for o in action.option_strings]
         typed = next((u.split("=")[0] for u in unknown if u.startswith("-")), "")
-        close = difflib.get_close_matches(typed, options, n=1) if typed else []
+        near = _nearest(typed, options)
         args.parser.error(f"unrecognized arguments: {' '.join(unknown)}"
-                          + (f" (did you mean {close[0]}?)" if close else ""))
+                          + (f" (did you mean {near}?)" if near else ""))
     return args
 
 

@@ -100,3 +100,52 @@ def test_the_course_says_its_own_version(capsys, monkeypatch):
     pyproject = Path(course_lib.__file__).parents[1] / "pyproject.toml"
     assert tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"] == (
         course_lib.__version__), "bump __version__ in course_lib/__init__.py with pyproject's"
+
+
+def test_notes_printed_while_a_command_runs_name_flags(capsys, monkeypatch):
+    from course_lib import errors
+
+    monkeypatch.setitem(errors._AUDIENCE, "cli", False)  # given back after this test
+    monkeypatch.setattr(cli, "COMMANDS", [("doctor", lambda _args: print(
+        errors.advice("eval_data=None", "--eval-data none")), lambda p: None, "", "")])
+    assert cli.main(["doctor"]) == 0
+    assert capsys.readouterr().out == "--eval-data none\n"
+
+
+def test_a_mistyped_command_gets_the_nearest_one(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["trian", "--out", "x"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1
+    assert "invalid choice: 'trian'" in err and "(did you mean 'train'?)" in err
+    with pytest.raises(SystemExit):  # a choice of an option too
+        cli.main(["train", "--masking", "respnse", "--out", "x"])
+    assert "(did you mean 'response'?)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # nothing near: no guess
+        cli.main(["zzzzzz"])
+    assert "did you mean" not in capsys.readouterr().err
+
+
+def test_ask_from_standard_input_keeps_one_answer_line_per_input_line(capsys, monkeypatch,
+                                                                      toy_model_dir):
+    import io
+    import json
+    import sys
+
+    from course_lib.evaluation import generation
+
+    asked = []
+    monkeypatch.setattr(generation, "generate_batch", lambda model, tok, questions, **kw: (
+        asked.extend(questions) or [f"answer to {q}" for q in questions]))
+    stdin = "What is 2+2?\n\n   \nWhat is 3+3?\n"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    assert cli.main(["ask", "--model", str(toy_model_dir), "-"]) == 0
+    out, err = capsys.readouterr()
+    assert asked == ["What is 2+2?", "What is 3+3?"]  # a blank line asks nothing
+    assert out.splitlines() == ["answer to What is 2+2?", "", "", "answer to What is 3+3?"]
+    assert "2 blank lines" in err
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    assert cli.main(["ask", "--model", str(toy_model_dir), "--json", "-"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["response"] for r in rows] == ["answer to What is 2+2?", "", "", "answer to What "
+                                             "is 3+3?"]

@@ -143,7 +143,8 @@ def test_show_mask_says_a_cut_row_loses_its_end(tmp_path, toy_model_dir, capsys)
     rc, out = _show_row(tmp_path, toy_model_dir, capsys, rows, 2, "--max-length", "20")
     note = next(line for line in out.splitlines() if "cut to 20" in line)
     assert rc == 0 and note.startswith("note: line 2: ") and "(--max-length" in note
-    assert note.endswith("raise --max-length or shorten it.") and "skips" not in note  # trained, but it never teaches stopping
+    # Trained, but it never teaches stopping.
+    assert note.endswith("raise --max-length or shorten it.") and "skips" not in note
 
 
 def test_show_mask_names_the_row_and_the_flag_when_nothing_is_trained(
