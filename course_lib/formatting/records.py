@@ -13,9 +13,11 @@ Files are read by what they hold, not by their extension: JSON Lines or a JSON a
 {"data": [...]} or by split, {"train": [...], "test": [...]} (`split` picks one), gzipped or
 not. Text is UTF-8, with or without a byte order mark, or UTF-16 (as Windows PowerShell's `>`
 and Excel's "Unicode Text" write it). CSV and TSV (tab-separated) files (gzipped or not) are
-read by the csv module, every cell as text; Parquet files and `save_to_disk` folders by
-`datasets`. Their column names are matched to the known fields whatever their case
-('Instruction'), and a column that holds no text (numbers) is named once, for the file.
+read by the csv module, every cell as text (a .csv separated by ';', as Excel saves it in
+some locales, too; Windows line breaks in a cell read as '\\n'); Parquet files and
+`save_to_disk` folders by `datasets`. Their column names are matched to the known fields
+whatever their case ('Instruction'), and a column that holds no text (numbers) is named once,
+for the file.
 
 Broken rows never end in a traceback: up to ten of them are listed in one error, each with
 its line (counted from 1), then how many more there are.
@@ -475,7 +477,7 @@ def _csv_rows(path: Path, name: str, errors: RowErrors, kind: str) -> list[tuple
         return [] if problems else _table_rows(text, name, delimiter, errors, notes)
 
 
-SEMICOLON_NOTE = ("the columns are separated by ';' (as Excel saves CSV in many locales), so "
+SEMICOLON_NOTE = ("The columns are separated by ';' (as Excel saves CSV in many locales), so "
                   "the file was read that way; save it as \"CSV UTF-8 (comma delimited)\" if "
                   "that is not meant.")
 

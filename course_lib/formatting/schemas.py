@@ -69,6 +69,7 @@ SCHEMAS = {
     "dolly": "instruction / context / response",
     "trl": "prompt / completion",
     "chat": "messages: [{role, content}, ...]",
+    "sharegpt": "conversations: [{from, value}, ...]",
     "text": "text (already formatted with a known template)",
 }
 

@@ -310,8 +310,8 @@ def test_a_json_object_of_splits_gives_the_split_asked_for(tmp_path):
         "  train record 2: record has fields ['instruction'] which match no known schema; use "
         "one of: course (instruction / [input] / response); alpaca (instruction / input / "
         "output); dolly (instruction / context / response); trl (prompt / completion); chat "
-        "(messages: [{role, content}, ...]); text (text (already formatted with a known "
-        "template)).",
+        "(messages: [{role, content}, ...]); sharegpt (conversations: [{from, value}, ...]); "
+        "text (text (already formatted with a known template)).",
         "  train record 3: expected a JSON object, got int."]
 
 

@@ -25,7 +25,7 @@ def test_a_semicolon_separated_csv_from_excel_is_read_with_a_note(tmp_path):
         {"instruction": "What is 2+2?", "input": "", "response": "4"},
         {"instruction": "Add 2, then 2", "input": "", "response": "4"}]
     assert notes(path) == [
-        "the columns are separated by ';' (as Excel saves CSV in many locales), so the file "
+        "The columns are separated by ';' (as Excel saves CSV in many locales), so the file "
         "was read that way; save it as \"CSV UTF-8 (comma delimited)\" if that is not meant."]
 
 
