@@ -131,7 +131,7 @@ def test_ask_reads_questions_from_standard_input(capsys, monkeypatch, toy_model_
                            "--json", "-")
     assert code == 0
     assert [json.loads(line)["instruction"] for line in out.splitlines()] == [
-        "What is 2+2?", "What is 3+3?"]  # one answer a line, the blank line skipped
+        "What is 2+2?", "", "What is 3+3?"]  # one answer a line; a blank line gets an empty one
     monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
     code, _, err = run_cli(capsys, "ask", "--model", toy_model_dir, "-")
     assert code == 2 and "standard input held no question" in one_line_error(err)

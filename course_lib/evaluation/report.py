@@ -438,10 +438,14 @@ def trained_on(run: RunHistory | None, data: EvalData) -> str:
     """A warning when questions are prompts the run was trained on: its score on them partly
     measures memory. Checked when the run's training data is a course set or a file here."""
     source = run.data if run is not None else ""
-    if not (source.startswith("course:") or Path(source).expanduser().is_file()):
+    if not source or not (source.startswith("course:") or Path(source).expanduser().exists()):
         return ""  # a DataFrame, a Hub id, or a file moved since: nothing to compare with
+    # Its rows but those it held out or skipped (places as the run recorded them).
+    rows = load_data(source)
+    untrained = set(run.not_trained)
     seen = {(r["instruction"].strip(), r.get("input", "").strip())
-            for r in load_data(source).records}
+            for r, where in zip(rows.records, rows.where or [""] * len(rows.records), strict=True)
+            if where not in untrained}
     both = [r["where"] for r in data.rows
             if (r["instruction"].strip(), r["input"].strip()) in seen]
     if not both:

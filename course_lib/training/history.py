@@ -48,6 +48,7 @@ class RunHistory:
     template: str = ""  # how records became text, e.g. "one_line"
     eval_data: str = ""  # the held-out set the eval curves come from, e.g. "course:eval"
     eval_examples: int = 0
+    not_trained: list[str] = field(default_factory=list)  # rows of `data` held out or skipped
     label: str = ""  # how plots name the run, e.g. "masked"
     steps_done: int = 0
     wall_time_s: float = 0.0

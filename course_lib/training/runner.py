@@ -29,7 +29,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -226,7 +226,8 @@ def train(
     )
 
     meta = dict(settings, device=device.device, label=label, eval_data=held_out.name,
-                eval_examples=len(held_out.examples), num_threads=threads.count,
+                eval_examples=len(held_out.examples), not_trained=held_out.not_trained,
+                num_threads=threads.count,
                 world_size=args.world_size, gradient_checkpointing=gradient_checkpointing)
     try:
         # 4. Train: the Trainer's loop (forward, loss.backward(), optimizer.step()); see run().
@@ -281,6 +282,9 @@ class HeldOut:
 
     examples: list[dict]
     name: str = ""  # e.g. "course:eval" or "12 rows held out of data.jsonl (seed 0)"
+    # The training data's rows that did not train: held out of it, or skipped (no trained
+    # token left), by place ("line 3"), so `course eval` knows which questions it never saw.
+    not_trained: list[str] = field(default_factory=list)
 
 
 def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, model, *,
@@ -291,7 +295,11 @@ def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, mode
     limit, notes = _max_length(model, max_length)
     if not _given_examples(data):
         data = load_data(data)  # once: the hold-out and the checks below read the same records
+    given = data
     data, eval_data, split_note = _eval_source(data, eval_data, eval_limit)
+    # Rows held out of the data itself (the data shrank): they never train.
+    held_places = (eval_data.where if isinstance(given, Records) and isinstance(eval_data, Records)
+                   and len(data.records) < len(given.records) else [])
     ready = prepare_training_data(data, tokenizer, masking, limit, template, progress=progress)
     far = None
     if isinstance(data, Records) and not data.source.startswith("course:"):  # ours fits
@@ -302,8 +310,9 @@ def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, mode
     if not ready.examples:
         raise CourseError(
             f"No example of {ready.source} is left to train on; see the report above.")
+    skipped_places = [ready.where[i] for i, _ in ready.skipped] if ready.where else []
     if eval_data is None:
-        return ready, HeldOut([])
+        return ready, HeldOut([], not_trained=skipped_places)
     if isinstance(eval_data, str | Path) or is_table(eval_data):
         # Once: read for the overlap check and the labels; a saved DatasetDict's test split.
         eval_data = load_data(eval_data, HELD_OUT_SPLITS)
@@ -315,7 +324,7 @@ def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, mode
         notes.append(also_in_training(data, eval_data))
     if verbose and any(notes):
         print("\n".join(n for n in notes if n))
-    return ready, HeldOut(held.examples, _name_of(eval_data))
+    return ready, HeldOut(held.examples, _name_of(eval_data), held_places + skipped_places)
 
 
 def _max_length(model, asked: int | None) -> tuple[int, list[str]]:

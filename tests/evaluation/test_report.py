@@ -5,6 +5,7 @@ import json
 import pytest
 import sacrebleu
 import torch
+from datasets import Dataset
 from rouge_score import rouge_scorer
 from transformers import AutoModelForCausalLM
 
@@ -315,3 +316,22 @@ def test_a_tokenizer_or_a_name_in_the_wrong_place_is_said_so(toy_model_dir, toy_
         with pytest.raises(CourseError) as err:
             resolve_models(models, tokenizer)
         assert str(err.value).startswith(says), str(err.value)
+
+
+def test_questions_it_held_out_or_skipped_are_not_called_trained_on(toy_model_dir, tmp_path,
+                                                                     capsys):
+    rows = [{"instruction": f"What is {a}+2?", "response": str(a + 2)} for a in range(19)]
+    rows.append({"instruction": "Add " + "one and " * 40 + "one.", "response": "41"})  # too long
+    data = tmp_path / "mine.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    for folder in (data, tmp_path / "saved"):  # a file, and a folder saved with save_to_disk
+        if folder.suffix != ".jsonl":
+            Dataset.from_list(rows).save_to_disk(str(folder))
+        run = train(str(toy_model_dir), str(folder), eval_every=1, max_steps=1, max_length=48,
+                    out_dir=tmp_path / f"run-{folder.name}", progress=False, verbose=False,
+                    num_threads=1).history
+        assert len(run.not_trained) == 3  # 2 held out for its score, 1 skipped: too long
+        capsys.readouterr()
+        evaluate({"run": tmp_path / f"run-{folder.name}"}, str(folder), samples=0,
+                 max_new_tokens=2)
+        assert "note: run: 17 of the 20 questions (" in capsys.readouterr().out, folder
