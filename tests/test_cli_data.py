@@ -163,7 +163,7 @@ def test_three_bad_rows_are_listed_together_and_nothing_is_written(
     lines = [json.dumps(r) for r in ROWS[:10]]
     lines[2] = '{"instruction": "What is 1+1?", "output": }'  # line 3: not JSON
     lines[5] = json.dumps({"instruction": "What is 2+2?"})  # line 6: no response field
-    lines[8] = json.dumps({"instruction": "What is 3+3?", "output": 6})  # line 9: a number
+    lines[8] = json.dumps({"instruction": "What is 3+3?", "output": [6]})  # line 9: a list
     path = tmp_path / "three_bad.jsonl"
     path.write_text("\n".join(lines) + "\n")
     code, out, err = train_cli(capsys, toy_model_dir, path, tmp_path / "run")

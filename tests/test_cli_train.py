@@ -42,7 +42,7 @@ BAD_DATA = {
         "line 2",
     ),
     "missing.jsonl": (b'{"instruction": "a", "response": "b"}\n{"instruction": "a"}\n', "line 2"),
-    "wrongtype.jsonl": (b'{"instruction": "a", "response": 4}\n', "line 1"),
+    "wrongtype.jsonl": (b'{"instruction": "a", "response": [4]}\n', "line 1"),
     "latin1.jsonl": (
         b'{"instruction": "a", "response": "b"}\n{"instruction": "caf\xe9"}\n',
         "line 2",

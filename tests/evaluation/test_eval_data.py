@@ -48,7 +48,7 @@ def test_bad_files_are_one_sentence_errors(tmp_path):
     with pytest.raises(CourseError, match="No such file or folder"):
         eval_rows(tmp_path / "missing.jsonl")
     broken = tmp_path / "broken.jsonl"
-    broken.write_text('{"instruction": "a", "response": "b"}\n{"instruction": 4}\n')
+    broken.write_text('{"instruction": "a", "response": "b"}\n{"instruction": [4]}\n')
     with pytest.raises(CourseError, match="line 2"):
         eval_rows(broken)
     empty = tmp_path / "empty.jsonl"
