@@ -142,13 +142,11 @@ def cmd_show_mask(args: argparse.Namespace) -> int:
 def _train_length(args: argparse.Namespace) -> tuple[int, int | None]:
     """The length `course train` cuts examples to, by train's own rule (--max-length, else the
     model's context, at most 1024), and the model's context: only its config is read."""
-    from types import SimpleNamespace
-
     from course_lib.loading import load_config
-    from course_lib.training.runner import _max_length
+    from course_lib.training.runner import length_limit
 
     config = load_config(args.model)
-    limit, _ = _max_length(SimpleNamespace(config=config), args.max_length)
+    limit, _ = length_limit(config, args.max_length)
     return limit, getattr(config, "max_position_embeddings", None)
 
 

@@ -292,7 +292,7 @@ def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, mode
                  eval_limit: int | None, verbose: bool, progress: bool = False,
                  ) -> tuple[PreparedData, HeldOut]:
     """Step 1: labelled training examples (reported) and held-out examples (response only)."""
-    limit, notes = _max_length(model, max_length)
+    limit, notes = length_limit(model.config, max_length)
     if not _given_examples(data):
         data = load_data(data)  # once: the hold-out and the checks below read the same records
     given = data
@@ -327,9 +327,10 @@ def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, mode
     return ready, HeldOut(held.examples, _name_of(eval_data), held_places + skipped_places)
 
 
-def _max_length(model, asked: int | None) -> tuple[int, list[str]]:
-    """The length limit: as asked, but never past the model's context (said when cut)."""
-    context = getattr(model.config, "max_position_embeddings", None)
+def length_limit(config, asked: int | None) -> tuple[int, list[str]]:
+    """The tokens an example is cut to: as asked, but never past the model's context (said
+    when cut); unasked, the context, at most 1024. Its config is all it reads (show-mask)."""
+    context = getattr(config, "max_position_embeddings", None)
     if asked is None:
         return min(context or 1024, 1024), []
     if asked < 1:
