@@ -42,7 +42,7 @@ from course_lib.errors import CourseError, with_advice
 from course_lib.formatting.schemas import (
     KNOWN_FIELDS,
     has_system_message,
-    is_number,
+    is_text_number,
     known_renames,
     normalize_record,
     read_texts,
@@ -970,7 +970,7 @@ def _text_notes(rows: list[tuple[str, Any]]) -> list[str]:
     """Text read otherwise than stored: a number as its text ("output": 4 as '4'), and
     Windows line breaks as '\\n' (Excel writes one inside a cell as '\\r\\n')."""
     texts = [(where, read_texts(row)) for where, row in rows]
-    numbers = [where for where, values in texts if any(map(is_number, values))]
+    numbers = [where for where, values in texts if any(map(is_text_number, values))]
     breaks = [where for where, values in texts
               if any(isinstance(v, str) and "\r" in v for v in values)]
     notes = []

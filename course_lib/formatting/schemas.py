@@ -13,11 +13,12 @@ Records that are already formatted text are recognised by their template
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection
 from typing import Any
 
-from course_lib.errors import CourseError
+from course_lib.errors import CourseError, is_number
 
 # --- Recognising templates in text -------------------------------------------------------
 # Mixing formats in one data set is a classic mistake. These patterns
@@ -78,7 +79,7 @@ def _as_text(value: Any, field: str, where: str) -> str:
     if value is None:
         return ""
     # A number where text belongs ("output": 4) is its text; conversion_notes counts such rows.
-    if is_number(value):
+    if is_text_number(value):
         return str(value)
     if not isinstance(value, str):
         raise CourseError(
@@ -102,11 +103,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _WINDOWS_BREAK = re.compile("\r\n?")
 
 
-def is_number(value: Any) -> bool:
+def is_text_number(value: Any) -> bool:
     """An int or a finite float, read as its text; a bool (JSON's true) or NaN is no text."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    return value == value and value not in (float("inf"), float("-inf"))
+    return is_number(value) and math.isfinite(value)
 
 
 def detect_schema(record: dict[str, Any]) -> str:
