@@ -130,7 +130,8 @@ def prepare_training_data(
     dicts = [i for i, row in enumerate(loaded.raw) if isinstance(row, dict)]
     mixed = check_consistent_templates([loaded.raw[i] for i in dicts],
                                        [loaded.where[i] for i in dicts] if loaded.where else ())
-    twice = templated_twice(loaded.records, loaded.where)
+    twice = templated_twice(loaded.records, loaded.where) + repeated_rows(loaded.records,
+                                                                          loaded.where)
     places = loaded.where or [f"record {i}" for i in range(len(loaded.raw))]
     converted = conversion_notes(list(zip(places, loaded.raw, strict=False)))
     return replace(prepared, source=loaded.source, where=loaded.where,
@@ -255,6 +256,28 @@ def templated_twice(records: Sequence[dict[str, str]], where: Sequence[str] = ()
             f"second time around {'it' if one else 'them'}; give the bare instruction, input and "
             f"output fields, or 'text' / prompt-completion rows written with a template the "
             f"course reads back ({which})."]
+
+
+def repeated_rows(records: Sequence[dict[str, str]], where: Sequence[str] = ()) -> list[str]:
+    """A note when rows repeat an earlier row word for word: each copy trains again.
+
+        >>> repeated_rows([{"instruction": "Hi", "response": "Yo"}] * 3)
+        ['2 rows repeat an earlier row word for word (examples 1, 2): each copy trains ...']
+    """
+    seen: set[tuple[str, str, str]] = set()
+    copies = []
+    for i, r in enumerate(records):
+        key = (r["instruction"], r.get("input", ""), r["response"])
+        if key in seen:
+            copies.append(i)
+        seen.add(key)
+    if not copies:
+        return []
+    names = PreparedData(examples=[], where=list(where)).names(copies)
+    one = len(copies) == 1
+    return [f"{len(copies)} {'row repeats' if one else 'rows repeat'} an earlier row word for "
+            f"word ({names}): each copy trains again, so a row with copies weighs as much as "
+            f"all of them together; remove the copies you did not mean."]
 
 
 WORLD_RATIO = 1.6  # tokens per word, relative to the course's data; see far_from_world
