@@ -120,12 +120,18 @@ def generate_ids(model, tokenizer, texts: Sequence[str],
     pad_id = (
         tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     )
-    side = tokenizer.padding_side
-    tokenizer.padding_side = "left"  # new tokens must follow the prompt directly
+    # A prompt past the model's context, less room for the answer, is cut from the left: its
+    # end (the question and the response marker) stays, and a 10,000-token prompt does not
+    # cost minutes for an answer that means little (report.too_long says so).
+    context = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+    room = context - settings.max_new_tokens if context else 0
+    cut = {"truncation": True, "max_length": room} if room > 0 else {}
+    sides = tokenizer.padding_side, tokenizer.truncation_side
+    tokenizer.padding_side = tokenizer.truncation_side = "left"  # answers follow the prompt
     try:
-        enc = tokenizer(list(texts), return_tensors="pt", padding=True)
+        enc = tokenizer(list(texts), return_tensors="pt", padding=True, **cut)
     finally:
-        tokenizer.padding_side = side
+        tokenizer.padding_side, tokenizer.truncation_side = sides
     with evaluating(model) as device:
         out = model.generate(
             input_ids=enc["input_ids"].to(device),

@@ -485,8 +485,9 @@ def too_long(model, tokenizer, data: EvalData, templates: Sequence[Template],
             parts.append(f"{len(over)} prompt{'' if one else 's'} ({places(over)}) with "
                          f"{'its' if one else 'their'} answer{'' if one else 's'} "
                          f"{'does' if one else 'do'} not fit the model's context of {context} "
-                         f"tokens in the {template.name} template, so what it answers means "
-                         f"little; shorten {'it' if one else 'them'}")
+                         f"tokens in the {template.name} template, so "
+                         f"{'it is' if one else 'they are'} cut from the left to fit and what "
+                         f"it answers means little; shorten {'it' if one else 'them'}")
     # One sentence, "" when nothing is cut, so a caller can print it only when it says something.
     return "; ".join(parts)
 

@@ -1,6 +1,12 @@
 import torch
 
-from course_lib.evaluation.generation import AnswerTable, complete, generate, generate_batch
+from course_lib.evaluation.generation import (
+    AnswerTable,
+    GenerationSettings,
+    complete,
+    generate,
+    generate_batch,
+)
 
 
 class ScriptedModel(torch.nn.Module):
@@ -116,3 +122,16 @@ def test_empty_lists_and_answer_table_mistakes(toy_tokenizer):
     # A reference list of the wrong length failed only when the table was printed.
     _says(lambda: answer_table(["a", "b"], {"base": model}, tok, expected=["x"]),
           "expected has 1 entry for 2 prompts; give one reference per prompt.")
+
+
+def test_a_prompt_past_the_context_is_cut_from_the_left_leaving_room_for_the_answer(
+        toy_tokenizer):
+    tok = toy_tokenizer
+    model = ScriptedModel([tok.eos_token_id])
+    model.config = type("Config", (), {"max_position_embeddings": 64})()
+    generate_batch(model, tok, ["Add " + "one and " * 200 + "one.", "What is 2+2?"],
+                   settings=GenerationSettings(max_new_tokens=16))
+    ids = model.seen["input_ids"]
+    assert ids.shape[1] == 64 - 16  # room for 16 new tokens within the 64 positions
+    assert tok.decode(ids[0]).endswith("one. ### Response:")  # the end kept, the start cut
+    assert tok.truncation_side == "right"  # the tokenizer is left as it was
