@@ -92,12 +92,31 @@ class RowErrors:
         if self.messages:
             # Bad JSON is found while reading, bad fields later: sort them back into file order.
             ordered = sorted(self.messages, key=_row_number)
-            shown = [m.removeprefix(self.source).lstrip(" :") for m in ordered[: self.limit]]
+            # One line per kind of problem, naming its rows: 30 rows of one wrong shape are one
+            # fix, said once (the source is named once, above).
+            groups: dict[str, list[str]] = {}
+            for message in ordered:
+                place, _, what = message.removeprefix(self.source).lstrip(" :").partition(": ")
+                groups.setdefault(what, []).append(place)
             lines = [f"{self.source}: {len(ordered)} rows cannot be used; fix them and run again:"]
-            lines += [f"  {m}" for m in shown]  # the source is named once, above
-            if len(ordered) > len(shown):
-                lines.append(f"  and {len(ordered) - len(shown)} more.")
+            lines += [f"  {_places(places)}: {what}"
+                      for what, places in list(groups.items())[: self.limit]]
+            if len(groups) > self.limit:
+                rest = sum(len(p) for p in list(groups.values())[self.limit:])
+                lines.append(f"  and {rest} more rows, with {len(groups) - self.limit} other "
+                             f"problems.")
             raise CourseError("\n".join(lines))
+
+
+def _places(places: list[str], most: int = 8) -> str:
+    """'line 2', or 'lines 2, 5, 9' (the first `most`, then how many in all)."""
+    if len(places) == 1:
+        return places[0]
+    numbers = [p.split(" ", 1)[-1] for p in places]
+    kind = places[0].split(" ", 1)[0]
+    shown = ", ".join(numbers[:most]) + (f", ... ({len(numbers)} rows)" if len(numbers) > most
+                                        else "")
+    return f"{kind}s {shown}"
 
 
 def _row_number(message: str) -> int:

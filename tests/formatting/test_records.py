@@ -8,7 +8,7 @@ import datasets
 import pytest
 
 from course_lib.errors import CourseError
-from course_lib.formatting.records import MAX_ROW_ERRORS, load_raw_rows, load_records
+from course_lib.formatting.records import MAX_ROW_ERRORS, RowErrors, load_raw_rows, load_records
 
 ROWS = [
     {"instruction": "What is 2+2?", "input": "", "output": "4"},
@@ -118,14 +118,26 @@ def test_every_bad_row_is_listed_with_its_line(tmp_path):
     assert "invalid JSON" in message[1] and "should be text" in message[3]
 
 
-def test_many_bad_rows_show_ten_and_count_the_rest(tmp_path):
+def test_many_rows_with_one_problem_are_one_line_that_names_them(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text("\n".join(["{oops"] * 25) + "\n")
     with pytest.raises(CourseError) as caught:
         load_records(path)
     message = str(caught.value).splitlines()
-    assert len(message) == 1 + MAX_ROW_ERRORS + 1
-    assert message[1].startswith("  line 1:") and message[-1] == "  and 15 more."
+    assert message[0].endswith("25 rows cannot be used; fix them and run again:")
+    assert len(message) == 2 and message[1].startswith("  lines 1, 2, 3, 4, 5, 6, 7, 8, ... "
+                                                       "(25 rows): invalid JSON")
+
+
+def test_many_kinds_of_problem_show_ten_and_count_the_rest():
+    errors = RowErrors("d.jsonl")
+    for i in range(1, 14):  # 13 problems, each its own
+        errors.add(f"d.jsonl line {i}: problem {i}")
+    with pytest.raises(CourseError) as caught:
+        errors.check()
+    message = str(caught.value).splitlines()
+    assert len(message) == 1 + MAX_ROW_ERRORS + 1 and message[1] == "  line 1: problem 1"
+    assert message[-1] == "  and 3 more rows, with 3 other problems."
 
 
 def test_bad_rows_of_a_csv_are_named_by_row(tmp_path):
@@ -352,5 +364,5 @@ def test_pretty_printed_objects_one_after_another_load_by_their_first_line(tmp_p
     assert load_raw_rows(path) == [(f"{path} line 1", rows[0]), (f"{path} line 5", rows[1])]
     # One broken object: still read line by line, so the lines at fault are named.
     path.write_text(json.dumps(rows[0], indent=2) + '\n{\n  "instruction": \n}\n')
-    with pytest.raises(CourseError, match="line 7: invalid JSON"):
+    with pytest.raises(CourseError, match="lines 4, 7: invalid JSON"):  # one problem, one line
         load_records(path)
