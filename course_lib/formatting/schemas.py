@@ -71,7 +71,7 @@ SCHEMAS = {
     "trl": "prompt / completion",
     "chat": "messages: [{role, content}, ...]",
     "sharegpt": "conversations: [{from, value}, ...]",
-    "text": "text (already formatted with a known template)",
+    "text": "text, already formatted with a known template",
 }
 
 

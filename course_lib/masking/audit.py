@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from course_lib.display import THEME_ERROR, THEME_TEXT
+from course_lib.errors import advice
 from course_lib.masking.labels import IGNORE_INDEX, as_rows
 from course_lib.masking.template_search import find_subsequence
 
@@ -182,12 +183,14 @@ def _mask_problems(i: int, labels: list[int], real: list[int], trained: list[int
     if not trained:
         return [f"Example {i} has no trained token: its loss is 0/0 = NaN (or a silent 0). "
                 f"The response was probably truncated away or the response template was not "
-                f"found; raise max_length or use labels.prepare_examples."]
+                f"found; raise {advice('max_length', '--max-length')} or label by segment "
+                f"({advice('labels.prepare_examples', '--masking response')})."]
     if len(real) > 1 and labels[real[1]] != IGNORE_INDEX:
         # Response-only labels never grade the prompt's first tokens.
         return [f"Example {i} trains on its prompt ({len(trained)} of {len(real) - 1} "
                 f"predictions trained, from the first token on): that is plain language "
-                f"modelling. Mask the prompt with -100 (labels.prepare_examples)."]
+                f"modelling. Mask the prompt with -100 "
+                f"({advice('labels.prepare_examples', '--masking response')})."]
     return []
 
 
@@ -199,7 +202,7 @@ def _eos_problems(i: int, tokenizer, trained: list[int], eos_positions: list[int
     if not eos_positions:
         return [f"Example {i} has no EOS token, so the model never sees where an answer ends "
                 f"and will not learn to stop; append tokenizer.eos_token to each response "
-                f"(or raise max_length if truncation cut it off)."]
+                f"(or raise {advice('max_length', '--max-length')} if truncation cut it off)."]
     if tokenizer.pad_token_id is not None and tokenizer.pad_token_id == tokenizer.eos_token_id:
         return [f"Example {i}'s EOS is not trained because pad == eos and the labels were "
                 f"masked by token id: the real EOS was masked with the padding. Pad labels "

@@ -311,7 +311,7 @@ def test_a_json_object_of_splits_gives_the_split_asked_for(tmp_path):
         "one of: course (instruction / [input] / response); alpaca (instruction / input / "
         "output); dolly (instruction / context / response); trl (prompt / completion); chat "
         "(messages: [{role, content}, ...]); sharegpt (conversations: [{from, value}, ...]); "
-        "text (text (already formatted with a known template)).",
+        "text (text, already formatted with a known template).",
         "  train record 3: expected a JSON object, got int."]
 
 
