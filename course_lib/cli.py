@@ -39,6 +39,7 @@ import sys
 import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -154,8 +155,6 @@ def _train_notes(args: argparse.Namespace, one, tokenizer, length: tuple[int, in
                  tokens: int) -> tuple[list[str], bool]:
     """What `course train`'s data report says about this row, and whether train skips it: the
     same checks (cut, empty response, template markers, a system message), in flags."""
-    from dataclasses import replace
-
     from course_lib.training.data import prepare_training_data
 
     # Train takes response or none; the other maskings are shown against train's default.

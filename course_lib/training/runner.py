@@ -566,9 +566,12 @@ def _prepare_out_dir(out_dir: Path | None, resume: bool) -> str | None:
 
 
 def check_more_steps(checkpoint: str | None, max_steps: int | None) -> None:
-    """A resume trains on up to max_steps: one not past the checkpoint would train nothing and
-    rewrite the run's history.json with the smaller number, no longer its model's record."""
+    """A resume of a finished run trains on up to max_steps: one not past its checkpoint would
+    train nothing and rewrite history.json with the smaller number, no longer its model's
+    record. (A run whose last save was cut short has no history.json: resumed, it saves.)"""
     if checkpoint is None or max_steps is None:
+        return
+    if not (Path(checkpoint).parents[1] / HISTORY_FILE).is_file():
         return
     state = json.loads((Path(checkpoint) / TRAINER_STATE_NAME).read_text(encoding="utf-8"))
     done = state["global_step"]
