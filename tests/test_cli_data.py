@@ -54,6 +54,8 @@ def test_a_held_out_score_on_training_rows_is_prevented_or_said(capsys, tmp_path
     code, out, err = train_cli(capsys, toy_model_dir, path, tmp_path / "a")
     assert code == 0, err
     assert "33 of 33 examples" in out and "3 rows held out of dups.jsonl (seed 0)" in out
+    # Held out first, then what is left: 36 rows read as 3 + 33, not as 3 rows lost.
+    assert out.index("3 rows held out of dups.jsonl") < out.index("33 of 33 examples")
     assert "also in the training data" not in out
     # The copies are said before training: 33 rows, 11 prompts, so 22 repeat an earlier row.
     assert "22 rows repeat an earlier row word for word (lines 13, 14, 15" in out

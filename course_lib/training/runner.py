@@ -306,7 +306,9 @@ def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, mode
         far = far_from_world(data.records, ready, tokenizer, model)
     ready = replace(ready, warnings=notes + ready.warnings + ([far] if far else []))
     if verbose or not ready.examples:  # the report says why none is left
-        print("\n".join([ready.report()] + ([split_note] if split_note else [])))
+        # The held-out line first: "3 rows held out", then "27 of 27 examples ... ready" reads
+        # as the 30 rows of the file, where the other order read as 3 rows lost.
+        print("\n".join(([split_note] if split_note else []) + [ready.report()]))
     if not ready.examples:
         raise CourseError(
             f"No example of {ready.source} is left to train on; see the report above.")
