@@ -409,9 +409,10 @@ def test_l03_prompt_tokens_get_gradient_through_attention(tiny):
 
 
 def test_l03_unmasked_the_grade_goes_to_the_instruction_masked_to_what_is_wrong(tiny):
-    """L03: "With `none`, most of the grade is spent on the instruction (which the base model
-    predicts well ...). With `response`, the whole grade goes to `·4` and `</s>`, exactly what
-    the base model gets wrong"."""
+    """L03: "With `none`, most of the graded predictions are the instruction's (here 12 of 14),
+    and the base model predicts them well ...: each costs a few nats at most, several nearly
+    nothing. The two highest losses, about 11 each, are `·4` and `</s>`. With `response`, the
+    whole grade goes to `·4` and `</s>`, exactly what the base model gets wrong"."""
     model, tok = tiny
     record = LESSON03_RECORDS[0]
     none = show_mask(record, tok, masking="none", model=model)
@@ -421,6 +422,9 @@ def test_l03_unmasked_the_grade_goes_to_the_instruction_masked_to_what_is_wrong(
     answer_losses = [c.loss for c in chips[answer:]]
     assert len(prompt_losses) > len(answer_losses)  # graded predictions, as exercise 03 counts
     assert sum(prompt_losses) / len(prompt_losses) < min(answer_losses) / 5
+    assert (len(prompt_losses), len(answer_losses)) == (12, 2)
+    assert max(prompt_losses) < 4 and sum(loss < 0.05 for loss in prompt_losses) >= 3
+    assert [round(loss) for loss in answer_losses] == [11, 11]  # the two highest
     response = show_mask(record, tok, masking="response", model=model)
     trained = [c for c in response.examples[0].chips if c.trained]
     assert [c.text for c in trained] == ["·4", "</s>"]
@@ -629,14 +633,14 @@ def test_l04_the_raw_question_still_gets_a_continuation(lesson04_runs, tiny):
 @pytest.mark.slow
 @ONE_WORKER
 def test_l04_only_the_unmasked_run_learns_to_write_instructions(lesson04_runs, tiny):
-    """L04: the unmasked run "has learned to *produce* prompts: about half of its samples
+    """L04: the unmasked run "has learned to *produce* prompts: more than half of its samples
     write one, against one in five for the base model"; the masked run "writes instructions
     about as rarely as the base model did"."""
     base, tok = tiny
     share = {name: instruction_share(unprompted_samples(m, tok, n=64, seed=0))
              for name, m in {"base": base, "masked": lesson04_runs["response"].model,
                              "unmasked": lesson04_runs["none"].model}.items()}
-    assert round(share["base"], 1) == 0.2 and 0.45 <= share["unmasked"] <= 0.6
+    assert round(share["base"], 1) == 0.2 and 0.5 < share["unmasked"] <= 0.6
     assert abs(share["masked"] - share["base"]) <= 3 / 64
 
 
