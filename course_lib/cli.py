@@ -186,18 +186,12 @@ def _why_cut(asked: int | None, limit: int, context: int | None) -> str:
 
 
 def _label_warnings(examples: list[dict], tokenizer, name: str, said: bool) -> list[str]:
-    """audit_labels' warnings on the shown row, named as the user numbers it, not 'Example 0'."""
+    """audit_labels' warnings on the shown row, named as the user numbers it, not 'Example 0';
+    none for a row with nothing trained when the note above said train skips it."""
     from course_lib.masking.audit import audit_labels
 
-    audit = audit_labels(examples, tokenizer)
-    if not audit.fully_masked:
-        return [warning.replace("Example 0", name, 1) for warning in audit.warnings]
-    # Nothing trained: when train skips the row, the note above said why; else it is the
-    # masking (a template search that found nothing), and the advice is a flag.
-    return [] if said else [
-        f"{name} has no trained token, so its loss is 0/0 = NaN (or a silent 0): the response "
-        f"template was not found or was cut away; --masking response labels the response by "
-        f"its segment, or raise --max-length."]
+    audit = audit_labels(examples, tokenizer, names=[name])
+    return [] if audit.fully_masked and said else audit.warnings
 
 
 def _show_mask_record(args: argparse.Namespace):

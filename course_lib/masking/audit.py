@@ -129,26 +129,33 @@ def audit_labels(
     tokenizer,
     response_template: str | Sequence[int] | None = None,
     indices: Sequence[int] | None = None,
+    names: Sequence[str] | None = None,
 ) -> LabelAudit:
     """Audit the labels of a batch (tensors) or a list of examples (lists of ids).
 
     `response_template` (text or ids) also checks that a template search would find it.
-    `indices` names the examples in the warnings (default 0, 1, ...), e.g. PreparedData.kept
-    so that the numbers match the learner's records.
+    `indices` numbers the examples (default 0, 1, ...), e.g. PreparedData.kept so that the
+    numbers match the learner's records; `names` names them in the warnings instead of
+    "Example 3" (e.g. "line 4", as `course show-mask` numbers a file's rows).
     """
     rows = _rows(batch_or_examples)
-    if indices is not None and len(indices) != len(rows):
-        raise ValueError(f"got {len(indices)} indices for {len(rows)} examples")
+    for given, what in ((indices, "indices"), (names, "names")):
+        if given is not None and len(given) != len(rows):
+            raise ValueError(f"got {len(given)} {what} for {len(rows)} examples")
     template_ids = _template_ids(tokenizer, response_template)
     return LabelAudit(examples=[
-        audit_example(row, tokenizer, indices[pos] if indices is not None else pos, template_ids)
+        audit_example(row, tokenizer, indices[pos] if indices is not None else pos, template_ids,
+                      names[pos] if names is not None else None)
         for pos, row in enumerate(rows)
     ])
 
 
 def audit_example(row: dict[str, list[int]], tokenizer, i: int,
-                  template_ids: list[int] | None = None) -> ExampleAudit:
-    """The audit of one example (input_ids, labels, optional attention_mask), named `i`."""
+                  template_ids: list[int] | None = None, name: str | None = None
+                  ) -> ExampleAudit:
+    """The audit of one example (input_ids, labels, optional attention_mask), numbered `i`
+    and named `name` in its warnings (default "Example i")."""
+    name = name or f"Example {i}"
     ids, labels = row["input_ids"], row["labels"]
     if len(ids) != len(labels):
         raise ValueError(f"example {i}: {len(ids)} input_ids but {len(labels)} labels; "
@@ -159,18 +166,18 @@ def audit_example(row: dict[str, list[int]], tokenizer, i: int,
     trained = [t for t in real[1:] if labels[t] != IGNORE_INDEX]
     eos_positions = [t for t in real if ids[t] == tokenizer.eos_token_id]
     eos_trained = any(labels[t] != IGNORE_INDEX for t in eos_positions)
-    problems = _mask_problems(i, labels, real, trained)
-    problems += _eos_problems(i, tokenizer, trained, eos_positions, eos_trained)
+    problems = _mask_problems(name, labels, real, trained)
+    problems += _eos_problems(name, tokenizer, trained, eos_positions, eos_trained)
     on_padding = [t for t in range(len(ids)) if not mask[t] and labels[t] != IGNORE_INDEX]
     if on_padding:
         problems.append(
-            f"Example {i} trains on {len(on_padding)} padding position(s) "
+            f"{name} trains on {len(on_padding)} padding position(s) "
             f"(attention_mask 0 but label != -100); pad labels with -100 "
             f"(masking.labels.pad_batch)."
         )
     if template_ids is not None and find_subsequence([ids[t] for t in real], template_ids) is None:
         problems.append(
-            f"Example {i} does not contain the response template's ids {template_ids}, "
+            f"{name} does not contain the response template's ids {template_ids}, "
             f"so a template-search collator masks the whole row. The template "
             f"tokenizes differently in context; see template_search.explain_template_mismatch."
         )
@@ -178,35 +185,35 @@ def audit_example(row: dict[str, list[int]], tokenizer, i: int,
                         eos_trained=eos_trained, problems=problems)
 
 
-def _mask_problems(i: int, labels: list[int], real: list[int], trained: list[int]) -> list[str]:
+def _mask_problems(name: str, labels: list[int], real: list[int], trained: list[int]) -> list[str]:
     """Nothing trained (0/0), or the prompt trained (plain language modelling)."""
     if not trained:
-        return [f"Example {i} has no trained token: its loss is 0/0 = NaN (or a silent 0). "
+        return [f"{name} has no trained token: its loss is 0/0 = NaN (or a silent 0). "
                 f"The response was probably truncated away or the response template was not "
                 f"found; raise {advice('max_length', '--max-length')} or label by segment "
                 f"({advice('labels.prepare_examples', '--masking response')})."]
     if len(real) > 1 and labels[real[1]] != IGNORE_INDEX:
         # Response-only labels never grade the prompt's first tokens.
-        return [f"Example {i} trains on its prompt ({len(trained)} of {len(real) - 1} "
+        return [f"{name} trains on its prompt ({len(trained)} of {len(real) - 1} "
                 f"predictions trained, from the first token on): that is plain language "
                 f"modelling. Mask the prompt with -100 "
                 f"({advice('labels.prepare_examples', '--masking response')})."]
     return []
 
 
-def _eos_problems(i: int, tokenizer, trained: list[int], eos_positions: list[int],
+def _eos_problems(name: str, tokenizer, trained: list[int], eos_positions: list[int],
                   eos_trained: bool) -> list[str]:
     """No EOS at all, or an EOS that is not trained (often: pad == eos, masked by id)."""
     if not trained or eos_trained:
         return []
     if not eos_positions:
-        return [f"Example {i} has no EOS token, so the model never sees where an answer ends "
+        return [f"{name} has no EOS token, so the model never sees where an answer ends "
                 f"and will not learn to stop; append tokenizer.eos_token to each response "
                 f"(or raise {advice('max_length', '--max-length')} if truncation cut it off)."]
     if tokenizer.pad_token_id is not None and tokenizer.pad_token_id == tokenizer.eos_token_id:
-        return [f"Example {i}'s EOS is not trained because pad == eos and the labels were "
+        return [f"{name}'s EOS is not trained because pad == eos and the labels were "
                 f"masked by token id: the real EOS was masked with the padding. Pad labels "
                 f"by position instead (masking.labels.pad_batch), or give the tokenizer its "
                 f"own pad token."]
-    return [f"Example {i}'s EOS is not trained, so the model will not learn to stop; "
+    return [f"{name}'s EOS is not trained, so the model will not learn to stop; "
             f"keep the EOS after the response in the labels."]
