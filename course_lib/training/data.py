@@ -177,13 +177,15 @@ def held_out_note(held: PreparedData, limit: int | None) -> str:
     return f"Held-out set {held.source}: {'; '.join(parts)}." if parts else ""
 
 
+def row_key(r: dict[str, str]) -> tuple[str, str, str]:
+    """What makes two rows the same row: instruction, input and response, spaces aside."""
+    return r["instruction"].strip(), r.get("input", "").strip(), r["response"].strip()
+
+
 def also_in_training(train: Records, held: Records) -> str:
     """A warning when held-out rows are also training rows: their score measures memory."""
-    def key(r: dict[str, str]) -> tuple[str, str, str]:
-        return r["instruction"].strip(), r.get("input", "").strip(), r["response"].strip()
-
-    seen = {key(r) for r in train.records}
-    both = [i for i, r in enumerate(held.records) if key(r) in seen]
+    seen = {row_key(r) for r in train.records}
+    both = [i for i, r in enumerate(held.records) if row_key(r) in seen]
     if not both:
         return ""
     names = PreparedData(examples=[], where=list(held.where)).names(both)
@@ -267,10 +269,9 @@ def repeated_rows(records: Sequence[dict[str, str]], where: Sequence[str] = ()) 
     seen: set[tuple[str, str, str]] = set()
     copies = []
     for i, r in enumerate(records):
-        key = (r["instruction"], r.get("input", ""), r["response"])
-        if key in seen:
+        if row_key(r) in seen:
             copies.append(i)
-        seen.add(key)
+        seen.add(row_key(r))
     if not copies:
         return []
     names = PreparedData(examples=[], where=list(where)).names(copies)
