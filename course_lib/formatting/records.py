@@ -19,8 +19,8 @@ some locales, too; Windows line breaks in a cell read as '\\n'); Parquet files a
 whatever their case ('Instruction'), and a column that holds no text (numbers) is named once,
 for the file.
 
-Broken rows never end in a traceback: up to ten of them are listed in one error, each with
-its line (counted from 1), then how many more there are.
+Broken rows never end in a traceback: they are listed in one error, one line per kind of
+problem (up to ten) naming its lines (counted from 1), then how many more there are.
 """
 
 from __future__ import annotations
@@ -99,8 +99,8 @@ class RowErrors:
                 place, _, what = message.removeprefix(self.source).lstrip(" :").partition(": ")
                 groups.setdefault(what, []).append(place)
             lines = [f"{self.source}: {len(ordered)} rows cannot be used; fix them and run again:"]
-            lines += [f"  {_places(places)}: {what}"
-                      for what, places in list(groups.items())[: self.limit]]
+            lines += [f"  {_rows_named(rows)}: {what}"
+                      for what, rows in list(groups.items())[: self.limit]]
             if len(groups) > self.limit:
                 rest = sum(len(p) for p in list(groups.values())[self.limit:])
                 lines.append(f"  and {rest} more rows, with {len(groups) - self.limit} other "
@@ -108,15 +108,11 @@ class RowErrors:
             raise CourseError("\n".join(lines))
 
 
-def _places(places: list[str], most: int = 8) -> str:
-    """'line 2', or 'lines 2, 5, 9' (the first `most`, then how many in all)."""
-    if len(places) == 1:
-        return places[0]
-    numbers = [p.split(" ", 1)[-1] for p in places]
-    kind = places[0].split(" ", 1)[0]
-    shown = ", ".join(numbers[:most]) + (f", ... ({len(numbers)} rows)" if len(numbers) > most
-                                        else "")
-    return f"{kind}s {shown}"
+def _rows_named(rows: list[str], most: int = 8) -> str:
+    """'line 2' (as it was said), or 'lines 2, 5, 9' by places(), with the count past `most`."""
+    if len(rows) == 1:
+        return rows[0]
+    return places(rows, most) + (f" ({len(rows)} rows)" if len(rows) > most else "")
 
 
 def _row_number(message: str) -> int:
