@@ -162,16 +162,15 @@ def _data_said(ax) -> list[str]:
                   if y == y]  # NaN: a step with nothing measured
         if not points:
             continue
-        label = line.get_label()
+        label = line.get_label().splitlines()[0]  # a legend entry's first line names it
         name = label if not label.startswith("_") else "line" if len(lines) == 1 else f"line {i}"
         (x0, y0), (x1, y1) = points[0], points[-1]
         if all(y == y0 for _, y in points):  # a level to compare with (axhline), not a curve
-            said.append(f"{name.splitlines()[0]}: {_num(y0)} across")
+            said.append(f"{name}: {_num(y0)} across")
             continue
         low = min(points, key=lambda p: p[1])
         lowest = f", lowest {_num(low[1])} at {_num(low[0])}" if y0 > low[1] < y1 else ""
-        said.append(f"{name.splitlines()[0]}: {_num(y0)} at {_num(x0)} to {_num(y1)} at "
-                    f"{_num(x1)}{lowest}")
+        said.append(f"{name}: {_num(y0)} at {_num(x0)} to {_num(y1)} at {_num(x1)}{lowest}")
     bars: dict[str, list[str]] = {}  # a set of bars per label; one bar per call is one set
     for drawn in ax.containers:
         label = str(drawn.get_label())
