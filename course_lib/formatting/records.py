@@ -16,8 +16,9 @@ and Excel's "Unicode Text" write it). CSV and TSV (tab-separated) files (gzipped
 read by the csv module, every cell as text (a .csv separated by ';', as Excel saves it in
 some locales, too; Windows line breaks in a cell read as '\\n'); Parquet files and
 `save_to_disk` folders by `datasets`. Their column names are matched to the known fields
-whatever their case ('Instruction'), and a column that holds no text (numbers) is named once,
-for the file.
+whatever their case ('Instruction'); a column of numbers is read as their text, as JSON's
+numbers are (4 as '4', counted by conversion_notes), and one that holds no text (true/false)
+is named once, for the file.
 
 Broken rows never end in a traceback: they are listed in one error, one line per kind of
 problem (up to ten) naming its lines (counted from 1), then how many more there are.
@@ -636,9 +637,14 @@ def _check_csv_header(header: list[str], name: str, delimiter: str = ",") -> Non
                           f"its own name, or remove one of them.")
 
 
+# Columns of the numbers JSON has: ints, and float64 (a float32's 0.1 reads 0.10000000149...).
+_NUMBERS = re.compile(r"u?int(8|16|32|64)|float64")
+
+
 def _known_columns(ds, name: str):
     """Columns named as the course reads them; one error for the file, not one per row, when
-    no column is known or one holds numbers."""
+    no column is known or a text column holds what no text is (true/false, dates); a column
+    of numbers is read as their text, as a JSON number is (normalize_record), and counted."""
     # 'Instruction', ' output' (after ", "): the known field, unless it is there already.
     renames = known_renames(ds.column_names)
     ds = ds.rename_columns(renames) if renames else ds
@@ -647,10 +653,10 @@ def _known_columns(ds, name: str):
         raise CourseError(f"{name}: its columns ({', '.join(ds.column_names)}) match none the "
                           f"course reads; rename them, e.g. to instruction, input, output or "
                           f"prompt, completion.")
-    # A column of numbers: said in a table's terms (a row's advice would be JSON's).
+    # A column of no text: said in a table's terms (a row's advice would be JSON's).
     for column in text_fields(ds.column_names):
         dtype = getattr(ds.features.get(column), "dtype", "string")
-        if dtype not in ("string", "large_string", "null"):
+        if dtype not in ("string", "large_string", "null") and not _NUMBERS.fullmatch(dtype):
             raise CourseError(
                 f"{name}: column '{column}' holds {dtype}, not text; convert the column to text "
                 f"(e.g. df['{column}'] = df['{column}'].fillna('').astype(str)) and save again.")

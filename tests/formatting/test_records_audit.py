@@ -16,7 +16,12 @@ import pytest
 
 from course_lib.cli import main
 from course_lib.errors import CourseError
-from course_lib.formatting.records import load_raw_rows, load_records, own_held_out_split
+from course_lib.formatting.records import (
+    conversion_notes,
+    load_raw_rows,
+    load_records,
+    own_held_out_split,
+)
 from course_lib.formatting.schemas import normalize_record
 
 ROWS = [{"instruction": "What is 2+2?", "input": "", "output": "4"},
@@ -109,19 +114,50 @@ def test_a_csv_field_longer_than_the_csv_modules_limit_reads_whole(tmp_path):
     assert csv.field_size_limit() == limit  # put back for the rest of the process
 
 
-def test_a_column_of_numbers_is_named_in_column_terms(tmp_path):
-    rows = [{**r, "output": n} for n, r in enumerate(ROWS)]
+def test_a_column_of_numbers_is_read_as_its_text_as_in_json_and_counted(tmp_path):
+    # Was "column 'output' holds int64, not text", where the same rows in JSON Lines are read.
+    rows = [{"instruction": f"What is {n - 2}+2?", "input": x, "output": n}
+            for n, x in [(4, 2.5), (12, 0.5), (7, 10.0)]]  # int64 and float64 columns
+    jsonl = tmp_path / "n.jsonl"
+    jsonl.write_text("".join(json.dumps(row) + "\n" for row in rows))
     pd.DataFrame(rows).to_parquet(tmp_path / "n.parquet")
     datasets.Dataset.from_list(rows).save_to_disk(str(tmp_path / "saved"))
+    assert [(r["input"], r["response"]) for r in load_records(jsonl)] == [
+        ("2.5", "4"), ("0.5", "12"), ("10.0", "7")]
     for path in (tmp_path / "n.parquet", tmp_path / "saved"):
-        with pytest.raises(CourseError) as caught:
-            load_records(path)
-        assert str(caught.value) == (
-            f"{path}: column 'output' holds int64, not text; convert the column to text "
-            f"(e.g. df['output'] = df['output'].fillna('').astype(str)) and save again.")
-    # A number column no schema reads as text (an id) is no problem.
+        assert load_records(path) == load_records(jsonl)  # spelled as JSON's numbers are
+        assert conversion_notes(load_raw_rows(path)) == [
+            "3 rows hold a number where text belongs (rows 1, 2, 3); it was read as its text "
+            "(4 as '4')."]
+    # A number column no schema reads as text (an id) is no problem, and no note.
     pd.DataFrame([{**r, "id": 7} for r in ROWS]).to_parquet(tmp_path / "ids.parquet")
     assert load_records(tmp_path / "ids.parquet") == EXPECTED
+    assert conversion_notes(load_raw_rows(tmp_path / "ids.parquet")) == []
+
+
+@pytest.mark.parametrize("answers, dtype", [([True, False], "bool"), ([0.5, 2.0], "float32")])
+def test_a_column_of_no_text_is_still_named_in_column_terms(tmp_path, answers, dtype):
+    # float32: its 0.1 would read as 0.10000000149011612, a spelling no JSON file gives.
+    rows = [{**r, "output": a} for r, a in zip(ROWS, answers, strict=True)]
+    path = tmp_path / "n.parquet"
+    pd.DataFrame(rows).astype({"output": dtype}).to_parquet(path)
+    with pytest.raises(CourseError) as caught:
+        load_records(path)
+    assert str(caught.value) == (
+        f"{path}: column 'output' holds {dtype}, not text; convert the column to text "
+        f"(e.g. df['output'] = df['output'].fillna('').astype(str)) and save again.")
+
+
+def test_nested_values_and_a_null_instruction_in_a_number_column_are_still_refused(tmp_path):
+    lists = tmp_path / "lists.parquet"
+    pd.DataFrame([{**r, "output": [r["output"]]} for r in ROWS]).to_parquet(lists)
+    with pytest.raises(CourseError, match=r"rows 1, 2: field 'output' should be text but is "
+                                          r"list"):
+        load_records(lists)
+    nulls = tmp_path / "nulls.parquet"  # pandas stores [4, None] as float64 with a null
+    pd.DataFrame({"instruction": [4, None], "output": ["a", "b"]}).to_parquet(nulls)
+    with pytest.raises(CourseError, match=r"row 2: 'instruction' is empty or null"):
+        load_records(nulls)
 
 
 def test_column_names_match_the_known_fields_whatever_their_case(tmp_path, capfd, caplog):
