@@ -144,6 +144,20 @@ def test_a_chat_system_message_made_the_input_is_said(capsys, tmp_path, toy_mode
            "no system part, so it became the 'input'" in out
 
 
+def test_notes_on_the_file_count_every_row_when_some_are_held_out(capsys, tmp_path,
+                                                                 toy_model_dir):
+    # Was "36 rows read as ShareGPT" for this 40-row file, 4 rows of which are held out.
+    rows = [{"conversations": [{"from": "human", "value": r["instruction"]},
+                               {"from": "gpt", "value": int(r["output"])}]} for r in ROWS]
+    path = tmp_path / "sharegpt.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    code, out, err = train_cli(capsys, toy_model_dir, path, tmp_path / "run")
+    assert code == 0, err
+    assert "4 rows held out of sharegpt.jsonl" in out and "36 of 36 examples" in out
+    assert "40 rows read as ShareGPT (lines 1, 2, 3, 4, 5, ...): from/value renamed" in out
+    assert "40 rows hold a number where text belongs (lines 1, 2, 3, 4, 5, ...)" in out
+
+
 def test_course_data_keeps_the_course_eval_set(capsys, tmp_path, toy_model_dir):
     code, out, _ = train_cli(capsys, toy_model_dir, "course:train", tmp_path / "run")
     assert code == 0 and "held out" not in out

@@ -59,6 +59,8 @@ class Records:
     records: list[dict[str, str]]
     where: list[str] = field(default_factory=list)  # empty for records given in Python
     raw: list[Any] = field(default_factory=list)
+    # The records hold_out took this part of: the notes on the file count all its rows.
+    whole: Records | None = field(default=None, repr=False, compare=False)
 
 
 DataSource = str | Path | Sequence[dict[str, Any]] | PreparedData | Records
@@ -132,10 +134,16 @@ def prepare_training_data(
                                        [loaded.where[i] for i in dicts] if loaded.where else ())
     twice = templated_twice(loaded.records, loaded.where) + repeated_rows(loaded.records,
                                                                           loaded.where)
-    places = loaded.where or [f"record {i}" for i in range(len(loaded.raw))]
-    converted = conversion_notes(list(zip(places, loaded.raw, strict=False)))
     return replace(prepared, source=loaded.source, where=loaded.where,
-                   warnings=prepared.warnings + mixed + twice + converted)
+                   warnings=prepared.warnings + mixed + twice + file_notes(loaded))
+
+
+def file_notes(loaded: Records) -> list[str]:
+    """conversion_notes on the rows read: every row of the file, held-out ones too, since the
+    notes describe the file ("30 rows read as ShareGPT", not the 27 left to train)."""
+    read = loaded.whole or loaded
+    places = read.where or [f"record {i}" for i in range(len(read.raw))]
+    return conversion_notes(list(zip(places, read.raw, strict=False)))
 
 
 def prepare_eval_examples(
@@ -229,7 +237,7 @@ def hold_out(data: Records, fraction: float = HOLD_OUT_FRACTION, seed: int = HOL
         idx = [i for i in range(n) if (i in chosen) == keep]
         return Records(source, [data.records[i] for i in idx],
                        [data.where[i] for i in idx] if data.where else [],
-                       [data.raw[i] for i in idx] if data.raw else [])
+                       [data.raw[i] for i in idx] if data.raw else [], data.whole or data)
 
     rows = "1 row" if len(chosen) == 1 else f"{len(chosen)} rows"
     held_name = f"{rows} held out of {Path(data.source).name} (seed {seed})"

@@ -125,6 +125,23 @@ def test_hold_out_keeps_the_copies_of_a_prompt_on_one_side():
     assert not {r["instruction"] for r in train.records} & {r["instruction"] for r in held.records}
 
 
+def test_notes_on_the_file_count_its_held_out_rows_too(toy_tokenizer, tmp_path):
+    import json
+
+    from course_lib.training.data import hold_out, load_data
+
+    # Was "27 rows read as ShareGPT": the notes counted the rows left after the held-out slice.
+    path = tmp_path / "sharegpt.jsonl"
+    path.write_text("".join(json.dumps({"conversations": [
+        {"from": "human", "value": f"What is {i}+2?"}, {"from": "gpt", "value": i + 2}]}) + "\n"
+        for i in range(30)))
+    train, held = hold_out(load_data(path))
+    assert (len(train.records), len(held.records)) == (27, 3)
+    notes = prepare_training_data(train, toy_tokenizer).warnings
+    assert "30 rows read as ShareGPT (lines 1, 2, 3, 4, 5, ...): from/value renamed" in notes[0]
+    assert notes[1].startswith("30 rows hold a number where text belongs (lines 1, 2, 3, 4, 5")
+
+
 def test_an_empty_file_holds_no_examples(tmp_path):
     from course_lib.errors import CourseError
     from course_lib.training.data import load_data
