@@ -6,6 +6,7 @@ a silent fallback would compare the plain loss with itself and prove nothing.
 
 import pytest
 import torch
+from torch.nn.functional import scaled_dot_product_attention
 from transformers import LlamaConfig, LlamaForCausalLM, TrainingArguments
 from transformers.models.llama import modeling_llama
 
@@ -136,6 +137,30 @@ def test_kept_logits_are_the_full_forwards_logits_and_gradients(toy_tokenizer, k
     torch.testing.assert_close(ours, reference, rtol=1e-5, atol=1e-5)
     for name, p in model.named_parameters():
         torch.testing.assert_close(p.grad, expected[name], rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_kept_logits_attend_to_each_rows_keys_once_not_a_copy_per_kept_query(
+        toy_tokenizer, monkeypatch):
+    """Each kept query must meet its own row's keys without copying them: a copy per query is
+    kept x length x hidden numbers (gigabytes for 1,024-token rows of a real model), and made
+    the short cut slower than no short cut in an unmasked run. A row with no kept position
+    (slot left empty) must not change the others' logits."""
+    model = llama(toy_tokenizer, 2)
+    batch = padded_batch(toy_tokenizer, "none")
+    keep = torch.nn.functional.pad(batch["labels"][:, 1:] != IGNORE_INDEX, (0, 1), value=False)
+    keep[1] = False  # a row with nothing kept
+    seen = []
+
+    def attention(query, key, value, **kwargs):
+        seen.append(key.shape[0])
+        return scaled_dot_product_attention(query, key, value, **kwargs)
+
+    monkeypatch.setattr(fast_loss, "scaled_dot_product_attention", attention)
+    with torch.no_grad():
+        ours = kept_logits(model, batch["input_ids"], keep)
+        reference = model(input_ids=batch["input_ids"]).logits[keep]
+    assert seen == [len(batch["input_ids"])]  # one set of keys per row
+    torch.testing.assert_close(ours, reference, rtol=1e-5, atol=1e-5)
 
 
 def test_only_plain_llama_models_take_the_last_layer_short_cut(toy_tokenizer):
