@@ -48,3 +48,23 @@ def token_ids(value, what: str) -> list[int]:
             f"{what} should be one flat list of ids, not a batch of {len(value)}.")
         value = value[0]
     return int_list(value, f"{what} should hold only ints (token ids); decode them afterwards.")
+
+
+def rounded_places(got, want) -> int | None:
+    """The decimal places (1 to 4) the learner rounded to, when each number of `got` is the
+    one of `want` rounded there; otherwise None. Say "do not round" then, not "wrong value".
+
+        >>> rounded_places([0.67, 0.5], [2 / 3, 0.5]), rounded_places([0.6], [2 / 3])
+        (2, None)
+    """
+    pairs = list(zip(got, want, strict=True))
+    if not all(isinstance(g, numbers.Real) and not isinstance(g, bool) for g, _ in pairs):
+        return None
+    for places in range(1, 5):
+        step = 10.0 ** -places
+        # On the grid of that many places (float32 too: torch.round), and at most half a step
+        # from the exact value: what round() gives, whichever way a tie went.
+        if all(abs(g - round(float(g), places)) <= 1e-7 and abs(g - w) <= step / 2 + 1e-9
+               for g, w in pairs):
+            return places
+    return None

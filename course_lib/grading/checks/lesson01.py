@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from course_lib.grading.checks import token_ids
+from course_lib.grading.checks import rounded_places, token_ids
 from course_lib.grading.registry import exercise
 from course_lib.world.toy import make_toy_model, make_toy_tokenizer
 
@@ -80,6 +80,7 @@ def _diagnose_top(got, want, logits, tokenizer, k) -> None:
 
     tokens, probs = [t for t, _ in got], [p for _, p in got]
     want_tokens, want_probs = [t for t, _ in want], [p for _, p in want]
+    _check_pieces(tokens, want_tokens, logits, tokenizer, k)
     if sorted(zip(probs, tokens, strict=True)) == sorted(zip(want_probs, want_tokens,
                                                              strict=True)) \
             or (sorted(tokens) == sorted(want_tokens) and tokens != want_tokens):
@@ -100,11 +101,31 @@ def _diagnose_top(got, want, logits, tokenizer, k) -> None:
             abs(a - b) < 1e-4 for a, b in zip(probs, top_of(wrong_dim)[1], strict=True)):
         raise AssertionError("the softmax ran over the positions, not over the vocabulary: use "
                              "dim=-1, so the probabilities of all possible next tokens sum to 1.")
+    places = rounded_places(probs, want_probs) if tokens == want_tokens else None
+    if places:
+        raise AssertionError(f"right tokens, but your probabilities are rounded to {places} "
+                             f"decimal places ({probs[0]!r} for {want_probs[0]:.6f}...): do not "
+                             f"round them; return each probability as the softmax gives it.")
     if tokens == want_tokens:
         raise AssertionError(f"right tokens, wrong probabilities: expected {want_probs}, "
                              f"got {probs}; take the softmax of logits[0, -1].")
     raise AssertionError(f"with k={k} the most likely next tokens are {want}, but you returned "
                          f"{got}.")
+
+
+def _check_pieces(tokens, want_tokens, logits, tokenizer, k) -> None:
+    """Name tokens given as the vocabulary's pieces ('Ġfurt'), not decoded to their text."""
+    import torch
+
+    ids = torch.softmax(logits[0, -1], dim=-1).topk(k).indices.tolist()
+    pieces = tokenizer.convert_ids_to_tokens(ids)
+    if tokens != pieces or pieces == want_tokens:
+        return
+    shown = ", ".join(f"{p!r} for {t!r}" for p, t in zip(pieces, want_tokens, strict=True)
+                      if p != t)
+    raise AssertionError(f"your tokens are the vocabulary's pieces as convert_ids_to_tokens gives "
+                         f"them ({shown}), not their text: decode each id alone, "
+                         f"tokenizer.decode([token_id]).")
 
 
 class _ScriptedModel:
@@ -123,6 +144,12 @@ class _ScriptedModel:
 
     def eval(self):
         return self
+
+    def generate(self, *args, **kwargs):
+        """Say why there is none, in the learner's terms: this class's name means nothing."""
+        raise AttributeError("write the loop by hand: this exercise's check passes a model with "
+                             "no generate(); call model(input_ids=ids) and pick the next token "
+                             "yourself")
 
     def train(self, mode: bool = True):
         return self

@@ -90,14 +90,20 @@ NORMALIZE_CASES = [  # (what the row is, the row, what normalize returns)
 
 
 def _normalized(normalize, name: str, row: dict):
-    """normalize(row), with a KeyError told as a schema told apart by the wrong key."""
+    """normalize(row), with a KeyError told as a schema told apart by the wrong key, and a
+    row the function changed (record.pop empties the caller's dataset row) refused."""
+    given = dict(row)
     try:
-        return normalize(dict(row))
+        got = normalize(given)
     except KeyError as error:
         raise AssertionError(
             f"for {name} {row} normalize raised KeyError {error}: tell the schemas apart by a "
             f"key every row of one has ('output' only exists in Alpaca), since 'input' and "
             f"'context' may be missing.") from None
+    assert given == row, (
+        f"normalize changed the record it was given ({name} {row} became {given}): read "
+        f"`record` without changing it, and build a new dict.")
+    return got
 
 
 @exercise(

@@ -59,12 +59,24 @@ def _check_one(build_labels, prompt: str, response: str, tokenizer, which: str) 
     ids, labels = token_ids(out["input_ids"], "input_ids"), token_ids(out["labels"], "labels")
     case = f"for prompt {prompt!r} and response {response!r}{which}"
     if ids != want_ids:
+        _response_bos(ids, want_ids, n_prompt, tokenizer, case)
         _wrong_ids(ids, want_ids, tokenizer, case, prompt + response)
     assert len(labels) == len(ids), (
         f"labels has {len(labels)} entries but input_ids has {len(ids)} {case}: there is one "
         f"label per token.")
     if labels != want_labels:
         _wrong_labels(labels, ids, want_labels, n_prompt, tokenizer, case)
+
+
+def _response_bos(ids: list[int], want_ids: list[int], n_prompt: int, tokenizer,
+                  case: str) -> None:
+    """Name a response tokenized with its special tokens: a BOS in the middle of input_ids."""
+    bos = tokenizer.bos_token_id
+    if bos is not None and ids[:n_prompt] == want_ids[:n_prompt] and \
+            ids[n_prompt:n_prompt + 1] == [bos] != want_ids[n_prompt:n_prompt + 1]:
+        raise AssertionError(f"the response's ids start with the BOS token (id {bos}) {case}, so "
+                             f"a BOS sits in the middle of input_ids: tokenize the response with "
+                             f"add_special_tokens=False, as only the prompt starts with it.")
 
 
 def _wrong_ids(ids: list[int], want_ids: list[int], tokenizer, case: str, text: str) -> None:
@@ -369,6 +381,7 @@ def check_pad_by_position(pad_by_position):
     examples = prepare_examples(records, tokenizer).examples
     copies = [{k: list(v) for k, v in e.items()} for e in examples]
     out = pad_by_position(copies, tokenizer.pad_token_id)
+    _same_examples(copies, examples)
     want = {k: v.tolist() for k, v in pad_batch(examples, tokenizer.pad_token_id).items()}
     got = {k: _padded(out, k) for k in ("input_ids", "attention_mask", "labels")}
     lengths = [len(e["input_ids"]) for e in examples]
@@ -401,6 +414,22 @@ def check_pad_by_position(pad_by_position):
                                  f"-100 (never graded), not {g[bad]}.")
         raise AssertionError(f"row {row}: the example's own labels must stay as they were: "
                              f"position {bad} should be {w[bad]}, not {g[bad]}.")
+
+
+def _same_examples(given: list[dict], examples: list[dict]) -> None:
+    """Fail when pad_by_position padded the caller's lists in place (e["input_ids"] += ...)."""
+    for i, (now, was) in enumerate(zip(given, examples, strict=True)):
+        if now == was:
+            continue
+        key = next((k for k in was if now.get(k) != was[k]), None)
+        if key is None:
+            what = f"examples[{i}] now has the keys {sorted(now)}"
+        elif isinstance(now.get(key), list) and len(now[key]) != len(was[key]):
+            what = f"examples[{i}][{key!r}] went from {len(was[key])} to {len(now[key])} entries"
+        else:
+            what = f"examples[{i}][{key!r}] is now {now.get(key)}, not {was[key]}"
+        raise AssertionError(f"pad_by_position changed the examples it was given ({what}): "
+                             f"build new lists for the batch, and leave `examples` as they were.")
 
 
 def _wrong_mask(mask: list[list[int]], want: dict, pad: int, lengths: list[int]) -> None:

@@ -76,6 +76,9 @@ def check_response_accuracy(response_accuracy):
     want = 6 / 7  # 6 of the 7 graded tokens are predicted right
     got = _number(response_accuracy(logits.clone(), labels.clone()))
     if abs(got - want) > 1e-6:
+        assert abs(got - 100 * want) > 1e-4, (
+            f"your accuracy is {got:.4f}, 100 times too large: response_accuracy should return "
+            f"a share between 0 and 1, not a percentage.")
         for value, message in _variants(logits, labels):
             if abs(value - got) < 1e-6:
                 raise AssertionError(f"your accuracy is {got:.4f}, expected {want:.4f}: {message}")

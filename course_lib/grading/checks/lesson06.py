@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numbers
 
+from course_lib.grading.checks import rounded_places
 from course_lib.grading.registry import exercise
 
 NUMBER_WORDS = {w: str(i) for i, w in enumerate(
@@ -134,10 +135,14 @@ def check_group_consistency(group_consistency):
     if _near(got["France"], 2 / 3):  # 'Paris' and 'paris.' told apart: not normalised
         raise AssertionError(f"France: {GROUPS['France']} gives 0.667, expected 1.000: compare "
                              f"the answers after `normalize` ('Paris' and 'paris.' agree).")
+    places = rounded_places([got[g] for g in WANT_SHARES], WANT_SHARES.values())
     for group, want in WANT_SHARES.items():
         share = got[group]
         if _near(share, want):  # 0.667 for 2/3 counts: the task's own example is rounded
             continue
+        assert not places, (f"{group}: your share {share} is the share of {GROUPS[group]} "
+                            f"rounded to {places} decimal places: do not round it, return "
+                            f"the division's result as it is.")
         if group == "cow" and _near(share, 0.25):
             raise AssertionError(f"cow: {GROUPS['cow']} gives {share:.3f}, expected 0.500: "
                                  f"compare with the group's *most common* answer ('moo'), "

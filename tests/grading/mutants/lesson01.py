@@ -183,3 +183,28 @@ def greedy_continue__kv_cache_new_name(model, tokenizer, prompt: str, n_tokens: 
             if next_id == tokenizer.eos_token_id:
                 break
     return new
+
+
+@mutant("ex01_1", "probabilities rounded to 3 places", phrase="rounded to 3 decimal places")
+def top_next_tokens__rounded(logits: torch.Tensor, tokenizer, k: int) -> list:
+    probs = torch.softmax(logits[0, -1], dim=-1)
+    top = probs.topk(k)
+    pairs = zip(top.indices.tolist(), top.values.tolist())
+    return [(tokenizer.decode([i]), round(float(p), 3)) for i, p in pairs]
+
+
+@mutant("ex01_1", "tokens from convert_ids_to_tokens, not decoded",
+        phrase="tokenizer.decode([token_id])")
+def top_next_tokens__ids_to_tokens(logits: torch.Tensor, tokenizer, k: int) -> list:
+    probs = torch.softmax(logits[0, -1], dim=-1)
+    top = probs.topk(k)
+    tokens = tokenizer.convert_ids_to_tokens(top.indices.tolist())
+    return list(zip(tokens, top.values.tolist()))
+
+
+@mutant("ex01_2", "model.generate instead of a loop by hand", phrase="write the loop by hand")
+def greedy_continue__generate(model, tokenizer, prompt: str, n_tokens: int) -> list:
+    ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
+    out = model.generate(ids, max_new_tokens=n_tokens, do_sample=False,
+                         pad_token_id=tokenizer.pad_token_id)
+    return out[0, ids.shape[1]:].tolist()

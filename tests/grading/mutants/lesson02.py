@@ -332,3 +332,13 @@ def normalize__by_answer_key(record: dict) -> dict:
     keys = {"instruction": "instruction", "input": "input" if alpaca else "context",
             "response": "output" if alpaca else "response"}
     return {mine: record.get(theirs) or "" for mine, theirs in keys.items()}
+
+
+@mutant("ex02_2", "the row emptied with record.pop", phrase="changed the record it was given")
+def normalize__pops_the_row(record: dict) -> dict:
+    instruction = record.pop("instruction")
+    if "output" in record:
+        given, answer = record.pop("input", None), record.pop("output")
+    else:
+        given, answer = record.pop("context", None), record.pop("response")
+    return {"instruction": instruction, "input": given or "", "response": answer}

@@ -463,3 +463,23 @@ def mlm_row__comprehension(input_ids: list[int], hidden: list[int], mask_id: int
     chosen = set(hidden)
     return {"input_ids": [mask_id if i in chosen else t for i, t in enumerate(input_ids)],
             "labels": [t if i in chosen else -100 for i, t in enumerate(input_ids)]}
+
+
+@mutant("ex03_1", "response tokenized with its special tokens (a BOS in the middle)",
+        phrase="the response's ids start with the BOS token")
+def build_labels__response_with_bos(prompt: str, response: str, tokenizer) -> dict:
+    prompt_ids = tokenizer(prompt)["input_ids"]
+    answer = tokenizer(response)["input_ids"] + [tokenizer.eos_token_id]
+    return {"input_ids": prompt_ids + answer, "labels": [-100] * len(prompt_ids) + answer}
+
+
+@mutant("ex03_4", "the caller's lists padded in place", phrase="changed the examples it was given")
+def pad_by_position__in_place(examples: list, pad_token_id: int) -> dict:
+    longest = max(len(e["input_ids"]) for e in examples)
+    for e in examples:
+        gap = longest - len(e["input_ids"])
+        e["input_ids"] += [pad_token_id] * gap
+        e["attention_mask"] += [0] * gap
+        e["labels"] += [-100] * gap
+    return {k: torch.tensor([e[k] for e in examples])
+            for k in ("input_ids", "attention_mask", "labels")}

@@ -264,3 +264,11 @@ def response_accuracy__positive_labels(logits: torch.Tensor, labels: torch.Tenso
     graded = targets > 0
     correct = (logits[:, :-1].argmax(-1) == targets) & graded
     return (correct.sum() / graded.sum()).item()
+
+
+@mutant("ex04_1", "a percentage, not a share", phrase="not a percentage")
+def response_accuracy__percentage(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    targets = labels[:, 1:]
+    graded = targets != -100
+    correct = (logits[:, :-1].argmax(-1) == targets) & graded
+    return 100 * correct.sum().item() / graded.sum().item()

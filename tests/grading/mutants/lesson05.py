@@ -224,3 +224,10 @@ def tiny_cpu_config__learning_rate_1e4(output_dir: str, max_steps: int) -> SFTCo
     return SFTConfig(output_dir=output_dir, max_steps=max_steps, completion_only_loss=True,
                      use_cpu=True, bf16=False, **checkpointing_off(), learning_rate=1e-4,
                      report_to="none")
+
+
+@mutant("ex05_1", "report_to=None (a list [None] in transformers 5)", phrase="report_to=None")
+def tiny_cpu_config__report_to_none_object(output_dir: str, max_steps: int) -> SFTConfig:
+    return SFTConfig(output_dir=output_dir, max_steps=max_steps, completion_only_loss=True,
+                     use_cpu=True, bf16=False, **checkpointing_off(), learning_rate=1e-3,
+                     report_to=None)

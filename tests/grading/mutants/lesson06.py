@@ -318,3 +318,15 @@ def best_metric__kendall(cases: list[tuple[str, str, float]]) -> str:
         if len(set(scores)) > 1:
             taus[name] = kendalltau(humans, scores).statistic
     return max(taus, key=taus.get)
+
+
+@mutant("ex06_3", "shares rounded to 2 places", phrase="do not round")
+def group_consistency__rounded_to_2(answers_by_group: dict[str, list[str]],
+                                    normalize) -> dict[str, float]:
+    from collections import Counter
+
+    shares = {}
+    for group, answers in answers_by_group.items():
+        counts = Counter(normalize(answer) for answer in answers)
+        shares[group] = round(counts.most_common(1)[0][1] / len(answers), 2)
+    return shares
