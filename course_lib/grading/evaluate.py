@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import _thread
 import inspect
+import io
 import linecache
 import re
 import signal
+import sys
 import sysconfig
 import threading
 import time
@@ -131,12 +133,13 @@ def describe_exception(err: BaseException, exercise_id: str) -> tuple[str, str]:
     if isinstance(err, NotImplementedError):
         return NOT_IMPLEMENTED, not_implemented_message(exercise_id)
     where = _learner_line(err)
+    suggestion = _python_suggestion(err) if where else ""  # Python's "Did you mean: ...?"
     if where and isinstance(err, NameError) and err.name:  # often a helper from another cell
         return FAILED, (f"your code raised NameError: `{err.name}` is not defined ({where}); "
                         f"define it inside the exercise cell: the grader runs only the setup "
-                        f"cell and that cell.")
+                        f"cell and that cell.{suggestion}")
     if where:
-        return FAILED, f"your code raised {type(err).__name__}{_detail(err)} ({where})."
+        return FAILED, f"your code raised {type(err).__name__}{_detail(err)} ({where}).{suggestion}"
     # Not in the learner's code, and no answer makes a name undefined: the check's own fault.
     if isinstance(err, NameError | ImportError):
         return ERROR, (f"the check of {exercise_id} could not run its own code ("
@@ -145,6 +148,28 @@ def describe_exception(err: BaseException, exercise_id: str) -> tuple[str, str]:
     return FAILED, (f"the check could not use what your code returned "
                     f"({type(err).__name__}{_detail(err)}); compare it with the exercise's "
                     f"description.")
+
+
+def _python_suggestion(err: BaseException) -> str:
+    """Python's own " Did you mean: 'eval_steps'?" for a misspelt name or attribute, or ''.
+
+    str(err) lacks it, and Python 3.11's traceback module never computes it (3.12's does):
+    only the interpreter's own printer, sys.__excepthook__, writes it on every version.
+    """
+    if not isinstance(err, AttributeError | NameError | ImportError):
+        return ""
+    saved = err.__cause__, err.__context__, err.__suppress_context__
+    err.__cause__ = err.__context__ = None  # printed alone, so its line is the last one
+    stderr, sys.stderr = sys.stderr, io.StringIO()
+    try:
+        sys.__excepthook__(type(err), err, err.__traceback__)
+        printed = sys.stderr.getvalue()
+    finally:
+        sys.stderr = stderr
+        err.__cause__, err.__context__, err.__suppress_context__ = saved
+    last = re.sub(r"\x1b\[[0-9;]*m", "", printed).rstrip().rpartition("\n")[2]  # no colours
+    found = re.search(r"\. (Did you (?:mean|forget)[^?]*\?)$", last)
+    return f" {found.group(1)}" if found and found.group(1) not in str(err) else ""
 
 
 def _detail(err: BaseException) -> str:

@@ -35,6 +35,18 @@ def test_a_crash_in_learner_code_names_the_line_of_the_cell():
     assert "line 4 of the ex03_1 cell: `ratio = 1 / 0`" in result.message
 
 
+@pytest.mark.parametrize("body, suggestion", [
+    ("return record['instruction'].uper()", "Did you mean: 'upper'?"),
+    ("text = record['instruction']\nreturn txt", "Did you mean: 'text'?"),
+])
+def test_a_misspelt_name_keeps_pythons_own_suggestion(body, suggestion):
+    """str(err) lacks Python's "Did you mean: 'eval_steps'?" (3.11 prints it only with the
+    traceback): a learner with a typo was told the name is missing, not which one was meant."""
+    result = grade_source("ex02_1", replace_solution(solution_cell("ex02_1").source, body))
+    assert result.status == FAILED and result.message.endswith(f". {suggestion}"), result.message
+    assert f"cell: `{body.split(chr(10))[-1]}`)" in result.message
+
+
 def test_a_renamed_function_is_reported_as_missing():
     result = grade_source("ex02_1", "def format_text(record):\n    return ''")
     assert result.status == FAILED and "`format_record` is not defined" in result.message
