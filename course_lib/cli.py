@@ -306,21 +306,25 @@ def _grade_class(args: argparse.Namespace, folders: list[Path], ids: list[str] |
     """One learner per folder: each graded in turn (a folder that cannot be graded is said and
     skipped, not fatal), then one row per learner and how many passed each exercise."""
     from course_lib.grading.report import class_table, write_class_csv, write_json
-    from course_lib.grading.runner import grade_folder
+    from course_lib.grading.runner import Graders, grade_folder
 
     reports, problems = [], {}
-    for i, folder in enumerate(folders, 1):
-        print(f"grading {folder} ({i}/{len(folders)})...", file=sys.stderr, flush=True)
-        try:
-            reports.append(grade_folder(folder, ids, workers=args.workers, timeout=args.timeout,
-                                        progress=f"{folder.name} ({i}/{len(folders)})"))
-        except CourseError as err:
-            problems[str(folder)] = str(err)
-    notes = [f"note: {Path(r.folder).name}: {note}\n" for r in reports for note in r.notes]
+    with Graders(args.workers) as graders:  # one set of zygotes: the imports paid once
+        for i, folder in enumerate(folders, 1):
+            print(f"grading {folder} ({i}/{len(folders)})...", file=sys.stderr, flush=True)
+            try:
+                reports.append(grade_folder(
+                    folder, ids, workers=args.workers, timeout=args.timeout, graders=graders,
+                    progress=f"{folder.name} ({i}/{len(folders)})"))
+            except CourseError as err:
+                problems[str(folder)] = str(err)
+    said = [graders.note()] if graders.note() else []  # the class's, said once
+    notes = [f"note: {note}\n" for note in said]
+    notes += [f"note: {Path(r.folder).name}: {note}\n" for r in reports for note in r.notes]
     print("".join(notes) + class_table(reports, problems))
     if args.json:
-        write_json({"class": [r.to_dict() for r in reports], "not_graded": problems},
-                   Path(args.json))
+        write_json({"class": [r.to_dict() for r in reports], "not_graded": problems,
+                    "notes": said}, Path(args.json))
         print(f"report written to {args.json}")
     if args.csv:
         write_class_csv(reports, problems, Path(args.csv))

@@ -40,7 +40,8 @@ and what each failure means):
 
 Modules: registry (ids, hints, checks), notebook (read cells), make_exercises (solutions ->
 exercises), evaluate (run checks, name the learner's mistake), worker/runner (one process per
-exercise, timeouts), report (table, JSON), feedback (check/hint).
+exercise, timeouts), fork_server (those processes forked from a Python that imported torch
+once), report (table, JSON), feedback (check/hint).
 """
 
 from __future__ import annotations

@@ -13,9 +13,13 @@ Nothing here writes to the learner's notebooks: they are only read.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
+import platform
+import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,11 +30,14 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from tqdm import tqdm
 
 import course_lib
+from course_lib.grading import fork_server
 from course_lib.grading.evaluate import not_implemented_message
+from course_lib.grading.fork_server import Ended, Zygote, ZygoteLost
 from course_lib.grading.notebook import ExerciseCell, FolderExercises, find_exercises
 from course_lib.grading.registry import all_exercises, get_exercise
 from course_lib.grading.result import (
@@ -112,8 +119,7 @@ def _worker_env(tmp: Path) -> dict[str, str]:
 def run_isolated(cell: ExerciseCell, timeout: float = DEFAULT_TIMEOUT) -> ExerciseResult:
     """Grade one exercise cell in a fresh Python process, killed after `timeout` seconds
     (or the exercise's own, longer, timeout)."""
-    exercise = get_exercise(cell.exercise)
-    timeout = max(timeout, exercise.timeout or 0)
+    timeout = _time_limit(cell, timeout)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
         out = Path(tmp) / "result.json"
@@ -124,7 +130,7 @@ def run_isolated(cell: ExerciseCell, timeout: float = DEFAULT_TIMEOUT) -> Exerci
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=(os.name == "posix"),  # so a timeout kills its children too
         )
-        tail, reader = _drain(proc)
+        tail, reader = _drain(proc.stdout)
         try:
             proc.wait(timeout=timeout)
             timed_out = False
@@ -132,16 +138,49 @@ def run_isolated(cell: ExerciseCell, timeout: float = DEFAULT_TIMEOUT) -> Exerci
             timed_out = True
         _kill(proc)  # and what the learner's code started and left running
         reader.join(timeout=2)  # the last lines of output, for the message below
-        elapsed = round(time.perf_counter() - start, 3)
-        if out.exists():  # a verdict was written, even if the process lingered afterwards
-            result = _read_verdict(out, cell.exercise)
-        elif timed_out:
-            result = ExerciseResult(cell.exercise, TIMEOUT,
-                                    f"your code ran for more than {timeout:g} s and was stopped: "
-                                    f"is there a loop that never ends?", exercise.title)
-        else:
-            result = ExerciseResult(cell.exercise, FAILED, _crash_message(proc.returncode, tail),
-                                    exercise.title)
+        return _conclude(cell, out, Ended(proc.returncode, timed_out), tail, timeout, start)
+
+
+def run_forked(zygote: Zygote, cell: ExerciseCell, timeout: float = DEFAULT_TIMEOUT,
+               ) -> ExerciseResult:
+    """Grade one exercise cell as `run_isolated` does, in a child that `zygote` forks from
+    its already-imported Python (fork_server.py); ZygoteLost if the zygote ends meanwhile."""
+    timeout = _time_limit(cell, timeout)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
+        out = Path(tmp) / "result.json"
+        request = {"notebook": str(cell.notebook.resolve()), "exercise": cell.exercise,
+                   "out": str(out)}
+        read_end, write_end = os.pipe()  # the child's output, its own: a tail per exercise
+        tail, reader = _drain(open(read_end, "rb", buffering=0))
+        try:
+            ended = zygote.run(request, write_end, timeout)
+        finally:
+            os.close(write_end)  # the child holds its copy: the output ends with its group
+        reader.join(timeout=2)  # the last lines of output, for the message below
+        return _conclude(cell, out, ended, tail, timeout, start)
+
+
+def _time_limit(cell: ExerciseCell, timeout: float) -> float:
+    """`timeout`, or the exercise's own if longer (one that trains)."""
+    return max(timeout, get_exercise(cell.exercise).timeout or 0)
+
+
+def _conclude(cell: ExerciseCell, out: Path, ended: Ended, tail: deque, timeout: float,
+              start: float) -> ExerciseResult:
+    """The verdict on one exercise from what its process left: its verdict file, or why it
+    ended without one."""
+    exercise = get_exercise(cell.exercise)
+    elapsed = round(time.perf_counter() - start, 3)
+    if out.exists():  # a verdict was written, even if the process lingered afterwards
+        result = _read_verdict(out, cell.exercise)
+    elif ended.timed_out:
+        result = ExerciseResult(cell.exercise, TIMEOUT,
+                                f"your code ran for more than {timeout:g} s and was stopped: "
+                                f"is there a loop that never ends?", exercise.title)
+    else:
+        result = ExerciseResult(cell.exercise, FAILED, _crash_message(ended.returncode, tail),
+                                exercise.title)
     result.notebook = cell.notebook.name
     result.seconds = elapsed
     return result
@@ -184,14 +223,15 @@ def _crash_message(returncode: int, tail: deque) -> str:
             + (f": {last}" if last else "") + "; a function should return, not call os._exit().")
 
 
-def _drain(proc: subprocess.Popen, keep: int = 16) -> tuple[deque, threading.Thread]:
-    """Read the process's output in the background, keeping only the last chunks: a flood of
+def _drain(stream: BinaryIO, keep: int = 16) -> tuple[deque, threading.Thread]:
+    """Read a process's output in the background, keeping only the last chunks: a flood of
     prints must neither block the pipe nor fill our memory."""
     tail: deque = deque(maxlen=keep)
 
     def read() -> None:
-        for chunk in iter(lambda: proc.stdout.read(4096), b""):
-            tail.append(chunk)
+        with stream:  # closed at its end, by the one thread that reads it
+            for chunk in iter(lambda: stream.read(4096), b""):
+                tail.append(chunk)
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
@@ -254,16 +294,91 @@ def _raises_not_implemented(node: ast.stmt) -> bool:
     return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
 
 
+class Graders:
+    """Where exercises run: children forked by up to `workers` zygotes that imported torch
+    and transformers once (fork_server.py), else, without fork (Windows), a fresh Python each.
+    A context manager: every zygote ends with it. One for a whole class pays the imports once.
+
+    `fork=False` grades each exercise in a fresh Python, as a system without fork does."""
+
+    def __init__(self, workers: int = DEFAULT_WORKERS, fork: bool = True):
+        self.tmp = Path(tempfile.mkdtemp(prefix="course-zygotes-"))
+        self.env = _worker_env(self.tmp)  # the zygotes' environment, as a worker's
+        self.idle: queue.SimpleQueue[Zygote] = queue.SimpleQueue()  # ready for an exercise
+        self.started: list[Zygote] = []
+        self.fresh_because = (None if fork and fork_server.available() else
+                              f"no fork on {platform.system() or 'this system'}" if fork else
+                              "asked for")
+        self.fresh_seconds: list[float] = []  # exercises graded the slow way, for the note
+
+    def grade(self, cell: ExerciseCell, timeout: float = DEFAULT_TIMEOUT) -> ExerciseResult:
+        """Grade one exercise cell through an idle zygote, or in a fresh Python."""
+        zygote = self._take()
+        if zygote is None:
+            result = run_isolated(cell, timeout)
+            self.fresh_seconds.append(result.seconds)
+            return result
+        try:
+            result = run_forked(zygote, cell, timeout)
+        except ZygoteLost:
+            zygote.close()  # the next exercise gets a fresh zygote
+            return ExerciseResult(cell.exercise, FAILED, ZYGOTE_LOST,
+                                  get_exercise(cell.exercise).title, cell.notebook.name)
+        self.idle.put(zygote)
+        return result
+
+    def _take(self) -> Zygote | None:
+        """An idle zygote, or a new one; None once one could not start (said in the note)."""
+        while not self.idle.empty():
+            zygote = self.idle.get()
+            if zygote.proc.poll() is None:
+                return zygote
+            zygote.close()  # ended between exercises: replaced
+        if self.fresh_because:
+            return None
+        zygote = Zygote(self.env, self.tmp / f"zygote-{len(self.started)}.log")
+        self.started.append(zygote)
+        why = zygote.wait_ready()
+        if why is None:
+            return zygote
+        zygote.close()
+        self.fresh_because = self.fresh_because or f"the fork server could not start: {why}"
+        return None
+
+    def note(self) -> str | None:
+        """What the teacher should know when exercises started a fresh Python (slower)."""
+        if not self.fresh_because or not self.fresh_seconds:
+            return None
+        each = sum(self.fresh_seconds) / len(self.fresh_seconds)
+        return (f"each exercise starts a fresh Python here ({self.fresh_because}): about "
+                f"{each:.1f} s an exercise.")
+
+    def __enter__(self) -> Graders:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for zygote in self.started:  # ended already or not: each is killed and waited for
+            zygote.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+ZYGOTE_LOST = ("your code ended the process that started it (the grader's fork server), so "
+               "it could not be graded; a function should not kill or signal other processes.")
+
+
 def grade_folder(
     folder: Path,
     exercise_ids: list[str] | None = None,
     workers: int = DEFAULT_WORKERS,
     timeout: float = DEFAULT_TIMEOUT,
     progress: str = "",
+    graders: Graders | None = None,
 ) -> GradeReport:
     """Grade every registered exercise (or `exercise_ids`) found in `folder`'s notebooks;
     `progress`: a bar with that title, on stderr, as the exercises finish (a folder takes
-    about a minute: a fresh Python per exercise)."""
+    about a minute: each exercise in a process of its own, forked from a Python that imported
+    torch once, or a fresh Python where there is no fork). `graders`: shared by a class's
+    folders (its note is then the caller's to say), else made for this folder."""
     start = time.perf_counter()
     found = find_exercises(Path(folder))
     wanted = exercise_ids or [ex.id for ex in all_exercises()]
@@ -280,17 +395,30 @@ def grade_folder(
             results[ex_id] = ExerciseResult(ex_id, NOT_IMPLEMENTED, not_implemented_message(
                 ex_id), get_exercise(ex_id).title, cells[ex_id].notebook.name)
     todo = [cells[ex_id] for ex_id in wanted if ex_id not in results]
-    with (ThreadPoolExecutor(max_workers=max(1, workers)) as pool,
-          tqdm(total=len(todo), desc=progress, unit="exercise", disable=not progress,
-               leave=False, file=sys.stderr) as bar):
-        for done in as_completed([pool.submit(run_isolated, c, timeout) for c in todo]):
-            result = done.result()
-            results[result.exercise] = result
-            bar.set_postfix_str(f"{result.exercise} {result.status}")
-            bar.update()
+    with contextlib.ExitStack() as own:
+        mine = graders is None  # ours to end, and its note ours to say
+        graders = own.enter_context(Graders(workers)) if mine else graders
+        results.update(_grade_all(graders, todo, workers, timeout, progress))
+        notes += [graders.note()] if mine and graders.note() else []
     ordered = [results[ex_id] for ex_id in wanted]
     notes = [printable(note) for note in notes]  # they name the learner's files
     return GradeReport(str(folder), ordered, round(time.perf_counter() - start, 2), notes)
+
+
+def _grade_all(graders: Graders, todo: list[ExerciseCell], workers: int, timeout: float,
+               progress: str) -> dict[str, ExerciseResult]:
+    """Each cell's verdict, `workers` at a time, a progress bar updated as each finishes."""
+    results = {}
+    with (ThreadPoolExecutor(max_workers=max(1, workers)) as pool,
+          tqdm(total=len(todo), desc=progress, unit="exercise", disable=not progress,
+               leave=False, file=sys.stderr) as bar):
+        for done in as_completed([pool.submit(graders.grade, c, timeout) for c in todo]):
+            result = done.result()
+            results[result.exercise] = result
+            bar.update()
+            # Shown at once (a refresh): forked exercises end faster than tqdm redraws.
+            bar.set_postfix_str(f"{result.exercise} {result.status}")
+    return results
 
 
 def choose_cells(found: FolderExercises, wanted: list[str],
@@ -335,4 +463,4 @@ def _missing_message(ex_id: str, folder: Path, found: FolderExercises) -> str:
             f"copy it from a fresh set: `course make-exercises --out fresh`.")
 
 
-__all__ = ["GradeReport", "grade_folder", "run_isolated", "PASSED"]
+__all__ = ["GradeReport", "Graders", "grade_folder", "run_forked", "run_isolated", "PASSED"]

@@ -1,8 +1,9 @@
 """One exercise, graded in its own process: `python -m course_lib.grading.worker NB ID OUT`.
 
-The runner starts one worker per exercise, so a learner's infinite loop, crash, `sys.exit()`
-or flood of prints ends that exercise only. The verdict goes to the file OUT as JSON (never
-to stdout, which the learner's code may fill with anything).
+The runner starts one worker per exercise (or the fork server forks one, fork_server.py), so
+a learner's infinite loop, crash, `sys.exit()` or flood of prints ends that exercise only. The
+verdict goes to the file OUT as JSON (never to stdout, which the learner's code may fill with
+anything).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from course_lib.errors import CourseError
 from course_lib.grading.evaluate import OutputLimitExceeded, grade_cells
@@ -97,7 +99,12 @@ def limit_resources(file_size: int = FILE_SIZE_LIMIT) -> None:
 
 
 def main(argv: list[str]) -> None:
-    notebook, exercise_id, out = Path(argv[0]), argv[1], Path(argv[2])
+    grade_and_exit(Path(argv[0]), argv[1], Path(argv[2]))
+
+
+def grade_and_exit(notebook: Path, exercise_id: str, out: Path) -> NoReturn:
+    """Grade one exercise in this process, write its verdict to `out`, and end the process
+    (a fresh worker's, or a child the fork server forked for it)."""
     os.environ["COURSE_GRADING"] = "1"  # check() calls inside the cells do nothing here
     limit_resources()
     result = grade_one(notebook, exercise_id)

@@ -14,6 +14,7 @@ import pytest
 from grading_support import SOLUTIONS
 
 from course_lib.cli import main
+from course_lib.grading import fork_server
 from course_lib.grading.notebook import read_notebook
 from course_lib.grading.result import FAILED, PASSED
 from course_lib.grading.runner import grade_folder
@@ -27,6 +28,14 @@ def format_record(record):
         text += f" ### Input: {record['input']}"
     return text + f" ### Response: {record['response']}"
 '''
+
+
+@pytest.fixture(autouse=True, params=["fork server", "fresh Python"])
+def exercise_start(request, monkeypatch):
+    """Every test both ways an exercise starts: forked from an already-imported Python (Linux,
+    macOS), and a fresh Python (Windows, which has no fork)."""
+    if request.param == "fresh Python":
+        monkeypatch.setattr(fork_server, "available", lambda: False)
 
 
 def _learner(tmp_path: Path, ex02_1: str, name: str = "02_instruction_data.ipynb") -> Path:
