@@ -15,7 +15,8 @@ Why fork is safe here: the zygote only imports; it runs no torch computation (a 
 OpenMP parallel region can deadlock the child) and has no thread of its own when it forks
 (`preload` refuses one: `datasets`, and so trl's trainer, start pyarrow's allocator thread,
 so they are imported by the exercises that need them). A zygote that cannot start, or a
-system without fork (Windows), leaves grading to the fresh-Python path, said in a note.
+system other than Linux (no fork on Windows; macOS untested), leaves grading to the
+fresh-Python path, said in a note.
 
 Why not `multiprocessing`'s forkserver: its server starts with the teacher's whole
 environment, credentials included, writes to the teacher's terminal, forks children that
@@ -29,6 +30,7 @@ import contextlib
 import importlib
 import json
 import os
+import platform
 import signal
 import socket
 import subprocess
@@ -49,9 +51,14 @@ READY_SECONDS = 300.0  # the imports take 3-5 s on a busy machine; far longer me
 REPLY_SECONDS = 10.0  # from a kill to the zygote saying how its child ended
 
 
-def available() -> bool:
-    """Whether this system can fork and pass a pipe to another process (not Windows)."""
-    return hasattr(os, "fork") and hasattr(socket, "send_fds") and hasattr(os, "setsid")
+def why_not_here() -> str | None:
+    """Why this system grades without a zygote, or None. Linux only: macOS can fork, but a
+    child forked after system libraries load may crash there, and it was never tested."""
+    if not (hasattr(os, "fork") and hasattr(socket, "send_fds") and hasattr(os, "setsid")):
+        return f"no fork on {platform.system() or 'this system'}"
+    if not sys.platform.startswith("linux"):
+        return f"the fork server is used on Linux only, not on {platform.system()}"
+    return None
 
 
 class ZygoteLost(Exception):

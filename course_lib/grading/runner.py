@@ -16,7 +16,6 @@ import ast
 import contextlib
 import json
 import os
-import platform
 import queue
 import re
 import shutil
@@ -296,7 +295,7 @@ def _raises_not_implemented(node: ast.stmt) -> bool:
 
 class Graders:
     """Where exercises run: children forked by up to `workers` zygotes that imported torch
-    and transformers once (fork_server.py), else, without fork (Windows), a fresh Python each.
+    and transformers once (fork_server.py), else (not Linux) a fresh Python each.
     A context manager: every zygote ends with it. One for a whole class pays the imports once.
 
     `fork=False` grades each exercise in a fresh Python, as a system without fork does."""
@@ -306,9 +305,7 @@ class Graders:
         self.env = _worker_env(self.tmp)  # the zygotes' environment, as a worker's
         self.idle: queue.SimpleQueue[Zygote] = queue.SimpleQueue()  # ready for an exercise
         self.started: list[Zygote] = []
-        self.fresh_because = (None if fork and fork_server.available() else
-                              f"no fork on {platform.system() or 'this system'}" if fork else
-                              "asked for")
+        self.fresh_because = fork_server.why_not_here() if fork else "asked for"
         self.fresh_seconds: list[float] = []  # exercises graded the slow way, for the note
 
     def grade(self, cell: ExerciseCell, timeout: float = DEFAULT_TIMEOUT) -> ExerciseResult:

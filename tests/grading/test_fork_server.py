@@ -3,6 +3,7 @@ imported Python keep a fresh worker's isolation; without fork, a fresh Python ea
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -97,6 +98,16 @@ def test_without_fork_each_exercise_starts_a_fresh_python_and_the_report_says_so
     other = _learner(tmp_path, {}, "bob")  # a class: said once, not once a learner
     assert main(["grade", str(folder), str(other), "-e", "ex02_1"]) == 0
     assert capsys.readouterr().out.count("each exercise starts a fresh Python here") == 1
+
+
+def test_off_linux_each_exercise_starts_a_fresh_python_and_the_report_says_why(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "platform", "darwin")  # fork works there, but is not trusted
+    report = grade_folder(_learner(tmp_path, {}), ["ex02_1"])
+    assert [r.status for r in report.results] == [PASSED]
+    (note,) = report.notes
+    assert note.startswith("each exercise starts a fresh Python here (the fork server is used "
+                           "on Linux only, not on "), note
 
 
 def test_a_zygote_that_cannot_import_torch_leaves_grading_to_a_fresh_python(
