@@ -406,6 +406,20 @@ def test_l07_the_report_on_a_file_of_your_own(tmp_path, capsys):
 # the runs back in seconds.
 RECIPE_STEPS = pytest.mark.recipe_steps
 
+# How far a 500-step median moves on another CPU: float rounding differs (BLAS kernels), and
+# 500 steps carry it into a few answers. Measured: the quoted figures (one machine) against
+# the same code on a second machine, up to 0.03 (mixed templates asked as Human/Assistant:
+# 0.32 and 0.35; every other median within 0.02). So figures are checked to 0.03; whether
+# two arms' ranges are apart or overlap (the lesson's verdicts) is checked exactly.
+ACROSS_MACHINES = 0.03
+
+
+def near(measured, quoted) -> bool:
+    """Each measured figure within ACROSS_MACHINES of the one the lesson quotes."""
+    pairs = zip(measured, quoted, strict=True) if isinstance(quoted, tuple | list) else [
+        (measured, quoted)]
+    return all(abs(m - q) <= ACROSS_MACHINES + 1e-9 for m, q in pairs)
+
 
 def apart(result, arm, key):
     """The arm's range and the baseline's do not overlap (the lesson's "ranges apart")."""
@@ -418,12 +432,12 @@ def test_l07_500_the_mask_keeps_its_exact_match_gap(results):
     0.02 of the answers), but the gap in exact match stays: 0.91 (0.90-0.91) against 0.78
     (0.73-0.79)"."""
     r = measured(results, "wrong-collator", RECIPE.max_steps)
-    assert max(max(v) for v in r.values(metric("wrong-collator", "template_leak")).values()) \
-        <= 0.02
-    assert median(r, "response only", "exact_match") == 0.91
-    assert low_high(r, "response only", "exact_match") == (0.90, 0.91)
-    assert median(r, "every token", "exact_match") == 0.78
-    assert low_high(r, "every token", "exact_match") == (0.73, 0.79)
+    leaks = max(max(v) for v in r.values(metric("wrong-collator", "template_leak")).values())
+    assert round(leaks, 2) <= 0.02  # "at most 0.02", as the lesson rounds it
+    assert near(median(r, "response only", "exact_match"), 0.91)
+    assert near(low_high(r, "response only", "exact_match"), (0.90, 0.91))
+    assert near(median(r, "every token", "exact_match"), 0.78)
+    assert near(low_high(r, "every token", "exact_match"), (0.73, 0.79))
     assert apart(r, "every token", "exact_match")
 
 
@@ -433,12 +447,12 @@ def test_l07_500_mixed_templates_in_the_tuning_template(results):
     more adherence checks (0.97 against 0.90)" and the mixed arm's "0.32 and 0.54 at 500
     steps" (asked as `Human: ... Assistant:` and as `Q: ... A:`)."""
     r = measured(results, "inconsistent-formatting", RECIPE.max_steps)
-    assert (median(r, "one template", "exact_match_one_line"),
-            median(r, "mixed templates", "exact_match_one_line")) == (0.55, 0.58)
-    assert (median(r, "one template", "adherence_one_line"),
-            median(r, "mixed templates", "adherence_one_line")) == (0.90, 0.97)
-    assert (median(r, "mixed templates", "exact_match_human_assistant"),
-            median(r, "mixed templates", "exact_match_qa")) == (0.32, 0.54)
+    assert near((median(r, "one template", "exact_match_one_line"),
+                 median(r, "mixed templates", "exact_match_one_line")), (0.55, 0.58))
+    assert near((median(r, "one template", "adherence_one_line"),
+                 median(r, "mixed templates", "adherence_one_line")), (0.90, 0.97))
+    assert near((median(r, "mixed templates", "exact_match_human_assistant"),
+                 median(r, "mixed templates", "exact_match_qa")), (0.32, 0.54))
 
 
 @RECIPE_STEPS
@@ -446,8 +460,8 @@ def test_l07_500_twenty_percent_poor_rows_cost_beyond_the_spread(results):
     """L07 §3: "at the recipe's 500 steps ... 20% poor rows cost exact match beyond the spread
     (0.55 -> 0.43), and 50% cost more (0.29)"."""
     r = measured(results, "poor-quality", RECIPE.max_steps)
-    assert [median(r, arm, "exact_match") for arm in ("0% poor", "20% poor", "50% poor")] \
-        == [0.55, 0.43, 0.29]
+    assert near([median(r, arm, "exact_match") for arm in ("0% poor", "20% poor", "50% poor")],
+                [0.55, 0.43, 0.29])
     assert apart(r, "20% poor", "exact_match") and apart(r, "50% poor", "exact_match")
 
 
@@ -455,8 +469,8 @@ def test_l07_500_twenty_percent_poor_rows_cost_beyond_the_spread(results):
 def test_l07_500_the_quality_gap_grows(results):
     """L07 §4: "At the recipe's 500 steps the gap grows: 0.48 against 0.32"."""
     r = measured(results, "quality-vs-quantity", RECIPE.max_steps)
-    assert (median(r, "200 clean", "exact_match"),
-            median(r, "800, half poor", "exact_match")) == (0.48, 0.32)
+    assert near((median(r, "200 clean", "exact_match"),
+                 median(r, "800, half poor", "exact_match")), (0.48, 0.32))
 
 
 @RECIPE_STEPS
@@ -465,13 +479,14 @@ def test_l07_500_many_styles_carry_over_and_their_cost_is_gone(results):
     steps it answers them less well: 0.89 against 0.96, ranges apart", "0.88 at 500 steps
     against 0.40" and "at 500 steps the cost is gone (0.94 against 0.96, overlapping)"."""
     r = measured(results, "prompt-variability", RECIPE.max_steps)
-    assert [median(r, arm, "unseen_exact_match")
-            for arm in ("several phrasings", "one phrasing", "many styles")] == [0.40, 0.34, 0.88]
+    assert near([median(r, arm, "unseen_exact_match")
+                 for arm in ("several phrasings", "one phrasing", "many styles")],
+                [0.40, 0.34, 0.88])
     assert verdict(r, "one phrasing", "unseen_exact_match").within_spread
-    assert (median(r, "one phrasing", "seen_exact_match"),
-            median(r, "several phrasings", "seen_exact_match")) == (0.89, 0.96)
+    assert near((median(r, "one phrasing", "seen_exact_match"),
+                 median(r, "several phrasings", "seen_exact_match")), (0.89, 0.96))
     assert apart(r, "one phrasing", "seen_exact_match")
-    assert median(r, "many styles", "seen_exact_match") == 0.94
+    assert near(median(r, "many styles", "seen_exact_match"), 0.94)
     assert verdict(r, "many styles", "seen_exact_match").within_spread
 
 
@@ -485,10 +500,10 @@ def test_l07_500_the_fixed_style_model_begins_with_the_not_the_answer_is(results
     r = measured(results, "style-overfitting", RECIPE.max_steps)
     fixed = r.runs["one fixed style"]
     begins = [starts_with(run, "the") for run in fixed]  # "Thealy" too: the letters
-    assert (round(min(begins), 2), round(max(begins), 2)) == (0.99, 1.00)
+    assert near((round(min(begins), 2), round(max(begins), 2)), (0.99, 1.00))
     assert all(starts_with(run, "the answer is") == 0 for run in fixed)
     glued = [b - starts_with(run, "the ") for b, run in zip(begins, fixed, strict=True)]
-    assert (round(min(glued), 2), round(max(glued), 2)) == (0.48, 0.60)
+    assert near((round(min(glued), 2), round(max(glued), 2)), (0.48, 0.60))
     said = {row["response"].strip() for run in fixed for row in run.rows}
     assert {"The sum of 3 and 7.", "The paper.", "Thealy is Rome.",
             "Thepain's capital is Madrid."} <= said
@@ -499,10 +514,10 @@ def test_l07_500_specialising_still_costs_the_other_tasks(results):
     """L07 §7: "0.53 against 0.35 at the recipe's 500 steps" (the other tasks) and arithmetic
     "0.50 vs 0.49 at 500 steps"."""
     r = measured(results, "balance", RECIPE.max_steps)
-    assert (median(r, "mixed tasks", "exact_match_other"),
-            median(r, "arithmetic only", "exact_match_other")) == (0.53, 0.35)
-    assert (median(r, "mixed tasks", "exact_match_arithmetic"),
-            median(r, "arithmetic only", "exact_match_arithmetic")) == (0.50, 0.49)
+    assert near((median(r, "mixed tasks", "exact_match_other"),
+                 median(r, "arithmetic only", "exact_match_other")), (0.53, 0.35))
+    assert near((median(r, "mixed tasks", "exact_match_arithmetic"),
+                 median(r, "arithmetic only", "exact_match_arithmetic")), (0.50, 0.49))
 
 
 @RECIPE_STEPS
@@ -513,6 +528,6 @@ def test_l07_500_the_full_fine_tune_forgets_most(results):
     against 0.90, 0.78 and 0.89)"."""
     r = measured(results, "forgetting", RECIPE.max_steps)
     arms = ("full fine-tune", "frozen embeddings + MLP", "LoRA", "q, k and norms only")
-    assert [median(r, arm, "statement_knowledge") for arm in arms] == [0.79, 0.93, 0.98, 1.0]
+    assert near([median(r, arm, "statement_knowledge") for arm in arms], [0.79, 0.93, 0.98, 1.0])
     assert all(apart(r, arm, "statement_knowledge") for arm in arms[1:])
-    assert [median(r, arm, "exact_match") for arm in arms] == [0.70, 0.90, 0.78, 0.89]
+    assert near([median(r, arm, "exact_match") for arm in arms], [0.70, 0.90, 0.78, 0.89])
