@@ -13,6 +13,15 @@ ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
 
+# A format_record that passes ex02_1.
+RIGHT_FORMAT_RECORD = '''
+def format_record(record):
+    text = f"### Instruction: {record['instruction']}"
+    if record.get("input"):
+        text += f" ### Input: {record['input']}"
+    return text + f" ### Response: {record['response']}"
+'''
+
 
 def solution_cell(exercise_id: str) -> ExerciseCell:
     """The exercise's cell in solutions/, with its notebook's setup cells."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from grading_support import SOLUTIONS
+from grading_support import RIGHT_FORMAT_RECORD, SOLUTIONS
 
 from course_lib.cli import main
 from course_lib.grading.notebook import read_notebook
@@ -18,14 +18,6 @@ from course_lib.grading.runner import Graders, grade_folder
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this system")
 
-# A format_record that passes ex02_1.
-RIGHT = '''
-def format_record(record):
-    text = f"### Instruction: {record['instruction']}"
-    if record.get("input"):
-        text += f" ### Input: {record['input']}"
-    return text + f" ### Response: {record['response']}"
-'''
 
 
 def _learner(tmp_path: Path, cells: dict[str, str], name: str = "learner") -> Path:
@@ -80,7 +72,8 @@ def test_a_timeout_through_the_zygote_kills_the_processes_the_cell_started(tmp_p
 
 def test_no_zygote_or_child_is_left_once_a_class_is_graded(tmp_path, capsys):
     before = {p.pid for p in psutil.Process().children(recursive=True)}
-    folders = [_learner(tmp_path, {"ex02_1": RIGHT}, name) for name in ("alice", "bob")]
+    folders = [_learner(tmp_path, {"ex02_1": RIGHT_FORMAT_RECORD}, name)
+               for name in ("alice", "bob")]
     assert main(["grade", *map(str, folders), "-e", "ex02_1", "-e", "ex02_2"]) == 0
     assert "note:" not in capsys.readouterr().out  # forked: nothing to say
     left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]

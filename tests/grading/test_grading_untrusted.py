@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from grading_support import SOLUTIONS
+from grading_support import RIGHT_FORMAT_RECORD, SOLUTIONS
 
 from course_lib.cli import main
 from course_lib.grading import fork_server
@@ -19,15 +19,6 @@ from course_lib.grading.notebook import read_notebook
 from course_lib.grading.result import FAILED, PASSED
 from course_lib.grading.runner import grade_folder
 from course_lib.grading.worker import FILE_SIZE_LIMIT, limit_resources
-
-# A format_record that passes ex02_1, for cells that misbehave around a right answer.
-RIGHT = '''
-def format_record(record):
-    text = f"### Instruction: {record['instruction']}"
-    if record.get("input"):
-        text += f" ### Input: {record['input']}"
-    return text + f" ### Response: {record['response']}"
-'''
 
 
 @pytest.fixture(autouse=True, params=["fork server", "fresh Python"])
@@ -147,7 +138,7 @@ def test_processes_the_cell_started_end_with_its_grading(tmp_path):
     alive = tmp_path / "alive"
     child = f"import time, pathlib; time.sleep(2); pathlib.Path({str(alive)!r}).write_text('1')"
     cell = f"import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', {child!r}])\n"
-    folder = _learner(tmp_path, cell + RIGHT)
+    folder = _learner(tmp_path, cell + RIGHT_FORMAT_RECORD)
     start = time.perf_counter()
     (result,) = grade_folder(folder, ["ex02_1"]).results
     assert result.status == PASSED
@@ -188,7 +179,7 @@ def test_limits_are_only_ever_lowered(monkeypatch):
 
 def test_a_learner_folder_named_with_escapes_is_listed_as_text(tmp_path, capsys):
     folder = tmp_path / "\x1b[2Jmallory"
-    shutil.copytree(_learner(tmp_path, RIGHT), folder)
+    shutil.copytree(_learner(tmp_path, RIGHT_FORMAT_RECORD), folder)
     assert main(["grade", str(folder), str(tmp_path / "learner"), "-e", "ex02_1"]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\\x1b[2Jmallory  1/1 (100%)" in out
