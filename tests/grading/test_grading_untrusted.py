@@ -23,10 +23,10 @@ from course_lib.grading.worker import FILE_SIZE_LIMIT, limit_resources
 
 @pytest.fixture(autouse=True, params=["fork server", "fresh Python"])
 def exercise_start(request, monkeypatch):
-    """Every test both ways an exercise starts: forked from an already-imported Python (Linux,
-    macOS), and a fresh Python (Windows, which has no fork)."""
+    """Every test both ways an exercise starts: forked from an already-imported Python (Linux),
+    and a fresh Python (every other system)."""
     if request.param == "fresh Python":
-        monkeypatch.setattr(fork_server, "available", lambda: False)
+        monkeypatch.setattr(fork_server, "why_not_here", lambda: "no fork on Windows")
 
 
 def _learner(tmp_path: Path, ex02_1: str, name: str = "02_instruction_data.ipynb") -> Path:
