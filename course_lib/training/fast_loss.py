@@ -175,27 +175,45 @@ def kept_logits(model, input_ids: torch.Tensor, keep: torch.Tensor) -> torch.Ten
     last, rows, cols = base.layers[-1], *keep.nonzero(as_tuple=True)
     attn = last.self_attn
     x = last.input_layernorm(hidden)
-    # Keys and values at every position (batch, heads, length, head_dim), rotated.
+    # Keys and values at every position (batch, kv_heads, length, head_dim), rotated.
     keys = attn.k_proj(x).view(batch, length, -1, attn.head_dim).transpose(1, 2)
-    keys = repeat_kv(keys * cos.unsqueeze(1) + rotate_half(keys) * sin.unsqueeze(1),
-                     attn.num_key_value_groups)
-    values = repeat_kv(attn.v_proj(x).view(batch, length, -1, attn.head_dim).transpose(1, 2),
-                       attn.num_key_value_groups)
-    # Queries at the kept positions only, rotated, then packed to the front of their own row
-    # (slot j: the row's j-th kept position), so each row's queries meet only its own keys.
+    keys = keys * cos.unsqueeze(1) + rotate_half(keys) * sin.unsqueeze(1)
+    values = attn.v_proj(x).view(batch, length, -1, attn.head_dim).transpose(1, 2)
+    # Queries at the kept positions only: (kept, heads, head_dim), rotated.
     queries = attn.q_proj(x[rows, cols]).view(len(rows), -1, attn.head_dim)
     q_cos, q_sin = cos[rows, cols][:, None], sin[rows, cols][:, None]
     queries = queries * q_cos + rotate_half(queries) * q_sin
-    slots = keep.cumsum(1)[rows, cols] - 1
-    packed = queries.new_zeros(batch, int(keep.sum(1).max()), *queries.shape[1:])
-    packed[rows, slots] = queries
-    at = torch.zeros(packed.shape[:2], dtype=torch.long, device=input_ids.device)
-    at[rows, slots] = cols  # an empty slot sits at position 0: it sees one key, no NaN
-    # Causal: a query sees the keys up to and including its own position.
-    causal = torch.arange(length, device=input_ids.device) <= at[..., None]
-    out = scaled_dot_product_attention(packed.transpose(1, 2), keys, values,
-                                       attn_mask=causal[:, None], scale=attn.scaling)
-    out = out.transpose(1, 2)[rows, slots]  # (kept, heads, head_dim), in keep's order
+    out = kept_attention(queries, keys, values, keep, attn)  # (kept, heads, head_dim)
     hidden_kept = hidden[rows, cols] + attn.o_proj(out.reshape(len(rows), -1))
     hidden_kept = hidden_kept + last.mlp(last.post_attention_layernorm(hidden_kept))
     return model.lm_head(base.norm(hidden_kept))
+
+
+# A kept query with its own copy of its row's keys and values is fastest for short rows, but
+# the copies are kept x length x width numbers: gigabytes for long rows of a real model. Past
+# COPY_LIMIT numbers, the queries are packed to the front of their own row instead.
+COPY_LIMIT = 2**25  # 128 MiB of float32; the course's rows (under 100 tokens) stay below it
+
+
+def kept_attention(queries, keys, values, keep, attn) -> torch.Tensor:
+    """Each kept query (rows, cols = keep.nonzero()) attending to its own row's keys, up to
+    and including its own position: (kept, heads, head_dim), in keep's order."""
+    rows, cols = keep.nonzero(as_tuple=True)
+    length, groups = keys.shape[2], attn.num_key_value_groups
+    if len(rows) * length * queries.shape[1] * queries.shape[2] <= COPY_LIMIT:
+        row_keys, row_values = repeat_kv(keys[rows], groups), repeat_kv(values[rows], groups)
+        causal = torch.arange(length, device=keys.device) <= cols[:, None]
+        return scaled_dot_product_attention(
+            queries[:, :, None], row_keys, row_values, attn_mask=causal[:, None, None, :],
+            scale=attn.scaling)[:, :, 0]
+    # Slot j of a row: its j-th kept position. An empty slot sits at position 0 (one key).
+    slots = keep.cumsum(1)[rows, cols] - 1
+    packed = queries.new_zeros(keep.shape[0], int(keep.sum(1).max()), *queries.shape[1:])
+    packed[rows, slots] = queries
+    at = torch.zeros(packed.shape[:2], dtype=torch.long, device=keys.device)
+    at[rows, slots] = cols
+    causal = torch.arange(length, device=keys.device) <= at[..., None]
+    out = scaled_dot_product_attention(
+        packed.transpose(1, 2), repeat_kv(keys, groups), repeat_kv(values, groups),
+        attn_mask=causal[:, None], scale=attn.scaling)
+    return out.transpose(1, 2)[rows, slots]

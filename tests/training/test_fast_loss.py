@@ -121,7 +121,10 @@ def test_a_transformers_that_reads_logits_to_keep_as_positions_is_not_used(monke
 
 @pytest.mark.parametrize("kv_heads", [4, 2])  # plain attention and grouped-query attention
 @pytest.mark.parametrize("masking", ["response", "none"])
-def test_kept_logits_are_the_full_forwards_logits_and_gradients(toy_tokenizer, kv_heads, masking):
+@pytest.mark.parametrize("copy_limit", [fast_loss.COPY_LIMIT, 0])  # both ways to attend
+def test_kept_logits_are_the_full_forwards_logits_and_gradients(toy_tokenizer, kv_heads, masking,
+                                                                 copy_limit, monkeypatch):
+    monkeypatch.setattr(fast_loss, "COPY_LIMIT", copy_limit)
     model = llama(toy_tokenizer, kv_heads)
     batch = padded_batch(toy_tokenizer, masking)
     keep = torch.nn.functional.pad(batch["labels"][:, 1:] != IGNORE_INDEX, (0, 1), value=False)
@@ -139,12 +142,11 @@ def test_kept_logits_are_the_full_forwards_logits_and_gradients(toy_tokenizer, k
         torch.testing.assert_close(p.grad, expected[name], rtol=1e-4, atol=1e-6, msg=name)
 
 
-def test_kept_logits_attend_to_each_rows_keys_once_not_a_copy_per_kept_query(
+def test_past_the_copy_limit_each_rows_keys_are_used_once_not_copied_per_query(
         toy_tokenizer, monkeypatch):
-    """Each kept query must meet its own row's keys without copying them: a copy per query is
-    kept x length x hidden numbers (gigabytes for 1,024-token rows of a real model), and made
-    the short cut slower than no short cut in an unmasked run. A row with no kept position
-    (slot left empty) must not change the others' logits."""
+    """A copy of its row's keys per kept query is kept x length x width numbers (gigabytes for
+    1,024-token rows of a real model): past COPY_LIMIT, one attention call over the batch's
+    own keys, with the same logits, also when a row has nothing kept (an empty slot)."""
     model = llama(toy_tokenizer, 2)
     batch = padded_batch(toy_tokenizer, "none")
     keep = torch.nn.functional.pad(batch["labels"][:, 1:] != IGNORE_INDEX, (0, 1), value=False)
@@ -157,10 +159,13 @@ def test_kept_logits_attend_to_each_rows_keys_once_not_a_copy_per_kept_query(
 
     monkeypatch.setattr(fast_loss, "scaled_dot_product_attention", attention)
     with torch.no_grad():
-        ours = kept_logits(model, batch["input_ids"], keep)
         reference = model(input_ids=batch["input_ids"]).logits[keep]
-    assert seen == [len(batch["input_ids"])]  # one set of keys per row
-    torch.testing.assert_close(ours, reference, rtol=1e-5, atol=1e-5)
+        copied = kept_logits(model, batch["input_ids"], keep)
+        monkeypatch.setattr(fast_loss, "COPY_LIMIT", 0)
+        packed = kept_logits(model, batch["input_ids"], keep)
+    assert seen == [int(keep.sum()), len(batch["input_ids"])]  # per query, then per row
+    torch.testing.assert_close(copied, reference, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(packed, reference, rtol=1e-5, atol=1e-5)
 
 
 def test_only_plain_llama_models_take_the_last_layer_short_cut(toy_tokenizer):
