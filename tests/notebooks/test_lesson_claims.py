@@ -525,18 +525,13 @@ def test_l03_a_row_truncated_to_its_prompt_is_found_and_skipped(tiny):
     assert "1 was skipped: no trained token left" in prepared.report()
 
 
-# Training on another CPU rounds floats differently, and a run can end a few answers apart: on
-# an AVX-512 Xeon, lesson 06's masked model answered 190 of the 216 unseen-style questions
-# where the lessons' machine answered 191; on an AMD EPYC (AVX-512 too) it answered 192 of the
-# 216 where the lesson says 190, and the unmasked one 39 of its 54 tuning-phrasing questions
-# where the lesson says 37. So claims about trained runs' answers hold to ACROSS_CPUS answers:
-# a count +-2, a share printed as quoted once moved by at most two items.
-ACROSS_CPUS = 2
-
-
-def within_answers(measured: float, quoted: float, n: int, k: int = ACROSS_CPUS) -> bool:
-    """`measured`, a share of `n` scored items, prints as `quoted` (2 decimals) +- k items."""
-    return any(round(measured + d / n, 2) == quoted for d in range(-k, k + 1))
+# Training on another CPU rounds floats differently, and a run can end one answer apart: on an
+# AVX-512 Xeon, lesson 06's masked model answered 190 of the 216 unseen-style questions where
+# the lessons' machine answered 191. So claims about trained runs' answers hold to within one
+# answer: a count +-1, a share printed as quoted once moved by at most one item.
+def within_one_answer(measured: float, quoted: float, n: int) -> bool:
+    """`measured`, a share of `n` scored items, prints as `quoted` (2 decimals) +- one item."""
+    return any(round(measured + d / n, 2) == quoted for d in (-1, 0, 1))
 
 
 # The tests that share lesson 04's runs: on one worker (make test: --dist loadgroup), so the
@@ -626,7 +621,7 @@ L06_ACCURACY = (f"next-token accuracy of lesson 04 ({ACCURACY['response']:.0%} a
 
 def accuracies_as_quoted(runs) -> bool:
     """Whether each of lesson 04's runs ended at its quoted accuracy, to one token of 122."""
-    return all(within_answers(runs[m].history.eval_accuracy[-1], quoted, n=122, k=1)
+    return all(within_one_answer(runs[m].history.eval_accuracy[-1], quoted, n=122)
                for m, quoted in ACCURACY.items())
 
 
@@ -1010,11 +1005,10 @@ def test_l06_exact_match_of_the_three_models(lesson06_report, lesson04_runs):
     assert 0.95 < s["unmasked"]["checks"]["stopped"].value < 1
     em = {name: s[name]["exact_match"].value for name in ("masked", "unmasked")}
     rows = s["masked"]["exact_match"].n
-    assert within_answers(em["masked"], 0.91, n=rows)
-    assert within_answers(em["unmasked"], 0.73, n=rows)
+    assert within_one_answer(em["masked"], 0.91, n=rows)
+    assert within_one_answer(em["unmasked"], 0.73, n=rows)
     right = {name: s[name]["exact_match"].k for name in ("masked", "unmasked")}
-    assert abs(right["masked"] - 270) <= ACROSS_CPUS
-    assert abs(right["unmasked"] - 219) <= ACROSS_CPUS
+    assert abs(right["masked"] - 270) <= 1 and abs(right["unmasked"] - 219) <= 1
     for name, masking in (("masked", "response"), ("unmasked", "none")):
         assert em[name] < lesson04_runs[masking].history.eval_accuracy[-1]
 
@@ -1043,11 +1037,11 @@ def test_l06_seen_and_unseen_phrasings(lesson06_report):
     s = lesson06_report.summaries["masked"]
     seen, unseen = (s["by_seen"][g]["exact_match"] for g in ("seen", "unseen"))
     assert (seen.n, unseen.n) == (82, 216)
-    assert abs(seen.k - 80) <= ACROSS_CPUS and abs(unseen.k - 190) <= ACROSS_CPUS
+    assert abs(seen.k - 80) <= 1 and abs(unseen.k - 190) <= 1  # within one answer (above)
     styles = {name: r["exact_match"] for name, r in s["by_phrasing_style"].items()}
     assert min(styles, key=lambda name: styles[name].value) == "misspelt"
     quoted = {"misspelt": 29, "embedded": 31, "casual": 31, "polite": 32}
-    assert all(abs(styles[name].k - k) <= ACROSS_CPUS for name, k in quoted.items())
+    assert all(abs(styles[name].k - k) <= 1 for name, k in quoted.items())
     # "then embedded and polite": no other unseen style is more than one answer below polite.
     assert all(styles[name].k >= quoted["polite"] - 1 for name in UNSEEN if name not in quoted)
 
@@ -1060,13 +1054,13 @@ def test_l06_the_unmasked_model_is_worse_on_its_own_tuning_phrasing(lesson06_rep
     seen and unseen rates are close (0.76 and 0.73)"."""
     s = lesson06_report.summaries["unmasked"]
     styles = {name: r["exact_match"] for name, r in s["by_phrasing_style"].items()}
-    assert styles["tuning"].n == 54 and abs(styles["tuning"].k - 37) <= ACROSS_CPUS
+    assert styles["tuning"].n == 54 and abs(styles["tuning"].k - 37) <= 1
     # Below each of the three even with one answer more on its side and one fewer on theirs.
     assert all(styles["tuning"].value + 1 / 54 < styles[name].value - 1 / 36
                for name in ("polite", "casual", "imperative"))
     seen, unseen = (s["by_seen"][g]["exact_match"] for g in ("seen", "unseen"))
-    assert within_answers(seen.value, 0.76, n=82)
-    assert within_answers(unseen.value, 0.73, n=216)
+    assert within_one_answer(seen.value, 0.76, n=82)
+    assert within_one_answer(unseen.value, 0.73, n=216)
 
 
 @pytest.mark.slow
