@@ -1032,18 +1032,20 @@ def test_l06_the_base_model_fails_every_check_the_fine_tunes_pass_nearly_all(les
 @ONE_WORKER
 def test_l06_seen_and_unseen_phrasings(lesson06_report):
     """L06: "the masked fine-tune at 0.98 on seen phrasings and 0.88 on unseen ones (80 of 82
-    and 190 of 216 questions). Misspelt questions suffer most (29 of 36 right), then embedded
-    and casual ones (31 of 36 each) and polite ones (32 of 36)"."""
+    and 190 of 216 questions ...). Misspelt questions suffer most (29 of 36 right), then
+    embedded ones (30 or 31 of 36, by processor); every other unseen style gets 31 or more of
+    its 36" (the lessons' machine: embedded and casual 31, polite 32; an AMD EPYC, with the
+    same code: embedded 30, polite 32, casual 33)."""
     s = lesson06_report.summaries["masked"]
     seen, unseen = (s["by_seen"][g]["exact_match"] for g in ("seen", "unseen"))
     assert (seen.n, unseen.n) == (82, 216)
     assert abs(seen.k - 80) <= 1 and abs(unseen.k - 190) <= 1  # within one answer (above)
+    assert "then embedded ones (30 or 31 of 36, by processor); every other unseen style gets " \
+        "31 or more of its 36" in prose(LESSON_06)
     styles = {name: r["exact_match"] for name, r in s["by_phrasing_style"].items()}
     assert min(styles, key=lambda name: styles[name].value) == "misspelt"
-    quoted = {"misspelt": 29, "embedded": 31, "casual": 31, "polite": 32}
-    assert all(abs(styles[name].k - k) <= 1 for name, k in quoted.items())
-    # "then embedded and polite": no other unseen style is more than one answer below polite.
-    assert all(styles[name].k >= quoted["polite"] - 1 for name in UNSEEN if name not in quoted)
+    assert abs(styles["misspelt"].k - 29) <= 1 and styles["embedded"].k in (30, 31)
+    assert all(styles[name].k >= 31 for name in UNSEEN if name not in ("misspelt", "embedded"))
 
 
 @pytest.mark.slow
@@ -1055,8 +1057,9 @@ def test_l06_the_unmasked_model_is_worse_on_its_own_tuning_phrasing(lesson06_rep
     s = lesson06_report.summaries["unmasked"]
     styles = {name: r["exact_match"] for name, r in s["by_phrasing_style"].items()}
     assert styles["tuning"].n == 54 and abs(styles["tuning"].k - 37) <= 1
-    # Below each of the three even with one answer more on its side and one fewer on theirs.
-    assert all(styles["tuning"].value + 1 / 54 < styles[name].value - 1 / 36
+    # Below each of the three, as measured. Not by a margin: on an AMD EPYC, with the same code,
+    # `tuning` is 38 of 54 (0.704) against casual's 27 of 36 (0.750), below but by one answer.
+    assert all(styles["tuning"].value < styles[name].value
                for name in ("polite", "casual", "imperative"))
     seen, unseen = (s["by_seen"][g]["exact_match"] for g in ("seen", "unseen"))
     assert within_one_answer(seen.value, 0.76, n=82)
@@ -1066,9 +1069,10 @@ def test_l06_the_unmasked_model_is_worse_on_its_own_tuning_phrasing(lesson06_rep
 @pytest.mark.slow
 @ONE_WORKER
 def test_l06_bleu_scores_the_worse_model_higher(lesson06_report):
-    """L06: "BLEU gives the masked model 0.0 and the worse unmasked one 10.0" because "every
+    """L06: "BLEU gives the masked model 0.0 and the worse unmasked one about 10 (8 to 10 on the
+    CPUs we tried: a few rambling answers decide it)" because "every
     masked answer (and every reference) has at most three words ... The unmasked model scores
-    10.0 because a few of its answers ramble past three words ...: none of their 4-word runs
+    about 10 because a few of its answers ramble past three words ...: none of their 4-word runs
     matches", and "three right one-word answers score BLEU 0, and so do right three-word
     ones"; "The answer is 12" against "21" "gets ROUGE-L 0.75, BLEU 59.5 and chrF 83.0"."""
     import sacrebleu
@@ -1080,7 +1084,9 @@ def test_l06_bleu_scores_the_worse_model_higher(lesson06_report):
     assert lesson06_report.summaries["masked"]["bleu"] == 0
     unmasked = sacrebleu.corpus_bleu([r["response"] for r in rows["unmasked"]], [references])
     assert unmasked.totals[3] > 0 and unmasked.counts[3] == 0  # 4-word runs, none right
-    assert abs(lesson06_report.summaries["unmasked"]["bleu"] - 10.0) < 1.5
+    # 10.0 on the lessons' machine, 8.4 on an AMD EPYC with the same code: "8 to 10".
+    assert "one about 10 (8 to 10 on the CPUs we tried" in prose(LESSON_06)
+    assert 8 <= round(lesson06_report.summaries["unmasked"]["bleu"]) <= 10
     assert corpus_bleu(["El coche rojo", "buenos dias amigo"],
                        ["El coche rojo", "buenos dias amigo"]) == 0
     wrong_number = next(r for r in metric_pitfalls() if r["case"] == "wrong number")
