@@ -276,10 +276,10 @@ def repeated_rows(records: Sequence[dict[str, str]], where: Sequence[str] = ()) 
     """
     seen: set[tuple[str, str, str]] = set()
     copies = []
-    for i, r in enumerate(records):
-        if row_key(r) in seen:
+    for i, key in enumerate(map(row_key, records)):
+        if key in seen:
             copies.append(i)
-        seen.add(row_key(r))
+        seen.add(key)
     if not copies:
         return []
     names = PreparedData(examples=[], where=list(where)).names(copies)

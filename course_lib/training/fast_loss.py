@@ -183,7 +183,7 @@ def kept_logits(model, input_ids: torch.Tensor, keep: torch.Tensor) -> torch.Ten
     queries = attn.q_proj(x[rows, cols]).view(len(rows), -1, attn.head_dim)
     q_cos, q_sin = cos[rows, cols][:, None], sin[rows, cols][:, None]
     queries = queries * q_cos + rotate_half(queries) * q_sin
-    out = kept_attention(queries, keys, values, keep, attn)  # (kept, heads, head_dim)
+    out = kept_attention(queries, keys, values, keep, rows, cols, attn)  # (kept, heads, dim)
     hidden_kept = hidden[rows, cols] + attn.o_proj(out.reshape(len(rows), -1))
     hidden_kept = hidden_kept + last.mlp(last.post_attention_layernorm(hidden_kept))
     return model.lm_head(base.norm(hidden_kept))
@@ -195,10 +195,9 @@ def kept_logits(model, input_ids: torch.Tensor, keep: torch.Tensor) -> torch.Ten
 COPY_LIMIT = 2**25  # 128 MiB of float32; the course's rows (under 100 tokens) stay below it
 
 
-def kept_attention(queries, keys, values, keep, attn) -> torch.Tensor:
-    """Each kept query (rows, cols = keep.nonzero()) attending to its own row's keys, up to
+def kept_attention(queries, keys, values, keep, rows, cols, attn) -> torch.Tensor:
+    """Each kept query (at rows, cols = keep.nonzero()) attending to its own row's keys, up to
     and including its own position: (kept, heads, head_dim), in keep's order."""
-    rows, cols = keep.nonzero(as_tuple=True)
     length, groups = keys.shape[2], attn.num_key_value_groups
     if len(rows) * length * queries.shape[1] * queries.shape[2] <= COPY_LIMIT:
         row_keys, row_values = repeat_kv(keys[rows], groups), repeat_kv(values[rows], groups)
