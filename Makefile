@@ -14,8 +14,8 @@ STAMP := $(VENV)/.course-installed
 # Tests never reach a model or dataset hub: everything they need is embedded.
 # Two test workers share the cores, so each uses one thread: torch threads that outnumber
 # the free cores wait on each other and run many times slower, not faster. For the same reason
-# an experiment trains its runs in one process here (COURSE_WORKERS=1; tests/experiments
-# test the helper processes themselves).
+# an experiment trains its runs in one process here, and `course grade` grades one exercise at
+# a time (COURSE_WORKERS=1; tests/experiments test the helper processes themselves).
 TEST_ENV := HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 TOKENIZERS_PARALLELISM=false \
 	MPLBACKEND=Agg OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 COURSE_WORKERS=1
 

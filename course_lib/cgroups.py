@@ -1,7 +1,8 @@
 """The limits a container or a shared server sets through Linux's cgroups: a CPU quota and a
 memory limit, which the host's core count and memory do not show (a JupyterHub pod limited
 to 2 CPUs and 4 GiB on a 64-core node; `docker run --cpus=2 --memory=4g`). Without torch, so
-that the CLI can read them before torch loads.
+that the CLI can read them before torch loads; and COURSE_WORKERS, the processes a user lets
+the course run at once (`workers_from_env`), which `course grade` reads without torch too.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import os
 from pathlib import Path
 
 import psutil
+
+from course_lib.errors import CourseError
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")  # Linux's cgroup mounts (tests point at a folder)
 OWN_CGROUPS = Path("/proc/self/cgroup")  # which cgroup this process is in
@@ -99,3 +102,20 @@ def limit_threads_to_quota() -> None:
     in a pod limited to 2 CPUs, each waiting for the quota."""
     if "OMP_NUM_THREADS" not in os.environ and cgroup_cpu_limit():
         os.environ["OMP_NUM_THREADS"] = str(cpu_cores())
+
+
+# The processes `course grade` and `course experiment` run at once when no flag says; the test
+# suite sets 1, and `course doctor` advises 1 on a machine short of memory (env.memory_line).
+WORKERS_VARIABLE = "COURSE_WORKERS"
+
+
+def workers_from_env(unset: str) -> int | None:
+    """COURSE_WORKERS as a number of processes, or None when it is not set; `unset` says what
+    the caller does then, for the error on a value that is not a number."""
+    value = os.environ.get(WORKERS_VARIABLE, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise CourseError(f"{WORKERS_VARIABLE}={value!r} is not a number of processes; set "
+                          f"it to 1 or more, or unset it for {unset}.")
+    return int(value)

@@ -263,6 +263,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
     """Grade every exercise in a folder (or in each learner's folder of a class): a table and a
     score; exit 1 unless all pass."""
     ids = args.exercise or None
+    if args.workers is None:  # a COURSE_WORKERS that is no number is said before any work
+        from course_lib.grading.runner import default_workers
+
+        args.workers = default_workers()
     if ids:
         from course_lib.grading.registry import get_exercise
 
@@ -901,7 +905,8 @@ def _add_grade_options(p: argparse.ArgumentParser) -> None:
                    help="grade only this exercise (repeatable), e.g. -e ex03_1")
     p.add_argument("--timeout", type=above_zero, default=30.0,
                    help="seconds each exercise may run (default: %(default)s)")
-    p.add_argument("--workers", type=COUNT, default=2, help="exercises graded at once (default: 2)")
+    p.add_argument("--workers", type=COUNT, default=None,
+                   help="exercises graded at once (default: $COURSE_WORKERS, else 2)")
     p.add_argument("--force", action="store_true", help="replace --json and --csv if they exist")
 
 

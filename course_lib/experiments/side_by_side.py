@@ -20,7 +20,6 @@ names the runs (helper_spec below).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from course_lib.cgroups import WORKERS_VARIABLE, workers_from_env
 from course_lib.env import SMALL_MODEL_PARAMS, choose_device, cpu_cores
 from course_lib.errors import CourseError
 from course_lib.experiments.design import Arm, Experiment
@@ -37,9 +37,6 @@ from course_lib.loading import load_config
 from course_lib.training.memory import count_parameters, memory_budget
 
 MAX_WORKERS = 4  # as env.LARGE_MODEL_THREADS: a shared laptop keeps cores for others
-# The default for every experiment of this process and its kernels (the test suite sets 1:
-# its two workers already keep both cores busy, and helpers would only add start-up time).
-ENV_VARIABLE = "COURSE_WORKERS"
 HELPER = "course_lib.experiments.helper"
 # A process training the tiny model peaked at 0.57 GB (course train --steps 2), a lesson's
 # kernel at 0.69 GB: counted as 0.7 GB each, and one more for Jupyter and the rest.
@@ -61,11 +58,8 @@ def choose_workers(model: str, asked: int | None = None,
     cores = cpu_cores()
     if asked:
         return WorkerChoice(asked, f"as asked, on a machine with {cores} cores")
-    if from_env := os.environ.get(ENV_VARIABLE, "").strip():
-        if not from_env.isdigit() or int(from_env) < 1:
-            raise CourseError(f"{ENV_VARIABLE}={from_env!r} is not a number of processes; set "
-                              f"it to 1 or more, or unset it for one per CPU core.")
-        return WorkerChoice(int(from_env), f"{ENV_VARIABLE}={from_env}")
+    if from_env := workers_from_env("one per CPU core"):
+        return WorkerChoice(from_env, f"{WORKERS_VARIABLE}={from_env}")
     device = choose_device().device
     if device != "cpu":
         return WorkerChoice(1, f"the {device} GPU trains one run at a time")

@@ -34,6 +34,7 @@ from typing import BinaryIO
 from tqdm import tqdm
 
 import course_lib
+from course_lib.cgroups import workers_from_env
 from course_lib.grading import fork_server
 from course_lib.grading.evaluate import not_implemented_message
 from course_lib.grading.fork_server import Ended, Zygote, ZygoteLost
@@ -53,7 +54,7 @@ from course_lib.grading.result import (
 # Seconds per exercise, start-up included. The sample exercises take 0.1-4 s on a busy 2-core
 # machine (torch's import alone is 1.6 s); an exercise that trains sets its own `timeout`.
 DEFAULT_TIMEOUT = 30.0
-DEFAULT_WORKERS = 2
+DEFAULT_WORKERS = 2  # `course grade`'s, unless COURSE_WORKERS says otherwise (default_workers)
 # A learner's verdict message and printed output, as the report keeps them: a message is one
 # or two sentences (a quoted line of the cell included), the output its last lines.
 MESSAGE_LIMIT = 600
@@ -97,6 +98,12 @@ class GradeReport:
             "course_version": course_lib.__version__,
             "exercises": [r.to_dict() for r in self.results],
         }
+
+
+def default_workers() -> int:
+    """How many exercises `course grade` grades at once without --workers: COURSE_WORKERS
+    when set (1 on a machine short of memory, as `course doctor` advises), else 2."""
+    return workers_from_env(f"{DEFAULT_WORKERS} exercises graded at once") or DEFAULT_WORKERS
 
 
 def _worker_env(tmp: Path) -> dict[str, str]:

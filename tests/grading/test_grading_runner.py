@@ -256,3 +256,21 @@ def test_a_worker_that_crashed_on_windows_is_said_to_have_crashed():
     assert _crash_message(0xC0000005, deque()) == (  # STATUS_ACCESS_VIOLATION
         "the grading process was killed (Windows status 0xC0000005): your code may use too "
         "much memory or crash Python.")
+
+
+def test_course_grade_grades_as_many_at_once_as_course_workers_says(monkeypatch, capsys):
+    # Exercises as handed out: said at once, without a process; only the count is looked at.
+    grade = ["grade", str(EXERCISES), "-e", "ex02_1"]
+    for env, flags, said in (("1", [], "1 at a time"), ("3", ["--workers", "2"], "2 at a time"),
+                             ("", [], "2 at a time")):  # the flag wins; unset, 2
+        monkeypatch.setenv("COURSE_WORKERS", env)
+        assert main(grade + flags) == 1
+        assert f"({said}, " in capsys.readouterr().err
+    monkeypatch.setenv("COURSE_WORKERS", "two")
+    assert main(grade) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: COURSE_WORKERS='two' is not a number of processes; set it to 1 or more, or "
+        "unset it for 2 exercises graded at once.")
+    with pytest.raises(SystemExit):
+        main(["grade", "--help"])
+    assert "$COURSE_WORKERS, else 2" in " ".join(capsys.readouterr().out.split())
