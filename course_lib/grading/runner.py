@@ -314,9 +314,29 @@ class Graders:
         self.started: list[Zygote] = []
         self.fresh_because = fork_server.why_not_here() if fork else "asked for"
         self.fresh_seconds: list[float] = []  # exercises graded the slow way, for the note
+        self.stopped: dict[ExerciseCell, str] = {}  # graded again: how its first zygote ended
 
     def grade(self, cell: ExerciseCell, timeout: float = DEFAULT_TIMEOUT) -> ExerciseResult:
-        """Grade one exercise cell through an idle zygote, or in a fresh Python."""
+        """Grade one exercise cell through an idle zygote, or in a fresh Python. A zygote that
+        ends meanwhile was stopped by the system (out of memory, a `kill`) or by the cell (it
+        killed its parent), so the cell is graded again the same way: a cell that kills its
+        parent then kills a second zygote, not this process, and fails (ZYGOTE_LOST); else a
+        note (`stopped_notes`) says that the grader stopped, not the learner's code."""
+        try:
+            return self._grade_once(cell, timeout)
+        except ZygoteLost as first:
+            why = str(first)
+        try:
+            result = self._grade_once(cell, timeout)
+        except ZygoteLost:
+            return ExerciseResult(cell.exercise, FAILED, ZYGOTE_LOST,
+                                  get_exercise(cell.exercise).title, cell.notebook.name)
+        self.stopped[cell] = why
+        return result
+
+    def _grade_once(self, cell: ExerciseCell, timeout: float) -> ExerciseResult:
+        """Through an idle zygote, or in a fresh Python; ZygoteLost (that zygote closed, and
+        how it ended said) if the zygote ends while it grades."""
         zygote = self._take()
         if zygote is None:
             result = run_isolated(cell, timeout)
@@ -324,12 +344,19 @@ class Graders:
             return result
         try:
             result = run_forked(zygote, cell, timeout)
-        except ZygoteLost:
+        except ZygoteLost as lost:
             zygote.close()  # the next exercise gets a fresh zygote
-            return ExerciseResult(cell.exercise, FAILED, ZYGOTE_LOST,
-                                  get_exercise(cell.exercise).title, cell.notebook.name)
+            code = zygote.proc.returncode  # closed: waited for
+            raise ZygoteLost(f"was killed, signal {-code}" if code < 0 else
+                             f"ended, exit code {code}") from lost
         self.idle.put(zygote)
         return result
+
+    def stopped_notes(self, cells: list[ExerciseCell]) -> list[str]:
+        """A note for each of `cells` graded again because the grader stopped under it."""
+        return [f"{c.exercise} ({c.notebook.name}): the grader itself stopped while grading it "
+                f"(its fork server {self.stopped[c]}), not your code; the exercise was graded "
+                f"again from the start." for c in cells if c in self.stopped]
 
     def _take(self) -> Zygote | None:
         """An idle zygote, or a new one; None once one could not start (said in the note)."""
@@ -403,6 +430,7 @@ def grade_folder(
         mine = graders is None  # ours to end, and its note ours to say
         graders = own.enter_context(Graders(workers)) if mine else graders
         results.update(_grade_all(graders, todo, workers, timeout, progress))
+        notes += graders.stopped_notes(todo)  # each cell graded again: the folder's to say
         notes += [graders.note()] if mine and graders.note() else []
     ordered = [results[ex_id] for ex_id in wanted]
     notes = [printable(note) for note in notes]  # they name the learner's files

@@ -3,7 +3,9 @@ imported Python keep a fresh worker's isolation; without fork, a fresh Python ea
 
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -51,10 +53,44 @@ def test_a_cell_that_kills_its_zygote_fails_and_the_next_exercise_is_still_grade
                                            "os.kill(os.getppid(), signal.SIGKILL)"})
     with Graders(workers=1) as graders:
         report = grade_folder(folder, ["ex02_1", "ex02_2"], workers=1, graders=graders)
-        assert len(graders.started) == 2  # the second exercise got a fresh zygote
+        # Graded again through a second zygote, which it killed too; the next got a third.
+        assert len(graders.started) == 3
     killer, next_one = report.results
     assert killer.status == FAILED and "ended the process that started it" in killer.message
     assert next_one.status == PASSED
+    assert report.notes == []  # the cell's doing, not the grader's
+
+
+def _kill_the_first_zygote_while_it_grades(graders: Graders) -> None:
+    """SIGKILL the first zygote once its child grades, as the out-of-memory killer would."""
+    deadline = time.monotonic() + 60
+    while not (graders.started and graders.started[0].child) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(graders.started[0].proc.pid, signal.SIGKILL)
+
+
+def test_a_zygote_killed_from_outside_is_said_and_its_exercise_graded_again(tmp_path):
+    folder = _learner(tmp_path, {
+        "ex02_1": "import time\ntime.sleep(2)",  # then the solution: it passes
+        "ex02_2": "import os\nos._exit(3)",  # a learner's own crashes are said as before
+        "ex02_3": "import ctypes\nctypes.string_at(0)",
+    })
+    with Graders(workers=1) as graders:
+        killer = threading.Thread(target=_kill_the_first_zygote_while_it_grades, args=(graders,))
+        killer.start()
+        report = grade_folder(folder, ["ex02_1", "ex02_2", "ex02_3"], workers=1, graders=graders)
+        killer.join()
+        assert len(graders.started) == 2  # the second graded ex02_1 again, and the rest
+    stopped, exited, crashed = report.results
+    assert stopped.status == PASSED, stopped.message
+    assert report.notes == [
+        "ex02_1 (02_instruction_data.ipynb): the grader itself stopped while grading it (its "
+        "fork server was killed, signal 9), not your code; the exercise was graded again from "
+        "the start."]
+    assert exited.message == ("your code ended the grading process (exit code 3); a function "
+                              "should return, not call os._exit().")
+    assert crashed.message.startswith("the grading process was killed (signal 11): your code "
+                                      "may use too much memory or crash Python")
 
 
 def test_a_timeout_through_the_zygote_kills_the_processes_the_cell_started(tmp_path):
