@@ -32,7 +32,8 @@ def check_tiny_cpu_config(tiny_cpu_config):
     from trl import SFTConfig
 
     out = tempfile.mkdtemp()
-    with _a_tracker_installed():
+    written: dict[int, tuple] = {}  # report_to as the learner wrote it and as made, by config
+    with _a_tracker_installed(), _keeping_report_to(written):
         config = tiny_cpu_config(out, MAX_STEPS)
     assert isinstance(config, SFTConfig), (
         f"tiny_cpu_config should return an SFTConfig, not {type(config).__name__}.")
@@ -62,10 +63,30 @@ def check_tiny_cpu_config(tiny_cpu_config):
         "[None], and the Trainer then stops with 'None is not supported'; use "
         "report_to='none' (a string) for no experiment tracker.")
     # SFTConfig(report_to='none') holds []; the strings only when set after it was made.
-    assert config.report_to in ([], ["none"], "none"), (
-        f"report_to is {config.report_to!r} on a machine with {TRACKER} installed (Colab "
-        f"has it): report_to='all' reports to every installed tracker; use report_to='none' "
-        f"(no experiment tracker).")
+    raw, made = written.get(id(config), (None, None))
+    assert config.report_to in ([], ["none"], "none"), _report_to_message(
+        raw if made == config.report_to else config.report_to)  # unless set after it was made
+
+
+def _report_to_message(said) -> str:
+    """Why report_to={said!r}, as the learner wrote it, is wrong here, and the fix."""
+    from transformers.integrations.integration_utils import INTEGRATION_TO_CALLBACK
+
+    names = said if isinstance(said, list) else [said]
+    unknown = [n for n in names if not (isinstance(n, str) and n in INTEGRATION_TO_CALLBACK)]
+    if "all" in names:
+        return (f"report_to={said!r} reports to every installed tracker ({TRACKER} on Colab, "
+                f"so the run would log there), and this course uses no tracker; use "
+                f"report_to='none'.")
+    if unknown:
+        listed = ", ".join(map(repr, unknown))
+        return (f"report_to={said!r}: {listed} is no tracker transformers knows, so the Trainer "
+                f"would stop at it; for no tracker, use report_to='none' (a lower-case string).")
+    one = len(names) == 1
+    return (f"report_to={said!r} sends the run to {' and '.join(names)}, "
+            f"{'an experiment tracker' if one else 'experiment trackers'} this course does not "
+            f"use (the Trainer stops unless {'it is' if one else 'they are'} installed, and an "
+            f"online one needs an account and the internet); use report_to='none'.")
 
 
 @contextlib.contextmanager
@@ -76,6 +97,23 @@ def _a_tracker_installed():
     name = "get_available_reporting_integrations"  # what report_to="all" becomes
     with (mock.patch.object(integrations, name, lambda: [TRACKER])
           if hasattr(integrations, name) else contextlib.nullcontext()):
+        yield
+
+
+@contextlib.contextmanager
+def _keeping_report_to(written: dict[int, tuple]):
+    """Keep each SFTConfig's report_to as it was written and as transformers made it (a
+    list), by the config's id in `written`: the message quotes what the learner wrote."""
+    from trl import SFTConfig
+
+    post_init = SFTConfig.__post_init__
+
+    def keep(self):
+        said = self.report_to
+        post_init(self)
+        written[id(self)] = (said, self.report_to)
+
+    with mock.patch.object(SFTConfig, "__post_init__", keep):
         yield
 
 

@@ -54,6 +54,30 @@ def tiny_cpu_config__reports_to_all(output_dir: str, max_steps: int) -> SFTConfi
                      report_to="all")
 
 
+@mutant("ex05_1", "report_to='tensorboard' (a tracker named)",
+        phrase="report_to='tensorboard' sends the run to tensorboard, an experiment tracker")
+def tiny_cpu_config__reports_to_tensorboard(output_dir: str, max_steps: int) -> SFTConfig:
+    return SFTConfig(output_dir=output_dir, max_steps=max_steps, completion_only_loss=True,
+                     use_cpu=True, bf16=False, **checkpointing_off(), learning_rate=1e-3,
+                     report_to="tensorboard")
+
+
+@mutant("ex05_1", "report_to=['wandb'] (a tracker named in a list)",
+        phrase="report_to=['wandb'] sends the run to wandb, an experiment tracker")
+def tiny_cpu_config__reports_to_wandb(output_dir: str, max_steps: int) -> SFTConfig:
+    return SFTConfig(output_dir=output_dir, max_steps=max_steps, completion_only_loss=True,
+                     use_cpu=True, bf16=False, **checkpointing_off(), learning_rate=1e-3,
+                     report_to=["wandb"])
+
+
+@mutant("ex05_1", "report_to='None' (a string, capitalised)",
+        phrase="report_to='None': 'None' is no tracker transformers knows")
+def tiny_cpu_config__reports_to_none_capitalised(output_dir: str, max_steps: int) -> SFTConfig:
+    return SFTConfig(output_dir=output_dir, max_steps=max_steps, completion_only_loss=True,
+                     use_cpu=True, bf16=False, **checkpointing_off(), learning_rate=1e-3,
+                     report_to="None")
+
+
 @right("ex05_1", "keywords in a dict, report_to=[], activation_checkpointing=False")
 def tiny_cpu_config__keyword_dict(output_dir: str, max_steps: int) -> SFTConfig:
     settings = dict(output_dir=output_dir, max_steps=max_steps, completion_only_loss=True,
