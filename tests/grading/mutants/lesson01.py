@@ -208,3 +208,19 @@ def greedy_continue__generate(model, tokenizer, prompt: str, n_tokens: int) -> l
     out = model.generate(ids, max_new_tokens=n_tokens, do_sample=False,
                          pad_token_id=tokenizer.pad_token_id)
     return out[0, ids.shape[1]:].tolist()
+
+
+@mutant("ex01_2", "EOS id read from model.config",
+        phrase="a stand-in model that answers only model(input_ids=ids), all the loop needs, "
+               "not model.config; take the EOS id from tokenizer.eos_token_id")
+def greedy_continue__eos_from_config(model, tokenizer, prompt: str, n_tokens: int) -> list:
+    ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
+    new = []
+    with torch.no_grad():
+        for _ in range(n_tokens):
+            next_id = model(input_ids=ids).logits[0, -1].argmax()
+            new.append(int(next_id))
+            ids = torch.cat([ids, next_id.view(1, 1)], dim=1)
+            if next_id == model.config.eos_token_id:
+                break
+    return new
