@@ -414,6 +414,7 @@ def _train(args: argparse.Namespace) -> int:
         num_threads=args.threads,
         template=args.template,
         max_length=args.max_length,
+        skip_bad_rows=args.skip_bad_rows,
     )
     if result.out_dir is not None:  # the main process (the only one when N = 1) saves
         print(f"saved model, history.json and loss.png in {result.out_dir}; its chat template "
@@ -580,8 +581,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from course_lib.evaluation.eval_data import eval_rows
     from course_lib.evaluation.report import evaluate
 
-    data = eval_rows(args.data, args.limit)  # a missing file or bad row fails before loading
-    _note_rows_without_reference(data)
+    # A missing file or a bad row fails before any model loads.
+    data = eval_rows(args.data, args.limit, skip_bad_rows=args.skip_bad_rows)
+    _note_data(data)
     _note_templates(args.models, args.template)
     report = evaluate(list(args.models), data, templates=args.template, samples=args.samples,
                       temperature=args.temperature, max_new_tokens=args.max_new_tokens)
@@ -595,7 +597,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return _wrote([out / "report.json", out / "eval.png"], json_path, report.to_dict())
 
 
-def _note_rows_without_reference(data) -> None:
+def _note_data(data) -> None:
+    """What reading --data changed or left out, as `course train` says it; then the rows
+    scored on adherence only (stderr, before the answers)."""
+    for note in data.notes:
+        print(f"note: {note}", file=sys.stderr)
     missing = [r["where"] for r in data.rows if r["reference"] is None]
     if missing:
         print(f"note: {len(missing)} of {len(data.rows)} rows have no reference answer (first: "
@@ -621,7 +627,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     if out.exists():  # a folder, or a file that holds no ratings, fails now, not after answers
         load_ratings(out)
     data = eval_rows(args.data)
-    _note_rows_without_reference(data)
+    _note_data(data)
     _note_templates([args.model], args.template)
     # The same seed picks the same questions, so a second run resumes the same sheet.
     rows = random.Random(args.seed).sample(data.rows, min(args.items, len(data.rows)))
@@ -764,6 +770,9 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--eval-limit", type=whole(0), default=128, metavar="N",
                    help="held-out rows scored, and prompts held out of --data (default: "
                         "%(default)s; 0: every row)")
+    p.add_argument("--skip-bad-rows", action="store_true",
+                   help="leave out the rows of --data and --eval-data that cannot be used "
+                        "(counted and named before training) instead of stopping")
     p.add_argument("--lora", action=argparse.BooleanOptionalAction, default=None,
                    help="train LoRA adapters (q_proj, v_proj); default: the preset's choice "
                         "(LoRA for qwen2.5-0.5b), else the recipe's partial fine-tune")
@@ -873,6 +882,9 @@ def _add_eval_command_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=temperature, default=0.7,
                    help="for the samples (default: %(default)s)")
     p.add_argument("--limit", type=COUNT, default=None, help="only the first N questions")
+    p.add_argument("--skip-bad-rows", action="store_true",
+                   help="leave out the rows of --data that cannot be used (counted and named) "
+                        "instead of stopping; --limit then counts the usable ones")
     p.add_argument("--out", default=None,
                    help="folder for report.json and eval.png (default: a fresh course-eval)")
     p.add_argument("--force", action="store_true", help="replace --json and --out if they exist")

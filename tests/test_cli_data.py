@@ -126,8 +126,9 @@ def test_a_saved_dataset_dict_is_scored_on_its_test_split(capsys, tmp_path, toy_
     assert f"3 questions from {tmp_path / 'dd'}" in out
 
 
-def run_eval(capsys, model, data, out):
-    code = main([str(a) for a in ("eval", model, "--data", data, "--out", out, "--samples", 0)])
+def run_eval(capsys, model, data, out, *extra):
+    code = main([str(a) for a in ("eval", model, "--data", data, "--out", out, "--samples", 0,
+                                  *extra)])
     stdout, stderr = capsys.readouterr()
     return code, stdout, stderr
 
@@ -187,10 +188,50 @@ def test_three_bad_rows_are_listed_together_and_nothing_is_written(
     code, out, err = train_cli(capsys, toy_model_dir, path, tmp_path / "run")
     assert code == 2 and "Traceback" not in err
     assert err.splitlines()[0] == (f"error: {path}: 3 rows cannot be used; fix them and run "
-                                   f"again:")
+                                   f"again, or pass --skip-bad-rows to leave them out:")
     assert [line.split(":")[0].strip() for line in err.splitlines()[1:]] == [
         "line 3", "line 6", "line 9"]
     assert not (tmp_path / "run").exists()
+
+
+def test_skip_bad_rows_trains_on_the_rest_says_so_first_and_records_the_count(
+        capsys, tmp_path, toy_model_dir):
+    # Was: the whole file refused for 2 rows of 40, with no way to train on the other 38.
+    lines = [json.dumps(r) for r in ROWS]
+    lines[1] = '{"instruction": "What is 0+1?", "output": }'  # line 2: not JSON
+    lines[3] = json.dumps({"instruction": "What is 0+3?", "output": [3]})  # line 4: a list
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    code, out, err = train_cli(capsys, toy_model_dir, path, tmp_path / "run", "--skip-bad-rows")
+    assert code == 0, err
+    note = out.splitlines()[out.splitlines().index(f"{path}: 2 of 40 rows left out "
+                                                   f"(--skip-bad-rows):"):][:3]
+    assert [line.split(":")[0] for line in note[1:]] == ["  line 2", "  line 4"]
+    assert "invalid JSON" in note[1] and "should be text but is list" in note[2]
+    # Said before training, with the held-out slice and the count of 38 rows left to read.
+    assert out.index("rows left out") < out.index("threads:")
+    assert "4 rows held out of bad.jsonl" in out and "34 of 34 examples" in out
+    history = RunHistory.load(tmp_path / "run")
+    assert history.rows_left_out == 2 and history.warnings[0] == "\n".join(note)
+    # `course eval` of the run reads its training file to find the questions it trained on:
+    # the rows the run left out are left out there too, not refused.
+    code, out, err = run_eval(capsys, tmp_path / "run", path, tmp_path / "e", "--skip-bad-rows")
+    assert code == 0, err
+    assert "note: " + "\n".join(note) in err
+
+
+def test_skip_bad_rows_leaves_them_out_of_the_held_out_file_too(capsys, tmp_path,
+                                                                toy_model_dir):
+    held = tmp_path / "held.jsonl"
+    held.write_text("".join(json.dumps(r) + "\n" for r in ROWS[:3]) + "{oops\n")
+    code, _, err = train_cli(capsys, toy_model_dir, "course:train", tmp_path / "a",
+                             "--eval-data", held)
+    assert code == 2 and err.rstrip().endswith("or pass --skip-bad-rows to leave this row out.")
+    code, out, err = train_cli(capsys, toy_model_dir, "course:train", tmp_path / "b",
+                               "--eval-data", held, "--skip-bad-rows")
+    assert code == 0, err
+    assert f"{held}: 1 of 4 rows left out (--skip-bad-rows):\n  line 4: invalid JSON" in out
+    assert RunHistory.load(tmp_path / "b").eval_examples == 3
 
 
 def test_a_mistyped_path_says_no_such_file(capsys, tmp_path, toy_model_dir, monkeypatch):

@@ -9,6 +9,7 @@ import pytest
 
 from course_lib.cli import main
 from course_lib.evaluation.review import load_ratings
+from course_lib.training.data import file_notes, load_data
 
 ROWS = [
     {"instruction": "What is 2+2?", "response": "4", "kind": "add", "style": "guide",
@@ -99,6 +100,44 @@ def test_eval_errors_are_one_line(capsys, tmp_path, toy_model_dir, data_file):
         code, _, err = run_cli(capsys, "eval", toy_model_dir, "--data", data_file, flag, path)
         assert code == 2 and says in one_line_error(err), (flag, path)
     assert not (tmp_path / "o").exists()  # nothing written for a failed run
+
+
+def test_eval_says_what_reading_its_data_changed_in_train_s_words(capsys, tmp_path,
+                                                                  toy_model_dir):
+    # Was silent: the number read as text, ShareGPT's renames, the system message made the
+    # input and the Windows line break read as '\n' went unsaid, where `course train` says them.
+    system = {"role": "system", "content": "Be brief."}
+    rows = [{"conversations": [{"from": "human", "value": "What is 2+2?"},
+                               {"from": "gpt", "value": 4}]},
+            {"instruction": "Say hi,\r\nthen stop.", "response": "hi"},
+            {"messages": [system, {"role": "user", "content": "What is 3+3?"},
+                          {"role": "assistant", "content": "6"}]}]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    code, _, err = run_cli(capsys, "eval", toy_model_dir, "--data", path, "--samples", 0,
+                           "--max-new-tokens", 2, "--out", tmp_path / "e")
+    assert code == 0, err
+    notes = [line.removeprefix("note: ") for line in err.splitlines() if line.startswith("note")]
+    assert notes == file_notes(load_data(path))  # train's notes on the file, word for word
+    assert [note.split(" (")[0] for note in notes] == [
+        "1 row read as ShareGPT", "1 row holds a number where text belongs",
+        "1 row holds Windows line breaks", "1 chat row has a system message"]
+
+
+def test_eval_skip_bad_rows_leaves_them_out_and_limit_counts_the_usable(
+        capsys, tmp_path, toy_model_dir, data_file):
+    data_file.write_text("{oops\n" + data_file.read_text(encoding="utf-8"), encoding="utf-8")
+    code, _, err = run_cli(capsys, "eval", toy_model_dir, "--data", data_file, "--samples", 0,
+                           "--out", tmp_path / "a")
+    assert code == 2 and one_line_error(err).endswith(
+        "each line must be one JSON object; or pass --skip-bad-rows to leave this row out.")
+    code, out, err = run_cli(capsys, "eval", toy_model_dir, "--data", data_file, "--samples", 0,
+                             "--limit", 2, "--max-new-tokens", 2, "--skip-bad-rows",
+                             "--out", tmp_path / "b")
+    assert code == 0, err
+    assert f"note: {data_file}: 1 of 5 rows left out (--skip-bad-rows):\n  line 1: invalid " \
+           f"JSON" in err
+    assert f"2 questions from {data_file}" in out  # lines 2 and 3: the first 2 usable
 
 
 def test_review_rates_from_stdin_and_resumes(capsys, monkeypatch, tmp_path, toy_model_dir,

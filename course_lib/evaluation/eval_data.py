@@ -30,6 +30,7 @@ from course_lib.errors import CourseError
 from course_lib.formatting.records import (
     HELD_OUT_SPLITS,
     RowErrors,
+    conversion_notes,
     is_table,
     load_raw_rows,
     own_held_out_split,
@@ -51,6 +52,8 @@ class EvalData:
     rows: list[dict[str, Any]]
     source: str
     split: str | None = None  # the split of a save_to_disk DatasetDict folder the rows are from
+    # What reading the rows changed or left out, as `course train` says it of its data file.
+    notes: tuple[str, ...] = ()
 
     @property
     def without_reference(self) -> int:
@@ -62,43 +65,56 @@ class EvalData:
 
 
 def eval_rows(data: str | Path | Sequence[dict] | EvalData = "course:eval_styles",
-              limit: int | None = None) -> EvalData:
+              limit: int | None = None, skip_bad_rows: bool | None = None) -> EvalData:
     """Load `data` (a file, an embedded set, a Hub id, or rows) as EvalData.
 
     `limit` keeps the first rows only. An empty set is an error, not an empty report; so are
-    unusable rows, every one of them named in one error, as `course train` names them.
+    unusable rows, every one of them named in one error, as `course train` names them, unless
+    `skip_bad_rows`: then every row is checked, the unusable ones are left out (said in
+    `notes`), and `limit` keeps the first usable ones (None: the error names no such choice).
     """
     if isinstance(data, EvalData):
         return data
-    source, errors, raw = _given_rows(data)
-    raw = raw[:limit] if limit is not None else raw
-    rows = []
-    for i, (where, row) in enumerate(raw):
-        try:
-            rows.append(_eval_row(i, where, row))
-        except CourseError as err:
-            errors.add(str(err))
-    errors.check()
-    if not raw:
+    source, errors, raw = _given_rows(data, skip_bad_rows)
+    # Only the rows asked are checked, unless bad ones are left out: then the first usable.
+    usable = _usable_rows(raw if skip_bad_rows or limit is None else raw[:limit], errors)
+    errors.check(len(usable))  # with skip_bad_rows, only when none is usable
+    if not usable:
         raise CourseError(f"{source} holds no rows to evaluate; give a file with at least one.")
+    asked = usable[:limit]
+    # The notes `course train` prints on its file, on the rows asked (same code, same words).
+    notes = [errors.left_out_note(len(usable))] if errors.messages else []
+    notes += conversion_notes([(row["where"], raw_row) for raw_row, row in asked])
     # The split load_raw_rows took from a DatasetDict folder (a Hub set's is not known here).
     split = own_held_out_split(data) if isinstance(data, str | Path) else None
-    return EvalData(rows, source, split)
+    return EvalData([row for _, row in asked], source, split, tuple(notes))
 
 
-def _given_rows(data: Any) -> tuple[str, RowErrors, list[tuple[str, Any]]]:
+def _usable_rows(raw: list[tuple[str, Any]], errors: RowErrors) -> list[tuple[Any, dict]]:
+    """(raw row, row to evaluate) for each row that reads; the others added to `errors`."""
+    usable = []
+    for i, (where, row) in enumerate(raw):
+        try:
+            usable.append((row, _eval_row(i, where, row)))
+        except CourseError as err:
+            errors.add(str(err))
+    return usable
+
+
+def _given_rows(data: Any, skip: bool | None) -> tuple[str, RowErrors, list[tuple[str, Any]]]:
     """(source, its RowErrors, its raw rows named by where they are); a list is counted from
     0, as training's load_data counts one, a file by its lines and a DataFrame from 1."""
     if isinstance(data, str | Path):
-        errors = RowErrors(str(data))  # a DatasetDict gives its held-out split, never train
+        errors = RowErrors(str(data), skip=skip)  # a DatasetDict: its held-out split, not train
         return str(data), errors, load_raw_rows(data, HELD_OUT_SPLITS, errors=errors)
     if is_table(data):  # a DataFrame or Dataset: its rows, not its column names
         raw = [(f"row {i}", r) for i, r in enumerate(table_rows(data), 1)]
         kind = type(data).__name__
-        return f"a {kind}", RowErrors(f"the {kind}"), raw
+        return f"a {kind}", RowErrors(f"the {kind}", skip=skip), raw
     refuse_non_records(data, ', or [{"instruction": q} for q in questions] for questions '
                              'without a reference answer')
-    return "rows", RowErrors("the given rows"), [(f"row {i}", row) for i, row in enumerate(data)]
+    return "rows", RowErrors("the given rows", skip=skip), [(f"row {i}", row)
+                                                           for i, row in enumerate(data)]
 
 
 def _eval_row(index: int, where: str, row: Any) -> dict[str, Any]:

@@ -441,7 +441,8 @@ def trained_on(run: RunHistory | None, data: EvalData) -> str:
     if not source or not (source.startswith("course:") or Path(source).expanduser().exists()):
         return ""  # a DataFrame, a Hub id, or a file moved since: nothing to compare with
     # Its rows but those it held out or skipped (places as the run recorded them).
-    rows = load_data(source)
+    # Rows a run left out with skip_bad_rows never trained: left out here too, not refused.
+    rows = load_data(source, skip_bad_rows=True)
     untrained = set(run.not_trained)
     seen = {(r["instruction"].strip(), r.get("input", "").strip())
             for r, where in zip(rows.records, rows.where or [""] * len(rows.records), strict=True)

@@ -17,11 +17,14 @@ read by the csv module, every cell as text (a .csv separated by ';', as Excel sa
 some locales, too; Windows line breaks in a cell read as '\\n'); Parquet files and
 `save_to_disk` folders by `datasets`. Their column names are matched to the known fields
 whatever their case ('Instruction'); a column of numbers is read as their text, as JSON's
-numbers are (4 as '4', counted by conversion_notes), and one that holds no text (true/false)
-is named once, for the file.
+numbers are (4 as '4', counted by conversion_notes; an int column that pandas stored as float
+for a missing value too, not '4.0'), and one that holds no text (true/false) is named once,
+for the file.
 
 Broken rows never end in a traceback: they are listed in one error, one line per kind of
-problem (up to ten) naming its lines (counted from 1), then how many more there are.
+problem (up to ten) naming its lines (counted from 1), then how many more there are. A caller
+may leave such rows out instead (RowErrors' skip: `course train --skip-bad-rows`), and says
+so with the count; a problem of the whole file stays an error.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from course_lib.env import hub_offline, hub_status
-from course_lib.errors import CourseError, with_advice
+from course_lib.errors import CourseError, advice, with_advice
 from course_lib.formatting.schemas import (
     KNOWN_FIELDS,
     has_system_message,
@@ -77,36 +80,79 @@ class RowErrors:
         course_lib.errors.CourseError: d.jsonl: 2 rows cannot be used; fix them and run again:
           line 2: invalid JSON
           line 5: no response
+
+    `skip` is the caller's skip_bad_rows (--skip-bad-rows): True leaves such rows out, said by
+    left_out_note(); False refuses them, the error naming that choice where it would help;
+    None (a caller that offers no such choice) refuses them without naming it.
     """
 
-    def __init__(self, source: str, limit: int = MAX_ROW_ERRORS):
-        self.source, self.limit = source, limit
+    def __init__(self, source: str, limit: int = MAX_ROW_ERRORS, skip: bool | None = None):
+        self.source, self.limit, self.skip = source, limit, skip
         self.messages: list[str] = []  # each "<source> line N: what is wrong"
+        self.of_the_file = False  # a problem that no row can be left out for (rest unread)
 
-    def add(self, message: str) -> None:
+    def add(self, message: str, of_the_file: bool = False) -> None:
+        """One row's problem; `of_the_file`: the file's, e.g. JSON that breaks off, after which
+        nothing can be read, so skip never leaves it out."""
         self.messages.append(message)
+        self.of_the_file = self.of_the_file or of_the_file
 
-    def check(self) -> None:
-        """Raise one CourseError naming the first `limit` problems in file order, if any."""
-        if len(self.messages) == 1:
-            raise CourseError(self.messages[0])
-        if self.messages:
-            # Bad JSON is found while reading, bad fields later: sort them back into file order.
-            ordered = sorted(self.messages, key=_row_number)
-            # One line per kind of problem, naming its rows: 30 rows of one wrong shape are one
-            # fix, said once (the source is named once, above).
-            groups: dict[str, list[str]] = {}
-            for message in ordered:
-                place, _, what = message.removeprefix(self.source).lstrip(" :").partition(": ")
-                groups.setdefault(what, []).append(place)
-            lines = [f"{self.source}: {len(ordered)} rows cannot be used; fix them and run again:"]
-            lines += [f"  {_rows_named(rows)}: {what}"
-                      for what, rows in list(groups.items())[: self.limit]]
-            if len(groups) > self.limit:
-                rest = sum(len(p) for p in list(groups.values())[self.limit:])
-                lines.append(f"  and {rest} more rows, with {len(groups) - self.limit} other "
-                             f"problems.")
-            raise CourseError("\n".join(lines))
+    def check(self, usable: int = 0) -> None:
+        """Raise one CourseError naming the first `limit` problems in file order, if any; with
+        `skip`, only for a problem of the file, or when no row is `usable` (read fine)."""
+        if not self.messages or (self.skip and usable and not self.of_the_file):
+            return
+        # The flag named only where it would help: rows of their own, and some usable.
+        offer = self.skip is False and usable and not self.of_the_file
+        if len(self.messages) == 1:  # the row's own sentence, and the other way out if any
+            one = self.messages[0]
+            raise (_offering(one.removesuffix("."), "; or pass {} to leave this row out.")
+                   if offer else CourseError(one))
+        n, problems = len(self.messages), "\n".join(self._problems(self.limit))
+        if offer:
+            raise _offering(f"{self.source}: {n} rows cannot be used; fix them and run again",
+                            ", or pass {} to leave them out:", "\n" + problems)
+        if self.skip and not self.of_the_file:  # every row is bad: the flag leaves nothing
+            raise _offering(f"{self.source}: none of its {n} rows can be used, so ",
+                            "{} leaves nothing; fix them and run again:", "\n" + problems)
+        raise CourseError(f"{self.source}: {n} rows cannot be used; fix them and run again:\n"
+                          f"{problems}")
+
+    def left_out_note(self, usable: int) -> str:
+        """What `skip` left out, as a note for the data's other notes: the rows counted against
+        the `usable` ones and grouped by problem (the first few), or '' when none was."""
+        if not self.messages:
+            return ""
+        n = len(self.messages)
+        head = (f"{self.source}: {n:,} of {n + usable:,} rows left out "
+                f"({advice(*SKIP_FLAG)}):")
+        return "\n".join([head, *self._problems(NOTE_PROBLEMS)])
+
+    def _problems(self, most: int) -> list[str]:
+        """One line per kind of problem naming its rows, in file order, the first `most` of
+        them; then how many more rows there are."""
+        # Bad JSON is found while reading, bad fields later: sort them back into file order.
+        ordered = sorted(self.messages, key=_row_number)
+        # 30 rows of one wrong shape are one fix, said once (the source is named once, above).
+        groups: dict[str, list[str]] = {}
+        for message in ordered:
+            place, _, what = message.removeprefix(self.source).lstrip(" :").partition(": ")
+            groups.setdefault(what, []).append(place)
+        lines = [f"  {_rows_named(rows)}: {what}" for what, rows in list(groups.items())[:most]]
+        if len(groups) > most:
+            rest = sum(len(p) for p in list(groups.values())[most:])
+            lines.append(f"  and {rest} more rows, with {len(groups) - most} other problems.")
+        return lines
+
+
+SKIP_FLAG = ("skip_bad_rows=True", "--skip-bad-rows")  # in Python, and on the command line
+NOTE_PROBLEMS = 3  # kinds of problem a note on rows left out names; the rest are counted
+
+
+def _offering(before: str, offer: str, after: str = "") -> CourseError:
+    """A CourseError whose `offer` names the flag ({}) as the reader spells it."""
+    python, cli = (before + offer.replace("{}", flag) + after for flag in SKIP_FLAG)
+    return CourseError(python, cli=cli)
 
 
 def _rows_named(rows: list[str], most: int = 8) -> str:
@@ -387,7 +433,7 @@ def _json_array_rows(text: str, name: str, errors: RowErrors,
         except UNREADABLE_JSON as err:
             lineno = getattr(err, "lineno", None) or text.count("\n", 0, pos) + 1
             errors.add(f"{name} line {lineno}: invalid JSON ({_json_problem(err)}); nothing "
-                       f"after it can be read.")
+                       f"after it can be read.", of_the_file=True)
             return _label_items(rows, name)
         line, counted = line + text.count("\n", counted, pos), pos
         rows.append((line, row))
@@ -398,11 +444,12 @@ def _json_array_rows(text: str, name: str, errors: RowErrors,
     if not text.startswith("]", pos):
         lineno = text.count("\n", 0, pos) + 1
         errors.add(f"{name} line {lineno}: invalid JSON (expected ',' or the closing ']' of "
-                   f"the array).")
+                   f"the array).", of_the_file=True)
     elif text[pos + 1:].strip():  # e.g. a second array appended with >>: named where it starts
         after = ws.match(text, pos + 1).end()
         errors.add(f"{name} line {text.count(chr(10), 0, after) + 1}: invalid JSON (text after "
-                   f"the closing ']' of the array); put every record inside the one array.")
+                   f"the closing ']' of the array); put every record inside the one array.",
+                   of_the_file=True)
     return _label_items(rows, name)
 
 
@@ -461,7 +508,7 @@ def _datasets_rows(path: Path, name: str, kind: str, split: Split) -> list[tuple
         raise CourseError(f"{name} could not be read as {kind} ({_root_cause(err)}); "
                           f"accepted: {ACCEPTED}.") from None
     ds = _known_columns(ds, name)  # 'Instruction' read as 'instruction'; a number column named
-    return [(f"{name} row {i}", row) for i, row in enumerate(ds.to_list(), start=1)]
+    return [(f"{name} row {i}", row) for i, row in enumerate(_dataset_rows(ds), start=1)]
 
 
 def _root_cause(err: BaseException) -> str:
@@ -487,10 +534,15 @@ def _csv_rows(path: Path, name: str, errors: RowErrors, kind: str) -> list[tuple
         return []  # an empty file: the caller says it holds no rows
     delimiter, notes = _table_delimiter(text, kind)
     with _long_fields():
-        problems = _csv_problems(text, name, delimiter)
-        for message in problems:
-            errors.add(message)
-        return [] if problems else _table_rows(text, name, delimiter, errors, notes)
+        wrong, open_quote = _csv_problems(text, name, delimiter)
+        if open_quote:  # the rest of the file is one field: no row after it can be read
+            errors.add(open_quote, of_the_file=True)
+        if open_quote or (wrong and not errors.skip):
+            for message in wrong:
+                errors.add(message)
+            return []
+        # Left out with skip_bad_rows: _table_rows names each line of a wrong count.
+        return _table_rows(text, name, delimiter, errors, notes)
 
 
 SEMICOLON_NOTE = ("The columns are separated by ';' (as Excel saves CSV in many locales), so "
@@ -544,13 +596,14 @@ def _table_rows(text: str, name: str, delimiter: str, errors: RowErrors,
         start = reader.line_num + 1
     keep, dropped = _named_columns(header, lines, name)
     rows = []
-    for line, fields in lines:
-        if len(fields) != len(columns):  # only after a quirk that ended the strict check
+    for number, (line, fields) in enumerate(lines, start=1):  # row N: the file's Nth, kept or not
+        # After a quirk that ended the strict check, or left out with skip_bad_rows.
+        if len(fields) != len(columns):
             errors.add(_field_count_problem(fields, header, delimiter, name, line))
             continue
         row = TableRow((columns[i], fields[i]) for i in keep)
         row.notes = tuple(notes + dropped)  # said once for the file, by conversion_notes
-        rows.append((f"{name} row {len(rows) + 1}", row))
+        rows.append((f"{name} row {number}", row))
     return rows
 
 
@@ -580,13 +633,14 @@ def _blank(fields: list[str]) -> bool:
     return len(fields) <= 1 and not "".join(fields).strip()
 
 
-def _csv_problems(text: str, name: str, delimiter: str = ",") -> list[str]:
-    """Each line that would not be read as meant, with what to do; a header that cannot name
-    the columns is one error for the file. Strict: a quote left open is an error here, where
-    _table_rows' reader would swallow the rest of the file into one field."""
+def _csv_problems(text: str, name: str, delimiter: str = ",") -> tuple[list[str], str]:
+    """Each line that would not be read as meant, with what to do, and a quote left open (or
+    ''); a header that cannot name the columns is one error for the file. Strict: a quote
+    left open is found here, where _table_rows' reader would swallow the rest of the file into
+    one field."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True,  # strict: see the except
                         delimiter=delimiter)
-    problems, start = [], 1
+    problems, open_quote, start = [], "", 1
     try:
         header = next(reader)
         _check_csv_header(header, name, delimiter)
@@ -601,9 +655,9 @@ def _csv_problems(text: str, name: str, delimiter: str = ",") -> list[str]:
     except csv.Error as err:
         # A quote left open swallows the rest of the file; other quirks are read as written.
         if "unexpected end of data" in str(err):
-            problems.append(f"{name} line {start}: a double quote opens a field that never "
-                            f"closes; close it, or write a quote inside a field as two (\"\").")
-    return problems
+            open_quote = (f"{name} line {start}: a double quote opens a field that never "
+                          f"closes; close it, or write a quote inside a field as two (\"\").")
+    return problems, open_quote
 
 
 def _field_count_problem(fields: list[str], header: list[str], delimiter: str, name: str,
@@ -797,7 +851,7 @@ def _hub_rows(hub_id: str, split: Split) -> list[tuple[str, Any]]:
                     continue
                 raise _hub_error(hub_id, err) from None
     ds = _known_columns(ds, hub_id)
-    return [(f"{hub_id} row {i}", row) for i, row in enumerate(ds, start=1)]
+    return [(f"{hub_id} row {i}", row) for i, row in enumerate(_dataset_rows(ds), start=1)]
 
 
 def _hub_error(hub_id: str, err: Exception) -> CourseError:
@@ -868,15 +922,17 @@ def load_raw_rows(source: str | Path, split: Split = "train",
     return rows
 
 
-def normalize_rows(rows: list[tuple[str, Any]], errors: RowErrors) -> list[dict[str, str]]:
-    """normalize_record on every row; the unusable ones go to `errors` instead of raising."""
-    records = []
+def normalize_rows(rows: list[tuple[str, Any]],
+                   errors: RowErrors) -> list[tuple[str, Any, dict[str, str]]]:
+    """normalize_record on every row: the usable ones as (where, row, record), and the others
+    added to `errors` instead of raising."""
+    usable = []
     for where, row in rows:
         try:
-            records.append(normalize_record(row, where))
+            usable.append((where, row, normalize_record(row, where)))
         except CourseError as err:
             errors.add(str(err))
-    return records
+    return usable
 
 
 def load_records(source: str | Path = "course:train",
@@ -886,9 +942,9 @@ def load_records(source: str | Path = "course:train",
     `split`: one name, or preferred ones in order (see load_raw_rows).
     """
     errors = RowErrors(str(source))
-    records = normalize_rows(load_raw_rows(source, split, errors), errors)
+    usable = normalize_rows(load_raw_rows(source, split, errors), errors)
     errors.check()
-    return records
+    return [record for _, _, record in usable]
 
 
 def own_held_out_split(source: str | Path) -> str | None:
@@ -944,8 +1000,42 @@ def table_rows(table: Any) -> list[dict[str, Any]]:
     """A table's rows as records; an empty cell (NaN) as None, read as empty text as in JSON
     (`bool(df)` raises, so a DataFrame never goes where a list of records goes)."""
     if not hasattr(table, "notna"):  # a Dataset: its rows are dicts, None where empty
-        return list(table)
-    return table.astype(object).where(table.notna(), None).to_dict("records")
+        return _dataset_rows(table)
+    text = _text_columns(list(table.columns))
+    floats = [column for column, dtype in table.dtypes.items()
+              if column in text and dtype == "float64"]
+    rows = table.astype(object).where(table.notna(), None).to_dict("records")
+    return _whole_where_missing(rows, floats)
+
+
+def _dataset_rows(ds) -> list[dict[str, Any]]:
+    """A datasets.Dataset's rows as dicts, None where empty; a float column of whole numbers
+    with some missing read as whole numbers, as _whole_where_missing says."""
+    floats = [column for column in _text_columns(ds.column_names)
+              if getattr(ds.features.get(column), "dtype", "") == "float64"]
+    return _whole_where_missing(ds.to_list(), floats)
+
+
+def _text_columns(columns: list[Any]) -> list[Any]:
+    """The columns read as text (text_fields), as the table names them ('Output' too)."""
+    renames = known_renames(columns)
+    fields = text_fields([renames.get(column, column) for column in columns])
+    return [column for column in columns if renames.get(column, column) in fields]
+
+
+def _whole_where_missing(rows: list[dict[str, Any]], floats: list[Any]) -> list[dict[str, Any]]:
+    """`rows`, with the values of each float column in `floats` as whole numbers where the
+    column misses a value and every value it has is whole: pandas stores an int column with a
+    missing value as float, so 4 would read '4.0'. A column with none missing, or with 2.5 in
+    it, keeps its values as written; a missing value stays None (read as empty text)."""
+    for column in floats:
+        present = [row[column] for row in rows if row.get(column) is not None]
+        if len(present) < len(rows) and all(
+                isinstance(v, float) and v.is_integer() and abs(v) <= 2**53 for v in present):
+            for row in rows:  # the rows are the caller's own copies, made for this read
+                if row.get(column) is not None:
+                    row[column] = int(row[column])
+    return rows
 
 
 def conversion_notes(rows: list[tuple[str, Any]]) -> list[str]:
@@ -970,7 +1060,7 @@ def conversion_notes(rows: list[tuple[str, Any]]) -> list[str]:
     return notes + [
         f"{len(folded)} chat {'row has' if one else 'rows have'} a system message "
         f"({places(folded)}); the templates have no system part, so it became the "
-        f"'input' ('### Input:' in one_line and alpaca) and is trained as part of the "
+        f"'input' ('### Input:' in one_line and alpaca) and is part of the "
         f"prompt; put it in the user message, or remove it, if that is not what you want."]
 
 

@@ -52,6 +52,7 @@ class PreparedData:
     warnings: list[str] = field(default_factory=list)
     max_length: int | None = None
     where: list[str] = field(default_factory=list)  # where[i]: record i's place, e.g. "line 3"
+    rows_left_out: int = 0  # rows of the source left out before these (skip_bad_rows)
 
     def report(self) -> str:
         """What will be trained on, one sentence per kind of problem."""

@@ -61,6 +61,8 @@ class Records:
     raw: list[Any] = field(default_factory=list)
     # The records hold_out took this part of: the notes on the file count all its rows.
     whole: Records | None = field(default=None, repr=False, compare=False)
+    # The rows skip_bad_rows left out (RowErrors names them), for the notes on the file.
+    bad_rows: RowErrors | None = field(default=None, repr=False, compare=False)
 
 
 DataSource = str | Path | Sequence[dict[str, Any]] | PreparedData | Records
@@ -76,9 +78,12 @@ def _is_tokenized(rows: Sequence[Any]) -> bool:
 
 
 def load_data(data: str | Path | Sequence[dict[str, Any]] | Records,
-              split: Split = "train", what: str = "data") -> Records:
+              split: Split = "train", what: str = "data",
+              skip_bad_rows: bool | None = None) -> Records:
     """Load and normalize a source, a list of records or a DataFrame; every unusable row in one
-    error. `split`: which split of a saved DatasetDict or Hub set (held-out: HELD_OUT_SPLITS)."""
+    error. `split`: which split of a saved DatasetDict or Hub set (held-out: HELD_OUT_SPLITS).
+    `skip_bad_rows` (a source read by name): leave such rows out, kept in `bad_rows` for
+    file_notes to say, instead (see RowErrors; None: the error names no such choice)."""
     if isinstance(data, Records):
         return data
     if is_table(data):
@@ -92,14 +97,14 @@ def load_data(data: str | Path | Sequence[dict[str, Any]] | Records,
         records = [normalize_record(row, f"record {i}") for i, row in enumerate(data)]
         return Records(f"{len(data)} given records", records, raw=list(data))
     source = str(data)
-    errors = RowErrors(source)
-    rows = load_raw_rows(data, split, errors=errors)
-    records = normalize_rows(rows, errors)
-    errors.check()
-    if not rows:
+    errors = RowErrors(source, skip=skip_bad_rows)
+    usable = normalize_rows(load_raw_rows(data, split, errors=errors), errors)
+    errors.check(len(usable))  # with skip_bad_rows, only when none is usable
+    if not usable:
         raise CourseError(f"{source} holds no examples; give a file with at least one record.")
-    where = [w.removeprefix(source).strip() for w, _ in rows]  # "line 3", "row 7"
-    return Records(source, records, where, [row for _, row in rows])
+    where = [w.removeprefix(source).strip() for w, _, _ in usable]  # "line 3", "row 7"
+    return Records(source, [record for _, _, record in usable], where,
+                   [row for _, row, _ in usable], bad_rows=errors if errors.messages else None)
 
 
 def prepare_training_data(
@@ -134,16 +139,25 @@ def prepare_training_data(
                                        [loaded.where[i] for i in dicts] if loaded.where else ())
     twice = templated_twice(loaded.records, loaded.where) + repeated_rows(loaded.records,
                                                                           loaded.where)
+    read = loaded.whole or loaded
     return replace(prepared, source=loaded.source, where=loaded.where,
-                   warnings=prepared.warnings + mixed + twice + file_notes(loaded))
+                   warnings=prepared.warnings + mixed + twice + file_notes(loaded),
+                   rows_left_out=len(read.bad_rows.messages) if read.bad_rows else 0)
 
 
 def file_notes(loaded: Records) -> list[str]:
-    """conversion_notes on the rows read: every row of the file, held-out ones too, since the
-    notes describe the file ("30 rows read as ShareGPT", not the 27 left to train)."""
+    """The rows left out (skip_bad_rows), then conversion_notes on the rows read: every row of
+    the file, held-out ones too, since the notes describe the file ("30 rows read as
+    ShareGPT", not the 27 left to train)."""
     read = loaded.whole or loaded
     places = read.where or [f"record {i}" for i in range(len(read.raw))]
-    return conversion_notes(list(zip(places, read.raw, strict=False)))
+    return left_out_note(read) + conversion_notes(list(zip(places, read.raw, strict=False)))
+
+
+def left_out_note(read: Records) -> list[str]:
+    """The note on the rows that skip_bad_rows left out of `read`, counted against all its
+    rows; [] when none was."""
+    return [read.bad_rows.left_out_note(len(read.records))] if read.bad_rows else []
 
 
 def prepare_eval_examples(

@@ -55,6 +55,7 @@ from course_lib.training.data import (
     far_from_world,
     held_out_note,
     hold_out,
+    left_out_note,
     load_data,
     prepare_eval_examples,
     prepare_training_data,
@@ -127,6 +128,7 @@ def train(
     fast: bool = True,
     gradient_checkpointing: bool | None = None,
     callbacks: Sequence[TrainerCallback] = (),
+    skip_bad_rows: bool = False,
     **training_args: Any,
 ) -> TrainResult:
     """Fine-tune `model` on `data` and return the model, tokenizer and a RunHistory.
@@ -158,6 +160,9 @@ def train(
     num_threads: CPU threads for this run only (default: env.choose_threads for this model).
     gradient_checkpointing: recompute activations in the backward pass to save memory; None:
                 on a GPU only when estimate_memory says the run would not fit otherwise.
+    skip_bad_rows: leave out the rows of a data file (data, eval_data) that cannot be used,
+                counted and named in a note before training, instead of refusing the file; a
+                file with no usable row, or one broken as a whole, is still refused.
     training_args: anything else for transformers' TrainingArguments (overrides our defaults).
 
     The model is trained in place (a model object you pass changes too) and returned in
@@ -190,7 +195,7 @@ def train(
     ready, held_out = prepare_data(
         data, eval_data if eval_every else None, tokenizer, model,
         masking=masking, max_length=max_length, template=template, eval_limit=eval_limit,
-        verbose=verbose, progress=progress,
+        verbose=verbose, progress=progress, skip_bad_rows=skip_bad_rows,
     )
     # 2. The weights that train (the recipe's frozen parts, or LoRA's adapters) and the rate.
     weights = choose_weights(model, lora, freeze, learning_rate, seed)
@@ -290,11 +295,12 @@ class HeldOut:
 def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, model, *,
                  masking: Masking, max_length: int | None, template: str | Template,
                  eval_limit: int | None, verbose: bool, progress: bool = False,
-                 ) -> tuple[PreparedData, HeldOut]:
+                 skip_bad_rows: bool = False) -> tuple[PreparedData, HeldOut]:
     """Step 1: labelled training examples (reported) and held-out examples (response only)."""
     limit, notes = length_limit(model.config, max_length)
     if not _given_examples(data):
-        data = load_data(data)  # once: the hold-out and the checks below read the same records
+        # Once: the hold-out and the checks below read the same records.
+        data = load_data(data, skip_bad_rows=skip_bad_rows)
     given = data
     data, eval_data, split_note = _eval_source(data, eval_data, eval_limit)
     # Rows held out of the data itself (the data shrank): they never train.
@@ -317,11 +323,13 @@ def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, mode
         return ready, HeldOut([], not_trained=skipped_places)
     if isinstance(eval_data, str | Path) or is_table(eval_data):
         # Once: read for the overlap check and the labels; a saved DatasetDict's test split.
-        eval_data = load_data(eval_data, HELD_OUT_SPLITS)
+        eval_data = load_data(eval_data, HELD_OUT_SPLITS, skip_bad_rows=skip_bad_rows)
     held = prepare_eval_examples(eval_data, tokenizer, limit, template, eval_limit)
     # New rows only: the course's own held-out set is checked by tests/world, not every run.
     notes = [held_out_note(held, eval_limit)] if not _name_of(eval_data).startswith(
         "course:") else []
+    if isinstance(eval_data, Records) and eval_data.whole is None:  # a file of its own
+        notes += left_out_note(eval_data)
     if isinstance(data, Records) and isinstance(eval_data, Records):
         notes.append(also_in_training(data, eval_data))
     if verbose and any(notes):
@@ -451,6 +459,7 @@ def collect(trainer: CourseTrainer, tokenizer, ready: PreparedData, meta: dict[s
             examples_used=len(ready.examples), examples_skipped=len(ready.skipped),
             examples_truncated=len(ready.truncated),
             examples_empty_response=len(ready.empty_response),
+            rows_left_out=ready.rows_left_out,
             warnings=list(ready.warnings), versions=package_versions(), fast_path=fast,
         ),
         trainer.state.log_history,

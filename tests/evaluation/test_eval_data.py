@@ -84,6 +84,26 @@ def test_every_unusable_row_is_named_in_one_error(tmp_path):
         eval_rows(pd.DataFrame(rows[1:]))
 
 
+def test_skip_bad_rows_leaves_them_out_and_limit_keeps_the_first_usable(tmp_path):
+    path = tmp_path / "typos.jsonl"
+    good = [json.dumps({"instruction": f"What is {i}+{i}?", "response": i + i}) for i in (1, 2, 3)]
+    path.write_text("\n".join([good[0], "{broken", json.dumps({"instrction": "What is 4+4?"}),
+                               *good[1:]]) + "\n", encoding="utf-8")
+    data = eval_rows(path, limit=2, skip_bad_rows=True)  # every row checked, 2 usable asked
+    assert [r["where"] for r in data.rows] == [f"{path} line 1", f"{path} line 4"]
+    assert data.notes[0].splitlines()[0] == f"{path}: 2 of 5 rows left out (skip_bad_rows=True):"
+    assert [line.split(":")[0] for line in data.notes[0].splitlines()[1:]] == ["  line 2",
+                                                                             "  line 3"]
+    # The notes course train gives its file, on the rows asked (line 5 holds one too).
+    assert data.notes[1:] == ("2 rows hold a number where text belongs (lines 1, 4); it was "
+                              "read as its text (4 as '4').",)
+    with pytest.raises(CourseError) as err:
+        eval_rows(path, skip_bad_rows=False)  # as `course eval` calls it without the flag
+    assert str(err.value).splitlines()[0] == (
+        f"{path}: 2 rows cannot be used; fix them and run again, or pass skip_bad_rows=True to "
+        f"leave them out:")
+
+
 def test_a_question_without_an_answer_works_in_every_schema_that_can_ask_one():
     user = {"role": "user", "content": "What is 7+7?"}
     rows = [{"instruction": "What is 5+5?"},

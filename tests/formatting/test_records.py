@@ -140,6 +140,20 @@ def test_many_kinds_of_problem_show_ten_and_count_the_rest():
     assert message[-1] == "  and 3 more rows, with 3 other problems."
 
 
+def test_a_note_on_rows_left_out_names_three_problems_and_counts_the_rest():
+    errors = RowErrors("d.jsonl", skip=True)
+    for i in range(1, 6):  # 5 problems, each its own
+        errors.add(f"d.jsonl line {i}: problem {i}")
+    errors.check(usable=95)  # left out, not refused, while a row is usable
+    assert errors.left_out_note(usable=95).splitlines() == [
+        "d.jsonl: 5 of 100 rows left out (skip_bad_rows=True):", "  line 1: problem 1",
+        "  line 2: problem 2", "  line 3: problem 3", "  and 2 more rows, with 2 other problems."]
+    errors.add("d.jsonl line 99: invalid JSON; nothing after it can be read.", of_the_file=True)
+    with pytest.raises(CourseError, match=r"^d.jsonl: 6 rows cannot be used; fix them and run "
+                                          r"again:\n"):
+        errors.check(usable=95)
+
+
 def test_bad_rows_of_a_csv_are_named_by_row(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("instruction,output\nWhat is 1+1?,2\n,3\nWhat is 2+2?,4\n")

@@ -16,6 +16,7 @@ import pytest
 
 from course_lib.cli import main
 from course_lib.errors import CourseError
+from course_lib.evaluation.eval_data import eval_rows
 from course_lib.formatting.records import (
     conversion_notes,
     load_raw_rows,
@@ -23,6 +24,7 @@ from course_lib.formatting.records import (
     own_held_out_split,
 )
 from course_lib.formatting.schemas import normalize_record
+from course_lib.training.data import load_data
 
 ROWS = [{"instruction": "What is 2+2?", "input": "", "output": "4"},
         {"instruction": "Translate to French", "input": "coffee", "output": "café"}]
@@ -160,6 +162,30 @@ def test_nested_values_and_a_null_instruction_in_a_number_column_are_still_refus
         load_records(nulls)
 
 
+def test_an_int_column_with_a_missing_value_reads_4_not_4_0(tmp_path):
+    # pandas stores an int column with a missing value as float64: its 4 was read as '4.0'.
+    # 'Output' (a table's case) is one such column; 'input' holds real floats, kept as written.
+    frame = pd.DataFrame({"instruction": ["What is 2+2?", "Say nothing.", "What is 6+6?"],
+                          "input": [2.5, None, 3.0], "Output": [4, None, 12]})
+    assert str(frame["Output"].dtype) == "float64"
+    frame.to_parquet(tmp_path / "n.parquet")
+    datasets.Dataset.from_pandas(frame).save_to_disk(str(tmp_path / "saved"))
+    expected = [("2.5", "4"), ("", ""), ("3.0", "12")]  # a missing answer: empty, as before
+    for data in (tmp_path / "n.parquet", tmp_path / "saved", frame,
+                 datasets.Dataset.from_pandas(frame)):
+        loaded = load_data(data)
+        assert [(r["input"], r["response"]) for r in loaded.records] == expected, data
+        # Counted in the note on numbers read as text, as JSON's 4 is.
+        assert conversion_notes(list(zip(loaded.where, loaded.raw, strict=True))) == [
+            "2 rows hold a number where text belongs (rows 1, 3); it was read as its text "
+            "(4 as '4')."]
+    assert [r["reference"] for r in eval_rows(tmp_path / "n.parquet").rows] == ["4", None, "12"]
+    # Whole numbers with none missing are a float column as written: 4.0 stays '4.0'.
+    pd.DataFrame({"instruction": ["a", "b"], "output": [4.0, 12.0]}).to_parquet(
+        tmp_path / "f.parquet")
+    assert [r["response"] for r in load_records(tmp_path / "f.parquet")] == ["4.0", "12.0"]
+
+
 def test_column_names_match_the_known_fields_whatever_their_case(tmp_path, capfd, caplog):
     path = tmp_path / "case.csv"
     path.write_text("Instruction, Input, Output\nWhat is 2+2?,,4\nTranslate to French,"
@@ -214,8 +240,8 @@ def test_a_system_message_made_the_input_is_reported(tmp_path):
     assert normalize_record(*rows[0][::-1])["input"] == "Be brief."  # as before, but said:
     assert conversion_notes(rows) == [
         "2 chat rows have a system message (lines 1, 3); the templates have no system part, so "
-        "it became the 'input' ('### Input:' in one_line and alpaca) and is trained as part of "
-        "the prompt; put it in the user message, or remove it, if that is not what you want."]
+        "it became the 'input' ('### Input:' in one_line and alpaca) and is part of the "
+        "prompt; put it in the user message, or remove it, if that is not what you want."]
     assert conversion_notes(rows[1:2]) == []
 
 

@@ -1,7 +1,16 @@
+import json
+
 import pytest
 
+from course_lib.errors import CourseError
 from course_lib.masking.labels import IGNORE_INDEX
-from course_lib.training.data import prepare_eval_examples, prepare_training_data
+from course_lib.training.data import (
+    file_notes,
+    hold_out,
+    load_data,
+    prepare_eval_examples,
+    prepare_training_data,
+)
 
 
 def test_suspicious_rows_are_counted_and_reported(toy_tokenizer):
@@ -140,6 +149,96 @@ def test_notes_on_the_file_count_its_held_out_rows_too(toy_tokenizer, tmp_path):
     notes = prepare_training_data(train, toy_tokenizer).warnings
     assert "30 rows read as ShareGPT (lines 1, 2, 3, 4, 5, ...): from/value renamed" in notes[0]
     assert notes[1].startswith("30 rows hold a number where text belongs (lines 1, 2, 3, 4, 5")
+
+
+def _with_bad_rows(tmp_path):
+    """12 rows of JSON Lines; line 2 is not JSON and line 5 matches no schema."""
+    lines = [json.dumps({"instruction": f"What is {i}+2?", "output": str(i + 2)})
+             for i in range(12)]
+    lines[1], lines[4] = "{oops", json.dumps({"instruction": "What is 4+2?"})
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path, lines
+
+
+def test_skip_bad_rows_leaves_them_out_and_the_notes_on_the_file_count_them(toy_tokenizer,
+                                                                            tmp_path):
+    path, lines = _with_bad_rows(tmp_path)
+    loaded = load_data(path, skip_bad_rows=True)
+    # Each row kept with its own place and raw row (the bad ones dropped from all three).
+    assert loaded.where == ["line 1", "line 3", "line 4"] + [f"line {i}" for i in range(6, 13)]
+    assert loaded.raw == [json.loads(lines[int(w.split()[1]) - 1]) for w in loaded.where]
+    assert [r["response"] for r in loaded.records] == [r["output"] for r in loaded.raw]
+    train, held = hold_out(loaded)  # the note counts the file's rows, held-out ones too
+    ready = prepare_training_data(train, toy_tokenizer)
+    assert ready.rows_left_out == 2 and "9 of 9 examples" in ready.report()
+    note = ready.warnings[0].splitlines()
+    assert note[0] == f"{path}: 2 of 12 rows left out (skip_bad_rows=True):"
+    assert note[1].startswith("  line 2: invalid JSON (") and note[2].startswith(
+        "  line 5: record has fields ['instruction'] which match no known schema")
+
+
+def test_without_skip_bad_rows_the_error_names_it_where_the_caller_offers_it(tmp_path):
+    path, _ = _with_bad_rows(tmp_path)
+    with pytest.raises(CourseError) as offered:
+        load_data(path, skip_bad_rows=False)  # as train() calls it
+    assert str(offered.value).splitlines()[0] == (
+        f"{path}: 2 rows cannot be used; fix them and run again, or pass skip_bad_rows=True to "
+        f"leave them out:")
+    assert offered.value.cli.splitlines()[0].endswith("or pass --skip-bad-rows to leave them out:")
+    with pytest.raises(CourseError) as plain:
+        load_data(path)  # prepare_training_data's call: it has no such choice to offer
+    assert str(plain.value).splitlines()[0] == (f"{path}: 2 rows cannot be used; fix them and "
+                                                f"run again:")
+    path.write_text(json.dumps({"instruction": "Hi", "output": "hi"}) + "\n{oops\n")
+    with pytest.raises(CourseError, match=r"line 2: invalid JSON \(.*\); each line must be one "
+                                          r"JSON object; or pass skip_bad_rows=True to leave "
+                                          r"this row out\.$"):
+        load_data(path, skip_bad_rows=False)
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("all_bad.jsonl", "{oops\n{oops\n", "none of its 2 rows can be used, so "
+                                        "skip_bad_rows=True leaves nothing; fix them and run "
+                                        "again:"),
+    ("cut.json", '[\n{"instruction": "a", "output": "b"},\n{"instruction": oops},\n'
+                 '{"instruction": "c", "output": "d"}\n]',  # broken off: no row after it reads
+     "line 3: invalid JSON (Expecting value at column 17); nothing after it can be read."),
+    ("twice.json", '[{"instruction": "a", "output": "b"}]\n[{"instruction": "c", "output": "d"}]',
+     "line 2: invalid JSON (text after the closing ']' of the array)"),
+    ("hello.json", "Hello\n", "is not JSON (it starts with 'Hello"),
+    ("no_header.csv", "What is 2+2?,,4\nWhat is 3+5?,,8\n", "line 1 must be a header"),
+])
+def test_skip_bad_rows_still_refuses_a_file_broken_as_a_whole_or_with_no_usable_row(
+        tmp_path, name, text, message):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(CourseError) as caught:
+        load_data(path, skip_bad_rows=True)
+    assert message in str(caught.value) and "pass skip_bad_rows" not in str(caught.value)
+    with pytest.raises(CourseError) as caught:  # nor is the flag offered where it cannot help
+        load_data(path, skip_bad_rows=False)
+    assert "pass skip_bad_rows" not in str(caught.value)
+
+
+def test_skip_bad_rows_in_a_table_names_the_rows_kept_by_the_file_s_count(tmp_path):
+    path = tmp_path / "ragged.csv"
+    path.write_text("instruction,output\nWhat is 1+1?,2\nWhat, is 2+2?,4\nWhat is 3+3?,6\n")
+    loaded = load_data(path, skip_bad_rows=True)
+    assert loaded.where == ["row 1", "row 3"]  # the file's third row, not the second kept
+    assert file_notes(loaded)[0].splitlines() == [
+        f"{path}: 1 of 3 rows left out (skip_bad_rows=True):",
+        "  line 3: 3 fields but the header names 2 (instruction, output); put double quotes "
+        "around a field that holds a comma, e.g. \"What, is 3+5?\"."]
+    path.write_text('instruction,output\nWhat is 1+1?,2\nWhat, is 2+2?,4\n"What is 3+3?,6\n'
+                    'What is 4+4?,8\n')
+    for skip in (True, False):  # the rest of the file is one field: no row can be left out
+        with pytest.raises(CourseError) as caught:
+            load_data(path, skip_bad_rows=skip)
+        lines = str(caught.value).splitlines()
+        assert lines[0] == f"{path}: 2 rows cannot be used; fix them and run again:"
+        assert lines[2] == ("  line 4: a double quote opens a field that never closes; close it, "
+                            "or write a quote inside a field as two (\"\").")
 
 
 def test_an_empty_file_holds_no_examples(tmp_path):
