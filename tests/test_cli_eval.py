@@ -121,7 +121,7 @@ def test_eval_says_what_reading_its_data_changed_in_train_s_words(capsys, tmp_pa
     assert notes == file_notes(load_data(path))  # train's notes on the file, word for word
     assert [note.split(" (")[0] for note in notes] == [
         "1 row read as ShareGPT", "1 row holds a number where text belongs",
-        "1 row holds Windows line breaks", "1 chat row has a system message"]
+        "1 row holds Windows line breaks, \\r\\n or \\r", "1 chat row has a system message"]
 
 
 def test_eval_skip_bad_rows_leaves_them_out_and_limit_counts_the_usable(

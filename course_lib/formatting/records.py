@@ -1089,8 +1089,8 @@ def _text_notes(rows: list[tuple[str, Any]]) -> list[str]:
         notes.append(f"{_rows_hold(numbers)} a number where text belongs ({places(numbers)}); "
                      f"it was read as its text (4 as '4').")
     if breaks:
-        notes.append(f"{_rows_hold(breaks)} Windows line breaks (\\r\\n or \\r) in their text "
-                     f"({places(breaks)}); they were read as \\n, so no '\\r' is trained.")
+        notes.append(f"{_rows_hold(breaks)} Windows line breaks, \\r\\n or \\r "
+                     f"({places(breaks)}); they were read as \\n, so no '\\r' reaches the model.")
     return notes
 
 

@@ -53,8 +53,8 @@ def test_windows_line_breaks_inside_cells_become_newlines_and_are_counted(tmp_pa
     assert [r["instruction"] for r in records] == ["Write a haiku\nabout cats", "Say hi",
                                                    "One\ntwo"]
     assert records[0]["response"] == "line one\nline two"
-    assert notes(path) == ["2 rows hold Windows line breaks (\\r\\n or \\r) in their text "
-                           "(rows 1, 3); they were read as \\n, so no '\\r' is trained."]
+    assert notes(path) == ["2 rows hold Windows line breaks, \\r\\n or \\r (rows 1, 3); they "
+                           "were read as \\n, so no '\\r' reaches the model."]
 
 
 def test_a_byte_order_mark_in_the_middle_of_json_lines_is_named(tmp_path):
