@@ -178,13 +178,8 @@ def train(
     check_overrides(training_args, inspect.signature(train).parameters)
     check_kinds(model, tokenizer, masking, lora, freeze, callbacks)
     check_eval_data(eval_data)
-    out_path = Path(out_dir).expanduser() if out_dir is not None else None
+    out_path, resume_from = run_folder(out_dir, resume, max_steps)
     verbose = verbose and is_main_process()  # N processes, one report
-    # Every process resumes from the same checkpoint; only the main one prepares the folder.
-    resume_from = (_prepare_out_dir(out_path, resume) if is_main_process()
-                   else newest_whole_checkpoint(out_path / CHECKPOINT_DIR)
-                   if resume and out_path else None)
-    check_more_steps(resume_from, max_steps)
     if lora is None:
         lora = default_lora(model) if isinstance(model, str | Path) else False
     freeze = freeze_pieces(freeze, lora)  # a clash with LoRA fails before the model loads
@@ -219,12 +214,7 @@ def train(
         saving=out_path is not None, fast=fast, overrides=training_args,
         gradient_checkpointing=gradient_checkpointing,
     )
-    threads = choose_threads(weights.n_params < SMALL_MODEL_PARAMS, device.device,
-                             asked=num_threads)
-    if verbose:
-        if step_cap() is not None:
-            print(f"COURSE_MAX_STEPS is set: this run stops after {args.max_steps} steps.")
-        print(f"threads: {threads.count} - {threads.reason}")
+    threads = threads_for(weights, device, num_threads, args.max_steps, verbose)
     trainer = build_trainer(
         model, tokenizer, ready, held_out.examples, args, eval_every=eval_every, fast=fast,
         progress=progress, live_plot=live_plot, title=label or masking, callbacks=callbacks,
@@ -279,6 +269,30 @@ def choose_weights(model: Any, lora: bool | Any, freeze: Sequence[str] | None,
         frozen = [p for p in model.parameters() if p.requires_grad]
         model = add_lora(model, lora, seed)
     return Weights(model, frozen, list(freeze), learning_rate, n_params)
+
+
+def run_folder(out_dir: str | Path | None, resume: bool,
+               max_steps: int | None) -> tuple[Path | None, str | None]:
+    """The run's folder (None: none asked for) and the checkpoint it resumes from, if any."""
+    out_path = Path(out_dir).expanduser() if out_dir is not None else None
+    if is_main_process():  # only the main process prepares the folder (never overwritten)
+        resume_from = _prepare_out_dir(out_path, resume)
+    else:  # the others resume from the checkpoint it chose, the newest whole one
+        resume_from = (newest_whole_checkpoint(out_path / CHECKPOINT_DIR)
+                       if resume and out_path else None)
+    check_more_steps(resume_from, max_steps)
+    return out_path, resume_from
+
+
+def threads_for(weights: Weights, device: DeviceChoice, asked: int | None, max_steps: int,
+                verbose: bool):
+    """The CPU threads this run trains with (env.choose_threads), said with why."""
+    threads = choose_threads(weights.n_params < SMALL_MODEL_PARAMS, device.device, asked=asked)
+    if verbose:
+        if step_cap() is not None:
+            print(f"COURSE_MAX_STEPS is set: this run stops after {max_steps} steps.")
+        print(f"threads: {threads.count} - {threads.reason}")
+    return threads
 
 
 @dataclass
