@@ -309,6 +309,7 @@ def _grade_one(args: argparse.Namespace, folder: Path, ids: list[str] | None) ->
 def _grade_class(args: argparse.Namespace, folders: list[Path], ids: list[str] | None) -> int:
     """One learner per folder: each graded in turn (a folder that cannot be graded is said and
     skipped, not fatal), then one row per learner and how many passed each exercise."""
+    from course_lib.grading.notebook import NoNotebooks
     from course_lib.grading.report import class_table, write_class_csv, write_json
     from course_lib.grading.runner import Graders, grade_folder
 
@@ -320,6 +321,8 @@ def _grade_class(args: argparse.Namespace, folders: list[Path], ids: list[str] |
                 reports.append(grade_folder(
                     folder, ids, workers=args.workers, timeout=args.timeout, graders=graders,
                     progress=f"{folder.name} ({i}/{len(folders)})"))
+            except NoNotebooks as err:  # said to the teacher: a learner's empty hand-in
+                problems[str(folder)] = err.in_class
             except CourseError as err:
                 problems[str(folder)] = str(err)
     said = [graders.note()] if graders.note() else []  # the class's, said once

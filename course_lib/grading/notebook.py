@@ -139,6 +139,34 @@ class FolderExercises:
     unreadable: dict[str, str]  # notebook file name -> why, in one sentence
 
 
+class NoNotebooks(CourseError):
+    """A folder without notebooks. `in_class` says it as a class's table does: there the
+    folder is a learner's hand-in, so the teacher hears what it holds, not to give another."""
+
+    def __init__(self, message: str, in_class: str):
+        super().__init__(message)
+        self.in_class = in_class
+
+
+def _no_notebooks(folder: Path) -> NoNotebooks:
+    """Why `folder` holds no notebook, and what to do: the folder they are in, if one down
+    (a learner's zip often unpacks so), else where to put them."""
+    inside = sorted({p.parent for p in folder.glob("*/*.ipynb")
+                     if not p.parent.name.startswith(".")})  # not .ipynb_checkpoints
+    if inside:
+        where = f"notebooks (.ipynb) in {folder}; they are one folder down, in {inside[0]}"
+        return NoNotebooks(f"No {where}: give that folder.",
+                           f"no {where}: move them up into {folder} and grade again.")
+    # What is there instead (a zip not unpacked, a notebook exported as .py), else nothing.
+    files = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+    more = f" and {len(files) - 3} more" if len(files) > 3 else ""
+    held = f", only {', '.join(files[:3])}{more}: put" if files else ": nothing handed in? Put"
+    return NoNotebooks(f"No notebooks (.ipynb) in {folder}; give the folder of exercise "
+                       f"notebooks, e.g. `course grade exercises`.",
+                       f"no notebooks (.ipynb) in {folder}{held} this learner's notebooks "
+                       f"there and grade again.")
+
+
 def find_exercises(folder: Path) -> FolderExercises:
     """Every exercise cell in a folder's notebooks, and why any notebook could not be read."""
     if not Path(folder).is_dir():
@@ -146,11 +174,7 @@ def find_exercises(folder: Path) -> FolderExercises:
                           f"e.g. `course grade exercises`.")
     notebooks = notebooks_in(folder)
     if not notebooks:  # else every exercise would be reported missing, one by one
-        inside = sorted({p.parent for p in Path(folder).glob("*/*.ipynb")
-                         if not p.parent.name.startswith(".")})  # not .ipynb_checkpoints
-        where = (f"they are one folder down, in {inside[0]}: give that folder" if inside else
-                 "give the folder of exercise notebooks, e.g. `course grade exercises`")
-        raise CourseError(f"No notebooks (.ipynb) in {folder}; {where}.")
+        raise _no_notebooks(Path(folder))
     found = FolderExercises({}, {})
     for path in notebooks:
         try:

@@ -14,10 +14,18 @@ import re
 import textwrap
 from pathlib import Path
 
-from course_lib.grading.result import ExerciseResult, plain, printable
+from course_lib.grading.result import (
+    MISSING,
+    NOT_IMPLEMENTED,
+    ExerciseResult,
+    plain,
+    printable,
+)
 from course_lib.grading.runner import GradeReport
 
 MESSAGE_WIDTH = 72
+# Not a mistake to go over: an exercise not begun (still raising) or with no cell handed in.
+NOT_STARTED = (NOT_IMPLEMENTED, MISSING)
 
 
 def format_table(results: list[ExerciseResult]) -> str:
@@ -55,7 +63,8 @@ def write_json(report: dict, path: Path) -> None:
 
 def class_table(reports: list[GradeReport], problems: dict[str, str]) -> str:
     """A class at a glance: each learner's score (and the folders that could not be graded),
-    then each exercise with how many learners passed it, the hardest first."""
+    then each exercise with how many passed, got it wrong, and did not start it, the hardest
+    first, then the mistake most of those who got it wrong made."""
     names = [_name(r.folder) for r in reports] + [_name(f) for f in problems]
     width = max([len("learner"), *map(len, names)])
     lines = [f"{'learner':<{width}}  score"]
@@ -64,39 +73,62 @@ def class_table(reports: list[GradeReport], problems: dict[str, str]) -> str:
     lines += [f"{_name(f):<{width}}  not graded: {printable(plain(why))}"
               for f, why in problems.items()]
     if reports:
-        ids = [r.exercise for r in reports[0].results]
-        passed = {ex: sum(r.results[i].passed for r in reports) for i, ex in enumerate(ids)}
-        lines += ["", f"passed by (of {len(reports)} learners), hardest first:"]
-        lines += [f"{ex}  {passed[ex]}" for ex in sorted(ids, key=lambda ex: passed[ex])]
+        unseen = f"; {len(problems)} not graded, above" if problems else ""
+        lines += ["", f"by exercise, hardest first (of {len(reports)} learners graded{unseen}):",
+                  *exercise_counts(reports)]
         mistakes = common_mistakes(reports)
         if mistakes:
-            lines += ["", "the mistake most learners who missed it made, by exercise:", *mistakes]
+            lines += ["", "the mistake most learners who got it wrong made, by exercise:",
+                      *mistakes]
     return "\n".join(lines)
 
 
+def exercise_counts(reports: list[GradeReport]) -> list[str]:
+    """Per exercise, how many learners passed it, got it wrong, and did not start it (not
+    implemented, or no cell): few passes from many tries is hard, from no tries is not.
+
+        >>> from course_lib.grading.result import ExerciseResult as R
+        >>> print("\\n".join(exercise_counts([GradeReport("a", [R("ex03_1", "failed")]),
+        ...                                    GradeReport("b", [R("ex03_1", "missing")])])))
+        exercise  passed  wrong  not started
+        ex03_1    0       1      1
+    """
+    rows = []
+    for i, exercise in enumerate(r.exercise for r in reports[0].results):
+        statuses = [r.results[i].status for r in reports]
+        passed = sum(r.results[i].passed for r in reports)
+        not_started = sum(status in NOT_STARTED for status in statuses)
+        rows.append((exercise, passed, len(reports) - passed - not_started, not_started))
+    rows.sort(key=lambda row: (row[1], -row[2]))  # fewest passes, then most wrong, first
+    return ["exercise  passed  wrong  not started",
+            *(f"{ex:<8}  {p:<6}  {w:<5}  {n}" for ex, p, w, n in rows)]
+
+
 def common_mistakes(reports: list[GradeReport], width: int = 100) -> list[str]:
-    """For each exercise some learners missed: what most of them were told, how many, and one
-    of those messages as it was said. Messages that differ only in their numbers
-    ("labels[3] should be -100", "labels[7] ...") are one mistake.
+    """For each exercise some learners got wrong: what most of them were told, how many, and
+    one of those messages as it was said. Messages that differ only in their numbers
+    ("labels[3] should be -100", "labels[7] ...") are one mistake. An exercise not started
+    is no mistake to go over: else one unstarted folder would hide what the others got wrong.
 
         >>> from course_lib.grading.result import ExerciseResult as R
         >>> said = ["labels[3] should be -100", "labels[7] should be -100", "loss is 0.2"]
         >>> common_mistakes([GradeReport(str(i), [R("ex03_1", "failed", m)])
         ...                  for i, m in enumerate(said)])
-        ['ex03_1  2 of 3 who missed it: failed, labels[3] should be -100']
+        ['ex03_1  2 of 3 who got it wrong: failed, labels[3] should be -100']
     """
     lines = []
     for i, exercise in enumerate(r.exercise for r in reports[0].results):
-        missed = [r.results[i] for r in reports if not r.results[i].passed]
-        if not missed:
+        wrong = [r.results[i] for r in reports
+                 if not r.results[i].passed and r.results[i].status not in NOT_STARTED]
+        if not wrong:
             continue
         groups: dict[tuple[str, str], list[ExerciseResult]] = {}
-        for result in missed:  # the numbers taken out: one mistake, whichever row it hit
+        for result in wrong:  # the numbers taken out: one mistake, whichever row it hit
             key = (result.status, re.sub(r"\d+(\.\d+)?", "#", plain(result.message)))
             groups.setdefault(key, []).append(result)
         most = max(groups.values(), key=len)  # the first of the largest, in the learners' order
         said = " ".join(f"{most[0].status}, {plain(most[0].message)}".split())
-        line = f"{exercise}  {len(most)} of {len(missed)} who missed it: {said}"
+        line = f"{exercise}  {len(most)} of {len(wrong)} who got it wrong: {said}"
         lines.append(line if len(line) <= width else line[:width - 1] + "…")
     return lines
 
@@ -107,22 +139,26 @@ def _name(folder: str) -> str:
 
 
 def write_class_csv(reports: list[GradeReport], problems: dict[str, str], path: Path) -> None:
-    """One row per learner (folder), one column per exercise holding its status."""
+    """One row per learner (folder), one column per exercise holding its status; the note
+    column says what the table's notes said of that learner (an unreadable notebook, which
+    copy was graded). UTF-8 with a byte-order mark: without it, Excel reads the file in the
+    system's code page and shows a learner named Zoë as ZoÃ«."""
     ids = [r.exercise for r in reports[0].results] if reports else []
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
+    with path.open("w", newline="", encoding="utf-8-sig") as f:
         out = csv.writer(f)
         out.writerow(["learner", "folder", "passed", "total", "note", *ids])
         for r in reports:
-            out.writerow([_cell(Path(r.folder).name), _cell(r.folder), r.passed, r.total, "",
-                          *(x.status for x in r.results)])
+            out.writerow([_cell(Path(r.folder).name), _cell(r.folder), r.passed, r.total,
+                          _cell(" ".join(r.notes)), *(x.status for x in r.results)])
         for folder, why in problems.items():  # its own column: no exercise's status moves
             out.writerow([_cell(Path(folder).name), _cell(folder), "", "",
                           f"not graded: {plain(why)}"])
 
 
 def _cell(text: str) -> str:
-    """A folder name as text a spreadsheet shows, not a formula it runs: learners name their
-    archives, and "=HYPERLINK(...)" would be a live link in the teacher's sheet (OWASP's fix)."""
+    """A folder name (or a note, which starts with a notebook's name) as text a spreadsheet
+    shows, not a formula it runs: learners name their archives and notebooks, and
+    "=HYPERLINK(...)" would be a live link in the teacher's sheet (OWASP's fix)."""
     return f"'{text}" if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text

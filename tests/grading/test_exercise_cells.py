@@ -7,7 +7,7 @@ import pytest
 from grading_support import EXERCISES, SOLUTIONS
 
 from course_lib.errors import CourseError
-from course_lib.grading.notebook import exercise_cells, find_exercises, read_notebook
+from course_lib.grading.notebook import NoNotebooks, exercise_cells, find_exercises, read_notebook
 from course_lib.grading.runner import _missing_message, choose_cells
 
 
@@ -59,3 +59,24 @@ def test_a_folder_without_notebooks_is_one_error_not_every_exercise_missing(tmp_
     shutil.copy(EXERCISES / "02_instruction_data.ipynb", tmp_path / "work")
     with pytest.raises(CourseError, match=r"one folder down, in .*work: give that folder"):
         find_exercises(tmp_path)
+
+
+def test_a_learners_folder_without_notebooks_is_said_to_the_teacher_as_a_hand_in(tmp_path):
+    with pytest.raises(NoNotebooks) as empty:
+        find_exercises(tmp_path)
+    assert empty.value.in_class == (f"no notebooks (.ipynb) in {tmp_path}: nothing handed in? "
+                                    f"Put this learner's notebooks there and grade again.")
+    for name in ("work.zip", "ex03.py", "a.txt", "b.txt"):  # handed in, but not as notebooks
+        (tmp_path / name).write_text("")
+    with pytest.raises(NoNotebooks) as others:
+        find_exercises(tmp_path)
+    assert others.value.in_class.endswith(f"in {tmp_path}, only a.txt, b.txt, ex03.py and 1 "
+                                          f"more: put this learner's notebooks there and grade "
+                                          f"again.")
+    (tmp_path / "alice-work").mkdir()  # the learner's zip, unpacked one folder down
+    shutil.copy(EXERCISES / "02_instruction_data.ipynb", tmp_path / "alice-work")
+    with pytest.raises(NoNotebooks) as nested:
+        find_exercises(tmp_path)
+    assert nested.value.in_class == (f"no notebooks (.ipynb) in {tmp_path}; they are one "
+                                     f"folder down, in {tmp_path / 'alice-work'}: move them up "
+                                     f"into {tmp_path} and grade again.")
