@@ -37,11 +37,20 @@ def read_notebook(path: Path) -> Notebook:
     except FileNotFoundError:
         raise CourseError(f"No notebook at {path}.") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise CourseError(f"{path} is not a readable notebook ({err}); restore it from a "
-                          f"backup or from the course's repository.") from None
+        raise CourseError(f"{path} is not a readable notebook ({err}); {_restore(path)}.") \
+            from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise CourseError(f"{path} is not a Jupyter notebook (no list of cells).")
     return nb
+
+
+def _restore(path: Path) -> str:
+    """Where a good copy of a half-saved notebook is: Jupyter's last checkpoint of it (which
+    holds the learner's work, where the course's repository has a blank copy), else a backup."""
+    checkpoint = Path(path).parent / ".ipynb_checkpoints" / f"{Path(path).stem}-checkpoint.ipynb"
+    if checkpoint.is_file():
+        return f"Jupyter's last checkpoint of it is {checkpoint}: copy that over it"
+    return "restore it from a backup or from the course's repository"
 
 
 def cell_source(cell: Cell) -> str:

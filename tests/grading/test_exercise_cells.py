@@ -40,6 +40,21 @@ def test_the_copy_a_learner_worked_in_is_graded_and_the_report_says_so(tmp_path)
     assert "(02_instruction_data.ipynb could not)" in _missing_message("ex02_1", tmp_path, found)
 
 
+def test_a_half_saved_notebook_is_sent_to_jupyters_checkpoint_of_it_when_there_is_one(tmp_path):
+    # The course's repository holds a blank copy: the learner's work is in the checkpoint.
+    broken = tmp_path / "03_loss_masking.ipynb"
+    broken.write_text('{"cells": [', encoding="utf-8")
+    with pytest.raises(CourseError, match="from a backup or from the course's repository"):
+        read_notebook(broken)
+    checkpoint = tmp_path / ".ipynb_checkpoints" / "03_loss_masking-checkpoint.ipynb"
+    checkpoint.parent.mkdir()
+    shutil.copy(EXERCISES / "03_loss_masking.ipynb", checkpoint)
+    with pytest.raises(CourseError) as err:
+        read_notebook(broken)
+    assert str(err.value).endswith(f"; Jupyter's last checkpoint of it is {checkpoint}: copy "
+                                   f"that over it.")
+
+
 def test_copies_nobody_edited_grade_the_original_and_of_two_edited_the_last_saved(tmp_path):
     _copies(tmp_path, EXERCISES, EXERCISES)
     chosen, _ = choose_cells(find_exercises(tmp_path), ["ex03_1"])
