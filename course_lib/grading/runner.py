@@ -460,8 +460,10 @@ def choose_cells(found: FolderExercises, wanted: list[str],
     An exercise in several notebooks (Jupyter's `-Copy1`, a renamed file next to a fresh one)
     is graded where the learner worked on it: the cell they edited; of several edited ones,
     the notebook saved last. None edited: the shortest name, the original."""
-    notes = [f"{name}: {why}" for name, why in found.unreadable.items()]
     chosen: dict[str, ExerciseCell] = {}
+    # The exercises of one choice said together: a Jupyter copy of lesson 03 is one note,
+    # not six (25 learners' copies would bury the class table under them).
+    choices: dict[str, list[str]] = {}
     for ex_id in wanted:
         candidates = found.cells.get(ex_id, [])
         if len(candidates) < 2:
@@ -472,9 +474,14 @@ def choose_cells(found: FolderExercises, wanted: list[str],
         others = ", ".join(c.notebook.name for c in candidates if c is not cell)
         why = ("the one you edited" if len(edited) == 1 else
                "the one saved last of those you edited" if edited else "none is edited")
-        notes.append(f"{ex_id} is in {len(candidates)} notebooks: graded {cell.notebook.name} "
-                     f"({why}), not {others}.")
+        choice = (f"in {len(candidates)} notebooks: graded {cell.notebook.name} ({why}), not "
+                  f"{others}.")
+        choices.setdefault(choice, []).append(ex_id)
         chosen[ex_id] = cell
+    notes = [f"{name}: {why}" for name, why in found.unreadable.items()]
+    notes += [f"{ids[0]} is {choice}" if len(ids) == 1 else
+              f"{', '.join(ids[:-1])} and {ids[-1]} are each {choice}"
+              for choice, ids in choices.items()]
     return chosen, notes
 
 

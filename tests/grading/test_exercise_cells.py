@@ -55,6 +55,16 @@ def test_a_half_saved_notebook_is_sent_to_jupyters_checkpoint_of_it_when_there_i
                                    f"that over it.")
 
 
+def test_the_exercises_of_one_copy_are_one_note_not_one_each(tmp_path):
+    # A class of learners who each duplicated lesson 03 got six notes each above the table.
+    _copies(tmp_path, EXERCISES, SOLUTIONS)
+    ids = list(exercise_cells(SOLUTIONS / "03_loss_masking.ipynb"))
+    _, notes = choose_cells(find_exercises(tmp_path), ids)
+    assert len(ids) > 2 and notes == [
+        f"{', '.join(ids[:-1])} and {ids[-1]} are each in 2 notebooks: graded "
+        f"03_loss_masking-Copy1.ipynb (the one you edited), not 03_loss_masking.ipynb."]
+
+
 def test_copies_nobody_edited_grade_the_original_and_of_two_edited_the_last_saved(tmp_path):
     _copies(tmp_path, EXERCISES, EXERCISES)
     chosen, _ = choose_cells(find_exercises(tmp_path), ["ex03_1"])
