@@ -132,6 +132,20 @@ def test_l01_a_question_is_followed_by_a_newline_or_another_question(tiny):
     assert not any(t.strip("·").isdigit() for t in top.tokens)
 
 
+def test_l01_the_chat_picture_is_the_models_own_continuation(tiny):
+    """L01: "Read as a chat, it goes: ... AI: "What is 3+3? What is 3+4? What is 4+5? ..."";
+    and the EOS token "`</s>`, which the charts above give almost no probability"."""
+    model, tok = tiny
+    lesson = prose(LESSON_CACHE.parents[1] / "01_base_model_continues.ipynb")
+    questions = "What is 3+3? What is 3+4? What is 4+5?"
+    continued = complete(model, tok, "What is 2+2?", max_new_tokens=30)
+    assert f'AI: "{questions} ..."' in lesson
+    assert " ".join(continued.split()).startswith(questions), continued
+    for text in ("What is 2+2?", "What is the capital of France?"):
+        top = next_token_probabilities(model, tok, text, k=6)
+        assert "</s>" in top.tokens and top.probs[top.tokens.index("</s>")] < 0.01, top
+
+
 def test_l01_statements_are_completed_with_the_right_word(tiny):
     """L01: "The model completes every statement with the right word (`4`, `Paris`, ...)"."""
     expected = {"2 + 2 =": " 4", "The capital of France is": " Paris", "A cow says": " moo",
