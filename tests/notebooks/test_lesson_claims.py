@@ -231,6 +231,21 @@ def test_l02_one_line_glues_the_space_onto_the_marker(tiny):
     assert tokens("### Instruction: What is 5+3?\n### Response: 8")[9:11] == ["↵", "###"]
 
 
+def test_l02_the_response_starts_with_a_token_of_its_own(tiny):
+    """L02: "The response keeps the space that follows `### Response:` (`' Hola mundo'`): ...
+    the prompt ends where a token ends and the answer starts with a token of its own, `·Hola`"."""
+    _, tok = tiny
+    record = {"instruction": "Translate this to Spanish", "input": "Hello world",
+              "response": "Hola mundo"}
+    prompt, response = format_example(record, ONE_LINE)
+
+    def ids(text):
+        return tok(text, add_special_tokens=False)["input_ids"]
+
+    assert response == " Hola mundo" and ids(prompt) + ids(response) == ids(prompt + response)
+    assert token_texts(tok, ids(response))[0] == "·Hola"
+
+
 def test_l02_the_mixed_set_is_mostly_one_line():
     """L02: "most rows use the one-line template, some use `Human: ... Assistant: ...`, some
     `Q: ... A: ...`"."""
