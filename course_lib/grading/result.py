@@ -82,11 +82,21 @@ def printable(text: str) -> str:
     return UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
+# Markdown's *word*, a check's emphasis ("the *first* token"); not "3 * 9", whose '*' has a
+# space on its inner side.
+EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)([^*`]*?\S)\*(?![\w*])")
+
+
 def as_html(message: str) -> str:
-    """A message for a notebook: escaped, each code span in a <code> element.
+    """A message for a notebook: escaped, each code span in a <code> element, and *emphasis*
+    in an <em> one outside code spans (a verdict showed its asterisks).
 
     >>> as_html("`a < b` is False")                              # doctest: +ELLIPSIS
     '<code style="...">a &lt; b</code> is False'
+    >>> as_html("the *first* token, not `x *y*`, of 3 * 9")     # doctest: +ELLIPSIS
+    'the <em>first</em> token, not <code style="...">x *y*</code>, of 3 * 9'
     """
-    return CODE_SPAN.sub(lambda m: f'<code style="{CODE_STYLE}">{m.group(1)}</code>',
-                         html.escape(message))
+    # Split at the code spans (the odd pieces): emphasis only outside them.
+    pieces = CODE_SPAN.split(html.escape(message))
+    return "".join(f'<code style="{CODE_STYLE}">{piece}</code>' if i % 2 else
+                   EMPHASIS.sub(r"<em>\1</em>", piece) for i, piece in enumerate(pieces))
