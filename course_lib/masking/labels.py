@@ -59,8 +59,12 @@ class PreparedData:
         # "n of total" first: a learner sees at once whether records went missing.
         total = self.total if self.total is not None else len(self.examples) + len(self.skipped)
         each = f", at most {self.max_length} tokens each" if self.max_length else ""
+        # Rows of the file left out (skip_bad_rows) are not in the total: said here, named below.
+        n = self.rows_left_out
+        left = (f"; {n} {'row' if n == 1 else 'rows'} of it that could not be used left out "
+                f"(named below)" if n else "")
         lines = [f"{len(self.examples)} of {total} examples from {self.source} ready for "
-                 f"training{each}."]
+                 f"training{each}{left}."]
         # Cutting is silent in the tokens: only this line says those examples end without EOS.
         if self.truncated:
             limit = f"max_length={self.max_length} tokens" if self.max_length else "max_length"
