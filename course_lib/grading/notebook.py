@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from course_lib.errors import CourseError
+from course_lib.errors import CourseError, shell_word
 
 EXERCISE_LINE = re.compile(r"^#\s*exercise:\s*(?P<id>ex\d{2}_\d+)\s*$")
 SETUP_LINE = re.compile(r"^#\s*setup\b")
@@ -176,11 +177,20 @@ def _no_notebooks(folder: Path) -> NoNotebooks:
                        f"there and grade again.")
 
 
+def _not_a_folder(path: Path) -> CourseError:
+    """What to give instead of `path`: a learner's hand-in is often still a zip file."""
+    if zipfile.is_zipfile(path):
+        return CourseError(f"{path} is a zip file, not a folder; unpack it into a folder of its "
+                           f"own (e.g. unzip {shell_word(str(path))} -d "
+                           f"{shell_word(str(path.with_suffix('')))}) and grade that.")
+    return CourseError(f"No folder {path}; give a folder of exercise notebooks, "
+                       f"e.g. `course grade exercises`.")
+
+
 def find_exercises(folder: Path) -> FolderExercises:
     """Every exercise cell in a folder's notebooks, and why any notebook could not be read."""
     if not Path(folder).is_dir():
-        raise CourseError(f"No folder {folder}; give a folder of exercise notebooks, "
-                          f"e.g. `course grade exercises`.")
+        raise _not_a_folder(Path(folder))
     notebooks = notebooks_in(folder)
     if not notebooks:  # else every exercise would be reported missing, one by one
         raise _no_notebooks(Path(folder))

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import zipfile
 
 import pytest
 from grading_support import EXERCISES, SOLUTIONS
@@ -63,6 +64,20 @@ def test_the_exercises_of_one_copy_are_one_note_not_one_each(tmp_path):
     assert len(ids) > 2 and notes == [
         f"{', '.join(ids[:-1])} and {ids[-1]} are each in 2 notebooks: graded "
         f"03_loss_masking-Copy1.ipynb (the one you edited), not 03_loss_masking.ipynb."]
+
+
+def test_a_hand_in_still_zipped_is_said_to_be_unpacked_not_missing(tmp_path):
+    # `course grade submissions/*` takes frank.zip too: it said "No folder ...".
+    hand_in = tmp_path / "frank.zip"
+    with zipfile.ZipFile(hand_in, "w") as z:
+        z.write(EXERCISES / "03_loss_masking.ipynb", "03_loss_masking.ipynb")
+    with pytest.raises(CourseError) as err:
+        find_exercises(hand_in)
+    assert str(err.value) == (f"{hand_in} is a zip file, not a folder; unpack it into a folder "
+                              f"of its own (e.g. unzip {hand_in} -d {tmp_path / 'frank'}) and "
+                              f"grade that.")
+    with pytest.raises(CourseError, match="^No folder "):
+        find_exercises(tmp_path / "gone")
 
 
 def test_copies_nobody_edited_grade_the_original_and_of_two_edited_the_last_saved(tmp_path):
