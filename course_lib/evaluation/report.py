@@ -165,7 +165,7 @@ def evaluate(models: ModelSpec | Sequence[ModelSpec] | Mapping[str, ModelSpec],
              tokenizer: Any = None, templates: Sequence[str | Template] | None = None,
              samples: int = 3, temperature: float = 0.7, max_new_tokens: int = 16,
              batch_size: int = 256, limit: int | None = None, progress: bool = True,
-             ) -> EvalReport:
+             skip_bad_rows: bool = False) -> EvalReport:
     """Answer every row of `data` with every model (in every template) and score the answers.
 
     models:     "tiny", a run folder, a Hub id, a model object (pass tokenizer=), a
@@ -178,9 +178,14 @@ def evaluate(models: ModelSpec | Sequence[ModelSpec] | Mapping[str, ModelSpec],
                 compared with the greedy answer; 0 turns the sampling consistency off.
     limit:      only the first `limit` rows (None: every row).
     progress:   a bar that counts the passes over the data (greedy, then each sample).
+    skip_bad_rows: leave out the rows of `data` that cannot be used (counted and named in a
+                note) instead of refusing it; a file with no usable row is still refused.
     """
     check_options(limit, samples, temperature, max_new_tokens, batch_size)
-    rows = eval_rows(data, limit)  # a missing file fails before any model is loaded
+    rows = eval_rows(data, limit, skip_bad_rows)  # a missing file fails before any model loads
+    if not isinstance(data, EvalData):  # what reading it changed, as train() says of its data
+        for note in rows.notes:
+            print(f"note: {note}")
     if isinstance(templates, str | Template):
         templates = [templates]
     loaded = resolve_models(models, tokenizer)

@@ -210,6 +210,24 @@ def test_questions_the_run_was_trained_on_are_named(alpaca_run, capsys):
     assert "note:" not in capsys.readouterr().out
 
 
+def test_evaluate_says_what_reading_its_file_changed_and_can_skip_bad_rows(toy_model_dir,
+                                                                         capsys, tmp_path):
+    # `course eval` said these; evaluate() in a notebook read the same file in silence.
+    path = tmp_path / "mine.jsonl"
+    path.write_text('{"instruction": "What is 2+2?", "output": 4}\n{oops\n'
+                    '{"instruction": "What is 3+3?", "output": "6"}\n', encoding="utf-8")
+    with pytest.raises(CourseError, match=r"line 2: invalid JSON .*skip_bad_rows=True"):
+        evaluate({"toy": toy_model_dir}, path, samples=0, max_new_tokens=2)
+    report = evaluate({"toy": toy_model_dir}, path, samples=0, max_new_tokens=2,
+                      progress=False, skip_bad_rows=True)
+    assert len(report.rows["toy"]) == 2
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"note: {path}: 1 of 3 rows left out (skip_bad_rows=True):"
+    assert out[1].startswith("  line 2: invalid JSON")
+    assert out[2] == ("note: 1 row holds a number where text belongs (line 1); it was read as "
+                      "its text (4 as '4').")
+
+
 def test_what_the_token_limits_cut_is_said_and_a_bar_counts_the_passes(toy_model_dir, capsys):
     rows = [{"instruction": "Describe Paris.", "response": "Paris is the capital of France"},
             {"instruction": "Sum " + "one " * 300, "response": "4"},  # past the 256 positions
