@@ -48,10 +48,10 @@ def timed(folder: Path, graders: Graders, workers: int) -> float:
 
 def one_round(folder: Path, workers: int) -> tuple[float, float, float]:
     """(fresh Python, fork server with its start, fork server warm) seconds for one round."""
-    with Graders(workers, fork=False) as fresh:
+    with Graders(fork=False) as fresh:
         fresh_seconds = timed(folder, fresh, workers)
     start = time.perf_counter()
-    with Graders(workers) as forked:
+    with Graders() as forked:
         timed(folder, forked, workers)
         cold_seconds = time.perf_counter() - start  # the zygotes' imports included
         warm_seconds = timed(folder, forked, workers)

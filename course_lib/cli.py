@@ -314,7 +314,7 @@ def _grade_class(args: argparse.Namespace, folders: list[Path], ids: list[str] |
     from course_lib.grading.runner import Graders, grade_folder
 
     reports, problems = [], {}
-    with Graders(args.workers) as graders:  # one set of zygotes: the imports paid once
+    with Graders() as graders:  # one set of zygotes for the class: the imports paid once
         for i, folder in enumerate(folders, 1):
             print(f"grading {folder} ({i}/{len(folders)})...", file=sys.stderr, flush=True)
             try:
@@ -325,7 +325,7 @@ def _grade_class(args: argparse.Namespace, folders: list[Path], ids: list[str] |
                 problems[str(folder)] = err.in_class
             except CourseError as err:
                 problems[str(folder)] = str(err)
-    said = [graders.note()] if graders.note() else []  # the class's, said once
+    said = [note] if (note := graders.note()) else []  # the class's, said once
     notes = [f"note: {note}\n" for note in said]
     notes += [f"note: {Path(r.folder).name}: {note}\n" for r in reports for note in r.notes]
     print("".join(notes) + class_table(reports, problems))

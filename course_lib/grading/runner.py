@@ -301,13 +301,14 @@ def _raises_not_implemented(node: ast.stmt) -> bool:
 
 
 class Graders:
-    """Where exercises run: children forked by up to `workers` zygotes that imported torch
-    and transformers once (fork_server.py), else (not Linux) a fresh Python each.
+    """Where exercises run: children forked by zygotes that imported torch and transformers
+    once (fork_server.py), one zygote per exercise graded at once (started as the callers'
+    threads need them), else (not Linux) a fresh Python each.
     A context manager: every zygote ends with it. One for a whole class pays the imports once.
 
     `fork=False` grades each exercise in a fresh Python, as a system without fork does."""
 
-    def __init__(self, workers: int = DEFAULT_WORKERS, fork: bool = True):
+    def __init__(self, fork: bool = True):
         self.tmp = Path(tempfile.mkdtemp(prefix="course-zygotes-"))
         self.env = _worker_env(self.tmp)  # the zygotes' environment, as a worker's
         self.idle: queue.SimpleQueue[Zygote] = queue.SimpleQueue()  # ready for an exercise
@@ -428,10 +429,10 @@ def grade_folder(
     todo = [cells[ex_id] for ex_id in wanted if ex_id not in results]
     with contextlib.ExitStack() as own:
         mine = graders is None  # ours to end, and its note ours to say
-        graders = own.enter_context(Graders(workers)) if mine else graders
+        graders = own.enter_context(Graders()) if mine else graders
         results.update(_grade_all(graders, todo, workers, timeout, progress))
         notes += graders.stopped_notes(todo)  # each cell graded again: the folder's to say
-        notes += [graders.note()] if mine and graders.note() else []
+        notes += [said] if mine and (said := graders.note()) else []
     ordered = [results[ex_id] for ex_id in wanted]
     notes = [printable(note) for note in notes]  # they name the learner's files
     return GradeReport(str(folder), ordered, round(time.perf_counter() - start, 2), notes)

@@ -42,7 +42,7 @@ def test_two_exercises_forked_from_one_zygote_share_no_state(tmp_path):
         "ex02_2": "import builtins, torch\n"
                   "assert not hasattr(builtins, 'SHARED') and torch.ones is not None, 'shared'",
     })
-    with Graders(workers=1) as graders:
+    with Graders() as graders:
         report = grade_folder(folder, ["ex02_1", "ex02_2"], workers=1, graders=graders)
         assert len(graders.started) == 1  # both through the same zygote, one after the other
     assert [r.status for r in report.results] == [PASSED, PASSED], report.results[1].message
@@ -51,7 +51,7 @@ def test_two_exercises_forked_from_one_zygote_share_no_state(tmp_path):
 def test_a_cell_that_kills_its_zygote_fails_and_the_next_exercise_is_still_graded(tmp_path):
     folder = _learner(tmp_path, {"ex02_1": "import os, signal\n"
                                            "os.kill(os.getppid(), signal.SIGKILL)"})
-    with Graders(workers=1) as graders:
+    with Graders() as graders:
         report = grade_folder(folder, ["ex02_1", "ex02_2"], workers=1, graders=graders)
         # Graded again through a second zygote, which it killed too; the next got a third.
         assert len(graders.started) == 3
@@ -75,7 +75,7 @@ def test_a_zygote_killed_from_outside_is_said_and_its_exercise_graded_again(tmp_
         "ex02_2": "import os\nos._exit(3)",  # a learner's own crashes are said as before
         "ex02_3": "import ctypes\nctypes.string_at(0)",
     })
-    with Graders(workers=1) as graders:
+    with Graders() as graders:
         killer = threading.Thread(target=_kill_the_first_zygote_while_it_grades, args=(graders,))
         killer.start()
         report = grade_folder(folder, ["ex02_1", "ex02_2", "ex02_3"], workers=1, graders=graders)
