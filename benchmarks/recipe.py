@@ -3,6 +3,7 @@
     python -m benchmarks.recipe [--seeds 0 1 2] [--on eval_styles|dev] [--data SET]
                                 [--steps N] [--lr X] [--freeze NAME ...] [--lora] [--json FILE]
                                 [--set FIELD=VALUE ...] [--model tiny|DIR] [--attention-dropout P]
+                                [--drop-random N DRAW] [--replay SHARE [--replay-block TOKENS]]
 
 Without options it measures `train()`'s own defaults (what `course train` runs): for each
 seed, fine-tune the embedded model, answer every row of `course:eval_styles` greedily (16
@@ -45,8 +46,13 @@ from course_lib.evaluation.generation import (  # noqa: E402
 from course_lib.evaluation.metrics import exact_match  # noqa: E402
 from course_lib.formatting.records import EMBEDDED_DATA_DIR, read_json_rows  # noqa: E402
 from course_lib.loading import load_model_and_tokenizer  # noqa: E402
+from course_lib.training.data import prepare_training_data  # noqa: E402
 from course_lib.training.runner import train  # noqa: E402
+from course_lib.training.settings import RECIPE  # noqa: E402
+from course_lib.world.build import FULL_BUILD  # noqa: E402
+from course_lib.world.corpus import generate_corpus  # noqa: E402
 from course_lib.world.paraphrases import dev_facts, make_dev_styles  # noqa: E402
+from course_lib.world.pretrain import pack_documents  # noqa: E402
 from course_lib.world.tuning_data import split_facts, train_with_facts  # noqa: E402
 
 GRADED_ON = ("eval_styles", "dev", "heldout")  # the choices of every round's --on
@@ -108,6 +114,19 @@ def without_random_rows(n: int, draw: int, rows: list[dict] | None = None) -> di
     pool = [i for i, r in enumerate(rows) if row_key(r) not in dev]
     gone = set(random.Random(f"null:{draw}").sample(pool, n))
     return {"data": [r for i, r in enumerate(rows) if i not in gone]}
+
+
+def with_replay(tuning: dict, share: float, block: int, tokenizer) -> dict:
+    """train() keywords whose data is the tuning rows (default course:train_varied), tokenized
+    as train() labels them, plus `share` x as many `block`-token pieces of the pretraining
+    corpus with every token trained: replaying general data to keep knowledge (round 17)."""
+    ready = prepare_training_data(tuning.get("data", RECIPE.data), tokenizer, progress=False)
+    # The corpus the embedded model was pretrained on, packed as the build packed it.
+    docs = generate_corpus(FULL_BUILD.seed, FULL_BUILD.corpus_chars)
+    blocks = pack_documents(docs, tokenizer, block).blocks.tolist()
+    drawn = random.Random(f"replay:{block}").sample(blocks, round(share * len(ready.examples)))
+    return {"data": ready.examples + [{"input_ids": b, "attention_mask": [1] * block,
+                                       "labels": b} for b in drawn]}
 
 
 def answers(model, tokenizer, rows: Sequence[dict], batch: int = 64) -> list[str]:
@@ -221,6 +240,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--drop-random", type=int, nargs=2, default=None, metavar=("N", "DRAW"),
                         help="tune without N more rows, drawn at random with seed DRAW from the "
                              "tuning data (a null arm: chance alone; rounds 14 and 16)")
+    parser.add_argument("--replay", type=float, default=None, metavar="SHARE",
+                        help="add SHARE x the tuning rows of pretraining-corpus pieces, every "
+                             "token trained (round 17; 0: the tuning rows alone, tokenized)")
+    parser.add_argument("--replay-block", type=int, default=16, metavar="TOKENS")
     parser.add_argument("--json", default=None, help="also write every seed's numbers here")
     parser.add_argument("--show", type=int, default=0, help="wrong answers to print per style")
     parser.add_argument("--threads", type=int, default=1,
@@ -236,11 +259,17 @@ def main(argv: list[str] | None = None) -> None:
     tuning = tuning_for(args.on)
     if args.drop_random:  # on heldout: a draw of its data; elsewhere: of course:train_varied
         tuning = without_random_rows(*args.drop_random, tuning.get("data"))
+    if args.replay is not None:
+        tuning = with_replay({**tuning, **settings}, args.replay, args.replay_block,
+                             base_tokenizer)
+        settings.pop("data", None)
     runs = [run(seed, rows, base, {**tuning, **settings}, args.show if i == 0 else 0,
                 args.threads, args.model, args.attention_dropout)
             for i, seed in enumerate(args.seeds)]
     dropout = f", attention dropout {args.attention_dropout}" if args.attention_dropout else ""
     held = f", tuned on {len(tuning['data'])} rows" if tuning else ""
+    if args.replay is not None:
+        held += f" (replay {args.replay} of {args.replay_block}-token pieces)"
     print(f"model: {args.model}, on: {args.on} ({len(rows)} rows{held}), seeds: {args.seeds}, "
           f"settings: {settings or 'defaults'}{dropout}")
     print(f"base_statement_knowledge: {base:.3f}")

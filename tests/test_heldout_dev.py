@@ -7,8 +7,12 @@ from benchmarks.recipe import (
     eval_rows,
     held_facts,
     tuning_for,
+    with_replay,
     without_random_rows,
 )
+from course_lib.loading import load_model_and_tokenizer
+from course_lib.training.data import prepare_training_data
+from course_lib.world.corpus import generate_corpus
 from course_lib.world.tuning_data import train_with_facts
 
 
@@ -50,3 +54,18 @@ def test_a_draw_of_the_heldout_data_drops_more_rows_and_never_adds_a_dev_fact_ba
     assert len(drawn) == len(heldout) - 108
     assert {tuple(sorted(r.items())) for r in drawn} < {tuple(sorted(r.items())) for r in heldout}
     assert not dev_fact_rows() & {tuple(sorted(r.items())) for r in drawn}
+
+
+def test_replay_adds_pieces_of_the_pretraining_corpus_with_every_token_trained():
+    tokenizer = load_model_and_tokenizer("tiny")[1]
+    rows = tuning_for("heldout")["data"][:40]
+    alone = prepare_training_data(rows, tokenizer, progress=False).examples
+    assert with_replay({"data": rows}, 0.0, 16, tokenizer)["data"] == alone  # round 17's control
+    mixed = with_replay({"data": rows}, 0.25, 16, tokenizer)["data"]
+    assert mixed[:40] == alone  # the tuning rows first, labelled as train() labels them
+    pieces = mixed[40:]
+    assert len(pieces) == 10 and all(len(p["input_ids"]) == 16 for p in pieces)
+    assert all(p["labels"] == p["input_ids"] for p in pieces)  # every token trained
+    corpus = " ".join(generate_corpus(0, 20_000))  # the same documents, the same words
+    words = {w for p in pieces for w in tokenizer.decode(p["input_ids"]).split() if w.isalpha()}
+    assert len(words & set(corpus.split())) >= len(words) // 2
