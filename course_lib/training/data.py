@@ -38,7 +38,6 @@ from course_lib.formatting.records import (
     refuse_non_records,
     table_rows,
 )
-from course_lib.formatting.schemas import normalize_record
 from course_lib.formatting.stats import check_consistent_templates
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template
 from course_lib.masking.labels import (
@@ -57,12 +56,13 @@ class Records:
 
     source: str
     records: list[dict[str, str]]
-    where: list[str] = field(default_factory=list)  # empty for records given in Python
+    where: list[str] = field(default_factory=list)  # "line 3", "row 7", "record 2" (a list's)
     raw: list[Any] = field(default_factory=list)
     # The records hold_out took this part of: the notes on the file count all its rows.
     whole: Records | None = field(default=None, repr=False, compare=False)
     # The rows skip_bad_rows left out (RowErrors names them), for the notes on the file.
     bad_rows: RowErrors | None = field(default=None, repr=False, compare=False)
+    listed: bool = False  # a list given in Python: scored on course:eval, not a slice of it
 
 
 DataSource = str | Path | Sequence[dict[str, Any]] | PreparedData | Records
@@ -82,20 +82,12 @@ def load_data(data: str | Path | Sequence[dict[str, Any]] | Records,
               skip_bad_rows: bool | None = None) -> Records:
     """Load and normalize a source, a list of records or a DataFrame; every unusable row in one
     error. `split`: which split of a saved DatasetDict or Hub set (held-out: HELD_OUT_SPLITS).
-    `skip_bad_rows` (a source read by name): leave such rows out, kept in `bad_rows` for
-    file_notes to say, instead (see RowErrors; None: the error names no such choice)."""
+    `skip_bad_rows`: leave such rows out, kept in `bad_rows` for file_notes to say, instead
+    (see RowErrors; None: the error names no such choice)."""
     if isinstance(data, Records):
         return data
-    if is_table(data):
-        rows = table_rows(data)
-        # Named as a table's rows, counted from 1 as the course counts lines and rows.
-        where = [f"row {i}" for i in range(1, len(rows) + 1)]
-        records = [normalize_record(row, w) for w, row in zip(where, rows, strict=True)]
-        return Records(f"a {type(data).__name__} of {len(rows)} rows", records, where, rows)
-    if not isinstance(data, str | Path):
-        refuse_non_records(data, what=what)  # what: the argument's name, data or eval_data
-        records = [normalize_record(row, f"record {i}") for i, row in enumerate(data)]
-        return Records(f"{len(data)} given records", records, raw=list(data))
+    if is_table(data) or not isinstance(data, str | Path):
+        return _given_records(data, what, skip_bad_rows)
     source = str(data)
     errors = RowErrors(source, skip=skip_bad_rows)
     usable = normalize_rows(load_raw_rows(data, split, errors=errors), errors)
@@ -105,6 +97,27 @@ def load_data(data: str | Path | Sequence[dict[str, Any]] | Records,
     where = [w.removeprefix(source).strip() for w, _, _ in usable]  # "line 3", "row 7"
     return Records(source, [record for _, _, record in usable], where,
                    [row for _, row, _ in usable], bad_rows=errors if errors.messages else None)
+
+
+def _given_records(data: Any, what: str, skip: bool | None) -> Records:
+    """A DataFrame's rows, named from 1 as the course counts lines and rows, or a list's
+    records, from 0 as Python indexes them: every unusable one in one error, as for a file,
+    or left out with `skip` (kept in `bad_rows`, for file_notes to say)."""
+    if is_table(data):
+        rows = table_rows(data)
+        source = f"a {type(data).__name__} of {len(rows)} rows"
+        named = [(f"row {i}", row) for i, row in enumerate(rows, 1)]
+    else:
+        refuse_non_records(data, what=what)  # what: the argument's name, data or eval_data
+        rows = list(data)
+        source = f"{len(rows)} given records"
+        named = [(f"record {i}", row) for i, row in enumerate(rows)]
+    errors = RowErrors(source, skip=skip)
+    usable = normalize_rows(named, errors)
+    errors.check(len(usable))  # with skip, only when none is usable
+    return Records(source, [record for _, _, record in usable], [w for w, _, _ in usable],
+                   [row for _, row, _ in usable], listed=not is_table(data),
+                   bad_rows=errors if errors.messages else None)
 
 
 def prepare_training_data(
@@ -251,7 +264,8 @@ def hold_out(data: Records, fraction: float = HOLD_OUT_FRACTION, seed: int = HOL
         idx = [i for i in range(n) if (i in chosen) == keep]
         return Records(source, [data.records[i] for i in idx],
                        [data.where[i] for i in idx] if data.where else [],
-                       [data.raw[i] for i in idx] if data.raw else [], data.whole or data)
+                       [data.raw[i] for i in idx] if data.raw else [], data.whole or data,
+                       listed=data.listed)
 
     rows = "1 row" if len(chosen) == 1 else f"{len(chosen)} rows"
     held_name = f"{rows} held out of {Path(data.source).name} (seed {seed})"

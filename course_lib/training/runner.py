@@ -160,9 +160,10 @@ def train(
     num_threads: CPU threads for this run only (default: env.choose_threads for this model).
     gradient_checkpointing: recompute activations in the backward pass to save memory; None:
                 on a GPU only when estimate_memory says the run would not fit otherwise.
-    skip_bad_rows: leave out the rows of a data file (data, eval_data) that cannot be used,
-                counted and named in a note before training, instead of refusing the file; a
-                file with no usable row, or one broken as a whole, is still refused.
+    skip_bad_rows: leave out the rows of data and eval_data (a file, a list, a DataFrame) that
+                cannot be used, counted and named in a note before training, instead of
+                refusing them all; data with no usable row, or a file broken as a whole, is
+                still refused.
     training_args: anything else for transformers' TrainingArguments (overrides our defaults).
 
     The model is trained in place (a model object you pass changes too) and returned in
@@ -335,9 +336,9 @@ def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, mode
     skipped_places = [ready.where[i] for i, _ in ready.skipped] if ready.where else []
     if eval_data is None:
         return ready, HeldOut([], not_trained=skipped_places)
-    if isinstance(eval_data, str | Path) or is_table(eval_data):
+    if not isinstance(eval_data, Records) and not _given_examples(eval_data):
         # Once: read for the overlap check and the labels; a saved DatasetDict's test split.
-        eval_data = load_data(eval_data, HELD_OUT_SPLITS, skip_bad_rows=skip_bad_rows)
+        eval_data = load_data(eval_data, HELD_OUT_SPLITS, "eval_data", skip_bad_rows)
     held = prepare_eval_examples(eval_data, tokenizer, limit, template, eval_limit)
     # New rows only: the course's own held-out set is checked by tests/world, not every run.
     notes = [held_out_note(held, eval_limit)] if not _name_of(eval_data).startswith(
@@ -374,7 +375,8 @@ def _eval_source(data: DataSource, eval_data: DataSource | None, eval_limit: int
         return data, None, ""
     if not (isinstance(eval_data, str) and eval_data == "auto"):
         return data, eval_data, ""
-    users = isinstance(data, Records) and data.where and not data.source.startswith("course")
+    users = (isinstance(data, Records) and not data.listed
+             and not data.source.startswith("course"))
     if not users:  # the course's own data, or records and examples given in Python
         return data, "course:eval", ""
     own = own_held_out_split(data.source)

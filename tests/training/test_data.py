@@ -27,7 +27,7 @@ def test_suspicious_rows_are_counted_and_reported(toy_tokenizer):
     assert ready.truncated == []  # skipped is said once, not also as "cut, lost its EOS"
     report = ready.report()
     assert "8 of 9 examples" in report
-    assert "empty response (examples 1)" in report
+    assert "empty response (record 1)" in report  # a list is named as Python indexes it
     assert "1 was skipped" in report
     assert "'one_line' format" in report and "'qa' format" in report
 
@@ -195,6 +195,30 @@ def test_without_skip_bad_rows_the_error_names_it_where_the_caller_offers_it(tmp
                                           r"JSON object; or pass skip_bad_rows=True to leave "
                                           r"this row out\.$"):
         load_data(path, skip_bad_rows=False)
+
+
+def test_records_given_in_python_are_all_named_in_one_error_or_left_out_as_a_file_s_rows():
+    import pandas as pd
+
+    # Was: a list or a DataFrame stopped at its first bad record, even with skip_bad_rows=True.
+    rows = [{"instruction": "What is 1+1?", "response": "2"}, {"instruction": "Hi"},
+            {"instruction": "What is 2+2?", "response": "4"}, {"prompt": 3}]
+    with pytest.raises(CourseError) as every:
+        load_data(rows, skip_bad_rows=False)  # as train() calls it
+    lines = str(every.value).splitlines()
+    assert lines[0] == ("4 given records: 2 rows cannot be used; fix them and run again, or pass "
+                        "skip_bad_rows=True to leave them out:")
+    assert [line.split(":")[0] for line in lines[1:]] == ["  record 1", "  record 3"]
+    kept = load_data(rows, skip_bad_rows=True)
+    # Named as Python indexes the list, so a later warning's "record 2" is rows[2].
+    assert kept.where == ["record 0", "record 2"] and kept.raw == [rows[0], rows[2]]
+    assert file_notes(kept)[0].startswith("4 given records: 2 of 4 rows left out "
+                                          "(skip_bad_rows=True):\n  record 1: ")
+    # In a table every row has every column: row 2's missing response is empty, row 4's
+    # missing instruction is what leaves it out. A table's rows count from 1.
+    table = load_data(pd.DataFrame(rows), skip_bad_rows=True)
+    assert table.where == ["row 1", "row 2", "row 3"]
+    assert table.bad_rows.messages[0].startswith("row 4: 'instruction' is empty")
 
 
 @pytest.mark.parametrize("name, text, message", [

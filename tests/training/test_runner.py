@@ -303,6 +303,24 @@ def test_a_table_is_the_users_data_named_by_row_and_held_out_from(toy_model_dir,
     assert 0 < history.eval_examples < 81
 
 
+def test_a_list_s_bad_records_are_left_out_with_skip_bad_rows_and_it_still_scores_on_the_course_s(
+        toy_model_dir, records, capsys):
+    # Was: train(a list, skip_bad_rows=True) stopped at the list's first bad record.
+    rows = records[:40] + [{"instruction": "What is 9+9?"}] + records[40:]
+    held = records[:5] + [{"prompt": "What is 3+3?"}]
+    history = train(toy_model_dir, rows, held, max_steps=1, eval_every=1, skip_bad_rows=True,
+                    progress=False, num_threads=1).history
+    printed = capsys.readouterr().out
+    assert history.rows_left_out == 1 and history.data == f"{len(rows)} given records"
+    assert f"{len(rows)} given records: 1 of {len(rows)} rows left out" in printed
+    assert "6 given records: 1 of 6 rows left out" in printed  # the held-out list's own
+    assert history.eval_examples == 5
+    # A list is still scored on the course's held-out set, not on a slice of itself.
+    auto = train(toy_model_dir, rows, max_steps=1, eval_every=1, skip_bad_rows=True,
+                 **QUIET).history
+    assert auto.eval_data == "course:eval"
+
+
 @pytest.mark.parametrize("data, says", [
     ({"instruction": "What is 1+1?", "response": "2"}, "wrap it in a list: [record]"),
     (["What is 1+1?"], "not of records; give records like"),
