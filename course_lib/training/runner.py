@@ -193,6 +193,7 @@ def train(
         masking=masking, max_length=max_length, template=template, eval_limit=eval_limit,
         verbose=verbose, progress=progress, skip_bad_rows=skip_bad_rows,
     )
+    ready = replace(ready, warnings=ready.warnings + held_out.notes)  # all kept in the history
     # 2. The weights that train (the recipe's frozen parts, or LoRA's adapters) and the rate.
     weights = choose_weights(model, lora, freeze, learning_rate, seed)
     model, freeze, lr = weights.model, weights.freeze, weights.learning_rate
@@ -305,6 +306,9 @@ class HeldOut:
     # The training data's rows that did not train: held out of it, or skipped (no trained
     # token left), by place ("line 3"), so `course eval` knows which questions it never saw.
     not_trained: list[str] = field(default_factory=list)
+    # What was said about it before training (rows left out, rows also in training, rows not
+    # scored), so the run's history.json keeps it with the training data's own notes.
+    notes: list[str] = field(default_factory=list)
 
 
 def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, model, *,
@@ -349,7 +353,8 @@ def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, mode
         notes.append(also_in_training(data, eval_data))
     if verbose and any(notes):
         print("\n".join(n for n in notes if n))
-    return ready, HeldOut(held.examples, _name_of(eval_data), held_places + skipped_places)
+    return ready, HeldOut(held.examples, _name_of(eval_data), held_places + skipped_places,
+                          [n for n in notes if n])
 
 
 def length_limit(config, asked: int | None) -> tuple[int, list[str]]:

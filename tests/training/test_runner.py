@@ -314,6 +314,11 @@ def test_a_list_s_bad_records_are_left_out_with_skip_bad_rows_and_it_still_score
     assert history.rows_left_out == 1 and history.data == f"{len(rows)} given records"
     assert f"{len(rows)} given records: 1 of {len(rows)} rows left out" in printed
     assert "6 given records: 1 of 6 rows left out" in printed  # the held-out list's own
+    # Both notes kept in the run's history.json, the held-out set's after the data's.
+    said = [w.splitlines()[0] for w in history.warnings if "rows left out" in w]
+    assert said == [f"{len(rows)} given records: 1 of {len(rows)} rows left out "
+                    f"(skip_bad_rows=True):", "6 given records: 1 of 6 rows left out "
+                                              "(skip_bad_rows=True):"]
     assert history.eval_examples == 5
     # A list is still scored on the course's held-out set, not on a slice of itself.
     auto = train(toy_model_dir, rows, max_steps=1, eval_every=1, skip_bad_rows=True,
