@@ -97,14 +97,15 @@ def result_figure(result: ExperimentResult):
             offsets = [(i - (n - 1) / 2) * 0.08 for i in range(n)]  # seeds side by side
             ax.scatter([x + o for o in offsets], values[name], color=colour, s=22, zorder=3,
                        edgecolor="black", linewidth=0.5, clip_on=False)
+        title = _wrap(metric_label(result, metric), 30)
         if metric.key == "statement_knowledge" and result.base_knowledge is not None:
             # The untuned model's share (the table's last row): what tuning kept or lost.
             base = result.base_knowledge.value
             ax.axhline(base, color="0.3", linestyle="--", linewidth=1, label="untuned model")
-            ax.text(-0.45, base, "untuned model", va="top" if base > 0.5 else "bottom",
-                    fontsize=7, bbox={"fc": "white", "ec": "none", "alpha": 0.8, "pad": 1})
+            # Named in the title: a label on the plot hid the arms' medians and dots near it.
+            title += "\n(dashed line: untuned model)"
         ax.set_xticks(range(len(names)), [_wrap(n) for n in names], fontsize=8)
-        ax.set_title(_wrap(metric_label(result, metric), 30), fontsize=9)
+        ax.set_title(title, fontsize=9)
         if result.counted(metric) is not None:
             ax.set_ylim(-0.04, 1.04)  # room below 0, so a rate of 0 still shows
             ax.set_ylabel("share of answers (0-1)", fontsize=8)
