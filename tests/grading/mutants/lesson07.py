@@ -453,6 +453,18 @@ def tasks_that_got_worse__paired(before: list[dict], after: list[dict],
     return sorted(k for k in rows if lost[k] / rows[k] > min_drop)
 
 
+@mutant("ex07_4", "each kind's right rows over every row, not its own rows",
+        phrase="sound fell from 1 to 0.5 (its right rows / its rows)")
+def tasks_that_got_worse__every_row(before: list[dict], after: list[dict],
+                                    min_drop: float = 0.1) -> list[str]:
+    from collections import Counter
+
+    old = Counter(r["kind"] for r in before if r["correct"])
+    new = Counter(r["kind"] for r in after if r["correct"])
+    return sorted(k for k in {r["kind"] for r in before}
+                  if (old[k] - new[k]) / len(before) > min_drop)
+
+
 @right("ex07_4", "pandas: groupby and mean")
 def tasks_that_got_worse__pandas(before: list[dict], after: list[dict],
                                  min_drop: float = 0.1) -> list[str]:
