@@ -434,10 +434,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     lines = None  # the lines of standard input, blank ones too, for `course ask -`
     if args.instructions == ["-"]:  # printf 'What is 2+2?\n' | course ask -
         lines, args.instructions = _stdin_questions()
-    first = Path(args.instructions[0]).expanduser()
-    if args.model == "tiny" and len(args.instructions) > 1 and first.is_dir():  # course ask RUN Q
-        raise CourseError(f"'{args.instructions[0]}' is a folder, not a question; to ask a run, "
-                          f"give it as --model {shell_word(args.instructions[0])}.")
+    else:
+        _refuse_paths_as_questions(args.instructions, args.model)
     empty = [i for i, text in enumerate(args.instructions, 1) if not text.strip()]
     if empty:  # the same rule as training data: an empty instruction asks nothing
         raise CourseError(f"instruction {empty[0]} of {len(args.instructions)} is empty; give "
@@ -457,6 +455,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
         else:
             print(answer.replace("\n", " "))  # one answer per line, always
     return 0
+
+
+def _refuse_paths_as_questions(instructions: list[str], model: str) -> None:
+    """A folder or file where a question goes is a slip (`course ask runs/mine`, `course ask
+    questions.txt`): said, not answered as if 'runs/mine' were the question."""
+    # os.path.exists, not Path.exists: a long question is no path, not an OSError.
+    path = next((q for q in instructions if os.path.exists(os.path.expanduser(q))), None)
+    if path is None:
+        return
+    if os.path.isdir(os.path.expanduser(path)):
+        raise CourseError(f"'{path}' is a folder, not a question; to ask a run, give it as "
+                          f"--model {shell_word(path)} \"YOUR QUESTION\".")
+    raise CourseError(f"'{path}' is a file, not a question; to ask the questions in it, one per "
+                      f"line: course ask --model {shell_word(model)} - < {shell_word(path)}.")
 
 
 def _stdin_questions() -> tuple[list[str], list[str]]:

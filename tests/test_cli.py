@@ -149,3 +149,25 @@ def test_ask_from_standard_input_keeps_one_answer_line_per_input_line(capsys, mo
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["response"] for r in rows] == ["answer to What is 2+2?", "", "", "answer to What "
                                              "is 3+3?"]
+
+
+def test_ask_says_a_folder_or_file_given_as_the_question(capsys, monkeypatch, tmp_path,
+                                                         toy_model_dir):
+    from course_lib.evaluation import generation
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs" / "mine").mkdir(parents=True)
+    (tmp_path / "questions.txt").write_text("What is 2+2?\n")
+    # A run alone, where the question goes: not answered as the question 'runs/mine'.
+    assert cli.main(["ask", "runs/mine"]) == 2
+    assert "'runs/mine' is a folder, not a question; to ask a run, give it as --model " \
+           "runs/mine" in capsys.readouterr().err
+    # A file of questions: not asked as the text 'questions.txt'; stdin is how to pass it.
+    assert cli.main(["ask", "--model", "runs/mine", "questions.txt"]) == 2
+    assert "'questions.txt' is a file, not a question; to ask the questions in it, one per " \
+           "line: course ask --model runs/mine - < questions.txt." in capsys.readouterr().err
+    # A question too long to be a file name is still a question.
+    monkeypatch.setattr(generation, "generate_batch", lambda model, tok, questions, **kw: [
+        "ok" for _ in questions])
+    assert cli.main(["ask", "--model", str(toy_model_dir), "Why? " * 100]) == 0
+    assert capsys.readouterr().out == "ok\n"
