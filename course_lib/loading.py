@@ -27,7 +27,8 @@ from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTra
 from transformers.utils import logging as hf_logging
 
 from course_lib.env import choose_device, hub_offline, hub_status, no_usage_ping
-from course_lib.errors import CourseError, shell_word, shown, with_advice
+from course_lib.errors import CourseError, shown, with_advice
+from course_lib.training.history import stopped_run_check
 
 EMBEDDED_MODEL_DIR = Path(__file__).parent / "assets" / "tiny-base"
 
@@ -161,11 +162,7 @@ def _check_model_folder(path: Path, name: str) -> None:
     """A local folder must hold a model's config: else say what the folder is instead."""
     if not path.is_dir():
         _refuse_file(path, name)
-    if (path / "checkpoints").is_dir() and not (path / "config.json").exists():
-        raise with_advice(f"'{name}' is a run that stopped before the end (it holds only "
-                          f"checkpoints); finish it with {{fix}}.",
-                          f"train(..., out_dir={name!r}, resume=True)",
-                          f"`course train --out {shell_word(name)} --resume`")
+    stopped_run_check(path, name)  # only checkpoints: training was stopped
     if not (path / "config.json").exists():
         raise CourseError(f"'{name}' is a folder but holds no config.json, so it is not a model "
                           f"folder; give a folder saved with save_pretrained, or a preset: "

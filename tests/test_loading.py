@@ -53,7 +53,8 @@ def test_a_folder_that_is_not_a_whole_model_says_what_it_is(tmp_path, toy_model_
     with pytest.raises(CourseError) as stopped:
         resolve_model_name(str(run))
     assert "stopped before the end (it holds only checkpoints); finish it with " \
-           f"`course train --out {run} --resume`." in stopped.value.cli
+           f"`course train --out {run} --resume` and the other flags that started it" \
+           in stopped.value.cli  # no settings file here: no --model or --data to name
     assert resolve_model_name(str(ckpt)) == str(ckpt)  # its config alone is readable
     with pytest.raises(CourseError, match=rf"no tokenizer; it is a training checkpoint: use the "
                                           rf"run's folder, {run}, once the run has finished"):

@@ -61,7 +61,13 @@ from course_lib.training.data import (
     prepare_training_data,
 )
 from course_lib.training.fast_loss import FastLoss, fast_run
-from course_lib.training.history import HISTORY_FILE, RunHistory, history_from_log
+from course_lib.training.history import (
+    CHECKPOINT_DIR,
+    HISTORY_FILE,
+    RUN_SETTINGS,
+    RunHistory,
+    history_from_log,
+)
 from course_lib.training.memory import (
     estimate_memory,
     is_counted,
@@ -84,8 +90,6 @@ from course_lib.training.settings import (
     unmatched_pieces,
 )
 from course_lib.training.trainer import CourseTrainer
-
-CHECKPOINT_DIR = "checkpoints"
 
 
 @dataclass
@@ -677,7 +681,6 @@ def interrupted(trainer: CourseTrainer, out_dir: Path | None, given_object: bool
     return RunInterrupted(python, cli)
 
 
-RUN_SETTINGS = "course_settings.json"  # beside the checkpoints: what a resume must keep
 FLAGS = {"model": "--model", "data": "--data", "masking": "--masking", "template": "--template",
          "learning_rate": "--lr", "batch_size": "--batch-size", "seed": "--seed",
          "lora": "--lora", "freeze": "--freeze"}

@@ -190,3 +190,20 @@ def test_runs_held_out_on_different_sets_say_so_under_the_figure(toy_history):
                     "of mytrain.jsonl (seed 0).")
     own.eval_data = "course:eval"  # the same set: no such note
     assert figure_texts(compare_runs([course, own])) == [NOT_COMPARABLE]
+
+
+def test_a_run_stopped_before_the_end_is_said_with_the_command_that_finishes_it(
+        tmp_path, toy_history):
+    done, stopped = tmp_path / "done", tmp_path / "stopped"  # Ctrl-C after a checkpoint
+    done.mkdir()
+    toy_history("response", 0).save(done)
+    (stopped / "checkpoints" / "checkpoint-50").mkdir(parents=True)
+    (stopped / "checkpoints" / "course_settings.json").write_text(json.dumps(
+        {"model": "my model", "data": "units.jsonl", "seed": 0}))
+    with pytest.raises(CourseError) as info:
+        compare_runs([done, stopped])
+    # Not "give a folder written by course train": it was; it needs finishing, as it started.
+    assert info.value.cli == (
+        f"'{stopped}' is a run that stopped before the end (it holds only checkpoints); finish "
+        f"it with `course train --model 'my model' --data units.jsonl --out {stopped} --resume` "
+        f"and the other flags that started it (its --steps too).")
