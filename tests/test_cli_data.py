@@ -39,7 +39,8 @@ def test_json_lines_saved_as_json_trains_with_a_named_held_out_slice(
     assert code == 0, err
     held = "4 rows held out of mine.json (seed 0)"
     assert f"36 of 36 examples from {path} ready for training, at most 256 tokens" in out
-    assert f"Held-out score: {held}, set aside from training" in out
+    assert f"Held-out score: {held}, set aside from training; --eval-data FILE chooses " \
+           f"another set, --eval-data none turns it off." in out
     assert out.strip().splitlines()[-2].endswith(f"on {held}")  # the summary line names it
     history = RunHistory.load(tmp_path / "run")
     assert (history.eval_data, history.eval_examples) == (held, 4)

@@ -405,7 +405,7 @@ def _eval_source(data: DataSource, eval_data: DataSource | None, eval_limit: int
 def _other_eval_data() -> str:
     """How to choose the held-out set, in the reader's spelling (Python, or the command line)."""
     return (f"{advice('eval_data=...', '--eval-data FILE')} chooses another set, "
-            f"{advice('eval_data=None', '--eval-data none')} none.")
+            f"{advice('eval_data=None', '--eval-data none')} turns it off.")
 
 
 def _given_examples(data: DataSource) -> bool:
