@@ -18,6 +18,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from course_lib.errors import advice
 from course_lib.evaluation.compare import compare_runs
 from course_lib.evaluation.generation import AnswerTable, answer_table, complete_batch
 from course_lib.formatting.records import load_records
@@ -46,6 +47,9 @@ def run_demo(
 ) -> Path:
     """Run the story into the new folder `out` and print what happens at each step."""
     out.mkdir(parents=True, exist_ok=True)
+    note = questions_note(data, eval_data)
+    if note:  # said first: the held-out lines below are read in its light
+        print(f"note: {note}")
     held_out = load_records(eval_data if eval_data else data)[:n_prompts]
     prompts = [r["instruction"] for r in held_out]
     expected = [r["response"] for r in held_out]
@@ -76,6 +80,22 @@ def run_demo(
     for line in conclusion(histories, table, out):
         print(textwrap.fill(line, WIDTH, subsequent_indent="  "))
     return out
+
+
+def questions_note(data: str, eval_data: str | None) -> str | None:
+    """What the held-out loss and the answers are measured on, when that is not what a reader
+    of the numbers would assume: the course's questions for data of one's own, or rows
+    both runs trained on when there is no held-out set."""
+    if eval_data is None:
+        return (f"with no held-out set, the answers below are to the first rows of {data}, "
+                f"which both runs train on: they show what was learnt by heart, not what "
+                f"carries over to new questions.")
+    if eval_data.startswith("course:") and not data.startswith("course:"):
+        return (f"the held-out loss and the answers below are measured on {eval_data}, the "
+                f"course's own questions, not on rows like those of {data}; to measure your "
+                f"task, give held-out rows of it with "
+                f"{advice('eval_data=...', '--eval-data FILE')}.")
+    return None
 
 
 class NewLinesOnly:

@@ -70,3 +70,30 @@ def test_the_demo_numbers_each_section_once_repeats_no_line_and_concludes_from_i
         assert f"{h.name} {h.eval_loss[-1]:.3f}" in end
         assert f"{h.name} {h.train_loss[-1]:.3f}" in end
     assert "compare.png" in end and (tmp_path / "demo" / "compare.png").is_file()
+
+
+def test_the_demo_says_first_when_its_questions_are_not_the_users_held_out_rows(
+        capsys, tmp_path, monkeypatch):
+    from course_lib import demo
+
+    class Stop(Exception):
+        pass
+
+    def stop(_source):  # the note comes before any data or model is read
+        raise Stop
+
+    monkeypatch.setattr(demo, "load_records", stop)
+    said = {}
+    for data, eval_data in (("units.jsonl", "course:eval"), ("units.jsonl", None),
+                            ("course:train", "course:eval"), ("units.jsonl", "mine.jsonl")):
+        with pytest.raises(Stop):
+            run_demo(tmp_path / "demo", data=data, eval_data=eval_data)
+        said[data, eval_data] = capsys.readouterr().out
+    # Own data, the course's questions: the numbers are about arithmetic, not units.
+    assert "note: the held-out loss and the answers below are measured on course:eval, the " \
+           "course's own questions, not on rows like those of units.jsonl;" in \
+           said["units.jsonl", "course:eval"]
+    # No held-out set: the answers are to rows both runs trained on.
+    assert "note: with no held-out set, the answers below are to the first rows of " \
+           "units.jsonl, which both runs train on" in said["units.jsonl", None]
+    assert said["course:train", "course:eval"] == said["units.jsonl", "mine.jsonl"] == ""
