@@ -664,9 +664,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     from course_lib.experiments.catalogue import EXPERIMENTS, experiment_named
 
     if args.list:
-        width = max(map(len, EXPERIMENTS))
-        for name, experiment in EXPERIMENTS.items():
-            print(f"{name:<{width}}  {experiment.hypothesis}")
+        _list_experiments({name: e.hypothesis for name, e in EXPERIMENTS.items()})
         return 0
     if args.name is None:
         raise CourseError("Name an experiment, e.g. `course experiment prompt-variability`; "
@@ -697,6 +695,24 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         print(f"{figure} is replaced; to draw an earlier one again, rerun with its --seeds and "
               f"--steps (its runs load from {out}).")
     return _wrote([figure], json_path, result.to_dict())
+
+
+def _list_experiments(hypotheses: dict[str, str]) -> None:
+    """Each experiment and its hypothesis: one line each into a pipe (for grep and cut); on a
+    terminal, wrapped under the hypothesis column, as a terminal's own wrap would break it."""
+    width = max(map(len, hypotheses))
+    columns = _terminal_columns()
+    for name, hypothesis in hypotheses.items():
+        line = f"{name:<{width}}  {hypothesis}"
+        if columns:  # at least 40 characters of hypothesis a line, however narrow
+            line = textwrap.fill(line, max(columns - 1, width + 42), break_on_hyphens=False,
+                                 subsequent_indent=" " * (width + 2))
+        print(line)
+
+
+def _terminal_columns() -> int | None:
+    """The terminal's width when standard output is one, else None (a pipe or a file)."""
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
 
 
 # Numbers a flag takes, checked when the command line is read: argparse then names the flag

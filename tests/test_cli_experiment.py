@@ -75,3 +75,19 @@ def test_names_and_paths_are_checked_before_any_training(capsys, tmp_path):
                        (["--json", tmp_path / "adir", "--force"], "is a folder; give a file")):
         code, _, err = run_cli(capsys, "experiment", "Balance", *argv)  # any capitalisation
         assert code == 2 and says in err and err.count("\n") == 1, err  # were tracebacks
+
+
+def test_list_on_a_terminal_wraps_each_hypothesis_under_its_column(capsys, monkeypatch):
+    from course_lib import cli
+
+    monkeypatch.setattr(cli, "_terminal_columns", lambda: 80)
+    code, out, _ = run_cli(capsys, "experiment", "--list")
+    assert code == 0
+    lines = out.splitlines()
+    assert max(map(len, lines)) < 80  # the terminal's own wrap would break the columns
+    column = max(map(len, EXPERIMENTS)) + 2
+    starts = [line.split()[0] for line in lines if not line.startswith(" ")]
+    assert starts == list(EXPERIMENTS)  # names alone at the left, the rest under the column
+    assert all(line[:column].strip() == "" for line in lines if line.startswith(" "))
+    said = " ".join(out.split())
+    assert all(" ".join(e.hypothesis.split()) in said for e in EXPERIMENTS.values())
