@@ -23,12 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from course_lib.errors import shell_word, with_advice
+from course_lib.errors import with_advice
 from course_lib.formatting.templates import DEFAULT_TEMPLATE
+from course_lib.loading import stopped_run_check
 
 HISTORY_FILE = "history.json"
-CHECKPOINT_DIR = "checkpoints"  # in a run folder, while it trains
-RUN_SETTINGS = "course_settings.json"  # beside the checkpoints: what a resume must keep
 
 
 @dataclass
@@ -195,20 +194,3 @@ def asked_template(run: RunHistory | None) -> tuple[str, str]:
         return run.template, "the run's, from its history.json"
     return DEFAULT_TEMPLATE.name, "the default"
 
-
-def stopped_run_check(folder: Path, name: str) -> None:
-    """A run folder holding only checkpoints (its training was stopped) is said as such, with
-    the command that finishes it: its --model and --data as it started, from its settings."""
-    if not (folder / CHECKPOINT_DIR).is_dir() or (folder / "config.json").exists():
-        return
-    try:  # the settings a resume must repeat (train refuses others); unreadable: not named
-        saved = json.loads((folder / CHECKPOINT_DIR / RUN_SETTINGS).read_text(encoding="utf-8"))
-        flags = "".join(f"--{key} {shell_word(saved[key])} " for key in ("model", "data")
-                        if isinstance(saved.get(key), str))
-    except (OSError, ValueError, AttributeError):
-        flags = ""
-    raise with_advice(f"'{name}' is a run that stopped before the end (it holds only "
-                      f"checkpoints); finish it with {{fix}}.",
-                      f"train(..., out_dir={name!r}, resume=True)",
-                      f"`course train {flags}--out {shell_word(name)} --resume` and the other "
-                      f"flags that started it (its --steps too)")

@@ -45,7 +45,13 @@ from course_lib.errors import CourseError, ShortTraceback, advice, shown, with_a
 from course_lib.formatting.chat import attach_chat_template, chat_template
 from course_lib.formatting.records import HELD_OUT_SPLITS, is_table, own_held_out_split
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
-from course_lib.loading import default_lora, load_model_and_tokenizer, quiet_loading
+from course_lib.loading import (
+    CHECKPOINT_DIR,
+    RUN_SETTINGS,
+    default_lora,
+    load_model_and_tokenizer,
+    quiet_loading,
+)
 from course_lib.masking.labels import IGNORE_INDEX, Masking, PadCollator, PreparedData
 from course_lib.training.callbacks import LiveLossPlot, ProgressBar, ResponseEvalCallback
 from course_lib.training.data import (
@@ -61,13 +67,7 @@ from course_lib.training.data import (
     prepare_training_data,
 )
 from course_lib.training.fast_loss import FastLoss, fast_run
-from course_lib.training.history import (
-    CHECKPOINT_DIR,
-    HISTORY_FILE,
-    RUN_SETTINGS,
-    RunHistory,
-    history_from_log,
-)
+from course_lib.training.history import HISTORY_FILE, RunHistory, history_from_log
 from course_lib.training.memory import (
     estimate_memory,
     is_counted,
