@@ -13,9 +13,13 @@ metric's scores on the same responses, and the responses where the two disagree 
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from course_lib.errors import CourseError
 from course_lib.evaluation.metrics import normalize_answer
@@ -67,7 +71,8 @@ def sampling_agreement(greedy: str, samples: Sequence[str],
 
 @dataclass(frozen=True)
 class RankAgreement:
-    """Spearman's rank correlation of human and metric scores over n responses."""
+    """Spearman's rank correlation of human and metric scores over n responses, and its p-value
+    (two-sided: how often unrelated scores would rank at least this alike, or this unlike)."""
 
     rho: float
     p_value: float
@@ -93,7 +98,34 @@ def rank_agreement(human_scores: Sequence[float], metric_scores: Sequence[float]
         raise CourseError(f"Pass one human and one metric score per response, at least 3 "
                           f"(got {len(human_scores)} and {len(metric_scores)}).")
     result = spearmanr(human_scores, metric_scores)
-    return RankAgreement(float(result.statistic), float(result.pvalue), len(human_scores))
+    rho, p = float(result.statistic), float(result.pvalue)
+    # scipy's p comes from an approximation that needs many responses: 3 in reverse order get
+    # p = 0, where 2 of their 6 orderings are that extreme. A few responses: count exactly.
+    if len(human_scores) <= EXACT_UP_TO and not math.isnan(rho):
+        p = exact_p_value(human_scores, metric_scores, rho)
+    return RankAgreement(rho, p, len(human_scores))
+
+
+EXACT_UP_TO = 8  # responses: 8! = 40,320 orderings, all counted in a fraction of a second
+
+
+def exact_p_value(human_scores: Sequence[float], metric_scores: Sequence[float],
+                  rho: float) -> float:
+    """The share of all pairings of the metric's ranks with the humans' whose Spearman rho is
+    at least as far from 0 as `rho`: if the scores were unrelated, each pairing would be
+    equally likely. Ties keep their average ranks, as in rho itself.
+
+    >>> round(exact_p_value([1, 2, 3], [30, 20, 10], -1.0), 4)   # 2 of 6 orderings
+    0.3333
+    """
+    from scipy.stats import rankdata
+
+    human = rankdata(human_scores) - (len(human_scores) + 1) / 2  # centred ranks
+    pairings = np.array(list(itertools.permutations(rankdata(metric_scores))))
+    pairings -= pairings.mean(axis=1, keepdims=True)
+    # Spearman's rho is Pearson's correlation of the ranks: one row per pairing.
+    rhos = pairings @ human / np.sqrt((pairings ** 2).sum(axis=1) * (human ** 2).sum())
+    return float(np.mean(np.abs(rhos) >= abs(rho) - 1e-9))  # 1e-9: float rounding of ties
 
 
 def most_disagreeing(items: Sequence[dict], k: int = 5, human: str = "human",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
-from scipy.stats import spearmanr
+from scipy.stats import permutation_test, spearmanr
 
 from course_lib.errors import CourseError
 from course_lib.evaluation.agreement import (
@@ -47,11 +48,22 @@ def test_sampling_agreement_counts_samples_equal_to_greedy():
     ([1, 2, 3, 4, 5, 6], [0.01, 0.02, 0.9, 0.03, 0.95, 1.0]),  # Pearson would differ
     ([3, 3, 1, 2, 5], [0.5, 0.4, 0.4, 0.1, 0.9]),  # ties
 ])
-def test_rank_agreement_is_scipys_spearman(human, metric):
+def test_rank_agreement_is_scipys_spearman_with_an_exact_p_for_a_few_responses(human, metric):
     result = rank_agreement(human, metric)
     expected = spearmanr(human, metric)
-    assert (result.rho, result.p_value, result.n) == (expected.statistic, expected.pvalue,
-                                                      len(human))
+    assert (result.rho, result.n) == (expected.statistic, len(human))
+    # scipy's own exact test: every pairing of the two sides' scores, counted.
+    exact = permutation_test((human,), lambda h: spearmanr(h, metric).statistic,
+                             permutation_type="pairings", n_resamples=np.inf)
+    assert result.p_value == pytest.approx(exact.pvalue)
+
+
+def test_rank_agreement_p_is_not_scipys_approximation_for_a_few_responses():
+    # Was: p = 0 for 3 responses in reverse order; 2 of their 6 orderings are that extreme.
+    assert rank_agreement([1, 2, 3], [30, 20, 10]).p_value == pytest.approx(1 / 3)
+    assert rank_agreement([1, 2, 3, 4, 5], [5, 4, 3, 2, 1]).p_value == pytest.approx(2 / 120)
+    many = list(range(9)), [1, 0, 3, 2, 5, 4, 7, 6, 8]  # past EXACT_UP_TO: scipy's p
+    assert rank_agreement(*many).p_value == spearmanr(*many).pvalue
 
 
 def test_rank_agreement_extremes_and_bad_input():
