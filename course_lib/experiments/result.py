@@ -74,9 +74,13 @@ class Verdict:
                 outcome += " (a time: it moves with the machine's load; time it alone)"
         # In answers too: +0.02 of 56 is one answer, which a narrow spread can call real.
         answers = f", {round(abs(self.difference) * self.n, 1):g} of {self.n}" if self.n else ""
+        # Medians that differ but round alike (1 answer of 298) get a third decimal: the line
+        # must not read "0.00 -> 0.00 (+0.00): worse".
+        places = 3 if self.difference and (
+            f"{self.baseline.median:.2f}" == f"{self.variant.median:.2f}") else 2
         return (f"{self.arm} vs {self.baseline_arm}, {self.metric.label}: "
-                f"{self.baseline.median:.2f} -> {self.variant.median:.2f} "
-                f"({self.difference:+.2f}{answers}): {outcome}")
+                f"{self.baseline.median:.{places}f} -> {self.variant.median:.{places}f} "
+                f"({self.difference:+.{places}f}{answers}): {outcome}")
 
 
 @dataclass

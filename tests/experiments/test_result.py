@@ -46,6 +46,17 @@ def test_separate_ranges_are_better_or_worse_in_the_metric_direction():
     assert str(leak).endswith("0.00 -> 0.20 (+0.20, 2 of 10): worse, beyond the spread over seeds")
 
 
+def test_medians_that_round_alike_but_differ_get_a_third_decimal():
+    # Was: "0.00 -> 0.00 (+0.00, 1 of 300): worse, beyond the spread over seeds".
+    runs = {"response only": [run(200, of=300) for _ in range(3)],
+            "every token": [run(200, of=300, leaks=1) for _ in range(3)]}
+    r = ExperimentResult(COLLATOR, list(COLLATOR.arms), [0, 1, 2], 40, "tiny", runs)
+    assert str(r.verdict("every token", LEAK)).endswith(
+        "0.000 -> 0.003 (+0.003, 1 of 300): worse, beyond the spread over seeds")
+    assert ": 0.67 -> 0.67 (+0.00, 0 of 300): within" in str(r.verdict("every token",
+                                                                        EXACT_MATCH))
+
+
 def test_a_time_beyond_the_spread_is_said_to_move_with_the_machine():
     runs = {"response only": [run(5, seconds=s) for s in (2.0, 2.1, 2.2)],
             "every token": [run(5, seconds=s) for s in (1.5, 1.6, 1.4)]}
