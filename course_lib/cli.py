@@ -526,6 +526,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     if len(args.runs) < 2:
         raise CourseError("compare needs at least two run folders, e.g. runs/masked runs/unmasked.")
+    twice = next((r for i, r in enumerate(args.runs)
+                  if Path(r).resolve() in {Path(o).resolve() for o in args.runs[:i]}), None)
+    if twice is not None:  # a slip (tab completion, a repeated argument): two identical curves
+        raise CourseError(f"{twice} is given twice; compare different runs, e.g. "
+                          f"runs/masked runs/unmasked.")
     labels = args.labels.split(",") if args.labels else None
     out = _image_path(Path(args.out))
     fig = compare_runs(args.runs, labels=labels)  # the runs' problems first: it takes a moment
@@ -664,7 +669,9 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     from course_lib.experiments.catalogue import EXPERIMENTS, experiment_named
 
     if args.list:
-        _list_experiments({name: e.hypothesis for name, e in EXPERIMENTS.items()})
+        one = experiment_named(args.name) if args.name else None  # `--list balance`: that one
+        named = {k: e for k, e in EXPERIMENTS.items() if one is None or e is one}
+        _list_experiments({name: e.hypothesis for name, e in named.items()})
         return 0
     if args.name is None:
         raise CourseError("Name an experiment, e.g. `course experiment prompt-variability`; "

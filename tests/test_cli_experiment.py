@@ -21,6 +21,13 @@ def test_list_shows_every_experiment_with_its_hypothesis_on_one_line(capsys):
         assert line.endswith(experiment.hypothesis)
 
 
+def test_list_with_a_name_shows_that_experiment_only(capsys):
+    code, out, _ = run_cli(capsys, "experiment", "--list", "Balance")  # any case, as a run
+    assert code == 0 and out.strip() == f"balance  {EXPERIMENTS['balance'].hypothesis}"
+    code, _, err = run_cli(capsys, "experiment", "--list", "balanse")
+    assert code == 2 and "the nearest is 'balance'" in err
+
+
 def test_help_lists_the_command(capsys):
     try:
         main(["--help"])

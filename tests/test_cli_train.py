@@ -325,6 +325,15 @@ def test_compare_of_one_run_is_a_one_line_error_and_writes_nothing(capsys, tmp_p
     assert not out.exists()
 
 
+def test_compare_of_one_run_given_twice_is_a_one_line_error(capsys, tmp_path):
+    # Was: two identical curves drawn, as if they were two runs.
+    runs, out = _two_runs(tmp_path), tmp_path / "plot.png"
+    code, _, err = run_cli(capsys, "compare", runs[0], runs[1], f"{runs[0]}/", "--out", out)
+    assert code == 2
+    assert_one_line_error(err, f"{runs[0]}/ is given twice; compare different runs")
+    assert not out.exists()
+
+
 def test_ask_keeps_each_answer_on_one_line_and_json_keeps_it_whole(capsys, monkeypatch,
                                                                     toy_model_dir):
     from course_lib.evaluation import generation
