@@ -69,7 +69,11 @@ def parse_keys(text: str) -> tuple[int, list[str]]:
     """'4' -> (4, []); '2 wi' -> (2, ['wrong', 'incomplete']); anything else: CourseError."""
     keys = text.replace(" ", "").lower()
     if not keys or keys[0] not in "12345" or any(k not in FLAGS for k in keys[1:]):
-        raise CourseError(f"'{text}' is not a rating; {KEY_HELP}.")
+        # What is wrong with it first ('z' is no flag), then the keys there are.
+        odd = next((k for k in keys[1:] if k not in FLAGS), None)
+        rated = keys[:1] in tuple("12345")  # "" is not
+        what = f"'{odd}' is no flag" if rated and odd else "it must start with a rating 1-5"
+        raise CourseError(f"'{text}' is not a rating ({what}); {KEY_HELP}.")
     return int(keys[0]), [FLAGS[k] for k in dict.fromkeys(keys[1:])]
 
 

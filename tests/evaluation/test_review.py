@@ -47,6 +47,12 @@ def test_keys():
     for bad in ("", "6", "0", "x", "3 z", "w 3"):
         with pytest.raises(CourseError, match="not a rating"):
             parse_keys(bad)
+    # Which key is wrong, said first (was: the keys there are, and nothing about which).
+    with pytest.raises(CourseError, match=r"^'3 wz' is not a rating \('z' is no flag\); type"):
+        parse_keys("3 wz")
+    with pytest.raises(CourseError, match=r"^'w 3' is not a rating \(it must start with a "
+                                          r"rating 1-5\)"):
+        parse_keys("w 3")
 
 
 def test_item_key_changes_with_the_response():
