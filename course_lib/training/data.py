@@ -365,6 +365,6 @@ def far_from_world(records: Sequence[dict[str, str]], ready: PreparedData, token
     return (f"This data looks far outside what the model knows: {ours:.1f} tokens per word "
             f"(the course's data: {course:.1f} with this tokenizer) and a loss of {loss:.1f} "
             f"before training, against {uniform:.1f} for a uniform guess over "
-            f"{model.config.vocab_size:,} tokens. A {n_params / 1e6:.1f}M-parameter model only "
-            f"knows the small world it was built for; for real text use a real model on a GPU: "
-            f"{smollm2} or a local model folder.")
+            f"{model.config.vocab_size:,} tokens. A {n_params / 1e6:.1f}M-parameter model knows "
+            f"a small world at most (the embedded one, the course's); for real text use a real "
+            f"model on a GPU: {smollm2} or a local model folder.")
