@@ -16,7 +16,6 @@ its memory can be estimated, or a randomly initialised stand-in built, without a
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -28,12 +27,10 @@ from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTra
 from transformers.utils import logging as hf_logging
 
 from course_lib.env import choose_device, hub_offline, hub_status, no_usage_ping
-from course_lib.errors import CourseError, shell_word, shown, with_advice
+from course_lib.errors import CourseError, shown, with_advice
+from course_lib.files import stopped_run_check
 
 EMBEDDED_MODEL_DIR = Path(__file__).parent / "assets" / "tiny-base"
-# A run folder while it trains (training/runner.py writes them): what a resume must keep.
-CHECKPOINT_DIR = "checkpoints"
-RUN_SETTINGS = "course_settings.json"  # beside the checkpoints
 
 
 
@@ -159,24 +156,6 @@ def _refuse_file(path: Path, name: str) -> None:
     what = "a data file" if path.name.lower().endswith(DATA_FILE_SUFFIXES) else "a file"
     raise with_advice(f"'{name}' is {what}, not a model; give {MODEL_CHOICES}.",
                       "train(..., out_dir=...)", "`course train --out`")
-
-def stopped_run_check(folder: Path, name: str) -> None:
-    """A run folder holding only checkpoints (its training was stopped) is said as such, with
-    the command that finishes it: its --model and --data as it started, from its settings."""
-    if not (folder / CHECKPOINT_DIR).is_dir() or (folder / "config.json").exists():
-        return
-    try:  # the settings a resume must repeat (train refuses others); unreadable: not named
-        saved = json.loads((folder / CHECKPOINT_DIR / RUN_SETTINGS).read_text(encoding="utf-8"))
-        flags = "".join(f"--{key} {shell_word(saved[key])} " for key in ("model", "data")
-                        if isinstance(saved.get(key), str))
-    except (OSError, ValueError, AttributeError):
-        flags = ""
-    raise with_advice(f"'{name}' is a run that stopped before the end (it holds only "
-                      f"checkpoints); finish it with {{fix}}.",
-                      f"train(..., out_dir={name!r}, resume=True)",
-                      f"`course train {flags}--out {shell_word(name)} --resume` and the other "
-                      f"flags that started it (its --steps too)")
-
 
 def _check_model_folder(path: Path, name: str) -> None:
     """A local folder must hold a model's config: else say what the folder is instead."""

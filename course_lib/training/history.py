@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from course_lib.errors import with_advice
+from course_lib.files import stopped_run_check
 from course_lib.formatting.templates import DEFAULT_TEMPLATE
-from course_lib.loading import stopped_run_check
 
 HISTORY_FILE = "history.json"
 

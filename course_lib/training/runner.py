@@ -42,16 +42,11 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from course_lib.env import SMALL_MODEL_PARAMS, DeviceChoice, choose_device, choose_threads
 from course_lib.errors import CourseError, ShortTraceback, advice, shown, with_advice
+from course_lib.files import CHECKPOINT_DIR, RUN_SETTINGS
 from course_lib.formatting.chat import attach_chat_template, chat_template
 from course_lib.formatting.records import HELD_OUT_SPLITS, is_table, own_held_out_split
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
-from course_lib.loading import (
-    CHECKPOINT_DIR,
-    RUN_SETTINGS,
-    default_lora,
-    load_model_and_tokenizer,
-    quiet_loading,
-)
+from course_lib.loading import default_lora, load_model_and_tokenizer, quiet_loading
 from course_lib.masking.labels import IGNORE_INDEX, Masking, PadCollator, PreparedData
 from course_lib.training.callbacks import LiveLossPlot, ProgressBar, ResponseEvalCallback
 from course_lib.training.data import (
