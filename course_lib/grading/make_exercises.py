@@ -139,15 +139,24 @@ def _checked_exercise_id(cell: dict, where: str) -> str | None:
     if ex_id is None and cell.get("cell_type") == "code" and LOOKS_LIKE_EXERCISE.match(first):
         raise CourseError(f"{where}: {first!r} is not an exercise line; write it as "
                           f"'# exercise: ex03_1' (the lesson in two digits, then the number).")
-    if ex_id is not None:
-        try:
-            get_exercise(ex_id)
-        except CourseError:
-            checks = Path("course_lib", "grading", "checks", f"lesson{ex_id[2:4]}.py")
-            raise CourseError(
-                f"{where}: exercise {ex_id} has no check; register one in {checks} with "
-                f"@exercise(\"{ex_id}\", title=..., hints=[...]), as course_lib/grading/"
-                f"__init__.py shows.") from None
+    if ex_id is None:
+        return None
+    checks = Path("course_lib", "grading", "checks", f"lesson{ex_id[2:4]}.py")
+    try:
+        exercise = get_exercise(ex_id)
+    except CourseError:
+        raise CourseError(
+            f"{where}: exercise {ex_id} has no check; register one in {checks} with "
+            f"@exercise(\"{ex_id}\", title=..., hints=[...]), as course_lib/grading/"
+            f"__init__.py shows.") from None
+    # The grader passes the check what the cell defines, by the check's parameter names: a
+    # name the cell never mentions would fail every learner (and the solution) when graded.
+    unnamed = [n for n in exercise.needs if not re.search(rf"\b{n}\b", cell_source(cell))]
+    if unnamed:
+        raise CourseError(
+            f"{where}: the check of {ex_id} in {checks} takes {', '.join(unnamed)}, "
+            f"which the cell never defines; rename the check's parameters to the names the "
+            f"cell defines (the grader passes the learner's objects by those names).")
     return ex_id
 
 

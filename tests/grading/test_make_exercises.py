@@ -202,3 +202,13 @@ def test_a_misspelt_exercise_line_is_an_error_not_a_plain_cell(tmp_path, capsys)
     err = capsys.readouterr().err
     assert "02_mine.ipynb, cell 2: '# exercise: ex2_4' is not an exercise line" in err
     assert not (tmp_path / "ex").exists()
+
+
+def test_a_check_that_takes_a_name_the_cell_never_defines_is_told_to_rename_it(tmp_path, capsys):
+    """A check parameter named unlike the cell's function passed make-exercises; then grading
+    the solutions said the cell was 'from an older version of the course'."""
+    assert main(_one_solution(tmp_path, "# exercise: ex02_1")) == 2  # defines f, not format_record
+    err = capsys.readouterr().err
+    assert "02_mine.ipynb, cell 2: the check of ex02_1 in " in err
+    assert "takes format_record, which the cell never defines; rename the check's" in err
+    assert not (tmp_path / "ex").exists()
