@@ -61,7 +61,7 @@ def test_advice_that_names_a_folder_with_a_space_quotes_it(tmp_path, capsys):
     run.mkdir()
     assert main(["ask", str(run), "What is 2+2?"]) == 2
     advised = capsys.readouterr().err.rsplit("give it as ", 1)[1].rstrip(".\n")
-    assert shlex.split(advised) == ["--model", str(run)]
+    assert shlex.split(advised) == ["--model", str(run), "YOUR QUESTION"]
 
 
 def test_a_word_for_the_shell_is_quoted_the_way_this_systems_shell_reads_it(monkeypatch):
