@@ -18,6 +18,10 @@ from course_lib.errors import shell_word, with_advice
 # A run folder while it trains (training/runner.py writes them): what a resume must keep.
 CHECKPOINT_DIR = "checkpoints"
 RUN_SETTINGS = "course_settings.json"  # beside the checkpoints
+# Those settings as `course train` spells them, for advice that repeats them.
+SETTING_FLAGS = {"model": "--model", "data": "--data", "masking": "--masking",
+                 "template": "--template", "learning_rate": "--lr", "batch_size": "--batch-size",
+                 "seed": "--seed", "lora": "--lora", "freeze": "--freeze"}
 
 
 @contextmanager
@@ -41,9 +45,8 @@ def stopped_run_check(folder: Path, name: str) -> None:
         return
     try:  # the settings a resume must repeat (train refuses others); unreadable: not named
         saved = json.loads((folder / CHECKPOINT_DIR / RUN_SETTINGS).read_text(encoding="utf-8"))
-        flags = "".join(f"{flag} {shell_word(saved[key])} " for key, flag in
-                        (("model", "--model"), ("data", "--data"))
-                        if isinstance(saved.get(key), str))
+        flags = "".join(f"{SETTING_FLAGS[key]} {shell_word(saved[key])} "
+                        for key in ("model", "data") if isinstance(saved.get(key), str))
     except (OSError, ValueError, AttributeError):
         flags = ""
     raise with_advice(f"'{name}' is a run that stopped before the end (it holds only "

@@ -157,6 +157,7 @@ def _refuse_file(path: Path, name: str) -> None:
     raise with_advice(f"'{name}' is {what}, not a model; give {MODEL_CHOICES}.",
                       "train(..., out_dir=...)", "`course train --out`")
 
+
 def _check_model_folder(path: Path, name: str) -> None:
     """A local folder must hold a model's config: else say what the folder is instead."""
     if not path.is_dir():

@@ -266,7 +266,7 @@ def test_every_flag_the_cli_names_is_an_option_of_the_command_that_says_it():
 
 def test_a_flag_said_outside_the_cli_is_an_option_of_some_command():
     """The CLI's spelling of a library's advice (cli=, with_advice's third part), and the
-    tables that spell a keyword as its flag (settings.COUNTS, runner.FLAGS)."""
+    tables that spell a keyword as its flag (settings.COUNTS, files.SETTING_FLAGS)."""
     said = [(t, flag) for t in library_texts() if not t.where.startswith("course_lib/cli.py")
             and (t.reader == "cli" or re.fullmatch(r"--[a-z][\w-]*[a-z]", t.text))
             for flag in FLAG.findall(t.text)]
@@ -459,7 +459,7 @@ def test_a_line_read_by_both_gives_the_python_spelling_beside_a_flag():
     lines = [t for t in library_texts() if t.reader == "report"
              and not t.where.startswith("course_lib/demo.py")]
     assert len(lines) > 300, f"only {len(lines)} report strings found: the extractor broke"
-    said = [(t, flag) for t in lines if not re.fullmatch(r"--[\w-]+", t.text)  # runner.FLAGS
+    said = [(t, flag) for t in lines if not re.fullmatch(r"--[\w-]+", t.text)  # SETTING_FLAGS
             for flag in FLAG.findall(_outside_commands(re.sub(r"var\(--[^)]*\)", "", t.text)))
             if flag.startswith("--")]  # (not masking/view.py's CSS variables)
     # Most report lines name a setting with advice() now; a few still write both out.

@@ -193,4 +193,3 @@ def asked_template(run: RunHistory | None) -> tuple[str, str]:
     if run is not None and run.template:
         return run.template, "the run's, from its history.json"
     return DEFAULT_TEMPLATE.name, "the default"
-

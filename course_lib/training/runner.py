@@ -42,7 +42,7 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from course_lib.env import SMALL_MODEL_PARAMS, DeviceChoice, choose_device, choose_threads
 from course_lib.errors import CourseError, ShortTraceback, advice, shown, with_advice
-from course_lib.files import CHECKPOINT_DIR, RUN_SETTINGS
+from course_lib.files import CHECKPOINT_DIR, RUN_SETTINGS, SETTING_FLAGS
 from course_lib.formatting.chat import attach_chat_template, chat_template
 from course_lib.formatting.records import HELD_OUT_SPLITS, is_table, own_held_out_split
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
@@ -192,7 +192,6 @@ def train(
         masking=masking, max_length=max_length, template=template, eval_limit=eval_limit,
         verbose=verbose, progress=progress, skip_bad_rows=skip_bad_rows,
     )
-    ready = replace(ready, warnings=ready.warnings + held_out.notes)  # all kept in the history
     # 2. The weights that train (the recipe's frozen parts, or LoRA's adapters) and the rate.
     weights = choose_weights(model, lora, freeze, learning_rate, seed)
     model, freeze, lr = weights.model, weights.freeze, weights.learning_rate
@@ -305,9 +304,6 @@ class HeldOut:
     # The training data's rows that did not train: held out of it, or skipped (no trained
     # token left), by place ("line 3"), so `course eval` knows which questions it never saw.
     not_trained: list[str] = field(default_factory=list)
-    # What was said about it before training (rows left out, rows also in training, rows not
-    # scored), so the run's history.json keeps it with the training data's own notes.
-    notes: list[str] = field(default_factory=list)
 
 
 def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, model, *,
@@ -352,8 +348,9 @@ def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, mode
         notes.append(also_in_training(data, eval_data))
     if verbose and any(notes):
         print("\n".join(n for n in notes if n))
-    return ready, HeldOut(held.examples, _name_of(eval_data), held_places + skipped_places,
-                          [n for n in notes if n])
+    # Kept with the training data's own notes, so the run's history.json has them too.
+    ready = replace(ready, warnings=ready.warnings + [n for n in notes if n])
+    return ready, HeldOut(held.examples, _name_of(eval_data), held_places + skipped_places)
 
 
 def length_limit(config, asked: int | None) -> tuple[int, list[str]]:
@@ -676,11 +673,6 @@ def interrupted(trainer: CourseTrainer, out_dir: Path | None, given_object: bool
     return RunInterrupted(python, cli)
 
 
-FLAGS = {"model": "--model", "data": "--data", "masking": "--masking", "template": "--template",
-         "learning_rate": "--lr", "batch_size": "--batch-size", "seed": "--seed",
-         "lora": "--lora", "freeze": "--freeze"}
-
-
 def keep_settings(out_dir: Path | None, resuming: bool, settings: dict[str, Any]) -> None:
     """Write what a run trains with beside its checkpoints; on resume, refuse other settings:
     a run trained half on one data set and half on another would be recorded as neither."""
@@ -716,10 +708,10 @@ def _where_from(source: str) -> str:
 def _as_flag(name: str, value: Any) -> str:
     """A saved setting as typed on the command line: '--lr 0.002', '--no-lora', '--freeze none'."""
     if isinstance(value, bool):
-        return FLAGS[name] if value else FLAGS[name].replace("--", "--no-")
+        return SETTING_FLAGS[name] if value else SETTING_FLAGS[name].replace("--", "--no-")
     if isinstance(value, list):
-        return f"{FLAGS[name]} {' '.join(map(str, value)) or 'none'}"
-    return f"{FLAGS[name]} {value}"
+        return f"{SETTING_FLAGS[name]} {' '.join(map(str, value)) or 'none'}"
+    return f"{SETTING_FLAGS[name]} {value}"
 
 
 def check_kinds(model, tokenizer, masking, lora, freeze, callbacks) -> None:
