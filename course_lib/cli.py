@@ -57,39 +57,39 @@ Handler = Callable[[argparse.Namespace], int | None]
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Print versions, the chosen device and dtype, Hub status and the embedded model's place."""
+    width = len("embedded model")  # the longest name
+    for key, value in _doctor_rows():  # each as soon as known: a silent terminal looks stuck
+        print(f"{key:<{width}}  {value}", flush=True)
+    return 0
+
+
+def _doctor_rows() -> Iterator[tuple[str, str]]:
+    """`course doctor`'s rows, slowest last: torch's import takes a second or two, and the Hub
+    up to 3 s without a connection."""
+    yield "course", course_lib.__version__  # which course a teacher handed out
+    yield "python", platform.python_version()
     from course_lib.env import choose_device, cpus_line, hub_status, measured_versions, memory_line
     from course_lib.loading import EMBEDDED_MODEL_DIR
 
     pins = measured_versions()
-
-    def ver(pkg: str) -> str:
+    for pkg in ("torch", "transformers", "trl", "datasets", "peft"):
         try:
             found = version(pkg)
         except PackageNotFoundError:
-            return "not installed"
+            found = "not installed"
         # Another release moves float rounding: a lesson's quoted number may move by a point.
         if pkg in pins and found.split("+")[0] != pins[pkg]:
-            return f"{found} (the lessons' numbers were measured with {pins[pkg]})"
-        return found
-
+            found = f"{found} (the lessons' numbers were measured with {pins[pkg]})"
+        yield pkg, found
     choice = choose_device()
+    yield "device", choice.device
+    yield "dtype", str(choice.dtype).removeprefix("torch.")
+    yield "why", choice.reason
+    yield "cpus", cpus_line()  # a container's quota and limit, not the host's
+    yield "memory", memory_line()
+    yield "hub", _hub_line(hub_status())
     model_state = "present" if (EMBEDDED_MODEL_DIR / "config.json").exists() else "MISSING"
-    rows = [
-        ("course", course_lib.__version__),  # which course a teacher handed out
-        ("python", platform.python_version()),
-        *((pkg, ver(pkg)) for pkg in ("torch", "transformers", "trl", "datasets", "peft")),
-        ("device", choice.device),
-        ("dtype", str(choice.dtype).removeprefix("torch.")),
-        ("why", choice.reason),
-        ("cpus", cpus_line()),  # a container's quota and limit, not the host's
-        ("memory", memory_line()),
-        ("hub", _hub_line(hub_status())),
-        ("embedded model", f"{EMBEDDED_MODEL_DIR} ({model_state})"),
-    ]
-    width = max(len(k) for k, _ in rows)
-    for key, value in rows:
-        print(f"{key:<{width}}  {value}")
-    return 0
+    yield "embedded model", f"{EMBEDDED_MODEL_DIR} ({model_state})"
 
 
 def _hub_line(status: str) -> str:
@@ -448,12 +448,18 @@ def cmd_ask(args: argparse.Namespace) -> int:
     answers = iter(generate_batch(model, tokenizer, args.instructions, template=template,
                                   settings=settings))
     # A blank input line gets an empty answer line: answer N stays on line N of the output.
-    for instruction in args.instructions if lines is None else lines:
+    said_nothing = []
+    for n, instruction in enumerate(args.instructions if lines is None else lines, 1):
         answer = next(answers) if instruction.strip() else ""
+        if instruction.strip() and not answer.strip():
+            said_nothing.append(str(n))
         if args.json:
             print(json.dumps({"instruction": instruction, "response": answer}, ensure_ascii=False))
         else:
             print(answer.replace("\n", " "))  # one answer per line, always
+    if said_nothing:  # an empty line would look like a fault of `ask`, not the model's answer
+        print(f"note: the model's answer to question {', '.join(said_nothing)} is empty (it "
+              f"ended its answer at once); its line is left blank.", file=sys.stderr)
     return 0
 
 

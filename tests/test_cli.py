@@ -30,6 +30,18 @@ def test_doctor_prints_the_facts(capsys, monkeypatch):
            "loads only if it is in the local cache" in out and "tiny-base" in out
 
 
+def test_doctor_shows_each_row_before_it_asks_the_hub(capsys, monkeypatch):
+    # Without a connection the Hub takes 3 s to answer: the rows above it are already shown.
+    from course_lib import env
+
+    shown = []
+    monkeypatch.setattr(env, "hub_status", lambda: shown.append(capsys.readouterr().out)
+                        or "reachable")
+    assert cli.main(["doctor"]) == 0
+    assert [line.split()[0] for line in shown[0].splitlines()][-3:] == ["why", "cpus", "memory"]
+    assert capsys.readouterr().out.startswith("hub ")
+
+
 def test_doctor_names_versions_other_than_the_lessons_measured_with(capsys, monkeypatch, tmp_path):
     import transformers
 

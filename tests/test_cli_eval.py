@@ -174,6 +174,13 @@ def test_ask_reads_questions_from_standard_input(capsys, monkeypatch, toy_model_
     monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
     code, _, err = run_cli(capsys, "ask", "--model", toy_model_dir, "-")
     assert code == 2 and "standard input held no question" in one_line_error(err)
+    # An answer the model ends at once is a blank line too: said, naming its line.
+    monkeypatch.setattr("course_lib.evaluation.generation.generate_batch",
+                        lambda *_args, **_kw: ["4", ""])
+    monkeypatch.setattr("sys.stdin", io.StringIO("What is 2+2?\n\nWhat is 3+3?\n"))
+    code, out, err = run_cli(capsys, "ask", "--model", toy_model_dir, "-")
+    assert code == 0 and out == "4\n\n\n"
+    assert "the model's answer to question 3 is empty (it ended its answer at once)" in err
 
 
 @pytest.mark.slow
