@@ -33,7 +33,6 @@ from course_lib.files import stopped_run_check
 EMBEDDED_MODEL_DIR = Path(__file__).parent / "assets" / "tiny-base"
 
 
-
 @dataclass(frozen=True)
 class Preset:
     """A model a learner can name in one word, and how the course tunes it."""
@@ -44,6 +43,15 @@ class Preset:
     # The config's sizes (copied from the model's config.json): enough to estimate memory or
     # to build a randomly initialised model of the same shape, with no download.
     shape: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def where(self) -> str:
+        """The source as a table shows it: a Hub id, or a folder inside the course by its place
+        there (`course_lib/assets/tiny-base`, not a long path that differs on every machine)."""
+        package_parent = Path(__file__).parents[1]
+        path = Path(self.source)
+        return str(path.relative_to(package_parent)) if path.is_relative_to(package_parent) \
+            else self.source
 
 
 SMOLLM2_135M_SHAPE = dict(

@@ -126,6 +126,16 @@ def test_only_a_preset_that_says_so_is_tuned_with_lora_by_default(toy_model_dir)
     assert default_lora(toy_model_dir) is False and default_lora("owner/model") is False
 
 
+def test_a_preset_is_shown_by_a_short_name_for_its_source():
+    # Lesson 08's table of presets: the embedded folder's absolute path pushed every column
+    # out, and it differs on every machine (Colab's is under /usr/local/lib/python3.x/...).
+    from course_lib.loading import PRESETS
+
+    assert PRESETS["tiny"].where == "course_lib/assets/tiny-base"
+    assert Path(PRESETS["tiny"].source).is_absolute()  # what from_pretrained is given
+    assert PRESETS["smollm2-135m"].where == "HuggingFaceTB/SmolLM2-135M"
+
+
 @pytest.mark.parametrize(("name", "nearest"), [
     ("Tiny", "tiny"), ("tiny ", "tiny"), ("smolm2-135m", "smollm2-135m"),
     ("SmolLM2-135M", "smollm2-135m"), ("qwen2.5", "qwen2.5-0.5b"),
