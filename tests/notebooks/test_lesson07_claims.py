@@ -71,10 +71,10 @@ def test_l07_lesson_runs_the_steps_these_tests_measure():
 
 
 def test_l07_54_runs_of_640_examples_each():
-    """L07 §0: "this lesson's 54 fine-tunes (eight experiments, 60 arms and seeds, six of which
-    train exactly alike and run once) ... each run is 40 steps of batch 16 (the budget of lesson
-    04's loop by hand: 640 examples, less than one pass over the 855 records of `course:train`
-    and a seventh of the recipe's 4,794)"."""
+    """L07 §0: "This lesson runs 54 fine-tunes: eight experiments, 60 arms and seeds in all, of
+    which six train exactly alike and run once ... each run is 40 steps of batch 16, 640
+    examples: ... less than one pass over the 855 records of `course:train`, and a seventh of
+    the recipe's 4,794"."""
     arms = [(e, arm) for e in EXPERIMENTS.values() for arm in arms_to_run(e)]
     assert len(EXPERIMENTS) == 8 and 3 * len(arms) == 60
     runs = {json.dumps(run_settings(e, arm, seed, STEPS, "tiny"), sort_keys=True, default=str)
