@@ -101,8 +101,8 @@ class GradeReport:
 
 
 def default_workers() -> int:
-    """How many exercises `course grade` grades at once without --workers: COURSE_WORKERS
-    when set (1 on a machine short of memory, as `course doctor` advises), else 2."""
+    """How many exercises `course grade` and grade_folder grade at once unless told:
+    COURSE_WORKERS when set (1 on a machine short of memory, as `course doctor` advises), else 2."""
     return workers_from_env(f"{DEFAULT_WORKERS} exercises graded at once") or DEFAULT_WORKERS
 
 
@@ -401,12 +401,13 @@ ZYGOTE_LOST = ("your code ended the process that started it (the grader's fork s
 def grade_folder(
     folder: Path,
     exercise_ids: list[str] | None = None,
-    workers: int = DEFAULT_WORKERS,
+    workers: int | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     progress: str = "",
     graders: Graders | None = None,
 ) -> GradeReport:
-    """Grade every registered exercise (or `exercise_ids`) found in `folder`'s notebooks;
+    """Grade every registered exercise (or `exercise_ids`) found in `folder`'s notebooks,
+    `workers` at a time (None: as `course grade` without --workers, see default_workers);
     `progress`: a bar with that title, on stderr, as the exercises finish (a folder takes
     about a minute: each exercise in a process of its own, forked from a Python that imported
     torch once, or a fresh Python where there is no fork). `graders`: shared by a class's
@@ -430,6 +431,7 @@ def grade_folder(
     with contextlib.ExitStack() as own:
         mine = graders is None  # ours to end, and its note ours to say
         graders = own.enter_context(Graders()) if mine else graders
+        workers = default_workers() if workers is None else workers
         results.update(_grade_all(graders, todo, workers, timeout, progress))
         notes += graders.stopped_notes(todo)  # each cell graded again: the folder's to say
         notes += [said] if mine and (said := graders.note()) else []

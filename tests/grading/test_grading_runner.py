@@ -1,6 +1,7 @@
 """The isolated grader (one process per exercise): scores, timeouts, crashes, huge output and
 missing cells fail only their own exercise."""
 
+import contextlib
 import csv
 import json
 import re
@@ -278,3 +279,19 @@ def test_course_grade_grades_as_many_at_once_as_course_workers_says(monkeypatch,
     with pytest.raises(SystemExit):
         main(["grade", "--help"])
     assert "$COURSE_WORKERS, else 2" in " ".join(capsys.readouterr().out.split())
+
+
+def test_grade_folder_in_python_grades_as_many_at_once_as_course_workers_says(monkeypatch,
+                                                                              tmp_path):
+    # A teacher's script calls grade_folder: it read only its own default, 2, before.
+    from course_lib.grading import runner
+
+    folder = _learner_folder(tmp_path, {"ex02_1": "pass"})  # started: it is graded
+    asked = []
+    monkeypatch.setattr(runner, "_grade_all", lambda _g, _todo, workers, *_: asked.append(
+        workers) or {})
+    for env, given in (("1", {}), ("3", {}), ("", {}), ("3", {"workers": 2})):
+        monkeypatch.setenv("COURSE_WORKERS", env)
+        with contextlib.suppress(KeyError):  # no verdict from the stand-in: only the count
+            grade_folder(folder, ["ex02_1"], **given)
+    assert asked == [1, 3, 2, 2]
