@@ -69,7 +69,10 @@ def config_report(config: Any, fields: Sequence[str] | None = None) -> ConfigRep
         default = defaults.get(name)
         if name == "activation_checkpointing" and default is None:
             default = defaults.get("gradient_checkpointing")  # what None resolves to in TRL
-        rows.append((name, getattr(config, name), default, CONFIG_NOTES.get(name, "")))
+        value = getattr(config, name)
+        if name == "report_to" and value == []:
+            value = "none"  # transformers stores report_to="none" as []: show what was written
+        rows.append((name, value, default, CONFIG_NOTES.get(name, "")))
     return ConfigReport(rows)
 
 

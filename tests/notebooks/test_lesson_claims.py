@@ -976,6 +976,22 @@ def test_l05_packing_keeps_the_minus_100s_and_restarts_the_positions(tiny, tmp_p
     assert "FlashAttention 2 or 3" in " ".join(SFTConfig.__doc__.split())
 
 
+def test_l05_trl_trains_fp32_weights_because_fp16_ones_cannot_be_trained():
+    """L05's training cell: "in fp32 as train() keeps them: on a GPU the Trainer computes in
+    bf16/fp16 itself, and it cannot train weights stored in fp16" (with `fp16=True`, on a T4, the
+    Trainer's gradient scaler refuses fp16 gradients; load_model_and_tokenizer gives a real
+    model the card's half precision unless told otherwise)."""
+    cells = nbformat.read(LESSON_05, as_version=4).cells
+    training = next(c.source for c in cells if "trainer.train()" in c.source)
+    assert "load_model_and_tokenizer(MODEL, dtype=torch.float32)" in training
+    weight = torch.nn.Parameter(torch.ones(3, dtype=torch.float16))
+    scaler = torch.amp.GradScaler("cpu")  # what fp16=True uses, on the CPU here
+    optimizer = torch.optim.AdamW([weight])
+    scaler.scale(weight.sum()).backward()
+    with pytest.raises(ValueError, match="unscale FP16 gradients"):
+        scaler.unscale_(optimizer)
+
+
 @pytest.mark.slow
 def test_l05_the_old_collator_with_in_context_ids_equals_trl(tiny, lesson05_trl):
     """L05: "With those, the template-search collator's labels equal TRL's" (template found

@@ -87,6 +87,7 @@ def test_checkpointing_off_and_config_report(tmp_path):
     assert rows["bf16"][1] is False
     checkpoint_row = rows.get("activation_checkpointing") or rows["gradient_checkpointing"]
     assert checkpoint_row[1] is False and checkpoint_row[2] is True  # TRL turns it on
+    assert config.report_to == [] and rows["report_to"][1] == "none"  # as written, not []
     assert "learning_rate" in str(report) and "<table>" in report._repr_html_()
 
 
