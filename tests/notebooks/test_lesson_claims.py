@@ -1041,8 +1041,9 @@ def test_l06_eval_styles_asks_54_facts_5_or_6_ways():
 def test_l06_exact_match_of_the_three_models(lesson06_report, lesson04_runs):
     """L06: "The base model gets nothing right ... Both fine-tunes answer short and stop (the
     unmasked one not quite always). Their exact match is below their next-token accuracy of
-    lesson 04 (96% and 85%, to a token: section 1 prints both)" and "differ by 51 of the 298
-    answers above (270 against 219 right, exact match 0.91 against 0.73)"."""
+    lesson 04 (96% and 85%, to a token: section 1 prints both)" and "differ by about 50 of the
+    298 answers above (we measured 270 against 219 right, exact match 0.91 against 0.73; another
+    processor may move each by an answer)"."""
     assert L06_ACCURACY in prose(LESSON_06) and accuracies_as_quoted(lesson04_runs)
     s = lesson06_report.summaries
     assert s["base"]["exact_match"].k == 0 and s["base"]["checks"]["stopped"].k == 0
