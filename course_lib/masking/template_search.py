@@ -2,7 +2,9 @@
 
 TRL's `DataCollatorForCompletionOnlyLM` (removed in TRL 0.20) tokenized "### Response:" alone,
 looked for those ids in every example and masked everything up to them.
-`CompletionOnlyCollator` re-implements it so its classic failure can be *seen*:
+`CompletionOnlyCollator` re-implements it so its classic failure can be *seen* (one difference:
+where a row holds the template twice it masks up to the first, TRL's loop went on to the last
+and masked the start of an answer that quotes the template):
 
     >>> collator = CompletionOnlyCollator("### Response:", tok)          # doctest: +SKIP
     >>> collator([tok("### Instruction: What is 2+2? ### Response: 4")])  # doctest: +SKIP
@@ -48,7 +50,6 @@ def tokenize_texts(
     ids = tokenizer(texts)["input_ids"]
     eos = [tokenizer.eos_token_id] if add_eos else []
     return [{"input_ids": list(x) + eos, "attention_mask": [1] * (len(x) + len(eos))} for x in ids]
-
 
 
 def find_subsequence(haystack: Sequence[int], needle: Sequence[int]) -> int | None:
