@@ -96,17 +96,17 @@ METRICS_LINE = ("Exact match: the whole answer, normalised; ROUGE-L: words in or
                 "1-4-word runs (0 on one-word answers); chrF: character runs.")
 
 
-def _footer(report: EvalReport) -> list[str]:
-    """Where the questions came from and how to read the rates; then, when any row has a
-    reference, what each correctness metric measures."""
+def _footer(report: EvalReport, intervals: str = "in the JSON report") -> list[str]:
+    """Where the questions came from and how to read the rates (`intervals`: where the Wilson
+    intervals are); then, when any row has a reference, what each correctness metric measures."""
     data, n = report.data, report.data.without_reference
     missing = (f"; {n} row{'s' if n != 1 else ''} without a reference: scored on adherence only"
                if n else "")
     split = f" (its '{data.split}' split)" if data.split else ""
     lines = [f"{len(data.rows)} question{'s' if len(data.rows) != 1 else ''} from "
              f"{data.source}{split}, template{'s' if len(report.templates) > 1 else ''} "
-             f"{', '.join(report.templates)}; rates are value (k/n), 95% Wilson intervals in "
-             f"the JSON report{missing}."]
+             f"{', '.join(report.templates)}; rates are value (k/n), 95% Wilson intervals "
+             f"{intervals}{missing}."]
     return lines + [METRICS_LINE] if n < len(data.rows) else lines
 
 
@@ -140,7 +140,8 @@ def report_html(report: EvalReport) -> str:
         tds = "".join(f"<td>{html.escape(cell(v, interval=True))}</td>" for v in values)
         body.append(f"<tr><td style='text-align:left'>{html.escape(label.strip())}</td>{tds}</tr>")
     return (f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
-            f"</table><p><small>{'<br>'.join(map(html.escape, _footer(report)))}</small></p>")
+            f"</table><p><small>{'<br>'.join(map(html.escape, _footer(report, 'in brackets')))}"
+            f"</small></p>")
 
 
 def _bar_value(value: Any) -> tuple[float, tuple[float, float]]:

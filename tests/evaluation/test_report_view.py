@@ -46,6 +46,9 @@ def test_the_footer_counts_in_words_and_says_what_each_metric_measures():
     assert footer(one)[1] == METRICS_LINE and len(METRICS_LINE) <= 140
     assert "BLEU: 1-4-word runs (0 on one-word answers)" in METRICS_LINE
     assert f"<br>{METRICS_LINE}</small>" in one._repr_html_()
+    # The intervals are where each view shows them: the text table has no room for them.
+    assert "95% Wilson intervals in the JSON report" in footer(one)[0]
+    assert "95% Wilson intervals in brackets" in one._repr_html_()
     # With no reference the metrics show "-": the line would explain nothing on the table.
     bare = report_of([{"instruction": "Say hi."}, {"instruction": "Say bye."}], ["hi", "bye"])
     assert str(bare).splitlines()[-1].startswith("2 questions from rows, ")
