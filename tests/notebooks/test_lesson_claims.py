@@ -624,6 +624,17 @@ def test_l04_the_loop_by_hand_falls_from_about_11_to_below_half(lesson04_loop):
     assert round(lesson04_loop[0], 1) == 11.6 and lesson04_loop[9] < 0.5
 
 
+def test_l04_the_loop_by_hand_trains_float32_weights(tiny):
+    """L04: the loop's model loads in "float32 weights, as train() keeps them": in float16,
+    which load_model_and_tokenizer picks on a T4, AdamW turns the weights NaN after step 1."""
+    half = load_model_and_tokenizer("tiny", dtype=torch.float16)[0]
+    losses = train_by_hand(half, tiny[1], load_records("course:train")[:32], steps=3, batch_size=8)
+    assert not math.isnan(losses[0]) and all(math.isnan(loss) for loss in losses[1:])
+    cells = [c.source for c in nbformat.read(LESSON_04, as_version=4).cells]
+    (loop,) = [s for s in cells if "by_hand_model, _ = load_model_and_tokenizer(" in s]
+    assert "load_model_and_tokenizer(MODEL, dtype=torch.float32)" in loop
+
+
 L04_SAME_CURVE = ("The same curve, to float rounding: the largest difference, about 1e-5, is far "
                   "below the three decimals printed above.")
 
