@@ -15,7 +15,7 @@ def test_show_mask_prints_tokens_and_totals(toy_model_dir, capsys):
     out = capsys.readouterr().out
     assert rc == 0
     assert "·4(301, 301)" in out and "[</s>](1, 1)" in out
-    assert "Total input len: 15  Count of labels: 2  (2 tokens trained, 13%)" in out
+    assert "Total input len: 15  Count of labels: 2  (2 of 14 predictions trained, 14%)" in out
     assert out.startswith("Key: text(label, token id); label -100: masked, not trained; ")
     assert not ANSI.search(out)
 
@@ -128,7 +128,7 @@ def test_show_mask_cuts_to_the_length_train_uses_and_says_train_skips_the_row(
     long = {"instruction": "Summarize.", "input": "word " * 600, "output": "4"}
     rc, out = _show_row(tmp_path, toy_model_dir, capsys, [long], 1)
     # The toy model's context is 256 tokens: train cuts there, so the view shows no label.
-    assert rc == 0 and "Total input len: 256 " in out and "0 tokens trained" in out
+    assert rc == 0 and "Total input len: 256 " in out and "0 of 255 predictions trained" in out
     note = next(line for line in out.splitlines() if "cut to 256" in line)
     assert note.startswith("note: line 1: ") and "(the model's context, as course train does)" \
         in note and "course train skips this row" in note and note.endswith("shorten it.")

@@ -78,16 +78,24 @@ class ExampleView:
         return sum(not c.padding for c in self.chips)
 
     @property
-    def n_trained(self) -> int:
+    def n_labels(self) -> int:
         return sum(c.trained for c in self.chips)
 
+    @property
+    def n_trained(self) -> int:
+        """Trained predictions: labels not -100 after the first position (position t predicts
+        token t + 1, so nothing predicts the first token and its label is never used)."""
+        return sum(c.trained for c in self.chips[1:])
+
     def counts(self) -> str:
-        """Axolotl's totals, then the same in plain words: 'Count of labels' is the tokens
-        trained (label not -100)."""
-        tokens = "token" if self.n_trained == 1 else "tokens"
-        return (f"Total input len: {self.n_tokens}  Count of labels: {self.n_trained}  "
-                f"({self.n_trained} {tokens} trained, "
-                f"{self.n_trained / max(self.n_tokens, 1):.0%})")
+        """Axolotl's totals (its 'Count of labels' counts every label not -100), then in plain
+        words the predictions trained, as audit_labels and the loss count them."""
+        predictions = max(self.n_tokens - 1, 0)
+        unused = ("; the first token's label is never used: no token before it predicts it"
+                  if self.chips and self.chips[0].trained else "")
+        return (f"Total input len: {self.n_tokens}  Count of labels: {self.n_labels}  "
+                f"({self.n_trained} of {predictions} predictions trained, "
+                f"{self.n_trained / max(predictions, 1):.0%}{unused})")
 
 
 def loss_colour(loss: float, high: float) -> str:

@@ -9,6 +9,7 @@ from wcag import contrast
 
 import course_lib.masking.view as view_module
 from course_lib.display import visible
+from course_lib.masking.audit import audit_labels
 from course_lib.masking.labels import IGNORE_INDEX, pad_batch, prepare_examples
 from course_lib.masking.strategies import label_examples
 from course_lib.masking.view import (
@@ -52,8 +53,20 @@ def test_ansi_like_axolotl_with_totals(toy_tokenizer):
     assert f"·4({four}, {four})" in text
     assert "[</s>](1, 1)" in text and "###(-100, " in text
     assert text.rstrip().endswith(
-        "Total input len: 15  Count of labels: 2  (2 tokens trained, 13%)")
+        "Total input len: 15  Count of labels: 2  (2 of 14 predictions trained, 14%)")
     assert not ANSI.search(text)
+
+
+def test_counts_trained_predictions_and_says_the_first_label_is_never_used(toy_tokenizer):
+    # masking="none" labels every token, the first too; nothing predicts it, so the loss and
+    # audit_labels count one fewer ("15 tokens trained, 100%" said one more than trained).
+    text = show_mask(RECORDS[0], toy_tokenizer, masking="none").to_ansi(color=False)
+    assert text.rstrip().endswith(
+        "Total input len: 15  Count of labels: 15  (14 of 14 predictions trained, 100%; the "
+        "first token's label is never used: no token before it predicts it)")
+    audit = audit_labels(prepare_examples(RECORDS[:1], toy_tokenizer, masking="none").examples,
+                         toy_tokenizer)
+    assert (audit.n_trained, audit.n_predictions) == (14, 14)
 
 
 def test_ansi_starts_with_a_key_to_its_numbers_and_marks(toy_tokenizer):
@@ -68,7 +81,7 @@ def test_ansi_starts_with_a_key_to_its_numbers_and_marks(toy_tokenizer):
                                                            losses=losses).to_ansi(color=False)
     one = mask_view({**ex, "labels": [IGNORE_INDEX] * (len(ex["labels"]) - 1) + [1]},
                     toy_tokenizer)
-    assert "(1 token trained, " in one.to_ansi(color=False)
+    assert "(1 of 14 predictions trained, " in one.to_ansi(color=False)
 
 
 def test_ansi_colours_and_no_color(toy_tokenizer, monkeypatch):
@@ -90,7 +103,8 @@ def test_html_is_inline_css_without_script(toy_tokenizer):
         len(e["input_ids"]) for e in prepare_examples(RECORDS, toy_tokenizer).examples)
     assert "Hola" in html and "↵" in html
     assert TRAINED_BG in html and MASKED_HATCH in html  # trained and masked chips
-    assert "Count of labels: 2  (2 tokens trained, 13%)" in html  # the same words as to_ansi
+    # The same words as to_ansi:
+    assert "Count of labels: 2  (2 of 14 predictions trained, 14%)" in html
 
 
 def chip_styles(html: str) -> list[str]:
