@@ -874,7 +874,8 @@ def test_l05_trls_labels_are_lesson03s_labels(tiny, lesson05_trl):
 
 def test_l05_the_chat_template_renders_the_one_line_text(tiny):
     """L05: "The rendered text is the one-line template's `### Instruction: What is 2+2? ###
-    Response: 4` with BOS and EOS ... the trained tokens are `·4` and the EOS"."""
+    Response: 4` with the tokenizer's start and end tokens (the tiny model's BOS and EOS) ...
+    the trained tokens are `·4` and the EOS"."""
     tok = _chat_tokenizer(tiny)
     chat = to_messages({"instruction": "What is 2+2?", "response": "4"})
     text = tok.apply_chat_template(chat["messages"], tokenize=False)

@@ -7,6 +7,7 @@ import tempfile
 import warnings
 from unittest import mock
 
+from course_lib.display import token_texts
 from course_lib.grading.checks import int_list
 from course_lib.grading.registry import exercise
 from course_lib.world.toy import make_toy_tokenizer
@@ -263,7 +264,7 @@ def check_template_ids(response_template_ids):
             n = len(example["input_ids"])
             got = batch["labels"][i, :n].tolist()
             assert got == example["labels"], (
-                f"with your ids {tokenizer.convert_ids_to_tokens(ids)} the collator's labels of "
+                f"with your ids {token_texts(tokenizer, ids)} the collator's labels of "
                 f"example {i} are {got}, but the response starts right after '### Response:': "
                 f"{example['labels']}. Return the ids of exactly '### Response:' as it appears "
                 f"in context, no more, no less.")
@@ -280,7 +281,7 @@ def _ids(ids) -> list[int]:
 
 def _not_found(ids: list[int], missing: list[int], tokenizer) -> None:
     """Why the collator found the learner's ids in no example: a bare space token, or else."""
-    tokens = tokenizer.convert_ids_to_tokens(ids)
+    tokens = token_texts(tokenizer, ids)
     spaces = [k for k in (0, -1) if len(ids) > 1 and not tokenizer.decode([ids[k]]).strip()]
     if -1 in spaces:
         raise AssertionError(
