@@ -458,8 +458,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         else:
             print(answer.replace("\n", " "))  # one answer per line, always
     if said_nothing:  # an empty line would look like a fault of `ask`, not the model's answer
-        print(f"note: the model's answer to question {', '.join(said_nothing)} is empty (it "
-              f"ended its answer at once); its line is left blank.", file=sys.stderr)
+        print(f"note: the model's answer to question {', '.join(said_nothing)} is empty; its "
+              f"line is left blank.", file=sys.stderr)
     return 0
 
 

@@ -180,7 +180,7 @@ def test_ask_reads_questions_from_standard_input(capsys, monkeypatch, toy_model_
     monkeypatch.setattr("sys.stdin", io.StringIO("What is 2+2?\n\nWhat is 3+3?\n"))
     code, out, err = run_cli(capsys, "ask", "--model", toy_model_dir, "-")
     assert code == 0 and out == "4\n\n\n"
-    assert "the model's answer to question 3 is empty (it ended its answer at once)" in err
+    assert "the model's answer to question 3 is empty; its line is left blank" in err
 
 
 @pytest.mark.slow

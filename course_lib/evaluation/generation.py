@@ -207,6 +207,9 @@ def generate(model, tokenizer, instruction: str, input: str = "",
     return generate_batch(model, tokenizer, [instruction], [input], template, settings)[0]
 
 
+EMPTY_ANSWER = "(empty)"
+
+
 @dataclass
 class AnswerTable:
     """Instructions with the answers of one or more models (and optional references).
@@ -229,6 +232,14 @@ class AnswerTable:
                 + ([self.expected] if self.expected else []))
         return [list(r) for r in zip(*cols, strict=True)]
 
+    def shown_rows(self) -> list[list[str]]:
+        """rows() as the table shows them: an empty answer says so, not a blank cell that
+        looks like a missing value."""
+        first = 1 + bool(self.inputs)  # the answer columns follow instruction (and input)
+        answers = range(first, first + len(self.answers))
+        return [[EMPTY_ANSWER if i in answers and not v.strip() else v for i, v in enumerate(row)]
+                for row in self.rows()]
+
     def exact_match(self) -> dict[str, float] | None:
         """Share of answers equal to the reference after metrics.normalize_answer, per column."""
         if not self.expected:
@@ -250,7 +261,7 @@ class AnswerTable:
 
         lines = [" | ".join(f"{c:<{width}}" for c in self.columns)]
         lines.append("-+-".join("-" * width for _ in self.columns))
-        lines += [" | ".join(f"{cut(v):<{width}}" for v in row) for row in self.rows()]
+        lines += [" | ".join(f"{cut(v):<{width}}" for v in row) for row in self.shown_rows()]
         if self.expected:
             lines.append(self._em_line())
         return "\n".join(lines)
@@ -263,7 +274,7 @@ class AnswerTable:
         head = "".join(cell.format("th", html.escape(c)) for c in self.columns)
         body = "".join(
             "<tr>" + "".join(cell.format("td", html.escape(v)) for v in row) + "</tr>"
-            for row in self.rows()
+            for row in self.shown_rows()
         )
         foot = f"<p>{html.escape(self._em_line())}</p>" if self.expected else ""
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{foot}"
