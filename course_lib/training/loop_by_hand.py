@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from course_lib.errors import CourseError
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template
 from course_lib.masking.labels import Masking, pad_batch, prepare_examples
 from course_lib.masking.loss import masked_cross_entropy
@@ -28,6 +29,10 @@ def train_by_hand(model, tokenizer, records: Sequence[dict[str, Any]], *, steps:
                   masking: Masking = "response",
                   template: str | Template = DEFAULT_TEMPLATE) -> list[float]:
     """Fine-tune `model` in place for `steps` optimizer steps; return the loss of each step."""
+    # 0. float16 weights break in one step: AdamW's squared-gradient average and eps round to 0.
+    if next(model.parameters()).dtype == torch.float16:
+        raise CourseError("train_by_hand trains weights in their own dtype, and float16 ones turn "
+                          "to inf or NaN in one step; load the model with dtype=torch.float32.")
     # 1. Labels: prompt and response tokenized as segments, -100 on the prompt (lesson 03).
     examples = prepare_examples(records, tokenizer, template, masking).examples
     # 2. AdamW, and a learning rate that falls linearly to 0 at the last step (the
