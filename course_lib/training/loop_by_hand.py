@@ -32,7 +32,8 @@ def train_by_hand(model, tokenizer, records: Sequence[dict[str, Any]], *, steps:
     # 0. float16 weights break in one step: AdamW's squared-gradient average and eps round to 0.
     if next(model.parameters()).dtype == torch.float16:
         raise CourseError("train_by_hand trains weights in their own dtype, and float16 ones turn "
-                          "to inf or NaN in one step; load the model with dtype=torch.float32.")
+                          "to inf or NaN in one step; load them in float32: "
+                          "load_model_and_tokenizer(name, dtype=torch.float32).")
     # 1. Labels: prompt and response tokenized as segments, -100 on the prompt (lesson 03).
     examples = prepare_examples(records, tokenizer, template, masking).examples
     # 2. AdamW, and a learning rate that falls linearly to 0 at the last step (the

@@ -633,7 +633,7 @@ def test_l04_the_loop_by_hand_trains_float32_weights(tiny):
     torch.optim.AdamW([weight], lr=1e-3).step()  # its squared average and eps round to 0
     assert not torch.isfinite(weight).any()  # -inf here; a zero gradient gives NaN
     half = load_model_and_tokenizer("tiny", dtype=torch.float16)[0]
-    with pytest.raises(CourseError, match="load the model with dtype=torch.float32"):
+    with pytest.raises(CourseError, match=r"load_model_and_tokenizer\(name, dtype=torch.float32\)"):
         train_by_hand(half, tiny[1], load_records("course:train")[:32], steps=3, batch_size=8)
     cells = [c.source for c in nbformat.read(LESSON_04, as_version=4).cells]
     (loop,) = [s for s in cells if "by_hand_model, _ = load_model_and_tokenizer(" in s]

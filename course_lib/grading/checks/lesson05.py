@@ -7,7 +7,6 @@ import tempfile
 import warnings
 from unittest import mock
 
-from course_lib.display import token_texts
 from course_lib.grading.checks import int_list
 from course_lib.grading.registry import exercise
 from course_lib.world.toy import make_toy_tokenizer
@@ -235,7 +234,8 @@ ONE_LINE_RECORDS = [
     ],
 )
 def check_template_ids(response_template_ids):
-    # deferred: torch stays out of the grader's start (every grading process imports this)
+    # deferred: torch and matplotlib stay out of every grading process's start
+    from course_lib.display import token_texts
     from course_lib.masking.labels import prepare_examples
     from course_lib.masking.template_search import CompletionOnlyCollator, tokenize_texts
 
@@ -258,7 +258,7 @@ def check_template_ids(response_template_ids):
             batch = collator(texts)
         missing = [i for i, ok in enumerate(collator.found) if not ok]
         if missing:
-            _not_found(ids, missing, tokenizer)
+            _not_found(ids, token_texts(tokenizer, ids), missing, tokenizer)
         want = prepare_examples(ONE_LINE_RECORDS, tokenizer).examples
         for i, example in enumerate(want):
             n = len(example["input_ids"])
@@ -279,9 +279,9 @@ def _ids(ids) -> list[int]:
     return ids
 
 
-def _not_found(ids: list[int], missing: list[int], tokenizer) -> None:
-    """Why the collator found the learner's ids in no example: a bare space token, or else."""
-    tokens = token_texts(tokenizer, ids)
+def _not_found(ids: list[int], tokens: list[str], missing: list[int], tokenizer) -> None:
+    """Why the collator found the learner's ids (shown as `tokens`) in no example: a bare space
+    token, or else."""
     spaces = [k for k in (0, -1) if len(ids) > 1 and not tokenizer.decode([ids[k]]).strip()]
     if -1 in spaces:
         raise AssertionError(
