@@ -226,7 +226,8 @@ def _diagnose(got: float, want: float, logits, labels, ce) -> None:
         (ce(logits[:, :-1], shifted.clamp(min=0)), "the -100 labels were graded (as token 0): "
                                                    "skip every position whose label is -100."),
         ((per_token * graded).sum() / shifted.numel(),
-         "you divided by all positions; divide by the number of graded tokens (labels != -100)."),
+         "you divided by all positions; divide by the number of graded tokens "
+         "(labels[:, 1:] != -100)."),
         ((per_token * graded).sum() / (labels != IGNORE).sum(),
          "you divided by the number of labels != -100 with position 0 included (the check's "
          "row 2 labels it, as the standard collator does); count the graded predictions in "
