@@ -227,18 +227,17 @@ class AnswerTable:
         return (["instruction"] + (["input"] if self.inputs else []) + [*self.answers]
                 + (["expected"] if self.expected else []))
 
-    def rows(self) -> list[list[str]]:
-        cols = ([self.prompts] + ([self.inputs] if self.inputs else []) + [*self.answers.values()]
+    def rows(self, shown: bool = False) -> list[list[str]]:
+        """One row per instruction, in `columns` order; `shown`: as the table shows them, where
+        an empty answer says so, not a blank cell that looks like a missing value."""
+        answers = [[EMPTY_ANSWER if shown and not a.strip() else a for a in col]
+                   for col in self.answers.values()]
+        cols = ([self.prompts] + ([self.inputs] if self.inputs else []) + answers
                 + ([self.expected] if self.expected else []))
         return [list(r) for r in zip(*cols, strict=True)]
 
     def shown_rows(self) -> list[list[str]]:
-        """rows() as the table shows them: an empty answer says so, not a blank cell that
-        looks like a missing value."""
-        first = 1 + bool(self.inputs)  # the answer columns follow instruction (and input)
-        answers = range(first, first + len(self.answers))
-        return [[EMPTY_ANSWER if i in answers and not v.strip() else v for i, v in enumerate(row)]
-                for row in self.rows()]
+        return self.rows(shown=True)
 
     def exact_match(self) -> dict[str, float] | None:
         """Share of answers equal to the reference after metrics.normalize_answer, per column."""
