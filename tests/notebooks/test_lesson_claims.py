@@ -20,7 +20,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from datasets import Dataset
-from transformers import DataCollatorForLanguageModeling
+from transformers import DataCollatorForLanguageModeling, pipeline
 from transformers.trainer_callback import PrinterCallback
 from transformers.utils import logging as hf_logging
 from trl import SFTConfig, SFTTrainer
@@ -92,7 +92,7 @@ from course_lib.training.held_out import response_metrics
 from course_lib.training.history import RunHistory
 from course_lib.training.loop_by_hand import train_by_hand
 from course_lib.training.run_cache import trained_once
-from course_lib.training.runner import TrainResult, train
+from course_lib.training.runner import TrainResult, save_run, train
 from course_lib.training.settings import RECIPE, default_learning_rate
 from course_lib.training.with_trl import compare_labels, trainer_examples
 from course_lib.world.eval_styles import UNSEEN
@@ -1007,6 +1007,31 @@ def test_l05_trl_trains_fp32_weights_because_fp16_ones_cannot_be_trained():
     scaler.scale(weight.sum()).backward()
     with pytest.raises(ValueError, match="unscale FP16 gradients"):
         scaler.unscale_(optimizer)
+
+
+L05_PIPELINE = ("The pipeline wrote the message in the one-line template, after the tokenizer's "
+               "start token, and the tuned model answered and stopped. The answer keeps its "
+               "leading space: it is part of the answer's first token (`·4` in the mask views "
+               "above).")
+
+
+@pytest.mark.slow
+def test_l05_a_saved_run_asked_through_pipeline_gets_its_template_and_answers(tiny, tmp_path):
+    """L05 section 7 (L05_PIPELINE): `pipeline("text-generation", model=folder)` on the folder
+    save_run writes sends "<s>### Instruction: What is 2+2? ### Response:", and section 3's
+    run (40 steps of 16, every weight, seed 0) answers ' 4' and stops."""
+    assert L05_PIPELINE in prose(LESSON_05)
+    tok = tiny[1]
+    run = train("tiny", data="course:train", eval_data=None, max_steps=40, batch_size=16,
+                learning_rate=1e-3, freeze=(), seed=0, progress=False, verbose=False)
+    save_run(tmp_path / "ours", run.model, tok, run.history)
+    ask = pipeline("text-generation", model=str(tmp_path / "ours"), device="cpu")
+    messages = [{"role": "user", "content": "What is 2+2?"}]
+    sent = ask.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    assert sent == f"{tok.bos_token}### Instruction: What is 2+2? ### Response:"
+    said = ask(messages, max_new_tokens=8, do_sample=False, return_full_text=False)
+    assert said[0]["generated_text"] == " 4"  # stopped at the EOS: nothing after the answer
+    assert token_texts(tok, tok(" 4", add_special_tokens=False)["input_ids"]) == ["·4"]
 
 
 @pytest.mark.slow
