@@ -939,7 +939,7 @@ def test_l05_a_template_without_markers_trains_nothing_and_warns(tiny):
 def test_l05_trls_own_collator_pads_and_packs_by_position(tiny):
     """L05: "TRL has its own collator, `trl.trainer.sft_trainer.DataCollatorForLanguageModeling`
     (not importable as `from trl import ...`), a **different class** from the transformers
-    one ... each example's first label becomes -100 too (`position_ids == 0`)" (its
+    one ... Each example's first label becomes -100 too (where `position_ids == 0`)" (its
     `padding_free=True` packs the batch into one row)."""
     with pytest.raises(ImportError):
         from trl import DataCollatorForLanguageModeling as _  # noqa: F401
@@ -956,13 +956,14 @@ def test_l05_trls_own_collator_pads_and_packs_by_position(tiny):
     assert torch.equal(labels[~starts], ids[~starts])
 
 
-L05_PACKING = ("Packing, `SFTConfig(packing=True)`, puts several examples end to end in one row "
-               "instead of padding them; with its default strategy (`\"bfd\"`) the trainer turns "
-               "`padding_free` on. The labels are built before packing, so each prompt's -100s "
-               "travel with its tokens, and each example's first label becomes -100 too "
-               "(`position_ids == 0`), so no example is graded on predicting the next one's "
-               "start. The `position_ids` restart at 0 for each example: that is how attention "
-               "keeps the examples apart (TRL's docs name FlashAttention 2 or 3 for "
+L05_PACKING = ("**Packing**, `SFTConfig(packing=True)`, puts several examples end to end in one "
+               "row instead of padding each one; with its default strategy (`\"bfd\"`) the "
+               "trainer also turns `padding_free` on. Three things make packing safe: * The "
+               "labels are built before packing, so each prompt's -100s travel "
+               "with its tokens. * Each example's first label becomes -100 too (where "
+               "`position_ids == 0`), so no example is graded on predicting the start of the "
+               "next one. * The `position_ids` restart at 0 for each example: that is how "
+               "attention keeps the examples apart (TRL's docs name FlashAttention 2 or 3 for "
                "padding-free batches).")
 
 
