@@ -1011,7 +1011,9 @@ def test_l05_trl_trains_fp32_weights_because_fp16_ones_cannot_be_trained():
 
 
 L05_PIPELINE = ("The pipeline wrote the message in the one-line template, after the tokenizer's "
-               "start token, and the tuned model answered and stopped. The answer keeps its "
+               "start token (the tiny model's `<s>`; a tokenizer that adds none to plain text "
+               "gets none here either), and the tuned model answered and stopped. The answer "
+               "keeps its "
                "leading space: it is part of the answer's first token (`·4` in the mask views "
                "above).")
 
