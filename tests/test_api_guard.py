@@ -42,8 +42,11 @@ SIGNATURES = {
         "tokenize",
         "return_dict",
         "return_assistant_tokens_mask",
+        "add_generation_prompt",  # lesson 05, section 7: what the pipeline sends
     ],
     transformers.Trainer.remove_callback: ["callback"],
+    # lesson 05, section 7: a saved run asked through transformers' pipeline
+    transformers.pipeline: ["task", "model", "device"],
 }
 
 # SFTConfig field -> its default, where the lessons teach the default
