@@ -37,6 +37,7 @@ ON_COLAB = ["tests/evaluation/test_review.py", "tests/masking/test_view.py",
 PIPELINE = ("tests/training/test_runner.py::"
             "test_a_saved_run_is_asked_by_transformers_pipeline_as_it_was_tuned")
 
+
 def colab_versions() -> dict[str, str]:
     pins = (line.split("==") for line in FREEZE.read_text().splitlines() if "==" in line)
     return {canonicalize_name(name): version for name, version in pins}
@@ -109,6 +110,7 @@ def test_a_saved_run_is_asked_through_pipeline_on_colabs_packages():
     run = on_colabs_packages("-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
                              PIPELINE)
     assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout[-3000:]
+
 
 def test_the_whole_path_runs_on_colabs_packages():
     # smoke_check: measure the base model, fine-tune it with the recipe, measure again.

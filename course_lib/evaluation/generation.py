@@ -236,9 +236,6 @@ class AnswerTable:
                 + ([self.expected] if self.expected else []))
         return [list(r) for r in zip(*cols, strict=True)]
 
-    def shown_rows(self) -> list[list[str]]:
-        return self.rows(shown=True)
-
     def exact_match(self) -> dict[str, float] | None:
         """Share of answers equal to the reference after metrics.normalize_answer, per column."""
         if not self.expected:
@@ -260,7 +257,7 @@ class AnswerTable:
 
         lines = [" | ".join(f"{c:<{width}}" for c in self.columns)]
         lines.append("-+-".join("-" * width for _ in self.columns))
-        lines += [" | ".join(f"{cut(v):<{width}}" for v in row) for row in self.shown_rows()]
+        lines += [" | ".join(f"{cut(v):<{width}}" for v in row) for row in self.rows(shown=True)]
         if self.expected:
             lines.append(self._em_line())
         return "\n".join(lines)
@@ -273,7 +270,7 @@ class AnswerTable:
         head = "".join(cell.format("th", html.escape(c)) for c in self.columns)
         body = "".join(
             "<tr>" + "".join(cell.format("td", html.escape(v)) for v in row) + "</tr>"
-            for row in self.shown_rows()
+            for row in self.rows(shown=True)
         )
         foot = f"<p>{html.escape(self._em_line())}</p>" if self.expected else ""
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{foot}"

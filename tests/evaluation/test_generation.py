@@ -65,8 +65,8 @@ def test_an_empty_answer_says_so_and_an_empty_input_stays_blank():
     # Lesson 04's unmasked model "leaves one answer empty": a blank cell read as missing.
     table = AnswerTable(["What is 2+2?", "Say hi"], {"masked": ["4", "hi"], "unmasked": ["", " "]},
                         ["4", ""], inputs=["", "x"])
-    assert table.shown_rows() == [["What is 2+2?", "", "4", "(empty)", "4"],
-                                  ["Say hi", "x", "hi", "(empty)", ""]]
+    assert table.rows(shown=True) == [["What is 2+2?", "", "4", "(empty)", "4"],
+                                      ["Say hi", "x", "hi", "(empty)", ""]]
     assert table.rows()[0][3] == ""  # the data as it is: only the view says "(empty)"
     assert str(table).count("(empty)") == 2 and table._repr_html_().count("(empty)") == 2
 

@@ -828,8 +828,19 @@ def test_l05_the_prompt_ends_with_the_marker_and_trl_appends_the_eos(tiny, lesso
                for ex in lesson05_trl.examples)
 
 
+@pytest.fixture(scope="module")
+def lesson05_ours(tiny):
+    """Lesson 05's run of the course's train() (its section 3, saved in section 7): TRL's
+    configuration, 40 steps of 16, every weight trained, seed 0."""
+    n_params = sum(p.numel() for p in tiny[0].parameters())
+    return train("tiny", data="course:train", eval_data=None, max_steps=40, batch_size=16,
+                 learning_rate=default_learning_rate(n_params, lora=False), freeze=(), seed=0,
+                 progress=False, verbose=False)
+
+
 @pytest.mark.slow
-def test_l05_trl_and_the_course_runner_give_the_same_held_out_numbers(tiny, tmp_path):
+def test_l05_trl_and_the_course_runner_give_the_same_held_out_numbers(tiny, lesson05_ours,
+                                                                      tmp_path):
     """L05: "The same, to every digit printed" (the held-out response loss, 3 decimals, and the
     accuracy, one decimal of a percent, of TRL's SFTTrainer and of `train()` with the same
     configuration: 40 steps of 16, every weight, seed 0)."""
@@ -844,12 +855,9 @@ def test_l05_trl_and_the_course_runner_give_the_same_held_out_numbers(tiny, tmp_
     trainer = SFTTrainer(model=model, args=config, processing_class=tok, train_dataset=data)
     trainer.remove_callback(PrinterCallback)
     trainer.train()
-    ours = train("tiny", data="course:train", eval_data=None, max_steps=40, batch_size=16,
-                 learning_rate=config.learning_rate, freeze=(), seed=0, progress=False,
-                 verbose=False)
     held_out = prepare_examples(load_records("course:eval"), tok).examples
     trl_m, ours_m = (response_metrics(m, held_out, tok.pad_token_id)
-                     for m in (trainer.model, ours.model))
+                     for m in (trainer.model, lesson05_ours.model))
     assert f"{trl_m.loss:.3f}" == f"{ours_m.loss:.3f}"
     assert f"{trl_m.accuracy:.1%}" == f"{ours_m.accuracy:.1%}" and trl_m.tokens == ours_m.tokens
 
@@ -1013,21 +1021,19 @@ def test_l05_trl_trains_fp32_weights_because_fp16_ones_cannot_be_trained():
 L05_PIPELINE = ("The pipeline wrote the message in the one-line template, after the tokenizer's "
                "start token (the tiny model's `<s>`; a tokenizer that adds none to plain text "
                "gets none here either), and the tuned model answered and stopped. The answer "
-               "keeps its "
-               "leading space: it is part of the answer's first token (`·4` in the mask views "
-               "above).")
+               "keeps its leading space: it is part of the answer's first token (`·4` in the "
+               "mask views above).")
 
 
 @pytest.mark.slow
-def test_l05_a_saved_run_asked_through_pipeline_gets_its_template_and_answers(tiny, tmp_path):
+def test_l05_a_saved_run_asked_through_pipeline_gets_its_template_and_answers(
+        tiny, lesson05_ours, tmp_path):
     """L05 section 7 (L05_PIPELINE): `pipeline("text-generation", model=folder)` on the folder
     save_run writes sends "<s>### Instruction: What is 2+2? ### Response:", and section 3's
     run (40 steps of 16, every weight, seed 0) answers ' 4' and stops."""
     assert L05_PIPELINE in prose(LESSON_05)
     tok = tiny[1]
-    run = train("tiny", data="course:train", eval_data=None, max_steps=40, batch_size=16,
-                learning_rate=1e-3, freeze=(), seed=0, progress=False, verbose=False)
-    save_run(tmp_path / "ours", run.model, tok, run.history)
+    save_run(tmp_path / "ours", lesson05_ours.model, tok, lesson05_ours.history)
     ask = pipeline("text-generation", model=str(tmp_path / "ours"), device="cpu")
     messages = [{"role": "user", "content": "What is 2+2?"}]
     sent = ask.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
