@@ -21,7 +21,6 @@ import inspect
 import json
 import sys
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
@@ -246,13 +245,8 @@ def run_job(experiment: Experiment, arm: Arm, seed: int, steps: int, model: str,
 def train_and_measure(experiment: Experiment, arm: Arm, seed: int, steps: int, model: str,
                       threads: int | None) -> ArmRun:
     """Fine-tune with the arm's settings, then answer the questions and the statements."""
-    with warnings.catch_warnings():
-        # peft asks transformers a deprecated question when it adds LoRA adapters; the
-        # FutureWarning is about their code, not the learner's, and would print in red.
-        warnings.filterwarnings("ignore", ".*is_gradient_checkpointing.*", FutureWarning)
-        tuned = train(model, **arm.train_settings(), eval_data=None, max_steps=steps,
-                      seed=seed, progress=False, verbose=False, num_threads=threads,
-                      label=arm.name)
+    tuned = train(model, **arm.train_settings(), eval_data=None, max_steps=steps, seed=seed,
+                  progress=False, verbose=False, num_threads=threads, label=arm.name)
     start = time.perf_counter()
     report = evaluate({arm.name: tuned}, experiment.eval_data, templates=experiment.templates,
                       samples=0, max_new_tokens=MAX_NEW_TOKENS, progress=False)
