@@ -42,7 +42,7 @@ def test_a_run_prints_the_table_writes_figure_and_json_and_reruns_from_the_cache
             toy_model_dir, "--out", tmp_path / "runs", "--quiet"]
     code, out, _ = run_cli(capsys, *args, "--json", tmp_path / "r.json")
     assert code == 0
-    assert "wrong-collator: 2 seed(s) (0, 1), 1 steps each" in out
+    assert "wrong-collator: 2 seeds (0, 1), 1 step each" in out
     assert "response only" in out and "every token" in out and "exact match (n=298)" in out
     assert (tmp_path / "runs" / "wrong-collator.png").read_bytes()[:4] == b"\x89PNG"
     data = json.loads((tmp_path / "r.json").read_text())

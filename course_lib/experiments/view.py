@@ -33,8 +33,13 @@ def cell(spread: Spread) -> str:
 
 def heading(result: ExperimentResult) -> str:
     seeds = ", ".join(map(str, result.seeds))
-    return (f"{result.experiment.name}: {len(result.seeds)} seed(s) ({seeds}), "
-            f"{result.steps} steps each, model {result.model}; median (lowest-highest)")
+    return (f"{result.experiment.name}: {_count(len(result.seeds), 'seed')} ({seeds}), "
+            f"{_count(result.steps, 'step')} each, model {result.model}; "
+            "median (lowest-highest)")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def metric_label(result: ExperimentResult, metric) -> str:
@@ -112,8 +117,9 @@ def result_figure(result: ExperimentResult):
         else:  # a time or another number: its unit is in the metric's name
             ax.set_ylabel(metric.label, fontsize=8)
         ax.grid(axis="y", alpha=0.3)
-    fig.suptitle(f"{result.experiment.title}\n{len(result.seeds)} seed(s) per arm (dots), "
-                 f"{result.steps} steps; bar = median, vertical line = range", fontsize=10)
+    fig.suptitle(f"{result.experiment.title}\n{_count(len(result.seeds), 'seed')} per arm "
+                 f"(dots), {_count(result.steps, 'step')}; bar = median, vertical line = range",
+                 fontsize=10)
     return fig
 
 

@@ -75,7 +75,7 @@ def test_one_seed_is_never_called_a_difference():
 
 def test_the_table_shows_median_range_and_count_per_arm():
     text = result([5, 6, 7], [6, 7, 9]).table()
-    assert "3 seed(s) (0, 1, 2), 40 steps each" in text
+    assert "3 seeds (0, 1, 2), 40 steps each" in text
     assert "exact match (n=10)" in text
     assert "0.60 (0.50-0.70)" in text and "0.70 (0.60-0.90)" in text
     assert text.count("- every token vs response only") == len(COLLATOR.metrics)
@@ -92,7 +92,8 @@ def test_the_figure_has_a_panel_per_metric_and_a_dot_per_seed():
     assert dots == [3, 3]  # each arm: one dot per seed
     # A screen reader hears which bar is which arm (the alt text a notebook shows it with).
     alt = figure_alt(fig)
-    assert "x labels: response only, every token" in alt and "seed(s) per arm (dots)" in alt
+    assert "x labels: response only, every token" in alt
+    assert "3 seeds per arm (dots), 40 steps" in alt
     # ...and what each arm scored: the medians in the order of the arms, then each seed.
     assert "bars: 0.6, 0.7; dots: 0.5 0.6 0.7; 0.6 0.7 0.9." in alt
 
