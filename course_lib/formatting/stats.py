@@ -121,9 +121,9 @@ def check_consistent_templates(records: list[dict[str, Any]],
         shown = ", ".join(where[i] if where else str(i) for i in idx[:5]) + (
             " …" if len(idx) > 5 else "")
         warnings.append(
-            f"{n} example(s) use the {_kind_name(kind)} format while most use "
-            f"{_kind_name(majority)} ({'' if where else 'examples '}{shown}); reformat them "
-            f"with one template."
+            f"{n} {'example uses' if n == 1 else 'examples use'} the {_kind_name(kind)} format "
+            f"while most use {_kind_name(majority)} ({'' if where else 'examples '}{shown}); "
+            f"reformat them with one template."
         )
     return warnings
 

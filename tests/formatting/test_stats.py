@@ -66,7 +66,7 @@ def test_a_long_minority_is_shown_in_part_and_marked_as_cut():
 
     rows = [{"text": "Q: What is 2+2? A: 4"}] * 7 + [{"instruction": "Hi", "response": "hi"}] * 9
     [warning] = check_consistent_templates(rows)
-    assert warning.startswith("7 example(s) use the 'qa' format while most use 'structured' ")
+    assert warning.startswith("7 examples use the 'qa' format while most use 'structured' ")
     assert "(examples 0, 1, 2, 3, 4 …)" in warning
     assert "(examples 0, 1, 2, 3, 4)" in check_consistent_templates(rows[2:])[0]
 
