@@ -291,9 +291,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _grade_one(args: argparse.Namespace, folder: Path, ids: list[str] | None) -> int:
+    from course_lib.grading.notebook import notebooks_to_grade
     from course_lib.grading.report import format_table, score_line, write_json
     from course_lib.grading.runner import grade_folder
 
+    notebooks_to_grade(folder)  # a wrong folder is said alone, not after the line below
     print(f"grading {folder} ({args.workers} at a time, {args.timeout:g} s each at most)...",
           file=sys.stderr)
     report = grade_folder(folder, ids, workers=args.workers, timeout=args.timeout,

@@ -187,15 +187,20 @@ def _not_a_folder(path: Path) -> CourseError:
                        f"e.g. `course grade exercises`.")
 
 
-def find_exercises(folder: Path) -> FolderExercises:
-    """Every exercise cell in a folder's notebooks, and why any notebook could not be read."""
+def notebooks_to_grade(folder: Path) -> list[Path]:
+    """The notebooks of `folder`, or the error that says what to give instead."""
     if not Path(folder).is_dir():
         raise _not_a_folder(Path(folder))
     notebooks = notebooks_in(folder)
     if not notebooks:  # else every exercise would be reported missing, one by one
         raise _no_notebooks(Path(folder))
+    return notebooks
+
+
+def find_exercises(folder: Path) -> FolderExercises:
+    """Every exercise cell in a folder's notebooks, and why any notebook could not be read."""
     found = FolderExercises({}, {})
-    for path in notebooks:
+    for path in notebooks_to_grade(folder):
         try:
             cells = exercise_cells(path)
         except CourseError as err:  # said in the report; its exercises are then missing

@@ -193,6 +193,17 @@ def test_a_class_with_a_folder_that_cannot_be_graded_exits_1_even_if_the_others_
                      out, re.M)
 
 
+def test_a_folder_that_cannot_be_graded_is_said_alone_without_a_grading_line(tmp_path,
+                                                                           capsys):
+    (tmp_path / "empty").mkdir()
+    for folder, said in ((tmp_path / "gone", "No folder "),
+                         (tmp_path / "empty", "No notebooks (.ipynb) in ")):
+        assert main(["grade", str(folder)]) == 2
+        err = capsys.readouterr().err
+        # One line, the error: no "grading ... (2 at a time, ...)..." before it.
+        assert err.startswith(f"error: {said}{folder}") and err.count("\n") == 1, err
+
+
 def test_an_exercise_that_trains_gets_its_own_longer_time_limit(tmp_path):
     from course_lib.grading.registry import get_exercise
 
