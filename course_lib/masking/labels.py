@@ -63,8 +63,8 @@ class PreparedData:
         n = self.rows_left_out
         left = (f"; {n} {'row' if n == 1 else 'rows'} of it that could not be used left out "
                 f"(named below)" if n else "")
-        lines = [f"{len(self.examples)} of {total} examples from {self.source} ready for "
-                 f"training{each}{left}."]
+        lines = [f"{len(self.examples)} of {total} example{'s' if total != 1 else ''} from "
+                 f"{self.source} ready for training{each}{left}."]
         # Cutting is silent in the tokens: only this line says those examples end without EOS.
         if self.truncated:
             limit = f"max_length={self.max_length} tokens" if self.max_length else "max_length"

@@ -7,7 +7,7 @@ lesson's own, possibly wrong, code):
 
     >>> records = [{"instruction": "Hi", "response": "hi"}]     # doctest: +SKIP
     >>> print(prepare_training_data(records, tok).report())    # doctest: +SKIP
-    1 of 1 examples from 1 given records ready for training.
+    1 of 1 example from 1 given record ready for training.
 
 Usable but suspicious rows (empty response, cut by max_length, a second template mixed in,
 a template already inside the prompt) are trained on, but counted and reported *before*
@@ -105,12 +105,12 @@ def _given_records(data: Any, what: str, skip: bool | None) -> Records:
     or left out with `skip` (kept in `bad_rows`, for file_notes to say)."""
     if is_table(data):
         rows = table_rows(data)
-        source = f"a {type(data).__name__} of {len(rows)} rows"
+        source = f"a {type(data).__name__} of {len(rows)} row{'s' if len(rows) != 1 else ''}"
         named = [(f"row {i}", row) for i, row in enumerate(rows, 1)]
     else:
         refuse_non_records(data, what=what)  # what: the argument's name, data or eval_data
         rows = list(data)
-        source = f"{len(rows)} given records"
+        source = f"{len(rows)} given record{'s' if len(rows) != 1 else ''}"
         named = [(f"record {i}", row) for i, row in enumerate(rows)]
     errors = RowErrors(source, skip=skip)
     usable = normalize_rows(named, errors)

@@ -109,6 +109,15 @@ def test_a_dataframe_is_read_as_records_and_its_rows_counted_from_1(toy_tokenize
         load_data(pd.DataFrame({"instruction": ["Hi", ""], "response": ["hi", "yo"]}))
 
 
+def test_one_record_is_counted_in_the_singular(toy_tokenizer):
+    import pandas as pd
+
+    record = {"instruction": "What is 1+1?", "response": "2"}
+    assert prepare_training_data([record], toy_tokenizer).report() == (
+        "1 of 1 example from 1 given record ready for training.")
+    assert load_data(pd.DataFrame([record])).source == "a DataFrame of 1 row"
+
+
 def _records(prompts, where=True):
     from course_lib.training.data import Records
 
