@@ -632,8 +632,11 @@ def _note_data(data) -> None:
         print(f"note: {note}", file=sys.stderr)
     missing = [r["where"] for r in data.rows if r["reference"] is None]
     if missing:
-        print(f"note: {len(missing)} of {len(data.rows)} rows have no reference answer (first: "
-              f"{missing[0]}); they are scored on adherence only.", file=sys.stderr)
+        one = len(missing) == 1
+        rows = f"{len(missing)} of {len(data.rows)} row{'s' if len(data.rows) != 1 else ''}"
+        print(f"note: {rows} {'has' if one else 'have'} no reference answer (first: "
+              f"{missing[0]}); {'it is' if one else 'they are'} scored on adherence only.",
+              file=sys.stderr)
 
 
 def cmd_review(args: argparse.Namespace) -> int:

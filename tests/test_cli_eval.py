@@ -51,7 +51,8 @@ def test_eval_prints_one_table_and_writes_json_and_figure(capsys, tmp_path, toy_
     name = toy_model_dir.name
     assert out.splitlines()[0].split() == [name, f"{name}", "#2"]  # two columns, one model each
     assert "exact match" in out and "(0/3)" in out and "casual (unseen)" in out
-    assert "note: 1 of 4 rows have no reference" in err and "line 4" in err
+    assert "note: 1 of 4 rows has no reference answer (first: " in err and "line 4" in err
+    assert "line 4); it is scored on adherence only." in err
     assert f"template: one_line for {toy_model_dir} (the default); one_line for" in err
     summary = json.loads((tmp_path / "r.json").read_text())
     assert summary["without_reference"] == 1

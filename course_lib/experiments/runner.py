@@ -137,7 +137,8 @@ def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] =
         say_other_versions(experiment.name, [path for (path, _, _), hit in zip(
             jobs, before, strict=True) if hit], len(jobs), cache_dir)
         side = f" ({count} processes)" if count > 1 else ""
-        print(f"{experiment.name}: {len(arms)} arms x {len(seed_list)} seeds in "
+        seeds = f"{len(seed_list)} seed" + ("s" if len(seed_list) != 1 else "")
+        print(f"{experiment.name}: {len(arms)} arms x {seeds} in "
               f"{time.perf_counter() - start:.0f} s{side}", file=sys.stdout, flush=True)
     return ExperimentResult(experiment, arms, seed_list, steps, model, runs, base)
 

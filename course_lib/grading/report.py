@@ -74,7 +74,8 @@ def class_table(reports: list[GradeReport], problems: dict[str, str]) -> str:
               for f, why in problems.items()]
     if reports:
         unseen = f"; {len(problems)} not graded, above" if problems else ""
-        lines += ["", f"by exercise, hardest first (of {len(reports)} learners graded{unseen}):",
+        graded = f"{len(reports)} learner" + ("s" if len(reports) != 1 else "")
+        lines += ["", f"by exercise, hardest first (of {graded} graded{unseen}):",
                   *exercise_counts(reports)]
         mistakes = common_mistakes(reports)
         if mistakes:

@@ -193,8 +193,10 @@ def test_runs_read_from_the_cache_under_other_package_versions_are_said(
         entry["versions"]["transformers"] = "4.57.1"
         path.write_text(json.dumps(entry), encoding="utf-8")
     result = run_experiment(experiment, progress=True, **settings)
-    said = [line for line in capsys.readouterr().out.splitlines() if "4.57.1" in line]
+    out = capsys.readouterr().out
+    said = [line for line in out.splitlines() if "4.57.1" in line]
     assert result.cached_runs == 2
+    assert f"{experiment.name}: 2 arms x 1 seed in " in out  # one seed, in the singular
     assert said == [f"{experiment.name}: 2 of 2 runs read from {tmp_path} were trained with "
                     f"transformers 4.57.1 (now {now}); delete that folder to train them again "
                     f"with these versions."]

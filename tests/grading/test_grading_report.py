@@ -84,3 +84,4 @@ def test_each_exercise_counts_passed_wrong_and_not_started_hardest_first():
         "ex03_1    1       2      0",  # as few passes as ex08_1, from more tries: harder
         "ex08_1    1       0      2",
         "ex02_1    2       1      0"]
+    assert "(of 1 learner graded):" in class_table(reports[:1], {})  # a class of one
