@@ -31,9 +31,10 @@ import base64
 import html
 import io
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from matplotlib.category import StrCategoryLocator
 from matplotlib.figure import Figure
@@ -44,6 +45,8 @@ from matplotlib.ticker import (
     NullFormatter,
     ScalarFormatter,
 )
+
+from course_lib.errors import CourseError, shown
 
 VISIBLE_WHITESPACE = {" ": "·", "\n": "↵", "\t": "→", "\r": "␍"}
 
@@ -56,6 +59,23 @@ def visible(text: str) -> str:
 CONTINUED = "⋯"  # the chip of a byte token that continues the character shown before it
 
 
+def _token_ids(tokenizer, ids: Any) -> list[int]:
+    """token_texts' ids as ints, or one sentence: a text, a BatchEncoding or a batch were
+    "invalid literal for int()", swapped arguments "not iterable"."""
+    if not hasattr(tokenizer, "convert_ids_to_tokens"):
+        raise CourseError(f"Give the tokenizer, then the ids: token_texts(tokenizer, ids); got "
+                          f"{type(tokenizer).__name__} and {type(ids).__name__}.")
+    if isinstance(ids, str | Mapping):
+        what = shown(ids) if isinstance(ids, str) else "the tokenizer's whole output"
+        raise CourseError(f"ids must be token ids, not {what}; give "
+                          f"tokenizer(text)['input_ids'].")
+    ids = ids.tolist() if hasattr(ids, "tolist") else list(ids)  # a tensor, an array, a list
+    if any(isinstance(i, Iterable) for i in ids):
+        raise CourseError("ids must be the token ids of one text, not a batch of them; give "
+                          "one row, such as ids[0].")
+    return [int(i) for i in ids]
+
+
 def token_texts(tokenizer, ids: Sequence[int]) -> list[str]:
     """Each token as the text it decodes to, whitespace made visible.
 
@@ -64,7 +84,7 @@ def token_texts(tokenizer, ids: Sequence[int]) -> list[str]:
     other tokens as '⋯', so non-Latin text stays readable. A stray byte keeps the tokenizer's
     own piece (e.g. 'Ã').
     """
-    ids = [int(i) for i in ids]
+    ids = _token_ids(tokenizer, ids)
     raw = tokenizer.convert_ids_to_tokens(ids)
     texts: list[str] = []
     while len(texts) < len(ids):

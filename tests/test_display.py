@@ -23,6 +23,7 @@ from course_lib.display import (
     token_texts,
     visible,
 )
+from course_lib.errors import CourseError
 from course_lib.evaluation.compare import compare_runs
 from course_lib.evaluation.inspect_model import NextTokens, plot_next_tokens
 from course_lib.formatting.stats import plot_data_mix
@@ -172,6 +173,23 @@ def test_a_character_of_several_byte_tokens_is_shown_once_even_at_the_end(toy_to
     ids = toy_tokenizer(text, add_special_tokens=False)["input_ids"]
     assert len(ids) == len(shown)  # the toy BPE has no merge for these bytes
     assert token_texts(toy_tokenizer, ids) == shown
+
+
+@pytest.mark.parametrize(("ids", "says"), [
+    ("What is 2+2?", r"ids must be token ids, not the string 'What is 2\+2\?'; give "
+                     r"tokenizer\(text\)\['input_ids'\]"),
+    ({"input_ids": [1, 2], "attention_mask": [1, 1]}, "not the tokenizer's whole output"),
+    ([[1, 2], [3, 4]], r"not a batch of them; give one row, such as ids\[0\]"),
+])
+def test_token_texts_names_ids_of_the_wrong_shape(toy_tokenizer, ids, says):
+    # Each was a raw "invalid literal for int()" or "not iterable" from inside the loop.
+    with pytest.raises(CourseError, match=says):
+        token_texts(toy_tokenizer, ids)
+
+
+def test_token_texts_with_swapped_arguments_says_the_order(toy_tokenizer):
+    with pytest.raises(CourseError, match=r"Give the tokenizer, then the ids"):
+        token_texts([1, 2], toy_tokenizer)
 
 
 def test_library_warnings_become_output_not_stderr():

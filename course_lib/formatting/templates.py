@@ -14,10 +14,11 @@ segments, so it always knows where the response starts (no searching for "### Re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from course_lib.errors import CourseError
+from course_lib.errors import CourseError, shown
 from course_lib.formatting.schemas import is_normalized, normalize_record
 
 
@@ -93,6 +94,13 @@ def get_template(template: str | Template) -> Template:
     """
     if isinstance(template, Template):
         return template
+    # A record where the template goes (format_text(ONE_LINE, record)) was "unhashable type".
+    if isinstance(template, Mapping):
+        raise CourseError("template is a record (a dict); give the record first, then the "
+                          "template: format_text(record, ONE_LINE).")
+    if not isinstance(template, str):
+        raise CourseError(f"template must be a template name ({', '.join(TEMPLATES)}) or a "
+                          f"Template such as ONE_LINE, not {shown(template)}.")
     try:
         return TEMPLATES[template]
     except KeyError:

@@ -27,7 +27,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import torch
+
 from course_lib.display import THEME_ERROR, THEME_TEXT, THEME_TEXT2, new_figure, token_texts
+from course_lib.errors import CourseError, shown
+from course_lib.formatting.records import is_table, table_rows
 from course_lib.formatting.templates import format_example
 from course_lib.masking import MASKINGS
 from course_lib.masking.audit import audit_labels
@@ -335,6 +339,14 @@ def mask_view(
     """
     # Any shape of input (a batch tensor, a list of dicts) becomes plain rows first.
     rows = as_rows(examples)
+    if any("input_ids" not in row for row in rows):  # records, not tokenized: a KeyError
+        raise CourseError("mask_view shows tokenized examples (input_ids and labels); for "
+                          "records, call show_mask(records, tokenizer).")
+    # A title short of the examples was an IndexError; a string, a letter per example.
+    if titles is not None and (isinstance(titles, str) or len(titles) != len(rows)):
+        given = "one string" if isinstance(titles, str) else f"{len(titles)} titles"
+        raise CourseError(f"titles holds {given} for {len(rows)} examples; give a list with "
+                          f"one title per example.")
     if losses is not None:
         # Losses misaligned with the examples would colour the wrong tokens: refuse them now.
         losses = losses.tolist() if hasattr(losses, "tolist") else list(losses)
@@ -387,12 +399,39 @@ def show_mask(
     masking: "none", "response", "template" or "trl" (see strategies.MASKINGS).
     model: after training, pass the model to colour each trained token by its loss.
     """
-    recs = [records] if isinstance(records, Mapping) else list(records)
+    recs = records_to_view(records, tokenizer, "show_mask")
+    check_masking(masking)
+    if model is not None and not isinstance(model, torch.nn.Module):  # model="tiny", a tokenizer
+        raise CourseError(f"model must be the model object whose loss colours the tokens "
+                          f"(show_mask(record, tokenizer, model=model)), not "
+                          f"{shown(model) if isinstance(model, str) else type(model).__name__}.")
     examples = label_examples(recs, tokenizer, masking, template, max_length=max_length)
     if model is not None and losses is None:
         losses = [example_token_losses(model, ex) for ex in examples]
     titles = [f"Example {i} ({masking})" for i in range(len(examples))]
     return mask_view(examples, tokenizer, losses=losses, titles=titles)
+
+
+def records_to_view(records: Any, tokenizer, call: str) -> list:
+    """show_mask's and mask_explorer's records as a list, or one sentence: swapped arguments,
+    a data set's name and a DataFrame failed deep inside, as "not iterable" or "example 0:
+    expected a JSON object, got str" (a string or a table iterates over characters, columns)."""
+    if not hasattr(tokenizer, "convert_ids_to_tokens"):  # a model, the records, a name
+        raise CourseError(f"Give the records, then the tokenizer: {call}(records, tokenizer); "
+                          f"got {type(records).__name__} and {type(tokenizer).__name__}.")
+    if isinstance(records, str | os.PathLike):
+        raise CourseError(f"records must be a record (a dict) or a list of them, not "
+                          f"{shown(str(records))}; load a file or a set such as "
+                          f"'course:train' first: {call}(load_records(...)[:12], tokenizer).")
+    if is_table(records):  # a DataFrame or a Dataset: its rows, as train() reads them
+        return table_rows(records)
+    return [records] if isinstance(records, Mapping) else list(records)
+
+
+def check_masking(masking: Any) -> None:
+    """An unknown masking in one sentence, before label_examples' ValueError from below."""
+    if not isinstance(masking, str) or masking not in MASKINGS:
+        raise CourseError(f"masking must be one of {', '.join(MASKINGS)}, not {shown(masking)}.")
 
 
 def mask_explorer(
@@ -409,9 +448,13 @@ def mask_explorer(
     """
     import ipywidgets as widgets  # deferred: widgets are only needed in a notebook
 
-    recs = list(records)
+    recs = records_to_view(records, tokenizer, "mask_explorer")
+    maskings = (maskings,) if isinstance(maskings, str) else tuple(maskings)  # one, by name
+    for name in maskings:
+        check_masking(name)
     if not recs:
-        raise ValueError("mask_explorer needs at least one record")
+        raise CourseError("mask_explorer needs at least one record; give it some records, "
+                          "e.g. mask_explorer(load_records('course:train')[:12], tokenizer).")
     cache: dict[tuple[str, int], dict[str, list[int]]] = {}  # by (masking, example)
     wide = widgets.Layout(width="100%", max_width="56em")
     picker = widgets.Dropdown(options=[(_caption(i, r), i) for i, r in enumerate(recs)],

@@ -70,6 +70,18 @@ def test_unknown_template_name_lists_the_choices():
         get_template("chatml")
 
 
+def test_a_record_given_as_the_template_says_which_goes_first():
+    # format_text(ONE_LINE, record): the record lands where the template goes.
+    with pytest.raises(CourseError, match=r"give the record first, then the template"):
+        format_text(ONE_LINE, TWO_PART)
+
+
+@pytest.mark.parametrize("template", [None, 1, ["one_line"]])
+def test_a_template_of_another_kind_lists_the_names(template):
+    with pytest.raises(CourseError, match=r"template must be a template name \(one_line, "):
+        get_template(template)
+
+
 @pytest.mark.parametrize(
     ("raw", "schema", "expected"),
     [

@@ -9,6 +9,7 @@ from wcag import contrast
 
 import course_lib.masking.view as view_module
 from course_lib.display import visible
+from course_lib.errors import CourseError
 from course_lib.masking.audit import audit_labels
 from course_lib.masking.labels import IGNORE_INDEX, pad_batch, prepare_examples
 from course_lib.masking.strategies import label_examples
@@ -311,3 +312,62 @@ def test_show_mask_with_a_model_overlays_its_losses(toy_model_dir, toy_tokenizer
     with_loss = [c.trained for c in chips if c.loss is not None and not math.isnan(c.loss)]
     assert with_loss == [True, True]  # " 4" and EOS, the trained tokens, have a loss
     assert all(c.loss > 0 for c in chips if c.trained)
+
+
+RECORD = {"instruction": "What is 2+2?", "response": "4"}
+
+
+@pytest.mark.parametrize("call", [show_mask, mask_explorer])
+def test_swapped_records_and_tokenizer_say_the_order(toy_tokenizer, call):
+    # Each was "'...Tokenizer' object is not iterable" from inside the labelling.
+    with pytest.raises(CourseError, match=rf"Give the records, then the tokenizer: "
+                                          rf"{call.__name__}\(records, tokenizer\)"):
+        call(toy_tokenizer, [RECORD])
+
+
+@pytest.mark.parametrize("call", [show_mask, mask_explorer])
+def test_a_data_set_name_is_not_read_letter_by_letter(toy_tokenizer, call):
+    # Was "example 0: expected a JSON object, got str" (show_mask) or an AttributeError.
+    with pytest.raises(CourseError, match=r"not the string 'course:train'; load a file or a set "
+                                          r"such as 'course:train' first"):
+        call("course:train", toy_tokenizer)
+
+
+@pytest.mark.parametrize("call", [show_mask, mask_explorer])
+def test_a_dataframe_shows_its_rows(toy_tokenizer, call):
+    import pandas as pd
+
+    # A DataFrame iterated over its column names: "expected a JSON object, got str".
+    call(pd.DataFrame([RECORD, RECORD]), toy_tokenizer)
+
+
+def test_mask_explorer_takes_one_record_as_show_mask_does(toy_tokenizer):
+    box = mask_explorer(RECORD, toy_tokenizer)  # was list(dict): its keys, then "no .get"
+    assert box.children[0].options[0][1] == 0 and len(box.children[0].options) == 1
+
+
+@pytest.mark.parametrize("masking", ["prompt", True])
+def test_an_unknown_masking_lists_the_strategies(toy_tokenizer, masking):
+    with pytest.raises(CourseError, match=r"masking must be one of none, response, template, "
+                                          r"trl, not "):
+        show_mask(RECORD, toy_tokenizer, masking=masking)
+
+
+@pytest.mark.parametrize(("model", "named"), [("tiny", "the string 'tiny'"),
+                                              (None, "TokenizersBackend")])
+def test_show_mask_model_must_be_a_model_object(toy_tokenizer, model, named):
+    model = model or toy_tokenizer  # the tokenizer given as model=
+    with pytest.raises(CourseError, match=rf"model must be the model object .*not {named}"):
+        show_mask(RECORD, toy_tokenizer, model=model)
+
+
+def test_mask_view_of_records_points_to_show_mask(toy_tokenizer):
+    with pytest.raises(CourseError, match=r"for records, call show_mask\(records, tokenizer\)"):
+        mask_view([RECORD], toy_tokenizer)  # was KeyError: 'input_ids'
+
+
+@pytest.mark.parametrize(("titles", "said"), [(["a"], "1 titles"), ("ab", "one string")])
+def test_mask_view_needs_one_title_per_example(toy_tokenizer, titles, said):
+    examples = prepare_examples([RECORD, RECORD], toy_tokenizer).examples
+    with pytest.raises(CourseError, match=f"titles holds {said} for 2 examples"):
+        mask_view(examples, toy_tokenizer, titles=titles)  # was IndexError
