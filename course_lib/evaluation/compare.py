@@ -25,7 +25,7 @@ from typing import Any
 from course_lib.display import PALETTE, CourseFigure, log_loss_axis, new_figure, say_empty
 from course_lib.env import evaluating
 from course_lib.errors import CourseError, with_advice
-from course_lib.evaluation.generation import GenerationSettings, complete_batch
+from course_lib.evaluation.generation import GenerationSettings, check_pair, complete_batch
 from course_lib.formatting.chat import adds_bos
 from course_lib.formatting.records import load_raw_rows
 from course_lib.formatting.schemas import normalize_record
@@ -66,6 +66,7 @@ def loss_by_masking(model, tokenizer, records: Sequence[dict[str, Any]],
     Same weights, same tokens; only the labels differ. The 'none' number also averages over
     the prompt's tokens, which is why reported losses of the two kinds of runs differ.
     """
+    check_pair(model, tokenizer, "loss_by_masking(model, tokenizer, records)")
     out = {}
     with evaluating(model) as device:
         for masking in ("none", "response"):
@@ -109,10 +110,26 @@ class RunsTable:
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def run_histories(runs: Any, call: str) -> list[RunHistory | str | Path]:
+    """compare_runs' and runs_table's runs, a train() result as its history (pathlib's
+    "expected str, not TrainResult", or "no attribute 'name'"); one run or none given is said
+    in one sentence (one run was iterated: its letters, or "not iterable")."""
+    example = f"{call}([masked.history, unmasked.history])"
+    if isinstance(runs, RunHistory | str | Path) or hasattr(runs, "history"):
+        raise CourseError(f"{call} takes a list of runs, not one run; give e.g. {example}.")
+    runs = list(runs)
+    if not runs:
+        raise CourseError(f"{call} got an empty list of runs; give e.g. {example}.")
+    return [r.history if isinstance(getattr(r, "history", None), RunHistory) else r
+            for r in runs]
+
+
 def runs_table(histories: Sequence[Any]) -> RunsTable:
-    """A table of RunHistory objects' last numbers (reported loss vs held-out metrics)."""
+    """A table of runs' last numbers (reported loss vs held-out metrics): RunHistory objects,
+    train() results, or run folders."""
     rows = []
-    for h in histories:
+    for h in run_histories(histories, "runs_table"):
+        h = h if isinstance(h, RunHistory) else load_run(h)
         rows.append({
             "run": h.name, "masking": h.masking, "steps": h.steps_done,
             "train_loss": h.train_loss[-1] if h.train_loss else None,
@@ -129,6 +146,7 @@ def unprompted_samples(model, tokenizer, n: int = 8, max_new_tokens: int = 40,
     freely. The start is the BOS token; a tokenizer that adds none (SmolLM2, Qwen) starts
     from its BOS or end-of-text token written out, the separator its documents were read with.
     """
+    check_pair(model, tokenizer, "unprompted_samples(model, tokenizer)")
     settings = GenerationSettings(max_new_tokens=max_new_tokens, do_sample=True, seed=seed)
     start = "" if adds_bos(tokenizer) else (tokenizer.bos_token or tokenizer.eos_token)
     return complete_batch(model, tokenizer, [start] * n, settings)
@@ -157,10 +175,12 @@ def compare_runs(
 ) -> CourseFigure:
     """Two or more runs side by side: reported training loss | held-out response-only loss.
 
-    `runs` are RunHistory objects or run folders / history.json files. Each run has its own
-    colour and line style (for readers who do not tell the colours apart); the loss axes
+    `runs` are RunHistory objects, train() results, or run folders / history.json files.
+    Each run has its own colour and line style (for readers who do not tell the colours
+    apart); the loss axes
     are logarithmic, so the first step's loss does not flatten the rest.
     """
+    runs = run_histories(runs, "compare_runs")
     if labels is not None and len(labels) != len(runs):  # said before any run is read
         names = f"{len(labels)} name" + ("" if len(labels) == 1 else "s")
         said = f"has {names} for {len(runs)} runs; give one per run"

@@ -18,6 +18,7 @@ import difflib
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import torch
 
@@ -79,6 +80,9 @@ def settings_from(settings: GenerationSettings | None, **fields) -> GenerationSe
 def check_pair(model, tokenizer, call: str) -> None:
     """The model, then its tokenizer (swapped, or a name for the tokenizer: AttributeErrors
     or TypeErrors from inside torch); `call` shows the order."""
+    if hasattr(model, "history") and hasattr(model, "model"):  # what train() returned
+        raise CourseError(f"model is a train() result; give its model: {call} with "
+                          f"model=result.model (e.g. masked.model).")
     if not hasattr(model, "generate") or hasattr(model, "decode") or \
             not hasattr(tokenizer, "decode"):
         raise CourseError(f"Give the model, then its tokenizer: {call}; got "
@@ -208,6 +212,29 @@ def generate(model, tokenizer, instruction: str, input: str = "",
 
 
 EMPTY_ANSWER = "(empty)"
+
+
+def chosen_rows(rows: Sequence[dict], keep: Any, template: str, limit: int | None) -> list[int]:
+    """The indices of the rows in `template` that `keep(row)` selects, at most `limit`, for
+    the answers() of an evaluation and of an experiment. A keep that is no function or asks
+    for a field no row has, and a template no row is in, are said in one sentence: they were
+    a TypeError, a KeyError from the learner's lambda, or an empty table."""
+    if keep is not None and not callable(keep):
+        raise CourseError(f"keep must be a function of a row, such as keep=lambda r: "
+                          f"r['kind'] == 'spanish', not {shown(keep)}.")
+    templates = sorted({r["template"] for r in rows})
+    if template not in templates:
+        raise CourseError(f"No answer is in the template {template!r}; these answers are in "
+                          f"{', '.join(map(repr, templates))}.")
+    chosen = []
+    for i, row in enumerate(rows):
+        try:
+            if row["template"] == template and (keep is None or keep(row)):
+                chosen.append(i)
+        except KeyError as err:  # raised in the learner's keep, on a misspelt field
+            raise CourseError(f"keep looked up {err}, which a row does not have; a row has "
+                              f"{', '.join(row)}.") from None
+    return chosen[:limit]
 
 
 @dataclass

@@ -31,6 +31,7 @@ from course_lib.evaluation.eval_data import EvalData, eval_rows
 from course_lib.evaluation.generation import (
     AnswerTable,
     GenerationSettings,
+    chosen_rows,
     generate_ids,
     prompts_for,
 )
@@ -138,8 +139,7 @@ class EvalReport:
         """
         first = self.rows[self.models[0]]
         template = template or first[0]["template"]  # each model's first (or own) template
-        chosen = [i for i, r in enumerate(first)
-                  if r["template"] == template and (keep is None or keep(r))][:limit]
+        chosen = chosen_rows(first, keep, template, limit)
         if not chosen:
             raise CourseError("No question matches; loosen `keep` (rows have kind, group, "
                               "style, seen, reference, response, checks).")

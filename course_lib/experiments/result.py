@@ -23,7 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from course_lib.evaluation.generation import AnswerTable
+from course_lib.errors import CourseError
+from course_lib.evaluation.generation import AnswerTable, chosen_rows
 from course_lib.evaluation.uncertainty import Rate, Spread, median_spread, within_seed_spread
 from course_lib.experiments.design import Arm, ArmRun, Experiment, Metric
 from course_lib.experiments.view import result_figure, result_html, result_table
@@ -138,10 +139,12 @@ class ExperimentResult:
         that arm's answers: keep=lambda r: r["response"].startswith("Well"), arm="50% poor".
         """
         template = template or self.experiment.templates[0]
+        if arm is not None and arm not in self.runs:  # was a KeyError
+            raise CourseError(f"This experiment has no arm called {arm!r}; its arms: "
+                              f"{', '.join(map(repr, self.runs))}.")
         first = self.runs[self.arms[0].name][seed_index].rows
         judged = self.runs[arm or self.arms[0].name][seed_index].rows
-        chosen = [i for i, r in enumerate(judged)
-                  if r["template"] == template and (keep is None or keep(r))][:limit]
+        chosen = chosen_rows(judged, keep, template, limit)
         prompts = [f"[{first[i]['style']}] {first[i]['instruction']}" if first[i].get("style")
                    else first[i]["instruction"] for i in chosen]
         columns = {arm.name: [self.runs[arm.name][seed_index].rows[i]["response"]

@@ -207,3 +207,48 @@ def test_a_run_stopped_before_the_end_is_said_with_the_command_that_finishes_it(
         f"'{stopped}' is a run that stopped before the end (it holds only checkpoints); finish "
         f"it with `course train --model 'my model' --data units.jsonl --out {stopped} --resume` "
         f"and the other flags that started it (its --steps too).")
+
+
+def test_compare_runs_and_runs_table_read_a_train_result_as_its_history(toy_history):
+    from course_lib.training.runner import TrainResult
+
+    # compare_runs([masked, unmasked]) without .history: pathlib's "expected str, not
+    # TrainResult"; runs_table: "'TrainResult' object has no attribute 'name'".
+    results = [TrainResult(None, None, toy_history("response", 0.0)),
+               TrainResult(None, None, toy_history("none", 0.5))]
+    train_ax, _ = compare_runs(results).axes
+    assert [line.get_label().split(" (")[1] for line in train_ax.lines] == [
+        "masking=response)", "masking=none)"]
+    assert str(runs_table(results)) == str(runs_table([r.history for r in results]))
+
+
+@pytest.mark.parametrize("call", [compare_runs, runs_table])
+def test_one_run_where_a_list_goes_says_to_give_a_list(toy_history, call):
+    # Was "'RunHistory' object is not iterable" (or a path read letter by letter).
+    with pytest.raises(CourseError, match=rf"{call.__name__} takes a list of runs, not one run; "
+                                          rf"give e.g. {call.__name__}\(\[masked.history, "):
+        call(toy_history("response", 0.0))
+
+
+def test_compare_runs_of_no_run_says_so():
+    with pytest.raises(CourseError, match=r"compare_runs got an empty list of runs"):
+        compare_runs([])  # was a figure of two empty panels
+
+
+def test_swapped_model_and_tokenizer_say_the_order(toy_model_dir, toy_tokenizer):
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    # Each was an AttributeError from inside torch or transformers.
+    with pytest.raises(CourseError, match=r"Give the model, then its tokenizer: loss_by_masking"):
+        loss_by_masking(toy_tokenizer, model, RECORDS)
+    with pytest.raises(CourseError, match=r"Give the model, then its tokenizer: unprompted_"):
+        unprompted_samples(toy_tokenizer, model, n=2)
+
+
+def test_a_train_result_given_as_the_model_points_to_its_model(toy_tokenizer, toy_history):
+    from course_lib.training.runner import TrainResult
+
+    result = TrainResult(object(), toy_tokenizer, toy_history("response", 0.0))
+    with pytest.raises(CourseError, match=r"model is a train\(\) result; give its model"):
+        loss_by_masking(result, toy_tokenizer, RECORDS)  # was "no attribute 'training'"

@@ -3,9 +3,11 @@
 import json
 from dataclasses import replace
 
+import pytest
 from matplotlib.colors import to_hex
 
 from course_lib.display import PALETTE, CourseFigure, figure_alt
+from course_lib.errors import CourseError
 from course_lib.experiments.catalogue import EXPERIMENTS
 from course_lib.experiments.design import ADHERENCE, EXACT_MATCH, LEAK, SECONDS, UNSEEN, ArmRun
 from course_lib.experiments.result import ExperimentResult
@@ -177,3 +179,27 @@ def test_answers_show_one_template_and_a_dash_for_no_reference():
     assert table.answers["reference"] == ["4", "-", "4", "4", "4"]
     qa = r.answers(limit=None, template="qa")
     assert [row[0] for row in qa.rows()] == [f"[casual] q{i}" for i in (1, 3, 5, 7, 9)]
+
+
+def test_answers_of_an_arm_it_does_not_have_lists_its_arms():
+    with pytest.raises(CourseError, match=r"no arm called 'every tokn'; its arms: "
+                                          r"'response only', 'every token'"):
+        result([5, 6, 7], [6, 7, 9]).answers(arm="every tokn")  # was KeyError: 'every tokn'
+
+
+def test_answers_in_a_template_no_answer_is_in_names_the_ones_there():
+    # template="human-assistant" (a hyphen, not an underscore) was an empty table.
+    with pytest.raises(CourseError, match=r"No answer is in the template 'human-assistant'; "
+                                          r"these answers are in 'one_line'"):
+        result([5, 6, 7], [6, 7, 9]).answers(template="human-assistant")
+
+
+def test_answers_keep_with_a_misspelt_field_lists_a_rows_fields():
+    with pytest.raises(CourseError, match=r"keep looked up 'kindd', which a row does not have; "
+                                          r"a row has reference, exact_match, "):
+        result([5, 6, 7], [6, 7, 9]).answers(lambda r: r["kindd"] == "add")  # was KeyError
+
+
+def test_answers_keep_must_be_a_function():
+    with pytest.raises(CourseError, match=r"keep must be a function of a row, such as "):
+        result([5, 6, 7], [6, 7, 9]).answers("spanish")  # was "'str' object is not callable"
