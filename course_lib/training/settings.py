@@ -160,6 +160,8 @@ def check_numbers(learning_rate: float | None = None, num_epochs: float | None =
     would end in a TypeError from deep inside the comparison below."""
     for name, flag, least in COUNTS:
         check_count(counts.get(name), name, flag, least)
+    if "seed" in counts and counts["seed"] is None:  # a TypeError from torch.manual_seed
+        raise with_advice("{fix} must be a whole number such as 0, not None.", "seed", "--seed")
     if counts.get("seed") is not None and counts["seed"] >= 2**32:  # numpy's seeds are 32 bits
         raise with_advice(f"{{fix}} must be below 2**32, not {counts['seed']}.", "seed", "--seed")
     for name, flag, value in (("learning_rate", "--lr", learning_rate),

@@ -367,6 +367,7 @@ def test_training_arguments_override_the_defaults(toy_model_dir, records):
     ({"batch_size": 0}, "batch_size must be at least 1, not 0.", "--batch-size must be"),
     ({"learning_rate": 0.0}, "learning_rate must be above 0, not 0.0.", "--lr must be above 0"),
     ({"seed": 2**32}, "seed must be below 2**32", "--seed must be below 2**32"),
+    ({"seed": None}, "seed must be a whole number such as 0, not None.", "--seed must be"),
     ({"max_steps": None, "num_epochs": 0}, "num_epochs must be above 0, not 0.", "num_epochs"),
     # Wrong types: these ended in TypeErrors from inside the checks or the Trainer.
     ({"learning_rate": "1e-3"}, "learning_rate must be a number, not the string '1e-3'.",
