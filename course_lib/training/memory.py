@@ -121,6 +121,10 @@ def count_parameters(model_or_config: Any, lora: bool | LoraConfig = False,
         >>> count_parameters(smol, freeze=("embed_tokens", "mlp", "v_proj", "o_proj")).trained
         13306176
     """
+    if isinstance(model_or_config, str | Path):  # estimate_memory takes names; this did not
+        raise CourseError(f"count_parameters counts a model or its config, not the name "
+                          f"{str(model_or_config)!r}; give preset_config("
+                          f"{str(model_or_config)!r}) or a loaded model.")
     if isinstance(model_or_config, PretrainedConfig):  # counted once per config and LoRA
         lora_key = json.dumps(lora_settings(lora).to_dict(), sort_keys=True, default=_plain) if (
             lora) else ""

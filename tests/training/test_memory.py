@@ -16,6 +16,7 @@ from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM
 
 from course_lib import cgroups
+from course_lib.errors import CourseError
 from course_lib.loading import EMBEDDED_MODEL_DIR, preset_config
 from course_lib.training.memory import (
     count_parameters,
@@ -272,3 +273,10 @@ def test_a_smollm2_fine_tune_is_more_than_a_4_gib_pod_holds():
     smol = preset_config("smollm2-135m")
     assert estimate_memory(smol, RECIPE.batch_size, 128, freeze=RECIPE.freeze).total > 4 * 2**30
     assert is_counted(smol) and not is_counted(preset_config("smollm2-135m", model_type="gpt2"))
+
+
+def test_count_parameters_of_a_name_points_to_preset_config():
+    # estimate_memory takes "smollm2-135m"; count_parameters took it to an AttributeError.
+    with pytest.raises(CourseError, match=r"not the name 'smollm2-135m'; give "
+                                          r"preset_config\('smollm2-135m'\) or a loaded model"):
+        count_parameters("smollm2-135m")
