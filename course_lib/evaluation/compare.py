@@ -177,8 +177,7 @@ def compare_runs(
 
     `runs` are RunHistory objects, train() results, or run folders / history.json files.
     Each run has its own colour and line style (for readers who do not tell the colours
-    apart); the loss axes
-    are logarithmic, so the first step's loss does not flatten the rest.
+    apart); the loss axes are logarithmic, so the first step's loss does not flatten the rest.
     """
     runs = run_histories(runs, "compare_runs")
     if labels is not None and len(labels) != len(runs):  # said before any run is read

@@ -417,12 +417,12 @@ def records_to_view(records: Any, tokenizer, call: str) -> list:
     a data set's name and a DataFrame failed deep inside, as "not iterable" or "example 0:
     expected a JSON object, got str" (a string or a table iterates over characters, columns)."""
     if not hasattr(tokenizer, "convert_ids_to_tokens"):  # a model, the records, a name
-        raise CourseError(f"Give the records, then the tokenizer: {call}(records, tokenizer); "
-                          f"got {type(records).__name__} and {type(tokenizer).__name__}.")
+        raise CourseError(f"Give {call} the records, then the tokenizer; got "
+                          f"{type(records).__name__} and {type(tokenizer).__name__}.")
     if isinstance(records, str | os.PathLike):
         raise CourseError(f"records must be a record (a dict) or a list of them, not "
                           f"{shown(str(records))}; load a file or a set such as "
-                          f"'course:train' first: {call}(load_records(...)[:12], tokenizer).")
+                          f"'course:train' first, e.g. load_records('course:train')[:12].")
     if is_table(records):  # a DataFrame or a Dataset: its rows, as train() reads them
         return table_rows(records)
     return [records] if isinstance(records, Mapping) else list(records)

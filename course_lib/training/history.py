@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from course_lib.errors import with_advice
+from course_lib.errors import CourseError, with_advice
 from course_lib.files import stopped_run_check
 from course_lib.formatting.templates import DEFAULT_TEMPLATE
 
@@ -127,12 +127,18 @@ class RunHistory:
     def from_json(cls, text: str) -> RunHistory:
         return cls.from_dict(json.loads(text))
 
-    def save(self, path: str | Path) -> Path:
-        """Write to `path` (a folder gets `history.json` inside it). Returns the file written."""
+    def save(self, path: str | Path, overwrite: bool = False) -> Path:
+        """Write to `path` (a folder gets `history.json` inside it). Returns the file written.
+        A file already there is kept unless it holds these very numbers, or `overwrite=True`:
+        it may be a learner's notes, or the history of another run in its folder."""
         path = Path(path)
         if path.is_dir():
             path = path / HISTORY_FILE
-        path.write_text(self.to_json(), encoding="utf-8")
+        text = self.to_json()
+        if path.is_file() and not overwrite and path.read_bytes() != text.encode("utf-8"):
+            raise CourseError(f"{path} already exists; save to a new file name, or pass "
+                              f"overwrite=True to replace it.")
+        path.write_text(text, encoding="utf-8")
         return path
 
     @classmethod

@@ -320,8 +320,8 @@ RECORD = {"instruction": "What is 2+2?", "response": "4"}
 @pytest.mark.parametrize("call", [show_mask, mask_explorer])
 def test_swapped_records_and_tokenizer_say_the_order(toy_tokenizer, call):
     # Each was "'...Tokenizer' object is not iterable" from inside the labelling.
-    with pytest.raises(CourseError, match=rf"Give the records, then the tokenizer: "
-                                          rf"{call.__name__}\(records, tokenizer\)"):
+    with pytest.raises(CourseError, match=rf"Give {call.__name__} the records, then the "
+                                          rf"tokenizer; got \w+ and list\."):
         call(toy_tokenizer, [RECORD])
 
 

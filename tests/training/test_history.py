@@ -24,6 +24,21 @@ def test_round_trip_through_json_and_file(tmp_path):
     assert json.loads(path.read_text())["train_loss"] == [2.5, 2.0]
 
 
+def test_save_keeps_a_file_already_there_unless_told(tmp_path):
+    notes = tmp_path / "mine.txt"
+    notes.write_text("my notes")
+    with pytest.raises(CourseError, match=r"mine.txt already exists; save to a new file name, "
+                                          r"or pass overwrite=True to replace it\.$"):
+        make_history().save(notes)
+    assert notes.read_text() == "my notes"
+    other = make_history("none").save(tmp_path)  # another run's history in its folder
+    with pytest.raises(CourseError, match="already exists"):
+        make_history().save(tmp_path)
+    assert RunHistory.load(other).masking == "none"
+    assert make_history("none").save(tmp_path) == other  # the same numbers again: a re-run cell
+    assert RunHistory.load(make_history().save(notes, overwrite=True)) == make_history()
+
+
 def test_unknown_keys_from_a_newer_course_are_ignored():
     data = make_history().to_dict() | {"something_new": 1}
     assert RunHistory.from_dict(data).seed == 3

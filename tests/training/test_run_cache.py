@@ -103,14 +103,14 @@ def test_your_own_run_is_used_only_when_it_tuned_the_same_model(
     assert counted_train == [] and "your run" in capsys.readouterr().out
     history = RunHistory.load(yours)
     history.model = "smollm2-135m"  # a run of another base model must not stand in
-    history.save(yours)
+    history.save(yours, overwrite=True)
     used = trained_once(str(toy_model_dir), cache_dir=tmp_path / "cache", yours=yours,
                         **settings)
     assert used != str(yours) and len(counted_train) == 1
     assert "not used here" in capsys.readouterr().out
     # An unmasked run saved as runs/masked (the flags mixed up) is not the masked run asked for.
     history.model, history.masking = str(toy_model_dir), "none"
-    history.save(yours)
+    history.save(yours, overwrite=True)
     assert trained_once(str(toy_model_dir), cache_dir=tmp_path / "cache", yours=yours,
                         masking="response", **settings) == used
     assert "used masking 'none', not 'response': not used here" in capsys.readouterr().out
@@ -384,7 +384,7 @@ def test_a_run_kept_under_other_package_versions_is_loaded_and_said_so(
     assert "transformers" not in capsys.readouterr().out  # the same versions: nothing to say
     history.versions["transformers"] = "4.57.1"
     history.versions["torch"] += "+patched"  # a local tag or a patch release: not said
-    history.save(run)
+    history.save(run, overwrite=True)
     assert trained_once(str(toy_model_dir), cache_dir=tmp_path, **settings) == run
     out = capsys.readouterr().out.strip()
     assert len(counted_train) == 1 and "\n" not in out
