@@ -14,7 +14,13 @@ def _pairs(value, k: int) -> list[tuple[str, float]]:
     assert isinstance(value, list | tuple), (
         f"top_next_tokens should return a list of (token, probability) pairs, not "
         f"{type(value).__name__}.")
-    assert len(value) == k, f"with k={k} return {k} pairs, not {len(value)}."
+    # A kept dimension (logits[:, -1], logits[-1]) makes topk give rows: each "id" a list.
+    assert not any(isinstance(pair, list | tuple) and any(_many(x) for x in pair)
+                   for pair in value), (
+        "your pairs hold lists, not one token and one probability: take the scores of one "
+        "position, logits[0, -1] (shape (vocab,)), so that topk gives k ids.")
+    pairs = f"{k} pair" + ("s" if k != 1 else "")
+    assert len(value) == k, f"with k={k} return {pairs}, not {len(value)}."
     out = []
     for pair in value:
         assert isinstance(pair, list | tuple) and len(pair) == 2, (
@@ -24,6 +30,15 @@ def _pairs(value, k: int) -> list[tuple[str, float]]:
             f"the token should be its text (tokenizer.decode([token_id])), not {token!r}.")
         out.append((token, float(prob)))
     return out
+
+
+def _many(x) -> bool:
+    """A list, or a tensor or an array of more than one number, where one number belongs."""
+    return isinstance(x, list | tuple) or (getattr(x, "ndim", 0) > 0 and len(x) > 1)
+
+
+def _close(a: list[float], b: list[float]) -> bool:
+    return all(abs(x - y) < 1e-4 for x, y in zip(a, b, strict=True))
 
 
 @exercise(
@@ -51,9 +66,8 @@ def check_top_next_tokens(top_next_tokens):
         top = probs.topk(k)
         want = [(tokenizer.decode([i]), p) for i, p in zip(top.indices.tolist(),
                                                            top.values.tolist(), strict=True)]
-        got_p = [p for _, p in got]
-        if [t for t, _ in got] == [t for t, _ in want] and all(
-                abs(a - b) < 1e-4 for a, b in zip(got_p, [p for _, p in want], strict=True)):
+        if [t for t, _ in got] == [t for t, _ in want] and _close(
+                [p for _, p in got], [p for _, p in want]):
             continue
         _diagnose_top(got, want, logits, tokenizer, k)
     _check_eos_on_top(top_next_tokens, tokenizer, logits)
@@ -92,13 +106,15 @@ def _diagnose_top(got, want, logits, tokenizer, k) -> None:
                              "after the whole text is predicted at the last position, "
                              "logits[0, -1].")
     raw_tokens, raw_values = top_of(logits[0, -1])
-    if tokens == want_tokens and all(abs(a - b) < 1e-4 for a, b in zip(probs, raw_values,
-                                                                         strict=True)):
+    if tokens == want_tokens and _close(probs, raw_values):
         raise AssertionError(f"those are raw logits ({probs[0]:.2f}, ...), not probabilities: "
                              f"apply torch.softmax over the vocabulary (dim=-1) first.")
+    if tokens == want_tokens and k > 1 and _close(probs, torch.softmax(
+            torch.tensor(raw_values), dim=-1).tolist()):
+        raise AssertionError(f"your {k} probabilities sum to 1 among themselves: take the "
+                             f"softmax over the whole vocabulary, logits[0, -1], then the top k.")
     wrong_dim = torch.softmax(logits[0], dim=0)[-1]
-    if tokens == top_of(wrong_dim)[0] and all(
-            abs(a - b) < 1e-4 for a, b in zip(probs, top_of(wrong_dim)[1], strict=True)):
+    if tokens == top_of(wrong_dim)[0] and _close(probs, top_of(wrong_dim)[1]):
         raise AssertionError("the softmax ran over the positions, not over the vocabulary: use "
                              "dim=-1, so the probabilities of all possible next tokens sum to 1.")
     places = rounded_places(probs, want_probs) if tokens == want_tokens else None

@@ -224,3 +224,25 @@ def greedy_continue__eos_from_config(model, tokenizer, prompt: str, n_tokens: in
             if next_id == model.config.eos_token_id:
                 break
     return new
+
+
+@mutant("ex01_1", "the batch dimension kept: logits[:, -1]",
+        phrase="take the scores of one position")
+def top_next_tokens__batch_dim_kept(logits: torch.Tensor, tokenizer, k: int) -> list:
+    probs = torch.softmax(logits[:, -1], dim=-1)
+    top = probs.topk(k)
+    pairs = zip(top.indices.tolist(), top.values.tolist())
+    return [(tokenizer.decode([i]), p) for i, p in pairs]
+
+
+@mutant("ex01_1", "softmax over the top k logits only", phrase="sum to 1 among themselves")
+def top_next_tokens__softmax_of_top_k(logits: torch.Tensor, tokenizer, k: int) -> list:
+    top = logits[0, -1].topk(k)
+    probs = torch.softmax(top.values, dim=-1)
+    return [(tokenizer.decode([i]), p) for i, p in zip(top.indices.tolist(), probs.tolist())]
+
+
+@mutant("ex01_1", "k ignored: always the top 5", phrase="with k=1 return 1 pair,")
+def top_next_tokens__k_ignored(logits: torch.Tensor, tokenizer, k: int) -> list:
+    top = torch.softmax(logits[0, -1], dim=-1).topk(5)
+    return [(tokenizer.decode([i]), p) for i, p in zip(top.indices.tolist(), top.values.tolist())]
