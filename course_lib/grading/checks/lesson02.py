@@ -33,7 +33,11 @@ def _first_difference(got: str, want: str) -> str:
 def check_format_record(format_record):
     for name, record in [("two-part", TWO_PART), ("three-part", THREE_PART),
                          ("empty-input", EMPTY_INPUT), ("None-input", NONE_INPUT)]:
-        got = format_record(dict(record))
+        given = dict(record)
+        got = format_record(given)
+        assert given == record, (
+            f"format_record changed the record it was given (the {name} record {record} became "
+            f"{given}): read `record` without changing it.")
         want = format_text(record, ONE_LINE)
         assert isinstance(got, str), (
             f"format_record should return the text (a str), but returned {type(got).__name__} "
@@ -173,6 +177,7 @@ QUALITY_CASES = [
     {"instruction": "Say yes four times", "input": "", "response": "yes\nyes\nyes\nyes"},
     {"instruction": "Hello there, how are you?", "input": "", "response": "Hello"},  # continues
     {"instruction": "What is 9+1?", "input": "", "response": "What\nis 9+2?"},     # continues
+    {"instruction": "hi", "input": "", "response": "hi hi hi hi"},  # 3 rules broken: one index
 ]
 EMPTY_INSTRUCTION = [{"instruction": "", "input": "", "response": "4"}]  # vague: no words
 
@@ -224,6 +229,9 @@ def _why_not_poor(record) -> str:
 
 def _indices(got) -> list[int]:
     """The learner's indices as a list of ints (numpy ints too), or an AssertionError."""
+    assert not isinstance(got, set | frozenset), (
+        "find_poor_quality should return a list of the indices, in increasing order, not a "
+        "set: sorted(...) of it gives one.")
     shown = list(got)[:5] if isinstance(got, list | tuple) else type(got).__name__
     return int_list(got, f"find_poor_quality should return the *indices* (ints) of the poor "
                          f"records, e.g. [0, 2, 3], not {shown}.")
@@ -248,6 +256,9 @@ def check_find_poor_quality(find_poor_quality):
     assert records == QUALITY_CASES, "find_poor_quality must not change the records it is given."
     got = _indices(got)
     want = [i for i, r in enumerate(records) if _quality_reasons(r)]
+    assert not got or got != [i + 1 for i in want], (
+        f"your indices count from 1, but the first record is index 0, as records[0] and "
+        f"enumerate(records) count: expected {want}, not {got}.")
     missed = [i for i in want if i not in got]
     if missed:
         i = missed[0]

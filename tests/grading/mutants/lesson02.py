@@ -342,3 +342,57 @@ def normalize__pops_the_row(record: dict) -> dict:
     else:
         given, answer = record.pop("context", None), record.pop("response")
     return {"instruction": instruction, "input": given or "", "response": answer}
+
+
+@mutant("ex02_1", "the caller's record changed: a missing input set to ''",
+        phrase="changed the record it was given")
+def format_record__input_filled_in(record: dict) -> str:
+    if not record.get("input"):
+        record["input"] = ""
+    text = f"### Instruction: {record['instruction']}"
+    if record["input"]:
+        text += f" ### Input: {record['input']}"
+    return text + f" ### Response: {record['response']}"
+
+
+@mutant("ex02_3", "an index appended once per rule broken", phrase="return each index once")
+def find_poor_quality__index_per_rule(records: list) -> list:
+    poor = []
+    for i, record in enumerate(records):
+        instruction, response = record["instruction"], record["response"]
+        words = response.lower().split()
+        first = instruction.lower().split()[:1]
+        for broken in (not response.strip(), len(instruction.split()) < 3,
+                       len(words) >= 4 and len(set(words)) < len(words) / 2,
+                       bool(words) and bool(first) and words[0] == first[0]):
+            if broken:
+                poor.append(i)
+    return poor
+
+
+@mutant("ex02_3", "indices counted from 1 (enumerate(records, 1))", phrase="count from 1")
+def find_poor_quality__counted_from_1(records: list) -> list:
+    poor = []
+    for i, record in enumerate(records, 1):
+        instruction, response = record["instruction"], record["response"]
+        words = response.lower().split()
+        first = instruction.lower().split()[:1]
+        if (not response.strip() or len(instruction.split()) < 3
+                or len(words) >= 4 and len(set(words)) < len(words) / 2
+                or bool(words) and bool(first) and words[0] == first[0]):
+            poor.append(i)
+    return poor
+
+
+@mutant("ex02_3", "a set of indices", phrase="not a set")
+def find_poor_quality__a_set(records: list) -> list:
+    poor = set()
+    for i, record in enumerate(records):
+        instruction, response = record["instruction"], record["response"]
+        words = response.lower().split()
+        first = instruction.lower().split()[:1]
+        if (not response.strip() or len(instruction.split()) < 3
+                or len(words) >= 4 and len(set(words)) < len(words) / 2
+                or bool(words) and bool(first) and words[0] == first[0]):
+            poor.add(i)
+    return poor
