@@ -58,6 +58,9 @@ def _check_one(build_labels, prompt: str, response: str, tokenizer, which: str) 
            else f", not a {type(out).__name__}."))
     ids, labels = token_ids(out["input_ids"], "input_ids"), token_ids(out["labels"], "labels")
     case = f"for prompt {prompt!r} and response {response!r}{which}"
+    assert not (IGNORE in ids and ids == labels), (
+        f"input_ids holds -100 {case}: labels and input_ids are one list, so writing -100 into "
+        f"labels wrote it into input_ids too; build labels as a new list (list(input_ids)).")
     if ids != want_ids:
         _response_bos(ids, want_ids, n_prompt, tokenizer, case)
         _wrong_ids(ids, want_ids, tokenizer, case, prompt + response)
@@ -315,6 +318,7 @@ def check_nan_rows(nan_rows):
     for rows, want in NAN_CASES:
         labels = torch.tensor(rows)
         got = _row_list(nan_rows(labels.clone()), "nan_rows")
+        assert len(set(got)) == len(got), f"return each row index once: {want}, not {got}."
         if sorted(got) == want:
             assert got == sorted(got), f"return the indices in increasing order: {want}."
             continue
@@ -357,6 +361,19 @@ def _padded(value, key: str) -> list[list[int]]:
     return rows.tolist()
 
 
+# Two batches, the longest example second in one and last in the other: a length taken from
+# one example, or the notebook's, pads one of them wrong.
+PAD_BATCHES = [
+    [{"instruction": "What is 2+2?", "response": "4"},
+     {"instruction": "Translate this to Spanish", "input": "Hello world",
+      "response": "Hola mundo"},
+     {"instruction": "What is 5+3?", "response": "8"}],
+    [{"instruction": "Name a colour.", "response": "red"},
+     {"instruction": "What is 5+3?", "response": "8"},
+     {"instruction": "Name the capital of Japan.", "response": "Tokyo"}],
+]
+
+
 @exercise(
     "ex03_4",
     title="Pad a batch by position so the EOS stays trained",
@@ -370,26 +387,35 @@ def _padded(value, key: str) -> list[list[int]]:
     ],
 )
 def check_pad_by_position(pad_by_position):
+    tokenizer = make_toy_tokenizer(pad_is_eos=True)
+    for records in PAD_BATCHES:
+        _check_padded_batch(pad_by_position, records, tokenizer)
+
+
+def _check_padded_batch(pad_by_position, records: list[dict], tokenizer) -> None:
     # deferred: torch stays out of the grader's start (every grading process imports this)
     from course_lib.masking.labels import pad_batch, prepare_examples
 
-    tokenizer = make_toy_tokenizer(pad_is_eos=True)
-    eos = tokenizer.eos_token_id
-    records = [{"instruction": "What is 2+2?", "response": "4"},
-               {"instruction": "Translate this to Spanish", "input": "Hello world",
-                "response": "Hola mundo"},
-               {"instruction": "What is 5+3?", "response": "8"}]
     examples = prepare_examples(records, tokenizer).examples
+    lengths = [len(e["input_ids"]) for e in examples]
     copies = [{k: list(v) for k, v in e.items()} for e in examples]
-    out = pad_by_position(copies, tokenizer.pad_token_id)
+    try:
+        out = pad_by_position(copies, tokenizer.pad_token_id)
+    except ValueError as error:  # torch.tensor of rows of unequal lengths
+        if "expected sequence of length" not in str(error):
+            raise
+        raise AssertionError(
+            f"torch.tensor could not stack your rows, which have different lengths: pad every "
+            f"example of this batch (of {lengths} tokens) to its longest, {max(lengths)}, "
+            f"max(len(e['input_ids']) for e in examples).") from None
     _same_examples(copies, examples)
     want = {k: v.tolist() for k, v in pad_batch(examples, tokenizer.pad_token_id).items()}
     got = {k: _padded(out, k) for k in ("input_ids", "attention_mask", "labels")}
-    lengths = [len(e["input_ids"]) for e in examples]
     for k in got:
         assert [len(r) for r in got[k]] == [max(lengths)] * len(examples), (
-            f"every row of '{k}' should have the longest example's length, {max(lengths)}; "
-            f"yours have {[len(r) for r in got[k]]}.")
+            f"every row of '{k}' should have the length of this batch's longest example, "
+            f"{max(lengths)} (examples of {lengths} tokens); yours have "
+            f"{[len(r) for r in got[k]]}.")
     if got["input_ids"] != want["input_ids"]:
         left = [[tokenizer.pad_token_id] * (max(lengths) - len(e["input_ids"])) + e["input_ids"]
                 for e in examples]
@@ -401,7 +427,12 @@ def check_pad_by_position(pad_by_position):
                              f"{got['input_ids']}.")
     if got["attention_mask"] != want["attention_mask"]:
         _wrong_mask(got["attention_mask"], want, tokenizer.pad_token_id, lengths)
-    for row, (g, w, n) in enumerate(zip(got["labels"], want["labels"], lengths, strict=True)):
+    _check_padded_labels(got["labels"], want["labels"], lengths, tokenizer.eos_token_id)
+
+
+def _check_padded_labels(got: list, want: list, lengths: list[int], eos: int) -> None:
+    """Name the first row whose labels differ: the EOS masked by id, padding graded, or else."""
+    for row, (g, w, n) in enumerate(zip(got, want, lengths, strict=True)):
         if g == w:
             continue
         if g[n - 1] == IGNORE and w[n - 1] == eos:
@@ -515,6 +546,12 @@ def _mlm_diagnosis(ids: list[int], hidden: list[int], mask_id: int, got_ids: lis
                    got_labels: list[int]) -> str | None:
     """The learner's mistake in their terms, or None to fall back on the case's sentence."""
     keep = [p for p in range(len(ids)) if p not in hidden]
+    if got_ids == got_labels and IGNORE in got_ids:
+        return ("input_ids and labels are one list, so the -100s went into input_ids too: build "
+                "two new lists")
+    if hidden and got_labels == _mlm_labels(ids, [p - 1 for p in hidden]):
+        return ("positions count from 0, as list indices do: position p is input_ids[p], not "
+                "input_ids[p - 1]")
     shifted = [IGNORE] + got_labels[:-1], got_labels[1:] + [IGNORE]  # labels moved a position
     next_token = hidden and all(p + 1 < len(ids) and got_labels[p] == ids[p + 1] for p in hidden)
     if next_token or any(s == _mlm_labels(ids, hidden) for s in shifted):

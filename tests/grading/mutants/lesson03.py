@@ -483,3 +483,60 @@ def pad_by_position__in_place(examples: list, pad_token_id: int) -> dict:
         e["labels"] += [-100] * gap
     return {k: torch.tensor([e[k] for e in examples])
             for k in ("input_ids", "attention_mask", "labels")}
+
+
+@mutant("ex03_1", "labels = input_ids, then -100 written into the one list",
+        phrase="labels and input_ids are one list")
+def build_labels__aliased(prompt: str, response: str, tokenizer) -> dict:
+    prompt_ids = tokenizer(prompt)["input_ids"]
+    answer_ids = tokenizer(response, add_special_tokens=False)["input_ids"]
+    input_ids = prompt_ids + answer_ids + [tokenizer.eos_token_id]
+    labels = input_ids
+    for i in range(len(prompt_ids)):
+        labels[i] = -100
+    return {"input_ids": input_ids, "labels": labels}
+
+
+@mutant("ex03_3", "a row's index once per position checked", phrase="return each row index once")
+def nan_rows__duplicates(labels: torch.Tensor) -> list:
+    rows = []
+    for i in range(labels.shape[0]):
+        for _ in range(1, labels.shape[1]):
+            if (labels[i, 1:] == -100).all():
+                rows.append(i)
+    return rows
+
+
+@mutant("ex03_4", "padded to the second example's length (the notebook's longest)",
+        phrase="pad every example of this batch")
+def pad_by_position__second_example_length(examples: list, pad_token_id: int) -> dict:
+    longest = len(examples[1]["input_ids"])
+    batch = {"input_ids": [], "attention_mask": [], "labels": []}
+    for e in examples:
+        gap = longest - len(e["input_ids"])
+        batch["input_ids"].append(list(e["input_ids"]) + [pad_token_id] * gap)
+        batch["attention_mask"].append(list(e["attention_mask"]) + [0] * gap)
+        batch["labels"].append(list(e["labels"]) + [-100] * gap)
+    return {k: torch.tensor(v) for k, v in batch.items()}
+
+
+@mutant("ex03_6", "positions counted from 1", phrase="positions count from 0")
+def mlm_row__counted_from_1(input_ids: list[int], hidden: list[int], mask_id: int) -> dict:
+    masked = list(input_ids)
+    labels = [-100] * len(input_ids)
+    for p in hidden:
+        labels[p - 1] = input_ids[p - 1]
+        masked[p - 1] = mask_id
+    return {"input_ids": masked, "labels": labels}
+
+
+@mutant("ex03_6", "labels = masked: one list for both", phrase="input_ids and labels are one list")
+def mlm_row__aliased(input_ids: list[int], hidden: list[int], mask_id: int) -> dict:
+    masked = list(input_ids)
+    labels = masked
+    for p in range(len(labels)):
+        if p not in hidden:
+            labels[p] = -100
+    for p in hidden:
+        masked[p] = mask_id
+    return {"input_ids": masked, "labels": labels}
