@@ -193,13 +193,20 @@ def check_first_step_below(first_step_below):
 
 
 def _check_other_steps(first_step_below) -> None:
-    """Evaluations not 10 steps apart, and a loss already below the threshold at step 0."""
+    """Evaluations not 10 steps apart, a loss below the threshold only at the last evaluation,
+    and one already below it at step 0."""
     uneven = _history([0, 25, 50, 100], [9.0, 2.0, 0.5, 0.4])
     got = first_step_below(uneven, 1.0)
     assert got == 50, (
         f"with eval_steps [0, 25, 50, 100] and eval_loss [9.0, 2.0, 0.5, 0.4], "
         f"first_step_below(history, 1.0) should be 50, not {got!r}: read the step from "
         f"history.eval_steps, evaluations are not always 10 steps apart.")
+    late = _history([0, 10, 20], [2.0, 1.5, 0.5])
+    got = first_step_below(late, 1.0)
+    assert got == 20, (
+        f"with eval_steps [0, 10, 20] and eval_loss [2.0, 1.5, 0.5] the loss drops below 1.0 "
+        f"at the last evaluation, so first_step_below(history, 1.0) should be 20, not {got!r}: "
+        f"look at every evaluation, the last one too.")
     early = _history([0, 10, 20], [0.5, 0.4, 0.3])
     got = first_step_below(early, 1.0)
     assert got == 0 and got is not False, (

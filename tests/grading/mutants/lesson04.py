@@ -272,3 +272,12 @@ def response_accuracy__percentage(logits: torch.Tensor, labels: torch.Tensor) ->
     graded = targets != -100
     correct = (logits[:, :-1].argmax(-1) == targets) & graded
     return 100 * correct.sum().item() / graded.sum().item()
+
+
+@mutant("ex04_2", "the last evaluation never looked at (range(len - 1))",
+        phrase="the last one too")
+def first_step_below__last_skipped(history: RunHistory, threshold: float) -> int | None:
+    for i in range(len(history.eval_steps) - 1):
+        if history.eval_loss[i] < threshold:
+            return history.eval_steps[i]
+    return None
