@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import numbers
 import tempfile
 import warnings
 from unittest import mock
@@ -53,10 +54,16 @@ def check_tiny_cpu_config(tiny_cpu_config):
     assert not checkpointing, (
         "gradient checkpointing is on (TRL's default): it only makes a tiny model slower; turn "
         "it off with activation_checkpointing=False (or **checkpointing_off()).")
+    # A string such as "1e-3" (as a YAML file would hold it) reaches the optimizer as is.
+    assert isinstance(config.learning_rate, numbers.Real), (
+        f"learning_rate is {config.learning_rate!r}: write a number such as 1e-3 (not a string).")
     # 30 steps of the tiny model: 1e-3 reaches 68% held-out accuracy, 1e-4 only 5.5% (audit).
-    assert 3e-4 <= config.learning_rate <= 1e-2, (
+    assert config.learning_rate >= 3e-4, (
         f"learning_rate is {config.learning_rate:g}: a tiny model barely moves below about "
         f"3e-4 in a short run (TRL's default is 2e-5); use about 1e-3.")
+    assert config.learning_rate <= 1e-2, (
+        f"learning_rate is {config.learning_rate:g}: steps that large make the loss jump "
+        f"about instead of falling; use about 1e-3.")
     # transformers 5 makes report_to a list: None becomes [None], which the Trainer refuses.
     assert config.report_to != [None], (
         "report_to=None does not turn reporting off: transformers 5 turns it into the list "
@@ -151,25 +158,47 @@ def _want():
     ],
 )
 def check_completion_only_collate(completion_only_collate):
-    import torch
-
     rows = _rows()
-    out = completion_only_collate([list(r) for r in rows], [7, 8], 2)
+    given = [list(r) for r in rows]
+    out = completion_only_collate(given, [7, 8], 2)
+    assert given == rows, (
+        "completion_only_collate changed the rows it was given (padded them in place?): build "
+        "new lists, so that the data set's own rows stay as they are.")
+    got = _as_lists(out)
+    _check_ids_and_mask(rows, got)
+    if got["labels"] != _want():
+        _label_mistake(rows, got["labels"], _want())
+    _check_other_arguments(completion_only_collate)
+
+
+def _as_lists(out) -> dict:
+    """The learner's batch as lists of lists (from lists, tensors or NumPy arrays)."""
     assert isinstance(out, dict) and {"input_ids", "attention_mask", "labels"} <= set(out), (
         "completion_only_collate should return a dict with input_ids, attention_mask and "
         "labels.")
-    got = {k: (v.tolist() if isinstance(v, torch.Tensor) else [list(x) for x in v])
-           for k, v in out.items()}
-    _check_ids_and_mask(rows, got)
-    labels, want = got["labels"], _want()
-    if labels == want:
-        return
+    return {k: (v.tolist() if hasattr(v, "tolist") else [list(x) for x in v])
+            for k, v in out.items()}
+
+
+def _label_mistake(rows: list[list[int]], labels: list[list[int]], want: list[list[int]]):
+    """Raise what is wrong with the labels of _rows(), in the learner's terms."""
+    padding = {t for row, r in zip(labels, rows, strict=True) for t in row[len(r):]}
+    if padding - {IGNORE}:
+        raise AssertionError(f"the labels of the padding are {sorted(padding - {IGNORE})}, "
+                             f"not -100: set every label after a row's own length to -100.")
     if labels[0][:10] == [IGNORE] * 3 + [7, 8, 9, 2] + [IGNORE] * 3:
         raise AssertionError("the response template's own tokens (7, 8) are trained: mask "
                              "everything up to *and including* the template.")
     if labels[0][6] == IGNORE:
-        raise AssertionError("the EOS at the end of row 0 is -100: padding was masked by id, "
-                             "and here the pad id is also the EOS. Mask padding by position.")
+        raise AssertionError("the EOS at the end of row 0 is -100, but it must be trained (it "
+                             "teaches the model to stop); padding masked by id hides it too, "
+                             "since here the pad id is also the EOS: mask padding by position.")
+    if labels[0][3:6] == [IGNORE, 8, 9]:
+        raise AssertionError("the template's last id (8, in row 0) is trained: the labels start "
+                             "right after the whole template [7, 8], one position later.")
+    if labels[0][5:7] == [IGNORE, 2]:
+        raise AssertionError("the answer's first token (9, in row 0) is -100: mask up to and "
+                             "including the template, not one position past it.")
     if labels[2] != [IGNORE] * 10:
         raise AssertionError("row 2 has no response template, so the whole row must be -100 "
                              "(the old collator warned and ignored it); you trained some of it.")
@@ -186,6 +215,28 @@ def check_completion_only_collate(completion_only_collate):
         if a != b:
             raise AssertionError(f"labels of row {i} should be {b}, not {a}.")
     raise AssertionError(f"labels should be {want}, not {labels}.")
+
+
+# Another template and pad id than the notebook's [7, 8] and 2 (here the EOS is 4); the ids
+# 15, 3 in row 0 are no template, though their digits read "5, 3".
+OTHER_ROWS = [[1, 15, 3, 6, 5, 3, 9, 4], [1, 5, 3, 8, 4]]
+OTHER_IDS = [OTHER_ROWS[0], OTHER_ROWS[1] + [0, 0, 0]]
+OTHER_LABELS = [[IGNORE] * 6 + [9, 4], [IGNORE] * 3 + [8, 4] + [IGNORE] * 3]
+
+
+def _check_other_arguments(completion_only_collate) -> None:
+    """The same collator with response_ids [5, 3] and pad_id 0: it uses the arguments given."""
+    got = _as_lists(completion_only_collate([list(r) for r in OTHER_ROWS], [5, 3], 0))
+    call = f"completion_only_collate({OTHER_ROWS}, response_ids=[5, 3], pad_id=0)"
+    assert got["input_ids"] == OTHER_IDS, (
+        f"{call} should pad with pad_id, the argument given: input_ids {OTHER_IDS}, not "
+        f"{got['input_ids']}.")
+    assert got["labels"] != [[IGNORE] * 8] * 2, (
+        f"{call} masks every label: search for response_ids, the argument given (the "
+        f"notebook's [7, 8] is only an example).")
+    assert got["labels"] == OTHER_LABELS, (
+        f"{call} should give the labels {OTHER_LABELS}, not {got['labels']}: search for the "
+        f"ids of response_ids in the row, not for its digits (15, 3 is not the template).")
 
 
 def _check_ids_and_mask(rows: list[list[int]], got: dict) -> None:

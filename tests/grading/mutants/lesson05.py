@@ -255,3 +255,174 @@ def tiny_cpu_config__report_to_none_object(output_dir: str, max_steps: int) -> S
     return SFTConfig(output_dir=output_dir, max_steps=max_steps, completion_only_loss=True,
                      use_cpu=True, bf16=False, **checkpointing_off(), learning_rate=1e-3,
                      report_to=None)
+
+
+@mutant("ex05_1", "learning_rate=0.1: far too large", phrase="make the loss jump about")
+def tiny_cpu_config__learning_rate_too_large(output_dir: str, max_steps: int) -> SFTConfig:
+    return SFTConfig(output_dir=output_dir, max_steps=max_steps, completion_only_loss=True,
+                     use_cpu=True, bf16=False, **checkpointing_off(), learning_rate=0.1,
+                     report_to="none")
+
+
+@mutant("ex05_1", "learning_rate as the string '1e-3'", phrase="not a string")
+def tiny_cpu_config__learning_rate_string(output_dir: str, max_steps: int) -> SFTConfig:
+    return SFTConfig(output_dir=output_dir, max_steps=max_steps, completion_only_loss=True,
+                     use_cpu=True, bf16=False, **checkpointing_off(), learning_rate="1e-3",
+                     report_to="none")
+
+
+@mutant("ex05_2", "the notebook's template [7, 8] typed in, response_ids ignored",
+        phrase="search for response_ids, the argument given")
+def completion_only_collate__template_typed_in(
+    rows: list[list[int]], response_ids: list[int], pad_id: int
+) -> dict:
+    longest = max(len(r) for r in rows)
+    out = {"input_ids": [], "attention_mask": [], "labels": []}
+    for row in rows:
+        gap = longest - len(row)
+        labels = [-100] * len(row)
+        for s in range(len(row) - 1):
+            if row[s:s + 2] == [7, 8]:
+                labels[s + 2:] = row[s + 2:]
+                break
+        out["input_ids"].append(row + [pad_id] * gap)
+        out["attention_mask"].append([1] * len(row) + [0] * gap)
+        out["labels"].append(labels + [-100] * gap)
+    return out
+
+
+@mutant("ex05_2", "the notebook's pad id 2 typed in, pad_id ignored",
+        phrase="should pad with pad_id, the argument given")
+def completion_only_collate__pad_typed_in(
+    rows: list[list[int]], response_ids: list[int], pad_id: int
+) -> dict:
+    longest, n = max(len(r) for r in rows), len(response_ids)
+    out = {"input_ids": [], "attention_mask": [], "labels": []}
+    for row in rows:
+        gap = longest - len(row)
+        s = next((i for i in range(len(row) - n + 1) if row[i:i + n] == response_ids), None)
+        labels = [-100] * len(row) if s is None else [-100] * (s + n) + row[s + n:]
+        out["input_ids"].append(row + [2] * gap)
+        out["attention_mask"].append([1] * len(row) + [0] * gap)
+        out["labels"].append(labels + [-100] * gap)
+    return out
+
+
+@mutant("ex05_2", "rows padded in place", phrase="changed the rows it was given")
+def completion_only_collate__rows_padded_in_place(
+    rows: list[list[int]], response_ids: list[int], pad_id: int
+) -> dict:
+    longest, n = max(len(r) for r in rows), len(response_ids)
+    out = {"input_ids": [], "attention_mask": [], "labels": []}
+    for row in rows:
+        length = len(row)
+        s = next((i for i in range(length - n + 1) if row[i:i + n] == response_ids), None)
+        labels = [-100] * longest
+        if s is not None:
+            labels[s + n:length] = row[s + n:]
+        row.extend([pad_id] * (longest - length))
+        out["input_ids"].append(row)
+        out["attention_mask"].append([1] * length + [0] * (longest - length))
+        out["labels"].append(labels)
+    return out
+
+
+@mutant("ex05_2", "padding labelled with pad_id, not -100", phrase="labels of the padding")
+def completion_only_collate__padding_labelled(
+    rows: list[list[int]], response_ids: list[int], pad_id: int
+) -> dict:
+    longest, n = max(len(r) for r in rows), len(response_ids)
+    ids = [r + [pad_id] * (longest - len(r)) for r in rows]
+    mask = [[1] * len(r) + [0] * (longest - len(r)) for r in rows]
+    labels = []
+    for row in ids:
+        s = next((i for i in range(len(row) - n + 1) if row[i:i + n] == response_ids), None)
+        labels.append([-100] * longest if s is None else [-100] * (s + n) + row[s + n:])
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+@mutant("ex05_2", "the EOS masked on purpose", phrase="but it must be trained")
+def completion_only_collate__eos_masked(
+    rows: list[list[int]], response_ids: list[int], pad_id: int
+) -> dict:
+    longest, n = max(len(r) for r in rows), len(response_ids)
+    out = {"input_ids": [], "attention_mask": [], "labels": []}
+    for row in rows:
+        gap = longest - len(row)
+        s = next((i for i in range(len(row) - n + 1) if row[i:i + n] == response_ids), None)
+        labels = [-100] * len(row) if s is None else [-100] * (s + n) + row[s + n:-1] + [-100]
+        out["input_ids"].append(row + [pad_id] * gap)
+        out["attention_mask"].append([1] * len(row) + [0] * gap)
+        out["labels"].append(labels + [-100] * gap)
+    return out
+
+
+@mutant("ex05_2", "off by one: the template's last id trained", phrase="template's last id (8")
+def completion_only_collate__last_template_id_trained(
+    rows: list[list[int]], response_ids: list[int], pad_id: int
+) -> dict:
+    longest, n = max(len(r) for r in rows), len(response_ids)
+    out = {"input_ids": [], "attention_mask": [], "labels": []}
+    for row in rows:
+        gap = longest - len(row)
+        s = next((i for i in range(len(row) - n + 1) if row[i:i + n] == response_ids), None)
+        labels = [-100] * len(row) if s is None else [-100] * (s + n - 1) + row[s + n - 1:]
+        out["input_ids"].append(row + [pad_id] * gap)
+        out["attention_mask"].append([1] * len(row) + [0] * gap)
+        out["labels"].append(labels + [-100] * gap)
+    return out
+
+
+@mutant("ex05_2", "off by one: the answer's first token masked", phrase="answer's first token")
+def completion_only_collate__first_answer_token_masked(
+    rows: list[list[int]], response_ids: list[int], pad_id: int
+) -> dict:
+    longest, n = max(len(r) for r in rows), len(response_ids)
+    out = {"input_ids": [], "attention_mask": [], "labels": []}
+    for row in rows:
+        gap = longest - len(row)
+        s = next((i for i in range(len(row) - n + 1) if row[i:i + n] == response_ids), None)
+        labels = [-100] * len(row) if s is None else [-100] * (s + n + 1) + row[s + n + 1:]
+        out["input_ids"].append(row + [pad_id] * gap)
+        out["attention_mask"].append([1] * len(row) + [0] * gap)
+        out["labels"].append(labels + [-100] * gap)
+    return out
+
+
+@mutant("ex05_2", "template searched for in the row's digits, as text", phrase="not for its digits")
+def completion_only_collate__searched_as_text(
+    rows: list[list[int]], response_ids: list[int], pad_id: int
+) -> dict:
+    longest = max(len(r) for r in rows)
+    template = ",".join(map(str, response_ids))
+    out = {"input_ids": [], "attention_mask": [], "labels": []}
+    for row in rows:
+        gap = longest - len(row)
+        text = ",".join(map(str, row))
+        labels = [-100] * len(row)
+        if template in text:
+            end = text[:text.index(template)].count(",") + len(response_ids)
+            labels[end:] = row[end:]
+        out["input_ids"].append(row + [pad_id] * gap)
+        out["attention_mask"].append([1] * len(row) + [0] * gap)
+        out["labels"].append(labels + [-100] * gap)
+    return out
+
+
+@right("ex05_2", "NumPy arrays filled by slices")
+def completion_only_collate__numpy(
+    rows: list[list[int]], response_ids: list[int], pad_id: int
+) -> dict:
+    import numpy as np
+
+    longest, n = max(map(len, rows)), len(response_ids)
+    ids = np.full((len(rows), longest), pad_id)
+    mask = np.zeros_like(ids)
+    labels = np.full_like(ids, -100)
+    for b, row in enumerate(rows):
+        ids[b, :len(row)] = row
+        mask[b, :len(row)] = 1
+        hits = [s for s in range(len(row) - n + 1) if row[s:s + n] == list(response_ids)]
+        if hits:
+            labels[b, hits[0] + n:len(row)] = row[hits[0] + n:]
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
