@@ -47,6 +47,8 @@ MATCH_CASES = [
     ("4", "four", True, "normalise both answers the same way: a number word in the reference "
      "becomes digits too"),
     ("4 .", "4", True, "strip spaces too at the ends, with the marks, so '4 .' becomes '4'"),
+    ("ice cream", "icecream", False, "collapse each run of whitespace into one space, do not "
+     "remove it: 'ice cream' and 'icecream' differ"),
 ]
 
 
@@ -78,9 +80,11 @@ LEAK_CASES = [
     ("Paris", True, "a clean answer gives True"),
     ("", True, "an empty response holds no marker"),
     ("The input was long.", True, "'input' without a colon is not a marker"),
+    ("### Instruction: 4", False, "it holds 'Instruction:' exactly as MARKERS writes it (if you "
+     "lower-case the response, lower-case each marker too)"),
     ("4 ### Instruction: What is 3+3?", False, ANYWHERE),
+    ("Human: hi", False, "check every marker of MARKERS, not only the '###' ones or the first"),
     ("### response: 4", False, ANY_CASE),
-    ("Human: hi", False, "check every marker of MARKERS, not only the '###' ones"),
     ("4\n\n### Instruction:\nWhat is", False, ANYWHERE),
     ("ASSISTANT: 4", False, ANY_CASE),
     ("4 ### Input: Hello", False, "check every marker of MARKERS, 'Input:' too, by looping over "
@@ -129,7 +133,11 @@ WANT_SHARES = {"2+2": 2 / 3, "France": 1.0, "cow": 0.5, "one": 1.0}
     ],
 )
 def check_group_consistency(group_consistency):
-    got = group_consistency({k: list(v) for k, v in GROUPS.items()}, _normalize)
+    given = {k: list(v) for k, v in GROUPS.items()}
+    got = group_consistency(given, _normalize)
+    assert given == GROUPS, (
+        "group_consistency changed the answers_by_group it was given: build a new dict of "
+        "shares.")
     assert isinstance(got, dict) and set(got) == set(GROUPS), (
         f"group_consistency should return one share per group ({sorted(GROUPS)}), got {got!r}.")
     if _near(got["France"], 2 / 3):  # 'Paris' and 'paris.' told apart: not normalised
@@ -215,6 +223,7 @@ SIGN = ("its rho is negative (it ranks the cases the *opposite* way from people)
         "highest rho, not the largest abs(rho)")
 KENDALL = ("its Kendall's tau is the highest, but the task asks for Spearman's rank "
            "correlation, spearmanr(...).statistic, and by that 'rouge_l' agrees best")
+LARGEST_NAME = max(["exact_match", "rouge_l", "bleu", "chrf"])  # the notebook's METRICS
 # (cases, the metric with the highest rho, what they are, {a wrong choice: why it is wrong})
 METRIC_CASES = [
     (SHORT_ANSWERS, "exact_match", "short answers", {"chrf": SCALE}),
@@ -244,5 +253,8 @@ def check_best_metric(best_metric):
             continue
         if got in traps:
             raise AssertionError(f"for {what} you chose {got!r}: {traps[got]}.")
+        # max() of a dict compares its keys: the largest name, whatever the rhos.
+        keys = (" (if you wrote max(rhos), it compares the names: max(rhos, key=rhos.get) "
+                "compares the rhos)" if got == LARGEST_NAME else "")
         raise AssertionError(f"for {what} the metric whose ranking agrees best with the "
-                             f"ratings is {want!r} (highest Spearman rho), not {got!r}.")
+                             f"ratings is {want!r} (highest Spearman rho), not {got!r}{keys}.")

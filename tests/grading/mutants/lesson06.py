@@ -330,3 +330,48 @@ def group_consistency__rounded_to_2(answers_by_group: dict[str, list[str]],
         counts = Counter(normalize(answer) for answer in answers)
         shares[group] = round(counts.most_common(1)[0][1] / len(answers), 2)
     return shares
+
+
+@mutant("ex06_1", "whitespace removed, not collapsed", phrase="do not remove it")
+def exact_match__whitespace_removed(prediction: str, reference: str) -> bool:
+    def norm(text):
+        text = "".join(text.lower().split()).strip(" .,!?;:\"'")
+        return NUMBER_WORDS.get(text, text)
+
+    return norm(prediction) == norm(reference)
+
+
+@mutant("ex06_2", "the response lower-cased, the markers not", phrase="lower-case each marker too")
+def no_template_leak__markers_not_lowered(response: str) -> bool:
+    text = response.lower()
+    return not any(marker in text for marker in MARKERS)
+
+
+@mutant("ex06_2", "return inside the loop: the first marker only", phrase="or the first")
+def no_template_leak__first_marker_only(response: str) -> bool:
+    for marker in MARKERS:
+        return marker.lower() not in response.lower()
+
+
+@mutant("ex06_3", "shares written into the dict given, and it returned",
+        phrase="changed the answers_by_group it was given")
+def group_consistency__in_place(answers_by_group: dict[str, list[str]],
+                                normalize) -> dict[str, float]:
+    from collections import Counter
+
+    for group, answers in answers_by_group.items():
+        top = Counter(map(normalize, answers)).most_common(1)[0][1]
+        answers_by_group[group] = top / len(answers)
+    return answers_by_group
+
+
+@mutant("ex06_4", "max(rhos): the largest name, not the largest rho",
+        phrase="max(rhos, key=rhos.get)")
+def best_metric__max_of_keys(cases: list[tuple[str, str, float]]) -> str:
+    humans = [rating for _, _, rating in cases]
+    rhos = {}
+    for name, metric in METRICS.items():
+        scores = [float(metric(p, r)) for p, r, _ in cases]
+        if len(set(scores)) > 1:
+            rhos[name] = spearmanr(humans, scores).statistic
+    return max(rhos)
