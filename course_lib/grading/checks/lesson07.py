@@ -105,6 +105,15 @@ def _check_as_stated(mixed: list[dict], records: list[dict], share: float, seed:
         f"{call}: the first position `sample` returns gets TEMPLATE_NAMES[0] = "
         f"{TEMPLATE_NAMES[0]!r}, but yours gets TEMPLATE_NAMES[1]: n starts at 0 "
         f"(enumerate(chosen), not enumerate(chosen, 1)).")
+    # The three templates, but in an order of the learner's own (a list typed anew).
+    order = [detect_template(mixed[i].get("text", "")) for i in chosen[:3]]
+    own_order = (len(chosen) >= 3 and order != list(TEMPLATE_NAMES)
+                 and sorted(order) == sorted(TEMPLATE_NAMES)
+                 and all(mixed[i].get("text") == format_text(records[i], order[n % 3])
+                         for n, i in enumerate(chosen)))
+    assert not own_order, (
+        f"{call}: your rows cycle through the templates in the order {order}; use "
+        f"TEMPLATE_NAMES[n % 3], whose order is {list(TEMPLATE_NAMES)}.")
     for n, i in enumerate(chosen):
         template = TEMPLATE_NAMES[n % 3]
         assert set(mixed[i]) == {"text"}, (
@@ -123,6 +132,9 @@ COMPARE_CASES = [
     ([0.40, 0.45, 0.50], [0.60, 0.62, 0.70], False, "worse",
      "for a metric where lower is better (template leaks), higher is worse"),
     ([0.60, 0.70, 0.65], [0.20, 0.30, 0.25], True, "worse", "every variant seed is lower"),
+    ([0.60, 0.70, 0.65], [0.20, 0.30, 0.25], False, "better",
+     "every variant seed is lower, and for a metric where lower is better (template leaks) "
+     "that is better"),
     ([0.40, 0.45, 0.60], [0.55, 0.62, 0.70], True, "no difference",
      "the medians differ by 0.17 but the ranges overlap (0.55-0.60): compare ranges, not "
      "medians"),
@@ -172,6 +184,9 @@ OPENING_CASES = [
     (["The answer is 4", "the answer is 5", "THE ANSWER IS 6"], 3, 0.5,
      {"the answer is": 1.0}, "lower-case the responses first: 'The' and 'THE' are one opening, "
      "and its share is 3 of 3 = 1.0"),
+    (["a b c", "a b c", "x y z", "q r s", "t u v"], 3, 0.3, {"a b c": 0.4},
+     "2 of 5 responses open with 'a b c', a share of 0.4, over threshold=0.3: compare the "
+     "shares with the threshold given"),
     (["the answer is 4", "the answer is 5", "4", "5"], 3, 0.4, {"the answer is": 0.5},
      "a response shorter than `words` has no opening but still counts in the share "
      "(2 of 4 = 0.5)"),
@@ -245,6 +260,9 @@ TASK_CASES = [
     (_rows("add", 19, 1) + _rows("sound", 2, 0), _rows("add", 18, 2) + _rows("sound", 1, 1),
      0.1, ["sound"], "add fell from 19 of 20 to 18 of 20, a share of 0.95 to 0.9: a drop of "
      "0.05, not more than 0.1. Compare shares (right / rows of the kind), not counts"),
+    (_rows("capital", 2, 2), _rows("capital", 1, 3), 0.3, [],
+     "capital fell from 0.5 to 0.25, by 0.25, less than min_drop=0.3: keep a kind only when "
+     "its share before minus its share after (not their ratio) is more than the min_drop given"),
     (_rows("spanish", 3, 1), _rows("spanish", 2, 2), 0.25, [],
      "spanish fell from 0.75 to 0.5, by exactly min_drop=0.25, which is not *more than* it"),
     (_rows("sound", 1, 3) + _rows("capital", 4, 0), _rows("sound", 4, 0) + _rows("capital", 2, 2),

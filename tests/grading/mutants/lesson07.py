@@ -493,3 +493,62 @@ def tasks_that_got_worse__fmean(before: list[dict], after: list[dict],
     old, new = shares(before), shares(after)
     worse = [kind for kind, share in old.items() if share - new[kind] > min_drop]
     return sorted(worse)
+
+
+@mutant("ex07_1", "the templates typed anew, in another order", phrase="whose order is")
+def mix_templates__own_order(records: list[dict], share: float, seed: int = 0) -> list[dict]:
+    names = ["one_line", "qa", "human_assistant"]
+    chosen = random.Random(seed).sample(range(len(records)), round(share * len(records)))
+    out = list(records)
+    for n, i in enumerate(chosen):
+        out[i] = {"text": format_text(records[i], names[n % 3])}
+    return out
+
+
+@mutant("ex07_2", "higher_is_better=False turns only 'better' around",
+        phrase="where lower is better (template leaks) that is better")
+def compare_arms__lower_never_better(baseline: list[float], variant: list[float],
+                                     higher_is_better: bool = True) -> str:
+    if len(baseline) < 2 or len(variant) < 2:
+        return "need more seeds"
+    if min(variant) <= max(baseline) and min(baseline) <= max(variant):
+        return "no difference"
+    if min(variant) > max(baseline):
+        return "better" if higher_is_better else "worse"
+    return "worse"
+
+
+@mutant("ex07_3", "threshold ignored: the notebook's 0.5 typed in", phrase="the threshold given")
+def repeated_openings__threshold_typed_in(responses: list[str], words: int = 3,
+                                          threshold: float = 0.5) -> dict[str, float]:
+    from collections import Counter
+
+    if not responses:
+        return {}
+    firsts = Counter(" ".join(r.lower().split()[:words]) for r in responses
+                     if len(r.split()) >= words)
+    return {o: n / len(responses) for o, n in firsts.items() if n / len(responses) > 0.5}
+
+
+@mutant("ex07_4", "min_drop ignored: 0.1 typed in", phrase="more than the min_drop given")
+def tasks_that_got_worse__min_drop_typed_in(before: list[dict], after: list[dict],
+                                            min_drop: float = 0.1) -> list[str]:
+    def shares(rows):
+        kinds = {row["kind"] for row in rows}
+        return {k: sum(r["correct"] for r in rows if r["kind"] == k)
+                / sum(r["kind"] == k for r in rows) for k in kinds}
+
+    old, new = shares(before), shares(after)
+    return sorted(k for k in old if old[k] - new[k] > 0.1)
+
+
+@mutant("ex07_4", "the relative drop (before - after) / before", phrase="(not their ratio)")
+def tasks_that_got_worse__relative(before: list[dict], after: list[dict],
+                                   min_drop: float = 0.1) -> list[str]:
+    def shares(rows):
+        kinds = {row["kind"] for row in rows}
+        return {k: sum(r["correct"] for r in rows if r["kind"] == k)
+                / sum(r["kind"] == k for r in rows) for k in kinds}
+
+    old, new = shares(before), shares(after)
+    return sorted(k for k in old if old[k] and (old[k] - new[k]) / old[k] > min_drop)
