@@ -54,6 +54,12 @@ def _wrong_lora_counts(config, r: int, targets: list[str]) -> list[tuple[int, st
         (layers * sum(r * (a + b) for a, b in (derived_sizes[t] for t in targets)),
          f"this config sets head_dim = {_head_dim(config)}, not hidden_size // "
          f"num_attention_heads = {derived}: use config.head_dim when it has one"),
+        # The notebook's example, LoRA of rank 8 on q_proj and v_proj, typed in.
+        (layers * sum(8 * (a + b) for a, b in (sizes[t] for t in targets)),
+         f"that is the count for r=8, the notebook's example: use the r given ({r})"),
+        (layers * sum(r * (a + b) for a, b in (sizes[t] for t in ("q_proj", "v_proj"))),
+         "that is the count for q_proj and v_proj, the notebook's example: sum over the "
+         "target_modules given"),
     ]
 
 
@@ -89,9 +95,11 @@ def check_lora_parameters(lora_parameters):
             continue
         shape = "".join(f", {k}={v}" for k, v in changes.items() if k != "num_hidden_layers")
         case = f"{preset} ({config.num_hidden_layers} layers{shape}), r={r}, {targets}"
-        for value, why in _wrong_lora_counts(config, r, targets):
-            if got == value:
-                raise AssertionError(f"{case}: you count {got:,}, peft trains {want:,}: {why}.")
+        # Two mistakes can give the same count here (r=8 on 4 targets, r=16 on 2): say each.
+        whys = [why for value, why in _wrong_lora_counts(config, r, targets) if got == value]
+        if whys:
+            raise AssertionError(f"{case}: you count {got:,}, peft trains {want:,}: "
+                                 f"{'; or '.join(whys)}.")
         raise AssertionError(f"{case}: you count {got:,}, but peft trains {want:,} weights; "
                              f"add r * (d_in + d_out) for each target in every layer.")
 
@@ -182,6 +190,11 @@ def _argument_dropped(case, got, want) -> str | None:
             what = "lora and dtype" if in_fp32 else "lora=lora"
             return (f"{where}: you chose {got}, what {kind} would need; pass {what} to "
                     f"estimate_memory, which then gives {want}.")
+    # The notebook's example length, typed in instead of max_length.
+    if length != 512 and settings_by_the_rule(config, budget, global_batch, 512, lora,
+                                              getattr(torch, dtype)) == got:
+        return (f"{where}: you chose {got}, what length 512 (the notebook's example) would "
+                f"need; pass max_length to estimate_memory, which then gives {want}.")
     if settings_by_the_rule(config, budget, global_batch, length, lora, torch.float32) == got:
         return (f"{where}: you chose {got}, what the same fine-tune in fp32 (estimate_memory's "
                 f"default) would need; pass dtype=dtype to estimate_memory, which then gives "
@@ -263,12 +276,20 @@ def _pack_mistake(examples, got_labels, got_positions, want_labels, want_positio
                 "before it")
     if got_positions != want_positions:
         return "position_ids should count 0, 1, 2, ... within each example"
+    # Where labels equal input_ids (no prompt), these read like labels made from the ids.
+    own = [t for ex in examples for t in ex["labels"]]
+    if len(examples) > 1 and got_labels == [-100] + own[1:]:
+        return ("only the first example's first label is -100: set the first label of *each* "
+                "example to -100, as you add it to the row")
+    if got_labels == [t for ex in examples for t in [-100] + list(ex["labels"][:-1])]:
+        return ("the labels are shifted one place ([-100] + labels[:-1]): replace each "
+                "example's first label with -100 ([-100] + labels[1:]); the model shifts them "
+                "itself")
     made_from_ids = [-100] + ids[1:]
     if got_labels in (made_from_ids, [-100 if p == 0 else t for t, p in zip(ids, want_positions,
                                                                          strict=True)]):
         return ("the labels were made from the packed input_ids, so every prompt is trained "
                 "again: keep each example's own labels, with their -100s")
-    own = [t for ex in examples for t in ex["labels"]]
     if got_labels == own:
         return ("each example's first label must be -100: the token before it ends another "
                 "example, so nothing there should be graded on predicting it")

@@ -319,3 +319,58 @@ def pack_examples__flattening(examples: list[dict]) -> dict:
     features = [{"input_ids": list(e["input_ids"]), "labels": list(e["labels"])}
                 for e in examples]
     return DataCollatorWithFlattening(return_position_ids=True)(features)
+
+
+@mutant("ex08_1", "the notebook's q_proj and v_proj typed in, target_modules ignored",
+        phrase="sum over the target_modules given")
+def lora_parameters__targets_typed_in(config, r: int, target_modules: list[str]) -> int:
+    h = config.hidden_size
+    head = getattr(config, "head_dim", None) or h // config.num_attention_heads
+    q, kv = config.num_attention_heads * head, config.num_key_value_heads * head
+    return config.num_hidden_layers * (r * (h + q) + r * (h + kv))
+
+
+@mutant("ex08_2", "the notebook's length 512 typed in, max_length ignored",
+        phrase="pass max_length to estimate_memory")
+def choose_settings__length_typed_in(config, budget_gb: float, global_batch: int,
+                                     max_length: int, lora: bool, dtype) -> dict | None:
+    sizes = [b for b in range(global_batch, 0, -1) if global_batch % b == 0]
+    for checkpointing in (False, True):
+        for batch in sizes:
+            estimate = estimate_memory(config, batch, 512, lora=lora, dtype=dtype,
+                                       gradient_checkpointing=checkpointing)
+            if estimate.fits(budget_gb):
+                return {"batch_size": batch, "accumulation": global_batch // batch,
+                        "gradient_checkpointing": checkpointing}
+    return None
+
+
+@mutant("ex08_3", "only the packed row's first label set to -100", phrase="*each* example")
+def pack_examples__first_example_only(examples: list[dict]) -> dict:
+    row = {"input_ids": [], "labels": [], "position_ids": []}
+    for example in examples:
+        row["input_ids"] += example["input_ids"]
+        row["labels"] += example["labels"]
+        row["position_ids"] += range(len(example["input_ids"]))
+    row["labels"][0] = -100
+    return row
+
+
+@mutant("ex08_3", "each example's labels shifted, not its first replaced",
+        phrase="shifted one place")
+def pack_examples__labels_shifted(examples: list[dict]) -> dict:
+    row = {"input_ids": [], "labels": [], "position_ids": []}
+    for example in examples:
+        row["input_ids"] += example["input_ids"]
+        row["labels"] += [-100] + list(example["labels"][:-1])
+        row["position_ids"] += range(len(example["input_ids"]))
+    return row
+
+
+@right("ex08_3", "NumPy concatenate, arrays returned")
+def pack_examples__numpy(examples: list[dict]) -> dict:
+    import numpy as np
+
+    return {"input_ids": np.concatenate([e["input_ids"] for e in examples]),
+            "labels": np.concatenate([[-100, *e["labels"][1:]] for e in examples]),
+            "position_ids": np.concatenate([np.arange(len(e["input_ids"])) for e in examples])}
