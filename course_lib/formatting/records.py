@@ -914,6 +914,11 @@ def load_raw_rows(source: str | Path, split: Split = "train",
     Unreadable rows raise one CourseError listing them, unless `errors` is given: then they
     are added to it and the caller raises (after adding problems of its own).
     """
+    # Records already loaded (a list, a DataFrame) were "No such file or folder: '[{...'".
+    if not isinstance(source, str | Path):
+        raise CourseError(f"source must name data to load (a file, a folder, a Hub id or a "
+                          f"set such as 'course:train'), not a {type(source).__name__}: data "
+                          f"already in memory needs no loading; pass it on as it is.")
     own = errors is None
     errors = RowErrors(str(source)) if errors is None else errors
     rows = _rows(str(source), split, errors)

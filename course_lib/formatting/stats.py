@@ -21,6 +21,7 @@ from typing import Any
 
 from course_lib.display import CourseFigure, new_figure
 from course_lib.errors import CourseError
+from course_lib.formatting.records import is_table, refuse_non_records, table_rows
 from course_lib.formatting.schemas import detect_schema, detect_template
 
 # Task kinds, first match wins; each is a regular expression on the lower-cased instruction.
@@ -58,8 +59,22 @@ def task_kind(record: Mapping[str, Any]) -> str:
     return "other"
 
 
+def as_records(records: Any, call: str) -> list:
+    """The records a counting function was given, as a list: a DataFrame or a Dataset row by
+    row, as train() reads it. A data set's name, one record or bare strings are said in one
+    sentence: they were counted letter by letter, key by key, or failed deep inside."""
+    if is_table(records):
+        return table_rows(records)
+    if isinstance(records, str):
+        raise CourseError(f"{call} counts records, not the string {records!r}; load them first, "
+                          f"e.g. with load_records('course:train').")
+    refuse_non_records(records, what="records")
+    return list(records)
+
+
 def data_mix(records: Sequence[Mapping[str, Any]]) -> dict[str, Counter]:
     """{'style': Counter of instruction_style, 'task': Counter of task_kind}."""
+    records = as_records(records, "data_mix")
     return {"style": Counter(instruction_style(r) for r in records),
             "task": Counter(task_kind(r) for r in records)}
 
@@ -67,6 +82,7 @@ def data_mix(records: Sequence[Mapping[str, Any]]) -> dict[str, Counter]:
 def plot_data_mix(records: Sequence[Mapping[str, Any]],
                   title: str = "training data") -> CourseFigure:
     """Two bar charts: how instructions are phrased, and what they ask for (an image)."""
+    records = as_records(records, "plot_data_mix")
     if not records:  # two blank panels with made-up ticks would say nothing
         raise CourseError("plot_data_mix needs at least one record; give it the records of a "
                           "data set, e.g. plot_data_mix(train).")
@@ -87,7 +103,7 @@ def plot_data_mix(records: Sequence[Mapping[str, Any]],
 # --- Consistent formatting: one template for every record --------------------------------
 def template_counts(records: list[dict[str, Any]]) -> Counter:
     """How many raw records use each template ('structured' for field-based records)."""
-    return Counter(record_template(r) for r in records)
+    return Counter(record_template(r) for r in as_records(records, "template_counts"))
 
 
 def record_template(record: Any) -> str:
@@ -108,7 +124,7 @@ def check_consistent_templates(records: list[dict[str, Any]],
                                where: Sequence[str] = ()) -> list[str]:
     """Warnings, one per minority template, naming the examples (empty list = consistent).
     `where[i]` is record i's place in its file ('line 3'); without it, indices from 0."""
-    kinds = [record_template(r) for r in records]
+    kinds = [record_template(r) for r in as_records(records, "check_consistent_templates")]
     counts = Counter(kinds)
     if len(counts) <= 1:
         return []

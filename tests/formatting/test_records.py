@@ -380,3 +380,13 @@ def test_pretty_printed_objects_one_after_another_load_by_their_first_line(tmp_p
     path.write_text(json.dumps(rows[0], indent=2) + '\n{\n  "instruction": \n}\n')
     with pytest.raises(CourseError, match="lines 4, 7: invalid JSON"):  # one problem, one line
         load_records(path)
+
+
+@pytest.mark.parametrize("loaded", [[{"instruction": "Hi", "response": "hi"}],
+                                    {"instruction": "Hi", "response": "hi"}])
+def test_data_already_in_memory_is_not_looked_for_as_a_file(loaded):
+    # Was "No such file or folder: '[{'instruction': 'Hi', ...}]'".
+    with pytest.raises(CourseError, match=rf"^source must name data to load .*, not a "
+                                          rf"{type(loaded).__name__}: data already in memory "
+                                          rf"needs no loading; pass it on as it is\.$"):
+        load_records(loaded)

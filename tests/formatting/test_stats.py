@@ -52,6 +52,28 @@ def test_no_records_to_plot_is_said_not_drawn_as_blank_panels():
     with pytest.raises(CourseError, match=r"plot_data_mix needs at least one record"):
         plot_data_mix([])
 
+@pytest.mark.parametrize("call", [data_mix, plot_data_mix, template_counts,
+                                  check_consistent_templates])
+def test_a_name_or_one_record_is_not_counted_letter_by_letter(call):
+    # Each counted the letters of 'course:train' (or the keys of one record) without a word.
+    with pytest.raises(CourseError, match=rf"^{call.__name__} counts records, not the string "
+                                          r"'course:train'; load them first"):
+        call("course:train")
+    with pytest.raises(CourseError, match=r"^records is one record \(a dict"):
+        call({"instruction": "What is 2+2?", "response": "4"})
+
+
+def test_a_dataframe_is_counted_row_by_row():
+    import pandas as pd
+
+    frame = pd.DataFrame([{"instruction": "What is 2+2?", "response": "4"},
+                          {"instruction": "Add 3 and 3.", "response": "6"},
+                          {"instruction": "help", "response": "yes"}])
+    assert template_counts(frame) == {"structured": 3}  # was 2: its columns were counted
+    assert data_mix(frame)["style"]["question"] == 1
+    assert len(plot_data_mix(frame).axes) == 2  # was "truth value of a DataFrame is ambiguous"
+
+
 def test_template_counts_reads_only_text_that_is_text():
     """A row with a null 'text' next to its fields is structured, not a crash."""
     from course_lib.formatting.stats import template_counts
