@@ -196,12 +196,12 @@ def _require_files(source: str, weights: bool) -> None:
                 "save the model and its tokenizer with save_pretrained into one folder."))
 
 
-def hub_unreachable_message(what: str, hub_id: str, embedded: str) -> str:
+def hub_unreachable_message(what: str, hub_id: str, embedded: str, aside: str = "") -> str:
     """The one sentence shown when a Hub id is asked for but the Hub cannot be reached."""
     why = "offline mode is on (HF_HUB_OFFLINE=1)" if hub_offline() else "the Hub cannot be reached"
     return (
         f"Cannot load {what} '{hub_id}' from the Hugging Face Hub because {why} "
-        f"and it is not in the local cache; use the embedded {what} instead: {embedded}."
+        f"and it is not in the local cache{aside}; use the embedded {what} instead: {embedded}."
     )
 
 
@@ -241,7 +241,9 @@ def _from_pretrained(loader, source: str, **kwargs):
         message = str(err)
         offline_words = ("offline", "connect", "resolve", "Network", "cached files", "local cache")
         if hub_offline() or any(w in message for w in offline_words):
-            raise with_advice(hub_unreachable_message("model", source, "{fix}"),
+            # 'runs/masked' before that run was trained reads as a Hub id: say both.
+            here = f" (nor is '{source}' a folder here)"
+            raise with_advice(hub_unreachable_message("model", source, "{fix}", here),
                               "model='tiny'", "--model tiny") from None
         raise CourseError(f"Could not load model '{source}' from the Hub: {message}") from None
 

@@ -21,6 +21,16 @@ def test_hub_id_offline_gives_one_sentence_naming_the_embedded_model(monkeypatch
     assert message.count(". ") == 0 and "\n" not in message  # one sentence
 
 
+def test_a_run_folder_not_trained_yet_is_said_to_be_no_folder_here_too(monkeypatch, tmp_path):
+    # 'runs/masked' before the run (no runs/ yet) has the shape of a Hub id: the sentence
+    # said only that the Hub was offline.
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CourseError, match=r"not in the local cache \(nor is 'runs/masked' a "
+                                          r"folder here\); use the embedded model"):
+        load_model_and_tokenizer("runs/masked")
+
+
 def test_missing_folder_and_non_model_folder_are_explained(tmp_path):
     with pytest.raises(CourseError, match="No model folder"):
         resolve_model_name(str(tmp_path / "nope"))
