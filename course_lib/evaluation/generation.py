@@ -168,6 +168,7 @@ def complete(model, tokenizer, text: str, max_new_tokens: int = 32, **fields) ->
     >>> complete(base_model, tok, "What is 2+2?")   # doctest: +SKIP
     """
     settings = settings_from(None, max_new_tokens=max_new_tokens, **fields)
+    check_pair(model, tokenizer, "complete(model, tokenizer, text)")  # said in this call's words
     _check_one("text", text, "complete_batch(model, tokenizer, texts)")
     return complete_batch(model, tokenizer, [text], settings)[0]
 

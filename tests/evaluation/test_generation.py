@@ -109,6 +109,8 @@ def test_wrong_arguments_are_one_sentence_before_generating(toy_tokenizer):
     # AttributeErrors from inside: swapped or a name for the tokenizer.
     _says(lambda: complete_batch(tok, model, ["a"]),
           "Give the model, then its tokenizer: complete_batch(model, tokenizer, texts);")
+    _says(lambda: complete(tok, model, "a"),
+          "Give the model, then its tokenizer: complete(model, tokenizer, text);")
     _says(lambda: answer_table(["a"], {"base": model}, "tiny"),
           "Give the model, then its tokenizer: answer_table(")
 
