@@ -981,7 +981,10 @@ def _one_object(text: str) -> Any:
 def refuse_non_records(data: Any, advice: str = "", what: str = "data") -> None:
     """One record, columns, or bare strings, given as `what` where a list of records belongs:
     one sentence that says what to give, instead of "record 0: expected a JSON object" per key."""
-    if isinstance(data, dict) and data and all(isinstance(v, list) for v in data.values()):
+    # A chat record ({"messages": [...]}) holds lists too, but it is one record, not columns.
+    chat = isinstance(data, dict) and set(data) <= {"messages", "conversations"}
+    if isinstance(data, dict) and data and not chat and all(
+            isinstance(v, list) for v in data.values()):
         raise CourseError(f"{what} is a dict of columns ({', '.join(map(str, data))}), not a "
                           f"list of records; give pandas.DataFrame({what}) instead.")
     if isinstance(data, dict):

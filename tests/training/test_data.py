@@ -334,3 +334,8 @@ def test_records_in_the_wrong_shape_are_named_by_the_argument_given(toy_tokenize
         load_data(columns)
     with pytest.raises(CourseError, match="^eval_data is one record"):  # was "data is one..."
         prepare_eval_examples({"instruction": "a", "response": "b"}, toy_tokenizer)
+    chat = {"messages": [{"role": "user", "content": "Hi"},
+                         {"role": "assistant", "content": "Hello"}]}  # its value is a list too
+    with pytest.raises(CourseError, match=r"^data is one record \(a dict with fields "
+                                          r"\['messages'\]\), not a list of records; wrap it"):
+        load_data(chat)
