@@ -109,6 +109,9 @@ def _diagnose_top(got, want, logits, tokenizer, k) -> None:
     if tokens == want_tokens and _close(probs, raw_values):
         raise AssertionError(f"those are raw logits ({probs[0]:.2f}, ...), not probabilities: "
                              f"apply torch.softmax over the vocabulary (dim=-1) first.")
+    if tokens == want_tokens and _close(probs, top_of(torch.log_softmax(logits[0, -1], -1))[1]):
+        raise AssertionError(f"those are log-probabilities ({probs[0]:.2f}, ...), not "
+                             f"probabilities: use torch.softmax, not torch.log_softmax.")
     if tokens == want_tokens and k > 1 and _close(probs, torch.softmax(
             torch.tensor(raw_values), dim=-1).tolist()):
         raise AssertionError(f"your {k} probabilities sum to 1 among themselves: take the "

@@ -11,6 +11,9 @@ THREE_PART = {"instruction": "Translate this to Spanish", "input": "Hello world"
               "response": "Hola mundo"}
 EMPTY_INPUT = {"instruction": "What is 5+3?", "input": "", "response": "8"}
 NONE_INPUT = {"instruction": "Say hi", "input": None, "response": "hi"}  # as ex02_2: None is ''
+# Keys in another order than the template's: the text follows the template, not the record.
+REORDERED = {"response": "Hola mundo", "input": "Hello world",
+             "instruction": "Translate this to Spanish"}
 
 
 def _first_difference(got: str, want: str) -> str:
@@ -32,7 +35,8 @@ def _first_difference(got: str, want: str) -> str:
 )
 def check_format_record(format_record):
     for name, record in [("two-part", TWO_PART), ("three-part", THREE_PART),
-                         ("empty-input", EMPTY_INPUT), ("None-input", NONE_INPUT)]:
+                         ("empty-input", EMPTY_INPUT), ("None-input", NONE_INPUT),
+                         ("response-first", REORDERED)]:
         given = dict(record)
         got = format_record(given)
         assert given == record, (
@@ -272,6 +276,18 @@ def check_find_poor_quality(find_poor_quality):
     assert got == sorted(set(got)), (
         f"return each index once, in increasing order: {want}, not {got}.")
     _check_empty_instruction(find_poor_quality)
+    _check_copies(find_poor_quality)
+
+
+def _check_copies(find_poor_quality) -> None:
+    """Two equal poor records: each has its own index (records.index finds the first one)."""
+    copies = [dict(QUALITY_CASES[0]), {"instruction": "Name three colours", "input": "",
+                                       "response": "red, green, blue"}, dict(QUALITY_CASES[0])]
+    got = _indices(find_poor_quality(copies))
+    assert got == [0, 2], (
+        f"records 0 and 2 of {copies} are equal and both poor, so the answer is [0, 2], not "
+        f"{got}: take each index from enumerate(records), since records.index(record) finds "
+        f"the first equal record.")
 
 
 def _check_empty_instruction(find_poor_quality) -> None:

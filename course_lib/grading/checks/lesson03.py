@@ -239,6 +239,9 @@ def _diagnose(got: float, want: float, logits, labels, ce) -> None:
          "a label 0 is a real token id (the check's labels[2, 2] is one) and you skipped it: "
          "find the graded positions with labels[:, 1:] != -100, before clamping -100 to 0."),
         ((per_token * graded).sum(), "that is the sum; the loss is the mean over graded tokens."),
+        ((per_token[0] * graded[0]).sum() / graded[0].sum(),
+         "that is the loss of the first row only; average over the graded tokens of every "
+         "row of the batch, logits[:, :-1] with labels[:, 1:]."),
         (torch.stack([(per_token[r] * graded[r]).sum() / graded[r].sum()
                       for r in range(len(labels))]).mean(),
          "you averaged per example then over the batch; average over all graded tokens of the "
@@ -247,6 +250,9 @@ def _diagnose(got: float, want: float, logits, labels, ce) -> None:
     for value, message in variants:
         if abs(float(value) - got) < 1e-4:
             raise AssertionError(f"your loss is {got:.4f}, expected {want:.4f}: {message}")
+    # A probability, or a log-probability without its minus sign, makes the loss negative.
+    assert got >= 0, (f"your loss is {got:.4f}, but a cross-entropy is never negative: it is "
+                      f"minus the mean log-probability of the right tokens, -log_softmax(...).")
     raise AssertionError(f"your loss is {got:.4f} but the masked cross-entropy is {want:.4f}: "
                          f"shift by one, skip -100 labels, and average over graded tokens.")
 

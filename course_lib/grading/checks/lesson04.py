@@ -48,6 +48,11 @@ def _variants(logits, labels):
                    for r in range(len(labels))) / len(labels)),
          "you averaged per example, then over the batch; count correct graded tokens over "
          "the whole batch, then divide once (a long answer counts more)."),
+        (float((shifted_ok[0] & graded[0]).sum() / graded[0].sum()),
+         "that is the first row's accuracy only; count the graded tokens of every row of the "
+         "batch, logits[:, :-1] with labels[:, 1:]."),
+        (float((~shifted_ok & graded).sum() / graded.sum()),
+         "that is the share predicted wrong; count the predictions equal to their label."),
         (float((shifted_ok & graded).sum()),
          "that is the number of correct tokens; divide by the number of graded tokens."),
         (float(sum(bool((shifted_ok[r] | ~graded[r]).all()) for r in range(len(labels)))
@@ -181,9 +186,12 @@ def check_first_step_below(first_step_below):
                              "1.0; return the first one, 30.")
     assert got == 30, f"first_step_below(masked, 1.0) should be 30 (loss 0.9), not {got!r}."
     got = first_step_below(unmasked, 1.2)
+    assert got in (30, 20), (
+        f"first_step_below(unmasked, 1.2) should be 30, not {got!r}: compare each loss with "
+        f"the threshold you are given, here 1.2.")
     assert got == 30, (
-        f"first_step_below(unmasked, 1.2) should be 30, not {got!r}: at step 20 the loss is "
-        f"exactly 1.2, which is not *below* 1.2.")
+        "first_step_below(unmasked, 1.2) should be 30, not 20: at step 20 the loss is "
+        "exactly 1.2, which is not *below* 1.2.")
     got = first_step_below(unmasked, 0.5)
     assert got is None, (
         f"the unmasked loss never drops below 0.5, so the answer is None, not {got!r}.")

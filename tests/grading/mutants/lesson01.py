@@ -246,3 +246,9 @@ def top_next_tokens__softmax_of_top_k(logits: torch.Tensor, tokenizer, k: int) -
 def top_next_tokens__k_ignored(logits: torch.Tensor, tokenizer, k: int) -> list:
     top = torch.softmax(logits[0, -1], dim=-1).topk(5)
     return [(tokenizer.decode([i]), p) for i, p in zip(top.indices.tolist(), top.values.tolist())]
+
+
+@mutant("ex01_1", "log_softmax: log-probabilities returned", phrase="not torch.log_softmax")
+def top_next_tokens__log_softmax(logits: torch.Tensor, tokenizer, k: int) -> list:
+    top = torch.log_softmax(logits[0, -1], dim=-1).topk(k)
+    return [(tokenizer.decode([i]), p) for i, p in zip(top.indices.tolist(), top.values.tolist())]

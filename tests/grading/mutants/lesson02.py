@@ -396,3 +396,23 @@ def find_poor_quality__a_set(records: list) -> list:
                 or bool(words) and bool(first) and words[0] == first[0]):
             poor.add(i)
     return poor
+
+
+@mutant("ex02_1", "parts in the record's own key order (record.items())", phrase="response-first")
+def format_record__record_key_order(record: dict) -> str:
+    return " ".join(f"### {key.capitalize()}: {value}" for key, value in record.items() if value)
+
+
+@mutant("ex02_3", "index from records.index(record): equal records get the first one's",
+        phrase="records.index(record) finds the first equal record")
+def find_poor_quality__records_index(records: list) -> list:
+    poor = []
+    for record in records:
+        instruction, response = record["instruction"], record["response"]
+        words = response.lower().split()
+        first = instruction.lower().split()[:1]
+        if (not response.strip() or len(instruction.split()) < 3
+                or (len(words) >= 4 and len(set(words)) < len(words) / 2)
+                or (words and first and words[0] == first[0])):
+            poor.append(records.index(record))
+    return poor

@@ -540,3 +540,21 @@ def mlm_row__aliased(input_ids: list[int], hidden: list[int], mask_id: int) -> d
     for p in hidden:
         masked[p] = mask_id
     return {"input_ids": masked, "labels": labels}
+
+
+@mutant("ex03_2", "the first row only (logits[0], labels[0])", phrase="first row only")
+def masked_loss__first_row_only(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    log_probs = torch.log_softmax(logits[0, :-1], dim=-1)
+    targets = labels[0, 1:]
+    graded = targets != -100
+    picked = log_probs.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    return -(picked * graded).sum() / graded.sum()
+
+
+@mutant("ex03_2", "softmax, not log_softmax: minus the mean probability", phrase="never negative")
+def masked_loss__probabilities(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    probs = torch.softmax(logits[:, :-1], dim=-1)
+    targets = labels[:, 1:]
+    graded = targets != -100
+    picked = probs.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    return -(picked * graded).sum() / graded.sum()

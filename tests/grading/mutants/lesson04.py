@@ -281,3 +281,28 @@ def first_step_below__last_skipped(history: RunHistory, threshold: float) -> int
         if history.eval_loss[i] < threshold:
             return history.eval_steps[i]
     return None
+
+
+@mutant("ex04_1", "the first row only (logits[0], labels[0])", phrase="first row's accuracy only")
+def response_accuracy__first_row_only(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    predictions = logits[0, :-1].argmax(dim=-1)
+    targets = labels[0, 1:]
+    graded = targets != -100
+    return (((predictions == targets) & graded).sum() / graded.sum()).item()
+
+
+@mutant("ex04_1", "the share predicted wrong", phrase="share predicted wrong")
+def response_accuracy__error_rate(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    predictions = logits[:, :-1].argmax(dim=-1)
+    targets = labels[:, 1:]
+    graded = targets != -100
+    return (((predictions != targets) & graded).sum() / graded.sum()).item()
+
+
+@mutant("ex04_2", "threshold ignored: the notebook's 1.0 typed in",
+        phrase="the threshold you are given, here 1.2")
+def first_step_below__threshold_typed_in(history: RunHistory, threshold: float) -> int | None:
+    for step, loss in zip(history.eval_steps, history.eval_loss):
+        if loss < 1.0:
+            return step
+    return None
