@@ -10,7 +10,7 @@ from unittest import mock
 
 from course_lib.grading.checks import int_list
 from course_lib.grading.registry import exercise
-from course_lib.world.toy import make_toy_tokenizer
+from course_lib.world.toy import SPECIALS, make_toy_tokenizer, toy_corpus
 
 IGNORE = -100  # masking.labels.IGNORE_INDEX, repeated: importing it would load torch in the grader
 MAX_STEPS = 7  # not the notebook's 30: the config must take the number it is given
@@ -176,8 +176,18 @@ def _as_lists(out) -> dict:
     assert isinstance(out, dict) and {"input_ids", "attention_mask", "labels"} <= set(out), (
         "completion_only_collate should return a dict with input_ids, attention_mask and "
         "labels.")
-    return {k: (v.tolist() if hasattr(v, "tolist") else [list(x) for x in v])
-            for k, v in out.items()}
+    for key in ("input_ids", "labels"):  # the embedding and the loss take int64 ids only
+        dtype = str(getattr(out[key], "dtype", "int64")).removeprefix("torch.")
+        assert dtype == "int64", (
+            f"{key} is a tensor of {dtype}, but the model and its loss need int64 ids: build "
+            f"it with torch.tensor(...) (torch.Tensor(...) makes floats).")
+    got = {k: (v.tolist() if hasattr(v, "tolist") else [list(x) for x in v])
+           for k, v in out.items()}
+    assert not any(isinstance(t, float) for key in ("input_ids", "labels")
+                   for row in got[key] for t in row), (
+        "input_ids and labels should hold ints (token ids and -100), not floats: the model "
+        "and its loss need whole numbers.")
+    return got
 
 
 def _label_mistake(rows: list[list[int]], labels: list[list[int]], want: list[list[int]]):
@@ -290,9 +300,14 @@ def check_template_ids(response_template_ids):
     from course_lib.masking.labels import prepare_examples
     from course_lib.masking.template_search import CompletionOnlyCollator, tokenize_texts
 
-    for vocab in (600, 300):
-        tokenizer = make_toy_tokenizer(vocab_size=vocab)
+    first = None  # the ids for the notebook's tokenizer
+    for tokenizer in (make_toy_tokenizer(), make_toy_tokenizer(vocab_size=300), _renumbered()):
         ids = _ids(response_template_ids(tokenizer))
+        assert ids != first or tokenizer.decode(ids).strip() == "### Response:", (
+            f"you return {ids} whatever the tokenizer: those are the notebook's tokenizer's "
+            f"ids; take them from the tokenizer given (another one numbers its tokens "
+            f"differently).")
+        first = first or ids
         alone = tokenizer.encode("### Response:", add_special_tokens=False)
         assert ids != alone, (
             f"{ids} are the ids of '### Response:' tokenized alone: that is exactly what the "
@@ -319,6 +334,19 @@ def check_template_ids(response_template_ids):
                 f"example {i} are {got}, but the response starts right after '### Response:': "
                 f"{example['labels']}. Return the ids of exactly '### Response:' as it appears "
                 f"in context, no more, no less.")
+
+
+def _renumbered():
+    """The toy tokenizer with 8 more special tokens first: the same tokens, each id 8 higher."""
+    # deferred: transformers and tokenizers stay out of the grader's start
+    from transformers import PreTrainedTokenizerFast
+
+    from course_lib.world.tokenizer import byte_level_bpe
+
+    extra = [f"<extra_{i}>" for i in range(8)]
+    tok = byte_level_bpe(toy_corpus(), 608, SPECIALS + extra)
+    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>",
+                                   pad_token="<pad>", unk_token="<unk>")
 
 
 def _ids(ids) -> list[int]:

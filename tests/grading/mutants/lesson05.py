@@ -426,3 +426,26 @@ def completion_only_collate__numpy(
         if hits:
             labels[b, hits[0] + n:len(row)] = row[hits[0] + n:]
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+@mutant("ex05_2", "torch.Tensor(...): the ids and labels become floats",
+        phrase="torch.Tensor(...) makes floats")
+def completion_only_collate__float_tensors(
+    rows: list[list[int]], response_ids: list[int], pad_id: int
+) -> dict:
+    longest, n = max(len(r) for r in rows), len(response_ids)
+    batch = {"input_ids": [], "attention_mask": [], "labels": []}
+    for row in rows:
+        gap = longest - len(row)
+        s = next((i for i in range(len(row) - n + 1) if row[i:i + n] == response_ids), None)
+        labels = [-100] * len(row) if s is None else [-100] * (s + n) + row[s + n:]
+        batch["input_ids"].append(row + [pad_id] * gap)
+        batch["attention_mask"].append([1] * len(row) + [0] * gap)
+        batch["labels"].append(labels + [-100] * gap)
+    return {k: torch.Tensor(v) for k, v in batch.items()}
+
+
+@mutant("ex05_3", "the ids the notebook's tokenizer printed, typed in",
+        phrase="take them from the tokenizer given")
+def response_template_ids__typed_in(tokenizer) -> list[int]:
+    return [291, 286, 29]
