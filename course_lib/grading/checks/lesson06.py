@@ -80,8 +80,8 @@ LEAK_CASES = [
     ("Paris", True, "a clean answer gives True"),
     ("", True, "an empty response holds no marker"),
     ("The input was long.", True, "'input' without a colon is not a marker"),
-    ("### Instruction: 4", False, "it holds 'Instruction:' exactly as MARKERS writes it (if you "
-     "lower-case the response, lower-case each marker too)"),
+    ("### Instruction: 4", False, "it holds 'Instruction:' exactly as MARKERS writes it: "
+     "lower-case the response, and lower-case each marker too, not only one of them"),
     ("4 ### Instruction: What is 3+3?", False, ANYWHERE),
     ("Human: hi", False, "check every marker of MARKERS, not only the '###' ones or the first"),
     ("### response: 4", False, ANY_CASE),
@@ -158,6 +158,23 @@ def check_group_consistency(group_consistency):
         raise AssertionError(f"{group}: the answers {GROUPS[group]} should give {want:.3f} "
                              f"(share of answers equal to the most common one), "
                              f"not {_show(share)}.")
+    _check_normalize_used(group_consistency)
+
+
+def _first_letter(text: str) -> str:
+    """A normalize of another kind than the notebook's: the answer's first letter."""
+    return text[:1]
+
+
+def _check_normalize_used(group_consistency) -> None:
+    """Another normalize than the notebook's: the shares follow the function given."""
+    answers = ["cat", "cow", "dog"]  # 'cat' and 'cow' agree by their first letter
+    got = group_consistency({"animals": list(answers)}, _first_letter)
+    share = got.get("animals") if isinstance(got, dict) else got
+    assert _near(share, 2 / 3), (
+        f"with a normalize that keeps only the first letter, the answers {answers} should give "
+        f"0.667 ('cat' and 'cow' agree after it), not {_show(share)}: normalise each answer "
+        f"with `normalize`, the function given, not with a rule of your own.")
 
 
 def _show(share) -> str:
@@ -253,8 +270,10 @@ def check_best_metric(best_metric):
             continue
         if got in traps:
             raise AssertionError(f"for {what} you chose {got!r}: {traps[got]}.")
-        # max() of a dict compares its keys: the largest name, whatever the rhos.
+        # max() of a dict compares its keys: the largest name for every set of cases.
+        names = got == LARGEST_NAME and all(best_metric(list(other)) == LARGEST_NAME
+                                            for other, *_ in METRIC_CASES)
         keys = (" (if you wrote max(rhos), it compares the names: max(rhos, key=rhos.get) "
-                "compares the rhos)" if got == LARGEST_NAME else "")
+                "compares the rhos)" if names else "")
         raise AssertionError(f"for {what} the metric whose ranking agrees best with the "
                              f"ratings is {want!r} (highest Spearman rho), not {got!r}{keys}.")

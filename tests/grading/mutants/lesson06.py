@@ -375,3 +375,32 @@ def best_metric__max_of_keys(cases: list[tuple[str, str, float]]) -> str:
         if len(set(scores)) > 1:
             rhos[name] = spearmanr(humans, scores).statistic
     return max(rhos)
+
+
+@mutant("ex06_3", "normalize ignored: answers compared with the notebook's exact_match",
+        phrase="with `normalize`, the function given")
+def group_consistency__exact_match_instead(
+    answers_by_group: dict[str, list[str]], normalize
+) -> dict[str, float]:
+    shares = {}
+    for group, answers in answers_by_group.items():
+        agree = max(sum(bool(course_exact_match(a, b)) for b in answers) for a in answers)
+        shares[group] = agree / len(answers)
+    return shares
+
+
+@mutant("ex06_4", "each metric called as metric(reference, prediction)",
+        phrase="is 'chrf' (highest Spearman rho), not 'rouge_l'.")
+def best_metric__arguments_swapped(cases: list[tuple[str, str, float]]) -> str:
+    humans = [rating for _, _, rating in cases]
+    rhos = {}
+    for name, metric in METRICS.items():
+        scores = [float(metric(reference, prediction)) for prediction, reference, _ in cases]
+        if len(set(scores)) > 1:
+            rhos[name] = spearmanr(humans, scores).statistic
+    return max(rhos, key=rhos.get)
+
+
+@mutant("ex06_2", "the markers lower-cased, the response not", phrase="not only one of them")
+def no_template_leak__markers_lowered_only(response: str) -> bool:
+    return not any(marker.lower() in response for marker in MARKERS)
