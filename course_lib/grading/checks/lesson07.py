@@ -38,9 +38,14 @@ def check_mix_templates(mix_templates):
     assert isinstance(mixed, list) and len(mixed) == len(records), (
         f"return one row per record ({len(records)}), in the same order; got "
         f"{len(mixed) if isinstance(mixed, list) else type(mixed).__name__}.")
+    odd = next((i for i, row in enumerate(mixed) if not isinstance(row, dict)), None)
+    assert odd is None, (
+        f"row {odd} is a {type(mixed[odd]).__name__}: a chosen record becomes the dict "
+        f"{{'text': format_text(record, template)}}, the others stay the records as they are.")
     texts = [i for i, row in enumerate(mixed) if "text" in row]
     assert len(texts) == 15, (
-        f"share=0.5 of 30 records should give 15 text rows, got {len(texts)}.")
+        f"share=0.5 of 30 records should give 15 text rows, got {len(texts)}: choose 15 "
+        f"different positions with random.Random(seed).sample (choices may pick one twice).")
     for n in (27, 25):  # halves: int() gives 13 and 12, ceil and + 0.5 give 14 and 13
         got = sum("text" in row for row in mix_templates(_records("course:train", n), 0.5, 0))
         assert got == round(0.5 * n), (
@@ -152,6 +157,9 @@ COMPARE_CASES = [
      "the variant's lowest seed is above the baseline's highest"),
     ([0.50], [0.90], True, "need more seeds", "one seed has no spread to compare with"),
     ([0.50, 0.55], [0.90], True, "need more seeds", "one seed has no spread to compare with"),
+    ([0.50, 0.40], [0.60, 0.45], True, "no difference",
+     "the seeds come in any order: the ranges are min to max (0.40-0.50 and 0.45-0.60), not "
+     "from the first value to the last, and they overlap"),
 ]
 
 
@@ -168,7 +176,11 @@ COMPARE_CASES = [
 )
 def check_compare_arms(compare_arms):
     for base, variant, higher, want, why in COMPARE_CASES:
-        got = compare_arms(list(base), list(variant), higher)
+        given = (list(base), list(variant))
+        got = compare_arms(*given, higher)
+        assert given == (base, variant), (
+            f"compare_arms changed the lists it was given ({base} became {given[0]}, {variant} "
+            f"became {given[1]}): use min() and max(), or sorted(...), which makes a new list.")
         if got == "need more seeds" and min(len(base), len(variant)) >= 2:
             why = ("two seeds per arm are enough, and 'need more seeds' is only for an arm with "
                    "fewer than 2 values" + (", so equal values count too"
@@ -234,6 +246,11 @@ def check_repeated_openings(repeated_openings):
         assert isinstance(got, dict), (
             f"repeated_openings should return a dict {{opening: share}}, not "
             f"{type(got).__name__}.")
+        odd = next((k for k in got if not isinstance(k, str)), None)
+        assert odd is None, (
+            f"repeated_openings({responses}, words={words}, threshold={threshold}) has the key "
+            f"{odd!r}: each opening should be its words joined by one space, a string such as "
+            f"'the answer is'.")
         rounded = {k: round(v, 6) for k, v in got.items()}
         assert rounded == {k: round(v, 6) for k, v in want.items()}, (
             f"repeated_openings({responses}, words={words}, threshold={threshold}) should be "

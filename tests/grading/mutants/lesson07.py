@@ -552,3 +552,50 @@ def tasks_that_got_worse__relative(before: list[dict], after: list[dict],
 
     old, new = shares(before), shares(after)
     return sorted(k for k in old if old[k] and (old[k] - new[k]) / old[k] > min_drop)
+
+
+@mutant("ex07_2", "each range taken from the first to the last value (seeds assumed sorted)",
+        phrase="the seeds come in any order")
+def compare_arms__first_to_last(baseline: list[float], variant: list[float],
+                                higher_is_better: bool = True) -> str:
+    if len(baseline) < 2 or len(variant) < 2:
+        return "need more seeds"
+    if variant[0] <= baseline[-1] and baseline[0] <= variant[-1]:
+        return "no difference"
+    higher = variant[0] > baseline[-1]
+    return "better" if higher == higher_is_better else "worse"
+
+
+@mutant("ex07_2", "the seed lists sorted in place", phrase="changed the lists it was given")
+def compare_arms__sorted_in_place(baseline: list[float], variant: list[float],
+                                  higher_is_better: bool = True) -> str:
+    if len(baseline) < 2 or len(variant) < 2:
+        return "need more seeds"
+    baseline.sort()
+    variant.sort()
+    if variant[0] <= baseline[-1] and baseline[0] <= variant[-1]:
+        return "no difference"
+    higher = variant[0] > baseline[-1]
+    return "better" if higher == higher_is_better else "worse"
+
+
+@mutant("ex07_3", "openings kept as tuples of words", phrase="a string such as 'the answer is'")
+def repeated_openings__tuples(responses: list[str], words: int = 3,
+                              threshold: float = 0.5) -> dict[str, float]:
+    from collections import Counter
+
+    if not responses:
+        return {}
+    openings = Counter(tuple(r.lower().split()[:words]) for r in responses
+                       if len(r.split()) >= words)
+    return {o: n / len(responses) for o, n in openings.items() if n / len(responses) > threshold}
+
+
+@mutant("ex07_1", "positions from choices(), which may pick one twice",
+        phrase="choices may pick one twice")
+def mix_templates__choices(records: list[dict], share: float, seed: int = 0) -> list[dict]:
+    chosen = random.Random(seed).choices(range(len(records)), k=round(share * len(records)))
+    mixed = list(records)
+    for n, i in enumerate(chosen):
+        mixed[i] = {"text": format_text(records[i], TEMPLATE_NAMES[n % 3])}
+    return mixed
