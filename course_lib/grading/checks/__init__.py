@@ -47,6 +47,10 @@ def token_ids(value, what: str) -> list[int]:
         assert len(value) == 1, (
             f"{what} should be one flat list of ids, not a batch of {len(value)}.")
         value = value[0]
+    # Floats are most often torch.Tensor(...), which makes floats of the ids.
+    assert not any(isinstance(v, float) for v in value), (
+        f"{what} holds floats, but token ids are ints: build it with torch.tensor(...) "
+        f"(torch.Tensor(...) makes floats), or leave it a list of ints.")
     return int_list(value, f"{what} should hold only ints (token ids); decode them afterwards.")
 
 

@@ -57,6 +57,8 @@ def _wrong_lora_counts(config, r: int, targets: list[str]) -> list[tuple[int, st
         # The notebook's example, LoRA of rank 8 on q_proj and v_proj, typed in.
         (layers * sum(8 * (a + b) for a, b in (sizes[t] for t in targets)),
          f"that is the count for r=8, the notebook's example: use the r given ({r})"),
+        (30 * per_layer, "that is the count for 30 layers, SmolLM2-135M's (the notebook's "
+                         "example): multiply by config.num_hidden_layers, the config given"),
         (layers * sum(r * (a + b) for a, b in (sizes[t] for t in ("q_proj", "v_proj"))),
          "that is the count for q_proj and v_proj, the notebook's example: sum over the "
          "target_modules given"),

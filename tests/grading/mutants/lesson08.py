@@ -374,3 +374,26 @@ def pack_examples__numpy(examples: list[dict]) -> dict:
     return {"input_ids": np.concatenate([e["input_ids"] for e in examples]),
             "labels": np.concatenate([[-100, *e["labels"][1:]] for e in examples]),
             "position_ids": np.concatenate([np.arange(len(e["input_ids"])) for e in examples])}
+
+
+@mutant("ex08_1", "the notebook's 30 layers typed in, num_hidden_layers ignored",
+        phrase="the count for 30 layers")
+def lora_parameters__thirty_layers(config, r: int, target_modules: list[str]) -> int:
+    h, i = config.hidden_size, config.intermediate_size
+    head = getattr(config, "head_dim", None) or h // config.num_attention_heads
+    q, kv = config.num_attention_heads * head, config.num_key_value_heads * head
+    sizes = {"q_proj": (h, q), "k_proj": (h, kv), "v_proj": (h, kv), "o_proj": (q, h),
+             "gate_proj": (h, i), "up_proj": (h, i), "down_proj": (i, h)}
+    return 30 * sum(r * (a + b) for a, b in (sizes[t] for t in target_modules))
+
+
+@mutant("ex08_3", "torch.Tensor(...): the packed row holds floats",
+        phrase="torch.Tensor(...) makes floats")
+def pack_examples__float_tensors(examples: list[dict]) -> dict:
+    ids, labels, positions = [], [], []
+    for example in examples:
+        ids += example["input_ids"]
+        labels += [-100] + list(example["labels"][1:])
+        positions += range(len(example["input_ids"]))
+    return {"input_ids": torch.Tensor([ids]), "labels": torch.Tensor([labels]),
+            "position_ids": torch.Tensor([positions])}
