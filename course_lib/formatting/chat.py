@@ -12,8 +12,14 @@ import json
 import string
 from typing import Any
 
+from course_lib.errors import CourseError, shown
 from course_lib.formatting.schemas import is_normalized, normalize_record
-from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
+from course_lib.formatting.templates import (
+    DEFAULT_TEMPLATE,
+    TEMPLATES,
+    Template,
+    get_template,
+)
 
 # --- The course template as a chat template (TRL's conversational path) -----------------
 # Chat data is {"messages": [{"role": "user", ...}, {"role": "assistant", ...}]}. A chat
@@ -71,6 +77,17 @@ def attach_chat_template(tokenizer, template: str = CHAT_TEMPLATE):
     The template's leading `{{ bos_token }}` is kept only if the tokenizer adds a BOS to
     plain text too, so chat data and prompt/completion data tokenize to the same ids.
     """
+    # The model, a name or the template first were AttributeErrors about bos_token_id.
+    if not hasattr(tokenizer, "apply_chat_template") or not hasattr(tokenizer, "decode"):
+        what = shown(tokenizer) if isinstance(tokenizer, str) else type(tokenizer).__name__
+        raise CourseError(f"attach_chat_template takes the tokenizer (and then a chat "
+                          f"template), not {what}; e.g. attach_chat_template(tokenizer).")
+    # A course template's name ("qa") would be the chat template's literal text: silent.
+    if isinstance(template, Template) or template in TEMPLATES:
+        name = template.name if isinstance(template, Template) else template
+        raise CourseError(f"template must be a chat template (Jinja text), not the course "
+                          f"template {name!r}; give attach_chat_template(tokenizer, "
+                          f"chat_template({name!r})).")
     if not adds_bos(tokenizer):
         template = template.replace("{{ bos_token }}", "", 1)
     tokenizer.chat_template = template

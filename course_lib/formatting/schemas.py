@@ -18,7 +18,7 @@ import re
 from collections.abc import Collection
 from typing import Any
 
-from course_lib.errors import CourseError, is_number
+from course_lib.errors import CourseError, is_number, shown
 
 # --- Recognising templates in text -------------------------------------------------------
 # Mixing formats in one data set is a classic mistake. These patterns
@@ -110,6 +110,13 @@ def is_text_number(value: Any) -> bool:
 
 def detect_schema(record: dict[str, Any]) -> str:
     """Which of SCHEMAS a raw record follows (raises CourseError if none)."""
+    if isinstance(record, str):  # its letters were read as fields
+        raise CourseError(f"detect_schema reads one record (a dict), not {shown(record)}; "
+                          f"load a file's records first: load_records(path).")
+    if not hasattr(record, "keys"):  # a list was "unhashable type: 'dict'"
+        raise CourseError(f"detect_schema reads one record (a dict), not a "
+                          f"{type(record).__name__}; for a list, [detect_schema(r) for r in "
+                          f"records].")
     keys = set(_known_keys(record))
     # Most specific first: a chat or TRL record may carry other keys alongside.
     if "messages" in keys:

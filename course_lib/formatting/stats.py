@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from course_lib.display import CourseFigure, new_figure
-from course_lib.errors import CourseError
+from course_lib.errors import CourseError, shown
 from course_lib.formatting.records import is_table, refuse_non_records, table_rows
 from course_lib.formatting.schemas import detect_schema, detect_template
 
@@ -38,6 +38,7 @@ TASKS: dict[str, str] = {
 def instruction_style(record: Mapping[str, Any]) -> str:
     """'with input' (three-part), 'formal' (Kindly/Please), 'casual' (lower case, no final
     punctuation), 'question' (ends with '?') or 'command'."""
+    check_one_record(record, "instruction_style")
     text = str(record.get("instruction", "")).strip()
     if record.get("input"):
         return "with input"
@@ -52,11 +53,24 @@ def instruction_style(record: Mapping[str, Any]) -> str:
 
 def task_kind(record: Mapping[str, Any]) -> str:
     """The first of TASKS whose pattern matches the instruction, or 'other'."""
+    check_one_record(record, "task_kind")
     text = str(record.get("instruction", "")).lower()
     for kind, pattern in TASKS.items():
         if re.search(pattern, text):
             return kind
     return "other"
+
+
+def check_one_record(record: Any, call: str) -> None:
+    """One record (a dict, or a table's row): a text or a list was an AttributeError about
+    .get from inside."""
+    if isinstance(record, str):
+        raise CourseError(f"{call} reads a record, not {shown(record)}; give the text as its "
+                          f"instruction: {call}({{'instruction': {record!r}}}).")
+    if not hasattr(record, "get"):
+        raise CourseError(f"{call} reads one record (a dict), not a {type(record).__name__}; "
+                          f"for a list, [{call}(r) for r in records], or count them with "
+                          f"data_mix(records).")
 
 
 def as_records(records: Any, call: str) -> list:

@@ -252,3 +252,22 @@ def test_a_train_result_given_as_the_model_points_to_its_model(toy_tokenizer, to
     result = TrainResult(object(), toy_tokenizer, toy_history("response", 0.0))
     with pytest.raises(CourseError, match=r"model is a train\(\) result; give its model"):
         loss_by_masking(result, toy_tokenizer, RECORDS)  # was "no attribute 'training'"
+
+
+def test_loss_by_masking_refuses_a_set_name_and_reads_a_table(toy_model_dir, toy_tokenizer):
+    import pandas as pd
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    # A name was "example 0: expected a JSON object, got str": refused, as show_mask and
+    # data_mix refuse one (a whole set is not one batch).
+    with pytest.raises(CourseError, match=r"records must be a list of records, not the string "
+                                          r"'course:train'; load a few first, e\.g\. "):
+        loss_by_masking(model, toy_tokenizer, "course:train")
+    with pytest.raises(CourseError, match=r"records is one record .*wrap it in a list"):
+        loss_by_masking(model, toy_tokenizer, RECORDS[0])
+    with pytest.raises(CourseError, match=r"records is empty"):
+        loss_by_masking(model, toy_tokenizer, [])
+    # A DataFrame is read row by row, as show_mask and train() read it (were its columns).
+    assert loss_by_masking(model, toy_tokenizer, pd.DataFrame(RECORDS)) == pytest.approx(
+        loss_by_masking(model, toy_tokenizer, RECORDS))

@@ -4,6 +4,7 @@ tokens the course trained on, for every template, with and without a BOS."""
 import pytest
 from jinja2.exceptions import TemplateError
 
+from course_lib.errors import CourseError
 from course_lib.formatting.chat import (
     CHAT_TEMPLATE,
     attach_chat_template,
@@ -14,6 +15,7 @@ from course_lib.formatting.templates import TEMPLATES, Template
 from course_lib.loading import load_tokenizer
 from course_lib.masking.labels import IGNORE_INDEX, build_example
 from course_lib.world.stand_in import stand_in_tokenizer
+from course_lib.world.toy import make_toy_model
 
 # A template of one's own: the input first, braces, quotes and a backslash in its text.
 ODD = Template(name="odd", prompt='{{% raw %}} <<{instruction}>> }}}} \\ "q" \'s\' ->',
@@ -79,3 +81,19 @@ def test_lesson_05s_chat_template_renders_what_the_saved_one_renders(record):
     saved = tokenizer.apply_chat_template(as_chat(record), tokenize=False,
                                           chat_template=chat_template("one_line"))
     assert lesson == saved
+
+
+def test_attach_chat_template_takes_a_tokenizer_and_a_chat_template():
+    tokenizer = load_tokenizer("tiny")
+    # The model or a name were "AttributeError: ... has no attribute 'bos_token_id'".
+    with pytest.raises(CourseError, match=r"takes the tokenizer \(and then a chat template\), "
+                                          r"not LlamaForCausalLM; "):
+        attach_chat_template(make_toy_model(tokenizer))
+    with pytest.raises(CourseError, match=r"not the string 'tiny'; e\.g\. attach_chat_templ"):
+        attach_chat_template("tiny")
+    # A course template's name became the chat template's text: every chat rendered as "qa".
+    for given in ("qa", TEMPLATES["qa"]):
+        with pytest.raises(CourseError, match=r"not the course template 'qa'; give "
+                                              r"attach_chat_template\(tokenizer, chat_template"):
+            attach_chat_template(tokenizer, given)
+    assert tokenizer.chat_template != "qa"

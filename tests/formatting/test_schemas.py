@@ -3,7 +3,7 @@
 import pytest
 
 from course_lib.errors import CourseError
-from course_lib.formatting.schemas import normalize_record
+from course_lib.formatting.schemas import detect_schema, normalize_record
 
 
 def test_a_lone_surrogate_is_named_with_its_field():
@@ -86,3 +86,11 @@ def test_a_table_row_with_its_answer_in_response_uses_it_beside_an_empty_output(
     # 'response' (it was read as alpaca with an empty 'output': an empty answer, silently).
     row = {"instruction": "What is 3+3?", "response": "6", "output": None}
     assert normalize_record(row)["response"] == "6"
+
+
+def test_detect_schema_refuses_a_list_or_a_text():
+    # A list was "TypeError: unhashable type: 'dict'"; a text's letters read as its fields.
+    with pytest.raises(CourseError, match=r"not a list; for a list, \[detect_schema\(r\) for r"):
+        detect_schema([{"instruction": "What is 2+2?", "response": "4"}])
+    with pytest.raises(CourseError, match=r"not the string 'What'; load a file's records first"):
+        detect_schema("What")

@@ -102,3 +102,19 @@ def test_a_text_row_counts_in_its_template_whatever_other_fields_it_has():
     assert template_counts(rows) == Counter({"qa": 2, "structured": 1})
     assert [record_template(r) for r in rows] == ["qa", "qa", "structured"]
     assert len(check_consistent_templates(rows)) == 1  # the structured row is the odd one
+
+
+@pytest.mark.parametrize("call", [instruction_style, task_kind])
+def test_one_record_counters_refuse_a_text_or_a_list(call):
+    import pandas as pd  # deferred, as elsewhere in the tests: only this test needs a table
+
+    # A string or a list was "AttributeError: 'str' object has no attribute 'get'".
+    name = call.__name__
+    with pytest.raises(CourseError, match=rf"{name} reads a record, not the string 'What is "
+                                          rf"2\+2\?'; give the text as its instruction: "):
+        call("What is 2+2?")
+    with pytest.raises(CourseError, match=rf"not a list; for a list, \[{name}\(r\) for r in "):
+        call([{"instruction": "What is 2+2?", "response": "4"}])
+    # A table's row has .get too: still read (df.apply(instruction_style, axis=1)).
+    row = pd.DataFrame([{"instruction": "What is 2+2?", "response": "4"}]).iloc[0]
+    assert call(row) == {"instruction_style": "question", "task_kind": "arithmetic"}[name]
