@@ -26,7 +26,7 @@ from typing import Any
 
 from course_lib.display import THEME_ERROR, THEME_TEXT
 from course_lib.errors import advice
-from course_lib.masking.labels import IGNORE_INDEX, as_rows
+from course_lib.masking.labels import IGNORE_INDEX, as_rows, check_tokenizer
 from course_lib.masking.template_search import find_subsequence
 
 
@@ -138,6 +138,7 @@ def audit_labels(
     numbers match the learner's records; `names` names them in the warnings instead of
     "Example 3" (e.g. "line 4", as `course show-mask` numbers a file's rows).
     """
+    check_tokenizer(tokenizer, "audit_labels(examples, tokenizer)")
     rows = _rows(batch_or_examples)
     for given, what in ((indices, "indices"), (names, "names")):
         if given is not None and len(given) != len(rows):

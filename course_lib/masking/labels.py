@@ -15,6 +15,7 @@ classic failure, see template_search.py).
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from typing import Any, Literal
 import torch
 from tqdm.auto import tqdm
 
+from course_lib.errors import CourseError, shown
+from course_lib.formatting.records import refuse_non_records
 from course_lib.formatting.schemas import is_normalized, normalize_record
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example
 
@@ -157,6 +160,54 @@ def as_rows(data: Any, tokenizer=None) -> list[dict[str, list[int]]]:
 
 
 ROW_KEYS = ("input_ids", "labels", "attention_mask")
+
+
+def check_tokenizer(tokenizer: Any, call: str) -> None:
+    """A tokenizer where `call` (as the learner writes it) takes one: the model, a name or the
+    records there were AttributeErrors or TypeErrors from inside."""
+    if not hasattr(tokenizer, "convert_ids_to_tokens"):
+        what = shown(tokenizer) if isinstance(tokenizer, str) else type(tokenizer).__name__
+        raise CourseError(f"tokenizer must be the tokenizer, not {what}; call {call}.")
+
+
+def check_records(records: Any, call: str) -> None:
+    """Records where `call` takes them: a data set's name was "example 0: expected a JSON
+    object, got str", one record or bare strings likewise."""
+    if isinstance(records, str | os.PathLike):
+        raise CourseError(f"records must be a list of records, not {shown(str(records))}; "
+                          f"load them first, e.g. records = load_records('course:train'), "
+                          f"then {call}.")
+    refuse_non_records(records, what="records")
+
+
+def tokenized_examples(examples: Any, call: str, name: str = "examples") -> list:
+    """`examples` as a list of tokenized examples (dicts with input_ids), or one sentence:
+    records, one example, or prepare_examples' result were a KeyError or a TypeError inside
+    `call` (given as the learner writes it, e.g. "pack(examples)")."""
+    if isinstance(examples, PreparedData):
+        raise CourseError(f"{name} is what prepare_examples returned; give its examples: "
+                          f"{call} with {name}=prepare_examples(records, tokenizer).examples.")
+    if isinstance(examples, Mapping) and _is_batch(examples.get("input_ids")):
+        raise CourseError(f"{name} is a padded batch, not a list of examples; give the list "
+                          f"of examples it was made from, e.g. prepare_examples(records, "
+                          f"tokenizer).examples.")
+    if isinstance(examples, str | Mapping):
+        what = shown(examples) if isinstance(examples, str) else "one example (a dict)"
+        raise CourseError(f"{name} must be a list of tokenized examples, not {what}; wrap "
+                          f"one example in a list: [example].")
+    rows = list(examples)
+    if any(not isinstance(row, Mapping) or "input_ids" not in row for row in rows):
+        raise CourseError(f"{name} holds records, not tokenized examples (input_ids and "
+                          f"labels); make them first: prepare_examples(records, "
+                          f"tokenizer).examples, then {call}.")
+    return rows
+
+
+def _is_batch(ids: Any) -> bool:
+    """Rows of ids (a 2-D tensor or a list of lists), not one example's."""
+    if hasattr(ids, "dim"):
+        return ids.dim() == 2
+    return isinstance(ids, list) and bool(ids) and isinstance(ids[0], list)
 
 
 def _ints(values: Any) -> list[int]:

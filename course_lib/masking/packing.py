@@ -25,6 +25,8 @@ import torch
 from transformers import DataCollatorWithFlattening
 
 from course_lib.env import evaluating
+from course_lib.errors import CourseError
+from course_lib.masking.labels import tokenized_examples
 
 
 def pack(examples: Sequence[Mapping], keep_labels: bool = True) -> dict[str, torch.Tensor]:
@@ -33,6 +35,10 @@ def pack(examples: Sequence[Mapping], keep_labels: bool = True) -> dict[str, tor
     keep_labels=False drops the examples' labels first, so the collator makes them from the
     input_ids: the mistake that trains every prompt.
     """
+    examples = tokenized_examples(examples, "pack(examples)")
+    if not examples:  # the collator's "every example is empty" named no argument
+        raise CourseError("pack needs at least one example; give it prepare_examples(records, "
+                          "tokenizer).examples.")
     features = [{k: list(v) for k, v in ex.items() if k in ("input_ids", "labels")}
                 for ex in examples]
     if not keep_labels:

@@ -30,7 +30,7 @@ import torch
 
 from course_lib.display import THEME_ERROR, THEME_TEXT, token_texts
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example, get_template
-from course_lib.masking.labels import IGNORE_INDEX, as_rows
+from course_lib.masking.labels import IGNORE_INDEX, as_rows, check_records, check_tokenizer
 
 
 def tokenize_texts(
@@ -43,6 +43,8 @@ def tokenize_texts(
 
     This is what the old recipes fed their collator: one formatted string per example.
     """
+    check_tokenizer(tokenizer, "tokenize_texts(records, tokenizer)")
+    check_records(records, "tokenize_texts(records, tokenizer)")
     texts = ["".join(format_example(r, template, where=f"example {i}"))
              for i, r in enumerate(records)]
     if not texts:
@@ -92,6 +94,7 @@ class CompletionOnlyCollator:
     found: list[bool] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
+        check_tokenizer(self.tokenizer, "CompletionOnlyCollator(template_ids, tokenizer)")
         if self.mlm:
             raise ValueError(
                 "mlm=True means BERT-style random masking; a causal LM is trained with mlm=False"
@@ -168,6 +171,7 @@ def template_ids_in_context(tokenizer, marker: str, context: str) -> list[int]:
 
 def template_ids_for(tokenizer, template: str | Template = DEFAULT_TEMPLATE) -> list[int]:
     """Ids of the template's response marker as they occur in a formatted prompt."""
+    check_tokenizer(tokenizer, "template_ids_for(tokenizer)")
     t = get_template(template)
     context = t.format_prompt("What is 2+2?")
     return template_ids_in_context(tokenizer, t.response_marker, context)

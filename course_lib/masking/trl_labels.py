@@ -15,10 +15,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from course_lib.env import checkpointing_field, no_usage_ping
+from course_lib.errors import CourseError
 from course_lib.formatting.chat import to_messages
 from course_lib.formatting.records import quiet_datasets
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example
-from course_lib.masking.labels import IGNORE_INDEX, PreparedData
+from course_lib.masking.labels import (
+    IGNORE_INDEX,
+    PreparedData,
+    check_records,
+    check_tokenizer,
+)
 from course_lib.world.toy import make_toy_model
 
 
@@ -53,6 +59,8 @@ def trl_prepare(
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
+    check_tokenizer(tokenizer, "trl_prepare(records, tokenizer)")
+    check_records(records, "trl_prepare(records, tokenizer)")
     model = model if model is not None else make_toy_model(tokenizer)
     rows = []
     for i, r in enumerate(records):
@@ -87,6 +95,10 @@ def chat_example(record_or_messages: Any, tokenizer, chat_template: str | None =
     ask for the assistant mask (the tokens between `{% generation %}` markers) and set -100
     everywhere else. A template without markers gives an all-zero mask: every label -100.
     """
+    check_tokenizer(tokenizer, "chat_example(chat, tokenizer)")
+    if chat_template is None and not tokenizer.chat_template:  # transformers' ValueError
+        raise CourseError("the tokenizer has no chat template; give it the course's first: "
+                          "attach_chat_template(tokenizer).")
     if isinstance(record_or_messages, dict) and "messages" in record_or_messages:
         messages = record_or_messages["messages"]
     elif isinstance(record_or_messages, list):

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from transformers import TrainerCallback
 
 from course_lib.display import Picture, figure_alt, figure_png, in_notebook, new_figure
-from course_lib.training.held_out import response_metrics
+from course_lib.training.held_out import check_held_out, response_metrics
 from course_lib.training.history import RunHistory, history_from_log
 from course_lib.training.plots import plot_history
 
@@ -35,6 +35,8 @@ class ResponseEvalCallback(TrainerCallback):
         every: int,
         batch_size: int = 32,
     ):
+        check_held_out(examples, pad_token_id,
+                       "ResponseEvalCallback(examples, tokenizer.pad_token_id, every=10)")
         self.examples, self.pad_token_id, self.every = examples, pad_token_id, every
         self.batch_size = batch_size
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
 from course_lib.env import evaluating
-from course_lib.masking.labels import IGNORE_INDEX, pad_batch
+from course_lib.errors import CourseError, is_whole, shown
+from course_lib.masking.labels import IGNORE_INDEX, pad_batch, tokenized_examples
 from course_lib.training.fast_loss import why_not_fast
 
 
@@ -30,6 +32,17 @@ class ResponseMetrics:
     tokens: int
 
 
+def check_held_out(examples: Any, pad_token_id: Any, call: str) -> None:
+    """Tokenized examples and a pad id: records were a KeyError, the tokenizer for its pad id
+    "cannot be interpreted as an integer" from inside torch."""
+    tokenized_examples(examples, call)
+    if not is_whole(pad_token_id):
+        what = shown(pad_token_id) if isinstance(pad_token_id, str | float) else \
+            type(pad_token_id).__name__
+        raise CourseError(f"pad_token_id must be a token id (a whole number), not {what}; "
+                          f"give tokenizer.pad_token_id.")
+
+
 def response_metrics(
     model, examples: Sequence[dict[str, list[int]]], pad_token_id: int, batch_size: int = 32
 ) -> ResponseMetrics:
@@ -38,6 +51,11 @@ def response_metrics(
     The mean is over tokens, not over batches, so the batch size does not change the number.
     The model's train/eval mode is restored afterwards (this runs inside training too).
     """
+    check_held_out(examples, pad_token_id, "response_metrics(model, examples, pad_token_id)")
+    if not isinstance(model, torch.nn.Module):  # a tokenizer or a name: deep inside torch
+        raise CourseError(f"model must be the model, not "
+                          f"{shown(model) if isinstance(model, str) else type(model).__name__}; "
+                          f"call response_metrics(model, examples, tokenizer.pad_token_id).")
     total_loss, correct, count = 0.0, 0, 0
     # Logits only where a response token is predicted, when the model can (fast_loss.py): a
     # real vocabulary makes full logits big (32 x 512 positions x 151,936 floats = 10 GB).

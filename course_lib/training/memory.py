@@ -253,6 +253,12 @@ class MemoryEstimate:
 
     def fits(self, budget_gb: float) -> bool:
         """True if the total fits in `budget_gb` gigabytes (1 GB = 10^9 bytes)."""
+        # A string was a TypeError; bytes (15e9 for 15 GB) fitted anything, silently.
+        if not is_number(budget_gb) or not 0 < budget_gb < 1e6:
+            bytes_given = is_number(budget_gb) and budget_gb >= 1e6
+            raise CourseError(f"fits takes gigabytes, a number such as 15, not "
+                              f"{shown(budget_gb)}" + ("; that looks like bytes: divide it by "
+                                                       "1e9." if bytes_given else "."))
         return self.total <= budget_gb * GB
 
     def __str__(self) -> str:

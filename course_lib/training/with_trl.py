@@ -20,6 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from course_lib.errors import CourseError
+from course_lib.masking.labels import tokenized_examples
+
 # field -> why the lesson sets it (shown next to TRL's default)
 CONFIG_NOTES: dict[str, str] = {
     "completion_only_loss": "True: loss on the completion only (None means the same for "
@@ -60,6 +63,12 @@ class ConfigReport:
 
 def config_report(config: Any, fields: Sequence[str] | None = None) -> ConfigReport:
     """The fields a lesson cares about: the value in `config` and the class's default."""
+    if not dataclasses.is_dataclass(config) or isinstance(config, type):  # a dict, the class
+        what = f"the class {config.__name__}" if isinstance(config, type) else \
+            "None" if config is None else f"a {type(config).__name__}"
+        raise CourseError(f"config_report reads a config object such as SFTConfig(output_dir="
+                          f"...), not {what}; for a dict of settings, "
+                          f"config_report(SFTConfig(**settings)).")
     defaults = {f.name: f.default for f in dataclasses.fields(type(config))}
     names = list(fields) if fields is not None else [n for n in CONFIG_NOTES if n in defaults]
     if "activation_checkpointing" in names and "gradient_checkpointing" in names:
@@ -76,9 +85,24 @@ def config_report(config: Any, fields: Sequence[str] | None = None) -> ConfigRep
     return ConfigReport(rows)
 
 
+def _labelled(examples: Any, name: str) -> list:
+    """One side of compare_labels as a list of examples with input_ids and labels."""
+    if hasattr(examples, "train_dataset"):  # a trainer: its prepared examples are meant
+        raise CourseError(f"{name} is a trainer; give the examples it prepared: "
+                          f"trainer_examples(trainer).")
+    rows = tokenized_examples(examples, "compare_labels(ours, theirs)", name)
+    if any("labels" not in row for row in rows):
+        raise CourseError(f"{name} holds examples without labels; give examples with labels, "
+                          f"e.g. prepare_examples(records, tokenizer).examples.")
+    return rows
+
+
 # --- TRL's labels next to ours --------------------------------------------------------------
 def trainer_examples(trainer) -> list[dict[str, list[int]]]:
     """The examples an SFTTrainer prepared (input_ids and labels), as plain lists."""
+    if not hasattr(trainer, "train_dataset"):  # records, a config: an AttributeError
+        raise CourseError(f"trainer must be an SFTTrainer (trainer_examples(trainer)), not "
+                          f"{'None' if trainer is None else 'a ' + type(trainer).__name__}.")
     ds = trainer.train_dataset
     return [{"input_ids": list(i), "labels": list(lab)}
             for i, lab in zip(ds["input_ids"], ds["labels"], strict=True)]
@@ -106,6 +130,9 @@ class LabelComparison:
 def compare_labels(ours: Sequence[dict[str, list[int]]],
                    theirs: Sequence[dict[str, list[int]]]) -> LabelComparison:
     """Compare two lists of examples position by position (input_ids and labels)."""
+    # Records (no input_ids) were a KeyError; a trainer, a TypeError about iterating it.
+    ours, theirs = (_labelled(given, name) for given, name in ((ours, "ours"),
+                                                               (theirs, "theirs")))
     if len(ours) != len(theirs):
         return LabelComparison(max(len(ours), len(theirs)), 0, 0)
     same, first = 0, None

@@ -6,10 +6,12 @@ import pytest
 import torch
 from wcag import text_contrasts
 
+from course_lib.errors import CourseError
 from course_lib.masking.audit import audit_labels
 from course_lib.masking.labels import IGNORE_INDEX, pad_batch, prepare_examples
 from course_lib.masking.standard_collator import lm_collator_batch
 from course_lib.masking.template_search import tokenize_texts
+from course_lib.world.toy import make_toy_model
 
 RECORDS = [
     {"instruction": "What is 2+2?", "response": "4"},
@@ -130,3 +132,13 @@ def test_mismatched_lengths_are_refused(toy_tokenizer):
         audit_labels([{**ex, "labels": ex["labels"][:-1]}], toy_tokenizer)
     with pytest.raises(ValueError, match="got 2 indices for 1 examples"):
         audit_labels([ex], toy_tokenizer, indices=[3, 4])
+
+
+def test_audit_labels_names_the_model_or_swapped_arguments(toy_tokenizer):
+    exs = prepare_examples(RECORDS, toy_tokenizer).examples
+    # The model was "has no attribute 'eos_token_id'"; swapped, "object is not iterable".
+    for args, what in (((exs, make_toy_model(toy_tokenizer)), "LlamaForCausalLM"),
+                       ((toy_tokenizer, exs), "list")):
+        with pytest.raises(CourseError, match=rf"tokenizer must be the tokenizer, not {what}; "
+                                              rf"call audit_labels\(examples, tokenizer\)\."):
+            audit_labels(*args)

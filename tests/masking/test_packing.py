@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from course_lib.masking.labels import IGNORE_INDEX, prepare_examples
+from course_lib.errors import CourseError
+from course_lib.masking.labels import IGNORE_INDEX, pad_batch, prepare_examples
 from course_lib.masking.packing import block_causal_mask, leak_per_example, pack
 from course_lib.world.toy import make_toy_model
 
@@ -76,3 +77,16 @@ def test_the_leak_is_the_largest_logit_difference(toy_tokenizer, examples):
     leaked = leak_per_example(model, examples, row, use_position_ids=False)
     assert leaked[1] == pytest.approx(want, rel=1e-5)
     assert leaked[1] > 2 * (inside - alone).abs().mean().item()  # the max, not the mean
+
+
+def test_pack_refuses_records_one_example_or_none(examples):
+    # Records were "KeyError: 'input_ids'", one example an AttributeError, none a ValueError.
+    with pytest.raises(CourseError, match=r"examples holds records, not tokenized examples .*"
+                                          r"prepare_examples\(records, tokenizer\)\.examples"):
+        pack(RECORDS)
+    with pytest.raises(CourseError, match=r"not one example \(a dict\); wrap one example"):
+        pack(examples[0])
+    with pytest.raises(CourseError, match=r"pack needs at least one example"):
+        pack([])
+    with pytest.raises(CourseError, match=r"examples is a padded batch, not a list of exam"):
+        pack(pad_batch(examples, 0))

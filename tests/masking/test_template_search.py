@@ -5,6 +5,7 @@ import warnings
 import pytest
 from wcag import text_contrasts
 
+from course_lib.errors import CourseError
 from course_lib.formatting.templates import format_text
 from course_lib.masking import MASKINGS
 from course_lib.masking.labels import IGNORE_INDEX, prepare_examples
@@ -18,6 +19,7 @@ from course_lib.masking.template_search import (
     template_ids_in_context,
     tokenize_texts,
 )
+from course_lib.world.toy import make_toy_model
 
 SEED_TEXT = "### Instruction: What is 2+2? ### Response: 4"
 RECORDS = [
@@ -236,3 +238,22 @@ def test_mlm_probability_is_the_share_of_tokens_graded(toy_tokenizer):
     special = {toy_tokenizer.bos_token_id, toy_tokenizer.eos_token_id}
     graded = (batch["labels"][0] != IGNORE_INDEX).tolist()
     assert graded == [t not in special for t in ids]
+
+
+def test_template_search_calls_name_a_model_swapped_arguments_or_a_set_name(toy_tokenizer):
+    model, ids = make_toy_model(toy_tokenizer), template_ids_for(toy_tokenizer)
+    records = [{"instruction": "What is 2+2?", "response": "4"}]
+    # Each was an AttributeError or TypeError from inside the tokenizer, torch or iteration.
+    calls = [(lambda: template_ids_for(model), "LlamaForCausalLM", r"template_ids_for\("),
+             (lambda: template_ids_for("tiny"), "the string 'tiny'", r"template_ids_for\("),
+             (lambda: tokenize_texts(records, model), "LlamaForCausalLM", r"tokenize_texts\("),
+             (lambda: CompletionOnlyCollator(toy_tokenizer, ids), "list",
+              r"CompletionOnlyCollator\(template_ids, tokenizer\)")]
+    for call, what, fix in calls:
+        with pytest.raises(CourseError, match=rf"tokenizer must be the tokenizer, not {what}; "
+                                              rf"call {fix}"):
+            call()
+    # A data set's name was "example 0: expected a JSON object, got str".
+    with pytest.raises(CourseError, match=r"records must be a list of records, not the string "
+                                          r"'course:train'; load them first"):
+        tokenize_texts("course:train", toy_tokenizer)

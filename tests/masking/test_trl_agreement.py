@@ -3,9 +3,11 @@
 import pytest
 import torch
 
+from course_lib.errors import CourseError
 from course_lib.masking.labels import IGNORE_INDEX, pad_batch, prepare_examples
 from course_lib.masking.loss import masked_cross_entropy
-from course_lib.masking.trl_labels import trl_prepare
+from course_lib.masking.trl_labels import chat_example, trl_prepare
+from course_lib.world.toy import make_toy_model, make_toy_tokenizer
 
 RECORDS = [
     {"instruction": "What is 2+2?", "response": "4"},  # two-part
@@ -100,3 +102,24 @@ def test_model_loss_equals_hand_computed_masked_cross_entropy(
     # And it is not the loss over every token: masking changes the number.
     everything = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, IGNORE_INDEX)
     assert masked_cross_entropy(out.logits, everything).item() != pytest.approx(by_hand.item())
+
+
+def test_trl_prepare_and_chat_example_name_what_they_were_given(toy_tokenizer):
+    records = [{"instruction": "What is 2+2?", "response": "4"}]
+    model = make_toy_model(toy_tokenizer)
+    # Each was a TypeError or AttributeError from inside TRL or transformers.
+    for call, what, fix in [(lambda: trl_prepare(records, model), "LlamaForCausalLM",
+                             r"trl_prepare\(records, tokenizer\)"),
+                            (lambda: trl_prepare(toy_tokenizer, records), "list", "trl_prepare"),
+                            (lambda: chat_example(records[0], model), "LlamaForCausalLM",
+                             r"chat_example\(chat, tokenizer\)")]:
+        with pytest.raises(CourseError, match=rf"tokenizer must be the tokenizer, not {what}; "
+                                              rf"call {fix}"):
+            call()
+    with pytest.raises(CourseError, match=r"not the string 'course:train'; load them first"):
+        trl_prepare("course:train", toy_tokenizer)
+    # No chat template: transformers' ValueError pointed to its documentation.
+    bare = make_toy_tokenizer()  # a fresh one: the session's may have a template attached
+    assert not bare.chat_template
+    with pytest.raises(CourseError, match=r"attach_chat_template\(tokenizer\)\.$"):
+        chat_example(records[0], bare)

@@ -4,7 +4,9 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
+from course_lib.errors import CourseError
 from course_lib.masking.labels import prepare_examples
+from course_lib.training.callbacks import ResponseEvalCallback
 from course_lib.training.held_out import response_metrics
 
 
@@ -65,3 +67,24 @@ def test_batch_size_does_not_change_the_numbers(toy_model_dir, toy_tokenizer, ev
     assert a.tokens == b.tokens
     assert math.isclose(a.loss, b.loss, rel_tol=1e-5)
     assert a.accuracy == b.accuracy
+
+
+def test_response_metrics_and_its_callback_name_records_a_tokenizer_or_swapped_args(
+        toy_model_dir, toy_tokenizer, eval_records):
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    examples = prepare_examples(eval_records[:4], toy_tokenizer).examples
+    pad = toy_tokenizer.pad_token_id
+    # Records were "KeyError: 'input_ids'", the tokenizer for the pad id "cannot be
+    # interpreted as an integer", swapped model and tokenizer "has no attribute forward".
+    with pytest.raises(CourseError, match=r"examples holds records, not tokenized examples"):
+        response_metrics(model, eval_records[:4], pad)
+    with pytest.raises(CourseError, match=r"pad_token_id must be a token id \(a whole number\), "
+                                          r"not .*; give tokenizer\.pad_token_id\.$"):
+        response_metrics(model, examples, toy_tokenizer)
+    with pytest.raises(CourseError, match=r"model must be the model, not "):
+        response_metrics(toy_tokenizer, examples, pad)
+    # The callback refuses them when it is made, not at step 0 of training.
+    with pytest.raises(CourseError, match=r"then ResponseEvalCallback\(examples, tokenizer\."):
+        ResponseEvalCallback(eval_records[:4], pad, every=10)
+    with pytest.raises(CourseError, match=r"pad_token_id must be a token id"):
+        ResponseEvalCallback(examples, toy_tokenizer, every=10)

@@ -280,3 +280,17 @@ def test_count_parameters_of_a_name_points_to_preset_config():
     with pytest.raises(CourseError, match=r"not the name 'smollm2-135m'; give "
                                           r"preset_config\('smollm2-135m'\) or a loaded model"):
         count_parameters("smollm2-135m")
+
+
+@pytest.mark.parametrize("budget, said", [
+    ("15", r"not the string '15'\.$"),  # was "can't multiply sequence by non-int of type 'float'"
+    (None, r"not None\.$"),
+    (-1, r"not -1\.$"),
+    (15e9, r"not the float 15000000000\.0; that looks like bytes: divide it by 1e9\.$"),
+])
+def test_fits_takes_a_number_of_gigabytes(budget, said):
+    # 15e9 (bytes) returned True: read as gigabytes, it fits anything.
+    estimate = estimate_memory(preset_config("smollm2-135m"), 8, 512)
+    with pytest.raises(CourseError, match=r"fits takes gigabytes, a number such as 15, " + said):
+        estimate.fits(budget)
+    assert estimate.fits(15) and not estimate.fits(0.5)

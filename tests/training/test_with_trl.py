@@ -1,7 +1,10 @@
 """Lesson 05: TRL's SFTTrainer with the course's chat template and SFTConfig on a CPU."""
 
+import types
+
 import pytest
 
+from course_lib.errors import CourseError
 from course_lib.formatting.chat import (
     CHAT_TEMPLATE,
     CHAT_TEMPLATE_WITHOUT_MARKERS,
@@ -109,3 +112,33 @@ def test_trl_chat_path_builds_the_same_labels(tmp_path):
     with pytest.raises((ValueError, RuntimeError)):
         SFTTrainer(model=make_toy_model(tok), args=config, processing_class=tok,
                    train_dataset=Dataset.from_list([to_messages(r) for r in RECORDS]))
+
+
+def test_config_report_refuses_what_is_no_config():
+    from trl import SFTConfig
+
+
+    # Each was "TypeError: must be called with a dataclass type or instance".
+    for given, what in (({"max_steps": 40}, "a dict"), (SFTConfig, "the class SFTConfig"),
+                        (None, "None")):
+        with pytest.raises(CourseError, match=rf"config_report reads a config object such as "
+                                              rf"SFTConfig\(output_dir=\.\.\.\), not {what};"):
+            config_report(given)
+
+
+def test_compare_labels_and_trainer_examples_name_what_they_were_given():
+    ours = prepare_examples(RECORDS, make_toy_tokenizer()).examples
+    # Records on either side were "KeyError: 'input_ids'".
+    for args, side in (((RECORDS, ours), "ours"), ((ours, RECORDS), "theirs")):
+        with pytest.raises(CourseError, match=rf"^{side} holds records, not tokenized examples"):
+            compare_labels(*args)
+    no_labels = [{"input_ids": ex["input_ids"]} for ex in ours]
+    with pytest.raises(CourseError, match=r"theirs holds examples without labels"):
+        compare_labels(ours, no_labels)
+    # A list given for the trainer was "'list' object has no attribute 'train_dataset'".
+    with pytest.raises(CourseError, match=r"trainer must be an SFTTrainer .*not a list\.$"):
+        trainer_examples(RECORDS)
+    trainer = types.SimpleNamespace(train_dataset=None)  # what compare_labels sees of one
+    with pytest.raises(CourseError, match=r"theirs is a trainer; .*trainer_examples\(trainer\)"):
+        compare_labels(ours, trainer)
+    assert compare_labels(ours, ours).identical
