@@ -66,10 +66,10 @@ def check_one_record(record: Any, call: str) -> None:
     .get from inside."""
     if isinstance(record, str):
         raise CourseError(f"{call} reads a record, not {shown(record)}; give the text as its "
-                          f"instruction: {call}({{'instruction': {record!r}}}).")
+                          f"instruction, a record such as {{'instruction': {record!r}}}.")
     if not hasattr(record, "get"):
         raise CourseError(f"{call} reads one record (a dict), not a {type(record).__name__}; "
-                          f"for a list, [{call}(r) for r in records], or count them with "
+                          f"for a list, call it on each record, or count them all with "
                           f"data_mix(records).")
 
 

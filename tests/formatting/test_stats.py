@@ -111,9 +111,11 @@ def test_one_record_counters_refuse_a_text_or_a_list(call):
     # A string or a list was "AttributeError: 'str' object has no attribute 'get'".
     name = call.__name__
     with pytest.raises(CourseError, match=rf"{name} reads a record, not the string 'What is "
-                                          rf"2\+2\?'; give the text as its instruction: "):
+                                          rf"2\+2\?'; give the text as its instruction, "
+                                          rf"a record such as \{{'instruction': "):
         call("What is 2+2?")
-    with pytest.raises(CourseError, match=rf"not a list; for a list, \[{name}\(r\) for r in "):
+    with pytest.raises(CourseError, match=r"not a list; for a list, call it on each record, "
+                                          r"or count them all with data_mix\(records\)\.$"):
         call([{"instruction": "What is 2+2?", "response": "4"}])
     # A table's row has .get too: still read (df.apply(instruction_style, axis=1)).
     row = pd.DataFrame([{"instruction": "What is 2+2?", "response": "4"}]).iloc[0]
