@@ -184,7 +184,10 @@ def normalize_record(record: dict[str, Any], where: str = "record") -> dict[str,
         'qa'
     """
     if not isinstance(record, dict):
-        raise CourseError(f"{where}: expected a JSON object, got {type(record).__name__}.")
+        # A list given to a one-record call (format_text, to_messages): say what to do.
+        hint = ("; give one record, or call it on each record of the list"
+                if where == "record" and isinstance(record, list | tuple) else "")
+        raise CourseError(f"{where}: expected a JSON object, got {type(record).__name__}{hint}.")
     record = _known_keys(record)
     try:
         schema = detect_schema(record)

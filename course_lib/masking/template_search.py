@@ -29,6 +29,7 @@ from typing import Any
 import torch
 
 from course_lib.display import THEME_ERROR, THEME_TEXT, token_texts
+from course_lib.errors import CourseError
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example, get_template
 from course_lib.masking.labels import IGNORE_INDEX, as_rows, check_records, check_tokenizer
 
@@ -110,7 +111,11 @@ class CompletionOnlyCollator:
             raise ValueError("the response template is empty; pass '### Response:' or its ids")
 
     def __call__(self, examples: Sequence[Any]) -> dict[str, torch.Tensor]:
-        rows = [row["input_ids"] for row in as_rows(examples, self.tokenizer)]
+        given = as_rows(examples, self.tokenizer)
+        if any("input_ids" not in row for row in given):  # records: a KeyError from below
+            raise CourseError("the collator takes tokenized examples (input_ids), not records; "
+                              "make them first: tokenize_texts(records, tokenizer).")
+        rows = [row["input_ids"] for row in given]
         pad_id = self.tokenizer.pad_token_id
         if pad_id is None:
             raise ValueError("the tokenizer has no pad token; set tokenizer.pad_token first")

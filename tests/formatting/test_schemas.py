@@ -94,3 +94,15 @@ def test_detect_schema_refuses_a_list_or_a_text():
         detect_schema([{"instruction": "What is 2+2?", "response": "4"}])
     with pytest.raises(CourseError, match=r"not the string 'What'; load a file's records first"):
         detect_schema("What")
+
+
+def test_a_list_given_to_a_one_record_call_is_told_to_give_one():
+    from course_lib.formatting.templates import ONE_LINE, format_text
+
+    records = [{"instruction": "Hi", "response": "hello"}]
+    with pytest.raises(CourseError, match=r"^record: expected a JSON object, got list; give one "
+                                          r"record, or call it on each record of the list\.$"):
+        format_text(records, ONE_LINE)
+    with pytest.raises(CourseError, match=r"^data.jsonl line 3: expected a JSON object, got "
+                                          r"list\.$"):  # a file's row: no such hint
+        normalize_record(records, where="data.jsonl line 3")

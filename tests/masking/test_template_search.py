@@ -257,3 +257,12 @@ def test_template_search_calls_name_a_model_swapped_arguments_or_a_set_name(toy_
     with pytest.raises(CourseError, match=r"records must be a list of records, not the string "
                                           r"'course:train'; load them first"):
         tokenize_texts("course:train", toy_tokenizer)
+
+
+def test_the_collator_given_records_says_to_tokenize_them_first(toy_tokenizer):
+    collator = CompletionOnlyCollator(template_ids_for(toy_tokenizer), toy_tokenizer)
+    records = [{"instruction": "What is 2+2?", "response": "4"}]
+    with pytest.raises(CourseError, match=r"^the collator takes tokenized examples \(input_ids\)"
+                                          r", not records; make them first: "
+                                          r"tokenize_texts\(records, tokenizer\)\.$"):
+        collator(records)  # was KeyError: 'input_ids'
