@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,10 +24,10 @@ from typing import Any
 
 from course_lib.display import PALETTE, CourseFigure, log_loss_axis, new_figure, say_empty
 from course_lib.env import evaluating
-from course_lib.errors import CourseError, shown, with_advice
+from course_lib.errors import CourseError, with_advice
 from course_lib.evaluation.generation import GenerationSettings, check_pair, complete_batch
 from course_lib.formatting.chat import adds_bos
-from course_lib.formatting.records import is_table, load_raw_rows, refuse_non_records, table_rows
+from course_lib.formatting.records import load_raw_rows, records_given
 from course_lib.formatting.schemas import normalize_record
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
 from course_lib.masking.labels import pad_batch, prepare_examples
@@ -81,18 +80,14 @@ def loss_by_masking(model, tokenizer, records: Sequence[dict[str, Any]],
 
 
 def _one_batch(records: Any) -> list:
-    """loss_by_masking's records as a list: a data set's name read as "example 0: expected a
-    JSON object, got str" (it is one batch, so a whole set is not loaded for it)."""
-    if isinstance(records, str | os.PathLike):
-        raise CourseError(f"records must be a list of records, not {shown(str(records))}; "
-                          f"load a few first, e.g. load_records('course:train')[:32] "
-                          f"(they are one batch).")
-    if is_table(records):  # a DataFrame or a Dataset: its rows, as show_mask reads them
-        return table_rows(records)
-    refuse_non_records(records, what="records")
+    """loss_by_masking's records as a list (see records_given): it is one batch, so a whole
+    set is not loaded for a name."""
+    records = records_given(records, "records must be a list of records, not {name}; load a "
+                                     "few first, e.g. load_records('course:train')[:32] (they "
+                                     "are one batch).")
     if not records:  # an empty batch failed inside the padding
         raise CourseError("records is empty; give a few, e.g. load_records('course:train')[:32].")
-    return list(records)
+    return records
 
 
 @dataclass

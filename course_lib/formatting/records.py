@@ -34,6 +34,7 @@ import difflib
 import gzip
 import io
 import json
+import os
 import re
 import sys
 from collections.abc import Collection, Iterator, Sequence
@@ -42,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from course_lib.env import hub_offline, hub_status
-from course_lib.errors import CourseError, advice, with_advice
+from course_lib.errors import CourseError, advice, shown, with_advice
 from course_lib.formatting.schemas import (
     KNOWN_FIELDS,
     has_system_message,
@@ -994,6 +995,20 @@ def refuse_non_records(data: Any, advice: str = "", what: str = "data") -> None:
         raise CourseError(f"{what} is a list of strings ({data[0]!r}, ...), not of records; "
                           f"give records like {{\"instruction\": ..., \"response\": ...}}"
                           f"{advice}.")
+
+
+def records_given(data: Any, named: str) -> list[Any]:
+    """Records handed over in Python, as a list: a DataFrame or a Dataset row by row, as
+    train() reads it. A data set's name (a string or a path) is refused with the caller's
+    sentence `named`, where {name} stands for it as shown; one record, columns or bare strings
+    as refuse_non_records says. Iterated as they were, a name gave its letters ("example 0:
+    expected a JSON object, got str") and a table its column names."""
+    if isinstance(data, str | os.PathLike):
+        raise CourseError(named.format(name=shown(str(data))))
+    if is_table(data):
+        return table_rows(data)
+    refuse_non_records(data, what="records")
+    return list(data)
 
 
 def is_table(data: Any) -> bool:

@@ -21,7 +21,7 @@ from typing import Any
 
 from course_lib.display import CourseFigure, new_figure
 from course_lib.errors import CourseError, shown
-from course_lib.formatting.records import is_table, refuse_non_records, table_rows
+from course_lib.formatting.records import records_given
 from course_lib.formatting.schemas import detect_schema, detect_template
 
 # Task kinds, first match wins; each is a regular expression on the lower-cased instruction.
@@ -74,16 +74,10 @@ def check_one_record(record: Any, call: str) -> None:
 
 
 def as_records(records: Any, call: str) -> list:
-    """The records a counting function was given, as a list: a DataFrame or a Dataset row by
-    row, as train() reads it. A data set's name, one record or bare strings are said in one
-    sentence: they were counted letter by letter, key by key, or failed deep inside."""
-    if is_table(records):
-        return table_rows(records)
-    if isinstance(records, str):
-        raise CourseError(f"{call} counts records, not the string {records!r}; load them first, "
-                          f"e.g. with load_records('course:train').")
-    refuse_non_records(records, what="records")
-    return list(records)
+    """The records a counting function was given, as a list (see records_given): a name or
+    one record were counted letter by letter, key by key, a table column by column."""
+    return records_given(records, f"{call} counts records, not {{name}}; load them first, e.g. "
+                                  f"with load_records('course:train').")
 
 
 def data_mix(records: Sequence[Mapping[str, Any]]) -> dict[str, Counter]:

@@ -15,7 +15,6 @@ classic failure, see template_search.py).
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ import torch
 from tqdm.auto import tqdm
 
 from course_lib.errors import CourseError, shown
-from course_lib.formatting.records import refuse_non_records
+from course_lib.formatting.records import records_given
 from course_lib.formatting.schemas import is_normalized, normalize_record
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example
 
@@ -170,14 +169,12 @@ def check_tokenizer(tokenizer: Any, call: str) -> None:
         raise CourseError(f"tokenizer must be the tokenizer, not {what}; call {call}.")
 
 
-def check_records(records: Any, call: str) -> None:
-    """Records where `call` takes them: a data set's name was "example 0: expected a JSON
-    object, got str", one record or bare strings likewise."""
-    if isinstance(records, str | os.PathLike):
-        raise CourseError(f"records must be a list of records, not {shown(str(records))}; "
-                          f"load them first, e.g. records = load_records('course:train'), "
-                          f"then {call}.")
-    refuse_non_records(records, what="records")
+def check_records(records: Any, call: str) -> list:
+    """Records where `call` takes them, as a list (see records_given): a data set's name was
+    "example 0: expected a JSON object, got str", one record or bare strings likewise."""
+    return records_given(records, f"records must be a list of records, not {{name}}; load them "
+                                  f"first, e.g. records = load_records('course:train'), then "
+                                  f"{call}.")
 
 
 def tokenized_examples(examples: Any, call: str, name: str = "examples") -> list:

@@ -45,7 +45,7 @@ def tokenize_texts(
     This is what the old recipes fed their collator: one formatted string per example.
     """
     check_tokenizer(tokenizer, "tokenize_texts(records, tokenizer)")
-    check_records(records, "tokenize_texts(records, tokenizer)")
+    records = check_records(records, "tokenize_texts(records, tokenizer)")
     texts = ["".join(format_example(r, template, where=f"example {i}"))
              for i, r in enumerate(records)]
     if not texts:

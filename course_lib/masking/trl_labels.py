@@ -60,7 +60,7 @@ def trl_prepare(
     from trl import SFTConfig, SFTTrainer
 
     check_tokenizer(tokenizer, "trl_prepare(records, tokenizer)")
-    check_records(records, "trl_prepare(records, tokenizer)")
+    records = check_records(records, "trl_prepare(records, tokenizer)")
     model = model if model is not None else make_toy_model(tokenizer)
     rows = []
     for i, r in enumerate(records):

@@ -31,7 +31,7 @@ import torch
 
 from course_lib.display import THEME_ERROR, THEME_TEXT, THEME_TEXT2, new_figure, token_texts
 from course_lib.errors import CourseError, shown
-from course_lib.formatting.records import is_table, table_rows
+from course_lib.formatting.records import records_given
 from course_lib.formatting.templates import format_example
 from course_lib.masking import MASKINGS
 from course_lib.masking.audit import audit_labels
@@ -419,13 +419,11 @@ def records_to_view(records: Any, tokenizer, call: str) -> list:
     if not hasattr(tokenizer, "convert_ids_to_tokens"):  # a model, the records, a name
         raise CourseError(f"Give {call} the records, then the tokenizer; got "
                           f"{type(records).__name__} and {type(tokenizer).__name__}.")
-    if isinstance(records, str | os.PathLike):
-        raise CourseError(f"records must be a record (a dict) or a list of them, not "
-                          f"{shown(str(records))}; load a file or a set such as "
-                          f"'course:train' first, e.g. load_records('course:train')[:12].")
-    if is_table(records):  # a DataFrame or a Dataset: its rows, as train() reads them
-        return table_rows(records)
-    return [records] if isinstance(records, Mapping) else list(records)
+    if isinstance(records, Mapping):  # one record: shown alone
+        return [records]
+    return records_given(records, "records must be a record (a dict) or a list of them, not "
+                                  "{name}; load a file or a set such as 'course:train' first, "
+                                  "e.g. load_records('course:train')[:12].")
 
 
 def check_masking(masking: Any) -> None:
