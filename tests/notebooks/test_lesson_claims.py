@@ -55,6 +55,7 @@ from course_lib.evaluation.review import (
 from course_lib.experiments.design import EXACT_MATCH, Arm, Experiment
 from course_lib.experiments.runner import run_experiment
 from course_lib.formatting.chat import (
+    CHAT_TEMPLATE,
     CHAT_TEMPLATE_WITHOUT_MARKERS,
     attach_chat_template,
     to_messages,
@@ -102,6 +103,7 @@ from course_lib.world.tuning_data import train_with_facts
 
 # Where the headless lessons keep trained_once's runs (lesson 06): read, not trained again.
 LESSON_CACHE = Path(__file__).resolve().parents[2] / "lessons" / "runs" / "cache"
+LESSON_02 = LESSON_CACHE.parents[1] / "02_instruction_data.ipynb"
 LESSON_04 = LESSON_CACHE.parents[1] / "04_masked_vs_unmasked.ipynb"
 LESSON_05 = LESSON_CACHE.parents[1] / "05_sft_with_trl.ipynb"
 LESSON_06 = LESSON_CACHE.parents[1] / "06_did_it_work.ipynb"
@@ -359,6 +361,17 @@ def test_l02_a_three_word_rule_flags_a_good_record():
     `course:train`"."""
     [record] = [r for r in load_records("course:train") if r["instruction"] == "20+4=?"]
     assert record["response"] == "24" and len(record["instruction"].split()) < 3
+
+
+def test_l02_the_markers_are_plain_text_not_special_tokens(tiny):
+    """L02: "The markers are plain text: the tokenizer cuts `### Response:` into ordinary tokens
+    ... They are not *special tokens* like BOS and EOS"."""
+    _, tok = tiny
+    assert ("The markers are plain text: the tokenizer cuts `### Response:` into ordinary "
+            "tokens") in prose(LESSON_02)
+    ids = tok("### Response:", add_special_tokens=False)["input_ids"]
+    assert len(ids) > 1 and not set(ids) & set(tok.all_special_ids)
+    assert {tok.bos_token_id, tok.eos_token_id} <= set(tok.all_special_ids)
 
 
 def test_l03_only_the_answer_and_the_eos_keep_their_labels(tiny):
@@ -925,6 +938,53 @@ def test_l05_a_default_sftconfig_trains_every_token_of_text_and_chat(tiny, tmp_p
         audit = audit_labels(trainer_examples(defaults), tok)
         assert audit.trained_fraction == 1, kind
         assert all("trains on its prompt" in w for w in audit.warnings) and audit.warnings
+
+
+def test_l05_completion_only_loss_false_trains_the_prompt_too(tiny, tmp_path):
+    """L05: "`False` trains every token, the prompt included" (prompt/completion records)."""
+    assert "`False` trains every token, the prompt included" in prose(LESSON_05)
+    tok = tiny[1]
+    rows = Dataset.from_list([to_prompt_completion(r) for r in load_records("course:train")[:2]])
+    for flag, everything in ((False, True), (True, False)):
+        trainer = SFTTrainer(model=load_model_and_tokenizer("tiny")[0],
+                             args=_sft_config(tmp_path, completion_only_loss=flag),
+                             processing_class=tok, train_dataset=rows)
+        assert (audit_labels(trainer_examples(trainer), tok).trained_fraction == 1) is everything
+
+
+def test_l05_trl_only_warns_when_the_eos_is_outside_the_markers(tiny, tmp_path):
+    """L05: "The end-of-turn token (here the EOS) must be *inside* `{% generation %} ...
+    {% endgeneration %}` ... TRL checks it and only logs a warning, "the model may not learn to
+    stop"" (and lesson 03's audit names the untrained EOS)."""
+    assert 'TRL checks it and only logs a warning, "the model may not learn to stop"' in prose(
+        LESSON_05)
+    outside = CHAT_TEMPLATE.replace("{{ eos_token }}{% endgeneration %}",
+                                    "{% endgeneration %}{{ eos_token }}")
+    assert outside != CHAT_TEMPLATE
+    tok = attach_chat_template(copy.deepcopy(tiny[1]), outside)
+    chats = [to_messages(r) for r in load_records("course:train")[:2]]
+    with captured_logs("trl") as logged:  # it warns and builds the trainer all the same
+        SFTTrainer(model=load_model_and_tokenizer("tiny")[0],
+                   args=_sft_config(tmp_path, assistant_only_loss=True), processing_class=tok,
+                   train_dataset=Dataset.from_list(chats))
+    assert any("the model may not learn to stop" in message for message in logged)
+    assert any("EOS is not trained" in w
+               for w in audit_labels([chat_example(chats[0], tok)], tok).warnings)
+
+
+def test_l05_a_labels_column_is_trained_as_it_is(tiny, tmp_path):
+    """L05: "A data set that already has a `labels` column is not labelled again: TRL trains on
+    those labels as they are, right or wrong" (given without the completion mask that TRL's
+    own preparation keeps, so a TRL that labelled them again would train every token)."""
+    assert ("A data set that already has a `labels` column is not labelled again: TRL trains "
+            "on those labels as they are, right or wrong.") in prose(LESSON_05)
+    tok = tiny[1]
+    examples = prepare_examples(load_records("course:train")[:3], tok).examples
+    given = [{"input_ids": e["input_ids"], "labels": e["labels"]} for e in examples]
+    trainer = SFTTrainer(model=load_model_and_tokenizer("tiny")[0],
+                         args=_sft_config(tmp_path, completion_only_loss=True),
+                         processing_class=tok, train_dataset=Dataset.from_list(given))
+    assert [e["labels"] for e in trainer_examples(trainer)] == [e["labels"] for e in given]
 
 
 def test_l05_a_template_without_markers_trains_nothing_and_warns(tiny):
