@@ -47,6 +47,8 @@ SIGNATURES = {
     transformers.Trainer.remove_callback: ["callback"],
     # lesson 05, section 7: a saved run asked through transformers' pipeline
     transformers.pipeline: ["task", "model", "device"],
+    # lesson 05's migration table: what replaced setup_chat_format
+    trl.clone_chat_template: ["model", "tokenizer", "source_tokenizer_path"],
 }
 
 # SFTConfig field -> its default, where the lessons teach the default
@@ -108,6 +110,12 @@ def test_removed_collator_is_still_removed():
     # Lesson 05 teaches the migration away from it; if it came back the lesson would be wrong.
     with pytest.raises(ImportError):
         from trl import DataCollatorForCompletionOnlyLM  # noqa: F401
+
+
+def test_setup_chat_format_is_still_removed():
+    # Lesson 05's migration table sends setup_chat_format's users to clone_chat_template.
+    with pytest.raises(ImportError):
+        from trl import setup_chat_format  # noqa: F401
 
 
 def test_from_pretrained_takes_dtype(toy_model_dir):
