@@ -20,7 +20,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from datasets import Dataset
-from transformers import DataCollatorForLanguageModeling, pipeline
+from transformers import DataCollatorForLanguageModeling, Trainer, TrainingArguments, pipeline
 from transformers.trainer_callback import PrinterCallback
 from transformers.utils import logging as hf_logging
 from trl import SFTConfig, SFTTrainer
@@ -985,6 +985,21 @@ def test_l05_a_labels_column_is_trained_as_it_is(tiny, tmp_path):
                          args=_sft_config(tmp_path, completion_only_loss=True),
                          processing_class=tok, train_dataset=Dataset.from_list(given))
     assert [e["labels"] for e in trainer_examples(trainer)] == [e["labels"] for e in given]
+
+
+def test_l05_a_plain_trainer_does_not_tokenize_text_rows(tiny, tmp_path):
+    """L05's migration table: "a plain `Trainer` does not, and stops with "No columns in the
+    dataset match the model's forward method signature"" (the old recipe's `{"text"}` rows)."""
+    said = "No columns in the dataset match the model's forward method signature"
+    assert f"a plain `Trainer` does not, and stops with \"{said}\"" in prose(LESSON_05)
+    model, tok = tiny
+    rows = Dataset.from_list([{"text": format_text(r)} for r in load_records("course:train")[:4]])
+    args = TrainingArguments(output_dir=str(tmp_path), max_steps=1, use_cpu=True,
+                             report_to="none")
+    trainer = Trainer(model=model, args=args, train_dataset=rows,
+                      data_collator=DataCollatorForLanguageModeling(tok, mlm=False))
+    with pytest.raises(ValueError, match=said):
+        trainer.get_train_dataloader()  # where the Trainer drops the columns it cannot use
 
 
 def test_l05_a_template_without_markers_trains_nothing_and_warns(tiny):
