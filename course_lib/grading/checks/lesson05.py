@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import numbers
 import tempfile
 import warnings
@@ -369,3 +370,111 @@ def _not_found(ids: list[int], tokens: list[str], missing: list[int], tokenizer)
         f"with your ids {ids} ({tokens}) the template is not found in example(s) {missing}: "
         f"the rows stay fully masked. Take the ids from a formatted example, not from the "
         f"template alone.")
+
+
+# One turn; a system message (the course's template writes none of it); two turns, the second
+# answer several tokens long: an answer that keeps only the first or the last span fails.
+CHATS = [
+    [{"role": "user", "content": "What is 2+2?"}, {"role": "assistant", "content": "4"}],
+    [{"role": "system", "content": "Answer briefly."},
+     {"role": "user", "content": "What is the capital of France?"},
+     {"role": "assistant", "content": "Paris"}],
+    [{"role": "user", "content": "What is 3+4?"}, {"role": "assistant", "content": "7"},
+     {"role": "user", "content": "And the capital of Italy?"},
+     {"role": "assistant", "content": "The capital of Italy is Rome."}],
+]
+
+
+@exercise(
+    "ex05_4",
+    title="Labels from the assistant mask, and a template that trains nothing",
+    hints=[
+        "out = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True, "
+        "return_assistant_tokens_mask=True) gives out['input_ids'] and out['assistant_masks'], "
+        "one entry per token.",
+        "A label is the token's own id where the mask is 1 and -100 where it is 0: "
+        "[t if m else -100 for t, m in zip(ids, mask)]. No shift: the model shifts labels itself.",
+        "Before building the labels, test the mask: if not any(mask), raise ValueError('the "
+        "chat template has no {% generation %} markers ...').",
+    ],
+)
+def check_assistant_labels(assistant_labels):
+    # deferred: torch and transformers stay out of every grading process's start
+    from course_lib.formatting.chat import CHAT_TEMPLATE_WITHOUT_MARKERS, attach_chat_template
+    from course_lib.masking.trl_labels import chat_example
+
+    for tokenizer in (make_toy_tokenizer(), _renumbered()):
+        marked = attach_chat_template(tokenizer)
+        for messages in CHATS:
+            want = chat_example(messages, marked)
+            got = int_list(_labels_or_why(assistant_labels, messages, marked),
+                           "assistant_labels should return a list of ints, one per token.")
+            if got != want["labels"]:
+                _diagnose_assistant_labels(got, want, messages, marked)
+        bare = attach_chat_template(copy.deepcopy(tokenizer), CHAT_TEMPLATE_WITHOUT_MARKERS)
+        _check_refuses_a_template_without_markers(assistant_labels, bare)
+
+
+def _labels_or_why(assistant_labels, messages, tokenizer):
+    """The learner's labels with the course's template, which has the markers: no error."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return assistant_labels(copy.deepcopy(messages), tokenizer)
+    except ValueError as error:
+        raise AssertionError(f"with the course's chat template, which has the {{% generation %}} "
+                             f"markers, you raised ValueError({str(error)!r}) for {messages}: "
+                             f"raise only when the mask has no 1 at all.") from None
+
+
+def _diagnose_assistant_labels(got: list[int], want: dict, messages, tokenizer) -> None:
+    """Name the mistake: the mask itself, every token, the mask inverted, a shift, a length."""
+    from course_lib.display import token_texts  # deferred: display imports matplotlib
+
+    ids, labels = want["input_ids"], want["labels"]
+    mask = [int(x != IGNORE) for x in labels]
+    case = f"for the conversation {messages}"
+    assert len(got) == len(ids), (
+        f"{case} your labels have {len(got)} entries for {len(ids)} tokens: give one label per "
+        f"token of input_ids, from the same apply_chat_template call.")
+    assert got != mask, (
+        f"{case} your labels are the mask's 0s and 1s: a label is the token's own id where the "
+        f"mask is 1, and -100 where it is 0.")
+    assert got != ids, (
+        f"{case} you train every token, the user's turns too: set -100 where the assistant mask "
+        f"is 0.")
+    assert got != [t if not m else IGNORE for t, m in zip(ids, mask, strict=True)], (
+        f"{case} you kept the prompt's ids and masked the answers: the mask is 1 on the "
+        f"assistant's tokens, and those are the ones to keep.")
+    assert got not in (labels[1:] + [IGNORE], [IGNORE] + labels[:-1]), (
+        f"{case} your labels are shifted by one: keep them aligned with input_ids (the model "
+        f"shifts them itself).")
+    others = {g for g, m in zip(got, mask, strict=True) if not m}
+    assert others in ({IGNORE}, set()) or len(others) > 1, (
+        f"{case} the tokens that are not trained get {others.pop()}: give them -100, the index "
+        f"the loss ignores.")
+    dropped = [i for i, (g, m) in enumerate(zip(got, mask, strict=True)) if m and g == IGNORE]
+    assert not dropped, (
+        f"{case} the assistant's tokens {token_texts(tokenizer, [ids[i] for i in dropped])} are "
+        f"in the mask (1) but you gave them -100: keep every token where the mask is 1, in every "
+        f"assistant turn.")
+    raise AssertionError(f"{case} the labels should be {labels}, but you returned {got}.")
+
+
+def _check_refuses_a_template_without_markers(assistant_labels, bare) -> None:
+    """The pitfall: a template without {% generation %} gives an all-zero mask. Refuse it."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = assistant_labels(CHATS[0], bare)
+    except ValueError as error:
+        assert "generation" in str(error), (
+            f"right to raise a ValueError, but say why, so that whoever reads it knows what to "
+            f"fix: name the missing {{% generation %}} markers (your message: {str(error)!r}).")
+        return
+    except Exception as error:  # noqa: BLE001 - any other kind is the learner's to change
+        raise AssertionError(f"with a chat template without {{% generation %}} markers, raise a "
+                             f"ValueError, not {type(error).__name__}.") from None
+    raise AssertionError(f"with a chat template without {{% generation %}} markers, your "
+                         f"function returned {got}: every label -100 trains nothing, silently. "
+                         f"Raise a ValueError when the assistant mask has no 1.")

@@ -449,3 +449,72 @@ def completion_only_collate__float_tensors(
         phrase="take them from the tokenizer given")
 def response_template_ids__typed_in(tokenizer) -> list[int]:
     return [291, 286, 29]
+
+
+@mutant("ex05_4", "the mask's 0s and 1s as the labels", phrase="the mask's 0s and 1s")
+def assistant_labels__the_mask(messages: list[dict], tokenizer) -> list[int]:
+    out = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True,
+                                        return_assistant_tokens_mask=True)
+    if not any(out["assistant_masks"]):
+        raise ValueError("no {% generation %} markers")
+    return list(out["assistant_masks"])
+
+
+@mutant("ex05_4", "no error for a template without markers: every label -100, silently",
+        phrase="every label -100 trains nothing")
+def assistant_labels__no_refusal(messages: list[dict], tokenizer) -> list[int]:
+    out = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True,
+                                        return_assistant_tokens_mask=True)
+    return [t if m else -100 for t, m in zip(out["input_ids"], out["assistant_masks"])]
+
+
+@mutant("ex05_4", "only the last assistant turn trained", phrase="in every assistant turn")
+def assistant_labels__last_turn_only(messages: list[dict], tokenizer) -> list[int]:
+    out = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True,
+                                        return_assistant_tokens_mask=True)
+    ids, mask = out["input_ids"], out["assistant_masks"]
+    if not any(mask):
+        raise ValueError("the chat template has no {% generation %} markers")
+    start = len(mask)
+    while start > 0 and mask[start - 1]:  # back from the end, over the last answer only
+        start -= 1
+    return [-100] * start + ids[start:]
+
+
+@mutant("ex05_4", "an assert instead of a ValueError", phrase="raise a ValueError, not")
+def assistant_labels__assert(messages: list[dict], tokenizer) -> list[int]:
+    out = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True,
+                                        return_assistant_tokens_mask=True)
+    assert any(out["assistant_masks"]), "the chat template has no {% generation %} markers"
+    return [t if m else -100 for t, m in zip(out["input_ids"], out["assistant_masks"])]
+
+
+@mutant("ex05_4", "refuses any mask with a 0 (all(mask)), the course's template too",
+        phrase="raise only when the mask has no 1 at all")
+def assistant_labels__refuses_any_zero(messages: list[dict], tokenizer) -> list[int]:
+    out = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True,
+                                        return_assistant_tokens_mask=True)
+    if not all(out["assistant_masks"]):
+        raise ValueError("the chat template has no {% generation %} markers")
+    return list(out["input_ids"])
+
+
+@mutant("ex05_4", "the last two tokens (the toy's one-token answer and its EOS)",
+        phrase="but you gave them -100")
+def assistant_labels__last_two_tokens(messages: list[dict], tokenizer) -> list[int]:
+    out = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True,
+                                        return_assistant_tokens_mask=True)
+    if not any(out["assistant_masks"]):
+        raise ValueError("the chat template has no {% generation %} markers")
+    ids = list(out["input_ids"])
+    return [-100] * (len(ids) - 2) + ids[-2:]
+
+
+@right("ex05_4", "tensors: masked_fill where the mask is 0, checked against the template text")
+def assistant_labels__masked_fill(messages: list[dict], tokenizer) -> list[int]:
+    if "{% generation %}" not in tokenizer.chat_template:
+        raise ValueError("add {% generation %} markers to the chat template")
+    out = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True,
+                                        return_assistant_tokens_mask=True, return_tensors="pt")
+    ids, mask = out["input_ids"][0], out["assistant_masks"][0]
+    return ids.masked_fill(mask == 0, -100)
