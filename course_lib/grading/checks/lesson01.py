@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from course_lib.grading.checks import rounded_places, token_ids
 from course_lib.grading.registry import exercise
-from course_lib.world.toy import make_toy_model, make_toy_tokenizer
+from course_lib.world.toy import make_smollm2_like_tokenizer, make_toy_model, make_toy_tokenizer
 
 
 def _pairs(value, k: int) -> list[tuple[str, float]]:
@@ -148,12 +148,15 @@ def _check_pieces(tokens, want_tokens, logits, tokenizer, k) -> None:
 
 
 class _ScriptedModel:
-    """A stand-in causal LM whose next token is known: last id + 1, then EOS at a length."""
+    """A stand-in causal LM whose next token is known: last id + 1 (or what `says` gives after
+    that many ids), then EOS at a length."""
 
-    def __init__(self, vocab: int, eos: int, stop_at_length: int):
+    def __init__(self, vocab: int, eos: int, stop_at_length: int,
+                 says: dict[int, int] | None = None):
         import torch
 
         self.vocab, self.eos, self.stop_at_length = vocab, eos, stop_at_length
+        self.says = says or {}
         self.device = torch.device("cpu")
         self.training = False
         self._weight = torch.nn.Parameter(torch.zeros(1))
@@ -198,7 +201,8 @@ class _ScriptedModel:
         logits = torch.full((batch, length, self.vocab), -10.0)
         for t in range(length):
             at = seen + t + 1  # how many ids the model has seen at this position
-            nxt = self.eos if at >= self.stop_at_length else (int(ids[0, t]) + 1) % self.vocab
+            nxt = self.eos if at >= self.stop_at_length else \
+                self.says.get(at, (int(ids[0, t]) + 1) % self.vocab)
             if nxt == self.eos and at < self.stop_at_length:
                 nxt = (nxt + 1) % self.vocab
             logits[:, t, nxt] = 10.0
@@ -234,6 +238,12 @@ def check_greedy_continue(greedy_continue):
     for prompt, n in [("What is 2+2?", 8), ("The capital of France is", 3)]:
         _check_like_generate(greedy_continue, model, tokenizer, prompt, n)
     _check_stops_after_eos(greedy_continue, tokenizer)
+    _check_stops_only_at_eos(greedy_continue, tokenizer)
+    # SmolLM2's set-up (no BOS in front, another EOS id): a BOS or an EOS id typed in fails.
+    smollm2_like = make_smollm2_like_tokenizer()
+    _check_like_generate(greedy_continue, _shaken_toy_model(smollm2_like), smollm2_like,
+                         "What is 2+2?", 8)
+    _check_stops_after_eos(greedy_continue, smollm2_like)
 
 
 def _shaken_toy_model(tokenizer):
@@ -284,8 +294,16 @@ def _check_like_generate(greedy_continue, model, tokenizer, prompt: str, n: int)
 
 
 def _check_bos(got: list[int], model, tokenizer, prompt: str, case: str) -> None:
-    """Name a prompt tokenized without its BOS token, or with two."""
+    """Name a prompt tokenized without its BOS token, or with two, or with one put in front
+    by hand where the tokenizer adds none."""
     bare = tokenizer(prompt, add_special_tokens=False, return_tensors="pt")["input_ids"]
+    added = tokenizer(prompt, return_tensors="pt")["input_ids"]
+    by_hand = tokenizer(tokenizer.bos_token + prompt, return_tensors="pt")["input_ids"]
+    if added.shape == bare.shape and got == _greedy(model, tokenizer, by_hand, len(got)):
+        raise AssertionError(f"{case} your prompt's ids start with a BOS token that "
+                             f"tokenizer(prompt) does not put there: this tokenizer, like "
+                             f"SmolLM2's, adds none. Start from tokenizer(prompt)['input_ids'] "
+                             f"as it is.")
     if got == _greedy(model, tokenizer, bare, len(got)):
         raise AssertionError(f"{case} your tokens differ from generate's: tokenize with "
                              f"tokenizer(prompt) so the BOS token comes first, as in "
@@ -311,9 +329,31 @@ def _check_stops_after_eos(greedy_continue, tokenizer) -> None:
     if got[:3] == want and len(got) > 3:
         raise AssertionError(f"the model chose the EOS token (id {tokenizer.eos_token_id}) as "
                              f"new token 2, but your loop went on to {len(got)} tokens: stop "
-                             f"right after EOS, keeping it, like generate does.")
+                             f"right after EOS, keeping it, like generate does; read its id "
+                             f"from tokenizer.eos_token_id (it differs from model to model).")
     if got == want[:2]:
         raise AssertionError("you stopped at the EOS but dropped it: keep the EOS as the last new "
                              "token, like generate does.")
     raise AssertionError(f"with a model that answers {want[:2]} then EOS, your loop gave {got}; "
+                         f"expected {want}.")
+
+
+def _check_stops_only_at_eos(greedy_continue, tokenizer) -> None:
+    """A model that says the pad and the BOS token before its EOS: only the EOS ends the loop."""
+    prompt = "What is 2+2?"
+    n = len(tokenizer(prompt)["input_ids"])
+    eos, others = tokenizer.eos_token_id, [tokenizer.pad_token_id, tokenizer.bos_token_id]
+    scripted = _ScriptedModel(len(tokenizer), eos, n + 2, says={n: others[0], n + 1: others[1]})
+    want = [*others, eos]
+    got = token_ids(greedy_continue(scripted, tokenizer, prompt, 10),
+                    "greedy_continue's result")
+    if got == want:
+        return
+    if got in (want[:1], want[:2]):
+        token = tokenizer.convert_ids_to_tokens(got[-1])
+        raise AssertionError(f"your loop stopped after {token!r} (id {got[-1]}), a special token "
+                             f"but not the EOS: stop only after tokenizer.eos_token_id ({eos}); "
+                             f"a model may write other special tokens (padding, chat markers) "
+                             f"before it is done.")
+    raise AssertionError(f"with a model that answers {others} then EOS, your loop gave {got}; "
                          f"expected {want}.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from course_lib.grading.checks import int_list, is_int, token_ids
 from course_lib.grading.registry import exercise
-from course_lib.world.toy import make_toy_tokenizer
+from course_lib.world.toy import make_smollm2_like_tokenizer, make_toy_tokenizer
 
 IGNORE = -100  # masking.labels.IGNORE_INDEX, repeated: importing it would load torch in the grader
 CASES = [  # (prompt, response): two-part and three-part records, one-line template
@@ -44,6 +44,8 @@ def check_build_labels(build_labels):
         (make_toy_tokenizer(pad_is_eos=True),
          " (with a tokenizer whose pad token is also its EOS)"),
         (tiny, " (with the tiny model's tokenizer)"),
+        (make_smollm2_like_tokenizer(), " (with a tokenizer that, like SmolLM2's, adds no BOS "
+                                        "and ends texts with '<|endoftext|>')"),
     ]:
         for prompt, response in CASES:
             _check_one(build_labels, prompt, response, tokenizer, which)
@@ -85,13 +87,17 @@ def _response_bos(ids: list[int], want_ids: list[int], n_prompt: int, tokenizer,
 def _wrong_ids(ids: list[int], want_ids: list[int], tokenizer, case: str, text: str) -> None:
     """Say how input_ids differ from BOS + prompt + response + EOS (text: prompt + response)."""
     eos, bos = tokenizer.eos_token_id, tokenizer.bos_token_id
+    if bos is not None and want_ids[:1] != [bos] and ids == [bos, *want_ids]:
+        raise AssertionError(f"input_ids start with a BOS token (id {bos}) that tokenizer(prompt) "
+                             f"does not put there {case}: take the prompt's ids as "
+                             f"tokenizer(prompt) gives them, and add no BOS yourself.")
     if ids == want_ids[:-1]:
         raise AssertionError(f"input_ids should end with the EOS token (id {eos}) {case}: "
                              f"without it the model never sees where an answer stops.")
     if len(ids) == len(want_ids) and ids[:-1] == want_ids[:-1]:
         raise AssertionError(f"input_ids should end with tokenizer.eos_token_id ({eos}) {case}, "
-                             f"not {ids[-1]}: read the EOS id from the tokenizer, never hard-code "
-                             f"it (it differs from one model to another).")
+                             f"not {ids[-1]}: read the EOS id from the tokenizer, never type it "
+                             f"or its text ('</s>') in: each model has its own.")
     k = next((k for k, (a, b) in enumerate(zip(ids, want_ids[:-1], strict=False)) if a != b), -1)
     if ids == tokenizer(text)["input_ids"] + [eos] and k >= 0:
         one, two = (repr(tokenizer.decode([t])) for t in (want_ids[k], want_ids[k + 1]))
@@ -393,9 +399,11 @@ PAD_BATCHES = [
     ],
 )
 def check_pad_by_position(pad_by_position):
-    tokenizer = make_toy_tokenizer(pad_is_eos=True)
-    for records in PAD_BATCHES:
-        _check_padded_batch(pad_by_position, records, tokenizer)
+    # Two pad ids (1, then SmolLM2's set-up: 4), so that an id typed in or read from the
+    # notebook's tokenizer, not pad_token_id, fails.
+    for tokenizer in (make_toy_tokenizer(pad_is_eos=True), make_smollm2_like_tokenizer(True)):
+        for records in PAD_BATCHES:
+            _check_padded_batch(pad_by_position, records, tokenizer)
 
 
 def _check_padded_batch(pad_by_position, records: list[dict], tokenizer) -> None:
@@ -428,12 +436,24 @@ def _check_padded_batch(pad_by_position, records: list[dict], tokenizer) -> None
         if got["input_ids"] == left:
             raise AssertionError("pad on the right: the example's own tokens come first, then "
                                  "the padding.")
+        _check_pad_id(got["input_ids"], examples, tokenizer.pad_token_id)
         raise AssertionError(f"input_ids should be each example's ids followed by pad id "
                              f"{tokenizer.pad_token_id}: expected {want['input_ids']}, got "
                              f"{got['input_ids']}.")
     if got["attention_mask"] != want["attention_mask"]:
         _wrong_mask(got["attention_mask"], want, tokenizer.pad_token_id, lengths)
     _check_padded_labels(got["labels"], want["labels"], lengths, tokenizer.eos_token_id)
+
+
+def _check_pad_id(got: list, examples: list[dict], pad: int) -> None:
+    """Name padding with one id that is not pad_token_id (typed in, or the notebook's)."""
+    own = [row[:len(e["input_ids"])] == e["input_ids"] for row, e in zip(got, examples,
+                                                                          strict=True)]
+    added = {t for row, e in zip(got, examples, strict=True) for t in row[len(e["input_ids"]):]}
+    if all(own) and len(added) == 1 and added != {pad}:
+        raise AssertionError(f"the added positions hold id {added.pop()}, but this batch's pad "
+                             f"id is {pad}: pad with the pad_token_id you are given, not an id "
+                             f"typed in or read from the notebook's tokenizer.")
 
 
 def _check_padded_labels(got: list, want: list, lengths: list[int], eos: int) -> None:

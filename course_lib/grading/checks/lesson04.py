@@ -8,6 +8,7 @@ import math
 import re
 import sys
 
+from course_lib.grading.checks import is_int
 from course_lib.grading.registry import exercise
 from course_lib.training.history import RunHistory
 
@@ -173,6 +174,9 @@ def check_first_step_below(first_step_below):
                         train_loss=[0.6] * 50, masking="none")
 
     got = first_step_below(masked, 1.0)
+    assert got is None or is_int(got), (
+        f"first_step_below(masked, 1.0) returned {got!r}, a {type(got).__name__}: return the "
+        f"step as history.eval_steps holds it, an int (30, not 30.0), or None.")
     if got == 3:
         raise AssertionError("first_step_below(masked, 1.0) returned 3, the index in the list; "
                              "return the training step it was measured at: eval_steps[3] = 30.")

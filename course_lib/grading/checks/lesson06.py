@@ -49,6 +49,8 @@ MATCH_CASES = [
     ("4 .", "4", True, "strip spaces too at the ends, with the marks, so '4 .' becomes '4'"),
     ("ice cream", "icecream", False, "collapse each run of whitespace into one space, do not "
      "remove it: 'ice cream' and 'icecream' differ"),
+    ("4.0", "4", False, "compare the normalised answers as text, not as numbers (float()): the "
+     "stated steps leave '4.0' as it is, and it is not '4'"),
 ]
 
 

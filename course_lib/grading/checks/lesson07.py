@@ -48,6 +48,9 @@ def check_mix_templates(mix_templates):
         f"different positions with random.Random(seed).sample (choices may pick one twice).")
     for n in (27, 25):  # halves: int() gives 13 and 12, ceil and + 0.5 give 14 and 13
         got = sum("text" in row for row in mix_templates(_records("course:train", n), 0.5, 0))
+        assert got == round(0.5 * n) or got != 15, (
+            f"share=0.5 of {n} records gave 15 text rows, as many as of the notebook's 30: "
+            f"use round(share * len(records)), the records given, not 30.")
         assert got == round(0.5 * n), (
             f"share=0.5 of {n} records should give round({0.5 * n:g}) = {round(0.5 * n)} text "
             f"rows (round() takes a half to the even number), got {got}: use round(share * "
@@ -291,6 +294,9 @@ TASK_CASES = [
      + _rows("add", 3, 1), 0.1, [],
      "capitals are right in 2 of 4 before and after (other questions right, as many): compare "
      "each kind's share, not question by question"),
+    (_rows("add", 29, 0), _rows("add", 26, 3), 0.1, ["add"],
+     "add fell from 1 to 26 of 29, by 3/29 = 0.103, more than min_drop=0.1: compare the "
+     "drop as it is, not rounded (rounded to 2 places it reads 0.1)"),
     ([], [], 0.1, [], "no rows, no task"),
 ]
 

@@ -252,3 +252,34 @@ def top_next_tokens__k_ignored(logits: torch.Tensor, tokenizer, k: int) -> list:
 def top_next_tokens__log_softmax(logits: torch.Tensor, tokenizer, k: int) -> list:
     top = torch.log_softmax(logits[0, -1], dim=-1).topk(k)
     return [(tokenizer.decode([i]), p) for i, p in zip(top.indices.tolist(), top.values.tolist())]
+
+
+@mutant("ex01_2", "stops at any special token, not only the EOS",
+        phrase="a special token but not the EOS")
+def greedy_continue__any_special_token(model, tokenizer, prompt: str, n_tokens: int) -> list:
+    ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
+    new = []
+    with torch.no_grad():
+        for _ in range(n_tokens):
+            next_id = model(input_ids=ids).logits[0, -1].argmax()
+            new.append(int(next_id))
+            ids = torch.cat([ids, next_id.view(1, 1)], dim=1)
+            if next_id in tokenizer.all_special_ids:
+                break
+    return new
+
+
+@mutant("ex01_2", "BOS put in front by hand (SmolLM2's tokenizer adds none)",
+        phrase="does not put there: this tokenizer, like SmolLM2's, adds none")
+def greedy_continue__bos_by_hand(model, tokenizer, prompt: str, n_tokens: int) -> list:
+    prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    ids = torch.tensor([[tokenizer.bos_token_id, *prompt_ids]])
+    new = []
+    with torch.no_grad():
+        for _ in range(n_tokens):
+            next_id = model(input_ids=ids).logits[0, -1].argmax()
+            new.append(int(next_id))
+            ids = torch.cat([ids, next_id.view(1, 1)], dim=1)
+            if next_id == tokenizer.eos_token_id:
+                break
+    return new

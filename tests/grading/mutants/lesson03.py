@@ -7,6 +7,8 @@ import torch
 
 from . import mutant, right
 
+tokenizer = None  # the notebook's setup cell makes it: make_toy_tokenizer()
+
 
 @mutant("ex03_1", "off-by-one mask: last prompt token trained", phrase="should be -100 for prompt")
 def build_labels__last_prompt_token_trained(prompt: str, response: str, tokenizer) -> dict:
@@ -558,3 +560,33 @@ def masked_loss__probabilities(logits: torch.Tensor, labels: torch.Tensor) -> to
     graded = targets != -100
     picked = probs.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
     return -(picked * graded).sum() / graded.sum()
+
+
+@mutant("ex03_1", "BOS put in front by hand (SmolLM2's tokenizer adds none)",
+        phrase="that tokenizer(prompt) does not put there")
+def build_labels__bos_by_hand(prompt: str, response: str, tokenizer) -> dict:
+    prompt_ids = [tokenizer.bos_token_id] + tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    answer_ids = tokenizer(response, add_special_tokens=False)["input_ids"]
+    answer_ids.append(tokenizer.eos_token_id)
+    return {"input_ids": prompt_ids + answer_ids, "labels": [-100] * len(prompt_ids) + answer_ids}
+
+
+@mutant("ex03_1", "the tiny model's EOS text '</s>' appended to the response",
+        phrase="never type it or its text ('</s>') in")
+def build_labels__eos_text(prompt: str, response: str, tokenizer) -> dict:
+    prompt_ids = tokenizer(prompt)["input_ids"]
+    answer_ids = tokenizer(response + "</s>", add_special_tokens=False)["input_ids"]
+    return {"input_ids": prompt_ids + answer_ids, "labels": [-100] * len(prompt_ids) + answer_ids}
+
+
+@mutant("ex03_4", "the notebook's tokenizer.eos_token_id as the pad id, pad_token_id ignored",
+        phrase="pad with the pad_token_id you are given")
+def pad_by_position__notebook_eos(examples: list, pad_token_id: int) -> dict:
+    longest = max(len(e["input_ids"]) for e in examples)
+    batch = {"input_ids": [], "attention_mask": [], "labels": []}
+    for e in examples:
+        gap = longest - len(e["input_ids"])
+        batch["input_ids"].append(list(e["input_ids"]) + [tokenizer.eos_token_id] * gap)
+        batch["attention_mask"].append(list(e["attention_mask"]) + [0] * gap)
+        batch["labels"].append(list(e["labels"]) + [-100] * gap)
+    return {k: torch.tensor(v) for k, v in batch.items()}

@@ -306,3 +306,11 @@ def first_step_below__threshold_typed_in(history: RunHistory, threshold: float) 
         if loss < 1.0:
             return step
     return None
+
+
+@mutant("ex04_2", "the step returned as a float (float(step))", phrase="an int (30, not 30.0)")
+def first_step_below__float_step(history: RunHistory, threshold: float) -> int | None:
+    for step, loss in zip(history.eval_steps, history.eval_loss):
+        if loss < threshold:
+            return float(step)
+    return None

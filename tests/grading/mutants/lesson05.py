@@ -518,3 +518,36 @@ def assistant_labels__masked_fill(messages: list[dict], tokenizer) -> list[int]:
                                         return_assistant_tokens_mask=True, return_tensors="pt")
     ids, mask = out["input_ids"][0], out["assistant_masks"][0]
     return ids.masked_fill(mask == 0, -100)
+
+
+@mutant("ex05_2", "a template of 2 ids assumed (the notebook's): its first 2 ids compared",
+        phrase="masks up to the end of the template's first 2 ids")
+def completion_only_collate__two_ids(
+    rows: list[list[int]], response_ids: list[int], pad_id: int
+) -> dict:
+    longest = max(len(r) for r in rows)
+    out = {"input_ids": [], "attention_mask": [], "labels": []}
+    for row in rows:
+        gap = longest - len(row)
+        labels = [-100] * len(row)
+        for s in range(len(row) - 1):
+            if row[s] == response_ids[0] and row[s + 1] == response_ids[1]:
+                labels[s + 2:] = row[s + 2:]
+                break
+        out["input_ids"].append(row + [pad_id] * gap)
+        out["attention_mask"].append([1] * len(row) + [0] * gap)
+        out["labels"].append(labels + [-100] * gap)
+    return out
+
+
+@mutant("ex05_3", "the last 3 ids of a prompt (the notebook's tokenizer makes 3 tokens of it)",
+        phrase="another number of tokens than the notebook's 3: don't type in how many")
+def response_template_ids__last_three(tokenizer) -> list[int]:
+    prompt = "### Instruction: What is 2+2? ### Response:"
+    return tokenizer(prompt, add_special_tokens=False)["input_ids"][-3:]
+
+
+@mutant("ex05_3", "the BOS dropped with [1:] (SmolLM2's tokenizer puts none in front)",
+        phrase="like SmolLM2's, puts no BOS in front")
+def response_template_ids__bos_dropped(tokenizer) -> list[int]:
+    return tokenizer(" ### Response:")["input_ids"][1:]

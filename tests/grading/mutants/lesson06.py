@@ -404,3 +404,16 @@ def best_metric__arguments_swapped(cases: list[tuple[str, str, float]]) -> str:
 @mutant("ex06_2", "the markers lower-cased, the response not", phrase="not only one of them")
 def no_template_leak__markers_lowered_only(response: str) -> bool:
     return not any(marker.lower() in response for marker in MARKERS)
+
+
+@mutant("ex06_1", "compared as numbers (float()) when both parse", phrase="not as numbers")
+def exact_match__as_numbers(prediction: str, reference: str) -> bool:
+    def norm(text: str) -> str:
+        text = " ".join(text.lower().split()).strip(" .,!?;:\"'")
+        return NUMBER_WORDS.get(text, text)
+
+    a, b = norm(prediction), norm(reference)
+    try:
+        return float(a) == float(b)
+    except ValueError:
+        return a == b

@@ -599,3 +599,26 @@ def mix_templates__choices(records: list[dict], share: float, seed: int = 0) -> 
     for n, i in enumerate(chosen):
         mixed[i] = {"text": format_text(records[i], TEMPLATE_NAMES[n % 3])}
     return mixed
+
+
+@mutant("ex07_4", "the drop rounded to 2 places before the comparison", phrase="not rounded")
+def tasks_that_got_worse__drop_rounded(before: list[dict], after: list[dict],
+                                       min_drop: float = 0.1) -> list[str]:
+    def shares(rows):
+        right, total = {}, {}
+        for row in rows:
+            total[row["kind"]] = total.get(row["kind"], 0) + 1
+            right[row["kind"]] = right.get(row["kind"], 0) + bool(row["correct"])
+        return {kind: right[kind] / total[kind] for kind in total}
+
+    old, new = shares(before), shares(after)
+    return sorted(kind for kind in old if round(old[kind] - new[kind], 2) > min_drop)
+
+
+@mutant("ex07_1", "the notebook's 30 records typed in: round(share * 30)",
+        phrase="as many as of the notebook's 30")
+def mix_templates__thirty_typed_in(records: list[dict], share: float, seed: int = 0) -> list[dict]:
+    chosen = random.Random(seed).sample(range(len(records)), round(share * 30))
+    template_at = {i: TEMPLATE_NAMES[n % 3] for n, i in enumerate(chosen)}
+    return [{"text": format_text(record, template_at[i])} if i in template_at else record
+            for i, record in enumerate(records)]
