@@ -224,8 +224,9 @@ class _SeenIds:
     "ex01_2",
     title="A greedy generation loop, by hand",
     hints=[
-        "Start from ids = tokenizer(prompt, return_tensors='pt')['input_ids'] (BOS in front, "
-        "as generate gets it). Repeat n_tokens times: logits = model(input_ids=ids).logits.",
+        "Start from ids = tokenizer(prompt, return_tensors='pt')['input_ids'] as it comes (the "
+        "tiny model's tokenizer puts a BOS in front; SmolLM2's none), as generate gets it. "
+        "Repeat n_tokens times: logits = model(input_ids=ids).logits.",
         "The next token is logits[0, -1].argmax(); append it with torch.cat([ids, "
         "next_id.view(1, 1)], dim=1) and collect its id.",
         "Stop right after the EOS token (keep it in the list), like generate does, and return "

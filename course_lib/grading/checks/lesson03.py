@@ -28,7 +28,8 @@ def _expected(prompt: str, response: str, tokenizer) -> tuple[list[int], list[in
     title="Build the labels for one example",
     hints=[
         "Tokenize the prompt and the response separately: tokenizer(prompt)['input_ids'] "
-        "(with the BOS) and tokenizer(response, add_special_tokens=False)['input_ids'].",
+        "(with the tokenizer's special tokens: a BOS for the tiny model) and "
+        "tokenizer(response, add_special_tokens=False)['input_ids'].",
         "Append tokenizer.eos_token_id to the response ids: the model must learn to stop.",
         "input_ids = prompt ids + response ids; labels = [-100] * len(prompt ids) + response "
         "ids. Labels line up with input_ids; the model shifts them itself.",

@@ -441,7 +441,9 @@ def check_assistant_labels(assistant_labels):
     from course_lib.formatting.chat import CHAT_TEMPLATE_WITHOUT_MARKERS, attach_chat_template
     from course_lib.masking.trl_labels import chat_example
 
-    for tokenizer in (make_toy_tokenizer(), _renumbered()):
+    # The notebook's tokenizer, one that numbers its tokens otherwise, and one set up as
+    # SmolLM2's (no BOS in front, so the course's template writes none).
+    for tokenizer in (make_toy_tokenizer(), _renumbered(), make_smollm2_like_tokenizer()):
         marked = attach_chat_template(tokenizer)
         for messages in CHATS:
             want = chat_example(messages, marked)
