@@ -29,7 +29,7 @@ TASKS: dict[str, str] = {
     "translation": r"spanish|translate",
     "arithmetic": r"\d|\b(plus|minus|times|sum|product|add|subtract|multiply|difference)\b",
     "capital": r"\bcapital\b",
-    "sound": r"\b(say|says|sound|goes)\b",
+    "sound": r"\b(say|says|sound|goes|noise)\b",
     "colour": r"\b(colou?r|colou?r's)\b",
     "opposite": r"\bopposite\b",
 }

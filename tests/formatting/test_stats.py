@@ -32,7 +32,8 @@ def test_styles(instruction, given, style):
 @pytest.mark.parametrize("instruction, kind", [
     ("What is 2+2?", "arithmetic"), ("Multiply 4 by 6.", "arithmetic"),
     ('Translate "water" to Spanish.', "translation"), ("Name the capital of Japan.", "capital"),
-    ("What does a cow say?", "sound"), ("what colour's a banana", "colour"),
+    ("What does a cow say?", "sound"), ("what noise does a pig make", "sound"),
+    ("what colour's a banana", "colour"),
     ("Give the opposite of rich.", "opposite"), ("help", "other"),
 ])
 def test_tasks(instruction, kind):
