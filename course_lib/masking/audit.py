@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from course_lib.display import THEME_ERROR, THEME_TEXT
-from course_lib.errors import advice
-from course_lib.masking.labels import IGNORE_INDEX, as_rows, check_tokenizer
+from course_lib.errors import CourseError, advice
+from course_lib.masking.labels import IGNORE_INDEX, PreparedData, as_rows, check_tokenizer
 from course_lib.masking.template_search import find_subsequence
 
 
@@ -109,10 +109,15 @@ class LabelAudit:
 
 def _rows(batch_or_examples: Any) -> list[dict[str, list[int]]]:
     """Rows with labels (as_rows), or an error saying labels must be built first."""
+    if isinstance(batch_or_examples, PreparedData):  # was "'PreparedData' is not iterable"
+        raise CourseError("audit_labels takes examples, not what prepare_examples returned; "
+                          "give its examples: prepare_examples(records, tokenizer).examples.")
     rows = as_rows(batch_or_examples)
     for i, row in enumerate(rows):
-        if "labels" not in row:
-            raise ValueError(f"example {i} has no 'labels'; build labels before auditing")
+        if "labels" not in row:  # records, tokenize_texts' rows: nothing to audit yet
+            raise CourseError(f"example {i} has no labels to audit; give labelled examples, "
+                              f"e.g. prepare_examples(records, tokenizer).examples or a "
+                              f"collator's batch.")
     return rows
 
 
@@ -142,7 +147,8 @@ def audit_labels(
     rows = _rows(batch_or_examples)
     for given, what in ((indices, "indices"), (names, "names")):
         if given is not None and len(given) != len(rows):
-            raise ValueError(f"got {len(given)} {what} for {len(rows)} examples")
+            raise CourseError(f"{what} holds {len(given)} entries for {len(rows)} examples; "
+                              f"give one per example, or leave {what} out.")
     template_ids = _template_ids(tokenizer, response_template)
     return LabelAudit(examples=[
         audit_example(row, tokenizer, indices[pos] if indices is not None else pos, template_ids,
@@ -159,8 +165,8 @@ def audit_example(row: dict[str, list[int]], tokenizer, i: int,
     name = name or f"Example {i}"
     ids, labels = row["input_ids"], row["labels"]
     if len(ids) != len(labels):
-        raise ValueError(f"example {i}: {len(ids)} input_ids but {len(labels)} labels; "
-                         f"labels must line up with input_ids")
+        raise CourseError(f"example {i} has {len(ids)} input_ids but {len(labels)} labels; "
+                          f"labels must line up with input_ids, one label per token.")
     mask = row.get("attention_mask") or [1] * len(ids)
     real = [t for t in range(len(ids)) if mask[t]]
     # Position 0 is never predicted, so only labels from the second real token on count.

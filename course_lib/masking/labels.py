@@ -23,7 +23,7 @@ from typing import Any, Literal
 import torch
 from tqdm.auto import tqdm
 
-from course_lib.errors import CourseError, shown
+from course_lib.errors import CourseError, is_whole, shown
 from course_lib.formatting.records import records_given
 from course_lib.formatting.schemas import is_normalized, normalize_record
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example
@@ -148,8 +148,11 @@ def as_rows(data: Any, tokenizer=None) -> list[dict[str, list[int]]]:
     rows = []
     for item in data:
         if isinstance(item, str):
-            if tokenizer is None:
-                raise ValueError("texts need a tokenizer to become rows of token ids")
+            if tokenizer is None:  # audit_labels and mask_view read token ids, not text
+                raise CourseError(f"the examples hold text ({item[:30]!r}), not token ids; "
+                                  f"tokenize them first, e.g. tokenize_texts(records, "
+                                  f"tokenizer), or give records to show_mask(records, "
+                                  f"tokenizer).")
             rows.append({"input_ids": list(tokenizer(item)["input_ids"])})
         elif isinstance(item, Mapping):
             rows.append(_plain(item))
@@ -237,12 +240,8 @@ def prepare_examples(
     is formatted with it, not with `template`: mixed data trains as written, as it would in
     any trainer that reads the text (the data report warns about the mix).
     """
-    if masking not in ("response", "none"):
-        raise ValueError(f"masking must be 'response' or 'none', not {masking!r}")
-    if tokenizer.eos_token_id is None:
-        raise ValueError("the tokenizer has no eos_token; set one so the model learns to stop")
-    if max_length is not None and max_length < 1:
-        raise ValueError(f"max_length must be at least 1, not {max_length}")
+    records = check_preparing(records, tokenizer, masking, max_length,
+                              "prepare_examples(records, tokenizer)")
     records = [r if is_normalized(r) else normalize_record(r, f"example {i}")
                for i, r in enumerate(records)]
     pairs = [format_example(r, r.get("template") or template, where=f"example {i}")
@@ -266,6 +265,34 @@ def prepare_examples(
             bar.update(len(chunk))
     bar.close()
     return prepared
+
+
+def check_preparing(records: Any, tokenizer: Any, masking: Any, max_length: Any,
+                    call: str) -> list:
+    """The arguments of `call` (as the learner writes it) that label records, checked before
+    any tokenizing: a model as the tokenizer, a data set's name, masking="template" or
+    max_length="64" were AttributeErrors, TypeErrors or plain ValueErrors from inside."""
+    check_tokenizer(tokenizer, call)
+    records = check_records(records, call)
+    if masking not in ("response", "none"):  # "template" and "trl" only label_examples shows
+        raise CourseError(f"masking must be 'response' (the prompt masked) or 'none' (every "
+                          f"token trained), not {shown(masking)}.")
+    if tokenizer.eos_token_id is None:  # every response ends in EOS: it teaches stopping
+        raise CourseError("the tokenizer has no eos_token; set one so the model learns to "
+                          "stop, e.g. tokenizer.eos_token = '</s>' (a token it knows).",
+                          cli="the model's tokenizer has no eos_token, which ends every "
+                              "response; give --model a model whose tokenizer names one (its "
+                              "tokenizer_config.json, eos_token).")
+    check_max_length(max_length)
+    return records
+
+
+def check_max_length(max_length: Any) -> None:
+    """None, or a whole number of tokens of at least 1 ("64" and 2.5 were TypeErrors, 0 an
+    empty example)."""
+    if max_length is not None and (not is_whole(max_length) or max_length < 1):
+        raise CourseError(f"max_length must be a whole number of tokens, at least 1, or None "
+                          f"for no limit, not {shown(max_length)}.")
 
 
 def shared_ints(rows: list[list[int]], seen: dict[int, int]) -> list[list[int]]:
@@ -321,12 +348,17 @@ def build_example(
     max_length: int | None = None,
 ) -> dict[str, list[int]]:
     """One record -> input_ids, attention_mask, labels. Raises if nothing is left to train."""
+    # A list or a data set's name would be read as one record: "expected a JSON object".
+    if not isinstance(record, Mapping):
+        what = shown(record) if isinstance(record, str) else f"a {type(record).__name__}"
+        raise CourseError(f"record must be one record (a dict), not {what}; for many, call "
+                          f"prepare_examples(records, tokenizer).examples.")
+    check_tokenizer(tokenizer, "build_example(record, tokenizer)")
     prepared = prepare_examples([record], tokenizer, template, masking, max_length)
-    if prepared.skipped:
-        raise ValueError(
-            f"example has no trained token once truncated to max_length={max_length}: "
-            f"the response was cut off; raise max_length or shorten the prompt"
-        )
+    if prepared.skipped:  # an example without a trained token would be a NaN loss
+        raise CourseError(f"the record has no trained token once cut to "
+                          f"max_length={max_length}: its response was cut off; raise "
+                          f"max_length or shorten the prompt.")
     return prepared.examples[0]
 
 
@@ -340,8 +372,16 @@ def pad_batch(
     Masking by id (labels[input_ids == pad_id] = -100) would also mask a real EOS whenever
     pad == eos, and the model would never learn to stop. Padding by position cannot.
     """
+    examples = tokenized_examples(examples, "pad_batch(examples, tokenizer.pad_token_id)")
     if not examples:
-        raise ValueError("pad_batch got no examples; pass at least one")
+        raise CourseError("pad_batch got no examples; give it at least one, e.g. "
+                          "prepare_examples(records, tokenizer).examples.")
+    if not is_whole(pad_token_id):  # the tokenizer itself, or None when it has no pad token
+        what = ("the tokenizer" if hasattr(pad_token_id, "convert_ids_to_tokens")
+                else shown(pad_token_id))
+        raise CourseError(f"pad_token_id must be a token id such as tokenizer.pad_token_id, "
+                          f"not {what}; a tokenizer without one needs tokenizer.pad_token set "
+                          f"first.")
     longest = max(len(e["input_ids"]) for e in examples)
     if pad_to_multiple_of:
         longest = -(-longest // pad_to_multiple_of) * pad_to_multiple_of

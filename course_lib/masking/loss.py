@@ -15,21 +15,40 @@ response that truncation cut away (see audit.py).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 
 from course_lib.env import evaluating
+from course_lib.errors import CourseError
 from course_lib.masking.labels import IGNORE_INDEX
+
+
+def check_logits_labels(logits: Any, labels: Any, call: str) -> None:
+    """Logits and labels as `call` (the learner's spelling) takes them: the model's whole
+    output, a batch dict, a list, or the two swapped were AttributeErrors from inside or a
+    complaint about shapes."""
+    if hasattr(logits, "logits") and not isinstance(logits, torch.Tensor):
+        raise CourseError(f"logits must be the logits tensor, not the model's whole output; "
+                          f"give its .logits: {call}.")
+    for name, value in (("logits", logits), ("labels", labels)):
+        if not isinstance(value, torch.Tensor):
+            what = "a batch (a dict)" if isinstance(value, Mapping) else type(value).__name__
+            raise CourseError(f"{name} must be a tensor, not {what}; {call}.")
+    if not logits.is_floating_point() and labels.is_floating_point():
+        raise CourseError(f"the logits come first and the labels second: {call}.")
+    one = logits.dim() == 2  # one example without a batch dimension
+    if logits.shape[:2 - one] != labels.shape or logits.dim() not in (2, 3):
+        raise CourseError(f"logits {tuple(logits.shape)} and labels {tuple(labels.shape)} "
+                          f"disagree on (batch, sequence); give the logits of the batch the "
+                          f"labels belong to: {call}.")
 
 
 def _shifted(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     if logits.dim() == 2:  # one example without a batch dimension
         logits, labels = logits.unsqueeze(0), labels.unsqueeze(0)
-    if logits.shape[:2] != labels.shape:
-        raise ValueError(
-            f"logits {tuple(logits.shape)} and labels {tuple(labels.shape)} disagree on "
-            f"(batch, sequence); pass the logits of the same batch the labels belong to"
-        )
     # Logits at t predict the token at t+1: drop the last logit and the first label.
     return logits[:, :-1, :].float(), labels[:, 1:]
 
@@ -45,6 +64,7 @@ def masked_cross_entropy(
     the count when the mean runs over more than this batch (the Trainer passes the trained
     tokens of all accumulated batches and processes, so that every token weighs the same).
     """
+    check_logits_labels(logits, labels, "masked_cross_entropy(out.logits, batch['labels'])")
     shift_logits, shift_labels = _shifted(logits, labels)
     trained = shift_labels != IGNORE_INDEX
     losses = F.cross_entropy(
@@ -65,13 +85,15 @@ def per_token_losses(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor
     NaN where the token is not trained (label -100) and at t = 0 (nothing predicts it).
     The mean of the non-NaN entries is `masked_cross_entropy(logits, labels)`.
     """
+    check_logits_labels(logits, labels, "per_token_losses(out.logits, batch['labels'])")
     squeeze = logits.dim() == 2
     shift_logits, shift_labels = _shifted(logits, labels)
     losses = F.cross_entropy(
         shift_logits.transpose(1, 2), shift_labels, ignore_index=IGNORE_INDEX, reduction="none"
     )
     losses = losses.masked_fill(shift_labels == IGNORE_INDEX, float("nan"))
-    nan_first = torch.full((losses.size(0), 1), float("nan"), dtype=losses.dtype)
+    nan_first = torch.full((losses.size(0), 1), float("nan"), dtype=losses.dtype,
+                           device=losses.device)  # on the CPU, cat failed for a GPU's logits
     out = torch.cat([nan_first, losses], dim=1)
     return out[0] if squeeze else out
 

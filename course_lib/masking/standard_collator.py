@@ -15,7 +15,8 @@ from typing import Any
 import torch
 from transformers import DataCollatorForLanguageModeling
 
-from course_lib.masking.labels import as_rows
+from course_lib.errors import CourseError
+from course_lib.masking.labels import as_rows, check_tokenizer
 
 
 def lm_collator_batch(examples: Sequence[Any], tokenizer) -> dict[str, torch.Tensor]:
@@ -26,7 +27,8 @@ def lm_collator_batch(examples: Sequence[Any], tokenizer) -> dict[str, torch.Ten
     token id equals the pad id: the prompt is trained, and with pad == eos the real EOS is
     masked too, so the model never learns to stop.
     """
-    rows = [row["input_ids"] for row in as_rows(examples, tokenizer)]
+    rows = _id_rows(examples, tokenizer, "lm_collator_batch(tokenize_texts(records, tokenizer), "
+                                         "tokenizer)")
     collator = DataCollatorForLanguageModeling(tokenizer, mlm=False)
     return collator([{"input_ids": r} for r in rows])
 
@@ -44,12 +46,25 @@ def mlm_collator_batch(
     ("<mask>", a new id the model has never seen). Returns (batch, tokenizer used); `seed`
     makes the draw repeatable.
     """
+    rows = _id_rows(examples, tokenizer, "mlm_collator_batch(tokenize_texts(records, "
+                                         "tokenizer), tokenizer)")
     if tokenizer.mask_token is None:
         tokenizer = copy.deepcopy(tokenizer)
         tokenizer.add_special_tokens({"mask_token": "<mask>"})
-    rows = [row["input_ids"] for row in as_rows(examples, tokenizer)]
     collator = DataCollatorForLanguageModeling(tokenizer, mlm=True,
                                                mlm_probability=mlm_probability)
     if seed is not None:
         torch.manual_seed(seed)
     return collator([{"input_ids": r} for r in rows]), tokenizer
+
+
+def _id_rows(examples: Sequence[Any], tokenizer, call: str) -> list[list[int]]:
+    """Each example's input_ids, or one sentence naming `call` as the learner would write it:
+    records, no examples, or the model as the tokenizer were a KeyError, an IndexError or an
+    AttributeError from inside the collator."""
+    check_tokenizer(tokenizer, call)
+    rows = as_rows(examples, tokenizer)
+    if not rows or any("input_ids" not in row for row in rows):
+        raise CourseError(f"the collator takes tokenized examples (input_ids), not records "
+                          f"or nothing; make them first: {call}.")
+    return [row["input_ids"] for row in rows]

@@ -13,14 +13,26 @@ import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from course_lib.errors import CourseError, shown
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
 from course_lib.masking import MASKINGS
-from course_lib.masking.labels import prepare_examples
+from course_lib.masking.labels import (
+    check_max_length,
+    check_records,
+    check_tokenizer,
+    prepare_examples,
+)
 from course_lib.masking.standard_collator import lm_collator_batch
 from course_lib.masking.template_search import CompletionOnlyCollator, tokenize_texts
 from course_lib.masking.trl_labels import trl_prepare
 
 LabelMasking = Literal["none", "response", "template", "trl"]  # the names in MASKINGS
+
+
+def check_masking(masking: Any) -> None:
+    """An unknown masking in one sentence (show_mask, the explorer and label_examples)."""
+    if not isinstance(masking, str) or masking not in MASKINGS:
+        raise CourseError(f"masking must be one of {', '.join(MASKINGS)}, not {shown(masking)}.")
 
 
 def label_examples(
@@ -37,8 +49,10 @@ def label_examples(
     the old TRL one on the whole text, the way old tutorials used them (the latter fails on
     the one-line template); "response" is labels.prepare_examples, "trl" TRL's own preparation.
     """
-    if masking not in MASKINGS:
-        raise ValueError(f"masking must be one of {', '.join(MASKINGS)}, not {masking!r}")
+    check_masking(masking)
+    check_tokenizer(tokenizer, "label_examples(records, tokenizer, masking)")
+    records = check_records(records, "label_examples(records, tokenizer, masking)")
+    check_max_length(max_length)  # 0 gave empty examples; "24" a TypeError at the cut
     t = get_template(template)
     if masking == "response":
         examples = prepare_examples(records, tokenizer, t).examples

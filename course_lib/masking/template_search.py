@@ -97,9 +97,8 @@ class CompletionOnlyCollator:
     def __post_init__(self) -> None:
         check_tokenizer(self.tokenizer, "CompletionOnlyCollator(template_ids, tokenizer)")
         if self.mlm:
-            raise ValueError(
-                "mlm=True means BERT-style random masking; a causal LM is trained with mlm=False"
-            )
+            raise CourseError("mlm=True means BERT-style random masking, which a causal LM "
+                              "does not train with; leave mlm out (it is False).")
         if isinstance(self.response_template, str):
             # Step 1: the template alone. This is where the trouble starts (see module doc).
             self.response_token_ids = self.tokenizer.encode(
@@ -108,7 +107,9 @@ class CompletionOnlyCollator:
         else:
             self.response_token_ids = list(self.response_template)
         if not self.response_token_ids:
-            raise ValueError("the response template is empty; pass '### Response:' or its ids")
+            raise CourseError(f"the response template {self.response_template!r} has no "
+                              f"tokens; give the marker before the answer, e.g. "
+                              f"'### Response:', or its ids: template_ids_for(tokenizer).")
 
     def __call__(self, examples: Sequence[Any]) -> dict[str, torch.Tensor]:
         given = as_rows(examples, self.tokenizer)
@@ -116,9 +117,13 @@ class CompletionOnlyCollator:
             raise CourseError("the collator takes tokenized examples (input_ids), not records; "
                               "make them first: tokenize_texts(records, tokenizer).")
         rows = [row["input_ids"] for row in given]
+        if not rows:  # was "max() arg is an empty sequence"
+            raise CourseError("the collator got no examples; give it a list of them, e.g. "
+                              "tokenize_texts(records, tokenizer).")
         pad_id = self.tokenizer.pad_token_id
-        if pad_id is None:
-            raise ValueError("the tokenizer has no pad token; set tokenizer.pad_token first")
+        if pad_id is None:  # rows of different lengths cannot be padded
+            raise CourseError("the tokenizer has no pad token; set one first, e.g. "
+                              "tokenizer.pad_token = tokenizer.eos_token.")
         # Step 2: pad, copy to labels, mask padding by id (the original's behaviour).
         longest = max(len(r) for r in rows)
         input_ids = torch.tensor([r + [pad_id] * (longest - len(r)) for r in rows])
@@ -159,7 +164,9 @@ def template_ids_in_context(tokenizer, marker: str, context: str) -> list[int]:
     """
     start = context.find(marker)
     if start < 0:
-        raise ValueError(f"{marker!r} does not occur in the context {context!r}")
+        raise CourseError(f"the marker {marker!r} does not occur in the context "
+                          f"{context!r}; give a context that contains it, e.g. a formatted "
+                          f"example of the template.")
     end = start + len(marker)
     if getattr(tokenizer, "is_fast", False):
         enc = tokenizer(context, add_special_tokens=False, return_offsets_mapping=True)
@@ -237,6 +244,7 @@ def explain_template_mismatch(tokenizer, template: str, text: str) -> TemplateMi
         the same text inside the example: ['·###', '·Response', ':']  ids [291, 286, 29]
         They differ at token 0: '###' alone but '·###' in context ...
     """
+    check_tokenizer(tokenizer, "explain_template_mismatch(tokenizer, template, text)")
     alone = tokenizer.encode(template, add_special_tokens=False)
     in_context = template_ids_in_context(tokenizer, template, text)
     full = tokenizer.encode(text, add_special_tokens=False)

@@ -37,7 +37,7 @@ from course_lib.masking import MASKINGS
 from course_lib.masking.audit import audit_labels
 from course_lib.masking.labels import IGNORE_INDEX, as_rows
 from course_lib.masking.loss import example_token_losses
-from course_lib.masking.strategies import label_examples
+from course_lib.masking.strategies import check_masking, label_examples
 
 # Chip colours: light backgrounds with dark text, readable on light and dark pages alike.
 MASKED_BG, MASKED_FG, MASKED_EDGE = "#e5e7eb", "#374151", "#6b7280"
@@ -355,9 +355,9 @@ def mask_view(
         if rows and losses and not isinstance(losses[0], list | tuple):
             losses = [losses]  # one example's losses
         if len(losses) != len(rows):
-            raise ValueError(f"losses holds {len(losses)} sequences for {len(rows)} examples; "
-                             f"give one list of per-token losses per example, e.g. "
-                             f"[example_token_losses(model, ex) for ex in examples].")
+            raise CourseError(f"losses holds {len(losses)} sequences for {len(rows)} "
+                              f"examples; give one list of per-token losses per example, e.g. "
+                              f"[example_token_losses(model, ex) for ex in examples].")
     # BOS, EOS and pad are bold, since a missing or extra one is the usual masking mistake.
     special_ids = set(tokenizer.all_special_ids)
     views = []
@@ -370,8 +370,9 @@ def mask_view(
         row_losses = losses[i] if losses is not None else [None] * len(ids)
         # zip(strict=True) would fail too, but without saying which example or which list.
         if len(labels) != len(ids) or len(row_losses) != len(ids):
-            raise ValueError(f"example {i}: input_ids, labels and losses must have one entry "
-                             f"per token ({len(ids)}, {len(labels)}, {len(row_losses)})")
+            raise CourseError(f"example {i} has {len(ids)} input_ids, {len(labels)} labels "
+                              f"and {len(row_losses)} losses; give one entry per token in each "
+                              f"(labels and losses as long as input_ids).")
         # Token by token, spaces as '·': ' 4' and '4' are different tokens and must look it.
         texts = token_texts(tokenizer, ids)
         chips = [
@@ -424,12 +425,6 @@ def records_to_view(records: Any, tokenizer, call: str) -> list:
     return records_given(records, "records must be a record (a dict) or a list of them, not "
                                   "{name}; load a file or a set such as 'course:train' first, "
                                   "e.g. load_records('course:train')[:12].")
-
-
-def check_masking(masking: Any) -> None:
-    """An unknown masking in one sentence, before label_examples' ValueError from below."""
-    if not isinstance(masking, str) or masking not in MASKINGS:
-        raise CourseError(f"masking must be one of {', '.join(MASKINGS)}, not {shown(masking)}.")
 
 
 def mask_explorer(

@@ -103,10 +103,12 @@ def test_the_problems_column_is_readable_on_light_and_dark_pages(toy_tokenizer):
 
 
 def test_missing_labels_is_an_error_naming_the_example(toy_tokenizer):
-    import pytest
-
-    with pytest.raises(ValueError, match="example 0 has no 'labels'"):
+    # A CourseError, no longer a ValueError: a learner auditing records or tokenize_texts'
+    # rows (lesson 03) reaches it, and nothing catches the ValueError.
+    with pytest.raises(CourseError, match="example 0 has no labels to audit; give labelled"):
         audit_labels([{"input_ids": [1, 2]}], toy_tokenizer)
+    with pytest.raises(CourseError, match="example 0 has no labels"):  # records
+        audit_labels(RECORDS, toy_tokenizer)
 
 
 def test_position_zero_is_never_counted_as_trained(toy_tokenizer):
@@ -128,9 +130,10 @@ def test_an_examples_fraction_counts_predictions_not_tokens(toy_tokenizer):
 
 def test_mismatched_lengths_are_refused(toy_tokenizer):
     ex = prepare_examples(RECORDS[:1], toy_tokenizer).examples[0]
-    with pytest.raises(ValueError, match="labels must line up with input_ids"):
+    # CourseErrors (were ValueErrors): examples and indices are the learner's own.
+    with pytest.raises(CourseError, match="labels must line up with input_ids, one label"):
         audit_labels([{**ex, "labels": ex["labels"][:-1]}], toy_tokenizer)
-    with pytest.raises(ValueError, match="got 2 indices for 1 examples"):
+    with pytest.raises(CourseError, match="indices holds 2 entries for 1 examples; give one"):
         audit_labels([ex], toy_tokenizer, indices=[3, 4])
 
 
@@ -142,3 +145,15 @@ def test_audit_labels_names_the_model_or_swapped_arguments(toy_tokenizer):
         with pytest.raises(CourseError, match=rf"tokenizer must be the tokenizer, not {what}; "
                                               rf"call audit_labels\(examples, tokenizer\)\."):
             audit_labels(*args)
+
+
+def test_audit_of_prepare_examples_result_or_texts_says_what_to_give(toy_tokenizer):
+    """Were TypeError: 'PreparedData' object is not iterable, and ValueError("texts need a
+    tokenizer"), though the learner had given one."""
+    prepared = prepare_examples(RECORDS, toy_tokenizer)
+    with pytest.raises(CourseError, match="give its examples: prepare_examples"):
+        audit_labels(prepared, toy_tokenizer)
+    with pytest.raises(CourseError, match="hold text .* not token ids; tokenize them first"):
+        audit_labels(["### Instruction: Hi ### Response: 4"], toy_tokenizer)
+    with pytest.raises(CourseError, match="names holds 1 entries for 2 examples"):
+        audit_labels(prepared.examples, toy_tokenizer, names=["line 1"])

@@ -5,6 +5,7 @@ import gc
 import pytest
 import torch
 
+from course_lib.errors import CourseError
 from course_lib.masking.labels import (
     IGNORE_INDEX,
     PadCollator,
@@ -55,13 +56,12 @@ def test_masking_none_trains_every_token(toy_tokenizer):
 
 
 def test_unknown_masking_is_refused(toy_tokenizer):
-    with pytest.raises(ValueError, match="masking must be"):
+    # A CourseError (was a ValueError): lessons 03-05 pass masking themselves.
+    with pytest.raises(CourseError, match="masking must be 'response' .* or 'none' "):
         prepare_examples(RECORDS, toy_tokenizer, masking="prompt")
 
 
 def test_bad_record_error_names_its_index(toy_tokenizer):
-    from course_lib.errors import CourseError
-
     with pytest.raises(CourseError, match="example 1: "):
         prepare_examples([RECORDS[0], {"question": "?"}], toy_tokenizer)
 
@@ -94,7 +94,7 @@ def test_truncation_to_the_prompt_is_skipped_and_named(toy_tokenizer):
 
 
 def test_build_example_raises_when_nothing_is_left(toy_tokenizer):
-    with pytest.raises(ValueError, match="raise max_length"):
+    with pytest.raises(CourseError, match="raise max_length"):  # was a ValueError
         build_example(RECORDS[0], toy_tokenizer, max_length=3)
 
 
@@ -103,8 +103,9 @@ def test_tokenizer_without_eos_is_refused(toy_tokenizer):
 
     tok = copy.deepcopy(toy_tokenizer)
     tok.eos_token = None
-    with pytest.raises(ValueError, match="eos_token"):
+    with pytest.raises(CourseError, match="eos_token") as info:  # was a ValueError
         prepare_examples(RECORDS, tok)
+    assert "--model" in info.value.cli and "tokenizer.eos_token" not in info.value.cli
 
 
 def test_pad_batch_pads_right_and_labels_by_position(toy_tokenizer):
@@ -133,7 +134,7 @@ def test_pad_collator_is_pad_batch(toy_tokenizer_pad_is_eos):
 
 
 def test_pad_batch_refuses_an_empty_batch():
-    with pytest.raises(ValueError, match="no examples"):
+    with pytest.raises(CourseError, match="no examples"):  # was a ValueError
         pad_batch([], 0)
 
 
@@ -164,7 +165,8 @@ def test_masking_none_cut_at_the_prompt_end_trains_the_prompt_alone(toy_tokenize
 
 @pytest.mark.parametrize("max_length", [0, -5])
 def test_max_length_below_one_is_refused(toy_tokenizer, max_length):
-    with pytest.raises(ValueError, match="max_length must be at least 1"):
+    with pytest.raises(CourseError, match="max_length must be a whole number of tokens, at "
+                                          "least 1"):  # was a ValueError
         prepare_examples(RECORDS, toy_tokenizer, max_length=max_length)
 
 
@@ -225,3 +227,53 @@ def test_one_int_object_per_token_id_across_examples(toy_tokenizer):
     first, second = (ex["input_ids"] for ex in ready.examples)
     shared = [i for i, token in enumerate(first) if token > 256]
     assert shared and all(first[i] is second[i] for i in shared)
+
+
+def test_misused_arguments_of_prepare_examples_say_what_to_give(toy_tokenizer, toy_model_dir):
+    """Lesson 03's calls with a learner's slips: the model or a name as the tokenizer, a data
+    set's name as the records, max_length as text. Were AttributeErrors ("no attribute
+    'eos_token_id'"), "example 0: expected a JSON object, got str" and TypeErrors."""
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    with pytest.raises(CourseError, match="tokenizer must be the tokenizer, not LlamaFor"):
+        prepare_examples(RECORDS, model)
+    with pytest.raises(CourseError, match="records must be a list of records, not the string "
+                                          "'course:train'; load them first"):
+        prepare_examples("course:train", toy_tokenizer)
+    with pytest.raises(CourseError, match="records is one record"):
+        prepare_examples(RECORDS[0], toy_tokenizer)
+    for max_length in ("64", 2.5):
+        with pytest.raises(CourseError, match="max_length must be a whole number of tokens"):
+            prepare_examples(RECORDS, toy_tokenizer, max_length=max_length)
+
+
+def test_build_example_takes_one_record_and_the_tokenizer(toy_tokenizer):
+    # A list of records or a data set's name was "example 0: expected a JSON object".
+    for given, what in ((RECORDS, "a list"), ("course:train", "the string 'course:train'")):
+        with pytest.raises(CourseError, match=f"record must be one record \\(a dict\\), not "
+                                              f"{what}; for many, call prepare_examples"):
+            build_example(given, toy_tokenizer)
+    with pytest.raises(CourseError, match=r"call build_example\(record, tokenizer\)"):
+        build_example(RECORDS[0], "tiny")
+
+
+def test_pad_batch_says_what_to_give(toy_tokenizer):
+    """Were TypeErrors ("'PreparedData' object is not iterable", "string indices must be
+    integers", "cannot be interpreted as an integer") and a KeyError: 'input_ids'."""
+    prepared = prepare_examples(RECORDS, toy_tokenizer)
+    pad = toy_tokenizer.pad_token_id
+    with pytest.raises(CourseError, match="what prepare_examples returned; give its examples"):
+        pad_batch(prepared, pad)
+    with pytest.raises(CourseError, match="holds records, not tokenized examples"):
+        pad_batch(RECORDS, pad)
+    with pytest.raises(CourseError, match="not one example"):
+        pad_batch(prepared.examples[0], pad)
+    with pytest.raises(CourseError, match="a padded batch"):
+        pad_batch(pad_batch(prepared.examples, pad), pad)
+    with pytest.raises(CourseError, match="pad_token_id must be a token id such as "
+                                          "tokenizer.pad_token_id, not the tokenizer"):
+        pad_batch(prepared.examples, toy_tokenizer)
+    with pytest.raises(CourseError, match="not None; a tokenizer without one needs "
+                                          "tokenizer.pad_token set first"):
+        pad_batch(prepared.examples, None)

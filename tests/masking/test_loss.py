@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from course_lib.errors import CourseError
 from course_lib.masking.labels import IGNORE_INDEX
 from course_lib.masking.loss import example_token_losses, masked_cross_entropy, per_token_losses
 
@@ -61,7 +62,7 @@ def test_per_token_losses_align_with_tokens_and_average_to_the_loss():
 
 
 def test_shape_mismatch_is_explained():
-    with pytest.raises(ValueError, match="disagree"):
+    with pytest.raises(CourseError, match="disagree"):  # was a ValueError
         masked_cross_entropy(torch.randn(1, 4, 7), torch.zeros(1, 5, dtype=torch.long))
 
 
@@ -92,3 +93,32 @@ def test_num_items_replaces_the_count_of_trained_tokens():
         2 * math.log(5) / 8)
     assert masked_cross_entropy(logits, labels, num_items=torch.tensor(2)).item() == (
         pytest.approx(math.log(5)))
+
+
+def test_misplaced_logits_and_labels_say_what_to_give(toy_model_dir):
+    """Lesson 03's masked_cross_entropy(out.logits, batch["labels"]) with a learner's slips:
+    the whole output, the two swapped, the batch or a list as labels. Were AttributeErrors
+    ("no attribute 'dim'", "no attribute 'shape'") or a puzzle about shapes."""
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    batch = {"input_ids": torch.tensor([[1, 2, 3]]), "labels": torch.tensor([[-100, 2, 3]])}
+    with torch.no_grad():
+        out = model(input_ids=batch["input_ids"])
+    for call in (masked_cross_entropy, per_token_losses):
+        with pytest.raises(CourseError, match=r"not the model's whole output; give its \.logits"):
+            call(out, batch["labels"])
+    with pytest.raises(CourseError, match="the logits come first and the labels second"):
+        masked_cross_entropy(batch["labels"], out.logits)
+    with pytest.raises(CourseError, match=r"labels must be a tensor, not a batch \(a dict\)"):
+        masked_cross_entropy(out.logits, batch)
+    with pytest.raises(CourseError, match="labels must be a tensor, not list"):
+        masked_cross_entropy(out.logits, [[-100, 2, 3]])
+
+
+def test_per_token_losses_stay_on_the_logits_device():
+    """The NaN column for position 0 was made on the CPU: with a GPU's logits (lesson 03 on
+    Colab) torch.cat refused the mix. The meta device stands in for the GPU here."""
+    logits = torch.zeros(1, 4, 7, device="meta")
+    labels = torch.tensor([[-100, 1, 2, 3]], device="meta")
+    assert per_token_losses(logits, labels).device.type == "meta"

@@ -9,7 +9,7 @@ from course_lib.errors import CourseError
 from course_lib.formatting.templates import format_text
 from course_lib.masking import MASKINGS
 from course_lib.masking.labels import IGNORE_INDEX, prepare_examples
-from course_lib.masking.standard_collator import lm_collator_batch
+from course_lib.masking.standard_collator import lm_collator_batch, mlm_collator_batch
 from course_lib.masking.strategies import label_examples
 from course_lib.masking.template_search import (
     CompletionOnlyCollator,
@@ -119,14 +119,15 @@ def test_old_collator_masks_padding_by_id_so_pad_eos_loses_the_eos(toy_tokenizer
 
 
 def test_mlm_true_and_empty_template_are_refused(toy_tokenizer):
-    with pytest.raises(ValueError, match="mlm=False"):
+    # CourseErrors (were ValueErrors): lesson 03 builds this collator with its own arguments.
+    with pytest.raises(CourseError, match="leave mlm out"):
         CompletionOnlyCollator("### Response:", toy_tokenizer, mlm=True)
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(CourseError, match="has no tokens; give the marker"):
         CompletionOnlyCollator([], toy_tokenizer)
 
 
 def test_template_ids_in_context_needs_the_marker(toy_tokenizer):
-    with pytest.raises(ValueError, match="does not occur"):
+    with pytest.raises(CourseError, match="does not occur"):  # was a ValueError
         template_ids_in_context(toy_tokenizer, "### Answer:", SEED_TEXT)
 
 
@@ -162,7 +163,7 @@ def test_strategy_examples_keep_every_record(toy_tokenizer, strategy):
 
 def test_strategy_examples_refuses_unknown(toy_tokenizer):
     assert set(MASKINGS) == {"none", "response", "template", "trl"}
-    with pytest.raises(ValueError, match="masking must be one of"):
+    with pytest.raises(CourseError, match="masking must be one of"):  # was a ValueError
         label_examples(RECORDS, toy_tokenizer, "random")
 
 
@@ -266,3 +267,45 @@ def test_the_collator_given_records_says_to_tokenize_them_first(toy_tokenizer):
                                           r", not records; make them first: "
                                           r"tokenize_texts\(records, tokenizer\)\.$"):
         collator(records)  # was KeyError: 'input_ids'
+
+
+def test_collators_say_what_to_give(toy_tokenizer):
+    """Lesson 03's collator calls with a learner's slips. Were "max() arg is an empty
+    sequence", ValueError("the tokenizer has no pad token"), KeyError: 'input_ids' and
+    AttributeErrors from inside transformers' collator."""
+    import copy
+
+    texts = tokenize_texts(RECORDS, toy_tokenizer)
+    with pytest.raises(CourseError, match="the collator got no examples"):
+        CompletionOnlyCollator("### Response:", toy_tokenizer)([])
+    no_pad = copy.deepcopy(toy_tokenizer)
+    no_pad.pad_token = None
+    with pytest.raises(CourseError, match="tokenizer.pad_token = tokenizer.eos_token"):
+        CompletionOnlyCollator("### Response:", no_pad)(texts)
+    for collate in (lm_collator_batch, mlm_collator_batch):
+        with pytest.raises(CourseError, match=rf"not records or nothing; make them first: "
+                                              rf"{collate.__name__}\(tokenize_texts"):
+            collate(RECORDS, toy_tokenizer)
+    model = make_toy_model(toy_tokenizer)
+    with pytest.raises(CourseError, match="tokenizer must be the tokenizer, not LlamaFor"):
+        lm_collator_batch(texts, model)
+
+
+def test_explain_template_mismatch_with_its_arguments_swapped(toy_tokenizer):
+    # Was TypeError: 'add_special_tokens' is an invalid keyword argument for encode().
+    with pytest.raises(CourseError, match=r"not the string '### Response:'; call "
+                                          r"explain_template_mismatch\(tokenizer, template"):
+        explain_template_mismatch("### Response:", SEED_TEXT, toy_tokenizer)
+
+
+def test_label_examples_says_what_to_give(toy_tokenizer):
+    """Lesson 03's label_examples with a data set's name, the model as the tokenizer, or
+    max_length as text (were "expected a JSON object", an AttributeError, a TypeError) or 0
+    (examples with no tokens, silently)."""
+    with pytest.raises(CourseError, match=r"then label_examples\(records, tokenizer, masking\)"):
+        label_examples("course:train", toy_tokenizer)
+    with pytest.raises(CourseError, match="tokenizer must be the tokenizer, not LlamaFor"):
+        label_examples(RECORDS, make_toy_model(toy_tokenizer))
+    for max_length in (0, "24"):
+        with pytest.raises(CourseError, match="max_length must be a whole number of tokens"):
+            label_examples(RECORDS, toy_tokenizer, "none", max_length=max_length)

@@ -185,7 +185,8 @@ def test_loss_overlay(toy_tokenizer):
     assert "loss 4.900" in html  # the tooltip
     assert "<br>loss 0.10" in html and "<br>loss 4.90" in html  # printed under the chip
     assert "38;2;" in view.to_ansi(color=True)  # truecolour by loss
-    with pytest.raises(ValueError, match="one entry per token"):
+    # A CourseError (was a ValueError): the losses are the learner's own.
+    with pytest.raises(CourseError, match="give one entry per token in each"):
         mask_view(ex, toy_tokenizer, losses=[0.0])
 
 
@@ -195,7 +196,7 @@ def test_losses_of_two_examples_as_a_list_of_tensors(toy_tokenizer):
     view = mask_view(examples, toy_tokenizer, losses=losses)  # was "losses for 1 examples"
     assert [c.loss for ex in view.examples for c in ex.chips] == [0.5] * sum(
         len(ex["input_ids"]) for ex in examples)
-    with pytest.raises(ValueError, match="losses holds 1 sequences for 2 examples; give one"):
+    with pytest.raises(CourseError, match="losses holds 1 sequences for 2 examples; give one"):
         mask_view(examples, toy_tokenizer, losses=losses[:1])
 
 
