@@ -18,10 +18,17 @@ from typing import Any
 
 import torch
 
-from course_lib.errors import CourseError
+from course_lib.errors import CourseError, shown
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template
-from course_lib.masking.labels import Masking, pad_batch, prepare_examples
+from course_lib.masking.labels import (
+    Masking,
+    check_records,
+    check_tokenizer,
+    pad_batch,
+    prepare_examples,
+)
 from course_lib.masking.loss import masked_cross_entropy
+from course_lib.training.settings import check_count, check_numbers
 
 
 def train_by_hand(model, tokenizer, records: Sequence[dict[str, Any]], *, steps: int = 40,
@@ -29,11 +36,8 @@ def train_by_hand(model, tokenizer, records: Sequence[dict[str, Any]], *, steps:
                   masking: Masking = "response",
                   template: str | Template = DEFAULT_TEMPLATE) -> list[float]:
     """Fine-tune `model` in place for `steps` optimizer steps; return the loss of each step."""
-    # 0. float16 weights break in one step: AdamW's squared-gradient average and eps round to 0.
-    if next(model.parameters()).dtype == torch.float16:
-        raise CourseError("train_by_hand trains weights in their own dtype, and float16 ones turn "
-                          "to inf or NaN in one step; load them in float32: "
-                          "load_model_and_tokenizer(name, dtype=torch.float32).")
+    # 0. Arguments the loop cannot use are named now, not as an error from deep inside it.
+    records = check_arguments(model, tokenizer, records, steps, batch_size, learning_rate, seed)
     # 1. Labels: prompt and response tokenized as segments, -100 on the prompt (lesson 03).
     examples = prepare_examples(records, tokenizer, template, masking).examples
     # 2. AdamW, and a learning rate that falls linearly to 0 at the last step (the
@@ -70,3 +74,33 @@ def train_by_hand(model, tokenizer, records: Sequence[dict[str, Any]], *, steps:
         epoch += 1
     model.eval()
     return losses
+
+
+CALL = "train_by_hand(model, tokenizer, records)"
+
+
+def check_arguments(model, tokenizer, records, steps, batch_size, learning_rate, seed) -> list:
+    """The records as a list, or a one-sentence error: unchecked, a data set's name was
+    "expected a JSON object, got str", the tokenizer as the model an AttributeError, steps=0
+    or [] records an empty or endless loop, float16 weights NaN after one step."""
+    if isinstance(model, str):
+        raise CourseError(f"model must be the model object, not {shown(model)}; load it first: "
+                          f"model, tokenizer = load_model_and_tokenizer({model!r}, "
+                          f"dtype=torch.float32), then {CALL}.")
+    if not isinstance(model, torch.nn.Module):
+        what = "a tokenizer" if hasattr(model, "convert_ids_to_tokens") else type(model).__name__
+        raise CourseError(f"model must be the model, not {what}; give the model first and the "
+                          f"tokenizer second: {CALL}.")
+    check_tokenizer(tokenizer, CALL)
+    records = check_records(records, CALL)
+    if not records:  # no batch to draw: the loop would never reach `steps`
+        raise CourseError("records is empty; give the records to train on, e.g. "
+                          "load_records('course:train').")
+    check_count(steps, "steps", "steps", 1)  # steps=0 returned [] without training
+    check_numbers(learning_rate, batch_size=batch_size, seed=seed)
+    # float16 weights break in one step: AdamW's squared-gradient average and eps round to 0.
+    if next(model.parameters()).dtype == torch.float16:
+        raise CourseError("train_by_hand trains weights in their own dtype, and float16 ones turn "
+                          "to inf or NaN in one step; load them in float32: "
+                          "load_model_and_tokenizer(name, dtype=torch.float32).")
+    return records

@@ -496,6 +496,7 @@ def save_run(out_dir: Path, model, tokenizer, history: RunHistory,
     Written aside first, then moved in, history.json last: a save cut short by an interrupt
     leaves no half-written model under the run's name, and history.json marks a finished run.
     """
+    out_dir = check_save_run(out_dir, model, tokenizer, history)
     staging = out_dir / ".saving"
     shutil.rmtree(staging, ignore_errors=True)  # left by a save interrupted before
     staging.mkdir(parents=True)
@@ -518,6 +519,43 @@ def save_run(out_dir: Path, model, tokenizer, history: RunHistory,
     for path in sorted(staging.iterdir(), key=lambda p: last.get(p.name, 0)):
         path.replace(out_dir / path.name)
     staging.rmdir()
+
+
+SAVE_RUN = "save_run(folder, run.model, run.tokenizer, run.history)"
+SAVE_ARGS = {"out_dir": "a folder", "model": "the model", "tokenizer": "the tokenizer",
+             "history": "the run's history"}
+
+
+def check_save_run(out_dir: Any, model: Any, tokenizer: Any, history: Any) -> Path:
+    """The folder as a Path, or one sentence saying which argument goes where: swapped ones
+    were TypeErrors ("unsupported operand type(s) for /") or AttributeErrors half-way through
+    the save, and a folder given as a string was a TypeError."""
+    given = {"out_dir": out_dir, "model": model, "tokenizer": tokenizer, "history": history}
+    if any(isinstance(value, TrainResult) for value in given.values()):
+        raise CourseError(f"save_run takes the parts of a run, not the TrainResult train() "
+                          f"returned; give them: {SAVE_RUN}.")
+    for name, value in given.items():
+        kind = _save_kind(value, first=name == "out_dir")
+        if kind is None:  # of no kind save_run knows: name what goes there
+            what = shown(value) if isinstance(value, str) else f"a {type(value).__name__}"
+            raise CourseError(f"{name} must be {SAVE_ARGS[name]}, not {what}: {SAVE_RUN}.")
+        if kind != name:
+            raise CourseError(f"save_run got {SAVE_ARGS[kind]} where {name} goes; give them "
+                              f"in this order: {SAVE_RUN}.")
+    if Path(out_dir).is_file():  # was NotADirectoryError for out_dir/.saving
+        raise CourseError(f"out_dir {str(out_dir)!r} is a file; give a folder (new or not).")
+    return Path(out_dir)
+
+
+def _save_kind(value: Any, first: bool) -> str | None:
+    """Which of save_run's arguments `value` is ('model', ...), or None for none of them."""
+    if isinstance(value, os.PathLike) or (isinstance(value, str) and first):
+        return "out_dir"  # a string elsewhere is more likely a model's name: said as such
+    if isinstance(value, torch.nn.Module):
+        return "model"
+    if hasattr(value, "convert_ids_to_tokens"):
+        return "tokenizer"
+    return "history" if isinstance(value, RunHistory) else None
 
 
 # --- Helpers of the steps ------------------------------------------------------------------

@@ -17,7 +17,7 @@ from course_lib.errors import CourseError
 from course_lib.evaluation.generation import generate
 from course_lib.masking.labels import IGNORE_INDEX, PadCollator, prepare_examples
 from course_lib.training.history import RunHistory, history_from_log
-from course_lib.training.runner import train
+from course_lib.training.runner import TrainResult, save_run, train
 from course_lib.training.settings import RECIPE
 from course_lib.training.trainer import CourseTrainer
 
@@ -464,3 +464,29 @@ def test_an_eval_set_that_cannot_score_is_said_before_the_model_loads(eval_data,
     with pytest.raises(CourseError) as err:
         train("no-such-model-is-loaded", eval_data=eval_data)
     assert str(err.value) == says
+
+
+def test_save_run_says_which_argument_goes_where(toy_tokenizer, toy_history, tmp_path):
+    """Lesson 05's save_run(folder, model, tokenizer, history) with its arguments swapped or a
+    TrainResult given whole: were TypeErrors ("unsupported operand type(s) for /") or
+    AttributeErrors half-way through the save. A folder given as a string was a TypeError."""
+    from course_lib.world.toy import make_toy_model
+
+    model, history = make_toy_model(toy_tokenizer), toy_history("response", 0.0)
+    order = r"give them in this order: save_run\(folder, run.model, run.tokenizer, run.history\)"
+    for args, where in (((model, tmp_path, toy_tokenizer, history), "the model where out_dir"),
+                        ((tmp_path, toy_tokenizer, model, history), "the tokenizer where model"),
+                        ((tmp_path, model, history, toy_tokenizer),
+                         "the run's history where tokenizer")):
+        with pytest.raises(CourseError, match=f"save_run got {where} goes; {order}"):
+            save_run(*args)
+    with pytest.raises(CourseError, match="not the TrainResult train"):
+        save_run(tmp_path, TrainResult(model, toy_tokenizer, history), toy_tokenizer, history)
+    with pytest.raises(CourseError, match="model must be the model, not the string 'tiny'"):
+        save_run(tmp_path, "tiny", toy_tokenizer, history)
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(CourseError, match="is a file; give a folder"):
+        save_run(tmp_path / "notes.txt", model, toy_tokenizer, history)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]  # nothing written
+    save_run(str(tmp_path / "run"), model, toy_tokenizer, history)  # a string is a folder too
+    assert (tmp_path / "run" / "config.json").exists()
