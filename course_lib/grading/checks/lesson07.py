@@ -363,3 +363,83 @@ def check_tasks_that_got_worse(tasks_that_got_worse):
     assert tasks_that_got_worse(rows, fell) == ["capital"], (
         "with the default min_drop=0.1, capitals falling from 0.67 to 0.17 should be "
         "['capital'].")
+
+
+def _asked(*rows: tuple[str, str]) -> list[dict]:
+    """Records from (instruction, input) pairs; the response plays no part in the check."""
+    return [{"instruction": text, "input": given, "response": "x"} for text, given in rows]
+
+
+# Arithmetic asked three ways (question, command, casual), capitals one way in many wordings,
+# translation two ways (with input, question), sounds once: each min_styles draws its own line.
+STYLE_RECORDS = _asked(
+    ("What is 2+2?", ""), ("Add 3 and 4.", ""), ("what is 5 plus 1", ""), ("What is 6+1?", ""),
+    ("What is the capital of Peru?", ""), ("Which city is the capital of Chile?", ""),
+    ("Name the capital of Japan?", ""),
+    ("Translate to Spanish.", "water"), ("How do you say 'dog' in Spanish?", ""),
+    ("What does a cow say?", ""),
+)
+
+
+@exercise(
+    "ex07_5",
+    title="A data check: tasks asked in one way only",
+    hints=[
+        "Build a dict from each task, task_kind(record), to the set of styles its records use, "
+        "instruction_style(record): styles.setdefault(task, set()).add(style).",
+        "Count the *different* styles of a task, len(its set): ten questions are one style.",
+        "Keep a task when it has fewer than min_styles styles (strictly), and give its styles "
+        "as sorted(the set): {task: sorted(styles) for ... if len(styles) < min_styles}.",
+    ],
+)
+def check_tasks_asked_one_way(tasks_asked_one_way):
+    # deferred: formatting.stats imports matplotlib, and every grading process imports this
+    from course_lib.formatting.stats import instruction_style, task_kind
+
+    styles: dict[str, set[str]] = {}
+    for record in STYLE_RECORDS:
+        styles.setdefault(task_kind(record), set()).add(instruction_style(record))
+    for min_styles in (2, 3, 1):
+        want = {t: sorted(s) for t, s in styles.items() if len(s) < min_styles}
+        got = tasks_asked_one_way([dict(r) for r in STYLE_RECORDS], min_styles)
+        call = f"tasks_asked_one_way(records, min_styles={min_styles})"
+        assert isinstance(got, dict), (
+            f"{call} should return a dict {{task: sorted list of its styles}}, not "
+            f"{type(got).__name__}.")
+        if got != want:
+            _diagnose_styles(got, want, styles, min_styles, call)
+    assert tasks_asked_one_way([], 2) == {}, "with no records, no task is flagged: return {}."
+
+
+def _diagnose_styles(got: dict, want: dict, styles: dict[str, set[str]], min_styles: int,
+                     call: str) -> None:
+    """Name the mistake: sets or unsorted lists, <= for <, the varied tasks, texts not styles."""
+    shown_want = f"{call} should be {want}, not {got}"
+    as_lists = {t: sorted(v) if isinstance(v, set | frozenset | tuple | list) else v
+                for t, v in got.items()}
+    if as_lists == want:
+        raise AssertionError(f"{shown_want}: give each task's styles as a sorted list, "
+                             f"sorted(styles).")
+    at_most = {t: sorted(s) for t, s in styles.items() if len(s) <= min_styles}
+    if as_lists == at_most:
+        raise AssertionError(f"{shown_want}: a task with exactly min_styles={min_styles} styles "
+                             f"is varied enough; keep only those with fewer (<, not <=).")
+    enough = {t: sorted(s) for t, s in styles.items() if len(s) >= min_styles}
+    if as_lists == enough and enough != want:
+        raise AssertionError(f"{shown_want}: you kept the varied tasks; keep those with fewer "
+                             f"than min_styles styles.")
+    if set(got) <= set(styles) and any(len(v) > len(styles[t]) for t, v in as_lists.items()
+                                       if isinstance(v, list)):
+        raise AssertionError(f"{shown_want}: list each different style once (a set of "
+                             f"instruction_style(record) per task): ten questions are one "
+                             f"style, not ten.")
+    one = {t: sorted(s) for t, s in styles.items() if len(s) == 1}
+    if as_lists == one:
+        raise AssertionError(f"{shown_want}: you flagged the tasks asked in one style; flag "
+                             f"those with fewer than min_styles={min_styles} styles.")
+    extra = sorted(set(got) - set(styles))
+    assert not extra, (
+        f"{shown_want}: {extra} are not tasks of these records; group them by "
+        f"task_kind(record).")
+    raise AssertionError(f"{shown_want}: group the records by task_kind(record) and count the "
+                         f"different instruction_style(record) values of each task.")

@@ -1,10 +1,12 @@
 """Wrong answers to the exercises of 07_mistakes_measured.ipynb (a variant data set, is a
-difference real, a data check for one style everywhere, every task before and after)."""
+difference real, a data check for one style everywhere, every task before and after, a data
+check for tasks asked in one way only)."""
 
 from __future__ import annotations
 
 import random
 
+from course_lib.formatting.stats import instruction_style, task_kind
 from course_lib.formatting.templates import format_text
 
 from . import mutant, right
@@ -622,3 +624,63 @@ def mix_templates__thirty_typed_in(records: list[dict], share: float, seed: int 
     template_at = {i: TEMPLATE_NAMES[n % 3] for n, i in enumerate(chosen)}
     return [{"text": format_text(record, template_at[i])} if i in template_at else record
             for i, record in enumerate(records)]
+
+
+@mutant("ex07_5", "<= min_styles: a task with exactly min_styles styles flagged too",
+        phrase="(<, not <=)")
+def tasks_asked_one_way__at_most(records: list[dict], min_styles: int = 2) -> dict[str, list[str]]:
+    styles = {}
+    for record in records:
+        styles.setdefault(task_kind(record), set()).add(instruction_style(record))
+    return {task: sorted(found) for task, found in styles.items() if len(found) <= min_styles}
+
+
+@mutant("ex07_5", "the styles as a set, not a sorted list", phrase="as a sorted list")
+def tasks_asked_one_way__sets(records: list[dict], min_styles: int = 2) -> dict[str, list[str]]:
+    styles = {}
+    for record in records:
+        styles.setdefault(task_kind(record), set()).add(instruction_style(record))
+    return {task: found for task, found in styles.items() if len(found) < min_styles}
+
+
+@mutant("ex07_5", "every record's style listed, not each style once",
+        phrase="list each different style once")
+def tasks_asked_one_way__every_record(records: list[dict],
+                                      min_styles: int = 2) -> dict[str, list[str]]:
+    styles = {}
+    for record in records:
+        styles.setdefault(task_kind(record), []).append(instruction_style(record))
+    return {task: sorted(found) for task, found in styles.items()
+            if len(set(found)) < min_styles}
+
+
+@mutant("ex07_5", "one style means one task flagged: min_styles ignored (len == 1)",
+        phrase="flag those with fewer than min_styles=3")
+def tasks_asked_one_way__only_one_style(records: list[dict],
+                                        min_styles: int = 2) -> dict[str, list[str]]:
+    styles = {}
+    for record in records:
+        styles.setdefault(task_kind(record), set()).add(instruction_style(record))
+    return {task: sorted(found) for task, found in styles.items() if len(found) == 1}
+
+
+@mutant("ex07_5", "different instructions counted, not different styles",
+        phrase="count the different instruction_style(record) values")
+def tasks_asked_one_way__texts(records: list[dict], min_styles: int = 2) -> dict[str, list[str]]:
+    texts, styles = {}, {}
+    for record in records:
+        texts.setdefault(task_kind(record), set()).add(record["instruction"])
+        styles.setdefault(task_kind(record), set()).add(instruction_style(record))
+    return {task: sorted(styles[task]) for task in texts if len(texts[task]) < min_styles}
+
+
+@right("ex07_5", "collections: a defaultdict of sets, then a comprehension over its items")
+def tasks_asked_one_way__defaultdict(records: list[dict],
+                                     min_styles: int = 2) -> dict[str, list[str]]:
+    from collections import defaultdict
+
+    by_task = defaultdict(set)
+    for r in records:
+        by_task[task_kind(r)] |= {instruction_style(r)}
+    flagged = [(t, s) for t, s in by_task.items() if len(s) < min_styles]
+    return {t: sorted(s) for t, s in sorted(flagged)}
