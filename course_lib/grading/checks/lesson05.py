@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import inspect
 import numbers
 import tempfile
 import warnings
@@ -518,3 +519,82 @@ def _check_refuses_a_template_without_markers(assistant_labels, bare) -> None:
     raise AssertionError(f"with a chat template without {{% generation %}} markers, your "
                          f"function returned {got}: every label -100 trains nothing, silently. "
                          f"Raise a ValueError when the assistant mask has no 1.")
+
+
+def _ask(prompt, *, max_new_tokens=8, do_sample=False):
+    """A stand-in API call: keyword-only parameters, and a local variable that is not one."""
+    answer = prompt[:max_new_tokens]
+    return answer if do_sample else answer.strip()
+
+
+class _Collator:
+    """A stand-in class: called to build one, its parameters are its __init__'s, minus self."""
+
+    def __init__(self, tokenizer, mlm=True, *, pad_to_multiple_of=None):
+        self.tokenizer, self.mlm, self.pad_to_multiple_of = tokenizer, mlm, pad_to_multiple_of
+
+
+@exercise(
+    "ex05_5",
+    title="A guard against the next API change",
+    hints=[
+        "inspect.signature(function).parameters is a mapping from each parameter's name to "
+        "its description; `name in parameters` says whether a call can pass it.",
+        "It works for classes too (inspect.signature(SFTConfig)): the parameters of building "
+        "one, without self. Keyword-only parameters (after a *) are in it as well.",
+        "Return [name for name in keywords if name not in parameters]: a list, in the order "
+        "the keywords were given.",
+    ],
+)
+def check_missing_keywords(missing_keywords):
+    from trl import SFTConfig  # deferred: TRL stays out of every grading process's start
+
+    cases = [
+        (SFTConfig, ["output_dir", "max_seq_length", "max_length", "completion_only_loss",
+                     "dataset_text_field"], "SFTConfig"),
+        (_ask, ["prompt", "temperature", "max_new_tokens", "answer", "do_sample"],
+         "ask(prompt, *, max_new_tokens=8, do_sample=False), whose body sets a variable answer"),
+        (_Collator, ["tokenizer", "mlm_probability", "mlm", "pad_to_multiple_of"],
+         "Collator, built as Collator(tokenizer, mlm=True, *, pad_to_multiple_of=None)"),
+    ]
+    for function, keywords, named in cases:
+        taken = inspect.signature(function).parameters
+        want = [k for k in keywords if k not in taken]
+        got = missing_keywords(function, list(keywords))
+        call = f"for {named} and keywords {keywords}"
+        assert isinstance(got, list | tuple), (
+            f"{call} return a list of the missing keywords, in the order given, not "
+            f"{type(got).__name__}.")
+        got = list(got)
+        if got != want:
+            _diagnose_missing(got, want, keywords, function, call)
+
+
+def _diagnose_missing(got: list, want: list[str], keywords: list[str], function,
+                      call: str) -> None:
+    """Name the mistake: order, the taken ones, keyword-only ones, a local variable."""
+    taken = inspect.signature(function).parameters
+    said = f"{call} the missing ones are {want}, but you returned {got}"
+    if sorted(map(str, got)) == sorted(want):
+        raise AssertionError(f"{said}: keep them in the order of keywords.")
+    if got == [k for k in keywords if k in taken]:
+        raise AssertionError(f"{said}: those are the ones it takes; return those it does not.")
+    plain = [k for k in got if k in taken
+             and taken[k].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    if plain:  # e.g. hasattr(function, name): an attribute is not a parameter
+        raise AssertionError(f"{said}: {plain} are its parameters; a keyword is missing when "
+                             f"inspect.signature(function).parameters has no parameter of its "
+                             f"name.")
+    kw_only = [k for k in got if k in taken and taken[k].kind is inspect.Parameter.KEYWORD_ONLY]
+    if kw_only:
+        raise AssertionError(f"{said}: {kw_only} are keyword-only parameters (after the *), so a "
+                             f"call can pass them; inspect.signature(...).parameters has them, "
+                             f"getfullargspec(...).args does not.")
+    names = getattr(getattr(function, "__code__", None), "co_varnames", ())
+    local = [k for k in want if k not in got and k in names]
+    if local:
+        raise AssertionError(f"{said}: {local} are variables inside the function, not "
+                             f"parameters (__code__.co_varnames lists both); read the "
+                             f"parameters with inspect.signature(function).parameters.")
+    raise AssertionError(f"{said}: a keyword is missing when "
+                         f"inspect.signature(function).parameters has no parameter of its name.")

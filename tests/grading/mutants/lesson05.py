@@ -551,3 +551,52 @@ def response_template_ids__last_three(tokenizer) -> list[int]:
         phrase="like SmolLM2's, puts no BOS in front")
 def response_template_ids__bos_dropped(tokenizer) -> list[int]:
     return tokenizer(" ### Response:")["input_ids"][1:]
+
+
+@mutant("ex05_5", "getfullargspec(...).args: keyword-only parameters look missing",
+        phrase="are keyword-only parameters")
+def missing_keywords__argspec_args(function, keywords: list[str]) -> list[str]:
+    import inspect
+
+    args = inspect.getfullargspec(function).args
+    return [name for name in keywords if name not in args]
+
+
+@mutant("ex05_5", "__code__.co_varnames: a local variable counts as a parameter",
+        phrase="are variables inside the function")
+def missing_keywords__co_varnames(function, keywords: list[str]) -> list[str]:
+    code = getattr(function, "__code__", None) or function.__init__.__code__
+    return [name for name in keywords if name not in code.co_varnames]
+
+
+@mutant("ex05_5", "hasattr(function, name): right for SFTConfig's fields only",
+        phrase="a keyword is missing when")
+def missing_keywords__hasattr(function, keywords: list[str]) -> list[str]:
+    return [name for name in keywords if not hasattr(function, name)]
+
+
+@mutant("ex05_5", "sorted, not in the order given", phrase="in the order of keywords")
+def missing_keywords__sorted(function, keywords: list[str]) -> list[str]:
+    import inspect
+
+    return sorted(set(keywords) - set(inspect.signature(function).parameters))
+
+
+@mutant("ex05_5", "the keywords it takes, not those it lacks", phrase="those are the ones it takes")
+def missing_keywords__taken(function, keywords: list[str]) -> list[str]:
+    import inspect
+
+    return [name for name in keywords if name in inspect.signature(function).parameters]
+
+
+@right("ex05_5", "try binding each keyword: inspect.signature(...).bind_partial(**{name: None})")
+def missing_keywords__bind(function, keywords: list[str]) -> list[str]:
+    import inspect
+
+    signature, missing = inspect.signature(function), []
+    for name in keywords:
+        try:
+            signature.bind_partial(**{name: None})
+        except TypeError:
+            missing.append(name)
+    return missing
