@@ -128,7 +128,7 @@ def cmd_show_mask(args: argparse.Namespace) -> int:
     title = f"{where}: " if where else ""
     # A {"text"} row keeps the template it is written in, whatever --template says.
     own = one.records[0].get("template")
-    template = f"{own}, as the row is written" if own else args.template
+    template = f"{own}, the one the row is written in" if own else args.template
     view = mask_view(examples, tokenizer, titles=[f"{title}{MASKINGS[args.masking]} "
                                                   f"(template: {template})"])
     print(view.to_ansi(color=_use_color(args.color)))

@@ -79,7 +79,7 @@ def test_a_text_row_is_shown_in_the_template_it_is_written_in(tmp_path, toy_mode
     rc = main(["show-mask", "--data", str(path), "--row", "1", "--model", str(toy_model_dir),
                "--color", "never"])
     out = capsys.readouterr().out
-    assert rc == 0 and "(template: qa, as the row is written)" in out  # was "one_line"
+    assert rc == 0 and "(template: qa, the one the row is written in)" in out  # was "one_line"
     assert "Q(-100" in out and "###" not in out
 
 

@@ -54,6 +54,7 @@ from course_lib.formatting.schemas import (
     sharegpt_speakers,
     text_fields,
 )
+from course_lib.formatting.templates import format_text
 from course_lib.loading import DATA_FILE_SUFFIXES
 
 EMBEDDED_DATA_DIR = Path(__file__).parent.parent / "assets" / "data"
@@ -1101,8 +1102,9 @@ def _sharegpt_note(rows: list[tuple[str, Any]]) -> list[str]:
 
 
 def _text_notes(rows: list[tuple[str, Any]]) -> list[str]:
-    """Text read otherwise than stored: a number as its text ("output": 4 as '4'), and
-    Windows line breaks as '\\n' (Excel writes one inside a cell as '\\r\\n')."""
+    """Text read otherwise than stored: a number as its text ("output": 4 as '4'), Windows
+    line breaks as '\\n' (Excel writes one inside a cell as '\\r\\n'), and a formatted text
+    laid out otherwise than its template writes it."""
     texts = [(where, read_texts(row)) for where, row in rows]
     numbers = [where for where, values in texts if any(map(is_text_number, values))]
     breaks = [where for where, values in texts
@@ -1114,7 +1116,29 @@ def _text_notes(rows: list[tuple[str, Any]]) -> list[str]:
     if breaks:
         notes.append(f"{_rows_hold(breaks)} Windows line breaks, \\r\\n or \\r "
                      f"({places(breaks)}); they were read as \\n, so no '\\r' reaches the model.")
+    relaid = [where for where, row in rows if _relaid(row)]
+    if relaid:
+        notes.append(f"{_rows_hold(relaid)} a formatted text laid out otherwise than its "
+                     f"template writes it ({places(relaid)}), e.g. '### Response:' on a line of "
+                     f"its own; it was read into its parts and trains as the template writes "
+                     f"them, so ask the tuned model that way too (course ask does).")
     return notes
+
+
+def _relaid(row: Any) -> bool:
+    """A {"text"} row whose template writes its parts otherwise: the one-line template's
+    regular expression also reads '### Response:' on a line of its own (the layout of many
+    guides), Alpaca's any preamble; training writes them as the template does."""
+    if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+        return False
+    try:
+        record = normalize_record(row)
+    except CourseError:  # refused elsewhere, with its own message
+        return False
+    if not record.get("template"):  # fields beside the text: they train, not the text
+        return False
+    written = row["text"].replace("\r\n", "\n").replace("\r", "\n").strip()
+    return format_text(record, record["template"]).strip() != written
 
 
 def _rows_hold(wheres: list[str]) -> str:

@@ -176,7 +176,7 @@ def normalize_record(record: dict[str, Any], where: str = "record") -> dict[str,
     """Map any known schema to {'instruction', 'input', 'response'}.
 
     `where` names the record in error messages, e.g. "data.jsonl line 7". A `{"text"}` record
-    also keeps the name of the template it is written in, so it trains as written:
+    also keeps the name of the template it is written in, so it trains in that template:
 
         >>> normalize_record({"instruction": "Say hi", "input": "", "output": "hi"})
         {'instruction': 'Say hi', 'input': '', 'response': 'hi'}

@@ -237,7 +237,7 @@ def prepare_examples(
     progress:           a progress bar when there are more than PROGRESS_ABOVE records.
 
     A record that names its own `template` (a `{"text"}` row keeps the one it is written in)
-    is formatted with it, not with `template`: mixed data trains as written, as it would in
+    is formatted with it, not with `template`: mixed data trains in each row's own template, as in
     any trainer that reads the text (the data report warns about the mix).
     """
     records = check_preparing(records, tokenizer, masking, max_length,

@@ -8,7 +8,14 @@ import datasets
 import pytest
 
 from course_lib.errors import CourseError
-from course_lib.formatting.records import MAX_ROW_ERRORS, RowErrors, load_raw_rows, load_records
+from course_lib.formatting.records import (
+    MAX_ROW_ERRORS,
+    RowErrors,
+    conversion_notes,
+    load_raw_rows,
+    load_records,
+)
+from course_lib.formatting.templates import format_text
 
 ROWS = [
     {"instruction": "What is 2+2?", "input": "", "output": "4"},
@@ -390,3 +397,19 @@ def test_data_already_in_memory_is_not_looked_for_as_a_file(loaded):
                                           rf"{type(loaded).__name__}: data already in memory "
                                           rf"needs no loading; pass it on as it is\.$"):
         load_records(loaded)
+
+
+def test_a_text_laid_out_otherwise_than_its_template_writes_it_is_named(tmp_path):
+    # '### Response:' on a line of its own reads as the one-line template and trains inline:
+    # the layout changed without a word (show-mask even said "as the row is written").
+    record = {"instruction": "What is 2+2?", "response": "4"}
+    rows = [{"text": "### Instruction:\nWhat is 2+2?\n### Response:\n4"},
+            {"text": format_text(record)}, {"text": format_text(record, "alpaca")},
+            {"text": format_text(record, "alpaca").split("\n\n", 1)[1]},  # no preamble
+            {"text": format_text(record, "qa") + "\n"}]  # a final newline is not a layout
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert conversion_notes(load_raw_rows(path)) == [
+        "2 rows hold a formatted text laid out otherwise than its template writes it (lines 1, "
+        "4), e.g. '### Response:' on a line of its own; it was read into its parts and trains "
+        "as the template writes them, so ask the tuned model that way too (course ask does)."]
