@@ -401,7 +401,6 @@ def show_mask(
     model: after training, pass the model to colour each trained token by its loss.
     """
     recs = records_to_view(records, tokenizer, "show_mask")
-    check_masking(masking)
     if model is not None and not isinstance(model, torch.nn.Module):  # model="tiny", a tokenizer
         raise CourseError(f"model must be the model object whose loss colours the tokens "
                           f"(show_mask(record, tokenizer, model=model)), not "
@@ -443,7 +442,7 @@ def mask_explorer(
 
     recs = records_to_view(records, tokenizer, "mask_explorer")
     maskings = (maskings,) if isinstance(maskings, str) else tuple(maskings)  # one, by name
-    for name in maskings:
+    for name in maskings:  # now: each is labelled only when first shown (label_examples checks)
         check_masking(name)
     if not recs:
         raise CourseError("mask_explorer needs at least one record; give it some records, "
