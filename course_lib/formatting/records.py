@@ -1157,3 +1157,25 @@ def places(wheres: list[str], most: int = 5) -> str:
     numbers = [m.group(2) for m in found]
     plural = found[0].group(1) + ("s" if len(numbers) > 1 else "")
     return f"{plural} {', '.join(numbers[:most])}" + (", ..." if len(numbers) > most else "")
+
+
+def row_names(indices: Sequence[int], where: Sequence[str] = ()) -> str:
+    """Rows named as the data notes name them: 'lines 3, 9' when `where[i]` says where row i
+    came from ('line 3'), else 'examples 2, 8' (indices); past eight, how many more.
+
+        >>> row_names([0, 2], ["line 1", "line 2", "line 3"]), row_names(range(10))
+        ('lines 1, 3', 'examples 0, 1, 2, 3, 4, 5, 6, 7 and 2 more')
+    """
+    if not where:
+        return f"examples {_short_list(list(indices))}"
+    named = [where[i] for i in indices]
+    kind = named[0].rsplit(" ", 1)[0]
+    if all(p.rsplit(" ", 1)[0] == kind for p in named):  # "line 3", "line 9": one word
+        plural = kind + ("s" if len(named) > 1 else "")
+        return f"{plural} {_short_list([p.rsplit(' ', 1)[1] for p in named])}"
+    return _short_list(named)
+
+
+def _short_list(items: Sequence[Any], limit: int = 8) -> str:
+    shown = ", ".join(str(i) for i in items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")

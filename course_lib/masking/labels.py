@@ -24,7 +24,7 @@ import torch
 from tqdm.auto import tqdm
 
 from course_lib.errors import CourseError, is_whole, shown
-from course_lib.formatting.records import records_given
+from course_lib.formatting.records import records_given, row_names
 from course_lib.formatting.schemas import is_normalized, normalize_record
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example
 
@@ -102,14 +102,7 @@ class PreparedData:
 
     def names(self, indices: Sequence[int]) -> str:
         """'lines 3, 9' when the records' places are known, else 'examples 2, 8' (indices)."""
-        if not self.where:
-            return f"examples {_short_list(indices)}"
-        places = [self.where[i] for i in indices]
-        kind = places[0].rsplit(" ", 1)[0]
-        if all(p.rsplit(" ", 1)[0] == kind for p in places):  # "line 3", "line 9": one word
-            plural = kind + ("s" if len(places) > 1 else "")
-            return f"{plural} {_short_list([p.rsplit(' ', 1)[1] for p in places])}"
-        return _short_list(places)
+        return row_names(indices, self.where)
 
 
 def _count(items: Sequence[Any], one: str, many: str) -> str:
@@ -119,11 +112,6 @@ def _count(items: Sequence[Any], one: str, many: str) -> str:
 
 def _agree(items: Sequence[Any], one: str, many: str) -> str:
     return one if len(items) == 1 else many
-
-
-def _short_list(items: Sequence[Any], limit: int = 8) -> str:
-    shown = ", ".join(str(i) for i in items[:limit])
-    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 def as_rows(data: Any, tokenizer=None) -> list[dict[str, list[int]]]:
