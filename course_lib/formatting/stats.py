@@ -21,8 +21,13 @@ from typing import Any
 
 from course_lib.display import CourseFigure, new_figure
 from course_lib.errors import CourseError, shown
-from course_lib.formatting.records import records_given
-from course_lib.formatting.schemas import detect_schema, detect_template
+from course_lib.formatting.records import records_given, row_names
+from course_lib.formatting.schemas import (
+    detect_schema,
+    detect_template,
+    is_normalized,
+    normalize_record,
+)
 
 # Task kinds, first match wins; each is a regular expression on the lower-cased instruction.
 TASKS: dict[str, str] = {
@@ -154,3 +159,98 @@ def check_consistent_templates(records: list[dict[str, Any]],
 
 def _kind_name(kind: str) -> str:
     return "'structured' (instruction/response fields)" if kind == "structured" else f"'{kind}'"
+
+
+# --- Rows that look poor, by their form ---------------------------------------------------
+FORM_ONLY = ("these checks see form only: a wrong answer such as 3+4 -> 8 needs a person to "
+             "catch it")
+
+
+def find_poor_rows(records: list[dict[str, Any]]) -> dict[str, list[int]]:
+    """The rows each rule of form flags, by the rule's name (record indices, from 0).
+
+    Three rules, each silent on the course's own data (measured in
+    tests/formatting/test_poor_rows.py): a prompt given with different responses, a response
+    that asks questions instead of answering, a response that says the same words over again.
+
+        >>> find_poor_rows([{"instruction": "help", "response": "sure"},
+        ...                 {"instruction": "help", "response": "ok"},
+        ...                 {"instruction": "What is 4*3?", "response": "12 12 12 12 12"},
+        ...                 {"instruction": "20+4=?", "response": "24"}])
+        {'conflicting': [0, 1], 'asks questions': [], 'repeats itself': [2]}
+    """
+    records = _normalized(records, "find_poor_rows")
+    responses = [r["response"].strip() for r in records]
+    return {"conflicting": _conflicting(records)[0],
+            "asks questions": [i for i, text in enumerate(responses) if _asks_instead(text)],
+            "repeats itself": [i for i, text in enumerate(responses) if _repeats_itself(text)]}
+
+
+def check_poor_rows(records: list[dict[str, Any]], where: Sequence[str] = ()) -> list[str]:
+    """Warnings, one per rule of find_poor_rows that flags rows, naming them (empty list = none
+    seen). `where[i]` is record i's place in its file ('line 3'); without it, indices from 0.
+
+        >>> rows = [{"instruction": "help", "response": "sure"},
+        ...         {"instruction": "help", "response": "ok"},
+        ...         {"instruction": "What is 2+2?", "response": "What is 3+3? What is 4+4?"}]
+        >>> for warning in check_poor_rows(rows, ["line 1", "line 2", "line 3"]):
+        ...     print(warning[:60])
+        2 rows answer 1 prompt in more than one way (lines 1, 2): th
+        1 response asks questions instead of answering (line 3): two
+    """
+    records = _normalized(records, "check_poor_rows", where)
+    found = find_poor_rows(records)
+    prompts = _conflicting(records)[1]
+    # What each rule saw, with the number of rows first: in the singular, then the plural.
+    said = {"conflicting": [f"rows answer {prompts} prompt{'s' if prompts > 1 else ''} in more "
+                            f"than one way ({{}}): the model cannot learn one answer to "
+                            f"{'each' if prompts > 1 else 'it'}"] * 2,
+            "asks questions": [
+                "response asks questions instead of answering ({}): two or more questions, the "
+                "last at its end, as if it continued the prompt; the model learns to reply with "
+                "questions", "responses ask questions instead of answering ({}): two or more "
+                "questions each, the last at the end, as if they continued the prompt; the "
+                "model learns to reply with questions"],
+            "repeats itself": [
+                "response repeats itself ({}): fewer than half of its runs of three words "
+                "differ, so the model learns to loop", "responses repeat themselves ({}): fewer "
+                "than half of their runs of three words differ, so the model learns to loop"]}
+    # Named as the other notes name rows; the last says what no rule of form can see.
+    notes = [f"{len(rows)} {said[rule][len(rows) > 1].format(row_names(rows, where))}; read "
+             f"{'it' if len(rows) == 1 else 'them'}; fix or remove "
+             f"{'it' if len(rows) == 1 else 'them'}" for rule, rows in found.items() if rows]
+    return [note + ("." if n < len(notes) - 1 else f"; {FORM_ONLY}.")
+            for n, note in enumerate(notes)]
+
+
+def _normalized(records: Any, call: str, where: Sequence[str] = ()) -> list[dict[str, str]]:
+    """Records in any schema the loader reads, as {'instruction', 'input', 'response'}: the
+    rules read those three fields; a row of none is named by its place."""
+    return [r if is_normalized(r) else normalize_record(r, where[i] if where else f"record {i}")
+            for i, r in enumerate(as_records(records, call))]
+
+
+def _conflicting(records: Sequence[Mapping[str, str]]) -> tuple[list[int], int]:
+    """(rows whose prompt, instruction and input, spaces aside, comes with two or more
+    different responses, how many such prompts): each row teaches another answer to it."""
+    answers: dict[tuple[str, str], set[str]] = {}
+    prompts = [(r["instruction"].strip(), (r.get("input") or "").strip()) for r in records]
+    for prompt, r in zip(prompts, records, strict=True):
+        answers.setdefault(prompt, set()).add(r["response"].strip())
+    torn = {prompt for prompt, said in answers.items() if len(said) > 1}
+    return [i for i, prompt in enumerate(prompts) if prompt in torn], len(torn)
+
+
+def _asks_instead(response: str) -> bool:
+    """Two or more questions, the last one at the end: one question can be an answer ('Como
+    estas?' translates 'How are you?'), a run of them continues the prompt instead."""
+    return response.count("?") >= 2 and response.endswith("?")
+
+
+def _repeats_itself(response: str) -> bool:
+    """Fewer than half of the response's runs of three words are different (lower case): a
+    loop such as 'I am fine. I am fine. I am fine.'. Runs, not single words: a long answer
+    uses 'the' often, but seldom the same three words in a row."""
+    words = response.lower().split()
+    runs = list(zip(words, words[1:], words[2:], strict=False))  # shorter tails
+    return len(runs) >= 3 and len(set(runs)) < len(runs) / 2
