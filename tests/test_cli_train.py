@@ -184,6 +184,25 @@ def test_train_then_ask_the_trained_folder(capsys, tmp_path, toy_model_dir, data
 
 
 @pytest.mark.slow
+def test_train_names_rows_that_look_poor_by_line_before_training(capsys, tmp_path,
+                                                                  toy_model_dir):
+    path = tmp_path / "mine.jsonl"
+    rows = [{"instruction": f"What is {a}+3?", "response": str(a + 3)} for a in range(6)]
+    rows[2:2] = [{"instruction": "help", "response": said} for said in ("ok", "sure")]
+    rows.append({"instruction": "What is 2+5?", "response": "What is 2+6? What is 2+7?"})
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    code, stdout, _ = run_cli(capsys, "train", "--model", toy_model_dir, "--data", path,
+                              "--eval-data", "none", "--steps", 1, "--quiet", "--threads", 1,
+                              "--out", tmp_path / "run")
+    assert code == 0
+    report = stdout.split("threads")[0]  # the data report comes before the run itself
+    assert "9 of 9 examples" in report  # usable rows train: counted and named, not left out
+    assert "2 rows answer 1 prompt in more than one way (lines 3, 4): " in report
+    assert "1 response asks questions instead of answering (line 9): " in report
+    assert "read it; fix or remove it; these checks see form only" in report
+
+
+@pytest.mark.slow
 def test_train_freeze_keeps_those_weights(capsys, tmp_path, toy_model_dir, data_files):
     import torch
     from transformers import AutoModelForCausalLM

@@ -10,9 +10,10 @@ lesson's own, possibly wrong, code):
     1 of 1 example from 1 given record ready for training.
 
 Usable but suspicious rows (empty response, cut by max_length, a second template mixed in,
-a template already inside the prompt) are trained on, but counted and reported *before*
-training starts. `hold_out` sets a seeded slice of a user's data aside for the held-out
-score, and `far_from_world` says when the data is beyond what a toy-sized model knows.
+a template already inside the prompt, rows that look poor by their form) are trained on, but
+counted and reported *before* training starts. `hold_out` sets a seeded slice of a user's
+data aside for the held-out score, and `far_from_world` says when the data is beyond what a
+toy-sized model knows.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from course_lib.formatting.records import (
     refuse_non_records,
     table_rows,
 )
-from course_lib.formatting.stats import check_consistent_templates
+from course_lib.formatting.stats import check_consistent_templates, check_poor_rows
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template
 from course_lib.masking.labels import (
     IGNORE_INDEX,
@@ -152,9 +153,11 @@ def prepare_training_data(
                                        [loaded.where[i] for i in dicts] if loaded.where else ())
     twice = templated_twice(loaded.records, loaded.where) + repeated_rows(loaded.records,
                                                                           loaded.where)
+    # Rows that look poor still train (they are usable): counted and named, before training.
+    poor = check_poor_rows(loaded.records, loaded.where)
     read = loaded.whole or loaded
     return replace(prepared, source=loaded.source, where=loaded.where,
-                   warnings=prepared.warnings + mixed + twice + file_notes(loaded),
+                   warnings=prepared.warnings + mixed + twice + poor + file_notes(loaded),
                    rows_left_out=len(read.bad_rows.messages) if read.bad_rows else 0)
 
 

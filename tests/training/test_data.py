@@ -90,6 +90,22 @@ def test_reports_name_file_lines_when_known(toy_tokenizer, tmp_path):
     assert "1 has an empty response (line 3): it teaches the model" in report
 
 
+def test_rows_that_look_poor_are_named_by_line_and_still_train(toy_tokenizer, tmp_path):
+    path = tmp_path / "d.jsonl"
+    rows = [{"instruction": "What is 1+1?", "output": "2"}, {"instruction": "help", "output": "ok"},
+            {"instruction": "What is 2+5?", "output": "What is 2+6? What is 2+7?"},
+            {"instruction": "help", "output": "sure"}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report = prepare_training_data(path, toy_tokenizer).report().splitlines()
+    assert report[0].startswith("4 of 4 examples")  # usable: counted and named, not left out
+    assert report[1].startswith("2 rows answer 1 prompt in more than one way (lines 2, 4): ")
+    assert report[2].startswith("1 response asks questions instead of answering (line 3): ")
+    assert report[2].endswith("a wrong answer such as 3+4 -> 8 needs a person to catch it.")
+    # The course's own data: nothing to say past the count (lessons quote that report).
+    clean = prepare_training_data("course:eval", toy_tokenizer, progress=False).report()
+    assert clean == "56 of 56 examples from course:eval ready for training."
+
+
 def test_a_dataframe_is_read_as_records_and_its_rows_counted_from_1(toy_tokenizer):
     import pandas as pd
     import pytest
