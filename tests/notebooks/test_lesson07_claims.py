@@ -370,7 +370,7 @@ def test_l07_the_report_on_a_file_of_your_own(tmp_path, capsys):
     (below), and 8 of the other 9 will train", line 10 "skipped: no trained token left" (and
     not also "cut": the cut line is for rows that still train), line 9's prompt "already holds
     template markers", a "Held-out score" line, and no line saying the data is far outside what
-    the model knows (the lesson's file)."""
+    the model knows or that rows look poor (the lesson's file; the lesson explains every line)."""
     rows = [{"instruction": f"What is {a}+{b}?", "input": "", "output": str(a + b)}
             for a, b in [(3, 4), (6, 2), (8, 1), (2, 7), (5, 5), (9, 3)]]
     rows += [{"instruction": "Name the capital of Spain.", "input": "", "output": "Madrid"},
@@ -398,6 +398,7 @@ def test_l07_the_report_on_a_file_of_your_own(tmp_path, capsys):
     assert "(line 9)" in line("1 prompt already holds template markers")
     assert line("Held-out score") and line("threads")
     assert not any("far outside" in text for text in lines)
+    assert not any("these checks see form only" in text for text in lines)  # no poor rows
 
 
 # --- At the recipe's 500 steps: the figures each section quotes from `course experiment NAME` --

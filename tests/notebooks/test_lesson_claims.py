@@ -65,6 +65,7 @@ from course_lib.formatting.schemas import detect_schema
 from course_lib.formatting.stats import (
     check_consistent_templates,
     data_mix,
+    find_poor_rows,
     instruction_style,
     template_counts,
 )
@@ -361,6 +362,17 @@ def test_l02_a_three_word_rule_flags_a_good_record():
     `course:train`"."""
     [record] = [r for r in load_records("course:train") if r["instruction"] == "20+4=?"]
     assert record["response"] == "24" and len(record["instruction"].split()) < 3
+
+
+def test_l02_the_reports_three_rules_fire_on_none_of_the_courses_data():
+    """L02: "The report `course train` and `train()` print before training does exactly that with
+    three rules chosen because none fires on the course's own data (one prompt given different
+    responses, a response that asks questions instead of answering, a response that loops)"."""
+    assert list(find_poor_rows([])) == ["conflicting", "asks questions", "repeats itself"]
+    for name in ("course:train", "course:train_varied", "course:eval", "course:eval_styles"):
+        assert not any(find_poor_rows(load_records(name)).values()), name
+    # ... and each of them fires on the poor records the lesson shows (course:poor_quality).
+    assert all(find_poor_rows(load_records("course:poor_quality")).values())
 
 
 def test_l02_the_markers_are_plain_text_not_special_tokens(tiny):
