@@ -365,9 +365,9 @@ def test_l02_a_three_word_rule_flags_a_good_record():
 
 
 def test_l02_the_reports_three_rules_fire_on_none_of_the_courses_data():
-    """L02: "The report `course train` and `train()` print before training does exactly that with
-    three rules chosen because none fires on the course's own data (one prompt given different
-    responses, a response that asks questions instead of answering, a response that loops)"."""
+    """L02: "Its three rules were chosen because none fires on the course's own data: one prompt
+    given different responses, a response that asks questions instead of answering, and a
+    response that loops"."""
     assert list(find_poor_rows([])) == ["conflicting", "asks questions", "repeats itself"]
     for name in ("course:train", "course:train_varied", "course:eval", "course:eval_styles"):
         assert not any(find_poor_rows(load_records(name)).values()), name
@@ -1368,9 +1368,14 @@ def test_l06_the_demo_disagreements_are_wrong_answers_rouge_scores_0(lesson06_re
     answers that ROUGE-L also scores 0, and their ranks differ only because the rubric rates a
     clean wrong answer 2 and a ramble 1 where ROUGE-L gives both 0"."""
     items = review_items(lesson06_report, per_model=6, seed=0)
-    listed = disagreements(rubric_ratings(items), items, "rouge_l", k=4)
-    assert len(listed) == 4 and all(item["metric"] == 0 for item in listed)
-    assert {item["human"] for item in listed} == {1, 2}
+    ratings = rubric_ratings(items)
+    listed = disagreements(ratings, items, "rouge_l", k=4)
+    assert len(listed) == 4
+    assert all(item["metric"] == 0 and not item["exact_match"] for item in listed)
+    assert {item["human"] for item in listed} <= {1, 2}
+    # The gap comes from the two ratings ROUGE-L ties at 0. Which of them fill the top 4 moves
+    # with the CPU's rounding (all four rated 2 on an AVX2-only AMD EPYC, two of each elsewhere).
+    assert {ratings[item["key"]]["rating"] for item in items if item["rouge_l"] == 0} == {1, 2}
     assert not any(item["exact_match"] for item in listed)
 
 
