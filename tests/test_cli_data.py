@@ -103,7 +103,7 @@ def test_rows_in_another_template_are_named_by_line(capsys, tmp_path, toy_model_
     code, out, err = train_cli(capsys, toy_model_dir, path, tmp_path / "a", "--eval-data", "none")
     assert code == 0, err  # it was 'examples 1' and 'examples 4': counted from 0, not lines
     assert "1 example uses the 'qa' format while most use 'structured' (instruction/response " \
-           "fields) (line 5); reformat them with one template." in out
+           "fields) (line 5); reformat it with one template." in out
     assert "'one_line' format while most use 'structured' (instruction/response fields) (line 2)" \
            in out
 

@@ -1163,11 +1163,12 @@ def row_names(indices: Sequence[int], where: Sequence[str] = ()) -> str:
     """Rows named as the data notes name them: 'lines 3, 9' when `where[i]` says where row i
     came from ('line 3'), else 'examples 2, 8' (indices); past eight, how many more.
 
-        >>> row_names([0, 2], ["line 1", "line 2", "line 3"]), row_names(range(10))
-        ('lines 1, 3', 'examples 0, 1, 2, 3, 4, 5, 6, 7 and 2 more')
+        >>> row_names([0, 2], ["line 1", "line 2", "line 3"]), row_names([4]), row_names(range(10))
+        ('lines 1, 3', 'example 4', 'examples 0, 1, 2, 3, 4, 5, 6, 7 and 2 more')
     """
     if not where:
-        return f"examples {_short_list(list(indices))}"
+        indices = list(indices)
+        return f"example{'s' if len(indices) > 1 else ''} {_short_list(indices)}"
     named = [where[i] for i in indices]
     kind = named[0].rsplit(" ", 1)[0]
     if all(p.rsplit(" ", 1)[0] == kind for p in named):  # "line 3", "line 9": one word

@@ -147,12 +147,10 @@ def check_consistent_templates(records: list[dict[str, Any]],
         if kind == majority:
             continue
         idx = [i for i, k in enumerate(kinds) if k == kind]
-        shown = ", ".join(where[i] if where else str(i) for i in idx[:5]) + (
-            " …" if len(idx) > 5 else "")
         warnings.append(
             f"{n} {'example uses' if n == 1 else 'examples use'} the {_kind_name(kind)} format "
-            f"while most use {_kind_name(majority)} ({'' if where else 'examples '}{shown}); "
-            f"reformat them with one template."
+            f"while most use {_kind_name(majority)} ({row_names(idx, where)}); reformat "
+            f"{'it' if n == 1 else 'them'} with one template."
         )
     return warnings
 
@@ -195,7 +193,7 @@ def check_poor_rows(records: list[dict[str, Any]], where: Sequence[str] = ()) ->
         ...         {"instruction": "What is 2+2?", "response": "What is 3+3? What is 4+4?"}]
         >>> for warning in check_poor_rows(rows, ["line 1", "line 2", "line 3"]):
         ...     print(warning[:60])
-        2 rows answer 1 prompt in more than one way (lines 1, 2): th
+        2 rows answer 1 prompt in more than one way (lines 1, 2): wh
         1 response asks questions instead of answering (line 3): two
     """
     records = _normalized(records, "check_poor_rows", where)
@@ -203,8 +201,8 @@ def check_poor_rows(records: list[dict[str, Any]], where: Sequence[str] = ()) ->
     prompts = _conflicting(records)[1]
     # What each rule saw, with the number of rows first: in the singular, then the plural.
     said = {"conflicting": [f"rows answer {prompts} prompt{'s' if prompts > 1 else ''} in more "
-                            f"than one way ({{}}): the model cannot learn one answer to "
-                            f"{'each' if prompts > 1 else 'it'}"] * 2,
+                            f"than one way ({{}}): where a prompt has one right answer, the model "
+                            f"cannot learn which it is"] * 2,
             "asks questions": [
                 "response asks questions instead of answering ({}): two or more questions, the "
                 "last at its end, as if it continued the prompt; the model learns to reply with "

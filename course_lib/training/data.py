@@ -283,7 +283,7 @@ def templated_twice(records: Sequence[dict[str, str]], where: Sequence[str] = ()
     """A warning when instructions or inputs already hold template markers ('### Response:').
 
         >>> templated_twice([{"instruction": "### Instruction: Hi ### Response:", "input": ""}])
-        ["1 prompt already holds template markers such as '### Response:' (examples 0), ...]
+        ["1 prompt already holds template markers such as '### Response:' (example 0), ...]
     """
     found = [i for i, r in enumerate(records)
              if TEMPLATE_MARK.search(r["instruction"]) or TEMPLATE_MARK.search(r.get("input", ""))]

@@ -74,7 +74,8 @@ def test_warnings_name_the_rows_say_what_to_do_and_end_with_what_form_cannot_see
     where = [f"line {n}" for n in range(1, 13)]
     first, second, third = check_poor_rows(rows, where)
     assert first == ("10 rows answer 1 prompt in more than one way (lines 1, 2, 3, 4, 5, 6, 7, 8 "
-                     "and 2 more): the model cannot learn one answer to it; read them; fix or "
+                     "and 2 more): where a prompt has one right answer, the model cannot learn "
+                     "which it is; read them; fix or "
                      "remove them.")
     assert second.startswith("1 response asks questions instead of answering (line 11): ")
     assert second.endswith("; read it; fix or remove it.")
@@ -82,7 +83,7 @@ def test_warnings_name_the_rows_say_what_to_do_and_end_with_what_form_cannot_see
     assert third.endswith(f"; read it; fix or remove it; {FORM_ONLY}.")
     assert "3+4 -> 8" in FORM_ONLY
     # Without places: indices from 0, as a list in Python counts them.
-    assert "(examples 11)" in check_poor_rows(rows)[2]
+    assert "(example 11)" in check_poor_rows(rows)[2]
 
 
 def test_records_in_another_schema_are_read_and_a_text_is_refused():

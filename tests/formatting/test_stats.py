@@ -83,15 +83,16 @@ def test_template_counts_reads_only_text_that_is_text():
     assert template_counts(rows) == {"structured": 1, "qa": 1}
 
 
-def test_a_long_minority_is_shown_in_part_and_marked_as_cut():
-    """Five places are shown, then '…' says there are more (the count says how many)."""
+def test_a_long_minority_is_shown_in_part_and_says_how_many_more():
+    """Eight places are shown, then how many more, as the other data notes name rows."""
     from course_lib.formatting.stats import check_consistent_templates
 
-    rows = [{"text": "Q: What is 2+2? A: 4"}] * 7 + [{"instruction": "Hi", "response": "hi"}] * 9
+    rows = [{"text": "Q: What is 2+2? A: 4"}] * 10 + [{"instruction": "Hi", "response": "hi"}] * 12
     [warning] = check_consistent_templates(rows)
-    assert warning.startswith("7 examples use the 'qa' format while most use 'structured' ")
-    assert "(examples 0, 1, 2, 3, 4 …)" in warning
-    assert "(examples 0, 1, 2, 3, 4)" in check_consistent_templates(rows[2:])[0]
+    assert warning.startswith("10 examples use the 'qa' format while most use 'structured' ")
+    assert "(examples 0, 1, 2, 3, 4, 5, 6, 7 and 2 more)" in warning
+    assert "(examples 0, 1, 2, 3, 4, 5, 6, 7); reformat them" in check_consistent_templates(
+        rows[2:])[0]
 
 
 def test_a_text_row_counts_in_its_template_whatever_other_fields_it_has():

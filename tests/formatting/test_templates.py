@@ -197,9 +197,9 @@ def test_the_seeds_mixed_formats_are_flagged_with_indices():
                {"text": "### Instruction: c ### Response: d"}]
     warnings = check_consistent_templates(records)
     assert len(warnings) == 2
-    assert "'human_assistant'" in warnings[0] and "examples 1)" in warnings[0]
-    assert "'qa'" in warnings[1] and "examples 2)" in warnings[1]
-    assert all("reformat them with one template" in w for w in warnings)
+    assert "'human_assistant'" in warnings[0] and "example 1)" in warnings[0]
+    assert "'qa'" in warnings[1] and "example 2)" in warnings[1]
+    assert all("reformat it with one template" in w for w in warnings)
 
 
 def test_consistent_data_gives_no_warning():

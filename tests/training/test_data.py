@@ -307,7 +307,7 @@ def test_the_held_out_note_says_what_is_not_scored():
     held = PreparedData(examples=[], source="e.jsonl", total=5, empty_response=[3])
     note = held_out_note(held, limit=4)
     assert note.startswith("Held-out set e.jsonl: only the first 4 of its 5 rows are scored")
-    assert note.endswith("; 1 with an empty response, scored on the EOS alone (examples 3).")
+    assert note.endswith("; 1 with an empty response, scored on the EOS alone (example 3).")
 
 
 def test_a_held_out_row_counts_as_seen_only_with_the_same_input():
