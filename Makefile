@@ -49,10 +49,13 @@ test: setup
 	$(BIN)/ruff check course_lib tests benchmarks
 	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadgroup --durations=25
 
-# Lesson 07's figures at the recipe's 500 steps (54 runs, about 20 min on 2 cores; the runs
-# are kept in lessons/runs/experiments, so a second call takes seconds). Not part of `test`.
+# Claims that take many of the recipe's 500-step runs: lesson 07's figures (54 runs, about
+# 20 min on 2 cores; kept in lessons/runs/experiments, so a second call takes seconds) and
+# lesson 04's seeds 1 and 2 (4 runs, about 2 min). Not part of `test`, which they would take
+# past its 15 minutes.
 claims-500: setup
-	$(TEST_ENV) COURSE_WORKERS= $(BIN)/python -m pytest -m recipe_steps tests/notebooks/test_lesson07_claims.py
+	$(TEST_ENV) COURSE_WORKERS= $(BIN)/python -m pytest -m recipe_steps \
+		tests/notebooks/test_lesson07_claims.py tests/notebooks/test_lesson_claims.py
 
 lint: setup
 	$(BIN)/ruff check course_lib tests benchmarks

@@ -61,8 +61,9 @@ def pytest_testnodedown(node, error):  # the controller (every worker collects t
 
 def pytest_terminal_summary(terminalreporter, config):
     for marker, count in config.stash.get(LEFT_OUT, {}).items():
-        terminalreporter.write_line(f"{count} tests marked {marker} left out: "
-                                    f"`{ON_REQUEST[marker]}` runs them")
+        tests, them = ("test", "it") if count == 1 else ("tests", "them")
+        terminalreporter.write_line(f"{count} {tests} marked {marker} left out: "
+                                    f"`{ON_REQUEST[marker]}` runs {them}")
 
 
 @pytest.fixture(scope="session")

@@ -57,6 +57,13 @@ def test_left_out_and_counted_unless_named(folder, args):
 
 
 @pytest.mark.slow
+def test_one_left_out_is_said_in_the_singular(folder):
+    # test_lesson_claims.py alone leaves out one (lesson 04's seeds 1 and 2).
+    out = pytest_run(folder, "test_marked.py::test_plain", "test_marked.py::test_long_a")
+    assert "1 test marked recipe_steps left out: `make claims-500` runs it" in out
+
+
+@pytest.mark.slow
 def test_run_when_named(folder):
     out = pytest_run(folder, "-m", "recipe_steps")
     assert "test_long_a PASSED" in out and "test_long_b PASSED" in out

@@ -776,6 +776,7 @@ def test_l04_the_unmasked_run_is_slower_its_output_layer_runs_everywhere(lesson0
 
 
 @pytest.mark.slow
+@pytest.mark.recipe_steps  # 4 runs of the recipe, 2-3 min: `make claims-500`, not `make test`
 def test_l04_seeds_1_and_2_keep_the_order():
     """L04: "Seeds 1 and 2 gave the same order (masked 0.18 and 0.15, unmasked 0.50 and
     0.45)"."""
