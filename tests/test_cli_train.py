@@ -199,7 +199,7 @@ def test_train_names_rows_that_look_poor_by_line_before_training(capsys, tmp_pat
     assert "9 of 9 examples" in report  # usable rows train: counted and named, not left out
     assert "2 rows answer 1 prompt in more than one way (lines 3, 4): " in report
     assert "1 response asks questions instead of answering (line 9): " in report
-    assert "read it; fix or remove it; these checks see form only" in report
+    assert "read it; fix or remove it. These checks see form only" in report
 
 
 @pytest.mark.slow

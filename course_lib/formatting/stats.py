@@ -160,8 +160,8 @@ def _kind_name(kind: str) -> str:
 
 
 # --- Rows that look poor, by their form ---------------------------------------------------
-FORM_ONLY = ("these checks see form only: a wrong answer such as 3+4 -> 8 needs a person to "
-             "catch it")
+FORM_ONLY = ("These checks see form only: a wrong answer such as 3+4 -> 8 needs a person to "
+             "catch it.")
 
 
 def find_poor_rows(records: list[dict[str, Any]]) -> dict[str, list[int]]:
@@ -217,7 +217,7 @@ def check_poor_rows(records: list[dict[str, Any]], where: Sequence[str] = ()) ->
     notes = [f"{len(rows)} {said[rule][len(rows) > 1].format(row_names(rows, where))}; read "
              f"{'it' if len(rows) == 1 else 'them'}; fix or remove "
              f"{'it' if len(rows) == 1 else 'them'}" for rule, rows in found.items() if rows]
-    return [note + ("." if n < len(notes) - 1 else f"; {FORM_ONLY}.")
+    return [note + ("." if n < len(notes) - 1 else f". {FORM_ONLY}")
             for n, note in enumerate(notes)]
 
 

@@ -80,7 +80,7 @@ def test_warnings_name_the_rows_say_what_to_do_and_end_with_what_form_cannot_see
     assert second.startswith("1 response asks questions instead of answering (line 11): ")
     assert second.endswith("; read it; fix or remove it.")
     assert third.startswith("1 response repeats itself (line 12): ")
-    assert third.endswith(f"; read it; fix or remove it; {FORM_ONLY}.")
+    assert third.endswith(f"; read it; fix or remove it. {FORM_ONLY}")
     assert "3+4 -> 8" in FORM_ONLY
     # Without places: indices from 0, as a list in Python counts them.
     assert "(example 11)" in check_poor_rows(rows)[2]

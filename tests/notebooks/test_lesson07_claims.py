@@ -398,7 +398,7 @@ def test_l07_the_report_on_a_file_of_your_own(tmp_path, capsys):
     assert "(line 9)" in line("1 prompt already holds template markers")
     assert line("Held-out score") and line("threads")
     assert not any("far outside" in text for text in lines)
-    assert not any("these checks see form only" in text for text in lines)  # no poor rows
+    assert not any("checks see form only" in text for text in lines)  # no poor rows
 
 
 # --- At the recipe's 500 steps: the figures each section quotes from `course experiment NAME` --
