@@ -179,7 +179,7 @@ def find_poor_rows(records: list[dict[str, Any]]) -> dict[str, list[int]]:
     """
     records = _normalized(records, "find_poor_rows")
     responses = [r["response"].strip() for r in records]
-    return {"conflicting": _conflicting(records)[0],
+    return {"conflicting": _conflicting(records),
             "asks questions": [i for i, text in enumerate(responses) if _asks_instead(text)],
             "repeats itself": [i for i, text in enumerate(responses) if _repeats_itself(text)]}
 
@@ -198,7 +198,7 @@ def check_poor_rows(records: list[dict[str, Any]], where: Sequence[str] = ()) ->
     """
     records = _normalized(records, "check_poor_rows", where)
     found = find_poor_rows(records)
-    prompts = _conflicting(records)[1]
+    prompts = len({_prompt(records[i]) for i in found["conflicting"]})  # one per torn prompt
     # What each rule saw, with the number of rows first: in the singular, then the plural.
     said = {"conflicting": [f"rows answer {prompts} prompt{'s' if prompts > 1 else ''} in more "
                             f"than one way ({{}}): where a prompt has one right answer, the model "
@@ -228,15 +228,20 @@ def _normalized(records: Any, call: str, where: Sequence[str] = ()) -> list[dict
             for i, r in enumerate(as_records(records, call))]
 
 
-def _conflicting(records: Sequence[Mapping[str, str]]) -> tuple[list[int], int]:
-    """(rows whose prompt, instruction and input, spaces aside, comes with two or more
-    different responses, how many such prompts): each row teaches another answer to it."""
+def _prompt(record: Mapping[str, str]) -> tuple[str, str]:
+    """A record's prompt, instruction and input, spaces aside."""
+    return record["instruction"].strip(), (record.get("input") or "").strip()
+
+
+def _conflicting(records: Sequence[Mapping[str, str]]) -> list[int]:
+    """Rows whose prompt comes with two or more different responses: each row teaches another
+    answer to it."""
     answers: dict[tuple[str, str], set[str]] = {}
-    prompts = [(r["instruction"].strip(), (r.get("input") or "").strip()) for r in records]
+    prompts = [_prompt(r) for r in records]
     for prompt, r in zip(prompts, records, strict=True):
         answers.setdefault(prompt, set()).add(r["response"].strip())
     torn = {prompt for prompt, said in answers.items() if len(said) > 1}
-    return [i for i, prompt in enumerate(prompts) if prompt in torn], len(torn)
+    return [i for i, prompt in enumerate(prompts) if prompt in torn]
 
 
 def _asks_instead(response: str) -> bool:

@@ -442,7 +442,8 @@ def mask_explorer(
 
     recs = records_to_view(records, tokenizer, "mask_explorer")
     maskings = (maskings,) if isinstance(maskings, str) else tuple(maskings)  # one, by name
-    for name in maskings:  # now: each is labelled only when first shown (label_examples checks)
+    # Checked here, not left to label_examples: each masking is labelled only when first shown.
+    for name in maskings:
         check_masking(name)
     if not recs:
         raise CourseError("mask_explorer needs at least one record; give it some records, "

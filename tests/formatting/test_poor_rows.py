@@ -82,6 +82,10 @@ def test_warnings_name_the_rows_say_what_to_do_and_end_with_what_form_cannot_see
     assert third.startswith("1 response repeats itself (line 12): ")
     assert third.endswith(f"; read it; fix or remove it. {FORM_ONLY}")
     assert "3+4 -> 8" in FORM_ONLY
+    # Two prompts, each given two answers: the count is of prompts, not of rows.
+    two = [row("help", "ok"), row("do it", "done"), row("help", "sure"), row("do it", "no")]
+    assert check_poor_rows(two)[0].startswith("4 rows answer 2 prompts in more than one way "
+                                              "(examples 0, 1, 2, 3): ")
     # Without places: indices from 0, as a list in Python counts them.
     assert "(example 11)" in check_poor_rows(rows)[2]
 
