@@ -180,7 +180,7 @@ def find_poor_rows(records: list[dict[str, Any]]) -> dict[str, list[int]]:
     records = _normalized(records, "find_poor_rows")
     responses = [r["response"].strip() for r in records]
     return {"conflicting": _conflicting(records),
-            "asks questions": [i for i, text in enumerate(responses) if _asks_instead(text)],
+            "asks questions": [i for i, r in enumerate(records) if _asks_instead(r)],
             "repeats itself": [i for i, text in enumerate(responses) if _repeats_itself(text)]}
 
 
@@ -204,11 +204,12 @@ def check_poor_rows(records: list[dict[str, Any]], where: Sequence[str] = ()) ->
                             f"than one way ({{}}): where a prompt has one right answer, the model "
                             f"cannot learn which it is"] * 2,
             "asks questions": [
-                "response asks questions instead of answering ({}): two or more questions, the "
-                "last at its end, as if it continued the prompt; the model learns to reply with "
-                "questions", "responses ask questions instead of answering ({}): two or more "
-                "questions each, the last at the end, as if they continued the prompt; the "
-                "model learns to reply with questions"],
+                "response asks questions instead of answering ({}): two or more questions, more "
+                "than its prompt gives, the last at its end, as if it continued the prompt; the "
+                "model learns to reply with questions", "responses ask questions instead of "
+                "answering ({}): two or more questions each, more than their prompt gives, the "
+                "last at the end, as if they continued the prompt; the model learns to reply "
+                "with questions"],
             "repeats itself": [
                 "response repeats itself ({}): fewer than half of its runs of three words "
                 "differ, so the model learns to loop", "responses repeat themselves ({}): fewer "
@@ -244,10 +245,15 @@ def _conflicting(records: Sequence[Mapping[str, str]]) -> list[int]:
     return [i for i, prompt in enumerate(prompts) if prompt in torn]
 
 
-def _asks_instead(response: str) -> bool:
-    """Two or more questions, the last one at the end: one question can be an answer ('Como
-    estas?' translates 'How are you?'), a run of them continues the prompt instead."""
-    return response.count("?") >= 2 and response.endswith("?")
+def _asks_instead(record: Mapping[str, str]) -> bool:
+    """A response of two or more questions, the last one at its end, more than its prompt
+    gives: one question can be an answer ('Como estas?' translates 'How are you?'), and so can
+    as many as the prompt gives (a translation of two questions); a run of them continues the
+    prompt instead."""
+    response = record["response"].strip()
+    asked = response.count("?")
+    given = sum(part.count("?") for part in _prompt(record))
+    return asked >= 2 and response.endswith("?") and asked > given
 
 
 def _repeats_itself(response: str) -> bool:

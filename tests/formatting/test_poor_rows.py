@@ -27,6 +27,9 @@ CASES = [
     # One question can be the answer; two, with an answer at the end, are not a continuation.
     ("asks questions", [row('How do you say "How are you?" in Spanish?', "Como estas?"),
                         row("Is 2+2 four?", "Is it 4? Or 5? It is 4: 2+2 is 4.")], []),
+    # As many questions as the prompt gives: a translation, not a continuation.
+    ("asks questions", [row("Translate to Spanish.", "Donde esta? Quien es?",
+                            "Where is it? Who is it?")], []),
     ("repeats itself", [row("What is 4*3?", "12 12 12 12 12"),
                         row("How are you?", "I am fine. I am fine. I am fine.")], [0, 1]),
     # Said twice is not a loop; words used often are not runs of words said again (the rule
