@@ -142,8 +142,8 @@ def test_a_chat_system_message_made_the_input_is_said(capsys, tmp_path, toy_mode
     path.write_text("".join(json.dumps(r) + "\n" for r in chat))
     code, out, err = train_cli(capsys, toy_model_dir, path, tmp_path / "a", "--eval-data", "none")
     assert code == 0, err
-    assert "12 chat rows have a system message (lines 1, 2, 3, 4, 5, ...); the templates have " \
-           "no system part, so it became the 'input'" in out
+    assert "12 chat rows have a system message (lines 1, 2, 3, 4, 5, 6, 7, 8 and 4 more); the " \
+           "templates have no system part, so it became the 'input'" in out
 
 
 def test_notes_on_the_file_count_every_row_when_some_are_held_out(capsys, tmp_path,
@@ -156,8 +156,10 @@ def test_notes_on_the_file_count_every_row_when_some_are_held_out(capsys, tmp_pa
     code, out, err = train_cli(capsys, toy_model_dir, path, tmp_path / "run")
     assert code == 0, err
     assert "4 rows held out of sharegpt.jsonl" in out and "36 of 36 examples" in out
-    assert "40 rows read as ShareGPT (lines 1, 2, 3, 4, 5, ...): from/value renamed" in out
-    assert "40 rows hold a number where text belongs (lines 1, 2, 3, 4, 5, ...)" in out
+    assert "40 rows read as ShareGPT (lines 1, 2, 3, 4, 5, 6, 7, 8 and 32 more): from/value " \
+           "renamed" in out
+    assert "40 rows hold a number where text belongs (lines 1, 2, 3, 4, 5, 6, 7, 8 and 32 " \
+           "more)" in out
 
 
 def test_course_data_keeps_the_course_eval_set(capsys, tmp_path, toy_model_dir):

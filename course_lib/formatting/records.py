@@ -157,11 +157,9 @@ def _offering(before: str, offer: str, after: str = "") -> CourseError:
     return CourseError(python, cli=cli)
 
 
-def _rows_named(rows: list[str], most: int = 8) -> str:
-    """'line 2' (as it was said), or 'lines 2, 5, 9' by places(), with the count past `most`."""
-    if len(rows) == 1:
-        return rows[0]
-    return places(rows, most) + (f" ({len(rows)} rows)" if len(rows) > most else "")
+def _rows_named(rows: list[str]) -> str:
+    """'line 2' (as it was said), or 'lines 2, 5, 9' by places()."""
+    return rows[0] if len(rows) == 1 else places(rows)
 
 
 def _row_number(message: str) -> int:
@@ -1145,38 +1143,33 @@ def _rows_hold(wheres: list[str]) -> str:
     return f"{len(wheres)} {'row holds' if len(wheres) == 1 else 'rows hold'}"
 
 
-def places(wheres: list[str], most: int = 5) -> str:
-    """'lines 1, 4' from ['d.jsonl line 1', 'd.jsonl line 4']: the source is named elsewhere.
+def places(wheres: Sequence[str], most: int = 8) -> str:
+    """Rows named as every note names them: 'lines 1, 4' from ['d.jsonl line 1', 'd.jsonl
+    line 4'] (the source is named elsewhere); the places as they are when their kinds differ;
+    past `most`, how many more.
 
         >>> places(["d.jsonl line 1", "d.jsonl line 4"]), places(["row 2"])
         ('lines 1, 4', 'row 2')
+        >>> places([f"line {n}" for n in range(1, 11)])
+        'lines 1, 2, 3, 4, 5, 6, 7, 8 and 2 more'
     """
-    found = [re.search(r"(line|row|item|record) (\d+)$", w) for w in wheres]
+    found = [re.search(r"(line|row|item|record|example) (\d+)$", w) for w in wheres]
     if not all(found) or len({m.group(1) for m in found}) > 1:
-        return ", ".join(wheres[:most]) + (", ..." if len(wheres) > most else "")
-    numbers = [m.group(2) for m in found]
-    plural = found[0].group(1) + ("s" if len(numbers) > 1 else "")
-    return f"{plural} {', '.join(numbers[:most])}" + (", ..." if len(numbers) > most else "")
+        return _short_list(wheres, most)
+    plural = found[0].group(1) + ("s" if len(found) > 1 else "")
+    return f"{plural} {_short_list([m.group(2) for m in found], most)}"
 
 
 def row_names(indices: Sequence[int], where: Sequence[str] = ()) -> str:
-    """Rows named as the data notes name them: 'lines 3, 9' when `where[i]` says where row i
-    came from ('line 3'), else 'examples 2, 8' (indices); past eight, how many more.
+    """places() for rows given by index: `where[i]` says where row i came from ('line 3');
+    without it, 'example i' (indices from 0, as a list in Python counts them).
 
-        >>> row_names([0, 2], ["line 1", "line 2", "line 3"]), row_names([4]), row_names(range(10))
-        ('lines 1, 3', 'example 4', 'examples 0, 1, 2, 3, 4, 5, 6, 7 and 2 more')
+        >>> row_names([0, 2], ["line 1", "line 2", "line 3"]), row_names([4])
+        ('lines 1, 3', 'example 4')
     """
-    if not where:
-        indices = list(indices)
-        return f"example{'s' if len(indices) > 1 else ''} {_short_list(indices)}"
-    named = [where[i] for i in indices]
-    kind = named[0].rsplit(" ", 1)[0]
-    if all(p.rsplit(" ", 1)[0] == kind for p in named):  # "line 3", "line 9": one word
-        plural = kind + ("s" if len(named) > 1 else "")
-        return f"{plural} {_short_list([p.rsplit(' ', 1)[1] for p in named])}"
-    return _short_list(named)
+    return places([where[i] if where else f"example {i}" for i in indices])
 
 
-def _short_list(items: Sequence[Any], limit: int = 8) -> str:
-    shown = ", ".join(str(i) for i in items[:limit])
-    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+def _short_list(items: Sequence[Any], most: int) -> str:
+    shown = ", ".join(str(i) for i in items[:most])
+    return shown + (f" and {len(items) - most} more" if len(items) > most else "")

@@ -132,8 +132,8 @@ def test_many_rows_with_one_problem_are_one_line_that_names_them(tmp_path):
         load_records(path)
     message = str(caught.value).splitlines()
     assert message[0].endswith("25 rows cannot be used; fix them and run again:")
-    assert len(message) == 2 and message[1].startswith("  lines 1, 2, 3, 4, 5, 6, 7, 8, ... "
-                                                       "(25 rows): invalid JSON")
+    assert len(message) == 2 and message[1].startswith("  lines 1, 2, 3, 4, 5, 6, 7, 8 and 17 "
+                                                       "more: invalid JSON")
 
 
 def test_many_kinds_of_problem_show_ten_and_count_the_rest():

@@ -172,7 +172,8 @@ def test_notes_on_the_file_count_its_held_out_rows_too(toy_tokenizer, tmp_path):
     train, held = hold_out(load_data(path))
     assert (len(train.records), len(held.records)) == (27, 3)
     notes = prepare_training_data(train, toy_tokenizer).warnings
-    assert "30 rows read as ShareGPT (lines 1, 2, 3, 4, 5, ...): from/value renamed" in notes[0]
+    assert ("30 rows read as ShareGPT (lines 1, 2, 3, 4, 5, 6, 7, 8 and 22 more): from/value "
+            "renamed") in notes[0]
     assert notes[1].startswith("30 rows hold a number where text belongs (lines 1, 2, 3, 4, 5")
 
 
