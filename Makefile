@@ -51,8 +51,8 @@ test: setup
 
 # Claims that take many of the recipe's 500-step runs: lesson 07's figures (54 runs, about
 # 20 min on 2 cores; kept in lessons/runs/experiments, so a second call takes seconds) and
-# lesson 04's seeds 1 and 2 (4 runs, about 2 min). Not part of `test`, which they would take
-# past its 15 minutes.
+# lesson 04's seeds 1 and 2 (4 runs, about 2 min). Not part of `test`: they would make it
+# about 20 minutes longer.
 claims-500: setup
 	$(TEST_ENV) COURSE_WORKERS= $(BIN)/python -m pytest -m recipe_steps \
 		tests/notebooks/test_lesson07_claims.py tests/notebooks/test_lesson_claims.py

@@ -178,10 +178,10 @@ def find_poor_rows(records: list[dict[str, Any]]) -> dict[str, list[int]]:
         {'conflicting': [0, 1], 'asks questions': [], 'repeats itself': [2]}
     """
     records = _normalized(records, "find_poor_rows")
-    responses = [r["response"].strip() for r in records]
     return {"conflicting": _conflicting(records),
             "asks questions": [i for i, r in enumerate(records) if _asks_instead(r)],
-            "repeats itself": [i for i, text in enumerate(responses) if _repeats_itself(text)]}
+            "repeats itself": [i for i, r in enumerate(records)
+                               if _repeats_itself(r["response"])]}
 
 
 def check_poor_rows(records: list[dict[str, Any]], where: Sequence[str] = ()) -> list[str]:
