@@ -10,6 +10,7 @@ Outside a notebook the live plot does nothing, so the same lesson code runs head
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 
@@ -59,6 +60,19 @@ class ResponseEvalCallback(TrainerCallback):
     def on_step_end(self, args, state, control, model=None, **kwargs):
         if state.global_step % self.every == 0 or state.global_step >= state.max_steps:
             self._evaluate(state, model)
+
+
+class StopAtNonFiniteLoss(TrainerCallback):
+    """Ends the run at the first logged loss that is NaN or infinite (a learning rate far too
+    high): every step after it trains weights that are no longer numbers. `at` is that step."""
+
+    def __init__(self):
+        self.at: int | None = None
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if self.at is None and logs and "loss" in logs and not math.isfinite(logs["loss"]):
+            self.at = state.global_step
+            control.should_training_stop = True
 
 
 class LiveLossPlot(TrainerCallback):

@@ -95,7 +95,8 @@ class RunHistory:
         on_device = self.device if self.world_size <= 1 else (  # a batch is shared out
             f"{self.world_size} processes ({self.device}), {self.batch_size} examples each")
         return (
-            f"{self.name}: {self.steps_done} steps of {self.model} on {on_device} in "
+            f"{self.name}: {self.steps_done} step{'' if self.steps_done == 1 else 's'} of "
+            f"{self.model} on {on_device} in "
             f"{self.wall_time_s:.1f} s; {last}"
         )
 

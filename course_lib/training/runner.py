@@ -48,7 +48,12 @@ from course_lib.formatting.records import HELD_OUT_SPLITS, is_table, own_held_ou
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
 from course_lib.loading import default_lora, load_model_and_tokenizer, quiet_loading
 from course_lib.masking.labels import IGNORE_INDEX, Masking, PadCollator, PreparedData
-from course_lib.training.callbacks import LiveLossPlot, ProgressBar, ResponseEvalCallback
+from course_lib.training.callbacks import (
+    LiveLossPlot,
+    ProgressBar,
+    ResponseEvalCallback,
+    StopAtNonFiniteLoss,
+)
 from course_lib.training.data import (
     DataSource,
     Records,
@@ -228,6 +233,7 @@ def train(
         # 4. Train: the Trainer's loop (forward, loss.backward(), optimizer.step()); see run().
         wall = run(trainer, weights.frozen, fast=fast, num_threads=threads.count,
                    resume_from=resume_from)
+        check_finite(trainer, out_path, lr)  # a NaN run is said, not saved as a success
         # 5. Collect: the model in eval mode, its history, and the run folder if asked for.
         result = collect(trainer, tokenizer, ready, meta, wall, lora=bool(lora),
                          out_dir=out_path if trainer.is_world_process_zero() else None,
@@ -428,6 +434,7 @@ def build_trainer(model, tokenizer, ready: PreparedData, eval_examples: list[dic
     )
     for quiet in (PrinterCallback, ProgressCallback):  # they print a dict per logged step
         trainer.remove_callback(quiet)
+    trainer.add_callback(StopAtNonFiniteLoss())
     if eval_examples and eval_every:
         trainer.add_callback(
             ResponseEvalCallback(eval_examples, tokenizer.pad_token_id, eval_every))
@@ -454,6 +461,26 @@ def run(trainer: CourseTrainer, frozen: Sequence[torch.nn.Parameter], *, fast: b
         for param in frozen:  # frozen for this run only: the model you keep trains whole
             param.requires_grad_(True)
     return time.perf_counter() - start
+
+
+def check_finite(trainer: CourseTrainer, out_dir: Path | None, learning_rate: float) -> None:
+    """Step 4b: weights that became NaN or infinite end the run with what to change, not as a
+    saved model that answers nothing and exit code 0. Their checkpoints go too."""
+    stop = next(c for c in trainer.callback_handler.callbacks
+                if isinstance(c, StopAtNonFiniteLoss))
+    # The loss of the last step was computed before its update: the weights are read too.
+    if stop.at is None and all(torch.isfinite(p).all() for p in trainer.model.parameters()):
+        return
+    at = stop.at or trainer.state.global_step
+    for folder in (out_dir / CHECKPOINT_DIR).glob(f"{PREFIX_CHECKPOINT_DIR}-*") if out_dir else ():
+        if int(folder.name.split("-")[-1]) >= at:  # saved from that step on: NaN weights too
+            shutil.rmtree(folder)
+    lower = learning_rate / 10
+    raise with_advice(
+        f"The loss became NaN at step {at} of {trainer.state.max_steps} with a learning rate "
+        f"of {learning_rate:g}, so the weights are no longer numbers and the run was stopped "
+        f"without saving them; lower it, say to {{fix}}, and train again.",
+        f"learning_rate={lower:g}", f"--lr {lower:g}")
 
 
 def collect(trainer: CourseTrainer, tokenizer, ready: PreparedData, meta: dict[str, Any],
@@ -869,7 +896,13 @@ def parameters_to_freeze(model, names: Sequence[str]) -> list[torch.nn.Parameter
             f"{which}{{fix}} {verb} no trainable parameter of this model; use pieces "
             f"of its parameter names: {', '.join(pieces)}.",
             f"freeze={list(names)}", "--freeze " + " ".join(names))
-    return [p for name, p in trainable if is_frozen(name, names)]
+    frozen = [p for name, p in trainable if is_frozen(name, names)]
+    if len(frozen) == len(trainable):  # else the first backward() fails: "does not require grad"
+        raise with_advice(
+            "{fix} freezes every weight of this model, which leaves none to train; freeze fewer "
+            f"parts (the recipe freezes {', '.join(RECIPE.freeze)}).",
+            f"freeze={list(names)}", "--freeze " + " ".join(names))
+    return frozen
 
 
 def add_lora(model, lora, seed: int):

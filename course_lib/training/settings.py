@@ -246,6 +246,9 @@ def training_arguments(
         seed=seed,
         data_seed=seed,
         logging_steps=logging_steps,  # every step by default: the curves are the lesson
+        # A NaN loss logged as it is: the Trainer's filter logs it as the mean of the steps
+        # before it (0.000 after a logged step), and a run gone wrong looked like a fine one.
+        logging_nan_inf_filter=False,
         # Checkpoints only where the learner asked for files, enough to resume, small on disk.
         save_strategy="steps" if saving else "no",
         save_steps=save_every or max(1, (max_steps or 400) // 4),

@@ -251,6 +251,37 @@ def test_freeze_names_each_piece_that_matches_nothing(toy_model_dir, records):
                                                    "post_attention_layernorm", "norm."))
 
 
+def test_a_freeze_of_every_weight_is_refused_before_training(toy_model_dir, records, tmp_path):
+    # "model" is part of every name: the first backward() failed, "element 0 of tensors does
+    # not require grad", after the run's folder was made.
+    with pytest.raises(CourseError) as err:
+        train(toy_model_dir, records, None, freeze="model", max_steps=1, out_dir=tmp_path / "run",
+              **QUIET)
+    assert str(err.value) == (
+        "freeze=['model'] freezes every weight of this model, which leaves none to train; freeze "
+        "fewer parts (the recipe freezes embed_tokens, mlp, v_proj, o_proj).")
+    assert err.value.cli.startswith("--freeze model freezes every weight")
+    assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())
+
+
+def test_a_loss_that_becomes_nan_stops_the_run_unsaved_with_what_to_change(
+        toy_model_dir, records, tmp_path):
+    # Was: the bar showed loss=0.000 (the Trainer's NaN filter), the NaN weights were saved
+    # as a finished run, and `course train` exited 0.
+    out = tmp_path / "run"
+    with pytest.raises(CourseError) as err:
+        train(toy_model_dir, records, None, learning_rate=1e9, max_steps=8, save_every=1,
+              out_dir=out, **QUIET)
+    assert re.fullmatch(
+        r"The loss became NaN at step (\d) of 8 with a learning rate of 1e\+09, so the weights "
+        r"are no longer numbers and the run was stopped without saving them; lower it, say to "
+        r"learning_rate=1e\+08, and train again\.", str(err.value))
+    at = int(re.search(r"step (\d)", str(err.value)).group(1))
+    assert at < 8 and "say to --lr 1e+08," in err.value.cli
+    kept = sorted(int(p.name.split("-")[-1]) for p in (out / "checkpoints").glob("checkpoint-*"))
+    assert all(step < at for step in kept) and not (out / "history.json").exists()
+
+
 def test_freeze_given_as_one_string_is_one_piece(toy_model_dir, toy_tokenizer, records):
     # "mlp" was read letter by letter: every weight frozen, then a crash inside torch.
     model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
@@ -345,7 +376,7 @@ def test_problems_are_reported_before_training_starts(toy_model_dir, records, ca
     out = capsys.readouterr().out
     report_at = out.index("21 of 22") if "21 of 22" in out else out.index("22 of 22")
     assert out.index("empty response") > report_at
-    assert out.index("'qa' format") < out.index("1 steps of")
+    assert out.index("'qa' format") < out.index("1 step of")
 
 
 def test_training_arguments_override_the_defaults(toy_model_dir, records):
