@@ -16,6 +16,7 @@ its memory can be estimated, or a randomly initialised stand-in built, without a
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError, safe_open
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 from transformers.utils import logging as hf_logging
 
@@ -196,6 +198,22 @@ def _require_files(source: str, weights: bool) -> None:
                 "save the model and its tokenizer with save_pretrained into one folder."))
 
 
+def damaged_file_check(folder: Path) -> None:
+    """Name the file of a model folder that cannot be read whole (a copy or save cut short):
+    from_pretrained said "invalid header length" or a JSON position, without the file."""
+    for path in sorted(folder.glob("*.json")) + sorted(folder.glob("*.safetensors")):
+        try:
+            if path.suffix == ".json":
+                json.loads(path.read_text(encoding="utf-8"))
+            else:
+                with safe_open(path, "pt"):  # reads the header, checks the file's length
+                    pass
+        except (ValueError, SafetensorError) as err:  # JSONDecodeError and bad UTF-8 included
+            raise CourseError(f"'{path}' is cut short or damaged ({str(err).splitlines()[0]}), "
+                              f"so the model in '{folder}' cannot be loaded; copy or save the "
+                              f"folder again.") from None
+
+
 def hub_unreachable_message(what: str, hub_id: str, embedded: str, aside: str = "") -> str:
     """The one sentence shown when a Hub id is asked for but the Hub cannot be reached."""
     why = "offline mode is on (HF_HUB_OFFLINE=1)" if hub_offline() else "the Hub cannot be reached"
@@ -235,8 +253,11 @@ def _from_pretrained(loader, source: str, **kwargs):
         with quiet_loading() if Path(source).is_dir() else nullcontext(), (
                 no_usage_ping() if unanswered else nullcontext()):
             return loader.from_pretrained(source, **kwargs)
-    except OSError as err:  # huggingface_hub's offline / not-found errors are OSErrors
+    except (OSError, ValueError, SafetensorError) as err:  # OSError: the Hub's errors too
         if Path(source).exists():
+            damaged_file_check(Path(source))  # a copy cut short: a traceback from deep inside
+            raise
+        if not isinstance(err, OSError):
             raise
         message = str(err)
         offline_words = ("offline", "connect", "resolve", "Network", "cached files", "local cache")

@@ -76,6 +76,21 @@ def test_a_folder_that_is_not_a_whole_model_says_what_it_is(tmp_path, toy_model_
         load_tokenizer(str(ckpt))
 
 
+@pytest.mark.parametrize("name", ["config.json", "tokenizer.json", "model.safetensors"])
+def test_a_file_cut_short_in_a_model_folder_is_named(tmp_path, toy_model_dir, name):
+    # A copy that did not finish: a traceback ending in "invalid header length" or a JSON
+    # position ("Expecting ':' delimiter: line 27 column 20"), which named no file.
+    folder = tmp_path / "model"
+    shutil.copytree(toy_model_dir, folder)
+    whole = (folder / name).read_bytes()
+    (folder / name).write_bytes(whole[:len(whole) // 2])
+    with pytest.raises(CourseError) as err:
+        load_model_and_tokenizer(str(folder))
+    assert str(err.value).startswith(f"'{folder / name}' is cut short or damaged (")
+    assert str(err.value).endswith(f"), so the model in '{folder}' cannot be loaded; copy or "
+                                   f"save the folder again.")
+
+
 def test_local_folder_loads_through_from_pretrained(toy_model_dir):
     tokenizer = load_tokenizer(toy_model_dir)
     model, tok2 = load_model_and_tokenizer(toy_model_dir)
