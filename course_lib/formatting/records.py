@@ -53,6 +53,7 @@ from course_lib.formatting.schemas import (
     read_texts,
     sharegpt_speakers,
     text_fields,
+    unread_fields,
 )
 from course_lib.formatting.templates import format_text
 from course_lib.loading import DATA_FILE_SUFFIXES
@@ -1073,7 +1074,7 @@ def conversion_notes(rows: list[tuple[str, Any]]) -> list[str]:
     # What reading the file changed (a ';' separator, empty columns left out): once a file.
     notes = list(dict.fromkeys(note for _, row in rows if isinstance(row, TableRow)
                                for note in row.notes))
-    notes += _sharegpt_note(rows) + _text_notes(rows)
+    notes += _sharegpt_note(rows) + _text_notes(rows) + _unread_note(rows)
     # A system message: the templates have no place for one, so it is trained as the input.
     folded = [where for where, row in rows if has_system_message(row)]
     if not folded:
@@ -1084,6 +1085,22 @@ def conversion_notes(rows: list[tuple[str, Any]]) -> list[str]:
         f"({places(folded)}); the templates have no system part, so it became the "
         f"'input' ('### Input:' in one_line and alpaca) and is part of the "
         f"prompt; put it in the user message, or remove it, if that is not what you want."]
+
+
+def _unread_note(rows: list[tuple[str, Any]]) -> list[str]:
+    """Fields a row holds that its format does not read (a misspelt 'inputs', alpaca's row
+    with dolly's 'context'): they were left out of training, so each is named with its rows."""
+    found: dict[str, list[str]] = {}
+    for where, row in rows:
+        for key in unread_fields(row):
+            found.setdefault(key, []).append(where)
+    if not found:
+        return []
+    n = len({where for wheres in found.values() for where in wheres})
+    fields = ", ".join(f"'{key}' ({places(wheres)})" for key, wheres in found.items())
+    return [f"{n} {'row holds' if n == 1 else 'rows hold'} a field its format does not read, "
+            f"so it was left out of training: {fields}; rename it to a field the row's format "
+            f"reads, or remove it."]
 
 
 def _sharegpt_note(rows: list[tuple[str, Any]]) -> list[str]:

@@ -13,6 +13,7 @@ Records that are already formatted text are recognised by their template
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Collection
@@ -136,11 +137,24 @@ def detect_schema(record: dict[str, Any]) -> str:
     # ShareGPT keeps its messages under another name, as {from, value}: read by _sharegpt.
     if "conversations" in keys:
         return "sharegpt"
+    # Half of a schema: the missing field is named, not every schema the course reads.
+    for has, lacks, add in _HALVES:
+        if has in keys and not keys & set(lacks):
+            raise CourseError(f"record has '{has}' but no {' or '.join(map(repr, lacks))}; add "
+                              f"{add}.")
     # Every schema's fields are listed, so the learner sees which key to rename.
     raise CourseError(
         f"record has fields {sorted(keys)} which match no known schema; "
         f"use one of: " + "; ".join(f"{k} ({v})" for k, v in SCHEMAS.items()) + "."
     )
+
+
+# A field of a schema, the fields that would complete a row holding it, and what to add.
+_HALVES = (("instruction", ("response", "output"), "the answer under 'response'"),
+           ("prompt", ("completion",), "the answer under 'completion'"),
+           ("completion", ("prompt",), "the question under 'prompt'"),
+           ("response", ("instruction",), "the question under 'instruction'"),
+           ("output", ("instruction",), "the question under 'instruction'"))
 
 
 def _one_answer(output: str, response: str, where: str) -> str:
@@ -340,6 +354,25 @@ def sharegpt_speakers(record: Any) -> dict[str, str] | None:
     turns = _list(_known_keys(record)["conversations"])
     speakers = [t.get("from") for t in turns if isinstance(t, dict)]
     return {s: _role_for(s) for s in speakers if _role_for(s) not in (None, s)}
+
+
+def unread_fields(record: Any) -> list[str]:
+    """The fields of a row that its schema leaves unread though they look meant to train:
+    another schema's ('context' beside alpaca's 'input', 'response' beside 'completion') or a
+    near-miss of one ('inputs'). An 'id' or 'category' is not named, nor a 'text' beside the
+    fields (many sets keep the formatted row too), for records.conversion_notes to name.
+
+        >>> unread_fields({"instruction": "Sum up", "inputs": "A long text", "response": "Short"})
+        ['inputs']
+    """
+    schema = _schema_or_none(record) if isinstance(record, dict) else None
+    if schema is None:
+        return []
+    read = {*TEXT_FIELDS[schema], "messages", "conversations", "text"}
+    if schema == "alpaca":
+        read.add("response")  # _one_answer reads it
+    return [key for key in _known_keys(record) if isinstance(key, str) and key not in read and (
+        key in KNOWN_FIELDS or difflib.get_close_matches(key, KNOWN_FIELDS, n=1, cutoff=0.8))]
 
 
 def _schema_or_none(record: dict[str, Any]) -> str | None:

@@ -12,6 +12,7 @@ from course_lib.formatting.records import (
     MAX_ROW_ERRORS,
     RowErrors,
     conversion_notes,
+    embedded_sets,
     load_raw_rows,
     load_records,
 )
@@ -100,14 +101,14 @@ def test_lines_are_counted_from_one_in_json_arrays_too(tmp_path):
     path.write_text(json.dumps(rows, indent=2))  # each record spans 5 or 4 lines
     where = [w for w, _ in load_raw_rows(path)]
     assert where == [f"{path} line 2", f"{path} line 7", f"{path} line 10"]
-    with pytest.raises(CourseError, match=r"d.json line 7: record has fields \['instruction'\]"):
+    with pytest.raises(CourseError, match=r"d.json line 7: record has 'instruction' but no"):
         load_records(path)
     path.write_text('[\n{"instruction": "a", "output": "b"},\n{"instruction": oops}\n]')
     with pytest.raises(CourseError, match=r"d.json line 3: invalid JSON"):
         load_records(path)
     # One line holds every row (pandas' to_json(orient="records")): the item names the row.
     path.write_text(json.dumps(rows))
-    with pytest.raises(CourseError, match=r"d.json item 2: record has fields"):
+    with pytest.raises(CourseError, match=r"d.json item 2: record has 'instruction' but no"):
         load_records(path)
 
 
@@ -280,7 +281,7 @@ def test_a_data_wrapper_names_its_records_from_one(tmp_path):
     path = tmp_path / "d.json"
     path.write_text(json.dumps({"data": [ROWS[0], {"instruction": "x"}]}, indent=1))
     assert [w for w, _ in load_raw_rows(path)] == [f"{path} record 1", f"{path} record 2"]
-    with pytest.raises(CourseError, match=r"d\.json record 2: record has fields"):
+    with pytest.raises(CourseError, match=r"d\.json record 2: record has 'instruction' but no"):
         load_records(path)
 
 
@@ -397,6 +398,29 @@ def test_data_already_in_memory_is_not_looked_for_as_a_file(loaded):
                                           rf"{type(loaded).__name__}: data already in memory "
                                           rf"needs no loading; pass it on as it is\.$"):
         load_records(loaded)
+
+
+def test_a_field_the_rows_format_does_not_read_is_named_not_dropped(tmp_path):
+    # The passage under a misspelt 'inputs', a second answer, dolly's 'context' in an alpaca
+    # row: each trained without it and without a word. An id, a category or a formatted copy
+    # under 'text' beside the fields is not content that was meant to train.
+    rows = [{"instruction": "Sum up", "inputs": "The cat sat on the mat.", "response": "A cat."},
+            {"prompt": "p", "completion": "c", "response": "r"},
+            {"instruction": "x", "input": "y", "output": "z", "context": "w", "id": 7},
+            {"instruction": "x", "input": "", "output": "z", "text": "### Instruction: x",
+             "category": "qa"},
+            {"instruction": "Sum up", "inputs": "A dog ran.", "response": "A dog."}]
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert conversion_notes(load_raw_rows(path)) == [
+        "4 rows hold a field its format does not read, so it was left out of training: 'inputs' "
+        "(lines 1, 5), 'response' (line 2), 'context' (line 3); rename it to a field the row's "
+        "format reads, or remove it."]
+
+
+@pytest.mark.parametrize("name", sorted(embedded_sets()))
+def test_the_courses_own_sets_hold_no_field_left_unread(name):
+    assert not any("does not read" in note for note in conversion_notes(load_raw_rows(name)))
 
 
 def test_a_text_laid_out_otherwise_than_its_template_writes_it_is_named(tmp_path):

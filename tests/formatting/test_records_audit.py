@@ -369,11 +369,8 @@ def test_a_json_object_of_splits_gives_the_split_asked_for(tmp_path):
     with pytest.raises(CourseError) as caught:
         load_records(path)
     assert str(caught.value).splitlines()[1:] == [  # the bad ones named by split and record
-        "  train record 2: record has fields ['instruction'] which match no known schema; use "
-        "one of: course (instruction / [input] / response); alpaca (instruction / input / "
-        "output); dolly (instruction / context / response); trl (prompt / completion); chat "
-        "(messages: [{role, content}, ...]); sharegpt (conversations: [{from, value}, ...]); "
-        "text (text, already formatted with a known template).",
+        "  train record 2: record has 'instruction' but no 'response' or 'output'; add the "
+        "answer under 'response'.",
         "  train record 3: expected a JSON object, got int."]
 
 

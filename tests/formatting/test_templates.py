@@ -139,6 +139,23 @@ def test_unknown_schema_names_the_record_and_lists_schemas():
         normalize_record({"question": "q", "answer": "a"}, where="data.jsonl line 7")
 
 
+@pytest.mark.parametrize("record, said", [
+    ({"instruction": "q", "answer": "a"},
+     "record has 'instruction' but no 'response' or 'output'; add the answer under 'response'."),
+    ({"prompt": "q"}, "record has 'prompt' but no 'completion'; add the answer under "
+                      "'completion'."),
+    ({"completion": "a", "id": 3}, "record has 'completion' but no 'prompt'; add the question "
+                                   "under 'prompt'."),
+    ({"question": "q", "output": "a"}, "record has 'output' but no 'instruction'; add the "
+                                       "question under 'instruction'."),
+])
+def test_half_of_a_schema_names_the_field_missing(record, said):
+    # Was the list of every schema the course reads, after "record has fields ['instruction']".
+    with pytest.raises(CourseError) as err:
+        normalize_record(record, where="d.jsonl line 6")
+    assert str(err.value) == "d.jsonl line 6: " + said
+
+
 def test_non_text_field_is_explained():
     # A number is read as its text (records.conversion_notes counts it); a list is no text.
     with pytest.raises(CourseError, match="field 'response' should be text but is list"):

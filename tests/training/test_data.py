@@ -201,7 +201,8 @@ def test_skip_bad_rows_leaves_them_out_and_the_notes_on_the_file_count_them(toy_
     note = ready.warnings[0].splitlines()
     assert note[0] == f"{path}: 2 of 12 rows left out (skip_bad_rows=True):"
     assert note[1].startswith("  line 2: invalid JSON (") and note[2].startswith(
-        "  line 5: record has fields ['instruction'] which match no known schema")
+        "  line 5: record has 'instruction' but no 'response' or 'output'; add the answer "
+        "under 'response'.")
 
 
 def test_without_skip_bad_rows_the_error_names_it_where_the_caller_offers_it(tmp_path):
