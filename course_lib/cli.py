@@ -1172,8 +1172,21 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"error: {message}; see `{self.prog} --help`.\n")
 
 
+# What TrainingArguments and TRL's scripts call the course's flags: what practitioners type.
+TRANSFORMERS_NAMES = {
+    "--learning-rate": "--lr", "--max-steps": "--steps", "--output-dir": "--out",
+    "--per-device-train-batch-size": "--batch-size", "--model-name-or-path": "--model",
+    "--dataset-name": "--data", "--max-seq-length": "--max-length", "--use-peft": "--lora",
+    "--resume-from-checkpoint": "--resume", "--use-cpu": "--cpu", "--eval-steps": "--eval-every",
+    "--num-processes": "--processes"}
+
+
 def _nearest(typed: str, options: list[str]) -> str | None:
-    """The option most like `typed` (difflib's ratio, at least 0.6), or None if none is near."""
+    """The option `typed` means: transformers' name for it ('--learning_rate': --lr), else the
+    one most like it (difflib's ratio, at least 0.6); None if none is near."""
+    dashed = typed.replace("_", "-")
+    if TRANSFORMERS_NAMES.get(dashed, dashed) in options:
+        return TRANSFORMERS_NAMES.get(dashed, dashed)
     close = difflib.get_close_matches(typed, options, n=1) if typed else []
     return close[0] if close else None
 

@@ -269,6 +269,16 @@ def test_an_unknown_option_is_named_with_the_one_it_most_likely_meant(capsys):
         "`course train --help`.\n")  # was `course --help`, which lists no option of train
 
 
+@pytest.mark.parametrize("typed, meant", [
+    ("--learning_rate", "--lr"), ("--max-steps", "--steps"), ("--output_dir", "--out"),
+    ("--max_length", "--max-length")])
+def test_transformers_name_for_an_option_is_answered_with_the_courses(capsys, typed, meant):
+    # "--learning-rate" is no near miss of "--lr": the error named no option at all.
+    with pytest.raises(SystemExit):
+        main(["train", typed, "5", "--out", "x"])
+    assert f"unrecognized arguments: {typed} 5 (did you mean {meant}?)" in capsys.readouterr().err
+
+
 def test_ask_refuses_an_empty_instruction_before_loading_anything(capsys):
     code, out, err = run_cli(capsys, "ask", "What is 2+2?", "   ")  # it generated from nothing
     assert code == 2 and out == ""
