@@ -14,6 +14,7 @@ Records that are already formatted text are recognised by their template
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 from collections.abc import Collection
@@ -171,6 +172,12 @@ def _one_answer(output: str, response: str, where: str) -> str:
 def known_renames(keys: Collection[Any]) -> dict[str, str]:
     """Keys or columns to read as the field they name ('Instruction', 'output '), unless that
     field is there already; the first of two that name one field wins."""
+    return dict(_renames(tuple(keys)))
+
+
+# Once per set of keys, not per row: reading a file asks it of every row several times.
+@functools.lru_cache(maxsize=1024)
+def _renames(keys: tuple[Any, ...]) -> dict[str, str]:
     present, renames = set(keys), {}
     for key in keys:
         known = key.strip().lower() if isinstance(key, str) else key
@@ -365,19 +372,30 @@ def unread_fields(record: Any) -> list[str]:
         >>> unread_fields({"instruction": "Sum up", "inputs": "A long text", "response": "Short"})
         ['inputs']
     """
-    schema = _schema_or_none(record) if isinstance(record, dict) else None
+    return list(_unread_of_keys(tuple(record))) if isinstance(record, dict) else []
+
+
+@functools.lru_cache(maxsize=1024)  # once per set of keys, as the schema
+def _unread_of_keys(keys: tuple[Any, ...]) -> tuple[str, ...]:
+    schema = _schema_of_keys(keys)
     if schema is None:
-        return []
+        return ()
     read = {*TEXT_FIELDS[schema], "messages", "conversations", "text"}
     if schema == "alpaca":
         read.add("response")  # _one_answer reads it
-    return [key for key in _known_keys(record) if isinstance(key, str) and key not in read and (
-        key in KNOWN_FIELDS or difflib.get_close_matches(key, KNOWN_FIELDS, n=1, cutoff=0.8))]
+    return tuple(key for key in _known_keys(dict.fromkeys(keys)) if isinstance(key, str)
+                 and key not in read and (key in KNOWN_FIELDS or difflib.get_close_matches(
+                     key, KNOWN_FIELDS, n=1, cutoff=0.8)))
 
 
 def _schema_or_none(record: dict[str, Any]) -> str | None:
+    return _schema_of_keys(tuple(record))
+
+
+@functools.lru_cache(maxsize=1024)  # a schema is its keys': once per set of them
+def _schema_of_keys(keys: tuple[Any, ...]) -> str | None:
     try:
-        return detect_schema(_known_keys(record))
+        return detect_schema(dict.fromkeys(keys))
     except CourseError:
         return None
 
