@@ -210,7 +210,7 @@ def test_skip_bad_rows_trains_on_the_rest_says_so_first_and_records_the_count(
     note = out.splitlines()[out.splitlines().index(f"{path}: 2 of 40 rows left out "
                                                    f"(--skip-bad-rows):"):][:3]
     assert [line.split(":")[0] for line in note[1:]] == ["  line 2", "  line 4"]
-    assert "invalid JSON" in note[1] and "should be text but is list" in note[2]
+    assert "invalid JSON" in note[1] and "should be text but is a list" in note[2]
     # Said before training, with the held-out slice and the count of 38 rows left to read.
     assert out.index("rows left out") < out.index("threads:")
     assert "4 rows held out of bad.jsonl" in out

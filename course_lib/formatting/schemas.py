@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import json
 import math
 import re
 from collections.abc import Collection
@@ -85,7 +86,7 @@ def _as_text(value: Any, field: str, where: str) -> str:
         return str(value)
     if not isinstance(value, str):
         raise CourseError(
-            f"{where}: field '{field}' should be text but is {type(value).__name__}; "
+            f"{where}: field '{field}' should be text but is {json_kind(value)}; "
             f"make it a JSON string."
         )
     # Half of a surrogate pair ("\ud83d" escaped alone in JSON) is not UTF-8 text: the
@@ -103,6 +104,21 @@ def _as_text(value: Any, field: str, where: str) -> str:
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _WINDOWS_BREAK = re.compile("\r\n?")
+
+
+def json_kind(value: Any) -> str:
+    """A value named as a data file writes it, not as Python's type ('NoneType', 'bool').
+
+        >>> json_kind(None), json_kind(True), json_kind({"a": 1}), json_kind(float("nan"))
+        ('null', 'true', 'an object', 'NaN')
+    """
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if is_number(value) and not math.isfinite(value):
+        return json.dumps(float(value))  # NaN, Infinity: Python's json writes them so
+    kinds = {dict: "an object", list: "a list", tuple: "a list", str: "a string"}
+    kind = next((k for t, k in kinds.items() if isinstance(value, t)), None)
+    return kind or ("a number" if is_number(value) else type(value).__name__)
 
 
 def is_text_number(value: Any) -> bool:
@@ -208,7 +224,7 @@ def normalize_record(record: dict[str, Any], where: str = "record") -> dict[str,
         # A list given to a one-record call (format_text, to_messages): say what to do.
         hint = ("; give one record, or call it on each record of the list"
                 if where == "record" and isinstance(record, list | tuple) else "")
-        raise CourseError(f"{where}: expected a JSON object, got {type(record).__name__}{hint}.")
+        raise CourseError(f"{where}: expected a JSON object, got {json_kind(record)}{hint}.")
     record = _known_keys(record)
     try:
         schema = detect_schema(record)

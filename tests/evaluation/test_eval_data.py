@@ -134,7 +134,7 @@ def test_one_record_or_a_list_of_strings_is_named_with_what_to_give_instead():
                                           r"\[\{\"instruction\": q\} for q in questions\]"):
         eval_rows(["What is 2+2?"])
     # A list is counted from 0, as training's load_data counts a list of records.
-    with pytest.raises(CourseError, match=r"^row 1: expected a JSON object, got str"):
+    with pytest.raises(CourseError, match=r"^row 1: expected a JSON object, got a string"):
         eval_rows([{"instruction": "What is 2+2?"}, "What is 3+3?"])
 
 

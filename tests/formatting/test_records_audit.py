@@ -154,7 +154,7 @@ def test_nested_values_and_a_null_instruction_in_a_number_column_are_still_refus
     lists = tmp_path / "lists.parquet"
     pd.DataFrame([{**r, "output": [r["output"]]} for r in ROWS]).to_parquet(lists)
     with pytest.raises(CourseError, match=r"rows 1, 2: field 'output' should be text but is "
-                                          r"list"):
+                                          r"a list"):
         load_records(lists)
     nulls = tmp_path / "nulls.parquet"  # pandas stores [4, None] as float64 with a null
     pd.DataFrame({"instruction": [4, None], "output": ["a", "b"]}).to_parquet(nulls)
@@ -371,7 +371,7 @@ def test_a_json_object_of_splits_gives_the_split_asked_for(tmp_path):
     assert str(caught.value).splitlines()[1:] == [  # the bad ones named by split and record
         "  train record 2: record has 'instruction' but no 'response' or 'output'; add the "
         "answer under 'response'.",
-        "  train record 3: expected a JSON object, got int."]
+        "  train record 3: expected a JSON object, got a number."]
 
 
 @pytest.mark.parametrize("text, where, key", [

@@ -123,8 +123,8 @@ def test_numbers_in_text_fields_are_read_as_their_text_and_counted(tmp_path):
                            "read as its text (4 as '4')."]
 
 
-@pytest.mark.parametrize("value, kind", [(True, "bool"), (["a"], "list"), ({"a": 1}, "dict"),
-                                         (float("nan"), "float")])
+@pytest.mark.parametrize("value, kind", [(True, "true"), (["a"], "a list"), ({"a": 1}, "an object"),
+                                         (float("nan"), "NaN")])  # as the file writes them
 def test_bools_lists_dicts_and_nan_are_still_not_text(value, kind):
     with pytest.raises(CourseError, match=f"field 'output' should be text but is {kind}"):
         normalize_record({"instruction": "x", "output": value}, "d.jsonl line 1")

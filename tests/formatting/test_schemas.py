@@ -100,9 +100,9 @@ def test_a_list_given_to_a_one_record_call_is_told_to_give_one():
     from course_lib.formatting.templates import ONE_LINE, format_text
 
     records = [{"instruction": "Hi", "response": "hello"}]
-    with pytest.raises(CourseError, match=r"^record: expected a JSON object, got list; give one "
+    with pytest.raises(CourseError, match=r"^record: expected a JSON object, got a list; give one "
                                           r"record, or call it on each record of the list\.$"):
         format_text(records, ONE_LINE)
     with pytest.raises(CourseError, match=r"^data.jsonl line 3: expected a JSON object, got "
-                                          r"list\.$"):  # a file's row: no such hint
+                                          r"a list\.$"):  # a file's row: no such hint
         normalize_record(records, where="data.jsonl line 3")

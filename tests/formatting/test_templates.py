@@ -158,7 +158,7 @@ def test_half_of_a_schema_names_the_field_missing(record, said):
 
 def test_non_text_field_is_explained():
     # A number is read as its text (records.conversion_notes counts it); a list is no text.
-    with pytest.raises(CourseError, match="field 'response' should be text but is list"):
+    with pytest.raises(CourseError, match="field 'response' should be text but is a list"):
         normalize_record({"instruction": "What is 2+2?", "response": [4]}, where="example 3")
 
 
