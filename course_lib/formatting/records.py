@@ -48,6 +48,7 @@ from course_lib.formatting.schemas import (
     KNOWN_FIELDS,
     has_system_message,
     is_text_number,
+    json_kind,
     known_renames,
     normalize_record,
     read_texts,
@@ -343,8 +344,13 @@ def _not_json(text: str, name: str) -> CourseError:
             what = "tab-separated" if kind == "tsv" else "comma-separated"
             return CourseError(f"{name} is not JSON but a table of {what} columns; rename it "
                                f"to end in .{kind} (e.g. {Path(name).stem}.{kind}).")
-    shown = text.lstrip()[:20]
-    return CourseError(f"{name} is not JSON (it starts with {shown!r}); accepted: {ACCEPTED}.")
+    try:  # JSON, but one value: 42, "hello", null
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        shown = text.lstrip()[:20]
+        return CourseError(f"{name} is not JSON (it starts with {shown!r}); accepted: {ACCEPTED}.")
+    return CourseError(f"{name} holds one JSON value, {json_kind(value)}, not records; give one "
+                       f"JSON object per line, or a JSON array of them.")
 
 
 # What json raises on text it cannot read: besides JSONDecodeError, a RecursionError for

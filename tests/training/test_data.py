@@ -258,6 +258,8 @@ def test_records_given_in_python_are_all_named_in_one_error_or_left_out_as_a_fil
     ("twice.json", '[{"instruction": "a", "output": "b"}]\n[{"instruction": "c", "output": "d"}]',
      "line 2: invalid JSON (text after the closing ']' of the array)"),
     ("hello.json", "Hello\n", "is not JSON (it starts with 'Hello"),
+    ("answer.json", "42\n", "holds one JSON value, a number, not records; give one JSON object "
+                            "per line, or a JSON array of them."),  # was "is not JSON"
     ("no_header.csv", "What is 2+2?,,4\nWhat is 3+5?,,8\n", "line 1 must be a header"),
 ])
 def test_skip_bad_rows_still_refuses_a_file_broken_as_a_whole_or_with_no_usable_row(
