@@ -53,6 +53,7 @@ class PreparedData:
     empty_response: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     max_length: int | None = None
+    context: int | None = None  # the model's context: max_length cannot be raised past it
     where: list[str] = field(default_factory=list)  # where[i]: record i's place, e.g. "line 3"
     rows_left_out: int = 0  # rows of the source left out before these (skip_bad_rows)
 
@@ -74,8 +75,7 @@ class PreparedData:
                 f"{_count(self.truncated, 'was', 'were')} cut to {limit} "
                 f"({self.names(self.truncated)}) and lost the EOS at the end, so "
                 f"{_agree(self.truncated, 'it never teaches', 'they never teach')} the model to "
-                f"stop; raise max_length (--max-length) or shorten "
-                f"{_agree(self.truncated, 'it', 'them')}.")
+                f"stop; {self._raise_or()}shorten {_agree(self.truncated, 'it', 'them')}.")
         # With masking "none" these still train, on the prompt alone: worth knowing, not an error.
         if self.prompt_only:
             lines.append(
@@ -87,7 +87,7 @@ class PreparedData:
         if self.skipped:
             lines.append(f"{_count(self.skipped, 'was', 'were')} skipped: no trained token left, "
                          f"which would give a NaN loss ({self.names([i for i, _ in self.skipped])}"
-                         f"); raise max_length (--max-length) or shorten "
+                         f"); {self._raise_or()}shorten "
                          f"{_agree(self.skipped, 'its prompt', 'their prompts')}.")
         # Kept (it still trains the EOS), but it teaches empty answers: most likely a data mistake.
         if self.empty_response:
@@ -99,6 +99,12 @@ class PreparedData:
                          f"{_agree(self.empty_response, 'it', 'them')}.")
         # The preparer's own warnings last, after the counts they qualify.
         return "\n".join(lines + self.warnings)
+
+    def _raise_or(self) -> str:
+        """'raise max_length (--max-length) or ', unless it is the model's context already."""
+        if self.context and self.max_length and self.max_length >= self.context:
+            return f"the model reads at most {self.context} tokens, so "
+        return "raise max_length (--max-length) or "
 
     def names(self, indices: Sequence[int]) -> str:
         """'lines 3, 9' when the records' places are known, else 'examples 2, 8' (indices)."""

@@ -330,7 +330,8 @@ def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, mode
     far = None
     if isinstance(data, Records) and not data.source.startswith("course:"):  # ours fits
         far = far_from_world(data.records, ready, tokenizer, model)
-    ready = replace(ready, warnings=notes + ready.warnings + ([far] if far else []))
+    ready = replace(ready, warnings=notes + ready.warnings + ([far] if far else []),
+                    context=getattr(model.config, "max_position_embeddings", None))
     if verbose or not ready.examples:  # the report says why none is left
         # The held-out line first: "3 rows held out", then "27 of 27 examples ... ready" reads
         # as the 30 rows of the file, where the other order read as 3 rows lost.

@@ -1,6 +1,7 @@
 """Step 2: labels. -100 on every prompt token, response + EOS trained, nothing lost silently."""
 
 import gc
+from dataclasses import replace
 
 import pytest
 import torch
@@ -91,6 +92,10 @@ def test_truncation_to_the_prompt_is_skipped_and_named(toy_tokenizer):
     assert "raise max_length (--max-length) or shorten their prompts." in report
     one = prepare_examples(RECORDS[:1], toy_tokenizer, max_length=8).report()
     assert "raise max_length (--max-length) or shorten its prompt." in one
+    # At the model's context there is no more to give: was "raise max_length" all the same.
+    at_most = replace(prepared, context=8).report()
+    assert "the model reads at most 8 tokens, so shorten their prompts." in at_most
+    assert "raise max_length" not in at_most
 
 
 def test_build_example_raises_when_nothing_is_left(toy_tokenizer):

@@ -282,6 +282,17 @@ def test_a_loss_that_becomes_nan_stops_the_run_unsaved_with_what_to_change(
     assert all(step < at for step in kept) and not (out / "history.json").exists()
 
 
+def test_a_row_cut_at_the_models_context_is_not_told_to_raise_max_length(toy_model_dir, capsys):
+    # The toy model reads 256 tokens, max_length's default here: "raise max_length" could not
+    # help, and --max-length 512 is capped back to 256 with a note.
+    long = [{"instruction": "Count.", "response": "1 2 3 4 " * 100}] * 2
+    train(toy_model_dir, long, None, max_steps=1, progress=False, verbose=True, num_threads=1)
+    out = capsys.readouterr().out
+    assert "2 were cut to max_length=256 tokens" in out
+    assert "the model reads at most 256 tokens, so shorten them." in out
+    assert "raise max_length" not in out
+
+
 def test_freeze_given_as_one_string_is_one_piece(toy_model_dir, toy_tokenizer, records):
     # "mlp" was read letter by letter: every weight frozen, then a crash inside torch.
     model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
