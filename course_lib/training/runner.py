@@ -605,6 +605,8 @@ def checkpointing_needed(model, ready: PreparedData, batch_size: int, lora,
     trained = sum(sum(label != IGNORE_INDEX for label in ex["labels"])
                   for ex in ready.examples) / max(1, tokens)
     sizes = dict(lora=lora, dtype=device.dtype, freeze=freeze, logits_share=trained)
+    # A batch holds every example at most: --batch-size 100000 on 855 rows trains 855 a step.
+    batch_size = min(batch_size, len(ready.examples))
     estimate = estimate_memory(model, batch_size, longest, **sizes)
     memory, whose = memory_budget(device.device)
     if estimate.total <= 0.9 * memory:

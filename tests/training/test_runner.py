@@ -15,6 +15,7 @@ from transformers import (
 
 from course_lib.errors import CourseError
 from course_lib.evaluation.generation import generate
+from course_lib.formatting.records import load_records
 from course_lib.masking.labels import IGNORE_INDEX, PadCollator, prepare_examples
 from course_lib.training.history import RunHistory, history_from_log
 from course_lib.training.runner import TrainResult, save_run, train
@@ -291,6 +292,16 @@ def test_a_row_cut_at_the_models_context_is_not_told_to_raise_max_length(toy_mod
     assert "2 were cut to max_length=256 tokens" in out
     assert "the model reads at most 256 tokens, so shorten them." in out
     assert "raise max_length" not in out
+
+
+def test_a_batch_larger_than_the_data_is_sized_by_the_data(capsys):
+    # 100,000 x 256 tokens was estimated at about 115 GB: gradient checkpointing went on, with
+    # a warning, for a run whose every step is the 20 examples there are.
+    records = load_records("course:train")[:20]
+    run = train("tiny", records, None, batch_size=100_000, max_steps=1, progress=False,
+                verbose=True, num_threads=1)
+    assert run.history.gradient_checkpointing is False
+    assert "gradient checkpointing on" not in capsys.readouterr().out
 
 
 def test_freeze_given_as_one_string_is_one_piece(toy_model_dir, toy_tokenizer, records):
