@@ -1204,6 +1204,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PATH_OPTIONS = {"out", "data", "eval_data", "model", "json"}  # options that name a file or folder
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     """The command line, or one error line; an unknown option is named by its command's
     --help, with the option it most likely meant ('--stpes': did you mean --steps?)."""
@@ -1214,6 +1217,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         near = _nearest(typed, options)
         args.parser.error(f"unrecognized arguments: {' '.join(unknown)}"
                           + (f" (did you mean {near}?)" if near else ""))
+    # An empty path is '.' to pathlib: "--out ''" was "'.' already exists and is not empty".
+    for action in args.parser._actions:
+        value = getattr(args, action.dest, None)
+        if action.dest in PATH_OPTIONS and isinstance(value, str) and not value.strip():
+            args.parser.error(f"{action.option_strings[0]} is empty; give a name or a path.")
     return args
 
 

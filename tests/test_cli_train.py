@@ -269,6 +269,15 @@ def test_an_unknown_option_is_named_with_the_one_it_most_likely_meant(capsys):
         "`course train --help`.\n")  # was `course --help`, which lists no option of train
 
 
+@pytest.mark.parametrize("argv", [["train", "--out", ""], ["train", "--out", "x", "--data", " "],
+                                  ["eval", "--data", "", "runs/x"]])
+def test_an_empty_path_is_said_to_be_empty_not_taken_for_this_folder(capsys, argv):
+    with pytest.raises(SystemExit):  # was "'.' already exists and is not empty"
+        main(argv)
+    flag = next(a for a, b in zip(argv, argv[1:], strict=False) if not b.strip())
+    assert f"error: {flag} is empty; give a name or a path." in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("typed, meant", [
     ("--learning_rate", "--lr"), ("--max-steps", "--steps"), ("--output_dir", "--out"),
     ("--max_length", "--max-length")])
