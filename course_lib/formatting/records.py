@@ -142,10 +142,12 @@ class RowErrors:
         for message in ordered:
             place, _, what = message.removeprefix(self.source).lstrip(" :").partition(": ")
             groups.setdefault(what, []).append(place)
-        lines = [f"  {_rows_named(rows)}: {what}" for what, rows in list(groups.items())[:most]]
-        if len(groups) > most:
-            rest = sum(len(p) for p in list(groups.values())[most:])
-            lines.append(f"  and {rest} more rows, with {len(groups) - most} other problems.")
+        # One problem more is shown, not hidden behind a line that counts it.
+        shown = most if len(groups) > most + 1 else most + 1
+        lines = [f"  {_rows_named(rows)}: {what}" for what, rows in list(groups.items())[:shown]]
+        if len(groups) > shown:
+            rest = sum(len(p) for p in list(groups.values())[shown:])
+            lines.append(f"  and {rest} more rows, with {len(groups) - shown} other problems.")
         return lines
 
 

@@ -156,6 +156,11 @@ def test_a_note_on_rows_left_out_names_three_problems_and_counts_the_rest():
     assert errors.left_out_note(usable=95).splitlines() == [
         "d.jsonl: 5 of 100 rows left out (skip_bad_rows=True):", "  line 1: problem 1",
         "  line 2: problem 2", "  line 3: problem 3", "  and 2 more rows, with 2 other problems."]
+    four = RowErrors("d.jsonl", skip=True)
+    for i in range(1, 5):  # one more than three: shown, not "and 1 more rows, with 1 other"
+        four.add(f"d.jsonl line {i}: problem {i}")
+    assert four.left_out_note(usable=96).splitlines()[1:] == [
+        f"  line {i}: problem {i}" for i in range(1, 5)]
     errors.add("d.jsonl line 99: invalid JSON; nothing after it can be read.", of_the_file=True)
     with pytest.raises(CourseError, match=r"^d.jsonl: 6 rows cannot be used; fix them and run "
                                           r"again:\n"):
