@@ -769,7 +769,9 @@ def _folder_rows(path: Path, name: str, split: Split) -> list[tuple[str, Any]]:
     if (path / "dataset_info.json").is_file() or (path / "dataset_dict.json").is_file():
         return _datasets_rows(path, name, "folder", split)
     _refuse_model_folder(path, name)
-    inside = sorted(p.name for p in path.iterdir() if p.suffix.lower() in DATA_FILE_SUFFIXES)[:3]
+    # A .txt last: a folder's notes.txt is less likely its data than a .jsonl or .csv.
+    inside = sorted((p.name for p in path.iterdir() if p.suffix.lower() in DATA_FILE_SUFFIXES),
+                    key=lambda name: (name.lower().endswith(".txt"), name))[:3]
     hint = f" such as {name.rstrip('/')}/{inside[0]}" if inside else ""
     raise CourseError(f"'{name}' is a folder but not one saved with save_to_disk (it has no "
                       f"dataset_info.json); give a data file{hint}.")

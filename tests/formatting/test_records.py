@@ -65,6 +65,7 @@ def test_save_to_disk_folders_load_their_split(tmp_path, dataset):
         load_records(tmp_path / "dict", split="eval")
     (tmp_path / "plain").mkdir()
     (tmp_path / "plain" / "rows.jsonl").write_text("{}")
+    (tmp_path / "plain" / "notes.txt").write_text("mine")  # was the file suggested
     with pytest.raises(CourseError, match=r"not one saved with save_to_disk.*plain/rows.jsonl"):
         load_records(tmp_path / "plain")
 
