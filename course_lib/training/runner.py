@@ -640,6 +640,12 @@ def _prepare_out_dir(out_dir: Path | None, resume: bool) -> str | None:
     ckpt_root = out_dir / CHECKPOINT_DIR
     if resume:
         last = last_whole_checkpoint(ckpt_root)
+        if last is None and out_dir.is_dir() and any(
+                p.name != CHECKPOINT_DIR for p in out_dir.iterdir()):  # not a run: someone's
+            raise with_advice(
+                f"'{out_dir}' holds no checkpoint to resume but other files, so no run can "
+                f"start there either; give the interrupted run's folder with {{fix}}, or a new "
+                f"folder without it.", "resume=True", "--resume")
         if last is None:
             raise with_advice(
                 f"No checkpoint to resume in '{ckpt_root}' (a run with an output folder saves "

@@ -196,6 +196,14 @@ def test_run_folder_is_saved_and_never_overwritten(toy_model_dir, records, tmp_p
             resume=True,
             **QUIET,
         )
+    (tmp_path / "mine").mkdir()  # a folder of someone's files: "train without --resume" was
+    (tmp_path / "mine" / "notes.txt").write_text("")  # advised, then refused as not empty
+    with pytest.raises(CourseError) as err:
+        train(toy_model_dir, records, None, max_steps=2, out_dir=tmp_path / "mine", resume=True,
+              **QUIET)
+    assert err.value.cli == (f"'{tmp_path / 'mine'}' holds no checkpoint to resume but other "
+                             f"files, so no run can start there either; give the interrupted "
+                             f"run's folder with --resume, or a new folder without it.")
 
 
 def test_lora_trains_adapters_and_returns_a_plain_model(toy_model_dir, records, eval_records):
