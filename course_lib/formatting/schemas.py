@@ -181,7 +181,7 @@ def _one_answer(output: str, response: str, where: str) -> str:
         return response
     if response.strip() and response.strip() != output.strip():
         raise CourseError(f"{where}: 'output' and 'response' hold different answers; keep the "
-                          f"one to train on and remove the other.")
+                          f"right one and remove the other.")
     return output
 
 

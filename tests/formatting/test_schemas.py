@@ -48,7 +48,7 @@ def test_two_different_answers_in_one_row_are_refused():
     with pytest.raises(CourseError) as info:  # was: 'response' dropped without a word
         normalize_record(row, "d.jsonl line 3")
     assert str(info.value) == ("d.jsonl line 3: 'output' and 'response' hold different answers; "
-                               "keep the one to train on and remove the other.")
+                               "keep the right one and remove the other.")  # eval reads it too
     same = normalize_record({**row, "response": " 4"})  # one answer written twice is fine
     assert same["response"] == "4"
 
