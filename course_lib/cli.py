@@ -528,17 +528,22 @@ def _refuse_file_in_the_way(path: Path) -> None:
                           f"choose another place.")
 
 
+def _refuse_twice(runs: list[str], advice: str) -> None:
+    """A run named twice is a slip (tab completion, a repeated argument): two identical curves
+    or columns, one of them paid for again."""
+    twice = next((r for i, r in enumerate(runs)
+                  if Path(r).resolve() in {Path(o).resolve() for o in runs[:i]}), None)
+    if twice is not None:
+        raise CourseError(f"{twice} is given twice; {advice}.")
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     """Draw the comparison figure of two or more runs from their history.json."""
     from course_lib.evaluation.compare import compare_runs
 
     if len(args.runs) < 2:
         raise CourseError("compare needs at least two run folders, e.g. runs/masked runs/unmasked.")
-    twice = next((r for i, r in enumerate(args.runs)
-                  if Path(r).resolve() in {Path(o).resolve() for o in args.runs[:i]}), None)
-    if twice is not None:  # a slip (tab completion, a repeated argument): two identical curves
-        raise CourseError(f"{twice} is given twice; compare different runs, e.g. "
-                          f"runs/masked runs/unmasked.")
+    _refuse_twice(args.runs, "compare different runs, e.g. runs/masked runs/unmasked")
     labels = args.labels.split(",") if args.labels else None
     out = _image_path(Path(args.out))
     fig = compare_runs(args.runs, labels=labels)  # the runs' problems first: it takes a moment
@@ -601,6 +606,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     for model in args.models:
         resolve_model_name(model)  # a typo fails at once, before any model is loaded
+    _refuse_twice(args.models, "give each model once")
     json_path = Path(args.json) if args.json else None
     if json_path is not None:
         _refuse_existing_file(json_path, args.force, "--json")

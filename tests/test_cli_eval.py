@@ -2,6 +2,7 @@
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 
@@ -44,7 +45,9 @@ def data_file(tmp_path):
 def test_eval_prints_one_table_and_writes_json_and_figure(capsys, tmp_path, toy_model_dir,
                                                           data_file):
     out_dir = tmp_path / "eval"
-    code, out, err = run_cli(capsys, "eval", toy_model_dir, toy_model_dir, "--data", data_file,
+    other = tmp_path / "other" / toy_model_dir.name  # another folder of the same name
+    shutil.copytree(toy_model_dir, other)
+    code, out, err = run_cli(capsys, "eval", toy_model_dir, other, "--data", data_file,
                              "--json", tmp_path / "r.json", "--out", out_dir, "--samples", 1,
                              "--max-new-tokens", 4)
     assert code == 0, err
@@ -57,7 +60,7 @@ def test_eval_prints_one_table_and_writes_json_and_figure(capsys, tmp_path, toy_
     summary = json.loads((tmp_path / "r.json").read_text())
     assert summary["without_reference"] == 1
     # Which folder each column is: "#2" alone does not say.
-    assert summary["given"] == {name: str(toy_model_dir), f"{name} #2": str(toy_model_dir)}
+    assert summary["given"] == {name: str(toy_model_dir), f"{name} #2": str(other)}
     model = summary["models"][name]
     for key in ("exact_match", "rouge_l", "bleu", "chrf", "adherence", "checks",
                 "consistency_paraphrase", "consistency_sampling"):
@@ -85,6 +88,9 @@ def test_eval_into_a_closed_pipe_keeps_its_files_and_prints_no_traceback(tmp_pat
 def test_eval_errors_are_one_line(capsys, tmp_path, toy_model_dir, data_file):
     code, _, err = run_cli(capsys, "eval", "no-such-model", "--out", tmp_path / "o")
     assert code == 2 and "no-such-model" in one_line_error(err)
+    code, _, err = run_cli(capsys, "eval", toy_model_dir, f"{toy_model_dir}/", "--out",
+                           tmp_path / "o")  # was two identical columns, the model asked twice
+    assert code == 2 and "is given twice; give each model once" in one_line_error(err)
     code, _, err = run_cli(capsys, "eval", toy_model_dir, "--data", tmp_path / "missing.jsonl",
                            "--out", tmp_path / "o")
     assert code == 2 and "missing.jsonl" in one_line_error(err)
