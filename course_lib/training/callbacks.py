@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Sequence
 
+import torch
 from transformers import TrainerCallback
 
 from course_lib.display import Picture, figure_alt, figure_png, in_notebook, new_figure
@@ -63,14 +64,18 @@ class ResponseEvalCallback(TrainerCallback):
 
 
 class StopAtNonFiniteLoss(TrainerCallback):
-    """Ends the run at the first logged loss that is NaN or infinite (a learning rate far too
-    high): every step after it trains weights that are no longer numbers. `at` is that step."""
+    """Ends the run at the first logged loss that is NaN or infinite once the weights are too
+    (a learning rate far too high): every step after it trains weights that are no longer
+    numbers. `at` is that step."""
 
     def __init__(self):
         self.at: int | None = None
 
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        if self.at is None and logs and "loss" in logs and not math.isfinite(logs["loss"]):
+    def on_log(self, args, state, control, logs=None, model=None, **kwargs):
+        if self.at is not None or not logs or math.isfinite(logs.get("loss", 0.0)):
+            return
+        # float16's loss scaler skips a step whose numbers overflowed: the weights stay whole.
+        if model is None or not all(torch.isfinite(p).all() for p in model.parameters()):
             self.at = state.global_step
             control.should_training_stop = True
 

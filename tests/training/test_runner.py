@@ -312,6 +312,23 @@ def test_a_batch_larger_than_the_data_is_sized_by_the_data(capsys):
     assert "gradient checkpointing on" not in capsys.readouterr().out
 
 
+def test_a_nan_loss_with_whole_weights_does_not_stop_the_run():
+    # float16's loss scaler skips a step whose numbers overflowed: its loss is logged as NaN,
+    # yet the weights are untouched and the next steps train.
+    from transformers import TrainerControl, TrainerState
+
+    from course_lib.training.callbacks import StopAtNonFiniteLoss
+
+    model, stop, control = torch.nn.Linear(2, 2), StopAtNonFiniteLoss(), TrainerControl()
+    state = TrainerState(global_step=3)
+    stop.on_log(None, state, control, logs={"loss": float("nan")}, model=model)
+    assert stop.at is None and not control.should_training_stop
+    with torch.no_grad():
+        model.weight[0, 0] = float("nan")
+    stop.on_log(None, state, control, logs={"loss": float("nan")}, model=model)
+    assert stop.at == 3 and control.should_training_stop
+
+
 def test_freeze_given_as_one_string_is_one_piece(toy_model_dir, toy_tokenizer, records):
     # "mlp" was read letter by letter: every weight frozen, then a crash inside torch.
     model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
