@@ -1106,11 +1106,10 @@ def _unread_note(rows: list[tuple[str, Any]]) -> list[str]:
             found.setdefault(key, []).append(where)
     if not found:
         return []
-    n = len({where for wheres in found.values() for where in wheres})
+    rows_with = list(dict.fromkeys(where for wheres in found.values() for where in wheres))
     fields = ", ".join(f"'{key}' ({places(wheres)})" for key, wheres in found.items())
-    return [f"{n} {'row holds' if n == 1 else 'rows hold'} a field its format does not read, "
-            f"so it was left out of training: {fields}; rename it to a field the row's format "
-            f"reads, or remove it."]
+    return [f"{_rows_hold(rows_with)} a field its format does not read, so it was left out of "
+            f"training: {fields}; rename it to a field the row's format reads, or remove it."]
 
 
 def _sharegpt_note(rows: list[tuple[str, Any]]) -> list[str]:
