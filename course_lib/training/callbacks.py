@@ -63,6 +63,11 @@ class ResponseEvalCallback(TrainerCallback):
             self._evaluate(state, model)
 
 
+def weights_finite(model) -> bool:
+    """Whether every weight of `model` is a number (no NaN, no infinity)."""
+    return all(torch.isfinite(p).all() for p in model.parameters())
+
+
 class StopAtNonFiniteLoss(TrainerCallback):
     """Ends the run at the first logged loss that is NaN or infinite once the weights are too
     (a learning rate far too high): every step after it trains weights that are no longer
@@ -75,7 +80,7 @@ class StopAtNonFiniteLoss(TrainerCallback):
         if self.at is not None or not logs or math.isfinite(logs.get("loss", 0.0)):
             return
         # float16's loss scaler skips a step whose numbers overflowed: the weights stay whole.
-        if model is None or not all(torch.isfinite(p).all() for p in model.parameters()):
+        if model is None or not weights_finite(model):
             self.at = state.global_step
             control.should_training_stop = True
 

@@ -53,6 +53,7 @@ from course_lib.training.callbacks import (
     ProgressBar,
     ResponseEvalCallback,
     StopAtNonFiniteLoss,
+    weights_finite,
 )
 from course_lib.training.data import (
     DataSource,
@@ -470,7 +471,7 @@ def check_finite(trainer: CourseTrainer, out_dir: Path | None, learning_rate: fl
     stop = next(c for c in trainer.callback_handler.callbacks
                 if isinstance(c, StopAtNonFiniteLoss))
     # The loss of the last step was computed before its update: the weights are read too.
-    if stop.at is None and all(torch.isfinite(p).all() for p in trainer.model.parameters()):
+    if stop.at is None and weights_finite(trainer.model):
         return
     at = stop.at or trainer.state.global_step
     for folder in (out_dir / CHECKPOINT_DIR).glob(f"{PREFIX_CHECKPOINT_DIR}-*") if out_dir else ():
