@@ -406,6 +406,13 @@ def test_data_already_in_memory_is_not_looked_for_as_a_file(loaded):
         load_records(loaded)
 
 
+def _notes_of_jsonl(tmp_path, rows):
+    """conversion_notes on `rows` written to d.jsonl, one per line."""
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return conversion_notes(load_raw_rows(path))
+
+
 def test_a_field_the_rows_format_does_not_read_is_named_not_dropped(tmp_path):
     # The passage under a misspelt 'inputs', a second answer, dolly's 'context' in an alpaca
     # row: each trained without it and without a word. An id, a category or a formatted copy
@@ -416,9 +423,7 @@ def test_a_field_the_rows_format_does_not_read_is_named_not_dropped(tmp_path):
             {"instruction": "x", "input": "", "output": "z", "text": "### Instruction: x",
              "category": "qa"},
             {"instruction": "Sum up", "inputs": "A dog ran.", "response": "A dog."}]
-    path = tmp_path / "d.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    assert conversion_notes(load_raw_rows(path)) == [
+    assert _notes_of_jsonl(tmp_path, rows) == [
         "4 rows hold a field its format does not read, so it was left out of training: 'inputs' "
         "(lines 1, 5), 'response' (line 2), 'context' (line 3); rename it to a field the row's "
         "format reads, or remove it."]
@@ -437,9 +442,7 @@ def test_a_text_laid_out_otherwise_than_its_template_writes_it_is_named(tmp_path
             {"text": format_text(record)}, {"text": format_text(record, "alpaca")},
             {"text": format_text(record, "alpaca").split("\n\n", 1)[1]},  # no preamble
             {"text": format_text(record, "qa") + "\n"}]  # a final newline is not a layout
-    path = tmp_path / "d.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    assert conversion_notes(load_raw_rows(path)) == [
+    assert _notes_of_jsonl(tmp_path, rows) == [
         "2 rows hold a formatted text laid out otherwise than its template writes it (lines 1, "
         "4), e.g. '### Response:' on a line of its own; it was read into its parts and trains "
         "as the template writes them, so ask the tuned model that way too (course ask does)."]
