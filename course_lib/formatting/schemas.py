@@ -154,6 +154,11 @@ def detect_schema(record: dict[str, Any]) -> str:
     # ShareGPT keeps its messages under another name, as {from, value}: read by _sharegpt.
     if "conversations" in keys:
         return "sharegpt"
+    # Other names for the question and the answer (GSM8K's question/answer): say which to rename.
+    renames = renames_to_a_schema(keys)
+    if renames:
+        raise CourseError(f"record has fields {sorted(keys)}, which no schema the course reads "
+                          f"uses; rename {renames_said(renames)}.")
     # Half of a schema: the missing field is named, not every schema the course reads.
     for has, lacks, add in _HALVES:
         if has in keys and not keys & set(lacks):
@@ -172,6 +177,36 @@ _HALVES = (("instruction", ("response", "output"), "the answer under 'response'"
            ("completion", ("prompt",), "the question under 'prompt'"),
            ("response", ("instruction",), "the question under 'instruction'"),
            ("output", ("instruction",), "the question under 'instruction'"))
+
+
+# What public data sets call the question and the answer, in the order a rename prefers them
+# ('input' is alpaca's context, so a 'question' beside it is the instruction).
+QUESTION_NAMES = ("instruction", "question", "query", "prompt", "inputs", "input")
+ANSWER_NAMES = ("response", "output", "answer", "completion", "target", "targets", "outputs",
+                "solution")
+
+
+def renames_to_a_schema(keys: Collection[Any]) -> dict[str, str]:
+    """The fewest renames that make keys of other names a record of the course's schema
+    (instruction / response, or alpaca's output), or {} if there is no question and answer.
+
+        >>> renames_to_a_schema(["question", "answer"])
+        {'question': 'instruction', 'answer': 'response'}
+        >>> renames_to_a_schema(["input", "output"])
+        {'input': 'instruction'}
+    """
+    named = {k.strip().lower(): k for k in keys if isinstance(k, str)}  # 'Question' too
+    question = next((k for k in QUESTION_NAMES if k in named), None)
+    answer = next((k for k in ANSWER_NAMES if k in named and k != question), None)
+    if question is None or answer is None:
+        return {}
+    # 'output' stays: instruction / output is alpaca's schema.
+    renames = {question: "instruction", answer: "output" if answer == "output" else "response"}
+    return {named[old]: new for old, new in renames.items() if named[old] != new}
+
+
+def renames_said(renames: dict[str, str]) -> str:
+    return " and ".join(f"'{old}' to '{new}'" for old, new in renames.items())
 
 
 def _one_answer(output: str, response: str, where: str) -> str:
@@ -381,9 +416,10 @@ def sharegpt_speakers(record: Any) -> dict[str, str] | None:
 
 def unread_fields(record: Any) -> list[str]:
     """The fields of a row that its schema leaves unread though they look meant to train:
-    another schema's ('context' beside alpaca's 'input', 'response' beside 'completion') or a
-    near-miss of one ('inputs'). An 'id' or 'category' is not named, nor a 'text' beside the
-    fields (many sets keep the formatted row too), for records.conversion_notes to name.
+    another schema's ('context' beside alpaca's 'input', 'response' beside 'completion'),
+    another name for a question or answer ('answer') or a near-miss of a field ('inputs').
+    An 'id' or 'category' is not named, nor a 'text' beside the fields (many sets keep the
+    formatted row too), for records.conversion_notes to name.
 
         >>> unread_fields({"instruction": "Sum up", "inputs": "A long text", "response": "Short"})
         ['inputs']
@@ -399,9 +435,14 @@ def _unread_of_keys(keys: tuple[Any, ...]) -> tuple[str, ...]:
     read = {*TEXT_FIELDS[schema], "messages", "conversations", "text"}
     if schema == "alpaca":
         read.add("response")  # _one_answer reads it
-    return tuple(key for key in _known_keys(dict.fromkeys(keys)) if isinstance(key, str)
-                 and key not in read and (key in KNOWN_FIELDS or difflib.get_close_matches(
-                     key, KNOWN_FIELDS, n=1, cutoff=0.8)))
+    return tuple(key for key in _known_keys(dict.fromkeys(keys))
+                 if isinstance(key, str) and key not in read and _looks_like_a_field(key))
+
+
+def _looks_like_a_field(key: str) -> bool:
+    """A schema's field, another name for a question or answer ('answer'), or a near miss."""
+    return (key in KNOWN_FIELDS or key in QUESTION_NAMES + ANSWER_NAMES
+            or bool(difflib.get_close_matches(key, KNOWN_FIELDS, n=1, cutoff=0.8)))
 
 
 def _schema_or_none(record: dict[str, Any]) -> str | None:

@@ -422,11 +422,12 @@ def test_a_field_the_rows_format_does_not_read_is_named_not_dropped(tmp_path):
             {"instruction": "x", "input": "y", "output": "z", "context": "w", "id": 7},
             {"instruction": "x", "input": "", "output": "z", "text": "### Instruction: x",
              "category": "qa"},
-            {"instruction": "Sum up", "inputs": "A dog ran.", "response": "A dog."}]
+            {"instruction": "Sum up", "inputs": "A dog ran.", "response": "A dog."},
+            {"instruction": "2+2?", "response": "4", "answer": "four", "source": "web"}]
     assert _notes_of_jsonl(tmp_path, rows) == [
-        "4 rows hold a field its format does not read, so it was left out of training: 'inputs' "
-        "(lines 1, 5), 'response' (line 2), 'context' (line 3); rename it to a field the row's "
-        "format reads, or remove it."]
+        "5 rows hold a field its format does not read, so it was left out of training: 'inputs' "
+        "(lines 1, 5), 'response' (line 2), 'context' (line 3), 'answer' (line 6); rename it to "
+        "a field the row's format reads, or remove it."]
 
 
 @pytest.mark.parametrize("name", sorted(embedded_sets()))

@@ -75,6 +75,9 @@ def test_a_ragged_csv_names_each_line_and_says_to_quote(tmp_path, capfd, caplog)
      "line 1 must be a header naming the columns (e.g. instruction,input,output or "
      "prompt,completion), but it reads 'What is 2+2?,,4'; add a header line, or rename the "
      "columns to ones the course reads."),
+    ("Question,Answer\nWhat is 2+2?,4\n",  # GSM8K's columns: the first line is a header
+     "line 1 names the columns 'Question,Answer', which the course does not read; rename "
+     "'Question' to 'instruction' and 'Answer' to 'response'."),
     ("instruction,,output\nWhat is 2+2?,x,4\n",  # left out only when empty in every row
      "line 1: column 2 of the header has no name, but line 2 holds text in it; name every "
      "column (e.g. instruction,input,output), or remove that text."),
@@ -291,9 +294,9 @@ def test_a_tsv_reads_as_a_csv_does_gzipped_or_not(tmp_path, capfd, caplog):
     assert show_mask_error(capfd, caplog, path) == [
         f"error: {path} line 3: 4 fields but the header names 3 (instruction, input, output); "
         f"put double quotes around a field that holds a tab."]
-    path.write_text("question\tanswer\nWhat is 2+2?\t4\n")  # shown as written: with its tab
+    path.write_text("quest\treply\nWhat is 2+2?\t4\n")  # shown as written: with its tab
     assert show_mask_error(capfd, caplog, path)[0].endswith(
-        "but it reads 'question\\tanswer'; add a header line, or rename the columns to ones the "
+        "but it reads 'quest\\treply'; add a header line, or rename the columns to ones the "
         "course reads.")
 
 

@@ -8,6 +8,7 @@ from course_lib.formatting.schemas import (
     detect_template,
     normalize_record,
     parse_formatted,
+    renames_to_a_schema,
 )
 from course_lib.formatting.stats import check_consistent_templates
 from course_lib.formatting.templates import (
@@ -135,19 +136,38 @@ def test_format_example_accepts_raw_schemas():
 
 
 def test_unknown_schema_names_the_record_and_lists_schemas():
-    with pytest.raises(CourseError, match=r"data.jsonl line 7: .*'question'.*prompt / completion"):
-        normalize_record({"question": "q", "answer": "a"}, where="data.jsonl line 7")
+    with pytest.raises(CourseError, match=r"data.jsonl line 7: .*'quest'.*prompt / completion"):
+        normalize_record({"quest": "q", "reply": "a"}, where="data.jsonl line 7")
+
+
+@pytest.mark.parametrize("record, renames", [
+    ({"question": "q", "answer": "a"}, "'question' to 'instruction' and 'answer' to 'response'"),
+    ({"Question": "q", "Answer": "a", "id": 1},  # GSM8K's names, as a table writes them
+     "'Question' to 'instruction' and 'Answer' to 'response'"),
+    ({"instruction": "q", "answer": "a"}, "'answer' to 'response'"),
+    ({"query": "q", "response": "a"}, "'query' to 'instruction'"),  # MetaMathQA's
+    ({"prompt": "q", "response": "a"}, "'prompt' to 'instruction'"),
+    ({"input": "q", "output": "a"}, "'input' to 'instruction'"),  # then alpaca's schema
+    ({"question": "q", "input": "x", "output": "a"}, "'question' to 'instruction'"),
+    ({"inputs": "q", "targets": "a"}, "'inputs' to 'instruction' and 'targets' to 'response'"),
+])
+def test_other_names_for_the_question_and_answer_get_the_renames(record, renames):
+    # Was every schema the course reads, listed after "match no known schema".
+    with pytest.raises(CourseError) as err:
+        normalize_record(record, where="d.jsonl line 2")
+    assert str(err.value) == (f"d.jsonl line 2: record has fields {sorted(record)}, which no "
+                              f"schema the course reads uses; rename {renames}.")
+    renamed = {renames_to_a_schema(record).get(k, k): v for k, v in record.items()}
+    assert normalize_record(renamed)["instruction"] == "q"  # the advice, followed, reads it
 
 
 @pytest.mark.parametrize("record, said", [
-    ({"instruction": "q", "answer": "a"},
-     "record has 'instruction' but no 'response' or 'output'; add the answer under 'response'."),
     ({"prompt": "q"}, "record has 'prompt' but no 'completion'; add the answer under "
                       "'completion'."),
     ({"completion": "a", "id": 3}, "record has 'completion' but no 'prompt'; add the question "
                                    "under 'prompt'."),
-    ({"question": "q", "output": "a"}, "record has 'output' but no 'instruction'; add the "
-                                       "question under 'instruction'."),
+    ({"id": 2, "output": "a"}, "record has 'output' but no 'instruction'; add the "
+                               "question under 'instruction'."),
 ])
 def test_half_of_a_schema_names_the_field_missing(record, said):
     # Was the list of every schema the course reads, after "record has fields ['instruction']".
