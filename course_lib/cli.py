@@ -194,20 +194,27 @@ def _label_warnings(examples: list[dict], tokenizer, name: str, said: bool) -> l
     return [] if audit.fully_masked and said else audit.warnings
 
 
+def _show_mask_arguments(args: argparse.Namespace) -> None:
+    """An example on the command line, or a row of a file: one of them, and a question."""
+    if args.data is not None and args.instruction is not None:
+        args.parser.error("give either INSTRUCTION RESPONSE or --data FILE --row N, not both")
+    if args.data is None and (args.instruction is None or args.response is None):
+        args.parser.error("show-mask needs INSTRUCTION and RESPONSE, or --data FILE --row N "
+                          "(e.g. course show-mask --data course:train --row 3)")
+    if args.data is None and not args.instruction.strip():  # as train refuses such a row
+        args.parser.error("INSTRUCTION is empty; give the question in quotes, e.g. course "
+                          "show-mask \"What is 2+2?\" \"4\"")
+
+
 def _show_mask_record(args: argparse.Namespace):
     """The row to show, as train's Records of one row (its raw row too, for train's checks),
     and where it is: from --data/--row, or from INSTRUCTION RESPONSE [--input]."""
     from course_lib.training.data import Records
 
-    if args.data is None:
-        if args.instruction is None or args.response is None:
-            raise CourseError("show-mask needs INSTRUCTION and RESPONSE, or --data FILE --row N "
-                              "(e.g. course show-mask --data course:train --row 3).")
+    if args.data is None:  # the arguments were checked by _show_mask_arguments
         record = {"instruction": args.instruction, "input": args.input,
                   "response": args.response}
         return Records("the command line", [record], ["the example"], [record]), ""
-    if args.instruction is not None:
-        raise CourseError("Give either INSTRUCTION RESPONSE or --data FILE --row N, not both.")
     from course_lib.formatting.schemas import normalize_record
 
     where, row = _data_row(args)
@@ -847,6 +854,7 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_show_mask_options(p: argparse.ArgumentParser) -> None:
+    p.set_defaults(check_arguments=_show_mask_arguments)
     p.add_argument("instruction", metavar="INSTRUCTION", nargs="?")
     p.add_argument("response", metavar="RESPONSE", nargs="?")
     p.add_argument("--input", default="", help="optional input (three-part record)")
@@ -1189,11 +1197,12 @@ TRANSFORMERS_NAMES = {
 
 def _nearest(typed: str, options: list[str]) -> str | None:
     """The option `typed` means: transformers' name for it ('--learning_rate': --lr), else the
-    one most like it (difflib's ratio, at least 0.6); None if none is near."""
+    one most like it (difflib's ratio, at least 0.7); None if none is near."""
     dashed = typed.replace("_", "-")
     if TRANSFORMERS_NAMES.get(dashed, dashed) in options:
         return TRANSFORMERS_NAMES.get(dashed, dashed)
-    close = difflib.get_close_matches(typed, options, n=1) if typed else []
+    # 0.7: at difflib's 0.6, --model was "--help?" and --question "--json?".
+    close = difflib.get_close_matches(typed, options, n=1, cutoff=0.7) if typed else []
     return close[0] if close else None
 
 
@@ -1216,19 +1225,47 @@ PATH_OPTIONS = {"out", "data", "eval_data", "model", "json"}  # options that nam
 def parse(argv: list[str] | None) -> argparse.Namespace:
     """The command line, or one error line; an unknown option is named by its command's
     --help, with the option it most likely meant ('--stpes': did you mean --steps?)."""
+    argv = sys.argv[1:] if argv is None else argv
     args, unknown = build_parser().parse_known_args(argv)
     if unknown:
         options = [o for action in args.parser._actions for o in action.option_strings]
         typed = next((u.split("=")[0] for u in unknown if u.startswith("-")), "")
         near = _nearest(typed, options)
-        args.parser.error(f"unrecognized arguments: {' '.join(unknown)}"
-                          + (f" (did you mean {near}?)" if near else ""))
+        given = _positional_as_option(typed, args.parser)
+        args.parser.error(f"unrecognized arguments: {' '.join(unknown)}" + (
+            f"; {given} is given without a flag, e.g. "
+            f"{_without(argv, typed)}" if given else f" (did you mean {near}?)" if near else ""))
     # An empty path is '.' to pathlib: "--out ''" was "'.' already exists and is not empty".
     for action in args.parser._actions:
         value = getattr(args, action.dest, None)
         if action.dest in PATH_OPTIONS and isinstance(value, str) and not value.strip():
             args.parser.error(f"{action.option_strings[0]} is empty; give a name or a path.")
+    if hasattr(args, "check_arguments"):  # said at once, not after the model's imports
+        args.check_arguments(args)
     return args
+
+
+ARGUMENT_WORDS = {"INSTRUCTION": ("question", "prompt")}  # what else an argument is called
+
+
+def _positional_as_option(typed: str, parser: argparse.ArgumentParser) -> str | None:
+    """The argument an unknown option names, if it is one given without a flag (`course eval
+    --model runs/x`: MODEL_OR_RUN), else None."""
+    name = typed.lstrip("-").replace("-", "_").lower()
+    for action in parser._actions:
+        if action.option_strings or not isinstance(action.metavar, str):
+            continue
+        words = {*re.split(r"_or_|_", action.metavar.lower()),
+                 *ARGUMENT_WORDS.get(action.metavar, ())}
+        if name and (name in words or name.removesuffix("s") in words):
+            return action.metavar
+    return None
+
+
+def _without(argv: list[str], typed: str) -> str:
+    """The command as typed, less the option `typed` (its value stays, as the argument)."""
+    words = [w.split("=", 1)[1] if w.startswith(typed + "=") else w for w in argv if w != typed]
+    return "course " + " ".join(shell_word(w) for w in words)
 
 
 @contextlib.contextmanager
@@ -1258,6 +1295,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     args = parse(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # to launch the same command again
+    if _slow_to_start(args):  # nothing else appears for 3-7 s
+        print("importing PyTorch and transformers...", file=sys.stderr, flush=True)
     was_cli = speak_to_the_command_line()  # notes printed while it runs name flags, not Python
     stdout, sys.stdout = sys.stdout, QuietWhenClosed(sys.stdout)
     try:
@@ -1275,6 +1314,17 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         sys.stdout = stdout
         speak_to_the_command_line(was_cli)  # a notebook that ran `course` keeps its Python
+
+
+# The commands that load a model, whose first line of output waits for torch and transformers.
+SLOW_TO_START = {"train", "ask", "eval", "review", "experiment", "demo", "show-mask",
+                 "build-base-model"}
+
+
+def _slow_to_start(args: argparse.Namespace) -> bool:
+    """Said on a terminal only, as git says its progress: a pipe or a log gets the results."""
+    return (args.command in SLOW_TO_START and sys.stderr.isatty()
+            and not getattr(args, "quiet", False) and not getattr(args, "list", False))
 
 
 def _after_interrupt(args: argparse.Namespace, err: KeyboardInterrupt) -> str:

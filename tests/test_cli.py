@@ -1,6 +1,8 @@
 """The `course` command as a whole: `course doctor`, and every CourseError as one line.
 Each other command has its own file (test_cli_train.py, test_cli_eval.py, ...)."""
 
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -136,6 +138,75 @@ def test_a_mistyped_command_gets_the_nearest_one(capsys):
     with pytest.raises(SystemExit):  # nothing near: no guess
         cli.main(["zzzzzz"])
     assert "did you mean" not in capsys.readouterr().err
+
+
+# `course ARGS`, stopped where torch starts to load: what stderr held by then is all a user
+# sees for the next 3-7 s. Run apart, since this process has torch loaded already.
+UNTIL_TORCH = """
+import importlib.abc, os, sys
+class UntilTorch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch":
+            sys.stderr.write("<torch>\\n"); sys.stderr.flush(); os._exit(0)
+sys.meta_path.insert(0, UntilTorch())
+sys.stderr.isatty = lambda: {terminal}
+from course_lib.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _until_torch(tmp_path, argv, terminal=True) -> str:
+    return subprocess.run([sys.executable, "-c", UNTIL_TORCH.format(terminal=terminal), *argv],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120).stderr
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--out", "x"], ["ask", "What is 2+2?"], ["eval", "tiny"], ["review", "tiny",
+    "--out", "x"], ["experiment", "balance"], ["demo"], ["show-mask", "What is 2+2?", "4"],
+    ["build-base-model", "--out", "x"]])
+def test_a_command_that_loads_a_model_says_so_before_the_silent_seconds(tmp_path, argv):
+    # Was nothing at all for 5-9 s before the first line (train's data report).
+    assert _until_torch(tmp_path, argv) == "importing PyTorch and transformers...\n<torch>\n"
+
+
+@pytest.mark.parametrize("argv, terminal", [(["train", "--out", "x"], False),
+                                            (["train", "--out", "x", "--quiet"], True),
+                                            (["experiment", "--list"], True)])
+def test_a_pipe_quiet_or_a_quick_command_gets_no_import_note(tmp_path, argv, terminal):
+    assert _until_torch(tmp_path, argv, terminal) == "<torch>\n"
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["eval", "--model", "runs/x"], "--model; MODEL_OR_RUN is given without a flag, e.g. course "
+                                    "eval runs/x; see `course eval --help`."),
+    (["compare", "--runs", "a", "b", "--out", "c.png"],
+     "--runs; RUN_DIR is given without a flag, e.g. course compare a b --out c.png;"),
+    (["review", "--model", "runs/x", "--out", "r"], "--model; RUN_OR_MODEL is given"),
+    (["experiment", "--name", "balance"], "--name; NAME is given without a flag, e.g. course "
+                                          "experiment balance;"),
+    (["ask", "--question", "What is 2+2?"],  # was "(did you mean --json?)"
+     "--question; INSTRUCTION is given without a flag, e.g. course ask 'What is 2+2?';"),
+])
+def test_an_argument_given_as_an_option_is_shown_without_it(capsys, argv, said):
+    # `course eval --model runs/x` was "unrecognized arguments: --model (did you mean --help?)".
+    with pytest.raises(SystemExit):
+        cli.main(argv)
+    assert f"error: unrecognized arguments: {said}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["show-mask"], "show-mask needs INSTRUCTION and RESPONSE, or --data FILE --row N (e.g. "
+                    "course show-mask --data course:train --row 3)"),
+    (["show-mask", "What is 2+2?"], "show-mask needs INSTRUCTION and RESPONSE, or --data FILE "
+                                    "--row N (e.g. course show-mask --data course:train --row 3)"),
+    (["show-mask", "Hi", "hi", "--data", "d.jsonl"], "give either INSTRUCTION RESPONSE or "
+                                                     "--data FILE --row N, not both"),
+    (["show-mask", " ", ""], 'INSTRUCTION is empty; give the question in quotes, e.g. course '
+                             'show-mask "What is 2+2?" "4"'),  # was shown, an empty prompt
+])
+def test_show_mask_arguments_are_checked_before_anything_loads(tmp_path, argv, said):
+    # These waited 5 s for torch, and an empty instruction was shown as if it could train.
+    assert _until_torch(tmp_path, argv) == (f"error: {said}; see `course show-mask --help`.\n")
 
 
 def test_ask_from_standard_input_keeps_one_answer_line_per_input_line(capsys, monkeypatch,

@@ -4,6 +4,8 @@ import json
 import re
 import sys
 
+import pytest
+
 from course_lib.cli import main
 
 ANSI = re.compile(r"\033\[[0-9;]*m")
@@ -90,8 +92,9 @@ def test_show_mask_row_is_counted_from_one(tmp_path, toy_model_dir, capsys):
         rc = main(["show-mask", "--data", str(path), "--row", row, "--model", str(toy_model_dir)])
         err = capsys.readouterr().err
         assert rc == 2 and f"--row {row} is outside" in err and "counted from 1" in err
-    rc = main(["show-mask", "--model", str(toy_model_dir)])
-    assert rc == 2 and "--data FILE --row N" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["show-mask", "--model", str(toy_model_dir)])
+    assert "--data FILE --row N" in capsys.readouterr().err
 
 
 def test_a_broken_line_elsewhere_does_not_hide_the_row_asked_for(tmp_path, toy_model_dir, capsys):
