@@ -190,6 +190,11 @@ def train(
         lora = default_lora(model) if isinstance(model, str | Path) else False
     freeze = freeze_pieces(freeze, lora)  # a clash with LoRA fails before the model loads
     given_object = not isinstance(model, str | Path)  # trained in place, even if interrupted
+    if resume_from is not None:  # the settings known before the model loads: said before it
+        known = dict(masking=masking, template=get_template(template).name,
+                     batch_size=batch_size, seed=seed, lora=bool(lora), learning_rate=learning_rate,
+                     model=None if given_object else _where_from(str(model)))
+        refuse_other_settings(out_path, {k: v for k, v in known.items() if v is not None})
     model, tokenizer, model_name = _load(model, tokenizer, bool(lora))
 
     # 1. The data: labelled examples, -100 on the prompt; problems reported before training.
@@ -754,18 +759,8 @@ def keep_settings(out_dir: Path | None, resuming: bool, settings: dict[str, Any]
     if out_dir is None or not is_main_process():
         return
     path = out_dir / CHECKPOINT_DIR / RUN_SETTINGS
-    settings = json.loads(json.dumps(settings))  # tuples as lists, as they come back
     if resuming and path.exists():
-        saved = json.loads(path.read_text(encoding="utf-8"))
-        changed = [k for k, v in settings.items() if k in saved and saved[k] != v]
-        if changed:
-            python = ", ".join(f"{k}={saved[k]!r}" for k in changed)
-            cli = " ".join(_as_flag(k, saved[k]) for k in changed)
-            rest = ("; give the same settings to continue it, or a new output folder to train "
-                    "these.")
-            raise CourseError(
-                f"resume=True continues the run in '{out_dir}', which trained with {python}{rest}",
-                cli=f"--resume continues the run in '{out_dir}', which trained with {cli}{rest}")
+        refuse_other_settings(out_dir, settings)
         return
     try:  # the first write into out_dir: a read-only course folder is said here, once
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -773,6 +768,23 @@ def keep_settings(out_dir: Path | None, resuming: bool, settings: dict[str, Any]
     except OSError as err:
         raise with_advice(f"Cannot write the run into '{out_dir}' ({err.strerror}); give it a "
                           f"folder you can write to ({{fix}}).", "out_dir=...", "--out") from None
+
+
+def refuse_other_settings(out_dir: Path, settings: dict[str, Any]) -> None:
+    """A resume trains the run in out_dir on: each of `settings` must be the one it saved."""
+    path = out_dir / CHECKPOINT_DIR / RUN_SETTINGS
+    if not path.exists() or not is_main_process():  # a run of an older course saved none
+        return
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    settings = json.loads(json.dumps(settings))  # tuples as lists, as they come back
+    changed = [k for k, v in settings.items() if k in saved and saved[k] != v]
+    if changed:
+        python = ", ".join(f"{k}={saved[k]!r}" for k in changed)
+        cli = " ".join(_as_flag(k, saved[k]) for k in changed)
+        rest = "; give the same settings to continue it, or a new output folder to train these."
+        raise CourseError(
+            f"resume=True continues the run in '{out_dir}', which trained with {python}{rest}",
+            cli=f"--resume continues the run in '{out_dir}', which trained with {cli}{rest}")
 
 
 def _where_from(source: str) -> str:

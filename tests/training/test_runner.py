@@ -17,6 +17,7 @@ from course_lib.errors import CourseError
 from course_lib.evaluation.generation import generate
 from course_lib.formatting.records import load_records
 from course_lib.masking.labels import IGNORE_INDEX, PadCollator, prepare_examples
+from course_lib.training import runner
 from course_lib.training.history import RunHistory, history_from_log
 from course_lib.training.runner import TrainResult, save_run, train
 from course_lib.training.settings import RECIPE
@@ -117,7 +118,8 @@ class StopAt(TrainerCallback):
             control.should_training_stop = True
 
 
-def test_interrupted_run_resumes_to_the_same_curve(toy_model_dir, records, eval_records, tmp_path):
+def test_interrupted_run_resumes_to_the_same_curve(toy_model_dir, records, eval_records, tmp_path,
+                                                   monkeypatch):
     common = dict(max_steps=8, save_every=4, eval_every=2, batch_size=16, **QUIET)
     whole = train(toy_model_dir, records, eval_records, out_dir=tmp_path / "a", **common).history
     part = train(
@@ -129,12 +131,17 @@ def test_interrupted_run_resumes_to_the_same_curve(toy_model_dir, records, eval_
         **common,
     ).history
     assert part.steps_done == 4
-    with pytest.raises(CourseError) as other:  # half one recipe, half another: refused
+    with monkeypatch.context() as m, pytest.raises(CourseError) as other:
+        # Half one recipe, half another: refused, before the model and data load (was after).
+        m.setattr(runner, "_load", lambda *_: pytest.fail("loaded before the refusal"))
         train(toy_model_dir, records, eval_records, out_dir=tmp_path / "b", resume=True,
               **{**common, "masking": "none", "learning_rate": 0.1})
     assert "which trained with masking='response', learning_rate=0.002; give the same" in str(
         other.value)
     assert "which trained with --masking response --lr 0.002; give the same" in other.value.cli
+    with pytest.raises(CourseError, match=r"which trained with data='.*'; give the same"):
+        train(toy_model_dir, records[:-1], eval_records, out_dir=tmp_path / "b", resume=True,
+              **common)  # known only once the data is read: refused then
     resumed = train(
         toy_model_dir, records, eval_records, out_dir=tmp_path / "b", resume=True, **common
     ).history
