@@ -239,7 +239,7 @@ def train(
         # 4. Train: the Trainer's loop (forward, loss.backward(), optimizer.step()); see run().
         wall = run(trainer, weights.frozen, fast=fast, num_threads=threads.count,
                    resume_from=resume_from)
-        check_finite(trainer, out_path, lr)  # a NaN run is said, not saved as a success
+        check_finite(trainer, out_path, weights)  # a NaN run is said, not saved as a success
         # 5. Collect: the model in eval mode, its history, and the run folder if asked for.
         result = collect(trainer, tokenizer, ready, meta, wall, lora=bool(lora),
                          out_dir=out_path if trainer.is_world_process_zero() else None,
@@ -264,6 +264,7 @@ class Weights:
     freeze: list[str]
     learning_rate: float
     n_params: int
+    default_rate: float  # the one the recipe gives this model (the same, unless one was given)
 
 
 def choose_weights(model: Any, lora: bool | Any, freeze: Sequence[str] | None,
@@ -275,12 +276,12 @@ def choose_weights(model: Any, lora: bool | Any, freeze: Sequence[str] | None,
         freeze = default_freeze(model, bool(lora))
     frozen = parameters_to_freeze(model, freeze) if freeze else []
     n_params = sum(p.numel() for p in model.parameters())  # before adapters: the base model
-    if learning_rate is None:
-        learning_rate = default_learning_rate(n_params, bool(lora), recipe_freeze)
+    default_rate = default_learning_rate(n_params, bool(lora), recipe_freeze)
+    learning_rate = default_rate if learning_rate is None else learning_rate
     if lora:  # peft turns every base weight's requires_grad off: run() turns it back on after
         frozen = [p for p in model.parameters() if p.requires_grad]
         model = add_lora(model, lora, seed)
-    return Weights(model, frozen, list(freeze), learning_rate, n_params)
+    return Weights(model, frozen, list(freeze), learning_rate, n_params, default_rate)
 
 
 def run_folder(out_dir: str | Path | None, resume: bool,
@@ -470,7 +471,7 @@ def run(trainer: CourseTrainer, frozen: Sequence[torch.nn.Parameter], *, fast: b
     return time.perf_counter() - start
 
 
-def check_finite(trainer: CourseTrainer, out_dir: Path | None, learning_rate: float) -> None:
+def check_finite(trainer: CourseTrainer, out_dir: Path | None, weights: Weights) -> None:
     """Step 4b: weights that became NaN or infinite end the run with what to change, not as a
     saved model that answers nothing and exit code 0. Their checkpoints go too."""
     stop = next(c for c in trainer.callback_handler.callbacks
@@ -482,11 +483,15 @@ def check_finite(trainer: CourseTrainer, out_dir: Path | None, learning_rate: fl
     for folder in (out_dir / CHECKPOINT_DIR).glob(f"{PREFIX_CHECKPOINT_DIR}-*") if out_dir else ():
         if int(folder.name.split("-")[-1]) >= at:  # saved from that step on: NaN weights too
             shutil.rmtree(folder)
-    lower = learning_rate / 10
+    # A tenth, but no more than the recipe's own rate: from 1e9, 1e8 diverges too.
+    rate = weights.learning_rate
+    lower = min(rate / 10, weights.default_rate) if rate > weights.default_rate else rate / 10
+    when = f"at step {at} of {trainer.state.max_steps} with a learning rate of {rate:g}, so"
+    what = (f"The loss became NaN {when} the weights are no longer numbers and" if stop.at
+            else f"The weights became NaN or infinite {when}")  # the last step's update
     raise with_advice(
-        f"The loss became NaN at step {at} of {trainer.state.max_steps} with a learning rate "
-        f"of {learning_rate:g}, so the weights are no longer numbers and the run was stopped "
-        f"without saving them; lower it, say to {{fix}}, and train again.",
+        f"{what} the run was stopped without saving them; lower it, say to {{fix}}, and train "
+        f"again.",
         f"learning_rate={lower:g}", f"--lr {lower:g}")
 
 

@@ -291,11 +291,26 @@ def test_a_loss_that_becomes_nan_stops_the_run_unsaved_with_what_to_change(
     assert re.fullmatch(
         r"The loss became NaN at step (\d) of 8 with a learning rate of 1e\+09, so the weights "
         r"are no longer numbers and the run was stopped without saving them; lower it, say to "
-        r"learning_rate=1e\+08, and train again\.", str(err.value))
+        r"learning_rate=0\.002, and train again\.", str(err.value))  # the recipe's, not 1e+08
     at = int(re.search(r"step (\d)", str(err.value)).group(1))
-    assert at < 8 and "say to --lr 1e+08," in err.value.cli
+    assert at < 8 and "say to --lr 0.002," in err.value.cli
     kept = sorted(int(p.name.split("-")[-1]) for p in (out / "checkpoints").glob("checkpoint-*"))
     assert all(step < at for step in kept) and not (out / "history.json").exists()
+
+
+@pytest.mark.parametrize("rate, lower", [(1e40, "0.002"), (1e-3, "0.0001")])
+def test_weights_that_the_last_step_made_infinite_are_said_too(toy_model_dir, records, rate,
+                                                               lower, monkeypatch):
+    # The last step's loss was computed before its update: only the weights show it. Below the
+    # recipe's rate (fp16 overflows at any rate: made so here), a tenth of it is suggested.
+    if rate < 1:
+        monkeypatch.setattr(runner, "weights_finite", lambda model: False)
+    with pytest.raises(CourseError) as err:
+        train(toy_model_dir, records, None, learning_rate=rate, max_steps=1, **QUIET)
+    assert str(err.value) == (
+        f"The weights became NaN or infinite at step 1 of 1 with a learning rate of {rate:g}, "
+        f"so the run was stopped without saving them; lower it, say to learning_rate={lower}, "
+        f"and train again.")
 
 
 def test_a_row_cut_at_the_models_context_is_not_told_to_raise_max_length(toy_model_dir, capsys):
