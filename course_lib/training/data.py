@@ -23,8 +23,11 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+from tqdm.auto import tqdm
 
 from course_lib.env import evaluating
 from course_lib.errors import CourseError, advice
@@ -43,6 +46,7 @@ from course_lib.formatting.stats import check_consistent_templates, check_poor_r
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template
 from course_lib.masking.labels import (
     IGNORE_INDEX,
+    PROGRESS_ABOVE,
     Masking,
     PreparedData,
     pad_batch,
@@ -148,17 +152,24 @@ def prepare_training_data(
         raise CourseError(f"{loaded.source} holds no examples; give at least one record.")
     prepared = prepare_examples(loaded.records, tokenizer, template, masking, max_length,
                                 progress=progress)
-    dicts = [i for i, row in enumerate(loaded.raw) if isinstance(row, dict)]
-    mixed = check_consistent_templates([loaded.raw[i] for i in dicts],
-                                       [loaded.where[i] for i in dicts] if loaded.where else ())
-    twice = templated_twice(loaded.records, loaded.where) + repeated_rows(loaded.records,
-                                                                          loaded.where)
-    # Rows that look poor still train (they are usable): counted and named, before training.
-    poor = check_poor_rows(loaded.records, loaded.where)
     read = loaded.whole or loaded
     return replace(prepared, source=loaded.source, where=loaded.where,
-                   warnings=prepared.warnings + mixed + twice + poor + file_notes(loaded),
+                   warnings=prepared.warnings + data_checks(loaded, progress),
                    rows_left_out=len(read.bad_rows.messages) if read.bad_rows else 0)
+
+
+def data_checks(loaded: Records, progress: bool = True) -> list[str]:
+    """The notes on the rows: mixed templates, repeats, poor rows (they still train: usable),
+    and how the file was read. A bar for a large file, where they take seconds."""
+    rows, where = loaded.records, loaded.where
+    dicts = [i for i, row in enumerate(loaded.raw) if isinstance(row, dict)]  # raw, as written
+    checks = [partial(check_consistent_templates, [loaded.raw[i] for i in dicts],
+                      [where[i] for i in dicts] if where else ()),
+              partial(templated_twice, rows, where), partial(repeated_rows, rows, where),
+              partial(check_poor_rows, rows, where), partial(file_notes, loaded)]
+    bar = tqdm(checks, desc="checking the rows", unit="check", leave=False,
+               disable=not progress or len(rows) <= PROGRESS_ABOVE)
+    return [note for check in bar for note in check()]
 
 
 def file_notes(loaded: Records) -> list[str]:

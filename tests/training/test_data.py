@@ -79,6 +79,20 @@ def test_long_preparations_show_progress(toy_tokenizer, capsys):
     assert "preparing examples" not in capsys.readouterr().err
 
 
+def test_the_checks_of_a_large_file_show_progress_too(toy_tokenizer, capsys):
+    # They took 5 s of 150,000 rows with nothing shown, after the bar above had gone.
+    from course_lib.masking.labels import PROGRESS_ABOVE
+
+    records = [{"instruction": f"What is {i}+1?", "response": str(i + 1)}
+               for i in range(PROGRESS_ABOVE + 1)]
+    ready = prepare_training_data(records, toy_tokenizer)
+    assert "checking the rows:   0%|          | 0/5" in capsys.readouterr().err
+    assert ready.warnings == prepare_training_data(records, toy_tokenizer, progress=False).warnings
+    assert "checking the rows" not in capsys.readouterr().err
+    prepare_training_data(records[:100], toy_tokenizer)
+    assert "checking the rows" not in capsys.readouterr().err
+
+
 def test_reports_name_file_lines_when_known(toy_tokenizer, tmp_path):
     import json
 
