@@ -720,9 +720,11 @@ def _known_columns(ds, name: str):
     ds = ds.rename_columns(renames) if renames else ds
     # No column the course reads: one sentence for the file, not the same one for every row.
     if not KNOWN_FIELDS & set(ds.column_names):
+        other = renames_to_a_schema(ds.column_names)  # GSM8K's question, answer
+        rename = (f"rename {renames_said(other)} (datasets: ds.rename_columns({other}))" if other
+                  else "rename them, e.g. to instruction, input, output or prompt, completion")
         raise CourseError(f"{name}: its columns ({', '.join(ds.column_names)}) match none the "
-                          f"course reads; rename them, e.g. to instruction, input, output or "
-                          f"prompt, completion.")
+                          f"course reads; {rename}.")
     # A column of no text: said in a table's terms (a row's advice would be JSON's).
     for column in text_fields(ds.column_names):
         dtype = getattr(ds.features.get(column), "dtype", "string")

@@ -202,6 +202,12 @@ def test_column_names_match_the_known_fields_whatever_their_case(tmp_path, capfd
     assert err == [f"error: {tmp_path / 'qa.parquet'}: its columns (q, a) match none the course "
                    f"reads; rename them, e.g. to instruction, input, output or prompt, "
                    f"completion."]
+    datasets.Dataset.from_list([{"question": "What is 2+2?", "answer": "4"}]).save_to_disk(
+        str(tmp_path / "gsm"))  # as a Hub data set is read: GSM8K's columns get their renames
+    assert show_mask_error(capfd, caplog, tmp_path / "gsm") == [
+        f"error: {tmp_path / 'gsm'}: its columns (question, answer) match none the course reads; "
+        f"rename 'question' to 'instruction' and 'answer' to 'response' (datasets: "
+        f"ds.rename_columns({{'question': 'instruction', 'answer': 'response'}}))."]
 
 
 def chat(*turns, keys=("role", "content")):
