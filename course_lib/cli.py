@@ -168,9 +168,7 @@ def _train_notes(args: argparse.Namespace, one, tokenizer, length: tuple[int, in
                      + ("no token left to train, so course train skips this row"
                         if ready.skipped else "its end and EOS are cut off, so it never "
                         "teaches the model to stop")
-                     # At the model's context a longer --max-length is cut back: only shorter helps.
-                     + ("; shorten it." if limit == context else
-                        "; raise --max-length or shorten it."))
+                     + f"; {replace(ready, context=context).raise_or('--max-length')}shorten it.")
     # The rest of train's report (its first line counts rows; the cut is said above).
     rest = replace(ready, skipped=[], truncated=[]).report().splitlines()[1:]
     return notes + rest, bool(ready.skipped)

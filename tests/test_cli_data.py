@@ -77,6 +77,15 @@ def test_held_out_rows_not_scored_are_counted(capsys, tmp_path, toy_model_dir):
     assert (f"Held-out set {held}: 1 not scored: no response token left after 40 tokens "
             f"(line 2; raise --max-length or shorten its prompt).") in out
     assert RunHistory.load(tmp_path / "a").eval_examples == 2
+    # At the model's context (256 tokens here) a longer --max-length cannot help: was "raise
+    # --max-length" there too.
+    held.write_text("".join(json.dumps(r) + "\n" for r in (ROWS[0], {**long, "instruction":
+                                                           "word " * 300}, ROWS[1])))
+    code, out, err = train_cli(capsys, toy_model_dir, "course:train", tmp_path / "b",
+                               "--eval-data", held)
+    assert code == 0, err
+    assert (f"Held-out set {held}: 1 not scored: no response token left after 256 tokens "
+            f"(line 2; the model reads at most 256 tokens, so shorten its prompt).") in out
 
 
 def test_eval_limit_caps_and_lifts_the_rows_scored(capsys, tmp_path, toy_model_dir):

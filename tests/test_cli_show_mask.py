@@ -134,7 +134,8 @@ def test_show_mask_cuts_to_the_length_train_uses_and_says_train_skips_the_row(
     assert rc == 0 and "Total input len: 256 " in out and "0 of 255 predictions trained" in out
     note = next(line for line in out.splitlines() if "cut to 256" in line)
     assert note.startswith("note: line 1: ") and "(the model's context, as course train does)" \
-        in note and "course train skips this row" in note and note.endswith("shorten it.")
+        in note and "course train skips this row" in note and note.endswith(
+            "; the model reads at most 256 tokens, so shorten it.")
     assert "Example 0" not in out  # said once, as the user numbers rows
     rc, out = _show_row(tmp_path, toy_model_dir, capsys, [long], 1, "--max-length", "3000")
     assert "cut to 256 (the model's context; --max-length 3000 is past it, as course" in out

@@ -75,7 +75,7 @@ class PreparedData:
                 f"{_count(self.truncated, 'was', 'were')} cut to {limit} "
                 f"({self.names(self.truncated)}) and lost the EOS at the end, so "
                 f"{_agree(self.truncated, 'it never teaches', 'they never teach')} the model to "
-                f"stop; {self._raise_or()}shorten {_agree(self.truncated, 'it', 'them')}.")
+                f"stop; {self.raise_or()}shorten {_agree(self.truncated, 'it', 'them')}.")
         # With masking "none" these still train, on the prompt alone: worth knowing, not an error.
         if self.prompt_only:
             lines.append(
@@ -87,7 +87,7 @@ class PreparedData:
         if self.skipped:
             lines.append(f"{_count(self.skipped, 'was', 'were')} skipped: no trained token left, "
                          f"which would give a NaN loss ({self.names([i for i, _ in self.skipped])}"
-                         f"); {self._raise_or()}shorten "
+                         f"); {self.raise_or()}shorten "
                          f"{_agree(self.skipped, 'its prompt', 'their prompts')}.")
         # Kept (it still trains the EOS), but it teaches empty answers: most likely a data mistake.
         if self.empty_response:
@@ -100,11 +100,12 @@ class PreparedData:
         # The preparer's own warnings last, after the counts they qualify.
         return "\n".join(lines + self.warnings)
 
-    def _raise_or(self) -> str:
-        """'raise max_length (--max-length) or ', unless it is the model's context already."""
+    def raise_or(self, setting: str = "max_length (--max-length)") -> str:
+        """'raise max_length (--max-length) or ' before 'shorten ...', unless the examples are
+        cut at the model's context already: a longer limit is cut back to it."""
         if self.context and self.max_length and self.max_length >= self.context:
             return f"the model reads at most {self.context} tokens, so "
-        return "raise max_length (--max-length) or "
+        return f"raise {setting} or "
 
     def names(self, indices: Sequence[int]) -> str:
         """'lines 3, 9' when the records' places are known, else 'examples 2, 8' (indices)."""

@@ -218,7 +218,7 @@ def held_out_note(held: PreparedData, limit: int | None) -> str:
     if held.skipped:
         parts.append(f"{len(held.skipped)} not scored: no response token left after "
                      f"{held.max_length} tokens ({held.names([i for i, _ in held.skipped])}; "
-                     f"raise {advice('max_length', '--max-length')} or shorten "
+                     f"{held.raise_or(advice('max_length', '--max-length'))}shorten "
                      f"{'its prompt' if len(held.skipped) == 1 else 'their prompts'})")
     if held.empty_response:
         parts.append(f"{len(held.empty_response)} with an empty response, scored on the EOS "

@@ -352,7 +352,8 @@ def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, mode
     if not isinstance(eval_data, Records) and not _given_examples(eval_data):
         # Once: read for the overlap check and the labels; a saved DatasetDict's test split.
         eval_data = load_data(eval_data, HELD_OUT_SPLITS, "eval_data", skip_bad_rows)
-    held = prepare_eval_examples(eval_data, tokenizer, limit, template, eval_limit)
+    held = replace(prepare_eval_examples(eval_data, tokenizer, limit, template, eval_limit),
+                   context=ready.context)  # for held_out_note's advice
     # New rows only: the course's own held-out set is checked by tests/world, not every run.
     notes = [held_out_note(held, eval_limit)] if not _name_of(eval_data).startswith(
         "course:") else []
