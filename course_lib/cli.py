@@ -1225,6 +1225,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     --help, with the option it most likely meant ('--stpes': did you mean --steps?)."""
     argv = sys.argv[1:] if argv is None else argv
     args, unknown = build_parser().parse_known_args(argv)
+    args.argv = list(argv)  # to launch the same command again (launch_processes)
     if unknown:
         options = [o for action in args.parser._actions for o in action.option_strings]
         typed = next((u.split("=")[0] for u in unknown if u.startswith("-")), "")
@@ -1292,7 +1293,6 @@ def main(argv: list[str] | None = None) -> int:
     # `--masking trl` makes, unless the user set it (env.keep_usage_private, for notebooks).
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     args = parse(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)  # to launch the same command again
     if _slow_to_start(args):  # nothing else appears for 3-7 s
         print("importing PyTorch and transformers...", file=sys.stderr, flush=True)
     was_cli = speak_to_the_command_line()  # notes printed while it runs name flags, not Python

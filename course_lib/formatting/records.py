@@ -688,13 +688,12 @@ def _field_count_problem(fields: list[str], header: list[str], delimiter: str, n
 
 def _check_csv_header(header: list[str], name: str, delimiter: str = ",") -> None:
     """The first line must name the columns: a known one at least, each once."""
-    names = [c.strip().lower() for c in header]
-    renames = renames_to_a_schema(header)
-    if renames and not KNOWN_FIELDS & set(names):  # a header of other names (question,answer)
-        raise CourseError(f"{name} line 1 names the columns {delimiter.join(header)[:80]!r}, "
-                          f"which the course does not read; rename {renames_said(renames)}.")
-    # No known column: most likely no header at all, the first example read as names.
-    if not KNOWN_FIELDS & set(names):
+    if not KNOWN_FIELDS & {c.strip().lower() for c in header}:
+        renames = renames_to_a_schema(header)
+        if renames:  # a header of other names (GSM8K's question,answer)
+            raise CourseError(f"{name} line 1 names the columns {delimiter.join(header)[:80]!r}, "
+                              f"which the course does not read; rename {renames_said(renames)}.")
+        # No known column: most likely no header at all, the first example read as names.
         raise CourseError(
             f"{name} line 1 must be a header naming the columns (e.g. instruction,input,output "
             f"or prompt,completion), but it reads {delimiter.join(header)[:80]!r}; add a header "

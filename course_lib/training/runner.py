@@ -486,7 +486,7 @@ def check_finite(trainer: CourseTrainer, out_dir: Path | None, weights: Weights)
             shutil.rmtree(folder)
     # A tenth, but no more than the recipe's own rate: from 1e9, 1e8 diverges too.
     rate = weights.learning_rate
-    lower = min(rate / 10, weights.default_rate) if rate > weights.default_rate else rate / 10
+    lower = min(rate / 10, weights.default_rate)
     when = f"at step {at} of {trainer.state.max_steps} with a learning rate of {rate:g}, so"
     what = (f"The loss became NaN {when} the weights are no longer numbers and" if stop.at
             else f"The weights became NaN or infinite {when}")  # the last step's update
