@@ -1139,12 +1139,14 @@ def _text_notes(rows: list[tuple[str, Any]]) -> list[str]:
     laid out otherwise than its template writes it."""
     texts = [(where, read_texts(row)) for where, row in rows]
     numbers = [where for where, values in texts if any(map(is_text_number, values))]
+    # The example is the first number the rows hold, so the note shows what was read.
+    example = next((v for _, values in texts for v in values if is_text_number(v)), None)
     breaks = [where for where, values in texts
               if any(isinstance(v, str) and "\r" in v for v in values)]
     notes = []
     if numbers:
         notes.append(f"{_rows_hold(numbers)} a number where text belongs ({places(numbers)}); "
-                     f"it was read as its text (4 as '4').")
+                     f"it was read as its text ({example} as '{example}').")
     if breaks:
         notes.append(f"{_rows_hold(breaks)} Windows line breaks, \\r\\n or \\r "
                      f"({places(breaks)}); they were read as \\n, so no '\\r' reaches the model.")

@@ -96,7 +96,7 @@ def test_skip_bad_rows_leaves_them_out_and_limit_keeps_the_first_usable(tmp_path
                                                                              "  line 3"]
     # The notes course train gives its file, on the rows asked (line 5 holds one too).
     assert data.notes[1:] == ("2 rows hold a number where text belongs (lines 1, 4); it was "
-                              "read as its text (4 as '4').",)
+                              "read as its text (2 as '2').",)
     with pytest.raises(CourseError) as err:
         eval_rows(path, skip_bad_rows=False)  # as `course eval` calls it without the flag
     assert str(err.value).splitlines()[0] == (

@@ -133,7 +133,7 @@ def test_a_column_of_numbers_is_read_as_its_text_as_in_json_and_counted(tmp_path
         assert load_records(path) == load_records(jsonl)  # spelled as JSON's numbers are
         assert conversion_notes(load_raw_rows(path)) == [
             "3 rows hold a number where text belongs (rows 1, 2, 3); it was read as its text "
-            "(4 as '4')."]
+            "(2.5 as '2.5')."]
     # A number column no schema reads as text (an id) is no problem, and no note.
     pd.DataFrame([{**r, "id": 7} for r in ROWS]).to_parquet(tmp_path / "ids.parquet")
     assert load_records(tmp_path / "ids.parquet") == EXPECTED
@@ -181,7 +181,7 @@ def test_an_int_column_with_a_missing_value_reads_4_not_4_0(tmp_path):
         # Counted in the note on numbers read as text, as JSON's 4 is.
         assert conversion_notes(list(zip(loaded.where, loaded.raw, strict=True))) == [
             "2 rows hold a number where text belongs (rows 1, 3); it was read as its text "
-            "(4 as '4')."]
+            "(2.5 as '2.5')."]
     assert [r["reference"] for r in eval_rows(tmp_path / "n.parquet").rows] == ["4", None, "12"]
     # Whole numbers with none missing are a float column as written: 4.0 stays '4.0'.
     pd.DataFrame({"instruction": ["a", "b"], "output": [4.0, 12.0]}).to_parquet(
