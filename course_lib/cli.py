@@ -1224,16 +1224,17 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     """The command line, or one error line; an unknown option is named by its command's
     --help, with the option it most likely meant ('--stpes': did you mean --steps?)."""
     argv = sys.argv[1:] if argv is None else argv
-    args, unknown = build_parser().parse_known_args(argv)
+    parser = build_parser()
+    # `course eval --model=runs/x` leaves MODEL_OR_RUN empty, and argparse would first call
+    # it missing; said as `--model runs/x` is, since both mean the same.
+    command = _command_parser(parser, argv)
+    flagged = [w for w in argv if command and _flagged_argument(w, command)]
+    if flagged:
+        command.error(_unknown_said(command, argv, flagged))
+    args, unknown = parser.parse_known_args(argv)
     args.argv = list(argv)  # to launch the same command again (launch_processes)
     if unknown:
-        options = [o for action in args.parser._actions for o in action.option_strings]
-        typed = next((u.split("=")[0] for u in unknown if u.startswith("-")), "")
-        near = _nearest(typed, options)
-        given = _positional_as_option(typed, args.parser)
-        args.parser.error(f"unrecognized arguments: {' '.join(unknown)}" + (
-            f"; {given} is given without a flag, e.g. "
-            f"{_without(argv, typed)}" if given else f" (did you mean {near}?)" if near else ""))
+        args.parser.error(_unknown_said(args.parser, argv, unknown))
     # An empty path is '.' to pathlib: "--out ''" was "'.' already exists and is not empty".
     for action in args.parser._actions:
         value = getattr(args, action.dest, None)
@@ -1242,6 +1243,33 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if hasattr(args, "check_arguments"):  # said at once, not after the model's imports
         args.check_arguments(args)
     return args
+
+
+def _unknown_said(parser: argparse.ArgumentParser, argv: list[str], unknown: list[str]) -> str:
+    """What an unknown option is: an argument given with a flag, or a typo of an option."""
+    options = [o for action in parser._actions for o in action.option_strings]
+    typed = next((u.split("=")[0] for u in unknown if u.startswith("-")), "")
+    given = _positional_as_option(typed, parser)
+    near = _nearest(typed, options)
+    return f"unrecognized arguments: {' '.join(unknown)}" + (
+        f"; {given} is given without a flag, e.g. {_without(argv, typed)}" if given
+        else f" (did you mean {near}?)" if near else "")
+
+
+def _command_parser(parser: argparse.ArgumentParser,
+                    argv: list[str]) -> argparse.ArgumentParser | None:
+    """The parser of the command argv names (its first word that is no option), if any."""
+    commands = parser._subparsers._group_actions[0].choices
+    return commands.get(next((word for word in argv if not word.startswith("-")), ""))
+
+
+def _flagged_argument(word: str, parser: argparse.ArgumentParser) -> bool:
+    """`--model=runs/x` where the command has no option --model (nor one it abbreviates)
+    but an argument MODEL_OR_RUN."""
+    typed = word.split("=")[0]
+    options = [o for action in parser._actions for o in action.option_strings]
+    return (word.startswith("--") and "=" in word and _positional_as_option(typed, parser)
+            is not None and not any(o.startswith(typed) for o in options))
 
 
 ARGUMENT_WORDS = {"INSTRUCTION": ("question", "prompt")}  # what else an argument is called

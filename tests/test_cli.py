@@ -1,6 +1,7 @@
 """The `course` command as a whole: `course doctor`, and every CourseError as one line.
 Each other command has its own file (test_cli_train.py, test_cli_eval.py, ...)."""
 
+import argparse
 import subprocess
 import sys
 import tomllib
@@ -186,12 +187,27 @@ def test_a_pipe_quiet_or_a_quick_command_gets_no_import_note(tmp_path, argv, ter
                                           "experiment balance;"),
     (["ask", "--question", "What is 2+2?"],  # was "(did you mean --json?)"
      "--question; INSTRUCTION is given without a flag, e.g. course ask 'What is 2+2?';"),
+    # With '=', argparse said "the following arguments are required: MODEL_OR_RUN".
+    (["eval", "--models=runs/x"], "--models=runs/x; MODEL_OR_RUN is given without a flag, e.g. "
+                                  "course eval runs/x;"),
+    (["experiment", "--seeds", "2", "--name=balance"], "--name=balance; NAME is given without "
+                                                       "a flag, e.g. course experiment --seeds "
+                                                       "2 balance;"),
 ])
 def test_an_argument_given_as_an_option_is_shown_without_it(capsys, argv, said):
     # `course eval --model runs/x` was "unrecognized arguments: --model (did you mean --help?)".
     with pytest.raises(SystemExit):
         cli.main(argv)
     assert f"error: unrecognized arguments: {said}" in capsys.readouterr().err
+
+
+def test_an_option_that_abbreviates_a_flag_is_not_taken_for_an_argument():
+    # argparse reads `--run=x` as `--run-name=x`; RUN_DIR must not claim it.
+    parser = argparse.ArgumentParser()
+    parser.add_argument("run_dir", metavar="RUN_DIR")
+    parser.add_argument("--run-name")
+    assert not cli._flagged_argument("--run=x", parser)
+    assert cli._flagged_argument("--runs=x", parser)
 
 
 @pytest.mark.parametrize("argv, said", [
