@@ -13,7 +13,7 @@ from course_lib.evaluation.review import load_ratings
 from course_lib.training.data import file_notes, load_data
 
 ROWS = [
-    {"instruction": "What is 2+2?", "response": "4", "kind": "add", "style": "guide",
+    {"instruction": "What is 2+2?", "response": "4", "kind": "add", "style": "bare",
      "seen": True, "group": "a"},
     {"instruction": "yo, 2 plus 2 makes what?", "response": "4", "kind": "add",
      "style": "casual", "seen": False, "group": "a"},
@@ -205,4 +205,4 @@ def test_acceptance_eval_of_base_masked_and_unmasked_runs(capsys, tmp_path, monk
     models = json.loads((tmp_path / "r.json").read_text())["models"]
     assert set(models) == {"tiny", "masked", "unmasked"}
     assert models["tiny"]["checks"]["stopped"]["k"] == 0  # the base model never stops
-    assert models["masked"]["by_phrasing_style"]["guide"]["exact_match"]["n"] > 0
+    assert models["masked"]["by_phrasing_style"]["bare"]["exact_match"]["n"] > 0

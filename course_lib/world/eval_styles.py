@@ -3,14 +3,14 @@
     >>> from course_lib.world.tuning_data import split_facts
     >>> rows = make_eval_styles(split_facts(seed=0)[1], seed=0)
     >>> {k: rows[0][k] for k in ("instruction", "response", "group", "style")}
-    {'instruction': 'What is 2+2?', 'response': '4', 'group': 'add:2+2', 'style': 'guide'}
+    {'instruction': 'What is 2+2?', 'response': '4', 'group': 'add:2+2', 'style': 'bare'}
     >>> [r["style"] for r in rows if r["group"] == "add:2+2"]
-    ['guide', 'tuning', 'filler', 'embedded', 'polite', 'casual']
+    ['bare', 'tuning', 'filler', 'embedded', 'polite', 'casual']
 
 A *group* is one fact; its rows differ only in phrasing, so a model that knows the fact
 should give the same answer to every row of the group. A *style* is how a row is phrased.
 `seen` styles are phrased like the tuning data ("tuning": one of its phrasings verbatim;
-"guide": "What is 5+5?", arithmetic only); the UNSEEN styles are surface forms no train
+"bare": "What is 5+5?", arithmetic only); the UNSEEN styles are surface forms no train
 record uses (tests/world/ checks that against every train fact).
 """
 
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from course_lib.world.facts import Fact
 from course_lib.world.phrasings import ARITHMETIC, TUNING, question
 
-# The guide's own example form ("What is 5+5?"), kept as one slice of the arithmetic.
-GUIDE = {"add": "What is {a}+{b}?", "sub": "What is {a}-{b}?", "mul": "What is {a}*{b}?"}
+# The bare form instruction-tuning tutorials show ("What is 5+5?"), one slice of the arithmetic.
+BARE = {"add": "What is {a}+{b}?", "sub": "What is {a}-{b}?", "mul": "What is {a}*{b}?"}
 
 # Surface forms the tuning data never uses. '|' separates the instruction from the input.
 # "misspelt" misspells the template's words only, never the fact (the answer stays defined).
@@ -92,7 +92,7 @@ def style_facts(eval_facts: Sequence[Fact]) -> list[Fact]:
 
 
 def make_eval_styles(eval_facts: Sequence[Fact], seed: int = 0) -> list[dict]:
-    """Rows grouped by fact: guide form (arithmetic), one tuning phrasing, 4 unseen styles.
+    """Rows grouped by fact: bare form (arithmetic), one tuning phrasing, 4 unseen styles.
 
     `eval_facts` are the facts held out from train (tuning_data.split_facts(seed)[1]).
     """
@@ -103,8 +103,8 @@ def make_eval_styles(eval_facts: Sequence[Fact], seed: int = 0) -> list[dict]:
     for i, fact in enumerate(style_facts(eval_facts)):
         # Rotate: group i leaves out two styles, so every 3 groups use each style twice.
         left_out = {unseen[(2 * i) % 6], unseen[(2 * i + 1) % 6]}
-        phrasings = [("guide", GUIDE[fact.kind], True)] if fact.kind in ARITHMETIC else []
-        tuning = [t for t in TUNING[fact.kind] if t != GUIDE.get(fact.kind)]
+        phrasings = [("bare", BARE[fact.kind], True)] if fact.kind in ARITHMETIC else []
+        tuning = [t for t in TUNING[fact.kind] if t != BARE.get(fact.kind)]
         phrasings.append(("tuning", rng.choice(tuning), True))
         phrasings += [(s, UNSEEN[s][fact.kind], False) for s in unseen if s not in left_out]
         rows += [_row(fact, template, style, seen) for style, template, seen in phrasings]
@@ -124,7 +124,7 @@ def card_section(rows: list[dict], n_eval_facts: int, seed: int) -> str:
     """The data card's section about eval_styles (counts and one example per style)."""
     lines = []
     # One real row per style, the first one: the card shows each style's shape, not a made-up one.
-    for style in ["guide", "tuning", *UNSEEN]:
+    for style in ["bare", "tuning", *UNSEEN]:
         mine = [r for r in rows if r["style"] == style]
         ex = mine[0]
         # The input is shown too: for some styles ("imperative" Spanish) the word to ask is there.
@@ -140,8 +140,8 @@ def card_section(rows: list[dict], n_eval_facts: int, seed: int) -> str:
 measure whether tuning generalises across phrasing. Fields: `instruction`, (`input`),
 `response`, `kind`, `group` (the fact, e.g. `add:2+2`: same group, same answer), `style`
 and `seen` (whether the tuning data uses that style). Every group has one phrasing taken
-verbatim from the tuning data (`tuning`), arithmetic groups also the form guides show
-(`guide`, "What is 5+5?"), and {UNSEEN_PER_GROUP} of the 6 unseen styles (rotating, so each
+verbatim from the tuning data (`tuning`), arithmetic groups also the bare form tutorials show
+(`bare`, "What is 5+5?"), and {UNSEEN_PER_GROUP} of the 6 unseen styles (rotating, so each
 is used in two of every three groups). Unseen styles are surface forms that no train record
 uses (checked against every train fact):
 

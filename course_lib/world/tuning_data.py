@@ -69,7 +69,7 @@ def train_with_facts(seed: int = 0) -> tuple[list[tuple[Fact, dict]], list[dict]
         n = 1 if f.kind in ARITHMETIC else 3
         for template in rng.sample(TUNING[f.kind], n):
             train.append((f, _record(*question(template, f), f.answer)))
-    hello = Fact("spanish", "Hello world", "Hola mundo")  # the guide's three-part example
+    hello = Fact("spanish", "Hello world", "Hola mundo")  # the three-part example of many tutorials
     train.append((hello, _record("Translate this to Spanish", "Hello world", "Hola mundo")))
     rng.shuffle(train)
 

@@ -15,7 +15,7 @@ def test_eval_styles_rows_keep_their_labels():
     first = data.rows[0]
     assert (first["instruction"], first["reference"]) == ("What is 2+2?", "4")
     assert (first["kind"], first["group"], first["style"], first["seen"]) == (
-        "add", "add:2+2", "guide", True)
+        "add", "add:2+2", "bare", True)
     assert {r["style"] for r in data.rows if r["seen"] is False} >= {"casual", "misspelt"}
 
 

@@ -25,7 +25,7 @@ from course_lib.training.runner import train
 
 # Hand-made answers to four questions of two paraphrase groups, plus one without a reference.
 ROWS = [
-    {"reference": "4", "kind": "add", "group": "add:2+2", "style": "guide", "seen": True},
+    {"reference": "4", "kind": "add", "group": "add:2+2", "style": "bare", "seen": True},
     {"reference": "4", "kind": "add", "group": "add:2+2", "style": "casual", "seen": False},
     {"reference": "Paris", "kind": "capital", "group": "cap:fr", "style": "tuning",
      "seen": True},
@@ -78,7 +78,7 @@ def test_breakdowns_by_kind_style_and_seen():
     assert by_kind["capital"]["exact_match"].n == 2
     assert by_kind["capital"]["adherence_all"].n == 3
     styles = summary["by_phrasing_style"]
-    assert list(styles) == ["guide", "tuning", "casual"]  # seen styles first
+    assert list(styles) == ["bare", "tuning", "casual"]  # seen styles first
     assert (styles["casual"]["exact_match"].k, styles["casual"]["exact_match"].n) == (0, 2)
     seen = summary["by_seen"]
     assert (seen["seen"]["exact_match"].k, seen["seen"]["exact_match"].n) == (2, 2)
@@ -171,7 +171,7 @@ def test_report_table_html_and_figure(toy_model_dir, toy_tokenizer):
     assert len(fig.axes) == 3
     # a notebook shows it as an image, not as text
     assert '<img src="data:image/png;base64,' in fig._repr_mimebundle_()["text/html"]
-    assert [t.get_text() for t in fig.axes[1].get_xticklabels()][:2] == ["guide*", "tuning*"]
+    assert [t.get_text() for t in fig.axes[1].get_xticklabels()][:2] == ["bare*", "tuning*"]
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from course_lib.formatting.records import (
 )
 from course_lib.formatting.schemas import normalize_record
 from course_lib.world.eval_styles import (
-    GUIDE,
+    BARE,
     NOT_KNOWN_IN_STATEMENT_FORM,
     UNSEEN,
     make_eval_styles,
@@ -82,12 +82,12 @@ def test_every_group_is_one_fact_asked_five_or_six_ways(styles):
 
 def test_styles_and_seen_flags(styles):
     seen = {r["style"]: r["seen"] for r in styles}
-    assert seen == {"guide": True, "tuning": True, **{s: False for s in UNSEEN}}
+    assert seen == {"bare": True, "tuning": True, **{s: False for s in UNSEEN}}
     counts = {s: sum(r["style"] == s for r in styles) for s in UNSEEN}
     assert max(counts.values()) - min(counts.values()) <= 2, counts  # rotation keeps balance
-    guide = {r["instruction"]: r["response"] for r in styles if r["style"] == "guide"}
-    assert guide["What is 2+2?"] == "4" and guide["What is 5+5?"] == "10"
-    assert {r["kind"] for r in styles if r["style"] == "guide"} == set(GUIDE)
+    bare = {r["instruction"]: r["response"] for r in styles if r["style"] == "bare"}
+    assert bare["What is 2+2?"] == "4" and bare["What is 5+5?"] == "10"
+    assert {r["kind"] for r in styles if r["style"] == "bare"} == set(BARE)
 
 
 def test_facts_are_the_eval_facts_the_base_model_knows(styles):
