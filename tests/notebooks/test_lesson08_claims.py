@@ -262,3 +262,24 @@ def test_l08_memory_cell_on_a_machine_without_proc_shows_the_estimate_and_says_w
     text = "".join(o.get("text", "") for o in shown)
     assert text.count("estimated") == 2 and "measured" not in text, text
     assert "needs Linux" in text and "Darwin" in text, text
+
+
+def test_l08_the_configs_use_keys_accelerate_reads():
+    """L08 §4's ddp.yaml and fsdp.yaml: every fsdp_config key one that FSDP2 reads, by
+    accelerate's own table of FSDP1 -> FSDP2 keys (`fsdp_sharding_strategy` is FSDP1's: under
+    `fsdp_version: 2` it only warns, and `fsdp_reshard_after_forward` decides the sharding)."""
+    import ast
+
+    import nbformat
+    import yaml
+    from accelerate.commands.to_fsdp2 import ARGUMENT_KEY_MAPPING
+
+    path = Path(__file__).resolve().parents[2] / "lessons" / "08_scaling_up.ipynb"
+    sources = [c.source for c in nbformat.read(path, as_version=4).cells if "FSDP = " in c.source]
+    texts = {node.targets[0].id: node.value.value for node in ast.walk(ast.parse(sources[0]))
+             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)}
+    ddp, fsdp = yaml.safe_load(texts["DDP"]), yaml.safe_load(texts["FSDP"])
+    assert ddp["distributed_type"] == "MULTI_GPU" and fsdp["distributed_type"] == "FSDP"
+    keys = fsdp["fsdp_config"]
+    assert keys["fsdp_version"] == 2 and keys.get("fsdp_reshard_after_forward") is True
+    assert [key for key in keys if ARGUMENT_KEY_MAPPING.get(key) != key] == []

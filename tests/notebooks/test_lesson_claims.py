@@ -1156,7 +1156,7 @@ def lesson06_report(lesson04_runs):
 def test_l06_eval_styles_asks_54_facts_5_or_6_ways():
     """L06: "298 questions about 54 facts the models never saw in tuning, each fact asked 5 or 6
     ways" and "every arithmetic fact (28 of the 54) in the bare form many instruction-tuning
-    tutorials use ("What is 5+5?", the style called `guide`; the other tasks have no such form),
+    tutorials use ("What is 5+5?", the style called `bare`; the other tasks have no such form),
     every fact
     in one phrasing taken from the tuning data (`tuning`), and every fact in 4 of 6 styles
     phrased in words the tuning data never uses"."""
@@ -1168,11 +1168,11 @@ def test_l06_eval_styles_asks_54_facts_5_or_6_ways():
     assert {len(styles) for styles in groups.values()} == {5, 6}
     for styles in groups.values():
         unseen = [style for style in styles if style in UNSEEN]
-        assert styles.count("tuning") == 1 and styles.count("guide") <= 1
+        assert styles.count("tuning") == 1 and styles.count("bare") <= 1
         assert len(unseen) == len(set(unseen)) == 4 and len(UNSEEN) == 6
-    guide = {row["group"] for row in rows if row["style"] == "guide"}
+    bare = {row["group"] for row in rows if row["style"] == "bare"}
     arithmetic = {row["group"] for row in rows if row["kind"] in ARITHMETIC}
-    assert guide == arithmetic and len(guide) == 28
+    assert bare == arithmetic and len(bare) == 28
 
 
 @pytest.mark.slow
@@ -1301,18 +1301,19 @@ def lesson06_sampled(lesson04_runs):
 @ONE_WORKER
 def test_l06_samples_repeat_the_greedy_answer_on_seen_and_unseen_phrasings(lesson06_sampled):
     """L06: "it repeats its greedy answer in about nine samples of ten on seen and on unseen
-    phrasings alike (we measured 0.93 and 0.91, intervals overlapping). The unmasked model
-    repeats it less often: 0.78 on seen phrasings and 0.71 on unseen ones, but those intervals
-    overlap too ([0.73, 0.83] and [0.68, 0.75]) ... the masked model's intervals lie above the
+    phrasings alike (we measured 0.91 on both on one processor, 0.93 and 0.91 on another; the
+    intervals overlap). The unmasked model repeats it less often: 0.78 on seen phrasings and
+    0.71 on unseen ones, but those intervals overlap too ([0.72, 0.83] and [0.68, 0.75]; 0.73
+    for the first on another processor) ... the masked model's intervals lie above the
     unmasked model's on both"."""
     report = lesson06_sampled
     agree = {(model, seen): sampling_consistency(
                  [r for r in report.rows[model] if r["seen"] is seen], report.options)
              for model in ("masked", "unmasked") for seen in (True, False)}
-    quoted = {("masked", True): 0.93, ("masked", False): 0.91,
-              ("unmasked", True): 0.78, ("unmasked", False): 0.71}
-    for key, value in quoted.items():  # a few draws apart on another processor
-        assert abs(agree[key].value - value) <= 0.02, (key, str(agree[key]))
+    quoted = {("masked", True): (0.91, 0.93), ("masked", False): (0.91, 0.91),
+              ("unmasked", True): (0.78, 0.78), ("unmasked", False): (0.71, 0.71)}
+    for key, (low, high) in quoted.items():  # a few draws more on a third processor
+        assert low - 0.02 <= agree[key].value <= high + 0.02, (key, str(agree[key]))
     for model in ("masked", "unmasked"):  # no difference between phrasings measured
         seen, unseen = agree[model, True], agree[model, False]
         assert seen.interval[0] <= unseen.interval[1] and unseen.interval[0] <= seen.interval[1]
