@@ -364,4 +364,23 @@ def test_a_json_file_of_splits_trains_on_train_and_scores_its_test_split(
     assert RunHistory.load(tmp_path / "a").eval_examples == 3
     path.write_text(json.dumps({"train": ROWS[:20]}))
     code, out, err = run_eval(capsys, toy_model_dir, path, tmp_path / "e")
-    assert code == 2 and "no 'test' or 'validation' split" in err  # never scored on train
+    assert code == 2 and "no 'test', 'validation', 'valid', 'dev' or 'eval' split" in err
+
+
+@pytest.mark.parametrize("splits, said", [
+    # A 'dev' split was read by nothing, and train held out 10% of its rows instead.
+    (("train", "dev"), "the 'dev' split of {path};"),
+    # A run watches the validation split: the test split stays unseen, for the final score.
+    (("train", "validation", "test"), "the 'validation' split of {path}, and its 'test' split "
+                                      "is not read (course eval scores a test split);"),
+    (("train", "extra"), "set aside from training, and its 'extra' split is not read;"),
+])
+def test_each_split_of_a_file_is_read_or_said_to_be_unread(capsys, tmp_path, toy_model_dir,
+                                                          splits, said):
+    path = tmp_path / "splits.json"
+    held = ROWS[30:33]
+    path.write_text(json.dumps({name: ROWS[:20] if name == "train" else held
+                                for name in splits}))
+    code, out, err = train_cli(capsys, toy_model_dir, path, tmp_path / "a")
+    assert code == 0, err
+    assert said.format(path=path) in out.split("Held-out score: ")[1].splitlines()[0]

@@ -68,7 +68,12 @@ MAX_ROW_ERRORS = 10  # enough to see a pattern; the rest are counted
 GZIP_MAGIC, PARQUET_MAGIC = b"\x1f\x8b", b"PAR1"
 DELIMITERS = {"csv": ",", "tsv": "\t"}  # the tables read line by line, by the csv module
 Split = str | Sequence[str]  # one split, or preferred ones in order: ("test", "validation")
-HELD_OUT_SPLITS = ("test", "validation")  # the splits a held-out score may use, never train
+# The splits a held-out score may use, never train, in the order course eval takes them: a test
+# split first, made for the final score. A run in training watches WATCHED_SPLITS' first, a
+# validation split, so that its test split stays unseen. 'valid', 'dev' and 'eval' are other
+# sets' names for a validation split.
+HELD_OUT_SPLITS = ("test", "validation", "valid", "dev", "eval")
+WATCHED_SPLITS = ("validation", "valid", "dev", "eval", "test")
 
 
 def embedded_sets() -> dict[str, Path]:
@@ -755,7 +760,7 @@ def _pick_split(held: Collection[str], name: str, split: Split, advice: str) -> 
     names = _split_names(split)
     found = next((wanted for wanted in names if wanted in held), None)
     if found is None:
-        wanted = " or ".join(f"'{n}'" for n in names)
+        wanted = " or ".join(", ".join(f"'{n}'" for n in names).rsplit(", ", 1))
         raise CourseError(f"{name} holds the splits {', '.join(held)} but no {wanted} split; "
                           f"{advice}.")
     return found
@@ -971,19 +976,24 @@ def load_records(source: str | Path = "course:train",
     return [record for _, _, record in usable]
 
 
-def own_held_out_split(source: str | Path) -> str | None:
+def own_held_out_split(source: str | Path, prefer: Split = HELD_OUT_SPLITS) -> str | None:
     """The held-out split a save_to_disk DatasetDict folder or a JSON file of splits brings
-    ('test', else 'validation'), or None: a data set that comes split is scored on its own
+    (the first of `prefer` it holds), or None: a data set that comes split is scored on its own
     held-out part."""
+    splits = source_splits(source)
+    return next((name for name in _split_names(prefer) if name in splits), None)
+
+
+def source_splits(source: str | Path) -> list[str]:
+    """The splits a local DatasetDict folder or JSON file of splits holds; [] for another
+    source (a file of rows, a Hub id: its splits are not known without loading it)."""
     path = Path(str(source)).expanduser()
     if (path / "dataset_dict.json").is_file():
         info = json.loads((path / "dataset_dict.json").read_text(encoding="utf-8"))
-        splits = info.get("splits", [])
-    elif path.is_file() and _file_kind(path) == "json":
-        splits = _json_splits(_one_object(read_text(path)))
-    else:
-        return None
-    return next((name for name in HELD_OUT_SPLITS if name in splits), None)
+        return list(info.get("splits", []))
+    if path.is_file() and _file_kind(path) == "json":
+        return list(_json_splits(_one_object(read_text(path))))
+    return []
 
 
 def _one_object(text: str) -> Any:

@@ -44,7 +44,12 @@ from course_lib.env import SMALL_MODEL_PARAMS, DeviceChoice, choose_device, choo
 from course_lib.errors import CourseError, ShortTraceback, advice, shown, with_advice
 from course_lib.files import CHECKPOINT_DIR, RUN_SETTINGS, SETTING_FLAGS
 from course_lib.formatting.chat import attach_chat_template, chat_template
-from course_lib.formatting.records import HELD_OUT_SPLITS, is_table, own_held_out_split
+from course_lib.formatting.records import (
+    WATCHED_SPLITS,
+    is_table,
+    own_held_out_split,
+    source_splits,
+)
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
 from course_lib.loading import default_lora, load_model_and_tokenizer, quiet_loading
 from course_lib.masking.labels import IGNORE_INDEX, Masking, PadCollator, PreparedData
@@ -351,7 +356,7 @@ def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, mode
         return ready, HeldOut([], not_trained=skipped_places)
     if not isinstance(eval_data, Records) and not _given_examples(eval_data):
         # Once: read for the overlap check and the labels; a saved DatasetDict's test split.
-        eval_data = load_data(eval_data, HELD_OUT_SPLITS, "eval_data", skip_bad_rows)
+        eval_data = load_data(eval_data, WATCHED_SPLITS, "eval_data", skip_bad_rows)
     held = replace(prepare_eval_examples(eval_data, tokenizer, limit, template, eval_limit),
                    context=ready.context)  # for held_out_note's advice
     # New rows only: the course's own held-out set is checked by tests/world, not every run.
@@ -395,18 +400,33 @@ def _eval_source(data: DataSource, eval_data: DataSource | None, eval_limit: int
              and not data.source.startswith("course"))
     if not users:  # the course's own data, or records and examples given in Python
         return data, "course:eval", ""
-    own = own_held_out_split(data.source)
-    if own:  # a saved DatasetDict with its own test split: that is the held-out set
+    own = own_held_out_split(data.source, WATCHED_SPLITS)
+    unread = _unread_splits(data.source, ["train", own])
+    if own:  # a data set that comes split: its validation split is the held-out set
         return data, data.source, (
-            f"Held-out score: the '{own}' split of {data.source}; {_other_eval_data()}")
+            f"Held-out score: the '{own}' split of {data.source}{unread}; {_other_eval_data()}")
     train_part, held = hold_out(data, most=eval_limit)
     if held is None:
         return train_part, None, (
             f"{data.source} has too few different prompts to hold some out "
             f"({len(data.records)} row{'s' if len(data.records) != 1 else ''}): no held-out "
-            f"score. Give a held-out set with {advice('eval_data=...', '--eval-data FILE')}.")
+            f"score. Give a held-out set with {advice('eval_data=...', '--eval-data FILE')}"
+            f"{unread}.")
     return train_part, held, (
-        f"Held-out score: {held.source}, set aside from training; {_other_eval_data()}")
+        f"Held-out score: {held.source}, set aside from training{unread}; "
+        f"{_other_eval_data()}")
+
+
+def _unread_splits(source: str, read: list[str | None]) -> str:
+    """', and its 'extra' split is not read' for the splits of a data set that training
+    leaves alone, so none goes unsaid; a test split is left for the final score."""
+    unread = [name for name in source_splits(source) if name not in read]
+    if not unread:
+        return ""
+    final = f" ({advice('evaluate(...)', 'course eval')} scores a test split)"
+    names = " and ".join(f"'{name}'" for name in unread)
+    return (f", and its {names} split{'s are' if len(unread) > 1 else ' is'} not read"
+            f"{final if 'test' in unread else ''}")
 
 
 def _other_eval_data() -> str:
