@@ -841,7 +841,8 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
                         "embed_tokens mlp); 'none' trains every weight (default without LoRA: "
                         "the recipe's: embed_tokens mlp v_proj o_proj)")
     p.add_argument("--resume", action="store_true",
-                   help="continue from the last checkpoint in --out")
+                   help="continue an interrupted run from its last checkpoint in --out (same "
+                        "flags; a finished run is trained further with --model RUN)")
     p.add_argument("--out", required=True, help="new folder for the run (never overwritten)")
     p.add_argument("--processes", type=COUNT, default=1, metavar="N",
                    help="train as N processes through torchrun (one per GPU; on a CPU, gloo); "

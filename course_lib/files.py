@@ -21,7 +21,7 @@ RUN_SETTINGS = "course_settings.json"  # beside the checkpoints
 # Those settings as `course train` spells them, for advice that repeats them.
 SETTING_FLAGS = {"model": "--model", "data": "--data", "masking": "--masking",
                  "template": "--template", "learning_rate": "--lr", "batch_size": "--batch-size",
-                 "seed": "--seed", "lora": "--lora", "freeze": "--freeze"}
+                 "seed": "--seed", "lora": "--lora", "freeze": "--freeze", "max_steps": "--steps"}
 
 
 @contextmanager

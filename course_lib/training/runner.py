@@ -41,7 +41,14 @@ from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from course_lib.env import SMALL_MODEL_PARAMS, DeviceChoice, choose_device, choose_threads
-from course_lib.errors import CourseError, ShortTraceback, advice, shown, with_advice
+from course_lib.errors import (
+    CourseError,
+    ShortTraceback,
+    advice,
+    shell_word,
+    shown,
+    with_advice,
+)
 from course_lib.files import CHECKPOINT_DIR, RUN_SETTINGS, SETTING_FLAGS
 from course_lib.formatting.chat import attach_chat_template, chat_template
 from course_lib.formatting.records import (
@@ -189,7 +196,7 @@ def train(
     check_overrides(training_args, inspect.signature(train).parameters)
     check_kinds(model, tokenizer, masking, lora, freeze, callbacks)
     check_eval_data(eval_data)
-    out_path, resume_from = run_folder(out_dir, resume, max_steps)
+    out_path, resume_from = run_folder(out_dir, resume)
     verbose = verbose and is_main_process()  # N processes, one report
     if lora is None:
         lora = default_lora(model) if isinstance(model, str | Path) else False
@@ -198,7 +205,8 @@ def train(
     if resume_from is not None:  # the settings known before the model loads: said before it
         known = dict(masking=masking, template=get_template(template).name,
                      batch_size=batch_size, seed=seed, lora=bool(lora), learning_rate=learning_rate,
-                     model=None if given_object else _where_from(str(model)))
+                     model=None if given_object else _where_from(str(model)),
+                     max_steps=max_steps)  # the schedule is laid out over the steps
         refuse_other_settings(out_path, {k: v for k, v in known.items() if v is not None})
     model, tokenizer, model_name = _load(model, tokenizer, bool(lora))
 
@@ -215,7 +223,8 @@ def train(
                     learning_rate=lr, batch_size=batch_size, seed=seed, lora=bool(lora),
                     freeze=freeze)
     keep_settings(out_path, resume_from is not None, {  # a resume must train the same run
-        **settings, "model": _where_from(model_name), "data": _where_from(ready.source)})
+        **settings, "model": _where_from(model_name), "data": _where_from(ready.source),
+        "max_steps": max_steps})
 
     # 3. The Trainer: TrainingArguments for this machine, the course's loss and callbacks.
     device = choose_device()
@@ -289,8 +298,7 @@ def choose_weights(model: Any, lora: bool | Any, freeze: Sequence[str] | None,
     return Weights(model, frozen, list(freeze), learning_rate, n_params, default_rate)
 
 
-def run_folder(out_dir: str | Path | None, resume: bool,
-               max_steps: int | None) -> tuple[Path | None, str | None]:
+def run_folder(out_dir: str | Path | None, resume: bool) -> tuple[Path | None, str | None]:
     """The run's folder (None: none asked for) and the checkpoint it resumes from, if any."""
     out_path = Path(out_dir).expanduser() if out_dir is not None else None
     if is_main_process():  # only the main process prepares the folder (never overwritten)
@@ -298,7 +306,7 @@ def run_folder(out_dir: str | Path | None, resume: bool,
     else:  # the others resume from the checkpoint it chose, the newest whole one
         resume_from = (newest_whole_checkpoint(out_path / CHECKPOINT_DIR)
                        if resume and out_path else None)
-    check_more_steps(resume_from, max_steps)
+    check_unfinished(resume_from)
     return out_path, resume_from
 
 
@@ -699,21 +707,26 @@ def _prepare_out_dir(out_dir: Path | None, resume: bool) -> str | None:
     return None
 
 
-def check_more_steps(checkpoint: str | None, max_steps: int | None) -> None:
-    """A resume of a finished run trains on up to max_steps: one not past its checkpoint would
-    train nothing and rewrite history.json with the smaller number, no longer its model's
-    record. (A run whose last save was cut short has no history.json: resumed, it saves.)"""
-    if checkpoint is None or max_steps is None:
+def check_unfinished(checkpoint: str | None) -> None:
+    """A resume continues a run that stopped before its last step (interrupted, or stopped by
+    a callback). A finished one is not continued: its learning rate fell to 0 over its steps,
+    and more steps would restart the fall part way, a run no --steps describes, recorded as
+    if trained from the start. (A run whose last save was cut short has no history.json:
+    resumed, it saves.)"""
+    if checkpoint is None:
         return
-    if not (Path(checkpoint).parents[1] / HISTORY_FILE).is_file():
-        return
+    run = Path(checkpoint).parents[1]
     state = json.loads((Path(checkpoint) / TRAINER_STATE_NAME).read_text(encoding="utf-8"))
-    done = state["global_step"]
-    if max_steps <= done:
-        raise with_advice(
-            f"The run in '{Path(checkpoint).parents[1]}' has trained {done} steps, so {{fix}} "
-            f"leaves nothing to resume; give more than {done} steps to continue it, or a new "
-            f"output folder.", f"max_steps={max_steps}", f"--steps {max_steps}")
+    if not (run / HISTORY_FILE).is_file() or state["global_step"] < state["max_steps"]:
+        return
+    raise CourseError(
+        f"The run in '{run}' finished its {state['global_step']} steps, and resume=True only "
+        f"continues an interrupted run; to train it further, start a new run from it: "
+        f"train(model={str(run)!r}, ..., out_dir=...) with a new out_dir.",
+        cli=f"The run in '{run}' finished its {state['global_step']} steps, and --resume only "
+            f"continues an interrupted run; to train it further, start a new run from it: "
+            f"course train --model {shell_word(str(run))} --out NEW_FOLDER (and your other "
+            f"flags).")
 
 
 def last_whole_checkpoint(ckpt_root: Path) -> str | None:

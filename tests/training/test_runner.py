@@ -139,6 +139,11 @@ def test_interrupted_run_resumes_to_the_same_curve(toy_model_dir, records, eval_
     assert "which trained with masking='response', learning_rate=0.002; give the same" in str(
         other.value)
     assert "which trained with --masking response --lr 0.002; give the same" in other.value.cli
+    # Other steps: the rate falls to 0 over the steps, so 16 would change the rest of its curve.
+    with pytest.raises(CourseError) as longer:
+        train(toy_model_dir, records, eval_records, out_dir=tmp_path / "b", resume=True,
+              **{**common, "max_steps": 16})
+    assert "which trained with --steps 8; give the same" in longer.value.cli
     with pytest.raises(CourseError, match=r"which trained with data='.*'; give the same"):
         train(toy_model_dir, records[:-1], eval_records, out_dir=tmp_path / "b", resume=True,
               **common)  # known only once the data is read: refused then
@@ -146,15 +151,18 @@ def test_interrupted_run_resumes_to_the_same_curve(toy_model_dir, records, eval_
         toy_model_dir, records, eval_records, out_dir=tmp_path / "b", resume=True, **common
     ).history
     assert resumed.steps_done == 8
-    # Resumed again to no more steps than it trained: refused, and its record left as it was.
+    # A finished run resumed, with fewer steps or more: refused, its record left as it was. More
+    # steps restarted the rate's fall part way (0 at step 8, then up again), unrecorded.
     record = (tmp_path / "b" / "history.json").read_text()
-    with pytest.raises(CourseError) as fewer:
-        train(toy_model_dir, records, eval_records, out_dir=tmp_path / "b", resume=True,
-              **{**common, "max_steps": 4})
-    assert fewer.value.cli == (f"The run in '{tmp_path / 'b'}' has trained 8 steps, so --steps 4 "
-                               f"leaves nothing to resume; give more than 8 steps to continue it,"
-                               f" or a new output folder.")
-    assert (tmp_path / "b" / "history.json").read_text() == record
+    for steps in (4, 16):
+        with pytest.raises(CourseError) as finished:
+            train(toy_model_dir, records, eval_records, out_dir=tmp_path / "b", resume=True,
+                  **{**common, "max_steps": steps})
+        assert finished.value.cli == (
+            f"The run in '{tmp_path / 'b'}' finished its 8 steps, and --resume only continues an "
+            f"interrupted run; to train it further, start a new run from it: course train "
+            f"--model {tmp_path / 'b'} --out NEW_FOLDER (and your other flags).")
+        assert (tmp_path / "b" / "history.json").read_text() == record
     assert resumed.train_steps == whole.train_steps
     assert resumed.train_loss == pytest.approx(whole.train_loss, rel=1e-6)
     assert resumed.eval_steps == whole.eval_steps
