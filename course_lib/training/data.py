@@ -372,13 +372,19 @@ def far_from_world(records: Sequence[dict[str, str]], ready: PreparedData, token
     # Eight examples are enough to see a loss far above chance, and cost a single forward pass.
     loss = base_loss(model, ready.examples[:8], tokenizer.pad_token_id)
     uniform = math.log(model.config.vocab_size)
-    # Either sign alone is enough to warn; silent only when both look like the model's world.
-    if ours < WORLD_RATIO * course and loss <= uniform + 0.5:
+    # Either sign alone is enough to warn, and only the signs seen are named: a loss below a
+    # uniform guess is no sign, and was once quoted as if it were.
+    signs = []
+    if ours >= WORLD_RATIO * course:
+        signs.append(f"{ours:.1f} tokens per word (the course's data: {course:.1f} with this "
+                     f"tokenizer)")
+    if loss > uniform + 0.5:
+        signs.append(f"a loss of {loss:.1f} before training, above {uniform:.1f} for a "
+                     f"uniform guess over {model.config.vocab_size:,} tokens")
+    if not signs:
         return None
     smollm2 = advice("model='smollm2-135m'", "--model smollm2-135m")
-    return (f"This data looks far outside what the model knows: {ours:.1f} tokens per word "
-            f"(the course's data: {course:.1f} with this tokenizer) and a loss of {loss:.1f} "
-            f"before training, against {uniform:.1f} for a uniform guess over "
-            f"{model.config.vocab_size:,} tokens. A {n_params / 1e6:.1f}M-parameter model knows "
-            f"a small world at most (the embedded one, the course's); for real text use a real "
-            f"model on a GPU: {smollm2} or a local model folder.")
+    return (f"This data looks far outside what the model knows: {' and '.join(signs)}. "
+            f"A {n_params / 1e6:.1f}M-parameter model knows a small world at most (the "
+            f"embedded one, the course's); for real text use a real model on a GPU: {smollm2} "
+            f"or a local model folder.")

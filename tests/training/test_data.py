@@ -355,7 +355,9 @@ def test_far_from_world_warns_on_a_high_loss_alone():
     with torch.no_grad():
         model.model.norm.weight.mul_(-50)  # confidently wrong: the loss explodes
     warning = far_from_world(records, ready, tok, model)
-    assert warning is not None and warning.startswith("This data looks far outside")
+    assert warning is not None and warning.startswith("This data looks far outside what the "
+                                                      "model knows: a loss of ")
+    assert "tokens per word" not in warning  # the sign not seen is not quoted as one
 
 
 def test_records_in_the_wrong_shape_are_named_by_the_argument_given(toy_tokenizer):
