@@ -146,8 +146,11 @@ def _with_empty_answer(row: Any) -> Any:
     if isinstance(messages, list) and [m.get("role") for m in messages if isinstance(m, dict)
                                        and m.get("role") != "system"] == ["user"]:
         return {**row, "messages": [*messages, {"role": "assistant", "content": ""}]}
-    if any(field in row for field in ANSWER_FIELDS):
+    if any(row.get(field) is not None for field in ANSWER_FIELDS):
         return row
+    # A null answer (a table's empty cell) is no reference, as a missing one is: given "".
+    row = {key: value for key, value in row.items()
+           if not (key in ANSWER_FIELDS and value is None)}
     if "instruction" in row:
         return {**row, "response": ""}
     if "prompt" in row:  # TRL's prompt: text, or a list of messages (conversational)

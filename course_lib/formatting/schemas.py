@@ -209,6 +209,16 @@ def renames_said(renames: dict[str, str]) -> str:
     return " and ".join(f"'{old}' to '{new}'" for old, new in renames.items())
 
 
+def _refuse_null_answer(record: dict[str, Any], field: str, where: str) -> None:
+    """A null answer is a missing value (a pandas NaN, an empty cell of a Parquet file), not
+    the answer "nothing": refused, as a null instruction is; "" still trains an empty answer.
+    A table's row holds 'output' and 'response' both: null only when both are."""
+    answers = [record[f] for f in dict.fromkeys((field, "response")) if f in record]
+    if answers and all(answer is None for answer in answers):
+        raise CourseError(f"{where}: '{field}' is null, a missing answer; fill it in, or give "
+                          f"\"\" to train the answer 'nothing' on purpose.")
+
+
 def _one_answer(output: str, response: str, where: str) -> str:
     """The answer of a row with both 'output' and 'response': the one that is filled in (a
     table's row has every column, empty where unused); two different ones are refused."""
@@ -292,6 +302,8 @@ def normalize_record(record: dict[str, Any], where: str = "record") -> dict[str,
     if not out["instruction"].strip():  # named as the user's file names it
         raise CourseError(f"{where}: {INSTRUCTION_NAMES.get(schema, repr('instruction'))} is "
                           f"empty or null; every example needs one.")
+    if schema in FIELDS or schema == "trl":
+        _refuse_null_answer(record, FIELDS.get(schema, ("", "completion"))[1], where)
     return out
 
 

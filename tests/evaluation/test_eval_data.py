@@ -34,11 +34,12 @@ def test_every_schema_and_rows_without_a_reference(tmp_path):
         {"text": "### Instruction: What is 3+3? ### Response: 6"},        # formatted text
         {"instruction": "Tell me a joke."},                               # no answer at all
         {"instruction": "Name a colour.", "response": "   "},             # an empty answer
+        {"prompt": "Name a fruit.", "completion": None},                  # a table's empty cell
     ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
-    data = eval_rows(path)
-    assert [r["reference"] for r in data.rows] == ["hi", "4", "6", None, None]
-    assert data.without_reference == 2
+    data = eval_rows(path)  # a null answer is no reference here (training refuses it)
+    assert [r["reference"] for r in data.rows] == ["hi", "4", "6", None, None, None]
+    assert data.without_reference == 3
     assert data.rows[3]["where"] == f"{path} line 4"
     assert not data.has("kind")
     assert len(eval_rows(path, limit=2).rows) == 2

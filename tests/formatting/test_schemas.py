@@ -88,6 +88,20 @@ def test_a_table_row_with_its_answer_in_response_uses_it_beside_an_empty_output(
     assert normalize_record(row)["response"] == "6"
 
 
+@pytest.mark.parametrize("row, field", [
+    ({"instruction": "What is 8+8?", "output": None}, "output"),  # a pandas NaN, read as null
+    ({"instruction": "What is 8+8?", "response": None, "output": None}, "output"),
+    ({"prompt": "What is 8+8?", "completion": None}, "completion"),
+])
+def test_a_null_answer_is_refused_as_missing_not_trained_as_nothing(row, field):
+    # It was read as "": the row trained the answer 'nothing', said only as an empty response.
+    with pytest.raises(CourseError) as caught:
+        normalize_record(row, "d.jsonl line 3")
+    assert str(caught.value) == (f"d.jsonl line 3: '{field}' is null, a missing answer; fill it "
+                                 f"in, or give \"\" to train the answer 'nothing' on purpose.")
+    assert normalize_record({**row, field: ""}, "d.jsonl line 3")["response"] == ""
+
+
 def test_detect_schema_refuses_a_list_or_a_text():
     # A list was "TypeError: unhashable type: 'dict'"; a text's letters read as its fields.
     with pytest.raises(CourseError, match=r"not a list; for a list, \[detect_schema\(r\) for r"):

@@ -255,11 +255,13 @@ def test_records_given_in_python_are_all_named_in_one_error_or_left_out_as_a_fil
     assert kept.where == ["record 0", "record 2"] and kept.raw == [rows[0], rows[2]]
     assert file_notes(kept)[0].startswith("4 given records: 2 of 4 rows left out "
                                           "(skip_bad_rows=True):\n  record 1: ")
-    # In a table every row has every column: row 2's missing response is empty, row 4's
-    # missing instruction is what leaves it out. A table's rows count from 1.
+    # In a table every row has every column, empty where a record had none: row 2's missing
+    # response leaves it out as the list's record 1 is (it trained "nothing"), and row 4's
+    # missing instruction. A table's rows count from 1.
     table = load_data(pd.DataFrame(rows), skip_bad_rows=True)
-    assert table.where == ["row 1", "row 2", "row 3"]
-    assert table.bad_rows.messages[0].startswith("row 4: 'instruction' is empty")
+    assert table.where == ["row 1", "row 3"]
+    assert table.bad_rows.messages[0].startswith("row 2: 'response' is null, a missing answer")
+    assert table.bad_rows.messages[1].startswith("row 4: 'instruction' is empty")
 
 
 @pytest.mark.parametrize("name, text, message", [
