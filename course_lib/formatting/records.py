@@ -11,15 +11,16 @@ One call serves all of them, and every record comes back normalized to
 Files are read by what they hold, not by their extension: JSON Lines or a JSON array (a
 `.json` written by `Dataset.to_json` is JSON Lines), or one object holding the records as
 {"data": [...]} or by split, {"train": [...], "test": [...]} (`split` picks one), gzipped or
-not. Text is UTF-8, with or without a byte order mark, or UTF-16 (as Windows PowerShell's `>`
-and Excel's "Unicode Text" write it). CSV and TSV (tab-separated) files (gzipped or not) are
-read by the csv module, every cell as text (a .csv separated by ';', as Excel saves it in
-some locales, too; Windows line breaks in a cell read as '\\n'); Parquet files and
-`save_to_disk` folders by `datasets`. Their column names are matched to the known fields
-whatever their case ('Instruction'); a column of numbers is read as their text, as JSON's
-numbers are (4 as '4', counted by conversion_notes; an int column that pandas stored as float
-for a missing value too, not '4.0'), and one that holds no text (true/false) is named once,
-for the file.
+not. Text is UTF-8, with or without a byte order mark, or UTF-16 (as Windows PowerShell's
+`>` and Excel's "Unicode Text" write it). CSV and TSV (tab-separated) files (gzipped or not)
+are read by the csv module, every cell as text (a .csv separated by ';', as Excel saves it
+in some locales, or by tabs, as pandas' to_csv(sep='\\t') writes it, too; the spaces after
+each comma skipped when the header is written 'instruction, output'; Windows line breaks in
+a cell read as '\\n'); Parquet files and `save_to_disk` folders by `datasets`. Their column
+names are matched to the known fields whatever their case ('Instruction'); a column of
+numbers is read as their text, as JSON's numbers are (4 as '4', counted by conversion_notes;
+an int column that pandas stored as float for a missing value too, not '4.0'), and one that
+holds no text (true/false) is named once, for the file.
 
 Broken rows never end in a traceback: they are listed in one error, one line per kind of
 problem (up to ten) naming its lines (counted from 1), then how many more there are. A caller
@@ -548,9 +549,9 @@ def _csv_rows(path: Path, name: str, errors: RowErrors, kind: str) -> list[tuple
     text = read_text(path, name)  # gunzipped, and bad UTF-8 named by its line
     if not text.strip():
         return []  # an empty file: the caller says it holds no rows
-    delimiter, notes = _table_delimiter(text, kind)
+    form, notes = _table_form(text, kind)
     with _long_fields():
-        wrong, open_quote = _csv_problems(text, name, delimiter)
+        wrong, open_quote = _csv_problems(text, name, form)
         if open_quote:  # the rest of the file is one field: no row after it can be read
             errors.add(open_quote, of_the_file=True)
         if open_quote or (wrong and not errors.skip):
@@ -558,7 +559,7 @@ def _csv_rows(path: Path, name: str, errors: RowErrors, kind: str) -> list[tuple
                 errors.add(message)
             return []
         # Left out with skip_bad_rows: _table_rows names each line of a wrong count.
-        return _table_rows(text, name, delimiter, errors, notes)
+        return _table_rows(text, name, form, errors, notes)
 
 
 SEMICOLON_NOTE = ("The columns are separated by ';' (as Excel saves CSV in many locales), so "
@@ -566,15 +567,49 @@ SEMICOLON_NOTE = ("The columns are separated by ';' (as Excel saves CSV in many 
                   "that is not meant.")
 
 
+TAB_NOTE = ("The columns are separated by tabs, not commas (as df.to_csv(path, sep='\\t') "
+            "writes them), so the file was read as tab-separated, as a .tsv file is.")
+
+
+def _table_form(text: str, kind: str) -> tuple[dict[str, Any], list[str]]:
+    """How the csv module reads the file (its delimiter, and whether the spaces after one are
+    skipped), and a note for each way that is not its extension's."""
+    delimiter, notes = _table_delimiter(text, kind)
+    if not _spaced_header(text, delimiter):
+        return {"delimiter": delimiter}, notes
+    mark = "semicolon" if delimiter == ";" else "comma"
+    return {"delimiter": delimiter, "skipinitialspace": True}, notes + [
+        f"The header puts a space after each {mark}, so the spaces after each {mark} in the "
+        f"rows were skipped, not read as the start of a value; put double quotes around a "
+        f"value that starts with a space you mean to keep."]
+
+
 def _table_delimiter(text: str, kind: str) -> tuple[str, list[str]]:
     """The file's delimiter, and a note when it is not its extension's: a .csv whose header
-    has no comma but names known columns between ';' is Excel's CSV in a ';' locale."""
+    has no comma but names known columns between ';' is Excel's CSV in a ';' locale, and
+    between tabs pandas' to_csv(sep='\\t')."""
     header = _LINE_END.split(text, maxsplit=1)[0]
-    columns = {column.strip().strip('"').lower() for column in header.split(";")}
     # Only a header that reads one way and not the other: a comma anywhere keeps ','.
-    if kind == "csv" and "," not in header and len(columns) > 1 and KNOWN_FIELDS & columns:
+    if kind != "csv" or "," in header:
+        return DELIMITERS[kind], []
+    columns = {column.strip().strip('"').lower() for column in header.split(";")}
+    if len(columns) > 1 and KNOWN_FIELDS & columns:
         return ";", [SEMICOLON_NOTE]
-    return DELIMITERS[kind], []
+    # Two named columns at least: a stray tab after a lone 'text' column keeps ','.
+    columns = {column.strip().strip('"').lower() for column in header.split("\t")} - {""}
+    if len(columns) > 1 and KNOWN_FIELDS & columns:
+        return "\t", [TAB_NOTE]
+    return ",", []
+
+
+def _spaced_header(text: str, delimiter: str) -> bool:
+    """True when every delimiter of the header is followed by a space ('instruction, output'):
+    the rows are most likely written so too ('What is 4+4?, 8'), and their ' 8' would reach
+    the model. Tabs are never followed so on purpose, so a TSV's header is not asked."""
+    if delimiter == "\t":
+        return False
+    header = next(csv.reader([_LINE_END.split(text, maxsplit=1)[0]], delimiter=delimiter))
+    return len(header) > 1 and all(column.startswith(" ") for column in header[1:])
 
 
 class TableRow(dict):
@@ -595,12 +630,13 @@ def _long_fields() -> Iterator[None]:
         csv.field_size_limit(before)
 
 
-def _table_rows(text: str, name: str, delimiter: str, errors: RowErrors,
+def _table_rows(text: str, name: str, form: dict[str, Any], errors: RowErrors,
                 notes: list[str]) -> list[tuple[str, Any]]:
     """The checked table's rows as {column: text}, read once by the csv module: every cell
     stays text ("007", an empty cell ""), a blank line is skipped, and no copy of the file is
-    written to a cache (datasets' CSV reader keeps an Arrow copy of every file it reads)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    written to a cache (datasets' CSV reader keeps an Arrow copy of every file it reads).
+    `form`: the csv module's settings for the file, by _table_form."""
+    reader = csv.reader(io.StringIO(text, newline=""), **form)
     header = next(reader)
     renames = known_renames(header)  # 'Instruction' read as 'instruction', as JSON keys are
     columns = [renames.get(column, column) for column in header]
@@ -615,7 +651,7 @@ def _table_rows(text: str, name: str, delimiter: str, errors: RowErrors,
     for number, (line, fields) in enumerate(lines, start=1):  # row N: the file's Nth, kept or not
         # After a quirk that ended the strict check, or left out with skip_bad_rows.
         if len(fields) != len(columns):
-            errors.add(_field_count_problem(fields, header, delimiter, name, line))
+            errors.add(_field_count_problem(fields, header, form["delimiter"], name, line))
             continue
         row = TableRow((columns[i], fields[i]) for i in keep)
         row.notes = tuple(notes + dropped)  # said once for the file, by conversion_notes
@@ -649,13 +685,14 @@ def _blank(fields: list[str]) -> bool:
     return len(fields) <= 1 and not "".join(fields).strip()
 
 
-def _csv_problems(text: str, name: str, delimiter: str = ",") -> tuple[list[str], str]:
+def _csv_problems(text: str, name: str, form: dict[str, Any]) -> tuple[list[str], str]:
     """Each line that would not be read as meant, with what to do, and a quote left open (or
     ''); a header that cannot name the columns is one error for the file. Strict: a quote
     left open is found here, where _table_rows' reader would swallow the rest of the file into
-    one field."""
+    one field. `form`: the csv module's settings for the file, by _table_form."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True,  # strict: see the except
-                        delimiter=delimiter)
+                        **form)
+    delimiter = form["delimiter"]
     problems, open_quote, start = [], "", 1
     try:
         header = next(reader)

@@ -5,6 +5,7 @@ ShareGPT rows, numbers as answers. Each is read with a note, or refused in one s
 import json
 import re
 
+import pandas as pd
 import pytest
 
 from course_lib.errors import CourseError
@@ -27,6 +28,39 @@ def test_a_semicolon_separated_csv_from_excel_is_read_with_a_note(tmp_path):
     assert notes(path) == [
         "The columns are separated by ';' (as Excel saves CSV in many locales), so the file "
         "was read that way; save it as \"CSV UTF-8 (comma delimited)\" if that is not meant."]
+
+
+def test_a_tab_separated_csv_from_pandas_is_read_with_a_note(tmp_path):
+    # df.to_csv(path, sep='\t'): was "line 1 must be a header ..., but it reads
+    # 'instruction\toutput'; add a header line", of a header that names its columns.
+    path = tmp_path / "pandas.csv"
+    pd.DataFrame({"instruction": ["What is 2+2?", "Add 2, then 2"], "output": ["4", "4"]}
+                 ).to_csv(path, sep="\t", index=False)
+    assert load_records(path) == [
+        {"instruction": "What is 2+2?", "input": "", "response": "4"},
+        {"instruction": "Add 2, then 2", "input": "", "response": "4"}]
+    assert notes(path) == [
+        "The columns are separated by tabs, not commas (as df.to_csv(path, sep='\\t') writes "
+        "them), so the file was read as tab-separated, as a .tsv file is."]
+    # A stray tab after a lone 'text' column: one column still, read as it was before.
+    path.write_text("text\t\n### Instruction: Say hi ### Response: hi\n")
+    assert load_records(path)[0]["response"] == "hi" and notes(path) == []
+
+
+def test_spaces_after_the_commas_of_a_csv_written_so_do_not_reach_the_model(tmp_path):
+    # The header was trimmed but the values were not: ' 8' was trained, a space token more.
+    path = tmp_path / "spaced.csv"
+    path.write_text('instruction, input, output\nWhat is 4+4?, , 8\n'
+                    '"Add 1, 2 and 3", "", "6, or six"\n"Say ""hi""",,  hi\n')
+    assert [(r["instruction"], r["input"], r["response"]) for r in load_records(path)] == [
+        ("What is 4+4?", "", "8"), ("Add 1, 2 and 3", "", "6, or six"), ('Say "hi"', "", "hi")]
+    assert notes(path) == [
+        "The header puts a space after each comma, so the spaces after each comma in the rows "
+        "were skipped, not read as the start of a value; put double quotes around a value that "
+        "starts with a space you mean to keep."]
+    # A header without the spaces: the rows are read as written, as before.
+    path.write_text("instruction,output\nWhat is 4+4?, 8\n")
+    assert load_records(path)[0]["response"] == " 8" and notes(path) == []
 
 
 def test_excel_trailing_empty_columns_are_dropped_with_a_note(tmp_path):
