@@ -662,22 +662,43 @@ def _table_rows(text: str, name: str, form: dict[str, Any], errors: RowErrors,
 def _named_columns(header: list[str], lines: list[tuple[int, list[str]]],
                    name: str) -> tuple[list[int], list[str]]:
     """The columns to read, and a note for those left out: a column with no name is left out
-    when it is empty in every row (Excel's trailing ',,'), else refused: no field to read."""
+    when it is empty in every row (Excel's trailing ',,'), or when it is pandas' index (see
+    _pandas_index), else refused: no field to read."""
     blank = [i for i, column in enumerate(header) if not column.strip()]
+    index = [0] if _pandas_index(header, lines) else []
+    # Text under no name, other than the index: a field with no name to read it by.
+    unread = [i for i in blank if i not in index]
     for line, fields in lines:
-        held = next((i for i in blank if i < len(fields) and fields[i].strip()), None)
+        held = next((i for i in unread if i < len(fields) and fields[i].strip()), None)
         if held is not None:
             raise CourseError(f"{name} line 1: column {held + 1} of the header has no name, but "
                               f"line {line} holds text in it; name every column (e.g. "
                               f"instruction,input,output), or remove that text.")
     keep = [i for i in range(len(header)) if i not in blank]
-    if not blank:
-        return keep, []
-    what = (f"{len(blank)} columns with no name in the header (columns "
-            f"{', '.join(str(i + 1) for i in blank)}) are" if len(blank) > 1
-            else f"1 column with no name in the header (column {blank[0] + 1}) is")
-    return keep, [f"{what} empty in every row, so {'they were' if len(blank) > 1 else 'it was'} "
-                  f"left out."]
+    notes = [PANDAS_INDEX_NOTE] if index else []
+    if not unread:
+        return keep, notes
+    what = (f"{len(unread)} columns with no name in the header (columns "
+            f"{', '.join(str(i + 1) for i in unread)}) are" if len(unread) > 1
+            else f"1 column with no name in the header (column {unread[0] + 1}) is")
+    return keep, notes + [f"{what} empty in every row, so "
+                          f"{'they were' if len(unread) > 1 else 'it was'} left out."]
+
+
+PANDAS_INDEX_NOTE = ("The first column has no name and a whole number in every row: pandas' "
+                     "index, as df.to_csv(path) writes it, so it was left out "
+                     "(df.to_csv(path, index=False) writes the file without it).")
+
+
+def _pandas_index(header: list[str], lines: list[tuple[int, list[str]]]) -> bool:
+    """True when the first column has no name and a whole number in every row: the row labels
+    df.to_csv(path) writes first (0, 1, 2, ..., or in any order after a shuffle), never a
+    field; without a name the course could read it as none anyway."""
+    return bool(lines) and not header[0].strip() and all(
+        fields and _WHOLE.fullmatch(fields[0]) for _, fields in lines)
+
+
+_WHOLE = re.compile(r"-?\d+")
 
 
 def _blank(fields: list[str]) -> bool:

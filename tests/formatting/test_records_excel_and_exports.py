@@ -63,6 +63,23 @@ def test_spaces_after_the_commas_of_a_csv_written_so_do_not_reach_the_model(tmp_
     assert load_records(path)[0]["response"] == " 8" and notes(path) == []
 
 
+def test_the_index_pandas_writes_first_is_left_out_with_a_note(tmp_path):
+    # df.to_csv(path): was "column 1 of the header has no name, but line 2 holds text in it".
+    path = tmp_path / "pandas.csv"
+    frame = pd.DataFrame({"instruction": ["What is 2+2?", "Say hi", "Add 3"],
+                          "output": ["4", "hi", "7"]})
+    frame.sample(frac=1, random_state=0).to_csv(path)  # shuffled: the index is 2, 0, 1 or so
+    assert sorted(r["response"] for r in load_records(path)) == ["4", "7", "hi"]
+    assert notes(path) == [
+        "The first column has no name and a whole number in every row: pandas' index, as "
+        "df.to_csv(path) writes it, so it was left out (df.to_csv(path, index=False) writes "
+        "the file without it)."]
+    # A word among the numbers: no index, so the column is refused as before.
+    path.write_text(",instruction,output\n0,What is 2+2?,4\nfirst,Say hi,hi\n")
+    with pytest.raises(CourseError, match="column 1 of the header has no name, but line 2 "):
+        load_records(path)
+
+
 def test_excel_trailing_empty_columns_are_dropped_with_a_note(tmp_path):
     # Was "column 4 of the header has no name": Excel leaves such columns after the last one.
     path = tmp_path / "excel.csv"
