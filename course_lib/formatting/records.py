@@ -10,8 +10,9 @@ One call serves all of them, and every record comes back normalized to
 
 Files are read by what they hold, not by their extension: JSON Lines or a JSON array (a
 `.json` written by `Dataset.to_json` is JSON Lines), or one object holding the records as
-{"data": [...]} or by split, {"train": [...], "test": [...]} (`split` picks one), gzipped or
-not. Text is UTF-8, with or without a byte order mark, or UTF-16 (as Windows PowerShell's
+{"data": [...]} or by split, {"train": [...], "test": [...]} (`split` picks one), or by
+column as pandas' `df.to_json(path)` writes a table (read row by row, with a note), gzipped
+or not. Text is UTF-8, with or without a byte order mark, or UTF-16 (as Windows PowerShell's
 `>` and Excel's "Unicode Text" write it). CSV and TSV (tab-separated) files (gzipped or not)
 are read by the csv module, every cell as text (a .csv separated by ';', as Excel saves it
 in some locales, or by tabs, as pandas' to_csv(sep='\\t') writes it, too; the spaces after
@@ -291,8 +292,40 @@ def _one_object_rows(whole: dict[str, Any], text: str, name: str, split: Split,
                                                   f"or give a file holding only the records to use")
         return [(f"{name} {wanted} record {i}", row)
                 for i, row in enumerate(splits[wanted], start=1)]
+    columns = _column_rows(whole, name, twice)
+    if columns:  # pandas' df.to_json(path): one object of columns, not one record
+        return columns
     first = len(text) - len(text.lstrip("\n\r\t \ufeff"))
     return [(f"{name} line {text.count(chr(10), 0, first) + 1}", whole)]
+
+
+COLUMNS_NOTE = ("The file holds a table written column by column, as pandas' df.to_json(path) "
+                "writes it, so it was read row by row, by its index; df.to_json(path, "
+                "orient=\"records\", lines=True) writes one row a line.")
+
+
+def _column_rows(whole: dict[str, Any], name: str,
+                 twice: _KeysTwice) -> list[tuple[str, Any]] | None:
+    """The rows of a table written column by column ({"instruction": {"0": ..., "1": ...},
+    "output": {"0": ..., "1": ...}}), each named 'item K' (from 1) as a one-line export's
+    are; None unless the object is one: a column the course reads, every value an object
+    with the same keys, whole numbers (pandas' index), and no key given twice."""
+    values = list(whole.values())
+    # A record's fields are text, never objects: objects under every name are columns.
+    if not (values and all(isinstance(v, dict) and v for v in values)
+            and KNOWN_FIELDS & {key.strip().lower() for key in whole}):
+        return None
+    index = list(values[0])
+    # The same index in every column, and nothing json dropped (a key given twice) unsaid.
+    if any(set(v) != set(index) for v in values) or not all(map(_WHOLE.fullmatch, index)) or (
+            any(id(v) in twice.found for v in [whole, *values])):
+        return None
+    rows = []
+    for k, label in enumerate(index, start=1):
+        row = TableRow((column, cells[label]) for column, cells in whole.items())
+        row.notes = (COLUMNS_NOTE,)  # said once for the file, by conversion_notes
+        rows.append((f"{name} item {k}", row))
+    return rows
 
 
 def _json_splits(whole: Any) -> dict[str, list]:
@@ -613,8 +646,9 @@ def _spaced_header(text: str, delimiter: str) -> bool:
 
 
 class TableRow(dict):
-    """A CSV or TSV row, {column: text}, carrying what reading its file changed (`notes`, the
-    same for each row of a file), for conversion_notes to say once with the other notes."""
+    """A row of a table (a CSV or TSV, or a JSON written column by column), {column: value},
+    carrying what reading its file changed (`notes`, the same for each row of a file), for
+    conversion_notes to say once with the other notes."""
 
     notes: tuple[str, ...] = ()
 

@@ -108,6 +108,30 @@ def test_windows_line_breaks_inside_cells_become_newlines_and_are_counted(tmp_pa
                            "were read as \\n, so no '\\r' reaches the model."]
 
 
+def test_a_table_pandas_wrote_column_by_column_is_read_row_by_row_with_a_note(tmp_path):
+    # df.to_json(path) writes {"instruction": {"0": ..., "1": ...}, "output": {...}}: was
+    # "line 1: field 'instruction' should be text but is an object; make it a JSON string".
+    path = tmp_path / "pandas.json"
+    pd.DataFrame({"instruction": ["What is 2+2?", "Say hi"], "output": ["4", "hi"]}
+                 ).to_json(path)
+    assert load_records(path) == [
+        {"instruction": "What is 2+2?", "input": "", "response": "4"},
+        {"instruction": "Say hi", "input": "", "response": "hi"}]
+    assert [where for where, _ in load_raw_rows(path)] == [f"{path} item 1", f"{path} item 2"]
+    assert notes(path) == [
+        "The file holds a table written column by column, as pandas' df.to_json(path) writes "
+        "it, so it was read row by row, by its index; df.to_json(path, orient=\"records\", "
+        "lines=True) writes one row a line."]
+    # Objects under other keys than an index are no columns: one record, refused as before.
+    path.write_text(json.dumps({"instruction": {"text": "Say hi"}, "output": {"text": "hi"}}))
+    with pytest.raises(CourseError, match="field 'instruction' should be text but is an object"):
+        load_records(path)
+    # An index key given twice in a column: named, not one of its two rows dropped unsaid.
+    path.write_text('{"instruction": {"0": "Say hi", "0": "Say bye"}, "output": {"0": "hi"}}')
+    with pytest.raises(CourseError, match="the key '0' is given twice, with different values"):
+        load_records(path)
+
+
 def test_a_byte_order_mark_in_the_middle_of_json_lines_is_named(tmp_path):
     # Two files that each start with a BOM, joined with cat: was "invalid JSON (Expecting value".
     row = json.dumps({"instruction": "What is 2+2?", "output": "4"})
