@@ -13,15 +13,17 @@ Files are read by what they hold, not by their extension: JSON Lines or a JSON a
 {"data": [...]} or by split, {"train": [...], "test": [...]} (`split` picks one), or by
 column as pandas' `df.to_json(path)` writes a table (read row by row, with a note), gzipped
 or not. Text is UTF-8, with or without a byte order mark, or UTF-16 (as Windows PowerShell's
-`>` and Excel's "Unicode Text" write it). CSV and TSV (tab-separated) files (gzipped or not)
-are read by the csv module, every cell as text (a .csv separated by ';', as Excel saves it
-in some locales, or by tabs, as pandas' to_csv(sep='\\t') writes it, too; the spaces after
-each comma skipped when the header is written 'instruction, output'; Windows line breaks in
-a cell read as '\\n'); Parquet files and `save_to_disk` folders by `datasets`. Their column
-names are matched to the known fields whatever their case ('Instruction'); a column of
-numbers is read as their text, as JSON's numbers are (4 as '4', counted by conversion_notes;
-an int column that pandas stored as float for a missing value too, not '4.0'), and one that
-holds no text (true/false) is named once, for the file.
+`>` and Excel's "Unicode Text" write it). A workbook, a zip archive, a PDF, a pickle or an
+Arrow file is named for what it is (told by its first bytes), with what to give instead. CSV
+and TSV (tab-separated) files (gzipped or not) are read by the csv module, every cell as
+text (a .csv separated by ';', as Excel saves it in some locales, or by tabs, as pandas'
+to_csv(sep='\\t') writes it, too; the spaces after each comma skipped when the header is
+written 'instruction, output'; Windows line breaks in a cell read as '\\n'); Parquet files
+and `save_to_disk` folders by `datasets`. Their column names are matched to the known fields
+whatever their case ('Instruction'); a column of numbers is read as their text, as JSON's
+numbers are (4 as '4', counted by conversion_notes; an int column that pandas stored as
+float for a missing value too, not '4.0'), and one that holds no text (true/false) is named
+once, for the file.
 
 Broken rows never end in a traceback: they are listed in one error, one line per kind of
 problem (up to ten) naming its lines (counted from 1), then how many more there are. A caller
@@ -39,6 +41,7 @@ import json
 import os
 import re
 import sys
+import zipfile
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -204,20 +207,27 @@ def text_encoding(data: bytes) -> str:
     return "utf-8-sig" if found == "utf-8" else found  # "-sig": a BOM is not the first letter
 
 
-def read_text(path: Path, name: str | None = None) -> str:
-    """A text file's content: gunzipped if gzipped, in the encoding text_encoding finds."""
+def read_text(path: Path, name: str | None = None, kind: str = "json") -> str:
+    """A text file's content: gunzipped if gzipped, in the encoding text_encoding finds; a
+    file of another kind (a workbook, a PDF) refused by what it is. `kind`: 'json', or 'csv'
+    and 'tsv' (tables), for the advice on how to save text as UTF-8."""
     name = name or str(path)
     data = read_bytes(path, name)
+    binary = _binary_file(data, path, name)
+    if binary:  # e.g. an .xlsx: "not valid UTF-8" would send the user to iconv
+        raise binary
     encoding = text_encoding(data)
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as err:
-        raise _not_unicode(data, encoding, err, name) from None
+        raise _not_unicode(data, encoding, err, name, kind) from None
 
 
-def _not_unicode(data: bytes, encoding: str, err: UnicodeDecodeError, name: str) -> CourseError:
+def _not_unicode(data: bytes, encoding: str, err: UnicodeDecodeError, name: str,
+                 kind: str = "json") -> CourseError:
     """Where the text stops being UTF-8 (line and column, not a byte offset), and the likely
-    cause: Excel's plain "CSV" and old Windows tools write Windows-1252."""
+    cause: Excel's plain "CSV" and old Windows tools write Windows-1252; Excel's way to save
+    it otherwise is told for a table only (a JSON file never came from Excel)."""
     # Line and column counted in characters, as an editor shows them.
     before = data[: err.start].decode(encoding, errors="replace")
     line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
@@ -227,9 +237,61 @@ def _not_unicode(data: bytes, encoding: str, err: UnicodeDecodeError, name: str)
     except UnicodeDecodeError:
         return CourseError(f"{name} line {line} column {column}: not valid {what}; save the "
                            f"file as UTF-8.")
+    iconv = "`iconv -f cp1252 -t utf-8 FILE > NEW`"
+    how = f"Excel: Save As \"CSV UTF-8\"; or {iconv}" if kind in DELIMITERS else f"e.g. {iconv}"
     return CourseError(f"{name} line {line} column {column}: not valid {what}, and the file "
-                       f"reads as Windows-1252 (Latin-1) text; re-save it as UTF-8 (Excel: Save "
-                       f"As \"CSV UTF-8\"; or `iconv -f cp1252 -t utf-8 FILE > NEW`).")
+                       f"reads as Windows-1252 (Latin-1) text; re-save it as UTF-8 ({how}).")
+
+
+# Files that are no text, told by their first bytes: what each is, and what to give instead.
+SAVE_SHEET = "save the sheet as CSV UTF-8 (Excel: File > Save As > CSV UTF-8) and pass that file"
+SAVE_ROWS = "put the examples in a CSV or JSON Lines file, one a row, and pass that file"
+ZIP_MAGIC = b"PK\x03\x04"
+BINARY_FILES = (  # (first bytes (or a tuple of them), what the file is, what to do)
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook (.xls) or another old "
+                                        "Office file", SAVE_SHEET),
+    (b"%PDF-", "a PDF document", SAVE_ROWS),
+    (b"ARROW1", "an Arrow (Feather) file", "save it as Parquet (df.to_parquet(path)) and pass "
+                                           "that file"),
+    ((b"\x80\x04\x95", b"\x80\x05\x95"), "a Python pickle (as df.to_pickle writes one)",
+     'write it with df.to_json(path, orient="records", lines=True) and pass that file'),
+)
+
+
+def _binary_file(data: bytes, path: Path, name: str) -> CourseError | None:
+    """The error for a file that is no text but a workbook, an archive, a PDF..., told by its
+    first bytes (after gzip), in one sentence naming the file; None for any other file."""
+    if data.startswith(ZIP_MAGIC):  # .xlsx, .docx and .ods are zip archives too
+        what, advice = _zip_file(data)
+    elif data.startswith(b"\xff\xff\xff\xff"):  # an Arrow stream: a save_to_disk shard
+        folder = path.parent if (path.parent / "dataset_info.json").is_file() else None
+        what = "one Arrow file of a Dataset.save_to_disk folder"
+        advice = f"pass the folder itself ({folder})" if folder else "pass the folder it is in"
+    else:
+        found = next((kind for kind in BINARY_FILES if data.startswith(kind[0])), None)
+        if found is None:
+            return None
+        what, advice = found[1:]
+    return CourseError(f"{name} is {what}, which the course does not read; {advice}.")
+
+
+def _zip_file(data: bytes) -> tuple[str, str]:
+    """What a zip archive is (an Excel workbook, a Word document, an OpenDocument sheet),
+    told by the files inside it, and what to give instead."""
+    try:
+        inside = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except (zipfile.BadZipFile, OSError):  # cut short: still no text
+        inside = []
+    if any(entry.startswith("xl/") for entry in inside):
+        return "an Excel workbook (a zip archive)", SAVE_SHEET
+    if any(entry.startswith("word/") for entry in inside):
+        return "a Word document (a zip archive)", SAVE_ROWS
+    if "content.xml" in inside:  # LibreOffice's own format
+        return "an OpenDocument file (a zip archive)", ("save the sheet as CSV (File > Save As "
+                                                        "> Text CSV, UTF-8) and pass that file")
+    data_files = [e for e in inside if Path(e).suffix.lower() in DATA_FILE_SUFFIXES]
+    hint = f" ({data_files[0]})" if data_files else ""
+    return "a zip archive", f"unzip it and pass the data file inside{hint}"
 
 
 def json_rows(text: str, name: str, errors: RowErrors,
@@ -579,7 +641,7 @@ def _parquet_table(path: Path, name: str):
 def _csv_rows(path: Path, name: str, errors: RowErrors, kind: str) -> list[tuple[str, Any]]:
     """A CSV's or TSV's rows, every line checked first, so that every bad line is named at
     once (a reader that stops at the first one names one a run)."""
-    text = read_text(path, name)  # gunzipped, and bad UTF-8 named by its line
+    text = read_text(path, name, kind)  # gunzipped, and bad UTF-8 named by its line
     if not text.strip():
         return []  # an empty file: the caller says it holds no rows
     form, notes = _table_form(text, kind)
@@ -859,10 +921,16 @@ def _pick_split(held: Collection[str], name: str, split: Split, advice: str) -> 
 
 
 def _file_kind(path: Path) -> str:
-    """'parquet', 'csv', 'tsv' or 'json': Parquet by its magic bytes, CSV and TSV by their
-    extension, else JSON."""
+    """'parquet', 'csv', 'tsv' or 'json': Parquet by its magic bytes (gzipped or not), CSV and
+    TSV by their extension, else JSON."""
     with path.open("rb") as f:
         head = f.read(4)
+    if head[:2] == GZIP_MAGIC:  # a gzipped Parquet file under any name is Parquet too
+        try:
+            with gzip.open(path) as f:
+                head = f.read(4)
+        except (OSError, EOFError):  # broken: read_bytes says so
+            pass
     suffixes = [s.lower() for s in path.suffixes]
     inner = suffixes[:-1] if suffixes[-1:] == [".gz"] else suffixes
     if head == PARQUET_MAGIC or inner[-1:] == [".parquet"]:
