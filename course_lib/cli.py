@@ -448,8 +448,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise CourseError(f"instruction {empty[0]} of {len(args.instructions)} is empty; give "
                           f"the question in quotes, e.g. course ask \"What is 2+2?\".")
     model, tokenizer = load_model_and_tokenizer(args.model)
-    template, why = (args.template, "--template") if args.template else asked_template(
-        history_of_run(args.model))
+    tuned, why = asked_template(history_of_run(args.model))
+    template = args.template or tuned
+    if args.template and why.startswith("the run's") and args.template != tuned:
+        # Allowed (it shows what a format the model never saw does), but said.
+        why = f"--template; the run was tuned in {tuned}, so this is a format it never saw"
+    elif args.template:
+        why = "--template"
     print(f"template: {template} ({why})", file=sys.stderr)  # stdout: one answer per line
     settings = GenerationSettings(max_new_tokens=args.max_new_tokens)
     answers = iter(generate_batch(model, tokenizer, args.instructions, template=template,

@@ -340,13 +340,16 @@ def test_ask_answers_with_the_template_the_run_was_trained_with(
     monkeypatch.setattr(generation, "generate_batch",
                         lambda *a, **k: asked.append(k["template"]) or real(*a, **k))
     said = []
-    for extra in ([], ["--template", "one_line"]):
+    for extra in ([], ["--template", "one_line"], ["--template", "alpaca"]):
         assert main(["ask", "--model", str(tmp_path / "run"), "--max-new-tokens", "1",
                      *extra, "What is 1+1?"]) == 0
         said.append(capsys.readouterr().err.splitlines()[0])  # then a note if it said nothing
-    assert asked == ["alpaca", "one_line"]
+    assert asked == ["alpaca", "one_line", "alpaca"]
     assert said == ["template: alpaca (the run's, from its history.json)",
-                    "template: one_line (--template)"]
+                    # Asked otherwise than it was tuned: allowed, but said.
+                    "template: one_line (--template; the run was tuned in alpaca, so this is a "
+                    "format it never saw)",
+                    "template: alpaca (--template)"]
     # The run given where a question goes: said, not answered by the untuned model.
     assert main(["ask", str(tmp_path / "run"), "What is 1+1?"]) == 2
     assert f"is a folder, not a question; to ask a run, give it as --model {tmp_path / 'run'}" \
