@@ -176,8 +176,12 @@ def review_in_terminal(items: Sequence[dict[str, Any]], path: str | Path,
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     ratings = load_ratings(path)
     todo = [i for i, item in enumerate(items) if item["key"] not in ratings]
-    print(f"{len(items) - len(todo)} of {len(items)} already rated in {path}; {KEY_HELP}; "
-          f"n = next, q = quit.", file=stdout)
+    # Ratings of other answers (another model, other questions) stay in the file: said, so
+    # that a sheet of two models' ratings is chosen, not stumbled into.
+    others = len(set(ratings) - {item["key"] for item in items})
+    also = f" (it also holds {others} rating{'s' if others != 1 else ''} of other answers)"
+    print(f"{len(items) - len(todo)} of {len(items)} already rated in {path}"
+          f"{also if others else ''}; {KEY_HELP}; n = next, q = quit.", file=stdout)
     rated = 0
     for done, i in enumerate(todo):
         print(f"\n[{len(items) - len(todo) + done + 1}/{len(items)}]\n{item_text(items[i])}",

@@ -257,6 +257,11 @@ def test_terminal_review_reads_keys_and_resumes(tmp_path):
     assert review_in_terminal(ITEMS, path, io.StringIO("3 o\n"), out) == 1
     assert "3 of 4 already rated" in out.getvalue() and "Q2?" in out.getvalue()
     assert len(load_ratings(path)) == 4
+    # The same file for other answers (another model's): its ratings are kept, and said.
+    out = io.StringIO()
+    assert review_in_terminal(ITEMS[1:2], path, io.StringIO(""), out) == 0
+    assert out.getvalue().startswith(f"1 of 1 already rated in {path} (it also holds 3 "
+                                     f"ratings of other answers);")
 
 
 def test_rubric_demo_ratings():
