@@ -299,9 +299,12 @@ def test_a_loss_that_becomes_nan_stops_the_run_unsaved_with_what_to_change(
     assert re.fullmatch(
         r"The loss became NaN at step (\d) of 8 with a learning rate of 1e\+09, so the weights "
         r"are no longer numbers and the run was stopped without saving them; lower it, say to "
-        r"learning_rate=0\.002, and train again\.", str(err.value))  # the recipe's, not 1e+08
+        r"learning_rate=0\.002, and train again into a new out_dir \(\S+ keeps the stopped "
+        r"run\)\.", str(err.value))  # the recipe's rate, not 1e+08
     at = int(re.search(r"step (\d)", str(err.value)).group(1))
-    assert at < 8 and "say to --lr 0.002," in err.value.cli
+    # Was "and train again.": the same --out is refused as not empty, and --resume the new --lr.
+    assert at < 8 and err.value.cli.endswith(
+        f"say to --lr 0.002, and train again into a new --out ({out} keeps the stopped run).")
     kept = sorted(int(p.name.split("-")[-1]) for p in (out / "checkpoints").glob("checkpoint-*"))
     assert all(step < at for step in kept) and not (out / "history.json").exists()
 
