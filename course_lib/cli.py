@@ -398,6 +398,10 @@ def _train(args: argparse.Namespace) -> int:
     from course_lib.loading import resolve_model_name
 
     resolve_model_name(args.model)  # a typo fails at once, before the slow Trainer import
+    from course_lib.training.data import check_sources
+
+    # So does a --data or --eval-data that is not there (train() checks too, after the import).
+    check_sources(args.data, _eval_source(args.eval_data) if args.eval_every else None)
     if args.processes < 1:
         raise CourseError(f"--processes must be 1 or more, not {args.processes}.")
     if args.processes > 1 and "LOCAL_RANK" not in os.environ:  # not yet launched by torchrun

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from course_lib.cli import fresh_dir, main
+from course_lib.errors import CourseError
 from course_lib.training.history import RunHistory
 
 
@@ -73,6 +74,49 @@ def test_bad_data_names_file_and_line(capsys, tmp_path, toy_model_dir, name):
     assert code == 2
     assert_one_line_error(err, str(path), where)
     assert not (tmp_path / "run").exists()  # nothing written for a failed run
+
+
+def _train_reached(monkeypatch) -> None:
+    """train() made to stop at once, saying so: what the command line checks comes first."""
+    from course_lib.training import runner
+
+    def reached(*args, **kwargs):
+        raise CourseError("train() was reached.")
+
+    monkeypatch.setattr(runner, "train", reached)
+
+
+@pytest.mark.parametrize(("flag", "typed", "says"), [
+    ("--eval-data", "evl.jsonl", "--eval-data: No such file or folder: 'evl.jsonl' (did you mean "
+                                 "'eval.jsonl'?); give a data file"),
+    ("--data", "trian.jsonl", "--data: No such file or folder: 'trian.jsonl' (did you mean "
+                              "'train.jsonl'?)"),
+    ("--data", "course:trian", "--data: There is no embedded data set 'course:trian' (did you "
+                               "mean 'course:train'?)")])
+def test_data_that_is_not_there_is_named_by_its_flag_before_training_starts(
+        capsys, monkeypatch, tmp_path, data_files, flag, typed, says):
+    # Was: the model loaded and the data report printed first, then "No such file or folder:
+    # 'evl.jsonl'" with no flag named.
+    _train_reached(monkeypatch)
+    monkeypatch.chdir(data_files[0].parent)
+    given = {"--data": "train.jsonl", "--eval-data": "eval.jsonl", flag: typed}
+    code, out, err = run_cli(capsys, "train", *[w for pair in given.items() for w in pair],
+                             "--out", tmp_path / "run")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, says)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("given", [
+    ["--data", "some-owner/some-set"], ["--data", "course:train", "--eval-data", "course:eval"],
+    ["--eval-data", "auto"], ["--eval-data", "none"],
+    ["--eval-data", "evl.jsonl", "--eval-every", "0"]])  # not read: no held-out score
+def test_names_that_are_no_local_file_still_reach_training(capsys, monkeypatch, tmp_path,
+                                                           given):
+    # A Hub id or an embedded set is no path, so the early check leaves it to the loader.
+    _train_reached(monkeypatch)
+    code, _, err = run_cli(capsys, "train", *given, "--out", tmp_path / "run")
+    assert code == 2 and err == "error: train() was reached.\n"
 
 
 def test_ask_prints_one_response_per_line_or_json(capsys, toy_model_dir):

@@ -34,7 +34,9 @@ from course_lib.errors import CourseError, advice
 from course_lib.formatting.records import (
     RowErrors,
     Split,
+    _looks_like_path,
     conversion_notes,
+    embedded_sets,
     is_table,
     load_raw_rows,
     load_records,
@@ -53,6 +55,7 @@ from course_lib.masking.labels import (
     prepare_examples,
 )
 from course_lib.masking.loss import masked_cross_entropy
+from course_lib.training.settings import is_no_eval
 
 
 @dataclass
@@ -102,6 +105,32 @@ def load_data(data: str | Path | Sequence[dict[str, Any]] | Records,
     where = [w.removeprefix(source).strip() for w, _, _ in usable]  # "line 3", "row 7"
     return Records(source, [record for _, _, record in usable], where,
                    [row for _, row, _ in usable], bad_rows=errors if errors.messages else None)
+
+
+def check_named_source(source: Any) -> None:
+    """A name of data that names nothing here (a mistyped file or folder, an unknown course:
+    set), said in the time a stat takes, before a model loads; a file or folder that is there,
+    an embedded set, a Hub id (owner/name) or data in memory is read later, as before."""
+    if not isinstance(source, str | Path) or Path(source).expanduser().exists():
+        return
+    name = str(source)
+    # "course" alone means the first split the course ships (load_raw_rows picks it).
+    if name == "course" or name in embedded_sets():
+        return
+    if name.startswith("course:") or _looks_like_path(name):
+        load_raw_rows(name)  # raises the loader's own sentence, with the nearest name
+
+
+def check_sources(data: DataSource, eval_data: DataSource | None) -> None:
+    """A data or held-out file that is not there, said by its argument before the model loads
+    (seconds), not after it; eval_data "auto" and "none" name no source."""
+    for name, flag, source in (("data", "--data", data), ("eval_data", "--eval-data", eval_data)):
+        if isinstance(source, str) and (source == "auto" or is_no_eval(source)):
+            continue
+        try:
+            check_named_source(source)
+        except CourseError as err:  # the loader's sentence does not know which argument it read
+            raise CourseError(f"{name}: {err}", cli=f"{flag}: {err.cli}") from None
 
 
 def _given_records(data: Any, what: str, skip: bool | None) -> Records:

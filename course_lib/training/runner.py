@@ -71,6 +71,7 @@ from course_lib.training.data import (
     DataSource,
     Records,
     also_in_training,
+    check_sources,
     far_from_world,
     held_out_note,
     hold_out,
@@ -196,6 +197,7 @@ def train(
     check_overrides(training_args, inspect.signature(train).parameters)
     check_kinds(model, tokenizer, masking, lora, freeze, callbacks)
     check_eval_data(eval_data)
+    check_sources(data, eval_data if eval_every else None)  # before the model loads
     out_path, resume_from = run_folder(out_dir, resume)
     verbose = verbose and is_main_process()  # N processes, one report
     if lora is None:

@@ -577,6 +577,22 @@ def test_an_eval_set_that_cannot_score_is_said_before_the_model_loads(eval_data,
     assert str(err.value) == says
 
 
+@pytest.mark.parametrize(("given", "says"), [
+    ({"data": "trian.jsonl"}, "data: No such file or folder: 'trian.jsonl'"),
+    ({"eval_data": "course:evl"}, "eval_data: There is no embedded data set 'course:evl' (did "
+                                  "you mean 'course:eval'?)")])
+def test_data_that_is_not_there_is_said_by_its_argument_before_the_model_loads(
+        tmp_path, monkeypatch, given, says):
+    # Was: said after the model had loaded and the data report had printed, naming no argument.
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CourseError) as err:
+        train("no-such-model-is-loaded", **given, out_dir="run")
+    assert str(err.value).startswith(says) and not (tmp_path / "run").exists()
+    if "eval_data" in given:  # with no held-out score it is never read: the model is said
+        with pytest.raises(CourseError, match="no-such-model-is-loaded"):
+            train("no-such-model-is-loaded", **given, eval_every=0)
+
+
 def test_save_run_says_which_argument_goes_where(toy_tokenizer, toy_history, tmp_path):
     """Lesson 05's save_run(folder, model, tokenizer, history) with its arguments swapped or a
     TrainResult given whole: were TypeErrors ("unsupported operand type(s) for /") or
