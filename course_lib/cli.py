@@ -1191,7 +1191,8 @@ class OneLineParser(argparse.ArgumentParser):
         if near:
             message = message.replace(choice[0], f"invalid choice: '{choice[1]}' (did you mean "
                                                   f"'{near}'?); choose from {choice[2]}")
-        self.exit(2, f"error: {message}; see `{self.prog} --help`.\n")
+        # One sentence, one full stop: a message of the course's own ends in one already.
+        self.exit(2, f"error: {message.removesuffix('.')}; see `{self.prog} --help`.\n")
 
 
 # What TrainingArguments and TRL's scripts call the course's flags: what practitioners type.

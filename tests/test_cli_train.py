@@ -319,7 +319,8 @@ def test_an_empty_path_is_said_to_be_empty_not_taken_for_this_folder(capsys, arg
     with pytest.raises(SystemExit):  # was "'.' already exists and is not empty"
         main(argv)
     flag = next(a for a, b in zip(argv, argv[1:], strict=False) if not b.strip())
-    assert f"error: {flag} is empty; give a name or a path." in capsys.readouterr().err
+    assert capsys.readouterr().err == (  # was "...a path.; see", two endings
+        f"error: {flag} is empty; give a name or a path; see `course {argv[0]} --help`.\n")
 
 
 @pytest.mark.parametrize("typed, meant", [
