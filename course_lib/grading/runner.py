@@ -414,7 +414,8 @@ def grade_folder(
     folders (its note is then the caller's to say), else made for this folder."""
     start = time.perf_counter()
     found = find_exercises(Path(folder))
-    wanted = exercise_ids or [ex.id for ex in all_exercises()]
+    # Each once: `-e ex02_1 -e ex02_1` graded it twice and scored it out of 2.
+    wanted = list(dict.fromkeys(exercise_ids or [ex.id for ex in all_exercises()]))
     cells, notes = choose_cells(found, wanted)
     if exercise_ids is None:  # all asked for: a cell of an exercise not among them is said
         notes += _not_exercises(found, wanted)
@@ -445,7 +446,8 @@ def _grade_all(graders: Graders, todo: list[ExerciseCell], workers: int, timeout
     """Each cell's verdict, `workers` at a time, a progress bar updated as each finishes."""
     results = {}
     with (ThreadPoolExecutor(max_workers=max(1, workers)) as pool,
-          tqdm(total=len(todo), desc=progress, unit="exercise", disable=not progress,
+          # None to run (all as handed out): no bar, which would read "0exercise [00:00, ?]".
+          tqdm(total=len(todo), desc=progress, unit="exercise", disable=not progress or not todo,
                leave=False, file=sys.stderr) as bar):
         for done in as_completed([pool.submit(graders.grade, c, timeout) for c in todo]):
             result = done.result()

@@ -292,6 +292,15 @@ def test_course_grade_grades_as_many_at_once_as_course_workers_says(monkeypatch,
     assert "$COURSE_WORKERS, else 2" in " ".join(capsys.readouterr().out.split())
 
 
+def test_an_exercise_asked_for_twice_is_graded_once_without_an_empty_bar(capsys):
+    # Was: two rows and "Score: 0/2", under a bar with no total: "grading: 0exercise [00:00,
+    # ?exercise/s]" (the exercise as handed out is said at once, without a process).
+    assert main(["grade", str(EXERCISES), "-e", "ex02_1", "-e", "ex02_1", "--workers", "1"]) == 1
+    out, err = capsys.readouterr()
+    assert "Score: 0/1 (0%)" in out and len(re.findall(r"^ex02_1 ", out, re.MULTILINE)) == 1
+    assert err == f"grading {EXERCISES} (1 at a time, 30 s each at most)...\n"
+
+
 def test_grade_folder_in_python_grades_as_many_at_once_as_course_workers_says(monkeypatch,
                                                                               tmp_path):
     # A teacher's script calls grade_folder: it read only its own default, 2, before.
