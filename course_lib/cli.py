@@ -195,9 +195,9 @@ def _label_warnings(examples: list[dict], tokenizer, name: str, said: bool) -> l
 def _show_mask_arguments(args: argparse.Namespace) -> None:
     """An example on the command line, or a row of a file: one of them, and a question."""
     if args.data is not None and args.instruction is not None:
-        args.parser.error("give either INSTRUCTION RESPONSE or --data FILE --row N, not both")
+        args.parser.error("give either INSTRUCTION RESPONSE or --data FILE [--row N], not both")
     if args.data is None and (args.instruction is None or args.response is None):
-        args.parser.error("show-mask needs INSTRUCTION and RESPONSE, or --data FILE --row N "
+        args.parser.error("show-mask needs INSTRUCTION and RESPONSE, or --data FILE [--row N] "
                           "(e.g. course show-mask --data course:train --row 3)")
     if args.data is None and not args.instruction.strip():  # as train refuses such a row
         args.parser.error("INSTRUCTION is empty; give the question in quotes, e.g. course "
@@ -222,26 +222,31 @@ def _show_mask_record(args: argparse.Namespace):
 
 
 def _data_row(args: argparse.Namespace) -> tuple[str, Any]:
-    """Row --row of --data (counted from 1) and where it is, e.g. ('my.jsonl line 3', {...})."""
+    """Row --row of --data (counted from 1; row 1 if not given) and where it is, e.g.
+    ('my.jsonl line 3', {...})."""
     from course_lib.formatting.records import MAX_ROW_ERRORS, RowErrors, load_raw_rows
 
     # Rows that cannot be read elsewhere in the file do not hide the one asked for: they are
     # said after it, and the title names the line shown.
     unreadable = RowErrors(args.data)
     rows = load_raw_rows(args.data, errors=unreadable)
-    if not 1 <= args.row <= len(rows):
+    row = 1 if args.row is None else args.row
+    if not 1 <= row <= len(rows):
         unreadable.check()  # the asked row may be one of those
         if not rows:  # no row to count: not a matter of counting from 1
             raise CourseError(f"{args.data} holds no rows; give a file with at least one record.")
-        raise CourseError(f"--row {args.row} is outside {args.data}, which has {len(rows)} "
-                          f"rows; rows are counted from 1.")
+        raise CourseError(f"--row {row} is outside {args.data}, which has {len(rows)} "
+                          f"row{'s' if len(rows) != 1 else ''}; rows are counted from 1.")
     # The first few, then a count: a file of 50k rows, half of them broken, is not 25k lines.
     for message in unreadable.messages[:MAX_ROW_ERRORS]:
         print(f"note: {message.rstrip('.')}; it is not counted as a row.", file=sys.stderr)
     if len(unreadable.messages) > MAX_ROW_ERRORS:
         print(f"note: and {len(unreadable.messages) - MAX_ROW_ERRORS} more rows of {args.data} "
               f"cannot be read; none of them is counted as a row.", file=sys.stderr)
-    return rows[args.row - 1]
+    if args.row is None and len(rows) > 1:  # the others are one flag away: said which
+        print(f"note: row 1 of the {len(rows)} in {args.data} is shown; --row N shows another.",
+              file=sys.stderr)
+    return rows[row - 1]
 
 
 def cmd_make_exercises(args: argparse.Namespace) -> int:
@@ -869,8 +874,9 @@ def _add_show_mask_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", default=None, metavar="FILE",
                    help="take the record from a data file (or course:train) instead")
     # A plain int: out of range, cmd_show_mask names the file and how many rows it has.
-    p.add_argument("--row", type=int, default=1, metavar="N",
-                   help="which record of --data, counted from 1 as in error messages")
+    p.add_argument("--row", type=int, default=None, metavar="N",
+                   help="which record of --data, counted from 1 as in error messages "
+                        "(default: 1, said in a note)")
     _add_format_options(p)
     p.add_argument("--model", default="tiny", help="tiny (embedded), a folder, or a Hub id")
     p.add_argument("--masking", choices=list(MASKINGS), default="response",

@@ -211,12 +211,13 @@ def test_an_option_that_abbreviates_a_flag_is_not_taken_for_an_argument():
 
 
 @pytest.mark.parametrize("argv, said", [
-    (["show-mask"], "show-mask needs INSTRUCTION and RESPONSE, or --data FILE --row N (e.g. "
+    (["show-mask"], "show-mask needs INSTRUCTION and RESPONSE, or --data FILE [--row N] (e.g. "
                     "course show-mask --data course:train --row 3)"),
     (["show-mask", "What is 2+2?"], "show-mask needs INSTRUCTION and RESPONSE, or --data FILE "
-                                    "--row N (e.g. course show-mask --data course:train --row 3)"),
+                                    "[--row N] (e.g. course show-mask --data course:train --row "
+                                    "3)"),
     (["show-mask", "Hi", "hi", "--data", "d.jsonl"], "give either INSTRUCTION RESPONSE or "
-                                                     "--data FILE --row N, not both"),
+                                                     "--data FILE [--row N], not both"),
     (["show-mask", " ", ""], 'INSTRUCTION is empty; give the question in quotes, e.g. course '
                              'show-mask "What is 2+2?" "4"'),  # was shown, an empty prompt
 ])

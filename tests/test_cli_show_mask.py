@@ -91,10 +91,26 @@ def test_show_mask_row_is_counted_from_one(tmp_path, toy_model_dir, capsys):
     for row in ("0", "2"):
         rc = main(["show-mask", "--data", str(path), "--row", row, "--model", str(toy_model_dir)])
         err = capsys.readouterr().err
-        assert rc == 2 and f"--row {row} is outside" in err and "counted from 1" in err
+        assert rc == 2 and err == (f"error: --row {row} is outside {path}, which has 1 row; rows "
+                                   f"are counted from 1.\n")  # was "1 rows"
     with pytest.raises(SystemExit):
         main(["show-mask", "--model", str(toy_model_dir)])
-    assert "--data FILE --row N" in capsys.readouterr().err
+    assert "--data FILE [--row N]" in capsys.readouterr().err
+
+
+def test_show_mask_without_row_says_it_shows_row_1_and_how_to_see_another(tmp_path,
+                                                                           toy_model_dir, capsys):
+    # Row 1 was shown without a word, while the errors said --row N is needed. Shown with a
+    # note, not refused: a first look at a file needs no row number.
+    path = tmp_path / "two.jsonl"
+    path.write_text("\n".join(json.dumps({"instruction": f"What is {n}+1?", "response": str(n + 1)})
+                              for n in (1, 2)))
+    args = ["show-mask", "--data", str(path), "--model", str(toy_model_dir), "--color", "never"]
+    assert main(args) == 0
+    out, err = capsys.readouterr()
+    assert f"{path} line 1: " in out
+    assert err == f"note: row 1 of the 2 in {path} is shown; --row N shows another.\n"
+    assert main([*args, "--row", "1"]) == 0 and capsys.readouterr().err == ""  # asked for
 
 
 def test_a_broken_line_elsewhere_does_not_hide_the_row_asked_for(tmp_path, toy_model_dir, capsys):
