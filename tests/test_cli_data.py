@@ -67,6 +67,18 @@ def test_a_held_out_score_on_training_rows_is_prevented_or_said(capsys, tmp_path
             in out) and "partly measures what the model memorised" in out
 
 
+def test_too_few_prompts_to_hold_out_are_counted(capsys, tmp_path, toy_model_dir):
+    # Was "too few different prompts to hold some out (30 rows)": 30 rows read as plenty.
+    path = tmp_path / "five.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in ROWS[:5] * 6))
+    code, out, err = train_cli(capsys, toy_model_dir, path, tmp_path / "run")
+    assert code == 0, err
+    assert (f"{path} has only 5 different prompts in 30 rows, too few to hold some out (it "
+            f"takes 10), so there is no held-out score; give a held-out set with --eval-data "
+            f"FILE.") in out
+    assert RunHistory.load(tmp_path / "run").eval_examples == 0
+
+
 def test_held_out_rows_not_scored_are_counted(capsys, tmp_path, toy_model_dir):
     held = tmp_path / "held.jsonl"  # line 2's prompt leaves no room for its answer
     long = {"instruction": "What is " + " and ".join(["1+1"] * 40) + "?", "output": "2"}

@@ -278,6 +278,16 @@ HOLD_OUT_SEED = 0  # fixed, not the run's seed: runs with different seeds share 
 HOLD_OUT_MIN_ROWS = 10  # fewer rows than this: nothing to spare
 
 
+def different_prompts(records: Sequence[dict[str, str]]) -> int:
+    """How many different prompts (instruction and input, spaces aside) the records hold: what
+    hold_out draws from, so what a note on too few of them counts.
+
+        >>> different_prompts([{"instruction": "Hi"}, {"instruction": " Hi", "input": ""}])
+        1
+    """
+    return len({(r["instruction"].strip(), r.get("input", "").strip()) for r in records})
+
+
 def hold_out(data: Records, fraction: float = HOLD_OUT_FRACTION, seed: int = HOLD_OUT_SEED,
              most: int | None = 128) -> tuple[Records, Records | None]:
     """(rows to train on, a seeded random slice held out), or (all, None) if too few rows.

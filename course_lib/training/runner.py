@@ -68,10 +68,12 @@ from course_lib.training.callbacks import (
     weights_finite,
 )
 from course_lib.training.data import (
+    HOLD_OUT_MIN_ROWS,
     DataSource,
     Records,
     also_in_training,
     check_sources,
+    different_prompts,
     far_from_world,
     held_out_note,
     hold_out,
@@ -417,11 +419,12 @@ def _eval_source(data: DataSource, eval_data: DataSource | None, eval_limit: int
             f"Held-out score: the '{own}' split of {data.source}{unread}; {_other_eval_data()}")
     train_part, held = hold_out(data, most=eval_limit)
     if held is None:
+        prompts, rows = different_prompts(data.records), len(data.records)
         return train_part, None, (
-            f"{data.source} has too few different prompts to hold some out "
-            f"({len(data.records)} row{'s' if len(data.records) != 1 else ''}): no held-out "
-            f"score. Give a held-out set with {advice('eval_data=...', '--eval-data FILE')}"
-            f"{unread}.")
+            f"{data.source} has only {prompts} different prompt{'s' if prompts != 1 else ''} "
+            f"in {rows} row{'s' if rows != 1 else ''}, too few to hold some out (it takes "
+            f"{HOLD_OUT_MIN_ROWS}), so there is no held-out score; give a held-out set with "
+            f"{advice('eval_data=...', '--eval-data FILE')}{unread}.")
     return train_part, held, (
         f"Held-out score: {held.source}, set aside from training{unread}; "
         f"{_other_eval_data()}")
