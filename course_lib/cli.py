@@ -558,17 +558,21 @@ def _refuse_twice(runs: list[str], advice: str) -> None:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Draw the comparison figure of two or more runs from their history.json."""
-    from course_lib.evaluation.compare import compare_runs
+    from course_lib.evaluation.compare import compare_runs, comparison_warnings, named_runs
 
     if len(args.runs) < 2:
         raise CourseError("compare needs at least two run folders, e.g. runs/masked runs/unmasked.")
     _refuse_twice(args.runs, "compare different runs, e.g. runs/masked runs/unmasked")
     labels = args.labels.split(",") if args.labels else None
     out = _image_path(Path(args.out))
-    fig = compare_runs(args.runs, labels=labels)  # the runs' problems first: it takes a moment
+    histories, names = named_runs(args.runs, labels)  # the runs' problems first
+    fig = compare_runs(histories, labels=names)  # by the names the warnings below use
     _refuse_existing_file(out, args.force)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=100)
+    # The figure's caption says these too; a terminal user may never open the image.
+    for warning in comparison_warnings(histories, names):
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"wrote {out}")
     return 0
 

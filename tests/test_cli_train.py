@@ -400,6 +400,45 @@ def test_compare_force_replaces_the_image_it_would_otherwise_refuse(capsys, tmp_
     assert stdout.strip() == f"wrote {out}" and out.read_bytes()[:4] == b"\x89PNG"
 
 
+def _run(tmp_path, name: str, data: str, eval_data: str = "", eval_examples: int = 0):
+    """A run folder whose history says what it trained on and, with eval_data, a held-out loss."""
+    h = RunHistory(model="toy", data=data, eval_data=eval_data, eval_examples=eval_examples)
+    h.add_train_loss(1, 2.0)
+    if eval_examples:
+        h.add_eval(1, 2.5, 0.1)
+    h.save(tmp_path / name)
+    return tmp_path / name
+
+
+def test_compare_says_in_the_terminal_what_its_caption_warns_of(capsys, tmp_path):
+    # Was: said only under the figure; a run with no held-out loss got a legend entry, no line.
+    runs = [_run(tmp_path, "a", "course:train", "course:eval", 20),
+            _run(tmp_path, "b", "mine.jsonl", "4 rows held out of mine.jsonl (seed 0)", 4),
+            _run(tmp_path, "c", "mine.jsonl")]
+    code, out, err = run_cli(capsys, "compare", *runs, "--labels", "a,b,c", "--out",
+                             tmp_path / "c.png")
+    assert code == 0 and out == f"wrote {tmp_path / 'c.png'}\n"
+    assert err.splitlines() == [
+        "warning: The held-out sets differ, so the held-out losses (right) are measured on "
+        "different questions: a on course:eval; b on 4 rows held out of mine.jsonl (seed 0).",
+        "warning: c has no held-out curve: it was trained with --eval-data none or --eval-every "
+        "0, or on data with too few different prompts to hold some out."]
+
+
+def test_a_run_with_no_held_out_curve_is_said_why_in_the_caption_too(tmp_path):
+    from course_lib.evaluation.compare import compare_runs
+
+    runs = [_run(tmp_path, "a", "course:train", "course:eval", 20),
+            _run(tmp_path, "b", "course:train"),  # course data: never too few prompts
+            _run(tmp_path, "c", "mine.jsonl", "long.jsonl", 0)]
+    caption = " ".join(compare_runs(runs, labels=["a", "b", "c"]).texts[0].get_text().split())
+    assert ("b has no held-out curve: it was trained with eval_data=None or eval_every=0."
+            in caption)  # in Python's spelling, to a notebook
+    assert ("c has no held-out curve: no row of its held-out set long.jsonl could be scored "
+            "(each was too long or had no answer).") in caption
+    assert "a has no" not in caption
+
+
 def test_compare_of_one_run_is_a_one_line_error_and_writes_nothing(capsys, tmp_path):
     runs, out = _two_runs(tmp_path), tmp_path / "plot.png"
     code, _, err = run_cli(capsys, "compare", runs[0], "--out", out)

@@ -24,7 +24,7 @@ from typing import Any
 
 from course_lib.display import PALETTE, CourseFigure, log_loss_axis, new_figure, say_empty
 from course_lib.env import evaluating
-from course_lib.errors import CourseError, with_advice
+from course_lib.errors import CourseError, advice, with_advice
 from course_lib.evaluation.generation import GenerationSettings, check_pair, complete_batch
 from course_lib.formatting.chat import adds_bos
 from course_lib.formatting.records import load_raw_rows, records_given
@@ -191,16 +191,7 @@ def compare_runs(
     Each run has its own colour and line style (for readers who do not tell the colours
     apart); the loss axes are logarithmic, so the first step's loss does not flatten the rest.
     """
-    runs = run_histories(runs, "compare_runs")
-    if labels is not None and len(labels) != len(runs):  # said before any run is read
-        names = f"{len(labels)} name" + ("" if len(labels) == 1 else "s")
-        said = f"has {names} for {len(runs)} runs; give one per run"
-        raise CourseError(f"labels {said}, e.g. labels=['masked', 'unmasked'] for two runs.",
-                          cli=f"--labels {said}, separated by commas, e.g. --labels "
-                              f"masked,unmasked.")
-    histories = [r if isinstance(r, RunHistory) else load_run(r) for r in runs]
-    # Runs of the same recipe share a name; the legend must still tell them apart.
-    names = list(labels) if labels else _unique_names(histories, _folder_names(runs))
+    histories, names = named_runs(runs, labels)
     fig = new_figure(figsize=(11, 4.2))
     ax_train, ax_eval = fig.subplots(1, 2)
     for i, (h, name) in enumerate(zip(histories, names, strict=True)):
@@ -228,7 +219,7 @@ def compare_runs(
         NOT_COMPARABLE
         if "none" in maskings and len(maskings) > 1
         else ("All runs use the same masking, so their reported losses are measured alike."),
-        *held_out_sets_note(histories, names),
+        *comparison_warnings(histories, names),
     ]
     # Room under the axes for as many note lines as there are, else the note covers the x labels.
     note = "\n".join(textwrap.fill(n, NOTE_WIDTH) for n in notes)
@@ -238,6 +229,45 @@ def compare_runs(
 
 
 NOTE_WIDTH = 150  # characters of a note line under the figure (11 inches at 9 points)
+
+
+def named_runs(runs: Sequence[RunHistory | str | Path],
+               labels: Sequence[str] | None = None) -> tuple[list[RunHistory], list[str]]:
+    """compare_runs' runs read, and the name each has in the legend and the notes: `labels`,
+    else the runs' own names, told apart (`course compare` prints the notes by these names)."""
+    runs = run_histories(runs, "compare_runs")
+    if labels is not None and len(labels) != len(runs):  # said before any run is read
+        names = f"{len(labels)} name" + ("" if len(labels) == 1 else "s")
+        said = f"has {names} for {len(runs)} runs; give one per run"
+        raise CourseError(f"labels {said}, e.g. labels=['masked', 'unmasked'] for two runs.",
+                          cli=f"--labels {said}, separated by commas, e.g. --labels "
+                              f"masked,unmasked.")
+    histories = [r if isinstance(r, RunHistory) else load_run(r) for r in runs]
+    # Runs of the same recipe share a name; the legend must still tell them apart.
+    return histories, list(labels) if labels else _unique_names(histories, _folder_names(runs))
+
+
+def comparison_warnings(histories: Sequence[RunHistory], names: Sequence[str]) -> list[str]:
+    """What makes the held-out panel unfair or incomplete, one sentence each: different held-out
+    sets, and each run with no held-out curve (a legend entry with no line) and why."""
+    missing = [no_held_out_note(h, name) for h, name in zip(histories, names, strict=True)
+               if not h.eval_loss]
+    return held_out_sets_note(histories, names) + missing
+
+
+def no_held_out_note(history: RunHistory, name: str) -> str:
+    """Why a run measured no held-out loss, from what its history.json kept."""
+    every = advice("eval_every=0", "--eval-every 0")
+    if history.eval_data and not history.eval_examples:  # a set, but no row of it scored
+        why = (f"no row of its held-out set {history.eval_data} could be scored (each was too "
+               f"long or had no answer)")
+    elif history.eval_data:  # a history.json from an older course, or written by hand
+        why = f"no held-out loss on {history.eval_data} was recorded while it trained"
+    else:  # no set: turned off, or "auto" found too few prompts in data of the user's own
+        why = f"it was trained with {advice('eval_data=None', '--eval-data none')} or {every}"
+        if not history.data.startswith("course"):
+            why += ", or on data with too few different prompts to hold some out"
+    return f"{name} has no held-out curve: {why}."
 
 
 def held_out_sets_note(histories: Sequence[RunHistory], names: Sequence[str]) -> list[str]:
