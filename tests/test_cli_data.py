@@ -267,7 +267,8 @@ def test_a_mistyped_path_says_no_such_file(capsys, tmp_path, toy_model_dir, monk
     (tmp_path / "data" / "train.jsonl").write_text(json.dumps(ROWS[0]))
     code, _, err = train_cli(capsys, toy_model_dir, "./data/trian.jsonl", tmp_path / "run")
     assert code == 2
-    assert err.startswith("error: No such file or folder: './data/trian.jsonl' (did you mean")
+    assert err.startswith("error: --data: No such file or folder: './data/trian.jsonl' (did you "
+                          "mean")
 
 
 def test_max_length_cuts_and_says_what_is_lost(capsys, tmp_path, toy_model_dir, data_files):

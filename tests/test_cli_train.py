@@ -432,8 +432,8 @@ def test_a_run_with_no_held_out_curve_is_said_why_in_the_caption_too(tmp_path):
             _run(tmp_path, "b", "course:train"),  # course data: never too few prompts
             _run(tmp_path, "c", "mine.jsonl", "long.jsonl", 0)]
     caption = " ".join(compare_runs(runs, labels=["a", "b", "c"]).texts[0].get_text().split())
-    assert ("b has no held-out curve: it was trained with eval_data=None or eval_every=0."
-            in caption)  # in Python's spelling, to a notebook
+    assert ("b has no held-out curve: it was trained with train(eval_data=None) or "
+            "train(eval_every=0).") in caption  # in Python's spelling, to a notebook
     assert ("c has no held-out curve: no row of its held-out set long.jsonl could be scored "
             "(each was too long or had no answer).") in caption
     assert "a has no" not in caption

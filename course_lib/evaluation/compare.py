@@ -257,14 +257,15 @@ def comparison_warnings(histories: Sequence[RunHistory], names: Sequence[str]) -
 
 def no_held_out_note(history: RunHistory, name: str) -> str:
     """Why a run measured no held-out loss, from what its history.json kept."""
-    every = advice("eval_every=0", "--eval-every 0")
+    every = advice("train(eval_every=0)", "--eval-every 0")
     if history.eval_data and not history.eval_examples:  # a set, but no row of it scored
         why = (f"no row of its held-out set {history.eval_data} could be scored (each was too "
                f"long or had no answer)")
     elif history.eval_data:  # a history.json from an older course, or written by hand
         why = f"no held-out loss on {history.eval_data} was recorded while it trained"
     else:  # no set: turned off, or "auto" found too few prompts in data of the user's own
-        why = f"it was trained with {advice('eval_data=None', '--eval-data none')} or {every}"
+        none = advice("train(eval_data=None)", "--eval-data none")
+        why = f"it was trained with {none} or {every}"
         if not history.data.startswith("course"):
             why += ", or on data with too few different prompts to hold some out"
     return f"{name} has no held-out curve: {why}."
