@@ -964,7 +964,7 @@ def _refuse_model_folder(path: Path, name: str) -> None:
 
 
 # --- Which source a name means ----------------------------------------------------------------
-def _looks_like_path(name: str) -> bool:
+def looks_like_path(name: str) -> bool:
     """Hub ids are `owner/name`; anything else that looks local is a (mistyped) path."""
     path = Path(name).expanduser()
     return (name.startswith((".", "/", "~", "\\")) or "\\" in name or name.count("/") != 1
@@ -1081,7 +1081,7 @@ def _rows(name: str, split: Split, errors: RowErrors) -> list[tuple[str, Any]]:
     except OSError as err:  # no permission to read it, an I/O error: said, not a traceback
         raise CourseError(f"{name} cannot be read ({err.strerror or err}); give a file you may "
                           f"read, or change its permissions (chmod u+r).") from None
-    if _looks_like_path(name):
+    if looks_like_path(name):
         raise _no_such_path(name)
     return _hub_rows(name, split)
 

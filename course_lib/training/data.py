@@ -34,12 +34,12 @@ from course_lib.errors import CourseError, advice
 from course_lib.formatting.records import (
     RowErrors,
     Split,
-    _looks_like_path,
     conversion_notes,
     embedded_sets,
     is_table,
     load_raw_rows,
     load_records,
+    looks_like_path,
     normalize_rows,
     refuse_non_records,
     table_rows,
@@ -117,7 +117,7 @@ def check_named_source(source: Any) -> None:
     # "course" alone means the first split the course ships (load_raw_rows picks it).
     if name == "course" or name in embedded_sets():
         return
-    if name.startswith("course:") or _looks_like_path(name):
+    if name.startswith("course:") or looks_like_path(name):
         load_raw_rows(name)  # raises the loader's own sentence, with the nearest name
 
 
@@ -285,7 +285,12 @@ def different_prompts(records: Sequence[dict[str, str]]) -> int:
         >>> different_prompts([{"instruction": "Hi"}, {"instruction": " Hi", "input": ""}])
         1
     """
-    return len({(r["instruction"].strip(), r.get("input", "").strip()) for r in records})
+    return len({prompt_key(r) for r in records})
+
+
+def prompt_key(record: dict[str, str]) -> tuple[str, str]:
+    """A record's prompt, spaces aside: rows with the same key are copies of one prompt."""
+    return record["instruction"].strip(), record.get("input", "").strip()
 
 
 def hold_out(data: Records, fraction: float = HOLD_OUT_FRACTION, seed: int = HOLD_OUT_SEED,
@@ -304,7 +309,7 @@ def hold_out(data: Records, fraction: float = HOLD_OUT_FRACTION, seed: int = HOL
     # duplicates does not score the model on rows it trained on (no duplicates: one per row).
     groups: dict[tuple[str, str], list[int]] = {}
     for i, r in enumerate(data.records):
-        groups.setdefault((r["instruction"].strip(), r.get("input", "").strip()), []).append(i)
+        groups.setdefault(prompt_key(r), []).append(i)
     prompts = list(groups.values())
     if len(prompts) < HOLD_OUT_MIN_ROWS:
         return data, None
