@@ -237,9 +237,14 @@ def test_skip_bad_rows_trains_on_the_rest_says_so_first_and_records_the_count(
     assert "4 rows held out of bad.jsonl" in out
     # The count of examples says the left-out rows are not in it.
     assert (f"34 of 34 examples from {path} ready for training, at most 256 tokens each; 2 rows "
-            f"of it that could not be used left out (named below).") in out.splitlines()
+            f"of it that could not be used left out (named below; the run's history lists "
+            f"every one, rows_left_out_named).") in out.splitlines()
     history = RunHistory.load(tmp_path / "run")
     assert history.rows_left_out == 2 and history.warnings[0] == "\n".join(note)
+    # Every row, each with its problem: a note names a few, and a large file has hundreds.
+    assert [row.split(":")[0] for row in history.rows_left_out_named] == [
+        f"{path} line 2", f"{path} line 4"]
+    assert "should be text but is a list" in history.rows_left_out_named[1]
     # `course eval` of the run reads its training file to find the questions it trained on:
     # the rows the run left out are left out there too, not refused.
     code, out, err = run_eval(capsys, tmp_path / "run", path, tmp_path / "e", "--skip-bad-rows")

@@ -55,7 +55,11 @@ class PreparedData:
     max_length: int | None = None
     context: int | None = None  # the model's context: max_length cannot be raised past it
     where: list[str] = field(default_factory=list)  # where[i]: record i's place, e.g. "line 3"
-    rows_left_out: int = 0  # rows of the source left out before these (skip_bad_rows)
+    left_out: list[str] = field(default_factory=list)  # rows left out first (skip_bad_rows)
+
+    @property
+    def rows_left_out(self) -> int:
+        return len(self.left_out)
 
     def report(self) -> str:
         """What will be trained on, one sentence per kind of problem."""
@@ -65,7 +69,8 @@ class PreparedData:
         # Rows of the file left out (skip_bad_rows) are not in the total: said here, named below.
         n = self.rows_left_out
         left = (f"; {n} {'row' if n == 1 else 'rows'} of it that could not be used left out "
-                f"(named below)" if n else "")
+                f"(named below; the run's history lists every one, rows_left_out_named)"
+                if n else "")
         lines = [f"{len(self.examples)} of {total} example{'s' if total != 1 else ''} from "
                  f"{self.source} ready for training{each}{left}."]
         # Cutting is silent in the tokens: only this line says those examples end without EOS.

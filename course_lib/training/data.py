@@ -184,7 +184,7 @@ def prepare_training_data(
     read = loaded.whole or loaded
     return replace(prepared, source=loaded.source, where=loaded.where,
                    warnings=prepared.warnings + data_checks(loaded, progress),
-                   rows_left_out=len(read.bad_rows.messages) if read.bad_rows else 0)
+                   left_out=list(read.bad_rows.messages) if read.bad_rows else [])
 
 
 def data_checks(loaded: Records, progress: bool = True) -> list[str]:

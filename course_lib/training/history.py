@@ -58,6 +58,7 @@ class RunHistory:
     examples_truncated: int = 0
     examples_empty_response: int = 0
     rows_left_out: int = 0  # rows of `data` that could not be used, left out (skip_bad_rows)
+    rows_left_out_named: list[str] = field(default_factory=list)  # each, with its problem
     batches_skipped: int = 0  # batches with no trained token, skipped instead of NaN
     fast_path: str = ""  # how the loss was computed: see training/fast_loss.py
     num_threads: int = 0  # CPU threads torch trained with (env.choose_threads)

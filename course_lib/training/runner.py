@@ -551,7 +551,7 @@ def collect(trainer: CourseTrainer, tokenizer, ready: PreparedData, meta: dict[s
             examples_used=len(ready.examples), examples_skipped=len(ready.skipped),
             examples_truncated=len(ready.truncated),
             examples_empty_response=len(ready.empty_response),
-            rows_left_out=ready.rows_left_out,
+            rows_left_out=ready.rows_left_out, rows_left_out_named=ready.left_out,
             warnings=list(ready.warnings), versions=package_versions(), fast_path=fast,
         ),
         trainer.state.log_history,
