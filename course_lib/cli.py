@@ -637,8 +637,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     _refuse_full_folder(out, "Choose another --out, or pass --force.", args.force)
     from course_lib.evaluation.eval_data import eval_rows
     from course_lib.evaluation.report import evaluate
+    from course_lib.training.data import check_sources
 
-    # A missing file or a bad row fails before any model loads.
+    # A missing file (said by its flag) or a bad row fails before any model loads.
+    check_sources(args.data, None)
     data = eval_rows(args.data, args.limit, skip_bad_rows=args.skip_bad_rows)
     _note_data(data)
     _note_templates(args.models, args.template)
@@ -683,9 +685,11 @@ def cmd_review(args: argparse.Namespace) -> int:
         review_in_terminal,
         review_items,
     )
+    from course_lib.training.data import check_sources
 
     if out.exists():  # a folder, or a file that holds no ratings, fails now, not after answers
         load_ratings(out)
+    check_sources(args.data, None)  # a missing file said by its flag, as train says it
     data = eval_rows(args.data)
     _note_data(data)
     _note_templates([args.model], args.template)

@@ -92,8 +92,11 @@ def test_eval_errors_are_one_line(capsys, tmp_path, toy_model_dir, data_file):
                            tmp_path / "o")  # was two identical columns, the model asked twice
     assert code == 2 and "is given twice; give each model once" in one_line_error(err)
     code, _, err = run_cli(capsys, "eval", toy_model_dir, "--data", tmp_path / "missing.jsonl",
-                           "--out", tmp_path / "o")
-    assert code == 2 and "missing.jsonl" in one_line_error(err)
+                           "--out", tmp_path / "o")  # named by its flag, as course train says it
+    assert code == 2 and one_line_error(err).startswith("error: --data: No such file or folder")
+    code, _, err = run_cli(capsys, "review", toy_model_dir, "--data", tmp_path / "missing.jsonl",
+                           "--out", tmp_path / "r.jsonl")
+    assert code == 2 and one_line_error(err).startswith("error: --data: No such file or folder")
     existing = tmp_path / "r.json"
     existing.write_text("{}")
     code, _, err = run_cli(capsys, "eval", toy_model_dir, "--data", data_file, "--json",
