@@ -175,8 +175,9 @@ def test_windows_1252_json_is_told_a_fix_for_json_not_excels(tmp_path):
 def zipped(*entries: str) -> bytes:
     """A zip archive holding `entries` (an .xlsx is one, with xl/workbook.xml in it)."""
     with zipfile.ZipFile(buffer := io.BytesIO(), "w") as archive:
-        for entry in entries:
-            archive.writestr(entry, "instruction,output\nSay hi,hi\n")
+        for entry in entries:  # a fixed date: the same bytes in every pytest worker
+            archive.writestr(zipfile.ZipInfo(entry, (2026, 1, 1, 0, 0, 0)),
+                             "instruction,output\nSay hi,hi\n")
     return buffer.getvalue()
 
 
@@ -199,9 +200,9 @@ SHEET = "save the sheet as CSV UTF-8 (Excel: File > Save As > CSV UTF-8) and pas
     ("data.pkl", pd.DataFrame({"instruction": ["Say hi"], "output": ["hi"]}).to_pickle,
      "is a Python pickle (as df.to_pickle writes one), which the course does not read; write it "
      "with df.to_json(path, orient=\"records\", lines=True) and pass that file."),
-    ("data.jsonl.gz", gzip.compress(zipped("xl/workbook.xml")),  # what it holds, gzipped too
+    ("data.jsonl.gz", gzip.compress(zipped("xl/workbook.xml"), mtime=0),  # gzipped too
      f"is an Excel workbook (a zip archive), which the course does not read; {SHEET}."),
-])
+], ids=["xlsx", "zip", "xls", "pdf", "pickle", "gzipped-xlsx"])  # bytes make no good name
 def test_a_file_that_is_no_text_is_named_for_what_it_is(tmp_path, name, data, said):
     path = tmp_path / name
     data(path) if callable(data) else path.write_bytes(data)
