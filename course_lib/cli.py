@@ -272,16 +272,20 @@ def cmd_make_exercises(args: argparse.Namespace) -> int:
 def cmd_grade(args: argparse.Namespace) -> int:
     """Grade every exercise in a folder (or in each learner's folder of a class): a table and a
     score; exit 1 unless all pass."""
-    ids = args.exercise or None
+    ids = None
     if args.workers is None:  # a COURSE_WORKERS that is no number is said before any work
         from course_lib.grading.runner import default_workers
 
         args.workers = default_workers()
-    if ids:
-        from course_lib.grading.registry import get_exercise
+    if args.exercise:
+        from course_lib.grading.registry import select_exercises
 
-        for ex_id in ids:
-            get_exercise(ex_id)  # an unknown id is a one-line error, before any work
+        ids = select_exercises(args.exercise)  # an unknown id is said before any work
+    if args.json and args.csv and not args.force and all(
+            Path(p).is_file() for p in (args.json, args.csv)):  # both said: not one, then one
+        raise CourseError(f"--json {args.json} and --csv {args.csv} already exist; the course "
+                          f"never overwrites your files. Choose others, or pass --force to "
+                          f"replace both.")
     for flag, path, suffix in (("--json", args.json, ".json"), ("--csv", args.csv, ".csv")):
         if path and Path(path).suffix == ".ipynb":  # said before the work, not after
             raise CourseError(f"{flag} {path} would overwrite a notebook; give a {suffix} file, "
@@ -295,6 +299,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
         if any(c in folder for c in "*?[") and not Path(folder).exists():  # a glob unmatched
             raise CourseError(f"no folder matches {folder}; check the path (each learner's "
                               f"notebooks in a folder of their own, e.g. submissions/alice/).")
+    firsts: dict[Path, str] = {}  # a folder named twice (alice and alice/) is one learner
+    for folder in args.folders:
+        if (where := Path(folder).resolve()) in firsts:
+            print(f"note: {folder} is {firsts[where]}, named before it; it is graded once.",
+                  file=sys.stderr)
+        firsts.setdefault(where, folder)
+    args.folders = list(firsts.values())
     if len(args.folders) == 1 and not args.csv:
         return _grade_one(args, Path(args.folders[0]), ids)
     return _grade_class(args, [Path(f) for f in args.folders], ids)
@@ -325,7 +336,7 @@ def _grade_class(args: argparse.Namespace, folders: list[Path], ids: list[str] |
     from course_lib.grading.report import class_table, write_class_csv, write_json
     from course_lib.grading.runner import Graders, grade_folder
 
-    reports, problems = [], {}
+    reports, problems, stopped = [], {}, None
     with Graders() as graders:  # one set of zygotes for the class: the imports paid once
         for i, folder in enumerate(folders, 1):
             print(f"grading {folder} ({i}/{len(folders)})...", file=sys.stderr, flush=True)
@@ -337,7 +348,13 @@ def _grade_class(args: argparse.Namespace, folders: list[Path], ids: list[str] |
                 problems[str(folder)] = err.in_class
             except CourseError as err:
                 problems[str(folder)] = str(err)
+            except KeyboardInterrupt as err:  # Ctrl-C: the learners graded so far still written
+                stopped = err
+                problems.update({str(f): "the grading was stopped (Ctrl-C) before this "
+                                 "learner's notebooks were done." for f in folders[i - 1:]})
+                break
     said = [note] if (note := graders.note()) else []  # the class's, said once
+    said += [] if ids else _not_handed_in(reports)
     notes = [f"note: {note}\n" for note in said]
     notes += [f"note: {Path(r.folder).name}: {note}\n" for r in reports for note in r.notes]
     print("".join(notes) + class_table(reports, problems))
@@ -348,7 +365,27 @@ def _grade_class(args: argparse.Namespace, folders: list[Path], ids: list[str] |
     if args.csv:
         write_class_csv(reports, problems, Path(args.csv))
         print(f"one row per learner written to {args.csv}")
+    if stopped is not None:
+        raise stopped
     return 0 if not problems and all(r.passed == r.total for r in reports) else 1
+
+
+def _not_handed_in(reports: list) -> list[str]:
+    """A note when no learner of the class has a cell for some lessons' exercises (a class
+    given one lesson): they count against every score, and -e names the lessons handed in."""
+    from course_lib.grading.result import MISSING
+
+    lessons: dict[str, bool] = {}  # lesson (ex03) -> whether any learner handed in a cell
+    for i, result in enumerate(reports[0].results if reports else []):
+        lesson = result.exercise.split("_")[0]
+        lessons[lesson] = lessons.get(lesson, False) or any(
+            r.results[i].status != MISSING for r in reports)
+    absent, handed = ([k for k, v in lessons.items() if v is want] for want in (False, True))
+    if not absent or not handed:
+        return []
+    return [f"no learner handed in the exercises of {', '.join(absent)}, and each score counts "
+            f"them; to score only what was handed in, grade again with "
+            f"{' '.join(f'-e {k}' for k in handed)}."]
 
 
 def _eval_source(value: str) -> str | None:
@@ -999,9 +1036,11 @@ def _add_grade_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--csv", metavar="TABLE",
                    help="also write one row per folder (learner), one column per exercise")
     p.add_argument("--exercise", "-e", action="append", metavar="ID",
-                   help="grade only this exercise (repeatable), e.g. -e ex03_1")
+                   help="grade only this exercise (repeatable), e.g. -e ex03_1, or a lesson's "
+                        "exercises: -e ex03")
     p.add_argument("--timeout", type=above_zero, default=30.0,
-                   help="seconds each exercise may run (default: %(default)s)")
+                   help="seconds each exercise may run (default: %(default)s; one that "
+                        "trains a model has a longer limit of its own)")
     p.add_argument("--workers", type=COUNT, default=None,
                    help="exercises graded at once (default: $COURSE_WORKERS, else 2)")
     p.add_argument("--force", action="store_true", help="replace --json and --csv if they exist")
@@ -1091,7 +1130,8 @@ COMMANDS: list[tuple[str, Handler, Callable[[argparse.ArgumentParser], None], st
      "Run the exercise cells of the notebooks in FOLDER, each against its check, and print one "
      "row per exercise (passed, or what is wrong) and the score; the exit status is 1 unless "
      "all pass. Several folders, one per learner, give one row per learner instead. --json "
-     "and --csv also write the results to a file."),
+     "and --csv also write the results to a file. The cells run with your permissions, not in "
+     "a sandbox: grade work you do not trust with no network (README.md, 'Grading a class')."),
     ("train", cmd_train, _add_train_options,
      "fine-tune; save model, history.json and loss.png",
      "Fine-tune a model on instruction data and save the model, history.json (the settings and "
@@ -1392,11 +1432,22 @@ def _after_interrupt(args: argparse.Namespace, err: KeyboardInterrupt) -> str:
                       f"to go on from them.",
         "demo": "run `course demo` again: without --out it starts in a fresh folder.",
         "review": f"your ratings so far are kept in {out}; run the same command again to go on.",
+        "grade": _grade_interrupted(args),
         # Built aside (_built_aside): nothing of a build cut short is in --out.
         "build-tuning-data": f"nothing was written to '{out}'; run the same command again.",
         "build-base-model": f"nothing was written to '{out}'; run the same command again.",
     }
     return "interrupted: " + advice.get(args.command, "run the same command again.")
+
+
+def _grade_interrupted(args: argparse.Namespace) -> str:
+    """A class's grading stopped: its table and files hold the learners graded before."""
+    if args.command != "grade" or (len(args.folders) == 1 and not args.csv):
+        return "run the same command again."
+    files = " and its files" if args.csv or args.json else ""
+    force = " with --force" if files else ""
+    return (f"the learners graded before the stop are in the table above{files}; run the same "
+            f"command again{force} to grade them all.")
 
 
 class QuietWhenClosed:

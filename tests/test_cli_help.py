@@ -45,3 +45,10 @@ def test_every_example_in_a_command_s_help_parses(capsys):
                 wrong.append(f"course {name} --help: {example}: {capsys.readouterr().err.strip()}")
     assert not wrong, "\n".join(wrong)
 
+
+def test_course_grade_help_warns_a_teacher_and_says_which_exercises_run_longer():
+    """A teacher reads `course grade --help` before grading a class: it said nothing of the
+    learners' code running unsandboxed, nor that --timeout does not cut one that trains."""
+    shown = " ".join(subcommands()["grade"].format_help().split())
+    assert "with your permissions, not in a sandbox" in shown
+    assert "one that trains a model has a longer limit of its own" in shown

@@ -138,6 +138,9 @@ def describe_exception(err: BaseException, exercise_id: str) -> tuple[str, str]:
         return FAILED, (f"your code raised NameError: `{err.name}` is not defined ({where}); "
                         f"define it inside the exercise cell: the grader runs only the setup "
                         f"cell and that cell.{suggestion}")
+    if where and isinstance(err, EOFError):  # input(): nobody is there to type while it grades
+        return FAILED, (f"your code raised EOFError ({where}): input() has nothing to read "
+                        f"while it is graded; take the value as a parameter instead.")
     if where:
         return FAILED, f"your code raised {type(err).__name__}{_detail(err)} ({where}).{suggestion}"
     # Not in the learner's code, and no answer makes a name undefined: the check's own fault.

@@ -14,10 +14,11 @@ Cells are recognised by their first line, which a learner sees in Jupyter and Co
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,9 @@ def _restore(path: Path) -> str:
     checkpoint = Path(path).parent / ".ipynb_checkpoints" / f"{Path(path).stem}-checkpoint.ipynb"
     if checkpoint.is_file():
         return f"Jupyter's last checkpoint of it is {checkpoint}: copy that over it"
-    return "restore it from a backup or from the course's repository"
+    # A teacher grading a class has neither: the learner has the work, so ask them for it.
+    return ("restore it from a backup or from the course's repository (a learner's hand-in: "
+            "ask them for it again)")
 
 
 def cell_source(cell: Cell) -> str:
@@ -147,6 +150,8 @@ class FolderExercises:
 
     cells: dict[str, list[ExerciseCell]]
     unreadable: dict[str, str]  # notebook file name -> why, in one sentence
+    # function name -> the notebook whose cell defines it without an `# exercise:` first line
+    unmarked: dict[str, str] = field(default_factory=dict)
 
 
 class NoNotebooks(CourseError):
@@ -208,4 +213,22 @@ def find_exercises(folder: Path) -> FolderExercises:
             continue
         for ex_id, cell in cells.items():
             found.cells.setdefault(ex_id, []).append(cell)
+        for name in unmarked_functions(read_notebook(path)):
+            found.unmarked.setdefault(name, path.name)
     return found
+
+
+def unmarked_functions(nb: Notebook) -> list[str]:
+    """The functions defined at the top of code cells that are neither exercise nor setup
+    cells: an answer whose `# exercise:` line was deleted, or moved below an import or a
+    `%%time`, is not graded, and the missing exercise's message says where it is."""
+    names = []
+    for cell in nb["cells"]:
+        if cell.get("cell_type") != "code" or exercise_id_of(cell) or is_setup(cell):
+            continue
+        try:
+            tree = ast.parse(to_python(cell_source(cell)))
+        except SyntaxError:
+            continue
+        names += [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
+    return names

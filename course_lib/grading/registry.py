@@ -126,6 +126,28 @@ def get_exercise(exercise_id: str) -> Exercise:
         raise CourseError(f"There is no exercise '{exercise_id}'{version}; {advice}") from None
 
 
+LESSON_ID = re.compile(r"^ex(\d{2})$")  # a whole lesson's exercises, e.g. ex03
+
+
+def select_exercises(selectors: list[str]) -> list[str]:
+    """The exercise ids that `-e` flags name, in order and each once: an id ('ex03_1') is
+    itself, a lesson ('ex03') is each of its exercises; an unknown one is a CourseError."""
+    load_checks()
+    ids = []
+    for selector in selectors:
+        lesson = LESSON_ID.match(selector)
+        if lesson is None:
+            ids.append(get_exercise(selector).id)
+            continue
+        of_lesson = [ex.id for ex in all_exercises() if ex.id.startswith(f"{selector}_")]
+        if not of_lesson:  # a lesson with no exercises: the lessons that have some
+            have = sorted({ex.id.split("_")[0] for ex in all_exercises()})
+            raise CourseError(f"Lesson {lesson.group(1)} has no exercises; the lessons with "
+                              f"exercises are {', '.join(have)}.")
+        ids += of_lesson
+    return list(dict.fromkeys(ids))
+
+
 def _closest(typed: str) -> str | None:
     """The one id a typo most likely meant ('ex3_1' -> 'ex03_1'); None when two tie."""
     score = {ex_id: difflib.SequenceMatcher(None, typed, ex_id).ratio() for ex_id in _REGISTRY}

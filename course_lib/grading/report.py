@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 
 from course_lib.grading.result import (
+    FAILED,
     MISSING,
     NOT_IMPLEMENTED,
     ExerciseResult,
@@ -86,7 +87,9 @@ def class_table(reports: list[GradeReport], problems: dict[str, str]) -> str:
 
 def exercise_counts(reports: list[GradeReport]) -> list[str]:
     """Per exercise, how many learners passed it, got it wrong, and did not start it (not
-    implemented, or no cell): few passes from many tries is hard, from no tries is not.
+    implemented, or no cell), the hardest first: the fewest passes of those who tried it (a
+    share, so one pass of one try is easy and one of three is hard), then the most wrong, then
+    the fewest passes; an exercise nobody tried is last, since nothing says it is hard.
 
         >>> from course_lib.grading.result import ExerciseResult as R
         >>> print("\\n".join(exercise_counts([GradeReport("a", [R("ex03_1", "failed")]),
@@ -100,7 +103,8 @@ def exercise_counts(reports: list[GradeReport]) -> list[str]:
         passed = sum(r.results[i].passed for r in reports)
         not_started = sum(status in NOT_STARTED for status in statuses)
         rows.append((exercise, passed, len(reports) - passed - not_started, not_started))
-    rows.sort(key=lambda row: (row[1], -row[2]))  # fewest passes, then most wrong, first
+    rows.sort(key=lambda row: (row[1] + row[2] == 0,  # tried by nobody: last
+                               row[1] / max(row[1] + row[2], 1), -row[2], row[1]))
     return ["exercise  passed  wrong  not started",
             *(f"{ex:<8}  {p:<6}  {w:<5}  {n}" for ex, p, w, n in rows)]
 
@@ -108,8 +112,10 @@ def exercise_counts(reports: list[GradeReport]) -> list[str]:
 def common_mistakes(reports: list[GradeReport], width: int = 100) -> list[str]:
     """For each exercise some learners got wrong: what most of them were told, how many, and
     one of those messages as it was said. Messages that differ only in their numbers
-    ("labels[3] should be -100", "labels[7] ...") are one mistake. An exercise not started
-    is no mistake to go over: else one unstarted folder would hide what the others got wrong.
+    ("labels[3] should be -100", "labels[7] ...") are one mistake; of mistakes made as often,
+    the check's own message (what is wrong with the answer) is named before an error of
+    Python's. An exercise not started is no mistake to go over: else one unstarted folder would
+    hide what the others got wrong. A message too long for a line goes on in the next ones.
 
         >>> from course_lib.grading.result import ExerciseResult as R
         >>> said = ["labels[3] should be -100", "labels[7] should be -100", "loss is 0.2"]
@@ -127,11 +133,20 @@ def common_mistakes(reports: list[GradeReport], width: int = 100) -> list[str]:
         for result in wrong:  # the numbers taken out: one mistake, whichever row it hit
             key = (result.status, re.sub(r"\d+(\.\d+)?", "#", plain(result.message)))
             groups.setdefault(key, []).append(result)
-        most = max(groups.values(), key=len)  # the first of the largest, in the learners' order
+        # The largest group, the check's verdict before Python's; of equals, the first learner's.
+        most = max(groups.values(), key=lambda group: (len(group), _about_the_answer(group[0])))
         said = " ".join(f"{most[0].status}, {plain(most[0].message)}".split())
-        line = f"{exercise}  {len(most)} of {len(wrong)} who got it wrong: {said}"
-        lines.append(line if len(line) <= width else line[:width - 1] + "…")
+        count = (f"{len(most)} of {len(wrong)} who got it wrong" if len(most) > 1 or len(wrong) == 1
+                 else f"{len(wrong)} who got it wrong, each differently; one")
+        lines += textwrap.wrap(f"{exercise}  {count}: {said}", width, subsequent_indent=" " * 8,
+                               max_lines=4, placeholder=" …")
     return lines
+
+
+def _about_the_answer(result: ExerciseResult) -> bool:
+    """Whether a message is the check's own verdict on the answer, not Python's error in it."""
+    return result.status == FAILED and not plain(result.message).startswith(
+        ("your code", f"the {result.exercise} cell has a syntax error"))
 
 
 def _name(folder: str) -> str:

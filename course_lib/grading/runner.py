@@ -424,11 +424,13 @@ def grade_folder(
         if ex_id not in cells:
             results[ex_id] = ExerciseResult(ex_id, MISSING, _missing_message(ex_id, folder, found),
                                             get_exercise(ex_id).title)
+            notes += _unmarked_note(ex_id, found)  # a class's table counts it "not started"
     for ex_id in wanted:  # not started: said at once, without running the notebook's setup
         if ex_id not in results and untouched(cells[ex_id]):
             results[ex_id] = ExerciseResult(ex_id, NOT_IMPLEMENTED, not_implemented_message(
                 ex_id), get_exercise(ex_id).title, cells[ex_id].notebook.name)
     todo = [cells[ex_id] for ex_id in wanted if ex_id not in results]
+    notes += _without_setup(todo)
     with contextlib.ExitStack() as own:
         mine = graders is None  # ours to end, and its note ours to say
         graders = own.enter_context(Graders()) if mine else graders
@@ -499,12 +501,37 @@ def _not_exercises(found: FolderExercises, known: list[str]) -> list[str]:
             for ex_id, cells in sorted(found.cells.items()) if ex_id not in known]
 
 
+def _without_setup(todo: list[ExerciseCell]) -> list[str]:
+    """A note for each notebook whose graded cells have no `# setup` cell above them: they ran
+    without its imports and data, so their NameErrors are the setup's absence, not the answers'."""
+    bare = dict.fromkeys(c.notebook.name for c in todo if not c.setup)
+    return [f"{name} has no cell starting with `# setup` above its exercise cells, so they ran "
+            f"without it (its imports and data): copy it back from a fresh set (`course "
+            f"make-exercises --out fresh`) as the notebook's first code cell." for name in bare]
+
+
+def _unmarked(ex_id: str, found: FolderExercises) -> str:
+    """Where a missing exercise's answer is after all: 'a cell of NB defines `name`', or ''."""
+    return next((f"a cell of {found.unmarked[name]} defines `{name}`"
+                 for name in get_exercise(ex_id).needs if name in found.unmarked), "")
+
+
+def _unmarked_note(ex_id: str, found: FolderExercises) -> list[str]:
+    """A note for a missing exercise whose answer is in a cell without its `# exercise:` line."""
+    where = _unmarked(ex_id, found)
+    return [f"{ex_id} was not graded: {where}, but that cell does not start with `# exercise: "
+            f"{ex_id}`; make that its first line and grade again."] if where else []
+
+
 def _missing_message(ex_id: str, folder: Path, found: FolderExercises) -> str:
-    """No cell for this exercise: where to get it back (and an unreadable notebook named)."""
+    """No cell for this exercise: where to get it back (and an unreadable notebook named), or
+    where the answer is after all (its `# exercise:` line deleted or moved down)."""
     unread = f" that could be read ({', '.join(found.unreadable)} could not)" if (
         found.unreadable) else ""
-    return (f"no cell starting with `# exercise: {ex_id}` in the notebooks of {folder}{unread}; "
-            f"copy it from a fresh set: `course make-exercises --out fresh`.")
+    said = f"no cell starting with `# exercise: {ex_id}` in the notebooks of {folder}{unread}"
+    if where := _unmarked(ex_id, found):
+        return f"{said}, but {where}: make `# exercise: {ex_id}` that cell's first line."
+    return f"{said}; copy it from a fresh set: `course make-exercises --out fresh`."
 
 
 __all__ = ["GradeReport", "Graders", "grade_folder", "run_forked", "run_isolated", "PASSED"]

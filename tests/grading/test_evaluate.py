@@ -2,6 +2,7 @@
 and a crash, a missing name, a syntax error or a broken setup cell is named in the learner's
 terms (the cell's line, never a traceback)."""
 
+import io
 import signal
 import time
 from pathlib import Path
@@ -33,6 +34,15 @@ def test_a_crash_in_learner_code_names_the_line_of_the_cell():
     assert result.status == FAILED
     assert "ZeroDivisionError" in result.message
     assert "line 4 of the ex03_1 cell: `ratio = 1 / 0`" in result.message
+
+
+def test_input_in_an_answer_is_told_that_nothing_can_type_while_it_is_graded(monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # as in a grading process: no one types
+    source = replace_solution(solution_cell("ex03_1").source, "n = int(input('n? '))\nreturn n")
+    result = grade_source("ex03_1", source)
+    assert result.status == FAILED and result.message == (
+        "your code raised EOFError (line 4 of the ex03_1 cell: `n = int(input('n? '))`): input() "
+        "has nothing to read while it is graded; take the value as a parameter instead.")
 
 
 @pytest.mark.parametrize("body, suggestion", [

@@ -45,7 +45,7 @@ def test_a_half_saved_notebook_is_sent_to_jupyters_checkpoint_of_it_when_there_i
     # The course's repository holds a blank copy: the learner's work is in the checkpoint.
     broken = tmp_path / "03_loss_masking.ipynb"
     broken.write_text('{"cells": [', encoding="utf-8")
-    with pytest.raises(CourseError, match="from a backup or from the course's repository"):
+    with pytest.raises(CourseError, match=r"repository \(a learner's hand-in: ask them for it"):
         read_notebook(broken)
     checkpoint = tmp_path / ".ipynb_checkpoints" / "03_loss_masking-checkpoint.ipynb"
     checkpoint.parent.mkdir()

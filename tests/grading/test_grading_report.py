@@ -56,8 +56,22 @@ def test_a_class_table_names_the_mistake_most_learners_made_on_each_exercise():
                                              "by exercise:\n")[1].splitlines()
     assert lines == [  # ex02_1, which everyone passed, has none; ex03_2 was not begun
         "ex03_1  2 of 4 who got it wrong: failed, labels[3] should be -100 (a prompt token)"]
-    long = common_mistakes(reports[3:])[0]
-    assert len(long) == 100 and long.endswith("x…")
+    long = common_mistakes([GradeReport("class/zoe", [ExerciseResult(
+        "ex03_1", FAILED, "labels[14] is -100 but it is the EOS token for prompt '### "
+        "Instruction: add 3 and 4'; the model must learn to stop, so keep its label.")])])
+    assert len(long) == 2 and all(len(line) <= 100 for line in long)  # wrapped, not cut
+    assert long[1] == ("        Instruction: add 3 and 4'; the model must learn to stop, so keep "
+                       "its label.")
+
+
+def test_of_mistakes_made_as_often_the_checks_verdict_is_named_not_a_syntax_error():
+    told = {"carol": "the ex03_2 cell has a syntax error on line 3: invalid syntax",
+            "peggy": "you did not shift: labels[t] scores logits[t - 1]"}
+    reports = [GradeReport(f"class/{name}", [ExerciseResult("ex03_2", FAILED, message)])
+               for name, message in told.items()]
+    assert common_mistakes(reports) == [  # two learners, two mistakes: not 'most made'
+        "ex03_2  2 who got it wrong, each differently; one: failed, you did not shift: "
+        "labels[t] scores", "        logits[t - 1]"]
 
 
 def test_learners_who_did_not_start_an_exercise_do_not_hide_the_mistake_others_made():
@@ -81,7 +95,10 @@ def test_each_exercise_counts_passed_wrong_and_not_started_hardest_first():
     assert table.split("\n\n")[1].splitlines() == [
         "by exercise, hardest first (of 3 learners graded; 1 not graded, above):",
         "exercise  passed  wrong  not started",
-        "ex03_1    1       2      0",  # as few passes as ex08_1, from more tries: harder
-        "ex08_1    1       0      2",
-        "ex02_1    2       1      0"]
+        "ex03_1    1       2      0",  # 1 pass of 3 tries: harder than ex02_1's 2 of 3
+        "ex02_1    2       1      0",
+        "ex08_1    1       0      2"]  # 1 of 1 who tried it
+    nobody = [GradeReport(r.folder, [*r.results, ExerciseResult("ex04_1", "missing")])
+              for r in reports]
+    assert class_table(nobody, {}).split("\n\n")[1].splitlines()[-1] == "ex04_1    0       0      3"
     assert "(of 1 learner graded):" in class_table(reports[:1], {})  # a class of one

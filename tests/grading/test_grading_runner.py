@@ -103,6 +103,50 @@ def test_a_missing_exercise_cell_fails_only_that_exercise(tmp_path):
     assert report.passed == in_02 and report.total == len(all_exercises())
 
 
+@pytest.mark.parametrize("above", ["", "import math\n", "%%time\n"])
+def test_an_answer_whose_exercise_line_was_deleted_or_moved_down_is_found_and_said(tmp_path,
+                                                                                    above):
+    """It was said "missing" with "copy it from a fresh set": the teacher's table counted a
+    learner who wrote the answer as one who did not start it."""
+    folder = tmp_path / "learner"
+    folder.mkdir()
+    nb = read_notebook(SOLUTIONS / "03_loss_masking.ipynb")
+    for cell in nb["cells"]:
+        if "".join(cell["source"]).startswith("# exercise: ex03_2\n"):
+            cell["source"] = above + "".join(cell["source"]).split("\n", 1)[1]
+    (folder / "03_loss_masking.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    report = grade_folder(folder, ["ex03_2"], workers=1)
+    assert report.results[0].status == "missing"
+    assert report.results[0].message == (
+        f"no cell starting with `# exercise: ex03_2` in the notebooks of {folder}, but a cell of "
+        f"03_loss_masking.ipynb defines `masked_loss`: make `# exercise: ex03_2` that cell's "
+        f"first line.")
+    assert report.notes == [
+        "ex03_2 was not graded: a cell of 03_loss_masking.ipynb defines `masked_loss`, but that "
+        "cell does not start with `# exercise: ex03_2`; make that its first line and grade again."]
+    other = grade_folder(folder, ["ex02_1"], workers=1)  # no lesson 02: truly missing
+    assert other.results[0].message.endswith("copy it from a fresh set: `course make-exercises "
+                                             "--out fresh`.") and other.notes == []
+
+
+def test_a_notebook_whose_setup_cell_was_deleted_is_named_in_a_note(tmp_path):
+    """Its exercises ran without torch: a NameError that told the learner to define torch in
+    the exercise cell, and nothing that told the teacher the setup cell was gone."""
+    folder = tmp_path / "learner"
+    folder.mkdir()
+    nb = read_notebook(SOLUTIONS / "03_loss_masking.ipynb")
+    nb["cells"] = [c for c in nb["cells"] if not "".join(c["source"]).startswith("# setup")]
+    (folder / "03_loss_masking.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    report = grade_folder(folder, ["ex03_5"], workers=1)
+    assert "`torch` is not defined" in report.results[0].message
+    assert report.notes == [
+        "03_loss_masking.ipynb has no cell starting with `# setup` above its exercise cells, so "
+        "they ran without it (its imports and data): copy it back from a fresh set (`course "
+        "make-exercises --out fresh`) as the notebook's first code cell."]
+    kept = _learner_folder(tmp_path / "kept", {})  # its setup cell where it was
+    assert grade_folder(kept, ["ex03_5"], workers=1).notes == []
+
+
 def test_a_cell_of_an_exercise_this_course_no_longer_has_is_said_not_graded(tmp_path):
     """A notebook of an older course names an exercise renamed or removed since: its cell was
     passed over without a word, while the new id was only said to be missing."""
@@ -177,6 +221,21 @@ def test_a_class_is_graded_one_folder_per_learner_into_one_table_and_csv(tmp_pat
     # A class folder pattern the shell matched to nothing arrives as it was typed.
     assert main(["grade", str(tmp_path / "submissions" / "*"), "--csv", "x.csv"]) == 2
     assert "no folder matches" in capsys.readouterr().err and not Path("x.csv").exists()
+
+
+def test_grading_a_class_again_names_both_reports_in_the_way_at_once(tmp_path, capsys):
+    """It named class.json alone; once that was moved, a second run named class.csv."""
+    reports = [tmp_path / "class.json", tmp_path / "class.csv"]
+    for report in reports:
+        report.write_text("kept", encoding="utf-8")
+    argv = ["grade", str(tmp_path), "--json", str(reports[0]), "--csv", str(reports[1])]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: --json {reports[0]} and --csv {reports[1]} already exist; the course never "
+        f"overwrites your files. Choose others, or pass --force to replace both.")
+    reports[1].unlink()  # one in the way: said as before
+    assert main(argv) == 2 and "Choose another --json" in capsys.readouterr().err
+    assert reports[0].read_text(encoding="utf-8") == "kept"
 
 
 def test_a_class_with_a_folder_that_cannot_be_graded_exits_1_even_if_the_others_pass(
@@ -315,3 +374,73 @@ def test_grade_folder_in_python_grades_as_many_at_once_as_course_workers_says(mo
         with contextlib.suppress(KeyError):  # no verdict from the stand-in: only the count
             grade_folder(folder, ["ex02_1"], **given)
     assert asked == [1, 3, 2, 2]
+
+
+def test_a_lesson_named_with_e_grades_each_of_its_exercises(capsys):
+    # A teacher grading the lesson handed out typed one -e per exercise: -e ex03 was refused.
+    from course_lib.grading.registry import all_exercises
+
+    lesson03 = [ex.id for ex in all_exercises() if ex.id.startswith("ex03_")]
+    assert main(["grade", str(EXERCISES), "-e", "ex03", "-e", "ex03_1", "--workers", "1"]) == 1
+    out = capsys.readouterr().out
+    assert re.findall(r"^(ex\d\d_\d+) ", out, re.MULTILINE) == lesson03  # each once, in order
+    assert f"Score: 0/{len(lesson03)} (0%)" in out
+    assert main(["grade", str(EXERCISES), "-e", "ex09"]) == 2
+    assert capsys.readouterr().err.startswith(
+        "error: Lesson 09 has no exercises; the lessons with exercises are ex01, ex02, ")
+
+
+def test_a_class_given_one_lesson_is_told_how_to_score_only_that_lesson(tmp_path, capsys):
+    # Each learner was scored out of the whole course (19% for all of lesson 03), unexplained.
+    for learner in ("alice", "bob"):
+        (tmp_path / learner).mkdir()
+        shutil.copy(EXERCISES / "03_loss_masking.ipynb", tmp_path / learner)
+    assert main(["grade", str(tmp_path / "alice"), str(tmp_path / "bob")]) == 1
+    others = ", ".join(f"ex0{k}" for k in (1, 2, 4, 5, 6, 7, 8))
+    assert (f"note: no learner handed in the exercises of {others}, and each score counts "
+            f"them; to score only what was handed in, grade again with -e ex03.\n"
+            ) in capsys.readouterr().out
+    assert main(["grade", str(tmp_path / "alice"), str(tmp_path / "bob"), "-e", "ex03"]) == 1
+    assert "handed in" not in capsys.readouterr().out
+
+
+def test_a_folder_named_twice_is_one_learner(tmp_path, capsys):
+    # Was: two rows for alice, and the class's counts out of 2 learners.
+    (tmp_path / "alice").mkdir()
+    shutil.copy(EXERCISES / "02_instruction_data.ipynb", tmp_path / "alice")
+    alice = str(tmp_path / "alice")
+    assert main(["grade", alice, alice + "/", alice, "-e", "ex02_1"]) == 1
+    out, err = capsys.readouterr()
+    assert err.startswith(f"note: {alice}/ is {alice}, named before it; it is graded once.\n"
+                          f"note: {alice} is {alice}, named before it; it is graded once.\n")
+    assert "Score: 0/1 (0%)" in out and "learner" not in out  # one folder: one learner's table
+
+
+def test_a_class_stopped_with_ctrl_c_keeps_the_learners_graded_before(tmp_path, monkeypatch,
+                                                                      capsys):
+    # Was: 'interrupted: run the same command again.' and no file: 9 of 17 learners' work lost.
+    from course_lib.grading import runner
+
+    for learner in ("alice", "bob", "carol"):
+        (tmp_path / learner).mkdir()
+        shutil.copy(EXERCISES / "02_instruction_data.ipynb", tmp_path / learner)
+    graded = runner.grade_folder
+
+    def stopped_at_bob(folder, *args, **kwargs):
+        if folder.name == "bob":
+            raise KeyboardInterrupt
+        return graded(folder, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "grade_folder", stopped_at_bob)
+    table = tmp_path / "class.csv"
+    folders = [str(tmp_path / name) for name in ("alice", "bob", "carol")]
+    assert main(["grade", *folders, "-e", "ex02_1", "--csv", str(table)]) == 130
+    out, err = capsys.readouterr()
+    assert re.search(r"^alice +0/1 \(0%\)$", out, re.M)
+    assert re.search(r"^carol +not graded: the grading was stopped \(Ctrl-C\) before", out, re.M)
+    assert err.endswith("interrupted: the learners graded before the stop are in the table "
+                        "above and its files; run the same command again with --force to grade "
+                        "them all.\n")
+    rows = list(csv.reader(table.open(encoding="utf-8-sig")))
+    assert [row[0] for row in rows[1:]] == ["alice", "bob", "carol"]
+    assert rows[1][5:] == ["not implemented"] and rows[2][4].startswith("not graded: the grading")
