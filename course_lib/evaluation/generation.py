@@ -130,12 +130,14 @@ def generate_ids(model, tokenizer, texts: Sequence[str],
     context = getattr(getattr(model, "config", None), "max_position_embeddings", None)
     room = context - settings.max_new_tokens if context else 0
     cut = {"truncation": True, "max_length": room} if room > 0 else {}
-    sides = tokenizer.padding_side, tokenizer.truncation_side
+    sides = tokenizer.padding_side, tokenizer.truncation_side, tokenizer.pad_token
     tokenizer.padding_side = tokenizer.truncation_side = "left"  # answers follow the prompt
+    if tokenizer.pad_token is None:  # padding needs one (a ValueError); EOS, as pad_id above
+        tokenizer.pad_token = tokenizer.eos_token  # for this call: the masked positions
     try:
         enc = tokenizer(list(texts), return_tensors="pt", padding=True, **cut)
     finally:
-        tokenizer.padding_side, tokenizer.truncation_side = sides
+        tokenizer.padding_side, tokenizer.truncation_side, tokenizer.pad_token = sides
     with evaluating(model) as device:
         out = model.generate(
             input_ids=enc["input_ids"].to(device),

@@ -46,7 +46,7 @@ from course_lib.evaluation.metrics import (
 )
 from course_lib.evaluation.report_view import report_figure, report_html, report_table
 from course_lib.evaluation.uncertainty import Rate
-from course_lib.formatting.records import places
+from course_lib.formatting.records import kind_of_records, places
 from course_lib.formatting.templates import Template, get_template
 from course_lib.loading import MODEL_PRESETS, load_model_and_tokenizer
 from course_lib.training.data import load_data
@@ -186,8 +186,7 @@ def evaluate(models: ModelSpec | Sequence[ModelSpec] | Mapping[str, ModelSpec],
     if not isinstance(data, EvalData):  # what reading it changed, as train() says of its data
         for note in rows.notes:
             print(f"note: {note}")
-    if isinstance(templates, str | Template):
-        templates = [templates]
+    templates = templates_asked(templates)
     loaded = resolve_models(models, tokenizer)
     # A run is asked in the template it was trained with, unless templates= says otherwise:
     # in another one it sees a prompt it never learnt to answer.
@@ -244,6 +243,18 @@ def check_options(limit: int | None, samples: int, temperature: float, max_new_t
         raise CourseError(f"temperature must be a number above 0, not {shown(temperature)}; "
                           f"the greedy answer is always measured, and samples=0 turns the "
                           f"sampled answers off.")
+
+
+def templates_asked(templates: Any) -> list[str | Template] | None:
+    """evaluate()'s templates as a list (one name is one template), or None: each model its
+    own. An empty list is refused: it was a ZeroDivisionError after the models loaded."""
+    if templates is None:
+        return None
+    templates = [templates] if isinstance(templates, str | Template) else list(templates)
+    if not templates:
+        raise CourseError("templates=[] names no template to ask in; give one or more, e.g. "
+                          "templates=['one_line'], or leave it out to ask each model in its own.")
+    return templates
 
 
 def evaluate_one(model, tokenizer, data: EvalData, template: Template, options: EvalOptions,
@@ -412,8 +423,10 @@ def resolve_models(models, tokenizer=None) -> dict[str, Loaded]:
     """{name: Loaded} from the forms `evaluate` accepts, loading names and folders.
 
     Names: the dict's keys; else a preset's name ("tiny"), a folder's last part
-    ("runs/masked" -> "masked"), or "model" for an object; repeats get " #2", " #3".
+    ("runs/masked" -> "masked"), a train() result's name (its label, else "masked" or
+    "unmasked"), or "model" for an object; repeats get " #2", " #3".
     """
+    check_not_data(models)
     # Every accepted form becomes (name or None, model) pairs; names are given out below.
     if isinstance(models, Mapping):
         pairs = list(models.items())
@@ -425,6 +438,10 @@ def resolve_models(models, tokenizer=None) -> dict[str, Loaded]:
         # An empty report would look like a model that answered nothing: refuse it instead.
         raise CourseError("evaluate() got no model; pass a name such as 'tiny', a run folder, "
                           "or a model with tokenizer=.")
+    if tokenizer is not None and all(isinstance(m, str | Path) for _, m in pairs):
+        # Ignored, as train() refuses it: each named model loads its own tokenizer.
+        raise CourseError("tokenizer= goes with a model object; a model given by name or "
+                          "folder loads its own tokenizer, so leave it out.")
     out: dict[str, Loaded] = {}
     for name, spec in pairs:
         name = name or _default_name(spec)
@@ -437,6 +454,14 @@ def resolve_models(models, tokenizer=None) -> dict[str, Loaded]:
         # The run's history goes along: it names the template to ask in and the data it saw.
         out[unique] = Loaded(*_load(spec, tokenizer, unique), history_of_run(spec), given)
     return out
+
+
+def check_not_data(models: Any) -> None:
+    """Records given where the models belong, evaluate(rows): each row was taken for a model
+    object and told to "pass its tokenizer", which it did not have."""
+    if kind := kind_of_records(models, one_record=False):  # a dict of models is no record
+        raise CourseError(f"models is data ({kind}), not a model; give the model first and "
+                          f"the data second: evaluate('tiny', data).")
 
 
 def trained_on(run: RunHistory | None, data: EvalData) -> str:
@@ -506,6 +531,8 @@ def _is_pair(value) -> bool:
 def _default_name(spec) -> str:
     if isinstance(spec, str | Path):
         return str(spec) if str(spec) in MODEL_PRESETS else Path(spec).name or str(spec)
+    if isinstance(getattr(spec, "history", None), RunHistory):  # a TrainResult: its label,
+        return spec.history.name  # or its masking, as its summary and compare_runs name it
     return "model"
 
 

@@ -1176,6 +1176,12 @@ def refuse_non_records(data: Any, advice: str = "", what: str = "data") -> None:
             isinstance(v, list) for v in data.values()):
         raise CourseError(f"{what} is a dict of columns ({', '.join(map(str, data))}), not a "
                           f"list of records; give pandas.DataFrame({what}) instead.")
+    hf = sys.modules.get("datasets")  # a DatasetDict is a dict of splits: wrapping it fails
+    if hf is not None and isinstance(data, hf.DatasetDict):
+        split = "train" if "train" in data else next(iter(data), "train")
+        raise CourseError(f"{what} is a DatasetDict of splits ({', '.join(map(repr, data))}), "
+                          f"not one set of records; give one split, e.g. "
+                          f"{what}=dataset_dict[{split!r}].")
     if isinstance(data, dict):
         raise CourseError(f"{what} is one record (a dict with fields {list(data)}), not a list "
                           f"of records; wrap it in a list: [record].")
@@ -1205,6 +1211,16 @@ def is_table(data: Any) -> bool:
     pandas, hf = sys.modules.get("pandas"), sys.modules.get("datasets")
     return (pandas is not None and isinstance(data, pandas.DataFrame)) or (
         hf is not None and isinstance(data, hf.Dataset) and "input_ids" not in data.column_names)
+
+
+def kind_of_records(value: Any, one_record: bool = True) -> str | None:
+    """'a list of 30 records', 'a DataFrame of 30 rows' (or 'a dict', one record): what a
+    value given where a model belongs is, when it is data; None when it is not."""
+    if is_table(value):
+        return f"a {type(value).__name__} of {len(value)} rows"
+    if isinstance(value, list | tuple) and value and all(isinstance(r, dict) for r in value):
+        return f"a {type(value).__name__} of {len(value)} records"
+    return f"a {type(value).__name__}" if one_record and isinstance(value, dict) else None
 
 
 def table_rows(table: Any) -> list[dict[str, Any]]:

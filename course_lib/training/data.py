@@ -80,6 +80,7 @@ def _is_tokenized(rows: Sequence[Any]) -> bool:
     return (
         not is_table(rows)  # a DataFrame holds records; and `bool(df)` raises
         and not isinstance(rows, dict)  # one record, refused by load_data
+        and hasattr(rows, "__getitem__")  # a generator holds records, read once by load_data
         and bool(rows) and isinstance(rows[0], dict) and "input_ids" in rows[0]
         and "labels" in rows[0]
     )

@@ -140,6 +140,7 @@ class RunHistory:
         if path.is_file() and not overwrite and path.read_bytes() != text.encode("utf-8"):
             raise CourseError(f"{path} already exists; save to a new file name, or pass "
                               f"overwrite=True to replace it.")
+        path.parent.mkdir(parents=True, exist_ok=True)  # save("runs/new/h.json"), as save_run
         path.write_text(text, encoding="utf-8")
         return path
 

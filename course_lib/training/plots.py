@@ -9,22 +9,29 @@ The live plot (callbacks.LiveLossPlot) redraws the same figure while a run train
 
 from __future__ import annotations
 
+import os
 import textwrap
+from typing import Any
 
 from matplotlib.figure import Figure
 
 from course_lib.display import PALETTE, CourseFigure, log_loss_axis, new_figure, say_empty
+from course_lib.errors import CourseError
 from course_lib.training.history import RunHistory
 
 
-def plot_history(history: RunHistory, fig: Figure | None = None,
+def plot_history(history: RunHistory | Any, fig: Figure | None = None,
                  max_steps: int | None = None) -> CourseFigure:
     """One run: reported training loss and held-out response-only loss, and accuracy.
+
+    `history`: a RunHistory, a train() result, or a run folder or its history.json, as
+    compare_runs takes them.
 
     The x-axis spans the whole run (`max_steps`, else the history's) from the first frame,
     and the loss axis is logarithmic: step 0's loss (about 11 for the base model) and the
     end of a run (below 1) are both readable.
     """
+    history = as_history(history)
     fig = fig or new_figure(figsize=(9, 3.5))
     fig.clear()
     ax_loss, ax_acc = fig.subplots(1, 2)
@@ -55,3 +62,16 @@ def plot_history(history: RunHistory, fig: Figure | None = None,
                title="held-out response-token accuracy")
     fig.tight_layout()
     return fig
+
+
+def as_history(run: Any) -> RunHistory:
+    """A run's history from what a notebook holds: plot_history(result) was "'TrainResult'
+    object has no attribute 'train_loss'", and a run folder the same of 'str'."""
+    if isinstance(run, RunHistory):
+        return run
+    if isinstance(getattr(run, "history", None), RunHistory):  # a TrainResult
+        return run.history
+    if isinstance(run, str | os.PathLike):
+        return RunHistory.load(run)
+    raise CourseError(f"plot_history takes a run: result.history, a train() result or a run "
+                      f"folder, not {type(run).__name__}.")

@@ -32,7 +32,7 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, is_dataclass
 from functools import cache
 from pathlib import Path
@@ -70,6 +70,10 @@ def trained_once(model: str | Path = "tiny", *, cache_dir: str | Path = DEFAULT_
     if cache_dir is None:  # a TypeError from pathlib, after the model was fingerprinted
         raise CourseError("trained_once() keeps its runs in cache_dir; give a folder (default "
                           f"{DEFAULT_CACHE}), or call train() to keep nothing.")
+    for name in ("data", "eval_data"):  # hashed by repr, a generator named a new run each call
+        if isinstance(settings.get(name), Iterator):
+            raise CourseError(f"trained_once() names its folder after the records, which a "
+                              f"generator gives only once; pass {name}=list(...) instead.")
     if "out_dir" in settings or "resume" in settings:
         raise CourseError("trained_once() chooses the run folder itself; call train(..., "
                           "out_dir=...) to save a run where you want it.")

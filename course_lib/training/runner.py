@@ -54,6 +54,7 @@ from course_lib.formatting.chat import attach_chat_template, chat_template
 from course_lib.formatting.records import (
     WATCHED_SPLITS,
     is_table,
+    kind_of_records,
     own_held_out_split,
     source_splits,
 )
@@ -154,15 +155,22 @@ def train(
     """Fine-tune `model` on `data` and return the model, tokenizer and a RunHistory.
 
     model:      'tiny' (embedded), a folder, a Hub id, or a model object (then pass tokenizer=).
-    data:       'course:train', a JSONL/JSON file, a Hub id, records (a list or a pandas
-                DataFrame), or tokenized examples.
+    data:       'course:train', a data file (JSON Lines, JSON, CSV, TSV, Parquet) or a
+                save_to_disk folder, a Hub id, records (a list, a generator, a pandas DataFrame
+                or a datasets.Dataset; of a DatasetDict, one split), or tokenized examples.
     eval_data:  held out; measured every `eval_every` steps on response tokens only (None or
-                "none": off).
-                "auto": course:eval for the course's data and a list of records; for a file,
-                Hub id or DataFrame, a seeded slice of it (data.hold_out), so that the score
-                is about the same kind of data.
+                "none": off), on its first `eval_limit` rows ("auto" holds at most that many
+                prompts out of data; 0 or None: no limit).
+                "auto": course:eval for the course's data and a list (or generator) of
+                records; for a file, Hub id, DataFrame or Dataset, a seeded slice of it
+                (data.hold_out), so that the score is about the same kind of data; for a
+                folder or JSON file of splits, its validation split (else its test split).
     masking:    'response' (labels -100 on the prompt) or 'none' (train on every token).
     max_steps:  optimizer steps; set None and give num_epochs to train by epochs instead.
+    eval_every: steps between held-out measurements (also at step 0 and at the end); None or
+                0: none, and eval_data is not read.
+    template:   how a record becomes text (templates.TEMPLATES: 'one_line', 'alpaca', ...);
+                a run folder's tokenizer keeps it as its chat template.
     out_dir:    save the model, history.json, loss.png and checkpoints there (never overwrites).
     resume:     continue from the last checkpoint in out_dir. An interrupted run (Ctrl-C, the
                 notebook's stop button) raises RunInterrupted, a KeyboardInterrupt that says
@@ -449,9 +457,11 @@ def _other_eval_data() -> str:
 
 
 def _given_examples(data: DataSource) -> bool:
-    """True for data that arrives already tokenized (a lesson's own examples)."""
+    """True for data that arrives already tokenized (a lesson's own examples); a generator of
+    records is not looked into (data[0] was a TypeError): it is read once, as records."""
     return isinstance(data, PreparedData) or (
-        not isinstance(data, str | Path | Records | dict) and not is_table(data) and bool(data)
+        not isinstance(data, str | Path | Records | dict) and not is_table(data)
+        and hasattr(data, "__getitem__") and bool(data)
         and isinstance(data[0], dict) and "input_ids" in data[0])
 
 
@@ -891,6 +901,10 @@ def _check_model(model, tokenizer) -> None:
     if hasattr(model, "decode") and not isinstance(model, torch.nn.Module):
         raise CourseError("model is a tokenizer, not a model; pass the model first and the "
                           "tokenizer as tokenizer=: train(model, tokenizer=tokenizer).")
+    if kind := kind_of_records(model):  # train(records), no model: the data set was printed
+        raise CourseError(f"model is data ({kind}), not a model; give the model first and the "
+                          f"data second: train('tiny', data), or train(data=data) for the "
+                          f"default model.")
     if not isinstance(model, torch.nn.Module):
         raise CourseError(f"model must be a preset name such as 'tiny', a model folder, a Hub "
                           f"id or a model object, not {shown(model)}.")

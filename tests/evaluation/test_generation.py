@@ -1,3 +1,5 @@
+import copy
+
 import torch
 
 from course_lib.evaluation.generation import (
@@ -147,3 +149,15 @@ def test_a_prompt_past_the_context_is_cut_from_the_left_leaving_room_for_the_ans
     assert ids.shape[1] == 64 - 16  # room for 16 new tokens within the 64 positions
     assert tok.decode(ids[0]).endswith("one. ### Response:")  # the end kept, the start cut
     assert tok.truncation_side == "right"  # the tokenizer is left as it was
+
+
+def test_a_tokenizer_without_a_pad_token_answers_and_is_left_without_one(toy_tokenizer):
+    # Was transformers' ValueError "Asking to pad but the tokenizer does not have a padding
+    # token" from evaluate() and generate(), where train() pads with EOS.
+    tok = copy.deepcopy(toy_tokenizer)
+    tok.pad_token = None
+    model = ScriptedModel([tok.eos_token_id])
+    assert generate_batch(model, tok, ["Hi", "What is the capital of france?"]) == ["", ""]
+    assert model.seen["input_ids"][0, 0] == tok.eos_token_id  # padded on the left with EOS
+    assert model.seen["attention_mask"][0, 0] == 0  # and masked
+    assert tok.pad_token is None  # the tokenizer is left as it was

@@ -21,7 +21,8 @@ from course_lib.evaluation.report import (
     summarize,
 )
 from course_lib.loading import load_model_and_tokenizer
-from course_lib.training.runner import train
+from course_lib.training.history import RunHistory
+from course_lib.training.runner import TrainResult, train
 
 # Hand-made answers to four questions of two paraphrase groups, plus one without a reference.
 ROWS = [
@@ -247,6 +248,11 @@ def test_model_names_and_errors(toy_model_dir, toy_tokenizer, tmp_path):
     named = resolve_models([str(toy_model_dir), str(toy_model_dir)])
     assert list(named) == [toy_model_dir.name, f"{toy_model_dir.name} #2"]
     assert list(resolve_models((model, toy_tokenizer))) == ["model"]
+    # train() results by their runs' names: were "model" and "model #2", told apart by nothing.
+    results = [TrainResult(model, toy_tokenizer, RunHistory(masking=m)) for m in ("response",
+                                                                              "none")]
+    results.append(TrainResult(model, toy_tokenizer, RunHistory(masking="none", label="mine")))
+    assert list(resolve_models(results)) == ["masked", "unmasked", "mine"]
     with pytest.raises(CourseError, match="needs its tokenizer"):
         resolve_models(model)
     with pytest.raises(CourseError, match="presets"):
@@ -313,6 +319,12 @@ def test_answers_puts_the_models_side_by_side(toy_model_dir, toy_tokenizer):
     ({"max_new_tokens": 0}, "max_new_tokens must be at least 1, not 0."),
     ({"temperature": 0}, "temperature must be a number above 0, not 0; the greedy answer is "
                          "always measured, and samples=0 turns the sampled answers off."),
+    # A ZeroDivisionError after the models loaded.
+    ({"templates": []}, "templates=[] names no template to ask in; give one or more, e.g. "
+                        "templates=['one_line'], or leave it out to ask each model in its own."),
+    # Ignored without a word (train() refuses it): a named model loads its own tokenizer.
+    ({"tokenizer": object()}, "tokenizer= goes with a model object; a model given by name or "
+                              "folder loads its own tokenizer, so leave it out."),
 ])
 def test_options_no_evaluation_can_use_are_one_sentence_errors(given, message):
     with pytest.raises(CourseError) as err:  # checked before the data or a model is loaded
@@ -334,6 +346,19 @@ def test_a_tokenizer_or_a_name_in_the_wrong_place_is_said_so(toy_model_dir, toy_
         with pytest.raises(CourseError) as err:
             resolve_models(models, tokenizer)
         assert str(err.value).startswith(says), str(err.value)
+
+
+def test_records_given_as_the_models_are_said_to_be_data():
+    # Each record was taken for a model object: "A model object needs its tokenizer".
+    import pandas as pd
+
+    rows = [{"instruction": "What is 2+2?", "response": "4"}] * 3
+    for models, kind in [(rows, "a list of 3 records"),
+                         (pd.DataFrame(rows), "a DataFrame of 3 rows")]:
+        with pytest.raises(CourseError) as err:
+            evaluate(models, samples=0, progress=False)
+        assert str(err.value) == (f"models is data ({kind}), not a model; give the model first "
+                                  f"and the data second: evaluate('tiny', data).")
 
 
 def test_questions_it_held_out_or_skipped_are_not_called_trained_on(toy_model_dir, tmp_path,

@@ -15,6 +15,7 @@ from course_lib.formatting.records import (
     embedded_sets,
     load_raw_rows,
     load_records,
+    refuse_non_records,
 )
 from course_lib.formatting.templates import format_text
 
@@ -447,3 +448,14 @@ def test_a_text_laid_out_otherwise_than_its_template_writes_it_is_named(tmp_path
         "2 rows hold a formatted text laid out otherwise than its template writes it (lines 1, "
         "4), e.g. '### Response:' on a line of its own; it was read into its parts and trains "
         "as the template writes them, so ask the tuned model that way too (course ask does)."]
+
+
+def test_a_dataset_dict_is_told_to_give_one_split():
+    # Was "one record (a dict with fields ['validation']) ...; wrap it in a list: [record]."
+    splits = datasets.DatasetDict({"validation": datasets.Dataset.from_list(
+        [{"instruction": "a", "response": "b"}])})
+    with pytest.raises(CourseError) as err:
+        refuse_non_records(splits, what="eval_data")
+    assert str(err.value) == ("eval_data is a DatasetDict of splits ('validation'), not one set "
+                              "of records; give one split, e.g. "
+                              "eval_data=dataset_dict['validation'].")

@@ -362,6 +362,13 @@ def test_far_from_world_warns_on_a_high_loss_alone():
     assert "tokens per word" not in warning  # the sign not seen is not quoted as one
 
 
+def test_records_from_a_generator_are_prepared_as_a_list_would_be(toy_tokenizer, records):
+    # Was "TypeError: 'generator' object is not subscriptable", from the tokenized-data check.
+    from_list = prepare_training_data(records, toy_tokenizer)
+    from_generator = prepare_training_data((r for r in records), toy_tokenizer)
+    assert from_generator.examples == from_list.examples
+
+
 def test_records_in_the_wrong_shape_are_named_by_the_argument_given(toy_tokenizer):
     from course_lib.errors import CourseError
     from course_lib.training.data import load_data

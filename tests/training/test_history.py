@@ -39,6 +39,14 @@ def test_save_keeps_a_file_already_there_unless_told(tmp_path):
     assert RunHistory.load(make_history().save(notes, overwrite=True)) == make_history()
 
 
+def test_save_makes_the_folders_it_names(tmp_path):
+    # Was a FileNotFoundError for a folder not made yet.
+    h = RunHistory(masking="response")
+    written = h.save(tmp_path / "runs" / "new" / "h.json")
+    assert written == tmp_path / "runs" / "new" / "h.json"
+    assert RunHistory.load(written) == h
+
+
 def test_unknown_keys_from_a_newer_course_are_ignored():
     data = make_history().to_dict() | {"something_new": 1}
     assert RunHistory.from_dict(data).seed == 3

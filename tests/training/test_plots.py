@@ -1,6 +1,8 @@
+import pytest
 from matplotlib.colors import to_hex
 
 from course_lib.display import PALETTE, in_notebook
+from course_lib.errors import CourseError
 from course_lib.training.callbacks import LiveLossPlot
 from course_lib.training.history import RunHistory
 from course_lib.training.plots import plot_history
@@ -11,6 +13,20 @@ def test_single_run_plot_has_loss_and_accuracy_panels(toy_history):
     assert len(fig.axes) == 2
     assert len(fig.axes[0].lines) == 2  # reported training loss and held-out loss
     assert fig.axes[0].get_yscale() == "log"  # step 0's ~11 does not flatten the rest
+
+
+def test_a_train_result_or_a_run_folder_is_plotted_as_its_history(toy_history, tmp_path):
+    # Were AttributeErrors: "'TrainResult' object has no attribute 'train_loss'", and of 'str'.
+    from course_lib.training.runner import TrainResult
+
+    history = toy_history("response", 0)
+    history.save(tmp_path)
+    for run in (TrainResult(None, None, history), tmp_path, str(tmp_path / "history.json")):
+        fig = plot_history(run)
+        assert list(fig.axes[0].lines[0].get_ydata()) == history.train_loss
+    with pytest.raises(CourseError, match=r"^plot_history takes a run: result.history, a train"
+                                          r"\(\) result or a run folder, not list\.$"):
+        plot_history([history])
 
 
 def test_first_frame_spans_the_whole_run():

@@ -130,6 +130,11 @@ def test_a_failed_run_leaves_nothing_to_load(toy_model_dir, data_files, tmp_path
 def test_a_model_object_or_an_out_dir_is_refused(tmp_path):
     with pytest.raises(CourseError, match="not a model object"):
         trained_once(object(), cache_dir=tmp_path)
+    # A generator's repr named a new folder each call, and train() read it once.
+    with pytest.raises(CourseError, match=r"^trained_once\(\) names its folder after the records, "
+                                          r"which a generator gives only once; pass "
+                                          r"data=list\(\.\.\.\) instead\.$"):
+        trained_once("tiny", cache_dir=tmp_path, data=(r for r in [{"instruction": "a"}]))
     with pytest.raises(CourseError, match="chooses the run folder itself"):
         trained_once("tiny", cache_dir=tmp_path, out_dir=tmp_path / "x")
 

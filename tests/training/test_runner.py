@@ -564,6 +564,27 @@ def test_a_tokenizer_or_a_pair_given_as_the_model_is_said_so(toy_model_dir, toy_
         assert str(err.value).startswith(says), str(err.value)
 
 
+def test_data_given_as_the_model_is_said_to_be_data(records):
+    # Was "model must be a preset name ..., not [" and then every record, or the whole table.
+    import pandas as pd
+
+    for data, kind in [(records, "a list of 80 records"),
+                       (pd.DataFrame(records), "a DataFrame of 80 rows")]:
+        with pytest.raises(CourseError) as err:
+            train(data)
+        assert str(err.value) == (f"model is data ({kind}), not a model; give the model first "
+                                  f"and the data second: train('tiny', data), or "
+                                  f"train(data=data) for the default model.")
+
+
+def test_records_from_a_generator_train_as_a_list_would(toy_model_dir, records, eval_records):
+    # Both were "TypeError: 'generator' object is not subscriptable"; evaluate() took them.
+    result = train(toy_model_dir, (r for r in records), (r for r in eval_records[:6]),
+                   max_steps=1, eval_every=1, batch_size=8, **QUIET)
+    assert result.history.examples_used == len(records)
+    assert result.history.eval_examples == 6
+
+
 @pytest.mark.parametrize(("eval_data", "says"), [
     # An empty list turned the held-out score off without a word; False was a TypeError.
     ([], "eval_data=[] holds no rows to score; give held-out records, or eval_data=None for no "
