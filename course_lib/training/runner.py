@@ -84,7 +84,12 @@ from course_lib.training.data import (
     prepare_training_data,
 )
 from course_lib.training.fast_loss import FastLoss, fast_run
-from course_lib.training.history import HISTORY_FILE, RunHistory, history_from_log
+from course_lib.training.history import (
+    HISTORY_FILE,
+    RunHistory,
+    history_from_log,
+    history_of_run,
+)
 from course_lib.training.memory import (
     estimate_memory,
     is_counted,
@@ -117,6 +122,11 @@ class TrainResult:
     tokenizer: Any
     history: RunHistory
     out_dir: Path | None = None
+
+    def __repr__(self) -> str:  # a cell ending in train(...) showed the whole model's repr
+        saved = f", saved in {self.out_dir}" if self.out_dir else ""
+        return (f"TrainResult({self.history.summary()}{saved}; "
+                f"see .model, .tokenizer, .history)")
 
 
 def train(
@@ -170,7 +180,8 @@ def train(
     eval_every: steps between held-out measurements (also at step 0 and at the end); None or
                 0: none, and eval_data is not read.
     template:   how a record becomes text (templates.TEMPLATES: 'one_line', 'alpaca', ...);
-                a run folder's tokenizer keeps it as its chat template.
+                a run folder's tokenizer keeps it as its chat template. Training a run
+                further in another template than its own is allowed, and said in a note.
     out_dir:    save the model, history.json, loss.png and checkpoints there (never overwrites).
     resume:     continue from the last checkpoint in out_dir. An interrupted run (Ctrl-C, the
                 notebook's stop button) raises RunInterrupted, a KeyboardInterrupt that says
@@ -195,7 +206,8 @@ def train(
     training_args: anything else for transformers' TrainingArguments (overrides our defaults).
 
     The model is trained in place (a model object you pass changes too) and returned in
-    eval mode. With lora=True the adapters are merged into it before it is returned.
+    eval mode; a tokenizer you pass with no pad token is given its EOS token as one (padding
+    is masked by position, so the real EOS still trains). With lora=True the adapters are merged into it before it is returned.
     Launched as N processes (`course train --processes N`, torchrun), each process trains
     on its share of every batch; only the main one prints and writes out_dir.
     """
@@ -210,6 +222,8 @@ def train(
     check_sources(data, eval_data if eval_every else None)  # before the model loads
     out_path, resume_from = run_folder(out_dir, resume)
     verbose = verbose and is_main_process()  # N processes, one report
+    if verbose:
+        note_other_template(model, template)
     if lora is None:
         lora = default_lora(model) if isinstance(model, str | Path) else False
     freeze = freeze_pieces(freeze, lora)  # a clash with LoRA fails before the model loads
@@ -454,6 +468,17 @@ def _other_eval_data() -> str:
     """How to choose the held-out set, in the reader's spelling (Python, or the command line)."""
     return (f"{advice('eval_data=...', '--eval-data FILE')} chooses another set, "
             f"{advice('eval_data=None', '--eval-data none')} turns it off.")
+
+
+def note_other_template(model: Any, template: str | Template) -> None:
+    """A note when a run folder is trained further in a template other than its own: allowed
+    (a new format on purpose), but it was silent, and the default is rarely the run's."""
+    tuned = history_of_run(model) if isinstance(model, str | Path) else None
+    own, asked = tuned.template if tuned is not None else None, get_template(template).name
+    if own and own != asked:
+        print(f"note: {model} was tuned in the {own} template; this run trains it in the "
+              f"{asked} template, a format it has not seen "
+              f"({advice(f'template={own!r}', f'--template {own}')} keeps its own).")
 
 
 def _given_examples(data: DataSource) -> bool:

@@ -185,6 +185,20 @@ def test_a_saved_run_is_asked_by_transformers_pipeline_as_it_was_tuned(
     ).endswith(f"Q: {question} A:")
 
 
+def test_a_run_trained_further_in_another_template_is_said(toy_model_dir, records, tmp_path,
+                                                            capsys):
+    # Trained further from its folder, a 'qa' run was silently taught the default template.
+    out = tmp_path / "run"
+    train(toy_model_dir, records, None, max_steps=1, template="qa", out_dir=out, **QUIET)
+    capsys.readouterr()
+    train(out, records, None, max_steps=1, progress=False)
+    assert (f"note: {out} was tuned in the qa template; this run trains it in the one_line "
+            f"template, a format it has not seen (template='qa' keeps its own).\n"
+            ) in capsys.readouterr().out
+    train(out, records, None, max_steps=1, template="qa", progress=False)
+    assert "was tuned in" not in capsys.readouterr().out
+
+
 def test_run_folder_is_saved_and_never_overwritten(toy_model_dir, records, tmp_path, capfd):
     out = tmp_path / "run"
     result = train(toy_model_dir, records, None, max_steps=2, out_dir=out, **QUIET)
@@ -193,6 +207,9 @@ def test_run_folder_is_saved_and_never_overwritten(toy_model_dir, records, tmp_p
     for name in ("config.json", "history.json", "loss.png", "tokenizer.json"):
         assert (out / name).is_file(), name
     assert RunHistory.load(out).train_loss == result.history.train_loss
+    # A cell ending in train(...) shows one line, not the model's whole repr.
+    assert repr(result) == (f"TrainResult({result.history.summary()}, saved in {out}; see "
+                            f".model, .tokenizer, .history)") and "\n" not in repr(result)
     reloaded = AutoModelForCausalLM.from_pretrained(out)
     assert torch.equal(reloaded.model.embed_tokens.weight, result.model.model.embed_tokens.weight)
     with pytest.raises(CourseError, match="never overwrites"):
