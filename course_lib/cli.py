@@ -314,6 +314,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
 def _grade_one(args: argparse.Namespace, folder: Path, ids: list[str] | None) -> int:
     from course_lib.grading.notebook import notebooks_to_grade
     from course_lib.grading.report import format_table, score_line, write_json
+    from course_lib.grading.result import plain
     from course_lib.grading.runner import grade_folder
 
     notebooks_to_grade(folder)  # a wrong folder is said alone, not after the line below
@@ -321,7 +322,8 @@ def _grade_one(args: argparse.Namespace, folder: Path, ids: list[str] | None) ->
           file=sys.stderr)
     report = grade_folder(folder, ids, workers=args.workers, timeout=args.timeout,
                           progress="grading")
-    print("".join(f"note: {note}\n" for note in report.notes) + format_table(report.results))
+    print("".join(f"note: {plain(note)}\n" for note in report.notes)
+          + format_table(report.results))
     print(score_line(report.passed, report.total, report.seconds))
     if args.json:
         write_json(report.to_dict(), Path(args.json))
@@ -334,12 +336,14 @@ def _grade_class(args: argparse.Namespace, folders: list[Path], ids: list[str] |
     skipped, not fatal), then one row per learner and how many passed each exercise."""
     from course_lib.grading.notebook import NoNotebooks
     from course_lib.grading.report import class_table, write_class_csv, write_json
+    from course_lib.grading.result import plain
     from course_lib.grading.runner import Graders, grade_folder
 
     reports, problems, stopped = [], {}, None
     with Graders() as graders:  # one set of zygotes for the class: the imports paid once
         for i, folder in enumerate(folders, 1):
-            print(f"grading {folder} ({i}/{len(folders)})...", file=sys.stderr, flush=True)
+            print(f"grading {folder} ({i}/{len(folders)}, {args.timeout:g} s each at most)...",
+                  file=sys.stderr, flush=True)
             try:
                 reports.append(grade_folder(
                     folder, ids, workers=args.workers, timeout=args.timeout, graders=graders,
@@ -355,8 +359,8 @@ def _grade_class(args: argparse.Namespace, folders: list[Path], ids: list[str] |
                 break
     said = [note] if (note := graders.note()) else []  # the class's, said once
     said += [] if ids else _not_handed_in(reports)
-    notes = [f"note: {note}\n" for note in said]
-    notes += [f"note: {Path(r.folder).name}: {note}\n" for r in reports for note in r.notes]
+    notes = [f"note: {plain(note)}\n" for note in said]
+    notes += [f"note: {Path(r.folder).name}: {plain(note)}\n" for r in reports for note in r.notes]
     print("".join(notes) + class_table(reports, problems))
     if args.json:
         write_json({"class": [r.to_dict() for r in reports], "not_graded": problems,

@@ -188,8 +188,11 @@ def _not_a_folder(path: Path) -> CourseError:
         return CourseError(f"{path} is a zip file, not a folder; unpack it into a folder of its "
                            f"own (e.g. unzip {shell_word(str(path))} -d "
                            f"{shell_word(str(path.with_suffix('')))}) and grade that.")
-    return CourseError(f"No folder {path}; give a folder of exercise notebooks, "
-                       f"e.g. `course grade exercises`.")
+    said = f"No folder {path}; give a folder of exercise notebooks, e.g. `course grade exercises`."
+    if path.is_file():  # a class named by submissions/*: a stray file is no learner
+        return NoNotebooks(said, f"{path} is a file, not a learner's folder; name the folders "
+                                 f"only (`submissions/*/`, with its last /).")
+    return CourseError(said)
 
 
 def notebooks_to_grade(folder: Path) -> list[Path]:

@@ -167,7 +167,7 @@ def write_class_csv(reports: list[GradeReport], problems: dict[str, str], path: 
         out.writerow(["learner", "folder", "passed", "total", "note", *ids])
         for r in reports:
             out.writerow([_cell(Path(r.folder).name), _cell(r.folder), r.passed, r.total,
-                          _cell(" ".join(r.notes)), *(x.status for x in r.results)])
+                          _cell(plain(" ".join(r.notes))), *(x.status for x in r.results)])
         for folder, why in problems.items():  # its own column: no exercise's status moves
             out.writerow([_cell(Path(folder).name), _cell(folder), "", "",
                           f"not graded: {plain(why)}"])

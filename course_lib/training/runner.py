@@ -207,7 +207,8 @@ def train(
 
     The model is trained in place (a model object you pass changes too) and returned in
     eval mode; a tokenizer you pass with no pad token is given its EOS token as one (padding
-    is masked by position, so the real EOS still trains). With lora=True the adapters are merged into it before it is returned.
+    is masked by position, so the real EOS still trains). With lora=True the adapters are
+    merged into it before it is returned.
     Launched as N processes (`course train --processes N`, torchrun), each process trains
     on its share of every batch; only the main one prints and writes out_dir.
     """

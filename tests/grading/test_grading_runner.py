@@ -444,3 +444,25 @@ def test_a_class_stopped_with_ctrl_c_keeps_the_learners_graded_before(tmp_path, 
     rows = list(csv.reader(table.open(encoding="utf-8-sig")))
     assert [row[0] for row in rows[1:]] == ["alice", "bob", "carol"]
     assert rows[1][5:] == ["not implemented"] and rows[2][4].startswith("not graded: the grading")
+
+
+def test_a_class_says_its_limit_names_a_stray_file_and_shows_notes_without_backticks(
+        tmp_path, capsys):
+    folder = tmp_path / "mallory"
+    folder.mkdir()
+    nb = read_notebook(SOLUTIONS / "03_loss_masking.ipynb")
+    nb["cells"] = [c for c in nb["cells"] if not "".join(c["source"]).startswith("# setup")]
+    (folder / "03_loss_masking.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    stray = tmp_path / "grades.txt"  # matched by submissions/*, no learner
+    stray.write_text("alice 10\n", encoding="utf-8")
+    table = tmp_path / "class.csv"
+    assert main(["grade", str(folder), str(stray), "-e", "ex03_5", "--workers", "1",
+                 "--csv", str(table)]) == 1
+    out, err = capsys.readouterr()
+    assert f"grading {folder} (1/2, 30 s each at most)...\n" in err
+    assert re.search(rf"^grades.txt +not graded: {re.escape(str(stray))} is a file, not a "
+                     r"learner's folder; name the folders only \(submissions/\*/, with its last",
+                     out, re.M)
+    assert "note: mallory: 03_loss_masking.ipynb has no cell starting with # setup above" in out
+    note = list(csv.reader(table.open(encoding="utf-8-sig")))[1][4]
+    assert note.startswith("03_loss_masking.ipynb has no cell starting with # setup above")
