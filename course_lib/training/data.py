@@ -135,13 +135,17 @@ def check_sources(data: DataSource, eval_data: DataSource | None) -> None:
 
 
 def _given_records(data: Any, what: str, skip: bool | None) -> Records:
-    """A DataFrame's rows, named from 1 as the course counts lines and rows, or a list's
-    records, from 0 as Python indexes them: every unusable one in one error, as for a file,
+    """A DataFrame's rows, named from 1 as the course counts lines and rows (and by their
+    index label too, when the frame has its own), or a list's records, from 0 as Python
+    indexes them: every unusable one in one error, as for a file,
     or left out with `skip` (kept in `bad_rows`, for file_notes to say)."""
     if is_table(data):
         rows = table_rows(data)
         source = f"a {type(data).__name__} of {len(rows)} row{'s' if len(rows) != 1 else ''}"
-        named = [(f"row {i}", row) for i, row in enumerate(rows, 1)]
+        labels = list(getattr(data, "index", []))  # a DataFrame's own row labels
+        own = labels and labels != list(range(len(rows)))  # df.loc[105] is no 'row 6'
+        named = [(f"row {i} (index {labels[i - 1]})" if own else f"row {i}", row)
+                 for i, row in enumerate(rows, 1)]
     else:
         refuse_non_records(data, what=what)  # what: the argument's name, data or eval_data
         rows = list(data)

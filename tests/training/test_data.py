@@ -137,6 +137,10 @@ def test_a_dataframe_is_read_as_records_and_its_rows_counted_from_1(toy_tokenize
     assert len(prepare_eval_examples(frame, toy_tokenizer).examples) == 2
     with pytest.raises(CourseError, match=r"^row 2: 'instruction' is empty"):
         load_data(pd.DataFrame({"instruction": ["Hi", ""], "response": ["hi", "yo"]}))
+    # A frame with its own index: df.loc[105] is the row to look at, not df.loc[6].
+    with pytest.raises(CourseError, match=r"^row 2 \(index 105\): 'instruction' is empty"):
+        load_data(pd.DataFrame({"instruction": ["Hi", ""], "response": ["hi", "yo"]},
+                               index=[104, 105]))
 
 
 def test_one_record_is_counted_in_the_singular(toy_tokenizer):
