@@ -445,18 +445,34 @@ def grade_folder(
 
 def _grade_all(graders: Graders, todo: list[ExerciseCell], workers: int, timeout: float,
                progress: str) -> dict[str, ExerciseResult]:
-    """Each cell's verdict, `workers` at a time, a progress bar updated as each finishes."""
-    results = {}
+    """Each cell's verdict, `workers` at a time, a progress bar that names the exercises
+    running (an endless loop holds the bar for its whole time limit) and the last verdict."""
+    results: dict[str, ExerciseResult] = {}
+    running: dict[str, None] = {}  # the exercises graded now, in the order they started
     with (ThreadPoolExecutor(max_workers=max(1, workers)) as pool,
           # None to run (all as handed out): no bar, which would read "0exercise [00:00, ?]".
           tqdm(total=len(todo), desc=progress, unit="exercise", disable=not progress or not todo,
                leave=False, file=sys.stderr) as bar):
-        for done in as_completed([pool.submit(graders.grade, c, timeout) for c in todo]):
+
+        def show(last: ExerciseResult | None = None) -> None:
+            # Shown at once (a refresh): forked exercises end faster than tqdm redraws.
+            said = [f"running {', '.join(running)}"] if running else []
+            bar.set_postfix_str("; ".join(said + ([f"{last.exercise} {last.status}"] if last
+                                                  else [])))
+
+        def grade(cell: ExerciseCell) -> ExerciseResult:  # in a pool thread
+            running[cell.exercise] = None
+            show()
+            try:
+                return graders.grade(cell, timeout)
+            finally:
+                running.pop(cell.exercise, None)
+
+        for done in as_completed([pool.submit(grade, c) for c in todo]):
             result = done.result()
             results[result.exercise] = result
             bar.update()
-            # Shown at once (a refresh): forked exercises end faster than tqdm redraws.
-            bar.set_postfix_str(f"{result.exercise} {result.status}")
+            show(result)
     return results
 
 

@@ -466,3 +466,21 @@ def test_a_class_says_its_limit_names_a_stray_file_and_shows_notes_without_backt
     assert "note: mallory: 03_loss_masking.ipynb has no cell starting with # setup above" in out
     note = list(csv.reader(table.open(encoding="utf-8-sig")))[1][4]
     assert note.startswith("03_loss_masking.ipynb has no cell starting with # setup above")
+
+
+def test_the_bar_names_the_exercise_that_runs_while_it_runs(capsys):
+    # An endless loop held the bar still for its whole limit, with nothing that said which.
+    from course_lib.grading import runner
+    from course_lib.grading.result import ExerciseResult
+
+    class Slow:  # a grader whose exercise takes a moment, as a loop until its limit does
+        def grade(self, cell, timeout):
+            time.sleep(0.2)
+            return ExerciseResult(cell.exercise, TIMEOUT, "stopped")
+
+    todo = [ExerciseCell("ex02_1", Path("02.ipynb"), "", ())]
+    results = runner._grade_all(Slow(), todo, 1, 30.0, "alice")
+    assert results["ex02_1"].status == TIMEOUT
+    err = capsys.readouterr().err
+    assert "alice:   0%" in err and "0/1 [" in err and ", running ex02_1]" in err
+    assert "1/1 [" in err and ", ex02_1 timeout]" in err
