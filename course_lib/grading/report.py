@@ -66,12 +66,12 @@ def class_table(reports: list[GradeReport], problems: dict[str, str]) -> str:
     """A class at a glance: each learner's score (and the folders that could not be graded),
     then each exercise with how many passed, got it wrong, and did not start it, the hardest
     first, then the mistake most of those who got it wrong made."""
-    names = [_name(r.folder) for r in reports] + [_name(f) for f in problems]
-    width = max([len("learner"), *map(len, names)])
+    name = learner_names([r.folder for r in reports] + list(problems))
+    width = max([len("learner"), *map(len, name.values())])
     lines = [f"{'learner':<{width}}  score"]
-    lines += [f"{_name(r.folder):<{width}}  {r.passed}/{r.total} ({round(r.percent)}%)"
+    lines += [f"{name[r.folder]:<{width}}  {r.passed}/{r.total} ({round(r.percent)}%)"
               for r in reports]
-    lines += [f"{_name(f):<{width}}  not graded: {printable(plain(why))}"
+    lines += [f"{name[f]:<{width}}  not graded: {printable(plain(why))}"
               for f, why in problems.items()]
     if reports:
         unseen = f"; {len(problems)} not graded, above" if problems else ""
@@ -149,9 +149,13 @@ def _about_the_answer(result: ExerciseResult) -> bool:
         ("your code", f"the {result.exercise} cell has a syntax error"))
 
 
-def _name(folder: str) -> str:
-    """A learner's folder name (from their archive), its control characters written out."""
-    return printable(Path(folder).name)
+def learner_names(folders: list[str]) -> dict[str, str]:
+    """Each learner's folder name (from their archive), its control characters written out;
+    with its parent where two share a name (group1/alice, group2/alice), else they read alike."""
+    short = {f: Path(f).name for f in folders}
+    twice = {n for n in short.values() if list(short.values()).count(n) > 1}
+    return {f: printable(str(Path(Path(f).parent.name, n)) if n in twice else n)
+            for f, n in short.items()}
 
 
 def write_class_csv(reports: list[GradeReport], problems: dict[str, str], path: Path) -> None:

@@ -102,3 +102,11 @@ def test_each_exercise_counts_passed_wrong_and_not_started_hardest_first():
               for r in reports]
     assert class_table(nobody, {}).split("\n\n")[1].splitlines()[-1] == "ex04_1    0       0      3"
     assert "(of 1 learner graded):" in class_table(reports[:1], {})  # a class of one
+
+
+def test_learners_of_the_same_name_in_two_groups_are_told_apart_by_their_group():
+    # group1/alice and group2/alice read alike in the table ("alice", "alice").
+    reports = [GradeReport(f"class/{group}/{name}", [ExerciseResult("ex02_1", PASSED)])
+               for group, name in (("group1", "alice"), ("group2", "alice"), ("group2", "bob"))]
+    rows = class_table(reports, {}).splitlines()[1:4]
+    assert [row.split()[0] for row in rows] == ["group1/alice", "group2/alice", "bob"]
