@@ -15,7 +15,6 @@ the same way for every run: those are compared.
 from __future__ import annotations
 
 import html
-import json
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from typing import Any
 
 from course_lib.display import PALETTE, CourseFigure, log_loss_axis, new_figure, say_empty
 from course_lib.env import evaluating
-from course_lib.errors import CourseError, advice, with_advice
+from course_lib.errors import CourseError, advice
 from course_lib.evaluation.generation import GenerationSettings, check_pair, complete_batch
 from course_lib.formatting.chat import adds_bos
 from course_lib.formatting.records import load_raw_rows, records_given
@@ -32,7 +31,7 @@ from course_lib.formatting.schemas import normalize_record
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
 from course_lib.masking.labels import pad_batch, prepare_examples
 from course_lib.masking.loss import masked_cross_entropy
-from course_lib.training.history import HISTORY_FILE, RunHistory
+from course_lib.training.history import RunHistory, as_history
 
 # The two questions the course promises to answer after tuning: "4" and "10".
 HEADLINE_QUESTIONS = ("What is 2+2?", "What is 5+5?")
@@ -141,7 +140,7 @@ def runs_table(histories: Sequence[Any]) -> RunsTable:
     train() results, or run folders."""
     rows = []
     for h in run_histories(histories, "runs_table"):
-        h = h if isinstance(h, RunHistory) else load_run(h)
+        h = as_history(h)
         rows.append({
             "run": h.name, "masking": h.masking, "steps": h.steps_done,
             "train_loss": h.train_loss[-1] if h.train_loss else None,
@@ -242,7 +241,7 @@ def named_runs(runs: Sequence[RunHistory | str | Path],
         raise CourseError(f"labels {said}, e.g. labels=['masked', 'unmasked'] for two runs.",
                           cli=f"--labels {said}, separated by commas, e.g. --labels "
                               f"masked,unmasked.")
-    histories = [r if isinstance(r, RunHistory) else load_run(r) for r in runs]
+    histories = [as_history(r) for r in runs]
     # Runs of the same recipe share a name; the legend must still tell them apart.
     return histories, list(labels) if labels else _unique_names(histories, _folder_names(runs))
 
@@ -283,26 +282,6 @@ def held_out_sets_note(histories: Sequence[RunHistory], names: Sequence[str]) ->
     sets = "; ".join(f"{', '.join(runs)} on {held}" for held, runs in by_set.items())
     return [f"The held-out sets differ, so the held-out losses (right) are measured on "
             f"different questions: {sets}."]
-
-
-def load_run(run: str | Path) -> RunHistory:
-    """A run's history from its folder or its history.json; a file that is no history (a data
-    file given by mistake) is said to be no run, not told to re-run training."""
-    path = Path(run).expanduser()
-    if path.is_file() and path.name != HISTORY_FILE and not _holds_history(path):
-        raise with_advice(f"'{run}' is not a run folder (a run folder, written by {{fix}}, "
-                          f"holds {HISTORY_FILE}); give run folders or their {HISTORY_FILE}.",
-                          "train(..., out_dir=...)", "`course train --out`")
-    return RunHistory.load(path)
-
-
-def _holds_history(path: Path) -> bool:
-    """A file of a run's history under another name: a JSON object with its curves."""
-    try:
-        data = json.loads(path.read_bytes())
-    except (ValueError, OSError):  # ValueError: not JSON, or not text at all
-        return False
-    return isinstance(data, dict) and {"masking", "train_loss"} <= data.keys()
 
 
 LINE_STYLES = ("-", "--", ":", "-.")

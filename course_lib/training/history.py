@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -185,6 +186,40 @@ def history_from_log(history: RunHistory, log_history: list[dict[str, Any]]) -> 
             )
         history.batches_skipped += int(entry.get("skipped_batch", 0))
     return history
+
+
+def load_run(run: str | Path) -> RunHistory:
+    """A run's history from its folder or its history.json; a file that is no history (a data
+    file given by mistake) is said to be no run, not told to re-run training."""
+    path = Path(run).expanduser()
+    if path.is_file() and path.name != HISTORY_FILE and not _holds_history(path):
+        raise with_advice(f"'{run}' is not a run folder (a run folder, written by {{fix}}, "
+                          f"holds {HISTORY_FILE}); give run folders or their {HISTORY_FILE}.",
+                          "train(..., out_dir=...)", "`course train --out`")
+    return RunHistory.load(path)
+
+
+def _holds_history(path: Path) -> bool:
+    """A file of a run's history under another name: a JSON object with its curves."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (ValueError, OSError):  # ValueError: not JSON, or not text at all
+        return False
+    return isinstance(data, dict) and {"masking", "train_loss"} <= data.keys()
+
+
+def as_history(run: Any, call: str = "plot_history") -> RunHistory:
+    """A run's history from what a notebook holds: a RunHistory, a train() result, or a run
+    folder or its history.json (plot_history(result) was "'TrainResult' object has no
+    attribute 'train_loss'", and a run folder the same of 'str')."""
+    if isinstance(run, RunHistory):
+        return run
+    if isinstance(getattr(run, "history", None), RunHistory):  # a TrainResult
+        return run.history
+    if isinstance(run, str | os.PathLike):
+        return load_run(run)
+    raise CourseError(f"{call} takes a run: result.history, a train() result or a run "
+                      f"folder, not {type(run).__name__}.")
 
 
 def history_of_run(model: Any) -> RunHistory | None:

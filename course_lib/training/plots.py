@@ -9,15 +9,13 @@ The live plot (callbacks.LiveLossPlot) redraws the same figure while a run train
 
 from __future__ import annotations
 
-import os
 import textwrap
 from typing import Any
 
 from matplotlib.figure import Figure
 
 from course_lib.display import PALETTE, CourseFigure, log_loss_axis, new_figure, say_empty
-from course_lib.errors import CourseError
-from course_lib.training.history import RunHistory
+from course_lib.training.history import RunHistory, as_history
 
 
 def plot_history(history: RunHistory | Any, fig: Figure | None = None,
@@ -63,15 +61,3 @@ def plot_history(history: RunHistory | Any, fig: Figure | None = None,
     fig.tight_layout()
     return fig
 
-
-def as_history(run: Any) -> RunHistory:
-    """A run's history from what a notebook holds: plot_history(result) was "'TrainResult'
-    object has no attribute 'train_loss'", and a run folder the same of 'str'."""
-    if isinstance(run, RunHistory):
-        return run
-    if isinstance(getattr(run, "history", None), RunHistory):  # a TrainResult
-        return run.history
-    if isinstance(run, str | os.PathLike):
-        return RunHistory.load(run)
-    raise CourseError(f"plot_history takes a run: result.history, a train() result or a run "
-                      f"folder, not {type(run).__name__}.")
