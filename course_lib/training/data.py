@@ -76,13 +76,15 @@ class Records:
 DataSource = str | Path | Sequence[dict[str, Any]] | PreparedData | Records
 
 
-def _is_tokenized(rows: Sequence[Any]) -> bool:
-    return (
-        not is_table(rows)  # a DataFrame holds records; and `bool(df)` raises
-        and not isinstance(rows, dict)  # one record, refused by load_data
-        and hasattr(rows, "__getitem__")  # a generator holds records, read once by load_data
-        and bool(rows) and isinstance(rows[0], dict) and "input_ids" in rows[0]
-        and "labels" in rows[0]
+def is_tokenized(data: Any) -> bool:
+    """Examples that arrive labelled already (a lesson's own), used as they are; anything
+    else is records (or a name of them) for load_data."""
+    return isinstance(data, PreparedData) or (
+        not isinstance(data, str | Path | Records | dict)  # a name, or one record
+        and not is_table(data)  # a DataFrame holds records; and `bool(df)` raises
+        and hasattr(data, "__getitem__")  # a generator holds records, read once by load_data
+        and bool(data) and isinstance(data[0], dict) and "input_ids" in data[0]
+        and "labels" in data[0]
     )
 
 
@@ -170,7 +172,7 @@ def prepare_training_data(
     """Load, normalise, check and label `data` (see the module docstring for what it takes)."""
     if isinstance(data, PreparedData):
         return data
-    if not isinstance(data, str | Path | Records) and _is_tokenized(data):
+    if is_tokenized(data):
         # Given as is: a lesson's own labels. Only the no-trained-token case is filtered here;
         # the trainer would skip such batches anyway, but reporting them up front is clearer.
         ready = PreparedData(examples=[], source="tokenized examples", total=len(data))
@@ -232,7 +234,7 @@ def prepare_eval_examples(
     `total` counts the rows given, so `held_out_note` can say what was not scored."""
     if isinstance(data, PreparedData):
         return replace(data, examples=data.examples[:limit] if limit else data.examples)
-    if not isinstance(data, str | Path | Records) and _is_tokenized(data):
+    if is_tokenized(data):
         return PreparedData(list(data)[:limit] if limit else list(data), "given examples",
                             total=len(data))
     loaded = load_data(data, what="eval_data")

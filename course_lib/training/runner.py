@@ -53,7 +53,6 @@ from course_lib.files import CHECKPOINT_DIR, RUN_SETTINGS, SETTING_FLAGS
 from course_lib.formatting.chat import attach_chat_template, chat_template
 from course_lib.formatting.records import (
     WATCHED_SPLITS,
-    is_table,
     kind_of_records,
     own_held_out_split,
     source_splits,
@@ -78,6 +77,7 @@ from course_lib.training.data import (
     far_from_world,
     held_out_note,
     hold_out,
+    is_tokenized,
     left_out_note,
     load_data,
     prepare_eval_examples,
@@ -365,7 +365,7 @@ def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, mode
                  skip_bad_rows: bool = False) -> tuple[PreparedData, HeldOut]:
     """Step 1: labelled training examples (reported) and held-out examples (response only)."""
     limit, notes = length_limit(model.config, max_length)
-    if not _given_examples(data):
+    if not is_tokenized(data):
         # Once: the hold-out and the checks below read the same records.
         data = load_data(data, skip_bad_rows=skip_bad_rows)
     given = data
@@ -389,7 +389,7 @@ def prepare_data(data: DataSource, eval_data: DataSource | None, tokenizer, mode
     skipped_places = [ready.where[i] for i, _ in ready.skipped] if ready.where else []
     if eval_data is None:
         return ready, HeldOut([], not_trained=skipped_places)
-    if not isinstance(eval_data, Records) and not _given_examples(eval_data):
+    if not isinstance(eval_data, Records) and not is_tokenized(eval_data):
         # Once: read for the overlap check and the labels; a saved DatasetDict's test split.
         eval_data = load_data(eval_data, WATCHED_SPLITS, "eval_data", skip_bad_rows)
     held = replace(prepare_eval_examples(eval_data, tokenizer, limit, template, eval_limit),
@@ -482,21 +482,12 @@ def note_other_template(model: Any, template: str | Template) -> None:
               f"({advice(f'template={own!r}', f'--template {own}')} keeps its own).")
 
 
-def _given_examples(data: DataSource) -> bool:
-    """True for data that arrives already tokenized (a lesson's own examples); a generator of
-    records is not looked into (data[0] was a TypeError): it is read once, as records."""
-    return isinstance(data, PreparedData) or (
-        not isinstance(data, str | Path | Records | dict) and not is_table(data)
-        and hasattr(data, "__getitem__") and bool(data)
-        and isinstance(data[0], dict) and "input_ids" in data[0])
-
-
 def _name_of(data: DataSource) -> str:
     if isinstance(data, Records | PreparedData):
         return data.source
     if isinstance(data, str | Path):
         return str(data)
-    return f"{len(data)} given {'examples' if _given_examples(data) else 'records'}"
+    return f"{len(data)} given {'examples' if is_tokenized(data) else 'records'}"
 
 
 def build_trainer(model, tokenizer, ready: PreparedData, eval_examples: list[dict], args, *,
