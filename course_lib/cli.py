@@ -335,7 +335,7 @@ def _grade_class(args: argparse.Namespace, folders: list[Path], ids: list[str] |
     """One learner per folder: each graded in turn (a folder that cannot be graded is said and
     skipped, not fatal), then one row per learner and how many passed each exercise."""
     from course_lib.grading.notebook import NoNotebooks
-    from course_lib.grading.report import class_table, write_class_csv, write_json
+    from course_lib.grading.report import class_table, learner_names, write_class_csv, write_json
     from course_lib.grading.result import plain
     from course_lib.grading.runner import Graders, grade_folder
 
@@ -360,7 +360,8 @@ def _grade_class(args: argparse.Namespace, folders: list[Path], ids: list[str] |
     said = [note] if (note := graders.note()) else []  # the class's, said once
     said += [] if ids else _not_handed_in(reports)
     notes = [f"note: {plain(note)}\n" for note in said]
-    notes += [f"note: {Path(r.folder).name}: {plain(note)}\n" for r in reports for note in r.notes]
+    name = learner_names([r.folder for r in reports])  # as the table names them
+    notes += [f"note: {name[r.folder]}: {plain(note)}\n" for r in reports for note in r.notes]
     print("".join(notes) + class_table(reports, problems))
     if args.json:
         write_json({"class": [r.to_dict() for r in reports], "not_graded": problems,
@@ -379,12 +380,13 @@ def _not_handed_in(reports: list) -> list[str]:
     given one lesson): they count against every score, and -e names the lessons handed in."""
     from course_lib.grading.result import MISSING
 
-    lessons: dict[str, bool] = {}  # lesson (ex03) -> whether any learner handed in a cell
-    for i, result in enumerate(reports[0].results if reports else []):
-        lesson = result.exercise.split("_")[0]
-        lessons[lesson] = lessons.get(lesson, False) or any(
-            r.results[i].status != MISSING for r in reports)
-    absent, handed = ([k for k, v in lessons.items() if v is want] for want in (False, True))
+    def lesson(result) -> str:  # ex03_2 -> ex03
+        return result.exercise.split("_")[0]
+
+    graded = dict.fromkeys(lesson(x) for x in reports[0].results) if reports else {}
+    handed = {lesson(x) for r in reports for x in r.results if x.status != MISSING}
+    absent = [name for name in graded if name not in handed]
+    handed = [name for name in graded if name in handed]  # in the course's order
     if not absent or not handed:
         return []
     return [f"no learner handed in the exercises of {', '.join(absent)}, and each score counts "

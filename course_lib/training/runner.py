@@ -550,12 +550,14 @@ def check_finite(trainer: CourseTrainer, out_dir: Path | None, weights: Weights)
     when = f"at step {at} of {trainer.state.max_steps} with a learning rate of {rate:g}, so"
     what = (f"The loss became NaN {when} the weights are no longer numbers and" if stop.at
             else f"The weights became NaN or infinite {when}")  # the last step's update
-    # The same out_dir again is refused (it is not empty), and a resume refuses the new rate.
-    again = f" into a new {{out}} ({out_dir} keeps the stopped run)" if out_dir else ""
-    sentence = (f"{what} the run was stopped without saving them; lower it, say to {{fix}}, and "
+    def said(fix: str, out: str) -> str:  # in the reader's terms: a keyword, or a flag
+        # The same out_dir again is refused (it is not empty), and a resume the new rate.
+        again = f" into a new {out} ({out_dir} keeps the stopped run)" if out_dir else ""
+        return (f"{what} the run was stopped without saving them; lower it, say to {fix}, and "
                 f"train again{again}.")
-    err = with_advice(sentence, f"learning_rate={lower:g}", f"--lr {lower:g}")
-    raise CourseError(str(err).replace("{out}", "out_dir"), cli=err.cli.replace("{out}", "--out"))
+
+    raise CourseError(said(f"learning_rate={lower:g}", "out_dir"),
+                      cli=said(f"--lr {lower:g}", "--out"))
 
 
 def collect(trainer: CourseTrainer, tokenizer, ready: PreparedData, meta: dict[str, Any],
