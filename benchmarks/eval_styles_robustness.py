@@ -27,7 +27,8 @@ from course_lib.evaluation.base_model import (  # noqa: E402
     masked_fine_tune,
     tuned_answers,
 )
-from course_lib.formatting.records import EMBEDDED_DATA_DIR, load_records, read_json_rows  # noqa: E402
+from course_lib.formatting.json_files import read_json_rows  # noqa: E402
+from course_lib.formatting.records import EMBEDDED_DATA_DIR, load_records  # noqa: E402
 from course_lib.loading import load_model_and_tokenizer  # noqa: E402
 
 

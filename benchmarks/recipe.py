@@ -44,7 +44,8 @@ from course_lib.evaluation.generation import (  # noqa: E402
     prompts_for,
 )
 from course_lib.evaluation.metrics import exact_match  # noqa: E402
-from course_lib.formatting.records import EMBEDDED_DATA_DIR, read_json_rows  # noqa: E402
+from course_lib.formatting.json_files import read_json_rows  # noqa: E402
+from course_lib.formatting.records import EMBEDDED_DATA_DIR  # noqa: E402
 from course_lib.loading import load_model_and_tokenizer  # noqa: E402
 from course_lib.training.data import prepare_training_data  # noqa: E402
 from course_lib.training.runner import train  # noqa: E402

@@ -19,7 +19,7 @@ in another order, so the curves agree to float rounding: 1e-7 at step 1, growing
 ~7e-4 (relative) by step 100 as training amplifies the rounding; the same-seed runner
 curves are bit-identical.
 None of the three prints its logs (each one's PrinterCallback is removed), nor TRL its dataset
-preparation bars (formatting.records.quiet_datasets). TRL keeps its defaults
+preparation bars (formatting.via_datasets.quiet_datasets). TRL keeps its defaults
 except what a CPU requires (use_cpu=True, bf16=False): gradient checkpointing on, per-step
 entropy/accuracy metrics, logging every 10 steps. Its curve is compared over those 10-step
 windows. The runs are interleaved (runner, plain, TRL, runner, ...) so drift in the machine's
@@ -54,7 +54,8 @@ from transformers import AutoModelForCausalLM, Trainer, TrainingArguments  # noq
 from transformers.trainer_callback import PrinterCallback  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
-from course_lib.formatting.records import load_records, quiet_datasets  # noqa: E402
+from course_lib.formatting.records import load_records  # noqa: E402
+from course_lib.formatting.via_datasets import quiet_datasets  # noqa: E402
 from course_lib.masking.labels import PadCollator, prepare_examples  # noqa: E402
 
 TRL_WINDOW = 10  # SFTConfig's default logging_steps

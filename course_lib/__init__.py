@@ -10,7 +10,8 @@ serves and what to read first. A stage imports only from itself and the stages a
                  display (figures shown as images, tokens with visible spaces),
                  loading (model and tokenizer: preset, folder or Hub id)
     1 formatting records become prompt and response text: templates, schemas, chat, records
-                 (loading data), stats (what a data set is made of)            lesson 02
+                 (loading data; its readers rows, file_bytes, json_files, table_files,
+                 via_datasets), stats (what a data set is made of)            lesson 02
     world/       the embedded base model and data, made from nothing: facts, corpus, tokenizer,
                  pretraining, the tuning and evaluation sets, and a toy model for tests
     2 masking    every token's label, -100 on the prompt: labels, loss (by hand), the old

@@ -224,7 +224,8 @@ def _show_mask_record(args: argparse.Namespace):
 def _data_row(args: argparse.Namespace) -> tuple[str, Any]:
     """Row --row of --data (counted from 1; row 1 if not given) and where it is, e.g.
     ('my.jsonl line 3', {...})."""
-    from course_lib.formatting.records import MAX_ROW_ERRORS, RowErrors, load_raw_rows
+    from course_lib.formatting.records import load_raw_rows
+    from course_lib.formatting.rows import MAX_ROW_ERRORS, RowErrors
 
     # Rows that cannot be read elsewhere in the file do not hide the one asked for: they are
     # said after it, and the title names the line shown.

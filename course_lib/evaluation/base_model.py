@@ -23,7 +23,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 from course_lib.evaluation.generation import GenerationSettings, generate_ids
 from course_lib.evaluation.metrics import exact_match
 from course_lib.evaluation.report import answer_all
-from course_lib.formatting.records import EMBEDDED_DATA_DIR, load_records, read_json_rows
+from course_lib.formatting.json_files import read_json_rows
+from course_lib.formatting.records import EMBEDDED_DATA_DIR, load_records
 from course_lib.formatting.templates import ONE_LINE, format_example
 from course_lib.loading import EMBEDDED_MODEL_DIR
 from course_lib.training.runner import train

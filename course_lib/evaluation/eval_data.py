@@ -28,15 +28,12 @@ from typing import Any
 
 from course_lib.errors import CourseError
 from course_lib.formatting.records import (
-    HELD_OUT_SPLITS,
-    RowErrors,
     conversion_notes,
-    is_table,
     load_raw_rows,
     own_held_out_split,
     refuse_non_records,
-    table_rows,
 )
+from course_lib.formatting.rows import HELD_OUT_SPLITS, RowErrors, is_table, table_rows
 from course_lib.formatting.schemas import normalize_record
 
 # The fields that hold an answer in the schemas the course reads; a row with none of them

@@ -46,7 +46,8 @@ from course_lib.evaluation.metrics import (
 )
 from course_lib.evaluation.report_view import report_figure, report_html, report_table
 from course_lib.evaluation.uncertainty import Rate
-from course_lib.formatting.records import kind_of_records, places
+from course_lib.formatting.records import kind_of_records
+from course_lib.formatting.rows import places
 from course_lib.formatting.templates import Template, get_template
 from course_lib.loading import MODEL_PRESETS, load_model_and_tokenizer
 from course_lib.training.data import load_data

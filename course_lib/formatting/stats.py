@@ -21,7 +21,8 @@ from typing import Any
 
 from course_lib.display import CourseFigure, new_figure
 from course_lib.errors import CourseError, shown
-from course_lib.formatting.records import records_given, row_names
+from course_lib.formatting.records import records_given
+from course_lib.formatting.rows import row_names
 from course_lib.formatting.schemas import (
     detect_schema,
     detect_template,

@@ -24,7 +24,8 @@ import torch
 from tqdm.auto import tqdm
 
 from course_lib.errors import CourseError, is_whole, shown
-from course_lib.formatting.records import records_given, row_names
+from course_lib.formatting.records import records_given
+from course_lib.formatting.rows import row_names
 from course_lib.formatting.schemas import is_normalized, normalize_record
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example
 

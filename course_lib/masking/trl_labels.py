@@ -17,8 +17,8 @@ from typing import Any
 from course_lib.env import checkpointing_field, no_usage_ping
 from course_lib.errors import CourseError
 from course_lib.formatting.chat import to_messages
-from course_lib.formatting.records import quiet_datasets
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example
+from course_lib.formatting.via_datasets import quiet_datasets
 from course_lib.masking.labels import (
     IGNORE_INDEX,
     PreparedData,

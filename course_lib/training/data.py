@@ -32,18 +32,15 @@ from tqdm.auto import tqdm
 from course_lib.env import evaluating
 from course_lib.errors import CourseError, advice
 from course_lib.formatting.records import (
-    RowErrors,
-    Split,
     conversion_notes,
     embedded_sets,
-    is_table,
     load_raw_rows,
     load_records,
     looks_like_path,
     normalize_rows,
     refuse_non_records,
-    table_rows,
 )
+from course_lib.formatting.rows import RowErrors, Split, is_table, table_rows
 from course_lib.formatting.stats import check_consistent_templates, check_poor_rows
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template
 from course_lib.masking.labels import (

@@ -44,7 +44,8 @@ import course_lib
 from course_lib.env import choose_device
 from course_lib.errors import CourseError, shell_word, with_advice
 from course_lib.files import CHECKPOINT_DIR, written_whole
-from course_lib.formatting.records import embedded_sets, is_table, load_records, table_rows
+from course_lib.formatting.records import embedded_sets, load_records
+from course_lib.formatting.rows import is_table, table_rows
 from course_lib.formatting.templates import TEMPLATES, Template
 from course_lib.loading import resolve_model_name
 from course_lib.training.history import HISTORY_FILE, RunHistory

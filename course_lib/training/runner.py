@@ -51,12 +51,8 @@ from course_lib.errors import (
 )
 from course_lib.files import CHECKPOINT_DIR, RUN_SETTINGS, SETTING_FLAGS
 from course_lib.formatting.chat import attach_chat_template, chat_template
-from course_lib.formatting.records import (
-    WATCHED_SPLITS,
-    kind_of_records,
-    own_held_out_split,
-    source_splits,
-)
+from course_lib.formatting.records import kind_of_records, own_held_out_split, source_splits
+from course_lib.formatting.rows import WATCHED_SPLITS
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
 from course_lib.loading import default_lora, load_model_and_tokenizer, quiet_loading
 from course_lib.masking.labels import IGNORE_INDEX, Masking, PadCollator, PreparedData

@@ -6,7 +6,8 @@ import pytest
 
 from course_lib.errors import CourseError
 from course_lib.evaluation.adherence import LENGTH_BOUNDS, Adherence, adherence, in_language
-from course_lib.formatting.records import EMBEDDED_DATA_DIR, read_json_rows
+from course_lib.formatting.json_files import read_json_rows
+from course_lib.formatting.records import EMBEDDED_DATA_DIR
 from course_lib.world.facts import SPANISH_PHRASES, SPANISH_WORDS
 
 CHECKS = ("answered", "stopped", "no_template_leak", "length_ok", "language_ok")

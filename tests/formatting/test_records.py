@@ -1,22 +1,26 @@
-"""Loading a user's own data: every format `datasets` writes, BOMs, gzip, and row errors."""
+"""Loading a user's own data: which source a name means, every format `datasets` writes
+loading as written, records in memory, and the notes on what reading changed (numbers read
+as text, Windows line breaks, ShareGPT rows, system messages, fields no format reads)."""
 
-import gzip
 import json
+import logging
 import re
 
 import datasets
+import pandas as pd
 import pytest
 
+from course_lib.cli import main
 from course_lib.errors import CourseError
 from course_lib.formatting.records import (
-    MAX_ROW_ERRORS,
-    RowErrors,
     conversion_notes,
     embedded_sets,
     load_raw_rows,
     load_records,
+    own_held_out_split,
     refuse_non_records,
 )
+from course_lib.formatting.schemas import normalize_record
 from course_lib.formatting.templates import format_text
 
 ROWS = [
@@ -25,6 +29,8 @@ ROWS = [
     {"instruction": "日本の首都は?", "input": "", "output": "東京"},
     {"instruction": "Give the code", "input": "", "output": "007"},  # text, not the number 7
 ]
+
+
 EXPECTED = [{"instruction": r["instruction"], "input": r["input"], "response": r["output"]}
             for r in ROWS]
 
@@ -33,6 +39,42 @@ EXPECTED = [{"instruction": r["instruction"], "input": r["input"], "response": r
 def dataset():
     datasets.disable_progress_bars()
     return datasets.Dataset.from_list(ROWS)
+
+
+def _notes_of_jsonl(tmp_path, rows):
+    """conversion_notes on `rows` written to d.jsonl, one per line."""
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return conversion_notes(load_raw_rows(path))
+
+
+TWO_ROWS = [{"instruction": "What is 2+2?", "input": "", "output": "4"},
+            {"instruction": "Translate to French", "input": "coffee", "output": "café"}]
+TWO_EXPECTED = [{"instruction": r["instruction"], "input": r["input"],
+                 "response": r["output"]} for r in TWO_ROWS]
+
+
+def show_mask_error(capfd, caplog, path) -> list[str]:
+    """What `course show-mask --data PATH --row 1` prints to stderr when the file is refused,
+    once it is checked that no library logged a line of its own (its handler writes to the
+    stderr of when it was imported, which capfd does not see; caplog sees every record)."""
+    capfd.readouterr()
+    caplog.clear()
+    assert main(["show-mask", "--data", str(path), "--row", "1"]) == 2
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    return capfd.readouterr().err.splitlines()
+
+
+def chat(*turns, keys=("role", "content")):
+    return {"messages": [dict(zip(keys, turn, strict=True)) for turn in turns]}
+
+
+def notes(path) -> list[str]:
+    return conversion_notes(load_raw_rows(path))
+
+
+def sharegpt(*turns):
+    return {"conversations": [{"from": who, "value": text} for who, text in turns]}
 
 
 @pytest.mark.parametrize("name", ["x.json", "x.jsonl", "x.JSONL", "x.csv", "x.CSV",
@@ -44,136 +86,6 @@ def test_files_written_by_datasets_load_as_written(tmp_path, dataset, name):
               ".data": dataset.to_parquet}.get(path.suffix.lower(), dataset.to_json)
     writer(str(path))
     assert load_records(path) == EXPECTED
-
-
-def test_gzipped_json_lines_and_csv_load(tmp_path, dataset):
-    dataset.to_json(str(tmp_path / "x.jsonl"))
-    dataset.to_csv(str(tmp_path / "x.csv"))
-    for name in ("x.jsonl", "x.csv"):
-        gz = tmp_path / f"{name}.gz"
-        gz.write_bytes(gzip.compress((tmp_path / name).read_bytes()))
-        assert load_records(gz) == EXPECTED, name
-
-
-def test_save_to_disk_folders_load_their_split(tmp_path, dataset):
-    dataset.save_to_disk(str(tmp_path / "one"))
-    assert load_records(tmp_path / "one") == EXPECTED
-    datasets.DatasetDict({"train": dataset, "test": dataset.select([0])}).save_to_disk(
-        str(tmp_path / "dict"))
-    assert load_records(tmp_path / "dict") == EXPECTED
-    assert load_records(tmp_path / "dict", split="test") == EXPECTED[:1]
-    with pytest.raises(CourseError, match=r"splits train, test but no 'eval' split"):
-        load_records(tmp_path / "dict", split="eval")
-    (tmp_path / "plain").mkdir()
-    (tmp_path / "plain" / "rows.jsonl").write_text("{}")
-    (tmp_path / "plain" / "notes.txt").write_text("mine")  # was the file suggested
-    with pytest.raises(CourseError, match=r"not one saved with save_to_disk.*plain/rows.jsonl"):
-        load_records(tmp_path / "plain")
-
-
-def test_a_run_or_model_folder_given_as_data_is_called_a_model(tmp_path):
-    run, model = tmp_path / "runA", tmp_path / "model"  # `course eval runA --data runA`
-    for folder, held in ((run, "history.json"), (model, "config.json")):
-        folder.mkdir()
-        (folder / held).write_text("{}")
-        (folder / "tokenizer.json").write_text("{}")
-        with pytest.raises(CourseError) as info:
-            load_records(folder)
-        kind = "run" if folder is run else "model"
-        assert str(info.value) == (f"'{folder}' is a {kind} folder (it holds {held}): a model, "
-                                   f"not data; give it as the model, and a data file with "
-                                   f"data='my_data.jsonl'.")
-        assert info.value.cli.endswith("with --data my_data.jsonl.")
-
-
-def test_byte_order_mark_and_arrays_in_jsonl_files(tmp_path):
-    bom = "\ufeff".encode()
-    lines = "\n".join(json.dumps(r, ensure_ascii=False) for r in ROWS).encode()
-    (tmp_path / "bom.jsonl").write_bytes(bom + lines)
-    (tmp_path / "array.jsonl").write_bytes(bom + json.dumps(ROWS, indent=2).encode())
-    (tmp_path / "ONE.JSON").write_text(json.dumps(ROWS[0], indent=2))  # a single record
-    assert load_records(tmp_path / "bom.jsonl") == EXPECTED
-    assert load_records(tmp_path / "array.jsonl") == EXPECTED
-    assert load_records(tmp_path / "ONE.JSON") == EXPECTED[:1]
-
-
-def test_lines_are_counted_from_one_in_json_arrays_too(tmp_path):
-    rows = [ROWS[0], {"instruction": "no answer"}, ROWS[1]]
-    path = tmp_path / "d.json"
-    path.write_text(json.dumps(rows, indent=2))  # each record spans 5 or 4 lines
-    where = [w for w, _ in load_raw_rows(path)]
-    assert where == [f"{path} line 2", f"{path} line 7", f"{path} line 10"]
-    with pytest.raises(CourseError, match=r"d.json line 7: record has 'instruction' but no"):
-        load_records(path)
-    path.write_text('[\n{"instruction": "a", "output": "b"},\n{"instruction": oops}\n]')
-    with pytest.raises(CourseError, match=r"d.json line 3: invalid JSON"):
-        load_records(path)
-    # One line holds every row (pandas' to_json(orient="records")): the item names the row.
-    path.write_text(json.dumps(rows))
-    with pytest.raises(CourseError, match=r"d.json item 2: record has 'instruction' but no"):
-        load_records(path)
-
-
-def test_every_bad_row_is_listed_with_its_line(tmp_path):
-    good = json.dumps(ROWS[0])
-    lines = [good, "{oops", good, json.dumps({"instruction": "x"}), good, good,
-             json.dumps({"instruction": "x", "output": [4]})]  # a list: no text
-    path = tmp_path / "three_bad.jsonl"
-    path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(CourseError) as caught:
-        load_records(path)
-    message = str(caught.value).splitlines()
-    assert message[0] == f"{path}: 3 rows cannot be used; fix them and run again:"
-    assert [m.split(":")[0].strip() for m in message[1:]] == ["line 2", "line 4", "line 7"]
-    assert "invalid JSON" in message[1] and "should be text" in message[3]
-
-
-def test_many_rows_with_one_problem_are_one_line_that_names_them(tmp_path):
-    path = tmp_path / "bad.jsonl"
-    path.write_text("\n".join(["{oops"] * 25) + "\n")
-    with pytest.raises(CourseError) as caught:
-        load_records(path)
-    message = str(caught.value).splitlines()
-    assert message[0].endswith("25 rows cannot be used; fix them and run again:")
-    assert len(message) == 2 and message[1].startswith("  lines 1, 2, 3, 4, 5, 6, 7, 8 and 17 "
-                                                       "more: invalid JSON")
-
-
-def test_many_kinds_of_problem_show_ten_and_count_the_rest():
-    errors = RowErrors("d.jsonl")
-    for i in range(1, 14):  # 13 problems, each its own
-        errors.add(f"d.jsonl line {i}: problem {i}")
-    with pytest.raises(CourseError) as caught:
-        errors.check()
-    message = str(caught.value).splitlines()
-    assert len(message) == 1 + MAX_ROW_ERRORS + 1 and message[1] == "  line 1: problem 1"
-    assert message[-1] == "  and 3 more rows, with 3 other problems."
-
-
-def test_a_note_on_rows_left_out_names_three_problems_and_counts_the_rest():
-    errors = RowErrors("d.jsonl", skip=True)
-    for i in range(1, 6):  # 5 problems, each its own
-        errors.add(f"d.jsonl line {i}: problem {i}")
-    errors.check(usable=95)  # left out, not refused, while a row is usable
-    assert errors.left_out_note(usable=95).splitlines() == [
-        "d.jsonl: 5 of 100 rows left out (skip_bad_rows=True):", "  line 1: problem 1",
-        "  line 2: problem 2", "  line 3: problem 3", "  and 2 more rows, with 2 other problems."]
-    four = RowErrors("d.jsonl", skip=True)
-    for i in range(1, 5):  # one more than three: shown, not "and 1 more rows, with 1 other"
-        four.add(f"d.jsonl line {i}: problem {i}")
-    assert four.left_out_note(usable=96).splitlines()[1:] == [
-        f"  line {i}: problem {i}" for i in range(1, 5)]
-    errors.add("d.jsonl line 99: invalid JSON; nothing after it can be read.", of_the_file=True)
-    with pytest.raises(CourseError, match=r"^d.jsonl: 6 rows cannot be used; fix them and run "
-                                          r"again:\n"):
-        errors.check(usable=95)
-
-
-def test_bad_rows_of_a_csv_are_named_by_row(tmp_path):
-    path = tmp_path / "d.csv"
-    path.write_text("instruction,output\nWhat is 1+1?,2\n,3\nWhat is 2+2?,4\n")
-    with pytest.raises(CourseError, match=r"d.csv row 2: 'instruction' is empty or null"):
-        load_records(path)
 
 
 def test_a_mistyped_path_is_not_taken_for_a_hub_id(tmp_path, monkeypatch):
@@ -188,13 +100,6 @@ def test_a_mistyped_path_is_not_taken_for_a_hub_id(tmp_path, monkeypatch):
         load_records("data/trian.jsonl")
 
 
-def test_text_that_is_not_json_names_the_accepted_formats(tmp_path):
-    path = tmp_path / "notes.txt"
-    path.write_text("instruction: say hi\nresponse: hi\n")
-    with pytest.raises(CourseError, match=r"is not JSON .*accepted: JSON Lines.*\.parquet"):
-        load_records(path)
-
-
 def test_an_unknown_embedded_set_lists_the_ones_there_are():
     # It used to say "No such file or folder: 'course:nope'", as if course: were a path.
     with pytest.raises(CourseError, match=r"^There is no embedded data set 'course:nope'; the "
@@ -202,23 +107,6 @@ def test_an_unknown_embedded_set_lists_the_ones_there_are():
         load_records("course:nope")
     with pytest.raises(CourseError, match=r"'course:trian' \(did you mean 'course:train'\?\)"):
         load_records("course:trian")
-
-
-def test_jsonl_errors_name_file_and_line(tmp_path):
-    path = tmp_path / "data.jsonl"
-    good = json.dumps({"instruction": "What is 2+2?", "response": "4"})
-    path.write_text(good + "\n" + "{not json\n")
-    with pytest.raises(CourseError, match=r"data.jsonl line 2: invalid JSON"):
-        load_records(path)
-    path.write_text(good + "\n\n" + json.dumps({"instruction": [3], "response": "x"}) + "\n")
-    with pytest.raises(CourseError, match=r"line 3: field 'instruction' should be text"):
-        load_records(path)
-    path.write_bytes(good.encode() + b"\n" + b'{"instruction": "caf\xe9", "response": "x"}\n')
-    with pytest.raises(CourseError, match=r"line 2 column 21: not valid UTF-8"):
-        load_records(path)
-    path.write_text(json.dumps({"question": "x"}) + "\n")
-    with pytest.raises(CourseError, match=r"line 1: record has fields \['question'\]"):
-        load_records(path)
 
 
 def test_jsonl_and_json_in_any_known_schema_load_the_same(tmp_path):
@@ -257,63 +145,14 @@ def test_jsonl_and_json_in_any_known_schema_load_the_same(tmp_path):
     )
 
 
-def test_hub_dataset_offline_is_one_sentence(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(CourseError, match=r"instead: 'course:train' to train, "
-                                          r"'course:eval_styles' to evaluate\."):
-        load_records("some-owner/some-dataset-not-cached")
-
-
-def test_bad_rows_are_listed_in_file_order_whenever_each_is_found(tmp_path):
-    """A bad field (found after reading) on line 1 comes before bad JSON (found while
-    reading) on line 3."""
-    lines = [json.dumps({"instruction": "x"}), json.dumps(ROWS[0]), "{oops"]
-    path = tmp_path / "d.jsonl"
-    path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(CourseError) as caught:
-        load_records(path)
-    message = str(caught.value).splitlines()
-    assert [m.split(":")[0].strip() for m in message[1:]] == ["line 1", "line 3"]
-
-
-def test_blank_lines_in_json_lines_are_skipped_and_lines_still_counted(tmp_path):
-    path = tmp_path / "d.jsonl"
-    path.write_text(f"\n{json.dumps(ROWS[0])}\n\n   \n{json.dumps(ROWS[0])}\n\n")
-    rows = load_raw_rows(path)
-    assert [where for where, _ in rows] == [f"{path} line 2", f"{path} line 5"]
-    assert len(load_records(path)) == 2
-
-
-def test_a_data_wrapper_names_its_records_from_one(tmp_path):
-    path = tmp_path / "d.json"
-    path.write_text(json.dumps({"data": [ROWS[0], {"instruction": "x"}]}, indent=1))
-    assert [w for w, _ in load_raw_rows(path)] == [f"{path} record 1", f"{path} record 2"]
-    with pytest.raises(CourseError, match=r"d\.json record 2: record has 'instruction' but no"):
-        load_records(path)
-
-
 @pytest.mark.parametrize(("splits", "held"), [(["train", "validation", "test"], "test"),
                                               (["train", "validation"], "validation"),
                                               (["train"], None)])
 def test_a_split_folder_is_scored_on_test_else_validation(tmp_path, splits, held):
-    from course_lib.formatting.records import own_held_out_split
 
     (tmp_path / "dataset_dict.json").write_text(json.dumps({"splits": splits}))
     assert own_held_out_split(tmp_path) == held
     assert own_held_out_split(tmp_path / "nowhere") is None
-
-
-def test_line_separators_inside_json_strings_do_not_split_a_row(tmp_path):
-    # U+2028, U+2029 and U+0085 are valid unescaped inside a JSON string (json.dumps with
-    # ensure_ascii=False writes them so); str.splitlines() broke such a row in two.
-    rows = [{"instruction": f"Say{sep}hi", "response": "hi"} for sep in "\u2028\u2029\x85"]
-    path = tmp_path / "d.jsonl"
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-                    + '{"instruction": [1], "response": "x"}\n', encoding="utf-8")
-    with pytest.raises(CourseError, match=r"d.jsonl line 4: field 'instruction'"):
-        load_records(path)  # the 4th line, not the 7th: only line ends count
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\r\n" for r in rows))
-    assert [r["instruction"] for r in load_records(path)] == [r["instruction"] for r in rows]
 
 
 def test_a_file_that_cannot_be_read_is_one_sentence(tmp_path, monkeypatch):
@@ -334,42 +173,6 @@ def test_a_file_that_cannot_be_read_is_one_sentence(tmp_path, monkeypatch):
         load_records(path)  # was a PermissionError traceback
 
 
-@pytest.mark.parametrize("value, problem", [
-    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
-    ("9" * 5000, "a number too long to read"),
-], ids=["deep", "long-number"])
-def test_json_python_cannot_decode_is_a_row_error(tmp_path, value, problem):
-    # json raises RecursionError and ValueError here, not JSONDecodeError: were tracebacks.
-    good = json.dumps({"instruction": "Say hi", "response": "hi"})
-    bad = '{"instruction": "Say hi", "response": ' + value + "}"
-    for name, text, where in [("d.jsonl", f"{good}\n{bad}\n", "line 2"),
-                              ("one.json", bad, "line 1"),
-                              ("a.json", f"[{good},\n{bad}]", "line 2")]:
-        path = tmp_path / name
-        path.write_text(text)
-        with pytest.raises(CourseError, match=rf"{name} {where}: invalid JSON \({problem}"):
-            load_records(path)
-
-
-def test_text_after_a_json_array_is_named_on_its_own_line(tmp_path):
-    # Two arrays, e.g. appended with >>: the line was the first one's, and the message asked
-    # for the ']' that is there.
-    path = tmp_path / "d.json"
-    array = json.dumps(ROWS[:2], indent=1)
-    path.write_text(f"{array}\n{array}\n")
-    line = array.count("\n") + 2
-    with pytest.raises(CourseError, match=rf"^{re.escape(str(path))} line {line}: invalid JSON "
-                                          r"\(text after the closing '\]' of the array\); "):
-        load_records(path)
-
-
-def test_a_csv_with_only_its_header_holds_no_rows(tmp_path):
-    # Was "could not be read as csv (ValueError: Instruction "train" corresponds to no data!)".
-    path = tmp_path / "d.csv"
-    path.write_text("instruction,output\n\n")
-    assert load_raw_rows(path) == []
-
-
 def test_a_path_that_is_there_but_no_file_is_not_called_missing(tmp_path):
     # Each was "No such file or folder: 'X' (did you mean 'X'?)", offering the same name.
     link = tmp_path / "d.jsonl"
@@ -383,20 +186,6 @@ def test_a_path_that_is_there_but_no_file_is_not_called_missing(tmp_path):
         load_records("")  # was "'' is a folder ... such as /constraints.txt"
 
 
-def test_pretty_printed_objects_one_after_another_load_by_their_first_line(tmp_path):
-    # `jq . data.json > out.jsonl` writes each object over several lines: every line was an
-    # "invalid JSON" row before (8 errors for 2 records).
-    path = tmp_path / "pretty.jsonl"
-    rows = [{"instruction": "What is 2+2?", "output": "4"},
-            {"instruction": "What is 3+3?", "input": "", "output": "6"}]
-    path.write_text("".join(json.dumps(r, indent=2) + "\n" for r in rows))
-    assert load_raw_rows(path) == [(f"{path} line 1", rows[0]), (f"{path} line 5", rows[1])]
-    # One broken object: still read line by line, so the lines at fault are named.
-    path.write_text(json.dumps(rows[0], indent=2) + '\n{\n  "instruction": \n}\n')
-    with pytest.raises(CourseError, match="lines 4, 7: invalid JSON"):  # one problem, one line
-        load_records(path)
-
-
 @pytest.mark.parametrize("loaded", [[{"instruction": "Hi", "response": "hi"}],
                                     {"instruction": "Hi", "response": "hi"}])
 def test_data_already_in_memory_is_not_looked_for_as_a_file(loaded):
@@ -405,13 +194,6 @@ def test_data_already_in_memory_is_not_looked_for_as_a_file(loaded):
                                           rf"{type(loaded).__name__}: data already in memory "
                                           rf"needs no loading; pass it on as it is\.$"):
         load_records(loaded)
-
-
-def _notes_of_jsonl(tmp_path, rows):
-    """conversion_notes on `rows` written to d.jsonl, one per line."""
-    path = tmp_path / "d.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return conversion_notes(load_raw_rows(path))
 
 
 def test_a_field_the_rows_format_does_not_read_is_named_not_dropped(tmp_path):
@@ -459,3 +241,186 @@ def test_a_dataset_dict_is_told_to_give_one_split():
     assert str(err.value) == ("eval_data is a DatasetDict of splits ('validation'), not one set "
                               "of records; give one split, e.g. "
                               "eval_data=dataset_dict['validation'].")
+
+
+def test_a_column_of_numbers_is_read_as_its_text_as_in_json_and_counted(tmp_path):
+    # Was "column 'output' holds int64, not text", where the same rows in JSON Lines are read.
+    rows = [{"instruction": f"What is {n - 2}+2?", "input": x, "output": n}
+            for n, x in [(4, 2.5), (12, 0.5), (7, 10.0)]]  # int64 and float64 columns
+    jsonl = tmp_path / "n.jsonl"
+    jsonl.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    pd.DataFrame(rows).to_parquet(tmp_path / "n.parquet")
+    datasets.Dataset.from_list(rows).save_to_disk(str(tmp_path / "saved"))
+    assert [(r["input"], r["response"]) for r in load_records(jsonl)] == [
+        ("2.5", "4"), ("0.5", "12"), ("10.0", "7")]
+    for path in (tmp_path / "n.parquet", tmp_path / "saved"):
+        assert load_records(path) == load_records(jsonl)  # spelled as JSON's numbers are
+        assert conversion_notes(load_raw_rows(path)) == [
+            "3 rows hold a number where text belongs (rows 1, 2, 3); it was read as its text "
+            "(2.5 as '2.5')."]
+    # A number column no schema reads as text (an id) is no problem, and no note.
+    pd.DataFrame([{**r, "id": 7} for r in TWO_ROWS]).to_parquet(tmp_path / "ids.parquet")
+    assert load_records(tmp_path / "ids.parquet") == TWO_EXPECTED
+    assert conversion_notes(load_raw_rows(tmp_path / "ids.parquet")) == []
+
+
+def test_nested_values_and_a_null_instruction_in_a_number_column_are_still_refused(tmp_path):
+    lists = tmp_path / "lists.parquet"
+    pd.DataFrame([{**r, "output": [r["output"]]} for r in TWO_ROWS]).to_parquet(lists)
+    with pytest.raises(CourseError, match=r"rows 1, 2: field 'output' should be text but is "
+                                          r"a list"):
+        load_records(lists)
+    nulls = tmp_path / "nulls.parquet"  # pandas stores [4, None] as float64 with a null
+    pd.DataFrame({"instruction": [4, None], "output": ["a", "b"]}).to_parquet(nulls)
+    with pytest.raises(CourseError, match=r"row 2: 'instruction' is empty or null"):
+        load_records(nulls)
+
+
+def test_column_names_match_the_known_fields_whatever_their_case(tmp_path, capfd, caplog):
+    path = tmp_path / "case.csv"
+    path.write_text("Instruction, Input, Output\nWhat is 2+2?,,4\nTranslate to French,"
+                    "coffee,café\n")
+    assert load_records(path) == TWO_EXPECTED
+    pd.DataFrame(TWO_ROWS).rename(columns=str.upper).to_parquet(tmp_path / "case.parquet")
+    assert load_records(tmp_path / "case.parquet") == TWO_EXPECTED
+    # Columns the course does not read at all: said once for the file, not once per row.
+    pd.DataFrame([{"q": "What is 2+2?", "a": "4"}] * 30).to_parquet(tmp_path / "qa.parquet")
+    err = show_mask_error(capfd, caplog, tmp_path / "qa.parquet")
+    assert err == [f"error: {tmp_path / 'qa.parquet'}: its columns (q, a) match none the course "
+                   f"reads; rename them, e.g. to instruction, input, output or prompt, "
+                   f"completion."]
+    datasets.Dataset.from_list([{"question": "What is 2+2?", "answer": "4"}]).save_to_disk(
+        str(tmp_path / "gsm"))  # as a Hub data set is read: GSM8K's columns get their renames
+    assert show_mask_error(capfd, caplog, tmp_path / "gsm") == [
+        f"error: {tmp_path / 'gsm'}: its columns (question, answer) match none the course reads; "
+        f"rename 'question' to 'instruction' and 'answer' to 'response' (datasets: "
+        f"ds.rename_columns({{'question': 'instruction', 'answer': 'response'}}))."]
+
+
+@pytest.mark.parametrize("record, message", [
+    (chat(("human", "What is 2+2?"), ("gpt", "4")),
+     "roles must be user and assistant (system allowed), but the row has ['human', 'gpt']; "
+     "rename "
+     "'human' to 'user' and 'gpt' to 'assistant'."),
+    (chat(("human", "What is 2+2?"), ("gpt", "4"), keys=("from", "value")),
+     "messages need 'role' and 'content' keys; this looks like ShareGPT ('from'/'value'): "
+     "rename them to 'role'/'content', and 'human' to 'user' and 'gpt' to 'assistant'."),
+    (chat(("user", "What is 2+2?")),
+     "the course's templates take one user turn then one assistant turn; got roles ['user']; "
+     "add the assistant's answer after the user turn."),
+    (chat(("user", "a"), ("assistant", "b"), ("user", "c"), ("assistant", "d")),
+     "the course's templates take one user turn then one assistant turn; got roles ['user', "
+     "'assistant', 'user', 'assistant']: a conversation. Split it into rows of one user turn "
+     "and its answer, or train it with TRL's SFTTrainer and assistant_only_loss=True "
+     "(lesson 05)."),
+])
+def test_chat_rows_are_told_what_to_rename(record, message):
+    with pytest.raises(CourseError) as caught:
+        normalize_record(record, "d.jsonl line 1")
+    assert str(caught.value) == f"d.jsonl line 1: {message}"
+
+
+def test_a_system_message_made_the_input_is_reported(tmp_path):
+    from course_lib.formatting.records import conversion_notes
+
+    system = chat(("system", "Be brief."), ("user", "What is 2+2?"), ("assistant", "4"))
+    path = tmp_path / "chat.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in [system, chat(("user", "Hi"),
+                                                                    ("assistant", "Hi!")),
+                                                       system]))
+    rows = load_raw_rows(path)
+    assert normalize_record(*rows[0][::-1])["input"] == "Be brief."  # as before, but said:
+    assert conversion_notes(rows) == [
+        "2 chat rows have a system message (lines 1, 3); the templates have no system part, so "
+        "it became the 'input' ('### Input:' in one_line and alpaca) and is part of the "
+        "prompt; put it in the user message, or remove it, if that is not what you want."]
+    assert conversion_notes(rows[1:2]) == []
+
+
+def test_a_split_can_be_several_names_in_order_of_preference(tmp_path, monkeypatch):
+    data = datasets.Dataset.from_list(TWO_ROWS)
+    folder = tmp_path / "dd"
+    datasets.DatasetDict({"train": data, "validation": data.select([1])}).save_to_disk(
+        str(folder))
+    assert load_records(folder, split=("test", "validation")) == TWO_EXPECTED[1:]
+    assert load_records(folder) == TWO_EXPECTED  # "train", as always
+    with pytest.raises(CourseError) as caught:
+        load_records(folder, split=("test", "eval"))
+    assert str(caught.value) == (f"{folder} holds the splits train, validation but no 'test' or "
+                                 f"'eval' split; give the folder of one split, e.g. "
+                                 f"{folder}/train.")
+    data.to_json(str(tmp_path / "d.jsonl"))  # a file has no splits: split does not apply
+    assert load_records(tmp_path / "d.jsonl", split=("test", "validation")) == TWO_EXPECTED
+    # A Hub id: each name is asked for in turn until the data set has one.
+    asked = []
+
+    def load_dataset(hub_id, split):
+        asked.append(split)
+        if split != "validation":
+            raise ValueError(f'Unknown split "{split}". Should be one of [\'train\', '
+                             f'\'validation\'].')
+        return data
+
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    monkeypatch.chdir(tmp_path)
+    assert load_records("owner/set", split=("test", "validation")) == TWO_EXPECTED
+    assert asked == ["test", "validation"]
+
+
+def test_windows_line_breaks_inside_cells_become_newlines_and_are_counted(tmp_path):
+    # Excel writes a line break inside a cell as \r\n: it was trained as a '\r' token.
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b'instruction,input,output\r\n"Write a haiku\r\nabout cats",,"line one'
+                     b'\r\nline two"\r\nSay hi,,hi\r\n"One\rtwo",,x\r\n')
+    records = load_records(path)
+    assert [r["instruction"] for r in records] == ["Write a haiku\nabout cats", "Say hi",
+                                                   "One\ntwo"]
+    assert records[0]["response"] == "line one\nline two"
+    assert notes(path) == ["2 rows hold Windows line breaks, \\r\\n or \\r (rows 1, 3); they "
+                           "were read as \\n, so no '\\r' reaches the model."]
+
+
+def test_sharegpt_rows_are_read_and_counted(tmp_path):
+    rows = [sharegpt(("human", "What is 2+2?"), ("gpt", "4")),
+            sharegpt(("system", "Be brief."), ("human", "Say hi"), ("gpt", "hi"))]
+    path = tmp_path / "sharegpt.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert load_records(path) == [
+        {"instruction": "What is 2+2?", "input": "", "response": "4"},
+        {"instruction": "Say hi", "input": "Be brief.", "response": "hi"}]
+    found = notes(path)
+    assert found[0] == ("2 rows read as ShareGPT (lines 1, 2): from/value renamed to "
+                        "role/content, 'human' to 'user' and 'gpt' to 'assistant'.")
+    assert found[1].startswith("1 chat row has a system message (line 2)")
+
+
+@pytest.mark.parametrize("row, message", [
+    (sharegpt(("human", "a"), ("gpt", "b"), ("human", "c"), ("gpt", "d")),
+     "got roles ['user', 'assistant', 'user', 'assistant']: a conversation. Split it"),
+    (sharegpt(("human", "a"), ("function_call", "{}"), ("observation", "4"), ("gpt", "4")),
+     "the row has 'function_call' and 'observation' messages (tool calls)"),
+    ({"conversations": [{"speaker": "human", "text": "a"}]},
+     "this looks like ShareGPT ('conversations'): rename it to 'messages'"),
+])
+def test_sharegpt_conversations_and_tool_calls_are_still_refused(row, message):
+    with pytest.raises(CourseError, match=r"^d.jsonl line 2: .*" + re.escape(message)):
+        normalize_record(row, "d.jsonl line 2")
+
+
+def test_numbers_in_text_fields_are_read_as_their_text_and_counted(tmp_path):
+    # Was "field 'output' should be text but is int; make it a JSON string".
+    rows = [{"instruction": "What is 2+2?", "output": 4},
+            {"instruction": "Halve 3.", "output": 1.5},
+            {"instruction": "Say hi", "output": "hi", "id": 7}]  # an id is not read: no note
+    path = tmp_path / "numbers.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert [r["response"] for r in load_records(path)] == ["4", "1.5", "hi"]
+    assert notes(path) == ["2 rows hold a number where text belongs (lines 1, 2); it was "
+                           "read as its text (4 as '4')."]
+
+
+@pytest.mark.parametrize("value, kind", [(True, "true"), (["a"], "a list"), ({"a": 1}, "an object"),
+                                         (float("nan"), "NaN")])  # as the file writes them
+def test_bools_lists_dicts_and_nan_are_still_not_text(value, kind):
+    with pytest.raises(CourseError, match=f"field 'output' should be text but is {kind}"):
+        normalize_record({"instruction": "x", "output": value}, "d.jsonl line 1")

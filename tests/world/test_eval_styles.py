@@ -6,12 +6,8 @@ from collections import defaultdict
 
 import pytest
 
-from course_lib.formatting.records import (
-    EMBEDDED_DATA_DIR,
-    embedded_sets,
-    load_raw_rows,
-    read_json_rows,
-)
+from course_lib.formatting.json_files import read_json_rows
+from course_lib.formatting.records import EMBEDDED_DATA_DIR, embedded_sets, load_raw_rows
 from course_lib.formatting.schemas import normalize_record
 from course_lib.world.eval_styles import (
     BARE,

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from course_lib.formatting.records import EMBEDDED_DATA_DIR, load_records, read_json_rows
+from course_lib.formatting.json_files import read_json_rows
+from course_lib.formatting.records import EMBEDDED_DATA_DIR, load_records
 from course_lib.formatting.stats import check_consistent_templates
 from course_lib.formatting.templates import ONE_LINE, format_example
 from course_lib.loading import EMBEDDED_MODEL_DIR
