@@ -32,8 +32,9 @@ serves and what to read first. A stage imports only from itself and the stages a
                  (every weight, LoRA or frozen parts); side_by_side and helper are optional
                  reading (runs in helper processes, one per core)      lessons 07, 08
     6 grading    exercises from solutions, checks, the isolated grader     every lesson
-    tools        cli (the `course` command), demo (`course demo`), colab (a lesson's first
-                 cell), notebook_runner (run a notebook headless)
+    tools        cli (the `course` command: a module per command, its options and handler),
+                 demo (`course demo`), colab (a lesson's first cell), notebook_runner (run a
+                 notebook headless)
 """
 
 __version__ = "0.1.0"

@@ -5,7 +5,7 @@ string of course_lib, README files, the lessons' and solutions' markdown), so a 
 command, function, keyword, file, make target or environment variable fails here:
 
     course CMD --flag ...   the command exists and has every flag (its own argparse parser)
-    --flag in cli.py        every command whose code reaches the sentence has that flag
+    --flag in cli/          every command whose code reaches the sentence has that flag
     name(kw=...)            the name is the course's (or a library's) and takes the keyword
     from course_lib.x import y   the module has the name
     paths, make targets     the file exists; the Makefile has the target
@@ -33,9 +33,12 @@ import pytest
 
 import course_lib
 from course_lib import cli
+from course_lib.cli.commands import COMMANDS
+from course_lib.cli.parser import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = Path(course_lib.__file__).parent
+CLI = Path(cli.__file__).parent  # the `course` command's package
 DOCS = [ROOT / "README.md", ROOT / "lessons" / "README.md", ROOT / "exercises" / "README.md"]
 NOTEBOOKS = sorted([*(ROOT / "lessons").glob("*.ipynb"), *(ROOT / "solutions").glob("*.ipynb")])
 ERROR_CALLS = {"CourseError", "with_advice", "advice"}  # advice(python, cli): one for each
@@ -63,7 +66,7 @@ class Text:
     text: str
     where: str
     reader: str = "docs"
-    function: str = ""  # for cli.py: the function it is in
+    function: str = ""  # for the cli package: the function it is in
 
 
 # --- Pulling the texts out ----------------------------------------------------------------
@@ -110,7 +113,7 @@ def _docstrings(tree: ast.Module) -> set[int]:
 
 def _said(tree: ast.Module, everything: bool) -> set[int]:
     """The string nodes a user sees besides errors: printed, warned, or an option's help; in
-    cli.py every string but docstrings, dict keys, lists (torchrun's options), defaults and
+    cli/ every string but docstrings, dict keys, lists (torchrun's options), defaults and
     the names add_argument is given."""
     if everything:
         docs = [k for n in ast.walk(tree) if isinstance(n, ast.Dict) for k in n.keys]
@@ -130,12 +133,12 @@ def _said(tree: ast.Module, everything: bool) -> set[int]:
 @cache
 def library_texts() -> tuple[Text, ...]:
     """Every string of course_lib. An error's message, a print, a warning or an option's help
-    is read by the CLI's user in cli.py, else by a Python caller (an error's cli= by the CLI's
-    user); the other strings outside cli.py are 'report' (lines a report is built of, read by
-    both); docstrings and the rest of cli.py's are 'docs'."""
+    is read by the CLI's user in cli/, else by a Python caller (an error's cli= by the CLI's
+    user); the other strings outside cli/ are 'report' (lines a report is built of, read by
+    both); docstrings and the rest of cli/'s are 'docs'."""
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
-        rel, own = str(path.relative_to(ROOT)), path.name == "cli.py"
+        rel, own = str(path.relative_to(ROOT)), path.parent == CLI
         tree = ast.parse(path.read_text(encoding="utf-8"))
         said, docstrings = _said(tree, own), _docstrings(tree)
         # The CLI's half of a message built in two (runner.interrupted: python = ..., cli = ...)
@@ -186,7 +189,7 @@ def code_pieces(text: str) -> list[str]:
 @cache
 def command_flags() -> dict[str, set[str]]:
     """Each `course` command and its options, from the CLI's own parser."""
-    commands = cli.build_parser()._subparsers._group_actions[0].choices
+    commands = build_parser()._subparsers._group_actions[0].choices
     return {name: {o for a in p._actions for o in a.option_strings}
             for name, p in commands.items()}
 
@@ -219,17 +222,22 @@ def test_every_course_command_line_names_a_command_and_its_flags():
 
 # --- Flags said by the `course` command -----------------------------------------------------
 @cache
+def cli_trees() -> tuple[ast.Module, ...]:
+    """The modules of the cli package, parsed."""
+    return tuple(ast.parse(p.read_text(encoding="utf-8")) for p in sorted(CLI.glob("*.py")))
+
+
+@cache
 def cli_reach() -> dict[str, set[str]]:
-    """Each function and constant of cli.py, and the commands whose code reaches it (their
-    handler and option builder, through every name they use, called or passed)."""
-    tree = ast.parse(Path(cli.__file__).read_text(encoding="utf-8"))
+    """Each function and constant of the cli package, and the commands whose code reaches it
+    (their handler and option builder, through every name they use, called or passed)."""
     defined = {n.name if isinstance(n, ast.FunctionDef) else n.targets[0].id: n
-               for n in tree.body if isinstance(n, ast.FunctionDef)
+               for tree in cli_trees() for n in tree.body if isinstance(n, ast.FunctionDef)
                or isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name)}
     uses = {name: {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} & defined.keys()
             for name, node in defined.items()}
     reach: dict[str, set[str]] = {}
-    for command, handler, add_options, *_ in cli.COMMANDS:
+    for command, handler, add_options, *_ in COMMANDS:
         todo = [handler.__name__, getattr(add_options, "__name__", "")]
         while todo:
             name = todo.pop()
@@ -242,21 +250,20 @@ def cli_reach() -> dict[str, set[str]]:
 @cache
 def _per_command() -> list[tuple[str, str]]:
     """(command, sentence) of a dict keyed by command name (what _after_interrupt says)."""
-    return [(k.value, _literal(v) or "") for node in ast.walk(ast.parse(Path(
-        cli.__file__).read_text(encoding="utf-8"))) if isinstance(node, ast.Dict)
-        for k, v in zip(node.keys, node.values, strict=True)
+    return [(k.value, _literal(v) or "") for tree in cli_trees() for node in ast.walk(tree)
+        if isinstance(node, ast.Dict) for k, v in zip(node.keys, node.values, strict=True)
         if isinstance(k, ast.Constant) and k.value in command_flags()]
 
 
 def test_every_flag_the_cli_names_is_an_option_of_the_command_that_says_it():
-    texts = [t for t in library_texts() if t.where.startswith("course_lib/cli.py")
+    texts = [t for t in library_texts() if t.where.startswith("course_lib/cli/")
              and t.reader == "cli"]
     keyed = {sentence for _, sentence in _per_command()}
     said = [(t, flag, cli_reach().get(t.function, set())) for t in texts if t.text not in keyed
             for flag in FLAG.findall(t.text) if flag.startswith("--")]
-    said += [(Text(s, "cli.py", "cli"), flag, {command}) for command, s in _per_command()
-             for flag in FLAG.findall(s)]
-    assert len(said) > 40, f"only {len(said)} flags found in cli.py: the extractor broke"
+    said += [(Text(s, "course_lib/cli", "cli"), flag, {command})
+             for command, s in _per_command() for flag in FLAG.findall(s)]
+    assert len(said) > 40, f"only {len(said)} flags found in cli/: the extractor broke"
     flags = command_flags()
     wrong = [f"{t.where} ({t.function}): {flag} is not an option of `course {command}`: "
              f"{t.text[:90]!r}" for t, flag, commands in said for command in sorted(commands)
@@ -267,7 +274,7 @@ def test_every_flag_the_cli_names_is_an_option_of_the_command_that_says_it():
 def test_a_flag_said_outside_the_cli_is_an_option_of_some_command():
     """The CLI's spelling of a library's advice (cli=, with_advice's third part), and the
     tables that spell a keyword as its flag (settings.COUNTS, files.SETTING_FLAGS)."""
-    said = [(t, flag) for t in library_texts() if not t.where.startswith("course_lib/cli.py")
+    said = [(t, flag) for t in library_texts() if not t.where.startswith("course_lib/cli/")
             and (t.reader == "cli" or re.fullmatch(r"--[a-z][\w-]*[a-z]", t.text))
             for flag in FLAG.findall(t.text)]
     assert len(said) > 10, f"only {len(said)} flags found: the extractor broke"
@@ -488,11 +495,11 @@ def test_an_unreadable_run_history_is_told_how_to_train_it_again_in_each_readers
 
 
 def test_course_train_help_states_the_recipe_train_uses():
-    """cli.py spells the recipe's defaults out (importing settings would slow `--help` by
+    """cli/train.py spells the recipe's defaults out (importing settings would slow `--help` by
     seconds): they must be RECIPE's, or `--help` advises another run than the one it trains."""
     from course_lib.training.settings import RECIPE
 
-    train_help = " ".join(cli.build_parser()._subparsers._group_actions[0].choices[
+    train_help = " ".join(build_parser()._subparsers._group_actions[0].choices[
         "train"].format_help().split())
     for said in (f"the recipe's, {RECIPE.max_steps})", f"the recipe's, {RECIPE.batch_size}",
                  f"the recipe's: {' '.join(RECIPE.freeze)})", f"the course's recipe, "

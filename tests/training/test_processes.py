@@ -13,6 +13,7 @@ import os
 import pytest
 
 from course_lib import cli
+from course_lib.cli import train as cli_train
 from course_lib.training.history import RunHistory
 from course_lib.training.settings import RECIPE
 
@@ -81,11 +82,11 @@ def test_a_launch_that_started_fewer_processes_is_an_error(
     """What `accelerate launch --cpu --num_processes 2` does without a MULTI_CPU config: one
     process trains alone. The launcher's run is faked here; its history says world_size 1."""
     out, launched = tmp_path / "run", []
-    monkeypatch.setattr(cli.subprocess, "Popen", fake_torchrun(out, 1, launched))
+    monkeypatch.setattr(cli_train.subprocess, "Popen", fake_torchrun(out, 1, launched))
     code = cli.main(["train", "--model", str(toy_model_dir), "--processes", "2",
                      "--out", str(out)])
     (command, _), = launched
-    assert command[:4] == [cli.sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    assert command[:4] == [cli_train.sys.executable, "-m", "torch.distributed.run", "--standalone"]
     assert "--nproc_per_node=2" in command
     err = capsys.readouterr().err
     assert code == 2 and "error: --processes 2 was asked for but 1 trained together" in err
@@ -95,7 +96,7 @@ def test_more_processes_than_gpus_is_an_error_that_offers_the_cpu(
         toy_model_dir, tmp_path, monkeypatch, capsys):
     """One GPU (Colab's): torchrun would give the second process cuda:1, which is not there."""
     monkeypatch.setattr("torch.cuda.device_count", lambda: 1)
-    monkeypatch.setattr(cli.subprocess, "Popen", lambda *a, **k: pytest.fail("launched"))
+    monkeypatch.setattr(cli_train.subprocess, "Popen", lambda *a, **k: pytest.fail("launched"))
     code = cli.main(["train", "--model", str(toy_model_dir), "--processes", "2",
                      "--out", str(tmp_path / "run")])
     assert code == 2
@@ -108,7 +109,7 @@ def test_cpu_launches_the_processes_on_the_cpu_beside_a_gpu(toy_model_dir, tmp_p
     monkeypatch.setattr("torch.cuda.device_count", lambda: 1)
     monkeypatch.delenv("COURSE_DEVICE", raising=False)
     out, launched = tmp_path / "run", []
-    monkeypatch.setattr(cli.subprocess, "Popen", fake_torchrun(out, 2, launched))
+    monkeypatch.setattr(cli_train.subprocess, "Popen", fake_torchrun(out, 2, launched))
     code = cli.main(["train", "--model", str(toy_model_dir), "--processes", "2", "--cpu",
                      "--out", str(out)])
     (command, device), = launched

@@ -5,18 +5,19 @@ import shlex
 
 from test_advice import Text, command_lines
 
-from course_lib import cli
+from course_lib.cli.commands import COMMANDS
+from course_lib.cli.parser import build_parser
 
 
 def subcommands() -> dict:
     """Each `course` command's own parser, as `course CMD --help` prints it."""
-    return cli.build_parser()._subparsers._group_actions[0].choices
+    return build_parser()._subparsers._group_actions[0].choices
 
 
 def test_every_command_says_what_it_does_before_its_options():
-    assert len(subcommands()) == len(cli.COMMANDS) > 10
+    assert len(subcommands()) == len(COMMANDS) > 10
     silent = [name for name, p in subcommands().items() if not (p.description or "").strip()]
-    assert not silent, f"give these commands a description in cli.COMMANDS: {silent}"
+    assert not silent, f"give these commands a description in cli/commands.py: {silent}"
     for name, p in subcommands().items():  # printed, above the options
         shown = p.format_help()
         assert shown.index(p.description.splitlines()[0]) < shown.index("options:"), name
@@ -31,7 +32,8 @@ def test_every_example_in_a_command_s_help_parses(capsys):
         listed = [line.strip() for line in epilog.splitlines()[1:]
                   if not line.strip().startswith("#")]
         if not examples:
-            wrong.append(f"course {name} --help gives no example: add one to cli.EXAMPLES")
+            wrong.append(f"course {name} --help gives no example: add one to EXAMPLES "
+                         "(cli/commands.py)")
         elif examples != listed:  # a line the extractor did not see whole is not checked
             wrong.append(f"course {name} --help: examples {listed}, read as {examples}")
         for example in examples:
@@ -40,7 +42,7 @@ def test_every_example_in_a_command_s_help_parses(capsys):
                 wrong.append(f"course {name} --help gives an example of another command: "
                              f"{example}")
             try:
-                cli.build_parser().parse_args(words)
+                build_parser().parse_args(words)
             except SystemExit:
                 wrong.append(f"course {name} --help: {example}: {capsys.readouterr().err.strip()}")
     assert not wrong, "\n".join(wrong)

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from course_lib import cli
+from course_lib.cli import doctor
+from course_lib.cli import parser as cli_parser
 from course_lib.errors import CourseError
 
 
@@ -64,7 +66,7 @@ def test_cli_prints_course_errors_as_one_line(capsys, monkeypatch):
         raise CourseError("Nothing here; do this next.")
 
     # any command raising a CourseError
-    monkeypatch.setattr(cli, "COMMANDS", [("doctor", boom, lambda p: None, "", "")])
+    monkeypatch.setattr(cli_parser, "COMMANDS", [("doctor", boom, lambda p: None, "", "")])
     assert cli.main(["doctor"]) == 2
     assert capsys.readouterr().err == "error: Nothing here; do this next.\n"
 
@@ -74,7 +76,7 @@ def test_a_command_gives_the_libraries_their_logging_back(monkeypatch):
     from transformers.utils import logging as hf_logging
 
     seen = []
-    monkeypatch.setattr(cli, "COMMANDS", [("train", lambda _args: seen.append(
+    monkeypatch.setattr(cli_parser, "COMMANDS", [("train", lambda _args: seen.append(
         (hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity())), lambda p: None,
         "", "")])
     hf_logging.enable_progress_bar()
@@ -91,8 +93,8 @@ def test_doctor_reads_a_local_build_as_the_release_it_builds(capsys, monkeypatch
     pins.write_text("torch==2.5.1\ntrl==0.9.0\n")
     monkeypatch.setattr(env, "CONSTRAINTS", pins)
     builds = {"torch": "2.5.1+cpu", "trl": "0.9.1+local"}  # PEP 440 local versions
-    real = cli.version
-    monkeypatch.setattr(cli, "version", lambda pkg: builds.get(pkg) or real(pkg))
+    real = doctor.version
+    monkeypatch.setattr(doctor, "version", lambda pkg: builds.get(pkg) or real(pkg))
     assert cli.main(["doctor"]) == 0
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
     assert lines["torch"].split()[1:] == ["2.5.1+cpu"]  # torch's CPU wheel is release 2.5.1
@@ -121,7 +123,7 @@ def test_notes_printed_while_a_command_runs_name_flags(capsys, monkeypatch):
     from course_lib import errors
 
     monkeypatch.setitem(errors._AUDIENCE, "cli", False)  # given back after this test
-    monkeypatch.setattr(cli, "COMMANDS", [("doctor", lambda _args: print(
+    monkeypatch.setattr(cli_parser, "COMMANDS", [("doctor", lambda _args: print(
         errors.advice("eval_data=None", "--eval-data none")), lambda p: None, "", "")])
     assert cli.main(["doctor"]) == 0
     assert capsys.readouterr().out == "--eval-data none\n"
@@ -206,8 +208,8 @@ def test_an_option_that_abbreviates_a_flag_is_not_taken_for_an_argument():
     parser = argparse.ArgumentParser()
     parser.add_argument("run_dir", metavar="RUN_DIR")
     parser.add_argument("--run-name")
-    assert not cli._flagged_argument("--run=x", parser)
-    assert cli._flagged_argument("--runs=x", parser)
+    assert not cli_parser._flagged_argument("--run=x", parser)
+    assert cli_parser._flagged_argument("--runs=x", parser)
 
 
 @pytest.mark.parametrize("argv, said", [

@@ -85,9 +85,9 @@ def test_names_and_paths_are_checked_before_any_training(capsys, tmp_path):
 
 
 def test_list_on_a_terminal_wraps_each_hypothesis_under_its_column(capsys, monkeypatch):
-    from course_lib import cli
+    from course_lib.cli import experiment
 
-    monkeypatch.setattr(cli, "_terminal_columns", lambda: 80)
+    monkeypatch.setattr(experiment, "_terminal_columns", lambda: 80)
     code, out, _ = run_cli(capsys, "experiment", "--list")
     assert code == 0
     lines = out.splitlines()

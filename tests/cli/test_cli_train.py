@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from course_lib.cli import fresh_dir, main
+from course_lib.cli import main
+from course_lib.cli.outputs import fresh_dir
 from course_lib.errors import CourseError
 from course_lib.training.history import RunHistory
 
