@@ -7,40 +7,15 @@ import io
 import json
 import zipfile
 
-import datasets
 import pandas as pd
 import pytest
 from datasets import Dataset
+from records_support import EXPECTED, TWO_EXPECTED, TWO_ROWS
 
 from course_lib.errors import CourseError
 from course_lib.formatting.records import (
     load_records,
 )
-
-ROWS = [
-    {"instruction": "What is 2+2?", "input": "", "output": "4"},
-    {"instruction": "Translate to French", "input": "coffee", "output": "café"},
-    {"instruction": "日本の首都は?", "input": "", "output": "東京"},
-    {"instruction": "Give the code", "input": "", "output": "007"},  # text, not the number 7
-]
-
-
-EXPECTED = [{"instruction": r["instruction"], "input": r["input"], "response": r["output"]}
-            for r in ROWS]
-
-
-@pytest.fixture(scope="module")
-def dataset():
-    datasets.disable_progress_bars()
-    return datasets.Dataset.from_list(ROWS)
-
-
-TWO_ROWS = [{"instruction": "What is 2+2?", "input": "", "output": "4"},
-        {"instruction": "Translate to French", "input": "coffee", "output": "café"}]
-
-
-TWO_EXPECTED = [{"instruction": r["instruction"], "input": r["input"], "response": r["output"]}
-            for r in TWO_ROWS]
 
 
 def zipped(*entries: str) -> bytes:

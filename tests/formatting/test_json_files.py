@@ -7,41 +7,18 @@ import re
 
 import pandas as pd
 import pytest
+from records_support import EXPECTED, ROWS, TWO_EXPECTED, TWO_ROWS, notes
 
 from course_lib.errors import CourseError
 from course_lib.formatting.records import (
-    conversion_notes,
     load_raw_rows,
     load_records,
     own_held_out_split,
 )
 
-ROWS = [
-    {"instruction": "What is 2+2?", "input": "", "output": "4"},
-    {"instruction": "Translate to French", "input": "coffee", "output": "café"},
-    {"instruction": "日本の首都は?", "input": "", "output": "東京"},
-    {"instruction": "Give the code", "input": "", "output": "007"},  # text, not the number 7
-]
-
-
-EXPECTED = [{"instruction": r["instruction"], "input": r["input"], "response": r["output"]}
-            for r in ROWS]
-
-
-TWO_ROWS = [{"instruction": "What is 2+2?", "input": "", "output": "4"},
-        {"instruction": "Translate to French", "input": "coffee", "output": "café"}]
-
-
-TWO_EXPECTED = [{"instruction": r["instruction"], "input": r["input"], "response": r["output"]}
-            for r in TWO_ROWS]
-
 
 def chat(*turns, keys=("role", "content")):
     return {"messages": [dict(zip(keys, turn, strict=True)) for turn in turns]}
-
-
-def notes(path) -> list[str]:
-    return conversion_notes(load_raw_rows(path))
 
 
 def test_byte_order_mark_and_arrays_in_jsonl_files(tmp_path):

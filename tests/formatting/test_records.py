@@ -3,14 +3,13 @@ loading as written, records in memory, and the notes on what reading changed (nu
 as text, Windows line breaks, ShareGPT rows, system messages, fields no format reads)."""
 
 import json
-import logging
 import re
 
 import datasets
 import pandas as pd
 import pytest
+from records_support import EXPECTED, ROWS, TWO_EXPECTED, TWO_ROWS, notes, show_mask_error
 
-from course_lib.cli import main
 from course_lib.errors import CourseError
 from course_lib.formatting.records import (
     conversion_notes,
@@ -23,23 +22,6 @@ from course_lib.formatting.records import (
 from course_lib.formatting.schemas import normalize_record
 from course_lib.formatting.templates import format_text
 
-ROWS = [
-    {"instruction": "What is 2+2?", "input": "", "output": "4"},
-    {"instruction": "Translate to French", "input": "coffee", "output": "café"},
-    {"instruction": "日本の首都は?", "input": "", "output": "東京"},
-    {"instruction": "Give the code", "input": "", "output": "007"},  # text, not the number 7
-]
-
-
-EXPECTED = [{"instruction": r["instruction"], "input": r["input"], "response": r["output"]}
-            for r in ROWS]
-
-
-@pytest.fixture(scope="module")
-def dataset():
-    datasets.disable_progress_bars()
-    return datasets.Dataset.from_list(ROWS)
-
 
 def _notes_of_jsonl(tmp_path, rows):
     """conversion_notes on `rows` written to d.jsonl, one per line."""
@@ -48,29 +30,8 @@ def _notes_of_jsonl(tmp_path, rows):
     return conversion_notes(load_raw_rows(path))
 
 
-TWO_ROWS = [{"instruction": "What is 2+2?", "input": "", "output": "4"},
-            {"instruction": "Translate to French", "input": "coffee", "output": "café"}]
-TWO_EXPECTED = [{"instruction": r["instruction"], "input": r["input"],
-                 "response": r["output"]} for r in TWO_ROWS]
-
-
-def show_mask_error(capfd, caplog, path) -> list[str]:
-    """What `course show-mask --data PATH --row 1` prints to stderr when the file is refused,
-    once it is checked that no library logged a line of its own (its handler writes to the
-    stderr of when it was imported, which capfd does not see; caplog sees every record)."""
-    capfd.readouterr()
-    caplog.clear()
-    assert main(["show-mask", "--data", str(path), "--row", "1"]) == 2
-    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
-    return capfd.readouterr().err.splitlines()
-
-
 def chat(*turns, keys=("role", "content")):
     return {"messages": [dict(zip(keys, turn, strict=True)) for turn in turns]}
-
-
-def notes(path) -> list[str]:
-    return conversion_notes(load_raw_rows(path))
 
 
 def sharegpt(*turns):

@@ -6,6 +6,7 @@ import json
 import datasets
 import pandas as pd
 import pytest
+from records_support import ROWS
 
 from course_lib.errors import CourseError
 from course_lib.evaluation.eval_data import eval_rows
@@ -15,13 +16,6 @@ from course_lib.formatting.records import (
 )
 from course_lib.formatting.rows import MAX_ROW_ERRORS, RowErrors
 from course_lib.training.data import load_data
-
-ROWS = [
-    {"instruction": "What is 2+2?", "input": "", "output": "4"},
-    {"instruction": "Translate to French", "input": "coffee", "output": "café"},
-    {"instruction": "日本の首都は?", "input": "", "output": "東京"},
-    {"instruction": "Give the code", "input": "", "output": "007"},  # text, not the number 7
-]
 
 
 def test_every_bad_row_is_listed_with_its_line(tmp_path):

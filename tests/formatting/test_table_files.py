@@ -7,41 +7,17 @@ no log line of a library before it."""
 
 import csv
 import gzip
-import logging
 
 import datasets
 import pandas as pd
 import pytest
+from records_support import TWO_EXPECTED, TWO_ROWS, notes, show_mask_error
 
-from course_lib.cli import main
 from course_lib.errors import CourseError
 from course_lib.formatting.records import (
-    conversion_notes,
     load_raw_rows,
     load_records,
 )
-
-TWO_ROWS = [{"instruction": "What is 2+2?", "input": "", "output": "4"},
-        {"instruction": "Translate to French", "input": "coffee", "output": "café"}]
-
-
-TWO_EXPECTED = [{"instruction": r["instruction"], "input": r["input"], "response": r["output"]}
-            for r in TWO_ROWS]
-
-
-def show_mask_error(capfd, caplog, path) -> list[str]:
-    """What `course show-mask --data PATH --row 1` prints to stderr when the file is refused,
-    once it is checked that no library logged a line of its own (its handler writes to the
-    stderr of when it was imported, which capfd does not see; caplog sees every record)."""
-    capfd.readouterr()
-    caplog.clear()
-    assert main(["show-mask", "--data", str(path), "--row", "1"]) == 2
-    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
-    return capfd.readouterr().err.splitlines()
-
-
-def notes(path) -> list[str]:
-    return conversion_notes(load_raw_rows(path))
 
 
 def test_bad_rows_of_a_csv_are_named_by_row(tmp_path):

@@ -2,53 +2,16 @@
 folder's splits, a run folder given as data, a column of no text, and the Hub offline."""
 
 import gzip
-import logging
 
 import datasets
 import pandas as pd
 import pytest
+from records_support import EXPECTED, TWO_EXPECTED, TWO_ROWS, show_mask_error
 
-from course_lib.cli import main
 from course_lib.errors import CourseError
 from course_lib.formatting.records import (
     load_records,
 )
-
-ROWS = [
-    {"instruction": "What is 2+2?", "input": "", "output": "4"},
-    {"instruction": "Translate to French", "input": "coffee", "output": "café"},
-    {"instruction": "日本の首都は?", "input": "", "output": "東京"},
-    {"instruction": "Give the code", "input": "", "output": "007"},  # text, not the number 7
-]
-
-
-EXPECTED = [{"instruction": r["instruction"], "input": r["input"], "response": r["output"]}
-            for r in ROWS]
-
-
-@pytest.fixture(scope="module")
-def dataset():
-    datasets.disable_progress_bars()
-    return datasets.Dataset.from_list(ROWS)
-
-
-TWO_ROWS = [{"instruction": "What is 2+2?", "input": "", "output": "4"},
-        {"instruction": "Translate to French", "input": "coffee", "output": "café"}]
-
-
-TWO_EXPECTED = [{"instruction": r["instruction"], "input": r["input"], "response": r["output"]}
-            for r in TWO_ROWS]
-
-
-def show_mask_error(capfd, caplog, path) -> list[str]:
-    """What `course show-mask --data PATH --row 1` prints to stderr when the file is refused,
-    once it is checked that no library logged a line of its own (its handler writes to the
-    stderr of when it was imported, which capfd does not see; caplog sees every record)."""
-    capfd.readouterr()
-    caplog.clear()
-    assert main(["show-mask", "--data", str(path), "--row", "1"]) == 2
-    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
-    return capfd.readouterr().err.splitlines()
 
 
 def test_save_to_disk_folders_load_their_split(tmp_path, dataset):
