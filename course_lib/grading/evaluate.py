@@ -122,6 +122,7 @@ def _call(check, kwargs: dict, exercise_id: str) -> tuple[str, str]:
 
 def describe_exception(err: BaseException, exercise_id: str) -> tuple[str, str]:
     """(status, message) for an exception raised while running the learner's code."""
+    # The learner's Ctrl+C stops the grading: it is no verdict on their code.
     if isinstance(err, KeyboardInterrupt):
         raise err
     if isinstance(err, CheckTimeout):
@@ -132,6 +133,7 @@ def describe_exception(err: BaseException, exercise_id: str) -> tuple[str, str]:
         return FAILED, "your code called exit() or sys.exit(); remove it: a function should return."
     if isinstance(err, NotImplementedError):
         return NOT_IMPLEMENTED, not_implemented_message(exercise_id)
+    # Where in the learner's own cell it was raised, if it was: that decides whose fault it is.
     where = _learner_line(err)
     suggestion = _python_suggestion(err) if where else ""  # Python's "Did you mean: ...?"
     if where and isinstance(err, NameError) and err.name:  # often a helper from another cell
@@ -258,6 +260,7 @@ def _interrupt_after(seconds: float, message: str) -> Iterator[None]:
             raise CheckTimeout(message)
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
+    # A daemon: a timer still waiting never keeps Python from exiting.
     timer = threading.Timer(seconds, fire)
     timer.daemon = True
     timer.start()
@@ -265,6 +268,7 @@ def _interrupt_after(seconds: float, message: str) -> Iterator[None]:
         yield
     finally:
         try:
+            # Set under the lock: once set, fire() cannot interrupt the code after the block.
             with lock:
                 ended.set()
             timer.cancel()
@@ -283,6 +287,7 @@ def grade_cells(
         return ExerciseResult(exercise.id, status, message, exercise.title,
                               seconds=round(time.perf_counter() - start, 3))
 
+    # A failing setup cell is an ERROR, not a FAILED: the exercise never ran, so nothing failed.
     for i, cell in enumerate(setup, 1):
         try:
             exec_cell(cell, f"setup {i}", ns)
@@ -294,6 +299,7 @@ def grade_cells(
                                   f"Jupyter to see why.")
     try:
         exec_cell(source, f"exercise {exercise.id}", ns)
+    # A syntax error has no frame in the learner's code to point at: its line is in the error.
     except SyntaxError as err:
         return verdict(FAILED, f"the {exercise.id} cell has a syntax error on line {err.lineno}: "
                                f"{err.msg}" + (f": `{err.text.strip()}`" if err.text else "") + ".")

@@ -164,6 +164,7 @@ def make_exercise_notebook(solution: Notebook, name: str = "notebook") -> Notebo
     """The exercise version of a solution notebook (a new dict; `solution` is untouched)."""
     cells = []
     for index, cell in enumerate(solution["cells"]):
+        # nbformat 4.5 wants an id on every cell; the solution's own is kept when it has one.
         cell_id = str(cell.get("id") or f"cell-{index}")
         where = f"{name}, cell {index + 1}"
         source = cell_source(cell)
@@ -178,6 +179,7 @@ def make_exercise_notebook(solution: Notebook, name: str = "notebook") -> Notebo
         if not source.strip():
             continue  # the cell held only hidden tests
         cells.append(_code_cell(cell_id, source, _clean_metadata(cell)))
+        # The hints in a cell of their own, right under the exercise they help with.
         hints = hints_markdown(ex_id) if ex_id else None
         if hints:
             cells.append({"cell_type": "markdown", "id": f"hints-{ex_id}", "metadata": {},
@@ -188,6 +190,7 @@ def make_exercise_notebook(solution: Notebook, name: str = "notebook") -> Notebo
         "course": {"generated": GENERATED_NOTE},
     }
     nb = {"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}
+    # Hashed as written, so make-exercises can tell later whether a learner edited it.
     metadata["course"]["generated_sha256"] = content_hash(nb)
     return nb
 

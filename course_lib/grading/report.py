@@ -123,6 +123,7 @@ def common_mistakes(reports: list[GradeReport], width: int = 100) -> list[str]:
         ...                  for i, m in enumerate(said)])
         ['ex03_1  2 of 3 who got it wrong: failed, labels[3] should be -100']
     """
+    # Matched by position: every folder's report lists the same exercises in the same order.
     lines = []
     for i, exercise in enumerate(r.exercise for r in reports[0].results):
         wrong = [r.results[i] for r in reports

@@ -419,6 +419,7 @@ def grade_folder(
     cells, notes = choose_cells(found, wanted)
     if exercise_ids is None:  # all asked for: a cell of an exercise not among them is said
         notes += _not_exercises(found, wanted)
+    # An exercise with no cell in any notebook still gets a verdict: a report has no gaps.
     results: dict[str, ExerciseResult] = {}
     for ex_id in wanted:
         if ex_id not in cells:
@@ -429,6 +430,7 @@ def grade_folder(
         if ex_id not in results and untouched(cells[ex_id]):
             results[ex_id] = ExerciseResult(ex_id, NOT_IMPLEMENTED, not_implemented_message(
                 ex_id), get_exercise(ex_id).title, cells[ex_id].notebook.name)
+    # Only the cells left run; a setup cell missing is said once per notebook, before they do.
     todo = [cells[ex_id] for ex_id in wanted if ex_id not in results]
     notes += _without_setup(todo)
     with contextlib.ExitStack() as own:
@@ -438,6 +440,7 @@ def grade_folder(
         results.update(_grade_all(graders, todo, workers, timeout, progress))
         notes += graders.stopped_notes(todo)  # each cell graded again: the folder's to say
         notes += [said] if mine and (said := graders.note()) else []
+    # Results in the order asked for, not the order they finished in.
     ordered = [results[ex_id] for ex_id in wanted]
     notes = [printable(note) for note in notes]  # they name the learner's files
     return GradeReport(str(folder), ordered, round(time.perf_counter() - start, 2), notes)
@@ -468,6 +471,7 @@ def _grade_all(graders: Graders, todo: list[ExerciseCell], workers: int, timeout
             finally:
                 running.pop(cell.exercise, None)
 
+        # Collected as each finishes, so the bar moves even while a slow one runs on.
         for done in as_completed([pool.submit(grade, c) for c in todo]):
             result = done.result()
             results[result.exercise] = result
@@ -492,6 +496,7 @@ def choose_cells(found: FolderExercises, wanted: list[str],
         if len(candidates) < 2:
             chosen.update({ex_id: candidates[0]} if candidates else {})
             continue
+        # The learner's work wins over a fresh copy; of several edited, the newest save.
         edited = [cell for cell in candidates if not untouched(cell)]
         cell = max(edited, key=lambda c: c.notebook.stat().st_mtime) if edited else candidates[0]
         others = ", ".join(c.notebook.name for c in candidates if c is not cell)
@@ -501,6 +506,7 @@ def choose_cells(found: FolderExercises, wanted: list[str],
                   f"{others}.")
         choices.setdefault(choice, []).append(ex_id)
         chosen[ex_id] = cell
+    # A notebook that could not be read is named: its exercises would look missing otherwise.
     notes = [f"{name}: {why}" for name, why in found.unreadable.items()]
     notes += [f"{ids[0]} is {choice}" if len(ids) == 1 else
               f"{', '.join(ids[:-1])} and {ids[-1]} are each {choice}"

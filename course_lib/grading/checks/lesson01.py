@@ -61,7 +61,12 @@ def check_top_next_tokens(top_next_tokens):
     torch.manual_seed(1)
     logits = torch.randn(1, 5, vocab) * 3
     for k in (5, 1):
-        got = _pairs(top_next_tokens(logits.clone(), tokenizer, k), k)
+        given = logits.clone()
+        got = _pairs(top_next_tokens(given, tokenizer, k), k)
+        assert torch.equal(given, logits), (
+            "top_next_tokens changed the logits it was given, but the caller still needs them: "
+            "compute on a new tensor (torch.softmax(logits[0, -1], dim=-1) makes one), not in "
+            "place (-=, /=, .exp_()).")
         probs = torch.softmax(logits[0, -1], dim=-1)
         top = probs.topk(k)
         want = [(tokenizer.decode([i]), p) for i, p in zip(top.indices.tolist(),
@@ -120,6 +125,10 @@ def _diagnose_top(got, want, logits, tokenizer, k) -> None:
     if tokens == top_of(wrong_dim)[0] and _close(probs, top_of(wrong_dim)[1]):
         raise AssertionError("the softmax ran over the positions, not over the vocabulary: use "
                              "dim=-1, so the probabilities of all possible next tokens sum to 1.")
+    if tokens != want_tokens and tokens == [t.strip() for t in want_tokens]:
+        raise AssertionError(f"your tokens lost their spaces: expected {want_tokens}, got "
+                             f"{tokens}; keep each token's text as tokenizer.decode([token_id]) "
+                             f"gives it, without .strip().")
     places = rounded_places(probs, want_probs) if tokens == want_tokens else None
     if places:
         raise AssertionError(f"right tokens, but your probabilities are rounded to {places} "
@@ -291,7 +300,7 @@ def _check_like_generate(greedy_continue, model, tokenizer, prompt: str, n: int)
         f"{case} new token {i} should be {want[i]} ({tokenizer.decode([want[i]])!r}), but you "
         f"chose {got[i]} (generate gives {want}, you gave {got}): feed the whole ids so far, "
         f"tokenizer(prompt)'s then each new one, and take the argmax at the *last* position, "
-        f"logits[0, -1].")
+        f"logits[0, -1] (an attention_mask, if you pass one, grows by a 1 each step too).")
 
 
 def _check_bos(got: list[int], model, tokenizer, prompt: str, case: str) -> None:

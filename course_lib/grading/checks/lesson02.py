@@ -75,6 +75,9 @@ DOLLY_NO_CONTEXT = {"instruction": "Name a colour.", "context": "", "response": 
 ALPACA_NONE_INPUT = {"instruction": "Say hi", "input": None, "output": "hi"}
 DOLLY_WITHOUT_CONTEXT = {"instruction": "Name a colour.", "response": "red",
                          "category": "brainstorming"}
+ALPACA_EMPTY_OUTPUT = {"instruction": "Say hi", "input": "", "output": ""}
+DOLLY_WITHOUT_CATEGORY = {"instruction": "Who wrote it?", "response": "Shakespeare",
+                          "context": "Hamlet was written by Shakespeare."}
 DOLLY_NONE_CONTEXT = {"instruction": "Name a colour.", "context": None, "response": "red",
                       "category": "brainstorming"}
 
@@ -94,6 +97,13 @@ NORMALIZE_CASES = [  # (what the row is, the row, what normalize returns)
      {"instruction": "Name a colour.", "input": "", "response": "red"}),
     ("a Dolly row without 'context'", DOLLY_WITHOUT_CONTEXT,
      {"instruction": "Name a colour.", "input": "", "response": "red"}),
+    # A poor row (ex02_3 finds it): its empty answer stays '', whatever the schema.
+    ("an Alpaca row whose output is empty", ALPACA_EMPTY_OUTPUT,
+     {"instruction": "Say hi", "input": "", "response": ""}),
+    # category is an extra field: a Dolly row is one without it too.
+    ("a Dolly row without 'category'", DOLLY_WITHOUT_CATEGORY,
+     {"instruction": "Who wrote it?", "input": "Hamlet was written by Shakespeare.",
+      "response": "Shakespeare"}),
 ]
 
 
@@ -106,8 +116,8 @@ def _normalized(normalize, name: str, row: dict):
     except KeyError as error:
         raise AssertionError(
             f"for {name} {row} normalize raised KeyError {error}: tell the schemas apart by a "
-            f"key every row of one has ('output' only exists in Alpaca), since 'input' and "
-            f"'context' may be missing.") from None
+            f"key every row of one has ('output' only exists in Alpaca), since 'input', "
+            f"'context' and 'category' may be missing.") from None
     assert given == row, (
         f"normalize changed the record it was given ({name} {row} became {given}): read "
         f"`record` without changing it, and build a new dict.")
@@ -141,6 +151,11 @@ def check_normalize(normalize):
                     f"for {name} the input is empty, but the row's '{source}' is "
                     f"{row[source]!r}: it must become the 'input' (dropping it loses the "
                     f"text the answer depends on).")
+            if key == "response" and want["response"] == "" and got["response"] is None:
+                raise AssertionError(
+                    f"for {name} {row}, 'response' should be '' (its 'output'), not None: take "
+                    f"the answer from the schema's own key, record['output'] for Alpaca, since "
+                    f"record.get('output') or record.get('response') passes an empty '' over.")
             if key == "input" and got["input"] is None:
                 how = (f"record.get({source!r}, '') keeps an explicit None" if source in row
                        else f"record.get({source!r}) gives None for a missing key")
@@ -182,6 +197,7 @@ QUALITY_CASES = [
     {"instruction": "Hello there, how are you?", "input": "", "response": "Hello"},  # continues
     {"instruction": "What is 9+1?", "input": "", "response": "What\nis 9+2?"},     # continues
     {"instruction": "hi", "input": "", "response": "hi hi hi hi"},  # 3 rules broken: one index
+    {"instruction": "Hello, how are you?", "input": "", "response": "Hello! I am fine."},  # ok
 ]
 EMPTY_INSTRUCTION = [{"instruction": "", "input": "", "response": "4"}]  # vague: no words
 
@@ -222,6 +238,10 @@ def _why_not_poor(record) -> str:
     if words and first and words[0] != first[0] and words[0].startswith(first[0]):
         return (f"its response's first word is {words[0]!r}, not the instruction's first word "
                 f"{first[0]!r} (compare whole words, not a prefix)")
+    marks = ".,!?:;"
+    if words and first and words[0] != first[0] and words[0].strip(marks) == first[0].strip(marks):
+        return (f"its response's first word is {words[0]!r}, not the instruction's first word "
+                f"{first[0]!r}: words are what split() gives, punctuation included")
     if record["instruction"] == "What is 3+4?":
         return ("rules only see form: a wrong answer such as 3+4 -> 8 needs a person or a "
                 "checker to catch it")

@@ -76,7 +76,15 @@ def _check_one(build_labels, prompt: str, response: str, tokenizer, which: str) 
 
 def _response_bos(ids: list[int], want_ids: list[int], n_prompt: int, tokenizer,
                   case: str) -> None:
-    """Name a response tokenized with its special tokens: a BOS in the middle of input_ids."""
+    """Name a response tokenized with its special tokens (a BOS in the middle of input_ids), or
+    its first id dropped with [1:] where the tokenizer puts no BOS in front."""
+    if ids == want_ids[:n_prompt] + want_ids[n_prompt + 1:]:
+        first = tokenizer.decode([want_ids[n_prompt]])
+        no_bos = tokenizer("4")["input_ids"][:1] != [tokenizer.bos_token_id]
+        why = ": this tokenizer puts no BOS in front, so there is none to drop with [1:]"
+        raise AssertionError(f"the response's first token ({first!r}) is missing from input_ids "
+                             f"{case}{why if no_bos else ''}; tokenize the response with "
+                             f"add_special_tokens=False and keep all its ids.")
     bos = tokenizer.bos_token_id
     if bos is not None and ids[:n_prompt] == want_ids[:n_prompt] and \
             ids[n_prompt:n_prompt + 1] == [bos] != want_ids[n_prompt:n_prompt + 1]:
@@ -106,7 +114,7 @@ def _wrong_ids(ids: list[int], want_ids: list[int], tokenizer, case: str, text: 
             f"tokenize the prompt and the response separately {case}: tokenized together, "
             f"{one} and {two} merge into one token ({tokenizer.decode([ids[k]])!r}), so the "
             f"prompt's own ids no longer mark where the response starts.")
-    if ids and ids[0] != bos:
+    if want_ids[:1] == [bos] and ids[:1] != [bos]:
         raise AssertionError(f"input_ids should start with the BOS token (id {bos}) {case}: "
                              f"tokenize the prompt with the tokenizer's special tokens.")
     raise AssertionError(
@@ -186,7 +194,7 @@ def check_masked_loss(masked_loss):
     want = ce(logits[:, :-1], labels[:, 1:])
     given = labels.clone()
     got = masked_loss(logits, given)
-    _same_labels(given, labels)
+    _labels_kept(given, labels, "masked_loss", VIEW_WRITTEN)
     assert isinstance(got, torch.Tensor), (
         f"masked_loss should return a tensor, not {type(got).__name__}: the loss must stay "
         f"connected to the logits so training can backpropagate through it.")
@@ -208,16 +216,22 @@ def check_masked_loss(masked_loss):
         "ends, so it must not be part of the loss.")
 
 
-def _same_labels(given, labels) -> None:
-    """Fail when masked_loss wrote into the labels it was given (e.g. through labels[:, 1:])."""
+def _labels_kept(given, labels, name: str, fix: str) -> None:
+    """Fail when the learner's function wrote into the labels it was given (through the view
+    labels[:, 1:], or position 0 set to -100 first): the caller's batch would lose them."""
     changed = (given != labels).nonzero().tolist()
     if changed:
         r, t = changed[0]
         raise AssertionError(
-            f"masked_loss changed the labels it was given (labels[{r}, {t}] was "
+            f"{name} changed the labels it was given (labels[{r}, {t}] was "
             f"{labels[r, t].item()}, is now {given[r, t].item()}), but the caller still needs "
-            f"them: labels[:, 1:] is a view, so writing into it writes into them too; gather "
-            f"with targets.clamp(min=0), a new tensor.")
+            f"them: {fix}.")
+
+
+# What each check says to do instead of writing into the labels.
+VIEW_WRITTEN = ("labels[:, 1:] is a view, so writing into it writes into them too; gather with "
+                "targets.clamp(min=0), a new tensor")
+READ_NOT_WRITE = "leave position 0 out by reading labels[:, 1:], not by writing into labels"
 
 
 def _diagnose(got: float, want: float, logits, labels, ce) -> None:
@@ -330,7 +344,9 @@ def check_nan_rows(nan_rows):
 
     for rows, want in NAN_CASES:
         labels = torch.tensor(rows)
-        got = _row_list(nan_rows(labels.clone()), "nan_rows")
+        given = labels.clone()
+        got = _row_list(nan_rows(given), "nan_rows")
+        _labels_kept(given, labels, "nan_rows", READ_NOT_WRITE)
         assert len(set(got)) == len(got), f"return each row index once: {want}, not {got}."
         if sorted(got) == want:
             assert got == sorted(got), f"return the indices in increasing order: {want}."
@@ -530,12 +546,15 @@ def check_graded_counts(graded_counts):
     ])
     prompt_lengths = [5, 3, 4, 3]
     want = {"prompt": 4 + 2 + 0 + 2, "response": 2 + 4 + 2 + 2}
-    got = graded_counts(labels.clone(), list(prompt_lengths))
+    given = labels.clone()
+    got = graded_counts(given, list(prompt_lengths))
+    _labels_kept(given, labels, "graded_counts", READ_NOT_WRITE)
     assert isinstance(got, dict) and set(got) == {"prompt", "response"}, (
         "graded_counts should return a dict with the keys 'prompt' and 'response'"
         + (f", not {sorted(got)}." if isinstance(got, dict) else f", not {type(got).__name__}."))
     got = {k: int(v) for k, v in got.items()}
     if got == want:
+        _check_another_batch(graded_counts)
         return
     if got == {"prompt": want["prompt"] - 1, "response": want["response"] - 1}:
         raise AssertionError("row 3 has the label 0 twice, and 0 is a real token id (graded "
@@ -549,6 +568,20 @@ def check_graded_counts(graded_counts):
                              f"{got['prompt'] + got['response']}.")
     raise AssertionError(f"expected {want}, got {got}: position t is a prompt token when "
                          f"t < prompt_lengths[row].")
+
+
+def _check_another_batch(graded_counts) -> None:
+    """A second batch, of other lengths: the counts follow the arguments given."""
+    import torch
+
+    labels, prompt_lengths = [[1, 2, 3, 4], [-100, -100, 5, 6]], [2, 3]
+    got = graded_counts(torch.tensor(labels), list(prompt_lengths))
+    got = {k: int(v) for k, v in got.items()} if isinstance(got, dict) else got
+    want = {"prompt": 1 + 1, "response": 2 + 1}
+    assert got == want, (
+        f"graded_counts(torch.tensor({labels}), {prompt_lengths}) should be {want}, not {got}: "
+        f"count from the labels and prompt_lengths given (graded: position t >= 1 and label "
+        f"!= -100; prompt: t < prompt_lengths[row]).")
 
 
 # (input_ids, hidden positions, mask id, want input_ids, want labels, what the case shows)

@@ -80,7 +80,12 @@ def check_response_accuracy(response_accuracy):
 
     logits, labels = _batch()
     want = 6 / 7  # 6 of the 7 graded tokens are predicted right
-    got = _number(response_accuracy(logits.clone(), labels.clone()))
+    given = labels.clone()
+    got = _number(response_accuracy(logits.clone(), given))
+    assert torch.equal(given, labels), (
+        "response_accuracy changed the labels it was given, but the caller still needs them "
+        "(for the loss, say): find the graded positions with labels[:, 1:] != -100 instead of "
+        "writing into labels.")
     if abs(got - want) > 1e-6:
         assert abs(got - 100 * want) > 1e-4, (
             f"your accuracy is {got:.4f}, 100 times too large: response_accuracy should return "
@@ -196,7 +201,13 @@ def check_first_step_below(first_step_below):
     assert got == 30, (
         "first_step_below(unmasked, 1.2) should be 30, not 20: at step 20 the loss is "
         "exactly 1.2, which is not *below* 1.2.")
-    got = first_step_below(unmasked, 0.5)
+    try:
+        got = first_step_below(unmasked, 0.5)
+    except StopIteration:
+        raise AssertionError(
+            "first_step_below(unmasked, 0.5) raised StopIteration: the loss never drops below "
+            "0.5, so return None (next(..., None) gives a default when none is found)."
+        ) from None
     assert got is None, (
         f"the unmasked loss never drops below 0.5, so the answer is None, not {got!r}.")
     assert first_step_below(_history([], []), 1.0) is None, (

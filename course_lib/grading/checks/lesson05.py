@@ -454,6 +454,14 @@ def check_assistant_labels(assistant_labels):
                 _diagnose_assistant_labels(got, want, messages, marked)
         bare = attach_chat_template(copy.deepcopy(tokenizer), CHAT_TEMPLATE_WITHOUT_MARKERS)
         _check_refuses_a_template_without_markers(assistant_labels, bare)
+    # The markers as many models' templates write them, '{%- generation %}': the same mask.
+    spaced = copy.deepcopy(marked)
+    spaced.chat_template = marked.chat_template.replace("{% generation %}", "{%- generation %}")
+    got = _labels_or_why(assistant_labels, CHATS[0], spaced)
+    assert int_list(got, "assistant_labels should return a list of ints, one per token.") == \
+        chat_example(CHATS[0], spaced)["labels"], (
+        "with a chat template that writes its markers '{%- generation %}', your labels differ: "
+        "read the assistant mask that apply_chat_template returns, not the template's text.")
 
 
 def _labels_or_why(assistant_labels, messages, tokenizer):
@@ -463,9 +471,10 @@ def _labels_or_why(assistant_labels, messages, tokenizer):
             warnings.simplefilter("ignore")
             return assistant_labels(copy.deepcopy(messages), tokenizer)
     except ValueError as error:
-        raise AssertionError(f"with the course's chat template, which has the {{% generation %}} "
-                             f"markers, you raised ValueError({str(error)!r}) for {messages}: "
-                             f"raise only when the mask has no 1 at all.") from None
+        raise AssertionError(f"with a chat template that has the {{% generation %}} markers "
+                             f"(the course's, or one that writes them '{{%- generation %}}'), "
+                             f"you raised ValueError({str(error)!r}) for {messages}: raise only "
+                             f"when the mask has no 1 at all.") from None
 
 
 def _diagnose_assistant_labels(got: list[int], want: dict, messages, tokenizer) -> None:
@@ -560,8 +569,12 @@ def check_missing_keywords(missing_keywords):
     for function, keywords, named in cases:
         taken = inspect.signature(function).parameters
         want = [k for k in keywords if k not in taken]
-        got = missing_keywords(function, list(keywords))
+        given = list(keywords)
+        got = missing_keywords(function, given)
         call = f"for {named} and keywords {keywords}"
+        assert given == keywords, (
+            f"{call} missing_keywords changed the keywords list it was given (now {given}): "
+            f"build a new list of the missing ones and leave `keywords` as it is.")
         assert isinstance(got, list | tuple), (
             f"{call} return a list of the missing keywords, in the order given, not "
             f"{type(got).__name__}.")

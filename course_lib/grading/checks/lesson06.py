@@ -231,6 +231,17 @@ MIXED = [
     ("Last year prices went up 5%.", "Last year prices went up five percent.", 5),
     ("The answer is 12", "The answer is 21", 1),
 ]
+# Wrong answers in the reference's words, right ones in others: every rankable metric ranks
+# them backwards (rho: BLEU -0.77, ROUGE-L -0.80, chrF -0.95); exact match scores every case 0.
+BACKWARDS = [
+    ("The answer is 12", "The answer is 21", 1),
+    ("The capital of France is Lyon.", "The capital of France is Paris.", 1),
+    ("It is 21.", "The answer is 21", 5),
+    ("Paris, of course.", "The capital of France is Paris.", 5),
+    ("The meeting was moved to Monday, at noon.", "The meeting was moved to Friday, at noon.", 1),
+    ("Friday, at twelve.", "The meeting was moved to Friday, at noon.", 4),
+    ("Prices went up by 5% last year.", "Last year prices went up five percent.", 3),
+]
 SCALE = ("it has the highest scores, but BLEU and chrF are on a 0-100 scale. Compare how each "
          "metric *ranks* the cases with the human ratings (Spearman's rho), not the size of its "
          "scores")
@@ -238,6 +249,8 @@ CONSTANT = ("it gives every case 0, so its rho is nan and cannot be compared. Sk
             "whose scores are all the same")
 PEARSON = ("its scores have the highest Pearson (straight-line) correlation with the ratings, "
            "but the task asks for Spearman's rank correlation, spearmanr(...).statistic")
+NAN_AS_ZERO = ("it gives every case 0, so its rho is nan, and nan is not 0: counted as 0 it "
+               "beats the others' negative rhos. Leave out metrics whose scores are all the same")
 SIGN = ("its rho is negative (it ranks the cases the *opposite* way from people): take the "
         "highest rho, not the largest abs(rho)")
 KENDALL = ("its Kendall's tau is the highest, but the task asks for Spearman's rank "
@@ -251,6 +264,8 @@ METRIC_CASES = [
     (WRONG_IN_ITS_WORDS, "rouge_l", "wrong answers in the reference's own words",
      {"bleu": SIGN, "chrf": SIGN}),
     (MIXED, "rouge_l", "a mix of short and long answers", {"exact_match": KENDALL}),
+    (BACKWARDS, "bleu", "answers that every metric ranks backwards (each rho is negative)",
+     {"exact_match": NAN_AS_ZERO}),
 ]
 
 

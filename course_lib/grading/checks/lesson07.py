@@ -245,7 +245,12 @@ OPENING_CASES = [
 )
 def check_repeated_openings(repeated_openings):
     for responses, words, threshold, want, why in OPENING_CASES:
-        got = repeated_openings(list(responses), words, threshold)
+        given = list(responses)
+        got = repeated_openings(given, words, threshold)
+        assert given == responses, (
+            f"repeated_openings changed the responses it was given ({responses} became "
+            f"{given}): lower-case each one as you read it (response.lower() makes a new "
+            f"string), and leave the list as it is.")
         assert isinstance(got, dict), (
             f"repeated_openings should return a dict {{opening: share}}, not "
             f"{type(got).__name__}.")
@@ -401,7 +406,11 @@ def check_tasks_asked_one_way(tasks_asked_one_way):
         styles.setdefault(task_kind(record), set()).add(instruction_style(record))
     for min_styles in (2, 3, 1):
         want = {t: sorted(s) for t, s in styles.items() if len(s) < min_styles}
-        got = tasks_asked_one_way([dict(r) for r in STYLE_RECORDS], min_styles)
+        given = [dict(r) for r in STYLE_RECORDS]
+        got = tasks_asked_one_way(given, min_styles)
+        assert given == STYLE_RECORDS, (
+            f"tasks_asked_one_way changed the records it was given (record 0 is now "
+            f"{given[0]}): keep each task's styles in a dict of your own, not in the records.")
         call = f"tasks_asked_one_way(records, min_styles={min_styles})"
         assert isinstance(got, dict), (
             f"{call} should return a dict {{task: sorted list of its styles}}, not "

@@ -283,3 +283,57 @@ def greedy_continue__bos_by_hand(model, tokenizer, prompt: str, n_tokens: int) -
             if next_id == tokenizer.eos_token_id:
                 break
     return new
+
+
+@mutant("ex01_1", "softmax by hand, in place: the caller's logits changed",
+        phrase="changed the logits it was given")
+def top_next_tokens__softmax_in_place(logits: torch.Tensor, tokenizer, k: int) -> list:
+    scores = logits[0, -1]  # a view: writing into it writes into the caller's logits
+    scores -= scores.max()
+    scores.exp_()
+    scores /= scores.sum()
+    top = scores.topk(k)
+    return [(tokenizer.decode([i]), p) for i, p in zip(top.indices.tolist(), top.values.tolist())]
+
+
+@mutant("ex01_1", "decoded tokens stripped of their spaces", phrase="without .strip()")
+def top_next_tokens__stripped(logits: torch.Tensor, tokenizer, k: int) -> list:
+    top = torch.softmax(logits[0, -1], dim=-1).topk(k)
+    pairs = zip(top.indices.tolist(), top.values.tolist())
+    return [(tokenizer.decode([i]).strip(), p) for i, p in pairs]
+
+
+@right("ex01_1", "torch.sort descending, batch_decode of one id per row")
+def top_next_tokens__sort(logits: torch.Tensor, tokenizer, k: int) -> list:
+    probs, ids = torch.sort(logits.squeeze(0)[-1].softmax(-1), descending=True)
+    texts = tokenizer.batch_decode(ids[:k].unsqueeze(-1))
+    return list(zip(texts, probs[:k].tolist()))
+
+
+@right("ex01_2", "a plain list of ids from encode(), a tensor made each step")
+def greedy_continue__list_of_ids(model, tokenizer, prompt: str, n_tokens: int) -> list:
+    ids = tokenizer.encode(prompt)
+    start = len(ids)
+    for _ in range(n_tokens):
+        with torch.inference_mode():
+            logits = model(input_ids=torch.tensor([ids])).logits
+        ids.append(int(torch.argmax(logits[0, -1])))
+        if ids[-1] == tokenizer.eos_token_id:
+            break
+    return ids[start:]
+
+
+@mutant("ex01_2", "the prompt's attention_mask passed every step, never extended",
+        phrase="grows by a 1 each step")
+def greedy_continue__mask_not_extended(model, tokenizer, prompt: str, n_tokens: int) -> list:
+    enc = tokenizer(prompt, return_tensors="pt")
+    ids, mask = enc["input_ids"], enc["attention_mask"]
+    new = []
+    with torch.no_grad():
+        for _ in range(n_tokens):
+            next_id = model(input_ids=ids, attention_mask=mask).logits[0, -1].argmax()
+            new.append(int(next_id))
+            ids = torch.cat([ids, next_id.view(1, 1)], dim=1)
+            if next_id == tokenizer.eos_token_id:
+                break
+    return new

@@ -416,3 +416,46 @@ def find_poor_quality__records_index(records: list) -> list:
                 or (words and first and words[0] == first[0])):
             poor.append(records.index(record))
     return poor
+
+
+@mutant("ex02_2", "record.get('output') or record.get('response'): an empty output lost",
+        phrase="passes an empty '' over")
+def normalize__answer_or_chain(record: dict) -> dict:
+    return {"instruction": record["instruction"],
+            "input": record.get("input") or record.get("context") or "",
+            "response": record.get("output") or record.get("response")}
+
+
+@mutant("ex02_2", "schemas told apart by Dolly's extra 'category' field",
+        phrase="'context' and 'category' may be missing")
+def normalize__by_category(record: dict) -> dict:
+    if "category" in record:
+        return {"instruction": record["instruction"], "input": record.get("context") or "",
+                "response": record["response"]}
+    return {"instruction": record["instruction"], "input": record.get("input") or "",
+            "response": record["output"]}
+
+
+@right("ex02_2", "a table of each part's key names, the first one the row has")
+def normalize__table_of_names(record: dict) -> dict:
+    names = {"input": ("input", "context"), "response": ("output", "response")}
+    out = {"instruction": record["instruction"]}
+    for mine, theirs in names.items():
+        key = next((k for k in theirs if k in record), None)
+        out[mine] = (record[key] if key else None) or ""
+    return out
+
+
+@mutant("ex02_3", "continuation: first words compared with their punctuation stripped",
+        phrase="punctuation included")
+def find_poor_quality__punctuation_stripped(records: list) -> list:
+    poor = []
+    for i, record in enumerate(records):
+        instruction, response = record["instruction"], record["response"]
+        words = response.lower().split()
+        first = [w.strip("?.,!:") for w in instruction.lower().split()[:1]]
+        continues = bool(words) and bool(first) and words[0].strip("?.,!:") == first[0]
+        repeats = len(words) >= 4 and len(set(words)) < len(words) / 2
+        if not response.strip() or len(instruction.split()) < 3 or repeats or continues:
+            poor.append(i)
+    return poor

@@ -590,3 +590,41 @@ def pad_by_position__notebook_eos(examples: list, pad_token_id: int) -> dict:
         batch["attention_mask"].append(list(e["attention_mask"]) + [0] * gap)
         batch["labels"].append(list(e["labels"]) + [-100] * gap)
     return {k: torch.tensor(v) for k, v in batch.items()}
+
+
+@mutant("ex03_3", "position 0 set to -100 in the caller's labels first",
+        phrase="nan_rows changed the labels it was given")
+def nan_rows__position_0_overwritten(labels: torch.Tensor) -> list:
+    labels[:, 0] = -100  # position 0 is never predicted... but these are the caller's labels
+    return [i for i, row in enumerate(labels.tolist()) if all(x == -100 for x in row)]
+
+
+@right("ex03_3", "the largest shifted label of each row is -100")
+def nan_rows__row_max(labels: torch.Tensor) -> list:
+    return (labels[:, 1:].max(dim=1).values == -100).nonzero().flatten().tolist()
+
+
+@mutant("ex03_5", "position 0 set to -100 in the caller's labels first",
+        phrase="graded_counts changed the labels it was given")
+def graded_counts__position_0_overwritten(labels: torch.Tensor, prompt_lengths: list) -> dict:
+    labels[:, 0] = -100
+    prompt = response = 0
+    for r, row in enumerate(labels.tolist()):
+        for t, x in enumerate(row):
+            if x != -100:
+                prompt += t < prompt_lengths[r]
+                response += t >= prompt_lengths[r]
+    return {"prompt": prompt, "response": response}
+
+
+@mutant("ex03_5", "the counts a verdict showed, typed in", phrase="count from the labels and")
+def graded_counts__typed_in(labels: torch.Tensor, prompt_lengths: list) -> dict:
+    return {"prompt": 8, "response": 10}
+
+
+@mutant("ex03_1", "the response's BOS dropped with [1:] (SmolLM2's tokenizer puts none there)",
+        phrase="so there is none to drop with [1:]")
+def build_labels__first_response_id_dropped(prompt: str, response: str, tokenizer) -> dict:
+    prompt_ids = tokenizer(prompt)["input_ids"]
+    answer_ids = tokenizer(response)["input_ids"][1:] + [tokenizer.eos_token_id]
+    return {"input_ids": prompt_ids + answer_ids, "labels": [-100] * len(prompt_ids) + answer_ids}

@@ -314,3 +314,19 @@ def first_step_below__float_step(history: RunHistory, threshold: float) -> int |
         if loss < threshold:
             return float(step)
     return None
+
+
+@mutant("ex04_1", "-100 replaced in the caller's labels, through the view labels[:, 1:]",
+        phrase="response_accuracy changed the labels it was given")
+def response_accuracy__labels_written(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    targets = labels[:, 1:]
+    graded = targets != -100
+    targets[~graded] = -1  # a view: this writes into the caller's labels
+    predictions = logits[:, :-1].argmax(dim=-1)
+    return ((predictions == targets).sum() / graded.sum()).item()
+
+
+@mutant("ex04_2", "next() without a default: StopIteration when never below",
+        phrase="raised StopIteration: the loss never drops below 0.5, so return None")
+def first_step_below__next_without_default(history: RunHistory, threshold: float) -> int | None:
+    return next(s for s, loss in zip(history.eval_steps, history.eval_loss) if loss < threshold)

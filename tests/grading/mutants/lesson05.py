@@ -510,13 +510,24 @@ def assistant_labels__last_two_tokens(messages: list[dict], tokenizer) -> list[i
     return [-100] * (len(ids) - 2) + ids[-2:]
 
 
-@right("ex05_4", "tensors: masked_fill where the mask is 0, checked against the template text")
-def assistant_labels__masked_fill(messages: list[dict], tokenizer) -> list[int]:
+@mutant("ex05_4", "markers looked for in the template's text: '{%- generation %}' refused",
+        phrase="or one that writes them '{%- generation %}'")
+def assistant_labels__template_text(messages: list[dict], tokenizer) -> list[int]:
     if "{% generation %}" not in tokenizer.chat_template:
         raise ValueError("add {% generation %} markers to the chat template")
     out = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True,
                                         return_assistant_tokens_mask=True, return_tensors="pt")
     ids, mask = out["input_ids"][0], out["assistant_masks"][0]
+    return ids.masked_fill(mask == 0, -100)
+
+
+@right("ex05_4", "tensors: masked_fill where the mask is 0, the mask itself checked")
+def assistant_labels__masked_fill(messages: list[dict], tokenizer) -> list[int]:
+    out = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True,
+                                        return_assistant_tokens_mask=True, return_tensors="pt")
+    ids, mask = out["input_ids"][0], out["assistant_masks"][0]
+    if not mask.any():
+        raise ValueError("no token is the assistant's: add {% generation %} markers")
     return ids.masked_fill(mask == 0, -100)
 
 
@@ -600,3 +611,15 @@ def missing_keywords__bind(function, keywords: list[str]) -> list[str]:
         except TypeError:
             missing.append(name)
     return missing
+
+
+@mutant("ex05_5", "the keywords it takes removed from the caller's list, which is returned",
+        phrase="changed the keywords list it was given")
+def missing_keywords__removed_from_the_list(function, keywords: list[str]) -> list[str]:
+    import inspect
+
+    parameters = inspect.signature(function).parameters
+    for name in list(keywords):
+        if name in parameters:
+            keywords.remove(name)
+    return keywords

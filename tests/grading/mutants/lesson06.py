@@ -417,3 +417,26 @@ def exact_match__as_numbers(prediction: str, reference: str) -> bool:
         return float(a) == float(b)
     except ValueError:
         return a == b
+
+
+@mutant("ex06_4", "a nan rho counted as 0, not left out", phrase="nan is not 0")
+def best_metric__nan_as_zero(cases: list[tuple[str, str, float]]) -> str:
+    import math
+
+    humans = [rating for _, _, rating in cases]
+    rhos = {}
+    for name, metric in METRICS.items():
+        scores = [float(metric(p, r)) for p, r, _ in cases]
+        rho = spearmanr(humans, scores).statistic
+        rhos[name] = 0.0 if math.isnan(rho) else rho
+    return max(rhos, key=rhos.get)
+
+
+@right("ex06_4", "pandas: corrwith(method='spearman'), idxmax skips the nan")
+def best_metric__pandas(cases: list[tuple[str, str, float]]) -> str:
+    import pandas as pd
+
+    scores = pd.DataFrame({name: [float(metric(p, r)) for p, r, _ in cases]
+                           for name, metric in METRICS.items()})
+    humans = pd.Series([rating for _, _, rating in cases], dtype=float)
+    return scores.corrwith(humans, method="spearman").idxmax()

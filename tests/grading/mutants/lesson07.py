@@ -684,3 +684,27 @@ def tasks_asked_one_way__defaultdict(records: list[dict],
         by_task[task_kind(r)] |= {instruction_style(r)}
     flagged = [(t, s) for t, s in by_task.items() if len(s) < min_styles]
     return {t: sorted(s) for t, s in sorted(flagged)}
+
+
+@mutant("ex07_3", "the caller's responses lower-cased in place",
+        phrase="repeated_openings changed the responses it was given")
+def repeated_openings__lowered_in_place(responses: list[str], words: int = 3,
+                                        threshold: float = 0.5) -> dict[str, float]:
+    from collections import Counter
+
+    for i, response in enumerate(responses):
+        responses[i] = response.lower()
+    openings = Counter(" ".join(r.split()[:words]) for r in responses if len(r.split()) >= words)
+    return {o: n / len(responses) for o, n in openings.items() if n / len(responses) > threshold}
+
+
+@mutant("ex07_5", "each record tagged with its task and style",
+        phrase="tasks_asked_one_way changed the records it was given")
+def tasks_asked_one_way__records_tagged(records: list[dict],
+                                        min_styles: int = 2) -> dict[str, list[str]]:
+    for record in records:
+        record["task"], record["style"] = task_kind(record), instruction_style(record)
+    styles = {}
+    for record in records:
+        styles.setdefault(record["task"], set()).add(record["style"])
+    return {task: sorted(found) for task, found in styles.items() if len(found) < min_styles}
