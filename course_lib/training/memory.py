@@ -126,13 +126,20 @@ def count_parameters(model_or_config: Any, lora: bool | LoraConfig = False,
                           f"{str(model_or_config)!r}; give preset_config("
                           f"{str(model_or_config)!r}) or a loaded model.")
     if isinstance(model_or_config, PretrainedConfig):  # counted once per config and LoRA
+        # As JSON strings, since a config is not hashable and _count_config caches by them.
         lora_key = json.dumps(lora_settings(lora).to_dict(), sort_keys=True, default=_plain) if (
             lora) else ""
         return _count_config(model_or_config.to_json_string(use_diff=False), lora_key,
                              tuple(freeze))
-    model = model_or_config
-    if lora and not hasattr(model, "peft_config"):
-        model = get_peft_model(model, lora_settings(lora))
+    # What LoRA would train, counted on a copy built from the config: get_peft_model on the
+    # model itself would leave adapters in it, and a later full fine-tune train only those.
+    if lora and not hasattr(model_or_config, "peft_config"):
+        return count_parameters(model_or_config.config, lora, freeze)
+    return _count_model(model_or_config, freeze)
+
+
+def _count_model(model: Any, freeze: Sequence[str]) -> ParameterCount:
+    """The counts of this model as it is (its adapters, if any, included)."""
     linear = {id(m.weight): m.weight.numel() for m in model.modules()
               if isinstance(m, torch.nn.Linear)}  # a tied lm_head counts once
     return ParameterCount(
@@ -152,9 +159,11 @@ def _count_config(config_json: str, lora_json: str, freeze: tuple[str, ...]) -> 
     config = AutoConfig.for_model(**json.loads(config_json))
     with torch.device("meta"):  # shapes only: a 0.5B model is "built" in a second
         model = AutoModelForCausalLM.from_config(config)
-    lora = LoraConfig(**{k: v for k, v in json.loads(lora_json).items()
-                         if k in LoraConfig.__dataclass_fields__}) if lora_json else False
-    return count_parameters(model, lora, freeze)
+    if lora_json:  # the adapters put into this copy of the model, built for the count
+        fields = {k: v for k, v in json.loads(lora_json).items()
+                  if k in LoraConfig.__dataclass_fields__}
+        model = get_peft_model(model, LoraConfig(**fields))
+    return _count_model(model, freeze)
 
 
 def frozen_in_layer(freeze: Sequence[str], layer: int) -> frozenset[str]:
@@ -302,19 +311,23 @@ def estimate_memory(model_or_config: Any, batch_size: int, max_length: int, *,
     counts = count_parameters(config if named else model_or_config, lora_config or False,
                               freeze)
     half = dtype in (torch.float16, torch.bfloat16)
+    # A full fine-tune keeps fp32 weights, and autocast adds a 16-bit copy of each matrix.
     if lora_config is None:
         weights = 4 * counts.total + (2 * counts.in_matmuls if half else 0)
     else:  # the frozen model in the run's dtype, the adapters in fp32
         frozen = counts.total - counts.trained
         weights = (2 if half else 4) * frozen + 4 * counts.trained
     tokens = batch_size * max_length
+    # Counted layer by layer: frozen layers keep fewer activations than trained ones.
     per_layer = [layer_bytes_per_token(shape, dtype, lora_config, frozen_in_layer(freeze, layer))
                  for layer in range(shape.layers)]
     if gradient_checkpointing:  # each layer's input, plus one layer recomputed in backward
+        # The residual stream is 16-bit only when the weights are (LoRA); fp32 weights keep fp32.
         stream = 2 if (half and lora_config is not None) else 4
         layers = tokens * (shape.layers * stream * shape.hidden + max(per_layer))
     else:
         layers = tokens * sum(per_layer)
+    # Gradients and AdamW's two averages exist for trained weights only, all in fp32.
     return MemoryEstimate(
         weights=weights, gradients=4 * counts.trained, optimizer=8 * counts.trained,
         activations=layers + round(tokens * logits_share) * head_bytes_per_token(shape, dtype),

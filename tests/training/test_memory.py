@@ -132,6 +132,18 @@ def test_parameter_counts_match_a_real_model_and_peft(preset):
     assert peft_count == by_hand
 
 
+def test_counting_lora_on_a_loaded_model_leaves_the_model_as_it_was():
+    """Counting what LoRA would train must not put adapters into the learner's own model: it
+    then trained only the adapters in a later full fine-tune."""
+    model = AutoModelForCausalLM.from_config(small("smollm2-135m", 2))
+    before = [(name, p.requires_grad) for name, p in model.named_parameters()]
+    counted = count_parameters(model, lora=True)
+    estimate_memory(model, 2, 16, lora=True)
+    assert [(name, p.requires_grad) for name, p in model.named_parameters()] == before
+    assert not hasattr(model, "peft_config")
+    assert counted == count_parameters(model.config, lora=True)
+
+
 def test_the_real_sizes_are_counted_without_building_the_model():
     assert count_parameters(preset_config("smollm2-135m")).total == 134_515_008
     assert count_parameters(preset_config("qwen2.5-0.5b")).total == 494_032_768
