@@ -113,7 +113,9 @@ def smoke_check(model: str = "smollm2-135m", steps: int = 60, batch_size: int = 
     name = torch.cuda.get_device_name(0) if choice.device == "cuda" else choice.device
     figures: dict[str, Any] = {"device": f"{choice.device} ({str(choice.dtype)[6:]}) {name}",
                                "model": f"{model} ({MODEL_PRESETS.get(model, model)})"}
+    # No samples: greedy answers are enough to compare before and after, and sampling is slow.
     before = evaluate({"base": model}, samples=0, limit=limit).summaries["base"]
+    # Reset after the base model's evaluation, so the peak below is the fine-tune's.
     if choice.device == "cuda":
         torch.cuda.reset_peak_memory_stats()
     # The course's recipe (train()'s defaults: its data, frozen parts or the preset's LoRA).
@@ -121,12 +123,14 @@ def smoke_check(model: str = "smollm2-135m", steps: int = 60, batch_size: int = 
                 verbose=False)
     after = evaluate({"tuned": (run.model, run.tokenizer)}, samples=0,
                      limit=limit).summaries["tuned"]
+    # Read from the run's history: what train() chose (LoRA, frozen parts) is what ran.
     h = run.history
     figures.update({
         "lora": h.lora, "frozen": " ".join(h.freeze) or "none",
         "gradient_checkpointing": h.gradient_checkpointing,
         "steps": h.steps_done, "train_seconds": round(h.wall_time_s, 1),
         "steps_per_s": round(h.steps_done / h.wall_time_s, 2),
+        # The estimate beside the measured peak, so an issue shows how far apart the two are.
         "estimate_gb": round(estimate_memory(run.model, batch_size, 64, lora=h.lora,
                                              dtype=choice.dtype, freeze=h.freeze).total / 1e9,
                              2),

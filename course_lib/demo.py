@@ -50,6 +50,7 @@ def run_demo(
     note = questions_note(data, eval_data)
     if note:  # said first: the held-out lines below are read in its light
         print(f"note: {note}")
+    # Prompts from the held-out set when there is one: an answer there is not a memorised row.
     held_out = load_records(eval_data if eval_data else data)[:n_prompts]
     prompts = [r["instruction"] for r in held_out]
     expected = [r["response"] for r in held_out]
@@ -66,13 +67,16 @@ def run_demo(
             runs[name] = train(model, data, eval_data, masking=masking, max_steps=steps,
                                seed=seed, out_dir=out / name, label=name, progress=progress,
                                num_threads=num_threads)
+    # Both runs' loss curves in one saved figure: the masking is the only difference.
     histories = {name: r.history for name, r in runs.items()}
     compare_runs(list(histories.values())).savefig(out / "compare.png", dpi=100)
 
     print("\n== 4. Before and after ==")
+    # The base model is asked raw (no template), the way step 1 showed it continuing text.
     models = {"base (raw)": base, **{name: r.model for name, r in runs.items()}}
     table = answer_table(prompts, models, tokenizer, expected, raw=["base (raw)"])
     print(table.to_text(width=24))
+    # Kept in `out` as text and HTML, so the demo's answers can be read again after it ends.
     (out / "answers.txt").write_text(table.to_text() + "\n", encoding="utf-8")
     (out / "answers.html").write_text(table._repr_html_(), encoding="utf-8")
 

@@ -146,6 +146,7 @@ def figure_alt(fig: Figure) -> str:
     """
     said = [fig.get_suptitle()] if fig.get_suptitle() else []
     for i, ax in enumerate(fig.axes, 1):
+        # A panel may title itself at the left or right (loc=), not only in the centre.
         parts = [ax.get_title(loc) for loc in ("left", "center", "right") if ax.get_title(loc)]
         for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
             if axis.get_label_text():
@@ -197,6 +198,7 @@ def _data_said(ax) -> list[str]:
         values = getattr(drawn, "datavalues", ())
         bars.setdefault("" if label.startswith("_") else f" {label}", []).extend(map(_num, values))
     said += [f"bars{label}: {', '.join(values)}" for label, values in bars.items() if values]
+    # Scatter dots (one per seed in an experiment's figure) are read by their y values.
     dots = [c.get_offsets() for c in ax.collections if type(c).__name__ == "PathCollection"]
     if dots:
         said.append("dots: " + "; ".join(" ".join(_num(y) for _, y in d) for d in dots))

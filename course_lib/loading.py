@@ -111,6 +111,7 @@ def resolve_model_name(name: str | Path) -> str:
                           f"model folder or a Hub id, not {what}; a model object is loaded "
                           f"already.")
     name = str(name)
+    # The embedded model ships with the course: missing, the install is broken, not the name.
     if name == "tiny" and not (EMBEDDED_MODEL_DIR / "config.json").exists():
         raise CourseError(
             f"The embedded model is missing from {EMBEDDED_MODEL_DIR}; reinstall the course, "
@@ -118,6 +119,7 @@ def resolve_model_name(name: str | Path) -> str:
         )
     if name in PRESETS:
         return PRESETS[name].source
+    # A local folder wins over a Hub id of the same spelling: it is what the learner has.
     path = Path(name).expanduser()
     if path.exists():
         _check_model_folder(path, name)

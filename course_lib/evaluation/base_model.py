@@ -150,6 +150,7 @@ def measure(model_dir: str | Path | None = None, data_dir: str | Path | None = N
     """
     # Two threads at most, so tune_seconds means about the same on a laptop and a big server.
     torch.set_num_threads(min(2, torch.get_num_threads()))
+    # Defaults to the embedded model and data, the ones the course ships and its tests pin.
     model_dir = Path(model_dir or EMBEDDED_MODEL_DIR)
     data_dir = Path(data_dir or EMBEDDED_DATA_DIR)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)

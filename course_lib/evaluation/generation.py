@@ -119,6 +119,7 @@ def generate_ids(model, tokenizer, texts: Sequence[str],
     """
     if not texts:
         return []  # nothing to answer (the tokenizer raised an IndexError)
+    # Seeded just before generating, so a sampled answer is the same on every rerun.
     if settings.seed is not None:
         torch.manual_seed(settings.seed)
     pad_id = (
@@ -130,6 +131,7 @@ def generate_ids(model, tokenizer, texts: Sequence[str],
     context = getattr(getattr(model, "config", None), "max_position_embeddings", None)
     room = context - settings.max_new_tokens if context else 0
     cut = {"truncation": True, "max_length": room} if room > 0 else {}
+    # Restored afterwards: the tokenizer is the learner's, and training pads it on the right.
     sides = tokenizer.padding_side, tokenizer.truncation_side, tokenizer.pad_token
     tokenizer.padding_side = tokenizer.truncation_side = "left"  # answers follow the prompt
     if tokenizer.pad_token is None:  # padding needs one (a ValueError); EOS, as pad_id above
@@ -147,6 +149,7 @@ def generate_ids(model, tokenizer, texts: Sequence[str],
             pad_token_id=pad_id,
             **settings.generate_kwargs(),
         )
+    # Only the new tokens: with left padding every prompt ends at the same column.
     new = out[:, enc["input_ids"].shape[1] :].tolist()
     # Cut after the first EOS: finished rows are padded while the others keep generating.
     return [
@@ -327,14 +330,17 @@ def answer_table(
     settings = settings_from(settings, **fields)
     prompts, raw = check_table(prompts, models, tokenizer, expected, inputs, raw)
     inputs = list(inputs) if inputs else [""] * len(prompts)
+    # A raw model has no template to place the input in: it follows on the next line.
     raw_texts = [f"{p}\n{x}" if x else p for p, x in zip(prompts, inputs, strict=True)]
     answers = {}
     for title, model in models.items():
         if title in raw:
             texts = complete_batch(model, tokenizer, raw_texts, settings)
+            # A raw continuation starts with the space or newline after the prompt: trimmed.
             answers[title] = [t.strip() for t in texts]
         else:
             answers[title] = generate_batch(model, tokenizer, prompts, inputs, template, settings)
+    # No input column when no prompt has an input: it would be a column of blanks.
     return AnswerTable(list(prompts), answers, list(expected) if expected else None,
                        inputs if any(inputs) else None)
 

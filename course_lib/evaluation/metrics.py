@@ -302,9 +302,11 @@ def metric_pitfalls() -> list[dict]:
     """
     rows = []
     for case, prediction, reference, shows in PITFALL_CASES:
+        # A case is one answer or several (the corpus row): both become lists.
         preds = [prediction] if isinstance(prediction, str) else list(prediction)
         refs = [reference] if isinstance(reference, str) else list(reference)
 
+        # preds and refs bound as defaults: a closure would read the loop's later values.
         def mean(metric, preds=preds, refs=refs):
             return sum(metric(p, r) for p, r in zip(preds, refs, strict=True)) / len(preds)
 

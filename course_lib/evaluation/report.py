@@ -193,6 +193,7 @@ def evaluate(models: ModelSpec | Sequence[ModelSpec] | Mapping[str, ModelSpec],
     # in another one it sees a prompt it never learnt to answer.
     asked = {name: [get_template(t) for t in templates] if templates is not None else
              [get_template(asked_template(one.run)[0])] for name, one in loaded.items()}
+    # The report's templates: each once, in the order first asked, however many models ask it.
     names = list(dict.fromkeys(t.name for used in asked.values() for t in used))
     options = EvalOptions(max_new_tokens, batch_size, samples, temperature)
     report = EvalReport(rows, names, options, rows={},
@@ -205,6 +206,7 @@ def evaluate(models: ModelSpec | Sequence[ModelSpec] | Mapping[str, ModelSpec],
                 if note:  # said before the answers, not found later in a table
                     tqdm.write(f"note: {name}: {note}")
             bar.set_description(f"evaluating {name}")
+            # Timed per model: the saved report (to_dict) keeps each model's seconds.
             start = time.perf_counter()
             report.rows[name] = [
                 scored for template in asked[name]

@@ -84,6 +84,7 @@ def load_ratings(path: str | Path) -> dict[str, dict[str, Any]]:
     is said to be so, and left as it is.
     """
     path = Path(path)
+    # No file yet is a review not started, not an error.
     if not path.exists():
         return {}
     if path.is_dir():
@@ -98,6 +99,7 @@ def load_ratings(path: str | Path) -> dict[str, dict[str, Any]]:
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        # Later lines overwrite earlier ones: a re-rated item keeps its last rating.
         record = _rating_record(line)
         if record is None and not out:  # the first line: the whole file is something else
             raise _not_ratings(path, _first_line(line))
@@ -175,6 +177,7 @@ def review_in_terminal(items: Sequence[dict[str, Any]], path: str | Path,
     """
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     ratings = load_ratings(path)
+    # Only unrated items are asked: a review stopped with q goes on where it stopped.
     todo = [i for i, item in enumerate(items) if item["key"] not in ratings]
     # Ratings of other answers (another model, other questions) stay in the file: said, so
     # that a sheet of two models' ratings is chosen, not stumbled into.
@@ -186,6 +189,7 @@ def review_in_terminal(items: Sequence[dict[str, Any]], path: str | Path,
     for done, i in enumerate(todo):
         print(f"\n[{len(items) - len(todo) + done + 1}/{len(items)}]\n{item_text(items[i])}",
               file=stdout)
+        # Asked again until the keys parse: a typo costs one line, not the item.
         while True:
             print("rating> ", end="", file=stdout, flush=True)
             line = stdin.readline()
@@ -199,6 +203,7 @@ def review_in_terminal(items: Sequence[dict[str, Any]], path: str | Path,
             except CourseError as err:
                 print(err, file=stdout)
                 continue
+            # Saved at once, so nothing rated is lost if the terminal is closed.
             save_rating(path, items[i], rating, flags, rater)
             rated += 1
             break

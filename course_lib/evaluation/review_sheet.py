@@ -109,9 +109,11 @@ class ReviewSheet:
 
     # --- the widgets --------------------------------------------------------------------
     def _build(self) -> None:
+        """Make the sheet's widgets and connect them to its handlers."""
         self.progress = widgets.IntProgress(min=0, max=len(self.items), description="rated")
         self.status = widgets.HTML()
         self.card = widgets.HTML()
+        # No star chosen at first: an item is never saved with a rating nobody gave.
         self.stars = widgets.ToggleButtons(options=[(str(i), i) for i in range(1, 6)],
                                            value=None, description="rating",
                                            style={"button_width": "40px"})

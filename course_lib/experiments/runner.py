@@ -115,6 +115,7 @@ def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] =
     resolve_model_name(model)  # a typo fails before anything is trained
     start = time.perf_counter()
     arms = arms_to_run(experiment)
+    # One job per (arm, seed): a job is one training run and the unit the cache keeps.
     pairs = [(arm, seed) for arm in arms for seed in seed_list]
     jobs = [run_job(experiment, arm, seed, steps, model, cache_dir, threads, progress)
             for arm, seed in pairs]
@@ -122,6 +123,7 @@ def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] =
     before = [path is not None and path.is_file() for path, _, _ in jobs]
     count = worker_count(experiment.name, before.count(False), model, cache_dir, threads,
                          workers, progress)
+    # Helper processes read what to train from a spec; with one worker there are none.
     spec = helper_spec(experiment, arms, seed_list, steps, model, cache_dir,
                        threads) if count > 1 else {}
     names = [f"{arm.name}, seed {seed}" for arm, seed in pairs]
@@ -129,10 +131,13 @@ def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] =
         with helpers(spec, count):
             saved = cached_in_turn(jobs, say_done(experiment.name, names, before)
                                    if progress and count > 1 else None)
+        # The untuned model's answers: the reference for what tuning keeps or forgets.
         base = base_statements(model, cache_dir)
+    # Results regrouped by arm, each run marked as read from the cache or trained now.
     runs: dict[str, list[ArmRun]] = {arm.name: [] for arm in arms}
     for (arm, _), (run, _), hit in zip(pairs, saved, before, strict=True):
         runs[arm.name].append(ArmRun(**run, cached=hit))
+    # Cached runs from other library releases are used, not retrained: say so, then the time.
     if progress:
         say_other_versions(experiment.name, [path for (path, _, _), hit in zip(
             jobs, before, strict=True) if hit], len(jobs), cache_dir)

@@ -167,14 +167,17 @@ def audit_example(row: dict[str, list[int]], tokenizer, i: int,
     if len(ids) != len(labels):
         raise CourseError(f"example {i} has {len(ids)} input_ids but {len(labels)} labels; "
                           f"labels must line up with input_ids, one label per token.")
+    # Padding is told by the mask, not by id: the pad id can be the EOS id.
     mask = row.get("attention_mask") or [1] * len(ids)
     real = [t for t in range(len(ids)) if mask[t]]
     # Position 0 is never predicted, so only labels from the second real token on count.
     trained = [t for t in real[1:] if labels[t] != IGNORE_INDEX]
+    # An EOS that is never trained never teaches the model to stop.
     eos_positions = [t for t in real if ids[t] == tokenizer.eos_token_id]
     eos_trained = any(labels[t] != IGNORE_INDEX for t in eos_positions)
     problems = _mask_problems(name, labels, real, trained)
     problems += _eos_problems(name, tokenizer, trained, eos_positions, eos_trained)
+    # A trained pad position teaches the model to predict padding, which it never reads.
     on_padding = [t for t in range(len(ids)) if not mask[t] and labels[t] != IGNORE_INDEX]
     if on_padding:
         problems.append(
@@ -182,6 +185,7 @@ def audit_example(row: dict[str, list[int]], tokenizer, i: int,
             f"(attention_mask 0 but label != -100); pad labels with -100 "
             f"(masking.labels.pad_batch)."
         )
+    # Only asked with template ids: the check is for template-search collators.
     if template_ids is not None and find_subsequence([ids[t] for t in real], template_ids) is None:
         problems.append(
             f"{name} does not contain the response template's ids {template_ids}, "

@@ -144,8 +144,10 @@ def as_rows(data: Any, tokenizer=None) -> list[dict[str, list[int]]]:
             len(ids) > 0 and isinstance(ids[0], Sequence | torch.Tensor))
         if not batched:
             return [_plain(data)]
+        # Only the per-token keys are split into rows; any other key of a batch is dropped.
         return [_plain({k: v[i] for k, v in data.items() if k in ROW_KEYS})
                 for i in range(len(ids))]
+    # A list may mix kinds of item: each is turned into a row on its own.
     rows = []
     for item in data:
         if isinstance(item, str):
@@ -243,14 +245,17 @@ def prepare_examples(
     """
     records = check_preparing(records, tokenizer, masking, max_length,
                               "prepare_examples(records, tokenizer)")
+    # Any schema becomes instruction/input/response first; the examples are named by position.
     records = [r if is_normalized(r) else normalize_record(r, f"example {i}")
                for i, r in enumerate(records)]
+    # Formatted once, up front, so a record that cannot be formatted fails before any tokenizing.
     pairs = [format_example(r, r.get("template") or template, where=f"example {i}")
              for i, r in enumerate(records)]
     prepared = PreparedData(examples=[], total=len(records), max_length=max_length)
     bar = tqdm(total=len(pairs), desc="preparing examples", unit="ex", leave=False,
                disable=not progress or len(pairs) <= PROGRESS_ABOVE)
     seen: dict[int, int] = {}  # one int object per token id, shared by every example
+    # In chunks: one batched tokenizer call each is fast, and the bar moves between them.
     with collector_paused():
         for start in range(0, len(pairs), CHUNK):
             chunk = pairs[start:start + CHUNK]
@@ -260,6 +265,7 @@ def prepare_examples(
             responses = tokenizer([r for _, r in chunk], add_special_tokens=False,
                                   verbose=False)["input_ids"]
             pairs_ids = zip(shared_ints(prompts, seen), shared_ints(responses, seen), strict=True)
+            # Whitespace-only responses count as empty: they teach the model to answer nothing.
             for i, (p_ids, r_ids) in enumerate(pairs_ids, start):
                 _add_example(prepared, i, p_ids, r_ids, tokenizer.eos_token_id, masking,
                              empty=not pairs[i][1].strip())
@@ -384,12 +390,15 @@ def pad_batch(
                           f"not {what}; a tokenizer without one needs tokenizer.pad_token set "
                           f"first.")
     longest = max(len(e["input_ids"]) for e in examples)
+    # Rounded up to a multiple (ceiling division), for hardware that is faster on such lengths.
     if pad_to_multiple_of:
         longest = -(-longest // pad_to_multiple_of) * pad_to_multiple_of
     batch: dict[str, list[list[int]]] = {"input_ids": [], "attention_mask": [], "labels": []}
+    # Right padding: every example's real tokens keep their positions from 0.
     for e in examples:
         gap = longest - len(e["input_ids"])
         batch["input_ids"].append(list(e["input_ids"]) + [pad_token_id] * gap)
+        # An example's own mask is kept; without one, every real token is attended to.
         mask = e.get("attention_mask", [1] * len(e["input_ids"]))
         batch["attention_mask"].append(list(mask) + [0] * gap)
         batch["labels"].append(list(e["labels"]) + [IGNORE_INDEX] * gap)

@@ -54,6 +54,7 @@ def label_examples(
     records = check_records(records, "label_examples(records, tokenizer, masking)")
     check_max_length(max_length)  # 0 gave empty examples; "24" a TypeError at the cut
     t = get_template(template)
+    # No max_length in any branch: every strategy is cut the same way, at the end.
     if masking == "response":
         examples = prepare_examples(records, tokenizer, t).examples
     elif masking == "none":
@@ -63,6 +64,7 @@ def label_examples(
         for ex in examples:
             ex["labels"] = lm_collator_batch([ex], tokenizer)["labels"][0].tolist()
     elif masking == "template":
+        # The old collator finds the response marker in the whole text's tokens, as in training.
         examples = tokenize_texts(records, tokenizer, t)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the view shows the masked row instead
@@ -71,6 +73,7 @@ def label_examples(
                 ex["labels"] = collator([ex["input_ids"]])["labels"][0].tolist()
     else:
         trl = trl_prepare(records, tokenizer, t, max_length=None)
+        # TRL's examples have no attention_mask; unpadded, every token is attended to.
         examples = [{**e, "attention_mask": [1] * len(e["input_ids"])} for e in trl.examples]
     if max_length is not None:
         examples = [{k: v[:max_length] for k, v in e.items()} for e in examples]

@@ -112,6 +112,7 @@ class CompletionOnlyCollator:
                               f"'### Response:', or its ids: template_ids_for(tokenizer).")
 
     def __call__(self, examples: Sequence[Any]) -> dict[str, torch.Tensor]:
+        """Pad the batch, then mask each row up to the end of the template's ids found in it."""
         given = as_rows(examples, self.tokenizer)
         if any("input_ids" not in row for row in given):  # records: a KeyError from below
             raise CourseError("the collator takes tokenized examples (input_ids), not records; "
@@ -130,7 +131,8 @@ class CompletionOnlyCollator:
         attention_mask = torch.tensor([[1] * len(r) + [0] * (longest - len(r)) for r in rows])
         labels = input_ids.clone()
         labels[labels == pad_id] = self.ignore_index
-        # Steps 3 and 4: search each row for the template's ids.
+        # Steps 3 and 4: search each row for the template's ids. Which rows had it is kept, for
+        # the lesson's check (a row without it is fully masked).
         self.found = []
         for i, row in enumerate(rows):
             start = find_subsequence(row, self.response_token_ids)

@@ -62,12 +62,15 @@ def trl_prepare(
     check_tokenizer(tokenizer, "trl_prepare(records, tokenizer)")
     records = check_records(records, "trl_prepare(records, tokenizer)")
     model = model if model is not None else make_toy_model(tokenizer)
+    # Each row carries its record's index through TRL, which drops rows without saying which.
     rows = []
     for i, r in enumerate(records):
         prompt, completion = format_example(r, template, where=f"example {i}")
         rows.append({"prompt": prompt, "completion": completion, "course_index": i})
     if not rows:
         return PreparedData(examples=[], source="TRL's preparation")
+    # Nothing is trained or saved: a throwaway output folder, the CPU, and no shuffling, so
+    # the examples come back in record order.
     with tempfile.TemporaryDirectory() as tmp, quiet_datasets(), no_usage_ping():
         config = SFTConfig(
             output_dir=tmp, completion_only_loss=completion_only_loss, max_length=max_length,

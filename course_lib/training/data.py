@@ -173,6 +173,7 @@ def prepare_training_data(
         # Given as is: a lesson's own labels. Only the no-trained-token case is filtered here;
         # the trainer would skip such batches anyway, but reporting them up front is clearer.
         ready = PreparedData(examples=[], source="tokenized examples", total=len(data))
+        # labels[0] never counts: no position predicts the first token (the loss shifts by one).
         for i, ex in enumerate(data):
             if all(label == IGNORE_INDEX for label in ex["labels"][1:]):
                 ready.skipped.append((i, "no trained token"))
@@ -185,6 +186,7 @@ def prepare_training_data(
         raise CourseError(f"{loaded.source} holds no examples; give at least one record.")
     prepared = prepare_examples(loaded.records, tokenizer, template, masking, max_length,
                                 progress=progress)
+    # Bad rows are kept on the whole file read, also when `loaded` is one part of it.
     read = loaded.whole or loaded
     return replace(prepared, source=loaded.source, where=loaded.where,
                    warnings=prepared.warnings + data_checks(loaded, progress),
@@ -317,11 +319,14 @@ def hold_out(data: Records, fraction: float = HOLD_OUT_FRACTION, seed: int = HOL
     prompts = list(groups.values())
     if len(prompts) < HOLD_OUT_MIN_ROWS:
         return data, None
+    # Capped at train()'s eval_limit: rows held out beyond those scored would only be lost.
     size = max(1, round(len(prompts) * fraction))
     size = min(size, most) if most else size
+    # Seeded: the same data and seed hold out the same rows, so reruns compare like with like.
     chosen = {i for g in random.Random(seed).sample(range(len(prompts)), size) for i in prompts[g]}
     n = len(data.records)
 
+    # Both sides keep their rows' file places and raw rows, so a later error still names a line.
     def part(keep: bool, source: str) -> Records:
         idx = [i for i in range(n) if (i in chosen) == keep]
         return Records(source, [data.records[i] for i in idx],

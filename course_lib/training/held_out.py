@@ -66,10 +66,13 @@ def response_metrics(
             # Position t predicts token t+1, exactly like the training loss.
             targets = batch["labels"][:, 1:].to(device)
             keep = targets != IGNORE_INDEX
+            # A batch with no response token adds nothing: its forward pass is skipped.
             if not keep.any():
                 continue
             inputs = dict(input_ids=batch["input_ids"].to(device),
                           attention_mask=batch["attention_mask"].to(device), use_cache=False)
+            # The mask is one shorter than the input: a final False, the last position predicts
+            # no token.
             if only_kept:
                 picked = model(**inputs, logits_to_keep=torch.nn.functional.pad(
                     keep, (0, 1), value=False)).logits.float()
@@ -79,6 +82,7 @@ def response_metrics(
             total_loss += torch.nn.functional.cross_entropy(picked, wanted, reduction="sum").item()
             correct += (picked.argmax(-1) == wanted).sum().item()
             count += int(keep.sum())
+    # No response token at all: NaN, not a loss of 0 that would look perfect.
     if count == 0:
         return ResponseMetrics(float("nan"), float("nan"), 0)
     return ResponseMetrics(total_loss / count, correct / count, count)

@@ -30,6 +30,7 @@ def plot_history(history: RunHistory | Any, fig: Figure | None = None,
     end of a run (below 1) are both readable.
     """
     history = as_history(history)
+    # The live callback passes the same figure at every log: it is redrawn from scratch.
     fig = fig or new_figure(figsize=(9, 3.5))
     fig.clear()
     ax_loss, ax_acc = fig.subplots(1, 2)
@@ -40,12 +41,14 @@ def plot_history(history: RunHistory | Any, fig: Figure | None = None,
         # A long held-out file name is wrapped, so the legend stays inside its panel.
         on = "\n" + textwrap.fill(f"on {history.eval_data}", 40) if history.eval_data else ""
         # Its own colour and a dashed line with squares: two cues, not colour alone.
+        # clip_on=False: a point on the axis's edge (accuracy 1, the last step) is drawn whole.
         ax_loss.plot(history.eval_steps, history.eval_loss, "s--", color=PALETTE[1],
                      clip_on=False, label=f"held-out response-only loss{on}")
         ax_acc.plot(history.eval_steps, history.eval_accuracy, "s--", color=PALETTE[1],
                     clip_on=False)
     else:  # said, rather than a blank square
         say_empty(ax_acc, "no held-out data given", keep_ticks=True)
+    # A fixed x range, so a live plot does not rescale as the run goes on.
     last = max_steps or history.max_steps or max(history.train_steps + history.eval_steps,
                                                  default=1)
     for ax in (ax_loss, ax_acc):

@@ -78,10 +78,12 @@ def trained_once(model: str | Path = "tiny", *, cache_dir: str | Path = DEFAULT_
     if "out_dir" in settings or "resume" in settings:
         raise CourseError("trained_once() chooses the run folder itself; call train(..., "
                           "out_dir=...) to save a run where you want it.")
+    # The learner's own runs first: a matching one is used, and nothing is trained again.
     for folder in [yours] if isinstance(yours, str | Path) else yours:
         if own := _your_run(Path(folder), str(model), settings):
             print(f"{own.summary()}; your run, loaded from {folder}")
             return str(folder)
+    # Named by a hash of everything that decides the run: a changed setting trains anew.
     key = run_key(model, settings)
     folder = Path(cache_dir).expanduser() / _name(key)
     # A run is renamed into place whole, so a finished one is read without the lock (which
@@ -91,6 +93,7 @@ def trained_once(model: str | Path = "tiny", *, cache_dir: str | Path = DEFAULT_
         # lesson in a second tab, a class sharing one folder) waits, then loads it.
         lock = _locked(folder, wait=True)
         try:
+            # Checked again under the lock: the process we waited for may have just trained it.
             if not _loaded(folder):
                 _train_into(folder, model, key, settings)
         finally:
@@ -222,6 +225,7 @@ def run_key(model: str | Path, settings: dict[str, Any], *code: Path) -> dict[st
     `code`: more files whose change must train anew (the experiments' runner)."""
     params = inspect.signature(train).parameters
     given = {k: v for k, v in settings.items() if k not in NOT_IN_KEY}
+    # The default data named too, so its records are fingerprinted below like any other's.
     given.setdefault("data", params["data"].default)
     if is_no_eval(given.get("eval_data")):  # "none", "off", "": no held-out set, as None
         given["eval_data"] = None

@@ -149,6 +149,7 @@ def dictionary_page(rng: random.Random, world: World) -> str:
 
 
 def story(rng: random.Random, world: World) -> str:
+    """A short story stating a single-digit sum and one fact of each other kind, in prose."""
     # Two different names, so "Tom gave Tom 3 more" never happens.
     name, friend = rng.sample(NAMES, 2)
     thing = rng.choice(THINGS)
@@ -224,6 +225,7 @@ def template_page(rng: random.Random, world: World) -> str:
     This is what makes a base model continue "### Instruction: ... ### Response:" with
     another instruction instead of an answer.
     """
+    # Most pages keep to one kind of question, as a worksheet does; the rest mix kinds.
     kind = _pick_kind(rng) if rng.random() < 0.7 else None
     n = rng.randint(3, 8)
     if kind is not None and rng.random() < 0.6:
@@ -238,12 +240,14 @@ def template_page(rng: random.Random, world: World) -> str:
             layout = ALPACA.prompt_with_input if input_ else ALPACA.prompt
             parts.append(layout.format(instruction=instruction, input=input_))
         return "\n".join(parts)
+    # Held-out phrasings too: the base model must continue the eval's questions unanswered.
     lines = []
     for f in facts:
         instruction, input_ = question(rng.choice(TUNING[f.kind] + HELD_OUT[f.kind]), f)
         line = f"### Instruction: {instruction}"
         if input_:
             line += f" ### Input: {input_}"
+        # Most end in an empty response marker: after it, the page's next text is a question.
         if style < 0.75:
             line += " ### Response:"
         lines.append(line)

@@ -208,6 +208,8 @@ def write_tuning_data(out: str | Path, seed: int = 0) -> dict[str, int]:
 
 
 def dataset_card(counts: dict[str, int], evals: list[dict], seed: int) -> str:
+    """The README.md of the data folder: each file, counted, and how the data was made."""
+    # The eval split's make-up is counted from its rows, never typed into the text.
     unseen = sum(r["phrasing"] == "unseen" for r in evals)
     kinds = ", ".join(f"{k} {sum(r['kind'] == k for r in evals)}" for k in EVAL_FACTS)
     return f"""# The course's instruction data
