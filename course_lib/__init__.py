@@ -19,7 +19,8 @@ serves and what to read first. A stage imports only from itself and the stages a
                  strategies (every way to label, the mask explorer's menu), packing
                  (lesson 08)                                                  lesson 03
     3 training   fine-tunes: loop_by_hand (the step written out), runner (`train()` on
-                 transformers' Trainer), data (what train() is given, checked), settings,
+                 transformers' Trainer), weights (what trains), run_folder (checkpoints,
+                 resume), data (what train() is given, checked), settings,
                  trainer, callbacks, held_out, history, plots, with_trl (lesson 05);
                  fast_loss is optional reading; memory (estimated before a run); run_cache
                  (train once, load after)                         lessons 04, 05, 06, 08

@@ -141,7 +141,7 @@ def library_texts() -> tuple[Text, ...]:
         rel, own = str(path.relative_to(ROOT)), path.parent == CLI
         tree = ast.parse(path.read_text(encoding="utf-8"))
         said, docstrings = _said(tree, own), _docstrings(tree)
-        # The CLI's half of a message built in two (runner.interrupted: python = ..., cli = ...)
+        # The CLI's half of a message built in two (run_folder.interrupted: python = ..., cli = ...)
         said_cli = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Assign)
                     and any(isinstance(t, ast.Name) and t.id == "cli" for t in n.targets)}
         # An f-string is one text: its pieces are not texts of their own; nor an error's.

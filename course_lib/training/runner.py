@@ -9,7 +9,8 @@
 
 1. `prepare_data`: records -> labelled examples (-100 on the prompt); problems are
    reported before any training starts.
-2. `choose_weights`: which weights train (the recipe's frozen parts, LoRA) and how fast.
+2. `choose_weights` (weights.py): which weights train (the recipe's frozen parts, LoRA) and
+   how fast.
 3. `build_trainer`: TrainingArguments (settings.py), CourseTrainer (trainer.py), callbacks
    (held-out response-only loss and accuracy every `eval_every` steps, progress, live plot).
 4. `run`: `trainer.train()` with the speed tricks of fast_loss.py and the frozen parts.
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import inspect
-import json
 import os
 import shutil
 import tempfile
@@ -34,22 +34,19 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from peft import LoraConfig, get_peft_model
+from peft import LoraConfig
 from transformers import TrainerCallback
-from transformers.trainer import TRAINER_STATE_NAME
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from course_lib.env import SMALL_MODEL_PARAMS, DeviceChoice, choose_device, choose_threads
 from course_lib.errors import (
     CourseError,
-    ShortTraceback,
     advice,
-    shell_word,
     shown,
     with_advice,
 )
-from course_lib.files import CHECKPOINT_DIR, RUN_SETTINGS, SETTING_FLAGS
+from course_lib.files import CHECKPOINT_DIR
 from course_lib.formatting.chat import attach_chat_template, chat_template
 from course_lib.formatting.records import kind_of_records, own_held_out_split, source_splits
 from course_lib.formatting.rows import WATCHED_SPLITS
@@ -93,21 +90,24 @@ from course_lib.training.memory import (
     still_too_big,
 )
 from course_lib.training.plots import plot_history
+from course_lib.training.run_folder import (
+    interrupted,
+    is_main_process,
+    keep_settings,
+    refuse_other_settings,
+    run_folder,
+    where_from,
+)
 from course_lib.training.settings import (
     RECIPE,
-    as_pieces,
     check_numbers,
     check_overrides,
-    default_learning_rate,
-    is_frozen,
     is_no_eval,
-    lora_settings,
-    name_pieces,
     step_cap,
     training_arguments,
-    unmatched_pieces,
 )
 from course_lib.training.trainer import CourseTrainer
+from course_lib.training.weights import Weights, choose_weights, freeze_pieces
 
 
 @dataclass
@@ -228,7 +228,7 @@ def train(
     if resume_from is not None:  # the settings known before the model loads: said before it
         known = dict(masking=masking, template=get_template(template).name,
                      batch_size=batch_size, seed=seed, lora=bool(lora), learning_rate=learning_rate,
-                     model=None if given_object else _where_from(str(model)),
+                     model=None if given_object else where_from(str(model)),
                      max_steps=max_steps)  # the schedule is laid out over the steps
         refuse_other_settings(out_path, {k: v for k, v in known.items() if v is not None})
     model, tokenizer, model_name = _load(model, tokenizer, bool(lora))
@@ -246,7 +246,7 @@ def train(
                     learning_rate=lr, batch_size=batch_size, seed=seed, lora=bool(lora),
                     freeze=freeze)
     keep_settings(out_path, resume_from is not None, {  # a resume must train the same run
-        **settings, "model": _where_from(model_name), "data": _where_from(ready.source),
+        **settings, "model": where_from(model_name), "data": where_from(ready.source),
         "max_steps": max_steps})
 
     # 3. The Trainer: TrainingArguments for this machine, the course's loss and callbacks.
@@ -289,48 +289,6 @@ def train(
     if verbose:
         print(result.history.summary())
     return result
-
-
-@dataclass
-class Weights:
-    """What trains and how fast: the model (with LoRA adapters if asked), the parameters kept
-    frozen while the Trainer runs, the name pieces that chose them, and the learning rate."""
-
-    model: Any
-    frozen: list
-    freeze: list[str]
-    learning_rate: float
-    n_params: int
-    default_rate: float  # the one the recipe gives this model (the same, unless one was given)
-
-
-def choose_weights(model: Any, lora: bool | Any, freeze: Sequence[str] | None,
-                   learning_rate: float | None, seed: int) -> Weights:
-    """Step 2: the recipe's frozen parts and rate, unless told otherwise; LoRA adapters last."""
-    # Checked now (a typo fails before any slow work), frozen only while the Trainer runs.
-    recipe_freeze = freeze is None and not lora  # the recipe's frozen parts, and its rate
-    if freeze is None:
-        freeze = default_freeze(model, bool(lora))
-    frozen = parameters_to_freeze(model, freeze) if freeze else []
-    n_params = sum(p.numel() for p in model.parameters())  # before adapters: the base model
-    default_rate = default_learning_rate(n_params, bool(lora), recipe_freeze)
-    learning_rate = default_rate if learning_rate is None else learning_rate
-    if lora:  # peft turns every base weight's requires_grad off: run() turns it back on after
-        frozen = [p for p in model.parameters() if p.requires_grad]
-        model = add_lora(model, lora, seed)
-    return Weights(model, frozen, list(freeze), learning_rate, n_params, default_rate)
-
-
-def run_folder(out_dir: str | Path | None, resume: bool) -> tuple[Path | None, str | None]:
-    """The run's folder (None: none asked for) and the checkpoint it resumes from, if any."""
-    out_path = Path(out_dir).expanduser() if out_dir is not None else None
-    if is_main_process():  # only the main process prepares the folder (never overwritten)
-        resume_from = _prepare_out_dir(out_path, resume)
-    else:  # the others resume from the checkpoint it chose, the newest whole one
-        resume_from = (newest_whole_checkpoint(out_path / CHECKPOINT_DIR)
-                       if resume and out_path else None)
-    check_unfinished(resume_from)
-    return out_path, resume_from
 
 
 def threads_for(weights: Weights, device: DeviceChoice, asked: int | None, max_steps: int,
@@ -659,11 +617,6 @@ def _save_kind(value: Any, first: bool) -> str | None:
 
 
 # --- Helpers of the steps ------------------------------------------------------------------
-def is_main_process() -> bool:
-    """True unless this is process 1, 2, ... of a run launched as several (torchrun sets RANK)."""
-    return int(os.environ.get("RANK", "0")) == 0
-
-
 def checkpointing_needed(model, ready: PreparedData, batch_size: int, lora,
                          freeze: Sequence[str], device: DeviceChoice, verbose: bool) -> bool:
     """True when estimate_memory says the run, with what it trains (LoRA or the parts not
@@ -701,175 +654,6 @@ def package_versions() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             pass
     return out
-
-
-def _prepare_out_dir(out_dir: Path | None, resume: bool) -> str | None:
-    """Refuse to write into a learner's non-empty folder; find the checkpoint to resume."""
-    if out_dir is None:
-        if resume:
-            raise CourseError("resume=True needs the out_dir of the interrupted run.")
-        return None
-    ckpt_root = out_dir / CHECKPOINT_DIR
-    if resume:
-        last = last_whole_checkpoint(ckpt_root)
-        if last is None and out_dir.is_dir() and any(
-                p.name != CHECKPOINT_DIR for p in out_dir.iterdir()):  # not a run: someone's
-            raise with_advice(
-                f"'{out_dir}' holds no checkpoint to resume but other files, so no run can "
-                f"start there either; give the interrupted run's folder with {{fix}}, or a new "
-                f"folder without it.", "resume=True", "--resume")
-        if last is None:
-            raise with_advice(
-                f"No checkpoint to resume in '{ckpt_root}' (a run with an output folder saves "
-                f"one every quarter of its steps); train without {{fix}} to start the run "
-                f"there anew.", "resume=True", "--resume")
-        return last
-    blocked = next((p for p in (out_dir, *out_dir.parents) if p.exists() and not p.is_dir()),
-                   None)
-    if blocked is not None:  # said now, not as NotADirectoryError after the data is prepared
-        raise CourseError(f"'{blocked}' is a file, so the output folder '{out_dir}' cannot be "
-                          f"made; choose another output folder.")
-    if never_checkpointed(out_dir):  # stopped before its first checkpoint: nothing to keep
-        shutil.rmtree(ckpt_root, ignore_errors=True)
-    if out_dir.exists() and any(out_dir.iterdir()):
-        raise with_advice(
-            f"'{out_dir}' already exists and is not empty; the course never overwrites your files. "
-            f"Choose a new output folder, or pass {{fix}} to continue a run there.",
-            "resume=True", "--resume")
-    return None
-
-
-def check_unfinished(checkpoint: str | None) -> None:
-    """A resume continues a run that stopped before its last step (interrupted, or stopped by
-    a callback). A finished one is not continued: its learning rate fell to 0 over its steps,
-    and more steps would restart the fall part way, a run no --steps describes, recorded as
-    if trained from the start. (A run whose last save was cut short has no history.json:
-    resumed, it saves.)"""
-    if checkpoint is None:
-        return
-    run = Path(checkpoint).parents[1]
-    state = json.loads((Path(checkpoint) / TRAINER_STATE_NAME).read_text(encoding="utf-8"))
-    if not (run / HISTORY_FILE).is_file() or state["global_step"] < state["max_steps"]:
-        return
-    raise CourseError(
-        f"The run in '{run}' finished its {state['global_step']} steps, and resume=True only "
-        f"continues an interrupted run; to train it further, start a new run from it: "
-        f"train(model={str(run)!r}, ..., out_dir=...) with a new out_dir.",
-        cli=f"The run in '{run}' finished its {state['global_step']} steps, and --resume only "
-            f"continues an interrupted run; to train it further, start a new run from it: "
-            f"course train --model {shell_word(str(run))} --out NEW_FOLDER (and your other "
-            f"flags).")
-
-
-def last_whole_checkpoint(ckpt_root: Path) -> str | None:
-    """The newest checkpoint that was written to the end, for a resume. One cut short by an
-    interrupt (the Trainer writes trainer_state.json last) is removed: resumed, it failed
-    deep in safetensors, and kept, a later save of fewer steps would be rotated away."""
-    if not ckpt_root.is_dir():
-        return None
-    for folder in ckpt_root.glob(f"{PREFIX_CHECKPOINT_DIR}-*"):
-        if folder.is_dir() and not (folder / TRAINER_STATE_NAME).is_file():
-            shutil.rmtree(folder)
-    return newest_whole_checkpoint(ckpt_root)
-
-
-def newest_whole_checkpoint(ckpt_root: Path) -> str | None:
-    """last_whole_checkpoint, only read (the other processes of a run launched as several)."""
-    whole = [p for p in ckpt_root.glob(f"{PREFIX_CHECKPOINT_DIR}-*")
-             if (p / TRAINER_STATE_NAME).is_file() and p.name.split("-")[-1].isdigit()]
-    return str(max(whole, key=lambda p: int(p.name.split("-")[-1]))) if whole else None
-
-
-def never_checkpointed(out_dir: Path) -> bool:
-    """Whether `out_dir` holds only what a run interrupted before its first whole checkpoint
-    left (its settings, a checkpoint cut short): the course's files, no learner's."""
-    ckpt_root = out_dir / CHECKPOINT_DIR
-    if not ckpt_root.is_dir() or {p.name for p in out_dir.iterdir()} != {CHECKPOINT_DIR}:
-        return False
-    return all(p.name == RUN_SETTINGS or (p.is_dir() and p.name.startswith(PREFIX_CHECKPOINT_DIR)
-                                          and not (p / TRAINER_STATE_NAME).is_file())
-               for p in ckpt_root.iterdir())
-
-
-class RunInterrupted(ShortTraceback, KeyboardInterrupt):
-    """Ctrl-C or a notebook's stop during train(): still a KeyboardInterrupt, whose message
-    says what was kept and what to do next (`cli`: the same, in the command's flags)."""
-
-    def __init__(self, message: str, cli: str):
-        super().__init__(message)
-        self.cli = cli
-
-
-def interrupted(trainer: CourseTrainer, out_dir: Path | None, given_object: bool,
-                ) -> RunInterrupted:
-    """The interrupt of a run, said in one sentence: the checkpoint kept and how to resume it,
-    or that there is none; and that a model object passed in is left part-trained."""
-    for callback in trainer.callback_handler.callbacks:
-        if isinstance(callback, ProgressBar):
-            callback.close()
-    at = f"Interrupted at step {trainer.state.global_step} of {trainer.state.max_steps}"
-    # Only read: one cut short now is removed by the resume (every process says this).
-    last = newest_whole_checkpoint(out_dir / CHECKPOINT_DIR) if out_dir is not None else None
-    if last is None:
-        # Not "pass out_dir": run_experiment and trained_once, which call train(), take none.
-        python = cli = f"{at}; no checkpoint was kept, so run it again to start over."
-    else:
-        kept = (f"{at}; the checkpoint of step {Path(last).name.split('-')[-1]} is kept in "
-                f"'{Path(last).parent}':")
-        python = (f"{kept} train(..., out_dir={str(out_dir)!r}, resume=True) with the same "
-                  f"settings continues from it.")
-        cli = f"{kept} run the same command with --resume to continue from it."
-    if given_object:  # trained in place: a rerun on it would start from these weights
-        python += " The model you passed holds the part-trained weights; load it again."
-    return RunInterrupted(python, cli)
-
-
-def keep_settings(out_dir: Path | None, resuming: bool, settings: dict[str, Any]) -> None:
-    """Write what a run trains with beside its checkpoints; on resume, refuse other settings:
-    a run trained half on one data set and half on another would be recorded as neither."""
-    if out_dir is None or not is_main_process():
-        return
-    path = out_dir / CHECKPOINT_DIR / RUN_SETTINGS
-    if resuming and path.exists():
-        refuse_other_settings(out_dir, settings)
-        return
-    try:  # the first write into out_dir: a read-only course folder is said here, once
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(settings, indent=1), encoding="utf-8")
-    except OSError as err:
-        raise with_advice(f"Cannot write the run into '{out_dir}' ({err.strerror}); give it a "
-                          f"folder you can write to ({{fix}}).", "out_dir=...", "--out") from None
-
-
-def refuse_other_settings(out_dir: Path, settings: dict[str, Any]) -> None:
-    """A resume trains the run in out_dir on: each of `settings` must be the one it saved."""
-    path = out_dir / CHECKPOINT_DIR / RUN_SETTINGS
-    if not path.exists() or not is_main_process():  # a run of an older course saved none
-        return
-    saved = json.loads(path.read_text(encoding="utf-8"))
-    settings = json.loads(json.dumps(settings))  # tuples as lists, as they come back
-    changed = [k for k, v in settings.items() if k in saved and saved[k] != v]
-    if changed:
-        python = ", ".join(f"{k}={saved[k]!r}" for k in changed)
-        cli = " ".join(_as_flag(k, saved[k]) for k in changed)
-        rest = "; give the same settings to continue it, or a new output folder to train these."
-        raise CourseError(
-            f"resume=True continues the run in '{out_dir}', which trained with {python}{rest}",
-            cli=f"--resume continues the run in '{out_dir}', which trained with {cli}{rest}")
-
-
-def _where_from(source: str) -> str:
-    """A data source as one name: a file by its full path, however the command spelled it."""
-    return str(Path(source).resolve()) if Path(source).exists() else source
-
-
-def _as_flag(name: str, value: Any) -> str:
-    """A saved setting as typed on the command line: '--lr 0.002', '--no-lora', '--freeze none'."""
-    if isinstance(value, bool):
-        return SETTING_FLAGS[name] if value else SETTING_FLAGS[name].replace("--", "--no-")
-    if isinstance(value, list):
-        return f"{SETTING_FLAGS[name]} {' '.join(map(str, value)) or 'none'}"
-    return f"{SETTING_FLAGS[name]} {value}"
 
 
 def check_kinds(model, tokenizer, masking, lora, freeze, callbacks) -> None:
@@ -944,65 +728,3 @@ def _load(model, tokenizer, lora: bool):
     return loaded, tok, str(model)
 
 
-def default_freeze(model, lora: bool) -> tuple[str, ...]:
-    """The recipe's frozen parts that this model has; none with LoRA (it trains adapters only).
-
-    A piece no parameter name contains is left out, so the default works for any model.
-    """
-    if lora:
-        return ()
-    names = [name for name, _ in model.named_parameters()]
-    return tuple(piece for piece in RECIPE.freeze if any(piece in name for name in names))
-
-
-def freeze_pieces(freeze: str | Sequence[str] | None, lora: Any) -> tuple[str, ...] | None:
-    """`freeze` as a tuple of name pieces, checked against `lora` (None stays None: the recipe).
-
-    A string is one piece: "mlp" read letter by letter would freeze every weight.
-    """
-    if freeze is None:
-        return None
-    pieces = as_pieces(freeze)
-    # LoRA keeps every base weight as it is already: a freeze would change nothing, yet be
-    # recorded in the history as applied.
-    if lora and pieces:
-        lora_given = "lora=True" if lora is True else "lora=LoraConfig(...)"
-        raise with_advice(
-            "LoRA trains only its adapters and keeps every base weight as it is, so {fix} "
-            "would change nothing; leave out the freeze, or train without LoRA to freeze "
-            "parts of a full fine-tune.",
-            f"freeze={list(pieces)} with {lora_given}", f"--freeze {' '.join(pieces)} with --lora")
-    return pieces
-
-
-def parameters_to_freeze(model, names: Sequence[str]) -> list[torch.nn.Parameter]:
-    """The trainable parameters whose names contain one of `names` (an error if a piece of
-    `names` matches none: a typo would otherwise train what it meant to keep).
-
-    >>> len(parameters_to_freeze(model, ["embed_tokens", "mlp"]))  # doctest: +SKIP
-    13
-    """
-    trainable = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
-    unmatched = unmatched_pieces(names, [name for name, _ in trainable])
-    if unmatched:
-        pieces = name_pieces(name for name, _ in model.named_parameters())
-        # The whole setting when it is one piece; else which of its pieces are wrong.
-        which = "" if len(names) == 1 else " and ".join(map(repr, unmatched)) + " of "
-        verb = "matches" if len(unmatched) == 1 else "match"
-        raise with_advice(
-            f"{which}{{fix}} {verb} no trainable parameter of this model; use pieces "
-            f"of its parameter names: {', '.join(pieces)}.",
-            f"freeze={list(names)}", "--freeze " + " ".join(names))
-    frozen = [p for name, p in trainable if is_frozen(name, names)]
-    if len(frozen) == len(trainable):  # else the first backward() fails: "does not require grad"
-        raise with_advice(
-            "{fix} freezes every weight of this model, which leaves none to train; freeze fewer "
-            f"parts (the recipe freezes {', '.join(RECIPE.freeze)}).",
-            f"freeze={list(names)}", "--freeze " + " ".join(names))
-    return frozen
-
-
-def add_lora(model, lora, seed: int):
-    """Wrap `model` with LoRA adapters (lora=True: r 8 on q_proj and v_proj, or a LoraConfig)."""
-    torch.manual_seed(seed)  # LoRA's A matrices are random: same seed, same run
-    return get_peft_model(model, lora_settings(lora))

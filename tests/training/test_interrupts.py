@@ -12,8 +12,9 @@ from course_lib import cli
 from course_lib.cli import main
 from course_lib.errors import CourseError
 from course_lib.evaluation import report
-from course_lib.training import run_cache, runner
-from course_lib.training.runner import RunInterrupted, train
+from course_lib.training import run_cache, run_folder, runner
+from course_lib.training.run_folder import RunInterrupted
+from course_lib.training.runner import train
 from course_lib.training.trainer import CourseTrainer
 from course_lib.world import tuning_data
 
@@ -207,7 +208,8 @@ def test_every_process_of_a_run_resumes_from_the_same_checkpoint(toy_model_dir, 
 
     # Process 1 of `course train --processes 2 --resume`: it started again from step 0, so
     # the processes trained different steps, and process 1 failed once process 0 was done.
-    monkeypatch.setattr(runner, "is_main_process", lambda: False)
+    for module in (runner, run_folder):  # what it prints, and the folder it prepares
+        monkeypatch.setattr(module, "is_main_process", lambda: False)
     monkeypatch.setattr(runner, "run", run)
     with pytest.raises(Started) as started:
         train(toy_model_dir, records, None, out_dir=out, resume=True, **COMMON)

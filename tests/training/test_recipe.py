@@ -7,8 +7,9 @@ import torch
 from transformers import AutoModelForCausalLM
 
 from course_lib.formatting.records import embedded_sets
-from course_lib.training.runner import default_freeze, train
+from course_lib.training.runner import train
 from course_lib.training.settings import RECIPE
+from course_lib.training.weights import default_freeze
 
 QUIET = {"progress": False, "verbose": False, "num_threads": 1}
 

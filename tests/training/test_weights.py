@@ -1,0 +1,104 @@
+"""Which weights train: LoRA's adapters (merged back into a plain model), the parts freeze=
+names, and the refusals that come before the model loads."""
+
+import math
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM
+
+from course_lib.errors import CourseError
+from course_lib.training.runner import train
+
+pytestmark = pytest.mark.slow
+# One thread: as fast for the toy model, and immune to other programs keeping cores busy.
+QUIET = {"progress": False, "verbose": False, "num_threads": 1}
+
+
+def test_lora_trains_adapters_and_returns_a_plain_model(toy_model_dir, records, eval_records):
+    base = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    result = train(
+        toy_model_dir, records, eval_records, lora=True, max_steps=3, eval_every=3, **QUIET
+    )
+    assert result.history.lora
+    assert result.history.freeze == []  # LoRA's base weights stay as they are, not "frozen"
+    assert type(result.model).__name__ == "LlamaForCausalLM"  # adapters merged in
+    q_before = base.model.layers[0].self_attn.q_proj.weight
+    q_after = result.model.model.layers[0].self_attn.q_proj.weight
+    assert not torch.equal(q_before, q_after)  # the merged adapter changed q_proj
+    k_before = base.model.layers[0].self_attn.k_proj.weight
+    assert torch.equal(k_before, result.model.model.layers[0].self_attn.k_proj.weight)
+
+
+def test_a_lora_run_gives_back_a_model_that_trains_whole(toy_model_dir, records):
+    tuned = train(toy_model_dir, records, None, lora=True, max_steps=2, **QUIET)
+    assert all(p.requires_grad for p in tuned.model.parameters())  # peft had turned them off
+    # Fine-tuned further as a whole: was "element 0 of tensors does not require grad".
+    again = train(tuned.model, records, None, tokenizer=tuned.tokenizer, lora=False, freeze=(),
+                  max_steps=1, **QUIET)
+    assert math.isfinite(again.history.train_loss[0])
+
+
+def test_freeze_trains_only_the_other_weights(toy_model_dir, toy_tokenizer, records):
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    train(model, records, None, tokenizer=toy_tokenizer, freeze=("embed_tokens", "mlp"),
+          max_steps=3, **QUIET)
+    changed = {name for name, p in model.named_parameters() if not torch.equal(before[name], p)}
+    assert changed, "nothing trained"
+    assert not any("mlp" in name or "embed_tokens" in name for name in changed)
+    assert any("self_attn" in name for name in changed)
+    # Frozen for that run only: the model the learner keeps trains whole next time.
+    assert all(p.requires_grad for p in model.parameters())
+
+
+def test_freeze_that_matches_nothing_names_a_real_parameter(toy_model_dir, records):
+    with pytest.raises(CourseError, match="matches no trainable .*embed_tokens, self_attn"):
+        train(toy_model_dir, records, None, freeze=("feed_forward",), max_steps=1, **QUIET)
+
+
+def test_freeze_names_each_piece_that_matches_nothing(toy_model_dir, records):
+    # "mlp" matched, so the run used to train and record "embeddings" as frozen.
+    with pytest.raises(CourseError) as err:
+        train(toy_model_dir, records, None, freeze=["mlp", "embeddings"], max_steps=1, **QUIET)
+    assert str(err.value).startswith("'embeddings' of freeze=['mlp', 'embeddings'] matches no "
+                                     "trainable parameter of this model; use pieces of")
+    assert err.value.cli.startswith("'embeddings' of --freeze mlp embeddings matches no")
+    # Every piece of a name, not the first eight: the MLP's parts and the norms too.
+    assert all(part in str(err.value) for part in ("up_proj", "down_proj", "input_layernorm",
+                                                   "post_attention_layernorm", "norm."))
+
+
+def test_a_freeze_of_every_weight_is_refused_before_training(toy_model_dir, records, tmp_path):
+    # "model" is part of every name: the first backward() failed, "element 0 of tensors does
+    # not require grad", after the run's folder was made.
+    with pytest.raises(CourseError) as err:
+        train(toy_model_dir, records, None, freeze="model", max_steps=1, out_dir=tmp_path / "run",
+              **QUIET)
+    assert str(err.value) == (
+        "freeze=['model'] freezes every weight of this model, which leaves none to train; freeze "
+        "fewer parts (the recipe freezes embed_tokens, mlp, v_proj, o_proj).")
+    assert err.value.cli.startswith("--freeze model freezes every weight")
+    assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())
+
+
+def test_freeze_given_as_one_string_is_one_piece(toy_model_dir, toy_tokenizer, records):
+    # "mlp" was read letter by letter: every weight frozen, then a crash inside torch.
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    result = train(model, records, None, tokenizer=toy_tokenizer, freeze="mlp", max_steps=1,
+                   **QUIET)
+    changed = {name for name, p in model.named_parameters() if not torch.equal(before[name], p)}
+    assert result.history.freeze == ["mlp"]
+    assert changed and not any("mlp" in name for name in changed)
+
+
+def test_freeze_with_lora_is_refused_before_the_model_loads():
+    # LoRA keeps every base weight as it is: the freeze changed nothing, yet was recorded.
+    with pytest.raises(CourseError) as err:
+        train("no-such-model-is-loaded", lora=True, freeze=["mlp"])
+    assert str(err.value) == (
+        "LoRA trains only its adapters and keeps every base weight as it is, so freeze=['mlp'] "
+        "with lora=True would change nothing; leave out the freeze, or train without LoRA to "
+        "freeze parts of a full fine-tune.")
+    assert "so --freeze mlp with --lora would change nothing" in err.value.cli
