@@ -13,9 +13,7 @@ from datasets import Dataset
 from records_support import EXPECTED, TWO_EXPECTED, TWO_ROWS
 
 from course_lib.errors import CourseError
-from course_lib.formatting.records import (
-    load_records,
-)
+from course_lib.formatting.records import load_records
 
 
 def zipped(*entries: str) -> bytes:

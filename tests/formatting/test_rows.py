@@ -10,10 +10,7 @@ from records_support import ROWS
 
 from course_lib.errors import CourseError
 from course_lib.evaluation.eval_data import eval_rows
-from course_lib.formatting.records import (
-    conversion_notes,
-    load_records,
-)
+from course_lib.formatting.records import conversion_notes, load_records
 from course_lib.formatting.rows import MAX_ROW_ERRORS, RowErrors
 from course_lib.training.data import load_data
 

@@ -14,10 +14,7 @@ import pytest
 from records_support import TWO_EXPECTED, TWO_ROWS, notes, show_mask_error
 
 from course_lib.errors import CourseError
-from course_lib.formatting.records import (
-    load_raw_rows,
-    load_records,
-)
+from course_lib.formatting.records import load_raw_rows, load_records
 
 
 def test_bad_rows_of_a_csv_are_named_by_row(tmp_path):

@@ -9,9 +9,7 @@ import pytest
 from records_support import EXPECTED, TWO_EXPECTED, TWO_ROWS, show_mask_error
 
 from course_lib.errors import CourseError
-from course_lib.formatting.records import (
-    load_records,
-)
+from course_lib.formatting.records import load_records
 
 
 def test_save_to_disk_folders_load_their_split(tmp_path, dataset):
