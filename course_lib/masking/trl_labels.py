@@ -11,7 +11,8 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from course_lib.env import checkpointing_field, no_usage_ping
@@ -53,7 +54,8 @@ def trl_prepare(
     prompt and prompt+completion, masks the prompt (completion_only_loss=True), truncates to
     max_length and drops rows left with no trained token. No training happens. `model`
     defaults to a throwaway toy model sized to the tokenizer (the model plays no part in
-    label building).
+    label building). The tokenizer and model are left as they were given: SFTTrainer gives
+    a tokenizer with no pad token its EOS and copies the pad id into the model's configs.
     """
     # Deferred: importing TRL and datasets takes seconds, and only this function needs them.
     from datasets import Dataset
@@ -71,7 +73,8 @@ def trl_prepare(
         return PreparedData(examples=[], source="TRL's preparation")
     # Nothing is trained or saved: a throwaway output folder, the CPU, and no shuffling, so
     # the examples come back in record order.
-    with tempfile.TemporaryDirectory() as tmp, quiet_datasets(), no_usage_ping():
+    with (tempfile.TemporaryDirectory() as tmp, quiet_datasets(), no_usage_ping(),
+          pads_kept(tokenizer, model)):
         config = SFTConfig(
             output_dir=tmp, completion_only_loss=completion_only_loss, max_length=max_length,
             use_cpu=True, bf16=False, report_to="none", shuffle_dataset=False,
@@ -88,6 +91,22 @@ def trl_prepare(
     skipped = [(i, "dropped by TRL: no trained token") for i in dropped]
     return PreparedData(examples=examples, source="TRL's preparation", total=len(rows),
                         kept=kept, skipped=skipped)
+
+
+@contextmanager
+def pads_kept(tokenizer, model) -> Iterator[None]:
+    """Run a block that may set the pad token (SFTTrainer does, on the tokenizer and the
+    model's configs), then put back what the caller's tokenizer and model had."""
+    config = getattr(model, "config", None)
+    text = config.get_text_config() if hasattr(config, "get_text_config") else config
+    configs = [c for c in (text, getattr(model, "generation_config", None)) if c is not None]
+    before = tokenizer.pad_token, [c.pad_token_id for c in configs]
+    try:
+        yield
+    finally:
+        tokenizer.pad_token = before[0]
+        for config, pad_id in zip(configs, before[1], strict=True):
+            config.pad_token_id = pad_id
 
 
 def chat_example(record_or_messages: Any, tokenizer, chat_template: str | None = None

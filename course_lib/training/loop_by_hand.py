@@ -35,7 +35,10 @@ def train_by_hand(model, tokenizer, records: Sequence[dict[str, Any]], *, steps:
                   batch_size: int = 16, learning_rate: float = 1e-3, seed: int = 0,
                   masking: Masking = "response",
                   template: str | Template = DEFAULT_TEMPLATE) -> list[float]:
-    """Fine-tune `model` in place for `steps` optimizer steps; return the loss of each step."""
+    """Fine-tune `model` in place for `steps` optimizer steps; return the loss of each step.
+
+    The model is left in eval mode (dropout off), ready to generate, whatever mode it was in,
+    as train() leaves it."""
     # 0. Arguments the loop cannot use are named now, not as an error from deep inside it.
     records = check_arguments(model, tokenizer, records, steps, batch_size, learning_rate, seed)
     # 1. Labels: prompt and response tokenized as segments, -100 on the prompt (lesson 03).

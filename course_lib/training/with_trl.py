@@ -115,12 +115,18 @@ class LabelComparison:
     total: int
     same: int
     first_difference: int | None
+    counts: tuple[int, int] | None = None  # (ours, theirs) when the lists differ in length
 
     @property
     def identical(self) -> bool:
         return self.total > 0 and self.same == self.total
 
     def __str__(self) -> str:
+        if self.counts is not None:  # "0 of 20 identical" hid that one side dropped examples
+            ours, theirs = self.counts
+            return (f"not comparable one by one: ours has {ours} examples and theirs {theirs}; "
+                    f"compare the same records on both sides (TRL drops a record with no "
+                    f"trained token: trl_prepare(...).skipped names them).")
         if self.identical:
             return f"identical: all {self.total} examples have the same input_ids and labels"
         return (f"{self.same} of {self.total} examples identical; first difference at "
@@ -134,7 +140,7 @@ def compare_labels(ours: Sequence[dict[str, list[int]]],
     ours, theirs = (_labelled(given, name) for given, name in ((ours, "ours"),
                                                                (theirs, "theirs")))
     if len(ours) != len(theirs):
-        return LabelComparison(max(len(ours), len(theirs)), 0, 0)
+        return LabelComparison(max(len(ours), len(theirs)), 0, 0, (len(ours), len(theirs)))
     same, first = 0, None
     for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
         if list(a["input_ids"]) == list(b["input_ids"]) and list(a["labels"]) == list(b["labels"]):

@@ -123,3 +123,16 @@ def test_trl_prepare_and_chat_example_name_what_they_were_given(toy_tokenizer):
     assert not bare.chat_template
     with pytest.raises(CourseError, match=r"attach_chat_template\(tokenizer\)\.$"):
         chat_example(records[0], bare)
+
+
+def test_trl_prepare_leaves_the_tokenizer_and_model_as_given():
+    # SFTTrainer gives a tokenizer with no pad token its EOS, and copies that id into the
+    # model's config and generation config: the caller's objects, changed after the call.
+    tok = make_toy_tokenizer()
+    model = make_toy_model(tok)
+    tok.pad_token = None  # as many base models' tokenizers come
+    pads = model.config.pad_token_id, model.generation_config.pad_token_id
+    trl = trl_prepare(RECORDS[:2], tok, model=model)
+    assert len(trl.examples) == 2
+    assert tok.pad_token is None
+    assert (model.config.pad_token_id, model.generation_config.pad_token_id) == pads

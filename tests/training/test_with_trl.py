@@ -142,3 +142,12 @@ def test_compare_labels_and_trainer_examples_name_what_they_were_given():
     with pytest.raises(CourseError, match=r"theirs is a trainer; .*trainer_examples\(trainer\)"):
         compare_labels(ours, trainer)
     assert compare_labels(ours, ours).identical
+
+
+def test_compare_labels_says_when_one_side_has_fewer_examples():
+    # TRL drops a record with no trained token: 20 of ours against its 19 said only
+    # "0 of 20 examples identical; first difference at example 0".
+    a = [{"input_ids": [1, i], "labels": [-100, i]} for i in range(3)]
+    cmp = compare_labels(a, a[:2])
+    assert not cmp.identical and cmp.counts == (3, 2)
+    assert str(cmp).startswith("not comparable one by one: ours has 3 examples and theirs 2;")
