@@ -202,7 +202,8 @@ def train(
     training_args: anything else for transformers' TrainingArguments (overrides our defaults).
 
     The model is trained in place (a model object you pass changes too) and returned in
-    eval mode; a tokenizer you pass with no pad token is given its EOS token as one (padding
+    eval mode, with its KV cache on (config.use_cache) and gradient checkpointing off, ready to
+    generate; a tokenizer you pass with no pad token is given its EOS token as one (padding
     is masked by position, so the real EOS still trains). With lora=True the adapters are
     merged into it before it is returned.
     Launched as N processes (`course train --processes N`, torchrun), each process trains
@@ -522,6 +523,10 @@ def collect(trainer: CourseTrainer, tokenizer, ready: PreparedData, meta: dict[s
     model = trainer.model.merge_and_unload() if lora else trainer.model
     # build_trainer turned the KV cache off; generating without it re-reads the prompt per token.
     model.config.use_cache = True
+    # The run's way to save memory, not the model's: a later fine-tune of it chooses again.
+    if meta["gradient_checkpointing"]:  # transformers 5.2x renamed it activation_checkpointing
+        getattr(model, "activation_checkpointing_disable", model.gradient_checkpointing_disable)()
+        model.disable_input_require_grads()  # the embeddings' hook that enabling added
     # Dropout off: greedy answers to the same prompt are the same every time.
     model.eval()
     # Which loss path ran goes in the record, so two runs' losses are compared knowing how.

@@ -60,13 +60,16 @@ def choose_weights(model: Any, lora: bool | Any, freeze: Sequence[str] | None,
 
 
 def default_freeze(model, lora: bool) -> tuple[str, ...]:
-    """The recipe's frozen parts that this model has; none with LoRA (it trains adapters only).
+    """The recipe's frozen parts that this model trains; none with LoRA (it trains adapters only).
 
-    A piece no parameter name contains is left out, so the default works for any model.
+    A piece no trainable parameter's name contains is left out, so the default works for any
+    model, and for one whose parts the caller froze already.
     """
     if lora:
         return ()
-    names = [name for name, _ in model.named_parameters()]
+    # Only what still trains: weights the caller froze stay frozen, and a piece that matches
+    # only those would be refused by parameters_to_freeze as matching nothing.
+    names = [name for name, p in model.named_parameters() if p.requires_grad]
     return tuple(piece for piece in RECIPE.freeze if any(piece in name for name in names))
 
 

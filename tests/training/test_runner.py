@@ -465,3 +465,16 @@ def test_save_run_says_which_argument_goes_where(toy_tokenizer, toy_history, tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]  # nothing written
     save_run(str(tmp_path / "run"), model, toy_tokenizer, history)  # a string is a folder too
     assert (tmp_path / "run" / "config.json").exists()
+
+
+def test_a_model_passed_in_comes_back_without_the_runs_gradient_checkpointing(toy_model_dir,
+                                                                               toy_tokenizer,
+                                                                               records):
+    """Checkpointing is the run's way to save memory: left on, the learner's model recomputed
+    its activations in every later fine-tune or timing of it."""
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    result = train(model, records[:32], None, tokenizer=toy_tokenizer, max_steps=1,
+                   gradient_checkpointing=True, **QUIET)
+    assert result.history.gradient_checkpointing
+    assert not any(getattr(m, "gradient_checkpointing", False) for m in model.modules())
+    assert sum(len(m._forward_hooks) for m in model.modules()) == 0

@@ -102,3 +102,16 @@ def test_freeze_with_lora_is_refused_before_the_model_loads():
         "with lora=True would change nothing; leave out the freeze, or train without LoRA to "
         "freeze parts of a full fine-tune.")
     assert "so --freeze mlp with --lora would change nothing" in err.value.cli
+
+
+def test_parts_the_caller_froze_are_kept_and_the_recipe_freezes_the_rest(toy_model_dir,
+                                                                         toy_tokenizer, records):
+    """The recipe's frozen parts are those the model still trains: a model whose embeddings
+    the learner froze was refused ("'embed_tokens' ... matches no trainable parameter") for a
+    freeze it never passed."""
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    model.model.embed_tokens.weight.requires_grad_(False)
+    result = train(model, records[:32], None, tokenizer=toy_tokenizer, max_steps=1, **QUIET)
+    assert "embed_tokens" not in result.history.freeze
+    assert "mlp" in result.history.freeze  # the rest of the recipe still applies
+    assert not model.model.embed_tokens.weight.requires_grad  # the learner's own, kept
