@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from huggingface_hub.errors import StrictDataclassError
 from safetensors import SafetensorError, safe_open
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 from transformers.utils import logging as hf_logging
@@ -87,13 +88,44 @@ MODEL_PRESETS: dict[str, str] = {name: p.source for name, p in PRESETS.items()}
 def preset_config(name: str, **changes: Any):
     """The config of a preset's shape, built locally (no download); `changes` override sizes,
     e.g. num_hidden_layers=2 for a fast stand-in with the real vocabulary and heads."""
-    preset = PRESETS.get(name)
+    preset = PRESETS.get(name) if isinstance(name, str) else None
     if preset is None or not preset.shape:
-        shaped = [n for n, p in PRESETS.items() if p.shape]
-        raise CourseError(f"No shape is recorded for '{name}'; presets with one: "
-                          f"{', '.join(shaped)}.")
+        raise CourseError(_no_shape(name))
     sizes = {**preset.shape, **changes}
-    return AutoConfig.for_model(sizes.pop("model_type"), **sizes)
+    model_type = sizes.pop("model_type")
+    try:
+        config = AutoConfig.for_model(model_type, **sizes)
+    except (ValueError, TypeError, StrictDataclassError) as err:  # "hidden size (100) is not..."
+        why = str(err).strip().splitlines()[-1].strip().rstrip(".")
+        raise CourseError(f"preset_config({name!r}, {_keywords(changes)}) makes no valid config "
+                          f"({why}); give whole numbers that agree with the preset's other sizes "
+                          f"(PRESETS[{name!r}].shape lists them).") from None
+    # A misspelt size (num_layers=2) became an unused attribute: 30 layers, unsaid.
+    # attn_implementation is read by the config's __init__, kept as _attn_implementation.
+    known = set(AutoConfig.for_model(model_type).to_dict()) | set(config.attribute_map) | {
+        "attn_implementation"}
+    for key in changes:
+        if key not in known:
+            near = difflib.get_close_matches(key, known, n=1)
+            raise CourseError(f"preset_config({name!r}) got {key}={changes[key]!r}, which a "
+                              f"{type(config).__name__} does not have, so it would change "
+                              f"nothing" + (f"; did you mean {near[0]}?" if near else "."))
+    return config
+
+
+def _keywords(changes: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={value!r}" for key, value in changes.items())
+
+
+def _no_shape(name: Any) -> str:
+    """Why preset_config cannot build `name`, and what to give instead."""
+    shaped = [n for n, p in PRESETS.items() if p.shape]
+    if name in PRESETS:  # the embedded model: its config ships with the course
+        return (f"No shape is recorded for '{name}': its config is in the course; read it "
+                f"with load_config({name!r}).")
+    near = difflib.get_close_matches(str(name).strip().lower(), shaped, n=1)
+    return (f"No shape is recorded for {name!r}; presets with one: {', '.join(shaped)}" + (
+        f"; did you mean '{near[0]}'?" if near else "."))
 
 
 def default_lora(name: str | Path) -> bool:
@@ -294,6 +326,11 @@ def _check_device_and_dtype(device: Any, dtype: Any) -> None:
         except (RuntimeError, TypeError):
             raise CourseError(f"device must be 'cpu', 'cuda' or 'mps' (or None: the best there "
                               f"is), not {shown(device)}.") from None
+        kind = torch.device(device).type  # else "Torch not compiled with CUDA enabled"
+        if (kind == "cuda" and not torch.cuda.is_available()) or (
+                kind == "mps" and not torch.backends.mps.is_available()):
+            raise CourseError(f"device={device!r}, but torch finds no such device here; leave "
+                              f"device out (the best there is) or give device='cpu'.")
     named = isinstance(dtype, str) and isinstance(getattr(torch, dtype, None), torch.dtype)
     if not (dtype is None or isinstance(dtype, torch.dtype) or named or dtype == "auto"):
         raise CourseError(f"dtype must be a torch dtype such as torch.float16, not "

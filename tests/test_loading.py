@@ -227,3 +227,41 @@ def test_a_config_alone_is_asked_of_an_unanswering_hub_as_a_model_is(monkeypatch
     assert is_counted("someone/a-model")
     assert choose_workers("someone/a-model").count == 1  # a model this size: one process
     assert asked == [("someone/a-model", {"local_files_only": True})] * 2
+
+
+def test_preset_config_refuses_sizes_it_cannot_use():
+    from course_lib.loading import preset_config
+
+    # A misspelt size was kept as an unused attribute: 30 layers, unsaid.
+    with pytest.raises(CourseError, match=r"^preset_config\('smollm2-135m'\) got num_layers=2, "
+                                          r"which a LlamaConfig does not have, so it would "
+                                          r"change nothing; did you mean num_hidden_layers\?$"):
+        preset_config("smollm2-135m", num_layers=2)
+    # Sizes transformers refuses were its validation errors, several lines long.
+    with pytest.raises(CourseError, match=r"^preset_config\('smollm2-135m', hidden_size=100\) "
+                                          r"makes no valid config \(.*not a multiple of the "
+                                          r"number of attention heads \(9\)\); give whole"):
+        preset_config("smollm2-135m", hidden_size=100)
+    with pytest.raises(CourseError, match=r"makes no valid config \(.*expected int"):
+        preset_config("smollm2-135m", num_hidden_layers="2")
+    assert preset_config("smollm2-135m", num_hidden_layers=2).num_hidden_layers == 2
+
+
+@pytest.mark.parametrize("name, says", [
+    ("tiny", r"its config is in the course; read it with load_config\('tiny'\)\.$"),
+    ("smolm2-135m", r"did you mean 'smollm2-135m'\?$"),
+    ("HuggingFaceTB/SmolLM2-135M", r"did you mean 'smollm2-135m'\?$"),
+])
+def test_preset_config_of_a_name_without_a_shape_says_what_to_give(name, says):
+    from course_lib.loading import preset_config
+
+    with pytest.raises(CourseError, match=says):
+        preset_config(name)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a CUDA GPU")
+def test_a_device_this_machine_lacks_is_one_sentence():
+    # Was "AssertionError: Torch not compiled with CUDA enabled", after the files were read.
+    with pytest.raises(CourseError, match=r"^device='cuda', but torch finds no such device "
+                                          r"here; leave device out"):
+        load_model_and_tokenizer("tiny", device="cuda")

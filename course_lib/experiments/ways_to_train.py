@@ -15,6 +15,7 @@ with LoRA).
 
 from __future__ import annotations
 
+from course_lib.errors import CourseError, shown
 from course_lib.experiments.design import EXACT_MATCH, SECONDS, STATEMENTS, UNSEEN, Arm, Experiment
 from course_lib.training.settings import RECIPE
 
@@ -27,6 +28,10 @@ TINY_RATES = {"every weight": 1e-3, "LoRA": 5e-3,
 
 def ways_to_train(tiny: bool = True) -> Experiment:
     """The three arms of lesson 08 (tiny: the embedded model's learning rates)."""
+    if not isinstance(tiny, bool):  # ways_to_train("smollm2-135m") took the tiny rates, unsaid
+        raise CourseError(f"tiny must be True or False (the embedded model's learning rates or "
+                          f"train()'s defaults), not {shown(tiny)}; for a model by name: "
+                          f"ways_to_train(tiny=MODEL == 'tiny').")
     # None for a real model: TINY_RATES were measured on the embedded model only.
     def rate(name: str) -> float | None:
         return TINY_RATES[name] if tiny else None

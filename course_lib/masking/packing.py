@@ -25,7 +25,7 @@ import torch
 from transformers import DataCollatorWithFlattening
 
 from course_lib.env import evaluating
-from course_lib.errors import CourseError
+from course_lib.errors import CourseError, shown
 from course_lib.masking.labels import tokenized_examples
 
 
@@ -39,11 +39,33 @@ def pack(examples: Sequence[Mapping], keep_labels: bool = True) -> dict[str, tor
     if not examples:  # the collator's "every example is empty" named no argument
         raise CourseError("pack needs at least one example; give it prepare_examples(records, "
                           "tokenizer).examples.")
+    if not isinstance(keep_labels, bool):  # keep_labels="no" kept them, None dropped them
+        raise CourseError(f"keep_labels must be True or False, not {shown(keep_labels)}.")
+    for i, ex in enumerate(examples):
+        check_example(ex, i, keep_labels)
     features = [{k: list(v) for k, v in ex.items() if k in ("input_ids", "labels")}
                 for ex in examples]
     if not keep_labels:
         features = [{"input_ids": f["input_ids"]} for f in features]
     return DataCollatorWithFlattening(return_position_ids=True)(features)
+
+
+def check_example(example: Mapping, i: int, keep_labels: bool) -> None:
+    """One sentence for an example pack cannot keep as it is: without labels the collator made
+    them from the input_ids (every prompt trained, the mistake keep_labels=False shows), with
+    labels of another length it misaligned them, and an empty one vanished from the row."""
+    ids, labels = example["input_ids"], example.get("labels")
+    if len(ids) == 0:
+        raise CourseError(f"examples[{i}] has no input_ids; leave empty examples out before "
+                          f"pack(examples).")
+    if keep_labels and labels is None:
+        raise CourseError(f"examples[{i}] has no labels, so pack would make them from its "
+                          f"input_ids and train its prompt; give prepare_examples(records, "
+                          f"tokenizer).examples, or keep_labels=False to show that mistake.")
+    if keep_labels and len(labels) != len(ids):
+        raise CourseError(f"examples[{i}] has {len(labels)} labels for {len(ids)} input_ids; "
+                          f"each token needs its label: make the examples with "
+                          f"prepare_examples(records, tokenizer).")
 
 
 def block_causal_mask(position_ids: torch.Tensor) -> torch.Tensor:
@@ -52,7 +74,11 @@ def block_causal_mask(position_ids: torch.Tensor) -> torch.Tensor:
         >>> block_causal_mask(torch.tensor([0, 1, 0, 1])).int().tolist()
         [[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 1, 1]]
     """
-    positions = position_ids.reshape(-1)
+    positions = torch.as_tensor(position_ids)  # a list was an AttributeError
+    if positions.dim() > 1 and positions.shape[0] != 1:  # several rows became one mask, unsaid
+        raise CourseError(f"block_causal_mask takes the position_ids of one packed row, not "
+                          f"{positions.shape[0]} rows; give one row: position_ids[i].")
+    positions = positions.reshape(-1)
     example = torch.cumsum(positions == 0, dim=0)  # which example each position belongs to
     causal = torch.ones(len(positions), len(positions), dtype=torch.bool).tril()
     return causal & (example[:, None] == example[None, :])
@@ -65,6 +91,15 @@ def leak_per_example(model, examples: Sequence[Mapping], row: Mapping[str, torch
     0 means the example is computed as if alone; more means it saw the examples before it
     (and, without position_ids, its positions are shifted too).
     """
+    examples = tokenized_examples(examples, "leak_per_example(model, examples, row, ...)")
+    if not isinstance(use_position_ids, bool):  # "no" gave them to the model
+        raise CourseError(f"use_position_ids must be True or False, not "
+                          f"{shown(use_position_ids)}.")
+    length = sum(len(ex["input_ids"]) for ex in examples)
+    if row["input_ids"].shape[-1] != length:  # a row of other examples: a shape error below
+        raise CourseError(f"row holds {row['input_ids'].shape[-1]} tokens but examples "
+                          f"{length}; give the row packed from these examples: "
+                          f"row = pack(examples).")
     # use_cache=False, as in training: transformers reads packing from position_ids only then.
     extra = {"position_ids": row["position_ids"]} if use_position_ids else {}
     leaks, start = [], 0

@@ -27,6 +27,7 @@ memory measured by `measure_peak_memory` (the tolerance is stated in the tests).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -34,7 +35,7 @@ import platform
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,12 +48,13 @@ from course_lib.cgroups import process_memory
 from course_lib.errors import CourseError, is_number, is_whole, shown
 from course_lib.loading import PRESETS, load_config, preset_config
 from course_lib.training.settings import (
-    as_pieces,
+    RECIPE,
     is_frozen,
     lora_settings,
     name_pieces,
     unmatched_pieces,
 )
+from course_lib.training.weights import freeze_pieces
 
 GB = 1e9
 # Decoders whose layer is RMSNorm -> attention (q, k, v, o) -> RMSNorm -> gated MLP.
@@ -89,8 +91,10 @@ class Shape:
         return self.kv_heads * self.head_dim
 
 
-def shape_of(config: PretrainedConfig) -> Shape:
-    """Read the sizes from a config (or explain which models the estimate knows)."""
+def shape_of(config: Any) -> Shape:
+    """Read the sizes from a config, or from what estimate_memory takes (a model, a preset...);
+    else explain which models the estimate knows."""
+    config = _config_of(config, "config")  # a model or a preset name was an AttributeError
     if config.model_type not in LLAMA_STYLE:
         raise CourseError(
             f"estimate_memory counts Llama-style decoders ({', '.join(LLAMA_STYLE)}), not "
@@ -111,7 +115,7 @@ class ParameterCount:
 
 
 def count_parameters(model_or_config: Any, lora: bool | LoraConfig = False,
-                     freeze: Sequence[str] = ()) -> ParameterCount:
+                     freeze: Sequence[str] | None = ()) -> ParameterCount:
     """Exact counts, from a model or from a config (built on the 'meta' device: no memory).
     `freeze`: pieces of parameter names that do not train, as in train(freeze=...).
 
@@ -125,21 +129,39 @@ def count_parameters(model_or_config: Any, lora: bool | LoraConfig = False,
         raise CourseError(f"count_parameters counts a model or its config, not the name "
                           f"{str(model_or_config)!r}; give preset_config("
                           f"{str(model_or_config)!r}) or a loaded model.")
-    if isinstance(model_or_config, PretrainedConfig):  # counted once per config and LoRA
-        # As JSON strings, since a config is not hashable and _count_config caches by them.
-        lora_key = json.dumps(lora_settings(lora).to_dict(), sort_keys=True, default=_plain) if (
-            lora) else ""
-        return _count_config(model_or_config.to_json_string(use_diff=False), lora_key,
-                             tuple(freeze))
-    # What LoRA would train, counted on a copy built from the config: get_peft_model on the
-    # model itself would leave adapters in it, and a later full fine-tune train only those.
-    if lora and not hasattr(model_or_config, "peft_config"):
-        return count_parameters(model_or_config.config, lora, freeze)
-    return _count_model(model_or_config, freeze)
+    # Unchecked, lora="no" counted the course's adapters, freeze="mlp" froze every weight.
+    check_lora(lora)
+    freeze = check_pieces(freeze, lora)
+    if not isinstance(model_or_config, PretrainedConfig | torch.nn.Module):
+        raise CourseError(f"count_parameters counts a model or its config, not "
+                          f"{_what(model_or_config)}.")
+    counted, _ = _counted_model(model_or_config, lora)
+    return _count_model(counted, freeze)
+
+
+def _counted_model(model_or_config: Any, lora: bool | LoraConfig) -> tuple[Any, bool]:
+    """The model whose parameters are counted, and whether it carries LoRA adapters: the model
+    itself, or one built on the meta device from its config (with `lora`'s adapters)."""
+    peft = hasattr(model_or_config, "peft_config")  # adapters already: counted as they are
+    # What a LoraConfig would train is counted on a copy built from the config: get_peft_model
+    # on the model itself would leave adapters in it, and a later full fine-tune train only
+    # those (a peft model's own adapters were counted in place of a LoraConfig given).
+    if isinstance(model_or_config, torch.nn.Module) and not (
+            isinstance(lora, LoraConfig) or (lora and not peft)):
+        return model_or_config, peft
+    config = _config_of(model_or_config)
+    # As JSON strings, since a config is not hashable and _built caches by them.
+    lora_key = json.dumps(lora_settings(lora).to_dict(), sort_keys=True, default=_plain) if (
+        lora) else ""
+    return _built(config.to_json_string(use_diff=False), lora_key), bool(lora)
 
 
 def _count_model(model: Any, freeze: Sequence[str]) -> ParameterCount:
     """The counts of this model as it is (its adapters, if any, included)."""
+    names = [name for name, _ in model.named_parameters()]
+    if unmatched_pieces(freeze, names):  # a typo trained what it meant to keep, unsaid
+        raise CourseError(f"freeze={list(freeze)} matches no parameter of this model; use "
+                          f"pieces of its parameter names: {', '.join(name_pieces(names))}.")
     linear = {id(m.weight): m.weight.numel() for m in model.modules()
               if isinstance(m, torch.nn.Linear)}  # a tied lm_head counts once
     return ParameterCount(
@@ -150,20 +172,37 @@ def _count_model(model: Any, freeze: Sequence[str]) -> ParameterCount:
     )
 
 
+def adapted_modules(model: Any) -> list[str]:
+    """The decoder layer's modules (q_proj, ...) that carry LoRA adapters in `model`: what
+    peft made of target_modules ("all-linear", a regular expression, or None: its default)."""
+    return sorted({name.rsplit(".", 1)[-1] for name, module in model.named_modules()
+                   if hasattr(module, "lora_A") and name.rsplit(".", 1)[-1] in LAYER_MODULES})
+
+
 def _plain(value: Any) -> Any:
     return sorted(value) if isinstance(value, set | frozenset) else str(value)
 
 
-@functools.lru_cache(maxsize=64)
-def _count_config(config_json: str, lora_json: str, freeze: tuple[str, ...]) -> ParameterCount:
+@functools.lru_cache(maxsize=16)
+def _built(config_json: str, lora_json: str) -> Any:
+    """A model of the config on the meta device (shapes, no memory), with LoRA's adapters."""
     config = AutoConfig.for_model(**json.loads(config_json))
     with torch.device("meta"):  # shapes only: a 0.5B model is "built" in a second
         model = AutoModelForCausalLM.from_config(config)
     if lora_json:  # the adapters put into this copy of the model, built for the count
         fields = {k: v for k, v in json.loads(lora_json).items()
                   if k in LoraConfig.__dataclass_fields__}
-        model = get_peft_model(model, LoraConfig(**fields))
-    return _count_model(model, freeze)
+        try:
+            model = get_peft_model(model, LoraConfig(**fields))
+        except ValueError as err:  # peft's "Target modules {'qproj'} not found", or r=0
+            why = str(err).splitlines()[0].rstrip(".")
+            names = name_pieces(name for name, _ in model.named_parameters())
+            hint = f"; target pieces of its names: {', '.join(names)}" if (
+                "target modules" in why.lower()) else ""
+            raise CourseError(f"lora=LoraConfig(r={fields.get('r')}, target_modules="
+                              f"{fields.get('target_modules')!r}) cannot be put into this model "
+                              f"({why}){hint}.") from None
+    return model
 
 
 def frozen_in_layer(freeze: Sequence[str], layer: int) -> frozenset[str]:
@@ -288,28 +327,29 @@ def _millions(n: int) -> str:
 
 def estimate_memory(model_or_config: Any, batch_size: int, max_length: int, *,
                     lora: bool | LoraConfig = False, dtype: torch.dtype = torch.float32,
-                    gradient_checkpointing: bool = False, freeze: Sequence[str] = (),
+                    gradient_checkpointing: bool = False, freeze: Sequence[str] | None = (),
                     logits_share: float = 1.0) -> MemoryEstimate:
     """The memory of one training step with AdamW, before running it (see the module docstring).
 
     model_or_config: a model, a config, a preset, a model folder or a Hub id (only its config
-        is read; a preset's recorded sizes need no download).
+        is read; a preset's recorded sizes need no download). A model with LoRA adapters
+        already (peft's get_peft_model) is counted with them.
     dtype: torch.float32 (CPU), or torch.float16 / torch.bfloat16 for a GPU's mixed precision.
     lora: True for the course's adapters (r 8 on q_proj and v_proj) or a LoraConfig.
     gradient_checkpointing: keep only each layer's input and recompute the rest in backward.
     freeze: pieces of parameter names that do not train, as in train(freeze=...): no
-        gradients or AdamW states for them, fewer activations kept (full fine-tunes only).
+        gradients or AdamW states for them, fewer activations kept (full fine-tunes only);
+        None is train()'s default, the recipe's frozen parts (settings.RECIPE).
     logits_share: the share of positions whose logits are computed: 1.0 for the plain loss;
         the course's fast loss (fast_loss.py) computes them at trained positions only.
     """
-    freeze = check_estimate(batch_size, max_length, lora, dtype, freeze, logits_share)
+    freeze = check_estimate(batch_size, max_length, lora, dtype, freeze, logits_share,
+                            gradient_checkpointing)
     config = _config_of(model_or_config)
     shape = shape_of(config)
     check_freeze(freeze, shape, model_or_config)
-    lora_config = lora_settings(lora) if lora else None
     named = isinstance(model_or_config, str | os.PathLike)  # then only its config is known
-    counts = count_parameters(config if named else model_or_config, lora_config or False,
-                              freeze)
+    counts, lora_config = _what_trains(config if named else model_or_config, lora, freeze)
     half = dtype in (torch.float16, torch.bfloat16)
     # A full fine-tune keeps fp32 weights, and autocast adds a 16-bit copy of each matrix.
     if lora_config is None:
@@ -319,7 +359,8 @@ def estimate_memory(model_or_config: Any, batch_size: int, max_length: int, *,
         weights = (2 if half else 4) * frozen + 4 * counts.trained
     tokens = batch_size * max_length
     # Counted layer by layer: frozen layers keep fewer activations than trained ones.
-    per_layer = [layer_bytes_per_token(shape, dtype, lora_config, frozen_in_layer(freeze, layer))
+    per_layer = [layer_bytes_per_token(shape, dtype, lora_config, frozen_in_layer(freeze, layer)
+                                       | _frozen_already(model_or_config, layer))
                  for layer in range(shape.layers)]
     if gradient_checkpointing:  # each layer's input, plus one layer recomputed in backward
         # The residual stream is 16-bit only when the weights are (LoRA); fp32 weights keep fp32.
@@ -333,15 +374,43 @@ def estimate_memory(model_or_config: Any, batch_size: int, max_length: int, *,
         activations=layers + round(tokens * logits_share) * head_bytes_per_token(shape, dtype),
         parameters=counts.total - (counts.trained if lora_config else 0), trained=counts.trained,
         tokens=tokens, dtype=str(dtype).removeprefix("torch."), lora=lora_config is not None,
-        gradient_checkpointing=gradient_checkpointing,
+        gradient_checkpointing=bool(gradient_checkpointing),
     )
 
 
+def _what_trains(model_or_config: Any, lora: bool | LoraConfig,
+                 freeze: Sequence[str]) -> tuple[ParameterCount, LoraConfig | None]:
+    """The counts, and the LoRA adapters they include (None: no LoRA) with target_modules as
+    the modules peft adapted: "all-linear" was read letter by letter, a peft model's own
+    adapters counted as a full fine-tune's activations."""
+    model, has_lora = _counted_model(model_or_config, lora)
+    if not has_lora:
+        return _count_model(model, freeze), None
+    own = getattr(model, "peft_config", {}).get(getattr(model, "active_adapter", "default"))
+    adapters = own if isinstance(own, LoraConfig) else lora_settings(lora)
+    return _count_model(model, freeze), dataclasses.replace(
+        adapters, target_modules=adapted_modules(model))
+
+
+def _frozen_already(model: Any, layer: int) -> frozenset[str]:
+    """The modules of `layer` whose weights a model object has frozen (requires_grad False):
+    counted as not trained, so they keep no activations either."""
+    if not isinstance(model, torch.nn.Module) or hasattr(model, "peft_config"):
+        return frozenset()
+    params = dict(model.named_parameters())
+    return frozenset(module for module, path in LAYER_MODULES.items()
+                     if (p := params.get(f"model.layers.{layer}.{path}.weight")) is not None
+                     and not p.requires_grad)
+
+
+DTYPES = (torch.float32, torch.float16, torch.bfloat16)
+
+
 def check_estimate(batch_size: int, max_length: int, lora: Any, dtype: Any, freeze: Any,
-                   logits_share: float) -> tuple[str, ...]:
+                   logits_share: float, gradient_checkpointing: Any = False) -> tuple[str, ...]:
     """One-sentence errors for arguments no estimate can use; `freeze` as a tuple of pieces.
-    Unchecked, batch_size=0 estimated no activations, dtype="float16" was counted as fp32, and
-    freeze="mlp" was read letter by letter (every weight frozen)."""
+    Unchecked, batch_size=0 estimated no activations, dtype="float16" (or torch.float64) was
+    counted as fp32, and gradient_checkpointing="no" as on."""
     for name, value in (("batch_size", batch_size), ("max_length", max_length)):
         if not is_whole(value):
             raise CourseError(f"{name} must be a whole number, not {shown(value)}.")
@@ -350,12 +419,36 @@ def check_estimate(batch_size: int, max_length: int, lora: Any, dtype: Any, free
     if not isinstance(dtype, torch.dtype):
         raise CourseError(f"dtype must be a torch dtype such as torch.float16, not "
                           f"{shown(dtype)}.")
+    if dtype not in DTYPES:
+        raise CourseError(f"dtype must be torch.float32, torch.float16 or torch.bfloat16 (what "
+                          f"a training step computes in), not {dtype}.")
     if not (is_number(logits_share) and 0 <= logits_share <= 1):
         raise CourseError(f"logits_share must be a share between 0 and 1, not "
                           f"{shown(logits_share)}.")
+    if not isinstance(gradient_checkpointing, bool):
+        raise CourseError(f"gradient_checkpointing must be True or False, not "
+                          f"{shown(gradient_checkpointing)}.")
+    check_lora(lora)
+    return check_pieces(freeze, lora)
+
+
+def check_lora(lora: Any) -> None:
     if not isinstance(lora, bool | LoraConfig):
         raise CourseError(f"lora must be True, False or a LoraConfig, not {shown(lora)}.")
-    return as_pieces(freeze)
+
+
+def check_pieces(freeze: Any, lora: Any) -> tuple[str, ...]:
+    """`freeze` as train() reads it: a string is one piece ("mlp" read letter by letter froze
+    every weight), None the recipe's frozen parts (none with LoRA), and a freeze with LoRA is
+    refused, as train() refuses it."""
+    if isinstance(freeze, Iterable) and not isinstance(freeze, str | Mapping):
+        freeze = tuple(freeze)  # a generator is read once
+    if not (freeze is None or isinstance(freeze, str) or (
+            isinstance(freeze, tuple) and all(isinstance(piece, str) for piece in freeze))):
+        raise CourseError(f"freeze must be pieces of parameter names such as ['mlp'], not "
+                          f"{shown(freeze)}.")
+    pieces = freeze_pieces(freeze, lora)
+    return pieces if pieces is not None else (() if lora else RECIPE.freeze)
 
 
 def check_freeze(freeze: Sequence[str], shape: Shape, model: Any = None) -> None:
@@ -370,7 +463,14 @@ def check_freeze(freeze: Sequence[str], shape: Shape, model: Any = None) -> None
                           f"use pieces of its parameter names: {', '.join(name_pieces(names))}.")
 
 
-def _config_of(model_or_config: Any) -> PretrainedConfig:
+def _what(value: Any) -> str:
+    if value is None or isinstance(value, bool | int | float):
+        return shown(value)
+    kind = type(value).__name__
+    return f"{'an' if kind[0] in 'AEIOUaeiou' else 'a'} {kind}"
+
+
+def _config_of(model_or_config: Any, name: str = "model_or_config") -> PretrainedConfig:
     if isinstance(model_or_config, PretrainedConfig):
         return model_or_config
     if isinstance(model_or_config, str | os.PathLike):
@@ -380,9 +480,8 @@ def _config_of(model_or_config: Any) -> PretrainedConfig:
     base = model_or_config.get_base_model() if hasattr(model_or_config, "get_base_model") else (
         model_or_config)
     if not isinstance(getattr(base, "config", None), PretrainedConfig):  # None, a tokenizer
-        given = "None" if model_or_config is None else f"a {type(model_or_config).__name__}"
-        raise CourseError(f"model_or_config must be a model, a config, a preset name, a model "
-                          f"folder or a Hub id, not {given}.")
+        raise CourseError(f"{name} must be a model, a config, a preset name, a model folder or "
+                          f"a Hub id, not {_what(model_or_config)}.")
     return base.config
 
 
@@ -462,13 +561,20 @@ def why_peak_unmeasurable(device: str = "cpu") -> str:
 
 
 def measure_peak_memory(config: PretrainedConfig, batch_size: int, max_length: int, *,
-                        lora: bool = False, dtype: torch.dtype = torch.float32,
+                        lora: bool | LoraConfig = False, dtype: torch.dtype = torch.float32,
                         gradient_checkpointing: bool = False, freeze: Sequence[str] = (),
                         steps: int = 2, device: str = "cpu", timeout: float = 600) -> int:
     """Train a randomly initialised model of `config` for `steps` steps in a fresh process;
     return the peak memory those steps needed, in bytes (see the comment above for how)."""
+    # Checked as estimate_memory checks them: a LoraConfig was measured as the course's
+    # adapters, freeze="mlp" letter by letter, dtype="bf16" a traceback from the process.
+    freeze = check_estimate(batch_size, max_length, lora, dtype, freeze, 1.0,
+                            gradient_checkpointing)
+    config = _config_of(config, "config")
+    adapters = lora_settings(lora).to_dict() if lora else None
     job = dict(config=config.to_dict(), batch_size=batch_size, max_length=max_length,
-               lora=bool(lora), dtype=str(dtype).removeprefix("torch."),
+               lora=json.loads(json.dumps(adapters, default=_plain)),
+               dtype=str(dtype).removeprefix("torch."),
                gradient_checkpointing=gradient_checkpointing, freeze=list(freeze), steps=steps,
                device=device)
     if why := why_peak_unmeasurable(device):  # said now, not as the process's traceback
@@ -518,7 +624,8 @@ def _train_steps(config: PretrainedConfig, job: dict[str, Any], batch_size: int,
     if job["gradient_checkpointing"]:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if job["lora"]:
-        model = get_peft_model(model.to(dtype) if half else model, lora_settings(True))
+        fields = {k: v for k, v in job["lora"].items() if k in LoraConfig.__dataclass_fields__}
+        model = get_peft_model(model.to(dtype) if half else model, LoraConfig(**fields))
         if job["gradient_checkpointing"]:
             model.enable_input_require_grads()
     for name, param in model.named_parameters():  # as train(freeze=...) does

@@ -1,5 +1,8 @@
 """Lesson 08's experiment: every arm names what it trains, and its rate only for the tiny model."""
 
+import pytest
+
+from course_lib.errors import CourseError
 from course_lib.experiments.runner import resolved
 from course_lib.experiments.ways_to_train import ways_to_train
 from course_lib.training.settings import RECIPE
@@ -23,3 +26,10 @@ def test_a_real_model_takes_train_s_default_rates():
     assert [a.learning_rate for a in ways_to_train(tiny=False).arms] == [None, None, None]
     assert "learning_rate" not in resolved(ways_to_train(tiny=False).arms[1]) or (
         resolved(ways_to_train(tiny=False).arms[1])["learning_rate"] is None)
+
+
+def test_tiny_is_true_or_false_not_a_model_name():
+    # ways_to_train("smollm2-135m") gave a real model the embedded model's rates.
+    with pytest.raises(CourseError, match=r"^tiny must be True or False .* not the string "
+                                          r"'smollm2-135m'; for a model by name: "):
+        ways_to_train("smollm2-135m")

@@ -90,3 +90,44 @@ def test_pack_refuses_records_one_example_or_none(examples):
         pack([])
     with pytest.raises(CourseError, match=r"examples is a padded batch, not a list of exam"):
         pack(pad_batch(examples, 0))
+
+
+def test_pack_refuses_examples_it_cannot_keep_as_they_are(examples):
+    ids = examples[0]["input_ids"]
+    # No labels: the collator made them from the input_ids (every prompt trained), unsaid.
+    with pytest.raises(CourseError, match=r"^examples\[1\] has no labels, so pack would make "
+                                          r"them from its input_ids"):
+        pack([examples[0], {"input_ids": examples[1]["input_ids"]}])
+    # Labels shorter than the input_ids were laid out of step with them.
+    with pytest.raises(CourseError, match=rf"^examples\[0\] has 2 labels for {len(ids)} "
+                                          rf"input_ids"):
+        pack([{"input_ids": ids, "labels": examples[0]["labels"][:2]}])
+    # An empty example vanished from the row.
+    with pytest.raises(CourseError, match=r"^examples\[0\] has no input_ids"):
+        pack([{"input_ids": [], "labels": []}, examples[0]])
+    # keep_labels="no" kept them; None dropped them.
+    with pytest.raises(CourseError, match=r"^keep_labels must be True or False, not the "
+                                          r"string 'no'\.$"):
+        pack(examples, keep_labels="no")
+    assert pack([{"input_ids": ids}], keep_labels=False)["input_ids"].shape == (1, len(ids))
+
+
+def test_leak_per_example_checks_the_row_belongs_to_the_examples(toy_tokenizer, examples):
+    model = make_toy_model(toy_tokenizer)
+    row = pack(examples[:2])  # was "The size of tensor a (0) must match the size of tensor b"
+    with pytest.raises(CourseError, match=r"^row holds \d+ tokens but examples \d+; give the "
+                                          r"row packed from these examples"):
+        leak_per_example(model, examples, row, use_position_ids=True)
+    with pytest.raises(CourseError, match=r"^use_position_ids must be True or False"):
+        leak_per_example(model, examples[:2], row, use_position_ids="no")
+    with pytest.raises(CourseError, match=r"^examples holds records"):
+        leak_per_example(model, RECORDS, row, use_position_ids=True)
+
+
+def test_block_causal_mask_takes_one_row_as_a_list_or_tensor():
+    assert block_causal_mask([0, 1, 0]).tolist() == block_causal_mask(
+        torch.tensor([[0, 1, 0]])).tolist()
+    # Two rows became one mask over both, as if one row.
+    with pytest.raises(CourseError, match=r"^block_causal_mask takes the position_ids of one "
+                                          r"packed row, not 2 rows"):
+        block_causal_mask(torch.tensor([[0, 1, 0], [0, 1, 2]]))

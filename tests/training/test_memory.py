@@ -9,6 +9,9 @@ the safe side. With gradient checkpointing the estimate errs further on that sid
 the embedded model, held to [0.60, 1.10].
 """
 
+import json
+import subprocess
+
 import psutil
 import pytest
 import torch
@@ -306,3 +309,111 @@ def test_fits_takes_a_number_of_gigabytes(budget, said):
     with pytest.raises(CourseError, match=r"fits takes gigabytes, a number such as 15, " + said):
         estimate.fits(budget)
     assert estimate.fits(15) and not estimate.fits(0.5)
+
+
+@pytest.mark.parametrize(("given", "says"), [
+    # Each was an estimate with no error (counted as fp32, checkpointing on) or a TypeError.
+    ({"dtype": torch.float64}, "dtype must be torch.float32, torch.float16 or torch.bfloat16"),
+    ({"gradient_checkpointing": "no"}, "gradient_checkpointing must be True or False, not the "
+                                       "string 'no'."),
+    ({"freeze": 5}, "freeze must be pieces of parameter names such as ['mlp'], not 5."),
+    ({"lora": True, "freeze": ["mlp"]}, "LoRA trains only its adapters and keeps every base "
+                                        "weight as it is, so freeze=['mlp'] with lora=True"),
+    ({"lora": LoraConfig(r=8, target_modules=["qproj"])},
+     "lora=LoraConfig(r=8, target_modules=['qproj']) cannot be put into this model (Target "),
+])
+def test_more_arguments_no_estimate_can_use_are_one_sentence_errors(given, says):
+    with pytest.raises(CourseError) as err:
+        estimate_memory(small("smollm2-135m", 2), 2, 16, **given)
+    assert str(err.value).startswith(says), str(err.value)
+
+
+def test_count_parameters_checks_its_arguments_as_estimate_memory_does():
+    config = small("smollm2-135m", 2)
+    # lora="no" counted the course's adapters; freeze="mlp" froze every weight (0 trained);
+    # a typo froze nothing; None was an AttributeError.
+    with pytest.raises(CourseError, match=r"^lora must be True, False or a LoraConfig, not the "
+                                          r"string 'no'\.$"):
+        count_parameters(config, lora="no")
+    assert count_parameters(config, freeze="mlp") == count_parameters(config, freeze=["mlp"])
+    with pytest.raises(CourseError, match=r"^freeze=\['mpl'\] matches no parameter of this "
+                                          r"model; use pieces of its parameter names: embed"):
+        count_parameters(config, freeze=["mpl"])
+    with pytest.raises(CourseError, match=r"^count_parameters counts a model or its config, "
+                                          r"not None\.$"):
+        count_parameters(None)
+
+
+def test_freeze_none_is_train_s_default_the_recipe_s_parts():
+    config = small("smollm2-135m", 2)
+    assert (estimate_memory(config, 2, 16, freeze=None)
+            == estimate_memory(config, 2, 16, freeze=RECIPE.freeze))
+    assert (estimate_memory(config, 2, 16, lora=True, freeze=None)
+            == estimate_memory(config, 2, 16, lora=True))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("targets, same_as", [
+    ("all-linear", ALL_TARGETS),  # was read letter by letter: activations as if no target
+    (r".*\.(q_proj|v_proj)", ["q_proj", "v_proj"]),
+    (None, ["q_proj", "v_proj"]),  # peft's default for Llama and Qwen2
+])
+def test_lora_targets_are_read_as_peft_reads_them(targets, same_as, dtype):
+    config = small("smollm2-135m", 2)
+    given = estimate_memory(config, 2, 16, dtype=dtype,
+                            lora=LoraConfig(r=8, target_modules=targets))
+    listed = estimate_memory(config, 2, 16, dtype=dtype,
+                             lora=LoraConfig(r=8, target_modules=same_as))
+    assert given == listed
+
+
+def test_a_peft_model_is_estimated_with_its_own_adapters_or_the_lora_given():
+    config = small("qwen2.5-0.5b", 2)
+    adapters = LoraConfig(r=8, target_modules=["q_proj", "v_proj"])
+    model = get_peft_model(AutoModelForCausalLM.from_config(config), adapters)
+    as_config = estimate_memory(config, 2, 16, lora=adapters)
+    # lora=False counted it as a full fine-tune's activations, labelled "fine-tune".
+    for lora in (False, True):
+        assert estimate_memory(model, 2, 16, lora=lora) == as_config
+    # A different LoraConfig was dropped: the model's own adapters were counted instead.
+    wider = LoraConfig(r=64, target_modules=ALL_TARGETS)
+    assert estimate_memory(model, 2, 16, lora=wider) == estimate_memory(config, 2, 16, lora=wider)
+    assert count_parameters(model, lora=wider) == count_parameters(config, lora=wider)
+
+
+def test_weights_a_model_has_frozen_keep_no_activations():
+    config = small("smollm2-135m", 2)
+    model = AutoModelForCausalLM.from_config(config)
+    for name, param in model.named_parameters():
+        param.requires_grad_("mlp" not in name)
+    # Its trained count left out the MLPs, its activations did not.
+    assert estimate_memory(model, 2, 16) == estimate_memory(config, 2, 16, freeze=["mlp"])
+
+
+def test_shape_of_takes_what_estimate_memory_takes():
+    config = small("smollm2-135m", 2)
+    model = AutoModelForCausalLM.from_config(config)
+    assert shape_of(model) == shape_of(config)  # was an AttributeError, as was a name
+    assert shape_of("smollm2-135m") == shape_of(preset_config("smollm2-135m"))
+    with pytest.raises(CourseError, match=r"^config must be a model, a config, .* not None\.$"):
+        shape_of(None)
+
+
+def test_measure_peak_memory_measures_the_lora_and_freeze_given(monkeypatch):
+    # A LoraConfig was measured as the course's adapters; freeze="mlp" letter by letter.
+    from course_lib.training import memory
+
+    jobs = []
+
+    def run(command, **kwargs):
+        jobs.append(json.loads(command[-1]))
+        return subprocess.CompletedProcess(command, 0, stdout='{"peak_bytes": 1}', stderr="")
+
+    monkeypatch.setattr(memory.subprocess, "run", run)
+    config = small("smollm2-135m", 1)
+    measure_peak_memory(config, 1, 8, lora=LoraConfig(r=64, target_modules=["k_proj"]))
+    measure_peak_memory(config, 1, 8, freeze="mlp")
+    assert (jobs[0]["lora"]["r"], jobs[0]["lora"]["target_modules"]) == (64, ["k_proj"])
+    assert jobs[1]["freeze"] == ["mlp"] and jobs[1]["lora"] is None
+    with pytest.raises(CourseError, match=r"^dtype must be a torch dtype such as"):
+        measure_peak_memory(config, 1, 8, dtype="bf16")
