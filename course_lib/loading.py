@@ -128,10 +128,17 @@ def _no_shape(name: Any) -> str:
         f"; did you mean '{near[0]}'?" if near else "."))
 
 
+def preset_name(name: str | Path) -> str | None:
+    """The preset a name means, by its short name: the name itself, or the Hub id or folder a
+    preset loads (the same model, as big, with the same recorded sizes); None for others."""
+    return str(name) if str(name) in PRESETS else next(
+        (short for short, preset in PRESETS.items() if preset.source == str(name)), None)
+
+
 def default_lora(name: str | Path) -> bool:
     """Whether a model is tuned with LoRA unless told otherwise: its preset's choice, else no."""
-    preset = PRESETS.get(str(name))
-    return preset.lora if preset is not None else False
+    short = preset_name(name)
+    return PRESETS[short].lora if short is not None else False
 
 
 def resolve_model_name(name: str | Path) -> str:

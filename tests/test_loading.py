@@ -149,6 +149,9 @@ def test_only_a_preset_that_says_so_is_tuned_with_lora_by_default(toy_model_dir)
     assert default_lora("qwen2.5-0.5b") is True
     assert default_lora("tiny") is False and default_lora("smollm2-135m") is False
     assert default_lora(toy_model_dir) is False and default_lora("owner/model") is False
+    # The Hub id a preset loads is the same model, as big: it was fully fine-tuned by default.
+    assert default_lora("Qwen/Qwen2.5-0.5B") is True
+    assert default_lora("HuggingFaceTB/SmolLM2-135M") is False
 
 
 def test_a_preset_is_shown_by_a_short_name_for_its_source():

@@ -46,7 +46,7 @@ from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
 
 from course_lib.cgroups import process_memory
 from course_lib.errors import CourseError, is_number, is_whole, shown
-from course_lib.loading import PRESETS, load_config, preset_config
+from course_lib.loading import PRESETS, load_config, preset_config, preset_name
 from course_lib.training.settings import (
     RECIPE,
     is_frozen,
@@ -334,7 +334,9 @@ def estimate_memory(model_or_config: Any, batch_size: int, max_length: int, *,
     model_or_config: a model, a config, a preset, a model folder or a Hub id (only its config
         is read; a preset's recorded sizes need no download). A model with LoRA adapters
         already (peft's get_peft_model) is counted with them.
-    dtype: torch.float32 (CPU), or torch.float16 / torch.bfloat16 for a GPU's mixed precision.
+    dtype: torch.float32 (CPU), or torch.float16 / torch.bfloat16 for a GPU's mixed precision;
+        the run train() makes, whatever dtype a model object is in now (a full fine-tune keeps
+        fp32 weights).
     lora: True for the course's adapters (r 8 on q_proj and v_proj) or a LoraConfig.
     gradient_checkpointing: keep only each layer's input and recompute the rest in backward.
     freeze: pieces of parameter names that do not train, as in train(freeze=...): no
@@ -474,8 +476,9 @@ def _config_of(model_or_config: Any, name: str = "model_or_config") -> Pretraine
     if isinstance(model_or_config, PretrainedConfig):
         return model_or_config
     if isinstance(model_or_config, str | os.PathLike):
-        if PRESETS.get(str(model_or_config)) and PRESETS[str(model_or_config)].shape:
-            return preset_config(str(model_or_config))  # its recorded sizes: no download
+        short = preset_name(model_or_config)  # a short name, or the Hub id a preset loads
+        if short is not None and PRESETS[short].shape:
+            return preset_config(short)  # its recorded sizes: no download
         return load_config(model_or_config)
     base = model_or_config.get_base_model() if hasattr(model_or_config, "get_base_model") else (
         model_or_config)

@@ -214,6 +214,8 @@ def test_a_model_is_named_by_preset_folder_or_path_alike():
         assert estimate_memory(name, 16, 128).total == by_config
     # A real preset is estimated from its recorded sizes, without a download.
     assert estimate_memory("smollm2-135m", 1, 8).parameters == 134_515_008
+    # So is its Hub id (offline here: it was a Hub error although the sizes are recorded).
+    assert estimate_memory("HuggingFaceTB/SmolLM2-135M", 1, 8).parameters == 134_515_008
 
 
 @pytest.mark.parametrize(("given", "says"), [
