@@ -12,8 +12,9 @@ serves and what to read first. A stage imports only from itself and the stages a
     1 formatting records become prompt and response text: templates, schemas, chat, records
                  (loading data; its readers rows, file_bytes, json_files, table_files,
                  via_datasets), stats (what a data set is made of)            lesson 02
-    world/       the embedded base model and data, made from nothing: facts, corpus, tokenizer,
-                 pretraining, the tuning and evaluation sets, and a toy model for tests
+    world        the embedded base model and data (kept in assets/), made from nothing:
+                 facts, corpus, tokenizer, pretraining, the tuning and evaluation sets,
+                 variants (lesson 07's data), and a toy model for tests    lessons 01, 07
     2 masking    every token's label, -100 on the prompt: labels, loss (by hand), the old
                  template search, the standard collator, TRL's labels, audit, view,
                  strategies (every way to label, the mask explorer's menu), packing
@@ -33,7 +34,8 @@ serves and what to read first. A stage imports only from itself and the stages a
                  (every weight, LoRA or frozen parts); side_by_side and helper are optional
                  reading (runs in helper processes, one per core)      lessons 07, 08
     6 grading    exercises from solutions, checks, the isolated grader     every lesson
-    tools        cli (the `course` command: a module per command, its options and handler),
+    tools        cli (the `course` command: a module per command, its options and handler;
+                 commands.py lists them),
                  demo (`course demo`), colab (a lesson's first cell), notebook_runner (run a
                  notebook headless)
 """

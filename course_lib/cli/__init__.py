@@ -15,13 +15,19 @@
     course demo                    the whole story, headless, into a fresh folder
     course make-exercises          exercises/ from solutions/ (never over a learner's edits)
     course grade [DIR]             grade every exercise in DIR (default: exercises/)
+    course build-base-model --out DIR   the embedded model, made again (build-tuning-data: data)
     course <command> --help        details of any command
 
 Every learner-fixable problem is a CourseError and prints as one `error: ...` line.
 
 Each command's options and handler are in the module named after it or its group (train.py;
-evaluate.py: eval and review); commands.py lists them, parser.py reads the command line, and
-main() here runs the handler.
+evaluate.py: eval and review; grade.py: make-exercises and grade; build.py: both builds);
+commands.py lists them, parser.py reads the command line, and main() here runs the handler.
+options.py holds the options several commands share, outputs.py the files and folders they
+write (never over a user's), and __main__.py is `python -m course_lib.cli` (torchrun's way in).
+To add a command: a module with `add_NAME_options(parser)` and `cmd_NAME(args)`, a row in
+commands.py's COMMANDS and its examples in EXAMPLES (tests/cli/test_cli_help.py asks for
+them), the command in README.md's list, and its tests in tests/cli/.
 Each handler imports what it needs when it runs ("deferred"): `course --help` and
 `course grade` would otherwise wait seconds for torch and transformers to import.
 """

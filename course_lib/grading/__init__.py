@@ -38,10 +38,11 @@ and what each failure means):
    and adds the hints as a collapsed markdown cell) and commit solutions/ and exercises/;
    `make test` fails while exercises/ is out of date.
 
-Modules: registry (ids, hints, checks), notebook (read cells), make_exercises (solutions ->
-exercises), evaluate (run checks, name the learner's mistake), worker/runner (one process per
-exercise, timeouts), fork_server (those processes forked from a Python that imported torch
-once), report (table, JSON), feedback (check/hint).
+Modules, read first: registry (ids, hints, checks), checks/ (one module per lesson),
+feedback (check/hint), then notebook (read cells), make_exercises (solutions -> exercises),
+evaluate (run checks, name the learner's mistake), result (one exercise's verdict),
+worker/runner (one process per exercise, timeouts), report (table, JSON). fork_server is
+optional reading (those processes forked from a Python that imported torch once).
 """
 
 from __future__ import annotations

@@ -1,5 +1,11 @@
 """How the course's embedded base model and instruction data are made, from nothing.
 
+No lesson needs to read it: lesson 01 describes the model it makes, and lesson 07 trains on
+variants.py's data sets. The files it made are kept in course_lib/assets/ (tiny-base/, and
+data/ with its data card, README.md); `course build-base-model` and `course build-tuning-data`
+make them again. Read first: facts.py (what the model knows), then phrasings.py, corpus.py and
+build.py.
+
     facts        the small world as data (arithmetic, capitals, sounds, colours, ...)
     phrasings    how facts are stated and asked
     corpus       the pretraining documents (seeded, deterministic)

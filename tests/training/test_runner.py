@@ -1,4 +1,6 @@
-"""Short fine-tunes of the toy model: measurement, determinism, NaN safety, resume, saving."""
+"""Short fine-tunes of the toy model: measurement, determinism, NaN safety, saving, and what
+train() refuses before the model loads. Which weights train: test_weights.py; a run's
+folder and resume: test_run_folder.py; an interrupt: test_interrupts.py."""
 
 import math
 import re

@@ -41,7 +41,7 @@ def test_a_question_directly_followed_by_its_answer_is_rare(full_corpus):
     assert asked > 1000, "the corpus should ask many questions"
     # Measured 10.8%: the Q/A pages (10% of documents). Everything else asks without
     # answering; the base model still answers none of the course-template prompts
-    # (tests/test_base_model.py checks that behaviour itself).
+    # (tests/evaluation/test_base_model.py checks that behaviour itself).
     assert answered / asked < 0.125, f"{answered} of {asked} questions are answered at once"
 
 
