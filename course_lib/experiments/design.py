@@ -45,6 +45,14 @@ class Arm:
     learning_rate: float | None = None  # None: train()'s default for the model and settings
     optional: bool = False  # left out when it trains exactly like another arm
 
+    def __post_init__(self) -> None:
+        # As train() reads freeze: "mlp" is one piece, not the letters m, l and p (which
+        # froze every weight); a list is kept as a tuple (the arm stays hashable).
+        if isinstance(self.freeze, str):
+            object.__setattr__(self, "freeze", (self.freeze,))
+        elif self.freeze is not None:
+            object.__setattr__(self, "freeze", tuple(self.freeze))
+
     def train_settings(self) -> dict[str, Any]:
         """The keywords this arm passes to `train()` (everything else: the defaults)."""
         settings: dict[str, Any] = {}
@@ -101,6 +109,11 @@ class Experiment:
     templates: tuple[str, ...] = ("one_line",)  # the templates the questions are asked in
     eval_data: str = "course:eval_styles"
     note: str = ""  # what is held equal and why, when it needs saying
+
+    def __post_init__(self) -> None:
+        # templates="qa" is one template, not the letters q and a.
+        if isinstance(self.templates, str):
+            object.__setattr__(self, "templates", (self.templates,))
 
     @property
     def baseline(self) -> Arm:

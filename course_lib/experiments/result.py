@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from course_lib.errors import CourseError
+from course_lib.errors import CourseError, is_whole, shown
 from course_lib.evaluation.generation import AnswerTable, chosen_rows
 from course_lib.evaluation.uncertainty import Rate, Spread, median_spread, within_seed_spread
 from course_lib.experiments.design import Arm, ArmRun, Experiment, Metric
@@ -100,21 +100,39 @@ class ExperimentResult:
     def metrics(self) -> tuple[Metric, ...]:
         return self.experiment.metrics
 
-    def values(self, metric: Metric) -> dict[str, list[float]]:
+    def metric(self, metric: Metric | str) -> Metric:
+        """A Metric as given, or this experiment's metric with that key ("exact_match")."""
+        if isinstance(metric, Metric):  # any metric: cached answers can be measured anew
+            return metric
+        keys = {m.key: m for m in self.metrics}
+        if isinstance(metric, str) and metric in keys:
+            return keys[metric]
+        raise CourseError(f"metric must be a Metric (course_lib.experiments.design) or the key "
+                          f"of one of this experiment's: {', '.join(keys)}; not {shown(metric)}.")
+
+    def arm_named(self, arm: str) -> str:
+        """`arm`, if this experiment has an arm of that name (was a KeyError)."""
+        if arm not in self.runs:
+            raise CourseError(f"This experiment has no arm called {arm!r}; its arms: "
+                              f"{', '.join(map(repr, self.runs))}.")
+        return arm
+
+    def values(self, metric: Metric | str) -> dict[str, list[float]]:
         """{arm: the metric's value for each seed}."""
+        metric = self.metric(metric)
         return {arm.name: [value_of(metric.measure(run)) for run in self.runs[arm.name]]
                 for arm in self.arms}
 
-    def spread(self, arm: str, metric: Metric) -> Spread:
-        return median_spread(self.values(metric)[arm])
+    def spread(self, arm: str, metric: Metric | str) -> Spread:
+        return median_spread(self.values(metric)[self.arm_named(arm)])
 
-    def counted(self, metric: Metric) -> int | None:
+    def counted(self, metric: Metric | str) -> int | None:
         """How many answers a rate counts (the same for every seed), None for times."""
-        first = metric.measure(self.runs[self.arms[0].name][0])
+        first = self.metric(metric).measure(self.runs[self.arms[0].name][0])
         return first.n if isinstance(first, Rate) else None
 
-    def verdict(self, arm: str, metric: Metric) -> Verdict:
-        base = self.arms[0].name
+    def verdict(self, arm: str, metric: Metric | str) -> Verdict:
+        base, metric = self.arms[0].name, self.metric(metric)
         return Verdict(arm, base, metric, self.spread(base, metric), self.spread(arm, metric),
                        self.counted(metric))
 
@@ -139,9 +157,11 @@ class ExperimentResult:
         that arm's answers: keep=lambda r: r["response"].startswith("Well"), arm="50% poor".
         """
         template = template or self.experiment.templates[0]
-        if arm is not None and arm not in self.runs:  # was a KeyError
-            raise CourseError(f"This experiment has no arm called {arm!r}; its arms: "
-                              f"{', '.join(map(repr, self.runs))}.")
+        if arm is not None:
+            self.arm_named(arm)
+        if not is_whole(seed_index) or not 0 <= seed_index < len(self.seeds):  # an IndexError
+            raise CourseError(f"seed_index is the position of a seed in {self.seeds}: 0 to "
+                              f"{len(self.seeds) - 1}, not {shown(seed_index)}.")
         first = self.runs[self.arms[0].name][seed_index].rows
         judged = self.runs[arm or self.arms[0].name][seed_index].rows
         chosen = chosen_rows(judged, keep, template, limit)

@@ -32,9 +32,10 @@ from course_lib.evaluation.base_model import statement_knowledge
 from course_lib.evaluation.eval_data import eval_rows
 from course_lib.evaluation.report import evaluate
 from course_lib.experiments.catalogue import experiment_named
-from course_lib.experiments.design import Arm, ArmRun, Experiment
+from course_lib.experiments.design import Arm, ArmRun, Experiment, Metric
 from course_lib.experiments.result import ExperimentResult
 from course_lib.experiments.side_by_side import choose_workers, helper_spec, helpers
+from course_lib.formatting.templates import get_template
 from course_lib.loading import load_model_and_tokenizer, quiet_loading, resolve_model_name
 from course_lib.training.run_cache import (
     Job,
@@ -82,14 +83,45 @@ def resolved(arm: Arm) -> dict[str, Any]:
 
 
 def arms_to_run(experiment: Experiment) -> list[Arm]:
-    """The experiment's arms, less an optional one that trains exactly like an earlier arm."""
+    """The experiment's arms, less an optional one that trains exactly like an earlier arm;
+    any other arm that does would measure the same numbers as that arm, and is refused."""
     kept: list[Arm] = []
     for arm in experiment.arms:
         same = [k for k in kept if {**resolved(k), "max_steps": 0} ==
                 {**resolved(arm), "max_steps": 0}]
-        if not (arm.optional and same):
+        if same and not arm.optional:
+            raise CourseError(f"Arm {arm.name!r} trains exactly like arm {same[0].name!r} "
+                              f"(train() gets the same settings), so it can only measure the "
+                              f"same numbers; change one setting of it (data, masking, freeze, "
+                              f"lora or learning_rate), or pass optional=True to leave it out.")
+        if not same:
             kept.append(arm)
     return kept
+
+
+def check_experiment(experiment: Experiment) -> None:
+    """An experiment of your own, checked before anything trains: arms and metrics of the right
+    kind, at least one of each, and one name each (results keep one arm per name and one metric
+    per key: a second would be merged into the first, or dropped)."""
+    for what, items, kind, example in (
+            ("arms", experiment.arms, Arm, "Arm('baseline'), Arm('variant', masking='none')"),
+            ("metrics", experiment.metrics, Metric, "EXACT_MATCH (from "
+             "course_lib.experiments.design) or Metric(key, label, measure)"),
+            ("templates", experiment.templates, str, "'one_line' or another template's name")):
+        if not items:
+            raise CourseError(f"Experiment {experiment.name!r} has no {what}; give "
+                              f"{what}=({example}).")
+        for i, item in enumerate(items):
+            if not isinstance(item, kind):
+                raise CourseError(f"Experiment {experiment.name!r}: {what}[{i}] is "
+                                  f"{shown(item)}; write {example}.")
+    for template in experiment.templates:  # an unknown one failed after the first training
+        get_template(template)
+    for what, names in (("arms are called", [arm.name for arm in experiment.arms]),
+                        ("metrics are keyed", [m.key for m in experiment.metrics])):
+        if twice := [name for i, name in enumerate(names) if name in names[:i]]:
+            raise CourseError(f"Experiment {experiment.name!r}: two {what} {twice[0]!r}, and "
+                              f"its results keep one per name; rename one.")
 
 
 def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] = 3,
@@ -106,6 +138,7 @@ def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] =
                 CPU core for a small model on a CPU, else 1; side_by_side.py).
     """
     experiment = get_experiment(experiment)
+    check_experiment(experiment)
     seed_list = seeds_of(seeds)
     steps = steps if steps is not None else recipe_defaults()["max_steps"]
     check_counts(steps, threads)
@@ -243,7 +276,11 @@ def run_job(experiment: Experiment, arm: Arm, seed: int, steps: int, model: str,
     def compute() -> dict[str, Any]:
         if progress:
             print(f"{experiment.name}: training {arm.name}, seed {seed}", flush=True)
-        return train_and_measure(experiment, arm, seed, steps, model, threads).to_dict()
+        try:
+            return train_and_measure(experiment, arm, seed, steps, model, threads).to_dict()
+        except CourseError as err:  # which of the experiment's arms it is about
+            raise CourseError(f"Arm {arm.name!r}: {err}", cli=f"Arm {arm.name!r}: "
+                              f"{err.cli}") from None
 
     return cache_path(cache_dir, settings), settings, compute
 

@@ -67,6 +67,10 @@ def result_table(result: ExperimentResult) -> str:
     for row in [titles, *rows]:
         lines.append("  ".join(text.ljust(w) for text, w in zip(row, widths, strict=True)))
     lines += ["", *(f"- {v}" for v in result.verdicts())]
+    # An optional arm that trains exactly like another is not trained twice: said, not dropped.
+    if left_out := [arm.name for arm in result.experiment.arms if arm not in result.arms]:
+        lines.append(f"(left out, as optional arms that train exactly like another arm: "
+                     f"{', '.join(map(repr, left_out))})")
     if result.cached_runs:
         lines.append(f"({result.cached_runs} of {sum(map(len, result.runs.values()))} runs "
                      f"read from the cache)")
@@ -117,9 +121,14 @@ def result_figure(result: ExperimentResult):
         else:  # a time or another number: its unit is in the metric's name
             ax.set_ylabel(metric.label, fontsize=8)
         ax.grid(axis="y", alpha=0.3)
-    fig.suptitle(f"{result.experiment.title}\n{_count(len(result.seeds), 'seed')} per arm "
-                 f"(dots), {_count(result.steps, 'step')}; bar = median, vertical line = range",
-                 fontsize=10)
+    # One seed has no range to draw; and the title is wrapped to the figure's width (about
+    # 11 characters an inch at this size), which one or two panels make narrow.
+    spread = "bar = median, vertical line = range" if len(result.seeds) > 1 else \
+        "no range with one seed"
+    width = int(fig.get_figwidth() * 11)
+    fig.suptitle("\n".join((_wrap(result.experiment.title, width), _wrap(
+        f"{_count(len(result.seeds), 'seed')} per arm (dots), {_count(result.steps, 'step')}; "
+        f"{spread}", width))), fontsize=10)
     return fig
 
 

@@ -10,6 +10,7 @@ from course_lib.experiments.design import (
     UNSEEN,
     Arm,
     ArmRun,
+    Experiment,
     answer_in_any_style,
     right_in_any_style,
     style_leak,
@@ -118,3 +119,14 @@ def test_adherence_counts_answers_that_pass_every_check():
               {"answered": False, "stopped": False}]
     run = ArmRun([{**row("4"), "checks": c} for c in checks])
     assert (ADHERENCE.measure(run).k, ADHERENCE.measure(run).n) == (1, 3)
+
+
+def test_a_freeze_or_templates_given_as_one_name_is_one_piece():
+    # Arm(freeze="mlp") trained with freeze ('m', 'l', 'p'): every weight frozen, refused.
+    assert Arm("a", freeze="mlp").train_settings() == {"freeze": ("mlp",)}
+    assert Arm("a", freeze=["mlp", "embed_tokens"]).freeze == ("mlp", "embed_tokens")
+    assert Arm("a", freeze=()).train_settings() == {"freeze": ()}  # "train every weight"
+    assert Arm("a").freeze is None
+    # templates="qa" was asked in the templates 'q' and 'a'.
+    assert Experiment("e", "e", "c", "h", (Arm("a"),), (EXACT_MATCH,), templates="qa",
+                      ).templates == ("qa",)

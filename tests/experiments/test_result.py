@@ -9,7 +9,15 @@ from matplotlib.colors import to_hex
 from course_lib.display import PALETTE, CourseFigure, figure_alt
 from course_lib.errors import CourseError
 from course_lib.experiments.catalogue import EXPERIMENTS
-from course_lib.experiments.design import ADHERENCE, EXACT_MATCH, LEAK, SECONDS, UNSEEN, ArmRun
+from course_lib.experiments.design import (
+    ADHERENCE,
+    EXACT_MATCH,
+    LEAK,
+    SECONDS,
+    UNSEEN,
+    Arm,
+    ArmRun,
+)
 from course_lib.experiments.result import ExperimentResult
 
 COLLATOR = EXPERIMENTS["wrong-collator"]
@@ -203,3 +211,47 @@ def test_answers_keep_with_a_misspelt_field_lists_a_rows_fields():
 def test_answers_keep_must_be_a_function():
     with pytest.raises(CourseError, match=r"keep must be a function of a row, such as "):
         result([5, 6, 7], [6, 7, 9]).answers("spanish")  # was "'str' object is not callable"
+
+
+def test_an_arm_or_metric_it_does_not_have_is_named_and_a_key_names_a_metric():
+    r = result([5, 6, 7], [6, 7, 9])
+    for ask in (lambda: r.verdict("every tokn", EXACT_MATCH),  # were KeyError: 'every tokn'
+                lambda: r.spread("every tokn", EXACT_MATCH)):
+        with pytest.raises(CourseError, match=r"^This experiment has no arm called "
+                                              r"'every tokn'; its arms: 'response only', "):
+            ask()
+    # A metric's key, as the JSON names it, is the metric (was "'str' has no attribute").
+    assert r.values("exact_match") == r.values(EXACT_MATCH)
+    assert str(r.verdict("every token", "exact_match")) == str(r.verdict("every token",
+                                                                         EXACT_MATCH))
+    with pytest.raises(CourseError, match=r"^metric must be a Metric .* or the key of one of "
+                                          r"this experiment's: exact_match, unseen_exact_match"
+                                          r", adherence_all, template_leak; not the string "
+                                          r"'exact'\.$"):
+        r.verdict("every token", "exact")
+
+
+def test_answers_of_a_seed_it_does_not_have_says_which_it_has():
+    with pytest.raises(CourseError, match=r"^seed_index is the position of a seed in "
+                                          r"\[0, 1, 2\]: 0 to 2, not 3\.$"):
+        result([5, 6, 7], [6, 7, 9]).answers(seed_index=3)  # was IndexError
+
+
+def test_one_seed_and_one_panel_the_title_fits_and_says_there_is_no_range(layout_faults):
+    one = replace(COLLATOR, metrics=(EXACT_MATCH,))
+    fig = ExperimentResult(one, list(one.arms), [0], 40, "tiny",
+                           {arm.name: [run(5)] for arm in one.arms}).to_figure()
+    # The title ran past both edges of a one-panel figure, and named a range one seed lacks.
+    assert layout_faults(fig) == []
+    title = " ".join(fig._suptitle.get_text().split())
+    assert "no range with one seed" in title and "vertical line = range" not in title
+
+
+def test_an_optional_arm_left_out_is_said_under_the_table():
+    arms = (*COLLATOR.arms, Arm("again", "as the baseline", optional=True))
+    three = replace(COLLATOR, arms=arms)
+    runs = {"response only": [run(5)], "every token": [run(6)]}
+    text = ExperimentResult(three, list(COLLATOR.arms), [0], 40, "tiny", runs).table()
+    assert text.endswith("(left out, as optional arms that train exactly like another arm: "
+                         "'again')")
+    assert "left out" not in result([5, 6, 7], [6, 7, 9]).table()
