@@ -6,8 +6,9 @@ evaluation/report.py's `evaluate` on the same held-out questions.
 
 Read first: design.py (an arm, a metric, an experiment), then catalogue.py (the eight
 experiments, each with a claim of instruction-tuning advice and a hypothesis written before
-the result), then runner.py (`run_experiment`: seeds, the on-disk cache, medians and spreads)
-and view.py (the table and the figure). `course experiment NAME` runs one from a terminal.
+the result), then runner.py (`run_experiment`: seeds, the on-disk cache), result.py (what an
+experiment measured: one value per arm, metric and seed; medians, spreads and verdicts) and
+view.py (the table and the figure). `course experiment NAME` runs one from a terminal.
 ways_to_train.py is lesson 08's experiment: every weight, LoRA, or the recipe's frozen parts.
 Optional reading: side_by_side.py, which trains an experiment's runs in helper processes
 (helper.py), one per CPU core.
