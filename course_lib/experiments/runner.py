@@ -93,7 +93,8 @@ def arms_to_run(experiment: Experiment) -> list[Arm]:
             raise CourseError(f"Arm {arm.name!r} trains exactly like arm {same[0].name!r} "
                               f"(train() gets the same settings), so it can only measure the "
                               f"same numbers; change one setting of it (data, masking, freeze, "
-                              f"lora or learning_rate), or pass optional=True to leave it out.")
+                              f"lora or learning_rate), or make it Arm(..., optional=True) to "
+                              f"leave it out.")
         if not same:
             kept.append(arm)
     return kept
