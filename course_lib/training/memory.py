@@ -158,10 +158,8 @@ def _counted_model(model_or_config: Any, lora: bool | LoraConfig) -> tuple[Any, 
 
 def _count_model(model: Any, freeze: Sequence[str]) -> ParameterCount:
     """The counts of this model as it is (its adapters, if any, included)."""
-    names = [name for name, _ in model.named_parameters()]
-    if unmatched_pieces(freeze, names):  # a typo trained what it meant to keep, unsaid
-        raise CourseError(f"freeze={list(freeze)} matches no parameter of this model; use "
-                          f"pieces of its parameter names: {', '.join(name_pieces(names))}.")
+    # A typo trained what it meant to keep, unsaid.
+    check_pieces_match(freeze, [name for name, _ in model.named_parameters()], "this model")
     linear = {id(m.weight): m.weight.numel() for m in model.modules()
               if isinstance(m, torch.nn.Linear)}  # a tied lm_head counts once
     return ParameterCount(
@@ -460,9 +458,14 @@ def check_freeze(freeze: Sequence[str], shape: Shape, model: Any = None) -> None
         model, torch.nn.Module) else ["model.embed_tokens.weight"] + [
         f"model.layers.{layer}.{path}.weight" for layer in range(shape.layers)
         for path in LAYER_MODULES.values()] + ["model.norm.weight", "lm_head.weight"]
+    check_pieces_match(freeze, names, "a Llama-style model")
+
+
+def check_pieces_match(freeze: Sequence[str], names: list[str], whose: str) -> None:
+    """Each piece of `freeze` is part of one of `names` (`whose` parameter names)."""
     if unmatched_pieces(freeze, names):
-        raise CourseError(f"freeze={list(freeze)} matches no parameter of a Llama-style model; "
-                          f"use pieces of its parameter names: {', '.join(name_pieces(names))}.")
+        raise CourseError(f"freeze={list(freeze)} matches no parameter of {whose}; use pieces "
+                          f"of its parameter names: {', '.join(name_pieces(names))}.")
 
 
 def _what(value: Any) -> str:
