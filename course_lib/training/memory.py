@@ -35,7 +35,7 @@ import platform
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -441,12 +441,6 @@ def check_pieces(freeze: Any, lora: Any) -> tuple[str, ...]:
     """`freeze` as train() reads it: a string is one piece ("mlp" read letter by letter froze
     every weight), None the recipe's frozen parts (none with LoRA), and a freeze with LoRA is
     refused, as train() refuses it."""
-    if isinstance(freeze, Iterable) and not isinstance(freeze, str | Mapping):
-        freeze = tuple(freeze)  # a generator is read once
-    if not (freeze is None or isinstance(freeze, str) or (
-            isinstance(freeze, tuple) and all(isinstance(piece, str) for piece in freeze))):
-        raise CourseError(f"freeze must be pieces of parameter names such as ['mlp'], not "
-                          f"{shown(freeze)}.")
     pieces = freeze_pieces(freeze, lora)
     return pieces if pieces is not None else (() if lora else RECIPE.freeze)
 

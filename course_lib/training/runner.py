@@ -215,7 +215,7 @@ def train(
                   save_every=save_every)
     # A misspelt keyword lands in **training_args: named now, not by TrainingArguments later.
     check_overrides(training_args, inspect.signature(train).parameters)
-    check_kinds(model, tokenizer, masking, lora, freeze, callbacks)
+    check_kinds(model, tokenizer, masking, lora, callbacks)
     check_eval_data(eval_data)
     check_sources(data, eval_data if eval_every else None)  # before the model loads
     out_path, resume_from = run_folder(out_dir, resume)
@@ -661,7 +661,7 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def check_kinds(model, tokenizer, masking, lora, freeze, callbacks) -> None:
+def check_kinds(model, tokenizer, masking, lora, callbacks) -> None:
     """Settings of the wrong kind, named before the model loads: unchecked, masking="responses"
     failed after it loaded, lora="no" meant LoRA (any true value did), and a tokenizer given
     as the model was told to pass the tokenizer it had just passed."""
@@ -670,10 +670,6 @@ def check_kinds(model, tokenizer, masking, lora, freeze, callbacks) -> None:
                           "masking", "--masking")
     if not (lora is None or isinstance(lora, bool | LoraConfig)):
         raise CourseError(f"lora must be True, False, None or a LoraConfig, not {shown(lora)}.")
-    if freeze is not None and not isinstance(freeze, str) and not (
-            isinstance(freeze, Iterable) and all(isinstance(p, str) for p in freeze)):
-        raise CourseError(f"freeze must be pieces of parameter names such as ['mlp'], not "
-                          f"{shown(freeze)}.")
     if isinstance(callbacks, TrainerCallback | type) or not isinstance(callbacks, Iterable):
         raise CourseError("callbacks must be a list of TrainerCallbacks; put one in a list: "
                           "callbacks=[callback].")

@@ -8,16 +8,14 @@ caller names (freeze=["mlp"]), or LoRA's adapters only (lora=True), each with it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 from peft import get_peft_model
 
-from course_lib.errors import (
-    with_advice,
-)
+from course_lib.errors import CourseError, shown, with_advice
 from course_lib.training.settings import (
     RECIPE,
     as_pieces,
@@ -76,10 +74,18 @@ def default_freeze(model, lora: bool) -> tuple[str, ...]:
 def freeze_pieces(freeze: str | Sequence[str] | None, lora: Any) -> tuple[str, ...] | None:
     """`freeze` as a tuple of name pieces, checked against `lora` (None stays None: the recipe).
 
-    A string is one piece: "mlp" read letter by letter would freeze every weight.
+    A string is one piece: "mlp" read letter by letter would freeze every weight. Checked
+    here only, for train() and the memory estimates alike: a generator was read once by a
+    check before, and froze nothing; a dict froze its keys.
     """
     if freeze is None:
         return None
+    if isinstance(freeze, Iterable) and not isinstance(freeze, str | Mapping):
+        freeze = tuple(freeze)  # read once: a generator is empty the second time
+    if not (isinstance(freeze, str) or (
+            isinstance(freeze, tuple) and all(isinstance(piece, str) for piece in freeze))):
+        raise CourseError(f"freeze must be pieces of parameter names such as ['mlp'], not "
+                          f"{shown(freeze)}.")
     pieces = as_pieces(freeze)
     # LoRA keeps every base weight as it is already: a freeze would change nothing, yet be
     # recorded in the history as applied.

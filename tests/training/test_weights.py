@@ -93,6 +93,25 @@ def test_freeze_given_as_one_string_is_one_piece(toy_model_dir, toy_tokenizer, r
     assert changed and not any("mlp" in name for name in changed)
 
 
+def test_freeze_given_as_a_generator_freezes_its_pieces(toy_model_dir, toy_tokenizer, records):
+    # A type check read the generator first: the run then froze nothing and said freeze=[].
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    result = train(model, records, None, tokenizer=toy_tokenizer, max_steps=1, **QUIET,
+                   freeze=(piece for piece in ["embed_tokens", "mlp"]))
+    changed = {name for name, p in model.named_parameters() if not torch.equal(before[name], p)}
+    assert result.history.freeze == ["embed_tokens", "mlp"]
+    assert changed and not any("mlp" in name or "embed_tokens" in name for name in changed)
+
+
+def test_freeze_given_as_a_dict_is_refused():
+    # Its keys were frozen, whatever the values said ({"mlp": False} froze the MLPs).
+    with pytest.raises(CourseError) as err:
+        train("no-such-model-is-loaded", freeze={"mlp": False})
+    assert str(err.value) == ("freeze must be pieces of parameter names such as ['mlp'], not "
+                              "{'mlp': False}.")
+
+
 def test_freeze_with_lora_is_refused_before_the_model_loads():
     # LoRA keeps every base weight as it is: the freeze changed nothing, yet was recorded.
     with pytest.raises(CourseError) as err:
