@@ -29,6 +29,7 @@ def lm_collator_batch(examples: Sequence[Any], tokenizer) -> dict[str, torch.Ten
     """
     rows = _id_rows(examples, tokenizer, "lm_collator_batch(tokenize_texts(records, tokenizer), "
                                          "tokenizer)")
+    check_pad_token(tokenizer)
     collator = DataCollatorForLanguageModeling(tokenizer, mlm=False)
     return collator([{"input_ids": r} for r in rows])
 
@@ -48,6 +49,7 @@ def mlm_collator_batch(
     """
     rows = _id_rows(examples, tokenizer, "mlm_collator_batch(tokenize_texts(records, "
                                          "tokenizer), tokenizer)")
+    check_pad_token(tokenizer)
     if tokenizer.mask_token is None:
         tokenizer = copy.deepcopy(tokenizer)
         tokenizer.add_special_tokens({"mask_token": "<mask>"})
@@ -56,6 +58,15 @@ def mlm_collator_batch(
     if seed is not None:
         torch.manual_seed(seed)
     return collator([{"input_ids": r} for r in rows]), tokenizer
+
+
+def check_pad_token(tokenizer) -> None:
+    """A tokenizer with no pad token, in one sentence for every collator of the course:
+    transformers' collator pads every batch, even of one row, and raised a ValueError from
+    inside `tokenizer.pad` (label_examples' "none" runs it too)."""
+    if tokenizer.pad_token_id is None:
+        raise CourseError("the tokenizer has no pad token; set one first, e.g. "
+                          "tokenizer.pad_token = tokenizer.eos_token.")
 
 
 def _id_rows(examples: Sequence[Any], tokenizer, call: str) -> list[list[int]]:

@@ -32,6 +32,7 @@ from course_lib.display import THEME_ERROR, THEME_TEXT, token_texts
 from course_lib.errors import CourseError
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example, get_template
 from course_lib.masking.labels import IGNORE_INDEX, as_rows, check_records, check_tokenizer
+from course_lib.masking.standard_collator import check_pad_token
 
 
 def tokenize_texts(
@@ -121,10 +122,8 @@ class CompletionOnlyCollator:
         if not rows:  # was "max() arg is an empty sequence"
             raise CourseError("the collator got no examples; give it a list of them, e.g. "
                               "tokenize_texts(records, tokenizer).")
+        check_pad_token(self.tokenizer)  # rows of different lengths cannot be padded
         pad_id = self.tokenizer.pad_token_id
-        if pad_id is None:  # rows of different lengths cannot be padded
-            raise CourseError("the tokenizer has no pad token; set one first, e.g. "
-                              "tokenizer.pad_token = tokenizer.eos_token.")
         # Step 2: pad, copy to labels, mask padding by id (the original's behaviour).
         longest = max(len(r) for r in rows)
         input_ids = torch.tensor([r + [pad_id] * (longest - len(r)) for r in rows])

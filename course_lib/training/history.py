@@ -46,6 +46,7 @@ class RunHistory:
     lora: bool = False
     freeze: list[str] = field(default_factory=list)  # pieces of the names of weights not trained
     gradient_checkpointing: bool = False
+    max_length: int = 0  # tokens an example was cut to: as asked, else the model's context
     data: str = ""
     template: str = ""  # how records became text, e.g. "one_line"
     eval_data: str = ""  # the held-out set the eval curves come from, e.g. "course:eval"

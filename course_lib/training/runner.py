@@ -534,7 +534,8 @@ def collect(trainer: CourseTrainer, tokenizer, ready: PreparedData, meta: dict[s
     # The skipped, cut and empty examples go in too: a summary says what the run really saw.
     history = history_from_log(
         RunHistory(
-            **meta, data=ready.source, max_steps=trainer.state.max_steps,
+            **meta, data=ready.source, max_length=ready.max_length or 0,
+            max_steps=trainer.state.max_steps,
             steps_done=trainer.state.global_step, wall_time_s=round(wall, 3),
             examples_used=len(ready.examples), examples_skipped=len(ready.skipped),
             examples_truncated=len(ready.truncated),

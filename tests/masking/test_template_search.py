@@ -7,6 +7,7 @@ from wcag import text_contrasts
 
 from course_lib.errors import CourseError
 from course_lib.formatting.templates import format_text
+from course_lib.loading import load_tokenizer
 from course_lib.masking import MASKINGS
 from course_lib.masking.labels import IGNORE_INDEX, prepare_examples
 from course_lib.masking.standard_collator import lm_collator_batch, mlm_collator_batch
@@ -289,6 +290,32 @@ def test_collators_say_what_to_give(toy_tokenizer):
     model = make_toy_model(toy_tokenizer)
     with pytest.raises(CourseError, match="tokenizer must be the tokenizer, not LlamaFor"):
         lm_collator_batch(texts, model)
+
+
+NO_PAD = (r"^the tokenizer has no pad token; set one first, e\.g\. "
+          r"tokenizer\.pad_token = tokenizer\.eos_token\.$")
+
+
+@pytest.mark.parametrize("call", ["label_examples none", "label_examples template",
+                                  "lm_collator_batch", "lm_collator_batch, one row",
+                                  "mlm_collator_batch"])
+def test_no_pad_token_is_one_sentence_of_ours_in_every_strategy(call):
+    """The tiny tokenizer with its pad token taken away, as many base models' come. "none" and
+    the standard collator raised transformers' ValueError from tokenizer.pad; "template" already
+    said the course's sentence, and now every path says that same one."""
+    tok = load_tokenizer("tiny")  # a fresh one: no shared fixture is changed
+    tok.pad_token = None
+    texts = tokenize_texts(RECORDS, tok)
+    calls = {
+        "label_examples none": lambda: label_examples(RECORDS, tok, "none"),
+        "label_examples template": lambda: label_examples(RECORDS, tok, "template"),
+        "lm_collator_batch": lambda: lm_collator_batch(texts, tok),
+        "lm_collator_batch, one row": lambda: lm_collator_batch(texts[:1], tok),
+        "mlm_collator_batch": lambda: mlm_collator_batch(texts, tok),
+    }
+    with pytest.raises(CourseError, match=NO_PAD):
+        calls[call]()
+    assert tok.pad_token is None  # said, not quietly set
 
 
 def test_explain_template_mismatch_with_its_arguments_swapped(toy_tokenizer):

@@ -179,11 +179,18 @@ def test_a_row_cut_at_the_models_context_is_not_told_to_raise_max_length(toy_mod
     # The toy model reads 256 tokens, max_length's default here: "raise max_length" could not
     # help, and --max-length 512 is capped back to 256 with a note.
     long = [{"instruction": "Count.", "response": "1 2 3 4 " * 100}] * 2
-    train(toy_model_dir, long, None, max_steps=1, progress=False, verbose=True, num_threads=1)
+    run = train(toy_model_dir, long, None, max_steps=1, progress=False, verbose=True,
+                num_threads=1)
     out = capsys.readouterr().out
     assert "2 were cut to max_length=256 tokens" in out
+    assert run.history.max_length == 256  # the run's record of its cut (lesson 04's ex04_3)
     assert "the model reads at most 256 tokens, so shorten them." in out
     assert "raise max_length" not in out
+
+
+def test_the_history_records_the_max_length_asked(toy_model_dir, records):
+    run = train(toy_model_dir, records, None, max_length=20, max_steps=1, **QUIET)
+    assert run.history.max_length == 20
 
 
 def test_a_batch_larger_than_the_data_is_sized_by_the_data(capsys):

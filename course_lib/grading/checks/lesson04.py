@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import math
 import re
@@ -304,7 +305,29 @@ def check_fine_tune(fine_tune):
     _check_not_cut(history)  # first: a filter that forgets the EOS looks like one for 18 tokens
     _check_arguments(history.examples_used, lengths)
     _check_rows(history, sum(n <= FIT_LENGTH for n in lengths[:N_RECORDS]), printed.getvalue())
+    _check_max_length(history, _parameter(fine_tune, 1, "max_length"))
     _check_learned(history)
+
+
+def _parameter(function, index: int, default: str) -> str:
+    """What the learner named their function's parameter number `index` (0 is the first)."""
+    with contextlib.suppress(TypeError, ValueError):
+        names = [p.name for p in inspect.signature(function).parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        if len(names) > index:
+            return names[index]
+    return default
+
+
+def _check_max_length(history: RunHistory, name: str) -> None:
+    """train told the max_length the rows were filtered by: here the rows fit either way, but
+    on a GPU it is the cap that bounds a batch, and the one cut rows are reported against."""
+    # Unpassed, train cuts at the model's context: what the run's history records then.
+    assert history.max_length == FIT_LENGTH, (
+        f"your run cut rows at {history.max_length} tokens, not at the {FIT_LENGTH} your "
+        f"function was given as {name}: pass max_length={name} to train(...), so that it caps "
+        f"rows at the length your filter kept them within (they fit either way here, but on a "
+        f"GPU max_length is the cap that bounds the memory a batch takes).")
 
 
 def _check_settings(history: RunHistory) -> None:

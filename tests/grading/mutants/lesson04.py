@@ -248,6 +248,41 @@ def fine_tune__loop_and_keywords(records: list[dict], max_length: int, seed: int
     return train(model="tiny", data=kept, max_steps=40, seed=seed, max_length=max_length)
 
 
+@mutant("ex04_3", "rows filtered right, max_length left out of train's call",
+        phrase="pass max_length=max_length to train(...)")
+def fine_tune__max_length_not_passed(
+    records: list[dict], max_length: int, seed: int,
+) -> TrainResult:
+    fits = [r for r in records if len(build_example(r, tokenizer)["input_ids"]) <= max_length]
+    print(f"dropped {len(records) - len(fits)} records")
+    return train("tiny", fits, masking="response", max_steps=40, seed=seed, progress=False)
+
+
+@mutant("ex04_3", "rows filtered right, a tutorial's max_length=512 (train through its module)",
+        phrase="not at the 17 your function was given as max_length")
+def fine_tune__tutorial_max_length(
+    records: list[dict], max_length: int, seed: int,
+) -> TrainResult:
+    import course_lib.training.runner as runner
+
+    fits = [r for r in records if len(build_example(r, tokenizer)["input_ids"]) <= max_length]
+    print(f"dropped {len(records) - len(fits)} records")
+    return runner.train("tiny", fits, masking="response", max_length=512, max_steps=40,
+                        seed=seed, progress=False)
+
+
+@right("ex04_3", "settings in a dict, max_length as a variable, train through its module")
+def fine_tune__settings_dict(records: list[dict], max_length: int, seed: int) -> TrainResult:
+    from course_lib.training import runner
+
+    limit = int(max_length)
+    kept = [r for r in records if len(build_example(r, tokenizer)["input_ids"]) <= limit]
+    print(f"{len(records) - len(kept)} of {len(records)} records dropped (over {limit} tokens)")
+    settings = {"masking": "response", "max_steps": 40, "seed": seed, "max_length": limit,
+                "progress": False}
+    return runner.train("tiny", kept, **settings)
+
+
 @mutant("ex04_3", "the EOS left out of each row's length", phrase="(BOS and EOS count)")
 def fine_tune__eos_not_counted(records: list[dict], max_length: int, seed: int) -> TrainResult:
     fits = [r for r in records
