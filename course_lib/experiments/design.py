@@ -38,7 +38,9 @@ class Arm:
 
     name: str
     change: str = ""  # what differs from the baseline, in a few words ("" for the baseline)
-    data: str | None = None  # None: the default recipe's data
+    # None: the default recipe's data; else a file, a course set ("course:...") or records
+    # in memory (a list of dicts), as train() takes them
+    data: str | list[dict[str, Any]] | None = None
     masking: str = "response"
     freeze: tuple[str, ...] | None = None
     lora: bool | None = None  # None: train()'s choice (the preset's: LoRA for qwen2.5-0.5b)

@@ -27,7 +27,12 @@ from course_lib.errors import CourseError, is_whole, shown
 from course_lib.evaluation.generation import AnswerTable, chosen_rows
 from course_lib.evaluation.uncertainty import Rate, Spread, median_spread, within_seed_spread
 from course_lib.experiments.design import Arm, ArmRun, Experiment, Metric
-from course_lib.experiments.view import result_figure, result_html, result_table
+from course_lib.experiments.view import (
+    count_range,
+    result_figure,
+    result_html,
+    result_table,
+)
 
 
 def value_of(measured: Rate | float) -> float:
@@ -36,14 +41,24 @@ def value_of(measured: Rate | float) -> float:
 
 @dataclass(frozen=True)
 class Verdict:
-    """One variant against the baseline on one metric."""
+    """One variant against the baseline on one metric.
+
+    `counts`: how many answers each seed's value counts, (the baseline's, the variant's); None
+    for a time. `n` is their one count when every run of both arms counts the same.
+    """
 
     arm: str
     baseline_arm: str
     metric: Metric
     baseline: Spread
     variant: Spread
-    n: int | None = None  # answers a rate counts (None for a time): the difference in answers
+    counts: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+
+    @property
+    def n(self) -> int | None:
+        """The answers every value of both arms counts; None for a time, or counts that differ."""
+        every = {n for arm in self.counts or () for n in arm}
+        return every.pop() if len(every) == 1 else None
 
     @property
     def difference(self) -> float:
@@ -64,6 +79,16 @@ class Verdict:
             return None
         return (self.difference > 0) == self.metric.higher_is_better
 
+    def in_answers(self) -> str:
+        """', 13 of 216': the difference in answers, when both arms count the same answers;
+        '; n=216 -> 180' when they count different ones (a share of 180 is no count of 216);
+        '' for a time."""
+        if self.counts is None:
+            return ""
+        if self.n is not None:  # +0.02 of 56 is one answer, which a narrow spread calls real
+            return f", {round(abs(self.difference) * self.n, 1):g} of {self.n}"
+        return f"; n={count_range(self.counts[0])} -> {count_range(self.counts[1])}"
+
     def __str__(self) -> str:
         if min(self.baseline.n, self.variant.n) < 2:
             outcome = "one seed only: no spread to compare with; run more seeds"
@@ -71,17 +96,15 @@ class Verdict:
             outcome = "within the spread over seeds: no difference measured"
         else:
             outcome = f"{'better' if self.better else 'worse'}, beyond the spread over seeds"
-            if self.n is None:  # seconds on a machine that runs other things too
+            if self.counts is None:  # seconds on a machine that runs other things too
                 outcome += " (a time: it moves with the machine's load; time it alone)"
-        # In answers too: +0.02 of 56 is one answer, which a narrow spread can call real.
-        answers = f", {round(abs(self.difference) * self.n, 1):g} of {self.n}" if self.n else ""
         # Medians that differ but round alike (1 answer of 298) get a third decimal: the line
         # must not read "0.00 -> 0.00 (+0.00): worse".
         places = 3 if self.difference and (
             f"{self.baseline.median:.2f}" == f"{self.variant.median:.2f}") else 2
         return (f"{self.arm} vs {self.baseline_arm}, {self.metric.label}: "
                 f"{self.baseline.median:.{places}f} -> {self.variant.median:.{places}f} "
-                f"({self.difference:+.{places}f}{answers}): {outcome}")
+                f"({self.difference:+.{places}f}{self.in_answers()}): {outcome}")
 
 
 @dataclass
@@ -117,24 +140,51 @@ class ExperimentResult:
                               f"{', '.join(map(repr, self.runs))}.")
         return arm
 
+    def measured(self, metric: Metric | str) -> dict[str, list[Rate | float]]:
+        """{arm: what the metric measured in each seed's run}: a Rate (k/n), or a time."""
+        metric = self.metric(metric)
+        return {arm.name: [self._measure(metric, arm.name, i)
+                           for i in range(len(self.runs[arm.name]))] for arm in self.arms}
+
+    def _measure(self, metric: Metric, arm: str, i: int) -> Rate | float:
+        """One run measured; a metric's error names the run (a rate over the answers an arm
+        gave at all, when that arm gave none, said only 'got k=0, n=0')."""
+        try:
+            return metric.measure(self.runs[arm][i])
+        except CourseError as err:
+            raise CourseError(f"Metric {metric.key!r}, arm {arm!r}, seed {self.seeds[i]}: "
+                              f"{err}") from None
+
     def values(self, metric: Metric | str) -> dict[str, list[float]]:
         """{arm: the metric's value for each seed}."""
-        metric = self.metric(metric)
-        return {arm.name: [value_of(metric.measure(run)) for run in self.runs[arm.name]]
-                for arm in self.arms}
+        return {arm: list(map(value_of, measured))
+                for arm, measured in self.measured(metric).items()}
 
     def spread(self, arm: str, metric: Metric | str) -> Spread:
         return median_spread(self.values(metric)[self.arm_named(arm)])
 
+    def counts(self, metric: Metric | str) -> dict[str, list[int]] | None:
+        """{arm: how many answers each seed's value counts}; None for a time (no answers).
+
+        The course's metrics count the same questions in every run; a metric of your own may
+        not (a rate over the answers an arm gave at all), and a share of 180 is no share of 216.
+        """
+        measured = self.measured(metric)
+        if not all(isinstance(m, Rate) for runs in measured.values() for m in runs):
+            return None
+        return {arm: [m.n for m in runs] for arm, runs in measured.items()}
+
     def counted(self, metric: Metric | str) -> int | None:
-        """How many answers a rate counts (the same for every seed), None for times."""
-        first = self.metric(metric).measure(self.runs[self.arms[0].name][0])
-        return first.n if isinstance(first, Rate) else None
+        """How many answers one value counts, when every seed of every arm counts the same;
+        None for a time, and for counts that differ (counts() has each of them)."""
+        every = {n for runs in (self.counts(metric) or {}).values() for n in runs}
+        return every.pop() if len(every) == 1 else None
 
     def verdict(self, arm: str, metric: Metric | str) -> Verdict:
         base, metric = self.arms[0].name, self.metric(metric)
+        counts = self.counts(metric)
         return Verdict(arm, base, metric, self.spread(base, metric), self.spread(arm, metric),
-                       self.counted(metric))
+                       None if counts is None else (tuple(counts[base]), tuple(counts[arm])))
 
     def verdicts(self) -> list[Verdict]:
         """Every variant against the baseline, on every metric."""
@@ -174,17 +224,22 @@ class ExperimentResult:
         return AnswerTable(prompts, columns, None, inputs if any(inputs) else None)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: the experiment's texts, settings, every seed's value, the verdicts."""
+        """JSON-ready: the experiment's texts, settings, every seed's value, the verdicts.
+
+        metrics[key]["n"] is how many answers one value counts (0.5 of 4 and 0.5 of 400 are
+        different claims), when every seed of every arm counts the same; null for a time, and
+        null when the counts differ: then each arm's "n" lists its seeds' counts, in the order
+        of its "values" (an arm has no "n" otherwise).
+        """
         e = self.experiment
         metrics = {}
         for metric in self.metrics:
             # Every seed's value, not just the median: a reader can redo the verdicts from the JSON.
-            values = self.values(metric)
+            values, counts, n = self.values(metric), self.counts(metric), self.counted(metric)
             metrics[metric.key] = {
-                "label": metric.label, "higher_is_better": metric.higher_is_better,
-                # How many answers one value counts: 0.5 of 4 and 0.5 of 400 are different claims.
-                "n": self.counted(metric),
-                "arms": {arm: _arm_summary(v) for arm, v in values.items()}}
+                "label": metric.label, "higher_is_better": metric.higher_is_better, "n": n,
+                "arms": {arm: _arm_summary(v) | ({"n": counts[arm]} if counts and n is None
+                                                 else {}) for arm, v in values.items()}}
         return {
             # The texts and settings travel with the numbers, so the file makes sense on its own.
             "experiment": e.name, "title": e.title, "claim": e.claim,
@@ -224,7 +279,7 @@ class ExperimentResult:
 
 def _arm_summary(values: list[float]) -> dict[str, Any]:
     """One arm's values over seeds with their median and range; "seeds", not "n", counts them
-    (the metric's "n" is how many answers one value counts)."""
+    (the metric's "n", or the arm's when the counts differ, is how many answers a value counts)."""
     spread = median_spread(values)
     return {"values": values, "median": spread.median, "low": spread.low, "high": spread.high,
             "seeds": spread.n}

@@ -29,14 +29,16 @@ from typing import Any
 from course_lib.env import choose_device
 from course_lib.errors import CourseError, is_whole, shown, with_advice
 from course_lib.evaluation.base_model import statement_knowledge
-from course_lib.evaluation.eval_data import eval_rows
+from course_lib.evaluation.eval_data import EvalData, eval_rows
 from course_lib.evaluation.report import evaluate
 from course_lib.experiments.catalogue import experiment_named
 from course_lib.experiments.design import Arm, ArmRun, Experiment, Metric
 from course_lib.experiments.result import ExperimentResult
 from course_lib.experiments.side_by_side import choose_workers, helper_spec, helpers
+from course_lib.formatting.rows import places
 from course_lib.formatting.templates import get_template
 from course_lib.loading import load_model_and_tokenizer, quiet_loading, resolve_model_name
+from course_lib.training.data import is_tokenized, load_data, prompt_key
 from course_lib.training.run_cache import (
     Job,
     cache_path,
@@ -149,6 +151,7 @@ def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] =
     resolve_model_name(model)  # a typo fails before anything is trained
     start = time.perf_counter()
     arms = arms_to_run(experiment)
+    say_trained_on(experiment, arms)
     # One job per (arm, seed): a job is one training run and the unit the cache keeps.
     pairs = [(arm, seed) for arm in arms for seed in seed_list]
     jobs = [run_job(experiment, arm, seed, steps, model, cache_dir, threads, progress)
@@ -239,6 +242,38 @@ def say_other_versions(name: str, read: list[Path], total: int,
         print(f"{name}: {len(other)} of {total} runs read from {cache_dir} were trained with "
               f"{'; '.join(sorted(set(other)))}; delete that folder to train them again with "
               f"these versions.", flush=True)
+
+
+def say_trained_on(experiment: Experiment, arms: list[Arm]) -> None:
+    """evaluate()'s note on questions that are prompts a run was trained on, for the arms that
+    train on records in memory: evaluate() reads a file's rows back from a run's history to
+    compare, but records given in Python are not there ('80 given records'), so it said nothing.
+    Once per arm, before training: said for runs read from the cache too."""
+    questions = None
+    for arm in arms:
+        if arm.data is None or isinstance(arm.data, str | Path) or is_tokenized(arm.data):
+            continue  # a file or a course set: evaluate() says it as each run is measured
+        if questions is None:  # read once, and only for such an arm
+            questions = eval_rows(experiment.eval_data)
+        if note := trained_on_records(arm.data, questions):
+            print(f"note: {arm.name}: {note}", flush=True)
+
+
+def trained_on_records(data: Any, questions: EvalData) -> str:
+    """evaluate()'s trained_on for records in memory: which questions (instruction and input,
+    spaces aside) are prompts of `data`; '' when none is, or train() will refuse the records."""
+    try:
+        records = load_data(data, skip_bad_rows=True)
+    except CourseError:  # no usable record: train() refuses them, in its own words
+        return ""
+    seen = {prompt_key(r) for r in records.records}
+    both = [r["where"] for r in questions.rows if prompt_key(r) in seen]
+    if not both:
+        return ""
+    are = "is a prompt" if len(both) == 1 else "are prompts"
+    return (f"{len(both)} of the {len(questions.rows)} questions ({places(both)}) {are} it was "
+            f"trained on ({records.source}), so its score on them partly measures what it "
+            f"memorised.")
 
 
 def worker_count(name: str, missing: int, model: str, cache_dir: str | Path | None,

@@ -42,16 +42,35 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
+def count_range(counts) -> str:
+    """How many answers an arm's seeds count: '216', or '214-216' when they differ."""
+    low, high = min(counts), max(counts)
+    return f"{low}" if low == high else f"{low}-{high}"
+
+
 def metric_label(result: ExperimentResult, metric) -> str:
+    """The metric's label with the answers one value counts: '(n=298)' when every run of every
+    arm counts the same; '(n per arm)' when they differ (each cell says its arm's)."""
     n = result.counted(metric)
+    if n is None and result.counts(metric) is not None:
+        return f"{metric.label} (n per arm)"
     return metric.label + (f" (n={n})" if n is not None else "")
+
+
+def metric_cells(result: ExperimentResult, metric) -> list[str]:
+    """One cell per arm; with the arm's count of answers when the arms' counts differ."""
+    cells = [cell(result.spread(arm.name, metric)) for arm in result.arms]
+    counts = result.counts(metric)
+    if counts is None or result.counted(metric) is not None:
+        return cells
+    return [f"{text}, n={count_range(counts[arm.name])}"
+            for text, arm in zip(cells, result.arms, strict=True)]
 
 
 def table_cells(result: ExperimentResult) -> tuple[list[str], list[list[str]]]:
     """(column titles, rows): one row per metric, one column per arm."""
     titles = ["metric"] + [arm.name for arm in result.arms]
-    rows = [[metric_label(result, m)] + [cell(result.spread(a.name, m)) for a in result.arms]
-            for m in result.metrics]
+    rows = [[metric_label(result, m)] + metric_cells(result, m) for m in result.metrics]
     if result.base_knowledge is not None and any(m.key == "statement_knowledge"
                                                  for m in result.metrics):
         rows.append(["  (the base model, untuned)", f"{result.base_knowledge.value:.2f}"]
@@ -113,9 +132,9 @@ def result_figure(result: ExperimentResult):
             ax.axhline(base, color="0.3", linestyle="--", linewidth=1, label="untuned model")
             # Named in the title: a label on the plot hid the arms' medians and dots near it.
             title += "\n(dashed line: untuned model)"
-        ax.set_xticks(range(len(names)), [_wrap(n) for n in names], fontsize=8)
+        ax.set_xticks(range(len(names)), tick_labels(result, metric), fontsize=8)
         ax.set_title(title, fontsize=9)
-        if result.counted(metric) is not None:
+        if result.counts(metric) is not None:  # a rate, whatever each arm counts
             ax.set_ylim(-0.04, 1.04)  # room below 0, so a rate of 0 still shows
             ax.set_ylabel("share of answers (0-1)", fontsize=8)
         else:  # a time or another number: its unit is in the metric's name
@@ -130,6 +149,17 @@ def result_figure(result: ExperimentResult):
         f"{_count(len(result.seeds), 'seed')} per arm (dots), {_count(result.steps, 'step')}; "
         f"{spread}", width))), fontsize=10)
     return fig
+
+
+def tick_labels(result: ExperimentResult, metric) -> list[str]:
+    """The arms' names under a panel; with each arm's count when the counts differ (the
+    title says "n per arm")."""
+    names = [_wrap(arm.name) for arm in result.arms]
+    counts = result.counts(metric)
+    if counts is None or result.counted(metric) is not None:
+        return names
+    return [f"{name}\nn={count_range(counts[arm.name])}"
+            for name, arm in zip(names, result.arms, strict=True)]
 
 
 def _panels(count: int) -> list:

@@ -200,3 +200,29 @@ def test_runs_read_from_the_cache_under_other_package_versions_are_said(
     assert said == [f"{experiment.name}: 2 of 2 runs read from {tmp_path} were trained with "
                     f"transformers 4.57.1 (now {now}); delete that folder to train them again "
                     f"with these versions."]
+
+
+def test_an_arm_on_records_in_memory_is_told_which_questions_it_trained_on(
+        toy_model_dir, data_files, records, eval_records, tmp_path, capsys):
+    """As evaluate() tells an arm trained on a file; records given in Python got no note."""
+    mine = records + eval_records[:3]  # the first three questions are training rows too
+    path = tmp_path / "mine.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in mine), encoding="utf-8")
+    exp = Experiment("toy", "toy", "c", "h", (Arm("file", data=str(path)),
+                                              Arm("memory", "in memory", data=mine)),
+                     (EXACT_MATCH,), eval_data=str(data_files[1]))
+    settings = dict(seeds=1, steps=1, model=str(toy_model_dir), cache_dir=tmp_path / "cache",
+                    workers=1, progress=False)
+    run_experiment(exp, **settings)
+    said = ("3 of the 20 questions (lines 1, 2, 3) are prompts it was trained on ({}), so its "
+            "score on them partly measures what it memorised.")
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note:")]
+    assert notes == [f"note: memory: {said.format('83 given records')}",
+                     f"note: file: {said.format(path)}"]
+    # Said before training, so also when the arm's runs are read back from the cache.
+    assert run_experiment(exp, **settings).cached_runs == 2
+    assert f"note: memory: {said.format('83 given records')}" in capsys.readouterr().out
+    # Records with no question among them: nothing to say.
+    clean = replace(exp, arms=(exp.arms[0], Arm("memory", "in memory", data=records)))
+    run_experiment(clean, **settings)
+    assert "note: memory:" not in capsys.readouterr().out

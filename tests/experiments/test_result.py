@@ -17,6 +17,8 @@ from course_lib.experiments.design import (
     UNSEEN,
     Arm,
     ArmRun,
+    Metric,
+    rate,
 )
 from course_lib.experiments.result import ExperimentResult
 
@@ -255,3 +257,79 @@ def test_an_optional_arm_left_out_is_said_under_the_table():
     assert text.endswith("(left out, as optional arms that train exactly like another arm: "
                          "'again')")
     assert "left out" not in result([5, 6, 7], [6, 7, 9]).table()
+
+
+# A metric of one's own that counts different answers per arm and seed: exact match over the
+# answers an arm gave at all (an empty answer is not counted).
+ANSWERED_RIGHT = Metric("answered_right", "right when answered", lambda run: rate(
+    [r for r in run.rows if r["checks"]["answered"]], lambda r: r["exact_match"]))
+
+
+def answered(right: int, gave: int, of: int = 10) -> ArmRun:
+    """`right` right answers, `gave` answers at all (the rest empty), of `of` questions."""
+    arm_run = run(right, of)
+    for i, row in enumerate(arm_run.rows):
+        row["checks"]["answered"] = i < gave
+    return arm_run
+
+
+def own_metric_result() -> ExperimentResult:
+    """The baseline and 'same count' answer every question; 'every token' 5 or 6 of 10."""
+    arms = (*COLLATOR.arms, Arm("same count", "learning_rate=1e-3", learning_rate=1e-3))
+    mine = replace(COLLATOR, arms=arms, metrics=(EXACT_MATCH, ANSWERED_RIGHT))
+    runs = {"response only": [answered(4, 10), answered(5, 10), answered(4, 10)],
+            "every token": [answered(4, 5), answered(4, 6), answered(4, 5)],
+            "same count": [answered(k, 10) for k in (8, 8, 9)]}
+    return ExperimentResult(mine, list(arms), [0, 1, 2], 40, "tiny", runs)
+
+
+def test_a_metric_that_counts_different_answers_per_arm_says_each_arms_count():
+    r = own_metric_result()
+    assert r.counts(ANSWERED_RIGHT) == {"response only": [10] * 3, "every token": [5, 6, 5],
+                                        "same count": [10] * 3}
+    assert r.counted(ANSWERED_RIGHT) is None and r.counted(EXACT_MATCH) == 10
+    # Was "right when answered (n=10)" over every arm: 'every token' counts 5 or 6 answers.
+    text = r.table()
+    row = next(line for line in text.splitlines() if line.startswith("right when answered"))
+    assert row.split() == ["right", "when", "answered", "(n", "per", "arm)", "0.40",
+                           "(0.40-0.50),", "n=10", "0.80", "(0.67-0.80),", "n=5-6", "0.80",
+                           "(0.80-0.90),", "n=10"]
+    assert "exact match (n=10)  " in text  # a metric whose counts agree reads as before
+    assert "<td style='text-align:left'>0.80 (0.67-0.80), n=5-6</td>" in r._repr_html_()
+    # "x of n" only where both arms count the same answers; else both counts, and no time note.
+    assert str(r.verdict("every token", ANSWERED_RIGHT)).endswith(
+        "0.40 -> 0.80 (+0.40; n=10 -> 5-6): better, beyond the spread over seeds")
+    assert str(r.verdict("same count", ANSWERED_RIGHT)).endswith(
+        "0.40 -> 0.80 (+0.40, 4 of 10): better, beyond the spread over seeds")
+    verdict = r.verdict("every token", ANSWERED_RIGHT)
+    assert verdict.n is None and verdict.counts == ((10, 10, 10), (5, 6, 5))
+
+
+def test_the_json_and_the_figure_of_a_metric_with_different_counts_say_them(layout_faults):
+    r = own_metric_result()
+    data = json.loads(json.dumps(r.to_dict()))["metrics"]
+    # The metric's "n" was 10 (the baseline's first seed); each arm now lists its seeds'.
+    assert data["answered_right"]["n"] is None
+    assert data["answered_right"]["arms"]["every token"] == {
+        "values": [0.8, 4 / 6, 0.8], "median": 0.8, "low": 4 / 6, "high": 0.8, "seeds": 3,
+        "n": [5, 6, 5]}
+    assert data["answered_right"]["arms"]["response only"]["n"] == [10, 10, 10]
+    assert data["exact_match"]["n"] == 10 and "n" not in data["exact_match"]["arms"]["same count"]
+    fig = r.to_figure()
+    panel = fig.axes[1]
+    assert " ".join(panel.get_title().split()) == "right when answered (n per arm)"
+    assert panel.get_ylabel() == "share of answers (0-1)"  # a rate, not a time
+    assert [t.get_text() for t in panel.get_xticklabels()] == [
+        "response only\nn=10", "every token\nn=5-6", "same count\nn=10"]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [
+        "response only", "every token", "same count"]
+    assert layout_faults(fig) == []
+
+
+def test_a_metric_that_counts_no_answer_in_a_run_names_the_run():
+    r = own_metric_result()
+    r.runs["every token"][1] = answered(0, 0)  # seed 1 of 'every token' answered nothing
+    # Was only "A rate needs 0 <= k <= n and n >= 1, got k=0, n=0; ...": which run, unsaid.
+    with pytest.raises(CourseError, match=r"^Metric 'answered_right', arm 'every token', seed 1: "
+                                          r"A rate needs 0 <= k <= n and n >= 1, got k=0, n=0"):
+        r.table()
