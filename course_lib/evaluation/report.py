@@ -17,7 +17,7 @@ and intervals (`summarize`). How the report shows itself is in report_view.py.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -50,7 +50,7 @@ from course_lib.formatting.records import kind_of_records
 from course_lib.formatting.rows import places
 from course_lib.formatting.templates import Template, get_template
 from course_lib.loading import MODEL_PRESETS, load_model_and_tokenizer
-from course_lib.training.data import load_data
+from course_lib.training.data import Records, load_data, prompt_key
 from course_lib.training.history import RunHistory, asked_template, history_of_run
 
 CHECKS = ("answered", "stopped", "no_template_leak", "length_ok", "language_ok")
@@ -475,13 +475,17 @@ def trained_on(run: RunHistory | None, data: EvalData) -> str:
         return ""  # a DataFrame, a Hub id, or a file moved since: nothing to compare with
     # Its rows but those it held out or skipped (places as the run recorded them).
     # Rows a run left out with skip_bad_rows never trained: left out here too, not refused.
-    rows = load_data(source, skip_bad_rows=True)
-    untrained = set(run.not_trained)
-    seen = {(r["instruction"].strip(), r.get("input", "").strip())
-            for r, where in zip(rows.records, rows.where or [""] * len(rows.records), strict=True)
-            if where not in untrained}
-    both = [r["where"] for r in data.rows
-            if (r["instruction"].strip(), r["input"].strip()) in seen]
+    return prompts_trained_on(load_data(source, skip_bad_rows=True), data, source,
+                              untrained=set(run.not_trained))
+
+
+def prompts_trained_on(rows: Records, data: EvalData, source: str,
+                       untrained: Collection[str] = ()) -> str:
+    """trained_on's sentence for training records read already (in memory, say), but for the
+    rows at the places in `untrained`; '' when no question is one of their prompts."""
+    seen = {prompt_key(r) for r, where in zip(rows.records, rows.where or [""] * len(rows.records),
+                                              strict=True) if where not in untrained}
+    both = [r["where"] for r in data.rows if prompt_key(r) in seen]
     if not both:
         return ""
     are = "is a prompt" if len(both) == 1 else "are prompts"

@@ -30,15 +30,14 @@ from course_lib.env import choose_device
 from course_lib.errors import CourseError, is_whole, shown, with_advice
 from course_lib.evaluation.base_model import statement_knowledge
 from course_lib.evaluation.eval_data import EvalData, eval_rows
-from course_lib.evaluation.report import evaluate
+from course_lib.evaluation.report import evaluate, prompts_trained_on
 from course_lib.experiments.catalogue import experiment_named
 from course_lib.experiments.design import Arm, ArmRun, Experiment, Metric
 from course_lib.experiments.result import ExperimentResult
 from course_lib.experiments.side_by_side import choose_workers, helper_spec, helpers
-from course_lib.formatting.rows import places
 from course_lib.formatting.templates import get_template
 from course_lib.loading import load_model_and_tokenizer, quiet_loading, resolve_model_name
-from course_lib.training.data import is_tokenized, load_data, prompt_key
+from course_lib.training.data import is_tokenized, load_data
 from course_lib.training.run_cache import (
     Job,
     cache_path,
@@ -260,20 +259,13 @@ def say_trained_on(experiment: Experiment, arms: list[Arm]) -> None:
 
 
 def trained_on_records(data: Any, questions: EvalData) -> str:
-    """evaluate()'s trained_on for records in memory: which questions (instruction and input,
-    spaces aside) are prompts of `data`; '' when none is, or train() will refuse the records."""
+    """evaluate()'s note for records in memory: '' when no question is one of their prompts,
+    or when train() will refuse the records (in its own words)."""
     try:
         records = load_data(data, skip_bad_rows=True)
-    except CourseError:  # no usable record: train() refuses them, in its own words
+    except CourseError:
         return ""
-    seen = {prompt_key(r) for r in records.records}
-    both = [r["where"] for r in questions.rows if prompt_key(r) in seen]
-    if not both:
-        return ""
-    are = "is a prompt" if len(both) == 1 else "are prompts"
-    return (f"{len(both)} of the {len(questions.rows)} questions ({places(both)}) {are} it was "
-            f"trained on ({records.source}), so its score on them partly measures what it "
-            f"memorised.")
+    return prompts_trained_on(records, questions, records.source)
 
 
 def worker_count(name: str, missing: int, model: str, cache_dir: str | Path | None,
