@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -117,6 +118,12 @@ def check_experiment(experiment: Experiment) -> None:
             if not isinstance(item, kind):
                 raise CourseError(f"Experiment {experiment.name!r}: {what}[{i}] is "
                                   f"{shown(item)}; write {example}.")
+    for arm in experiment.arms:  # the cache and the check for repeated arms compare them
+        if not is_arm_data(arm.data):
+            raise CourseError(
+                f"Experiment {experiment.name!r}: arm {arm.name!r} has data=a "
+                f"{type(arm.data).__name__}; give a file, a course set such as 'course:train' "
+                f"or records as a list of dicts (a DataFrame's: df.to_dict('records')).")
     for template in experiment.templates:  # an unknown one failed after the first training
         get_template(template)
     for what, names in (("arms are called", [arm.name for arm in experiment.arms]),
@@ -124,6 +131,13 @@ def check_experiment(experiment: Experiment) -> None:
         if twice := [name for i, name in enumerate(names) if name in names[:i]]:
             raise CourseError(f"Experiment {experiment.name!r}: two {what} {twice[0]!r}, and "
                               f"its results keep one per name; rename one.")
+
+
+def is_arm_data(data: Any) -> bool:
+    """None (the recipe's data), a file or course set, or records: what an arm's settings are
+    compared and cached by (a DataFrame was pandas' "truth value ... is ambiguous")."""
+    return data is None or isinstance(data, str | os.PathLike) or (
+        isinstance(data, list | tuple) and all(isinstance(row, dict) for row in data))
 
 
 def run_experiment(experiment: str | Experiment, *, seeds: int | Sequence[int] = 3,

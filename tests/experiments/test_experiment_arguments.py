@@ -3,6 +3,7 @@ said before anything trains (tests/experiments/test_experiment_runner.py runs ex
 
 from dataclasses import replace
 
+import pandas as pd
 import pytest
 import torch
 
@@ -72,6 +73,11 @@ def test_an_unknown_name_says_the_nearest_one():
     # An unknown template failed after the baseline had trained.
     (lambda e: {"templates": ("one_line", "nope")}, "Unknown template 'nope'; choose one of"),
     # An arm that changes nothing trained again and was reported "+0.00: within the spread".
+    # A DataFrame was pandas' "Can only compare identically-labeled DataFrame objects".
+    (lambda e: {"arms": (*e.arms, Arm("frame", "a table", data=pd.DataFrame(
+        [{"instruction": "What is 2+2?", "response": "4"}])))},
+     "Experiment 'toy': arm 'frame' has data=a DataFrame; give a file, a course set such as "
+     "'course:train' or records as a list of dicts (a DataFrame's: df.to_dict('records'))."),
     (lambda e: {"arms": (*e.arms, Arm("same", "nothing", data=e.arms[0].data))},
      "Arm 'same' trains exactly like arm 'masked' (train() gets the same settings), so it can "
      "only measure the same numbers; change one setting of it"),
