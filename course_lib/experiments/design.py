@@ -90,12 +90,13 @@ class ArmRun:
 
 @dataclass(frozen=True)
 class Metric:
-    """A number read from an ArmRun: a Rate (k/n) or, for times, a float."""
+    """A number read from an ArmRun: a Rate (k/n) or a float (a time, or another number)."""
 
     key: str
     label: str
     measure: Callable[[ArmRun], Rate | float]
     higher_is_better: bool = True
+    timed: bool = False  # seconds: a verdict says they move with the machine's load
 
 
 @dataclass(frozen=True)
@@ -213,4 +214,5 @@ LEAK = Metric("template_leak", "template marker in the answer", template_leak,
               higher_is_better=False)
 POOR_STYLE = Metric("poor_style", "copies a poor style", poor_style, higher_is_better=False)
 STATEMENTS = Metric("statement_knowledge", "statement knowledge", statement_knowledge)
-SECONDS = Metric("train_seconds", "training time (s)", train_seconds, higher_is_better=False)
+SECONDS = Metric("train_seconds", "training time (s)", train_seconds, higher_is_better=False,
+                 timed=True)

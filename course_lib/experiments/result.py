@@ -96,7 +96,7 @@ class Verdict:
             outcome = "within the spread over seeds: no difference measured"
         else:
             outcome = f"{'better' if self.better else 'worse'}, beyond the spread over seeds"
-            if self.counts is None:  # seconds on a machine that runs other things too
+            if self.metric.timed:  # seconds on a machine that runs other things too
                 outcome += " (a time: it moves with the machine's load; time it alone)"
         # Medians that differ but round alike (1 answer of 298) get a third decimal: the line
         # must not read "0.00 -> 0.00 (+0.00): worse".

@@ -76,6 +76,10 @@ def test_a_time_beyond_the_spread_is_said_to_move_with_the_machine():
     said = str(r.verdict("every token", SECONDS))
     assert said.endswith("2.10 -> 1.50 (-0.60): better, beyond the spread over seeds (a time: "
                          "it moves with the machine's load; time it alone)")
+    # Another number of one's own (an answer's mean length) is no time: it was told it was.
+    length = Metric("length", "answer length (words)", lambda arm_run: arm_run.train_seconds)
+    assert str(r.verdict("every token", length)).endswith(
+        "2.10 -> 1.50 (-0.60): worse, beyond the spread over seeds")
 
 
 def test_one_seed_is_never_called_a_difference():
