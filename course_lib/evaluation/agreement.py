@@ -18,12 +18,14 @@ import math
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from course_lib.errors import CourseError
 from course_lib.evaluation.metrics import normalize_answer
-from course_lib.evaluation.uncertainty import Rate
+from course_lib.evaluation.uncertainty import Rate, items_given
+from course_lib.formatting.rows import listed
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ def paraphrase_agreement(answers_by_group: Mapping[Hashable, Sequence[str]],
     """
     per_group = {}
     for group, answers in answers_by_group.items():
+        answers = _answers(answers, f"Group {group!r}")
         if not answers:
             raise CourseError(f"Group {group!r} has no answers; give every group at least one.")
         counts = Counter(normalize(a) for a in answers)
@@ -66,7 +69,17 @@ def sampling_agreement(greedy: str, samples: Sequence[str],
     3/4 = 0.75 [0.30, 0.95]
     """
     want = normalize(greedy)
-    return Rate.of(normalize(s) == want for s in samples)
+    return Rate.of(normalize(s) == want for s in _answers(samples, "samples"))
+
+
+def _answers(answers: Any, name: str) -> list[Any]:
+    """Answers in any container, as a list read once (a generator was counted, then had no
+    len(); `if answers` of a Series or an array was ambiguous); one string, whose letters were
+    counted as answers, is refused."""
+    if isinstance(answers, str):
+        raise CourseError(f"{name} is one string ({answers[:30]!r}), not a list of answers; "
+                          f"put it in a list: [{answers[:30]!r}].")
+    return listed(answers)
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,7 @@ def rank_agreement(human_scores: Sequence[float], metric_scores: Sequence[float]
     """
     from scipy.stats import spearmanr  # about 0.7 s, so only when needed
 
+    human_scores, metric_scores = listed(human_scores), listed(metric_scores)  # read once
     if len(human_scores) != len(metric_scores) or len(human_scores) < 3:
         raise CourseError(f"Pass one human and one metric score per response, at least 3 "
                           f"(got {len(human_scores)} and {len(metric_scores)}).")
@@ -143,6 +157,8 @@ def most_disagreeing(items: Sequence[dict], k: int = 5, human: str = "human",
     """
     from scipy.stats import rankdata
 
+    # Read once: a generator was checked here, then ranked as empty ([] without a word).
+    items = items_given(items, "most_disagreeing(items)")
     for i, item in enumerate(items):
         if human not in item or metric not in item:
             raise CourseError(f"Item {i} lacks '{human}' or '{metric}'; give every item both "

@@ -27,6 +27,7 @@ from course_lib.errors import CourseError, advice
 from course_lib.evaluation.generation import GenerationSettings, check_pair, complete_batch
 from course_lib.formatting.chat import adds_bos
 from course_lib.formatting.records import load_raw_rows, records_given
+from course_lib.formatting.rows import listed
 from course_lib.formatting.schemas import normalize_record
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
 from course_lib.masking.labels import pad_batch, prepare_examples
@@ -45,6 +46,7 @@ def held_out_questions(
     Records without a 'kind' field count as one kind. Returns normalized records.
     """
     rows = [(where, row) for where, row in load_raw_rows(source)]
+    first = [first] if isinstance(first, str) else listed(first)  # one question, or any container
     chosen = [(w, r) for q in first for w, r in rows if r.get("instruction") == q][: len(first)]
     counts: dict[str, int] = {}
     for where, row in rows:
@@ -169,6 +171,10 @@ def instruction_share(texts: Sequence[str], template: str | Template = DEFAULT_T
         >>> instruction_share(["### Instruction: Say hi ### Response: hi", "Paris."])
         0.5
     """
+    if isinstance(texts, str):  # its letters were counted as texts
+        raise CourseError("texts must be a list of texts, not one string; put it in a list: "
+                          "instruction_share([text]).")
+    texts = listed(texts)  # a generator had no len(), `if not` of a Series was ambiguous
     if not texts:
         return 0.0
     marker = get_template(template).prompt.split("{instruction}")[0].strip()
@@ -235,6 +241,8 @@ def named_runs(runs: Sequence[RunHistory | str | Path],
     """compare_runs' runs read, and the name each has in the legend and the notes: `labels`,
     else the runs' own names, told apart (`course compare` prints the notes by these names)."""
     runs = run_histories(runs, "compare_runs")
+    # One name is one label (its letters were counted); any container, read once.
+    labels = None if labels is None else [labels] if isinstance(labels, str) else listed(labels)
     if labels is not None and len(labels) != len(runs):  # said before any run is read
         names = f"{len(labels)} name" + ("" if len(labels) == 1 else "s")
         said = f"has {names} for {len(runs)} runs; give one per run"

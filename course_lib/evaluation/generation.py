@@ -25,6 +25,7 @@ import torch
 from course_lib.env import evaluating
 from course_lib.errors import CourseError, is_number, is_whole, shown
 from course_lib.evaluation.metrics import exact_match
+from course_lib.formatting.rows import listed
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, get_template
 
 
@@ -93,7 +94,7 @@ def _check_texts(name: str, texts, one: str) -> list[str]:
     """A list of strings: one string was answered letter by letter."""
     if isinstance(texts, str):
         raise CourseError(f"{name} must be a list of strings; for one, {one}.")
-    return list(texts)
+    return listed(texts)  # any container, read once (a Series by position, not its index)
 
 
 def _check_one(name: str, text, several: str) -> None:
@@ -101,6 +102,18 @@ def _check_one(name: str, text, several: str) -> None:
     if not isinstance(text, str):
         raise CourseError(f"{name} must be one string, not a {type(text).__name__}; for "
                           f"several, call {several}.")
+
+
+def _entries(name: str, given: Any) -> list[str] | None:
+    """inputs= or expected= in any container, as a list read once (a generator had no len(),
+    `if given` of a Series or an array was ambiguous); one string (an entry per letter) is
+    refused."""
+    if given is None:
+        return None
+    if isinstance(given, str):
+        raise CourseError(f"{name} must be a list of strings, one per prompt, not one string; "
+                          f"put it in a list: {name}=[{given[:30]!r}].")
+    return listed(given)
 
 
 def _check_count(name: str, given: Sequence | None, n: int, per: str, advice: str) -> None:
@@ -182,6 +195,8 @@ def prompts_for(instructions: Sequence[str], inputs: Sequence[str] | None = None
                 template: str | Template = DEFAULT_TEMPLATE) -> list[str]:
     """Each instruction (with its input, if any) formatted as the template's prompt."""
     t = get_template(template)
+    instructions = _check_texts("instructions", instructions, "put it in a list: [instruction]")
+    inputs = _entries("inputs", inputs)
     _check_count("inputs", inputs, len(instructions), "instructions", "give one per instruction "
                  "('' for none)")
     inputs = inputs or [""] * len(instructions)
@@ -328,8 +343,9 @@ def answer_table(
     `fields` (e.g. max_new_tokens=24) adjust `settings`, which default to greedy.
     """
     settings = settings_from(settings, **fields)
+    expected, inputs = _entries("expected", expected), _entries("inputs", inputs)
     prompts, raw = check_table(prompts, models, tokenizer, expected, inputs, raw)
-    inputs = list(inputs) if inputs else [""] * len(prompts)
+    inputs = inputs or [""] * len(prompts)
     # A raw model has no template to place the input in: it follows on the next line.
     raw_texts = [f"{p}\n{x}" if x else p for p, x in zip(prompts, inputs, strict=True)]
     answers = {}
@@ -341,7 +357,7 @@ def answer_table(
         else:
             answers[title] = generate_batch(model, tokenizer, prompts, inputs, template, settings)
     # No input column when no prompt has an input: it would be a column of blanks.
-    return AnswerTable(list(prompts), answers, list(expected) if expected else None,
+    return AnswerTable(list(prompts), answers, expected or None,
                        inputs if any(inputs) else None)
 
 

@@ -17,7 +17,17 @@ and intervals (`summarize`). How the report shows itself is in report_view.py.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import (
+    Callable,
+    Collection,
+    ItemsView,
+    Iterator,
+    KeysView,
+    Mapping,
+    Sequence,
+    ValuesView,
+)
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -429,6 +439,7 @@ def resolve_models(models, tokenizer=None) -> dict[str, Loaded]:
     ("runs/masked" -> "masked"), a train() result's name (its label, else "masked" or
     "unmasked"), or "model" for an object; repeats get " #2", " #3".
     """
+    models = _listed_models(models)
     check_not_data(models)
     # Every accepted form becomes (name or None, model) pairs; names are given out below.
     if isinstance(models, Mapping):
@@ -457,6 +468,19 @@ def resolve_models(models, tokenizer=None) -> dict[str, Loaded]:
         # The run's history goes along: it names the template to ask in and the data it saw.
         out[unique] = Loaded(*_load(spec, tokenizer, unique), history_of_run(spec), given)
     return out
+
+
+def _listed_models(models: Any) -> Any:
+    """Several models in another container than a list, as a list (read once): a generator,
+    a dict's values or keys, a set, a pandas Series or a numpy array of names; a dict's
+    items() as the dict. Each was taken for one model object and told to "pass its tokenizer"."""
+    if isinstance(models, ItemsView):
+        return dict(models)
+    if isinstance(models, Iterator | KeysView | ValuesView | AbstractSet):
+        return list(models)
+    if hasattr(models, "tolist") and hasattr(models, "ndim"):  # numpy's or pandas' (no model's)
+        return models.tolist()
+    return models
 
 
 def check_not_data(models: Any) -> None:

@@ -29,6 +29,8 @@ from typing import IO, Any
 
 from course_lib.errors import CourseError, shell_word, with_advice
 from course_lib.evaluation.agreement import RankAgreement, most_disagreeing, rank_agreement
+from course_lib.evaluation.uncertainty import items_given
+from course_lib.formatting.rows import listed
 
 # Problem flags, by the key that toggles them.
 FLAGS = {"w": "wrong", "i": "incomplete", "o": "off-format", "s": "didn't stop", "u": "unsafe"}
@@ -57,6 +59,8 @@ def review_items(report, models: Sequence[str] | None = None, per_model: int = 1
     """
     rng = random.Random(seed)
     items = []
+    # One name is one model (its letters were looked up as models); any container, read once.
+    models = [] if models is None else [models] if isinstance(models, str) else listed(models)
     for model in models or report.models:
         rows = report.rows[model]
         for row in rng.sample(rows, min(per_model, len(rows))):
@@ -176,6 +180,7 @@ def review_in_terminal(items: Sequence[dict[str, Any]], path: str | Path,
     `n` skips an item, `q` (or the end of the input) stops; every rating is saved at once.
     """
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
+    items = items_given(items, "review_in_terminal(items, path)")  # read once, counted after
     ratings = load_ratings(path)
     # Only unrated items are asked: a review stopped with q goes on where it stopped.
     todo = [i for i, item in enumerate(items) if item["key"] not in ratings]
@@ -240,7 +245,7 @@ def rubric_rating(item: dict[str, Any]) -> tuple[int, list[str]]:
 def rubric_ratings(items: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Demo ratings by `rubric_rating` for every item, keyed like `load_ratings`' result."""
     out = {}
-    for item in items:
+    for item in items_given(items, "rubric_ratings(items)"):
         rating, flags = rubric_rating(item)
         out[item["key"]] = {"key": item["key"], "rating": rating, "flags": flags,
                             "rater": "demo rubric (not a person)"}
@@ -277,6 +282,7 @@ class MetricAgreement:
 def rated_pairs(ratings: dict[str, dict[str, Any]], items: Sequence[dict[str, Any]],
                 metric: str) -> list[dict[str, Any]]:
     """The rated items that have a `metric` score, each with `human` and `metric` fields."""
+    items = items_given(items, "rated_pairs(ratings, items, metric)")  # a DataFrame: its rows
     return [{**item, "human": ratings[item["key"]]["rating"], "metric": float(item[metric])}
             for item in items if item["key"] in ratings and item.get(metric) is not None]
 
@@ -291,6 +297,10 @@ def metric_agreement(ratings: dict[str, dict[str, Any]], items: Sequence[dict[st
     if not ratings:
         raise CourseError("No ratings yet; rate a few items first (or use rubric_ratings).")
     raters = {r.get("rater", "you") for r in ratings.values()}
+    # Read once: a generator gave the first metric every item and the others none ("not
+    # measurable", without a word); one metric's name was read letter by letter.
+    items = items_given(items, "metric_agreement(ratings, items)")
+    metrics = [metrics] if isinstance(metrics, str) else listed(metrics)
     by_metric: dict[str, RankAgreement | None] = {}
     for metric in metrics:
         pairs = rated_pairs(ratings, items, metric)

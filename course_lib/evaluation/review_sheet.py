@@ -31,15 +31,17 @@ from course_lib.evaluation.review import (
     parse_keys,
     save_rating,
 )
+from course_lib.evaluation.uncertainty import items_given
 
 
 class ReviewSheet:
     """Rate `items` (from review_items) into the JSONL file at `path`."""
 
     def __init__(self, items: Sequence[dict[str, Any]], path: str | Path, rater: str = "you"):
+        items = items_given(items, "ReviewSheet(items, path)")  # `if not` of a DataFrame raised
         if not items:
             raise CourseError("Nothing to review; pass items from review_items(report).")
-        self.items, self.path, self.rater = list(items), Path(path), rater
+        self.items, self.path, self.rater = items, Path(path), rater
         self.ratings = load_ratings(self.path)
         self.position = first_unrated(self.items, self.ratings)
         self._build()

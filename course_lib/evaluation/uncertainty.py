@@ -17,11 +17,12 @@ imported when first used (about 0.7 s).
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from course_lib.errors import CourseError
+from course_lib.formatting.rows import is_table, listed, table_rows
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ def median_spread(values: Sequence[float]) -> Spread:
     >>> median_spread([0.9, 0.7, 0.8, 0.6])
     Spread(median=0.75, low=0.6, high=0.9, n=4)
     """
+    values = listed(values)  # a generator was read by median(), then empty to min()
     if not values:
         raise CourseError("median_spread got no values; pass one number per run (seed).")
     return Spread(statistics.median(values), min(values), max(values), len(values))
@@ -115,7 +117,7 @@ def breakdown(items: Sequence[dict], key: str | Callable[[dict], Hashable],
     {'add': '1/2 = 0.50 [0.09, 0.91]', 'capital': '0/1 = 0.00 [0.00, 0.79]'}
     """
     groups: dict[Hashable, list[bool]] = {}
-    for i, item in enumerate(items):
+    for i, item in enumerate(items_given(items, "breakdown(items, key)")):
         for field in (key, outcome) if isinstance(key, str) else (outcome,):
             if field not in item:
                 raise CourseError(f"Item {i} has no '{field}' field ({sorted(item)}); add it "
@@ -123,3 +125,16 @@ def breakdown(items: Sequence[dict], key: str | Callable[[dict], Hashable],
         group = item[key] if isinstance(key, str) else key(item)
         groups.setdefault(group, []).append(bool(item[outcome]))
     return {group: Rate.of(outcomes) for group, outcomes in groups.items()}
+
+
+def items_given(items: Any, call: str) -> list[Any]:
+    """Scored items (dicts: an evaluation's rows, rated answers) in any container, as a list
+    read once, and a DataFrame or a Dataset row by row: a generator was read twice (the second
+    time empty, without a word), a DataFrame gave its column names. One item, or a name, is
+    refused in one sentence naming `call` as the learner writes it."""
+    if isinstance(items, str | Mapping):
+        what = "one item (a dict)" if isinstance(items, Mapping) else repr(items[:30])
+        raise CourseError(f"items must be a list of scored items (dicts), not {what}; give "
+                          f"a list of them to {call}, e.g. report.rows['masked'] or "
+                          f"review_items(report).")
+    return table_rows(items) if is_table(items) else listed(items)

@@ -186,7 +186,33 @@ def table_rows(table: Any) -> list[dict[str, Any]]:
     floats = [column for column, dtype in table.dtypes.items()
               if column in text and dtype == "float64"]
     rows = table.astype(object).where(table.notna(), None).to_dict("records")
+    # pandas reads a Parquet file's list column (chat messages) as numpy arrays: as lists, as
+    # datasets and JSON give them ("'messages' must be a list" of a list, otherwise).
+    arrays = [column for column in table.columns if table[column].dtype == object]
+    for row in rows:
+        for column in arrays:
+            row[column] = _as_lists(row[column])
     return _whole_where_missing(rows, floats)
+
+
+def _as_lists(value: Any) -> Any:
+    """A cell with every numpy array in it (inside dicts too: a message's parts) as a list."""
+    if hasattr(value, "ndim") and hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0:
+        return [_as_lists(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _as_lists(item) for key, item in value.items()}
+    return value
+
+
+def listed(values: Any) -> list[Any]:
+    """Values given in any container (a tuple, a generator, a dict's values, a pandas Series,
+    a numpy array or a tensor) as one list of plain values, read once: a generator read twice
+    was empty the second time, a Series was read by its index labels, and `if values:` of an
+    array or a Series raised "truth value is ambiguous"."""
+    if hasattr(values, "tolist") and not isinstance(values, list):  # numpy, pandas, torch
+        values = values.tolist()
+        return values if isinstance(values, list) else [values]  # a 0-d array: one value
+    return list(values)
 
 
 def dataset_rows(ds) -> list[dict[str, Any]]:

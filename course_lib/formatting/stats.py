@@ -22,7 +22,7 @@ from typing import Any
 from course_lib.display import CourseFigure, new_figure
 from course_lib.errors import CourseError, shown
 from course_lib.formatting.records import records_given
-from course_lib.formatting.rows import row_names
+from course_lib.formatting.rows import listed, row_names
 from course_lib.formatting.schemas import (
     detect_schema,
     detect_template,
@@ -138,6 +138,7 @@ def check_consistent_templates(records: list[dict[str, Any]],
                                where: Sequence[str] = ()) -> list[str]:
     """Warnings, one per minority template, naming the examples (empty list = consistent).
     `where[i]` is record i's place in its file ('line 3'); without it, indices from 0."""
+    where = listed(where)  # a generator, a Series: read once, by position
     kinds = [record_template(r) for r in as_records(records, "check_consistent_templates")]
     counts = Counter(kinds)
     if len(counts) <= 1:
@@ -197,6 +198,7 @@ def check_poor_rows(records: list[dict[str, Any]], where: Sequence[str] = ()) ->
         2 rows answer 1 prompt in more than one way (lines 1, 2): wh
         1 response asks questions instead of answering (line 3): two
     """
+    where = listed(where)  # a generator, a Series: read once, by position
     records = _normalized(records, "check_poor_rows", where)
     found = find_poor_rows(records)
     prompts = len({_prompt(records[i]) for i in found["conflicting"]})  # one per torn prompt

@@ -26,6 +26,7 @@ from typing import Any
 
 from course_lib.display import THEME_ERROR, THEME_TEXT
 from course_lib.errors import CourseError, advice
+from course_lib.formatting.rows import listed
 from course_lib.masking.labels import IGNORE_INDEX, PreparedData, as_rows, check_tokenizer
 from course_lib.masking.template_search import find_subsequence
 
@@ -145,6 +146,8 @@ def audit_labels(
     """
     check_tokenizer(tokenizer, "audit_labels(examples, tokenizer)")
     rows = _rows(batch_or_examples)
+    # Read once, by position: a generator had no len(), a Series was read by its index labels.
+    indices, names = (None if given is None else listed(given) for given in (indices, names))
     for given, what in ((indices, "indices"), (names, "names")):
         if given is not None and len(given) != len(rows):
             raise CourseError(f"{what} holds {len(given)} entries for {len(rows)} examples; "

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from course_lib.errors import CourseError, is_whole, shown
 from course_lib.formatting.records import records_given
-from course_lib.formatting.rows import row_names
+from course_lib.formatting.rows import is_table, row_names, table_rows
 from course_lib.formatting.schemas import is_normalized, normalize_record
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example
 
@@ -139,14 +139,18 @@ def as_rows(data: Any, tokenizer=None) -> list[dict[str, list[int]]]:
     """
     if isinstance(data, Mapping):
         ids = data["input_ids"]
-        # A tensor says it by its shape; a list by its first item (a 1-D tensor's is 0-d).
-        batched = ids.dim() == 2 if hasattr(ids, "dim") else (
-            len(ids) > 0 and isinstance(ids[0], Sequence | torch.Tensor))
+        # A tensor or a numpy array says it by its shape (a 2-D array's rows were read as one
+        # row's ids); a list by its first item (a 1-D tensor's is 0-d).
+        batched = ids.ndim == 2 if hasattr(ids, "ndim") else (
+            len(ids) > 0 and (isinstance(ids[0], Sequence) or getattr(ids[0], "ndim", 0) == 1))
         if not batched:
             return [_plain(data)]
         # Only the per-token keys are split into rows; any other key of a batch is dropped.
         return [_plain({k: v[i] for k, v in data.items() if k in ROW_KEYS})
                 for i in range(len(ids))]
+    # A DataFrame of examples, row by row: iterated, its column names were tokenized as texts.
+    if is_table(data):
+        data = table_rows(data)
     # A list may mix kinds of item: each is turned into a row on its own.
     rows = []
     for item in data:
@@ -198,7 +202,8 @@ def tokenized_examples(examples: Any, call: str, name: str = "examples") -> list
         what = shown(examples) if isinstance(examples, str) else "one example (a dict)"
         raise CourseError(f"{name} must be a list of tokenized examples, not {what}; wrap "
                           f"one example in a list: [example].")
-    rows = list(examples)
+    # A DataFrame of examples, row by row (iterated, it gave its column names).
+    rows = table_rows(examples) if is_table(examples) else list(examples)
     if any(not isinstance(row, Mapping) or "input_ids" not in row for row in rows):
         raise CourseError(f"{name} holds records, not tokenized examples (input_ids and "
                           f"labels); make them first: prepare_examples(records, "

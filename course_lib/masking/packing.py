@@ -26,6 +26,7 @@ from transformers import DataCollatorWithFlattening
 
 from course_lib.env import evaluating
 from course_lib.errors import CourseError, shown
+from course_lib.formatting.rows import listed
 from course_lib.masking.labels import tokenized_examples
 
 
@@ -74,7 +75,9 @@ def block_causal_mask(position_ids: torch.Tensor) -> torch.Tensor:
         >>> block_causal_mask(torch.tensor([0, 1, 0, 1])).int().tolist()
         [[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 1, 1]]
     """
-    positions = torch.as_tensor(position_ids)  # a list was an AttributeError
+    # A list was an AttributeError; a generator or a Series torch cannot read: made a list.
+    positions = torch.as_tensor(position_ids if isinstance(position_ids, torch.Tensor)
+                                else listed(position_ids))
     if positions.dim() > 1 and positions.shape[0] != 1:  # several rows became one mask, unsaid
         raise CourseError(f"block_causal_mask takes the position_ids of one packed row, not "
                           f"{positions.shape[0]} rows; give one row: position_ids[i].")

@@ -30,6 +30,7 @@ import torch
 
 from course_lib.display import THEME_ERROR, THEME_TEXT, token_texts
 from course_lib.errors import CourseError
+from course_lib.formatting.rows import listed
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example, get_template
 from course_lib.masking.labels import IGNORE_INDEX, as_rows, check_records, check_tokenizer
 from course_lib.masking.standard_collator import check_pad_token
@@ -62,11 +63,12 @@ def find_subsequence(haystack: Sequence[int], needle: Sequence[int]) -> int | No
         >>> find_subsequence([5, 1, 2, 3], [2, 3])
         2
     """
+    haystack, needle = listed(haystack), listed(needle)  # a generator, a tensor: read once
     n = len(needle)
     if n == 0:
         return None
     for start in range(len(haystack) - n + 1):
-        if list(haystack[start:start + n]) == list(needle):
+        if haystack[start:start + n] == needle:
             return start
     return None
 

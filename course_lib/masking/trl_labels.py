@@ -123,8 +123,8 @@ def chat_example(record_or_messages: Any, tokenizer, chat_template: str | None =
                           "attach_chat_template(tokenizer).")
     if isinstance(record_or_messages, dict) and "messages" in record_or_messages:
         messages = record_or_messages["messages"]
-    elif isinstance(record_or_messages, list):
-        messages = record_or_messages
+    elif isinstance(record_or_messages, list | tuple | Iterator):  # the messages themselves
+        messages = list(record_or_messages)
     else:
         messages = to_messages(record_or_messages)["messages"]
     # Without the markers transformers logs "chat template does not contain `{% generation

@@ -88,3 +88,31 @@ def test_most_disagreeing_lists_the_largest_rank_gaps_first():
     assert len(most_disagreeing(renamed, k=10, human="h", metric="m")) == 4
     with pytest.raises(CourseError, match="Item 0 lacks 'human' or 'metric'"):
         most_disagreeing(renamed)
+
+
+def test_items_answers_and_scores_in_other_containers_give_the_list_result():
+    # most_disagreeing read a generator twice: checked, then ranked as empty, [] without a
+    # word; a DataFrame said "Item 0 lacks 'human'" of its column names. A generator or a
+    # Series of answers or scores had no len() or raised "truth value is ambiguous".
+    import pandas as pd
+
+    rows = [{"text": "a", "human": 1, "metric": 0.9}, {"text": "b", "human": 2, "metric": 0.2},
+            {"text": "c", "human": 3, "metric": 0.5}]
+    want = most_disagreeing(rows, k=2)
+    assert want and most_disagreeing((r for r in rows), k=2) == want
+    assert most_disagreeing(pd.DataFrame(rows), k=2) == want
+    answers = ["4", "four", "5"]
+    for make in (lambda: (a for a in answers), lambda: pd.Series(answers, index=[7, 8, 9]),
+                 lambda: np.array(answers)):
+        assert paraphrase_agreement({"q": make()}) == paraphrase_agreement({"q": answers})
+        assert sampling_agreement("4", make()) == sampling_agreement("4", answers)
+    human, metric = [1, 2, 3, 4], [0.1, 0.3, 0.2, 0.9]
+    assert rank_agreement((h for h in human), iter(metric)) == rank_agreement(human, metric)
+
+
+def test_one_string_of_answers_is_refused_not_counted_letter_by_letter():
+    # {"q": "four"} counted the letters f, o, u, r as four answers: 1/4 agree, without a word.
+    with pytest.raises(CourseError, match=r"^Group 'q' is one string \('four'\), not a list"):
+        paraphrase_agreement({"q": "four"})
+    with pytest.raises(CourseError, match=r"^samples is one string"):
+        sampling_agreement("4", "44")

@@ -271,3 +271,23 @@ def test_loss_by_masking_refuses_a_set_name_and_reads_a_table(toy_model_dir, toy
     # A DataFrame is read row by row, as show_mask and train() read it (were its columns).
     assert loss_by_masking(model, toy_tokenizer, pd.DataFrame(RECORDS)) == pytest.approx(
         loss_by_masking(model, toy_tokenizer, RECORDS))
+
+
+def test_texts_labels_and_questions_in_other_containers_give_the_list_result(toy_history):
+    # instruction_share(generator) had no len(), of a Series "truth value is ambiguous", and of
+    # one string counted its letters; labels=(name for ...) had no len(), and one run's label
+    # as a string was "labels has 6 names for 1 runs"; held_out_questions(first=generator) had
+    # no len().
+    import numpy as np
+    import pandas as pd
+
+    texts = ["### Instruction: Say hi ### Response: hi", "Paris.", "x", "### Instruction: y"]
+    for given in ((t for t in texts), pd.Series(texts, index=[3, 2, 1, 0]), np.array(texts)):
+        assert instruction_share(given) == instruction_share(texts) == 0.5
+    with pytest.raises(CourseError, match=r"^texts must be a list of texts, not one string"):
+        instruction_share(texts[0])
+    runs = [toy_history("response", 0), toy_history("none", 0)]
+    assert legend_of(compare_runs(runs, labels=(n for n in ["a", "b"]))) == ["a", "b"]
+    assert legend_of(compare_runs(runs[:1], labels="masked")) == ["masked"]
+    first = ["What is 2+2?", "What is 5+5?"]
+    assert held_out_questions(first=iter(first)) == held_out_questions(first=first)

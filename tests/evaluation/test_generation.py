@@ -161,3 +161,30 @@ def test_a_tokenizer_without_a_pad_token_answers_and_is_left_without_one(toy_tok
     assert model.seen["input_ids"][0, 0] == tok.eos_token_id  # padded on the left with EOS
     assert model.seen["attention_mask"][0, 0] == 0  # and masked
     assert tok.pad_token is None  # the tokenizer is left as it was
+
+
+def test_inputs_and_references_in_other_containers_give_the_list_result(toy_tokenizer):
+    # A generator of inputs or references had no len(); a Series or an array raised "truth
+    # value is ambiguous"; prompts_for("What is 2+2?") made one prompt per letter.
+    import numpy as np
+    import pandas as pd
+    import pytest
+
+    from course_lib.errors import CourseError
+    from course_lib.evaluation.generation import answer_table, prompts_for
+
+    tok, model = toy_tokenizer, ScriptedModel([toy_tokenizer.eos_token_id])
+    questions, inputs, refs = ["Hi", "Add them", "Bye"], ["", "2 and 3", ""], ["a", "5", "b"]
+    want = str(answer_table(questions, {"m": model}, tok, refs, inputs=inputs))
+    assert "2 and 3" in want and "exact match" in want
+    for make in (lambda v: (x for x in v), lambda v: pd.Series(v, index=[5, 4, 3]), np.array,
+                 tuple):
+        assert str(answer_table(make(questions), {"m": model}, tok, make(refs),
+                                inputs=make(inputs))) == want
+        assert prompts_for(make(questions), make(inputs)) == prompts_for(questions, inputs)
+        assert generate_batch(model, tok, make(questions), make(inputs)) == generate_batch(
+            model, tok, questions, inputs)
+    with pytest.raises(CourseError, match=r"^instructions must be a list of strings; for one, "):
+        prompts_for("What is 2+2?")
+    with pytest.raises(CourseError, match=r"^expected must be a list of strings, one per "):
+        answer_table(["a"], {"m": model}, tok, "x")

@@ -378,3 +378,19 @@ def test_questions_it_held_out_or_skipped_are_not_called_trained_on(toy_model_di
         evaluate({"run": tmp_path / f"run-{folder.name}"}, str(folder), samples=0,
                  max_new_tokens=2)
         assert "note: run: 17 of the 20 questions (" in capsys.readouterr().out, folder
+
+
+def test_several_models_in_another_container_than_a_list_are_several_models(toy_model_dir):
+    # A generator, a dict's values, a set or a Series of folders was taken for one model
+    # object: "A model object needs its tokenizer", whatever the names were.
+    import pandas as pd
+
+    folders = {"a": str(toy_model_dir), "b": str(toy_model_dir)}
+    want = [toy_model_dir.name, f"{toy_model_dir.name} #2"]
+    for given in ((f for f in folders.values()), folders.values(), pd.Series(folders)):
+        assert list(resolve_models(given)) == want
+    assert list(resolve_models({str(toy_model_dir)})) == [toy_model_dir.name]
+    assert list(resolve_models(folders.items())) == ["a", "b"]
+    rows = [{"instruction": "What is 2+2?", "response": "4"}] * 3
+    with pytest.raises(CourseError, match=r"^models is data \(a list of 3 records\)"):
+        resolve_models(r for r in rows)

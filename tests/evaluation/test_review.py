@@ -321,3 +321,45 @@ def test_an_answer_is_keyed_by_its_model_question_template_and_response():
 def test_the_rubric_gives_a_right_but_too_long_answer_4_not_5():
     assert rubric_rating(item(0, "4")) == (5, [])
     assert rubric_rating(item(0, "4", length_ok=False)) == (4, [])
+
+
+def test_items_and_metrics_in_other_containers_give_the_list_result(tmp_path):
+    # metric_agreement read a generator of items once per metric: the first metric got every
+    # item, the others none, "not measurable" without a word; one metric's name was read
+    # letter by letter ('r', 'o', ...). review_in_terminal(generator) had no len().
+    import pandas as pd
+
+    path = tmp_path / "r.jsonl"
+    for it, rating in zip(ITEMS, [5, 1, 4, 2], strict=True):
+        save_rating(path, it, rating, [])
+    ratings = load_ratings(path)
+    want = str(metric_agreement(ratings, ITEMS, metrics=("exact_match", "rouge_l")))
+    assert "not measurable" not in want
+    assert str(metric_agreement(ratings, (i for i in ITEMS),
+                                metrics=iter(["exact_match", "rouge_l"]))) == want
+    one = metric_agreement(ratings, ITEMS, metrics="rouge_l").by_metric
+    assert list(one) == ["rouge_l"] and one["rouge_l"] is not None
+    assert disagreements(ratings, pd.DataFrame(ITEMS), "rouge_l") == disagreements(
+        ratings, ITEMS, "rouge_l")
+    assert rubric_ratings(iter(ITEMS)) == rubric_ratings(pd.DataFrame(ITEMS)) == rubric_ratings(
+        ITEMS)
+    out = io.StringIO()
+    assert review_in_terminal((i for i in ITEMS), tmp_path / "new.jsonl", io.StringIO("5\n"),
+                              out) == 1
+    assert out.getvalue().startswith("0 of 4 already rated")
+
+
+def test_one_model_named_as_a_string_and_a_sheet_of_a_dataframe(tmp_path):
+    # review_items(report, "masked") looked up 'm', 'a', ... as models (a KeyError); a sheet of
+    # a DataFrame raised "truth value is ambiguous".
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from course_lib.evaluation.review import review_items
+
+    report = SimpleNamespace(rows={"masked": ITEMS, "unmasked": ITEMS[:1]},
+                             models=["masked", "unmasked"])
+    assert {i["model"] for i in review_items(report, "masked")} == {"masked"}
+    assert len(review_items(report, iter(["unmasked"]))) == 1
+    assert ReviewSheet(pd.DataFrame(ITEMS), tmp_path / "r.jsonl").items == ITEMS

@@ -96,3 +96,24 @@ def test_rate_of_keeps_its_confidence_level():
     ci = binomtest(45, 56).proportion_ci(0.9, method="wilson")
     assert rate.confidence == 0.9
     assert rate.interval == pytest.approx((ci.low, ci.high))
+
+
+def test_values_and_items_in_other_containers_give_the_list_result():
+    # median_spread(generator) was "min() arg is an empty sequence" (median had read it), a
+    # Series, an array or a tensor "truth value is ambiguous"; breakdown(DataFrame) said
+    # "Item 0 has no 'correct' field (['d', 'i', 'k', 'n'])", the letters of a column name.
+    import numpy as np
+    import pandas as pd
+    import torch
+
+    values = [0.80, 0.84, 0.77]
+    for given in ((v for v in values), pd.Series(values, index=[3, 2, 1]), np.array(values),
+                  torch.tensor(values, dtype=torch.float64)):
+        assert median_spread(given) == median_spread(values)
+    assert within_seed_spread(iter(values), np.array([0.85, 0.9])) is False
+    rows = [{"kind": "add", "correct": True}, {"kind": "capital", "correct": False},
+            {"kind": "add", "correct": False}]
+    assert breakdown(pd.DataFrame(rows), "kind") == breakdown(rows, "kind")
+    with pytest.raises(CourseError, match=r"^items must be a list of scored items \(dicts\), "
+                                          r"not one item \(a dict\)"):
+        breakdown(rows[0], "kind")

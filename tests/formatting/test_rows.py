@@ -106,3 +106,20 @@ def test_an_int_column_with_a_missing_value_reads_4_not_4_0(tmp_path):
     pd.DataFrame({"instruction": ["a", "b"], "output": [4.0, 12.0]}).to_parquet(
         tmp_path / "f.parquet")
     assert [r["response"] for r in load_records(tmp_path / "f.parquet")] == ["4.0", "12.0"]
+
+
+def test_a_dataframe_pandas_read_from_parquet_holds_chat_as_lists(tmp_path):
+    # pd.read_parquet gives a list column as numpy arrays: the same file loaded fine by name,
+    # but as a DataFrame every row was "'messages' must be a list of {role, content} objects"
+    # (and TRL's conversational prompt "should be text but is ndarray").
+    chat = [{"role": "user", "content": "What is 2+2?"}, {"role": "assistant", "content": "4"}]
+    conversational = {"prompt": [{"role": "user", "content": "Hi"}],
+                      "completion": [{"role": "assistant", "content": "Hello"}]}
+    for rows in ([{"messages": chat}] * 2, [conversational] * 2):
+        path = tmp_path / "data.parquet"
+        datasets.Dataset.from_list(rows).to_parquet(path)
+        frame = pd.read_parquet(path)
+        assert type(frame.iloc[0, 0]).__name__ == "ndarray"  # what pandas hands over
+        assert load_data(frame).records == load_records(str(path))
+        assert [r["reference"] for r in eval_rows(frame).rows] == [
+            r["response"] for r in load_records(str(path))]

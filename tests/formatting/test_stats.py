@@ -122,3 +122,22 @@ def test_one_record_counters_refuse_a_text_or_a_list(call):
     # A table's row has .get too: still read (df.apply(instruction_style, axis=1)).
     row = pd.DataFrame([{"instruction": "What is 2+2?", "response": "4"}]).iloc[0]
     assert call(row) == {"instruction_style": "question", "task_kind": "arithmetic"}[name]
+
+
+def test_where_in_any_container_names_the_rows_by_position():
+    # A generator had no where[i] (a TypeError), a Series or an array raised "truth value is
+    # ambiguous"; a Series is read by position, not by its index labels.
+    import numpy as np
+    import pandas as pd
+
+    from course_lib.formatting.stats import check_poor_rows
+
+    rows = [{"instruction": "help", "response": "sure"}, {"instruction": "help", "response": "ok"},
+            {"text": "Q: What is 2+2? A: 4"}]
+    where = ["line 4", "line 7", "line 9"]
+    given = [lambda: (w for w in where), lambda: iter(where), lambda: tuple(where),
+             lambda: np.array(where), lambda: pd.Series(where, index=[2, 1, 0])]
+    for call in (check_poor_rows, check_consistent_templates):
+        want = call(rows, where)
+        assert want and all(call(rows, make()) == want for make in given)
+    assert "(lines 4, 7)" in check_poor_rows(rows, where)[0]

@@ -157,3 +157,21 @@ def test_audit_of_prepare_examples_result_or_texts_says_what_to_give(toy_tokeniz
         audit_labels(["### Instruction: Hi ### Response: 4"], toy_tokenizer)
     with pytest.raises(CourseError, match="names holds 1 entries for 2 examples"):
         audit_labels(prepared.examples, toy_tokenizer, names=["line 1"])
+
+
+def test_indices_and_names_in_any_container_are_read_by_position(toy_tokenizer):
+    # A generator had no len(); a Series was looked up by its index labels (a KeyError, or
+    # another example's name where the labels are a permutation).
+    import pandas as pd
+
+    examples = prepare_examples(RECORDS + [{"instruction": "x", "response": ""}],
+                                toy_tokenizer).examples
+    examples[1] = {**examples[1], "labels": [IGNORE_INDEX] * len(examples[1]["labels"])}
+    names = ["line 3", "line 8", "line 9"]
+    want = audit_labels(examples, toy_tokenizer, names=names).warnings
+    assert any(w.startswith("line 8 has no trained token") for w in want)
+    for given in ((n for n in names), pd.Series(names, index=[1, 0, 2]), tuple(names)):
+        assert audit_labels(examples, toy_tokenizer, names=given).warnings == want
+    indices = audit_labels(examples, toy_tokenizer, indices=(i for i in (5, 6, 7)))
+    assert audit_labels(examples, toy_tokenizer, indices=pd.Series([5, 6, 7], index=[9, 8, 7])
+                        ).fully_masked == indices.fully_masked == [6]

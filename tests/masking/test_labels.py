@@ -282,3 +282,23 @@ def test_pad_batch_says_what_to_give(toy_tokenizer):
     with pytest.raises(CourseError, match="not None; a tokenizer without one needs "
                                           "tokenizer.pad_token set first"):
         pad_batch(prepared.examples, None)
+
+
+def test_examples_as_a_dataframe_or_a_numpy_batch_read_as_a_list_of_them(toy_tokenizer):
+    # A DataFrame was iterated by its column names: the collator tokenized "input_ids",
+    # "attention_mask" and "labels" as three texts, without a word; a numpy batch's rows were
+    # one row's ids (a TypeError from int()).
+    import pandas as pd
+
+    from course_lib.masking.labels import as_rows
+    from course_lib.masking.standard_collator import lm_collator_batch
+
+    examples = prepare_examples(RECORDS, toy_tokenizer).examples
+    frame = pd.DataFrame(examples)
+    assert as_rows(frame) == as_rows(examples)
+    for got, want in ((lm_collator_batch(frame, toy_tokenizer),
+                       lm_collator_batch(examples, toy_tokenizer)),
+                      (pad_batch(frame, 0), pad_batch(examples, 0))):
+        assert {k: v.tolist() for k, v in got.items()} == {k: v.tolist() for k, v in want.items()}
+    batch = pad_batch(examples, 0)
+    assert as_rows({k: v.numpy() for k, v in batch.items()}) == as_rows(batch)

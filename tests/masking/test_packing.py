@@ -131,3 +131,16 @@ def test_block_causal_mask_takes_one_row_as_a_list_or_tensor():
     with pytest.raises(CourseError, match=r"^block_causal_mask takes the position_ids of one "
                                           r"packed row, not 2 rows"):
         block_causal_mask(torch.tensor([[0, 1, 0], [0, 1, 2]]))
+
+
+def test_position_ids_and_examples_in_other_containers(examples):
+    # A generator or a Series of position_ids was torch's "Could not infer dtype"; a DataFrame
+    # of examples said it held records.
+    import pandas as pd
+
+    want = block_causal_mask(torch.tensor([0, 1, 2, 0, 1])).tolist()
+    for given in ((p for p in [0, 1, 2, 0, 1]), pd.Series([0, 1, 2, 0, 1], index=[4, 3, 2, 1, 0])):
+        assert block_causal_mask(given).tolist() == want
+    packed, from_frame = pack(examples), pack(pd.DataFrame(examples))
+    assert {k: v.tolist() for k, v in from_frame.items()} == {k: v.tolist()
+                                                             for k, v in packed.items()}

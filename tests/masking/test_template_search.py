@@ -336,3 +336,12 @@ def test_label_examples_says_what_to_give(toy_tokenizer):
     for max_length in (0, "24"):
         with pytest.raises(CourseError, match="max_length must be a whole number of tokens"):
             label_examples(RECORDS, toy_tokenizer, "none", max_length=max_length)
+
+
+def test_find_subsequence_reads_ids_in_any_container():
+    # A generator of ids had no len(), a dict's values no slices: TypeErrors from inside.
+    import torch
+
+    ids = [5, 1, 2, 3]
+    assert find_subsequence(iter(ids), (i for i in [2, 3])) == 2
+    assert find_subsequence(torch.tensor(ids), {"a": 2, "b": 3}.values()) == 2

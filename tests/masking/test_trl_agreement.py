@@ -136,3 +136,14 @@ def test_trl_prepare_leaves_the_tokenizer_and_model_as_given():
     assert len(trl.examples) == 2
     assert tok.pad_token is None
     assert (model.config.pad_token_id, model.generation_config.pad_token_id) == pads
+
+
+def test_chat_messages_as_a_tuple_are_the_messages():
+    # A tuple of messages was "record: expected a JSON object, got a list".
+    from course_lib.formatting.chat import attach_chat_template
+
+    tok = attach_chat_template(make_toy_tokenizer())
+    messages = [{"role": "user", "content": "What is 2+2?"},
+                {"role": "assistant", "content": "4"}]
+    want = chat_example(messages, tok)
+    assert chat_example(tuple(messages), tok) == want == chat_example(iter(messages), tok)
