@@ -120,3 +120,15 @@ def test_a_list_given_to_a_one_record_call_is_told_to_give_one():
     with pytest.raises(CourseError, match=r"^data.jsonl line 3: expected a JSON object, got "
                                           r"a list\.$"):  # a file's row: no such hint
         normalize_record(records, where="data.jsonl line 3")
+
+
+def test_a_dataframe_row_given_as_a_record_is_told_to_give_its_dict():
+    import pandas as pd
+
+    from course_lib.formatting.templates import ONE_LINE, format_text
+
+    row = pd.DataFrame([{"instruction": "Hi", "response": "hello"}]).iloc[0]
+    with pytest.raises(CourseError) as err:  # said only "got Series", with no way out
+        format_text(row, ONE_LINE)
+    assert str(err.value).endswith("; give the row as a dict: row.to_dict().")
+    assert format_text(row.to_dict(), ONE_LINE) == format_text(dict(row), ONE_LINE)
