@@ -115,6 +115,9 @@ class LiveLossPlot(TrainerCallback):
 
     def on_train_begin(self, args, state, control, **kwargs):
         if self.enabled:
+            # A new display for each run: a cell run again (trainer.train() twice) cleared the
+            # old one, and its updates drew nowhere, or in the cell that trained first.
+            self._handle = None
             self._draw(state)  # the frame the curves will fill: axes over the whole run
 
     def on_log(self, args, state, control, **kwargs):

@@ -107,7 +107,7 @@ from course_lib.training.settings import (
     training_arguments,
 )
 from course_lib.training.trainer import CourseTrainer
-from course_lib.training.weights import Weights, choose_weights, freeze_pieces
+from course_lib.training.weights import Weights, check_adapters, choose_weights, freeze_pieces
 
 
 @dataclass
@@ -201,8 +201,9 @@ def train(
                 still refused.
     training_args: anything else for transformers' TrainingArguments (overrides our defaults).
 
-    The model is trained in place (a model object you pass changes too) and returned in
-    eval mode, with its KV cache on (config.use_cache) and gradient checkpointing off, ready to
+    The model is trained in place (a model object you pass changes too: trained again, a note
+    says it goes on from the weights its earlier runs left) and returned in eval mode, with
+    its KV cache on (config.use_cache) and gradient checkpointing off, ready to
     generate; a tokenizer you pass with no pad token is given its EOS token as one (padding
     is masked by position, so the real EOS still trains). With lora=True the adapters are
     merged into it before it is returned.
@@ -225,6 +226,7 @@ def train(
     if lora is None:
         lora = default_lora(model) if isinstance(model, str | Path) else False
     freeze = freeze_pieces(freeze, lora)  # a clash with LoRA fails before the model loads
+    check_adapters(model, lora, freeze)  # a model object wrapped by get_peft_model already
     given_object = not isinstance(model, str | Path)  # trained in place, even if interrupted
     if resume_from is not None:  # the settings known before the model loads: said before it
         known = dict(masking=masking, template=get_template(template).name,
@@ -233,6 +235,7 @@ def train(
                      max_steps=max_steps)  # the schedule is laid out over the steps
         refuse_other_settings(out_path, {k: v for k, v in known.items() if v is not None})
     model, tokenizer, model_name = _load(model, tokenizer, bool(lora))
+    loaded, again = model, trained_before(model, verbose)  # a model this function trained
 
     # 1. The data: labelled examples, -100 on the prompt; problems reported before training.
     ready, held_out = prepare_data(
@@ -240,6 +243,7 @@ def train(
         masking=masking, max_length=max_length, template=template, eval_limit=eval_limit,
         verbose=verbose, progress=progress, skip_bad_rows=skip_bad_rows,
     )
+    ready = replace(ready, warnings=ready.warnings + again)  # in history.json's notes too
     # 2. The weights that train (the recipe's frozen parts, or LoRA's adapters) and the rate.
     weights = choose_weights(model, lora, freeze, learning_rate, seed)
     model, freeze, lr = weights.model, weights.freeze, weights.learning_rate
@@ -287,9 +291,35 @@ def train(
     finally:
         if out_path is None:
             shutil.rmtree(checkpoints, ignore_errors=True)
+        # Its weights changed, interrupted or not: a later train() of this object says so.
+        setattr(loaded, TRAINED_STEPS, trained_steps(loaded) + trainer.state.global_step)
     if verbose:
         print(result.history.summary())
     return result
+
+
+# On a model object train() has trained: how many steps, over all its runs in this session.
+TRAINED_STEPS = "course_steps_trained"
+
+
+def trained_steps(model: Any) -> int:
+    """The steps train() has trained this model object for (0: never, e.g. freshly loaded)."""
+    return getattr(model, TRAINED_STEPS, 0)
+
+
+def trained_before(model: Any, verbose: bool) -> list[str]:
+    """A note (printed when verbose) when train() trained this model object before: trained in
+    place, a cell run again went on from the weights the first run left, and its numbers
+    (10 more steps, a lower loss) said nothing of it."""
+    if not (steps := trained_steps(model)):
+        return []
+    note = (f"train() has fine-tuned this model object already ({steps} steps), and this "
+            f"run trains it further from those weights, so its numbers are not a fresh run's "
+            f"(a cell run again goes on where it stopped); to start over, load a fresh copy "
+            f"with load_model_and_tokenizer(...) in the same cell.")
+    if verbose:
+        print(f"note: {note}")
+    return [note]  # as the data's notes are kept: without "note: "
 
 
 def threads_for(weights: Weights, device: DeviceChoice, asked: int | None, max_steps: int,

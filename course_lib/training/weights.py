@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 from peft import get_peft_model
+from peft.tuners.tuners_utils import BaseTunerLayer
 
 from course_lib.errors import CourseError, shown, with_advice
 from course_lib.training.settings import (
@@ -97,6 +99,24 @@ def freeze_pieces(freeze: str | Sequence[str] | None, lora: Any) -> tuple[str, .
             "parts of a full fine-tune.",
             f"freeze={list(pieces)} with {lora_given}", f"--freeze {' '.join(pieces)} with --lora")
     return pieces
+
+
+def check_adapters(model: Any, lora: Any, freeze: Sequence[str] | None) -> None:
+    """A model object that carries LoRA adapters already (get_peft_model; a cell run twice
+    wraps it twice, and the model it was given changes too): lora=True failed inside peft
+    ("property 'peft_config' ... has no deleter"), the recipe's frozen parts at the first
+    backward() ("element 0 of tensors does not require grad"). Its adapters train with
+    freeze=()."""
+    if (isinstance(model, str | Path) or (not lora and freeze is not None)
+            or not any(isinstance(m, BaseTunerLayer) for m in model.modules())):
+        return
+    why = (f"{'lora=True' if lora is True else 'lora=LoraConfig(...)'} would add a second set"
+           if lora else "the recipe's frozen parts are those of a model without them")
+    raise CourseError(f"This model carries LoRA adapters already (get_peft_model adds them to "
+                      f"the model it is given too), and {why}; give train() a fresh model "
+                      f"(load_model_and_tokenizer) with lora=True, which adds the adapters, "
+                      f"trains them and merges them, or train these adapters as they are with "
+                      f"lora=False, freeze=().")
 
 
 def parameters_to_freeze(model, names: Sequence[str]) -> list[torch.nn.Parameter]:

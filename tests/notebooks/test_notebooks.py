@@ -377,3 +377,18 @@ def test_lesson08_random_adapters_give_the_same_numbers_when_run_again(tmp_path)
     shown = execute_cells(path, [0, 1, 4, 4], folder=tmp_path)
     assert "adapters change the logits" in printed(shown[-1])
     assert printed(shown[-2]) == printed(shown[-1])
+
+
+@pytest.mark.slow
+def test_ex03_2_try_it_cell_gives_the_same_loss_when_run_again(tmp_path):
+    # Its logits were torch.randn, unseeded: each run printed another loss (3.3993, then
+    # 2.2964), so a learner who edited masked_loss could not tell their change from the draw.
+    # (exercises/ has the same cell: test_exercises_folder_is_up_to_date.)
+    path = ROOT / "solutions" / "03_loss_masking.ipynb"
+    code = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    solved = next(k for k, source in enumerate(code) if source.startswith("# exercise: ex03_2"))
+    shown = execute_cells(path, [0, solved, solved + 1, solved + 1], folder=tmp_path,
+                          allow_errors=True)
+    first, again = ([o.get("data") or o.get("text") or o.get("evalue") for o in run]
+                    for run in shown[-2:])
+    assert first and first == again

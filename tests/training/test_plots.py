@@ -88,6 +88,39 @@ def test_live_plot_shows_then_updates_one_display_in_a_notebook(monkeypatch):
     assert "held-out response-token accuracy" in calls[-1][1]._repr_mimebundle_()["text/html"]
 
 
+def test_live_plot_shows_a_new_display_when_the_same_callback_trains_again(monkeypatch):
+    # trainer.train() run again (its cell twice, or a cell of its own after the one that built
+    # the trainer): the frames updated the first run's display, which JupyterLab had cleared
+    # (a cell run again) or shows in another cell, and the new run's cell showed no plot.
+    import IPython.display
+    from transformers import TrainerState
+
+    import course_lib.training.callbacks as plots
+
+    shown = []
+
+    class Handle:
+        def __init__(self, n):
+            self.n = n
+
+        def update(self, obj):
+            shown.append(("update", self.n))
+
+    def fake_display(obj, display_id=False):
+        shown.append(("display", len(shown)))
+        return Handle(len(shown) - 1)
+
+    monkeypatch.setattr(plots, "in_notebook", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", fake_display)
+    cb = LiveLossPlot(min_interval=0.0)
+    for _ in range(2):
+        state = TrainerState(max_steps=1)
+        state.log_history = [{"step": 1, "loss": 2.0}]
+        cb.on_train_begin(None, state, None)
+        cb.on_train_end(None, state, None)
+    assert shown == [("display", 0), ("update", 0), ("display", 2), ("update", 2)]
+
+
 def test_a_history_without_loss_says_so_and_has_no_legend_of_nothing():
     fig = plot_history(RunHistory(masking="response"))
     ax_loss = fig.axes[0]

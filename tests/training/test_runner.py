@@ -487,3 +487,28 @@ def test_a_model_passed_in_comes_back_without_the_runs_gradient_checkpointing(to
     assert result.history.gradient_checkpointing
     assert not any(getattr(m, "gradient_checkpointing", False) for m in model.modules())
     assert sum(len(m._forward_hooks) for m in model.modules()) == 0
+
+
+def test_a_model_object_trained_again_says_it_goes_on_from_its_trained_weights(
+        toy_model_dir, toy_tokenizer, records, capsys):
+    # A cell `result = train(model, tokenizer=tok, max_steps=10)` run twice trained the same
+    # object 10 steps more: the held-out loss went from 3.000 to 0.868 with no word of why.
+    model = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    first = train(model, records, None, tokenizer=toy_tokenizer, max_steps=2,
+                  progress=False, num_threads=1)
+    assert "note: train() has fine-tuned" not in capsys.readouterr().out
+    assert not any("fine-tuned this model object" in w for w in first.history.warnings)
+    again = train(model, records, None, tokenizer=toy_tokenizer, max_steps=3,
+                  progress=False, num_threads=1)
+    note = ("train() has fine-tuned this model object already (2 steps), and this run "
+            "trains it further from those weights, so its numbers are not a fresh run's (a cell "
+            "run again goes on where it stopped); to start over, load a fresh copy with "
+            "load_model_and_tokenizer(...) in the same cell.")
+    assert f"note: {note}" in capsys.readouterr().out.splitlines()
+    assert note in again.history.warnings  # history.json keeps it
+    # Counted over the runs, LoRA's too (its adapters are merged into the same object).
+    train(model, records, None, tokenizer=toy_tokenizer, lora=True, max_steps=1, **QUIET)
+    assert runner.trained_steps(model) == 6
+    # A freshly loaded model is a fresh run: nothing to say.
+    fresh = train(toy_model_dir, records, None, max_steps=1, **QUIET)
+    assert not any("fine-tuned this model object" in w for w in fresh.history.warnings)

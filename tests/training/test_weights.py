@@ -134,3 +134,38 @@ def test_parts_the_caller_froze_are_kept_and_the_recipe_freezes_the_rest(toy_mod
     assert "embed_tokens" not in result.history.freeze
     assert "mlp" in result.history.freeze  # the rest of the recipe still applies
     assert not model.model.embed_tokens.weight.requires_grad  # the learner's own, kept
+
+
+def test_a_model_that_carries_adapters_already_is_refused_in_one_sentence(toy_model_dir,
+                                                                          toy_tokenizer, records):
+    # `model = get_peft_model(model, settings)` (a cell run twice wraps it twice), then
+    # train(model, ...): lora=True failed inside peft ("property 'peft_config' of
+    # 'PeftModelForCausalLM' object has no deleter"), the recipe at the first backward().
+    from peft import get_peft_model
+
+    from course_lib.training.settings import lora_settings
+
+    base = AutoModelForCausalLM.from_pretrained(toy_model_dir)
+    wrapped = get_peft_model(base, lora_settings())
+    for model in (wrapped, base):  # peft put the adapters into the model it was given too
+        for lora, why in ((True, "lora=True would add a second set"),
+                          (None, "the recipe's frozen parts are those of a model without")):
+            with pytest.raises(CourseError) as err:
+                train(model, records, None, tokenizer=toy_tokenizer, lora=lora, max_steps=1,
+                      **QUIET)
+            assert str(err.value).startswith(
+                f"This model carries LoRA adapters already (get_peft_model adds them to the "
+                f"model it is given too), and {why}")
+            assert str(err.value).endswith("or train these adapters as they are with "
+                                           "lora=False, freeze=().")
+    # As the sentence says: its adapters train, and nothing else.
+    before = {name: p.detach().clone() for name, p in wrapped.named_parameters()}
+    train(wrapped, records, None, tokenizer=toy_tokenizer, lora=False, freeze=(), max_steps=2,
+          **QUIET)
+    changed = {name for name, p in wrapped.named_parameters() if not torch.equal(before[name], p)}
+    assert changed and all("lora_" in name for name in changed)
+    # A model whose adapters train() merged is a plain model again: LoRA once more is fine.
+    tuned = train(toy_model_dir, records, None, lora=True, max_steps=1, **QUIET)
+    again = train(tuned.model, records, None, tokenizer=tuned.tokenizer, lora=True, max_steps=1,
+                  **QUIET)
+    assert math.isfinite(again.history.train_loss[0])
