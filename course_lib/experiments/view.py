@@ -85,15 +85,22 @@ def result_table(result: ExperimentResult) -> str:
     lines = [heading(result), ""]
     for row in [titles, *rows]:
         lines.append("  ".join(text.ljust(w) for text, w in zip(row, widths, strict=True)))
-    lines += ["", *(f"- {v}" for v in result.verdicts())]
+    lines += ["", *(f"- {v}" for v in result.verdicts()), *table_notes(result)]
+    return "\n".join(lines)
+
+
+def table_notes(result: ExperimentResult) -> list[str]:
+    """What the numbers leave unsaid, under the table and in the notebook's HTML alike (a cell
+    run again showed "in 0 s" and nothing of the cache)."""
+    notes = []
     # An optional arm that trains exactly like another is not trained twice: said, not dropped.
     if left_out := [arm.name for arm in result.experiment.arms if arm not in result.arms]:
-        lines.append(f"(left out, as optional arms that train exactly like another arm: "
+        notes.append(f"(left out, as optional arms that train exactly like another arm: "
                      f"{', '.join(map(repr, left_out))})")
     if result.cached_runs:
-        lines.append(f"({result.cached_runs} of {sum(map(len, result.runs.values()))} runs "
+        notes.append(f"({result.cached_runs} of {sum(map(len, result.runs.values()))} runs "
                      f"read from the cache)")
-    return "\n".join(lines)
+    return notes
 
 
 def result_html(result: ExperimentResult) -> str:
@@ -102,9 +109,10 @@ def result_html(result: ExperimentResult) -> str:
     body = "".join("<tr>" + "".join(f"<td style='text-align:left'>{html.escape(c)}</td>"
                                     for c in row) + "</tr>" for row in rows)
     verdicts = "".join(f"<li>{html.escape(str(v))}</li>" for v in result.verdicts())
+    notes = "".join(f"<p>{html.escape(note)}</p>" for note in table_notes(result))
     return (f"<p><b>{html.escape(heading(result))}</b></p>"
             f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-            f"<ul>{verdicts}</ul>")
+            f"<ul>{verdicts}</ul>{notes}")
 
 
 def result_figure(result: ExperimentResult):

@@ -263,6 +263,16 @@ def test_an_optional_arm_left_out_is_said_under_the_table():
     assert "left out" not in result([5, 6, 7], [6, 7, 9]).table()
 
 
+def test_the_notebook_table_says_what_came_from_the_cache_and_what_was_left_out():
+    # Under print() only: a cell run again showed "in 0 s" and nothing of why.
+    arms = (*COLLATOR.arms, Arm("again", "as the baseline", optional=True))
+    runs = {"response only": [run(5)], "every token": [replace(run(6), cached=True)]}
+    page = ExperimentResult(replace(COLLATOR, arms=arms), list(COLLATOR.arms), [0], 40, "tiny",
+                            runs)._repr_html_()
+    assert page.endswith("</ul><p>(left out, as optional arms that train exactly like another "
+                         "arm: &#x27;again&#x27;)</p><p>(1 of 2 runs read from the cache)</p>")
+
+
 # A metric of one's own that counts different answers per arm and seed: exact match over the
 # answers an arm gave at all (an empty answer is not counted).
 ANSWERED_RIGHT = Metric("answered_right", "right when answered", lambda run: rate(
