@@ -57,7 +57,7 @@ from course_lib.evaluation.metrics import (
 from course_lib.evaluation.report_view import report_figure, report_html, report_table
 from course_lib.evaluation.uncertainty import Rate
 from course_lib.formatting.records import kind_of_records
-from course_lib.formatting.rows import places
+from course_lib.formatting.rows import listed, places
 from course_lib.formatting.templates import Template, get_template
 from course_lib.loading import MODEL_PRESETS, load_model_and_tokenizer
 from course_lib.training.data import Records, load_data, prompt_key
@@ -476,10 +476,10 @@ def _listed_models(models: Any) -> Any:
     items() as the dict. Each was taken for one model object and told to "pass its tokenizer"."""
     if isinstance(models, ItemsView):
         return dict(models)
-    if isinstance(models, Iterator | KeysView | ValuesView | AbstractSet):
-        return list(models)
-    if hasattr(models, "tolist") and hasattr(models, "ndim"):  # numpy's or pandas' (no model's)
-        return models.tolist()
+    # A Series or an array of names by its tolist (a DataFrame, which has none, is data).
+    if isinstance(models, Iterator | KeysView | ValuesView | AbstractSet) or (
+            hasattr(models, "tolist") and hasattr(models, "ndim")):
+        return listed(models)
     return models
 
 
