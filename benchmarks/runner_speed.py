@@ -56,6 +56,7 @@ from transformers.utils import logging as hf_logging  # noqa: E402
 
 from course_lib.formatting.records import load_records  # noqa: E402
 from course_lib.formatting.via_datasets import quiet_datasets  # noqa: E402
+from course_lib.loading import load_tokenizer, resolve_model_name  # noqa: E402
 from course_lib.masking.labels import PadCollator, prepare_examples  # noqa: E402
 
 TRL_WINDOW = 10  # SFTConfig's default logging_steps
@@ -193,52 +194,30 @@ def max_rel_diff(a: list[float], b: list[float]) -> float:
     return max(abs(x - y) / max(abs(y), 1e-12) for x, y in zip(a, b, strict=True))
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="toy", help="toy (built here), tiny, or a model folder")
-    parser.add_argument(
-        "--toy-vocab",
-        type=int,
-        default=None,
-        help="output vocabulary of the toy model (default: the tokenizer's)",
-    )
+    parser.add_argument("--toy-vocab", type=int, default=None,
+                        help="output vocabulary of the toy model (default: the tokenizer's)")
     parser.add_argument("--data", default=None, help="data source; default: arithmetic records")
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="torch.set_num_threads for all three (default: leave torch's choice)",
-    )
-    parser.add_argument(
-        "--tolerance",
-        type=float,
-        default=1e-3,
-        help="largest relative loss difference between runner and plain/TRL still called a match",
-    )
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
-    warnings.filterwarnings("ignore")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch.set_num_threads for all three (default: leave torch's choice)")
+    parser.add_argument("--tolerance", type=float, default=1e-3,
+                        help="largest relative loss difference between runner and plain/TRL "
+                             "still called a match")
+    return parser.parse_args(argv)
 
-    from course_lib.loading import load_tokenizer, resolve_model_name
 
-    tmp = Path(tempfile.mkdtemp(prefix="runner-speed-"))
-    model_dir = (
-        build_toy_model(tmp / "toy", args.toy_vocab)
-        if args.model == "toy"
-        else resolve_model_name(args.model)
-    )
+def measure(args: argparse.Namespace, model_dir: Path, tmp: Path):
+    """Steps per second of each of the three, round by round, and each one's loss curve."""
     tokenizer = load_tokenizer(model_dir)
     records = load_records(args.data) if args.data else arithmetic_records()
     examples = prepare_examples(records, tokenizer, masking="response").examples
-
     rates: dict[str, list[float]] = {"runner": [], "plain": [], "trl": []}
     curves: dict[str, list[float]] = {}
     runner_curves: list[list[float]] = []  # every round's: the same seed must repeat exactly
@@ -260,8 +239,12 @@ def main(argv: list[str] | None = None) -> int:
             curves.setdefault(name, curve)
             if name == "runner":
                 runner_curves.append(curve)
-    med = {name: statistics.median(r) for name, r in rates.items()}
+    return rates, curves, runner_curves
 
+
+def report(args: argparse.Namespace, model_dir: Path, rates, curves, runner_curves) -> None:
+    """The `name: value` lines: medians, per-round ratios, and whether the curves agree."""
+    med = {name: statistics.median(r) for name, r in rates.items()}
     diff_plain = max_rel_diff(curves["runner"], curves["plain"])
     diff_trl = max_rel_diff(windows(curves["runner"], TRL_WINDOW), curves["trl"])
     n_params = sum(p.numel() for p in AutoModelForCausalLM.from_pretrained(model_dir).parameters())
@@ -274,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}_steps_per_s_all: {' '.join(f'{r:.2f}' for r in rates[name])}")
     for other, name in (("trl", "runner_vs_trl_steps_ratio"),
                         ("plain", "runner_vs_plain_trainer_steps_ratio")):
+        # Each round's ratio, runs seconds apart: drift in the machine's speed moves it less.
         paired = [r / o for r, o in zip(rates["runner"], rates[other], strict=True)]
         print(f"{name}: {statistics.median(paired):.2f}")
         print(f"{name}_per_round: {' '.join(f'{x:.2f}' for x in paired)}")
@@ -284,6 +268,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"runner_same_seed_bit_identical: {str(repeatable).lower()}")
     identical = repeatable and max(diff_plain, diff_trl) <= args.tolerance
     print(f"loss_curves_identical: {str(identical).lower()}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_arguments(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    warnings.filterwarnings("ignore")
+    tmp = Path(tempfile.mkdtemp(prefix="runner-speed-"))
+    model_dir = (build_toy_model(tmp / "toy", args.toy_vocab) if args.model == "toy"
+                 else resolve_model_name(args.model))
+    report(args, model_dir, *measure(args, model_dir, tmp))
     return 0
 
 

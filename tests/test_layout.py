@@ -181,6 +181,35 @@ def test_the_checks_catch_a_deliberate_break(tmp_path, monkeypatch, edit, found)
         assert find_cycle(graph) is not None
 
 
+# A screen: what a reader takes in without scrolling. A longer function is split into named
+# steps, as train() is (check_arguments, prepare_data, ..., collect).
+SCREEN_LINES = 60
+
+
+def long_functions(root: Path) -> list[str]:
+    """Functions whose code, from the first statement after the docstring, is over a screen."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            body = node.body[1:] if ast.get_docstring(node) is not None and len(
+                node.body) > 1 else node.body
+            if (lines := node.end_lineno - body[0].lineno + 1) > SCREEN_LINES:
+                found.append(f"{path.relative_to(root.parent)}: {node.name} ({lines} lines)")
+    return found
+
+
+def test_functions_fit_on_a_screen(tmp_path):
+    """Every function's code (the library's and the benchmarks') fits on a screen; a long one
+    made in a copy is seen."""
+    long = long_functions(PACKAGE) + long_functions(PACKAGE.parent / "benchmarks")
+    assert long == [], f"split these into named steps: {long}"
+    statements = "".join(f"    x{i} = {i}\n" for i in range(SCREEN_LINES + 1))
+    (tmp_path / "long.py").write_text(f'def f():\n    """Doc."""\n{statements}')
+    assert long_functions(tmp_path) == [f"{tmp_path.name}/long.py: f ({SCREEN_LINES + 1} lines)"]
+
+
 def test_test_files_have_unique_names():
     """pytest imports test files by their base name (no __init__.py): two alike collide."""
     names = [p.name for p in (PACKAGE.parent / "tests").rglob("test_*.py")]

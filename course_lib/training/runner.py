@@ -5,14 +5,16 @@
     masked: 100 steps of tiny on cpu in 21.3 s; held-out response loss 0.412, accuracy 88.0% on
     course:eval
 
-`train()` runs five named steps, one function each (the comments in `train()` number them):
+`train()` runs five named steps, one function each (the comments in `train()` number them),
+after `check_arguments` has checked what needs no model (a typo fails before it loads):
 
 1. `prepare_data`: records -> labelled examples (-100 on the prompt); problems are
    reported before any training starts.
 2. `choose_weights` (weights.py): which weights train (the recipe's frozen parts, LoRA) and
    how fast.
-3. `build_trainer`: TrainingArguments (settings.py), CourseTrainer (trainer.py), callbacks
-   (held-out response-only loss and accuracy every `eval_every` steps, progress, live plot).
+3. `trainer_for`: TrainingArguments for this machine (settings.py), then `build_trainer`:
+   CourseTrainer (trainer.py) and callbacks (held-out response-only loss and accuracy every
+   `eval_every` steps, progress, live plot).
 4. `run`: `trainer.train()` with the speed tricks of fast_loss.py and the frozen parts.
 5. `collect`: the model in eval mode, a RunHistory, and the run folder when asked for.
 
@@ -210,76 +212,51 @@ def train(
     Launched as N processes (`course train --processes N`, torchrun), each process trains
     on its share of every batch; only the main one prints and writes out_dir.
     """
-    check_numbers(learning_rate, num_epochs, max_steps=max_steps, batch_size=batch_size,
-                  seed=seed, eval_every=eval_every, num_threads=num_threads,
-                  eval_limit=eval_limit, max_length=max_length, logging_steps=logging_steps,
-                  save_every=save_every)
-    # A misspelt keyword lands in **training_args: named now, not by TrainingArguments later.
-    check_overrides(training_args, inspect.signature(train).parameters)
-    check_kinds(model, tokenizer, masking, lora, callbacks)
-    check_eval_data(eval_data)
-    check_sources(data, eval_data if eval_every else None)  # before the model loads
-    out_path, resume_from = run_folder(out_dir, resume)
+    # 0. Every check that needs no model: a typo fails in a second, not after the model loads.
+    lora, freeze, out_path, resume_from = check_arguments(
+        model, tokenizer, data, eval_data, out_dir, resume, masking=masking, lora=lora,
+        freeze=freeze, template=template, callbacks=callbacks, training_args=training_args,
+        learning_rate=learning_rate, num_epochs=num_epochs, max_steps=max_steps,
+        batch_size=batch_size, seed=seed, eval_every=eval_every, num_threads=num_threads,
+        eval_limit=eval_limit, max_length=max_length, logging_steps=logging_steps,
+        save_every=save_every)
     verbose = verbose and is_main_process()  # N processes, one report
     if verbose:
         note_other_template(model, template)
-    if lora is None:
-        lora = default_lora(model) if isinstance(model, str | Path) else False
-    freeze = freeze_pieces(freeze, lora)  # a clash with LoRA fails before the model loads
-    check_adapters(model, lora, freeze)  # a model object wrapped by get_peft_model already
     given_object = not isinstance(model, str | Path)  # trained in place, even if interrupted
-    if resume_from is not None:  # the settings known before the model loads: said before it
-        known = dict(masking=masking, template=get_template(template).name,
-                     batch_size=batch_size, seed=seed, lora=bool(lora), learning_rate=learning_rate,
-                     model=None if given_object else where_from(str(model)),
-                     max_steps=max_steps)  # the schedule is laid out over the steps
-        refuse_other_settings(out_path, {k: v for k, v in known.items() if v is not None})
     model, tokenizer, model_name = _load(model, tokenizer, bool(lora))
     loaded, again = model, trained_before(model, verbose)  # a model this function trained
 
     # 1. The data: labelled examples, -100 on the prompt; problems reported before training.
     ready, held_out = prepare_data(
-        data, eval_data if eval_every else None, tokenizer, model,
-        masking=masking, max_length=max_length, template=template, eval_limit=eval_limit,
-        verbose=verbose, progress=progress, skip_bad_rows=skip_bad_rows,
-    )
+        data, eval_data if eval_every else None, tokenizer, model, masking=masking,
+        max_length=max_length, template=template, eval_limit=eval_limit, verbose=verbose,
+        progress=progress, skip_bad_rows=skip_bad_rows)
     ready = replace(ready, warnings=ready.warnings + again)  # in history.json's notes too
     # 2. The weights that train (the recipe's frozen parts, or LoRA's adapters) and the rate.
     weights = choose_weights(model, lora, freeze, learning_rate, seed)
-    model, freeze, lr = weights.model, weights.freeze, weights.learning_rate
     settings = dict(model=model_name, masking=masking, template=get_template(template).name,
-                    learning_rate=lr, batch_size=batch_size, seed=seed, lora=bool(lora),
-                    freeze=freeze)
+                    learning_rate=weights.learning_rate, batch_size=batch_size, seed=seed,
+                    lora=bool(lora), freeze=weights.freeze)
     keep_settings(out_path, resume_from is not None, {  # a resume must train the same run
         **settings, "model": where_from(model_name), "data": where_from(ready.source),
         "max_steps": max_steps})
 
     # 3. The Trainer: TrainingArguments for this machine, the course's loss and callbacks.
-    device = choose_device()
-    if gradient_checkpointing is None:  # only when the run would not fit in memory otherwise
-        gradient_checkpointing = checkpointing_needed(model, ready, batch_size, lora, freeze,
-                                                      device, verbose)
     checkpoints = (out_path / CHECKPOINT_DIR if out_path
                    else Path(tempfile.mkdtemp(prefix="course-")))
-    args = training_arguments(
-        checkpoints, device, max_steps=max_steps, num_epochs=num_epochs, batch_size=batch_size,
-        learning_rate=lr, seed=seed, logging_steps=logging_steps, save_every=save_every,
-        saving=out_path is not None, fast=fast, overrides=training_args,
-        gradient_checkpointing=gradient_checkpointing,
-    )
-    threads = threads_for(weights, device, num_threads, args.max_steps, verbose)
-    trainer = build_trainer(
-        model, tokenizer, ready, held_out.examples, args, eval_every=eval_every, fast=fast,
-        progress=progress, live_plot=live_plot, title=label or masking, callbacks=callbacks,
-    )
-
-    meta = dict(settings, device=device.device, label=label, eval_data=held_out.name,
-                eval_examples=len(held_out.examples), not_trained=held_out.not_trained,
-                num_threads=threads.count,
-                world_size=args.world_size, gradient_checkpointing=gradient_checkpointing)
+    trainer, machine = trainer_for(
+        weights, tokenizer, ready, held_out, checkpoints, lora=lora, max_steps=max_steps,
+        num_epochs=num_epochs, batch_size=batch_size, seed=seed, logging_steps=logging_steps,
+        save_every=save_every, saving=out_path is not None, fast=fast,
+        overrides=training_args, gradient_checkpointing=gradient_checkpointing,
+        num_threads=num_threads, eval_every=eval_every, progress=progress,
+        live_plot=live_plot, title=label or masking, callbacks=callbacks, verbose=verbose)
+    meta = dict(settings, **machine, label=label, eval_data=held_out.name,
+                eval_examples=len(held_out.examples), not_trained=held_out.not_trained)
     try:
         # 4. Train: the Trainer's loop (forward, loss.backward(), optimizer.step()); see run().
-        wall = run(trainer, weights.frozen, fast=fast, num_threads=threads.count,
+        wall = run(trainer, weights.frozen, fast=fast, num_threads=machine["num_threads"],
                    resume_from=resume_from)
         check_finite(trainer, out_path, weights)  # a NaN run is said, not saved as a success
         # 5. Collect: the model in eval mode, its history, and the run folder if asked for.
@@ -296,6 +273,57 @@ def train(
     if verbose:
         print(result.history.summary())
     return result
+
+
+def check_arguments(model, tokenizer, data, eval_data, out_dir, resume, *, masking, lora,
+                    freeze, template, callbacks, training_args: dict[str, Any], eval_every,
+                    learning_rate, num_epochs, max_steps, batch_size, seed, **counts: Any):
+    """Step 0: train()'s arguments checked before the model loads. Returns `lora` and `freeze`
+    as the run reads them (None: the preset's LoRA choice, the recipe's frozen parts), the
+    run folder and the checkpoint to resume from (run_folder)."""
+    check_numbers(learning_rate, num_epochs, eval_every=eval_every, max_steps=max_steps,
+                  batch_size=batch_size, seed=seed, **counts)
+    # A misspelt keyword lands in **training_args: named now, not by TrainingArguments later.
+    check_overrides(training_args, inspect.signature(train).parameters)
+    check_kinds(model, tokenizer, masking, lora, callbacks)
+    check_eval_data(eval_data)
+    check_sources(data, eval_data if eval_every else None)  # a missing file, say
+    out_path, resume_from = run_folder(out_dir, resume)
+    if lora is None:
+        lora = default_lora(model) if isinstance(model, str | Path) else False
+    freeze = freeze_pieces(freeze, lora)  # a clash with LoRA fails before the model loads
+    check_adapters(model, lora, freeze)  # a model object wrapped by get_peft_model already
+    if resume_from is not None:  # a resume must train the same run: what is known so far
+        known = dict(masking=masking, template=get_template(template).name,
+                     batch_size=batch_size, seed=seed, lora=bool(lora), learning_rate=learning_rate,
+                     model=where_from(str(model)) if isinstance(model, str | Path) else None,
+                     max_steps=max_steps)  # the schedule is laid out over the steps
+        refuse_other_settings(out_path, {k: v for k, v in known.items() if v is not None})
+    return lora, freeze, out_path, resume_from
+
+
+def trainer_for(weights: Weights, tokenizer, ready: PreparedData, held_out: HeldOut,
+                checkpoints: Path, *, lora: Any, batch_size: int,
+                gradient_checkpointing: bool | None,
+                num_threads: int | None, eval_every: int | None, progress: bool,
+                live_plot: bool, title: str, callbacks: Sequence[TrainerCallback],
+                verbose: bool, **arguments: Any) -> tuple[CourseTrainer, dict[str, Any]]:
+    """Step 3: TrainingArguments for this machine and the Trainer (build_trainer); with what
+    the run's history records of the machine: device, threads, processes, checkpointing."""
+    model, device = weights.model, choose_device()
+    if gradient_checkpointing is None:  # only when the run would not fit in memory otherwise
+        gradient_checkpointing = checkpointing_needed(
+            model, ready, batch_size, lora, weights.freeze, device, verbose)
+    args = training_arguments(checkpoints, device, batch_size=batch_size,
+                              learning_rate=weights.learning_rate,
+                              gradient_checkpointing=gradient_checkpointing, **arguments)
+    threads = threads_for(weights, device, num_threads, args.max_steps, verbose)
+    trainer = build_trainer(model, tokenizer, ready, held_out.examples, args,
+                            eval_every=eval_every, fast=arguments["fast"], progress=progress,
+                            live_plot=live_plot, title=title, callbacks=callbacks)
+    return trainer, dict(device=device.device, num_threads=threads.count,
+                         world_size=args.world_size,
+                         gradient_checkpointing=gradient_checkpointing)
 
 
 # On a model object train() has trained: how many steps, over all its runs in this session.
