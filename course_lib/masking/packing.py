@@ -19,7 +19,8 @@ spent on padding. It can break the course's two promises:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 import torch
 from transformers import DataCollatorWithFlattening
@@ -116,3 +117,17 @@ def leak_per_example(model, examples: Sequence[Mapping], row: Mapping[str, torch
             leaks.append(float((inside - alone).abs().max()))
             start += ids.shape[1]
     return leaks
+
+
+@contextmanager
+def attention(model, implementation: str) -> Iterator[None]:
+    """Inside the block the model computes attention with `implementation` ("eager", "sdpa",
+    ...); after it, with what it had before, even if the block fails (a cell that set "sdpa"
+    back by name changed a model loaded with another kind)."""
+    before = model.config._attn_implementation  # what from_pretrained chose, or was told
+    model.set_attn_implementation(implementation)
+    try:
+        yield
+    finally:
+        model.set_attn_implementation(before)
+

@@ -5,7 +5,7 @@ import torch
 
 from course_lib.errors import CourseError
 from course_lib.masking.labels import IGNORE_INDEX, pad_batch, prepare_examples
-from course_lib.masking.packing import block_causal_mask, leak_per_example, pack
+from course_lib.masking.packing import attention, block_causal_mask, leak_per_example, pack
 from course_lib.world.toy import make_toy_model
 
 RECORDS = [
@@ -144,3 +144,17 @@ def test_position_ids_and_examples_in_other_containers(examples):
     packed, from_frame = pack(examples), pack(pd.DataFrame(examples))
     assert {k: v.tolist() for k, v in from_frame.items()} == {k: v.tolist()
                                                              for k, v in packed.items()}
+
+
+@pytest.mark.parametrize("before, inside", [("sdpa", "eager"), ("eager", "sdpa")])
+def test_attention_is_set_back_to_what_the_model_had(toy_tokenizer, before, inside):
+    """Lesson 08's packing cell: eager attention for the cell, then the model's own kind."""
+    model = make_toy_model(toy_tokenizer)
+    model.set_attn_implementation(before)
+    with attention(model, inside):
+        assert model.config._attn_implementation == inside
+    assert model.config._attn_implementation == before
+    with pytest.raises(ZeroDivisionError), attention(model, inside):
+        raise ZeroDivisionError  # a cell stopped halfway through
+    assert model.config._attn_implementation == before
+
