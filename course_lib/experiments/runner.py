@@ -258,23 +258,23 @@ def say_other_versions(name: str, read: list[Path], total: int,
 
 
 def say_trained_on(experiment: Experiment, arms: list[Arm]) -> None:
-    """evaluate()'s note on questions that are prompts a run was trained on, for the arms that
-    train on records in memory: evaluate() reads a file's rows back from a run's history to
-    compare, but records given in Python are not there ('80 given records'), so it said nothing.
-    Once per arm, before training: said for runs read from the cache too."""
-    questions = None
+    """evaluate()'s note on questions that are prompts a run was trained on, for every arm whose
+    data has some: records, a file or a course set. Once per arm, before training: said for runs
+    read from the cache and trained by helper processes too, which evaluate() never saw (so
+    train_and_measure's evaluate() does not say it again)."""
+    questions = eval_rows(experiment.eval_data)  # read once for every arm
     for arm in arms:
-        if arm.data is None or isinstance(arm.data, str | Path) or is_tokenized(arm.data):
-            continue  # a file or a course set: evaluate() says it as each run is measured
-        if questions is None:  # read once, and only for such an arm
-            questions = eval_rows(experiment.eval_data)
-        if note := trained_on_records(arm.data, questions):
+        data = resolved(arm)["data"]  # None: the recipe's data
+        if is_tokenized(data):
+            continue  # labelled examples: no prompts to compare
+        if note := trained_on_data(data, questions):
             print(f"note: {arm.name}: {note}", flush=True)
 
 
-def trained_on_records(data: Any, questions: EvalData) -> str:
-    """evaluate()'s note for records in memory: '' when no question is one of their prompts,
-    or when train() will refuse the records (in its own words)."""
+def trained_on_data(data: Any, questions: EvalData) -> str:
+    """evaluate()'s note for an arm's data: '' when no question is one of its prompts, or when
+    train() will refuse the data (in its own words). Read as report.trained_on reads a run's
+    file: rows that cannot be used are left out (they never train), not refused."""
     try:
         records = load_data(data, skip_bad_rows=True)
     except CourseError:
@@ -333,8 +333,11 @@ def train_and_measure(experiment: Experiment, arm: Arm, seed: int, steps: int, m
     tuned = train(model, **arm.train_settings(), eval_data=None, max_steps=steps, seed=seed,
                   progress=False, verbose=False, num_threads=threads, label=arm.name)
     start = time.perf_counter()
-    report = evaluate({arm.name: tuned}, experiment.eval_data, templates=experiment.templates,
-                      samples=0, max_new_tokens=MAX_NEW_TOKENS, progress=False)
+    # The model and its tokenizer, not the TrainResult: its history would have evaluate() say
+    # the note on trained prompts again (say_trained_on said it up front, once per arm).
+    report = evaluate({arm.name: (tuned.model, tuned.tokenizer)}, experiment.eval_data,
+                      templates=experiment.templates, samples=0,
+                      max_new_tokens=MAX_NEW_TOKENS, progress=False)
     statements = statement_answers(tuned.model, tuned.tokenizer)
     losses = tuned.history.train_loss
     return ArmRun(rows=report.rows[arm.name], statements=statements,

@@ -23,6 +23,7 @@ from course_lib.experiments.runner import (
 )
 from course_lib.formatting import records as records_module
 from course_lib.loading import load_model_and_tokenizer
+from course_lib.training.data import load_data
 from course_lib.training.run_cache import cache_path
 from course_lib.world.tuning_data import split_facts
 
@@ -204,7 +205,7 @@ def test_runs_read_from_the_cache_under_other_package_versions_are_said(
 
 def test_an_arm_on_records_in_memory_is_told_which_questions_it_trained_on(
         toy_model_dir, data_files, records, eval_records, tmp_path, capsys):
-    """As evaluate() tells an arm trained on a file; records given in Python got no note."""
+    """As an arm trained on a file is told; records given in Python got no note."""
     mine = records + eval_records[:3]  # the first three questions are training rows too
     path = tmp_path / "mine.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in mine), encoding="utf-8")
@@ -217,8 +218,8 @@ def test_an_arm_on_records_in_memory_is_told_which_questions_it_trained_on(
     said = ("3 of the 20 questions (lines 1, 2, 3) are prompts it was trained on ({}), so its "
             "score on them partly measures what it memorised.")
     notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note:")]
-    assert notes == [f"note: memory: {said.format('83 given records')}",
-                     f"note: file: {said.format(path)}"]
+    assert notes == [f"note: file: {said.format(path)}",
+                     f"note: memory: {said.format('83 given records')}"]
     # Said before training, so also when the arm's runs are read back from the cache.
     assert run_experiment(exp, **settings).cached_runs == 2
     assert f"note: memory: {said.format('83 given records')}" in capsys.readouterr().out
@@ -226,3 +227,38 @@ def test_an_arm_on_records_in_memory_is_told_which_questions_it_trained_on(
     clean = replace(exp, arms=(exp.arms[0], Arm("memory", "in memory", data=records)))
     run_experiment(clean, **settings)
     assert "note: memory:" not in capsys.readouterr().out
+
+
+def test_an_arm_on_a_file_is_told_once_whether_trained_now_or_read_from_the_cache(
+        toy_model_dir, data_files, records, eval_records, tmp_path, capsys):
+    """The note was evaluate()'s as each run trained here: a cached run said nothing."""
+    path = tmp_path / "mine.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records + eval_records[:2]),
+                    encoding="utf-8")
+    exp = Experiment("toy", "toy", "c", "h", (Arm("file", data=str(path)),), (EXACT_MATCH,),
+                     eval_data=str(data_files[1]))
+    settings = dict(seeds=1, steps=1, model=str(toy_model_dir), cache_dir=tmp_path / "cache",
+                    workers=1, progress=False)
+    said = (f"note: file: 2 of the 20 questions (lines 1, 2) are prompts it was trained on "
+            f"({path}), so its score on them partly measures what it memorised.")
+    for cached in (0, 1):  # trained in this process, then read back: once each time
+        assert run_experiment(exp, **settings).cached_runs == cached
+        assert [line for line in capsys.readouterr().out.splitlines()
+                if line.startswith("note:")] == [said]
+
+
+def test_the_recipes_course_set_is_told_too_but_not_rows_it_leaves_out(tmp_path, capsys):
+    """An arm on the recipe's data (data=None) is checked as a file is; a row that cannot be
+    used never trains, so a question with its prompt is not called trained on."""
+    recipe = load_data(resolved(Arm("a"))["data"]).records
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("".join(json.dumps(r) + "\n" for r in recipe[:2]), encoding="utf-8")
+    bad = tmp_path / "bad.jsonl"  # the second question, in a row with no response
+    bad.write_text(json.dumps(recipe[0]) + "\n" + json.dumps(
+        {"instruction": recipe[1]["instruction"]}) + "\n", encoding="utf-8")
+    exp = Experiment("toy", "toy", "c", "h", (Arm("recipe"), Arm("bad", data=str(bad))),
+                     (EXACT_MATCH,), eval_data=str(questions))
+    runner.say_trained_on(exp, list(exp.arms))
+    notes = capsys.readouterr().out.splitlines()
+    assert [n.split(" (")[0] for n in notes] == ["note: recipe: 2 of the 2 questions",
+                                                  "note: bad: 1 of the 2 questions"]
