@@ -16,8 +16,9 @@ from typing import Any
 
 from course_lib.errors import CourseError, advice
 from course_lib.formatting.schemas import (
+    KNOWN_FIELDS,
+    as_its_own_format,
     known_renames,
-    text_fields,
 )
 
 ACCEPTED = ("JSON Lines or a JSON array (any extension), .csv, .tsv or .parquet, each optionally "
@@ -192,7 +193,7 @@ def table_rows(table: Any) -> list[dict[str, Any]]:
     for row in rows:
         for column in arrays:
             row[column] = _as_lists(row[column])
-    return _whole_where_missing(rows, floats)
+    return [as_its_own_format(row) for row in _whole_where_missing(rows, floats)]
 
 
 def _as_lists(value: Any) -> Any:
@@ -220,14 +221,15 @@ def dataset_rows(ds) -> list[dict[str, Any]]:
     with some missing read as whole numbers, as _whole_where_missing says."""
     floats = [column for column in _text_columns(ds.column_names)
               if getattr(ds.features.get(column), "dtype", "") == "float64"]
-    return _whole_where_missing(ds.to_list(), floats)
+    # Each row as the format it was, where a table of several gave it other formats' columns.
+    return [as_its_own_format(row) for row in _whole_where_missing(ds.to_list(), floats)]
 
 
 def _text_columns(columns: list[Any]) -> list[Any]:
-    """The columns read as text (text_fields), as the table names them ('Output' too)."""
+    """The columns any format reads as text (KNOWN_FIELDS), as the table names them ('Output'
+    too): in a table of rows in several formats, each row reads its own format's fields."""
     renames = known_renames(columns)
-    fields = text_fields([renames.get(column, column) for column in columns])
-    return [column for column in columns if renames.get(column, column) in fields]
+    return [column for column in columns if renames.get(column, column) in KNOWN_FIELDS]
 
 
 def _whole_where_missing(rows: list[dict[str, Any]], floats: list[Any]) -> list[dict[str, Any]]:

@@ -323,6 +323,24 @@ KNOWN_FIELDS = frozenset({"messages", "conversations",
                           *(f for fields in TEXT_FIELDS.values() for f in fields)})
 
 
+# The fields that make a row one of a schema's: a row with none of them filled is not one.
+OWN_FIELDS = {**TEXT_FIELDS, "chat": ("messages",), "sharegpt": ("conversations",)}
+
+
+def as_its_own_format(row: dict[str, Any]) -> dict[str, Any]:
+    """A table's row as the record it was. A table gives every row every column, None where a
+    row had no such field (pandas or datasets reading a JSON Lines file of several formats):
+    a row that fills none of the fields of the schema its columns make is read by the fields
+    it fills, so a 'text' row beside alpaca rows is no alpaca row with an empty 'instruction'.
+    A row that fills any of them stays whole: its missing answer is refused as before."""
+    schema = _schema_or_none(row)
+    if schema is None or any(value is not None for field, value in _known_keys(row).items()
+                             if field in OWN_FIELDS[schema]):
+        return row
+    filled = {key: value for key, value in row.items() if value is not None}
+    return filled if _schema_or_none(filled) not in (None, schema) else row
+
+
 def text_fields(fields: Any) -> tuple[str, ...]:
     """The fields that records with these keys are read from as text; () if no schema fits.
 

@@ -12,6 +12,7 @@ from course_lib.errors import CourseError
 from course_lib.evaluation.eval_data import eval_rows
 from course_lib.formatting.records import conversion_notes, load_records
 from course_lib.formatting.rows import MAX_ROW_ERRORS, RowErrors
+from course_lib.formatting.stats import template_counts
 from course_lib.training.data import load_data
 
 
@@ -123,3 +124,33 @@ def test_a_dataframe_pandas_read_from_parquet_holds_chat_as_lists(tmp_path):
         assert load_data(frame).records == load_records(str(path))
         assert [r["reference"] for r in eval_rows(frame).rows] == [
             r["response"] for r in load_records(str(path))]
+
+
+MIXED = [{"instruction": "What is 2+2?", "input": "", "output": "4"},
+         {"text": "Q: What is 3+3? A: 6"},
+         {"messages": [{"role": "user", "content": "Hi"},
+                       {"role": "assistant", "content": "Hello"}]},
+         {"prompt": "Say yes.", "completion": "yes"}]
+
+
+def test_a_table_of_rows_in_several_formats_reads_as_its_file_does(tmp_path):
+    """pandas and datasets give every row every column, None where a row had no such field:
+    the text row was read as an alpaca row with an empty 'instruction', and refused."""
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in MIXED))
+    table = pd.read_json(path, lines=True)
+    table.to_parquet(tmp_path / "mixed.parquet")
+    from_file = load_data(path).records
+    assert [r.get("template") for r in from_file] == [None, "qa", None, None]
+    for read in (table, datasets.Dataset.from_pandas(table), tmp_path / "mixed.parquet"):
+        assert load_data(read).records == from_file
+    assert template_counts(table) == template_counts(MIXED) == {"structured": 3, "qa": 1}
+
+
+def test_a_row_that_fills_some_of_its_formats_fields_is_read_as_that_format():
+    """A row with a question and no answer is an alpaca row missing its answer, not a text
+    row: it is refused as before, though its text column would make another format."""
+    table = pd.DataFrame([{"instruction": "a", "output": "b", "text": None},
+                          {"instruction": "c", "output": None, "text": "Q: x A: y"}])
+    with pytest.raises(CourseError, match="row 2: .*'output'"):
+        load_data(table)
