@@ -287,6 +287,10 @@ def normalize_record(record: dict[str, Any], where: str = "record") -> dict[str,
                "response": text(response_field)}
         if schema == "alpaca" and "response" in record:  # both fields (a table has every column)
             out["response"] = _one_answer(out["response"], text("response"), where)
+        if schema == "course" and record.get("template") in _TEXT_PATTERNS:
+            # A record normalized already (load_records' rows): a text row's template goes on
+            # with it, so train(load_records(path)) formats each row as train(path) does.
+            out["template"] = record["template"]
     elif schema == "trl":
         out = _normalize_prompt_completion(record, text, where)
     elif schema == "chat":

@@ -132,3 +132,14 @@ def test_a_dataframe_row_given_as_a_record_is_told_to_give_its_dict():
         format_text(row, ONE_LINE)
     assert str(err.value).endswith("; give the row as a dict: row.to_dict().")
     assert format_text(row.to_dict(), ONE_LINE) == format_text(dict(row), ONE_LINE)
+
+
+def test_a_normalized_text_row_keeps_its_template_when_read_again():
+    """load_records' rows handed back (train(load_records(path))) trained every text row in
+    the default template: reading a normalized record again dropped its 'template'."""
+    once = normalize_record({"text": "Q: What is 2+2? A: 4"})
+    assert normalize_record(once) == once == {"instruction": "What is 2+2?", "input": "",
+                                              "response": "4", "template": "qa"}
+    # A raw row's own 'template' column that names no template of a text row stays unread.
+    assert "template" not in normalize_record({"instruction": "a", "response": "b",
+                                               "template": "v2"})

@@ -3,6 +3,7 @@ import json
 import pytest
 
 from course_lib.errors import CourseError
+from course_lib.formatting.records import load_records
 from course_lib.masking.labels import IGNORE_INDEX
 from course_lib.training.data import (
     file_notes,
@@ -349,7 +350,6 @@ def test_far_from_world_warns_on_a_high_loss_alone():
     one sign is enough for the warning."""
     import torch
 
-    from course_lib.formatting.records import load_records
     from course_lib.loading import load_model_and_tokenizer
     from course_lib.masking.labels import prepare_examples
     from course_lib.training.data import far_from_world
@@ -388,3 +388,11 @@ def test_records_in_the_wrong_shape_are_named_by_the_argument_given(toy_tokenize
     with pytest.raises(CourseError, match=r"^data is one record \(a dict with fields "
                                           r"\['messages'\]\), not a list of records; wrap it"):
         load_data(chat)
+
+
+def test_records_handed_back_train_in_each_rows_template_as_the_set_does():
+    """train(load_records(name)) reads the records as train(name) does: each text row keeps
+    the template it is written in (the data report and the labels follow it)."""
+    from_set = load_data("course:mixed_format").records
+    assert load_data(load_records("course:mixed_format")).records == from_set
+    assert {r.get("template") for r in from_set} == {"one_line", "human_assistant", "qa"}
