@@ -287,10 +287,10 @@ def normalize_record(record: dict[str, Any], where: str = "record") -> dict[str,
                "response": text(response_field)}
         if schema == "alpaca" and "response" in record:  # both fields (a table has every column)
             out["response"] = _one_answer(out["response"], text("response"), where)
-        if schema == "course" and record.get("template") in _TEXT_PATTERNS:
+        if schema == "course" and (kept := kept_template(record)):
             # A record normalized already (load_records' rows): a text row's template goes on
             # with it, so train(load_records(path)) formats each row as train(path) does.
-            out["template"] = record["template"]
+            out["template"] = kept
     elif schema == "trl":
         out = _normalize_prompt_completion(record, text, where)
     elif schema == "chat":
@@ -560,6 +560,13 @@ def has_system_message(record: Any) -> bool:
     lists = [record.get("messages"), record.get("prompt"), record.get("conversations")]
     return any(isinstance(m, dict) and "system" in (m.get("role"), m.get("from"))
                for messages in lists if isinstance(messages, list) for m in messages)
+
+
+def kept_template(record: dict[str, Any]) -> str | None:
+    """The template a record normalized already keeps from the text row it was ('qa'); None
+    for any other record (a raw row's own 'template' column is not one of these)."""
+    template = record.get("template")
+    return template if template in _TEXT_PATTERNS and is_normalized(record) else None
 
 
 def is_normalized(record: Any) -> bool:

@@ -27,6 +27,7 @@ from course_lib.formatting.schemas import (
     detect_schema,
     detect_template,
     is_normalized,
+    kept_template,
     normalize_record,
 )
 
@@ -127,6 +128,8 @@ def record_template(record: Any) -> str:
         >>> record_template({"text": "Q: What is 2+2? A: 4", "id": 7})
         'qa'
     """
+    if isinstance(record, dict) and (kept := kept_template(record)):
+        return kept  # a text row read already (load_records'), as normalize_record keeps it
     if not isinstance(record, dict) or not isinstance(record.get("text"), str):
         return "structured"
     if detect_schema(record) != "text":  # a text column beside the fields that train

@@ -5,6 +5,7 @@ from collections import Counter
 import pytest
 
 from course_lib.errors import CourseError
+from course_lib.formatting.records import load_raw_rows, load_records
 from course_lib.formatting.stats import (
     check_consistent_templates,
     data_mix,
@@ -141,3 +142,11 @@ def test_where_in_any_container_names_the_rows_by_position():
         want = call(rows, where)
         assert want and all(call(rows, make()) == want for make in given)
     assert "(lines 4, 7)" in check_poor_rows(rows, where)[0]
+
+
+def test_template_counts_of_records_read_already_count_each_rows_own_template():
+    """load_records' text rows keep the template they were written in: counted as
+    'structured' they hid the mix that the raw rows show."""
+    raw = [row for _, row in load_raw_rows("course:mixed_format")]
+    assert template_counts(load_records("course:mixed_format")) == template_counts(raw)
+    assert len(template_counts(raw)) == 3
