@@ -460,7 +460,11 @@ def unread_fields(record: Any) -> list[str]:
         >>> unread_fields({"instruction": "Sum up", "inputs": "A long text", "response": "Short"})
         ['inputs']
     """
-    return list(_unread_of_keys(tuple(record))) if isinstance(record, dict) else []
+    if not isinstance(record, dict):
+        return []
+    # An empty cell (None: a table gives every row every column) holds nothing left out.
+    known = _known_keys(record)
+    return [key for key in _unread_of_keys(tuple(record)) if known[key] is not None]
 
 
 @functools.lru_cache(maxsize=1024)  # once per set of keys, as the schema

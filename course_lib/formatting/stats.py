@@ -22,8 +22,9 @@ from typing import Any
 from course_lib.display import CourseFigure, new_figure
 from course_lib.errors import CourseError, shown
 from course_lib.formatting.records import records_given
-from course_lib.formatting.rows import listed, row_names
+from course_lib.formatting.rows import listed, row_names, table_rows
 from course_lib.formatting.schemas import (
+    as_its_own_format,
     detect_schema,
     detect_template,
     is_normalized,
@@ -44,8 +45,9 @@ TASKS: dict[str, str] = {
 
 def instruction_style(record: Mapping[str, Any]) -> str:
     """'with input' (three-part), 'formal' (Kindly/Please), 'casual' (lower case, no final
-    punctuation), 'question' (ends with '?') or 'command'."""
+    punctuation), 'question' (ends with '?') or 'command'; a row of any schema (as_read)."""
     check_one_record(record, "instruction_style")
+    record = as_read(record)
     text = str(record.get("instruction", "")).strip()
     if record.get("input"):
         return "with input"
@@ -59,9 +61,9 @@ def instruction_style(record: Mapping[str, Any]) -> str:
 
 
 def task_kind(record: Mapping[str, Any]) -> str:
-    """The first of TASKS whose pattern matches the instruction, or 'other'."""
+    """The first of TASKS whose pattern matches the instruction (as_read), or 'other'."""
     check_one_record(record, "task_kind")
-    text = str(record.get("instruction", "")).lower()
+    text = str(as_read(record).get("instruction", "")).lower()
     for kind, pattern in TASKS.items():
         if re.search(pattern, text):
             return kind
@@ -78,6 +80,23 @@ def check_one_record(record: Any, call: str) -> None:
         raise CourseError(f"{call} reads one record (a dict), not a {type(record).__name__}; "
                           f"for a list, call it on each record, or count them all with "
                           f"data_mix(records).")
+
+
+def as_read(record: Any) -> Mapping[str, Any]:
+    """A record's instruction and input as training reads them: a text, chat or TRL row's
+    (read by a missing 'instruction', every such row was a 'command' of task 'other'), and a
+    table's row with its empty cells (NaN, which is true: 'with input') empty. A row that no
+    schema reads (a bare {'instruction'}) is read by the fields it has."""
+    if hasattr(record, "to_frame"):  # a DataFrame's row (df.apply): read as its table is
+        [record] = table_rows(record.to_frame().T)
+    elif isinstance(record, dict):  # a Dataset's row: every column, None where it had none
+        record = as_its_own_format(record)
+    if is_normalized(record):
+        return record
+    try:
+        return normalize_record(record)
+    except CourseError:
+        return record
 
 
 def as_records(records: Any, call: str) -> list:

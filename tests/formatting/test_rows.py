@@ -13,7 +13,7 @@ from course_lib.evaluation.eval_data import eval_rows
 from course_lib.formatting.records import conversion_notes, load_records
 from course_lib.formatting.rows import MAX_ROW_ERRORS, RowErrors
 from course_lib.formatting.stats import template_counts
-from course_lib.training.data import load_data
+from course_lib.training.data import file_notes, load_data
 
 
 def test_every_bad_row_is_listed_with_its_line(tmp_path):
@@ -154,3 +154,14 @@ def test_a_row_that_fills_some_of_its_formats_fields_is_read_as_that_format():
                           {"instruction": "c", "output": None, "text": "Q: x A: y"}])
     with pytest.raises(CourseError, match="row 2: .*'output'"):
         load_data(table)
+
+
+def test_a_tables_empty_cells_are_not_fields_left_out_of_training(tmp_path):
+    """A table gives its chat row every other format's column, empty: they were named as
+    fields 'left out of training' ('prompt', 'instruction', ...), which its file never said."""
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in MIXED))
+    table = pd.DataFrame(MIXED)
+    for read in (table, datasets.Dataset.from_pandas(table)):
+        assert file_notes(load_data(read)) == file_notes(load_data(path)) == []
+        assert eval_rows(read).notes == ()

@@ -2,6 +2,8 @@
 
 from collections import Counter
 
+import datasets
+import pandas as pd
 import pytest
 
 from course_lib.errors import CourseError
@@ -150,3 +152,23 @@ def test_template_counts_of_records_read_already_count_each_rows_own_template():
     raw = [row for _, row in load_raw_rows("course:mixed_format")]
     assert template_counts(load_records("course:mixed_format")) == template_counts(raw)
     assert len(template_counts(raw)) == 3
+
+
+def test_phrasing_and_task_are_read_from_each_row_as_training_reads_it():
+    """data_mix of course:mixed_format's raw rows counted 40 'command' rows of task 'other'
+    (a text, chat or TRL row has no 'instruction' field), where load_records' records showed
+    the mix; a table's empty 'input' (NaN, df.apply(instruction_style, axis=1)) was 'with
+    input'."""
+    raw = [row for _, row in load_raw_rows("course:mixed_format")]
+    assert data_mix(raw) == data_mix(load_records("course:mixed_format"))
+    chat = {"messages": [{"role": "user", "content": "What does a cow say?"},
+                         {"role": "assistant", "content": "moo"}]}
+    rows = [chat, {"prompt": "Multiply 4 by 6.", "completion": "24"}]
+    read = [("question", "sound"), ("command", "arithmetic")]
+    assert [(instruction_style(r), task_kind(r)) for r in rows] == read
+    # A Dataset's row of a table of both formats holds the other's columns too, as None.
+    table = datasets.Dataset.from_pandas(pd.DataFrame(rows))
+    assert [(instruction_style(r), task_kind(r)) for r in table] == read
+    frame = pd.DataFrame([{"instruction": "What is 2+2?", "response": "4"},
+                          {"instruction": "Translate", "input": "cat", "response": "gato"}])
+    assert list(frame.apply(instruction_style, axis=1)) == ["question", "with input"]
