@@ -256,6 +256,10 @@ def refuse_non_records(data: Any, advice: str = "", what: str = "data") -> None:
     if isinstance(data, dict):
         raise CourseError(f"{what} is one record (a dict with fields {list(data)}), not a list "
                           f"of records; wrap it in a list: [record].")
+    pandas = sys.modules.get("pandas")  # one row of a table (df.iloc[0]) gave its cells' text
+    if pandas is not None and isinstance(data, pandas.Series):
+        raise CourseError(f"{what} is one row of a table (a pandas Series), not a list of "
+                          f"records; give a table of that row instead: df.iloc[[0]].")
     if isinstance(data, Sequence) and data and all(isinstance(row, str) for row in data):
         raise CourseError(f"{what} is a list of strings ({data[0]!r}, ...), not of records; "
                           f"give records like {{\"instruction\": ..., \"response\": ...}}"

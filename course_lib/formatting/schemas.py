@@ -269,8 +269,10 @@ def normalize_record(record: dict[str, Any], where: str = "record") -> dict[str,
         # A list given to a one-record call (format_text, to_messages): say what to do.
         hint = ("; give one record, or call it on each record of the list"
                 if where == "record" and isinstance(record, list | tuple) else
-                # A DataFrame's row (df.iloc[0]): its dict is the record.
-                "; give the row as a dict: row.to_dict()" if hasattr(record, "to_dict") else "")
+                # A DataFrame's row (df.iloc[0]): its dict is the record, without the empty
+                # cells (NaN), which are no text.
+                "; give the row as a dict: row.dropna().to_dict()" if hasattr(record, "to_dict")
+                else "")
         raise CourseError(f"{where}: expected a JSON object, got {json_kind(record)}{hint}.")
     record = _known_keys(record)
     try:

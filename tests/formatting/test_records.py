@@ -385,3 +385,14 @@ def test_numbers_in_text_fields_are_read_as_their_text_and_counted(tmp_path):
 def test_bools_lists_dicts_and_nan_are_still_not_text(value, kind):
     with pytest.raises(CourseError, match=f"field 'output' should be text but is {kind}"):
         normalize_record({"instruction": "x", "output": value}, "d.jsonl line 1")
+
+
+def test_one_row_of_a_table_is_told_to_give_a_table_of_that_row():
+    """show_mask(df.iloc[0], tok) and prepare_examples(df.iloc[0], tok) read the row's cells
+    as records: "example 0: expected a JSON object, got a string"."""
+    table = pd.DataFrame([{"instruction": "What is 2+2?", "response": "4"}])
+    with pytest.raises(CourseError) as err:
+        refuse_non_records(table.iloc[0], what="records")
+    assert str(err.value) == ("records is one row of a table (a pandas Series), not a list of "
+                              "records; give a table of that row instead: df.iloc[[0]].")
+    refuse_non_records(table.iloc[[0]], what="records")  # the advice, followed

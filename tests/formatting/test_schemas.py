@@ -127,11 +127,15 @@ def test_a_dataframe_row_given_as_a_record_is_told_to_give_its_dict():
 
     from course_lib.formatting.templates import ONE_LINE, format_text
 
-    row = pd.DataFrame([{"instruction": "Hi", "response": "hello"}]).iloc[0]
+    # The first row's 'input' is an empty cell (NaN): row.to_dict() was refused as "NaN".
+    table = pd.DataFrame([{"instruction": "Hi", "response": "hello"},
+                          {"instruction": "Say", "input": "yes", "response": "yes"}])
+    row = table.iloc[0]
     with pytest.raises(CourseError) as err:  # said only "got Series", with no way out
         format_text(row, ONE_LINE)
-    assert str(err.value).endswith("; give the row as a dict: row.to_dict().")
-    assert format_text(row.to_dict(), ONE_LINE) == format_text(dict(row), ONE_LINE)
+    assert str(err.value).endswith("; give the row as a dict: row.dropna().to_dict().")
+    assert format_text(row.dropna().to_dict(), ONE_LINE) == format_text(
+        {"instruction": "Hi", "response": "hello"}, ONE_LINE)
 
 
 def test_a_normalized_text_row_keeps_its_template_when_read_again():

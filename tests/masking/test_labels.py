@@ -302,3 +302,14 @@ def test_examples_as_a_dataframe_or_a_numpy_batch_read_as_a_list_of_them(toy_tok
         assert {k: v.tolist() for k, v in got.items()} == {k: v.tolist() for k, v in want.items()}
     batch = pad_batch(examples, 0)
     assert as_rows({k: v.numpy() for k, v in batch.items()}) == as_rows(batch)
+
+
+def test_a_records_own_template_column_is_read_as_training_reads_it(toy_tokenizer):
+    """A 'template' column that names no text row's template ('v2', a data set's own) is an
+    extra field, as train() reads it: prepare_examples failed with "Unknown template 'v2'".
+    A text row's own template still wins over the one asked for."""
+    row = {"instruction": "What is 2+2?", "input": "", "response": "4"}
+    plain = prepare_examples([row], toy_tokenizer).examples
+    assert prepare_examples([{**row, "template": "v2"}], toy_tokenizer).examples == plain
+    qa = prepare_examples([{"text": "Q: What is 2+2? A: 4"}], toy_tokenizer).examples
+    assert prepare_examples([{**row, "template": "qa"}], toy_tokenizer).examples == qa != plain
