@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from course_lib.errors import CourseError, shown
-from course_lib.formatting.schemas import is_normalized, normalize_record
+from course_lib.formatting.schemas import is_normalized, kept_template, normalize_record
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,16 @@ def format_example(
         record = normalize_record(record, where)
     prompt = t.format_prompt(record["instruction"], record.get("input", "") or "")
     return prompt, t.format_response(record["response"])
+
+
+def format_as_trained(record: dict[str, Any], template: str | Template = DEFAULT_TEMPLATE,
+                      where: str = "record") -> tuple[str, str]:
+    """format_example in the template training uses for this record: a {"text"} row's own (the
+    text as written, which any trainer that reads the text sees), any other in `template`.
+    Every way of labelling goes through it, so they differ in their labels, not their text."""
+    if not is_normalized(record):
+        record = normalize_record(record, where)
+    return format_example(record, kept_template(record) or template, where)
 
 
 def format_text(record: dict[str, Any], template: str | Template = DEFAULT_TEMPLATE) -> str:

@@ -26,8 +26,8 @@ from tqdm.auto import tqdm
 from course_lib.errors import CourseError, is_whole, shown
 from course_lib.formatting.records import records_given
 from course_lib.formatting.rows import is_table, row_names, table_rows
-from course_lib.formatting.schemas import is_normalized, kept_template, normalize_record
-from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example
+from course_lib.formatting.schemas import is_normalized, normalize_record
+from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_as_trained
 
 IGNORE_INDEX = -100  # torch.nn.CrossEntropyLoss(ignore_index=-100) skips these positions
 
@@ -254,7 +254,7 @@ def prepare_examples(
     records = [r if is_normalized(r) else normalize_record(r, f"example {i}")
                for i, r in enumerate(records)]
     # Formatted once, up front, so a record that cannot be formatted fails before any tokenizing.
-    pairs = [format_example(r, kept_template(r) or template, where=f"example {i}")
+    pairs = [format_as_trained(r, template, where=f"example {i}")
              for i, r in enumerate(records)]
     prepared = PreparedData(examples=[], total=len(records), max_length=max_length)
     bar = tqdm(total=len(pairs), desc="preparing examples", unit="ex", leave=False,

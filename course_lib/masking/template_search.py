@@ -31,7 +31,12 @@ import torch
 from course_lib.display import THEME_ERROR, THEME_TEXT, token_texts
 from course_lib.errors import CourseError
 from course_lib.formatting.rows import listed
-from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example, get_template
+from course_lib.formatting.templates import (
+    DEFAULT_TEMPLATE,
+    Template,
+    format_as_trained,
+    get_template,
+)
 from course_lib.masking.labels import IGNORE_INDEX, as_rows, check_records, check_tokenizer
 from course_lib.masking.standard_collator import check_pad_token
 
@@ -48,7 +53,7 @@ def tokenize_texts(
     """
     check_tokenizer(tokenizer, "tokenize_texts(records, tokenizer)")
     records = check_records(records, "tokenize_texts(records, tokenizer)")
-    texts = ["".join(format_example(r, template, where=f"example {i}"))
+    texts = ["".join(format_as_trained(r, template, where=f"example {i}"))
              for i, r in enumerate(records)]
     if not texts:
         return []

@@ -18,7 +18,7 @@ from typing import Any
 from course_lib.env import checkpointing_field, no_usage_ping
 from course_lib.errors import CourseError
 from course_lib.formatting.chat import to_messages
-from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_example
+from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_as_trained
 from course_lib.formatting.via_datasets import quiet_datasets
 from course_lib.masking.labels import (
     IGNORE_INDEX,
@@ -67,7 +67,7 @@ def trl_prepare(
     # Each row carries its record's index through TRL, which drops rows without saying which.
     rows = []
     for i, r in enumerate(records):
-        prompt, completion = format_example(r, template, where=f"example {i}")
+        prompt, completion = format_as_trained(r, template, where=f"example {i}")
         rows.append({"prompt": prompt, "completion": completion, "course_index": i})
     if not rows:
         return PreparedData(examples=[], source="TRL's preparation")

@@ -32,7 +32,7 @@ import torch
 from course_lib.display import THEME_ERROR, THEME_TEXT, THEME_TEXT2, new_figure, token_texts
 from course_lib.errors import CourseError, shown
 from course_lib.formatting.records import records_given
-from course_lib.formatting.templates import format_example
+from course_lib.formatting.templates import format_as_trained
 from course_lib.masking import MASKINGS
 from course_lib.masking.audit import audit_labels
 from course_lib.masking.labels import IGNORE_INDEX, as_rows
@@ -491,7 +491,7 @@ def _caption(i: int, record: Mapping[str, Any]) -> str:
 def _explorer_html(records: Sequence[Mapping[str, Any]], i: int, example: dict, masking: str,
                    tokenizer, template: Any) -> str:
     """The explorer's page for one example: its full text, the chips, the audit's warnings."""
-    prompt, response = format_example(records[i], template, where=f"example {i}")
+    prompt, response = format_as_trained(records[i], template, where=f"example {i}")
     view = mask_view([example], tokenizer, titles=[f"Example {i}: {MASKINGS[masking]}"])
     warnings = audit_labels([example], tokenizer, indices=[i]).warnings
     notes = "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
