@@ -20,9 +20,9 @@ from course_lib.formatting.rows import (
     WHOLE_NUMBER,
     RowErrors,
     Split,
-    TableRow,
     pick_split,
     split_names,
+    table_row,
 )
 from course_lib.formatting.schemas import (
     KNOWN_FIELDS,
@@ -120,8 +120,8 @@ def _column_rows(whole: dict[str, Any], name: str,
         return None
     rows = []
     for k, label in enumerate(index, start=1):
-        row = TableRow((column, cells[label]) for column, cells in whole.items())
-        row.notes = (COLUMNS_NOTE,)  # said once for the file, by conversion_notes
+        row = table_row(((column, cells[label]) for column, cells in whole.items()),
+                        (COLUMNS_NOTE,))
         rows.append((f"{name} item {k}", row))
     return rows
 

@@ -164,6 +164,14 @@ class TableRow(dict):
     notes: tuple[str, ...] = ()
 
 
+def table_row(cells: Any, notes: tuple[str, ...]) -> TableRow:
+    """A file's table row, {column: value} with the notes of its file, read as its own format
+    (as_its_own_format: a text row beside alpaca rows fills only 'text')."""
+    row = TableRow(as_its_own_format(dict(cells)))
+    row.notes = notes  # said once for the file, by conversion_notes
+    return row
+
+
 
 WHOLE_NUMBER = re.compile(r"-?\d+")
 

@@ -334,17 +334,23 @@ OWN_FIELDS = {**TEXT_FIELDS, "chat": ("messages",), "sharegpt": ("conversations"
 
 
 def as_its_own_format(row: dict[str, Any]) -> dict[str, Any]:
-    """A table's row as the record it was. A table gives every row every column, None where a
-    row had no such field (pandas or datasets reading a JSON Lines file of several formats):
-    a row that fills none of the fields of the schema its columns make is read by the fields
-    it fills, so a 'text' row beside alpaca rows is no alpaca row with an empty 'instruction'.
-    A row that fills any of them stays whole: its missing answer is refused as before."""
+    """A table's row as the record it was. A table gives every row every column, empty where a
+    row had no such field (None from pandas or datasets reading a JSON Lines file of several
+    formats, "" in a CSV file): a row that fills none of the fields of the schema its columns
+    make is read by the fields it fills, so a 'text' row beside alpaca rows is no alpaca row
+    with an empty 'instruction'. A row that fills any of them stays whole: its missing answer
+    is refused as before."""
     schema = _schema_or_none(row)
-    if schema is None or any(value is not None for field, value in _known_keys(row).items()
+    if schema is None or any(_filled(value) for field, value in _known_keys(row).items()
                              if field in OWN_FIELDS[schema]):
         return row
-    filled = {key: value for key, value in row.items() if value is not None}
+    filled = {key: value for key, value in row.items() if _filled(value)}
     return filled if _schema_or_none(filled) not in (None, schema) else row
+
+
+def _filled(value: Any) -> bool:
+    """A table's cell that holds something: not None (pandas, datasets) and not "" (CSV)."""
+    return value is not None and value != ""
 
 
 def text_fields(fields: Any) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from course_lib.errors import CourseError
 from course_lib.formatting.file_bytes import DELIMITERS, LINE_END, read_text
-from course_lib.formatting.rows import WHOLE_NUMBER, RowErrors, TableRow
+from course_lib.formatting.rows import WHOLE_NUMBER, RowErrors, table_row
 from course_lib.formatting.schemas import (
     KNOWN_FIELDS,
     known_renames,
@@ -132,8 +132,7 @@ def _table_rows(text: str, name: str, form: dict[str, Any], errors: RowErrors,
         if len(fields) != len(columns):
             errors.add(_field_count_problem(fields, header, form["delimiter"], name, line))
             continue
-        row = TableRow((columns[i], fields[i]) for i in keep)
-        row.notes = tuple(notes + dropped)  # said once for the file, by conversion_notes
+        row = table_row(((columns[i], fields[i]) for i in keep), tuple(notes + dropped))
         rows.append((f"{name} row {number}", row))
     return rows
 

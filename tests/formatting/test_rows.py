@@ -165,3 +165,22 @@ def test_a_tables_empty_cells_are_not_fields_left_out_of_training(tmp_path):
     for read in (table, datasets.Dataset.from_pandas(table)):
         assert file_notes(load_data(read)) == file_notes(load_data(path)) == []
         assert eval_rows(read).notes == ()
+
+
+def test_a_csv_or_column_json_of_rows_in_several_formats_reads_as_its_jsonl_does(tmp_path):
+    """A spreadsheet of alpaca and text rows gives each row every column, "" where it had
+    none (df.to_json(path) writes null): the text row was "'instruction' is empty"."""
+    rows = [MIXED[0], MIXED[1], {"instruction": "Name a colour.", "input": "", "output": "red"}]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    table = pd.DataFrame(rows)
+    table.to_csv(tmp_path / "mixed.csv", index=False)
+    table.to_json(tmp_path / "mixed.json")  # column by column, pandas' default
+    from_file = load_data(path).records
+    for other in ("mixed.csv", "mixed.json"):
+        assert load_data(tmp_path / other).records == from_file
+    # A row that fills its format's question but not its answer stays that format's row (the
+    # data report flags its empty answer), not a text row.
+    (tmp_path / "half.csv").write_text("instruction,output,text\na,,Q: x A: y\nb,c,\n")
+    assert load_data(tmp_path / "half.csv").records[0] == {"instruction": "a", "input": "",
+                                                          "response": ""}
