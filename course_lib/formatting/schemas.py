@@ -470,9 +470,9 @@ def unread_fields(record: Any) -> list[str]:
     """
     if not isinstance(record, dict):
         return []
-    # An empty cell (None: a table gives every row every column) holds nothing left out.
+    # An empty cell (a table gives every row every column) holds nothing left out.
     known = _known_keys(record)
-    return [key for key in _unread_of_keys(tuple(record)) if known[key] is not None]
+    return [key for key in _unread_of_keys(tuple(record)) if _filled(known[key])]
 
 
 @functools.lru_cache(maxsize=1024)  # once per set of keys, as the schema

@@ -184,3 +184,13 @@ def test_a_csv_or_column_json_of_rows_in_several_formats_reads_as_its_jsonl_does
     (tmp_path / "half.csv").write_text("instruction,output,text\na,,Q: x A: y\nb,c,\n")
     assert load_data(tmp_path / "half.csv").records[0] == {"instruction": "a", "input": "",
                                                           "response": ""}
+
+
+def test_an_empty_csv_cell_is_no_field_left_out_as_its_dataframes_is_not(tmp_path):
+    """A CSV's empty cell ("") in a column no format reads was named as left out of training,
+    where the same file as a DataFrame (NaN) said only the row that holds text there."""
+    path = tmp_path / "unread.csv"
+    path.write_text("instruction,output,inputs\na,b,\nc,d,x\n")
+    notes = file_notes(load_data(path))
+    assert notes == file_notes(load_data(pd.read_csv(path)))
+    assert "(row 2)" in notes[0] and "rows 1" not in notes[0]
