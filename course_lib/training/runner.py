@@ -303,7 +303,7 @@ def check_arguments(model, tokenizer, data, eval_data, out_dir, resume, *, maski
 
 
 def trainer_for(weights: Weights, tokenizer, ready: PreparedData, held_out: HeldOut,
-                checkpoints: Path, *, lora: Any, batch_size: int,
+                checkpoints: Path, *, lora: Any, batch_size: int, fast: bool,
                 gradient_checkpointing: bool | None,
                 num_threads: int | None, eval_every: int | None, progress: bool,
                 live_plot: bool, title: str, callbacks: Sequence[TrainerCallback],
@@ -314,12 +314,12 @@ def trainer_for(weights: Weights, tokenizer, ready: PreparedData, held_out: Held
     if gradient_checkpointing is None:  # only when the run would not fit in memory otherwise
         gradient_checkpointing = checkpointing_needed(
             model, ready, batch_size, lora, weights.freeze, device, verbose)
-    args = training_arguments(checkpoints, device, batch_size=batch_size,
+    args = training_arguments(checkpoints, device, batch_size=batch_size, fast=fast,
                               learning_rate=weights.learning_rate,
                               gradient_checkpointing=gradient_checkpointing, **arguments)
     threads = threads_for(weights, device, num_threads, args.max_steps, verbose)
     trainer = build_trainer(model, tokenizer, ready, held_out.examples, args,
-                            eval_every=eval_every, fast=arguments["fast"], progress=progress,
+                            eval_every=eval_every, fast=fast, progress=progress,
                             live_plot=live_plot, title=title, callbacks=callbacks)
     return trainer, dict(device=device.device, num_threads=threads.count,
                          world_size=args.world_size,
