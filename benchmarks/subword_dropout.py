@@ -36,16 +36,24 @@ from course_lib.training.settings import RECIPE
 class DroppedPrompts:
     """The tokenizer, but prompts go through a copy with BPE-dropout p.
 
-    prepare_examples tokenizes prompts with the special prefix and responses without it
-    (`add_special_tokens=False`), which is how the two calls are told apart."""
+    prepare_examples tokenizes the prompts, then each prompt with its response (the whole
+    texts, which start with the prompts just asked for), then, without special tokens, any
+    response it cannot cut from its whole text: only the first of these get the dropout."""
 
     def __init__(self, tokenizer, p: float):
         self.tokenizer = tokenizer
         self.dropped = copy.deepcopy(tokenizer)
         self.dropped.backend_tokenizer.model.dropout = p or None  # 0: no dropout at all
+        self.prompts: list[str] = []  # the last prompts tokenized with dropout
 
     def __call__(self, texts, add_special_tokens: bool = True, **kwargs):
-        which = self.dropped if add_special_tokens else self.tokenizer
+        wholes = len(texts) == len(self.prompts) and all(
+            text.startswith(prompt) for text, prompt in zip(texts, self.prompts, strict=True))
+        # The whole texts plain: their prompts' ids rarely start them, so each response is
+        # then tokenized on its own, plain too, and follows its prompt's dropped ids.
+        prompts = add_special_tokens and not wholes
+        self.prompts = list(texts) if prompts else []
+        which = self.dropped if prompts else self.tokenizer
         return which(texts, add_special_tokens=add_special_tokens, **kwargs)
 
     def __getattr__(self, name):  # eos_token_id and the rest: the tokenizer's own

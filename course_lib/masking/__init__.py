@@ -1,6 +1,6 @@
 """Stage 2, masking: every token gets a label; -100 on the prompt means "not graded" (lesson 03).
 
-Read first: labels.py (prompt and response tokenized as segments; padding by position), then
+Read first: labels.py (the response cut after the prompt's ids; padding by position), then
 loss.py (the masked cross-entropy written out, where 0/0 shows).
 Then the other ways to build labels, to see why they fail: template_search.py (the old
 collator), standard_collator.py (`mlm=False`, the wrong one), trl_labels.py (TRL's own),
@@ -13,7 +13,7 @@ break the labels and the attention (lesson 08).
 # four are on the menu of the mask explorer and of `course show-mask --masking`.
 MASKINGS: dict[str, str] = {
     "none": "no masking: the standard collator, DataCollatorForLanguageModeling(mlm=False)",
-    "response": "response only: prompt and response tokenized as segments (labels.py)",
+    "response": "response only: the response cut after the prompt's ids (labels.py)",
     "template": "template search: look for '### Response:' ids (the old TRL collator)",
     "trl": "TRL 1.x SFTTrainer with completion_only_loss=True",
 }

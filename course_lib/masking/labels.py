@@ -7,9 +7,11 @@ predictions are graded: -100 means "not graded" (PyTorch's cross-entropy ignores
     >>> ex["labels"]                                                               # doctest: +SKIP
     [-100, -100, -100, -100, -100, -100, -100, -100, 23, 2]  # " 4" and EOS are trained
 
-Prompt and response are tokenized as two segments and concatenated, so the boundary is
-known exactly: we never search the token stream for "### Response:" (that search is the
-classic failure, see template_search.py).
+The prompt is tokenized alone and with its response: the prompt's ids start the whole
+text's, so the boundary is known exactly and we never search the token stream for
+"### Response:" (that search is the classic failure, see template_search.py). The response's
+ids are the whole text's after the prompt's, as the model reads them: tokenized on its own, a
+SentencePiece tokenizer (Llama-2, Mistral) would give it a space in front (see response_ids).
 """
 
 from __future__ import annotations
@@ -238,7 +240,7 @@ def prepare_examples(
     max_length: int | None = None,
     progress: bool = True,
 ) -> PreparedData:
-    """Tokenize many records at once (one batched tokenizer call per segment: fast).
+    """Tokenize many records at once (batched tokenizer calls: fast).
 
     masking="response": labels are -100 on the prompt; the response and its EOS are trained.
     masking="none":     every token is trained, the prompt too (plain language modelling).
@@ -264,11 +266,12 @@ def prepare_examples(
     with collector_paused():
         for start in range(0, len(pairs), CHUNK):
             chunk = pairs[start:start + CHUNK]
-            # The prompt gets the tokenizer's prefix (BOS) if it adds one; the response none.
+            # The prompt as the model is asked it (BOS too, if the tokenizer adds one), and the
+            # response as it follows the prompt in the whole text (see response_ids).
             # verbose=False: no "longer than the maximum" warning; truncation is ours, reported.
             prompts = tokenizer([p for p, _ in chunk], verbose=False)["input_ids"]
-            responses = tokenizer([r for _, r in chunk], add_special_tokens=False,
-                                  verbose=False)["input_ids"]
+            wholes = tokenizer([p + r for p, r in chunk], verbose=False)["input_ids"]
+            responses = response_ids(tokenizer, chunk, prompts, wholes)
             pairs_ids = zip(shared_ints(prompts, seen), shared_ints(responses, seen), strict=True)
             # Whitespace-only responses count as empty: they teach the model to answer nothing.
             for i, (p_ids, r_ids) in enumerate(pairs_ids, start):
@@ -277,6 +280,35 @@ def prepare_examples(
             bar.update(len(chunk))
     bar.close()
     return prepared
+
+
+def response_ids(tokenizer, pairs: Sequence[tuple[str, str]], prompts: list[list[int]],
+                 wholes: list[list[int]]) -> list[list[int]]:
+    """Each response's ids as they follow its prompt: the whole text's ids after the prompt's.
+
+    A SentencePiece tokenizer of Llama-2's kind (TinyLlama, Mistral) reads a text on its own
+    as the start of a text: the response "4" alone is "▁4", a space in front, where after
+    "### Response:\\n" it is "4". Cut from the whole text, the response is what the model
+    reads and will write (and what TRL labels). Where the prompt's ids do not start the
+    whole's (its last token merges with the response's first, e.g. a prompt that ends in a
+    space), the response is tokenized on its own, after an EOS: the prompt stays as asked,
+    and Llama-2's tokenizer puts no "▁" after a special token ("A: " + "4": "▁", "4").
+    """
+    # The boundary is exact only where the prompt's own ids start the whole text's.
+    out = [whole[len(p):] if whole[:len(p)] == p else None
+           for p, whole in zip(prompts, wholes, strict=True)]
+    alone = [i for i, ids in enumerate(out) if ids is None]
+    if not alone:
+        return out
+    # No BOS in front (it starts the prompt only); the EOS only where it is one token.
+    eos = tokenizer.eos_token
+    after = eos if tokenizer(eos, add_special_tokens=False)["input_ids"] == [
+        tokenizer.eos_token_id] else ""
+    ids = tokenizer([after + pairs[i][1] for i in alone], add_special_tokens=False,
+                    verbose=False)["input_ids"]
+    for i, row in zip(alone, ids, strict=True):
+        out[i] = row[1:] if after else row
+    return out
 
 
 def check_preparing(records: Any, tokenizer: Any, masking: Any, max_length: Any,

@@ -4,7 +4,7 @@
     [{'input_ids': [...], 'attention_mask': [...], 'labels': [-100, -100, ...]}]
 
 `train(masking=...)` takes the first two; the other two exist to be *looked at*: the old
-template search and TRL's own preparation, next to the course's segments.
+template search and TRL's own preparation, next to the course's way.
 """
 
 from __future__ import annotations

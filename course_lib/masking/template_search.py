@@ -15,7 +15,7 @@ Alone, "### Response:" starts with the token "###"; inside the one-line template
 follows a space and a byte-level BPE makes it " ###" (another id). The search fails and the
 whole row is masked: the example teaches nothing. `explain_template_mismatch` shows both
 tokenizations; `template_ids_in_context` gives the ids to search for instead. The course's
-own way, segments (labels.py), never searches at all.
+own way (labels.py) tokenizes the prompt alone and the whole text, and never searches.
 """
 
 from __future__ import annotations
@@ -232,8 +232,8 @@ class TemplateMismatch:
             f"A search for {self.alone_ids} finds nothing, so the whole example is masked "
             f"and teaches nothing.",
             f"Fix: search for the in-context ids {self.context_ids} "
-            f"(CompletionOnlyCollator({self.context_ids}, tokenizer)), or tokenize prompt and "
-            f"response as separate segments (labels.prepare_examples), so nothing is searched.",
+            f"(CompletionOnlyCollator({self.context_ids}, tokenizer)), or take the response "
+            f"from after the prompt's own ids (labels.prepare_examples), so nothing is searched.",
         ]
         return "\n".join(lines)
 

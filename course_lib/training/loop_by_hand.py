@@ -41,7 +41,7 @@ def train_by_hand(model, tokenizer, records: Sequence[dict[str, Any]], *, steps:
     as train() leaves it."""
     # 0. Arguments the loop cannot use are named now, not as an error from deep inside it.
     records = check_arguments(model, tokenizer, records, steps, batch_size, learning_rate, seed)
-    # 1. Labels: prompt and response tokenized as segments, -100 on the prompt (lesson 03).
+    # 1. Labels: the response is what follows the prompt's ids; -100 on the prompt (lesson 03).
     examples = prepare_examples(records, tokenizer, template, masking).examples
     # 2. AdamW, and a learning rate that falls linearly to 0 at the last step (the
     #    Trainer's defaults: no weight decay, no warm-up).

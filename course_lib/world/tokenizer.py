@@ -10,8 +10,9 @@ Choices, and why:
 
 * Byte-level: any text can be encoded (no <unk> in practice), like GPT-2 and Llama 3.
 * The ByteLevel pre-tokenizer splits text before BPE runs, so " 4" after "Response:" is
-  its own piece. Merges never cross that split, which is why tokenizing prompt and
-  response separately gives exactly the tokens of the whole text (labels.py relies on it).
+  its own piece. Merges never cross that split, so tokenizing prompt and response
+  separately gives exactly the tokens of the whole text (a SentencePiece tokenizer's do not:
+  labels.py cuts the response from the whole text).
 * `tokenizer(text)` adds `<s>` (BOS) in front, as Llama does; it never adds `</s>` (EOS):
   the labels step appends EOS to the response. `add_special_tokens=False` adds nothing.
 * `<pad>` is its own token, distinct from `</s>`, so padding can never hide a real EOS.
