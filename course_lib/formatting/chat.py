@@ -75,7 +75,8 @@ def attach_chat_template(tokenizer, template: str = CHAT_TEMPLATE):
     """Give `tokenizer` the course's chat template (in place) and return it.
 
     The template's leading `{{ bos_token }}` is kept only if the tokenizer adds a BOS to
-    plain text too, so chat data and prompt/completion data tokenize to the same ids.
+    plain text too (and followed by a space where its text needs one, see space_after_bos),
+    so chat data and prompt/completion data tokenize to the same ids.
     """
     # The model, a name or the template first were AttributeErrors about bos_token_id.
     if not hasattr(tokenizer, "apply_chat_template") or not hasattr(tokenizer, "decode"):
@@ -90,8 +91,23 @@ def attach_chat_template(tokenizer, template: str = CHAT_TEMPLATE):
                           f"chat_template({name!r})).")
     if not adds_bos(tokenizer):
         template = template.replace("{{ bos_token }}", "", 1)
+    elif space_after_bos(tokenizer):
+        template = template.replace("{{ bos_token }}", "{{ bos_token + ' ' }}", 1)
     tokenizer.chat_template = template
     return tokenizer
+
+
+def space_after_bos(tokenizer) -> bool:
+    """Whether the rendered text needs a space after the BOS to tokenize as plain text does.
+
+    Llama-2's tokenizer (TinyLlama's; transformers 5 builds it so) puts a "▁" in front of a
+    text, but not after a special token: "<s>###" is "<s>", "###", where "###" alone is
+    "<s>", "▁###". "<s> ###" is "<s>", "▁###" again, as the prompt was trained.
+    """
+    plain = tokenizer("a")["input_ids"]
+    glued = tokenizer(tokenizer.bos_token + "a", add_special_tokens=False)["input_ids"]
+    spaced = tokenizer(tokenizer.bos_token + " a", add_special_tokens=False)["input_ids"]
+    return glued != plain and spaced == plain
 
 
 # --- A run's own template as its chat template (saved with every run) -----------------------

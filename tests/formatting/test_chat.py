@@ -14,7 +14,7 @@ from course_lib.formatting.chat import (
 from course_lib.formatting.templates import TEMPLATES, Template
 from course_lib.loading import load_tokenizer
 from course_lib.masking.labels import IGNORE_INDEX, build_example
-from course_lib.world.stand_in import stand_in_tokenizer
+from course_lib.world.stand_in import sentencepiece_tokenizer, stand_in_tokenizer
 from course_lib.world.toy import make_toy_model
 
 # A template of one's own: the input first, braces, quotes and a backslash in its text.
@@ -24,9 +24,13 @@ RECORDS = [{"instruction": "What is 2+2?", "input": "", "response": "4"},
            {"instruction": "Translate.", "input": "line one\nline two", "response": "hola"}]
 
 
-@pytest.fixture(scope="module", params=["tiny", "smollm2-135m"])
+@pytest.fixture(scope="module", params=["tiny", "smollm2-135m", "llama-2", "gemma"])
 def tokenizer(request):
-    """The tiny model's (it adds a BOS) and a SmolLM2-shaped one (it adds none)."""
+    """The tiny model's (it adds a BOS), a SmolLM2-shaped one (it adds none), and two
+    SentencePiece-style ones: Llama-2's (a "▁" in front of a text, not after a special token)
+    and Gemma's."""
+    if request.param in ("llama-2", "gemma"):
+        return sentencepiece_tokenizer(request.param)
     return load_tokenizer("tiny") if request.param == "tiny" else stand_in_tokenizer(
         request.param)
 
