@@ -177,7 +177,20 @@ def complete_batch(model, tokenizer, texts: Sequence[str],
     check_pair(model, tokenizer, "complete_batch(model, tokenizer, texts)")
     texts = _check_texts("texts", texts, "call complete(model, tokenizer, text)")
     ids = generate_ids(model, tokenizer, texts, settings)
-    return [tokenizer.decode(row, skip_special_tokens=True) for row in ids]
+    return [continuation(tokenizer, text, row) for text, row in zip(texts, ids, strict=True)]
+
+
+def continuation(tokenizer, text: str, new_ids: list[int]) -> str:
+    """The text `new_ids` add after `text`, decoded after the text's own ids: decoded alone, a
+    SentencePiece tokenizer's (Llama's) first token loses its space ("▁Paris" is "Paris"),
+    which would glue the continuation to the text ("The capital is" + "Paris")."""
+    prompt_ids = list(tokenizer(text)["input_ids"])
+    before = tokenizer.decode(prompt_ids, skip_special_tokens=True)
+    whole = tokenizer.decode(prompt_ids + list(new_ids), skip_special_tokens=True)
+    # A text that does not decode back to itself as a prefix (rare): the new ids alone.
+    if not whole.startswith(before):
+        return tokenizer.decode(new_ids, skip_special_tokens=True)
+    return whole[len(before):]
 
 
 def complete(model, tokenizer, text: str, max_new_tokens: int = 32, **fields) -> str:

@@ -1,5 +1,6 @@
 import copy
 
+import pytest
 import torch
 
 from course_lib.evaluation.generation import (
@@ -9,6 +10,7 @@ from course_lib.evaluation.generation import (
     generate,
     generate_batch,
 )
+from course_lib.world.stand_in import sentencepiece_tokenizer
 
 
 class ScriptedModel(torch.nn.Module):
@@ -188,3 +190,27 @@ def test_inputs_and_references_in_other_containers_give_the_list_result(toy_toke
         prompts_for("What is 2+2?")
     with pytest.raises(CourseError, match=r"^expected must be a list of strings, one per "):
         answer_table(["a"], {"m": model}, tok, "x")
+
+
+# A SentencePiece-style tokenizer (Llama-2's set-up): every text starts with <s>, and a token
+# decoded alone loses the space in front ("▁Paris" is "Paris").
+@pytest.fixture(scope="module")
+def llama_tok():
+    return sentencepiece_tokenizer("llama-2")
+
+
+def _ids(tok, text):
+    return tok(text, add_special_tokens=False)["input_ids"]
+
+
+@pytest.mark.parametrize("template, written", [("one_line", " 4"), ("alpaca", "4")])
+def test_a_llama_answer_stops_at_eos_without_the_prompt_or_a_space(llama_tok, template, written):
+    tok = llama_tok
+    model = ScriptedModel(_ids(tok, written) + [tok.eos_token_id] + _ids(tok, " ### Instruction"))
+    assert generate(model, tok, "What is 2+2?", template=template) == "4"
+    assert model.seen["input_ids"][0, 0] == tok.bos_token_id  # asked as trained: <s> first
+
+
+def test_a_llama_continuation_keeps_the_space_that_follows_the_text(llama_tok):
+    model = ScriptedModel(_ids(llama_tok, " Paris is") + [llama_tok.eos_token_id])
+    assert complete(model, llama_tok, "The capital of France is") == " Paris is"
