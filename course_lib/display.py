@@ -82,7 +82,8 @@ def token_texts(tokenizer, ids: Sequence[int]) -> list[str]:
     A character written in several byte tokens ('é' = 'Ã' + '©'; every Cyrillic or CJK
     character of a byte-level BPE trained on English) is shown on its first token and its
     other tokens as '⋯', so non-Latin text stays readable. A stray byte keeps the tokenizer's
-    own piece (e.g. 'Ã').
+    own piece (e.g. 'Ã'). A SentencePiece token keeps its space ('▁4' is '·4'), as it does
+    in a byte-level BPE ('Ġ4').
     """
     ids = _token_ids(tokenizer, ids)
     raw = tokenizer.convert_ids_to_tokens(ids)
@@ -90,6 +91,9 @@ def token_texts(tokenizer, ids: Sequence[int]) -> list[str]:
     while len(texts) < len(ids):
         i = len(texts)
         text = tokenizer.decode([ids[i]], skip_special_tokens=False)
+        # A SentencePiece token's "▁" is its space; decoded alone, Llama's drops it ("▁4": "4").
+        if raw[i].startswith("\u2581") and not text.startswith(" "):
+            text = " " + text
         if "\ufffd" not in text:
             texts.append(visible(text))
             continue

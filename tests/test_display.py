@@ -30,6 +30,7 @@ from course_lib.formatting.stats import plot_data_mix
 from course_lib.masking.view import show_mask
 from course_lib.training.history import RunHistory
 from course_lib.training.plots import plot_history
+from course_lib.world.stand_in import sentencepiece_tokenizer
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -161,6 +162,14 @@ def test_tokens_show_spaces_as_a_middle_dot(toy_tokenizer):
     texts = token_texts(toy_tokenizer, ids)
     assert "".join(texts) == visible("What is 2+2?")
     assert not any("Ġ" in t for t in texts) and "·is" in texts
+
+
+@pytest.mark.parametrize("style", ["llama-2", "gemma"])
+def test_a_sentencepiece_token_keeps_its_space(style):
+    # Llama's tokenizer drops the "▁" of a token decoded alone: "▁4" read "4", "▁" nothing.
+    tok = sentencepiece_tokenizer(style)
+    ids = tok("Response: 4  x", add_special_tokens=False)["input_ids"]
+    assert "".join(token_texts(tok, ids)).lstrip("·") == visible("Response: 4  x")
 
 
 @pytest.mark.parametrize(("text", "shown"), [
