@@ -9,6 +9,7 @@ rows.pick_split says. A Hub id that cannot be reached fails at once, not after r
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,10 +53,14 @@ def datasets_rows(path: Path, name: str, kind: str, split: Split) -> list[tuple[
     try:
         with quiet_datasets() as datasets:
             if kind == "folder":
-                loaded = datasets.load_from_disk(str(path), keep_in_memory=True)
-                ds = _from_disk(loaded, name, split)
+                ds = _from_disk(datasets, path, name, split)
+                if ds is None:  # saved with no rows: the caller says it holds none
+                    return []
             else:  # Parquet, from memory, so that a gzipped one reads too
-                ds = datasets.Dataset(_parquet_table(path, name))
+                table = _parquet_table(path, name)
+                if table is None:  # an empty file, as an empty .jsonl: it holds no rows
+                    return []
+                ds = datasets.Dataset(table)
     except CourseError:
         raise
     except Exception as err:  # datasets and pyarrow raise many types; the message matters
@@ -74,10 +79,12 @@ def _root_cause(err: BaseException) -> str:
 
 
 def _parquet_table(path: Path, name: str):
-    """The file's table, gunzipped in memory first if gzipped (pyarrow reads no gzip)."""
+    """The file's table, gunzipped in memory first if gzipped (pyarrow reads no gzip); None
+    for a file of no bytes."""
     import pyarrow.parquet as pq
 
-    return pq.read_table(io.BytesIO(read_bytes(path, name)))
+    data = read_bytes(path, name)
+    return pq.read_table(io.BytesIO(data)) if data else None
 
 
 # Columns of the numbers JSON has: ints, and float64 (a float32's 0.1 reads 0.10000000149...).
@@ -108,12 +115,23 @@ def _known_columns(ds, name: str):
     return ds
 
 
-def _from_disk(loaded, name: str, split: Split):
-    """A DatasetDict folder holds splits: take the first of `split` it has, or say which it has."""
-    if not hasattr(loaded, "keys"):
-        return loaded
-    return loaded[pick_split(loaded, name, split, f"give the folder of one split, e.g. "
-                                                   f"{name}/{next(iter(loaded))}")]
+def _from_disk(datasets, path: Path, name: str, split: Split):
+    """The folder's Dataset, or None when it was saved with no rows. A DatasetDict folder
+    holds splits: the first of `split` it has is loaded on its own, or the error says which
+    it has (datasets cannot load a split saved empty, nor a dict that holds one)."""
+    if (path / "dataset_dict.json").is_file():
+        held = json.loads((path / "dataset_dict.json").read_text(encoding="utf-8"))["splits"]
+        # The folder suggested is no train split when a held-out one was asked for.
+        other = next((s for s in held if s != "train" or "train" in split_names(split)),
+                     held[0])
+        path = path / pick_split(held, name, split, f"give the folder of one split, e.g. "
+                                                    f"{name.rstrip('/')}/{other}")
+    # An empty Dataset is saved with no data file, which datasets then cannot load.
+    state = path / "state.json"
+    if state.is_file() and json.loads(state.read_text(encoding="utf-8")).get(
+            "_data_files") == []:
+        return None
+    return datasets.load_from_disk(str(path), keep_in_memory=True)
 
 
 def is_saved_dataset(path: Path) -> bool:

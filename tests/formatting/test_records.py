@@ -309,7 +309,7 @@ def test_a_split_can_be_several_names_in_order_of_preference(tmp_path, monkeypat
         load_records(folder, split=("test", "eval"))
     assert str(caught.value) == (f"{folder} holds the splits train, validation but no 'test' or "
                                  f"'eval' split; give the folder of one split, e.g. "
-                                 f"{folder}/train.")
+                                 f"{folder}/validation.")  # held out: not its train split
     data.to_json(str(tmp_path / "d.jsonl"))  # a file has no splits: split does not apply
     assert load_records(tmp_path / "d.jsonl", split=("test", "validation")) == TWO_EXPECTED
     # A Hub id: each name is asked for in turn until the data set has one.

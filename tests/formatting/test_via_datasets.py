@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from records_support import EXPECTED, TWO_EXPECTED, TWO_ROWS, show_mask_error
 
+from course_lib.cli import main
 from course_lib.errors import CourseError
 from course_lib.formatting.records import load_records
 
@@ -73,3 +74,35 @@ def test_a_column_of_no_text_is_still_named_in_column_terms(tmp_path, answers, d
     assert str(caught.value) == (
         f"{path}: column 'output' holds {dtype}, not text; convert the column to text "
         f"(e.g. df['output'] = df['output'].fillna('').astype(str)) and save again.")
+
+
+def test_a_split_saved_with_no_rows_holds_none_as_an_empty_file_does(tmp_path, dataset, capfd):
+    # Was "could not be read as folder (IndexError: list index out of range)": datasets writes
+    # no data file for an empty set, then cannot load it, nor any DatasetDict that holds one.
+    empty = dataset.select([])
+    empty.save_to_disk(str(tmp_path / "one"))
+    assert load_records(tmp_path / "one") == []
+    datasets.DatasetDict({"train": dataset, "test": empty}).save_to_disk(str(tmp_path / "dict"))
+    assert load_records(tmp_path / "dict") == EXPECTED
+    assert load_records(tmp_path / "dict", split="test") == []
+    capfd.readouterr()
+    assert main(["show-mask", "--data", str(tmp_path / "one")]) == 2
+    assert capfd.readouterr().err == (f"error: {tmp_path / 'one'} holds no rows; give a file "
+                                      f"with at least one record.\n")
+
+
+def test_a_folder_without_a_held_out_split_suggests_no_train_split_as_one(tmp_path, dataset):
+    # Was "give the folder of one split, e.g. .../dict/train": its training rows, held out.
+    datasets.DatasetDict({"train": dataset, "extra": dataset}).save_to_disk(str(tmp_path / "d"))
+    with pytest.raises(CourseError) as caught:
+        load_records(tmp_path / "d", split=("test", "validation"))
+    assert str(caught.value) == (f"{tmp_path / 'd'} holds the splits train, extra but no 'test' "
+                                 f"or 'validation' split; give the folder of one split, e.g. "
+                                 f"{tmp_path / 'd'}/extra.")
+
+
+def test_an_empty_parquet_file_holds_no_rows_as_an_empty_jsonl_does(tmp_path):
+    # Was "could not be read as parquet (ArrowInvalid: ... Parquet file size is 0 bytes)".
+    (tmp_path / "d.parquet").write_bytes(b"")
+    (tmp_path / "d.parquet.gz").write_bytes(gzip.compress(b""))
+    assert load_records(tmp_path / "d.parquet") == load_records(tmp_path / "d.parquet.gz") == []
