@@ -17,6 +17,7 @@ from course_lib.errors import CourseError
 from course_lib.formatting.file_bytes import DELIMITERS, LINE_END, read_text
 from course_lib.formatting.rows import (
     ACCEPTED,
+    HELD_OUT_SPLITS,
     WHOLE_NUMBER,
     RowErrors,
     Split,
@@ -132,7 +133,12 @@ def json_splits(whole: Any) -> dict[str, list]:
     if not isinstance(whole, dict) or KNOWN_FIELDS & {key.strip().lower() for key in whole}:
         return {}
     splits = {key: rows for key, rows in whole.items() if isinstance(rows, list)}
-    return splits if any(isinstance(row, dict) for rows in splits.values() for row in rows) else {}
+    # Splits saved with no rows ({"train": [], "test": []}) are splits too, as such a
+    # DatasetDict folder's are: the split asked for holds no rows, not "no known schema".
+    empty = bool({"train", *HELD_OUT_SPLITS} & set(whole)) and all(
+        value == [] for value in whole.values())
+    return splits if empty or any(isinstance(row, dict) for rows in splits.values()
+                                  for row in rows) else {}
 
 
 class _KeysTwice:

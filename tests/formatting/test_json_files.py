@@ -52,7 +52,7 @@ def test_lines_are_counted_from_one_in_json_arrays_too(tmp_path):
 def test_text_that_is_not_json_names_the_accepted_formats(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("instruction: say hi\nresponse: hi\n")
-    with pytest.raises(CourseError, match=r"is not JSON .*accepted: JSON Lines.*\.parquet"):
+    with pytest.raises(CourseError, match=r"is not JSON .*accepted: \.csv.*\.parquet, JSON Lines"):
         load_records(path)
 
 
@@ -245,3 +245,14 @@ def test_a_byte_order_mark_in_the_middle_of_json_lines_is_named(tmp_path):
         load_records(path)
     assert str(caught.value) == (f"{path} line 3 starts with a byte order mark (U+FEFF), "
                                  f"probably from joining files; remove it.")
+
+
+def test_a_json_of_empty_splits_holds_no_rows_as_such_a_folder_does(tmp_path):
+    # Was "line 1: record has fields ['test', 'train'] which match no known schema".
+    path = tmp_path / "splits.json"
+    path.write_text(json.dumps({"train": [], "test": []}))
+    assert load_records(path) == load_records(path, split="test") == []
+    assert own_held_out_split(path) == "test"
+    path.write_text(json.dumps({"tags": []}))  # no split's name: still one record, refused
+    with pytest.raises(CourseError, match=r"line 1: record has fields \['tags'\]"):
+        load_records(path)
