@@ -21,8 +21,9 @@ from course_lib.formatting.schemas import (
     known_renames,
 )
 
-ACCEPTED = ("JSON Lines or a JSON array (any extension), .csv, .tsv or .parquet, each optionally "
-            "gzipped (.gz), or a folder saved with Dataset.save_to_disk")
+ACCEPTED = (".csv, .tsv or .parquet, JSON Lines or a JSON array (any other extension), each "
+            "optionally gzipped (.gz), or a folder saved with save_to_disk (a Dataset or a "
+            "DatasetDict)")
 MAX_ROW_ERRORS = 10  # enough to see a pattern; the rest are counted
 
 

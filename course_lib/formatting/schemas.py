@@ -384,6 +384,10 @@ def _normalize_prompt_completion(record: dict[str, Any], text, where: str) -> di
 
 
 def _normalize_chat(messages: Any, where: str) -> dict[str, str]:
+    if isinstance(messages, str):  # a table's cell: what df.to_csv wrote of a list
+        raise CourseError(f"{where}: 'messages' is text, not a list of {{role, content}} "
+                          f"objects, as a CSV or TSV cell holds text only; write chat rows to "
+                          f"a JSON Lines or Parquet file instead.")
     if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
         raise CourseError(f"{where}: 'messages' must be a list of {{role, content}} objects.")
     # A message without 'role' (ShareGPT's 'from'/'value'): name the keys, not "roles [None]".

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +35,7 @@ def csv_rows(path: Path, name: str, errors: RowErrors, kind: str) -> list[tuple[
     text = read_text(path, name, kind)  # gunzipped, and bad UTF-8 named by its line
     if not text.strip():
         return []  # an empty file: the caller says it holds no rows
+    _refuse_json(text, name)
     form, notes = _table_form(text, kind)
     with _long_fields():
         wrong, open_quote = _csv_problems(text, name, form)
@@ -45,6 +48,24 @@ def csv_rows(path: Path, name: str, errors: RowErrors, kind: str) -> list[tuple[
         # Left out with skip_bad_rows: _table_rows names each line of a wrong count.
         return _table_rows(text, name, form, errors, notes)
 
+
+
+def _refuse_json(text: str, name: str) -> None:
+    """JSON under a table's extension, told by its first line (an object, or an array's
+    opening): read as a table, its JSON was split at each comma into columns no format reads
+    ("rows 1, 2: record has fields ['input: \"\"', ...]"), its first row taken as the header."""
+    first = LINE_END.split(text.lstrip(), maxsplit=1)[0].strip()
+    try:
+        value = json.loads(first) if first != "[" else []
+    except ValueError:
+        return
+    if not isinstance(value, dict | list):
+        return
+    kind = "JSON Lines" if isinstance(value, dict) else "a JSON array"
+    stem = re.sub(r"(\.(csv|tsv))?(\.gz)?$", "", name, flags=re.IGNORECASE)
+    suffix = ".jsonl" if isinstance(value, dict) else ".json"
+    raise CourseError(f"{name} is not a table but {kind}; rename it to end in {suffix} (e.g. "
+                      f"{Path(stem).name}{suffix}{'.gz' if name.endswith('.gz') else ''}).")
 
 
 SEMICOLON_NOTE = ("The columns are separated by ';' (as Excel saves CSV in many locales), so "

@@ -8,9 +8,9 @@ learn to write:
     >>> prompt + response
     '### Instruction: What is 2+2? ### Response: 4'
 
-Prompt and response are kept apart on purpose: the masking stage tokenizes them as two
-segments, so it always knows where the response starts (no searching for "### Response:").
-"""
+Prompt and response are kept apart on purpose: the masking stage tokenizes the prompt alone
+and the whole text, so it always knows where the response starts (no searching for
+"### Response:")."""
 
 from __future__ import annotations
 

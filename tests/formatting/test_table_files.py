@@ -7,6 +7,7 @@ no log line of a library before it."""
 
 import csv
 import gzip
+import json
 
 import datasets
 import pandas as pd
@@ -211,3 +212,32 @@ def test_excel_trailing_empty_columns_are_dropped_with_a_note(tmp_path):
     assert str(caught.value) == (f"{path} line 1: column 5 of the header has no name, but line 3 "
                                  f"holds text in it; name every column (e.g. "
                                  f"instruction,input,output), or remove that text.")
+
+
+@pytest.mark.parametrize(("name", "text", "told"), [
+    ("d.csv", "".join(json.dumps(row) + "\n" for row in TWO_ROWS), "JSON Lines; rename it to "
+     "end in .jsonl (e.g. d.jsonl)"),
+    ("d.tsv", json.dumps(TWO_ROWS, indent=1), "a JSON array; rename it to end in .json (e.g. "
+     "d.json)"),
+])
+def test_json_under_a_tables_extension_is_told_its_own(tmp_path, name, text, told):
+    # Was "2 rows cannot be used: rows 1, 2: record has fields ['input: \"\"', ...]": its
+    # JSON split at the commas, and its first line read as the header.
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(CourseError) as caught:
+        load_records(path)
+    assert str(caught.value) == f"{path} is not a table but {told}."
+
+
+def test_chat_messages_in_a_csv_cell_say_to_write_chat_as_json_lines(tmp_path):
+    # Was "'messages' must be a list of {role, content} objects": true, but no way out.
+    path = tmp_path / "chat.csv"
+    messages = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]
+    pd.DataFrame({"messages": [messages]}).to_csv(path, index=False)
+    with pytest.raises(CourseError) as caught:
+        load_records(path)
+    assert str(caught.value) == (
+        f"{path} row 1: 'messages' is text, not a list of {{role, content}} objects, as a CSV "
+        f"or TSV cell holds text only; write chat rows to a JSON Lines or Parquet file "
+        f"instead.")
