@@ -273,7 +273,8 @@ def also_in_training(train: Records, held: Records) -> str:
     if not both:
         return ""
     names = PreparedData(examples=[], where=list(held.where)).names(both)
-    return (f"{len(both)} of the {len(held.records)} held-out rows of {held.source} are also in "
+    verb = "is" if len(both) == 1 else "are"  # "1 of the 2 rows is", as one row is meant
+    return (f"{len(both)} of the {len(held.records)} held-out rows of {held.source} {verb} also in "
             f"the training data ({names}), so the held-out score partly measures what the model "
             f"memorised; remove them from one of the two sets.")
 

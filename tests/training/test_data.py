@@ -340,7 +340,8 @@ def test_a_held_out_row_counts_as_seen_only_with_the_same_input():
 
     train = _records(["Translate"])
     held = _records(["Translate", "Other"])
-    assert also_in_training(train, held).startswith("1 of the 2 held-out rows of d.jsonl")
+    assert also_in_training(train, held).startswith(
+        "1 of the 2 held-out rows of d.jsonl is also in")
     train.records[0] = {**train.records[0], "input": "Hello"}
     assert also_in_training(train, held) == ""
 
