@@ -20,7 +20,7 @@ Where each number comes from (bytes; P parameters, T of them trained):
   (layer_bytes_per_token), plus the logits (head_bytes_per_token): the part that grows with
   batch_size x max_length, and the part gradient checkpointing shrinks.
 
-The per-layer terms are counted for Llama-style decoders (Llama, SmolLM2, Qwen2, Mistral):
+The per-layer terms are counted for Llama-style decoders (Llama, SmolLM2, Qwen2, Mistral, Gemma):
 tests compare them with the tensors autograd really saves, and the total with the peak
 memory measured by `measure_peak_memory` (the tolerance is stated in the tests).
 """
@@ -57,8 +57,11 @@ from course_lib.training.settings import (
 from course_lib.training.weights import freeze_pieces
 
 GB = 1e9
-# Decoders whose layer is RMSNorm -> attention (q, k, v, o) -> RMSNorm -> gated MLP.
-LLAMA_STYLE = ("llama", "qwen2", "mistral", "qwen3")
+# Decoders whose layer is RMSNorm -> attention (q, k, v, o) -> RMSNorm -> gated MLP. Gemma's
+# (google/gemma-2b, 7b) too: the same modules and saved tensors per token (its GELU keeps its
+# input as SiLU does; its norms' 1 + weight is per layer, not per token). Gemma 2 and 3 add
+# norms and soft-capping: not counted.
+LLAMA_STYLE = ("llama", "qwen2", "mistral", "qwen3", "gemma")
 ATTENTION_INPUTS = ("q_proj", "k_proj", "v_proj")
 MLP_INPUTS = ("gate_proj", "up_proj")
 # A decoder layer's modules with weights, and their paths inside the layer.

@@ -16,7 +16,7 @@ import psutil
 import pytest
 import torch
 from peft import LoraConfig, get_peft_model
-from transformers import AutoModelForCausalLM
+from transformers import AutoModelForCausalLM, GemmaConfig
 
 from course_lib import cgroups
 from course_lib.errors import CourseError
@@ -33,15 +33,26 @@ from course_lib.training.memory import (
     shape_of,
 )
 from course_lib.training.settings import RECIPE
+from course_lib.world.stand_in import save_sentencepiece_stand_in
 
 ALL_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 LOW, HIGH = 0.80, 1.10  # measured peak / estimate
 CHECKPOINTING_LOW = 0.60  # measured 0.65: recomputation frees more than the estimate assumes
 
 
-def small(preset: str, layers: int, vocab: int = 512):
-    """The preset's layer shape (hidden, heads, kv heads, MLP) with few layers, small vocab."""
+def small(preset, layers: int, vocab: int = 512):
+    """The preset's layer shape (hidden, heads, kv heads, MLP) with few layers, small vocab;
+    `preset` may be a function of the layers that gives a config (gemma below)."""
+    if callable(preset):
+        return preset(layers)
     return preset_config(preset, num_hidden_layers=layers, vocab_size=vocab)
+
+
+def gemma(layers: int) -> GemmaConfig:
+    """Gemma's layer, small: a head size apart from hidden / heads, one KV head, GELU."""
+    return GemmaConfig(vocab_size=512, hidden_size=128, intermediate_size=512,
+                       num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=1,
+                       head_dim=64)
 
 
 def saved_per_layer_token(preset, dtype, lora_targets, batch=2, length=32, freeze=()) -> float:
@@ -106,6 +117,32 @@ def test_frozen_modules_keep_what_autograd_saves(preset, dtype, freeze):
         measured -= 2 * layer / (2 * 32)
     assert measured == pytest.approx(expected, abs=0.5)
     assert expected < layer_bytes_per_token(shape_of(small(preset, 1)), dtype)
+
+
+@pytest.mark.parametrize("dtype, targets, freeze", [
+    (torch.float32, None, ()),
+    (torch.bfloat16, None, ()),
+    (torch.float32, ["q_proj", "v_proj"], ()),
+    (torch.float32, None, RECIPE.freeze),
+])
+def test_a_gemma_layer_keeps_what_the_estimate_counts(dtype, targets, freeze):
+    # Lesson 08 with a Gemma model stopped: "estimate_memory counts Llama-style decoders ...,
+    # not model_type 'gemma'"; its layer keeps what a Llama layer keeps, per token.
+    lora = LoraConfig(r=8, target_modules=targets) if targets else None
+    expected = layer_bytes_per_token(shape_of(gemma(1)), dtype, lora, frozen_in_layer(freeze, 1))
+    measured = saved_per_layer_token(gemma, dtype, targets, freeze=freeze)
+    if dtype != torch.float32:  # autocast's 16-bit weight copies: counted with the weights
+        measured -= 2 * (count_parameters(gemma(2)).in_matmuls
+                         - count_parameters(gemma(1)).in_matmuls) / (2 * 32)
+    # Each of its two norms keeps 1 + weight: 128 numbers a layer, not a token's.
+    assert measured - 2 * 128 * 4 / (2 * 32) == pytest.approx(expected, abs=0.5)
+
+
+def test_a_gemma_model_folder_is_estimated(tmp_path):
+    folder = save_sentencepiece_stand_in("gemma", tmp_path / "gemma")
+    estimate = estimate_memory(str(folder), 16, 64)  # lesson 08's call
+    model = AutoModelForCausalLM.from_pretrained(folder)
+    assert is_counted(str(folder)) and estimate.trained == model.num_parameters()
 
 
 def test_frozen_parts_are_not_counted_as_trained():
