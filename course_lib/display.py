@@ -52,8 +52,10 @@ VISIBLE_WHITESPACE = {" ": "·", "\n": "↵", "\t": "→", "\r": "␍"}
 
 
 def visible(text: str) -> str:
-    """Make whitespace visible: visible(" a\\n") == "·a↵"."""
-    return "".join(VISIBLE_WHITESPACE.get(ch, ch) for ch in text)
+    """Make whitespace visible: visible(" a\\n") == "·a↵". A character that prints as nothing
+    else is written as Python writes it ('\\x17'): Llama's byte token '<0x17>' printed blank."""
+    return "".join(VISIBLE_WHITESPACE.get(ch) or (ch if ch.isprintable() else repr(ch)[1:-1])
+                   for ch in text)
 
 
 CONTINUED = "⋯"  # the chip of a byte token that continues the character shown before it

@@ -9,6 +9,7 @@ import base64
 import html
 import json
 import re
+import warnings
 
 import matplotlib.pyplot as plt
 import pytest
@@ -17,6 +18,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from course_lib.display import (
     captured_logs,
     figure_alt,
+    figure_png,
     log_loss_axis,
     new_figure,
     say_empty,
@@ -170,6 +172,21 @@ def test_a_sentencepiece_token_keeps_its_space(style):
     tok = sentencepiece_tokenizer(style)
     ids = tok("Response: 4  x", add_special_tokens=False)["input_ids"]
     assert "".join(token_texts(tok, ids)).lstrip("·") == visible("Response: 4  x")
+
+
+@pytest.mark.parametrize("style", ["llama-2", "gemma"])
+def test_a_control_byte_token_is_written_as_python_writes_it(style):
+    # Llama's byte fallback '<0x17>' decodes to '\x17': lesson 01's table printed it blank.
+    tok = sentencepiece_tokenizer(style)
+    ids = tok.convert_tokens_to_ids(["<0x17>", "<0x7F>", "<0x41>"])
+    assert token_texts(tok, ids) == ["\\x17", "\\x7f", "A"]
+    top = NextTokens(text="x", token_ids=ids, tokens=token_texts(tok, ids), probs=[0.5, 0.3, 0.2])
+    assert all(line.isprintable() for line in str(top).splitlines())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a glyph the font lacks warns ("Glyph 9216 missing")
+        ax = top.plot()
+        figure_png(ax.figure)
+    assert sorted(t.get_text() for t in ax.get_yticklabels()) == ["A", "\\x17", "\\x7f"]
 
 
 @pytest.mark.parametrize(("text", "shown"), [

@@ -56,7 +56,7 @@ class NextTokens:
             ax = new_figure(figsize=(4.5, 0.35 * len(self.tokens) + 1)).subplots()
         positions = list(range(len(self.tokens)))[::-1]
         ax.barh(positions, self.probs, color="#60a5fa")
-        ax.set_yticks(positions, [repr(t)[1:-1] for t in self.tokens])
+        ax.set_yticks(positions, self.tokens)  # visible: no control character left
         ax.set_xlim(0, 1)
         ax.set_xlabel("probability of the next token")
         # A long prompt is wrapped: one line would be cut off at the figure's edges.
