@@ -3,9 +3,10 @@ the prompt, never with the "▁" a text on its own would get, and the same label
 
 import pytest
 
-from course_lib.formatting.templates import TEMPLATES, Template, format_example
+from course_lib.formatting.chat import CHAT_TEMPLATE_WITHOUT_MARKERS
+from course_lib.formatting.templates import DEFAULT_TEMPLATE, TEMPLATES, Template, format_example
 from course_lib.masking.labels import IGNORE_INDEX, prepare_examples
-from course_lib.masking.trl_labels import trl_prepare
+from course_lib.masking.trl_labels import chat_example, trl_prepare
 from course_lib.world.stand_in import sentencepiece_tokenizer
 
 # Answers that start with a digit, a letter, a space and a newline; a three-part record.
@@ -78,3 +79,17 @@ def test_a_prompt_ending_in_a_space_keeps_its_tokens_and_the_whole_answer(
     assert ex["input_ids"][:n] == tok(prompt)["input_ids"]
     assert ex["labels"][n:] == ex["input_ids"][n:]
     assert _after_prompt(tok, ex["input_ids"][:-1], n) == response == "4"
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_chat_template_given_to_chat_example_renders_the_prompt_as_trained(sp_tokenizers,
+                                                                            style):
+    # Lesson 05's template without markers, given to chat_example: Llama-2's "<s>###" was
+    # "<s>", "##", "#" where the prompt is "<s>", "▁###" (attach_chat_template adds the space).
+    tok = sp_tokenizers[style]
+    record = {"instruction": "What is 2+2?", "response": "4"}
+    ex = chat_example(record, tok, chat_template=CHAT_TEMPLATE_WITHOUT_MARKERS)
+    prompt, response = format_example(record, DEFAULT_TEMPLATE)
+    assert ex["input_ids"][:-1] == tok(prompt + response)["input_ids"]
+    assert set(ex["labels"]) == {IGNORE_INDEX}  # no markers: nothing trained
+    assert tok.chat_template == sentencepiece_tokenizer(style).chat_template  # left as it was
