@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 
-from course_lib.evaluation.generation import GenerationSettings, generate_ids
+from course_lib.evaluation.generation import GenerationSettings, continuation, generate_ids
 from course_lib.evaluation.metrics import exact_match
 from course_lib.evaluation.report import answer_all
 from course_lib.formatting.json_files import read_json_rows
@@ -42,7 +42,8 @@ def greedy_generate(model: PreTrainedModel, tokenizer, prompt: str,
     """
     ids = generate_ids(model, tokenizer, [prompt], GenerationSettings(max_new_tokens))[0]
     stopped = bool(ids) and ids[-1] == tokenizer.eos_token_id
-    return tokenizer.decode(ids, skip_special_tokens=True), stopped
+    # After the prompt's ids: decoded alone, Llama's '▁4' lost its space (' 4. 3 + 5' was '4.').
+    return continuation(tokenizer, prompt, ids), stopped
 
 
 def starts_with_answer(generated: str, answer: str) -> bool:

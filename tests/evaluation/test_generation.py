@@ -3,6 +3,7 @@ import copy
 import pytest
 import torch
 
+from course_lib.evaluation.base_model import greedy_generate
 from course_lib.evaluation.generation import (
     AnswerTable,
     GenerationSettings,
@@ -214,3 +215,9 @@ def test_a_llama_answer_stops_at_eos_without_the_prompt_or_a_space(llama_tok, te
 def test_a_llama_continuation_keeps_the_space_that_follows_the_text(llama_tok):
     model = ScriptedModel(_ids(llama_tok, " Paris is") + [llama_tok.eos_token_id])
     assert complete(model, llama_tok, "The capital of France is") == " Paris is"
+
+
+def test_the_base_model_benchmark_keeps_a_llama_continuation_s_space(llama_tok):
+    # benchmarks/base_model_behaviour's greedy_generate decoded the new ids alone: 'Paris is'.
+    model = ScriptedModel(_ids(llama_tok, " Paris is") + [llama_tok.eos_token_id])
+    assert greedy_generate(model, llama_tok, "The capital of France is") == (" Paris is", True)
