@@ -1,7 +1,8 @@
 """Every lesson, headless, with a randomly initialised SmolLM2-135M-shaped model as MODEL.
 
     python benchmarks/lessons_real_shape.py [--max-steps 3] [--max-new-tokens 4]
-                                            [--layers 2] [--lesson 04]
+                                            [--layers 2] [--lesson 04] [--model FOLDER]
+                                            [--keep-going] [--save FOLDER]
 
 The answers are noise (the weights are random): what this checks is that no code path
 assumes the tiny model (its vocabulary, context, tokenizer, size or speed). It:
@@ -23,6 +24,8 @@ over 15 minutes; `--layers 30` runs the real depth.
 Prints `lesson_NN_seconds: X` per lesson and `lessons_total_seconds: X`; the first lesson that
 fails stops the run with its error (exit 1). With `--keep-going` (one shot on a lent GPU) a
 failing lesson prints `lesson_NN_failed:` and the end of its error, and the others still run.
+`--save FOLDER` writes each executed notebook there, outputs included, to read what a learner
+with that model would see (a wrong output fails no cell).
 """
 
 from __future__ import annotations
@@ -83,8 +86,9 @@ def first_code_cell(nb) -> int:
     return next(i for i, cell in enumerate(nb.cells) if cell.cell_type == "code")
 
 
-def run_lesson(path: Path, model: str, timeout: int) -> float:
-    """Execute the lesson with the injected cell; return the seconds it took."""
+def run_lesson(path: Path, model: str, timeout: int, save: Path | None = None) -> float:
+    """Execute the lesson with the injected cell; return the seconds it took. With `save`,
+    the executed notebook (its outputs, up to a failing cell) is written there to read."""
     nb = nbformat.read(path, as_version=4)
     where = first_code_cell(nb)
     assert "lesson_setup(MODEL)" in nb.cells[where].source, f"{path.name}: no lesson_setup cell"
@@ -92,7 +96,13 @@ def run_lesson(path: Path, model: str, timeout: int) -> float:
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
-    client.execute()
+    try:
+        client.execute()
+    finally:
+        # The outputs are what a learner would see: kept to read, a failure's included.
+        if save is not None:
+            save.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, save / path.name)
     return time.perf_counter() - start
 
 
@@ -106,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="only this lesson number (repeatable), e.g. --lesson 04")
     parser.add_argument("--model", default=None, help="an existing model folder to use")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per cell at most")
+    parser.add_argument("--save", type=Path, default=None,
+                        help="a folder to write each executed notebook to, with its outputs")
     parser.add_argument("--keep-going", action="store_true",
                         help="run the other lessons after one fails (exit 1 at the end)")
     args = parser.parse_args(argv)
@@ -127,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     total, failed = 0.0, []
     for path in lessons:
         try:
-            seconds = run_lesson(path, model, args.timeout)
+            seconds = run_lesson(path, model, args.timeout, args.save)
         except Exception as error:  # nbclient's CellExecutionError holds the cell's traceback
             if not args.keep_going:
                 raise

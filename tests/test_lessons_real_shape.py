@@ -43,13 +43,17 @@ def test_the_injected_cell_sets_model_and_caps_training(tmp_path, toy_model_dir,
                                  "language": "python"}
     path = tmp_path / "01_check.ipynb"
     nbformat.write(nb, path)
-    assert run_lesson(path, str(toy_model_dir), timeout=300) > 0  # raises if a check fails
+    saved = tmp_path / "executed"
+    assert run_lesson(path, str(toy_model_dir), timeout=300, save=saved) > 0  # raises on failure
+    # --save: the executed notebook with its outputs, to read what each cell showed.
+    cells = nbformat.read(saved / path.name, as_version=4).cells
+    assert "every training run stops after 2 steps" in cells[1].outputs[-1]["text"]
 
 
 def test_keep_going_reports_a_failed_lesson_and_runs_the_next(toy_model_dir, monkeypatch, capsys):
     import lessons_real_shape
 
-    def fake_run(path, model, timeout):
+    def fake_run(path, model, timeout, save=None):
         if path.name.startswith("01"):
             raise RuntimeError("\x1b[31mCourseError\x1b[39m: no such thing")
         return 1.5
