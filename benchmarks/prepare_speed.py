@@ -5,7 +5,7 @@
 Both sides start from the same Alpaca-sized records and the same toy byte-level BPE, and
 end with input_ids + labels (-100 on the prompt, response + EOS trained):
 
-  ours  format -> one batched tokenizer call per segment -> labels
+  ours  format -> batched tokenizer calls (the prompts, the whole texts) -> labels
   TRL   format -> {"prompt", "completion"} Dataset -> SFTTrainer._prepare_dataset (add EOS,
         tokenize prompt and prompt+completion per example, build labels, truncate, filter)
 
