@@ -75,7 +75,7 @@ def attach_chat_template(tokenizer, template: str = CHAT_TEMPLATE):
     """Give `tokenizer` the course's chat template (in place) and return it.
 
     The template's leading `{{ bos_token }}` is kept only if the tokenizer adds a BOS to
-    plain text too (and followed by a space where its text needs one, see space_after_bos),
+    plain text too, and followed by a space where its text needs one (fitted_chat_template),
     so chat data and prompt/completion data tokenize to the same ids.
     """
     # The model, a name or the template first were AttributeErrors about bos_token_id.
@@ -89,12 +89,18 @@ def attach_chat_template(tokenizer, template: str = CHAT_TEMPLATE):
         raise CourseError(f"template must be a chat template (Jinja text), not the course "
                           f"template {name!r}; give attach_chat_template(tokenizer, "
                           f"chat_template({name!r})).")
-    if not adds_bos(tokenizer):
-        template = template.replace("{{ bos_token }}", "", 1)
-    elif space_after_bos(tokenizer):
-        template = template.replace("{{ bos_token }}", "{{ bos_token + ' ' }}", 1)
-    tokenizer.chat_template = template
+    tokenizer.chat_template = fitted_chat_template(tokenizer, template)
     return tokenizer
+
+
+def fitted_chat_template(tokenizer, template: str) -> str:
+    """`template` with the BOS that `tokenizer` puts in front of plain text: none if it adds
+    none, followed by a space where its text needs one (see space_after_bos)."""
+    if not adds_bos(tokenizer):
+        return template.replace("{{ bos_token }}", "", 1)
+    if space_after_bos(tokenizer):
+        return template.replace("{{ bos_token }}", "{{ bos_token + ' ' }}", 1)
+    return template
 
 
 def space_after_bos(tokenizer) -> bool:

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import copy
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ from typing import Any
 
 from course_lib.env import checkpointing_field, no_usage_ping
 from course_lib.errors import CourseError
-from course_lib.formatting.chat import attach_chat_template, to_messages
+from course_lib.formatting.chat import fitted_chat_template, to_messages
 from course_lib.formatting.templates import DEFAULT_TEMPLATE, Template, format_as_trained
 from course_lib.formatting.via_datasets import quiet_datasets
 from course_lib.masking.labels import (
@@ -117,8 +116,8 @@ def chat_example(record_or_messages: Any, tokenizer, chat_template: str | None =
     This is what TRL does with `assistant_only_loss=True`: render with the chat template,
     ask for the assistant mask (the tokens between `{% generation %}` markers) and set -100
     everywhere else. A template without markers gives an all-zero mask: every label -100.
-    A `chat_template` given here renders as `attach_chat_template(tokenizer, chat_template)`
-    would: with the BOS plain text has (none, or followed by a space where Llama's needs it).
+    A `chat_template` given here renders as attach_chat_template would give it to the
+    tokenizer: with the BOS plain text has (none, or followed by a space where Llama's needs it).
     """
     check_tokenizer(tokenizer, "chat_example(chat, tokenizer)")
     if chat_template is None and not tokenizer.chat_template:  # transformers' ValueError
@@ -126,7 +125,7 @@ def chat_example(record_or_messages: Any, tokenizer, chat_template: str | None =
                           "attach_chat_template(tokenizer).")
     if chat_template is not None:
         # As the tokenizer would hold it: Llama's "<s>###" was "<s>", "##", "#", not "▁###".
-        chat_template = attach_chat_template(copy.copy(tokenizer), chat_template).chat_template
+        chat_template = fitted_chat_template(tokenizer, chat_template)
     if isinstance(record_or_messages, dict) and "messages" in record_or_messages:
         messages = record_or_messages["messages"]
     elif isinstance(record_or_messages, list | tuple | Iterator):  # the messages themselves
