@@ -77,8 +77,13 @@ def _bpe(vocab_size: int, specials_first: bool) -> tuple[dict[str, int], list[tu
     vocab = bpe.get_vocab()
     if not specials_first:
         vocab.update({token: len(vocab) + i for i, token in enumerate(SPECIALS)})
-    merges = json.loads(bpe.to_str())["model"]["merges"]  # [["Ġ", "t"], ...]
-    return vocab, [tuple(m.split(" ") if isinstance(m, str) else m) for m in merges]
+    return vocab, _merges(bpe)
+
+
+def _merges(bpe: Tokenizer) -> list[tuple[str, str]]:
+    """A trained BPE's merges as pairs ([["Ġ", "t"], ...] or ["Ġ t", ...] in its JSON)."""
+    merges = json.loads(bpe.to_str())["model"]["merges"]
+    return [tuple(m.split(" ") if isinstance(m, str) else m) for m in merges]
 
 
 def stand_in_tokenizer(preset: str, vocab_size: int = 2000):
@@ -140,9 +145,7 @@ def _metaspace_bpe(specials: list[str], vocab_size: int, prepend: str):
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials + bytes_,
                                   show_progress=False)
     bpe.train_from_iterator([t.replace("\n", " ") for t in _training_text()], trainer)
-    model = json.loads(bpe.to_str())["model"]
-    merges = [tuple(m.split(" ") if isinstance(m, str) else m) for m in model["merges"]]
-    return model["vocab"], merges
+    return bpe.get_vocab(), _merges(bpe)
 
 
 def sentencepiece_tokenizer(style: str = "llama-2", vocab_size: int = 2000):
